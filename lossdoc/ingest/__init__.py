@@ -1,0 +1,196 @@
+"""Reading training logs: ``read(paths, format=None) -> LogSet``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from lossdoc.errors import EmptyInputError, InputError, LossdocError, UnknownFormatError
+from lossdoc.ingest.inputs import InputFile, check_path, from_bytes, open_file, open_stdin
+from lossdoc.ingest.normalise import normalise_steps
+from lossdoc.ingest.registry import (
+    MIN_CONFIDENCE,
+    Parser,
+    all_parsers,
+    choose,
+    get_parser,
+    parse_with,
+    rank,
+    rank_dir,
+)
+from lossdoc.model import IngestNote, LogSet, ParseResult, Source, conform
+
+#: A directory walk looks at no more than this many files.
+MAX_DIR_FILES = 20_000
+
+_SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules", ".venv", "wandb-media"}
+
+
+def _finish(res: ParseResult, display: str, fmt: str, extra_notes: list[IngestNote]) -> Source:
+    frame = conform(res.frame)
+    frame, step_notes = normalise_steps(frame)
+    notes = list(extra_notes) + list(res.notes) + step_notes
+    return Source(path=display, format=fmt, frame=frame, notes=notes, meta=dict(res.meta))
+
+
+def read_input(inp: InputFile, format: str | None = None) -> Source:
+    """Parse one :class:`InputFile` (auto-detecting its format unless ``format`` is given)."""
+    if inp.size == 0:
+        raise EmptyInputError("file is empty", path=inp.name)
+    parser = get_parser(format) if format else choose(inp)
+    res = parse_with(parser, inp)
+    src = _finish(res, inp.name, parser.name, inp.notes)
+    if src.frame.height == 0:
+        raise EmptyInputError(f"no metric values found (read as {parser.name})", path=inp.name)
+    return src
+
+
+def _walk(root: Path) -> list[Path]:
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
+        for f in sorted(filenames):
+            if f.startswith("."):
+                continue
+            out.append(Path(dirpath) / f)
+            if len(out) >= MAX_DIR_FILES:
+                return out
+    return out
+
+
+def read_dir(path: Path, display: str, format: str | None = None) -> list[Source]:
+    """Read a directory: one parser may claim it whole (TensorBoard logdir, mlruns, HF output dir);
+    otherwise every recognised file inside it is read and the rest are noted as skipped."""
+    if format:
+        parser = get_parser(format)
+        if parser.sniff_dir(path) > 0:
+            res = parser.parse_dir(path, display)
+            return [_finish(res, display, parser.name, [])]
+    else:
+        cands = rank_dir(path)
+        if cands and cands[0].confidence >= MIN_CONFIDENCE:
+            parser = cands[0].parser
+            try:
+                res = parser.parse_dir(path, display)
+            except LossdocError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                raise InputError(f"could not read directory as {parser.name}: {exc}", path=display) from None
+            return [_finish(res, display, parser.name, [])]
+    sources: list[Source] = []
+    skipped: list[str] = []
+    files = _walk(path)
+    claimed: set[Path] = set()
+    # A subdirectory claimed by a directory parser (e.g. a TB logdir inside an experiment dir).
+    for sub in sorted({f.parent for f in files} - {path}):
+        if any(p in claimed for p in sub.parents):
+            continue
+        cands = rank_dir(sub)
+        if cands and cands[0].confidence >= 0.9:
+            parser = cands[0].parser
+            sub_display = os.path.join(display, os.path.relpath(sub, path))
+            sources.append(_finish(parser.parse_dir(sub, sub_display), sub_display, parser.name, []))
+            claimed.add(sub)
+    for f in files:
+        if any(p in claimed for p in f.parents):
+            continue
+        f_display = os.path.join(display, os.path.relpath(f, path))
+        try:
+            if f.stat().st_size == 0:
+                continue
+            inp = open_file(f, f_display)
+            if format:
+                parser = get_parser(format)
+            else:
+                best = rank(inp)[0]
+                if best.confidence < 0.5:  # inside a directory, only take confident claims
+                    skipped.append(f_display)
+                    continue
+                parser = best.parser
+            src = _finish(parse_with(parser, inp), f_display, parser.name, inp.notes)
+        except (UnknownFormatError, EmptyInputError):
+            skipped.append(f_display)
+            continue
+        if src.frame.height:
+            sources.append(src)
+    if not sources:
+        raise EmptyInputError(
+            f"directory holds no recognised training log ({len(files)} file(s) looked at)", path=display
+        )
+    if skipped:
+        shown = ", ".join(skipped[:3]) + (" ..." if len(skipped) > 3 else "")
+        sources[0].notes.append(
+            IngestNote("skipped_lines", f"{len(skipped)} file(s) in the directory not recognised: {shown}",
+                       count=len(skipped))
+        )
+    return sources
+
+
+def _dedupe_runs(sources: list[Source]) -> None:
+    """Two sources that produced the same run name get their display paths as run names."""
+    import polars as pl
+
+    owners: dict[str, int] = {}
+    clash: set[str] = set()
+    for i, s in enumerate(sources):
+        for r in s.runs:
+            if r in owners and owners[r] != i:
+                clash.add(r)
+            owners.setdefault(r, i)
+    if not clash:
+        return
+    for s in sources:
+        if any(r in clash for r in s.runs):
+            s.frame = s.frame.with_columns(
+                pl.when(pl.col("run").is_in(list(clash)))
+                .then(pl.lit(s.path + ":") + pl.col("run"))
+                .otherwise(pl.col("run"))
+                .alias("run")
+            )
+
+
+def read(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    format: str | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> LogSet:
+    """Read one or more logs (files, directories, compressed files, ``-`` for stdin) into a :class:`LogSet`.
+
+    Raises :class:`lossdoc.errors.InputError` (a subclass of :class:`LossdocError`) with the
+    path (and line where known) for anything unreadable.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    sources: list[Source] = []
+    for p in paths:
+        p = os.fspath(p)
+        if progress:
+            progress(p)
+        if p == "-":
+            sources.append(read_input(open_stdin(), format))
+            continue
+        path = check_path(p)
+        if path.is_dir():
+            sources.extend(read_dir(path, p, format))
+        else:
+            sources.append(read_input(open_file(path, p), format))
+    _dedupe_runs(sources)
+    return LogSet(sources)
+
+
+__all__ = [
+    "InputFile",
+    "LogSet",
+    "Parser",
+    "Source",
+    "all_parsers",
+    "choose",
+    "from_bytes",
+    "get_parser",
+    "open_file",
+    "rank",
+    "read",
+    "read_input",
+]

@@ -1,0 +1,103 @@
+"""nanoGPT stdout (``karpathy/nanoGPT`` ``train.py``, checked against commit e2221318).
+
+Sample::
+
+    step 0: train loss 4.2874, val loss 4.2823
+    iter 0: loss 4.2657, time 31250.47ms, mfu -100.00%
+    iter 10: loss 3.2385, time 98.12ms, mfu 38.12%
+
+``iter`` lines are the training loss of the last micro-batch (noisy); ``step`` lines are
+``estimate_loss()`` means for both splits. Axis: ``iter_num`` (0-based). Lines are matched
+with vectorised polars regexes, never a Python loop per line.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
+from lossdoc.model import IngestNote, ParseResult, concat_frames
+
+_ITER = r"^iter (\d+): loss ([^,\s]+)"
+_TIME = r"^iter \d+: loss [^,\s]+, time ([^m,\s]+)ms"
+_EVAL = r"^step (\d+): train loss ([^,\s]+), val loss ([^,\s]+)"
+_SNIFF_ITER = re.compile(r"^iter \d+: loss [-+\w.]+, time [\d.]+ms", re.M)
+_SNIFF_EVAL = re.compile(r"^step \d+: train loss [-+\w.]+, val loss [-+\w.]+", re.M)
+
+
+class NanoGPTParser(Parser):
+    name = "nanogpt"
+    title = "nanoGPT stdout"
+    recognises = "'iter N: loss X, time Yms[, mfu Z%]' and 'step N: train loss X, val loss Y' lines"
+    priority = 20
+
+    def sniff(self, inp: InputFile) -> float:
+        head = inp.head_text()
+        n_iter = len(_SNIFF_ITER.findall(head))
+        n_eval = len(_SNIFF_EVAL.findall(head))
+        if n_iter >= 2 or (n_iter and n_eval):
+            return 0.95
+        if n_iter or n_eval:
+            return 0.7
+        return 0.0
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        notes: list[IngestNote] = []
+        lines = load_lines(inp, notes=notes)
+        line = pl.col("line")
+        it = (
+            lines.filter(line.str.starts_with("iter "))
+            .select(
+                pl.col("lineno"),
+                line.str.extract(_ITER, 1).cast(pl.Int64, strict=False).alias("step"),
+                to_float(line.str.extract(_ITER, 2)).alias("value"),
+                line.str.extract(_TIME, 1).cast(pl.Float64, strict=False).alias("time_ms"),
+            )
+            .filter(pl.col("step").is_not_null())
+        )
+        ev = (
+            lines.filter(line.str.starts_with("step "))
+            .select(
+                pl.col("lineno"),
+                line.str.extract(_EVAL, 1).cast(pl.Int64, strict=False).alias("step"),
+                to_float(line.str.extract(_EVAL, 2)).alias("train"),
+                to_float(line.str.extract(_EVAL, 3)).alias("val"),
+            )
+            .filter(pl.col("step").is_not_null())
+        )
+        last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
+        tail = torn_tail_note(inp, last_line)
+        if tail is not None:
+            # A torn last line may hold a cut number ("loss 2.4" of "2.41"): drop a value on it.
+            it = it.filter(pl.col("lineno") != last_line)
+            ev = ev.filter(pl.col("lineno") != last_line)
+            notes.append(tail)
+        bad = it.filter(pl.col("value").is_null())
+        if bad.height:
+            first = bad.get_column("lineno").head(3).to_list()
+            notes.append(IngestNote("skipped_lines", f"{bad.height} iter line(s) without a readable loss (lines {first})",
+                                    line=first[0], count=bad.height))
+            it = it.filter(pl.col("value").is_not_null())
+        run = inp.run_name
+        frames = [
+            it.select(pl.lit(run).alias("run"), pl.lit("train").alias("split"), pl.lit("loss").alias("metric"),
+                      pl.lit("loss").alias("name"), "step", "value"),
+            it.filter(pl.col("time_ms").is_not_null()).select(
+                pl.lit(run).alias("run"), pl.lit("train").alias("split"), pl.lit("step_time_ms").alias("metric"),
+                pl.lit("time").alias("name"), "step", pl.col("time_ms").alias("value")),
+            # The eval line's train loss is a different estimate (mean over eval_iters batches) than the
+            # iter lines' single-batch loss: its own metric, so (run, split, metric) stays one series.
+            ev.select(pl.lit(run).alias("run"), pl.lit("train").alias("split"),
+                      pl.lit("estimated_loss").alias("metric"),
+                      pl.lit("train loss").alias("name"), "step", pl.col("train").alias("value")),
+            ev.select(pl.lit(run).alias("run"), pl.lit("val").alias("split"), pl.lit("loss").alias("metric"),
+                      pl.lit("val loss").alias("name"), "step", pl.col("val").alias("value")),
+        ]
+        return ParseResult(concat_frames(frames), notes)
+
+
+PARSERS = [NanoGPTParser()]

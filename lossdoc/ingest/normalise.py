@@ -1,0 +1,69 @@
+"""Step normalisation applied to every parser's output: restarts and duplicated steps.
+
+A resumed run appends to its log and its steps go back; the resumed segment is the truth
+(the earlier rows after the resume point were thrown away by the trainer), so for each
+series a row is kept only if no *later* row has a step at or below it. Each restart and
+each duplicated step is reported as an :class:`IngestNote`, never silently dropped.
+Vectorised (one pass of window functions), so it costs little at 10^7 rows.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lossdoc.model import IngestNote
+
+KEYS = ["run", "split", "metric", "name"]
+
+
+def normalise_steps(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
+    if df.height < 2:
+        return df, []
+    step = pl.col("step")
+    # Fast path: every series strictly increasing in file order -> nothing to do.
+    bad = df.select((step.diff().over(KEYS) <= 0).any()).item()
+    if not bad:
+        return df, []
+    df = df.with_row_index("_i")
+    later_min = step.reverse().cum_min().reverse().shift(-1).over(KEYS)
+    prev = step.shift(1).over(KEYS)
+    df = df.with_columns(
+        (step >= later_min).fill_null(False).alias("_superseded"),
+        (step < prev).fill_null(False).alias("_restart"),
+        (step == prev).fill_null(False).alias("_dup"),
+    )
+    notes: list[IngestNote] = []
+    restarts = df.filter(pl.col("_restart"))
+    if restarts.height:
+        per_run = restarts.group_by("run", maintain_order=True).agg(
+            pl.col("step").unique(maintain_order=True).alias("steps")
+        )
+        for run, steps in per_run.iter_rows():
+            dropped = df.filter(pl.col("_superseded") & (pl.col("run") == run) & ~pl.col("_dup")).height
+            shown = ", ".join(f"{s:,}" for s in steps[:5]) + (" ..." if len(steps) > 5 else "")
+            notes.append(
+                IngestNote(
+                    "restart",
+                    f"steps go back at step {shown} (resumed run): kept the resumed segment, "
+                    f"dropped {dropped:,} earlier row(s) it overwrote",
+                    run=run,
+                    count=len(steps),
+                    step=int(steps[0]),
+                )
+            )
+    dups = df.filter(pl.col("_dup"))
+    if dups.height:
+        for run, n, first in (
+            dups.group_by("run", maintain_order=True).agg(pl.len(), pl.col("step").first()).iter_rows()
+        ):
+            notes.append(
+                IngestNote(
+                    "duplicate_steps",
+                    f"{n:,} row(s) repeat the step before them (first at step {first:,}); kept the last value",
+                    run=run,
+                    count=int(n),
+                    step=int(first),
+                )
+            )
+    out = df.filter(~pl.col("_superseded")).drop("_i", "_superseded", "_restart", "_dup")
+    return out, notes

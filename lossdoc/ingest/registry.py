@@ -1,0 +1,143 @@
+"""Parser protocol, format detection (sniff-and-choose) and the ``--format`` override.
+
+Every parser scores an input with a confidence in [0, 1]; the highest wins, ties broken by
+``priority`` (lower first). This is deliberately not first-match: CSV and JSONL variants
+overlap, so parsers compete on confidence. Sniffing looks at the file name first, then at
+the first 64 KiB.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from lossdoc.errors import EmptyInputError, InputError, LossdocError, ParseError, UnknownFormatError
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.model import ParseResult
+
+#: Below this confidence a parser's claim is not taken without ``--format``.
+MIN_CONFIDENCE = 0.25
+
+
+class Parser:
+    """Base class for a log format. Subclasses set the class attributes and implement
+    :meth:`sniff` and :meth:`parse` (and, for formats that are directories,
+    :meth:`sniff_dir` / :meth:`parse_dir`)."""
+
+    name: ClassVar[str] = ""  #: ``--format`` name, kebab-case: "hf-trainer"
+    title: ClassVar[str] = ""  #: trainer and artefact: "Hugging Face Trainer trainer_state.json"
+    recognises: ClassVar[str] = ""  #: one line for ``lossdoc formats``: what it looks for
+    priority: ClassVar[int] = 50  #: tie-break among equal confidences, lower wins
+    heuristic: ClassVar[bool] = False  #: a fallback reader (shown as such by ``inspect``)
+
+    def sniff(self, inp: InputFile) -> float:
+        """Confidence that ``inp`` is in this format. Cheap: use ``inp.inner_name`` and ``inp.head_text()``."""
+        return 0.0
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        raise NotImplementedError
+
+    def sniff_dir(self, path: Path) -> float:
+        """Confidence that the directory as a whole is one artefact of this format."""
+        return 0.0
+
+    def parse_dir(self, path: Path, display: str) -> ParseResult:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<Parser {self.name}>"
+
+
+@functools.lru_cache(maxsize=1)
+def all_parsers() -> tuple[Parser, ...]:
+    """Every registered parser (built-ins and plugins), in tie-break order."""
+    from lossdoc.plugins import get_plugin_manager
+
+    found: list[Parser] = []
+    seen: set[str] = set()
+    for result in get_plugin_manager().hook.lossdoc_parsers():
+        for p in result:
+            if p.name in seen:
+                continue
+            seen.add(p.name)
+            found.append(p)
+    return tuple(sorted(found, key=lambda p: (p.priority, p.name)))
+
+
+def get_parser(name: str) -> Parser:
+    for p in all_parsers():
+        if p.name == name:
+            return p
+    names = ", ".join(p.name for p in all_parsers())
+    raise InputError(f"unknown format {name!r}; known formats: {names}")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    parser: Parser
+    confidence: float
+
+
+def _safe(fn, *args) -> float:  # type: ignore[no-untyped-def]
+    try:
+        c = float(fn(*args))
+    except LossdocError:
+        return 0.0
+    except Exception:  # noqa: BLE001 - a sniff must never take lossdoc down
+        return 0.0
+    return max(0.0, min(1.0, c))
+
+
+def rank(inp: InputFile) -> list[Candidate]:
+    """All parsers' confidence for ``inp``, best first."""
+    cands = [Candidate(p, _safe(p.sniff, inp)) for p in all_parsers()]
+    cands.sort(key=lambda c: (-c.confidence, c.parser.priority, c.parser.name))
+    return cands
+
+
+def rank_dir(path: Path) -> list[Candidate]:
+    cands = [Candidate(p, _safe(p.sniff_dir, path)) for p in all_parsers()]
+    cands.sort(key=lambda c: (-c.confidence, c.parser.priority, c.parser.name))
+    return cands
+
+
+def choose(inp: InputFile) -> Parser:
+    """The parser for ``inp``, or :class:`UnknownFormatError` naming the near misses."""
+    cands = rank(inp)
+    if cands and cands[0].confidence >= MIN_CONFIDENCE:
+        return cands[0].parser
+    near = [(c.parser.name, c.confidence) for c in cands if c.confidence > 0][:3]
+    if near:
+        hint = ", ".join(f"{n} ({c:.0%})" for n, c in near)
+        msg = f"unrecognised log format; closest: {hint}; force one with --format NAME (see `lossdoc formats`)"
+    else:
+        msg = "unrecognised log format; see `lossdoc formats` for what lossdoc reads, or force one with --format NAME"
+    raise UnknownFormatError(msg, path=inp.name, candidates=near)
+
+
+def parse_with(parser: Parser, inp: InputFile) -> ParseResult:
+    """Run ``parser`` on ``inp``; unexpected exceptions become a :class:`ParseError` naming the file."""
+    try:
+        return parser.parse(inp)
+    except LossdocError:
+        raise
+    except MemoryError:
+        raise InputError("out of memory while parsing; the file is too large for this machine", path=inp.name) from None
+    except Exception as exc:  # noqa: BLE001 - never a traceback on a user's file
+        raise ParseError(f"could not parse as {parser.name}: {type(exc).__name__}: {exc}", path=inp.name) from None
+
+
+__all__ = [
+    "Candidate",
+    "EmptyInputError",
+    "MIN_CONFIDENCE",
+    "Parser",
+    "all_parsers",
+    "choose",
+    "get_parser",
+    "parse_with",
+    "rank",
+    "rank_dir",
+]

@@ -1,0 +1,93 @@
+"""Vectorised helpers for line-oriented logs (polars, no per-line Python loop).
+
+``load_lines`` reads a log as one string column (``scan_csv`` with an unused separator,
+``research/perf.md``), keeps 1-based line numbers, and cleans the usual mess of captured
+stdout: ANSI colour codes, tqdm / Keras ``\\r`` redraws (each segment becomes its own row,
+with the physical line number), backspaces, and ``[rank0]:`` prefixes.
+"""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.model import IngestNote
+
+ANSI_RE = r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>]"
+RANK_RE = r"^\[(?:[Rr]ank|RANK)\s*(\d+)\]:?\s?"
+_SEP = "\x1f"
+
+
+def _scan(inp: InputFile) -> pl.LazyFrame:
+    kw = dict(
+        separator=_SEP,
+        has_header=False,
+        quote_char=None,
+        infer_schema=False,
+        new_columns=["line"],
+        encoding="utf8-lossy",
+        truncate_ragged_lines=True,
+    )
+    if inp.is_utf8_file():
+        assert inp.path is not None
+        return pl.scan_csv(inp.path, **kw)  # type: ignore[arg-type]
+    text = inp.read_text()
+    return pl.scan_csv(io.BytesIO(text.encode("utf-8")), **kw)  # type: ignore[arg-type]
+
+
+def load_lines(inp: InputFile, *, clean: bool = True, notes: list[IngestNote] | None = None) -> pl.DataFrame:
+    """Read ``inp`` as a frame with columns ``lineno`` (Int64, 1-based) and ``line`` (String).
+
+    With ``clean`` (default) ANSI escapes and backspaces are removed, lines holding ``\\r``
+    redraws are split into one row per segment (same ``lineno``), and rank prefixes such
+    as ``[rank0]:`` are stripped; when several ranks print, only the lowest rank's lines are
+    kept and a note says so (appended to ``notes`` when given).
+    """
+    try:
+        df = _scan(inp).with_row_index("lineno", offset=1).collect()
+    except pl.exceptions.ComputeError:
+        # polars refuses some malformed inputs (e.g. a separator inside a line); fall back to Python.
+        text = inp.read_text()
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        df = pl.DataFrame({"line": [ln.rstrip("\r") for ln in lines]}).with_row_index("lineno", offset=1)
+    df = df.with_columns(pl.col("lineno").cast(pl.Int64), pl.col("line").fill_null(""))
+    if not clean or df.height == 0:
+        return df
+    line = pl.col("line")
+    if df.select(line.str.contains("\x1b", literal=True).any()).item():
+        df = df.with_columns(line.str.replace_all(ANSI_RE, ""))
+    if df.select(line.str.contains("\x08", literal=True).any()).item():
+        df = df.with_columns(line.str.replace_all("\x08", "", literal=True))
+    if df.select(line.str.contains("\r", literal=True).any()).item():
+        df = df.with_columns(line.str.split("\r")).explode("line").filter(pl.col("line") != "")
+    if df.select(line.str.contains(r"^\[(?:[Rr]ank|RANK)\s*\d+\]").any()).item():
+        df = df.with_columns(line.str.extract(RANK_RE, 1).cast(pl.Int64).alias("_rank"))
+        ranks = df.get_column("_rank").drop_nulls().unique().sort().to_list()
+        if len(ranks) > 1:
+            df = df.filter(pl.col("_rank").is_null() | (pl.col("_rank") == ranks[0]))
+            if notes is not None:
+                notes.append(
+                    IngestNote("other", f"lines from {len(ranks)} ranks interleaved; kept rank {ranks[0]}'s lines")
+                )
+        df = df.with_columns(line.str.replace(RANK_RE, "")).drop("_rank")
+    return df
+
+
+def to_float(expr: pl.Expr) -> pl.Expr:
+    """String -> Float64 keeping ``nan``/``NAN``/``+nan``/``-nan``/``inf``/``Infinity`` as values."""
+    return expr.str.strip_chars().str.strip_chars_start("+").cast(pl.Float64, strict=False)
+
+
+def torn_tail_note(inp: InputFile, last_lineno: int | None, what: str = "line") -> IngestNote | None:
+    """A ``torn_tail`` note when the input does not end with a newline (still being written)."""
+    if inp.size and not inp.ends_with_newline():
+        return IngestNote(
+            "torn_tail",
+            f"last {what} has no line ending (file still being written?); a partial value there is ignored",
+            line=last_lineno,
+        )
+    return None

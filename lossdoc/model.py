@@ -1,0 +1,320 @@
+"""The data model every parser produces: one long polars table plus notes.
+
+The schema is a contract (``DESIGN.md``): (run, split, metric) addresses a series, ``step``
+orders it, ``value`` is exactly as logged (NaN and +-inf kept). Parsers never smooth,
+judge or silently drop rows; whatever they normalised is returned as :class:`IngestNote`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Sequence
+
+import polars as pl
+
+SCHEMA: dict[str, pl.DataType] = {
+    "run": pl.String(),
+    "split": pl.String(),
+    "metric": pl.String(),
+    "name": pl.String(),
+    "step": pl.Int64(),
+    "epoch": pl.Float64(),
+    "wall_time": pl.Float64(),
+    "value": pl.Float64(),
+}
+COLUMNS: tuple[str, ...] = tuple(SCHEMA)
+SPLITS: tuple[str, ...] = ("train", "val", "test", "other")
+
+#: Note kinds a parser may emit (free text goes in ``message``).
+NOTE_KINDS: tuple[str, ...] = (
+    "torn_tail",  # last line/record cut short (file still being written)
+    "restart",  # steps went back: a resumed run; the resumed segment is kept
+    "duplicate_steps",  # the same (series, step) logged more than once
+    "skipped_lines",  # lines/records that could not be parsed and were skipped
+    "gap",  # steps missing in an otherwise regular series
+    "decoding",  # text decoding fallback (UTF-16, Latin-1, NUL bytes, BOM)
+    "hidden_nan",  # trainer hides non-finite losses (HF logging_nan_inf_filter)
+    "inferred",  # something was inferred (e.g. step from line order)
+    "truncated_input",  # input cut at a size limit
+    "other",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestNote:
+    """Something a parser had to normalise or skip; becomes a ``log_integrity`` finding."""
+
+    kind: str
+    message: str
+    line: int | None = None
+    run: str | None = None
+    count: int | None = None
+    step: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"kind": self.kind, "line": self.line, "message": self.message}
+        if self.run is not None:
+            d["run"] = self.run
+        if self.count is not None:
+            d["count"] = self.count
+        if self.step is not None:
+            d["step"] = self.step
+        return d
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """What one parser returns for one input.
+
+    ``meta`` carries facts from the log that analysis and recommendations use, e.g.
+    ``{"total_steps": 500000}`` (Megatron ``N/ M``, HF ``max_steps``), ``{"hparams": {...}}``
+    (Lightning ``hparams.yaml``), ``{"logging_nan_inf_filter": True}``.
+    """
+
+    frame: pl.DataFrame
+    notes: list[IngestNote] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Source:
+    """One input (file, directory, stdin) after parsing."""
+
+    path: str
+    format: str
+    frame: pl.DataFrame
+    notes: list[IngestNote] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def runs(self) -> list[str]:
+        return self.frame.get_column("run").unique(maintain_order=True).to_list()
+
+
+@dataclass(slots=True)
+class LogSet:
+    """Everything read from the paths given: a list of sources."""
+
+    sources: list[Source] = field(default_factory=list)
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """All sources' rows in one table (run names are as the parsers set them)."""
+        if not self.sources:
+            return empty_frame()
+        return pl.concat([s.frame for s in self.sources], how="vertical")
+
+    @property
+    def notes(self) -> list[IngestNote]:
+        return [n for s in self.sources for n in s.notes]
+
+
+def empty_frame() -> pl.DataFrame:
+    return pl.DataFrame(schema=SCHEMA)
+
+
+_CAMEL1 = re.compile(r"(.)([A-Z][a-z]+)")
+_CAMEL2 = re.compile(r"([a-z0-9])([A-Z])")
+_NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
+
+
+def snake_case(name: str) -> str:
+    """``'lm loss'`` -> ``'lm_loss'``, ``'trainLoss'`` -> ``'train_loss'``, ``'lr-AdamW'`` -> ``'lr_adamw'``."""
+    s = _CAMEL2.sub(r"\1_\2", _CAMEL1.sub(r"\1_\2", name.strip()))
+    s = _NON_WORD.sub("_", s).strip("_").lower()
+    return s or "value"
+
+
+# Canonical metric names (DESIGN.md): loss, lr, grad_norm, loss_scale, accuracy, perplexity,
+# throughput; a component loss keeps its own name; otherwise the original in snake_case.
+_CANONICAL: dict[str, str] = {
+    "loss": "loss",
+    "lm_loss": "loss",
+    "total_loss": "loss",
+    "train_loss": "loss",
+    "training_loss": "loss",
+    "objective": "loss",
+    "lr": "lr",
+    "learning_rate": "lr",
+    "learningrate": "lr",
+    "grad_norm": "grad_norm",
+    "gradient_norm": "grad_norm",
+    "gnorm": "grad_norm",
+    "grad_norm_total": "grad_norm",
+    "norm": "grad_norm",
+    "loss_scale": "loss_scale",
+    "acc": "accuracy",
+    "accuracy": "accuracy",
+    "ppl": "perplexity",
+    "perplexity": "perplexity",
+    "throughput": "throughput",
+    "tokens_per_second": "throughput",
+    "tok_s": "throughput",
+    "samples_per_second": "throughput",
+}
+
+
+def canonical_metric(name: str) -> str:
+    """Map a metric name (without its split prefix) to lossdoc's canonical name."""
+    s = snake_case(name)
+    if s in _CANONICAL:
+        return _CANONICAL[s]
+    if s.startswith("lr_"):  # Lightning LearningRateMonitor: lr-AdamW, lr-SGD/pg1
+        return "lr"
+    return s
+
+
+_SPLIT_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("train/", "train"),
+    ("training/", "train"),
+    ("train_", "train"),
+    ("training_", "train"),
+    ("trn_", "train"),
+    ("eval/", "val"),
+    ("eval_", "val"),
+    ("val/", "val"),
+    ("val_", "val"),
+    ("valid/", "val"),
+    ("valid_", "val"),
+    ("validation/", "val"),
+    ("validation_", "val"),
+    ("dev_", "val"),
+    ("test/", "test"),
+    ("test_", "test"),
+)
+_SPLIT_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("_train", "train"),
+    ("_val", "val"),
+    ("_valid", "val"),
+    ("_validation", "val"),
+    ("_eval", "val"),
+    ("_test", "test"),
+)
+
+
+def split_and_metric(name: str, default_split: str = "train") -> tuple[str, str]:
+    """Guess (split, canonical metric) from a column/key name such as ``eval_loss`` or ``train/box_loss``.
+
+    ``train_loss`` -> ("train", "loss"); ``val_acc`` -> ("val", "accuracy");
+    ``loss`` -> (default_split, "loss"); ``lr-AdamW`` -> ("train", "lr").
+    Lightning's ``_step``/``_epoch`` suffixes are kept in the metric name only when both exist;
+    callers handle that case.
+    """
+    raw = name.strip()
+    low = raw.lower()
+    for prefix, split in _SPLIT_PREFIXES:
+        if low.startswith(prefix) and len(low) > len(prefix):
+            return split, canonical_metric(raw[len(prefix) :])
+    s = snake_case(raw)
+    for suffix, split in _SPLIT_SUFFIXES:
+        if s.endswith(suffix) and len(s) > len(suffix):
+            return split, canonical_metric(s[: -len(suffix)])
+    metric = canonical_metric(raw)
+    if metric in ("lr", "grad_norm", "loss_scale", "throughput"):
+        return "train", metric
+    return default_split, metric
+
+
+def make_frame(
+    data: Mapping[str, Sequence[Any] | pl.Series | Any],
+) -> pl.DataFrame:
+    """Build a frame in :data:`SCHEMA` from columns; missing optional columns become null.
+
+    Scalars (e.g. ``run="r1"``) are broadcast. Columns are cast to the schema types, so
+    parsers may pass Python lists, numpy arrays or polars Series.
+    """
+    n = None
+    for v in data.values():
+        if isinstance(v, (pl.Series, list, tuple)) or hasattr(v, "__len__") and not isinstance(v, str):
+            n = len(v)  # type: ignore[arg-type]
+            break
+    if n is None:
+        n = 1 if data else 0
+    cols = []
+    for c, dt in SCHEMA.items():
+        v = data.get(c)
+        if v is None:
+            s = pl.Series(c, [None] * n, dtype=dt)
+        elif isinstance(v, pl.Series):
+            s = v.alias(c).cast(dt, strict=False)
+        elif isinstance(v, (str, int, float)):
+            s = pl.Series(c, [v] * n).cast(dt, strict=False)
+        else:
+            s = pl.Series(c, v).cast(dt, strict=False)
+        cols.append(s)
+    return pl.DataFrame(cols)
+
+
+def conform(df: pl.DataFrame) -> pl.DataFrame:
+    """Select and cast a parser's frame to exactly :data:`SCHEMA` (adding null columns)."""
+    exprs = []
+    for c, dt in SCHEMA.items():
+        if c in df.columns:
+            exprs.append(pl.col(c).cast(dt, strict=False))
+        else:
+            exprs.append(pl.lit(None, dtype=dt).alias(c))
+    return df.select(exprs)
+
+
+def validate(df: pl.DataFrame) -> None:
+    """Raise ``AssertionError`` if ``df`` is not exactly in :data:`SCHEMA` (used by tests)."""
+    assert tuple(df.columns) == COLUMNS, f"columns {df.columns} != {COLUMNS}"
+    for c, dt in SCHEMA.items():
+        assert df.schema[c] == dt, f"column {c} has {df.schema[c]}, expected {dt}"
+    bad = set(df.get_column("split").unique().to_list()) - set(SPLITS)
+    assert not bad, f"unknown split values {bad}"
+    for c in ("run", "split", "metric", "name", "step"):
+        assert df.get_column(c).null_count() == 0, f"nulls in {c}"
+    # (run, split, metric) addresses one series: it may not come from two differently named keys.
+    multi = df.group_by("run", "split", "metric").agg(pl.col("name").n_unique().alias("n")).filter(pl.col("n") > 1)
+    assert multi.height == 0, f"several names for one (run, split, metric): {multi.rows()[:5]}"
+
+
+def series_keys(df: pl.DataFrame) -> list[tuple[str, str, str, str]]:
+    """Distinct (run, split, metric, name) in order of first appearance."""
+    keys = df.select("run", "split", "metric", "name").unique(maintain_order=True)
+    return [tuple(r) for r in keys.iter_rows()]  # type: ignore[misc]
+
+
+def concat_frames(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
+    frames = [conform(f) for f in frames if f.height]
+    return pl.concat(frames, how="vertical") if frames else empty_frame()
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesInfo:
+    """One series as ``lossdoc inspect`` shows it."""
+
+    run: str
+    split: str
+    metric: str
+    name: str
+    points: int
+    first_step: int | None
+    last_step: int | None
+    non_finite: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "split": self.split,
+            "metric": self.metric,
+            "name": self.name,
+            "points": self.points,
+            "first_step": self.first_step,
+            "last_step": self.last_step,
+            "non_finite": self.non_finite,
+        }
+
+
+def series_info(df: pl.DataFrame) -> list[SeriesInfo]:
+    """Per-series counts, step range and non-finite count, in order of first appearance."""
+    if df.height == 0:
+        return []
+    agg = df.group_by("run", "split", "metric", "name", maintain_order=True).agg(
+        pl.len().alias("points"),
+        pl.col("step").min().alias("first_step"),
+        pl.col("step").max().alias("last_step"),
+        (~pl.col("value").is_finite()).sum().alias("non_finite"),
+    )
+    return [SeriesInfo(*row) for row in agg.iter_rows()]

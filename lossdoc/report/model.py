@@ -1,0 +1,214 @@
+"""The report: per-run summaries, findings, comparison; rendered by the ``render_*`` modules.
+
+``Report.to_json()`` produces DESIGN.md's ``lossdoc/report-1`` document. Keys may be added;
+none renamed or removed without bumping the schema number.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from lossdoc.checks.findings import Finding, Severity
+from lossdoc.model import IngestNote, SeriesInfo
+
+REPORT_SCHEMA = "lossdoc/report-1"
+INSPECT_SCHEMA = "lossdoc/inspect-1"
+
+FAIL_ON_LEVELS = ("error", "warning", "info", "never")
+
+
+def _num(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+@dataclass(slots=True)
+class Extrapolation:
+    """Fitted-curve prediction of the loss at ``step`` with a prediction interval."""
+
+    step: int
+    loss: float
+    low: float
+    high: float
+    model: str = ""  #: "power-law", "exponential", ...
+    asymptote: float | None = None
+    backtest_error: float | None = None  #: relative error of a fit on the first half predicting the second
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"step": self.step, "loss": _num(self.loss), "low": _num(self.low), "high": _num(self.high),
+             "model": self.model, "asymptote": _num(self.asymptote), "backtest_error": _num(self.backtest_error)}
+        d.update({k: _num(v) for k, v in self.extra.items()})
+        return d
+
+
+@dataclass(slots=True)
+class RunSummary:
+    final_train_loss: float | None = None
+    best_train_loss: float | None = None
+    best_val_loss: float | None = None
+    best_val_step: int | None = None
+    final_val_loss: float | None = None
+    first_step: int | None = None
+    last_step: int | None = None
+    total_steps: int | None = None  #: planned length when the log states it
+    extrapolated: Extrapolation | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "final_train_loss": _num(self.final_train_loss),
+            "best_train_loss": _num(self.best_train_loss),
+            "best_val_loss": _num(self.best_val_loss),
+            "best_val_step": self.best_val_step,
+            "final_val_loss": _num(self.final_val_loss),
+            "first_step": self.first_step,
+            "last_step": self.last_step,
+            "total_steps": self.total_steps,
+            "extrapolated": self.extrapolated.to_dict() if self.extrapolated else None,
+        }
+        d.update({k: _num(v) for k, v in self.extra.items()})
+        return d
+
+
+@dataclass(slots=True)
+class RunReport:
+    run: str
+    source: str
+    format: str
+    series: list[SeriesInfo]
+    summary: RunSummary
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[IngestNote] = field(default_factory=list)
+    frame: pl.DataFrame | None = None  #: the run's rows (for charts); not serialised
+    #: chart data computed by the analysis (smoothed curves, fitted curve + band), keyed by name
+    curves: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "source": self.source,
+            "format": self.format,
+            "series": [s.to_dict() for s in self.series],
+            "summary": self.summary.to_dict(),
+            "findings": [f.to_dict() for f in self.findings],
+            "notes": [n.to_dict() for n in self.notes],
+        }
+
+
+@dataclass(slots=True)
+class Report:
+    runs: list[RunReport]
+    fail_on: str = "error"
+    comparison: dict[str, Any] | None = None  #: filled by `compare` / --baseline
+    rules: list[dict[str, Any]] = field(default_factory=list)  #: rules in force with their params
+    version: str = ""
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.runs for f in r.findings]
+
+    @property
+    def regressed(self) -> bool:
+        return bool(self.comparison and self.comparison.get("regressed"))
+
+    @property
+    def verdict(self) -> str:
+        """``fail`` (an error finding or a regression), ``warn`` (a warning), else ``pass``.
+
+        The verdict describes the run; whether it fails a CI job is :meth:`exit_code`'s business
+        (``--fail-on``)."""
+        worst = max((f.severity for f in self.findings), default=None)
+        if self.regressed or worst == Severity.ERROR:
+            return "fail"
+        if worst == Severity.WARNING:
+            return "warn"
+        return "pass"
+
+    def failing(self) -> bool:
+        """True when a finding is at or above ``fail_on``, or the candidate regressed."""
+        if self.regressed:
+            return True
+        if self.fail_on == "never":
+            return False
+        level = Severity.parse(self.fail_on)
+        return any(f.severity >= level for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": REPORT_SCHEMA,
+            "version": self.version,
+            "verdict": self.verdict,
+            "fail_on": self.fail_on,
+            "runs": [r.to_dict() for r in self.runs],
+            "comparison": self.comparison,
+            "rules": self.rules,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, default=_json_default)
+
+    def to_markdown(self) -> str:
+        from lossdoc.report.render_markdown import render_markdown
+
+        return render_markdown(self)
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        from lossdoc.report.render_html import render_html
+
+        html = render_html(self)
+        if path is not None:
+            Path(path).write_text(html, encoding="utf-8")
+        return html
+
+    def to_text(self, color: bool = False) -> str:
+        from lossdoc.report.render_text import render_text
+
+        return render_text(self, color=color)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    if isinstance(o, Path):
+        return str(o)
+    if hasattr(o, "item"):  # numpy scalars
+        v = o.item()
+        return None if isinstance(v, float) and not math.isfinite(v) else v
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def inspect_dict(logset: Any) -> dict[str, Any]:
+    """DESIGN.md's ``lossdoc/inspect-1`` document for a :class:`lossdoc.model.LogSet`."""
+    from lossdoc.model import series_info
+
+    sources = []
+    for s in logset.sources:
+        infos = series_info(s.frame)
+        runs: dict[str, list[dict[str, Any]]] = {}
+        for i in infos:
+            runs.setdefault(i.run, []).append(i.to_dict())
+        sources.append({
+            "path": s.path,
+            "format": s.format,
+            "runs": [{"run": r, "series": ser} for r, ser in runs.items()],
+            "notes": [n.to_dict() for n in s.notes],
+        })
+    return {"schema": INSPECT_SCHEMA, "sources": sources}
