@@ -147,5 +147,121 @@ def inspect(paths: tuple[str, ...], fmt: str | None, as_json: bool) -> None:
             click.echo(f"  note: {n['kind']}{where}: {_one_line(n['message'])}")
 
 
+# --------------------------------------------------------------------------- analyze
+def output_options(fn: F) -> F:
+    """Output options shared by `analyze` and `compare`."""
+    opts = [
+        click.option("--html", "html", metavar="FILE",
+                     help="Write the HTML report here (default lossdoc-report.html; '-' for stdout)."),
+        click.option("--no-html", is_flag=True, help="Do not write the HTML report."),
+        click.option("--markdown", "markdown", metavar="FILE",
+                     help="Write a GitHub-flavoured Markdown report (PR comment / job summary)."),
+        click.option("--json", "json_out", metavar="FILE", help="Write the lossdoc/report-1 JSON."),
+        click.option("--junit", "junit", metavar="FILE", help="Write a JUnit XML report (one test case per rule)."),
+        click.option("-q", "--quiet", is_flag=True, help="No terminal summary."),
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+def check_options(fn: F) -> F:
+    """Rule selection and gating options shared by `analyze` and `compare`."""
+    opts = [
+        click.option("--format", "fmt", metavar="NAME",
+                     help="Skip format detection and read as NAME (see `lossdoc formats`)."),
+        click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
+                     help="lossdoc.toml or pyproject.toml to use (default: the nearest one upwards)."),
+        click.option("--select", metavar="RULES",
+                     help="Comma-separated rule ids, names, prefixes (SP) or groups to run."),
+        click.option("--ignore", metavar="RULES", help="Comma-separated rules to skip."),
+        click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]), default=None,
+                     help="Exit 1 when a finding is at or above this severity (default: error)."),
+        click.option("--tolerance", metavar="PCT", default=None,
+                     help="Regression tolerance vs the baseline, e.g. 1% or 0.01 (default 1%)."),
+        click.option("--horizon", type=click.IntRange(min=1), default=None,
+                     help="Step to extrapolate the loss to (default: the planned total when the log "
+                          "states it, else 2x the last step)."),
+    ]
+    for o in reversed(opts):
+        fn = o(fn)
+    return fn
+
+
+def _split_list(s: str | None) -> list[str] | None:
+    if s is None:
+        return None
+    return [x.strip() for x in s.split(",") if x.strip()]
+
+
+def _parse_tolerance(s: str | None) -> float | None:
+    if s is None:
+        return None
+    t = s.strip()
+    try:
+        v = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise click.BadParameter(f"{s!r} is not a percentage like 1% or a fraction like 0.01",
+                                 param_hint="--tolerance") from None
+    if not 0 <= v < 1:
+        raise click.BadParameter("must be between 0% and 100%", param_hint="--tolerance")
+    return v
+
+
+def emit(report: Any, *, html: str | None, no_html: bool, markdown: str | None, json_out: str | None,
+         junit: str | None, quiet: bool) -> int:
+    """Write every requested output, print the terminal summary, return the exit code."""
+    from lossdoc.report.outputs import write_outputs
+
+    to_stdout = "-" in (html, markdown, json_out, junit)
+    if html is None and not no_html:
+        html = "lossdoc-report.html"
+    written = write_outputs(report, html=None if no_html else html, markdown=markdown, json=json_out,
+                            junit=junit)
+    if not quiet and not to_stdout:
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        click.echo(report.to_text(color=color), nl=False)
+        for kind, path in written:
+            click.echo(f"{kind} report: {_one_line(path)}")
+    return int(ExitCode.FINDINGS if report.failing() else ExitCode.OK)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--baseline", "baselines", multiple=True, metavar="PATH",
+              help="Baseline run (log or `lossdoc snapshot` file); repeat for several seeds. "
+                   "A regression exits 1.")
+@check_options
+@output_options
+@handle_errors
+def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], fmt: str | None, config_path: str | None,
+            select: str | None, ignore: str | None, fail_on: str | None, tolerance: str | None,
+            horizon: int | None, html: str | None, no_html: bool, markdown: str | None,
+            json_out: str | None, junit: str | None, quiet: bool) -> None:
+    """Diagnose the training curves in PATH... and say what to change.
+
+    \b
+    PATH is a log file, a directory (Lightning version_N/, HF output dir, TensorBoard
+    logdir, mlruns/), a compressed file (.gz .bz2 .xz .zst) or - for stdin. Several
+    paths are analysed as several runs. Writes lossdoc-report.html unless --html/--no-html
+    say otherwise; '-' as an output file means standard output.
+
+    \b
+    Examples:
+      lossdoc analyze train.log
+      lossdoc analyze out/checkpoint-500 --json - --quiet
+      lossdoc analyze run.log --baseline baseline.json --markdown comment.md --fail-on warning
+    """
+    from lossdoc.api import analyze as run_analyze
+
+    report = run_analyze(
+        list(paths), format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore),
+        fail_on=fail_on, baseline=list(baselines) or None, tolerance=_parse_tolerance(tolerance),
+        horizon=horizon,
+    )
+    sys.exit(emit(report, html=html, no_html=no_html, markdown=markdown, json_out=json_out, junit=junit,
+                  quiet=quiet))
+
+
 def main_entry() -> None:  # pragma: no cover - console script shim
     main()

@@ -1,0 +1,50 @@
+"""The Python API behind ``lossdoc analyze``: read -> checks -> Report (-> comparison)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from lossdoc import __version__
+from lossdoc.model import LogSet
+from lossdoc.report.model import Report
+
+
+def analyze(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | LogSet,
+    *,
+    format: str | None = None,
+    config: Any = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    fail_on: str | None = None,
+    baseline: Sequence[str | os.PathLike[str]] | None = None,
+    tolerance: float | None = None,
+    horizon: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Read ``paths`` (or use a :class:`LogSet`), run every selected rule, return a :class:`Report`.
+
+    ``config`` is a :class:`lossdoc.config.Config`, a path to a ``lossdoc.toml`` /
+    ``pyproject.toml``, or None to look for one from the current directory upwards.
+    ``select`` / ``ignore`` / ``fail_on`` / ``tolerance`` override the configuration.
+    ``baseline`` paths (logs or ``lossdoc snapshot`` files) turn on the regression comparison.
+    """
+    from lossdoc.checks.engine import run_checks
+    from lossdoc.config import Config, load_config
+    from lossdoc.ingest import read
+
+    if not isinstance(config, Config):
+        config = load_config(config, start=Path.cwd())
+    config = config.override(select=select, ignore=ignore, fail_on=fail_on, tolerance=tolerance)
+    logset = paths if isinstance(paths, LogSet) else read(paths, format=format, progress=progress)
+    runs, rules = run_checks(logset, config, horizon=horizon, progress=progress)
+    report = Report(runs=runs, fail_on=config.fail_on, rules=rules, version=__version__)
+    if baseline:
+        from lossdoc.compare import compare_report
+
+        report.comparison = compare_report(report, [os.fspath(b) for b in baseline], config,
+                                           format=format)
+    return report
