@@ -88,7 +88,14 @@ class RunReport:
     findings: list[Finding] = field(default_factory=list)
     notes: list[IngestNote] = field(default_factory=list)
     frame: pl.DataFrame | None = None  #: the run's rows (for charts); not serialised
-    #: chart data computed by the analysis (smoothed curves, fitted curve + band), keyed by name
+    #: Chart data computed by the checks, for the renderers. Keys (all optional):
+    #:   "fit": {"split": "train", "metric": "loss", "model": "power-law",
+    #:           "step": [...], "loss": [...], "low": [...], "high": [...]}
+    #:       the fitted curve sampled at ~200 steps from the first step to the horizon, with its
+    #:       prediction band (the part beyond the last logged step is the extrapolation);
+    #:   "smoothing": {"method": "ema", "weight": 0.6}  the smoothing the report should draw.
+    #: Renderers compute their own down-sampling and smoothing from ``frame`` with
+    #: ``lossdoc.analysis`` (down-sampling keeps each bin's min and max so spikes never vanish).
     curves: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
