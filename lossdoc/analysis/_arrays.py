@@ -1,0 +1,41 @@
+"""Small array helpers shared by the analysis modules (private)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["as_float", "finite_pairs", "quiet"]
+
+
+def as_float(values: object) -> np.ndarray:
+    """Return ``values`` as a 1-D float64 array (a copy only when needed)."""
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    return arr.ravel()
+
+
+def finite_pairs(steps: object, values: object) -> tuple[np.ndarray, np.ndarray]:
+    """Steps and values restricted to points where both are finite, sorted by step.
+
+    Raises
+    ------
+    ValueError
+        If ``steps`` and ``values`` differ in length.
+    """
+    x = as_float(steps)
+    y = as_float(values)
+    if x.shape != y.shape:
+        raise ValueError(f"steps and values differ in length ({x.size} != {y.size})")
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.all():
+        x, y = x[ok], y[ok]
+    if x.size > 1 and np.any(np.diff(x) < 0):
+        order = np.argsort(x, kind="stable")
+        x, y = x[order], y[order]
+    return x, y
+
+
+def quiet() -> np.errstate:
+    """Context manager silencing floating-point warnings (overflow, invalid, ...)."""
+    return np.errstate(all="ignore")

@@ -1,0 +1,176 @@
+"""Down-sampling that never hides a spike: equal-width step bins keeping min, max, first, last.
+
+Used to draw long curves (every bin keeps its extremes, so a one-step spike survives any
+zoom level) and to make curve fits cheap (bin means weighted by their counts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lossdoc.analysis._arrays import as_float, finite_pairs, quiet
+
+__all__ = ["BinnedResult", "bin_series", "downsample_for_fit"]
+
+
+@dataclass(frozen=True)
+class BinnedResult:
+    """Per-bin summary of a series (one entry per non-empty bin, in step order).
+
+    Attributes
+    ----------
+    step : numpy.ndarray
+        Mean step of the points in the bin.
+    mean, min, max : numpy.ndarray
+        Mean, minimum and maximum of the bin's finite values (NaN if it has none).
+    first, last : numpy.ndarray
+        First and last finite value in the bin, in step order (NaN if none).
+    count : numpy.ndarray
+        Number of finite values in the bin (int64).
+    n_nonfinite : numpy.ndarray
+        Number of NaN/+-inf values in the bin (int64); they are not in min/max/mean.
+    edges : numpy.ndarray
+        The ``n_bins + 1`` equal-width bin edges in step units.
+    """
+
+    step: np.ndarray
+    mean: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    count: np.ndarray
+    n_nonfinite: np.ndarray
+    edges: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.step.size)
+
+
+def _empty(edges: np.ndarray) -> BinnedResult:
+    f = np.empty(0, dtype=np.float64)
+    i = np.empty(0, dtype=np.int64)
+    return BinnedResult(f, f, f, f, f, f, i, i, edges)
+
+
+def bin_series(steps: object, values: object, n_bins: int) -> BinnedResult:
+    """Summarise a series in ``n_bins`` equal-width bins of step.
+
+    Parameters
+    ----------
+    steps : array_like
+        Step of each point (points with a non-finite step are dropped).
+    values : array_like
+        Values; non-finite values are counted per bin in ``n_nonfinite`` but kept out of the
+        statistics.
+    n_bins : int
+        Number of equal-width bins spanning ``[min(step), max(step)]`` (>= 1).
+
+    Returns
+    -------
+    BinnedResult
+        Only bins holding at least one point (finite or not) are returned.
+
+    Notes
+    -----
+    O(n) with ``np.add.reduceat`` / ``np.minimum.reduceat`` / ``np.maximum.reduceat`` when the
+    steps are sorted (an unsorted input is stably sorted first). Every bin keeps its min and
+    max, so the global min and max of the finite values are always preserved.
+    """
+    t = as_float(steps)
+    y = as_float(values)
+    if t.shape != y.shape:
+        raise ValueError(f"steps and values differ in length ({t.size} != {y.size})")
+    nb = int(n_bins)
+    if nb < 1:
+        raise ValueError(f"n_bins must be >= 1 (got {n_bins!r})")
+    okt = np.isfinite(t)
+    if not okt.all():
+        t, y = t[okt], y[okt]
+    if t.size == 0:
+        return _empty(np.empty(0))
+    if t.size > 1 and np.any(t[1:] < t[:-1]):
+        order = np.argsort(t, kind="stable")
+        t, y = t[order], y[order]
+    t0, t1 = float(t[0]), float(t[-1])
+    edges = np.linspace(t0, t1, nb + 1)
+    with quiet():
+        width = (t1 - t0) / nb
+        if width > 0 and np.isfinite(width):
+            idx = np.floor((t - t0) / width).astype(np.int64)
+            np.clip(idx, 0, nb - 1, out=idx)
+        else:
+            idx = np.zeros(t.size, dtype=np.int64)
+    starts = np.concatenate(([0], np.flatnonzero(idx[1:] != idx[:-1]) + 1))
+    ends = np.concatenate((starts[1:], [t.size]))
+    fin = np.isfinite(y)
+    cnt = np.add.reduceat(fin.astype(np.int64), starts)
+    total = ends - starts
+    with quiet():
+        s = np.add.reduceat(np.where(fin, y, 0.0), starts)
+        mean = np.where(cnt > 0, s / np.maximum(cnt, 1), np.nan)
+        # mean of huge values can overflow in the sum; fall back to a scaled sum there
+        bad = (cnt > 0) & ~np.isfinite(mean)
+        if bad.any():
+            scale = np.maximum.reduceat(np.where(fin, np.abs(y), 0.0), starts)
+            ys = np.where(fin, y / np.repeat(np.where(scale > 0, scale, 1.0), total), 0.0)
+            mean2 = np.add.reduceat(ys, starts) / np.maximum(cnt, 1) * scale
+            mean = np.where(bad, mean2, mean)
+        step = np.add.reduceat(t, starts) / total
+        bad_t = ~np.isfinite(step)
+        if bad_t.any():
+            step = np.where(bad_t, 0.5 * t[starts] + 0.5 * t[ends - 1], step)
+    vmin = np.minimum.reduceat(np.where(fin, y, np.inf), starts)
+    vmax = np.maximum.reduceat(np.where(fin, y, -np.inf), starts)
+    vmin = np.where(cnt > 0, vmin, np.nan)
+    vmax = np.where(cnt > 0, vmax, np.nan)
+    fpos = np.flatnonzero(fin)
+    first = np.full(starts.size, np.nan)
+    last = np.full(starts.size, np.nan)
+    if fpos.size:
+        fi = np.searchsorted(fpos, starts, side="left")
+        li = np.searchsorted(fpos, ends, side="left") - 1
+        has = cnt > 0
+        first[has] = y[fpos[fi[has]]]
+        last[has] = y[fpos[li[has]]]
+    return BinnedResult(
+        step=step,
+        mean=mean,
+        min=vmin,
+        max=vmax,
+        first=first,
+        last=last,
+        count=cnt,
+        n_nonfinite=(total - cnt).astype(np.int64),
+        edges=edges,
+    )
+
+
+def downsample_for_fit(
+    steps: object, values: object, max_points: int = 2000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reduce a series to at most ``max_points`` weighted points for curve fitting.
+
+    Parameters
+    ----------
+    steps, values : array_like
+        The series; points where either is non-finite are dropped.
+    max_points : int, default 2000
+        Upper bound on the number of points returned.
+
+    Returns
+    -------
+    steps, values, weights : numpy.ndarray
+        Sorted finite points with unit weights when there are at most ``max_points`` of them;
+        otherwise equal-width bin means (at the mean step of each bin) with the bin counts as
+        weights (a bin mean of ``k`` points has variance ``sigma**2 / k``).
+    """
+    x, y = finite_pairs(steps, values)
+    mp = max(int(max_points), 1)
+    if x.size <= mp:
+        return x, y, np.ones(x.size)
+    b = bin_series(x, y, mp)
+    keep = b.count > 0
+    return b.step[keep], b.mean[keep], b.count[keep].astype(np.float64)
