@@ -1,0 +1,109 @@
+"""LightGBM evaluation log (``microsoft/LightGBM`` ``python-package/lightgbm/callback.py``,
+``_format_eval_result`` / ``_LogEvaluationCallback`` / ``early_stopping``, checked against 4.x;
+3.x ``verbose_eval`` prints the same layout).
+
+Sample::
+
+    [LightGBM] [Info] Total Bins 1530
+    Training until validation scores don't improve for 10 rounds
+    [1]\ttraining's l2: 0.812345\tvalid_1's l2: 0.845678
+
+The iteration is 1-based and is the step. Each tab-separated item is
+``{dataset}'s {metric}: {value:g}`` (cv: ``cv_agg's valid l2: 0.8 + 0.01``, where the
+``valid``/``train`` word names the split and `` + std`` becomes a ``<metric>_std`` series).
+``[LightGBM] [...]`` messages are ignored. After ``Early stopping, best iteration is:`` (or
+``Did not meet early stopping. Best iteration is:``) the best line is printed again: that
+repeat is not a data point. Data-set names become splits as in :mod:`._evalsets`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from lossdoc.ingest.formats._evalsets import apply_split_map
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
+from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case
+
+_LINE = r"^\[(\d+)\]\t"
+_ITEM = r"^(\S+)'s (.+?): (\S+)(?: \+ (\S+))?$"
+_SNIFF = re.compile(r"^\[\d+\]\t\S+'s [^\t:]+: [-+\w.]+", re.M)
+
+
+class LightGBMParser(Parser):
+    name = "lightgbm"
+    title = "LightGBM evaluation log"
+    recognises = "\"[i]\\tdataset's metric: value\" lines (log_evaluation / verbose_eval), early-stopping lines"
+    priority = 30
+
+    def sniff(self, inp: InputFile) -> float:
+        head = inp.head_text()
+        n = len(_SNIFF.findall(head))
+        if n >= 2 or (n and "[LightGBM]" in head):
+            return 0.85
+        return 0.6 if n == 1 else 0.0
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        notes: list[IngestNote] = []
+        lines = load_lines(inp, notes=notes)
+        line = pl.col("line")
+        after_best = line.shift(1).str.contains(r"(?i)best iteration is").fill_null(False)
+        repeats = lines.filter(after_best & line.str.contains(_LINE))
+        if repeats.height:
+            best = repeats.get_column("line").str.extract(_LINE, 1).to_list()
+            notes.append(IngestNote("other", f"early stopping: best iteration {best[-1]} (its repeated line is not a new point)"))
+        data = lines.filter(~after_best & line.str.contains(_LINE))
+        last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
+        tail = torn_tail_note(inp, last_line)
+        if tail is not None:
+            data = data.filter(pl.col("lineno") != last_line)
+            notes.append(tail)
+        items = (
+            data.select(
+                "lineno",
+                line.str.extract(_LINE, 1).cast(pl.Int64).alias("step"),
+                line.str.replace(_LINE, "").str.split("\t").alias("item"),
+            )
+            .explode("item")
+            .filter(pl.col("item").str.strip_chars() != "")
+            .with_columns(pl.col("item").str.strip_chars().str.extract_groups(_ITEM).alias("g"))
+            .unnest("g")
+            .rename({"1": "data", "2": "raw_metric", "3": "mean", "4": "std"})
+        )
+        bad = items.filter(pl.col("data").is_null() | to_float(pl.col("mean")).is_null())
+        if bad.height:
+            first = bad.get_column("lineno").unique(maintain_order=True).head(3).to_list()
+            notes.append(IngestNote("skipped_lines", f"{bad.height} item(s) not of the form \"name's metric: value\" (lines {first})",
+                                    line=first[0], count=bad.height))
+            items = items.filter(pl.col("data").is_not_null() & to_float(pl.col("mean")).is_not_null())
+        # cv (LightGBM 4.x): "cv_agg's valid l2" / "cv_agg's train l2": the first word is the split.
+        cv_word = pl.col("raw_metric").str.extract(r"^(train|valid) ", 1)
+        items = items.with_columns(
+            pl.when((pl.col("data") == "cv_agg") & cv_word.is_not_null())
+            .then(pl.when(cv_word == "train").then(pl.lit("training")).otherwise(pl.lit("cv_agg")))
+            .otherwise(pl.col("data"))
+            .alias("dataset"),
+            pl.when(pl.col("data") == "cv_agg").then(pl.col("raw_metric").str.replace(r"^(train|valid) ", ""))
+            .otherwise(pl.col("raw_metric")).alias("bare"),
+        )
+        metric_of = {m: snake_case(m) for m in items.get_column("bare").unique().to_list()}
+        items = items.with_columns(pl.col("bare").replace_strict(metric_of).alias("metric"))
+        names = items.get_column("dataset").unique(maintain_order=True).to_list()
+        items, note = apply_split_map(items, "dataset", "metric", names)
+        if note is not None:
+            notes.append(note)
+        run = inp.run_name
+        name = pl.col("data") + "'s " + pl.col("raw_metric")
+        mean = items.select(pl.lit(run).alias("run"), "split", "metric", name.alias("name"), "step",
+                            to_float(pl.col("mean")).alias("value"))
+        std = items.filter(pl.col("std").is_not_null()).select(
+            pl.lit(run).alias("run"), "split", (pl.col("metric") + "_std").alias("metric"),
+            (name + " + std").alias("name"), "step", to_float(pl.col("std")).alias("value"),
+        )
+        return ParseResult(concat_frames([mean, std]), notes)
+
+
+PARSERS = [LightGBMParser()]

@@ -1,0 +1,99 @@
+"""XGBoost evaluation log (``dmlc/xgboost`` ``python-package/xgboost/callback.py``,
+``EvaluationMonitor._fmt_metric`` / ``after_iteration``, checked against xgboost 2.x; the legacy
+``print_evaluation`` callback of < 1.3 writes the same layout).
+
+Sample::
+
+    [0]\ttrain-logloss:0.61532\teval-logloss:0.62107
+    [1]\ttrain-logloss:0.55101\teval-logloss:0.56233
+    [0]\ttrain-rmse:17.59241+0.03362\ttest-rmse:17.63839+0.12125      (xgb.cv: mean+std)
+
+The round index is 0-based and is the step. Each tab-separated item is
+``{data}-{metric}:{score}``; data names are the user's (``train``, ``eval``) or positional
+(``validation_0``, ``validation_1`` in the sklearn API); see :mod:`._evalsets` for how they
+become splits. Metric names are XGBoost's (``logloss``, ``rmse``, ``auc``...), snake_cased. The
+cross-validation standard deviation becomes its own ``<metric>_std`` series. Old versions
+repeat the best round after ``Stopping. Best iteration:``; that repeat is not a data point.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from lossdoc.ingest.formats._evalsets import apply_split_map
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
+from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case
+
+_LINE = r"^\[(\d+)\]\t"
+_ITEM = r"^([^-:\s]+)-(.+):([^:+\s]+)(?:\+(\S+))?$"
+_SNIFF = re.compile(r"^\[\d+\]\t[^\t'\s-]+-[^\t:\s]+:[-+\w.]+(?:\+[\w.]+)?(?:\t|$)", re.M)
+
+
+class XGBoostParser(Parser):
+    name = "xgboost"
+    title = "XGBoost evaluation log"
+    recognises = "'[i]\\tdata-metric:value' lines (xgb.train / xgb.cv / sklearn API verbose output)"
+    priority = 30
+
+    def sniff(self, inp: InputFile) -> float:
+        n = len(_SNIFF.findall(inp.head_text()))
+        return 0.85 if n >= 2 else 0.6 if n == 1 else 0.0
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        notes: list[IngestNote] = []
+        lines = load_lines(inp, notes=notes)
+        line = pl.col("line")
+        # A round repeated after "Stopping. Best iteration:" (xgboost < 1.3) is a summary, not a new point.
+        after_best = line.shift(1).str.contains(r"(?i)best iteration").fill_null(False)
+        repeats = lines.filter(after_best & line.str.contains(_LINE))
+        if repeats.height:
+            best = repeats.get_column("line").str.extract(_LINE, 1).to_list()
+            notes.append(IngestNote("other", f"early stopping: best round {best[0]} (its repeated line is not a new point)"))
+        data = lines.filter(~after_best & line.str.contains(_LINE))
+        last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
+        tail = torn_tail_note(inp, last_line)
+        if tail is not None:
+            data = data.filter(pl.col("lineno") != last_line)
+            notes.append(tail)
+        items = (
+            data.select(
+                "lineno",
+                line.str.extract(_LINE, 1).cast(pl.Int64).alias("step"),
+                line.str.replace(_LINE, "").str.split("\t").alias("item"),
+            )
+            .explode("item")
+            .filter(pl.col("item").str.strip_chars() != "")
+            .with_columns(pl.col("item").str.strip_chars().str.extract_groups(_ITEM).alias("g"))
+            .unnest("g")
+            .rename({"1": "data", "2": "raw_metric", "3": "mean", "4": "std"})
+        )
+        bad = items.filter(pl.col("data").is_null() | to_float(pl.col("mean")).is_null())
+        if bad.height:
+            first = bad.get_column("lineno").unique(maintain_order=True).head(3).to_list()
+            notes.append(IngestNote("skipped_lines", f"{bad.height} item(s) not of the form data-metric:value (lines {first})",
+                                    line=first[0], count=bad.height))
+            items = items.filter(pl.col("data").is_not_null() & to_float(pl.col("mean")).is_not_null())
+        names = items.get_column("data").unique(maintain_order=True).to_list()
+        metric_of = {m: snake_case(m) for m in items.get_column("raw_metric").unique().to_list()}
+        items = items.with_columns(pl.col("raw_metric").replace_strict(metric_of).alias("metric"))
+        items, note = apply_split_map(items, "data", "metric", names)
+        if note is not None:
+            notes.append(note)
+        run = inp.run_name
+        mean = items.select(
+            pl.lit(run).alias("run"), "split", "metric",
+            (pl.col("data") + "-" + pl.col("raw_metric")).alias("name"), "step", to_float(pl.col("mean")).alias("value"),
+        )
+        std = items.filter(pl.col("std").is_not_null()).select(
+            pl.lit(run).alias("run"), "split", (pl.col("metric") + "_std").alias("metric"),
+            (pl.col("data") + "-" + pl.col("raw_metric") + "+std").alias("name"), "step",
+            to_float(pl.col("std")).alias("value"),
+        )
+        return ParseResult(concat_frames([mean, std]), notes)
+
+
+PARSERS = [XGBoostParser()]
