@@ -1,0 +1,122 @@
+"""A directory of one-metric-per-file CSVs, as hand-rolled training scripts write them
+(``np.savetxt`` / ``pandas.DataFrame.to_csv`` of one curve per file; no single trainer owns it).
+
+Sample (``train_loss.csv``; ``val_loss.csv`` beside it)::
+
+    step,value
+    0,2.3026
+    100,1.8734
+
+Each file holds one series: a step-like column (``step``, ``global_step``, ``iter``,
+``iteration``, ``epoch``, ``batch``) and a value column (``value``, or the metric named like
+the file). The file stem names the series: ``train_loss``/``loss`` -> train loss,
+``val_loss`` -> val loss (:func:`lossdoc.model.split_and_metric`). An optional ``wall_time``/
+``time``/``timestamp`` column becomes ``wall_time``. The directory is one run named after it.
+TensorBoard's own exports (``Wall time,Step,Value``) belong to ``tensorboard-csv``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from lossdoc.ingest.formats._common import dedupe_metrics
+from lossdoc.ingest.formats._table import read_table
+from lossdoc.ingest.inputs import open_file
+from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.text import to_float
+from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case, split_and_metric
+
+_STEP_COLS = ("step", "global_step", "iter", "iteration", "epoch", "batch", "steps", "iters")
+_TIME_COLS = ("wall_time", "walltime", "time", "timestamp")
+
+
+def _columns(header: list[str], stem: str) -> tuple[str, str, str | None] | None:
+    """(step column, value column, time column) of a one-metric file, or None."""
+    low = {snake_case(h): h for h in header if h.strip()}
+    if not 2 <= len(low) <= 3:
+        return None
+    step = next((low[c] for c in _STEP_COLS if c in low), None)
+    if step is None:
+        return None
+    rest = [k for k in low if low[k] != step]
+    time = next((low[c] for c in _TIME_COLS if c in rest), None)
+    vals = [k for k in rest if low[k] != time]
+    if len(vals) != 1:
+        return None
+    v = vals[0]
+    if v == "value" or v == snake_case(stem) or snake_case(stem).endswith(v) or v.endswith(snake_case(stem)):
+        return step, low[v], time
+    return None
+
+
+def _header(f: Path) -> list[str]:
+    try:
+        with open(f, encoding="utf-8", errors="replace") as fh:
+            first = fh.readline()
+    except OSError:
+        return []
+    if first.startswith("\ufeff"):
+        first = first[1:]
+    return [h.strip().strip('"') for h in first.strip().split(",")]
+
+
+def _members(path: Path) -> list[tuple[Path, tuple[str, str, str | None]]]:
+    out = []
+    try:
+        files = sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower() == ".csv")
+    except OSError:
+        return []
+    for f in files:
+        header = _header(f)
+        if [h.lower() for h in header] == ["wall time", "step", "value"]:
+            return []  # TensorBoard exports: tensorboard-csv
+        cols = _columns(header, f.stem)
+        if cols is None:
+            return []  # a CSV that is not one-metric-per-file: not this format
+        out.append((f, cols))
+    return out
+
+
+class MetricCSVDirParser(Parser):
+    name = "csv-dir"
+    title = "Directory of one-metric-per-file CSVs"
+    recognises = "a directory of CSVs with step,value columns, one metric per file (train_loss.csv + val_loss.csv)"
+    priority = 40
+
+    def sniff_dir(self, path: Path) -> float:
+        members = _members(path)
+        if len(members) < 2:
+            return 0.0
+        lossy = any("loss" in f.stem.lower() for f, _ in members)
+        return 0.9 if lossy else 0.6
+
+    def parse_dir(self, path: Path, display: str) -> ParseResult:
+        members = _members(path)
+        run = path.resolve().name or "run"
+        keys = dedupe_metrics((f.stem, *split_and_metric(f.stem)) for f, _ in members)
+        frames, notes = [], []
+        for f, (step_col, val_col, time_col) in members:
+            table, nt = read_table(open_file(f, f"{display}/{f.name}"), ",", live=True)
+            notes.extend(IngestNote(n.kind, f"{f.name}: {n.message}", n.line, n.run, n.count, n.step) for n in nt)
+            step = to_float(pl.col(step_col)).cast(pl.Int64, strict=False)
+            df = table.select(
+                step.alias("step"),
+                (to_float(pl.col(time_col)) if time_col else pl.lit(None, dtype=pl.Float64)).alias("wall_time"),
+                to_float(pl.col(val_col)).alias("value"),
+                pl.col(val_col).alias("_raw"),
+            )
+            bad = df.filter(pl.col("step").is_null() | pl.col("value").is_null())
+            if bad.height:
+                notes.append(IngestNote("skipped_lines", f"{f.name}: {bad.height} row(s) without a readable step or value",
+                                        count=bad.height))
+                df = df.filter(pl.col("step").is_not_null() & pl.col("value").is_not_null())
+            split, metric = keys[f.stem]
+            epoch = pl.col("step").cast(pl.Float64) if step_col.lower() == "epoch" else pl.lit(None, dtype=pl.Float64)
+            frames.append(df.select(pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
+                                    pl.lit(f.stem).alias("name"), "step", epoch.alias("epoch"), "wall_time", "value"))
+        return ParseResult(concat_frames(frames), notes)
+
+
+PARSERS = [MetricCSVDirParser()]
