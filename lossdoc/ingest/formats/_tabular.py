@@ -1,0 +1,322 @@
+"""Shared helpers for the column-oriented formats (Keras/Lightning/generic CSV, JSON dicts).
+
+Not a format (the leading underscore keeps :mod:`lossdoc._builtin` from looking for
+``PARSERS`` here). Everything is vectorised with polars: a CSV is read once with every
+column as a string, then unpivoted to the long :data:`lossdoc.model.SCHEMA` table, and the
+cells are turned into floats with :func:`lossdoc.ingest.text.to_float` semantics, so
+``nan``/``inf``/``-Infinity`` survive as values while empty and ``NA`` cells are simply not
+logged points.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from lossdoc.errors import EmptyInputError, ParseError
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.text import load_lines, to_float
+from lossdoc.model import IngestNote, concat_frames, snake_case, split_and_metric
+
+#: Cells that mean "nothing logged here" (not a value): empty, Keras ``NA``, pandas/None spellings.
+MISSING_TOKENS: tuple[str, ...] = ("", "NA", "N/A", "n/a", "na", "None", "none", "null", "NULL", "-", "--")
+
+_SEPARATORS = (",", "\t", ";", "|")
+
+
+@dataclass(slots=True)
+class CsvHead:
+    """What a sniffer sees: the separator, the header fields and a few rows (all stripped)."""
+
+    sep: str
+    header: list[str]
+    rows: list[list[str]]
+    truncated: bool  #: the head ended inside the file (more rows follow)
+
+    @property
+    def lower(self) -> list[str]:
+        return [h.lower() for h in self.header]
+
+    def has_empty_cells(self) -> bool:
+        n = len(self.header)
+        return any(len(r) < n or any(c == "" for c in r) for r in self.rows)
+
+    def numeric_share(self) -> float:
+        cells = [c for r in self.rows for c in r if c not in MISSING_TOKENS]
+        if not cells:
+            return 0.0
+        return sum(1 for c in cells if is_number(c)) / len(cells)
+
+
+def is_number(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def detect_separator(header_line: str) -> str | None:
+    """The separator of a header line: the most frequent of ``, TAB ; |`` (None if none occurs)."""
+    counts = {s: header_line.count(s) for s in _SEPARATORS}
+    sep, n = max(counts.items(), key=lambda kv: kv[1])
+    return sep if n else None
+
+
+def sniff_csv(inp: InputFile, max_rows: int = 30) -> CsvHead | None:
+    """Header and first rows of a delimited text file, or None if it does not look like one."""
+    text = inp.head_text(32 * 1024)
+    if not text or "\x00" in text[:1024]:
+        return None
+    lines = text.splitlines()
+    truncated = len(text) >= 32 * 1024 - 4
+    if truncated and lines:
+        lines = lines[:-1]  # the head may cut the last line
+    lines = [ln for ln in lines if ln.strip()]
+    if not lines:
+        return None
+    sep = detect_separator(lines[0])
+    if sep is None:
+        return None
+    try:
+        parsed = list(csv.reader(io.StringIO("\n".join(lines[: max_rows + 1])), delimiter=sep))
+    except csv.Error:
+        return None
+    header = [h.strip() for h in parsed[0]]
+    rows = [[c.strip() for c in r] for r in parsed[1:]]
+    return CsvHead(sep=sep, header=header, rows=rows, truncated=truncated)
+
+
+@dataclass(slots=True)
+class Table:
+    """A delimited file read with every column as a string.
+
+    ``df`` has the stripped header names plus ``_line`` (the 1-based line of each row in the
+    file); blank lines and a torn last row are already removed (and noted in ``notes``).
+    """
+
+    df: pl.DataFrame
+    header: list[str]
+    notes: list[IngestNote] = field(default_factory=list)
+
+
+def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV") -> Table:
+    """Read a delimited file (CSV/TSV, CRLF or LF, with or without BOM) as strings.
+
+    Ragged rows are tolerated (missing trailing cells read as empty, extra cells ignored)
+    and noted; a last row without a line ending (file still being written) is dropped and
+    noted. Raises :class:`EmptyInputError` for an empty or header-only file.
+    """
+    if inp.size == 0:
+        raise EmptyInputError("file is empty", path=inp.name)
+    if sep is None:
+        head = sniff_csv(inp)
+        if head is None:
+            raise ParseError(f"not a delimited ({what}) file: no separator in the header line", path=inp.name, line=1)
+        sep = head.sep
+    src: object
+    if inp.is_utf8_file():
+        src = inp.path
+    else:
+        src = io.BytesIO(inp.read_text().encode("utf-8"))
+    try:
+        df = pl.read_csv(
+            src,  # type: ignore[arg-type]
+            separator=sep,
+            has_header=True,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            encoding="utf8-lossy",
+            quote_char='"',
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise ParseError(f"cannot read as {what}: {str(exc).splitlines()[0]}", path=inp.name) from None
+    header = [c.strip().lstrip("\ufeff") for c in df.columns]
+    if len(set(header)) != len(header):  # "loss" and " loss" in one header: keep them apart
+        header = [h if header.index(h) == i else f"{h}_{i}" for i, h in enumerate(header)]
+    df = df.rename(dict(zip(df.columns, header))).with_row_index("_line", offset=2)
+    df = df.with_columns(pl.col("_line").cast(pl.Int64))
+    notes: list[IngestNote] = []
+    if df.height == 0:
+        raise EmptyInputError(f"{what} has a header but no rows", path=inp.name, line=1)
+    # Blank lines come back as all-null rows; they keep the row -> line mapping, then go.
+    cols = [c for c in header]
+    df = df.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in cols))
+    ragged = _ragged_lines(inp, sep, len(header))
+    if ragged is not None and ragged.height:
+        first = int(ragged.get_column("lineno").first())  # type: ignore[arg-type]
+        short = int(ragged.filter(pl.col("n") < len(header)).height)
+        notes.append(
+            IngestNote(
+                "other",
+                f"{ragged.height} row(s) do not have the header's {len(header)} fields "
+                f"({short} short: missing cells read as empty; {ragged.height - short} long: extra cells ignored)",
+                line=first,
+                count=ragged.height,
+            )
+        )
+    if df.height and not inp.ends_with_newline():
+        last = int(df.get_column("_line").max())  # type: ignore[arg-type]
+        df = df.filter(pl.col("_line") != last)
+        notes.append(
+            IngestNote(
+                "torn_tail",
+                "last row has no line ending (file still being written?); it was not read",
+                line=last,
+            )
+        )
+    if df.height == 0:
+        raise EmptyInputError(f"{what} has a header but no complete rows", path=inp.name, line=1)
+    return Table(df=df, header=header, notes=notes)
+
+
+def _ragged_lines(inp: InputFile, sep: str, n_fields: int) -> pl.DataFrame | None:
+    """Lines (after the header) whose field count differs from the header's (quote-aware enough)."""
+    try:
+        lines = load_lines(inp, clean=False)
+    except Exception:  # noqa: BLE001 - only used for a note
+        return None
+    body = lines.filter((pl.col("lineno") > 1) & (pl.col("line").str.strip_chars() != ""))
+    n = (
+        pl.col("line").str.replace_all(r'"[^"]*"', "").str.count_matches(sep, literal=True) + 1
+    ).alias("n")
+    out = body.select("lineno", n).filter(pl.col("n") != n_fields)
+    if not inp.ends_with_newline() and lines.height:
+        out = out.filter(pl.col("lineno") != lines.get_column("lineno").max())
+    return out
+
+
+class SeriesNamer:
+    """Assigns each source name one (split, metric) so that one series never has two names.
+
+    The first name to claim a (split, metric) keeps it; a later name that maps to the same pair
+    gets its own snake_case name as metric (``train_samples_per_second`` beside
+    ``train_tokens_per_second``, both "throughput").
+    """
+
+    def __init__(self) -> None:
+        self.owner: dict[tuple[str, str], str] = {}
+        self.assigned: dict[str, tuple[str, str]] = {}
+
+    def assign(self, name: str, split: str, metric: str) -> tuple[str, str]:
+        if name in self.assigned:
+            return self.assigned[name]
+        key = (split, metric)
+        if key in self.owner and self.owner[key] != name:
+            base = snake_case(name)
+            metric = base
+            i = 2
+            while (split, metric) in self.owner:
+                metric = f"{base}_{i}"
+                i += 1
+            key = (split, metric)
+        self.owner[key] = name
+        self.assigned[name] = key
+        return key
+
+    def auto(self, name: str, default_split: str = "train") -> tuple[str, str]:
+        split, metric = guess_split_metric(name, default_split)
+        return self.assign(name, split, metric)
+
+
+def guess_split_metric(name: str, default_split: str = "train") -> tuple[str, str]:
+    """:func:`lossdoc.model.split_and_metric` that also reads spaced names (``Valid MSE``, ``Train loss``)."""
+    spaced = re.sub(r"\s+", "_", name.strip())
+    return split_and_metric(spaced, default_split)
+
+
+def melt(
+    df: pl.DataFrame,
+    columns: Mapping[str, tuple[str, str]],
+    *,
+    run: str,
+    step: str = "_step",
+    epoch: str | None = None,
+    wall_time: str | None = None,
+    line: str = "_line",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Wide string table -> long SCHEMA frame.
+
+    ``columns`` maps each value column to its (split, metric); ``step`` / ``epoch`` /
+    ``wall_time`` name already-typed columns of ``df``. Missing cells (:data:`MISSING_TOKENS`)
+    are not points; non-numeric cells are returned separately (``name``, ``_line``, ``raw``)
+    so the caller can note them. Series come out one after another, each in file order.
+    """
+    if not columns:
+        return concat_frames([]), pl.DataFrame({"name": [], "_line": [], "raw": []})
+    index = [step, line] + [c for c in (epoch, wall_time) if c]
+    names = list(columns)
+    long = (
+        df.select(*index, *[pl.col(c).cast(pl.String) for c in names])
+        .unpivot(index=index, on=names, variable_name="name", value_name="raw")
+        .with_columns(pl.col("raw").str.strip_chars())
+        .filter(pl.col("raw").is_not_null() & ~pl.col("raw").is_in(list(MISSING_TOKENS)))
+        .with_columns(to_float(pl.col("raw")).alias("value"))
+    )
+    bad = long.filter(pl.col("value").is_null()).select("name", line, "raw")
+    long = long.filter(pl.col("value").is_not_null())
+    splits = {k: v[0] for k, v in columns.items()}
+    metrics = {k: v[1] for k, v in columns.items()}
+    out = long.select(
+        pl.lit(run).alias("run"),
+        pl.col("name").replace_strict(splits, return_dtype=pl.String).alias("split"),
+        pl.col("name").replace_strict(metrics, return_dtype=pl.String).alias("metric"),
+        pl.col("name"),
+        pl.col(step).alias("step"),
+        (pl.col(epoch).cast(pl.Float64) if epoch else pl.lit(None, dtype=pl.Float64)).alias("epoch"),
+        (pl.col(wall_time).cast(pl.Float64) if wall_time else pl.lit(None, dtype=pl.Float64)).alias("wall_time"),
+        pl.col("value"),
+    )
+    return concat_frames([out]), bad
+
+
+def bad_cells_note(bad: pl.DataFrame, *, what: str = "cell") -> IngestNote | None:
+    """A ``skipped_lines`` note for non-numeric cells in value columns (None if there are none)."""
+    if bad.height == 0:
+        return None
+    first = bad.sort("_line").row(0, named=True)
+    cols = bad.get_column("name").unique(maintain_order=True).to_list()
+    shown = ", ".join(repr(c) for c in cols[:3]) + (" ..." if len(cols) > 3 else "")
+    return IngestNote(
+        "skipped_lines",
+        f"{bad.height} non-numeric {what}(s) skipped in {shown} (first: {first['raw']!r})",
+        line=int(first["_line"]),
+        count=bad.height,
+    )
+
+
+def numeric_columns(df: pl.DataFrame, candidates: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Split ``candidates`` into columns holding at least one number and columns holding none."""
+    if not candidates:
+        return [], []
+    counts = df.select(
+        [
+            to_float(pl.col(c).cast(pl.String)).is_not_null().sum().alias(c)
+            for c in candidates
+        ]
+    ).row(0)
+    num = [c for c, n in zip(candidates, counts) if n]
+    other = [c for c, n in zip(candidates, counts) if not n]
+    return num, other
+
+
+def int_column(df: pl.DataFrame, col: str, *, path: str, what: str) -> pl.Series:
+    """Parse an axis column (``epoch``, ``step``) as integers; a non-integer value is a ParseError.
+
+    Float spellings of integers (``3.0``) are accepted. Empty cells stay null.
+    """
+    raw = df.get_column(col).cast(pl.String).str.strip_chars()
+    as_float = raw.str.strip_chars_start("+").cast(pl.Float64, strict=False)
+    finite_int = as_float.is_finite() & (as_float == as_float.floor())
+    bad = (raw.is_not_null() & (raw != "") & ~finite_int.fill_null(False)).fill_null(False)
+    if bad.any():
+        i = int(bad.arg_max())  # type: ignore[arg-type]
+        line = int(df.get_column("_line")[i])
+        raise ParseError(f"{what} column {col!r} holds {raw[i]!r}, not a whole number", path=path, line=line)
+    return as_float.cast(pl.Int64, strict=False)

@@ -1,0 +1,194 @@
+"""Hugging Face ``transformers`` Trainer console output: the ``{'loss': ...}`` dict lines.
+
+Written by ``ProgressCallback.on_log`` (``tqdm.write``) or ``PrinterCallback.on_log`` (``print``),
+checked against FORMATS.md §1b: the old layout (raw floats), the 2024 layout (with
+``grad_norm``, commit 55093b7) and the 2025 layout on main (every float a quoted ``'{v:.4g}'``).
+Sample::
+
+    {'loss': 2.7314, 'learning_rate': 4.9e-05, 'epoch': 0.04}
+    {'loss': '2.731', 'grad_norm': '3.812', 'learning_rate': '4.9e-05', 'epoch': '0.04'}
+    {'eval_loss': 2.0517, 'eval_runtime': 12.3481, 'eval_samples_per_second': 81.2, 'epoch': 1.0}
+
+The console dict has **no step**. Training line k (1-based) is put at ``k * logging_steps`` when
+the log states ``logging_steps`` (the TrainingArguments dump, ``--logging_steps N``), else at
+``k``; either way an ``inferred`` note says so. Evaluation lines and the end-of-training summary
+are attached to the latest training step. Candidate lines are found with vectorised polars
+filters (tqdm ``\\r`` redraws, ANSI codes and interleaved warnings are handled by
+:func:`lossdoc.ingest.text.load_lines`); key/value pairs are extracted with a regex, which
+reads quoted and unquoted numbers alike.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from lossdoc.errors import EmptyInputError
+from lossdoc.ingest.formats.hf_trainer import hidden_nan_note
+from lossdoc.ingest.formats._tabular import SeriesNamer
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
+from lossdoc.model import IngestNote, ParseResult, concat_frames
+
+#: A dict line as Trainer prints it: the first key is one the Trainer logs.
+_DICT_START = r"\{'(?:loss|eval_|test_|train_|learning_rate|grad_norm|epoch)[^']*': "
+_DICT = r"(\{'.*\})"
+_PAIR = r"'([^']+)': '?([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|NaN|Infinity))'?(?:,|\})"
+_PAIR_GROUPS = r"^'([^']+)': '?([^',}]+)'?[,}]$"
+_SNIFF = re.compile(r"\{'(?:loss|eval_loss|train_runtime|learning_rate)': '?[-\d.naif]", re.M)
+
+_HINTS = {
+    "logging_steps": r"(?:\blogging_steps\s*[=:]\s*|--logging[_-]steps[= ]+|\"logging_steps\":\s*)(\d+)",
+    "max_steps": r"(?:\bmax_steps\s*=\s*|--max[_-]steps[= ]+|Total optimization steps\s*=\s*)([\d,]+)",
+}
+AXIS_KEYS = frozenset({"epoch", "step", "num_input_tokens_seen"})
+
+
+def _hint(lines: pl.DataFrame, pattern: str) -> int | None:
+    found = (
+        lines.select(pl.col("line").str.extract(pattern, 1).str.replace_all(",", "").cast(pl.Int64, strict=False))
+        .to_series()
+        .drop_nulls()
+    )
+    found = found.filter(found > 0)
+    return int(found[0]) if found.len() else None
+
+
+class HFConsoleParser(Parser):
+    name = "hf-console"
+    title = "Hugging Face Trainer console dict lines"
+    recognises = "stdout lines like {'loss': 2.73, 'learning_rate': 4.9e-05, 'epoch': 0.04} (raw or quoted values)"
+    priority = 30
+
+    def sniff(self, inp: InputFile) -> float:
+        n = len(_SNIFF.findall(inp.head_text()))
+        if n >= 2:
+            return 0.9
+        return 0.7 if n else 0.0
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        notes: list[IngestNote] = []
+        lines = load_lines(inp, notes=notes)
+        if lines.height == 0:
+            raise EmptyInputError("file is empty", path=inp.name)
+        line = pl.col("line")
+        cand = lines.filter(line.str.contains(_DICT_START)).with_columns(line.str.extract(_DICT, 1).alias("d"))
+        last_line = int(lines.get_column("lineno").max())  # type: ignore[arg-type]
+        tail = torn_tail_note(inp, last_line)
+        if tail is not None:
+            cand = cand.filter(pl.col("lineno") != last_line)
+            notes.append(tail)
+        cand = cand.filter(pl.col("d").is_not_null()).with_row_index("rec")
+        if cand.height == 0:
+            raise EmptyInputError("no Trainer log dicts ({'loss': ...}) found", path=inp.name)
+        pairs = (
+            cand.select("rec", "lineno", pl.col("d").str.extract_all(_PAIR).alias("p"))
+            .explode("p")
+            .drop_nulls("p")
+            .with_columns(
+                pl.col("p").str.extract(_PAIR_GROUPS, 1).alias("key"),
+                to_float(pl.col("p").str.extract(_PAIR_GROUPS, 2)).alias("value"),
+            )
+            .drop_nulls(["key", "value"])
+        )
+        # Kind of each record, from its keys (vectorised, one row per record).
+        key = pl.col("key")
+        kinds = (
+            pairs.group_by("rec", maintain_order=True)
+            .agg(
+                key.str.starts_with("eval_").any().alias("is_eval"),
+                key.str.starts_with("test_").any().alias("is_test"),
+                ((key == "train_runtime").any() | ((key == "train_loss").any() & ~(key == "loss").any())).alias(
+                    "is_sum"
+                ),
+                pl.col("value").filter(key == "epoch").first().alias("epoch"),
+            )
+            .with_columns(
+                pl.when("is_eval")
+                .then(pl.lit("val"))
+                .when("is_test")
+                .then(pl.lit("test"))
+                .when("is_sum")
+                .then(pl.lit("summary"))
+                .otherwise(pl.lit("train"))
+                .alias("kind")
+            )
+            .sort("rec")
+        )
+        logging_steps = _hint(lines, _HINTS["logging_steps"])
+        max_steps = _hint(lines, _HINTS["max_steps"])
+        unit = logging_steps or 1
+        is_train = pl.col("kind") == "train"
+        kinds = kinds.with_columns((is_train.cast(pl.Int64).cum_sum() * unit).alias("step"))
+        if max_steps is not None:
+            # The summary comes at the end of training: put it at max_steps when the log says it.
+            kinds = kinds.with_columns(
+                pl.when(pl.col("kind") == "summary")
+                .then(pl.max_horizontal(pl.col("step"), pl.lit(max_steps)))
+                .otherwise(pl.col("step"))
+                .alias("step")
+            )
+        n_train = int(kinds.filter(is_train).height)
+        if logging_steps:
+            how = f"training log k is put at step k x logging_steps ({logging_steps}, stated in the log)"
+        else:
+            how = "training log k is put at step k (logging_steps not stated in the log; real steps are a multiple)"
+        notes.append(
+            IngestNote(
+                "inferred",
+                f"console dicts carry no step: {how}; evaluation lines sit at the latest training step",
+                count=n_train,
+            )
+        )
+        long = pairs.join(kinds.select("rec", "kind", "step", pl.col("epoch").alias("ep")), on="rec").filter(
+            ~key.is_in(list(AXIS_KEYS))
+        )
+        namer = SeriesNamer()
+        for k, kind in long.select("key", "kind").unique(maintain_order=True).iter_rows():
+            if k in namer.assigned:
+                continue
+            if kind == "summary" and k == "train_loss":
+                namer.assign(k, "train", "average_loss")
+            else:
+                namer.auto(k, "train" if kind in ("train", "summary") else kind)
+        splits = {n: s for n, (s, _) in namer.assigned.items()}
+        metrics = {n: m for n, (_, m) in namer.assigned.items()}
+        order = {n: i for i, n in enumerate(namer.assigned)}
+        frame = (
+            long.select(
+                pl.lit(inp.run_name).alias("run"),
+                key.replace_strict(splits, return_dtype=pl.String).alias("split"),
+                key.replace_strict(metrics, return_dtype=pl.String).alias("metric"),
+                key.alias("name"),
+                pl.col("step"),
+                pl.col("ep").alias("epoch"),
+                pl.col("value"),
+                key.replace_strict(order, return_dtype=pl.Int64).alias("_o"),
+            )
+            .sort("_o", maintain_order=True)
+            .drop("_o")
+        )
+        hidden = (
+            pairs.join(kinds.select("rec", "kind", "step"), on="rec")
+            .filter(pl.col("kind") == "train")
+            .group_by("rec", maintain_order=True)
+            .agg(
+                pl.col("value").filter(key == "grad_norm").first().alias("g"),
+                pl.col("value").filter(key == "loss").first().alias("l"),
+                pl.col("step").first(),
+            )
+            .filter(~pl.col("g").is_finite() & pl.col("l").is_finite())
+        )
+        if hidden.height:
+            notes.append(hidden_nan_note(hidden.get_column("step").to_list()))
+        meta: dict[str, int] = {}
+        if logging_steps:
+            meta["logging_steps"] = logging_steps
+        if max_steps:
+            meta["total_steps"] = max_steps
+        return ParseResult(concat_frames([frame]), notes, meta)
+
+
+PARSERS = [HFConsoleParser()]

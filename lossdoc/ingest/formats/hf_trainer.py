@@ -1,0 +1,328 @@
+"""Hugging Face ``transformers`` Trainer ``trainer_state.json`` (also TRL and Axolotl, which use it).
+
+Checked against ``TrainerState.save_to_json`` (``json.dumps(asdict(state), indent=2, sort_keys=True)``)
+in transformers v4.x up to main (FORMATS.md §1a), and three real files in ``shared/real_logs``.
+Sample (abridged; the real file has one key per line)::
+
+    {"global_step": 250, "log_history": [
+      {"epoch": 0.04, "grad_norm": 3.81, "learning_rate": 4.9e-05, "loss": 2.7314, "step": 10},
+      {"epoch": 1.0, "eval_loss": 2.0517, "eval_runtime": 12.35, "step": 250}], "max_steps": 250}
+
+``log_history`` holds three kinds of entries: training logs (``loss``, ``grad_norm``,
+``learning_rate`` -> train loss/grad_norm/lr), evaluations (``eval_*`` -> val, ``eval_<dataset>_*``
+keep the dataset in the metric name; ``test_*`` -> test) and one end-of-training summary
+(``train_loss`` is the mean over the whole run: metric ``average_loss``; ``train_runtime`` etc.
+are their own metrics). Python's ``json`` writes ``NaN``/``Infinity`` tokens, which orjson
+rejects, so the standard library reads those files. A file cut short while being written
+yields the complete entries before the cut and a ``torn_tail`` note.
+
+A directory (an HF ``output_dir``) is read through its top-level ``trainer_state.json``
+(written by ``save_state()`` at the end) or else its latest ``checkpoint-N/trainer_state.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from lossdoc.errors import EmptyInputError, InputError, ParseError
+from lossdoc.ingest.formats._tabular import SeriesNamer
+from lossdoc.ingest.inputs import InputFile, open_file
+from lossdoc.ingest.registry import Parser
+from lossdoc.model import IngestNote, ParseResult, concat_frames, make_frame
+
+try:  # orjson is much faster, but rejects NaN / Infinity tokens: json is the fallback.
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is installed in every supported setup
+    _orjson = None  # type: ignore[assignment]
+
+STATE_NAME = "trainer_state.json"
+#: Keys of a log_history entry that are axes or counters, not metrics.
+AXIS_KEYS = frozenset({"step", "epoch", "num_input_tokens_seen"})
+#: Top-level keys copied into ``ParseResult.meta`` (``max_steps`` becomes ``total_steps``).
+META_KEYS = (
+    "logging_steps",
+    "eval_steps",
+    "save_steps",
+    "num_train_epochs",
+    "train_batch_size",
+    "best_metric",
+    "best_global_step",
+    "best_model_checkpoint",
+    "global_step",
+)
+_CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+_LOG_HISTORY = re.compile(r'"log_history"\s*:\s*\[')
+_TOP_SCALAR = re.compile(r'^ {2}"(\w+)": ([^\n{\[]*?),?\r?$', re.M)
+
+
+def loads(text: str) -> Any:
+    """Parse JSON text, accepting Python's ``NaN``/``Infinity`` tokens (orjson first, json if needed)."""
+    if _orjson is not None:
+        try:
+            return _orjson.loads(text)
+        except _orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
+def entry_kind(entry: dict[str, Any]) -> str:
+    """``train``, ``val``, ``test`` or ``summary`` for one log_history entry."""
+    keys = entry.keys()
+    if any(k.startswith("eval_") for k in keys):
+        return "val"
+    if any(k.startswith("test_") for k in keys):
+        return "test"
+    if "train_runtime" in keys or ("train_loss" in keys and "loss" not in keys):
+        return "summary"
+    return "train"
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def entries_to_frame(
+    entries: list[Any], run: str, *, path: str
+) -> tuple[pl.DataFrame, list[IngestNote]]:
+    """Turn HF log dicts (each with ``step`` and ``epoch``) into the long table, plus notes.
+
+    Shared with the console parser, whose dicts get their ``step`` inferred before calling this.
+    """
+    namer = SeriesNamer()
+    names: list[str] = []
+    steps: list[int] = []
+    epochs: list[float | None] = []
+    values: list[float] = []
+    notes: list[IngestNote] = []
+    last_step = 0
+    missing_step = 0
+    hidden: list[int] = []
+    for i, e in enumerate(entries):
+        if not isinstance(e, dict):
+            raise ParseError(f"log_history entry {i} is {type(e).__name__}, not an object", path=path)
+        step = e.get("step")
+        if _is_number(step):
+            last_step = int(step)
+        else:
+            missing_step += 1
+        epoch = e.get("epoch")
+        epoch = float(epoch) if _is_number(epoch) else None
+        kind = entry_kind(e)
+        default_split = "train" if kind in ("train", "summary") else kind
+        for k, v in e.items():
+            if k in AXIS_KEYS or not _is_number(v):
+                continue
+            if k not in namer.assigned:
+                if kind == "summary" and k == "train_loss":
+                    namer.assign(k, "train", "average_loss")
+                else:
+                    namer.auto(k, default_split)
+            names.append(k)
+            steps.append(last_step)
+            epochs.append(epoch)
+            values.append(float(v))
+        if kind == "train":
+            g, loss = e.get("grad_norm"), e.get("loss")
+            if _is_number(g) and not math.isfinite(g) and _is_number(loss) and math.isfinite(loss):
+                hidden.append(last_step)
+    if missing_step:
+        notes.append(
+            IngestNote("inferred", f"{missing_step} log entries without 'step': took the step before them",
+                       count=missing_step)
+        )
+    if hidden:
+        notes.append(hidden_nan_note(hidden))
+    if not names:
+        return concat_frames([]), notes
+    splits = {n: s for n, (s, _) in namer.assigned.items()}
+    metrics = {n: m for n, (_, m) in namer.assigned.items()}
+    name_s = pl.Series("name", names, dtype=pl.String)
+    frame = make_frame(
+        {
+            "run": run,
+            "split": name_s.replace_strict(splits, return_dtype=pl.String),
+            "metric": name_s.replace_strict(metrics, return_dtype=pl.String),
+            "name": name_s,
+            "step": pl.Series(steps, dtype=pl.Int64),
+            "epoch": pl.Series(epochs, dtype=pl.Float64),
+            "value": pl.Series(values, dtype=pl.Float64),
+        }
+    )
+    # One series after another (stable: file order within each series).
+    order = {n: i for i, n in enumerate(namer.assigned)}
+    frame = frame.with_columns(pl.col("name").replace_strict(order, return_dtype=pl.Int64).alias("_o"))
+    frame = frame.sort("_o", maintain_order=True).drop("_o")
+    return frame, notes
+
+
+def hidden_nan_note(steps: list[int]) -> IngestNote:
+    shown = ", ".join(f"{s:,}" for s in steps[:5]) + (" ..." if len(steps) > 5 else "")
+    return IngestNote(
+        "hidden_nan",
+        f"grad_norm is NaN/inf beside a finite loss at {len(steps)} logged step(s) ({shown}): the HF Trainer's "
+        "logging_nan_inf_filter (on by default) replaces non-finite step losses by the window average, "
+        "so the logged loss hides them",
+        count=len(steps),
+        step=steps[0],
+    )
+
+
+def _top_level_scalars(text: str) -> dict[str, Any]:
+    """Top-level ``"key": scalar`` lines of a pretty-printed (indent=2) file, for a torn file."""
+    if not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]  # the last, cut line may hold a cut number
+    out: dict[str, Any] = {}
+    for m in _TOP_SCALAR.finditer(text):
+        try:
+            out[m.group(1)] = json.loads(m.group(2))
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+def _recover(text: str, exc: json.JSONDecodeError, path: str) -> tuple[dict[str, Any], IngestNote]:
+    """Entries before the cut of a torn file; a ParseError if the damage is not at the end."""
+    stripped = text.rstrip()
+    torn = not stripped.endswith(("}", "]")) or exc.pos >= len(stripped)
+    if not torn:
+        raise ParseError(f"malformed JSON: {exc.msg}", path=path, line=exc.lineno)
+    m = _LOG_HISTORY.search(text)
+    if m is None:
+        raise EmptyInputError(
+            "trainer_state.json is cut off before its log_history (file still being written?)", path=path
+        )
+    decoder = json.JSONDecoder()
+    entries: list[Any] = []
+    pos = m.end()
+    cut_line: int | None = None
+    n = len(text)
+    while True:
+        while pos < n and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= n:
+            break
+        if text[pos] == "]":  # log_history complete; the cut is later in the file
+            break
+        try:
+            obj, pos = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as err:
+            if re.search(r"\}\s*,\s*\{", text[pos:]):  # complete entries follow: damage in the middle
+                raise ParseError(f"malformed JSON in log_history: {err.msg}", path=path, line=err.lineno) from None
+            cut_line = err.lineno
+            break
+        entries.append(obj)
+    doc = {k: v for k, v in _top_level_scalars(text).items()}
+    doc["log_history"] = entries
+    if cut_line is None:
+        cut_line = exc.lineno
+    note = IngestNote(
+        "torn_tail",
+        f"file is cut off (still being written?): read the {len(entries)} complete log_history "
+        "entries before the cut",
+        line=cut_line,
+    )
+    return doc, note
+
+
+def parse_state_text(text: str, run: str, path: str) -> ParseResult:
+    if not text.strip():
+        raise EmptyInputError("file is empty", path=path)
+    notes: list[IngestNote] = []
+    try:
+        doc = loads(text)
+    except json.JSONDecodeError as exc:
+        doc, note = _recover(text, exc, path)
+        notes.append(note)
+    meta: dict[str, Any] = {}
+    if isinstance(doc, list):  # log_history saved on its own
+        entries = doc
+    elif isinstance(doc, dict):
+        entries = doc.get("log_history")
+        if not isinstance(entries, list):
+            raise ParseError("JSON object has no 'log_history' list (not a trainer_state.json?)", path=path)
+        max_steps = doc.get("max_steps")
+        if _is_number(max_steps) and max_steps > 0:
+            meta["total_steps"] = int(max_steps)
+        for k in META_KEYS:
+            if doc.get(k) is not None:
+                meta[k] = doc[k]
+    else:
+        raise ParseError(f"top-level JSON is {type(doc).__name__}, not an object", path=path, line=1)
+    frame, more = entries_to_frame(entries, run, path=path)
+    notes.extend(more)
+    if frame.height == 0:
+        raise EmptyInputError("log_history holds no numeric values", path=path)
+    return ParseResult(frame, notes, meta)
+
+
+def _latest_checkpoint(path: Path) -> tuple[Path | None, int]:
+    found = []
+    for d in path.iterdir():
+        m = _CHECKPOINT.match(d.name)
+        if m and (d / STATE_NAME).is_file():
+            found.append((int(m.group(1)), d / STATE_NAME))
+    if not found:
+        return None, 0
+    found.sort()
+    return found[-1][1], len(found)
+
+
+class HFTrainerParser(Parser):
+    name = "hf-trainer"
+    title = "Hugging Face Trainer trainer_state.json"
+    recognises = "trainer_state.json (log_history of train/eval/summary entries); an output_dir with checkpoint-N/"
+    priority = 10
+
+    def sniff(self, inp: InputFile) -> float:
+        head = inp.head_text(16 * 1024)
+        body = head.lstrip()
+        has_history = _LOG_HISTORY.search(head) is not None
+        if inp.inner_name == STATE_NAME:
+            return 0.97 if has_history else 0.6
+        if body.startswith("{") and has_history and '"global_step"' in head:
+            return 0.85
+        if body.startswith("[") and '"step"' in head and re.search(r'"(loss|eval_loss|learning_rate)"\s*:', head):
+            # a bare log_history list dumped on its own
+            return 0.6
+        return 0.0
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        return parse_state_text(inp.read_text(), inp.run_name, inp.name)
+
+    def sniff_dir(self, path: Path) -> float:
+        if (path / STATE_NAME).is_file():
+            return 0.95
+        found, _ = _latest_checkpoint(path)
+        return 0.95 if found is not None else 0.0
+
+    def parse_dir(self, path: Path, display: str) -> ParseResult:
+        top = path / STATE_NAME
+        latest, n_ckpt = _latest_checkpoint(path)
+        if top.is_file():
+            chosen = top
+            why = f"read {STATE_NAME} at the top of the directory (the final state)"
+            if n_ckpt:
+                why += f"; {n_ckpt} checkpoint-N/{STATE_NAME} file(s) hold earlier copies and were not read"
+        elif latest is not None:
+            chosen = latest
+            why = (
+                f"no top-level {STATE_NAME}: read the latest checkpoint's, "
+                f"{latest.parent.name}/{STATE_NAME} (of {n_ckpt} checkpoint(s))"
+            )
+        else:
+            raise InputError(f"no {STATE_NAME} in the directory or its checkpoint-N/ subdirectories", path=display)
+        rel = chosen.relative_to(path)
+        inp = open_file(chosen, str(Path(display) / rel))
+        run = path.resolve().name or display
+        res = parse_state_text(inp.read_text(), run, inp.name)
+        res.notes[:0] = [*inp.notes, IngestNote("other", why)]
+        return res
+
+
+PARSERS = [HFTrainerParser()]

@@ -1,0 +1,226 @@
+"""Keras ``CSVLogger`` files and saved ``History.history`` (CSV or JSON).
+
+Checked against FORMATS.md §4a/§4c (``keras/src/callbacks/csv_logger.py`` in Keras 3 and
+``keras/callbacks.py`` in Keras 2 / tf.keras: header ``epoch`` + ``sorted(logs)``, one row per
+epoch, 0-based, ``NA`` for keys missing in a later epoch) and three real files in
+``shared/real_logs/keras_csv``. Sample::
+
+    epoch,accuracy,loss,val_accuracy,val_loss
+    0,0.8812000155448914,0.41237473487854004,0.9502999782562256,0.16931302845478058
+    1,0.9593999981880188,0.13725081086158752,0.9668999910354614,0.11022870987653732
+
+Also read: other separators (``CSVLogger(separator=";")``, TAB), ``pd.DataFrame(history.history)
+.to_csv()`` with or without its unnamed index column (no ``epoch``: the row index is the epoch,
+noted as inferred), and ``json.dump(history.history)`` (``{"loss": [...], "val_loss": [...]}``).
+The step is the 0-based epoch. ``CSVLogger(append=True)`` across several ``fit()`` calls makes
+the epoch column start again at 0 (one-epoch fits give a column of zeros): those segments are
+laid end to end (steps continue) and a note says so, instead of being taken for a resumed run.
+An epoch that goes back to a value above 0 is a resume (``initial_epoch``) and is left to the
+restart normaliser.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+
+from lossdoc.errors import EmptyInputError, ParseError
+from lossdoc.ingest.formats._tabular import (
+    CsvHead,
+    SeriesNamer,
+    bad_cells_note,
+    int_column,
+    melt,
+    numeric_columns,
+    read_table,
+    sniff_csv,
+)
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.registry import Parser
+from lossdoc.model import IngestNote, ParseResult, concat_frames, make_frame
+
+_INDEX_NAMES = ("", "Unnamed: 0", "index")
+#: File names Keras examples and users give CSVLogger / History CSVs.
+_KERAS_NAMES = ("training.log", "log.csv", "history.csv", "training.csv", "training_log.csv")
+#: Headers that belong to other trainers' CSVs (YOLO results.csv, timm summary.csv, fastai history.csv).
+_OTHER_SIGNATURES = ("time", "train_loss", "valid_loss", "eval_loss", "eval_top1")
+
+
+def _history_shape(cols: list[str]) -> bool:
+    """Keras History keys: a plain ``loss`` column, or ``val_X`` columns whose ``X`` is there too."""
+    present = set(cols)
+    vals = [c for c in cols if c.startswith("val_")]
+    return "loss" in present and (not vals or all(c[4:] in present for c in vals))
+
+
+def keras_confidence(head: CsvHead, inner_name: str) -> float:
+    header = head.header
+    if not header or head.numeric_share() < 0.9:
+        return 0.0
+    if any("/" in h for h in header) or "step" in header:
+        return 0.2  # YOLO (train/box_loss), Lightning (step), exports
+    rest = header[1:] if header[0].lower() in ("epoch", *(n.lower() for n in _INDEX_NAMES)) else header
+    if header[0] == "epoch":
+        score = 0.85 if rest == sorted(rest) and rest and _history_shape(rest) else 0.5
+        if score > 0.5 and inner_name in _KERAS_NAMES:
+            score = 0.92
+    elif _history_shape(rest) and rest == sorted(rest):
+        score = 0.85 if inner_name in _KERAS_NAMES else 0.8
+    elif _history_shape(rest):
+        score = 0.6
+    else:
+        return 0.0
+    low = set(h.lower() for h in header)
+    if any(s in low for s in _OTHER_SIGNATURES) or inner_name in ("results.csv", "summary.csv"):
+        score = min(score, 0.3)
+    return score
+
+
+class KerasCSVParser(Parser):
+    name = "keras-csv"
+    title = "Keras CSVLogger / saved History"
+    recognises = "CSV with 'epoch' then sorted Keras metric names (loss, val_loss, ...); History dumps as CSV or JSON"
+    priority = 30
+
+    def sniff(self, inp: InputFile) -> float:
+        head_text = inp.head_text(4096).lstrip()
+        if head_text.startswith("{"):
+            return 0.8 if _json_history_head(head_text) else 0.0
+        head = sniff_csv(inp)
+        if head is None:
+            return 0.0
+        return keras_confidence(head, inp.inner_name)
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        if inp.head_text(4096).lstrip().startswith("{"):
+            return _parse_json(inp)
+        table = read_table(inp, what="Keras CSV")
+        df, header = table.df, table.header
+        notes = list(table.notes)
+        first = header[0]
+        if first == "epoch" or first.lower() == "epoch":
+            raw_epoch = int_column(df, first, path=inp.name, what="epoch")
+            df = df.with_columns(raw_epoch.alias("_epoch_raw"))
+            skipped = df.filter(pl.col("_epoch_raw").is_null())
+            if skipped.height:
+                notes.append(IngestNote("skipped_lines", f"{skipped.height} row(s) without an epoch skipped",
+                                        line=int(skipped.get_column("_line").first()),  # type: ignore[arg-type]
+                                        count=skipped.height))
+                df = df.filter(pl.col("_epoch_raw").is_not_null())
+            axis = [first]
+        elif first in _INDEX_NAMES:
+            df = df.with_columns(int_column(df, first, path=inp.name, what="index").alias("_epoch_raw"))
+            df = df.filter(pl.col("_epoch_raw").is_not_null())
+            axis = [first]
+            notes.append(IngestNote("inferred", "no epoch column: the unnamed index column (pandas) is the epoch"))
+        else:
+            df = df.with_row_index("_epoch_raw").with_columns(pl.col("_epoch_raw").cast(pl.Int64))
+            axis = []
+            notes.append(IngestNote("inferred", "no epoch column: the row index is the epoch (0-based)"))
+        df, note = cumulative_epochs(df, "_epoch_raw")
+        if note:
+            notes.append(note)
+        candidates = [c for c in header if c not in axis]
+        numeric, other = numeric_columns(df, candidates)
+        if other:
+            notes.append(IngestNote("other", f"column(s) without numbers ignored: {', '.join(other[:5])}"))
+        namer = SeriesNamer()
+        mapping = {c: namer.auto(c) for c in numeric}
+        df = df.with_columns(pl.col("_step").cast(pl.Float64).alias("_ep"))
+        frame, bad = melt(df, mapping, run=inp.run_name, epoch="_ep")
+        note = bad_cells_note(bad)
+        if note:
+            notes.append(note)
+        return ParseResult(frame, notes)
+
+
+def cumulative_epochs(df: pl.DataFrame, col: str) -> tuple[pl.DataFrame, IngestNote | None]:
+    """Add ``_step``: ``col`` with segments that restart at epoch 0 laid end to end.
+
+    A row starts a new segment when its epoch is 0 and it is not the first row (a new ``fit()``
+    appended to the same file); each segment continues after the last epoch of the one before.
+    """
+    e = pl.col(col)
+    starts = (e == 0) & (pl.int_range(pl.len()) > 0)
+    n_restarts = int(df.select(starts.sum()).item())
+    if n_restarts == 0:
+        return df.with_columns(e.alias("_step")), None
+    df = df.with_columns(starts.cast(pl.Int64).cum_sum().alias("_seg"))
+    seg = (
+        df.group_by("_seg", maintain_order=True)
+        .agg(e.min().alias("_lo"), e.max().alias("_hi"))
+        .with_columns((pl.col("_hi") - pl.col("_lo") + 1).alias("_len"))
+        .with_columns(
+            (pl.col("_len").cum_sum().shift(1, fill_value=0) + pl.col("_lo").first()).alias("_base")
+        )
+    )
+    df = df.join(seg.select("_seg", "_lo", "_base"), on="_seg", how="left", maintain_order="left")
+    df = df.with_columns((e - pl.col("_lo") + pl.col("_base")).alias("_step")).drop("_seg", "_lo", "_base")
+    first_line = None
+    if "_line" in df.columns:
+        first_line = int(df.filter(starts).get_column("_line").first())  # type: ignore[arg-type]
+    note = IngestNote(
+        "inferred",
+        f"the epoch column goes back to 0 at {n_restarts} row(s) (fit() called again with CSVLogger("
+        "append=True)): the segments are read as one continuing run, steps counted on from the previous "
+        "segment; if they were separate models, split the file",
+        line=first_line,
+        count=n_restarts,
+    )
+    return df, note
+
+
+def _json_history_head(head: str) -> bool:
+    import re
+
+    return re.search(r'^\{\s*"[^"]+"\s*:\s*[\[{]', head) is not None and '"loss"' in head
+
+
+def _parse_json(inp: InputFile) -> ParseResult:
+    text = inp.read_text()
+    try:
+        doc: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"malformed JSON: {exc.msg}", path=inp.name, line=exc.lineno) from None
+    if not isinstance(doc, dict) or not doc:
+        raise ParseError("not a Keras History dump ({metric: [values per epoch]})", path=inp.name, line=1)
+    namer = SeriesNamer()
+    frames = []
+    for key, vals in doc.items():
+        if isinstance(vals, dict):  # pandas .to_json(): {"0": v0, "1": v1, ...}
+            try:
+                items = sorted((int(k), v) for k, v in vals.items())
+            except ValueError:
+                continue
+            steps = [k for k, _ in items]
+            vals = [v for _, v in items]
+        elif isinstance(vals, list):
+            steps = list(range(len(vals)))
+        else:
+            continue
+        keep = [(s, float(v)) for s, v in zip(steps, vals) if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        if not keep:
+            continue
+        split, metric = namer.auto(key)
+        frames.append(
+            make_frame(
+                {
+                    "run": inp.run_name,
+                    "split": split,
+                    "metric": metric,
+                    "name": key,
+                    "step": [s for s, _ in keep],
+                    "epoch": [float(s) for s, _ in keep],
+                    "value": [v for _, v in keep],
+                }
+            )
+        )
+    frame = concat_frames(frames)
+    if frame.height == 0:
+        raise EmptyInputError("no numeric History lists found", path=inp.name)
+    return ParseResult(frame, [])
+
+
+PARSERS = [KerasCSVParser()]

@@ -1,0 +1,199 @@
+"""PyTorch Lightning ``CSVLogger``: ``<save_dir>/<name>/version_N/metrics.csv`` (+ ``hparams.yaml``).
+
+Checked against FORMATS.md §2 (``lightning/fabric/loggers/csv_logs.py``: keys in order of first
+appearance in PL 1.x / Lightning 2.0, set order in 2.1, sorted since 2.2) and three real files in
+``shared/real_logs/lightning``. Sample (Lightning >= 2.2, sorted header, sparse rows)::
+
+    epoch,step,train_loss_epoch,train_loss_step,val_acc,val_loss
+    0,49,,0.6931,,
+    0,99,,,0.8125,0.4710
+
+Columns are matched by name, so any column order works. Empty cells are "not logged here" (a
+row holds only the keys of one ``log_metrics`` call), not missing values. Train vs val comes
+from the user's metric names (``train_loss``, ``val_loss``, ``Valid MSE``, ``Test MSE``).
+``self.log(on_step=True, on_epoch=True)`` writes ``<name>_step`` and ``<name>_epoch``: the
+``_step`` column is the series (``train_loss_step`` -> train loss), the ``_epoch`` one its own
+metric (``loss_epoch``). ``LearningRateMonitor`` columns (``lr-AdamW``, ``lr-SGD/pg1``) are lr;
+several of them keep their own names. ``hparams.yaml`` beside the file goes to
+``meta["hparams"]`` (flat ``key: value`` lines; nested blocks are skipped, no YAML library).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from lossdoc.errors import InputError
+from lossdoc.ingest.formats._tabular import (
+    SeriesNamer,
+    bad_cells_note,
+    guess_split_metric,
+    int_column,
+    melt,
+    numeric_columns,
+    read_table,
+    sniff_csv,
+)
+from lossdoc.ingest.inputs import InputFile, open_file
+from lossdoc.ingest.registry import Parser
+from lossdoc.model import IngestNote, ParseResult
+
+METRICS_NAME = "metrics.csv"
+HPARAMS_NAME = "hparams.yaml"
+_VERSION_DIR = re.compile(r"^version_\w+$")
+_YAML_LINE = re.compile(r"^([A-Za-z_][\w.\-]*)\s*:\s*(.*?)\s*$")
+
+
+def _yaml_scalar(raw: str) -> Any:
+    """A flat YAML scalar: int, float, bool, null or (quoted) string; ``...`` for 'not flat'."""
+    if raw == "" or raw.startswith(("!", "&", "*", "|", ">", "[", "{")):
+        return ...
+    if raw[0] in "'\"" and raw[-1] == raw[0] and len(raw) >= 2:
+        return raw[1:-1]
+    if " #" in raw:
+        raw = raw.split(" #", 1)[0].rstrip()
+    low = raw.lower()
+    if low in ("null", "~", "none"):
+        return None
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    if re.fullmatch(r"[-+]?\d+", raw):
+        return int(raw)
+    if re.fullmatch(r"[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|\.inf|\.nan)", raw, re.I):
+        return float(raw.replace(".inf", "inf").replace(".nan", "nan").replace(".INF", "inf"))
+    return raw
+
+
+def read_hparams(path: Path) -> dict[str, Any]:
+    """Top-level ``key: scalar`` pairs of a Lightning ``hparams.yaml`` (nested blocks skipped)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    out: dict[str, Any] = {}
+    for ln in text.splitlines():
+        if not ln or ln[0] in " \t#-":
+            continue
+        m = _YAML_LINE.match(ln)
+        if not m:
+            continue
+        v = _yaml_scalar(m.group(2))
+        if v is not ...:
+            out[m.group(1)] = v
+    return out
+
+
+def _has_step(header: list[str]) -> bool:
+    return "step" in header
+
+
+def column_series(header: list[str], axes: set[str]) -> dict[str, tuple[str, str]]:
+    """(split, metric) for each value column, handling ``_step``/``_epoch`` pairs and lr monitors."""
+    cols = [c for c in header if c not in axes]
+    present = set(cols)
+    namer = SeriesNamer()
+    # Pass 1: the _step of a pair and plain columns; pass 2: the _epoch of a pair (so the
+    # step-level series claims the canonical name first, whatever the column order).
+    paired_epoch = {c for c in cols if c.endswith("_epoch") and c[: -len("_epoch")] + "_step" in present}
+    for c in cols:
+        if c in paired_epoch:
+            continue
+        if c.endswith("_step") and c[: -len("_step")] + "_epoch" in present:
+            namer.assign(c, *guess_split_metric(c[: -len("_step")]))
+        else:
+            namer.auto(c)
+    for c in cols:
+        if c in paired_epoch:
+            split, metric = guess_split_metric(c[: -len("_epoch")])
+            namer.assign(c, split, f"{metric}_epoch")
+    return {c: namer.assigned[c] for c in cols}
+
+
+class LightningCSVParser(Parser):
+    name = "lightning-csv"
+    title = "PyTorch Lightning CSVLogger metrics.csv"
+    recognises = "metrics.csv with a 'step' column (sparse rows, train_/val_ names, _step/_epoch pairs); version_N/ dirs"
+    priority = 20
+
+    def sniff(self, inp: InputFile) -> float:
+        head = sniff_csv(inp)
+        if head is None or not _has_step(head.header):
+            if head is not None and inp.inner_name == METRICS_NAME and "epoch" in head.header:
+                return 0.4
+            return 0.0
+        header = head.header
+        in_version_dir = inp.path is not None and _VERSION_DIR.match(inp.path.parent.name) is not None
+        if inp.inner_name == METRICS_NAME or in_version_dir:
+            return 0.95
+        score = 0.55
+        if "epoch" in header:
+            score = 0.7
+        lightning_names = any(c.endswith(("_step", "_epoch")) for c in header) or any(
+            c.startswith("lr-") for c in header
+        )
+        if lightning_names or head.has_empty_cells():
+            score += 0.1
+        return score
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        res = self._parse(inp, inp.run_name)
+        if inp.path is not None:
+            hp = inp.path.parent / HPARAMS_NAME
+            if hp.is_file():
+                res.meta["hparams"] = read_hparams(hp)
+        return res
+
+    def _parse(self, inp: InputFile, run: str) -> ParseResult:
+        table = read_table(inp, what="metrics.csv")
+        df, header = table.df, table.header
+        notes = list(table.notes)
+        if "step" not in header:
+            raise InputError("no 'step' column: not a Lightning CSVLogger metrics.csv", path=inp.name)
+        df = df.with_columns(int_column(df, "step", path=inp.name, what="the").alias("_step"))
+        no_step = df.filter(pl.col("_step").is_null())
+        if no_step.height:
+            notes.append(
+                IngestNote("skipped_lines", f"{no_step.height} row(s) without a step skipped",
+                           line=int(no_step.get_column("_line").first()), count=no_step.height)  # type: ignore[arg-type]
+            )
+            df = df.filter(pl.col("_step").is_not_null())
+        epoch = None
+        if "epoch" in header:
+            df = df.with_columns(pl.col("epoch").str.strip_chars().cast(pl.Float64, strict=False).alias("_epoch"))
+            epoch = "_epoch"
+        candidates = [c for c in header if c not in ("step", "epoch")]
+        numeric, other = numeric_columns(df, candidates)
+        if other:
+            notes.append(IngestNote("other", f"column(s) without numbers ignored: {', '.join(other[:5])}"))
+        mapping = column_series(numeric, set())
+        frame, bad = melt(df, mapping, run=run, epoch=epoch)
+        note = bad_cells_note(bad)
+        if note:
+            notes.append(note)
+        return ParseResult(frame, notes)
+
+    def sniff_dir(self, path: Path) -> float:
+        f = path / METRICS_NAME
+        if not f.is_file():
+            return 0.0
+        if not (_VERSION_DIR.match(path.name) or (path / HPARAMS_NAME).is_file()):
+            return 0.0
+        try:
+            head = sniff_csv(open_file(f))
+        except InputError:
+            return 0.0
+        return 0.95 if head is not None and _has_step(head.header) else 0.0
+
+    def parse_dir(self, path: Path, display: str) -> ParseResult:
+        inp = open_file(path / METRICS_NAME, str(Path(display) / METRICS_NAME))
+        res = self.parse(inp)
+        res.notes[:0] = inp.notes
+        return res
+
+
+PARSERS = [LightningCSVParser()]
