@@ -1,0 +1,677 @@
+"""Learning-curve fits and extrapolation with honest prediction intervals.
+
+Three parametric families from the learning-curve literature (research/peers.md §5; Domhan
+et al. 2015 as ported in NNI ``curvefunctions.py``), written for decreasing losses:
+
+``power-law``
+    ``L(t) = E + A * (t + t0) ** -alpha`` (pow4 / the per-run scaling-law form)
+``exponential``
+    ``L(t) = E + A * exp(-t / tau)`` (decay to a floor)
+``mmf``
+    ``L(t) = E + (B - E) / (1 + (kappa * t) ** delta)`` (Morgan-Mercer-Flodin)
+
+Every fit runs on at most 2000 weighted points (:func:`~lossdoc.analysis.downsample.
+downsample_for_fit`), in normalised units (``s = t / T``, ``z = (y - offset) / scale``) so
+1e30 or 1e-30 losses and 1e7 steps fit alike. Starting values come from a grid over the
+nonlinear parameters with the linear ones (E, A) solved exactly (variable projection); the
+full model is then refined by ``scipy.optimize.least_squares`` with a soft-L1 loss (so loss
+spikes do not drag the curve) and the model with the lowest AICc is kept.
+
+Nothing here raises on bad data or emits a warning: too few points or a failed fit return
+``None``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize
+from scipy import stats as _st
+
+from lossdoc.analysis._arrays import as_float, quiet
+from lossdoc.analysis.downsample import downsample_for_fit
+
+__all__ = [
+    "MODELS",
+    "BacktestResult",
+    "ExtrapolationResult",
+    "FitResult",
+    "backtest",
+    "extrapolate",
+    "fit_curve",
+]
+
+NAN = float("nan")
+MIN_POINTS = 8  # fewer finite points than this: no fit
+FIT_POINTS = 2000
+_RHO_MAX = 0.97
+_E_BOUND = 100.0  # |E| in normalised units (the data span at most [-1, 1])
+
+
+# ----------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class _Model:
+    """A curve family in normalised units: ``z = theta[0] + theta[1] * g(s; theta[2:])``."""
+
+    name: str
+    names: tuple[str, ...]  # parameter names in original units (for FitResult.params)
+    basis: Callable[[np.ndarray, np.ndarray], np.ndarray]  # g(s; nonlinear)
+    grad: Callable[[np.ndarray, np.ndarray], np.ndarray]  # d f / d theta, shape (n, p)
+    grid: Callable[[], list[np.ndarray]]
+    lower: tuple[float, ...]
+    upper: tuple[float, ...]
+    # inverse of g: s such that g(s; nl) = q (q > 0), or nan
+    inverse: Callable[[float, np.ndarray], float]
+    # map normalised theta -> original-unit parameters
+    to_params: Callable[[np.ndarray, float, float, float, float], dict[str, float]]
+
+    def f(self, s: np.ndarray, th: np.ndarray) -> np.ndarray:
+        return th[0] + th[1] * self.basis(s, th[2:])
+
+
+def _pow_basis(s: np.ndarray, nl: np.ndarray) -> np.ndarray:
+    return np.power(s + nl[1], -nl[0])
+
+
+def _pow_grad(s: np.ndarray, th: np.ndarray) -> np.ndarray:
+    a, alpha, s0 = th[1], th[2], th[3]
+    u = s + s0
+    g = np.power(u, -alpha)
+    return np.column_stack([np.ones_like(s), g, -a * np.log(u) * g, -alpha * a * g / u])
+
+
+def _pow_inverse(q: float, nl: np.ndarray) -> float:
+    return q ** (-1.0 / nl[0]) - nl[1]
+
+
+def _pow_params(th: np.ndarray, off: float, sc: float, t_scale: float, origin: float) -> dict[str, float]:
+    alpha = float(th[2])
+    return {
+        "E": off + sc * th[0],
+        "A": sc * th[1] * t_scale**alpha,
+        "alpha": alpha,
+        "t0": th[3] * t_scale - origin,
+    }
+
+
+def _exp_basis(s: np.ndarray, nl: np.ndarray) -> np.ndarray:
+    return np.exp(-s / nl[0])
+
+
+def _exp_grad(s: np.ndarray, th: np.ndarray) -> np.ndarray:
+    a, tau = th[1], th[2]
+    g = np.exp(-s / tau)
+    return np.column_stack([np.ones_like(s), g, a * g * s / tau**2])
+
+
+def _exp_inverse(q: float, nl: np.ndarray) -> float:
+    return -nl[0] * math.log(q)
+
+
+def _exp_params(th: np.ndarray, off: float, sc: float, t_scale: float, origin: float) -> dict[str, float]:
+    tau = float(th[2]) * t_scale
+    # in original steps: A * exp(-(t - origin)/tau) = A exp(origin/tau) exp(-t/tau)
+    return {"E": off + sc * th[0], "A": sc * th[1] * math.exp(min(origin / tau, 700.0)), "tau": tau}
+
+
+def _mmf_basis(s: np.ndarray, nl: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.power(nl[0] * s, nl[1]))
+
+
+def _mmf_grad(s: np.ndarray, th: np.ndarray) -> np.ndarray:
+    d, kappa, delta = th[1], th[2], th[3]
+    ks = kappa * s
+    q = np.power(ks, delta)
+    g = 1.0 / (1.0 + q)
+    logks = np.log(np.where(ks > 0, ks, 1.0))
+    return np.column_stack(
+        [np.ones_like(s), g, -d * g * g * delta * q / kappa, -d * g * g * q * logks]
+    )
+
+
+def _mmf_inverse(q: float, nl: np.ndarray) -> float:
+    return (1.0 / q - 1.0) ** (1.0 / nl[1]) / nl[0]
+
+
+def _mmf_params(th: np.ndarray, off: float, sc: float, t_scale: float, origin: float) -> dict[str, float]:
+    e = off + sc * th[0]
+    return {
+        "E": e,
+        "B": e + sc * th[1],
+        "kappa": float(th[2]) / t_scale,
+        "delta": float(th[3]),
+    }
+
+
+def _grid2(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+    return [np.array([x, y]) for x in a for y in b]
+
+
+MODELS: dict[str, _Model] = {
+    "power-law": _Model(
+        name="power-law",
+        names=("E", "A", "alpha", "t0"),
+        basis=_pow_basis,
+        grad=_pow_grad,
+        grid=lambda: _grid2(np.geomspace(0.05, 6.0, 12), np.geomspace(1e-4, 3.0, 10)),
+        lower=(-_E_BOUND, -np.inf, 1e-3, 1e-6),
+        upper=(_E_BOUND, np.inf, 20.0, 50.0),
+        inverse=_pow_inverse,
+        to_params=_pow_params,
+    ),
+    "exponential": _Model(
+        name="exponential",
+        names=("E", "A", "tau"),
+        basis=_exp_basis,
+        grad=_exp_grad,
+        grid=lambda: [np.array([x]) for x in np.geomspace(1e-3, 20.0, 40)],
+        lower=(-_E_BOUND, -np.inf, 1e-5),
+        upper=(_E_BOUND, np.inf, 1e3),
+        inverse=_exp_inverse,
+        to_params=_exp_params,
+    ),
+    "mmf": _Model(
+        name="mmf",
+        names=("E", "B", "kappa", "delta"),
+        basis=_mmf_basis,
+        grad=_mmf_grad,
+        grid=lambda: _grid2(np.geomspace(0.1, 3e3, 14), np.geomspace(0.2, 6.0, 8)),
+        lower=(-_E_BOUND, -np.inf, 1e-4, 0.05),
+        upper=(_E_BOUND, np.inf, 1e6, 20.0),
+        inverse=_mmf_inverse,
+        to_params=_mmf_params,
+    ),
+}
+
+
+# ----------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted learning curve.
+
+    Attributes
+    ----------
+    model : str
+        ``"power-law"``, ``"exponential"`` or ``"mmf"``.
+    params : dict
+        Parameters in original units (see the module docstring; ``E`` is the asymptote).
+    cov : numpy.ndarray
+        Covariance of ``params`` (in the order of ``params``), from the Jacobian at the
+        optimum, *not* inflated for autocorrelation (``infl`` holds that factor).
+    aic, bic : float
+        Gaussian AICc and BIC of the weighted fit (variance counted as a parameter).
+    residual_sd : float
+        Standard deviation of one logged point around the curve (original units).
+    n : int
+        Points fitted (after down-sampling).
+    converged : bool
+        The optimiser reported success and no parameter sits on a bound.
+    infl : float
+        Variance inflation ``(1 + rho) / (1 - rho)`` from the lag-1 autocorrelation ``rho``
+        of the residuals (1 if ``rho <= 0``), applied to the parameter uncertainty.
+    rho : float
+        That lag-1 autocorrelation.
+    """
+
+    model: str
+    params: dict[str, float]
+    cov: np.ndarray
+    aic: float
+    bic: float
+    residual_sd: float
+    n: int
+    converged: bool
+    infl: float = 1.0
+    rho: float = 0.0
+    _theta: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
+    _cov_z: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False, compare=False)
+    _norm: tuple[float, float, float, float] = field(default=(0.0, 1.0, 1.0, 0.0), repr=False, compare=False)
+    _sigma_z: float = field(default=0.0, repr=False, compare=False)
+    _df: float = field(default=1.0, repr=False, compare=False)
+
+    # -- helpers
+    def _spec(self) -> _Model:
+        return MODELS[self.model]
+
+    def _s(self, step: object) -> np.ndarray:
+        _, _, t_scale, origin = self._norm
+        return (as_float(step) - origin) / t_scale
+
+    @property
+    def asymptote(self) -> float:
+        """The fitted value as the step goes to infinity (``E``)."""
+        return float(self.params["E"])
+
+    def predict(self, step: object) -> np.ndarray | float:
+        """Fitted curve at ``step`` (scalar in, float out; array in, array out)."""
+        off, sc, _, _ = self._norm
+        s = self._s(step)
+        with quiet():
+            z = self._spec().f(np.maximum(s, 0.0), self._theta)
+            y = off + sc * z
+        return float(y[0]) if np.ndim(step) == 0 else y
+
+    def interval(
+        self, step: object, level: float = 0.9, noise: bool = True
+    ) -> tuple[np.ndarray | float, np.ndarray | float]:
+        """Prediction interval of the loss logged at ``step``.
+
+        Parameters
+        ----------
+        step : float or array_like
+            Step(s) to predict at.
+        level : float, default 0.9
+            Coverage probability.
+        noise : bool, default True
+            Include the point-to-point noise (a *prediction* interval for one logged value);
+            ``False`` gives the confidence interval of the curve itself.
+
+        Returns
+        -------
+        low, high : float or numpy.ndarray
+
+        Notes
+        -----
+        Delta method: ``var = infl * g' C g + noise_var`` with ``g`` the gradient of the
+        curve with respect to the parameters, ``C`` their covariance and ``infl`` the AR(1)
+        variance inflation of the residuals (an effective-sample-size correction for
+        autocorrelated noise; it also widens the interval when the model misses systematic
+        structure, which shows up as correlated residuals). Quantiles are Student t with
+        ``n_eff - p`` degrees of freedom, ``n_eff = n / infl``.
+        """
+        off, sc, _, _ = self._norm
+        s = np.maximum(self._s(step), 0.0)
+        with quiet():
+            g = self._spec().grad(s, self._theta)
+            var = self.infl * np.einsum("ij,jk,ik->i", g, self._cov_z, g)
+            if noise:
+                var = var + self._sigma_z**2
+            q = float(_st.t.ppf(0.5 + float(level) / 2.0, self._df))
+            mid = self._spec().f(s, self._theta)
+            half = q * np.sqrt(np.maximum(var, 0.0))
+            lo = off + sc * (mid - half)
+            hi = off + sc * (mid + half)
+        if np.ndim(step) == 0:
+            return float(lo[0]), float(hi[0])
+        return lo, hi
+
+    def steps_to(self, target: float) -> float | None:
+        """Step at which the fitted curve reaches ``target``.
+
+        Returns
+        -------
+        float or None
+            ``None`` when the curve never gets there (for a decreasing curve: the asymptote is
+            at or above ``target``). A target already passed gives a step inside the data.
+        """
+        off, sc, t_scale, origin = self._norm
+        th = self._theta
+        try:
+            zt = (float(target) - off) / sc
+            q = (zt - th[0]) / th[1] if th[1] != 0 else NAN
+            if not (q > 0 and math.isfinite(q)):
+                return None
+            if self.model == "mmf" and q >= 1.0:
+                return float(origin)
+            with quiet():
+                s = self._spec().inverse(q, th[2:])
+            if not math.isfinite(s):
+                return None
+            return float(max(s, 0.0) * t_scale + origin)
+        except (ArithmeticError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    """Fit on the first half of a curve, predict the second.
+
+    Attributes
+    ----------
+    predicted : float
+        Mean prediction over the last 10% of the points.
+    actual : float
+        Mean logged value over those points.
+    rel_error : float
+        ``|predicted - actual| / |actual|`` (the data span when ``actual`` is 0).
+    coverage : float
+        Share of the second-half points inside their 90% prediction interval.
+    final_in_interval : bool
+        Whether ``actual`` lies in the 90% interval for a mean over the last 10%.
+    model : str
+        Model chosen on the first half.
+    n_fit : int
+        Points in the first half.
+    """
+
+    predicted: float
+    actual: float
+    rel_error: float
+    coverage: float
+    final_in_interval: bool
+    model: str
+    n_fit: int
+
+
+@dataclass(frozen=True)
+class ExtrapolationResult:
+    """Where the loss is heading.
+
+    Attributes
+    ----------
+    step : int
+        The horizon (absolute step).
+    loss, low, high : float
+        Predicted loss and its prediction interval at ``step``.
+    model : str
+        Chosen curve family.
+    asymptote : float or None
+        Fitted value at infinity.
+    backtest_error : float or None
+        :attr:`BacktestResult.rel_error` of the same procedure on this curve (None if the first
+        half was too short to fit).
+    level : float
+        Interval coverage.
+    """
+
+    step: int
+    loss: float
+    low: float
+    high: float
+    model: str
+    asymptote: float | None
+    backtest_error: float | None
+    level: float = 0.9
+
+
+# ----------------------------------------------------------------------------- fitting
+
+
+def _wlstsq(basis: np.ndarray, z: np.ndarray, sw: np.ndarray) -> tuple[np.ndarray, float]:
+    """Weighted least squares of ``z`` on ``[1, basis]``: (E, A), RSS."""
+    x = np.column_stack([sw, sw * basis])
+    coef, *_ = np.linalg.lstsq(x, sw * z, rcond=None)
+    r = x @ coef - sw * z
+    return coef, float(r @ r)
+
+
+def _fit_one(
+    spec: _Model, s: np.ndarray, z: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float, bool] | None:
+    """(theta, cov_z, weighted RSS, converged) or None."""
+    sw = np.sqrt(w)
+    best: tuple[float, np.ndarray] | None = None
+    for nl in spec.grid():
+        g = spec.basis(s, nl)
+        if not np.all(np.isfinite(g)):
+            continue
+        coef, rss = _wlstsq(g, z, sw)
+        if math.isfinite(rss) and (best is None or rss < best[0]):
+            best = (rss, np.concatenate([coef, nl]))
+    if best is None:
+        return None
+    th0 = best[1]
+    lower = np.array(spec.lower, dtype=float)
+    upper = np.array(spec.upper, dtype=float)
+    th0 = np.clip(th0, lower + 1e-12, upper - 1e-12)
+    r0 = sw * (spec.f(s, th0) - z)
+    sigma0 = 1.4826 * float(np.median(np.abs(r0 - np.median(r0))))
+    f_scale = max(2.0 * sigma0, 1e-9)
+
+    def resid(th: np.ndarray) -> np.ndarray:
+        return sw * (spec.f(s, th) - z)
+
+    def jac(th: np.ndarray) -> np.ndarray:
+        return sw[:, None] * spec.grad(s, th)
+
+    try:
+        res = optimize.least_squares(
+            resid, th0, jac=jac, bounds=(lower, upper), loss="soft_l1", f_scale=f_scale,
+            x_scale="jac", max_nfev=100 * th0.size,
+        )
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+        return None
+    th = res.x
+    r = resid(th)
+    if not np.all(np.isfinite(r)):
+        return None
+    rss = float(r @ r)
+    n, p = s.size, th.size
+    j = jac(th)
+    try:
+        jtj_inv = np.linalg.pinv(j.T @ j)
+    except np.linalg.LinAlgError:
+        return None
+    cov = jtj_inv * (rss / max(n - p, 1))
+    span = upper - lower
+    at_bound = np.any((np.abs(th - lower) < 1e-6 * np.where(np.isfinite(span), span, 1.0))
+                      | (np.abs(upper - th) < 1e-6 * np.where(np.isfinite(span), span, 1.0)))
+    ok = bool(res.success) and not at_bound and bool(np.all(np.isfinite(cov)))
+    return th, cov, rss, ok
+
+
+def _lag1(r: np.ndarray) -> float:
+    d = r - r.mean()
+    den = float(d @ d)
+    return float(d[1:] @ d[:-1]) / den if den > 0 else 0.0
+
+
+def fit_curve(
+    steps: object, values: object, models: Sequence[str] | None = None
+) -> FitResult | None:
+    """Fit learning-curve models and keep the best by AICc.
+
+    Parameters
+    ----------
+    steps, values : array_like
+        The curve; non-finite points are dropped; more than 2000 points are reduced to
+        count-weighted bin means.
+    models : sequence of str, optional
+        Subset of :data:`MODELS` (default: all).
+
+    Returns
+    -------
+    FitResult or None
+        ``None`` with fewer than 8 finite points, fewer than 3 distinct steps, a constant
+        series, or when no model could be fitted.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(1, 201.0)
+    >>> fit = fit_curve(t, 2.0 + 5.0 * (t + 10.0) ** -0.5, models=["power-law"])
+    >>> round(fit.asymptote, 3), round(fit.params["alpha"], 3)
+    (2.0, 0.5)
+    """
+    with warnings.catch_warnings(), quiet():
+        warnings.simplefilter("ignore")
+        return _fit_curve(steps, values, models)
+
+
+def _fit_curve(steps: object, values: object, models: Sequence[str] | None) -> FitResult | None:
+    try:
+        t, y, w = downsample_for_fit(steps, values, FIT_POINTS)
+    except ValueError:
+        return None
+    n = int(t.size)
+    if n < MIN_POINTS or np.unique(t).size < 3:
+        return None
+    origin = min(0.0, float(t[0]))
+    t_scale = float(t[-1] - origin)
+    off = float(np.median(y))
+    sc = float(np.max(np.abs(y - off)))
+    if not (t_scale > 0 and math.isfinite(t_scale) and sc > 0 and math.isfinite(sc)):
+        return None
+    s = (t - origin) / t_scale
+    z = (y - off) / sc
+    names = list(MODELS) if models is None else [m for m in models if m in MODELS]
+    best: FitResult | None = None
+    best_aicc = math.inf
+    for name in names:
+        spec = MODELS[name]
+        out = _fit_one(spec, s, z, w)
+        if out is None:
+            continue
+        th, cov_z, rss, ok = out
+        p = th.size
+        k = p + 1
+        if rss <= 0:
+            rss = 1e-300
+        # Gaussian log-likelihood with per-point weights (weights sum to the raw point count)
+        ll_term = n * math.log(rss / n)
+        aic = ll_term + 2 * k
+        aicc = aic + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf)
+        bic = ll_term + k * math.log(n)
+        r = np.sqrt(w) * (spec.f(s, th) - z)
+        rho = _lag1(r)
+        rho = min(max(rho, 0.0), _RHO_MAX)
+        infl = (1.0 + rho) / (1.0 - rho)
+        sigma_z = math.sqrt(rss / max(n - p, 1))  # per raw point (weights are counts)
+        # noise of a single logged point: the weighted residual variance per unit weight
+        df = max(n / infl - p, 1.0)
+        params = spec.to_params(th, off, sc, t_scale, origin)
+        cov = _param_cov(spec, th, cov_z, off, sc, t_scale, origin)
+        fr = FitResult(
+            model=name,
+            params={k_: float(v) for k_, v in params.items()},
+            cov=cov,
+            aic=float(aicc),
+            bic=float(bic),
+            residual_sd=float(sigma_z * sc),
+            n=n,
+            converged=ok,
+            infl=float(infl),
+            rho=float(rho),
+            _theta=th,
+            _cov_z=cov_z,
+            _norm=(off, sc, t_scale, origin),
+            _sigma_z=float(sigma_z),
+            _df=float(df),
+        )
+        rank = aicc if ok else aicc + 1e6  # prefer converged fits
+        if rank < best_aicc:
+            best, best_aicc = fr, rank
+    return best
+
+
+def _param_cov(
+    spec: _Model, th: np.ndarray, cov_z: np.ndarray, off: float, sc: float, t_scale: float, origin: float
+) -> np.ndarray:
+    """Covariance of the original-unit parameters by a numerical Jacobian of the mapping."""
+    base = np.array(list(spec.to_params(th, off, sc, t_scale, origin).values()), dtype=float)
+    jm = np.zeros((base.size, th.size))
+    for i in range(th.size):
+        h = 1e-6 * max(abs(th[i]), 1e-3)
+        tp = th.copy()
+        tp[i] += h
+        jm[:, i] = (np.array(list(spec.to_params(tp, off, sc, t_scale, origin).values())) - base) / h
+    return jm @ cov_z @ jm.T
+
+
+# ----------------------------------------------------------------------------- backtest
+
+
+def backtest(steps: object, values: object) -> BacktestResult | None:
+    """Fit the first half (by step) and predict the second.
+
+    Parameters
+    ----------
+    steps, values : array_like
+        The curve (non-finite points dropped).
+
+    Returns
+    -------
+    BacktestResult or None
+        ``None`` when either half is too short or the first-half fit fails.
+    """
+    with warnings.catch_warnings(), quiet():
+        warnings.simplefilter("ignore")
+        try:
+            t, y, w = downsample_for_fit(steps, values, 2 * FIT_POINTS)
+        except ValueError:
+            return None
+        if t.size < 2 * MIN_POINTS:
+            return None
+        mid = 0.5 * (t[0] + t[-1])
+        first = t <= mid
+        if first.sum() < MIN_POINTS or (~first).sum() < 3:
+            return None
+        fit = fit_curve(t[first], y[first])
+        if fit is None:
+            return None
+        t2, y2 = t[~first], y[~first]
+        m = max(1, int(math.ceil(0.1 * t2.size)))
+        tail_t, tail_y, tail_w = t2[-m:], y2[-m:], w[~first][-m:]
+        pred = float(np.mean(fit.predict(tail_t)))
+        actual = float(np.average(tail_y, weights=tail_w))
+        denom = abs(actual) if actual != 0 else float(np.ptp(y))
+        rel = abs(pred - actual) / denom if denom > 0 else NAN
+        lo, hi = fit.interval(t2, 0.9)
+        cov = float(np.mean((y2 >= lo) & (y2 <= hi)))
+        # interval of a mean over the tail: curve uncertainty + noise / effective count
+        clo, chi = fit.interval(float(np.mean(tail_t)), 0.9, noise=False)
+        q = float(_st.t.ppf(0.95, fit._df))
+        extra = q * fit.residual_sd * math.sqrt(fit.infl / max(float(tail_w.sum()), 1.0))
+        inside = bool((clo - extra) <= actual <= (chi + extra))
+        return BacktestResult(
+            predicted=pred,
+            actual=actual,
+            rel_error=float(rel),
+            coverage=cov,
+            final_in_interval=inside,
+            model=fit.model,
+            n_fit=int(first.sum()),
+        )
+
+
+def extrapolate(
+    steps: object, values: object, horizon: float, level: float = 0.9
+) -> ExtrapolationResult | None:
+    """Predict the loss at step ``horizon`` with a prediction interval.
+
+    Parameters
+    ----------
+    steps, values : array_like
+        The curve so far.
+    horizon : float
+        Absolute step to predict at (e.g. the planned total).
+    level : float, default 0.9
+        Interval coverage.
+
+    Returns
+    -------
+    ExtrapolationResult or None
+        ``None`` when the curve cannot be fitted (too short, constant, failed fit) or the
+        horizon is not finite.
+    """
+    h = float(horizon)
+    if not math.isfinite(h):
+        return None
+    fit = fit_curve(steps, values)
+    if fit is None:
+        return None
+    loss = fit.predict(h)
+    lo, hi = fit.interval(h, level)
+    if not all(math.isfinite(v) for v in (loss, lo, hi)):
+        return None
+    bt = backtest(steps, values)
+    bte = None if bt is None or not math.isfinite(bt.rel_error) else float(bt.rel_error)
+    asym = fit.asymptote
+    return ExtrapolationResult(
+        step=int(round(h)),
+        loss=float(loss),
+        low=float(lo),
+        high=float(hi),
+        model=fit.model,
+        asymptote=float(asym) if math.isfinite(asym) else None,
+        backtest_error=bte,
+        level=float(level),
+    )
