@@ -204,9 +204,12 @@ class SeriesNamer:
         self.owner: dict[tuple[str, str], str] = {}
         self.assigned: dict[str, tuple[str, str]] = {}
 
-    def assign(self, name: str, split: str, metric: str) -> tuple[str, str]:
-        if name in self.assigned:
-            return self.assigned[name]
+    def assign(self, name: str, split: str, metric: str, *, ident: str | None = None) -> tuple[str, str]:
+        """(split, metric) for ``name``; ``ident`` (default ``name``) identifies the series source,
+        for logs where one name appears under several splits (a ``"split": "val"`` field)."""
+        ident = name if ident is None else ident
+        if ident in self.assigned:
+            return self.assigned[ident]
         key = (split, metric)
         if key in self.owner and self.owner[key] != name:
             base = snake_case(name)
@@ -217,7 +220,7 @@ class SeriesNamer:
                 i += 1
             key = (split, metric)
         self.owner[key] = name
-        self.assigned[name] = key
+        self.assigned[ident] = key
         return key
 
     def auto(self, name: str, default_split: str = "train") -> tuple[str, str]:

@@ -136,14 +136,21 @@ class KerasCSVParser(Parser):
         return ParseResult(frame, notes)
 
 
-def cumulative_epochs(df: pl.DataFrame, col: str) -> tuple[pl.DataFrame, IngestNote | None]:
-    """Add ``_step``: ``col`` with segments that restart at epoch 0 laid end to end.
+def cumulative_epochs(
+    df: pl.DataFrame,
+    col: str,
+    *,
+    start: int = 0,
+    why: str = "fit() called again with CSVLogger(append=True)",
+) -> tuple[pl.DataFrame, IngestNote | None]:
+    """Add ``_step``: ``col`` with segments that restart at the first epoch laid end to end.
 
-    A row starts a new segment when its epoch is 0 and it is not the first row (a new ``fit()``
-    appended to the same file); each segment continues after the last epoch of the one before.
+    A row starts a new segment when its epoch is ``start`` (0 for CSVLogger, 1 for the progress
+    bar's ``Epoch 1/N``) and it is not the first row (a new ``fit()`` appended to the same log);
+    each segment continues after the last epoch of the one before.
     """
     e = pl.col(col)
-    starts = (e == 0) & (pl.int_range(pl.len()) > 0)
+    starts = (e == start) & (pl.int_range(pl.len()) > 0)
     n_restarts = int(df.select(starts.sum()).item())
     if n_restarts == 0:
         return df.with_columns(e.alias("_step")), None
@@ -163,9 +170,9 @@ def cumulative_epochs(df: pl.DataFrame, col: str) -> tuple[pl.DataFrame, IngestN
         first_line = int(df.filter(starts).get_column("_line").first())  # type: ignore[arg-type]
     note = IngestNote(
         "inferred",
-        f"the epoch column goes back to 0 at {n_restarts} row(s) (fit() called again with CSVLogger("
-        "append=True)): the segments are read as one continuing run, steps counted on from the previous "
-        "segment; if they were separate models, split the file",
+        f"the epoch goes back to {start} at {n_restarts} point(s) ({why}): the segments are read as one "
+        "continuing run, steps counted on from the previous segment; if they were separate models, "
+        "split the log",
         line=first_line,
         count=n_restarts,
     )

@@ -130,9 +130,9 @@ class LightningCSVParser(Parser):
         in_version_dir = inp.path is not None and _VERSION_DIR.match(inp.path.parent.name) is not None
         if inp.inner_name == METRICS_NAME or in_version_dir:
             return 0.95
-        score = 0.55
-        if "epoch" in header:
-            score = 0.7
+        if "epoch" not in header or head.sep != ",":
+            return 0.3  # the logger connector adds 'epoch' to every Trainer row; csv.DictWriter uses ','
+        score = 0.7
         lightning_names = any(c.endswith(("_step", "_epoch")) for c in header) or any(
             c.startswith("lr-") for c in header
         )

@@ -1,0 +1,142 @@
+"""Generic CSV / TSV of metrics: a fallback for hand-rolled loggers (``df.to_csv``, ``csv.writer``).
+
+Not tied to a trainer (checked with pandas ``to_csv`` and ``csv.DictWriter`` output). Sample::
+
+    step,train_loss,val_loss,lr
+    100,2.4312,2.5120,0.0003
+    200,2.1107,,0.0003
+
+The axis is the first column named like a step (``step``, ``global_step``, ``iter``,
+``iteration``, ``update``, ``batch``...), else ``epoch``; with none, the row index (0-based, with an
+``inferred`` note). Every other numeric column is a series, its split guessed from its name
+(``val_loss``, ``Valid MSE``, ``eval/loss``). Sniffing stays at or below 0.45 so that any specific
+format (Lightning, Keras, YOLO, timm, fastai, W&B exports) wins.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lossdoc.errors import EmptyInputError
+from lossdoc.ingest.formats._tabular import (
+    SeriesNamer,
+    bad_cells_note,
+    int_column,
+    melt,
+    numeric_columns,
+    read_table,
+    sniff_csv,
+)
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.registry import Parser
+from lossdoc.model import IngestNote, ParseResult
+
+#: Axis names, best first (compared lower-cased and stripped).
+STEP_NAMES = (
+    "step",
+    "global_step",
+    "globalstep",
+    "steps",
+    "iteration",
+    "iter",
+    "iters",
+    "it",
+    "update",
+    "updates",
+    "num_updates",
+    "trainer/global_step",
+    "train/global_step",
+    "_step",
+    "batch",
+    "batches",
+)
+EPOCH_NAMES = ("epoch", "epochs", "ep")
+WALL_NAMES = ("wall_time", "walltime", "timestamp", "_timestamp", "unix_time", "elapsed", "elapsed_time")
+#: Substrings that make a column name loss-like (what a fallback must see before claiming a file).
+LOSS_WORDS = ("loss", "ppl", "perplexity", "nll", "mse", "mae", "rmse", "bpc", "bpb", "error", "objective")
+
+
+def find_column(header: list[str], names: tuple[str, ...]) -> str | None:
+    low = {h.strip().lower(): h for h in reversed(header)}
+    for n in names:
+        if n in low:
+            return low[n]
+    return None
+
+
+def loss_like(name: str) -> bool:
+    low = name.lower()
+    return any(w in low for w in LOSS_WORDS)
+
+
+class GenericCSVParser(Parser):
+    name = "csv"
+    title = "Generic metrics CSV/TSV (fallback)"
+    recognises = "any CSV/TSV with loss-like numeric columns and a step/iter/epoch column (or none)"
+    priority = 90
+    heuristic = True
+
+    def sniff(self, inp: InputFile) -> float:
+        head = sniff_csv(inp)
+        if head is None or len(head.header) < 2 or not head.rows:
+            return 0.0
+        if head.numeric_share() < 0.8:
+            return 0.0
+        has_axis = find_column(head.header, STEP_NAMES + EPOCH_NAMES) is not None
+        if any(loss_like(h) for h in head.header):
+            return 0.45 if has_axis else 0.35
+        return 0.2 if has_axis else 0.1
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        table = read_table(inp)
+        df, header = table.df, table.header
+        notes = list(table.notes)
+        step_col = find_column(header, STEP_NAMES)
+        epoch_col = find_column(header, EPOCH_NAMES)
+        wall_col = find_column(header, WALL_NAMES)
+        axis_cols = [c for c in (step_col, epoch_col, wall_col) if c]
+        epoch = wall = None
+        if epoch_col:
+            df = df.with_columns(pl.col(epoch_col).str.strip_chars().cast(pl.Float64, strict=False).alias("_epoch"))
+            epoch = "_epoch"
+        if wall_col:
+            df = df.with_columns(pl.col(wall_col).str.strip_chars().cast(pl.Float64, strict=False).alias("_wall"))
+            if df.get_column("_wall").null_count() == df.height:  # e.g. "00:12" or ISO dates: not seconds
+                axis_cols.remove(wall_col)
+                df = df.drop("_wall")
+            else:
+                wall = "_wall"
+        if step_col is None and epoch_col is not None:
+            ep = df.get_column("_epoch")
+            if ep.drop_nulls().len() and (ep.drop_nulls() == ep.drop_nulls().floor()).all():
+                step_col = epoch_col
+        if step_col is not None:
+            df = df.with_columns(int_column(df, step_col, path=inp.name, what="step").alias("_step"))
+            missing = df.filter(pl.col("_step").is_null())
+            if missing.height:
+                notes.append(
+                    IngestNote("skipped_lines", f"{missing.height} row(s) without a {step_col!r} value skipped",
+                               line=int(missing.get_column("_line").first()),  # type: ignore[arg-type]
+                               count=missing.height)
+                )
+                df = df.filter(pl.col("_step").is_not_null())
+        else:
+            df = df.with_columns((pl.int_range(pl.len(), dtype=pl.Int64)).alias("_step"))
+            why = "the epoch column is fractional" if epoch_col else "no step/iteration/epoch column"
+            notes.append(IngestNote("inferred", f"{why}: the row index (0-based) is the step"))
+        candidates = [c for c in header if c not in axis_cols]
+        numeric, other = numeric_columns(df, candidates)
+        if other:
+            notes.append(IngestNote("other", f"column(s) without numbers ignored: {', '.join(other[:5])}"))
+        if not numeric:
+            raise EmptyInputError("no numeric metric columns", path=inp.name)
+        namer = SeriesNamer()
+        mapping = {c: namer.auto(c) for c in numeric}
+        frame, bad = melt(df, mapping, run=inp.run_name, epoch=epoch, wall_time=wall)
+        note = bad_cells_note(bad)
+        if note:
+            notes.append(note)
+        return ParseResult(frame, notes)
+
+
+PARSERS = [GenericCSVParser()]

@@ -1,0 +1,155 @@
+"""Keras progress-bar stdout of ``model.fit(verbose=1|2)`` (Keras 2 / tf.keras and Keras 3).
+
+Checked against FORMATS.md §4b (``keras/src/utils/progbar.py`` ``Progbar.update`` in Keras 3,
+``keras/utils/generic_utils.py`` ``Progbar`` in Keras 2). Sample (Keras 2 verbose=1, Keras 3
+verbose=2)::
+
+    Epoch 1/3
+    1875/1875 [==============================] - 4s 2ms/step - loss: 0.2912 - accuracy: 0.9155 - val_loss: 0.1480
+    1875/1875 - 4s - 2ms/step - accuracy: 0.9155 - loss: 0.2912 - val_accuracy: 0.9565 - val_loss: 0.1480
+
+verbose=1 redraws the bar with ``\\r`` and ``\\b`` (Keras 3 also with ANSI colour codes);
+:func:`lossdoc.ingest.text.load_lines` turns every redraw into its own row. One value per
+epoch and metric is kept: the epoch's final update (``N/N`` with the epoch's own target, so a
+later ``model.evaluate()`` bar is not taken for the epoch), which is the only one holding the
+``val_`` metrics. The step is the epoch as printed (1-based). Several ``fit()`` calls in one
+log (``Epoch 1/N`` again) are laid end to end, with a note.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from lossdoc.errors import EmptyInputError
+from lossdoc.ingest.formats._tabular import SeriesNamer
+from lossdoc.ingest.formats.keras_csv import cumulative_epochs
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.text import ANSI_RE, load_lines, to_float, torn_tail_note
+from lossdoc.model import IngestNote, ParseResult, concat_frames
+
+_EPOCH = r"^\s*Epoch (\d+)/(\d+)\s*$"
+_PROGRESS = r"^\s*(\d+)/(\d+|Unknown)\b"
+_NUM = r"[-+]?(?:nan|inf|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
+_PAIR = r"-\s[A-Za-z_][\w./]*:\s" + _NUM + r"(?:\s|$)"
+_PAIR_GROUPS = r"^-\s([A-Za-z_][\w./]*):\s(" + _NUM + r")"
+_SNIFF_EPOCH = re.compile(r"^\s*Epoch \d+/\d+\s*$", re.M)
+_SNIFF_BAR = re.compile(r"^\s*\d+/(?:\d+|Unknown)\b.*? - [A-Za-z_][\w./]*: " + _NUM, re.M)
+_SNIFF_KERAS = re.compile(r"\[[=.>]+\]|━|\dms/step|\ds/epoch")
+
+
+class KerasProgbarParser(Parser):
+    name = "keras-progbar"
+    title = "Keras fit() progress-bar output"
+    recognises = "'Epoch i/N' then 'N/N [====] - 4s 2ms/step - loss: x - val_loss: y' (Keras 2/3, verbose 1/2)"
+    priority = 30
+
+    def sniff(self, inp: InputFile) -> float:
+        head = re.sub(ANSI_RE, "", inp.head_text()).replace("\b", "").replace("\r", "\n")
+        n_epoch = len(_SNIFF_EPOCH.findall(head))
+        bars = _SNIFF_BAR.findall(head)
+        keras_like = any(_SNIFF_KERAS.search(b) for b in bars[:50])
+        if n_epoch and bars and keras_like:
+            return 0.9
+        if n_epoch and bars:
+            return 0.75
+        if bars and keras_like:
+            return 0.6
+        return 0.3 if n_epoch >= 2 else 0.0
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        notes: list[IngestNote] = []
+        lines = load_lines(inp, notes=notes)
+        if lines.height == 0:
+            raise EmptyInputError("file is empty", path=inp.name)
+        line = pl.col("line")
+        df = lines.with_row_index("_r").with_columns(
+            line.str.extract(_EPOCH, 1).cast(pl.Int64, strict=False).alias("ep"),
+            line.str.extract(_PROGRESS, 1).alias("cur"),
+            line.str.extract(_PROGRESS, 2).alias("tgt"),
+            line.str.contains(_PAIR).alias("has_m"),
+        )
+        has_headers = df.get_column("ep").null_count() < df.height
+        df = df.with_columns(
+            pl.col("ep").is_not_null().cum_sum().alias("block"),
+            pl.col("ep").forward_fill().alias("epoch_no"),
+        )
+        prog = df.filter(pl.col("cur").is_not_null() & pl.col("has_m"))
+        if has_headers:
+            prog = prog.filter(pl.col("block") > 0)  # bars before the first "Epoch" are not training
+        last_line = int(lines.get_column("lineno").max())  # type: ignore[arg-type]
+        tail = torn_tail_note(inp, last_line)
+        if tail is not None:
+            prog = prog.filter(pl.col("lineno") != last_line)
+            notes.append(tail)
+        if prog.height == 0:
+            raise EmptyInputError("no Keras progress-bar lines with metrics (' - loss: x') found", path=inp.name)
+        # The epoch's own target is the first bar's; its final update is the last N/N with that target.
+        prog = prog.with_columns(pl.col("tgt").first().over("block").alias("T"))
+        final = prog.filter((pl.col("cur") == pl.col("tgt")) & (pl.col("tgt") == pl.col("T")))
+        if has_headers:
+            final = final.group_by("block", maintain_order=True).last()
+        else:
+            notes.append(IngestNote("inferred", "no 'Epoch i/N' lines: each completed bar is taken as one epoch"))
+            final = final.with_columns((pl.int_range(pl.len()) + 1).alias("epoch_no"))
+        unfinished = prog.select("block").unique().join(final.select("block"), on="block", how="anti")
+        if has_headers and unfinished.height:
+            last_block = int(df.get_column("block").max())  # type: ignore[arg-type]
+            n_mid = unfinished.filter(pl.col("block") != last_block).height
+            if unfinished.filter(pl.col("block") == last_block).height:
+                notes.append(IngestNote("torn_tail", "the last epoch has no final progress update (training "
+                                        "interrupted or still running); its partial values were not read"))
+            if n_mid:
+                notes.append(IngestNote("skipped_lines", f"{n_mid} epoch(s) without a final progress update "
+                                        "were not read", count=n_mid))
+        if final.height == 0:
+            raise EmptyInputError("no completed Keras epoch found", path=inp.name)
+        final, note = cumulative_epochs(
+            final.rename({"lineno": "_line"}), "epoch_no", start=1, why="'Epoch 1/N' again: another fit() call"
+        )
+        if note:
+            notes.append(note)
+        pairs = (
+            final.select("_line", "_step", pl.col("line").str.extract_all(_PAIR).alias("p"))
+            .explode("p")
+            .drop_nulls("p")
+            .select(
+                "_line",
+                "_step",
+                pl.col("p").str.extract(_PAIR_GROUPS, 1).alias("name"),
+                to_float(pl.col("p").str.extract(_PAIR_GROUPS, 2)).alias("value"),
+            )
+            .drop_nulls(["name", "value"])
+        )
+        namer = SeriesNamer()
+        for n in pairs.get_column("name").unique(maintain_order=True).to_list():
+            namer.auto(n)
+        splits = {n: s for n, (s, _) in namer.assigned.items()}
+        metrics = {n: m for n, (_, m) in namer.assigned.items()}
+        order = {n: i for i, n in enumerate(namer.assigned)}
+        name = pl.col("name")
+        frame = (
+            pairs.select(
+                pl.lit(inp.run_name).alias("run"),
+                name.replace_strict(splits, return_dtype=pl.String).alias("split"),
+                name.replace_strict(metrics, return_dtype=pl.String).alias("metric"),
+                name,
+                pl.col("_step").alias("step"),
+                pl.col("_step").cast(pl.Float64).alias("epoch"),
+                pl.col("value"),
+                name.replace_strict(order, return_dtype=pl.Int64).alias("_o"),
+            )
+            .sort("_o", maintain_order=True)
+            .drop("_o")
+        )
+        meta: dict[str, int] = {}
+        totals = df.get_column("ep").drop_nulls()
+        if totals.len():
+            total = lines.select(line.str.extract(_EPOCH, 2).cast(pl.Int64, strict=False)).to_series().drop_nulls()
+            meta["total_epochs"] = int(total[-1])
+        return ParseResult(concat_frames([frame]), notes, meta)
+
+
+PARSERS = [KerasProgbarParser()]
