@@ -357,7 +357,9 @@ def rolling_mad(values: object, window: int, trailing: bool = True) -> np.ndarra
     return out
 
 
-def robust_zscore(values: object, window: int, trailing: bool = True) -> np.ndarray:
+def robust_zscore(
+    values: object, window: int, trailing: bool = True, min_periods: int | None = None
+) -> np.ndarray:
     """Robust z-score of each point against a rolling median and MAD.
 
     Parameters
@@ -370,6 +372,10 @@ def robust_zscore(values: object, window: int, trailing: bool = True) -> np.ndar
         ``True``: each point is scored against the *preceding* ``window`` finite points
         (excluding itself; the first finite point scores NaN). ``False``: against the centred
         window that includes it.
+    min_periods : int, optional
+        Fewest finite points a reference window must hold for a score (fewer: NaN), default
+        ``min(window, 10)`` so that the first points are not scored against a one- or
+        two-point "distribution".
 
     Returns
     -------
@@ -402,11 +408,17 @@ def robust_zscore(values: object, window: int, trailing: bool = True) -> np.ndar
         scale = MAD_TO_SD * mad
         fallback = _MEANAD_TO_SD * meanad
         scale = np.where(scale > 0, scale, fallback)
+        mp = min(w, 10) if min_periods is None else max(int(min_periods), 1)
+        idx = np.arange(n)
         if trailing:
             ref_med = np.concatenate(([np.nan], med[:-1]))
             ref_scale = np.concatenate(([np.nan], scale[:-1]))
+            ref_med[idx < mp] = np.nan
         else:
-            ref_med, ref_scale = med, scale
+            ref_med, ref_scale = med.copy(), scale
+            lo = (w - 1) // 2
+            size = np.minimum(idx, lo) + np.minimum(n - 1 - idx, w - 1 - lo) + 1
+            ref_med[size < mp] = np.nan
         diff = yf - ref_med
         z = np.where(
             ref_scale > 0,
