@@ -1,0 +1,108 @@
+"""Ultralytics ``results.csv``.
+
+Sample layouts follow the writers' format strings:
+- current ``ultralytics/engine/trainer.py`` ``BaseTrainer.save_metrics``:
+  ``s = "" if file.exists() else (("%s," * n % tuple(["epoch", "time"] + keys)).rstrip(",") + "\\n")``;
+  ``f.write(s + ("%.6g," * n % tuple([self.epoch + 1, t] + vals)).rstrip(",") + "\\n")``
+- Ultralytics 8.0.x: ``("%23s," * n % tuple(["epoch"] + keys))`` / ``("%23.5g," * n % tuple([self.epoch] + vals))``
+- YOLOv5 ``utils/loggers/__init__.py`` ``on_fit_epoch_end``: ``"%20s,"`` header, ``"%20.5g,"`` values, 0-based epoch
+(FORMATS.md §9; the 8.0.x and v5 samples were generated with exactly those format strings).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from lossdoc.errors import ParseError
+from lossdoc.ingest import choose
+from lossdoc.ingest.inputs import from_bytes, open_file
+from tests.ingest.golden import assert_golden
+from tests.ingest.longtail import crlf, keys, note_kinds, read_data, read_path, sample, series, torn
+
+CASES = ["v8-current", "v8-padded", "v5"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden(case: str) -> None:
+    src = read_path(sample("yolo", case))
+    assert src.format == "yolo"
+    assert_golden(src.frame, f"yolo/{case}.csv")
+
+
+def test_component_losses_are_separate_and_no_total_is_invented() -> None:
+    src = read_path(sample("yolo", "v8-current"))
+    metrics = {(s, m) for s, m, _ in keys(src)}
+    assert {("train", "box_loss"), ("train", "cls_loss"), ("train", "dfl_loss")} <= metrics
+    assert {("val", "box_loss"), ("val", "cls_loss"), ("val", "dfl_loss")} <= metrics
+    assert ("train", "loss") not in metrics and ("val", "loss") not in metrics
+    assert series(src, "train", "box_loss") == [(1, 1.2345), (2, 1.1822), (3, 1.1401)]
+    # wall_time is the 'time' column (seconds since start)
+    assert src.frame.filter(src.frame["step"] == 2)["wall_time"].unique().to_list() == [68.9044]
+
+
+def test_metrics_are_val_scores_and_lr_groups() -> None:
+    src = read_path(sample("yolo", "v8-current"))
+    k = keys(src)
+    assert ("val", "map50_95_b", "metrics/mAP50-95(B)") in k
+    assert ("val", "precision_b", "metrics/precision(B)") in k
+    assert ("train", "lr", "lr/pg0") in k and ("train", "lr_pg1", "lr/pg1") in k and ("train", "lr_pg2", "lr/pg2") in k
+
+
+def test_nan_cell_is_kept() -> None:
+    src = read_path(sample("yolo", "v8-current"))
+    val_box = series(src, "val", "box_loss")
+    assert [s for s, _ in val_box] == [1, 2, 3] and math.isnan(val_box[2][1])
+
+
+def test_padded_header_names_are_stripped() -> None:
+    src = read_path(sample("yolo", "v8-padded"))
+    assert ("train", "box_loss", "train/box_loss") in keys(src)
+    assert series(src, "train", "box_loss") == [(0, 1.6878), (1, 1.267)]
+    assert src.meta["epoch_base"] == 0
+
+
+def test_yolov5_keys_and_zero_based_epochs() -> None:
+    src = read_path(sample("yolo", "v5"))
+    k = keys(src)
+    assert ("train", "obj_loss", "train/obj_loss") in k
+    assert ("val", "map_0_5_0_95", "metrics/mAP_0.5:0.95") in k
+    assert ("train", "lr", "x/lr0") in k and ("train", "lr_pg2", "x/lr2") in k
+    assert [s for s, _ in series(src, "train", "box_loss")] == [0, 1, 2]
+
+
+def test_torn_last_row_is_dropped_with_a_note() -> None:
+    data = sample("yolo", "v8-current").read_bytes()
+    src = read_data(torn(data), "v8-current/results.csv")
+    assert [s for s, _ in series(src, "train", "box_loss")] == [1, 2]
+    assert "torn_tail" in note_kinds(src)
+
+
+def test_crlf_reads_the_same() -> None:
+    path = sample("yolo", "v8-padded")
+    a = read_data(path.read_bytes(), "v8-padded/results.csv")
+    b = read_data(crlf(path.read_bytes()), "v8-padded/results.csv")
+    assert a.frame.equals(b.frame)
+
+
+def test_resumed_run_appends_rows() -> None:
+    # A resumed run appends to the same file (the header is written only when the file is new).
+    data = sample("yolo", "v8-current").read_bytes()
+    lines = data.decode().splitlines(keepends=True)
+    resumed = "".join(lines + lines[2:3]).encode()  # epoch 2 logged again after epoch 3
+    src = read_data(resumed, "r/results.csv")
+    assert [s for s, _ in series(src, "train", "box_loss")] == [1, 2]
+    assert "restart" in note_kinds(src)
+
+
+def test_missing_epoch_column_is_a_parse_error() -> None:
+    with pytest.raises(ParseError):
+        read_data(b"time,train/box_loss,metrics/mAP50(B)\n1,2,3\n", "x/results.csv", "yolo")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_detected_as_yolo_by_name_and_by_content(case: str) -> None:
+    path = sample("yolo", case)
+    assert choose(open_file(path)).name == "yolo"
+    assert choose(from_bytes(path.read_bytes(), name="<stdin>", inner_name="stdin")).name == "yolo"
