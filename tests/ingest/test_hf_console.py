@@ -1,0 +1,116 @@
+"""hf-console: the Trainer's console dict lines in their three layouts (FORMATS.md §1b)."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+
+from lossdoc.errors import EmptyInputError
+from lossdoc.ingest import choose, from_bytes, read_input
+from lossdoc.model import Source
+from tests.ingest.golden import assert_golden
+
+# The same two training logs, one evaluation and the summary, as each layout prints them.
+OLD = """\
+{'loss': 2.7314, 'learning_rate': 4.9e-05, 'epoch': 0.04}
+{'loss': 2.4102, 'learning_rate': 4.8e-05, 'epoch': 0.08}
+{'eval_loss': 2.0517, 'eval_runtime': 12.3481, 'eval_samples_per_second': 81.2, 'epoch': 0.08}
+{'train_runtime': 301.9921, 'train_samples_per_second': 26.49, 'train_steps_per_second': 0.828, 'train_loss': 2.2894, 'epoch': 0.08}
+"""
+MIDDLE = """\
+{'loss': 2.7314, 'grad_norm': 3.812103271484375, 'learning_rate': 4.9e-05, 'epoch': 0.04}
+{'loss': 2.4102, 'grad_norm': nan, 'learning_rate': 4.8e-05, 'epoch': 0.08}
+{'eval_loss': 2.0517, 'eval_runtime': 12.3481, 'eval_samples_per_second': 81.2, 'eval_steps_per_second': 10.15, 'epoch': 0.08}
+{'train_runtime': 301.9921, 'train_samples_per_second': 26.49, 'train_steps_per_second': 0.828, 'train_loss': 2.2894, 'epoch': 0.08}
+"""
+NEWEST = """\
+{'loss': '2.731', 'grad_norm': '3.812', 'learning_rate': '4.9e-05', 'epoch': '0.04'}
+{'loss': '2.41', 'grad_norm': 'inf', 'learning_rate': '4.8e-05', 'epoch': '0.08'}
+{'eval_loss': '2.052', 'eval_runtime': '12.35', 'eval_samples_per_second': '81.2', 'eval_steps_per_second': '10.15', 'epoch': '0.08'}
+{'train_runtime': '302', 'train_samples_per_second': '26.49', 'train_steps_per_second': '0.828', 'train_loss': '2.289', 'epoch': '0.08'}
+"""
+
+
+def read(text: str, name: str = "train_stdout.log") -> Source:
+    inp = from_bytes(text.encode(), name=name)
+    inp.run_name = "sample"
+    return read_input(inp)
+
+
+def series(frame: pl.DataFrame, split: str, metric: str) -> pl.DataFrame:
+    return frame.filter((pl.col("split") == split) & (pl.col("metric") == metric))
+
+
+@pytest.mark.parametrize(("layout", "text"), [("old", OLD), ("middle", MIDDLE), ("newest", NEWEST)])
+def test_layouts(layout: str, text: str) -> None:
+    src = read(text)
+    assert src.format == "hf-console"
+    assert_golden(src.frame, f"hf-console/{layout}.csv")
+    f = src.frame
+    assert series(f, "train", "loss")["step"].to_list() == [1, 2]
+    assert series(f, "train", "loss")["epoch"].to_list() == [0.04, 0.08]
+    assert series(f, "val", "loss")[["name", "step"]].rows() == [("eval_loss", 2)]
+    assert series(f, "train", "average_loss")[["name", "step"]].rows() == [("train_loss", 2)]
+    assert series(f, "train", "lr")["value"].to_list() == [4.9e-05, 4.8e-05]
+    inferred = [n for n in src.notes if n.kind == "inferred"]
+    assert len(inferred) == 1 and "step k" in inferred[0].message
+
+
+def test_non_finite_values_are_kept_and_hidden_nan_noted() -> None:
+    mid = read(MIDDLE)
+    assert math.isnan(series(mid.frame, "train", "grad_norm")["value"][1])
+    assert [n.step for n in mid.notes if n.kind == "hidden_nan"] == [2]
+    new = read(NEWEST)
+    assert math.isinf(series(new.frame, "train", "grad_norm")["value"][1])
+
+
+def test_logging_steps_from_training_arguments_dump() -> None:
+    args = "TrainingArguments(\n_n_gpu=1,\nlogging_steps=50,\nmax_steps=-1,\n)\n"
+    src = read(args + "***** Running training *****\n  Total optimization steps = 1,000\n" + OLD)
+    assert series(src.frame, "train", "loss")["step"].to_list() == [50, 100]
+    assert series(src.frame, "val", "loss")["step"].to_list() == [100]
+    # The summary is at the end of training, which the log states (1,000 steps).
+    assert series(src.frame, "train", "average_loss")["step"].to_list() == [1000]
+    assert src.meta == {"logging_steps": 50, "total_steps": 1000}
+    assert "logging_steps (50" in next(n.message for n in src.notes if n.kind == "inferred")
+
+
+def test_tqdm_redraws_ansi_and_warnings_are_tolerated() -> None:
+    bar = "\r{p:3d}%|\x1b[32m###\x1b[0m      | {n}/50 [00:0{n}<00:40,  1.10it/s]"
+    lines = OLD.splitlines()
+    text = (
+        "Some weights of the model were not initialized: ['classifier.bias']\n"
+        + bar.format(p=2, n=1) + bar.format(p=4, n=2) + "\r" + " " * 40 + "\r" + lines[0] + "\n"
+        + "/usr/lib/python3/site-packages/torch/utils/checkpoint.py:61: UserWarning: None of the inputs\n"
+        + bar.format(p=6, n=3) + "\r" + lines[1] + "\n"
+        + bar.format(p=8, n=4) + "\n"
+        + lines[2] + "\n" + lines[3] + "\n"
+    )
+    src = read(text)
+    clean = read(OLD)
+    assert src.frame.equals(clean.frame)
+
+
+def test_eval_before_first_training_log_sits_at_step_0() -> None:
+    src = read("{'eval_loss': 3.1, 'eval_runtime': 1.0, 'epoch': 0}\n" + OLD)
+    assert series(src.frame, "val", "loss")["step"].to_list() == [0, 2]
+
+
+def test_torn_last_line_is_ignored_and_noted() -> None:
+    text = OLD + "{'loss': 2.3, 'learning_rate': 4."
+    src = read(text)
+    assert series(src.frame, "train", "loss")["value"].to_list() == [2.7314, 2.4102]
+    assert [n.line for n in src.notes if n.kind == "torn_tail"] == [5]
+
+
+def test_no_dicts_is_an_empty_input_error() -> None:
+    inp = from_bytes(b"nothing to see\nstill nothing\n", name="x.log")
+    with pytest.raises(EmptyInputError, match="x.log"):
+        read_input(inp, "hf-console")
+
+
+@pytest.mark.parametrize("text", [OLD, MIDDLE, NEWEST], ids=["old", "middle", "newest"])
+def test_sniffing(text: str) -> None:
+    assert choose(from_bytes(("loading model...\n" + text).encode(), name="out.txt")).name == "hf-console"
