@@ -263,5 +263,53 @@ def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], fmt: str | None,
                   quiet=quiet))
 
 
+# --------------------------------------------------------------------------- rules / rule
+@main.command("rules")
+@click.option("--json", "as_json", is_flag=True, help="Print every rule's parsed record as JSON.")
+@click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="lossdoc.toml or pyproject.toml whose rule-paths add rules (default: the nearest one).")
+@handle_errors
+def rules_cmd(as_json: bool, config_path: str | None) -> None:
+    """List every rule: id, name, category, default severity, summary."""
+    from pathlib import Path
+
+    from lossdoc.checks.rulefile import load_rules
+    from lossdoc.config import load_config
+
+    cfg = load_config(config_path, start=Path.cwd())
+    specs = list(load_rules(list(cfg.rule_paths)).values())
+    if as_json:
+        click.echo(json.dumps([s.doc() for s in specs], indent=2))
+        return
+    wn = max((len(s.name) for s in specs), default=4)
+    wc = max((len(s.category) for s in specs), default=8)
+    click.echo(f"{'ID':<6} {'NAME':<{wn}}  {'CATEGORY':<{wc}}  {'SEVERITY':<8}  SUMMARY")
+    for s in specs:
+        status = f" [{s.status}]" if s.status != "stable" else ""
+        click.echo(f"{s.id:<6} {s.name:<{wn}}  {s.category:<{wc}}  {str(s.severity):<8}  {s.summary}{status}")
+
+
+@main.command("rule")
+@click.argument("rule_id", metavar="ID_OR_NAME")
+@click.option("--json", "as_json", is_flag=True, help="Print the parsed rule record as JSON.")
+@click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="lossdoc.toml or pyproject.toml whose rule-paths add rules (default: the nearest one).")
+@handle_errors
+def rule_cmd(rule_id: str, as_json: bool, config_path: str | None) -> None:
+    """Explain one rule: summary, why, example, recommendation, known problems, parameters."""
+    from pathlib import Path
+
+    from lossdoc.checks.rulefile import find_rule, format_rule, load_rules
+    from lossdoc.config import load_config
+    from lossdoc.errors import RuleError
+
+    cfg = load_config(config_path, start=Path.cwd())
+    specs = load_rules(list(cfg.rule_paths))
+    spec = find_rule(specs, rule_id)
+    if spec is None:
+        raise RuleError(f"no rule {rule_id!r} (see `lossdoc rules`)")
+    click.echo(json.dumps(spec.doc(), indent=2) if as_json else format_rule(spec), nl=as_json)
+
+
 def main_entry() -> None:  # pragma: no cover - console script shim
     main()

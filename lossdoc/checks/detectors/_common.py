@@ -1,0 +1,101 @@
+"""Helpers shared by the detectors (private: the detector discovery skips ``_`` modules)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from lossdoc.analysis.smoothing import MAD_TO_SD
+from lossdoc.checks.engine import RunContext, Series, fmt_num, fmt_step
+
+__all__ = ["MAD_TO_SD", "aligned", "fmt_num", "fmt_step", "lr_advice", "lr_text", "noise_sd", "rel",
+           "round_lr", "smooth_min", "window_mask"]
+
+
+def noise_sd(y: np.ndarray) -> float:
+    """Point-to-point noise s.d. from first differences (robust: MAD of diffs / sqrt 2)."""
+    y = y[np.isfinite(y)]
+    if y.size < 3:
+        return 0.0
+    d = np.diff(y)
+    return float(MAD_TO_SD * np.median(np.abs(d - np.median(d))) / math.sqrt(2))
+
+
+def rel(a: float, b: float) -> float:
+    """(a - b) / |b| with a floor on the denominator."""
+    return (a - b) / max(abs(b), 1e-12)
+
+
+def smooth_min(x: np.ndarray, y: np.ndarray) -> int:
+    """Index of the minimum of a centred running median (3 or 5 points), so one low noisy point
+    does not set "the best step"."""
+    n = y.size
+    if n < 5:
+        return int(np.argmin(y))
+    from lossdoc.analysis.smoothing import rolling_median
+
+    k = 5 if n >= 15 else 3
+    return int(np.nanargmin(rolling_median(y, k, trailing=False)))
+
+
+def window_mask(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    return (x >= lo) & (x <= hi)
+
+
+def round_lr(v: float) -> str:
+    """A learning rate as people write it: 3e-4, 1.5e-5."""
+    if v <= 0 or not math.isfinite(v):
+        return fmt_num(v)
+    e = math.floor(math.log10(v))
+    m = round(v / 10**e, 1)
+    if m >= 10:
+        m, e = m / 10, e + 1
+    ms = f"{m:g}"
+    return f"{ms}e{e}" if e < -2 or e > 3 else f"{v:.{max(-e + 1, 0)}f}".rstrip("0").rstrip(".")
+
+
+def lr_text(ctx: RunContext, step: float | None) -> str:
+    """', with LR 6e-4 in force' or '' when the log does not say."""
+    if step is None:
+        return ""
+    lr = ctx.lr_at(step)
+    return f" (LR in force {round_lr(lr)})" if lr else ""
+
+
+def lr_advice(ctx: RunContext, step: float | None, factor_lo: float = 3.0, factor_hi: float = 2.0) -> str:
+    """'lower the LR from 6e-4 to 2e-4-3e-4' using the LR in force, or generic advice."""
+    lr = ctx.lr_at(step) if step is not None else None
+    pk = ctx.lr_peak(until=step) if step is not None else None
+    ref = max(lr or 0.0, pk[0] if pk else 0.0)
+    if ref > 0:
+        return f"lower the peak LR from {round_lr(ref)} to {round_lr(ref / factor_lo)}-{round_lr(ref / factor_hi)}"
+    return "lower the learning rate 2-3x"
+
+
+def aligned(ctx: RunContext, train: Series, val: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(val steps, train level, val value) at the validation steps: the train level is the mean of
+    the finite train losses logged since the previous validation (up to and including its step),
+    else the last train loss at or before it. None when fewer than 3 aligned points."""
+    ts, tv = train.finite()
+    vs, vv = val.finite()
+    if ts.size == 0 or vs.size < 3:
+        return None
+    c = np.concatenate(([0.0], np.cumsum(tv)))
+    hi = np.searchsorted(ts, vs, side="right")
+    lo = np.concatenate(([0], hi[:-1]))
+    lo = np.minimum(lo, hi)
+    cnt = hi - lo
+    with np.errstate(all="ignore"):
+        mean = np.where(cnt > 0, (c[hi] - c[lo]) / np.maximum(cnt, 1), np.nan)
+    last = np.where(hi > 0, tv[np.maximum(hi - 1, 0)], np.nan)
+    tl = np.where(np.isfinite(mean), mean, last)
+    ok = np.isfinite(tl)
+    if ok.sum() < 3:
+        return None
+    return vs[ok], tl[ok], vv[ok]
+
+
+def as_dict(**kw: Any) -> dict[str, Any]:
+    return kw

@@ -1,0 +1,126 @@
+"""Divergence: a sustained, significant rise after the best point (DV001) and explosions (DV002).
+
+DV001 runs a HAC trend test (OLS slope, Newey-West with AR(1) prewhitening,
+``analysis.stats.trend_test``) on the down-sampled loss from its best point (minimum of a
+centred running median) to the end, after the last scheduled LR restart when the lr series
+shows one. It needs both significance (one-sided p below ``alpha`` after the run's
+Benjamini-Hochberg control) and an effect size (the end level at least ``min-rise`` above
+the best level), so a flat, noisy converged curve does not count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_advice, lr_text, rel, round_lr, smooth_min
+from lossdoc.checks.engine import Hit, RunContext, Series
+from lossdoc.checks.findings import Evidence
+
+
+def lr_restarts(ctx: RunContext) -> list[int]:
+    """Steps where the lr series jumps up by more than 2x from below half its peak (SGDR restarts)."""
+    s = ctx.lr()
+    if s is None:
+        return []
+    st, v = s.finite()
+    if st.size < 3 or v.max() <= 0:
+        return []
+    peak = v.max()
+    up = (v[1:] > 2 * v[:-1]) & (v[:-1] < 0.5 * peak)
+    warm = ctx.warmup_end() or -1
+    return [int(x) for x in st[1:][up] if x > warm]
+
+
+def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: float) -> dict[str, Any] | None:
+    """Best point, post-best window and its trend test; None when there is too little data."""
+    x, y, _ = ctx.downsampled(s)
+    if x.size < min_points:
+        return None
+    restarts = lr_restarts(ctx)
+    lo = float(restarts[-1]) if restarts else float(x[0])
+    seg = x >= lo
+    if seg.sum() < min_points:
+        return None
+    xs, ys = x[seg], y[seg]
+    m = smooth_min(xs, ys)
+    best_step = float(xs[m])
+    post = xs >= best_step
+    span = float(x[-1] - x[0]) or 1.0
+    if post.sum() < min_points or (xs[-1] - best_step) < min_fraction * span:
+        return None
+    tr = ctx.trend(s, best_step, float(xs[-1]))
+    if tr is None or not np.isfinite(tr.pvalue_increasing):
+        return None
+    k = max(2, min(m, 2))
+    best = float(np.median(ys[max(m - k, 0):m + k + 1]))
+    tail = ys[post][-max(3, int(0.05 * post.sum())):]
+    end = float(np.mean(tail))
+    return {"best_step": int(best_step), "best": best, "end": end, "end_step": int(xs[-1]),
+            "rise": rel(end, best), "trend": tr, "n": int(post.sum())}
+
+
+def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    if s is None:
+        return
+    d = find_divergence(ctx, s, p.min_points, p.min_fraction)
+    if d is None:
+        return
+    tr = d["trend"]
+    if not (tr.pvalue_increasing < p.alpha and d["rise"] >= p.min_rise):
+        return
+    onset = d["best_step"]
+    msg = (f"{s.name} rose {d['rise']:.0%} from its best {fmt_num(d['best'])} at step {onset:,} to "
+           f"{fmt_num(d['end'])} by step {d['end_step']:,}{lr_text(ctx, onset)} "
+           f"(HAC trend t={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}, {d['n']} points)")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("ols-hac-trend", float(tr.tstat), float(p.min_rise), float(tr.pvalue_increasing),
+                          (onset, d["end_step"]),
+                          {"rise": d["rise"], "best": d["best"], "end": d["end"], "slope": tr.slope,
+                           "alpha": p.alpha, "lr": ctx.lr_at(onset)}),
+        start_step=onset, end_step=d["end_step"], alpha=p.alpha,
+        values={"step": fmt_step(onset), "best": fmt_num(d["best"]), "lr_advice": lr_advice(ctx, onset)},
+    )
+
+
+def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """Loss reaching ``factor`` x its early level (median of the first ``early-points``) and not coming
+    back below that early level (Megatron flags 10x the max of the first 100 as "unexpectedly large")."""
+    if s is None:
+        return
+    st, v = s.finite()
+    if v.size < p.min_points:
+        return
+    k = int(min(max(5, 0.01 * v.size), p.early_points))
+    early = float(np.median(np.abs(v[:k])))
+    if early <= 0:
+        return
+    over = np.flatnonzero(v[k:] >= p.factor * early)
+    if not over.size:
+        return
+    i = k + int(over[0])
+    rest = v[i:]
+    ends_nonfinite = not np.isfinite(s.values[-1])
+    stays = float(np.mean(rest[-max(3, rest.size // 10):])) > early
+    if not (stays or ends_nonfinite):
+        return  # it came back: a spike (SP001), not an explosion
+    peak = float(np.max(rest))
+    step = int(st[i])
+    msg = (f"{s.name} exploded to {fmt_num(peak)} ({peak / early:.0f}x its early level {fmt_num(early)}) from "
+           f"step {step:,}{lr_text(ctx, step)} and did not come back"
+           + ("; the run then went non-finite" if ends_nonfinite else ""))
+    yield Hit(
+        message=msg,
+        evidence=Evidence("ratio-to-early-level", peak / early, float(p.factor), None, (step, int(st[-1])),
+                          {"early_level": early, "peak": peak, "lr": ctx.lr_at(step)}),
+        start_step=step, end_step=int(st[-1]),
+        values={"step": fmt_step(step), "lr_advice": lr_advice(ctx, step),
+                "lr": round_lr(ctx.lr_at(step) or 0.0) if ctx.lr_at(step) else "the current LR"},
+    )
+
+
+DETECTORS = {"divergence": divergence, "explosion": explosion}

@@ -1,0 +1,115 @@
+"""Non-finite values: NaN/inf in a loss (NF001) and NaN/inf grad norm beside a finite loss (NF002).
+
+Runs on the full-resolution series (one vectorised pass, O(n)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import numpy as np
+
+from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_advice, lr_text
+from lossdoc.checks.engine import Hit, RunContext, Series
+from lossdoc.checks.findings import Evidence, Severity
+
+
+def _kinds(v: np.ndarray) -> str:
+    parts = []
+    for label, mask in (("NaN", np.isnan(v)), ("+inf", np.isposinf(v)), ("-inf", np.isneginf(v))):
+        k = int(mask.sum())
+        if k:
+            parts.append(f"{k:,} {label}")
+    return ", ".join(parts)
+
+
+def non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    if s is None or not len(s):
+        return
+    bad = ~np.isfinite(s.values)
+    n_bad = int(bad.sum())
+    if n_bad <= p.max_count:
+        return
+    idx = np.flatnonzero(bad)
+    first, last = int(idx[0]), int(idx[-1])
+    step0 = int(s.steps[first])
+    after = s.values[first:]
+    persistent = (not np.isfinite(s.values[-1])) or (np.isfinite(after).mean() < 0.5)
+    before = s.values[:first][np.isfinite(s.values[:first])]
+    prior = ""
+    if before.size >= 10:
+        lo = float(np.min(before))
+        tail = float(np.mean(before[-max(3, before.size // 50):]))
+        if tail > 1.2 * lo:
+            prior = f"; before it the loss had risen from its best {fmt_num(lo)} to {fmt_num(tail)}"
+    kind = "NaN" if np.isnan(s.values[first]) else "inf"
+    msg = (f"{s.name} is non-finite at {n_bad:,} of {len(s):,} points ({_kinds(s.values)}), first at step "
+           f"{step0:,}{lr_text(ctx, step0)}" + ("; it never recovers" if persistent else "; finite values resume")
+           + prior)
+    yield Hit(
+        message=msg,
+        evidence=Evidence("count-non-finite", float(n_bad), float(p.max_count), None,
+                          (step0, int(s.steps[last])),
+                          {"first_step": step0, "fraction": n_bad / len(s), "persistent": float(persistent),
+                           "lr": ctx.lr_at(step0)}),
+        start_step=step0, end_step=int(s.steps[last]),
+        severity=None if persistent else Severity.WARNING,
+        values={"step": fmt_step(step0), "kind": kind, "count": f"{n_bad:,}", "lr_advice": lr_advice(ctx, step0),
+                "restart_step": fmt_step(_checkpoint_before(s, first))},
+    )
+
+
+def _checkpoint_before(s: Series, first: int) -> int:
+    """A step comfortably before the first non-finite value (PaLM rewinds ~100 steps)."""
+    k = max(first - max(first // 20, 1), 0)
+    return int(s.steps[k])
+
+
+def hidden_non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """Grad norm NaN/inf where the loss is logged finite (HF ``logging_nan_inf_filter`` hides NaN losses)."""
+    if s is None or not len(s):
+        return
+    loss = ctx.loss("train")
+    bad = ~np.isfinite(s.values)
+    if not bad.any():
+        return
+    steps_bad = s.steps[bad]
+    if loss is not None and len(loss):
+        # only where the loss at the same step (or the last one logged before it) is finite
+        pos = np.searchsorted(loss.steps, steps_bad, side="right") - 1
+        lv = np.where(pos >= 0, loss.values[np.maximum(pos, 0)], np.nan)
+        hidden = np.isfinite(lv)
+        zero = int(np.sum(lv[hidden] == 0.0))
+    else:
+        hidden = np.ones(steps_bad.size, dtype=bool)
+        zero = 0
+    k = int(hidden.sum())
+    if k <= p.max_count:
+        return
+    hs = steps_bad[hidden]
+    frac = k / len(s)
+    tail_bad = bool(not np.isfinite(s.values[-1]))
+    persistent = tail_bad or frac >= p.max_fraction
+    scale = ctx.loss_scale()
+    scale_note = ""
+    if scale is not None and len(scale):
+        sv = scale.values[np.isfinite(scale.values)]
+        if sv.size:
+            scale_note = f"; loss scale ranged {fmt_num(float(sv.min()))}-{fmt_num(float(sv.max()))}"
+    filt = any(n.kind == "hidden_nan" for n in ctx.notes) or ctx.meta.get("logging_nan_inf_filter")
+    msg = (f"grad norm is non-finite at {k:,} step(s) (first {int(hs[0]):,}, {frac:.1%} of logged) while the "
+           f"logged loss there is finite" + (f" ({zero:,} of them exactly 0.0)" if zero else "")
+           + ("; the trainer filters non-finite losses out of its log" if filt else "") + scale_note)
+    yield Hit(
+        message=msg,
+        evidence=Evidence("count-non-finite-grad-norm", float(k), float(p.max_count), None,
+                          (int(hs[0]), int(hs[-1])),
+                          {"fraction": frac, "zero_losses": zero, "persistent": float(persistent)}),
+        start_step=int(hs[0]), end_step=int(hs[-1]),
+        severity=None if persistent else Severity.WARNING,
+        values={"step": fmt_step(int(hs[0])), "count": f"{k:,}", "lr_advice": lr_advice(ctx, float(hs[0]))},
+    )
+
+
+DETECTORS = {"non-finite": non_finite, "hidden-non-finite": hidden_non_finite}

@@ -1,0 +1,146 @@
+"""Loss spikes (SP001): points far above a trailing rolling median, in robust-z units.
+
+Full resolution, O(n log w): ``analysis.smoothing.robust_zscore`` (trailing median/MAD, the
+point itself excluded). A spike needs ``z >= zscore`` *and* a relative rise of ``min-rise``
+over the trailing median, so quantised or very quiet curves do not flag tiny blips. With
+``zscore = 6`` a Gaussian point exceeds it with probability 1e-9, so even a 10^7-point run
+expects no false spike from noise alone (the threshold is its own multiple-testing guard).
+Steps inside LR warm-up and right after a scheduled LR restart are not counted. Each event
+gets its size, recovery time and, where logged, the grad norm and loss scale at that step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from lossdoc.analysis.smoothing import MAD_TO_SD, robust_zscore
+from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_advice, lr_text
+from lossdoc.checks.detectors.divergence import lr_restarts
+from lossdoc.checks.engine import Hit, RunContext, Series
+from lossdoc.checks.findings import Evidence, Severity
+
+_MAX_CANDIDATES = 20_000
+
+
+def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise: float,
+                min_points: int, skip_before: int | None = None) -> list[dict[str, Any]]:
+    st, v = s.finite()
+    n = v.size
+    if n < min_points:
+        return []
+    w = int(min(window, max(5, n // 4)))
+    z = robust_zscore(v, w, trailing=True)
+    with np.errstate(invalid="ignore"):
+        cand = np.flatnonzero(z >= zscore)
+    cand = cand[cand >= min(w, n - 1)]
+    if skip_before is not None:
+        cand = cand[st[cand] > skip_before]
+    restarts = lr_restarts(ctx)
+    if restarts and cand.size:
+        rs = np.asarray(restarts)
+        pos = np.searchsorted(rs, st[cand], side="right") - 1
+        near = (pos >= 0) & (st[cand] - rs[np.maximum(pos, 0)] <= (st[-1] - st[0]) * w / max(n, 1) * 2)
+        cand = cand[~near]
+    if not cand.size:
+        return []
+    if cand.size > _MAX_CANDIDATES:
+        cand = np.sort(cand[np.argsort(-z[cand])[:_MAX_CANDIDATES]])
+    # relative rise over the trailing median (vectorised over candidates)
+    idx = cand[:, None] - np.arange(1, w + 1)[None, :]
+    win = v[np.clip(idx, 0, n - 1)]
+    base = np.median(win, axis=1)
+    keep = v[cand] >= base + min_rise * np.abs(base)
+    cand, base, win = cand[keep], base[keep], win[keep]
+    if not cand.size:
+        return []
+    scale = MAD_TO_SD * np.median(np.abs(win - base[:, None]), axis=1)
+    merge = max(3, w // 5)
+    breaks = np.flatnonzero(np.diff(cand) > merge) + 1
+    events = []
+    gn = ctx.grad_norm()
+    ls = ctx.loss_scale()
+    for grp in np.split(np.arange(cand.size), breaks):
+        a, b = int(cand[grp[0]]), int(cand[grp[-1]])
+        pk = a + int(np.argmax(v[a:b + 1]))
+        bl, sc = float(base[grp[0]]), float(scale[grp[0]])
+        thr = bl + max(3 * sc, 0.5 * min_rise * abs(bl))
+        after = np.flatnonzero(v[pk + 1:] <= thr)
+        rec = int(st[pk + 1 + after[0]] - st[a]) if after.size else None
+        ev = {"start": int(st[a]), "end": int(st[b]), "peak_step": int(st[pk]), "peak": float(v[pk]),
+              "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("inf"), "z": float(np.max(z[a:b + 1])),
+              "recovery": rec, "at_end": bool(n - 1 - b < max(3, w // 5))}
+        if gn is not None:
+            ev["grad_norm_ratio"] = _ratio_at(gn, st[a], st[b], st[max(a - w, 0)])
+        if ls is not None:
+            lsv = _ratio_at(ls, st[a], st[b], st[max(a - w, 0)], use_min=True)
+            if lsv is not None and lsv < 1:
+                ev["loss_scale_ratio"] = lsv
+        events.append(ev)
+    return events
+
+
+def _ratio_at(s: Series, lo: int, hi: int, before: int, use_min: bool = False) -> float | None:
+    """max (or min) of ``s`` on [lo, hi] over its median on [before, lo)."""
+    st, v = s.finite()
+    inw = (st >= lo) & (st <= hi)
+    pre = (st >= before) & (st < lo)
+    if not inw.any() or not pre.any():
+        return None
+    ref = float(np.median(v[pre]))
+    if ref == 0:
+        return None
+    return float((v[inw].min() if use_min else v[inw].max()) / ref)
+
+
+def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    if s is None:
+        return
+    events = find_spikes(ctx, s, p.window, p.zscore, p.min_rise, p.min_points, skip_before=ctx.warmup_end())
+    # a jump that never comes back is not a spike: DV001/DV002 judge a persistent rise
+    events = [e for e in events if e["recovery"] is not None or e["at_end"]]
+    if not events:
+        return
+    big = max(events, key=lambda e: e["factor"])
+    unrecovered = [e for e in events if e["recovery"] is None and not e["at_end"]]
+    slow = [e for e in events if e["recovery"] is not None and e["recovery"] > p.recovery_steps]
+    harmful = len(events) >= p.warn_count or big["factor"] >= p.warn_factor or unrecovered or slow
+    rec = big["recovery"]
+    rec_txt = ("did not recover" if rec is None and not big["at_end"] else
+               "at the end of the log" if rec is None else f"recovered in {rec:,} step{'s' if rec != 1 else ''}")
+    gn_txt, advice = "", []
+    gnr = big.get("grad_norm_ratio")
+    if gnr is not None and gnr >= 2:
+        gn_txt = f"; grad norm rose {gnr:.1f}x at the same step"
+        advice.append("clip the gradient norm at 1.0")
+    lsr = big.get("loss_scale_ratio")
+    if lsr is not None:
+        gn_txt += f"; the fp16 loss scale fell to {lsr:.2g}x"
+        advice.append("train in bf16 (or lengthen the loss-scale growth interval)")
+    if len(events) >= p.warn_count or unrecovered:
+        advice.append(lr_advice(ctx, big["peak_step"]))
+        advice.append("rewind to a checkpoint ~100 steps before the spike and skip those batches")
+    if not advice:
+        advice.append("if spikes recur, clip the gradient norm at 1.0 and lower the peak LR")
+    more = f" (and {len(events) - 1} more)" if len(events) > 1 else ""
+    msg = (f"{len(events)} loss spike(s) in {s.name}: largest {big['factor']:.2f}x the trailing median "
+           f"({fmt_num(big['base'])} -> {fmt_num(big['peak'])}, robust z={big['z']:.1f}) at step "
+           f"{big['peak_step']:,}{lr_text(ctx, big['peak_step'])}, {rec_txt}{gn_txt}{more}")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("robust-zscore", big["z"], float(p.zscore), None, (events[0]["start"], events[-1]["end"]),
+                          {"count": len(events), "largest_factor": big["factor"], "largest_step": big["peak_step"],
+                           "recovery_steps": rec, "grad_norm_ratio": gnr, "loss_scale_ratio": lsr,
+                           "unrecovered": len(unrecovered), "steps": [e["peak_step"] for e in events[:50]]}),
+        start_step=events[0]["start"] if len(events) > 1 else big["start"],
+        end_step=events[-1]["end"] if len(events) > 1 else big["end"],
+        severity=None if harmful else Severity.INFO,
+        values={"step": fmt_step(big["peak_step"]), "count": len(events), "factor": f"{big['factor']:.2f}",
+                "advice": "; ".join(advice)},
+    )
+
+
+DETECTORS = {"spike": spike}

@@ -1,0 +1,600 @@
+"""The check engine: select rules, bind parameters, run detectors, build findings and summaries.
+
+For every run in a :class:`lossdoc.model.LogSet` the engine builds a :class:`RunContext`
+(lazy, cached access to the run's series, its down-sampled copies, the curve fit and the
+learning rate in force), calls each selected rule's detector on the series its
+``applies-to`` names, turns the detector's :class:`Hit` objects into :class:`Finding` objects
+(message from the evidence, recommendation template filled from the detector's values),
+and controls false alarms across the run's hypothesis tests (Benjamini-Hochberg, see
+:func:`_control_false_alarms`).
+
+Which series is "the loss" of a split (:meth:`RunContext.loss`): ``<split>/loss`` when the log
+has it; otherwise the sum of the split's component losses at the steps they share (YOLO
+``box_loss + cls_loss + dfl_loss``, MMEngine ``loss_cls + loss_bbox ...``); otherwise the only
+loss-like series of the split.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import string
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from lossdoc.checks.findings import Evidence, Finding, Severity
+from lossdoc.checks.rulefile import RuleSpec, load_rules
+from lossdoc.errors import ConfigError
+from lossdoc.model import IngestNote, LogSet, series_info
+
+#: Points a down-sampled series keeps for trend tests and fits (bin means).
+FIT_POINTS = 400
+#: Names that mark a series as loss-like when no ``loss`` series exists.
+_LOSS_LIKE = ("loss", "mse", "nll", "cross_entropy", "bce")
+
+
+# --------------------------------------------------------------------------- series
+@dataclass(frozen=True)
+class Series:
+    """One series of a run, sorted by step; ``values`` exactly as logged (NaN/inf kept)."""
+
+    split: str
+    metric: str
+    name: str
+    steps: np.ndarray  #: int64
+    values: np.ndarray  #: float64
+
+    @property
+    def key(self) -> str:
+        return f"{self.split}/{self.metric}"
+
+    def __len__(self) -> int:
+        return int(self.steps.size)
+
+    def finite(self) -> tuple[np.ndarray, np.ndarray]:
+        ok = np.isfinite(self.values)
+        if ok.all():
+            return self.steps, self.values
+        return self.steps[ok], self.values[ok]
+
+
+@dataclass
+class Hit:
+    """What a detector reports; the engine turns it into a :class:`Finding`.
+
+    ``values`` fill the rule's recommendation template (``{lr}``, ``{step}``...); ``severity``
+    overrides the rule's default when the detector grades harm (a plateau at convergence is
+    info, an early one warning). ``alpha`` marks a hypothesis-test hit: the engine keeps it only
+    if its p-value survives the run's false-discovery control at that level.
+    """
+
+    message: str
+    evidence: Evidence
+    start_step: int | None = None
+    end_step: int | None = None
+    severity: Severity | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    alpha: float | None = None
+    split: str | None = None  #: default: the series the detector was called with
+    metric: str | None = None
+
+
+Detector = Callable[["RunContext", "Series | None", SimpleNamespace], Iterable[Hit]]
+
+
+def fmt_num(x: float | None, sig: int = 4) -> str:
+    """Human number: 2.31, 6e-04, 1,200 (integers), 'n/a'."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    if isinstance(x, (int, np.integer)) or (float(x).is_integer() and abs(x) >= 1000):
+        return f"{int(x):,}"
+    x = float(x)
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x != 0 and (abs(x) < 1e-3 or abs(x) >= 1e6):
+        return f"{x:.{max(sig - 3, 1)}e}"
+    return f"{x:.{sig}g}"
+
+
+def fmt_step(s: int | float | None) -> str:
+    return "n/a" if s is None else f"{int(s):,}"
+
+
+# --------------------------------------------------------------------------- context
+class RunContext:
+    """One run's data with cached derived views, shared by every detector."""
+
+    def __init__(self, run: str, frame: pl.DataFrame, *, notes: list[IngestNote], meta: dict[str, Any],
+                 source: str = "", format: str = "", horizon: int | None = None) -> None:
+        self.run = run
+        self.frame = frame
+        self.notes = notes
+        self.meta = meta
+        self.source = source
+        self.format = format
+        self._horizon = horizon
+        self._series: dict[tuple[str, str], Series] = {}
+        for (split, metric), g in frame.group_by(["split", "metric"], maintain_order=True):
+            g = g.sort("step")
+            self._series[(str(split), str(metric))] = Series(
+                str(split), str(metric), str(g.get_column("name")[0]),
+                g.get_column("step").to_numpy().astype(np.int64, copy=False),
+                g.get_column("value").to_numpy().astype(np.float64, copy=False),
+            )
+        self._cache: dict[Any, Any] = {}
+        #: p-values of every hypothesis test run on this run (for false-alarm control)
+        self.pvalues: list[float] = []
+
+    # ---- series access
+    def all_series(self) -> list[Series]:
+        return list(self._series.values())
+
+    def series(self, split: str, metric: str) -> Series | None:
+        return self._series.get((split, metric))
+
+    def loss(self, split: str = "train") -> Series | None:
+        """The split's loss (module docstring: direct, summed components, or the only loss-like series)."""
+        key = ("loss", split)
+        if key not in self._cache:
+            self._cache[key] = self._resolve_loss(split)
+        return self._cache[key]
+
+    def _resolve_loss(self, split: str) -> Series | None:
+        direct = self._series.get((split, "loss"))
+        if direct is not None:
+            return direct
+        comps = [s for (sp, m), s in self._series.items() if sp == split and m.endswith("_loss")]
+        comps += [s for (sp, m), s in self._series.items()
+                  if sp == split and m.startswith("loss_") and s not in comps]
+        if len(comps) >= 2:
+            steps = comps[0].steps
+            for c in comps[1:]:
+                steps = np.intersect1d(steps, c.steps)
+            if steps.size:
+                total = np.zeros(steps.size)
+                for c in comps:
+                    _, idx = np.unique(c.steps, return_index=True)
+                    pos = np.searchsorted(c.steps[idx], steps)
+                    total = total + c.values[idx][pos]
+                name = " + ".join(c.name for c in comps)
+                return Series(split, "loss", name, steps, total)
+        if len(comps) == 1:
+            return comps[0]
+        like = [s for (sp, m), s in self._series.items() if sp == split and any(t in m for t in _LOSS_LIKE)]
+        return like[0] if len(like) == 1 else None
+
+    def lr(self) -> Series | None:
+        return self._series.get(("train", "lr")) or next(
+            (s for (sp, m), s in self._series.items() if m == "lr"), None)
+
+    def grad_norm(self) -> Series | None:
+        return self._series.get(("train", "grad_norm"))
+
+    def loss_scale(self) -> Series | None:
+        return self._series.get(("train", "loss_scale"))
+
+    def hparams(self) -> dict[str, Any]:
+        h = self.meta.get("hparams") or {}
+        return h if isinstance(h, dict) else {}
+
+    def lr_at(self, step: float) -> float | None:
+        """Learning rate in force at ``step``: the lr series (last logged value at or before it)
+        or the configured LR from the log's hyper-parameters."""
+        s = self.lr()
+        if s is not None:
+            st, v = s.finite()
+            if st.size:
+                i = int(np.searchsorted(st, step, side="right")) - 1
+                return float(v[max(i, 0)])
+        for k in ("learning_rate", "lr", "max_lr", "base_lr"):
+            v = self.hparams().get(k)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return float(v)
+        return None
+
+    def lr_peak(self, until: float | None = None) -> tuple[float, int] | None:
+        """(peak LR, its step) of the lr series up to ``until``."""
+        s = self.lr()
+        if s is None:
+            return None
+        st, v = s.finite()
+        if until is not None:
+            keep = st <= until
+            st, v = st[keep], v[keep]
+        if not st.size:
+            return None
+        i = int(np.argmax(v))
+        return float(v[i]), int(st[i])
+
+    def warmup_end(self) -> int | None:
+        """Step where LR warm-up ends: the lr series first reaching 95% of its peak after rising
+        from below half of it; or ``warmup_steps`` from the hyper-parameters; None if no warm-up."""
+        key = "warmup_end"
+        if key in self._cache:
+            return self._cache[key]
+        out: int | None = None
+        s = self.lr()
+        if s is not None:
+            st, v = s.finite()
+            if st.size >= 3 and v.max() > 0:
+                peak = v.max()
+                i = int(np.argmax(v >= 0.95 * peak))
+                if i > 0 and v[0] < 0.5 * peak:
+                    out = int(st[i])
+        if out is None:
+            w = self.hparams().get("warmup_steps") or self.meta.get("warmup_steps")
+            if isinstance(w, (int, float)) and w > 0:
+                out = int(w)
+        self._cache[key] = out
+        return out
+
+    # ---- derived views
+    def downsampled(self, s: Series, max_points: int = FIT_POINTS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(steps, values, weights): finite points, or count-weighted bin means beyond ``max_points``."""
+        key = ("ds", s.key, s.name, max_points)
+        if key not in self._cache:
+            from lossdoc.analysis.downsample import downsample_for_fit
+
+            self._cache[key] = downsample_for_fit(s.steps, s.values, max_points=max_points)
+        return self._cache[key]
+
+    def trend(self, s: Series, lo: float, hi: float, *, max_points: int = FIT_POINTS) -> Any:
+        """Cached HAC trend test (``analysis.stats.trend_test``) of ``s`` on steps ``[lo, hi]``
+        (down-sampled); records its p-values for false-alarm control. None if < 3 points."""
+        key = ("trend", s.key, s.name, float(lo), float(hi), max_points)
+        if key in self._cache:
+            return self._cache[key]
+        from lossdoc.analysis.stats import trend_test
+
+        x, y, _ = self.downsampled(s, max_points)
+        keep = (x >= lo) & (x <= hi)
+        res = trend_test(x[keep], y[keep]) if keep.sum() >= 3 else None
+        if res is not None:
+            self.pvalues.extend([res.pvalue_increasing, res.pvalue_decreasing])
+        self._cache[key] = res
+        return res
+
+    def test_pvalue(self, p: float | None) -> None:
+        """Record a p-value of a test a detector ran itself (enters false-alarm control)."""
+        if p is not None and math.isfinite(p):
+            self.pvalues.append(float(p))
+
+    @property
+    def last_step(self) -> int | None:
+        s = self.loss("train") or self.loss("val")
+        if s is None or not len(s):
+            return None
+        return int(s.steps[-1])
+
+    @property
+    def total_steps(self) -> int | None:
+        t = self.meta.get("total_steps") or self.meta.get("max_steps")
+        return int(t) if isinstance(t, (int, float)) and t > 0 else None
+
+    @property
+    def horizon(self) -> int | None:
+        """--horizon, else the planned total when the log states it (and it lies ahead), else 2x the last step."""
+        if self._horizon:
+            return int(self._horizon)
+        last = self.last_step
+        if last is None:
+            return None
+        tot = self.total_steps
+        if tot and tot > last:
+            return tot
+        return max(2 * last, last + 1)
+
+    def fit(self, s: Series) -> Any:
+        """Cached ``analysis.fitting.fit_curve`` of ``s`` (down-sampled); None if it fails or is too short."""
+        key = ("fit", s.key, s.name)
+        if key not in self._cache:
+            res = None
+            x, y, _ = self.downsampled(s)
+            if x.size >= 6:
+                try:
+                    from lossdoc.analysis.fitting import fit_curve
+
+                    res = fit_curve(x, y)
+                except (ValueError, RuntimeError, ArithmeticError):
+                    res = None
+            self._cache[key] = res
+        return self._cache[key]
+
+    def extrapolation(self, s: Series) -> Any:
+        """Cached ``analysis.fitting.extrapolate`` of ``s`` to :attr:`horizon` (90% interval)."""
+        key = ("extrap", s.key, s.name)
+        if key not in self._cache:
+            res = None
+            x, y, _ = self.downsampled(s)
+            h = self.horizon
+            if x.size >= 6 and h:
+                try:
+                    from lossdoc.analysis.fitting import extrapolate
+
+                    res = extrapolate(x, y, h, level=0.9)
+                except (ValueError, RuntimeError, ArithmeticError):
+                    res = None
+            self._cache[key] = res
+        return self._cache[key]
+
+
+# --------------------------------------------------------------------------- rules & config
+def _snake(k: str) -> str:
+    return k.replace("-", "_")
+
+
+def bind_params(spec: RuleSpec, override: dict[str, Any] | None, cfg_path: str = "") -> tuple[dict[str, Any], Severity]:
+    """Rule defaults updated by a ``[tool.lossdoc.rules.<rule>]`` table; type-checked against the defaults."""
+    params = dict(spec.params)
+    severity = spec.severity
+    for k, v in (override or {}).items():
+        where = f"tool.lossdoc.rules.{spec.name}.{k}" if cfg_path.endswith("pyproject.toml") else f"rules.{spec.name}.{k}"
+        if k == "severity":
+            try:
+                severity = Severity.parse(v)
+            except (ValueError, AttributeError):
+                raise ConfigError(f"{where}: severity must be error, warning or info (got {v!r})", path=cfg_path or None) from None
+            continue
+        if k not in params:
+            known = ", ".join(sorted(params)) or "none"
+            raise ConfigError(f"unknown key {where!r} (parameters of {spec.id}: {known}; or severity)",
+                              path=cfg_path or None)
+        default = params[k]
+        ok = (isinstance(v, bool) == isinstance(default, bool)) and (
+            isinstance(v, type(default)) or (isinstance(default, float) and isinstance(v, int)))
+        if not ok:
+            raise ConfigError(f"{where} must be {type(default).__name__} like the default {default!r} (got {v!r})",
+                              path=cfg_path or None)
+        params[k] = float(v) if isinstance(default, float) else v
+    return params, severity
+
+
+def _matches(spec: RuleSpec, selector: str) -> bool:
+    s = selector.strip()
+    if not s:
+        return False
+    if s.upper() == "ALL":
+        return True
+    if s.upper() == spec.id or s == spec.name or s in spec.aliases:
+        return True
+    if s == spec.category or s in spec.groups:
+        return True
+    # prefix: "SP" or "SP0" (ruff style)
+    return s.upper() == s and spec.id.startswith(s)
+
+
+def select_rules(rules: dict[str, RuleSpec], config: Any) -> list[RuleSpec]:
+    """Rules in force: (select + extend-select) - ignore; preview rules only with ``preview``."""
+    chosen = []
+    sel = tuple(config.select) + tuple(config.extend_select)
+    known = [s for s in sel + tuple(config.ignore) if s.strip()]
+    for s in known:
+        if not any(_matches(r, s) for r in rules.values()):
+            raise ConfigError(f"no rule matches {s!r} (see `lossdoc rules`)", path=config.path or None)
+    for r in rules.values():
+        if r.status == "removed" or (r.status == "preview" and not config.preview):
+            continue
+        if any(_matches(r, s) for s in sel) and not any(_matches(r, s) for s in config.ignore):
+            chosen.append(r)
+    return chosen
+
+
+def _rule_overrides(rules: dict[str, RuleSpec], config: Any) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for key, table in config.rules.items():
+        spec = next((r for r in rules.values() if _matches(r, key) and (key.upper() == r.id or key == r.name
+                                                                          or key in r.aliases)), None)
+        if spec is None:
+            raise ConfigError(f"unknown rule {key!r} in rules table (see `lossdoc rules`)", path=config.path or None)
+        out.setdefault(spec.id, {}).update(table)
+    return out
+
+
+def get_detectors() -> dict[str, Detector]:
+    from lossdoc.plugins import get_plugin_manager
+
+    out: dict[str, Detector] = {}
+    for d in get_plugin_manager().hook.lossdoc_detectors():
+        out.update(d)
+    return out
+
+
+# --------------------------------------------------------------------------- running
+class _SafeDict(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render_template(template: str, values: dict[str, Any]) -> str:
+    """Fill ``{name}`` fields; unknown fields are left as written (never an exception)."""
+    vals = _SafeDict({k: (fmt_num(v) if isinstance(v, float) else v) for k, v in values.items()})
+    try:
+        text = string.Formatter().vformat(template, (), vals)
+    except (ValueError, IndexError, AttributeError):
+        text = template
+    return " ".join(text.split())
+
+
+def _targets(ctx: RunContext, spec: RuleSpec) -> list[Series | None]:
+    if not spec.applies_to:
+        return [None]
+    out: list[Series | None] = []
+    seen: set[tuple[str, str]] = set()
+    for pat in spec.applies_to:
+        split, _, metric = pat.partition("/")
+        if metric == "loss" and "*" not in split:
+            s = ctx.loss(split)
+            if s is not None and (s.split, s.name) not in seen:
+                out.append(s)
+                seen.add((s.split, s.name))
+            continue
+        for s in ctx.all_series():
+            if fnmatch.fnmatchcase(s.key, pat) and (s.split, s.name) not in seen:
+                out.append(s)
+                seen.add((s.split, s.name))
+    return out
+
+
+def _control_false_alarms(ctx: RunContext, hits: list[tuple[RuleSpec, Series | None, Hit]]) -> list[
+        tuple[RuleSpec, Series | None, Hit]]:
+    """Benjamini-Hochberg across every test run on this run: a test-based hit stays only if its
+    p-value is significant after adjusting for all the run's tests (windows, series, rules)."""
+    ps = ctx.pvalues
+    if not ps:
+        return hits
+    arr = np.sort(np.asarray(ps, dtype=float))
+    m = arr.size
+    out = []
+    for item in hits:
+        h = item[2]
+        p = h.evidence.pvalue
+        if h.alpha is None or p is None or not math.isfinite(p):
+            out.append(item)
+            continue
+        rank = int(np.searchsorted(arr, p, side="right"))  # number of tests with p' <= p
+        adj = min(1.0, p * m / max(rank, 1))
+        if adj <= h.alpha:
+            extra = dict(h.evidence.extra)
+            extra["pvalue_bh"] = adj
+            extra["tests_in_run"] = m
+            h.evidence = Evidence(h.evidence.method, h.evidence.statistic, h.evidence.threshold,
+                                  h.evidence.pvalue, h.evidence.window, extra)
+            out.append(item)
+    return out
+
+
+def check_run(ctx: RunContext, rules: list[tuple[RuleSpec, dict[str, Any], Severity]],
+              detectors: dict[str, Detector]) -> list[Finding]:
+    """Run every bound rule on one run; findings sorted by severity then step."""
+    raw: list[tuple[RuleSpec, Series | None, Hit]] = []
+    sev_of: dict[str, Severity] = {}
+    for spec, params, severity in rules:
+        fn = detectors.get(spec.detector)
+        if fn is None:
+            from lossdoc.errors import RuleError
+
+            raise RuleError(f"rule {spec.id} names unknown detector {spec.detector!r}", path=spec.path)
+        ns = SimpleNamespace(**{_snake(k): v for k, v in params.items()}, rule=spec.id)
+        sev_of[spec.id] = severity
+        for target in _targets(ctx, spec):
+            for hit in fn(ctx, target, ns):
+                raw.append((spec, target, hit))
+    findings = []
+    for spec, target, hit in _control_false_alarms(ctx, raw):
+        sev = hit.severity if hit.severity is not None else sev_of[spec.id]
+        # a user's re-grade of the rule caps/lifts the default; a detector's harm grade applies below it
+        if hit.severity is not None and sev_of[spec.id] != spec.severity:
+            sev = sev_of[spec.id]
+        values = {"run": ctx.run, "step": hit.start_step, **hit.values}
+        findings.append(Finding(
+            rule=spec.id, name=spec.name, category=spec.category, severity=sev, run=ctx.run,
+            split=hit.split or (target.split if target else None),
+            metric=hit.metric or (target.metric if target else None),
+            start_step=hit.start_step, end_step=hit.end_step,
+            message=" ".join(hit.message.split()),
+            recommendation=render_template(spec.recommendation, values),
+            evidence=hit.evidence,
+        ))
+    findings.sort(key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1, f.rule))
+    return findings
+
+
+def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
+               progress: Callable[[str], None] | None = None) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Check every run of ``logset``; returns (RunReports, rules in force with their parameters)."""
+    from lossdoc.report.model import RunReport
+
+    rules = load_rules(list(config.rule_paths))
+    chosen = select_rules(rules, config)
+    overrides = _rule_overrides(rules, config)
+    bound = []
+    for spec in chosen:
+        params, sev = bind_params(spec, overrides.get(spec.id), config.path)
+        bound.append((spec, params, sev))
+    detectors = get_detectors()
+    reports = []
+    for src in logset.sources:
+        for run in src.runs:
+            if progress:
+                progress(f"checking {run}")
+            frame = src.frame.filter(pl.col("run") == run)
+            notes = [n for n in src.notes if n.run in (None, run)]
+            ctx = RunContext(run, frame, notes=notes, meta=src.meta, source=src.path, format=src.format,
+                             horizon=horizon)
+            ignored = config.ignored_for_run(run)
+            run_rules = [b for b in bound if not any(_matches(b[0], s) for s in ignored)]
+            findings = check_run(ctx, run_rules, detectors)
+            summary, curves = summarize(ctx)
+            reports.append(RunReport(run=run, source=src.path, format=src.format, series=series_info(frame),
+                                     summary=summary, findings=findings, notes=notes, frame=frame,
+                                     curves=curves, meta=dict(src.meta)))
+    in_force = [{"id": s.id, "name": s.name, "category": s.category, "severity": str(sev), "params": p}
+                for s, p, sev in bound]
+    return reports, in_force
+
+
+# --------------------------------------------------------------------------- summary
+def final_level(values: np.ndarray) -> float | None:
+    """Final loss level: the mean of the last 5% of finite points (at least 3, at most 1,000), so one
+    noisy last point does not decide it; the last point itself when fewer than 3 are logged."""
+    v = values[np.isfinite(values)]
+    if not v.size:
+        return None
+    if v.size < 3:
+        return float(v[-1])
+    k = int(min(max(3, math.ceil(0.05 * v.size)), 1000))
+    return float(np.mean(v[-k:]))
+
+
+def summarize(ctx: RunContext) -> tuple[Any, dict[str, Any]]:
+    """:class:`RunSummary` and chart ``curves`` of one run."""
+    from lossdoc.report.model import Extrapolation, RunSummary
+
+    summ = RunSummary()
+    curves: dict[str, Any] = {"smoothing": {"method": "ema", "weight": 0.6}}
+    tr, va = ctx.loss("train"), ctx.loss("val")
+    if tr is not None:
+        summ.final_train_loss = final_level(tr.values)
+        x, y, _ = ctx.downsampled(tr, 20)  # best 5% window (bin means), robust to a single low point
+        if y.size:
+            summ.best_train_loss = float(np.min(y))
+        summ.extra["train_loss_series"] = tr.name
+    if va is not None:
+        st, v = va.finite()
+        if v.size:
+            i = int(np.argmin(v))
+            summ.best_val_loss, summ.best_val_step = float(v[i]), int(st[i])
+            summ.final_val_loss = float(v[-1])
+    main = tr if tr is not None and len(tr) else va
+    if main is not None and len(main):
+        summ.first_step, summ.last_step = int(main.steps[0]), int(main.steps[-1])
+    summ.total_steps = ctx.total_steps
+    if main is not None and np.isfinite(main.values).sum() >= 6:
+        ex = ctx.extrapolation(main)
+        if ex is not None:
+            summ.extrapolated = Extrapolation(
+                step=int(ex.step), loss=float(ex.loss), low=float(ex.low), high=float(ex.high),
+                model=str(ex.model), asymptote=None if ex.asymptote is None else float(ex.asymptote),
+                backtest_error=None if ex.backtest_error is None else float(ex.backtest_error),
+                extra={"series": f"{main.split}/{main.metric}"})
+        fit = ctx.fit(main)
+        if fit is not None and summ.first_step is not None and ctx.horizon:
+            grid = np.unique(np.linspace(summ.first_step, ctx.horizon, 200).round().astype(np.int64))
+            try:
+                pred = np.asarray(fit.predict(grid), dtype=float)
+                lo, hi = fit.interval(grid)
+                curves["fit"] = {"split": main.split, "metric": main.metric, "model": str(fit.model),
+                                 "step": grid.tolist(), "loss": _clean_list(pred),
+                                 "low": _clean_list(lo), "high": _clean_list(hi)}
+            except (ValueError, RuntimeError, ArithmeticError, TypeError):
+                pass
+    return summ, curves
+
+
+def _clean_list(a: Any) -> list[float | None]:
+    return [float(v) if math.isfinite(v) else None for v in np.asarray(a, dtype=float)]
