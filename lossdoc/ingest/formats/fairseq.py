@@ -43,7 +43,8 @@ _KV_BAR = r"(?:^|\| )([A-Za-z_][\w]*) ([^|\s]+)(?: |$)"
 _SUBSET = r"valid on '([^']+)' subset"
 _SNIFF = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \| [A-Z]+ \| (?:train_inner \| (?:epoch \d+:\s+\d+ / \d+ |\{\"epoch\")"
-    r"|\S+ \| epoch \d+ \| valid on '[^']+' subset|train \| epoch \d+ \| loss )",
+    r"|\S+ \| epoch \d+ \| valid on '[^']+' subset|train \| epoch \d+ \| loss "
+    r"|\S+ \| \{\"epoch\": \d+, \"\w+_(?:loss|nll_loss)\": )",
     re.M,
 )
 _AXIS = {"num_updates", "epoch", "update"}
