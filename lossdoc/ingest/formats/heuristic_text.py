@@ -44,6 +44,9 @@ _PAIR = (
 #: ``200/ 2983 batches`` (PyTorch word_language_model): the counter's name comes after.
 _FRAC = r"(?i)(\d+)\s*/\s*(\d+)\s+(batch(?:es)?|steps?|iter(?:ation)?s?)\b"
 
+_LEVEL = r"^(?i)(?:INFO|DEBUG|WARN(?:ING)?|ERROR|CRITICAL|TRACE|NOTICE)[ _]+"
+_SOURCE = r"(?i)\.(?:py|pyx|cc|cpp|cxx|c|h|hpp|cu|js|ts|rs|go|java|lua|sh)$"
+
 _COUNTERS: dict[str, tuple[str, int]] = {
     "global_step": ("inner", 0), "globalstep": ("inner", 0), "step": ("inner", 1), "steps": ("inner", 1),
     "iteration": ("inner", 2), "iterations": ("inner", 2), "iter": ("inner", 2), "iters": ("inner", 2),
@@ -77,7 +80,9 @@ def extract_pairs(lines: pl.DataFrame) -> pl.DataFrame:
                 pl.col("2").alias("total"))
     )
     out = pl.concat([kv, frac], how="vertical_relaxed").sort("lineno", "_pos")
-    return out.filter(pl.col("key").is_not_null()).drop("_pos")
+    # Logging prefixes are not metric names: "INFO train.py:88" is a source location.
+    out = out.with_columns(pl.col("key").str.replace(_LEVEL, ""))
+    return out.filter(pl.col("key").is_not_null() & ~pl.col("key").str.contains(_SOURCE)).drop("_pos")
 
 
 def _annotate(pairs: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
@@ -181,13 +186,24 @@ class HeuristicTextParser(Parser):
         rows = rows.with_columns(to_float(pl.col("num")).alias("value"))
 
         raw_keys = rows.get_column("key").unique(maintain_order=True).to_list()
-        series = dedupe_metrics((k, *split_and_metric(knorm[k])) for k in raw_keys)
-        split_of = {k: v[0] for k, v in series.items()}
-        metric_of = {k: v[1] for k, v in series.items()}
+        # A key without a split prefix takes the split of its line when the line names exactly one
+        # non-train split ("Validation Loss: 0.55, Accuracy: 81.2" -> val accuracy).
+        own = {k: split_and_metric(knorm[k], default_split="?") for k in raw_keys}
+        rows = rows.with_columns(pl.col("key").replace_strict({k: v[0] for k, v in own.items()}, return_dtype=pl.String)
+                                 .alias("_ks"))
+        explicit = pl.col("_ks").filter(pl.col("_ks") != "?")
+        ctx = rows.group_by("lineno").agg(
+            pl.when((explicit.n_unique() == 1) & (explicit.first() != "train")).then(explicit.first())
+            .otherwise(pl.lit("train")).alias("_ctx"))
+        rows = rows.join(ctx, on="lineno", how="left").with_columns(
+            pl.when(pl.col("_ks") == "?").then(pl.col("_ctx")).otherwise(pl.col("_ks")).alias("_split"))
+        rows = rows.with_columns((pl.col("key") + "\x1f" + pl.col("_split")).alias("_sid"))
+        sids = rows.select("_sid", "key", "_split").unique(maintain_order=True).rows()
+        series = dedupe_metrics((sid, sp, own[k][1]) for sid, k, sp in sids)
         frame = rows.select(
             pl.lit(inp.run_name).alias("run"),
-            pl.col("key").replace_strict(split_of, return_dtype=pl.String).alias("split"),
-            pl.col("key").replace_strict(metric_of, return_dtype=pl.String).alias("metric"),
+            pl.col("_sid").replace_strict({k: v[0] for k, v in series.items()}, return_dtype=pl.String).alias("split"),
+            pl.col("_sid").replace_strict({k: v[1] for k, v in series.items()}, return_dtype=pl.String).alias("metric"),
             pl.col("key").alias("name"), "step", "epoch", "value",
         )
         counters = pairs.filter(pl.col("kind") != "").get_column("key").unique(maintain_order=True).to_list()
