@@ -81,9 +81,9 @@ class KerasProgbarParser(Parser):
             prog = prog.filter(pl.col("block") > 0)  # bars before the first "Epoch" are not training
         last_line = int(lines.get_column("lineno").max())  # type: ignore[arg-type]
         tail = torn_tail_note(inp, last_line)
+        blocks_with_bars = prog.select("block").unique()
         if tail is not None:
             prog = prog.filter(pl.col("lineno") != last_line)
-            notes.append(tail)
         if prog.height == 0:
             raise EmptyInputError("no Keras progress-bar lines with metrics (' - loss: x') found", path=inp.name)
         # The epoch's own target is the first bar's; its final update is the last N/N with that target.
@@ -94,13 +94,19 @@ class KerasProgbarParser(Parser):
         else:
             notes.append(IngestNote("inferred", "no 'Epoch i/N' lines: each completed bar is taken as one epoch"))
             final = final.with_columns((pl.int_range(pl.len()) + 1).alias("epoch_no"))
-        unfinished = prog.select("block").unique().join(final.select("block"), on="block", how="anti")
+        unfinished = blocks_with_bars.join(final.select("block"), on="block", how="anti")
+        last_block = int(df.get_column("block").max())  # type: ignore[arg-type]
+        last_open = has_headers and unfinished.filter(pl.col("block") == last_block).height > 0
+        if last_open:
+            msg = ("the last epoch has no final progress update (training interrupted or still running); "
+                   "its partial values were not read")
+            if tail is not None:
+                msg = f"last line has no line ending (file still being written?) and {msg}"
+            notes.append(IngestNote("torn_tail", msg, line=tail.line if tail is not None else None))
+        elif tail is not None:
+            notes.append(tail)
         if has_headers and unfinished.height:
-            last_block = int(df.get_column("block").max())  # type: ignore[arg-type]
             n_mid = unfinished.filter(pl.col("block") != last_block).height
-            if unfinished.filter(pl.col("block") == last_block).height:
-                notes.append(IngestNote("torn_tail", "the last epoch has no final progress update (training "
-                                        "interrupted or still running); its partial values were not read"))
             if n_mid:
                 notes.append(IngestNote("skipped_lines", f"{n_mid} epoch(s) without a final progress update "
                                         "were not read", count=n_mid))
