@@ -152,7 +152,7 @@ class BuildNanoGPTParser(Parser):
     priority = 25
 
     def sniff(self, inp: InputFile) -> float:
-        head = inp.head_text()
+        head = inp.head_text().replace("\r\n", "\n")
         n = len(_B_SNIFF_STDOUT.findall(head))
         if n:
             return 0.9 if n >= 2 else 0.8
