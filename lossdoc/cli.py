@@ -253,12 +253,14 @@ def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], fmt: str | None,
       lossdoc analyze run.log --baseline baseline.json --markdown comment.md --fail-on warning
     """
     from lossdoc.api import analyze as run_analyze
+    from lossdoc.report.progress import progress_indicator
 
-    report = run_analyze(
-        list(paths), format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore),
-        fail_on=fail_on, baseline=list(baselines) or None, tolerance=_parse_tolerance(tolerance),
-        horizon=horizon,
-    )
+    with progress_indicator(enabled=not quiet) as progress:  # stderr spinner on a TTY after ~1 s
+        report = run_analyze(
+            list(paths), format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore),
+            fail_on=fail_on, baseline=list(baselines) or None, tolerance=_parse_tolerance(tolerance),
+            horizon=horizon, progress=progress,
+        )
     sys.exit(emit(report, html=html, no_html=no_html, markdown=markdown, json_out=json_out, junit=junit,
                   quiet=quiet))
 

@@ -1,0 +1,441 @@
+"""Static inline SVG charts for the HTML report, drawn with matplotlib (Agg, text kept as text).
+
+Charts are drawn from series down-sampled by :mod:`lossdoc.report.present` (each bin keeps its min
+and max, drawn as an envelope, so a one-step spike in a 10^7-step log still shows). The SVG is
+post-processed to be embedded inline, several per page: the XML prolog and metadata go, element
+ids get a per-chart prefix, coordinates are rounded, the neutral "ink" colour becomes
+``currentColor`` so that axes and text follow the page's light or dark theme, and an accessible
+``<title>``/``<desc>`` is added. Every string from a log is cleaned (control characters,
+matplotlib's ``$...$`` mathtext) before matplotlib sees it; matplotlib escapes XML in text, and
+:func:`_assert_inert` refuses any SVG with script or event-handler content as a last line of defence.
+
+matplotlib is imported lazily: ``import lossdoc`` and the terminal summary never pay for it.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lossdoc.checks.findings import Finding, Severity
+from lossdoc.report.present import Binned, Series, clean, gap_series, get_series, loss_series
+from lossdoc.report.model import Report, RunReport
+
+#: Sentinel colours replaced by ``currentColor`` after drawing (text, spines, ticks, grid).
+_INK = "#010203"
+#: Series colours: mid-luminance, readable on white and on near-black.
+PALETTE = ("#3b82f6", "#f59e0b", "#10b981", "#ec4899", "#8b5cf6", "#06b6d4", "#84cc16", "#f43f5e")
+VAL_COLOR_SHIFT = 1  # a single run draws val in the second palette colour
+SEVERITY_COLOR = {Severity.ERROR: "#dc2626", Severity.WARNING: "#d97706", Severity.INFO: "#2563eb"}
+FIT_COLOR = "#a855f7"
+
+WIDTH_IN = 9.6
+_LEFT, _RIGHT = 0.075, 0.985  # shared margins so stacked figures line up on the step axis
+MAX_RUNS_DRAWN = 12
+
+
+@dataclass(slots=True)
+class Chart:
+    """One inline SVG with its accessible title and caption."""
+
+    key: str
+    title: str
+    desc: str
+    svg: str  #: safe markup (built from cleaned, XML-escaped text only)
+
+
+def _mpl_text(s: Any, limit: int = 48) -> str:
+    """A log string made inert for matplotlib: no control characters, no mathtext, no
+    leading underscore (legend would hide it)."""
+    t = clean(s, limit).replace("\\", "\\\\").replace("$", r"\$")
+    if t.startswith("_"):
+        t = "\u200b" + t
+    return t
+
+
+def _rc() -> dict[str, Any]:
+    return {
+        "svg.fonttype": "none",
+        "svg.hashsalt": "lossdoc",
+        "font.family": "DejaVu Sans",
+        "font.size": 9.5,
+        "axes.edgecolor": _INK,
+        "axes.labelcolor": _INK,
+        "axes.titlecolor": _INK,
+        "xtick.color": _INK,
+        "ytick.color": _INK,
+        "text.color": _INK,
+        "grid.color": _INK,
+        "grid.alpha": 0.12,
+        "grid.linewidth": 0.6,
+        "axes.grid": True,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.linewidth": 0.6,
+        "legend.frameon": False,
+        "legend.fontsize": 8.5,
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "path.simplify": True,
+        "text.usetex": False,
+        "axes.formatter.useoffset": False,
+        "axes.formatter.limits": (-4, 6),
+    }
+
+
+# --------------------------------------------------------------------------- SVG post-processing
+_PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
+_COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
+_DEFS_STYLE = re.compile(r"<defs>\s*<style[^>]*>.*?</style>\s*</defs>\s*", re.S)
+_FLOAT = re.compile(r"(-?\d+\.\d)\d+")
+_PATH_D = re.compile(r'( d=")([^"]*)(")')
+_FONT = re.compile(r"font-family: ?'?DejaVu Sans'?|'DejaVu Sans'")
+_DANGER = re.compile(r"<\s*script|<\s*foreignObject|\son[a-z]+\s*=|javascript:", re.I)
+
+
+def _assert_inert(svg: str) -> str:
+    if _DANGER.search(svg):  # cannot happen with escaped text; refuse rather than embed
+        raise ValueError("chart SVG contains active content")
+    return svg
+
+
+def _finish_svg(raw: str, key: str, title: str, desc: str) -> str:
+    svg = _PROLOG.sub("", raw, count=1)
+    svg = _METADATA.sub("", svg)
+    svg = _COMMENT.sub("", svg)
+    svg = _DEFS_STYLE.sub("", svg)  # matplotlib's `*{stroke-linejoin: round}` would leak page-wide
+    svg = _PATH_D.sub(lambda m: m.group(1) + _FLOAT.sub(r"\1", m.group(2)) + m.group(3), svg)
+    svg = svg.replace(_INK, "currentColor")
+    svg = _FONT.sub("font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", svg)
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{key}-\1"', svg)
+    svg = svg.replace("url(#", f"url(#{key}-")
+    svg = re.sub(r'(href="#)(?!finding-)', rf"\g<1>{key}-", svg)  # marker <use>; not our finding links
+    # Size: drop fixed pt width/height; the viewBox scales with CSS (width: 100%).
+    svg = re.sub(r'<svg([^>]*?)\swidth="[^"]*"\sheight="[^"]*"', r"<svg\1", svg, count=1)
+    svg = re.sub(r"<svg\b", f'<svg role="img" aria-labelledby="{key}-title {key}-desc" class="chart-svg"', svg,
+                 count=1)
+    end = svg.index(">") + 1  # title and desc go first inside <svg>
+    svg = (svg[:end] + f'<title id="{key}-title">{html.escape(title)}</title>'
+           f'<desc id="{key}-desc">{html.escape(desc)}</desc>' + svg[end:])
+    return _assert_inert(svg.strip())
+
+
+def _save(fig: Any, key: str, title: str, desc: str) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    plt.close(fig)
+    return _finish_svg(buf.getvalue(), key, title, desc)
+
+
+# --------------------------------------------------------------------------- drawing helpers
+def _draw_binned(ax: Any, b: Binned, color: str, *, label: str | None, raw_alpha: float, lw: float) -> None:
+    if b.step.size == 0:
+        return
+    if b.dense:
+        ax.fill_between(b.step, b.min, b.max, color=color, alpha=raw_alpha * 0.55, linewidth=0, step=None)
+    ax.plot(b.step, b.mean, color=color, alpha=raw_alpha, linewidth=lw, label=label)
+
+
+def _nonfinite_marks(ax: Any, steps: np.ndarray, color: str) -> None:
+    if steps.size == 0:
+        return
+    steps = np.unique(steps)
+    if steps.size > 400:  # thin marks; they only need to show where
+        steps = steps[np.linspace(0, steps.size - 1, 400).astype(int)]
+    ax.plot(steps, np.full(steps.size, 0.985), transform=ax.get_xaxis_transform(), linestyle="none",
+            marker="x", markersize=4.5, markeredgewidth=1.2, color=color, clip_on=False)
+
+
+def _finding_marks(ax: Any, marks: list[tuple[int, Finding]], *, labels: bool) -> None:
+    """Spans (or lines) for findings with a step range; numbered circles linking to their text."""
+    placed: list[float] = []
+    for num, f in sorted(marks, key=lambda m: (m[1].start_step if m[1].start_step is not None else 0, m[0])):
+        if f.start_step is None and f.end_step is None:
+            continue
+        color = SEVERITY_COLOR.get(f.severity, "#6b7280")
+        a = f.start_step if f.start_step is not None else f.end_step
+        b = f.end_step if f.end_step is not None else f.start_step
+        if b > a:
+            ax.axvspan(a, b, color=color, alpha=0.10, linewidth=0)
+            ax.axvline(a, color=color, alpha=0.55, linewidth=0.8, linestyle=(0, (2, 2)))
+        else:
+            ax.axvline(a, color=color, alpha=0.8, linewidth=0.9, linestyle=(0, (2, 2)))
+        if labels:
+            # Numbers of nearby findings would overlap: shift each right of its neighbour.
+            lo, hi = ax.get_xlim()
+            close = [x for x in placed if abs(x - a) < 0.012 * (hi - lo)]
+            placed.append(a)
+            t = ax.annotate(str(num), xy=(a, 1.0), xycoords=("data", "axes fraction"),
+                            xytext=(11 * len(close), 7), textcoords="offset points", ha="center", va="center",
+                            fontsize=7.5, fontweight="bold", color="white", annotation_clip=False,
+                            bbox={"boxstyle": "circle,pad=0.25", "fc": color, "ec": "none"})
+            t.set_url(f"#finding-{num}")
+
+
+def _fit(ax: Any, run: RunReport, color: str, last_step: float | None, *, label: bool) -> float | None:
+    fit = run.curves.get("fit") if run.curves else None
+    if not isinstance(fit, dict):
+        return None
+    try:
+        st = np.asarray(fit["step"], dtype=float)
+        y = np.asarray(fit["loss"], dtype=float)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if st.size < 2 or st.size != y.size:
+        return None
+    lo = np.asarray(fit.get("low", []), dtype=float)
+    hi = np.asarray(fit.get("high", []), dtype=float)
+    model = _mpl_text(fit.get("model") or "fit", 24)
+    if lo.size == st.size and hi.size == st.size:
+        ax.fill_between(st, lo, hi, color=color, alpha=0.13, linewidth=0,
+                        label="prediction interval" if label else None)
+    ax.plot(st, y, color=color, linewidth=1.3, linestyle=(0, (5, 3)), label=f"fitted {model}" if label else None)
+    if last_step is not None and st[-1] > last_step:
+        ax.axvline(last_step, color="#6b7280", linewidth=0.8, linestyle=":", alpha=0.9)
+        ax.annotate("last logged step", xy=(last_step, 0.02), xycoords=("data", "axes fraction"),
+                    xytext=(-4, 0), textcoords="offset points", ha="right", va="bottom", fontsize=7.5,
+                    color="#6b7280")
+    return float(st[-1])
+
+
+def x_limits(report: Report) -> tuple[float, float] | None:
+    """The step range every chart shares: first to last logged step, or to the fit's horizon."""
+    lo, hi = np.inf, -np.inf
+    for run in report.runs[:MAX_RUNS_DRAWN]:
+        for s in run.series:
+            if s.first_step is not None and s.last_step is not None:
+                lo, hi = min(lo, s.first_step), max(hi, s.last_step)
+        fit = run.curves.get("fit") if run.curves else None
+        if isinstance(fit, dict):
+            try:
+                st = np.asarray(fit.get("step", []), dtype=float)
+            except (TypeError, ValueError):
+                st = np.zeros(0)
+            if st.size:
+                hi = max(hi, float(np.nanmax(st)))
+    if not np.isfinite(lo) or not np.isfinite(hi):
+        return None
+    pad = 0.015 * (hi - lo) if hi > lo else 1.0
+    return lo - pad, hi + pad
+
+
+def _colors(n_runs: int) -> list[str]:
+    return [PALETTE[i % len(PALETTE)] for i in range(n_runs)]
+
+
+def _positive(arrs: list[np.ndarray]) -> bool:
+    vals = [a[np.isfinite(a)] for a in arrs if a.size]
+    return bool(vals) and all(v.size == 0 or v.min() > 0 for v in vals)
+
+
+def _wide_range(arrs: list[np.ndarray], ratio: float) -> bool:
+    """Positive values whose 5th and 95th percentiles differ by more than ``ratio`` (log axis)."""
+    if not _positive(arrs):
+        return False
+    v = np.concatenate([a[np.isfinite(a)] for a in arrs])
+    if v.size < 2:
+        return False
+    p5, p95 = np.percentile(v, [5, 95])
+    return bool(p5 > 0 and p95 / p5 > ratio)
+
+
+# --------------------------------------------------------------------------- the charts
+@dataclass(slots=True)
+class _RunData:
+    run: RunReport
+    train: Series | None
+    val: Series | None
+
+
+def _collect(report: Report, n_bins: int, cache: dict[Any, Any] | None) -> list[_RunData]:
+    out = []
+    for run in report.runs[:MAX_RUNS_DRAWN]:
+        out.append(_RunData(run, loss_series(run, "train", n_bins=n_bins, smooth=True, cache=cache),
+                            loss_series(run, "val", n_bins=n_bins, smooth=False, cache=cache)))
+    return out
+
+
+def loss_charts(report: Report, finding_numbers: dict[int, int], *, key: str = "loss",
+                cache: dict[Any, Any] | None = None) -> list[Chart]:
+    """The loss chart, linear and (when every loss is positive) log-scaled.
+
+    ``finding_numbers`` maps ``id(finding)`` to the number shown in the report's findings list.
+    """
+    n_runs = min(len(report.runs), MAX_RUNS_DRAWN)
+    n_bins = max(150, 600 // max(1, n_runs))
+    data = [d for d in _collect(report, n_bins, cache) if d.train is not None or d.val is not None]
+    if not data:
+        return []
+    arrays = [s.values for d in data for s in (d.train, d.val) if s is not None]
+    scales = ["linear", "log"] if _positive(arrays) else ["linear"]
+    many = len(data) > 1
+    charts = []
+    names = ", ".join(clean(d.run.run, 40) for d in data)
+    for scale in scales:
+        charts.append(_loss_chart(report, data, finding_numbers, scale, f"{key}-{scale}", many, names))
+    return charts
+
+
+def _loss_chart(report: Report, data: list[_RunData], numbers: dict[int, int], scale: str, key: str,
+                many: bool, names: str) -> Chart:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    colors = _colors(len(data))
+    with matplotlib.rc_context(_rc()):
+        fig, ax = plt.subplots(figsize=(WIDTH_IN, 4.2))
+        fig.subplots_adjust(left=_LEFT, right=_RIGHT, top=0.9, bottom=0.12)
+        x_max = None
+        for i, d in enumerate(data):
+            c_train = colors[i]
+            c_val = colors[i] if many else PALETTE[VAL_COLOR_SHIFT]
+            who = _mpl_text(d.run.run, 32) + " " if many else ""
+            if d.train is not None:
+                _draw_binned(ax, d.train.binned, c_train, label=f"{who}train (raw)" if not many else None,
+                             raw_alpha=0.45, lw=0.7)
+                if d.train.smooth is not None:
+                    _draw_binned(ax, Binned(d.train.smooth.step, d.train.smooth.mean, d.train.smooth.mean,
+                                            d.train.smooth.mean, np.ones_like(d.train.smooth.count)),
+                                 c_train, label=f"{who}train (smoothed)", raw_alpha=1.0, lw=1.7)
+                _nonfinite_marks(ax, d.train.nonfinite_steps, SEVERITY_COLOR[Severity.ERROR])
+            if d.val is not None:
+                b = d.val.binned
+                ax.plot(b.step, b.mean, color=c_val, linewidth=1.5, marker="o" if b.step.size <= 60 else None,
+                        markersize=3.2, linestyle="--" if many else "-", label=f"{who}val")
+                if b.dense:
+                    ax.fill_between(b.step, b.min, b.max, color=c_val, alpha=0.15, linewidth=0)
+                _nonfinite_marks(ax, d.val.nonfinite_steps, SEVERITY_COLOR[Severity.ERROR])
+            last = None
+            if d.train is not None and d.train.steps.size:
+                last = float(d.train.steps[-1])
+            end = _fit(ax, d.run, FIT_COLOR if not many else colors[i], last, label=not many or i == 0)
+            if end is not None:
+                x_max = max(x_max or end, end)
+        marks = [(numbers[id(f)], f) for d in data for f in d.run.findings if id(f) in numbers]
+        xl = x_limits(report)
+        if xl is not None:
+            ax.set_xlim(*xl)
+        _finding_marks(ax, marks, labels=True)
+        ax.set_yscale(scale)
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss" + (" (log scale)" if scale == "log" else ""))
+        xl = x_limits(report)
+        if xl is not None:
+            ax.set_xlim(*xl)
+        elif x_max is not None:
+            lo, hi = ax.get_xlim()
+            ax.set_xlim(lo, max(hi, x_max))
+        ax.legend(loc="upper right", ncols=1 if len(data) < 4 else 2)
+        title = f"Loss by step ({'log' if scale == 'log' else 'linear'} scale)"
+        desc = _loss_desc(data, marks, names)
+        svg = _save(fig, key, title, desc)
+    return Chart(key, title, desc, svg)
+
+
+def _loss_desc(data: list[_RunData], marks: list[tuple[int, Finding]], names: str) -> str:
+    parts = [f"Runs: {names}."]
+    for d in data:
+        if d.train is not None and d.train.values.size:
+            parts.append(f"{clean(d.run.run, 40)} train loss from {d.train.values[0]:.4g} at step "
+                         f"{int(d.train.steps[0]):,} to {d.train.values[-1]:.4g} at step {int(d.train.steps[-1]):,}"
+                         f" (minimum {d.train.values.min():.4g}).")
+        if d.train is not None and d.train.nonfinite_steps.size:
+            parts.append(f"{d.train.nonfinite_steps.size} non-finite training losses, marked with crosses.")
+        if d.val is not None and d.val.values.size:
+            parts.append(f"Validation loss {d.val.values[0]:.4g} to {d.val.values[-1]:.4g}.")
+    if marks:
+        parts.append(f"{len(marks)} findings marked by number.")
+    return " ".join(parts)
+
+
+def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | None = None) -> Chart | None:
+    """Panels beneath the loss chart on the same step axis: train–val gap, learning rate, gradient
+    norm (those that are logged)."""
+    n_runs = min(len(report.runs), MAX_RUNS_DRAWN)
+    n_bins = max(150, 600 // max(1, n_runs))
+    runs = report.runs[:MAX_RUNS_DRAWN]
+    colors = _colors(len(runs))
+    gaps, lrs, gns = [], [], []
+    x_range: list[float] = []
+    for i, run in enumerate(runs):
+        tr = loss_series(run, "train", n_bins=n_bins, smooth=True, cache=cache)
+        va = loss_series(run, "val", n_bins=n_bins, cache=cache)
+        for s in (tr, va):
+            if s is not None and s.steps.size:
+                x_range += [float(s.steps[0]), float(s.steps[-1])]
+        g = gap_series(tr, va) if tr is not None and va is not None else None
+        if g is not None:
+            gaps.append((i, run, g))
+        lr = get_series(run, "train", "lr", n_bins=n_bins, cache=cache)
+        if lr is not None and lr.values.size:
+            lrs.append((i, run, lr))
+        gn = get_series(run, "train", "grad_norm", n_bins=n_bins, cache=cache)
+        if gn is not None and gn.values.size:
+            gns.append((i, run, gn))
+    panels = [p for p in (("gap", gaps), ("lr", lrs), ("grad_norm", gns)) if p[1]]
+    if not panels:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    many = len(runs) > 1
+    with matplotlib.rc_context(_rc()):
+        fig, axes = plt.subplots(len(panels), 1, figsize=(WIDTH_IN, 1.0 + 1.75 * len(panels)), sharex=True,
+                                 squeeze=False)
+        fig.subplots_adjust(left=_LEFT, right=_RIGHT, top=1 - 0.25 / (1.0 + 1.75 * len(panels)),
+                            bottom=0.55 / (1.0 + 1.75 * len(panels)), hspace=0.28)
+        what = []
+        for ax, (kind, items) in zip(axes[:, 0], panels):
+            for i, run, obj in items:
+                lab = _mpl_text(run.run, 32) if many else None
+                if kind == "gap":
+                    st, gap = obj
+                    ax.plot(st, gap, color=colors[i], linewidth=1.3, marker="o" if st.size <= 60 else None,
+                            markersize=2.8, label=lab)
+                else:
+                    _draw_binned(ax, obj.binned, colors[i], label=lab, raw_alpha=0.9, lw=1.1)
+                    _nonfinite_marks(ax, obj.nonfinite_steps, SEVERITY_COLOR[Severity.ERROR])
+            if kind == "gap":
+                ax.axhline(0, color=_INK, linewidth=0.7, alpha=0.5)
+                ax.set_ylabel("val − train")
+                ax.set_title("Generalisation gap (validation minus smoothed training loss)", loc="left",
+                             fontsize=9)
+                what.append("the gap between validation and smoothed training loss")
+            elif kind == "lr":
+                vals = [o.values for _, _, o in items]
+                if _wide_range(vals, 1e3):  # e.g. an lr range test; a schedule decaying to 0 stays linear
+                    ax.set_yscale("log")
+                ax.set_ylabel("lr")
+                ax.set_title("Learning rate", loc="left", fontsize=9)
+                what.append("the learning rate")
+            else:
+                vals = [o.values for _, _, o in items]
+                if _wide_range(vals, 100):
+                    ax.set_yscale("log")
+                ax.set_ylabel("grad norm")
+                ax.set_title("Gradient norm", loc="left", fontsize=9)
+                what.append("the gradient norm")
+        axes[-1, 0].set_xlabel("step")
+        xl = x_limits(report)
+        if xl is not None:
+            axes[-1, 0].set_xlim(*xl)
+        title = "Training dynamics by step"
+        desc = "Panels on the loss chart's step axis showing " + ", ".join(what) + "."
+        if many:
+            desc += " Colours as in the runs table."
+        svg = _save(fig, key, title, desc)
+    return Chart(key, title, desc, svg)

@@ -1,0 +1,245 @@
+"""Presentation helpers shared by the HTML, Markdown and terminal renderers.
+
+Number formatting, the order findings are shown in, and the chart series of a run (read from
+``RunReport.frame``, down-sampled with :func:`lossdoc.analysis.downsample.bin_series` so that each
+bin keeps its min and max, and smoothed with :func:`lossdoc.analysis.smoothing.ema_debiased`).
+Nothing here renders; nothing here imports matplotlib.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lossdoc.checks.findings import Finding, Severity
+from lossdoc.report.model import Report, RunReport
+
+#: Bins per series in the HTML charts (each keeps min, max and mean: ~3 points per bin).
+HTML_BINS = 600
+
+# C0/C1 control characters, DEL, and the Unicode bidi overrides/isolates that can disguise text.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(s: Any, limit: int | None = None) -> str:
+    """A log string made safe to show: control characters (terminal escapes, NUL, bidi overrides)
+    become ``?``, whitespace runs collapse; optionally cut to ``limit`` characters with an ellipsis.
+    Escaping for HTML/Markdown is the renderer's job on top of this."""
+    text = "" if s is None else str(s)
+    text = _CONTROL.sub(lambda m: " " if m.group() in "\t\n\r" else "?", text)
+    text = " ".join(text.split())
+    if limit is not None and len(text) > limit:
+        text = text[: max(1, limit - 1)] + "…"
+    return text
+
+
+def strip_controls(s: str) -> str:
+    """Control characters (except newline and tab) become ``?``; nothing else changes."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() in "\t\n" else "?", s)
+
+
+def fmt_num(x: Any, digits: int = 4) -> str:
+    """Loss-like numbers: 4 significant digits; ``—`` for missing; NaN/inf spelled out."""
+    if x is None:
+        return "—"
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x)).lower()
+    if isinstance(x, (int, np.integer)):
+        return f"{int(x):,}"
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return clean(x, 80)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+inf" if v > 0 else "-inf"
+    if v == 0:
+        return "0"
+    if abs(v) >= 1e6 or abs(v) < 1e-3:
+        return f"{v:.{digits - 1}e}"
+    return f"{v:.{digits}g}"
+
+
+def fmt_step(x: Any) -> str:
+    if x is None:
+        return "—"
+    try:
+        return f"{int(x):,}"
+    except (TypeError, ValueError):
+        return clean(x, 40)
+
+
+def fmt_pvalue(p: float | None) -> str:
+    if p is None:
+        return "—"
+    if not math.isfinite(p):
+        return fmt_num(p)
+    if p < 1e-4:
+        return "< 0.0001"
+    return f"{p:.4f}"
+
+
+def fmt_steps(f: Finding) -> str:
+    """``1,200`` or ``1,200–1,260`` or ``—`` for a finding's step span."""
+    if f.start_step is None and f.end_step is None:
+        return "—"
+    if f.end_step is None or f.end_step == f.start_step:
+        return fmt_step(f.start_step)
+    if f.start_step is None:
+        return fmt_step(f.end_step)
+    return f"{fmt_step(f.start_step)}–{fmt_step(f.end_step)}"
+
+
+def ordered_findings(report: Report) -> list[tuple[RunReport, Finding]]:
+    """All findings, most severe first, then in run order, then by step."""
+    items = [(ri, r, f) for ri, r in enumerate(report.runs) for f in r.findings]
+    items.sort(key=lambda t: (-int(t[2].severity), t[0], t[2].start_step if t[2].start_step is not None else -1,
+                              t[2].rule))
+    return [(r, f) for _, r, f in items]
+
+
+def severity_counts(report: Report) -> dict[str, int]:
+    counts = {str(s): 0 for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)}
+    for f in report.findings:
+        counts[str(f.severity)] += 1
+    return counts
+
+
+def counts_phrase(report: Report) -> str:
+    """``2 errors, 1 warning`` / ``no findings``."""
+    parts = []
+    for sev, n in severity_counts(report).items():
+        if n:
+            parts.append(f"{n} {sev}{'' if n == 1 else 's'}" if sev != "info" else f"{n} info")
+    return ", ".join(parts) if parts else "no findings"
+
+
+VERDICT_TEXT = {
+    "pass": "No problems found",
+    "warn": "Warnings: worth a look",
+    "fail": "Problems found",
+}
+
+
+# --------------------------------------------------------------------------- chart series
+@dataclass(slots=True)
+class Binned:
+    """A down-sampled series: per bin the step, mean, min, max and point count."""
+
+    step: np.ndarray
+    mean: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    count: np.ndarray
+
+    @property
+    def dense(self) -> bool:
+        """True when bins hold more than one point (draw a min–max envelope)."""
+        return bool(self.count.size and self.count.max() > 1)
+
+
+@dataclass(slots=True)
+class Series:
+    """One series of a run prepared for a chart."""
+
+    label: str  #: cleaned display name (log text: escape before use)
+    steps: np.ndarray  #: all finite points' steps (for smoothing/interpolation)
+    values: np.ndarray
+    binned: Binned
+    smooth: Binned | None = None  #: the smoothed series, down-sampled
+    nonfinite_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    points: int = 0
+
+
+def _bin(steps: np.ndarray, values: np.ndarray, n_bins: int) -> Binned:
+    if steps.size <= n_bins:
+        ones = np.ones(steps.size, dtype=np.int64)
+        return Binned(steps.astype(float), values, values, values, ones)
+    from lossdoc.analysis.downsample import bin_series
+
+    b = bin_series(steps, values, n_bins)
+    count = np.asarray(b.count)
+    keep = count > 0
+    return Binned(np.asarray(b.step, dtype=float)[keep], np.asarray(b.mean, dtype=float)[keep],
+                  np.asarray(b.min, dtype=float)[keep], np.asarray(b.max, dtype=float)[keep], count[keep])
+
+
+def smoothing_weight(run: RunReport, n: int) -> float:
+    """The EMA weight to draw: ``RunReport.curves["smoothing"]`` when the checks chose one, else one
+    that spans about 1/200 of the series (TensorBoard's 0.6 for short series)."""
+    sm = run.curves.get("smoothing") if run.curves else None
+    if isinstance(sm, dict) and isinstance(sm.get("weight"), (int, float)) and 0 <= sm["weight"] < 1:
+        return float(sm["weight"])
+    span = max(1.0, n / 200)
+    return float(min(0.9999, max(0.6, 1 - 2 / (span + 1))))
+
+
+def get_series(run: RunReport, split: str, metric: str, *, n_bins: int = HTML_BINS,
+               smooth: bool = False, cache: dict[Any, Any] | None = None) -> Series | None:
+    """The (split, metric) series of ``run`` down-sampled to ``n_bins``; None when not logged.
+
+    ``cache`` (a dict living as long as one rendering) saves re-reading a big frame for each chart.
+    """
+    if cache is not None:
+        key = (id(run), split, metric, n_bins, smooth)
+        if key not in cache:
+            cache[key] = get_series(run, split, metric, n_bins=n_bins, smooth=smooth)
+        return cache[key]
+    frame = run.frame
+    if frame is None or frame.height == 0:
+        return None
+    import polars as pl
+
+    sub = frame.filter((pl.col("split") == split) & (pl.col("metric") == metric)).sort("step")
+    if sub.height == 0:
+        return None
+    steps = sub.get_column("step").to_numpy().astype(np.int64)
+    values = sub.get_column("value").to_numpy().astype(float)
+    finite = np.isfinite(values)
+    names = sub.get_column("name").unique(maintain_order=True).to_list()
+    s = Series(label=clean(names[0] if names else metric, 60), steps=steps[finite], values=values[finite],
+               binned=_bin(steps[finite], values[finite], n_bins), nonfinite_steps=steps[~finite],
+               points=int(sub.height))
+    if smooth and s.values.size >= 3:
+        from lossdoc.analysis.smoothing import ema_debiased
+
+        sm = np.asarray(ema_debiased(s.values, smoothing_weight(run, s.values.size)), dtype=float)
+        s.smooth = _bin(s.steps, sm, n_bins)
+    return s
+
+
+def loss_series(run: RunReport, split: str, *, n_bins: int = HTML_BINS, smooth: bool = False,
+                cache: dict[Any, Any] | None = None) -> Series | None:
+    """The loss of ``split`` (``val`` falls back to ``test``); a run without ``loss`` uses its first
+    metric named ``*loss`` (e.g. ``box_loss``)."""
+    s = get_series(run, split, "loss", n_bins=n_bins, smooth=smooth, cache=cache)
+    if s is None and split == "val":
+        s = get_series(run, "test", "loss", n_bins=n_bins, smooth=smooth, cache=cache)
+    if s is None and run.frame is not None and run.frame.height:
+        import polars as pl
+
+        alts = (run.frame.filter((pl.col("split") == split) & pl.col("metric").str.ends_with("loss"))
+                .get_column("metric").unique(maintain_order=True).to_list())
+        if alts:
+            s = get_series(run, split, alts[0], n_bins=n_bins, smooth=smooth, cache=cache)
+    return s
+
+
+def gap_series(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """Validation minus (smoothed) training loss at the validation steps inside the training range."""
+    if val.values.size < 2 or train.values.size < 2:
+        return None
+    ref_steps = train.steps
+    ref = train.values
+    if train.smooth is not None:
+        ref_steps, ref = train.smooth.step, train.smooth.mean
+    inside = (val.steps >= ref_steps[0]) & (val.steps <= ref_steps[-1])
+    if inside.sum() < 2:
+        return None
+    vs = val.steps[inside]
+    return vs.astype(float), val.values[inside] - np.interp(vs, ref_steps, ref)

@@ -1,0 +1,244 @@
+"""The HTML report: one self-contained file (inline CSS and SVG, no script, no network request).
+
+Rendered with one jinja2 ``Environment(PackageLoader("lossdoc", "report/templates"),
+autoescape=select_autoescape())``: every string from a log (run names, metric names, paths, note
+messages) is escaped by the template engine. The only markup passed through unescaped is the chart
+SVG, built by :mod:`lossdoc.report.charts` from cleaned, XML-escaped text.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from markupsafe import Markup
+
+from lossdoc.checks.findings import Finding
+from lossdoc.report.model import Report, RunReport
+from lossdoc.report.present import (
+    VERDICT_TEXT,
+    clean,
+    counts_phrase,
+    fmt_num,
+    fmt_pvalue,
+    fmt_step,
+    fmt_steps,
+    ordered_findings,
+    severity_counts,
+    strip_controls,
+)
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ }}`` output: plain strings lose control characters (terminal escapes, bidi
+    overrides) before autoescaping; the chart markup passes as is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return strip_controls(value)
+    return value
+
+
+@functools.lru_cache(maxsize=1)
+def _env() -> Any:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("lossdoc", "report/templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2", "html.j2"), default_for_string=True,
+                                     default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+    )
+    env.filters["num"] = fmt_num
+    env.filters["step"] = fmt_step
+    return env
+
+
+def render_html(report: Report) -> str:
+    """The whole report as one HTML document (a ``str``)."""
+    return _env().get_template("report.html.j2").render(**context(report))
+
+
+# --------------------------------------------------------------------------- context
+def context(report: Report) -> dict[str, Any]:
+    """Everything the template shows, as plain values (strings from logs are left raw: the
+    template escapes them)."""
+    from lossdoc.report import charts
+
+    ordered = ordered_findings(report)
+    numbers = {id(f): i for i, (_, f) in enumerate(ordered, start=1)}
+    cache: dict[Any, Any] = {}  # each run's series is read from its frame once per rendering
+    loss = charts.loss_charts(report, numbers, cache=cache)
+    dyn = charts.dynamics_chart(report, cache=cache)
+    multi = len(report.runs) > 1
+    return {
+        "version": report.version,
+        "verdict": report.verdict,
+        "verdict_text": VERDICT_TEXT[report.verdict],
+        "counts": severity_counts(report),
+        "counts_phrase": counts_phrase(report),
+        "fail_on": report.fail_on,
+        "failing": report.failing(),
+        "multi": multi,
+        "title": _title(report),
+        "runs": [_run(r) for r in report.runs],
+        "findings": [_finding(i, r, f, multi) for i, (r, f) in enumerate(ordered, start=1)],
+        "loss_charts": [{"key": c.key, "title": c.title, "desc": c.desc, "svg": Markup(c.svg),
+                         "scale": c.key.rsplit("-", 1)[-1]} for c in loss],
+        "dynamics": ({"key": dyn.key, "title": dyn.title, "desc": dyn.desc, "svg": Markup(dyn.svg)}
+                     if dyn is not None else None),
+        "charted_runs": min(len(report.runs), charts.MAX_RUNS_DRAWN),
+        "comparison": _comparison(report.comparison),
+        "rules": _rules(report.rules),
+    }
+
+
+def _title(report: Report) -> str:
+    if not report.runs:
+        return "lossdoc report"
+    if len(report.runs) == 1:
+        return f"lossdoc · {clean(report.runs[0].run, 80)}"
+    return f"lossdoc · {len(report.runs)} runs"
+
+
+def _run(r: RunReport) -> dict[str, Any]:
+    s = r.summary
+    ex = s.extrapolated
+    numbers = [
+        ("Final train loss", fmt_num(s.final_train_loss), None),
+        ("Best train loss", fmt_num(s.best_train_loss), None),
+        ("Best val loss", fmt_num(s.best_val_loss),
+         f"at step {fmt_step(s.best_val_step)}" if s.best_val_step is not None else None),
+        ("Final val loss", fmt_num(s.final_val_loss), None),
+    ]
+    extrap = None
+    if ex is not None:
+        extrap = {
+            "loss": fmt_num(ex.loss), "low": fmt_num(ex.low), "high": fmt_num(ex.high),
+            "step": fmt_step(ex.step), "model": clean(ex.model, 40),
+            "asymptote": fmt_num(ex.asymptote) if ex.asymptote is not None else None,
+            "backtest": (f"{ex.backtest_error * 100:.1f}%" if isinstance(ex.backtest_error, float)
+                         else None),
+        }
+    steps = "—"
+    if s.first_step is not None and s.last_step is not None:
+        steps = f"{fmt_step(s.first_step)}–{fmt_step(s.last_step)}"
+    run_len = None
+    if s.last_step is not None and s.first_step is not None:
+        run_len = fmt_step(s.last_step - s.first_step)
+    return {
+        "name": r.run,
+        "source": r.source,
+        "format": r.format,
+        "numbers": numbers,
+        "extrap": extrap,
+        "steps": steps,
+        "last_step": fmt_step(s.last_step),
+        "run_len": run_len,
+        "total_steps": fmt_step(s.total_steps) if s.total_steps is not None else None,
+        "series": [{"split": x.split, "metric": x.metric, "name": x.name, "points": fmt_step(x.points),
+                    "steps": f"{fmt_step(x.first_step)}–{fmt_step(x.last_step)}",
+                    "non_finite": x.non_finite} for x in r.series],
+        "notes": [{"kind": n.kind, "line": n.line, "message": n.message, "count": n.count, "step": n.step}
+                  for n in r.notes],
+        "worst": str(r.worst) if r.worst is not None else None,
+        "n_findings": len(r.findings),
+        "meta": [(str(k), _short(v)) for k, v in sorted(r.meta.items(), key=lambda kv: str(kv[0]))
+                 if not isinstance(v, (bytes, bytearray))],
+    }
+
+
+def _short(v: Any, limit: int = 200) -> str:
+    if isinstance(v, (dict, list, tuple)):
+        try:
+            v = json.dumps(v, default=str, ensure_ascii=False)
+        except (TypeError, ValueError):
+            v = str(v)
+    return clean(v, limit)
+
+
+def _finding(num: int, r: RunReport, f: Finding, multi: bool) -> dict[str, Any]:
+    ev = f.evidence
+    rows = [
+        ("Method", ev.method),
+        ("Statistic", fmt_num(ev.statistic)),
+        ("Threshold", fmt_num(ev.threshold)),
+        ("p-value", fmt_pvalue(ev.pvalue)),
+        ("Window", f"steps {fmt_step(ev.window[0])}–{fmt_step(ev.window[1])}" if ev.window else "—"),
+    ]
+    extra = [(str(k).replace("_", " "), fmt_num(v) if not isinstance(v, str) else clean(v, 120))
+             for k, v in (ev.extra or {}).items()]
+    series = "/".join(x for x in (f.split, f.metric) if x)
+    return {
+        "num": num,
+        "severity": str(f.severity),
+        "rule": f.rule,
+        "name": f.name,
+        "category": f.category.replace("_", " "),
+        "run": r.run,
+        "multi": multi,
+        "series": series,
+        "steps": fmt_steps(f),
+        "message": f.message,
+        "recommendation": f.recommendation,
+        "evidence": rows,
+        "extra": extra,
+        "charted": f.start_step is not None or f.end_step is not None,
+    }
+
+
+def _rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for r in rules or []:
+        if not isinstance(r, dict):
+            continue
+        params = r.get("params") or r.get("parameters") or {}
+        out.append({
+            "id": clean(r.get("id") or r.get("rule") or "", 40),
+            "name": clean(r.get("name") or "", 60),
+            "severity": clean(r.get("severity") or "", 10),
+            "category": clean(str(r.get("category") or "").replace("_", " "), 30),
+            "params": ", ".join(f"{k} = {_short(v, 60)}" for k, v in params.items()) if isinstance(params, dict)
+            else _short(params),
+        })
+    return out
+
+
+def _comparison(comp: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A generic view of ``Report.comparison``: its scalar entries as a list, and each list of
+    records (e.g. per-run compared quantities) as a table."""
+    if not comp:
+        return None
+    scalars: list[tuple[str, str]] = []
+    tables: list[dict[str, Any]] = []
+
+    def cell(v: Any) -> str:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return fmt_num(v)
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v):
+            return f"[{fmt_num(v[0])}, {fmt_num(v[1])}]"
+        return _short(v, 120)
+
+    for k, v in comp.items():
+        if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            cols: list[str] = []
+            for rec in v:
+                for c in rec:
+                    if c not in cols:
+                        cols.append(c)
+            rows = []
+            for rec in v[:200]:
+                rows.append({"cells": [cell(rec.get(c)) for c in cols],
+                             "regressed": bool(rec.get("regressed"))})
+            tables.append({"name": str(k).replace("_", " "), "cols": [str(c).replace("_", " ") for c in cols],
+                           "rows": rows})
+        elif isinstance(v, dict):
+            for k2, v2 in v.items():
+                scalars.append((f"{k} · {k2}".replace("_", " "), cell(v2)))
+        else:
+            scalars.append((str(k).replace("_", " "), cell(v)))
+    return {"regressed": bool(comp.get("regressed")), "scalars": scalars, "tables": tables}

@@ -1,0 +1,98 @@
+"""The terminal summary ``lossdoc analyze`` prints: verdict, key numbers, findings.
+
+Concise by design (the HTML report has the charts and the evidence in full). Severities are
+coloured when ``color=True`` (the CLI passes ``True`` only on a TTY without ``NO_COLOR``). Every
+string from a log goes through :func:`lossdoc.report.present.clean`, so escape sequences in run
+names, paths or messages never reach the terminal.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from lossdoc.report.model import Report, RunReport
+from lossdoc.report.present import clean, counts_phrase, fmt_num, fmt_step, fmt_steps, ordered_findings
+
+WIDTH = 100
+#: Findings listed in full; the rest are counted.
+MAX_FINDINGS = 30
+
+_RESET = "\x1b[0m"
+_STYLE = {
+    "error": "\x1b[1;31m",
+    "warning": "\x1b[1;33m",
+    "info": "\x1b[1;36m",
+    "fail": "\x1b[1;37;41m",
+    "warn": "\x1b[1;30;43m",
+    "pass": "\x1b[1;30;42m",
+    "bold": "\x1b[1m",
+    "dim": "\x1b[2m",
+}
+
+
+def render_text(report: Report, color: bool = False) -> str:
+    """The summary as text, ending with a newline."""
+
+    def st(s: str, style: str) -> str:
+        return f"{_STYLE[style]}{s}{_RESET}" if color else s
+
+    lines: list[str] = []
+    verdict = report.verdict
+    n = len(report.runs)
+    gate = ""
+    if report.fail_on != "never":
+        gate = f"  ({'fails' if report.failing() else 'passes'} --fail-on {report.fail_on})"
+    lines.append(f"{st(f' {verdict.upper()} ', verdict)}  {counts_phrase(report)} in {n} run{'' if n == 1 else 's'}"
+                 f"{gate}")
+    lines.append("")
+    for r in report.runs:
+        lines += _run_lines(r, st)
+    ordered = ordered_findings(report)
+    multi = n > 1
+    for i, (r, f) in enumerate(ordered[:MAX_FINDINGS], start=1):
+        sev = str(f.severity)
+        where = f"steps {fmt_steps(f)}" if fmt_steps(f) != "—" else ""
+        if multi:
+            where = f"{clean(r.run, 40)}  {where}".rstrip()
+        head = f"{i:>2}. {st(f'{sev:<7}', sev)} {st(clean(f.rule, 20), 'bold')} {clean(f.name, 40)}"
+        lines.append(f"{head}  {st(where, 'dim')}" if where else head)
+        lines += _wrap(clean(f.message, 600), "             ")
+        if f.recommendation:
+            lines += _wrap("→ " + clean(f.recommendation, 800), "             ")
+    if len(ordered) > MAX_FINDINGS:
+        lines.append(f"    … and {len(ordered) - MAX_FINDINGS} more findings (see the HTML or JSON report)")
+    if ordered:
+        lines.append("")
+    if report.comparison:
+        reg = report.regressed
+        lines.append(f"baseline: {st('REGRESSED', 'error') if reg else 'no regression'}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _run_lines(r: RunReport, st: object) -> list[str]:
+    s = r.summary
+    parts = []
+    if s.first_step is not None and s.last_step is not None:
+        total = f" of {fmt_step(s.total_steps)}" if s.total_steps else ""
+        parts.append(f"steps {fmt_step(s.first_step)}–{fmt_step(s.last_step)}{total}")
+    if s.final_train_loss is not None:
+        parts.append(f"final train {fmt_num(s.final_train_loss)}")
+    if s.best_train_loss is not None:
+        parts.append(f"best train {fmt_num(s.best_train_loss)}")
+    if s.best_val_loss is not None:
+        at = f" @ {fmt_step(s.best_val_step)}" if s.best_val_step is not None else ""
+        parts.append(f"best val {fmt_num(s.best_val_loss)}{at}")
+    ex = s.extrapolated
+    if ex is not None:
+        parts.append(f"extrapolated {fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] @ {fmt_step(ex.step)}")
+    head = f"{st(clean(r.run, 60), 'bold')}  {st(f'{clean(r.format, 30)} · {clean(r.source, 120)}', 'dim')}"  # type: ignore[operator]
+    out = [head]
+    out += _wrap(" · ".join(parts), "  ") if parts else []
+    out.append("")
+    return out
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_on_hyphens=False) or [indent]

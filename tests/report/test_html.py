@@ -1,0 +1,225 @@
+"""The HTML report: structure, key content, charts, size, self-containment, escaping."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import polars as pl
+import pytest
+
+from lossdoc.report.model import Report
+from tests.conftest import real_logs_available
+from tests.report.builders import (
+    XSS_IMG,
+    XSS_SCRIPT,
+    finding,
+    hostile_report,
+    real_nanogpt_report,
+    run_from_frame,
+    synthetic_frame,
+    synthetic_report,
+)
+
+needs_real = pytest.mark.skipif(not real_logs_available(), reason="real logs not available")
+
+
+class _Collector(HTMLParser):
+    """Tags, attributes and text of a document (to assert on structure, not on string layout)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.stack: list[str] = []
+        self.svg_titles: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop() != tag:
+            pass
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if len(self.stack) >= 2 and self.stack[-1] == "title" and "svg" in self.stack:
+            self.svg_titles.append(data)
+
+    def ids(self) -> set[str]:
+        return {a["id"] for _, a in self.tags if a.get("id")}
+
+    def all_text(self) -> str:
+        return " ".join(" ".join(self.text).split())
+
+
+def parse(html: str) -> _Collector:
+    p = _Collector()
+    p.feed(html)
+    p.close()
+    return p
+
+
+@pytest.fixture(scope="module")
+def nanogpt_html() -> tuple[Report, str]:
+    if not real_logs_available():
+        pytest.skip("real logs not available")
+    r = real_nanogpt_report()
+    return r, r.to_html()
+
+
+@needs_real
+def test_verdict_and_key_numbers_at_the_top(nanogpt_html):
+    report, html = nanogpt_html
+    doc = parse(html)
+    text = doc.all_text()
+    assert report.verdict == "fail"
+    h1 = html.index("<h1")
+    # The verdict comes first, then the numbers, before the charts and the findings.
+    assert "FAIL" in html[:h1 + 400] and "Problems found" in html[h1:h1 + 400]
+    assert html.index("Final train loss") < html.index('id="curves-h"') < html.index('id="findings-h"')
+    # nanoGPT log: best val 3.3687 at step 400 (the last eval line), train loss NaN at the end.
+    assert "Best val loss 3.369 at step 400" in text
+    assert "Final train loss NaN" in text
+    assert "Extrapolated loss at step 1,000 3.2 interval 2.97 – 3.43 · exponential fit" in text
+    assert "Steps run 450 0–450" in text
+
+
+@needs_real
+def test_each_finding_has_message_evidence_and_recommendation_in_severity_order(nanogpt_html):
+    report, html = nanogpt_html
+    doc = parse(html)
+    text = doc.all_text()
+    positions = []
+    for i, f in enumerate(sorted(report.findings, key=lambda f: -int(f.severity)), start=1):
+        assert f"finding-{i}" in doc.ids()
+        assert f.message in text and f.recommendation in text
+        positions.append(text.index(f.message))
+    assert positions == sorted(positions)  # error, warning, info
+    # Evidence of the plateau finding: method, statistic, threshold, p-value, window.
+    block = html[html.index('id="finding-2"'):html.index('id="finding-3"')]
+    block_text = parse(block).all_text()
+    for s in ("Method ols-hac-slope", "Statistic -2.600e-04", "Threshold -0.001", "p-value 0.0312",
+              "Window steps 100–400", "relative change -0.037"):
+        assert s in block_text
+
+
+@needs_real
+def test_charts_are_inline_svg_with_titles_and_finding_links(nanogpt_html):
+    _, html = nanogpt_html
+    doc = parse(html)
+    svgs = [a for t, a in doc.tags if t == "svg"]
+    assert len(svgs) == 3  # loss linear, loss log, dynamics (val-train gap)
+    assert all(a.get("role") == "img" and a.get("aria-labelledby") for a in svgs)
+    assert doc.svg_titles == ["Loss by step (linear scale)", "Loss by step (log scale)", "Training dynamics by step"]
+    # Numbered marks link to the findings that have a step span (1: NaN, 2: plateau; 3 has none).
+    links = {a.get("xlink:href") or a.get("href") for t, a in doc.tags if t == "a"}
+    assert {"#finding-1", "#finding-2"} <= links and "#finding-3" not in links
+    assert len(doc.tags and [t for t, _ in doc.tags if t == "figcaption"]) == 3
+    # Text stays text (svg.fonttype none) and ids are unique across the inline SVGs.
+    assert "<text" in html
+    ids = [a["id"] for _, a in doc.tags if a.get("id")]
+    assert len(ids) == len(set(ids))
+
+
+@needs_real
+def test_run_metadata_rules_and_notes(nanogpt_html):
+    report, html = nanogpt_html
+    text = parse(html).all_text()
+    run = report.runs[0]
+    assert run.source in text and "Detected format nanogpt" in text
+    assert f"lossdoc {report.version}" in text
+    assert "SP001 loss-spike loss spikes warning window = 50, zscore = 6.0" in text
+    for s in run.series:
+        assert s.name in text
+
+
+def test_self_contained_no_network_no_script():
+    html = synthetic_report(3000, runs=("a", "b")).to_html()
+    lower = html.lower()
+    assert "<script" not in lower
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", lower)
+    assert "url(http" not in lower and "@import" not in lower and "@font-face" not in lower
+    assert "<link" not in lower and "<img" not in lower and "<iframe" not in lower
+    assert "default-src 'none'" in html  # CSP: even a bug could not fetch anything
+
+
+def test_multi_run_overlay_table_and_comparison():
+    r = synthetic_report(3000, runs=("alpha", "beta", "gamma"))
+    r.comparison = {"regressed": True, "tolerance": 0.01,
+                    "runs": [{"run": "gamma", "quantity": "final_train_loss", "delta": 0.12,
+                              "interval": [0.05, 0.19], "test": "welch", "regressed": True}]}
+    html = r.to_html()
+    doc = parse(html)
+    text = doc.all_text()
+    assert r.verdict == "fail"
+    assert "Runs" in text and "Comparison with the baseline regressed" in text
+    for name in ("alpha", "beta", "gamma"):
+        assert f"{name} hf-trainer" in text
+    assert "gamma final_train_loss 0.12 [0.05, 0.19] welch yes" in text
+    rows = [a for t, a in doc.tags if t == "tr" and a.get("class") == "bad"]
+    assert len(rows) == 1
+    # One legend entry per run in the overlaid loss chart.
+    for name in ("alpha", "beta", "gamma"):
+        assert f">{name} train (smoothed)<" in html
+
+
+def test_no_findings_says_so():
+    r = synthetic_report(500, spike_at=None)
+    html = r.to_html()
+    assert r.verdict == "pass"
+    text = parse(html).all_text()
+    assert "PASS" in text and "No findings: every check that ran passed." in text
+
+
+def test_hostile_strings_appear_only_escaped():
+    html = hostile_report().to_html()
+    doc = parse(html)
+    # No element or attribute was injected: only the template's own tags exist.
+    assert not [t for t, _ in doc.tags if t in ("script", "img", "iframe", "object", "embed")]
+    assert not [a for _, a in doc.tags for k in a if k.startswith("on")]
+    assert XSS_SCRIPT not in html and XSS_IMG not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    # The strings are still shown (escaped), in text and in the chart's SVG (legend, desc).
+    text = doc.all_text()
+    assert XSS_SCRIPT in text and "onerror=alert(1)>" in text
+    assert "\x1b" not in html and "\x07" not in html
+    assert "javascript:" not in html.replace("[link](javascript:alert(1))", "")
+
+
+def test_svg_text_from_log_is_escaped_and_mathtext_inert():
+    frame = synthetic_frame("r", 300, seed=3, val_every=None, lr=False, grad_norm=False)
+    frames = [frame.with_columns(pl.lit(name).alias("run")) for name in (f"{XSS_SCRIPT}$x^2$", "b&c_")]
+    runs = [run_from_frame(f, source="s", fmt="f") for f in frames]
+    html = Report(runs=runs, version="0").to_html()
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;$x^2$ train (smoothed)" in svg
+    assert "b&amp;c_ train (smoothed)" in svg
+
+
+def test_huge_log_stays_small_and_keeps_spikes():
+    # 10^7 steps of a seeded decay with one 4x spike at step 6,543,210.
+    n = 10_000_000
+    rng = np.random.default_rng(20260522)
+    steps = np.arange(n, dtype=np.int64)
+    loss = 1.5 + 2.5 * (1 + steps / 2e5) ** -0.7 + 0.02 * rng.standard_normal(n)
+    loss[6_543_210] = 40.0
+    frame = pl.DataFrame({"step": steps, "value": loss}).select(
+        run=pl.lit("big"), split=pl.lit("train"), metric=pl.lit("loss"), name=pl.lit("loss"), step="step",
+        epoch=pl.lit(None, pl.Float64), wall_time=pl.lit(None, pl.Float64), value="value")
+    f = finding("SP001", "loss-spike", "loss_spikes", "warning", "big", 6_543_210, 6_543_210, "spike", "clip")
+    r = Report(runs=[run_from_frame(frame, source="big.log", fmt="text", findings=[f])], version="0")
+    html = r.to_html()
+    assert len(html.encode()) < 1_500_000
+    # The spike survives down-sampling: the y axis reaches 40 (a tick at 40 on the linear chart).
+    linear = html[html.index('id="chart-loss-linear"'):html.index('id="chart-loss-log"')]
+    assert re.search(r">40<|>40\.0<", linear)
+
+
+def test_templates_ship_inside_the_package():
+    from importlib.resources import files
+
+    t = files("lossdoc") / "report" / "templates"
+    assert (t / "report.html.j2").is_file() and (t / "_style.css").is_file()
