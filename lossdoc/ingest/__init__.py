@@ -90,8 +90,11 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
         if cands and cands[0].confidence >= 0.9:
             parser = cands[0].parser
             sub_display = os.path.join(display, os.path.relpath(sub, path))
-            sources.append(_finish(parser.parse_dir(sub, sub_display), sub_display, parser.name, []))
             claimed.add(sub)
+            try:
+                sources.append(_finish(parser.parse_dir(sub, sub_display), sub_display, parser.name, []))
+            except EmptyInputError:  # an empty artefact inside a larger directory: skipped, not fatal
+                skipped.append(sub_display)
     for f in files:
         if any(p in claimed for p in f.parents):
             continue

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import polars as pl
 
+from lossdoc.errors import EmptyInputError
+
 from lossdoc.ingest.formats._table import read_table
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.registry import Parser
@@ -90,7 +92,10 @@ class CatBoostParser(Parser):
                 fr, nt = _frame(open_file(f, f"{display}/{fname}"), split, run)
                 frames.append(fr)
                 notes.extend(replace(n, message=f"{fname}: {n.message}") for n in nt)
-        return ParseResult(concat_frames(frames), notes)
+        frame = concat_frames(frames)
+        if frame.height == 0:
+            raise EmptyInputError(f"no metric values found (read as {self.name})", path=display)
+        return ParseResult(frame, notes)
 
 
 PARSERS = [CatBoostParser()]

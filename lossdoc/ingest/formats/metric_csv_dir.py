@@ -21,6 +21,8 @@ from pathlib import Path
 
 import polars as pl
 
+from lossdoc.errors import EmptyInputError
+
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.formats._table import read_table
 from lossdoc.ingest.inputs import open_file
@@ -116,7 +118,10 @@ class MetricCSVDirParser(Parser):
             epoch = pl.col("step").cast(pl.Float64) if step_col.lower() == "epoch" else pl.lit(None, dtype=pl.Float64)
             frames.append(df.select(pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
                                     pl.lit(f.stem).alias("name"), "step", epoch.alias("epoch"), "wall_time", "value"))
-        return ParseResult(concat_frames(frames), notes)
+        frame = concat_frames(frames)
+        if frame.height == 0:
+            raise EmptyInputError(f"no metric values found (read as {self.name})", path=display)
+        return ParseResult(frame, notes)
 
 
 PARSERS = [MetricCSVDirParser()]

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import polars as pl
 
+from lossdoc.errors import EmptyInputError
+
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.registry import Parser
@@ -181,7 +183,10 @@ class MLflowParser(Parser):
             fr, nt = _parse_run(r, display if rel == "." else os.path.join(display, rel), name)
             frames.append(fr)
             notes.extend(nt)
-        return ParseResult(concat_frames(frames), notes, meta={"runs": len(runs)})
+        frame = concat_frames(frames)
+        if frame.height == 0:
+            raise EmptyInputError(f"no metric values found (read as {self.name})", path=display)
+        return ParseResult(frame, notes, meta={"runs": len(runs)})
 
 
 PARSERS = [MLflowParser()]

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import polars as pl
 
+from lossdoc.errors import EmptyInputError
+
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.formats._table import read_table
 from lossdoc.ingest.inputs import InputFile, open_file
@@ -147,7 +149,10 @@ class TensorBoardCSVParser(Parser):
                 split, metric = keys[f.name]
                 frames.append(df.select(pl.lit(base).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
                                         pl.lit(tag).alias("name"), "step", "wall_time", "value"))
-        return ParseResult(concat_frames(frames), notes)
+        frame = concat_frames(frames)
+        if frame.height == 0:
+            raise EmptyInputError(f"no metric values found (read as {self.name})", path=display)
+        return ParseResult(frame, notes)
 
 
 PARSERS = [TensorBoardCSVParser()]

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lossdoc.errors import ParseError
+from lossdoc.errors import EmptyInputError, ParseError
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.registry import Parser
@@ -367,7 +367,10 @@ class WandbRunParser(Parser):
             fr, nt = parse_run_dir(r, sub)
             frames.append(fr)
             notes.extend(nt)
-        return ParseResult(concat_frames(frames), notes)
+        frame = concat_frames(frames)
+        if frame.height == 0:
+            raise EmptyInputError(f"no metric values found (read as {self.name})", path=display)
+        return ParseResult(frame, notes)
 
 
 PARSERS = [WandbRunParser()]
