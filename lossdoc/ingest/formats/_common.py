@@ -133,7 +133,8 @@ def read_csv_table(inp: InputFile, notes: list[IngestNote]) -> tuple[pl.DataFram
                 names[j] = f"{h}_{j}"
             seen[h] = j
     if not body:
-        return pl.DataFrame({"lineno": pl.Series([], dtype=pl.Int64), **{n: pl.Series([], dtype=pl.String) for n in names}}), header
+        empty = {"lineno": pl.Series([], dtype=pl.Int64), **{n: pl.Series([], dtype=pl.String) for n in names}}
+        return pl.DataFrame(empty), header
     payload = "\n".join(ln for _, ln in body).encode("utf-8")
     df = pl.read_csv(
         io.BytesIO(payload),

@@ -24,7 +24,14 @@ import re
 import polars as pl
 
 from lossdoc.errors import ParseError
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, json_pairs, map_keys, read_text_lines, readable_metric
+from lossdoc.ingest.formats._common import (
+    drop_torn_tail,
+    finish,
+    json_pairs,
+    map_keys,
+    read_text_lines,
+    readable_metric,
+)
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import to_float

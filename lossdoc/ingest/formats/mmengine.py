@@ -21,8 +21,6 @@ JSON is read with vectorised regexes (``NaN`` / ``Infinity`` tokens kept as valu
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 
 from lossdoc.errors import ParseError
@@ -39,7 +37,6 @@ from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult
 
-_FIRST_OBJ = re.compile(r"^\s*\{.*\}\s*$", re.M)
 #: keys that are the axis, not metrics
 _AXIS = {"step", "epoch", "iter"}
 _TRAIN_MARKERS = ('"loss"', '"lr"', '"iter"', '"loss_')

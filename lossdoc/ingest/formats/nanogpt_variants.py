@@ -177,7 +177,8 @@ class BuildNanoGPTParser(Parser):
         ).filter(pl.col("kind").is_not_null())
         file_rows = rec.with_columns(
             pl.col("kind").replace_strict({"train": "train", "val": "val", "hella": "val"}).alias("split"),
-            pl.col("kind").replace_strict({"train": "loss", "val": "loss", "hella": "hellaswag_accuracy"}).alias("metric"),
+            pl.col("kind").replace_strict({"train": "loss", "val": "loss", "hella": "hellaswag_accuracy"})
+            .alias("metric"),
             pl.col("kind").alias("name"),
         )
         # stdout
@@ -185,7 +186,8 @@ class BuildNanoGPTParser(Parser):
                              line.str.extract(_B_LINE, 2).alias("body"))
         train_lines = steps.filter(pl.col("_s").is_not_null())
         pairs = (
-            train_lines.select("lineno", pl.col("_s").alias("step"), pl.col("body").str.extract_all(_B_PAIR).alias("_p"))
+            train_lines.select("lineno", pl.col("_s").alias("step"),
+                               pl.col("body").str.extract_all(_B_PAIR).alias("_p"))
             .explode("_p").filter(pl.col("_p").is_not_null())
             .select("lineno", "step", pl.col("_p").str.extract(_B_PAIR, 1).alias("name"),
                     pl.col("_p").str.extract(_B_PAIR, 2).str.strip_chars_end("ms%").alias("raw"))

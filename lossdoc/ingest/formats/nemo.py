@@ -22,7 +22,7 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, map_keys, read_text_lines, readable_metric
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, map_keys, read_text_lines
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import to_float
@@ -42,10 +42,7 @@ def classify(key: str) -> tuple[str, str] | None:
         return "train", "loss"
     if k == "train_step_timing in s":
         return "train", "step_time_s"
-    if k.startswith(("val_", "val/", "validation_")):
-        return split_and_metric(k)
-    sp, m = split_and_metric(k)
-    return sp, m if sp != "train" or m in ("lr", "loss", "grad_norm", "loss_scale", "throughput") else readable_metric(k)
+    return split_and_metric(k)
 
 
 class NemoParser(Parser):

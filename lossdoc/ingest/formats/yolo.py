@@ -24,6 +24,7 @@ import re
 
 import polars as pl
 
+from lossdoc.errors import ParseError
 from lossdoc.ingest.formats._common import finish, map_keys, read_csv_table, readable_metric, wide_to_long
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
@@ -82,8 +83,6 @@ class YoloParser(Parser):
         notes: list[IngestNote] = []
         df, header = read_csv_table(inp, notes)
         if "epoch" not in df.columns:
-            from lossdoc.errors import ParseError
-
             raise ParseError("results.csv has no 'epoch' column", path=inp.name, line=1)
         cols = map_keys([c for c in df.columns if c != "lineno" and not c.startswith("_col")], classify)
         epoch = pl.col("epoch").cast(pl.Float64, strict=False)
