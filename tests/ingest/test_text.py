@@ -1,0 +1,156 @@
+"""The ``text`` fallback for hand-rolled training logs.
+
+Styles below are the common ``print``/``logging`` idioms: PyTorch tutorial
+``'Epoch [{}/{}], Step [{}/{}], Loss: {:.4f}'``, ``f"Epoch {e}/{n}, Train Loss: ..., Val Loss: ..."``,
+``key=value`` logging, ``| name value |`` tables, ``global_step N: train/loss X``, tqdm-style
+``loss=0.91``; the real log ``pytorch_custom/barber0-llm-pretrain-train.log`` (Barber0/LLM-pretrain)
+writes ``ep: 0, batch: 20, time: 9.17, ntokens: 485.20/513, loss: 10.984375``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from lossdoc.errors import UnknownFormatError
+from lossdoc.ingest import choose, rank
+from lossdoc.ingest.inputs import from_bytes
+from tests.conftest import REAL_LOGS, SAMPLE_LOGS, real_logs_available
+from tests.ingest.golden import assert_golden
+from tests.ingest.longtail import crlf, keys, note_kinds, read_data, read_path, series, torn
+
+# (id, log text, {(split, metric): [(step, value), ...]} that must come out; other series may exist)
+STYLES = [
+    ("epoch-summary",
+     "Epoch 1/35, Train Loss: 0.69, Val Loss: 0.71\nEpoch 2/35, Train Loss: 0.57, Val Loss: 0.61\n"
+     "Epoch 3/35, Train Loss: 0.50, Val Loss: 0.58\n",
+     {("train", "loss"): [(1, 0.69), (2, 0.57), (3, 0.5)], ("val", "loss"): [(1, 0.71), (2, 0.61), (3, 0.58)]}),
+    ("tutorial-epoch-step",  # Step restarts each epoch: combined with the epoch, 300 per epoch as printed
+     "Epoch [1/5], Step [100/300], Loss: 0.5231\nEpoch [1/5], Step [200/300], Loss: 0.4231\n"
+     "Epoch [2/5], Step [100/300], Loss: 0.3231\nEpoch [2/5], Step [200/300], Loss: 0.2231\n",
+     {("train", "loss"): [(100, 0.5231), (200, 0.4231), (400, 0.3231), (500, 0.2231)]}),
+    ("key-equals",
+     "step=10 loss=2.5 lr=0.001\nstep=20 loss=2.4 lr=0.001\nstep=30 loss=nan lr=0.0009\n",
+     {("train", "loss"): [(10, 2.5), (20, 2.4), (30, math.nan)], ("train", "lr"): [(10, 0.001), (20, 0.001), (30, 0.0009)]}),
+    ("logging-pipes",
+     "2024-05-01 10:00:00,123 INFO step 100 | train_loss 2.50 | grad_norm 1.2\n"
+     "2024-05-01 10:00:05,123 INFO step 200 | train_loss 2.40 | grad_norm 1.1\n"
+     "2024-05-01 10:00:06,000 INFO step 200 | val_loss 2.60\n"
+     "2024-05-01 10:00:10,123 INFO step 300 | train_loss 2.30 | grad_norm 1.0\n",
+     {("train", "loss"): [(100, 2.5), (200, 2.4), (300, 2.3)], ("val", "loss"): [(200, 2.6)],
+      ("train", "grad_norm"): [(100, 1.2), (200, 1.1), (300, 1.0)]}),
+    ("iteration-colon",
+     "iteration: 1, loss: 3.2, acc: 0.1\niteration: 2, loss: 3.0, acc: 0.2\niteration: 3, loss: 2.8, acc: 0.3\n",
+     {("train", "loss"): [(1, 3.2), (2, 3.0), (3, 2.8)], ("train", "accuracy"): [(1, 0.1), (2, 0.2), (3, 0.3)]}),
+    ("global-step-slash-keys",
+     "global_step 1000: train/loss 1.25, train/lr 3e-4\nglobal_step 2000: train/loss 1.15, train/lr 2e-4\n"
+     "global_step 2000: eval/loss 1.30\nglobal_step 3000: train/loss 1.05, train/lr 1e-4\n",
+     {("train", "loss"): [(1000, 1.25), (2000, 1.15), (3000, 1.05)], ("val", "loss"): [(2000, 1.3)],
+      ("train", "lr"): [(1000, 3e-4), (2000, 2e-4), (3000, 1e-4)]}),
+    ("batch-resets-estimated",  # no /total: 100 per epoch estimated from the largest batch (99, 0-based)
+     "epoch 0 batch 0 loss 2.0\nepoch 0 batch 50 loss 1.9\nepoch 0 batch 99 loss 1.8\n"
+     "epoch 1 batch 0 loss 1.7\nepoch 1 batch 50 loss 1.6\nepoch 1 batch 99 loss 1.5\n"
+     "epoch 1 test_loss 1.65 test_acc 0.7\n",
+     {("train", "loss"): [(0, 2.0), (50, 1.9), (99, 1.8), (100, 1.7), (150, 1.6), (199, 1.5)],
+      ("test", "loss"): [(199, 1.65)], ("test", "accuracy"): [(199, 0.7)]}),
+    ("tqdm-postfix-epochs",
+     "Epoch 1: loss=0.91, acc=0.55\nEpoch 2: loss=0.81, acc=0.65\nEpoch 3: loss=0.71, acc=0.75\n",
+     {("train", "loss"): [(1, 0.91), (2, 0.81), (3, 0.71)]}),
+    ("pipe-table-valid-words",
+     "| epoch 1 | step 50 | loss 4.10 | ppl 60.3 |\n| epoch 1 | step 100 | loss 3.90 | ppl 49.4 |\n"
+     "| epoch 1 | step 100 | valid loss 4.00 | valid ppl 54.6 |\n| epoch 2 | step 150 | loss 3.70 | ppl 40.4 |\n",
+     {("train", "loss"): [(50, 4.1), (100, 3.9), (150, 3.7)], ("val", "loss"): [(100, 4.0)],
+      ("val", "perplexity"): [(100, 54.6)]}),
+    ("line-split-context",  # "Accuracy" on a validation line is validation accuracy
+     "Epoch 1 Step 10 Loss: 0.9\nEpoch 1 Validation Loss: 0.95, Accuracy: 0.61\n"
+     "Epoch 2 Step 20 Loss: 0.8\nEpoch 2 Validation Loss: 0.85, Accuracy: 0.70\n",
+     {("train", "loss"): [(10, 0.9), (20, 0.8)], ("val", "loss"): [(10, 0.95), (20, 0.85)],
+      ("val", "accuracy"): [(10, 0.61), (20, 0.7)]}),
+]
+
+
+def _same(got: list[tuple[int, float]], want: list[tuple[int, float]]) -> bool:
+    return len(got) == len(want) and all(
+        gs == ws and (gv == pytest.approx(wv) or (math.isnan(gv) and math.isnan(wv))) for (gs, gv), (ws, wv) in zip(got, want)
+    )
+
+
+@pytest.mark.parametrize(("text", "want"), [pytest.param(t, w, id=i) for i, t, w in STYLES])
+def test_hand_rolled_styles(text: str, want: dict[tuple[str, str], list[tuple[int, float]]]) -> None:
+    src = read_data(text.encode(), "train.log")
+    assert src.format == "text"
+    for (split, metric), points in want.items():
+        assert _same(series(src, split, metric), points), (split, metric, series(src, split, metric))
+    inferred = [n.message for n in src.notes if n.kind == "inferred"]
+    assert inferred and inferred[0].startswith("read as a hand-rolled text log: step = ")
+
+
+@pytest.mark.parametrize(("text", "want"), [pytest.param(t, w, id=i) for i, t, w in STYLES])
+def test_styles_claimed_only_weakly(text: str, want: object) -> None:
+    conf = {c.parser.name: c.confidence for c in rank(from_bytes(text.encode(), name="train.log"))}
+    assert 0.25 <= conf["text"] <= 0.4
+
+
+NOT_LOGS = [
+    ("readme-prose",
+     "This project trains a model for 3 epochs.\nWe found the loss went to 2.5 after 100 steps.\n"
+     "Install with pip install foo==1.2.\nStep 1: clone the repo\nStep 2: run it\n"),
+    ("yaml-config", "lr: 0.001\nepochs: 10\nbatch_size: 32\nweight_decay: 0.01\nwarmup_steps: 500\n"),
+    ("python-source",
+     "for epoch in range(10):\n    lr = 0.001 * 0.9 ** epoch\n    batch_size = 32\n    print(f'epoch {epoch}')\n"),
+    ("changelog", "## 1.2.0 (2024-05-01)\n- fix loss scaling when fp16=True\n## 1.1.0 (2024-03-02)\n- add step 3 to docs\n"),
+    ("bare-numbers-csv", "1,2.3\n2,2.1\n3,1.9\n"),
+    ("counter-without-metric", "Step 1: download\nStep 2: unpack\nStep 3: train\nStep 4: evaluate\n"),
+]
+
+
+@pytest.mark.parametrize("text", [pytest.param(t, id=i) for i, t in NOT_LOGS])
+def test_prose_and_non_logs_are_not_claimed(text: str) -> None:
+    with pytest.raises(UnknownFormatError):
+        choose(from_bytes(text.encode(), name="notes.txt"))
+
+
+@pytest.mark.parametrize("case", ["epoch_summary", "kv_logging", "tutorial_epoch_step"])
+def test_golden_samples(case: str) -> None:
+    src = read_path(SAMPLE_LOGS / "text" / f"{case}.log")
+    assert src.format == "text"
+    assert_golden(src.frame, f"text/{case}.csv")
+
+
+def test_kv_logging_ignores_source_locations() -> None:
+    src = read_path(SAMPLE_LOGS / "text" / "kv_logging.log")
+    assert all(".py" not in n for _, _, n in keys(src))
+    assert "duplicate_steps" not in note_kinds(src)
+
+
+def test_broken_variants() -> None:
+    data = (SAMPLE_LOGS / "text" / "epoch_summary.log").read_bytes()
+    src = read_data(crlf(data), "train.log")
+    assert [s for s, _ in series(src, "train", "loss")] == [1, 2, 3, 4]
+    assert math.isnan(series(src, "val", "loss")[3][1])
+    src = read_data(torn(data, 30), "train.log")  # cut mid-line, as a file still being written
+    assert "torn_tail" in note_kinds(src)
+    cut = b"step=10 loss=2.5\nstep=20 loss=2.4\nstep=30 loss=2."
+    src = read_data(cut, "train.log")
+    assert series(src, "train", "loss") == [(10, 2.5), (20, 2.4)]
+    assert "torn_tail" in note_kinds(src)
+
+
+def test_inspect_note_says_how_the_file_was_read() -> None:
+    src = read_path(SAMPLE_LOGS / "text" / "tutorial_epoch_step.log")
+    msgs = [n.message for n in src.notes if n.kind == "inferred"]
+    assert "step = epoch and 'Step' combined" in msgs[0]
+    assert "keys read: Loss, Validation Loss, Accuracy" in msgs[0]
+    assert "8 of 8 line(s) matched" in msgs[0]
+    assert any("300 per epoch, as printed" in m for m in msgs)
+
+
+@pytest.mark.skipif(not real_logs_available(), reason="../shared/real_logs not present")
+def test_real_barber0_log() -> None:
+    src = read_path(REAL_LOGS / "pytorch_custom" / "barber0-llm-pretrain-train.log")
+    assert src.format == "text"
+    loss = series(src, "train", "loss")
+    # 13 lines 'ep: 0, batch: 20*k, ..., loss: X' (k = 1..13): batch is the step
+    assert len(loss) == 13 and loss[0] == (20, 10.984375) and loss[-1] == (260, 8.390625)
+    assert ("train", "ntokens", "ntokens") in keys(src)
