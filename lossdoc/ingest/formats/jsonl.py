@@ -32,7 +32,7 @@ from lossdoc.model import IngestNote, ParseResult, concat_frames
 _KEY = r'"((?:[^"\\]|\\.)*)"'
 _NUM = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|NaN|-?Infinity"
 _PAIR = _KEY + r"\s*:\s*(?:" + _NUM + r")\s*[,}\]]"
-_PAIR_GROUPS = "^" + _KEY + r"\s*:\s*(" + _NUM + r")"
+_PAIR_GROUPS = r'^"(?P<key>(?:[^"\\]|\\.)*)"\s*:\s*(?P<raw>' + _NUM + ")"
 _SPLIT_FIELD = r'"(?:split|mode|phase|stage|subset)"\s*:\s*"([^"]*)"'
 _SPLIT_WORDS = {
     "train": "train",
@@ -122,13 +122,10 @@ class JSONLParser(Parser):
             recs.select("_rec", "lineno", "_split", line.str.extract_all(_PAIR).alias("p"))
             .explode("p")
             .drop_nulls("p")
-            .select(
-                "_rec",
-                "lineno",
-                "_split",
-                pl.col("p").str.extract(_PAIR_GROUPS, 1).alias("key"),
-                to_float(pl.col("p").str.extract(_PAIR_GROUPS, 2)).alias("value"),
-            )
+            .select("_rec", "lineno", "_split", pl.col("p").str.extract_groups(_PAIR_GROUPS).alias("g"))
+            .unnest("g")
+            .with_columns(to_float(pl.col("raw")).alias("value"))
+            .drop("raw")
             .drop_nulls(["key", "value"])
         )
         if pairs.height == 0:
