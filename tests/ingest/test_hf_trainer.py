@@ -240,3 +240,18 @@ def test_real_state_meta() -> None:
     # best_metric is the lowest eval_loss in that file, at step 120.
     assert val["value"].min() == src.meta["best_metric"]
     assert val.filter(pl.col("value") == val["value"].min())["step"].to_list() == [120]
+
+
+def test_experiments_dir_with_a_run_still_training(tmp_path: Path) -> None:
+    # out/ holds only checkpoint-N/ subdirectories (no file of its own yet): one run, newest copy.
+    out = tmp_path / "experiments" / "bert-run"
+    _write(out / "checkpoint-20" / "trainer_state.json", state(HISTORY[:2], global_step=20))
+    _write(out / "checkpoint-40" / "trainer_state.json", state(HISTORY, global_step=40))
+    (out / "checkpoint-40" / "config.json").write_text('{"model_type": "bert"}')
+    logs = lossdoc.read(tmp_path / "experiments")
+    assert [s.format for s in logs.sources] == ["hf-trainer"]
+    assert logs.sources[0].runs == ["bert-run"]
+    assert series(logs.sources[0].frame, "train", "loss")["step"].to_list() == [10, 20, 30, 40]
+    # An older checkpoint's copy named directly is still read.
+    old = lossdoc.read(out / "checkpoint-20" / "trainer_state.json").sources[0]
+    assert old.format == "hf-trainer" and old.runs == ["bert-run/checkpoint-20"]

@@ -261,6 +261,21 @@ def parse_state_text(text: str, run: str, path: str) -> ParseResult:
     return ParseResult(frame, notes, meta)
 
 
+def superseded(state_file: Path) -> bool:
+    """True for ``out/checkpoint-N/trainer_state.json`` when ``out`` holds a newer copy of the same
+    history (a top-level ``trainer_state.json`` or a later checkpoint): a directory walk reads
+    the newest one only, instead of one run per checkpoint."""
+    ckpt = state_file.parent
+    m = _CHECKPOINT.match(ckpt.name)
+    if m is None:
+        return False
+    out = ckpt.parent
+    if (out / STATE_NAME).is_file():
+        return True
+    latest, _ = _latest_checkpoint(out)
+    return latest is not None and latest.parent != ckpt
+
+
 def _latest_checkpoint(path: Path) -> tuple[Path | None, int]:
     found = []
     for d in path.iterdir():
@@ -284,6 +299,8 @@ class HFTrainerParser(Parser):
         body = head.lstrip()
         has_history = _LOG_HISTORY.search(head) is not None
         if inp.inner_name == STATE_NAME:
+            if inp.path is not None and superseded(inp.path):
+                return 0.3  # an older checkpoint's copy: readable on its own, skipped by a directory walk
             return 0.97 if has_history else 0.6
         if body.startswith("{") and has_history and '"global_step"' in head:
             return 0.85
@@ -297,7 +314,7 @@ class HFTrainerParser(Parser):
 
     def sniff_dir(self, path: Path) -> float:
         if (path / STATE_NAME).is_file():
-            return 0.95
+            return 0.0 if superseded(path / STATE_NAME) else 0.95
         found, _ = _latest_checkpoint(path)
         return 0.95 if found is not None else 0.0
 
@@ -319,7 +336,9 @@ class HFTrainerParser(Parser):
             raise InputError(f"no {STATE_NAME} in the directory or its checkpoint-N/ subdirectories", path=display)
         rel = chosen.relative_to(path)
         inp = open_file(chosen, str(Path(display) / rel))
-        run = path.resolve().name or display
+        resolved = path.resolve()
+        # checkpoint-N holds the whole history so far: the run is the output_dir above it.
+        run = (resolved.parent.name if _CHECKPOINT.match(resolved.name) else resolved.name) or display
         res = parse_state_text(inp.read_text(), run, inp.name)
         res.notes[:0] = [*inp.notes, IngestNote("other", why)]
         return res
