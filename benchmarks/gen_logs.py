@@ -191,18 +191,35 @@ def scalar_event(wall: float, step: int, tag: str, value: float) -> bytes:
     return b"\x09" + struct.pack("<d", wall) + b"\x10" + _varint(step) + b"\x2a" + _varint(len(summ)) + summ
 
 
+def _masked_crc_rows(m: np.ndarray) -> np.ndarray:
+    crc = np.full(m.shape[0], 0xFFFFFFFF, dtype=np.uint32)
+    for k in range(m.shape[1]):
+        crc = _CRC_TABLE[(crc ^ m[:, k]) & 0xFF] ^ (crc >> np.uint32(8))
+    crc ^= np.uint32(0xFFFFFFFF)
+    return ((crc >> np.uint32(15)) | (crc << np.uint32(17))) + np.uint32(0xA282EAD8)
+
+
 def gen_tensorboard(steps: int, path: Path) -> None:
+    """One train/loss simple_value per step; CRCs computed with numpy per batch of equal-length records."""
     loss = loss_curve(steps)
     t0 = 1717236942.0
     with open(path, "wb") as fh:
         fh.write(_record(b"\x09" + struct.pack("<d", t0) + b"\x1a\x0dbrain.Event:2"))
-        buf = []
-        for i in range(steps):
-            buf.append(_record(scalar_event(t0 + i * 0.1, i, "train/loss", float(loss[i]))))
-            if len(buf) > 50_000:
-                fh.write(b"".join(buf))
-                buf.clear()
-        fh.write(b"".join(buf))
+        for lo in range(0, steps, 100_000):
+            payloads = [scalar_event(t0 + i * 0.1, i, "train/loss", float(loss[i]))
+                        for i in range(lo, min(steps, lo + 100_000))]
+            recs: list[bytes] = [b""] * len(payloads)
+            by_len: dict[int, list[int]] = {}
+            for j, pl_ in enumerate(payloads):
+                by_len.setdefault(len(pl_), []).append(j)
+            for ln, idx in by_len.items():
+                mat = np.frombuffer(b"".join(payloads[j] for j in idx), dtype=np.uint8).reshape(len(idx), ln)
+                head = struct.pack("<Q", ln)
+                hcrc = struct.pack("<I", masked_crc(head))
+                pcrc = _masked_crc_rows(mat)
+                for k, j in enumerate(idx):
+                    recs[j] = head + hcrc + payloads[j] + struct.pack("<I", int(pcrc[k]))
+            fh.write(b"".join(recs))
 
 
 GENERATORS = {
