@@ -51,7 +51,8 @@ def render_text(report: Report, color: bool = False) -> str:
     multi = n > 1
     for i, (r, f) in enumerate(ordered[:MAX_FINDINGS], start=1):
         sev = str(f.severity)
-        where = f"steps {fmt_steps(f)}" if fmt_steps(f) != "—" else ""
+        span = fmt_steps(f)
+        where = "" if span == "—" else f"step{'s' if '–' in span else ''} {span}"
         if multi:
             where = f"{clean(r.run, 40)}  {where}".rstrip()
         head = f"{i:>2}. {st(f'{sev:<7}', sev)} {st(clean(f.rule, 20), 'bold')} {clean(f.name, 40)}"

@@ -1,0 +1,97 @@
+"""The Markdown report (PR comment / job summary): content, Mermaid chart, size limit, escaping."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lossdoc.report.model import Report
+from lossdoc.report.render_markdown import CHART_POINTS, MAX_CHARS, md
+from tests.conftest import real_logs_available
+from tests.report.builders import (
+    XSS_IMG,
+    XSS_SCRIPT,
+    finding,
+    hostile_report,
+    real_nanogpt_report,
+    synthetic_report,
+)
+
+
+@pytest.mark.skipif(not real_logs_available(), reason="real logs not available")
+def test_verdict_numbers_findings_and_recommendations():
+    r = real_nanogpt_report()
+    text = r.to_markdown()
+    lines = text.splitlines()
+    assert lines[0] == "## ❌ lossdoc: FAIL — Problems found"
+    assert "**1 error, 1 warning, 1 info** in 1 run · fails the gate (`--fail-on error`)" in text
+    # Key numbers row: steps, final train loss (NaN), best val 3.369 at step 400, extrapolation.
+    assert "| 🔴 chenzihua-nanogpt-kirin | 0–450 | NaN | 3.369 (400) | 3.2 [2.97, 3.43] @ 1,000 |" in lines
+    # Findings table in severity order, each message and recommendation present.
+    rows = [ln for ln in lines if re.match(r"\| \d+ \| ", ln) and "|---" not in ln]
+    assert [row.split("|")[2].strip() for row in rows[:3]] == ["🔴 error", "🟠 warning", "🔵 info"]
+    for f in r.findings:
+        assert md(f.message, 400) in text
+        assert md(f.recommendation, 600) in text
+    assert "| 2 | ols-hac-slope | -2.600e-04 | -0.001 | 0.0312 | 100–400 |" in lines
+
+
+def test_mermaid_xychart_has_at_most_chart_points():
+    text = synthetic_report(20000).to_markdown()
+    block = re.search(r"```mermaid\n(.*?)```", text, re.S)
+    assert block
+    body = block.group(1)
+    assert body.startswith("xychart-beta\n")
+    assert 'x-axis "step" ' in body and 'y-axis "loss" ' in body
+    values = re.search(r"line \[(.*)\]", body).group(1).split(", ")
+    assert 2 <= len(values) <= CHART_POINTS
+    assert all(re.fullmatch(r"-?[\d.]+(e[-+]\d+)?", v) for v in values)
+
+
+def test_pass_report_has_no_findings_table():
+    text = synthetic_report(500, spike_at=None).to_markdown()
+    assert text.startswith("## ✅ lossdoc: PASS")
+    assert "No findings: every check that ran passed." in text
+    assert "### Recommendations" not in text
+
+
+def test_many_findings_are_truncated_with_a_note():
+    r = synthetic_report(2000, spike_at=None)
+    run = r.runs[0]
+    long = "x" * 300
+    run.findings = [finding("SP001", "loss-spike", "loss_spikes", "warning", run.run, i, i, f"spike {i} {long}",
+                            f"do {i} {long}") for i in range(1000)]
+    text = r.to_markdown()
+    assert len(text) <= MAX_CHARS
+    m = re.search(r"\*\*(\d+) more findings not shown\*\*", text)
+    assert m
+    shown = len([ln for ln in text.splitlines() if re.match(r"\| \d+ \| 🟠 warning", ln)])
+    assert shown + int(m.group(1)) == 1000 and shown > 10
+
+
+def test_hostile_strings_are_escaped():
+    text = hostile_report().to_markdown()
+    assert XSS_SCRIPT not in text and XSS_IMG not in text
+    assert "<script" not in text and "<img" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "\x1b" not in text and "\x07" not in text
+    # Markdown from a log cannot make links, code spans, emphasis, table cells or mentions.
+    assert "\\[link\\](javascript:alert(1))" in text
+    assert "\\`code\\` \\*bold\\*" in text and "\\|" in text
+    assert "@everyone" not in text and "&#64;everyone" in text
+    # The Mermaid title keeps only safe characters.
+    title = re.search(r'title "([^"]*)"', text).group(1)
+    assert re.fullmatch(r"[0-9A-Za-z _.,:/()+-]*", title)
+
+
+def test_md_escape_table_cell():
+    assert md("a|b") == "a\\|b"
+    assert md("line\nbreak") == "line break"
+    assert md("<b>&") == "&lt;b&gt;&amp;"
+    assert md("see https://x.y") == "see https:&#47;&#47;x.y"
+
+
+def test_empty_report_renders():
+    text = Report(runs=[], version="0").to_markdown()
+    assert text.startswith("## ✅ lossdoc: PASS") and "mermaid" not in text
