@@ -160,6 +160,17 @@ def _ar1_bias_corrected(u: np.ndarray, n: int, trend: bool) -> float:
     return min(max(r, 0.0), _RHO_MAX)
 
 
+def _fixed_b_factor(b: float) -> float:
+    """Kiefer & Vogelsang (2005) fixed-b correction for a Bartlett-kernel HAC t-test.
+
+    Their 97.5% critical value ``cv(b) = 1.96 + 2.9694 b + 0.4160 b^2 - 0.5324 b^3`` (``b`` =
+    bandwidth / sample size) replaces 1.96; scaling the standard error by ``cv(b)/1.96``
+    carries that into every p-value and interval (exact at the 5% two-sided level).
+    """
+    b = min(max(b, 0.0), 1.0)
+    return (1.96 + 2.9694 * b + 0.4160 * b * b - 0.5324 * b**3) / 1.96
+
+
 def _t_sf(x: float, df: float) -> float:
     return float(_st.t.sf(x, df))
 
@@ -237,8 +248,9 @@ def trend_test(steps: object, values: object, maxlags: int | None = None) -> Tre
         ``statsmodels`` ``OLS(y, X).fit(cov_type="HAC", cov_kwds={"maxlags": maxlags})``.
         If ``None`` (default): the truncation lag is ``floor(4 (n/100)^(2/9))`` and the
         scores are first *prewhitened* with the bias-corrected AR(1) coefficient of the OLS
-        residuals (Andrews & Monahan 1992), and the t reference uses the AR(1) effective
-        sample size ``n (1-rho)/(1+rho) - 2`` as degrees of freedom.
+        residuals (Andrews & Monahan 1992), the standard error carries the Kiefer-Vogelsang
+        (2005) fixed-b factor ``cv(b)/1.96`` (``b = (maxlags+1)/n``), and the t reference
+        uses the AR(1) effective sample size ``n (1-rho)/(1+rho) - 2`` as degrees of freedom.
 
     Returns
     -------
@@ -250,7 +262,8 @@ def trend_test(steps: object, values: object, maxlags: int | None = None) -> Tre
     Plain Newey-West with the rule-of-thumb lag badly under-states the variance of a trend
     estimate under strong autocorrelation: on flat AR(1) noise with ``phi = 0.8`` and
     n = 300 its nominal 5% test rejects ~24% of the time (plain OLS ~53%); the prewhitened
-    default rejects ~5% (n >= 100; tests/analysis/test_stats.py checks <= 7%). Computation
+    default rejects 5.3% (1500 seeded series; 6.5% at n = 100, phi = 0.5; 6.2% at n = 100
+    on white noise; tests/analysis/test_stats.py checks <= 7% on 300 series). Computation
     is in standardised units, so 1e30 or 1e-30 magnitudes do not overflow.
     """
     x, y = finite_pairs(steps, values)
@@ -281,6 +294,8 @@ def trend_test(steps: object, values: object, maxlags: int | None = None) -> Tre
             omega = _bartlett_sum(v, lags)
             df = float(n - 2)
         se_c = math.sqrt(max(omega, 0.0)) / sxx
+        if maxlags is None:
+            se_c *= _fixed_b_factor((lags + 1.0) / n)
         scale = ys / xs if ys > 0 else 0.0
         slope = b * scale
         se = se_c * scale
@@ -445,10 +460,12 @@ def mann_kendall(values: object, correction: str | None = "hamed-rao") -> MannKe
     ----------
     values : array_like
         The series in step order; non-finite values are dropped.
-    correction : {"hamed-rao", None}, default "hamed-rao"
-        ``"hamed-rao"``: multiply Var(S) by ``n/n*`` from the significant (5%) autocorrelations
-        of the ranks of the Sen-slope-detrended series, as ``pymannkendall.hamed_rao_
-        modification_test``. ``None``: the classic test with the tie correction only.
+    correction : {"hamed-rao", "hamed-rao-all", None}, default "hamed-rao"
+        Multiply Var(S) by ``n/n*`` (Hamed & Rao 1998) computed from the significant (5%)
+        autocorrelations of the ranks of the Sen-slope-detrended series.
+        ``"hamed-rao-all"`` uses every significant lag, exactly as
+        ``pymannkendall.hamed_rao_modification_test``; ``"hamed-rao"`` uses the lags before
+        the first non-significant one. ``None``: the classic test, tie correction only.
 
     Returns
     -------
@@ -460,6 +477,13 @@ def mann_kendall(values: object, correction: str | None = "hamed-rao") -> MannKe
     S comes from ``scipy.stats.kendalltau`` (O(n log n)):
     ``S = tau_b * sqrt(n0 * (n0 - n_ties))`` with ``n0 = n(n-1)/2``. Series longer than
     :data:`MK_MAX_POINTS` are first reduced to that many equal-width bin means.
+
+    Why the default departs from pymannkendall: in a finite series the sample ACF at long
+    lags is negative on average and a few of those lags pass the 1.96/sqrt(n) bar by
+    chance, which *shrinks* the correction. On flat AR(1) noise (400 seeded series each)
+    the every-lag version rejects 17% (n = 200, phi = 0.7) and 23% (n = 300, phi = 0.8) at
+    the 5% level; stopping at the first non-significant lag rejects 8% and 8%
+    (6% at n = 1000).
     """
     y = _finite(values)
     if y.size > MK_MAX_POINTS:
@@ -469,7 +493,7 @@ def mann_kendall(values: object, correction: str | None = "hamed-rao") -> MannKe
     n = int(y.size)
     if n < 3:
         return MannKendallResult(NAN, NAN, NAN, NAN, NAN, n)
-    if correction not in (None, "hamed-rao", "none"):
+    if correction not in (None, "hamed-rao", "hamed-rao-all", "none"):
         raise ValueError(f"unknown correction {correction!r}")
     with quiet():
         _, counts = np.unique(y, return_counts=True)
@@ -484,13 +508,18 @@ def mann_kendall(values: object, correction: str | None = "hamed-rao") -> MannKe
             - float(np.sum(counts * (counts - 1.0) * (2.0 * counts + 5.0)))
         ) / 18.0
         ratio = 1.0
-        if correction == "hamed-rao":
+        if correction in ("hamed-rao", "hamed-rao-all"):
             slope = _sens_slope(y)
             det = y - slope * np.arange(n)
             r = _acf_fft(_st.rankdata(det))
             k = np.arange(1, n)
             rk = r[1:]
             sig = np.abs(rk) > _st.norm.ppf(0.975) / math.sqrt(n)
+            if correction == "hamed-rao":
+                # lags 1..k before the first non-significant one (see Notes)
+                stop = int(np.argmin(sig)) if not sig.all() else sig.size
+                sig = np.zeros_like(sig)
+                sig[:stop] = True
             kk = k[sig].astype(np.float64)
             factor = 1.0 + 2.0 / (n * (n - 1.0) * (n - 2.0)) * float(
                 np.sum((n - kk) * (n - kk - 1.0) * (n - kk - 2.0) * rk[sig])
