@@ -186,3 +186,9 @@ def test_sniffing(name: str, text: str, fmt: str) -> None:
 def test_fallbacks_stay_at_or_below_045(text: str) -> None:
     conf = {c.parser.name: c.confidence for c in rank(from_bytes(text.encode(), name="x.csv"))}
     assert conf["csv"] <= 0.45 and conf["jsonl"] <= 0.45
+
+
+def test_repeated_header_lines_are_skipped() -> None:
+    src = read("step,loss\n1,0.9\n2,0.8\nstep,loss\n3,0.7\n", "appended.csv", "csv")
+    assert series(src.frame, "train", "loss")["step"].to_list() == [1, 2, 3]
+    assert [(n.kind, n.line, n.count) for n in src.notes] == [("other", 4, 1)]

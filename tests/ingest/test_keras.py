@@ -255,3 +255,12 @@ def test_progbar_without_bars_is_an_error() -> None:
 )
 def test_sniffing(name: str, text: str, fmt: str) -> None:
     assert choose(from_bytes(text.encode(), name=name)).name == fmt
+
+
+def test_progbar_keras_22_verbose2_without_counts() -> None:
+    # Keras 2.2 / TF 1.x verbose=2: no "N/N" count, one " - 5s - k: v" line per epoch.
+    text = "".join(f"Epoch {i}/2\n - 4s - {k2_metrics(m)}\n" for i, m in enumerate(EPOCHS, 1))
+    src = read(text, name="fit.log")
+    assert src.format == "keras-progbar"
+    key = ["split", "metric", "step"]
+    assert src.frame.sort(key).equals(read(keras2_verbose2(), name="fit.log").frame.sort(key))

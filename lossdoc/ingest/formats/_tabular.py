@@ -148,6 +148,19 @@ def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV") -> 
     # Blank lines come back as all-null rows; they keep the row -> line mapping, then go.
     cols = [c for c in header]
     df = df.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in cols))
+    # A logger that writes its header each time it starts (open(..., "a")) repeats it mid-file.
+    repeated = df.filter(pl.all_horizontal(pl.col(c).str.strip_chars() == c for c in cols))
+    if repeated.height:
+        df = df.filter(~pl.col("_line").is_in(repeated.get_column("_line").implode()))
+        notes.append(
+            IngestNote(
+                "other",
+                f"the header line is repeated {repeated.height} time(s) inside the file (appended runs?); "
+                "the repeats were skipped",
+                line=int(repeated.get_column("_line").first()),  # type: ignore[arg-type]
+                count=repeated.height,
+            )
+        )
     ragged = _ragged_lines(inp, sep, len(header))
     if ragged is not None and ragged.height:
         first = int(ragged.get_column("lineno").first())  # type: ignore[arg-type]

@@ -32,12 +32,13 @@ from lossdoc.model import IngestNote, ParseResult, concat_frames
 
 _EPOCH = r"^\s*Epoch (\d+)/(\d+)\s*$"
 _PROGRESS = r"^\s*(\d+)/(\d+|Unknown)\b"
+_OLD_VERBOSE2 = r"^\s*-\s+\d+s\s+-\s"
 _NUM = r"[-+]?(?:nan|inf|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
 _PAIR = r"-\s[A-Za-z_][\w./]*:\s" + _NUM + r"(?:\s|$)"
 _PAIR_GROUPS = r"^-\s([A-Za-z_][\w./]*):\s(" + _NUM + r")"
 _SNIFF_EPOCH = re.compile(r"^\s*Epoch \d+/\d+\s*$", re.M)
-_SNIFF_BAR = re.compile(r"^\s*\d+/(?:\d+|Unknown)\b.*? - [A-Za-z_][\w./]*: " + _NUM, re.M)
-_SNIFF_KERAS = re.compile(r"\[[=.>]+\]|━|\dms/step|\ds/epoch")
+_SNIFF_BAR = re.compile(r"^\s*(?:\d+/(?:\d+|Unknown)\b|-\s+\d+s\s+-\s).*?- [A-Za-z_][\w./]*: " + _NUM, re.M)
+_SNIFF_KERAS = re.compile(r"\[[=.>]+\]|━|\d[mu]s/step|\ds/epoch|^\s*-\s+\d+s\s+-\s")
 
 
 class KerasProgbarParser(Parser):
@@ -65,10 +66,12 @@ class KerasProgbarParser(Parser):
         if lines.height == 0:
             raise EmptyInputError("file is empty", path=inp.name)
         line = pl.col("line")
+        # Keras <= 2.2 verbose=2 printed no count: " - 5s - loss: 0.29 - acc: 0.91" once per epoch.
+        old_v2 = line.str.contains(_OLD_VERBOSE2)
         df = lines.with_row_index("_r").with_columns(
             line.str.extract(_EPOCH, 1).cast(pl.Int64, strict=False).alias("ep"),
-            line.str.extract(_PROGRESS, 1).alias("cur"),
-            line.str.extract(_PROGRESS, 2).alias("tgt"),
+            pl.when(old_v2).then(pl.lit("1")).otherwise(line.str.extract(_PROGRESS, 1)).alias("cur"),
+            pl.when(old_v2).then(pl.lit("1")).otherwise(line.str.extract(_PROGRESS, 2)).alias("tgt"),
             line.str.contains(_PAIR).alias("has_m"),
         )
         has_headers = df.get_column("ep").null_count() < df.height
