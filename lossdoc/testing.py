@@ -134,7 +134,7 @@ def _inject(st: dict[str, Any], inj: dict[str, Any]) -> None:
     """Apply one pathology. ``at`` is a step index (fraction if < 1)."""
     n = st["n"]
     kind = inj.pop("kind")
-    at = inj.get("at", 0.5)
+    at = inj.get("at", 0 if kind in ("oscillate", "gap", "val_below") else 0.5)
     i0 = int(at * n) if isinstance(at, float) and at < 1 else int(at)
     i0 = min(max(i0, 0), n - 1)
     t = np.arange(n)

@@ -16,6 +16,7 @@ loss-like series of the split.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
 import string
@@ -34,6 +35,8 @@ from lossdoc.model import IngestNote, LogSet, series_info
 
 #: Points a down-sampled series keeps for trend tests and fits (bin means).
 FIT_POINTS = 400
+#: Windows with fewer points than this use the Mann-Kendall test instead of the HAC trend test.
+SHORT_TREND = 12
 #: Names that mark a series as loss-like when no ``loss`` series exists.
 _LOSS_LIKE = ("loss", "mse", "nll", "cross_entropy", "bce")
 
@@ -253,7 +256,21 @@ class RunContext:
 
         x, y, _ = self.downsampled(s, max_points)
         keep = (x >= lo) & (x <= hi)
-        res = trend_test(x[keep], y[keep]) if keep.sum() >= 3 else None
+        n = int(keep.sum())
+        res = trend_test(x[keep], y[keep]) if n >= 3 else None
+        if res is not None and n < SHORT_TREND:
+            # NOTE: on a handful of points the AR(1)-prewhitened HAC test has ~1 degree of freedom and
+            # can never reject; the classic Mann-Kendall test (exact-size, rank-based) is the honest
+            # small-sample choice. The OLS slope is kept as the effect size.
+            from lossdoc.analysis.stats import mann_kendall
+
+            mk = mann_kendall(y[keep], correction=None)
+            if np.isfinite(mk.pvalue):
+                half = mk.pvalue / 2.0
+                p_inc = half if mk.s > 0 else 1.0 - half
+                p_dec = half if mk.s < 0 else 1.0 - half
+                res = dataclasses.replace(res, pvalue=float(mk.pvalue), pvalue_increasing=float(p_inc),
+                                          pvalue_decreasing=float(p_dec), tstat=float(mk.z), method="mann-kendall")
         if res is not None:
             self.pvalues.extend([res.pvalue_increasing, res.pvalue_decreasing])
         self._cache[key] = res

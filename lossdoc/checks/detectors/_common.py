@@ -90,7 +90,10 @@ def aligned(ctx: RunContext, train: Series, val: Series) -> tuple[np.ndarray, np
     with np.errstate(all="ignore"):
         mean = np.where(cnt > 0, (c[hi] - c[lo]) / np.maximum(cnt, 1), np.nan)
     last = np.where(hi > 0, tv[np.maximum(hi - 1, 0)], np.nan)
-    tl = np.where(np.isfinite(mean), mean, last)
+    # only evaluations with training losses logged since the previous one (never a stale value)
+    tl = np.where(cnt > 0, mean, np.nan)
+    if np.isfinite(tl).sum() < 3 and vs.size == ts.size and np.array_equal(vs, ts):
+        tl = last
     ok = np.isfinite(tl)
     if ok.sum() < 3:
         return None
@@ -99,3 +102,12 @@ def aligned(ctx: RunContext, train: Series, val: Series) -> tuple[np.ndarray, np
 
 def as_dict(**kw: Any) -> dict[str, Any]:
     return kw
+
+
+def tname(tr: Any) -> str:
+    """'HAC trend t' or 'Mann-Kendall z' (the statistic's label in messages)."""
+    return "Mann-Kendall z" if getattr(tr, "method", "") == "mann-kendall" else "HAC trend t"
+
+
+def tlabel(tr: Any) -> str:
+    return "Mann-Kendall" if getattr(tr, "method", "") == "mann-kendall" else "HAC trend"

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_advice, lr_text, rel, round_lr, smooth_min
+from lossdoc.checks.detectors._common import tlabel, tname, fmt_num, fmt_step, lr_advice, lr_text, rel, round_lr, smooth_min
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
 
@@ -75,10 +75,10 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     onset = d["best_step"]
     msg = (f"{s.name} rose {d['rise']:.0%} from its best {fmt_num(d['best'])} at step {onset:,} to "
            f"{fmt_num(d['end'])} by step {d['end_step']:,}{lr_text(ctx, onset)} "
-           f"(HAC trend t={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}, {d['n']} points)")
+           f"({tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}, {d['n']} points)")
     yield Hit(
         message=msg,
-        evidence=Evidence("ols-hac-trend", float(tr.tstat), float(p.min_rise), float(tr.pvalue_increasing),
+        evidence=Evidence(tr.method, float(tr.tstat), float(p.min_rise), float(tr.pvalue_increasing),
                           (onset, d["end_step"]),
                           {"rise": d["rise"], "best": d["best"], "end": d["end"], "slope": tr.slope,
                            "alpha": p.alpha, "lr": ctx.lr_at(onset)}),

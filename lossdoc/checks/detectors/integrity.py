@@ -1,0 +1,97 @@
+"""Log integrity from the parsers' notes and the step axis: restarts (LG001), torn or skipped
+lines and decoding fallbacks (LG002), step gaps and duplicated steps (LG003), and series too
+short to judge (LG004)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import numpy as np
+
+from lossdoc.checks.detectors._common import fmt_step
+from lossdoc.checks.engine import Hit, RunContext, Series
+from lossdoc.checks.findings import Evidence
+
+
+def _note_hits(ctx: RunContext, kinds: tuple[str, ...]) -> Iterator[Hit]:
+    for n in ctx.notes:
+        if n.kind not in kinds:
+            continue
+        count = float(n.count) if n.count is not None else 1.0
+        where = f" (line {n.line:,})" if n.line else ""
+        yield Hit(
+            message=f"{n.kind.replace('_', ' ')}{where}: {n.message}",
+            evidence=Evidence(f"parser-note:{n.kind}", count, 0.0, None,
+                              (n.step, n.step) if n.step is not None else None,
+                              {"line": n.line}),
+            start_step=n.step, end_step=n.step, split=None, metric=None,
+            values={"kind": n.kind.replace("_", " "), "step": fmt_step(n.step) if n.step is not None else "n/a",
+                    "line": f"{n.line:,}" if n.line else "n/a"},
+        )
+
+
+def restarts(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    yield from _note_hits(ctx, ("restart",))
+
+
+def damaged_lines(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    yield from _note_hits(ctx, ("torn_tail", "skipped_lines", "decoding", "truncated_input"))
+
+
+def step_gaps(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """Notes about gaps/duplicates, plus gaps found on the training loss's step axis: a step
+    difference more than ``gap-factor`` x the median difference."""
+    yield from _note_hits(ctx, ("gap", "duplicate_steps"))
+    if any(n.kind == "gap" for n in ctx.notes):
+        return
+    tr = ctx.loss("train")
+    if tr is None or len(tr) < p.min_points:
+        return
+    d = np.diff(tr.steps)
+    med = float(np.median(d)) if d.size else 0.0
+    if med <= 0:
+        return
+    big = np.flatnonzero(d > p.gap_factor * med)
+    if not big.size:
+        return
+    i = int(big[np.argmax(d[big])])
+    missing = int(np.sum(d[big] / med - 1))
+    yield Hit(
+        message=(f"{big.size} gap(s) in the {tr.name} steps: the largest jumps from step {int(tr.steps[i]):,} to "
+                 f"{int(tr.steps[i + 1]):,} ({int(d[i]):,} steps; the usual interval is {med:g}); about "
+                 f"{missing:,} logging points are missing"),
+        evidence=Evidence("step-gap-ratio", float(d[i] / med), float(p.gap_factor), None,
+                          (int(tr.steps[i]), int(tr.steps[i + 1])), {"gaps": int(big.size), "missing": missing}),
+        start_step=int(tr.steps[i]), end_step=int(tr.steps[i + 1]), split=tr.split, metric=tr.metric,
+        values={"kind": "gap", "step": fmt_step(int(tr.steps[i])), "line": "n/a"},
+    )
+
+
+def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """Run-level: the main loss has too few points for the trend tests (not enough data to judge)."""
+    main = ctx.loss("train") or ctx.loss("val")
+    if main is None:
+        other = [x for x in ctx.all_series()]
+        if other:
+            yield Hit(
+                message=("no loss series found (series: " + ", ".join(sorted(x.key for x in other)[:8])
+                         + "): nothing to diagnose"),
+                evidence=Evidence("points", 0.0, float(p.min_points), None, None, {}),
+                split=None, metric=None, values={"n": 0, "min_points": p.min_points},
+            )
+        return
+    n = int(np.isfinite(main.values).sum())
+    if n >= p.min_points:
+        return
+    yield Hit(
+        message=(f"{main.name} has only {n} finite point(s): not enough data to judge trends (divergence, plateau, "
+                 f"overfitting and still-improving need at least {p.min_points})"),
+        evidence=Evidence("points", float(n), float(p.min_points), None,
+                          (int(main.steps[0]), int(main.steps[-1])) if len(main) else None, {}),
+        start_step=int(main.steps[0]) if len(main) else None, end_step=int(main.steps[-1]) if len(main) else None,
+        split=main.split, metric=main.metric, values={"n": n, "min_points": p.min_points},
+    )
+
+
+DETECTORS = {"restarts": restarts, "damaged-lines": damaged_lines, "step-gaps": step_gaps, "too-short": too_short}

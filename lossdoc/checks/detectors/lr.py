@@ -1,0 +1,182 @@
+"""Learning-rate evidence: no warm-up with early spikes (LR001), peak LR before divergence (LR002),
+LR decayed to ~0 while still improving (LR003), LR too low for progress (LR004).
+
+These rules pin a symptom on the learning rate only when the log shows the LR (the lr
+series, or the configured LR in the hyper-parameters) next to the symptom.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import numpy as np
+
+from lossdoc.checks.detectors._common import tlabel, tname, fmt_num, fmt_step, rel, round_lr
+from lossdoc.checks.detectors.divergence import find_divergence
+from lossdoc.checks.detectors.spike import find_spikes
+from lossdoc.checks.engine import Hit, RunContext, Series, final_level
+from lossdoc.checks.findings import Evidence
+
+
+def _nice(n: float) -> int:
+    """Round a step count up to 1, 2 or 5 x 10^k."""
+    if n <= 1:
+        return 1
+    e = 10 ** math.floor(math.log10(n))
+    for m in (1, 2, 5, 10):
+        if n <= m * e:
+            return int(m * e)
+    return int(10 * e)
+
+
+def no_warmup_spikes(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    lr = ctx.lr()
+    if s is None or lr is None:
+        return
+    ls, lv = lr.finite()
+    st, v = s.finite()
+    if ls.size < 3 or v.size < p.min_points or lv.max() <= 0:
+        return
+    peak = float(lv.max())
+    if ls[0] > st[0] + 0.01 * (st[-1] - st[0]) or lv[0] < p.no_warmup_ratio * peak:
+        return  # LR not logged from the start, or it does ramp up
+    early_end = st[0] + p.early_fraction * (st[-1] - st[0])
+    events = [e for e in find_spikes(ctx, s, p.window, p.zscore, p.min_rise, p.min_points)
+              if e["peak_step"] <= early_end]
+    if not events:
+        return
+    big = max(events, key=lambda e: e["factor"])
+    warm = _nice(max(0.02 * (st[-1] - st[0]), big["peak_step"] - st[0]))
+    msg = (f"the LR starts at {round_lr(float(lv[0]))} ({lv[0] / peak:.0%} of its peak {round_lr(peak)}) with no "
+           f"warm-up, and the loss spikes {len(events)} time(s) in the first {p.early_fraction:.0%} of the run "
+           f"(largest {big['factor']:.1f}x at step {big['peak_step']:,})")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("robust-zscore", big["z"], float(p.zscore), None, (int(st[0]), int(early_end)),
+                          {"lr_start": float(lv[0]), "lr_peak": peak, "spikes": len(events)}),
+        start_step=int(st[0]), end_step=big["end"],
+        values={"lr": round_lr(peak), "warmup": f"{warm:,}", "step": fmt_step(big["peak_step"])},
+    )
+
+
+def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    if s is None or ctx.lr() is None:
+        return
+    onset, what = None, ""
+    bad = np.flatnonzero(~np.isfinite(s.values))
+    if bad.size:
+        onset, what = int(s.steps[bad[0]]), "the loss went non-finite"
+    d = find_divergence(ctx, s, p.min_points, p.min_fraction)
+    pval = None
+    if d is not None and d["trend"].pvalue_increasing < p.alpha and d["rise"] >= p.min_rise:
+        if onset is None or d["best_step"] < onset:
+            onset, what = d["best_step"], f"the loss started rising ({d['rise']:.0%} by the end)"
+            pval = float(d["trend"].pvalue_increasing)
+    if onset is None:
+        return
+    pk = ctx.lr_peak(until=onset)
+    lr_on = ctx.lr_at(onset)
+    if pk is None or not lr_on or lr_on < p.near_peak * pk[0]:
+        return
+    peak, peak_step = pk
+    warm = ctx.warmup_end() or 0
+    warm_sugg = _nice(max(2 * warm, 0.5 * onset, 1))
+    gn = ctx.grad_norm()
+    gn_txt = ""
+    if gn is not None:
+        gs, gv = gn.finite()
+        pre = gv[gs <= onset]
+        if pre.size >= 5:
+            gn_txt = f"; grad norm {fmt_num(float(np.median(pre)))} (median) before it"
+    msg = (f"peak LR {round_lr(peak)} (reached at step {peak_step:,}) was still in force ({round_lr(lr_on)}) when "
+           f"{what} at step {onset:,}" + (f" (trend p={pval:.2g})" if pval is not None else "") + gn_txt)
+    yield Hit(
+        message=msg,
+        evidence=Evidence("lr-at-onset-ratio", lr_on / peak, float(p.near_peak), pval, (peak_step, onset),
+                          {"lr_peak": peak, "lr_peak_step": peak_step, "lr_at_onset": lr_on, "onset_step": onset,
+                           "warmup_end": warm}),
+        start_step=onset, end_step=onset, alpha=p.alpha if pval is not None else None,
+        values={"lr": round_lr(peak), "peak_step": fmt_step(peak_step), "step": fmt_step(onset),
+                "lr_low": round_lr(peak / 3), "lr_high": round_lr(peak / 2), "warmup": f"{warm_sugg:,}"},
+    )
+
+
+def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    lr = ctx.lr()
+    if s is None or lr is None:
+        return
+    ls, lv = lr.finite()
+    if ls.size < 3 or lv.max() <= 0:
+        return
+    peak = float(lv.max())
+    if lv[-1] > p.min_ratio * peak:
+        return
+    x, y, _ = ctx.downsampled(s)
+    if x.size < p.min_points:
+        return
+    lo = x[-1] - p.window_fraction * (x[-1] - x[0])
+    if (x >= lo).sum() < p.min_points:
+        return
+    tr = ctx.trend(s, float(lo), float(x[-1]))
+    if tr is None or not (np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha):
+        return
+    level = final_level(s.values) or float(y[-1])
+    rate = -tr.slope * (x[-1] - lo) / max(abs(level), 1e-12)
+    if rate < p.min_improvement:
+        return
+    msg = (f"the LR decayed to {round_lr(float(lv[-1]))} ({lv[-1] / peak:.1%} of its peak {round_lr(peak)}) while "
+           f"{s.name} was still falling {rate:.1%} over the last {p.window_fraction:.0%} of the run "
+           f"({tlabel(tr)} p={tr.pvalue_decreasing:.2g})")
+    yield Hit(
+        message=msg,
+        evidence=Evidence(tr.method, float(tr.tstat), float(p.min_improvement), float(tr.pvalue_decreasing),
+                          (int(lo), int(x[-1])), {"lr_end": float(lv[-1]), "lr_peak": peak, "improvement": rate}),
+        start_step=int(lo), end_step=int(x[-1]), alpha=p.alpha,
+        values={"lr_end": round_lr(float(lv[-1])), "lr_floor": round_lr(0.1 * peak),
+                "steps": f"{_nice(1.5 * float(x[-1])):,}", "step": fmt_step(int(x[-1]))},
+    )
+
+
+def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """Steady but tiny progress: a significant, non-decelerating decrease that removed < max-drop of the loss."""
+    if s is None:
+        return
+    x, y, _ = ctx.downsampled(s)
+    if x.size < p.min_points:
+        return
+    st, v = s.finite()
+    k = max(1, int(0.05 * v.size))
+    start, end = float(np.mean(v[:k])), final_level(v)
+    if end is None or start == 0:
+        return
+    drop = -rel(end, start)
+    if not (0 < drop < p.max_drop):
+        return
+    tr = ctx.trend(s, float(x[0]), float(x[-1]))
+    if tr is None or not (np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha):
+        return
+    if x.size >= 8:  # no deceleration: the second half falls at least `linearity` x as fast as the first
+        mid = x[0] + 0.5 * (x[-1] - x[0])
+        a, b = ctx.trend(s, float(x[0]), float(mid)), ctx.trend(s, float(mid), float(x[-1]))
+        if a is None or b is None or not (a.slope < 0 and b.slope <= p.linearity * a.slope):
+            return
+    lr = ctx.lr_peak()
+    lr_v = lr[0] if lr else ctx.lr_at(float(x[-1]))
+    lr_txt = f" with LR {round_lr(lr_v)}" if lr_v else ""
+    msg = (f"{s.name} falls steadily but slowly{lr_txt}: only {drop:.2%} over the run ({fmt_num(start)} -> "
+           f"{fmt_num(end)}), with no sign of slowing down ({tlabel(tr)} p={tr.pvalue_decreasing:.2g})")
+    yield Hit(
+        message=msg,
+        evidence=Evidence(tr.method, float(tr.tstat), float(p.max_drop), float(tr.pvalue_decreasing),
+                          (int(x[0]), int(x[-1])), {"drop": drop, "lr": lr_v}),
+        start_step=int(x[0]), end_step=int(x[-1]), alpha=p.alpha,
+        values={"lr": round_lr(lr_v) if lr_v else "the current LR",
+                "lr_x3": round_lr(3 * lr_v) if lr_v else "3x", "lr_x10": round_lr(10 * lr_v) if lr_v else "10x",
+                "drop": f"{drop:.2%}"},
+    )
+
+
+DETECTORS = {"no-warmup-spikes": no_warmup_spikes, "peak-lr-before-divergence": peak_lr_before_divergence,
+             "lr-decayed-while-improving": lr_decayed_while_improving, "lr-too-low": lr_too_low}

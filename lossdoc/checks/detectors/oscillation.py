@@ -1,0 +1,96 @@
+"""Oscillation (OS001): swings around the trend that are large relative to the trend itself.
+
+On the down-sampled series (bin means, which average minibatch noise away, so what is left
+is structure, not sampling noise), in log space when the loss is positive (swings measured
+as relative changes). After the first ``skip-fraction`` of the run (the initial fast drop), the
+trend is the best non-increasing fit (isotonic regression: a step-decay kink is trend, not
+oscillation) and the residuals are tested three ways:
+
+* size: residual root-mean-square / the trend's total change >= ``ratio``;
+* amplitude: residual root-mean-square >= ``min-amplitude`` (relative, e.g. 2% of the loss);
+* structure: a Wald-Wolfowitz runs test on the residual signs (too many runs = alternation,
+  too few = slow swings) with p < ``alpha``; white noise passes neither side;
+* repetition: at least ``min-swings`` alternating excursions beyond half the r.m.s. (a monotone
+  rise past the minimum is divergence or overfitting, not oscillation).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import numpy as np
+from scipy import stats as _st
+from scipy.optimize import isotonic_regression
+
+from lossdoc.checks.detectors._common import fmt_step, lr_advice, lr_text
+from lossdoc.checks.engine import Hit, RunContext, Series
+from lossdoc.checks.findings import Evidence
+
+
+def runs_test(r: np.ndarray) -> tuple[int, float, float]:
+    """(number of sign runs, z, two-sided p) of the Wald-Wolfowitz runs test on ``sign(r)``."""
+    sgn = r[r != 0] > 0
+    n1, n2 = int(sgn.sum()), int((~sgn).sum())
+    n = n1 + n2
+    if n1 == 0 or n2 == 0 or n < 3:
+        return 1, 0.0, 1.0
+    runs = 1 + int(np.sum(sgn[1:] != sgn[:-1]))
+    mu = 2.0 * n1 * n2 / n + 1
+    var = 2.0 * n1 * n2 * (2.0 * n1 * n2 - n) / (n * n * (n - 1))
+    if var <= 0:
+        return runs, 0.0, 1.0
+    z = (runs - mu) / math.sqrt(var)
+    return runs, float(z), float(2 * _st.norm.sf(abs(z)))
+
+
+def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    if s is None:
+        return
+    x, y, _ = ctx.downsampled(s, 200)
+    if x.size < p.min_points:
+        return
+    cut = int(p.skip_fraction * x.size)
+    xa, ya = x[cut:], y[cut:]
+    if xa.size < p.min_points:
+        return
+    positive = bool(np.all(ya > 0))
+    z = np.log(ya) if positive else ya
+    # the trend a training curve is expected to follow: the best non-increasing fit (isotonic
+    # regression, pool-adjacent-violators); an LR step-decay kink is monotone, so it is trend
+    trend = isotonic_regression(z, increasing=False).x
+    r = z - trend
+    # root-mean-square, not MAD: around an isotonic fit most residuals are exactly 0 and the swings
+    # are the minority that matters
+    amp = float(np.sqrt(np.mean(r**2)))
+    k = max(2, z.size // 10)
+    drop = abs(float(np.mean(trend[:k]) - np.mean(trend[-k:])))
+    ratio = amp / max(drop, 1e-12)
+    level_scale = 1.0 if positive else max(float(np.median(np.abs(ya))), 1e-12)
+    rel_amp = amp / level_scale
+    big = r[np.abs(r) > 0.5 * amp]
+    swings = 1 + int(np.sum(np.sign(big[1:]) != np.sign(big[:-1]))) if big.size else 0
+    if swings < p.min_swings:  # a monotone rise (divergence, overfitting) is one swing, not oscillation
+        return
+    runs, zr, pr = runs_test(r)
+    ctx.test_pvalue(pr)
+    if not (ratio >= p.ratio and rel_amp >= p.min_amplitude and pr < p.alpha):
+        return
+    kind = "alternating" if zr > 0 else "slow"
+    swing = (math.exp(2 * amp) - 1) if positive else 2 * amp
+    start = int(xa[0])
+    msg = (f"{s.name} oscillates around its trend: residual r.m.s. {rel_amp:.1%} of the loss, {swings} swings, {ratio:.2f}x the trend's "
+           f"change after step {start:,} ({kind} swings: {runs} sign runs, runs-test z={zr:.1f}, p={pr:.2g})"
+           f"{lr_text(ctx, start)}")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("residual-to-trend-ratio", ratio, float(p.ratio), pr, (start, int(xa[-1])),
+                          {"relative_amplitude": rel_amp, "typical_swing": swing, "runs": runs, "runs_z": zr,
+                           "trend_change": drop}),
+        start_step=start, end_step=int(xa[-1]), alpha=p.alpha,
+        values={"step": fmt_step(start), "swing": f"{swing:.0%}", "lr_advice": lr_advice(ctx, start, 3.0, 2.0)},
+    )
+
+
+DETECTORS = {"oscillation": oscillation}

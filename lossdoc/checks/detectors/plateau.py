@@ -1,0 +1,97 @@
+"""Plateau (PL001): the loss is demonstrably flat over the trailing part of the run.
+
+"Flat" is an equivalence claim, so it is tested as one: two one-sided tests (TOST) that the
+HAC trend slope lies inside +-margin, where the margin is ``margin`` x the window's level
+spread over the window (a change of less than 1% of the loss across the window, by
+default). A noisy curve whose slope cannot be pinned down is *not* called a plateau (that
+is "inconclusive", not "flat"); no fixed patience is involved. The longest trailing window
+(75%, 50% or 25% of the run) that passes sets where the plateau starts. Harm sets the
+severity: a final plateau after real progress is convergence (info); a plateau covering
+most of the run at a loss that barely fell from its start is training stuck early (warning).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import numpy as np
+
+from lossdoc.analysis.stats import equivalence_slope
+from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, rel
+from lossdoc.checks.engine import Hit, RunContext, Series
+from lossdoc.checks.findings import Evidence, Severity
+
+_FRACTIONS = (0.75, 0.5, 0.25)
+
+
+def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    if s is None:
+        return
+    x, y, _ = ctx.downsampled(s)
+    if x.size < p.min_points:
+        return
+    span = float(x[-1] - x[0])
+    if span <= 0:
+        return
+    found = None
+    k = max(1, int(0.05 * x.size))
+    start_level = float(np.mean(y[:k]))
+    for frac in _FRACTIONS:
+        lo = x[-1] - frac * span
+        keep = x >= lo
+        if keep.sum() < p.min_points:
+            continue
+        xw, yw = x[keep], y[keep]
+        level = float(np.mean(yw))
+        wspan = float(xw[-1] - xw[0]) or 1.0
+        early_stuck = frac >= p.stuck_fraction and -rel(level, start_level) < p.stuck_drop
+        margin = (p.stuck_margin if early_stuck else p.margin) * abs(level) / wspan
+        eq = equivalence_slope(xw, yw, margin, alpha=p.alpha)
+        ctx.test_pvalue(eq.pvalue)
+        if eq.equivalent:
+            found = (frac, xw, yw, level, eq, margin, wspan)
+            break
+    if found is None:
+        return
+    frac, xw, yw, level, eq, margin, wspan = found
+    drop = -rel(level, start_level)  # fraction of the starting loss removed before the plateau
+    stuck = frac >= p.stuck_fraction and drop < p.stuck_drop
+    change = eq.slope * wspan
+    start = int(xw[0])
+    if stuck:
+        msg = (f"{s.name} has been flat at {fmt_num(level)} since step {start:,} ({frac:.0%} of the run) after "
+               f"falling only {drop:.0%} from {fmt_num(start_level)}{lr_text(ctx, start)} "
+               f"(TOST: change within +-{p.stuck_margin:.0%} of the level across the window, p={eq.pvalue:.2g})")
+    else:
+        msg = (f"{s.name} has converged: flat at {fmt_num(level)} over the last {frac:.0%} of the run "
+               f"(from step {start:,}; change {fmt_num(change)} across it, within +-{p.margin:.0%} of the level; "
+               f"TOST p={eq.pvalue:.2g})")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("tost-equivalence-slope", float(eq.slope), float(margin), float(eq.pvalue),
+                          (start, int(xw[-1])),
+                          {"level": level, "window_fraction": frac, "drop_before": drop,
+                           "ci_low": eq.ci_low, "ci_high": eq.ci_high, "stuck": float(stuck)}),
+        start_step=start, end_step=int(xw[-1]),
+        severity=Severity.WARNING if stuck else Severity.INFO,
+        values={"step": fmt_step(start), "level": fmt_num(level), "fraction": f"{frac:.0%}",
+                "advice": (_stuck_advice(ctx, start) if stuck else
+                           f"the last {frac:.0%} of steps bought less than {p.margin:.0%}: stop earlier (or at "
+                           f"step ~{start:,}) and spend the compute on a larger model or more data, or decay "
+                           "the LR further if it is still high")},
+    )
+
+
+def _stuck_advice(ctx: RunContext, step: int) -> str:
+    lr = ctx.lr_at(step)
+    tip = "check that the loss and labels are wired up (a frozen model or wrong targets look like this)"
+    if lr:
+        from lossdoc.checks.detectors._common import round_lr
+
+        return (f"{tip}; if they are, the LR in force ({round_lr(lr)}) is likely wrong by an order of magnitude: "
+                f"run an LR range test between {round_lr(lr / 10)} and {round_lr(lr * 10)}")
+    return f"{tip}; then run an LR range test (x0.1 to x10 of the current LR)"
+
+
+DETECTORS = {"plateau": plateau}

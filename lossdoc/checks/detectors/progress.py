@@ -1,0 +1,111 @@
+"""Progress: not learning (UF001) and stopped while still improving (SI001)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import numpy as np
+
+from lossdoc.checks.detectors._common import tlabel, tname, fmt_num, fmt_step, lr_text, rel, round_lr
+from lossdoc.checks.engine import Hit, RunContext, Series, final_level
+from lossdoc.checks.findings import Evidence
+
+
+def _start_level(v: np.ndarray) -> float:
+    k = max(1, min(int(0.05 * v.size), 1000))
+    return float(np.mean(v[:k]))
+
+
+def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """The loss barely moved from where it started."""
+    if s is None:
+        return
+    st, v = s.finite()
+    if v.size < p.min_points:
+        return
+    start, end = _start_level(v), final_level(v)
+    if end is None or start == 0:
+        return
+    drop = -rel(end, start)
+    if drop >= p.min_drop:
+        return
+    x, y, _ = ctx.downsampled(s)
+    tr = ctx.trend(s, float(x[0]), float(x[-1]))
+    trend_txt = ""
+    if tr is not None and np.isfinite(tr.pvalue_decreasing):
+        trend_txt = (f"; it is still falling slowly (p={tr.pvalue_decreasing:.2g})" if tr.pvalue_decreasing < 0.05
+                     else f"; no significant downward trend (p={tr.pvalue_decreasing:.2g})")
+    msg = (f"{s.name} fell only {drop:.1%} over the run ({fmt_num(start)} -> {fmt_num(end)} by step "
+           f"{int(st[-1]):,}){trend_txt}{lr_text(ctx, int(st[-1]))}")
+    lr = ctx.lr_peak()
+    yield Hit(
+        message=msg,
+        evidence=Evidence("relative-drop", drop, float(p.min_drop), None if tr is None else float(tr.pvalue_decreasing),
+                          (int(st[0]), int(st[-1])), {"start": start, "end": end}),
+        start_step=int(st[0]), end_step=int(st[-1]),
+        values={"drop": f"{drop:.1%}", "lr": round_lr(lr[0]) if lr else "the current LR",
+                "step": fmt_step(int(st[-1]))},
+    )
+
+
+def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """Run-level: the validation loss (else the training loss) was still clearly falling when the log ends."""
+    target = None
+    # the validation loss when it has enough evaluations for a trailing window, else the training loss
+    for cand, need in ((ctx.loss("val"), 2 * p.min_points), (ctx.loss("train"), p.min_points)):
+        if cand is not None and np.isfinite(cand.values).sum() >= need:
+            target = cand
+            break
+    if target is None:
+        return
+    if not np.isfinite(target.values[-1]):
+        return  # ended non-finite: NF001's business
+    x, y, _ = ctx.downsampled(target)
+    span = float(x[-1] - x[0])
+    if span <= 0:
+        return
+    lo = x[-1] - p.window_fraction * span
+    need = min(x.size, max(p.min_points, 8))  # short logs: the last 8 points (a 5-point test cannot pass BH)
+    if (x >= lo).sum() < need:
+        lo = float(x[-need])
+    tr = ctx.trend(target, lo, float(x[-1]))
+    if tr is None or not (np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha):
+        return
+    level = final_level(target.values) or float(y[-1])
+    at_lo = tr.intercept + tr.slope * lo if np.isfinite(tr.intercept) else float(y[x >= lo][0])
+    rate = -tr.slope * (x[-1] - lo) / max(abs(at_lo), 1e-12)
+    if rate < p.min_rate:
+        return  # falling, but not clearly (a converging curve; PL001 may call it flat)
+    ex = ctx.extrapolation(target)
+    horizon = ctx.horizon
+    if ex is not None and np.isfinite(ex.loss):
+        gain = -rel(float(ex.loss), level)
+        proj = (f"the {ex.model} fit predicts {fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] at step "
+                f"{int(ex.step):,}")
+        hstep = int(ex.step)
+    else:
+        hstep = int(horizon or 2 * x[-1])
+        gain = -tr.slope * (hstep - x[-1]) / max(abs(level), 1e-12) * 0.5  # half the linear projection
+        proj = f"half the linear projection to step {hstep:,} is {fmt_num(level * (1 - gain))}"
+    if gain < p.min_gain:
+        return
+    running = ctx.total_steps is not None and ctx.total_steps > x[-1]
+    msg = (f"{target.name} was still falling when the log ends at step {int(x[-1]):,} ({rate:.1%} over the last "
+           f"{(x[-1] - lo) / span:.0%} of the run, {tlabel(tr)} p={tr.pvalue_decreasing:.2g}); {proj} "
+           f"({gain:.1%} lower)" + (f"; the log plans {ctx.total_steps:,} steps, so the run may still be going"
+                                   if running else ""))
+    yield Hit(
+        message=msg,
+        evidence=Evidence(tr.method, float(tr.tstat), float(p.min_gain), float(tr.pvalue_decreasing),
+                          (int(lo), int(x[-1])),
+                          {"predicted_gain": gain, "horizon": hstep, "level": level,
+                           "predicted": None if ex is None else float(ex.loss),
+                           "low": None if ex is None else float(ex.low), "high": None if ex is None else float(ex.high)}),
+        start_step=int(lo), end_step=int(x[-1]), alpha=p.alpha, split=target.split, metric=target.metric,
+        values={"step": fmt_step(int(x[-1])), "horizon": fmt_step(hstep), "gain": f"{gain:.1%}",
+                "predicted": fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))},
+    )
+
+
+DETECTORS = {"not-learning": not_learning, "still-improving": still_improving}
