@@ -313,5 +313,71 @@ def rule_cmd(rule_id: str, as_json: bool, config_path: str | None) -> None:
     click.echo(json.dumps(spec.doc(), indent=2) if as_json else format_rule(spec), nl=as_json)
 
 
+# --------------------------------------------------------------------------- compare / snapshot
+@main.command()
+@click.argument("baselines", nargs=-1, required=True)
+@click.option("--candidate", "candidate", required=True, metavar="PATH",
+              help="The run to judge (log, directory or snapshot of it).")
+@check_options
+@output_options
+@handle_errors
+def compare(baselines: tuple[str, ...], candidate: str, fmt: str | None, config_path: str | None,
+            select: str | None, ignore: str | None, fail_on: str | None, tolerance: str | None,
+            horizon: int | None, html: str | None, no_html: bool, markdown: str | None,
+            json_out: str | None, junit: str | None, quiet: bool) -> None:
+    """Did CANDIDATE train worse than BASELINE...? Exit 1 on a regression.
+
+    \b
+    BASELINE is a log (any supported format) or a `lossdoc snapshot` file; give several
+    seeds of the baseline configuration to have seed-to-seed noise measured. Compared on
+    the common step range: final loss (trailing-window mean), best validation loss, area
+    under the loss curve, steps to reach the baseline's final loss. A quantity regresses
+    when the candidate is worse by more than --tolerance (default 1%) with p < 0.05.
+
+    \b
+    Examples:
+      lossdoc compare main.json --candidate run.log --markdown comment.md
+      lossdoc compare seed1.log seed2.log seed3.log --candidate run.log --tolerance 2%
+    """
+    from lossdoc.api import analyze as run_analyze
+
+    report = run_analyze(
+        [candidate], format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore),
+        fail_on=fail_on, baseline=list(baselines), tolerance=_parse_tolerance(tolerance), horizon=horizon,
+    )
+    sys.exit(emit(report, html=html, no_html=no_html, markdown=markdown, json_out=json_out, junit=junit,
+                  quiet=quiet))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, metavar="FILE", help="Where to write the snapshot ('-' for stdout).")
+@click.option("--format", "fmt", metavar="NAME", help="Skip format detection and read as NAME.")
+@handle_errors
+def snapshot(paths: tuple[str, ...], output: str, fmt: str | None) -> None:
+    """Store a compact baseline of PATH... for `--baseline` / `compare`.
+
+    \b
+    The snapshot (JSON, schema lossdoc/snapshot-1) keeps each run's loss curves as bin means
+    (at most 400 bins), the raw last 2,000 points and their noise level: small enough to
+    commit, detailed enough for the regression tests.
+
+    \b
+    Example:
+      lossdoc snapshot runs/main/train.log -o baseline.json
+    """
+    from lossdoc.compare import snapshot as make_snapshot
+    from lossdoc.ingest import read
+    from lossdoc.report.outputs import _write
+
+    doc = make_snapshot(read(paths, format=fmt))
+    text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    _write(output, text)
+    if output != "-":
+        runs = ", ".join(_one_line(r["run"]) for r in doc["runs"])
+        click.echo(f"snapshot of {len(doc['runs'])} run(s) ({runs}) written to {_one_line(output)} "
+                   f"({len(text.encode()) / 1024:.0f} KiB)")
+
+
 def main_entry() -> None:  # pragma: no cover - console script shim
     main()

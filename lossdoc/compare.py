@@ -1,0 +1,427 @@
+"""Comparing a candidate run with a baseline (one run, or several seeds of it): the CI gate.
+
+What is compared, on the step range both runs cover (a shorter run is compared on the common
+range, and the comparison says so):
+
+``final_train_loss``
+    mean training loss over the trailing window (the last ``window`` fraction of the common
+    range). One baseline: a circular block bootstrap of each run's window (blocks keep the
+    autocorrelation of a loss curve) gives the difference's interval and a one-sided p-value
+    against the non-inferiority margin ``tolerance x |baseline|``. Several baseline seeds: the
+    candidate is compared with the seeds' spread (a t prediction interval for one more seed).
+``best_val_loss``
+    the lowest validation loss on the common range (when both runs log one).
+``auc``
+    mean training loss over the common range (area under the curve / range), from the
+    per-bin difference curve on a shared grid, block-bootstrapped the same way.
+``steps_to_baseline_final``
+    first step at which the candidate's smoothed loss reaches the baseline's final level
+    (reported, not gating).
+
+A quantity *regresses* when the candidate is worse by more than the tolerance with p < alpha;
+a run regresses when any gating quantity does. With one baseline only the within-run noise is
+measurable: seed-to-seed variation is not, which is what the tolerance (default 1%) is for.
+Give several baseline seeds to have it measured.
+
+Snapshots (``lossdoc snapshot``) store a compact, versioned summary of a run: bin means of
+each loss curve (<= 400 bins), the raw trailing points (<= 2,000), and the noise level, so a
+baseline small enough to commit can stand in for the full log.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from lossdoc.errors import InputError
+from lossdoc.model import LogSet
+
+SNAPSHOT_SCHEMA = "lossdoc/snapshot-1"
+
+#: Fraction of the common step range that forms the trailing "final" window.
+WINDOW = 0.1
+#: One-sided significance level of every gating test.
+ALPHA = 0.05
+#: Bootstrap resamples (seeded: the same inputs always give the same verdict).
+N_BOOT = 2000
+GRID_BINS = 200
+SNAPSHOT_BINS = 400
+SNAPSHOT_TAIL = 2000
+
+
+# --------------------------------------------------------------------------- run curves
+@dataclass
+class Curve:
+    """Finite points of one loss series, sorted by step."""
+
+    steps: np.ndarray
+    values: np.ndarray
+    name: str = "loss"
+    raw_from: float = -math.inf  #: steps >= raw_from are raw points; before it, bin means (snapshots)
+
+    def window(self, lo: float, hi: float) -> np.ndarray:
+        keep = (self.steps >= lo) & (self.steps <= hi)
+        return self.values[keep]
+
+    @property
+    def first(self) -> int:
+        return int(self.steps[0])
+
+    @property
+    def last(self) -> int:
+        return int(self.steps[-1])
+
+
+@dataclass
+class RunCurves:
+    run: str
+    source: str
+    format: str
+    train: Curve | None
+    val: Curve | None
+
+    @property
+    def main(self) -> Curve | None:
+        return self.train if self.train is not None else self.val
+
+
+def _curve(series: Any) -> Curve | None:
+    if series is None:
+        return None
+    steps, values = series.steps, series.values
+    ok = np.isfinite(values)
+    if ok.sum() == 0:
+        return None
+    order = np.argsort(steps[ok], kind="stable")
+    return Curve(steps[ok][order].astype(np.float64), values[ok][order].astype(np.float64), series.name)
+
+
+def curves_from_logset(logset: LogSet) -> list[RunCurves]:
+    """The train and validation loss of every run (the same series the checks call "the loss")."""
+    import polars as pl
+
+    from lossdoc.checks.engine import RunContext
+
+    out = []
+    for src in logset.sources:
+        for run in src.runs:
+            frame = src.frame.filter(pl.col("run") == run)
+            ctx = RunContext(run, frame, notes=[], meta=src.meta, source=src.path, format=src.format)
+            out.append(RunCurves(run, src.path, src.format, _curve(ctx.loss("train")), _curve(ctx.loss("val"))))
+    return out
+
+
+# --------------------------------------------------------------------------- snapshots
+def _curve_to_dict(c: Curve) -> dict[str, Any]:
+    from lossdoc.analysis.downsample import bin_series
+    from lossdoc.analysis.stats import lag1_autocorr, robust_scale
+
+    n = c.steps.size
+    tail = min(n, SNAPSHOT_TAIL)
+    head_steps, head_vals = c.steps[: n - tail], c.values[: n - tail]
+    bins: dict[str, list[Any]] = {"step": [], "mean": [], "count": []}
+    if head_steps.size:
+        b = bin_series(head_steps, head_vals, min(SNAPSHOT_BINS, head_steps.size))
+        keep = b.count > 0
+        # bin centre of mass is not stored by bin_series; the mean step of a bin is close to its centre
+        bins = {"step": [float(s) for s in b.step[keep]], "mean": [float(v) for v in b.mean[keep]],
+                "count": [int(k) for k in b.count[keep]]}
+    resid = np.diff(c.values[-tail:]) if tail > 2 else np.array([])
+    return {
+        "name": c.name,
+        "points": int(n),
+        "first_step": int(c.steps[0]),
+        "last_step": int(c.steps[-1]),
+        "bins": bins,
+        "tail": {"step": [int(s) for s in c.steps[n - tail:]], "value": [float(v) for v in c.values[n - tail:]]},
+        "noise": {"robust_sd_of_differences": float(robust_scale(resid)) if resid.size > 2 else None,
+                  "lag1_autocorr": float(lag1_autocorr(c.values[-tail:])) if tail > 3 else None},
+    }
+
+
+def _curve_from_dict(d: dict[str, Any], where: str) -> Curve:
+    try:
+        bs = np.asarray(d["bins"]["step"], dtype=float)
+        bv = np.asarray(d["bins"]["mean"], dtype=float)
+        ts = np.asarray(d["tail"]["step"], dtype=float)
+        tv = np.asarray(d["tail"]["value"], dtype=float)
+        name = str(d.get("name", "loss"))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"not a valid lossdoc snapshot ({where}: {exc})") from None
+    raw_from = float(ts[0]) if ts.size else math.inf
+    steps = np.concatenate([bs, ts])
+    values = np.concatenate([bv, tv])
+    ok = np.isfinite(values) & np.isfinite(steps)
+    return Curve(steps[ok], values[ok], name, raw_from)
+
+
+def snapshot(logset: LogSet) -> dict[str, Any]:
+    """A compact, versioned summary of every run in ``logset`` (``lossdoc snapshot``)."""
+    from lossdoc import __version__
+
+    runs = []
+    for rc in curves_from_logset(logset):
+        runs.append({
+            "run": rc.run, "source": rc.source, "format": rc.format,
+            "train_loss": _curve_to_dict(rc.train) if rc.train is not None else None,
+            "val_loss": _curve_to_dict(rc.val) if rc.val is not None else None,
+        })
+    if not any(r["train_loss"] or r["val_loss"] for r in runs):
+        raise InputError("no loss series to snapshot", path=", ".join(s.path for s in logset.sources))
+    return {"schema": SNAPSHOT_SCHEMA, "version": __version__, "runs": runs}
+
+
+def _is_snapshot(path: Path) -> bool:
+    if not path.is_file() or path.suffix.lower() != ".json":
+        return False
+    with open(path, "rb") as fh:
+        head = fh.read(256)
+    return b'"lossdoc/snapshot-' in head
+
+
+def load_snapshot(path: str | os.PathLike[str]) -> list[RunCurves]:
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read snapshot: {exc}", path=str(path)) from None
+    schema = doc.get("schema") if isinstance(doc, dict) else None
+    if schema != SNAPSHOT_SCHEMA:
+        raise InputError(f"unsupported snapshot schema {schema!r} (this lossdoc reads {SNAPSHOT_SCHEMA})",
+                         path=str(path))
+    out = []
+    for i, r in enumerate(doc.get("runs") or []):
+        where = f"{path} run {i}"
+        tr = _curve_from_dict(r["train_loss"], where) if r.get("train_loss") else None
+        va = _curve_from_dict(r["val_loss"], where) if r.get("val_loss") else None
+        out.append(RunCurves(str(r.get("run", f"run{i}")), str(path), "snapshot", tr, va))
+    if not out:
+        raise InputError("snapshot holds no runs", path=str(path))
+    return out
+
+
+def load_baselines(paths: Sequence[str], format: str | None = None) -> list[RunCurves]:
+    """Baselines from snapshot files and/or any supported logs; every run in them is one seed."""
+    from lossdoc.ingest import read
+
+    out: list[RunCurves] = []
+    for p in paths:
+        if _is_snapshot(Path(p)):
+            out.extend(load_snapshot(p))
+        else:
+            out.extend(curves_from_logset(read([p], format=format)))
+    usable = [b for b in out if b.main is not None]
+    if not usable:
+        raise InputError("baseline has no finite loss values", path=", ".join(paths))
+    return usable
+
+
+# --------------------------------------------------------------------------- statistics
+def _boot_means(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    from lossdoc.analysis.stats import block_bootstrap
+
+    if values.size < 2:
+        return np.full(N_BOOT, float(values.mean()) if values.size else math.nan)
+    return block_bootstrap(values, np.mean, n_boot=N_BOOT, rng=rng, vectorized=True)
+
+
+def _quantity(name: str, label: str, cand: float, base: float, *, tol: float, gating: bool, test: str,
+              diff_boot: np.ndarray | None = None, seeds: np.ndarray | None = None,
+              note: str | None = None, higher_is_worse: bool = True) -> dict[str, Any]:
+    """One compared quantity with its difference, 90% interval, p-value and verdict."""
+    diff = cand - base
+    margin = tol * abs(base)
+    rel = diff / abs(base) if base != 0 else (math.inf if diff > 0 else 0.0)
+    ci: list[float] | None = None
+    p: float | None = None
+    if seeds is not None and seeds.size >= 2:
+        from scipy import stats as sps
+
+        k = seeds.size
+        sd = float(np.std(seeds, ddof=1))
+        base = float(np.mean(seeds))
+        diff = cand - base
+        margin = tol * abs(base)
+        rel = diff / abs(base) if base != 0 else 0.0
+        scale = sd * math.sqrt(1 + 1 / k)
+        if scale > 0:
+            tq = float(sps.t.ppf(0.95, k - 1))
+            ci = [diff - tq * scale, diff + tq * scale]
+            p = float(sps.t.sf((diff - margin) / scale, k - 1))
+        else:
+            p = 0.0 if diff > margin else 1.0
+            ci = [diff, diff]
+        test = f"seed spread (t prediction interval, {k} baseline seeds)"
+    elif diff_boot is not None and diff_boot.size and np.isfinite(diff_boot).all():
+        ci = [float(np.quantile(diff_boot, 0.05)), float(np.quantile(diff_boot, 0.95))]
+        # one-sided: how often is the resampled difference within the margin (not worse)?
+        p = float((np.sum(diff_boot <= margin) + 1) / (diff_boot.size + 1))
+    worse = diff > margin if higher_is_worse else diff < -margin
+    regressed = bool(worse and (p is None or p < ALPHA))
+    if p is None and worse:
+        test += " (no noise estimate: decided on the tolerance alone)"
+    out = {
+        "name": name, "label": label, "candidate": _f(cand), "baseline": _f(base), "difference": _f(diff),
+        "relative": _f(rel), "ci": [_f(c) for c in ci] if ci else None, "level": 0.9, "test": test,
+        "pvalue": _f(p), "margin": _f(margin), "regressed": regressed, "gating": gating,
+    }
+    if note:
+        out["note"] = note
+    return out
+
+
+def _f(x: Any) -> Any:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _grid_means(c: Curve, edges: np.ndarray) -> np.ndarray:
+    idx = np.searchsorted(edges, c.steps, side="right") - 1
+    idx[c.steps == edges[-1]] = edges.size - 2
+    ok = (idx >= 0) & (idx < edges.size - 1)
+    sums = np.bincount(idx[ok], weights=c.values[ok], minlength=edges.size - 1)
+    cnt = np.bincount(idx[ok], minlength=edges.size - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
+
+
+def _first_reach(c: Curve, target: float, lo: float, hi: float) -> int | None:
+    from lossdoc.analysis.smoothing import ema_debiased
+
+    keep = (c.steps >= lo) & (c.steps <= hi)
+    if keep.sum() < 2:
+        return None
+    sm = ema_debiased(c.values[keep], 0.6 if keep.sum() < 1000 else 0.9)
+    hit = np.nonzero(sm <= target)[0]
+    return int(c.steps[keep][hit[0]]) if hit.size else None
+
+
+def compare_runs(cand: RunCurves, bases: list[RunCurves], tolerance: float, seed: int = 0) -> dict[str, Any]:
+    """Compare one candidate run with one baseline run or several baseline seeds."""
+    rng = np.random.default_rng(seed)
+    c = cand.train if cand.train is not None else cand.val
+    which = "train" if cand.train is not None else "val"
+    bcurves = [(b.train if which == "train" else b.val) for b in bases]
+    bcurves = [b for b in bcurves if b is not None]
+    result: dict[str, Any] = {"run": cand.run, "source": cand.source, "regressed": False, "quantities": [],
+                              "series": f"{which}/loss"}
+    if c is None or not bcurves:
+        result["note"] = f"no {which} loss in both the candidate and the baseline: nothing compared"
+        return result
+    lo = max([c.first] + [b.first for b in bcurves])
+    hi = min([c.last] + [b.last for b in bcurves])
+    result["common_range"] = [int(lo), int(hi)]
+    notes = []
+    blast = max(b.last for b in bcurves)
+    if c.last < blast:
+        notes.append(f"candidate stops at step {c.last:,}, before the baseline's {blast:,}: "
+                     f"compared on the common range {int(lo):,}..{int(hi):,}")
+    elif hi < c.last:
+        notes.append(f"baseline stops at step {int(hi):,}: compared on the common range {int(lo):,}..{int(hi):,}")
+    if hi <= lo:
+        result["note"] = "; ".join(notes + ["the runs share no step range: nothing compared"])
+        return result
+    w_lo = hi - WINDOW * (hi - lo)
+    qs = []
+    # ---- final loss (trailing window)
+    cw = c.window(w_lo, hi)
+    bws = [b.window(w_lo, hi) for b in bcurves]
+    if cw.size and all(bw.size for bw in bws):
+        cval = float(np.mean(cw))
+        bvals = np.array([float(np.mean(bw)) for bw in bws])
+        label = f"final {which} loss (mean over steps {int(w_lo):,}..{int(hi):,})"
+        if len(bws) == 1:
+            diff_boot = _boot_means(cw, rng) - _boot_means(bws[0], rng)
+            qs.append(_quantity(f"final_{which}_loss", label, cval, float(bvals[0]), tol=tolerance, gating=True,
+                                test="circular block bootstrap of the trailing windows", diff_boot=diff_boot))
+        else:
+            qs.append(_quantity(f"final_{which}_loss", label, cval, float(bvals.mean()), tol=tolerance,
+                                gating=True, test="", seeds=bvals))
+    # ---- best validation loss
+    if which == "train" and cand.val is not None:
+        bvs = [b.val for b in bases if b.val is not None]
+        if bvs:
+            cv = cand.val.window(lo, hi)
+            bmins = [bv.window(lo, hi) for bv in bvs]
+            if cv.size and all(m.size for m in bmins):
+                vals = np.array([float(m.min()) for m in bmins])
+                qs.append(_quantity("best_val_loss", f"best validation loss (steps {int(lo):,}..{int(hi):,})",
+                                    float(cv.min()), float(vals.mean()), tol=tolerance, gating=True,
+                                    test="tolerance on the best evaluation",
+                                    seeds=vals if vals.size >= 2 else None))
+    # ---- area under the curve on a shared grid
+    edges = np.linspace(lo, hi, GRID_BINS + 1)
+    cg = _grid_means(c, edges)
+    bgs = [_grid_means(b, edges) for b in bcurves]
+    both = np.isfinite(cg) & np.all([np.isfinite(g) for g in bgs], axis=0)
+    if both.sum() >= 5:
+        cauc = float(np.mean(cg[both]))
+        baucs = np.array([float(np.mean(g[both])) for g in bgs])
+        label = f"mean {which} loss over steps {int(lo):,}..{int(hi):,} (area under the curve)"
+        if len(bgs) == 1:
+            d = cg[both] - bgs[0][both]
+            diff_boot = _boot_means(d, rng)
+            qs.append(_quantity("auc", label, cauc, float(baucs[0]), tol=tolerance, gating=True,
+                                test="circular block bootstrap of the per-bin difference curve",
+                                diff_boot=diff_boot))
+        else:
+            qs.append(_quantity("auc", label, cauc, float(baucs.mean()), tol=tolerance, gating=True, test="",
+                                seeds=baucs))
+    # ---- steps to reach the baseline's final level
+    if qs and qs[0]["name"].startswith("final_"):
+        target = float(qs[0]["baseline"])
+        cs = _first_reach(c, target, lo, hi)
+        bss = [s for s in (_first_reach(b, target, lo, hi) for b in bcurves) if s is not None]
+        if bss:
+            bs = float(np.median(bss))
+            q = {"name": "steps_to_baseline_final",
+                 "label": f"steps to reach the baseline's final {which} loss {target:.4g} (smoothed)",
+                 "candidate": cs, "baseline": bs, "difference": None if cs is None else cs - bs,
+                 "relative": None if cs is None or bs == 0 else (cs - bs) / bs, "ci": None, "level": None,
+                 "test": "first crossing of the EMA-smoothed curve (informational)", "pvalue": None,
+                 "margin": None, "regressed": cs is None or cs > bs * (1 + max(tolerance, 0.05)),
+                 "gating": False}
+            if cs is None:
+                q["note"] = "the candidate never reaches it in the common range"
+            qs.append(q)
+    result["quantities"] = qs
+    result["regressed"] = any(q["regressed"] for q in qs if q["gating"])
+    if notes:
+        result["note"] = "; ".join(notes)
+    return result
+
+
+def compare_report(report: Any, baselines: Sequence[str], config: Any, format: str | None = None) -> dict[str, Any]:
+    """The ``comparison`` section of a report: every candidate run against the baseline set."""
+    bases = load_baselines(list(baselines), format=format)
+    tol = float(getattr(config, "tolerance", 0.01))
+    logset = LogSet()
+    from lossdoc.model import Source
+
+    cands: list[RunCurves] = []
+    for r in report.runs:
+        if r.frame is None:
+            continue
+        logset = LogSet([Source(r.source, r.format, r.frame, [], r.meta)])
+        cands.extend(rc for rc in curves_from_logset(logset) if rc.run == r.run)
+    runs = [compare_runs(c, bases, tol) for c in cands]
+    return {
+        "regressed": any(r["regressed"] for r in runs),
+        "tolerance": tol,
+        "alpha": ALPHA,
+        "baselines": [{"run": b.run, "source": b.source, "format": b.format,
+                       "last_step": b.main.last if b.main is not None else None} for b in bases],
+        "method": ("one baseline: circular block bootstrap (Politis & Romano 1992) of trailing windows and of "
+                   "the per-bin difference curve, one-sided against the tolerance margin" if len(bases) == 1 else
+                   f"{len(bases)} baseline seeds: t prediction interval for one more seed, one-sided against "
+                   "the tolerance margin"),
+        "runs": runs,
+    }
