@@ -93,7 +93,7 @@ class LlmcParser(Parser):
                                     line=int(bad["lineno"][0]), count=bad.height))
             main = main.filter(pl.col("step").is_not_null())
         # The keys present: from each line's key list (lines are short; a handful of distinct lists).
-        sigs = main.select(line.str.replace_all(r":\S*", "").unique()).to_series().to_list()
+        sigs = main.select(line.str.replace_all(r":\S*", "").unique(maintain_order=True)).to_series().to_list()
         keys: list[str] = []
         for sig in sigs:
             for k in sig.split()[1:]:

@@ -25,6 +25,7 @@ loss at that iteration, with a ``hidden_nan`` note, so the non-finite checks see
 
 from __future__ import annotations
 
+import bisect
 import re
 
 import polars as pl
@@ -123,8 +124,7 @@ class MegatronParser(Parser):
         if tr.height:
             meta["total_steps"] = int(tr.get_column("_tot").max())  # type: ignore[arg-type]
             frames.extend(self._training(tr, run, notes))
-        val_frames, last_val = self._validation(lines, tr, run, notes)
-        frames.extend(val_frames)
+        frames.extend(self._validation(lines, tr, run, notes))
         return ParseResult(concat_frames(frames), notes, meta)
 
     # ------------------------------------------------------------------ training lines
@@ -199,15 +199,14 @@ class MegatronParser(Parser):
     # ------------------------------------------------------------------ validation blocks
     def _validation(
         self, lines: pl.DataFrame, tr: pl.DataFrame, run: str, notes: list[IngestNote]
-    ) -> tuple[list[pl.DataFrame], int | None]:
+    ) -> list[pl.DataFrame]:
         line = pl.col("line")
         val = lines.filter(line.str.contains("validation loss at ", literal=True))
         if val.height == 0:
-            return [], None
+            return []
         # Few lines (one per eval interval): a Python loop over them is fine.
         it_lines = tr.get_column("lineno").to_list() if tr.height else []
         it_steps = tr.get_column("_it").to_list() if tr.height else []
-        import bisect
 
         rows: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
         inferred = 0
@@ -231,11 +230,15 @@ class MegatronParser(Parser):
                     metric = split_and_metric(key)[1]
                     if metric == "loss" and key != "lm loss":
                         metric = "_".join(key.split())
-                    rows.setdefault((split, metric, key), []).append((step, _num(v)))
+                    val = _num(v)
+                    if val is not None:
+                        rows.setdefault((split, metric, key), []).append((step, val))
                 elif " PPL: " in seg:
                     key, _, v = seg.partition(" PPL: ")
                     metric = "perplexity" if key == "lm loss" else "_".join(key.split()) + "_ppl"
-                    rows.setdefault((split, metric, f"{key} PPL"), []).append((step, _num(v)))
+                    val = _num(v)
+                    if val is not None:
+                        rows.setdefault((split, metric, f"{key} PPL"), []).append((step, val))
         if inferred:
             notes.append(IngestNote("inferred", f"{inferred} end-of-training evaluation(s) without an iteration "
                                     "number placed at the last logged iteration", run=run, count=inferred))
@@ -245,15 +248,15 @@ class MegatronParser(Parser):
                          schema_overrides={"step": pl.Int64, "value": pl.Float64})
             for (s, m, k), pts in rows.items()
         ]
-        return frames, None
+        return frames
 
 
-def _num(s: str) -> float:
-    s = s.strip().lstrip("+")
+def _num(s: str) -> float | None:
+    """``6.812345E+00`` / ``NAN`` / ``INF`` -> float; None when unreadable (the value is then skipped)."""
     try:
-        return float(s)
+        return float(s.strip().lstrip("+"))
     except ValueError:
-        return float("nan")
+        return None
 
 
 PARSERS = [MegatronParser()]

@@ -1,0 +1,120 @@
+"""Megatron-LM / Megatron-DeepSpeed stdout.
+
+Samples in ``tests/ingest/data/megatron/`` follow the format strings of ``NVIDIA/Megatron-LM``
+``megatron/training/training.py`` ``training_log`` (`` iteration {:8d}/{:8d} |``, ``{key}: {:.6E} |`` only
+``if avg > 0.0``, the two counters) and ``evaluate_and_print_results`` (`` validation loss at {prefix} | ``
+``{key} value: {:.6E} | {key} PPL: {:.6E} | ``), and ``microsoft/Megatron-DeepSpeed`` ``megatron/training.py``
+(``consumed tokens``, ``{:.3E}`` learning rate, ``samples per second``); see FORMATS.md section 7.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+import lossdoc
+from lossdoc.ingest import choose
+from lossdoc.ingest.inputs import from_bytes, open_file
+from tests.ingest.golden import assert_golden
+from tests.ingest.longtail import crlf, keys, note_kinds, read_data, read_path, series, torn
+
+DATA = Path(__file__).parent / "data" / "megatron"
+
+
+@pytest.mark.parametrize("case", ["lm", "deepspeed"])
+def test_golden(case: str) -> None:
+    src = read_path(DATA / f"{case}.log")
+    assert src.format == "megatron"
+    assert_golden(src.frame, f"megatron/{case}.csv")
+
+
+def test_training_line_values() -> None:
+    src = read_path(DATA / "lm.log")
+    loss = series(src, "train", "loss")
+    assert loss[:2] == [(100, 8.123456), (200, 6.904512)]
+    # 'lm loss: NAN' is kept as NaN; iteration 400 prints no loss segment at all (average NaN, nothing skipped)
+    assert [s for s, _ in loss] == [100, 200, 300, 400, 500]
+    assert math.isnan(loss[2][1]) and math.isnan(loss[3][1])
+    assert series(src, "train", "grad_norm")[2] == (300, math.inf)
+    assert series(src, "train", "lr")[0] == (100, 1.5e-05)
+    assert series(src, "train", "consumed_samples")[-1] == (500, 256000.0)
+    assert series(src, "train", "nan_iterations") == [(s, 0.0) for s in (100, 200, 300, 400, 500)]
+    assert src.meta["total_steps"] == 500000
+    assert "hidden_nan" in note_kinds(src)
+    hidden = next(n for n in src.notes if n.kind == "hidden_nan")
+    assert hidden.step == 400 and hidden.count == 1
+
+
+def test_validation_blocks() -> None:
+    src = read_path(DATA / "lm.log")
+    assert series(src, "val", "loss") == [(200, 6.812345), (500, 5.701234)]
+    assert series(src, "val", "perplexity") == [(200, 908.9999), (500, 299.1)]
+    assert series(src, "test", "loss") == [(500, 5.712345)]
+    assert ("val", "loss", "lm loss") in keys(src)
+
+
+def test_deepspeed_layout_and_skipped_window() -> None:
+    src = read_path(DATA / "deepspeed.log")
+    assert src.format == "megatron"
+    # iteration 20: every iteration of the window skipped (fp16 overflow) -> no loss there, a note says so
+    assert series(src, "train", "loss") == [(10, 6.401234), (30, 6.201234)]
+    assert series(src, "train", "skipped_iterations") == [(10, 0.0), (20, 10.0), (30, 2.0)]
+    assert series(src, "train", "nan_iterations")[-1] == (30, 1.0)
+    assert series(src, "train", "consumed_tokens")[0] == (10, 10485760.0)
+    assert series(src, "train", "loss_scale") == [(10, 4096.0), (20, 2048.0), (30, 2048.0)]
+    assert series(src, "train", "throughput")[0] == (10, 390.778)
+    assert "hidden_nan" not in note_kinds(src)
+    # "the end of training for val data" has no iteration: placed at the last logged one
+    assert series(src, "val", "loss") == [(30, 6.1)]
+    assert "inferred" in note_kinds(src)
+    assert src.meta["total_steps"] == 100
+
+
+def test_other_loss_keys_keep_their_names() -> None:
+    line = (" iteration {i:8d}/     100 | consumed samples: {s:12d} | learning rate: 1.000000E-04 | "
+            "global batch size:   512 | lm loss: 3.000000E+00 | mtp_1 loss: 3.500000E+00 | "
+            "load_balancing_loss: 1.010000E+00 | loss scale: 1.0 | grad norm: 1.000 | "
+            "number of skipped iterations:   0 | number of nan iterations:   0 |\n")
+    data = "".join(line.format(i=i, s=i * 512) for i in (1, 2)).encode()
+    src = read_data(data, "moe.log")
+    assert src.format == "megatron"
+    got = {m for _, m, _ in keys(src)}
+    assert {"loss", "mtp_1_loss", "load_balancing_loss"} <= got
+    assert series(src, "train", "mtp_1_loss") == [(1, 3.5), (2, 3.5)]
+
+
+def test_broken_variants() -> None:
+    data = (DATA / "lm.log").read_bytes()
+    clean = read_path(DATA / "lm.log").frame
+    assert read_data(crlf(data), "lm.log").frame.equals(clean)
+    ansi = data.replace(b" iteration ", b"\x1b[32m iteration ").replace(b"| \n", b"|\x1b[0m \n")
+    assert read_data(ansi, "lm.log").frame.equals(clean)
+    ranked = b"".join(b"[rank7]:" + ln for ln in data.splitlines(keepends=True))
+    assert read_data(ranked, "lm.log").frame.equals(clean)
+    tb = (b"Traceback (most recent call last):\n  File \"pretrain_gpt.py\", line 1, in <module>\n"
+          b"RuntimeError: CUDA error: an illegal memory access | was encountered\n")
+    mixed = data.replace(b"saving checkpoint", tb + b"saving checkpoint")
+    assert read_data(mixed, "lm.log").frame.equals(clean)
+    t = read_data(torn(data, cut=40), "lm.log")
+    assert "torn_tail" in note_kinds(t)
+
+
+def test_torn_training_line_is_ignored() -> None:
+    data = (DATA / "deepspeed.log").read_bytes()
+    cut = data[: data.index(b" iteration       30/")] + b" iteration       30/     100 | consumed samples:    "
+    src = read_data(cut, "ds.log")
+    assert "torn_tail" in note_kinds(src)
+    assert [s for s, _ in series(src, "train", "consumed_samples")] == [10, 20]
+
+
+def test_detected_and_not_confused() -> None:
+    for p in DATA.iterdir():
+        assert choose(open_file(p)).name == "megatron", p
+        assert choose(from_bytes(p.read_bytes(), name="<stdin>", inner_name="stdin")).name == "megatron"
+
+
+def test_read_api() -> None:
+    logs = lossdoc.read(DATA / "lm.log")
+    assert [s.format for s in logs.sources] == ["megatron"]
