@@ -34,7 +34,7 @@ from lossdoc.errors import EmptyInputError, InputError, ParseError
 from lossdoc.ingest.formats._tabular import SeriesNamer
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.registry import Parser
-from lossdoc.model import IngestNote, ParseResult, concat_frames, make_frame
+from lossdoc.model import IngestNote, ParseResult, concat_frames, conform
 
 try:  # orjson is much faster, but rejects NaN / Infinity tokens: json is the fallback.
     import orjson as _orjson
@@ -92,73 +92,92 @@ def entries_to_frame(
 ) -> tuple[pl.DataFrame, list[IngestNote]]:
     """Turn HF log dicts (each with ``step`` and ``epoch``) into the long table, plus notes.
 
+    Entries are grouped by their set of keys (a run has a handful: training, evaluation, summary),
+    so the work per entry is a few C-level operations and each key becomes one column at once.
     Shared with the console parser, whose dicts get their ``step`` inferred before calling this.
     """
-    namer = SeriesNamer()
-    names: list[str] = []
-    steps: list[int] = []
-    epochs: list[float | None] = []
-    values: list[float] = []
     notes: list[IngestNote] = []
-    last_step = 0
-    missing_step = 0
+    if not all(type(e) is dict for e in entries):
+        i = next(i for i, e in enumerate(entries) if type(e) is not dict)
+        raise ParseError(f"log_history entry {i} is {type(entries[i]).__name__}, not an object", path=path)
+    n = len(entries)
+    if n == 0:
+        return concat_frames([]), notes
+    raw_steps = [e.get("step") for e in entries]
+    raw_epochs = [e.get("epoch") for e in entries]
+    steps = _numbers(raw_steps).cast(pl.Int64, strict=False)
+    missing_step = steps.null_count()
+    if missing_step:
+        notes.append(
+            IngestNote("inferred", f"{missing_step} log entries without 'step': took the step before them",
+                       count=missing_step)
+        )
+        steps = steps.forward_fill().fill_null(0)
+    epochs = _numbers(raw_epochs)
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, sig in enumerate(map(tuple, entries)):
+        groups.setdefault(sig, []).append(i)
+    namer = SeriesNamer()
+    frames: list[pl.DataFrame] = []
     hidden: list[int] = []
-    for i, e in enumerate(entries):
-        if not isinstance(e, dict):
-            raise ParseError(f"log_history entry {i} is {type(e).__name__}, not an object", path=path)
-        step = e.get("step")
-        if _is_number(step):
-            last_step = int(step)
-        else:
-            missing_step += 1
-        epoch = e.get("epoch")
-        epoch = float(epoch) if _is_number(epoch) else None
-        kind = entry_kind(e)
+    # Name series in order of first appearance in the file, whatever the group order.
+    for sig, idx in sorted(groups.items(), key=lambda kv: kv[1][0]):
+        kind = entry_kind(dict.fromkeys(sig))
         default_split = "train" if kind in ("train", "summary") else kind
-        for k, v in e.items():
-            if k in AXIS_KEYS or not _is_number(v):
+        idx_s = pl.Series("_i", idx, dtype=pl.Int64)
+        cols: dict[str, pl.Series] = {}
+        for k in sig:
+            if k in AXIS_KEYS:
+                continue
+            vals = _numbers([entries[i][k] for i in idx])
+            if vals.null_count() == len(vals):
                 continue
             if k not in namer.assigned:
                 if kind == "summary" and k == "train_loss":
                     namer.assign(k, "train", "average_loss")
                 else:
                     namer.auto(k, default_split)
-            names.append(k)
-            steps.append(last_step)
-            epochs.append(epoch)
-            values.append(float(v))
-        if kind == "train":
-            g, loss = e.get("grad_norm"), e.get("loss")
-            if _is_number(g) and not math.isfinite(g) and _is_number(loss) and math.isfinite(loss):
-                hidden.append(last_step)
-    if missing_step:
-        notes.append(
-            IngestNote("inferred", f"{missing_step} log entries without 'step': took the step before them",
-                       count=missing_step)
-        )
+            cols[k] = vals
+            frames.append(
+                pl.DataFrame({"_i": idx_s, "name": pl.Series([k] * len(idx), dtype=pl.String), "value": vals})
+            )
+        if kind == "train" and "grad_norm" in cols and "loss" in cols:
+            g, loss = cols["grad_norm"], cols["loss"]
+            mask = (~g.is_finite() & loss.is_finite()).fill_null(False)
+            hidden.extend(steps.gather(idx_s.filter(mask)).to_list())
     if hidden:
-        notes.append(hidden_nan_note(hidden))
-    if not names:
+        notes.append(hidden_nan_note(sorted(hidden)))
+    if not frames:
         return concat_frames([]), notes
-    splits = {n: s for n, (s, _) in namer.assigned.items()}
-    metrics = {n: m for n, (_, m) in namer.assigned.items()}
-    name_s = pl.Series("name", names, dtype=pl.String)
-    frame = make_frame(
-        {
-            "run": run,
-            "split": name_s.replace_strict(splits, return_dtype=pl.String),
-            "metric": name_s.replace_strict(metrics, return_dtype=pl.String),
-            "name": name_s,
-            "step": pl.Series(steps, dtype=pl.Int64),
-            "epoch": pl.Series(epochs, dtype=pl.Float64),
-            "value": pl.Series(values, dtype=pl.Float64),
-        }
+    splits = {k: s for k, (s, _) in namer.assigned.items()}
+    metrics = {k: m for k, (_, m) in namer.assigned.items()}
+    order = {k: i for i, k in enumerate(namer.assigned)}
+    long = pl.concat(frames).drop_nulls("value")
+    name = pl.col("name")
+    frame = (
+        long.with_columns(name.replace_strict(order, return_dtype=pl.Int64).alias("_o"))
+        .sort("_o", "_i")  # one series after another, each in file order
+        .select(
+            pl.lit(run).alias("run"),
+            name.replace_strict(splits, return_dtype=pl.String).alias("split"),
+            name.replace_strict(metrics, return_dtype=pl.String).alias("metric"),
+            name,
+            "_i",
+            "value",
+        )
     )
-    # One series after another (stable: file order within each series).
-    order = {n: i for i, n in enumerate(namer.assigned)}
-    frame = frame.with_columns(pl.col("name").replace_strict(order, return_dtype=pl.Int64).alias("_o"))
-    frame = frame.sort("_o", maintain_order=True).drop("_o")
-    return frame, notes
+    frame = frame.with_columns(steps.gather(frame["_i"]).alias("step"), epochs.gather(frame["_i"]).alias("epoch"))
+    return conform(frame.drop("_i")), notes
+
+
+def _numbers(values: list[Any]) -> pl.Series:
+    """Float64 series of JSON values: numbers kept (NaN/inf too), anything else (None, bool, str) null."""
+    if set(map(type, values)) <= {int, float, type(None)}:
+        try:
+            return pl.Series(values, dtype=pl.Float64)
+        except (TypeError, OverflowError):  # pragma: no cover - ints beyond float range
+            pass
+    return pl.Series([float(v) if _is_number(v) else None for v in values], dtype=pl.Float64)
 
 
 def hidden_nan_note(steps: list[int]) -> IngestNote:
