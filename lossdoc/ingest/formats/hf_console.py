@@ -36,7 +36,7 @@ from lossdoc.model import IngestNote, ParseResult, concat_frames
 _DICT_START = r"\{'(?:loss|eval_|test_|train_|learning_rate|grad_norm|epoch)[^']*': "
 _DICT = r"(\{'.*\})"
 _PAIR = r"'([^']+)': '?([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|NaN|Infinity))'?(?:,|\})"
-_PAIR_GROUPS = r"^'([^']+)': '?([^',}]+)'?[,}]$"
+_PAIR_GROUPS = r"^'(?P<key>[^']+)': '?(?P<raw>[^',}]+)'?[,}]$"
 _SNIFF = re.compile(r"\{'(?:loss|eval_loss|train_runtime|learning_rate)': '?[-\d.naif]", re.M)
 
 _HINTS = {
@@ -87,10 +87,9 @@ class HFConsoleParser(Parser):
             cand.select("rec", "lineno", pl.col("d").str.extract_all(_PAIR).alias("p"))
             .explode("p")
             .drop_nulls("p")
-            .with_columns(
-                pl.col("p").str.extract(_PAIR_GROUPS, 1).alias("key"),
-                to_float(pl.col("p").str.extract(_PAIR_GROUPS, 2)).alias("value"),
-            )
+            .with_columns(pl.col("p").str.extract_groups(_PAIR_GROUPS).alias("g"))
+            .unnest("g")
+            .with_columns(to_float(pl.col("raw")).alias("value"))
             .drop_nulls(["key", "value"])
         )
         # Kind of each record, from its keys (vectorised, one row per record).

@@ -35,7 +35,7 @@ _PROGRESS = r"^\s*(\d+)/(\d+|Unknown)\b"
 _OLD_VERBOSE2 = r"^\s*-\s+\d+s\s+-\s"
 _NUM = r"[-+]?(?:nan|inf|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
 _PAIR = r"-\s[A-Za-z_][\w./]*:\s" + _NUM + r"(?:\s|$)"
-_PAIR_GROUPS = r"^-\s([A-Za-z_][\w./]*):\s(" + _NUM + r")"
+_PAIR_GROUPS = r"^-\s(?P<name>[A-Za-z_][\w./]*):\s(?P<raw>" + _NUM + r")"
 _SNIFF_EPOCH = re.compile(r"^\s*Epoch \d+/\d+\s*$", re.M)
 _SNIFF_BAR = re.compile(r"^\s*(?:\d+/(?:\d+|Unknown)\b|-\s+\d+s\s+-\s).*?- [A-Za-z_][\w./]*: " + _NUM, re.M)
 _SNIFF_KERAS = re.compile(r"\[[=.>]+\]|━|\d[mu]s/step|\ds/epoch|^\s*-\s+\d+s\s+-\s")
@@ -124,12 +124,9 @@ class KerasProgbarParser(Parser):
             final.select("_line", "_step", pl.col("line").str.extract_all(_PAIR).alias("p"))
             .explode("p")
             .drop_nulls("p")
-            .select(
-                "_line",
-                "_step",
-                pl.col("p").str.extract(_PAIR_GROUPS, 1).alias("name"),
-                to_float(pl.col("p").str.extract(_PAIR_GROUPS, 2)).alias("value"),
-            )
+            .select("_line", "_step", pl.col("p").str.extract_groups(_PAIR_GROUPS).alias("g"))
+            .unnest("g")
+            .with_columns(to_float(pl.col("raw")).alias("value"))
             .drop_nulls(["name", "value"])
         )
         namer = SeriesNamer()
