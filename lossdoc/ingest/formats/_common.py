@@ -72,14 +72,40 @@ def json_pairs(lines: pl.DataFrame, col: str = "line") -> pl.DataFrame:
     ``raw`` keeps the token as written (quotes stripped), so ``NaN`` / ``Infinity`` survive and
     :func:`lossdoc.ingest.text.to_float` reads them. Row order within a line is kept.
     """
+    keep = [c for c in lines.columns if c != col]
     return (
-        lines.select("lineno", pl.col(col).str.extract_all(JSON_PAIR).alias("_p"))
+        lines.select(*keep, pl.col(col).str.extract_all(JSON_PAIR).alias("_p"))
         .explode("_p")
         .filter(pl.col("_p").is_not_null())
-        .select("lineno", pl.col("_p").str.extract_groups(JSON_PAIR).alias("_g"))
-        .unnest("_g")
-        .rename({"1": "key", "2": "raw"})
-        .with_columns(strip_quotes(pl.col("raw")).alias("raw"))
+        # '"key": value' -> split at the closing quote + colon (cheaper than a second regex pass)
+        .with_columns(pl.col("_p").str.splitn('":', 2).alias("_kv"))
+        .select(
+            *keep,
+            pl.col("_kv").struct.field("field_0").str.strip_chars_start('"').alias("key"),
+            strip_quotes(pl.col("_kv").struct.field("field_1")).alias("raw"),
+        )
+    )
+
+
+def split_pairs(
+    df: pl.DataFrame, body: str, *, item_sep: str, kv_sep: str, keep: list[str] | None = None
+) -> pl.DataFrame:
+    """Explode ``body`` (``'k=v, k=v'``, ``'k v | k v'``...) into (keep..., key, raw) rows.
+
+    Plain string splits (``str.split`` + ``str.splitn``), no regex: the hot path of text logs
+    that print many ``key value`` pairs per line. Items without ``kv_sep`` are dropped.
+    """
+    keep = keep if keep is not None else [c for c in df.columns if c != body]
+    return (
+        df.select(*keep, pl.col(body).str.split(item_sep).alias("_p"))
+        .explode("_p")
+        .filter(pl.col("_p").str.contains(kv_sep, literal=True))
+        .with_columns(pl.col("_p").str.splitn(kv_sep, 2).alias("_kv"))
+        .select(
+            *keep,
+            pl.col("_kv").struct.field("field_0").str.strip_chars().alias("key"),
+            pl.col("_kv").struct.field("field_1").str.strip_chars().alias("raw"),
+        )
     )
 
 

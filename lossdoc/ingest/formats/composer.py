@@ -83,16 +83,17 @@ class ComposerParser(Parser):
         lines = read_text_lines(inp, notes)
         lines = drop_torn_tail(inp, lines, notes)
         line = pl.col("line")
-        e, unit, cur, tot = (line.str.extract(_HEADER, i) for i in (1, 2, 3, 4))
+        h = lines.select(line.str.extract_groups(_HEADER).alias("_h")).unnest("_h")
+        m = lines.select(line.str.extract_groups(_METRIC).alias("_m")).unnest("_m")
         df = lines.with_columns(
-            e.cast(pl.Int64, strict=False).alias("_e"),
-            unit.alias("_unit"),
-            cur.cast(pl.Int64, strict=False).alias("_cur"),
-            tot.cast(pl.Int64, strict=False).alias("_tot"),
-            line.str.extract(_EVAL_HEADER, 1).alias("_eval_label"),
-            line.str.extract(_METRIC, 1).alias("_prefix"),
-            line.str.extract(_METRIC, 2).alias("_name"),
-            line.str.extract(_METRIC, 3).str.strip_chars().alias("_raw"),
+            h.get_column("1").cast(pl.Int64, strict=False).alias("_e"),
+            h.get_column("2").alias("_unit"),
+            h.get_column("3").cast(pl.Int64, strict=False).alias("_cur"),
+            h.get_column("4").cast(pl.Int64, strict=False).alias("_tot"),
+            pl.when(line.str.starts_with("[Eval ")).then(line.str.extract(_EVAL_HEADER, 1)).alias("_eval_label"),
+            m.get_column("1").alias("_prefix"),
+            m.get_column("2").alias("_name"),
+            m.get_column("3").str.strip_chars().alias("_raw"),
         )
         is_train_header = pl.col("_unit").is_not_null()
         header_step = (

@@ -29,17 +29,15 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, json_pairs, read_text_lines, strip_quotes
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, json_pairs, read_text_lines, split_pairs
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric
 
 _PREFIX = r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \| [A-Z]+ \| (\S+) \| (.*)$"
-_INNER = r"^epoch (\d+):\s+(\d+) / (\d+) (.*)$"
+_INNER_HEAD = r"^(epoch (\d+):\s+(\d+) / (\d+) )"
 _PRINT = r"^epoch (\d+) \| (.*)$"
-_KV_EQ = r"([A-Za-z_][\w]*)=([^,\s]+)"
-_KV_BAR = r"(?:^|\| )([A-Za-z_][\w]*) ([^|\s]+)(?: |$)"
 _SUBSET = r"valid on '([^']+)' subset"
 _SNIFF = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \| [A-Z]+ \| (?:train_inner \| (?:epoch \d+:\s+\d+ / \d+ |\{\"epoch\")"
@@ -77,99 +75,82 @@ class FairseqParser(Parser):
         line = pl.col("line")
         overflow = lines.filter(line.str.contains("gradient overflow detected", literal=True)).height
         recs = (
-            lines.select(
-                "lineno",
-                line.str.extract(_PREFIX, 1).alias("ts"),
-                line.str.extract(_PREFIX, 2).alias("tag"),
-                line.str.extract(_PREFIX, 3).alias("msg"),
-            )
+            lines.filter(line.str.contains(" | ", literal=True))
+            .select("lineno", line.str.extract_groups(_PREFIX).alias("_g"))
+            .unnest("_g")
+            .rename({"1": "ts", "2": "tag", "3": "msg"})
             .filter(pl.col("tag").is_not_null())
             .with_columns(
                 pl.col("ts").str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False).dt.epoch("s").cast(pl.Float64)
-                .alias("wall_time")
+                .alias("wall_time"),
+                pl.col("msg").str.starts_with("{").alias("json"),
             )
+            .drop("ts")
         )
         msg = pl.col("msg")
-        is_json = msg.str.starts_with("{")
-        recs = recs.with_columns(
-            is_json.alias("json"),
-            pl.when(pl.col("tag") == "train_inner").then(pl.lit("inner"))
-            .when(pl.col("tag") == "train").then(pl.lit("train"))
-            .when(msg.str.contains(_SUBSET) | (is_json & msg.str.contains('"epoch"', literal=True)))
+        is_inner = pl.col("tag") == "train_inner"
+        # --- the bulk: mid-epoch train_inner records ---
+        inner_s = recs.filter(is_inner & ~pl.col("json"))
+        hdr = inner_s.select(msg.str.extract_groups(_INNER_HEAD).alias("_h")).unnest("_h")
+        inner_s = inner_s.with_columns(
+            msg.str.slice(hdr.get_column("1").str.len_chars().fill_null(0)).alias("body"),
+            (hdr.get_column("2").cast(pl.Float64, strict=False) - 1
+             + hdr.get_column("3").cast(pl.Float64, strict=False) / hdr.get_column("4").cast(pl.Float64, strict=False))
+            .alias("epoch"),
+            msg.str.extract(r"num_updates=(\d+)", 1).cast(pl.Int64, strict=False).alias("step"),
+        ).filter(pl.col("epoch").is_not_null())
+        inner_kv = split_pairs(inner_s.select("lineno", "step", "epoch", "wall_time", "body"), "body",
+                               item_sep=", ", kv_sep="=").with_columns(
+            pl.lit("inner").alias("kind"), pl.lit(None, dtype=pl.String).alias("subset"))
+        # --- end-of-epoch train summaries and validation records (few lines) ---
+        other = recs.filter(~is_inner)
+        other = other.with_columns(
+            pl.when(pl.col("tag") == "train").then(pl.lit("train"))
+            .when(msg.str.contains(_SUBSET) | (pl.col("json") & msg.str.contains('"epoch"', literal=True)))
             .then(pl.lit("valid")).otherwise(None).alias("kind"),
-        ).filter(pl.col("kind").is_not_null())
-        # Valid subset: the message names it (simple), or the tag is the subset name (json).
-        recs = recs.with_columns(
+        ).filter(pl.col("kind").is_not_null()).with_columns(
             pl.when(pl.col("kind") == "valid")
             .then(pl.coalesce(msg.str.extract(_SUBSET, 1), pl.col("tag"))).otherwise(None).alias("subset")
         )
-        simple = recs.filter(~pl.col("json"))
-        inner = simple.filter(pl.col("kind") == "inner").with_columns(
-            msg.str.extract(_INNER, 1).cast(pl.Int64, strict=False).alias("E"),
-            msg.str.extract(_INNER, 2).cast(pl.Float64, strict=False).alias("i"),
-            msg.str.extract(_INNER, 3).cast(pl.Float64, strict=False).alias("n"),
-            msg.str.extract(_INNER, 4).alias("body"),
-        )
-        inner_kv = (
-            inner.select("lineno", pl.col("body").str.extract_all(_KV_EQ).alias("_p")).explode("_p")
-            .filter(pl.col("_p").is_not_null())
-            .select("lineno", pl.col("_p").str.extract(_KV_EQ, 1).alias("key"),
-                    pl.col("_p").str.extract(_KV_EQ, 2).alias("raw"))
-        )
-        printed = simple.filter(pl.col("kind") != "inner").with_columns(
-            msg.str.extract(_PRINT, 1).cast(pl.Int64, strict=False).alias("E"),
+        printed = other.filter(~pl.col("json")).with_columns(
+            msg.str.extract(_PRINT, 1).cast(pl.Float64, strict=False).alias("epoch"),
+            msg.str.extract(r"\| num_updates (\d+)", 1).cast(pl.Int64, strict=False).alias("step"),
             msg.str.extract(_PRINT, 2).str.replace(r"^valid on '[^']+' subset(?: \| |$)", "").alias("body"),
         )
-        printed_kv = (
-            printed.select("lineno", pl.col("body").str.extract_all(_KV_BAR).alias("_p")).explode("_p")
-            .filter(pl.col("_p").is_not_null())
-            .select("lineno", pl.col("_p").str.extract(_KV_BAR, 1).alias("key"),
-                    pl.col("_p").str.extract(_KV_BAR, 2).alias("raw"))
+        printed_kv = split_pairs(
+            printed.select("lineno", "step", "epoch", "wall_time", "kind", "subset", "body"), "body",
+            item_sep=" | ", kv_sep=" ")
+        # --- json records (inner and summaries) ---
+        js = pl.concat([recs.filter(is_inner & pl.col("json")).with_columns(
+                            pl.lit("inner").alias("kind"), pl.lit(None, dtype=pl.String).alias("subset")),
+                        other.filter(pl.col("json"))], how="vertical_relaxed")
+        js = js.with_columns(
+            msg.str.extract(r'"(?:\w+_)?num_updates": "?(\d+)', 1).cast(pl.Int64, strict=False).alias("step"),
+            pl.coalesce(msg.str.extract(r'"update": ([-+\d.eE]+)', 1).cast(pl.Float64, strict=False),
+                        msg.str.extract(r'"epoch": (\d+)', 1).cast(pl.Float64, strict=False)).alias("epoch"),
         )
-        js = recs.filter(pl.col("json"))
-        js_kv = json_pairs(js.select("lineno", pl.col("msg").alias("line")))
-        # json end-of-epoch / valid records prefix every key with the tag ("valid_loss", "train_loss").
-        js_kv = js_kv.join(js.select("lineno", "tag", "kind"), on="lineno").with_columns(
+        js_kv = json_pairs(js.select("lineno", "step", "epoch", "wall_time", "kind", "subset", "tag",
+                                     pl.col("msg").alias("line")))
+        # summaries and validation prefix every key with the tag ("valid_loss", "train_loss")
+        js_kv = js_kv.with_columns(
             pl.when((pl.col("kind") != "inner") & pl.col("key").str.starts_with(pl.col("tag") + "_"))
             .then(pl.col("key").str.slice(pl.col("tag").str.len_chars() + 1))
             .otherwise(pl.col("key")).alias("bare"),
-        )
+        ).drop("tag")
+        cols = ["lineno", "step", "epoch", "wall_time", "kind", "subset", "key", "bare", "raw"]
         kv = pl.concat(
-            [
-                inner_kv.with_columns(pl.col("key").alias("bare")),
-                printed_kv.with_columns(pl.col("key").alias("bare")),
-                js_kv.select("lineno", "key", "raw", "bare"),
-            ],
+            [inner_kv.with_columns(pl.col("key").alias("bare")).select(cols),
+             printed_kv.with_columns(pl.col("key").alias("bare")).select(cols),
+             js_kv.select(cols)],
             how="vertical_relaxed",
-        ).with_columns(strip_quotes(pl.col("raw")).alias("raw"))
-        # Per-record axis: num_updates, and epoch (fractional for inner records).
-        upd = kv.filter(pl.col("bare") == "num_updates").group_by("lineno").agg(
-            to_float(pl.col("raw").first()).cast(pl.Int64, strict=False).alias("step"))
-        js_epoch = kv.filter(pl.col("key").is_in(["epoch", "update"])).pivot(
-            on="key", index="lineno", values="raw", aggregate_function="first") if js.height else None
-        axis = recs.select("lineno", "kind", "subset", "wall_time").join(upd, on="lineno", how="left")
-        axis = axis.join(inner.select("lineno", (pl.col("E") - 1 + pl.col("i") / pl.col("n")).alias("_e1")),
-                         on="lineno", how="left")
-        axis = axis.join(printed.select("lineno", pl.col("E").cast(pl.Float64).alias("_e2")), on="lineno", how="left")
-        if js_epoch is not None:
-            for k in ("epoch", "update"):
-                if k not in js_epoch.columns:
-                    js_epoch = js_epoch.with_columns(pl.lit(None, dtype=pl.String).alias(k))
-            axis = axis.join(
-                js_epoch.select("lineno", pl.coalesce(pl.col("update").cast(pl.Float64, strict=False),
-                                                      pl.col("epoch").cast(pl.Float64, strict=False)).alias("_e3")),
-                on="lineno", how="left")
-        else:
-            axis = axis.with_columns(pl.lit(None, dtype=pl.Float64).alias("_e3"))
-        axis = axis.with_columns(pl.coalesce("_e1", "_e2", "_e3").alias("epoch")).drop("_e1", "_e2", "_e3")
-        has_inner = axis.filter(pl.col("kind") == "inner").height > 0
-        subsets = [s for s in axis.get_column("subset").drop_nulls().unique(maintain_order=True).to_list()]
+        ).filter(~pl.col("bare").is_in(list(_AXIS)))
+        has_inner = inner_s.height > 0 or js.filter(pl.col("kind") == "inner").height > 0
+        subsets = other.get_column("subset").drop_nulls().unique(maintain_order=True).to_list()
         first_by_split: dict[str, str] = {}
-        for s in subsets:
-            first_by_split.setdefault(_split_of(s), s)
-        long = kv.filter(~pl.col("bare").is_in(list(_AXIS))).join(axis, on="lineno", how="inner")
-        # (kind, subset, bare key) -> (split, metric), computed on the few distinct combinations.
-        combos = long.select("kind", "subset", "bare").unique(maintain_order=True)
+        for sub in subsets:
+            first_by_split.setdefault(_split_of(sub), sub)
+        # (kind, subset, bare key) -> (split, metric), decided on the few distinct combinations.
+        combos = kv.select("kind", "subset", "bare").unique(maintain_order=True)
         split_col, metric_col = [], []
         for kind, subset, bare in combos.iter_rows():
             m = _metric(bare)
@@ -185,7 +166,7 @@ class FairseqParser(Parser):
                 metric_col.append(m if first_by_split.get(sp) == subset else f"{subset}_{m}")
         mapping = combos.with_columns(pl.Series("split", split_col, dtype=pl.String),
                                       pl.Series("metric", metric_col, dtype=pl.String))
-        long = long.join(mapping, on=["kind", "subset", "bare"], how="left", nulls_equal=True).select(
+        long = kv.join(mapping, on=["kind", "subset", "bare"], how="left", nulls_equal=True).select(
             pl.lit(inp.run_name).alias("run"), "split", "metric", pl.col("key").alias("name"), "step", "epoch",
             "wall_time", to_float(pl.col("raw")).alias("value"), "lineno",
         ).sort("lineno", maintain_order=True)

@@ -90,7 +90,7 @@ class MMEngineParser(Parser):
         lines = lines.with_columns(
             pl.any_horizontal(*[pl.col("line").str.contains(m, literal=True) for m in _TRAIN_MARKERS]).alias("_train")
         )
-        pairs = json_pairs(lines).join(lines.select("lineno", "_train"), on="lineno", how="left")
+        pairs = json_pairs(lines)
         axis = pairs.filter(pl.col("key").is_in(["step", "epoch"])).pivot(
             on="key", index="lineno", values="raw", aggregate_function="first"
         )

@@ -38,7 +38,7 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines, readable_metric
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines, readable_metric, split_pairs
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import to_float
@@ -46,8 +46,6 @@ from lossdoc.model import IngestNote, ParseResult
 
 # ---------------------------------------------------------------- modded-nanogpt
 _M_LINE = r"^step:(\d+)/(\d+) (.*)$"
-_M_KV = r"([A-Za-z_]\w*):(\S+)"
-_NUM_UNIT = r"^([-+]?(?:[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?|nan|inf|NaN|Inf))(ms|s|%)?$"
 _M_SNIFF = re.compile(r"^step:\d+/\d+ (?:val_loss|train_loss|train_time|val_bpb):", re.M)
 _M_SOURCE = re.compile(r'step:\{step(?:\+1)?\}/\{[\w.]+\} (?:val_loss|train_loss|train_time):')
 
@@ -86,20 +84,21 @@ class ModdedNanoGPTParser(Parser):
         lines = read_text_lines(inp, notes)
         lines = drop_torn_tail(inp, lines, notes)
         line = pl.col("line")
-        recs = lines.filter(line.str.starts_with("step:")).select(
-            "lineno",
-            line.str.extract(_M_LINE, 1).cast(pl.Int64, strict=False).alias("step"),
-            line.str.extract(_M_LINE, 2).cast(pl.Int64, strict=False).alias("_total"),
-            line.str.extract(_M_LINE, 3).alias("body"),
-        ).filter(pl.col("step").is_not_null())
+        recs = (
+            lines.filter(line.str.starts_with("step:"))
+            .select("lineno", line.str.extract_groups(_M_LINE).alias("_g"))
+            .unnest("_g")
+            .select("lineno", pl.col("1").cast(pl.Int64, strict=False).alias("step"),
+                    pl.col("2").cast(pl.Int64, strict=False).alias("_total"), pl.col("3").alias("body"))
+            .filter(pl.col("step").is_not_null())
+        )
         recs = recs.with_columns(pl.col("body").str.contains(r"(?:^| )val_").alias("_is_val"))
-        kv = (
-            recs.select("lineno", "step", "_is_val", pl.col("body").str.extract_all(_M_KV).alias("_p"))
-            .explode("_p").filter(pl.col("_p").is_not_null())
-            .select("lineno", "step", "_is_val", pl.col("_p").str.extract(_M_KV, 1).alias("key"),
-                    pl.col("_p").str.extract(_M_KV, 2).alias("_tok"))
-            .with_columns(pl.col("_tok").str.extract(_NUM_UNIT, 1).alias("raw"),
-                          pl.col("_tok").str.extract(_NUM_UNIT, 2).alias("unit"))
+        tok = pl.col("raw")
+        kv = split_pairs(recs.select("lineno", "step", "_is_val", "body"), "body", item_sep=" ", kv_sep=":")
+        kv = kv.with_columns(
+            pl.when(tok.str.ends_with("ms")).then(pl.lit("ms")).when(tok.str.ends_with("s")).then(pl.lit("s"))
+            .otherwise(None).alias("unit"),
+            tok.str.strip_chars_end("ms%").alias("raw"),
         )
         seconds = (
             pl.when(pl.col("unit") == "ms").then(to_float(pl.col("raw")) / 1000.0).otherwise(to_float(pl.col("raw")))
@@ -128,7 +127,6 @@ class ModdedNanoGPTParser(Parser):
 
 # ---------------------------------------------------------------- build-nanogpt
 _B_LINE = r"^step\s+(\d+) \| (.*)$"
-_B_PAIR = r"(?:^| \| )([A-Za-z][\w/]*):? +([^|\s]+)"
 _B_VAL = r"^validation loss: (\S+)$"
 _B_HELLA = r"^HellaSwag accuracy: \d+/\d+=(\S+)$"
 _B_FILE = r"^(\d+) (train|val|hella) (\S+)$"
@@ -169,12 +167,13 @@ class BuildNanoGPTParser(Parser):
         line = pl.col("line")
         run = inp.run_name
         # log.txt records
-        rec = lines.select(
-            "lineno",
-            line.str.extract(_B_FILE, 1).cast(pl.Int64, strict=False).alias("step"),
-            line.str.extract(_B_FILE, 2).alias("kind"),
-            line.str.extract(_B_FILE, 3).alias("raw"),
-        ).filter(pl.col("kind").is_not_null())
+        rec = (
+            lines.select("lineno", line.str.extract_groups(_B_FILE).alias("_g"))
+            .unnest("_g")
+            .select("lineno", pl.col("1").cast(pl.Int64, strict=False).alias("step"), pl.col("2").alias("kind"),
+                    pl.col("3").alias("raw"))
+            .filter(pl.col("kind").is_not_null())
+        )
         file_rows = rec.with_columns(
             pl.col("kind").replace_strict({"train": "train", "val": "val", "hella": "val"}).alias("split"),
             pl.col("kind").replace_strict({"train": "loss", "val": "loss", "hella": "hellaswag_accuracy"})
@@ -182,16 +181,18 @@ class BuildNanoGPTParser(Parser):
             pl.col("kind").alias("name"),
         )
         # stdout
-        steps = lines.select("lineno", line.str.extract(_B_LINE, 1).cast(pl.Int64, strict=False).alias("_s"),
-                             line.str.extract(_B_LINE, 2).alias("body"))
-        train_lines = steps.filter(pl.col("_s").is_not_null())
-        pairs = (
-            train_lines.select("lineno", pl.col("_s").alias("step"),
-                               pl.col("body").str.extract_all(_B_PAIR).alias("_p"))
-            .explode("_p").filter(pl.col("_p").is_not_null())
-            .select("lineno", "step", pl.col("_p").str.extract(_B_PAIR, 1).alias("name"),
-                    pl.col("_p").str.extract(_B_PAIR, 2).str.strip_chars_end("ms%").alias("raw"))
+        steps = (
+            lines.select("lineno", line.str.extract_groups(_B_LINE).alias("_g"))
+            .unnest("_g")
+            .select("lineno", pl.col("1").cast(pl.Int64, strict=False).alias("_s"), pl.col("2").alias("body"))
         )
+        train_lines = steps.filter(pl.col("_s").is_not_null())
+        # 'loss: X | lr Y | norm: Z | dt: Tms' -> items 'key value' (the colon is optional in the source)
+        pairs = split_pairs(
+            train_lines.select("lineno", pl.col("_s").alias("step"),
+                               pl.col("body").str.replace_all(": ", " ", literal=True)),
+            "body", item_sep=" | ", kv_sep=" ",
+        ).select("lineno", "step", pl.col("key").alias("name"), pl.col("raw").str.strip_chars_end("ms%"))
         known = pl.DataFrame({"name": list(_B_KEYS), "split": [v[0] for v in _B_KEYS.values()],
                               "metric": [v[1] for v in _B_KEYS.values()]})
         pairs = pairs.join(known, on="name", how="inner")

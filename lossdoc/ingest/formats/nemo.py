@@ -22,14 +22,13 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, map_keys, read_text_lines
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, map_keys, read_text_lines, split_pairs
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult, split_and_metric
 
 _LINE = r"^Training epoch (\d+), iteration (\d+)/(\d+)((?: \| [^|:]+: [^|]*)*)\s*$"
-_KV = r" \| ([^|:]+): ([^|\s]+)"
 _SNIFF = re.compile(r"^Training epoch \d+, iteration \d+/\d+ \| ", re.M)
 _AXIS = {"global_step", "epoch"}
 
@@ -62,18 +61,17 @@ class NemoParser(Parser):
         lines = read_text_lines(inp, notes)
         lines = drop_torn_tail(inp, lines, notes)
         line = pl.col("line")
-        recs = lines.filter(line.str.starts_with("Training epoch ")).select(
-            "lineno",
-            line.str.extract(_LINE, 1).cast(pl.Float64, strict=False).alias("epoch"),
-            line.str.extract(_LINE, 2).cast(pl.Int64, strict=False).alias("iteration"),
-            line.str.extract(_LINE, 4).alias("body"),
-        ).filter(pl.col("iteration").is_not_null())
-        kv = (
-            recs.select("lineno", pl.col("body").str.extract_all(_KV).alias("_p")).explode("_p")
-            .filter(pl.col("_p").is_not_null())
-            .select("lineno", pl.col("_p").str.extract(_KV, 1).str.strip_chars().alias("key"),
-                    pl.col("_p").str.extract(_KV, 2).str.strip_chars().alias("raw"))
+        recs = (
+            lines.filter(line.str.starts_with("Training epoch "))
+            .select("lineno", line.str.extract_groups(_LINE).alias("_g"))
+            .unnest("_g")
+            .select("lineno", pl.col("1").cast(pl.Float64, strict=False).alias("epoch"),
+                    pl.col("2").cast(pl.Int64, strict=False).alias("iteration"),
+                    pl.col("3").cast(pl.Int64, strict=False).alias("_total"),
+                    pl.col("4").str.strip_chars_start(" |").alias("body"))
+            .filter(pl.col("iteration").is_not_null())
         )
+        kv = split_pairs(recs.select("lineno", "body"), "body", item_sep=" | ", kv_sep=": ")
         gstep = kv.filter(pl.col("key") == "global_step").select(
             "lineno", to_float(pl.col("raw")).cast(pl.Int64, strict=False).alias("_g"))
         axis = recs.join(gstep, on="lineno", how="left").select(
@@ -87,9 +85,9 @@ class NemoParser(Parser):
             pl.lit(None, dtype=pl.Float64).alias("wall_time"), to_float(pl.col("raw")).alias("value"), "lineno",
         ).sort("lineno", maintain_order=True)
         meta: dict[str, object] = {}
-        total = lines.select(line.str.extract(_LINE, 3).cast(pl.Int64, strict=False).max()).item()
+        total = recs.get_column("_total").max()
         if total is not None:
-            meta["total_steps"] = int(total) + 1
+            meta["total_steps"] = int(total) + 1  # type: ignore[operator]
         return ParseResult(finish(long, notes), notes, meta)
 
 

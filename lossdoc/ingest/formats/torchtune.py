@@ -20,15 +20,14 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, map_keys, read_text_lines
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, map_keys, read_text_lines, split_pairs
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric
 
 _LINE = r"^Step (\d+) \| (.*)$"
-_KV = r"([A-Za-z_][\w./-]*):(tensor\([^)]*\)|\S+)"
-_TENSOR = r"^tensor\(\s*([^,)\s]+)"
+_TENSOR_ANY = r"tensor\(\s*([^,)\s]+)[^)]*\)"
 _SNIFF = re.compile(r"^Step \d+ \| [A-Za-z_][\w./-]*:\S", re.M)
 _NAME = re.compile(r"^log_\d+\.txt$")
 
@@ -58,18 +57,16 @@ class TorchtuneParser(Parser):
         lines = read_text_lines(inp, notes)
         lines = drop_torn_tail(inp, lines, notes)
         line = pl.col("line")
-        recs = lines.filter(line.str.starts_with("Step ")).select(
-            "lineno",
-            line.str.extract(_LINE, 1).cast(pl.Int64, strict=False).alias("step"),
-            line.str.extract(_LINE, 2).alias("body"),
-        ).filter(pl.col("step").is_not_null())
-        kv = (
-            recs.select("lineno", "step", pl.col("body").str.extract_all(_KV).alias("_p")).explode("_p")
-            .filter(pl.col("_p").is_not_null())
-            .select("lineno", "step", pl.col("_p").str.extract(_KV, 1).alias("key"),
-                    pl.col("_p").str.extract(_KV, 2).alias("raw"))
-            .with_columns(pl.coalesce(pl.col("raw").str.extract(_TENSOR, 1), pl.col("raw")).alias("raw"))
+        recs = (
+            lines.filter(line.str.starts_with("Step "))
+            .select("lineno", line.str.extract_groups(_LINE).alias("_g"))
+            .unnest("_g")
+            .select("lineno", pl.col("1").cast(pl.Int64, strict=False).alias("step"),
+                    # tensor(0.81, device='cuda:0') -> 0.81, so that items split on spaces
+                    pl.col("2").str.replace_all(_TENSOR_ANY, "${1}").alias("body"))
+            .filter(pl.col("step").is_not_null())
         )
+        kv = split_pairs(recs, "body", item_sep=" ", kv_sep=":")
         keymap = map_keys(kv.get_column("key").unique(maintain_order=True).to_list(), classify)
         mapping = pl.DataFrame({"key": list(keymap), "split": [v[0] for v in keymap.values()],
                                 "metric": [v[1] for v in keymap.values()]}, schema={"key": pl.String,
