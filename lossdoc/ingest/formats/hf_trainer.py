@@ -23,7 +23,6 @@ A directory (an HF ``output_dir``) is read through its top-level ``trainer_state
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any

@@ -22,6 +22,7 @@ restart normaliser.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import polars as pl
@@ -180,8 +181,6 @@ def cumulative_epochs(
 
 
 def _json_history_head(head: str) -> bool:
-    import re
-
     return re.search(r'^\{\s*"[^"]+"\s*:\s*[\[{]', head) is not None and '"loss"' in head
 
 
