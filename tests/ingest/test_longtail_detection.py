@@ -81,3 +81,16 @@ def test_long_tail_parsers_on_real_logs(path: Path) -> None:
     claims = [(c.parser.name, c.confidence) for c in rank(open_file(path))
               if c.parser.name in LONG_TAIL and c.parser.name != own]
     assert all(conf < MIN_CONFIDENCE for _, conf in claims), claims
+
+
+def _other_samples() -> list[Path]:
+    if not SAMPLE_LOGS.is_dir():
+        return []
+    return [p for p in sorted(SAMPLE_LOGS.rglob("*"))
+            if p.is_file() and p.relative_to(SAMPLE_LOGS).parts[0] not in LONG_TAIL]
+
+
+@pytest.mark.parametrize("path", _other_samples(), ids=lambda p: str(p.relative_to(SAMPLE_LOGS)))
+def test_long_tail_parsers_leave_other_samples_alone(path: Path) -> None:
+    claims = [(c.parser.name, c.confidence) for c in rank(open_file(path)) if c.parser.name in LONG_TAIL]
+    assert all(conf < MIN_CONFIDENCE for _, conf in claims), claims
