@@ -10,42 +10,56 @@ Sample::
     | epoch   1 |   200/ 2983 batches | lr 20.00 | ms/batch 45.21 | loss  7.59 | ppl  1986.47
 
 Every ``name: value``, ``name=value``, ``name value`` or ``| name value |`` pair on a line is
-read (vectorised: one ``str.extract_all`` over the file, then exploded), plus
-``N/M batches``-style counters. Counters (step, global_step, iter, iteration, update, batch,
-epoch, ep) are the axis: the finest one that increases; a batch/step counter that restarts
-each epoch is combined with the epoch into one monotonic step (batches per epoch from ``/M``
-when printed, else from the largest batch seen - an estimate, noted). A line with only an
-epoch counter (an end-of-epoch summary) is placed at the end of its epoch; a line without any
-counter takes the step of the line before it. Names are split by prefix (``train``/``val``/
-``valid``/``test``/``eval``, default ``train``). The parser claims a file (confidence <= 0.4)
-only when a clear majority of the lines holding pairs share one structure with a counter and
-a metric; ``lossdoc inspect`` shows what it found in an ``inferred`` note.
+read, plus ``N/M batches``-style counters. Counters (step, global_step, iter, iteration,
+update, batch, epoch, ep) are the axis: the finest one that increases; a batch/step counter
+that restarts each epoch is combined with the epoch into one monotonic step (batches per
+epoch from ``/M`` when printed, else from the largest batch seen - an estimate, noted). A line
+with only an epoch counter (an end-of-epoch summary) is placed at the end of its epoch; a line
+without any counter takes the step of the line before it. Names are split by prefix
+(``train``/``val``/``valid``/``test``/``eval``, default ``train``); a key without a prefix on a
+line that names exactly one other split (``Validation Loss: .., Accuracy: ..``) takes it.
+
+How it stays fast: every number on a line is replaced by ``#`` (one vectorised
+``str.replace_all``), giving the line's *template*; lines of one template have one structure,
+so the pairs are found once per distinct template (a few per log) and the values of all lines
+are then taken by position from one ``str.extract_all`` of their numbers (``list.gather``).
+The parser claims a file (confidence <= 0.4) only when a clear majority of the lines holding
+pairs share one structure with a counter and a metric; ``lossdoc inspect`` shows what it found
+in an ``inferred`` note.
 """
 
 from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
 
 import polars as pl
 
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
+from lossdoc.ingest.text import load_lines, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case, split_and_metric
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)\b"
+#: a number standing alone (not inside an identifier such as ``top5``), with the one character
+#: before it; lines are prefixed with a space so that every number has one.
+_NUMX = rf"(?i)[^A-Za-z0-9_.](?:{_NUM})"
 _KEY = r"[a-z_][\w.\-/@]*"
 _SPLITW = r"(?:train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)"
 #: ``Train Loss: 0.5`` / ``loss=0.5`` / ``'loss': 0.5`` (up to 4 words before : or =), or
 #: ``loss 0.5`` / ``valid loss 0.5`` / ``Epoch [1/10]`` (one word, or a split word and a word).
-_PAIR = (
+_PAIR = re.compile(
     rf"(?i)(?:({_KEY}(?:[ ]{_KEY}){{0,3}})['\"]?\s*[:=]\s*|((?:{_SPLITW}[ _])?{_KEY})(?:\s+|\s*[\[(]\s*))"
     rf"({_NUM})(?:\s*/\s*(\d+))?"
 )
 #: ``200/ 2983 batches`` (PyTorch word_language_model): the counter's name comes after.
-_FRAC = r"(?i)(\d+)\s*/\s*(\d+)\s+(batch(?:es)?|steps?|iter(?:ation)?s?)\b"
-
-_LEVEL = r"^(?i)(?:INFO|DEBUG|WARN(?:ING)?|ERROR|CRITICAL|TRACE|NOTICE)[ _]+"
-_SOURCE = r"(?i)\.(?:py|pyx|cc|cpp|cxx|c|h|hpp|cu|js|ts|rs|go|java|lua|sh)$"
+_FRAC = re.compile(r"(?i)(\d+)\s*/\s*(\d+)\s+(batch(?:es)?|steps?|iter(?:ation)?s?)\b")
+_NUMX_PY = re.compile(rf"(?i)([^A-Za-z0-9_.])({_NUM})")
+_LEVEL = re.compile(r"(?i)^(?:INFO|DEBUG|WARN(?:ING)?|ERROR|CRITICAL|TRACE|NOTICE)[ _]+")
+_SOURCE = re.compile(r"(?i)\.(?:py|pyx|cc|cpp|cxx|c|h|hpp|cu|js|ts|rs|go|java|lua|sh)$")
+#: Past this many distinct line templates the rarest are not read (noted).
+MAX_TEMPLATES = 200_000
 
 _COUNTERS: dict[str, tuple[str, int]] = {
     "global_step": ("inner", 0), "globalstep": ("inner", 0), "step": ("inner", 1), "steps": ("inner", 1),
@@ -54,77 +68,126 @@ _COUNTERS: dict[str, tuple[str, int]] = {
     "batch": ("inner", 4), "batches": ("inner", 4), "batch_idx": ("inner", 4), "batch_id": ("inner", 4),
     "epoch": ("epoch", 0), "epochs": ("epoch", 0), "ep": ("epoch", 0),
 }
+_BATCH = {"batch", "batches", "batch_idx", "batch_id"}
 
 
-def _norm(key: str) -> str:
-    return snake_case(key)
+@dataclass
+class _Template:
+    """What one distinct line template holds: its pairs as number positions."""
+
+    structure: str = ""
+    keys: list[str] = field(default_factory=list)  #: metric keys as written
+    ords: list[int] = field(default_factory=list)  #: their numbers' positions on the line
+    splits: list[str] = field(default_factory=list)  #: their splits ("?" resolved by the line's context)
+    inner_key: str | None = None
+    inner_ord: int | None = None
+    inner_tot: int | None = None
+    epoch_key: str | None = None
+    epoch_ord: int | None = None
+
+    @property
+    def has_counter(self) -> bool:
+        return self.inner_ord is not None or self.epoch_ord is not None
 
 
-def extract_pairs(lines: pl.DataFrame) -> pl.DataFrame:
-    """All (lineno, key, num, total) pairs of ``lines`` (columns lineno, line), in line order."""
-    kv = (
-        lines.select("lineno", pl.col("line").str.extract_all(_PAIR).alias("_p"))
-        .explode("_p")
-        .filter(pl.col("_p").is_not_null())
-        .with_row_index("_pos")
-        .with_columns(pl.col("_p").str.extract_groups(_PAIR).alias("_g"))
-        .unnest("_g")
-        .select("lineno", pl.col("_pos").cast(pl.Int64), pl.coalesce("1", "2").str.strip_chars().alias("key"), pl.col("3").alias("num"),
-                pl.col("4").alias("total"))
+def _clean_key(key: str) -> str | None:
+    key = _LEVEL.sub("", key.strip())
+    if not key or _SOURCE.search(key):  # "INFO train.py:88" is a source location, not a metric
+        return None
+    return key
+
+
+def _read_template(line: str) -> _Template:
+    """Find the pairs of one representative line (pure Python, once per distinct template)."""
+    pos = {m.start(2) - 1: i for i, m in enumerate(_NUMX_PY.finditer(" " + line))}
+    found: list[tuple[str, int, int | None]] = []
+    for m in _FRAC.finditer(line):
+        if m.start(1) in pos:
+            found.append((m.group(3), pos[m.start(1)], pos.get(m.start(2))))
+    for m in _PAIR.finditer(line):
+        key = _clean_key(m.group(1) or m.group(2) or "")
+        if key is None or m.start(3) not in pos:
+            continue
+        found.append((key, pos[m.start(3)], pos.get(m.start(4)) if m.group(4) else None))
+    t = _Template()
+    seen: set[str] = set()
+    best = 99
+    own: list[tuple[str, int, str]] = []
+    for key, ordinal, tot in found:
+        if key in seen:
+            continue
+        seen.add(key)
+        norm = snake_case(key)
+        kind, prio = _COUNTERS.get(norm, ("", 9))
+        if kind == "inner":
+            if prio < best:
+                best, t.inner_key, t.inner_ord, t.inner_tot = prio, key, ordinal, tot
+        elif kind == "epoch":
+            if t.epoch_ord is None:
+                t.epoch_key, t.epoch_ord = key, ordinal
+        else:
+            own.append((key, ordinal, split_and_metric(norm, default_split="?")[0]))
+    t.structure = ",".join(sorted(snake_case(k) for k in seen))
+    explicit = {s for _, _, s in own if s != "?"}
+    ctx = explicit.pop() if len(explicit) == 1 and "train" not in explicit else "train"
+    t.keys = [k for k, _, _ in own]
+    t.ords = [o for _, o, _ in own]
+    t.splits = [ctx if s == "?" else s for _, _, s in own]
+    return t
+
+
+def _templates(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(lines with their template, per-template table) for the lines that hold a number."""
+    lines = lines.with_columns((pl.lit(" ") + pl.col("line")).alias("_s"))
+    # NOTE: the character before each number goes with it ("loss=#" and "loss #" share a template);
+    # one format string writes one separator, and a literal replacement is 3x faster than "${1}#".
+    lines = lines.with_columns(pl.col("_s").str.replace_all(_NUMX, "#").alias("tpl"))
+    numeric = lines.filter(pl.col("tpl") != pl.col("_s"))
+    groups = (
+        numeric.group_by("tpl").agg(pl.col("line").first().alias("rep"), pl.len().alias("n"),
+                                    pl.col("lineno").min().alias("first"))
+        .sort("n", "tpl", descending=[True, False])
     )
-    frac = (
-        lines.filter(pl.col("line").str.contains(_FRAC))
-        .select("lineno", pl.col("line").str.extract_groups(_FRAC).alias("_g"))
-        .unnest("_g")
-        .select("lineno", pl.lit(-1, dtype=pl.Int64).alias("_pos"), pl.col("3").alias("key"), pl.col("1").alias("num"),
-                pl.col("2").alias("total"))
+    if groups.height > MAX_TEMPLATES:
+        dropped = int(groups.get_column("n").slice(MAX_TEMPLATES).sum())
+        if notes is not None:
+            notes.append(IngestNote("skipped_lines", f"{dropped} line(s) in more than {MAX_TEMPLATES} distinct layouts "
+                                    "were not read", count=dropped))
+        groups = groups.head(MAX_TEMPLATES)
+    info = [_read_template(rep) for rep in groups.get_column("rep").to_list()]
+    table = groups.select("tpl", "n", "first").with_columns(
+        pl.Series("structure", [t.structure for t in info], dtype=pl.String),
+        pl.Series("has_counter", [t.has_counter for t in info], dtype=pl.Boolean),
+        pl.Series("has_metric", [bool(t.keys) for t in info], dtype=pl.Boolean),
+        pl.Series("m_keys", [t.keys for t in info], dtype=pl.List(pl.String)),
+        pl.Series("m_ords", [t.ords for t in info], dtype=pl.List(pl.Int64)),
+        pl.Series("m_splits", [t.splits for t in info], dtype=pl.List(pl.String)),
+        pl.Series("inner_key", [t.inner_key for t in info], dtype=pl.String),
+        pl.Series("inner_ord", [t.inner_ord for t in info], dtype=pl.Int64),
+        pl.Series("inner_tot", [t.inner_tot for t in info], dtype=pl.Int64),
+        pl.Series("epoch_key", [t.epoch_key for t in info], dtype=pl.String),
+        pl.Series("epoch_ord", [t.epoch_ord for t in info], dtype=pl.Int64),
     )
-    out = pl.concat([kv, frac], how="vertical_relaxed").sort("lineno", "_pos")
-    # Logging prefixes are not metric names: "INFO train.py:88" is a source location.
-    out = out.with_columns(pl.col("key").str.replace(_LEVEL, ""))
-    return out.filter(pl.col("key").is_not_null() & ~pl.col("key").str.contains(_SOURCE)).drop("_pos")
-
-
-def _annotate(pairs: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
-    """Add knorm / kind / prio columns; returns the frame and raw key -> normalised key."""
-    raw = pairs.get_column("key").unique(maintain_order=True).to_list()
-    knorm = {k: _norm(k) for k in raw}
-    kind = {k: _COUNTERS.get(knorm[k], ("", 0))[0] for k in raw}
-    prio = {k: _COUNTERS.get(knorm[k], ("", 9))[1] for k in raw}
-    pairs = pairs.with_columns(
-        pl.col("key").replace_strict(knorm, return_dtype=pl.String).alias("knorm"),
-        pl.col("key").replace_strict(kind, return_dtype=pl.String).alias("kind"),
-        pl.col("key").replace_strict(prio, return_dtype=pl.Int64).alias("prio"),
-    )
-    return pairs, knorm
-
-
-def _structures(pairs: pl.DataFrame) -> pl.DataFrame:
-    """Per line: its structure (sorted normalised keys), whether it has a counter / a metric."""
-    return (
-        pairs.group_by("lineno", maintain_order=True)
-        .agg(
-            pl.col("knorm").unique().sort().str.join(",").alias("structure"),
-            (pl.col("kind") != "").any().alias("has_counter"),
-            (pl.col("kind") == "").any().alias("has_metric"),
-        )
-        .with_columns(pl.len().over("structure").alias("n_struct"))
-    )
+    table = table.with_columns(pl.col("n").sum().over("structure").alias("n_struct"))
+    return numeric, table
 
 
 def _confidence(lines: pl.DataFrame) -> float:
     if lines.height == 0:
         return 0.0
-    pairs, _ = _annotate(extract_pairs(lines))
-    if pairs.height == 0:
+    _, table = _templates(lines)
+    table = table.filter(pl.col("structure") != "")
+    if table.height == 0:
         return 0.0
-    st = _structures(pairs)
-    counts = st.group_by("structure").agg(pl.len().alias("n"), pl.col("has_counter").first(), pl.col("has_metric").first())
-    counts = counts.sort("n", descending=True)
+    counts = (
+        table.group_by("structure")
+        .agg(pl.col("n").sum(), pl.col("has_counter").first(), pl.col("has_metric").first())
+        .sort("n", "structure", descending=[True, False])
+    )
     top = counts.row(0, named=True)
-    total = st.height
+    total = int(counts.get_column("n").sum())
     share = top["n"] / total
-    if len(counts) > 1:
+    if counts.height > 1:
         # Epoch-level logs often alternate two structures (a train line and a val line).
         second = counts.row(1, named=True)
         if second["has_counter"] and second["has_metric"] and (top["n"] + second["n"]) / total >= 0.8:
@@ -132,6 +195,11 @@ def _confidence(lines: pl.DataFrame) -> float:
     if not (top["has_counter"] and top["has_metric"]) or top["n"] < 2 or share < 0.5:
         return 0.0
     return round(0.3 + 0.1 * min(1.0, (share - 0.5) / 0.4), 3)
+
+
+def _num(ords: str) -> pl.Expr:
+    """The number at position ``ords`` (a column) of the line, without its leading character."""
+    return pl.col("nums").list.get(pl.col(ords), null_on_oob=True).str.slice(1).cast(pl.Float64, strict=False)
 
 
 class HeuristicTextParser(Parser):
@@ -145,13 +213,11 @@ class HeuristicTextParser(Parser):
         head = inp.head_text()
         if "\x00" in head[:1024]:
             return 0.0
-        text = head.replace("\r\n", "\n").replace("\r", "\n")
-        rows = text.split("\n")
+        rows = head.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         if len(head.encode("utf-8", "ignore")) >= 64 * 1024 and len(rows) > 1:
             rows = rows[:-1]  # the head may cut the last line
-        rows = rows[:2000]
-        lines = pl.DataFrame({"line": rows}).with_row_index("lineno", offset=1).with_columns(pl.col("lineno").cast(pl.Int64))
-        return _confidence(lines)
+        lines = pl.DataFrame({"line": rows[:2000]}).with_row_index("lineno", offset=1)
+        return _confidence(lines.with_columns(pl.col("lineno").cast(pl.Int64)))
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
@@ -162,88 +228,87 @@ class HeuristicTextParser(Parser):
         if tail is not None:
             lines = lines.filter(pl.col("lineno") != last_line)
             notes.append(tail)
-        pairs = extract_pairs(lines)
-        if pairs.height == 0:
+        numeric, table = _templates(lines, notes)
+        table = table.with_columns(
+            (pl.col("has_metric") & (pl.col("has_counter") | (pl.col("n_struct") >= 2))).alias("is_data"))
+        skipped_numeric = int(table.filter(pl.col("has_metric") & ~pl.col("is_data")).get_column("n").sum())
+        # (split, metric) per (key, split) pair, decided once over the templates in order of appearance.
+        data_t = table.filter(pl.col("is_data")).sort("first")
+        sids = list(dict.fromkeys(
+            (k, sp) for ks, sps in zip(data_t.get_column("m_keys").to_list(), data_t.get_column("m_splits").to_list())
+            for k, sp in zip(ks, sps)))
+        series = dedupe_metrics((f"{k}\x1f{sp}", sp, split_and_metric(snake_case(k))[1]) for k, sp in sids)
+        table = table.with_columns(
+            pl.Series("m_fsplit", [[series[f"{k}\x1f{sp}"][0] for k, sp in zip(ks, sps)] if d else []
+                                   for ks, sps, d in table.select("m_keys", "m_splits", "is_data").iter_rows()],
+                      dtype=pl.List(pl.String)),
+            pl.Series("m_metric", [[series[f"{k}\x1f{sp}"][1] for k, sp in zip(ks, sps)] if d else []
+                                   for ks, sps, d in table.select("m_keys", "m_splits", "is_data").iter_rows()],
+                      dtype=pl.List(pl.String)),
+        )
+        df = (
+            numeric.join(table.filter(pl.col("has_counter") | pl.col("is_data")), on="tpl", how="inner")
+            .sort("lineno")
+            .with_columns(pl.col("_s").str.extract_all(_NUMX).alias("nums"))
+        )
+        if df.height == 0:
             return ParseResult(concat_frames([]), notes)
-        pairs, knorm = _annotate(pairs)
-        # One value per (line, key): the first.
-        pairs = pairs.unique(subset=["lineno", "key"], keep="first", maintain_order=True)
-        st = _structures(pairs)
-        data_lines = st.filter(pl.col("has_metric") & (pl.col("has_counter") | (pl.col("n_struct") >= 2)))
-        keep = set(data_lines.get_column("lineno").to_list())
-        ctr_lines = st.filter(pl.col("has_counter")).get_column("lineno")
-        metrics = pairs.filter((pl.col("kind") == "") & pl.col("lineno").is_in(list(keep)))
-        skipped_lines = st.filter(pl.col("has_metric") & ~pl.col("lineno").is_in(list(keep))).height
-
-        axis, how = self._axis(pairs, ctr_lines, data_lines.get_column("lineno"), notes)
-        rows = metrics.join(axis, on="lineno", how="left")
+        df = df.with_columns(
+            _num("inner_ord").alias("inner"),
+            pl.col("nums").list.get(pl.col("inner_tot"), null_on_oob=True).str.slice(1)
+            .cast(pl.Float64, strict=False).cast(pl.Int64, strict=False).alias("inner_total"),
+            _num("epoch_ord").alias("ep"),
+        )
+        axis, how = self._axis(df, notes)
+        rows = (
+            df.filter(pl.col("is_data")).join(axis, on="lineno", how="left")
+            .select("lineno", "step", "epoch", "m_keys", "m_fsplit", "m_metric",
+                    pl.col("nums").list.gather(pl.col("m_ords"), null_on_oob=True).alias("vals"))
+            .explode("m_keys", "m_fsplit", "m_metric", "vals")
+            .rename({"m_keys": "key", "m_fsplit": "split", "m_metric": "metric"})
+        )
         no_step = rows.filter(pl.col("step").is_null())
         if no_step.height:
             lns = no_step.get_column("lineno").unique(maintain_order=True)
             notes.append(IngestNote("skipped_lines", f"{lns.len()} line(s) with values before any counter (no step); skipped",
                                     line=int(lns[0]), count=lns.len()))
             rows = rows.filter(pl.col("step").is_not_null())
-        rows = rows.with_columns(to_float(pl.col("num")).alias("value"))
-
-        raw_keys = rows.get_column("key").unique(maintain_order=True).to_list()
-        # A key without a split prefix takes the split of its line when the line names exactly one
-        # non-train split ("Validation Loss: 0.55, Accuracy: 81.2" -> val accuracy).
-        own = {k: split_and_metric(knorm[k], default_split="?") for k in raw_keys}
-        rows = rows.with_columns(pl.col("key").replace_strict({k: v[0] for k, v in own.items()}, return_dtype=pl.String)
-                                 .alias("_ks"))
-        explicit = pl.col("_ks").filter(pl.col("_ks") != "?")
-        ctx = rows.group_by("lineno").agg(
-            pl.when((explicit.n_unique() == 1) & (explicit.first() != "train")).then(explicit.first())
-            .otherwise(pl.lit("train")).alias("_ctx"))
-        rows = rows.join(ctx, on="lineno", how="left").with_columns(
-            pl.when(pl.col("_ks") == "?").then(pl.col("_ctx")).otherwise(pl.col("_ks")).alias("_split"))
-        rows = rows.with_columns((pl.col("key") + "\x1f" + pl.col("_split")).alias("_sid"))
-        sids = rows.select("_sid", "key", "_split").unique(maintain_order=True).rows()
-        series = dedupe_metrics((sid, sp, own[k][1]) for sid, k, sp in sids)
         frame = rows.select(
-            pl.lit(inp.run_name).alias("run"),
-            pl.col("_sid").replace_strict({k: v[0] for k, v in series.items()}, return_dtype=pl.String).alias("split"),
-            pl.col("_sid").replace_strict({k: v[1] for k, v in series.items()}, return_dtype=pl.String).alias("metric"),
-            pl.col("key").alias("name"), "step", "epoch", "value",
+            pl.lit(inp.run_name).alias("run"), "split", "metric", pl.col("key").alias("name"), "step", "epoch",
+            pl.col("vals").str.slice(1).cast(pl.Float64, strict=False).alias("value"),
         )
-        counters = pairs.filter(pl.col("kind") != "").get_column("key").unique(maintain_order=True).to_list()
+        counters = (
+            pl.concat([df.get_column("inner_key"), df.get_column("epoch_key")]).drop_nulls().unique(maintain_order=True).to_list()
+        )
+        raw_keys = list(dict.fromkeys(k for k, _ in sids))
         matched = rows.get_column("lineno").n_unique()
         shown = ", ".join(raw_keys[:12]) + (" ..." if len(raw_keys) > 12 else "")
         notes.insert(0, IngestNote(
             "inferred",
-            f"read as a hand-rolled text log: step = {how}; counters seen: {', '.join(counters) or 'none'}; keys read: {shown}; "
-            f"{matched} of {n_lines} line(s) matched, {n_lines - matched} skipped"
-            + (f" ({skipped_lines} with numbers but no counter or repeated structure)" if skipped_lines else ""),
+            f"read as a hand-rolled text log: step = {how}; counters seen: {', '.join(counters) or 'none'}; "
+            f"keys read: {shown}; {matched} of {n_lines} line(s) matched, {n_lines - matched} skipped"
+            + (f" ({skipped_numeric} with numbers but no counter or repeated structure)" if skipped_numeric else ""),
             count=matched,
         ))
         return ParseResult(concat_frames([frame]), notes)
 
     @staticmethod
-    def _axis(
-        pairs: pl.DataFrame, ctr_lines: pl.Series, data_lines: pl.Series, notes: list[IngestNote]
-    ) -> tuple[pl.DataFrame, str]:
-        """(lineno, step, epoch) for every line that has a counter or data, in line order."""
-        inner = (
-            pairs.filter(pl.col("kind") == "inner").sort("prio", "lineno", maintain_order=True)
-            .group_by("lineno").agg(pl.col("key").first().alias("inner_key"), to_float(pl.col("num").first()).alias("inner"),
-                                    pl.col("total").first().cast(pl.Int64, strict=False).alias("inner_total"))
-        )
-        epoch = (
-            pairs.filter(pl.col("kind") == "epoch").group_by("lineno")
-            .agg(to_float(pl.col("num").first()).alias("ep"), pl.col("key").first().alias("epoch_key"))
-        )
-        all_lines = pl.concat([ctr_lines, data_lines]).unique().sort().to_frame("lineno")
-        df = all_lines.join(inner, on="lineno", how="left").join(epoch, on="lineno", how="left").sort("lineno")
+    def _axis(df: pl.DataFrame, notes: list[IngestNote]) -> tuple[pl.DataFrame, str]:
+        """(lineno, step, epoch) for every line that has a counter or data, in line order.
+
+        ``df`` has per line: ``inner`` (step/iter/batch value), ``inner_total`` (its ``/M``),
+        ``inner_key``, ``ep`` (epoch value) and ``epoch_key``.
+        """
+        df = df.select("lineno", "inner", "inner_total", "inner_key", "ep", "epoch_key").sort("lineno")
         has_inner = df.get_column("inner").drop_nulls().len() > 0
         has_epoch = df.get_column("ep").drop_nulls().len() > 0
         df = df.with_columns(pl.col("ep").forward_fill().alias("epoch"))
         if has_inner:
-            # Choose the finest counter: the best-priority key present; lines naming another inner key keep theirs.
             key = df.get_column("inner_key").drop_nulls()[0]
             inn = df.filter(pl.col("inner").is_not_null())
             resets = inn.filter(pl.col("inner").diff() < 0)
             ep_up = inn.filter((pl.col("inner").diff() < 0) & (pl.col("epoch").diff() > 0)).height
-            is_batch = _norm(key) in ("batch", "batches", "batch_idx", "batch_id")
+            is_batch = snake_case(key) in _BATCH
             if resets.height and (ep_up == resets.height or (is_batch and not has_epoch)):
                 if not has_epoch:
                     df = df.with_columns((pl.col("inner").is_not_null() & (pl.col("inner").diff() < 0)).cast(pl.Int64)
@@ -252,7 +317,7 @@ class HeuristicTextParser(Parser):
                                             "each restart read as a new epoch"))
                 totals = inn.get_column("inner_total").drop_nulls()
                 b_min = inn.get_column("inner").min()
-                b0 = 0 if (b_min is not None and b_min <= 0) else 1
+                b0 = 0 if (b_min is not None and b_min <= 0) else 1  # type: ignore[operator]
                 if totals.len():
                     per, how = int(totals.max()), "as printed"  # type: ignore[arg-type]
                 else:
