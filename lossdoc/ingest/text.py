@@ -9,6 +9,7 @@ with the physical line number), backspaces, and ``[rank0]:`` prefixes.
 from __future__ import annotations
 
 import io
+import re
 
 import polars as pl
 
@@ -75,6 +76,25 @@ def load_lines(inp: InputFile, *, clean: bool = True, notes: list[IngestNote] | 
                 )
         df = df.with_columns(line.str.replace(RANK_RE, "")).drop("_rank")
     return df
+
+
+_ANSI = re.compile(ANSI_RE)
+_RANK_LINE = re.compile(r"^\[(?:[Rr]ank|RANK)\s*\d+\]:?\s?", re.M)
+
+
+def clean_head(text: str) -> str:
+    """The sniffing counterpart of :func:`load_lines`: ``text`` (a file's head) without ANSI escapes,
+    backspaces and ``[rank0]:`` prefixes, with ``\r`` redraws turned into line breaks, so a sniffer's
+    ``^``-anchored patterns see the same lines the parser will."""
+    if "\x1b" in text:
+        text = _ANSI.sub("", text)
+    if "\x08" in text:
+        text = text.replace("\x08", "")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "ank" in text or "RANK" in text:
+        text = _RANK_LINE.sub("", text)
+    return text
 
 
 def to_float(expr: pl.Expr) -> pl.Expr:

@@ -86,6 +86,8 @@ def test_broken_variants() -> None:
     assert read_data(crlf(data), "train_gpt2cu.log").frame.equals(clean)
     ansi = data.replace(b"step ", b"\x1b[1mstep ").replace(b" tok/s\n", b" tok/s\x1b[0m\n")
     assert read_data(ansi, "train_gpt2cu.log").frame.equals(clean)
+    ranked = b"".join(b"[rank0]: " + ln for ln in data.splitlines(keepends=True))
+    assert read_data(ranked, "train_gpt2cu.log").frame.equals(clean)
     t = read_data(torn(data), "train_gpt2cu.log")
     assert "torn_tail" in note_kinds(t)
     m = read_data(torn((DATA / "main.log").read_bytes()), "x/main.log")

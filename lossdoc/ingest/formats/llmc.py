@@ -23,7 +23,7 @@ import polars as pl
 
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
+from lossdoc.ingest.text import clean_head, load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, concat_frames
 
 _SNIFF_MAIN = re.compile(r"^s:\d+ (?:trl|tel|eval):[-+\w.]+", re.M)
@@ -48,7 +48,7 @@ class LlmcParser(Parser):
     priority = 20
 
     def sniff(self, inp: InputFile) -> float:
-        head = inp.head_text()
+        head = clean_head(inp.head_text())
         n_main = len(_SNIFF_MAIN.findall(head))
         if n_main >= 2:
             return 0.95

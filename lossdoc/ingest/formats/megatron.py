@@ -32,7 +32,7 @@ import polars as pl
 
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
+from lossdoc.ingest.text import clean_head, load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames, split_and_metric
 
 _ITER = r"^iteration\s+(\d+)/\s*(\d+) \|"
@@ -88,7 +88,7 @@ class MegatronParser(Parser):
     priority = 20
 
     def sniff(self, inp: InputFile) -> float:
-        head = inp.head_text()
+        head = clean_head(inp.head_text())
         n_train = len(_SNIFF_TRAIN.findall(head))
         n_val = len(_SNIFF_VAL.findall(head))
         if n_train >= 2 or (n_train and n_val):

@@ -19,7 +19,7 @@ import polars as pl
 
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
+from lossdoc.ingest.text import clean_head, load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames
 
 _ITER = r"^iter (\d+): loss ([^,\s]+)"
@@ -36,7 +36,7 @@ class NanoGPTParser(Parser):
     priority = 20
 
     def sniff(self, inp: InputFile) -> float:
-        head = inp.head_text()
+        head = clean_head(inp.head_text())
         n_iter = len(_SNIFF_ITER.findall(head))
         n_eval = len(_SNIFF_EVAL.findall(head))
         if n_iter >= 2 or (n_iter and n_eval):

@@ -99,6 +99,7 @@ def frame_records(buf: bytes, display: str) -> tuple[np.ndarray, np.ndarray, int
     chunks: list[np.ndarray] = []
     pos = 0
     torn: int | None = None
+    corrupt: int | None = None
     while pos < n and torn is None:
         starts: list[int] = []
         lens: list[int] = []
@@ -112,8 +113,7 @@ def frame_records(buf: bytes, display: str) -> tuple[np.ndarray, np.ndarray, int
             end = pos + length + 16
             if end > n:
                 if masked_crc32c(buf[pos : pos + 8]) != _HEAD_CRC.unpack_from(buf, pos + 8)[0]:
-                    raise ParseError(f"corrupt TFRecord header at byte offset {pos} (length CRC mismatch)",
-                                     path=display)
+                    corrupt = pos  # reported below unless an earlier header is already wrong
                 torn = pos
                 break
             starts.append(pos)
@@ -148,6 +148,8 @@ def frame_records(buf: bytes, display: str) -> tuple[np.ndarray, np.ndarray, int
         lengths = raw.astype(np.int64)
     else:
         lengths = np.zeros(0, dtype=np.int64)
+    if corrupt is not None:
+        raise ParseError(f"corrupt TFRecord header at byte offset {corrupt} (length CRC mismatch)", path=display)
     return starts_all + 12, lengths, torn
 
 
