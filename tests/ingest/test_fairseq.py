@@ -8,6 +8,9 @@ Sample lines follow (FORMATS.md §8, ``facebookresearch/fairseq``):
   validation prefix ``epoch {:03d} | valid on '{subset}' subset``;
 - ``JsonProgressBar.log`` / ``print``: ``json.dumps(stats)`` with ``update`` and string values, the tag as key prefix.
 Each line is prefixed by the logging format ``%(asctime)s | %(levelname)s | %(name)s | %(message)s``.
+The ``legacy`` sample is fairseq < 0.10, which printed the same bars without logging, the prefix being
+``'| epoch {:03d}'`` (``progress_bar.build_progress_bar``; ``print('{}:  {:5d} / {:d} {}'.format(self.prefix, i, size,
+postfix))`` and ``print('{} | {}'.format(self.prefix, postfix))``).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from tests.ingest.golden import assert_golden
 from tests.ingest.longtail import crlf, keys, note_kinds, read_data, read_path, sample, series, torn
 
 
-@pytest.mark.parametrize("case", ["simple", "json"])
+@pytest.mark.parametrize("case", ["simple", "json", "legacy"])
 def test_golden(case: str) -> None:
     src = read_path(sample("fairseq", case))
     assert src.format == "fairseq"
@@ -81,8 +84,16 @@ def test_torn_tail_and_crlf() -> None:
     assert c.frame.equals(read_path(sample("fairseq", "simple")).frame)
 
 
-@pytest.mark.parametrize("case", ["simple", "json"])
+@pytest.mark.parametrize("case", ["simple", "json", "legacy"])
 def test_detected(case: str) -> None:
     path = sample("fairseq", case)
     assert choose(open_file(path)).name == "fairseq"
     assert choose(from_bytes(path.read_bytes(), name="<stdin>", inner_name="stdin")).name == "fairseq"
+
+
+def test_legacy_unprefixed_lines() -> None:
+    src = read_path(sample("fairseq", "legacy"))
+    assert series(src, "train", "loss") == [(100, 9.812), (200, 9.101)]
+    assert series(src, "train", "epoch_loss") == [(1563, 10.345)]
+    assert series(src, "val", "loss") == [(1563, 8.534)]
+    assert src.frame["wall_time"].null_count() == src.frame.height

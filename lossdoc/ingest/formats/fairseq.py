@@ -45,6 +45,7 @@ _SNIFF = re.compile(
     r"|\S+ \| \{\"epoch\": \d+, \"\w+_(?:loss|nll_loss)\": )",
     re.M,
 )
+_SNIFF_LEGACY = re.compile(r"^\| epoch \d{3}(?::\s+\d+ / \d+ loss=| \| valid on '[^']+' subset \| loss )", re.M)
 _AXIS = {"num_updates", "epoch", "update"}
 
 
@@ -63,7 +64,8 @@ class FairseqParser(Parser):
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
-        n = len(_SNIFF.findall(inp.head_text()))
+        head = inp.head_text()
+        n = len(_SNIFF.findall(head)) + len(_SNIFF_LEGACY.findall(head))
         if n >= 2:
             return 0.95
         return 0.8 if n else 0.0
@@ -87,6 +89,18 @@ class FairseqParser(Parser):
             )
             .drop("ts")
         )
+        # fairseq < 0.10 printed without the logging prefix: '| epoch 001:    100 / 1563 loss=...'.
+        legacy = lines.filter(line.str.starts_with("| epoch ")).select(
+            "lineno",
+            pl.when(line.str.contains(_SUBSET)).then(pl.lit("valid"))
+            .when(line.str.contains(r"^\| epoch \d+:")).then(pl.lit("train_inner"))
+            .otherwise(pl.lit("train")).alias("tag"),
+            line.str.slice(2).alias("msg"),
+            pl.lit(None, dtype=pl.Float64).alias("wall_time"),
+            pl.lit(False).alias("json"),
+        )
+        if legacy.height:
+            recs = pl.concat([recs, legacy.select(recs.columns)], how="vertical_relaxed").sort("lineno")
         msg = pl.col("msg")
         is_inner = pl.col("tag") == "train_inner"
         # --- the bulk: mid-epoch train_inner records ---
