@@ -105,15 +105,18 @@ class InputFile:
         return not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff"))
 
     def ends_with_newline(self) -> bool:
+        head = self.head_bytes(2)
+        # UTF-16 (with BOM) ends a line with two bytes.
+        nl = b"\n\x00" if head.startswith(b"\xff\xfe") else b"\x00\n" if head.startswith(b"\xfe\xff") else b"\n"
         if self.data is not None:
-            return self.data.endswith(b"\n")
+            return self.data.endswith(nl)
         assert self.path is not None
         size = self.size
         if size == 0:
             return True
         with open(self.path, "rb") as fh:
-            fh.seek(size - 1)
-            return fh.read(1) == b"\n"
+            fh.seek(max(size - len(nl), 0))
+            return fh.read(len(nl)) == nl
 
 
 def decode_bytes(raw: bytes) -> tuple[str, str | None]:

@@ -192,3 +192,13 @@ def test_repeated_header_lines_are_skipped() -> None:
     src = read("step,loss\n1,0.9\n2,0.8\nstep,loss\n3,0.7\n", "appended.csv", "csv")
     assert series(src.frame, "train", "loss")["step"].to_list() == [1, 2, 3]
     assert [(n.kind, n.line, n.count) for n in src.notes] == [("other", 4, 1)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_utf16_csv_keeps_its_last_row(encoding: str) -> None:
+    data = "step,loss\n1,0.5\n2,0.4\n".encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    src = read(data, "u16.csv", "csv")
+    assert series(src.frame, "train", "loss")["value"].to_list() == [0.5, 0.4]
+    assert [n.kind for n in src.notes] == ["decoding"]  # no torn tail: it ends with a (two-byte) newline
