@@ -89,11 +89,10 @@ def _is_number(v: Any) -> bool:
 def entries_to_frame(
     entries: list[Any], run: str, *, path: str
 ) -> tuple[pl.DataFrame, list[IngestNote]]:
-    """Turn HF log dicts (each with ``step`` and ``epoch``) into the long table, plus notes.
+    """Turn ``log_history`` dicts (each with ``step`` and ``epoch``) into the long table, plus notes.
 
     Entries are grouped by their set of keys (a run has a handful: training, evaluation, summary),
     so the work per entry is a few C-level operations and each key becomes one column at once.
-    Shared with the console parser, whose dicts get their ``step`` inferred before calling this.
     """
     notes: list[IngestNote] = []
     if not all(type(e) is dict for e in entries):
