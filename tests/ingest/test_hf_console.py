@@ -114,3 +114,9 @@ def test_no_dicts_is_an_empty_input_error() -> None:
 @pytest.mark.parametrize("text", [OLD, MIDDLE, NEWEST], ids=["old", "middle", "newest"])
 def test_sniffing(text: str) -> None:
     assert choose(from_bytes(("loading model...\n" + text).encode(), name="out.txt")).name == "hf-console"
+
+
+def test_fractional_logging_steps_is_a_share_of_max_steps() -> None:
+    # TrainingArguments: logging_steps < 1 means ceil(max_steps * logging_steps).
+    src = read("logging_steps=0.01,\nmax_steps=1234,\n" + OLD)
+    assert series(src.frame, "train", "loss")["step"].to_list() == [13, 26]

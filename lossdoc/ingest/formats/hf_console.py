@@ -20,6 +20,7 @@ reads quoted and unquoted numbers alike.
 
 from __future__ import annotations
 
+import math
 import re
 
 import polars as pl
@@ -40,20 +41,20 @@ _PAIR_GROUPS = r"^'(?P<key>[^']+)': '?(?P<raw>[^',}]+)'?[,}]$"
 _SNIFF = re.compile(r"\{'(?:loss|eval_loss|train_runtime|learning_rate)': '?[-\d.naif]", re.M)
 
 _HINTS = {
-    "logging_steps": r"(?:\blogging_steps\s*[=:]\s*|--logging[_-]steps[= ]+|\"logging_steps\":\s*)(\d+)",
+    "logging_steps": r"(?:\blogging_steps\s*[=:]\s*|--logging[_-]steps[= ]+|\"logging_steps\":\s*)(\d*\.?\d+)",
     "max_steps": r"(?:\bmax_steps\s*=\s*|--max[_-]steps[= ]+|Total optimization steps\s*=\s*)([\d,]+)",
 }
 AXIS_KEYS = frozenset({"epoch", "step", "num_input_tokens_seen"})
 
 
-def _hint(lines: pl.DataFrame, pattern: str) -> int | None:
+def _hint(lines: pl.DataFrame, pattern: str) -> float | None:
     found = (
-        lines.select(pl.col("line").str.extract(pattern, 1).str.replace_all(",", "").cast(pl.Int64, strict=False))
+        lines.select(pl.col("line").str.extract(pattern, 1).str.replace_all(",", "").cast(pl.Float64, strict=False))
         .to_series()
         .drop_nulls()
     )
     found = found.filter(found > 0)
-    return int(found[0]) if found.len() else None
+    return float(found[0]) if found.len() else None
 
 
 class HFConsoleParser(Parser):
@@ -116,8 +117,15 @@ class HFConsoleParser(Parser):
             )
             .sort("rec")
         )
-        logging_steps = _hint(lines, _HINTS["logging_steps"])
-        max_steps = _hint(lines, _HINTS["max_steps"])
+        logging_hint = _hint(lines, _HINTS["logging_steps"])
+        max_hint = _hint(lines, _HINTS["max_steps"])
+        max_steps = int(max_hint) if max_hint else None
+        logging_steps: int | None = None
+        if logging_hint is not None and logging_hint >= 1:
+            logging_steps = int(logging_hint)
+        elif logging_hint is not None and max_steps:
+            # logging_steps < 1 is a fraction of the run (TrainingArguments): ceil(max_steps * ratio).
+            logging_steps = math.ceil(max_steps * logging_hint)
         unit = logging_steps or 1
         is_train = pl.col("kind") == "train"
         kinds = kinds.with_columns((is_train.cast(pl.Int64).cum_sum() * unit).alias("step"))
