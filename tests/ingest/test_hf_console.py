@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import polars as pl
 import pytest
 
+import lossdoc
 from lossdoc.errors import EmptyInputError
 from lossdoc.ingest import choose, from_bytes, read_input
 from lossdoc.model import Source
@@ -120,3 +122,49 @@ def test_fractional_logging_steps_is_a_share_of_max_steps() -> None:
     # TrainingArguments: logging_steps < 1 means ceil(max_steps * logging_steps).
     src = read("logging_steps=0.01,\nmax_steps=1234,\n" + OLD)
     assert series(src.frame, "train", "loss")["step"].to_list() == [13, 26]
+
+
+def _tqdm_log(eval_at: int) -> str:
+    """ProgressCallback output with stderr captured: tqdm.write clears the bar, prints the dict,
+    redraws the bar (count = global_step) on the next line. logging_steps=10, one eval at ``eval_at``."""
+    def bar(n: int) -> str:
+        return f"\r{n:3d}%|#         | {n}/100 [00:01<00:09,  9.50it/s]"
+
+    out = [bar(0)]
+    for step in range(1, 31):
+        out.append(bar(step))
+        if step % 10 == 0:
+            out.append("\r" + " " * 48 + f"\r{{'loss': '{3 - step / 20:.4g}', 'learning_rate': '1e-4', "
+                       f"'epoch': '{step / 100:.4g}'}}\n" + bar(step))
+        if step == eval_at:
+            out.append("\n\r  0%|          | 0/3 [00:00<?, ?it/s]\x1b[A\n\r100%|##########| 3/3 [00:00<00:00]\x1b[A")
+            out.append("\r" + " " * 48 + f"\r\x1b[A{{'eval_loss': '2.5', 'epoch': '{step / 100:.4g}'}}\n" + bar(step))
+    return "".join(out) + "\n"
+
+
+def test_steps_from_the_tqdm_bar_after_each_dict() -> None:
+    src = read(_tqdm_log(eval_at=25))
+    assert series(src.frame, "train", "loss")["step"].to_list() == [10, 20, 30]
+    assert series(src.frame, "val", "loss")["step"].to_list() == [25]  # not a logging step: exact anyway
+    assert "tqdm progress bar" in next(n.message for n in src.notes if n.kind == "inferred")
+
+
+def test_tqdm_bar_counts_that_go_back_are_not_trusted() -> None:
+    text = _tqdm_log(eval_at=25)
+    src = read(text + text)  # two trainings in one log: bar counts restart
+    assert series(src.frame, "train", "loss")["step"].to_list() == [1, 2, 3, 4, 5, 6]
+
+
+HF_RUN = Path(__file__).resolve().parents[2] / "sample_logs" / "runs" / "hf" / "healthy"
+
+
+@pytest.mark.skipif(not (HF_RUN / "console.log").is_file(), reason="sample_logs/runs/hf not generated")
+def test_real_console_matches_its_trainer_state() -> None:
+    # Both written by one real Trainer run (scripts/make_sample_logs.py): same series at the same steps.
+    con = lossdoc.read(HF_RUN / "console.log").sources[0].frame
+    state = lossdoc.read(HF_RUN / "output" / "trainer_state.json").sources[0].frame
+    key = ["split", "metric", "step"]
+    joined = con.join(state, on=key, how="inner", suffix="_s")
+    assert joined.height == con.height  # every console point sits at a step the state file has
+    rel = ((joined["value"] - joined["value_s"]).abs() / joined["value_s"].abs()).max()
+    assert rel < 5e-4  # the console prints '{v:.4g}'

@@ -57,6 +57,43 @@ def _hint(lines: pl.DataFrame, pattern: str) -> float | None:
     return float(found[0]) if found.len() else None
 
 
+def _tqdm_steps(lines: pl.DataFrame, kinds: pl.DataFrame) -> pl.DataFrame | None:
+    """``kinds`` with exact steps from the training progress bar, or None when the log lacks it.
+
+    ``tqdm.write`` (ProgressCallback.on_log) clears the bars, prints the dict and redraws them, so
+    when stderr is captured too, the first thing on the line after a dict is the training bar with
+    its current count, which ProgressCallback.on_step_end has set to ``global_step``. Taken only if
+    every training dict has such a bar with one common total and the counts increase.
+    """
+    bar = r"\|\s*(\d+)/(\d+) \["
+    first = (
+        lines.filter(pl.col("line").str.strip_chars() != "")
+        .unique(subset="lineno", keep="first", maintain_order=True)
+        .select(
+            (pl.col("lineno") - 1).alias("lineno"),
+            pl.col("line").str.extract(bar, 1).cast(pl.Int64, strict=False).alias("bar_n"),
+            pl.col("line").str.extract(bar, 2).cast(pl.Int64, strict=False).alias("bar_total"),
+        )
+        .drop_nulls("bar_n")
+    )
+    if first.height == 0:
+        return None
+    k = kinds.join(first, on="lineno", how="left", maintain_order="left")
+    train = k.filter(pl.col("kind") == "train")
+    if train.height == 0 or train.get_column("bar_n").null_count():
+        return None
+    totals = train.get_column("bar_total").unique()
+    steps = train.get_column("bar_n")
+    if totals.len() != 1 or (steps.diff().drop_nulls() <= 0).any() or steps.min() <= 0:  # type: ignore[operator]
+        return None
+    total = int(totals[0])
+    ok = pl.col("bar_n").is_not_null() & (pl.col("bar_total") == total)
+    latest = pl.when(pl.col("kind") == "train").then(pl.col("bar_n")).forward_fill().fill_null(0)
+    return k.with_columns(pl.when(ok).then(pl.col("bar_n")).otherwise(latest).alias("step")).drop(
+        "bar_n", "bar_total"
+    )
+
+
 class HFConsoleParser(Parser):
     name = "hf-console"
     title = "Hugging Face Trainer console dict lines"
@@ -128,8 +165,13 @@ class HFConsoleParser(Parser):
             logging_steps = math.ceil(max_steps * logging_hint)
         unit = logging_steps or 1
         is_train = pl.col("kind") == "train"
-        kinds = kinds.with_columns((is_train.cast(pl.Int64).cum_sum() * unit).alias("step"))
-        if max_steps is not None:
+        kinds = kinds.join(cand.select("rec", "lineno"), on="rec", how="left").sort("rec")
+        bar_steps = _tqdm_steps(lines, kinds)
+        if bar_steps is not None:
+            kinds = bar_steps
+        else:
+            kinds = kinds.with_columns((is_train.cast(pl.Int64).cum_sum() * unit).alias("step"))
+        if max_steps is not None and bar_steps is None:
             # The summary comes at the end of training: put it at max_steps when the log says it.
             kinds = kinds.with_columns(
                 pl.when(pl.col("kind") == "summary")
@@ -138,17 +180,14 @@ class HFConsoleParser(Parser):
                 .alias("step")
             )
         n_train = int(kinds.filter(is_train).height)
-        if logging_steps:
+        if bar_steps is not None:
+            how = "steps are read from the tqdm progress bar redrawn after each log line"
+        elif logging_steps:
             how = f"training log k is put at step k x logging_steps ({logging_steps}, stated in the log)"
         else:
             how = "training log k is put at step k (logging_steps not stated in the log; real steps are a multiple)"
-        notes.append(
-            IngestNote(
-                "inferred",
-                f"console dicts carry no step: {how}; evaluation lines sit at the latest training step",
-                count=n_train,
-            )
-        )
+        where_eval = "" if bar_steps is not None else "; evaluation lines sit at the latest training step"
+        notes.append(IngestNote("inferred", f"console dicts carry no step: {how}{where_eval}", count=n_train))
         long = pairs.join(kinds.select("rec", "kind", "step", pl.col("epoch").alias("ep")), on="rec").filter(
             ~key.is_in(list(AXIS_KEYS))
         )
