@@ -9,10 +9,12 @@ Sample::
     {'loss': '2.731', 'grad_norm': '3.812', 'learning_rate': '4.9e-05', 'epoch': '0.04'}
     {'eval_loss': 2.0517, 'eval_runtime': 12.3481, 'eval_samples_per_second': 81.2, 'epoch': 1.0}
 
-The console dict has **no step**. Training line k (1-based) is put at ``k * logging_steps`` when
-the log states ``logging_steps`` (the TrainingArguments dump, ``--logging_steps N``), else at
-``k``; either way an ``inferred`` note says so. Evaluation lines and the end-of-training summary
-are attached to the latest training step. Candidate lines are found with vectorised polars
+The console dict has **no step**. When stderr was captured too, ``tqdm.write`` redraws the
+training bar right after each dict, and its count is ``global_step``: steps are read from it
+(checked against a real run's ``trainer_state.json``). Otherwise training line k (1-based) is put
+at ``k * logging_steps`` when the log states ``logging_steps`` (the TrainingArguments dump,
+``--logging_steps N``), else at ``k``, and evaluation lines and the end-of-training summary are
+attached to the latest training step. Either way an ``inferred`` note says how. Candidate lines are found with vectorised polars
 filters (tqdm ``\\r`` redraws, ANSI codes and interleaved warnings are handled by
 :func:`lossdoc.ingest.text.load_lines`); key/value pairs are extracted with a regex, which
 reads quoted and unquoted numbers alike.
