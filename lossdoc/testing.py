@@ -73,6 +73,7 @@ def synth_frame(
     schedule: str = "cosine",
     min_ratio: float = 0.1,
     cycles: int = 3,
+    decay_at: tuple[float, ...] | list[float] = (0.5, 0.75),
     fine_spikes: int = 0,
     fine_spike_size: float = 0.15,
     val_every: int | None = None,
@@ -89,7 +90,8 @@ def synth_frame(
     rng = np.random.default_rng(seed)
     n = int(steps)
     step = np.arange(n, dtype=np.int64) * int(every)
-    lrs = lr_schedule(n, lr=lr, warmup=warmup, schedule=schedule, min_ratio=min_ratio, cycles=cycles)
+    lrs = lr_schedule(n, lr=lr, warmup=warmup, schedule=schedule, min_ratio=min_ratio, cycles=cycles,
+                      decay_at=tuple(decay_at))
     s1 = np.cumsum(lrs) / lr
     # annealing area with momentum (Tissue et al.: lambda ~ 0.999 per step)
     dl = np.concatenate(([0.0], -np.diff(lrs))) / lr
@@ -112,7 +114,7 @@ def synth_frame(
     val_idx = np.arange(val_every - 1, n, val_every) if val_every else np.empty(0, dtype=np.int64)
     val = clean[val_idx] * (1 + val_gap) * (1 + val_noise * rng.standard_normal(val_idx.size))
     state = {"step": step, "loss": loss, "clean": clean, "lr": lrs, "gn": gn, "val_idx": val_idx, "val": val,
-             "n": n, "rng": rng, "extra_rows": []}
+             "n": n, "rng": rng, "extra_rows": [], "run": run}
     for inj in inject or []:
         _inject(state, dict(inj))
     frames = [make_frame({"run": run, "split": "train", "metric": "loss", "name": "loss",
@@ -143,7 +145,7 @@ def _inject(st: dict[str, Any], inj: dict[str, Any]) -> None:
     if kind == "spike":
         factor = float(inj.get("factor", 3.0))
         recover = float(inj.get("recover", 10))
-        shape = np.where(t >= i0, np.exp(-(t - i0) / max(recover / 3, 0.5)), 0.0)
+        shape = np.exp(-np.clip(t - i0, 0, None) / max(recover / 3, 0.5)) * (t >= i0)
         loss *= 1 + (factor - 1) * shape
         gn *= 1 + (inj.get("grad_factor", factor * 2) - 1) * shape
     elif kind == "nan":
@@ -202,7 +204,7 @@ def _inject(st: dict[str, Any], inj: dict[str, Any]) -> None:
         # the run resumed from an earlier checkpoint: the log re-covers `back` steps
         back = int(inj.get("back", 100))
         j0 = max(i0 - back, 0)
-        rows = make_frame({"run": "synth", "split": "train", "metric": "loss", "name": "loss",
+        rows = make_frame({"run": st["run"], "split": "train", "metric": "loss", "name": "loss",
                            "step": st["step"][j0:i0], "value": loss[j0:i0] * 1.01})
         st["extra_rows"].append(rows)
     elif kind == "step_gap":
@@ -277,7 +279,7 @@ def run_rule_case(rule: str, case: dict[str, Any], *, root: str | Path = ".") ->
 
         logset = LogSet([read_input(from_bytes(case["log_text"].encode(), "case.log"), case.get("format"))])
     cfg = Config(select=(rule,), rules={rule: dict(case["params"])} if case.get("params") else {})
-    runs, _ = run_checks(logset, cfg, horizon=case.get("horizon"))
+    runs, _ = run_checks(logset, cfg, horizon=case.get("horizon"), summaries=False)
     findings = [f for r in runs for f in r.findings if f.rule == rule]
     expect = case.get("expect")
     if "expect_count" in case:

@@ -522,8 +522,12 @@ def check_run(ctx: RunContext, rules: list[tuple[RuleSpec, dict[str, Any], Sever
 
 
 def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
-               progress: Callable[[str], None] | None = None) -> tuple[list[Any], list[dict[str, Any]]]:
-    """Check every run of ``logset``; returns (RunReports, rules in force with their parameters)."""
+               progress: Callable[[str], None] | None = None, *,
+               summaries: bool = True) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Check every run of ``logset``; returns (RunReports, rules in force with their parameters).
+
+    ``summaries=False`` skips the per-run summary's curve fits (rule-case tests, the detection
+    benchmark); findings are the same."""
     from lossdoc.report.model import RunReport
 
     rules = load_rules(list(config.rule_paths))
@@ -546,7 +550,12 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
             ignored = config.ignored_for_run(run)
             run_rules = [b for b in bound if not any(_matches(b[0], s) for s in ignored)]
             findings = check_run(ctx, run_rules, detectors)
-            summary, curves = summarize(ctx)
+            if summaries:
+                summary, curves = summarize(ctx)
+            else:
+                from lossdoc.report.model import RunSummary
+
+                summary, curves = RunSummary(), {}
             reports.append(RunReport(run=run, source=src.path, format=src.format, series=series_info(frame),
                                      summary=summary, findings=findings, notes=notes, frame=frame,
                                      curves=curves, meta=dict(src.meta)))

@@ -7,7 +7,8 @@ default). A noisy curve whose slope cannot be pinned down is *not* called a plat
 is "inconclusive", not "flat"); no fixed patience is involved. The longest trailing window
 (75%, 50% or 25% of the run) that passes sets where the plateau starts. Harm sets the
 severity: a final plateau after real progress is convergence (info); a plateau covering
-most of the run at a loss that barely fell from its start is training stuck early (warning).
+most of the run at a loss that barely fell from its start is training stuck early, and a plateau
+over ``waste-fraction`` of the run wasted most of its steps (both warnings).
 """
 
 from __future__ import annotations
@@ -35,8 +36,7 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     if span <= 0:
         return
     found = None
-    k = max(1, int(0.05 * x.size))
-    start_level = float(np.mean(y[:k]))
+    start_level = float(y[0])  # where training started: the first (bin-mean) point
     for frac in _FRACTIONS:
         lo = x[-1] - frac * span
         keep = x >= lo
@@ -57,9 +57,13 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     frac, xw, yw, level, eq, margin, wspan = found
     drop = -rel(level, start_level)  # fraction of the starting loss removed before the plateau
     stuck = frac >= p.stuck_fraction and drop < p.stuck_drop
+    wasted = frac >= p.waste_fraction  # flat for most of the run: whatever the level, the steps bought nothing
     change = eq.slope * wspan
     start = int(xw[0])
-    if stuck:
+    if wasted and not stuck:
+        msg = (f"{s.name} has been flat at {fmt_num(level)} since step {start:,}: the last {frac:.0%} of the run "
+               f"changed it by {fmt_num(change)} (within +-{p.margin:.0%} of the level; TOST p={eq.pvalue:.2g})")
+    elif stuck:
         msg = (f"{s.name} has been flat at {fmt_num(level)} since step {start:,} ({frac:.0%} of the run) after "
                f"falling only {drop:.0%} from {fmt_num(start_level)}{lr_text(ctx, start)} "
                f"(TOST: change within +-{p.stuck_margin:.0%} of the level across the window, p={eq.pvalue:.2g})")
@@ -74,9 +78,12 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
                           {"level": level, "window_fraction": frac, "drop_before": drop,
                            "ci_low": eq.ci_low, "ci_high": eq.ci_high, "stuck": float(stuck)}),
         start_step=start, end_step=int(xw[-1]),
-        severity=Severity.WARNING if stuck else Severity.INFO,
+        severity=Severity.WARNING if stuck or wasted else Severity.INFO,
         values={"step": fmt_step(start), "level": fmt_num(level), "fraction": f"{frac:.0%}",
                 "advice": (_stuck_advice(ctx, start) if stuck else
+                           f"the last {frac:.0%} of the run bought nothing: stop at step ~{start:,} (early stopping "
+                           "on the training loss), or use the compute for a larger model or more data; if the LR "
+                           "is still high, decay it" if wasted else
                            f"the last {frac:.0%} of steps bought less than {p.margin:.0%}: stop earlier (or at "
                            f"step ~{start:,}) and spend the compute on a larger model or more data, or decay "
                            "the LR further if it is still high")},

@@ -1,0 +1,108 @@
+"""Engine: which series is the loss, the run summary, false-alarm control, the rules/rule commands."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+
+from lossdoc.checks.engine import RunContext, final_level, run_checks
+from lossdoc.cli import main
+from lossdoc.config import Config
+from lossdoc.model import make_frame
+from lossdoc.testing import synth_frame, synth_logset
+
+
+def test_loss_is_sum_of_components_when_no_loss_series():
+    # YOLO results.csv: train/box_loss + train/cls_loss + train/dfl_loss, no total
+    frames = [make_frame({"run": "r", "split": "train", "metric": m, "name": f"train/{m}", "step": [1, 2, 3],
+                          "value": v}) for m, v in (("box_loss", [1.0, 0.9, 0.8]), ("cls_loss", [2.0, 1.5, 1.2]),
+                                                    ("dfl_loss", [1.5, 1.4, 1.3]))]
+    ctx = RunContext("r", pl.concat(frames), notes=[], meta={})
+    s = ctx.loss("train")
+    assert s is not None and s.name == "train/box_loss + train/cls_loss + train/dfl_loss"
+    np.testing.assert_allclose(s.values, [4.5, 3.8, 3.3])
+
+
+def test_direct_loss_preferred_and_single_loss_like_series():
+    df = pl.concat([
+        make_frame({"run": "r", "split": "train", "metric": "loss", "name": "loss", "step": [1, 2], "value": [2.0, 1.0]}),
+        make_frame({"run": "r", "split": "train", "metric": "box_loss", "name": "box", "step": [1, 2], "value": [9.0, 9.0]}),
+        make_frame({"run": "r", "split": "val", "metric": "mse", "name": "Valid MSE", "step": [1, 2], "value": [5.0, 4.0]}),
+    ])
+    ctx = RunContext("r", df, notes=[], meta={})
+    assert ctx.loss("train").name == "loss"
+    assert ctx.loss("val").name == "Valid MSE"
+
+
+def test_final_level_is_robust_to_one_noisy_last_point():
+    v = np.full(100, 2.0)
+    v[-1] = 5.0
+    # mean of the last 5 points (5% of 100): one outlier moves it by 3/5, not to 5.0
+    assert final_level(v) == pytest.approx(2.6)
+    assert final_level(np.array([3.0, np.nan])) == 3.0
+
+
+def test_summary_and_curves():
+    logset = synth_logset(steps=2000, seed=5, val_every=100, meta={"total_steps": 4000})
+    runs, rules = run_checks(logset, Config())
+    s = runs[0].summary
+    v = logset.sources[0].frame.filter(pl.col("split") == "val")
+    best = v.sort("value").row(0, named=True)
+    assert s.best_val_loss == pytest.approx(best["value"]) and s.best_val_step == best["step"]
+    assert s.first_step == 0 and s.last_step == 1999 and s.total_steps == 4000
+    # horizon defaults to the planned total; the prediction is below the last level and the interval covers it
+    assert s.extrapolated is not None and s.extrapolated.step == 4000
+    assert s.extrapolated.low <= s.extrapolated.loss <= s.extrapolated.high
+    assert s.extrapolated.loss < s.final_train_loss
+    fit = runs[0].curves["fit"]
+    assert fit["step"][0] == 0 and fit["step"][-1] == 4000 and len(fit["loss"]) == len(fit["step"])
+    assert runs[0].curves["smoothing"] == {"method": "ema", "weight": 0.6}
+    assert {r["id"] for r in rules} >= {"NF001", "SP001", "DV001"}
+
+
+def test_horizon_argument_wins():
+    runs, _ = run_checks(synth_logset(steps=500, seed=6), Config(), horizon=3000)
+    assert runs[0].summary.extrapolated.step == 3000
+
+
+def test_false_alarm_control_drops_marginal_hits():
+    # 40 independent healthy runs with AR(1) noise: no error and no divergence claim on any of them
+    for seed in range(40):
+        runs, _ = run_checks(synth_logset(steps=600, seed=100 + seed, noise=0.05, phi=0.8), Config(),
+                             summaries=False)
+        assert not [f for f in runs[0].findings if f.category in ("divergence", "non_finite", "overfitting")]
+
+
+def test_every_finding_carries_evidence():
+    df = synth_frame(steps=1500, seed=7, val_every=50, log_grad_norm=True,
+                     inject=[{"kind": "spike", "at": 700, "factor": 3.0}, {"kind": "nan", "at": 1400}])
+    runs, _ = run_checks(synth_logset(df), Config(), summaries=False)
+    assert {f.rule for f in runs[0].findings} >= {"SP001", "NF001"}
+    for f in runs[0].findings:
+        d = f.to_dict()
+        assert d["evidence"]["method"] and d["message"] and d["recommendation"]
+        assert "{" not in f.recommendation, f.recommendation
+        json.dumps(d, allow_nan=False)
+
+
+def test_rules_command_lists_every_rule(runner):
+    r = runner.invoke(main, ["rules"])
+    assert r.exit_code == 0
+    assert "SP001" in r.output and "loss-spike" in r.output and "loss_spikes" in r.output
+    r = runner.invoke(main, ["rules", "--json"])
+    assert {d["id"] for d in json.loads(r.output)} >= {"NF001", "LG004"}
+
+
+def test_rule_command_prints_sections_in_order(runner):
+    r = runner.invoke(main, ["rule", "loss-spike"])
+    assert r.exit_code == 0
+    out = r.output
+    idx = [out.index(h) for h in ("Why is this bad?", "Example", "Recommendation", "Known problems", "Parameters")]
+    assert idx == sorted(idx) and "zscore" in out
+    r = runner.invoke(main, ["rule", "sp001", "--json"])
+    assert json.loads(r.output)["params"]["zscore"] == 6.0
+    r = runner.invoke(main, ["rule", "nope"])
+    assert r.exit_code == 2 and "no rule 'nope'" in r.output
