@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["as_float", "finite_pairs", "quiet"]
+__all__ = ["as_float", "dot", "finite_pairs", "quiet"]
 
 
 def as_float(values: object) -> np.ndarray:
@@ -39,3 +39,13 @@ def finite_pairs(steps: object, values: object) -> tuple[np.ndarray, np.ndarray]
 def quiet() -> np.errstate:
     """Context manager silencing floating-point warnings (overflow, invalid, ...)."""
     return np.errstate(all="ignore")
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Inner product of two 1-D float arrays without BLAS.
+
+    ``a @ b`` calls OpenBLAS ``ddot``, which starts threads above ~10^4 elements; on a busy
+    2-core CI machine that made a 10^5-point trend test 10-30x slower (benchmarks/README.md).
+    ``einsum`` runs single-threaded at memory speed.
+    """
+    return float(np.einsum("i,i->", a, b))

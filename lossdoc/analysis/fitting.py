@@ -33,7 +33,7 @@ import numpy as np
 from scipy import optimize
 from scipy import stats as _st
 
-from lossdoc.analysis._arrays import as_float, quiet
+from lossdoc.analysis._arrays import as_float, dot, quiet
 from lossdoc.analysis.downsample import downsample_for_fit
 
 __all__ = [
@@ -476,8 +476,8 @@ def _fit_one(
 
 def _lag1(r: np.ndarray) -> float:
     d = r - r.mean()
-    den = float(d @ d)
-    return float(d[1:] @ d[:-1]) / den if den > 0 else 0.0
+    den = dot(d, d)
+    return dot(d[1:], d[:-1]) / den if den > 0 else 0.0
 
 
 def fit_curve(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as _st
 
-from lossdoc.analysis._arrays import as_float, finite_pairs, quiet
+from lossdoc.analysis._arrays import as_float, dot, finite_pairs, quiet
 
 __all__ = [
     "ChangePointResult",
@@ -77,10 +77,10 @@ def lag1_autocorr(values: object) -> float:
         if not (s > 0 and np.isfinite(s)):
             return NAN
         d = d / s
-        den = float(d @ d)
+        den = dot(d, d)
         if den == 0:
             return NAN
-        return float(d[1:] @ d[:-1]) / den
+        return dot(d[1:], d[:-1]) / den
 
 
 def robust_scale(values: object) -> float:
@@ -105,9 +105,9 @@ def default_maxlags(n: int) -> int:
 
 def _bartlett_sum(v: np.ndarray, lags: int) -> float:
     """``sum_{|j|<=L} (1 - |j|/(L+1)) sum_t v_t v_{t-j}`` (unnormalised Newey-West)."""
-    s = float(v @ v)
+    s = dot(v, v)
     for j in range(1, min(lags, v.size - 1) + 1):
-        s += 2.0 * (1.0 - j / (lags + 1.0)) * float(v[j:] @ v[:-j])
+        s += 2.0 * (1.0 - j / (lags + 1.0)) * dot(v[j:], v[:-j])
     return s
 
 
@@ -150,10 +150,10 @@ def _ar1_bias_corrected(u: np.ndarray, n: int, trend: bool) -> float:
     ``(1 + 3 rho)/n`` (``(2 + 4 rho)/n``) (Marriott & Pope 1954; Kendall 1954). The result is
     clipped to ``[0, 0.97]``: negative autocorrelation is not prewhitened.
     """
-    den = float(u[:-1] @ u[:-1])
+    den = dot(u[:-1], u[:-1])
     if not den > 0:
         return 0.0
-    r = float(u[1:] @ u[:-1]) / den
+    r = dot(u[1:], u[:-1]) / den
     r = r + ((2.0 + 4.0 * r) if trend else (1.0 + 3.0 * r)) / n
     if not math.isfinite(r):
         return 0.0
@@ -278,8 +278,8 @@ def trend_test(steps: object, values: object, maxlags: int | None = None) -> Tre
             return _nan_trend(n)
         xc = (x - xm) / xs
         yc = (y - ym) / ys if ys > 0 else np.zeros(n)
-        sxx = float(xc @ xc)
-        b = float(xc @ yc) / sxx
+        sxx = dot(xc, xc)
+        b = dot(xc, yc) / sxx
         u = yc - b * xc
         v = xc * u
         if maxlags is None:
