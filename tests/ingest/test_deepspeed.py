@@ -49,3 +49,16 @@ def test_detected() -> None:
     path = sample("deepspeed", "pipe")
     assert choose(open_file(path)).name == "deepspeed"
     assert choose(from_bytes(path.read_bytes(), name="<stdin>", inner_name="stdin")).name == "deepspeed"
+
+
+def test_host_prefixed_lines_of_a_multi_node_launch() -> None:
+    text = (
+        "worker-0: [2024-05-01 10:00:00,123] [INFO] [logging.py:96:log_dist] [Rank 0] step=10, skipped=0, "
+        "lr=[4.9e-05], mom=[(0.9, 0.999)]\n"
+        "worker-0: steps: 10 loss: 2.3456 iter time (s): 0.812 samples/sec: 78.818\n"
+        "worker-0: steps: 20 loss: 2.1000 iter time (s): 0.811 samples/sec: 78.9\n"
+    )
+    src = read_data(text.encode(), "multi/train.log")
+    assert src.format == "deepspeed"
+    assert series(src, "train", "loss") == [(10, 2.3456), (20, 2.1)]
+    assert series(src, "train", "lr") == [(10, 4.9e-05)]

@@ -34,10 +34,11 @@ from lossdoc.model import IngestNote, ParseResult
 
 _TS = r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d+)\]"
 _PROGRESS = r"step=(\d+), skipped=(\d+), lr=\[([^\]]*)\]"
-_STEPS = r"^steps: (\d+) loss: (\S+) iter time \(s\): (\S+) samples/sec: (\S+)"
+# not anchored: multi-node launchers prefix each line with the host ("worker-0: steps: ...")
+_STEPS = r"(?:^|\s)steps: (\d+) loss: (\S+) iter time \(s\): (\S+) samples/sec: (\S+)"
 _OVERFLOW = r"OVERFLOW! .*?Attempted loss scale: ([^,\s]+), reducing to ([^,\s]+)"
 _SNIFF_PROGRESS = re.compile(r"\[Rank \d+\] step=\d+, skipped=\d+, lr=\[", re.M)
-_SNIFF_STEPS = re.compile(r"^steps: \d+ loss: \S+ iter time \(s\): ", re.M)
+_SNIFF_STEPS = re.compile(r"(?:^|\s)steps: \d+ loss: \S+ iter time \(s\): ", re.M)
 
 
 def _row(run: str, split: str, metric: str, name: str, step: pl.Expr, value: pl.Expr,
@@ -79,8 +80,11 @@ class DeepSpeedParser(Parser):
             line.str.extract(_PROGRESS, 2).alias("_skipped"),
             line.str.extract(_PROGRESS, 3).str.split(",").alias("_lrs"),
         ).filter(pl.col("_step").is_not_null())
-        steps = lines.filter(line.str.starts_with("steps: ")).with_columns(
-            *[line.str.extract(_STEPS, i).alias(f"_g{i}") for i in (1, 2, 3, 4)]
+        steps = lines.filter(line.str.contains("steps: ", literal=True))
+        steps = pl.concat(
+            [steps, steps.select(line.str.extract_groups(_STEPS).alias("_g")).unnest("_g")
+             .rename({str(i): f"_g{i}" for i in (1, 2, 3, 4)})],
+            how="horizontal",
         ).filter(pl.col("_g1").is_not_null())
         over = lines.filter(line.str.contains("OVERFLOW!", literal=True)).with_columns(
             line.str.extract(_OVERFLOW, 2).alias("_scale"))

@@ -14,7 +14,10 @@ and (json)::
     2024-03-01 10:00:00 | INFO | train_inner | {"epoch": 1, "update": 0.064, "loss": "9.812", "num_updates": "100", "lr": "1.25e-05"}
     2024-03-01 10:22:58 | INFO | valid | {"epoch": 2, "valid_loss": "7.912", "valid_ppl": "221.03", "valid_num_updates": "3126"}
 
-Axis: ``num_updates`` (optimizer updates); ``epoch`` fractional for ``train_inner`` records.
+Axis: ``num_updates`` (optimizer updates); ``epoch`` fractional for ``train_inner`` records;
+``wall_time`` is the logging timestamp read as UTC (the log does not say its time zone). Logs of
+fairseq < 0.10, printed without the logging prefix (``| epoch 001:    100 / 1563 loss=...``), are
+read the same way, without ``wall_time``.
 fairseq's cross-entropy losses are in **bits** (base 2; ``ppl = 2 ** nll_loss``): values are kept
 exactly as logged and ``meta["loss_base"] = 2`` says so. ``train_inner`` records are the
 training curve (``train``/``loss``); the end-of-epoch ``train`` summary is ``train``/``epoch_loss``
