@@ -182,7 +182,8 @@ def _finding_marks(ax: Any, marks: list[tuple[int, Finding]], *, labels: bool) -
             t.set_url(f"#finding-{num}")
 
 
-def _fit(ax: Any, run: RunReport, color: str, last_step: float | None, *, label: bool) -> float | None:
+def _fit(ax: Any, run: RunReport, color: str, last_step: float | None, *, label: str,
+         band_label: bool) -> float | None:
     fit = run.curves.get("fit") if run.curves else None
     if not isinstance(fit, dict):
         return None
@@ -198,8 +199,8 @@ def _fit(ax: Any, run: RunReport, color: str, last_step: float | None, *, label:
     model = _mpl_text(fit.get("model") or "fit", 24)
     if lo.size == st.size and hi.size == st.size:
         ax.fill_between(st, lo, hi, color=color, alpha=0.13, linewidth=0,
-                        label="prediction interval" if label else None)
-    ax.plot(st, y, color=color, linewidth=1.3, linestyle=(0, (5, 3)), label=f"fitted {model}" if label else None)
+                        label="prediction interval" if band_label else None)
+    ax.plot(st, y, color=color, linewidth=1.3, linestyle=(0, (5, 3)), label=f"{label} ({model})")
     if last_step is not None and st[-1] > last_step:
         ax.axvline(last_step, color="#6b7280", linewidth=0.8, linestyle=":", alpha=0.9)
         ax.annotate("last logged step", xy=(last_step, 0.02), xycoords=("data", "axes fraction"),
@@ -208,10 +209,10 @@ def _fit(ax: Any, run: RunReport, color: str, last_step: float | None, *, label:
     return float(st[-1])
 
 
-def x_limits(report: Report) -> tuple[float, float] | None:
-    """The step range every chart shares: first to last logged step, or to the fit's horizon."""
+def x_limits(runs: list[RunReport]) -> tuple[float, float] | None:
+    """The step range charts of ``runs`` share: first to last logged step, or to the fit's horizon."""
     lo, hi = np.inf, -np.inf
-    for run in report.runs[:MAX_RUNS_DRAWN]:
+    for run in runs[:MAX_RUNS_DRAWN]:
         for s in run.series:
             if s.first_step is not None and s.last_step is not None:
                 lo, hi = min(lo, s.first_step), max(hi, s.last_step)
@@ -265,50 +266,88 @@ def _collect(report: Report, n_bins: int, cache: dict[Any, Any] | None) -> list[
     return out
 
 
-def loss_charts(report: Report, finding_numbers: dict[int, int], *, key: str = "loss",
-                cache: dict[Any, Any] | None = None) -> list[Chart]:
-    """The loss chart, linear and (when every loss is positive) log-scaled.
+@dataclass(slots=True)
+class ChartGroup:
+    """The loss chart of some runs: linear, and log-scaled when every loss is positive."""
 
-    ``finding_numbers`` maps ``id(finding)`` to the number shown in the report's findings list.
+    key: str
+    runs: list[int]  #: indices into ``report.runs``
+    linear: Chart
+    log: Chart | None
+
+
+#: Runs whose typical losses differ more than this factor get one chart each, not an overlay.
+OVERLAY_MAX_RATIO = 8.0
+
+
+def _level(d: _RunData) -> float | None:
+    s = d.train if d.train is not None and d.train.values.size else d.val
+    if s is None or not s.values.size:
+        return None
+    return float(np.median(s.values))
+
+
+def loss_charts(report: Report, finding_numbers: dict[int, int], *, key: str = "loss",
+                cache: dict[Any, Any] | None = None) -> list[ChartGroup]:
+    """The loss chart(s): one overlay of every run when their losses share a scale, else one
+    chart per run (small multiples). ``finding_numbers`` maps ``id(finding)`` to the number shown
+    in the report's findings list.
     """
     n_runs = min(len(report.runs), MAX_RUNS_DRAWN)
     n_bins = max(150, 600 // max(1, n_runs))
-    data = [d for d in _collect(report, n_bins, cache) if d.train is not None or d.val is not None]
+    data = [(i, d) for i, d in enumerate(_collect(report, n_bins, cache)) if d.train is not None or d.val is not None]
     if not data:
         return []
-    arrays = [s.values for d in data for s in (d.train, d.val) if s is not None]
-    scales = ["linear", "log"] if _positive(arrays) else ["linear"]
-    many = len(data) > 1
-    charts = []
-    names = ", ".join(clean(d.run.run, 40) for d in data)
-    for scale in scales:
-        charts.append(_loss_chart(report, data, finding_numbers, scale, f"{key}-{scale}", many, names))
-    return charts
+    levels = [lv for _, d in data if (lv := _level(d)) is not None]
+    overlay = len(data) == 1 or (bool(levels) and min(levels) > 0 and max(levels) / min(levels) <= OVERLAY_MAX_RATIO)
+    groups = [data] if overlay else [[item] for item in data]
+    out = []
+    for gi, group in enumerate(groups):
+        gkey = key if overlay else f"{key}-{gi + 1}"
+        runs_d = [d for _, d in group]
+        idx = [i for i, _ in group]
+        arrays = [s.values for d in runs_d for s in (d.train, d.val) if s is not None]
+        many = len(runs_d) > 1
+        names = ", ".join(clean(d.run.run, 40) for d in runs_d)
+        colors = [PALETTE[i % len(PALETTE)] for i in idx]
+        height = 4.2 if overlay else 3.3
+        xl = x_limits([d.run for d in runs_d])
+        lin = _loss_chart(runs_d, finding_numbers, "linear", f"{gkey}-linear", many, names, colors, height, xl,
+                          None if overlay else clean(runs_d[0].run.run, 60))
+        log = None
+        if _positive(arrays):
+            log = _loss_chart(runs_d, finding_numbers, "log", f"{gkey}-log", many, names, colors, height, xl,
+                              None if overlay else clean(runs_d[0].run.run, 60))
+        out.append(ChartGroup(gkey, idx, lin, log))
+    return out
 
 
-def _loss_chart(report: Report, data: list[_RunData], numbers: dict[int, int], scale: str, key: str,
-                many: bool, names: str) -> Chart:
+def _loss_chart(data: list[_RunData], numbers: dict[int, int], scale: str, key: str, many: bool, names: str,
+                colors: list[str], height: float, xl: tuple[float, float] | None, heading: str | None) -> Chart:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    colors = _colors(len(data))
     with matplotlib.rc_context(_rc()):
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, 4.2))
-        fig.subplots_adjust(left=_LEFT, right=_RIGHT, top=0.9, bottom=0.12)
+        fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
+        fig.subplots_adjust(left=_LEFT, right=_RIGHT, top=1 - 0.42 / height, bottom=0.5 / height)
         x_max = None
         for i, d in enumerate(data):
             c_train = colors[i]
-            c_val = colors[i] if many else PALETTE[VAL_COLOR_SHIFT]
+            c_val = colors[i] if many else (PALETTE[1] if c_train != PALETTE[1] else PALETTE[0])
             who = _mpl_text(d.run.run, 32) + " " if many else ""
             if d.train is not None:
-                _draw_binned(ax, d.train.binned, c_train, label=f"{who}train (raw)" if not many else None,
-                             raw_alpha=0.45, lw=0.7)
                 if d.train.smooth is not None:
-                    _draw_binned(ax, Binned(d.train.smooth.step, d.train.smooth.mean, d.train.smooth.mean,
-                                            d.train.smooth.mean, np.ones_like(d.train.smooth.count)),
+                    _draw_binned(ax, d.train.binned, c_train, label=f"{who}train (raw)" if not many else None,
+                                 raw_alpha=0.45, lw=0.7)
+                    sm = d.train.smooth
+                    _draw_binned(ax, Binned(sm.step, sm.mean, sm.mean, sm.mean, np.ones_like(sm.count)),
                                  c_train, label=f"{who}train (smoothed)", raw_alpha=1.0, lw=1.7)
+                else:  # short series: the raw points themselves, no smoothing to lag behind them
+                    b = d.train.binned
+                    ax.plot(b.step, b.mean, color=c_train, linewidth=1.6, label=f"{who}train",
+                            marker="o" if b.step.size <= 60 else None, markersize=2.8)
                 _nonfinite_marks(ax, d.train.nonfinite_steps, SEVERITY_COLOR[Severity.ERROR])
             if d.val is not None:
                 b = d.val.binned
@@ -320,25 +359,28 @@ def _loss_chart(report: Report, data: list[_RunData], numbers: dict[int, int], s
             last = None
             if d.train is not None and d.train.steps.size:
                 last = float(d.train.steps[-1])
-            end = _fit(ax, d.run, FIT_COLOR if not many else colors[i], last, label=not many or i == 0)
+            end = _fit(ax, d.run, FIT_COLOR if not many else colors[i], last,
+                       label=f"{who}fit" if many else "fitted", band_label=not many)
             if end is not None:
                 x_max = max(x_max or end, end)
         marks = [(numbers[id(f)], f) for d in data for f in d.run.findings if id(f) in numbers]
-        xl = x_limits(report)
         if xl is not None:
             ax.set_xlim(*xl)
         _finding_marks(ax, marks, labels=True)
         ax.set_yscale(scale)
         ax.set_xlabel("step")
         ax.set_ylabel("loss" + (" (log scale)" if scale == "log" else ""))
-        xl = x_limits(report)
         if xl is not None:
             ax.set_xlim(*xl)
         elif x_max is not None:
             lo, hi = ax.get_xlim()
             ax.set_xlim(lo, max(hi, x_max))
         ax.legend(loc="upper right", ncols=1 if len(data) < 4 else 2)
+        if heading:
+            ax.set_title(_mpl_text(heading, 60), loc="left", fontsize=9.5, pad=16, fontweight="bold")
         title = f"Loss by step ({'log' if scale == 'log' else 'linear'} scale)"
+        if heading:
+            title = f"{heading}: loss by step ({'log' if scale == 'log' else 'linear'} scale)"
         desc = _loss_desc(data, marks, names)
         svg = _save(fig, key, title, desc)
     return Chart(key, title, desc, svg)
@@ -429,8 +471,13 @@ def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | 
                 ax.set_ylabel("grad norm")
                 ax.set_title("Gradient norm", loc="left", fontsize=9)
                 what.append("the gradient norm")
+        from matplotlib.ticker import FuncFormatter
+
+        for ax in axes[:, 0]:
+            if ax.get_yscale() == "linear":  # no "1e-5" multiplier floating over the panel title
+                ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: "0" if v == 0 else f"{v:.4g}"))
         axes[-1, 0].set_xlabel("step")
-        xl = x_limits(report)
+        xl = x_limits(report.runs)
         if xl is not None:
             axes[-1, 0].set_xlim(*xl)
         title = "Training dynamics by step"

@@ -18,6 +18,8 @@ import numpy as np
 from lossdoc.checks.findings import Finding, Severity
 from lossdoc.report.model import Report, RunReport
 
+#: Shorter series are drawn as they are: an EMA over a few points only lags behind them.
+SMOOTH_MIN_POINTS = 100
 #: Bins per series in the HTML charts (each keeps min, max and mean: ~3 points per bin).
 HTML_BINS = 600
 
@@ -205,7 +207,7 @@ def get_series(run: RunReport, split: str, metric: str, *, n_bins: int = HTML_BI
     s = Series(label=clean(names[0] if names else metric, 60), steps=steps[finite], values=values[finite],
                binned=_bin(steps[finite], values[finite], n_bins), nonfinite_steps=steps[~finite],
                points=int(sub.height))
-    if smooth and s.values.size >= 3:
+    if smooth and s.values.size >= SMOOTH_MIN_POINTS:
         from lossdoc.analysis.smoothing import ema_debiased
 
         sm = np.asarray(ema_debiased(s.values, smoothing_weight(run, s.values.size)), dtype=float)
@@ -215,19 +217,51 @@ def get_series(run: RunReport, split: str, metric: str, *, n_bins: int = HTML_BI
 
 def loss_series(run: RunReport, split: str, *, n_bins: int = HTML_BINS, smooth: bool = False,
                 cache: dict[Any, Any] | None = None) -> Series | None:
-    """The loss of ``split`` (``val`` falls back to ``test``); a run without ``loss`` uses its first
-    metric named ``*loss`` (e.g. ``box_loss``)."""
-    s = get_series(run, split, "loss", n_bins=n_bins, smooth=smooth, cache=cache)
+    """The loss of ``split`` as the checks engine defines it (``val`` falls back to ``test``):
+    ``<split>/loss`` when logged; else the sum of the split's component losses at the steps they
+    share (YOLO ``box_loss + cls_loss + dfl_loss``); else its only component loss."""
+    if cache is not None:
+        key = (id(run), "loss-of", split, n_bins, smooth)
+        if key not in cache:
+            cache[key] = loss_series(run, split, n_bins=n_bins, smooth=smooth)
+        return cache[key]
+    s = get_series(run, split, "loss", n_bins=n_bins, smooth=smooth)
+    if s is None:
+        s = _component_sum(run, split, n_bins=n_bins, smooth=smooth)
     if s is None and split == "val":
-        s = get_series(run, "test", "loss", n_bins=n_bins, smooth=smooth, cache=cache)
-    if s is None and run.frame is not None and run.frame.height:
-        import polars as pl
-
-        alts = (run.frame.filter((pl.col("split") == split) & pl.col("metric").str.ends_with("loss"))
-                .get_column("metric").unique(maintain_order=True).to_list())
-        if alts:
-            s = get_series(run, split, alts[0], n_bins=n_bins, smooth=smooth, cache=cache)
+        return loss_series(run, "test", n_bins=n_bins, smooth=smooth)
     return s
+
+
+def _component_sum(run: RunReport, split: str, *, n_bins: int, smooth: bool) -> Series | None:
+    frame = run.frame
+    if frame is None or frame.height == 0:
+        return None
+    import polars as pl
+
+    sub = frame.filter((pl.col("split") == split)
+                       & (pl.col("metric").str.ends_with("_loss") | pl.col("metric").str.starts_with("loss_")))
+    metrics = sub.get_column("metric").unique(maintain_order=True).to_list()
+    if not metrics:
+        return None
+    if len(metrics) == 1:
+        return get_series(run, split, metrics[0], n_bins=n_bins, smooth=smooth)
+    names = [sub.filter(pl.col("metric") == m).get_column("name")[0] for m in metrics]
+    wide = None
+    for i, m in enumerate(metrics):
+        part = (sub.filter(pl.col("metric") == m).unique("step", keep="first", maintain_order=True)
+                .select("step", pl.col("value").alias(f"v{i}")))
+        wide = part if wide is None else wide.join(part, on="step", how="inner")
+    if wide is None or wide.height == 0:
+        return None
+    wide = wide.sort("step")
+    total = wide.select(pl.sum_horizontal([f"v{i}" for i in range(len(metrics))]).alias("value"))
+    # sum_horizontal skips nulls, not NaN: a NaN component makes the sum NaN, as it should.
+    tmp = wide.select("step").with_columns(total.get_column("value"), split=pl.lit(split), metric=pl.lit("loss"),
+                                           name=pl.lit(" + ".join(str(n) for n in names)))
+    fake = RunReport(run=run.run, source=run.source, format=run.format, series=[], summary=run.summary,
+                     frame=tmp, curves=run.curves)
+    return get_series(fake, split, "loss", n_bins=n_bins, smooth=smooth)
 
 
 def gap_series(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray] | None:

@@ -72,6 +72,7 @@ def context(report: Report) -> dict[str, Any]:
     cache: dict[Any, Any] = {}  # each run's series is read from its frame once per rendering
     loss = charts.loss_charts(report, numbers, cache=cache)
     dyn = charts.dynamics_chart(report, cache=cache)
+    anchors = {id(report.runs[i]): f"chart-{g.linear.key}" for g in loss for i in g.runs}
     multi = len(report.runs) > 1
     return {
         "version": report.version,
@@ -84,15 +85,20 @@ def context(report: Report) -> dict[str, Any]:
         "multi": multi,
         "title": _title(report),
         "runs": [_run(r) for r in report.runs],
-        "findings": [_finding(i, r, f, multi) for i, (r, f) in enumerate(ordered, start=1)],
-        "loss_charts": [{"key": c.key, "title": c.title, "desc": c.desc, "svg": Markup(c.svg),
-                         "scale": c.key.rsplit("-", 1)[-1]} for c in loss],
+        "findings": [_finding(i, r, f, multi, anchors.get(id(r))) for i, (r, f) in enumerate(ordered, start=1)],
+        "loss_groups": [{"key": g.key, "linear": _chart(g.linear), "log": _chart(g.log) if g.log else None}
+                        for g in loss],
+        "any_log": any(g.log is not None for g in loss),
         "dynamics": ({"key": dyn.key, "title": dyn.title, "desc": dyn.desc, "svg": Markup(dyn.svg)}
                      if dyn is not None else None),
         "charted_runs": min(len(report.runs), charts.MAX_RUNS_DRAWN),
         "comparison": _comparison(report.comparison),
         "rules": _rules(report.rules),
     }
+
+
+def _chart(c: Any) -> dict[str, Any]:
+    return {"key": c.key, "title": c.title, "desc": c.desc, "svg": Markup(c.svg)}
 
 
 def _title(report: Report) -> str:
@@ -159,7 +165,7 @@ def _short(v: Any, limit: int = 200) -> str:
     return clean(v, limit)
 
 
-def _finding(num: int, r: RunReport, f: Finding, multi: bool) -> dict[str, Any]:
+def _finding(num: int, r: RunReport, f: Finding, multi: bool, anchor: str | None) -> dict[str, Any]:
     ev = f.evidence
     rows = [
         ("Method", ev.method),
@@ -169,7 +175,7 @@ def _finding(num: int, r: RunReport, f: Finding, multi: bool) -> dict[str, Any]:
         ("Window", f"steps {fmt_step(ev.window[0])}–{fmt_step(ev.window[1])}" if ev.window else "—"),
     ]
     extra = [(str(k).replace("_", " "), fmt_num(v) if not isinstance(v, str) else clean(v, 120))
-             for k, v in (ev.extra or {}).items()]
+             for k, v in (ev.extra or {}).items() if v is not None]
     series = "/".join(x for x in (f.split, f.metric) if x)
     return {
         "num": num,
@@ -185,7 +191,7 @@ def _finding(num: int, r: RunReport, f: Finding, multi: bool) -> dict[str, Any]:
         "recommendation": f.recommendation,
         "evidence": rows,
         "extra": extra,
-        "charted": f.start_step is not None or f.end_step is not None,
+        "chart": anchor if anchor and (f.start_step is not None or f.end_step is not None) else None,
     }
 
 

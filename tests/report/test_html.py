@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from lossdoc.model import make_frame
 from lossdoc.report.model import Report
 from tests.conftest import real_logs_available
 from tests.report.builders import (
@@ -223,3 +224,29 @@ def test_templates_ship_inside_the_package():
 
     t = files("lossdoc") / "report" / "templates"
     assert (t / "report.html.j2").is_file() and (t / "_style.css").is_file()
+
+
+def test_runs_on_different_scales_get_one_chart_each():
+    small = synthetic_frame("small", 3000, seed=5, val_every=None)
+    big = synthetic_frame("big", 3000, seed=6, val_every=None).with_columns(pl.col("value") * 1000)
+    r = Report(runs=[run_from_frame(small, source="a", fmt="f"), run_from_frame(big, source="b", fmt="f")],
+               version="0")
+    doc = parse(r.to_html())
+    figs = [a["id"] for t, a in doc.tags if t == "figure"]
+    assert figs[:4] == ["chart-loss-1-linear", "chart-loss-1-log", "chart-loss-2-linear", "chart-loss-2-log"]
+    assert doc.svg_titles[:2] == ["small: loss by step (linear scale)", "small: loss by step (log scale)"]
+
+
+def test_component_losses_are_summed_like_the_checks_do():
+    # YOLO-style: no `loss`, three component losses; the chart draws their sum.
+    parts = []
+    for k, comp in enumerate(("box_loss", "cls_loss", "dfl_loss")):
+        parts.append(make_frame({"run": "yolo", "split": "train", "metric": comp, "name": f"train/{comp}",
+                                 "step": list(range(10)), "value": [float(k + 1)] * 10}))
+    r = Report(runs=[run_from_frame(pl.concat(parts), source="results.csv", fmt="yolo")], version="0")
+    from lossdoc.report.present import loss_series
+
+    s = loss_series(r.runs[0], "train")
+    assert s.label == "train/box_loss + train/cls_loss + train/dfl_loss"
+    assert s.values.tolist() == [6.0] * 10
+    assert "train loss from 6 at step 0 to 6 at step 9" in r.to_html()
