@@ -67,3 +67,9 @@ def test_json_download() -> None:
 def test_header_alone_is_enough_to_detect() -> None:
     data = (DIR / "run_version_0-tag-train_loss.csv").read_bytes()
     assert choose(from_bytes(data, name="loss_curve.csv")).name == "tensorboard-csv"
+
+
+def test_parent_directory_reads_the_export_set_and_the_loose_file() -> None:
+    logs = lossdoc.read(DIR)
+    assert {(s.format, tuple(s.runs)) for s in logs.sources} == {
+        ("tensorboard-csv", ("keras_fit",)), ("tensorboard-csv", ("version_0",))}

@@ -89,8 +89,8 @@ class MetricCSVDirParser(Parser):
 
     def sniff_dir(self, path: Path) -> float:
         members = _members(path)
-        if len(members) < 2:
-            return 0.0
+        if len(members) < 2 or any(d.is_dir() and not d.name.startswith(".") for d in path.iterdir()):
+            return 0.0  # with subdirectories, the directory walk reads each part
         lossy = any("loss" in f.stem.lower() for f, _ in members)
         return 0.9 if lossy else 0.6
 

@@ -127,8 +127,11 @@ class TensorBoardCSVParser(Parser):
         files = _export_files(path)
         if not files:
             return 0.0
-        others = [f for f in path.iterdir() if f.is_file() and f.suffix.lower() == ".csv" and f not in files]
-        return 0.0 if others else 0.9
+        entries = list(path.iterdir())
+        others = [f for f in entries if f.is_file() and f.suffix.lower() == ".csv" and f not in files]
+        # With subdirectories the directory is more than one export set: let the directory walk read each part.
+        subdirs = [d for d in entries if d.is_dir() and not d.name.startswith(".")]
+        return 0.0 if others or subdirs else 0.9
 
     def parse_dir(self, path: Path, display: str) -> ParseResult:
         entries = []
