@@ -42,7 +42,7 @@ def _run_name(directory: Path) -> str:
 def _frame(inp: InputFile, split: str, run: str) -> tuple[pl.DataFrame, list[IngestNote]]:
     table, notes = read_table(inp, "\t", live=True)
     if "iter" not in table.columns:
-        return pl.DataFrame(), notes
+        return concat_frames([]), notes
     step = pl.col("iter").str.strip_chars().cast(pl.Int64, strict=False)
     bad = table.filter(step.is_null())
     if bad.height:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lossdoc.errors import EmptyInputError
+from lossdoc.errors import EmptyInputError, ParseError
 
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.formats._table import read_table
@@ -65,10 +65,14 @@ def _series_key(run_split: str | None, tag: str) -> tuple[str, str]:
 def _read(inp: InputFile) -> tuple[pl.DataFrame, list[IngestNote]]:
     """(step, wall_time, value) rows of one export."""
     if inp.inner_name.lower().endswith(".json"):
-        rows = json.loads(inp.read_text())
-        df = pl.DataFrame({"wall_time": [r[0] for r in rows], "step": [r[1] for r in rows], "value": [r[2] for r in rows]},
-                          schema={"wall_time": pl.Float64, "step": pl.Int64, "value": pl.Float64}, strict=False)
-        return df, []
+        try:
+            rows = json.loads(inp.read_text())
+            cols = {"wall_time": [r[0] for r in rows], "step": [r[1] for r in rows], "value": [r[2] for r in rows]}
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
+            raise ParseError(f"not a TensorBoard JSON download ([[wall_time, step, value], ...]): {exc}",
+                             path=inp.name) from None
+        df = pl.DataFrame(cols, schema={"wall_time": pl.Float64, "step": pl.Int64, "value": pl.Float64}, strict=False)
+        return df.filter(pl.col("step").is_not_null()), []
     table, notes = read_table(inp, ",", live=False)
     cols = {c.lower(): c for c in table.columns}
     if not {"wall time", "step", "value"} <= set(cols):
