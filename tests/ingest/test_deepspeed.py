@@ -62,3 +62,16 @@ def test_host_prefixed_lines_of_a_multi_node_launch() -> None:
     assert src.format == "deepspeed"
     assert series(src, "train", "loss") == [(10, 2.3456), (20, 2.1)]
     assert series(src, "train", "lr") == [(10, 4.9e-05)]
+
+
+def test_additional_losses_of_newer_pipeline_engines() -> None:
+    # pipe/engine.py: log_str += f'{loss_name}: {loss_value.item():0.4f} ' for agg_additional_losses
+    text = (
+        "steps: 10 loss: 2.3456 moe_loss: 0.0123 iter time (s): 0.812 samples/sec: 78.818\n"
+        "steps: 20 loss: 2.2000 moe_loss: 0.0120 iter time (s): 0.810 samples/sec: 79.000\n"
+    )
+    src = read_data(text.encode(), "moe/train.log")
+    assert src.format == "deepspeed"
+    assert series(src, "train", "loss") == [(10, 2.3456), (20, 2.2)]
+    assert series(src, "train", "moe_loss") == [(10, 0.0123), (20, 0.012)]
+    assert series(src, "train", "iter_time_s") == [(10, 0.812), (20, 0.81)]

@@ -13,7 +13,7 @@ Attempted loss scale: 65536, reducing to 32768``). Sample::
     [2024-05-01 10:00:05,456] [INFO] [loss_scaler.py:183:update_scale] [deepspeed] OVERFLOW! Rank 0 Skipping step. Attempted loss scale: 65536, reducing to 32768
 
 Series (all ``train``): ``loss`` and ``iter_time_s`` / ``throughput`` (samples/sec) from
-``steps:`` lines; ``lr`` (first param group; ``lr_pg1``... for the others) and ``skipped_steps``
+``steps:`` lines, plus any extra losses newer versions print between them (``moe_loss: 0.0123``); ``lr`` (first param group; ``lr_pg1``... for the others) and ``skipped_steps``
 (the running count of skipped steps) from ``step=`` lines; ``loss_scale`` from OVERFLOW lines
 (the reduced scale, at the last step logged before the overflow; one value per step, the last).
 The overflow count is in a note and ``meta["overflow_count"]``. ``wall_time`` comes from the
@@ -26,7 +26,7 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines, readable_metric
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import to_float
@@ -35,10 +35,12 @@ from lossdoc.model import IngestNote, ParseResult
 _TS = r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d+)\]"
 _PROGRESS = r"step=(\d+), skipped=(\d+), lr=\[([^\]]*)\]"
 # not anchored: multi-node launchers prefix each line with the host ("worker-0: steps: ...")
-_STEPS = r"(?:^|\s)steps: (\d+) loss: (\S+) iter time \(s\): (\S+) samples/sec: (\S+)"
+#: newer versions print extra losses between: "loss: 2.3 moe_loss: 0.01 iter time (s): ..."
+_STEPS = r"(?:^|\s)steps: (\d+) loss: (\S+) (.*?)iter time \(s\): (\S+) samples/sec: (\S+)"
+_EXTRA = r"([^\s:]+): (\S+)"
 _OVERFLOW = r"OVERFLOW! .*?Attempted loss scale: ([^,\s]+), reducing to ([^,\s]+)"
 _SNIFF_PROGRESS = re.compile(r"\[Rank \d+\] step=\d+, skipped=\d+, lr=\[", re.M)
-_SNIFF_STEPS = re.compile(r"(?:^|\s)steps: \d+ loss: \S+ iter time \(s\): ", re.M)
+_SNIFF_STEPS = re.compile(r"(?:^|\s)steps: \d+ loss: \S+ (?:[^\s:]+: \S+ )*iter time \(s\): ", re.M)
 
 
 def _row(run: str, split: str, metric: str, name: str, step: pl.Expr, value: pl.Expr,
@@ -75,15 +77,17 @@ class DeepSpeedParser(Parser):
              .cast(pl.Float64) / 1000.0 + line.str.extract(_TS, 2).cast(pl.Float64, strict=False) / 1000.0)
             .alias("_wall")
         )
-        prog = lines.filter(line.str.contains("skipped=", literal=True)).with_columns(
-            line.str.extract(_PROGRESS, 1).cast(pl.Int64, strict=False).alias("_step"),
-            line.str.extract(_PROGRESS, 2).alias("_skipped"),
-            line.str.extract(_PROGRESS, 3).str.split(",").alias("_lrs"),
+        prog = lines.filter(line.str.contains("skipped=", literal=True))
+        g = prog.select(line.str.extract_groups(_PROGRESS).alias("_g")).unnest("_g")
+        prog = prog.with_columns(
+            g.get_column("1").cast(pl.Int64, strict=False).alias("_step"),
+            g.get_column("2").alias("_skipped"),
+            g.get_column("3").str.split(",").alias("_lrs"),
         ).filter(pl.col("_step").is_not_null())
         steps = lines.filter(line.str.contains("steps: ", literal=True))
         steps = pl.concat(
             [steps, steps.select(line.str.extract_groups(_STEPS).alias("_g")).unnest("_g")
-             .rename({str(i): f"_g{i}" for i in (1, 2, 3, 4)})],
+             .rename({"1": "_g1", "2": "_g2", "3": "_extra", "4": "_g3", "5": "_g4"})],
             how="horizontal",
         ).filter(pl.col("_g1").is_not_null())
         over = lines.filter(line.str.contains("OVERFLOW!", literal=True)).with_columns(
@@ -93,6 +97,15 @@ class DeepSpeedParser(Parser):
         frames.append(steps.select(_row(run, "train", "loss", "loss", s1, to_float(pl.col("_g2")))))
         frames.append(steps.select(_row(run, "train", "iter_time_s", "iter time (s)", s1, to_float(pl.col("_g3")))))
         frames.append(steps.select(_row(run, "train", "throughput", "samples/sec", s1, to_float(pl.col("_g4")))))
+        extra = (
+            steps.filter(pl.col("_extra").str.contains(":", literal=True))
+            .select("lineno", s1.alias("_s"), pl.col("_extra").str.extract_all(_EXTRA).alias("_p"))
+            .explode("_p")
+            .select("lineno", "_s", pl.col("_p").str.extract_groups(_EXTRA).alias("_kv")).unnest("_kv")
+        )
+        for name in extra.get_column("1").unique(maintain_order=True).to_list():
+            frames.append(extra.filter(pl.col("1") == name).select(
+                _row(run, "train", readable_metric(name), name, pl.col("_s"), to_float(pl.col("2")))))
         st = pl.col("_step")
         frames.append(prog.select(_row(run, "train", "skipped_steps", "skipped", st, to_float(pl.col("_skipped")),
                                        pl.col("_wall"))))
