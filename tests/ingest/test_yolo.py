@@ -106,3 +106,22 @@ def test_detected_as_yolo_by_name_and_by_content(case: str) -> None:
     path = sample("yolo", case)
     assert choose(open_file(path)).name == "yolo"
     assert choose(from_bytes(path.read_bytes(), name="<stdin>", inner_name="stdin")).name == "yolo"
+
+
+def test_classification_and_segmentation_keys() -> None:
+    # ClassificationTrainer.label_loss_items -> train/loss; ClassifyMetrics.keys -> metrics/accuracy_top1, _top5;
+    # SegmentationTrainer adds train/seg_loss and (M) mask metrics.
+    cls = read_data(
+        b"epoch,time,train/loss,metrics/accuracy_top1,metrics/accuracy_top5,val/loss,lr/pg0,lr/pg1,lr/pg2\n"
+        b"1,12.5,2.3026,0.41,0.87,2.1,0.000333,0.000333,0.000333\n",
+        "cls/results.csv",
+    )
+    assert cls.format == "yolo"
+    assert series(cls, "train", "loss") == [(1, 2.3026)] and series(cls, "val", "loss") == [(1, 2.1)]
+    assert series(cls, "val", "accuracy_top1") == [(1, 0.41)]
+    seg = read_data(
+        b"epoch,time,train/box_loss,train/seg_loss,train/cls_loss,train/dfl_loss,metrics/mAP50-95(M),val/seg_loss\n"
+        b"1,40.1,1.2,2.5,1.9,1.1,0.21,2.4\n",
+        "seg/results.csv",
+    )
+    assert series(seg, "train", "seg_loss") == [(1, 2.5)] and series(seg, "val", "map50_95_m") == [(1, 0.21)]
