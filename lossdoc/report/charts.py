@@ -166,10 +166,10 @@ def _finding_marks(ax: Any, marks: list[tuple[int, Finding]], *, labels: bool) -
         a = f.start_step if f.start_step is not None else f.end_step
         b = f.end_step if f.end_step is not None else f.start_step
         if b > a:
-            ax.axvspan(a, b, color=color, alpha=0.10, linewidth=0)
-            ax.axvline(a, color=color, alpha=0.55, linewidth=0.8, linestyle=(0, (2, 2)))
-        else:
-            ax.axvline(a, color=color, alpha=0.8, linewidth=0.9, linestyle=(0, (2, 2)))
+            ax.axvspan(a, b, color=color, alpha=0.10, linewidth=0, zorder=0)
+            ax.axvline(a, color=color, alpha=0.5, linewidth=0.8, linestyle=(0, (2, 2)), zorder=0.5)
+        else:  # behind the data, so the spike it points at stays visible
+            ax.axvline(a, color=color, alpha=0.5, linewidth=0.9, linestyle=(0, (2, 2)), zorder=0.5)
         if labels:
             # Numbers of nearby findings would overlap: shift each right of its neighbour.
             lo, hi = ax.get_xlim()
@@ -340,7 +340,7 @@ def _loss_chart(data: list[_RunData], numbers: dict[int, int], scale: str, key: 
             if d.train is not None:
                 if d.train.smooth is not None:
                     _draw_binned(ax, d.train.binned, c_train, label=f"{who}train (raw)" if not many else None,
-                                 raw_alpha=0.45, lw=0.7)
+                                 raw_alpha=0.55, lw=0.8)
                     sm = d.train.smooth
                     _draw_binned(ax, Binned(sm.step, sm.mean, sm.mean, sm.mean, np.ones_like(sm.count)),
                                  c_train, label=f"{who}train (smoothed)", raw_alpha=1.0, lw=1.7)

@@ -38,6 +38,11 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+#: Findings listed in the HTML (the JSON report has them all) and numbered on the charts.
+MAX_FINDINGS = 300
+MAX_CHART_MARKS = 40
+
+
 @functools.lru_cache(maxsize=1)
 def _env() -> Any:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -68,7 +73,8 @@ def context(report: Report) -> dict[str, Any]:
     from lossdoc.report import charts
 
     ordered = ordered_findings(report)
-    numbers = {id(f): i for i, (_, f) in enumerate(ordered, start=1)}
+    # The most severe findings are numbered on the charts (more marks would bury the curves).
+    numbers = {id(f): i for i, (_, f) in enumerate(ordered[:MAX_CHART_MARKS], start=1)}
     cache: dict[Any, Any] = {}  # each run's series is read from its frame once per rendering
     loss = charts.loss_charts(report, numbers, cache=cache)
     dyn = charts.dynamics_chart(report, cache=cache)
@@ -85,7 +91,9 @@ def context(report: Report) -> dict[str, Any]:
         "multi": multi,
         "title": _title(report),
         "runs": [_run(r) for r in report.runs],
-        "findings": [_finding(i, r, f, multi, anchors.get(id(r))) for i, (r, f) in enumerate(ordered, start=1)],
+        "findings": [_finding(i, r, f, multi, anchors.get(id(r)) if id(f) in numbers else None)
+                     for i, (r, f) in enumerate(ordered[:MAX_FINDINGS], start=1)],
+        "n_findings": len(ordered),
         "loss_groups": [{"key": g.key, "linear": _chart(g.linear), "log": _chart(g.log) if g.log else None}
                         for g in loss],
         "any_log": any(g.log is not None for g in loss),

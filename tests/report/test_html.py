@@ -250,3 +250,19 @@ def test_component_losses_are_summed_like_the_checks_do():
     assert s.label == "train/box_loss + train/cls_loss + train/dfl_loss"
     assert s.values.tolist() == [6.0] * 10
     assert "train loss from 6 at step 0 to 6 at step 9" in r.to_html()
+
+
+def test_thousands_of_findings_are_capped():
+    from lossdoc.report.render_html import MAX_CHART_MARKS, MAX_FINDINGS
+
+    r = synthetic_report(2000, spike_at=None)
+    run = r.runs[0]
+    run.findings = [finding("SP001", "loss-spike", "loss_spikes", "warning", run.run, i, i, f"spike {i}", "clip")
+                    for i in range(2000)]
+    html = r.to_html()
+    doc = parse(html)
+    assert len([a for t, a in doc.tags if t == "li" and "finding" in (a.get("class") or "")]) == MAX_FINDINGS
+    assert f"{2000 - MAX_FINDINGS} more findings are not listed here" in doc.all_text()
+    linear = html[html.index('id="chart-loss-linear"'):html.index('id="chart-loss-log"')]
+    assert len(re.findall(r'href="#finding-\d+"', linear)) == MAX_CHART_MARKS
+    assert len(html.encode()) < 1_500_000
