@@ -274,6 +274,11 @@ def _median_filter(x: np.ndarray, w: int, origin: int) -> np.ndarray:
 
 def _rolling_median_finite(x: np.ndarray, w: int, trailing: bool) -> np.ndarray:
     """Rolling median of an all-finite array; windows are truncated at the edges."""
+    with quiet():  # the mean of two middle values near 1e308 overflows to inf
+        return _rolling_median_impl(x, w, trailing)
+
+
+def _rolling_median_impl(x: np.ndarray, w: int, trailing: bool) -> np.ndarray:
     n = x.size
     if n == 0:
         return x.copy()
