@@ -67,6 +67,16 @@ STYLES = [
      "Epoch 2 Step 20 Loss: 0.8\nEpoch 2 Validation Loss: 0.85, Accuracy: 0.70\n",
      {("train", "loss"): [(10, 0.9), (20, 0.8)], ("val", "loss"): [(10, 0.95), (20, 0.85)],
       ("val", "accuracy"): [(10, 0.61), (20, 0.7)]}),
+    ("pytorch-mnist-example",  # pytorch/examples mnist/main.py: 'Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'
+     "Train Epoch: 1 [0/60000 (0%)]\tLoss: 2.305945\nTrain Epoch: 1 [640/60000 (1%)]\tLoss: 1.365489\n\n"
+     "Test set: Average loss: 0.1018, Accuracy: 9663/10000 (97%)\n\n"
+     "Train Epoch: 2 [0/60000 (0%)]\tLoss: 0.201314\nTrain Epoch: 2 [640/60000 (1%)]\tLoss: 0.171452\n\n"
+     "Test set: Average loss: 0.0610, Accuracy: 9801/10000 (98%)\n",
+     {("train", "loss"): [(0, 2.305945), (640, 1.365489), (60000, 0.201314), (60640, 0.171452)],
+      ("test", "loss"): [(640, 0.1018), (60640, 0.061)], ("test", "accuracy"): [(640, 9663.0), (60640, 9801.0)]}),
+    ("exact-name-beats-average",
+     "step 1 avg_loss 2.5 loss 2.3\nstep 2 avg_loss 2.4 loss 2.2\nstep 3 avg_loss 2.3 loss 2.1\n",
+     {("train", "loss"): [(1, 2.3), (2, 2.2), (3, 2.1)], ("train", "avg_loss"): [(1, 2.5), (2, 2.4), (3, 2.3)]}),
 ]
 
 

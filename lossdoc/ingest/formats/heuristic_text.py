@@ -35,11 +35,10 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import load_lines, torn_tail_note
-from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case, split_and_metric
+from lossdoc.model import IngestNote, ParseResult, canonical_metric, concat_frames, snake_case, split_and_metric
 
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)\b"
 #: a number standing alone (not inside an identifier such as ``top5``), with the one character
@@ -58,6 +57,10 @@ _FRAC = re.compile(r"(?i)(\d+)\s*/\s*(\d+)\s+(batch(?:es)?|steps?|iter(?:ation)?
 _NUMX_PY = re.compile(rf"(?i)([^A-Za-z0-9_.])({_NUM})")
 _LEVEL = re.compile(r"(?i)^(?:INFO|DEBUG|WARN(?:ING)?|ERROR|CRITICAL|TRACE|NOTICE)[ _]+")
 _SOURCE = re.compile(r"(?i)\.(?:py|pyx|cc|cpp|cxx|c|h|hpp|cu|js|ts|rs|go|java|lua|sh)$")
+_UFRAC = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
+_SPLIT_WORD = re.compile(r"(?i)\b(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")
+_SPLIT_OF = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val", "eval": "val",
+             "evaluation": "val", "dev": "val", "test": "test"}
 #: Past this many distinct line templates the rarest are not read (noted).
 MAX_TEMPLATES = 200_000
 
@@ -100,25 +103,27 @@ def _clean_key(key: str) -> str | None:
 def _read_template(line: str) -> _Template:
     """Find the pairs of one representative line (pure Python, once per distinct template)."""
     pos = {m.start(2) - 1: i for i, m in enumerate(_NUMX_PY.finditer(" " + line))}
-    found: list[tuple[str, int, int | None]] = []
+    found: list[tuple[int, str, int, int | None]] = []  # (start on the line, key, number position, total position)
     for m in _FRAC.finditer(line):
         if m.start(1) in pos:
-            found.append((m.group(3), pos[m.start(1)], pos.get(m.start(2))))
+            found.append((m.start(), m.group(3), pos[m.start(1)], pos.get(m.start(2))))
     for m in _PAIR.finditer(line):
         key = _clean_key(m.group(1) or m.group(2) or "")
         if key is None or m.start(3) not in pos:
             continue
-        found.append((key, pos[m.start(3)], pos.get(m.start(4)) if m.group(4) else None))
+        found.append((m.start(), key, pos[m.start(3)], pos.get(m.start(4)) if m.group(4) else None))
     t = _Template()
     seen: set[str] = set()
     best = 99
-    own: list[tuple[str, int, str]] = []
-    for key, ordinal, tot in found:
+    own: list[tuple[int, str, int, str]] = []
+    for start, key, ordinal, tot in found:
         if key in seen:
             continue
         seen.add(key)
         norm = snake_case(key)
-        kind, prio = _COUNTERS.get(norm, ("", 9))
+        own_split, base = split_and_metric(norm, default_split="?")
+        # "Train Epoch: 1" (PyTorch MNIST example) is an epoch counter too.
+        kind, prio = _COUNTERS.get(norm) or (_COUNTERS.get(base) if own_split != "?" else None) or ("", 9)
         if kind == "inner":
             if prio < best:
                 best, t.inner_key, t.inner_ord, t.inner_tot = prio, key, ordinal, tot
@@ -126,13 +131,27 @@ def _read_template(line: str) -> _Template:
             if t.epoch_ord is None:
                 t.epoch_key, t.epoch_ord = key, ordinal
         else:
-            own.append((key, ordinal, split_and_metric(norm, default_split="?")[0]))
+            own.append((start, key, ordinal, own_split))
+    if t.epoch_ord is not None and t.inner_ord is None:
+        # "Train Epoch: 1 [640/60000 (1%)]": an unnamed N/M beside the epoch is the position within it.
+        used = {o for _, _, o, _ in found}
+        for m in _UFRAC.finditer(line):
+            if m.start(1) in pos and pos[m.start(1)] not in used:
+                t.inner_key, t.inner_ord, t.inner_tot = "[N/M]", pos[m.start(1)], pos.get(m.start(2))
+                break
     t.structure = ",".join(sorted(snake_case(k) for k in seen))
-    explicit = {s for _, _, s in own if s != "?"}
-    ctx = explicit.pop() if len(explicit) == 1 and "train" not in explicit else "train"
-    t.keys = [k for k, _, _ in own]
-    t.ords = [o for _, o, _ in own]
-    t.splits = [ctx if s == "?" else s for _, _, s in own]
+    explicit = {sp for _, _, _, sp in own if sp != "?"}
+    ctx = "train"
+    if len(explicit) == 1 and "train" not in explicit:
+        ctx = explicit.pop()
+    elif not explicit and own:
+        # A split named before the first value ("Test set: Average loss: ...", "[eval] step 5 loss 2.1").
+        head = _SPLIT_WORD.search(line[: min(st for st, _, _, _ in own)])
+        if head:
+            ctx = _SPLIT_OF[head.group(1).lower()]
+    t.keys = [k for _, k, _, _ in own]
+    t.ords = [o for _, _, o, _ in own]
+    t.splits = [ctx if sp == "?" else sp for _, _, _, sp in own]
     return t
 
 
@@ -197,6 +216,18 @@ def _confidence(lines: pl.DataFrame) -> float:
     return round(0.3 + 0.1 * min(1.0, (share - 0.5) / 0.4), 3)
 
 
+_AVG = re.compile(r"^(?:average|avg|mean)_")
+
+
+def _metric(key: str) -> str:
+    """Canonical metric of a key; ``Average loss`` / ``avg_acc`` are the loss / accuracy as logged."""
+    metric = split_and_metric(snake_case(key))[1]
+    bare = _AVG.sub("", metric)
+    if bare != metric and canonical_metric(bare) in ("loss", "accuracy", "perplexity"):
+        return canonical_metric(bare)
+    return metric
+
+
 def _num(ords: str) -> pl.Expr:
     """The number at position ``ords`` (a column) of the line, without its leading character."""
     return pl.col("nums").list.get(pl.col(ords), null_on_oob=True).str.slice(1).cast(pl.Float64, strict=False)
@@ -237,7 +268,19 @@ class HeuristicTextParser(Parser):
         sids = list(dict.fromkeys(
             (k, sp) for ks, sps in zip(data_t.get_column("m_keys").to_list(), data_t.get_column("m_splits").to_list())
             for k, sp in zip(ks, sps)))
-        series = dedupe_metrics((f"{k}\x1f{sp}", sp, split_and_metric(snake_case(k))[1]) for k, sp in sids)
+        # An exact name wins its (split, metric) over an averaged one ("loss" before "avg_loss").
+        ordered = sorted(sids, key=lambda ks: _AVG.match(snake_case(ks[0])) is not None)
+        series: dict[str, tuple[str, str]] = {}
+        taken: set[tuple[str, str]] = set()
+        for k, sp in ordered:
+            cand, n = (sp, _metric(k)), 2
+            if cand in taken:  # a second key for one series: keep it apart under its own name
+                cand = (sp, snake_case(k))
+            base = cand[1]
+            while cand in taken:
+                cand, n = (sp, f"{base}_{n}"), n + 1
+            taken.add(cand)
+            series[f"{k}\x1f{sp}"] = cand
         table = table.with_columns(
             pl.Series("m_fsplit", [[series[f"{k}\x1f{sp}"][0] for k, sp in zip(ks, sps)] if d else []
                                    for ks, sps, d in table.select("m_keys", "m_splits", "is_data").iter_rows()],
