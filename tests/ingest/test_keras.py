@@ -264,3 +264,15 @@ def test_progbar_keras_22_verbose2_without_counts() -> None:
     assert src.format == "keras-progbar"
     key = ["split", "metric", "step"]
     assert src.frame.sort(key).equals(read(keras2_verbose2(), name="fit.log").frame.sort(key))
+
+
+def test_progbar_unknown_target_first_epoch() -> None:
+    # Keras 3, dataset without cardinality: epoch 1 counts up to "N/Unknown", then finalizes as N/N.
+    text = (
+        "Epoch 1/2\n     10/Unknown 1s 5ms/step - loss: 0.9000\r    100/Unknown 2s 5ms/step - loss: 0.5000\r"
+        "100/100 2s 5ms/step - loss: 0.4000 - val_loss: 0.4500\n"
+        "Epoch 2/2\n100/100 1s 5ms/step - loss: 0.3000 - val_loss: 0.3500\n"
+    )
+    src = read(text, name="fit.log")
+    assert series(src.frame, "train", "loss")[["step", "value"]].rows() == [(1, 0.4), (2, 0.3)]
+    assert series(src.frame, "val", "loss")["value"].to_list() == [0.45, 0.35]

@@ -90,7 +90,9 @@ class KerasProgbarParser(Parser):
         if prog.height == 0:
             raise EmptyInputError("no Keras progress-bar lines with metrics (' - loss: x') found", path=inp.name)
         # The epoch's own target is the first bar's; its final update is the last N/N with that target.
-        prog = prog.with_columns(pl.col("tgt").first().over("block").alias("T"))
+        # (An unknown target, "100/Unknown", becomes "100/100" when Keras finalizes the epoch.)
+        known = pl.col("tgt").filter(pl.col("tgt") != "Unknown").first()
+        prog = prog.with_columns(known.over("block").alias("T"))
         final = prog.filter((pl.col("cur") == pl.col("tgt")) & (pl.col("tgt") == pl.col("T")))
         if has_headers:
             final = final.group_by("block", maintain_order=True).last()
