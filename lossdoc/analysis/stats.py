@@ -537,7 +537,7 @@ def mann_kendall(values: object, correction: str | None = "hamed-rao") -> MannKe
 
 @dataclass(frozen=True)
 class ChangePointResult:
-    """A single change in the mean of a series (CUSUM).
+    """A single change in the mean (CUSUM) or in the slope (broken trend) of a series.
 
     Attributes
     ----------
@@ -550,7 +550,13 @@ class ChangePointResult:
     pvalue : float
         Asymptotic p-value (Kolmogorov distribution of the sup of a Brownian bridge), with the
         long-run variance from AR(1)-prewhitened Newey-West on the within-segment residuals,
-        so autocorrelated noise does not read as a change.
+        so autocorrelated noise does not read as a change. For ``kind="slope"``: a block
+        bootstrap p-value of the sup-F statistic (see :func:`change_point`).
+    kind : str
+        ``"mean"`` or ``"slope"``.
+    before_slope, after_slope : float
+        ``kind="slope"`` only: slopes (value units per step) of the continuous broken line
+        before and after ``index``.
     """
 
     index: int
@@ -558,6 +564,9 @@ class ChangePointResult:
     after_mean: float
     statistic: float
     pvalue: float
+    kind: str = "mean"
+    before_slope: float = NAN
+    after_slope: float = NAN
 
 
 _NO_CHANGE = ChangePointResult(-1, NAN, NAN, NAN, NAN)
@@ -579,8 +588,16 @@ def _cusum(y: np.ndarray) -> tuple[int, float, float, float]:
     return k, stat, before, after
 
 
-def change_point(values: object, min_size: int = 5) -> ChangePointResult:
-    """Locate and test the single most likely change in the mean (CUSUM).
+def change_point(
+    values: object,
+    min_size: int = 5,
+    *,
+    kind: str = "mean",
+    steps: object | None = None,
+    n_boot: int = 199,
+    rng: np.random.Generator | int | None = 0,
+) -> ChangePointResult:
+    """Locate and test the single most likely change in the mean or in the slope.
 
     Parameters
     ----------
@@ -588,7 +605,20 @@ def change_point(values: object, min_size: int = 5) -> ChangePointResult:
         The series in step order (non-finite values are skipped; ``index`` refers to the
         original positions).
     min_size : int, default 5
-        Fewer than ``2 * min_size`` finite points return ``index = -1`` and ``nan`` fields.
+        Smallest segment; fewer than ``2 * min_size`` finite points return ``index = -1``
+        and ``nan`` fields.
+    kind : {"mean", "slope"}, default "mean"
+        ``"mean"``: CUSUM of a level shift, asymptotic p-value. ``"slope"``: the best single
+        break of a continuous broken line (``a + b t + c (t - t_k)_+``, e.g. a plateau starting
+        or a divergence setting in), sup-F over ``k``, p-value from a circular block
+        bootstrap of the straight-line residuals (so autocorrelation is kept under the null).
+    steps : array_like, optional
+        Abscissa for ``kind="slope"`` (default: positions 0..n-1).
+    n_boot : int, default 199
+        Bootstrap replicates for ``kind="slope"``.
+    rng : numpy.random.Generator or int, default 0
+        Random source for the bootstrap (seeded by default: the same input gives the same
+        p-value).
 
     Returns
     -------
@@ -596,8 +626,14 @@ def change_point(values: object, min_size: int = 5) -> ChangePointResult:
 
     Notes
     -----
-    For a trend change, pass the differences or the residuals of a fit.
+    ``kind="slope"`` runs on at most 2000 points (equal-width bin means beyond that; the
+    index is mapped back to the first original point of the bin). O(n) per replicate via
+    suffix sums and the Frisch-Waugh identity.
     """
+    if kind == "slope":
+        return _slope_change(values, steps, min_size, n_boot, rng)
+    if kind != "mean":
+        raise ValueError(f"unknown kind {kind!r} (use 'mean' or 'slope')")
     y_all = as_float(values)
     pos = np.flatnonzero(np.isfinite(y_all))
     y = y_all[pos]
@@ -617,6 +653,131 @@ def change_point(values: object, min_size: int = 5) -> ChangePointResult:
     return ChangePointResult(
         index=int(pos[k]), before_mean=before, after_mean=after, statistic=stat, pvalue=p
     )
+
+
+def _suffix(a: np.ndarray) -> np.ndarray:
+    """Suffix sums along the last axis: out[..., k] = a[..., k:].sum(-1)."""
+    return np.flip(np.cumsum(np.flip(a, -1), -1), -1)
+
+
+def _hinge_gain(t: np.ndarray, yt: np.ndarray, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each break k in ``ks``: drop in RSS from adding ``(t - t_k)_+`` to ``[1, t]`` and the
+    coefficient of the hinge. ``yt`` (..., n) are residuals of ``y`` on ``[1, t]``."""
+    n = t.size
+    tbar = t.mean()
+    tc = t - tbar
+    stt_c = float(np.einsum("i,i->", tc, tc))
+    st_ = _suffix(t)
+    stt = _suffix(t * t)
+    m = n - np.arange(n)
+    tau = t
+    h1 = st_ - m * tau  # h . 1
+    hh = stt - 2 * tau * st_ + m * tau * tau  # h . h
+    htc = stt - tbar * st_ - tau * (st_ - m * tbar)  # h . (t - tbar)
+    hth = hh - h1 * h1 / n - htc * htc / stt_c  # |h residualised on [1, t]|^2
+    sy = _suffix(yt)
+    sty = _suffix(yt * t)
+    hy = sty - tau * sy  # h . y~
+    hth_k = hth[ks]
+    ok = hth_k > 1e-12 * max(float(np.max(hth)), 1e-300)
+    hy_k = hy[..., ks]
+    gain = np.where(ok, hy_k * hy_k / np.where(ok, hth_k, 1.0), 0.0)
+    coef = np.where(ok, hy_k / np.where(ok, hth_k, 1.0), 0.0)
+    return gain, coef
+
+
+def _slope_change(
+    values: object, steps: object | None, min_size: int, n_boot: int, rng: object
+) -> ChangePointResult:
+    y_all = as_float(values)
+    t_all = np.arange(y_all.size, dtype=np.float64) if steps is None else as_float(steps)
+    if t_all.shape != y_all.shape:
+        raise ValueError("steps and values differ in length")
+    pos = np.flatnonzero(np.isfinite(y_all) & np.isfinite(t_all))
+    ms = max(int(min_size), 2)
+    nope = ChangePointResult(-1, NAN, NAN, NAN, NAN, "slope")
+    if pos.size < max(2 * ms, 6):
+        return nope
+    t0, y0 = t_all[pos], y_all[pos]
+    order = np.argsort(t0, kind="stable")
+    t0, y0, pos = t0[order], y0[order], pos[order]
+    from lossdoc.analysis.downsample import bin_series
+
+    first_idx = None
+    if t0.size > 2000:
+        b = bin_series(t0, y0, 2000)
+        keep = b.count > 0
+        t, y = b.step[keep], b.mean[keep]
+        # first original point of each kept bin
+        edges = np.searchsorted(t0, b.edges[:-1], side="left")
+        first_idx = None if edges.size != b.step.size else edges[keep]
+        if first_idx is None:
+            first_idx = np.searchsorted(t0, t, side="left")
+    else:
+        t, y = t0, y0
+    n = t.size
+    with quiet():
+        tspan = float(t[-1] - t[0])
+        yscale = float(np.abs(y - y.mean()).max())
+        if not (tspan > 0 and math.isfinite(tspan)) or not math.isfinite(yscale):
+            return nope
+        if yscale == 0:
+            return ChangePointResult(-1, float(y[0]), float(y[0]), 0.0, 1.0, "slope", 0.0, 0.0)
+        ts = (t - t[0]) / tspan
+        ys = (y - y.mean()) / yscale
+        tc = ts - ts.mean()
+        b1 = float(np.einsum("i,i->", tc, ys)) / float(np.einsum("i,i->", tc, tc))
+        fit0 = ys.mean() + b1 * tc
+        resid = ys - fit0
+        rss0 = float(np.einsum("i,i->", resid, resid))
+        ks = np.arange(ms, n - ms + 1)
+        if ks.size == 0 or rss0 <= 0:
+            return ChangePointResult(-1, NAN, NAN, 0.0, 1.0, "slope")
+        gain, coef = _hinge_gain(ts, resid, ks)
+        f = gain / np.maximum(rss0 - gain, 1e-15 * rss0) * (n - 3)
+        j = int(np.argmax(f))
+        stat = float(f[j])
+        k = int(ks[j])
+        # bootstrap the null (straight line + dependent residuals)
+        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        blk = _default_block_len(resid)
+        nb = max(int(n_boot), 1)
+        nblk = -(-n // blk)
+        starts = gen.integers(0, n, size=(nb, nblk))
+        idx = (starts[:, :, None] + np.arange(blk)[None, None, :]).reshape(nb, -1)[:, :n] % n
+        rb = resid[idx]
+        # residualise each replicate on [1, t]
+        rb = rb - rb.mean(axis=1, keepdims=True)
+        bb = (rb @ tc) / float(np.einsum("i,i->", tc, tc))
+        rb = rb - bb[:, None] * tc[None, :]
+        rss0_b = np.einsum("ij,ij->i", rb, rb)
+        gain_b, _ = _hinge_gain(ts, rb, ks)
+        f_b = gain_b / np.maximum(rss0_b[:, None] - gain_b, 1e-15 * rss0_b[:, None]) * (n - 3)
+        sup_b = f_b.max(axis=1)
+        p = float((1 + np.sum(sup_b >= stat)) / (nb + 1))
+        c = float(coef[j])
+        before_slope = (b1 - c * _hinge_proj_slope(ts, k)) * yscale / tspan
+        after_slope = before_slope + c * yscale / tspan
+        before = float(y[:k].mean())
+        after = float(y[k:].mean())
+    orig = int(pos[first_idx[k]]) if first_idx is not None else int(pos[k])
+    return ChangePointResult(
+        index=orig,
+        before_mean=before,
+        after_mean=after,
+        statistic=stat,
+        pvalue=p,
+        kind="slope",
+        before_slope=float(before_slope),
+        after_slope=float(after_slope),
+    )
+
+
+def _hinge_proj_slope(ts: np.ndarray, k: int) -> float:
+    """Slope coefficient of the regression of the hinge ``(t - t_k)_+`` on ``[1, t]``."""
+    h = np.maximum(ts - ts[k], 0.0)
+    tc = ts - ts.mean()
+    return float(np.einsum("i,i->", tc, h)) / float(np.einsum("i,i->", tc, tc))
 
 
 def change_points(

@@ -269,3 +269,29 @@ def test_effective_sample_size_and_helpers():
     assert math.isnan(lag1_autocorr([1.0, 2.0]))
     assert robust_scale(rng.normal(scale=2.0, size=20_000)) == pytest.approx(2.0, rel=0.05)
     assert robust_scale([np.nan, 5.0, 5.0]) == 0.0
+
+
+def test_slope_change_finds_plateau_onset_and_divergence():
+    rng = np.random.default_rng(44)
+    t = np.arange(600.0)
+    plateau = np.where(t < 400, 3 - 0.002 * t, 2.2) + ar1(rng, 600, 0.6, 0.02)
+    r = change_point(plateau, kind="slope")
+    assert r.kind == "slope" and abs(r.index - 400) <= 15 and r.pvalue < 0.01
+    assert r.before_slope == pytest.approx(-0.002, rel=0.1) and abs(r.after_slope) < 2e-4
+    # long series: binned to 2000 points, index mapped back to the original positions
+    steps = np.arange(100_000.0)
+    y = np.where(steps < 70_000, -1e-5 * steps, -0.7 + 2e-5 * (steps - 70_000))
+    y = y + rng.normal(scale=0.05, size=steps.size)
+    r2 = change_point(y, kind="slope", steps=steps)
+    assert abs(r2.index - 70_000) <= 500 and r2.pvalue < 0.01 and r2.after_slope > 0
+    assert change_point(np.arange(8.0), kind="slope").index == -1  # too short
+    with pytest.raises(ValueError):
+        change_point(y, kind="variance")
+
+
+def test_slope_change_false_alarms_on_straight_line_with_ar1_noise():
+    rng = np.random.default_rng(45)
+    t = np.arange(300.0)
+    alarms = sum(change_point(1 - 0.001 * t + ar1(rng, 300, 0.6, 0.05), kind="slope").pvalue < 0.05
+                 for _ in range(60))
+    assert alarms / 60 <= 0.12
