@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import polars as pl
 import pytest
+
+import lossdoc
 
 from lossdoc.errors import EmptyInputError, ParseError
 from lossdoc.ingest import choose, from_bytes, read_input
@@ -213,10 +216,10 @@ def test_progbar_layouts(case: str) -> None:
     assert src.format == "keras-progbar"
     assert_golden(src.frame, f"keras-progbar/{case}.csv")
     f = src.frame
-    assert series(f, "train", "loss")[["step", "value"]].rows() == [(1, 0.2912), (2, 0.1419)]
+    assert series(f, "train", "loss")[["step", "value"]].rows() == [(0, 0.2912), (1, 0.1419)]
     assert series(f, "train", "accuracy")["value"].to_list() == [0.9155, 0.9581]
     val = series(f, "val", "loss")
-    assert val["step"].to_list() == [1, 2] and math.isnan(val["value"][1])
+    assert val["step"].to_list() == [0, 1] and math.isnan(val["value"][1])
     assert series(f, "val", "accuracy")["name"].unique().to_list() == ["val_accuracy"]
     assert src.meta == {"total_epochs": 2}
 
@@ -224,14 +227,14 @@ def test_progbar_layouts(case: str) -> None:
 def test_progbar_several_fits_are_laid_end_to_end() -> None:
     text = keras2_verbose2() + keras2_verbose2()
     src = read(text, name="fit.log")
-    assert series(src.frame, "train", "loss")["step"].to_list() == [1, 2, 3, 4]
+    assert series(src.frame, "train", "loss")["step"].to_list() == [0, 1, 2, 3]
     assert [n.kind for n in src.notes] == ["inferred"]
 
 
 def test_progbar_unfinished_last_epoch() -> None:
     text = keras2_verbose1().rsplit("313/313", 1)[0] + "Epoch 3/3\n  32/1875 [....] - ETA: 5s - loss: 0.1000"
     src = read(text, name="fit.log")
-    assert series(src.frame, "train", "loss")["step"].to_list() == [1, 2]
+    assert series(src.frame, "train", "loss")["step"].to_list() == [0, 1]
     torn = [n for n in src.notes if n.kind == "torn_tail"]
     assert len(torn) == 1 and "last epoch has no final progress update" in torn[0].message
     assert len(src.notes) == 1
@@ -274,5 +277,20 @@ def test_progbar_unknown_target_first_epoch() -> None:
         "Epoch 2/2\n100/100 1s 5ms/step - loss: 0.3000 - val_loss: 0.3500\n"
     )
     src = read(text, name="fit.log")
-    assert series(src.frame, "train", "loss")[["step", "value"]].rows() == [(1, 0.4), (2, 0.3)]
+    assert series(src.frame, "train", "loss")[["step", "value"]].rows() == [(0, 0.4), (1, 0.3)]
     assert series(src.frame, "val", "loss")["value"].to_list() == [0.45, 0.35]
+
+
+KERAS_RUN = Path(__file__).resolve().parents[2] / "sample_logs" / "runs" / "keras" / "healthy"
+
+
+@pytest.mark.skipif(not (KERAS_RUN / "progbar.log").is_file(), reason="sample_logs/runs/keras not generated")
+def test_real_progbar_matches_its_csvlogger() -> None:
+    # One real Keras 3 fit (scripts/make_sample_logs.py) wrote both: same series, same 0-based steps.
+    bar = lossdoc.read(KERAS_RUN / "progbar.log").sources[0].frame
+    csv = lossdoc.read(KERAS_RUN / "training.log").sources[0].frame
+    key = ["split", "metric", "step"]
+    joined = bar.join(csv, on=key, how="full", suffix="_csv")
+    assert joined.height == bar.height == csv.height  # every point matched, none left over
+    # The bar prints {:.4f}: values agree to within half a unit of the fourth decimal.
+    assert (joined["value"] - joined["value_csv"]).abs().max() <= 0.00005 + 1e-12

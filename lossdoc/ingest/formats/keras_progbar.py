@@ -12,8 +12,9 @@ verbose=1 redraws the bar with ``\\r`` and ``\\b`` (Keras 3 also with ANSI colou
 :func:`lossdoc.ingest.text.load_lines` turns every redraw into its own row. One value per
 epoch and metric is kept: the epoch's final update (``N/N`` with the epoch's own target, so a
 later ``model.evaluate()`` bar is not taken for the epoch), which is the only one holding the
-``val_`` metrics. The step is the epoch as printed (1-based). Several ``fit()`` calls in one
-log (``Epoch 1/N`` again) are laid end to end, with a note.
+``val_`` metrics. The step is Keras's own 0-based epoch index (``Epoch 1/N`` is step 0), as in
+``CSVLogger`` files and ``History.epoch``, so the bar and the CSV of one run line up. Several
+``fit()`` calls in one log (``Epoch 1/N`` again) are laid end to end, with a note.
 """
 
 from __future__ import annotations
@@ -118,7 +119,9 @@ class KerasProgbarParser(Parser):
         if final.height == 0:
             raise EmptyInputError("no completed Keras epoch found", path=inp.name)
         final, note = cumulative_epochs(
-            final.rename({"lineno": "_line"}), "epoch_no", start=1, why="'Epoch 1/N' again: another fit() call"
+            final.rename({"lineno": "_line"}).with_columns(pl.col("epoch_no") - 1),
+            "epoch_no",
+            why="'Epoch 1/N' again: another fit() call",
         )
         if note:
             notes.append(note)
