@@ -78,11 +78,14 @@ def ema_debiased(values: object, weight: float = 0.6) -> np.ndarray:
         return out
     with quiet():
         last = signal.lfilter([1.0 - w], [1.0, -w], yf)
-        if w == 1.0:
-            smoothed = last
+        if w == 1.0 or w == 0.0:
+            smoothed = last  # divisor 1 (TensorBoard), or 1 - 0**n = 1
         else:
-            n = np.arange(1, yf.size + 1, dtype=np.float64)
-            smoothed = last / (1.0 - np.power(w, n))
+            # 1 - w**n only differs from 1 while w**n > 1e-18: compute that head only
+            head = min(yf.size, int(math.ceil(math.log(1e-18) / math.log(w))) + 1)
+            smoothed = last
+            n = np.arange(1, head + 1, dtype=np.float64)
+            smoothed[:head] = last[:head] / (1.0 - np.power(w, n))
     out[fin] = smoothed
     return out
 
