@@ -28,8 +28,8 @@ def test_directory_golden_one_run_two_splits() -> None:
     assert [s.format for s in logs.sources] == ["catboost"]
     src = logs.sources[0]
     assert src.runs == ["tabular"]  # catboost_info is named after its parent
-    assert keys(src) == {("train", "logloss", "Logloss"), ("val", "logloss", "Logloss")}
-    assert series(src, "val", "logloss")[0] == (0, 0.6537772619)
+    assert keys(src) == {("train", "loss", "Logloss"), ("val", "loss", "Logloss")}
+    assert series(src, "val", "loss")[0] == (0, 0.6537772619)
     assert_golden(src.frame, "catboost/tabular.csv")
 
 
@@ -42,7 +42,7 @@ def test_parent_directory_finds_catboost_info() -> None:
 def test_single_tsv() -> None:
     src = read_path(INFO / "test_error.tsv")
     assert src.format == "catboost"
-    assert keys(src) == {("val", "logloss", "Logloss")}
+    assert keys(src) == {("val", "loss", "Logloss")}
 
 
 def test_broken_variants(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_broken_variants(tmp_path: Path) -> None:
     (info / "test_error.tsv").write_bytes(b"iter\tRMSE\tMAE\n0\t1.6\t1.2\n")
     src = lossdoc.read(info).sources[0]
     assert "torn_tail" in note_kinds(src) and "skipped_lines" in note_kinds(src)
-    rmse = series(src, "train", "rmse")
+    rmse = series(src, "train", "loss")  # RMSE: the first loss-like metric
     assert [s for s, _ in rmse] == [0, 1, 2, 3] and math.isnan(rmse[1][1])
     assert [s for s, _ in series(src, "train", "mae")] == [0, 1, 3]  # row 2 has no MAE cell
     assert src.runs == ["exp"]

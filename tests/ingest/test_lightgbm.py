@@ -32,26 +32,26 @@ def test_golden(case: str) -> None:
 
 def test_one_based_iterations_and_best_line_not_repeated() -> None:
     src = read_path(DIR / "early_stopping.log")
-    assert series(src, "train", "l2") == [(1, 0.812345), (2, 0.701234), (3, 0.612001), (4, 0.540077)]
-    assert [s for s, _ in series(src, "val", "l2")] == [1, 2, 3, 4]
-    assert keys(src) == {("train", "l2", "training's l2"), ("val", "l2", "valid_1's l2")}
+    assert series(src, "train", "loss") == [(1, 0.812345), (2, 0.701234), (3, 0.612001), (4, 0.540077)]
+    assert [s for s, _ in series(src, "val", "loss")] == [1, 2, 3, 4]
+    assert keys(src) == {("train", "loss", "training's l2"), ("val", "loss", "valid_1's l2")}
     assert "restart" not in note_kinds(src) and "duplicate_steps" not in note_kinds(src)
     assert any("best iteration 2" in n.message for n in src.notes)
 
 
 def test_cv_mean_and_std() -> None:
     src = read_path(DIR / "cv.log")
-    assert series(src, "val", "binary_logloss")[0] == (1, 0.652431)
-    assert series(src, "val", "binary_logloss_std")[2] == (3, 0.00433)
+    assert series(src, "val", "loss")[0] == (1, 0.652431)
+    assert series(src, "val", "loss_std")[2] == (3, 0.00433)
 
 
 def test_broken_variants() -> None:
     data = (DIR / "early_stopping.log").read_bytes()
     src = read_data(torn(data, 30), "x.log")  # cut inside the last (repeated best) line
     assert "torn_tail" in note_kinds(src)
-    assert len(series(src, "train", "l2")) == 4
+    assert len(series(src, "train", "loss")) == 4
     src = read_data(crlf(b"[1]\ttraining's l2: nan\tvalid_0's l2: inf\n[2]\ttraining's l2: 0.5\tvalid_0's l2: 0.6\n"), "x.log")
-    assert math.isnan(series(src, "train", "l2")[0][1]) and series(src, "val", "l2")[0] == (1, math.inf)
+    assert math.isnan(series(src, "train", "loss")[0][1]) and series(src, "val", "loss")[0] == (1, math.inf)
 
 
 def test_detected_as_lightgbm_with_info_lines() -> None:

@@ -30,42 +30,43 @@ def test_golden(case: str) -> None:
 
 def test_rounds_are_zero_based_steps_and_sets_become_splits() -> None:
     src = read_path(DIR / "train_eval.log")
-    assert series(src, "train", "logloss")[0] == (0, 0.61532)
-    assert series(src, "val", "logloss")[-1] == (4, 0.45902)
-    assert keys(src) == {("train", "logloss", "train-logloss"), ("val", "logloss", "eval-logloss")}
-    assert any("'eval' -> val" in n.message for n in src.notes if n.kind == "inferred")
+    assert series(src, "train", "loss")[0] == (0, 0.61532)
+    assert series(src, "val", "loss")[-1] == (4, 0.45902)
+    assert keys(src) == {("train", "loss", "train-logloss"), ("val", "loss", "eval-logloss")}
+    inferred = " ".join(n.message for n in src.notes if n.kind == "inferred")
+    assert "'eval' -> val" in inferred and "'logloss' (the first loss-like one) read as metric loss" in inferred
 
 
 def test_cv_std_is_its_own_series() -> None:
     src = read_path(DIR / "cv.log")
-    assert series(src, "val", "rmse")[0] == (0, 17.63839)  # xgb.cv's "test" fold is held-out data
-    assert series(src, "val", "rmse_std")[0] == (0, 0.12125)
-    assert series(src, "train", "rmse_std")[2] == (2, 0.02054)
+    assert series(src, "val", "loss")[0] == (0, 17.63839)  # xgb.cv's "test" fold is held-out data
+    assert series(src, "val", "loss_std")[0] == (0, 0.12125)
+    assert series(src, "train", "loss_std")[2] == (2, 0.02054)
 
 
 def test_second_positional_set_is_not_merged_into_val() -> None:
     src = read_path(DIR / "sklearn_two_sets.log")
-    assert series(src, "val", "logloss")[0] == (0, 0.66123)
-    assert series(src, "other", "validation_1_logloss")[0] == (0, 0.67020)
+    assert series(src, "val", "loss")[0] == (0, 0.66123)
+    assert series(src, "other", "validation_1_loss")[0] == (0, 0.67020)
 
 
 def test_torn_last_line_dropped_and_noted() -> None:
     data = (DIR / "train_eval.log").read_bytes()
     src = read_data(torn(data), "x.log")
-    assert [s for s, _ in series(src, "train", "logloss")] == [0, 1, 2, 3]
+    assert [s for s, _ in series(src, "train", "loss")] == [0, 1, 2, 3]
     assert "torn_tail" in note_kinds(src)
 
 
 def test_nan_and_inf_kept_crlf_tolerated() -> None:
     data = b"[0]\ttrain-rmse:nan\teval-rmse:inf\n[1]\ttrain-rmse:1.50000\teval-rmse:-inf\n"
     src = read_data(crlf(data), "x.log")
-    assert math.isnan(series(src, "train", "rmse")[0][1])
-    assert series(src, "val", "rmse") == [(0, math.inf), (1, -math.inf)]
+    assert math.isnan(series(src, "train", "loss")[0][1])
+    assert series(src, "val", "loss") == [(0, math.inf), (1, -math.inf)]
 
 
 def test_malformed_item_skipped_with_note() -> None:
     src = read_data(b"[0]\ttrain-logloss:0.6\teval-logloss:0.7\n[1]\ttrain-logloss:0.5\tgarbage\n", "x.log")
-    assert series(src, "val", "logloss") == [(0, 0.7)]
+    assert series(src, "val", "loss") == [(0, 0.7)]
     assert "skipped_lines" in note_kinds(src)
 
 
@@ -75,8 +76,14 @@ def test_legacy_best_iteration_repeat_is_not_a_point() -> None:
             b"[2]\ttrain-logloss:0.4\teval-logloss:0.66\n[3]\ttrain-logloss:0.35\teval-logloss:0.67\n"
             b"Stopping. Best iteration:\n[1]\ttrain-logloss:0.5\teval-logloss:0.65\n")
     src = read_data(data, "x.log")
-    assert [s for s, _ in series(src, "val", "logloss")] == [0, 1, 2, 3]
+    assert [s for s, _ in series(src, "val", "loss")] == [0, 1, 2, 3]
     assert "restart" not in note_kinds(src)
+
+
+def test_scores_keep_their_names_beside_the_loss() -> None:
+    src = read_data(b"[0]\ttrain-auc:0.81000\ttrain-logloss:0.60000\teval-auc:0.79000\teval-logloss:0.61000\n", "x.log")
+    assert keys(src) == {("train", "auc", "train-auc"), ("train", "loss", "train-logloss"),
+                         ("val", "auc", "eval-auc"), ("val", "loss", "eval-logloss")}
 
 
 def test_detected_as_xgboost_not_lightgbm() -> None:

@@ -48,3 +48,29 @@ def apply_split_map(df: pl.DataFrame, data_col: str, metric_col: str, names: lis
         (pl.col(data_col).replace_strict(prefix, default="") + pl.col(metric_col)).alias("metric"),
     )
     return df, note
+
+
+#: Evaluation metrics of XGBoost / LightGBM / CatBoost that are losses (lower is better, the
+#: training objective or its usual report), snake_cased; ranking and accuracy-type scores are not.
+LOSS_LIKE = {
+    # XGBoost (doc "eval_metric")
+    "logloss", "mlogloss", "rmse", "rmsle", "mae", "mape", "mphe", "poisson_nloglik", "gamma_nloglik",
+    "cox_nloglik", "tweedie_nloglik", "aft_nloglik", "gamma_deviance",
+    # LightGBM (doc "metric", names as printed)
+    "l1", "l2", "l2_root", "huber", "fair", "poisson", "quantile", "binary_logloss", "multi_logloss",
+    "cross_entropy", "cross_entropy_lambda", "kullback_leibler", "gamma", "tweedie",
+    # CatBoost (loss functions, snake_cased: Logloss, RMSE, MultiClass, CrossEntropy, ...)
+    "multi_class", "multi_class_one_vs_all", "log_linear_quantile", "lq", "expectile", "rmse_with_uncertainty",
+}
+
+
+def loss_metric(metrics: list[str]) -> str | None:
+    """The first loss-like metric (snake_cased name, ``:params`` ignored) in ``metrics``, or None."""
+    for m in metrics:
+        if m.split(":")[0].strip("_") in LOSS_LIKE or m in LOSS_LIKE:
+            return m
+    return None
+
+
+def loss_note(metric: str) -> IngestNote:
+    return IngestNote("inferred", f"evaluation metric '{metric}' (the first loss-like one) read as metric loss")

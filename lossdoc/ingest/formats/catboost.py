@@ -8,7 +8,8 @@ Sample (``learn_error.tsv``; ``test_error.tsv`` has the same layout)::
     1\t0.6486221495
 
 ``iter`` is 0-based and is the step; every other column is a metric (``Logloss``, ``RMSE``,
-``AUC``...; snake_cased). ``learn_error.tsv`` is split ``train``, ``test_error.tsv`` (the
+``AUC``...; snake_cased; the first loss-like one is read as metric ``loss``, noted).
+``learn_error.tsv`` is split ``train``, ``test_error.tsv`` (the
 ``eval_set``) split ``val``. A directory holding either file is one run named after the
 directory (``catboost_info`` itself is named after its parent); a single TSV is read alone.
 ``time_left.tsv`` and the ``learn/``/``test/`` event files beside them are not read.
@@ -23,6 +24,7 @@ import polars as pl
 
 from lossdoc.errors import EmptyInputError
 
+from lossdoc.ingest.formats._evalsets import loss_metric, loss_note
 from lossdoc.ingest.formats._table import read_table
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.registry import Parser
@@ -49,12 +51,17 @@ def _frame(inp: InputFile, split: str, run: str) -> tuple[pl.DataFrame, list[Ing
         notes.append(IngestNote("skipped_lines", f"{bad.height} row(s) in {inp.name} without an integer iter", count=bad.height))
         table = table.filter(step.is_not_null())
     frames = []
+    names = {c: snake_case(c.split(":")[0]) for c in table.columns if c != "iter" and c}
+    primary = loss_metric(list(names.values()))
+    if primary is not None:
+        notes.append(loss_note(primary))
     for col in table.columns:
         if col == "iter" or not col:
             continue
+        metric = "loss" if names[col] == primary else snake_case(col)
         frames.append(
             table.filter(pl.col(col).is_not_null() & (pl.col(col).str.strip_chars() != "")).select(
-                pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(snake_case(col)).alias("metric"),
+                pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
                 pl.lit(col).alias("name"), step.alias("step"), to_float(pl.col(col)).alias("value"))
         )
     return concat_frames(frames), notes

@@ -13,7 +13,8 @@ The iteration is 1-based and is the step. Each tab-separated item is
 ``valid``/``train`` word names the split and `` + std`` becomes a ``<metric>_std`` series).
 ``[LightGBM] [...]`` messages are ignored. After ``Early stopping, best iteration is:`` (or
 ``Did not meet early stopping. Best iteration is:``) the best line is printed again: that
-repeat is not a data point. Data-set names become splits as in :mod:`._evalsets`.
+repeat is not a data point. Data-set names become splits as in :mod:`._evalsets`; the first
+loss-like metric (``l2``, ``binary_logloss``...) is read as metric ``loss`` (noted).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._evalsets import apply_split_map
+from lossdoc.ingest.formats._evalsets import apply_split_map, loss_metric, loss_note
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
@@ -89,7 +90,12 @@ class LightGBMParser(Parser):
             pl.when(pl.col("data") == "cv_agg").then(pl.col("raw_metric").str.replace(r"^(train|valid) ", ""))
             .otherwise(pl.col("raw_metric")).alias("bare"),
         )
-        metric_of = {m: snake_case(m) for m in items.get_column("bare").unique().to_list()}
+        bare = items.get_column("bare").unique(maintain_order=True).to_list()
+        metric_of = {m: snake_case(m) for m in bare}
+        primary = loss_metric([metric_of[m] for m in bare])
+        if primary is not None:
+            metric_of = {m: ("loss" if v == primary else v) for m, v in metric_of.items()}
+            notes.append(loss_note(primary))
         items = items.with_columns(pl.col("bare").replace_strict(metric_of).alias("metric"))
         names = items.get_column("dataset").unique(maintain_order=True).to_list()
         items, note = apply_split_map(items, "dataset", "metric", names)

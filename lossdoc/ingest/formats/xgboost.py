@@ -11,7 +11,9 @@ Sample::
 The round index is 0-based and is the step. Each tab-separated item is
 ``{data}-{metric}:{score}``; data names are the user's (``train``, ``eval``) or positional
 (``validation_0``, ``validation_1`` in the sklearn API); see :mod:`._evalsets` for how they
-become splits. Metric names are XGBoost's (``logloss``, ``rmse``, ``auc``...), snake_cased. The
+become splits. Metric names are XGBoost's (``logloss``, ``rmse``, ``auc``...), snake_cased; the
+first loss-like one (``_evalsets.LOSS_LIKE``) is read as metric ``loss`` so the loss rules see
+it (``name`` keeps ``eval-logloss``; noted as ``inferred``), scores such as ``auc`` keep theirs. The
 cross-validation standard deviation becomes its own ``<metric>_std`` series. Old versions
 repeat the best round after ``Stopping. Best iteration:``; that repeat is not a data point.
 """
@@ -22,7 +24,7 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._evalsets import apply_split_map
+from lossdoc.ingest.formats._evalsets import apply_split_map, loss_metric, loss_note
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
@@ -78,7 +80,12 @@ class XGBoostParser(Parser):
                                     line=first[0], count=bad.height))
             items = items.filter(pl.col("data").is_not_null() & to_float(pl.col("mean")).is_not_null())
         names = items.get_column("data").unique(maintain_order=True).to_list()
-        metric_of = {m: snake_case(m) for m in items.get_column("raw_metric").unique().to_list()}
+        raw_metrics = items.get_column("raw_metric").unique(maintain_order=True).to_list()
+        metric_of = {m: snake_case(m) for m in raw_metrics}
+        primary = loss_metric([metric_of[m] for m in raw_metrics])
+        if primary is not None:
+            metric_of = {m: ("loss" if v == primary else v) for m, v in metric_of.items()}
+            notes.append(loss_note(primary))
         items = items.with_columns(pl.col("raw_metric").replace_strict(metric_of).alias("metric"))
         items, note = apply_split_map(items, "data", "metric", names)
         if note is not None:
