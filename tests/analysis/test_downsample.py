@@ -82,3 +82,25 @@ def test_downsample_for_fit_identity_when_small_and_weighted_when_large():
     assert x.size <= 1000 and w.sum() == t.size
     # count-weighted bin means reproduce the overall mean exactly
     assert np.average(v, weights=w) == pytest.approx(y.mean(), abs=1e-12)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+_floats = hs.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.tuples(hs.integers(-10**6, 10**6), _floats), min_size=1, max_size=300),
+       hs.integers(1, 50))
+def test_bin_series_properties(points, n_bins):
+    t = np.array([p[0] for p in points], dtype=float)
+    y = np.array([p[1] for p in points], dtype=float)
+    b = bin_series(t, y, n_bins)
+    fin = np.isfinite(y)
+    assert b.count.sum() == fin.sum() and b.n_nonfinite.sum() == (~fin).sum()
+    assert len(b) <= n_bins and np.all(np.diff(b.step) > 0)
+    if fin.any():
+        assert np.nanmax(b.max) == y[fin].max() and np.nanmin(b.min) == y[fin].min()
+    has = b.count > 0
+    assert np.all(b.min[has] <= b.max[has])

@@ -174,3 +174,16 @@ def test_robust_zscore_quantised_and_constant_series_do_not_divide_by_zero():
     assert np.all(np.isfinite(z2[31:]))
     assert np.all(robust_zscore(np.ones(30), 5)[5:] == 0)
     assert np.all(robust_zscore(np.ones(30), 5, min_periods=1)[1:] == 0)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as hs  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(hs.lists(hs.floats(min_value=-1e6, max_value=1e6)
+                | hs.sampled_from([np.nan, np.inf, -np.inf]), max_size=200),
+       hs.floats(-0.5, 1.5))
+def test_ema_equals_reference_loop_on_arbitrary_series(values, weight):
+    got = ema_debiased(values, weight)
+    np.testing.assert_allclose(got, tb_classic_smoothing(values, weight), rtol=1e-9, atol=1e-9)
