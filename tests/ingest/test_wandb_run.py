@@ -178,3 +178,21 @@ def test_torn_history_jsonl(tmp_path: Path) -> None:
     src = lossdoc.read(run).sources[0]
     assert "torn_tail" in note_kinds(src)
     assert len(series(src, "train", "loss")) == 3 and series(src, "val", "loss") == []
+
+
+def test_hf_trainer_run_uses_its_global_step(tmp_path: Path) -> None:
+    # transformers WandbCallback.on_log: wandb.log({**logs, "train/global_step": state.global_step}) with
+    # define_metric("*", step_metric="train/global_step"); W&B's _step only counts the log calls.
+    recs = [run_record("hf-run"),
+            history(0, {"_step": "0", "train/loss": "2.5", "train/epoch": "0.1", "train/global_step": "10"}),
+            history(1, {"_step": "1", "train/loss": "2.1", "train/epoch": "0.2", "train/global_step": "20"}),
+            history(2, {"_step": "2", "eval/loss": "2.3", "train/epoch": "0.2", "train/global_step": "20"})]
+    run = tmp_path / "run-20240101_000000-hf01"
+    run.mkdir()
+    (run / "run-hf01.wandb").write_bytes(wandb_file(recs))
+    src = lossdoc.read(run).sources[0]
+    assert series(src, "train", "loss") == [(10, 2.5), (20, 2.1)]
+    assert series(src, "val", "loss") == [(20, 2.3)]
+    assert keys(src) == {("train", "loss", "train/loss"), ("val", "loss", "eval/loss")}  # no global_step/epoch series
+    assert src.frame.get_column("epoch").to_list() == [0.1, 0.2, 0.2]
+    assert any("'train/global_step' used as the step" in n.message for n in src.notes)

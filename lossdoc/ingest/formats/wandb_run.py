@@ -17,8 +17,10 @@ tail shorter than 7 bytes is zero padding. Each payload is a ``wandb_internal.Re
 fields read are ``Record.history`` (2) -> ``HistoryRecord.item`` (1: ``key`` 1,
 ``nested_key`` 2, ``value_json`` 16) and ``HistoryRecord.step`` (2: ``num`` 1), and
 ``Record.run`` (17) -> ``RunRecord.display_name`` (8) for the run name. The axis is
-``_step``; ``_timestamp`` is the wall time; other ``_``-keys and non-numeric values (media,
-tables) are skipped. A record cut short at the end (run still going) is a torn tail.
+``_step``, except that a run logging ``train/global_step`` (HF Trainer) or
+``trainer/global_step`` (Lightning) is plotted against it, as W&B does via ``define_metric``
+(noted); ``epoch``/``train/epoch`` fill the epoch column; ``_timestamp`` is the wall time; other
+``_``-keys and non-numeric values (media, tables) are skipped. A record cut short at the end (run still going) is a torn tail.
 Only ``wandb-summary.json`` (last value of each key) gives one point per metric (noted).
 """
 
@@ -45,6 +47,9 @@ _BLOCK = 32768
 _HDR = 7
 _FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
 _CRC = {t: zlib.crc32(bytes([t])) & 0xFFFFFFFF for t in (1, 2, 3, 4)}
+#: Metrics that are the x axis of HF Trainer / Lightning runs, and their epoch.
+STEP_KEYS = ["train/global_step", "trainer/global_step", "global_step"]
+EPOCH_KEYS = ["epoch", "train/epoch", "trainer/epoch"]
 _RUN_DIR = re.compile(r"^(?:offline-)?run-(?:\d{8}_\d{6}-)?(?P<id>[\w-]+)$")
 
 
@@ -168,8 +173,9 @@ def _number(value_json: str) -> float | None:
 
 def read_wandb_file(data: bytes, notes: list[IngestNote]) -> tuple[dict[str, list], str | None]:
     """History rows of a ``.wandb`` file as columns (key, step, wall_time, value) and the display name."""
-    cols: dict[str, list] = {"key": [], "step": [], "wall_time": [], "value": []}
+    cols: dict[str, list] = {"row": [], "key": [], "step": [], "wall_time": [], "value": []}
     name: str | None = None
+    row = 0
     try:
         for payload in _records(data, notes):
             for f, wt, v in _fields(payload):
@@ -182,12 +188,14 @@ def read_wandb_file(data: bytes, notes: list[IngestNote]) -> tuple[dict[str, lis
                     if step is None:
                         continue
                     ts = _number(values.get("_timestamp", "null"))
+                    row += 1
                     for key, raw in items:
                         if key.startswith("_"):
                             continue
                         val = _number(raw)
                         if val is None:
                             continue
+                        cols["row"].append(row)
                         cols["key"].append(key)
                         cols["step"].append(step)
                         cols["wall_time"].append(ts)
@@ -202,7 +210,7 @@ def read_wandb_file(data: bytes, notes: list[IngestNote]) -> tuple[dict[str, lis
 
 
 def _history_jsonl(inp: InputFile, notes: list[IngestNote]) -> dict[str, list]:
-    cols: dict[str, list] = {"key": [], "step": [], "wall_time": [], "value": []}
+    cols: dict[str, list] = {"row": [], "key": [], "step": [], "wall_time": [], "value": []}
     text = inp.read_text()
     lines = text.split("\n")
     torn = not text.endswith("\n")
@@ -225,6 +233,7 @@ def _history_jsonl(inp: InputFile, notes: list[IngestNote]) -> dict[str, list]:
         for key, val in row.items():
             if key.startswith("_") or isinstance(val, bool) or not isinstance(val, (int, float)):
                 continue
+            cols["row"].append(i)
             cols["key"].append(key)
             cols["step"].append(int(row["_step"]))
             cols["wall_time"].append(float(ts) if isinstance(ts, (int, float)) else None)
@@ -235,7 +244,7 @@ def _history_jsonl(inp: InputFile, notes: list[IngestNote]) -> dict[str, list]:
 
 
 def _summary(path: Path, notes: list[IngestNote]) -> dict[str, list]:
-    cols: dict[str, list] = {"key": [], "step": [], "wall_time": [], "value": []}
+    cols: dict[str, list] = {"row": [], "key": [], "step": [], "wall_time": [], "value": []}
     try:
         obj = json.loads(path.read_text(encoding="utf-8", errors="replace"))
     except (OSError, ValueError) as exc:
@@ -249,6 +258,7 @@ def _summary(path: Path, notes: list[IngestNote]) -> dict[str, list]:
     for key, val in obj.items():
         if key.startswith("_") or isinstance(val, bool) or not isinstance(val, (int, float)):
             continue
+        cols["row"].append(0)
         cols["key"].append(key)
         cols["step"].append(step)
         cols["wall_time"].append(float(ts) if isinstance(ts, (int, float)) else None)
@@ -258,8 +268,28 @@ def _summary(path: Path, notes: list[IngestNote]) -> dict[str, list]:
     return cols
 
 
-def _to_frame(cols: dict[str, list], run: str) -> pl.DataFrame:
-    df = pl.DataFrame(cols, schema={"key": pl.String, "step": pl.Int64, "wall_time": pl.Float64, "value": pl.Float64})
+def _to_frame(cols: dict[str, list], run: str, notes: list[IngestNote]) -> pl.DataFrame:
+    df = pl.DataFrame(cols, schema={"row": pl.Int64, "key": pl.String, "step": pl.Int64, "wall_time": pl.Float64,
+                                    "value": pl.Float64})
+    if df.height == 0:
+        return concat_frames([])
+    rows = df.select("row").unique().sort("row")
+    gstep = df.filter(pl.col("key").is_in(STEP_KEYS)).group_by("row").agg(pl.col("value").first().alias("_g"),
+                                                                         pl.col("key").first().alias("_gk"))
+    if gstep.height:
+        # HF / Lightning runs log their optimizer step as a metric and plot against it (define_metric);
+        # W&B's own _step only counts log calls.
+        rows = rows.join(gstep, on="row", how="left").with_columns(pl.col("_g").forward_fill())
+        notes.append(IngestNote("inferred", f"'{gstep.get_column('_gk')[0]}' used as the step (W&B's _step counts "
+                                "log calls)"))
+    else:
+        rows = rows.with_columns(pl.lit(None, dtype=pl.Float64).alias("_g"))
+    ep = df.filter(pl.col("key").is_in(EPOCH_KEYS)).group_by("row").agg(pl.col("value").first().alias("epoch"))
+    rows = rows.join(ep, on="row", how="left") if ep.height else rows.with_columns(pl.lit(None, dtype=pl.Float64).alias("epoch"))
+    df = (
+        df.filter(~pl.col("key").is_in(STEP_KEYS + EPOCH_KEYS)).join(rows, on="row", how="left")
+        .with_columns(pl.coalesce(pl.col("_g").round(0).cast(pl.Int64, strict=False), pl.col("step")).alias("step"))
+    )
     if df.height == 0:
         return concat_frames([])
     keys = df.get_column("key").unique(maintain_order=True).to_list()
@@ -268,7 +298,7 @@ def _to_frame(cols: dict[str, list], run: str) -> pl.DataFrame:
         pl.lit(run).alias("run"),
         pl.col("key").replace_strict({k: v[0] for k, v in series.items()}, return_dtype=pl.String).alias("split"),
         pl.col("key").replace_strict({k: v[1] for k, v in series.items()}, return_dtype=pl.String).alias("metric"),
-        pl.col("key").alias("name"), "step", "wall_time", "value",
+        pl.col("key").alias("name"), "step", "epoch", "wall_time", "value",
     )])
 
 
@@ -324,7 +354,7 @@ def parse_run_dir(run_dir: Path, display: str) -> tuple[pl.DataFrame, list[Inges
         summ = _find(run_dir, "wandb-summary.json")
         if summ is not None:
             cols = _summary(summ, notes)
-    return _to_frame(cols or {"key": [], "step": [], "wall_time": [], "value": []}, run), notes
+    return _to_frame(cols or {"row": [], "key": [], "step": [], "wall_time": [], "value": []}, run, notes), notes
 
 
 class WandbRunParser(Parser):
@@ -355,7 +385,7 @@ class WandbRunParser(Parser):
             cols = _summary(inp.path, notes)
         else:
             cols = _history_jsonl(inp, notes)
-        return ParseResult(_to_frame(cols, run), notes)
+        return ParseResult(_to_frame(cols, run, notes), notes)
 
     def sniff_dir(self, path: Path) -> float:
         return 0.95 if _run_dirs(path) else 0.0
