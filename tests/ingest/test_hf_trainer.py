@@ -255,3 +255,9 @@ def test_experiments_dir_with_a_run_still_training(tmp_path: Path) -> None:
     # An older checkpoint's copy named directly is still read.
     old = lossdoc.read(out / "checkpoint-20" / "trainer_state.json").sources[0]
     assert old.format == "hf-trainer" and old.runs == ["bert-run/checkpoint-20"]
+
+
+def test_generic_output_dir_name_takes_its_parent(tmp_path: Path) -> None:
+    out = tmp_path / "bert-lr3e-5" / "output"
+    _write(out / "trainer_state.json", state(HISTORY[:2]))
+    assert lossdoc.read(out).sources[0].runs == ["bert-lr3e-5/output"]

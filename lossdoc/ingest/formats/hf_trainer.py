@@ -56,6 +56,8 @@ META_KEYS = (
     "global_step",
 )
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
+#: output_dir names that say little on their own (``tmp_trainer`` is the Trainer's default).
+_GENERIC_OUTPUT_DIRS = frozenset({"output", "outputs", "out", "results", "checkpoints", "tmp_trainer", "trainer_output"})
 _LOG_HISTORY = re.compile(r'"log_history"\s*:\s*\[')
 _TOP_SCALAR = re.compile(r'^ {2}"(\w+)": ([^\n{\[]*?),?\r?$', re.M)
 
@@ -355,7 +357,10 @@ class HFTrainerParser(Parser):
         inp = open_file(chosen, str(Path(display) / rel))
         resolved = path.resolve()
         # checkpoint-N holds the whole history so far: the run is the output_dir above it.
-        run = (resolved.parent.name if _CHECKPOINT.match(resolved.name) else resolved.name) or display
+        out = resolved.parent if _CHECKPOINT.match(resolved.name) else resolved
+        run = out.name or display
+        if run.lower() in _GENERIC_OUTPUT_DIRS and out.parent.name:
+            run = f"{out.parent.name}/{run}"
         res = parse_state_text(inp.read_text(), run, inp.name)
         res.notes[:0] = [*inp.notes, IngestNote("other", why)]
         return res
