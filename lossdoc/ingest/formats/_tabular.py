@@ -146,7 +146,7 @@ def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV") -> 
     if df.height == 0:
         raise EmptyInputError(f"{what} has a header but no rows", path=inp.name, line=1)
     # Blank lines come back as all-null rows; they keep the row -> line mapping, then go.
-    cols = [c for c in header]
+    cols = header
     df = df.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in cols))
     # A logger that writes its header each time it starts (open(..., "a")) repeats it mid-file.
     repeated = df.filter(pl.all_horizontal(pl.col(c).str.strip_chars() == c for c in cols))
