@@ -49,7 +49,9 @@ def test_broken_variants(tmp_path: Path) -> None:
     info = tmp_path / "exp" / "catboost_info"
     info.mkdir(parents=True)
     # Being written: no newline after the last row; CRLF endings; a NaN; a ragged row; two metrics.
-    (info / "learn_error.tsv").write_bytes(crlf(b"iter\tRMSE\tMAE\n0\t1.5\t1.1\n1\tnan\t1.0\n2\t1.2\n3\t1.1\t0.9\n") + b"4\t1.0")
+    (info / "learn_error.tsv").write_bytes(
+        crlf(b"iter\tRMSE\tMAE\n0\t1.5\t1.1\n1\tnan\t1.0\n2\t1.2\n3\t1.1\t0.9\n") + b"4\t1.0"
+    )
     (info / "test_error.tsv").write_bytes(b"iter\tRMSE\tMAE\n0\t1.6\t1.2\n")
     src = lossdoc.read(info).sources[0]
     assert "torn_tail" in note_kinds(src) and "skipped_lines" in note_kinds(src)

@@ -19,7 +19,11 @@ def test_golden_one_run_two_splits() -> None:
     assert [s.format for s in logs.sources] == ["csv-dir"]
     src = logs.sources[0]
     assert src.runs == ["mnist_mlp"]
-    assert keys(src) == {("train", "loss", "train_loss"), ("val", "loss", "val_loss"), ("val", "accuracy", "val_accuracy")}
+    assert keys(src) == {
+        ("train", "loss", "train_loss"),
+        ("val", "loss", "val_loss"),
+        ("val", "accuracy", "val_accuracy"),
+    }
     assert series(src, "val", "loss") == [(0, 2.3011), (200, 1.3022)]
     assert_golden(src.frame, "csv_dir/mnist_mlp.csv")
 

@@ -13,8 +13,18 @@ from lossdoc.ingest.inputs import open_file
 from lossdoc.ingest.registry import rank
 from tests.conftest import SAMPLE_LOGS
 
-MINE = ("xgboost", "lightgbm", "sklearn-mlp", "catboost", "mlflow", "tensorboard-csv", "csv-dir",
-        "wandb-csv", "wandb-run", "text")
+MINE = (
+    "xgboost",
+    "lightgbm",
+    "sklearn-mlp",
+    "catboost",
+    "mlflow",
+    "tensorboard-csv",
+    "csv-dir",
+    "wandb-csv",
+    "wandb-run",
+    "text",
+)
 
 # path under sample_logs -> the format it must be read as
 CASES = {
@@ -50,8 +60,21 @@ def test_sample_read_as_its_own_format(rel: str) -> None:
 
 
 def _others() -> list[Path]:
-    mine_dirs = {SAMPLE_LOGS / d for d in ("xgboost", "lightgbm", "sklearn_mlp", "catboost", "mlflow",
-                                            "tensorboard_csv", "csv_dir", "wandb_csv", "wandb_run", "text")}
+    mine_dirs = {
+        SAMPLE_LOGS / d
+        for d in (
+            "xgboost",
+            "lightgbm",
+            "sklearn_mlp",
+            "catboost",
+            "mlflow",
+            "tensorboard_csv",
+            "csv_dir",
+            "wandb_csv",
+            "wandb_run",
+            "text",
+        )
+    }
     out = []
     for p in sorted(SAMPLE_LOGS.rglob("*")):
         if p.is_file() and p.suffix != ".md" and not any(d in p.parents for d in mine_dirs):

@@ -50,7 +50,9 @@ def test_broken_variants() -> None:
     src = read_data(torn(data, 30), "x.log")  # cut inside the last (repeated best) line
     assert "torn_tail" in note_kinds(src)
     assert len(series(src, "train", "loss")) == 4
-    src = read_data(crlf(b"[1]\ttraining's l2: nan\tvalid_0's l2: inf\n[2]\ttraining's l2: 0.5\tvalid_0's l2: 0.6\n"), "x.log")
+    src = read_data(
+        crlf(b"[1]\ttraining's l2: nan\tvalid_0's l2: inf\n[2]\ttraining's l2: 0.5\tvalid_0's l2: 0.6\n"), "x.log"
+    )
     assert math.isnan(series(src, "train", "loss")[0][1]) and series(src, "val", "loss")[0] == (1, math.inf)
 
 

@@ -58,7 +58,9 @@ def test_two_runs_and_broken_files(tmp_path: Path) -> None:
     (other / "metrics").mkdir(parents=True)
     (other / "meta.yaml").write_text("run_id: 0a0a0a0a0a0a\nrun_name: second\n")
     # run name from meta.yaml when no tag; a torn last line; a garbage line; CRLF endings
-    (other / "metrics" / "loss").write_bytes(b"1717236942123 1.5 0\r\nbroken line\r\n1717236943123 1.25 1\r\n1717236944123 1.1")
+    (other / "metrics" / "loss").write_bytes(
+        b"1717236942123 1.5 0\r\nbroken line\r\n1717236943123 1.25 1\r\n1717236944123 1.1"
+    )
     logs = lossdoc.read(store)
     assert sorted(logs.frame.get_column("run").unique().to_list()) == ["bright-owl-42", "second"]
     f = logs.frame.filter(logs.frame["run"] == "second")

@@ -27,8 +27,11 @@ def test_keras_export_directory_pairs_train_and_validation() -> None:
     assert [s.format for s in logs.sources] == ["tensorboard-csv"]
     src = logs.sources[0]
     assert src.runs == ["keras_fit"]
-    assert keys(src) == {("train", "loss", "epoch_loss"), ("val", "loss", "epoch_loss"),
-                         ("train", "accuracy", "epoch_accuracy")}
+    assert keys(src) == {
+        ("train", "loss", "epoch_loss"),
+        ("val", "loss", "epoch_loss"),
+        ("train", "accuracy", "epoch_accuracy"),
+    }
     assert series(src, "val", "loss")[2] == (2, 0.5633)
     assert_golden(src.frame, "tensorboard_csv/keras_fit.csv")
 
@@ -72,4 +75,6 @@ def test_header_alone_is_enough_to_detect() -> None:
 def test_parent_directory_reads_the_export_set_and_the_loose_file() -> None:
     logs = lossdoc.read(DIR)
     assert {(s.format, tuple(s.runs)) for s in logs.sources} == {
-        ("tensorboard-csv", ("keras_fit",)), ("tensorboard-csv", ("version_0",))}
+        ("tensorboard-csv", ("keras_fit",)),
+        ("tensorboard-csv", ("version_0",)),
+    }

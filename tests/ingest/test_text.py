@@ -22,67 +22,113 @@ from tests.ingest.longtail import crlf, keys, note_kinds, read_data, read_path, 
 
 # (id, log text, {(split, metric): [(step, value), ...]} that must come out; other series may exist)
 STYLES = [
-    ("epoch-summary",
-     "Epoch 1/35, Train Loss: 0.69, Val Loss: 0.71\nEpoch 2/35, Train Loss: 0.57, Val Loss: 0.61\n"
-     "Epoch 3/35, Train Loss: 0.50, Val Loss: 0.58\n",
-     {("train", "loss"): [(1, 0.69), (2, 0.57), (3, 0.5)], ("val", "loss"): [(1, 0.71), (2, 0.61), (3, 0.58)]}),
-    ("tutorial-epoch-step",  # Step restarts each epoch: combined with the epoch, 300 per epoch as printed
-     "Epoch [1/5], Step [100/300], Loss: 0.5231\nEpoch [1/5], Step [200/300], Loss: 0.4231\n"
-     "Epoch [2/5], Step [100/300], Loss: 0.3231\nEpoch [2/5], Step [200/300], Loss: 0.2231\n",
-     {("train", "loss"): [(100, 0.5231), (200, 0.4231), (400, 0.3231), (500, 0.2231)]}),
-    ("key-equals",
-     "step=10 loss=2.5 lr=0.001\nstep=20 loss=2.4 lr=0.001\nstep=30 loss=nan lr=0.0009\n",
-     {("train", "loss"): [(10, 2.5), (20, 2.4), (30, math.nan)], ("train", "lr"): [(10, 0.001), (20, 0.001), (30, 0.0009)]}),
-    ("logging-pipes",
-     "2024-05-01 10:00:00,123 INFO step 100 | train_loss 2.50 | grad_norm 1.2\n"
-     "2024-05-01 10:00:05,123 INFO step 200 | train_loss 2.40 | grad_norm 1.1\n"
-     "2024-05-01 10:00:06,000 INFO step 200 | val_loss 2.60\n"
-     "2024-05-01 10:00:10,123 INFO step 300 | train_loss 2.30 | grad_norm 1.0\n",
-     {("train", "loss"): [(100, 2.5), (200, 2.4), (300, 2.3)], ("val", "loss"): [(200, 2.6)],
-      ("train", "grad_norm"): [(100, 1.2), (200, 1.1), (300, 1.0)]}),
-    ("iteration-colon",
-     "iteration: 1, loss: 3.2, acc: 0.1\niteration: 2, loss: 3.0, acc: 0.2\niteration: 3, loss: 2.8, acc: 0.3\n",
-     {("train", "loss"): [(1, 3.2), (2, 3.0), (3, 2.8)], ("train", "accuracy"): [(1, 0.1), (2, 0.2), (3, 0.3)]}),
-    ("global-step-slash-keys",
-     "global_step 1000: train/loss 1.25, train/lr 3e-4\nglobal_step 2000: train/loss 1.15, train/lr 2e-4\n"
-     "global_step 2000: eval/loss 1.30\nglobal_step 3000: train/loss 1.05, train/lr 1e-4\n",
-     {("train", "loss"): [(1000, 1.25), (2000, 1.15), (3000, 1.05)], ("val", "loss"): [(2000, 1.3)],
-      ("train", "lr"): [(1000, 3e-4), (2000, 2e-4), (3000, 1e-4)]}),
-    ("batch-resets-estimated",  # no /total: 100 per epoch estimated from the largest batch (99, 0-based)
-     "epoch 0 batch 0 loss 2.0\nepoch 0 batch 50 loss 1.9\nepoch 0 batch 99 loss 1.8\n"
-     "epoch 1 batch 0 loss 1.7\nepoch 1 batch 50 loss 1.6\nepoch 1 batch 99 loss 1.5\n"
-     "epoch 1 test_loss 1.65 test_acc 0.7\n",
-     {("train", "loss"): [(0, 2.0), (50, 1.9), (99, 1.8), (100, 1.7), (150, 1.6), (199, 1.5)],
-      ("test", "loss"): [(199, 1.65)], ("test", "accuracy"): [(199, 0.7)]}),
-    ("tqdm-postfix-epochs",
-     "Epoch 1: loss=0.91, acc=0.55\nEpoch 2: loss=0.81, acc=0.65\nEpoch 3: loss=0.71, acc=0.75\n",
-     {("train", "loss"): [(1, 0.91), (2, 0.81), (3, 0.71)]}),
-    ("pipe-table-valid-words",
-     "| epoch 1 | step 50 | loss 4.10 | ppl 60.3 |\n| epoch 1 | step 100 | loss 3.90 | ppl 49.4 |\n"
-     "| epoch 1 | step 100 | valid loss 4.00 | valid ppl 54.6 |\n| epoch 2 | step 150 | loss 3.70 | ppl 40.4 |\n",
-     {("train", "loss"): [(50, 4.1), (100, 3.9), (150, 3.7)], ("val", "loss"): [(100, 4.0)],
-      ("val", "perplexity"): [(100, 54.6)]}),
-    ("line-split-context",  # "Accuracy" on a validation line is validation accuracy
-     "Epoch 1 Step 10 Loss: 0.9\nEpoch 1 Validation Loss: 0.95, Accuracy: 0.61\n"
-     "Epoch 2 Step 20 Loss: 0.8\nEpoch 2 Validation Loss: 0.85, Accuracy: 0.70\n",
-     {("train", "loss"): [(10, 0.9), (20, 0.8)], ("val", "loss"): [(10, 0.95), (20, 0.85)],
-      ("val", "accuracy"): [(10, 0.61), (20, 0.7)]}),
-    ("pytorch-mnist-example",  # pytorch/examples mnist/main.py: 'Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'
-     "Train Epoch: 1 [0/60000 (0%)]\tLoss: 2.305945\nTrain Epoch: 1 [640/60000 (1%)]\tLoss: 1.365489\n\n"
-     "Test set: Average loss: 0.1018, Accuracy: 9663/10000 (97%)\n\n"
-     "Train Epoch: 2 [0/60000 (0%)]\tLoss: 0.201314\nTrain Epoch: 2 [640/60000 (1%)]\tLoss: 0.171452\n\n"
-     "Test set: Average loss: 0.0610, Accuracy: 9801/10000 (98%)\n",
-     {("train", "loss"): [(0, 2.305945), (640, 1.365489), (60000, 0.201314), (60640, 0.171452)],
-      ("test", "loss"): [(640, 0.1018), (60640, 0.061)], ("test", "accuracy"): [(640, 9663.0), (60640, 9801.0)]}),
-    ("exact-name-beats-average",
-     "step 1 avg_loss 2.5 loss 2.3\nstep 2 avg_loss 2.4 loss 2.2\nstep 3 avg_loss 2.3 loss 2.1\n",
-     {("train", "loss"): [(1, 2.3), (2, 2.2), (3, 2.1)], ("train", "avg_loss"): [(1, 2.5), (2, 2.4), (3, 2.3)]}),
+    (
+        "epoch-summary",
+        "Epoch 1/35, Train Loss: 0.69, Val Loss: 0.71\nEpoch 2/35, Train Loss: 0.57, Val Loss: 0.61\n"
+        "Epoch 3/35, Train Loss: 0.50, Val Loss: 0.58\n",
+        {("train", "loss"): [(1, 0.69), (2, 0.57), (3, 0.5)], ("val", "loss"): [(1, 0.71), (2, 0.61), (3, 0.58)]},
+    ),
+    (
+        "tutorial-epoch-step",  # Step restarts each epoch: combined with the epoch, 300 per epoch as printed
+        "Epoch [1/5], Step [100/300], Loss: 0.5231\nEpoch [1/5], Step [200/300], Loss: 0.4231\n"
+        "Epoch [2/5], Step [100/300], Loss: 0.3231\nEpoch [2/5], Step [200/300], Loss: 0.2231\n",
+        {("train", "loss"): [(100, 0.5231), (200, 0.4231), (400, 0.3231), (500, 0.2231)]},
+    ),
+    (
+        "key-equals",
+        "step=10 loss=2.5 lr=0.001\nstep=20 loss=2.4 lr=0.001\nstep=30 loss=nan lr=0.0009\n",
+        {
+            ("train", "loss"): [(10, 2.5), (20, 2.4), (30, math.nan)],
+            ("train", "lr"): [(10, 0.001), (20, 0.001), (30, 0.0009)],
+        },
+    ),
+    (
+        "logging-pipes",
+        "2024-05-01 10:00:00,123 INFO step 100 | train_loss 2.50 | grad_norm 1.2\n"
+        "2024-05-01 10:00:05,123 INFO step 200 | train_loss 2.40 | grad_norm 1.1\n"
+        "2024-05-01 10:00:06,000 INFO step 200 | val_loss 2.60\n"
+        "2024-05-01 10:00:10,123 INFO step 300 | train_loss 2.30 | grad_norm 1.0\n",
+        {
+            ("train", "loss"): [(100, 2.5), (200, 2.4), (300, 2.3)],
+            ("val", "loss"): [(200, 2.6)],
+            ("train", "grad_norm"): [(100, 1.2), (200, 1.1), (300, 1.0)],
+        },
+    ),
+    (
+        "iteration-colon",
+        "iteration: 1, loss: 3.2, acc: 0.1\niteration: 2, loss: 3.0, acc: 0.2\niteration: 3, loss: 2.8, acc: 0.3\n",
+        {("train", "loss"): [(1, 3.2), (2, 3.0), (3, 2.8)], ("train", "accuracy"): [(1, 0.1), (2, 0.2), (3, 0.3)]},
+    ),
+    (
+        "global-step-slash-keys",
+        "global_step 1000: train/loss 1.25, train/lr 3e-4\nglobal_step 2000: train/loss 1.15, train/lr 2e-4\n"
+        "global_step 2000: eval/loss 1.30\nglobal_step 3000: train/loss 1.05, train/lr 1e-4\n",
+        {
+            ("train", "loss"): [(1000, 1.25), (2000, 1.15), (3000, 1.05)],
+            ("val", "loss"): [(2000, 1.3)],
+            ("train", "lr"): [(1000, 3e-4), (2000, 2e-4), (3000, 1e-4)],
+        },
+    ),
+    (
+        "batch-resets-estimated",  # no /total: 100 per epoch estimated from the largest batch (99, 0-based)
+        "epoch 0 batch 0 loss 2.0\nepoch 0 batch 50 loss 1.9\nepoch 0 batch 99 loss 1.8\n"
+        "epoch 1 batch 0 loss 1.7\nepoch 1 batch 50 loss 1.6\nepoch 1 batch 99 loss 1.5\n"
+        "epoch 1 test_loss 1.65 test_acc 0.7\n",
+        {
+            ("train", "loss"): [(0, 2.0), (50, 1.9), (99, 1.8), (100, 1.7), (150, 1.6), (199, 1.5)],
+            ("test", "loss"): [(199, 1.65)],
+            ("test", "accuracy"): [(199, 0.7)],
+        },
+    ),
+    (
+        "tqdm-postfix-epochs",
+        "Epoch 1: loss=0.91, acc=0.55\nEpoch 2: loss=0.81, acc=0.65\nEpoch 3: loss=0.71, acc=0.75\n",
+        {("train", "loss"): [(1, 0.91), (2, 0.81), (3, 0.71)]},
+    ),
+    (
+        "pipe-table-valid-words",
+        "| epoch 1 | step 50 | loss 4.10 | ppl 60.3 |\n| epoch 1 | step 100 | loss 3.90 | ppl 49.4 |\n"
+        "| epoch 1 | step 100 | valid loss 4.00 | valid ppl 54.6 |\n| epoch 2 | step 150 | loss 3.70 | ppl 40.4 |\n",
+        {
+            ("train", "loss"): [(50, 4.1), (100, 3.9), (150, 3.7)],
+            ("val", "loss"): [(100, 4.0)],
+            ("val", "perplexity"): [(100, 54.6)],
+        },
+    ),
+    (
+        "line-split-context",  # "Accuracy" on a validation line is validation accuracy
+        "Epoch 1 Step 10 Loss: 0.9\nEpoch 1 Validation Loss: 0.95, Accuracy: 0.61\n"
+        "Epoch 2 Step 20 Loss: 0.8\nEpoch 2 Validation Loss: 0.85, Accuracy: 0.70\n",
+        {
+            ("train", "loss"): [(10, 0.9), (20, 0.8)],
+            ("val", "loss"): [(10, 0.95), (20, 0.85)],
+            ("val", "accuracy"): [(10, 0.61), (20, 0.7)],
+        },
+    ),
+    (
+        "pytorch-mnist-example",  # pytorch/examples mnist/main.py: 'Train Epoch: {} [{}/{} ({:.0f}%)]\tLoss: {:.6f}'
+        "Train Epoch: 1 [0/60000 (0%)]\tLoss: 2.305945\nTrain Epoch: 1 [640/60000 (1%)]\tLoss: 1.365489\n\n"
+        "Test set: Average loss: 0.1018, Accuracy: 9663/10000 (97%)\n\n"
+        "Train Epoch: 2 [0/60000 (0%)]\tLoss: 0.201314\nTrain Epoch: 2 [640/60000 (1%)]\tLoss: 0.171452\n\n"
+        "Test set: Average loss: 0.0610, Accuracy: 9801/10000 (98%)\n",
+        {
+            ("train", "loss"): [(0, 2.305945), (640, 1.365489), (60000, 0.201314), (60640, 0.171452)],
+            ("test", "loss"): [(640, 0.1018), (60640, 0.061)],
+            ("test", "accuracy"): [(640, 9663.0), (60640, 9801.0)],
+        },
+    ),
+    (
+        "exact-name-beats-average",
+        "step 1 avg_loss 2.5 loss 2.3\nstep 2 avg_loss 2.4 loss 2.2\nstep 3 avg_loss 2.3 loss 2.1\n",
+        {("train", "loss"): [(1, 2.3), (2, 2.2), (3, 2.1)], ("train", "avg_loss"): [(1, 2.5), (2, 2.4), (3, 2.3)]},
+    ),
 ]
 
 
 def _same(got: list[tuple[int, float]], want: list[tuple[int, float]]) -> bool:
     return len(got) == len(want) and all(
-        gs == ws and (gv == pytest.approx(wv) or (math.isnan(gv) and math.isnan(wv))) for (gs, gv), (ws, wv) in zip(got, want)
+        gs == ws and (gv == pytest.approx(wv) or (math.isnan(gv) and math.isnan(wv)))
+        for (gs, gv), (ws, wv) in zip(got, want, strict=True)
     )
 
 
@@ -103,13 +149,20 @@ def test_styles_claimed_only_weakly(text: str, want: object) -> None:
 
 
 NOT_LOGS = [
-    ("readme-prose",
-     "This project trains a model for 3 epochs.\nWe found the loss went to 2.5 after 100 steps.\n"
-     "Install with pip install foo==1.2.\nStep 1: clone the repo\nStep 2: run it\n"),
+    (
+        "readme-prose",
+        "This project trains a model for 3 epochs.\nWe found the loss went to 2.5 after 100 steps.\n"
+        "Install with pip install foo==1.2.\nStep 1: clone the repo\nStep 2: run it\n",
+    ),
     ("yaml-config", "lr: 0.001\nepochs: 10\nbatch_size: 32\nweight_decay: 0.01\nwarmup_steps: 500\n"),
-    ("python-source",
-     "for epoch in range(10):\n    lr = 0.001 * 0.9 ** epoch\n    batch_size = 32\n    print(f'epoch {epoch}')\n"),
-    ("changelog", "## 1.2.0 (2024-05-01)\n- fix loss scaling when fp16=True\n## 1.1.0 (2024-03-02)\n- add step 3 to docs\n"),
+    (
+        "python-source",
+        "for epoch in range(10):\n    lr = 0.001 * 0.9 ** epoch\n    batch_size = 32\n    print(f'epoch {epoch}')\n",
+    ),
+    (
+        "changelog",
+        "## 1.2.0 (2024-05-01)\n- fix loss scaling when fp16=True\n## 1.1.0 (2024-03-02)\n- add step 3 to docs\n",
+    ),
     ("bare-numbers-csv", "1,2.3\n2,2.1\n3,1.9\n"),
     ("counter-without-metric", "Step 1: download\nStep 2: unpack\nStep 3: train\nStep 4: evaluate\n"),
 ]

@@ -92,7 +92,11 @@ def test_real_offline_run_golden() -> None:
     assert [s.format for s in logs.sources] == ["wandb-run"]
     src = logs.sources[0]
     assert src.runs == ["quiet-fjord-7"]  # RunRecord.display_name
-    assert keys(src) == {("train", "loss", "train/loss"), ("train", "lr", "train/learning_rate"), ("val", "loss", "eval/loss")}
+    assert keys(src) == {
+        ("train", "loss", "train/loss"),
+        ("train", "lr", "train/learning_rate"),
+        ("val", "loss", "eval/loss"),
+    }
     loss = series(src, "train", "loss")
     # gen.py: loss = 3.0 / (1 + 0.01 * i) for i in range(150)
     assert len(loss) == 150 and loss[0] == (0, 3.0) and loss[149][1] == pytest.approx(3.0 / 2.49)
@@ -128,10 +132,12 @@ def test_cut_binary_reads_up_to_the_cut(tmp_path: Path) -> None:
 
 def test_record_longer_than_a_block_and_non_numeric_values(tmp_path: Path) -> None:
     big = "x" * 70000  # a logged string: FIRST, MIDDLE, LAST chunks; not a number, so skipped
-    recs = [run_record("long-one"),
-            history(0, {"_step": "0", "_timestamp": "1700000000.5", "loss": "2.5", "note": json.dumps(big)}),
-            history(1, {"_step": "1", "loss": "NaN", "img": '{"_type": "image-file"}', "ok": "true"}),
-            history(2, {"_step": "2", "loss": "Infinity"})]
+    recs = [
+        run_record("long-one"),
+        history(0, {"_step": "0", "_timestamp": "1700000000.5", "loss": "2.5", "note": json.dumps(big)}),
+        history(1, {"_step": "1", "loss": "NaN", "img": '{"_type": "image-file"}', "ok": "true"}),
+        history(2, {"_step": "2", "loss": "Infinity"}),
+    ]
     data = wandb_file(recs)
     assert len(data) > 2 * 32768
     run = tmp_path / "run-20240101_000000-big1"
@@ -183,10 +189,12 @@ def test_torn_history_jsonl(tmp_path: Path) -> None:
 def test_hf_trainer_run_uses_its_global_step(tmp_path: Path) -> None:
     # transformers WandbCallback.on_log: wandb.log({**logs, "train/global_step": state.global_step}) with
     # define_metric("*", step_metric="train/global_step"); W&B's _step only counts the log calls.
-    recs = [run_record("hf-run"),
-            history(0, {"_step": "0", "train/loss": "2.5", "train/epoch": "0.1", "train/global_step": "10"}),
-            history(1, {"_step": "1", "train/loss": "2.1", "train/epoch": "0.2", "train/global_step": "20"}),
-            history(2, {"_step": "2", "eval/loss": "2.3", "train/epoch": "0.2", "train/global_step": "20"})]
+    recs = [
+        run_record("hf-run"),
+        history(0, {"_step": "0", "train/loss": "2.5", "train/epoch": "0.1", "train/global_step": "10"}),
+        history(1, {"_step": "1", "train/loss": "2.1", "train/epoch": "0.2", "train/global_step": "20"}),
+        history(2, {"_step": "2", "eval/loss": "2.3", "train/epoch": "0.2", "train/global_step": "20"}),
+    ]
     run = tmp_path / "run-20240101_000000-hf01"
     run.mkdir()
     (run / "run-hf01.wandb").write_bytes(wandb_file(recs))

@@ -71,10 +71,12 @@ def test_malformed_item_skipped_with_note() -> None:
 
 
 def test_legacy_best_iteration_repeat_is_not_a_point() -> None:
-    data = (b"Will train until eval-logloss hasn't improved in 2 rounds.\n"
-            b"[0]\ttrain-logloss:0.6\teval-logloss:0.7\n[1]\ttrain-logloss:0.5\teval-logloss:0.65\n"
-            b"[2]\ttrain-logloss:0.4\teval-logloss:0.66\n[3]\ttrain-logloss:0.35\teval-logloss:0.67\n"
-            b"Stopping. Best iteration:\n[1]\ttrain-logloss:0.5\teval-logloss:0.65\n")
+    data = (
+        b"Will train until eval-logloss hasn't improved in 2 rounds.\n"
+        b"[0]\ttrain-logloss:0.6\teval-logloss:0.7\n[1]\ttrain-logloss:0.5\teval-logloss:0.65\n"
+        b"[2]\ttrain-logloss:0.4\teval-logloss:0.66\n[3]\ttrain-logloss:0.35\teval-logloss:0.67\n"
+        b"Stopping. Best iteration:\n[1]\ttrain-logloss:0.5\teval-logloss:0.65\n"
+    )
     src = read_data(data, "x.log")
     assert [s for s, _ in series(src, "val", "loss")] == [0, 1, 2, 3]
     assert "restart" not in note_kinds(src)
@@ -82,8 +84,12 @@ def test_legacy_best_iteration_repeat_is_not_a_point() -> None:
 
 def test_scores_keep_their_names_beside_the_loss() -> None:
     src = read_data(b"[0]\ttrain-auc:0.81000\ttrain-logloss:0.60000\teval-auc:0.79000\teval-logloss:0.61000\n", "x.log")
-    assert keys(src) == {("train", "auc", "train-auc"), ("train", "loss", "train-logloss"),
-                         ("val", "auc", "eval-auc"), ("val", "loss", "eval-logloss")}
+    assert keys(src) == {
+        ("train", "auc", "train-auc"),
+        ("train", "loss", "train-logloss"),
+        ("val", "auc", "eval-auc"),
+        ("val", "loss", "eval-logloss"),
+    }
 
 
 def test_detected_as_xgboost_not_lightgbm() -> None:

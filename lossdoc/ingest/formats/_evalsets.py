@@ -40,7 +40,9 @@ def split_map(names: list[str]) -> tuple[dict[str, str], dict[str, str], IngestN
     return split, prefix, note
 
 
-def apply_split_map(df: pl.DataFrame, data_col: str, metric_col: str, names: list[str]) -> tuple[pl.DataFrame, IngestNote | None]:
+def apply_split_map(
+    df: pl.DataFrame, data_col: str, metric_col: str, names: list[str]
+) -> tuple[pl.DataFrame, IngestNote | None]:
     """Add ``split`` and prefix ``metric`` from the data-set column ``data_col``."""
     split, prefix, note = split_map(names)
     df = df.with_columns(
@@ -54,13 +56,41 @@ def apply_split_map(df: pl.DataFrame, data_col: str, metric_col: str, names: lis
 #: training objective or its usual report), snake_cased; ranking and accuracy-type scores are not.
 LOSS_LIKE = {
     # XGBoost (doc "eval_metric")
-    "logloss", "mlogloss", "rmse", "rmsle", "mae", "mape", "mphe", "poisson_nloglik", "gamma_nloglik",
-    "cox_nloglik", "tweedie_nloglik", "aft_nloglik", "gamma_deviance",
+    "logloss",
+    "mlogloss",
+    "rmse",
+    "rmsle",
+    "mae",
+    "mape",
+    "mphe",
+    "poisson_nloglik",
+    "gamma_nloglik",
+    "cox_nloglik",
+    "tweedie_nloglik",
+    "aft_nloglik",
+    "gamma_deviance",
     # LightGBM (doc "metric", names as printed)
-    "l1", "l2", "l2_root", "huber", "fair", "poisson", "quantile", "binary_logloss", "multi_logloss",
-    "cross_entropy", "cross_entropy_lambda", "kullback_leibler", "gamma", "tweedie",
+    "l1",
+    "l2",
+    "l2_root",
+    "huber",
+    "fair",
+    "poisson",
+    "quantile",
+    "binary_logloss",
+    "multi_logloss",
+    "cross_entropy",
+    "cross_entropy_lambda",
+    "kullback_leibler",
+    "gamma",
+    "tweedie",
     # CatBoost (loss functions, snake_cased: Logloss, RMSE, MultiClass, CrossEntropy, ...)
-    "multi_class", "multi_class_one_vs_all", "log_linear_quantile", "lq", "expectile", "rmse_with_uncertainty",
+    "multi_class",
+    "multi_class_one_vs_all",
+    "log_linear_quantile",
+    "lq",
+    "expectile",
+    "rmse_with_uncertainty",
 }
 
 

@@ -33,8 +33,11 @@ def read_table(inp: InputFile, sep: str = ",", *, live: bool = True) -> tuple[pl
     if not text.endswith("\n") and len(lines) > 1:
         last = lines[-1]
         if live or _count_fields(last, sep) < header_fields:
-            notes.append(IngestNote("torn_tail", "last row has no line ending (file still being written?); ignored",
-                                    line=len(lines)))
+            notes.append(
+                IngestNote(
+                    "torn_tail", "last row has no line ending (file still being written?); ignored", line=len(lines)
+                )
+            )
             lines = lines.head(len(lines) - 1)
             nfields = nfields.head(len(nfields) - 1)
     # Quoted separators make the quick count unreliable; only trust it for unquoted files.
@@ -43,12 +46,20 @@ def read_table(inp: InputFile, sep: str = ",", *, live: bool = True) -> tuple[pl
         n_ragged = int(ragged.sum())
         if n_ragged:
             first = int(ragged.arg_true()[0]) + 2
-            notes.append(IngestNote("skipped_lines", f"{n_ragged} row(s) have a different number of fields than the header "
-                                    "(missing cells read as not logged, extra cells ignored)", line=first, count=n_ragged))
+            notes.append(
+                IngestNote(
+                    "skipped_lines",
+                    f"{n_ragged} row(s) have a different number of fields than the header "
+                    "(missing cells read as not logged, extra cells ignored)",
+                    line=first,
+                    count=n_ragged,
+                )
+            )
     data = "\n".join(lines.to_list()) + "\n"
     try:
-        df = pl.read_csv(io.BytesIO(data.encode("utf-8")), separator=sep, infer_schema=False,
-                         truncate_ragged_lines=True)
+        df = pl.read_csv(
+            io.BytesIO(data.encode("utf-8")), separator=sep, infer_schema=False, truncate_ragged_lines=True
+        )
     except pl.exceptions.PolarsError as exc:
         raise ParseError(f"cannot read as a table: {exc}".splitlines()[0], path=inp.name) from None
     df = df.rename({c: c.strip() for c in df.columns})

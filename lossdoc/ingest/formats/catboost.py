@@ -23,7 +23,6 @@ from pathlib import Path
 import polars as pl
 
 from lossdoc.errors import EmptyInputError
-
 from lossdoc.ingest.formats._evalsets import loss_metric, loss_note
 from lossdoc.ingest.formats._table import read_table
 from lossdoc.ingest.inputs import InputFile, open_file
@@ -48,7 +47,9 @@ def _frame(inp: InputFile, split: str, run: str) -> tuple[pl.DataFrame, list[Ing
     step = pl.col("iter").str.strip_chars().cast(pl.Int64, strict=False)
     bad = table.filter(step.is_null())
     if bad.height:
-        notes.append(IngestNote("skipped_lines", f"{bad.height} row(s) in {inp.name} without an integer iter", count=bad.height))
+        notes.append(
+            IngestNote("skipped_lines", f"{bad.height} row(s) in {inp.name} without an integer iter", count=bad.height)
+        )
         table = table.filter(step.is_not_null())
     frames = []
     names = {c: snake_case(c.split(":")[0]) for c in table.columns if c != "iter" and c}
@@ -61,8 +62,13 @@ def _frame(inp: InputFile, split: str, run: str) -> tuple[pl.DataFrame, list[Ing
         metric = "loss" if names[col] == primary else snake_case(col)
         frames.append(
             table.filter(pl.col(col).is_not_null() & (pl.col(col).str.strip_chars() != "")).select(
-                pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
-                pl.lit(col).alias("name"), step.alias("step"), to_float(pl.col(col)).alias("value"))
+                pl.lit(run).alias("run"),
+                pl.lit(split).alias("split"),
+                pl.lit(metric).alias("metric"),
+                pl.lit(col).alias("name"),
+                step.alias("step"),
+                to_float(pl.col(col)).alias("value"),
+            )
         )
     return concat_frames(frames), notes
 

@@ -59,17 +59,40 @@ _LEVEL = re.compile(r"(?i)^(?:INFO|DEBUG|WARN(?:ING)?|ERROR|CRITICAL|TRACE|NOTIC
 _SOURCE = re.compile(r"(?i)\.(?:py|pyx|cc|cpp|cxx|c|h|hpp|cu|js|ts|rs|go|java|lua|sh)$")
 _UFRAC = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
 _SPLIT_WORD = re.compile(r"(?i)\b(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")
-_SPLIT_OF = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val", "eval": "val",
-             "evaluation": "val", "dev": "val", "test": "test"}
+_SPLIT_OF = {
+    "train": "train",
+    "training": "train",
+    "val": "val",
+    "valid": "val",
+    "validation": "val",
+    "eval": "val",
+    "evaluation": "val",
+    "dev": "val",
+    "test": "test",
+}
 #: Past this many distinct line templates the rarest are not read (noted).
 MAX_TEMPLATES = 200_000
 
 _COUNTERS: dict[str, tuple[str, int]] = {
-    "global_step": ("inner", 0), "globalstep": ("inner", 0), "step": ("inner", 1), "steps": ("inner", 1),
-    "iteration": ("inner", 2), "iterations": ("inner", 2), "iter": ("inner", 2), "iters": ("inner", 2),
-    "it": ("inner", 3), "update": ("inner", 3), "updates": ("inner", 3), "num_updates": ("inner", 3),
-    "batch": ("inner", 4), "batches": ("inner", 4), "batch_idx": ("inner", 4), "batch_id": ("inner", 4),
-    "epoch": ("epoch", 0), "epochs": ("epoch", 0), "ep": ("epoch", 0),
+    "global_step": ("inner", 0),
+    "globalstep": ("inner", 0),
+    "step": ("inner", 1),
+    "steps": ("inner", 1),
+    "iteration": ("inner", 2),
+    "iterations": ("inner", 2),
+    "iter": ("inner", 2),
+    "iters": ("inner", 2),
+    "it": ("inner", 3),
+    "update": ("inner", 3),
+    "updates": ("inner", 3),
+    "num_updates": ("inner", 3),
+    "batch": ("inner", 4),
+    "batches": ("inner", 4),
+    "batch_idx": ("inner", 4),
+    "batch_id": ("inner", 4),
+    "epoch": ("epoch", 0),
+    "epochs": ("epoch", 0),
+    "ep": ("epoch", 0),
 }
 _BATCH = {"batch", "batches", "batch_idx", "batch_id"}
 
@@ -163,15 +186,20 @@ def _templates(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> tu
     lines = lines.with_columns(pl.col("_s").str.replace_all(_NUMX, "#").alias("tpl"))
     numeric = lines.filter(pl.col("tpl") != pl.col("_s"))
     groups = (
-        numeric.group_by("tpl").agg(pl.col("line").first().alias("rep"), pl.len().alias("n"),
-                                    pl.col("lineno").min().alias("first"))
+        numeric.group_by("tpl")
+        .agg(pl.col("line").first().alias("rep"), pl.len().alias("n"), pl.col("lineno").min().alias("first"))
         .sort("n", "tpl", descending=[True, False])
     )
     if groups.height > MAX_TEMPLATES:
         dropped = int(groups.get_column("n").slice(MAX_TEMPLATES).sum())
         if notes is not None:
-            notes.append(IngestNote("skipped_lines", f"{dropped} line(s) in more than {MAX_TEMPLATES} distinct layouts "
-                                    "were not read", count=dropped))
+            notes.append(
+                IngestNote(
+                    "skipped_lines",
+                    f"{dropped} line(s) in more than {MAX_TEMPLATES} distinct layouts were not read",
+                    count=dropped,
+                )
+            )
         groups = groups.head(MAX_TEMPLATES)
     info = [_read_template(rep) for rep in groups.get_column("rep").to_list()]
     table = groups.select("tpl", "n", "first").with_columns(
@@ -261,13 +289,20 @@ class HeuristicTextParser(Parser):
             notes.append(tail)
         numeric, table = _templates(lines, notes)
         table = table.with_columns(
-            (pl.col("has_metric") & (pl.col("has_counter") | (pl.col("n_struct") >= 2))).alias("is_data"))
+            (pl.col("has_metric") & (pl.col("has_counter") | (pl.col("n_struct") >= 2))).alias("is_data")
+        )
         skipped_numeric = int(table.filter(pl.col("has_metric") & ~pl.col("is_data")).get_column("n").sum())
         # (split, metric) per (key, split) pair, decided once over the templates in order of appearance.
         data_t = table.filter(pl.col("is_data")).sort("first")
-        sids = list(dict.fromkeys(
-            (k, sp) for ks, sps in zip(data_t.get_column("m_keys").to_list(), data_t.get_column("m_splits").to_list())
-            for k, sp in zip(ks, sps)))
+        sids = list(
+            dict.fromkeys(
+                (k, sp)
+                for ks, sps in zip(
+                    data_t.get_column("m_keys").to_list(), data_t.get_column("m_splits").to_list(), strict=True
+                )
+                for k, sp in zip(ks, sps, strict=True)
+            )
+        )
         # An exact name wins its (split, metric) over an averaged one ("loss" before "avg_loss").
         ordered = sorted(sids, key=lambda ks: _AVG.match(snake_case(ks[0])) is not None)
         series: dict[str, tuple[str, str]] = {}
@@ -282,12 +317,22 @@ class HeuristicTextParser(Parser):
             taken.add(cand)
             series[f"{k}\x1f{sp}"] = cand
         table = table.with_columns(
-            pl.Series("m_fsplit", [[series[f"{k}\x1f{sp}"][0] for k, sp in zip(ks, sps)] if d else []
-                                   for ks, sps, d in table.select("m_keys", "m_splits", "is_data").iter_rows()],
-                      dtype=pl.List(pl.String)),
-            pl.Series("m_metric", [[series[f"{k}\x1f{sp}"][1] for k, sp in zip(ks, sps)] if d else []
-                                   for ks, sps, d in table.select("m_keys", "m_splits", "is_data").iter_rows()],
-                      dtype=pl.List(pl.String)),
+            pl.Series(
+                "m_fsplit",
+                [
+                    [series[f"{k}\x1f{sp}"][0] for k, sp in zip(ks, sps, strict=True)] if d else []
+                    for ks, sps, d in table.select("m_keys", "m_splits", "is_data").iter_rows()
+                ],
+                dtype=pl.List(pl.String),
+            ),
+            pl.Series(
+                "m_metric",
+                [
+                    [series[f"{k}\x1f{sp}"][1] for k, sp in zip(ks, sps, strict=True)] if d else []
+                    for ks, sps, d in table.select("m_keys", "m_splits", "is_data").iter_rows()
+                ],
+                dtype=pl.List(pl.String),
+            ),
         )
         df = (
             numeric.join(table.filter(pl.col("has_counter") | pl.col("is_data")), on="tpl", how="inner")
@@ -298,41 +343,72 @@ class HeuristicTextParser(Parser):
             return ParseResult(concat_frames([]), notes)
         df = df.with_columns(
             _num("inner_ord").alias("inner"),
-            pl.col("nums").list.get(pl.col("inner_tot"), null_on_oob=True).str.slice(1)
-            .cast(pl.Float64, strict=False).cast(pl.Int64, strict=False).alias("inner_total"),
+            pl.col("nums")
+            .list.get(pl.col("inner_tot"), null_on_oob=True)
+            .str.slice(1)
+            .cast(pl.Float64, strict=False)
+            .cast(pl.Int64, strict=False)
+            .alias("inner_total"),
             _num("epoch_ord").alias("ep"),
         )
         axis, how = self._axis(df, notes)
         rows = (
-            df.filter(pl.col("is_data")).join(axis, on="lineno", how="left")
-            .select("lineno", "step", "epoch", "m_keys", "m_fsplit", "m_metric",
-                    pl.col("nums").list.gather(pl.col("m_ords"), null_on_oob=True).alias("vals"))
+            df.filter(pl.col("is_data"))
+            .join(axis, on="lineno", how="left")
+            .select(
+                "lineno",
+                "step",
+                "epoch",
+                "m_keys",
+                "m_fsplit",
+                "m_metric",
+                pl.col("nums").list.gather(pl.col("m_ords"), null_on_oob=True).alias("vals"),
+            )
             .explode("m_keys", "m_fsplit", "m_metric", "vals")
             .rename({"m_keys": "key", "m_fsplit": "split", "m_metric": "metric"})
         )
         no_step = rows.filter(pl.col("step").is_null())
         if no_step.height:
             lns = no_step.get_column("lineno").unique(maintain_order=True)
-            notes.append(IngestNote("skipped_lines", f"{lns.len()} line(s) with values before any counter (no step); skipped",
-                                    line=int(lns[0]), count=lns.len()))
+            notes.append(
+                IngestNote(
+                    "skipped_lines",
+                    f"{lns.len()} line(s) with values before any counter (no step); skipped",
+                    line=int(lns[0]),
+                    count=lns.len(),
+                )
+            )
             rows = rows.filter(pl.col("step").is_not_null())
         frame = rows.select(
-            pl.lit(inp.run_name).alias("run"), "split", "metric", pl.col("key").alias("name"), "step", "epoch",
+            pl.lit(inp.run_name).alias("run"),
+            "split",
+            "metric",
+            pl.col("key").alias("name"),
+            "step",
+            "epoch",
             pl.col("vals").str.slice(1).cast(pl.Float64, strict=False).alias("value"),
         )
         counters = (
-            pl.concat([df.get_column("inner_key"), df.get_column("epoch_key")]).drop_nulls().unique(maintain_order=True).to_list()
+            pl.concat([df.get_column("inner_key"), df.get_column("epoch_key")])
+            .drop_nulls()
+            .unique(maintain_order=True)
+            .to_list()
         )
         raw_keys = list(dict.fromkeys(k for k, _ in sids))
         matched = rows.get_column("lineno").n_unique()
         shown = ", ".join(raw_keys[:12]) + (" ..." if len(raw_keys) > 12 else "")
-        notes.insert(0, IngestNote(
-            "inferred",
-            f"read as a hand-rolled text log: step = {how}; counters seen: {', '.join(counters) or 'none'}; "
-            f"keys read: {shown}; {matched} of {n_lines} line(s) matched, {n_lines - matched} skipped"
-            + (f" ({skipped_numeric} with numbers but no counter or repeated structure)" if skipped_numeric else ""),
-            count=matched,
-        ))
+        notes.insert(
+            0,
+            IngestNote(
+                "inferred",
+                f"read as a hand-rolled text log: step = {how}; counters seen: {', '.join(counters) or 'none'}; "
+                f"keys read: {shown}; {matched} of {n_lines} line(s) matched, {n_lines - matched} skipped"
+                + (
+                    f" ({skipped_numeric} with numbers but no counter or repeated structure)" if skipped_numeric else ""
+                ),
+                count=matched,
+            ),
+        )
         return ParseResult(concat_frames([frame]), notes)
 
     @staticmethod
@@ -354,10 +430,21 @@ class HeuristicTextParser(Parser):
             is_batch = snake_case(key) in _BATCH
             if resets.height and (ep_up == resets.height or (is_batch and not has_epoch)):
                 if not has_epoch:
-                    df = df.with_columns((pl.col("inner").is_not_null() & (pl.col("inner").diff() < 0)).cast(pl.Int64)
-                                         .fill_null(0).cum_sum().cast(pl.Float64).alias("epoch"))
-                    notes.append(IngestNote("inferred", f"'{key}' restarts {resets.height} time(s) with no epoch printed: "
-                                            "each restart read as a new epoch"))
+                    df = df.with_columns(
+                        (pl.col("inner").is_not_null() & (pl.col("inner").diff() < 0))
+                        .cast(pl.Int64)
+                        .fill_null(0)
+                        .cum_sum()
+                        .cast(pl.Float64)
+                        .alias("epoch")
+                    )
+                    notes.append(
+                        IngestNote(
+                            "inferred",
+                            f"'{key}' restarts {resets.height} time(s) with no epoch printed: "
+                            "each restart read as a new epoch",
+                        )
+                    )
                 totals = inn.get_column("inner_total").drop_nulls()
                 b_min = inn.get_column("inner").min()
                 b0 = 0 if (b_min is not None and b_min <= 0) else 1  # type: ignore[operator]
@@ -373,8 +460,13 @@ class HeuristicTextParser(Parser):
                     .then((pl.col("epoch") - e0 + 1) * per + b0 - 1)  # an epoch summary: end of its epoch
                 )
                 df = df.with_columns(step.alias("_s"))
-                notes.append(IngestNote("inferred", f"'{key}' restarts every epoch: step = (epoch - {e0:g}) x {per} + {key} "
-                                        f"({per} per epoch, {how})"))
+                notes.append(
+                    IngestNote(
+                        "inferred",
+                        f"'{key}' restarts every epoch: step = (epoch - {e0:g}) x {per} + {key} "
+                        f"({per} per epoch, {how})",
+                    )
+                )
                 desc = f"epoch and '{key}' combined"
             else:
                 df = df.with_columns(pl.col("inner").alias("_s"))
@@ -386,7 +478,9 @@ class HeuristicTextParser(Parser):
                 desc = f"'{df.get_column('epoch_key').drop_nulls()[0]}' (epochs only)"
             else:
                 df = df.with_columns(pl.int_range(0, pl.len()).cast(pl.Float64).alias("_s"))
-                notes.append(IngestNote("inferred", "fractional epochs and no step counter: line order used as the step"))
+                notes.append(
+                    IngestNote("inferred", "fractional epochs and no step counter: line order used as the step")
+                )
                 desc = "line order"
         else:
             df = df.with_columns(pl.int_range(0, pl.len()).cast(pl.Float64).alias("_s"))

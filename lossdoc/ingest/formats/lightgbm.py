@@ -37,7 +37,7 @@ _SNIFF = re.compile(r"^\[\d+\]\t\S+'s [^\t:]+: [-+\w.]+", re.M)
 class LightGBMParser(Parser):
     name = "lightgbm"
     title = "LightGBM evaluation log"
-    recognises = "\"[i]\\tdataset's metric: value\" lines (log_evaluation / verbose_eval), early-stopping lines"
+    recognises = '"[i]\\tdataset\'s metric: value" lines (log_evaluation / verbose_eval), early-stopping lines'
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
@@ -55,7 +55,9 @@ class LightGBMParser(Parser):
         repeats = lines.filter(after_best & line.str.contains(_LINE))
         if repeats.height:
             best = repeats.get_column("line").str.extract(_LINE, 1).to_list()
-            notes.append(IngestNote("other", f"early stopping: best iteration {best[-1]} (its repeated line is not a new point)"))
+            notes.append(
+                IngestNote("other", f"early stopping: best iteration {best[-1]} (its repeated line is not a new point)")
+            )
         data = lines.filter(~after_best & line.str.contains(_LINE))
         last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
         tail = torn_tail_note(inp, last_line)
@@ -77,8 +79,14 @@ class LightGBMParser(Parser):
         bad = items.filter(pl.col("data").is_null() | to_float(pl.col("mean")).is_null())
         if bad.height:
             first = bad.get_column("lineno").unique(maintain_order=True).head(3).to_list()
-            notes.append(IngestNote("skipped_lines", f"{bad.height} item(s) not of the form \"name's metric: value\" (lines {first})",
-                                    line=first[0], count=bad.height))
+            notes.append(
+                IngestNote(
+                    "skipped_lines",
+                    f'{bad.height} item(s) not of the form "name\'s metric: value" (lines {first})',
+                    line=first[0],
+                    count=bad.height,
+                )
+            )
             items = items.filter(pl.col("data").is_not_null() & to_float(pl.col("mean")).is_not_null())
         # cv (LightGBM 4.x): "cv_agg's valid l2" / "cv_agg's train l2": the first word is the split.
         cv_word = pl.col("raw_metric").str.extract(r"^(train|valid) ", 1)
@@ -87,8 +95,10 @@ class LightGBMParser(Parser):
             .then(pl.when(cv_word == "train").then(pl.lit("training")).otherwise(pl.lit("cv_agg")))
             .otherwise(pl.col("data"))
             .alias("dataset"),
-            pl.when(pl.col("data") == "cv_agg").then(pl.col("raw_metric").str.replace(r"^(train|valid) ", ""))
-            .otherwise(pl.col("raw_metric")).alias("bare"),
+            pl.when(pl.col("data") == "cv_agg")
+            .then(pl.col("raw_metric").str.replace(r"^(train|valid) ", ""))
+            .otherwise(pl.col("raw_metric"))
+            .alias("bare"),
         )
         bare = items.get_column("bare").unique(maintain_order=True).to_list()
         metric_of = {m: snake_case(m) for m in bare}
@@ -103,11 +113,21 @@ class LightGBMParser(Parser):
             notes.append(note)
         run = inp.run_name
         name = pl.col("data") + "'s " + pl.col("raw_metric")
-        mean = items.select(pl.lit(run).alias("run"), "split", "metric", name.alias("name"), "step",
-                            to_float(pl.col("mean")).alias("value"))
+        mean = items.select(
+            pl.lit(run).alias("run"),
+            "split",
+            "metric",
+            name.alias("name"),
+            "step",
+            to_float(pl.col("mean")).alias("value"),
+        )
         std = items.filter(pl.col("std").is_not_null()).select(
-            pl.lit(run).alias("run"), "split", (pl.col("metric") + "_std").alias("metric"),
-            (name + " + std").alias("name"), "step", to_float(pl.col("std")).alias("value"),
+            pl.lit(run).alias("run"),
+            "split",
+            (pl.col("metric") + "_std").alias("metric"),
+            (name + " + std").alias("name"),
+            "step",
+            to_float(pl.col("std")).alias("value"),
         )
         return ParseResult(concat_frames([mean, std]), notes)
 

@@ -22,7 +22,6 @@ from pathlib import Path
 import polars as pl
 
 from lossdoc.errors import EmptyInputError
-
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.formats._table import read_table
 from lossdoc.ingest.inputs import open_file
@@ -111,13 +110,28 @@ class MetricCSVDirParser(Parser):
             )
             bad = df.filter(pl.col("step").is_null() | pl.col("value").is_null())
             if bad.height:
-                notes.append(IngestNote("skipped_lines", f"{f.name}: {bad.height} row(s) without a readable step or value",
-                                        count=bad.height))
+                notes.append(
+                    IngestNote(
+                        "skipped_lines",
+                        f"{f.name}: {bad.height} row(s) without a readable step or value",
+                        count=bad.height,
+                    )
+                )
                 df = df.filter(pl.col("step").is_not_null() & pl.col("value").is_not_null())
             split, metric = keys[f.stem]
             epoch = pl.col("step").cast(pl.Float64) if step_col.lower() == "epoch" else pl.lit(None, dtype=pl.Float64)
-            frames.append(df.select(pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
-                                    pl.lit(f.stem).alias("name"), "step", epoch.alias("epoch"), "wall_time", "value"))
+            frames.append(
+                df.select(
+                    pl.lit(run).alias("run"),
+                    pl.lit(split).alias("split"),
+                    pl.lit(metric).alias("metric"),
+                    pl.lit(f.stem).alias("name"),
+                    "step",
+                    epoch.alias("epoch"),
+                    "wall_time",
+                    "value",
+                )
+            )
         frame = concat_frames(frames)
         if frame.height == 0:
             raise EmptyInputError(f"no metric values found (read as {self.name})", path=display)

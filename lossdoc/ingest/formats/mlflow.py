@@ -25,7 +25,6 @@ from pathlib import Path
 import polars as pl
 
 from lossdoc.errors import EmptyInputError
-
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.registry import Parser
@@ -38,7 +37,9 @@ _SKIP = {".trash", "models", ".git"}
 
 
 def _is_run_dir(p: Path) -> bool:
-    return (p / "metrics").is_dir() and ((p / "meta.yaml").is_file() or (p / "tags").is_dir() or (p / "params").is_dir())
+    return (p / "metrics").is_dir() and (
+        (p / "meta.yaml").is_file() or (p / "tags").is_dir() or (p / "params").is_dir()
+    )
 
 
 def _run_dirs(path: Path) -> list[Path]:
@@ -73,7 +74,9 @@ def _run_name(run_dir: Path) -> str:
                 return name
         meta = run_dir / "meta.yaml"
         if meta.is_file():
-            m = re.search(r"^run_name:\s*['\"]?([^'\"\n]+?)['\"]?\s*$", meta.read_text(encoding="utf-8", errors="replace"), re.M)
+            m = re.search(
+                r"^run_name:\s*['\"]?([^'\"\n]+?)['\"]?\s*$", meta.read_text(encoding="utf-8", errors="replace"), re.M
+            )
             if m:
                 return m.group(1)
     except OSError:
@@ -112,13 +115,20 @@ def _read_metric(inp: InputFile, key: str) -> tuple[pl.DataFrame, list[IngestNot
     bad = df.filter(pl.col("wall_time").is_null() | pl.col("value").is_null())
     if bad.height:
         first = bad.get_column("lineno").head(3).to_list()
-        notes.append(IngestNote("skipped_lines", f"{key}: {bad.height} line(s) not 'timestamp value [step]' (lines {first})",
-                                line=first[0], count=bad.height))
+        notes.append(
+            IngestNote(
+                "skipped_lines",
+                f"{key}: {bad.height} line(s) not 'timestamp value [step]' (lines {first})",
+                line=first[0],
+                count=bad.height,
+            )
+        )
         df = df.filter(pl.col("wall_time").is_not_null() & pl.col("value").is_not_null())
     if df.height > 1 and df.select(pl.col("step").fill_null(0).eq(0).all()).item():
         why = "no step field" if df.get_column("step").null_count() == df.height else "every step is 0"
-        notes.append(IngestNote("inferred", f"{key}: {why} (logged without step=); line order used as the step",
-                                count=df.height))
+        notes.append(
+            IngestNote("inferred", f"{key}: {why} (logged without step=); line order used as the step", count=df.height)
+        )
         df = df.with_columns(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("step"))
     else:
         df = df.with_columns(pl.col("step").fill_null(0))
@@ -135,8 +145,17 @@ def _parse_run(run_dir: Path, display: str, run: str) -> tuple[pl.DataFrame, lis
         df, nt = _read_metric(open_file(path, os.path.join(display, "metrics", key)), key)
         notes.extend(nt)
         split, metric = keys[key]
-        frames.append(df.select(pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
-                                pl.lit(key).alias("name"), "step", "wall_time", "value"))
+        frames.append(
+            df.select(
+                pl.lit(run).alias("run"),
+                pl.lit(split).alias("split"),
+                pl.lit(metric).alias("metric"),
+                pl.lit(key).alias("name"),
+                "step",
+                "wall_time",
+                "value",
+            )
+        )
     return concat_frames(frames), notes
 
 
@@ -164,8 +183,15 @@ class MLflowParser(Parser):
                 run = _run_name(Path(*parts[:i]))
         df, notes = _read_metric(inp, key)
         split, metric = split_and_metric(key)
-        frame = df.select(pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
-                          pl.lit(key).alias("name"), "step", "wall_time", "value")
+        frame = df.select(
+            pl.lit(run).alias("run"),
+            pl.lit(split).alias("split"),
+            pl.lit(metric).alias("metric"),
+            pl.lit(key).alias("name"),
+            "step",
+            "wall_time",
+            "value",
+        )
         return ParseResult(concat_frames([frame]), notes)
 
     def sniff_dir(self, path: Path) -> float:
@@ -176,7 +202,7 @@ class MLflowParser(Parser):
         runs = _run_dirs(path)
         names = [_run_name(r) for r in runs]
         frames, notes = [], []
-        for r, name in zip(runs, names):
+        for r, name in zip(runs, names, strict=True):
             if names.count(name) > 1:  # two runs with one name: keep them apart by run id
                 name = f"{name} ({r.name[:8]})"
             rel = os.path.relpath(r, path)

@@ -58,16 +58,32 @@ class SklearnMLPParser(Parser):
             notes.append(tail)
         orphan = df.filter(pl.col("step").is_null())
         if orphan.height:
-            notes.append(IngestNote("skipped_lines", f"{orphan.height} 'Validation score' line(s) before any iteration line",
-                                    line=int(orphan.get_column("lineno")[0]), count=orphan.height))
+            notes.append(
+                IngestNote(
+                    "skipped_lines",
+                    f"{orphan.height} 'Validation score' line(s) before any iteration line",
+                    line=int(orphan.get_column("lineno")[0]),
+                    count=orphan.height,
+                )
+            )
             df = df.filter(pl.col("step").is_not_null())
         run = inp.run_name
         loss = df.filter(pl.col("loss").is_not_null()).select(
-            pl.lit(run).alias("run"), pl.lit("train").alias("split"), pl.lit("loss").alias("metric"),
-            pl.lit("loss").alias("name"), "step", to_float(pl.col("loss")).alias("value"))
+            pl.lit(run).alias("run"),
+            pl.lit("train").alias("split"),
+            pl.lit("loss").alias("metric"),
+            pl.lit("loss").alias("name"),
+            "step",
+            to_float(pl.col("loss")).alias("value"),
+        )
         score = df.filter(pl.col("score").is_not_null()).select(
-            pl.lit(run).alias("run"), pl.lit("val").alias("split"), pl.lit("validation_score").alias("metric"),
-            pl.lit("Validation score").alias("name"), "step", to_float(pl.col("score")).alias("value"))
+            pl.lit(run).alias("run"),
+            pl.lit("val").alias("split"),
+            pl.lit("validation_score").alias("metric"),
+            pl.lit("Validation score").alias("name"),
+            "step",
+            to_float(pl.col("score")).alias("value"),
+        )
         return ParseResult(concat_frames([loss, score]), notes)
 
 

@@ -26,7 +26,6 @@ from pathlib import Path
 import polars as pl
 
 from lossdoc.errors import EmptyInputError, ParseError
-
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.formats._table import read_table
 from lossdoc.ingest.inputs import InputFile, open_file
@@ -36,8 +35,16 @@ from lossdoc.model import IngestNote, ParseResult, canonical_metric, concat_fram
 
 _NAME = re.compile(r"^run[-_](?P<run>.*?)-tag-(?P<tag>.+)\.(?P<ext>csv|json)$", re.I)
 _HEADER = re.compile(r'^\ufeff?"?Wall time"?,"?Step"?,"?Value"?\s*$', re.M)
-_SPLIT_WORDS = {"train": "train", "training": "train", "validation": "val", "val": "val", "valid": "val",
-                "eval": "val", "evaluation": "val", "test": "test"}
+_SPLIT_WORDS = {
+    "train": "train",
+    "training": "train",
+    "validation": "val",
+    "val": "val",
+    "valid": "val",
+    "eval": "val",
+    "evaluation": "val",
+    "test": "test",
+}
 
 
 def _name_parts(fname: str) -> tuple[str, str] | None:
@@ -56,9 +63,9 @@ def _run_split(run: str) -> tuple[str, str | None]:
 
 def _series_key(run_split: str | None, tag: str) -> tuple[str, str]:
     if run_split is not None:
-        t = tag[len("epoch_"):] if tag.lower().startswith("epoch_") and len(tag) > 6 else tag
+        t = tag[len("epoch_") :] if tag.lower().startswith("epoch_") and len(tag) > 6 else tag
         return run_split, canonical_metric(t)
-    t = tag[len("epoch_"):] if tag.lower().startswith("epoch_") and len(tag) > 6 else tag
+    t = tag[len("epoch_") :] if tag.lower().startswith("epoch_") and len(tag) > 6 else tag
     return split_and_metric(t)
 
 
@@ -69,8 +76,9 @@ def _read(inp: InputFile) -> tuple[pl.DataFrame, list[IngestNote]]:
             rows = json.loads(inp.read_text())
             cols = {"wall_time": [r[0] for r in rows], "step": [r[1] for r in rows], "value": [r[2] for r in rows]}
         except (ValueError, TypeError, IndexError, KeyError) as exc:
-            raise ParseError(f"not a TensorBoard JSON download ([[wall_time, step, value], ...]): {exc}",
-                             path=inp.name) from None
+            raise ParseError(
+                f"not a TensorBoard JSON download ([[wall_time, step, value], ...]): {exc}", path=inp.name
+            ) from None
         df = pl.DataFrame(cols, schema={"wall_time": pl.Float64, "step": pl.Int64, "value": pl.Float64}, strict=False)
         return df.filter(pl.col("step").is_not_null()), []
     table, notes = read_table(inp, ",", live=False)
@@ -84,7 +92,9 @@ def _read(inp: InputFile) -> tuple[pl.DataFrame, list[IngestNote]]:
     )
     bad = df.filter(pl.col("step").is_null() | pl.col("value").is_null())
     if bad.height:
-        notes.append(IngestNote("skipped_lines", f"{bad.height} row(s) without a readable step or value", count=bad.height))
+        notes.append(
+            IngestNote("skipped_lines", f"{bad.height} row(s) without a readable step or value", count=bad.height)
+        )
         df = df.filter(pl.col("step").is_not_null() & pl.col("value").is_not_null())
     return df, notes
 
@@ -123,8 +133,15 @@ class TensorBoardCSVParser(Parser):
                 run = inp.path.resolve().parent.name if inp.path is not None else "run"
         df, notes = _read(inp)
         split, metric = _series_key(split_from_run, tag)
-        frame = df.select(pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
-                          pl.lit(tag).alias("name"), "step", "wall_time", "value")
+        frame = df.select(
+            pl.lit(run).alias("run"),
+            pl.lit(split).alias("split"),
+            pl.lit(metric).alias("metric"),
+            pl.lit(tag).alias("name"),
+            "step",
+            "wall_time",
+            "value",
+        )
         return ParseResult(concat_frames([frame]), notes)
 
     def sniff_dir(self, path: Path) -> float:
@@ -154,8 +171,17 @@ class TensorBoardCSVParser(Parser):
                 df, nt = _read(open_file(f, f"{display}/{f.name}"))
                 notes.extend(IngestNote(n.kind, f"{f.name}: {n.message}", n.line, n.run, n.count, n.step) for n in nt)
                 split, metric = keys[f.name]
-                frames.append(df.select(pl.lit(base).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
-                                        pl.lit(tag).alias("name"), "step", "wall_time", "value"))
+                frames.append(
+                    df.select(
+                        pl.lit(base).alias("run"),
+                        pl.lit(split).alias("split"),
+                        pl.lit(metric).alias("metric"),
+                        pl.lit(tag).alias("name"),
+                        "step",
+                        "wall_time",
+                        "value",
+                    )
+                )
         frame = concat_frames(frames)
         if frame.height == 0:
             raise EmptyInputError(f"no metric values found (read as {self.name})", path=display)

@@ -90,8 +90,13 @@ class WandbCSVParser(Parser):
                 continue
             cols.append((c, *parts))
         if skipped:
-            notes.append(IngestNote("skipped_lines", f"{len(skipped)} column(s) not '<run> - <metric>': {skipped[:3]}",
-                                    count=len(skipped)))
+            notes.append(
+                IngestNote(
+                    "skipped_lines",
+                    f"{len(skipped)} column(s) not '<run> - <metric>': {skipped[:3]}",
+                    count=len(skipped),
+                )
+            )
         # (split, metric) per run from the metric key; MIN/MAX as <metric>_min/_max.
         frames = []
         runs = list(dict.fromkeys(r for _, r, _, _ in cols))
@@ -104,15 +109,28 @@ class WandbCSVParser(Parser):
                     metric = f"{metric}_{k}"
                 frames.append(
                     base.filter(pl.col(c).is_not_null() & (pl.col(c).str.strip_chars() != "")).select(
-                        pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
-                        pl.lit(m if not k else f"{m}__{k.upper()}").alias("name"), pl.col("_step").alias("step"),
-                        pl.col("_epoch").alias("epoch"), pl.col("_wall").alias("wall_time"), to_float(pl.col(c)).alias("value"))
+                        pl.lit(run).alias("run"),
+                        pl.lit(split).alias("split"),
+                        pl.lit(metric).alias("metric"),
+                        pl.lit(m if not k else f"{m}__{k.upper()}").alias("name"),
+                        pl.col("_step").alias("step"),
+                        pl.col("_epoch").alias("epoch"),
+                        pl.col("_wall").alias("wall_time"),
+                        to_float(pl.col(c)).alias("value"),
+                    )
                 )
         if any(k for _, _, _, k in cols):
-            notes.append(IngestNote("other", "W&B chart export: points are the chart's buckets/samples, not the raw history; "
-                                    "__MIN/__MAX (bucket extremes) read as <metric>_min/<metric>_max"))
+            notes.append(
+                IngestNote(
+                    "other",
+                    "W&B chart export: points are the chart's buckets/samples, not the raw history; "
+                    "__MIN/__MAX (bucket extremes) read as <metric>_min/<metric>_max",
+                )
+            )
         else:
-            notes.append(IngestNote("other", "W&B chart export: points are the chart's buckets/samples, not the raw history"))
+            notes.append(
+                IngestNote("other", "W&B chart export: points are the chart's buckets/samples, not the raw history")
+            )
         frame = concat_frames(frames)
         bad = frame.filter(pl.col("value").is_null())
         if bad.height:

@@ -20,7 +20,8 @@ fields read are ``Record.history`` (2) -> ``HistoryRecord.item`` (1: ``key`` 1,
 ``_step``, except that a run logging ``train/global_step`` (HF Trainer) or
 ``trainer/global_step`` (Lightning) is plotted against it, as W&B does via ``define_metric``
 (noted); ``epoch``/``train/epoch`` fill the epoch column; ``_timestamp`` is the wall time; other
-``_``-keys and non-numeric values (media, tables) are skipped. A record cut short at the end (run still going) is a torn tail.
+``_``-keys and non-numeric values (media, tables) are skipped. A record cut short at the end (run
+still going) is a torn tail.
 Only ``wandb-summary.json`` (last value of each key) gives one point per metric (noted).
 """
 
@@ -222,7 +223,9 @@ def _history_jsonl(inp: InputFile, notes: list[IngestNote]) -> dict[str, list]:
             row = json.loads(line)
         except ValueError:
             if torn and i == len(lines) - 1:
-                notes.append(IngestNote("torn_tail", "last history row cut short (run still going?); ignored", line=i + 1))
+                notes.append(
+                    IngestNote("torn_tail", "last history row cut short (run still going?); ignored", line=i + 1)
+                )
             else:
                 bad += 1
             continue
@@ -263,43 +266,68 @@ def _summary(path: Path, notes: list[IngestNote]) -> dict[str, list]:
         cols["step"].append(step)
         cols["wall_time"].append(float(ts) if isinstance(ts, (int, float)) else None)
         cols["value"].append(float(val))
-    notes.append(IngestNote("other", "only wandb-summary.json was read: the last value of each metric, one point each "
-                            "(no history)"))
+    notes.append(
+        IngestNote(
+            "other", "only wandb-summary.json was read: the last value of each metric, one point each (no history)"
+        )
+    )
     return cols
 
 
 def _to_frame(cols: dict[str, list], run: str, notes: list[IngestNote]) -> pl.DataFrame:
-    df = pl.DataFrame(cols, schema={"row": pl.Int64, "key": pl.String, "step": pl.Int64, "wall_time": pl.Float64,
-                                    "value": pl.Float64})
+    df = pl.DataFrame(
+        cols, schema={"row": pl.Int64, "key": pl.String, "step": pl.Int64, "wall_time": pl.Float64, "value": pl.Float64}
+    )
     if df.height == 0:
         return concat_frames([])
     rows = df.select("row").unique().sort("row")
-    gstep = df.filter(pl.col("key").is_in(STEP_KEYS)).group_by("row").agg(pl.col("value").first().alias("_g"),
-                                                                         pl.col("key").first().alias("_gk"))
+    gstep = (
+        df.filter(pl.col("key").is_in(STEP_KEYS))
+        .group_by("row")
+        .agg(pl.col("value").first().alias("_g"), pl.col("key").first().alias("_gk"))
+    )
     if gstep.height:
         # HF / Lightning runs log their optimizer step as a metric and plot against it (define_metric);
         # W&B's own _step only counts log calls.
         rows = rows.join(gstep, on="row", how="left").with_columns(pl.col("_g").forward_fill())
-        notes.append(IngestNote("inferred", f"'{gstep.get_column('_gk')[0]}' used as the step (W&B's _step counts "
-                                "log calls)"))
+        notes.append(
+            IngestNote("inferred", f"'{gstep.get_column('_gk')[0]}' used as the step (W&B's _step counts log calls)")
+        )
     else:
         rows = rows.with_columns(pl.lit(None, dtype=pl.Float64).alias("_g"))
     ep = df.filter(pl.col("key").is_in(EPOCH_KEYS)).group_by("row").agg(pl.col("value").first().alias("epoch"))
-    rows = rows.join(ep, on="row", how="left") if ep.height else rows.with_columns(pl.lit(None, dtype=pl.Float64).alias("epoch"))
+    rows = (
+        rows.join(ep, on="row", how="left")
+        if ep.height
+        else rows.with_columns(pl.lit(None, dtype=pl.Float64).alias("epoch"))
+    )
     df = (
-        df.filter(~pl.col("key").is_in(STEP_KEYS + EPOCH_KEYS)).join(rows, on="row", how="left")
+        df.filter(~pl.col("key").is_in(STEP_KEYS + EPOCH_KEYS))
+        .join(rows, on="row", how="left")
         .with_columns(pl.coalesce(pl.col("_g").round(0).cast(pl.Int64, strict=False), pl.col("step")).alias("step"))
     )
     if df.height == 0:
         return concat_frames([])
     keys = df.get_column("key").unique(maintain_order=True).to_list()
     series = dedupe_metrics((k, *split_and_metric(k)) for k in keys)
-    return concat_frames([df.select(
-        pl.lit(run).alias("run"),
-        pl.col("key").replace_strict({k: v[0] for k, v in series.items()}, return_dtype=pl.String).alias("split"),
-        pl.col("key").replace_strict({k: v[1] for k, v in series.items()}, return_dtype=pl.String).alias("metric"),
-        pl.col("key").alias("name"), "step", "epoch", "wall_time", "value",
-    )])
+    return concat_frames(
+        [
+            df.select(
+                pl.lit(run).alias("run"),
+                pl.col("key")
+                .replace_strict({k: v[0] for k, v in series.items()}, return_dtype=pl.String)
+                .alias("split"),
+                pl.col("key")
+                .replace_strict({k: v[1] for k, v in series.items()}, return_dtype=pl.String)
+                .alias("metric"),
+                pl.col("key").alias("name"),
+                "step",
+                "epoch",
+                "wall_time",
+                "value",
+            )
+        ]
+    )
 
 
 def _find(run_dir: Path, name: str) -> Path | None:
@@ -343,8 +371,13 @@ def parse_run_dir(run_dir: Path, display: str) -> tuple[pl.DataFrame, list[Inges
             cols, name = read_wandb_file(b.read_bytes(), notes)
             run = name or run
         except (ParseError, ValueError, OSError) as exc:
-            notes.append(IngestNote("other", f"binary history {b.name} was not readable ({exc}); "
-                                    "falling back to wandb-history.jsonl / wandb-summary.json"))
+            notes.append(
+                IngestNote(
+                    "other",
+                    f"binary history {b.name} was not readable ({exc}); "
+                    "falling back to wandb-history.jsonl / wandb-summary.json",
+                )
+            )
             cols = None
     if cols is None or not cols["key"]:
         hist = _find(run_dir, "wandb-history.jsonl")
@@ -360,7 +393,9 @@ def parse_run_dir(run_dir: Path, display: str) -> tuple[pl.DataFrame, list[Inges
 class WandbRunParser(Parser):
     name = "wandb-run"
     title = "Weights & Biases local run directory (wandb/run-*/)"
-    recognises = "wandb/run-*/ with run-<id>.wandb (binary history), wandb-history.jsonl (old SDK) or wandb-summary.json"
+    recognises = (
+        "wandb/run-*/ with run-<id>.wandb (binary history), wandb-history.jsonl (old SDK) or wandb-summary.json"
+    )
     priority = 20
 
     def sniff(self, inp: InputFile) -> float:

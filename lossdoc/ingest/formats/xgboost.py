@@ -54,7 +54,9 @@ class XGBoostParser(Parser):
         repeats = lines.filter(after_best & line.str.contains(_LINE))
         if repeats.height:
             best = repeats.get_column("line").str.extract(_LINE, 1).to_list()
-            notes.append(IngestNote("other", f"early stopping: best round {best[0]} (its repeated line is not a new point)"))
+            notes.append(
+                IngestNote("other", f"early stopping: best round {best[0]} (its repeated line is not a new point)")
+            )
         data = lines.filter(~after_best & line.str.contains(_LINE))
         last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
         tail = torn_tail_note(inp, last_line)
@@ -76,8 +78,14 @@ class XGBoostParser(Parser):
         bad = items.filter(pl.col("data").is_null() | to_float(pl.col("mean")).is_null())
         if bad.height:
             first = bad.get_column("lineno").unique(maintain_order=True).head(3).to_list()
-            notes.append(IngestNote("skipped_lines", f"{bad.height} item(s) not of the form data-metric:value (lines {first})",
-                                    line=first[0], count=bad.height))
+            notes.append(
+                IngestNote(
+                    "skipped_lines",
+                    f"{bad.height} item(s) not of the form data-metric:value (lines {first})",
+                    line=first[0],
+                    count=bad.height,
+                )
+            )
             items = items.filter(pl.col("data").is_not_null() & to_float(pl.col("mean")).is_not_null())
         names = items.get_column("data").unique(maintain_order=True).to_list()
         raw_metrics = items.get_column("raw_metric").unique(maintain_order=True).to_list()
@@ -92,12 +100,19 @@ class XGBoostParser(Parser):
             notes.append(note)
         run = inp.run_name
         mean = items.select(
-            pl.lit(run).alias("run"), "split", "metric",
-            (pl.col("data") + "-" + pl.col("raw_metric")).alias("name"), "step", to_float(pl.col("mean")).alias("value"),
+            pl.lit(run).alias("run"),
+            "split",
+            "metric",
+            (pl.col("data") + "-" + pl.col("raw_metric")).alias("name"),
+            "step",
+            to_float(pl.col("mean")).alias("value"),
         )
         std = items.filter(pl.col("std").is_not_null()).select(
-            pl.lit(run).alias("run"), "split", (pl.col("metric") + "_std").alias("metric"),
-            (pl.col("data") + "-" + pl.col("raw_metric") + "+std").alias("name"), "step",
+            pl.lit(run).alias("run"),
+            "split",
+            (pl.col("metric") + "_std").alias("metric"),
+            (pl.col("data") + "-" + pl.col("raw_metric") + "+std").alias("name"),
+            "step",
             to_float(pl.col("std")).alias("value"),
         )
         return ParseResult(concat_frames([mean, std]), notes)
