@@ -281,12 +281,14 @@ class HeuristicTextParser(Parser):
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
         lines = load_lines(inp, notes=notes)
-        n_lines = lines.height
+        n_lines = lines.get_column("lineno").n_unique()
         last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
         tail = torn_tail_note(inp, last_line)
         if tail is not None:
             lines = lines.filter(pl.col("lineno") != last_line)
             notes.append(tail)
+        # tqdm "\r" redraws are several rows of one physical line: rows are keyed by their own index.
+        lines = lines.with_row_index("_rid")
         numeric, table = _templates(lines, notes)
         table = table.with_columns(
             (pl.col("has_metric") & (pl.col("has_counter") | (pl.col("n_struct") >= 2))).alias("is_data")
@@ -336,7 +338,7 @@ class HeuristicTextParser(Parser):
         )
         df = (
             numeric.join(table.filter(pl.col("has_counter") | pl.col("is_data")), on="tpl", how="inner")
-            .sort("lineno")
+            .sort("_rid")
             .with_columns(pl.col("_s").str.extract_all(_NUMX).alias("nums"))
         )
         if df.height == 0:
@@ -354,7 +356,7 @@ class HeuristicTextParser(Parser):
         axis, how = self._axis(df, notes)
         rows = (
             df.filter(pl.col("is_data"))
-            .join(axis, on="lineno", how="left")
+            .join(axis, on="_rid", how="left")
             .select(
                 "lineno",
                 "step",
@@ -413,12 +415,12 @@ class HeuristicTextParser(Parser):
 
     @staticmethod
     def _axis(df: pl.DataFrame, notes: list[IngestNote]) -> tuple[pl.DataFrame, str]:
-        """(lineno, step, epoch) for every line that has a counter or data, in line order.
+        """(_rid, step, epoch) for every line that has a counter or data, in line order.
 
         ``df`` has per line: ``inner`` (step/iter/batch value), ``inner_total`` (its ``/M``),
         ``inner_key``, ``ep`` (epoch value) and ``epoch_key``.
         """
-        df = df.select("lineno", "inner", "inner_total", "inner_key", "ep", "epoch_key").sort("lineno")
+        df = df.select("_rid", "inner", "inner_total", "inner_key", "ep", "epoch_key").sort("_rid")
         has_inner = df.get_column("inner").drop_nulls().len() > 0
         has_epoch = df.get_column("ep").drop_nulls().len() > 0
         df = df.with_columns(pl.col("ep").forward_fill().alias("epoch"))
@@ -487,7 +489,7 @@ class HeuristicTextParser(Parser):
             notes.append(IngestNote("inferred", "no step/epoch counter: line order used as the step"))
             desc = "line order"
         df = df.with_columns(pl.col("_s").forward_fill().round(0).cast(pl.Int64, strict=False).alias("step"))
-        return df.select("lineno", "step", pl.col("epoch").cast(pl.Float64)), desc
+        return df.select("_rid", "step", pl.col("epoch").cast(pl.Float64)), desc
 
 
 PARSERS = [HeuristicTextParser()]
