@@ -118,6 +118,17 @@ STYLES = [
         },
     ),
     (
+        "progress-bar-redraws",  # tqdm postfix, "\r" redraws in one physical line; N/M beside the epoch
+        "Epoch 0:  10%|#   | 5/50 [00:01<00:09,  4.90it/s, v_num=0, train_loss=2.300]\r"
+        "Epoch 0: 100%|####| 50/50 [00:10<00:00,  4.90it/s, v_num=0, train_loss=1.500, val_loss=1.700]\n"
+        "Epoch 1:  10%|#   | 5/50 [00:01<00:09,  4.90it/s, v_num=0, train_loss=1.400, val_loss=1.700]\r"
+        "Epoch 1: 100%|####| 50/50 [00:10<00:00,  4.90it/s, v_num=0, train_loss=1.200, val_loss=1.500]\n",
+        {
+            ("train", "loss"): [(5, 2.3), (50, 1.5), (55, 1.4), (100, 1.2)],
+            ("val", "loss"): [(50, 1.7), (55, 1.7), (100, 1.5)],
+        },
+    ),
+    (
         "exact-name-beats-average",
         "step 1 avg_loss 2.5 loss 2.3\nstep 2 avg_loss 2.4 loss 2.2\nstep 3 avg_loss 2.3 loss 2.1\n",
         {("train", "loss"): [(1, 2.3), (2, 2.2), (3, 2.1)], ("train", "avg_loss"): [(1, 2.5), (2, 2.4), (3, 2.3)]},
