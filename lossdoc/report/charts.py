@@ -96,6 +96,8 @@ _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
 _DEFS_STYLE = re.compile(r"<defs>\s*<style[^>]*>.*?</style>\s*</defs>\s*", re.S)
 _FLOAT = re.compile(r"(-?\d+\.\d)\d+")
+_FLOAT2 = re.compile(r"(-?\d+\.\d\d)\d+")
+_TAG = re.compile(r"<[^<>]+>")
 _PATH_D = re.compile(r'( d=")([^"]*)(")')
 _FONT = re.compile(r"font-family: ?'?DejaVu Sans'?|'DejaVu Sans'")
 _DANGER = re.compile(r"<\s*script|<\s*foreignObject|\son[a-z]+\s*=|javascript:", re.I)
@@ -113,6 +115,7 @@ def _finish_svg(raw: str, key: str, title: str, desc: str) -> str:
     svg = _COMMENT.sub("", svg)
     svg = _DEFS_STYLE.sub("", svg)  # matplotlib's `*{stroke-linejoin: round}` would leak page-wide
     svg = _PATH_D.sub(lambda m: m.group(1) + _FLOAT.sub(r"\1", m.group(2)) + m.group(3), svg)
+    svg = _TAG.sub(lambda m: _FLOAT2.sub(r"\1", m.group()), svg)  # attributes only, never text
     svg = svg.replace(_INK, "currentColor")
     svg = _FONT.sub("font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", svg)
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{key}-\1"', svg)
