@@ -155,7 +155,8 @@ def test_mann_kendall_default_correction_uses_leading_significant_lags():
     rng = np.random.default_rng(32)
     y = ar1(rng, 120, 0.8)
     n = y.size
-    det = y - np.median([(y[j] - y[i]) / (j - i) for i in range(n - 1) for j in range(i + 1, n)]) * np.arange(n)
+    sen = np.median([(y[j] - y[i]) / (j - i) for i in range(n - 1) for j in range(i + 1, n)])
+    det = y - sen * np.arange(n)
     d = st.rankdata(det) - (n + 1) / 2
     acf = np.array([np.sum(d[k:] * d[: n - k]) for k in range(n)]) / np.sum(d * d)
     bound = st.norm.ppf(0.975) / math.sqrt(n)
