@@ -59,27 +59,41 @@ def test_sample_read_as_its_own_format(rel: str) -> None:
     assert logs.frame.height > 0
 
 
+#: sample directory name (``sample_logs/<dir>/`` or ``sample_logs/runs/<dir>/``) -> one of these formats
+MY_DIRS = {
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "sklearn_mlp": "sklearn-mlp",
+    "catboost": "catboost",
+    "mlflow": "mlflow",
+    "tensorboard_csv": "tensorboard-csv",
+    "csv_dir": "csv-dir",
+    "wandb_csv": "wandb-csv",
+    "wandb_run": "wandb-run",
+    "text": "text",
+}
+
+
+def _format_dir(p: Path) -> str:
+    parts = p.relative_to(SAMPLE_LOGS).parts
+    return parts[1] if parts[0] == "runs" and len(parts) > 1 else parts[0]
+
+
 def _others() -> list[Path]:
-    mine_dirs = {
-        SAMPLE_LOGS / d
-        for d in (
-            "xgboost",
-            "lightgbm",
-            "sklearn_mlp",
-            "catboost",
-            "mlflow",
-            "tensorboard_csv",
-            "csv_dir",
-            "wandb_csv",
-            "wandb_run",
-            "text",
-        )
-    }
-    out = []
-    for p in sorted(SAMPLE_LOGS.rglob("*")):
-        if p.is_file() and p.suffix != ".md" and not any(d in p.parents for d in mine_dirs):
-            out.append(p)
-    return out
+    return [
+        p for p in sorted(SAMPLE_LOGS.rglob("*")) if p.is_file() and p.suffix != ".md" and _format_dir(p) not in MY_DIRS
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in sorted((SAMPLE_LOGS / "runs").rglob("*")) if p.is_file() and _format_dir(p) in MY_DIRS],
+    ids=lambda p: str(p.relative_to(SAMPLE_LOGS)),
+)
+def test_real_runs_of_these_formats(path: Path) -> None:
+    logs = lossdoc.read(path)
+    assert {s.format for s in logs.sources} == {MY_DIRS[_format_dir(path)]}
+    assert logs.frame.filter(logs.frame["metric"] == "loss").height > 0
 
 
 @pytest.mark.parametrize("path", _others(), ids=lambda p: str(p.relative_to(SAMPLE_LOGS)))
@@ -95,7 +109,7 @@ def test_other_formats_samples_not_taken(path: Path) -> None:
 
 def _other_dirs() -> list[Path]:
     files = _others()
-    return sorted({p for f in files for p in f.parents if SAMPLE_LOGS in p.parents})
+    return sorted({p for f in files for p in f.parents if SAMPLE_LOGS in p.parents and _format_dir(p) not in MY_DIRS})
 
 
 @pytest.mark.parametrize("path", _other_dirs(), ids=lambda p: str(p.relative_to(SAMPLE_LOGS)))

@@ -40,10 +40,13 @@ from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import load_lines, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, concat_frames, snake_case, split_and_metric
 
-_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)\b"
+# ASCII-only on purpose: the positions of numbers found by polars (Rust regex) on every line and by
+# Python's re on one line per template must agree, and Unicode \d / \b differ between the two.
+_NUM = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)\b"
+_NUM_RS = _NUM.replace("\\b", "(?-u:\\b)")
 #: a number standing alone (not inside an identifier such as ``top5``), with the one character
 #: before it; lines are prefixed with a space so that every number has one.
-_NUMX = rf"(?i)[^A-Za-z0-9_.](?:{_NUM})"
+_NUMX = rf"[^A-Za-z0-9_.](?:{_NUM_RS})"
 _KEY = r"[a-z_][\w.\-/@]*"
 _SPLITW = r"(?:train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)"
 #: ``Train Loss: 0.5`` / ``loss=0.5`` / ``'loss': 0.5`` (up to 4 words before : or =), or
@@ -54,7 +57,7 @@ _PAIR = re.compile(
 )
 #: ``200/ 2983 batches`` (PyTorch word_language_model): the counter's name comes after.
 _FRAC = re.compile(r"(?i)(\d+)\s*/\s*(\d+)\s+(batch(?:es)?|steps?|iter(?:ation)?s?)\b")
-_NUMX_PY = re.compile(rf"(?i)([^A-Za-z0-9_.])({_NUM})")
+_NUMX_PY = re.compile(rf"([^A-Za-z0-9_.])({_NUM})", re.ASCII)
 _LEVEL = re.compile(r"(?i)^(?:INFO|DEBUG|WARN(?:ING)?|ERROR|CRITICAL|TRACE|NOTICE)[ _]+")
 _SOURCE = re.compile(r"(?i)\.(?:py|pyx|cc|cpp|cxx|c|h|hpp|cu|js|ts|rs|go|java|lua|sh)$")
 _UFRAC = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
