@@ -69,15 +69,15 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=200_000)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    print(f"| log | lines | lossdoc.read (s) | re loop (s) | ratio |\n|---|---|---|---|---|")
+    print("| log | lines | lossdoc.read (s) | re loop (s) | ratio |\n|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for kind in ("text", "xgboost", "lightgbm"):
             path = Path(tmp) / f"{kind}.log"
             _write(path, args.lines, kind)
             ours, base = [], []
             for _ in range(args.runs):
-                ours.append(_time(lambda: lossdoc.read(path)))
-                base.append(_time(lambda: _re_loop(path, kind)))
+                ours.append(_time(lambda p=path: lossdoc.read(p)))
+                base.append(_time(lambda p=path, k=kind: _re_loop(p, k)))
             o, b = statistics.median(ours), statistics.median(base)
             print(f"| {kind} | {args.lines:,} | {o:.2f} | {b:.2f} | {o / b:.2f}x |")
 

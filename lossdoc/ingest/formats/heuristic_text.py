@@ -42,7 +42,10 @@ from lossdoc.model import IngestNote, ParseResult, canonical_metric, concat_fram
 
 # ASCII-only on purpose: the positions of numbers found by polars (Rust regex) on every line and by
 # Python's re on one line per template must agree, and Unicode \d / \b differ between the two.
-_NUM = r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)\b"
+_NUM = (
+    r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?(?:[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)\b"
+)
 _NUM_RS = _NUM.replace("\\b", "(?-u:\\b)")
 #: a number standing alone (not inside an identifier such as ``top5``), with the one character
 #: before it; lines are prefixed with a space so that every number has one.
