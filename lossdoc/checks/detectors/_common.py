@@ -28,16 +28,21 @@ def rel(a: float, b: float) -> float:
     return (a - b) / max(abs(b), 1e-12)
 
 
-def smooth_min(x: np.ndarray, y: np.ndarray) -> int:
-    """Index of the minimum of a centred running median (3 or 5 points), so one low noisy point
-    does not set "the best step"."""
+def smooth_min(x: np.ndarray, y: np.ndarray, *, value: bool = False) -> Any:
+    """Index of the minimum of a centred running median over ~5% of the points (at least 3 or 5),
+    so a low noisy stretch (autocorrelated noise dips for several points) does not set "the best
+    step"; with ``value=True`` also that smoothed minimum level. Starting a rise test at a noise
+    dip would bias it upwards."""
     n = y.size
     if n < 5:
-        return int(np.argmin(y))
+        i = int(np.argmin(y))
+        return (i, float(y[i])) if value else i
     from lossdoc.analysis.smoothing import rolling_median
 
-    k = 5 if n >= 15 else 3
-    return int(np.nanargmin(rolling_median(y, k, trailing=False)))
+    k = max(5, n // 20) if n >= 15 else 3
+    sm = rolling_median(y, k, trailing=False)
+    i = int(np.nanargmin(sm))
+    return (i, float(sm[i])) if value else i
 
 
 def window_mask(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -106,8 +111,12 @@ def as_dict(**kw: Any) -> dict[str, Any]:
 
 def tname(tr: Any) -> str:
     """'HAC trend t' or 'Mann-Kendall z' (the statistic's label in messages)."""
-    return "Mann-Kendall z" if getattr(tr, "method", "") == "mann-kendall" else "HAC trend t"
+    m = getattr(tr, "method", "")
+    if m == "mann-kendall":
+        return "Mann-Kendall z"
+    return "trend test (HAC/Mann-Kendall), HAC t" if "|" in m else "HAC trend t"
 
 
 def tlabel(tr: Any) -> str:
-    return "Mann-Kendall" if getattr(tr, "method", "") == "mann-kendall" else "HAC trend"
+    m = getattr(tr, "method", "")
+    return "Mann-Kendall" if m == "mann-kendall" else "trend test (HAC/Mann-Kendall)" if "|" in m else "HAC trend"

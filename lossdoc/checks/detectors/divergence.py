@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.checks.detectors._common import tlabel, tname, fmt_num, fmt_step, lr_advice, lr_text, rel, round_lr, smooth_min
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
@@ -46,7 +47,7 @@ def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: f
     if seg.sum() < min_points:
         return None
     xs, ys = x[seg], y[seg]
-    m = smooth_min(xs, ys)
+    m, best = smooth_min(xs, ys, value=True)
     best_step = float(xs[m])
     post = xs >= best_step
     span = float(x[-1] - x[0]) or 1.0
@@ -55,12 +56,23 @@ def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: f
     tr = ctx.trend(s, best_step, float(xs[-1]))
     if tr is None or not np.isfinite(tr.pvalue_increasing):
         return None
-    k = max(2, min(m, 2))
-    best = float(np.median(ys[max(m - k, 0):m + k + 1]))
     tail = ys[post][-max(3, int(0.05 * post.sum())):]
     end = float(np.mean(tail))
+    # point noise of the (down-sampled) curve around its local level: the rise must stand out from it
+    k = max(5, x.size // 20)
+    resid = y - rolling_median(y, k, trailing=False)
+    noise = float(MAD_TO_SD * np.median(np.abs(resid - np.median(resid))))
     return {"best_step": int(best_step), "best": best, "end": end, "end_step": int(xs[-1]),
-            "rise": rel(end, best), "trend": tr, "n": int(post.sum())}
+            "rise": rel(end, best), "trend": tr, "n": int(post.sum()), "noise_rel": noise / max(abs(best), 1e-12)}
+
+
+def significant_rise(d: dict[str, Any] | None, p: SimpleNamespace) -> bool:
+    """The post-best trend is significant *and* the rise exceeds ``min-rise`` and ``noise-mult`` x the
+    curve's relative point noise (a window that starts at the minimum is biased upwards; on
+    strongly autocorrelated noise a wander can pass the test but not the effect-size bar)."""
+    if d is None:
+        return False
+    return bool(d["trend"].pvalue_increasing < p.alpha and d["rise"] >= max(p.min_rise, p.noise_mult * d["noise_rel"]))
 
 
 def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
@@ -70,7 +82,7 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     if d is None:
         return
     tr = d["trend"]
-    if not (tr.pvalue_increasing < p.alpha and d["rise"] >= p.min_rise):
+    if not significant_rise(d, p):
         return
     onset = d["best_step"]
     msg = (f"{s.name} rose {d['rise']:.0%} from its best {fmt_num(d['best'])} at step {onset:,} to "
@@ -80,7 +92,7 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.min_rise), float(tr.pvalue_increasing),
                           (onset, d["end_step"]),
-                          {"rise": d["rise"], "best": d["best"], "end": d["end"], "slope": tr.slope,
+                          {"rise": d["rise"], "noise": d["noise_rel"], "best": d["best"], "end": d["end"], "slope": tr.slope,
                            "alpha": p.alpha, "lr": ctx.lr_at(onset)}),
         start_step=onset, end_step=d["end_step"], alpha=p.alpha,
         values={"step": fmt_step(onset), "best": fmt_num(d["best"]), "lr_advice": lr_advice(ctx, onset)},

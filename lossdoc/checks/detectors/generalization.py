@@ -12,9 +12,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.analysis.stats import trend_test
 from lossdoc.checks.detectors._common import tlabel, tname, aligned, fmt_num, fmt_step, rel, smooth_min
-from lossdoc.checks.engine import Hit, RunContext, Series
+from lossdoc.checks.engine import Hit, RunContext, Series, robust_trend
 from lossdoc.checks.findings import Evidence
 
 
@@ -83,15 +82,17 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     start_gap, end_gap = float(np.mean(gap[:k])), float(np.mean(gap[-k:]))
     if end_rel < p.min_gap or end_gap <= 0:
         return
-    tr = trend_test(st, gap)
+    tr = robust_trend(st.astype(float), gap)
+    if tr is None:
+        return
     ctx.test_pvalue(tr.pvalue_increasing)
     ctx.test_pvalue(tr.pvalue_decreasing)
     grows = np.isfinite(tr.pvalue_increasing) and tr.pvalue_increasing < p.alpha and end_gap >= p.min_growth * max(start_gap, 0.0)
     if not grows:
         return
     msg = (f"validation loss is {end_rel:.0%} above the training loss at the same steps by step {int(st[-1]):,} "
-           f"(gap {fmt_num(start_gap)} -> {fmt_num(end_gap)}; trend of the gap t={tr.tstat:.1f}, "
-           f"p={tr.pvalue_increasing:.2g})")
+           f"(gap {fmt_num(start_gap)} -> {fmt_num(end_gap)}; {tlabel(tr)} of the gap, "
+           f"one-sided p={tr.pvalue_increasing:.2g})")
     yield Hit(
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.min_gap), float(tr.pvalue_increasing),

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.checks.detectors._common import tlabel, tname, fmt_num, fmt_step, rel, round_lr
-from lossdoc.checks.detectors.divergence import find_divergence
+from lossdoc.checks.detectors.divergence import find_divergence, significant_rise
 from lossdoc.checks.detectors.spike import find_spikes
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.findings import Evidence
@@ -70,7 +70,7 @@ def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamesp
         onset, what = int(s.steps[bad[0]]), "the loss went non-finite"
     d = find_divergence(ctx, s, p.min_points, p.min_fraction)
     pval = None
-    if d is not None and d["trend"].pvalue_increasing < p.alpha and d["rise"] >= p.min_rise:
+    if d is not None and significant_rise(d, p):
         if onset is None or d["best_step"] < onset:
             onset, what = d["best_step"], f"the loss started rising ({d['rise']:.0%} by the end)"
             pval = float(d["trend"].pvalue_increasing)

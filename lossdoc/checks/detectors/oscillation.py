@@ -10,6 +10,8 @@ oscillation) and the residuals are tested three ways:
 * amplitude: residual root-mean-square >= ``min-amplitude`` (relative, e.g. 2% of the loss);
 * structure: a Wald-Wolfowitz runs test on the residual signs (too many runs = alternation,
   too few = slow swings) with p < ``alpha``; white noise passes neither side;
+* symmetry: downward excursions at least ``min-symmetry`` x the upward ones (90th percentiles),
+  since a burst of spikes only goes up;
 * repetition: at least ``min-swings`` alternating excursions beyond half the r.m.s. (a monotone
   rise past the minimum is divergence or overfitting, not oscillation).
 """
@@ -24,6 +26,7 @@ import numpy as np
 from scipy import stats as _st
 from scipy.optimize import isotonic_regression
 
+from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.checks.detectors._common import fmt_step, lr_advice, lr_text
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
@@ -57,6 +60,9 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
         return
     positive = bool(np.all(ya > 0))
     z = np.log(ya) if positive else ya
+    # a centred 3-point running median removes isolated spikes (SP001's business) but keeps swings
+    # that last several points
+    z = rolling_median(z, 3, trailing=False)
     # the trend a training curve is expected to follow: the best non-increasing fit (isotonic
     # regression, pool-adjacent-violators); an LR step-decay kink is monotone, so it is trend
     trend = isotonic_regression(z, increasing=False).x
@@ -69,6 +75,12 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     ratio = amp / max(drop, 1e-12)
     level_scale = 1.0 if positive else max(float(np.median(np.abs(ya))), 1e-12)
     rel_amp = amp / level_scale
+    # swings go both ways; bursts of spikes only go up: compare the 90th-percentile excursions
+    pos = float(np.quantile(r[r > 0], 0.9)) if (r > 0).any() else 0.0
+    neg = float(-np.quantile(r[r < 0], 0.1)) if (r < 0).any() else 0.0
+    symmetry = neg / pos if pos > 0 else 0.0
+    if symmetry < p.min_symmetry:
+        return
     big = r[np.abs(r) > 0.5 * amp]
     swings = 1 + int(np.sum(np.sign(big[1:]) != np.sign(big[:-1]))) if big.size else 0
     if swings < p.min_swings:  # a monotone rise (divergence, overfitting) is one swing, not oscillation
@@ -86,7 +98,7 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     yield Hit(
         message=msg,
         evidence=Evidence("residual-to-trend-ratio", ratio, float(p.ratio), pr, (start, int(xa[-1])),
-                          {"relative_amplitude": rel_amp, "typical_swing": swing, "runs": runs, "runs_z": zr,
+                          {"relative_amplitude": rel_amp, "symmetry": symmetry, "typical_swing": swing, "runs": runs, "runs_z": zr,
                            "trend_change": drop}),
         start_step=start, end_step=int(xa[-1]), alpha=p.alpha,
         values={"step": fmt_step(start), "swing": f"{swing:.0%}", "lr_advice": lr_advice(ctx, start, 3.0, 2.0)},

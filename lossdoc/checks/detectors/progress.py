@@ -28,9 +28,11 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     if end is None or start == 0:
         return
     drop = -rel(end, start)
-    if drop >= p.min_drop:
-        return
+    if not -p.min_drop < drop < p.min_drop:
+        return  # it fell (learning) or rose by more than min-drop (divergence: DV001/DV002)
     x, y, _ = ctx.downsampled(s)
+    if -rel(float(np.min(y)), start) >= 2 * p.min_drop:
+        return  # it did learn at some point and then lost it: divergence, not underfitting
     tr = ctx.trend(s, float(x[0]), float(x[-1]))
     trend_txt = ""
     if tr is not None and np.isfinite(tr.pvalue_decreasing):

@@ -107,7 +107,9 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     big = max(events, key=lambda e: e["factor"])
     unrecovered = [e for e in events if e["recovery"] is None and not e["at_end"]]
     slow = [e for e in events if e["recovery"] is not None and e["recovery"] > p.recovery_steps]
-    harmful = len(events) >= p.warn_count or big["factor"] >= p.warn_factor or unrecovered or slow
+    # many small recovered blips are noise-level events; a count only matters once they are sizeable
+    harmful = (big["factor"] >= p.warn_factor or bool(unrecovered) or bool(slow)
+               or (len(events) >= p.warn_count and big["factor"] >= 1 + 3 * p.min_rise))
     rec = big["recovery"]
     rec_txt = ("did not recover" if rec is None and not big["at_end"] else
                "at the end of the log" if rec is None else f"recovered in {rec:,} step{'s' if rec != 1 else ''}")
