@@ -145,7 +145,13 @@ def _draw_binned(ax: Any, b: Binned, color: str, *, label: str | None, raw_alpha
     if b.step.size == 0:
         return
     if b.dense:
-        ax.fill_between(b.step, b.min, b.max, color=color, alpha=raw_alpha * 0.55, linewidth=0, step=None)
+        # Each bin drawn from its min to its max (one zig-zag path): at this density it is what the
+        # full-resolution line would look like, and a one-step spike keeps its full height.
+        x = np.repeat(b.step, 2)
+        y = np.empty(2 * b.step.size)
+        y[0::2], y[1::2] = b.min, b.max
+        ax.plot(x, y, color=color, alpha=raw_alpha, linewidth=lw * 0.8, label=label)
+        return
     ax.plot(b.step, b.mean, color=color, alpha=raw_alpha, linewidth=lw, label=label)
 
 

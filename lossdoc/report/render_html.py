@@ -180,7 +180,7 @@ def _finding(num: int, r: RunReport, f: Finding, multi: bool, anchor: str | None
         ("Statistic", fmt_num(ev.statistic)),
         ("Threshold", fmt_num(ev.threshold)),
         ("p-value", fmt_pvalue(ev.pvalue)),
-        ("Window", f"steps {fmt_step(ev.window[0])}–{fmt_step(ev.window[1])}" if ev.window else "—"),
+        ("Window", _window(ev.window)),
     ]
     extra = [(str(k).replace("_", " "), fmt_num(v) if not isinstance(v, str) else clean(v, 120))
              for k, v in (ev.extra or {}).items() if v is not None]
@@ -201,6 +201,14 @@ def _finding(num: int, r: RunReport, f: Finding, multi: bool, anchor: str | None
         "extra": extra,
         "chart": anchor if anchor and (f.start_step is not None or f.end_step is not None) else None,
     }
+
+
+def _window(w: tuple[int, int] | None) -> str:
+    if not w:
+        return "—"
+    if w[0] == w[1]:
+        return f"step {fmt_step(w[0])}"
+    return f"steps {fmt_step(w[0])}–{fmt_step(w[1])}"
 
 
 def _rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
