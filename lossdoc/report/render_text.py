@@ -8,6 +8,7 @@ names, paths or messages never reach the terminal.
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 
 from lossdoc.report.model import Report, RunReport
@@ -36,6 +37,9 @@ def render_text(report: Report, color: bool = False) -> str:
     def st(s: str, style: str) -> str:
         return f"{_STYLE[style]}{s}{_RESET}" if color else s
 
+    # On a terminal (color=True) wrap to its width; otherwise (files, CI logs) a fixed width.
+    width = min(WIDTH, max(60, shutil.get_terminal_size((WIDTH, 24)).columns)) if color else WIDTH
+
     lines: list[str] = []
     verdict = report.verdict
     n = len(report.runs)
@@ -46,7 +50,7 @@ def render_text(report: Report, color: bool = False) -> str:
                  f"{gate}")
     lines.append("")
     for r in report.runs:
-        lines += _run_lines(r, st)
+        lines += _run_lines(r, st, width)
     ordered = ordered_findings(report)
     multi = n > 1
     for i, (r, f) in enumerate(ordered[:MAX_FINDINGS], start=1):
@@ -57,9 +61,9 @@ def render_text(report: Report, color: bool = False) -> str:
             where = f"{clean(r.run, 40)}  {where}".rstrip()
         head = f"{i:>2}. {st(f'{sev:<7}', sev)} {st(clean(f.rule, 20), 'bold')} {clean(f.name, 40)}"
         lines.append(f"{head}  {st(where, 'dim')}" if where else head)
-        lines += _wrap(clean(f.message, 600), "             ")
+        lines += _wrap(clean(f.message, 600), "             ", width)
         if f.recommendation:
-            lines += _wrap("→ " + clean(f.recommendation, 800), "             ")
+            lines += _wrap("→ " + clean(f.recommendation, 800), "             ", width)
     if len(ordered) > MAX_FINDINGS:
         lines.append(f"    … and {len(ordered) - MAX_FINDINGS} more findings (see the HTML or JSON report)")
     if ordered:
@@ -71,7 +75,7 @@ def render_text(report: Report, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run_lines(r: RunReport, st: object) -> list[str]:
+def _run_lines(r: RunReport, st: object, width: int) -> list[str]:
     s = r.summary
     parts = []
     if s.first_step is not None and s.last_step is not None:
@@ -89,11 +93,11 @@ def _run_lines(r: RunReport, st: object) -> list[str]:
         parts.append(f"extrapolated {fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] @ {fmt_step(ex.step)}")
     head = f"{st(clean(r.run, 60), 'bold')}  {st(f'{clean(r.format, 30)} · {clean(r.source, 120)}', 'dim')}"  # type: ignore[operator]
     out = [head]
-    out += _wrap(" · ".join(parts), "  ") if parts else []
+    out += _wrap(" · ".join(parts), "  ", width) if parts else []
     out.append("")
     return out
 
 
-def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, width=WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+def _wrap(text: str, indent: str, width: int) -> list[str]:
+    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=indent + "  ",
                          break_on_hyphens=False) or [indent]

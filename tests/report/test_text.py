@@ -34,11 +34,19 @@ def test_summary_verdict_numbers_and_findings():
 
 
 @pytest.mark.skipif(not real_logs_available(), reason="real logs not available")
-def test_color_only_when_asked():
+def test_color_only_when_asked(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")  # colour means a terminal: wrapped to its width
     r = real_nanogpt_report()
     colored = r.to_text(color=True)
     assert "\x1b[1;31merror" in colored and "\x1b[1;33mwarning" in colored and "\x1b[1;37;41m FAIL " in colored
     assert _ANSI.sub("", colored) == r.to_text(color=False)
+
+
+def test_wraps_to_the_terminal_width(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "64")
+    text = _ANSI.sub("", synthetic_report(3000).to_text(color=True))
+    assert max(len(line) for line in text.splitlines()) <= 64
+    assert max(len(line) for line in synthetic_report(3000).to_text().splitlines()) > 64
 
 
 def test_log_escape_sequences_are_neutralised():
