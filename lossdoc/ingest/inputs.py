@@ -9,19 +9,28 @@ fast parsers can hand the path to polars.
 from __future__ import annotations
 
 import bz2
-import gzip
 import io
 import lzma
 import os
 import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lossdoc.errors import EmptyInputError, InputError
 from lossdoc.model import IngestNote
 
-#: Default cap on the decompressed size of a compressed input or of standard input.
-MAX_DECOMPRESSED_BYTES = int(os.environ.get("LOSSDOC_MAX_DECOMPRESSED_BYTES", 8 * 1024**3))
+#: Cap on what is held in memory whole: the decompressed size of a compressed input, standard
+#: input, and a plain file that a parser must read whole (JSON documents, UTF-16 text). Decoding
+#: and parsing need about three times this, so the default (4 GiB) suits a machine with 16 GiB.
+def _env_bytes(name: str, default: int) -> int:
+    try:
+        return max(int(float(os.environ[name])), 1)
+    except (KeyError, ValueError, OverflowError):
+        return default
+
+
+MAX_DECOMPRESSED_BYTES = _env_bytes("LOSSDOC_MAX_DECOMPRESSED_BYTES", 4 * 1024**3)
 HEAD_BYTES = 64 * 1024
 
 COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zst", ".zstd")
@@ -83,6 +92,12 @@ class InputFile:
         if self.data is not None:
             return self.data
         assert self.path is not None
+        if self.size > MAX_DECOMPRESSED_BYTES:
+            raise InputError(
+                f"file is {_size(self.size)}, more than this format's reader holds in memory "
+                f"({_size(MAX_DECOMPRESSED_BYTES)}); raise LOSSDOC_MAX_DECOMPRESSED_BYTES if the machine has the memory",
+                path=self.name,
+            )
         try:
             return self.path.read_bytes()
         except OSError as exc:
@@ -101,8 +116,16 @@ class InputFile:
         """True when the input is a plain on-disk file that polars can read directly."""
         if self.path is None:
             return False
-        head = self.head_bytes(4)
-        return not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff"))
+        head = self.head_bytes()
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head:
+            return False
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # Not UTF-8 (Latin-1...): decode in Python so the text is right and a note says so. A
+            # multi-byte character cut by the head's end is fine.
+            return exc.start >= len(head) - 3 and len(head) == min(HEAD_BYTES, self.size)
+        return True
 
     def ends_with_newline(self) -> bool:
         head = self.head_bytes(2)
@@ -151,70 +174,185 @@ def _strip_compression(name: str) -> tuple[str, str | None]:
     low = name.lower()
     for suf in COMPRESSED_SUFFIXES:
         if low.endswith(suf):
-            return name[: -len(suf)], suf
+            return name[: -len(suf)], ".zst" if suf == ".zstd" else suf
     return name, None
 
 
-def _decompress(raw_path: Path, display: str, suffix: str) -> bytes:
-    try:
+#: Magic numbers of the compressed formats (a compressed file without its suffix, or stdin).
+_MAGIC = ((b"\x1f\x8b", ".gz"), (b"BZh", ".bz2"), (b"\xfd7zXZ\x00", ".xz"), (b"\x28\xb5\x2f\xfd", ".zst"))
+_FORMAT_NAME = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}
+_CHUNK_IN = 64 * 1024
+_CHUNK_OUT = 1 << 20
+
+
+def sniff_compression(head: bytes) -> str | None:
+    """The compression suffix (``.gz`` ...) whose magic number ``head`` starts with, else ``None``."""
+    for magic, suffix in _MAGIC:
+        if head.startswith(magic):
+            return suffix
+    return None
+
+
+class _Decoder:
+    """A streaming decompressor with one interface over zlib / bz2 / lzma / zstd.
+
+    ``feed`` yields output pieces of at most ~1 MiB (so a decompression bomb is caught at
+    the cap, never materialised), ``eof`` says the current stream ended cleanly, and
+    ``unused`` holds the bytes after it (the next member of a concatenated .gz/.bz2/.xz).
+    """
+
+    def __init__(self, suffix: str, display: str) -> None:
+        self.suffix = suffix
+        self._zstd_chunk = 1024  # zstd has no max_length: small inputs bound each call's output
         if suffix == ".gz":
-            fh: io.BufferedIOBase = gzip.open(raw_path, "rb")  # type: ignore[assignment]
+            self._new = lambda: zlib.decompressobj(wbits=31)
+            self._style = "zlib"
         elif suffix == ".bz2":
-            fh = bz2.open(raw_path, "rb")  # type: ignore[assignment]
+            self._new = bz2.BZ2Decompressor
+            self._style = "bz"
         elif suffix == ".xz":
-            fh = lzma.open(raw_path, "rb")  # type: ignore[assignment]
+            self._new = lzma.LZMADecompressor
+            self._style = "bz"
         else:
             try:
-                import zstandard  # type: ignore[import-not-found]
+                import zstandard
             except ImportError:
                 try:
                     from compression import zstd  # type: ignore[import-not-found]  # Python 3.14
                 except ImportError:
                     raise InputError(
-                        "reading .zst files needs the 'zstandard' package (pip install zstandard)",
-                        path=display,
+                        "reading .zst files needs the 'zstandard' package (pip install zstandard)", path=display
                     ) from None
-                fh = zstd.open(raw_path, "rb")
+                self._new = zstd.ZstdDecompressor
+                self._style = "bz"
             else:
-                fh = zstandard.ZstdDecompressor().stream_reader(open(raw_path, "rb"))  # noqa: SIM115
-        return _read_capped(fh, display)
-    except InputError:
-        raise
-    except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
-        # A compressed file cut short (still being written) decompresses up to the cut.
-        raise InputError(f"cannot decompress ({suffix[1:]}): {exc}", path=display) from None
+                self._new = lambda: zstandard.ZstdDecompressor().decompressobj()
+                self._style = "zstd"
+        self._dec = self._new()
+        self._rest = b""
+
+    @property
+    def eof(self) -> bool:
+        return bool(self._dec.eof)
+
+    @property
+    def unused(self) -> bytes:
+        return bytes(self._dec.unused_data) + self._rest
+
+    def restart(self) -> None:
+        self._dec = self._new()
+        self._rest = b""
+
+    def feed(self, data: bytes):  # type: ignore[no-untyped-def]
+        dec = self._dec
+        self._rest = b""
+        if self._style == "zlib":
+            while True:
+                out = dec.decompress(data, _CHUNK_OUT)
+                if out:
+                    yield out
+                data = dec.unconsumed_tail
+                if dec.eof or (not data and not out):
+                    return
+        elif self._style == "bz":
+            out = dec.decompress(data, _CHUNK_OUT)
+            if out:
+                yield out
+            while not dec.eof and not dec.needs_input:
+                out = dec.decompress(b"", _CHUNK_OUT)
+                if not out:
+                    return
+                yield out
+        else:
+            step = self._zstd_chunk
+            for i in range(0, len(data), step):
+                out = dec.decompress(data[i : i + step])
+                if out:
+                    yield out
+                if dec.eof:
+                    self._rest = data[i + step :]
+                    return
 
 
-def _read_capped(fh: io.BufferedIOBase, display: str) -> bytes:
+def _decode_errors() -> tuple[type[BaseException], ...]:
+    errs: list[type[BaseException]] = [OSError, EOFError, ValueError, zlib.error, lzma.LZMAError]
+    try:
+        import zstandard
+
+        errs.append(zstandard.ZstdError)
+    except ImportError:
+        pass
+    return tuple(errs)
+
+
+def _decompress_stream(fh: io.BufferedIOBase, display: str, suffix: str) -> tuple[bytes, list[IngestNote]]:
+    """Decompress ``fh`` in bounded memory: stop at :data:`MAX_DECOMPRESSED_BYTES`, keep what
+    decompressed cleanly before a cut or a corrupt block (with a ``torn_tail`` note)."""
+    dec = _Decoder(suffix, display)
+    kind = _FORMAT_NAME[suffix]
     chunks: list[bytes] = []
     total = 0
-    with fh:
+    started = False
+    errors = _decode_errors()
+    problem: str | None = None
+    try:
         while True:
-            try:
-                chunk = fh.read(1 << 20)
-            except (EOFError, OSError) as exc:
-                if chunks:
-                    # Truncated stream: keep what decompressed cleanly; the parser sees a torn tail.
-                    data = b"".join(chunks)
-                    raise _Truncated(data, str(exc)) from None
-                raise
-            if not chunk:
+            raw = fh.read(_CHUNK_IN)
+            if not raw:
                 break
-            total += len(chunk)
-            if total > MAX_DECOMPRESSED_BYTES:
-                raise InputError(
-                    f"decompressed size exceeds {MAX_DECOMPRESSED_BYTES / 1024**3:.1f} GiB; "
-                    "decompress it yourself or raise LOSSDOC_MAX_DECOMPRESSED_BYTES",
-                    path=display,
-                )
-            chunks.append(chunk)
-    return b"".join(chunks)
+            while raw:
+                if dec.eof:
+                    # Concatenated members (``cat a.gz b.gz``); trailing zero padding is ignored.
+                    if not raw.strip(b"\x00"):
+                        raw = b""
+                        break
+                    dec.restart()
+                started = True
+                for out in dec.feed(raw):
+                    total += len(out)
+                    if total > MAX_DECOMPRESSED_BYTES:
+                        raise InputError(
+                            f"decompresses to more than {_size(MAX_DECOMPRESSED_BYTES)} (a decompression bomb, or a "
+                            "log too large to hold in memory); stopped there. Decompress it yourself and pass the "
+                            "plain file, or raise LOSSDOC_MAX_DECOMPRESSED_BYTES",
+                            path=display,
+                        )
+                    chunks.append(out)
+                raw = dec.unused if dec.eof else b""
+    except InputError:
+        raise
+    except MemoryError:
+        raise InputError("out of memory while decompressing", path=display) from None
+    except errors as exc:
+        problem = f"corrupt {kind} data ({_one_line(exc)})"
+    if problem is None and started and not dec.eof:
+        problem = f"the {kind} stream ends early (file cut short or still being written)"
+    if not started:
+        raise EmptyInputError(f"compressed file is empty", path=display)
+    data = b"".join(chunks)
+    if problem is None:
+        return data, []
+    if not data:
+        raise InputError(f"cannot decompress: {problem}; nothing could be read", path=display)
+    note = IngestNote(
+        "torn_tail", f"{problem}: read the {_size(len(data))} that decompressed before it; the rest is lost"
+    )
+    return data, [note]
 
 
-class _Truncated(Exception):
-    def __init__(self, data: bytes, reason: str) -> None:
-        self.data = data
-        self.reason = reason
+def _size(n: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} bytes"  # pragma: no cover
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+_LOG_EXTS = (".jsonl", ".json", ".csv", ".tsv", ".log", ".txt", ".out")
 
 
 def run_name_for(path: Path) -> str:
@@ -228,15 +366,22 @@ def run_name_for(path: Path) -> str:
             name = f"{parent.parent.name}/{name}"
         return name or inner
     stem = inner
-    for ext in (".jsonl", ".json", ".csv", ".tsv", ".log", ".txt", ".out"):
-        if stem.lower().endswith(ext):
-            stem = stem[: -len(ext)]
+    # Strip every log-ish extension: ``20240301_100000.log.json`` (MMEngine) names run ``20240301_100000``.
+    while True:
+        low = stem.lower()
+        ext = next((e for e in _LOG_EXTS if low.endswith(e) and len(stem) > len(e)), None)
+        if ext is None:
             break
+        stem = stem[: -len(ext)]
     return stem or inner
 
 
 def open_file(path: Path, display: str | None = None) -> InputFile:
-    """Open one file (plain or compressed) as an :class:`InputFile`."""
+    """Open one file (plain or compressed) as an :class:`InputFile`.
+
+    Compression is recognised by its magic number (a ``.gz`` suffix on a plain file is
+    ignored with a note, a gzip file without the suffix is still decompressed).
+    """
     display = display or str(path)
     if not path.exists():
         if path.is_symlink():
@@ -246,23 +391,44 @@ def open_file(path: Path, display: str | None = None) -> InputFile:
         raise InputError("permission denied", path=display)
     inner, suffix = _strip_compression(path.name)
     run = run_name_for(path)
-    if suffix is None:
-        return InputFile(name=display, inner_name=inner, run_name=run, path=path)
     try:
-        data = _decompress(path, display, suffix)
-        notes: list[IngestNote] = []
-    except _Truncated as t:
-        data = t.data
-        notes = [IngestNote("torn_tail", f"compressed stream ends early ({t.reason}); read what was there")]
+        with open(path, "rb") as fh:
+            magic = sniff_compression(fh.read(8))
+            if magic is None:
+                notes = []
+                if suffix is not None:
+                    notes.append(IngestNote("other", f"named {suffix} but not {_FORMAT_NAME[suffix]}-compressed; "
+                                                     "read as a plain file"))
+                return InputFile(name=display, inner_name=inner, run_name=run, path=path, notes=notes)
+            fh.seek(0)
+            data, notes = _decompress_stream(fh, display, magic)  # type: ignore[arg-type]
+    except IsADirectoryError:
+        raise InputError("is a directory", path=display) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", path=display) from None
     return InputFile(name=display, inner_name=inner, run_name=run, data=data, notes=notes)
 
 
 def open_stdin(name: str = "<stdin>") -> InputFile:
+    """Standard input, read in chunks up to the in-memory cap; compressed input is recognised by magic."""
     stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else io.BytesIO(sys.stdin.read().encode())
-    data = _read_capped(stream, name)  # type: ignore[arg-type]
-    if data[:2] == b"\x1f\x8b":
-        data = _read_capped(gzip.GzipFile(fileobj=io.BytesIO(data)), name)  # type: ignore[arg-type]
-    return InputFile(name=name, inner_name="stdin", run_name="stdin", data=data)
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = stream.read(_CHUNK_OUT)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > MAX_DECOMPRESSED_BYTES:
+            raise InputError(f"standard input is larger than {_size(MAX_DECOMPRESSED_BYTES)}; pass the file "
+                             "instead, or raise LOSSDOC_MAX_DECOMPRESSED_BYTES", path=name)
+        chunks.append(chunk)
+    data = b"".join(chunks)
+    notes: list[IngestNote] = []
+    magic = sniff_compression(data[:8])
+    if magic is not None:
+        data, notes = _decompress_stream(io.BytesIO(data), name, magic)  # type: ignore[arg-type]
+    return InputFile(name=name, inner_name="stdin", run_name="stdin", data=data, notes=notes)
 
 
 def from_bytes(data: bytes, name: str = "<memory>", inner_name: str | None = None) -> InputFile:
