@@ -56,6 +56,12 @@ def load_lines(inp: InputFile, *, clean: bool = True, notes: list[IngestNote] | 
             lines.pop()
         df = pl.DataFrame({"line": [ln.rstrip("\r") for ln in lines]}).with_row_index("lineno", offset=1)
     df = df.with_columns(pl.col("lineno").cast(pl.Int64), pl.col("line").fill_null(""))
+    # NUL bytes past the sniffed head (a crash zero-fills a block, then the log goes on): drop them.
+    if df.height and df.select(pl.col("line").str.contains("\x00", literal=True).any()).item():
+        n = df.select(pl.col("line").str.count_matches("\x00", literal=True).sum()).item()
+        df = df.with_columns(pl.col("line").str.replace_all("\x00", "", literal=True))
+        if notes is not None:
+            notes.append(IngestNote("decoding", f"{n} NUL byte(s) removed"))
     if not clean or df.height == 0:
         return df
     line = pl.col("line")
