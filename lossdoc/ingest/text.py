@@ -30,6 +30,7 @@ def _scan(inp: InputFile) -> pl.LazyFrame:
         new_columns=["line"],
         encoding="utf8-lossy",
         truncate_ragged_lines=True,
+        glob=False,  # a file named run[1].log or *.log is a name, not a pattern
     )
     if inp.is_utf8_file():
         assert inp.path is not None

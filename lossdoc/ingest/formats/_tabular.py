@@ -134,6 +134,7 @@ def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV") -> 
             encoding="utf8-lossy",
             quote_char='"',
             raise_if_empty=False,
+            glob=False,  # a file named run[1].csv is a name, not a pattern
         )
     except pl.exceptions.PolarsError as exc:
         raise ParseError(f"cannot read as {what}: {str(exc).splitlines()[0]}", path=inp.name) from None
