@@ -208,13 +208,15 @@ class FitResult:
         Covariance of ``params`` (in the order of ``params``), from the Jacobian at the
         optimum, *not* inflated for autocorrelation (``infl`` holds that factor).
     aic, bic : float
-        Gaussian AICc and BIC of the weighted fit (variance counted as a parameter).
+        Gaussian AIC and BIC of the weighted fit (variance counted as a parameter).
     residual_sd : float
         Standard deviation of one logged point around the curve (original units).
     n : int
         Points fitted (after down-sampling).
     converged : bool
         The optimiser reported success and no parameter sits on a bound.
+    aicc : float
+        Small-sample corrected AIC, the criterion that picks the model.
     infl : float
         Variance inflation ``(1 + rho) / (1 - rho)`` from the lag-1 autocorrelation ``rho``
         of the residuals (1 if ``rho <= 0``), applied to the parameter uncertainty.
@@ -232,6 +234,7 @@ class FitResult:
     converged: bool
     infl: float = 1.0
     rho: float = 0.0
+    aicc: float = NAN
     _theta: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
     _cov_z: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False, compare=False)
     _norm: tuple[float, float, float, float] = field(default=(0.0, 1.0, 1.0, 0.0), repr=False, compare=False)
@@ -560,7 +563,8 @@ def _fit_curve(steps: object, values: object, models: Sequence[str] | None) -> F
             model=name,
             params={k_: float(v) for k_, v in params.items()},
             cov=cov,
-            aic=float(aicc),
+            aic=float(aic),
+            aicc=float(aicc),
             bic=float(bic),
             residual_sd=float(sigma_z * sc),
             n=n,

@@ -39,6 +39,9 @@ def test_noiseless_parameters_recovered_and_model_chosen(model, y, truth):
     for k, v in truth.items():
         assert fit.params[k] == pytest.approx(v, rel=1e-6), k
     assert fit.cov.shape == (len(truth), len(truth))
+    k = len(truth) + 1  # parameters + noise variance
+    assert fit.aicc - fit.aic == pytest.approx(2 * k * (k + 1) / (fit.n - k - 1))
+    assert fit.bic - fit.aic == pytest.approx(k * math.log(fit.n) - 2 * k)
     best = fit_curve(T, y)  # all families: AICc picks the generating one
     assert best.model == model
     assert best.asymptote == pytest.approx(truth["E"], rel=1e-6)
