@@ -389,7 +389,8 @@ class ExtrapolationResult:
     model : str
         Chosen curve family.
     asymptote : float or None
-        Fitted value at infinity.
+        Fitted value at infinity; None when the fit did not converge (typically the asymptote
+        ran into its bound because the curve is still straight or accelerating).
     backtest_error : float or None
         :attr:`BacktestResult.rel_error` of the same procedure on this curve (None if the first
         half was too short to fit).
@@ -693,7 +694,8 @@ def extrapolate(
         return None
     bt = backtest(steps, values)
     bte = None if bt is None or not math.isfinite(bt.rel_error) else float(bt.rel_error)
-    asym = fit.asymptote
+    # an asymptote pinned to its bound (a straight or still-accelerating curve) is no estimate
+    asym = fit.asymptote if fit.converged else NAN
     return ExtrapolationResult(
         step=int(round(h)),
         loss=float(loss),

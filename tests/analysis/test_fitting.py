@@ -147,3 +147,12 @@ def test_bad_input_returns_none_without_warnings():
     assert fit_curve(T, y).n == T.size - 3
     unsorted = np.random.default_rng(0).permutation(T.size)
     assert fit_curve(T[unsorted], POW[unsorted]).params["alpha"] == pytest.approx(0.5, rel=1e-6)
+
+
+def test_straight_line_has_no_asymptote():
+    rng = np.random.default_rng(105)
+    t = np.arange(1, 5001.0)
+    ex = extrapolate(t, 5 - 0.0005 * t + rng.normal(scale=0.02, size=t.size), 6000)
+    assert ex is not None and ex.asymptote is None
+    assert ex.low < 5 - 0.0005 * 6000 < ex.high
+    assert not fit_curve(t, 5 - 0.0005 * t + rng.normal(scale=0.02, size=t.size)).converged
