@@ -152,6 +152,8 @@ def _read_toml(p: Path) -> dict[str, Any]:
         raise ConfigError(f"invalid TOML: {exc}", path=str(p)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read config: {exc.strerror or exc}", path=str(p)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start}): TOML files must be UTF-8", path=str(p)) from None
 
 
 def load_file(p: Path) -> Config:
@@ -176,8 +178,14 @@ def find_config(start: Path) -> Path | None:
         cand = d / "pyproject.toml"
         if cand.is_file():
             try:
-                data = tomllib.loads(cand.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError):
+                text = cand.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                if "tool.lossdoc" in text:  # the user's own lossdoc settings: never ignore them silently
+                    raise ConfigError(f"invalid TOML: {exc}", path=str(cand)) from None
                 continue
             if "lossdoc" in data.get("tool", {}):
                 return cand
