@@ -158,6 +158,8 @@ def load_rule_file(path: Any) -> RuleSpec:
         raise RuleError(f"invalid TOML: {exc}", path=shown) from None
     except OSError as exc:
         raise RuleError(f"cannot read rule file: {exc}", path=shown) from None
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"not UTF-8 text (byte {exc.start}): TOML files must be UTF-8", path=shown) from None
     return parse_rule(data, shown)
 
 
