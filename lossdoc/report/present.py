@@ -277,3 +277,65 @@ def gap_series(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray] | No
         return None
     vs = val.steps[inside]
     return vs.astype(float), val.values[inside] - np.interp(vs, ref_steps, ref)
+
+
+# --------------------------------------------------------------------------- baseline comparison
+def comparison_view(comp: dict[str, Any] | None) -> dict[str, Any] | None:
+    """``Report.comparison`` (``lossdoc.compare.compare_report``) as display rows.
+
+    Returns ``{"regressed", "tolerance", "method", "baselines": [str], "runs": [{"run", "regressed",
+    "series", "note", "rows": [{"label", "candidate", "baseline", "difference", "relative", "ci",
+    "pvalue", "test", "regressed", "gating"}]}], "other": [(key, value)]}``; strings are cleaned but
+    not escaped. Unknown keys are kept in ``other`` so nothing silently disappears.
+    """
+    if not comp:
+        return None
+
+    def num(v: Any) -> str:
+        return fmt_num(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else ("—" if v is None
+                                                                                             else clean(v, 80))
+
+    known = {"regressed", "tolerance", "alpha", "method", "baselines", "runs"}
+    baselines = []
+    for b in comp.get("baselines") or []:
+        if isinstance(b, dict):
+            extra = f" ({clean(b.get('format'), 30)})" if b.get("format") else ""
+            baselines.append(f"{clean(b.get('run'), 60)}{extra} · {clean(b.get('source'), 160)}")
+        else:
+            baselines.append(clean(b, 160))
+    runs = []
+    for r in comp.get("runs") or []:
+        if not isinstance(r, dict):
+            continue
+        rows = []
+        for q in r.get("quantities") or []:
+            if not isinstance(q, dict):
+                continue
+            rel = q.get("relative")
+            ci = q.get("ci")
+            rows.append({
+                "label": clean(q.get("label") or q.get("name") or "", 160),
+                "candidate": num(q.get("candidate")),
+                "baseline": num(q.get("baseline")),
+                "difference": num(q.get("difference")),
+                "relative": (f"{rel * 100:+.2f}%" if isinstance(rel, (int, float)) and not isinstance(rel, bool)
+                             and math.isfinite(rel) else "—"),
+                "ci": (f"[{num(ci[0])}, {num(ci[1])}]" if isinstance(ci, (list, tuple)) and len(ci) == 2 else "—"),
+                "pvalue": fmt_pvalue(q.get("pvalue")) if isinstance(q.get("pvalue"), (int, float)) else "—",
+                "test": clean(q.get("test") or "", 160),
+                "regressed": bool(q.get("regressed")),
+                "gating": bool(q.get("gating", True)),
+            })
+        runs.append({"run": clean(r.get("run"), 80), "regressed": bool(r.get("regressed")),
+                     "series": clean(r.get("series") or "", 40), "note": clean(r.get("note") or "", 400),
+                     "rows": rows})
+    tol = comp.get("tolerance")
+    return {
+        "regressed": bool(comp.get("regressed")),
+        "tolerance": (f"{tol * 100:g}%" if isinstance(tol, (int, float)) and not isinstance(tol, bool) else None),
+        "alpha": num(comp.get("alpha")) if comp.get("alpha") is not None else None,
+        "method": clean(comp.get("method") or "", 400),
+        "baselines": baselines,
+        "runs": runs,
+        "other": [(clean(str(k).replace("_", " "), 60), clean(v, 200)) for k, v in comp.items() if k not in known],
+    }

@@ -19,6 +19,7 @@ from lossdoc.report.model import Report, RunReport
 from lossdoc.report.present import (
     VERDICT_TEXT,
     clean,
+    comparison_view,
     counts_phrase,
     fmt_num,
     fmt_pvalue,
@@ -100,7 +101,7 @@ def context(report: Report) -> dict[str, Any]:
         "dynamics": ({"key": dyn.key, "title": dyn.title, "desc": dyn.desc, "svg": Markup(dyn.svg)}
                      if dyn is not None else None),
         "charted_runs": min(len(report.runs), charts.MAX_RUNS_DRAWN),
-        "comparison": _comparison(report.comparison),
+        "comparison": comparison_view(report.comparison),
         "rules": _rules(report.rules),
     }
 
@@ -226,41 +227,3 @@ def _rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
             else _short(params),
         })
     return out
-
-
-def _comparison(comp: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A generic view of ``Report.comparison``: its scalar entries as a list, and each list of
-    records (e.g. per-run compared quantities) as a table."""
-    if not comp:
-        return None
-    scalars: list[tuple[str, str]] = []
-    tables: list[dict[str, Any]] = []
-
-    def cell(v: Any) -> str:
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return fmt_num(v)
-        if isinstance(v, bool):
-            return "yes" if v else "no"
-        if isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v):
-            return f"[{fmt_num(v[0])}, {fmt_num(v[1])}]"
-        return _short(v, 120)
-
-    for k, v in comp.items():
-        if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
-            cols: list[str] = []
-            for rec in v:
-                for c in rec:
-                    if c not in cols:
-                        cols.append(c)
-            rows = []
-            for rec in v[:200]:
-                rows.append({"cells": [cell(rec.get(c)) for c in cols],
-                             "regressed": bool(rec.get("regressed"))})
-            tables.append({"name": str(k).replace("_", " "), "cols": [str(c).replace("_", " ") for c in cols],
-                           "rows": rows})
-        elif isinstance(v, dict):
-            for k2, v2 in v.items():
-                scalars.append((f"{k} · {k2}".replace("_", " "), cell(v2)))
-        else:
-            scalars.append((str(k).replace("_", " "), cell(v)))
-    return {"regressed": bool(comp.get("regressed")), "scalars": scalars, "tables": tables}

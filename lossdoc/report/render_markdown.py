@@ -20,6 +20,7 @@ from lossdoc.report.model import Report, RunReport
 from lossdoc.report.present import (
     VERDICT_TEXT,
     clean,
+    comparison_view,
     counts_phrase,
     fmt_num,
     fmt_pvalue,
@@ -155,33 +156,31 @@ def _findings(report: Report, ordered: list[tuple[RunReport, Finding]], shown: i
 
 
 def _comparison(comp: dict[str, Any]) -> list[str]:
-    regressed = bool(comp.get("regressed"))
+    c = comparison_view(comp)
+    if c is None:
+        return []
     out = ["### Comparison with the baseline", "",
-           f"**{'❌ Regressed' if regressed else '✅ No regression'}**", ""]
-    for k, v in comp.items():
-        if isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
-            cols: list[str] = []
-            for rec in v:
-                cols += [c for c in rec if c not in cols]
-            out.append("| " + " | ".join(md(str(c).replace("_", " "), 40) for c in cols) + " |")
-            out.append("|" + "---|" * len(cols))
-            for rec in v[:MAX_RUNS_TABLE]:
-                out.append("| " + " | ".join(_cell(rec.get(c)) for c in cols) + " |")
+           f"**{'❌ Regressed' if c['regressed'] else '✅ No regression'}**"
+           + (f" (tolerance {c['tolerance']})" if c["tolerance"] else ""), ""]
+    for b in c["baselines"][:10]:
+        out.append(f"- baseline: {md(b, 200)}")
+    if c["baselines"]:
+        out.append("")
+    for r in c["runs"][:MAX_RUNS_TABLE]:
+        verdict = "❌ regressed" if r["regressed"] else "✅ ok"
+        out.append(f"**{md(r['run'], 80)}** {md(r['series'], 40)} · {verdict}")
+        out.append("")
+        if r["rows"]:
+            out += ["| Quantity | Candidate | Baseline | Difference | 90% interval | p-value | |",
+                    "|---|---:|---:|---:|---:|---:|---|"]
+            for q in r["rows"]:
+                mark = ("❌" if q["gating"] else "⚠️") if q["regressed"] else "✅"
+                out.append(f"| {md(q['label'], 160)} | {q['candidate']} | {q['baseline']} | {q['difference']} "
+                           f"({q['relative']}) | {q['ci']} | {q['pvalue']} | {mark} |")
             out.append("")
-        elif k != "regressed" and not isinstance(v, (dict, list)):
-            out.append(f"- {md(str(k).replace('_', ' '), 60)}: {_cell(v)}")
-    out.append("")
+        if r["note"]:
+            out += [f"_{md(r['note'], 400)}_", ""]
     return out
-
-
-def _cell(v: Any) -> str:
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, (int, float)):
-        return fmt_num(v)
-    if isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, (int, float)) for x in v):
-        return f"[{fmt_num(v[0])}, {fmt_num(v[1])}]"
-    return md(v, 120)
 
 
 def _chart(report: Report) -> list[str]:

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from collections.abc import Callable
 
 from lossdoc.report.model import Report, RunReport
-from lossdoc.report.present import clean, counts_phrase, fmt_num, fmt_step, fmt_steps, ordered_findings
+from lossdoc.report.present import (
+    clean,
+    comparison_view,
+    counts_phrase,
+    fmt_num,
+    fmt_step,
+    fmt_steps,
+    ordered_findings,
+)
 
 WIDTH = 100
 #: Findings listed in full; the rest are counted.
@@ -68,14 +77,22 @@ def render_text(report: Report, color: bool = False) -> str:
         lines.append(f"    … and {len(ordered) - MAX_FINDINGS} more findings (see the HTML or JSON report)")
     if ordered:
         lines.append("")
-    if report.comparison:
-        reg = report.regressed
-        lines.append(f"baseline: {st('REGRESSED', 'error') if reg else 'no regression'}")
+    comp = comparison_view(report.comparison)
+    if comp is not None:
+        tol = f" (tolerance {comp['tolerance']})" if comp["tolerance"] else ""
+        lines.append(f"baseline: {st('REGRESSED', 'error') if comp['regressed'] else 'no regression'}{tol}")
+        for r in comp["runs"]:
+            for q in r["rows"]:
+                if not q["gating"]:
+                    continue
+                verdict = st("worse", "error") if q["regressed"] else "ok"
+                lines += _wrap(f"{r['run']}: {q['label']}: {q['candidate']} vs {q['baseline']} ({q['relative']}, "
+                               f"p {q['pvalue']}) {verdict}", "  ", width)
         lines.append("")
     return "\n".join(lines) + "\n"
 
 
-def _run_lines(r: RunReport, st: object, width: int) -> list[str]:
+def _run_lines(r: RunReport, st: Callable[[str, str], str], width: int) -> list[str]:
     s = r.summary
     parts = []
     if s.first_step is not None and s.last_step is not None:
@@ -91,7 +108,8 @@ def _run_lines(r: RunReport, st: object, width: int) -> list[str]:
     ex = s.extrapolated
     if ex is not None:
         parts.append(f"extrapolated {fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] @ {fmt_step(ex.step)}")
-    head = f"{st(clean(r.run, 60), 'bold')}  {st(f'{clean(r.format, 30)} · {clean(r.source, 120)}', 'dim')}"  # type: ignore[operator]
+    where = f"{clean(r.format, 30)} · {clean(r.source, 120)}"
+    head = f"{st(clean(r.run, 60), 'bold')}  {st(where, 'dim')}"
     out = [head]
     out += _wrap(" · ".join(parts), "  ", width) if parts else []
     out.append("")

@@ -162,3 +162,17 @@ def hostile_report() -> Report:
     return Report(runs=[rr], fail_on="error", version=lossdoc.__version__,
                   rules=[{"id": "SP001", "name": XSS_IMG, "severity": "error", "params": {"x": XSS_SCRIPT}}],
                   comparison={"regressed": True, "runs": [{"run": name, "regressed": True, "delta": 0.1}]})
+
+
+def sample_comparison(run: str = "gamma") -> dict:
+    """A comparison in the shape ``lossdoc.compare.compare_report`` returns."""
+    return {
+        "regressed": True, "tolerance": 0.01, "alpha": 0.05, "method": "circular block bootstrap",
+        "baselines": [{"run": "main", "source": "main/trainer_state.json", "format": "hf-trainer",
+                       "last_step": 2999}],
+        "runs": [{"run": run, "source": "g", "series": "train/loss", "regressed": True,
+                  "quantities": [
+                      {"name": "final_train_loss", "label": "final train loss (mean over steps 2,400..2,999)",
+                       "candidate": 1.82, "baseline": 1.70, "difference": 0.12, "relative": 0.0706,
+                       "ci": [0.05, 0.19], "level": 0.9, "test": "circular block bootstrap", "pvalue": 0.002,
+                       "margin": 0.017, "regressed": True, "gating": True}]}]}

@@ -73,7 +73,8 @@ def test_report_renders_offline_without_errors(browser, tmp_path):
 def test_log_scale_toggle_works_without_script(browser, tmp_path):
     url = _write(tmp_path, "toggle.html", synthetic_report(3000))
     browser.open(url)
-    shown = "[...document.querySelectorAll('figure.chart-linear, figure.chart-log')].map(f => getComputedStyle(f).display)"
+    shown = ("[...document.querySelectorAll('figure.chart-linear, figure.chart-log')]"
+             ".map(f => getComputedStyle(f).display)")
     assert browser.eval(shown) == ["block", "none"]
     browser.eval("document.querySelector('label[for=scale-log]').click()")
     assert browser.eval(shown) == ["none", "block"]

@@ -149,9 +149,21 @@ def test_self_contained_no_network_no_script():
 
 def test_multi_run_overlay_table_and_comparison():
     r = synthetic_report(3000, runs=("alpha", "beta", "gamma"))
-    r.comparison = {"regressed": True, "tolerance": 0.01,
-                    "runs": [{"run": "gamma", "quantity": "final_train_loss", "delta": 0.12,
-                              "interval": [0.05, 0.19], "test": "welch", "regressed": True}]}
+    # The shape lossdoc.compare.compare_report returns.
+    r.comparison = {
+        "regressed": True, "tolerance": 0.01, "alpha": 0.05, "method": "circular block bootstrap",
+        "baselines": [{"run": "main", "source": "main/trainer_state.json", "format": "hf-trainer",
+                       "last_step": 2999}],
+        "runs": [{"run": "gamma", "source": "g", "series": "train/loss", "regressed": True,
+                  "note": "compared on the common range 0..2,999",
+                  "quantities": [
+                      {"name": "final_train_loss", "label": "final train loss (mean over steps 2,400..2,999)",
+                       "candidate": 1.82, "baseline": 1.70, "difference": 0.12, "relative": 0.0706,
+                       "ci": [0.05, 0.19], "level": 0.9, "test": "circular block bootstrap", "pvalue": 0.002,
+                       "margin": 0.017, "regressed": True, "gating": True},
+                      {"name": "steps_to_baseline_final", "label": "steps to reach the baseline's final loss",
+                       "candidate": None, "baseline": 2900.0, "difference": None, "relative": None, "ci": None,
+                       "test": "first crossing", "pvalue": None, "regressed": True, "gating": False}]}]}
     html = r.to_html()
     doc = parse(html)
     text = doc.all_text()
@@ -159,9 +171,14 @@ def test_multi_run_overlay_table_and_comparison():
     assert "Runs" in text and "Comparison with the baseline regressed" in text
     for name in ("alpha", "beta", "gamma"):
         assert f"{name} hf-trainer" in text
-    assert "gamma final_train_loss 0.12 [0.05, 0.19] welch yes" in text
+    assert "Baseline main (hf-trainer) · main/trainer_state.json" in text and "Tolerance 1%" in text
+    assert ("final train loss (mean over steps 2,400..2,999) circular block bootstrap 1.82 1.7 0.12 +7.06% "
+            "[0.05, 0.19] 0.0020 worse") in text
+    assert ("steps to reach the baseline's final loss first crossing — 2900 — — — — worse (informational)"
+            in text)
+    assert "compared on the common range 0..2,999" in text
     rows = [a for t, a in doc.tags if t == "tr" and a.get("class") == "bad"]
-    assert len(rows) == 1
+    assert len(rows) == 1  # only the gating quantity is marked as a regression
     # One legend entry per run in the overlaid loss chart.
     for name in ("alpha", "beta", "gamma"):
         assert f">{name} train (smoothed)<" in html

@@ -95,3 +95,16 @@ def test_md_escape_table_cell():
 def test_empty_report_renders():
     text = Report(runs=[], version="0").to_markdown()
     assert text.startswith("## ✅ lossdoc: PASS") and "mermaid" not in text
+
+
+def test_baseline_comparison_table():
+    from tests.report.builders import sample_comparison
+
+    r = synthetic_report(3000, runs=("gamma",))
+    r.comparison = sample_comparison()
+    text = r.to_markdown()
+    assert r.verdict == "fail" and text.startswith("## ❌ lossdoc: FAIL")
+    assert "**❌ Regressed** (tolerance 1%)" in text
+    assert "- baseline: main (hf-trainer) · main/trainer\\_state.json" in text
+    assert ("| final train loss (mean over steps 2,400..2,999) | 1.82 | 1.7 | 0.12 (+7.06%) | [0.05, 0.19] "
+            "| 0.0020 | ❌ |") in text

@@ -98,3 +98,14 @@ def test_progress_disabled():
     with progress_indicator(enabled=False, stream=buf, delay=0) as progress:
         progress("x")
     assert buf.getvalue() == ""
+
+
+def test_baseline_regression_lines():
+    from tests.report.builders import sample_comparison
+
+    r = synthetic_report(3000, runs=("gamma",))
+    r.comparison = sample_comparison()
+    text = r.to_text()
+    assert "baseline: REGRESSED (tolerance 1%)" in text
+    assert ("gamma: final train loss (mean over steps 2,400..2,999): 1.82 vs 1.7 (+7.06%, p 0.0020) worse"
+            in " ".join(text.split()))
