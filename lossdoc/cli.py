@@ -231,12 +231,14 @@ def emit(report: Any, *, html: str | None, no_html: bool, markdown: str | None, 
 @click.option("--baseline", "baselines", multiple=True, metavar="PATH",
               help="Baseline run (log or `lossdoc snapshot` file); repeat for several seeds. "
                    "A regression exits 1.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes for a sweep directory (default: every CPU, or LOSSDOC_JOBS).")
 @check_options
 @output_options
 @handle_errors
-def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], fmt: str | None, config_path: str | None,
-            select: str | None, ignore: str | None, fail_on: str | None, tolerance: str | None,
-            horizon: int | None, html: str | None, no_html: bool, markdown: str | None,
+def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None, fmt: str | None,
+            config_path: str | None, select: str | None, ignore: str | None, fail_on: str | None,
+            tolerance: str | None, horizon: int | None, html: str | None, no_html: bool, markdown: str | None,
             json_out: str | None, junit: str | None, quiet: bool) -> None:
     """Diagnose the training curves in PATH... and say what to change.
 
@@ -251,10 +253,35 @@ def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], fmt: str | None,
       lossdoc analyze train.log
       lossdoc analyze out/checkpoint-500 --json - --quiet
       lossdoc analyze run.log --baseline baseline.json --markdown comment.md --fail-on warning
+      lossdoc analyze sweep/ -j 8                     # a sweep: one run per subdirectory
+
+    \b
+    A directory holding two or more run subdirectories (and not one TensorBoard logdir,
+    HF output dir...) is a sweep: its runs are analysed in parallel and the summary is a
+    table ranked by final loss; the HTML is an index linking each run's section. A run that
+    cannot be read is listed with its error (exit 2) without stopping the others.
     """
     from lossdoc.api import analyze as run_analyze
     from lossdoc.report.progress import progress_indicator
 
+    if len(paths) == 1 and not baselines:
+        from lossdoc.sweep import sweep_units
+
+        units = sweep_units(paths[0])
+        if units is not None:
+            from lossdoc.sweep import analyze_sweep
+
+            with progress_indicator(enabled=not quiet) as progress:
+                sweep = analyze_sweep(paths[0], units=units, jobs=jobs, format=fmt, config=config_path,
+                                      select=_split_list(select), ignore=_split_list(ignore), fail_on=fail_on,
+                                      horizon=horizon, progress=progress)
+            code = emit(sweep, html=html, no_html=no_html, markdown=markdown, json_out=json_out, junit=junit,
+                        quiet=quiet)
+            if sweep.errors:
+                click.echo(f"lossdoc: error: {len(sweep.errors)} of {sweep.units} units could not be read "
+                           f"(first: {_one_line(sweep.errors[0][1])})", err=True)
+                code = int(ExitCode.ERROR)
+            sys.exit(code)
     with progress_indicator(enabled=not quiet) as progress:  # stderr spinner on a TTY after ~1 s
         report = run_analyze(
             list(paths), format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore),

@@ -1,0 +1,540 @@
+"""Sweeps: ``lossdoc analyze runs/`` over a directory holding many runs, one process per core.
+
+A directory is a *sweep* when no directory parser claims it whole (it is not one TensorBoard
+logdir, one HF output directory, one ``mlruns/`` store...) and it holds at least two
+subdirectories. Each subdirectory (and each recognised log file at the top level) is one
+*unit*, analysed on its own exactly as ``lossdoc analyze <unit>`` would (same parsers, same
+rules, same findings), in a :class:`concurrent.futures.ProcessPoolExecutor`: per-run analysis
+is independent, so the work spreads over every core. A unit that cannot be read is reported
+with its error and does not stop the sweep; a top-level file no parser recognises (a
+``README``, a config) is skipped, as in a single directory read.
+
+The result is a :class:`SweepReport`: a :class:`~lossdoc.report.model.Report` over every run
+(so ``--json``, ``--markdown`` and ``--junit`` work as for any report; the JSON gains a
+``sweep`` key with the ranking and the errors), whose terminal summary is a table of runs
+ranked by final training loss with each run's worst finding, and whose HTML is an index page
+(ranked table, one small curve per run) linking to a section per run.
+
+Workers are started with ``spawn`` (never ``fork``: polars' thread pool does not survive a
+fork) and return each run without its data frame, plus a ~60-bin min/mean/max summary of the
+loss for the index page's sparkline, so little crosses the process boundary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lossdoc.checks.findings import Finding
+from lossdoc.report.model import Report, RunReport
+
+#: Sparkline resolution (bins of min/mean/max) kept per run for the HTML index.
+SPARK_BINS = 60
+#: Rows of the ranked table printed in the terminal (the HTML and JSON list every run).
+MAX_TABLE_ROWS = 40
+
+_SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules", ".venv", "wandb-media"}
+
+
+# --------------------------------------------------------------------------- discovery
+def sweep_units(path: str | os.PathLike[str]) -> list[str] | None:
+    """The units of the sweep at ``path`` (display paths), or None when ``path`` is not a sweep.
+
+    A sweep is a directory that no directory parser claims as one artefact and that holds at
+    least two subdirectories; its units are the subdirectories and the non-empty top-level
+    files, in name order."""
+    p = Path(path)
+    if not p.is_dir():
+        return None
+    try:
+        entries = sorted(p.iterdir(), key=lambda e: e.name)
+    except OSError:
+        return None
+    dirs = [e for e in entries if e.is_dir() and not e.name.startswith(".") and e.name not in _SKIP_DIRS]
+    if len(dirs) < 2:
+        return None
+    from lossdoc.ingest.registry import MIN_CONFIDENCE, rank_dir
+
+    cands = rank_dir(p)
+    if cands and cands[0].confidence >= MIN_CONFIDENCE:
+        return None
+    files = [e for e in entries if e.is_file() and not e.name.startswith(".")]
+    base = os.fspath(path)
+    return [os.path.join(base, e.name) for e in dirs + files]
+
+
+# --------------------------------------------------------------------------- one unit
+@dataclass(slots=True)
+class UnitResult:
+    """What a worker sends back for one unit."""
+
+    unit: str
+    is_dir: bool
+    runs: list[RunReport] = field(default_factory=list)
+    error: str | None = None
+    skipped: bool = False
+    seconds: float = 0.0
+
+
+def _sparkline(run: RunReport) -> dict[str, list[float | None]] | None:
+    """Min/mean/max of the run's main loss in up to :data:`SPARK_BINS` equal-width step bins."""
+    import numpy as np
+    import polars as pl
+
+    frame = run.frame
+    if frame is None or frame.height == 0:
+        return None
+    key = None
+    for split in ("train", "val"):
+        sub = frame.filter((pl.col("split") == split) & (pl.col("metric") == "loss"))
+        if sub.height:
+            key = (split, sub)
+            break
+    if key is None:
+        return None
+    split, sub = key
+    sub = sub.sort("step")
+    steps = sub["step"].to_numpy().astype(np.float64)
+    values = sub["value"].to_numpy().astype(np.float64)
+    from lossdoc.analysis.downsample import bin_series
+
+    b = bin_series(steps, values, min(SPARK_BINS, max(1, steps.size)))
+
+    def lst(a: Any) -> list[float | None]:
+        return [float(v) if math.isfinite(v) else None for v in np.asarray(a, dtype=float)]
+
+    return {"split": [split], "step": lst(b.step), "mean": lst(b.mean), "min": lst(b.min), "max": lst(b.max),
+            "nonfinite": [float(x) for x in b.n_nonfinite]}
+
+
+def analyze_unit(unit: str, is_dir: bool, options: dict[str, Any]) -> UnitResult:
+    """Analyse one unit as ``lossdoc.api.analyze([unit], **options)``; never raises for bad input."""
+    from lossdoc.errors import EmptyInputError, LossdocError, UnknownFormatError
+
+    t0 = time.perf_counter()
+    out = UnitResult(unit=unit, is_dir=is_dir)
+    try:
+        from lossdoc.api import analyze
+
+        report = analyze([unit], **options)
+        for r in report.runs:
+            r.curves["sparkline"] = _sparkline(r)
+            r.frame = None  # the data stays in the worker
+        out.runs = report.runs
+    except (UnknownFormatError, EmptyInputError) as exc:
+        if is_dir:
+            out.error = _one_line(str(exc))
+        else:  # a top-level README / config / empty file: not a run
+            out.skipped = True
+    except LossdocError as exc:
+        out.error = _one_line(str(exc))
+    except MemoryError:
+        out.error = f"{unit}: out of memory"
+    except Exception as exc:  # noqa: BLE001 - one broken run must not stop the sweep
+        out.error = f"{unit}: internal error: {type(exc).__name__}: {_one_line(str(exc))}"
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _one_line(s: str) -> str:
+    return " ".join(s.split())
+
+
+def _analyze_units(units: list[tuple[str, bool]], options: dict[str, Any]) -> list[UnitResult]:
+    """Worker entry point: a batch of units (fewer round trips than one task per unit)."""
+    return [analyze_unit(u, d, options) for u, d in units]
+
+
+# --------------------------------------------------------------------------- the report
+@dataclass(slots=True)
+class RankRow:
+    """One row of the ranked table."""
+
+    rank: int | None  #: 1-based; None for runs without any loss to rank by
+    run: str
+    index: int  #: position in ``SweepReport.runs`` (HTML section ``run-<index>``)
+    final_train_loss: float | None
+    best_val_loss: float | None
+    last_step: int | None
+    worst: Finding | None
+    n_findings: int
+
+    def to_dict(self) -> dict[str, Any]:
+        w = self.worst
+        return {
+            "rank": self.rank,
+            "run": self.run,
+            "final_train_loss": _finite(self.final_train_loss),
+            "best_val_loss": _finite(self.best_val_loss),
+            "last_step": self.last_step,
+            "findings": self.n_findings,
+            "worst": None if w is None else {"rule": w.rule, "name": w.name, "severity": str(w.severity),
+                                             "message": w.message},
+        }
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+def worst_finding(r: RunReport) -> Finding | None:
+    """The run's most severe finding (the earliest of equally severe ones)."""
+    if not r.findings:
+        return None
+    return min(r.findings, key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1,
+                                          f.rule))
+
+
+def rank_runs(runs: Sequence[RunReport]) -> list[RankRow]:
+    """Runs ranked by final training loss (lower first); runs without a training loss follow,
+    ranked by best validation loss; runs with neither come last, unranked."""
+
+    def key(i: int) -> tuple[int, float, str]:
+        s = runs[i].summary
+        tr, va = _finite(s.final_train_loss), _finite(s.best_val_loss)
+        if tr is not None:
+            return (0, tr, runs[i].run)
+        if va is not None:
+            return (1, va, runs[i].run)
+        return (2, 0.0, runs[i].run)
+
+    order = sorted(range(len(runs)), key=key)
+    rows = []
+    rank = 0
+    for i in order:
+        r = runs[i]
+        ranked = key(i)[0] < 2
+        if ranked:
+            rank += 1
+        rows.append(RankRow(rank=rank if ranked else None, run=r.run, index=i,
+                            final_train_loss=_finite(r.summary.final_train_loss),
+                            best_val_loss=_finite(r.summary.best_val_loss), last_step=r.summary.last_step,
+                            worst=worst_finding(r), n_findings=len(r.findings)))
+    return rows
+
+
+@dataclass(slots=True)
+class SweepReport(Report):
+    """A :class:`Report` over every run of a sweep, plus the ranking and the units that failed."""
+
+    path: str = ""
+    errors: list[tuple[str, str]] = field(default_factory=list)  #: (unit, one-line error)
+    skipped: list[str] = field(default_factory=list)  #: top-level files that are not logs
+    units: int = 0
+    seconds: float = 0.0
+    jobs: int = 1
+
+    @property
+    def ranking(self) -> list[RankRow]:
+        return rank_runs(self.runs)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = Report.to_dict(self)
+        d["sweep"] = {
+            "path": self.path,
+            "units": self.units,
+            "runs": len(self.runs),
+            "ranking": [row.to_dict() for row in self.ranking],
+            "errors": [{"unit": u, "error": e} for u, e in self.errors],
+            "skipped": list(self.skipped),
+        }
+        return d
+
+    def to_text(self, color: bool = False) -> str:
+        return render_sweep_text(self, color=color)
+
+    def to_html(self, path: str | Path | None = None) -> str:
+        html = render_sweep_html(self)
+        if path is not None:
+            Path(path).write_text(html, encoding="utf-8")
+        return html
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+# --------------------------------------------------------------------------- running
+def default_jobs() -> int:
+    """Worker processes: ``LOSSDOC_JOBS`` if set, else the CPUs this process may use."""
+    env = os.environ.get("LOSSDOC_JOBS")
+    if env and env.strip().isdigit() and int(env) > 0:
+        return int(env)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def _bar(done: int, total: int, failed: int, t0: float) -> str:
+    width = 20
+    fill = int(width * done / total) if total else width
+    rate = done / max(time.perf_counter() - t0, 1e-9)
+    extra = f", {failed} failed" if failed else ""
+    return f"[{'#' * fill}{'.' * (width - fill)}] {done}/{total} runs ({rate:.0f}/s{extra})"
+
+
+def analyze_sweep(
+    path: str | os.PathLike[str],
+    *,
+    jobs: int | None = None,
+    format: str | None = None,
+    config: Any = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    fail_on: str | None = None,
+    horizon: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    units: list[str] | None = None,
+) -> SweepReport:
+    """Analyse every unit of the sweep at ``path`` in ``jobs`` processes; return a :class:`SweepReport`.
+
+    Options are those of :func:`lossdoc.api.analyze` (no baseline: compare runs of a sweep with
+    ``lossdoc compare``). ``jobs=1`` runs in this process. ``progress(message)`` is called as
+    units finish (the CLI draws it as a bar on a TTY).
+    """
+    from pathlib import Path as _P
+
+    from lossdoc import __version__
+    from lossdoc.config import Config, load_config
+    from lossdoc.errors import InputError
+
+    if units is None:
+        units = sweep_units(path)
+        if units is None:
+            raise InputError("not a sweep directory (needs at least two run subdirectories)", path=os.fspath(path))
+    if not isinstance(config, Config):
+        config = load_config(config, start=_P.cwd())
+    config = config.override(select=select, ignore=ignore, fail_on=fail_on)
+    options = {"format": format, "config": config, "horizon": horizon}
+    todo = [(u, os.path.isdir(u)) for u in units]
+    jobs = max(1, min(jobs or default_jobs(), len(todo)))
+    t0 = time.perf_counter()
+    results: dict[str, UnitResult] = {}
+    failed = 0
+
+    def record(res: UnitResult) -> None:
+        nonlocal failed
+        results[res.unit] = res
+        failed += res.error is not None
+        if progress:
+            progress(_bar(len(results), len(todo), failed, t0))
+
+    if progress:
+        progress(_bar(0, len(todo), 0, t0))
+    if jobs == 1:
+        for u, d in todo:
+            record(analyze_unit(u, d, options))
+    else:
+        import multiprocessing
+
+        # Batches: several per worker so that progress moves and the load evens out, few enough
+        # that the per-task round trip stays negligible next to the analysis.
+        n_batches = min(len(todo), jobs * 8)
+        batches = [todo[i::n_batches] for i in range(n_batches)]
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures: list[Future[list[UnitResult]]] = [pool.submit(_analyze_units, b, options) for b in batches]
+            from concurrent.futures import as_completed
+
+            for fut in as_completed(futures):
+                for res in fut.result():
+                    record(res)
+    ordered = [results[u] for u, _ in todo]
+    runs: list[RunReport] = []
+    errors: list[tuple[str, str]] = []
+    skipped: list[str] = []
+    for res in ordered:
+        if res.error is not None:
+            errors.append((res.unit, res.error))
+        elif res.skipped:
+            skipped.append(res.unit)
+        else:
+            runs.extend(res.runs)
+    _dedupe(runs)
+    from lossdoc.checks.engine import load_rules, select_rules
+
+    rules_in_force = []
+    try:
+        specs = load_rules(list(config.rule_paths))
+        rules_in_force = [{"id": s.id, "name": s.name, "category": s.category, "severity": str(s.severity)}
+                          for s in select_rules(specs, config)]
+    except Exception:  # noqa: BLE001 - the list of rules is informative only
+        rules_in_force = []
+    return SweepReport(runs=runs, fail_on=config.fail_on, rules=rules_in_force, version=__version__,
+                       path=os.fspath(path), errors=errors, skipped=skipped, units=len(todo),
+                       seconds=time.perf_counter() - t0, jobs=jobs)
+
+
+def _dedupe(runs: list[RunReport]) -> None:
+    """Two units that produced the same run name (``a/train.log`` and ``b/train.log`` both named
+    ``train``) get ``<source>:<run>`` as run names, as a single directory read does."""
+    seen: dict[str, int] = {}
+    for r in runs:
+        seen[r.run] = seen.get(r.run, 0) + 1
+    for r in runs:
+        if seen[r.run] > 1:
+            new = f"{r.source}:{r.run}"
+            r.findings = [dataclasses.replace(f, run=new) for f in r.findings]
+            r.run = new
+
+
+# --------------------------------------------------------------------------- terminal
+def render_sweep_text(report: SweepReport, color: bool = False) -> str:
+    """The ranked table: rank, run, final train loss, best val loss, last step, worst finding."""
+    from lossdoc.report.present import clean, counts_phrase, fmt_num, fmt_step
+
+    styles = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "info": "\x1b[1;36m", "bold": "\x1b[1m",
+              "fail": "\x1b[1;37;41m", "warn": "\x1b[1;30;43m", "pass": "\x1b[1;30;42m", "dim": "\x1b[2m"}
+
+    def st(s: str, style: str) -> str:
+        return f"{styles[style]}{s}\x1b[0m" if color else s
+
+    rows = report.ranking
+    n = len(report.runs)
+    gate = ""
+    if report.fail_on != "never":
+        gate = f"  ({'fails' if report.failing() else 'passes'} --fail-on {report.fail_on})"
+    verdict = report.verdict
+    lines = [f"{st(f' {verdict.upper()} ', verdict)}  sweep {clean(report.path, 60)}: {n} run{'' if n == 1 else 's'} "
+             f"from {report.units} unit{'' if report.units == 1 else 's'} in {report.seconds:.1f} s "
+             f"({report.jobs} process{'' if report.jobs == 1 else 'es'}), {counts_phrase(report)}{gate}", ""]
+    wn = min(max((len(clean(r.run, 40)) for r in rows), default=3), 40)
+    lines.append(f"{'#':>4}  {'run':<{wn}}  {'final train':>11}  {'best val':>9}  {'last step':>10}  worst finding")
+    for row in rows[:MAX_TABLE_ROWS]:
+        w = row.worst
+        if w is None:
+            worst = st("—", "dim")
+        else:
+            more = f" (+{row.n_findings - 1})" if row.n_findings > 1 else ""
+            worst = f"{st(f'{w.severity!s:<7}', str(w.severity))} {w.rule} {clean(w.name, 40)}{more}"
+        rank = str(row.rank) if row.rank is not None else "–"
+        lines.append(f"{rank:>4}  {clean(row.run, 40):<{wn}}  {fmt_num(row.final_train_loss):>11}  "
+                     f"{fmt_num(row.best_val_loss):>9}  {fmt_step(row.last_step):>10}  {worst}")
+    if len(rows) > MAX_TABLE_ROWS:
+        lines.append(f"   … and {len(rows) - MAX_TABLE_ROWS} more runs (every run is in the HTML and JSON reports)")
+    if report.errors:
+        lines.append("")
+        lines.append(st(f"{len(report.errors)} unit{'' if len(report.errors) == 1 else 's'} could not be read:",
+                        "error"))
+        for unit, err in report.errors[:MAX_TABLE_ROWS]:
+            lines.append(f"  {clean(unit, 60)}: {clean(err, 200)}")
+        if len(report.errors) > MAX_TABLE_ROWS:
+            lines.append(f"  … and {len(report.errors) - MAX_TABLE_ROWS} more")
+    if report.skipped:
+        shown = ", ".join(clean(s, 40) for s in report.skipped[:3]) + (" …" if len(report.skipped) > 3 else "")
+        lines.append(st(f"{len(report.skipped)} top-level file(s) not recognised as logs: {shown}", "dim"))
+    lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- HTML
+def _spark_svg(sp: dict[str, list[Any]] | None, width: int = 160, height: int = 36) -> str:
+    """A small inline SVG: the bin-mean curve over a band of the bin min..max (numbers only)."""
+    if not sp:
+        return ""
+    pts = [(s, m, lo, hi) for s, m, lo, hi in zip(sp["step"], sp["mean"], sp["min"], sp["max"], strict=True)
+           if s is not None and m is not None and lo is not None and hi is not None]
+    if len(pts) < 2:
+        return ""
+    xs = [p[0] for p in pts]
+    lo_all = min(p[2] for p in pts)
+    hi_all = max(p[3] for p in pts)
+    # Keep the curve readable when a spike dwarfs it: clip the band at the 95th percentile of the means.
+    means = sorted(p[1] for p in pts)
+    cap = max(means[int(0.95 * (len(means) - 1))] * 1.5 if means[0] >= 0 else hi_all, means[-1])
+    hi_all = min(hi_all, cap) if cap > lo_all else hi_all
+    x0, x1 = xs[0], xs[-1]
+    span_x = (x1 - x0) or 1.0
+    span_y = (hi_all - lo_all) or 1.0
+
+    def X(v: float) -> float:
+        return round(1 + (v - x0) / span_x * (width - 2), 1)
+
+    def Y(v: float) -> float:
+        v = min(max(v, lo_all), hi_all)
+        return round(height - 2 - (v - lo_all) / span_y * (height - 4), 1)
+
+    band = " ".join(f"{X(p[0])},{Y(p[3])}" for p in pts) + " " + " ".join(
+        f"{X(p[0])},{Y(p[2])}" for p in reversed(pts))
+    line = " ".join(f"{X(p[0])},{Y(p[1])}" for p in pts)
+    return (f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            f'role="img" aria-label="loss curve"><polygon points="{band}" class="spark-band"/>'
+            f'<polyline points="{line}" class="spark-line"/></svg>')
+
+
+def render_sweep_html(report: SweepReport) -> str:
+    """The sweep's HTML: an index (ranked table with a sparkline per run) linking to a section per run."""
+    from markupsafe import Markup
+
+    from lossdoc.report.present import VERDICT_TEXT, counts_phrase, fmt_num, fmt_step, fmt_steps
+    from lossdoc.report.render_html import _env
+
+    rows = []
+    for row in report.ranking:
+        r = report.runs[row.index]
+        w = row.worst
+        rows.append({
+            "rank": row.rank, "run": r.run, "anchor": f"run-{row.index + 1}",
+            "final": fmt_num(row.final_train_loss), "best_val": fmt_num(row.best_val_loss),
+            "last_step": fmt_step(row.last_step), "n_findings": row.n_findings,
+            "worst": None if w is None else {"severity": str(w.severity), "rule": w.rule, "name": w.name,
+                                             "message": w.message},
+            "spark": Markup(_spark_svg(r.curves.get("sparkline"))),
+        })
+    sections = []
+    for i, r in enumerate(report.runs):
+        s = r.summary
+        ex = s.extrapolated
+        sections.append({
+            "anchor": f"run-{i + 1}", "run": r.run, "source": r.source, "format": r.format,
+            "worst": str(r.worst) if r.worst is not None else None,
+            "numbers": [("Final train loss", fmt_num(s.final_train_loss)),
+                        ("Best train loss", fmt_num(s.best_train_loss)),
+                        ("Best val loss", fmt_num(s.best_val_loss)
+                         + (f" (step {fmt_step(s.best_val_step)})" if s.best_val_step is not None else "")),
+                        ("Steps", f"{fmt_step(s.first_step)}–{fmt_step(s.last_step)}"),
+                        ("Extrapolated", "—" if ex is None else
+                         f"{fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] at step {fmt_step(ex.step)}")],
+            "findings": [{"severity": str(f.severity), "rule": f.rule, "name": f.name, "steps": fmt_steps(f),
+                          "series": "/".join(x for x in (f.split, f.metric) if x), "message": f.message,
+                          "recommendation": f.recommendation}
+                         for f in sorted(r.findings, key=lambda f: (-int(f.severity),
+                                                                     f.start_step if f.start_step is not None
+                                                                     else -1, f.rule))],
+            "series": [{"key": f"{x.split}/{x.metric}", "name": x.name, "points": fmt_step(x.points),
+                        "non_finite": x.non_finite} for x in r.series],
+            "notes": [{"kind": n.kind, "message": n.message} for n in r.notes],
+            "spark": Markup(_spark_svg(r.curves.get("sparkline"), width=480, height=90)),
+        })
+    n_err = len(report.errors)
+    ctx = {
+        "version": report.version, "verdict": report.verdict, "verdict_text": VERDICT_TEXT[report.verdict],
+        "counts_phrase": counts_phrase(report), "fail_on": report.fail_on, "failing": report.failing(),
+        "path": report.path, "n_runs": len(report.runs), "units": report.units, "jobs": report.jobs,
+        "seconds": f"{report.seconds:.1f}", "rows": rows, "sections": sections,
+        "errors": [{"unit": u, "error": e} for u, e in report.errors], "n_errors": n_err,
+        "skipped": report.skipped,
+    }
+    return _env().get_template("sweep.html.j2").render(**ctx)
+
+
+__all__ = [
+    "RankRow",
+    "SweepReport",
+    "UnitResult",
+    "analyze_sweep",
+    "analyze_unit",
+    "default_jobs",
+    "rank_runs",
+    "render_sweep_html",
+    "render_sweep_text",
+    "sweep_units",
+    "worst_finding",
+]

@@ -1,0 +1,137 @@
+"""Sweeps: ``lossdoc analyze runs/`` over a directory of many runs (lossdoc.sweep).
+
+One generated sweep of 30 small nanoGPT runs (seeded), whose final losses are known by
+construction (each run converges to ``2.0 + 0.05 * level``, levels shuffled over the names so
+that name order is not loss order), with one run ending in NaN losses (an ``error`` finding), one
+broken unit (a torn ``trainer_state.json``) and a README at the top level.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lossdoc.cli import ExitCode, main
+from lossdoc.sweep import analyze_sweep, rank_runs, sweep_units
+
+N_RUNS = 30
+NAN_RUN = "lr07"
+
+
+def _write_run(d: Path, final: float, rng: np.random.Generator, nan: bool = False) -> None:
+    n = 300
+    t = np.arange(n)
+    loss = final + 3.0 * (1.0 + t / 30.0) ** -0.8 + rng.normal(0.0, 0.01, n)
+    d.mkdir(parents=True)
+    lines = []
+    for s in range(n):
+        v = "nan" if nan and s >= n - 10 else f"{loss[s]:.4f}"  # the run ends in NaN
+        lines.append(f"iter {s}: loss {v}, time 98.00ms, mfu 38.00%\n")
+    (d / "train.log").write_text("".join(lines))
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sweep") / "runs"
+    rng = np.random.default_rng(20261126)
+    order = rng.permutation(N_RUNS)  # run i's loss level is independent of its name order
+    for name_idx, level in enumerate(order):
+        name = f"lr{name_idx:02d}"
+        _write_run(root / name, 2.0 + 0.05 * float(level), rng, nan=name == NAN_RUN)
+    (root / "zz-broken").mkdir()
+    (root / "zz-broken" / "trainer_state.json").write_text('{"log_history": [{"loss": 1.0, "step": ')
+    (root / "README.md").write_text("A learning-rate sweep.\n")
+    return root
+
+
+def _expected_order(root: Path) -> list[str]:
+    """Run names by the level they were generated with (re-derived from the seeded permutation)."""
+    rng = np.random.default_rng(20261126)
+    order = rng.permutation(N_RUNS)
+    return [f"lr{i:02d}" for i in np.argsort(order, kind="stable")]
+
+
+@pytest.fixture(scope="module")
+def cli_result(sweep_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    from click.testing import CliRunner
+
+    out = tmp_path_factory.mktemp("out")
+    r = CliRunner().invoke(main, ["analyze", str(sweep_dir), "-j", "2", "--json", str(out / "r.json"),
+                                  "--html", str(out / "r.html")])
+    return r, json.loads((out / "r.json").read_text()), (out / "r.html").read_text()
+
+
+def test_every_run_is_analysed_and_the_broken_one_reported(cli_result, sweep_dir):
+    r, doc, _ = cli_result
+    assert r.exit_code == ExitCode.ERROR, r.output  # a unit could not be read: exit 2, after the table
+    assert "Traceback" not in r.output
+    names = sorted(run["run"] for run in doc["runs"])
+    assert names == [f"lr{i:02d}" for i in range(N_RUNS)]
+    errors = doc["sweep"]["errors"]
+    assert [e["unit"] for e in errors] == [str(sweep_dir / "zz-broken")]
+    assert "trainer_state.json" in errors[0]["error"]
+    assert doc["sweep"]["skipped"] == [str(sweep_dir / "README.md")]
+    assert "zz-broken" in r.output and "could not be read" in r.output
+
+
+def test_ranking_follows_final_loss(cli_result, sweep_dir):
+    r, doc, _ = cli_result
+    ranking = doc["sweep"]["ranking"]
+    ranked = [row["run"] for row in ranking]
+    expected = _expected_order(sweep_dir)
+    # The NaN run's final level is the mean of its finite tail, so it keeps its place.
+    assert ranked == expected
+    finals = [row["final_train_loss"] for row in ranking]
+    assert finals == sorted(finals)
+    assert [row["rank"] for row in ranking] == list(range(1, N_RUNS + 1))
+    # The terminal table lists the runs in the same order.
+    table = [m.group(1) for m in re.finditer(r"^\s*\d+\s+(lr\d\d)\s", r.output, re.M)]
+    assert table == expected
+
+
+def test_worst_finding_is_shown(cli_result):
+    r, doc, _ = cli_result
+    row = next(x for x in doc["sweep"]["ranking"] if x["run"] == NAN_RUN)
+    assert row["worst"]["severity"] == "error"
+    assert row["worst"]["rule"].startswith("NF")
+    line = next(ln for ln in r.output.splitlines() if re.match(rf"^\s*\d+\s+{NAN_RUN}\s", ln))
+    assert "error" in line and row["worst"]["rule"] in line
+    nan_run = next(x for x in doc["runs"] if x["run"] == NAN_RUN)
+    assert any(f["category"] == "non_finite" for f in nan_run["findings"])
+
+
+def test_html_index_links_each_run_section(cli_result):
+    _, doc, html = cli_result
+    links = re.findall(r'<a href="#(run-\d+)">([^<]+)</a>', html)
+    assert sorted(name for _, name in links) == sorted(x["run"] for x in doc["runs"])
+    for anchor, name in links:
+        m = re.search(rf'<section class="run" id="{anchor}"[^>]*>\s*<h3[^>]*>{name} ', html)
+        assert m, f"section {anchor} for {name} missing"
+    assert "zz-broken" in html  # the broken unit is listed with its error
+    assert "<svg" in html  # one small curve per run
+
+
+def test_same_findings_as_analysing_the_run_alone(cli_result, sweep_dir):
+    from lossdoc.api import analyze
+
+    _, doc, _ = cli_result
+    alone = analyze([str(sweep_dir / NAN_RUN)])
+    in_sweep = next(x for x in doc["runs"] if x["run"] == NAN_RUN)
+    assert [f.rule for f in alone.findings] == [f["rule"] for f in in_sweep["findings"]]
+
+
+def test_in_process_sweep_and_what_is_a_sweep(sweep_dir, tmp_path):
+    rep = analyze_sweep(sweep_dir, jobs=1)
+    assert len(rep.runs) == N_RUNS and len(rep.errors) == 1
+    assert [row.run for row in rank_runs(rep.runs)] == _expected_order(sweep_dir)
+    # Not sweeps: a file, a directory with one run subdirectory.
+    assert sweep_units(sweep_dir / "lr00" / "train.log") is None
+    one = tmp_path / "one"
+    (one / "a").mkdir(parents=True)
+    assert sweep_units(one) is None
+    units = sweep_units(sweep_dir)
+    assert units is not None and len(units) == N_RUNS + 2  # 31 directories + README.md
