@@ -248,6 +248,11 @@ def make_frame(
 
 def conform(df: pl.DataFrame) -> pl.DataFrame:
     """Select and cast a parser's frame to exactly :data:`SCHEMA` (adding null columns)."""
+    if df.width == 0 or df.height == 0:
+        # NOTE: selecting literals from a frame without columns yields one all-null row, not none.
+        return empty_frame() if df.width == 0 else df.select(
+            [pl.col(c).cast(dt, strict=False) if c in df.columns else pl.lit(None, dtype=dt).alias(c)
+             for c, dt in SCHEMA.items()]).clear()
     exprs = []
     for c, dt in SCHEMA.items():
         if c in df.columns:
