@@ -118,7 +118,10 @@ def counts_phrase(report: Report) -> str:
     for sev, n in severity_counts(report).items():
         if n:
             parts.append(f"{n} {sev}{'' if n == 1 else 's'}" if sev != "info" else f"{n} info")
-    return ", ".join(parts) if parts else "no findings"
+    text = ", ".join(parts) if parts else "no findings"
+    if report.regressed:
+        text += "; regressed against the baseline"
+    return text
 
 
 VERDICT_TEXT = {

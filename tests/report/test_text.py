@@ -106,6 +106,7 @@ def test_baseline_regression_lines():
     r = synthetic_report(3000, runs=("gamma",))
     r.comparison = sample_comparison()
     text = r.to_text()
+    assert text.startswith(" FAIL   1 warning in 1 run; regressed against the baseline  (fails --fail-on error)")
     assert "baseline: REGRESSED (tolerance 1%)" in text
     assert ("gamma: final train loss (mean over steps 2,400..2,999): 1.82 vs 1.7 (+7.06%, p 0.0020) worse"
             in " ".join(text.split()))
