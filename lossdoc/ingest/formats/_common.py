@@ -161,21 +161,24 @@ def read_csv_table(inp: InputFile, notes: list[IngestNote]) -> tuple[pl.DataFram
     if not body:
         empty = {"lineno": pl.Series([], dtype=pl.Int64), **{n: pl.Series([], dtype=pl.String) for n in names}}
         return pl.DataFrame(empty), header
-    payload = "\n".join(ln for _, ln in body).encode("utf-8")
-    df = pl.read_csv(
-        io.BytesIO(payload),
-        has_header=False,
-        new_columns=names,
-        infer_schema=False,
-        truncate_ragged_lines=True,
-        quote_char='"',
+    # One row per physical line, split on commas (these files never quote a comma): a ragged or
+    # quote-mangled row cannot shift the others or the line numbers.
+    lines = pl.DataFrame(
+        {"lineno": [i for i, _ in body], "_l": [ln for _, ln in body]},
+        schema={"lineno": pl.Int64, "_l": pl.String},
+    ).with_columns(pl.col("_l").str.split(","))
+    ragged = lines.filter(pl.col("_l").list.len() != len(names))
+    if ragged.height:
+        notes.append(
+            IngestNote("skipped_lines", f"{ragged.height} row(s) do not have the header's {len(names)} fields "
+                       "(missing cells read as not logged, extra cells ignored)",
+                       line=int(ragged.get_column("lineno")[0]), count=ragged.height)
+        )
+    df = lines.select(
+        *(pl.col("_l").list.get(j, null_on_oob=True).str.strip_chars().str.strip_chars('"').alias(n)
+          for j, n in enumerate(names)),
+        "lineno",
     )
-    # Rows shorter than the header leave later columns missing entirely.
-    for n in names:
-        if n not in df.columns:
-            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(n))
-    df = df.select(names).with_columns(pl.all().str.strip_chars())
-    df = df.with_columns(pl.Series("lineno", [i for i, _ in body], dtype=pl.Int64))
     first = names[0]
     repeated = df.filter(pl.col(first) == header[0])
     if repeated.height:
