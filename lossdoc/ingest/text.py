@@ -49,6 +49,8 @@ def load_lines(inp: InputFile, *, clean: bool = True, notes: list[IngestNote] | 
     """
     try:
         df = _scan(inp).with_row_index("lineno", offset=1).collect()
+    except pl.exceptions.NoDataError:  # nothing left after decoding (only a BOM or NUL bytes)
+        df = pl.DataFrame({"lineno": [], "line": []}, schema={"lineno": pl.Int64, "line": pl.String})
     except pl.exceptions.ComputeError:
         # polars refuses some malformed inputs (e.g. a separator inside a line); fall back to Python.
         text = inp.read_text()
