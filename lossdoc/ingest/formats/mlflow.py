@@ -102,7 +102,7 @@ def _read_metric(inp: InputFile, key: str) -> tuple[pl.DataFrame, list[IngestNot
     lines = lines.filter(pl.col("line").str.strip_chars() != "")
     last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
     tail = torn_tail_note(inp, last_line)
-    if tail is not None:
+    if tail is not None and last_line is not None:
         lines = lines.filter(pl.col("lineno") != last_line)
         notes.append(tail)
     g = lines.with_columns(pl.col("line").str.extract_groups(_LINE).alias("g")).unnest("g")
