@@ -118,7 +118,13 @@ def counts_phrase(report: Report) -> str:
     for sev, n in severity_counts(report).items():
         if n:
             parts.append(f"{n} {sev}{'' if n == 1 else 's'}" if sev != "info" else f"{n} info")
-    text = ", ".join(parts) if parts else "no findings"
+    return ", ".join(parts) if parts else "no findings"
+
+
+def summary_phrase(report: Report) -> str:
+    """``2 errors, 1 warning in 3 runs`` (+ ``; regressed against the baseline``)."""
+    n = len(report.runs)
+    text = f"{counts_phrase(report)} in {n} run{'' if n == 1 else 's'}"
     if report.regressed:
         text += "; regressed against the baseline"
     return text

@@ -21,7 +21,7 @@ from lossdoc.report.present import (
     VERDICT_TEXT,
     clean,
     comparison_view,
-    counts_phrase,
+    summary_phrase,
     fmt_num,
     fmt_pvalue,
     fmt_step,
@@ -88,9 +88,7 @@ def _render(report: Report, ordered: list[tuple[RunReport, Finding]], shown: int
     gate = ""
     if report.fail_on != "never":
         gate = f" · {'fails' if report.failing() else 'passes'} the gate (`--fail-on {report.fail_on}`)"
-    nruns = len(report.runs)
-    out.append(f"**{counts_phrase(report)}** in {nruns} run{'' if nruns == 1 else 's'}{gate} · "
-               f"lossdoc {md(report.version, 20)}")
+    out.append(f"**{summary_phrase(report)}**{gate} · lossdoc {md(report.version, 20)}")
     out.append("")
     out += _numbers(report)
     if report.comparison:

@@ -16,7 +16,7 @@ from lossdoc.report.model import Report, RunReport
 from lossdoc.report.present import (
     clean,
     comparison_view,
-    counts_phrase,
+    summary_phrase,
     fmt_num,
     fmt_step,
     fmt_steps,
@@ -55,8 +55,7 @@ def render_text(report: Report, color: bool = False) -> str:
     gate = ""
     if report.fail_on != "never":
         gate = f"  ({'fails' if report.failing() else 'passes'} --fail-on {report.fail_on})"
-    lines.append(f"{st(f' {verdict.upper()} ', verdict)}  {counts_phrase(report)} in {n} run{'' if n == 1 else 's'}"
-                 f"{gate}")
+    lines.append(f"{st(f' {verdict.upper()} ', verdict)}  {summary_phrase(report)}{gate}")
     lines.append("")
     for r in report.runs:
         lines += _run_lines(r, st, width)

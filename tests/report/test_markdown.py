@@ -25,7 +25,7 @@ def test_verdict_numbers_findings_and_recommendations():
     text = r.to_markdown()
     lines = text.splitlines()
     assert lines[0] == "## ❌ lossdoc: FAIL — Problems found"
-    assert "**1 error, 1 warning, 1 info** in 1 run · fails the gate (`--fail-on error`)" in text
+    assert "**1 error, 1 warning, 1 info in 1 run** · fails the gate (`--fail-on error`)" in text
     # Key numbers row: steps, final train loss (NaN), best val 3.369 at step 400, extrapolation.
     assert "| 🔴 chenzihua-nanogpt-kirin | 0–450 | NaN | 3.369 (400) | 3.2 [2.97, 3.43] @ 1,000 |" in lines
     # Findings table in severity order, each message and recommendation present.
