@@ -15,7 +15,7 @@ from lossdoc.analysis._arrays import as_float, finite_pairs, quiet
 __all__ = ["BinnedResult", "bin_series", "downsample_for_fit"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: identity equality, hashable
 class BinnedResult:
     """Per-bin summary of a series (one entry per non-empty bin, in step order).
 

@@ -194,7 +194,7 @@ MODELS: dict[str, _Model] = {
 # ----------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: identity equality, hashable
 class FitResult:
     """A fitted learning curve.
 
