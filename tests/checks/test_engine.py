@@ -106,3 +106,15 @@ def test_rule_command_prints_sections_in_order(runner):
     assert json.loads(r.output)["params"]["zscore"] == 6.0
     r = runner.invoke(main, ["rule", "nope"])
     assert r.exit_code == 2 and "no rule 'nope'" in r.output
+
+
+def test_interleaved_rows_give_the_same_series_as_blocks():
+    df = synth_frame(steps=50, seed=8, log_grad_norm=True)
+    blocks = RunContext("r", df, notes=[], meta={})
+    inter = RunContext("r", df.sort("step", "metric"), notes=[], meta={})
+    assert [s.key for s in blocks.all_series()] == ["train/loss", "train/lr", "train/grad_norm"]
+    for s in blocks.all_series():
+        t = inter.series(s.split, s.metric)
+        assert t.name == s.name
+        np.testing.assert_array_equal(t.steps, s.steps)
+        np.testing.assert_array_equal(t.values, s.values)

@@ -1,7 +1,8 @@
 """Loss spikes (SP001): points far above a trailing rolling median, in robust-z units.
 
-Full resolution, O(n log w): ``analysis.smoothing.robust_zscore`` (trailing median/MAD, the
-point itself excluded). A spike needs ``z >= zscore`` *and* a relative rise of ``min-rise``
+Full resolution, O(n): an exact pre-filter (:func:`_screen`, a trailing minimum) finds the few
+points that can qualify, and their robust z-score against the trailing ``window`` points (median
+and MAD, the point itself excluded) is computed there. A spike needs ``z >= zscore`` *and* a relative rise of ``min-rise``
 over the trailing median, so quantised or very quiet curves do not flag tiny blips. With
 ``zscore = 6`` a Gaussian point exceeds it with probability 1e-9, so even a 10^7-point run
 expects no false spike from noise alone (the threshold is its own multiple-testing guard).
@@ -17,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from scipy.ndimage import minimum_filter1d
+
 from lossdoc.analysis.smoothing import MAD_TO_SD, robust_zscore
 from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_advice, lr_text
 from lossdoc.checks.detectors.divergence import lr_restarts
@@ -24,6 +27,7 @@ from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
 _MAX_CANDIDATES = 20_000
+_MEANAD_TO_SD = 1.2533141373155  # sqrt(pi/2)
 
 
 def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise: float,
@@ -33,9 +37,7 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
     if n < min_points:
         return []
     w = int(min(window, max(5, n // 4)))
-    z = robust_zscore(v, w, trailing=True)
-    with np.errstate(invalid="ignore"):
-        cand = np.flatnonzero(z >= zscore)
+    cand = _screen(v, w, zscore, min_rise)
     cand = cand[cand >= min(w, n - 1)]
     if skip_before is not None:
         cand = cand[st[cand] > skip_before]
@@ -47,16 +49,21 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
         cand = cand[~near]
     if not cand.size:
         return []
-    if cand.size > _MAX_CANDIDATES:
-        cand = np.sort(cand[np.argsort(-z[cand])[:_MAX_CANDIDATES]])
-    # relative rise over the trailing median (vectorised over candidates)
+    # exact robust z of each candidate against the w points before it (median, MAD; the point excluded)
     idx = cand[:, None] - np.arange(1, w + 1)[None, :]
     win = v[np.clip(idx, 0, n - 1)]
     base = np.median(win, axis=1)
-    keep = v[cand] >= base + min_rise * np.abs(base)
-    cand, base, win = cand[keep], base[keep], win[keep]
+    dev = np.abs(win - base[:, None])
+    sc = MAD_TO_SD * np.median(dev, axis=1)
+    sc = np.where(sc > 0, sc, _MEANAD_TO_SD * dev.mean(axis=1))  # flat/quantised windows
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zc = np.where(sc > 0, (v[cand] - base) / np.where(sc > 0, sc, 1.0), np.inf)
+    keep = (zc >= zscore) & (v[cand] >= base + min_rise * np.abs(base))
+    cand, base, win, zc = cand[keep], base[keep], win[keep], zc[keep]
     if not cand.size:
         return []
+    z = np.full(n, np.nan)
+    z[cand] = zc
     scale = MAD_TO_SD * np.median(np.abs(win - base[:, None]), axis=1)
     merge = max(3, w // 5)
     breaks = np.flatnonzero(np.diff(cand) > merge) + 1
@@ -71,7 +78,7 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
         after = np.flatnonzero(v[pk + 1:] <= thr)
         rec = int(st[pk + 1 + after[0]] - st[a]) if after.size else None
         ev = {"start": int(st[a]), "end": int(st[b]), "peak_step": int(st[pk]), "peak": float(v[pk]),
-              "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("inf"), "z": float(np.max(z[a:b + 1])),
+              "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("inf"), "z": float(np.nanmax(z[a:b + 1])),
               "recovery": rec, "at_end": bool(n - 1 - b < max(3, w // 5))}
         if gn is not None:
             ev["grad_norm_ratio"] = _ratio_at(gn, st[a], st[b], st[max(a - w, 0)])
@@ -81,6 +88,31 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
                 ev["loss_scale_ratio"] = lsv
         events.append(ev)
     return events
+
+
+def _screen(v: np.ndarray, w: int, zscore: float, min_rise: float) -> np.ndarray:
+    """Indices that can be spikes, in O(n).
+
+    A spike must rise ``min_rise`` above the trailing median, and the median of a window is at
+    least its minimum, so for a positive loss only points >= (1 + min_rise) x the trailing
+    *minimum* (``scipy.ndimage.minimum_filter1d``, O(n)) can qualify: an exact pre-filter, after
+    which the robust z is computed only at the candidates. Losses that are not all positive, or
+    very noisy curves where the pre-filter keeps more than 5% of the points, use the full
+    trailing robust z-score (``analysis.smoothing.robust_zscore``, O(n log w)).
+    """
+    n = v.size
+    if n > 1 and np.all(v > 0):
+        tmin = minimum_filter1d(v, w, mode="nearest", origin=(w - 1) // 2)  # min over [i-w+1, i]
+        prev = np.concatenate(([np.inf], tmin[:-1]))  # over [i-w, i-1]: the point itself excluded
+        cand = np.flatnonzero(v >= (1 + min_rise) * prev)
+        if cand.size <= max(0.05 * n, 1000):
+            return cand
+    z = robust_zscore(v, w, trailing=True)
+    with np.errstate(invalid="ignore"):
+        cand = np.flatnonzero(z >= zscore)
+    if cand.size > _MAX_CANDIDATES:
+        cand = np.sort(cand[np.argsort(-z[cand])[:_MAX_CANDIDATES]])
+    return cand
 
 
 def _ratio_at(s: Series, lo: int, hi: int, before: int, use_min: bool = False) -> float | None:
