@@ -218,6 +218,30 @@ def _fit(ax: Any, run: RunReport, color: str, last_step: float | None, *, label:
     return float(st[-1])
 
 
+BASELINE_COLOR = "#6b7280"
+
+
+def _baselines(ax: Any, run: RunReport) -> None:
+    """Baseline curves attached by the comparison (``RunReport.curves["baselines"]``)."""
+    items = run.curves.get("baselines") if run.curves else None
+    if not isinstance(items, list):
+        return
+    styles = [(0, (6, 2)), (0, (2, 2)), (0, (6, 2, 2, 2))]
+    for k, b in enumerate(items[:6]):
+        if not isinstance(b, dict):
+            continue
+        try:
+            st = np.asarray(b.get("step", []), dtype=float)
+            y = np.asarray(b.get("loss", []), dtype=float)
+        except (TypeError, ValueError):
+            continue
+        if st.size < 2 or st.size != y.size:
+            continue
+        split = "" if b.get("split", "train") == "train" else f" {_mpl_text(b.get('split'), 8)}"
+        ax.plot(st, y, color=BASELINE_COLOR, linewidth=1.2, linestyle=styles[k % len(styles)], alpha=0.9,
+                label=f"baseline {_mpl_text(b.get('run') or k + 1, 32)}{split}")
+
+
 def x_limits(runs: list[RunReport]) -> tuple[float, float] | None:
     """The step range charts of ``runs`` share: first to last logged step, or to the fit's horizon."""
     lo, hi = np.inf, -np.inf
@@ -365,6 +389,7 @@ def _loss_chart(data: list[_RunData], numbers: dict[int, int], scale: str, key: 
                 if b.dense:
                     ax.fill_between(b.step, b.min, b.max, color=c_val, alpha=0.15, linewidth=0)
                 _nonfinite_marks(ax, d.val.nonfinite_steps, SEVERITY_COLOR[Severity.ERROR])
+            _baselines(ax, d.run)
             last = None
             if d.train is not None and d.train.steps.size:
                 last = float(d.train.steps[-1])

@@ -94,6 +94,8 @@ class RunReport:
     #:       the fitted curve sampled at ~200 steps from the first step to the horizon, with its
     #:       prediction band (the part beyond the last logged step is the extrapolation);
     #:   "smoothing": {"method": "ema", "weight": 0.6}  the smoothing the report should draw.
+    #:   "baselines": [{"run": "main", "split": "train", "step": [...], "loss": [...]}, ...]
+    #:       baseline curves (down-sampled, a few hundred points) drawn over this run's loss.
     #: Renderers compute their own down-sampling and smoothing from ``frame`` with
     #: ``lossdoc.analysis`` (down-sampling keeps each bin's min and max so spikes never vanish).
     curves: dict[str, Any] = field(default_factory=dict)

@@ -283,3 +283,13 @@ def test_thousands_of_findings_are_capped():
     linear = html[html.index('id="chart-loss-linear"'):html.index('id="chart-loss-log"')]
     assert len(re.findall(r'href="#finding-\d+"', linear)) == MAX_CHART_MARKS
     assert len(html.encode()) < 1_500_000
+
+
+def test_baseline_curves_are_overlaid_when_attached():
+    r = synthetic_report(3000, runs=("cand",))
+    steps = np.linspace(0, 2999, 300)
+    r.runs[0].curves["baselines"] = [{"run": "main<b>", "split": "train", "step": steps.tolist(),
+                                      "loss": (1.4 + 2.6 * (1 + steps / 60) ** -0.7).tolist()}]
+    html = r.to_html()
+    linear = html[html.index('id="chart-loss-linear"'):html.index('id="chart-loss-log"')]
+    assert ">baseline main&lt;b&gt;<" in linear
