@@ -51,7 +51,7 @@ def load_lines(inp: InputFile, *, clean: bool = True, notes: list[IngestNote] | 
         df = _scan(inp).with_row_index("lineno", offset=1).collect()
     except pl.exceptions.NoDataError:  # nothing left after decoding (only a BOM or NUL bytes)
         df = pl.DataFrame({"lineno": [], "line": []}, schema={"lineno": pl.Int64, "line": pl.String})
-    except pl.exceptions.ComputeError:
+    except (pl.exceptions.ComputeError, pl.exceptions.SchemaError):
         # polars refuses some malformed inputs (e.g. a separator inside a line); fall back to Python.
         text = inp.read_text()
         lines = text.split("\n")
@@ -68,13 +68,16 @@ def load_lines(inp: InputFile, *, clean: bool = True, notes: list[IngestNote] | 
     if not clean or df.height == 0:
         return df
     line = pl.col("line")
-    if df.select(line.str.contains("\x1b", literal=True).any()).item():
-        df = df.with_columns(line.str.replace_all(ANSI_RE, ""))
-    if df.select(line.str.contains("\x08", literal=True).any()).item():
-        df = df.with_columns(line.str.replace_all("\x08", "", literal=True))
-    if df.select(line.str.contains("\r", literal=True).any()).item():
-        df = df.with_columns(line.str.split("\r")).explode("line").filter(pl.col("line") != "")
-    if df.select(line.str.contains(r"^\[(?:[Rr]ank|RANK)\s*\d+\]").any()).item():
+    # One scan for the three control characters (most logs have none), then one per character found.
+    if df.select(line.str.contains(r"[\x1b\x08\r]").any()).item():
+        if df.select(line.str.contains("\x1b", literal=True).any()).item():
+            df = df.with_columns(line.str.replace_all(ANSI_RE, ""))
+        if df.select(line.str.contains("\x08", literal=True).any()).item():
+            df = df.with_columns(line.str.replace_all("\x08", "", literal=True))
+        if df.select(line.str.contains("\r", literal=True).any()).item():
+            df = df.with_columns(line.str.split("\r")).explode("line").filter(pl.col("line") != "")
+    if df.select(line.str.starts_with("[").any()).item() and \
+            df.select(line.str.contains(r"^\[(?:[Rr]ank|RANK)\s*\d+\]").any()).item():
         df = df.with_columns(line.str.extract(RANK_RE, 1).cast(pl.Int64).alias("_rank"))
         ranks = df.get_column("_rank").drop_nulls().unique().sort().to_list()
         if len(ranks) > 1:
