@@ -123,6 +123,9 @@ def parse_with(parser: Parser, inp: InputFile) -> ParseResult:
         return parser.parse(inp)
     except LossdocError:
         raise
+    except NotImplementedError:
+        raise InputError(f"format {parser.name} reads a directory, not a single file; give the directory",
+                         path=inp.name) from None
     except MemoryError:
         raise InputError("out of memory while parsing; the file is too large for this machine", path=inp.name) from None
     except Exception as exc:  # noqa: BLE001 - never a traceback on a user's file
