@@ -118,8 +118,12 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
         if src.frame.height:
             sources.append(src)
     if not sources:
+        hint = ""
+        if skipped:
+            shown = ", ".join(os.path.relpath(f, display) for f in skipped[:3]) + (" ..." if len(skipped) > 3 else "")
+            hint = f"; not recognised with confidence: {shown} (give a file itself, or force --format NAME)"
         raise EmptyInputError(
-            f"directory holds no recognised training log ({len(files)} file(s) looked at)", path=display
+            f"directory holds no recognised training log ({len(files)} file(s) looked at{hint})", path=display
         )
     if skipped:
         shown = ", ".join(skipped[:3]) + (" ..." if len(skipped) > 3 else "")
