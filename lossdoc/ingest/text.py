@@ -116,6 +116,8 @@ def to_float(expr: pl.Expr) -> pl.Expr:
 
 def torn_tail_note(inp: InputFile, last_lineno: int | None, what: str = "line") -> IngestNote | None:
     """A ``torn_tail`` note when the input does not end with a newline (still being written)."""
+    if last_lineno is None:  # no line at all (e.g. only NUL bytes): nothing torn to drop
+        return None
     if inp.size and not inp.ends_with_newline():
         return IngestNote(
             "torn_tail",
