@@ -20,6 +20,15 @@ def normalise_steps(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
     if df.height < 2:
         return df, []
     step = pl.col("step")
+    # Fastest path: each series one contiguous block of rows (what most parsers emit) and strictly
+    # increasing inside it -> nothing to do. Comparing each row with the one before avoids grouping
+    # millions of rows by four string keys (1-2 s at 10^7 rows).
+    same = pl.all_horizontal([pl.col(k) == pl.col(k).shift(1) for k in KEYS]).fill_null(False)
+    marks = df.select(same.alias("_same"), (step.diff() <= 0).fill_null(False).alias("_down"))
+    starts = df.filter(~marks.get_column("_same"))
+    contiguous = starts.select(pl.struct(KEYS).n_unique()).item() == starts.height
+    if contiguous and not (marks.get_column("_same") & marks.get_column("_down")).any():
+        return df, []
     # Fast path: every series strictly increasing in file order -> nothing to do.
     bad = df.select((step.diff().over(KEYS) <= 0).any()).item()
     if not bad:

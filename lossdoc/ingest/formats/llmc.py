@@ -86,29 +86,33 @@ class LlmcParser(Parser):
     # ------------------------------------------------------------------ main.log
     def _main_log(self, main: pl.DataFrame, run: str, notes: list[IngestNote]) -> list[pl.DataFrame]:
         line = pl.col("line")
-        main = main.with_columns(line.str.extract(r"^s:(\d+) ", 1).cast(pl.Int64, strict=False).alias("step"))
-        bad = main.filter(pl.col("step").is_null())
+        keys, common = _sample_keys(main)
+        names = [f"_k{i}" for i in range(len(keys))]
+        index = {k: i for i, (k, _) in enumerate(keys)}
+        # The most common line shape ("s:N trl:X lr:Y norm:Z") in one pass of one pattern; the other
+        # lines (val, eval, odd ones: a small share) key by key.
+        pattern = r"^s:(\d+)" + "".join(" " + re.escape(k) + r":([^ ]+)" for k in common) + r" *$"
+        g = main.select("lineno", "line", line.str.extract_groups(pattern).alias("_g"))
+        hit = g.filter(pl.col("_g").struct[0].is_not_null())
+        fast = hit.select(
+            "lineno", pl.col("_g").struct[0].cast(pl.Int64, strict=False).alias("step"),
+            *[(pl.col("_g").struct[1 + common.index(k)] if k in common else pl.lit(None, dtype=pl.String)).alias(n)
+              for (k, _), n in zip(keys, names)])
+        rest = g.filter(pl.col("_g").struct[0].is_null())
+        slow = rest.select(
+            "lineno", line.str.extract(r"^s:(\d+) ", 1).cast(pl.Int64, strict=False).alias("step"),
+            *[line.str.extract(" " + re.escape(k) + r":([^ ]+)", 1).alias(n) for (k, _), n in zip(keys, names)])
+        wide = pl.concat([fast, slow]).sort("lineno") if slow.height else fast
+        bad = wide.filter(pl.col("step").is_null())
         if bad.height:
             notes.append(IngestNote("skipped_lines", f"{bad.height} 's:' line(s) without a step",
                                     line=int(bad["lineno"][0]), count=bad.height))
-            main = main.filter(pl.col("step").is_not_null())
-        # The keys present: from each line's key list (lines are short; a handful of distinct lists).
-        sigs = main.select(line.str.replace_all(r":\S*", "").unique(maintain_order=True)).to_series().to_list()
-        keys: list[str] = []
-        for sig in sigs:
-            for k in sig.split()[1:]:
-                if k not in keys:
-                    keys.append(k)
+            wide = wide.filter(pl.col("step").is_not_null())
         frames = []
-        for k in keys:
-            raw = line.str.extract(r"(?:^| )" + re.escape(k) + r":(\S+)", 1)
-            unit = ""
-            sample = main.select(raw.drop_nulls().first()).item()
-            if sample is not None and sample.endswith("ms") and to_float_py(sample[:-2]) is not None:
-                unit = "ms"
+        for k, unit in keys:
+            raw = pl.col(names[index[k]])
             val = to_float(raw.str.strip_suffix(unit)) if unit else to_float(raw)
-            sel = main.select("lineno", "step", raw.alias("_raw"), val.alias("value")).filter(
-                pl.col("_raw").is_not_null())
+            sel = wide.filter(raw.is_not_null()).select("lineno", "step", val.alias("value"))
             unreadable = sel.filter(pl.col("value").is_null())
             if unreadable.height:
                 notes.append(IngestNote("skipped_lines", f"{unreadable.height} unreadable '{k}:' value(s)",
@@ -171,6 +175,34 @@ class LlmcParser(Parser):
             series(evals, "val", "loss", "val loss", "_val", "_at"),
             series(evals, "val", "hellaswag_accuracy", "HellaSwag", "_hs", "_at"),
         ]
+
+
+def _sample_keys(main: pl.DataFrame) -> tuple[list[tuple[str, str]], list[str]]:
+    """The ``key:value`` keys of main.log lines (with the unit "ms" when every value carries it), and
+    the key sequence of the most common line shape.
+
+    Read from a sample (first and last 2,000 lines, 2,000 spread evenly, and up to 10,000 lines whose
+    number of ``:`` differs from the most common), not from a regex over every line.
+    """
+    n = main.height
+    counts = main.select(pl.col("line").str.count_matches(":", literal=True).alias("n"))["n"]
+    mode = counts.mode().sort()[0] if n else 0
+    idx = set(range(min(n, 2000))) | set(range(max(0, n - 2000), n)) | set(range(0, n, max(1, n // 2000)))
+    idx |= set(main.with_columns(counts.alias("_n")).with_row_index("_i").filter(pl.col("_n") != mode)
+               .get_column("_i").head(10_000).to_list())
+    ms: dict[str, bool] = {}
+    shapes: dict[tuple[str, ...], int] = {}
+    for text in main.get_column("line").gather(sorted(idx)).to_list():
+        shape = []
+        for tok in text.split()[1:]:
+            k, sep, v = tok.partition(":")
+            if not sep or not k:
+                continue
+            shape.append(k)
+            ms[k] = ms.get(k, True) and v.endswith("ms") and to_float_py(v[:-2]) is not None
+        shapes[tuple(shape)] = shapes.get(tuple(shape), 0) + 1
+    common = max(shapes, key=lambda t: shapes[t]) if shapes else ()
+    return [(k, "ms" if unit else "") for k, unit in ms.items()], list(common)
 
 
 def to_float_py(s: str) -> float | None:

@@ -22,8 +22,8 @@ from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import clean_head, load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames
 
-_ITER = r"^iter (\d+): loss ([^,\s]+)"
-_TIME = r"^iter \d+: loss [^,\s]+, time ([^m,\s]+)ms"
+# One pass per line kind: a single pattern with groups costs half of three separate extracts.
+_ITER = r"^iter (\d+): loss ([^,\s]+)(?:, time ([^m,\s]+)ms)?"
 _EVAL = r"^step (\d+): train loss ([^,\s]+), val loss ([^,\s]+)"
 _SNIFF_ITER = re.compile(r"^iter \d+: loss [-+\w.]+, time [\d.]+ms", re.M)
 _SNIFF_EVAL = re.compile(r"^step \d+: train loss [-+\w.]+, val loss [-+\w.]+", re.M)
@@ -49,23 +49,26 @@ class NanoGPTParser(Parser):
         notes: list[IngestNote] = []
         lines = load_lines(inp, notes=notes)
         line = pl.col("line")
+        g = pl.col("_g")
         it = (
             lines.filter(line.str.starts_with("iter "))
+            .select(pl.col("lineno"), line.str.extract_groups(_ITER).alias("_g"))
             .select(
                 pl.col("lineno"),
-                line.str.extract(_ITER, 1).cast(pl.Int64, strict=False).alias("step"),
-                to_float(line.str.extract(_ITER, 2)).alias("value"),
-                line.str.extract(_TIME, 1).cast(pl.Float64, strict=False).alias("time_ms"),
+                g.struct[0].cast(pl.Int64, strict=False).alias("step"),
+                to_float(g.struct[1]).alias("value"),
+                g.struct[2].cast(pl.Float64, strict=False).alias("time_ms"),
             )
             .filter(pl.col("step").is_not_null())
         )
         ev = (
             lines.filter(line.str.starts_with("step "))
+            .select(pl.col("lineno"), line.str.extract_groups(_EVAL).alias("_g"))
             .select(
                 pl.col("lineno"),
-                line.str.extract(_EVAL, 1).cast(pl.Int64, strict=False).alias("step"),
-                to_float(line.str.extract(_EVAL, 2)).alias("train"),
-                to_float(line.str.extract(_EVAL, 3)).alias("val"),
+                g.struct[0].cast(pl.Int64, strict=False).alias("step"),
+                to_float(g.struct[1]).alias("train"),
+                to_float(g.struct[2]).alias("val"),
             )
             .filter(pl.col("step").is_not_null())
         )
