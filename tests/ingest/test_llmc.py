@@ -21,7 +21,7 @@ from tests.ingest.golden import assert_golden
 from tests.ingest.longtail import crlf, keys, note_kinds, read_data, read_path, series, torn
 
 DATA = Path(__file__).parent / "data" / "llmc"
-CASES = ["main", "train_gpt2cu", "train_gpt2py", "train_gpt2c"]
+CASES = ["main", "train_gpt2cu", "train_gpt2cu_old", "train_gpt2py", "train_gpt2c"]
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -69,6 +69,17 @@ def test_python_and_c_stdout() -> None:
     assert series(c, "train", "loss") == [(0, 4.677779), (1, 5.191576), (2, 4.438656), (3, 4.162234)]
     assert series(c, "val", "loss") == [(0, 5.325529), (3, 4.615403)]
     assert "total_steps" not in c.meta
+
+
+def test_older_cuda_layout() -> None:
+    """Earlier train_gpt2.cu: ``step %4d/%d: train loss %f (%f ms, %.0f tok/s)``, later with ``norm``/``lr``."""
+    src = read_path(DATA / "train_gpt2cu_old.log")
+    loss = series(src, "train", "loss")
+    assert loss[:3] == [(0, 10.981734), (1, 10.112208), (2, 9.546101)] and math.isnan(loss[3][1])
+    assert series(src, "train", "grad_norm")[0] == (1, 12.3456)
+    assert series(src, "train", "lr")[1] == (2, 1.2e-05)
+    assert series(src, "val", "loss") == [(0, 10.981247), (3, 9.201123)]
+    assert src.meta["total_steps"] == 74
 
 
 def test_fork_extra_keys() -> None:

@@ -27,7 +27,7 @@ from lossdoc.ingest.text import clean_head, load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, concat_frames
 
 _SNIFF_MAIN = re.compile(r"^s:\d+ (?:trl|tel|eval):[-+\w.]+", re.M)
-_SNIFF_CUDA = re.compile(r"^step\s+\d+/\d+ \| (?:train )?loss [-+\w.]+", re.M)
+_SNIFF_CUDA = re.compile(r"^step\s+\d+/\d+(?: \| (?:train )?loss|: train loss) [-+\w.]+", re.M)
 _SNIFF_C = re.compile(r"^step \d+: train loss [-+\w.]+ \(took [\d.]+ ms\)", re.M)
 _SNIFF_VAL = re.compile(r"^val loss [-+\w.]+\s*$", re.M)
 
@@ -127,7 +127,7 @@ class LlmcParser(Parser):
     def _stdout(self, out: pl.DataFrame, run: str, notes: list[IngestNote],
                 meta: dict[str, object]) -> list[pl.DataFrame]:
         line = pl.col("line")
-        cuda = r"^step\s+(\d+)/(\d+) \|"
+        cuda = r"^step\s+(\d+)/(\d+)(?: \||: train loss )"  # newer "| loss", older ": train loss X (..."
         cpu = r"^step (\d+): train loss ([^\s(]+)"
         df = out.select(
             "lineno",
@@ -136,8 +136,8 @@ class LlmcParser(Parser):
             line.str.extract(cpu, 1).cast(pl.Int64, strict=False).alias("_c_step"),
             # CUDA: "| loss X (" ; train_gpt2.py: "| train loss X |" ; train_gpt2.c: "train loss X ("
             to_float(line.str.extract(r"(?:\| (?:train )?loss|: train loss) ([^\s(|]+)", 1)).alias("_loss"),
-            to_float(line.str.extract(r"\| norm ([^\s(|]+)", 1)).alias("_norm"),
-            to_float(line.str.extract(r"\| lr ([^\s|]+)", 1)).alias("_lr"),
+            to_float(line.str.extract(r"[| ] ?norm ([^\s(|]+)", 1)).alias("_norm"),
+            to_float(line.str.extract(r"[| ] ?lr ([^\s|(]+)", 1)).alias("_lr"),
             to_float(line.str.extract(r"([\d.]+) tok/s", 1)).alias("_tok"),
             to_float(line.str.extract(r"^val loss ([^\s]+)", 1)).alias("_val"),
             to_float(line.str.extract(r"^HellaSwag: \d+/\d+ = ([^\s]+)", 1)).alias("_hs"),
