@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -45,7 +46,12 @@ def handle_errors(fn: F) -> F:
         from lossdoc.errors import LossdocError
 
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                # Numerical warnings on extreme data (overflow near 1e308, a fit that did not converge)
+                # are handled by the analysis; they must not reach a user's terminal as a spew.
+                if not os.environ.get("LOSSDOC_DEBUG"):
+                    warnings.simplefilter("ignore")
+                return fn(*args, **kwargs)
         except LossdocError as exc:
             _die(_one_line(str(exc)))
         except click.exceptions.ClickException:
