@@ -81,8 +81,8 @@ def lr_advice(ctx: RunContext, step: float | None, factor_lo: float = 3.0, facto
 
 def aligned(ctx: RunContext, train: Series, val: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(val steps, train level, val value) at the validation steps: the train level is the mean of
-    the finite train losses logged since the previous validation (up to and including its step),
-    else the last train loss at or before it. None when fewer than 3 aligned points."""
+    the finite train losses in the last quarter of the interval since the previous validation (up
+    to and including its step). None when fewer than 3 aligned points."""
     ts, tv = train.finite()
     vs, vv = val.finite()
     if ts.size == 0 or vs.size < 3:
@@ -91,6 +91,9 @@ def aligned(ctx: RunContext, train: Series, val: Series) -> tuple[np.ndarray, np
     hi = np.searchsorted(ts, vs, side="right")
     lo = np.concatenate(([0], hi[:-1]))
     lo = np.minimum(lo, hi)
+    # the last quarter of the interval: the training loss averaged over the whole interval is higher
+    # than the model's loss at the evaluation (it was still improving), a bias toward val < train
+    lo = hi - np.maximum((hi - lo) // 4, np.minimum(hi - lo, 1))
     cnt = hi - lo
     with np.errstate(all="ignore"):
         mean = np.where(cnt > 0, (c[hi] - c[lo]) / np.maximum(cnt, 1), np.nan)

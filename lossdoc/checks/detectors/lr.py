@@ -68,6 +68,13 @@ def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamesp
     bad = np.flatnonzero(~np.isfinite(s.values))
     if bad.size:
         onset, what = int(s.steps[bad[0]]), "the loss went non-finite"
+    st, v = s.finite()
+    if v.size >= p.min_points:  # an explosion (DV002's test) also marks an onset
+        k = int(min(max(5, 0.01 * v.size), 100))
+        early = float(np.median(np.abs(v[:k])))
+        over = np.flatnonzero(v[k:] >= p.explosion_factor * early) if early > 0 else np.empty(0, dtype=int)
+        if over.size and (onset is None or int(st[k + over[0]]) < onset):
+            onset, what = int(st[k + over[0]]), f"the loss exploded (>= {p.explosion_factor:g}x its early level)"
     d = find_divergence(ctx, s, p.min_points, p.min_fraction)
     pval = None
     if d is not None and significant_rise(d, p):

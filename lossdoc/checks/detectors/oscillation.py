@@ -62,11 +62,12 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     z = np.log(ya) if positive else ya
     # a centred 3-point running median removes isolated spikes (SP001's business) but keeps swings
     # that last several points
-    z = rolling_median(z, 3, trailing=False)
+    zf = rolling_median(z, 3, trailing=False)
     # the trend a training curve is expected to follow: the best non-increasing fit (isotonic
     # regression, pool-adjacent-violators); an LR step-decay kink is monotone, so it is trend
-    trend = isotonic_regression(z, increasing=False).x
-    r = z - trend
+    trend = isotonic_regression(zf, increasing=False).x
+    r = zf - trend
+    r_raw = z - trend  # the runs test needs the unfiltered residuals: a running median correlates them
     # root-mean-square, not MAD: around an isotonic fit most residuals are exactly 0 and the swings
     # are the minority that matters
     amp = float(np.sqrt(np.mean(r**2)))
@@ -85,7 +86,7 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     swings = 1 + int(np.sum(np.sign(big[1:]) != np.sign(big[:-1]))) if big.size else 0
     if swings < p.min_swings:  # a monotone rise (divergence, overfitting) is one swing, not oscillation
         return
-    runs, zr, pr = runs_test(r)
+    runs, zr, pr = runs_test(r_raw)
     ctx.test_pvalue(pr)
     if not (ratio >= p.ratio and rel_amp >= p.min_amplitude and pr < p.alpha):
         return
