@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.findings import Finding, Severity
-from lossdoc.report.present import Binned, Series, clean, gap_series, get_series, loss_series
+from lossdoc.report.present import Binned, Series, clean, gap_series, get_series, loss_series, model_name
 from lossdoc.report.model import Report, RunReport
 
 #: Sentinel colours replaced by ``currentColor`` after drawing (text, spines, ticks, grid).
@@ -205,7 +205,7 @@ def _fit(ax: Any, run: RunReport, color: str, last_step: float | None, *, label:
         return None
     lo = np.asarray(fit.get("low", []), dtype=float)
     hi = np.asarray(fit.get("high", []), dtype=float)
-    model = _mpl_text(fit.get("model") or "fit", 24)
+    model = _mpl_text(model_name(fit.get("model") or "fit"), 24)
     if lo.size == st.size and hi.size == st.size:
         ax.fill_between(st, lo, hi, color=color, alpha=0.13, linewidth=0,
                         label="prediction interval" if band_label else None)

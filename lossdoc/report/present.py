@@ -130,6 +130,15 @@ def summary_phrase(report: Report) -> str:
     return text
 
 
+#: Display names of the fitted-curve models (lossdoc.analysis.fitting.MODELS).
+MODEL_NAMES = {"power-law": "power-law", "exponential": "exponential", "mmf": "Morgan-Mercer-Flodin"}
+
+
+def model_name(model: Any) -> str:
+    m = clean(model, 40)
+    return MODEL_NAMES.get(m, m)
+
+
 VERDICT_TEXT = {
     "pass": "No problems found",
     "warn": "Warnings: worth a look",

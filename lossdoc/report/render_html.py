@@ -25,6 +25,7 @@ from lossdoc.report.present import (
     fmt_pvalue,
     fmt_step,
     fmt_steps,
+    model_name,
     ordered_findings,
     severity_counts,
     strip_controls,
@@ -132,7 +133,7 @@ def _run(r: RunReport) -> dict[str, Any]:
     if ex is not None:
         extrap = {
             "loss": fmt_num(ex.loss), "low": fmt_num(ex.low), "high": fmt_num(ex.high),
-            "step": fmt_step(ex.step), "model": clean(ex.model, 40),
+            "step": fmt_step(ex.step), "model": model_name(ex.model),
             "asymptote": fmt_num(ex.asymptote) if ex.asymptote is not None else None,
             "backtest": (f"{ex.backtest_error * 100:.1f}%" if isinstance(ex.backtest_error, float)
                          else None),
