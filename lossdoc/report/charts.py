@@ -488,9 +488,9 @@ def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | 
             if kind == "gap":
                 ax.axhline(0, color=_INK, linewidth=0.7, alpha=0.5)
                 ax.set_ylabel("val − train")
-                ax.set_title("Generalisation gap (validation minus smoothed training loss)", loc="left",
+                ax.set_title("Generalisation gap (validation minus training loss, smoothed when dense)", loc="left",
                              fontsize=9)
-                what.append("the gap between validation and smoothed training loss")
+                what.append("the gap between validation and training loss")
             elif kind == "lr":
                 vals = [o.values for _, _, o in items]
                 if _wide_range(vals, 1e3):  # e.g. an lr range test; a schedule decaying to 0 stays linear
