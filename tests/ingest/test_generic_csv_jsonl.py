@@ -101,13 +101,20 @@ def test_ragged_torn_and_bad_cells() -> None:
     ("text", "error", "line"),
     [
         pytest.param("step,loss\n", EmptyInputError, 1, id="header-only"),
-        pytest.param("step,loss\n1,0.5\n2,0.4\nthree,0.3\n4,0.2\n", ParseError, 4, id="bad-step"),
+        pytest.param("step,loss\n1.5,0.5\n2.5,0.4\nthree,0.3\n4,0.2\n", ParseError, 2, id="not-a-step-column"),
     ],
 )
 def test_csv_errors(text: str, error: type[Exception], line: int) -> None:
     with pytest.raises(error) as err:
         get_parser("csv").parse(from_bytes(text.encode(), name="m.csv"))
     assert err.value.path == "m.csv" and err.value.line == line  # type: ignore[attr-defined]
+
+
+def test_garbled_step_cell_skips_only_its_row() -> None:
+    src = get_parser("csv").parse(from_bytes(b"step,loss\n1,0.5\n2,0.4\nthree,0.3\n4,0.2\n", name="m.csv"))
+    assert src.frame.get_column("step").to_list() == [1, 2, 4]
+    note = next(n for n in src.notes if n.kind == "skipped_lines")
+    assert note.line == 4 and note.count == 1
 
 
 def test_empty_file() -> None:

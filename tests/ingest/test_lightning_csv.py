@@ -122,7 +122,6 @@ def test_ragged_rows_are_noted() -> None:
     ("text", "error", "line"),
     [
         pytest.param("epoch,step,train_loss\n", EmptyInputError, 1, id="header-only"),
-        pytest.param("epoch,step,train_loss\n0,1,0.5\n0,x,0.4\n0,3,0.3\n", ParseError, 3, id="bad-step"),
         pytest.param("epoch,step,train_loss\n0,1,0.5\n0,2.5,0.4\n", ParseError, 3, id="fractional-step"),
     ],
 )
@@ -131,6 +130,13 @@ def test_errors_name_file_and_line(text: str, error: type[Exception], line: int)
         get_parser("lightning-csv").parse(from_bytes(text.encode(), name="logs/metrics.csv"))
     assert err.value.path == "logs/metrics.csv"  # type: ignore[attr-defined]
     assert err.value.line == line  # type: ignore[attr-defined]
+
+
+def test_garbled_step_cell_skips_only_its_row() -> None:
+    src = read("epoch,step,train_loss\n0,1,0.5\n0,x,0.4\n0,3,0.3\n")
+    assert series(src.frame, "train", "loss")["step"].to_list() == [1, 3]
+    note = next(n for n in src.notes if n.kind == "skipped_lines")
+    assert note.line == 3 and note.count == 1
 
 
 def test_non_numeric_cells_are_skipped_and_noted() -> None:

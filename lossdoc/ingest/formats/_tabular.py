@@ -324,14 +324,19 @@ def numeric_columns(df: pl.DataFrame, candidates: Sequence[str]) -> tuple[list[s
 
 
 def int_column(df: pl.DataFrame, col: str, *, path: str, what: str) -> pl.Series:
-    """Parse an axis column (``epoch``, ``step``) as integers; a non-integer value is a ParseError.
+    """Parse an axis column (``epoch``, ``step``) as integers.
 
-    Float spellings of integers (``3.0``) are accepted. Empty cells stay null.
+    Float spellings of integers (``3.0``) are accepted. Empty cells stay null, and so do a few
+    garbled cells (a corrupt line: the caller skips the row with a note); a column that is mostly
+    not whole numbers is a ParseError.
     """
     raw = df.get_column(col).cast(pl.String).str.strip_chars()
     as_float = raw.str.strip_chars_start("+").cast(pl.Float64, strict=False)
     finite_int = as_float.is_finite() & (as_float == as_float.floor())
     bad = (raw.is_not_null() & (raw != "") & ~finite_int.fill_null(False)).fill_null(False)
+    filled = int((raw.is_not_null() & (raw != "")).sum())
+    if bad.any() and 2 * int(bad.sum()) < filled:
+        return as_float.cast(pl.Int64, strict=False).zip_with(~bad, pl.Series([None], dtype=pl.Int64))
     if bad.any():
         i = int(bad.arg_max())  # type: ignore[arg-type]
         line = int(df.get_column("_line")[i])
