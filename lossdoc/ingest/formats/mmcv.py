@@ -23,7 +23,6 @@ import re
 
 import polars as pl
 
-from lossdoc.errors import ParseError
 from lossdoc.ingest.formats._common import (
     drop_torn_tail,
     finish,
@@ -71,9 +70,10 @@ class MMCVParser(Parser):
         lines = drop_torn_tail(inp, lines, notes, "record")
         line = pl.col("line").str.strip_chars()
         bad = lines.filter(~(line.str.starts_with("{") & line.str.ends_with("}")))
-        if bad.height:
-            raise ParseError("not a JSON object (expected one per line)", path=inp.name,
-                             line=int(bad.get_column("lineno")[0]))
+        if bad.height:  # a corrupt line: skip it, keep the rest
+            notes.append(IngestNote("skipped_lines", f"{bad.height} line(s) that are not a JSON object skipped",
+                                    line=int(bad.get_column("lineno")[0]), count=bad.height))
+            lines = lines.filter(line.str.starts_with("{") & line.str.ends_with("}"))
         recs = lines.with_columns(pl.col("line").str.extract(_MODE_RE, 1).alias("mode")).filter(
             pl.col("mode").is_in(["train", "val"])
         )

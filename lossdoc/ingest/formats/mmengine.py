@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from lossdoc.errors import ParseError
 from lossdoc.ingest.formats._common import (
     drop_torn_tail,
     finish,
@@ -84,9 +83,10 @@ class MMEngineParser(Parser):
         lines = drop_torn_tail(inp, lines, notes, "record")
         line = pl.col("line").str.strip_chars()
         bad = lines.filter(~(line.str.starts_with("{") & line.str.ends_with("}")))
-        if bad.height:
-            raise ParseError("not a JSON object (expected one per line)", path=inp.name,
-                             line=int(bad.get_column("lineno")[0]))
+        if bad.height:  # a corrupt line: skip it, keep the rest
+            notes.append(IngestNote("skipped_lines", f"{bad.height} line(s) that are not a JSON object skipped",
+                                    line=int(bad.get_column("lineno")[0]), count=bad.height))
+            lines = lines.filter(line.str.starts_with("{") & line.str.ends_with("}"))
         lines = lines.with_columns(
             pl.any_horizontal(*[pl.col("line").str.contains(m, literal=True) for m in _TRAIN_MARKERS]).alias("_train")
         )
