@@ -13,6 +13,7 @@ Kinds written (one logged step per training step):
 - ``llmc``: llm.c ``main.log`` (``s:N trl:X lr:Y norm:Z``, ``s:N tel:X`` every 250 steps).
 - ``tensorboard``: one ``train/loss`` ``simple_value`` per step, framed as TFRecords with the real
   masked CRC32C (written by this script; no TensorFlow or tensorboard package needed).
+- ``hf``: HF Trainer ``trainer_state.json``, one log_history entry per step (``benchmarks/bench_e2e.py``).
 
 Usage::
 
@@ -222,11 +223,42 @@ def gen_tensorboard(steps: int, path: Path) -> None:
             fh.write(b"".join(recs))
 
 
+def gen_hf(steps: int, path: Path) -> None:
+    """HF Trainer ``trainer_state.json``: one log_history entry per step (``epoch, grad_norm, learning_rate,
+    loss, step``), an eval entry every 1000 steps and the final train summary, written as the Trainer
+    does (``json.dumps(indent=2, sort_keys=True)``)."""
+    import json
+
+    loss = loss_curve(steps)
+    lr = lr_curve(steps)
+    rng = np.random.default_rng(17)
+    gn = np.abs(1.0 + rng.normal(0, 0.2, steps))
+    per_epoch = max(steps // 3, 1)
+    hist: list[dict[str, float | int]] = []
+    for i in range(1, steps + 1):
+        hist.append({"epoch": round(i / per_epoch, 4), "grad_norm": float(gn[i - 1]),
+                     "learning_rate": float(lr[i - 1]), "loss": round(float(loss[i - 1]), 4), "step": i})
+        if i % 1000 == 0:
+            hist.append({"epoch": round(i / per_epoch, 4), "eval_loss": float(loss[i - 1]) * 1.02,
+                         "eval_runtime": 12.3, "eval_samples_per_second": 81.2, "eval_steps_per_second": 10.2,
+                         "step": i})
+    hist.append({"epoch": round(steps / per_epoch, 4), "step": steps, "total_flos": 1.2e18,
+                 "train_loss": float(np.mean(loss)), "train_runtime": 3600.0,
+                 "train_samples_per_second": 100.0, "train_steps_per_second": 1.0})
+    state = {"best_metric": None, "best_model_checkpoint": None, "epoch": round(steps / per_epoch, 4),
+             "eval_steps": 1000, "global_step": steps, "is_hyper_param_search": False,
+             "is_local_process_zero": True, "is_world_process_zero": True, "log_history": hist,
+             "logging_steps": 1, "max_steps": steps, "num_train_epochs": 3, "save_steps": 1000,
+             "total_flos": 1.2e18, "train_batch_size": 8}
+    path.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
 GENERATORS = {
     "nanogpt": (gen_nanogpt, "nanogpt_{n}.log"),
     "megatron": (gen_megatron, "megatron_{n}.log"),
     "llmc": (gen_llmc, "llmc_{n}/main.log"),
     "tensorboard": (gen_tensorboard, "tb_{n}/events.out.tfevents.1717236942.bench.1.0"),
+    "hf": (gen_hf, "hf_{n}/trainer_state.json"),
 }
 
 
