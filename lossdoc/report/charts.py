@@ -9,7 +9,9 @@ ids get a per-chart prefix, coordinates are rounded, the neutral "ink" colour be
 matplotlib's ``$...$`` mathtext) before matplotlib sees it; matplotlib escapes XML in text, and
 :func:`_assert_inert` refuses any SVG with script or event-handler content as a last line of defence.
 
-matplotlib is imported lazily: ``import lossdoc`` and the terminal summary never pay for it.
+matplotlib is imported lazily (``import lossdoc`` and the terminal summary never pay for it) and
+used through ``matplotlib.figure.Figure`` only: no pyplot, no global backend switch, so rendering a
+report inside a notebook leaves the user's plotting state alone.
 """
 
 from __future__ import annotations
@@ -132,11 +134,8 @@ def _finish_svg(raw: str, key: str, title: str, desc: str) -> str:
 
 
 def _save(fig: Any, key: str, title: str, desc: str) -> str:
-    import matplotlib.pyplot as plt
-
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    plt.close(fig)
     return _finish_svg(buf.getvalue(), key, title, desc)
 
 
@@ -358,12 +357,11 @@ def loss_charts(report: Report, finding_numbers: dict[int, int], *, key: str = "
 def _loss_chart(data: list[_RunData], numbers: dict[int, int], scale: str, key: str, many: bool, names: str,
                 colors: list[str], height: float, xl: tuple[float, float] | None, heading: str | None) -> Chart:
     import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     with matplotlib.rc_context(_rc()):
-        fig, ax = plt.subplots(figsize=(WIDTH_IN, height))
+        fig = Figure(figsize=(WIDTH_IN, height))
+        ax = fig.subplots()
         fig.subplots_adjust(left=_LEFT, right=_RIGHT, top=1 - 0.42 / height, bottom=0.5 / height)
         x_max = None
         for i, d in enumerate(data):
@@ -464,14 +462,12 @@ def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | 
     if not panels:
         return None
     import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     many = len(runs) > 1
     with matplotlib.rc_context(_rc()):
-        fig, axes = plt.subplots(len(panels), 1, figsize=(WIDTH_IN, 1.0 + 1.75 * len(panels)), sharex=True,
-                                 squeeze=False)
+        fig = Figure(figsize=(WIDTH_IN, 1.0 + 1.75 * len(panels)))
+        axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)
         fig.subplots_adjust(left=_LEFT, right=_RIGHT, top=1 - 0.25 / (1.0 + 1.75 * len(panels)),
                             bottom=0.55 / (1.0 + 1.75 * len(panels)), hspace=0.28)
         what = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -293,3 +294,18 @@ def test_baseline_curves_are_overlaid_when_attached():
     html = r.to_html()
     linear = html[html.index('id="chart-loss-linear"'):html.index('id="chart-loss-log"')]
     assert ">baseline main&lt;b&gt;<" in linear
+
+
+def test_rendering_leaves_matplotlib_global_state_alone():
+    # A notebook user's backend must survive report.to_html() / _repr_html_().
+    import subprocess
+    import sys
+
+    code = ("import matplotlib, sys; matplotlib.use('svg')\n"
+            "from tests.report.builders import synthetic_report\n"
+            "html = synthetic_report(500, spike_at=None)._repr_html_()\n"
+            "assert '<svg' in html\n"
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.split() == ["svg", "False"]
