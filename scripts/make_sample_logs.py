@@ -101,6 +101,14 @@ RUNS: tuple[Run, ...] = (
         (Log("output/trainer_state.json", "hf-trainer", "overfitting,train_val_gap"),
          Log("console.log", "hf-console", "overfitting,train_val_gap")),
         capture="console.log", stderr_too=True),
+    Run("hf", "nan",
+        f"{GPT_TINY}; the healthy recipe for 200 steps (eval every 20), but the lr schedule multiplies the lr "
+        "by 1e30 at step 120 (a scheduler bug): the weights overflow and every later loss is NaN. The Trainer's "
+        "default logging_nan_inf_filter=True hides it in the logged train loss (one finite average, then 0.0); "
+        "grad_norm and eval_loss are NaN; stdout+stderr captured",
+        (Log("output/trainer_state.json", "hf-trainer", "nan_or_inf"),
+         Log("console.log", "hf-console", "nan_or_inf")),
+        capture="console.log", stderr_too=True),
     # ---- Lightning ----------------------------------------------------------------------
     Run("lightning", "healthy",
         f"{MLP}; Adam lr 1e-3, 15 epochs, log_every_n_steps 5, LearningRateMonitor; "

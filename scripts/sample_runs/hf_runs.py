@@ -41,7 +41,8 @@ def train(outdir: Path, *, lr: float = 1e-3, max_steps: int = -1, epochs: float 
           val_blocks: int = 24, logging_steps: int = 5, eval_steps: int | None = 25, save_steps: int = 50,
           eval_strategy: str = "steps", warmup_steps: int = 10, scheduler: str = "linear", max_grad_norm: float = 1.0,
           n_embd: int = 64, n_layer: int = 2, tensorboard: bool = False, seed: int = 42, batch_size: int = 8,
-          weight_decay: float = 0.0) -> None:
+          weight_decay: float = 0.0, lr_burst_step: int | None = None) -> None:
+    """Train and save state; at optimizer step ``lr_burst_step`` the lr is multiplied by 1e30."""
     from transformers import GPT2Config, GPT2LMHeadModel, Trainer, TrainingArguments
 
     seed_everything(seed)
@@ -65,7 +66,16 @@ def train(outdir: Path, *, lr: float = 1e-3, max_steps: int = -1, epochs: float 
         report_to=["tensorboard"] if tensorboard else [], use_cpu=True, seed=seed,
         data_seed=seed, dataloader_num_workers=0, disable_tqdm=False, save_only_model=True,
     )
-    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds)
+    optimizers = (None, None)
+    if lr_burst_step is not None:  # the Trainer's own linear schedule, with a one-step burst (a scheduler bug)
+        opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+        def factor(step: int) -> float:
+            f = (step + 1) / warmup_steps if step < warmup_steps else max(0.0, (max_steps - step) / (max_steps - warmup_steps))
+            return f * (1e30 if step == lr_burst_step else 1.0)
+
+        optimizers = (opt, torch.optim.lr_scheduler.LambdaLR(opt, factor))
+    trainer = Trainer(model=model, args=args, train_dataset=train_ds, eval_dataset=val_ds, optimizers=optimizers)
     trainer.train()
     trainer.save_state()
     for p in sorted(out.rglob("*")):
@@ -84,6 +94,11 @@ RUNS = {
     "overfitting": lambda out: train(out, lr=3e-3, epochs=40, train_blocks=16, eval_strategy="epoch",
                                      eval_steps=None, logging_steps=2, save_steps=40, n_embd=128, n_layer=3,
                                      scheduler="constant", warmup_steps=0),
+    # Healthy recipe, 200 steps, but the lr schedule multiplies the lr by 1e30 at step 120 (a
+    # scheduler bug): the weights overflow and every later loss is NaN. The Trainer's default
+    # logging_nan_inf_filter=True keeps NaN out of the logged training loss (it logs a finite
+    # average or 0.0 instead); grad_norm and eval_loss show the NaN.
+    "nan": lambda out: train(out, max_steps=200, eval_steps=20, save_steps=100, lr_burst_step=120),
 }
 
 

@@ -3,7 +3,8 @@
 golden table, and its loss curve shows what the manifest's label says.
 
 The label checks read the parsed curves, so they test the parser and the recorded label together:
-a ``nan_or_inf`` run must carry non-finite losses, an ``overfitting`` run a validation loss that
+a ``nan_or_inf`` run must carry non-finite losses (or, for the Hugging Face Trainer, whose
+``logging_nan_inf_filter`` hides them from the train loss, a ``hidden_nan`` note and NaN eval losses), an ``overfitting`` run a validation loss that
 turns up, a ``divergence`` run a loss that ends far above its best, ``loss_spikes`` isolated
 jumps, and a ``healthy`` run a finite loss that falls.
 """
@@ -92,11 +93,18 @@ def test_sample_log(row: dict[str, str]) -> None:
     val = _curve(frame, "val")
 
     if "nan_or_inf" in labels:
-        assert not np.isfinite(train).all(), "NaN run without a non-finite train loss"
-        first_bad = int(np.argmax(~np.isfinite(train)))
-        assert not np.isfinite(train[first_bad:]).any(), "once NaN, these runs stay NaN"
+        hidden = [n for n in logs.notes if n.kind == "hidden_nan"]
+        if np.isfinite(train).all():  # HF logging_nan_inf_filter: the logged train loss hides the NaN
+            assert fmt in ("hf-trainer", "hf-console") and hidden, "NaN run shows neither NaN nor a hidden_nan note"
+            bad = val
+        else:
+            bad = train
+        first_bad = int(np.argmax(~np.isfinite(bad)))
+        assert not np.isfinite(bad[first_bad]), "NaN run without a non-finite loss"
+        assert not np.isfinite(bad[first_bad:]).any(), "once NaN, these runs stay NaN"
     else:
         assert np.isfinite(train).all()
+        assert not [n for n in logs.notes if n.kind == "hidden_nan"]
     if "healthy" in labels:
         assert finite[-1] < 0.8 * finite[0]
     if "overfitting" in labels:
