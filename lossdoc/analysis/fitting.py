@@ -663,7 +663,7 @@ def backtest(steps: object, values: object) -> BacktestResult | None:
 
 
 def extrapolate(
-    steps: object, values: object, horizon: float, level: float = 0.9
+    steps: object, values: object, horizon: float, level: float = 0.9, *, fit: FitResult | None = None
 ) -> ExtrapolationResult | None:
     """Predict the loss at step ``horizon`` with a prediction interval.
 
@@ -675,6 +675,8 @@ def extrapolate(
         Absolute step to predict at (e.g. the planned total).
     level : float, default 0.9
         Interval coverage.
+    fit : FitResult, optional
+        ``fit_curve(steps, values)`` when the caller already has it (it is not fitted again).
 
     Returns
     -------
@@ -685,7 +687,8 @@ def extrapolate(
     h = float(horizon)
     if not math.isfinite(h):
         return None
-    fit = fit_curve(steps, values)
+    if fit is None:
+        fit = fit_curve(steps, values)
     if fit is None:
         return None
     loss = fit.predict(h)

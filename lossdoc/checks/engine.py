@@ -356,7 +356,7 @@ class RunContext:
                 try:
                     from lossdoc.analysis.fitting import extrapolate
 
-                    res = extrapolate(x, y, h, level=0.9)
+                    res = extrapolate(x, y, h, level=0.9, fit=self.fit(s))  # the same fit, not refitted
                 except (ValueError, RuntimeError, ArithmeticError):
                     res = None
             self._cache[key] = res
