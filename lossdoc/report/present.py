@@ -215,14 +215,15 @@ def get_series(run: RunReport, split: str, metric: str, *, n_bins: int = HTML_BI
         return None
     import polars as pl
 
-    sub = frame.filter((pl.col("split") == split) & (pl.col("metric") == metric)).sort("step")
+    sub = frame.filter((pl.col("split") == split) & (pl.col("metric") == metric))
     if sub.height == 0:
         return None
+    if not sub.get_column("step").is_sorted():  # parsers usually emit step order: skip the sort
+        sub = sub.sort("step", maintain_order=True)
     steps = sub.get_column("step").to_numpy().astype(np.int64)
     values = sub.get_column("value").to_numpy().astype(float)
     finite = np.isfinite(values)
-    names = sub.get_column("name").unique(maintain_order=True).to_list()
-    s = Series(label=clean(names[0] if names else metric, 60), steps=steps[finite], values=values[finite],
+    s = Series(label=clean(sub.get_column("name")[0], 60), steps=steps[finite], values=values[finite],
                binned=_bin(steps[finite], values[finite], n_bins), nonfinite_steps=steps[~finite],
                points=int(sub.height))
     if smooth and s.values.size >= SMOOTH_MIN_POINTS:
