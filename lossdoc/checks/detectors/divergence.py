@@ -72,7 +72,15 @@ def significant_rise(d: dict[str, Any] | None, p: SimpleNamespace) -> bool:
     strongly autocorrelated noise a wander can pass the test but not the effect-size bar)."""
     if d is None:
         return False
+    if level_shift(d, p):
+        return True
     return bool(d["trend"].pvalue_increasing < p.alpha and d["rise"] >= max(p.min_rise, p.noise_mult * d["noise_rel"]))
+
+
+def level_shift(d: dict[str, Any] | None, p: SimpleNamespace) -> bool:
+    """A step up that stays up (the end level ``shift-mult`` x the point noise above the best level)
+    is sustained even when a trend test sees only a jump and a flat line."""
+    return bool(d is not None and d["rise"] >= max(p.min_rise, p.shift_mult * d["noise_rel"]))
 
 
 def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
@@ -85,16 +93,21 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     if not significant_rise(d, p):
         return
     onset = d["best_step"]
+    shift = level_shift(d, p) and not tr.pvalue_increasing < p.alpha
+    how = (f"a level shift of {d['rise'] / max(d['noise_rel'], 1e-12):.0f}x the point noise" if shift else
+           f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
     msg = (f"{s.name} rose {d['rise']:.0%} from its best {fmt_num(d['best'])} at step {onset:,} to "
-           f"{fmt_num(d['end'])} by step {d['end_step']:,}{lr_text(ctx, onset)} "
-           f"({tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}, {d['n']} points)")
+           f"{fmt_num(d['end'])} by step {d['end_step']:,}{lr_text(ctx, onset)} ({how}, {d['n']} points)")
     yield Hit(
         message=msg,
-        evidence=Evidence(tr.method, float(tr.tstat), float(p.min_rise), float(tr.pvalue_increasing),
+        evidence=Evidence("level-shift" if shift else tr.method,
+                          d["rise"] / max(d["noise_rel"], 1e-12) if shift else float(tr.tstat),
+                          float(p.shift_mult) if shift else float(p.min_rise),
+                          None if shift else float(tr.pvalue_increasing),
                           (onset, d["end_step"]),
                           {"rise": d["rise"], "noise": d["noise_rel"], "best": d["best"], "end": d["end"], "slope": tr.slope,
                            "alpha": p.alpha, "lr": ctx.lr_at(onset)}),
-        start_step=onset, end_step=d["end_step"], alpha=p.alpha,
+        start_step=onset, end_step=d["end_step"], alpha=None if shift else p.alpha,
         values={"step": fmt_step(onset), "best": fmt_num(d["best"]), "lr_advice": lr_advice(ctx, onset)},
     )
 

@@ -80,7 +80,8 @@ def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamesp
     if d is not None and significant_rise(d, p):
         if onset is None or d["best_step"] < onset:
             onset, what = d["best_step"], f"the loss started rising ({d['rise']:.0%} by the end)"
-            pval = float(d["trend"].pvalue_increasing)
+            # a level shift is judged by its size, not a test: no p-value enters the BH control then
+            pval = float(d["trend"].pvalue_increasing) if d["trend"].pvalue_increasing < p.alpha else None
     if onset is None:
         return
     pk = ctx.lr_peak(until=onset)

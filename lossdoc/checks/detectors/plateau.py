@@ -46,7 +46,8 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
         level = float(np.mean(yw))
         wspan = float(xw[-1] - xw[0]) or 1.0
         early_stuck = frac >= p.stuck_fraction and -rel(level, start_level) < p.stuck_drop
-        margin = (p.stuck_margin if early_stuck else p.margin) * abs(level) / wspan
+        long_flat = frac >= p.waste_fraction
+        margin = (p.stuck_margin if early_stuck or long_flat else p.margin) * abs(level) / wspan
         eq = equivalence_slope(xw, yw, margin, alpha=p.alpha)
         ctx.test_pvalue(eq.pvalue)
         if eq.equivalent:
@@ -62,7 +63,7 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     start = int(xw[0])
     if wasted and not stuck:
         msg = (f"{s.name} has been flat at {fmt_num(level)} since step {start:,}: the last {frac:.0%} of the run "
-               f"changed it by {fmt_num(change)} (within +-{p.margin:.0%} of the level; TOST p={eq.pvalue:.2g})")
+               f"changed it by {fmt_num(change)} (within +-{p.stuck_margin:.0%} of the level; TOST p={eq.pvalue:.2g})")
     elif stuck:
         msg = (f"{s.name} has been flat at {fmt_num(level)} since step {start:,} ({frac:.0%} of the run) after "
                f"falling only {drop:.0%} from {fmt_num(start_level)}{lr_text(ctx, start)} "
