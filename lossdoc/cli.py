@@ -106,17 +106,17 @@ def main() -> None:
 @handle_errors
 def formats(as_json: bool) -> None:
     """List every log format lossdoc reads and what it recognises."""
-    from lossdoc.ingest.registry import all_parsers
+    from lossdoc._catalogue import parser_catalogue  # cached: no polars import on a warm start
 
-    parsers = sorted(all_parsers(), key=lambda p: p.name)
+    parsers = sorted(parser_catalogue(), key=lambda p: p["name"])
     if as_json:
-        click.echo(json.dumps([{"name": p.name, "title": p.title, "recognises": p.recognises,
-                                "heuristic": p.heuristic} for p in parsers], indent=2))
+        click.echo(json.dumps([{"name": p["name"], "title": p["title"], "recognises": p["recognises"],
+                                "heuristic": p["heuristic"]} for p in parsers], indent=2))
         return
-    width = max((len(p.name) for p in parsers), default=10)
+    width = max((len(p["name"]) for p in parsers), default=10)
     for p in parsers:
-        click.echo(f"{p.name:<{width}}  {p.title}")
-        click.echo(f"{'':<{width}}    {p.recognises}")
+        click.echo(f"{p['name']:<{width}}  {p['title']}")
+        click.echo(f"{'':<{width}}    {p['recognises']}")
 
 
 # --------------------------------------------------------------------------- inspect
