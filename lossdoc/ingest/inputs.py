@@ -181,7 +181,7 @@ def _strip_compression(name: str) -> tuple[str, str | None]:
 #: Magic numbers of the compressed formats (a compressed file without its suffix, or stdin).
 _MAGIC = ((b"\x1f\x8b", ".gz"), (b"BZh", ".bz2"), (b"\xfd7zXZ\x00", ".xz"), (b"\x28\xb5\x2f\xfd", ".zst"))
 _FORMAT_NAME = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}
-_CHUNK_IN = 64 * 1024
+_CHUNK_IN = 4 * 1024  # small input steps: a corrupt block loses little of the output before it
 _CHUNK_OUT = 1 << 20
 
 
