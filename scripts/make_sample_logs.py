@@ -20,6 +20,7 @@ TensorBoard file names (which embed time, host and pid) are not. The curated lab
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
@@ -31,8 +32,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "sample_logs"
-RUNS_DIR = SAMPLES / "runs"
+SAMPLES = ROOT / "sample_logs"  # --out replaces it (e.g. to check reproducibility elsewhere)
 HERE = Path(__file__).resolve().parent
 
 TRAINERS = {
@@ -198,14 +198,10 @@ def run_one(run: Run) -> str:
                CUBLAS_WORKSPACE_CONFIG=":4096:8", OMP_NUM_THREADS="1")
     env.pop("TENSORBOARD_LOGGING_DIR", None)
     cmd = [sys.executable, "-m", f"sample_runs.{MODULES[run.trainer]}", run.name, str(dest)]
-    with tempfile.TemporaryFile() as err:
-        out = open(dest / run.capture, "wb") if run.capture else subprocess.DEVNULL
-        try:
-            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT if run.stderr_too else err,
-                                  cwd=HERE, env=env, check=False)
-        finally:
-            if run.capture:
-                out.close()
+    with tempfile.TemporaryFile() as err, contextlib.ExitStack() as stack:
+        out = stack.enter_context(open(dest / run.capture, "wb")) if run.capture else subprocess.DEVNULL
+        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT if run.stderr_too else err,
+                              cwd=HERE, env=env, check=False)
         if proc.returncode:
             err.seek(0)
             raise RuntimeError(f"{run.dir} failed ({proc.returncode}):\n{err.read().decode()[-3000:]}")
@@ -318,7 +314,11 @@ def main() -> None:
     ap.add_argument("--only", help="comma-separated run dirs below runs/, e.g. nanogpt/healthy,hf/divergence")
     ap.add_argument("--jobs", type=int, default=2, help="runs in parallel (default 2)")
     ap.add_argument("--manifest-only", action="store_true", help="rewrite MANIFEST.tsv and README.md only")
+    ap.add_argument("--out", type=Path, help="write runs, MANIFEST.tsv and README.md under this folder instead")
     args = ap.parse_args()
+    if args.out:
+        global SAMPLES
+        SAMPLES = args.out.resolve()
     todo = list(RUNS)
     if args.only:
         want = {w.strip().strip("/") for w in args.only.split(",")}

@@ -11,7 +11,6 @@ state are deleted afterwards to keep the samples small; the JSON files are kept.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -71,7 +70,10 @@ def train(outdir: Path, *, lr: float = 1e-3, max_steps: int = -1, epochs: float 
         opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
 
         def factor(step: int) -> float:
-            f = (step + 1) / warmup_steps if step < warmup_steps else max(0.0, (max_steps - step) / (max_steps - warmup_steps))
+            if step < warmup_steps:
+                f = (step + 1) / warmup_steps
+            else:
+                f = max(0.0, (max_steps - step) / (max_steps - warmup_steps))
             return f * (1e30 if step == lr_burst_step else 1.0)
 
         optimizers = (opt, torch.optim.lr_scheduler.LambdaLR(opt, factor))

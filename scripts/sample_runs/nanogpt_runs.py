@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn as nn
+from torch import nn
 from torch.nn import functional as F
 
 from sample_runs.common import char_data, seed_everything
@@ -110,8 +110,8 @@ class GPT(nn.Module):
 def train(outdir: Path, *, learning_rate: float = 1e-3, max_iters: int = 1000, warmup_iters: int = 50,
           min_lr: float | None = None, grad_clip: float = 1.0, eval_interval: int = 100, eval_iters: int = 20,
           log_interval: int = 10, batch_size: int = 16, n_sentences: int = 3000, seed: int = 1337,
-          lr_burst: dict[int, float] | None = None, bad_batches: tuple[int, ...] = (), weight_decay: float = 0.1, decay_lr: bool = True,
-          cfg: GPTConfig | None = None) -> None:
+          lr_burst: dict[int, float] | None = None, bad_batches: tuple[int, ...] = (), weight_decay: float = 0.1,
+          decay_lr: bool = True, cfg: GPTConfig | None = None) -> None:
     """nanoGPT ``train.py``'s loop.
 
     ``lr_burst`` maps an iteration to a factor applied to its lr; at each iteration in
@@ -139,7 +139,7 @@ def train(outdir: Path, *, learning_rate: float = 1e-3, max_iters: int = 1000, w
         return x, y
 
     model = GPT(cfg)
-    print("number of parameters: %.2fM" % (model.get_num_params() / 1e6,))
+    print("number of parameters: %.2fM" % (model.get_num_params() / 1e6,))  # noqa: UP031 - nanoGPT's own
     params = [p for p in model.parameters() if p.requires_grad]
     decay = [p for p in params if p.dim() >= 2]
     nodecay = [p for p in params if p.dim() < 2]

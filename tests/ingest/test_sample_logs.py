@@ -4,7 +4,8 @@ golden table, and its loss curve shows what the manifest's label says.
 
 The label checks read the parsed curves, so they test the parser and the recorded label together:
 a ``nan_or_inf`` run must carry non-finite losses (or, for the Hugging Face Trainer, whose
-``logging_nan_inf_filter`` hides them from the train loss, a ``hidden_nan`` note and NaN eval losses), an ``overfitting`` run a validation loss that
+``logging_nan_inf_filter`` hides them from the train loss, a ``hidden_nan`` note and NaN eval
+losses), an ``overfitting`` run a validation loss that
 turns up, a ``divergence`` run a loss that ends far above its best, ``loss_spikes`` isolated
 jumps, and a ``healthy`` run a finite loss that falls.
 """
