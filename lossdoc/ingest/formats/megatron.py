@@ -64,9 +64,6 @@ _FIXED: dict[str, str | None] = {
     "iteration": None,
 }
 
-_COUNTERS = ("number of skipped iterations", "number of nan iterations")
-
-
 def _field(line: pl.Expr, key: str) -> pl.Expr:
     """The number in segment ``| key: value |`` (null when absent or unreadable).
 
@@ -115,16 +112,13 @@ class MegatronParser(Parser):
 
         # "iteration      100/  500000 |": a literal find, then split the short slice after it at "/".
         pos = line.str.find("iteration ", literal=True)
-        head = line.str.slice(pos + 10, 32).str.split_exact("/", 1)
-        tr = (
-            lines.filter(line.str.contains(" | ", literal=True))
-            .with_columns(
-                head.struct.field("field_0").str.strip_chars(" ").cast(pl.Int64, strict=False).alias("_it"),
-                head.struct.field("field_1").str.split_exact(" |", 1).struct.field("field_0")
-                .str.strip_chars(" ").cast(pl.Int64, strict=False).alias("_tot"),
-            )
-            .filter(pl.col("_it").is_not_null() & pl.col("_tot").is_not_null())
-        )
+        tr = lines.filter(line.str.contains(" | ", literal=True) & pos.is_not_null())
+        head = tr.select(line.str.slice(pos + 10, 32).str.split_exact("/", 1).alias("_h")).unnest("_h")
+        tr = tr.with_columns(
+            head.get_column("field_0").str.strip_chars(" ").cast(pl.Int64, strict=False).alias("_it"),
+            head.get_column("field_1").str.split_exact(" |", 1).struct.field("field_0")
+            .str.strip_chars(" ").cast(pl.Int64, strict=False).alias("_tot"),
+        ).filter(pl.col("_it").is_not_null() & pl.col("_tot").is_not_null())
         frames: list[pl.DataFrame] = []
         if tr.height:
             meta["total_steps"] = int(tr.get_column("_tot").max())  # type: ignore[arg-type]
@@ -133,51 +127,60 @@ class MegatronParser(Parser):
         return ParseResult(concat_frames(frames), notes, meta)
 
     # ------------------------------------------------------------------ training lines
-    def _keys(self, tr: pl.DataFrame) -> list[str]:
-        """The segment keys the training lines carry, from a sample of lines.
+    def _keys(self, tr: pl.DataFrame) -> dict[str, dict[str, int]]:
+        """The segment keys the training lines carry (with how often each printed value occurs), from a
+        sample of lines.
 
         The sample is the first and last 2,000 lines, 2,000 spread evenly, and (up to 10,000) every
-        line whose number of segments differs from the most common one, so a loss key that appears
-        mid-run (or a segment that comes and goes) is still seen, without a regex over every line.
+        line whose length differs from the median by more than a value's width can explain, so a loss
+        key that appears mid-run (or a segment that comes and goes) is still seen, without a regex
+        over every line.
         """
         n = tr.height
-        nseg = tr.select(pl.col("line").str.count_matches(" | ", literal=True).alias("n"))["n"]
-        mode = nseg.mode().sort()[0] if n else 0
+        # A segment that comes or goes changes a line's length by 20+ bytes; values change it by a few.
+        size = tr.select(pl.col("line").str.len_bytes().cast(pl.Int64).alias("n"))["n"]
+        med = size.median() if n else 0
         idx = set(range(min(n, 2000))) | set(range(max(0, n - 2000), n)) | set(range(0, n, max(1, n // 2000)))
-        odd = tr.with_columns(nseg.alias("_n")).with_row_index("_i").filter(pl.col("_n") != mode)
+        odd = size.to_frame().with_row_index("_i").filter((pl.col("n") - med).abs() > 12)
         idx |= set(odd.get_column("_i").head(10_000).to_list())
         sample = tr.get_column("line").gather(sorted(idx)).to_list()
-        keys: list[str] = []
+        keys: dict[str, dict[str, int]] = {}
         for text in sample:
             for part in text.split(" | ")[1:]:
-                k = part.partition(":")[0].strip(" |")
-                if k and k not in keys and ": " in part:
-                    keys.append(k)
+                k, sep, v = part.partition(": ")
+                k = k.strip(" |")
+                if k and sep:
+                    seen = keys.setdefault(k, {})
+                    v = v.rstrip(" |\n")
+                    seen[v] = seen.get(v, 0) + 1
         return keys
 
     def _training(self, tr: pl.DataFrame, run: str, notes: list[IngestNote]) -> list[pl.DataFrame]:
         line = pl.col("line")
-        keys = self._keys(tr)
+        seen = self._keys(tr)
+        keys = list(seen)
         loss_keys = [k for k in keys if k not in _FIXED]
         kept = [(k, m) for k, m in _FIXED.items() if m and k in keys]
         cols = [pl.col("lineno"), pl.col("_it").alias("step")]
         for i, k in enumerate(loss_keys):
             cols.append(_field(line, k).alias(f"_l{i}"))
-        counters = []
+        common = []
         for i, (k, _) in enumerate(kept):
-            if k in _COUNTERS:
-                # "{:3d}" counters are almost always zero: a literal test settles those rows cheaply and
-                # only the others are extracted (polars would evaluate both branches of a when/then).
-                cols.append(line.str.contains(f"| {k}:   0 |", literal=True).alias(f"_z{i}"))
-                counters.append((i, k))
+            text, count = max(seen[k].items(), key=lambda kv: kv[1])
+            value = _num(text)
+            if value is not None and count * 2 > sum(seen[k].values()):
+                # A value printed the same way on most lines (counters "  0", "loss scale: 1.0" in bf16):
+                # a literal test settles those rows and only the others are extracted (polars would
+                # evaluate both branches of a when/then on every row).
+                cols.append(line.str.contains(f"| {k}: {text} |", literal=True).alias(f"_z{i}"))
+                common.append((i, k, value))
             else:
                 cols.append(_field(line, k).alias(f"_f{i}"))
         wide = tr.select(cols)
-        for i, k in counters:
-            nonzero = tr.filter(~wide.get_column(f"_z{i}")).select(
-                "lineno", _field(line, k).alias(f"_f{i}"))
-            wide = (wide.join(nonzero, on="lineno", how="left", maintain_order="left")
-                    .with_columns(pl.when(pl.col(f"_z{i}")).then(0.0).otherwise(pl.col(f"_f{i}")).alias(f"_f{i}"))
+        for i, k, value in common:
+            other = tr.filter(~wide.get_column(f"_z{i}")).select("lineno", _field(line, k).alias(f"_f{i}"))
+            wide = (wide.join(other, on="lineno", how="left", maintain_order="left")
+                    .with_columns(pl.when(pl.col(f"_z{i}")).then(value).otherwise(pl.col(f"_f{i}")).alias(f"_f{i}"))
                     .drop(f"_z{i}"))
         skipped_col = next((f"_f{i}" for i, (k, _) in enumerate(kept) if k == "number of skipped iterations"), None)
         no_skip = (pl.col(skipped_col).fill_null(0) == 0) if skipped_col is not None else pl.lit(True)
