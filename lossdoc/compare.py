@@ -297,6 +297,16 @@ def _grid_means(c: Curve, edges: np.ndarray) -> np.ndarray:
         return np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
 
 
+def _chart_points(c: Curve, n: int = 400) -> tuple[list[float], list[float]]:
+    if c.steps.size <= n:
+        return [float(x) for x in c.steps], [float(x) for x in c.values]
+    from lossdoc.analysis.downsample import bin_series
+
+    b = bin_series(c.steps, c.values, n)
+    keep = b.count > 0
+    return [float(x) for x in b.step[keep]], [float(x) for x in b.mean[keep]]
+
+
 def _first_reach(c: Curve, target: float, lo: float, hi: float) -> int | None:
     from lossdoc.analysis.smoothing import ema_debiased
 
@@ -417,6 +427,18 @@ def compare_report(report: Any, baselines: Sequence[str], config: Any, format: s
         logset = LogSet([Source(r.source, r.format, r.frame, [], r.meta)])
         cands.extend(rc for rc in curves_from_logset(logset) if rc.run == r.run)
     runs = [compare_runs(c, bases, tol) for c in cands]
+    # Baseline curves for the report's loss chart (bin means, at most 400 points each).
+    for r in report.runs:
+        if r.frame is None:
+            continue
+        drawn = []
+        for b in bases:
+            for split, curve in (("train", b.train), ("val", b.val)):
+                if curve is None:
+                    continue
+                st, v = _chart_points(curve)
+                drawn.append({"run": b.run, "split": split, "step": st, "loss": v})
+        r.curves["baselines"] = drawn
     return {
         "regressed": any(r["regressed"] for r in runs),
         "tolerance": tol,
