@@ -13,7 +13,9 @@ range, and the comparison says so):
     the lowest validation loss on the common range (when both runs log one).
 ``auc``
     mean training loss over the common range (area under the curve / range), from the
-    per-bin difference curve on a shared grid, block-bootstrapped the same way.
+    per-bin difference curve on a shared grid, block-bootstrapped the same way. It gates only
+    with several baseline seeds: seeds differ most in the early transient, which dominates the
+    area, and one baseline cannot measure that.
 ``steps_to_baseline_final``
     first step at which the candidate's smoothed loss reaches the baseline's final level
     (reported, not gating).
@@ -381,10 +383,14 @@ def compare_runs(cand: RunCurves, bases: list[RunCurves], tolerance: float, seed
         baucs = np.array([float(np.mean(g[both])) for g in bgs])
         label = f"mean {which} loss over steps {int(lo):,}..{int(hi):,} (area under the curve)"
         if len(bgs) == 1:
+            # NOTE: not gating with one baseline. Seeds differ most in the early transient, which
+            # dominates the area; one baseline cannot show how much (a healthy second seed of a real
+            # run differed by 2.5%). With several seeds the spread is measured and it gates.
             d = cg[both] - bgs[0][both]
             diff_boot = _boot_means(d, rng)
-            qs.append(_quantity("auc", label, cauc, float(baucs[0]), tol=tolerance, gating=True,
-                                test="circular block bootstrap of the per-bin difference curve",
+            qs.append(_quantity("auc", label, cauc, float(baucs[0]), tol=tolerance, gating=False,
+                                test="circular block bootstrap of the per-bin difference curve "
+                                     "(informational with one baseline: seed variation is not measurable)",
                                 diff_boot=diff_boot))
         else:
             qs.append(_quantity("auc", label, cauc, float(baucs.mean()), tol=tolerance, gating=True, test="",
