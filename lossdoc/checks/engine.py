@@ -487,11 +487,21 @@ class _SafeDict(dict):  # type: ignore[type-arg]
         return "{" + key + "}"
 
 
+class _NamesOnly(string.Formatter):
+    """Plain ``{name}`` fields only: a rule file is data, so ``{run.__class__}`` or ``{run[0]}``
+    (attribute or index access into Python objects) is left as written."""
+
+    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
+        if not field_name.isidentifier():
+            return "{" + field_name + "}", field_name
+        return super().get_field(field_name, args, kwargs)
+
+
 def render_template(template: str, values: dict[str, Any]) -> str:
     """Fill ``{name}`` fields; unknown fields are left as written (never an exception)."""
     vals = _SafeDict({k: (fmt_num(v) if isinstance(v, float) else v) for k, v in values.items()})
     try:
-        text = string.Formatter().vformat(template, (), vals)
+        text = _NamesOnly().vformat(template, (), vals)
     except (ValueError, IndexError, AttributeError):
         text = template
     return " ".join(text.split())
