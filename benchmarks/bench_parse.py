@@ -10,6 +10,8 @@ Baselines:
 - ``re_loop``: iterate the file's lines, one compiled ``re.match``/``search`` per line pulling out
   (step, loss) only, i.e. *less* than lossdoc extracts (lossdoc returns every series of the log in
   its tidy table, after step normalisation);
+- ``re_loop_same``: the same loop pulling out the fields lossdoc returns (one compiled search per
+  field per line, Python lists; no table, no notes), i.e. what a hand-written script would do;
 - TensorBoard: ``tbparse.SummaryReader(dir).scalars`` and tensorboard's ``EventFileLoader`` run in a
   separate interpreter that has them (``--tb-python``, a throwaway venv: lossdoc does not depend on
   them); their time is measured inside that process and excludes its imports.
@@ -64,6 +66,43 @@ def re_megatron(path: Path) -> int:
 
 def re_llmc(path: Path) -> int:
     return _re_loop(path, r"s:(\d+) trl:(\S+)")
+
+
+def _same_loop(path: Path, prefix: str, step_rx: str, fields: list[str]) -> int:
+    """Every field lossdoc returns for the line kind, one compiled search per field per matching line."""
+    srx = re.compile(step_rx)
+    frx = [re.compile(f) for f in fields]
+    rows: list[tuple[int, list[float | None]]] = []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if prefix not in line:
+                continue
+            m = srx.search(line)
+            if not m:
+                continue
+            vals = []
+            for rx in frx:
+                f = rx.search(line)
+                vals.append(float(f.group(1)) if f else None)
+            rows.append((int(m.group(1)), vals))
+    return sum(sum(v is not None for v in vals) for _, vals in rows)
+
+
+def same_nanogpt(path: Path) -> int:
+    return (_same_loop(path, "iter ", r"^iter (\d+):", [r": loss ([^,\s]+)", r", time ([\d.]+)ms"])
+            + _same_loop(path, "step ", r"^step (\d+):", [r"train loss ([^,\s]+)", r"val loss ([^,\s]+)"]))
+
+
+def same_megatron(path: Path) -> int:
+    keys = ["lm loss", "consumed samples", "elapsed time per iteration \\(ms\\)", "learning rate", "loss scale",
+            "grad norm", "number of skipped iterations", "number of nan iterations"]
+    return (_same_loop(path, "iteration", r" iteration +(\d+)/", [r"\| %s: +([^ |]+)" % k for k in keys])
+            + _same_loop(path, "validation loss at", r"validation loss at iteration (\d+)",
+                         [r"lm loss value: ([^ |]+)", r"lm loss PPL: ([^ |]+)"]))
+
+
+def same_llmc(path: Path) -> int:
+    return _same_loop(path, "s:", r"^s:(\d+) ", [r" trl:(\S+)", r" lr:(\S+)", r" norm:(\S+)", r" tel:(\S+)"])
 
 
 TB_SCRIPT = r"""
@@ -125,10 +164,13 @@ def main() -> None:
             "lossdoc.read": lambda p: _timed(_lossdoc, p)}
         if kind == "nanogpt":
             methods["re_loop"] = lambda p: _timed(re_nanogpt, path)
+            methods["re_loop_same"] = lambda p: _timed(same_nanogpt, path)
         elif kind == "megatron":
             methods["re_loop"] = lambda p: _timed(re_megatron, path)
+            methods["re_loop_same"] = lambda p: _timed(same_megatron, path)
         elif kind == "llmc":
             methods["re_loop"] = lambda p: _timed(re_llmc, path)
+            methods["re_loop_same"] = lambda p: _timed(same_llmc, path)
         elif args.tb_python:
             methods["tbparse"] = _external(args.tb_python, "tbparse")
             methods["EventFileLoader"] = _external(args.tb_python, "loader")

@@ -200,6 +200,13 @@ def test_logdir_with_one_run_per_subdirectory(tmp_path: Path) -> None:
     assert src.runs == ["lightning_logs/lr_1e-3", "lightning_logs/lr_1e-4"]
 
 
+def test_lightning_version_dir_keeps_its_parent_in_the_run_name(tmp_path: Path) -> None:
+    d = tmp_path / "lightning_logs" / "version_3"
+    shutil.copytree(DATA / "simple", d)
+    (d / "hparams.yaml").write_text("lr: 0.001\n")
+    assert only(lossdoc.read(d)).runs == ["lightning_logs/version_3"]
+
+
 # Fast path (vectorised) and general decoder agree on random events of every shape the fast path takes.
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.integers(-(2**40), 2**62), st.sampled_from(["loss", "a" * 200, "val/loss", "é"]),

@@ -726,7 +726,10 @@ class TensorBoardParser(Parser):
             files = sorted(f for f in filenames if _is_event_file(f))
             if files:
                 by_dir[Path(dirpath)] = [Path(dirpath) / f for f in files]
-        root_name = path.resolve().name or display
+        resolved = path.resolve()
+        root_name = resolved.name or display
+        if root_name.startswith("version_") and resolved.parent.name:  # Lightning lightning_logs/version_N
+            root_name = f"{resolved.parent.name}/{root_name}"
 
         def run_of(run_dir: Path) -> str:
             rel = os.path.relpath(run_dir, path)
