@@ -5,6 +5,9 @@ Public API::
     import lossdoc
     logs = lossdoc.read("train.log")          # LogSet: tidy polars table + notes
     report = lossdoc.analyze("train.log")     # Report: .findings, .to_html(), .to_json(), .to_markdown()
+
+Heavy modules (polars, scipy, statsmodels, matplotlib) load on first use, so ``import lossdoc``
+and ``lossdoc --help`` stay fast.
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from lossdoc.checks.findings import Evidence, Finding, Severity
+    from lossdoc.errors import LossdocError
     from lossdoc.model import LogSet
+    from lossdoc.report.model import Report
 
 
 def read(path: Any, format: str | None = None) -> LogSet:
@@ -24,4 +30,35 @@ def read(path: Any, format: str | None = None) -> LogSet:
     return _read(path, format=format)
 
 
-__all__ = ["__version__", "read"]
+def analyze(paths: Any, **kwargs: Any) -> Report:
+    """Read ``paths`` (or use a :class:`LogSet`), run the checks, return a :class:`Report`.
+
+    Keyword arguments: ``format``, ``config`` (a Config or the path of a lossdoc.toml /
+    pyproject.toml), ``select``, ``ignore``, ``fail_on``, ``baseline`` (paths of baseline logs or
+    snapshots), ``tolerance``, ``horizon``. See :func:`lossdoc.api.analyze`.
+    """
+    from lossdoc.api import analyze as _analyze
+
+    return _analyze(paths, **kwargs)
+
+
+_LAZY = {
+    "Report": ("lossdoc.report.model", "Report"),
+    "Finding": ("lossdoc.checks.findings", "Finding"),
+    "Evidence": ("lossdoc.checks.findings", "Evidence"),
+    "Severity": ("lossdoc.checks.findings", "Severity"),
+    "LogSet": ("lossdoc.model", "LogSet"),
+    "LossdocError": ("lossdoc.errors", "LossdocError"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        mod, attr = _LAZY[name]
+        return getattr(importlib.import_module(mod), attr)
+    raise AttributeError(f"module 'lossdoc' has no attribute {name!r}")
+
+
+__all__ = ["Evidence", "Finding", "LogSet", "LossdocError", "Report", "Severity", "__version__", "analyze", "read"]
