@@ -62,8 +62,10 @@ def is_number(s: str) -> bool:
 
 
 def detect_separator(header_line: str) -> str | None:
-    """The separator of a header line: the most frequent of ``, TAB ; |`` (None if none occurs)."""
-    counts = {s: header_line.count(s) for s in _SEPARATORS}
+    """The separator of a header line: the most frequent of ``, TAB ; |`` (None if none occurs),
+    not counting those inside double-quoted names (a quoted name may also run past the line)."""
+    bare = re.sub(r'"[^"]*$', "", re.sub(r'"(?:[^"]|"")*"', "", header_line))
+    counts = {s: bare.count(s) for s in _SEPARATORS}
     sep, n = max(counts.items(), key=lambda kv: kv[1])
     return sep if n else None
 
@@ -137,7 +139,11 @@ def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV") -> 
             glob=False,  # a file named run[1].csv is a name, not a pattern
         )
     except pl.exceptions.PolarsError as exc:
-        raise ParseError(f"cannot read as {what}: {str(exc).splitlines()[0]}", path=inp.name) from None
+        # polars gives up on a stray quote inside an unquoted cell ('5" screen'); Python's csv
+        # module reads it as a literal character. Only this rare case pays for the Python loop.
+        df = _read_csv_python(inp, sep)
+        if df is None:
+            raise ParseError(f"cannot read as {what}: {str(exc).splitlines()[0]}", path=inp.name) from None
     header = [c.strip().lstrip("\ufeff") for c in df.columns]
     if len(set(header)) != len(header):  # "loss" and " loss" in one header: keep them apart
         header = [h if header.index(h) == i else f"{h}_{i}" for i, h in enumerate(header)]
@@ -188,6 +194,20 @@ def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV") -> 
     if df.height == 0:
         raise EmptyInputError(f"{what} has a header but no complete rows", path=inp.name, line=1)
     return Table(df=df, header=header, notes=notes)
+
+
+def _read_csv_python(inp: InputFile, sep: str) -> pl.DataFrame | None:
+    """Every cell as a string, with the header's width (short rows padded, long rows cut)."""
+    try:
+        rows = list(csv.reader(io.StringIO(inp.read_text()), delimiter=sep))
+    except csv.Error:
+        return None
+    if not rows or not rows[0]:
+        return None
+    names = [h if h else f"_col{j}" for j, h in enumerate(rows[0])]
+    names = [h if names.index(h) == j else f"{h}_{j}" for j, h in enumerate(names)]
+    body = [r + [None] * (len(names) - len(r)) if r else [None] * len(names) for r in rows[1:]]  # type: ignore[list-item]
+    return pl.DataFrame([r[: len(names)] for r in body], schema={n: pl.String for n in names}, orient="row")
 
 
 def _ragged_lines(inp: InputFile, sep: str, n_fields: int) -> pl.DataFrame | None:
