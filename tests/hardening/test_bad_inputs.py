@@ -165,6 +165,11 @@ PARTLY_USABLE: list[tuple[str, str, bytes, str | None]] = [
     ("csv-ragged-rows", "metrics.csv",
      csv_text().replace("\n5,3.7118,\n", "\n5,3.7118,,extra,cells\n", 1).replace("\n6,3.6575,\n", "\n6,3.6575\n")
      .encode(), "other"),
+    ("csv-stray-quote", "metrics.csv",
+     csv_text().replace("step,loss,val_loss\n", "step,loss,val_loss,note\n", 1)
+     .replace("\n3,3.8236,\n", '\n3,3.8236,,5" screen\n', 1).encode(), None),
+    ("csv-quoted-multiline-header", "metrics.csv",
+     csv_text().replace("step,loss,val_loss\n", 'step,loss,val_loss,"a; b; c\nd"\n', 1).encode(), None),
     ("csv-garbled-row", "metrics.csv", csv_text().replace("\n7,", "\n#!?,", 1).encode(), "skipped_lines"),
     ("jsonl-torn-record", "m.jsonl", (jsonl_text() + '{"step": 120, "lo').encode(), "torn_tail"),
     ("jsonl-garbled-record", "m.jsonl",
