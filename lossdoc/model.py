@@ -253,6 +253,10 @@ def conform(df: pl.DataFrame) -> pl.DataFrame:
         return empty_frame() if df.width == 0 else df.select(
             [pl.col(c).cast(dt, strict=False) if c in df.columns else pl.lit(None, dtype=dt).alias(c)
              for c, dt in SCHEMA.items()]).clear()
+    if df.schema == SCHEMA:
+        # Already conforming (e.g. concat_frames' output conformed again by read()): a select would
+        # materialise the literal run/split/metric/name columns, ~1 GB at 2*10^7 rows.
+        return df
     exprs = []
     for c, dt in SCHEMA.items():
         if c in df.columns:
