@@ -19,7 +19,7 @@ import polars as pl
 
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import clean_head, load_lines, to_float, torn_tail_note
+from lossdoc.ingest.text import RANK_AT_START, clean_head, load_lines, scan_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames
 
 # One pass per line kind: a single pattern with groups costs half of three separate extracts.
@@ -45,9 +45,10 @@ class NanoGPTParser(Parser):
             return 0.7
         return 0.0
 
-    def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = load_lines(inp, notes=notes)
+    def _extract(self, lines: pl.LazyFrame, engine: str, *, check_ranks: bool
+                 ) -> tuple[pl.DataFrame, pl.DataFrame, int | None] | None:
+        """(iter rows, eval rows, last line number) of ``lines``; None when rank-prefixed lines
+        need :func:`load_lines` (only looked for when ``check_ranks``)."""
         line = pl.col("line")
         g = pl.col("_g")
         it = (
@@ -72,7 +73,29 @@ class NanoGPTParser(Parser):
             )
             .filter(pl.col("step").is_not_null())
         )
-        last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
+        meta = [pl.col("lineno").max().alias("last")]
+        if check_ranks:
+            meta.append(line.str.contains(RANK_AT_START).any().alias("ranked"))
+        m = lines.select(meta).collect(engine=engine)  # type: ignore[call-overload]
+        if check_ranks and m.item(0, "ranked"):
+            return None
+        last = m.item(0, "last")
+        return (it.collect(engine=engine), ev.collect(engine=engine),  # type: ignore[call-overload]
+                int(last) if last is not None else None)
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        notes: list[IngestNote] = []
+        got = None
+        lazy = scan_lines(inp)  # big clean logs stream: one chunk of lines in memory at a time
+        if lazy is not None:
+            try:
+                got = self._extract(lazy, "streaming", check_ranks=True)
+            except pl.exceptions.PolarsError:
+                got = None
+        if got is None:
+            got = self._extract(load_lines(inp, notes=notes).lazy(), "in-memory", check_ranks=False)
+        assert got is not None
+        it, ev, last_line = got
         tail = torn_tail_note(inp, last_line)
         if tail is not None:
             # A torn last line may hold a cut number ("loss 2.4" of "2.41"): drop a value on it.
