@@ -71,7 +71,8 @@ class WandbCSVParser(Parser):
         xcol = table.columns[0]
         x = to_float(pl.col(xcol))
         xs = table.select(x.alias("x")).get_column("x")
-        integral = xs.len() > 0 and xs.null_count() == 0 and bool(((xs - xs.round(0)).abs() == 0).all())
+        integral = (xs.len() > 0 and xs.null_count() == 0 and bool(((xs - xs.round(0)).abs() == 0).all())
+                    and bool((xs.abs() < 2.0**62).all()))  # 1e100 is "integral" but no Int64 step
         if integral:
             step = x.round(0).cast(pl.Int64)
         else:
