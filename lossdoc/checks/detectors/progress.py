@@ -72,13 +72,13 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     if (x >= lo).sum() < need:
         lo = float(x[-need])
     tr = ctx.trend(target, lo, float(x[-1]))
-    if tr is None or not (np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha):
+    if tr is None:
         return
     level = final_level(target.values) or float(y[-1])
     at_lo = tr.intercept + tr.slope * lo if np.isfinite(tr.intercept) else float(y[x >= lo][0])
     rate = -tr.slope * (x[-1] - lo) / max(abs(at_lo), 1e-12)
-    if rate < p.min_rate:
-        return  # falling, but not clearly (a converging curve; PL001 may call it flat)
+    # (a) the trailing window is falling: significantly, and by at least min-rate
+    trend_ok = bool(np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha and rate >= p.min_rate)
     ex = ctx.extrapolation(target)
     horizon = ctx.horizon
     if ex is not None and np.isfinite(ex.loss):
@@ -90,24 +90,37 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
         hstep = int(horizon or 2 * x[-1])
         gain = -tr.slope * (hstep - x[-1]) / max(abs(level), 1e-12) * 0.5  # half the linear projection
         proj = f"half the linear projection to step {hstep:,} is {fmt_num(level * (1 - gain))}"
-    if gain < p.min_gain:
+    # (b) or the fitted curve, validated by its own backtest, predicts a level whose whole 90% interval
+    # lies below today's (noise too high for a window test, but the curve has clearly not flattened)
+    fit_ok = bool(ex is not None and ex.backtest_error is not None and np.isfinite(ex.backtest_error)
+                  and abs(ex.backtest_error) <= p.max_backtest_error and np.isfinite(ex.high) and ex.high < level
+                  and gain >= 2 * p.min_gain)
+    if not ((trend_ok and gain >= p.min_gain) or fit_ok):
         return
     running = ctx.total_steps is not None and ctx.total_steps > x[-1]
-    msg = (f"{target.name} was still falling when the log ends at step {int(x[-1]):,} ({rate:.1%} over the last "
-           f"{(x[-1] - lo) / span:.0%} of the run, {tlabel(tr)} p={tr.pvalue_decreasing:.2g}); {proj} "
+    if trend_ok:
+        how = (f"{rate:.1%} over the last {(x[-1] - lo) / span:.0%} of the run, {tlabel(tr)} "
+               f"p={tr.pvalue_decreasing:.2g}")
+        ev = Evidence(tr.method, float(tr.tstat), float(p.min_gain), float(tr.pvalue_decreasing), (int(lo), int(x[-1])),
+                      {})
+    else:
+        how = f"the fit's backtest error is {abs(ex.backtest_error):.1%} and its whole interval lies below the last level"
+        ev = Evidence("curve-fit-extrapolation", gain, 2 * float(p.min_gain), None, (int(x[0]), int(x[-1])), {})
+    msg = (f"{target.name} was still falling when the log ends at step {int(x[-1]):,} ({how}); {proj} "
            f"({gain:.1%} lower)" + (f"; the log plans {ctx.total_steps:,} steps, so the run may still be going"
                                    if running else ""))
+    ev = Evidence(ev.method, ev.statistic, ev.threshold, ev.pvalue, ev.window,
+                  {"predicted_gain": gain, "horizon": hstep, "level": level, "trailing_rate": rate,
+                   "predicted": None if ex is None else float(ex.loss),
+                   "low": None if ex is None else float(ex.low), "high": None if ex is None else float(ex.high),
+                   "backtest_error": None if ex is None else ex.backtest_error})
     yield Hit(
         message=msg,
-        evidence=Evidence(tr.method, float(tr.tstat), float(p.min_gain), float(tr.pvalue_decreasing),
-                          (int(lo), int(x[-1])),
-                          {"predicted_gain": gain, "horizon": hstep, "level": level,
-                           "predicted": None if ex is None else float(ex.loss),
-                           "low": None if ex is None else float(ex.low), "high": None if ex is None else float(ex.high)}),
-        start_step=int(lo), end_step=int(x[-1]), alpha=p.alpha, split=target.split, metric=target.metric,
+        evidence=ev,
+        start_step=int(ev.window[0]), end_step=int(x[-1]), alpha=p.alpha if trend_ok else None,
+        split=target.split, metric=target.metric,
         values={"step": fmt_step(int(x[-1])), "horizon": fmt_step(hstep), "gain": f"{gain:.1%}",
                 "predicted": fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))},
     )
-
 
 DETECTORS = {"not-learning": not_learning, "still-improving": still_improving}
