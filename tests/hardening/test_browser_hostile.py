@@ -1,0 +1,50 @@
+"""The HTML report built from hostile file, directory, run and metric names (read from disk,
+through the whole pipeline) opened in headless Chromium: no script runs, nothing is fetched, no
+dialog opens, and the names are shown as text. Uses the report suite's CDP helpers; skipped with
+a reason when Chromium is absent (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.hardening.cases import hostile_filename
+from tests.hardening.test_hostile import hostile_report
+from tests.report.cdp import Browser, find_chromium
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("Chromium not found (/usr/bin/chromium or chromium on PATH); .ci/run installs it")
+    b = Browser(binary)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def test_report_from_hostile_files_stays_inert(browser: Browser, tmp_path: Path) -> None:
+    report = hostile_report(tmp_path)
+    page = tmp_path / "report.html"
+    report.to_html(page)
+    url = page.resolve().as_uri()
+    browser.events.clear()
+    browser.open(url)
+    assert not [e for e in browser.events if e["method"] == "Page.javascriptDialogOpening"]
+    assert browser.eval("document.querySelectorAll('script, img, iframe, object, embed, form').length") == 0
+    assert browser.eval("[...document.querySelectorAll('*')].flatMap(e => [...e.attributes])"
+                        ".filter(a => a.name.startsWith('on')).length") == 0
+    assert browser.eval("[...document.querySelectorAll('a')].map(a => a.getAttribute('href') || "
+                        "a.getAttribute('xlink:href') || '').filter(h => h && !h.startsWith('#')).length") == 0
+    assert browser.requests() == [url]  # nothing fetched: no image, no remote script
+    assert browser.console_problems() == []
+    text = browser.eval("document.body.innerText")
+    assert "<script>alert(1)</script>" in text  # the run name is displayed, as text
+    assert hostile_filename().splitlines()[0][:40] in text
