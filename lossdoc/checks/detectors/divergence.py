@@ -24,6 +24,12 @@ from lossdoc.checks.findings import Evidence
 
 def lr_restarts(ctx: RunContext) -> list[int]:
     """Steps where the lr series jumps up by more than 2x from below half its peak (SGDR restarts)."""
+    if "lr_restarts" not in ctx._cache:
+        ctx._cache["lr_restarts"] = _lr_restarts(ctx)
+    return ctx._cache["lr_restarts"]
+
+
+def _lr_restarts(ctx: RunContext) -> list[int]:
     s = ctx.lr()
     if s is None:
         return []
