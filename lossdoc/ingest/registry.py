@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from lossdoc.errors import EmptyInputError, InputError, LossdocError, ParseError, UnknownFormatError
-from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.inputs import InputFile, check_memory
 from lossdoc.model import ParseResult
 
 #: Below this confidence a parser's claim is not taken without ``--format``.
@@ -119,6 +119,8 @@ def choose(inp: InputFile) -> Parser:
 
 def parse_with(parser: Parser, inp: InputFile) -> ParseResult:
     """Run ``parser`` on ``inp``; unexpected exceptions become a :class:`ParseError` naming the file."""
+    if inp.path is not None:  # a huge log stops here with a clear message, not in the OOM killer
+        check_memory(inp.size, inp.name)
     try:
         return parser.parse(inp)
     except LossdocError:
