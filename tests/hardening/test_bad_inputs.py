@@ -284,3 +284,26 @@ def test_plain_file_too_large_to_hold_is_a_clear_error(tmp_path: Path, monkeypat
         lossdoc.read(path)
     # Line-oriented logs stream from disk and are not affected by the cap.
     assert len(_loss(lossdoc.read(write(tmp_path / "big.log", nanogpt_text(5000))))) == 5000
+
+
+def test_log_too_large_for_the_memory_stops_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOSSDOC_IGNORE_MEMORY", raising=False)
+    monkeypatch.setattr(inputs, "_available_memory", lambda: 100_000)  # a machine with ~100 kB free
+    path = write(tmp_path / "train.log", nanogpt_text(2000))
+    with pytest.raises(InputError) as exc:
+        lossdoc.read(path)
+    msg = str(exc.value)
+    assert msg.startswith(f"{path}: file is ") and "of memory and 97.7 KiB is available" in msg
+    assert "LOSSDOC_IGNORE_MEMORY=1" in msg
+    # ... the same from a compressed file, checked while it decompresses
+    monkeypatch.setattr(inputs, "_available_memory", lambda: 64 * 1024**2)
+    big = write(tmp_path / "big.log.gz", gzip.compress(b"x" * (80 * 1024**2)))
+    with pytest.raises(InputError, match=r"big\.log\.gz: decompresses to more than 64\.\d MiB: reading it needs about"):
+        lossdoc.read(big)
+    # A directory walk only checks the files it parses: a huge unrecognised file is skipped, not fatal.
+    monkeypatch.setattr(inputs, "_available_memory", lambda: 1_000_000)
+    write(tmp_path / "d" / "model.bin", noisy_bytes(400_000, seed=8))
+    write(tmp_path / "d" / "train.log", nanogpt_text(50))
+    assert len(_loss(lossdoc.read(tmp_path / "d"))) == 50
+    monkeypatch.setenv("LOSSDOC_IGNORE_MEMORY", "1")
+    assert len(_loss(lossdoc.read(path))) == 2000
