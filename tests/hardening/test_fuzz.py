@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from lossdoc.errors import EmptyInputError, LossdocError
@@ -176,6 +176,7 @@ def _line_oriented(path: Path) -> bool:
 
 
 LINE_SAMPLES = [p for p in SAMPLES if _line_oriented(p)]
+CSV_FAMILY = {"csv", "keras-csv", "lightning-csv", "wandb-csv", "tensorboard-csv"}
 
 
 def _rows(parser: Parser, data: bytes, inner: str) -> collections.Counter[tuple[object, ...]]:
@@ -192,6 +193,9 @@ def _rows(parser: Parser, data: bytes, inner: str) -> collections.Counter[tuple[
 def test_a_garbled_line_costs_only_its_own_rows(path: Path, where: float, garbage: str) -> None:
     """Garbling line k keeps every row that reading the log without line k gives (the untouched rows)."""
     raw, inner, name = _sample(path)  # type: ignore[misc]
+    # Known limitation: in a CSV a lone '"' opens a quoted cell that runs to the end of the file
+    # (RFC 4180), so the rows after it are lost (the ragged-rows note says so).
+    assume(not ('"' in garbage and name in CSV_FAMILY))
     parser = get_parser(name)
     lines = raw.split(b"\n")
     k = 1 + int(where * (len(lines) - 2))  # never the first line (a header) nor the final empty one
