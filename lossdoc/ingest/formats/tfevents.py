@@ -143,14 +143,25 @@ def frame_records(buf: bytes, display: str) -> tuple[np.ndarray, np.ndarray, int
         raw = _at(a, starts_all, "<u8")
         bad = np.flatnonzero(_masked_crc_u64(raw) != _at(a, starts_all + 8, "<u4"))
         if len(bad):
-            raise ParseError(f"corrupt TFRecord header at byte offset {int(starts_all[bad[0]])} "
-                             "(length CRC mismatch)", path=display)
+            off = int(starts_all[bad[0]])
+            raise _CorruptHeader(f"corrupt TFRecord header at byte offset {off} (length CRC mismatch)",
+                                 path=display, offset=off)
         lengths = raw.astype(np.int64)
     else:
         lengths = np.zeros(0, dtype=np.int64)
     if corrupt is not None:
-        raise ParseError(f"corrupt TFRecord header at byte offset {corrupt} (length CRC mismatch)", path=display)
+        raise _CorruptHeader(f"corrupt TFRecord header at byte offset {corrupt} (length CRC mismatch)",
+                             path=display, offset=corrupt)
     return starts_all + 12, lengths, torn
+
+
+class _CorruptHeader(ParseError):
+    """A damaged record (header CRC mismatch, or a payload that is not an Event); ``offset`` is
+    where the record starts."""
+
+    def __init__(self, message: str, *, path: str, offset: int) -> None:
+        self.offset = offset
+        super().__init__(message, path=path)
 
 
 _HEAD_CRC = struct.Struct("<I")
@@ -551,7 +562,8 @@ def _slow_path(buf: bytes, offs: np.ndarray, lens: np.ndarray, rec: np.ndarray, 
                 values.append(val)
                 order.append(i)
         except (_Corrupt, struct.error, IndexError):
-            raise ParseError(f"corrupt event record at byte offset {s - 12} (record {i})", path=display) from None
+            raise _CorruptHeader(f"corrupt event record at byte offset {s - 12} (record {i})", path=display,
+                                 offset=int(s - 12)) from None
     if tags:
         out.tag_idx.append(np.array(tags, dtype=np.int64))
         out.step.append(np.array(steps, dtype=np.int64))
@@ -563,6 +575,23 @@ def _slow_path(buf: bytes, offs: np.ndarray, lens: np.ndarray, rec: np.ndarray, 
 
 def read_events(buf: bytes, display: str) -> tuple[pl.DataFrame, list[IngestNote]]:
     """Every scalar in one event file: a frame with ``name, step, wall_time, value`` in file order."""
+    damaged: str | None = None
+    while True:
+        try:
+            frame, notes = _read_events(buf, display)
+        except _CorruptHeader as exc:
+            if exc.offset <= 0:
+                raise
+            # As TensorBoard's loader does on a DataLossError: keep every record before the damage.
+            buf, damaged = buf[: exc.offset], exc.message
+            continue
+        if damaged is not None:
+            notes.append(IngestNote("skipped_lines", f"{damaged}: read the records before it, skipped the rest "
+                                    "of the file"))
+        return frame, notes
+
+
+def _read_events(buf: bytes, display: str) -> tuple[pl.DataFrame, list[IngestNote]]:
     notes: list[IngestNote] = []
     offs, lens, torn = frame_records(buf, display)
     if torn is not None:
