@@ -307,3 +307,17 @@ def test_log_too_large_for_the_memory_stops_before_reading(tmp_path: Path, monke
     assert len(_loss(lossdoc.read(tmp_path / "d"))) == 50
     monkeypatch.setenv("LOSSDOC_IGNORE_MEMORY", "1")
     assert len(_loss(lossdoc.read(path))) == 2000
+
+
+def test_tensorboard_logdir_with_one_corrupt_file(tmp_path: Path) -> None:
+    """A damaged event file keeps its records before the damage; the other runs are unaffected."""
+    good = tfevents_bytes()
+    bad = bytearray(good)
+    bad[len(good) // 2] ^= 0xFF
+    write(tmp_path / "logs" / "a" / "events.out.tfevents.1700000000.host", good)
+    write(tmp_path / "logs" / "b" / "events.out.tfevents.1700000001.host", bytes(bad))
+    logs = lossdoc.read(tmp_path / "logs")
+    per_run = logs.frame.filter(pl.col("metric") == "loss").group_by("run").len().sort("run")
+    n_a, n_b = per_run.get_column("len").to_list()
+    assert n_a == N and 0 < n_b < N
+    assert any("corrupt" in n.message and "read the records before it" in n.message for n in logs.notes)
