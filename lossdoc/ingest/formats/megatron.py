@@ -131,8 +131,8 @@ class MegatronParser(Parser):
         """The segment keys the training lines carry (with how often each printed value occurs), from a
         sample of lines.
 
-        The sample is the first and last 2,000 lines, 2,000 spread evenly, and (up to 10,000) every
-        line whose length differs from the median by more than a value's width can explain, so a loss
+        The sample is the first and last 1,000 lines, 1,000 spread evenly, and up to 2,000 (spread)
+        of the lines whose length differs from the median by more than a value's width can explain, so a loss
         key that appears mid-run (or a segment that comes and goes) is still seen, without a regex
         over every line.
         """
@@ -140,9 +140,9 @@ class MegatronParser(Parser):
         # A segment that comes or goes changes a line's length by 20+ bytes; values change it by a few.
         size = tr.select(pl.col("line").str.len_bytes().cast(pl.Int64).alias("n"))["n"]
         med = size.median() if n else 0
-        idx = set(range(min(n, 2000))) | set(range(max(0, n - 2000), n)) | set(range(0, n, max(1, n // 2000)))
+        idx = set(range(min(n, 1000))) | set(range(max(0, n - 1000), n)) | set(range(0, n, max(1, n // 1000)))
         odd = size.to_frame().with_row_index("_i").filter((pl.col("n") - med).abs() > 12)
-        idx |= set(odd.get_column("_i").head(10_000).to_list())
+        idx |= set(odd.get_column("_i").gather_every(max(1, odd.height // 2000)).head(2000).to_list())
         sample = tr.get_column("line").gather(sorted(idx)).to_list()
         keys: dict[str, dict[str, int]] = {}
         for text in sample:
@@ -230,6 +230,7 @@ class MegatronParser(Parser):
         it_steps = tr.get_column("_it").to_list() if tr.height else []
 
         rows: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
+        metrics: dict[str, str] = {}
         inferred = 0
         for lineno, text in val.iter_rows():
             head, _, rest = text.partition("validation loss at ")
@@ -248,9 +249,12 @@ class MegatronParser(Parser):
                 seg = seg.strip(" |")
                 if " value: " in seg:
                     key, _, v = seg.partition(" value: ")
-                    metric = split_and_metric(key)[1]
-                    if metric == "loss" and key != "lm loss":
-                        metric = "_".join(key.split())
+                    metric = metrics.get(key)
+                    if metric is None:
+                        metric = split_and_metric(key)[1]
+                        if metric == "loss" and key != "lm loss":
+                            metric = "_".join(key.split())
+                        metrics[key] = metric
                     val = _num(v)
                     if val is not None:
                         rows.setdefault((split, metric, key), []).append((step, val))
