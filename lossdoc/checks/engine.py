@@ -569,8 +569,10 @@ def check_run(ctx: RunContext, rules: list[tuple[RuleSpec, dict[str, Any], Sever
         ns = SimpleNamespace(**{_snake(k): v for k, v in params.items()}, rule=spec.id)
         sev_of[spec.id] = severity
         for target in _targets(ctx, spec):
-            for hit in fn(ctx, target, ns):
-                raw.append((spec, target, hit))
+            # NOTE: values near the float limit (+-1.7e308) overflow sums and means; they become inf/nan,
+            # which every detector's comparisons treat as "no finding", so the warning is noise here
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                raw.extend((spec, target, hit) for hit in fn(ctx, target, ns))
     findings = []
     for spec, target, hit in _control_false_alarms(ctx, raw):
         sev = hit.severity if hit.severity is not None else sev_of[spec.id]
@@ -621,7 +623,8 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
             run_rules = [b for b in bound if not any(_matches(b[0], s) for s in ignored)]
             findings = check_run(ctx, run_rules, detectors)
             if summaries:
-                summary, curves = summarize(ctx)
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    summary, curves = summarize(ctx)
             else:
                 from lossdoc.report.model import RunSummary
 
@@ -644,7 +647,9 @@ def final_level(values: np.ndarray) -> float | None:
     if v.size < 3:
         return float(v[-1])
     k = int(min(max(3, math.ceil(0.05 * v.size)), 1000))
-    return float(np.mean(v[-k:]))
+    tail = v[-k:]
+    big = float(np.max(np.abs(tail)))
+    return float(np.mean(tail / big) * big) if big > 1e300 else float(np.mean(tail))  # no overflow at 1e308
 
 
 def summarize(ctx: RunContext) -> tuple[Any, dict[str, Any]]:

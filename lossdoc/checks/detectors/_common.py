@@ -10,7 +10,10 @@ import numpy as np
 from lossdoc.analysis.smoothing import MAD_TO_SD
 from lossdoc.checks.engine import RunContext, Series, fmt_num, fmt_step
 
-__all__ = ["MAD_TO_SD", "aligned", "fmt_num", "fmt_step", "lr_advice", "lr_text", "noise_sd", "rel",
+#: Floor for relative-change denominators: tiny, so a 1e-30-scale loss is judged like a 1e0 one.
+TINY = 1e-300
+
+__all__ = ["MAD_TO_SD", "TINY", "aligned", "fmt_num", "fmt_step", "lr_advice", "lr_text", "noise_sd", "rel",
            "round_lr", "smooth_min", "window_mask"]
 
 
@@ -25,7 +28,7 @@ def noise_sd(y: np.ndarray) -> float:
 
 def rel(a: float, b: float) -> float:
     """(a - b) / |b| with a floor on the denominator."""
-    return (a - b) / max(abs(b), 1e-12)
+    return (a - b) / max(abs(b), TINY)
 
 
 def smooth_min(x: np.ndarray, y: np.ndarray, *, value: bool = False) -> Any:

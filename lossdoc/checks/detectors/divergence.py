@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
-from lossdoc.checks.detectors._common import tlabel, tname, fmt_num, fmt_step, lr_advice, lr_text, rel, round_lr, smooth_min
+from lossdoc.checks.detectors._common import (
+    TINY, fmt_num, fmt_step, lr_advice, lr_text, rel, round_lr, smooth_min, tlabel, tname,
+)
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
 
@@ -69,7 +71,7 @@ def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: f
     resid = y - rolling_median(y, k, trailing=False)
     noise = float(MAD_TO_SD * np.median(np.abs(resid - np.median(resid))))
     return {"best_step": int(best_step), "best": best, "end": end, "end_step": int(xs[-1]),
-            "rise": rel(end, best), "trend": tr, "n": int(post.sum()), "noise_rel": noise / max(abs(best), 1e-12)}
+            "rise": rel(end, best), "trend": tr, "n": int(post.sum()), "noise_rel": noise / max(abs(best), TINY)}
 
 
 def significant_rise(d: dict[str, Any] | None, p: SimpleNamespace) -> bool:
@@ -100,14 +102,14 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
         return
     onset = d["best_step"]
     shift = level_shift(d, p) and not tr.pvalue_increasing < p.alpha
-    how = (f"a level shift of {d['rise'] / max(d['noise_rel'], 1e-12):.0f}x the point noise" if shift else
+    how = (f"a level shift of {d['rise'] / max(d['noise_rel'], TINY):.0f}x the point noise" if shift else
            f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
     msg = (f"{s.name} rose {d['rise']:.0%} from its best {fmt_num(d['best'])} at step {onset:,} to "
            f"{fmt_num(d['end'])} by step {d['end_step']:,}{lr_text(ctx, onset)} ({how}, {d['n']} points)")
     yield Hit(
         message=msg,
         evidence=Evidence("level-shift" if shift else tr.method,
-                          d["rise"] / max(d["noise_rel"], 1e-12) if shift else float(tr.tstat),
+                          d["rise"] / max(d["noise_rel"], TINY) if shift else float(tr.tstat),
                           float(p.shift_mult) if shift else float(p.min_rise),
                           None if shift else float(tr.pvalue_increasing),
                           (onset, d["end_step"]),

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import tlabel, tname, aligned, fmt_num, fmt_step, rel, smooth_min
+from lossdoc.checks.detectors._common import TINY, aligned, fmt_num, fmt_step, rel, smooth_min, tlabel, tname
 from lossdoc.checks.engine import Hit, RunContext, Series, robust_trend
 from lossdoc.checks.findings import Evidence
 
@@ -76,7 +76,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
         return
     st, tl, vl = al
     gap = vl - tl
-    relgap = gap / np.maximum(np.abs(vl), 1e-12)
+    relgap = gap / np.maximum(np.abs(vl), TINY)
     k = max(2, st.size // 5)
     end_rel = float(np.mean(relgap[-k:]))
     start_gap, end_gap = float(np.mean(gap[:k])), float(np.mean(gap[-k:]))
@@ -117,7 +117,7 @@ def val_below_train(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
         half[:] = True
     below = vl[half] < tl[half]
     frac = float(below.mean())
-    relgap = float(np.median((tl[half] - vl[half]) / np.maximum(np.abs(tl[half]), 1e-12)))
+    relgap = float(np.median((tl[half] - vl[half]) / np.maximum(np.abs(tl[half]), TINY)))
     if frac < p.min_fraction or relgap < p.min_gap:
         return
     msg = (f"validation loss is below the training loss at {frac:.0%} of the aligned steps in the second half "

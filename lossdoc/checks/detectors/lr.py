@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import tlabel, tname, fmt_num, fmt_step, rel, round_lr
+from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, rel, round_lr, tlabel, tname
 from lossdoc.checks.detectors.divergence import find_divergence, significant_rise
 from lossdoc.checks.detectors.spike import find_spikes
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
@@ -131,7 +131,7 @@ def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNames
     if tr is None or not (np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha):
         return
     level = final_level(s.values) or float(y[-1])
-    rate = -tr.slope * (x[-1] - lo) / max(abs(level), 1e-12)
+    rate = -tr.slope * (x[-1] - lo) / max(abs(level), TINY)
     if rate < p.min_improvement:
         return
     msg = (f"the LR decayed to {round_lr(float(lv[-1]))} ({lv[-1] / peak:.1%} of its peak {round_lr(peak)}) while "

@@ -27,7 +27,7 @@ from scipy import stats as _st
 from scipy.optimize import isotonic_regression
 
 from lossdoc.analysis.smoothing import rolling_median
-from lossdoc.checks.detectors._common import fmt_step, lr_advice, lr_text
+from lossdoc.checks.detectors._common import TINY, fmt_step, lr_advice, lr_text
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
 
@@ -70,11 +70,12 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     r_raw = z - trend  # the runs test needs the unfiltered residuals: a running median correlates them
     # root-mean-square, not MAD: around an isotonic fit most residuals are exactly 0 and the swings
     # are the minority that matters
-    amp = float(np.sqrt(np.mean(r**2)))
+    rmax = float(np.max(np.abs(r))) if r.size else 0.0
+    amp = rmax * float(np.sqrt(np.mean((r / rmax) ** 2))) if rmax > 0 and np.isfinite(rmax) else 0.0
     k = max(2, z.size // 10)
     drop = abs(float(np.mean(trend[:k]) - np.mean(trend[-k:])))
-    ratio = amp / max(drop, 1e-12)
-    level_scale = 1.0 if positive else max(float(np.median(np.abs(ya))), 1e-12)
+    ratio = amp / max(drop, TINY)
+    level_scale = 1.0 if positive else max(float(np.median(np.abs(ya))), TINY)
     rel_amp = amp / level_scale
     # swings go both ways; bursts of spikes only go up: compare the 90th-percentile excursions
     pos = float(np.quantile(r[r > 0], 0.9)) if (r > 0).any() else 0.0

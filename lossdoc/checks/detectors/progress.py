@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import tlabel, tname, fmt_num, fmt_step, lr_text, rel, round_lr
+from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, lr_text, rel, round_lr, tlabel, tname
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.findings import Evidence
 
@@ -76,7 +76,7 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
         return
     level = final_level(target.values) or float(y[-1])
     at_lo = tr.intercept + tr.slope * lo if np.isfinite(tr.intercept) else float(y[x >= lo][0])
-    rate = -tr.slope * (x[-1] - lo) / max(abs(at_lo), 1e-12)
+    rate = -tr.slope * (x[-1] - lo) / max(abs(at_lo), TINY)
     # (a) the trailing window is falling: significantly, and by at least min-rate
     trend_ok = bool(np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha and rate >= p.min_rate)
     ex = ctx.extrapolation(target)
@@ -88,7 +88,7 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
         hstep = int(ex.step)
     else:
         hstep = int(horizon or 2 * x[-1])
-        gain = -tr.slope * (hstep - x[-1]) / max(abs(level), 1e-12) * 0.5  # half the linear projection
+        gain = -tr.slope * (hstep - x[-1]) / max(abs(level), TINY) * 0.5  # half the linear projection
         proj = f"half the linear projection to step {hstep:,} is {fmt_num(level * (1 - gain))}"
     # (b) or the fitted curve, validated by its own backtest, predicts a level whose whole 90% interval
     # lies below today's (noise too high for a window test, but the curve has clearly not flattened)
