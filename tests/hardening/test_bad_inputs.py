@@ -8,6 +8,7 @@ it, and a note says what was skipped or repaired.
 from __future__ import annotations
 
 import gzip
+import lzma
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -58,7 +59,7 @@ NOT_A_LOG: list[tuple[str, Callable[[Path], Path], type[InputError], str]] = [
     ("binary", lambda t: write(t / "w.bin", noisy_bytes(20_000, seed=1)), UnknownFormatError, "unrecognised log format"),
     ("prose", lambda t: write(t / "notes.txt", "It was the best of times, it was the worst of times.\n" * 40),
      UnknownFormatError, "unrecognised log format"),
-    ("huge-single-line", lambda t: write(t / "one.log", "x" * 3_000_000), UnknownFormatError, "unrecognised"),
+    ("huge-single-line", lambda t: write(t / "one.log", "x" * 400_000), UnknownFormatError, "unrecognised"),
     ("only-a-bom", lambda t: write(t / "bom.log", b"\xef\xbb\xbf"), InputError, "bom.log"),
     ("only-nul-bytes", lambda t: write(t / "nul.log", b"\x00" * 5000), InputError, "nul.log"),
     ("header-only-csv", lambda t: write(t / "m.csv", "step,loss\n"), EmptyInputError, "no rows"),
@@ -220,13 +221,13 @@ def test_tensorboard_record_cut_short(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
 def test_compressed_log_cut_short_keeps_what_decompressed(tmp_path: Path, suffix: str) -> None:
-    text = nanogpt_text(40_000).encode()  # 2.4 MB: several bzip2 blocks
+    text = nanogpt_text(20_000).encode()  # 1.2 MB: several bzip2 -1 blocks
     whole = COMPRESSORS[suffix](text)
     logs_full = lossdoc.read(write(tmp_path / f"full.log{suffix}", whole))
-    assert len(_loss(logs_full)) == 40_000 and not logs_full.notes
+    assert len(_loss(logs_full)) == 20_000 and not logs_full.notes
     logs = lossdoc.read(write(tmp_path / f"cut.log{suffix}", whole[: len(whole) * 4 // 5]))
     got = _loss(logs)
-    assert 0 < len(got) < 40_000
+    assert 0 < len(got) < 20_000
     assert got == _loss(logs_full)[: len(got)]  # a prefix of the real rows, values untouched
     messages = [n.message for n in logs.notes if n.kind == "torn_tail"]
     assert any("stream ends early" in m for m in messages), messages
@@ -234,7 +235,7 @@ def test_compressed_log_cut_short_keeps_what_decompressed(tmp_path: Path, suffix
 
 def test_compressed_log_with_corrupt_block(tmp_path: Path) -> None:
     text = nanogpt_text(20_000).encode()
-    whole = bytearray(COMPRESSORS[".xz"](text))
+    whole = bytearray(lzma.compress(text))
     whole[len(whole) // 2] ^= 0xFF
     logs = lossdoc.read(write(tmp_path / "bad.log.xz", bytes(whole)))
     got = _loss(logs)

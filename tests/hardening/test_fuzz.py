@@ -157,7 +157,7 @@ def mutated(draw: st.DrawFn) -> tuple[bytes, str, str]:
     return bytes(b), inner, parser
 
 
-@fuzz(500)
+@fuzz(400)
 @given(case=mutated())
 def test_mutated_real_logs_raise_only_lossdoc_errors(case: tuple[bytes, str, str]) -> None:
     data, inner, parser = case
@@ -186,7 +186,7 @@ def _rows(parser: Parser, data: bytes, inner: str) -> collections.Counter[tuple[
     )
 
 
-@fuzz(250)
+@fuzz(150)
 @given(path=st.sampled_from(LINE_SAMPLES), where=st.floats(0, 1, exclude_max=True),
        garbage=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"),
                        min_size=1, max_size=60))
