@@ -66,8 +66,9 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
                f"changed it by {fmt_num(change)} (within +-{p.stuck_margin:.0%} of the level; TOST p={eq.pvalue:.2g})")
     elif stuck:
         msg = (f"{s.name} has been flat at {fmt_num(level)} since step {start:,} ({frac:.0%} of the run) after "
-               f"falling only {drop:.0%} from {fmt_num(start_level)}{lr_text(ctx, start)} "
-               f"(TOST: change within +-{p.stuck_margin:.0%} of the level across the window, p={eq.pvalue:.2g})")
+               + (f"falling only {drop:.0%} from {fmt_num(start_level)}" if drop >= 0 else
+                f"never getting below its start {fmt_num(start_level)}") + f"{lr_text(ctx, start)} "
+               + f"(TOST: change within +-{p.stuck_margin:.0%} of the level across the window, p={eq.pvalue:.2g})")
     else:
         msg = (f"{s.name} has converged: flat at {fmt_num(level)} over the last {frac:.0%} of the run "
                f"(from step {start:,}; change {fmt_num(change)} across it, within +-{p.margin:.0%} of the level; "

@@ -38,7 +38,8 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     if tr is not None and np.isfinite(tr.pvalue_decreasing):
         trend_txt = (f"; it is still falling slowly (p={tr.pvalue_decreasing:.2g})" if tr.pvalue_decreasing < 0.05
                      else f"; no significant downward trend (p={tr.pvalue_decreasing:.2g})")
-    msg = (f"{s.name} fell only {drop:.1%} over the run ({fmt_num(start)} -> {fmt_num(end)} by step "
+    moved = f"fell only {drop:.1%}" if drop >= 0 else f"did not fall (it ended {-drop:.1%} higher)"
+    msg = (f"{s.name} {moved} over the run ({fmt_num(start)} -> {fmt_num(end)} by step "
            f"{int(st[-1]):,}){trend_txt}{lr_text(ctx, int(st[-1]))}")
     lr = ctx.lr_peak()
     yield Hit(
@@ -46,7 +47,7 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         evidence=Evidence("relative-drop", drop, float(p.min_drop), None if tr is None else float(tr.pvalue_decreasing),
                           (int(st[0]), int(st[-1])), {"start": start, "end": end}),
         start_step=int(st[0]), end_step=int(st[-1]),
-        values={"drop": f"{drop:.1%}", "lr": round_lr(lr[0]) if lr else "the current LR",
+        values={"drop": f"{max(drop, 0.0):.1%}", "lr": round_lr(lr[0]) if lr else "the current LR",
                 "step": fmt_step(int(st[-1]))},
     )
 
