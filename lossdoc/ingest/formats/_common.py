@@ -8,7 +8,6 @@ records all become one long (lineno, key, raw value) table before the parser map
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Iterable
 
