@@ -123,3 +123,60 @@ def test_cli_overrides():
     assert cfg.tolerance == 0.02
     with pytest.raises(ConfigError):
         Config().override(fail_on="bad")
+
+
+CUSTOM_RULE = '''
+id = "ACME-SP001"
+name = "big-loss-spike"
+category = "loss_spikes"
+severity = "error"
+status = "{status}"
+detector = "spike"
+applies-to = ["train/loss"]
+summary = "Only spikes of 2.5x or more."
+why = "Ours."
+example = "step 900 loss 9.0"
+recommendation = "Spike at step {{step}}."
+known-problems = "None."
+since = "0.1.0"
+
+[params]
+window = 50            # as SP001
+zscore = 6.0           # as SP001
+min-rise = 1.5         # 2.5x the trailing median
+min-points = 30        # as SP001
+warn-count = 3         # as SP001
+warn-factor = 1.5      # as SP001
+recovery-steps = 500   # as SP001
+'''
+
+
+def test_rule_paths_add_plugin_style_rules(tmp_path):
+    rules = tmp_path / "ci_rules"
+    rules.mkdir()
+    (rules / "ACME-SP001.toml").write_text(CUSTOM_RULE.format(status="stable"))
+    (tmp_path / "lossdoc.toml").write_text('select = ["ACME-SP001"]\nrule-paths = ["ci_rules"]\n')
+    assert _rules(load_config(None, start=tmp_path)) == {"ACME-SP001": "error"}
+
+
+def test_preview_rules_need_preview(tmp_path):
+    rules = tmp_path / "ci_rules"
+    rules.mkdir()
+    (rules / "ACME-SP001.toml").write_text(CUSTOM_RULE.format(status="preview"))
+    (tmp_path / "lossdoc.toml").write_text('select = ["ACME"]\nrule-paths = ["ci_rules"]\n')
+    assert _rules(load_config(None, start=tmp_path)) == {}
+    (tmp_path / "lossdoc.toml").write_text('select = ["ACME"]\nrule-paths = ["ci_rules"]\npreview = true\n')
+    assert _rules(load_config(None, start=tmp_path)) == {"ACME-SP001": "error"}
+
+
+def test_invalid_rule_file_names_key_and_file(tmp_path):
+    from lossdoc.errors import RuleError
+
+    rules = tmp_path / "ci_rules"
+    rules.mkdir()
+    bad = rules / "ACME-SP001.toml"
+    (tmp_path / "lossdoc.toml").write_text('rule-paths = ["ci_rules"]\n')
+    bad.write_text("colour = 'red'\n" + CUSTOM_RULE.format(status="stable"))
+    with pytest.raises(RuleError) as e:
+        _rules(load_config(None, start=tmp_path))
+    assert "colour" in str(e.value) and str(bad) in str(e.value)
