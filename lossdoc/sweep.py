@@ -27,7 +27,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -292,12 +292,15 @@ def analyze_sweep(
     horizon: int | None = None,
     progress: Callable[[str], None] | None = None,
     units: list[str] | None = None,
+    executor: Executor | None = None,
 ) -> SweepReport:
     """Analyse every unit of the sweep at ``path`` in ``jobs`` processes; return a :class:`SweepReport`.
 
     Options are those of :func:`lossdoc.api.analyze` (no baseline: compare runs of a sweep with
     ``lossdoc compare``). ``jobs=1`` runs in this process. ``progress(message)`` is called as
-    units finish (the CLI draws it as a bar on a TTY).
+    units finish (the CLI draws it as a bar on a TTY). ``executor``: any
+    :class:`concurrent.futures.Executor` to run the batches on instead of a local process pool,
+    e.g. ``distributed.Client(...).get_executor()`` for a cluster (units must be readable there).
     """
     from pathlib import Path as _P
 
@@ -328,7 +331,15 @@ def analyze_sweep(
 
     if progress:
         progress(_bar(0, len(todo), 0, t0))
-    if jobs == 1:
+    if executor is not None:
+        from concurrent.futures import as_completed
+
+        n_batches = min(len(todo), max(jobs, 1) * 8)
+        for fut in as_completed([executor.submit(_analyze_units, todo[i::n_batches], options)
+                                 for i in range(n_batches)]):
+            for res in fut.result():
+                record(res)
+    elif jobs == 1:
         for u, d in todo:
             record(analyze_unit(u, d, options))
     else:

@@ -135,3 +135,13 @@ def test_in_process_sweep_and_what_is_a_sweep(sweep_dir, tmp_path):
     assert sweep_units(one) is None
     units = sweep_units(sweep_dir)
     assert units is not None and len(units) == N_RUNS + 2  # 31 directories + README.md
+
+
+def test_any_executor_runs_the_units(sweep_dir):
+    """The cluster hook: a concurrent.futures executor (here threads) instead of the local pool."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as ex:  # one thread: no concurrency inside a test process
+        rep = analyze_sweep(sweep_dir, executor=ex, jobs=2)
+    assert [row.run for row in rep.ranking] == _expected_order(sweep_dir)
+    assert [u for u, _ in rep.errors] == [str(sweep_dir / "zz-broken")]
