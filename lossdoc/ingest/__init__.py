@@ -125,6 +125,11 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
         raise EmptyInputError(
             f"directory holds no recognised training log ({len(files)} file(s) looked at{hint})", path=display
         )
+    if len(files) >= MAX_DIR_FILES:
+        sources[0].notes.append(
+            IngestNote("truncated_input", f"the directory holds more than {MAX_DIR_FILES:,} files: only the first "
+                       f"{MAX_DIR_FILES:,} (in name order) were looked at; point lossdoc at the run's own directory")
+        )
     if skipped:
         shown = ", ".join(skipped[:3]) + (" ..." if len(skipped) > 3 else "")
         sources[0].notes.append(
