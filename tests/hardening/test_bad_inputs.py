@@ -322,3 +322,15 @@ def test_tensorboard_logdir_with_one_corrupt_file(tmp_path: Path) -> None:
     n_a, n_b = per_run.get_column("len").to_list()
     assert n_a == N and 0 < n_b < N
     assert any("corrupt" in n.message and "read the records before it" in n.message for n in logs.notes)
+
+
+def test_huge_directory_walk_is_capped_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lossdoc.ingest as ingest
+
+    monkeypatch.setattr(ingest, "MAX_DIR_FILES", 5)
+    write(tmp_path / "d" / "a_train.log", nanogpt_text(30))
+    for i in range(8):
+        write(tmp_path / "d" / f"z{i}.txt", "notes\n")
+    logs = lossdoc.read(tmp_path / "d")
+    assert len(_loss(logs)) == 30
+    assert any(n.kind == "truncated_input" and "more than 5 files" in n.message for n in logs.notes)
