@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -20,6 +22,9 @@ from lossdoc.ingest.registry import (
     rank_dir,
 )
 from lossdoc.model import IngestNote, LogSet, ParseResult, Source, conform
+
+#: Confidence a directory parser needs to take a whole directory (else it is walked file by file).
+DIR_CLAIM = 0.9
 
 #: A directory walk looks at no more than this many files.
 MAX_DIR_FILES = 20_000
@@ -69,7 +74,9 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
             return [_finish(res, display, parser.name, [])]
     else:
         cands = rank_dir(path)
-        if cands and cands[0].confidence >= MIN_CONFIDENCE:
+        # A whole-directory claim must be confident: a tree that merely *contains* an event file
+        # somewhere (an experiment folder, a sweep) is walked instead, so every log in it is read.
+        if cands and cands[0].confidence >= DIR_CLAIM:
             parser = cands[0].parser
             try:
                 res = parser.parse_dir(path, display)
@@ -82,17 +89,25 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
     skipped: list[str] = []
     files = _walk(path)
     claimed: set[Path] = set()
-    # A subdirectory claimed by a directory parser (e.g. a TB logdir inside an experiment dir).
-    for sub in sorted({f.parent for f in files} - {path}):
-        if any(p in claimed for p in sub.parents):
+    # A subdirectory claimed by a directory parser (a TB logdir or HF output dir inside an experiment
+    # dir), shallowest first, so a Keras logdir holding only train/ and validation/ is one run.
+    subdirs: set[Path] = set()
+    for f in files:
+        for parent in f.parents:
+            if parent == path or path not in parent.parents:
+                break
+            subdirs.add(parent)
+    for sub in sorted(subdirs, key=lambda d: (len(d.parts), str(d))):
+        if sub in claimed or any(p in claimed for p in sub.parents):
             continue
         cands = rank_dir(sub)
-        if cands and cands[0].confidence >= 0.9:
+        if cands and cands[0].confidence >= DIR_CLAIM:
             parser = cands[0].parser
             sub_display = os.path.join(display, os.path.relpath(sub, path))
             claimed.add(sub)
             try:
-                sources.append(_finish(parser.parse_dir(sub, sub_display), sub_display, parser.name, []))
+                src = _finish(parser.parse_dir(sub, sub_display), sub_display, parser.name, [])
+                sources.append(_relabel(src, _context(os.path.relpath(sub, path), path), sub.name))
             except EmptyInputError:  # an empty artefact inside a larger directory: skipped, not fatal
                 skipped.append(sub_display)
     for f in files:
@@ -112,6 +127,7 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
                     continue
                 parser = best.parser
             src = _finish(parse_with(parser, inp), f_display, parser.name, inp.notes)
+            src = _relabel(src, _context(_walk_run_name(f, path), path), inp.run_name)
         except (UnknownFormatError, EmptyInputError):
             skipped.append(f_display)
             continue
@@ -137,6 +153,42 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
                        count=len(skipped))
         )
     return sources
+
+
+def _walk_run_name(f: Path, root: Path) -> str:
+    """Run name of a file found by a directory walk: its path below the walked directory, without
+    the extension, or its directory's path when the file name is generic (``train.log``)."""
+    from lossdoc.ingest.inputs import run_name_for
+
+    rel_dir = Path(os.path.relpath(f.parent, root))
+    stem = run_name_for(f)
+    generic = stem == f.parent.name or stem.endswith("/" + f.parent.name)  # named after its directory
+    if str(rel_dir) == ".":
+        return stem
+    return str(rel_dir) if generic else str(rel_dir / stem)
+
+
+_CONTEXTLESS = re.compile(r"(version_\d+|checkpoint-\d+|run-?\d+|\d+)")
+
+
+def _context(name: str, root: Path) -> str:
+    """``version_0`` alone says little: keep the walked directory's name in front of it."""
+    first = Path(name).parts[0] if name else ""
+    return f"{root.name}/{name}" if _CONTEXTLESS.fullmatch(first) and root.name else name
+
+
+def _relabel(src: Source, name: str, default: str) -> Source:
+    """Name a walked source's run after where it sits in the walked directory, when the parser
+    gave it the default name (a parser that read run names from the log keeps them)."""
+    import polars as pl
+
+    runs = src.runs
+    if len(runs) != 1 or not (runs[0] == default or runs[0].endswith("/" + default)):
+        return src
+    src.frame = src.frame.with_columns(pl.lit(name).alias("run"))
+    mapping = {runs[0]: name}
+    src.notes = [dataclasses.replace(n, run=mapping.get(n.run, n.run)) if n.run else n for n in src.notes]
+    return src
 
 
 def _dedupe_runs(sources: list[Source]) -> None:

@@ -1,0 +1,35 @@
+"""Reading a directory: whole-directory artefacts are claimed only when the claim is confident;
+anything else is walked so that every log in an experiment folder or sweep is read."""
+
+from __future__ import annotations
+
+import shutil
+
+import lossdoc
+from tests.conftest import SAMPLE_LOGS
+
+RUNS = SAMPLE_LOGS / "runs"
+
+
+def test_sweep_folder_reads_every_trainer_not_just_event_files():
+    logs = lossdoc.read(RUNS)
+    formats = {s.format for s in logs.sources}
+    assert {"hf-trainer", "hf-console", "lightning-csv", "tensorboard", "keras-csv", "keras-progbar", "nanogpt",
+            "xgboost"} <= formats
+    runs = {r for s in logs.sources for r in s.runs}
+    # runs are named by where they sit in the walked folder, not by a clash-resolving full path
+    assert {"nanogpt/healthy", "nanogpt/divergence", "keras/healthy", "xgboost/overfitting",
+            "hf/healthy/output"} <= runs
+
+
+def test_experiment_folder_with_an_event_file_and_a_text_log(tmp_path):
+    exp = tmp_path / "exp"
+    shutil.copytree(RUNS / "hf" / "healthy" / "output" / "runs", exp / "tb")
+    shutil.copy(RUNS / "nanogpt" / "healthy" / "train.log", exp / "train.log")
+    logs = lossdoc.read(exp)
+    assert sorted(s.format for s in logs.sources) == ["nanogpt", "tensorboard"]
+
+
+def test_event_file_only_logdir_is_still_claimed_whole():
+    logs = lossdoc.read(RUNS / "hf" / "healthy" / "output" / "runs")
+    assert [s.format for s in logs.sources] == ["tensorboard"]
