@@ -694,6 +694,9 @@ def _resolve_collisions(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 # ---------------------------------------------------------------------------- parser
+#: Files that are logs in their own right (so a tree holding them is not a pure TensorBoard logdir).
+_OTHER_LOG_SUFFIXES = (".log", ".txt", ".csv", ".tsv", ".json", ".jsonl", ".out")
+
 def _is_event_file(name: str) -> bool:
     return EVENT_NAME in name and not name.endswith((".profile-empty", ".lock"))
 
@@ -739,7 +742,9 @@ class TensorBoardParser(Parser):
             for f in filenames:
                 if _is_event_file(f):
                     found += 1
-                elif f in ("trainer_state.json", "metrics.csv", "results.csv", "scalars.json"):
+                elif f.lower().endswith(_OTHER_LOG_SUFFIXES):
+                    # Another log lives in this tree (a console log, metrics.csv, trainer_state.json):
+                    # not a pure logdir, so the directory walk should read both.
                     other = True
             if i > 2000:
                 break
