@@ -4,9 +4,11 @@ What is compared, on the step range both runs cover (a shorter run is compared o
 range, and the comparison says so):
 
 ``final_train_loss``
-    mean training loss over the trailing window (the last ``window`` fraction of the common
-    range). One baseline: a circular block bootstrap of each run's window (blocks keep the
-    autocorrelation of a loss curve) gives the difference's interval and a one-sided p-value
+    10%-trimmed mean training loss over the trailing window (the last 20% of the common range;
+    trimming keeps a transient spike in one run's window from deciding the comparison). One
+    baseline: the two windows are paired by step on a shared grid and a circular block bootstrap
+    of the per-step differences (blocks keep the autocorrelation of a loss curve; pairing
+    cancels the trend both runs share) gives the difference's interval and a one-sided p-value
     against the non-inferiority margin ``tolerance x |baseline|``. Several baseline seeds: the
     candidate is compared with the seeds' spread (a t prediction interval for one more seed).
 ``best_val_loss``
@@ -49,12 +51,15 @@ from lossdoc.model import LogSet
 SNAPSHOT_SCHEMA = "lossdoc/snapshot-1"
 
 #: Fraction of the common step range that forms the trailing "final" window.
-WINDOW = 0.1
+WINDOW = 0.2
 #: One-sided significance level of every gating test.
 ALPHA = 0.05
 #: Bootstrap resamples (seeded: the same inputs always give the same verdict).
 N_BOOT = 2000
 GRID_BINS = 200
+#: Share trimmed from each end when averaging a trailing window: a transient spike that happens to
+#: fall in the window of one run must not decide the comparison of levels.
+TRIM = 0.1
 SNAPSHOT_BINS = 400
 SNAPSHOT_TAIL = 2000
 
@@ -227,12 +232,24 @@ def load_baselines(paths: Sequence[str], format: str | None = None) -> list[RunC
 
 
 # --------------------------------------------------------------------------- statistics
-def _boot_means(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _boot_means(values: np.ndarray, rng: np.random.Generator, trim: float = 0.0) -> np.ndarray:
+    """Block-bootstrap distribution of the (trimmed) mean of ``values``."""
     from lossdoc.analysis.stats import block_bootstrap
 
     if values.size < 2:
         return np.full(N_BOOT, float(values.mean()) if values.size else math.nan)
+    if trim:
+        from scipy.stats import trim_mean
+
+        return block_bootstrap(values, lambda a, axis: trim_mean(a, trim, axis=axis), n_boot=N_BOOT, rng=rng,
+                               vectorized=True)
     return block_bootstrap(values, np.mean, n_boot=N_BOOT, rng=rng, vectorized=True)
+
+
+def _tmean(values: np.ndarray) -> float:
+    from scipy.stats import trim_mean
+
+    return float(trim_mean(values, TRIM)) if values.size >= 5 else float(np.mean(values))
 
 
 def _quantity(name: str, label: str, cand: float, base: float, *, tol: float, gating: bool, test: str,
@@ -351,13 +368,29 @@ def compare_runs(cand: RunCurves, bases: list[RunCurves], tolerance: float, seed
     cw = c.window(w_lo, hi)
     bws = [b.window(w_lo, hi) for b in bcurves]
     if cw.size and all(bw.size for bw in bws):
-        cval = float(np.mean(cw))
-        bvals = np.array([float(np.mean(bw)) for bw in bws])
-        label = f"final {which} loss (mean over steps {int(w_lo):,}..{int(hi):,})"
+        cval = _tmean(cw)
+        bvals = np.array([_tmean(bw) for bw in bws])
+        label = f"final {which} loss (10%-trimmed mean over steps {int(w_lo):,}..{int(hi):,})"
         if len(bws) == 1:
-            diff_boot = _boot_means(cw, rng) - _boot_means(bws[0], rng)
-            qs.append(_quantity(f"final_{which}_loss", label, cval, float(bvals[0]), tol=tolerance, gating=True,
-                                test="circular block bootstrap of the trailing windows", diff_boot=diff_boot))
+            # Paired by step: bin both windows on one grid and bootstrap the per-bin differences, so
+            # the trend both runs share inside the window cancels instead of inflating the noise.
+            nb = int(min(100, max(5, min(cw.size, bws[0].size))))
+            wedges = np.linspace(w_lo, hi, nb + 1)
+            cg, bg = _grid_means(c, wedges), _grid_means(bcurves[0], wedges)
+            both = np.isfinite(cg) & np.isfinite(bg)
+            if both.sum() >= 5:
+                d = cg[both] - bg[both]
+                bval = _tmean(bg[both])
+                cval = bval + _tmean(d)  # the paired difference decides; candidate = baseline + it
+                diff_boot = _boot_means(d, rng, trim=TRIM)
+                test = ("circular block bootstrap of the trimmed mean of per-step differences in the trailing "
+                        "window")
+            else:
+                bval = float(bvals[0])
+                diff_boot = _boot_means(cw, rng, trim=TRIM) - _boot_means(bws[0], rng, trim=TRIM)
+                test = "circular block bootstrap of the trailing windows (trimmed means)"
+            qs.append(_quantity(f"final_{which}_loss", label, cval, bval, tol=tolerance, gating=True,
+                                test=test, diff_boot=diff_boot))
         else:
             qs.append(_quantity(f"final_{which}_loss", label, cval, float(bvals.mean()), tol=tolerance,
                                 gating=True, test="", seeds=bvals))
