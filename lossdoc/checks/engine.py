@@ -625,6 +625,7 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
             if summaries:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     summary, curves = summarize(ctx)
+                _drop_unreliable_extrapolation(summary, curves, findings)
             else:
                 from lossdoc.report.model import RunSummary
 
@@ -638,6 +639,38 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
 
 
 # --------------------------------------------------------------------------- summary
+#: An extrapolation is not shown when its backtest missed by more than this (relative error) ...
+MAX_BACKTEST_ERROR = 0.5
+#: ... or its interval is wider than this many times the loss range the run itself covered.
+MAX_INTERVAL_WIDTH = 2.0
+
+
+def _drop_unreliable_extrapolation(summary: Any, curves: dict[str, Any], findings: list[Finding]) -> None:
+    """Say "no reliable fit" rather than print a number nobody should trust: a run that diverged or
+    went non-finite is not a learning curve, and a fit whose backtest failed or whose interval is
+    wider than the run's own range predicts nothing."""
+    ex = summary.extrapolated
+    if ex is None:
+        return
+    reason = None
+    broken = [f for f in findings if f.category in ("divergence", "non_finite") and f.severity == Severity.ERROR]
+    if broken:
+        reason = f"the run has a {broken[0].name} finding; a learning-curve fit does not describe it"
+    elif ex.backtest_error is not None and ex.backtest_error > MAX_BACKTEST_ERROR:
+        reason = (f"a fit on the first half missed the second half by {ex.backtest_error:.0%} "
+                  f"(more than {MAX_BACKTEST_ERROR:.0%})")
+    else:
+        observed = summary.extra.get("observed_range")
+        width = ex.high - ex.low
+        if observed and observed > 0 and width > MAX_INTERVAL_WIDTH * observed:
+            reason = (f"its 90% interval ({ex.low:.4g} to {ex.high:.4g}) is wider than "
+                      f"{MAX_INTERVAL_WIDTH:g}x the range the loss covered in the run")
+    if reason:
+        summary.extrapolated = None
+        summary.extra["extrapolation"] = f"no reliable fit: {reason}"
+        curves.pop("fit", None)
+
+
 def final_level(values: np.ndarray) -> float | None:
     """Final loss level: the mean of the last 5% of finite points (at least 3, at most 1,000), so one
     noisy last point does not decide it; the last point itself when fewer than 3 are logged."""
@@ -675,6 +708,10 @@ def summarize(ctx: RunContext) -> tuple[Any, dict[str, Any]]:
     if main is not None and len(main):
         summ.first_step, summ.last_step = int(main.steps[0]), int(main.steps[-1])
     summ.total_steps = ctx.total_steps
+    if main is not None and np.isfinite(main.values).sum() >= 2:
+        _, yb, _ = ctx.downsampled(main, 200)
+        if yb.size:
+            summ.extra["observed_range"] = float(np.max(yb) - np.min(yb))
     if main is not None and np.isfinite(main.values).sum() >= 6:
         ex = ctx.extrapolation(main)
         if ex is not None:

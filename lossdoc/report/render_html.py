@@ -150,6 +150,7 @@ def _run(r: RunReport) -> dict[str, Any]:
         "format": r.format,
         "numbers": numbers,
         "extrap": extrap,
+        "extrap_note": clean(str(s.extra.get("extrapolation", "")), 300) or None,
         "steps": steps,
         "last_step": fmt_step(s.last_step),
         "run_len": run_len,

@@ -107,6 +107,8 @@ def _run_lines(r: RunReport, st: Callable[[str, str], str], width: int) -> list[
     ex = s.extrapolated
     if ex is not None:
         parts.append(f"extrapolated {fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] @ {fmt_step(ex.step)}")
+    elif s.extra.get("extrapolation"):
+        parts.append(clean(str(s.extra["extrapolation"]), 200))
     where = f"{clean(r.format, 30)} · {clean(r.source, 120)}"
     head = f"{st(clean(r.run, 60), 'bold')}  {st(where, 'dim')}"
     out = [head]
