@@ -10,6 +10,8 @@ so (run, split, metric) still addresses one series. The mapping is reported as a
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from lossdoc.model import IngestNote, snake_case
@@ -104,3 +106,59 @@ def loss_metric(metrics: list[str]) -> str | None:
 
 def loss_note(metric: str) -> IngestNote:
     return IngestNote("inferred", f"evaluation metric '{metric}' (the first loss-like one) read as metric loss")
+
+
+def booster_items(
+    inp: Any,
+    *,
+    line_re: str,
+    item_re: str,
+    best_re: str,
+    best_word: str,
+    item_form: str,
+    best_pick: int,
+) -> tuple[pl.DataFrame, list[IngestNote]]:
+    """The per-round evaluation items of an XGBoost / LightGBM log, one row per item.
+
+    Lines matching ``line_re`` (group 1: the round) are split at tabs; each item is matched with
+    ``item_re`` (groups: data set, metric, value, optional cv std) into columns ``lineno, step,
+    data, raw_metric, mean, std``. The round repeated after an early-stopping line matching
+    ``best_re`` is a summary, not a new point (noted, naming the ``best_pick``-th repeat); a torn
+    last line is dropped and noted; items not of ``item_form`` are skipped and noted.
+    """
+    from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
+
+    notes: list[IngestNote] = []
+    lines = load_lines(inp, notes=notes)
+    line = pl.col("line")
+    after_best = line.shift(1).str.contains(best_re).fill_null(False)
+    repeats = lines.filter(after_best & line.str.contains(line_re))
+    if repeats.height:
+        best = repeats.get_column("line").str.extract(line_re, 1).to_list()
+        notes.append(IngestNote(
+            "other", f"early stopping: best {best_word} {best[best_pick]} (its repeated line is not a new point)"))
+    data = lines.filter(~after_best & line.str.contains(line_re))
+    last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
+    tail = torn_tail_note(inp, last_line)
+    if tail is not None:
+        data = data.filter(pl.col("lineno") != last_line)
+        notes.append(tail)
+    items = (
+        data.select(
+            "lineno",
+            line.str.extract(line_re, 1).cast(pl.Int64).alias("step"),
+            line.str.replace(line_re, "").str.split("\t").alias("item"),
+        )
+        .explode("item")
+        .filter(pl.col("item").str.strip_chars() != "")
+        .with_columns(pl.col("item").str.strip_chars().str.extract_groups(item_re).alias("g"))
+        .unnest("g")
+        .rename({"1": "data", "2": "raw_metric", "3": "mean", "4": "std"})
+    )
+    bad = items.filter(pl.col("data").is_null() | to_float(pl.col("mean")).is_null())
+    if bad.height:
+        first = bad.get_column("lineno").unique(maintain_order=True).head(3).to_list()
+        notes.append(IngestNote("skipped_lines", f"{bad.height} item(s) not of the form {item_form} (lines {first})",
+                                line=first[0], count=bad.height))
+        items = items.filter(pl.col("data").is_not_null() & to_float(pl.col("mean")).is_not_null())
+    return items, notes

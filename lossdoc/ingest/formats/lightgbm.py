@@ -23,11 +23,11 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._evalsets import apply_split_map, loss_metric, loss_note
+from lossdoc.ingest.formats._evalsets import apply_split_map, booster_items, loss_metric, loss_note
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
-from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case
+from lossdoc.ingest.text import to_float
+from lossdoc.model import ParseResult, concat_frames, snake_case
 
 _LINE = r"^\[(\d+)\]\t"
 _ITEM = r"^(\S+)'s (.+?): (\S+)(?: \+ (\S+))?$"
@@ -48,46 +48,8 @@ class LightGBMParser(Parser):
         return 0.6 if n == 1 else 0.0
 
     def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = load_lines(inp, notes=notes)
-        line = pl.col("line")
-        after_best = line.shift(1).str.contains(r"(?i)best iteration is").fill_null(False)
-        repeats = lines.filter(after_best & line.str.contains(_LINE))
-        if repeats.height:
-            best = repeats.get_column("line").str.extract(_LINE, 1).to_list()
-            notes.append(
-                IngestNote("other", f"early stopping: best iteration {best[-1]} (its repeated line is not a new point)")
-            )
-        data = lines.filter(~after_best & line.str.contains(_LINE))
-        last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
-        tail = torn_tail_note(inp, last_line)
-        if tail is not None:
-            data = data.filter(pl.col("lineno") != last_line)
-            notes.append(tail)
-        items = (
-            data.select(
-                "lineno",
-                line.str.extract(_LINE, 1).cast(pl.Int64).alias("step"),
-                line.str.replace(_LINE, "").str.split("\t").alias("item"),
-            )
-            .explode("item")
-            .filter(pl.col("item").str.strip_chars() != "")
-            .with_columns(pl.col("item").str.strip_chars().str.extract_groups(_ITEM).alias("g"))
-            .unnest("g")
-            .rename({"1": "data", "2": "raw_metric", "3": "mean", "4": "std"})
-        )
-        bad = items.filter(pl.col("data").is_null() | to_float(pl.col("mean")).is_null())
-        if bad.height:
-            first = bad.get_column("lineno").unique(maintain_order=True).head(3).to_list()
-            notes.append(
-                IngestNote(
-                    "skipped_lines",
-                    f'{bad.height} item(s) not of the form "name\'s metric: value" (lines {first})',
-                    line=first[0],
-                    count=bad.height,
-                )
-            )
-            items = items.filter(pl.col("data").is_not_null() & to_float(pl.col("mean")).is_not_null())
+        items, notes = booster_items(inp, line_re=_LINE, item_re=_ITEM, best_re=r"(?i)best iteration is",
+                                     best_word="iteration", item_form="\"name's metric: value\"", best_pick=-1)
         # cv (LightGBM 4.x): "cv_agg's valid l2" / "cv_agg's train l2": the first word is the split.
         cv_word = pl.col("raw_metric").str.extract(r"^(train|valid) ", 1)
         items = items.with_columns(

@@ -24,11 +24,11 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._evalsets import apply_split_map, loss_metric, loss_note
+from lossdoc.ingest.formats._evalsets import apply_split_map, booster_items, loss_metric, loss_note
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
-from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case
+from lossdoc.ingest.text import to_float
+from lossdoc.model import ParseResult, concat_frames, snake_case
 
 _LINE = r"^\[(\d+)\]\t"
 _ITEM = r"^([^-:\s]+)-(.+):([^:+\s]+)(?:\+(\S+))?$"
@@ -46,47 +46,9 @@ class XGBoostParser(Parser):
         return 0.85 if n >= 2 else 0.6 if n == 1 else 0.0
 
     def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = load_lines(inp, notes=notes)
-        line = pl.col("line")
         # A round repeated after "Stopping. Best iteration:" (xgboost < 1.3) is a summary, not a new point.
-        after_best = line.shift(1).str.contains(r"(?i)best iteration").fill_null(False)
-        repeats = lines.filter(after_best & line.str.contains(_LINE))
-        if repeats.height:
-            best = repeats.get_column("line").str.extract(_LINE, 1).to_list()
-            notes.append(
-                IngestNote("other", f"early stopping: best round {best[0]} (its repeated line is not a new point)")
-            )
-        data = lines.filter(~after_best & line.str.contains(_LINE))
-        last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
-        tail = torn_tail_note(inp, last_line)
-        if tail is not None:
-            data = data.filter(pl.col("lineno") != last_line)
-            notes.append(tail)
-        items = (
-            data.select(
-                "lineno",
-                line.str.extract(_LINE, 1).cast(pl.Int64).alias("step"),
-                line.str.replace(_LINE, "").str.split("\t").alias("item"),
-            )
-            .explode("item")
-            .filter(pl.col("item").str.strip_chars() != "")
-            .with_columns(pl.col("item").str.strip_chars().str.extract_groups(_ITEM).alias("g"))
-            .unnest("g")
-            .rename({"1": "data", "2": "raw_metric", "3": "mean", "4": "std"})
-        )
-        bad = items.filter(pl.col("data").is_null() | to_float(pl.col("mean")).is_null())
-        if bad.height:
-            first = bad.get_column("lineno").unique(maintain_order=True).head(3).to_list()
-            notes.append(
-                IngestNote(
-                    "skipped_lines",
-                    f"{bad.height} item(s) not of the form data-metric:value (lines {first})",
-                    line=first[0],
-                    count=bad.height,
-                )
-            )
-            items = items.filter(pl.col("data").is_not_null() & to_float(pl.col("mean")).is_not_null())
+        items, notes = booster_items(inp, line_re=_LINE, item_re=_ITEM, best_re=r"(?i)best iteration",
+                                     best_word="round", item_form="data-metric:value", best_pick=0)
         names = items.get_column("data").unique(maintain_order=True).to_list()
         raw_metrics = items.get_column("raw_metric").unique(maintain_order=True).to_list()
         metric_of = {m: snake_case(m) for m in raw_metrics}
