@@ -215,7 +215,10 @@ def get_series(run: RunReport, split: str, metric: str, *, n_bins: int = HTML_BI
         return None
     import polars as pl
 
-    sub = frame.filter((pl.col("split") == split) & (pl.col("metric") == metric))
+    # Lazy so that only the three columns used are gathered (an eager filter copies all eight:
+    # ~0.6 GB for a 10^7-point series).
+    sub = (frame.lazy().filter((pl.col("split") == split) & (pl.col("metric") == metric))
+           .select("name", "step", "value").collect())
     if sub.height == 0:
         return None
     if not sub.get_column("step").is_sorted():  # parsers usually emit step order: skip the sort
