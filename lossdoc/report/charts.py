@@ -102,12 +102,17 @@ _FLOAT2 = re.compile(r"(-?\d+\.\d\d)\d+")
 _TAG = re.compile(r"<[^<>]+>")
 _PATH_D = re.compile(r'( d=")([^"]*)(")')
 _FONT = re.compile(r"font-family: ?'?DejaVu Sans'?|'DejaVu Sans'")
-_DANGER = re.compile(r"<\s*script|<\s*foreignObject|\son[a-z]+\s*=|javascript:", re.I)
+_DANGER = re.compile(r"<\s*script|<\s*foreignObject|\son[a-z]+\s*=", re.I)
+_QUOTED = re.compile(r'"[^"]*"|\'[^\']*\'')
+_JS_URL = re.compile(r"""href\s*=\s*["']\s*javascript:""", re.I)
 
 
 def _assert_inert(svg: str) -> str:
-    if _DANGER.search(svg):  # cannot happen with escaped text; refuse rather than embed
-        raise ValueError("chart SVG contains active content")
+    # Only markup can be active: look at the tags, with attribute values blanked (a run named
+    # "on_policy=ppo" or "online=1" is text, escaped by matplotlib, not an event handler).
+    for tag in _TAG.findall(svg):
+        if _DANGER.search(_QUOTED.sub('""', tag)) or _JS_URL.search(tag):
+            raise ValueError("chart SVG contains active content")  # cannot happen with escaped text
     return svg
 
 
