@@ -15,7 +15,10 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
+import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lossdoc.api import analyze
 from lossdoc.checks.engine import render_template
@@ -195,3 +198,42 @@ def test_recommendation_templates_fill_names_only() -> None:
     assert render_template("at {step:,} in {run}", values) == "at 1,200 in r"
     for probe in ("{run.__class__.__mro__}", "{run[0]}", "{step.real}", "{unknown}"):
         assert render_template(probe, values) == probe
+
+
+# --------------------------------------------------------------------------- any name, any renderer
+_NAME = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40) | st.sampled_from(
+    ["<script>alert(1)</script>", '"><svg onload=alert(1)>', "[x](javascript:alert(1))", "\x1b]0;t\x07",
+     "::error::x", "a\nb\r\nc", "{{7*7}}", "{run.__class__}", "</textarea><iframe src=x>", "&lt;b&gt;"])
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(run=_NAME, series=_NAME, text=_NAME)
+def test_every_renderer_is_inert_for_any_name(run: str, series: str, text: str) -> None:
+    import lossdoc
+    from lossdoc.model import IngestNote
+    from lossdoc.report.model import Report
+    from tests.report.builders import finding, run_from_frame, synthetic_frame
+
+    frame = synthetic_frame(run, 60, seed=3).with_columns(pl.lit(series).alias("name"))
+    f = finding("SP001", "loss-spike", "loss_spikes", "error", run, 20, 20, f"spike {text}", f"check {text}")
+    rr = run_from_frame(frame, source=f"/logs/{text}.log", fmt="csv", findings=[f],
+                        notes=[IngestNote("skipped_lines", f"skipped {text}", line=3, run=run)])
+    report = Report(runs=[rr], fail_on="error", version=lossdoc.__version__, rules=[])
+
+    parser = _Tags()
+    parser.feed(report.to_html())
+    assert not {t for t, _ in parser.tags} & {"script", "img", "iframe", "object", "embed", "form", "base"}
+    for tag, attrs in parser.tags:
+        assert not any(k.startswith("on") for k, _ in attrs), tag
+        assert all(v.startswith("#") for k, v in attrs if k in ("href", "xlink:href", "src") and v), tag
+    _markdown_is_inert(report.to_markdown())
+    _markdown_is_inert(job_summary(report))
+    # The only raw HTML in the Markdown is the renderer's own folding and footnote markup.
+    md = report.to_markdown()
+    assert set(re.findall(r"</?([A-Za-z][A-Za-z0-9-]*)", md)) <= {"details", "summary", "sub", "br"}, md
+    for line in annotations(report):
+        assert "\n" not in line and "\x1b" not in line and line.startswith("::")
+    ET.fromstring(render_junit(report))
+    text_out = report.to_text(color=False)
+    assert "\x1b" not in text_out and "\x07" not in text_out
