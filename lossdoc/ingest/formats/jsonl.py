@@ -155,13 +155,28 @@ class JSONLParser(Parser):
             if n_missing:
                 notes.append(IngestNote("inferred", f"{n_missing} record(s) without {step_key!r}: took the step "
                                         "of the record before", count=n_missing))
-            per_rec = per_rec.with_columns(pl.col("_stepv").forward_fill())
+            per_rec = per_rec.with_columns(pl.col("_stepv").is_null().alias("_inherited"),
+                                           pl.col("_stepv").forward_fill())
         bad_step = per_rec.filter(pl.col("_stepv").is_not_null() & ~pl.col("_stepv").is_finite())
         if bad_step.height:
             raise ParseError(f"{step_key!r} is not a finite number", path=inp.name)
         axis = {k for k in (step_key, epoch_key, wall_key) if k}
         long = pairs.filter(~pl.col("key").is_in(list(axis))).join(per_rec, on="_rec", how="left")
         long = long.filter(pl.col("_stepv").is_not_null())
+        if "_inherited" in long.columns:
+            # A value whose step was inherited never replaces one logged with its own step (a damaged
+            # record '{"step" 45, "loss": ...}' would otherwise overwrite step 44's loss).
+            ident = [pl.col("_split").fill_null("").alias("_s"), "key", "_stepv"]
+            own = long.filter(~pl.col("_inherited")).select(ident).unique()
+            clash = long.filter(pl.col("_inherited")).with_columns(ident[0]).join(own, on=["_s", "key", "_stepv"],
+                                                                                  how="semi")
+            if clash.height:
+                notes.append(IngestNote(
+                    "skipped_lines", f"{clash.height} value(s) in record(s) without {step_key!r} skipped: the step "
+                    "they would take from the record before already has that value",
+                    line=int(clash.get_column("lineno").min()), count=clash.height))  # type: ignore[arg-type]
+                long = long.join(clash.select("_rec", "key"), on=["_rec", "key"], how="anti")
+            long = long.drop("_inherited")
         namer = SeriesNamer()
         combos = long.select("key", "_split").unique(maintain_order=True)
         ident_split: dict[str, str] = {}
