@@ -334,3 +334,12 @@ def test_huge_directory_walk_is_capped_with_a_note(tmp_path: Path, monkeypatch: 
     logs = lossdoc.read(tmp_path / "d")
     assert len(_loss(logs)) == 30
     assert any(n.kind == "truncated_input" and "more than 5 files" in n.message for n in logs.notes)
+
+
+def test_jsonl_record_with_a_damaged_step_key_overwrites_nothing(tmp_path: Path) -> None:
+    text = jsonl_text().replace('{"step": 45, "loss": 2.2086}', '{"step" 45, "loss": 99.0}', 1)
+    assert '"step" 45' in text
+    logs = lossdoc.read(write(tmp_path / "m.jsonl", text))
+    assert _loss(logs) == [e for e in EXPECTED if e[0] != 45]
+    note = next(n for n in logs.notes if n.kind == "skipped_lines")
+    assert (note.line, note.count) == (46, 1)
