@@ -447,6 +447,9 @@ def open_file(path: Path, display: str | None = None) -> InputFile:
 
 def open_stdin(name: str = "<stdin>") -> InputFile:
     """Standard input, read in chunks up to the in-memory cap; compressed input is recognised by magic."""
+    if sys.stdin is None or (hasattr(sys.stdin, "isatty") and sys.stdin.isatty()):
+        raise InputError("standard input is a terminal, not a log: pipe one in (cat train.log | lossdoc analyze -)",
+                         path=name)
     stream = sys.stdin.buffer if hasattr(sys.stdin, "buffer") else io.BytesIO(sys.stdin.read().encode())
     chunks: list[bytes] = []
     total = 0
