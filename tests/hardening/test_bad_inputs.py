@@ -343,3 +343,13 @@ def test_jsonl_record_with_a_damaged_step_key_overwrites_nothing(tmp_path: Path)
     assert _loss(logs) == [e for e in EXPECTED if e[0] != 45]
     note = next(n for n in logs.notes if n.kind == "skipped_lines")
     assert (note.line, note.count) == (46, 1)
+
+
+def test_stdin_that_is_a_terminal_is_refused_not_waited_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Tty:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr("sys.stdin", Tty())
+    with pytest.raises(InputError, match="<stdin>: standard input is a terminal"):
+        lossdoc.read("-")
