@@ -4,6 +4,16 @@ An :class:`InputFile` is one readable stream of bytes with a display name. Compr
 files and standard input are held in memory (with a size cap, so a decompression bomb
 stops with a clear error instead of exhausting memory); plain files stay on disk so the
 fast parsers can hand the path to polars.
+
+Robustness (issue #8): compression is recognised by magic number and decompressed as a
+stream, 4 KiB of input at a time, so a file cut short or corrupt keeps what decompressed
+before the damage (a ``torn_tail`` note); sniffing reads only the first 64 KiB; a log that
+would need more memory than the machine has available stops before it is read
+(:func:`check_memory`); undecodable text falls back to Latin-1 and NUL bytes are removed,
+each with a ``decoding`` note.
+
+Environment: ``LOSSDOC_MAX_DECOMPRESSED_BYTES`` (default 4 GiB) caps what is held in memory
+whole; ``LOSSDOC_IGNORE_MEMORY=1`` skips the available-memory check.
 """
 
 from __future__ import annotations
@@ -364,7 +374,7 @@ def _decompress_stream(fh: io.BufferedIOBase, display: str, suffix: str) -> tupl
     if problem is None and started and not dec.eof:
         problem = f"the {kind} stream ends early (file cut short or still being written)"
     if not started:
-        raise EmptyInputError(f"compressed file is empty", path=display)
+        raise EmptyInputError("compressed file is empty", path=display)
     data = b"".join(chunks)
     if problem is None:
         return data, []
