@@ -163,6 +163,8 @@ def _curve_from_dict(d: dict[str, Any], where: str) -> Curve:
         name = str(d.get("name", "loss"))
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"not a valid lossdoc snapshot ({where}: {exc})") from None
+    if bs.ndim != 1 or bs.shape != bv.shape or ts.ndim != 1 or ts.shape != tv.shape:
+        raise InputError(f"not a valid lossdoc snapshot ({where}: steps and values differ in length)")
     raw_from = float(ts[0]) if ts.size else math.inf
     steps = np.concatenate([bs, ts])
     values = np.concatenate([bv, tv])
@@ -205,7 +207,10 @@ def load_snapshot(path: str | os.PathLike[str]) -> list[RunCurves]:
         raise InputError(f"unsupported snapshot schema {schema!r} (this lossdoc reads {SNAPSHOT_SCHEMA})",
                          path=str(path))
     out = []
-    for i, r in enumerate(doc.get("runs") or []):
+    runs = doc.get("runs") or []
+    if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
+        raise InputError("not a valid lossdoc snapshot: 'runs' must be a list of objects", path=str(path))
+    for i, r in enumerate(runs):
         where = f"{path} run {i}"
         tr = _curve_from_dict(r["train_loss"], where) if r.get("train_loss") else None
         va = _curve_from_dict(r["val_loss"], where) if r.get("val_loss") else None
