@@ -353,3 +353,21 @@ def test_stdin_that_is_a_terminal_is_refused_not_waited_on(monkeypatch: pytest.M
     monkeypatch.setattr("sys.stdin", Tty())
     with pytest.raises(InputError, match="<stdin>: standard input is a terminal"):
         lossdoc.read("-")
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        pytest.param('{"schema": "lossdoc/snapshot-1", "runs": "nope"}', id="runs-not-a-list"),
+        pytest.param('{"schema": "lossdoc/snapshot-1", "runs": [{"run": "a", "train_loss": "x"}]}', id="curve-not-an-object"),
+        pytest.param('{"schema": "lossdoc/snapshot-1", "runs": [{"run": "a", "train_loss": {"bins": {"step": [1, 2], '
+                     '"mean": [1]}, "tail": {"step": [], "value": []}}}]}', id="lengths-differ"),
+        pytest.param('{"schema": "lossdoc/snapshot-1"', id="torn-json"),
+    ],
+)
+def test_malformed_baseline_snapshot_is_an_input_error(tmp_path: Path, doc: str) -> None:
+    from lossdoc.compare import load_baselines
+
+    path = write(tmp_path / "baseline.json", doc)
+    with pytest.raises(InputError):
+        load_baselines([str(path)])
