@@ -257,3 +257,29 @@ def test_samples_used_by_the_fuzzers_parse_cleanly(path: Path) -> None:
     """Guard: the seeds of the mutation fuzzers are themselves read without error."""
     raw, inner, name = _sample(path)  # type: ignore[misc]
     assert sum(_rows(get_parser(name), raw, inner).values()) > 0
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["runs", "run", "train_loss", "val_loss", "bins", "tail", "step", "mean", "value", "name"]),
+        inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@fuzz(300)
+@given(body=_JSON)
+def test_baseline_snapshot_of_any_shape(tmp_path_factory: pytest.TempPathFactory, body: object) -> None:
+    """A damaged or hand-edited ``lossdoc snapshot`` file is an InputError, never a crash."""
+    import json
+
+    from lossdoc.compare import load_baselines
+
+    doc = {"schema": "lossdoc/snapshot-1", **body} if isinstance(body, dict) else body
+    path = tmp_path_factory.getbasetemp() / "snapshot.json"
+    path.write_text(json.dumps(doc))
+    try:
+        load_baselines([str(path)])
+    except LossdocError:
+        pass
