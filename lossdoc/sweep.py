@@ -81,6 +81,7 @@ class UnitResult:
     error: str | None = None
     skipped: bool = False
     seconds: float = 0.0
+    rules: list[dict[str, Any]] = field(default_factory=list)  #: rules in force with their parameters
 
 
 def _sparkline(run: RunReport) -> dict[str, list[float | None]] | None:
@@ -128,6 +129,7 @@ def analyze_unit(unit: str, is_dir: bool, options: dict[str, Any]) -> UnitResult
             r.curves["sparkline"] = _sparkline(r)
             r.frame = None  # the data stays in the worker
         out.runs = report.runs
+        out.rules = report.rules
     except (UnknownFormatError, EmptyInputError) as exc:
         if is_dir:
             out.error = _one_line(str(exc))
@@ -298,7 +300,8 @@ def analyze_sweep(
 
     Options are those of :func:`lossdoc.api.analyze` (no baseline: compare runs of a sweep with
     ``lossdoc compare``). ``jobs=1`` runs in this process. ``progress(message)`` is called as
-    units finish (the CLI draws it as a bar on a TTY). ``executor``: any
+    units finish (the CLI draws it as a bar on a TTY). Workers are started with ``spawn``: a script
+    calling this needs the usual ``if __name__ == "__main__":`` guard. ``executor``: any
     :class:`concurrent.futures.Executor` to run the batches on instead of a local process pool,
     e.g. ``distributed.Client(...).get_executor()`` for a cluster (units must be readable there).
     """
@@ -350,13 +353,29 @@ def analyze_sweep(
         n_batches = min(len(todo), jobs * 8)
         batches = [todo[i::n_batches] for i in range(n_batches)]
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-            futures: list[Future[list[UnitResult]]] = [pool.submit(_analyze_units, b, options) for b in batches]
-            from concurrent.futures import as_completed
+        from concurrent.futures import as_completed
+        from concurrent.futures.process import BrokenProcessPool
 
-            for fut in as_completed(futures):
-                for res in fut.result():
-                    record(res)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+            futures: dict[Future[list[UnitResult]], list[tuple[str, bool]]] = {
+                pool.submit(_analyze_units, b, options): b for b in batches}
+            try:
+                for fut in as_completed(futures):
+                    try:
+                        batch = fut.result()
+                    except BrokenProcessPool:
+                        # A worker died (killed for memory, a crash in a native library, or a calling
+                        # script without an `if __name__ == "__main__":` guard, which spawn needs):
+                        # its units are reported, the sweep goes on with what finished.
+                        batch = [UnitResult(unit=u, is_dir=d, error=f"{u}: the worker process analysing it "
+                                            "died (out of memory, killed, or started from a script "
+                                            "without an `if __name__ == '__main__':` guard)") for u, d in futures[fut]
+                                 if u not in results]
+                    for res in batch:
+                        record(res)
+            except BaseException:  # Ctrl-C: do not wait for the queued batches
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
     ordered = [results[u] for u, _ in todo]
     runs: list[RunReport] = []
     errors: list[tuple[str, str]] = []
@@ -369,15 +388,8 @@ def analyze_sweep(
         else:
             runs.extend(res.runs)
     _dedupe(runs)
-    from lossdoc.checks.engine import load_rules, select_rules
-
-    rules_in_force = []
-    try:
-        specs = load_rules(list(config.rule_paths))
-        rules_in_force = [{"id": s.id, "name": s.name, "category": s.category, "severity": str(s.severity)}
-                          for s in select_rules(specs, config)]
-    except Exception:  # noqa: BLE001 - the list of rules is informative only
-        rules_in_force = []
+    # Every unit ran with the same configuration: the first report's rules are the sweep's.
+    rules_in_force = next((res.rules for res in ordered if res.rules), [])
     return SweepReport(runs=runs, fail_on=config.fail_on, rules=rules_in_force, version=__version__,
                        path=os.fspath(path), errors=errors, skipped=skipped, units=len(todo),
                        seconds=time.perf_counter() - t0, jobs=jobs)

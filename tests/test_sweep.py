@@ -145,3 +145,10 @@ def test_any_executor_runs_the_units(sweep_dir):
         rep = analyze_sweep(sweep_dir, executor=ex, jobs=2)
     assert [row.run for row in rep.ranking] == _expected_order(sweep_dir)
     assert [u for u, _ in rep.errors] == [str(sweep_dir / "zz-broken")]
+
+
+def test_rules_in_force_are_reported_with_their_parameters(cli_result):
+    _, doc, _ = cli_result
+    rules = {r["id"]: r for r in doc["rules"]}
+    assert "SP001" in rules and "NF001" in rules
+    assert isinstance(rules["SP001"]["params"], dict) and rules["SP001"]["params"]
