@@ -38,3 +38,30 @@ def test_failed_backtest_is_reported_not_extrapolated():
     run = _summary(REAL_LOGS / "hf_trainer" / "nukumizu-qwen05-verifier" / "trainer_state.json")
     assert run.summary.extrapolated is None
     assert "missed the second half" in run.summary.extra["extrapolation"]
+
+
+def _nanogpt_log(tmp_path, losses, steps=None):
+    steps = steps if steps is not None else range(len(losses))
+    lines = [f"iter {s}: loss {v}, time 10.00ms, mfu 1.00%" for s, v in zip(steps, losses)]
+    p = tmp_path / "run.log"
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def test_all_nan_loss_gets_advice_about_nan_not_about_logging_more(tmp_path):
+    report = lossdoc.analyze(_nanogpt_log(tmp_path, ["nan"] * 20), horizon=None)
+    lg = [f for f in report.findings if f.rule == "LG004"]
+    assert lg and "NaN or infinite" in lg[0].recommendation
+    assert any(f.rule == "NF001" for f in report.findings)
+
+
+def test_still_improving_never_projects_a_positive_loss_below_zero(tmp_path):
+    # a steep straight fall on irregular steps: any straight-line or curve projection overshoots zero
+    steps = [0, 3, 7, 15, 22, 40, 41, 60, 75, 90, 100, 130, 131, 150, 170, 200]
+    losses = [round(2.0 - 0.0095 * s, 4) for s in steps]
+    report = lossdoc.analyze(_nanogpt_log(tmp_path, losses, steps), horizon=2000)
+    for f in report.findings:
+        if f.rule == "SI001":
+            predicted = f.evidence.extra.get("predicted")
+            assert predicted is None or predicted >= 0
+            assert "-" not in f.message.split("predicts")[-1].split("(")[0]

@@ -78,7 +78,10 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
                 message=("no loss series found (series: " + ", ".join(sorted(x.key for x in other)[:8])
                          + "): nothing to diagnose"),
                 evidence=Evidence("points", 0.0, float(p.min_points), None, None, {}),
-                split=None, metric=None, values={"n": 0, "min_points": p.min_points},
+                split=None, metric=None,
+                values={"n": 0, "min_points": p.min_points,
+                        "advice": "Log the loss itself (train and, if you can, validation) so it can be diagnosed; "
+                                  "check `lossdoc inspect` for how the log was read."},
             )
         return
     n = int(np.isfinite(main.values).sum())
@@ -90,7 +93,12 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
         evidence=Evidence("points", float(n), float(p.min_points), None,
                           (int(main.steps[0]), int(main.steps[-1])) if len(main) else None, {}),
         start_step=int(main.steps[0]) if len(main) else None, end_step=int(main.steps[-1]) if len(main) else None,
-        split=main.split, metric=main.metric, values={"n": n, "min_points": p.min_points},
+        split=main.split, metric=main.metric,
+        values={"n": n, "min_points": p.min_points,
+                "advice": (f"Every logged value of {main.name} is NaN or infinite: see the non-finite finding."
+                           if n == 0 and len(main) else
+                           f"Only {n} points: log more often (every N steps rather than every epoch) "
+                           "to get a diagnosis.")},
     )
 
 

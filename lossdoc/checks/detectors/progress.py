@@ -82,6 +82,8 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     trend_ok = bool(np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha and rate >= p.min_rate)
     ex = ctx.extrapolation(target)
     horizon = ctx.horizon
+    if ex is not None and np.nanmin(y) >= 0 and not (ex.loss >= 0):
+        ex = None  # a never-negative loss predicted below zero: the fit extrapolates nonsense here
     if ex is not None and np.isfinite(ex.loss):
         gain = -rel(float(ex.loss), level)
         proj = (f"the {ex.model} fit predicts {fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] at step "
@@ -90,6 +92,8 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     else:
         hstep = int(horizon or 2 * x[-1])
         gain = -tr.slope * (hstep - x[-1]) / max(abs(level), TINY) * 0.5  # half the linear projection
+        if np.nanmin(y) >= 0:
+            gain = min(gain, 0.5)  # a non-negative loss cannot be projected through zero
         proj = f"half the linear projection to step {hstep:,} is {fmt_num(level * (1 - gain))}"
     # (b) or the fitted curve, validated by its own backtest, predicts a level whose whole 90% interval
     # lies below today's (noise too high for a window test, but the curve has clearly not flattened)
