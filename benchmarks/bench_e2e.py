@@ -112,10 +112,9 @@ print(json.dumps({"wall": time.perf_counter() - t, "n": n}))
 # --------------------------------------------------------------------------- helpers
 def timed_process(cmd: list[str], cwd: Path | None = None) -> dict[str, Any]:
     """Run ``cmd`` under ``/usr/bin/time -v`` (when present): wall, CPU, peak RSS, exit code."""
-    gnu_time = shutil.which("time") if Path("/usr/bin/time").exists() else None
     with tempfile.NamedTemporaryFile("r", suffix=".time", delete=False) as tf:
         tfile = tf.name
-    full = (["/usr/bin/time", "-v", "-o", tfile] if gnu_time or Path("/usr/bin/time").exists() else []) + cmd
+    full = (["/usr/bin/time", "-v", "-o", tfile] if Path("/usr/bin/time").exists() else []) + cmd
     t = time.perf_counter()
     p = subprocess.run(full, cwd=cwd, capture_output=True, text=True)
     wall = time.perf_counter() - t
@@ -297,8 +296,6 @@ def bench_startup(args: argparse.Namespace, out: dict[str, Any]) -> None:
 def make_sweep(root: Path, n: int, steps: int) -> None:
     """``n`` small runs, a third each nanoGPT ``train.log``, llm.c ``main.log`` and HF ``trainer_state.json``,
     each with its own seed and loss level."""
-    import numpy as np
-
     root.mkdir(parents=True, exist_ok=True)
     for i in range(n):
         d = root / f"run{i:04d}"
@@ -318,7 +315,6 @@ def make_sweep(root: Path, n: int, steps: int) -> None:
                      "step": s} for s in range(1, steps + 1, 10)]
             (d / "trainer_state.json").write_text(json.dumps(
                 {"global_step": steps, "log_history": hist, "max_steps": steps}, indent=2, sort_keys=True))
-    del np
 
 
 def bench_sweep(args: argparse.Namespace, out: dict[str, Any]) -> None:
