@@ -181,7 +181,9 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
                           (int(x[0]), int(x[-1])), {"drop": drop, "lr": lr_v}),
         start_step=int(x[0]), end_step=int(x[-1]), alpha=p.alpha,
         values={"lr": round_lr(lr_v) if lr_v else "the current LR",
-                "lr_x3": round_lr(3 * lr_v) if lr_v else "3x", "lr_x10": round_lr(10 * lr_v) if lr_v else "10x",
+                "at_lr": f" at LR {round_lr(lr_v)}" if lr_v else "",
+                "raise_advice": (f"raise it 3-10x (to {round_lr(3 * lr_v)}-{round_lr(10 * lr_v)})" if lr_v
+                                 else "raise the learning rate 3-10x"),
                 "drop": f"{drop:.2%}"},
     )
 
