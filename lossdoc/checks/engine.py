@@ -662,9 +662,20 @@ def _drop_unreliable_extrapolation(summary: Any, curves: dict[str, Any], finding
     else:
         observed = summary.extra.get("observed_range")
         width = ex.high - ex.low
+        level = summary.final_train_loss if summary.final_train_loss is not None else summary.final_val_loss
         if observed and observed > 0 and width > MAX_INTERVAL_WIDTH * observed:
             reason = (f"its 90% interval ({ex.low:.4g} to {ex.high:.4g}) is wider than "
                       f"{MAX_INTERVAL_WIDTH:g}x the range the loss covered in the run")
+        elif level is not None and level != 0 and width > MAX_INTERVAL_WIDTH * abs(level):
+            reason = (f"its 90% interval ({ex.low:.4g} to {ex.high:.4g}) is wider than "
+                      f"{MAX_INTERVAL_WIDTH:g}x the final loss {level:.4g}")
+    if reason is None and ex.low < 0 <= summary.extra.get("observed_min", -1.0):
+        # A loss that was never negative (cross-entropy, MSE) cannot become negative: truncate the band.
+        ex.low = 0.0
+        summary.extra["extrapolation"] = "interval truncated at 0 (the loss was never negative)"
+        fit = curves.get("fit")
+        if fit and fit.get("low"):
+            fit["low"] = [None if v is None else max(0.0, v) for v in fit["low"]]
     if reason:
         summary.extrapolated = None
         summary.extra["extrapolation"] = f"no reliable fit: {reason}"
@@ -712,6 +723,7 @@ def summarize(ctx: RunContext) -> tuple[Any, dict[str, Any]]:
         _, yb, _ = ctx.downsampled(main, 200)
         if yb.size:
             summ.extra["observed_range"] = float(np.max(yb) - np.min(yb))
+            summ.extra["observed_min"] = float(np.nanmin(main.values[np.isfinite(main.values)]))
     if main is not None and np.isfinite(main.values).sum() >= 6:
         ex = ctx.extrapolation(main)
         if ex is not None:

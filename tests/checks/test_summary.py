@@ -65,3 +65,16 @@ def test_still_improving_never_projects_a_positive_loss_below_zero(tmp_path):
             predicted = f.evidence.extra.get("predicted")
             assert predicted is None or predicted >= 0
             assert "-" not in f.message.split("predicts")[-1].split("(")[0]
+
+
+def test_interval_far_wider_than_the_loss_itself_is_not_shown(tmp_path):
+    # a healthy-looking curve with large recovering spikes: the fit's band spans below zero
+    import gzip
+
+    src = SAMPLE_LOGS / "runs" / "nanogpt" / "loss_spikes" / "train.log"
+    gz = tmp_path / "spiky.log.gz"
+    gz.write_bytes(gzip.compress(src.read_bytes()))
+    run = _summary(gz)
+    assert run.summary.extrapolated is None
+    assert "wider than 2x the final loss" in run.summary.extra["extrapolation"]
+    assert any(f.rule == "SP001" for f in run.findings)
