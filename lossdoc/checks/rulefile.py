@@ -8,6 +8,8 @@ shipped in the wheel as ``lossdoc/_rules``) plus any ``rule-paths`` from the con
 
 from __future__ import annotations
 
+import functools
+
 import re
 import sys
 from dataclasses import dataclass, field
@@ -179,9 +181,26 @@ def builtin_rule_dirs() -> list[Any]:
 def load_rules(extra_dirs: list[str | Path] | None = None) -> dict[str, RuleSpec]:
     """All rules (built-in, plugins, ``extra_dirs``) by id, in id order.
 
-    Raises :class:`RuleError` for an invalid file, a duplicate id or a duplicate name.
+    Raises :class:`RuleError` for an invalid file, a duplicate id or a duplicate name. Parsed
+    once per process for the same directories and file modification times (a sweep analyses
+    thousands of runs; the rule specs are frozen, the returned dict is a fresh copy).
     """
     dirs = builtin_rule_dirs() + [Path(d) for d in (extra_dirs or [])]
+    stamp = tuple((str(d), tuple((str(f), _mtime(f)) for f in _rule_files(d)) if d.is_dir() else None)
+                  for d in dirs)
+    return dict(_load_rules_cached(stamp, tuple(dirs)))
+
+
+def _mtime(f: Any) -> float:
+    try:
+        return float(Path(str(f)).stat().st_mtime)
+    except OSError:  # a Traversable inside a zip: immutable for the process
+        return 0.0
+
+
+@functools.lru_cache(maxsize=8)
+def _load_rules_cached(stamp: tuple[Any, ...], dirs: tuple[Any, ...]) -> dict[str, RuleSpec]:
+    del stamp  # only part of the cache key
     rules: dict[str, RuleSpec] = {}
     names: dict[str, str] = {}
     for d in dirs:
