@@ -162,3 +162,39 @@ def booster_items(
                                 line=first[0], count=bad.height))
         items = items.filter(pl.col("data").is_not_null() & to_float(pl.col("mean")).is_not_null())
     return items, notes
+
+
+def booster_frame(
+    items: pl.DataFrame,
+    notes: list[IngestNote],
+    *,
+    run: str,
+    data_col: str,
+    metric_col: str,
+    name: pl.Expr,
+    std_name: pl.Expr,
+) -> pl.DataFrame:
+    """The tidy rows of :func:`booster_items`' output: metric names snake_cased (the first loss-like
+    one read as ``loss``, noted), data sets mapped to splits (:func:`split_map`, noted), and the
+    cv standard deviation as its own ``<metric>_std`` series. ``name`` / ``std_name`` build the
+    name as the log wrote it."""
+    from lossdoc.ingest.text import to_float
+    from lossdoc.model import concat_frames
+
+    raw = items.get_column(metric_col).unique(maintain_order=True).to_list()
+    metric_of = {m: snake_case(m) for m in raw}
+    primary = loss_metric([metric_of[m] for m in raw])
+    if primary is not None:
+        metric_of = {m: ("loss" if v == primary else v) for m, v in metric_of.items()}
+        notes.append(loss_note(primary))
+    items = items.with_columns(pl.col(metric_col).replace_strict(metric_of).alias("metric"))
+    names = items.get_column(data_col).unique(maintain_order=True).to_list()
+    items, note = apply_split_map(items, data_col, "metric", names)
+    if note is not None:
+        notes.append(note)
+    mean = items.select(pl.lit(run).alias("run"), "split", "metric", name.alias("name"), "step",
+                        to_float(pl.col("mean")).alias("value"))
+    std = items.filter(pl.col("std").is_not_null()).select(
+        pl.lit(run).alias("run"), "split", (pl.col("metric") + "_std").alias("metric"), std_name.alias("name"),
+        "step", to_float(pl.col("std")).alias("value"))
+    return concat_frames([mean, std])

@@ -23,11 +23,10 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._evalsets import apply_split_map, booster_items, loss_metric, loss_note
+from lossdoc.ingest.formats._evalsets import booster_frame, booster_items
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import to_float
-from lossdoc.model import ParseResult, concat_frames, snake_case
+from lossdoc.model import ParseResult
 
 _LINE = r"^\[(\d+)\]\t"
 _ITEM = r"^(\S+)'s (.+?): (\S+)(?: \+ (\S+))?$"
@@ -62,36 +61,9 @@ class LightGBMParser(Parser):
             .otherwise(pl.col("raw_metric"))
             .alias("bare"),
         )
-        bare = items.get_column("bare").unique(maintain_order=True).to_list()
-        metric_of = {m: snake_case(m) for m in bare}
-        primary = loss_metric([metric_of[m] for m in bare])
-        if primary is not None:
-            metric_of = {m: ("loss" if v == primary else v) for m, v in metric_of.items()}
-            notes.append(loss_note(primary))
-        items = items.with_columns(pl.col("bare").replace_strict(metric_of).alias("metric"))
-        names = items.get_column("dataset").unique(maintain_order=True).to_list()
-        items, note = apply_split_map(items, "dataset", "metric", names)
-        if note is not None:
-            notes.append(note)
-        run = inp.run_name
         name = pl.col("data") + "'s " + pl.col("raw_metric")
-        mean = items.select(
-            pl.lit(run).alias("run"),
-            "split",
-            "metric",
-            name.alias("name"),
-            "step",
-            to_float(pl.col("mean")).alias("value"),
-        )
-        std = items.filter(pl.col("std").is_not_null()).select(
-            pl.lit(run).alias("run"),
-            "split",
-            (pl.col("metric") + "_std").alias("metric"),
-            (name + " + std").alias("name"),
-            "step",
-            to_float(pl.col("std")).alias("value"),
-        )
-        return ParseResult(concat_frames([mean, std]), notes)
-
+        frame = booster_frame(items, notes, run=inp.run_name, data_col="dataset", metric_col="bare",
+                              name=name, std_name=name + " + std")
+        return ParseResult(frame, notes)
 
 PARSERS = [LightGBMParser()]

@@ -24,11 +24,10 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._evalsets import apply_split_map, booster_items, loss_metric, loss_note
+from lossdoc.ingest.formats._evalsets import booster_frame, booster_items
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import to_float
-from lossdoc.model import ParseResult, concat_frames, snake_case
+from lossdoc.model import ParseResult
 
 _LINE = r"^\[(\d+)\]\t"
 _ITEM = r"^([^-:\s]+)-(.+):([^:+\s]+)(?:\+(\S+))?$"
@@ -49,35 +48,9 @@ class XGBoostParser(Parser):
         # A round repeated after "Stopping. Best iteration:" (xgboost < 1.3) is a summary, not a new point.
         items, notes = booster_items(inp, line_re=_LINE, item_re=_ITEM, best_re=r"(?i)best iteration",
                                      best_word="round", item_form="data-metric:value", best_pick=0)
-        names = items.get_column("data").unique(maintain_order=True).to_list()
-        raw_metrics = items.get_column("raw_metric").unique(maintain_order=True).to_list()
-        metric_of = {m: snake_case(m) for m in raw_metrics}
-        primary = loss_metric([metric_of[m] for m in raw_metrics])
-        if primary is not None:
-            metric_of = {m: ("loss" if v == primary else v) for m, v in metric_of.items()}
-            notes.append(loss_note(primary))
-        items = items.with_columns(pl.col("raw_metric").replace_strict(metric_of).alias("metric"))
-        items, note = apply_split_map(items, "data", "metric", names)
-        if note is not None:
-            notes.append(note)
-        run = inp.run_name
-        mean = items.select(
-            pl.lit(run).alias("run"),
-            "split",
-            "metric",
-            (pl.col("data") + "-" + pl.col("raw_metric")).alias("name"),
-            "step",
-            to_float(pl.col("mean")).alias("value"),
-        )
-        std = items.filter(pl.col("std").is_not_null()).select(
-            pl.lit(run).alias("run"),
-            "split",
-            (pl.col("metric") + "_std").alias("metric"),
-            (pl.col("data") + "-" + pl.col("raw_metric") + "+std").alias("name"),
-            "step",
-            to_float(pl.col("std")).alias("value"),
-        )
-        return ParseResult(concat_frames([mean, std]), notes)
-
+        name = pl.col("data") + "-" + pl.col("raw_metric")
+        frame = booster_frame(items, notes, run=inp.run_name, data_col="data", metric_col="raw_metric",
+                              name=name, std_name=name + "+std")
+        return ParseResult(frame, notes)
 
 PARSERS = [XGBoostParser()]
