@@ -115,15 +115,15 @@ def curves_from_logset(logset: LogSet) -> list[RunCurves]:
     """The train and validation loss of every run (the same series the checks call "the loss")."""
     import polars as pl
 
+    return [_run_curves(run, src.frame.filter(pl.col("run") == run), src.meta, src.path, src.format)
+            for src in logset.sources for run in src.runs]
+
+
+def _run_curves(run: str, frame: Any, meta: dict[str, Any], source: str, fmt: str) -> RunCurves:
     from lossdoc.checks.engine import RunContext
 
-    out = []
-    for src in logset.sources:
-        for run in src.runs:
-            frame = src.frame.filter(pl.col("run") == run)
-            ctx = RunContext(run, frame, notes=[], meta=src.meta, source=src.path, format=src.format)
-            out.append(RunCurves(run, src.path, src.format, _curve(ctx.loss("train")), _curve(ctx.loss("val"))))
-    return out
+    ctx = RunContext(run, frame, notes=[], meta=meta, source=source, format=fmt)
+    return RunCurves(run, source, fmt, _curve(ctx.loss("train")), _curve(ctx.loss("val")))
 
 
 # --------------------------------------------------------------------------- snapshots
@@ -138,7 +138,6 @@ def _curve_to_dict(c: Curve) -> dict[str, Any]:
     if head_steps.size:
         b = bin_series(head_steps, head_vals, min(SNAPSHOT_BINS, head_steps.size))
         keep = b.count > 0
-        # bin centre of mass is not stored by bin_series; the mean step of a bin is close to its centre
         bins = {"step": [float(s) for s in b.step[keep]], "mean": [float(v) for v in b.mean[keep]],
                 "count": [int(k) for k in b.count[keep]]}
     resid = np.diff(c.values[-tail:]) if tail > 2 else np.array([])
@@ -461,15 +460,7 @@ def compare_report(report: Any, baselines: Sequence[str], config: Any, format: s
     """The ``comparison`` section of a report: every candidate run against the baseline set."""
     bases = load_baselines(list(baselines), format=format)
     tol = float(getattr(config, "tolerance", 0.01))
-    logset = LogSet()
-    from lossdoc.model import Source
-
-    cands: list[RunCurves] = []
-    for r in report.runs:
-        if r.frame is None:
-            continue
-        logset = LogSet([Source(r.source, r.format, r.frame, [], r.meta)])
-        cands.extend(rc for rc in curves_from_logset(logset) if rc.run == r.run)
+    cands = [_run_curves(r.run, r.frame, r.meta, r.source, r.format) for r in report.runs if r.frame is not None]
     runs = [compare_runs(c, bases, tol) for c in cands]
     # Baseline curves for the report's loss chart (bin means, at most 400 points each).
     for r in report.runs:
