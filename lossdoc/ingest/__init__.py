@@ -245,6 +245,7 @@ def read(
 
 
 __all__ = [
+    "MIN_CONFIDENCE",
     "InputFile",
     "LogSet",
     "Parser",
