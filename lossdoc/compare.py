@@ -113,16 +113,16 @@ def _curve(series: Any) -> Curve | None:
 
 def curves_from_logset(logset: LogSet) -> list[RunCurves]:
     """The train and validation loss of every run (the same series the checks call "the loss")."""
-    import polars as pl
-
-    return [_run_curves(run, src.frame.filter(pl.col("run") == run), src.meta, src.path, src.format)
+    return [_run_curves(run, src.run_blocks(run), src.meta, src.path, src.format)
             for src in logset.sources for run in src.runs]
 
 
-def _run_curves(run: str, frame: Any, meta: dict[str, Any], source: str, fmt: str) -> RunCurves:
+def _run_curves(run: str, frame: Any, meta: dict[str, Any], source: str, fmt: str,
+                data: dict[Any, Any] | None = None) -> RunCurves:
     from lossdoc.checks.engine import RunContext
 
-    ctx = RunContext(run, frame, notes=[], meta=meta, source=source, format=fmt)
+    ctx = RunContext(run, None if data is not None else frame, notes=[], meta=meta, source=source, format=fmt,
+                     series=data)
     return RunCurves(run, source, fmt, _curve(ctx.loss("train")), _curve(ctx.loss("val")))
 
 
@@ -460,11 +460,12 @@ def compare_report(report: Any, baselines: Sequence[str], config: Any, format: s
     """The ``comparison`` section of a report: every candidate run against the baseline set."""
     bases = load_baselines(list(baselines), format=format)
     tol = float(getattr(config, "tolerance", 0.01))
-    cands = [_run_curves(r.run, r.frame, r.meta, r.source, r.format) for r in report.runs if r.frame is not None]
+    cands = [_run_curves(r.run, r.frame, r.meta, r.source, r.format, r.data) for r in report.runs
+             if r.frame is not None or r.data is not None]
     runs = [compare_runs(c, bases, tol) for c in cands]
     # Baseline curves for the report's loss chart (bin means, at most 400 points each).
     for r in report.runs:
-        if r.frame is None:
+        if r.frame is None and r.data is None:
             continue
         drawn = []
         for b in bases:

@@ -63,33 +63,107 @@ class IngestNote:
         return d
 
 
-@dataclass(slots=True)
 class ParseResult:
     """What one parser returns for one input.
+
+    The rows are held as ``blocks``: one frame in :data:`SCHEMA`, or (for big logs) one frame per
+    series whose ``run/split/metric/name`` columns are literals (``pl.lit``), which polars keeps as
+    one value per column instead of 2*10^7 strings. ``frame`` is all blocks as one table (the
+    contract of ``DESIGN.md``); internal consumers read ``blocks`` so that a 10^7-step log is never
+    materialised as one long table with four string columns (~0.6 GB).
 
     ``meta`` carries facts from the log that analysis and recommendations use, e.g.
     ``{"total_steps": 500000}`` (Megatron ``N/ M``, HF ``max_steps``), ``{"hparams": {...}}``
     (Lightning ``hparams.yaml``), ``{"logging_nan_inf_filter": True}``.
     """
 
-    frame: pl.DataFrame
-    notes: list[IngestNote] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("blocks", "notes", "meta")
+
+    def __init__(self, frame: pl.DataFrame | None = None, notes: list[IngestNote] | None = None,
+                 meta: dict[str, Any] | None = None, *, blocks: list[pl.DataFrame] | None = None) -> None:
+        if blocks is None:
+            blocks = [frame if frame is not None else empty_frame()]
+        elif frame is not None:
+            raise TypeError("give frame or blocks, not both")
+        self.blocks: list[pl.DataFrame] = blocks
+        self.notes: list[IngestNote] = list(notes) if notes is not None else []
+        self.meta: dict[str, Any] = dict(meta) if meta is not None else {}
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        return join_blocks(self.blocks)
+
+    @frame.setter
+    def frame(self, value: pl.DataFrame) -> None:
+        self.blocks = [value]
 
 
-@dataclass(slots=True)
 class Source:
-    """One input (file, directory, stdin) after parsing."""
+    """One input (file, directory, stdin) after parsing; rows held as blocks (see :class:`ParseResult`)."""
 
-    path: str
-    format: str
-    frame: pl.DataFrame
-    notes: list[IngestNote] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("path", "format", "blocks", "notes", "meta")
+
+    def __init__(self, path: str, format: str, frame: pl.DataFrame | None = None,
+                 notes: list[IngestNote] | None = None, meta: dict[str, Any] | None = None, *,
+                 blocks: list[pl.DataFrame] | None = None) -> None:
+        self.path = path
+        self.format = format
+        if blocks is None:
+            blocks = [frame if frame is not None else empty_frame()]
+        elif frame is not None:
+            raise TypeError("give frame or blocks, not both")
+        self.blocks: list[pl.DataFrame] = [b for b in blocks if b.height] or blocks[:1]
+        self.notes: list[IngestNote] = list(notes) if notes is not None else []
+        self.meta: dict[str, Any] = dict(meta) if meta is not None else {}
+
+    def __repr__(self) -> str:
+        return f"Source(path={self.path!r}, format={self.format!r}, rows={self.height}, notes={len(self.notes)})"
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """All rows as one table (materialises the string columns of a multi-block source)."""
+        return join_blocks(self.blocks)
+
+    @frame.setter
+    def frame(self, value: pl.DataFrame) -> None:
+        self.blocks = [value]
+
+    @property
+    def height(self) -> int:
+        return sum(b.height for b in self.blocks)
 
     @property
     def runs(self) -> list[str]:
-        return self.frame.get_column("run").unique(maintain_order=True).to_list()
+        out: dict[str, None] = {}
+        for b in self.blocks:
+            for r in b.get_column("run").unique(maintain_order=True).to_list():
+                out[r] = None
+        return list(out)
+
+    def run_blocks(self, run: str) -> list[pl.DataFrame]:
+        """The blocks holding ``run``'s rows (each filtered to it when the source has several runs)."""
+        if len(self.runs) == 1:
+            return [b for b in self.blocks if b.height]
+        out = []
+        for b in self.blocks:
+            f = b.filter(pl.col("run") == run)
+            if f.height:
+                out.append(f)
+        return out
+
+    def map_blocks(self, fn: Any) -> None:
+        """Apply ``fn(frame) -> frame`` to every block (e.g. renaming the run)."""
+        self.blocks = [fn(b) for b in self.blocks]
+
+
+def join_blocks(blocks: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Blocks as one table in :data:`SCHEMA`."""
+    blocks = [b for b in blocks if b.height] or list(blocks[:1])
+    if not blocks:
+        return empty_frame()
+    if len(blocks) == 1:
+        return blocks[0]
+    return pl.concat(blocks, how="vertical")
 
 
 @dataclass(slots=True)
@@ -101,9 +175,7 @@ class LogSet:
     @property
     def frame(self) -> pl.DataFrame:
         """All sources' rows in one table (run names are as the parsers set them)."""
-        if not self.sources:
-            return empty_frame()
-        return pl.concat([s.frame for s in self.sources], how="vertical")
+        return join_blocks([b for s in self.sources for b in s.blocks])
 
     @property
     def notes(self) -> list[IngestNote]:
@@ -289,6 +361,12 @@ def series_keys(df: pl.DataFrame) -> list[tuple[str, str, str, str]]:
 def concat_frames(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
     frames = [conform(f) for f in frames if f.height]
     return pl.concat(frames, how="vertical") if frames else empty_frame()
+
+
+def conform_blocks(frames: Iterable[pl.DataFrame]) -> list[pl.DataFrame]:
+    """:func:`concat_frames` without the concatenation: the non-empty frames, each in :data:`SCHEMA`
+    (for :class:`ParseResult` ``blocks``; literal string columns stay one value each)."""
+    return [conform(f) for f in frames if f.height] or [empty_frame()]
 
 
 @dataclass(frozen=True, slots=True)

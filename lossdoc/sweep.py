@@ -87,24 +87,21 @@ class UnitResult:
 def _sparkline(run: RunReport) -> dict[str, list[float | None]] | None:
     """Min/mean/max of the run's main loss in up to :data:`SPARK_BINS` equal-width step bins."""
     import numpy as np
-    import polars as pl
 
-    frame = run.frame
-    if frame is None or frame.height == 0:
-        return None
-    key = None
-    for split in ("train", "val"):
-        sub = frame.filter((pl.col("split") == split) & (pl.col("metric") == "loss"))
-        if sub.height:
-            key = (split, sub)
-            break
-    if key is None:
-        return None
-    split, sub = key
-    sub = sub.sort("step")
-    steps = sub["step"].to_numpy().astype(np.float64)
-    values = sub["value"].to_numpy().astype(np.float64)
     from lossdoc.analysis.downsample import bin_series
+    from lossdoc.report.present import run_series
+
+    got = None
+    for split in ("train", "val"):
+        got = run_series(run, split, "loss")
+        if got is not None and got[1].size:
+            break
+        got = None
+    if got is None:
+        return None
+    _, st, v = got
+    steps = st.astype(np.float64)
+    values = v.astype(np.float64)
 
     b = bin_series(steps, values, min(SPARK_BINS, max(1, steps.size)))
 
@@ -128,6 +125,7 @@ def analyze_unit(unit: str, is_dir: bool, options: dict[str, Any]) -> UnitResult
         for r in report.runs:
             r.curves["sparkline"] = _sparkline(r)
             r.frame = None  # the data stays in the worker
+            r.data = None
         out.runs = report.runs
         out.rules = report.rules
     except (UnknownFormatError, EmptyInputError) as exc:

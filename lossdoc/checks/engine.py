@@ -110,11 +110,18 @@ def fmt_step(s: int | float | None) -> str:
 
 def _split_series(frame: pl.DataFrame) -> list[tuple[tuple[str, str], str, np.ndarray, np.ndarray]]:
     """[((split, metric), name, steps, values)] in order of first appearance."""
+    step, value = frame.get_column("step"), frame.get_column("value")
+    if frame.height > 1000:  # a parser's per-series block: literal key columns, one value each
+        first = frame.row(0, named=True)
+        last = frame.row(frame.height - 1, named=True)
+        if all(first[k] == last[k] for k in ("split", "metric", "name")) and \
+                frame.select([pl.col(k).n_unique() for k in ("split", "metric", "name")]).row(0) == (1, 1, 1):
+            return [((str(first["split"]), str(first["metric"])), str(first["name"]),
+                     _contiguous(step, np.int64), _contiguous(value, np.float64))]
     rle = frame.select(pl.struct("split", "metric").rle_id().alias("r")).get_column("r").to_numpy()
     starts = np.concatenate(([0], np.flatnonzero(rle[1:] != rle[:-1]) + 1))
     heads = frame.select("split", "metric", "name")[starts.tolist()].rows()
     keys = [(str(a), str(b)) for a, b, _ in heads]
-    step, value = frame.get_column("step"), frame.get_column("value")
     if len(set(keys)) == len(keys):
         ends = np.append(starts[1:], frame.height)
         return [(k, str(h[2]), step.slice(int(a), int(b - a)).to_numpy().astype(np.int64, copy=False),
@@ -138,29 +145,48 @@ def _split_series(frame: pl.DataFrame) -> list[tuple[tuple[str, str], str, np.nd
     return [t[:4] for t in out]
 
 
+def _contiguous(s: pl.Series, dtype: Any) -> np.ndarray:
+    """``s`` as a numpy array: zero-copy when it is one chunk without nulls."""
+    return s.to_numpy().astype(dtype, copy=False)
+
+
 # --------------------------------------------------------------------------- context
 class RunContext:
     """One run's data with cached derived views, shared by every detector."""
 
-    def __init__(self, run: str, frame: pl.DataFrame, *, notes: list[IngestNote], meta: dict[str, Any],
-                 source: str = "", format: str = "", horizon: int | None = None) -> None:
+    def __init__(self, run: str, frame: pl.DataFrame | list[pl.DataFrame] | None, *, notes: list[IngestNote],
+                 meta: dict[str, Any], source: str = "", format: str = "", horizon: int | None = None,
+                 series: dict[tuple[str, str], Series] | None = None) -> None:
+        """``frame``: the run's rows, as one frame or as a source's blocks (``Source.run_blocks``);
+        or ``series``: already split series (a :class:`RunReport`'s ``data``)."""
         self.run = run
-        self.frame = frame
         self.notes = notes
         self.meta = meta
         self.source = source
         self.format = format
         self._horizon = horizon
-        self._series: dict[tuple[str, str], Series] = {}
+        self._series: dict[tuple[str, str], Series] = dict(series) if series is not None else {}
+        blocks = [] if frame is None else [frame] if isinstance(frame, pl.DataFrame) else list(frame)
         # NOTE: a polars group_by/partition_by on the string keys costs seconds at 10^7 rows. Parsers
         # emit each series as one contiguous block, so run-length ids plus zero-copy slices do;
         # interleaved rows fall back to integer codes (categorical casts) and a numpy sort.
-        if frame.height:
-            for (split, metric), name, st, v in _split_series(frame):
-                if st.size > 1 and np.any(st[1:] < st[:-1]):
-                    o = np.argsort(st, kind="stable")
-                    st, v = st[o], v[o]
-                self._series[(split, metric)] = Series(split, metric, name, st, v)
+        parts: dict[tuple[str, str], list[tuple[str, np.ndarray, np.ndarray]]] = {}
+        for b in blocks:
+            if not b.height:
+                continue
+            for key, name, st, v in _split_series(b):
+                parts.setdefault(key, []).append((name, st, v))
+        for (split, metric), got in parts.items():
+            name = got[0][0]
+            if len(got) == 1:
+                st, v = got[0][1], got[0][2]
+            else:  # one series spread over several blocks
+                st = np.concatenate([g[1] for g in got])
+                v = np.concatenate([g[2] for g in got])
+            if st.size > 1 and np.any(st[1:] < st[:-1]):
+                o = np.argsort(st, kind="stable")
+                st, v = st[o], v[o]
+            self._series[(split, metric)] = Series(split, metric, name, st, v)
         self._cache: dict[Any, Any] = {}
         #: p-values of every hypothesis test run on this run (for false-alarm control)
         self.pvalues: list[float] = []
@@ -172,6 +198,10 @@ class RunContext:
         return [SeriesInfo(self.run, s.split, s.metric, s.name, len(s),
                            int(s.steps[0]) if len(s) else None, int(s.steps[-1]) if len(s) else None,
                            int((~np.isfinite(s.values)).sum())) for s in self._series.values()]
+
+    def series_map(self) -> dict[tuple[str, str], Series]:
+        """The run's series by (split, metric) (numpy arrays; what :class:`RunReport` ``data`` holds)."""
+        return dict(self._series)
 
     def all_series(self) -> list[Series]:
         return list(self._series.values())
@@ -615,9 +645,9 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
         for run in src.runs:
             if progress:
                 progress(f"checking {run}")
-            frame = src.frame if len(src.runs) == 1 else src.frame.filter(pl.col("run") == run)
+            blocks = src.run_blocks(run)
             notes = [n for n in src.notes if n.run in (None, run)]
-            ctx = RunContext(run, frame, notes=notes, meta=src.meta, source=src.path, format=src.format,
+            ctx = RunContext(run, blocks, notes=notes, meta=src.meta, source=src.path, format=src.format,
                              horizon=horizon)
             ignored = config.ignored_for_run(run)
             run_rules = [b for b in bound if not any(_matches(b[0], s) for s in ignored)]
@@ -631,7 +661,8 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
 
                 summary, curves = RunSummary(), {}
             reports.append(RunReport(run=run, source=src.path, format=src.format, series=ctx.series_info(),
-                                     summary=summary, findings=findings, notes=notes, frame=frame,
+                                     summary=summary, findings=findings, notes=notes,
+                                     frame=blocks[0] if len(blocks) == 1 else None, data=ctx.series_map(),
                                      curves=curves, meta=dict(src.meta)))
     in_force = [{"id": s.id, "name": s.name, "category": s.category, "severity": str(sev), "params": p}
                 for s, p, sev in bound]

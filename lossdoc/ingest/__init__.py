@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lossdoc.errors import EmptyInputError, InputError, LossdocError, UnknownFormatError
 from lossdoc.ingest.inputs import InputFile, check_path, from_bytes, open_file, open_stdin
-from lossdoc.ingest.normalise import normalise_steps
+from lossdoc.ingest.normalise import normalise_blocks
 from lossdoc.ingest.registry import (
     MIN_CONFIDENCE,
     Parser,
@@ -33,10 +33,9 @@ _SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules", ".ven
 
 
 def _finish(res: ParseResult, display: str, fmt: str, extra_notes: list[IngestNote]) -> Source:
-    frame = conform(res.frame)
-    frame, step_notes = normalise_steps(frame)
+    blocks, step_notes = normalise_blocks([conform(b) for b in res.blocks])
     notes = list(extra_notes) + list(res.notes) + step_notes
-    return Source(path=display, format=fmt, frame=frame, notes=notes, meta=dict(res.meta))
+    return Source(path=display, format=fmt, blocks=blocks, notes=notes, meta=dict(res.meta))
 
 
 def read_input(inp: InputFile, format: str | None = None) -> Source:
@@ -46,7 +45,7 @@ def read_input(inp: InputFile, format: str | None = None) -> Source:
     parser = get_parser(format) if format else choose(inp)
     res = parse_with(parser, inp)
     src = _finish(res, inp.name, parser.name, inp.notes)
-    if src.frame.height == 0:
+    if src.height == 0:
         raise EmptyInputError(f"no metric values found (read as {parser.name})", path=inp.name)
     return src
 
@@ -131,7 +130,7 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
         except (UnknownFormatError, EmptyInputError):
             skipped.append(f_display)
             continue
-        if src.frame.height:
+        if src.height:
             sources.append(src)
     if not sources:
         hint = ""
@@ -185,7 +184,7 @@ def _relabel(src: Source, name: str, default: str) -> Source:
     runs = src.runs
     if len(runs) != 1 or not (runs[0] == default or runs[0].endswith("/" + default)):
         return src
-    src.frame = src.frame.with_columns(pl.lit(name).alias("run"))
+    src.map_blocks(lambda b: b.with_columns(pl.lit(name).alias("run")))
     mapping = {runs[0]: name}
     src.notes = [dataclasses.replace(n, run=mapping.get(n.run, n.run)) if n.run else n for n in src.notes]
     return src
@@ -206,12 +205,12 @@ def _dedupe_runs(sources: list[Source]) -> None:
         return
     for s in sources:
         if any(r in clash for r in s.runs):
-            s.frame = s.frame.with_columns(
+            s.map_blocks(lambda b, s=s: b.with_columns(
                 pl.when(pl.col("run").is_in(list(clash)))
                 .then(pl.lit(s.path + ":") + pl.col("run"))
                 .otherwise(pl.col("run"))
                 .alias("run")
-            )
+            ))
 
 
 def read(

@@ -16,6 +16,34 @@ from lossdoc.model import IngestNote
 KEYS = ["run", "split", "metric", "name"]
 
 
+def normalise_blocks(blocks: list[pl.DataFrame]) -> tuple[list[pl.DataFrame], list[IngestNote]]:
+    """:func:`normalise_steps` for a parser's blocks (:class:`lossdoc.model.ParseResult`).
+
+    Blocks that each hold one series, none shared with another block, with strictly increasing
+    steps are returned as they are (no concatenation: their literal key columns stay one value
+    each); anything else is joined into one table and normalised as a whole."""
+    blocks = [b for b in blocks if b.height] or blocks[:1]
+    if len(blocks) <= 1:
+        if not blocks:
+            return blocks, []
+        out, notes = normalise_steps(blocks[0])
+        return [out], notes
+    seen: set[tuple[str, ...]] = set()
+    clean = True
+    for b in blocks:
+        stats = b.select([pl.col(k).n_unique().alias(k) for k in KEYS]
+                         + [(pl.col("step").diff() <= 0).any().alias("_down")]).row(0, named=True)
+        key = tuple(str(b.get_column(k)[0]) for k in KEYS)
+        if any(stats[k] != 1 for k in KEYS) or stats["_down"] or key in seen:
+            clean = False
+            break
+        seen.add(key)
+    if clean:
+        return blocks, []
+    out, notes = normalise_steps(pl.concat(blocks, how="vertical"))
+    return [out], notes
+
+
 def normalise_steps(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
     if df.height < 2:
         return df, []

@@ -87,7 +87,7 @@ class RunReport:
     summary: RunSummary
     findings: list[Finding] = field(default_factory=list)
     notes: list[IngestNote] = field(default_factory=list)
-    frame: pl.DataFrame | None = None  #: the run's rows (for charts); not serialised
+    frame: pl.DataFrame | None = None  #: the run's rows (for charts) when ``data`` is not given; not serialised
     #: Chart data computed by the checks, for the renderers. Keys (all optional):
     #:   "fit": {"split": "train", "metric": "loss", "model": "power-law",
     #:           "step": [...], "loss": [...], "low": [...], "high": [...]}
@@ -100,6 +100,10 @@ class RunReport:
     #: ``lossdoc.analysis`` (down-sampling keeps each bin's min and max so spikes never vanish).
     curves: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    #: The run's series as the checks split them: {(split, metric): lossdoc.checks.engine.Series}
+    #: (numpy steps/values, NaN/inf kept). Renderers read it before ``frame``: no second pass
+    #: over a 10^7-row table. Not serialised.
+    data: dict[tuple[str, str], Any] | None = None
 
     @property
     def worst(self) -> Severity | None:
@@ -210,7 +214,7 @@ def inspect_dict(logset: Any) -> dict[str, Any]:
 
     sources = []
     for s in logset.sources:
-        infos = series_info(s.frame)
+        infos = [i for b in s.blocks for i in series_info(b)]
         runs: dict[str, list[dict[str, Any]]] = {}
         for i in infos:
             runs.setdefault(i.run, []).append(i.to_dict())

@@ -210,31 +210,47 @@ def get_series(run: RunReport, split: str, metric: str, *, n_bins: int = HTML_BI
         if key not in cache:
             cache[key] = get_series(run, split, metric, n_bins=n_bins, smooth=smooth)
         return cache[key]
-    frame = run.frame
-    if frame is None or frame.height == 0:
+    got = run_series(run, split, metric)
+    if got is None:
         return None
-    import polars as pl
-
-    # Lazy so that only the three columns used are gathered (an eager filter copies all eight:
-    # ~0.6 GB for a 10^7-point series).
-    sub = (frame.lazy().filter((pl.col("split") == split) & (pl.col("metric") == metric))
-           .select("name", "step", "value").collect())
-    if sub.height == 0:
-        return None
-    if not sub.get_column("step").is_sorted():  # parsers usually emit step order: skip the sort
-        sub = sub.sort("step", maintain_order=True)
-    steps = sub.get_column("step").to_numpy().astype(np.int64)
-    values = sub.get_column("value").to_numpy().astype(float)
+    name, steps, values = got
+    values = values.astype(float, copy=False)
     finite = np.isfinite(values)
-    s = Series(label=clean(sub.get_column("name")[0], 60), steps=steps[finite], values=values[finite],
-               binned=_bin(steps[finite], values[finite], n_bins), nonfinite_steps=steps[~finite],
-               points=int(sub.height))
+    all_finite = bool(finite.all())
+    fs, fv = (steps, values) if all_finite else (steps[finite], values[finite])
+    s = Series(label=clean(name, 60), steps=fs, values=fv,
+               binned=_bin(fs, fv, n_bins), nonfinite_steps=steps[~finite] if not all_finite else steps[:0],
+               points=int(steps.size))
     if smooth and s.values.size >= SMOOTH_MIN_POINTS:
         from lossdoc.analysis.smoothing import ema_debiased
 
         sm = np.asarray(ema_debiased(s.values, smoothing_weight(run, s.values.size)), dtype=float)
         s.smooth = _bin(s.steps, sm, n_bins)
     return s
+
+
+def run_series(run: RunReport, split: str, metric: str) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """(name, steps, values) of one series of ``run`` in step order (values as logged), from the
+    checks' arrays (``run.data``) or else from ``run.frame``; None when the run does not log it."""
+    if run.data is not None:
+        s = run.data.get((split, metric))
+        if s is None or not len(s):
+            return None
+        return str(s.name), np.asarray(s.steps, dtype=np.int64), np.asarray(s.values, dtype=float)
+    frame = run.frame
+    if frame is None or frame.height == 0:
+        return None
+    import polars as pl
+
+    # Lazy so that only the three columns used are gathered (an eager filter copies all eight).
+    sub = (frame.lazy().filter((pl.col("split") == split) & (pl.col("metric") == metric))
+           .select("name", "step", "value").collect())
+    if sub.height == 0:
+        return None
+    if not sub.get_column("step").is_sorted():  # parsers usually emit step order: skip the sort
+        sub = sub.sort("step", maintain_order=True)
+    return (str(sub.get_column("name")[0]), sub.get_column("step").to_numpy().astype(np.int64),
+            sub.get_column("value").to_numpy().astype(float))
 
 
 def loss_series(run: RunReport, split: str, *, n_bins: int = HTML_BINS, smooth: bool = False,
@@ -256,6 +272,8 @@ def loss_series(run: RunReport, split: str, *, n_bins: int = HTML_BINS, smooth: 
 
 
 def _component_sum(run: RunReport, split: str, *, n_bins: int, smooth: bool) -> Series | None:
+    if run.data is not None:
+        return _component_sum_data(run, split, n_bins=n_bins, smooth=smooth)
     frame = run.frame
     if frame is None or frame.height == 0:
         return None
@@ -283,6 +301,35 @@ def _component_sum(run: RunReport, split: str, *, n_bins: int, smooth: bool) -> 
                                            name=pl.lit(" + ".join(str(n) for n in names)))
     fake = RunReport(run=run.run, source=run.source, format=run.format, series=[], summary=run.summary,
                      frame=tmp, curves=run.curves)
+    return get_series(fake, split, "loss", n_bins=n_bins, smooth=smooth)
+
+
+def _component_sum_data(run: RunReport, split: str, *, n_bins: int, smooth: bool) -> Series | None:
+    """:func:`_component_sum` from ``run.data`` (the same sum: first value per step, shared steps)."""
+    assert run.data is not None
+    comps = [(m, s) for (sp, m), s in run.data.items()
+             if sp == split and (m.endswith("_loss") or m.startswith("loss_")) and len(s)]
+    if not comps:
+        return None
+    if len(comps) == 1:
+        return get_series(run, split, comps[0][0], n_bins=n_bins, smooth=smooth)
+    firsts = []
+    for _, s in comps:
+        st, idx = np.unique(np.asarray(s.steps), return_index=True)
+        firsts.append((st, np.asarray(s.values, dtype=float)[idx]))
+    steps = firsts[0][0]
+    for st, _ in firsts[1:]:
+        steps = np.intersect1d(steps, st)
+    if not steps.size:
+        return None
+    total = np.zeros(steps.size)
+    for st, v in firsts:
+        total = total + v[np.searchsorted(st, steps)]
+    from lossdoc.checks.engine import Series as DataSeries
+
+    name = " + ".join(str(s.name) for _, s in comps)
+    fake = RunReport(run=run.run, source=run.source, format=run.format, series=[], summary=run.summary,
+                     curves=run.curves, data={(split, "loss"): DataSeries(split, "loss", name, steps, total)})
     return get_series(fake, split, "loss", n_bins=n_bins, smooth=smooth)
 
 
