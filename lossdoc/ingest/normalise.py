@@ -33,7 +33,8 @@ def normalise_blocks(blocks: list[pl.DataFrame]) -> tuple[list[pl.DataFrame], li
     for b in blocks:
         stats = b.select([pl.col(k).n_unique().alias(k) for k in KEYS]
                          + [(pl.col("step").diff() <= 0).any().alias("_down")]).row(0, named=True)
-        key = tuple(str(b.get_column(k)[0]) for k in KEYS)
+        first = b.row(0, named=True)  # (get_column would materialise a literal column)
+        key = tuple(str(first[k]) for k in KEYS)
         if any(stats[k] != 1 for k in KEYS) or stats["_down"] or key in seen:
             clean = False
             break
