@@ -14,8 +14,10 @@ Every fit runs on at most 2000 weighted points (:func:`~lossdoc.analysis.downsam
 downsample_for_fit`), in normalised units (``s = t / T``, ``z = (y - offset) / scale``) so
 1e30 or 1e-30 losses and 1e7 steps fit alike. Starting values come from a grid over the
 nonlinear parameters with the linear ones (E, A) solved exactly (variable projection); the
-full model is then refined by ``scipy.optimize.least_squares`` with a soft-L1 loss (so loss
-spikes do not drag the curve) and the model with the lowest AICc is kept.
+full model is then refined with a soft-L1 loss (so loss spikes do not drag the curve) by a
+small bounded Levenberg-Marquardt (:func:`_robust_lm`: the objective of
+``scipy.optimize.least_squares(loss="soft_l1")`` at a fifth of its cost) and the model with
+the lowest AICc is kept.
 
 Nothing here raises on bad data or emits a warning: too few points or a failed fit return
 ``None``.
@@ -30,7 +32,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize
 from scipy import stats as _st
 
 from lossdoc.analysis._arrays import as_float, dot, quiet
@@ -62,9 +63,10 @@ class _Model:
 
     name: str
     names: tuple[str, ...]  # parameter names in original units (for FitResult.params)
-    basis: Callable[[np.ndarray, np.ndarray], np.ndarray]  # g(s; nonlinear)
-    grad: Callable[[np.ndarray, np.ndarray], np.ndarray]  # d f / d theta, shape (n, p)
-    grid: Callable[[], list[np.ndarray]]
+    # (s, theta, with_jacobian) -> (f, d f / d theta of shape (n, p) or None), in one pass
+    kernel: Callable[[np.ndarray, np.ndarray, bool], tuple[np.ndarray, np.ndarray | None]]
+    # s -> (grid of nonlinear parameters (K, q), basis g(s; grid[k]) for every k (n, K))
+    grid_basis: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
     lower: tuple[float, ...]
     upper: tuple[float, ...]
     # inverse of g: s such that g(s; nl) = q (q > 0), or nan
@@ -73,18 +75,43 @@ class _Model:
     to_params: Callable[[np.ndarray, float, float, float, float], dict[str, float]]
 
     def f(self, s: np.ndarray, th: np.ndarray) -> np.ndarray:
-        return th[0] + th[1] * self.basis(s, th[2:])
+        return self.kernel(s, th, False)[0]
+
+    def grad(self, s: np.ndarray, th: np.ndarray) -> np.ndarray:
+        return self.kernel(s, th, True)[1]  # type: ignore[return-value]
 
 
-def _pow_basis(s: np.ndarray, nl: np.ndarray) -> np.ndarray:
-    return np.power(s + nl[1], -nl[0])
+def _pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Every (a_i, b_j), a-major: shape (len(a) * len(b), 2)."""
+    return np.column_stack([np.repeat(a, b.size), np.tile(b, a.size)])
 
 
-def _pow_grad(s: np.ndarray, th: np.ndarray) -> np.ndarray:
-    a, alpha, s0 = th[1], th[2], th[3]
+# Power law: g = (s + s0) ** -alpha, computed as exp(-alpha * log(s + s0)) (one log, one exp).
+_POW_ALPHA = np.geomspace(0.05, 6.0, 12)
+_POW_S0 = np.geomspace(1e-4, 3.0, 10)
+
+
+def _pow_kernel(s: np.ndarray, th: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    e, a, alpha, s0 = th
     u = s + s0
-    g = np.power(u, -alpha)
-    return np.column_stack([np.ones_like(s), g, -a * np.log(u) * g, -alpha * a * g / u])
+    lu = np.log(u)
+    g = np.exp(-alpha * lu)
+    f = e + a * g
+    if not jac:
+        return f, None
+    j = np.empty((s.size, 4))
+    j[:, 0] = 1.0
+    j[:, 1] = g
+    ag = a * g
+    j[:, 2] = -ag * lu
+    j[:, 3] = -alpha * ag / u
+    return f, j
+
+
+def _pow_grid(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lu = np.log(s[:, None] + _POW_S0[None, :])  # (n, 10)
+    g = np.exp(-_POW_ALPHA[None, :, None] * lu[:, None, :]).reshape(s.size, -1)
+    return _pairs(_POW_ALPHA, _POW_S0), g
 
 
 def _pow_inverse(q: float, nl: np.ndarray) -> float:
@@ -101,14 +128,24 @@ def _pow_params(th: np.ndarray, off: float, sc: float, t_scale: float, origin: f
     }
 
 
-def _exp_basis(s: np.ndarray, nl: np.ndarray) -> np.ndarray:
-    return np.exp(-s / nl[0])
+_EXP_TAU = np.geomspace(1e-3, 20.0, 40)
 
 
-def _exp_grad(s: np.ndarray, th: np.ndarray) -> np.ndarray:
-    a, tau = th[1], th[2]
+def _exp_kernel(s: np.ndarray, th: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    e, a, tau = th
     g = np.exp(-s / tau)
-    return np.column_stack([np.ones_like(s), g, a * g * s / tau**2])
+    f = e + a * g
+    if not jac:
+        return f, None
+    j = np.empty((s.size, 3))
+    j[:, 0] = 1.0
+    j[:, 1] = g
+    j[:, 2] = a * g * s / (tau * tau)
+    return f, j
+
+
+def _exp_grid(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _EXP_TAU[:, None], np.exp(-s[:, None] / _EXP_TAU[None, :])
 
 
 def _exp_inverse(q: float, nl: np.ndarray) -> float:
@@ -121,19 +158,33 @@ def _exp_params(th: np.ndarray, off: float, sc: float, t_scale: float, origin: f
     return {"E": off + sc * th[0], "A": sc * th[1] * math.exp(min(origin / tau, 700.0)), "tau": tau}
 
 
-def _mmf_basis(s: np.ndarray, nl: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.power(nl[0] * s, nl[1]))
+# MMF: g = 1 / (1 + (kappa s) ** delta), with (kappa s) ** delta = exp(delta * log(kappa s)) (0 at s = 0).
+_MMF_KAPPA = np.geomspace(0.1, 3e3, 14)
+_MMF_DELTA = np.geomspace(0.2, 6.0, 8)
 
 
-def _mmf_grad(s: np.ndarray, th: np.ndarray) -> np.ndarray:
-    d, kappa, delta = th[1], th[2], th[3]
+def _mmf_kernel(s: np.ndarray, th: np.ndarray, jac: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    e, d, kappa, delta = th
     ks = kappa * s
-    q = np.power(ks, delta)
+    logks = np.log(ks)  # -inf at s = 0 (callers silence the warning): q = 0 there
+    q = np.exp(delta * logks)
     g = 1.0 / (1.0 + q)
-    logks = np.log(np.where(ks > 0, ks, 1.0))
-    return np.column_stack(
-        [np.ones_like(s), g, -d * g * g * delta * q / kappa, -d * g * g * q * logks]
-    )
+    f = e + d * g
+    if not jac:
+        return f, None
+    j = np.empty((s.size, 4))
+    j[:, 0] = 1.0
+    j[:, 1] = g
+    dgq = d * g * g * q
+    j[:, 2] = -dgq * (delta / kappa)
+    j[:, 3] = -dgq * np.where(ks > 0, logks, 0.0)
+    return f, j
+
+
+def _mmf_grid(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lks = np.log(s)[:, None] + np.log(_MMF_KAPPA)[None, :]  # (n, 14)
+    g = 1.0 / (1.0 + np.exp(_MMF_DELTA[None, None, :] * lks[:, :, None]))
+    return _pairs(_MMF_KAPPA, _MMF_DELTA), g.reshape(s.size, -1)
 
 
 def _mmf_inverse(q: float, nl: np.ndarray) -> float:
@@ -150,17 +201,12 @@ def _mmf_params(th: np.ndarray, off: float, sc: float, t_scale: float, origin: f
     }
 
 
-def _grid2(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
-    return [np.array([x, y]) for x in a for y in b]
-
-
 MODELS: dict[str, _Model] = {
     "power-law": _Model(
         name="power-law",
         names=("E", "A", "alpha", "t0"),
-        basis=_pow_basis,
-        grad=_pow_grad,
-        grid=lambda: _grid2(np.geomspace(0.05, 6.0, 12), np.geomspace(1e-4, 3.0, 10)),
+        kernel=_pow_kernel,
+        grid_basis=_pow_grid,
         lower=(-_E_BOUND, -np.inf, 1e-3, 1e-6),
         upper=(_E_BOUND, np.inf, 20.0, 50.0),
         inverse=_pow_inverse,
@@ -169,9 +215,8 @@ MODELS: dict[str, _Model] = {
     "exponential": _Model(
         name="exponential",
         names=("E", "A", "tau"),
-        basis=_exp_basis,
-        grad=_exp_grad,
-        grid=lambda: [np.array([x]) for x in np.geomspace(1e-3, 20.0, 40)],
+        kernel=_exp_kernel,
+        grid_basis=_exp_grid,
         lower=(-_E_BOUND, -np.inf, 1e-5),
         upper=(_E_BOUND, np.inf, 1e3),
         inverse=_exp_inverse,
@@ -180,9 +225,8 @@ MODELS: dict[str, _Model] = {
     "mmf": _Model(
         name="mmf",
         names=("E", "B", "kappa", "delta"),
-        basis=_mmf_basis,
-        grad=_mmf_grad,
-        grid=lambda: _grid2(np.geomspace(0.1, 3e3, 14), np.geomspace(0.2, 6.0, 8)),
+        kernel=_mmf_kernel,
+        grid_basis=_mmf_grid,
         lower=(-_E_BOUND, -np.inf, 1e-4, 0.05),
         upper=(_E_BOUND, np.inf, 1e6, 20.0),
         inverse=_mmf_inverse,
@@ -418,8 +462,7 @@ def _fit_one(
     sw = np.sqrt(w)
     # variable projection on a grid: for each nonlinear setting the weighted regression of z
     # on [1, g] has a closed form; all settings at once
-    grid = spec.grid()
-    g = np.column_stack([spec.basis(s, nl) for nl in grid])  # (n, K)
+    grid, g = spec.grid_basis(s)  # (K, q), (n, K)
     sw_ = float(w.sum())
     sg = w @ g
     sgg = w @ (g * g)
@@ -437,35 +480,24 @@ def _fit_one(
     kbest = int(np.argmin(rss))
     if not np.isfinite(rss[kbest]):
         return None
-    best = (float(rss[kbest]), np.concatenate([[e[kbest], a[kbest]], grid[kbest]]))
-    th0 = best[1]
+    th0 = np.concatenate([[e[kbest], a[kbest]], grid[kbest]])
     lower = np.array(spec.lower, dtype=float)
     upper = np.array(spec.upper, dtype=float)
     th0 = np.clip(th0, lower + 1e-12, upper - 1e-12)
     r0 = sw * (spec.f(s, th0) - z)
     sigma0 = 1.4826 * float(np.median(np.abs(r0 - np.median(r0))))
     f_scale = max(2.0 * sigma0, 1e-9)
-
-    def resid(th: np.ndarray) -> np.ndarray:
-        return sw * (spec.f(s, th) - z)
-
-    def jac(th: np.ndarray) -> np.ndarray:
-        return sw[:, None] * spec.grad(s, th)
-
-    try:
-        res = optimize.least_squares(
-            resid, th0, jac=jac, bounds=(lower, upper), loss="soft_l1", f_scale=f_scale,
-            x_scale="jac", max_nfev=100 * th0.size,
-        )
-    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+    out = _robust_lm(spec, s, sw, z, th0, lower, upper, f_scale, max_nfev=100 * th0.size)
+    if out is None:
         return None
-    th = res.x
-    r = resid(th)
+    th, success = out
+    fv, jz = spec.kernel(s, th, True)
+    r = sw * (fv - z)
     if not np.all(np.isfinite(r)):
         return None
     rss = float(r @ r)
     n, p = s.size, th.size
-    j = jac(th)
+    j = sw[:, None] * jz  # type: ignore[index]
     try:
         jtj_inv = np.linalg.pinv(j.T @ j)
     except np.linalg.LinAlgError:
@@ -474,8 +506,109 @@ def _fit_one(
     span = upper - lower
     at_bound = np.any((np.abs(th - lower) < 1e-6 * np.where(np.isfinite(span), span, 1.0))
                       | (np.abs(upper - th) < 1e-6 * np.where(np.isfinite(span), span, 1.0)))
-    ok = bool(res.success) and not at_bound and bool(np.all(np.isfinite(cov)))
+    ok = success and not at_bound and bool(np.all(np.isfinite(cov)))
     return th, cov, rss, ok
+
+
+def _robust_lm(
+    spec: _Model, s: np.ndarray, sw: np.ndarray, z: np.ndarray, th0: np.ndarray, lower: np.ndarray,
+    upper: np.ndarray, c: float, max_nfev: int, ftol: float = 1e-10, xtol: float = 1e-10,
+) -> tuple[np.ndarray, bool] | None:
+    """Minimise the soft-L1 cost ``c^2 sum(sqrt(1 + (r_i / c)^2) - 1)``, ``r = sw * (f(s; theta) - z)``,
+    within the box ``[lower, upper]``.
+
+    The objective of ``scipy.optimize.least_squares(loss="soft_l1", f_scale=c, bounds=...)``
+    (the solver used before), minimised by Levenberg-Marquardt for a problem of 3-4 parameters:
+    Gauss-Newton with the robust loss's curvature correction (``J' diag(rho' + 2 rho'' r^2/c^2) J``,
+    as scipy scales the Jacobian; Triggs et al. 2000), Marquardt's scaling by the largest diagonal
+    seen, Nielsen's damping update, and bounds by projection onto the box with the bound
+    parameters that the gradient pushes outwards held fixed. Model and Jacobian come from one
+    kernel call per trial point, so an iteration costs ~50 us on 2000 points instead of ~0.3 ms
+    in ``least_squares`` (same optimum; tolerances tighter than its 1e-8 defaults).
+
+    Returns
+    -------
+    (theta, success) or None
+        ``success`` is False when ``max_nfev`` evaluations did not meet the tolerances; None on a
+        non-finite start or gradient.
+    """
+    kern = spec.kernel
+    p = th0.size
+    n = s.size
+    c2 = c * c
+    inv_c2 = 1.0 / c2
+    th = th0.copy()
+    fv, jz = kern(s, th, True)
+    r = sw * (fv - z)
+    sq = np.sqrt(1.0 + r * r * inv_c2)
+    cost = c2 * (float(sq.sum()) - n)
+    nfev = 1
+    if not math.isfinite(cost):
+        return None
+    diag = np.zeros(p)
+    lam = 1e-3
+    nu = 2.0
+    success = False
+    sw_col = sw[:, None]
+    while nfev < max_nfev:
+        jw = jz * sw_col  # type: ignore[operator]
+        rho1 = 1.0 / sq  # rho'(r^2/c^2); rho' + 2 rho'' r^2/c^2 = rho1 ** 3
+        grad = jw.T @ (rho1 * r)
+        hess = (jw * (rho1 * rho1 * rho1)[:, None]).T @ jw
+        if not (np.isfinite(grad).all() and np.isfinite(hess).all()):
+            return None
+        np.maximum(diag, hess.diagonal(), out=diag)
+        free = ~(((th <= lower) & (grad > 0)) | ((th >= upper) & (grad < 0)))
+        nfree = int(free.sum())
+        if nfree == 0:  # every parameter held at a bound by the gradient: a stationary point
+            success = True
+            break
+        if nfree < p:
+            hf, gf, df = hess[np.ix_(free, free)], grad[free], diag[free]
+        else:
+            hf, gf, df = hess, grad, diag
+        accepted = False
+        while nfev < max_nfev:
+            m = hf.copy()
+            m.flat[:: nfree + 1] += lam * df
+            try:
+                dfree = np.linalg.solve(m, -gf)
+            except np.linalg.LinAlgError:
+                lam *= nu
+                nu *= 2.0
+                nfev += 1
+                continue
+            if nfree < p:
+                step = np.zeros(p)
+                step[free] = dfree
+            else:
+                step = dfree
+            th_new = np.minimum(np.maximum(th + step, lower), upper)
+            step = th_new - th
+            pred = -(float(grad @ step) + 0.5 * float(step @ hess @ step))
+            fv, jz_new = kern(s, th_new, True)
+            r_new = sw * (fv - z)
+            sq_new = np.sqrt(1.0 + r_new * r_new * inv_c2)
+            cost_new = c2 * (float(sq_new.sum()) - n)
+            nfev += 1
+            small = math.sqrt(float(step @ step)) < xtol * (xtol + math.sqrt(float(th @ th)))
+            if cost_new < cost:  # False for nan
+                ratio = (cost - cost_new) / pred if pred > 0 else 0.0
+                done = (cost - cost_new) < ftol * cost or small
+                th, r, sq, cost, jz = th_new, r_new, sq_new, cost_new, jz_new
+                lam *= max(1.0 / 3.0, 1.0 - (2.0 * ratio - 1.0) ** 3)
+                nu = 2.0
+                accepted = True
+                success = done
+                break
+            if small:  # no smaller step can lower the cost: converged
+                success = True
+                break
+            lam *= nu
+            nu *= 2.0
+        if success or not accepted:
+            break
+    return th, success
 
 
 def _lag1(r: np.ndarray) -> float:

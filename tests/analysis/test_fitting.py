@@ -159,3 +159,64 @@ def test_straight_line_has_no_asymptote():
     assert ex is not None and ex.asymptote is None
     assert ex.low < 5 - 0.0005 * 6000 < ex.high
     assert not fit_curve(t, 5 - 0.0005 * t + rng.normal(scale=0.02, size=t.size)).converged
+
+
+# --- the solver: the optimum scipy.optimize.least_squares(loss="soft_l1") finds (the solver used before)
+
+
+def _norm(t, y):
+    s = t / t[-1]
+    off = float(np.median(y))
+    return s, (y - off) / float(np.max(np.abs(y - off)))
+
+
+@pytest.mark.parametrize(("model", "y", "seed"), [("power-law", POW, 301), ("exponential", EXP, 302), ("mmf", MMF, 303)])
+def test_solver_reaches_the_least_squares_optimum(model, y, seed):
+    from scipy import optimize
+
+    from lossdoc.analysis.fitting import _robust_lm
+
+    rng = np.random.default_rng(seed)
+    noisy = y + ar1(rng, T.size, 0.6, 0.02)
+    noisy[[300, 900, 1500]] += 1.0  # spikes: the soft-L1 loss matters
+    s, z = _norm(T, noisy)
+    spec, sw = MODELS[model], np.ones_like(s)
+    lower, upper = np.array(spec.lower), np.array(spec.upper)
+    th0 = {"power-law": [0.0, 0.5, 0.3, 0.01], "exponential": [0.0, 1.0, 0.3], "mmf": [0.0, 1.0, 10.0, 1.0]}[model]
+    th0 = np.array(th0)
+    ref = optimize.least_squares(lambda th: sw * (spec.f(s, th) - z), th0, jac=lambda th: spec.grad(s, th),
+                                 bounds=(lower, upper), loss="soft_l1", f_scale=0.05, x_scale="jac",
+                                 ftol=1e-12, xtol=1e-12, gtol=1e-12, max_nfev=5000)
+    with np.errstate(all="ignore"):
+        out = _robust_lm(spec, s, sw, z, th0, lower, upper, 0.05, max_nfev=400)
+    assert out is not None and out[1]
+    assert ref.success
+    np.testing.assert_allclose(out[0], ref.x, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("model", list(MODELS))
+def test_model_jacobian_matches_finite_differences(model):
+    spec = MODELS[model]
+    s = np.linspace(0.0, 2.0, 50)
+    th = {"power-law": [0.1, 0.7, 0.6, 0.05], "exponential": [0.2, 0.9, 0.4], "mmf": [-0.1, 1.2, 3.0, 1.3]}[model]
+    th = np.array(th)
+    with np.errstate(all="ignore"):
+        jac = spec.grad(s, th)
+        for i in range(th.size):
+            h = 1e-7 * max(abs(th[i]), 1e-3)
+            up, dn = th.copy(), th.copy()
+            up[i] += h
+            dn[i] -= h
+            np.testing.assert_allclose(jac[:, i], (spec.f(s, up) - spec.f(s, dn)) / (2 * h), rtol=1e-5, atol=1e-8)
+
+
+def test_grid_bases_match_the_model_curves():
+    # the vectorised start-value grid evaluates the same curves as the model at each grid point
+    s = np.linspace(0.0, 1.0, 101)
+    for spec in MODELS.values():
+        with np.errstate(all="ignore"):  # log(0) at s = 0, as inside fit_curve
+            grid, g = spec.grid_basis(s)
+            assert g.shape == (s.size, grid.shape[0]) and grid.shape[0] >= 40
+            for k in range(0, grid.shape[0], 7):
+                th = np.concatenate([[0.0, 1.0], grid[k]])
+                np.testing.assert_allclose(g[:, k], spec.f(s, th), rtol=1e-12)
