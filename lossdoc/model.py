@@ -136,7 +136,8 @@ class Source:
     def runs(self) -> list[str]:
         out: dict[str, None] = {}
         for b in self.blocks:
-            for r in b.get_column("run").unique(maintain_order=True).to_list():
+            # select, not get_column: a literal column stays one value (get_column materialises it)
+            for r in b.select(pl.col("run").unique(maintain_order=True)).to_series().to_list():
                 out[r] = None
         return list(out)
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import polars as pl
 
 from lossdoc.ingest.inputs import InputFile
@@ -96,38 +99,144 @@ _DIRTY_BYTES = (b"\x00", b"\x1b", b"\x08", b"\r")
 RANK_AT_START = r"^\[(?:[Rr]ank|RANK)\s*\d+\]"
 
 
-def scan_lines(inp: InputFile, *, row_index: bool = True, no_ranks: bool = False) -> pl.LazyFrame | None:
+def scan_lines(inp: InputFile) -> pl.LazyFrame | None:
     """:func:`load_lines` as a lazy ``(lineno, line)`` frame, for parsers that stream big logs.
 
     Collected with ``engine="streaming"``, a query on it holds one chunk of lines at a time
     instead of the whole file as a string column (extracting a 10^7-line nanoGPT log: 0.7 GB peak
     RSS instead of 1.3 GB). Returns None (use :func:`load_lines`) unless ``inp`` is a plain UTF-8 file on
     disk free of the bytes ``load_lines`` cleans (NUL, ESC, backspace, CR: one ``memchr`` pass,
-    about 1 GB/s). With ``no_ranks`` it also returns None when the file holds a ``[rank``-style
-    prefix anywhere; otherwise rank prefixes are not looked for here: a streaming parser selects
+    about 1 GB/s). Rank prefixes are not looked for here: a streaming parser selects
     ``pl.col("line").str.contains(RANK_AT_START).any()`` in its own pass and falls back to
-    ``load_lines`` when it is true. ``row_index=False`` leaves out ``lineno`` (numbering 10^7 rows
-    costs ~15% of a simple extraction; compute line numbers only for the rare note that needs them).
-    Errors polars raises on malformed input surface at collect time; fall back to ``load_lines`` on
-    ``polars.exceptions.PolarsError`` too.
+    ``load_lines`` when it is true. Errors polars raises on malformed input surface at collect
+    time; fall back to ``load_lines`` on ``polars.exceptions.PolarsError`` too. When line numbers
+    are only needed for rare notes, :func:`stream_queries` is cheaper (no mapping of the whole file,
+    no numbering).
     """
     if inp.path is None or not inp.is_utf8_file():
         return None
     try:
         with open(inp.path, "rb") as fh:
-            prev = b""
             while chunk := fh.read(1 << 24):
                 if any(b in chunk for b in _DIRTY_BYTES):
                     return None
-                if no_ranks and (_RANK_BYTES.search(chunk) or _RANK_BYTES.search(prev[-8:] + chunk[:8])):
-                    return None
-                prev = chunk
     except OSError:
         return None
-    lf = _scan(inp)
-    if row_index:
-        lf = lf.with_row_index("lineno", offset=1).with_columns(pl.col("lineno").cast(pl.Int64))
-    return lf.with_columns(pl.col("line").fill_null(""))
+    return _scan(inp).with_row_index("lineno", offset=1).with_columns(
+        pl.col("lineno").cast(pl.Int64), pl.col("line").fill_null(""))
+
+
+#: Bytes of a log :func:`stream_queries` hands to polars at a time.
+CHUNK_BYTES = 32 << 20
+
+
+def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]], *,
+                   no_ranks: bool = True, chunk_bytes: int | None = None) -> list[pl.DataFrame] | None:
+    """Run ``queries(lines)`` over ``inp`` one chunk of whole lines at a time; one frame per query.
+
+    ``lines`` is a lazy frame with one String column ``line`` (no line numbers). The file is read in
+    ``chunk_bytes`` (default :data:`CHUNK_BYTES`) pieces cut at line breaks, each checked for the bytes :func:`load_lines` cleans
+    (and, with ``no_ranks``, for ``[rank``-style prefixes) and scanned by polars' streaming engine;
+    numeric results are packed into over-allocated numpy buffers (pages never written cost no
+    memory) and handed to polars without a copy. So a 520 MB log is never mapped or held whole:
+    peak memory is one chunk plus the results (the checks then read them as numpy arrays, again
+    without a copy). Returns None when the input needs :func:`load_lines` (not a plain UTF-8 file
+    on disk, dirty bytes, rank prefixes) or polars rejects a chunk: use the line-numbered path.
+    """
+    if inp.path is None or not inp.is_utf8_file():
+        return None
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    acc: list[_Packer] | None = None
+    try:
+        with open(inp.path, "rb") as fh, ThreadPoolExecutor(1) as pool:
+            rest = b""
+            ahead = pool.submit(fh.read, chunk_bytes)  # the next piece is read while polars works
+            while True:
+                buf = ahead.result()
+                if buf:
+                    ahead = pool.submit(fh.read, chunk_bytes)
+                    cut = buf.rfind(b"\n") + 1
+                    if cut == 0:  # a line longer than a chunk
+                        rest += buf
+                        continue
+                    chunk, rest = rest + buf[:cut], buf[cut:]
+                else:
+                    chunk, rest = rest, b""
+                if chunk:
+                    if any(b in chunk for b in _DIRTY_BYTES) or (no_ranks and _RANK_BYTES.search(chunk)):
+                        return None
+                    lines = pl.scan_csv(io.BytesIO(chunk), separator=_SEP, has_header=False, quote_char=None,
+                                        infer_schema=False, new_columns=["line"], truncate_ragged_lines=True,
+                                        encoding="utf8-lossy")
+                    lazy = list(queries(lines.with_columns(pl.col("line").fill_null(""))))
+                    got = pl.collect_all(lazy, engine="streaming")
+                    del lines, chunk
+                    if acc is None:
+                        acc = [_Packer(inp.size, len(buf) or 1) for _ in got]
+                    for a, df in zip(acc, got):
+                        a.add(df)
+                if not buf:
+                    break
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    if acc is None:
+        return None
+    return [a.frame() for a in acc]
+
+
+class _Packer:
+    """Appends per-chunk frames into numpy buffers sized from the first chunk's density."""
+
+    def __init__(self, total_bytes: int, first_chunk_bytes: int) -> None:
+        self.total_bytes, self.first_bytes = total_bytes, max(first_chunk_bytes, 1)
+        self.cols: dict[str, np.ndarray] = {}
+        self.nulls: dict[str, list[np.ndarray]] = {}
+        self.other: list[pl.DataFrame] = []  # frames with non-numeric columns: concatenated instead
+        self.schema: pl.Schema | None = None
+        self.n = 0
+
+    def add(self, df: pl.DataFrame) -> None:
+        if self.schema is None:
+            self.schema = df.schema
+            numeric = all(dt in (pl.Int64, pl.Float64) for dt in df.schema.values())
+            if numeric:
+                cap = int(df.height * self.total_bytes / self.first_bytes * 1.25) + 1024
+                self.cols = {c: np.empty(cap, dtype=np.int64 if dt == pl.Int64 else np.float64)
+                             for c, dt in df.schema.items()}
+        if not self.cols:
+            self.other.append(df)
+            return
+        k = df.height
+        if not k:
+            return
+        cap = next(iter(self.cols.values())).size
+        if self.n + k > cap:  # the estimate was short: grow (rare)
+            new = max(2 * cap, self.n + k)
+            for c, arr in self.cols.items():
+                grown = np.empty(new, dtype=arr.dtype)
+                grown[: self.n] = arr[: self.n]
+                self.cols[c] = grown
+        for c in self.cols:
+            s = df.get_column(c)
+            if s.null_count():
+                self.nulls.setdefault(c, []).append(self.n + np.flatnonzero(s.is_null().to_numpy()))
+                s = s.fill_null(0)
+            self.cols[c][self.n : self.n + k] = s.to_numpy()
+        self.n += k
+
+    def frame(self) -> pl.DataFrame:
+        assert self.schema is not None
+        if not self.cols:
+            return pl.concat(self.other, how="vertical", rechunk=True) if self.other else pl.DataFrame(schema=self.schema)
+        out = []
+        for c, arr in self.cols.items():
+            s = pl.Series(c, arr[: self.n])  # numpy-backed, no copy
+            if c in self.nulls:
+                mask = np.zeros(self.n, dtype=bool)
+                mask[np.concatenate(self.nulls[c])] = True
+                s = pl.select(pl.when(pl.lit(pl.Series(mask))).then(None).otherwise(pl.lit(s)).alias(c)).to_series()
+            out.append(s)
+        return pl.DataFrame(out)
 
 
 #: The rank prefixes :func:`load_lines` strips (``[rank0]:``, ``[RANK 1]``, ``[Rank 2]``), in bytes: one

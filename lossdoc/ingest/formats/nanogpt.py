@@ -26,6 +26,7 @@ from lossdoc.ingest.text import (
     last_line,
     load_lines,
     scan_lines,
+    stream_queries,
     to_float,
     torn_tail_note,
 )
@@ -89,28 +90,29 @@ class NanoGPTParser(Parser):
 
         ``iter N: loss X, time Yms, mfu Z%`` is cut at the commas and at ``: loss ``: half the cost
         of the regex at 10^7 lines, same values for every line nanoGPT prints."""
-        lazy = scan_lines(inp, row_index=False, no_ranks=True)
-        if lazy is None:
-            return None
         line = pl.col("line")
         parts = pl.col("_p")
         head = pl.col("_h")
-        it = (
-            lazy.filter(line.str.starts_with("iter "))
-            .select(line.str.slice(5).str.split_exact(",", 2).alias("_p"))
-            .select(parts.struct[0].str.split_exact(": loss ", 1).alias("_h"), parts.struct[1].alias("_t"))
-            .select(
-                head.struct[0].cast(pl.Int64, strict=False).alias("step"),
-                to_float(head.struct[1]).alias("value"),
-                pl.col("_t").str.strip_prefix(" time ").str.strip_suffix("ms").cast(pl.Float64, strict=False)
-                .alias("time_ms"),
+
+        def queries(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
+            it = (
+                lines.filter(line.str.starts_with("iter "))
+                .select(line.str.slice(5).str.split_exact(",", 2).alias("_p"))
+                .select(parts.struct[0].str.split_exact(": loss ", 1).alias("_h"), parts.struct[1].alias("_t"))
+                .select(
+                    head.struct[0].cast(pl.Int64, strict=False).alias("step"),
+                    to_float(head.struct[1]).alias("value"),
+                    pl.col("_t").str.strip_prefix(" time ").str.strip_suffix("ms").cast(pl.Float64, strict=False)
+                    .alias("time_ms"),
+                )
             )
-        )
-        ev = self._eval_rows(lazy, keep_unmatched=True)  # a torn last eval line must still have its row
-        try:
-            it_df, ev_df = pl.collect_all([it, ev], engine="streaming")
-        except pl.exceptions.PolarsError:
+            # a torn last eval line must still have its row: unmatched rows are dropped after the tail check
+            return [it, self._eval_rows(lines, keep_unmatched=True)]
+
+        got = stream_queries(inp, queries)
+        if got is None:
             return None
+        it_df, ev_df = got
         if it_df.select(pl.col("step").is_null().any() | pl.col("value").is_null().any()).item():
             return None
         if inp.size and not inp.ends_with_newline():  # the torn last line's row is the last of its kind
@@ -120,8 +122,7 @@ class NanoGPTParser(Parser):
             elif tail.startswith("step "):
                 ev_df = ev_df.head(-1)
         ev_df = ev_df.filter(pl.col("step").is_not_null())
-        # One contiguous buffer per column: the checks then read them as numpy arrays without a copy.
-        return it_df.rechunk(), ev_df
+        return it_df, ev_df
 
     @staticmethod
     def _eval_rows(lines: pl.LazyFrame, *, with_lineno: bool = False, keep_unmatched: bool = False) -> pl.LazyFrame:
