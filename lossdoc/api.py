@@ -39,6 +39,11 @@ def analyze(
     if not isinstance(config, Config):
         config = load_config(config, start=Path.cwd())
     config = config.override(select=select, ignore=ignore, fail_on=fail_on, tolerance=tolerance)
+    if not isinstance(paths, LogSet):
+        from lossdoc import _prefetch
+
+        paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+        _prefetch.start(paths)  # big logs: checks and report modules import while the log parses
     logset = paths if isinstance(paths, LogSet) else read(paths, format=format, progress=progress)
     runs, rules = run_checks(logset, config, horizon=horizon, progress=progress)
     report = Report(runs=runs, fail_on=config.fail_on, rules=rules, version=__version__)
