@@ -23,17 +23,19 @@ def finite_pairs(steps: object, values: object) -> tuple[np.ndarray, np.ndarray]
     ValueError
         If ``steps`` and ``values`` differ in length.
     """
-    x = as_float(steps)
+    st = np.asarray(steps)
+    int_steps = st.dtype.kind in "iu"  # integer steps are finite: no mask, and sort checks stay integer
+    x = st.ravel() if int_steps and st.ndim else as_float(steps)
     y = as_float(values)
     if x.shape != y.shape:
         raise ValueError(f"steps and values differ in length ({x.size} != {y.size})")
-    ok = np.isfinite(x) & np.isfinite(y)
+    ok = np.isfinite(y) if int_steps else np.isfinite(x) & np.isfinite(y)
     if not ok.all():
         x, y = x[ok], y[ok]
-    if x.size > 1 and np.any(np.diff(x) < 0):
+    if x.size > 1 and np.any(x[1:] < x[:-1]):
         order = np.argsort(x, kind="stable")
         x, y = x[order], y[order]
-    return x, y
+    return as_float(x), y
 
 
 def quiet() -> np.errstate:
