@@ -8,7 +8,10 @@ the first 64 KiB.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -95,17 +98,79 @@ def _safe(fn, *args) -> float:  # type: ignore[no-untyped-def]
 HEURISTIC_CEILING = 0.45
 
 
+#: The most each built-in parser's ``sniff`` ever returns (its largest literal ``return``;
+#: tests/ingest/test_registry.py checks every entry against the source). Parsers not listed
+#: (plugins, or a sniff returning a computed score) count as 1.0.
+MAX_CONFIDENCE: dict[str, float] = {
+    "hf-trainer": 0.97, "tensorboard": 0.99, "catboost": 0.95, "llmc": 0.95, "megatron": 0.95, "mlflow": 0.95,
+    "nanogpt": 0.95, "tensorboard-csv": 0.95, "wandb-csv": 0.95, "wandb-run": 0.95, "build-nanogpt": 0.95,
+    "modded-nanogpt": 0.95, "composer": 0.9, "deepspeed": 0.9, "fairseq": 0.95, "fastai": 0.95, "hf-console": 0.9,
+    "keras-progbar": 0.9, "lightgbm": 0.85, "mmcv": 0.95, "mmengine": 0.95, "nemo": 0.9, "pytorch-wlm": 0.9,
+    "sklearn-mlp": 0.85, "timm": 0.95, "torchtune": 0.95, "xgboost": 0.85, "yolo": 0.95,
+}
+
+_PRUNE: contextvars.ContextVar[bool] = contextvars.ContextVar("lossdoc_prune_sniffing", default=False)
+#: file name -> the parser that took the last file of that name (pruned ranking asks it first)
+_LAST_WINNER: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def pruned_ranking() -> Iterator[None]:
+    """Within this block :func:`rank` skips the parsers that cannot beat the best claim so far.
+
+    The parser chosen is the same as with a full ranking: a parser is skipped only when its
+    :data:`MAX_CONFIDENCE` is below the best confidence already found (or equal to it with a
+    later tie-break), and only once that best reaches :data:`MIN_CONFIDENCE` (so the near misses
+    named when nothing is recognised are complete). Skipped parsers are listed with confidence 0,
+    so the runners-up are not the full picture: sweeps use this, ``rank`` is exhaustive by default.
+    Within the block the parser that took the last file of the same name is asked first, which
+    in a sweep of like runs settles the best claim at once.
+    """
+    token = _PRUNE.set(True)
+    try:
+        yield
+    finally:
+        _PRUNE.reset(token)
+
+
+def _rank_pruned(inp: InputFile, parsers: tuple[Parser, ...]) -> dict[str, float]:
+    hint = _LAST_WINNER.get(inp.inner_name)
+    order = sorted((p for p in parsers if not p.heuristic),
+                   key=lambda p: (p.name != hint, -MAX_CONFIDENCE.get(p.name, 1.0), p.priority, p.name))
+    scores: dict[str, float] = {}
+    best, best_key = 0.0, (0, "")
+    for p in order:
+        key = (p.priority, p.name)
+        bound = MAX_CONFIDENCE.get(p.name, 1.0)
+        if best >= MIN_CONFIDENCE and (bound < best or (bound == best and key > best_key)):
+            scores[p.name] = 0.0  # cannot beat the best claim: not asked
+            continue
+        c = _safe(p.sniff, inp)
+        scores[p.name] = c
+        if c > best or (c == best and c > 0 and key < best_key):
+            best, best_key = c, key
+    return scores
+
+
 def rank(inp: InputFile) -> list[Candidate]:
     """All parsers' confidence for ``inp``, best first (heuristic parsers are scored 0 without
-    being run when a specific parser already beats :data:`HEURISTIC_CEILING`)."""
+    being run when a specific parser already beats :data:`HEURISTIC_CEILING`; inside
+    :func:`pruned_ranking`, so are the parsers that cannot beat the best claim)."""
     parsers = all_parsers()
-    scores = {p.name: _safe(p.sniff, inp) for p in parsers if not p.heuristic}
+    if _PRUNE.get():
+        scores = _rank_pruned(inp, parsers)
+    else:
+        scores = {p.name: _safe(p.sniff, inp) for p in parsers if not p.heuristic}
     best = max(scores.values(), default=0.0)
     for p in parsers:
         if p.heuristic:
             scores[p.name] = 0.0 if best > HEURISTIC_CEILING else min(_safe(p.sniff, inp), HEURISTIC_CEILING)
     cands = [Candidate(p, scores[p.name]) for p in parsers]
     cands.sort(key=lambda c: (-c.confidence, c.parser.priority, c.parser.name))
+    if cands and cands[0].confidence > 0:
+        if len(_LAST_WINNER) > 256:
+            _LAST_WINNER.clear()
+        _LAST_WINNER[inp.inner_name] = cands[0].parser.name
     return cands
 
 
@@ -149,12 +214,14 @@ def parse_with(parser: Parser, inp: InputFile) -> ParseResult:
 __all__ = [
     "Candidate",
     "EmptyInputError",
+    "MAX_CONFIDENCE",
     "MIN_CONFIDENCE",
     "Parser",
     "all_parsers",
     "choose",
     "get_parser",
     "parse_with",
+    "pruned_ranking",
     "rank",
     "rank_dir",
 ]
