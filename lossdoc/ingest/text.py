@@ -221,7 +221,10 @@ class _Packer:
             if s.null_count():
                 self.nulls.setdefault(c, []).append(self.n + np.flatnonzero(s.is_null().to_numpy()))
                 s = s.fill_null(0)
-            self.cols[c][self.n : self.n + k] = s.to_numpy()
+            at = self.n
+            for part in s.get_chunks():  # each chunk is one buffer: copied once, straight into place
+                self.cols[c][at : at + part.len()] = part.to_numpy()
+                at += part.len()
         self.n += k
 
     def frame(self) -> pl.DataFrame:

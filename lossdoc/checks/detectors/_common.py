@@ -85,7 +85,15 @@ def lr_advice(ctx: RunContext, step: float | None, factor_lo: float = 3.0, facto
 def aligned(ctx: RunContext, train: Series, val: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """(val steps, train level, val value) at the validation steps: the train level is the mean of
     the finite train losses in the last quarter of the interval since the previous validation (up
-    to and including its step). None when fewer than 3 aligned points."""
+    to and including its step). None when fewer than 3 aligned points. Cached per run (the gap and
+    overfitting rules ask for the same pair; at 10^7 training points each pass is a 80 MB cumsum)."""
+    key = ("aligned", train.key, train.name, val.key, val.name)
+    if key not in ctx._cache:
+        ctx._cache[key] = _aligned(train, val)
+    return ctx._cache[key]
+
+
+def _aligned(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     ts, tv = train.finite()
     vs, vv = val.finite()
     if ts.size == 0 or vs.size < 3:
