@@ -11,6 +11,7 @@ from pathlib import Path
 from lossdoc.errors import EmptyInputError, InputError, LossdocError, UnknownFormatError
 from lossdoc.ingest.inputs import InputFile, check_path, from_bytes, open_file, open_stdin
 from lossdoc.ingest.normalise import normalise_blocks
+from lossdoc.ingest.text import READ_PROGRESS
 from lossdoc.ingest.registry import (
     MIN_CONFIDENCE,
     Parser,
@@ -213,6 +214,10 @@ def _dedupe_runs(sources: list[Source]) -> None:
             ))
 
 
+def _percent(progress: Callable[[str], None], p: str) -> Callable[[float], None]:
+    return lambda frac: progress(f"reading {p} ({frac:.0%})")
+
+
 def read(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     format: str | None = None,
@@ -230,15 +235,19 @@ def read(
     for p in paths:
         p = os.fspath(p)
         if progress:
-            progress(p)
-        if p == "-":
-            sources.append(read_input(open_stdin(), format))
-            continue
-        path = check_path(p)
-        if path.is_dir():
-            sources.extend(read_dir(path, p, format))
-        else:
-            sources.append(read_input(open_file(path, p), format))
+            progress(f"reading {p}")
+        token = READ_PROGRESS.set(_percent(progress, p) if progress else None)
+        try:
+            if p == "-":
+                sources.append(read_input(open_stdin(), format))
+                continue
+            path = check_path(p)
+            if path.is_dir():
+                sources.extend(read_dir(path, p, format))
+            else:
+                sources.append(read_input(open_file(path, p), format))
+        finally:
+            READ_PROGRESS.reset(token)
     _dedupe_runs(sources)
     return LogSet(sources)
 

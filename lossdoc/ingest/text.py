@@ -12,6 +12,7 @@ import io
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 
 import numpy as np
 import polars as pl
@@ -129,6 +130,10 @@ def scan_lines(inp: InputFile) -> pl.LazyFrame | None:
 #: Bytes of a log :func:`stream_queries` hands to polars at a time.
 CHUNK_BYTES = 32 << 20
 
+#: Set by :func:`lossdoc.ingest.read` while a path is read: called with the fraction of the file
+#: read so far, for the progress indicator ("reading run.log (37%)").
+READ_PROGRESS: ContextVar[Callable[[float], None] | None] = ContextVar("lossdoc_read_progress", default=None)
+
 
 def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]], *,
                    no_ranks: bool = True, chunk_bytes: int | None = None) -> list[pl.DataFrame] | None:
@@ -146,6 +151,8 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
     if inp.path is None or not inp.is_utf8_file():
         return None
     chunk_bytes = chunk_bytes or CHUNK_BYTES
+    report = READ_PROGRESS.get()
+    done = 0
     acc: list[_Packer] | None = None
     try:
         with open(inp.path, "rb") as fh, ThreadPoolExecutor(1) as pool:
@@ -170,11 +177,14 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
                                         encoding="utf8-lossy")
                     lazy = list(queries(lines.with_columns(pl.col("line").fill_null(""))))
                     got = pl.collect_all(lazy, engine="streaming")
+                    done += len(chunk)
                     del lines, chunk
                     if acc is None:
                         acc = [_Packer(inp.size, len(buf) or 1) for _ in got]
                     for a, df in zip(acc, got):
                         a.add(df)
+                    if report is not None and inp.size:
+                        report(min(done / inp.size, 1.0))
                 if not buf:
                     break
     except (OSError, pl.exceptions.PolarsError):

@@ -112,3 +112,15 @@ def test_torn_last_line_is_dropped_with_a_note_on_the_fast_path(tmp_path: Path) 
     train = src.frame.filter((pl.col("split") == "train") & (pl.col("metric") == "loss"))
     assert train.height == 300 and train.get_column("step").max() == 299
     assert [n.kind for n in src.notes] == ["torn_tail"]
+
+
+def test_reading_reports_its_progress_through_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import lossdoc.ingest.text as text
+
+    monkeypatch.setattr(text, "CHUNK_BYTES", 4096)
+    path = _log(tmp_path, 3000)
+    seen: list[str] = []
+    read(path, progress=seen.append)
+    assert seen[0] == f"reading {path}"
+    pct = [int(m.rsplit("(", 1)[1].rstrip("%)")) for m in seen[1:]]
+    assert len(pct) > 10 and pct == sorted(pct) and pct[-1] == 100
