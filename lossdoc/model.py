@@ -399,6 +399,13 @@ def series_info(df: pl.DataFrame) -> list[SeriesInfo]:
     """Per-series counts, step range and non-finite count, in order of first appearance."""
     if df.height == 0:
         return []
+    stats = [pl.len().alias("points"), pl.col("step").min().alias("first_step"),
+             pl.col("step").max().alias("last_step"), (~pl.col("value").is_finite()).sum().alias("non_finite")]
+    keys = ("run", "split", "metric", "name")
+    if df.select([pl.col(k).n_unique() for k in keys]).row(0) == (1, 1, 1, 1):
+        # one series (a parser's block): no group-by, which would materialise literal key columns
+        first = df.row(0, named=True)
+        return [SeriesInfo(*(first[k] for k in keys), *df.select(stats).row(0))]
     agg = df.group_by("run", "split", "metric", "name", maintain_order=True).agg(
         pl.len().alias("points"),
         pl.col("step").min().alias("first_step"),
