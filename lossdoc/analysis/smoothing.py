@@ -68,14 +68,14 @@ def ema_debiased(values: object, weight: float = 0.6) -> np.ndarray:
     [1.0, 1.6667, 2.4286]
     """
     y = as_float(values)
-    out = y.copy()
     if y.size == 0 or np.all(y == y[0]):
-        return out
+        return y.copy()
     w = min(max(float(weight), 0.0), 1.0) if math.isfinite(weight) else 0.0
     fin = np.isfinite(y)
-    yf = y[fin]
+    all_finite = bool(fin.all())
+    yf = y if all_finite else y[fin]  # no masked copy of a clean 10^7-point series
     if yf.size == 0:
-        return out
+        return y.copy()
     with quiet():
         last = signal.lfilter([1.0 - w], [1.0, -w], yf)
         if w == 1.0 or w == 0.0:
@@ -86,6 +86,9 @@ def ema_debiased(values: object, weight: float = 0.6) -> np.ndarray:
             smoothed = last
             n = np.arange(1, head + 1, dtype=np.float64)
             smoothed[:head] = last[:head] / (1.0 - np.power(w, n))
+    if all_finite:
+        return smoothed
+    out = y.copy()
     out[fin] = smoothed
     return out
 
