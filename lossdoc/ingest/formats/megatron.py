@@ -9,9 +9,11 @@ Sample (FORMATS.md section 7)::
      validation loss at iteration 200 | lm loss value: 6.812345E+00 | lm loss PPL: 9.089999E+02 |
      iteration      300/  500000 | consumed samples:       153600 | consumed tokens:    314572800 | ... | lm loss: 6.401234E+00 | ...
 
-Every segment is `` {key}: {value} |``. The training line is matched with one simple, anchored
-pattern per field (``\\| lm loss: ([^ |]+)``), never a lazy ``.*?`` across the ~300-byte line
-(``research/perf.md``: 3.5x slower). Which loss keys a run logs (``lm loss``, ``mtp_1 loss``,
+Every segment is `` {key}: {value} |``, in the same order on every line of a run. Lines are cut at
+`` | `` once, and a line whose segments are one of the layouts (key sequences) seen in a sample is
+read by position (segment minus ``key: ``), in one streamed pass of small chunks; no regex runs
+over the ~300-byte lines (``research/perf.md``: a lazy ``.*?`` is 3.5x slower). Lines that do not
+read that way are read again by key. Which loss keys a run logs (``lm loss``, ``mtp_1 loss``,
 ``load_balancing_loss`` ...) is found from the distinct key signatures of the lines.
 
 NOTE on missing losses: Megatron prints a loss only ``if avg > 0.0``. A training line without a loss
@@ -25,7 +27,6 @@ loss at that iteration, with a ``hidden_nan`` note, so the non-finite checks see
 
 from __future__ import annotations
 
-import bisect
 import re
 
 import polars as pl
@@ -33,7 +34,7 @@ import polars as pl
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import clean_head, load_lines, torn_tail_note
-from lossdoc.model import IngestNote, ParseResult, concat_frames, split_and_metric
+from lossdoc.model import IngestNote, ParseResult, conform_blocks, split_and_metric
 
 _SNIFF_TRAIN = re.compile(r"iteration\s+\d+/\s*\d+ \| (?:consumed samples:|elapsed time per iteration)", re.M)
 _SNIFF_VAL = re.compile(r"^\s*validation loss at .*\| .* value: ", re.M)
@@ -64,21 +65,49 @@ _FIXED: dict[str, str | None] = {
     "iteration": None,
 }
 
-def _field(line: pl.Expr, key: str) -> pl.Expr:
-    """The number in segment ``| key: value |`` (null when absent or unreadable).
+#: How many distinct segment layouts (key sequences) of the training lines are read by position.
+_MAX_LAYOUTS = 4
+#: Lines per chunk of the streamed pass: ~300 KB of text, so a line is still in the CPU cache for
+#: the second and later operations on it (1.5-2x faster than whole-column operations at 10^6 lines).
+_CHUNK = 1000
+_INT = re.compile(r"[+-]?\d+")
 
-    A literal ``find`` plus a short slice is 2-3x faster than ``str.extract`` on ~300-byte lines. The
-    values are ``{:E}`` / ``{:.Nf}`` / ``{:Nd}`` tokens followed by `` |``; a plain cast reads ``NAN`` / ``INF``.
+def _field(line: pl.Expr, key: str) -> pl.Expr:
+    """The number in segment ``| key: value |`` (null when absent or unreadable), read from the whole
+    line: the 20 characters after the first ``| key: ``, leading spaces dropped, up to a space.
+
+    The slow way, for the few lines that do not read by position (:meth:`MegatronParser._extract`).
     """
-    lit = f"| {key}: "
-    pos = line.str.find(lit, literal=True)
     return (
-        line.str.slice(pos + len(lit), 20)
+        line.str.splitn(f"| {key}: ", 2).struct.field("field_1").str.slice(0, 20)
         .str.strip_chars_start(" ")
         .str.split_exact(" ", 1)
         .struct.field("field_0")
         .cast(pl.Float64, strict=False)
     )
+
+
+def _is_training(text: str) -> bool:
+    """Whether a line is a training line: `` | `` in it and ``iteration N/ T`` (up to `` |``) within the
+    32 characters after its first ``iteration ``."""
+    pos = text.find("iteration ")
+    if pos < 0 or " | " not in text:
+        return False
+    it, sep, rest = text[pos + 10:pos + 42].partition("/")
+    return bool(sep and _INT.fullmatch(it.strip(" ")) and _INT.fullmatch(rest.partition(" |")[0].strip(" ")))
+
+
+def _layouts(sigs: dict[tuple[str | None, ...], int]) -> list[tuple[str | None, ...]]:
+    """The key sequences read by position: the most common ones whose keys are printed plainly
+    (``None``, a segment without ``key: ``, must be empty on the line)."""
+    ok = [sig for sig in sorted(sigs, key=lambda s: -sigs[s])
+          if all(k is None or (k and k == k.strip(" |")) for k in sig)]
+    return ok[:_MAX_LAYOUTS]
+
+
+def _wanted(seen: dict[str, dict[str, int]]) -> list[str]:
+    """The keys whose values are kept: every loss key (in order of appearance), then the kept fixed ones."""
+    return [k for k in seen if k not in _FIXED] + [k for k, m in _FIXED.items() if m and k in seen]
 
 
 class MegatronParser(Parser):
@@ -100,134 +129,232 @@ class MegatronParser(Parser):
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
         lines = load_lines(inp, notes=notes)
-        line = pl.col("line")
         last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
         tail = torn_tail_note(inp, last_line)
         if tail is not None:
-            # A torn last line may hold a cut number: ignore it entirely.
-            lines = lines.filter(pl.col("lineno") != last_line)
+            # A torn last line may hold a cut number: ignore it entirely (its rows are the last ones).
+            n_last = int((lines.get_column("lineno") == last_line).sum())
+            lines = lines.head(lines.height - n_last)
             notes.append(tail)
         run = inp.run_name
         meta: dict[str, object] = {}
-
-        # "iteration      100/  500000 |": a literal find, then split the short slice after it at "/".
-        pos = line.str.find("iteration ", literal=True)
-        tr = lines.filter(line.str.contains(" | ", literal=True) & pos.is_not_null())
-        head = tr.select(line.str.slice(pos + 10, 32).str.split_exact("/", 1).alias("_h")).unnest("_h")
-        tr = tr.with_columns(
-            head.get_column("field_0").str.strip_chars(" ").cast(pl.Int64, strict=False).alias("_it"),
-            head.get_column("field_1").str.split_exact(" |", 1).struct.field("field_0")
-            .str.strip_chars(" ").cast(pl.Int64, strict=False).alias("_tot"),
-        ).filter(pl.col("_it").is_not_null() & pl.col("_tot").is_not_null())
+        wide, want, is_train = self._extract(lines)
         frames: list[pl.DataFrame] = []
-        if tr.height:
-            meta["total_steps"] = int(tr.get_column("_tot").max())  # type: ignore[arg-type]
-            frames.extend(self._training(tr, run, notes))
-        frames.extend(self._validation(lines, tr, run, notes))
-        return ParseResult(concat_frames(frames), notes, meta)
+        if wide.height:
+            meta["total_steps"] = int(wide.get_column("_tot").max())  # type: ignore[arg-type]
+            frames.extend(self._training(wide, want, run, notes))
+        frames.extend(self._validation(lines.filter(~is_train), wide, run, notes))
+        return ParseResult(blocks=conform_blocks(frames), notes=notes, meta=meta)
 
     # ------------------------------------------------------------------ training lines
-    def _keys(self, tr: pl.DataFrame) -> dict[str, dict[str, int]]:
-        """The segment keys the training lines carry (with how often each printed value occurs), from a
-        sample of lines.
+    def _extract(self, lines: pl.DataFrame) -> tuple[pl.DataFrame, list[str], pl.Series]:
+        """The training lines as a wide frame (``lineno``, ``_it`` iteration, ``_tot`` train iterations,
+        ``_v{i}`` the value of segment ``want[i]``, null where the line lacks it), ``want``, and a mask
+        of which rows of ``lines`` are training lines.
 
-        The sample is the first and last 1,000 lines, 1,000 spread evenly, and up to 2,000 (spread)
-        of the lines whose length differs from the median by more than a value's width can explain, so a loss
-        key that appears mid-run (or a segment that comes and goes) is still seen, without a regex
-        over every line.
+        A first sample of the lines (:meth:`_presample`) gives the segment layouts (key sequences) of
+        the training lines. One streamed pass (small chunks of lines, so each line is cut and read
+        while it is in the CPU cache) cuts every line at `` | ``, reads ``iteration N/ T`` from the
+        first segment with literal finds and byte slices, and, for a line whose segments are exactly
+        one of the layouts, every value by position (segment minus its ``key: `` prefix, cast). The
+        few lines that do not read that way (another layout, a value with odd spacing, ``validation
+        loss`` and other lines with `` | ``) keep their text and are read again the older, slower way
+        (:meth:`_reread`). Which keys are kept is then decided from the sample :meth:`_keys` takes of
+        the training lines.
         """
-        n = tr.height
+        line = pl.col("line")
+        pre, sigs = self._keys(self._presample(lines))
+        layouts = _layouts(sigs)
+        fast = _wanted(pre)
+        padded = {k for k, vals in pre.items() if any(v[:1] == " " for v in vals)}
+        width = max((len(sig) for sig in layouts), default=0) + 1
+        s = pl.col("_s")
+        f = [pl.col(f"_f{j}") for j in range(width)]
+        b0 = f[0].cast(pl.Binary)
+        p = f[0].str.find("iteration ", literal=True)
+        sl = f[0].str.find("/", literal=True)
+        lid: pl.Expr = pl.lit(None, pl.Int8)
+        for li in reversed(range(len(layouts))):
+            sig = layouts[li]
+            check = pl.all_horizontal(
+                [pl.col("_n") == len(sig) + 1]
+                + [f[j + 1].str.starts_with(f"{k}: ") if k is not None else f[j + 1] == "" for j, k in enumerate(sig)])
+            lid = pl.when(check).then(pl.lit(li, pl.Int8)).otherwise(lid)
+        cols: list[pl.Expr] = []
+        for i, k in enumerate(fast):
+            expr: pl.Expr = pl.lit(None, pl.Float64)
+            for li in reversed(range(len(layouts))):
+                sig = layouts[li]
+                if k not in sig:
+                    continue
+                j = sig.index(k)
+                v = f[j + 1].str.slice(len(k) + 2)
+                if j == len(sig) - 1:
+                    v = v.str.strip_chars(" |")
+                elif k in padded:
+                    v = v.str.strip_chars_start(" ")
+                v = v.cast(pl.Float64, strict=False)
+                expr = v if len(layouts) == 1 else pl.when(pl.col("_lid") == li).then(v).otherwise(expr)
+            cols.append(expr.alias(f"_q{i}"))
+        # A line read in full by position: iteration read, a layout matched, every value of it read.
+        complete: pl.Expr = pl.lit(False)
+        for li in reversed(range(len(layouts))):
+            idx = [i for i, k in enumerate(fast) if k in layouts[li]]
+            ok = ~pl.any_horizontal([pl.col(f"_q{i}").is_null() for i in idx]) if idx else pl.lit(True)
+            complete = pl.when(pl.col("_lid") == li).then(ok).otherwise(complete)
+        read = pl.col("_it").is_not_null() & pl.col("_tot").is_not_null() & complete.fill_null(False)
+        query = (
+            lines.lazy()
+            .with_columns(line.str.split(" | ").alias("_s"))
+            .with_columns(s.list.len().alias("_n"),
+                          *[s.list.get(j, null_on_oob=True).alias(f"_f{j}") for j in range(width)])
+            .with_columns(
+                b0.bin.slice(p + 10, (sl - p - 10).clip(0)).cast(pl.String).str.strip_chars(" ")
+                .cast(pl.Int64, strict=False).alias("_it"),
+                b0.bin.slice(sl + 1).cast(pl.String).str.strip_chars(" ").cast(pl.Int64, strict=False).alias("_tot"),
+                lid.alias("_lid"),
+            )
+            .with_columns(cols)
+            .select("lineno", "_it", "_tot", *[f"_q{i}" for i in range(len(fast))],
+                    pl.when((pl.col("_n") > 1) & ~read).then(line).alias("_odd"))
+        )
+        with pl.Config(streaming_chunk_size=_CHUNK):
+            out = query.collect(engine="streaming").rechunk()  # one chunk per 1,000 lines otherwise
+        odd = out.get_column("_odd").is_not_null()
+        it, tot = out.get_column("_it"), out.get_column("_tot")
+        if odd.any():  # 'iteration' of the odd lines the older way (the fast read may have failed)
+            rest = pl.col("_odd").str.splitn("iteration ", 2).struct.field("field_1").str.slice(0, 32)
+            head = out.filter(odd).select(
+                pl.col("_it"), pl.col("_tot"), rest.str.split_exact("/", 1).alias("_h")).unnest("_h").select(
+                "_it", "_tot", pl.col("field_0").str.strip_chars(" ").cast(pl.Int64, strict=False).alias("it"),
+                pl.col("field_1").str.split_exact(" |", 1).struct.field("field_0").str.strip_chars(" ")
+                .cast(pl.Int64, strict=False).alias("tot"))
+            differs = ~(head.get_column("it").eq_missing(head.get_column("_it"))
+                        & head.get_column("tot").eq_missing(head.get_column("_tot")))
+            if differs.any():
+                idx = odd.arg_true()
+                it, tot = it.scatter(idx, head.get_column("it")), tot.scatter(idx, head.get_column("tot"))
+        is_train = it.is_not_null() & tot.is_not_null()
+        out = out.with_columns(it, tot).filter(is_train)
+        seen, _ = self._keys(self._sample(lines.get_column("line"), is_train))
+        want = _wanted(seen)
+        odd = out.get_column("_odd").is_not_null()
+        slow = out.filter(odd).select([_field(pl.col("_odd"), k).alias(k) for k in want]) if odd.any() else None
+        vals = []
+        for i, k in enumerate(want):
+            col = (out.get_column(f"_q{fast.index(k)}") if k in fast
+                   else pl.repeat(None, out.height, dtype=pl.Float64, eager=True))
+            if slow is not None:
+                col = col.scatter(odd.arg_true(), slow.get_column(k))
+            vals.append(col.alias(f"_v{i}"))
+        wide = pl.DataFrame([out.get_column("lineno"), out.get_column("_it"), out.get_column("_tot"), *vals])
+        return wide, want, is_train
+
+    @staticmethod
+    def _presample(lines: pl.DataFrame) -> list[str]:
+        """The training lines (by :func:`_is_training`) among the first and last 1,000 lines and 1,000
+        spread evenly: their layouts are read by position."""
+        n = lines.height
+        rows = sorted(set(range(min(n, 1000))) | set(range(max(0, n - 1000), n)) | set(range(0, n, max(1, n // 1000))))
+        texts = lines.get_column("line").gather(rows).to_list() if rows else []
+        return [t for t in texts if _is_training(t)]
+
+    @staticmethod
+    def _sample(line: pl.Series, is_train: pl.Series) -> list[str]:
+        """A sample of the training lines (``line`` where ``is_train``) for :meth:`_keys`: the first and last
+        1,000, 1,000 spread evenly, and up to 2,000 (spread) of the lines whose length differs from the
+        median by more than a value's width can explain, so a loss key that appears mid-run (or a
+        segment that comes and goes) is still seen, without a regex over every line."""
+        rows = is_train.arg_true()  # training line i is row rows[i] of the file
+        n = rows.len()
         # A segment that comes or goes changes a line's length by 20+ bytes; values change it by a few.
-        size = tr.select(pl.col("line").str.len_bytes().cast(pl.Int64).alias("n"))["n"]
+        size = line.str.len_bytes().cast(pl.Int64).filter(is_train).alias("n")
         med = size.median() if n else 0
         idx = set(range(min(n, 1000))) | set(range(max(0, n - 1000), n)) | set(range(0, n, max(1, n // 1000)))
         odd = size.to_frame().with_row_index("_i").filter((pl.col("n") - med).abs() > 12)
         idx |= set(odd.get_column("_i").gather_every(max(1, odd.height // 2000)).head(2000).to_list())
-        sample = tr.get_column("line").gather(sorted(idx)).to_list()
+        return line.gather(rows.gather(sorted(idx))).to_list() if idx else []
+
+    @staticmethod
+    def _keys(sample: list[str]) -> tuple[dict[str, dict[str, int]], dict[tuple[str | None, ...], int]]:
+        """The segment keys of the sampled training lines (with how often each printed value occurs,
+        in order of first appearance) and their key sequences (``None`` for a segment without
+        ``key: ``) with how many lines have each."""
         keys: dict[str, dict[str, int]] = {}
+        sigs: dict[tuple[str | None, ...], int] = {}
         for text in sample:
+            sig: list[str | None] = []
             for part in text.split(" | ")[1:]:
                 k, sep, v = part.partition(": ")
+                sig.append(k if sep else None)
                 k = k.strip(" |")
                 if k and sep:
                     seen = keys.setdefault(k, {})
                     v = v.rstrip(" |\n")
                     seen[v] = seen.get(v, 0) + 1
-        return keys
+            key = tuple(sig)
+            sigs[key] = sigs.get(key, 0) + 1
+        return keys, sigs
 
-    def _training(self, tr: pl.DataFrame, run: str, notes: list[IngestNote]) -> list[pl.DataFrame]:
-        line = pl.col("line")
-        seen = self._keys(tr)
-        keys = list(seen)
-        loss_keys = [k for k in keys if k not in _FIXED]
-        kept = [(k, m) for k, m in _FIXED.items() if m and k in keys]
-        cols = [pl.col("lineno"), pl.col("_it").alias("step")]
-        for i, k in enumerate(loss_keys):
-            cols.append(_field(line, k).alias(f"_l{i}"))
-        common = []
-        for i, (k, _) in enumerate(kept):
-            text, count = max(seen[k].items(), key=lambda kv: kv[1])
-            value = _num(text)
-            if value is not None and count * 2 > sum(seen[k].values()):
-                # A value printed the same way on most lines (counters "  0", "loss scale: 1.0" in bf16):
-                # a literal test settles those rows and only the others are extracted (polars would
-                # evaluate both branches of a when/then on every row).
-                cols.append(line.str.contains(f"| {k}: {text} |", literal=True).alias(f"_z{i}"))
-                common.append((i, k, value))
-            else:
-                cols.append(_field(line, k).alias(f"_f{i}"))
-        wide = tr.select(cols)
-        for i, k, value in common:
-            other = tr.filter(~wide.get_column(f"_z{i}")).select("lineno", _field(line, k).alias(f"_f{i}"))
-            wide = (wide.join(other, on="lineno", how="left", maintain_order="left")
-                    .with_columns(pl.when(pl.col(f"_z{i}")).then(value).otherwise(pl.col(f"_f{i}")).alias(f"_f{i}"))
-                    .drop(f"_z{i}"))
-        skipped_col = next((f"_f{i}" for i, (k, _) in enumerate(kept) if k == "number of skipped iterations"), None)
-        no_skip = (pl.col(skipped_col).fill_null(0) == 0) if skipped_col is not None else pl.lit(True)
+    def _training(self, wide: pl.DataFrame, want: list[str], run: str,
+                  notes: list[IngestNote]) -> list[pl.DataFrame]:
+        wide = wide.rename({"_it": "step"})
+        loss_keys = [k for k in want if k not in _FIXED]
+        kept = [(want.index(k), k, m) for k, m in _FIXED.items() if m and k in want]
+        skipped = next((i for i, k, _ in kept if k == "number of skipped iterations"), None)
+        no_skip = (pl.col(f"_v{skipped}").fill_null(0) == 0) if skipped is not None else pl.lit(True)
+        nulls = pl.lit(None, pl.Float64)
         frames: list[pl.DataFrame] = []
-        for i, k in enumerate(loss_keys):
-            c = pl.col(f"_l{i}")
+        for k in loss_keys:
+            i = want.index(k)
+            c = pl.col(f"_v{i}")
             split, metric = split_and_metric(k)
             if metric == "loss" and k != "lm loss" and "lm loss" in loss_keys:
                 metric = "_".join(k.split())  # another loss beside lm loss keeps its own name
             # Lines after the key first appears that lack it: NaN average, unless the window was all skipped.
             present = c.is_not_null()
             missing = present.cum_max() & ~present
-            nan_lines = wide.filter(missing & no_skip)
-            n_skip = wide.filter(missing & ~no_skip).height
-            if nan_lines.height:
-                first = nan_lines.row(0, named=True)
-                notes.append(IngestNote(
-                    "hidden_nan",
-                    f"'{k}' is missing on {nan_lines.height} training line(s) with no skipped iteration: Megatron "
-                    f"prints a loss only when its average is > 0, so the average was NaN; recorded as NaN",
-                    line=first["lineno"], run=run, count=nan_lines.height, step=first["step"]))
-            if n_skip:
-                notes.append(IngestNote(
-                    "other",
-                    f"'{k}' is missing on {n_skip} training line(s) whose logging window had skipped iterations "
-                    f"(fp16 overflow) and no update; no loss recorded there", run=run, count=n_skip))
-            frames.append(wide.filter(present | (missing & no_skip)).select(
+            full = wide.get_column(f"_v{i}").null_count() == 0
+            if not full:
+                nan_lines = wide.filter(missing & no_skip)
+                n_skip = wide.filter(missing & ~no_skip).height
+                if nan_lines.height:
+                    first = nan_lines.row(0, named=True)
+                    notes.append(IngestNote(
+                        "hidden_nan",
+                        f"'{k}' is missing on {nan_lines.height} training line(s) with no skipped iteration: "
+                        f"Megatron prints a loss only when its average is > 0, so the average was NaN; recorded as NaN",
+                        line=first["lineno"], run=run, count=nan_lines.height, step=first["step"]))
+                if n_skip:
+                    notes.append(IngestNote(
+                        "other",
+                        f"'{k}' is missing on {n_skip} training line(s) whose logging window had skipped iterations "
+                        f"(fp16 overflow) and no update; no loss recorded there", run=run, count=n_skip))
+            rows = wide if full else wide.filter(present | (missing & no_skip))
+            frames.append(rows.select(
                 pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
-                pl.lit(k).alias("name"), "step", c.fill_null(float("nan")).alias("value")))
-        for i, (k, metric) in enumerate(kept):
-            c = pl.col(f"_f{i}")
-            frames.append(wide.filter(c.is_not_null()).select(
+                pl.lit(k).alias("name"), "step", nulls.alias("epoch"), nulls.alias("wall_time"),
+                c.fill_null(float("nan")).alias("value")))
+        for i, k, metric in kept:
+            c = pl.col(f"_v{i}")
+            rows = wide if wide.get_column(f"_v{i}").null_count() == 0 else wide.filter(c.is_not_null())
+            frames.append(rows.select(
                 pl.lit(run).alias("run"), pl.lit("train").alias("split"), pl.lit(metric).alias("metric"),
-                pl.lit(k).alias("name"), "step", c.alias("value")))
+                pl.lit(k).alias("name"), "step", nulls.alias("epoch"), nulls.alias("wall_time"), c.alias("value")))
         return frames
 
     # ------------------------------------------------------------------ validation blocks
     def _validation(
-        self, lines: pl.DataFrame, tr: pl.DataFrame, run: str, notes: list[IngestNote]
+        self, lines: pl.DataFrame, wide: pl.DataFrame, run: str, notes: list[IngestNote]
     ) -> list[pl.DataFrame]:
+        """Rows of the ``validation loss at`` lines among ``lines`` (the lines that are not training lines)."""
         line = pl.col("line")
         val = lines.filter(line.str.contains("validation loss at ", literal=True))
         if val.height == 0:
             return []
         # Few lines (one per eval interval): a Python loop over them is fine.
-        it_lines = tr.get_column("lineno").to_list() if tr.height else []
-        it_steps = tr.get_column("_it").to_list() if tr.height else []
+        it_lines = wide.get_column("lineno")
+        it_steps = wide.get_column("_it")
 
         rows: dict[tuple[str, str, str], list[tuple[int, float]]] = {}
         metrics: dict[str, str] = {}
@@ -240,10 +367,10 @@ class MegatronParser(Parser):
             if m:
                 step = int(m.group(1))
             else:
-                j = bisect.bisect_left(it_lines, lineno)
+                j = int(it_lines.search_sorted(lineno, side="left"))
                 if j == 0:
                     continue
-                step = it_steps[j - 1]
+                step = int(it_steps[j - 1])
                 inferred += 1
             for seg in body.split(" | "):
                 seg = seg.strip(" |")
