@@ -152,3 +152,26 @@ def test_rules_in_force_are_reported_with_their_parameters(cli_result):
     rules = {r["id"]: r for r in doc["rules"]}
     assert "SP001" in rules and "NF001" in rules
     assert isinstance(rules["SP001"]["params"], dict) and rules["SP001"]["params"]
+
+
+def test_worker_preload_does_not_import_polars():
+    # The fork server imports WORKER_PRELOAD before forking the workers; polars starts threads at
+    # import, which a fork would not carry over, so none of these may pull it in.
+    import subprocess
+    import sys
+
+    from lossdoc.sweep import WORKER_PRELOAD
+
+    code = ("import importlib, sys\nfor m in sys.argv[1:]: importlib.import_module(m)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('polars', 'pyarrow', 'pandas')))")
+    out = subprocess.run([sys.executable, "-c", code, *WORKER_PRELOAD], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert "scipy.stats" in WORKER_PRELOAD and "lossdoc.analysis.stats" in WORKER_PRELOAD
+
+
+def test_workers_resolve_relative_units_from_the_callers_directory(sweep_dir, monkeypatch):
+    # Workers forked from a long-lived fork server take on the caller's current directory.
+    monkeypatch.chdir(sweep_dir.parent)
+    rep = analyze_sweep("runs", jobs=2)
+    assert len(rep.runs) == N_RUNS
+    assert [u for u, _ in rep.errors] == [str(Path("runs") / "zz-broken")]
