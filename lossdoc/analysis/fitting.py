@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats as _st
+from scipy import special as _sp
 
 from lossdoc.analysis._arrays import as_float, dot, quiet
 from lossdoc.analysis.downsample import downsample_for_fit
@@ -353,7 +353,7 @@ class FitResult:
                     var = var + wt * (MODELS[name].f(s, th) - mid0) ** 2
             if noise:
                 var = var + self._sigma_z**2
-            q = float(_st.t.ppf(0.5 + float(level) / 2.0, self._df))
+            q = float(_sp.stdtrit(self._df, 0.5 + float(level) / 2.0))  # = scipy.stats.t.ppf, without its overhead
             mid = self._spec().f(s, self._theta)
             half = q * np.sqrt(np.maximum(var, 0.0))
             lo = off + sc * (mid - half)
@@ -487,7 +487,8 @@ def _fit_one(
     r0 = sw * (spec.f(s, th0) - z)
     sigma0 = 1.4826 * float(np.median(np.abs(r0 - np.median(r0))))
     f_scale = max(2.0 * sigma0, 1e-9)
-    out = _robust_lm(spec, s, sw, z, th0, lower, upper, f_scale, max_nfev=100 * th0.size)
+    unit = bool(np.all(w == 1.0))  # not down-sampled: every weight 1, nothing to multiply by
+    out = _robust_lm(spec, s, None if unit else sw, z, th0, lower, upper, f_scale, max_nfev=100 * th0.size)
     if out is None:
         return None
     th, success = out
@@ -511,7 +512,7 @@ def _fit_one(
 
 
 def _robust_lm(
-    spec: _Model, s: np.ndarray, sw: np.ndarray, z: np.ndarray, th0: np.ndarray, lower: np.ndarray,
+    spec: _Model, s: np.ndarray, sw: np.ndarray | None, z: np.ndarray, th0: np.ndarray, lower: np.ndarray,
     upper: np.ndarray, c: float, max_nfev: int, ftol: float = 1e-10, xtol: float = 1e-10,
 ) -> tuple[np.ndarray, bool] | None:
     """Minimise the soft-L1 cost ``c^2 sum(sqrt(1 + (r_i / c)^2) - 1)``, ``r = sw * (f(s; theta) - z)``,
@@ -530,7 +531,7 @@ def _robust_lm(
     -------
     (theta, success) or None
         ``success`` is False when ``max_nfev`` evaluations did not meet the tolerances; None on a
-        non-finite start or gradient.
+        non-finite start or gradient. ``sw=None`` means unit weights.
     """
     kern = spec.kernel
     p = th0.size
@@ -539,7 +540,7 @@ def _robust_lm(
     inv_c2 = 1.0 / c2
     th = th0.copy()
     fv, jz = kern(s, th, True)
-    r = sw * (fv - z)
+    r = fv - z if sw is None else sw * (fv - z)
     sq = np.sqrt(1.0 + r * r * inv_c2)
     cost = c2 * (float(sq.sum()) - n)
     nfev = 1
@@ -549,9 +550,9 @@ def _robust_lm(
     lam = 1e-3
     nu = 2.0
     success = False
-    sw_col = sw[:, None]
+    sw_col = None if sw is None else sw[:, None]
     while nfev < max_nfev:
-        jw = jz * sw_col  # type: ignore[operator]
+        jw = jz if sw_col is None else jz * sw_col  # type: ignore[operator]
         rho1 = 1.0 / sq  # rho'(r^2/c^2); rho' + 2 rho'' r^2/c^2 = rho1 ** 3
         grad = jw.T @ (rho1 * r)
         hess = (jw * (rho1 * rho1 * rho1)[:, None]).T @ jw
@@ -587,7 +588,7 @@ def _robust_lm(
             step = th_new - th
             pred = -(float(grad @ step) + 0.5 * float(step @ hess @ step))
             fv, jz_new = kern(s, th_new, True)
-            r_new = sw * (fv - z)
+            r_new = fv - z if sw is None else sw * (fv - z)
             sq_new = np.sqrt(1.0 + r_new * r_new * inv_c2)
             cost_new = c2 * (float(sq_new.sum()) - n)
             nfev += 1
@@ -785,7 +786,7 @@ def backtest(steps: object, values: object, models: Sequence[str] | None = None)
         cov = float(np.mean((y2 >= lo) & (y2 <= hi)))
         # interval of a mean over the tail: curve uncertainty + noise / effective count
         clo, chi = fit.interval(float(np.mean(tail_t)), 0.9, noise=False)
-        q = float(_st.t.ppf(0.95, fit._df))
+        q = float(_sp.stdtrit(fit._df, 0.95))
         extra = q * fit.residual_sd * math.sqrt(fit.infl / max(float(tail_w.sum()), 1.0))
         inside = bool((clo - extra) <= actual <= (chi + extra))
         return BacktestResult(
