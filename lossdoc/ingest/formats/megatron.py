@@ -105,6 +105,17 @@ def _layouts(sigs: dict[tuple[str | None, ...], int]) -> list[tuple[str | None, 
     return ok[:_MAX_LAYOUTS]
 
 
+def _totals(sample: list[str]) -> list[tuple[str, int]]:
+    """The (at most two) most common ``/ T`` endings of the first segment of the sampled training lines
+    (`` iteration      100/  500000``), with T: a resumed run may change its number of iterations."""
+    count: dict[str, int] = {}
+    for text in sample:
+        end = text.split(" | ", 1)[0].partition("iteration ")[2].partition("/")[2]
+        if _INT.fullmatch(end.strip(" ")):
+            count["/" + end] = count.get("/" + end, 0) + 1
+    return [(t, int(t[1:].strip(" "))) for t in sorted(count, key=lambda t: -count[t])[:2]]
+
+
 def _wanted(seen: dict[str, dict[str, int]]) -> list[str]:
     """The keys whose values are kept: every loss key (in order of appearance), then the kept fixed ones."""
     return [k for k in seen if k not in _FIXED] + [k for k, m in _FIXED.items() if m and k in seen]
@@ -163,23 +174,52 @@ class MegatronParser(Parser):
         the training lines.
         """
         line = pl.col("line")
-        pre, sigs = self._keys(self._presample(lines))
+        presample = self._presample(lines)
+        pre, sigs = self._keys(presample)
         layouts = _layouts(sigs)
+        totals = _totals(presample)
         fast = _wanted(pre)
         padded = {k for k, vals in pre.items() if any(v[:1] == " " for v in vals)}
         width = max((len(sig) for sig in layouts), default=0) + 1
         s = pl.col("_s")
         f = [pl.col(f"_f{j}") for j in range(width)]
-        b0 = f[0].cast(pl.Binary)
-        p = f[0].str.find("iteration ", literal=True)
-        sl = f[0].str.find("/", literal=True)
+        # 'iteration N/ T': the text after the first 'iteration ' must end with one of the '/ T' seen in
+        # the sample; N is what is left. Anything else reads as null here (and again the older way).
+        rest = f[0].str.splitn("iteration ", 2).struct.field("field_1")
+        it: pl.Expr = pl.lit(None, pl.Int64)
+        tot: pl.Expr = pl.lit(None, pl.Int64)
+        for text, value in reversed(totals):
+            cut = rest.str.strip_suffix(text).str.strip_chars(" ").cast(pl.Int64, strict=False)
+            it = cut if len(totals) == 1 else pl.when(rest.str.ends_with(text)).then(cut).otherwise(it)
+            tot = pl.when(rest.str.ends_with(text)).then(pl.lit(value, pl.Int64)).otherwise(tot)
+        # Values by position: segment j minus its 'key: ' prefix (a segment that lacks the prefix is
+        # caught by the length test), cast. One text column per (key, position), shared by the layouts.
+        texts: dict[tuple[str, int], str] = {}
+        cut_prefix: list[pl.Expr] = []
+        tcols: list[pl.Expr] = []
+        for sig in layouts:
+            for j, k in enumerate(sig):
+                if k in fast and (k, j) not in texts:
+                    texts[k, j] = name = f"_t{len(texts)}"
+                    t = pl.col(name)
+                    cut_prefix.append(f[j + 1].str.strip_prefix(f"{k}: ").alias(name))
+                    tcols.append((f[j + 1].str.len_bytes() - t.str.len_bytes() == len(k) + 2).alias(name + "c"))
+                    if j == len(sig) - 1:
+                        tcols.append(t.str.strip_chars(" |"))
+                    elif k in padded:
+                        tcols.append(t.str.strip_chars_start(" "))
         lid: pl.Expr = pl.lit(None, pl.Int8)
         for li in reversed(range(len(layouts))):
             sig = layouts[li]
-            check = pl.all_horizontal(
-                [pl.col("_n") == len(sig) + 1]
-                + [f[j + 1].str.starts_with(f"{k}: ") if k is not None else f[j + 1] == "" for j, k in enumerate(sig)])
-            lid = pl.when(check).then(pl.lit(li, pl.Int8)).otherwise(lid)
+            conds = [pl.col("_n") == len(sig) + 1]
+            for j, k in enumerate(sig):
+                if k is None:
+                    conds.append(f[j + 1] == "")
+                elif k in fast:
+                    conds.append(pl.col(texts[k, j] + "c"))
+                else:
+                    conds.append(f[j + 1].str.starts_with(f"{k}: "))
+            lid = pl.when(pl.all_horizontal(conds)).then(pl.lit(li, pl.Int8)).otherwise(lid)
         cols: list[pl.Expr] = []
         for i, k in enumerate(fast):
             expr: pl.Expr = pl.lit(None, pl.Float64)
@@ -187,13 +227,7 @@ class MegatronParser(Parser):
                 sig = layouts[li]
                 if k not in sig:
                     continue
-                j = sig.index(k)
-                v = f[j + 1].str.slice(len(k) + 2)
-                if j == len(sig) - 1:
-                    v = v.str.strip_chars(" |")
-                elif k in padded:
-                    v = v.str.strip_chars_start(" ")
-                v = v.cast(pl.Float64, strict=False)
+                v = pl.col(texts[k, sig.index(k)]).cast(pl.Float64, strict=False)
                 expr = v if len(layouts) == 1 else pl.when(pl.col("_lid") == li).then(v).otherwise(expr)
             cols.append(expr.alias(f"_q{i}"))
         # A line read in full by position: iteration read, a layout matched, every value of it read.
@@ -208,12 +242,9 @@ class MegatronParser(Parser):
             .with_columns(line.str.split(" | ").alias("_s"))
             .with_columns(s.list.len().alias("_n"),
                           *[s.list.get(j, null_on_oob=True).alias(f"_f{j}") for j in range(width)])
-            .with_columns(
-                b0.bin.slice(p + 10, (sl - p - 10).clip(0)).cast(pl.String).str.strip_chars(" ")
-                .cast(pl.Int64, strict=False).alias("_it"),
-                b0.bin.slice(sl + 1).cast(pl.String).str.strip_chars(" ").cast(pl.Int64, strict=False).alias("_tot"),
-                lid.alias("_lid"),
-            )
+            .with_columns(it.alias("_it"), tot.alias("_tot"), *cut_prefix)
+            .with_columns(tcols)
+            .with_columns(lid.alias("_lid"))
             .with_columns(cols)
             .select("lineno", "_it", "_tot", *[f"_q{i}" for i in range(len(fast))],
                     pl.when((pl.col("_n") > 1) & ~read).then(line).alias("_odd"))
