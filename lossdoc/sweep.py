@@ -176,6 +176,23 @@ def _mp_context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+def _batches(todo: list[tuple[str, bool]], jobs: int) -> list[list[tuple[str, bool]]]:
+    """Units in batches of shrinking size (guided scheduling): large batches first, so that few
+    round trips are made, and ever smaller ones towards the end, so that the workers finish
+    together (with equal batches one worker can be left alone with a whole batch at the end).
+    Consecutive units go to different batches, so runs that sort together (a family of big runs)
+    are spread out."""
+    k = max(1, min(len(todo), jobs * 8))
+    order = [u for i in range(k) for u in todo[i::k]]
+    out: list[list[tuple[str, bool]]] = []
+    i = 0
+    while i < len(order):
+        size = max(1, min(32, -(-(len(order) - i) // (4 * jobs))))  # ceil(remaining / (4 * jobs))
+        out.append(order[i:i + size])
+        i += size
+    return out
+
+
 def _analyze_units(units: list[tuple[str, bool]], options: dict[str, Any],
                    where: tuple[str, dict[str, str]] | None = None) -> list[UnitResult]:
     """Worker entry point: a batch of units (fewer round trips than one task per unit).
@@ -387,10 +404,7 @@ def analyze_sweep(
         for u, d in todo:
             record(analyze_unit(u, d, options))
     else:
-        # Batches: several per worker so that progress moves and the load evens out, few enough
-        # that the per-task round trip stays negligible next to the analysis.
-        n_batches = min(len(todo), jobs * 8)
-        batches = [todo[i::n_batches] for i in range(n_batches)]
+        batches = _batches(todo, jobs)
         ctx = _mp_context()
         where = (os.getcwd(), dict(os.environ))
         from concurrent.futures import as_completed

@@ -175,3 +175,17 @@ def test_workers_resolve_relative_units_from_the_callers_directory(sweep_dir, mo
     rep = analyze_sweep("runs", jobs=2)
     assert len(rep.runs) == N_RUNS
     assert [u for u, _ in rep.errors] == [str(Path("runs") / "zz-broken")]
+
+
+@pytest.mark.parametrize(("n", "jobs"), [(1, 2), (3, 2), (200, 2), (1000, 8)])
+def test_batches_cover_every_unit_once_and_shrink(n, jobs):
+    from lossdoc.sweep import _batches
+
+    todo = [(f"u{i:04d}", True) for i in range(n)]
+    batches = _batches(todo, jobs)
+    assert sorted(u for b in batches for u in b) == todo
+    sizes = [len(b) for b in batches]
+    assert sizes == sorted(sizes, reverse=True) and max(sizes) <= 32
+    if n >= 100:
+        assert sizes[-1] == 1 and sizes[0] >= 8  # few round trips early, single units at the end
+        assert batches[0][1][0] != "u0001"  # neighbours in name order go to different batches
