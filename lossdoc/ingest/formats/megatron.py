@@ -28,6 +28,8 @@ loss at that iteration, with a ``hidden_nan`` note, so the non-finite checks see
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -116,9 +118,142 @@ def _totals(sample: list[str]) -> list[tuple[str, int]]:
     return [(t, int(t[1:].strip(" "))) for t in sorted(count, key=lambda t: -count[t])[:2]]
 
 
-def _wanted(seen: dict[str, dict[str, int]]) -> list[str]:
+def _key_order(sample: list[str]) -> list[str]:
+    """The segment keys of the sampled training lines, in order of first appearance."""
+    keys: dict[str, None] = {}
+    for text in sample:
+        for part in text.split(" | ")[1:]:
+            k, sep, _ = part.partition(": ")
+            if sep:
+                k = k.strip(" |")
+                if k:
+                    keys[k] = None
+    return list(keys)
+
+
+def _wanted(keys: Iterable[str]) -> list[str]:
     """The keys whose values are kept: every loss key (in order of appearance), then the kept fixed ones."""
-    return [k for k in seen if k not in _FIXED] + [k for k, m in _FIXED.items() if m and k in seen]
+    keys = list(keys)
+    return [k for k in keys if k not in _FIXED] + [k for k, m in _FIXED.items() if m and k in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How :func:`_by_position` reads the training lines: the segment ``layouts`` (key sequences),
+    the ``/ T`` endings of ``iteration N/ T`` (``totals``: text, T), the keys read (``fast``) and those
+    printed with leading spaces (``padded``)."""
+
+    layouts: list[tuple[str | None, ...]]
+    totals: list[tuple[str, int]]
+    fast: list[str]
+    padded: set[str]
+
+
+def _common(sample: list[str], plan: _Plan) -> dict[tuple[str, int], tuple[str, float]]:
+    """Segments that at least 90% of the sampled lines of a layout print identically (``loss scale:
+    1.0``, ``number of skipped iterations:   0``): (key, position) -> (segment text, value). A line is
+    then tested for the text instead of cutting and casting the value."""
+    out: dict[tuple[str, int], tuple[str, float]] = {}
+    for sig in plan.layouts:
+        rows = [parts for parts in (text.split(" | ")[1:] for text in sample)
+                if tuple(p.partition(": ")[0] if ": " in p else None for p in parts) == sig]
+        for j, k in enumerate(sig):
+            if k not in plan.fast or (k, j) in out or not rows:
+                continue
+            count: dict[str, int] = {}
+            for parts in rows:
+                count[parts[j]] = count.get(parts[j], 0) + 1
+            text, n = max(count.items(), key=lambda kv: kv[1])
+            if n < 0.9 * len(rows):
+                continue
+            value = pl.Series([text]).str.strip_prefix(f"{k}: ")
+            value = value.str.strip_chars(" |") if j == len(sig) - 1 else (
+                value.str.strip_chars_start(" ") if k in plan.padded else value)
+            number = value.cast(pl.Float64, strict=False).item()
+            if number is not None:
+                out[k, j] = (text, number)
+    return out
+
+
+def _by_position(lf: pl.LazyFrame, plan: _Plan, common: dict[tuple[str, int], tuple[str, float]]) -> pl.DataFrame:
+    """``_it``, ``_tot`` and ``_q{i}`` (the value of ``plan.fast[i]``) of every line of ``lf`` read by
+    position, and ``_odd``: the line has `` | `` but did not read that way in full.
+
+    One streamed pass in chunks of :data:`_CHUNK` lines: each line is cut at `` | `` once; ``iteration
+    N/ T`` is the text after the first ``iteration `` minus one of the ``/ T`` endings; a value is its
+    segment minus the ``key: `` prefix (a segment without the prefix fails an exact length test),
+    cast, or, for a (key, position) of ``common``, a test that the segment is the common text."""
+    line = pl.col("line")
+    layouts, fast = plan.layouts, plan.fast
+    width = max((len(sig) for sig in layouts), default=0) + 1
+    s = pl.col("_s")
+    f = [pl.col(f"_f{j}") for j in range(width)]
+    rest = f[0].str.splitn("iteration ", 2).struct.field("field_1")
+    it: pl.Expr = pl.lit(None, pl.Int64)
+    tot: pl.Expr = pl.lit(None, pl.Int64)
+    for text, value in reversed(plan.totals):
+        cut = rest.str.strip_suffix(text).str.strip_chars(" ").cast(pl.Int64, strict=False)
+        it = cut if len(plan.totals) == 1 else pl.when(rest.str.ends_with(text)).then(cut).otherwise(it)
+        tot = pl.when(rest.str.ends_with(text)).then(pl.lit(value, pl.Int64)).otherwise(tot)
+    # One text column per (key, position), shared by the layouts: segment minus 'key: ', spaces cut.
+    texts: dict[tuple[str, int], str] = {}
+    cut_prefix: list[pl.Expr] = []
+    tcols: list[pl.Expr] = []
+    for sig in layouts:
+        for j, k in enumerate(sig):
+            if k in fast and (k, j) not in texts and (k, j) not in common:
+                texts[k, j] = name = f"_t{len(texts)}"
+                t = pl.col(name)
+                cut_prefix.append(f[j + 1].str.strip_prefix(f"{k}: ").alias(name))
+                tcols.append((f[j + 1].str.len_bytes() - t.str.len_bytes() == len(k) + 2).alias(name + "c"))
+                if j == len(sig) - 1:
+                    tcols.append(t.str.strip_chars(" |"))
+                elif k in plan.padded:
+                    tcols.append(t.str.strip_chars_start(" "))
+    lid: pl.Expr = pl.lit(None, pl.Int8)
+    for li in reversed(range(len(layouts))):
+        sig = layouts[li]
+        conds = [pl.col("_n") == len(sig) + 1]
+        for j, k in enumerate(sig):
+            if k is None:
+                conds.append(f[j + 1] == "")
+            elif (k, j) in common:
+                conds.append(f[j + 1] == common[k, j][0])
+            elif k in fast:
+                conds.append(pl.col(texts[k, j] + "c"))
+            else:
+                conds.append(f[j + 1].str.starts_with(f"{k}: "))
+        lid = pl.when(pl.all_horizontal(conds)).then(pl.lit(li, pl.Int8)).otherwise(lid)
+    cols: list[pl.Expr] = []
+    for i, k in enumerate(fast):
+        expr: pl.Expr = pl.lit(None, pl.Float64)
+        for li in reversed(range(len(layouts))):
+            sig = layouts[li]
+            if k not in sig:
+                continue
+            j = sig.index(k)
+            v = (pl.lit(common[k, j][1], pl.Float64) if (k, j) in common
+                 else pl.col(texts[k, j]).cast(pl.Float64, strict=False))
+            expr = pl.when(pl.col("_lid") == li).then(v).otherwise(expr)
+        cols.append(expr.alias(f"_q{i}"))
+    # A line read in full by position: iteration read, a layout matched, every value of it read.
+    complete: pl.Expr = pl.lit(False)
+    for li in reversed(range(len(layouts))):
+        idx = [i for i, k in enumerate(fast) if k in layouts[li]]
+        ok = ~pl.any_horizontal([pl.col(f"_q{i}").is_null() for i in idx]) if idx else pl.lit(True)
+        complete = pl.when(pl.col("_lid") == li).then(ok).otherwise(complete)
+    read = pl.col("_it").is_not_null() & pl.col("_tot").is_not_null() & complete.fill_null(False)
+    query = (
+        lf.with_columns(line.str.split(" | ").alias("_s"))
+        .with_columns(s.list.len().alias("_n"), *[s.list.get(j, null_on_oob=True).alias(f"_f{j}") for j in range(width)])
+        .with_columns(it.alias("_it"), tot.alias("_tot"), *cut_prefix)
+        .with_columns(tcols)
+        .with_columns(lid.alias("_lid"))
+        .with_columns(cols)
+        .select("_it", "_tot", *[f"_q{i}" for i in range(len(fast))], ((pl.col("_n") > 1) & ~read).alias("_odd"))
+    )
+    with pl.Config(streaming_chunk_size=_CHUNK):
+        return query.collect(engine="streaming").rechunk()  # one chunk per 1,000 lines otherwise
 
 
 class MegatronParser(Parser):
@@ -164,129 +299,68 @@ class MegatronParser(Parser):
         of which rows of ``lines`` are training lines.
 
         A first sample of the lines (:meth:`_presample`) gives the segment layouts (key sequences) of
-        the training lines. One streamed pass (small chunks of lines, so each line is cut and read
-        while it is in the CPU cache) cuts every line at `` | ``, reads ``iteration N/ T`` from the
-        first segment with literal finds and byte slices, and, for a line whose segments are exactly
-        one of the layouts, every value by position (segment minus its ``key: `` prefix, cast). The
-        few lines that do not read that way (another layout, a value with odd spacing, ``validation
-        loss`` and other lines with `` | ``) keep their text and are read again the older, slower way
-        (:meth:`_reread`). Which keys are kept is then decided from the sample :meth:`_keys` takes of
-        the training lines.
+        the training lines, their ``/ T`` endings and the values most lines print the same way. One
+        streamed pass (:func:`_by_position`) reads every line that fits those by position. The
+        lines that did not read that way (a counter that is not 0, another layout, odd spacing,
+        ``validation loss`` and other lines with `` | ``) are read by position again without the
+        common values, and what still does not read is read the older, slower way, by key
+        (:func:`_field`). Which keys are kept is decided from the sample :meth:`_sample` takes of the
+        training lines, as before.
         """
         line = pl.col("line")
         presample = self._presample(lines)
         pre, sigs = self._keys(presample)
-        layouts = _layouts(sigs)
-        totals = _totals(presample)
-        fast = _wanted(pre)
-        padded = {k for k, vals in pre.items() if any(v[:1] == " " for v in vals)}
-        width = max((len(sig) for sig in layouts), default=0) + 1
-        s = pl.col("_s")
-        f = [pl.col(f"_f{j}") for j in range(width)]
-        # 'iteration N/ T': the text after the first 'iteration ' must end with one of the '/ T' seen in
-        # the sample; N is what is left. Anything else reads as null here (and again the older way).
-        rest = f[0].str.splitn("iteration ", 2).struct.field("field_1")
-        it: pl.Expr = pl.lit(None, pl.Int64)
-        tot: pl.Expr = pl.lit(None, pl.Int64)
-        for text, value in reversed(totals):
-            cut = rest.str.strip_suffix(text).str.strip_chars(" ").cast(pl.Int64, strict=False)
-            it = cut if len(totals) == 1 else pl.when(rest.str.ends_with(text)).then(cut).otherwise(it)
-            tot = pl.when(rest.str.ends_with(text)).then(pl.lit(value, pl.Int64)).otherwise(tot)
-        # Values by position: segment j minus its 'key: ' prefix (a segment that lacks the prefix is
-        # caught by the length test), cast. One text column per (key, position), shared by the layouts.
-        texts: dict[tuple[str, int], str] = {}
-        cut_prefix: list[pl.Expr] = []
-        tcols: list[pl.Expr] = []
-        for sig in layouts:
-            for j, k in enumerate(sig):
-                if k in fast and (k, j) not in texts:
-                    texts[k, j] = name = f"_t{len(texts)}"
-                    t = pl.col(name)
-                    cut_prefix.append(f[j + 1].str.strip_prefix(f"{k}: ").alias(name))
-                    tcols.append((f[j + 1].str.len_bytes() - t.str.len_bytes() == len(k) + 2).alias(name + "c"))
-                    if j == len(sig) - 1:
-                        tcols.append(t.str.strip_chars(" |"))
-                    elif k in padded:
-                        tcols.append(t.str.strip_chars_start(" "))
-        lid: pl.Expr = pl.lit(None, pl.Int8)
-        for li in reversed(range(len(layouts))):
-            sig = layouts[li]
-            conds = [pl.col("_n") == len(sig) + 1]
-            for j, k in enumerate(sig):
-                if k is None:
-                    conds.append(f[j + 1] == "")
-                elif k in fast:
-                    conds.append(pl.col(texts[k, j] + "c"))
-                else:
-                    conds.append(f[j + 1].str.starts_with(f"{k}: "))
-            lid = pl.when(pl.all_horizontal(conds)).then(pl.lit(li, pl.Int8)).otherwise(lid)
-        cols: list[pl.Expr] = []
-        for i, k in enumerate(fast):
-            expr: pl.Expr = pl.lit(None, pl.Float64)
-            for li in reversed(range(len(layouts))):
-                sig = layouts[li]
-                if k not in sig:
-                    continue
-                v = pl.col(texts[k, sig.index(k)]).cast(pl.Float64, strict=False)
-                expr = v if len(layouts) == 1 else pl.when(pl.col("_lid") == li).then(v).otherwise(expr)
-            cols.append(expr.alias(f"_q{i}"))
-        # A line read in full by position: iteration read, a layout matched, every value of it read.
-        complete: pl.Expr = pl.lit(False)
-        for li in reversed(range(len(layouts))):
-            idx = [i for i, k in enumerate(fast) if k in layouts[li]]
-            ok = ~pl.any_horizontal([pl.col(f"_q{i}").is_null() for i in idx]) if idx else pl.lit(True)
-            complete = pl.when(pl.col("_lid") == li).then(ok).otherwise(complete)
-        read = pl.col("_it").is_not_null() & pl.col("_tot").is_not_null() & complete.fill_null(False)
-        query = (
-            lines.lazy()
-            .with_columns(line.str.split(" | ").alias("_s"))
-            .with_columns(s.list.len().alias("_n"),
-                          *[s.list.get(j, null_on_oob=True).alias(f"_f{j}") for j in range(width)])
-            .with_columns(it.alias("_it"), tot.alias("_tot"), *cut_prefix)
-            .with_columns(tcols)
-            .with_columns(lid.alias("_lid"))
-            .with_columns(cols)
-            .select("lineno", "_it", "_tot", *[f"_q{i}" for i in range(len(fast))],
-                    pl.when((pl.col("_n") > 1) & ~read).then(line).alias("_odd"))
-        )
-        with pl.Config(streaming_chunk_size=_CHUNK):
-            out = query.collect(engine="streaming").rechunk()  # one chunk per 1,000 lines otherwise
-        odd = out.get_column("_odd").is_not_null()
+        plan = _Plan(layouts=_layouts(sigs), totals=_totals(presample), fast=_wanted(pre),
+                     padded={k for k, vals in pre.items() if any(v[:1] == " " for v in vals)})
+        common = _common(presample, plan)
+        out = _by_position(lines.lazy(), plan, common)
+        if common and out.get_column("_odd").any():
+            odd = out.get_column("_odd")
+            again = _by_position(lines.filter(odd).lazy(), plan, {})
+            read = ~again.get_column("_odd")
+            if read.any():  # (validation lines and the like do not read either way)
+                idx = odd.arg_true().filter(read)
+                again = again.filter(read)
+                out = out.with_columns([out.get_column(c).scatter(idx, again.get_column(c)) for c in out.columns])
+        fast = plan.fast
+        odd = out.get_column("_odd")
+        out = out.drop("_odd")
         it, tot = out.get_column("_it"), out.get_column("_tot")
         if odd.any():  # 'iteration' of the odd lines the older way (the fast read may have failed)
-            rest = pl.col("_odd").str.splitn("iteration ", 2).struct.field("field_1").str.slice(0, 32)
-            head = out.filter(odd).select(
-                pl.col("_it"), pl.col("_tot"), rest.str.split_exact("/", 1).alias("_h")).unnest("_h").select(
-                "_it", "_tot", pl.col("field_0").str.strip_chars(" ").cast(pl.Int64, strict=False).alias("it"),
+            rest = line.str.splitn("iteration ", 2).struct.field("field_1").str.slice(0, 32)
+            head = lines.filter(odd).select(rest.str.split_exact("/", 1).alias("_h")).unnest("_h").select(
+                pl.col("field_0").str.strip_chars(" ").cast(pl.Int64, strict=False).alias("it"),
                 pl.col("field_1").str.split_exact(" |", 1).struct.field("field_0").str.strip_chars(" ")
                 .cast(pl.Int64, strict=False).alias("tot"))
-            differs = ~(head.get_column("it").eq_missing(head.get_column("_it"))
-                        & head.get_column("tot").eq_missing(head.get_column("_tot")))
-            if differs.any():
+            if not (head.get_column("it").eq_missing(it.filter(odd)).all()
+                    and head.get_column("tot").eq_missing(tot.filter(odd)).all()):
                 idx = odd.arg_true()
                 it, tot = it.scatter(idx, head.get_column("it")), tot.scatter(idx, head.get_column("tot"))
         is_train = it.is_not_null() & tot.is_not_null()
+        want = _wanted(_key_order(self._sample(lines.get_column("line"), is_train)))
+        odd = odd & is_train
+        slow = None
+        if odd.any():
+            slow = lines.filter(odd).select([_field(line, k).alias(k) for k in want])
+            at = odd.filter(is_train).arg_true()  # their rows among the training lines
         out = out.with_columns(it, tot).filter(is_train)
-        seen, _ = self._keys(self._sample(lines.get_column("line"), is_train))
-        want = _wanted(seen)
-        odd = out.get_column("_odd").is_not_null()
-        slow = out.filter(odd).select([_field(pl.col("_odd"), k).alias(k) for k in want]) if odd.any() else None
         vals = []
         for i, k in enumerate(want):
             col = (out.get_column(f"_q{fast.index(k)}") if k in fast
                    else pl.repeat(None, out.height, dtype=pl.Float64, eager=True))
             if slow is not None:
-                col = col.scatter(odd.arg_true(), slow.get_column(k))
+                col = col.scatter(at, slow.get_column(k))
             vals.append(col.alias(f"_v{i}"))
-        wide = pl.DataFrame([out.get_column("lineno"), out.get_column("_it"), out.get_column("_tot"), *vals])
+        wide = pl.DataFrame([lines.get_column("lineno").filter(is_train), out.get_column("_it"),
+                             out.get_column("_tot"), *vals])
         return wide, want, is_train
 
     @staticmethod
-    def _presample(lines: pl.DataFrame) -> list[str]:
-        """The training lines (by :func:`_is_training`) among the first and last 1,000 lines and 1,000
-        spread evenly: their layouts are read by position."""
+    def _presample(lines: pl.DataFrame, m: int = 300) -> list[str]:
+        """The training lines (by :func:`_is_training`) among the first and last ``m`` lines and ``m``
+        spread evenly: their layouts are read by position (a layout it misses is read by key)."""
         n = lines.height
-        rows = sorted(set(range(min(n, 1000))) | set(range(max(0, n - 1000), n)) | set(range(0, n, max(1, n // 1000))))
+        rows = sorted(set(range(min(n, m))) | set(range(max(0, n - m), n)) | set(range(0, n, max(1, n // m))))
         texts = lines.get_column("line").gather(rows).to_list() if rows else []
         return [t for t in texts if _is_training(t)]
 
