@@ -74,6 +74,7 @@ _MAX_LAYOUTS = 4
 _CHUNK = 1000
 _INT = re.compile(r"[+-]?\d+")
 
+
 def _field(line: pl.Expr, key: str) -> pl.Expr:
     """The number in segment ``| key: value |`` (null when absent or unreadable), read from the whole
     line: the 20 characters after the first ``| key: ``, leading spaces dropped, up to a space.
@@ -197,9 +198,8 @@ def _common(sample: list[str], plan: _Plan) -> _Common:
 
 def _by_position(lf: pl.LazyFrame, plan: _Plan, common: _Common) -> pl.LazyFrame:
     """Per line of ``lf``: ``_it``, ``_tot``, ``_lid`` (the layout the line reads by), ``_len`` (its
-    bytes), ``_odd`` (it has `` | `` but did not read by position in full), ``_q{i}`` (the value of
-    ``plan.fast[i]``) and ``_text`` (the line, kept only where ``_odd`` or where it holds
-    ``validation loss at``).
+    bytes), ``_odd`` (it has `` | `` but did not read by position in full) and ``_q{i}`` (the value of
+    ``plan.fast[i]``).
 
     Meant for the streaming engine in chunks of :data:`_CHUNK` lines: each line is cut at `` | `` once;
     ``iteration N/ T`` is the text after the first ``iteration `` minus one of the ``/ T`` endings; a
@@ -275,9 +275,7 @@ def _by_position(lf: pl.LazyFrame, plan: _Plan, common: _Common) -> pl.LazyFrame
         .with_columns(lid.alias("_lid"))
         .with_columns(cols)
         .select("_it", "_tot", "_lid", line.str.len_bytes().cast(pl.Int64).alias("_len"), odd.alias("_odd"),
-                *[f"_q{i}" for i in range(len(fast))],
-                pl.when(odd | (~read & line.str.contains("validation loss at ", literal=True)))
-                .then(line).alias("_text"))
+                *[f"_q{i}" for i in range(len(fast))])
     )
 
 
@@ -317,8 +315,7 @@ class MegatronParser(Parser):
         if wide.height:
             meta["total_steps"] = int(wide.get_column("_tot").max())  # type: ignore[arg-type]
             frames.extend(self._training(wide, want, run, notes))
-        other = pl.DataFrame([rows.get_column("lineno"), texts.alias("line")]).filter(
-            ~is_train & texts.is_not_null())
+        other = pl.DataFrame([rows.get_column("lineno"), texts.alias("line")]).filter(~is_train)
         frames.extend(self._validation(other, wide, run, notes))
         return ParseResult(blocks=conform_blocks(frames), notes=notes, meta=meta)
 
@@ -326,7 +323,7 @@ class MegatronParser(Parser):
     def _read_lines(self, lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, _Plan]:
         """Per line of ``lines``: ``lineno``, ``_it``, ``_tot``, ``_lid`` (the layout it reads by, or null),
         ``_len`` (bytes), ``_odd`` (has `` | `` but did not read by position) and ``_q{i}`` (the value of
-        ``plan.fast[i]``), with the text of the lines that need it (null for the others).
+        ``plan.fast[i]``); the lines' text; the plan.
 
         A first sample of the lines gives the segment layouts (key sequences) of the training lines,
         their ``/ T`` endings and the values most lines print the same way; one streamed pass
@@ -334,24 +331,24 @@ class MegatronParser(Parser):
         plan, common = _plan(_presample(lines))
         with pl.Config(streaming_chunk_size=_CHUNK):
             out = _by_position(lines.lazy(), plan, common).collect(engine="streaming")
-        return self._finish_read(out.with_columns(lines.get_column("lineno")), plan, common)
+        return self._finish_read(out.with_columns(lines.get_column("lineno")), lines.get_column("line"), plan, common)
 
     @staticmethod
-    def _finish_read(out: pl.DataFrame, plan: _Plan, common: _Common) -> tuple[pl.DataFrame, pl.Series, _Plan]:
+    def _finish_read(out: pl.DataFrame, texts: pl.Series, plan: _Plan,
+                     common: _Common) -> tuple[pl.DataFrame, pl.Series, _Plan]:
         """The lines that did not read by position with the common values (a counter that is not 0)
         are read by position again without them."""
         out = out.rechunk()  # one chunk per 1,000 lines otherwise
         odd = out.get_column("_odd")
         if common and odd.any():
-            again = _by_position(pl.DataFrame([out.get_column("_text").filter(odd).alias("line")]).lazy(),
-                                 plan, {}).collect()
+            again = _by_position(texts.filter(odd).alias("line").to_frame().lazy(), plan, {}).collect()
             read = ~again.get_column("_odd")
             if read.any():  # (validation lines and the like do not read either way)
                 idx = odd.arg_true().filter(read)
                 again = again.filter(read)
                 out = out.with_columns([out.get_column(c).scatter(idx, again.get_column(c))
-                                        for c in again.columns if c not in ("_text", "_len")])
-        return out.drop("_text"), out.get_column("_text"), plan
+                                        for c in again.columns if c != "_len"])
+        return out, texts, plan
 
     def _extract(self, rows: pl.DataFrame, texts: pl.Series,
                  plan: _Plan) -> tuple[pl.DataFrame, list[str], pl.Series]:
@@ -361,8 +358,8 @@ class MegatronParser(Parser):
 
         The lines that did not read by position (another layout, odd spacing, ``validation loss`` and
         other lines with `` | ``) are read the older, slower way: ``iteration`` from the 32 characters
-        after it, values by key (:func:`_field`). Which keys are kept is decided from the sample
-        :meth:`_sample` takes of the training lines, as before.
+        after it, values by key (:func:`_field`). Which keys are kept is decided from a sample of the
+        training lines (:meth:`_key_order`), as before.
         """
         line = pl.col("line")
         odd = rows.get_column("_odd")
