@@ -338,7 +338,6 @@ class MegatronParser(Parser):
                      common: _Common) -> tuple[pl.DataFrame, pl.Series, _Plan]:
         """The lines that did not read by position with the common values (a counter that is not 0)
         are read by position again without them."""
-        out = out.rechunk()  # one chunk per 1,000 lines otherwise
         odd = out.get_column("_odd")
         if common and odd.any():
             again = _by_position(texts.filter(odd).alias("line").to_frame().lazy(), plan, {}).collect()
@@ -393,7 +392,7 @@ class MegatronParser(Parser):
                 col = col.scatter(at, slow.get_column(k))
             vals.append(col.alias(f"_v{i}"))
         wide = pl.DataFrame([out.get_column("lineno"), out.get_column("_it"), out.get_column("_tot"), *vals])
-        return wide, want, is_train
+        return wide.rechunk(), want, is_train  # the streamed pass left one chunk per 1,000 lines
 
     @staticmethod
     def _key_order(rows: pl.DataFrame, texts: pl.Series, is_train: pl.Series,
