@@ -118,3 +118,61 @@ def test_detected_and_not_confused() -> None:
 def test_read_api() -> None:
     logs = lossdoc.read(DATA / "lm.log")
     assert [s.format for s in logs.sources] == ["megatron"]
+
+
+def _training_line(i: int, total: int, segments: list[str], prefix: str = " [2024-06-01 10:15:42]") -> str:
+    """A training line as ``training_log`` prints it: `` iteration {:8d}/{:8d} |`` then `` {key}: {value} |``."""
+    return f"{prefix} iteration {i:8d}/{total:8d} | " + " | ".join(segments) + " |\n"
+
+
+def _segments(i: int, *, loss: bool = True, mtp: bool = False, skipped: int = 0, nan: int = 0,
+              grad: str = "grad norm: {g:.3f}") -> list[str]:
+    segs = [f"consumed samples: {i * 512:12d}", f"elapsed time per iteration (ms): {1000 + i:.1f}",
+            f"learning rate: {i * 1e-6:.6E}", "global batch size:   512"]
+    if loss:
+        segs.append(f"lm loss: {10 - i / 10:.6E}")
+    if mtp:
+        segs.append(f"mtp_1 loss: {11 - i / 10:.6E}")
+    segs += ["loss scale: 1.0", grad.format(g=1 + i / 100), f"number of skipped iterations: {skipped:3d}",
+             f"number of nan iterations: {nan:3d}"]
+    return segs
+
+
+def test_long_run_layouts_counters_and_odd_lines() -> None:
+    # 60 lines: 'mtp_1 loss' joins at iteration 31 (a second layout), two fp16-overflow windows skip
+    # (counter 2, no loss), one window counts a NaN iteration, three lines each carry a segment the
+    # others lack, one an extra space: every value read as printed, whichever way the line is read.
+    lines = []
+    extra = {50: "params norm: 123.456", 51: "num zeros: 5.0", 52: "consumed tokens: 1048576"}
+    for i in range(1, 61):
+        skip = i in (7, 33)
+        segs = _segments(i, loss=not skip, mtp=i >= 31 and not skip, skipped=2 if skip else 0, nan=int(i == 12),
+                         grad="grad norm:  {g:.3f}" if i == 45 else "grad norm: {g:.3f}")
+        if i in extra:
+            segs.insert(1, extra[i])
+        lines.append(_training_line(i, 60, segs))
+    src = read_data("".join(lines).encode(), "long.log")
+    assert src.format == "megatron"
+    steps = [i for i in range(1, 61) if i not in (7, 33)]
+    assert series(src, "train", "loss") == [(i, pytest.approx(10 - i / 10, rel=1e-6)) for i in steps]
+    assert series(src, "train", "mtp_1_loss") == [(i, pytest.approx(11 - i / 10, rel=1e-6))
+                                                 for i in range(31, 61) if i != 33]
+    assert series(src, "train", "skipped_iterations") == [(i, 2.0 if i in (7, 33) else 0.0) for i in range(1, 61)]
+    assert series(src, "train", "grad_norm")[44] == (45, pytest.approx(1.45))
+    assert series(src, "train", "consumed_samples")[-1] == (60, 30720.0)
+    assert series(src, "train", "nan_iterations")[10:13] == [(11, 0.0), (12, 1.0), (13, 0.0)]
+    assert series(src, "train", "params_norm") == [(50, 123.456)]
+    assert series(src, "train", "consumed_tokens") == [(52, 1048576.0)]
+    assert "hidden_nan" not in note_kinds(src)
+    assert src.meta["total_steps"] == 60
+
+
+def test_resumed_run_with_another_total_and_non_ascii_prefix() -> None:
+    # The run is resumed with --train-iters 200 at iteration 21 (and the last line says 300); some
+    # lines carry a non-ASCII prefix (a logger's tick mark): values must not shift by its extra bytes.
+    lines = [_training_line(i, 100 if i <= 20 else 200 if i < 40 else 300, _segments(i),
+                            prefix=" ✓" if i % 3 == 0 else "") for i in range(1, 41)]
+    src = read_data("".join(lines).encode(), "resumed.log")
+    assert series(src, "train", "loss") == [(i, pytest.approx(10 - i / 10, rel=1e-6)) for i in range(1, 41)]
+    assert series(src, "train", "lr")[2] == (3, pytest.approx(3e-6, rel=1e-6))
+    assert src.meta["total_steps"] == 300
