@@ -382,8 +382,9 @@ class MegatronParser(Parser):
             slow = pl.DataFrame([texts.filter(odd).alias("line")]).select(
                 [_field(line, k).alias(k) for k in want])
             at = odd.filter(is_train).arg_true()  # their rows among the training lines
-        out = rows.with_columns(it, tot).filter(is_train)
         fast = plan.fast
+        out = rows.select("lineno", *[f"_q{fast.index(k)}" for k in want if k in fast]).with_columns(
+            it, tot).filter(is_train)
         vals = []
         for i, k in enumerate(want):
             col = (out.get_column(f"_q{fast.index(k)}") if k in fast
