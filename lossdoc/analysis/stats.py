@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special as _sp
 from scipy import stats as _st
 
 from lossdoc.analysis._arrays import as_float, dot, finite_pairs, quiet
@@ -172,7 +173,7 @@ def _fixed_b_factor(b: float) -> float:
 
 
 def _t_sf(x: float, df: float) -> float:
-    return float(_st.t.sf(x, df))
+    return float(_sp.stdtr(df, -x))  # = scipy.stats.t.sf(x, df), without ~30 us of dispatch per call
 
 
 # ----------------------------------------------------------------------------- trend test
@@ -227,7 +228,7 @@ class TrendResult:
         """Two-sided ``level`` confidence interval of the slope."""
         if not (math.isfinite(self.se) and math.isfinite(self.df)):
             return (NAN, NAN)
-        q = float(_st.t.ppf(0.5 + level / 2.0, self.df))
+        q = float(_sp.stdtrit(self.df, 0.5 + level / 2.0))  # t.ppf
         return (self.slope - q * self.se, self.slope + q * self.se)
 
 
@@ -315,7 +316,7 @@ def trend_test(steps: object, values: object, maxlags: int | None = None) -> Tre
             p_inc = 0.0 if b > 0 else 1.0
             p_dec = 0.0 if b < 0 else 1.0
             p = 1.0 if b == 0 else 0.0
-        q = float(_st.t.ppf(0.975, df))
+        q = float(_sp.stdtrit(df, 0.975))  # t.ppf
     return TrendResult(
         slope=slope,
         se=se,
@@ -387,7 +388,7 @@ def equivalence_slope(
     if not (math.isfinite(tr.se) and math.isfinite(tr.slope)):
         return EquivalenceResult(tr.slope, NAN, NAN, m, NAN, False)
     with quiet():
-        q = float(_st.t.ppf(1.0 - alpha, tr.df))
+        q = float(_sp.stdtrit(tr.df, 1.0 - alpha))  # t.ppf
         lo, hi = tr.slope - q * tr.se, tr.slope + q * tr.se
         if tr.se > 0:
             p_low = _t_sf((tr.slope + m) / tr.se, tr.df)  # H0: slope <= -margin
@@ -519,7 +520,7 @@ def mann_kendall(values: object, correction: str | None = "hamed-rao") -> MannKe
             r = _acf_fft(_st.rankdata(det))
             k = np.arange(1, n)
             rk = r[1:]
-            sig = np.abs(rk) > _st.norm.ppf(0.975) / math.sqrt(n)
+            sig = np.abs(rk) > _sp.ndtri(0.975) / math.sqrt(n)
             if correction == "hamed-rao":
                 # lags 1..k before the first non-significant one (see Notes)
                 stop = int(np.argmin(sig)) if not sig.all() else sig.size
@@ -533,7 +534,7 @@ def mann_kendall(values: object, correction: str | None = "hamed-rao") -> MannKe
                 var_s *= factor
                 ratio = 1.0 / factor
         z = (s - math.copysign(1.0, s)) / math.sqrt(var_s) if s != 0 else 0.0
-        p = float(2.0 * _st.norm.sf(abs(z)))
+        p = float(2.0 * _sp.ndtr(-abs(z)))  # norm.sf
     return MannKendallResult(tau=tau, s=s, z=float(z), pvalue=p, n_eff_ratio=ratio, n=n)
 
 
