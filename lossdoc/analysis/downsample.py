@@ -79,34 +79,33 @@ def bin_series(steps: object, values: object, n_bins: int) -> BinnedResult:
     steps are sorted (an unsorted input is stably sorted first). Every bin keeps its min and
     max, so the global min and max of the finite values are always preserved.
     """
-    t = as_float(steps)
+    st = np.asarray(steps)
     y = as_float(values)
+    # Integer steps stay integers (no 80 MB float copy at 10^7 points) while every bin's step sum is
+    # exact in float64, so the bin means are the same numbers either way.
+    t = st.ravel() if st.dtype.kind in "iu" and st.ndim == 1 else as_float(steps)
     if t.shape != y.shape:
         raise ValueError(f"steps and values differ in length ({t.size} != {y.size})")
     nb = int(n_bins)
     if nb < 1:
         raise ValueError(f"n_bins must be >= 1 (got {n_bins!r})")
-    okt = np.isfinite(t)
-    if not okt.all():
-        t, y = t[okt], y[okt]
+    if t.dtype.kind == "f":
+        okt = np.isfinite(t)
+        if not okt.all():
+            t, y = t[okt], y[okt]
     if t.size == 0:
         return _empty(np.empty(0))
     if t.size > 1 and np.any(t[1:] < t[:-1]):
         order = np.argsort(t, kind="stable")
         t, y = t[order], y[order]
+    if t.dtype.kind != "f" and max(abs(int(t[0])), abs(int(t[-1]))) * t.size >= 2**53:
+        t = t.astype(np.float64)  # sums could lose exactness in float: bin in floats as before
     t0, t1 = float(t[0]), float(t[-1])
     edges = np.linspace(t0, t1, nb + 1)
     with quiet():
         width = (t1 - t0) / nb
         if width > 0 and np.isfinite(width):
-            # bin index floor((t - t0) / width) clipped to [0, nb-1], in place on one float buffer
-            # (the same values as an int64 index; t is sorted, so only where it changes matters)
-            pos = t - t0
-            pos /= width
-            np.floor(pos, out=pos)
-            np.clip(pos, 0, nb - 1, out=pos)
-            starts = np.concatenate(([0], np.flatnonzero(pos[1:] != pos[:-1]) + 1))
-            del pos
+            starts = _bin_starts(t, t0, width, nb)
         else:
             starts = np.zeros(1, dtype=np.int64)
     ends = np.concatenate((starts[1:], [t.size]))
@@ -153,6 +152,27 @@ def bin_series(steps: object, values: object, n_bins: int) -> BinnedResult:
         n_nonfinite=(total - cnt).astype(np.int64),
         edges=edges,
     )
+
+
+#: Points whose bin index is computed at a time (bounds the temporaries at ~8 MB).
+_BLOCK = 1 << 20
+
+
+def _bin_starts(t: np.ndarray, t0: float, width: float, nb: int) -> np.ndarray:
+    """Index of the first point of every non-empty bin of sorted ``t``: where the bin index
+    ``floor((t - t0) / width)`` clipped to ``[0, nb-1]`` changes, computed block by block."""
+    out = [np.zeros(1, dtype=np.int64)]
+    prev = None
+    for a in range(0, t.size, _BLOCK):
+        pos = np.subtract(t[a:a + _BLOCK], t0, dtype=np.float64)
+        pos /= width
+        np.floor(pos, out=pos)
+        np.clip(pos, 0, nb - 1, out=pos)
+        if prev is not None and pos[0] != prev:
+            out.append(np.array([a], dtype=np.int64))
+        out.append(np.flatnonzero(pos[1:] != pos[:-1]) + (a + 1))
+        prev = pos[-1]
+    return np.concatenate(out)
 
 
 def _bin_all_finite(t: np.ndarray, y: np.ndarray, starts: np.ndarray, ends: np.ndarray, total: np.ndarray,
@@ -202,8 +222,21 @@ def downsample_for_fit(
         otherwise equal-width bin means (at the mean step of each bin) with the bin counts as
         weights (a bin mean of ``k`` points has variance ``sigma**2 / k``).
     """
-    x, y = finite_pairs(steps, values)
     mp = max(int(max_points), 1)
+    st = np.asarray(steps)
+    if st.dtype.kind in "iu" and st.ndim == 1 and st.size > mp:
+        # integer steps are binned as integers (no float copy of a 10^7-point step axis)
+        y = as_float(values)
+        if st.shape != y.shape:
+            raise ValueError(f"steps and values differ in length ({st.size} != {y.size})")
+        ok = np.isfinite(y)
+        if not ok.all():
+            st, y = st[ok], y[ok]
+        if st.size > mp:
+            b = bin_series(st, y, mp)
+            keep = b.count > 0
+            return b.step[keep], b.mean[keep], b.count[keep].astype(np.float64)
+    x, y = finite_pairs(steps, values)
     if x.size <= mp:
         return x, y, np.ones(x.size)
     b = bin_series(x, y, mp)

@@ -98,7 +98,9 @@ def _aligned(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray, np.nda
     vs, vv = val.finite()
     if ts.size == 0 or vs.size < 3:
         return None
-    c = np.concatenate(([0.0], np.cumsum(tv)))
+    c = np.empty(tv.size + 1)  # cumulative sum with a leading 0, in one buffer
+    c[0] = 0.0
+    np.cumsum(tv, out=c[1:])
     hi = np.searchsorted(ts, vs, side="right")
     lo = np.concatenate(([0], hi[:-1]))
     lo = np.minimum(lo, hi)

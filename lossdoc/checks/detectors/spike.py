@@ -132,7 +132,9 @@ def _screen(v: np.ndarray, w: int, zscore: float, min_rise: float) -> np.ndarray
         # x that is still an exact pre-filter, at the cost of one O(n log w) rank filter instead of
         # the four of the full robust z-score.
         lo = rank_filter(v, (w - 1) // 2, size=w, mode="nearest", origin=(w - 1) // 2)
-        cand = np.flatnonzero(v[1:] >= (1 + min_rise) * lo[:-1]) + 1
+        lo *= 1 + min_rise  # in place: no second 10^7-value temporary
+        cand = np.flatnonzero(v[1:] >= lo[:-1]) + 1
+        del lo
         if cand.size <= max(0.05 * n, 1000):
             return cand
     z = robust_zscore(v, w, trailing=True)
