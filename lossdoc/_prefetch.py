@@ -45,19 +45,21 @@ def _work() -> None:
         pass
 
 
-def start(paths: Iterable[str | os.PathLike[str]]) -> threading.Thread | None:
-    """Start the prefetch when the files named add up to :data:`PREFETCH_BYTES`; the thread or None."""
-    if os.environ.get("LOSSDOC_NO_PREFETCH"):
-        return None
+def is_big(paths: Iterable[str | os.PathLike[str]]) -> bool:
+    """True when the files named (directories do not count) add up to :data:`PREFETCH_BYTES`."""
     total = 0
     for p in paths:
         try:
-            st = os.stat(p)
+            if not os.path.isdir(p):
+                total += os.stat(p).st_size
         except (OSError, ValueError, TypeError):
             continue
-        if not os.path.isdir(p):
-            total += st.st_size
-    if total < PREFETCH_BYTES:
+    return total >= PREFETCH_BYTES
+
+
+def start(paths: Iterable[str | os.PathLike[str]]) -> threading.Thread | None:
+    """Start the prefetch when :func:`is_big`; the thread, or None."""
+    if os.environ.get("LOSSDOC_NO_PREFETCH") or not is_big(paths):
         return None
     t = threading.Thread(target=_work, name="lossdoc-prefetch", daemon=True)
     t.start()
