@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import ContextVar
 
 import numpy as np
@@ -156,14 +156,30 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
     report = READ_PROGRESS.get()
     done = 0
     acc: list[_Packer] | None = None
+    pending: Future[list[pl.DataFrame]] | None = None
+
+    def pack(fut: Future[list[pl.DataFrame]], size: int) -> None:
+        nonlocal acc, done
+        got = fut.result()
+        if acc is None:
+            acc = [_Packer(inp.size, size) for _ in got]
+        for a, df in zip(acc, got):
+            a.add(df)
+        done += size
+        if report is not None and inp.size:
+            report(min(done / inp.size, 1.0))
+
     try:
-        with open(inp.path, "rb") as fh, ThreadPoolExecutor(1) as pool:
+        # Three things overlap: the next piece is read (I/O), polars scans the current one (native
+        # threads, GIL released), and the previous piece's numbers are copied into place.
+        with open(inp.path, "rb") as fh, ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as scanner:
             rest = b""
-            ahead = pool.submit(fh.read, chunk_bytes)  # the next piece is read while polars works
+            ahead = reader.submit(fh.read, chunk_bytes)
+            pending_size = 0
             while True:
                 buf = ahead.result()
                 if buf:
-                    ahead = pool.submit(fh.read, chunk_bytes)
+                    ahead = reader.submit(fh.read, chunk_bytes)
                     cut = buf.rfind(b"\n") + 1
                     if cut == 0:  # a line longer than a chunk
                         rest += buf
@@ -178,17 +194,15 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
                                         infer_schema=False, new_columns=["line"], truncate_ragged_lines=True,
                                         encoding="utf8-lossy")
                     lazy = list(queries(lines.with_columns(pl.col("line").fill_null(""))))
-                    got = pl.collect_all(lazy, engine="streaming")
-                    done += len(chunk)
+                    nxt = scanner.submit(pl.collect_all, lazy, engine="streaming")
+                    if pending is not None:
+                        pack(pending, pending_size)
+                    pending, pending_size = nxt, len(chunk)
                     del lines, chunk
-                    if acc is None:
-                        acc = [_Packer(inp.size, len(buf) or 1) for _ in got]
-                    for a, df in zip(acc, got):
-                        a.add(df)
-                    if report is not None and inp.size:
-                        report(min(done / inp.size, 1.0))
                 if not buf:
                     break
+            if pending is not None:
+                pack(pending, pending_size)
     except (OSError, pl.exceptions.PolarsError):
         return None
     if acc is None:
