@@ -184,7 +184,9 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
                     if cut == 0:  # a line longer than a chunk
                         rest += buf
                         continue
-                    chunk, rest = rest + buf[:cut], buf[cut:]
+                    # one copy (rest + buf[:cut] would copy the piece twice)
+                    chunk = b"".join((rest, memoryview(buf)[:cut])) if rest else buf[:cut]
+                    rest = buf[cut:]
                 else:
                     chunk, rest = rest, b""
                 if chunk:
