@@ -98,9 +98,6 @@ def _aligned(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray, np.nda
     vs, vv = val.finite()
     if ts.size == 0 or vs.size < 3:
         return None
-    c = np.empty(tv.size + 1)  # cumulative sum with a leading 0, in one buffer
-    c[0] = 0.0
-    np.cumsum(tv, out=c[1:])
     hi = np.searchsorted(ts, vs, side="right")
     lo = np.concatenate(([0], hi[:-1]))
     lo = np.minimum(lo, hi)
@@ -109,7 +106,7 @@ def _aligned(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray, np.nda
     lo = hi - np.maximum((hi - lo) // 4, np.minimum(hi - lo, 1))
     cnt = hi - lo
     with np.errstate(all="ignore"):
-        mean = np.where(cnt > 0, (c[hi] - c[lo]) / np.maximum(cnt, 1), np.nan)
+        mean = np.where(cnt > 0, _interval_sums(tv, lo, hi, cnt) / np.maximum(cnt, 1), np.nan)
     last = np.where(hi > 0, tv[np.maximum(hi - 1, 0)], np.nan)
     # only evaluations with training losses logged since the previous one (never a stale value)
     tl = np.where(cnt > 0, mean, np.nan)
@@ -119,6 +116,22 @@ def _aligned(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray, np.nda
     if ok.sum() < 3:
         return None
     return vs[ok], tl[ok], vv[ok]
+
+
+def _interval_sums(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, cnt: np.ndarray) -> np.ndarray:
+    """``sum(v[lo_k:hi_k])`` for every k with ``cnt_k = hi_k - lo_k > 0`` (0 elsewhere), for ordered,
+    non-overlapping intervals: one ``np.add.reduceat`` over the interval bounds, reading only the
+    points inside them (a cumulative sum would write a second copy of a 10^7-point series)."""
+    out = np.zeros(lo.size)
+    nz = np.flatnonzero(cnt > 0)
+    if not nz.size:
+        return out
+    bounds = np.empty(2 * nz.size, dtype=np.int64)
+    bounds[0::2], bounds[1::2] = lo[nz], hi[nz]
+    if bounds[-1] >= v.size:  # reduceat takes start indices only: the last interval runs to the end
+        bounds = bounds[:-1]
+    out[nz] = np.add.reduceat(v, bounds)[0::2]
+    return out
 
 
 def as_dict(**kw: Any) -> dict[str, Any]:

@@ -49,11 +49,14 @@ def step_gaps(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
     if tr is None or len(tr) < p.min_points:
         return
     d = np.diff(tr.steps)
-    # the median may reorder d (no second 80 MB copy at 10^7 points); d is taken again after it
-    med = float(np.median(d, overwrite_input=True)) if d.size else 0.0
+    if not d.size:
+        return
+    lo, hi = d.min(), d.max()
+    if lo == hi:  # evenly logged (the usual case): nothing can be a gap, no median to sort for
+        return
+    med = float(np.median(d))
     if med <= 0:
         return
-    d = np.diff(tr.steps)
     big = np.flatnonzero(d > p.gap_factor * med)
     if not big.size:
         return
