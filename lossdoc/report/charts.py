@@ -335,8 +335,10 @@ def loss_charts(report: Report, finding_numbers: dict[int, int], *, key: str = "
     data = [(i, d) for i, d in enumerate(_collect(report, n_bins, cache)) if d.train is not None or d.val is not None]
     if not data:
         return []
-    levels = [lv for _, d in data if (lv := _level(d)) is not None]
-    overlay = len(data) == 1 or (bool(levels) and min(levels) > 0 and max(levels) / min(levels) <= OVERLAY_MAX_RATIO)
+    overlay = len(data) == 1
+    if not overlay:  # (a run's level is a median over its points: only worth it when there are several)
+        levels = [lv for _, d in data if (lv := _level(d)) is not None]
+        overlay = bool(levels) and min(levels) > 0 and max(levels) / min(levels) <= OVERLAY_MAX_RATIO
     groups = [data] if overlay else [[item] for item in data]
     out = []
     for gi, group in enumerate(groups):
