@@ -124,3 +124,12 @@ def test_reading_reports_its_progress_through_the_file(tmp_path: Path, monkeypat
     assert seen[0] == f"reading {path}"
     pct = [int(m.rsplit("(", 1)[1].rstrip("%)")) for m in seen[1:]]
     assert len(pct) > 10 and pct == sorted(pct) and pct[-1] == 100
+
+
+def test_text_results_are_joined_across_pieces(tmp_path: Path) -> None:
+    # a query returning text (not numbers) is concatenated piece by piece instead of packed
+    path = tmp_path / "words.log"
+    words = [f"w{i}" for i in range(2000)]
+    path.write_text("\n".join(words) + "\n")
+    (got,) = stream_queries(open_file(path, str(path)), lambda lines: [lines.select("line")], chunk_bytes=300)
+    assert got.get_column("line").to_list() == words
