@@ -150,6 +150,22 @@ def _contiguous(s: pl.Series, dtype: Any) -> np.ndarray:
     return s.to_numpy().astype(dtype, copy=False)
 
 
+def sum_on_shared_steps(parts: list[Series]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(steps, sum) of several series at the steps they all log (each one's first value at a step),
+    or None when they share no step: the loss of a split logged as components (YOLO box + cls + dfl)."""
+    steps = parts[0].steps
+    for c in parts[1:]:
+        steps = np.intersect1d(steps, c.steps)
+    if not steps.size:
+        return None
+    total = np.zeros(steps.size)
+    for c in parts:
+        _, idx = np.unique(c.steps, return_index=True)
+        pos = np.searchsorted(c.steps[idx], steps)
+        total = total + np.asarray(c.values, dtype=float)[idx][pos]
+    return steps, total
+
+
 # --------------------------------------------------------------------------- context
 class RunContext:
     """One run's data with cached derived views, shared by every detector."""
@@ -224,17 +240,10 @@ class RunContext:
         comps += [s for (sp, m), s in self._series.items()
                   if sp == split and m.startswith("loss_") and s not in comps]
         if len(comps) >= 2:
-            steps = comps[0].steps
-            for c in comps[1:]:
-                steps = np.intersect1d(steps, c.steps)
-            if steps.size:
-                total = np.zeros(steps.size)
-                for c in comps:
-                    _, idx = np.unique(c.steps, return_index=True)
-                    pos = np.searchsorted(c.steps[idx], steps)
-                    total = total + c.values[idx][pos]
+            summed = sum_on_shared_steps(comps)
+            if summed is not None:
                 name = " + ".join(c.name for c in comps)
-                return Series(split, "loss", name, steps, total)
+                return Series(split, "loss", name, *summed)
         if len(comps) == 1:
             return comps[0]
         like = [s for (sp, m), s in self._series.items() if sp == split and any(t in m for t in _LOSS_LIKE)]

@@ -313,20 +313,13 @@ def _component_sum_data(run: RunReport, split: str, *, n_bins: int, smooth: bool
         return None
     if len(comps) == 1:
         return get_series(run, split, comps[0][0], n_bins=n_bins, smooth=smooth)
-    firsts = []
-    for _, s in comps:
-        st, idx = np.unique(np.asarray(s.steps), return_index=True)
-        firsts.append((st, np.asarray(s.values, dtype=float)[idx]))
-    steps = firsts[0][0]
-    for st, _ in firsts[1:]:
-        steps = np.intersect1d(steps, st)
-    if not steps.size:
-        return None
-    total = np.zeros(steps.size)
-    for st, v in firsts:
-        total = total + v[np.searchsorted(st, steps)]
     from lossdoc.checks.engine import Series as DataSeries
+    from lossdoc.checks.engine import sum_on_shared_steps
 
+    summed = sum_on_shared_steps([s for _, s in comps])
+    if summed is None:
+        return None
+    steps, total = summed
     name = " + ".join(str(s.name) for _, s in comps)
     fake = RunReport(run=run.run, source=run.source, format=run.format, series=[], summary=run.summary,
                      curves=run.curves, data={(split, "loss"): DataSeries(split, "loss", name, steps, total)})
