@@ -81,11 +81,7 @@ class ParseResult:
 
     def __init__(self, frame: pl.DataFrame | None = None, notes: list[IngestNote] | None = None,
                  meta: dict[str, Any] | None = None, *, blocks: list[pl.DataFrame] | None = None) -> None:
-        if blocks is None:
-            blocks = [frame if frame is not None else empty_frame()]
-        elif frame is not None:
-            raise TypeError("give frame or blocks, not both")
-        self.blocks: list[pl.DataFrame] = blocks
+        self.blocks: list[pl.DataFrame] = _initial_blocks(frame, blocks)
         self.notes: list[IngestNote] = list(notes) if notes is not None else []
         self.meta: dict[str, Any] = dict(meta) if meta is not None else {}
 
@@ -108,10 +104,7 @@ class Source:
                  blocks: list[pl.DataFrame] | None = None) -> None:
         self.path = path
         self.format = format
-        if blocks is None:
-            blocks = [frame if frame is not None else empty_frame()]
-        elif frame is not None:
-            raise TypeError("give frame or blocks, not both")
+        blocks = _initial_blocks(frame, blocks)
         self.blocks: list[pl.DataFrame] = [b for b in blocks if b.height] or blocks[:1]
         self.notes: list[IngestNote] = list(notes) if notes is not None else []
         self.meta: dict[str, Any] = dict(meta) if meta is not None else {}
@@ -155,6 +148,15 @@ class Source:
     def map_blocks(self, fn: Any) -> None:
         """Apply ``fn(frame) -> frame`` to every block (e.g. renaming the run)."""
         self.blocks = [fn(b) for b in self.blocks]
+
+
+def _initial_blocks(frame: pl.DataFrame | None, blocks: list[pl.DataFrame] | None) -> list[pl.DataFrame]:
+    """The ``blocks`` of a :class:`ParseResult` / :class:`Source` built from ``frame`` or ``blocks``."""
+    if blocks is None:
+        return [frame if frame is not None else empty_frame()]
+    if frame is not None:
+        raise TypeError("give frame or blocks, not both")
+    return blocks
 
 
 def join_blocks(blocks: Sequence[pl.DataFrame]) -> pl.DataFrame:
