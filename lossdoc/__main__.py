@@ -1,3 +1,3 @@
-from lossdoc.cli import main
+from lossdoc.cli import main_entry
 
-main(prog_name="lossdoc")
+main_entry()

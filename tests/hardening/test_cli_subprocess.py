@@ -175,3 +175,30 @@ def test_github_annotations_cannot_be_forged(tmp_path: Path) -> None:
     assert commands, r.stdout
     assert all(ln.startswith(("::error title=", "::warning title=", "::notice title=")) for ln in commands)
     assert "::error file=x::forged" not in r.stdout.replace("%3A", ":").splitlines()
+
+
+# --------------------------------------------------------------------------- the process's exit
+# `python -m lossdoc` leaves with os._exit after flushing (no interpreter teardown, ~0.3 s of a big
+# run): nothing written to stdout may be lost, and the exit code must survive.
+def test_piped_stdout_is_complete_and_exit_code_kept(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    log = repo / "sample_logs" / "runs" / "nanogpt" / "divergence" / "train.log"
+    r = lossdoc("analyze", str(log), "--no-html", "--json", "-", "--markdown", "r.md", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr  # the divergence is an error finding
+    doc = json.loads(r.stdout)  # the whole document arrived through the pipe
+    assert doc["verdict"] == "fail" and any(f["rule"] == "DV001" for f in doc["runs"][0]["findings"])
+    assert "DV001" in (tmp_path / "r.md").read_text()
+    assert lossdoc("analyze", "nope.log", cwd=tmp_path).returncode == 2
+
+
+def test_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
+    """`lossdoc formats | head -0`: the reader is gone before anything is written (so the write
+    certainly meets a closed pipe); no traceback, exit 0."""
+    proc = subprocess.Popen([sys.executable, "-m", "lossdoc", "formats"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err and "Exception ignored" not in err, err
