@@ -133,3 +133,22 @@ def test_text_results_are_joined_across_pieces(tmp_path: Path) -> None:
     path.write_text("\n".join(words) + "\n")
     (got,) = stream_queries(open_file(path, str(path)), lambda lines: [lines.select("line")], chunk_bytes=300)
     assert got.get_column("line").to_list() == words
+
+
+def test_a_loss_the_fast_cast_cannot_read_sends_the_file_to_the_regex_path(tmp_path: Path) -> None:
+    # the fast path casts the loss text as it stands; a padded value ("3.9302 ,") is null there, so
+    # the whole file goes to the regex path, which reads it like any other line
+    path = _log(tmp_path, 400, extra="iter 400: loss 2.5000 , time 95.00ms, mfu 30.00%\n")
+    assert NanoGPTParser()._fast(open_file(path, str(path))) is None
+    train = read(path).sources[0].frame.filter((pl.col("split") == "train") & (pl.col("metric") == "loss"))
+    assert train.height == 401 and train.filter(pl.col("step") == 400).item(0, "value") == 2.5
+
+
+def test_non_finite_losses_stay_on_the_fast_path(tmp_path: Path) -> None:
+    path = _log(tmp_path, 300, extra="".join(f"iter {300 + i}: loss {v}, time 95.00ms, mfu 30.00%\n"
+                                             for i, v in enumerate(["inf", "-inf", "+nan", "NaN"])))
+    fast = NanoGPTParser()._fast(open_file(path, str(path)))
+    assert fast is not None
+    tail = fast[0].filter(pl.col("step") >= 300).get_column("value").to_list()
+    assert tail[:2] == [float("inf"), float("-inf")] and all(np.isnan(tail[2:]))
+    assert_frame_equal(fast[0], _slow(path)[0])
