@@ -48,12 +48,9 @@ def step_gaps(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
     tr = ctx.loss("train")
     if tr is None or len(tr) < p.min_points:
         return
+    if len(tr) < 2 or _evenly_spaced(tr.steps):  # the usual case: nothing can be a gap
+        return
     d = np.diff(tr.steps)
-    if not d.size:
-        return
-    lo, hi = d.min(), d.max()
-    if lo == hi:  # evenly logged (the usual case): nothing can be a gap, no median to sort for
-        return
     med = float(np.median(d))
     if med <= 0:
         return
@@ -71,6 +68,17 @@ def step_gaps(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
         start_step=int(tr.steps[i]), end_step=int(tr.steps[i + 1]), split=tr.split, metric=tr.metric,
         values={"kind": "gap", "step": fmt_step(int(tr.steps[i])), "line": "n/a"},
     )
+
+
+def _evenly_spaced(steps: np.ndarray, block: int = 1 << 18) -> bool:
+    """True when every step difference is the same, checked block by block: a 10^7-step series
+    then never needs its 80 MB array of differences (whose fresh pages cost up to 0.17 s here)."""
+    first = steps[1] - steps[0]
+    for a in range(0, steps.size - 1, block):
+        d = np.diff(steps[a : a + block + 1])
+        if d.min() != first or d.max() != first:
+            return False
+    return True
 
 
 def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
