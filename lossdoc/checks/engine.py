@@ -726,13 +726,18 @@ def _drop_unreliable_extrapolation(summary: Any, curves: dict[str, Any], finding
 def final_level(values: np.ndarray) -> float | None:
     """Final loss level: the mean of the last 5% of finite points (at least 3, at most 1,000), so one
     noisy last point does not decide it; the last point itself when fewer than 3 are logged."""
-    v = values[np.isfinite(values)]
-    if not v.size:
+    fin = np.isfinite(values)
+    n = int(np.count_nonzero(fin))
+    if not n:
         return None
-    if v.size < 3:
-        return float(v[-1])
-    k = int(min(max(3, math.ceil(0.05 * v.size)), 1000))
-    tail = v[-k:]
+    if n < 3:
+        return float(values[fin][-1])
+    k = int(min(max(3, math.ceil(0.05 * n)), 1000))
+    # the last k finite values, from a tail window grown until it holds k of them (no full-length copy)
+    size = k
+    while int(np.count_nonzero(fin[-size:])) < k:
+        size = min(values.size, size * 4)
+    tail = values[-size:][fin[-size:]][-k:]
     big = float(np.max(np.abs(tail)))
     return float(np.mean(tail / big) * big) if big > 1e300 else float(np.mean(tail))  # no overflow at 1e308
 

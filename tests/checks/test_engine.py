@@ -45,6 +45,16 @@ def test_final_level_is_robust_to_one_noisy_last_point():
     assert final_level(np.array([3.0, np.nan])) == 3.0
 
 
+def test_final_level_counts_only_finite_points_even_when_the_tail_is_mostly_nan():
+    # 40,000 finite points then a long NaN tail: the level is the mean of the last 1,000 finite ones
+    v = np.concatenate([np.arange(40_000, dtype=float), np.full(50_000, np.nan)])
+    assert final_level(v) == pytest.approx(np.mean(np.arange(39_000, 40_000)))
+    # every other point NaN: 5% of the 50 finite points is 3 (the minimum)
+    w = np.arange(100, dtype=float)
+    w[1::2] = np.nan
+    assert final_level(w) == pytest.approx(np.mean([94.0, 96.0, 98.0]))
+
+
 def test_summary_and_curves():
     logset = synth_logset(steps=2000, seed=5, val_every=100, meta={"total_steps": 4000})
     runs, rules = run_checks(logset, Config())
