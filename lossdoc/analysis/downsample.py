@@ -158,9 +158,44 @@ def bin_series(steps: object, values: object, n_bins: int) -> BinnedResult:
 _BLOCK = 1 << 20
 
 
+def _bin_index(t: np.ndarray, t0: float, width: float, nb: int) -> np.ndarray:
+    """``floor((t - t0) / width)`` clipped to ``[0, nb-1]``: the bin of each point (float64)."""
+    pos = np.subtract(t, t0, dtype=np.float64)
+    pos /= width
+    np.floor(pos, out=pos)
+    np.clip(pos, 0, nb - 1, out=pos)
+    return pos
+
+
 def _bin_starts(t: np.ndarray, t0: float, width: float, nb: int) -> np.ndarray:
     """Index of the first point of every non-empty bin of sorted ``t``: where the bin index
-    ``floor((t - t0) / width)`` clipped to ``[0, nb-1]`` changes, computed block by block."""
+    ``floor((t - t0) / width)`` clipped to ``[0, nb-1]`` changes.
+
+    The bin index never decreases along sorted ``t``, so the first point of bin ``k`` or later is
+    found by a binary search for the edge ``t0 + k * width`` (O(nb log n)); rounding can put that
+    search a point or two off, so each found start is checked with the formula itself on its
+    two sides and moved until it holds. Only if that does not settle (it always does on real
+    data) are the points scanned block by block."""
+    n = t.size
+    if n > 4 * nb:
+        k = np.arange(1, nb, dtype=np.float64)
+        edge = t0 + k * width
+        if t.dtype.kind in "iu":  # integer probes: a float probe would make numpy copy t to float
+            edge = np.ceil(edge).astype(t.dtype)
+        s = np.searchsorted(t, edge, side="left").astype(np.int64)
+        for _ in range(4):
+            s = np.clip(s, 1, n - 1)
+            low = _bin_index(t[s - 1], t0, width, nb) >= k  # the point before is already in bin >= k
+            high = _bin_index(t[s], t0, width, nb) < k  # the point found is still in a bin < k
+            if not (low.any() or high.any()):
+                # bins with no point share their successor's start: keep each start once
+                return np.concatenate(([0], np.unique(s)))
+            s = s - low + high
+    return _bin_starts_scan(t, t0, width, nb)
+
+
+def _bin_starts_scan(t: np.ndarray, t0: float, width: float, nb: int) -> np.ndarray:
+    """:func:`_bin_starts` by computing every point's bin, block by block (bounded temporaries)."""
     out = [np.zeros(1, dtype=np.int64)]
     prev = None
     for a in range(0, t.size, _BLOCK):

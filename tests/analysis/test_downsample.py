@@ -104,3 +104,29 @@ def test_bin_series_properties(points, n_bins):
         assert np.nanmax(b.max) == y[fin].max() and np.nanmin(b.min) == y[fin].min()
     has = b.count > 0
     assert np.all(b.min[has] <= b.max[has])
+
+
+@settings(max_examples=150, deadline=None)
+@given(hs.lists(hs.integers(-10**9, 10**9), min_size=2, max_size=2000), hs.integers(1, 400),
+       hs.sampled_from(["int64", "float64"]), hs.integers(1, 4))
+def test_bin_boundaries_by_binary_search_equal_a_scan_of_every_point(raw, n_bins, dtype, repeat):
+    # the O(nb log n) search must put every point in the bin the floor formula gives it
+    # (duplicate steps, uneven gaps, integer and float steps, many points per bin)
+    from lossdoc.analysis.downsample import _bin_starts, _bin_starts_scan
+
+    t = np.repeat(np.sort(np.array(raw, dtype=dtype)), repeat)
+    t0, t1 = float(t[0]), float(t[-1])
+    if t1 == t0:
+        return
+    width = (t1 - t0) / n_bins
+    assert np.array_equal(_bin_starts(t, t0, width, n_bins), _bin_starts_scan(t, t0, width, n_bins))
+
+
+def test_evenly_spaced_ten_million_steps_bin_like_a_scan():
+    from lossdoc.analysis.downsample import _bin_starts, _bin_starts_scan
+
+    t = np.arange(3, 3 + 7 * 10_000_000, 7, dtype=np.int64)
+    for n_bins in (20, 400, 600, 1999):
+        width = (float(t[-1]) - float(t[0])) / n_bins
+        assert np.array_equal(_bin_starts(t, float(t[0]), width, n_bins),
+                              _bin_starts_scan(t, float(t[0]), width, n_bins))
