@@ -309,3 +309,16 @@ def test_rendering_leaves_matplotlib_global_state_alone():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parents[2])
     assert out.stdout.split() == ["svg", "False"]
+
+
+def test_log_scale_loss_axis_is_labelled_with_plain_numbers():
+    # "2", "3", "10" on the log chart, not matplotlib's "2x10^0" (hard to read as a loss)
+    r = Report(runs=[run_from_frame(synthetic_frame("r", 3000, seed=5, val_every=None), source="a", fmt="f")],
+               version="0")
+    html = r.to_html()
+    start = html.index('id="chart-loss-log"')
+    svg = html[start:html.index("</svg>", start)]
+    labels = [re.sub(r"<[^>]+>", "", t).strip() for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)]
+    numbers = [s for s in labels if re.fullmatch(r"[-\u2212]?[\d.]+(e[-+]?\d+)?", s)]
+    assert len(numbers) >= 3  # x ticks and at least some y ticks
+    assert not any("×" in s or "\u00d7" in s for s in labels), labels
