@@ -29,7 +29,7 @@ Sections (``--only a,b``):
 
 Usage::
 
-    python benchmarks/bench_e2e.py                      # everything at full size (~30 min here)
+    python benchmarks/bench_e2e.py                      # everything at full size (~7 min here, logs generated)
     python benchmarks/bench_e2e.py --smoke              # small sizes, 1 round (CI smoke, ~1 min)
     python benchmarks/bench_e2e.py --only e2e,sweep --runs 3 --tb-python /tmp/tbvenv/bin/python
 """
