@@ -199,10 +199,7 @@ def _bin_starts_scan(t: np.ndarray, t0: float, width: float, nb: int) -> np.ndar
     out = [np.zeros(1, dtype=np.int64)]
     prev = None
     for a in range(0, t.size, _BLOCK):
-        pos = np.subtract(t[a:a + _BLOCK], t0, dtype=np.float64)
-        pos /= width
-        np.floor(pos, out=pos)
-        np.clip(pos, 0, nb - 1, out=pos)
+        pos = _bin_index(t[a:a + _BLOCK], t0, width, nb)
         if prev is not None and pos[0] != prev:
             out.append(np.array([a], dtype=np.int64))
         out.append(np.flatnonzero(pos[1:] != pos[:-1]) + (a + 1))
