@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.findings import Finding, Severity
-from lossdoc.report.present import Binned, Series, clean, gap_series, get_series, loss_series, model_name
+from lossdoc.report.present import Binned, Series, clean, gap_chart_series, get_series, loss_series, model_name
 from lossdoc.report.model import Report, RunReport
 
 #: Sentinel colours replaced by ``currentColor`` after drawing (text, spines, ticks, grid).
@@ -472,7 +472,7 @@ def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | 
         for s in (tr, va):
             if s is not None and s.steps.size:
                 x_range += [float(s.steps[0]), float(s.steps[-1])]
-        g = gap_series(tr, va) if tr is not None and va is not None else None
+        g = gap_chart_series(tr, va, n_bins) if tr is not None and va is not None else None
         if g is not None:
             gaps.append((i, run, g))
         lr = get_series(run, "train", "lr", n_bins=n_bins, cache=cache)
@@ -497,10 +497,12 @@ def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | 
         for ax, (kind, items) in zip(axes[:, 0], panels):
             for i, run, obj in items:
                 lab = _mpl_text(run.run, 32) if many else None
-                if kind == "gap":
-                    st, gap = obj
-                    ax.plot(st, gap, color=colors[i], linewidth=1.3, marker="o" if st.size <= 60 else None,
-                            markersize=2.8, label=lab)
+                if kind == "gap" and obj.smooth is not None:  # dense: each evaluation faint, the trend solid
+                    _draw_binned(ax, obj.binned, colors[i], label=None, raw_alpha=0.3, lw=0.9)
+                    ax.plot(obj.smooth.step, obj.smooth.mean, color=colors[i], linewidth=1.4, label=lab)
+                elif kind == "gap":
+                    ax.plot(obj.steps, obj.values, color=colors[i], linewidth=1.3,
+                            marker="o" if obj.steps.size <= 60 else None, markersize=2.8, label=lab)
                 else:
                     _draw_binned(ax, obj.binned, colors[i], label=lab, raw_alpha=0.9, lw=1.1)
                     _nonfinite_marks(ax, obj.nonfinite_steps, SEVERITY_COLOR[Severity.ERROR])

@@ -195,7 +195,12 @@ def smoothing_weight(run: RunReport, n: int) -> float:
     sm = run.curves.get("smoothing") if run.curves else None
     if isinstance(sm, dict) and isinstance(sm.get("weight"), (int, float)) and 0 <= sm["weight"] < 1:
         return float(sm["weight"])
-    span = max(1.0, n / 200)
+    return span_weight(n, 200)
+
+
+def span_weight(n: int, parts: float) -> float:
+    """EMA weight whose span is about ``n / parts`` points (at least TensorBoard's 0.6)."""
+    span = max(1.0, n / parts)
     return float(min(0.9999, max(0.6, 1 - 2 / (span + 1))))
 
 
@@ -324,6 +329,23 @@ def _component_sum_data(run: RunReport, split: str, *, n_bins: int, smooth: bool
     fake = RunReport(run=run.run, source=run.source, format=run.format, series=[], summary=run.summary,
                      curves=run.curves, data={(split, "loss"): DataSeries(split, "loss", name, steps, total)})
     return get_series(fake, split, "loss", n_bins=n_bins, smooth=smooth)
+
+
+def gap_chart_series(train: Series, val: Series, n_bins: int = HTML_BINS) -> Series | None:
+    """:func:`gap_series` for a chart: binned like the loss and, from :data:`SMOOTH_MIN_POINTS`
+    evaluations on, smoothed too (an EMA spanning ~1/20 of them). Validation losses are noisy as
+    well, and ten thousand raw evaluations minus the smoothed training loss draw a band in which
+    no trend can be seen."""
+    g = gap_series(train, val)
+    if g is None:
+        return None
+    st, gap = g
+    s = Series(label="val − train", steps=st, values=gap, binned=_bin(st, gap, n_bins), points=int(st.size))
+    if st.size >= SMOOTH_MIN_POINTS:
+        from lossdoc.analysis.smoothing import ema_debiased
+
+        s.smooth = _bin(st, np.asarray(ema_debiased(gap, span_weight(st.size, 20)), dtype=float), n_bins)
+    return s
 
 
 def gap_series(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray] | None:

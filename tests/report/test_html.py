@@ -322,3 +322,33 @@ def test_log_scale_loss_axis_is_labelled_with_plain_numbers():
     numbers = [s for s in labels if re.fullmatch(r"[-\u2212]?[\d.]+(e[-+]?\d+)?", s)]
     assert len(numbers) >= 3  # x ticks and at least some y ticks
     assert not any("×" in s or "\u00d7" in s for s in labels), labels
+
+
+def test_gap_panel_shows_a_trend_through_noisy_dense_evaluations():
+    # 2,000 evaluations, each 0.05 above the training loss plus +-0.2 noise: the drawn gap line is the
+    # smoothed one (its wiggle a fraction of the raw spread), every evaluation still in the faint band
+    from lossdoc.report.present import gap_chart_series, loss_series
+
+    rng = np.random.default_rng(3)
+    steps = np.arange(0, 200_000, 10)
+    train = 2.0 + 8.0 * (1 + steps / 2000.0) ** -0.5
+    vsteps = steps[::10]
+    val = 2.05 + 8.0 * (1 + vsteps / 2000.0) ** -0.5 + rng.normal(0, 0.2, vsteps.size)
+    frame = pl.concat([
+        make_frame({"run": "r", "split": "train", "metric": "loss", "name": "train/loss", "step": steps.tolist(),
+                    "value": (train + rng.normal(0, 0.02, steps.size)).tolist()}),
+        make_frame({"run": "r", "split": "val", "metric": "loss", "name": "val/loss", "step": vsteps.tolist(),
+                    "value": val.tolist()})])
+    run = run_from_frame(frame, source="t.log", fmt="f")
+    g = gap_chart_series(loss_series(run, "train", smooth=True), loss_series(run, "val"))
+    assert g is not None and g.smooth is not None
+    late = g.smooth.step > 20_000
+    assert abs(float(np.median(g.smooth.mean[late])) - 0.05) < 0.03  # the offset can be read off the line
+    assert float(np.std(g.smooth.mean[late])) < 0.25 * float(np.std(g.values))
+    assert g.binned.max.max() == g.values.max() and g.binned.min.min() == g.values.min()
+    # few evaluations: drawn as they are, no smoothing
+    sparse = gap_chart_series(loss_series(run, "train", smooth=True), loss_series(
+        run_from_frame(frame.filter((pl.col("split") == "train") | (pl.col("step") % 5000 == 0)), source="t", fmt="f"),
+        "val"))
+    # (39 of the 40: step 0 lies before the first bin of the smoothed training loss)
+    assert sparse is not None and sparse.smooth is None and sparse.values.size == 39
