@@ -146,16 +146,20 @@ def _screen(v: np.ndarray, w: int, zscore: float, min_rise: float) -> np.ndarray
 
 
 def _ratio_at(s: Series, lo: int, hi: int, before: int, use_min: bool = False) -> float | None:
-    """max (or min) of ``s`` on [lo, hi] over its median on [before, lo)."""
-    st, v = s.finite()
-    inw = (st >= lo) & (st <= hi)
-    pre = (st >= before) & (st < lo)
-    if not inw.any() or not pre.any():
+    """max (or min) of ``s`` on [lo, hi] over its median on [before, lo) (finite values only).
+
+    The windows are found by binary search on the sorted steps: a spike's few points, not two
+    masks over a 10^7-point grad-norm series per spike (2.7 s for 14 spikes)."""
+    a, b = np.searchsorted(s.steps, [before, lo], side="left")
+    c = np.searchsorted(s.steps, hi, side="right")
+    pre, inw = s.values[a:b], s.values[b:c]
+    pre, inw = pre[np.isfinite(pre)], inw[np.isfinite(inw)]
+    if not inw.size or not pre.size:
         return None
-    ref = float(np.median(v[pre]))
+    ref = float(np.median(pre))
     if ref == 0:
         return None
-    return float((v[inw].min() if use_min else v[inw].max()) / ref)
+    return float((inw.min() if use_min else inw.max()) / ref)
 
 
 def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
