@@ -152,3 +152,83 @@ def test_non_finite_losses_stay_on_the_fast_path(tmp_path: Path) -> None:
     tail = fast[0].filter(pl.col("step") >= 300).get_column("value").to_list()
     assert tail[:2] == [float("inf"), float("-inf")] and all(np.isnan(tail[2:]))
     assert_frame_equal(fast[0], _slow(path)[0])
+
+
+# --------------------------------------------------------------------------- llm.c main.log
+def _main_log(tmp_path: Path, n: int, *, extra: str = "", every: int = 250) -> Path:
+    rng = np.random.default_rng(11)
+    out = []
+    for i in range(n):
+        if i % every == 0:
+            out.append(f"s:{i} tel:{4 - i / n:.4f}")
+        if i % (2 * every) == 0 and i:
+            out.append(f"s:{i} eval:{0.25 + i / n / 10:.4f}")
+        loss = "-nan" if i == 777 else f"{4 - i / n + 0.05 * rng.standard_normal():.4f}"
+        out.append(f"s:{i} trl:{loss} lr:{6e-4 * min(1, i / 100):.6f} norm:{1 + rng.random():.2f}")
+    p = tmp_path / "run" / "main.log"
+    p.parent.mkdir(exist_ok=True)
+    p.write_text("\n".join(out) + "\n" + extra)
+    return p
+
+
+def _llmc_both(path: Path, monkeypatch: pytest.MonkeyPatch):
+    """(streamed read, line-numbered read) of one file, as sources."""
+    from lossdoc.ingest.formats.llmc import LlmcParser
+
+    fast = read(path).sources[0]
+    with monkeypatch.context() as m:
+        m.setattr(LlmcParser, "_fast_main", lambda self, inp: None)
+        slow = read(path).sources[0]
+    return fast, slow
+
+
+@pytest.mark.parametrize("chunk", [300, 1 << 16])
+def test_llmc_main_log_streamed_equals_the_line_numbered_path(tmp_path: Path, chunk: int,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import lossdoc.ingest.text as text
+    from lossdoc.ingest.formats.llmc import LlmcParser
+
+    monkeypatch.setattr(text, "CHUNK_BYTES", chunk)
+    path = _main_log(tmp_path, 3000)
+    assert LlmcParser()._fast_main(open_file(path, str(path))) is not None  # the streamed path is taken
+    fast, slow = _llmc_both(path, monkeypatch)
+    assert_frame_equal(fast.frame, slow.frame)
+    assert [b.item(0, "name") for b in fast.blocks] == ["tel", "trl", "lr", "norm", "eval"]
+    loss = fast.frame.filter((pl.col("split") == "train") & (pl.col("metric") == "loss"))
+    assert loss.height == 3000 and np.isnan(loss.filter(pl.col("step") == 777).item(0, "value"))
+
+
+@pytest.mark.parametrize("tail", [
+    "s:3000 trl:3.1 lr:0.0006 norm:1.",  # reads as a whole row: the row is dropped
+    "s:3000 tel:",                       # reads as a row with no value: dropped
+    "s:3000 trl:3.1", "s:3000 trl:3.1 lr:0.0006 no", "s:30",  # no shape: not counted as unread
+])
+def test_llmc_torn_last_line_streamed_like_the_line_numbered_path(tmp_path: Path, tail: str,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # a log still being written: the cut line is dropped with a torn_tail note on both paths
+    from lossdoc.ingest.formats.llmc import LlmcParser
+
+    path = _main_log(tmp_path, 1000, extra=tail)
+    assert LlmcParser()._fast_main(open_file(path, str(path))) is not None
+    fast, slow = _llmc_both(path, monkeypatch)
+    assert_frame_equal(fast.frame, slow.frame)
+    assert [(n.kind, n.line) for n in fast.notes] == [(n.kind, n.line) for n in slow.notes]
+    assert [n.kind for n in fast.notes] == ["torn_tail"]
+
+
+@pytest.mark.parametrize("odd", [
+    "s:500 trl:3.0 lr:0.0006",           # another shape in the middle of the file
+    "s:+500 tel:3.0",                    # a signed step (not llm.c's %d)
+    "s:500 tel:three",                   # an unreadable value: a skipped_lines note on the other path
+    "step 5/100 | loss 3.0 | norm 1.0",  # stdout lines in the same file
+])
+def test_llmc_lines_the_stream_does_not_read_go_to_the_line_numbered_path(
+        tmp_path: Path, odd: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lossdoc.ingest.formats.llmc import LlmcParser
+
+    path = _main_log(tmp_path, 1000)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:600] + [odd] + lines[600:]) + "\n")
+    assert LlmcParser()._fast_main(open_file(path, str(path))) is None
+    fast, slow = _llmc_both(path, monkeypatch)
+    assert_frame_equal(fast.frame, slow.frame)
