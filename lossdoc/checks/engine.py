@@ -120,9 +120,12 @@ def _split_series(frame: pl.DataFrame) -> list[tuple[tuple[str, str], str, np.nd
                      _contiguous(step, np.int64), _contiguous(value, np.float64))]
     rle = frame.select(pl.struct("split", "metric").rle_id().alias("r")).get_column("r").to_numpy()
     starts = np.concatenate(([0], np.flatnonzero(rle[1:] != rle[:-1]) + 1))
-    heads = frame.select("split", "metric", "name")[starts.tolist()].rows()
+    # Each series in one stretch (the usual layout): slice. Series interleaved row by row (a text log
+    # printing loss, time and tokens per line) make a run per row: group them by code below instead
+    # of first turning 10^6 run heads into Python tuples (0.9 s for 1.5*10^6 rows).
+    heads = frame.select("split", "metric", "name")[starts.tolist()].rows() if starts.size <= 10_000 else []
     keys = [(str(a), str(b)) for a, b, _ in heads]
-    if len(set(keys)) == len(keys):
+    if heads and len(set(keys)) == len(keys):
         ends = np.append(starts[1:], frame.height)
         return [(k, str(h[2]), step.slice(int(a), int(b - a)).to_numpy().astype(np.int64, copy=False),
                  value.slice(int(a), int(b - a)).to_numpy().astype(np.float64, copy=False))
