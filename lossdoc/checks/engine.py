@@ -121,7 +121,7 @@ def _split_series(frame: pl.DataFrame) -> list[tuple[tuple[str, str], str, np.nd
     rle = frame.select(pl.struct("split", "metric").rle_id().alias("r")).get_column("r").to_numpy()
     starts = np.concatenate(([0], np.flatnonzero(rle[1:] != rle[:-1]) + 1))
     # Each series in one stretch (the usual layout): slice. Series interleaved row by row (a text log
-    # printing loss, time and tokens per line) make a run per row: group them by code below instead
+    # printing loss, time and tokens per line) make a run per row: they are grouped below instead
     # of first turning 10^6 run heads into Python tuples (0.9 s for 1.5*10^6 rows).
     heads = frame.select("split", "metric", "name")[starts.tolist()].rows() if starts.size <= 10_000 else []
     keys = [(str(a), str(b)) for a, b, _ in heads]
@@ -130,22 +130,13 @@ def _split_series(frame: pl.DataFrame) -> list[tuple[tuple[str, str], str, np.nd
         return [(k, str(h[2]), step.slice(int(a), int(b - a)).to_numpy().astype(np.int64, copy=False),
                  value.slice(int(a), int(b - a)).to_numpy().astype(np.float64, copy=False))
                 for k, h, a, b in zip(keys, heads, starts, ends)]
-    sc = frame.get_column("split").cast(pl.Categorical)
-    mc = frame.get_column("metric").cast(pl.Categorical)
-    code = sc.to_physical().to_numpy().astype(np.int64) * (1 << 32) + mc.to_physical().to_numpy()
-    order = np.argsort(code, kind="stable")
-    sorted_code = code[order]
-    uniq, bounds = np.unique(sorted_code, return_index=True)
-    ends = np.append(bounds[1:], code.size)
-    steps_all, values_all, names = step.to_numpy(), value.to_numpy(), frame.get_column("name")
-    out = []
-    for b0, e0 in zip(bounds, ends):
-        idx = order[b0:e0]
-        f0 = int(idx[0])
-        out.append(((str(sc[f0]), str(mc[f0])), str(names[f0]), steps_all[idx].astype(np.int64, copy=False),
-                    values_all[idx].astype(np.float64, copy=False), f0))
-    out.sort(key=lambda t: t[4])
-    return [t[:4] for t in out]
+    # polars gathers each (split, metric) group, in order of first appearance, rows in log order
+    # (0.6 s for 1.5*10^7 interleaved rows; a numpy stable argsort of key codes took 1.5-2.6 s)
+    parts = frame.select("split", "metric", "name", "step", "value").partition_by(["split", "metric"],
+                                                                                   maintain_order=True)
+    return [((str(g.item(0, "split")), str(g.item(0, "metric"))), str(g.item(0, "name")),
+             g.get_column("step").to_numpy().astype(np.int64, copy=False),
+             g.get_column("value").to_numpy().astype(np.float64, copy=False)) for g in parts]
 
 
 def _contiguous(s: pl.Series, dtype: Any) -> np.ndarray:
