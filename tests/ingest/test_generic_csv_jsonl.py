@@ -209,3 +209,24 @@ def test_utf16_csv_keeps_its_last_row(encoding: str) -> None:
     src = read(data, "u16.csv", "csv")
     assert series(src.frame, "train", "loss")["value"].to_list() == [0.5, 0.4]
     assert [n.kind for n in src.notes] == ["decoding"]  # no torn tail: it ends with a (two-byte) newline
+
+
+def test_quoted_separator_is_not_a_ragged_row() -> None:
+    src = read('step,loss,note\n1,0.9,"warm, up"\n2,0.8,plain\n', "q.csv", "csv")
+    assert series(src.frame, "train", "loss")["value"].to_list() == [0.9, 0.8]
+    assert not [n for n in src.notes if n.kind == "other" and "fields" in n.message]
+
+
+def test_a_column_whose_numbers_start_late_is_read() -> None:
+    # validation logged only after 1,500 steps: its first 1,000 rows are empty
+    rows = "".join(f"{i},{1 / (i + 1):.6f},{'' if i < 1500 else f'{2 / (i + 1):.6f}'}\n" for i in range(2000))
+    src = read("step,loss,val_loss\n" + rows, "late.csv", "csv")
+    val = series(src.frame, "val", "loss")
+    assert val.height == 500 and val["step"].to_list()[0] == 1500
+
+
+def test_cells_in_every_spelling_of_a_number() -> None:
+    src = read("step,loss\n1,+1.5\n2, 2 \n3,++3\n4,nan\n5,-inf\n6,1e-3\n", "n.csv", "csv")
+    values = series(src.frame, "train", "loss")["value"].to_list()
+    assert values[:3] == [1.5, 2.0, 3.0] and values[4:] == [float("-inf"), 0.001] and values[3] != values[3]
+    assert not [n for n in src.notes if n.kind == "skipped_lines"]

@@ -132,11 +132,11 @@ class GenericCSVParser(Parser):
             raise EmptyInputError("no numeric metric columns", path=inp.name)
         namer = SeriesNamer()
         mapping = {c: namer.auto(c) for c in numeric}
-        frame, bad = melt(df, mapping, run=inp.run_name, epoch=epoch, wall_time=wall)
+        blocks, bad = melt(df, mapping, run=inp.run_name, epoch=epoch, wall_time=wall)
         note = bad_cells_note(bad)
         if note:
             notes.append(note)
-        return ParseResult(frame, notes)
+        return ParseResult(blocks=blocks, notes=notes)
 
 
 PARSERS = [GenericCSVParser()]

@@ -130,11 +130,11 @@ class KerasCSVParser(Parser):
         namer = SeriesNamer()
         mapping = {c: namer.auto(c) for c in numeric}
         df = df.with_columns(pl.col("_step").cast(pl.Float64).alias("_ep"))
-        frame, bad = melt(df, mapping, run=inp.run_name, epoch="_ep")
+        blocks, bad = melt(df, mapping, run=inp.run_name, epoch="_ep")
         note = bad_cells_note(bad)
         if note:
             notes.append(note)
-        return ParseResult(frame, notes)
+        return ParseResult(blocks=blocks, notes=notes)
 
 
 def cumulative_epochs(

@@ -171,11 +171,11 @@ class LightningCSVParser(Parser):
         if other:
             notes.append(IngestNote("other", f"column(s) without numbers ignored: {', '.join(other[:5])}"))
         mapping = column_series(numeric, set())
-        frame, bad = melt(df, mapping, run=run, epoch=epoch)
+        blocks, bad = melt(df, mapping, run=run, epoch=epoch)
         note = bad_cells_note(bad)
         if note:
             notes.append(note)
-        return ParseResult(frame, notes)
+        return ParseResult(blocks=blocks, notes=notes)
 
     def sniff_dir(self, path: Path) -> float:
         f = path / METRICS_NAME
