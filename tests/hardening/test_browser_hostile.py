@@ -6,28 +6,15 @@ a reason when Chromium is absent (``.ci/run`` installs it).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.hardening.cases import hostile_filename
 from tests.hardening.test_hostile import hostile_report
-from tests.report.cdp import Browser, find_chromium
+from tests.report.cdp import Browser
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("Chromium not found (/usr/bin/chromium or chromium on PATH); .ci/run installs it")
-    b = Browser(binary)
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def test_report_from_hostile_files_stays_inert(browser: Browser, tmp_path: Path) -> None:

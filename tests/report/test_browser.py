@@ -7,7 +7,6 @@ installed by ``.ci/run``; locally the test is skipped with a reason when it is a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,23 +14,11 @@ import pytest
 from lossdoc.report.model import Report
 from tests.conftest import ROOT, real_logs_available
 from tests.report.builders import hostile_report, real_nanogpt_report, synthetic_report
-from tests.report.cdp import Browser, find_chromium
+from tests.report.cdp import Browser
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("Chromium not found (/usr/bin/chromium or chromium on PATH); .ci/run installs it")
-    b = Browser(binary)
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def _write(tmp_path: Path, name: str, report: Report) -> str:
