@@ -63,7 +63,23 @@ class IngestNote:
         return d
 
 
-class ParseResult:
+class _BlockRows:
+    """The ``frame`` view shared by :class:`ParseResult` and :class:`Source` over their ``blocks``."""
+
+    __slots__ = ()
+    blocks: list[pl.DataFrame]
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """All rows as one table (materialises the string columns of a multi-block result)."""
+        return join_blocks(self.blocks)
+
+    @frame.setter
+    def frame(self, value: pl.DataFrame) -> None:
+        self.blocks = [value]
+
+
+class ParseResult(_BlockRows):
     """What one parser returns for one input.
 
     The rows are held as ``blocks``: one frame in :data:`SCHEMA`, or (for big logs) one frame per
@@ -85,16 +101,8 @@ class ParseResult:
         self.notes: list[IngestNote] = list(notes) if notes is not None else []
         self.meta: dict[str, Any] = dict(meta) if meta is not None else {}
 
-    @property
-    def frame(self) -> pl.DataFrame:
-        return join_blocks(self.blocks)
 
-    @frame.setter
-    def frame(self, value: pl.DataFrame) -> None:
-        self.blocks = [value]
-
-
-class Source:
+class Source(_BlockRows):
     """One input (file, directory, stdin) after parsing; rows held as blocks (see :class:`ParseResult`)."""
 
     __slots__ = ("path", "format", "blocks", "notes", "meta")
@@ -111,15 +119,6 @@ class Source:
 
     def __repr__(self) -> str:
         return f"Source(path={self.path!r}, format={self.format!r}, rows={self.height}, notes={len(self.notes)})"
-
-    @property
-    def frame(self) -> pl.DataFrame:
-        """All rows as one table (materialises the string columns of a multi-block source)."""
-        return join_blocks(self.blocks)
-
-    @frame.setter
-    def frame(self, value: pl.DataFrame) -> None:
-        self.blocks = [value]
 
     @property
     def height(self) -> int:
