@@ -1,0 +1,264 @@
+"""Diagnosis quality on real logs: per-category precision, recall and F1, the warning rate on healthy
+runs and wrong-direction learning-rate advice, for each labelled corpus separately.
+
+    python benchmarks/quality/run.py                      # every corpus found
+    python benchmarks/quality/run.py --corpus realruns    # one corpus (realruns, public-dev, public-test,
+                                                          #   shared, synthetic)
+    python benchmarks/quality/run.py -v                   # also list misses and false alarms
+    python benchmarks/quality/run.py --json out.json      # machine-readable rows and scores
+
+Corpora (each read from its own manifest):
+
+- ``realruns``: ``benchmarks/realruns/labels.tsv`` -- runs trained on this CPU by real trainers from
+  factorial designs; truth from the design and each sweep's reference runs (protocol in
+  ``benchmarks/realruns/README.md``).
+- ``public-dev`` / ``public-test``: ``benchmarks/publiclogs/SOURCES.tsv`` + ``LABELS.tsv`` -- public
+  logs labelled by two independent reviewers; ``test`` is never used for tuning.
+- ``shared``: ``../shared/real_logs/SOURCES.tsv`` (the project's first public logs).
+- ``synthetic``: ``benchmarks/detection/cases.py`` (seeded synthetic curves).
+
+Scoring. A category counts as *detected* on a log when a finding of that category has severity warning
+or error, or comes from a rule whose default severity is info (SI001, GP002, LR003, LG00x): an info grade
+given by a warning rule (a converged plateau, a recovered blip) is a note, not a claim. A log's
+``labels`` must be found (recall); a detected category that is neither a label nor ``optional`` is a
+false alarm (precision). ``log_integrity`` is not scored. Healthy logs (no label) are counted as warned
+when any finding is warning or error. Wrong-direction LR advice: a message or recommendation that says
+to raise the learning rate on a log labelled ``lr_too_high``, ``divergence`` or ``non_finite``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+SHARED = ROOT.parent / "shared" / "real_logs"
+sys.path.insert(0, str(ROOT / "benchmarks" / "detection"))
+
+from lossdoc.checks.findings import CATEGORIES, Severity  # noqa: E402
+from lossdoc.checks.rulefile import load_rules  # noqa: E402
+
+#: label spellings used by the manifests -> categories
+LABEL_MAP = {"nan_or_inf": "non_finite", "nan": "non_finite", "spikes": "loss_spikes", "loss_spike": "loss_spikes",
+             "gap": "train_val_gap", "local_minima": "local_minimum", "oscillating": "oscillation"}
+UNSCORED = {"log_integrity", "regression"}
+INFO_RULES = {r.id for r in load_rules().values() if r.severity == Severity.INFO}
+RAISE_LR = re.compile(r"\b(raise|increase|higher)\b[^.;]{0,40}\b(LR|learning rate|learning-rate)\b|"
+                      r"\b(LR|learning rate)\b[^.;]{0,30}\b(3-10x higher|too low)\b", re.IGNORECASE)
+BAD_FOR_RAISE = {"lr_too_high", "divergence", "non_finite"}
+
+
+@dataclass
+class Item:
+    corpus: str
+    path: Path
+    name: str
+    labels: set[str]
+    optional: set[str] = field(default_factory=set)
+    detected: set[str] = field(default_factory=set)
+    warned: bool = False
+    raise_lr: bool = False
+    error: str | None = None
+    findings: list[str] = field(default_factory=list)
+
+
+def cats(text: str) -> set[str]:
+    out = set()
+    for t in re.split(r"[,\s]+", text.split(";")[0].strip()):
+        t = LABEL_MAP.get(t, t)
+        if t in CATEGORIES and t not in UNSCORED:
+            out.add(t)
+    return out
+
+
+def _tsv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def load_realruns() -> list[Item]:
+    base = ROOT / "benchmarks" / "realruns"
+    man = base / "labels.tsv"
+    if not man.is_file():
+        return []
+    return [Item("realruns", base / "logs" / r["path"], r["path"], cats(r.get("labels", "")),
+                 cats(r.get("optional", ""))) for r in _tsv(man)]
+
+
+def load_public() -> list[Item]:
+    base = ROOT / "benchmarks" / "publiclogs"
+    src, lab = base / "SOURCES.tsv", base / "LABELS.tsv"
+    if not (src.is_file() and lab.is_file()):
+        return []
+    half = {r["saved_path"]: r.get("half", "dev") for r in _tsv(src)}
+    out = []
+    for r in _tsv(lab):
+        p = r["saved_path"]
+        if p not in half or r.get("labels", "").strip() in ("", "unusable"):
+            continue
+        out.append(Item(f"public-{half[p]}", base / "logs" / p, p, cats(r["labels"]), cats(r.get("optional", ""))))
+    return out
+
+
+def load_shared() -> list[Item]:
+    man = SHARED / "SOURCES.tsv"
+    if not man.is_file():
+        return []
+    out = []
+    for r in _tsv(man):
+        lab = r.get("label", "")
+        if "unclear" in lab.split(";")[0]:
+            continue
+        # these labels were written for a first reading: "still_improving" and "plateau" were noted where
+        # visible, never exhaustively, so they are optional everywhere
+        out.append(Item("shared", SHARED / r["saved_path"], r["saved_path"], cats(lab),
+                        {"still_improving", "plateau"}))
+    return out
+
+
+def detected(findings: Iterable[Any]) -> set[str]:
+    return {f.category for f in findings if (f.severity >= Severity.WARNING or f.rule in INFO_RULES)
+            and f.category not in UNSCORED}
+
+
+def analyse(item: Item) -> None:
+    from lossdoc.checks.engine import run_checks
+    from lossdoc.config import Config
+    from lossdoc.ingest import read
+
+    try:
+        runs, _ = run_checks(read(str(item.path)), Config(), summaries=False)
+    except Exception as exc:  # noqa: BLE001 - a read failure is scored as "found nothing" and listed
+        item.error = f"{type(exc).__name__}: {exc}"
+        return
+    fs = [f for r in runs for f in r.findings]
+    item.detected = detected(fs)
+    item.warned = any(f.severity >= Severity.WARNING for f in fs)
+    item.raise_lr = any(RAISE_LR.search(f.message + " " + f.recommendation) for f in fs
+                        if f.severity >= Severity.WARNING or f.rule in INFO_RULES)
+    item.findings = [f"{f.rule} {f.severity} {f.split}/{f.metric}: {f.message[:140]}" for f in fs]
+
+
+def synthetic(quick: bool) -> list[Item]:
+    from cases import make_cases
+
+    from lossdoc.checks.engine import run_checks
+    from lossdoc.config import Config
+    from lossdoc.testing import synth_logset
+
+    cases = make_cases()
+    if quick:
+        cases = cases[::4]
+    out = []
+    for name, kw, meta, labels, allowed in cases:
+        it = Item("synthetic", Path(name), name, set(labels), set(allowed))
+        runs, _ = run_checks(synth_logset(meta=meta, **kw), Config(), summaries=False)
+        fs = runs[0].findings
+        it.detected = detected(fs)
+        it.warned = any(f.severity >= Severity.WARNING for f in fs)
+        it.raise_lr = any(RAISE_LR.search(f.message + " " + f.recommendation) for f in fs)
+        it.findings = [f"{f.rule} {f.severity}: {f.message[:140]}" for f in fs]
+        out.append(it)
+    return out
+
+
+def score(items: list[Item]) -> dict[str, Any]:
+    per: dict[str, dict[str, float]] = {}
+    for c in CATEGORIES:
+        if c in UNSCORED:
+            continue
+        tp = sum(1 for i in items if c in i.labels and c in i.detected)
+        fn = sum(1 for i in items if c in i.labels and c not in i.detected)
+        fp = sum(1 for i in items if c not in i.labels and c not in i.optional and c in i.detected)
+        if tp + fn + fp == 0:
+            continue
+        p = tp / (tp + fp) if tp + fp else float("nan")
+        r = tp / (tp + fn) if tp + fn else float("nan")
+        f1 = 2 * p * r / (p + r) if tp else 0.0
+        per[c] = {"n": tp + fn, "tp": tp, "fp": fp, "fn": fn, "precision": p, "recall": r, "f1": f1}
+    pairs = sum(len(i.labels) for i in items)
+    found = sum(len(i.labels & i.detected) for i in items)
+    healthy = [i for i in items if not i.labels]
+    wrong = [i for i in items if i.raise_lr and i.labels & BAD_FOR_RAISE]
+    return {"logs": len(items), "problems": pairs, "found": found, "recall": found / pairs if pairs else float("nan"),
+            "healthy": len(healthy), "healthy_warned": sum(i.warned for i in healthy),
+            "healthy_warn_rate": sum(i.warned for i in healthy) / len(healthy) if healthy else float("nan"),
+            "false_alarms": sum(len(i.detected - i.labels - i.optional) for i in items),
+            "wrong_direction_lr": len(wrong), "unread": sum(i.error is not None for i in items),
+            "categories": per}
+
+
+def _f(x: float) -> str:
+    return "–" if x != x else f"{x:.2f}"
+
+
+def render(name: str, sc: dict[str, Any]) -> str:
+    lines = [f"### {name}: {sc['logs']} logs, {sc['problems']} labelled problems, {sc['healthy']} healthy",
+             "",
+             f"Recall over all labelled problems **{_f(sc['recall'])}** ({sc['found']}/{sc['problems']}); "
+             f"healthy logs with a warning **{sc['healthy_warned']}/{sc['healthy']}** "
+             f"({_f(sc['healthy_warn_rate'] * 100) if sc['healthy'] else '–'}%); false alarms {sc['false_alarms']}; "
+             f"wrong-direction LR advice **{sc['wrong_direction_lr']}**; unreadable {sc['unread']}.",
+             "",
+             "| category | logs with it | TP | FP | FN | precision | recall | F1 |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for c, d in sc["categories"].items():
+        lines.append(f"| {c} | {d['n']} | {d['tp']} | {d['fp']} | {d['fn']} | {_f(d['precision'])} | "
+                     f"{_f(d['recall'])} | {_f(d['f1'])} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", action="append", help="realruns, public-dev, public-test, shared, synthetic")
+    ap.add_argument("--quick", action="store_true", help="a quarter of the synthetic set")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
+    ap.add_argument("--json", help="write rows and scores here")
+    args = ap.parse_args(argv)
+    want = set(args.corpus or ["realruns", "public-dev", "public-test", "shared", "synthetic"])
+    items = [i for i in load_realruns() + load_public() + load_shared() if i.corpus in want]
+    t0 = time.perf_counter()
+    for it in items:
+        analyse(it)
+    if "synthetic" in want:
+        items += synthetic(args.quick)
+    out: dict[str, Any] = {"seconds": time.perf_counter() - t0, "corpora": {}}
+    for name in ("realruns", "public-dev", "public-test", "shared", "synthetic"):
+        sel = [i for i in items if i.corpus == name]
+        if not sel:
+            continue
+        sc = score(sel)
+        out["corpora"][name] = sc
+        print(render(name, sc) + "\n")
+        if args.verbose:
+            for i in sel:
+                miss, extra = i.labels - i.detected, i.detected - i.labels - i.optional
+                flag = (" WARNED-HEALTHY" if not i.labels and i.warned else "") + (
+                    " RAISE-LR" if i.raise_lr and i.labels & BAD_FOR_RAISE else "")
+                if miss or extra or flag or i.error:
+                    print(f"  {i.name}: labels {sorted(i.labels) or 'healthy'}"
+                          f"{' opt ' + str(sorted(i.optional)) if i.optional else ''}; "
+                          f"MISS {sorted(miss) or '-'} FP {sorted(extra) or '-'}{flag}"
+                          + (f" ERROR {i.error}" if i.error else ""))
+                    for f in i.findings:
+                        print(f"      {f}")
+            print()
+    if args.json:
+        out["rows"] = [{"corpus": i.corpus, "name": i.name, "labels": sorted(i.labels), "optional": sorted(i.optional),
+                        "detected": sorted(i.detected), "warned": i.warned, "raise_lr": i.raise_lr, "error": i.error}
+                       for i in items]
+        Path(args.json).write_text(json.dumps(out, indent=1, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
