@@ -214,6 +214,22 @@ def _parse_tolerance(s: str | None) -> float | None:
     return v
 
 
+def check_output_paths(inputs: list[str], *, html: str | None, no_html: bool, markdown: str | None,
+                       json_out: str | None, junit: str | None, config_path: str | None = None) -> None:
+    """Before any reading: refuse outputs that would overwrite an input, go through a symlink or
+    collide with each other (:func:`lossdoc.outputs.check_outputs`)."""
+    from pathlib import Path
+
+    from lossdoc.config import find_config
+    from lossdoc.outputs import check_outputs
+
+    if html is None and not no_html:
+        html = "lossdoc-report.html"
+    cfg = config_path or find_config(Path.cwd())
+    check_outputs([("--html", None if no_html else html), ("--markdown", markdown), ("--json", json_out),
+                   ("--junit", junit)], [*inputs, *([str(cfg)] if cfg else [])])
+
+
 def emit(report: Any, *, html: str | None, no_html: bool, markdown: str | None, json_out: str | None,
          junit: str | None, quiet: bool) -> int:
     """Write every requested output, print the terminal summary, return the exit code."""
@@ -270,6 +286,8 @@ def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None
     from lossdoc.api import analyze as run_analyze
     from lossdoc.report.progress import progress_indicator
 
+    check_output_paths([*paths, *baselines], html=html, no_html=no_html, markdown=markdown, json_out=json_out,
+                       junit=junit, config_path=config_path)
     if len(paths) == 1 and not baselines:
         from lossdoc.sweep import sweep_units
 
@@ -374,6 +392,8 @@ def compare(baselines: tuple[str, ...], candidate: str, fmt: str | None, config_
     """
     from lossdoc.api import analyze as run_analyze
 
+    check_output_paths([*baselines, candidate], html=html, no_html=no_html, markdown=markdown, json_out=json_out,
+                       junit=junit, config_path=config_path)
     report = run_analyze(
         [candidate], format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore),
         fail_on=fail_on, baseline=list(baselines), tolerance=_parse_tolerance(tolerance), horizon=horizon,
@@ -401,11 +421,12 @@ def snapshot(paths: tuple[str, ...], output: str, fmt: str | None) -> None:
     """
     from lossdoc.compare import snapshot as make_snapshot
     from lossdoc.ingest import read
-    from lossdoc.report.outputs import _write
+    from lossdoc.outputs import check_outputs, write_text
 
+    check_outputs([("-o", output)], paths)
     doc = make_snapshot(read(paths, format=fmt))
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
-    _write(output, text)
+    write_text(output, text, opt="-o")
     if output != "-":
         runs = ", ".join(_one_line(r["run"]) for r in doc["runs"])
         click.echo(f"snapshot of {len(doc['runs'])} run(s) ({runs}) written to {_one_line(output)} "

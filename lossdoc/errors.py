@@ -9,6 +9,7 @@ one-line message and exit code 2. Anything else escaping is a bug.
     │   ├── UnknownFormatError no parser recognised the file (lists the near misses)
     │   └── EmptyInputError   nothing usable in the file or directory
     ├── ConfigError           invalid [tool.lossdoc] / lossdoc.toml (names the key and file)
+    ├── OutputError           an output that would overwrite an input, a symlink, an unwritable path
     └── RuleError             invalid rules/*.toml (names the key and file)
 """
 
@@ -63,3 +64,7 @@ class ConfigError(LossdocError):
 
 class RuleError(LossdocError):
     """Invalid rule definition file."""
+
+
+class OutputError(LossdocError):
+    """An output cannot be written safely (it is an input, a symlink, unwritable...)."""

@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
-from lossdoc.errors import InputError
+from lossdoc.outputs import write_text
 from lossdoc.report.model import Report
 
 
 def _write(path: str, text: str) -> None:
-    if path == "-":
-        sys.stdout.write(text)
-        if not text.endswith("\n"):
-            sys.stdout.write("\n")
-        sys.stdout.flush()
-        return
-    try:
-        p = Path(path)
-        if p.parent and not p.parent.exists():
-            p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write output: {exc.strerror or exc}", path=path) from None
+    """Atomic, symlink-refusing write (:mod:`lossdoc.outputs`); ``-`` is standard output."""
+    write_text(path, text)
 
 
 def write_outputs(
