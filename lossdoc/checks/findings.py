@@ -17,6 +17,7 @@ CATEGORIES: tuple[str, ...] = (
     "overfitting",
     "train_val_gap",
     "underfitting",
+    "local_minimum",
     "still_improving",
     "lr_too_high",
     "lr_too_low",

@@ -1,0 +1,348 @@
+"""Local minima: a plateau the run escaped with a sudden drop (LM001), and a run stuck at a trivial
+solution (LM002).
+
+LM001 works on the down-sampled loss (bin means) smoothed by a centred running median. A *drop* is a
+fall of at least ``min-drop`` of the range the run covered within ``drop-fraction`` of the run; the
+*plateau* before it is the longest stretch ending at the drop whose smoothed values stay inside a band
+of ``band`` x the drop (and at least the point noise), covering at least ``min-fraction`` of the run and
+at least twice the drop's own duration (so a steady fall is not a plateau). The flat stretch is then
+confirmed by an equivalence test (TOST on the HAC slope, change within the band). Not counted: the flat
+loss of an LR warm-up, and a drop that coincides with an LR cut (that is the LR's noise floor: LR005).
+What it cost: the steps spent on the plateau, and their share of the run.
+
+LM002 compares the level the loss sits at with the loss of a *trivial* predictor:
+
+* ``ln(C)``: the uniform prediction over C classes (or a vocabulary of C tokens). C comes from the
+  run's configuration (``num_labels``, ``num_classes``, ``vocab_size``...) or, when the first logged
+  loss is within ``prior-tolerance`` of ``ln(C)`` for a common C (2, 10, 100, 1000; vocabularies 65,
+  256, 32000, 50257...), from that first loss: a freshly initialised classifier starts there.
+* for a language model whose loss started at ``ln(V)``: the unigram level (a model that learned token
+  frequencies only), which lies between ``unigram-low`` and ``unigram-high`` x ``ln(V)`` (about 0.8 for
+  character-level English text, 0.7 for GPT-2 BPE tokens); named as "near the unigram level".
+
+A run is *stuck* when a trailing plateau over at least ``stuck-fraction`` of the run sits within the
+tolerance of such a level. Which level applies, and where C came from, is stated in the message.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from lossdoc.analysis.smoothing import rolling_median
+from lossdoc.analysis.stats import equivalence_slope
+from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, noise_sd, round_lr
+from lossdoc.checks.engine import Hit, RunContext, Series
+from lossdoc.checks.findings import Evidence, Severity
+
+#: Class / vocabulary counts common enough to recognise from the first loss alone.
+#: (Small counts other than 2 and 10 are only taken from the configuration: ln 3..ln 8 lie so close
+#: together that almost any first loss in 1-2 would match one of them.)
+COMMON_CLASSES = (2, 10, 100, 1000, 65, 256, 32000, 32768, 50257, 50304, 151936)
+#: Configuration keys that state a number of classes or tokens.
+CLASS_KEYS = ("num_labels", "num_classes", "n_classes", "nb_classes", "classes", "num_class", "vocab_size",
+              "n_vocab", "vocab", "padded_vocab_size")
+VOCAB_KEYS = ("vocab_size", "n_vocab", "vocab", "padded_vocab_size")
+#: Formats whose loss is a language-model cross-entropy.
+LM_FORMATS = ("nanogpt", "nanogpt-variants", "modded-nanogpt", "build-nanogpt", "llmc", "megatron", "deepspeed",
+              "fairseq", "torchtune", "composer", "nemo", "word-language-model")
+
+
+def run_config(ctx: RunContext) -> dict[str, Any]:
+    """The hyper-parameters the log states: ``run.config`` where the reader filled it, else the
+    source's ``hparams`` (flat, normalised and raw keys together)."""
+    out: dict[str, Any] = {}
+    for key in ("hparams", "config"):
+        d = ctx.meta.get(key)
+        if isinstance(d, dict):
+            raw = d.get("raw")
+            if isinstance(raw, dict):
+                out.update(raw)
+            out.update({k: v for k, v in d.items() if k != "raw"})
+    cfg = getattr(ctx, "config", None)
+    if isinstance(cfg, dict):
+        raw = cfg.get("raw")
+        if isinstance(raw, dict):
+            out.update(raw)
+        out.update({k: v for k, v in cfg.items() if k != "raw"})
+    return out
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)) and math.isfinite(v):
+        return float(v)
+    if isinstance(v, str):
+        try:
+            f = float(v.strip())
+        except ValueError:
+            return None
+        return f if math.isfinite(f) else None
+    return None
+
+
+def trivial_levels(ctx: RunContext, s: Series, p: SimpleNamespace) -> list[dict[str, Any]]:
+    """Candidate trivial loss levels for ``s``: [{level, kind, classes, source}]."""
+    st, v = s.finite()
+    if v.size < 2 or not (np.all(v >= 0)):
+        return []  # a trivial cross-entropy level needs a non-negative loss
+    cfg = run_config(ctx)
+    out: list[dict[str, Any]] = []
+    first = float(v[0])
+    lm = ctx.format in LM_FORMATS or any(k in cfg for k in VOCAB_KEYS)
+    for k in CLASS_KEYS:
+        c = _num(cfg.get(k))
+        if c is not None and c >= 2 and float(c).is_integer():
+            out.append({"level": math.log(c), "kind": "uniform", "classes": int(c), "source": f"{k} = {int(c)}"})
+            break
+    if not out:
+        for c in COMMON_CLASSES:
+            lc = math.log(c)
+            if abs(first - lc) <= p.prior_tolerance * lc:
+                out.append({"level": lc, "kind": "uniform", "classes": c,
+                            "source": f"the first logged loss {fmt_num(first)} is ln({c}) = {lc:.3f}"})
+                break
+    if out and (lm or out[0]["classes"] >= 50):
+        c = out[0]["classes"]
+        lc = math.log(c)
+        if abs(first - lc) <= p.prior_tolerance * lc or any(k in cfg for k in VOCAB_KEYS):
+            out.append({"level": None, "low": p.unigram_low * lc, "high": p.unigram_high * lc, "kind": "unigram",
+                        "classes": c, "source": out[0]["source"]})
+    return out
+
+
+def _plateau_before(sm: np.ndarray, i: int, band: float) -> int:
+    """Earliest index a <= i with every smoothed value in [a, i] within ``band`` of their median."""
+    a = i
+    lo = hi = sm[i]
+    while a > 0:
+        lo2, hi2 = min(lo, sm[a - 1]), max(hi, sm[a - 1])
+        if hi2 - lo2 > 2 * band:
+            break
+        lo, hi, a = lo2, hi2, a - 1
+    return a
+
+
+def find_escape(ctx: RunContext, s: Series, p: SimpleNamespace) -> dict[str, Any] | None:
+    """The longest flat stretch that ends in a sudden drop (module docstring), TOST-confirmed; with the
+    LR after a cut of >= 2x inside the drop (``lr_cut``) or None. Cached per series and parameters."""
+    key = ("escape", s.key, s.name, p.min_drop, p.drop_fraction, p.band, p.min_fraction, p.alpha)
+    if key not in ctx._cache:
+        ctx._cache[key] = _find_escape(ctx, s, p)
+    return ctx._cache[key]
+
+
+def _find_escape(ctx: RunContext, s: Series, p: SimpleNamespace) -> dict[str, Any] | None:
+    x, y, _ = ctx.downsampled(s)
+    n = x.size
+    if n < p.min_points:
+        return None
+    span = float(x[-1] - x[0])
+    if span <= 0:
+        return None
+    k = max(3, n // 40) | 1
+    sm = rolling_median(y, k, trailing=False)
+    rng = float(np.nanmax(sm) - np.nanmin(sm))
+    if not math.isfinite(rng) or rng <= 0:
+        return None
+    noise = noise_sd(y)
+    w = max(1, int(round(p.drop_fraction * n)))
+    # fall over the next w points from each point (n <= 400 bin means: a plain loop is fine)
+    ahead = np.array([sm[i] - np.min(sm[i:i + w + 1]) for i in range(n)])
+    warm = ctx.warmup_end()
+    best = None
+    i = 0
+    while i < n - 1:
+        if ahead[i] < p.min_drop * rng:
+            i += 1
+            continue
+        band = max(p.band * float(ahead[i]), 2 * noise)
+        # the fall may begin a few points later: move to the last point still within the band
+        j = i + int(np.argmin(sm[i:i + w + 1]))
+        i = i + int(np.flatnonzero(sm[i:j + 1] >= sm[i] - band)[-1])
+        j = i + int(np.argmin(sm[i:i + w + 1]))
+        drop = float(sm[i] - sm[j])
+        if drop < p.min_drop * rng:
+            i += 1
+            continue
+        band = max(p.band * drop, 2 * noise)
+        a = _plateau_before(sm, i, band)
+        dur = float(x[j] - x[i])
+        length = float(x[i] - x[a])
+        if (length >= p.min_fraction * span and length >= 2 * dur and i - a + 1 >= p.min_plateau_points
+                and not (warm is not None and x[i] <= 1.2 * warm)):
+            if best is None or length > best[3]:
+                best = (a, i, j, length, drop, band)
+        i = max(j, i + 1)
+    if best is None:
+        return None
+    a, i, j, length, drop, band = best
+    xw, yw = x[a:i + 1], y[a:i + 1]
+    eq = equivalence_slope(xw, yw, band / max(float(xw[-1] - xw[0]), 1.0), alpha=p.alpha)
+    if not eq.equivalent:
+        return None
+    return {"start": int(x[a]), "end": int(x[i]), "after_step": int(x[j]), "level": float(np.median(sm[a:i + 1])),
+            "after": float(sm[j]), "length": length, "fraction": length / span, "drop": drop, "range": rng,
+            "band": band, "eq": eq, "lr_cut": _lr_cut(ctx, float(x[i]), float(x[j]))}
+
+
+def escaped_plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    if s is None:
+        return
+    e = find_escape(ctx, s, p)
+    if e is None or e["lr_cut"] is not None:
+        return  # none, or an LR cut ended it: the plateau was the LR's noise floor (LR005)
+    level, start, end = e["level"], e["start"], e["end"]
+    trivial = [t for t in trivial_levels(ctx, s, p) if t["level"] is not None
+               and abs(level - t["level"]) <= p.level_tolerance * t["level"]]
+    at = (f" -- the uniform-prediction level ln({trivial[0]['classes']}) = {trivial[0]['level']:.3f}"
+          if trivial else "")
+    msg = (f"{s.name} was stuck at {fmt_num(level)}{at} from step {start:,} to {end:,} ({e['length']:,.0f} steps, "
+           f"{e['fraction']:.0%} of the run{lr_text(ctx, start)}), then dropped to {fmt_num(e['after'])} by step "
+           f"{e['after_step']:,} ({e['drop'] / e['range']:.0%} of the range the run covered, within "
+           f"{e['after_step'] - end:,} steps); flatness: TOST p={e['eq'].pvalue:.2g} within +-{fmt_num(e['band'])}")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("plateau-then-drop", float(e["drop"] / e["range"]), float(p.min_drop),
+                          float(e["eq"].pvalue), (start, e["after_step"]),
+                          {"level": level, "after": e["after"], "stuck_steps": e["length"],
+                           "stuck_fraction": e["fraction"], "drop_steps": float(e["after_step"] - end),
+                           "band": e["band"], "trivial_level": trivial[0]["level"] if trivial else None}),
+        start_step=start, end_step=e["after_step"],
+        severity=Severity.WARNING if e["fraction"] >= p.warn_fraction else Severity.INFO,
+        values={"step": fmt_step(start), "end": fmt_step(end), "steps": f"{e['length']:,.0f}",
+                "fraction": f"{e['fraction']:.0%}", "advice": _escape_advice(ctx, start)},
+    )
+
+
+def plateau_until_lr_cut(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """LR005: flat during a constant-LR phase, then an immediate large drop at an LR cut: the LR before
+    the cut was too high to make progress (the loss sat at the LR's noise floor)."""
+    if s is None:
+        return
+    e = find_escape(ctx, s, p)
+    if e is None or e["lr_cut"] is None:
+        return
+    start, end = e["start"], e["end"]
+    lr_before = ctx.lr_at(end)
+    if not lr_before:
+        return
+    lr_after = e["lr_cut"]
+    msg = (f"{s.name} was flat at {fmt_num(e['level'])} from step {start:,} to {end:,} ({e['fraction']:.0%} of the run) "
+           f"at LR {round_lr(lr_before)}, then fell to {fmt_num(e['after'])} by step {e['after_step']:,} right after "
+           f"the LR was cut to {round_lr(lr_after)} (TOST flat p={e['eq'].pvalue:.2g}): the higher LR had stopped "
+           f"making progress")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("plateau-then-drop-at-lr-cut", float(e["drop"] / e["range"]), float(p.min_drop),
+                          float(e["eq"].pvalue), (start, e["after_step"]),
+                          {"level": e["level"], "after": e["after"], "lr_before": lr_before, "lr_after": lr_after,
+                           "stuck_steps": e["length"], "stuck_fraction": e["fraction"]}),
+        start_step=start, end_step=e["after_step"],
+        values={"step": fmt_step(start), "end": fmt_step(end), "lr": round_lr(lr_before),
+                "lr_after": round_lr(lr_after), "fraction": f"{e['fraction']:.0%}"},
+    )
+
+
+def _lr_cut(ctx: RunContext, lo: float, hi: float) -> float | None:
+    """The LR after a cut of at least 2x between steps ``lo`` and ``hi`` (with a little slack), else None."""
+    s = ctx.lr()
+    if s is None:
+        return None
+    st, v = s.finite()
+    if st.size < 2:
+        return None
+    pad = 0.02 * float(st[-1] - st[0])
+    before = v[st <= lo]
+    inside = v[(st >= lo - pad) & (st <= hi + pad)]
+    if not before.size or not inside.size:
+        return None
+    if float(np.min(inside)) <= 0.5 * float(before[-1]):
+        return float(np.min(inside))
+    return None
+
+
+def _escape_advice(ctx: RunContext, step: int) -> str:
+    lr = ctx.lr_at(step)
+    w = ctx.warmup_end()
+    tips = []
+    if not w:
+        tips.append("add a learning-rate warm-up (e.g. 5% of the steps)")
+    if lr:
+        tips.append(f"try a 2-3x different peak LR than {round_lr(lr)} (an LR range test shows which way)")
+    tips.append("check the initialisation (He/Xavier for the activation) and add normalisation layers "
+                "(BatchNorm/LayerNorm) so signals do not saturate")
+    tips.append("an adaptive optimizer (Adam/AdamW) or momentum escapes flat regions faster than plain SGD")
+    return "; ".join(tips)
+
+
+def trivial_solution(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    if s is None:
+        return
+    x, y, _ = ctx.downsampled(s)
+    if x.size < p.min_points:
+        return
+    levels = trivial_levels(ctx, s, p)
+    if not levels:
+        return
+    span = float(x[-1] - x[0])
+    if span <= 0:
+        return
+    tail = x >= x[-1] - p.stuck_fraction * span
+    if tail.sum() < max(3, p.min_points // 2):
+        return
+    level = float(np.median(y[tail]))
+    for t in levels:
+        if t["kind"] == "uniform":
+            tol = p.level_tolerance * t["level"]
+            near = abs(level - t["level"]) <= tol
+            what = (f"the loss of predicting every one of {t['classes']:,} classes equally, "
+                    f"ln({t['classes']:,}) = {t['level']:.3f}")
+        else:
+            tol = p.level_tolerance * t["low"]
+            near = t["low"] <= level <= t["high"]
+            what = (f"near the unigram level of a {t['classes']:,}-token vocabulary (a model that learned token "
+                    f"frequencies only sits at {p.unigram_low:.2f}-{p.unigram_high:.2f} x ln({t['classes']:,}) = "
+                    f"{t['low']:.2f}-{t['high']:.2f})")
+        if not near:
+            continue
+        xw, yw = x[tail], y[tail]
+        margin = max(tol, 2 * noise_sd(y)) / max(float(xw[-1] - xw[0]), 1.0)
+        eq = equivalence_slope(xw, yw, margin, alpha=p.alpha)
+        if not eq.equivalent:
+            continue
+        start = int(xw[0])
+        msg = (f"{s.name} sits at {fmt_num(level)} over the last {p.stuck_fraction:.0%} of the run (from step "
+               f"{start:,}{lr_text(ctx, start)}): {what}; C from {t['source']} (TOST flat p={eq.pvalue:.2g})")
+        yield Hit(
+            message=msg,
+            evidence=Evidence("trivial-level", level, float(t["level"] if t["level"] is not None else t["low"]),
+                              float(eq.pvalue), (start, int(xw[-1])),
+                              {"kind": t["kind"], "classes": t["classes"], "level_source": t["source"],
+                               "trivial_level": t["level"], "low": t.get("low"), "high": t.get("high")}),
+            start_step=start, end_step=int(xw[-1]),
+            values={"step": fmt_step(start), "level": fmt_num(level), "kind": t["kind"],
+                    "advice": _trivial_advice(ctx, start, t)},
+        )
+        return
+
+
+def _trivial_advice(ctx: RunContext, step: int, t: dict[str, Any]) -> str:
+    lr = ctx.lr_at(step)
+    base = ("the model predicts the class prior, not the input: check that inputs and labels are paired and the "
+            "loss sees the logits (not probabilities)") if t["kind"] == "uniform" else (
+            "the model learned token frequencies but not context: check the attention mask / causal shift of the "
+            "targets, and that the model has enough steps")
+    if lr:
+        base += (f"; then move the LR in force ({round_lr(lr)}) by 3-10x in an LR range test -- far too high LR "
+                 "kills units (dead ReLUs) and far too low never leaves the start")
+    return base + "; add normalisation and a warm-up if the network is deep"
+
+
+DETECTORS = {"escaped-plateau": escaped_plateau, "trivial-solution": trivial_solution,
+             "plateau-until-lr-cut": plateau_until_lr_cut}
