@@ -23,6 +23,7 @@ from scipy import stats as _st
 from lossdoc.analysis._arrays import as_float, dot, finite_pairs, quiet
 
 __all__ = [
+    "mann_kendall_exact",
     "ChangePointResult",
     "EquivalenceResult",
     "MannKendallResult",
@@ -536,6 +537,52 @@ def mann_kendall(values: object, correction: str | None = "hamed-rao") -> MannKe
         z = (s - math.copysign(1.0, s)) / math.sqrt(var_s) if s != 0 else 0.0
         p = float(2.0 * _sp.ndtr(-abs(z)))  # norm.sf
     return MannKendallResult(tau=tau, s=s, z=float(z), pvalue=p, n_eff_ratio=ratio, n=n)
+
+
+#: Up to this many points :func:`mann_kendall_exact` enumerates (or samples) permutations.
+MK_EXACT_MAX_POINTS = 30
+
+
+def mann_kendall_exact(values: object, *, n_resamples: int = 5_000, seed: int = 0) -> tuple[float, float, float]:
+    """Exact one-sided Mann-Kendall p-values for a short series: ``(S, p_increasing, p_decreasing)``.
+
+    Without ties this is Kendall's tau between order and value with its exact null distribution
+    (``scipy.stats.kendalltau(method="exact")``): a perfectly monotone 5-point series gets
+    ``p = 1/5! = 0.0083``, where the normal approximation gives 0.014 and the Hamed-Rao correction can
+    never reject. With ties (quantised logs: 0.3120, 0.3120) the null distribution of S is taken by
+    permutation (``scipy.stats.permutation_test``, every ordering up to 8 points, else ``n_resamples``
+    seeded draws). ``nan`` below 3 points or above :data:`MK_EXACT_MAX_POINTS`.
+
+    The exchangeability this assumes is the null of "no trend and no autocorrelation"; it is used only
+    where a series is too short to estimate autocorrelation at all (< 12 points), which is exactly where
+    the autocorrelation-corrected tests have no power left.
+    """
+    y = _finite(values)
+    n = int(y.size)
+    if n < 3 or n > MK_EXACT_MAX_POINTS:
+        return NAN, NAN, NAN
+    t = np.arange(n, dtype=float)
+    with quiet():
+        if np.unique(y).size == n:
+            up = _st.kendalltau(t, y, method="exact", alternative="greater")
+            down = _st.kendalltau(t, y, method="exact", alternative="less")
+            n0 = n * (n - 1) / 2.0
+            return float(round(float(up.statistic) * n0)), float(up.pvalue), float(down.pvalue)
+        if np.unique(y).size == 1:
+            return 0.0, 1.0, 1.0
+
+        iu = np.triu_indices(n, 1)
+
+        def stat(a: np.ndarray, axis: int = -1) -> np.ndarray:  # S over the last axis, vectorised
+            a = np.moveaxis(a, axis, -1)
+            return np.sign(a[..., iu[1]] - a[..., iu[0]]).sum(axis=-1)
+
+        s_obs = float(stat(y))
+        kw = dict(permutation_type="pairings", vectorized=True, batch=2_000,
+                  n_resamples=n_resamples if math.factorial(n) > n_resamples else np.inf)
+        res = _st.permutation_test((y,), stat, alternative="greater", rng=np.random.default_rng(seed), **kw)
+        res_dn = _st.permutation_test((y,), stat, alternative="less", rng=np.random.default_rng(seed), **kw)
+    return s_obs, float(res.pvalue), float(res_dn.pvalue)
 
 
 # ----------------------------------------------------------------------------- change points

@@ -296,3 +296,24 @@ def test_slope_change_false_alarms_on_straight_line_with_ar1_noise():
     alarms = sum(change_point(1 - 0.001 * t + ar1(rng, 300, 0.6, 0.05), kind="slope").pvalue < 0.05
                  for _ in range(60))
     assert alarms / 60 <= 0.12
+
+
+def test_mann_kendall_exact_small_samples():
+    """A perfectly monotone 5-point series reaches p = 1/5! (the normal approximation gives 0.014);
+    with ties the permutation p-value equals full enumeration over all 6! orderings."""
+    import itertools
+
+    from lossdoc.analysis.stats import mann_kendall_exact
+
+    s, up, down = mann_kendall_exact([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert s == 10 and up == pytest.approx(1 / 120) and down == pytest.approx(1.0)
+    y = np.array([0.9, 0.7, 0.7, 0.5, 0.5, 0.6])
+    s, up, down = mann_kendall_exact(y)
+
+    def stat(a):
+        return sum(np.sign(a[j] - a[i]) for i in range(len(a)) for j in range(i + 1, len(a)))
+
+    null = np.array([stat(np.array(p)) for p in itertools.permutations(y)])
+    assert s == stat(y)
+    assert down == pytest.approx(np.mean(null <= s))
+    assert up == pytest.approx(np.mean(null >= s))
