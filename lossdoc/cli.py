@@ -255,10 +255,14 @@ def emit(report: Any, *, html: str | None, no_html: bool, markdown: str | None, 
                    "A regression exits 1.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Processes for a sweep directory (default: every CPU, or LOSSDOC_JOBS).")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Run a sweep on this Dask scheduler, e.g. tcp://host:8786 (default: LOSSDOC_SCHEDULER; "
+                   "needs pip install 'lossdoc[dask]').")
 @check_options
 @output_options
 @handle_errors
-def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None, fmt: str | None,
+def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None, scheduler: str | None,
+            fmt: str | None,
             config_path: str | None, select: str | None, ignore: str | None, fail_on: str | None,
             tolerance: str | None, horizon: int | None, html: str | None, no_html: bool, markdown: str | None,
             json_out: str | None, junit: str | None, quiet: bool) -> None:
@@ -282,6 +286,8 @@ def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None
     HF output dir...) is a sweep: its runs are analysed in parallel and the summary is a
     table ranked by final loss; the HTML is an index linking each run's section. A run that
     cannot be read is listed with its error (exit 2) without stopping the others.
+    With --scheduler the sweep's runs are analysed on a Dask cluster's workers, which
+    read them from shared storage (or s3:// / gs:// paths); only results come back.
     """
     from lossdoc.api import analyze as run_analyze
     from lossdoc.report.progress import progress_indicator
@@ -293,12 +299,14 @@ def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None
 
         units = sweep_units(paths[0])
         if units is not None:
+            from lossdoc.cluster import scheduler_address
             from lossdoc.sweep import analyze_sweep
 
             with progress_indicator(enabled=not quiet) as progress:
                 sweep = analyze_sweep(paths[0], units=units, jobs=jobs, format=fmt, config=config_path,
                                       select=_split_list(select), ignore=_split_list(ignore), fail_on=fail_on,
-                                      horizon=horizon, progress=progress)
+                                      horizon=horizon, progress=progress,
+                                      scheduler=scheduler_address(scheduler))
             code = emit(sweep, html=html, no_html=no_html, markdown=markdown, json_out=json_out, junit=junit,
                         quiet=quiet)
             if sweep.errors:

@@ -133,6 +133,7 @@ def analyze_unit(unit: str, is_dir: bool, options: dict[str, Any]) -> UnitResult
             report = analyze([unit], **options)
         for r in report.runs:
             r.curves["sparkline"] = _sparkline(r)
+            r.curves.pop("fit", None)  # the fitted curve is drawn only on a run's own report's chart
             r.frame = None  # the data stays in the worker
             r.data = None
         out.runs = report.runs
@@ -208,7 +209,18 @@ def _analyze_units(units: list[tuple[str, bool]], options: dict[str, Any],
         if dict(os.environ) != env:
             os.environ.clear()
             os.environ.update(env)
-    return [analyze_unit(u, d, options) for u, d in units]
+    return rules_once([analyze_unit(u, d, options) for u, d in units])
+
+
+def rules_once(results: list[UnitResult]) -> list[UnitResult]:
+    """Keep the rules in force (the same for every unit, ~3 KB) on the first result that has them only."""
+    seen = False
+    for res in results:
+        if res.rules:
+            if seen:
+                res.rules = []
+            seen = True
+    return results
 
 
 # --------------------------------------------------------------------------- the report
@@ -289,6 +301,7 @@ class SweepReport(Report):
     units: int = 0
     seconds: float = 0.0
     jobs: int = 1
+    scheduler: str | None = None  #: the Dask scheduler whose workers analysed the units, if any
 
     @property
     def ranking(self) -> list[RankRow]:
@@ -352,6 +365,7 @@ def analyze_sweep(
     progress: Callable[[str], None] | None = None,
     units: list[str] | None = None,
     executor: Executor | None = None,
+    scheduler: str | None = None,
 ) -> SweepReport:
     """Analyse every unit of the sweep at ``path`` in ``jobs`` processes; return a :class:`SweepReport`.
 
@@ -362,6 +376,8 @@ def analyze_sweep(
     ``if __name__ == "__main__":`` guard. ``executor``: any
     :class:`concurrent.futures.Executor` to run the batches on instead of a local process pool,
     e.g. ``distributed.Client(...).get_executor()`` for a cluster (units must be readable there).
+    ``scheduler``: the address of a Dask distributed scheduler (``tcp://host:8786``) whose workers
+    analyse the units (:mod:`lossdoc.cluster`; ``jobs`` is then their number of threads).
     """
     from pathlib import Path as _P
 
@@ -392,7 +408,14 @@ def analyze_sweep(
 
     if progress:
         progress(_bar(0, len(todo), 0, t0))
-    if executor is not None:
+    if scheduler is not None:
+        from lossdoc.cluster import Cluster
+
+        with Cluster(scheduler) as cluster:
+            jobs = cluster.threads
+            for res in cluster.map_units(todo, options):
+                record(res)
+    elif executor is not None:
         from concurrent.futures import as_completed
 
         n_batches = min(len(todo), max(jobs, 1) * 8)
@@ -446,7 +469,7 @@ def analyze_sweep(
     rules_in_force = next((res.rules for res in ordered if res.rules), [])
     return SweepReport(runs=runs, fail_on=config.fail_on, rules=rules_in_force, version=__version__,
                        path=os.fspath(path), errors=errors, skipped=skipped, units=len(todo),
-                       seconds=time.perf_counter() - t0, jobs=jobs)
+                       seconds=time.perf_counter() - t0, jobs=jobs, scheduler=scheduler)
 
 
 def _dedupe(runs: list[RunReport]) -> None:
@@ -463,6 +486,12 @@ def _dedupe(runs: list[RunReport]) -> None:
 
 
 # --------------------------------------------------------------------------- terminal
+def _where(report: SweepReport) -> str:
+    if report.scheduler:
+        return f"{report.jobs} Dask worker thread{'' if report.jobs == 1 else 's'} at {report.scheduler}"
+    return f"{report.jobs} process{'' if report.jobs == 1 else 'es'}"
+
+
 def render_sweep_text(report: SweepReport, color: bool = False) -> str:
     """The ranked table: rank, run, final train loss, best val loss, last step, worst finding."""
     from lossdoc.report.present import clean, counts_phrase, fmt_num, fmt_step
@@ -481,7 +510,7 @@ def render_sweep_text(report: SweepReport, color: bool = False) -> str:
     verdict = report.verdict
     lines = [f"{st(f' {verdict.upper()} ', verdict)}  sweep {clean(report.path, 60)}: {n} run{'' if n == 1 else 's'} "
              f"from {report.units} unit{'' if report.units == 1 else 's'} in {report.seconds:.1f} s "
-             f"({report.jobs} process{'' if report.jobs == 1 else 'es'}), {counts_phrase(report)}{gate}", ""]
+             f"({_where(report)}), {counts_phrase(report)}{gate}", ""]
     wn = min(max((len(clean(r.run, 40)) for r in rows), default=3), 40)
     lines.append(f"{'#':>4}  {'run':<{wn}}  {'final train':>11}  {'best val':>9}  {'last step':>10}  worst finding")
     for row in rows[:MAX_TABLE_ROWS]:

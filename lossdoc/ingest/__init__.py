@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import os
 import re
@@ -31,6 +32,12 @@ DIR_CLAIM = 0.9
 MAX_DIR_FILES = 20_000
 
 _SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules", ".venv", "wandb-media"}
+
+#: Directory that relative paths are resolved against instead of the working directory, while the
+#: path as given stays the display name (set by a cluster worker to the client's working directory:
+#: a worker thread cannot ``chdir`` without moving its neighbours, and the report must read as the
+#: local one does).
+BASE_DIR: contextvars.ContextVar[str | None] = contextvars.ContextVar("lossdoc_base_dir", default=None)
 
 
 def _finish(res: ParseResult, display: str, fmt: str, extra_notes: list[IngestNote]) -> Source:
@@ -241,7 +248,8 @@ def read(
             if p == "-":
                 sources.append(read_input(open_stdin(), format))
                 continue
-            path = check_path(p)
+            base = BASE_DIR.get()
+            path = check_path(p) if base is None or os.path.isabs(p) else check_path(os.path.join(base, p), display=p)
             if path.is_dir():
                 sources.extend(read_dir(path, p, format))
             else:

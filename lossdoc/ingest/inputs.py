@@ -486,21 +486,23 @@ def from_bytes(data: bytes, name: str = "<memory>", inner_name: str | None = Non
     return InputFile(name=name, inner_name=inner, run_name=run_name_for(Path(inner)), data=data)
 
 
-def check_path(path_str: str) -> Path:
-    """Validate a user-given path and return it; raises :class:`InputError` with the reason."""
+def check_path(path_str: str, display: str | None = None) -> Path:
+    """Validate a user-given path and return it; raises :class:`InputError` with the reason
+    (naming ``display``, by default the path itself)."""
+    shown = path_str if display is None else display
     p = Path(path_str)
     if not p.exists():
         if p.is_symlink():
-            raise InputError("broken symbolic link", path=path_str)
-        raise InputError("no such file or directory", path=path_str)
+            raise InputError("broken symbolic link", path=shown)
+        raise InputError("no such file or directory", path=shown)
     if p.is_dir():
         if not os.access(p, os.R_OK | os.X_OK):
-            raise InputError("permission denied", path=path_str)
+            raise InputError("permission denied", path=shown)
         return p
     if not p.is_file():
-        raise InputError("not a regular file", path=path_str)
+        raise InputError("not a regular file", path=shown)
     if not os.access(p, os.R_OK):
-        raise InputError("permission denied", path=path_str)
+        raise InputError("permission denied", path=shown)
     if p.stat().st_size == 0:
-        raise EmptyInputError("file is empty", path=path_str)
+        raise EmptyInputError("file is empty", path=shown)
     return p
