@@ -254,8 +254,14 @@ class RunContext:
         return self._series.get(("train", "loss_scale"))
 
     def hparams(self) -> dict[str, Any]:
+        """The run's stated hyperparameters: the trainer's own keys with the normalised ones
+        (``lossdoc.runconfig.run_config``) over them."""
+        from lossdoc.runconfig import run_config
+
         h = self.meta.get("hparams") or {}
-        return h if isinstance(h, dict) else {}
+        cfg = run_config(self.meta, self.run)
+        raw = cfg.pop("raw", None)
+        return {**(raw if isinstance(raw, dict) else {}), **(h if isinstance(h, dict) else {}), **cfg}
 
     def lr_at(self, step: float) -> float | None:
         """Learning rate in force at ``step``: the lr series (last logged value at or before it)

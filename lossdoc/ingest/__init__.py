@@ -8,8 +8,10 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from lossdoc.errors import EmptyInputError, InputError, LossdocError, UnknownFormatError
+from lossdoc.ingest.config_text import config_from_files, config_from_input
 from lossdoc.ingest.inputs import InputFile, check_path, from_bytes, open_file, open_stdin
 from lossdoc.ingest.normalise import normalise_blocks
 from lossdoc.ingest.text import READ_PROGRESS
@@ -24,6 +26,7 @@ from lossdoc.ingest.registry import (
     rank_dir,
 )
 from lossdoc.model import IngestNote, LogSet, ParseResult, Source, conform
+from lossdoc.runconfig import merge_raw, rename_runs, set_config
 
 #: Confidence a directory parser needs to take a whole directory (else it is walked file by file).
 DIR_CLAIM = 0.9
@@ -40,10 +43,30 @@ _SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules", ".ven
 BASE_DIR: contextvars.ContextVar[str | None] = contextvars.ContextVar("lossdoc_base_dir", default=None)
 
 
-def _finish(res: ParseResult, display: str, fmt: str, extra_notes: list[IngestNote]) -> Source:
+def _finish(res: ParseResult, display: str, fmt: str, extra_notes: list[IngestNote], *,
+            inp: InputFile | None = None, directory: Path | None = None) -> Source:
     blocks, step_notes = normalise_blocks([conform(b) for b in res.blocks])
     notes = list(extra_notes) + list(res.notes) + step_notes
-    return Source(path=display, format=fmt, blocks=blocks, notes=notes, meta=dict(res.meta))
+    return Source(path=display, format=fmt, blocks=blocks, notes=notes,
+                  meta=_with_config(dict(res.meta), fmt, inp, directory))
+
+
+def _with_config(meta: dict[str, Any], fmt: str, inp: InputFile | None, directory: Path | None) -> dict[str, Any]:
+    """``meta["config"]`` (see :mod:`lossdoc.runconfig`): a config file beside the log (or in the
+    directory read), then the log's own printout, then what the parser read (``meta["config_raw"]``),
+    later ones winning key by key. A parser that set per-run configs (``run_configs``) keeps them."""
+    parser_raw = meta.pop("config_raw", None)
+    if "config" in meta or "run_configs" in meta:
+        return meta
+    here = directory if directory is not None else (inp.origin.parent if inp is not None and inp.origin else None)
+    from_files = config_from_files(here) if here is not None else {}
+    from_text = config_from_input(inp) if inp is not None and fmt not in _BINARY_FORMATS else {}
+    set_config(meta, merge_raw(from_files, from_text, parser_raw))
+    return meta
+
+
+#: Formats whose files are not text: no printed config to look for.
+_BINARY_FORMATS = frozenset({"tensorboard", "wandb-run"})
 
 
 def read_input(inp: InputFile, format: str | None = None) -> Source:
@@ -52,7 +75,7 @@ def read_input(inp: InputFile, format: str | None = None) -> Source:
         raise EmptyInputError("file is empty", path=inp.name)
     parser = get_parser(format) if format else choose(inp)
     res = parse_with(parser, inp)
-    src = _finish(res, inp.name, parser.name, inp.notes)
+    src = _finish(res, inp.name, parser.name, inp.notes, inp=inp)
     if src.height == 0:
         raise EmptyInputError(f"no metric values found (read as {parser.name})", path=inp.name)
     return src
@@ -78,7 +101,7 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
         parser = get_parser(format)
         if parser.sniff_dir(path) > 0:
             res = parser.parse_dir(path, display)
-            return [_finish(res, display, parser.name, [])]
+            return [_finish(res, display, parser.name, [], directory=path)]
     else:
         cands = rank_dir(path)
         # A whole-directory claim must be confident: a tree that merely *contains* an event file
@@ -91,7 +114,7 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
                 raise
             except Exception as exc:  # noqa: BLE001
                 raise InputError(f"could not read directory as {parser.name}: {exc}", path=display) from None
-            return [_finish(res, display, parser.name, [])]
+            return [_finish(res, display, parser.name, [], directory=path)]
     sources: list[Source] = []
     skipped: list[str] = []
     files = _walk(path)
@@ -113,7 +136,7 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
             sub_display = os.path.join(display, os.path.relpath(sub, path))
             claimed.add(sub)
             try:
-                src = _finish(parser.parse_dir(sub, sub_display), sub_display, parser.name, [])
+                src = _finish(parser.parse_dir(sub, sub_display), sub_display, parser.name, [], directory=sub)
                 sources.append(_relabel(src, _context(os.path.relpath(sub, path), path), sub.name))
             except EmptyInputError:  # an empty artefact inside a larger directory: skipped, not fatal
                 skipped.append(sub_display)
@@ -133,7 +156,7 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
                     skipped.append(f_display)
                     continue
                 parser = best.parser
-            src = _finish(parse_with(parser, inp), f_display, parser.name, inp.notes)
+            src = _finish(parse_with(parser, inp), f_display, parser.name, inp.notes, inp=inp)
             src = _relabel(src, _context(_walk_run_name(f, path), path), inp.run_name)
         except (UnknownFormatError, EmptyInputError):
             skipped.append(f_display)
@@ -194,6 +217,7 @@ def _relabel(src: Source, name: str, default: str) -> Source:
         return src
     src.map_blocks(lambda b: b.with_columns(pl.lit(name).alias("run")))
     mapping = {runs[0]: name}
+    rename_runs(src.meta, mapping)
     src.notes = [dataclasses.replace(n, run=mapping.get(n.run, n.run)) if n.run else n for n in src.notes]
     return src
 
@@ -213,6 +237,7 @@ def _dedupe_runs(sources: list[Source]) -> None:
         return
     for s in sources:
         if any(r in clash for r in s.runs):
+            rename_runs(s.meta, {r: f"{s.path}:{r}" for r in s.runs if r in clash})
             s.map_blocks(lambda b, s=s: b.with_columns(
                 pl.when(pl.col("run").is_in(list(clash)))
                 .then(pl.lit(s.path + ":") + pl.col("run"))

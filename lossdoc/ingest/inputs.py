@@ -107,6 +107,7 @@ class InputFile:
     path: Path | None = None  #: plain, uncompressed file on disk (fast path), else None
     data: bytes | None = None  #: in-memory content (stdin, decompressed)
     notes: list[IngestNote] = field(default_factory=list)
+    origin: Path | None = None  #: the file on disk it came from (also for compressed files), else None
     _head: bytes | None = None
     _text: str | None = None
 
@@ -445,14 +446,14 @@ def open_file(path: Path, display: str | None = None) -> InputFile:
                 if suffix is not None:
                     notes.append(IngestNote("other", f"named {suffix} but not {_FORMAT_NAME[suffix]}-compressed; "
                                                      "read as a plain file"))
-                return InputFile(name=display, inner_name=inner, run_name=run, path=path, notes=notes)
+                return InputFile(name=display, inner_name=inner, run_name=run, path=path, notes=notes, origin=path)
             fh.seek(0)
             data, notes = _decompress_stream(fh, display, magic)  # type: ignore[arg-type]
     except IsADirectoryError:
         raise InputError("is a directory", path=display) from None
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path=display) from None
-    return InputFile(name=display, inner_name=inner, run_name=run, data=data, notes=notes)
+    return InputFile(name=display, inner_name=inner, run_name=run, data=data, notes=notes, origin=path)
 
 
 def open_stdin(name: str = "<stdin>") -> InputFile:

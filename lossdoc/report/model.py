@@ -109,11 +109,19 @@ class RunReport:
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), default=None)
 
+    @property
+    def config(self) -> dict[str, Any]:
+        """The hyperparameters the log states for this run (:func:`lossdoc.runconfig.run_config`)."""
+        from lossdoc.runconfig import run_config
+
+        return run_config(self.meta, self.run)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "run": self.run,
             "source": self.source,
             "format": self.format,
+            "config": self.config,
             "series": [s.to_dict() for s in self.series],
             "summary": self.summary.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
@@ -211,6 +219,7 @@ def _json_default(o: Any) -> Any:
 def inspect_dict(logset: Any) -> dict[str, Any]:
     """DESIGN.md's ``lossdoc/inspect-1`` document for a :class:`lossdoc.model.LogSet`."""
     from lossdoc.model import series_info
+    from lossdoc.runconfig import run_config
 
     sources = []
     for s in logset.sources:
@@ -221,7 +230,7 @@ def inspect_dict(logset: Any) -> dict[str, Any]:
         sources.append({
             "path": s.path,
             "format": s.format,
-            "runs": [{"run": r, "series": ser} for r, ser in runs.items()],
+            "runs": [{"run": r, "config": run_config(s.meta, r), "series": ser} for r, ser in runs.items()],
             "notes": [n.to_dict() for n in s.notes],
         })
     return {"schema": INSPECT_SCHEMA, "sources": sources}

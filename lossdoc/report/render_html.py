@@ -163,8 +163,25 @@ def _run(r: RunReport) -> dict[str, Any]:
         "worst": str(r.worst) if r.worst is not None else None,
         "n_findings": len(r.findings),
         "meta": [(str(k), _short(v)) for k, v in sorted(r.meta.items(), key=lambda kv: str(kv[0]))
-                 if not isinstance(v, (bytes, bytearray))],
+                 if not isinstance(v, (bytes, bytearray)) and k not in _CONFIG_META],
+        "config": _config_rows(r.config),
     }
+
+
+#: meta keys shown in the run's configuration table, not in the details list
+_CONFIG_META = frozenset({"config", "run_configs", "hparams"})
+
+
+def _config_rows(cfg: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's configuration table: the normalised keys, then the trainer's own keys (first 60)."""
+    from lossdoc.runconfig import config_rows
+
+    if not cfg:
+        return None
+    raw = cfg.get("raw") or {}
+    items = sorted(raw.items(), key=lambda kv: str(kv[0])) if isinstance(raw, dict) else []
+    return {"normalised": [(k, _short(v, 80)) for k, v in config_rows(cfg)],
+            "raw": [(str(k), _short(v, 120)) for k, v in items[:60]], "raw_total": len(items)}
 
 
 def _short(v: Any, limit: int = 200) -> str:

@@ -75,7 +75,8 @@ def test_logging_steps_from_training_arguments_dump() -> None:
     assert series(src.frame, "val", "loss")["step"].to_list() == [100]
     # The summary is at the end of training, which the log states (1,000 steps).
     assert series(src.frame, "train", "average_loss")["step"].to_list() == [1000]
-    assert src.meta == {"logging_steps": 50, "total_steps": 1000}
+    assert {k: v for k, v in src.meta.items() if k != "config"} == {"logging_steps": 50, "total_steps": 1000}
+    assert src.meta["config"]["max_steps"] == 1000 and src.meta["config"]["raw"]["logging_steps"] == 50
     assert "logging_steps (50" in next(n.message for n in src.notes if n.kind == "inferred")
 
 

@@ -55,6 +55,8 @@ META_KEYS = (
     "best_model_checkpoint",
     "global_step",
 )
+#: Top-level keys that are the run's settings (``run.config``; ``train_batch_size`` is per device x GPUs).
+CONFIG_KEYS = ("train_batch_size", "max_steps", "num_train_epochs", "logging_steps", "eval_steps", "save_steps")
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 #: output_dir names that say little on their own (``tmp_trainer`` is the Trainer's default).
 _GENERIC_OUTPUT_DIRS = frozenset({"output", "outputs", "out", "results", "checkpoints", "tmp_trainer", "trainer_output"})
@@ -271,6 +273,7 @@ def parse_state_text(text: str, run: str, path: str) -> ParseResult:
         for k in META_KEYS:
             if doc.get(k) is not None:
                 meta[k] = doc[k]
+        meta["config_raw"] = {k: doc[k] for k in CONFIG_KEYS if doc.get(k) is not None}
     else:
         raise ParseError(f"top-level JSON is {type(doc).__name__}, not an object", path=path, line=1)
     frame, more = entries_to_frame(entries, run, path=path)

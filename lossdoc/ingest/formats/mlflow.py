@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -30,6 +31,7 @@ from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames, split_and_metric
+from lossdoc.runconfig import set_config
 
 _LINE = r"^\s*(\d+) (\S+)(?: (-?\d+))?\s*$"
 _SNIFF = re.compile(r"^\d{10,13} [-+\w.]+(?: -?\d+)?$", re.M)
@@ -159,6 +161,18 @@ def _parse_run(run_dir: Path, display: str, run: str) -> tuple[pl.DataFrame, lis
     return concat_frames(frames), notes
 
 
+def read_params(run_dir: Path) -> dict[str, str]:
+    """``params/<key>`` files of a run: each holds the value as text (nested keys are sub-paths)."""
+    pdir = run_dir / "params"
+    out: dict[str, str] = {}
+    if not pdir.is_dir():
+        return out
+    for f in sorted(pdir.rglob("*")):
+        if f.is_file() and f.stat().st_size <= 1 << 16:
+            out[f.relative_to(pdir).as_posix()] = f.read_text(encoding="utf-8", errors="replace").strip()
+    return out
+
+
 class MLflowParser(Parser):
     name = "mlflow"
     title = "MLflow file store (mlruns/)"
@@ -175,12 +189,14 @@ class MLflowParser(Parser):
 
     def parse(self, inp: InputFile) -> ParseResult:
         key, run = inp.inner_name, inp.run_name
+        meta: dict[str, Any] = {}
         if inp.path is not None:
             parts = inp.path.resolve().parts
             if "metrics" in parts[:-1]:
                 i = len(parts) - 1 - parts[::-1].index("metrics")
                 key = "/".join(parts[i + 1 :])
                 run = _run_name(Path(*parts[:i]))
+                meta["config_raw"] = read_params(Path(*parts[:i]))
         df, notes = _read_metric(inp, key)
         split, metric = split_and_metric(key)
         frame = df.select(
@@ -192,7 +208,7 @@ class MLflowParser(Parser):
             "wall_time",
             "value",
         )
-        return ParseResult(concat_frames([frame]), notes)
+        return ParseResult(concat_frames([frame]), notes, meta)
 
     def sniff_dir(self, path: Path) -> float:
         runs = _run_dirs(path)
@@ -202,9 +218,11 @@ class MLflowParser(Parser):
         runs = _run_dirs(path)
         names = [_run_name(r) for r in runs]
         frames, notes = [], []
+        meta: dict[str, Any] = {"runs": len(runs)}
         for r, name in zip(runs, names, strict=True):
             if names.count(name) > 1:  # two runs with one name: keep them apart by run id
                 name = f"{name} ({r.name[:8]})"
+            set_config(meta, read_params(r), run=name)
             rel = os.path.relpath(r, path)
             fr, nt = _parse_run(r, display if rel == "." else os.path.join(display, rel), name)
             frames.append(fr)
@@ -212,7 +230,7 @@ class MLflowParser(Parser):
         frame = concat_frames(frames)
         if frame.height == 0:
             raise EmptyInputError(f"no metric values found (read as {self.name})", path=display)
-        return ParseResult(frame, notes, meta={"runs": len(runs)})
+        return ParseResult(frame, notes, meta=meta)
 
 
 PARSERS = [MLflowParser()]

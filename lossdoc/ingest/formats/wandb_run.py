@@ -33,14 +33,17 @@ import re
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from lossdoc.errors import EmptyInputError, ParseError
+from lossdoc.ingest.config_text import read_config_file
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.registry import Parser
 from lossdoc.model import IngestNote, ParseResult, concat_frames, split_and_metric
+from lossdoc.runconfig import set_config
 
 _IDENT = b":W&B"
 _MAGIC = 0xBEE1
@@ -356,6 +359,12 @@ def _run_dirs(path: Path) -> list[Path]:
         return []
 
 
+def run_config_file(run_dir: Path) -> dict[str, Any]:
+    """The run's ``files/config.yaml`` (``key: {desc: ..., value: X}``) as ``{key: X}``."""
+    p = _find(run_dir, "config.yaml")
+    return read_config_file(p) if p is not None else {}
+
+
 def _run_id(run_dir: Path) -> str:
     m = _RUN_DIR.match(run_dir.name)
     return m.group("id") if m else run_dir.name
@@ -420,22 +429,26 @@ class WandbRunParser(Parser):
             cols = _summary(inp.path, notes)
         else:
             cols = _history_jsonl(inp, notes)
-        return ParseResult(_to_frame(cols, run, notes), notes)
+        meta = {"config_raw": run_config_file(run_dir)} if run_dir is not None else {}
+        return ParseResult(_to_frame(cols, run, notes), notes, meta)
 
     def sniff_dir(self, path: Path) -> float:
         return 0.95 if _run_dirs(path) else 0.0
 
     def parse_dir(self, path: Path, display: str) -> ParseResult:
         frames, notes = [], []
+        meta: dict[str, Any] = {}
         for r in _run_dirs(path):
             sub = display if r == path else f"{display}/{r.name}"
             fr, nt = parse_run_dir(r, sub)
             frames.append(fr)
             notes.extend(nt)
+            if fr.height:
+                set_config(meta, run_config_file(r), run=fr.item(0, "run"))
         frame = concat_frames(frames)
         if frame.height == 0:
             raise EmptyInputError(f"no metric values found (read as {self.name})", path=display)
-        return ParseResult(frame, notes)
+        return ParseResult(frame, notes, meta)
 
 
 PARSERS = [WandbRunParser()]
