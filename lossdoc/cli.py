@@ -441,6 +441,114 @@ def snapshot(paths: tuple[str, ...], output: str, fmt: str | None) -> None:
                    f"({len(text.encode()) / 1024:.0f} KiB)")
 
 
+# --------------------------------------------------------------------------- watch / run
+def _live_options(**kw: Any) -> Any:
+    from lossdoc.live import WatchOptions
+
+    html = kw.pop("html")
+    if html is None and not kw.pop("no_html"):
+        html = "lossdoc-report.html"
+    else:
+        kw.pop("no_html", None)
+    return WatchOptions(html=html, select=_split_list(kw.pop("select")), ignore=_split_list(kw.pop("ignore")),
+                        format=kw.pop("fmt"), config=kw.pop("config_path"), **kw)
+
+
+def _live_finish(code: int, report: Any, quiet: bool, outputs: tuple[str | None, ...]) -> None:
+    if report is not None and not quiet and "-" not in outputs:
+        click.echo("")
+        click.echo(report.to_text(color=sys.stdout.isatty() and not os.environ.get("NO_COLOR")), nl=False)
+        for kind, path in zip(("HTML", "Markdown", "JSON", "JUnit"), outputs):
+            if path:
+                click.echo(f"{kind} report: {_one_line(path)}")
+    sys.exit(code)
+
+
+_LEVELS = click.Choice(["error", "warning", "info", "never"])
+
+
+@main.command()
+@click.argument("path")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=2.0, show_default=True, metavar="SEC",
+              help="Seconds between looks at the log.")
+@click.option("--exit-on", type=_LEVELS, default="never", show_default=True,
+              help="Exit 1 as soon as a finding at or above this severity appears.")
+@click.option("--notify", metavar="CMD",
+              help="Shell command run for each new finding, with the finding as JSON on stdin.")
+@click.option("--format", "fmt", metavar="NAME", help="Skip format detection and read as NAME.")
+@click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="lossdoc.toml or pyproject.toml to use (default: the nearest one upwards).")
+@click.option("--select", metavar="RULES", help="Comma-separated rule ids, names, prefixes or groups to run.")
+@click.option("--ignore", metavar="RULES", help="Comma-separated rules to skip.")
+@click.option("--fail-on", type=_LEVELS, default=None,
+              help="Severity that makes the final exit code 1 (default: error).")
+@output_options
+@handle_errors
+def watch(path: str, interval: float, exit_on: str, notify: str | None, quiet: bool, **kw: Any) -> None:
+    """Follow a growing log, print each new finding as it appears.
+
+    \b
+    PATH is a log file, a run directory or a TensorBoard logdir; it may not exist yet.
+    Only the lines appended since the last look are read; a torn last line is waited for;
+    rotation and truncation are followed. The outputs (--html, --json, --markdown) are
+    rewritten atomically as findings appear. Ctrl-C prints the final summary and exits
+    with the `analyze` exit code.
+
+    \b
+    Examples:
+      lossdoc watch train.log
+      lossdoc watch runs/exp1 --exit-on error --notify 'notify-send lossdoc "$LOSSDOC_MESSAGE"'
+    """
+    from lossdoc.live import watch as live_watch
+
+    opts = _live_options(**kw, exit_on=exit_on, interval=interval, notify=notify, quiet=quiet)
+    code, report = live_watch(path, opts)
+    _live_finish(code, report, quiet, (opts.html, opts.markdown, opts.json_out, opts.junit))
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option("--log", "log_path", metavar="FILE", default="lossdoc-run.log", show_default=True,
+              help="Where the job's stdout and stderr are written (and read from).")
+@click.option("--stop-on", type=_LEVELS, default="never", show_default=True,
+              help="Stop the job on a finding at or above this severity, write the report, exit 1.")
+@click.option("--grace", type=click.FloatRange(min=0), default=10.0, show_default=True, metavar="SEC",
+              help="Seconds between SIGINT, SIGTERM and SIGKILL when stopping the job.")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=2.0, show_default=True, metavar="SEC",
+              help="Seconds between looks at the log.")
+@click.option("--notify", metavar="CMD",
+              help="Shell command run for each new finding, with the finding as JSON on stdin.")
+@click.option("--format", "fmt", metavar="NAME", help="Skip format detection and read as NAME.")
+@click.option("--config", "config_path", metavar="FILE", type=click.Path(dir_okay=False),
+              help="lossdoc.toml or pyproject.toml to use (default: the nearest one upwards).")
+@click.option("--select", metavar="RULES", help="Comma-separated rule ids, names, prefixes or groups to run.")
+@click.option("--ignore", metavar="RULES", help="Comma-separated rules to skip.")
+@click.option("--fail-on", type=_LEVELS, default=None,
+              help="Severity that makes the exit code 1 when the job succeeds (default: error).")
+@output_options
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="-- CMD ARG...")
+@handle_errors
+def run(command: tuple[str, ...], log_path: str, stop_on: str, grace: float, interval: float,
+        notify: str | None, quiet: bool, **kw: Any) -> None:
+    """Run a training command, tee its output to --log, watch it live.
+
+    \b
+    On a finding at --stop-on the job is stopped (SIGINT, then SIGTERM and SIGKILL
+    --grace seconds apart), the report is written and lossdoc exits 1. Otherwise it
+    exits with the job's exit code (128+N when a signal N killed it), or with the
+    gate's (--fail-on) when the job succeeded. Ctrl-C reaches the job.
+
+    \b
+    Examples:
+      lossdoc run --stop-on error -- python train.py --lr 3e-4
+      lossdoc run --log logs/exp1.log --json exp1.json -- torchrun --nproc-per-node 8 train.py
+    """
+    from lossdoc.live import run_job
+
+    opts = _live_options(**kw, interval=interval, notify=notify, quiet=quiet)
+    code, report = run_job(list(command), log_path, opts, stop_on=stop_on, grace=grace)
+    _live_finish(code, report, quiet, (opts.html, opts.markdown, opts.json_out, opts.junit))
+
+
 def main_entry() -> None:
     """The console script and ``python -m lossdoc``: run the CLI, then leave without tearing down.
 

@@ -28,9 +28,11 @@ A record cut short at the end of a file (writer still running) is ignored with a
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -697,6 +699,12 @@ def _resolve_collisions(frame: pl.DataFrame) -> pl.DataFrame:
 #: Files that are logs in their own right (so a tree holding them is not a pure TensorBoard logdir).
 _OTHER_LOG_SUFFIXES = (".log", ".txt", ".csv", ".tsv", ".json", ".jsonl", ".out")
 
+#: ``lossdoc watch`` sets a reader that decodes only the records appended since its last call
+#: (``(path, display) -> (frame, notes)`` as :func:`read_events` returns them); None reads the file.
+EVENT_READER: contextvars.ContextVar[Callable[[Path, str], tuple[pl.DataFrame, list[IngestNote]]] | None] = \
+    contextvars.ContextVar("lossdoc_event_reader", default=None)
+
+
 def _is_event_file(name: str) -> bool:
     return EVENT_NAME in name and not name.endswith((".profile-empty", ".lock"))
 
@@ -774,11 +782,14 @@ class TensorBoardParser(Parser):
             frames = []
             for f in by_dir[d]:  # several files in one directory: a restarted writer, read in name order
                 rel = os.path.join(display, os.path.relpath(f, path))
+                reader = EVENT_READER.get()
                 try:
-                    buf = f.read_bytes()
+                    if reader is not None:
+                        fr, fnotes = reader(f, rel)
+                    else:
+                        fr, fnotes = read_events(f.read_bytes(), rel)
                 except OSError as exc:
                     raise ParseError(f"cannot read event file: {exc.strerror or exc}", path=rel) from None
-                fr, fnotes = read_events(buf, rel)
                 notes.extend(IngestNote(n.kind, f"{rel}: {n.message}", line=n.line, run=run_of(d))
                              for n in fnotes)
                 frames.append(fr)
