@@ -21,11 +21,13 @@ Errors are :class:`lossdoc.errors.OutputError`: one line naming the path, exit c
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from lossdoc.errors import OutputError
 
@@ -121,9 +123,13 @@ def check_destination(path: str, opt: str = "output") -> None:
         raise OutputError(f"{opt} is not a regular file", path=path)
 
 
-def write_text(path: str, text: str, *, opt: str = "output") -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically, or to standard output for ``-``."""
+def write_text(path: str, text: str, *, opt: str = "output", kind: str = "text") -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically, or to standard output for ``-`` (``kind``:
+    json, html, xml, markdown or text says how to escape workflow commands there under Actions)."""
     if path == STDOUT:
+        if in_github_actions():
+            text = _neutralise_data(text, kind) if kind != "text" else "\n".join(
+                neutralise_line(ln) for ln in text.split("\n"))
         write_stdout_bytes((text if text.endswith("\n") else text + "\n").encode("utf-8"))
         return
     write_bytes(path, text.encode("utf-8"), opt=opt)
@@ -194,6 +200,9 @@ def write_stdout_bytes(data: bytes) -> None:
     out = sys.stdout
     if out is None:
         return
+    if isinstance(out, CommandGuard):
+        out.flush()
+        out = out.inner
     buf = getattr(out, "buffer", None)
     if buf is None:
         out.write(data.decode("utf-8"))
@@ -204,19 +213,160 @@ def write_stdout_bytes(data: bytes) -> None:
     out.flush()
 
 
-def write_stdout(text: str) -> None:
-    """Write to standard output whatever its encoding (``PYTHONIOENCODING=ascii``) or state."""
-    out = sys.stdout
-    if out is None:
-        return
+# --------------------------------------------------------------------------- GitHub workflow commands
+# Under GITHUB_ACTIONS=true the runner reads every line a step prints on stdout or stderr: a line that
+# starts (after whitespace) with ``::`` is a workflow command (``::error::``, ``::add-mask::``,
+# ``::stop-commands::``), and ``##[`` anywhere is the older command syntax. File names and log
+# content reach lossdoc's lines (run names, series names, wrapped messages quoting log cells, paths),
+# so every line lossdoc prints there is neutralised, except its own annotations.
+_RATIO = "\u2236"  # "∶" looks like ":" and is not one
+_HASH = "\uff03"  # "＃" looks like "#" and is not one
+
+
+def in_github_actions() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def neutralise_line(line: str) -> str:
+    """A printed line that the Actions runner cannot take for a workflow command (text outputs)."""
+    if "##[" in line:
+        line = line.replace("##[", f"#{_HASH}[")
+    stripped = line.lstrip()
+    if stripped.startswith("::"):
+        i = len(line) - len(stripped)
+        line = line[:i] + _RATIO + line[i + 1:]
+    return line
+
+
+def is_workflow_command(line: str) -> bool:
+    return line.lstrip().startswith("::") or "##[" in line
+
+
+def _neutralise_data(text: str, kind: str) -> str:
+    """A data output on stdout under Actions: escaped in the output's own syntax, so the bytes still
+    mean exactly the same document (JSON ``\\u005b``, XML/HTML ``&#91;``, Markdown ``\\[``)."""
+    if kind == "json":  # "##[" can only be inside a JSON string; no JSON line starts with "::"
+        return text.replace("##[", "##\\u005b")
+    bracket, colon = {"markdown": ("\\[", "\\:")}.get(kind, ("&#91;", "&#58;"))
+    out = []
+    for line in text.split("\n"):
+        line = line.replace("##[", "##" + bracket)
+        stripped = line.lstrip()
+        if stripped.startswith("::"):
+            i = len(line) - len(stripped)
+            line = line[:i] + colon + line[i + 1:]
+        out.append(line)
+    return "\n".join(out)
+
+
+class CommandGuard(io.TextIOBase):
+    """A text stream that neutralises workflow commands line by line (see :func:`neutralise_line`).
+
+    Whole lines are passed on; a partial line is held until its newline, or passed on at
+    :meth:`flush` once it can no longer become a command at its start. A ``##[`` that would form
+    across such a boundary is broken with an invisible word joiner.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__()
+        self.inner = inner
+        self._pending = ""
+        self._mid_line = False
+        self._last = ""
+
+    # Any str can be written (what the inner stream cannot encode is escaped), so click keeps
+    # writing through the guard instead of re-wrapping the binary buffer beneath it.
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return "strict"
+
+    def isatty(self) -> bool:
+        try:
+            return bool(self.inner.isatty())
+        except (AttributeError, ValueError, OSError):
+            return False
+
+    def fileno(self) -> int:
+        return int(self.inner.fileno())
+
+    def writable(self) -> bool:
+        return True
+
+    def _emit(self, s: str) -> None:
+        if not s:
+            return
+        if self._mid_line and self._last == "#" and s[:1] in "#[":
+            s = "\u2060" + s
+        _safe_write(self.inner, s)
+        self._last = s[-1]
+        self._mid_line = not s.endswith("\n")
+
+    def write(self, s: str) -> int:
+        data = self._pending + s
+        lines = data.split("\n")
+        self._pending = lines.pop()
+        if lines:
+            first, rest = lines[0], lines[1:]
+            first = first.replace("##[", f"#{_HASH}[") if self._mid_line else neutralise_line(first)
+            self._emit("\n".join([first, *(neutralise_line(ln) for ln in rest)]) + "\n")
+        return len(s)
+
+    def flush(self) -> None:
+        p = self._pending
+        if p and (self._mid_line or p.strip() not in ("", ":")):
+            self._pending = ""
+            self._emit(neutralise_line(p) if not self._mid_line else p.replace("##[", f"#{_HASH}["))
+        try:
+            self.inner.flush()
+        except (OSError, ValueError):
+            pass
+
+    def write_raw(self, s: str) -> None:
+        """lossdoc's own workflow commands (annotations): passed on unchanged."""
+        self.flush()
+        _safe_write(self.inner, s)
+        self._mid_line = not s.endswith("\n")
+
+
+def _safe_write(stream: Any, s: str) -> None:
     try:
-        out.write(text)
+        stream.write(s)
     except UnicodeEncodeError:
-        enc = getattr(out, "encoding", None) or "ascii"
-        buf = getattr(out, "buffer", None)
-        if buf is not None:
-            out.flush()
-            buf.write(text.encode(enc, errors="backslashreplace"))
-        else:
-            out.write(text.encode(enc, errors="backslashreplace").decode(enc))
+        enc = getattr(stream, "encoding", None) or "ascii"
+        stream.write(s.encode(enc, errors="backslashreplace").decode(enc))
+
+
+def write_commands(lines: Iterable[str]) -> None:
+    """Write lossdoc's own workflow-command lines to standard output, past the guard."""
+    text = "".join(line + "\n" for line in lines)
+    out = sys.stdout
+    if out is None or not text:
+        return
+    if isinstance(out, CommandGuard):
+        out.write_raw(text)
+    else:
+        _safe_write(out, text)
     out.flush()
+
+
+def setup_streams() -> None:
+    """Make standard output and error safe to print anything to: characters the stream's encoding
+    cannot hold are written as ``\\xe9`` escapes (``PYTHONIOENCODING=ascii``), and under GitHub
+    Actions every line is neutralised (:class:`CommandGuard`). Idempotent."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:  # started with the descriptor closed (`lossdoc ... >&-`): nothing can be shown
+            stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the process
+            setattr(sys, name, stream)
+        inner = stream.inner if isinstance(stream, CommandGuard) else stream
+        try:
+            if getattr(inner, "errors", "strict") == "strict" and hasattr(inner, "reconfigure"):
+                inner.reconfigure(errors="backslashreplace")
+        except (ValueError, OSError, AttributeError):
+            pass
+        if in_github_actions() and not isinstance(stream, CommandGuard):
+            setattr(sys, name, CommandGuard(stream))

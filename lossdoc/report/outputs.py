@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import sys
 
-from lossdoc.outputs import write_text
+from lossdoc.errors import OutputError
+from lossdoc.outputs import append_text, neutralise_line, write_commands, write_text
 from lossdoc.report.model import Report
 
 
-def _write(path: str, text: str) -> None:
+def _write(path: str, text: str, kind: str = "text") -> None:
     """Atomic, symlink-refusing write (:mod:`lossdoc.outputs`); ``-`` is standard output."""
-    write_text(path, text)
+    write_text(path, text, kind=kind)
 
 
 def write_outputs(
@@ -25,18 +26,18 @@ def write_outputs(
     """Write each requested output; returns [(kind, path)] of the files written (not stdout)."""
     written: list[tuple[str, str]] = []
     if json:
-        _write(json, report.to_json())
+        _write(json, report.to_json(), "json")
         written.append(("JSON", json))
     if markdown:
-        _write(markdown, report.to_markdown())
+        _write(markdown, report.to_markdown(), "markdown")
         written.append(("Markdown", markdown))
     if junit:
         from lossdoc.report.render_junit import render_junit
 
-        _write(junit, render_junit(report))
+        _write(junit, render_junit(report), "xml")
         written.append(("JUnit", junit))
     if html:
-        _write(html, report.to_html())
+        _write(html, report.to_html(), "html")
         written.append(("HTML", html))
     _github_side_channels(report)
     return [(k, p) for k, p in written if p != "-"]
@@ -50,9 +51,11 @@ def _github_side_channels(report: Report) -> None:
         from lossdoc.report.render_github import annotations, job_summary
     except ImportError:  # CI renderers not built yet
         return
-    for line in annotations(report):
-        sys.stdout.write(line + "\n")
+    write_commands(annotations(report))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        with open(summary, "a", encoding="utf-8") as fh:
-            fh.write(job_summary(report))
+        try:
+            append_text(summary, job_summary(report))
+        except OutputError as exc:  # the runner's file: a warning, the gate's result stands
+            sys.stderr.write(f"lossdoc: warning: GITHUB_STEP_SUMMARY: {neutralise_line(str(exc))}; "
+                             "the job summary was not written\n")

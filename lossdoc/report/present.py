@@ -23,8 +23,9 @@ SMOOTH_MIN_POINTS = 100
 #: Bins per series in the HTML charts (each keeps min, max and mean: ~3 points per bin).
 HTML_BINS = 600
 
-# C0/C1 control characters, DEL, and the Unicode bidi overrides/isolates that can disguise text.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 control characters, DEL, the Unicode bidi marks/overrides/isolates that can disguise text,
+# and lone surrogates (a non-UTF-8 file name decoded with surrogateescape): none can be shown or encoded.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def clean(s: Any, limit: int | None = None) -> str:

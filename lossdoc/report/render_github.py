@@ -27,8 +27,10 @@ def escape_property(s: str) -> str:
 
 
 def _clean(s: str) -> str:
-    # Terminal escapes in a log's strings must not reach the Actions log viewer either.
-    return "".join(ch if ch.isprintable() or ch in "\n" else "?" for ch in s)
+    # Terminal escapes, bidi controls and the old "##[" command syntax in a log's strings must not
+    # reach the Actions log viewer either.
+    s = "".join(ch if ch.isprintable() or ch in "\n" else "?" for ch in s)
+    return s.replace("##[", "#\uff03[")
 
 
 def annotations(report: Report) -> list[str]:

@@ -16,8 +16,11 @@ from typing import Any
 from lossdoc.checks.findings import Finding, Severity
 from lossdoc.report.model import Report
 
-# Characters not allowed in XML 1.0 (control characters other than tab, newline, carriage return).
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters not allowed in XML 1.0 (control characters other than tab, newline, carriage return,
+# lone surrogates), and those a CI viewer would act on: C1 controls (0x80-0x9f, terminal CSI/OSC in
+# 8-bit form), DEL, and the bidi marks, overrides and isolates that reorder what a reader sees.
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e"
+                      "\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(s: Any) -> str:
