@@ -98,6 +98,9 @@ def main() -> None:
     \b
     Exit codes: 0 ok, 1 findings at/above --fail-on or a regression, 2 bad input or usage.
     """
+    from lossdoc.outputs import setup_streams
+
+    setup_streams()  # PYTHONIOENCODING=ascii, and workflow commands under GITHUB_ACTIONS=true
 
 
 # --------------------------------------------------------------------------- formats
@@ -194,10 +197,14 @@ def check_options(fn: F) -> F:
     return fn
 
 
-def _split_list(s: str | None) -> list[str] | None:
+def _split_list(s: str | None, option: str = "--select") -> list[str] | None:
     if s is None:
         return None
-    return [x.strip() for x in s.split(",") if x.strip()]
+    out = [x.strip() for x in s.split(",") if x.strip()]
+    if not out:  # `--select ""`: an empty selection must not quietly mean "the configured rules"
+        raise click.BadParameter("names no rule; give ids, names, prefixes or groups (SP001,divergence)",
+                                 param_hint=option)
+    return out
 
 
 def _parse_tolerance(s: str | None) -> float | None:
@@ -241,10 +248,13 @@ def emit(report: Any, *, html: str | None, no_html: bool, markdown: str | None, 
     written = write_outputs(report, html=None if no_html else html, markdown=markdown, json=json_out,
                             junit=junit)
     if not quiet and not to_stdout:
-        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        click.echo(report.to_text(color=color), nl=False)
-        for kind, path in written:
-            click.echo(f"{kind} report: {_one_line(path)}")
+        try:
+            color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            click.echo(report.to_text(color=color), nl=False)
+            for kind, path in written:
+                click.echo(f"{kind} report: {_one_line(path)}")
+        except (BrokenPipeError, ValueError):  # the reader went away (`| head`): the gate's code still counts
+            sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     return int(ExitCode.FINDINGS if report.failing() else ExitCode.OK)
 
 
@@ -304,8 +314,8 @@ def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None
 
             with progress_indicator(enabled=not quiet) as progress:
                 sweep = analyze_sweep(paths[0], units=units, jobs=jobs, format=fmt, config=config_path,
-                                      select=_split_list(select), ignore=_split_list(ignore), fail_on=fail_on,
-                                      horizon=horizon, progress=progress,
+                                      select=_split_list(select), ignore=_split_list(ignore, "--ignore"),
+                                      fail_on=fail_on, horizon=horizon, progress=progress,
                                       scheduler=scheduler_address(scheduler))
             code = emit(sweep, html=html, no_html=no_html, markdown=markdown, json_out=json_out, junit=junit,
                         quiet=quiet)
@@ -316,7 +326,7 @@ def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None
             sys.exit(code)
     with progress_indicator(enabled=not quiet) as progress:  # stderr spinner on a TTY after ~1 s
         report = run_analyze(
-            list(paths), format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore),
+            list(paths), format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore, "--ignore"),
             fail_on=fail_on, baseline=list(baselines) or None, tolerance=_parse_tolerance(tolerance),
             horizon=horizon, progress=progress,
         )
@@ -403,7 +413,7 @@ def compare(baselines: tuple[str, ...], candidate: str, fmt: str | None, config_
     check_output_paths([*baselines, candidate], html=html, no_html=no_html, markdown=markdown, json_out=json_out,
                        junit=junit, config_path=config_path)
     report = run_analyze(
-        [candidate], format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore),
+        [candidate], format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore, "--ignore"),
         fail_on=fail_on, baseline=list(baselines), tolerance=_parse_tolerance(tolerance), horizon=horizon,
     )
     sys.exit(emit(report, html=html, no_html=no_html, markdown=markdown, json_out=json_out, junit=junit,
@@ -434,7 +444,7 @@ def snapshot(paths: tuple[str, ...], output: str, fmt: str | None) -> None:
     check_outputs([("-o", output)], paths)
     doc = make_snapshot(read(paths, format=fmt))
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
-    write_text(output, text, opt="-o")
+    write_text(output, text, opt="-o", kind="json")
     if output != "-":
         runs = ", ".join(_one_line(r["run"]) for r in doc["runs"])
         click.echo(f"snapshot of {len(doc['runs'])} run(s) ({runs}) written to {_one_line(output)} "
@@ -575,7 +585,8 @@ def main_entry() -> None:
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         try:
-            stream.flush()
+            if stream is not None:
+                stream.flush()
         except (BrokenPipeError, OSError, ValueError):
             pass  # a closed pipe (lossdoc ... | head): nothing more can be shown
     os._exit(code)

@@ -94,12 +94,86 @@ class Config:
         return tuple(out)
 
 
-def _strings(v: Any, key: str, path: str) -> tuple[str, ...]:
+def _strings(v: Any, key: str, path: str, *, non_empty: bool = False) -> tuple[str, ...]:
     if isinstance(v, str):
         v = [v]
     if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-        raise ConfigError(f"{key!r} must be a list of strings", path=path)
+        raise ConfigError(f"{key!r} must be a list of strings (got {_show(v)})", path=path)
+    if any(not x.strip() for x in v):
+        raise ConfigError(f"{key!r} holds an empty string; name rules by id, name, prefix or group", path=path)
+    if non_empty and not v:
+        raise ConfigError(f"{key!r} is empty, so no rule would run and any log would pass; remove the key to "
+                          'run every rule, or name the rules (select = ["SP001", "divergence"])', path=path)
     return tuple(v)
+
+
+def _show(v: Any) -> str:
+    """A config value in an error message: short, one line."""
+    r = " ".join(repr(v).split())
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+#: Largest integer parameter (points, windows, counts, steps): beyond it a value is a typo, and an
+#: allocation sized by it would fail.
+MAX_INT_PARAM = 10**9
+
+
+def check_param(where: str, value: Any, default: Any, path: str | None) -> Any:
+    """Validate one ``[rules.<rule>]`` parameter against its rule-file default, returning the value
+    to use (a float where the default is one).
+
+    The schema comes from the rule files themselves (each threshold's default gives its type),
+    plus ranges from what the parameter names mean: integers (points, windows, counts, steps) are
+    at least 1, or 0 where the default is 0, and at most :data:`MAX_INT_PARAM`; every number is
+    finite; ``alpha`` is a significance level in (0, 1); ``*-fraction`` lies in [0, 1]; other
+    numbers are >= 0 where the default is. Errors name the key and the file."""
+    import math
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false like the default (got {_show(value)})", path=path)
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be an integer like the default {default!r} (got {_show(value)})",
+                              path=path)
+        low = 0 if default == 0 else 1
+        if not low <= value <= MAX_INT_PARAM:
+            raise ConfigError(f"{where} must be an integer from {low} to {MAX_INT_PARAM:,} (got {value})", path=path)
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number like the default {default!r} (got {_show(value)})",
+                              path=path)
+        try:
+            v = float(value)
+        except OverflowError:
+            v = math.inf
+        if not math.isfinite(v):
+            raise ConfigError(f"{where} must be a finite number (got {_show(value)})", path=path)
+        name = where.rsplit(".", 1)[-1]
+        if name == "alpha" and not 0 < v < 1:
+            raise ConfigError(f"{where} is a significance level and must lie strictly between 0 and 1 "
+                              f"(got {value!r})", path=path)
+        if name.endswith("fraction") and not 0 <= v <= 1:
+            raise ConfigError(f"{where} is a fraction and must lie in [0, 1] (got {value!r})", path=path)
+        if default >= 0 and v < 0:
+            raise ConfigError(f"{where} must not be negative (got {value!r})", path=path)
+        return v
+    if isinstance(default, str):
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where} must be a non-empty string like the default {default!r} "
+                              f"(got {_show(value)})", path=path)
+        return value
+    if isinstance(default, list):
+        types = {type(x) for x in default} or {str}
+        if not isinstance(value, list) or not all(type(x) in types for x in value):
+            raise ConfigError(f"{where} must be a list like the default {default!r} (got {_show(value)})", path=path)
+        return value
+    if type(value) is not type(default):  # pragma: no cover - rule files only hold the types above
+        raise ConfigError(f"{where} must be {type(default).__name__} like the default (got {_show(value)})",
+                          path=path)
+    return value
 
 
 def parse_config(table: dict[str, Any], path: str, *, prefix: str = "") -> Config:
@@ -113,10 +187,10 @@ def parse_config(table: dict[str, Any], path: str, *, prefix: str = "") -> Confi
     kw: dict[str, Any] = {"path": path}
     for key in ("select", "extend-select", "ignore", "rule-paths"):
         if key in table:
-            kw[key.replace("-", "_")] = _strings(table[key], prefix + key, path)
+            kw[key.replace("-", "_")] = _strings(table[key], prefix + key, path, non_empty=key == "select")
     if "fail-on" in table:
         v = table["fail-on"]
-        if v not in FAIL_ON:
+        if not isinstance(v, str) or v not in FAIL_ON:
             raise ConfigError(f"{prefix}fail-on must be one of {', '.join(FAIL_ON)} (got {v!r})", path=path)
         kw["fail_on"] = v
     if "tolerance" in table:
@@ -133,6 +207,8 @@ def parse_config(table: dict[str, Any], path: str, *, prefix: str = "") -> Confi
         if not isinstance(rules, dict) or not all(isinstance(v, dict) for v in rules.values()):
             raise ConfigError(f"{prefix}rules must hold one table per rule ([{prefix}rules.loss-spike])", path=path)
         kw["rules"] = {k: dict(v) for k, v in rules.items()}
+    if any(not k.strip() for k in kw.get("rules", {})):
+        raise ConfigError(f"{prefix}rules has a table with an empty rule name", path=path)
     if "per-run-ignores" in table:
         pri = table["per-run-ignores"]
         if not isinstance(pri, dict):
@@ -160,12 +236,28 @@ def load_file(p: Path) -> Config:
     """Read one ``lossdoc.toml`` (top-level keys) or ``pyproject.toml`` (``[tool.lossdoc]``)."""
     data = _read_toml(p)
     if p.name == "pyproject.toml":
-        table = data.get("tool", {}).get("lossdoc", {})
-        return parse_config(table, str(p), prefix="tool.lossdoc.")
+        return parse_config(_lossdoc_table(data, str(p)) or {}, str(p), prefix="tool.lossdoc.")
     # lossdoc.toml: top-level keys, or a [tool.lossdoc] table if someone copied one over
-    if set(data) == {"tool"} and "lossdoc" in data["tool"]:
-        return parse_config(data["tool"]["lossdoc"], str(p), prefix="tool.lossdoc.")
+    if set(data) == {"tool"}:
+        table = _lossdoc_table(data, str(p))
+        if table is not None:
+            return parse_config(table, str(p), prefix="tool.lossdoc.")
     return parse_config(data, str(p))
+
+
+def _lossdoc_table(data: dict[str, Any], path: str) -> dict[str, Any] | None:
+    """``[tool.lossdoc]`` of a parsed TOML document; None when absent, an error when not a table."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise ConfigError(f"'tool' must be a table ([tool.lossdoc]), not {_show(tool)}", path=path)
+    table = tool.get("lossdoc")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"'tool.lossdoc' must be a table ([tool.lossdoc]), not {_show(table)}", path=path)
+    return table
 
 
 def find_config(start: Path) -> Path | None:
@@ -187,7 +279,8 @@ def find_config(start: Path) -> Path | None:
                 if "tool.lossdoc" in text:  # the user's own lossdoc settings: never ignore them silently
                     raise ConfigError(f"invalid TOML: {exc}", path=str(cand)) from None
                 continue
-            if "lossdoc" in data.get("tool", {}):
+            tool = data.get("tool")
+            if isinstance(tool, dict) and "lossdoc" in tool:
                 return cand
     return None
 

@@ -164,7 +164,9 @@ def test_preview_rules_need_preview(tmp_path):
     rules.mkdir()
     (rules / "ACME-SP001.toml").write_text(CUSTOM_RULE.format(status="preview"))
     (tmp_path / "lossdoc.toml").write_text('select = ["ACME"]\nrule-paths = ["ci_rules"]\n')
-    assert _rules(load_config(None, start=tmp_path)) == {}
+    # Only a preview rule selected, preview off: nothing would run, and nothing must not pass.
+    with pytest.raises(ConfigError, match="no rule to run"):
+        _rules(load_config(None, start=tmp_path))
     (tmp_path / "lossdoc.toml").write_text('select = ["ACME"]\nrule-paths = ["ci_rules"]\npreview = true\n')
     assert _rules(load_config(None, start=tmp_path)) == {"ACME-SP001": "error"}
 

@@ -30,6 +30,7 @@ import polars as pl
 
 from lossdoc.checks.findings import Evidence, Finding, Severity
 from lossdoc.checks.rulefile import RuleSpec, load_rules
+from lossdoc.config import check_param
 from lossdoc.errors import ConfigError
 from lossdoc.model import IngestNote, LogSet, SeriesInfo
 
@@ -461,13 +462,7 @@ def bind_params(spec: RuleSpec, override: dict[str, Any] | None, cfg_path: str =
             known = ", ".join(sorted(params)) or "none"
             raise ConfigError(f"unknown key {where!r} (parameters of {spec.id}: {known}; or severity)",
                               path=cfg_path or None)
-        default = params[k]
-        ok = (isinstance(v, bool) == isinstance(default, bool)) and (
-            isinstance(v, type(default)) or (isinstance(default, float) and isinstance(v, int)))
-        if not ok:
-            raise ConfigError(f"{where} must be {type(default).__name__} like the default {default!r} (got {v!r})",
-                              path=cfg_path or None)
-        params[k] = float(v) if isinstance(default, float) else v
+        params[k] = check_param(where, v, params[k], cfg_path or None)  # types, ranges, finite numbers
     return params, severity
 
 
@@ -498,6 +493,9 @@ def select_rules(rules: dict[str, RuleSpec], config: Any) -> list[RuleSpec]:
             continue
         if any(_matches(r, s) for s in sel) and not any(_matches(r, s) for s in config.ignore):
             chosen.append(r)
+    if not chosen:  # no rule, no finding: every log would pass the gate
+        raise ConfigError("the selection leaves no rule to run (select/ignore), so any log would pass; "
+                          "select at least one rule", path=config.path or None)
     return chosen
 
 
