@@ -52,8 +52,13 @@ def sweep_units(path: str | os.PathLike[str]) -> list[str] | None:
 
     A sweep is a directory that no directory parser claims as one artefact and that holds at
     least two subdirectories; its units are the subdirectories and the non-empty top-level
-    files, in name order."""
-    p = Path(path)
+    files, in name order. ``path`` may be a ``file://`` or an fsspec URL (``s3://bucket/runs/``):
+    a remote prefix is listed, not downloaded (:func:`lossdoc.ingest.remote.list_sweep`)."""
+    from lossdoc.ingest import remote
+
+    if remote.is_remote(os.fspath(path)):
+        return _remote_units(os.fspath(path))
+    p = Path(remote.local_path(os.fspath(path)))
     if not p.is_dir():
         return None
     try:
@@ -71,6 +76,48 @@ def sweep_units(path: str | os.PathLike[str]) -> list[str] | None:
     files = [e for e in entries if e.is_file() and not e.name.startswith(".")]
     base = os.fspath(path)
     return [os.path.join(base, e.name) for e in dirs + files]
+
+
+#: Remote units listed by :func:`sweep_units`, with whether each is a prefix (a run directory).
+_REMOTE_DIRS: dict[str, bool] = {}
+
+
+def _remote_units(url: str) -> list[str] | None:
+    import shutil
+
+    from lossdoc.ingest import remote
+    from lossdoc.ingest.registry import MIN_CONFIDENCE, rank_dir
+
+    listed = remote.list_sweep(url)
+    if listed is None:
+        return None
+    entries, skeleton = listed
+    try:
+        dirs = [(u, d) for u, d in entries if d and not u.rsplit("/", 1)[-1].startswith(".")
+                and u.rsplit("/", 1)[-1] not in _SKIP_DIRS]
+        if len(dirs) < 2:
+            return None
+        cands = rank_dir(skeleton)
+        if cands and cands[0].confidence >= MIN_CONFIDENCE:
+            return None
+    finally:
+        shutil.rmtree(skeleton.parent, ignore_errors=True)
+    files = [(u, d) for u, d in entries if not d and not u.rsplit("/", 1)[-1].startswith(".")]
+    _REMOTE_DIRS.clear()
+    _REMOTE_DIRS.update(dirs + files)
+    return [u for u, _ in dirs + files]
+
+
+def unit_is_dir(unit: str) -> bool:
+    """Whether a unit is a directory (a prefix, for a remote unit listed by :func:`sweep_units`)."""
+    if unit in _REMOTE_DIRS:
+        return _REMOTE_DIRS[unit]
+    from lossdoc.ingest import remote
+
+    if remote.is_remote(unit):
+        fs, inner = remote.filesystem(unit)
+        return bool(fs.isdir(inner))
+    return os.path.isdir(remote.local_path(unit))
 
 
 # --------------------------------------------------------------------------- one unit
@@ -393,7 +440,7 @@ def analyze_sweep(
         config = load_config(config, start=_P.cwd())
     config = config.override(select=select, ignore=ignore, fail_on=fail_on)
     options = {"format": format, "config": config, "horizon": horizon}
-    todo = [(u, os.path.isdir(u)) for u in units]
+    todo = [(u, unit_is_dir(u)) for u in units]
     jobs = max(1, min(jobs or default_jobs(), len(todo)))
     t0 = time.perf_counter()
     results: dict[str, UnitResult] = {}

@@ -9,14 +9,7 @@ cluster and locally; the reports must be the same.
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +19,7 @@ distributed = pytest.importorskip("distributed", reason="Dask is not installed (
 
 from lossdoc.cli import ExitCode, main  # noqa: E402
 from lossdoc.sweep import analyze_sweep, analyze_unit  # noqa: E402
+from tests.servers import dask_cluster, free_port  # noqa: E402
 
 N_RUNS = 12
 
@@ -53,67 +47,11 @@ def sweep_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop a process and everything it started (its own session): SIGTERM, then SIGKILL."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
 @pytest.fixture(scope="module")
 def scheduler(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A ``dask scheduler`` and a ``dask worker`` (2 processes x 1 thread) on 127.0.0.1."""
-    dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
-    if dask is None:
-        pytest.fail("the `dask` command is missing although distributed is installed")
-    d = tmp_path_factory.mktemp("dask")
-    sfile = d / "scheduler.json"
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    procs: list[subprocess.Popen[bytes]] = []
-    logs = []
-    try:
-        log = open(d / "scheduler.log", "wb")  # noqa: SIM115 - closed in finally
-        logs.append(log)
-        procs.append(subprocess.Popen(
-            [dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file",
-             str(sfile)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=d))
-        deadline = time.monotonic() + 120
-        address = None
-        while time.monotonic() < deadline and address is None:
-            if procs[0].poll() is not None:
-                pytest.fail(f"dask scheduler exited: {(d / 'scheduler.log').read_text()[-2000:]}")
-            try:
-                address = json.loads(sfile.read_text())["address"]
-            except (OSError, ValueError, KeyError):
-                time.sleep(0.2)
-        if address is None:
-            pytest.fail("dask scheduler did not start within 120 s")
-        log = open(d / "worker.log", "wb")  # noqa: SIM115 - closed in finally
-        logs.append(log)
-        procs.append(subprocess.Popen(
-            [dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard", "--host", "127.0.0.1",
-             "--local-directory", str(d / "work")], stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-            env=env, cwd=d))  # another working directory than the tests': relative units must still resolve
-        client = distributed.Client(address, timeout=60, set_as_default=False)
-        try:
-            client.wait_for_workers(2, timeout=120)
-        finally:
-            client.close()
+    with dask_cluster(tmp_path_factory.mktemp("dask"), workers=2) as address:
         yield address
-    finally:
-        for p in reversed(procs):
-            _stop(p)
-        for f in logs:
-            f.close()
 
 
 def _run_cli(args: list[str], env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -178,15 +116,9 @@ def test_only_results_travel_back(tmp_path: Path) -> None:
     assert size < 16_000 and size < 0.02 * (d / "train.log").stat().st_size
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_scheduler_is_a_one_line_error(sweep_root: Path) -> None:
     code, out, err = _run_cli(["analyze", str(sweep_root), "--no-html", "--scheduler",
-                               f"tcp://127.0.0.1:{_closed_port()}"], env={"LOSSDOC_SCHEDULER_TIMEOUT": "2"})
+                               f"tcp://127.0.0.1:{free_port()}"], env={"LOSSDOC_SCHEDULER_TIMEOUT": "2"})
     assert code == ExitCode.ERROR
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:" in err
     assert "Traceback" not in err + out and len(err.strip().splitlines()) == 1

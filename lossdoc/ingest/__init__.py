@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lossdoc.errors import EmptyInputError, InputError, LossdocError, UnknownFormatError
+from lossdoc.ingest import remote
 from lossdoc.ingest.config_text import config_from_files, config_from_input
 from lossdoc.ingest.inputs import InputFile, check_path, from_bytes, open_file, open_stdin
 from lossdoc.ingest.normalise import normalise_blocks
@@ -246,6 +247,12 @@ def _dedupe_runs(sources: list[Source]) -> None:
             ))
 
 
+def _read_path(path: Path, display: str, format: str | None) -> list[Source]:
+    if path.is_dir():
+        return read_dir(path, display, format)
+    return [read_input(open_file(path, display), format)]
+
+
 def _percent(progress: Callable[[str], None], p: str) -> Callable[[float], None]:
     return lambda frac: progress(f"reading {p} ({frac:.0%})")
 
@@ -273,12 +280,17 @@ def read(
             if p == "-":
                 sources.append(read_input(open_stdin(), format))
                 continue
+            if remote.is_remote(p):  # s3://, gs://...: a local copy of the file or prefix, read as one
+                with remote.staged(p) as local:
+                    sources.extend(_read_path(local, p, format))
+                continue
             base = BASE_DIR.get()
-            path = check_path(p) if base is None or os.path.isabs(p) else check_path(os.path.join(base, p), display=p)
-            if path.is_dir():
-                sources.extend(read_dir(path, p, format))
+            local_p = remote.local_path(p)  # file:///x -> /x
+            if base is None or os.path.isabs(local_p):
+                path = check_path(local_p, display=p)
             else:
-                sources.append(read_input(open_file(path, p), format))
+                path = check_path(os.path.join(base, local_p), display=p)
+            sources.extend(_read_path(path, p, format))
         finally:
             READ_PROGRESS.reset(token)
     _dedupe_runs(sources)

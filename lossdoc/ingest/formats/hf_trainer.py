@@ -32,6 +32,7 @@ import polars as pl
 from lossdoc.errors import EmptyInputError, InputError, ParseError
 from lossdoc.ingest.formats._tabular import SeriesNamer
 from lossdoc.ingest.inputs import InputFile, open_file
+from lossdoc.ingest.remote import join_display
 from lossdoc.ingest.registry import Parser
 from lossdoc.model import IngestNote, ParseResult, concat_frames, conform
 
@@ -357,7 +358,7 @@ class HFTrainerParser(Parser):
         else:
             raise InputError(f"no {STATE_NAME} in the directory or its checkpoint-N/ subdirectories", path=display)
         rel = chosen.relative_to(path)
-        inp = open_file(chosen, str(Path(display) / rel))
+        inp = open_file(chosen, join_display(display, rel))
         resolved = path.resolve()
         # checkpoint-N holds the whole history so far: the run is the output_dir above it.
         out = resolved.parent if _CHECKPOINT.match(resolved.name) else resolved

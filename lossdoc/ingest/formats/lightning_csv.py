@@ -38,6 +38,7 @@ from lossdoc.ingest.formats._tabular import (
     sniff_csv,
 )
 from lossdoc.ingest.inputs import InputFile, open_file
+from lossdoc.ingest.remote import join_display
 from lossdoc.ingest.registry import Parser
 from lossdoc.model import IngestNote, ParseResult
 
@@ -190,7 +191,7 @@ class LightningCSVParser(Parser):
         return 0.95 if head is not None and _has_step(head.header) else 0.0
 
     def parse_dir(self, path: Path, display: str) -> ParseResult:
-        inp = open_file(path / METRICS_NAME, str(Path(display) / METRICS_NAME))
+        inp = open_file(path / METRICS_NAME, join_display(display, METRICS_NAME))
         res = self.parse(inp)
         res.notes[:0] = inp.notes
         return res
