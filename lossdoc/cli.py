@@ -255,6 +255,11 @@ def emit(report: Any, *, html: str | None, no_html: bool, markdown: str | None, 
                 click.echo(f"{kind} report: {_one_line(path)}")
         except (BrokenPipeError, ValueError):  # the reader went away (`| head`): the gate's code still counts
             sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+    uncompared = getattr(report, "uncompared", None)
+    if uncompared:  # a gate with nothing compared is unusable input, not a pass
+        click.echo(f"lossdoc: error: nothing compared with the baseline: {_one_line(uncompared[0])}"
+                   + (f" (and {len(uncompared) - 1} more run(s))" if len(uncompared) > 1 else ""), err=True)
+        return int(ExitCode.ERROR)
     return int(ExitCode.FINDINGS if report.failing() else ExitCode.OK)
 
 

@@ -463,6 +463,8 @@ def compare_report(report: Any, baselines: Sequence[str], config: Any, format: s
     cands = [_run_curves(r.run, r.frame, r.meta, r.source, r.format, r.data) for r in report.runs
              if r.frame is not None or r.data is not None]
     runs = [compare_runs(c, bases, tol) for c in cands]
+    for r in runs:  # no quantity compared (no shared steps, no loss): the gate must not pass on it
+        r["compared"] = bool(r["quantities"])
     # Baseline curves for the report's loss chart (bin means, at most 400 points each).
     for r in report.runs:
         if r.frame is None and r.data is None:
@@ -477,6 +479,7 @@ def compare_report(report: Any, baselines: Sequence[str], config: Any, format: s
         r.curves["baselines"] = drawn
     return {
         "regressed": any(r["regressed"] for r in runs),
+        "compared": bool(runs) and all(r["compared"] for r in runs),
         "tolerance": tol,
         "alpha": ALPHA,
         "baselines": [{"run": b.run, "source": b.source, "format": b.format,

@@ -82,6 +82,16 @@ def read_input(inp: InputFile, format: str | None = None) -> Source:
     return src
 
 
+def _nonempty(src: Source) -> Source:
+    """A directory read whole that yielded no value (a TensorBoard logdir of images, histograms or
+    bare headers) is an empty input, never a run that passes with nothing checked."""
+    if src.height == 0:
+        why = "; ".join(n.message for n in src.notes[:2])
+        raise EmptyInputError(f"no metric values found (read as {src.format})" + (f": {why}" if why else ""),
+                              path=src.path)
+    return src
+
+
 def _walk(root: Path) -> list[Path]:
     out: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
@@ -102,7 +112,7 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
         parser = get_parser(format)
         if parser.sniff_dir(path) > 0:
             res = parser.parse_dir(path, display)
-            return [_finish(res, display, parser.name, [], directory=path)]
+            return [_nonempty(_finish(res, display, parser.name, [], directory=path))]
     else:
         cands = rank_dir(path)
         # A whole-directory claim must be confident: a tree that merely *contains* an event file
@@ -115,7 +125,7 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
                 raise
             except Exception as exc:  # noqa: BLE001
                 raise InputError(f"could not read directory as {parser.name}: {exc}", path=display) from None
-            return [_finish(res, display, parser.name, [], directory=path)]
+            return [_nonempty(_finish(res, display, parser.name, [], directory=path))]
     sources: list[Source] = []
     skipped: list[str] = []
     files = _walk(path)

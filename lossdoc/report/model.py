@@ -152,15 +152,28 @@ class Report:
         The verdict describes the run; whether it fails a CI job is :meth:`exit_code`'s business
         (``--fail-on``)."""
         worst = max((f.severity for f in self.findings), default=None)
-        if self.regressed or worst == Severity.ERROR:
+        if self.regressed or worst == Severity.ERROR or self.uncompared:
             return "fail"
         if worst == Severity.WARNING:
             return "warn"
         return "pass"
 
+    @property
+    def uncompared(self) -> list[str]:
+        """Why a requested baseline comparison compared nothing (no shared steps, no loss): one
+        line per candidate run; empty when every run was compared or no baseline was given."""
+        if self.comparison is None:
+            return []
+        runs = self.comparison.get("runs", [])
+        if not runs:
+            return ["no candidate run has a loss curve to compare with the baseline"]
+        return [f"{r['run']}: {r.get('note') or 'nothing compared'}" for r in runs
+                if not r.get("compared", bool(r.get("quantities")))]
+
     def failing(self) -> bool:
-        """True when a finding is at or above ``fail_on``, or the candidate regressed."""
-        if self.regressed:
+        """True when a finding is at or above ``fail_on``, the candidate regressed, or a baseline
+        comparison compared nothing (no data never passes a gate)."""
+        if self.regressed or self.uncompared:
             return True
         if self.fail_on == "never":
             return False

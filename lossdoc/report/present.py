@@ -380,7 +380,7 @@ def comparison_view(comp: dict[str, Any] | None) -> dict[str, Any] | None:
         return fmt_num(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else ("—" if v is None
                                                                                              else clean(v, 80))
 
-    known = {"regressed", "tolerance", "alpha", "method", "baselines", "runs"}
+    known = {"regressed", "compared", "tolerance", "alpha", "method", "baselines", "runs"}
     baselines = []
     for b in comp.get("baselines") or []:
         if isinstance(b, dict):
@@ -412,11 +412,13 @@ def comparison_view(comp: dict[str, Any] | None) -> dict[str, Any] | None:
                 "gating": bool(q.get("gating", True)),
             })
         runs.append({"run": clean(r.get("run"), 80), "regressed": bool(r.get("regressed")),
+                     "compared": bool(r.get("compared", bool(rows))),
                      "series": clean(r.get("series") or "", 40), "note": clean(r.get("note") or "", 400),
                      "rows": rows})
     tol = comp.get("tolerance")
     return {
         "regressed": bool(comp.get("regressed")),
+        "compared": bool(comp.get("compared", True)) and all(r["compared"] for r in runs),
         "tolerance": (f"{tol * 100:g}%" if isinstance(tol, (int, float)) and not isinstance(tol, bool) else None),
         "alpha": num(comp.get("alpha")) if comp.get("alpha") is not None else None,
         "method": clean(comp.get("method") or "", 400),

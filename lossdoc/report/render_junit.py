@@ -74,6 +74,14 @@ def render_junit(report: Report) -> str:
                 out = ET.SubElement(case, "system-out")
                 out.text = xml_text("\n\n".join(_finding_text(f) for f in found))
         comp = next((c for c in (report.comparison or {}).get("runs", []) if c.get("run") == run.run), None)
+        if report.comparison is not None and (comp is None or not comp.get("compared", True)):
+            counts["tests"] += 1  # a requested comparison that compared nothing fails, never passes
+            counts["failures"] += 1
+            case = ET.SubElement(suite, "testcase", classname=xml_text(f"lossdoc.{run.run}.comparison"),
+                                 name="baseline comparison", time="0")
+            note = (comp or {}).get("note") or "no loss curve to compare with the baseline"
+            fail = ET.SubElement(case, "failure", type="nothing-compared", message=xml_text(f"nothing compared: {note}"))
+            fail.text = xml_text(note)
         if report.comparison is not None and comp is not None:
             for q in comp.get("quantities", []):
                 counts["tests"] += 1

@@ -158,14 +158,14 @@ def _comparison(comp: dict[str, Any]) -> list[str]:
     if c is None:
         return []
     out = ["### Comparison with the baseline", "",
-           f"**{'❌ Regressed' if c['regressed'] else '✅ No regression'}**"
+           f"**{'❌ Regressed' if c['regressed'] else '✅ No regression' if c['compared'] else '❌ Nothing compared'}**"
            + (f" (tolerance {c['tolerance']})" if c["tolerance"] else ""), ""]
     for b in c["baselines"][:10]:
         out.append(f"- baseline: {md(b, 200)}")
     if c["baselines"]:
         out.append("")
     for r in c["runs"][:MAX_RUNS_TABLE]:
-        verdict = "❌ regressed" if r["regressed"] else "✅ ok"
+        verdict = "❌ regressed" if r["regressed"] else "✅ ok" if r["compared"] else "❌ nothing compared"
         out.append(f"**{md(r['run'], 80)}** {md(r['series'], 40)} · {verdict}")
         out.append("")
         if r["rows"]:

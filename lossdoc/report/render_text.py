@@ -79,7 +79,9 @@ def render_text(report: Report, color: bool = False) -> str:
     comp = comparison_view(report.comparison)
     if comp is not None:
         tol = f" (tolerance {comp['tolerance']})" if comp["tolerance"] else ""
-        lines.append(f"baseline: {st('REGRESSED', 'error') if comp['regressed'] else 'no regression'}{tol}")
+        state = (st('REGRESSED', 'error') if comp['regressed'] else
+                 st('NOTHING COMPARED', 'error') if report.uncompared else 'no regression')
+        lines.append(f"baseline: {state}{tol}")
         for r in comp["runs"]:
             for q in r["rows"]:
                 if not q["gating"]:
