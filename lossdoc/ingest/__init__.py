@@ -92,9 +92,18 @@ def _nonempty(src: Source) -> Source:
     return src
 
 
-def _walk(root: Path) -> list[Path]:
+def _walk(root: Path, unreadable: list[str] | None = None) -> list[Path]:
+    """Files below ``root`` in name order (hidden and tool directories skipped, symlinked
+    directories not followed, so a link loop cannot recur); subdirectories that cannot be listed
+    go to ``unreadable`` as ``path (reason)``, to be noted rather than skipped in silence."""
     out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def onerror(exc: OSError) -> None:
+        if unreadable is not None:
+            where = os.path.relpath(exc.filename, root) if exc.filename else "?"
+            unreadable.append(f"{where} ({exc.strerror or exc})")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
         dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
         for f in sorted(filenames):
             if f.startswith("."):
@@ -128,7 +137,8 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
             return [_nonempty(_finish(res, display, parser.name, [], directory=path))]
     sources: list[Source] = []
     skipped: list[str] = []
-    files = _walk(path)
+    unreadable: list[str] = []
+    files = _walk(path, unreadable)
     claimed: set[Path] = set()
     # A subdirectory claimed by a directory parser (a TB logdir or HF output dir inside an experiment
     # dir), shallowest first, so a Keras logdir holding only train/ and validation/ is one run.
@@ -176,6 +186,8 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
             sources.append(src)
     if not sources:
         hint = ""
+        if unreadable:
+            hint += f"; could not list {len(unreadable)} subdirectory(ies): {', '.join(unreadable[:3])}"
         if skipped:
             shown = ", ".join(os.path.relpath(f, display) for f in skipped[:3]) + (" ..." if len(skipped) > 3 else "")
             hint = f"; not recognised with confidence: {shown} (give a file itself, or force --format NAME)"
@@ -186,6 +198,12 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
         sources[0].notes.append(
             IngestNote("truncated_input", f"the directory holds more than {MAX_DIR_FILES:,} files: only the first "
                        f"{MAX_DIR_FILES:,} (in name order) were looked at; point lossdoc at the run's own directory")
+        )
+    if unreadable:
+        shown = ", ".join(unreadable[:3]) + (" ..." if len(unreadable) > 3 else "")
+        sources[0].notes.append(
+            IngestNote("truncated_input", f"{len(unreadable)} subdirectory(ies) could not be read and were not looked at: "
+                       f"{shown}", count=len(unreadable))
         )
     if skipped:
         shown = ", ".join(skipped[:3]) + (" ..." if len(skipped) > 3 else "")

@@ -152,11 +152,17 @@ class Report:
         The verdict describes the run; whether it fails a CI job is :meth:`exit_code`'s business
         (``--fail-on``)."""
         worst = max((f.severity for f in self.findings), default=None)
-        if self.regressed or worst == Severity.ERROR or self.uncompared:
+        if self.regressed or worst == Severity.ERROR or self.uncompared or self.unit_errors:
             return "fail"
         if worst == Severity.WARNING:
             return "warn"
         return "pass"
+
+    @property
+    def unit_errors(self) -> list[tuple[str, str]]:
+        """Sweep units that could not be analysed, as (unit, one-line error); a plain report has
+        none. A unit that failed fails the report: it must never vanish into a PASS."""
+        return list(getattr(self, "errors", None) or [])
 
     @property
     def uncompared(self) -> list[str]:
@@ -173,7 +179,7 @@ class Report:
     def failing(self) -> bool:
         """True when a finding is at or above ``fail_on``, the candidate regressed, or a baseline
         comparison compared nothing (no data never passes a gate)."""
-        if self.regressed or self.uncompared:
+        if self.regressed or self.uncompared or self.unit_errors:
             return True
         if self.fail_on == "never":
             return False

@@ -35,6 +35,10 @@ def _clean(s: str) -> str:
 
 def annotations(report: Report) -> list[str]:
     items: list[tuple[str, str, str]] = []  # (level, title, message)
+    for unit, err in report.unit_errors:
+        items.append(("error", f"lossdoc: could not read {unit}", err))
+    for why in report.uncompared:
+        items.append(("error", "lossdoc: nothing compared with the baseline", why))
     for c in (report.comparison or {}).get("runs", []):
         for q in c.get("quantities", []):
             if q["regressed"] and q["gating"]:

@@ -102,8 +102,17 @@ def render_junit(report: Report) -> str:
             totals[k] += v
         suite.set("errors", "0")
         suite.set("time", "0")
+    n_errors = 0
+    for unit, err in report.unit_errors:  # a sweep unit that could not be read: an <error>, never absent
+        n_errors += 1
+        suite = ET.SubElement(root, "testsuite", name=xml_text(f"lossdoc.{unit}"), tests="1", failures="0",
+                              skipped="0", errors="1", time="0")
+        case = ET.SubElement(suite, "testcase", classname=xml_text(f"lossdoc.{unit}"), name="read", time="0")
+        fail = ET.SubElement(case, "error", type="unreadable", message=xml_text(err[:500]))
+        fail.text = xml_text(err)
+        totals["tests"] += 1
     for k, v in totals.items():
         root.set(k, str(v))
-    root.set("errors", "0")
+    root.set("errors", str(n_errors))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -90,6 +90,7 @@ def _render(report: Report, ordered: list[tuple[RunReport, Finding]], shown: int
         gate = f" · {'fails' if report.failing() else 'passes'} the gate (`--fail-on {report.fail_on}`)"
     out.append(f"**{summary_phrase(report)}**{gate} · lossdoc {md(report.version, 20)}")
     out.append("")
+    out += _unit_errors(report)
     out += _numbers(report)
     if report.comparison:
         out += _comparison(report.comparison)
@@ -99,6 +100,18 @@ def _render(report: Report, ordered: list[tuple[RunReport, Finding]], shown: int
                "and evidence.</sub>")
     out.append("")
     return "\n".join(out)
+
+
+def _unit_errors(report: Report) -> list[str]:
+    """Sweep units that could not be read: listed first, so a failed unit never hides behind PASS."""
+    errors = report.unit_errors
+    if not errors:
+        return []
+    out = [f"### ❌ Could not be read ({len(errors)})", "", "| Unit | Error |", "|---|---|"]
+    out += [f"| {md(u, 120)} | {md(e, 300)} |" for u, e in errors[:MAX_RUNS_TABLE]]
+    if len(errors) > MAX_RUNS_TABLE:
+        out += ["", f"_…and {len(errors) - MAX_RUNS_TABLE} more (see the HTML or JSON report)._"]
+    return out + [""]
 
 
 def _numbers(report: Report) -> list[str]:
