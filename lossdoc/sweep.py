@@ -629,20 +629,25 @@ def render_sweep_html(report: SweepReport) -> str:
     from lossdoc.report.present import VERDICT_TEXT, counts_phrase, fmt_num, fmt_step, fmt_steps
     from lossdoc.report.render_html import _env
 
+    ranking = report.ranking
+    detailed = detailed_runs(ranking)
     rows = []
-    for row in report.ranking:
+    for row in ranking:
         r = report.runs[row.index]
         w = row.worst
+        shown = row.index in detailed
         rows.append({
-            "rank": row.rank, "run": r.run, "anchor": f"run-{row.index + 1}",
+            "rank": row.rank, "run": r.run, "anchor": f"run-{row.index + 1}" if shown else None,
             "final": fmt_num(row.final_train_loss), "best_val": fmt_num(row.best_val_loss),
             "last_step": fmt_step(row.last_step), "n_findings": row.n_findings,
             "worst": None if w is None else {"severity": str(w.severity), "rule": w.rule, "name": w.name,
                                              "message": w.message},
-            "spark": Markup(_spark_svg(r.curves.get("sparkline"))),
+            "spark": Markup(_spark_svg(r.curves.get("sparkline"))) if shown else "",
         })
     sections = []
     for i, r in enumerate(report.runs):
+        if i not in detailed:
+            continue
         s = r.summary
         ex = s.extrapolated
         sections.append({
@@ -674,8 +679,42 @@ def render_sweep_html(report: SweepReport) -> str:
         "seconds": f"{report.seconds:.1f}", "rows": rows, "sections": sections,
         "errors": [{"unit": u, "error": e} for u, e in report.errors], "n_errors": n_err,
         "skipped": report.skipped,
+        "summarised": len(detailed) < len(report.runs), "n_detailed": len(detailed),
+        "index_top": INDEX_TOP, "rule_counts": rule_counts(report.runs) if len(detailed) < len(report.runs) else [],
     }
     return _env().get_template("sweep.html.j2").render(**ctx)
+
+
+#: Up to this many runs, the HTML index shows every run with its curve and section; above it, it is
+#: summarised (:func:`detailed_runs`): a 10,000-run index would otherwise be ~40 MB.
+INDEX_FULL_RUNS = 200
+#: In a summarised index: the best runs shown in full, and at most as many runs with an error.
+INDEX_TOP = 100
+
+
+def detailed_runs(ranking: Sequence[RankRow]) -> set[int]:
+    """Indices of the runs the HTML index shows with a curve and a section: every run up to
+    :data:`INDEX_FULL_RUNS`; above, the :data:`INDEX_TOP` best ranked and the first
+    :data:`INDEX_TOP` (in rank order) whose worst finding is an error. Every run keeps its row in
+    the ranked table, and every run is in the JSON, Markdown and JUnit outputs."""
+    if len(ranking) <= INDEX_FULL_RUNS:
+        return {row.index for row in ranking}
+    out = {row.index for row in ranking[:INDEX_TOP]}
+    errors = [row.index for row in ranking if row.worst is not None and str(row.worst.severity) == "error"]
+    out.update(errors[:INDEX_TOP])
+    return out
+
+
+def rule_counts(runs: Sequence[RunReport]) -> list[dict[str, Any]]:
+    """Per rule: how many runs have a finding of it, its severity and name, most severe and most common first."""
+    seen: dict[str, dict[str, Any]] = {}
+    for r in runs:
+        for f in {f.rule: f for f in r.findings}.values():
+            e = seen.setdefault(f.rule, {"rule": f.rule, "name": f.name, "severity": str(f.severity),
+                                         "level": int(f.severity), "runs": 0})
+            e["runs"] += 1
+            e["level"] = max(e["level"], int(f.severity))
+    return sorted(seen.values(), key=lambda e: (-e["level"], -e["runs"], e["rule"]))
 
 
 __all__ = [

@@ -189,3 +189,35 @@ def test_batches_cover_every_unit_once_and_shrink(n, jobs):
     if n >= 100:
         assert sizes[-1] == 1 and sizes[0] >= 8  # few round trips early, single units at the end
         assert batches[0][1][0] != "u0001"  # neighbours in name order go to different batches
+
+
+def test_a_large_sweep_index_is_summarised(sweep_dir):
+    """Past INDEX_FULL_RUNS runs the HTML index keeps a row per run but curves and sections only for
+    the best runs and the runs with an error, plus a table of findings across the sweep."""
+    import copy
+    import dataclasses
+
+    from lossdoc.sweep import INDEX_FULL_RUNS, INDEX_TOP, render_sweep_html
+
+    rep = analyze_sweep(sweep_dir, jobs=1)
+    runs = []
+    for k in range(12):  # 360 runs: 12 copies of the 30, renamed
+        for r in rep.runs:
+            r2 = copy.copy(r)
+            r2.run = f"{r.run}-{k:02d}"
+            runs.append(r2)
+    assert len(runs) > INDEX_FULL_RUNS
+    big = dataclasses.replace(rep, runs=runs)
+    html = render_sweep_html(big)
+    rows = re.findall(r'<tr><td class="num">[^<]*</td>\s*<td>(?:<a href="#run-\d+">)?(lr\d\d-\d\d)<', html)
+    assert sorted(rows) == sorted(r.run for r in runs)  # every run has its row
+    sections = set(re.findall(r'<section class="run" id="run-\d+"[^>]*>\s*<h3[^>]*>(lr\d\d-\d\d) ', html))
+    ranking = big.ranking
+    best = {row.run for row in ranking[:INDEX_TOP]}
+    with_error = {row.run for row in ranking if row.worst is not None and str(row.worst.severity) == "error"}
+    assert with_error and sections == best | with_error
+    links = set(re.findall(r'<a href="#run-\d+">(lr\d\d-\d\d)</a>', html))
+    assert links == sections  # a name links to a section exactly when there is one
+    assert html.count("<svg") == 2 * len(sections)  # a curve in the row and in the section
+    assert "Findings across the sweep" in html and f"{NAN_RUN}-00" in html
+    assert len(html) < 6_000 * len(sections) + 600 * len(runs)
