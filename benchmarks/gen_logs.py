@@ -14,6 +14,7 @@ Kinds written (one logged step per training step):
 - ``tensorboard``: one ``train/loss`` ``simple_value`` per step, framed as TFRecords with the real
   masked CRC32C (written by this script; no TensorFlow or tensorboard package needed).
 - ``hf``: HF Trainer ``trainer_state.json``, one log_history entry per step (``benchmarks/bench_e2e.py``).
+- ``lightning``: Lightning ``CSVLogger`` ``version_0/metrics.csv`` (``epoch,step,train_loss_step,lr-Adam``).
 
 Usage::
 
@@ -226,7 +227,8 @@ def gen_tensorboard(steps: int, path: Path) -> None:
 def gen_hf(steps: int, path: Path) -> None:
     """HF Trainer ``trainer_state.json``: one log_history entry per step (``epoch, grad_norm, learning_rate,
     loss, step``), an eval entry every 1000 steps and the final train summary, written as the Trainer
-    does (``json.dumps(indent=2, sort_keys=True)``)."""
+    does (``json.dumps(indent=2, sort_keys=True)``), entry by entry (10^7 entries as one Python list
+    would take ~10 GB)."""
     import json
 
     loss = loss_curve(steps)
@@ -234,23 +236,49 @@ def gen_hf(steps: int, path: Path) -> None:
     rng = np.random.default_rng(17)
     gn = np.abs(1.0 + rng.normal(0, 0.2, steps))
     per_epoch = max(steps // 3, 1)
-    hist: list[dict[str, float | int]] = []
-    for i in range(1, steps + 1):
-        hist.append({"epoch": round(i / per_epoch, 4), "grad_norm": float(gn[i - 1]),
-                     "learning_rate": float(lr[i - 1]), "loss": round(float(loss[i - 1]), 4), "step": i})
-        if i % 1000 == 0:
-            hist.append({"epoch": round(i / per_epoch, 4), "eval_loss": float(loss[i - 1]) * 1.02,
-                         "eval_runtime": 12.3, "eval_samples_per_second": 81.2, "eval_steps_per_second": 10.2,
-                         "step": i})
-    hist.append({"epoch": round(steps / per_epoch, 4), "step": steps, "total_flos": 1.2e18,
-                 "train_loss": float(np.mean(loss)), "train_runtime": 3600.0,
-                 "train_samples_per_second": 100.0, "train_steps_per_second": 1.0})
-    state = {"best_metric": None, "best_model_checkpoint": None, "epoch": round(steps / per_epoch, 4),
-             "eval_steps": 1000, "global_step": steps, "is_hyper_param_search": False,
-             "is_local_process_zero": True, "is_world_process_zero": True, "log_history": hist,
-             "logging_steps": 1, "max_steps": steps, "num_train_epochs": 3, "save_steps": 1000,
-             "total_flos": 1.2e18, "train_batch_size": 8}
-    path.write_text(json.dumps(state, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    def entry(d: dict[str, float | int | None]) -> str:
+        return "    " + json.dumps(d, indent=2, sort_keys=True).replace("\n", "\n    ")
+
+    state: dict[str, object] = {"best_metric": None, "best_model_checkpoint": None,
+                                "epoch": round(steps / per_epoch, 4), "eval_steps": 1000, "global_step": steps,
+                                "is_hyper_param_search": False, "is_local_process_zero": True,
+                                "is_world_process_zero": True, "log_history": "@HIST@", "logging_steps": 1,
+                                "max_steps": steps, "num_train_epochs": 3, "save_steps": 1000,
+                                "total_flos": 1.2e18, "train_batch_size": 8}
+    head, tail = json.dumps(state, indent=2, sort_keys=True).split('"@HIST@"')
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(head + "[\n")
+        out: list[str] = []
+        for i in range(1, steps + 1):
+            out.append(entry({"epoch": round(i / per_epoch, 4), "grad_norm": float(gn[i - 1]),
+                              "learning_rate": float(lr[i - 1]), "loss": round(float(loss[i - 1]), 4), "step": i}))
+            if i % 1000 == 0:
+                out.append(entry({"epoch": round(i / per_epoch, 4), "eval_loss": float(loss[i - 1]) * 1.02,
+                                  "eval_runtime": 12.3, "eval_samples_per_second": 81.2,
+                                  "eval_steps_per_second": 10.2, "step": i}))
+            if len(out) > 50_000:
+                fh.write(",\n".join(out) + ",\n")
+                out.clear()
+        out.append(entry({"epoch": round(steps / per_epoch, 4), "step": steps, "total_flos": 1.2e18,
+                          "train_loss": float(np.mean(loss)), "train_runtime": 3600.0,
+                          "train_samples_per_second": 100.0, "train_steps_per_second": 1.0}))
+        fh.write(",\n".join(out) + "\n  ]" + tail + "\n")
+
+
+def gen_lightning(steps: int, path: Path) -> None:
+    """Lightning ``CSVLogger`` ``metrics.csv`` (``epoch,step,train_loss_step,lr-Adam``, one row per step)
+    with the ``hparams.yaml`` beside it that marks a Lightning version directory."""
+    loss = loss_curve(steps)
+    lr = lr_curve(steps)
+    per_epoch = max(steps // 3, 1)
+    (path.parent / "hparams.yaml").write_text(f"lr: 0.0003\nmax_steps: {steps}\n", encoding="utf-8")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("epoch,step,train_loss_step,lr-Adam\n")
+        chunk = 1_000_000
+        for a in range(0, steps, chunk):
+            b = min(steps, a + chunk)
+            fh.write("".join(f"{i // per_epoch},{i},{loss[i]:.6f},{lr[i]:.6e}\n" for i in range(a, b)))
 
 
 GENERATORS = {
@@ -259,6 +287,7 @@ GENERATORS = {
     "llmc": (gen_llmc, "llmc_{n}/main.log"),
     "tensorboard": (gen_tensorboard, "tb_{n}/events.out.tfevents.1717236942.bench.1.0"),
     "hf": (gen_hf, "hf_{n}/trainer_state.json"),
+    "lightning": (gen_lightning, "lightning_{n}/version_0/metrics.csv"),
 }
 
 
