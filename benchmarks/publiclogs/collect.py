@@ -124,35 +124,42 @@ def main() -> int:
         if repo.lower() in reserved:
             print(f"RESERVED, skipped: {repo}", file=sys.stderr)
             continue
+        paths = path.split(",")  # several files of one run (catboost_info/*.tsv) -> one directory
         try:
-            data, used = read_blob(repo, path, commit)
+            blobs = [read_blob(repo, p, commit) for p in paths]
         except LookupError as exc:
             bad.append((repo, path, commit, f"not copied: {exc}"))
             continue
-        digest = hashlib.sha256(data).hexdigest()
-        if digest in seen:
+        used = blobs[0][1]
+        digests = [hashlib.sha256(data).hexdigest() for data, _ in blobs]
+        if any(d in seen for d in digests):
             print(f"duplicate, skipped: {repo} {path}", file=sys.stderr)
             continue
-        name = Path(path).name
-        probe = tmp / (slug or "x") / name
-        probe.parent.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(data)
+        owner, rname = repo.split("/")
+        probe_dir = tmp / f"{owner}--{rname}--{slug}"
+        probe_dir.mkdir(parents=True)
+        for p, (data, _) in zip(paths, blobs):
+            (probe_dir / Path(p).name).write_bytes(data)
+        probe = probe_dir / Path(paths[0]).name if len(paths) == 1 else probe_dir
         fmt, n_points, longest, note = inspect(probe)
         if fmt is None or longest < MIN_POINTS:
-            why = note.replace(str(probe), path) if fmt is None else f"read as {fmt}: longest loss series {longest} points ({note})"
+            why = note.replace(str(probe), path) if fmt is None else (
+                f"read as {fmt}: longest loss series {longest} points ({note})")
             bad.append((repo, path, used, why))
             continue
-        seen.add(digest)
-        owner, rname = repo.split("/")
+        seen.update(digests)
         dest_dir = LOGS / fmt / f"{owner}--{rname}--{slug}"
         dest_dir.mkdir(parents=True, exist_ok=True)
-        if len(data) > GZIP_ABOVE:
-            dest = dest_dir / (name + ".gz")
-            dest.write_bytes(gzip.compress(data, mtime=0))
-        else:
-            dest = dest_dir / name
-            dest.write_bytes(data)
-        rows.append((str(dest.relative_to(LOGS)), fmt, repo, path, used, str(n_points), half(repo)))
+        for p, (data, _) in zip(paths, blobs):
+            name = Path(p).name
+            if len(data) > GZIP_ABOVE:
+                dest = dest_dir / (name + ".gz")
+                dest.write_bytes(gzip.compress(data, mtime=0))
+            else:
+                dest = dest_dir / name
+                dest.write_bytes(data)
+        saved = dest if len(paths) == 1 else dest_dir
+        rows.append((str(saved.relative_to(LOGS)), fmt, repo, path, used, str(n_points), half(repo)))
     header = "saved_path\tformat\trepository\tpath_in_repo\tcommit\tn_points\thalf\n"
     (HERE / "SOURCES.tsv").write_text(header + "".join("\t".join(r) + "\n" for r in sorted(rows)))
     (HERE / "UNREADABLE.tsv").write_text(
