@@ -12,6 +12,8 @@ and ``lossdoc --help`` stay fast.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -30,16 +32,30 @@ def read(path: Any, format: str | None = None) -> LogSet:
     return _read(path, format=format)
 
 
-def analyze(paths: Any, **kwargs: Any) -> Report:
-    """Read ``paths`` (or use a :class:`LogSet`), run the checks, return a :class:`Report`.
+def analyze(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | LogSet,
+    *,
+    format: str | None = None,
+    config: Any = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    fail_on: str | None = None,
+    baseline: Sequence[str | os.PathLike[str]] | None = None,
+    tolerance: float | None = None,
+    horizon: int | None = None,
+) -> Report:
+    """Read ``paths`` (or use a :class:`LogSet`), run every selected rule, return a :class:`Report`.
 
-    Keyword arguments: ``format``, ``config`` (a Config or the path of a lossdoc.toml /
-    pyproject.toml), ``select``, ``ignore``, ``fail_on``, ``baseline`` (paths of baseline logs or
-    snapshots), ``tolerance``, ``horizon``. See :func:`lossdoc.api.analyze`.
+    ``format`` skips detection; ``config`` is a Config, the path of a ``lossdoc.toml`` /
+    ``pyproject.toml``, or None to look for one from the current directory upwards; ``select`` /
+    ``ignore`` / ``fail_on`` / ``tolerance`` override it; ``baseline`` (paths of baseline logs or
+    ``lossdoc snapshot`` files) turns on the regression comparison; ``horizon`` is the step the
+    loss is extrapolated to.
     """
     from lossdoc.api import analyze as _analyze
 
-    return _analyze(paths, **kwargs)
+    return _analyze(paths, format=format, config=config, select=select, ignore=ignore, fail_on=fail_on,
+                    baseline=baseline, tolerance=tolerance, horizon=horizon)
 
 
 _LAZY = {

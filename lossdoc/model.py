@@ -183,6 +183,34 @@ class LogSet:
     def notes(self) -> list[IngestNote]:
         return [n for s in self.sources for n in s.notes]
 
+    def to_pandas(self) -> Any:
+        """:attr:`frame` as a pandas DataFrame (``pip install 'lossdoc[pandas]'``; no pyarrow needed)."""
+        return to_pandas(self.frame)
+
+    def __repr__(self) -> str:
+        rows = sum(s.height for s in self.sources)
+        return f"<LogSet {len(self.sources)} source(s), {rows:,} rows>"
+
+
+def to_pandas(frame: pl.DataFrame) -> Any:
+    """A polars frame as a pandas DataFrame, column by column through numpy (polars' own
+    ``to_pandas`` needs pyarrow, which lossdoc does not depend on). Needs pandas:
+    ``pip install 'lossdoc[pandas]'``."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("to_pandas() needs pandas: pip install 'lossdoc[pandas]' (or pip install pandas)") from None
+    cols = {}
+    for name in frame.columns:
+        s = frame.get_column(name)
+        if s.dtype == pl.String:
+            cols[name] = pd.Series(s.to_list(), dtype=object)
+        elif s.dtype.is_integer() and s.null_count():
+            cols[name] = pd.array(s.to_list(), dtype="Int64")
+        else:
+            cols[name] = s.to_numpy()
+    return pd.DataFrame(cols, columns=list(frame.columns))
+
 
 def empty_frame() -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMA)

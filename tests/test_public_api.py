@@ -25,3 +25,54 @@ def test_analyze_returns_a_report_with_findings_and_renders(tmp_path):
     assert report._repr_html_().startswith("<")
     logs = lossdoc.read(SAMPLE_LOGS / "runs" / "nanogpt" / "divergence" / "train.log")
     assert isinstance(logs, lossdoc.LogSet) and logs.frame.height > 0
+
+
+def test_analyze_has_its_real_signature():
+    import inspect
+
+    params = inspect.signature(lossdoc.analyze).parameters
+    assert list(params) == ["paths", "format", "config", "select", "ignore", "fail_on", "baseline", "tolerance",
+                            "horizon"]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for name, p in params.items() if name != "paths")
+    import pytest
+
+    with pytest.raises(TypeError):
+        lossdoc.analyze("x.log", fail_om="error")  # a misspelt option is a TypeError at once
+
+
+def test_repr_is_one_short_line_and_html_repr_is_a_fragment():
+    report = lossdoc.analyze(SAMPLE_LOGS / "runs" / "nanogpt" / "divergence" / "train.log")
+    r = repr(report)
+    assert "\n" not in r and len(r) <= 120 and r.startswith("<lossdoc.Report fail")
+    assert "1 error" in r or "error" in r
+    assert "\n" not in repr(report.runs[0]) and len(repr(report.runs[0])) <= 120
+    frag = report._repr_html_()
+    import re
+
+    assert not re.search(r"<(html|head|body|!doctype)[\s>]", frag, re.I)
+    assert '<div class="lossdoc-page">' in frag and "<style>" in frag and "<svg" in frag
+    assert frag.rstrip().endswith("</div>")
+
+
+def test_logset_to_pandas_without_pyarrow():
+    import pytest
+
+    pd = pytest.importorskip("pandas")
+    logs = lossdoc.read(SAMPLE_LOGS / "runs" / "nanogpt" / "divergence" / "train.log")
+    df = logs.to_pandas()
+    assert isinstance(df, pd.DataFrame)
+    assert list(df.columns) == ["run", "split", "metric", "name", "step", "epoch", "wall_time", "value"]
+    assert len(df) == logs.frame.height
+    assert df["value"].tolist()[:5] == logs.frame["value"].to_list()[:5]
+    assert "\n" not in repr(logs)
+
+
+def test_to_pandas_without_pandas_says_what_to_install(monkeypatch):
+    import sys
+
+    import pytest
+
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas raises ImportError
+    logs = lossdoc.read(SAMPLE_LOGS / "runs" / "nanogpt" / "divergence" / "train.log")
+    with pytest.raises(ImportError, match=r"lossdoc\[pandas\]"):
+        logs.to_pandas()

@@ -109,6 +109,10 @@ class RunReport:
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), default=None)
 
+    def __repr__(self) -> str:
+        return (f"<lossdoc.RunReport {self.run!r} ({self.format}): steps {self.summary.first_step}.."
+                f"{self.summary.last_step}, {len(self.findings)} finding(s)>")
+
     @property
     def config(self) -> dict[str, Any]:
         """The hyperparameters the log states for this run (:func:`lossdoc.runconfig.run_config`)."""
@@ -129,7 +133,7 @@ class RunReport:
         }
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class Report:
     runs: list[RunReport]
     fail_on: str = "error"
@@ -218,8 +222,32 @@ class Report:
 
         return render_text(self, color=color)
 
+    def __repr__(self) -> str:
+        counts = {}
+        for f in self.findings:
+            counts[str(f.severity)] = counts.get(str(f.severity), 0) + 1
+        found = ", ".join(f"{n} {sev}" for sev in ("error", "warning", "info") if (n := counts.get(sev)))
+        names = ", ".join(r.run for r in self.runs[:2]) + (", ..." if len(self.runs) > 2 else "")
+        if len(names) > 40:
+            names = names[:39] + "…"
+        return (f"<lossdoc.Report {self.verdict}: {len(self.runs)} run(s) [{names}], "
+                f"{found or 'no findings'}>")
+
     def _repr_html_(self) -> str:
-        return self.to_html()
+        """The report as a fragment for a notebook cell: its styles (scoped to ``.lossdoc-page``) and
+        its page, without ``<html>``/``<head>``/``<body>``."""
+        return html_fragment(self.to_html())
+
+
+def html_fragment(doc: str) -> str:
+    """The ``<style>`` and the ``<div class="lossdoc-page">`` of a whole report document."""
+    start = doc.find('<div class="lossdoc-page">')
+    end = doc.rfind("</body>")
+    if start < 0 or end < start:
+        return doc
+    s0, s1 = doc.find("<style>"), doc.find("</style>")
+    style = doc[s0:s1 + len("</style>")] if 0 <= s0 < s1 < start else ""
+    return style + "\n" + doc[start:end].rstrip() + "\n"
 
 
 def _json_default(o: Any) -> Any:
