@@ -138,6 +138,15 @@ def _same_rows(a: list[pl.DataFrame], b: list[pl.DataFrame]) -> bool:
     return True
 
 
+def _nonfinite_loss(blocks: list[pl.DataFrame]) -> bool:
+    """Do these new rows hold a NaN or infinite loss? (A cheap look at the new rows only.)"""
+    for b in blocks:
+        hit = b.select((pl.col("metric").str.contains("loss") & ~pl.col("value").is_finite()).any()).item()
+        if hit:
+            return True
+    return False
+
+
 def _cut_lines(data: bytes, n: int) -> int:
     """Byte offset just after the ``n``-th newline of ``data`` (or ``len(data)``)."""
     pos = 0
@@ -147,6 +156,54 @@ def _cut_lines(data: bytes, n: int) -> int:
             return len(data)
         pos = i + 1
     return pos
+
+
+_KEYS = ("run", "split", "metric", "name")
+_VALUES = ("step", "epoch", "wall_time", "value")
+
+
+class _SeriesRows:
+    """Rows kept per series (run, split, metric, name): the value columns of each, appended chunk
+    by chunk (no copy) and rechunked now and then; handed out as one block per series with literal
+    key columns, the layout the normaliser and the checks take without regrouping."""
+
+    def __init__(self) -> None:
+        self.series: dict[tuple[str, ...], pl.DataFrame] = {}
+        self.archived: dict[tuple[str, ...], int] = {}  # rows of earlier files, per series
+
+    def add(self, blocks: list[pl.DataFrame]) -> None:
+        for b in blocks:
+            if not b.height:
+                continue
+            keys = b.select(pl.struct(_KEYS).unique(maintain_order=True)).to_series().to_list()
+            parts = [(tuple(keys[0][c] for c in _KEYS), b)] if len(keys) == 1 else [
+                (k if isinstance(k, tuple) else tuple(k), g.select(_VALUES))
+                for k, g in b.partition_by(list(_KEYS), as_dict=True, maintain_order=True).items()]
+            for key, part in parts:
+                part = part.select(_VALUES)
+                old = self.series.get(key)
+                new = part if old is None else pl.concat([old, part], rechunk=False)
+                if new.n_chunks() > MAX_BLOCKS:
+                    new = new.rechunk()
+                self.series[key] = new
+
+    def blocks(self) -> list[pl.DataFrame]:
+        return [df.select(*(pl.lit(v, dtype=pl.String).alias(c) for c, v in zip(_KEYS, key)), *_VALUES)
+                for key, df in self.series.items() if df.height]
+
+    def archive(self) -> None:
+        self.archived = {k: df.height for k, df in self.series.items()}
+
+    def current(self) -> list[pl.DataFrame]:
+        out = []
+        for key, df in self.series.items():
+            cur = df.slice(self.archived.get(key, 0))
+            if cur.height:
+                out.append(cur.select(*(pl.lit(v, dtype=pl.String).alias(c) for c, v in zip(_KEYS, key)), *_VALUES))
+        return out
+
+    def drop_current(self) -> None:
+        self.series = {k: df.head(self.archived.get(k, 0)) for k, df in self.series.items()}
 
 
 class FileTail:
@@ -159,6 +216,7 @@ class FileTail:
         self.parser: Any = None
         self.mode = "undecided"  # then "lines", "header" or "whole"
         self.events: list[str] = []  # rotation / truncation / mode messages, taken by the watcher
+        self.urgent = False  # new rows hold a non-finite loss: analyse now, not at the next interval
         self._fh: Any = None
         self._ident: tuple[int, int] | None = None
         self._offset = 0  # bytes of the current file consumed (always just after a newline)
@@ -167,9 +225,8 @@ class FileTail:
         self._header = b""
         self._verify_at = 0
         self._last = b""  # the last bytes read (up to 64), to notice a rewrite
-        self._blocks: list[pl.DataFrame] = []  # rows of the current file (piecewise modes)
+        self._rows = _SeriesRows()  # rows of earlier files and of the current one read piecewise
         self._whole: ParseResult | None = None  # rows of the current file (undecided / whole)
-        self._archive: list[pl.DataFrame] = []  # rows of earlier files (before rotation / truncation)
         self._notes: list[IngestNote] = []
         self._meta: dict[str, Any] = {}
         self._version = 0
@@ -213,10 +270,8 @@ class FileTail:
         """Everything read so far as one normalised :class:`Source` (None before any rows)."""
         from lossdoc.ingest import _finish
 
-        blocks = list(self._archive)
-        if self.mode in ("lines", "header"):
-            blocks += self._blocks
-        elif self._whole is not None:
+        blocks = self._rows.blocks()
+        if self.mode not in ("lines", "header") and self._whole is not None:
             blocks += [conform(b) for b in self._whole.blocks]
         blocks = [b for b in blocks if b.height]
         if not blocks or self.parser is None:
@@ -238,19 +293,18 @@ class FileTail:
     # ---- internals
     def _close_file(self, why: str) -> None:
         """The current file is done (rotated away or truncated): keep its rows, start over."""
-        cur = self._blocks if self.mode in ("lines", "header") else (
-            [conform(b) for b in self._whole.blocks] if self._whole is not None else [])
+        if self.mode not in ("lines", "header") and self._whole is not None:
+            self._rows.add([conform(b) for b in self._whole.blocks])
         if self._whole is not None and self.mode not in ("lines", "header"):
             self._notes += list(self._whole.notes)
             for k, v in self._whole.meta.items():
                 self._meta.setdefault(k, v)
-        self._archive = self._compact(self._archive + [b for b in cur if b.height])
+        self._rows.archive()
         self.events.append(f"{self.display} was {why}: reading it again from its start")
         self.close()
         self._ident = None
         self._offset = self._lines = 0
         self._buf = self._header = self._last = b""
-        self._blocks = []
         self._whole = None
         self.mode = "undecided"
 
@@ -398,7 +452,7 @@ class FileTail:
         res = self._parse(test)
         self._notes += res.notes
         self._meta.update(res.meta)
-        self._blocks = [conform(b) for b in res.blocks if b.height]
+        self._rows.add([conform(b) for b in res.blocks if b.height])
         rest = self._buf[len(test):]
         self._buf = b""
         self._whole = None
@@ -417,10 +471,10 @@ class FileTail:
             whole = self._parse(data)
         except LossdocError:
             return
-        if not _same_rows(whole.blocks, self._blocks):
+        if not _same_rows(whole.blocks, self._rows.current()):
             self.mode = "whole"
             self._whole = whole
-            self._blocks = []
+            self._rows.drop_current()
             self.events.append(f"{self.display}: read piecewise it differed from a whole read; "
                                "the file is re-read whole when it changes")
 
@@ -449,7 +503,8 @@ class FileTail:
         new = [conform(b) for b in res.blocks if b.height]
         if not new:
             return False
-        self._blocks = self._compact(self._blocks + new)
+        self.urgent = self.urgent or _nonfinite_loss(new)
+        self._rows.add(new)
         if self._offset >= self._verify_at:
             self._verify()
         self._version += 1
@@ -458,12 +513,6 @@ class FileTail:
     def _note(self, note: IngestNote) -> None:
         if len(self._notes) < MAX_NOTES:
             self._notes.append(note)
-
-    @staticmethod
-    def _compact(blocks: list[pl.DataFrame]) -> list[pl.DataFrame]:
-        if len(blocks) <= MAX_BLOCKS:
-            return blocks
-        return [pl.concat(blocks, how="vertical_relaxed")]
 
 
 # --------------------------------------------------------------------------- directories
@@ -521,6 +570,7 @@ class DirTail:
         self.display = display or os.fspath(path)
         self.format = format
         self.events: list[str] = []
+        self.urgent = False
         self.mode = "whole"
         self._sig: tuple[Any, ...] | None = None
         self._sources: list[Source] = []
@@ -632,8 +682,9 @@ class Watcher:
             return []
         now = time.monotonic()
         due = now - self._last_analysis >= max(self.opts.interval, self._analysis_cost)
-        if not (due or final):
+        if not (due or final or self.tail.urgent):
             return []
+        self.tail.urgent = False
         sources = self._sources()
         if not sources:
             if not self._waiting_told:
@@ -652,7 +703,13 @@ class Watcher:
         # The next analysis waits at least as long as this one took (with the outputs): at most
         # half the time goes to analysing, however long the log grows.
         self._last_analysis = time.monotonic()
-        self._analysis_cost = self._last_analysis - now
+        # (The first analysis pays for importing the checks: not a cost to wait for again.)
+        self._analysis_cost = self._last_analysis - now if self._format_told else 0.0
+        if not self._format_told:
+            names = ", ".join(sorted({s.format for s in sources}))
+            steps = max((r.summary.last_step or 0 for r in self.report.runs), default=0)
+            self.err(f"lossdoc: watching {self.path} ({names}; up to step {steps:,})")
+            self._format_told = True
         return fresh
 
     def _sources(self) -> list[Source]:
@@ -661,9 +718,6 @@ class Watcher:
         src = self.tail.source()
         if src is None:
             return []
-        if not self._format_told:
-            self.err(f"lossdoc: watching {self.path} ({src.format})")
-            self._format_told = True
         return [src]
 
     def _analyse(self, sources: list[Source]) -> None:
@@ -779,10 +833,6 @@ def check_outputs(inputs: Sequence[str], outputs: Sequence[str | None]) -> None:
 
 
 # --------------------------------------------------------------------------- watch loop
-class _Interrupted(Exception):
-    pass
-
-
 def watch(path: str, opts: WatchOptions, *, stop: threading.Event | None = None) -> tuple[int, Any]:
     """``lossdoc watch``: returns (exit code, final report). SIGINT (or ``stop``) ends the watch."""
     check_outputs([path], [opts.html, opts.markdown, opts.json_out, opts.junit])

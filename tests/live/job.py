@@ -42,6 +42,7 @@ def main() -> None:
     ap.add_argument("--hang", action="store_true", help="after the last step, sleep until killed")
     ap.add_argument("--kill-self-at", type=int)
     ap.add_argument("--exit", type=int, default=0)
+    ap.add_argument("--wait-for", help="before rotating/truncating, wait until this file exists")
     a = ap.parse_args()
     if a.ignore_sigint:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -50,6 +51,9 @@ def main() -> None:
     fh = open(a.out, "a") if a.out else sys.stdout
     print("Initializing a new model from scratch", file=fh, flush=True)
     for step in range(a.steps):
+        if a.wait_for and step in (a.rotate_at, a.truncate_at):
+            while not os.path.exists(a.wait_for):
+                time.sleep(0.01)
         if a.rotate_at is not None and step == a.rotate_at and a.out:
             fh.close()
             os.replace(a.out, a.out + ".1")

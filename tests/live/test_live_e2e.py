@@ -129,8 +129,11 @@ def test_watch_survives_rotation_and_truncation(tmp_path: Path, how: str) -> Non
     p = lossdoc("watch", "train.log", "--interval", "0.1", "--exit-on", "error", "--json", "r.json",
                 "--no-html", cwd=tmp_path)  # started before the log exists
     w = writer("nan", "--out", "train.log", "--steps", "400", "--sleep", "0.003", how, "150", "--hang",
-               cwd=tmp_path)
+               "--wait-for", "go", cwd=tmp_path)
     try:
+        # The writer rotates only once lossdoc has read the lines before the rotation.
+        wait_for_json(tmp_path / "r.json", lambda d: last_step(d) == 149, p)
+        (tmp_path / "go").touch()
         code, out, err = finish(p)
     finally:
         w.kill()
