@@ -23,6 +23,7 @@ A directory (an HF ``output_dir``) is read through its top-level ``trainer_state
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -101,8 +102,12 @@ def entries_to_frame(
     """
     notes: list[IngestNote] = []
     if not all(type(e) is dict for e in entries):
-        i = next(i for i, e in enumerate(entries) if type(e) is not dict)
-        raise ParseError(f"log_history entry {i} is {type(entries[i]).__name__}, not an object", path=path)
+        # One stray entry (a string, a number, a list) costs only itself, never the whole file.
+        stray = [i for i, e in enumerate(entries) if type(e) is not dict]
+        notes.append(IngestNote(
+            "skipped_lines", f"{len(stray)} log_history entr{'y' if len(stray) == 1 else 'ies'} not a JSON object "
+            f"skipped (first: entry {stray[0]}, a {type(entries[stray[0]]).__name__})", count=len(stray)))
+        entries = [e for e in entries if type(e) is dict]
     n = len(entries)
     if n == 0:
         return concat_frames([]), notes
@@ -112,7 +117,7 @@ def entries_to_frame(
     missing_step = steps.null_count()
     if missing_step:
         notes.append(
-            IngestNote("inferred", f"{missing_step} log entries without 'step': took the step before them",
+            IngestNote("inferred", f"{missing_step} log entries without a usable 'step' (missing, not a number or beyond the integer range): took the step before them",
                        count=missing_step)
         )
         steps = steps.forward_fill().fill_null(0)
@@ -123,6 +128,7 @@ def entries_to_frame(
     namer = SeriesNamer()
     frames: list[pl.DataFrame] = []
     hidden: list[int] = []
+    dropped: dict[str, int] = {}  # key -> values that are not numbers (strings, booleans, objects)
     # Name series in order of first appearance in the file, whatever the group order.
     for sig, idx in sorted(groups.items(), key=lambda kv: kv[1][0]):
         kind = entry_kind(dict.fromkeys(sig))
@@ -132,7 +138,12 @@ def entries_to_frame(
         for k in sig:
             if k in AXIS_KEYS:
                 continue
-            vals = _numbers([entries[i][k] for i in idx])
+            raw = [entries[i][k] for i in idx]
+            vals = _numbers(raw)
+            if vals.null_count():
+                lost = vals.null_count() - raw.count(None)
+                if lost:
+                    dropped[k] = dropped.get(k, 0) + lost
             if vals.null_count() == len(vals):
                 continue
             if k not in namer.assigned:
@@ -150,6 +161,11 @@ def entries_to_frame(
             hidden.extend(steps.gather(idx_s.filter(mask)).to_list())
     if hidden:
         notes.append(hidden_nan_note(sorted(hidden)))
+    if dropped:
+        total = sum(dropped.values())
+        shown = ", ".join(f"{k!r} ({n})" for k, n in sorted(dropped.items(), key=lambda kv: -kv[1])[:5])
+        notes.append(IngestNote("skipped_lines", f"{total} log_history value(s) that are not numbers (strings, "
+                                f"booleans, lists) not read: {shown}", count=total))
     if not frames:
         return concat_frames([]), notes
     splits = {k: s for k, (s, _) in namer.assigned.items()}
@@ -173,14 +189,25 @@ def entries_to_frame(
     return conform(frame.drop("_i")), notes
 
 
+def _float(v: Any) -> float | None:
+    """A JSON number as a float; an integer beyond the float range (10^400) is +-inf, as Python's
+    json reads 1e400; anything else (None, bool, str) None."""
+    if not _is_number(v):
+        return None
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
 def _numbers(values: list[Any]) -> pl.Series:
     """Float64 series of JSON values: numbers kept (NaN/inf too), anything else (None, bool, str) null."""
     if set(map(type, values)) <= {int, float, type(None)}:
         try:
             return pl.Series(values, dtype=pl.Float64)
-        except (TypeError, OverflowError):  # pragma: no cover - ints beyond float range
+        except (TypeError, OverflowError):  # ints beyond the float range: one by one below
             pass
-    return pl.Series([float(v) if _is_number(v) else None for v in values], dtype=pl.Float64)
+    return pl.Series([_float(v) for v in values], dtype=pl.Float64)
 
 
 def hidden_nan_note(steps: list[int]) -> IngestNote:

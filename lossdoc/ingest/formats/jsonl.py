@@ -33,6 +33,8 @@ _KEY = r'"((?:[^"\\]|\\.)*)"'
 _NUM = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|NaN|-?Infinity"
 _PAIR = _KEY + r"\s*:\s*(?:" + _NUM + r")\s*[,}\]]"
 _PAIR_GROUPS = r'^"(?P<key>(?:[^"\\]|\\.)*)"\s*:\s*(?P<raw>' + _NUM + ")"
+#: A non-numeric value (boolean, null-free string) under a key: noted when the key holds numbers elsewhere.
+_OTHER_KEY = r'"((?:[^"\\]|\\.)*)"\s*:\s*(?:true|false|"(?:[^"\\]|\\.)*")\s*[,}\]]'
 _SPLIT_FIELD = r'"(?:split|mode|phase|stage|subset)"\s*:\s*"([^"]*)"'
 _SPLIT_WORDS = {
     "train": "train",
@@ -131,6 +133,14 @@ class JSONLParser(Parser):
         if pairs.height == 0:
             raise EmptyInputError("no numeric values in the JSON records", path=inp.name)
         keys = pairs.get_column("key").unique(maintain_order=True).to_list()
+        odd = (recs.select("lineno", line.str.extract_all(_OTHER_KEY).alias("p")).explode("p").drop_nulls("p")
+               .with_columns(pl.col("p").str.extract(r'^"((?:[^"\\]|\\.)*)"', 1).alias("key"))
+               .filter(pl.col("key").is_in(keys)))
+        if odd.height:  # a metric logged as a string or a boolean in some records: not read, but said
+            shown = ", ".join(repr(k) for k in odd.get_column("key").unique(maintain_order=True).head(3).to_list())
+            notes.append(IngestNote("skipped_lines", f"{odd.height} value(s) that are strings or booleans where "
+                                    f"the key holds numbers elsewhere not read ({shown})",
+                                    line=int(odd.get_column("lineno").min()), count=odd.height))  # type: ignore[arg-type]
         lower = {k.lower(): k for k in reversed(keys)}
         step_key = next((lower[n] for n in STEP_NAMES if n in lower), None)
         epoch_key = next((lower[n] for n in EPOCH_NAMES if n in lower), None)
@@ -157,9 +167,18 @@ class JSONLParser(Parser):
                                         "of the record before", count=n_missing))
             per_rec = per_rec.with_columns(pl.col("_stepv").is_null().alias("_inherited"),
                                            pl.col("_stepv").forward_fill())
-        bad_step = per_rec.filter(pl.col("_stepv").is_not_null() & ~pl.col("_stepv").is_finite())
+        # A step that is NaN, infinite or beyond the integer range costs only its own record.
+        unusable = pl.col("_stepv").is_not_null() & (~pl.col("_stepv").is_finite()
+                                                      | (pl.col("_stepv").abs() >= 9.2e18))
+        bad_step = per_rec.filter(unusable)
         if bad_step.height:
-            raise ParseError(f"{step_key!r} is not a finite number", path=inp.name)
+            line = None
+            if "lineno" in pairs.columns:
+                hit = pairs.join(bad_step.select("_rec"), on="_rec", how="semi").get_column("lineno")
+                line = int(hit.min()) if hit.len() else None  # type: ignore[arg-type]
+            notes.append(IngestNote("skipped_lines", f"{bad_step.height} record(s) whose {step_key!r} is not a "
+                                    "finite integer-range number skipped", line=line, count=bad_step.height))
+            per_rec = per_rec.filter(~unusable)
         axis = {k for k in (step_key, epoch_key, wall_key) if k}
         long = pairs.filter(~pl.col("key").is_in(list(axis))).join(per_rec, on="_rec", how="left")
         long = long.filter(pl.col("_stepv").is_not_null())

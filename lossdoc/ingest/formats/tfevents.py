@@ -266,6 +266,7 @@ class _Scalars:
     order: list[np.ndarray] = field(default_factory=list)  # record index, to keep file order
     needs_plugin: list[np.ndarray] = field(default_factory=list)  # tensor form: keep only "scalars" tags
     scalars_plugin: set[int] = field(default_factory=set)  # tags seen with "scalars" metadata by the fast path
+    bad_records: list[tuple[int, int]] = field(default_factory=list)  # (record, byte offset): payload undecodable
     _tag_ids: dict[str, int] = field(default_factory=dict)
 
     def tag_id(self, tag: str) -> int:
@@ -516,6 +517,7 @@ def _slow_path(buf: bytes, offs: np.ndarray, lens: np.ndarray, rec: np.ndarray, 
     for i in rec.tolist():
         s = int(offs[i])
         e = s + int(lens[i])
+        kept = len(tags)
         try:
             wall = float("nan")
             step = 0
@@ -564,8 +566,11 @@ def _slow_path(buf: bytes, offs: np.ndarray, lens: np.ndarray, rec: np.ndarray, 
                 values.append(val)
                 order.append(i)
         except (_Corrupt, struct.error, IndexError):
-            raise _CorruptHeader(f"corrupt event record at byte offset {s - 12} (record {i})", path=display,
-                                 offset=int(s - 12)) from None
+            # The framing around it is intact (lengths and their CRCs checked): this one payload is
+            # garbage. Skip it alone, keep reading the records after it, and say so.
+            for lst in (tags, steps, walls, values, order):
+                del lst[kept:]
+            out.bad_records.append((i, int(s - 12)))
     if tags:
         out.tag_idx.append(np.array(tags, dtype=np.int64))
         out.step.append(np.array(steps, dtype=np.int64))
@@ -606,6 +611,12 @@ def _read_events(buf: bytes, display: str) -> tuple[pl.DataFrame, list[IngestNot
     # Everything else (file header, graphs, several values per event, first values of a tag that
     # carry plugin metadata) through the general decoder, which also learns each tag's plugin.
     _slow_path(buf, offs, lens, np.flatnonzero(~done), out, plugins, display)
+    if out.bad_records:
+        rec, off = out.bad_records[0]
+        n = len(out.bad_records)
+        notes.append(IngestNote("skipped_lines", f"{n} event record(s) with intact framing but an undecodable "
+                                f"payload skipped (first: record {rec} at byte offset {off}); the records "
+                                "around them were read", count=n))
     if not out.tag_idx:
         return pl.DataFrame(schema={"name": pl.String, "step": pl.Int64, "wall_time": pl.Float64,
                                     "value": pl.Float64}), notes
