@@ -138,10 +138,100 @@ def _finish_svg(raw: str, key: str, title: str, desc: str) -> str:
     return _assert_inert(svg.strip())
 
 
-def _save(fig: Any, key: str, title: str, desc: str) -> str:
+def _save(fig: Any, key: str, title: str, desc: str, hover: list[_Hover] | None = None) -> str:
+    layer = _hover_layer(fig, hover) if hover else ""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    return _finish_svg(buf.getvalue(), key, title, desc)
+    raw = buf.getvalue()
+    if layer:
+        end = raw.rindex("</svg>")
+        raw = raw[:end] + layer + raw[end:]
+    return _finish_svg(raw, key, title, desc)
+
+
+# --------------------------------------------------------------------------- hover titles, CSV
+#: Logged points given a hover title, per chart (shared among its series).
+HOVER_POINTS = 600
+
+
+@dataclass(slots=True)
+class _Hover:
+    """Logged points of one drawn series to give an SVG ``<title>`` (step and value as logged)."""
+
+    ax: Any
+    label: str  #: "train loss", "run-a val loss" (cleaned log text; escaped when written)
+    steps: np.ndarray
+    values: np.ndarray
+
+
+def hover_sample(steps: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Indices of at most ``n`` logged points to carry hover titles: every point of a short series;
+    of a long one, the lowest and the highest point of each of n/2 equal runs of points (the
+    envelope the chart draws, so a spike's peak is among them)."""
+    size = int(steps.size)
+    if size <= n:
+        return np.arange(size)
+    k = max(1, n // 2)
+    edges = np.linspace(0, size, k + 1).astype(np.int64)
+    out = np.empty(2 * k, dtype=np.int64)
+    for i in range(k):
+        a, b = int(edges[i]), int(edges[i + 1])
+        seg = values[a:b]
+        out[2 * i] = a + int(np.argmin(seg))
+        out[2 * i + 1] = a + int(np.argmax(seg))
+    return np.unique(out)
+
+
+def _fmt_value(v: float) -> str:
+    """A value exactly as parsed from the log (shortest round-trip form)."""
+    return repr(float(v))
+
+
+def _hover_layer(fig: Any, items: list[_Hover]) -> str:
+    """Transparent circles over the drawn points, each with a ``<title>`` "label · step N: value",
+    in SVG user units (points; matplotlib's SVG viewBox is the figure size at 72 per inch).
+    Drawn last, so they are on top; a browser shows the title on hover, with no script."""
+    fig.canvas.draw()  # final limits and layout
+    w_pt, h_pt = fig.get_figwidth() * 72.0, fig.get_figheight() * 72.0
+    fw, fh = fig.bbox.width, fig.bbox.height
+    per = max(40, HOVER_POINTS // max(1, len(items)))
+    out = ['<g class="hover">']
+    for it in items:
+        if it.steps.size == 0:
+            continue
+        idx = hover_sample(it.steps, it.values, per)
+        st, va = it.steps[idx], it.values[idx]
+        ok = np.isfinite(va)
+        st, va = st[ok], va[ok]
+        if not st.size:
+            continue
+        with np.errstate(all="ignore"):
+            disp = it.ax.transData.transform(np.column_stack([st.astype(float), va]))
+        box = it.ax.bbox
+        label = html.escape(it.label)
+        for (dx, dy), s, v in zip(disp, st, va):
+            if not (np.isfinite(dx) and np.isfinite(dy)) or not (box.x0 - 1 <= dx <= box.x1 + 1
+                                                                  and box.y0 - 1 <= dy <= box.y1 + 1):
+                continue
+            x, y = dx / fw * w_pt, (1.0 - dy / fh) * h_pt
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.2"><title>{label} · step {int(s):,}: '
+                       f"{_fmt_value(v)}</title></circle>")
+    out.append("</g>")
+    return "".join(out) if len(out) > 2 else ""
+
+
+def csv_data_url(rows: list[tuple[str, str, Binned]]) -> str:
+    """The plotted (down-sampled) data as a ``data:text/csv`` URL: one line per bin with its
+    representative step, point count, mean, min and max (a bin of one point is that point as logged)."""
+    from urllib.parse import quote
+
+    lines = ["run,split,bin_step,bin_points,bin_mean,bin_min,bin_max"]
+    for run, split, b in rows:
+        name = '"' + clean(run, 200).replace('"', '""') + '"'
+        for st, n, mean, lo, hi in zip(b.step, b.count, b.mean, b.min, b.max):
+            vals = [_fmt_value(x) if np.isfinite(x) else "" for x in (mean, lo, hi)]
+            lines.append(f"{name},{split},{int(st)},{int(n)},{','.join(vals)}")
+    return "data:text/csv;charset=utf-8," + quote("\n".join(lines) + "\n", safe=",")
 
 
 # --------------------------------------------------------------------------- drawing helpers
@@ -325,6 +415,7 @@ class ChartGroup:
     runs: list[int]  #: indices into ``report.runs``
     linear: Chart
     log: Chart | None
+    csv: str = ""  #: the plotted data as a data: URL (:func:`csv_data_url`)
 
 
 #: Runs whose typical losses differ more than this factor get one chart each, not an overlay.
@@ -371,7 +462,9 @@ def loss_charts(report: Report, finding_numbers: dict[int, int], *, key: str = "
         if _positive(arrays):
             log = _loss_chart(runs_d, finding_numbers, "log", f"{gkey}-log", many, names, colors, height, xl,
                               None if overlay else clean(runs_d[0].run.run, 60))
-        out.append(ChartGroup(gkey, idx, lin, log))
+        csv_rows = [(d.run.run, split, ser.binned) for d in runs_d
+                    for split, ser in (("train", d.train), ("val", d.val)) if ser is not None]
+        out.append(ChartGroup(gkey, idx, lin, log, csv_data_url(csv_rows)))
     return out
 
 
@@ -385,7 +478,12 @@ def _loss_chart(data: list[_RunData], numbers: dict[int, int], scale: str, key: 
         ax = fig.subplots()
         fig.subplots_adjust(left=_LEFT, right=_RIGHT, top=1 - 0.42 / height, bottom=0.5 / height)
         x_max = None
+        hover: list[_Hover] = []
         for i, d in enumerate(data):
+            who_h = clean(d.run.run, 40) + " " if many else ""
+            for split, ser in (("train", d.train), ("val", d.val)):
+                if ser is not None:
+                    hover.append(_Hover(ax, f"{who_h}{split} loss", ser.steps, ser.values))
             c_train = colors[i]
             c_val = colors[i] if many else (PALETTE[1] if c_train != PALETTE[1] else PALETTE[0])
             who = _mpl_text(d.run.run, 32) + " " if many else ""
@@ -437,7 +535,7 @@ def _loss_chart(data: list[_RunData], numbers: dict[int, int], scale: str, key: 
         if heading:
             title = f"{heading}: loss by step ({'log' if scale == 'log' else 'linear'} scale)"
         desc = _loss_desc(data, marks, names)
-        svg = _save(fig, key, title, desc)
+        svg = _save(fig, key, title, desc, hover)
     return Chart(key, title, desc, svg)
 
 
@@ -494,9 +592,14 @@ def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | 
         fig.subplots_adjust(left=_LEFT, right=_RIGHT, top=1 - 0.25 / (1.0 + 1.75 * len(panels)),
                             bottom=0.55 / (1.0 + 1.75 * len(panels)), hspace=0.28)
         what = []
+        hover: list[_Hover] = []
+        names = {"gap": "val − train loss", "lr": "lr", "grad_norm": "grad norm"}
         for ax, (kind, items) in zip(axes[:, 0], panels):
             for i, run, obj in items:
                 lab = _mpl_text(run.run, 32) if many else None
+                if kind != "gap":  # (the gap is derived: its drawn values are in the CSV, not logged points)
+                    hover.append(_Hover(ax, (clean(run.run, 40) + " " if many else "") + names[kind],
+                                        obj.steps, obj.values))
                 if kind == "gap" and obj.smooth is not None:  # dense: each evaluation faint, the trend solid
                     _draw_binned(ax, obj.binned, colors[i], label=None, raw_alpha=0.3, lw=0.9)
                     ax.plot(obj.smooth.step, obj.smooth.mean, color=colors[i], linewidth=1.4, label=lab)
@@ -541,5 +644,5 @@ def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | 
         desc = "Panels on the loss chart's step axis showing " + ", ".join(what) + "."
         if many:
             desc += " Colours as in the runs table."
-        svg = _save(fig, key, title, desc)
+        svg = _save(fig, key, title, desc, hover)
     return Chart(key, title, desc, svg)

@@ -96,8 +96,8 @@ def context(report: Report) -> dict[str, Any]:
         "findings": [_finding(i, r, f, multi, anchors.get(id(r)) if id(f) in numbers else None)
                      for i, (r, f) in enumerate(ordered[:MAX_FINDINGS], start=1)],
         "n_findings": len(ordered),
-        "loss_groups": [{"key": g.key, "linear": _chart(g.linear), "log": _chart(g.log) if g.log else None}
-                        for g in loss],
+        "loss_groups": [{"key": g.key, "linear": _chart(g.linear), "log": _chart(g.log) if g.log else None,
+                         "csv": g.csv, "runs": g.runs} for g in loss],
         "any_log": any(g.log is not None for g in loss),
         "dynamics": ({"key": dyn.key, "title": dyn.title, "desc": dyn.desc, "svg": Markup(dyn.svg)}
                      if dyn is not None else None),

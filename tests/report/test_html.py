@@ -47,7 +47,8 @@ class _Collector(HTMLParser):
 
     def handle_data(self, data):
         self.text.append(data)
-        if len(self.stack) >= 2 and self.stack[-1] == "title" and "svg" in self.stack:
+        # The chart's own title (a child of <svg>), not the hover titles of its points.
+        if len(self.stack) >= 2 and self.stack[-1] == "title" and self.stack[-2] == "svg":
             self.svg_titles.append(data)
 
     def ids(self) -> set[str]:
