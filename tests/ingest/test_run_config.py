@@ -233,3 +233,54 @@ def test_config_follows_renamed_runs(tmp_path: Path, walk: bool) -> None:
     logset = read(tmp_path / "sweep" if walk else a / "train.log")
     run = logset.sources[0].runs[0]
     assert run_config(logset, run)["learning_rate"] == 3.0
+
+
+def _ld(field: int, payload: bytes) -> bytes:
+    from tests.ingest.test_tensorboard import varint
+
+    return bytes([field << 3 | 2]) + varint(len(payload)) + payload
+
+
+def _hparams_event(hparams: dict[str, object]) -> bytes:
+    """torch.utils.tensorboard.summary.hparams()'s session_start_info, encoded by hand."""
+    import struct
+
+    from tests.ingest.test_tensorboard import varint
+
+    entries = b""
+    for k, v in hparams.items():
+        if isinstance(v, bool):
+            val = b"\x20" + varint(int(v))
+        elif isinstance(v, (int, float)):
+            val = b"\x11" + struct.pack("<d", float(v))
+        else:
+            val = _ld(3, str(v).encode())
+        entries += _ld(1, _ld(1, k.encode()) + _ld(2, val))
+    content = b"\x08\x00" + _ld(3, entries)  # HParamsPluginData{version, session_start_info}
+    meta = _ld(1, _ld(1, b"hparams") + _ld(2, content))
+    value = _ld(1, b"_hparams_/session_start_info") + _ld(9, meta)
+    return b"\x09" + struct.pack("<d", 1.0) + _ld(5, _ld(1, value))
+
+
+def test_tensorboard_hparams_plugin(tmp_path: Path) -> None:
+    from tests.ingest.test_tensorboard import HEADER, record, scalar_event
+
+    events = HEADER + record(_hparams_event({"lr": 3.0, "optimizer": "AdamW", "batch_size": 32, "amp": True}))
+    events += b"".join(record(scalar_event(i, "train/loss", 3.0 - i / 10)) for i in range(5))
+    run = tmp_path / "tb" / "run1"
+    run.mkdir(parents=True)
+    (run / "events.out.tfevents.1700000000.host.1.0").write_bytes(events)
+    for target in (run / "events.out.tfevents.1700000000.host.1.0", tmp_path / "tb"):
+        logset = read(target)
+        cfg = run_config(logset, logset.sources[0].runs[0])
+        assert (cfg["learning_rate"], cfg["optimizer"], cfg["batch_size"]) == (3.0, "adamw", 32), target
+        assert cfg["raw"]["amp"] is True
+    other = tmp_path / "tb" / "run2"
+    other.mkdir()
+    (other / "events.out.tfevents.1700000001.host.1.0").write_bytes(
+        HEADER + b"".join(record(scalar_event(i, "train/loss", 2.0)) for i in range(5)))
+    (other / "hparams.yaml").write_text("lr: 0.001\n")
+    logset = read(tmp_path / "tb")
+    assert sorted(logset.sources[0].runs) == ["run1", "run2"]
+    assert run_config(logset, "run1")["learning_rate"] == 3.0
+    assert run_config(logset, "run2")["learning_rate"] == 0.001

@@ -43,6 +43,7 @@ from lossdoc.errors import ParseError
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, empty_frame, snake_case, split_and_metric
+from lossdoc.runconfig import set_config
 
 EVENT_NAME = "tfevents"
 
@@ -645,6 +646,87 @@ def _read_events(buf: bytes, display: str) -> tuple[pl.DataFrame, list[IngestNot
     return frame, notes
 
 
+# ---------------------------------------------------------------------------- hparams plugin
+_HP_TAG = b"_hparams_/session_start_info"
+
+
+def _pb_value(buf: bytes, s: int, e: int) -> object:
+    """A ``google.protobuf.Value``: null, number (double), string, bool; lists of them."""
+    for f, wt, v in _fields(buf, s, e):
+        if f == 1:
+            return None
+        if f == 2 and wt == 1:
+            x = struct.unpack_from("<d", buf, v[0])[0]
+            return int(x) if x.is_integer() and abs(x) < 2**53 else x
+        if f == 3 and wt == 2:
+            return buf[v[0]:v[1]].decode("utf-8", "replace")
+        if f == 4 and wt == 0:
+            return bool(v)
+        if f == 6 and wt == 2:  # ListValue{repeated Value values = 1}
+            return [_pb_value(buf, *lv) for lf, lwt, lv in _fields(buf, *v) if lf == 1 and lwt == 2]
+    return None
+
+
+def read_hparams(buf: bytes) -> dict[str, object]:
+    """The hparams of a TensorBoard HParams ``session_start_info`` summary (torch ``add_hparams``,
+    ``tensorboard.plugins.hparams.api.hparams``, Lightning): ``{name: value}``; ``{}`` when none.
+
+    ``Summary.Value.metadata.plugin_data{plugin_name: "hparams", content: HParamsPluginData}``;
+    ``HParamsPluginData.session_start_info`` (field 3) holds ``map<string, Value> hparams`` (field 1)."""
+    at = buf.find(_HP_TAG)
+    if at < 0:
+        return {}
+    out: dict[str, object] = {}
+    try:
+        offs, lens, _ = frame_records(buf, "")
+    except Exception:  # noqa: BLE001 - hparams never fail a read
+        return {}
+    while at >= 0:
+        i = int(np.searchsorted(offs, at, side="right")) - 1
+        if i >= 0:
+            s, e = int(offs[i]), int(offs[i]) + int(lens[i])
+            try:
+                out.update(_session_hparams(buf, s, e))
+            except (_Corrupt, struct.error, IndexError):
+                pass
+        at = buf.find(_HP_TAG, at + len(_HP_TAG))
+    return out
+
+
+def _session_hparams(buf: bytes, s: int, e: int) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for f, wt, v in _fields(buf, s, e):
+        if f != 5 or wt != 2:
+            continue
+        for sf, swt, sv in _fields(buf, *v):  # Summary.value
+            if sf != 1 or swt != 2:
+                continue
+            for vf, vwt, vv in _fields(buf, *sv):
+                if vf != 9 or vwt != 2:  # metadata
+                    continue
+                for mf, mwt, mv in _fields(buf, *vv):
+                    if mf != 1 or mwt != 2:  # plugin_data
+                        continue
+                    content = next((pv for pf, pwt, pv in _fields(buf, *mv) if pf == 2 and pwt == 2), None)
+                    if content is None:
+                        continue
+                    for hf, hwt, hv in _fields(buf, *content):
+                        if hf != 3 or hwt != 2:  # session_start_info
+                            continue
+                        for ef, ewt, ev in _fields(buf, *hv):
+                            if ef != 1 or ewt != 2:  # map entry {key = 1, value = 2}
+                                continue
+                            key, val = None, None
+                            for kf, kwt, kv in _fields(buf, *ev):
+                                if kf == 1 and kwt == 2:
+                                    key = buf[kv[0]:kv[1]].decode("utf-8", "replace")
+                                elif kf == 2 and kwt == 2:
+                                    val = _pb_value(buf, *kv)
+                            if key is not None:
+                                out[key] = val
+    return out
+
+
 # ---------------------------------------------------------------------------- tags -> split/metric
 _SPLIT_DIRS = {
     "train": "train", "training": "train", "train_inner": "train",
@@ -745,13 +827,16 @@ class TensorBoardParser(Parser):
         return 0.9 if framed else 0.0
 
     def parse(self, inp: InputFile) -> ParseResult:
-        frame, notes = read_events(inp.read_bytes(), inp.name)
+        buf = inp.read_bytes()
+        frame, notes = read_events(buf, inp.name)
         group = _Group(inp.run_name, None, None, frame)
         if inp.path is not None:
             parent = inp.path.resolve().parent
             if parent.name.lower() in _SPLIT_DIRS and parent.parent.name:
                 group = _Group(parent.parent.name, _SPLIT_DIRS[parent.name.lower()], parent.name, frame)
-        return self._finish([group], notes)
+        res = self._finish([group], notes)
+        res.meta["config_raw"] = read_hparams(buf)
+        return res
 
     def sniff_dir(self, path: Path) -> float:
         found = 0
@@ -789,18 +874,25 @@ class TensorBoardParser(Parser):
             return root_name if rel == "." else rel.replace(os.sep, "/")
 
         groups = []
+        hparams: dict[Path, dict[str, object]] = {}  # TensorBoard hparams by event-file directory
+        run_hp: dict[str, dict[str, object]] = {}  # ... by run
         for d in sorted(by_dir):
             frames = []
             for f in by_dir[d]:  # several files in one directory: a restarted writer, read in name order
                 rel = os.path.join(display, os.path.relpath(f, path))
                 reader = EVENT_READER.get()
+                buf = None
                 try:
                     if reader is not None:
                         fr, fnotes = reader(f, rel)
                     else:
-                        fr, fnotes = read_events(f.read_bytes(), rel)
+                        buf = f.read_bytes()
+                        fr, fnotes = read_events(buf, rel)
                 except OSError as exc:
                     raise ParseError(f"cannot read event file: {exc.strerror or exc}", path=rel) from None
+                hp = read_hparams(buf) if buf is not None else {}
+                if hp:
+                    hparams.setdefault(d, {}).update(hp)
                 notes.extend(IngestNote(n.kind, f"{rel}: {n.message}", line=n.line, run=run_of(d))
                              for n in fnotes)
                 frames.append(fr)
@@ -822,7 +914,28 @@ class TensorBoardParser(Parser):
                 groups.append(_Group(run_of(d.parent), _SPLIT_DIRS[d.name.lower()], d.name, frame))
             else:
                 groups.append(_Group(run_of(d), None, None, frame))
-        return self._finish(groups, notes)
+            if d in hparams:
+                run_hp.setdefault(groups[-1].run, {}).update(hparams.pop(d))
+        for d, hp in hparams.items():  # no scalars beside them (torch add_hparams' own <run>/<time>/ dir)
+            run_hp.setdefault(run_of(d.parent if d != path else d), {}).update(hp)
+        res = self._finish(groups, notes)
+        self._configs(res, path, groups, run_hp)
+        return res
+
+    @staticmethod
+    def _configs(res: ParseResult, root: Path, groups: list[_Group], raw: dict[str, dict[str, object]]) -> None:
+        """Each run's config: a config file in its directory (Lightning ``hparams.yaml``) under the
+        hparams its event files carry; one run's goes in ``config_raw`` (merged with the root's files)."""
+        from lossdoc.ingest.config_text import config_from_files
+
+        runs = list(dict.fromkeys(g.run for g in groups if g.frame.height))
+        if len(runs) == 1:
+            raw = {runs[0]: {k: v for hp in raw.values() for k, v in hp.items()}}
+            res.meta["config_raw"] = raw.get(runs[0], {})
+            return
+        for run in runs:
+            files = config_from_files(root / run) if (root / run).is_dir() else {}
+            set_config(res.meta, {**files, **raw.get(run, {})}, run=run)
 
     def _finish(self, groups: list[_Group], notes: list[IngestNote]) -> ParseResult:
         frames = []
