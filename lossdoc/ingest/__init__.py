@@ -158,7 +158,7 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
             claimed.add(sub)
             try:
                 src = _finish(parser.parse_dir(sub, sub_display), sub_display, parser.name, [], directory=sub)
-                sources.append(_relabel(src, _context(os.path.relpath(sub, path), path), sub.name))
+                sources.append(_relabel(src, _context(os.path.relpath(sub, path), path), sub.name, claimed_dir=True))
             except EmptyInputError:  # an empty artefact inside a larger directory: skipped, not fatal
                 skipped.append(sub_display)
     for f in files:
@@ -228,21 +228,40 @@ def _walk_run_name(f: Path, root: Path) -> str:
 
 
 _CONTEXTLESS = re.compile(r"(version_\d+|checkpoint-\d+|run-?\d+|\d+)")
+#: Directory names trainers create inside a run's directory: they say nothing about the run, so a
+#: walked run's name leaves them out (``hf/healthy/output`` -> ``hf/healthy``,
+#: ``healthy/lightning_logs/version_0`` -> ``healthy/version_0``).
+_GENERIC_DIRS = frozenset({"output", "outputs", "out", "results", "logs", "log", "lightning_logs", "tb_logs",
+                           "tensorboard", "tb", "runs", "train_logs", "training_logs", "metrics", "default",
+                           "csv_logs", "checkpoints", "ckpt", "files"})
+
+
+def _short(name: str) -> str:
+    """``name`` without the generic directory parts (kept when nothing else is left)."""
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    kept = [p for p in parts if p.lower() not in _GENERIC_DIRS]
+    return "/".join(kept) if kept else "/".join(parts)
 
 
 def _context(name: str, root: Path) -> str:
     """``version_0`` alone says little: keep the walked directory's name in front of it."""
+    parts = [p for p in name.split("/") if p not in ("", ".")]
+    if parts and all(p.lower() in _GENERIC_DIRS for p in parts) and root.name:
+        return root.name  # DIR/output: the run is DIR
+    name = _short(name)
     first = Path(name).parts[0] if name else ""
     return f"{root.name}/{name}" if _CONTEXTLESS.fullmatch(first) and root.name else name
 
 
-def _relabel(src: Source, name: str, default: str) -> Source:
+def _relabel(src: Source, name: str, default: str, *, claimed_dir: bool = False) -> Source:
     """Name a walked source's run after where it sits in the walked directory, when the parser
     gave it the default name (a parser that read run names from the log keeps them)."""
     import polars as pl
 
     runs = src.runs
-    if len(runs) != 1 or not (runs[0] == default or runs[0].endswith("/" + default)):
+    if claimed_dir and len(runs) == 1 and _CONTEXTLESS.fullmatch(runs[0]) and runs[0] != default:
+        name = f"{name}/{runs[0]}"  # a TensorBoard logdir's version_0: the walked path in front of it
+    elif len(runs) != 1 or not (runs[0] == default or runs[0].endswith("/" + default)):
         return src
     src.map_blocks(lambda b: b.with_columns(pl.lit(name).alias("run")))
     mapping = {runs[0]: name}
@@ -264,15 +283,26 @@ def _dedupe_runs(sources: list[Source]) -> None:
             owners.setdefault(r, i)
     if not clash:
         return
+    # The shortest tag that tells them apart: the format (trainer_state.json and the console log of
+    # one HF run), else the source's file name, else its whole path.
+    holders = {r: [s for s in sources if r in s.runs] for r in clash}
     for s in sources:
-        if any(r in clash for r in s.runs):
-            rename_runs(s.meta, {r: f"{s.path}:{r}" for r in s.runs if r in clash})
-            s.map_blocks(lambda b, s=s: b.with_columns(
-                pl.when(pl.col("run").is_in(list(clash)))
-                .then(pl.lit(s.path + ":") + pl.col("run"))
-                .otherwise(pl.col("run"))
-                .alias("run")
-            ))
+        mine = [r for r in s.runs if r in clash]
+        if not mine:
+            continue
+        mapping = {}
+        for r in mine:
+            others = holders[r]
+            if len({o.format for o in others}) == len(others):
+                tag = s.format
+            elif len({os.path.basename(o.path) for o in others}) == len(others):
+                tag = os.path.basename(s.path)
+            else:
+                mapping[r] = f"{s.path}:{r}"
+                continue
+            mapping[r] = f"{r} [{tag}]"
+        rename_runs(s.meta, mapping)
+        s.map_blocks(lambda b, m=mapping: b.with_columns(pl.col("run").replace(m)))
 
 
 def _read_path(path: Path, display: str, format: str | None) -> list[Source]:

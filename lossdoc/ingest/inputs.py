@@ -94,6 +94,13 @@ GENERIC_NAMES = {
     "stdout.txt",
     "log.csv",
     "progress.csv",
+    "hydra_train.log",  # fairseq-hydra-train in hydra's run directory
+    "train_log.txt",
+    "training_log.txt",
+    "log.log",
+    "events.log",
+    "console.log",
+    "train.txt",
 }
 
 

@@ -17,9 +17,11 @@ def test_sweep_folder_reads_every_trainer_not_just_event_files():
     assert {"hf-trainer", "hf-console", "lightning-csv", "tensorboard", "keras-csv", "keras-progbar", "nanogpt",
             "xgboost"} <= formats
     runs = {r for s in logs.sources for r in s.runs}
-    # runs are named by where they sit in the walked folder, not by a clash-resolving full path
+    # runs are named by where they sit in the walked folder, without the directories trainers make
+    # (output/, lightning_logs/); one run read from two artefacts is told apart by the format
     assert {"nanogpt/healthy", "nanogpt/divergence", "keras/healthy", "xgboost/overfitting",
-            "hf/healthy/output"} <= runs
+            "hf/healthy [hf-trainer]", "hf/healthy [hf-console]", "lightning/nan/version_0"} <= runs
+    assert not any("/output" in r or "lightning_logs" in r or ":" in r for r in runs)
 
 
 def test_experiment_folder_with_an_event_file_and_a_text_log(tmp_path):

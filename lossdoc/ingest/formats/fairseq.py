@@ -14,6 +14,11 @@ and (json)::
     2024-03-01 10:00:00 | INFO | train_inner | {"epoch": 1, "update": 0.064, "loss": "9.812", "num_updates": "100", "lr": "1.25e-05"}
     2024-03-01 10:22:58 | INFO | valid | {"epoch": 2, "valid_loss": "7.912", "valid_ppl": "221.03", "valid_num_updates": "3126"}
 
+``fairseq-hydra-train`` writes the same records behind hydra's prefix (``hydra_train.log``)::
+
+    [2021-03-04 11:17:20,118][train_inner][INFO] - {"epoch": 1, "update": 0.05, "loss": "15.947", "num_updates": "100"}
+    [2021-03-04 11:20:01,300][valid][INFO] - {"epoch": 1, "valid_loss": "8.0", "valid_num_updates": "1000"}
+
 Axis: ``num_updates`` (optimizer updates); ``epoch`` fractional for ``train_inner`` records;
 ``wall_time`` is the logging timestamp read as UTC (the log does not say its time zone). Logs of
 fairseq < 0.10, printed without the logging prefix (``| epoch 001:    100 / 1563 loss=...``), are
@@ -39,6 +44,9 @@ from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric
 
 _PREFIX = r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \| [A-Z]+ \| (\S+) \| (.*)$"
+#: fairseq >= 0.10 run through hydra (``fairseq-hydra-train``, ``hydra_train.log``): hydra's logging prefix
+_HYDRA_PREFIX = r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:[,.]\d+)?\]\[([^\]\s]+)\]\[[A-Z]+\] - (.*)$"
+_HYDRA_SNIFF = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:[,.]\d+)?\]\[([^\]\s]+)\]\[([A-Z]+)\] - ", re.M)
 _INNER_HEAD = r"^(epoch (\d+):\s+(\d+) / (\d+) )"
 _PRINT = r"^epoch (\d+) \| (.*)$"
 _SUBSET = r"valid on '([^']+)' subset"
@@ -63,11 +71,14 @@ def _split_of(subset: str) -> str:
 class FairseqParser(Parser):
     name = "fairseq"
     title = "fairseq-train log (simple / json)"
-    recognises = "'| INFO | train_inner | epoch 001: ...' / \"| valid | ... valid on 'valid' subset\" / json records"
+    recognises = ("'| INFO | train_inner | epoch 001: ...' / \"| valid | ... valid on 'valid' subset\" / json records; "
+                  "hydra_train.log ('[ts][train_inner][INFO] - {...}')")
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
         head = inp.head_text()
+        if "][INFO] - " in head:
+            head = _HYDRA_SNIFF.sub(r"\1 | \3 | \2 | ", head)
         n = len(_SNIFF.findall(head)) + len(_SNIFF_LEGACY.findall(head))
         if n >= 2:
             return 0.95
@@ -79,10 +90,14 @@ class FairseqParser(Parser):
         lines = drop_torn_tail(inp, lines, notes)
         line = pl.col("line")
         overflow = lines.filter(line.str.contains("gradient overflow detected", literal=True)).height
+        hydra = lines.filter(line.str.starts_with("[") & line.str.contains("] - ", literal=True)).select(
+            "lineno", line.str.extract_groups(_HYDRA_PREFIX).alias("_g")).unnest("_g")
         recs = (
-            lines.filter(line.str.contains(" | ", literal=True))
-            .select("lineno", line.str.extract_groups(_PREFIX).alias("_g"))
-            .unnest("_g")
+            pl.concat([
+                lines.filter(line.str.contains(" | ", literal=True))
+                .select("lineno", line.str.extract_groups(_PREFIX).alias("_g")).unnest("_g"),
+                hydra.filter(pl.col("2").is_not_null()),
+            ]).sort("lineno")
             .rename({"1": "ts", "2": "tag", "3": "msg"})
             .filter(pl.col("tag").is_not_null())
             .with_columns(

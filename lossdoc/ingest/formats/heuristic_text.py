@@ -55,7 +55,7 @@ _SPLITW = r"(?:train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)"
 #: ``Train Loss: 0.5`` / ``loss=0.5`` / ``'loss': 0.5`` (up to 4 words before : or =), or
 #: ``loss 0.5`` / ``valid loss 0.5`` / ``Epoch [1/10]`` (one word, or a split word and a word).
 _PAIR = re.compile(
-    rf"(?i)(?:({_KEY}(?:[ ]{_KEY}){{0,3}})['\"]?\s*[:=]\s*|((?:{_SPLITW}[ _])?{_KEY})(?:\s+|\s*[\[(]\s*))"
+    rf"(?i)(?:({_KEY}(?:(?:[ ]|[ ]?/[ ]?){_KEY}){{0,3}})['\"]?\s*[:=]\s*|((?:{_SPLITW}[ _])?{_KEY})(?:\s+|\s*[\[(]\s*))"
     rf"({_NUM})(?:\s*/\s*(\d+))?"
 )
 #: ``200/ 2983 batches`` (PyTorch word_language_model): the counter's name comes after.
@@ -96,11 +96,16 @@ _COUNTERS: dict[str, tuple[str, int]] = {
     "batches": ("inner", 4),
     "batch_idx": ("inner", 4),
     "batch_id": ("inner", 4),
+    # annotated-transformer: "Epoch Step: 41 | Accumulation Step: 5 | Loss: 7.37 | ..." (both restart each epoch)
+    "epoch_step": ("inner", 4),
+    "accumulation_step": ("inner", 5),
     "epoch": ("epoch", 0),
     "epochs": ("epoch", 0),
     "ep": ("epoch", 0),
 }
-_BATCH = {"batch", "batches", "batch_idx", "batch_id"}
+_BATCH = {"batch", "batches", "batch_idx", "batch_id", "epoch_step", "accumulation_step"}
+#: Words naming the metric of bare split keys ("eval: acc train 0.91 val 0.88"); default loss.
+_METRIC_WORD = re.compile(r"(?i)\b(loss|acc(?:uracy)?|ppl|perplexity|bleu|f1|mae|mse|rmse|error|err)\b")
 
 
 @dataclass
@@ -111,6 +116,8 @@ class _Template:
     keys: list[str] = field(default_factory=list)  #: metric keys as written
     ords: list[int] = field(default_factory=list)  #: their numbers' positions on the line
     splits: list[str] = field(default_factory=list)  #: their splits ("?" resolved by the line's context)
+    #: the metric of a key that is a bare split word ("train 2.31 val 2.45": loss), else ""
+    bases: list[str] = field(default_factory=list)
     inner_key: str | None = None
     inner_ord: int | None = None
     inner_tot: int | None = None
@@ -144,13 +151,20 @@ def _read_template(line: str) -> _Template:
     t = _Template()
     seen: set[str] = set()
     best = 99
-    own: list[tuple[int, str, int, str]] = []
+    own: list[tuple[int, str, int, str, str]] = []
     for start, key, ordinal, tot in found:
         if key in seen:
             continue
         seen.add(key)
         norm = snake_case(key)
         own_split, base = split_and_metric(norm, default_split="?")
+        bare = ""
+        if norm in _SPLIT_OF:
+            # "[eval] step 500 train 2.31 val 2.45": the key names the split; the metric is named
+            # before the pairs ("acc train .. val ..") or it is the loss.
+            own_split = _SPLIT_OF[norm]
+            words = _METRIC_WORD.findall(line[:start])
+            bare = canonical_metric(words[-1]) if words else "loss"
         # "Train Epoch: 1" (PyTorch MNIST example) is an epoch counter too.
         kind, prio = _COUNTERS.get(norm) or (_COUNTERS.get(base) if own_split != "?" else None) or ("", 9)
         if kind == "inner":
@@ -160,7 +174,7 @@ def _read_template(line: str) -> _Template:
             if t.epoch_ord is None:
                 t.epoch_key, t.epoch_ord = key, ordinal
         else:
-            own.append((start, key, ordinal, own_split))
+            own.append((start, key, ordinal, own_split, bare))
     if t.epoch_ord is not None and t.inner_ord is None:
         # "Train Epoch: 1 [640/60000 (1%)]": an unnamed N/M beside the epoch is the position within it.
         used = {o for _, _, o, _ in found}
@@ -169,18 +183,19 @@ def _read_template(line: str) -> _Template:
                 t.inner_key, t.inner_ord, t.inner_tot = "[N/M]", pos[m.start(1)], pos.get(m.start(2))
                 break
     t.structure = ",".join(sorted(snake_case(k) for k in seen))
-    explicit = {sp for _, _, _, sp in own if sp != "?"}
+    explicit = {sp for _, _, _, sp, _ in own if sp != "?"}
     ctx = "train"
     if len(explicit) == 1 and "train" not in explicit:
         ctx = explicit.pop()
     elif not explicit and own:
         # A split named before the first value ("Test set: Average loss: ...", "[eval] step 5 loss 2.1").
-        head = _SPLIT_WORD.search(line[: min(st for st, _, _, _ in own)])
+        head = _SPLIT_WORD.search(line[: min(st for st, _, _, _, _ in own)])
         if head:
             ctx = _SPLIT_OF[head.group(1).lower()]
-    t.keys = [k for _, k, _, _ in own]
-    t.ords = [o for _, _, o, _ in own]
-    t.splits = [ctx if sp == "?" else sp for _, _, _, sp in own]
+    t.keys = [k for _, k, _, _, _ in own]
+    t.ords = [o for _, _, o, _, _ in own]
+    t.splits = [ctx if sp == "?" else sp for _, _, _, sp, _ in own]
+    t.bases = [b for _, _, _, _, b in own]
     return t
 
 
@@ -215,6 +230,7 @@ def _templates(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> tu
         pl.Series("m_keys", [t.keys for t in info], dtype=pl.List(pl.String)),
         pl.Series("m_ords", [t.ords for t in info], dtype=pl.List(pl.Int64)),
         pl.Series("m_splits", [t.splits for t in info], dtype=pl.List(pl.String)),
+        pl.Series("m_bases", [t.bases for t in info], dtype=pl.List(pl.String)),
         pl.Series("inner_key", [t.inner_key for t in info], dtype=pl.String),
         pl.Series("inner_ord", [t.inner_ord for t in info], dtype=pl.Int64),
         pl.Series("inner_tot", [t.inner_tot for t in info], dtype=pl.Int64),
@@ -270,7 +286,9 @@ def _num(ords: str) -> pl.Expr:
 class HeuristicTextParser(Parser):
     name = "text"
     title = "Hand-rolled text log (heuristic)"
-    recognises = "lines with a step/iter/epoch/batch counter and 'name: value' / 'name=value' / 'name value' pairs"
+    recognises = ("lines with a step/iter/epoch/batch counter and 'name: value' / 'name=value' / 'name value' pairs "
+                  "separated by '|', ',' or spaces (annotated-transformer 'Epoch Step: 41 | ... | Loss: 7.37'); "
+                  "'[eval] step N train X val Y' lines")
     priority = 90
     heuristic = True
 
@@ -304,40 +322,40 @@ class HeuristicTextParser(Parser):
         data_t = table.filter(pl.col("is_data")).sort("first")
         sids = list(
             dict.fromkeys(
-                (k, sp)
-                for ks, sps in zip(
-                    data_t.get_column("m_keys").to_list(), data_t.get_column("m_splits").to_list(), strict=True
-                )
-                for k, sp in zip(ks, sps, strict=True)
+                (k, sp, b)
+                for ks, sps, bs in data_t.select("m_keys", "m_splits", "m_bases").iter_rows()
+                for k, sp, b in zip(ks, sps, bs, strict=True)
             )
         )
-        # An exact name wins its (split, metric) over an averaged one ("loss" before "avg_loss").
-        ordered = sorted(sids, key=lambda ks: _AVG.match(snake_case(ks[0])) is not None)
+        # An exact name wins its (split, metric) over an averaged one ("loss" before "avg_loss"), and
+        # over a bare split word on an evaluation line ("train 2.31" beside per-step "loss 2.40" lines).
+        ordered = sorted(sids, key=lambda ks: (_AVG.match(snake_case(ks[0])) is not None, ks[2] != ""))
         series: dict[str, tuple[str, str]] = {}
         taken: set[tuple[str, str]] = set()
-        for k, sp in ordered:
-            cand, n = (sp, _metric(k)), 2
+        for k, sp, b in ordered:
+            cand, n = (sp, b or _metric(k)), 2
             if cand in taken:  # a second key for one series: keep it apart under its own name
-                cand = (sp, snake_case(k))
+                # (an evaluation line's train loss is another estimate of it, as nanoGPT's is)
+                cand = (sp, f"estimated_{b}" if b else snake_case(k))
             base = cand[1]
             while cand in taken:
                 cand, n = (sp, f"{base}_{n}"), n + 1
             taken.add(cand)
-            series[f"{k}\x1f{sp}"] = cand
+            series[f"{k}\x1f{sp}\x1f{b}"] = cand
         table = table.with_columns(
             pl.Series(
                 "m_fsplit",
                 [
-                    [series[f"{k}\x1f{sp}"][0] for k, sp in zip(ks, sps, strict=True)] if d else []
-                    for ks, sps, d in table.select("m_keys", "m_splits", "is_data").iter_rows()
+                    [series[f"{k}\x1f{sp}\x1f{b}"][0] for k, sp, b in zip(ks, sps, bs, strict=True)] if d else []
+                    for ks, sps, bs, d in table.select("m_keys", "m_splits", "m_bases", "is_data").iter_rows()
                 ],
                 dtype=pl.List(pl.String),
             ),
             pl.Series(
                 "m_metric",
                 [
-                    [series[f"{k}\x1f{sp}"][1] for k, sp in zip(ks, sps, strict=True)] if d else []
-                    for ks, sps, d in table.select("m_keys", "m_splits", "is_data").iter_rows()
+                    [series[f"{k}\x1f{sp}\x1f{b}"][1] for k, sp, b in zip(ks, sps, bs, strict=True)] if d else []
+                    for ks, sps, bs, d in table.select("m_keys", "m_splits", "m_bases", "is_data").iter_rows()
                 ],
                 dtype=pl.List(pl.String),
             ),
@@ -402,7 +420,7 @@ class HeuristicTextParser(Parser):
             .unique(maintain_order=True)
             .to_list()
         )
-        raw_keys = list(dict.fromkeys(k for k, _ in sids))
+        raw_keys = list(dict.fromkeys(k for k, _, _ in sids))
         matched = rows.get_column("lineno").n_unique()
         shown = ", ".join(raw_keys[:12]) + (" ..." if len(raw_keys) > 12 else "")
         notes.insert(

@@ -39,11 +39,20 @@ def _header(inp: InputFile) -> list[str]:
 
 
 def _looks_like_yolo(header: list[str]) -> bool:
+    """``epoch`` first, ``train/*`` loss columns, and ``val/*``, ``metrics/*`` or ``lr/*`` columns
+    (YOLOv5/8/11 ``train/box_loss``; YOLOv10 ``train/box_om``, ``train/cls_oo``; RT-DETR ``train/giou_loss``)."""
     if not header or header[0] != "epoch":
         return False
-    has_train_loss = any(h.startswith("train/") and h.endswith("loss") for h in header)
-    has_val = any(h.startswith(("metrics/", "val/")) for h in header)
-    return has_train_loss and has_val
+    has_train = any(h.startswith("train/") and len(h) > 6 for h in header)
+    has_other = any(h.startswith(("metrics/", "val/", "lr/")) for h in header)
+    return has_train and has_other
+
+
+def _loss_item(rest: str) -> str:
+    """A ``train/`` or ``val/`` column holds a loss item: YOLOv10's ``box_om`` (one-to-many head) and
+    ``box_oo`` (one-to-one head) become ``box_om_loss`` / ``box_oo_loss`` so they read as components."""
+    m = readable_metric(rest)
+    return m if "loss" in m or m in ("lr", "accuracy", "perplexity") or m.startswith("lr_") else f"{m}_loss"
 
 
 def classify(col: str) -> tuple[str, str] | None:
@@ -57,9 +66,9 @@ def classify(col: str) -> tuple[str, str] | None:
     if "/" in col:
         prefix, rest = col.split("/", 1)
         if prefix == "train":
-            return "train", readable_metric(rest)
+            return "train", _loss_item(rest)
         if prefix == "val":
-            return "val", readable_metric(rest)
+            return "val", _loss_item(rest)
         if prefix == "metrics":
             return "val", readable_metric(rest)
     return "other", readable_metric(col)
@@ -68,7 +77,8 @@ def classify(col: str) -> tuple[str, str] | None:
 class YoloParser(Parser):
     name = "yolo"
     title = "Ultralytics YOLO results.csv"
-    recognises = "results.csv with header 'epoch[,time],train/box_loss,...,metrics/...' (padded or not)"
+    recognises = ("results.csv with header 'epoch[,time],train/*,...' and val/*, metrics/* or lr/* columns (padded or "
+                  "not): YOLOv5/8/11 train/box_loss, YOLOv10 train/box_om, train/cls_oo, RT-DETR train/giou_loss")
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:

@@ -1,0 +1,193 @@
+"""Long tail, round 2 (issue 16): numbers-only curve files, any results.csv with train/ val/ metrics/ lr/
+columns, fairseq under hydra, ``Key: value`` logs, evaluation lines naming train and val."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+import lossdoc
+from lossdoc.errors import UnknownFormatError
+from lossdoc.ingest import choose, from_bytes, read_input
+from lossdoc.runconfig import run_config
+
+
+def _series(src, split: str, metric: str) -> list[tuple[int, float]]:  # type: ignore[no-untyped-def]
+    f = src.frame.filter((pl.col("split") == split) & (pl.col("metric") == metric)).sort("step")
+    return list(zip(f.get_column("step").to_list(), f.get_column("value").to_list(), strict=True))
+
+
+def _text(text: str, name: str = "train.log"):  # type: ignore[no-untyped-def]
+    inp = from_bytes(text.encode(), name=name)
+    inp.run_name = "r"
+    return read_input(inp)
+
+
+# ---------------------------------------------------------------------------- numbers-only files
+LOSS = 2.5 * np.exp(-np.arange(40) / 15) + 0.3
+
+
+@pytest.mark.parametrize("style", ["savetxt", "header", "hash-header", "pandas-index", "space-pairs"])
+def test_train_and_val_files_in_one_folder_are_one_run(tmp_path: Path, style: str) -> None:
+    d = tmp_path / "exp1"
+    d.mkdir()
+    for name, vals in (("train_loss", LOSS), ("val_loss", LOSS + 0.1)):
+        if style == "savetxt":
+            np.savetxt(d / f"{name}.csv", vals)
+        elif style == "header":
+            (d / f"{name}.csv").write_text("loss\n" + "".join(f"{v}\n" for v in vals))
+        elif style == "hash-header":
+            np.savetxt(d / f"{name}.txt", vals, header=name.replace("_", " "))
+        elif style == "pandas-index":
+            (d / f"{name}.csv").write_text(",0\n" + "".join(f"{i},{v}\n" for i, v in enumerate(vals)))
+        else:
+            (d / f"{name}.txt").write_text("".join(f"{i * 10} {v}\n" for i, v in enumerate(vals)))
+    logs = lossdoc.read(d)
+    assert len(logs.sources) == 1 and logs.sources[0].format == "csv-dir"
+    src = logs.sources[0]
+    assert src.runs == ["exp1"]
+    train, val = _series(src, "train", "loss"), _series(src, "val", "loss")
+    assert len(train) == len(val) == 40
+    assert train[0][1] == pytest.approx(LOSS[0]) and val[-1][1] == pytest.approx(LOSS[-1] + 0.1)
+    step = 10 if style == "space-pairs" else 1
+    assert [s for s, _ in train[:3]] == [0, step, 2 * step]
+
+
+def test_per_batch_train_and_per_epoch_val_are_aligned(tmp_path: Path) -> None:
+    np.savetxt(tmp_path / "train_losses.txt", np.linspace(3, 1, 100))
+    np.savetxt(tmp_path / "val_losses.txt", np.linspace(3.1, 1.2, 10))
+    src = lossdoc.read(tmp_path).sources[0]
+    val = _series(src, "val", "loss")
+    assert [s for s, _ in val][:3] == [9, 19, 29] and val[-1][0] == 99
+    assert any("end of its block" in n.message for n in src.notes)
+
+
+def test_one_numbers_file_alone_and_non_finite_kept(tmp_path: Path) -> None:
+    p = tmp_path / "loss_history.txt"
+    p.write_text("2.5\n2.1\nnan\n1.7\ninf\n1.5\n")
+    src = lossdoc.read(p).sources[0]
+    assert src.format == "numeric-column"
+    vals = [v for _, v in _series(src, "train", "loss_history")]
+    assert len(vals) == 6 and math.isnan(vals[2]) and math.isinf(vals[4])
+
+
+def test_numbers_not_named_like_a_curve_are_not_claimed() -> None:
+    with pytest.raises(UnknownFormatError):
+        choose(from_bytes(b"1\n2\n3\n4\n5\n", name="ids.txt"))
+    # a named two-column table is a CSV, not a numbers-only file
+    assert choose(from_bytes(b"epoch,loss\n0,2.3\n1,2.1\n2,1.9\n", name="loss.csv")).name != "numeric-column"
+
+
+# ---------------------------------------------------------------------------- results.csv families
+def _results(cols: list[str], rows: int = 8) -> str:
+    lines = [",".join(f"{c:>20}" for c in cols)]
+    for e in range(1, rows + 1):
+        vals = [float(e)] + [2.0 - e / 10 + i / 100 for i in range(len(cols) - 1)]
+        lines.append(",".join(f"{v:>20.5g}" for v in vals))
+    return "\n".join(lines) + "\n"
+
+
+def test_yolov10_one_to_many_and_one_to_one_heads(tmp_path: Path) -> None:
+    heads = [f"train/{k}_{h}" for h in ("om", "oo") for k in ("box", "cls", "dfl")]
+    cols = ["epoch", *heads, "metrics/precision(B)", "metrics/mAP50-95(B)",
+            *[h.replace("train/", "val/") for h in heads], "lr/pg0", "lr/pg1"]
+    p = tmp_path / "results.csv"
+    p.write_text(_results(cols))
+    src = lossdoc.read(p).sources[0]
+    assert src.format == "yolo"
+    metrics = set(src.frame.filter(pl.col("split") == "train").get_column("metric").unique().to_list())
+    assert {"box_om_loss", "cls_oo_loss", "dfl_oo_loss", "lr", "lr_pg1"} <= metrics
+    assert len(_series(src, "val", "box_om_loss")) == 8 and len(_series(src, "val", "map50_95_b")) == 8
+    # the checks see the six components as one training loss (their sum)
+    summary = lossdoc.analyze(str(p)).runs[0].summary
+    first = sum(2.0 - 1 / 10 + i / 100 for i in range(6))
+    last = sum(2.0 - 8 / 10 + i / 100 for i in range(6))
+    assert last - 1e-9 <= summary.final_train_loss < first - 1  # a level of the summed curve, near its end
+
+
+def test_results_csv_with_lr_but_no_val_columns() -> None:
+    src = _text(_results(["epoch", "train/giou_loss", "train/cls_loss", "lr/pg0"]), name="results.csv")
+    assert src.format == "yolo"
+    assert len(_series(src, "train", "giou_loss")) == 8 and len(_series(src, "train", "lr")) == 8
+
+
+# ---------------------------------------------------------------------------- fairseq under hydra
+HYDRA = """\
+[2021-03-04 11:17:01,232][fairseq_cli.train][INFO] - {'_name': None, 'common': {'_name': None, 'seed': 7, 'log_format': 'json'}, 'optimization': {'_name': None, 'max_update': 100000, 'lr': [0.0007]}, 'optimizer': {'_name': 'adam', 'weight_decay': 0.01}}
+[2021-03-04 11:17:20,118][train_inner][INFO] - {"epoch": 1, "update": 0.05, "loss": "15.947", "ppl": "63202.1", "num_updates": "100", "lr": "1.25e-05", "gnorm": "3.2"}
+[2021-03-04 11:17:40,118][train_inner][INFO] - {"epoch": 1, "update": 0.1, "loss": "13.1", "ppl": "8000", "num_updates": "200", "lr": "2.5e-05", "gnorm": "2.2"}
+[2021-03-04 11:18:00,118][train_inner][INFO] - {"epoch": 1, "update": 0.15, "loss": "11.0", "ppl": "2000", "num_updates": "300", "lr": "3.75e-05", "gnorm": "1.2"}
+[2021-03-04 11:20:01,300][valid][INFO] - {"epoch": 1, "valid_loss": "10.0", "valid_ppl": "1024", "valid_num_updates": "300"}
+[2021-03-04 11:20:02,300][train][INFO] - {"epoch": 1, "train_loss": "13.3", "train_num_updates": "300"}
+[2021-03-04 11:21:00,118][train_inner][INFO] - epoch 002:    100 / 2000 loss=9.5, ppl=724, num_updates=400, lr=5e-05, gnorm=1.1
+"""
+
+
+def test_fairseq_hydra_train_log(tmp_path: Path) -> None:
+    d = tmp_path / "outputs" / "2021-03-04" / "11-17-00"
+    d.mkdir(parents=True)
+    (d / "hydra_train.log").write_text(HYDRA)
+    src = lossdoc.read(d / "hydra_train.log").sources[0]
+    assert src.format == "fairseq"
+    assert _series(src, "train", "loss") == [(100, 15.947), (200, 13.1), (300, 11.0), (400, 9.5)]
+    assert _series(src, "val", "loss") == [(300, 10.0)]
+    assert _series(src, "train", "epoch_loss") == [(300, 13.3)]
+    assert src.frame.get_column("wall_time").drop_nulls().len() == src.height
+    assert src.runs == ["11-17-00"]  # hydra_train.log is a generic name: the run is its directory
+    cfg = run_config(src, src.runs[0])
+    assert (cfg["learning_rate"], cfg["optimizer"], cfg["max_steps"], cfg["seed"]) == (0.0007, "adam", 100000, 7)
+
+
+# ---------------------------------------------------------------------------- Key: value logs
+ANNOTATED = "".join(
+    f"[GPU0] Epoch {ep} Training ====\n" + "".join(
+        f"Epoch Step: {s:6d} | Accumulation Step: {s // 10 + 1:3d} | Loss: {7.6 - ep - s / 100:6.2f} "
+        f"| Tokens / Sec: {115.4 + s:7.1f} | Learning Rate: {2.3e-5 * (s + 1):6.1e}\n" for s in range(1, 202, 40))
+    + f"[GPU0] Epoch {ep} Validation ====\n" for ep in range(3))
+
+
+def test_annotated_transformer_lines() -> None:
+    src = _text(ANNOTATED)
+    assert src.format == "text"
+    loss = _series(src, "train", "loss")
+    assert len(loss) == 18 and loss[0] == (1, 7.59)
+    steps = [s for s, _ in loss]
+    assert steps == sorted(steps) and len(set(steps)) == 18  # Epoch Step restarts each epoch: combined
+    assert len(_series(src, "train", "lr")) == 18
+    assert {"epoch_step", "accumulation_step"}.isdisjoint(set(src.frame.get_column("metric").to_list()))
+    assert "tokens_sec" in set(src.frame.get_column("metric").to_list())
+
+
+@pytest.mark.parametrize("sep", [" | ", ", ", "  ", "\t", " "])
+def test_key_value_separators(sep: str) -> None:
+    text = "".join(f"Step: {i * 10}{sep}Loss: {3 - i / 10:.3f}{sep}LR: {1e-4 * (i + 1):.1e}\n" for i in range(12))
+    src = _text(text)
+    loss = _series(src, "train", "loss")
+    assert [s for s, _ in loss][:3] == [0, 10, 20] and loss[-1][1] == pytest.approx(1.9)
+    assert len(_series(src, "train", "lr")) == 12
+
+
+# ---------------------------------------------------------------------------- eval lines naming both splits
+def test_eval_line_with_train_and_val() -> None:
+    text = "".join(
+        f"[train] step {s} loss {3 - s / 1000:.4f} lr 0.001\n"
+        + (f"[eval] step {s} train {2.9 - s / 1000:.4f} val {3.2 - s / 1100:.4f}\n" if s % 200 == 0 else "")
+        for s in range(0, 1000, 100))
+    src = _text(text)
+    assert len(_series(src, "train", "loss")) == 10  # the per-step training loss keeps its name
+    assert _series(src, "val", "loss")[:2] == [(0, 3.2), (200, pytest.approx(3.2 - 200 / 1100, abs=1e-4))]
+    assert _series(src, "train", "estimated_loss")[0] == (0, 2.9)
+    assert "train" not in set(src.frame.get_column("metric").to_list())
+
+
+def test_eval_lines_alone_and_named_metric() -> None:
+    text = "".join(f"[eval] step {s} train {3 - s / 1000:.3f} val {3.1 - s / 1000:.3f}\n" for s in range(0, 500, 50))
+    src = _text(text)
+    assert _series(src, "train", "loss")[0] == (0, 3.0) and _series(src, "val", "loss")[0] == (0, 3.1)
+    acc = "".join(f"epoch {e} acc train {0.5 + e / 100:.2f} val {0.45 + e / 100:.2f}\n" for e in range(10))
+    src = _text(acc)
+    assert _series(src, "train", "accuracy")[0] == (0, 0.5) and _series(src, "val", "accuracy")[0] == (0, 0.45)
