@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 import time
 
-from lossdoc.checks.engine import run_checks
+from lossdoc.checks.runner import run_checks
 from lossdoc.config import Config
 from lossdoc.testing import synth_logset
 

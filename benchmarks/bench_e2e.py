@@ -76,7 +76,7 @@ import json, sys, time
 t0 = time.perf_counter()
 from pathlib import Path
 from lossdoc.ingest import read
-from lossdoc.checks.engine import run_checks
+from lossdoc.checks.runner import run_checks
 from lossdoc.config import load_config
 from lossdoc.report.model import Report
 # Warm-up on a tiny log: every lazy import (scipy, matplotlib, jinja2) happens here, so the

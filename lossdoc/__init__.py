@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from lossdoc._version import __version__
 
 if TYPE_CHECKING:
     from lossdoc.checks.findings import Evidence, Finding, Severity

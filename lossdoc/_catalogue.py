@@ -36,7 +36,7 @@ def cache_dir() -> Path:
 def _key() -> str:
     from importlib.metadata import entry_points
 
-    from lossdoc import __version__
+    from lossdoc._version import __version__
 
     parts = [__version__, sys.version]
     for p in [_REGISTRY, *sorted(_FORMATS_DIR.glob("*.py"))]:

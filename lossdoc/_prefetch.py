@@ -19,7 +19,7 @@ from collections.abc import Iterable
 PREFETCH_BYTES = 32 << 20
 
 _MODULES = (
-    "lossdoc.checks.engine",
+    "lossdoc.checks.runner",
     "lossdoc.analysis.smoothing",
     "lossdoc.analysis.stats",
     "lossdoc.analysis.fitting",

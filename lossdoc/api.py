@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from lossdoc import __version__
+from lossdoc._version import __version__
 from lossdoc.model import LogSet
 from lossdoc.report.model import Report
 
@@ -32,7 +32,7 @@ def analyze(
     ``select`` / ``ignore`` / ``fail_on`` / ``tolerance`` override the configuration.
     ``baseline`` paths (logs or ``lossdoc snapshot`` files) turn on the regression comparison.
     """
-    from lossdoc.checks.engine import run_checks
+    from lossdoc.checks.runner import run_checks
     from lossdoc.config import Config, load_config
     from lossdoc.ingest import read
 

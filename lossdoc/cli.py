@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from lossdoc import __version__
+from lossdoc._version import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 

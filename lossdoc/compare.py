@@ -47,6 +47,7 @@ import numpy as np
 
 from lossdoc.errors import InputError
 from lossdoc.model import LogSet
+from lossdoc.numfmt import fmt_num
 
 SNAPSHOT_SCHEMA = "lossdoc/snapshot-1"
 
@@ -119,7 +120,7 @@ def curves_from_logset(logset: LogSet) -> list[RunCurves]:
 
 def _run_curves(run: str, frame: Any, meta: dict[str, Any], source: str, fmt: str,
                 data: dict[Any, Any] | None = None) -> RunCurves:
-    from lossdoc.checks.engine import RunContext
+    from lossdoc.checks.context import RunContext
 
     ctx = RunContext(run, None if data is not None else frame, notes=[], meta=meta, source=source, format=fmt,
                      series=data)
@@ -173,7 +174,7 @@ def _curve_from_dict(d: dict[str, Any], where: str) -> Curve:
 
 def snapshot(logset: LogSet) -> dict[str, Any]:
     """A compact, versioned summary of every run in ``logset`` (``lossdoc snapshot``)."""
-    from lossdoc import __version__
+    from lossdoc._version import __version__
 
     runs = []
     for rc in curves_from_logset(logset):
@@ -440,7 +441,7 @@ def compare_runs(cand: RunCurves, bases: list[RunCurves], tolerance: float, seed
         if bss:
             bs = float(np.median(bss))
             q = {"name": "steps_to_baseline_final",
-                 "label": f"steps to reach the baseline's final {which} loss {target:.4g} (smoothed)",
+                 "label": f"steps to reach the baseline's final {which} loss {fmt_num(target)} (smoothed)",
                  "candidate": cs, "baseline": bs, "difference": None if cs is None else cs - bs,
                  "relative": None if cs is None or bs == 0 else (cs - bs) / bs, "ci": None, "level": None,
                  "test": "first crossing of the EMA-smoothed curve (informational)", "pvalue": None,

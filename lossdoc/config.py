@@ -4,7 +4,7 @@ Found from the current directory upwards (the first ``lossdoc.toml``, or ``pypro
 with a ``[tool.lossdoc]`` table), or given with ``--config``. Data only (``tomllib``), keys in
 kebab-case, unknown keys are a :class:`lossdoc.errors.ConfigError` naming the key and the
 file (ruff's ``deny_unknown_fields``). Checking rule parameters against the rule files
-happens in :mod:`lossdoc.checks.engine`, which knows the rules.
+happens in :mod:`lossdoc.checks.selection`, which knows the rules.
 
 Options (default → example)::
 

@@ -44,7 +44,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
     pm.add_hookspecs(LossdocSpec)
     from importlib.metadata import entry_points
 
-    from lossdoc import __version__
+    from lossdoc._version import __version__
 
     for ep in entry_points(group="lossdoc"):
         try:

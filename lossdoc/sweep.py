@@ -428,7 +428,7 @@ def analyze_sweep(
     """
     from pathlib import Path as _P
 
-    from lossdoc import __version__
+    from lossdoc._version import __version__
     from lossdoc.config import Config, load_config
     from lossdoc.errors import InputError
 

@@ -263,7 +263,7 @@ def run_rule_case(rule: str, case: dict[str, Any], *, root: str | Path = ".") ->
     (a list of ``{step, severity, ...}`` every one of which must match a finding) or
     ``expect_count``. Cases named ``pass_*`` expect no finding unless they say otherwise.
     """
-    from lossdoc.checks.engine import run_checks
+    from lossdoc.checks.runner import run_checks
     from lossdoc.config import Config
 
     inputs = [k for k in ("synth", "log", "log_text") if k in case]

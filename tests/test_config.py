@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lossdoc.checks.engine import run_checks
+from lossdoc.checks.runner import run_checks
 from lossdoc.config import Config, load_config
 from lossdoc.errors import ConfigError
 from lossdoc.testing import synth_frame, synth_logset

@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE))
 
 from cases import make_cases  # noqa: E402
 
-from lossdoc.checks.engine import run_checks  # noqa: E402
+from lossdoc.checks.runner import run_checks  # noqa: E402
 from lossdoc.checks.findings import CATEGORIES, Severity  # noqa: E402
 from lossdoc.checks.rulefile import load_rules  # noqa: E402
 from lossdoc.config import Config  # noqa: E402

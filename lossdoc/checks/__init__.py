@@ -1,7 +1,7 @@
 """Checks: rules (``rules/*.toml``) bound to detectors (``lossdoc.checks.detectors``) -> findings.
 
 ``check(logset, config)`` runs every selected rule and returns the findings of all runs;
-``lossdoc.checks.engine.run_checks`` also returns the per-run summaries used by reports.
+``lossdoc.checks.runner.run_checks`` also returns the per-run summaries used by reports.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from lossdoc.checks.findings import CATEGORIES, Evidence, Finding, Severity
 
 def check(logset: Any, config: Any = None, horizon: int | None = None) -> list[Finding]:
     """Every finding of every run in ``logset`` (``config`` defaults to the built-in defaults)."""
-    from lossdoc.checks.engine import run_checks
+    from lossdoc.checks.runner import run_checks
     from lossdoc.config import Config
 
     runs, _ = run_checks(logset, config if config is not None else Config(), horizon=horizon)

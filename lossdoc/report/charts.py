@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.findings import Finding, Severity
-from lossdoc.report.present import Binned, Series, clean, gap_chart_series, get_series, loss_series, model_name
+from lossdoc.numfmt import fmt_num, fmt_step
 from lossdoc.report.model import Report, RunReport
+from lossdoc.report.present import Binned, ChartSeries, clean, gap_chart_series, get_series, loss_series, model_name
 
 #: Sentinel colours replaced by ``currentColor`` after drawing (text, spines, ticks, grid).
 _INK = "#010203"
@@ -395,8 +396,8 @@ def _wide_range(arrs: list[np.ndarray], ratio: float) -> bool:
 @dataclass(slots=True)
 class _RunData:
     run: RunReport
-    train: Series | None
-    val: Series | None
+    train: ChartSeries | None
+    val: ChartSeries | None
 
 
 def _collect(report: Report, n_bins: int, cache: dict[Any, Any] | None) -> list[_RunData]:
@@ -543,13 +544,13 @@ def _loss_desc(data: list[_RunData], marks: list[tuple[int, Finding]], names: st
     parts = [f"Runs: {names}."]
     for d in data:
         if d.train is not None and d.train.values.size:
-            parts.append(f"{clean(d.run.run, 40)} train loss from {d.train.values[0]:.4g} at step "
-                         f"{int(d.train.steps[0]):,} to {d.train.values[-1]:.4g} at step {int(d.train.steps[-1]):,}"
-                         f" (minimum {d.train.values.min():.4g}).")
+            parts.append(f"{clean(d.run.run, 40)} train loss from {fmt_num(d.train.values[0])} at step "
+                         f"{fmt_step(d.train.steps[0])} to {fmt_num(d.train.values[-1])} at step "
+                         f"{fmt_step(d.train.steps[-1])} (minimum {fmt_num(d.train.values.min())}).")
         if d.train is not None and d.train.nonfinite_steps.size:
             parts.append(f"{d.train.nonfinite_steps.size} non-finite training losses, marked with crosses.")
         if d.val is not None and d.val.values.size:
-            parts.append(f"Validation loss {d.val.values[0]:.4g} to {d.val.values[-1]:.4g}.")
+            parts.append(f"Validation loss {fmt_num(d.val.values[0])} to {fmt_num(d.val.values[-1])}.")
     if marks:
         parts.append(f"{len(marks)} findings marked by number.")
     return " ".join(parts)

@@ -1,6 +1,6 @@
 """Presentation helpers shared by the HTML, Markdown and terminal renderers.
 
-Number formatting, the order findings are shown in, and the chart series of a run (read from
+Numbers are formatted by :mod:`lossdoc.numfmt` (re-exported here with the table placeholder); the order findings are shown in, and the chart series of a run (read from
 ``RunReport.frame``, down-sampled with :func:`lossdoc.analysis.downsample.bin_series` so that each
 bin keeps its min and max, and smoothed with :func:`lossdoc.analysis.smoothing.ema_debiased`).
 Nothing here renders; nothing here imports matplotlib.
@@ -9,13 +9,17 @@ Nothing here renders; nothing here imports matplotlib.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from lossdoc.checks.findings import Finding, Severity
+from lossdoc.checks.series import Series as DataSeries
+from lossdoc.checks.series import held_out_loss, resolve_loss, series_from_blocks
+from lossdoc.numfmt import DIGITS, clean, fmt_pvalue, strip_controls
+from lossdoc.numfmt import fmt_num as _fmt_num
+from lossdoc.numfmt import fmt_step as _fmt_step
 from lossdoc.report.model import Report, RunReport
 
 #: Shorter series are drawn as they are: an EMA over a few points only lags behind them.
@@ -23,68 +27,18 @@ SMOOTH_MIN_POINTS = 100
 #: Bins per series in the HTML charts (each keeps min, max and mean: ~3 points per bin).
 HTML_BINS = 600
 
-# C0/C1 control characters, DEL, the Unicode bidi marks/overrides/isolates that can disguise text,
-# and lone surrogates (a non-UTF-8 file name decoded with surrogateescape): none can be shown or encoded.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: Missing values in tables and cards (sentences say "n/a").
+MISSING = "—"
 
 
-def clean(s: Any, limit: int | None = None) -> str:
-    """A log string made safe to show: control characters (terminal escapes, NUL, bidi overrides)
-    become ``?``, whitespace runs collapse; optionally cut to ``limit`` characters with an ellipsis.
-    Escaping for HTML/Markdown is the renderer's job on top of this."""
-    text = "" if s is None else str(s)
-    text = _CONTROL.sub(lambda m: " " if m.group() in "\t\n\r" else "?", text)
-    text = " ".join(text.split())
-    if limit is not None and len(text) > limit:
-        text = text[: max(1, limit - 1)] + "…"
-    return text
-
-
-def strip_controls(s: str) -> str:
-    """Control characters (except newline and tab) become ``?``; nothing else changes."""
-    return _CONTROL.sub(lambda m: m.group() if m.group() in "\t\n" else "?", s)
-
-
-def fmt_num(x: Any, digits: int = 4) -> str:
-    """Loss-like numbers: 4 significant digits; ``—`` for missing; NaN/inf spelled out."""
-    if x is None:
-        return "—"
-    if isinstance(x, (bool, np.bool_)):
-        return str(bool(x)).lower()
-    if isinstance(x, (int, np.integer)):
-        return f"{int(x):,}"
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return clean(x, 80)
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+inf" if v > 0 else "-inf"
-    if v == 0:
-        return "0"
-    if abs(v) >= 1e6 or abs(v) < 1e-3:
-        return f"{v:.{digits - 1}e}"
-    return f"{v:.{digits}g}"
+def fmt_num(x: Any, digits: int = DIGITS) -> str:
+    """:func:`lossdoc.numfmt.fmt_num` with the table placeholder for a missing value."""
+    return _fmt_num(x, digits, missing=MISSING)
 
 
 def fmt_step(x: Any) -> str:
-    if x is None:
-        return "—"
-    try:
-        return f"{int(x):,}"
-    except (TypeError, ValueError):
-        return clean(x, 40)
-
-
-def fmt_pvalue(p: float | None) -> str:
-    if p is None:
-        return "—"
-    if not math.isfinite(p):
-        return fmt_num(p)
-    if p < 1e-4:
-        return "< 0.0001"
-    return f"{p:.4f}"
+    """:func:`lossdoc.numfmt.fmt_step` with the table placeholder for a missing value."""
+    return _fmt_step(x, missing=MISSING)
 
 
 def fmt_steps(f: Finding) -> str:
@@ -165,7 +119,7 @@ class Binned:
 
 
 @dataclass(slots=True)
-class Series:
+class ChartSeries:
     """One series of a run prepared for a chart."""
 
     label: str  #: cleaned display name (log text: escape before use)
@@ -205,26 +159,23 @@ def span_weight(n: int, parts: float) -> float:
     return float(min(0.9999, max(0.6, 1 - 2 / (span + 1))))
 
 
-def get_series(run: RunReport, split: str, metric: str, *, n_bins: int = HTML_BINS,
-               smooth: bool = False, cache: dict[Any, Any] | None = None) -> Series | None:
-    """The (split, metric) series of ``run`` down-sampled to ``n_bins``; None when not logged.
+def run_data(run: RunReport) -> dict[tuple[str, str], DataSeries]:
+    """The run's series by (split, metric): the checks' arrays (``run.data``), or, for a report built
+    without them, split once from ``run.frame`` the same way the checks split it (kept on the run)."""
+    if run.data is None:
+        run.data = series_from_blocks([run.frame]) if run.frame is not None else {}
+    return run.data
 
-    ``cache`` (a dict living as long as one rendering) saves re-reading a big frame for each chart.
-    """
-    if cache is not None:
-        key = (id(run), split, metric, n_bins, smooth)
-        if key not in cache:
-            cache[key] = get_series(run, split, metric, n_bins=n_bins, smooth=smooth)
-        return cache[key]
-    got = run_series(run, split, metric)
-    if got is None:
+
+def _prepare(run: RunReport, data: DataSeries | None, *, n_bins: int, smooth: bool) -> ChartSeries | None:
+    if data is None or not len(data):
         return None
-    name, steps, values = got
-    values = values.astype(float, copy=False)
+    steps = np.asarray(data.steps, dtype=np.int64)
+    values = np.asarray(data.values, dtype=float)
     finite = np.isfinite(values)
     all_finite = bool(finite.all())
     fs, fv = (steps, values) if all_finite else (steps[finite], values[finite])
-    s = Series(label=clean(name, 60), steps=fs, values=fv,
+    s = ChartSeries(label=clean(data.name, 60), steps=fs, values=fv,
                binned=_bin(fs, fv, n_bins), nonfinite_steps=steps[~finite] if not all_finite else steps[:0],
                points=int(steps.size))
     if smooth and s.values.size >= SMOOTH_MIN_POINTS:
@@ -235,104 +186,46 @@ def get_series(run: RunReport, split: str, metric: str, *, n_bins: int = HTML_BI
     return s
 
 
-def run_series(run: RunReport, split: str, metric: str) -> tuple[str, np.ndarray, np.ndarray] | None:
-    """(name, steps, values) of one series of ``run`` in step order (values as logged), from the
-    checks' arrays (``run.data``) or else from ``run.frame``; None when the run does not log it."""
-    if run.data is not None:
-        s = run.data.get((split, metric))
-        if s is None or not len(s):
-            return None
-        return str(s.name), np.asarray(s.steps, dtype=np.int64), np.asarray(s.values, dtype=float)
-    frame = run.frame
-    if frame is None or frame.height == 0:
-        return None
-    import polars as pl
+def get_series(run: RunReport, split: str, metric: str, *, n_bins: int = HTML_BINS,
+               smooth: bool = False, cache: dict[Any, Any] | None = None) -> ChartSeries | None:
+    """The (split, metric) series of ``run`` down-sampled to ``n_bins``; None when not logged.
 
-    # Lazy so that only the three columns used are gathered (an eager filter copies all eight).
-    sub = (frame.lazy().filter((pl.col("split") == split) & (pl.col("metric") == metric))
-           .select("name", "step", "value").collect())
-    if sub.height == 0:
+    ``cache`` (a dict living as long as one rendering) saves preparing a big series for each chart.
+    """
+    if cache is not None:
+        key = (id(run), split, metric, n_bins, smooth)
+        if key not in cache:
+            cache[key] = get_series(run, split, metric, n_bins=n_bins, smooth=smooth)
+        return cache[key]
+    return _prepare(run, run_data(run).get((split, metric)), n_bins=n_bins, smooth=smooth)
+
+
+def run_series(run: RunReport, split: str, metric: str) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """(name, steps, values) of one series of ``run`` in step order (values as logged); ``metric``
+    ``loss`` is the split's loss as :func:`lossdoc.checks.series.resolve_loss` decides it."""
+    data = run_data(run)
+    s = resolve_loss(data, split) if metric == "loss" else data.get((split, metric))
+    if s is None or not len(s):
         return None
-    if not sub.get_column("step").is_sorted():  # parsers usually emit step order: skip the sort
-        sub = sub.sort("step", maintain_order=True)
-    return (str(sub.get_column("name")[0]), sub.get_column("step").to_numpy().astype(np.int64),
-            sub.get_column("value").to_numpy().astype(float))
+    return str(s.name), np.asarray(s.steps, dtype=np.int64), np.asarray(s.values, dtype=float)
 
 
 def loss_series(run: RunReport, split: str, *, n_bins: int = HTML_BINS, smooth: bool = False,
-                cache: dict[Any, Any] | None = None) -> Series | None:
-    """The loss of ``split`` as the checks engine defines it (``val`` falls back to ``test``):
-    ``<split>/loss`` when logged; else the sum of the split's component losses at the steps they
-    share (YOLO ``box_loss + cls_loss + dfl_loss``); else its only component loss."""
+                cache: dict[Any, Any] | None = None) -> ChartSeries | None:
+    """The loss of ``split`` as :func:`lossdoc.checks.series.resolve_loss` decides it, prepared for a
+    chart; ``val`` is :func:`lossdoc.checks.series.held_out_loss` (the test loss of a log without
+    a validation split)."""
     if cache is not None:
         key = (id(run), "loss-of", split, n_bins, smooth)
         if key not in cache:
             cache[key] = loss_series(run, split, n_bins=n_bins, smooth=smooth)
         return cache[key]
-    s = get_series(run, split, "loss", n_bins=n_bins, smooth=smooth)
-    if s is None:
-        s = _component_sum(run, split, n_bins=n_bins, smooth=smooth)
-    if s is None and split == "val":
-        return loss_series(run, "test", n_bins=n_bins, smooth=smooth)
-    return s
+    data = run_data(run)
+    s = held_out_loss(data) if split == "val" else resolve_loss(data, split)
+    return _prepare(run, s, n_bins=n_bins, smooth=smooth)
 
 
-def _component_sum(run: RunReport, split: str, *, n_bins: int, smooth: bool) -> Series | None:
-    if run.data is not None:
-        return _component_sum_data(run, split, n_bins=n_bins, smooth=smooth)
-    frame = run.frame
-    if frame is None or frame.height == 0:
-        return None
-    import polars as pl
-
-    sub = frame.filter((pl.col("split") == split)
-                       & (pl.col("metric").str.ends_with("_loss") | pl.col("metric").str.starts_with("loss_")))
-    metrics = sub.get_column("metric").unique(maintain_order=True).to_list()
-    if not metrics:
-        return None
-    if len(metrics) == 1:
-        return get_series(run, split, metrics[0], n_bins=n_bins, smooth=smooth)
-    names = [sub.filter(pl.col("metric") == m).get_column("name")[0] for m in metrics]
-    wide = None
-    for i, m in enumerate(metrics):
-        part = (sub.filter(pl.col("metric") == m).unique("step", keep="first", maintain_order=True)
-                .select("step", pl.col("value").alias(f"v{i}")))
-        wide = part if wide is None else wide.join(part, on="step", how="inner")
-    if wide is None or wide.height == 0:
-        return None
-    wide = wide.sort("step")
-    total = wide.select(pl.sum_horizontal([f"v{i}" for i in range(len(metrics))]).alias("value"))
-    # sum_horizontal skips nulls, not NaN: a NaN component makes the sum NaN, as it should.
-    tmp = wide.select("step").with_columns(total.get_column("value"), split=pl.lit(split), metric=pl.lit("loss"),
-                                           name=pl.lit(" + ".join(str(n) for n in names)))
-    fake = RunReport(run=run.run, source=run.source, format=run.format, series=[], summary=run.summary,
-                     frame=tmp, curves=run.curves)
-    return get_series(fake, split, "loss", n_bins=n_bins, smooth=smooth)
-
-
-def _component_sum_data(run: RunReport, split: str, *, n_bins: int, smooth: bool) -> Series | None:
-    """:func:`_component_sum` from ``run.data`` (the same sum: first value per step, shared steps)."""
-    assert run.data is not None
-    comps = [(m, s) for (sp, m), s in run.data.items()
-             if sp == split and (m.endswith("_loss") or m.startswith("loss_")) and len(s)]
-    if not comps:
-        return None
-    if len(comps) == 1:
-        return get_series(run, split, comps[0][0], n_bins=n_bins, smooth=smooth)
-    from lossdoc.checks.engine import Series as DataSeries
-    from lossdoc.checks.engine import sum_on_shared_steps
-
-    summed = sum_on_shared_steps([s for _, s in comps])
-    if summed is None:
-        return None
-    steps, total = summed
-    name = " + ".join(str(s.name) for _, s in comps)
-    fake = RunReport(run=run.run, source=run.source, format=run.format, series=[], summary=run.summary,
-                     curves=run.curves, data={(split, "loss"): DataSeries(split, "loss", name, steps, total)})
-    return get_series(fake, split, "loss", n_bins=n_bins, smooth=smooth)
-
-
-def gap_chart_series(train: Series, val: Series, n_bins: int = HTML_BINS) -> Series | None:
+def gap_chart_series(train: ChartSeries, val: ChartSeries, n_bins: int = HTML_BINS) -> ChartSeries | None:
     """:func:`gap_series` for a chart: binned like the loss and, from :data:`SMOOTH_MIN_POINTS`
     evaluations on, smoothed too (an EMA spanning ~1/20 of them). Validation losses are noisy as
     well, and ten thousand raw evaluations minus the smoothed training loss draw a band in which
@@ -341,7 +234,7 @@ def gap_chart_series(train: Series, val: Series, n_bins: int = HTML_BINS) -> Ser
     if g is None:
         return None
     st, gap = g
-    s = Series(label="val − train", steps=st, values=gap, binned=_bin(st, gap, n_bins), points=int(st.size))
+    s = ChartSeries(label="val − train", steps=st, values=gap, binned=_bin(st, gap, n_bins), points=int(st.size))
     if st.size >= SMOOTH_MIN_POINTS:
         from lossdoc.analysis.smoothing import ema_debiased
 
@@ -349,7 +242,7 @@ def gap_chart_series(train: Series, val: Series, n_bins: int = HTML_BINS) -> Ser
     return s
 
 
-def gap_series(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray] | None:
+def gap_series(train: ChartSeries, val: ChartSeries) -> tuple[np.ndarray, np.ndarray] | None:
     """Validation minus (smoothed) training loss at the validation steps inside the training range."""
     if val.values.size < 2 or train.values.size < 2:
         return None

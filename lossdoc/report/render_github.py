@@ -10,6 +10,7 @@ limited to 1 MiB per step. Workflow-command data is escaped as actions/toolkit d
 from __future__ import annotations
 
 from lossdoc.checks.findings import Severity
+from lossdoc.numfmt import fmt_num
 from lossdoc.report.model import Report
 
 PER_LEVEL = 10
@@ -45,7 +46,7 @@ def annotations(report: Report) -> list[str]:
                 rel = q.get("relative")
                 rel_s = f" ({rel:+.1%})" if isinstance(rel, (int, float)) else ""
                 items.append(("error", f"lossdoc regression: {c['run']}",
-                              f"{q['label']}: {q['candidate']:.4g} vs baseline {q['baseline']:.4g}{rel_s}; "
+                              f"{q['label']}: {fmt_num(q['candidate'])} vs baseline {fmt_num(q['baseline'])}{rel_s}; "
                               f"{q['test']}, p={q['pvalue']}"))
     for f in sorted(report.findings, key=lambda f: -int(f.severity)):
         items.append((_LEVEL[f.severity], f"lossdoc {f.rule} {f.name}: {f.run}",

@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from lossdoc.checks.findings import Finding, Severity
+from lossdoc.numfmt import fmt_num
 from lossdoc.report.model import Report
 
 # Characters not allowed in XML 1.0 (control characters other than tab, newline, carriage return,
@@ -33,7 +34,7 @@ def _finding_text(f: Finding) -> str:
     p = f" p={e.pvalue:.3g}" if e.pvalue is not None else ""
     where = f"steps {f.start_step}..{f.end_step}" if f.start_step is not None else "whole run"
     return (f"[{f.severity}] {f.rule} {f.name} ({f.split}/{f.metric}, {where}): {f.message}\n"
-            f"  evidence: {e.method} statistic={e.statistic:.4g} threshold={e.threshold:.4g}{p}{window}\n"
+            f"  evidence: {e.method} statistic={fmt_num(e.statistic)} threshold={fmt_num(e.threshold)}{p}{window}\n"
             f"  recommendation: {f.recommendation}")
 
 

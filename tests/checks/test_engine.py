@@ -8,7 +8,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from lossdoc.checks.engine import RunContext, final_level, run_checks
+from lossdoc.checks.context import RunContext
+from lossdoc.checks.runner import run_checks
+from lossdoc.checks.series import final_level
 from lossdoc.cli import main
 from lossdoc.config import Config
 from lossdoc.model import make_frame
@@ -133,7 +135,7 @@ def test_interleaved_rows_give_the_same_series_as_blocks():
 def test_series_split_the_same_whether_rows_are_interleaved_or_grouped():
     # a text log printing time, tokens and loss on every line gives one key run per row (30,000 here);
     # grouped by series it is three runs: both layouts must give the same series, in first-seen order
-    from lossdoc.checks.engine import _split_series
+    from lossdoc.checks.series import split_series
 
     n = 10_000
     steps = np.repeat(np.arange(n), 3)
@@ -142,7 +144,7 @@ def test_series_split_the_same_whether_rows_are_interleaved_or_grouped():
     inter = make_frame({"run": "r", "split": "train", "metric": metric.tolist(), "name": metric.tolist(),
                         "step": steps.tolist(), "value": values.tolist()})
     grouped = inter.sort(pl.col("metric").replace_strict({"time": 0, "ntokens": 1, "loss": 2}), maintain_order=True)
-    a, b = _split_series(inter), _split_series(grouped)
+    a, b = split_series(inter), split_series(grouped)
     assert [k for k, *_ in a] == [k for k, *_ in b] == [("train", "time"), ("train", "ntokens"), ("train", "loss")]
     for (_, name_a, st_a, v_a), (_, name_b, st_b, v_b) in zip(a, b):
         assert name_a == name_b and np.array_equal(st_a, st_b) and np.array_equal(v_a, v_b)

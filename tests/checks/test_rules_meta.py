@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lossdoc.checks.engine import get_detectors, render_template
+from lossdoc.checks.selection import get_detectors, render_template
 from lossdoc.checks.findings import CATEGORIES
 from lossdoc.checks.rulefile import DOC_FIELDS, NAME_RE, load_rule_file, load_rules
 from lossdoc.testing import load_rule_cases

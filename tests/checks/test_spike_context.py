@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from lossdoc.checks.detectors.spike import _ratio_at
-from lossdoc.checks.engine import Series
+from lossdoc.checks.series import Series
 
 
 def _by_masks(st: np.ndarray, v: np.ndarray, lo: int, hi: int, before: int, use_min: bool) -> float | None:

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from lossdoc.api import analyze
-from lossdoc.checks.engine import render_template
+from lossdoc.checks.selection import render_template
 from lossdoc.config import Config, load_config
 from lossdoc.errors import ConfigError, RuleError
 from lossdoc.report.model import Report

@@ -176,7 +176,7 @@ def test_multi_run_overlay_table_and_comparison():
     assert "Baseline main (hf-trainer) · main/trainer_state.json" in text and "Tolerance 1%" in text
     assert ("final train loss (mean over steps 2,400..2,999) circular block bootstrap 1.82 1.7 0.12 +7.06% "
             "[0.05, 0.19] 0.0020 worse") in text
-    assert ("steps to reach the baseline's final loss first crossing — 2900 — — — — worse (informational)"
+    assert ("steps to reach the baseline's final loss first crossing — 2,900 — — — — worse (informational)"
             in text)
     assert "compared on the common range 0..2,999" in text
     rows = [a for t, a in doc.tags if t == "tr" and a.get("class") == "bad"]

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from lossdoc.analysis.smoothing import MAD_TO_SD
-from lossdoc.checks.engine import RunContext, Series, fmt_num, fmt_step
+from lossdoc.checks.engine import RunContext, Series
+from lossdoc.numfmt import fmt_num, fmt_step
 
 #: Floor for relative-change denominators: tiny, so a 1e-30-scale loss is judged like a 1e0 one.
 TINY = 1e-300
@@ -151,10 +152,6 @@ def _interval_sums(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, cnt: np.ndarra
         bounds = bounds[:-1]
     out[nz] = np.add.reduceat(v, bounds)[0::2]
     return out
-
-
-def as_dict(**kw: Any) -> dict[str, Any]:
-    return kw
 
 
 def tname(tr: Any) -> str:

@@ -1,0 +1,304 @@
+"""The detector API: what a detector is given (a :class:`RunContext` and a :class:`Series`) and what
+it returns (:class:`Hit` objects).
+
+A detector is ``fn(ctx, series, params) -> Iterable[Hit]`` (:data:`Detector`), registered by name
+through the plugin door (``lossdoc_detectors``); a rule file binds it to parameters. The context
+gives lazy, cached access to the run's series, their down-sampled copies, trend tests (whose
+p-values enter the run's false-alarm control), curve fits and the learning rate in force.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from lossdoc.checks.findings import Evidence, Severity
+from lossdoc.checks.series import Series, final_level, resolve_loss, series_from_blocks, sum_on_shared_steps
+from lossdoc.model import IngestNote, SeriesInfo
+
+#: Points a down-sampled series keeps for trend tests and fits (bin means).
+FIT_POINTS = 400
+#: Windows with fewer points than this use the Mann-Kendall test instead of the HAC trend test.
+SHORT_TREND = 12
+
+
+@dataclass
+class Hit:
+    """What a detector reports; the engine turns it into a :class:`Finding`.
+
+    ``values`` fill the rule's recommendation template (``{lr}``, ``{step}``...); ``severity``
+    overrides the rule's default when the detector grades harm (a plateau at convergence is
+    info, an early one warning). ``alpha`` marks a hypothesis-test hit: the engine keeps it only
+    if its p-value survives the run's false-discovery control at that level.
+    """
+
+    message: str
+    evidence: Evidence
+    start_step: int | None = None
+    end_step: int | None = None
+    severity: Severity | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    alpha: float | None = None
+    split: str | None = None  #: default: the series the detector was called with
+    metric: str | None = None
+
+
+Detector = Callable[["RunContext", "Series | None", SimpleNamespace], Iterable[Hit]]
+
+
+# --------------------------------------------------------------------------- context
+class RunContext:
+    """One run's data with cached derived views, shared by every detector."""
+
+    def __init__(self, run: str, frame: pl.DataFrame | list[pl.DataFrame] | None, *, notes: list[IngestNote],
+                 meta: dict[str, Any], source: str = "", format: str = "", horizon: int | None = None,
+                 series: dict[tuple[str, str], Series] | None = None) -> None:
+        """``frame``: the run's rows, as one frame or as a source's blocks (``Source.run_blocks``);
+        or ``series``: already split series (a :class:`RunReport`'s ``data``)."""
+        self.run = run
+        self.notes = notes
+        self.meta = meta
+        self.source = source
+        self.format = format
+        self._horizon = horizon
+        self._series: dict[tuple[str, str], Series] = dict(series) if series is not None else {}
+        blocks = [] if frame is None else [frame] if isinstance(frame, pl.DataFrame) else list(frame)
+        self._series.update(series_from_blocks(blocks))
+        self._cache: dict[Any, Any] = {}
+        #: p-values of every hypothesis test run on this run (for false-alarm control)
+        self.pvalues: list[float] = []
+
+    # ---- series access
+    def series_info(self) -> list[SeriesInfo]:
+        """What ``lossdoc.model.series_info`` gives for this run, from the arrays already built (no
+        second group-by over a 10^7-row frame)."""
+        return [SeriesInfo(self.run, s.split, s.metric, s.name, len(s),
+                           int(s.steps[0]) if len(s) else None, int(s.steps[-1]) if len(s) else None,
+                           int((~np.isfinite(s.values)).sum())) for s in self._series.values()]
+
+    def series_map(self) -> dict[tuple[str, str], Series]:
+        """The run's series by (split, metric) (numpy arrays; what :class:`RunReport` ``data`` holds)."""
+        return dict(self._series)
+
+    def all_series(self) -> list[Series]:
+        return list(self._series.values())
+
+    def series(self, split: str, metric: str) -> Series | None:
+        return self._series.get((split, metric))
+
+    def loss(self, split: str = "train") -> Series | None:
+        """The split's loss, as :func:`lossdoc.checks.series.resolve_loss` decides it (cached)."""
+        key = ("loss", split)
+        if key not in self._cache:
+            self._cache[key] = self._resolve_loss(split)
+        return self._cache[key]
+
+    def _resolve_loss(self, split: str) -> Series | None:
+        return resolve_loss(self._series, split)
+
+    def lr(self) -> Series | None:
+        return self._series.get(("train", "lr")) or next(
+            (s for (sp, m), s in self._series.items() if m == "lr"), None)
+
+    def grad_norm(self) -> Series | None:
+        return self._series.get(("train", "grad_norm"))
+
+    def loss_scale(self) -> Series | None:
+        return self._series.get(("train", "loss_scale"))
+
+    def hparams(self) -> dict[str, Any]:
+        """The run's stated hyperparameters: the trainer's own keys with the normalised ones
+        (``lossdoc.runconfig.run_config``) over them."""
+        from lossdoc.runconfig import run_config
+
+        h = self.meta.get("hparams") or {}
+        cfg = run_config(self.meta, self.run)
+        raw = cfg.pop("raw", None)
+        return {**(raw if isinstance(raw, dict) else {}), **(h if isinstance(h, dict) else {}), **cfg}
+
+    def lr_at(self, step: float) -> float | None:
+        """Learning rate in force at ``step``: the lr series (last logged value at or before it)
+        or the configured LR from the log's hyper-parameters."""
+        s = self.lr()
+        if s is not None:
+            st, v = s.finite()
+            if st.size:
+                i = int(np.searchsorted(st, step, side="right")) - 1
+                return float(v[max(i, 0)])
+        for k in ("learning_rate", "lr", "max_lr", "base_lr"):
+            v = self.hparams().get(k)
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return float(v)
+        return None
+
+    def lr_peak(self, until: float | None = None) -> tuple[float, int] | None:
+        """(peak LR, its step) of the lr series up to ``until``."""
+        s = self.lr()
+        if s is None:
+            return None
+        st, v = s.finite()
+        if until is not None:
+            keep = st <= until
+            st, v = st[keep], v[keep]
+        if not st.size:
+            return None
+        i = int(np.argmax(v))
+        return float(v[i]), int(st[i])
+
+    def warmup_end(self) -> int | None:
+        """Step where LR warm-up ends: the lr series first reaching 95% of its peak after rising
+        from below half of it; or ``warmup_steps`` from the hyper-parameters; None if no warm-up."""
+        key = "warmup_end"
+        if key in self._cache:
+            return self._cache[key]
+        out: int | None = None
+        s = self.lr()
+        if s is not None:
+            st, v = s.finite()
+            if st.size >= 3 and v.max() > 0:
+                peak = v.max()
+                i = int(np.argmax(v >= 0.95 * peak))
+                if i > 0 and v[0] < 0.5 * peak:
+                    out = int(st[i])
+        if out is None:
+            w = self.hparams().get("warmup_steps") or self.meta.get("warmup_steps")
+            if isinstance(w, (int, float)) and w > 0:
+                out = int(w)
+        self._cache[key] = out
+        return out
+
+    # ---- derived views
+    def downsampled(self, s: Series, max_points: int = FIT_POINTS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(steps, values, weights): finite points, or count-weighted bin means beyond ``max_points``."""
+        key = ("ds", s.key, s.name, max_points)
+        if key not in self._cache:
+            from lossdoc.analysis.downsample import downsample_for_fit
+
+            # (not caching the float steps: at 10^7 points that would hold 80 MB for the whole run)
+            self._cache[key] = downsample_for_fit(s.steps, s.values, max_points=max_points)
+        return self._cache[key]
+
+    def trend(self, s: Series, lo: float, hi: float, *, max_points: int = FIT_POINTS) -> Any:
+        """Cached HAC trend test (``analysis.stats.trend_test``) of ``s`` on steps ``[lo, hi]``
+        (down-sampled); records its p-values for false-alarm control. None if < 3 points."""
+        key = ("trend", s.key, s.name, float(lo), float(hi), max_points)
+        if key in self._cache:
+            return self._cache[key]
+        x, y, _ = self.downsampled(s, max_points)
+        keep = (x >= lo) & (x <= hi)
+        res = robust_trend(x[keep], y[keep])
+        if res is not None:
+            self.pvalues.extend([res.pvalue_increasing, res.pvalue_decreasing])
+        self._cache[key] = res
+        return res
+
+    def test_pvalue(self, p: float | None) -> None:
+        """Record a p-value of a test a detector ran itself (enters false-alarm control)."""
+        if p is not None and math.isfinite(p):
+            self.pvalues.append(float(p))
+
+    @property
+    def last_step(self) -> int | None:
+        s = self.loss("train") or self.loss("val")
+        if s is None or not len(s):
+            return None
+        return int(s.steps[-1])
+
+    @property
+    def total_steps(self) -> int | None:
+        t = self.meta.get("total_steps") or self.meta.get("max_steps")
+        return int(t) if isinstance(t, (int, float)) and t > 0 else None
+
+    @property
+    def horizon(self) -> int | None:
+        """--horizon, else the planned total when the log states it (and it lies ahead), else 2x the last step."""
+        if self._horizon:
+            return int(self._horizon)
+        last = self.last_step
+        if last is None:
+            return None
+        tot = self.total_steps
+        if tot and tot > last:
+            return tot
+        return max(2 * last, last + 1)
+
+    def fit(self, s: Series) -> Any:
+        """Cached ``analysis.fitting.fit_curve`` of ``s`` (down-sampled); None if it fails or is too short."""
+        key = ("fit", s.key, s.name)
+        if key not in self._cache:
+            res = None
+            x, y, _ = self.downsampled(s)
+            if x.size >= 6:
+                try:
+                    from lossdoc.analysis.fitting import fit_curve
+
+                    res = fit_curve(x, y)
+                except (ValueError, RuntimeError, ArithmeticError):
+                    res = None
+            self._cache[key] = res
+        return self._cache[key]
+
+    def extrapolation(self, s: Series) -> Any:
+        """Cached ``analysis.fitting.extrapolate`` of ``s`` to :attr:`horizon` (90% interval)."""
+        key = ("extrap", s.key, s.name)
+        if key not in self._cache:
+            res = None
+            x, y, _ = self.downsampled(s)
+            h = self.horizon
+            if x.size >= 6 and h:
+                try:
+                    from lossdoc.analysis.fitting import extrapolate
+
+                    res = extrapolate(x, y, h, level=0.9, fit=self.fit(s))  # the same fit, not refitted
+                except (ValueError, RuntimeError, ArithmeticError):
+                    res = None
+            self._cache[key] = res
+        return self._cache[key]
+
+
+def robust_trend(x: np.ndarray, y: np.ndarray) -> Any:
+    """Trend test used by every rule: ``analysis.stats.trend_test`` (OLS slope, HAC s.e. with AR(1)
+    prewhitening), combined with the Hamed-Rao Mann-Kendall test; None below 3 points.
+
+    The AR(1)-prewhitened HAC test is conservative when the trend is monotone but curved (an
+    accelerating divergence, a widening gap): the curvature looks like autocorrelation. The
+    Hamed-Rao Mann-Kendall test only assumes monotonicity. Both keep their size under
+    autocorrelated noise; the smaller one-sided p-value is used with a Bonferroni factor of 2
+    (``method = "ols-hac|mann-kendall"``). Below :data:`SHORT_TREND` points the prewhitened test
+    has about one degree of freedom and can never reject, so the classic (exact-size, rank-based)
+    Mann-Kendall p-values are used instead (``method = "mann-kendall"``); the OLS slope is kept
+    as the effect size either way.
+    """
+    from lossdoc.analysis.stats import mann_kendall, trend_test
+
+    n = int(np.isfinite(y).sum())
+    if n < 3:
+        return None
+    res = trend_test(x, y)
+    if not np.isfinite(res.pvalue_increasing):
+        return res
+    short = n < SHORT_TREND
+    mk = mann_kendall(y, correction=None if short else "hamed-rao")
+    if not np.isfinite(mk.pvalue):
+        return res
+    half = mk.pvalue / 2.0
+    mk_inc = half if mk.s > 0 else 1.0 - half
+    mk_dec = half if mk.s < 0 else 1.0 - half
+    if short:
+        return dataclasses.replace(res, pvalue=float(mk.pvalue), pvalue_increasing=float(mk_inc),
+                                   pvalue_decreasing=float(mk_dec), tstat=float(mk.z), method="mann-kendall")
+    p_inc = min(1.0, 2 * min(res.pvalue_increasing, mk_inc))
+    p_dec = min(1.0, 2 * min(res.pvalue_decreasing, mk_dec))
+    return dataclasses.replace(res, pvalue_increasing=p_inc, pvalue_decreasing=p_dec,
+                               pvalue=min(1.0, 2 * min(p_inc, p_dec)), method="ols-hac|mann-kendall")
+
+
+__all__ = ["FIT_POINTS", "SHORT_TREND", "Detector", "Hit", "RunContext", "Series", "final_level", "robust_trend",
+           "sum_on_shared_steps"]
