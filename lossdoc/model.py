@@ -382,12 +382,6 @@ def validate(df: pl.DataFrame) -> None:
     assert multi.height == 0, f"several names for one (run, split, metric): {multi.rows()[:5]}"
 
 
-def series_keys(df: pl.DataFrame) -> list[tuple[str, str, str, str]]:
-    """Distinct (run, split, metric, name) in order of first appearance."""
-    keys = df.select("run", "split", "metric", "name").unique(maintain_order=True)
-    return [tuple(r) for r in keys.iter_rows()]  # type: ignore[misc]
-
-
 def concat_frames(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
     frames = [conform(f) for f in frames if f.height]
     return pl.concat(frames, how="vertical") if frames else empty_frame()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,8 +14,9 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_LOGS = ROOT / "sample_logs"
-#: ../shared/real_logs beside the project root (as CI lays it out)
-REAL_LOGS = ROOT.parent / "shared" / "real_logs"
+#: ../shared/real_logs beside the project root (as CI lays it out); LOSSDOC_REAL_LOGS names another place
+#: (a worktree that is not beside ``shared/``)
+REAL_LOGS = Path(os.environ.get("LOSSDOC_REAL_LOGS") or ROOT.parent / "shared" / "real_logs")
 
 
 @pytest.fixture

@@ -47,10 +47,8 @@ def _github_side_channels(report: Report) -> None:
     """GitHub Actions: annotations on stdout and the job summary, when running there."""
     if os.environ.get("GITHUB_ACTIONS") != "true":
         return
-    try:
-        from lossdoc.report.render_github import annotations, job_summary
-    except ImportError:  # CI renderers not built yet
-        return
+    from lossdoc.report.render_github import annotations, job_summary
+
     write_commands(annotations(report))
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:

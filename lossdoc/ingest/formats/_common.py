@@ -271,7 +271,3 @@ def map_keys(
         if sm is not None:
             triples.append((k, sm[0], sm[1]))
     return dedupe_metrics(triples)
-
-
-def first_match_lines(head: str, pattern: re.Pattern[str]) -> int:
-    return len(pattern.findall(head))
