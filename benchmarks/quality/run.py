@@ -131,7 +131,7 @@ def detected(findings: Iterable[Any]) -> set[str]:
 
 
 def analyse(item: Item) -> None:
-    from lossdoc.checks.engine import run_checks
+    from lossdoc.checks.runner import run_checks
     from lossdoc.config import Config
     from lossdoc.ingest import read
 
@@ -151,7 +151,7 @@ def analyse(item: Item) -> None:
 def synthetic(quick: bool) -> list[Item]:
     from cases import make_cases
 
-    from lossdoc.checks.engine import run_checks
+    from lossdoc.checks.runner import run_checks
     from lossdoc.config import Config
     from lossdoc.testing import synth_logset
 

@@ -1,5 +1,6 @@
 """The detector API under the import path detectors have always used (``from lossdoc.checks.engine
-import Hit, RunContext, Series``); plugins' detectors may keep importing it from here.
+import Hit, RunContext, Series``); plugins' detectors may keep importing it from here, and
+``run_checks`` too.
 
 The checks are split by decision:
 
@@ -13,6 +14,7 @@ The checks are split by decision:
 from __future__ import annotations
 
 from lossdoc.checks.context import Detector, Hit, RunContext, robust_trend
+from lossdoc.checks.runner import run_checks
 from lossdoc.checks.series import Series, final_level
 
-__all__ = ["Detector", "Hit", "RunContext", "Series", "final_level", "robust_trend"]
+__all__ = ["Detector", "Hit", "RunContext", "Series", "final_level", "robust_trend", "run_checks"]
