@@ -194,35 +194,84 @@ def _comparison(comp: dict[str, Any]) -> list[str]:
     return out
 
 
+#: Line colours of the Mermaid chart, set in its init block (xychart has no legend: the caption
+#: names them). Mid-luminance, readable on GitHub's light (#ffffff) and dark (#0d1117) themes.
+MERMAID_COLORS = {"train": "#3b82f6", "val": "#f97316", "baseline": "#9ca3af"}
+_COLOR_NAMES = {"train": "blue", "val": "orange", "baseline": "grey"}
+
+
 def _chart(report: Report) -> list[str]:
-    """A Mermaid xychart of the first run's training loss (bin means of ≤ CHART_POINTS bins)."""
+    """A Mermaid xychart of the first run's loss: train (bin means of ≤ CHART_POINTS bins), val and
+    the first baseline, on one evenly spaced step grid (xychart spaces a line's values evenly along
+    a numeric x axis and has no gaps: val and baseline are interpolated between their points)."""
     for r in report.runs:
         s = loss_series(r, "train", n_bins=CHART_POINTS)
         if s is None or s.binned.step.size < 2:
             continue
         b = s.binned
-        y = b.mean
-        finite = np.isfinite(y)
+        finite = np.isfinite(b.mean)
         if finite.sum() < 2:
             continue
-        y = y[finite]
-        lo, hi = float(np.min(b.min[finite])), float(np.max(y))
+        bx, by = b.step[finite], b.mean[finite]
+        x0, x1 = int(bx[0]), int(bx[-1])
+        if x1 <= x0:
+            continue
+        n = min(CHART_POINTS, int(finite.sum()))
+        grid = np.linspace(x0, x1, n)
+        lines: list[tuple[str, np.ndarray]] = [("train", np.interp(grid, bx, by))]
+        v = loss_series(r, "val", n_bins=CHART_POINTS)
+        if v is not None and v.steps.size:
+            ok = np.isfinite(v.values)
+            vx, vy = v.steps[ok].astype(float), v.values[ok]
+            if vx.size and vx[-1] >= x0 and vx[0] <= x1:
+                lines.append(("val", np.interp(grid, vx, vy)))
+        base = _baseline_curve(r)
+        if base is not None and base[0][-1] >= x0 and base[0][0] <= x1:
+            lines.append(("baseline", np.interp(grid, *base)))
+        lo = min(float(np.min(y)) for _, y in lines)
+        hi = max(float(np.max(y)) for _, y in lines)
         pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi) * 0.05, 0.01)
-        x0, x1 = int(b.step[finite][0]), int(b.step[finite][-1])
         more = f" (first of {len(report.runs)} runs)" if len(report.runs) > 1 else ""
+        palette = ", ".join(MERMAID_COLORS[k] for k, _ in lines)
+        init = '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "' + palette + '"}}}}%%'
+        names = {"train": f"train (mean of each of {b.step.size} step bins)",
+                 "val": "val (straight between evaluations)", "baseline": "baseline"}
+        legend = ", ".join(f"{_COLOR_NAMES[k]}: {names[k]}" for k, _ in lines)
+        held = " Val and baseline are held flat outside the steps they were logged at." if len(lines) > 1 else ""
         return [
-            f"<details open><summary>Training loss{md(more, 60)}</summary>", "",
+            f"<details open><summary>Loss{md(more, 60)}</summary>", "",
             "```mermaid",
+            init,
             "xychart-beta",
-            f'    title "Training loss, {_mermaid_text(r.run)}"',
+            f'    title "Loss, {_mermaid_text(r.run)}"',
             f'    x-axis "step" {x0} --> {x1}',
             f'    y-axis "loss" {_g(lo - pad)} --> {_g(hi + pad)}',
-            "    line [" + ", ".join(_g(v) for v in y) + "]",
+            *("    line [" + ", ".join(_g(val) for val in y) + "]" for _, y in lines),
             "```", "",
-            f"<sub>Mean of each of {y.size} step bins; spikes and NaNs are in the findings above.</sub>",
+            f"<sub>{legend}.{held} Spikes and NaNs are in the findings above.</sub>",
             "", "</details>", "",
         ]
     return []
+
+
+def _baseline_curve(r: RunReport) -> tuple[np.ndarray, np.ndarray] | None:
+    """The first baseline's training curve attached by the comparison (``curves["baselines"]``)."""
+    items = r.curves.get("baselines") if r.curves else None
+    if not isinstance(items, list):
+        return None
+    for it in items:
+        if not isinstance(it, dict) or it.get("split", "train") != "train":
+            continue
+        try:
+            x = np.asarray(it.get("step", []), dtype=float)
+            y = np.asarray(it.get("loss", []), dtype=float)
+        except (TypeError, ValueError):
+            continue
+        ok = np.isfinite(x) & np.isfinite(y)
+        if x.size == y.size and ok.sum() >= 2:
+            order = np.argsort(x[ok], kind="stable")
+            return x[ok][order], y[ok][order]
+    return None
 
 
 def _g(v: float) -> str:

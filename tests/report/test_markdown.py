@@ -42,7 +42,7 @@ def test_mermaid_xychart_has_at_most_chart_points():
     block = re.search(r"```mermaid\n(.*?)```", text, re.S)
     assert block
     body = block.group(1)
-    assert body.startswith("xychart-beta\n")
+    assert body.startswith("%%{init: ") and "\nxychart-beta\n" in body
     assert 'x-axis "step" ' in body and 'y-axis "loss" ' in body
     values = re.search(r"line \[(.*)\]", body).group(1).split(", ")
     assert 2 <= len(values) <= CHART_POINTS
@@ -108,3 +108,50 @@ def test_baseline_comparison_table():
     assert "- baseline: main (hf-trainer) · main/trainer\\_state.json" in text
     assert ("| final train loss (mean over steps 2,400..2,999) | 1.82 | 1.7 | 0.12 (+7.06%) | [0.05, 0.19] "
             "| 0.0020 | ❌ |") in text
+
+
+def _mermaid(text: str) -> str:
+    block = re.search(r"```mermaid\n(.*?)```", text, re.S)
+    assert block
+    return block.group(1)
+
+
+def test_mermaid_draws_train_val_and_baseline_in_colours_set_in_the_init_block():
+    import json
+
+    import numpy as np
+
+    from lossdoc.report.render_markdown import MERMAID_COLORS
+
+    r = synthetic_report(20000, val_every=500)
+    steps = np.arange(0, 20000, 100)
+    r.runs[0].curves["baselines"] = [{"run": "main", "split": "train", "step": steps.tolist(),
+                                      "loss": (1.6 + 2 / (1 + steps / 2000)).tolist()}]
+    text = r.to_markdown()
+    body = _mermaid(text)
+    init = re.match(r"%%\{init: (.*)\}%%\n", body)
+    assert init, body[:200]
+    palette = json.loads(init.group(1))["themeVariables"]["xyChart"]["plotColorPalette"].split(", ")
+    assert palette == [MERMAID_COLORS["train"], MERMAID_COLORS["val"], MERMAID_COLORS["baseline"]]
+    lines = re.findall(r"^    line \[(.*)\]$", body, re.M)
+    assert len(lines) == 3  # train, val, baseline: one colour each, in that order
+    sizes = {len(v.split(", ")) for v in lines}
+    assert len(sizes) == 1 and 2 <= sizes.pop() <= CHART_POINTS  # one step grid for every line
+    lo, hi = (float(x) for x in re.search(r'y-axis "loss" (\S+) --> (\S+)', body).groups())
+    assert all(lo <= float(x) <= hi for v in lines for x in v.split(", "))
+    caption = text.split("```", 2)[2]
+    assert "blue: train" in caption and "orange: val" in caption and "grey: baseline" in caption
+    # GitHub: a comment is at most 65,536 characters; Mermaid refuses a diagram over its maxTextSize
+    # (50,000 by default); the chart is a small part of either.
+    assert len(body) < 5_000 and len(text) < 60_000
+
+
+def test_mermaid_colours_follow_the_lines_drawn():
+    import json
+
+    from lossdoc.report.render_markdown import MERMAID_COLORS
+
+    body = _mermaid(synthetic_report(3000, val_every=None).to_markdown())
+    palette = json.loads(re.match(r"%%\{init: (.*)\}%%\n", body).group(1))["themeVariables"]["xyChart"]
+    assert palette["plotColorPalette"] == MERMAID_COLORS["train"]
+    assert len(re.findall(r"^    line \[", body, re.M)) == 1
