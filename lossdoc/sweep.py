@@ -338,7 +338,7 @@ def rank_runs(runs: Sequence[RunReport]) -> list[RankRow]:
     return rows
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class SweepReport(Report):
     """A :class:`Report` over every run of a sweep, plus the ranking and the units that failed."""
 
@@ -682,6 +682,10 @@ def render_sweep_html(report: SweepReport) -> str:
         "summarised": len(detailed) < len(report.runs), "n_detailed": len(detailed),
         "index_top": INDEX_TOP, "rule_counts": rule_counts(report.runs) if len(detailed) < len(report.runs) else [],
     }
+    from lossdoc.report.overlay import sweep_overlay
+
+    ov = sweep_overlay(report, ranking, detailed)
+    ctx["overlay"] = None if ov is None else {**ov, "svg": Markup(ov["svg"])}
     return _env().get_template("sweep.html.j2").render(**ctx)
 
 
