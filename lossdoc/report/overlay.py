@@ -18,6 +18,8 @@ from typing import Any
 
 #: Runs drawn at most (best first; the NaN/diverged ones after them count too).
 MAX_LINES = 200
+#: Runs whose bin points carry hover titles (the best ones; the NaN/diverged ones when few runs).
+POINT_TITLES_RUNS = 8
 PALETTE = ("#3b82f6", "#f59e0b", "#10b981", "#ec4899", "#8b5cf6", "#06b6d4", "#84cc16", "#f43f5e")
 BAD_COLOR = "#dc2626"
 #: Categories that put a run at the end of the overlay (it went NaN or diverged).
@@ -59,6 +61,8 @@ def sweep_overlay(report: Any, ranking: Sequence[Any], detailed: set[int] | None
 
     good, bad = [], []
     for row in ranking:
+        if detailed is not None and row.index not in detailed:
+            continue  # a summarised index draws the runs it details (the best and those with an error)
         run = report.runs[row.index]
         (bad if _bad(run) else good).append((row, run))
     order = (good + bad)[:MAX_LINES]
@@ -126,11 +130,12 @@ def sweep_overlay(report: Any, ranking: Sequence[Any], detailed: set[int] | None
         dash = ' stroke-dasharray="5 3"' if is_bad else ""
         name = html.escape(_clean(run.run))
         final = fmt_num(row.final_train_loss)
-        path = " ".join(f"{X(s):.1f},{Y(m):.1f}" for s, m in pts)
+        path = " ".join(f"{X(s):.0f},{Y(m):.0f}" for s, m in pts)  # (1 unit = 1/720 of the width)
         out.append(f'<g class="run"><polyline points="{path}" stroke="{color}"{dash}>'
                    f"<title>#{pos + 1} {name}: final train loss {html.escape(final)}</title></polyline>")
-        out.append("".join(f'<circle cx="{X(s):.1f}" cy="{Y(m):.1f}" r="2.6"><title>{name} · bin at step '
-                           f"{fmt_step(int(s))}: mean loss {_fmt(m)}</title></circle>" for s, m in pts))
+        if pos < POINT_TITLES_RUNS:  # (every line has its title; points only for the best runs: size)
+            out.append("".join(f'<circle cx="{X(s):.0f}" cy="{Y(m):.0f}" r="3"><title>{name} · bin at step '
+                               f"{fmt_step(int(s))}: mean loss {_fmt(m)}</title></circle>" for s, m in pts))
         out.append("</g>")
     out.append("</svg>")
     for pos, (row, run, pts, is_bad) in enumerate(lines):
@@ -145,7 +150,7 @@ def sweep_overlay(report: Any, ranking: Sequence[Any], detailed: set[int] | None
         })
     return {"svg": "".join(out), "rows": rows, "config_keys": cfg_keys, "log": log,
             "clipped": any(p[1] > y_hi for ln in drawn for p in ln[2]),
-            "more": max(0, len(ranking) - len(lines))}
+            "more": max(0, len(ranking) - len(lines))}  # runs not drawn
 
 
 def _clean(s: Any, limit: int = 60) -> str:
