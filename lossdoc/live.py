@@ -147,6 +147,12 @@ def _nonfinite_loss(blocks: list[pl.DataFrame]) -> bool:
     return False
 
 
+def _compressed(data: bytes) -> bool:
+    from lossdoc.ingest.inputs import sniff_compression
+
+    return sniff_compression(data[:8]) is not None
+
+
 def _cut_lines(data: bytes, n: int) -> int:
     """Byte offset just after the ``n``-th newline of ``data`` (or ``len(data)``)."""
     pos = 0
@@ -224,6 +230,10 @@ class FileTail:
         self._buf = b""  # the current file's consumed bytes while undecided / in whole mode
         self._header = b""
         self._verify_at = 0
+        self._pending = -1  # size of an unterminated first line at the last poll
+        self._whole_sig: tuple[int, int, int] | None = None
+        self._stalls = 0
+        self._told: set[str] = set()
         self._last = b""  # the last bytes read (up to 64), to notice a rewrite
         self._rows = _SeriesRows()  # rows of earlier files and of the current one read piecewise
         self._whole: ParseResult | None = None  # rows of the current file (undecided / whole)
@@ -247,6 +257,14 @@ class FileTail:
             st = None
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", path=self.display) from None
+        if self.mode == "whole":
+            # A document rewritten whole (or replaced by a rename): re-read when it changed; its
+            # rows replace the last read's (they are not an earlier file's to keep).
+            sig = None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns)
+            if sig is None or sig == self._whole_sig:
+                return False
+            self._whole_sig = sig
+            return self._reparse_whole()
         if self._fh is not None:
             ident = None if st is None else (st.st_dev, st.st_ino)
             if ident != self._ident:
@@ -327,12 +345,31 @@ class FileTail:
         data = self._fh.read()
         if not data:
             return False
-        end = data.rfind(b"\n") + 1
+        if self.mode == "whole" or (self._offset == 0 and _compressed(data)):
+            end = len(data)  # re-read whole from disk: no lines to cut (a compressed stream has none)
+        else:
+            end = data.rfind(b"\n") + 1
         if final and end < len(data):  # the writer is done: its last line will not be finished
             end = len(data)
             chunk = data + b"\n"
         elif end == 0:
-            return False  # a torn line only: wait for the rest of it
+            # A torn line only: wait for the rest of it. But a file that is one unterminated line
+            # and stays so (a JSON document written without a final newline) is read whole.
+            stalled = self._offset == 0 and self._lines == 0 and len(data) == self._pending
+            self._pending = len(data)
+            if not stalled:
+                return False
+            self._stalls += 1
+            if self._stalls < 2:
+                return False
+            end, chunk = len(data), data
+            if self.parser is None:
+                self._buf = data
+                if not self._choose():
+                    self._buf = b""
+                    return False
+                self._buf = b""
+            self._set_whole("a log that is one unterminated line")
         else:
             chunk = data[:end]
         self._offset += end
@@ -369,10 +406,24 @@ class FileTail:
         from lossdoc.errors import UnknownFormatError
         from lossdoc.ingest.registry import choose, get_parser
 
+        from lossdoc.ingest.inputs import open_file, sniff_compression
+
+        compressed = sniff_compression(self._buf[:8]) is not None
+        if compressed and len(self._buf) < 8:
+            return False
         try:
-            self.parser = get_parser(self.format) if self.format else choose(self._input(self._buf))
+            if self.format:
+                self.parser = get_parser(self.format)
+            else:  # (a compressed log is sniffed decompressed; it can only be re-read whole)
+                self.parser = choose(open_file(self.path, self.display) if compressed else self._input(self._buf))
         except UnknownFormatError:
             return False  # not recognisable yet (a banner before the first metric line): wait
+        except LossdocError:
+            if compressed:
+                return False  # a compressed stream cut short: wait for more
+            raise
+        if compressed:
+            self._set_whole("a compressed log cannot be read piecewise")
         return True
 
     def _reparse_whole(self) -> bool:
@@ -386,6 +437,14 @@ class FileTail:
             try:
                 src = read_input(open_file(self.path, self.display), self.parser.name)
             except EmptyInputError:
+                return False
+            except LossdocError as exc:
+                # Caught mid-rewrite (a JSON document written whole) or damaged: keep what was read
+                # last and try again at the next change.
+                msg = f"{self.display}: not readable now ({exc}); keeping the last good read"
+                if msg not in self._told:
+                    self._told.add(msg)
+                    self.events.append(msg)
                 return False
             self._whole = ParseResult(blocks=src.blocks, notes=src.notes, meta=src.meta)
         else:
@@ -478,11 +537,15 @@ class FileTail:
             self.events.append(f"{self.display}: read piecewise it differed from a whole read; "
                                "the file is re-read whole when it changes")
 
-    def _set_whole(self) -> None:
+    def _set_whole(self, why: str | None = None) -> None:
         self.mode = "whole"
+        with contextlib.suppress(OSError):
+            st = os.stat(self.path)
+            self._whole_sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        self.close()  # (whole mode reads through open_file each time)
         self._buf = b""  # the file is re-read from disk
-        self.events.append(f"{self.display}: {self.parser.name} logs cannot be read piecewise; "
-                           "the file is re-read whole when it changes")
+        why = why or f"{self.parser.name} logs cannot be read piecewise"
+        self.events.append(f"{self.display}: {why}; the file is re-read whole when it changes")
 
     def _take_piece(self, chunk: bytes, first_line: int) -> bool:
         try:
@@ -835,6 +898,9 @@ def check_outputs(inputs: Sequence[str], outputs: Sequence[str | None]) -> None:
 # --------------------------------------------------------------------------- watch loop
 def watch(path: str, opts: WatchOptions, *, stop: threading.Event | None = None) -> tuple[int, Any]:
     """``lossdoc watch``: returns (exit code, final report). SIGINT (or ``stop``) ends the watch."""
+    if path == "-":
+        raise InputError("watch follows a file or a directory, not standard input; to watch a command's "
+                         "output use `lossdoc run -- CMD ...` (or redirect it to a file and watch that)", path="-")
     check_outputs([path], [opts.html, opts.markdown, opts.json_out, opts.junit])
     w = Watcher(path, opts)
     interrupted = threading.Event() if stop is None else stop

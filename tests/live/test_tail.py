@@ -131,3 +131,47 @@ def test_tensorboard_logdir_reads_appended_records(tmp_path: Path) -> None:
     want = read(str(logdir)).frame
     assert d.mode == "records"
     assert _rows(got).equals(_rows(want))
+
+
+def test_compressed_log_is_read_whole(tmp_path: Path) -> None:
+    import gzip
+
+    p = tmp_path / "train.log.gz"
+    text = "".join(f"iter {i}: loss {5 - i / 100:.4f}, time 10.00ms, mfu 1.00%\n" for i in range(50))
+    p.write_bytes(gzip.compress(text.encode()))
+    tail = FileTail(p)
+    assert tail.poll()
+    assert tail.mode == "whole"
+    assert _rows(tail.source().frame).equals(_rows(read(str(p)).frame))
+    tail.close()
+
+
+def test_watch_refuses_stdin(runner) -> None:
+    from lossdoc.cli import main
+
+    res = runner.invoke(main, ["watch", "-"])
+    assert res.exit_code == 2 and "lossdoc run" in res.output
+
+
+def test_json_caught_mid_rewrite_keeps_the_last_good_read(tmp_path: Path) -> None:
+    import json
+
+    p = tmp_path / "trainer_state.json"
+    hist = [{"loss": 3.0 - i / 100, "step": i * 10, "epoch": i / 10} for i in range(40)]
+    p.write_text(json.dumps({"log_history": hist, "global_step": 390}))
+    tail = FileTail(p)
+    for _ in range(3):  # one line without a newline: read once it stops growing
+        tail.poll()
+    n = tail.source().height
+    assert n > 0
+    p.write_text(json.dumps({"log_history": hist + [{"loss": 2.5, "step": 400}]})[:-40])  # half written
+    tail.poll()  # (the reader salvages the entries before the cut, with a torn-tail note)
+    assert 0 < tail.source().height <= n
+    kept = tail.source().height
+    p.write_text('{"log_hist')  # nothing to salvage: the last good read stays
+    tail.poll()
+    assert tail.source().height == kept
+    p.write_text(json.dumps({"log_history": hist + [{"loss": 2.5, "step": 400, "epoch": 4.0}]}))
+    tail.poll()
+    assert tail.source().height == n + 1  # replaced, not added to the earlier reads
+    tail.close()
