@@ -1035,9 +1035,16 @@ def run_job(cmd: Sequence[str], log_path: str, opts: WatchOptions, *, stop_on: s
     for s in handled:
         signal.signal(s, forward)
     stopped_for: Finding | None = None
+    broken: str | None = None  # the watch failed: the job runs on, teed, unwatched
     try:
         while child.poll() is None:
-            w.step()
+            if broken is None:
+                try:
+                    w.step()
+                except Exception as exc:  # noqa: BLE001 - lossdoc's failure must not cost the job
+                    broken = " ".join(str(exc).split()) or type(exc).__name__
+                    w.err(f"lossdoc: error: cannot watch the log any more ({broken}); the job keeps "
+                          "running and its output is still written to the log")
             if w.triggered is not None and stopped_for is None:
                 stopped_for = w.triggered
                 w.err(f"lossdoc: stopping the job: {stopped_for.severity} {stopped_for.rule} "
@@ -1052,9 +1059,11 @@ def run_job(cmd: Sequence[str], log_path: str, opts: WatchOptions, *, stop_on: s
         for s, h in old.items():
             signal.signal(s, h)
         log.close()
+    status = _exit_status(child.returncode)
+    if broken is not None:
+        return (status or 2), None
     report = w.final()
     w.wait_notifiers()
-    status = _exit_status(child.returncode)
     if stopped_for is not None:
         return 1, report
     if status != 0:

@@ -29,6 +29,45 @@ def loss_at(mode: str, step: int, steps: int) -> float:
     return base + noise
 
 
+def write_events(a: argparse.Namespace) -> None:
+    """The same curve as TensorBoard scalars (``train/loss``), one record per step, flushed."""
+    import struct
+
+    from lossdoc.ingest.formats.tfevents import masked_crc32c
+
+    def record(payload: bytes) -> bytes:
+        head = struct.pack("<Q", len(payload))
+        return head + struct.pack("<I", masked_crc32c(head)) + payload + struct.pack("<I", masked_crc32c(payload))
+
+    def varint(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            b, n = n & 0x7F, n >> 7
+            out.append(b | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+
+    def scalar(step: int, tag: str, value: float) -> bytes:
+        t = tag.encode()
+        val = b"\x0a" + varint(len(t)) + t + b"\x15" + struct.pack("<f", value)
+        summ = b"\x0a" + varint(len(val)) + val
+        return b"\x09" + struct.pack("<d", time.time()) + b"\x10" + varint(step) + b"\x2a" + varint(len(summ)) + summ
+
+    os.makedirs(a.tb, exist_ok=True)
+    with open(os.path.join(a.tb, "events.out.tfevents.1.host.1.0"), "ab") as fh:
+        fh.write(record(b"\x09" + struct.pack("<d", time.time()) + b"\x1a\x0dbrain.Event:2"))
+        for step in range(a.steps):
+            rec = record(scalar(step, "train/loss", loss_at(a.mode, step, a.steps)))
+            fh.write(rec[:5])  # a torn record first: readers must wait for the rest
+            fh.flush()
+            fh.write(rec[5:])
+            fh.flush()
+            if a.sleep:
+                time.sleep(a.sleep)
+    while a.hang:
+        time.sleep(0.1)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["healthy", "diverge", "nan"])
@@ -43,11 +82,15 @@ def main() -> None:
     ap.add_argument("--kill-self-at", type=int)
     ap.add_argument("--exit", type=int, default=0)
     ap.add_argument("--wait-for", help="before rotating/truncating, wait until this file exists")
+    ap.add_argument("--tb", help="write a TensorBoard event file in this directory instead of text")
     a = ap.parse_args()
     if a.ignore_sigint:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     if a.ignore_sigterm:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if a.tb:
+        write_events(a)
+        return
     fh = open(a.out, "a") if a.out else sys.stdout
     print("Initializing a new model from scratch", file=fh, flush=True)
     for step in range(a.steps):

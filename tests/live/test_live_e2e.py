@@ -146,6 +146,21 @@ def test_watch_survives_rotation_and_truncation(tmp_path: Path, how: str) -> Non
     assert any(f["rule"] == "NF001" and f["start_step"] == 200 for f in doc["runs"][0]["findings"])
 
 
+def test_watch_tensorboard_logdir_nan(tmp_path: Path) -> None:
+    w = writer("nan", "--tb", "logs/run1", "--steps", "400", "--sleep", "0.003", "--hang", cwd=tmp_path)
+    try:
+        (tmp_path / "logs").mkdir(exist_ok=True)
+        code, out, err = finish(lossdoc("watch", "logs", "--interval", "0.1", "--exit-on", "error",
+                                        "--json", "r.json", "--no-html", cwd=tmp_path))
+    finally:
+        w.kill()
+        w.wait()
+    assert code == 1, err
+    assert "(tensorboard;" in err
+    nf = [line for line in out.splitlines() if "NF001" in line and line.startswith("[")]
+    assert len(nf) == 1 and "step 200" in nf[0]
+
+
 def test_watch_missing_output_dir_and_input_as_output(tmp_path: Path) -> None:
     (tmp_path / "train.log").write_text("iter 0: loss 2.0, time 1ms, mfu 1%\n")
     code, out, err = finish(lossdoc("watch", "train.log", "--json", "train.log", cwd=tmp_path))
@@ -228,3 +243,20 @@ def test_run_ctrl_c_reaches_the_job(tmp_path: Path) -> None:
 def test_run_command_not_found(tmp_path: Path) -> None:
     code, out, err = run_lossdoc("run", "--log", "job.log", "--", "no-such-command-xyz", cwd=tmp_path)
     assert code == 2 and "cannot start" in err and "Traceback" not in err
+
+
+def test_run_keeps_the_job_when_the_watch_fails(tmp_path: Path, monkeypatch, capfd) -> None:
+    """A failure of the watch (here: made to fail) costs the job nothing: it runs to its end, teed."""
+    from lossdoc import live
+
+    def broken_step(self, final: bool = False):  # type: ignore[no-untyped-def]
+        raise RuntimeError("simulated failure")
+
+    monkeypatch.setattr(live.Watcher, "step", broken_step)
+    monkeypatch.chdir(tmp_path)
+    code, report = live.run_job([sys.executable, JOB, "healthy", "--steps", "100", "--sleep", "0.002"],
+                                str(tmp_path / "job.log"), live.WatchOptions(interval=0.1))
+    err = capfd.readouterr().err
+    assert "simulated failure" in err and "the job keeps running" in err
+    assert "training done" in (tmp_path / "job.log").read_text()  # the job ran to its end
+    assert code == 2 and report is None
