@@ -169,6 +169,28 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
         if report is not None and inp.size:
             report(min(done / inp.size, 1.0))
 
+    if inp.size <= chunk_bytes:
+        # One piece (a sweep's small runs): no reader and scanner threads to start and join, which cost
+        # ~1-3 ms a file against a few ms of scanning.
+        try:
+            with open(inp.path, "rb") as fh:
+                chunk = fh.read()
+            if not chunk:
+                return None
+            if any(b in chunk for b in _DIRTY_BYTES) or (no_ranks and _RANK_BYTES.search(chunk)):
+                return None
+            lines = pl.scan_csv(io.BytesIO(chunk), separator=_SEP, has_header=False, quote_char=None,
+                                infer_schema=False, new_columns=["line"], truncate_ragged_lines=True,
+                                encoding="utf8-lossy")
+            got = pl.collect_all(list(queries(lines.with_columns(pl.col("line").fill_null("")))), engine="streaming")
+        except (OSError, pl.exceptions.PolarsError):
+            return None
+        acc = [_Packer(inp.size, len(chunk)) for _ in got]
+        for a, df in zip(acc, got):
+            a.add(df)
+        if report is not None:
+            report(1.0)
+        return [a.frame() for a in acc]
     try:
         # Three things overlap: the next piece is read (I/O), polars scans the current one (native
         # threads, GIL released), and the previous piece's numbers are copied into place.
