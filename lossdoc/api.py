@@ -36,6 +36,11 @@ def analyze(
     from lossdoc.config import Config, load_config
     from lossdoc.ingest import read
 
+    if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, int)
+                                or not 1 <= horizon <= 10**15):
+        from lossdoc.errors import ConfigError
+
+        raise ConfigError(f"horizon must be a step from 1 to 10^15 (got {horizon!r})")
     if not isinstance(config, Config):
         config = load_config(config, start=Path.cwd())
     config = config.override(select=select, ignore=ignore, fail_on=fail_on, tolerance=tolerance)

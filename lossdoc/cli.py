@@ -188,7 +188,8 @@ def check_options(fn: F) -> F:
                      help="Exit 1 when a finding is at or above this severity (default: error)."),
         click.option("--tolerance", metavar="PCT", default=None,
                      help="Regression tolerance vs the baseline, e.g. 1% or 0.01 (default 1%)."),
-        click.option("--horizon", type=click.IntRange(min=1), default=None,
+        # At most 10^15 steps: beyond that a step is not exact as a float and no run trains that long.
+        click.option("--horizon", type=click.IntRange(min=1, max=10**15), default=None,
                      help="Step to extrapolate the loss to (default: the planned total when the log "
                           "states it, else 2x the last step)."),
     ]
@@ -268,7 +269,7 @@ def emit(report: Any, *, html: str | None, no_html: bool, markdown: str | None, 
 @click.option("--baseline", "baselines", multiple=True, metavar="PATH",
               help="Baseline run (log or `lossdoc snapshot` file); repeat for several seeds. "
                    "A regression exits 1.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+@click.option("-j", "--jobs", type=click.IntRange(min=1, max=1024), default=None,
               help="Processes for a sweep directory (default: every CPU, or LOSSDOC_JOBS).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run a sweep on this Dask scheduler, e.g. tcp://host:8786 (default: LOSSDOC_SCHEDULER; "

@@ -139,7 +139,7 @@ def _curve_to_dict(c: Curve) -> dict[str, Any]:
     if head_steps.size:
         b = bin_series(head_steps, head_vals, min(SNAPSHOT_BINS, head_steps.size))
         keep = b.count > 0
-        bins = {"step": [float(s) for s in b.step[keep]], "mean": [float(v) for v in b.mean[keep]],
+        bins = {"step": [float(s) for s in b.step[keep]], "mean": [_json_num(v) for v in b.mean[keep]],
                 "count": [int(k) for k in b.count[keep]]}
     resid = np.diff(c.values[-tail:]) if tail > 2 else np.array([])
     return {
@@ -148,28 +148,54 @@ def _curve_to_dict(c: Curve) -> dict[str, Any]:
         "first_step": int(c.steps[0]),
         "last_step": int(c.steps[-1]),
         "bins": bins,
-        "tail": {"step": [int(s) for s in c.steps[n - tail:]], "value": [float(v) for v in c.values[n - tail:]]},
-        "noise": {"robust_sd_of_differences": float(robust_scale(resid)) if resid.size > 2 else None,
-                  "lag1_autocorr": float(lag1_autocorr(c.values[-tail:])) if tail > 3 else None},
+        "tail": {"step": [int(s) for s in c.steps[n - tail:]], "value": [_json_num(v) for v in c.values[n - tail:]]},
+        # A converged run's constant tail has no autocorrelation (0/0): null, not NaN (JSON has none).
+        "noise": {"robust_sd_of_differences": _json_num(robust_scale(resid)) if resid.size > 2 else None,
+                  "lag1_autocorr": _json_num(lag1_autocorr(c.values[-tail:])) if tail > 3 else None},
     }
 
 
-def _curve_from_dict(d: dict[str, Any], where: str) -> Curve:
+def _json_num(v: Any) -> float | None:
+    """A float for the snapshot JSON: NaN and +-inf (a NaN loss, a bin mean that overflowed) as null."""
+    f = float(v)
+    return f if math.isfinite(f) else None
+
+
+#: Most bins + tail points one snapshot curve may hold (lossdoc writes at most 400 + 2,000).
+MAX_SNAPSHOT_POINTS = 1_000_000
+
+
+def _curve_from_dict(d: dict[str, Any], where: str) -> Curve | None:
     try:
-        bs = np.asarray(d["bins"]["step"], dtype=float)
-        bv = np.asarray(d["bins"]["mean"], dtype=float)
-        ts = np.asarray(d["tail"]["step"], dtype=float)
-        tv = np.asarray(d["tail"]["value"], dtype=float)
+        arrays = [d["bins"]["step"], d["bins"]["mean"], d["tail"]["step"], d["tail"]["value"]]
+        if not all(isinstance(a, list) and all(x is None or type(x) in (int, float) for x in a) for a in arrays):
+            raise TypeError("bins and tail must be lists of numbers")
+        if sum(len(a) for a in arrays) > 2 * MAX_SNAPSHOT_POINTS:
+            raise ValueError(f"more than {MAX_SNAPSHOT_POINTS:,} points")
+        # An integer beyond the float range (10^400) is +-inf, as 1e400 is; null is NaN.
+        bs, bv, ts, tv = (np.array([_to_float(x) for x in a], dtype=float) for a in arrays)
         name = str(d.get("name", "loss"))
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"not a valid lossdoc snapshot ({where}: {exc})") from None
     if bs.ndim != 1 or bs.shape != bv.shape or ts.ndim != 1 or ts.shape != tv.shape:
         raise InputError(f"not a valid lossdoc snapshot ({where}: steps and values differ in length)")
     raw_from = float(ts[0]) if ts.size else math.inf
     steps = np.concatenate([bs, ts])
     values = np.concatenate([bv, tv])
-    ok = np.isfinite(values) & np.isfinite(steps)
-    return Curve(steps[ok], values[ok], name, raw_from)
+    ok = np.isfinite(values) & np.isfinite(steps) & (np.abs(steps) < 2.0**62)
+    if not ok.any():  # an empty or all-null curve is no curve: "nothing compared", never a crash
+        return None
+    order = np.argsort(steps[ok], kind="stable")  # a hand-edited snapshot may list steps out of order
+    return Curve(steps[ok][order], values[ok][order], name, raw_from)
+
+
+def _to_float(x: Any) -> float:
+    if x is None:
+        return math.nan
+    try:
+        return float(x)
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
 
 
 def snapshot(logset: LogSet) -> dict[str, Any]:
@@ -202,6 +228,8 @@ def load_snapshot(path: str | os.PathLike[str]) -> list[RunCurves]:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read snapshot: {exc}", path=str(path)) from None
+    except RecursionError:  # [[[[...]]]] nested beyond Python's stack
+        raise InputError("cannot read snapshot: JSON nested too deeply", path=str(path)) from None
     schema = doc.get("schema") if isinstance(doc, dict) else None
     if schema != SNAPSHOT_SCHEMA:
         raise InputError(f"unsupported snapshot schema {schema!r} (this lossdoc reads {SNAPSHOT_SCHEMA})",
@@ -434,7 +462,9 @@ def compare_runs(cand: RunCurves, bases: list[RunCurves], tolerance: float, seed
             qs.append(_quantity("auc", label, cauc, float(baucs.mean()), tol=tolerance, gating=True, test="",
                                 seeds=baucs))
     # ---- steps to reach the baseline's final level
-    if qs and qs[0]["name"].startswith("final_"):
+    # (a baseline whose final level overflowed, all 1e308, has no level to reach: skipped)
+    if qs and qs[0]["name"].startswith("final_") and isinstance(qs[0]["baseline"], (int, float)) \
+            and math.isfinite(qs[0]["baseline"]):
         target = float(qs[0]["baseline"])
         cs = _first_reach(c, target, lo, hi)
         bss = [s for s in (_first_reach(b, target, lo, hi) for b in bcurves) if s is not None]

@@ -92,6 +92,16 @@ def _nonempty(src: Source) -> Source:
     return src
 
 
+def _link_problem(p: Path, exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop"
+    if p.is_symlink():
+        return "broken symbolic link"
+    return exc.strerror or str(exc)
+
+
 def _walk(root: Path, unreadable: list[str] | None = None) -> list[Path]:
     """Files below ``root`` in name order (hidden and tool directories skipped, symlinked
     directories not followed, so a link loop cannot recur); subdirectories that cannot be listed
@@ -166,7 +176,11 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
             continue
         f_display = os.path.join(display, os.path.relpath(f, path))
         try:
-            if f.stat().st_size == 0:
+            try:
+                if f.stat().st_size == 0:
+                    continue
+            except OSError as exc:  # a dangling link, a link loop, a file gone since the walk
+                unreadable.append(f"{os.path.relpath(f, path)} ({_link_problem(f, exc)})")
                 continue
             inp = open_file(f, f_display)
             if format:
@@ -182,12 +196,17 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
         except (UnknownFormatError, EmptyInputError):
             skipped.append(f_display)
             continue
+        except InputError as exc:
+            if type(exc) is not InputError:  # a recognised file that is malformed: as before, an error
+                raise
+            unreadable.append(f"{os.path.relpath(f, path)} ({exc.message})")  # unreadable: noted, the rest read
+            continue
         if src.height:
             sources.append(src)
     if not sources:
         hint = ""
         if unreadable:
-            hint += f"; could not list {len(unreadable)} subdirectory(ies): {', '.join(unreadable[:3])}"
+            hint += f"; could not read {len(unreadable)} entr(ies): {', '.join(unreadable[:3])}"
         if skipped:
             shown = ", ".join(os.path.relpath(f, display) for f in skipped[:3]) + (" ..." if len(skipped) > 3 else "")
             hint = f"; not recognised with confidence: {shown} (give a file itself, or force --format NAME)"
@@ -202,7 +221,7 @@ def read_dir(path: Path, display: str, format: str | None = None) -> list[Source
     if unreadable:
         shown = ", ".join(unreadable[:3]) + (" ..." if len(unreadable) > 3 else "")
         sources[0].notes.append(
-            IngestNote("truncated_input", f"{len(unreadable)} subdirectory(ies) could not be read and were not looked at: "
+            IngestNote("truncated_input", f"{len(unreadable)} subdirectory(ies) or file(s) could not be read and were not looked at: "
                        f"{shown}", count=len(unreadable))
         )
     if skipped:

@@ -240,6 +240,10 @@ def sniff_compression(head: bytes) -> str | None:
     for magic, suffix in _MAGIC:
         if head.startswith(magic):
             return suffix
+    # A zstd skippable frame (magic 0x184D2A50..5F, little-endian: metadata a tool prepended, as
+    # pzstd and seekable zstd do) before the first data frame; the decoder skips it.
+    if len(head) >= 4 and head[0] & 0xF0 == 0x50 and head[1:4] == b"\x2a\x4d\x18":
+        return ".zst"
     return None
 
 
@@ -439,7 +443,7 @@ def open_file(path: Path, display: str | None = None) -> InputFile:
     display = display or str(path)
     if not path.exists():
         if path.is_symlink():
-            raise InputError("broken symbolic link", path=display)
+            raise InputError(_dangling(path), path=display)
         raise InputError("no such file or directory", path=display)
     if not os.access(path, os.R_OK):
         raise InputError("permission denied", path=display)
@@ -494,6 +498,18 @@ def from_bytes(data: bytes, name: str = "<memory>", inner_name: str | None = Non
     return InputFile(name=name, inner_name=inner, run_name=run_name_for(Path(inner)), data=data)
 
 
+def _dangling(p: Path) -> str:
+    """Why a symlink leads nowhere: a loop (a -> b -> a, or a -> a) or a missing target."""
+    import errno
+
+    try:
+        os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop"
+    return "broken symbolic link"
+
+
 def check_path(path_str: str, display: str | None = None) -> Path:
     """Validate a user-given path and return it; raises :class:`InputError` with the reason
     (naming ``display``, by default the path itself)."""
@@ -501,7 +517,7 @@ def check_path(path_str: str, display: str | None = None) -> Path:
     p = Path(path_str)
     if not p.exists():
         if p.is_symlink():
-            raise InputError("broken symbolic link", path=shown)
+            raise InputError(_dangling(p), path=shown)
         raise InputError("no such file or directory", path=shown)
     if p.is_dir():
         if not os.access(p, os.R_OK | os.X_OK):

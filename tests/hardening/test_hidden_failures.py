@@ -139,4 +139,4 @@ def test_only_unreadable_subdirectories_name_them_in_the_error(tmp_path: Path,
 
     monkeypatch.setattr(os, "scandir", scandir)
     code, out = run(tmp_path, monkeypatch, "analyze", "exp", "--no-html", "-q")
-    assert code == 2 and "could not list 1 subdirectory" in out and "locked" in out, out
+    assert code == 2 and "could not read 1 entr" in out and "locked (Permission denied)" in out, out

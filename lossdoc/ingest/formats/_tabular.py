@@ -70,13 +70,25 @@ def detect_separator(header_line: str) -> str | None:
     return sep if n else None
 
 
+#: Most columns a table may have (a W&B export of ~600 runs with their __MIN/__MAX partners).
+MAX_COLUMNS = 2_000
+#: How far :func:`sniff_csv` looks for the end of a long header line.
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+
+
 def sniff_csv(inp: InputFile, max_rows: int = 30) -> CsvHead | None:
     """Header and first rows of a delimited text file, or None if it does not look like one."""
-    text = inp.head_text(32 * 1024)
+    size = 32 * 1024
+    text = inp.head_text(size)
     if not text or "\x00" in text[:1024]:
         return None
+    # A wide export (a W&B CSV of many runs, 10^5 columns) has a header line longer than the usual
+    # head: look further, up to MAX_HEADER_BYTES, for the end of the header and a first row.
+    while text.count("\n") < 2 and len(text) >= size - 4 and size < MAX_HEADER_BYTES:
+        size = min(size * 8, MAX_HEADER_BYTES)
+        text = inp.head_text(size)
     lines = text.splitlines()
-    truncated = len(text) >= 32 * 1024 - 4
+    truncated = len(text) >= size - 4
     if truncated and lines:
         lines = lines[:-1]  # the head may cut the last line
     lines = [ln for ln in lines if ln.strip()]
@@ -144,6 +156,10 @@ def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV") -> 
         df = _read_csv_python(inp, sep)
         if df is None:
             raise ParseError(f"cannot read as {what}: {str(exc).splitlines()[0]}", path=inp.name) from None
+    if len(df.columns) > MAX_COLUMNS:  # each value column becomes a series (~3 ms each, and its checks)
+        raise ParseError(f"{what} has {len(df.columns):,} columns; lossdoc reads at most {MAX_COLUMNS:,} per "
+                         "table: keep the step and metric columns you need (e.g. with `cut -d, -f1-50`)",
+                         path=inp.name, line=1)
     header = [c.strip().lstrip("\ufeff") for c in df.columns]
     if len(set(header)) != len(header):  # "loss" and " loss" in one header: keep them apart
         header = [h if header.index(h) == i else f"{h}_{i}" for i, h in enumerate(header)]
