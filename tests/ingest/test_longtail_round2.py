@@ -191,3 +191,31 @@ def test_eval_lines_alone_and_named_metric() -> None:
     acc = "".join(f"epoch {e} acc train {0.5 + e / 100:.2f} val {0.45 + e / 100:.2f}\n" for e in range(10))
     src = _text(acc)
     assert _series(src, "train", "accuracy")[0] == (0, 0.5) and _series(src, "val", "accuracy")[0] == (0, 0.45)
+
+
+@pytest.mark.parametrize(("text", "n"), [
+    ("[0.55, 0.51, 0.32, 0.35, 0.54, 0.40]", 6),  # str(list), no final line ending
+    ("69.33, 69.32, 69.32, 69.31, 69.30\n", 5),  # ", ".join(...)
+    ("0.2,0.09,0.07,0.01,0.02,\n0.1,0.05,0.04,0.03,0.02,0.01,\n", 11),  # a list per epoch, appended
+])
+def test_lists_of_values(tmp_path: Path, text: str, n: int) -> None:
+    p = tmp_path / "train_loss.txt"
+    p.write_text(text)
+    src = lossdoc.read(p).sources[0]
+    assert src.format == "numeric-column"
+    loss = _series(src, "train", "loss")
+    assert len(loss) == n and [s for s, _ in loss] == list(range(n))
+
+
+def test_tables_of_numbers(tmp_path: Path) -> None:
+    (tmp_path / "val_loss.txt").write_text("".join(f"{i + 1}_{2 - i / 10}\n" for i in range(10)))
+    src = lossdoc.read(tmp_path / "val_loss.txt").sources[0]
+    assert _series(src, "val", "loss")[:2] == [(1, 2.0), (2, 1.9)]  # "epoch_value"
+    (tmp_path / "train_loss.txt").write_text("".join(f"{3 - i / 10} {1 + i / 100}\n" for i in range(10)))
+    src = lossdoc.read(tmp_path / "train_loss.txt").sources[0]
+    assert len(_series(src, "train", "loss")) == 10 and len(_series(src, "train", "loss_col2")) == 10
+    (tmp_path / "x").mkdir()
+    vals = [f"{3 - i / 100}\n" for i in range(60)]
+    (tmp_path / "x" / "train_loss.txt").write_text("".join(vals[:30]) + "=======\n" + "".join(vals[30:]))
+    src = lossdoc.read(tmp_path / "x" / "train_loss.txt").sources[0]
+    assert len(_series(src, "train", "loss")) == 60 and "skipped_lines" in {n.kind for n in src.notes}

@@ -22,7 +22,6 @@ val loss.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import polars as pl
@@ -30,7 +29,7 @@ import polars as pl
 from lossdoc.errors import EmptyInputError
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.formats._table import read_table
-from lossdoc.ingest.formats.numeric_column import _METRIC_NAME, SUFFIXES, frames_for, head_shape
+from lossdoc.ingest.formats.numeric_column import SUFFIXES, frames_for, is_curve_file
 from lossdoc.ingest.inputs import HEAD_BYTES, open_file
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import to_float
@@ -73,16 +72,13 @@ def _header(f: Path) -> list[str]:
 
 
 def _numeric(f: Path) -> bool:
-    """``f`` holds numbers only (one per line or headerless step/value pairs) and is named like a curve."""
+    """``f`` holds numbers only (one per line, a list, or a headerless table) and is named like a curve."""
     try:
         with open(f, "rb") as fh:
             head = fh.read(HEAD_BYTES).decode("utf-8", "replace")
     except OSError:
         return False
-    shape = head_shape(head)
-    if shape is not None and shape[0] == 2 and shape[1] and len([h for h in re.split(r"[,;\t ]+", shape[1]) if h]) >= 2:
-        return False  # a named two-column table: read by its columns
-    return shape is not None and bool(_METRIC_NAME.search(f.stem) or (shape[1] and _METRIC_NAME.search(shape[1])))
+    return is_curve_file(f.stem, head)
 
 
 def _members(path: Path) -> list[tuple[Path, tuple[str, str, str | None] | None]]:

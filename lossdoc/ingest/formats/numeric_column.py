@@ -1,6 +1,6 @@
-"""One curve per file, numbers only: ``np.savetxt("train_loss.csv", losses)`` and its kin (no
-single trainer owns it; the layouts below are what ``numpy.savetxt``, ``pandas.Series.to_csv`` and
-``print(loss, file=f)`` write).
+"""Curves saved as bare numbers: ``np.savetxt("train_loss.csv", losses)``, ``f.write(str(losses))`` and
+their kin (no single trainer owns them; the layouts below are what ``numpy.savetxt``,
+``pandas.Series.to_csv``, ``print(loss, file=f)`` and ``str(list)`` write, as found in public repos).
 
 Sample (``train_loss.csv``; ``val_loss.csv`` beside it)::
 
@@ -8,16 +8,23 @@ Sample (``train_loss.csv``; ``val_loss.csv`` beside it)::
     1.873412847518920898e+00
     1.624108791351318359e+00
 
-Also read: an optional first line naming the column (``loss``; ``# train loss`` as ``savetxt(header=)``
-writes it; ``,0`` from pandas), ``#`` comment lines, and headerless ``step value`` pairs (``0,2.30`` /
-``0 2.30``: pandas with its index, or two columns of ``savetxt``), whose first column is the step when
-it never decreases. The file name names the series (``train_loss`` -> train loss, ``val_acc`` -> val
-accuracy; :func:`lossdoc.model.split_and_metric`), the header when the name does not.
+Layouts read:
 
+* one number per line (``savetxt`` of a 1-D array, ``print``);
+* one list on one line: ``[0.55, 0.51, 0.32]`` (``str(list)``) or ``69.33, 69.32, 69.32`` (``join``);
+* a table of numbers: ``step value`` / ``0,2.30`` / ``1_1.84`` / ``epoch, train, val``; a first column
+  of whole numbers that never decrease is the step, every other column a series (the file's metric
+  for the first, ``<metric>_col2``... for the rest, in the file's split);
+* an optional first line naming the column (``loss``; ``# train loss`` from ``savetxt(header=)``;
+  ``,0`` from pandas), ``#`` comment lines; a few stray lines (a merge conflict's ``<<<<<<<``) are
+  skipped with a note.
+
+The file name names the series (``train_loss`` -> train loss, ``val_acc`` -> val accuracy,
+``losses`` -> loss; :func:`lossdoc.model.split_and_metric`), the header when the name does not.
 Without a step column the value's position is the step (0-based; an ``inferred`` note says so).
-Files side by side in one folder are one run, named after the folder (``csv-dir`` reads the folder).
-When a train series has k times as many values as a validation series (a value per batch against
-one per epoch), each validation value is placed at the end of its k-value block, noted.
+Files side by side in one folder are one run, named after the folder (``csv-dir`` reads the folder);
+when a train series has k times as many values as a validation series (a value per batch against one
+per epoch), each validation value is placed at the end of its k-value block, noted.
 """
 
 from __future__ import annotations
@@ -33,17 +40,20 @@ from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case, split_and_metric
 
 _NUM = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
-_ONE = re.compile(rf"^\s*({_NUM})\s*$")
-_TWO = re.compile(rf"^\s*({_NUM})\s*[,;\t ]\s*({_NUM})\s*$")
-_ONE_RS = rf"^\s*({_NUM})\s*$"
-_TWO_RS = rf"^\s*({_NUM})\s*[,;\t ]\s*({_NUM})\s*$"
-#: File extensions of numeric-column files (and none at all).
+_NUM_RE = re.compile(_NUM)
+#: What may stand between numbers on a numbers-only line (separators, list brackets, tensor() wrappers).
+_JUNK = r"[\s,;:_\[\]()]|tensor|device='?\w+:?\d*'?|dtype=\w+\.?\w*"
+_JUNK_RE = re.compile(_JUNK)
+#: File extensions of numbers-only files (and none at all).
 SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".log", "")
 #: Words in a file name that say it holds a training curve.
 _METRIC_NAME = re.compile(
     r"(?i)(loss|acc|accuracy|lr|learning_rate|ppl|perplexity|err|error|bleu|f1|score|map|iou|dice|reward|return|"
     r"metric|history|nll|mse|mae|rmse|cost|objective)"
 )
+#: Share of data lines that may be something else (skipped, noted) in a numbers-only file.
+_STRAY = 0.05
+_MAX_COLS = 8
 
 
 def _plural(stem: str) -> str:
@@ -66,14 +76,25 @@ def series_of(stem: str, header: str | None) -> tuple[str, str]:
     return split, metric
 
 
+def _numbers_only(line: str) -> list[str] | None:
+    """The numbers of a line holding nothing else (None otherwise)."""
+    if _JUNK_RE.sub("", _NUM_RE.sub("", line)):
+        return None
+    nums = _NUM_RE.findall(line)
+    return nums or None
+
+
 def head_shape(text: str) -> tuple[int, str | None] | None:
-    """(columns, header) when ``text`` (a file's head) is numbers only: one per line, or
-    headerless step/value pairs; an optional first header/comment line. None otherwise."""
+    """(numbers per line, or 0 for one list on a line; header) when ``text`` (a file's head) is
+    numbers only; None otherwise."""
     lines = [ln.strip() for ln in text.replace("\r\n", "\n").split("\n")]
     if len(text) >= 60_000 and lines:
-        lines = lines[:-1]  # the head may cut the last line
+        if len(lines) <= 2 and "," in lines[-1]:  # one long list: keep it up to its last whole number
+            lines[-1] = lines[-1][: lines[-1].rfind(",")]
+        else:
+            lines = lines[:-1]  # the head may cut the last line
     header = None
-    body = []
+    body: list[str] = []
     for ln in lines:
         if not ln:
             continue
@@ -82,97 +103,138 @@ def head_shape(text: str) -> tuple[int, str | None] | None:
                 header = ln.lstrip("# ").strip() or None
             continue
         body.append(ln)
-    if len(body) < 2:
+    if not body:
         return None
-    if not _ONE.match(body[0]) and not _TWO.match(body[0]):
+    if _numbers_only(body[0]) is None:
         if header is not None or len(body[0]) > 80:
             return None
         header, body = body[0], body[1:]
-    if len(body) < 3:
+    rows = [_numbers_only(b) for b in body]
+    good = [r for r in rows if r is not None]
+    if not good or len(rows) - len(good) > max(1, _STRAY * len(rows)):
         return None
-    if all(_ONE.match(b) for b in body):
-        return 1, header
-    if all(_TWO.match(b) for b in body):
-        return 2, header
-    return None
+    k = max(set(len(r) for r in good), key=[len(r) for r in good].count)
+    table = k <= _MAX_COLS and sum(len(r) == k for r in good) >= (1 - _STRAY) * len(good)
+    if (len(good) <= 3 or not table) and max(len(r) for r in good) >= 5:
+        return 0, header  # lists of values, one or more to a line: read in order
+    if len(good) < 3 or not table:
+        return None
+    return k, header
 
 
-def read_numeric(inp: InputFile, notes: list[IngestNote]) -> tuple[pl.DataFrame, str | None, bool]:
-    """(frame with ``step``, ``value``; header; whether the step was written) of a numeric-column file."""
+def _named_table(shape: tuple[int, str | None]) -> bool:
+    """A headed table whose header names several columns ("epoch,loss"): the CSV readers' business."""
+    k, header = shape
+    return bool(k >= 2 and header and len([h for h in re.split(r"[,;\t ]+", header) if h.strip()]) >= 2
+                and not _NUM_RE.fullmatch(header.split(",")[-1].strip() or "x"))
+
+
+def is_curve_file(stem: str, text: str) -> bool:
+    """``text`` is a numbers-only file and the file (or its header) is named like a curve."""
+    shape = head_shape(text)
+    if shape is None or _named_table(shape):
+        return False
+    return bool(_METRIC_NAME.search(stem) or (shape[1] and _METRIC_NAME.search(shape[1])))
+
+
+def read_numeric(inp: InputFile, notes: list[IngestNote]) -> tuple[list[pl.DataFrame], str | None, bool]:
+    """(one frame of ``step``, ``value`` per column; header; whether a step column was written)."""
     lines = load_lines(inp, notes=notes)
     last = int(lines.get_column("lineno").max() or 0) if lines.height else None
-    tail = torn_tail_note(inp, last, "value")
-    if tail is not None:
-        lines = lines.filter(pl.col("lineno") != last)
-        notes.append(tail)
+    if torn_tail_note(inp, last, "value") is not None:
+        # str(list) and "\n".join(...) write no final line ending: the last value is kept, and said so
+        notes.append(IngestNote("other", "the last line has no line ending (written without one, or still being "
+                                "written): its value was read as it stands", line=last))
     line = pl.col("line").str.strip_chars()
     lines = lines.with_columns(line.alias("line")).filter((pl.col("line") != "") & ~pl.col("line").str.starts_with("#"))
-    one = lines.select("lineno", pl.col("line").str.extract(_ONE_RS, 1).alias("v"))
+    lines = lines.with_columns(
+        (pl.col("line").str.replace_all(_NUM, "").str.replace_all(_JUNK, "") == "").alias("ok"),
+        pl.col("line").str.extract_all(_NUM).alias("nums"),
+    )
     header = None
-    if lines.height and one.item(0, "v") is None and lines.select(
-            pl.col("line").first().str.contains(_TWO_RS)).item() is False:
+    if lines.height and not lines.item(0, "ok"):
         header = lines.item(0, "line")
-        lines, one = lines.slice(1), one.slice(1)
-    two_cols = one.height > 0 and one.get_column("v").null_count() > one.height // 2
-    if two_cols:
-        g = lines.select("lineno", pl.col("line").str.extract_groups(_TWO_RS).alias("g"))
-        df = g.select("lineno", to_float(pl.col("g").struct[0]).alias("s"), to_float(pl.col("g").struct[1]).alias("value"))
-    else:
-        df = one.select("lineno", pl.lit(None, dtype=pl.Float64).alias("s"), to_float(pl.col("v")).alias("value"))
-    bad = df.filter(pl.col("value").is_null())
+        lines = lines.slice(1)
+    bad = lines.filter(~pl.col("ok") | (pl.col("nums").list.len() == 0))
+    lines = lines.filter(pl.col("ok") & (pl.col("nums").list.len() > 0))
     if bad.height:
         first = bad.get_column("lineno").head(3).to_list()
         notes.append(IngestNote("skipped_lines", f"{bad.height} line(s) that are not numbers skipped (lines {first})",
                                 line=first[0], count=bad.height))
-        df = df.filter(pl.col("value").is_not_null())
+    if lines.height == 0:
+        return [], header, False
+    counts = lines.get_column("nums").list.len()
+    k = int(counts.mode().sort().item(-1))
+    table = k <= _MAX_COLS and int((counts == k).sum()) >= (1 - _STRAY) * lines.height
+    if (lines.height <= 3 or not table) and int(counts.max()) >= 5:  # lists, one or more to a line: str(list)
+        vals = lines.select(pl.col("nums").explode()).to_series()
+        df = pl.DataFrame({"step": pl.int_range(0, vals.len(), dtype=pl.Int64, eager=True), "value": vals})
+        return [df.with_columns(to_float(pl.col("value")).alias("value"))], header, False
+    odd = lines.filter(pl.col("nums").list.len() != k)
+    if odd.height:
+        first = odd.get_column("lineno").head(3).to_list()
+        notes.append(IngestNote("skipped_lines", f"{odd.height} line(s) with other than {k} number(s) skipped "
+                                f"(lines {first})", line=first[0], count=odd.height))
+        lines = lines.filter(pl.col("nums").list.len() == k)
+    cols = lines.select([to_float(pl.col("nums").list.get(j)).alias(f"c{j}") for j in range(k)])
     stepped = False
-    if two_cols:
-        s = df.get_column("s")
-        integral = bool((s.is_finite() & (s == s.round(0))).all()) if df.height else False
-        stepped = integral and bool((s.diff().drop_nulls() >= 0).all())
-        if not stepped:  # two measurements per line, not a step: keep the second as the value by position
-            notes.append(IngestNote("inferred", "first column is not a step (not whole, increasing numbers): "
-                                    "second column read as the value, line order as the step"))
-    step = pl.col("s").cast(pl.Int64) if stepped else pl.int_range(0, pl.len(), dtype=pl.Int64)
-    return df.select(step.alias("step"), "value"), header, stepped
+    if k >= 2:
+        s = cols.get_column("c0")
+        # whole numbers that mostly count up from 0 or 1 (a run appended after another restarts them)
+        ups = s.diff().drop_nulls()
+        stepped = bool((s.is_finite() & (s == s.round(0))).all()) and s.len() >= 2 and float(s[0]) in (0.0, 1.0) \
+            and int((ups > 0).sum()) >= 0.9 * ups.len()
+    step = pl.col("c0").cast(pl.Int64) if stepped else pl.int_range(0, pl.len(), dtype=pl.Int64)
+    return [cols.select(step.alias("step"), pl.col(f"c{j}").alias("value")) for j in range(1 if stepped else 0, k)], \
+        header, stepped
 
 
 def frames_for(files: list[tuple[str, str, InputFile]], run: str) -> tuple[pl.DataFrame, list[IngestNote]]:
-    """One run from numeric-column files ``(stem, display, input)``: a series per file."""
+    """One run from numbers-only files ``(stem, display, input)``: a series per file (and column)."""
     from lossdoc.ingest.formats._common import dedupe_metrics
 
     notes: list[IngestNote] = []
-    read: list[tuple[str, str, pl.DataFrame, str | None, bool]] = []
+    read: list[tuple[str, str, pl.DataFrame, bool, tuple[str, str]]] = []  # (name, display, frame, stepped, series)
     for stem, display, inp in files:
         nt: list[IngestNote] = []
-        df, header, stepped = read_numeric(inp, nt)
+        frames, header, stepped = read_numeric(inp, nt)
         notes.extend(IngestNote(n.kind, f"{display}: {n.message}", n.line, n.run, n.count, n.step) for n in nt)
-        if df.height:
-            read.append((stem, display, df, header, stepped))
-    keys = dedupe_metrics((stem, *series_of(stem, header)) for stem, _, _, header, _ in read)
-    train_n = max((df.height for stem, _, df, _, st in read if keys[stem][0] == "train" and not st), default=0)
+        split, metric = series_of(stem, header)
+        for j, df in enumerate(frames):
+            if not df.height:
+                continue
+            if len(frames) == 1:
+                read.append((stem, display, df, stepped, (split, metric)))
+            else:  # a table: the first value column is the file's metric, the others are numbered
+                col = j + (2 if stepped else 1)
+                read.append((f"{stem}:{col}", display, df, stepped, (split, metric if j == 0 else f"{metric}_col{col}")))
+    keys = dedupe_metrics((name, *sm) for name, _, _, _, sm in read)
+    train_n = max((df.height for name, _, df, st, _ in read if keys[name][0] == "train" and not st), default=0)
     frames = []
-    for stem, display, df, _, stepped in read:
-        split, metric = keys[stem]
+    told: set[str] = set()
+    for key, display, df, stepped, _ in read:
+        split, metric = keys[key]
         if not stepped:
             k = train_n // df.height if split != "train" and df.height and train_n > df.height else 1
             if k > 1 and train_n % df.height == 0:
                 df = df.with_columns(((pl.col("step") + 1) * k - 1).alias("step"))
                 notes.append(IngestNote("inferred", f"{display}: {df.height} values against {train_n} training "
                                         f"values: value i placed at step (i+1) x {k} - 1 (the end of its block)"))
-            else:
+            elif display not in told:
+                told.add(display)
                 notes.append(IngestNote("inferred", f"{display}: no step written: the value's position (0-based) "
                                         "is the step"))
         frames.append(df.select(pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
-                                pl.lit(stem).alias("name"), "step", "value"))
+                                pl.lit(key).alias("name"), "step", "value"))
     return concat_frames(frames), notes
 
 
 class NumericColumnParser(Parser):
     name = "numeric-column"
-    title = "One-column numeric file (np.savetxt / a list of losses)"
-    recognises = ("numbers only, one per line (or headerless 'step value' pairs), optional header/# comment line; "
-                  "named like the curve: train_loss.csv, val_loss.txt, losses.dat")
+    title = "Numbers-only curve file (np.savetxt / a list of losses)"
+    recognises = ("numbers only: one per line, one list on a line ('[0.55, 0.51, ...]'), or a headerless table "
+                  "('step value', '1_1.84'); optional header/# comment line; named like the curve: train_loss.txt, "
+                  "val_loss.csv, losses.dat")
     priority = 45
 
     def sniff(self, inp: InputFile) -> float:
@@ -181,13 +243,8 @@ class NumericColumnParser(Parser):
             stem, ext = inp.inner_name, ""
         if f".{ext}".lower() not in SUFFIXES and ext:
             return 0.0
-        shape = head_shape(inp.head_text())
-        if shape is None:
-            return 0.0
-        if shape[0] == 2 and shape[1] and len([h for h in re.split(r"[,;\t ]+", shape[1]) if h.strip()]) >= 2:
-            return 0.0  # a named two-column table ("epoch,loss"): the CSV readers' business
         # bare numbers in a file not named like a curve (notes.txt) are not claimed: --format numeric-column
-        return 0.8 if _METRIC_NAME.search(stem) or (shape[1] and _METRIC_NAME.search(shape[1])) else 0.0
+        return 0.8 if is_curve_file(stem, inp.head_text()) else 0.0
 
     def parse(self, inp: InputFile) -> ParseResult:
         stem = inp.inner_name.rsplit(".", 1)[0] if "." in inp.inner_name else inp.inner_name
