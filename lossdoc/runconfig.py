@@ -107,6 +107,9 @@ def _text(v: Any) -> str | None:
     if not isinstance(v, str):
         return None
     s = v.strip().strip("'\"")
+    m = re.fullmatch(r"<class '([\w.]+)'>", s)  # str(torch.optim.AdamW) in a Lightning hparams.yaml
+    if m:
+        s = m.group(1)
     # HF enum reprs: OptimizerNames.ADAMW_TORCH, SchedulerType.LINEAR; class paths: torch.optim.AdamW
     s = s.rsplit(".", 1)[-1] if re.fullmatch(r"[\w.]+", s) else s
     s = s.strip()

@@ -100,6 +100,12 @@ GENERIC_NAMES = {
     "log.log",
     "events.log",
     "console.log",
+    "loss_log.txt",  # pytorch-CycleGAN-and-pix2pix
+    "trainer_log.jsonl",  # LLaMA-Factory
+    "running_log.txt",
+    "metrics.json",  # detectron2 output/metrics.json
+    "nohup.out",
+    "results.txt",  # YOLOv5/v7 runs/train/exp/results.txt
     "train.txt",
 }
 

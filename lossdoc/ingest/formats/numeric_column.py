@@ -109,13 +109,17 @@ def head_shape(text: str) -> tuple[int, str | None] | None:
         if header is not None or len(body[0]) > 80:
             return None
         header, body = body[0], body[1:]
+    if header and len([h for h in re.split(r"[,;\t]+", header) if h.strip()]) >= 2 and \
+            not _NUM_RE.fullmatch(header.split(",")[-1].strip() or "x"):
+        return None  # a header naming several columns: a table for the CSV readers
     rows = [_numbers_only(b) for b in body]
     good = [r for r in rows if r is not None]
     if not good or len(rows) - len(good) > max(1, _STRAY * len(rows)):
         return None
     k = max(set(len(r) for r in good), key=[len(r) for r in good].count)
     table = k <= _MAX_COLS and sum(len(r) == k for r in good) >= (1 - _STRAY) * len(good)
-    if (len(good) <= 3 or not table) and max(len(r) for r in good) >= 5:
+    counts = sorted(len(r) for r in good)
+    if (len(good) <= 3 or (not table and counts[len(counts) // 2] >= 5)) and counts[-1] >= 5:
         return 0, header  # lists of values, one or more to a line: read in order
     if len(good) < 3 or not table:
         return None
@@ -166,7 +170,7 @@ def read_numeric(inp: InputFile, notes: list[IngestNote]) -> tuple[list[pl.DataF
     counts = lines.get_column("nums").list.len()
     k = int(counts.mode().sort().item(-1))
     table = k <= _MAX_COLS and int((counts == k).sum()) >= (1 - _STRAY) * lines.height
-    if (lines.height <= 3 or not table) and int(counts.max()) >= 5:  # lists, one or more to a line: str(list)
+    if (lines.height <= 3 or (not table and float(counts.median()) >= 5)) and int(counts.max()) >= 5:  # str(list)
         vals = lines.select(pl.col("nums").explode()).to_series()
         df = pl.DataFrame({"step": pl.int_range(0, vals.len(), dtype=pl.Int64, eager=True), "value": vals})
         return [df.with_columns(to_float(pl.col("value")).alias("value"))], header, False

@@ -1,0 +1,83 @@
+"""LLaMA-Factory ``trainer_log.jsonl`` (``hiyouga/LLaMA-Factory`` ``src/llamafactory/train/callbacks.py``
+``LogCallback.on_log``: one JSON object per log with ``current_steps``, ``total_steps``, the Trainer's
+logs (``loss``, ``lr``, ``epoch``, ``eval_loss``, ``accuracy``, ``rewards/...``), ``percentage``,
+``elapsed_time``, ``remaining_time``). Sample::
+
+    {"current_steps": 10, "total_steps": 5100, "loss": 0.6491, "lr": 9.8e-06, "epoch": 0.02, "percentage": 0.2, "elapsed_time": "0:01:03", "remaining_time": "3 days, 17:51:32"}
+    {"current_steps": 100, "total_steps": 5100, "eval_loss": 0.5912, "epoch": 0.2, "percentage": 1.96, "elapsed_time": "0:10:02", "remaining_time": "8:16:40"}
+
+Axis: ``current_steps`` (optimizer steps); ``total_steps`` is the planned length (``meta``). Keys are
+split like the Trainer's (``eval_`` -> val); progress fields are not metrics.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import polars as pl
+
+from lossdoc.errors import EmptyInputError, ParseError
+from lossdoc.ingest.formats._common import map_keys
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.registry import Parser
+from lossdoc.model import IngestNote, ParseResult, concat_frames, split_and_metric
+
+_SNIFF = re.compile(r'^\{"current_steps": \d+, "total_steps": \d+', re.M)
+_PROGRESS = {"current_steps", "total_steps", "percentage", "elapsed_time", "remaining_time", "epoch",
+             "throughput", "total_tokens"}
+
+
+def classify(key: str) -> tuple[str, str] | None:
+    if key in _PROGRESS:
+        return None
+    if key.startswith("predict_"):
+        return "test", split_and_metric(key[len("predict_"):])[1]
+    return split_and_metric(key)
+
+
+class LlamaFactoryParser(Parser):
+    name = "llamafactory"
+    title = "LLaMA-Factory trainer_log.jsonl"
+    recognises = "trainer_log.jsonl: '{\"current_steps\": N, \"total_steps\": M, \"loss\": ..., \"lr\": ...}' records"
+    priority = 30
+
+    def sniff(self, inp: InputFile) -> float:
+        n = len(_SNIFF.findall(inp.head_text()))
+        if not n:
+            return 0.0
+        return 0.95 if inp.inner_name == "trainer_log.jsonl" or n >= 2 else 0.8
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        notes: list[IngestNote] = []
+        text = inp.read_text()
+        lines = text.splitlines()
+        if lines and not text.endswith("\n"):
+            notes.append(IngestNote("torn_tail", "last record has no line ending (still being written?); ignored",
+                                    line=len(lines)))
+            lines = lines[:-1]
+        body = "\n".join(ln for ln in lines if ln.strip().startswith("{"))
+        if not body:
+            raise EmptyInputError("no JSON records", path=inp.name)
+        try:
+            df = pl.read_ndjson(io.StringIO(body), infer_schema_length=None)
+        except pl.exceptions.PolarsError as exc:
+            raise ParseError(f"not JSON Lines: {exc}".splitlines()[0], path=inp.name) from None
+        if "current_steps" not in df.columns:
+            raise ParseError("no 'current_steps' in the records", path=inp.name)
+        numeric = [c for c, t in df.schema.items() if t.is_numeric()]
+        cols = map_keys([c for c in numeric if c not in _PROGRESS], classify)
+        step = pl.col("current_steps").cast(pl.Int64)
+        epoch = pl.col("epoch").cast(pl.Float64) if "epoch" in df.columns else pl.lit(None, dtype=pl.Float64)
+        frames = [df.filter(pl.col(c).is_not_null()).select(
+            pl.lit(inp.run_name).alias("run"), pl.lit(sp).alias("split"), pl.lit(m).alias("metric"),
+            pl.lit(c).alias("name"), step.alias("step"), epoch.alias("epoch"),
+            pl.col(c).cast(pl.Float64).alias("value")) for c, (sp, m) in cols.items()]
+        frame = concat_frames(frames)
+        meta: dict[str, object] = {"x_axis": "current_steps"}
+        if "total_steps" in df.columns and df.get_column("total_steps").drop_nulls().len():
+            meta["total_steps"] = int(df.get_column("total_steps").max())  # type: ignore[arg-type]
+        return ParseResult(frame, notes, meta)
+
+
+PARSERS = [LlamaFactoryParser()]
