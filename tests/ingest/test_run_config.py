@@ -284,3 +284,31 @@ def test_tensorboard_hparams_plugin(tmp_path: Path) -> None:
     assert sorted(logset.sources[0].runs) == ["run1", "run2"]
     assert run_config(logset, "run1")["learning_rate"] == 3.0
     assert run_config(logset, "run2")["learning_rate"] == 0.001
+
+
+@pytest.mark.parametrize(("name", "text", "fmt", "want"), [
+    ("nanogpt.log", NANOGPT, "nanogpt", {"learning_rate": 3.0, "max_steps": 5000}),
+    ("megatron.log", MEGATRON, "megatron", {"learning_rate": 0.0003, "optimizer": "adam", "batch_size": 512}),
+    ("hf.log", HF, "hf-console", {"learning_rate": 5e-05, "scheduler": "linear", "max_steps": 219}),
+    ("hydra_train.log", HYDRA + "".join(
+        f'[2021-03-04 11:17:{i:02d},118][train_inner][INFO] - {{"epoch": 1, "loss": "{9 - i / 10}", '
+        f'"num_updates": "{100 * i}", "lr": "0.0007"}}\n' for i in range(1, 6)), "fairseq",
+     {"learning_rate": 0.0007, "optimizer": "adam", "max_steps": 100000}),
+])
+def test_inspect_json_shows_each_trainers_config(tmp_path: Path, name: str, text: str, fmt: str,
+                                                 want: dict[str, object]) -> None:
+    p = tmp_path / name
+    p.write_text(text)
+    res = CliRunner().invoke(main, ["inspect", "--json", str(p)])
+    assert res.exit_code == 0, res.output
+    src = json.loads(res.output)["sources"][0]
+    assert src["format"] == fmt
+    cfg = src["runs"][0]["config"]
+    assert {k: cfg.get(k) for k in want} == want and cfg["raw"]
+
+
+def test_yolo_args_yaml_beside_results_csv() -> None:
+    d = Path(__file__).parent / "data" / "public" / "yolo" / "Pondd05--YOLOv10_Traffic_Detection--traffic"
+    res = CliRunner().invoke(main, ["inspect", "--json", str(d / "results.csv")])
+    cfg = json.loads(res.output)["sources"][0]["runs"][0]["config"]
+    assert (cfg["learning_rate"], cfg["batch_size"], cfg["raw"]["lr0"], cfg["raw"]["epochs"]) == (0.01, 4, 0.01, 100)
