@@ -85,8 +85,8 @@ def _tsv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
-def load_realruns() -> list[Item]:
-    base = ROOT / "benchmarks" / "realruns"
+def load_realruns(base: Path | None = None) -> list[Item]:
+    base = base or ROOT / "benchmarks" / "realruns"
     man = base / "labels.tsv"
     if not man.is_file():
         return []
@@ -94,9 +94,9 @@ def load_realruns() -> list[Item]:
                  cats(r.get("optional", ""))) for r in _tsv(man)]
 
 
-def load_public() -> list[Item]:
-    base = ROOT / "benchmarks" / "publiclogs"
-    src, lab = base / "SOURCES.tsv", base / "LABELS.tsv"
+def load_public(base: Path | None = None, labels: Path | None = None) -> list[Item]:
+    base = base or ROOT / "benchmarks" / "publiclogs"
+    src, lab = base / "SOURCES.tsv", labels or base / "LABELS.tsv"
     if not (src.is_file() and lab.is_file()):
         return []
     half = {r["saved_path"]: r.get("half", "dev") for r in _tsv(src)}
@@ -223,9 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="a quarter of the synthetic set")
     ap.add_argument("-v", "--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--json", help="write rows and scores here")
+    ap.add_argument("--realruns-dir", type=Path, help="another checkout's benchmarks/realruns")
+    ap.add_argument("--public-labels", type=Path, help="a labels file other than publiclogs/LABELS.tsv")
     args = ap.parse_args(argv)
     want = set(args.corpus or ["realruns", "public-dev", "public-test", "shared", "synthetic"])
-    items = [i for i in load_realruns() + load_public() + load_shared() if i.corpus in want]
+    items = [i for i in load_realruns(args.realruns_dir) + load_public(labels=args.public_labels) + load_shared()
+             if i.corpus in want]
     t0 = time.perf_counter()
     for it in items:
         analyse(it)

@@ -71,9 +71,16 @@ class RunContext:
         self._series: dict[tuple[str, str], Series] = dict(series) if series is not None else {}
         blocks = [] if frame is None else [frame] if isinstance(frame, pl.DataFrame) else list(frame)
         self._series.update(series_from_blocks(blocks))
+        #: {(split, metric): count} of trainer placeholders masked as NaN (``series.mask_placeholders``)
+        self.placeholders = mask_placeholders(self._series)
         self._cache: dict[Any, Any] = {}
-        #: p-values of every hypothesis test run on this run (for false-alarm control)
-        self.pvalues: list[float] = []
+        #: one directional p-value per decision a rule took, by rule id (false-alarm control: each rule's
+        #: decisions over series and windows are one Benjamini-Hochberg family)
+        self.families: dict[str, list[float]] = {}
+        #: the rule whose detector is running (set by the run loop)
+        self.current_rule: str = ""
+        #: the findings of the symptom rules, for the likely-cause rules that run after them
+        self.symptoms: list[Any] = []
 
     # ---- series access
     def series_info(self) -> list[SeriesInfo]:
@@ -186,23 +193,31 @@ class RunContext:
         return self._cache[key]
 
     def trend(self, s: Series, lo: float, hi: float, *, max_points: int = FIT_POINTS) -> Any:
-        """Cached HAC trend test (``analysis.stats.trend_test``) of ``s`` on steps ``[lo, hi]``
-        (down-sampled); records its p-values for false-alarm control. None if < 3 points."""
+        """Cached trend test (:func:`robust_trend`) of ``s`` on steps ``[lo, hi]`` (down-sampled); None
+        if < 3 points. Computing it records nothing: the detector records the one directional p-value
+        its decision rests on with :meth:`decide`."""
         key = ("trend", s.key, s.name, float(lo), float(hi), max_points)
         if key in self._cache:
             return self._cache[key]
         x, y, _ = self.downsampled(s, max_points)
         keep = (x >= lo) & (x <= hi)
         res = robust_trend(x[keep], y[keep])
-        if res is not None:
-            self.pvalues.extend([res.pvalue_increasing, res.pvalue_decreasing])
         self._cache[key] = res
         return res
 
-    def test_pvalue(self, p: float | None) -> None:
-        """Record a p-value of a test a detector ran itself (enters false-alarm control)."""
+    def decide(self, p: float | None) -> None:
+        """Record the one directional p-value a decision of the running rule rests on (whether or not
+        it ends in a finding). Each rule's decisions form one false-discovery family: a test that only
+        feeds a message is never recorded, and unrelated rules do not dilute each other."""
         if p is not None and math.isfinite(p):
-            self.pvalues.append(float(p))
+            self.families.setdefault(self.current_rule, []).append(float(p))
+
+    test_pvalue = decide  # the name detectors written before 0.2 use
+
+    @property
+    def pvalues(self) -> list[float]:
+        """Every recorded decision p-value of this run (all families)."""
+        return [p for ps in self.families.values() for p in ps]
 
     @property
     def last_step(self) -> int | None:
@@ -272,28 +287,33 @@ def robust_trend(x: np.ndarray, y: np.ndarray) -> Any:
     Hamed-Rao Mann-Kendall test only assumes monotonicity. Both keep their size under
     autocorrelated noise; the smaller one-sided p-value is used with a Bonferroni factor of 2
     (``method = "ols-hac|mann-kendall"``). Below :data:`SHORT_TREND` points the prewhitened test
-    has about one degree of freedom and can never reject, so the classic (exact-size, rank-based)
-    Mann-Kendall p-values are used instead (``method = "mann-kendall"``); the OLS slope is kept
-    as the effect size either way.
+    has about one degree of freedom and can never reject, so the exact Mann-Kendall p-values are used
+    instead (``analysis.stats.mann_kendall_exact``, ``method = "mann-kendall-exact"``); the OLS slope
+    is kept as the effect size either way.
     """
-    from lossdoc.analysis.stats import mann_kendall, trend_test
+    from lossdoc.analysis.stats import mann_kendall, mann_kendall_exact, trend_test
 
     n = int(np.isfinite(y).sum())
     if n < 3:
         return None
     res = trend_test(x, y)
+    if n < SHORT_TREND:
+        # exact small-sample Mann-Kendall (kendalltau exact / permutation): a monotone 5-point rise
+        # reaches p = 1/120; the OLS slope stays the effect size
+        s_, up, down = mann_kendall_exact(y)
+        if not np.isfinite(up):
+            return res
+        n0 = n * (n - 1) / 2.0
+        return dataclasses.replace(res, pvalue=float(min(1.0, 2 * min(up, down))), pvalue_increasing=float(up),
+                                   pvalue_decreasing=float(down), tstat=float(s_ / n0), method="mann-kendall-exact")
     if not np.isfinite(res.pvalue_increasing):
         return res
-    short = n < SHORT_TREND
-    mk = mann_kendall(y, correction=None if short else "hamed-rao")
+    mk = mann_kendall(y, correction="hamed-rao")
     if not np.isfinite(mk.pvalue):
         return res
     half = mk.pvalue / 2.0
     mk_inc = half if mk.s > 0 else 1.0 - half
     mk_dec = half if mk.s < 0 else 1.0 - half
-    if short:
-        return dataclasses.replace(res, pvalue=float(mk.pvalue), pvalue_increasing=float(mk_inc),
-                                   pvalue_decreasing=float(mk_dec), tstat=float(mk.z), method="mann-kendall")
     p_inc = min(1.0, 2 * min(res.pvalue_increasing, mk_inc))
     p_dec = min(1.0, 2 * min(res.pvalue_decreasing, mk_dec))
     return dataclasses.replace(res, pvalue_increasing=p_inc, pvalue_decreasing=p_dec,

@@ -64,8 +64,8 @@ class Evidence:
     """
 
     method: str
-    statistic: float
-    threshold: float
+    statistic: float | None  #: None for a likely-cause finding (its evidence is the symptom findings)
+    threshold: float | None
     pvalue: float | None = None
     window: tuple[int, int] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -73,8 +73,8 @@ class Evidence:
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "method": self.method,
-            "statistic": _clean(float(self.statistic)),
-            "threshold": _clean(float(self.threshold)),
+            "statistic": _clean(float(self.statistic)) if self.statistic is not None else None,
+            "threshold": _clean(float(self.threshold)) if self.threshold is not None else None,
             "pvalue": _clean(float(self.pvalue)) if self.pvalue is not None else None,
             "window": list(self.window) if self.window is not None else None,
         }

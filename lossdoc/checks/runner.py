@@ -1,7 +1,7 @@
 """The run loop: for every run, build its :class:`~lossdoc.checks.context.RunContext`, call each bound
 rule's detector on the series its ``applies-to`` names, keep the test-based hits that survive the
-run's false-alarm control (Benjamini-Hochberg over every test run on the run, see
-:func:`control_false_alarms`), turn hits into :class:`~lossdoc.checks.findings.Finding` objects and
+run's false-alarm control (Benjamini-Hochberg within each rule's decisions, see
+:func:`control_false_alarms`), run the likely-cause rules on the symptom findings, turn hits into :class:`~lossdoc.checks.findings.Finding` objects and
 attach the run's summary (:mod:`lossdoc.checks.summary`) to a :class:`~lossdoc.checks.results.RunReport`.
 """
 
@@ -51,48 +51,76 @@ def _targets(ctx: RunContext, spec: RuleSpec) -> list[Series | None]:
 
 def control_false_alarms(ctx: RunContext, hits: list[tuple[RuleSpec, Series | None, Hit]]) -> list[
         tuple[RuleSpec, Series | None, Hit]]:
-    """Benjamini-Hochberg across every test run on this run: a test-based hit stays only if its
-    p-value is significant after adjusting for all the run's tests (windows, series, rules)."""
-    ps = ctx.pvalues
-    if not ps:
-        return hits
-    arr = np.sort(np.asarray(ps, dtype=float))
-    m = arr.size
+    """Benjamini-Hochberg within each rule's family of decisions (:meth:`RunContext.decide`): a
+    test-based hit stays only if its p-value is significant after adjusting for every series and window
+    that rule tested on this run. (A p-value a detector did not record joins its family here.)"""
     out = []
     for item in hits:
-        h = item[2]
+        spec, h = item[0], item[2]
         p = h.evidence.pvalue
         if h.alpha is None or p is None or not math.isfinite(p):
             out.append(item)
             continue
+        fam = ctx.families.setdefault(spec.id, [])
+        if not any(abs(q - p) <= 1e-15 * max(abs(p), 1e-300) for q in fam):
+            fam.append(float(p))
+        arr = np.sort(np.asarray(fam, dtype=float))
+        m = arr.size
         rank = int(np.searchsorted(arr, p, side="right"))  # number of tests with p' <= p
-        adj = min(1.0, p * m / max(rank, 1))
+        adj = float(np.min(np.minimum(1.0, arr[rank - 1:] * m / np.arange(rank, m + 1))))  # step-up
         if adj <= h.alpha:
             extra = dict(h.evidence.extra)
             extra["pvalue_bh"] = adj
-            extra["tests_in_run"] = m
+            extra["tests_in_family"] = m
             h.evidence = Evidence(h.evidence.method, h.evidence.statistic, h.evidence.threshold,
                                   h.evidence.pvalue, h.evidence.window, extra)
             out.append(item)
     return out
 
 
+#: Detectors whose name starts with this run after every other rule and see its findings
+#: (``ctx.symptoms``): a likely cause is a finding that rests on the symptom findings.
+CAUSE_PREFIX = "likely-"
+
+
 def check_run(ctx: RunContext, rules: list[tuple[RuleSpec, dict[str, Any], Severity]],
               detectors: dict[str, Detector]) -> list[Finding]:
-    """Run every bound rule on one run; findings sorted by severity then step."""
-    raw: list[tuple[RuleSpec, Series | None, Hit]] = []
+    """Run every bound rule on one run; findings sorted by severity then step.
+
+    Symptom rules run first; their findings (after false-alarm control, and after contradictions
+    between them are resolved) are handed to the likely-cause rules (:data:`CAUSE_PREFIX`). A run that
+    blew up, or whose LR is named too high, gets no "LR too low" finding (never the wrong direction)."""
     sev_of: dict[str, Severity] = {}
-    for spec, params, severity in rules:
-        fn = detectors.get(spec.detector)
-        if fn is None:
+    for spec, _params, severity in rules:
+        if spec.detector not in detectors:
             raise RuleError(f"rule {spec.id} names unknown detector {spec.detector!r}", path=spec.path)
-        ns = SimpleNamespace(**{_snake(k): v for k, v in params.items()}, rule=spec.id)
         sev_of[spec.id] = severity
+    symptom = [r for r in rules if not r[0].detector.startswith(CAUSE_PREFIX)]
+    cause = [r for r in rules if r[0].detector.startswith(CAUSE_PREFIX)]
+    findings = resolve_contradictions(_run_rules(ctx, symptom, detectors, sev_of))
+    if cause:
+        ctx.symptoms = list(findings)
+        findings += _run_rules(ctx, cause, detectors, sev_of)
+    if any(f.severity >= Severity.WARNING and f.category in ("divergence", "non_finite", "lr_too_high")
+           for f in findings):
+        findings = [f for f in findings if f.category != "lr_too_low"]
+    findings.sort(key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1, f.rule))
+    return findings
+
+
+def _run_rules(ctx: RunContext, rules: list[tuple[RuleSpec, dict[str, Any], Severity]],
+               detectors: dict[str, Detector], sev_of: dict[str, Severity]) -> list[Finding]:
+    raw: list[tuple[RuleSpec, Series | None, Hit]] = []
+    for spec, params, _severity in rules:
+        fn = detectors[spec.detector]
+        ns = SimpleNamespace(**{_snake(k): v for k, v in params.items()}, rule=spec.id)
+        ctx.current_rule = spec.id
         for target in _targets(ctx, spec):
             # NOTE: values near the float limit (+-1.7e308) overflow sums and means; they become inf/nan,
             # which every detector's comparisons treat as "no finding", so the warning is noise here
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 raw.extend((spec, target, hit) for hit in fn(ctx, target, ns))
+    ctx.current_rule = ""
     findings = []
     for spec, target, hit in control_false_alarms(ctx, raw):
         sev = hit.severity if hit.severity is not None else sev_of[spec.id]
@@ -109,8 +137,45 @@ def check_run(ctx: RunContext, rules: list[tuple[RuleSpec, dict[str, Any], Sever
             recommendation=render_template(spec.recommendation, values),
             evidence=hit.evidence,
         ))
-    findings.sort(key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1, f.rule))
     return findings
+
+
+#: Pairs of categories that cannot both hold for one series: the first one wins. A series that
+#: diverged or went non-finite (also downwards: a negative loss running away) is neither still
+#: improving nor on a plateau; one stuck at a trivial level or that escaped a plateau is not "converged".
+_EXCLUDES = (("divergence", "still_improving"), ("non_finite", "still_improving"),
+             ("divergence", "plateau"), ("local_minimum", "plateau"))
+
+
+def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
+    """Drop findings that contradict a stronger one on the same series (:data:`_EXCLUDES`); and a
+    plateau whose window overlaps a significant trailing decline on the same series (still improving)
+    is dropped: the curve is still moving. No series ever gets both."""
+    def key(f: Finding) -> tuple[Any, Any]:
+        return (f.split or "train", f.metric or "loss")
+
+    drop: set[int] = set()
+    by_key: dict[tuple[Any, Any], list[int]] = {}
+    for i, f in enumerate(findings):
+        by_key.setdefault(key(f), []).append(i)
+    for idx in by_key.values():
+        cats = {findings[i].category for i in idx if findings[i].severity >= Severity.WARNING
+                or findings[i].category in ("still_improving", "local_minimum")}
+        for strong, weak in _EXCLUDES:
+            if strong in cats:
+                drop.update(i for i in idx if findings[i].category == weak)
+        si = [i for i in idx if findings[i].category == "still_improving" and i not in drop]
+        for i in idx:
+            if findings[i].category == "plateau" and i not in drop and any(
+                    _overlaps(findings[i], findings[j]) for j in si):
+                drop.add(i)
+    return [f for i, f in enumerate(findings) if i not in drop]
+
+
+def _overlaps(a: Finding, b: Finding) -> bool:
+    if None in (a.start_step, a.end_step, b.start_step, b.end_step):
+        return True
+    return not (a.end_step < b.start_step or b.end_step < a.start_step)
 
 
 def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
@@ -127,6 +192,16 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
     for spec in chosen:
         params, sev = bind_params(spec, overrides.get(spec.id), config.path)
         bound.append((spec, params, sev))
+    # likely-cause rules rest on the symptom rules: when one is selected, every symptom rule runs as
+    # evidence (with the user's parameters) even if it is not selected; only selected rules are reported
+    evidence_only: list[tuple[RuleSpec, dict[str, Any], Severity]] = []
+    if any(s.detector.startswith(CAUSE_PREFIX) for s in chosen):
+        ids = {s.id for s in chosen}
+        for spec in rules.values():
+            if spec.id in ids or spec.detector.startswith(CAUSE_PREFIX) or spec.status != "stable":
+                continue
+            params, sev = bind_params(spec, overrides.get(spec.id), config.path)
+            evidence_only.append((spec, params, sev))
     detectors = get_detectors()
     reports = []
     for src in logset.sources:
@@ -139,7 +214,10 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
                              horizon=horizon)
             ignored = config.ignored_for_run(run)
             run_rules = [b for b in bound if not any(matches(b[0], s) for s in ignored)]
-            findings = check_run(ctx, run_rules, detectors)
+            findings = check_run(ctx, run_rules + evidence_only, detectors)
+            if evidence_only:
+                shown = {b[0].id for b in run_rules}
+                findings = [f for f in findings if f.rule in shown]
             if summaries:
                 with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                     summary, curves = summarize(ctx)
@@ -155,4 +233,4 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
     return reports, in_force
 
 
-__all__ = ["check_run", "control_false_alarms", "run_checks"]
+__all__ = ["CAUSE_PREFIX", "check_run", "control_false_alarms", "resolve_contradictions", "run_checks"]

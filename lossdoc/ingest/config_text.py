@@ -37,9 +37,12 @@ MAX_CONFIG_FILE_BYTES = 4 << 20
 #: Any of these in the first 64 KiB makes the head worth searching.
 _TRIGGERS = re.compile(
     r"Overriding|-+ arguments -+|Arguments\(|Config\(|Namespace\(|\{'_name'|\*\*\*\*\* Running training|"
-    r"\"_name\"|resolved config",
+    r"\"_name\"|resolved config|found vocab_size = |defaulting to vocab_size",
 )
 _OVERRIDE = re.compile(r"^Overriding: (\w+) = (.*)$")
+#: nanoGPT's vocabulary line (``found vocab_size = 65 (inside data/shakespeare_char/meta.pkl)``, or
+#: ``defaulting to vocab_size of GPT-2 to 50304 (50257 rounded up for efficiency)``)
+_VOCAB = re.compile(r"^(?:found vocab_size = |defaulting to vocab_size of GPT-2 to )(\d+)\b")
 _CONFIG_FILE = re.compile(r"^Overriding config with \S+:\s*$")
 _ASSIGN = re.compile(r"^(\w+)\s*=\s*(.+?)\s*$")
 _MEGATRON_START = re.compile(r"-{3,} arguments -{3,}")
@@ -92,6 +95,10 @@ def _nanogpt(lines: list[str]) -> dict[str, Any]:
     for ln in lines:
         if _CONFIG_FILE.match(ln):
             in_file = True
+            continue
+        m = _VOCAB.match(ln)
+        if m:
+            out.setdefault("vocab_size", int(m.group(1)))
             continue
         m = _OVERRIDE.match(ln)
         if m:

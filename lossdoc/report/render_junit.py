@@ -34,7 +34,7 @@ def _finding_text(f: Finding) -> str:
     p = f" p={e.pvalue:.3g}" if e.pvalue is not None else ""
     where = f"steps {f.start_step}..{f.end_step}" if f.start_step is not None else "whole run"
     return (f"[{f.severity}] {f.rule} {f.name} ({f.split}/{f.metric}, {where}): {f.message}\n"
-            f"  evidence: {e.method} statistic={fmt_num(e.statistic)} threshold={fmt_num(e.threshold)}{p}{window}\n"
+            f"  evidence: {e.method}{_num(' statistic', e.statistic)}{_num(' threshold', e.threshold)}{p}{window}\n"
             f"  recommendation: {f.recommendation}")
 
 
@@ -117,3 +117,7 @@ def render_junit(report: Report) -> str:
     root.set("errors", str(n_errors))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _num(label: str, v: float | None) -> str:
+    return "" if v is None else f"{label}={fmt_num(v)}"

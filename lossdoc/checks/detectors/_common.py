@@ -14,7 +14,7 @@ from lossdoc.numfmt import fmt_num, fmt_step
 #: Floor for relative-change denominators: tiny, so a 1e-30-scale loss is judged like a 1e0 one.
 TINY = 1e-300
 
-__all__ = ["MAD_TO_SD", "TINY", "aligned", "fmt_num", "fmt_step", "lr_advice", "lr_text", "noise_sd", "rel",
+__all__ = ["MAD_TO_SD", "TINY", "aligned", "loss_range", "range_scale", "fmt_num", "fmt_step", "lr_advice", "lr_text", "noise_sd", "rel",
            "round_lr", "smooth_min", "window_mask"]
 
 
@@ -25,6 +25,36 @@ def noise_sd(y: np.ndarray) -> float:
         return 0.0
     d = np.diff(y)
     return float(MAD_TO_SD * np.median(np.abs(d - np.median(d))) / math.sqrt(2))
+
+
+#: Floor of :func:`range_scale`, as a fraction of the loss level (a run that covered no range at all).
+RANGE_FLOOR = 0.01
+
+
+def loss_range(ctx: RunContext, s: Series) -> float:
+    """The range the run covered: from where it started (the first bin mean) or the
+    98th percentile of the down-sampled curve's bin means, whichever is higher, down to their 2nd
+    percentile, so a single spike does not set it. Cached per series."""
+    key = ("range", s.key, s.name)
+    if key not in ctx._cache:
+        _, y, _ = ctx.downsampled(s)
+        y = y[np.isfinite(y)]
+        if y.size >= 2:
+            # from where training started (the first bin mean, so the initial fast drop counts in
+            # full) or the 98th percentile if higher, down to the 2nd percentile
+            top = max(float(y[0]), float(np.percentile(y, 98)))
+            ctx._cache[key] = top - float(np.percentile(y, 2))
+        else:
+            ctx._cache[key] = 0.0
+    return ctx._cache[key]
+
+
+def range_scale(ctx: RunContext, s: Series, level: float) -> float:
+    """Denominator for "how big is this change": the range the run covered, floored at
+    :data:`RANGE_FLOOR` x ``|level|``. A threshold relative to the *level* fails both ways: a language
+    model at 3-10 nats hides a real rise, a classifier at 0.001 turns one hard batch into a "46x" jump.
+    Relative to the range the run covered, 5% means the same on every loss."""
+    return max(loss_range(ctx, s), RANGE_FLOOR * abs(level), TINY)
 
 
 def rel(a: float, b: float) -> float:
@@ -155,8 +185,10 @@ def _interval_sums(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, cnt: np.ndarra
 
 
 def tname(tr: Any) -> str:
-    """'HAC trend t' or 'Mann-Kendall z' (the statistic's label in messages)."""
+    """'HAC trend t', 'Mann-Kendall z' or 'exact Mann-Kendall tau' (the statistic's label in messages)."""
     m = getattr(tr, "method", "")
+    if m == "mann-kendall-exact":
+        return "exact Mann-Kendall tau"
     if m == "mann-kendall":
         return "Mann-Kendall z"
     return "trend test (HAC/Mann-Kendall), HAC t" if "|" in m else "HAC trend t"
@@ -164,4 +196,6 @@ def tname(tr: Any) -> str:
 
 def tlabel(tr: Any) -> str:
     m = getattr(tr, "method", "")
+    if m == "mann-kendall-exact":
+        return "exact Mann-Kendall"
     return "Mann-Kendall" if m == "mann-kendall" else "trend test (HAC/Mann-Kendall)" if "|" in m else "HAC trend"

@@ -18,7 +18,7 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.checks.detectors._common import (
-    TINY, fmt_num, fmt_step, lr_advice, lr_text, rel, round_lr, smooth_min, tlabel, tname,
+    TINY, fmt_num, fmt_step, lr_advice, lr_text, range_scale, round_lr, smooth_min, tlabel, tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
@@ -70,8 +70,12 @@ def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: f
     k = max(5, x.size // 20)
     resid = y - rolling_median(y, k, trailing=False)
     noise = float(MAD_TO_SD * np.median(np.abs(resid - np.median(resid))))
+    # sizes relative to the range the run covered (floored at 1% of the level), not to the level: a
+    # language model at 3 nats and a classifier at 0.001 are judged alike
+    scale = range_scale(ctx, s, best)
     return {"best_step": int(best_step), "best": best, "end": end, "end_step": int(xs[-1]),
-            "rise": rel(end, best), "trend": tr, "n": int(post.sum()), "noise_rel": noise / max(abs(best), TINY)}
+            "rise": (end - best) / scale, "rise_level": (end - best) / max(abs(best), TINY), "scale": scale,
+            "trend": tr, "n": int(post.sum()), "noise_rel": noise / scale}
 
 
 def significant_rise(d: dict[str, Any] | None, p: SimpleNamespace) -> bool:
@@ -91,6 +95,20 @@ def level_shift(d: dict[str, Any] | None, p: SimpleNamespace) -> bool:
     return bool(d is not None and d["rise"] >= max(p.min_rise, p.shift_mult * d["noise_rel"]))
 
 
+def _train_falling(ctx: RunContext, lo: float, hi: float) -> bool:
+    """The training loss fell over [lo, hi] (a significant downward trend, or its level at the end of
+    the window below the level at its start): a rising validation loss is then overfitting (OF001)."""
+    tr = ctx.loss("train")
+    if tr is None:
+        return False
+    st, v = tr.finite()
+    a, b = v[(st >= lo) & (st <= hi)], v[st <= hi]
+    if a.size < 3:
+        return False
+    k = max(1, a.size // 5)
+    return bool(np.mean(a[-k:]) < np.mean(a[:k]))
+
+
 def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     if s is None:
         return
@@ -98,14 +116,19 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     if d is None:
         return
     tr = d["trend"]
+    onset = d["best_step"]
+    if s.split != "train" and (ctx.loss("train") is None or _train_falling(ctx, onset, d["end_step"])):
+        return  # validation rising while training falls is overfitting (OF001); without train, undecided
+    ctx.decide(float(tr.pvalue_increasing))
     if not significant_rise(d, p):
         return
-    onset = d["best_step"]
     shift = level_shift(d, p) and not tr.pvalue_increasing < p.alpha
     how = (f"a level shift of {d['rise'] / max(d['noise_rel'], TINY):.0f}x the point noise" if shift else
            f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
-    msg = (f"{s.name} rose {d['rise']:.0%} from its best {fmt_num(d['best'])} at step {onset:,} to "
-           f"{fmt_num(d['end'])} by step {d['end_step']:,}{lr_text(ctx, onset)} ({how}, {d['n']} points)")
+    both = "" if s.split == "train" else " while the training loss did not fall either"
+    msg = (f"{s.name} rose from its best {fmt_num(d['best'])} at step {onset:,} to {fmt_num(d['end'])} by step "
+           f"{d['end_step']:,} ({d['rise']:.0%} of the range the run covered; {d['rise_level']:.0%} of the level)"
+           f"{both}{lr_text(ctx, onset)} ({how}, {d['n']} points)")
     yield Hit(
         message=msg,
         evidence=Evidence("level-shift" if shift else tr.method,
@@ -113,7 +136,8 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
                           float(p.shift_mult) if shift else float(p.min_rise),
                           None if shift else float(tr.pvalue_increasing),
                           (onset, d["end_step"]),
-                          {"rise": d["rise"], "noise": d["noise_rel"], "best": d["best"], "end": d["end"], "slope": tr.slope,
+                          {"rise": d["rise"], "rise_of_level": d["rise_level"], "scale": d["scale"],
+                           "noise": d["noise_rel"], "best": d["best"], "end": d["end"], "slope": tr.slope,
                            "alpha": p.alpha, "lr": ctx.lr_at(onset)}),
         start_step=onset, end_step=d["end_step"], alpha=None if shift else p.alpha,
         values={"step": fmt_step(onset), "best": fmt_num(d["best"]), "lr_advice": lr_advice(ctx, onset)},
@@ -134,6 +158,7 @@ def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
         return
     over = np.flatnonzero(v[k:] >= p.factor * early)
     if not over.size:
+        yield from _negative_explosion(ctx, s, p, st, v, k, early)
         return
     i = k + int(over[0])
     rest = v[i:]
@@ -150,6 +175,33 @@ def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
         message=msg,
         evidence=Evidence("ratio-to-early-level", peak / early, float(p.factor), None, (step, int(st[-1])),
                           {"early_level": early, "peak": peak, "lr": ctx.lr_at(step)}),
+        start_step=step, end_step=int(st[-1]),
+        values={"step": fmt_step(step), "lr_advice": lr_advice(ctx, step),
+                "lr": round_lr(ctx.lr_at(step) or 0.0) if ctx.lr_at(step) else "the current LR"},
+    )
+
+
+def _negative_explosion(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray, v: np.ndarray, k: int,
+                        early: float) -> Iterator[Hit]:
+    """A loss that runs away *downwards*: at least ``factor`` x its early magnitude below zero, still
+    at its most negative at the end. A loss unbounded below (a log-likelihood of a collapsing variance,
+    an adversarial or contrastive term) is diverging, not "still improving"."""
+    under = np.flatnonzero(v[k:] <= -p.factor * early)
+    if not under.size:
+        return
+    i = k + int(under[0])
+    tail = v[-max(3, (v.size - i) // 10):]
+    if float(np.mean(tail)) > -p.factor * early:
+        return  # it came back: not a runaway
+    low = float(np.min(v[i:]))
+    step = int(st[i])
+    msg = (f"{s.name} ran away below zero: {fmt_num(low)} ({abs(low) / early:.0f}x its early magnitude "
+           f"{fmt_num(early)}) from step {step:,}{lr_text(ctx, step)} and still falling at the end: an objective "
+           "that is unbounded below is diverging, not improving")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("ratio-to-early-level", abs(low) / early, float(p.factor), None, (step, int(st[-1])),
+                          {"early_level": early, "low": low, "direction": "down", "lr": ctx.lr_at(step)}),
         start_step=step, end_step=int(st[-1]),
         values={"step": fmt_step(step), "lr_advice": lr_advice(ctx, step),
                 "lr": round_lr(ctx.lr_at(step) or 0.0) if ctx.lr_at(step) else "the current LR"},

@@ -2,7 +2,8 @@
 solution (LM002).
 
 LM001 works on the down-sampled loss (bin means) smoothed by a centred running median. A *drop* is a
-fall of at least ``min-drop`` of the range the run covered within ``drop-fraction`` of the run; the
+fall of at least ``min-drop`` of the range the run covered (and ``min-level-drop`` of the plateau's level)
+within ``drop-fraction`` of the run; the
 *plateau* before it is the longest stretch ending at the drop whose smoothed values stay inside a band
 of ``band`` x the drop (and at least the point noise), covering at least ``min-fraction`` of the run and
 at least twice the drop's own duration (so a steady fall is not a plateau). The flat stretch is then
@@ -13,7 +14,9 @@ What it cost: the steps spent on the plateau, and their share of the run.
 LM002 compares the level the loss sits at with the loss of a *trivial* predictor:
 
 * ``ln(C)``: the uniform prediction over C classes (or a vocabulary of C tokens). C comes from the
-  run's configuration (``num_labels``, ``num_classes``, ``vocab_size``...) or, when the first logged
+  run's configuration (``num_labels``, ``num_classes``, ``vocab_size``...). (A C read off the first loss
+  is not enough here: a run that never left its first loss "sits at ln(C)" by construction -- that is
+  UF001's finding. It does name the level of a plateau the run escaped, LM001.) When the first logged
   loss is within ``prior-tolerance`` of ``ln(C)`` for a common C (2, 10, 100, 1000; vocabularies 65,
   256, 32000, 50257...), from that first loss: a freshly initialised classifier starts there.
 * for a language model whose loss started at ``ln(V)``: the unigram level (a model that learned token
@@ -53,22 +56,20 @@ LM_FORMATS = ("nanogpt", "nanogpt-variants", "modded-nanogpt", "build-nanogpt", 
 
 
 def run_config(ctx: RunContext) -> dict[str, Any]:
-    """The hyper-parameters the log states: ``run.config`` where the reader filled it, else the
-    source's ``hparams`` (flat, normalised and raw keys together)."""
+    """The hyper-parameters the log states (``ctx.hparams()``: ``run.config`` with the trainer's raw
+    keys), nested blocks flattened to their last key part (``model.vocab_size`` -> ``vocab_size``)."""
     out: dict[str, Any] = {}
-    for key in ("hparams", "config"):
-        d = ctx.meta.get(key)
-        if isinstance(d, dict):
-            raw = d.get("raw")
-            if isinstance(raw, dict):
-                out.update(raw)
-            out.update({k: v for k, v in d.items() if k != "raw"})
-    cfg = getattr(ctx, "config", None)
-    if isinstance(cfg, dict):
-        raw = cfg.get("raw")
-        if isinstance(raw, dict):
-            out.update(raw)
-        out.update({k: v for k, v in cfg.items() if k != "raw"})
+
+    def walk(d: Any, depth: int = 0) -> None:
+        if not isinstance(d, dict) or depth > 4:
+            return
+        for k, v in d.items():
+            if isinstance(v, dict):
+                walk(v, depth + 1)
+            else:
+                out.setdefault(str(k).rsplit(".", 1)[-1].lower(), v)
+
+    walk(ctx.hparams())
     return out
 
 
@@ -98,21 +99,22 @@ def trivial_levels(ctx: RunContext, s: Series, p: SimpleNamespace) -> list[dict[
     for k in CLASS_KEYS:
         c = _num(cfg.get(k))
         if c is not None and c >= 2 and float(c).is_integer():
-            out.append({"level": math.log(c), "kind": "uniform", "classes": int(c), "source": f"{k} = {int(c)}"})
+            out.append({"level": math.log(c), "kind": "uniform", "classes": int(c), "source": f"{k} = {int(c)}",
+                        "from_config": True})
             break
     if not out:
         for c in COMMON_CLASSES:
             lc = math.log(c)
             if abs(first - lc) <= p.prior_tolerance * lc:
-                out.append({"level": lc, "kind": "uniform", "classes": c,
+                out.append({"level": lc, "kind": "uniform", "classes": c, "from_config": False,
                             "source": f"the first logged loss {fmt_num(first)} is ln({c}) = {lc:.3f}"})
                 break
-    if out and (lm or out[0]["classes"] >= 50):
+    if out and lm:
         c = out[0]["classes"]
         lc = math.log(c)
-        if abs(first - lc) <= p.prior_tolerance * lc or any(k in cfg for k in VOCAB_KEYS):
+        if c >= 50 and (abs(first - lc) <= p.prior_tolerance * lc or any(k in cfg for k in VOCAB_KEYS)):
             out.append({"level": None, "low": p.unigram_low * lc, "high": p.unigram_high * lc, "kind": "unigram",
-                        "classes": c, "source": out[0]["source"]})
+                        "classes": c, "source": out[0]["source"], "from_config": out[0]["from_config"]})
     return out
 
 
@@ -174,7 +176,8 @@ def _find_escape(ctx: RunContext, s: Series, p: SimpleNamespace) -> dict[str, An
         a = _plateau_before(sm, i, band)
         dur = float(x[j] - x[i])
         length = float(x[i] - x[a])
-        if (length >= p.min_fraction * span and length >= 2 * dur and i - a + 1 >= p.min_plateau_points
+        level_ok = drop >= getattr(p, "min_level_drop", 0.05) * abs(float(np.median(sm[a:i + 1])))
+        if (level_ok and length >= p.min_fraction * span and length >= 2 * dur and i - a + 1 >= p.min_plateau_points
                 and not (warm is not None and x[i] <= 1.2 * warm)):
             if best is None or length > best[3]:
                 best = (a, i, j, length, drop, band)
@@ -282,8 +285,8 @@ def _escape_advice(ctx: RunContext, step: int) -> str:
 
 
 def trivial_solution(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
-    if s is None:
-        return
+    if s is None or (s.split != "train" and ctx.loss("train") is not None):
+        return  # one finding per run: the training loss when there is one
     x, y, _ = ctx.downsampled(s)
     if x.size < p.min_points:
         return
@@ -298,6 +301,10 @@ def trivial_solution(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
         return
     level = float(np.median(y[tail]))
     for t in levels:
+        if t["kind"] == "uniform" and not t["from_config"]:
+            # C read off the first loss says nothing about a loss that never left it (that is UF001's
+            # "barely moved"); it names the level of a plateau the run escaped (LM001) or the unigram band
+            continue
         if t["kind"] == "uniform":
             tol = p.level_tolerance * t["level"]
             near = abs(level - t["level"]) <= tol

@@ -44,7 +44,10 @@ def non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
         if tail > 1.2 * lo:
             prior = f"; before it the loss had risen from its best {fmt_num(lo)} to {fmt_num(tail)}"
     kind = "NaN" if np.isnan(s.values[first]) else "inf"
-    msg = (f"{s.name} is non-finite at {n_bad:,} of {len(s):,} points ({_kinds(s.values)}), first at step "
+    masked = ctx.placeholders.get((s.split, s.metric), 0) if hasattr(ctx, "placeholders") else 0
+    hidden = (f" ({masked:,} of them logged as 0.0 beside a non-finite grad norm: the trainer's placeholder "
+              "for a window of NaN losses, counted as NaN)") if masked else ""
+    msg = (f"{s.name} is non-finite at {n_bad:,} of {len(s):,} points ({_kinds(s.values)}){hidden}, first at step "
            f"{step0:,}{lr_text(ctx, step0)}" + ("; it never recovers" if persistent else "; finite values resume")
            + prior)
     yield Hit(
@@ -52,6 +55,7 @@ def non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
         evidence=Evidence("count-non-finite", float(n_bad), float(p.max_count), None,
                           (step0, int(s.steps[last])),
                           {"first_step": step0, "fraction": n_bad / len(s), "persistent": float(persistent),
+                           "placeholders_masked": masked,
                            "lr": ctx.lr_at(step0)}),
         start_step=step0, end_step=int(s.steps[last]),
         severity=None if persistent else Severity.WARNING,

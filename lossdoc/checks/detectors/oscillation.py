@@ -27,7 +27,7 @@ from scipy import stats as _st
 from scipy.optimize import isotonic_regression
 
 from lossdoc.analysis.smoothing import rolling_median
-from lossdoc.checks.detectors._common import TINY, fmt_step, lr_advice, lr_text
+from lossdoc.checks.detectors._common import TINY, fmt_step, lr_advice, lr_text, range_scale
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
 
@@ -88,19 +88,25 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     if swings < p.min_swings:  # a monotone rise (divergence, overfitting) is one swing, not oscillation
         return
     runs, zr, pr = runs_test(r_raw)
-    ctx.test_pvalue(pr)
-    if not (ratio >= p.ratio and rel_amp >= p.min_amplitude and pr < p.alpha):
+    ctx.decide(pr)
+    # the swings in loss units against the range the run covered: in log space a classifier's per-batch
+    # loss near zero "oscillates" by 70% of its level while moving 1% of the range it covered
+    lin = np.exp(trend) * (np.exp(r) - 1) if positive else r
+    amp_range = float(np.sqrt(np.mean(lin ** 2))) / range_scale(ctx, s, float(np.median(ya)))
+    if not (ratio >= p.ratio and rel_amp >= p.min_amplitude and pr < p.alpha
+            and amp_range >= getattr(p, "min_amplitude_range", 0.05)):
         return
     kind = "alternating" if zr > 0 else "slow"
     swing = (math.exp(2 * amp) - 1) if positive else 2 * amp
     start = int(xa[0])
-    msg = (f"{s.name} oscillates around its trend: residual r.m.s. {rel_amp:.1%} of the loss, {swings} swings, {ratio:.2f}x the trend's "
+    msg = (f"{s.name} oscillates around its trend: residual r.m.s. {rel_amp:.1%} of the loss ({amp_range:.0%} of the range "
+           f"the run covered), {swings} swings, {ratio:.2f}x the trend's "
            f"change after step {start:,} ({kind} swings: {runs} sign runs, runs-test z={zr:.1f}, p={pr:.2g})"
            f"{lr_text(ctx, start)}")
     yield Hit(
         message=msg,
         evidence=Evidence("residual-to-trend-ratio", ratio, float(p.ratio), pr, (start, int(xa[-1])),
-                          {"relative_amplitude": rel_amp, "symmetry": symmetry, "typical_swing": swing, "runs": runs, "runs_z": zr,
+                          {"relative_amplitude": rel_amp, "amplitude_of_range": amp_range, "symmetry": symmetry, "typical_swing": swing, "runs": runs, "runs_z": zr,
                            "trend_change": drop}),
         start_step=start, end_step=int(xa[-1]), alpha=p.alpha,
         values={"step": fmt_step(start), "swing": f"{swing:.0%}", "lr_advice": lr_advice(ctx, start, 3.0, 2.0)},

@@ -56,6 +56,9 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     if found is None:
         return
     frac, xw, yw, level, eq, margin, wspan = found
+    if s.split != "train":
+        yield from _val_plateau(ctx, s, p, found)
+        return
     drop = -rel(level, start_level)  # fraction of the starting loss removed before the plateau
     stuck = frac >= p.stuck_fraction and drop < p.stuck_drop
     wasted = frac >= p.waste_fraction  # flat for most of the run: whatever the level, the steps bought nothing
@@ -89,6 +92,38 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
                            f"the last {frac:.0%} of steps bought less than {p.margin:.0%}: stop earlier (or at "
                            f"step ~{start:,}) and spend the compute on a larger model or more data, or decay "
                            "the LR further if it is still high")},
+    )
+
+
+def _val_plateau(ctx: RunContext, s: Series, p: SimpleNamespace, found: tuple) -> Iterator[Hit]:
+    """A validation loss that stopped improving while the training loss kept falling: the steps since
+    bought training fit only. When the training loss is flat too, its own finding says it all."""
+    frac, xw, yw, level, eq, margin, wspan = found
+    start, end = int(xw[0]), int(xw[-1])
+    train = ctx.loss("train")
+    t_txt, t_change = "", None
+    if train is not None:
+        ts, tv = train.finite()
+        a = tv[(ts >= start) & (ts <= end)]
+        if a.size >= 3:
+            k = max(1, a.size // 5)
+            t_change = float(np.mean(a[-k:]) / np.mean(a[:k]) - 1) if np.mean(a[:k]) != 0 else None
+        if t_change is None or t_change > -p.margin:
+            return  # training flat as well: PL001 on the training loss reports the run
+        t_txt = f" while the training loss kept falling ({t_change:.0%} over the same steps)"
+    msg = (f"{s.name} stopped improving: flat at {fmt_num(level)} since step {start:,} ({frac:.0%} of the run; "
+           f"change within +-{margin * wspan / max(abs(level), 1e-300):.0%} of the level, TOST p={eq.pvalue:.2g})"
+           f"{t_txt}")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("tost-equivalence-slope", float(eq.slope), float(margin), float(eq.pvalue), (start, end),
+                          {"level": level, "window_fraction": frac, "train_change": t_change}),
+        start_step=start, end_step=end,
+        severity=Severity.INFO,  # a note with early-stopping advice: validation converged, nothing broke
+        values={"step": fmt_step(start), "level": fmt_num(level), "fraction": f"{frac:.0%}",
+                "advice": (f"validation stopped gaining at step ~{start:,}: stop there (early stopping on the "
+                           "validation loss) or spend the steps on regularisation (dropout, weight decay, "
+                           "augmentation) or more data, which is what lets validation follow the training loss")},
     )
 
 

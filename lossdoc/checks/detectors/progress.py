@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, lr_text, rel, round_lr, tlabel, tname
+from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, lr_text, range_scale, rel, round_lr, tlabel, tname
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.findings import Evidence
 
@@ -47,7 +47,7 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         evidence=Evidence("relative-drop", drop, float(p.min_drop), None if tr is None else float(tr.pvalue_decreasing),
                           (int(st[0]), int(st[-1])), {"start": start, "end": end}),
         start_step=int(st[0]), end_step=int(st[-1]),
-        values={"drop": f"{max(drop, 0.0):.1%}", "lr": round_lr(lr[0]) if lr else "the current LR",
+        values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved, "lr": round_lr(lr[0]) if lr else "the current LR",
                 "step": fmt_step(int(st[-1]))},
     )
 
@@ -69,15 +69,23 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     if span <= 0:
         return
     lo = x[-1] - p.window_fraction * span
-    need = min(x.size, max(p.min_points, 8))  # short logs: the last 8 points (a 5-point test cannot pass BH)
+    # short logs: widen the trailing window to min-points, but never past half of the points (a window
+    # holding the early fast drop would call every short run "still improving"); the exact
+    # Mann-Kendall test decides from 4 points (a monotone 4-point fall has p = 1/24)
+    need = min(max(p.min_points, 4), max(4, x.size // 2))
     if (x >= lo).sum() < need:
+        if x.size < 4:
+            return
         lo = float(x[-need])
     tr = ctx.trend(target, lo, float(x[-1]))
     if tr is None:
         return
+    ctx.decide(float(tr.pvalue_decreasing))
     level = final_level(target.values) or float(y[-1])
     at_lo = tr.intercept + tr.slope * lo if np.isfinite(tr.intercept) else float(y[x >= lo][0])
-    rate = -tr.slope * (x[-1] - lo) / max(abs(at_lo), TINY)
+    # how much the trailing window removed, against the range the run covered (floored at 1% of the
+    # level): a loss at 0.1 falling 7% of its level after falling from 2.3 is not "clearly improving"
+    rate = -tr.slope * (x[-1] - lo) / range_scale(ctx, target, at_lo)
     # (a) the trailing window is falling: significantly, and by at least min-rate
     trend_ok = bool(np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha and rate >= p.min_rate)
     ex = ctx.extrapolation(target)
@@ -100,11 +108,22 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     fit_ok = bool(ex is not None and ex.backtest_error is not None and np.isfinite(ex.backtest_error)
                   and abs(ex.backtest_error) <= p.max_backtest_error and np.isfinite(ex.high) and ex.high < level
                   and gain >= 2 * p.min_gain)
+    if trend_ok and gain < p.min_gain:
+        # a curve fit that flattens out must not veto a significant trailing decline: project the
+        # trailing trend instead (half of it, as above)
+        hstep = int(horizon or 2 * x[-1])
+        lin = -tr.slope * (hstep - x[-1]) / max(abs(level), TINY) * 0.5
+        if np.nanmin(y) >= 0:
+            lin = min(lin, 0.5)
+        if lin > gain:
+            gain, ex = lin, None
+            proj = (f"half the trailing trend projected to step {hstep:,} is {fmt_num(level * (1 - gain))} "
+                    "(the curve fit flattens sooner)")
     if not ((trend_ok and gain >= p.min_gain) or fit_ok):
         return
     running = ctx.total_steps is not None and ctx.total_steps > x[-1]
     if trend_ok:
-        how = (f"{rate:.1%} over the last {(x[-1] - lo) / span:.0%} of the run, {tlabel(tr)} "
+        how = (f"by {rate:.1%} of the range the run covered over the last {(x[-1] - lo) / span:.0%} of the run, {tlabel(tr)} "
                f"p={tr.pvalue_decreasing:.2g}")
         ev = Evidence(tr.method, float(tr.tstat), float(p.min_gain), float(tr.pvalue_decreasing), (int(lo), int(x[-1])),
                       {})

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.ndimage import minimum_filter1d, rank_filter
 
 from lossdoc.analysis.smoothing import MAD_TO_SD, robust_zscore
-from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_advice, lr_text
+from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_advice, lr_text, range_scale
 from lossdoc.checks.detectors.divergence import lr_restarts
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
@@ -184,11 +184,19 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     if not events:
         return
     big = max(events, key=lambda e: e["factor"])
-    unrecovered = [e for e in events if e["recovery"] is None and not e["at_end"]]
-    slow = [e for e in events if e["recovery"] is not None and e["recovery"] > p.recovery_steps]
+    # the size that matters is the jump against the range the run covered: near zero (a classifier at
+    # 99%) one hard batch is a "46x" jump of 2% of the range, not a warning; judged in log space too
+    scale = range_scale(ctx, s, big["base"])
+    for e in events:
+        e["height"] = (e["peak"] - e["base"]) / scale
+    # a one-point jump in a per-batch loss (one hard batch) must be twice as big as one that lasts
+    wr = getattr(p, "warn_range", 0.25)
+    sizeable = [e for e in events if e["height"] >= (wr if e["end"] > e["start"] else 2 * wr)]
+    unrecovered = [e for e in sizeable if e["recovery"] is None and not e["at_end"]]
+    slow = [e for e in sizeable if e["recovery"] is not None and e["recovery"] > p.recovery_steps]
     # many small recovered blips are noise-level events; a count only matters once they are sizeable
-    harmful = (big["factor"] >= p.warn_factor or bool(unrecovered) or bool(slow)
-               or (len(events) >= p.warn_count and big["factor"] >= 1 + 3 * p.min_rise))
+    harmful = bool(sizeable) and (big["factor"] >= p.warn_factor or bool(unrecovered) or bool(slow)
+                                  or (len(sizeable) >= p.warn_count and big["factor"] >= 1 + 3 * p.min_rise))
     rec = big["recovery"]
     rec_txt = ("did not recover" if rec is None and not big["at_end"] else
                "at the end of the log" if rec is None else f"recovered in {rec:,} step{'s' if rec != 1 else ''}")
@@ -208,12 +216,14 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
         advice.append("if spikes recur, clip the gradient norm at 1.0 and lower the peak LR")
     more = f" (and {len(events) - 1} more)" if len(events) > 1 else ""
     msg = (f"{len(events)} loss spike(s) in {s.name}: largest {big['factor']:.2f}x the trailing median "
-           f"({fmt_num(big['base'])} -> {fmt_num(big['peak'])}, robust z={big['z']:.1f}) at step "
+           f"({fmt_num(big['base'])} -> {fmt_num(big['peak'])}, {big['height']:.0%} of the range the run covered, "
+           f"robust z={big['z']:.1f}) at step "
            f"{big['peak_step']:,}{lr_text(ctx, big['peak_step'])}, {rec_txt}{gn_txt}{more}")
     yield Hit(
         message=msg,
         evidence=Evidence("robust-zscore", big["z"], float(p.zscore), None, (events[0]["start"], events[-1]["end"]),
                           {"count": len(events), "largest_factor": big["factor"], "largest_step": big["peak_step"],
+                           "largest_height_of_range": big["height"], "sizeable": len(sizeable),
                            "recovery_steps": rec, "grad_norm_ratio": gnr, "loss_scale_ratio": lsr,
                            "unrecovered": len(unrecovered), "steps": [e["peak_step"] for e in events[:50]]}),
         start_step=events[0]["start"] if len(events) > 1 else big["start"],

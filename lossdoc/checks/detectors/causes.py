@@ -1,0 +1,310 @@
+"""Likely causes (DESIGN.md "Finding categories"): a finding in the cause's category that names the
+likely cause of the symptom findings, with the evidence it rests on and a confidence.
+
+These detectors run after every symptom rule (their names start with ``likely-``) and read the symptom
+findings from ``ctx.symptoms``, the learning rate the log shows (the lr series) and the hyper-parameters
+it states (``ctx.hparams()``: ``run.config`` plus the trainer's raw keys).
+
+* LR006 ``likely-lr-too-high``: a loss that went non-finite, diverged or exploded while the LR was at
+  its peak (or constant); heavy oscillation at a constant LR; or a stated LR far above the usual range
+  for its optimizer next to a symptom. Confidence ``high`` when the LR in force is shown to be at its
+  peak (or far above the usual range), ``medium`` when the log shows no LR (a blow-up is most often the
+  LR, but a bad batch or an fp16 overflow do it too).
+* LR007 ``likely-lr-too-low``: slow, steady, non-decelerating progress (LR004) or a loss that barely
+  moved, at a stated LR far below the usual range for its optimizer. Never on a run that blew up,
+  spiked or oscillated, nor on one that stalled right after a fast early drop (that is not a slow LR).
+* OF002 ``likely-overfitting-cause``: an overfitting finding, with the regularisation the config shows
+  (no dropout, no weight decay, many epochs on a small set) and the framework's own early-stopping
+  mechanism (XGBoost ``early_stopping_rounds``, Keras ``EarlyStopping(restore_best_weights=True)``,
+  Lightning ``ModelCheckpoint(monitor=...)``, HF ``load_best_model_at_end``).
+* UF002 ``likely-underfitting-cause``: an underfitting finding with heavy regularisation stated in the
+  config (dropout >= 0.5, weight decay >= 0.1) as the likely cause.
+
+Usual LR ranges (peak LR, from common practice and the trainers' defaults): Adam / AdamW / Adafactor /
+Lion 1e-6 to 3e-3 (Lion 3-10x lower), SGD / momentum 1e-4 to 0.5, RMSprop 1e-5 to 1e-2; unknown
+optimizer 1e-6 to 1.0. "Far" means ``far-factor`` (10x) beyond the range.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+from lossdoc.checks.detectors._common import fmt_step, round_lr
+from lossdoc.checks.engine import Hit, RunContext, Series
+from lossdoc.checks.findings import Evidence, Finding, Severity
+
+#: (name fragment, low, high) usual peak-LR range per optimizer family; first match wins
+USUAL_LR = (("lion", 1e-6, 3e-4), ("adafactor", 1e-6, 1e-2), ("adam", 1e-6, 3e-3), ("lamb", 1e-5, 1e-2),
+            ("rmsprop", 1e-5, 1e-2), ("adagrad", 1e-4, 0.5), ("sgd", 1e-4, 0.5), ("momentum", 1e-4, 0.5))
+UNKNOWN_LR = (1e-6, 1.0)
+#: Formats whose trainers default to Adam-family optimizers when the config does not say
+ADAM_DEFAULT_FORMATS = ("hf-trainer", "hf-console", "nanogpt", "nanogpt-variants", "llmc", "megatron",
+                        "torchtune", "composer", "nemo", "deepspeed")
+
+BLOWUP_RULES = ("NF001", "NF002", "DV001", "DV002")
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (list, tuple)) and len(v) == 1:
+        v = v[0]
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def optimizer_name(ctx: RunContext) -> str | None:
+    h = ctx.hparams()
+    for k in ("optimizer", "optim", "optimizer_name", "optimizer_type", "solver"):
+        v = h.get(k)
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+        if isinstance(v, dict):
+            for kk in ("name", "type", "_name", "class_path"):
+                if isinstance(v.get(kk), str):
+                    return str(v[kk])
+    if ctx.format in ADAM_DEFAULT_FORMATS:
+        return "adamw (the trainer's default)"
+    return None
+
+
+def usual_range(opt: str | None) -> tuple[float, float, str]:
+    if opt:
+        o = opt.lower()
+        for frag, lo, hi in USUAL_LR:
+            if frag in o:
+                return lo, hi, opt
+    return UNKNOWN_LR[0], UNKNOWN_LR[1], opt or "an unstated optimizer"
+
+
+def stated_lr(ctx: RunContext) -> tuple[float | None, str]:
+    """(peak LR, where it comes from): the lr series' peak, else the configured LR."""
+    pk = ctx.lr_peak()
+    if pk is not None and pk[0] > 0:
+        return pk[0], f"the logged LR peaks at {round_lr(pk[0])} (step {pk[1]:,})"
+    h = ctx.hparams()
+    for k in ("learning_rate", "lr", "max_lr", "base_lr", "peak_lr", "learning_rate_init", "eta"):
+        v = _num(h.get(k))
+        if v is not None and v > 0:
+            return v, f"the configured {k} = {round_lr(v)}"
+    return None, ""
+
+
+def _sym(ctx: RunContext, *rules: str, min_sev: Severity = Severity.WARNING) -> list[Finding]:
+    return [f for f in ctx.symptoms if f.rule in rules and f.severity >= min_sev]
+
+
+def _ids(fs: list[Finding]) -> list[str]:
+    return [f"{f.rule}@{f.start_step}" for f in fs]
+
+
+def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    blow = [f for f in _sym(ctx, *BLOWUP_RULES) if (f.split or "train") == "train" and _trained_before(ctx, f)]
+    osc = _sym(ctx, "OS001")
+    lr, lr_src = stated_lr(ctx)
+    opt = optimizer_name(ctx)
+    lo, hi, opt_txt = usual_range(opt)
+    far_above = lr is not None and lr > p.far_factor * hi
+    evidence: list[str] = []
+    conf = None
+    step = None
+    if blow:
+        first = min(blow, key=lambda f: f.start_step if f.start_step is not None else 1 << 62)
+        step = first.start_step
+        on = ctx.lr_at(step) if step is not None else None
+        pk = ctx.lr_peak(until=step) if step is not None else None
+        if ctx.lr() is not None and on and pk and on >= p.near_peak * pk[0]:
+            conf = "high"
+            evidence.append(f"{first.rule} ({first.name}) at step {step:,} while the LR was {round_lr(on)}, "
+                            f"{on / pk[0]:.0%} of its peak {round_lr(pk[0])}")
+        elif ctx.lr() is not None and on and pk:
+            conf = "low"  # the LR had already decayed: less likely the LR alone
+            evidence.append(f"{first.rule} at step {step:,} after the LR had decayed to {round_lr(on)} "
+                            f"({on / pk[0]:.0%} of its peak)")
+        else:
+            conf = "medium"
+            evidence.append(f"{first.rule} ({first.name}) from step {step:,}"
+                            + (f"; {lr_src}" if lr is not None else "; the log shows no LR"))
+    elif osc and (ctx.lr() is None or _constant_lr(ctx)):
+        step = osc[0].start_step
+        conf = "medium"
+        evidence.append(f"OS001 oscillation from step {step:,}" + (" at a constant LR" if ctx.lr() is not None else ""))
+    if far_above:
+        conf = "high" if conf is not None else ("medium" if _sym(ctx, "SP001", "PL001", "UF001", "LM001",
+                                                                  "LM002", "OS001") else None)
+        evidence.append(f"{lr_src}, {lr / hi:.0f}x the top of the usual range for {opt_txt} "
+                        f"({round_lr(lo)}-{round_lr(hi)})")
+    if conf is None or conf == "low" and not far_above:
+        return
+    target = (lr / p.advice_factor) if lr else None
+    if far_above and lr:
+        target = hi
+    advice = (f"lower the peak LR from {round_lr(lr)} to about {round_lr(target)}" if lr and target else
+              "lower the learning rate 3-10x")
+    msg = (f"likely cause: the learning rate is too high (confidence {conf}): " + "; ".join(evidence))
+    yield Hit(
+        message=msg,
+        evidence=Evidence("likely-cause", None, None, None, (step, step) if step is not None else None,
+                          {"cause": "lr_too_high", "confidence": conf, "symptoms": _ids(blow or osc),
+                           "lr": lr, "lr_source": lr_src, "optimizer": opt, "usual_range": [lo, hi]}),
+        start_step=step, end_step=step,
+        severity=Severity.WARNING if conf in ("high", "medium") else Severity.INFO,
+        split="train", metric="loss",
+        values={"step": fmt_step(step) if step is not None else "the start", "advice": advice,
+                "confidence": conf},
+    )
+
+
+def _trained_before(ctx: RunContext, f: Finding) -> bool:
+    """The loss was finite (and learning) for a while before the blow-up: NaN from the first logged
+    point is a wiring or data problem far more often than a learning rate."""
+    s = ctx.loss("train")
+    if s is None or f.start_step is None:
+        return False
+    st, v = s.finite()
+    return int((st < f.start_step).sum()) >= 3
+
+
+def _constant_lr(ctx: RunContext) -> bool:
+    s = ctx.lr()
+    if s is None:
+        return False
+    _, v = s.finite()
+    return bool(v.size >= 2 and v.max() > 0 and v.min() >= 0.9 * v.max())
+
+
+def likely_lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    if _sym(ctx, *BLOWUP_RULES, "SP001", "OS001", "LR001", "LR002", "LR005", "LR006"):
+        return  # never "raise the LR" on a run that blew up, spiked or oscillated
+    slow = _sym(ctx, "LR004", "UF001")
+    stuck = _sym(ctx, "PL001")
+    if not (slow or stuck):
+        return
+    tr = ctx.loss("train") or ctx.loss("val")
+    if tr is not None and _fast_then_flat(ctx, tr):
+        return  # stalled right after a fast drop: not a slow LR
+    lr, lr_src = stated_lr(ctx)
+    opt = optimizer_name(ctx)
+    lo, hi, opt_txt = usual_range(opt)
+    if lr is None or lr >= lo:
+        return  # a stated LR below the usual range is the evidence; without one, LR004 speaks for itself
+    conf = "high" if lr < lo / p.far_factor else "medium"
+    sym = slow or stuck
+    step = sym[0].start_step
+    msg = (f"likely cause: the learning rate is too low (confidence {conf}): {lr_src} is below the usual range "
+           f"for {opt_txt} ({round_lr(lo)}-{round_lr(hi)}), and " + "; ".join(
+               f"{f.rule} ({f.name})" for f in sym[:3]) + " shows slow progress")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("likely-cause", None, None, None, (sym[0].start_step, sym[0].end_step),
+                          {"cause": "lr_too_low", "confidence": conf, "symptoms": _ids(sym), "lr": lr,
+                           "lr_source": lr_src, "optimizer": opt, "usual_range": [lo, hi]}),
+        start_step=step, end_step=sym[0].end_step, split="train", metric="loss",
+        values={"step": fmt_step(step) if step is not None else "the start",
+                "advice": f"raise the LR from {round_lr(lr)} to {round_lr(min(lo * 10, hi))}-{round_lr(min(lo * 100, hi))} "
+                          "(or run an LR range test)", "confidence": conf},
+    )
+
+
+def _fast_then_flat(ctx: RunContext, s: Series) -> bool:
+    """Most of the run's drop happened in its first 20%, and the rest is nearly flat."""
+    x, y, _ = ctx.downsampled(s)
+    if x.size < 6:
+        return False
+    span = float(x[-1] - x[0]) or 1.0
+    early = y[x <= x[0] + 0.2 * span]
+    late = y[x >= x[0] + 0.5 * span]
+    total = float(y[0] - y.min())
+    if total <= 0 or not early.size or not late.size:
+        return False
+    return bool((y[0] - early.min()) >= 0.8 * total and (late.max() - late.min()) <= 0.2 * total)
+
+
+def _framework_early_stopping(ctx: RunContext, step: int | None) -> str:
+    fmt = ctx.format
+    s = fmt_step(step) if step is not None else "the best step"
+    if fmt in ("xgboost", "lightgbm", "catboost"):
+        return (f"set early_stopping_rounds (e.g. 10-50) with an eval set and predict with best_iteration "
+                f"(round {s}); lower eta/learning_rate and max_depth")
+    if fmt.startswith("keras"):
+        return (f"add EarlyStopping(monitor='val_loss', patience=3-5, restore_best_weights=True) (best epoch {s})")
+    if fmt.startswith("lightning"):
+        return (f"add ModelCheckpoint(monitor='val_loss', mode='min', save_top_k=1) and EarlyStopping(monitor="
+                f"'val_loss', patience=3-5) (best step {s})")
+    if fmt.startswith("hf"):
+        save = _num(ctx.hparams().get("save_steps"))
+        ck = ""
+        if save and step is not None and save > 0:
+            ck = f"; with save_steps={int(save)} the nearest checkpoint at or before it is checkpoint-{int(step // save * save)}"
+        return ("set load_best_model_at_end=True with metric_for_best_model='eval_loss' and "
+                f"EarlyStoppingCallback(early_stopping_patience=3) (best step {s}{ck})")
+    return f"stop at the best validation step ({s}) and keep that checkpoint (early stopping)"
+
+
+def likely_overfitting_cause(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    of = _sym(ctx, "OF001")
+    if not of:
+        return
+    h = ctx.hparams()
+    causes, fixes = [], []
+    dropout = _num(h.get("dropout"))
+    wd = _num(h.get("weight_decay"))
+    if dropout is not None and dropout == 0:
+        causes.append("no dropout (dropout = 0)")
+        fixes.append("add dropout 0.1-0.3")
+    if wd is not None and wd == 0:
+        causes.append("no weight decay (weight_decay = 0)")
+        fixes.append("add weight decay (0.01-0.1 with AdamW, 1e-4-5e-4 with SGD)")
+    if not causes:
+        causes.append("more capacity or more passes over the data than the data supports")
+        fixes.append("more or augmented data, a smaller model, or stronger regularisation (dropout, weight decay)")
+    f = of[0]
+    best = f.evidence.extra.get("best_step") if f.evidence and f.evidence.extra else f.start_step
+    stop = _framework_early_stopping(ctx, best)
+    msg = (f"likely cause of the overfitting from step {fmt_step(best)}: " + "; ".join(causes)
+           + (" (stated in the run's configuration)" if dropout is not None or wd is not None else ""))
+    yield Hit(
+        message=msg,
+        evidence=Evidence("likely-cause", None, None, None, (f.start_step, f.end_step),
+                          {"cause": "overfitting", "confidence": "medium" if dropout is not None or wd is not None
+                           else "low", "symptoms": _ids(of), "dropout": dropout, "weight_decay": wd}),
+        start_step=f.start_step, end_step=f.end_step, split=f.split, metric=f.metric,
+        values={"step": fmt_step(best), "advice": "; ".join(fixes), "early_stopping": stop},
+    )
+
+
+def likely_underfitting_cause(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    uf = _sym(ctx, "UF001", "LM002", "PL001")
+    if not uf:
+        return
+    h = ctx.hparams()
+    dropout, wd = _num(h.get("dropout")), _num(h.get("weight_decay"))
+    causes = []
+    if dropout is not None and dropout >= p.heavy_dropout:
+        causes.append(f"dropout = {dropout:g}")
+    if wd is not None and wd >= p.heavy_weight_decay:
+        causes.append(f"weight_decay = {wd:g}")
+    if not causes:
+        return
+    f = uf[0]
+    msg = (f"likely cause of the lack of progress ({f.rule}): heavy regularisation stated in the configuration: "
+           + ", ".join(causes))
+    yield Hit(
+        message=msg,
+        evidence=Evidence("likely-cause", None, None, None, (f.start_step, f.end_step),
+                          {"cause": "underfitting", "confidence": "medium", "symptoms": _ids(uf),
+                           "dropout": dropout, "weight_decay": wd}),
+        start_step=f.start_step, end_step=f.end_step, split=f.split, metric=f.metric,
+        values={"step": fmt_step(f.start_step), "causes": ", ".join(causes)},
+    )
+
+
+DETECTORS = {"likely-lr-too-high": likely_lr_too_high, "likely-lr-too-low": likely_lr_too_low,
+             "likely-overfitting-cause": likely_overfitting_cause,
+             "likely-underfitting-cause": likely_underfitting_cause}
