@@ -20,7 +20,9 @@ import numpy as np
 import polars as pl
 
 from lossdoc.checks.findings import Evidence, Severity
-from lossdoc.checks.series import Series, final_level, resolve_loss, series_from_blocks, sum_on_shared_steps
+from lossdoc.checks.series import (
+    Series, final_level, mask_placeholders, resolve_loss, series_from_blocks, sum_on_shared_steps,
+)
 from lossdoc.model import IngestNote, SeriesInfo
 
 #: Points a down-sampled series keeps for trend tests and fits (bin means).

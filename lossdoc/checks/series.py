@@ -132,6 +132,55 @@ def series_from_blocks(blocks: Iterable[pl.DataFrame]) -> dict[tuple[str, str], 
     return out
 
 
+def mask_placeholders(series: dict[tuple[str, str], Series]) -> dict[tuple[str, str], int]:
+    """Replace values a trainer logs *instead of* NaN by NaN, in place; returns what was masked.
+
+    Hugging Face Trainer (``logging_nan_inf_filter=True``, the default) leaves NaN/inf losses out of its
+    running sum, so a logging window whose every step was NaN logs ``loss 0.0`` with ``grad_norm nan``.
+    Such a 0.0 is not a loss: left in, it becomes "the best loss", drags trends and gaps down and
+    hides the NaN onset from the divergence and LR checks. Masked: a loss of exactly 0.0 logged at a
+    step whose grad norm is NaN/inf; and a loss of exactly 0.0 after the first non-finite grad norm or
+    loss of the run when no other logged loss was near zero (below 1e-3 of the median).
+    Values stay exactly as logged everywhere else (reports, charts: the raw table is untouched)."""
+    gn = series.get(("train", "grad_norm"))
+    out: dict[tuple[str, str], int] = {}
+    for key, s in list(series.items()):
+        if key[1] not in ("loss",) or not len(s):
+            continue
+        v = s.values
+        zero = v == 0.0
+        if not zero.any():
+            continue
+        mask = np.zeros(v.size, dtype=bool)
+        onset = None
+        if gn is not None and len(gn):
+            bad_gn = ~np.isfinite(gn.values)
+            if bad_gn.any():
+                pos = np.searchsorted(gn.steps, s.steps)
+                pos_ok = pos < gn.steps.size
+                same = np.zeros(v.size, dtype=bool)
+                same[pos_ok] = gn.steps[pos[pos_ok]] == s.steps[pos_ok]
+                at = np.zeros(v.size, dtype=bool)
+                at[same] = bad_gn[pos[same]]
+                mask |= zero & at
+                onset = int(gn.steps[np.flatnonzero(bad_gn)[0]])
+        nonfin = ~np.isfinite(v)
+        if nonfin.any():
+            first = int(s.steps[np.flatnonzero(nonfin)[0]])
+            onset = first if onset is None else min(onset, first)
+        if onset is not None:
+            pos_vals = v[np.isfinite(v) & (v != 0.0)]
+            if pos_vals.size and np.all(np.abs(pos_vals) > 1e-3 * float(np.median(np.abs(pos_vals)))):
+                mask |= zero & (s.steps >= onset)
+        k = int(mask.sum())
+        if k:
+            nv = v.astype(np.float64, copy=True)
+            nv[mask] = np.nan
+            series[key] = Series(s.split, s.metric, s.name, s.steps, nv)
+            out[key] = k
+    return out
+
+
 def resolve_loss(series: SeriesMap, split: str) -> Series | None:
     """The loss of ``split`` (module docstring: direct, summed components, or the only loss-like series)."""
     direct = series.get((split, "loss"))

@@ -66,7 +66,7 @@ def test_watch_nan_exits_1_at_once_and_notifies(tmp_path: Path) -> None:
         w.kill()
         w.wait()
     assert code == 1, err
-    nf = [line for line in out.splitlines() if "NF001" in line and line.startswith("[")]
+    nf = [line for line in out.splitlines() if "NF001 non-finite-loss" in line and line.startswith("[")]
     assert len(nf) == 1  # announced once, with its step
     assert "step 200" in nf[0]
     doc = json.loads((tmp_path / "r.json").read_text())
