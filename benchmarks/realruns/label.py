@@ -1,7 +1,7 @@
 """Turn the design table (design/*.jsonl) + each run's own logged numbers into labels.tsv.
 
 Run with the training venv (it reads TensorBoard event files with the tensorboard package):
-    /work/rr-venv/bin/python benchmarks/realruns/label.py [trainer ...]
+    /work/rr-venv/bin/python benchmarks/realruns/label.py [--table] [trainer ...]
 It never runs lossdoc. The rules and every threshold are the constants below; README.md states them.
 """
 from __future__ import annotations
@@ -27,12 +27,13 @@ SPIKE_ONE = 1.0       # a single-point spike must rise >= this x the run's range
 SPIKE_ONE_OPT = 0.5   # ... single points from this height make loss_spikes optional (one hard batch)
 SPIKE_MULTI = 0.2     # >= 2 consecutive points: this x range
 SPIKE_SIGMA = 8.0     # ... and >= this many robust sigmas of the preceding 20 points
+EXPLODE = 1.5         # divergence also: final train >= this x the trivial level (worse than predicting the prior)
 DIV_RISE = 0.5        # divergence: smoothed train loss ends >= this x range above its minimum
 OVF_RISE = 0.05       # overfitting: val rises >= max(this x val range, OVF_REL x val minimum)
 OVF_REL = 0.02
 OVF_OPT = 0.05        # optional overfitting: rise >= 0.4 x the requirement, or >= this x val minimum
 OVF_POS = 0.8         # ... from a minimum that lies before this fraction of the run
-OSC_REQ = 0.3         # oscillation: robust residual scale (2nd half) >= this x range (optional from OSC_OPT)
+OSC_REQ = 0.35        # oscillation: robust residual scale (2nd half) >= this x range (optional from OSC_OPT)
 OSC_OPT = 0.2
 GAP_REL = 0.15        # train_val_gap: final val - final train >= this x the train range ...
 GAP_RATIO = 1.5       # ... and final val >= this x final train (when train > 0)
@@ -268,9 +269,12 @@ def label_run(r: dict, ser: dict, design_ix: dict, series_ix: dict) -> tuple[lis
     rise = tr.final - tr.min
     tail = tr.s[int(0.9 * tr.n):]
     diverged = tr.n >= 3 and rise >= DIV_RISE * tr.range and np.all(tail >= tr.min + 0.25 * tr.range)
-    if diverged:
+    triv = r.get("trivial")
+    exploded = bool(triv) and tr.final >= EXPLODE * triv
+    if diverged or exploded:
         labels.append("divergence")
-        why.append(f"train rose from min {tr.min:.4g} to {tr.final:.4g} (range {tr.range:.4g})")
+        why.append(f"train rose from min {tr.min:.4g} to {tr.final:.4g} (range {tr.range:.4g})" if diverged else
+                   f"train ends at {tr.final:.4g}, >= {EXPLODE}x the trivial level {triv:.4g} (worse than chance)")
     elif tr.nonfinite_at is not None and tr.n >= 3:
         pre = tr.y[max(0, tr.n - 5):]
         if pre.max() >= tr.min + DIV_RISE * tr.range:
@@ -319,7 +323,7 @@ def label_run(r: dict, ser: dict, design_ix: dict, series_ix: dict) -> tuple[lis
         ti = int(np.searchsorted(tr.x, vmin_x))
         tr_at = float(tr.s[min(ti, tr.n - 1)])
         train_falls = tr.final < tr_at - 0.01 * tr.range
-        learned = va.argmin > 0 and va.first - va.min >= 0.1 * abs(va.first) and tr.final < tr.first
+        learned = va.argmin > 0 and tr.final < tr.first
         if pos < OVF_POS and vrise >= need and np.all(last2 >= va.min + 0.5 * need) and train_falls \
                 and learned and "divergence" not in labels and "oscillation" not in labels:
             labels.append("overfitting")
@@ -446,7 +450,8 @@ def label_run(r: dict, ser: dict, design_ix: dict, series_ix: dict) -> tuple[lis
 
 def main() -> int:
     design = []
-    only = set(sys.argv[1:])  # optional: label only these trainers
+    flags = {a for a in sys.argv[1:] if a.startswith("--")}
+    only = {a for a in sys.argv[1:] if not a.startswith("--")}  # optional: label only these trainers
     for f in sorted(DESIGN.glob("*.jsonl")):
         if only and f.stem not in only:
             continue
@@ -486,6 +491,22 @@ def main() -> int:
         for lab in row[4].split(","):
             counts[lab] = counts.get(lab, 0) + 1
     print(f"{len(rows)} runs;", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if "--table" in flags:  # markdown: runs per trainer and label (required / optional)
+        trainers = sorted({row[1] for row in rows})
+        labs = sorted(counts)
+        print("| label | " + " | ".join(trainers) + " | total |")
+        print("|---" * (len(trainers) + 2) + "|")
+        for lab in ["runs"] + labs:
+            cells = []
+            for t in trainers + [None]:
+                sub = [row for row in rows if t is None or row[1] == t]
+                if lab == "runs":
+                    cells.append(str(len(sub)))
+                    continue
+                req = sum(lab in row[4].split(",") for row in sub)
+                opt = sum(lab in row[5].split(",") for row in sub)
+                cells.append(f"{req}" + (f" (+{opt})" if opt else ""))
+            print(f"| {lab} | " + " | ".join(cells) + " |")
     return 0
 
 

@@ -46,6 +46,12 @@ def plan() -> list[dict]:
             p.append(make_run(T, "width_synth", F, dict(width=width, seed=seed), size_group="width_synth",
                               n_classes=5, extra=dict(cfg=dict(base, data="synth", width=width, epochs=25,
                                                                batch=64, seed=seed))))
+    # E. plain SGD learning-rate sweep (5 orders of magnitude), synth, 15 epochs
+    for lr in [1e-3, 1e-2, 1e-1, 1.0, 10.0]:
+        for seed in [0, 1]:
+            p.append(make_run(T, "lr_sgd_synth", F, dict(lr=lr, seed=seed), lr_group="lr_sgd_synth", n_classes=5,
+                              extra=dict(cfg=dict(base, data="synth", opt="sgd", lr=lr, epochs=15, batch=64,
+                                                  seed=seed))))
     return p
 
 

@@ -55,6 +55,21 @@ def plan() -> list[dict]:
                               extra=dict(cfg=dict(base, data="digits", width=64, depth=depth, act="sigmoid",
                                                   opt="sgd", lr=lr, batch=32, epochs=40, bn=bn, seed=seed,
                                                   log_every=2))))
+    # F. long Adam runs past convergence (loss near zero), beta2 x LR: the setting known for late loss spikes
+    for lr in [1e-3, 3e-3]:
+        for beta2 in [0.99, 0.999]:
+            for seed in [0, 1]:
+                p.append(make_run(T, "adam_late_digits", F, dict(lr=lr, beta2=beta2, seed=seed), n_classes=10,
+                                  extra=dict(cfg=dict(base, data="digits", width=256, opt="adam", lr=lr,
+                                                      beta2=beta2, batch=64, epochs=80, seed=seed))))
+    # G. corrupted batches (inputs x30, labels shuffled) at 4 fixed steps -- the bad-data cause of loss spikes --
+    #    vs clean controls; Adam 1e-3 and SGD 0.05
+    for opt, lr in [("adam", 1e-3), ("sgd", 0.05)]:
+        for glitch in [0, 1]:
+            for seed in [0, 1]:
+                p.append(make_run(T, "bad_batches_synth", F, dict(opt=opt, glitch=glitch, seed=seed), n_classes=5,
+                                  extra=dict(cfg=dict(base, opt=opt, lr=lr, epochs=8, seed=seed,
+                                                      glitch_steps=[250, 400, 640, 900] if glitch else []))))
     return p
 
 
@@ -79,7 +94,7 @@ def make_opt(cfg, params):
     if cfg["opt"] == "sgd":
         return torch.optim.SGD(params, lr=cfg["lr"], momentum=0.9, weight_decay=cfg["wd"])
     if cfg["opt"] == "adam":
-        return torch.optim.Adam(params, lr=cfg["lr"], weight_decay=cfg["wd"])
+        return torch.optim.Adam(params, lr=cfg["lr"], weight_decay=cfg["wd"], betas=(0.9, cfg.get("beta2", 0.999)))
     return torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=cfg["wd"])
 
 
@@ -104,7 +119,10 @@ def train_one(r: dict) -> None:
                 idx = perm[i:i + c["batch"]]
                 if len(idx) < 2 and c["bn"]:
                     continue
-                loss = Fn.cross_entropy(model(Xtr[idx]), ytr[idx])
+                xb, yb = Xtr[idx], ytr[idx]
+                if step + 1 in c.get("glitch_steps", ()):
+                    xb, yb = xb * 30.0, yb[torch.randperm(len(yb), generator=g)]
+                loss = Fn.cross_entropy(model(xb), yb)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
