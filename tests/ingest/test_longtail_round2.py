@@ -219,3 +219,12 @@ def test_tables_of_numbers(tmp_path: Path) -> None:
     (tmp_path / "x" / "train_loss.txt").write_text("".join(vals[:30]) + "=======\n" + "".join(vals[30:]))
     src = lossdoc.read(tmp_path / "x" / "train_loss.txt").sources[0]
     assert len(_series(src, "train", "loss")) == 60 and "skipped_lines" in {n.kind for n in src.notes}
+
+
+def test_printed_tensors_read_as_their_values() -> None:
+    text = "".join(f"epoch 1 step {i * 10} loss: tensor({3 - i / 10:.2f}, device='cuda:0', grad_fn=<NllLossBackward0>) "
+                   f"acc 0.{i}\n" for i in range(1, 8))
+    text += "(tensor(5.2451, device='cuda:0'), <__main__.TrainState object at 0x7f8b2c3d0e50>)\n"
+    src = _text(text)
+    assert _series(src, "train", "loss")[:2] == [(10, 2.9), (20, 2.8)]
+    assert set(src.frame.get_column("metric").unique().to_list()) == {"loss", "accuracy"}

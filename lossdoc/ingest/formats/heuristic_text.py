@@ -283,6 +283,21 @@ def _num(ords: str) -> pl.Expr:
     return pl.col("nums").list.get(pl.col(ords), null_on_oob=True).str.slice(1).cast(pl.Float64, strict=False)
 
 
+#: ``tensor(0.8123, device='cuda:0', grad_fn=<...>)`` -> ``0.8123``; ``<__main__.X object at 0x7f..>`` -> ``''``
+_TENSOR = r"tensor\(\s*([^,()\s]+)(?:,[^()]*(?:\([^()]*\)[^()]*)*)?\)"
+_OBJECT = r"<[^<>]*\bat 0x[0-9a-fA-F]+>"
+
+
+def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
+    """Printed tensors read as their value and object reprs dropped, so ``loss: tensor(2.31,
+    device='cuda:0')`` is the pair ``loss: 2.31`` (only when some line holds one: a cheap test first)."""
+    line = pl.col("line")
+    if not lines.height or not lines.select(line.str.contains("tensor(", literal=True).any()
+                                            | line.str.contains(" at 0x", literal=True).any()).item():
+        return lines
+    return lines.with_columns(line.str.replace_all(_TENSOR, "${1}").str.replace_all(_OBJECT, ""))
+
+
 class HeuristicTextParser(Parser):
     name = "text"
     title = "Hand-rolled text log (heuristic)"
@@ -299,12 +314,12 @@ class HeuristicTextParser(Parser):
         rows = head.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         if len(head.encode("utf-8", "ignore")) >= 64 * 1024 and len(rows) > 1:
             rows = rows[:-1]  # the head may cut the last line
-        lines = pl.DataFrame({"line": rows[:2000]}).with_row_index("lineno", offset=1)
+        lines = _unwrap(pl.DataFrame({"line": rows[:2000]}).with_row_index("lineno", offset=1))
         return _confidence(lines.with_columns(pl.col("lineno").cast(pl.Int64)))
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
-        lines = load_lines(inp, notes=notes)
+        lines = _unwrap(load_lines(inp, notes=notes))
         n_lines = lines.get_column("lineno").n_unique()
         last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
         tail = torn_tail_note(inp, last_line)
