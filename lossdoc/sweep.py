@@ -504,6 +504,7 @@ def analyze_sweep(
     runs: list[RunReport] = []
     errors: list[tuple[str, str]] = []
     skipped: list[str] = []
+    units: list[str] = []
     for res in ordered:
         if res.error is not None:
             errors.append((res.unit, res.error))
@@ -511,7 +512,8 @@ def analyze_sweep(
             skipped.append(res.unit)
         else:
             runs.extend(res.runs)
-    _dedupe(runs)
+            units.extend([res.unit] * len(res.runs))
+    _dedupe(runs, units)
     # Every unit ran with the same configuration: the first report's rules are the sweep's.
     rules_in_force = next((res.rules for res in ordered if res.rules), [])
     return SweepReport(runs=runs, fail_on=config.fail_on, rules=rules_in_force, version=__version__,
@@ -519,17 +521,31 @@ def analyze_sweep(
                        seconds=time.perf_counter() - t0, jobs=jobs, scheduler=scheduler)
 
 
-def _dedupe(runs: list[RunReport]) -> None:
-    """Two units that produced the same run name (``a/train.log`` and ``b/train.log`` both named
-    ``train``) get ``<source>:<run>`` as run names, as a single directory read does."""
+def _dedupe(runs: list[RunReport], units: list[str] | None = None) -> None:
+    """Two units that produced the same run name (``nanogpt/healthy`` and ``keras/healthy`` both
+    named ``healthy`` within their unit) get their unit's name in front (``nanogpt/healthy``), as a
+    single directory read names them; ``<source>:<run>`` only when that still clashes."""
+    def rename(r: RunReport, new: str) -> None:
+        r.findings = [dataclasses.replace(f, run=new) for f in r.findings]
+        r.run = new
+
     seen: dict[str, int] = {}
     for r in runs:
         seen[r.run] = seen.get(r.run, 0) + 1
+    if units is not None and len(units) == len(runs):
+        prefixed = {}
+        for r, u in zip(runs, units, strict=True):
+            if seen[r.run] > 1:
+                base = u.rstrip("/").rsplit("/", 1)[-1]
+                prefixed[id(r)] = r.run if r.run == base or r.run.startswith(base + "/") else f"{base}/{r.run}"
+        if len(set(prefixed.values())) == len(prefixed) and not set(prefixed.values()) & set(seen):
+            for r in runs:
+                if id(r) in prefixed:
+                    rename(r, prefixed[id(r)])
+            return
     for r in runs:
         if seen[r.run] > 1:
-            new = f"{r.source}:{r.run}"
-            r.findings = [dataclasses.replace(f, run=new) for f in r.findings]
-            r.run = new
+            rename(r, f"{r.source}:{r.run}")
 
 
 # --------------------------------------------------------------------------- terminal

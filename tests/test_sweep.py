@@ -223,3 +223,15 @@ def test_a_large_sweep_index_is_summarised(sweep_dir):
     assert html.count("<svg") == 2 * len(sections) + 1
     assert "Findings across the sweep" in html and f"{NAN_RUN}-00" in html
     assert len(html) < 6_000 * len(sections) + 600 * len(runs)
+
+
+def test_nested_sweep_names_runs_by_their_units(tmp_path: Path) -> None:
+    """runs/<group>/<run>/...: two groups holding a run of the same name keep the group in front
+    (short, as a single read names them), not the source path."""
+    rng = np.random.default_rng(3)
+    root = tmp_path / "runs"
+    for group in ("adam", "sgd"):
+        for run in ("lr1", "lr2"):
+            _write_run(root / group / run / "output", 2.0, rng)
+    rep = analyze_sweep(root, jobs=1)
+    assert sorted(r.run for r in rep.runs) == ["adam/lr1", "adam/lr2", "sgd/lr1", "sgd/lr2"]
