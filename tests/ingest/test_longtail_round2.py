@@ -228,3 +228,35 @@ def test_printed_tensors_read_as_their_values() -> None:
     src = _text(text)
     assert _series(src, "train", "loss")[:2] == [(10, 2.9), (20, 2.8)]
     assert set(src.frame.get_column("metric").unique().to_list()) == {"loss", "accuracy"}
+
+
+def test_llamafactory_eval_records_and_torn_tail() -> None:
+    text = "".join(f'{{"current_steps": {i}, "total_steps": 10, "loss": {3 - i / 10}, "lr": 1e-05, "epoch": {i / 10}, '
+                   f'"percentage": {i * 10}, "elapsed_time": "0:00:0{i}", "remaining_time": "0:01:00"}}\n'
+                   for i in range(1, 6))
+    text += '{"current_steps": 5, "total_steps": 10, "eval_loss": 2.6, "epoch": 0.5}\n{"current_steps": 6, "tot'
+    src = _text(text, name="trainer_log.jsonl")
+    assert src.format == "llamafactory" and src.meta["total_steps"] == 10
+    assert _series(src, "train", "loss")[-1] == (5, 2.5) and _series(src, "val", "loss") == [(5, 2.6)]
+    assert {"percentage", "elapsed_time"}.isdisjoint(set(src.frame.get_column("metric").to_list()))
+    assert "torn_tail" in {n.kind for n in src.notes}
+
+
+def test_cyclegan_iters_restart_each_epoch() -> None:
+    text = "================ Training Loss (Wed Aug 23 13:29:28 2023) ================\n" + "".join(
+        f"(epoch: {e}, iters: {i}, time: 0.092, data: 0.154) D_A: 0.5{i // 100} G_A: 0.{e}82 cycle_A: 1.943 \n"
+        for e in (1, 2) for i in (100, 200, 300))
+    src = _text(text, name="loss_log.txt")
+    assert src.format == "cyclegan"
+    assert [s for s, _ in _series(src, "train", "g_a_loss")] == [100, 200, 300, 400, 500, 600]
+    assert {"d_a_loss", "g_a_loss", "cycle_a_loss", "time_per_image", "data_time"} <= set(
+        src.frame.get_column("metric").to_list())
+
+
+def test_yolo_results_txt() -> None:
+    row = "{:>10}{:>10}" + "{:>10.4g}" * 13 + "\n"
+    text = "".join(row.format(f"{e}/9", "1.9G", 0.09 - e / 1000, 0.1, 0, 0.19 - e / 500, 24, 416, 0.1, 0.2, 0.3, 0.1,
+                              0.09, 0.05, 0) for e in range(10))
+    src = _text(text, name="results.txt")
+    assert src.format == "yolo-txt" and src.meta["total_steps"] == 10
+    assert _series(src, "train", "loss")[0] == (0, 0.19) and len(_series(src, "val", "box_loss")) == 10

@@ -50,17 +50,16 @@ class LlamaFactoryParser(Parser):
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
-        text = inp.read_text()
-        lines = text.splitlines()
-        if lines and not text.endswith("\n"):
+        data = inp.read_bytes()
+        if data and not data.endswith(b"\n"):
+            cut = data.rfind(b"\n") + 1
             notes.append(IngestNote("torn_tail", "last record has no line ending (still being written?); ignored",
-                                    line=len(lines)))
-            lines = lines[:-1]
-        body = "\n".join(ln for ln in lines if ln.strip().startswith("{"))
-        if not body:
+                                    line=data.count(b"\n", 0, cut) + 1))
+            data = data[:cut]
+        if not data.strip():
             raise EmptyInputError("no JSON records", path=inp.name)
         try:
-            df = pl.read_ndjson(io.StringIO(body), infer_schema_length=None)
+            df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
         except pl.exceptions.PolarsError as exc:
             raise ParseError(f"not JSON Lines: {exc}".splitlines()[0], path=inp.name) from None
         if "current_steps" not in df.columns:
