@@ -151,6 +151,16 @@ def read_numeric(inp: InputFile, notes: list[IngestNote]) -> tuple[list[pl.DataF
                                 "written): its value was read as it stands", line=last))
     line = pl.col("line").str.strip_chars()
     lines = lines.with_columns(line.alias("line")).filter((pl.col("line") != "") & ~pl.col("line").str.starts_with("#"))
+    # The common case, one number a line (np.savetxt of a 1-D array): a straight cast, no regex.
+    one = lines.select(to_float(pl.col("line")).alias("value"))
+    header = None
+    if one.height and one.item(0, "value") is None:
+        header, lines, one = lines.item(0, "line"), lines.slice(1), one.slice(1)
+    if one.height > 3 and one.get_column("value").null_count() == 0:
+        return [one.select(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("step"), "value")], header, False
+    if header is not None:  # put it back: the general path below decides what it is
+        lines = pl.concat([pl.DataFrame({"lineno": [1], "line": [header]},
+                                        schema={"lineno": pl.Int64, "line": pl.String}), lines.select("lineno", "line")])
     lines = lines.with_columns(
         (pl.col("line").str.replace_all(_NUM, "").str.replace_all(_JUNK, "") == "").alias("ok"),
         pl.col("line").str.extract_all(_NUM).alias("nums"),
