@@ -260,3 +260,60 @@ def test_run_keeps_the_job_when_the_watch_fails(tmp_path: Path, monkeypatch, cap
     assert "simulated failure" in err and "the job keeps running" in err
     assert "training done" in (tmp_path / "job.log").read_text()  # the job ran to its end
     assert code == 2 and report is None
+
+
+CTRL_C_JOB = """
+import signal, sys, time
+got = []
+def on_int(signum, frame):
+    got.append(signum)
+    print(f"SIGINT number {len(got)}", flush=True)
+signal.signal(signal.SIGINT, on_int)
+for i in range(50):
+    print(f"iter {i}: loss {3 - i / 100:.4f}, time 10.00ms, mfu 1.00%", flush=True)
+print("ready", flush=True)
+while not got:
+    time.sleep(0.01)
+time.sleep(1.0)  # long enough for a second, forwarded SIGINT to arrive if lossdoc sent one
+sys.exit(7)
+"""
+
+
+def test_ctrl_c_in_a_terminal_reaches_the_job_once(tmp_path: Path) -> None:
+    """In a terminal, Ctrl-C goes to the whole foreground process group (lossdoc and the job):
+    lossdoc must not send the job a second SIGINT, and exits with the job's status."""
+    import pty
+
+    (tmp_path / "ctrlc.py").write_text(CTRL_C_JOB)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: lossdoc on the pty's slave side, in the foreground process group
+        os.chdir(tmp_path)
+        os.environ["NO_COLOR"] = "1"
+        os.execv(sys.executable, [sys.executable, "-m", "lossdoc", "run", "--log", "job.log", "--interval", "0.1",
+                                  "--no-html", "--", sys.executable, "ctrlc.py"])
+    out = b""
+    sent = False
+    end = time.monotonic() + GUARD
+    status = None
+    while time.monotonic() < end:
+        import select
+
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                chunk = b""
+            out += chunk
+        if not sent and b"ready" in out:
+            os.write(fd, b"\x03")  # Ctrl-C typed at the terminal
+            sent = True
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = st
+            break
+    os.close(fd)
+    assert status is not None, out.decode(errors="replace")
+    log = (tmp_path / "job.log").read_text()
+    assert "SIGINT number 1" in log and "SIGINT number 2" not in log, log
+    assert os.waitstatus_to_exitcode(status) == 7
