@@ -721,7 +721,9 @@ class Watcher:
         self.config = cfg.override(select=opts.select, ignore=opts.ignore, fail_on=opts.fail_on)
         p = Path(path)
         self.tail: FileTail | DirTail = DirTail(p, path, opts.format) if p.is_dir() else FileTail(p, path, opts.format)
-        self.out = out or (lambda s: (sys.stdout.write(s + "\n"), sys.stdout.flush()))
+        # With an output going to standard output, the findings as they come go to stderr.
+        stream = sys.stderr if "-" in (opts.html, opts.markdown, opts.json_out, opts.junit) else sys.stdout
+        self.out = out or (lambda s: (stream.write(s + "\n"), stream.flush()))
         self.err = err or (lambda s: (sys.stderr.write(s + "\n"), sys.stderr.flush()))
         self.report: Any = None
         self.announced: dict[tuple[Any, ...], tuple[Severity, list[int | None]]] = {}
@@ -869,13 +871,18 @@ class Watcher:
             t.join(max(0.0, end - time.monotonic()))
 
     # ---- outputs
-    def write_outputs(self) -> list[tuple[str, str]]:
+    def write_outputs(self, stdout: bool = False) -> list[tuple[str, str]]:
+        """Rewrite the output files; with ``stdout``, write only the outputs going to ``-`` (once,
+        at the end: a document printed at every analysis could not be read)."""
         if self.report is None:
             return []
         o = self.opts
-        written = write_report_outputs(self.report, html=o.html, markdown=o.markdown, json_out=o.json_out,
-                                       junit=o.junit)
-        return written
+
+        def pick(p: str | None) -> str | None:
+            return p if p is not None and (p == "-") == stdout else None
+
+        return write_report_outputs(self.report, html=pick(o.html), markdown=pick(o.markdown),
+                                    json_out=pick(o.json_out), junit=pick(o.junit))
 
     def final(self) -> Any:
         """Read the rest (a last line without newline too), analyse, write the outputs."""
@@ -883,6 +890,7 @@ class Watcher:
         if self.report is not None and self._analysed_version != self.tail.version:
             self._analyse(self._sources())
             self.write_outputs()
+        self.write_outputs(stdout=True)
         self.tail.close()
         return self.report
 

@@ -317,3 +317,17 @@ def test_ctrl_c_in_a_terminal_reaches_the_job_once(tmp_path: Path) -> None:
     log = (tmp_path / "job.log").read_text()
     assert "SIGINT number 1" in log and "SIGINT number 2" not in log, log
     assert os.waitstatus_to_exitcode(status) == 7
+
+
+def test_watch_json_to_stdout_is_one_document_at_the_end(tmp_path: Path) -> None:
+    w = writer("nan", "--out", "train.log", "--steps", "300", "--sleep", "0.002", "--hang", cwd=tmp_path)
+    try:
+        code, out, err = finish(lossdoc("watch", "train.log", "--interval", "0.1", "--exit-on", "error",
+                                        "--json", "-", "--no-html", cwd=tmp_path))
+    finally:
+        w.kill()
+        w.wait()
+    assert code == 1, err
+    doc = json.loads(out)  # stdout holds exactly one JSON document
+    assert doc["verdict"] == "fail"
+    assert "NF001" in err  # the finding as it came, on stderr
