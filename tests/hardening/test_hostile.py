@@ -70,6 +70,16 @@ class _Tags(HTMLParser):
         self.tags.append((tag, attrs))
 
 
+def _csv_download(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    """The report's one non-anchor link: the plotted data as a CSV file to save (a ``download``
+    link to a ``data:text/csv`` URL whose payload is percent-encoded: no markup can survive in it)."""
+    a = dict(attrs)
+    href = a.get("href") or ""
+    prefix = "data:text/csv;charset=utf-8,"
+    return (tag == "a" and "download" in a and href.startswith(prefix)
+            and re.fullmatch(r"[A-Za-z0-9%,._~-]*", href[len(prefix):]) is not None)
+
+
 def test_html_escapes_everything(report: Report) -> None:
     html = report.to_html()
     parser = _Tags()
@@ -80,7 +90,7 @@ def test_html_escapes_everything(report: Report) -> None:
         for k, v in attrs:
             assert not k.startswith("on"), (tag, k, v)
             if k in ("href", "xlink:href", "src", "action") and v:
-                assert v.startswith("#"), (tag, k, v)  # only in-page links
+                assert v.startswith("#") or _csv_download(tag, attrs), (tag, k, v)  # only in-page links
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "\x1b" not in html and "\x07" not in html
 
@@ -227,7 +237,8 @@ def test_every_renderer_is_inert_for_any_name(run: str, series: str, text: str) 
     assert not {t for t, _ in parser.tags} & {"script", "img", "iframe", "object", "embed", "form", "base"}
     for tag, attrs in parser.tags:
         assert not any(k.startswith("on") for k, _ in attrs), tag
-        assert all(v.startswith("#") for k, v in attrs if k in ("href", "xlink:href", "src") and v), tag
+        assert all(v.startswith("#") or _csv_download(tag, attrs)
+                   for k, v in attrs if k in ("href", "xlink:href", "src") and v), tag
     _markdown_is_inert(report.to_markdown())
     _markdown_is_inert(job_summary(report))
     # The only raw HTML in the Markdown is the renderer's own folding and footnote markup.
