@@ -278,11 +278,12 @@ class RankRow:
     rank: int | None  #: 1-based; None for runs without any loss to rank by
     run: str
     index: int  #: position in ``SweepReport.runs`` (HTML section ``run-<index>``)
-    final_train_loss: float | None
+    final_train_loss: float | None  #: the last logged value
     best_val_loss: float | None
     last_step: int | None
     worst: Finding | None
     n_findings: int
+    final_train_loss_smoothed: float | None = None  #: mean of the last 5% of points (what ranks the runs)
 
     def to_dict(self) -> dict[str, Any]:
         w = self.worst
@@ -290,6 +291,7 @@ class RankRow:
             "rank": self.rank,
             "run": self.run,
             "final_train_loss": _finite(self.final_train_loss),
+            "final_train_loss_smoothed": _finite(self.final_train_loss_smoothed),
             "best_val_loss": _finite(self.best_val_loss),
             "last_step": self.last_step,
             "findings": self.n_findings,
@@ -311,12 +313,13 @@ def worst_finding(r: RunReport) -> Finding | None:
 
 
 def rank_runs(runs: Sequence[RunReport]) -> list[RankRow]:
-    """Runs ranked by final training loss (lower first); runs without a training loss follow,
-    ranked by best validation loss; runs with neither come last, unranked."""
+    """Runs ranked by final training loss, smoothed (the mean of the last 5% of points: one noisy
+    last point does not decide a rank; lower first); runs without a training loss follow, ranked by
+    best validation loss; runs with neither come last, unranked."""
 
     def key(i: int) -> tuple[int, float, str]:
         s = runs[i].summary
-        tr, va = _finite(s.final_train_loss), _finite(s.best_val_loss)
+        tr, va = _finite(s.final_train_loss_smoothed), _finite(s.best_val_loss)
         if tr is not None:
             return (0, tr, runs[i].run)
         if va is not None:
@@ -333,6 +336,7 @@ def rank_runs(runs: Sequence[RunReport]) -> list[RankRow]:
             rank += 1
         rows.append(RankRow(rank=rank if ranked else None, run=r.run, index=i,
                             final_train_loss=_finite(r.summary.final_train_loss),
+                            final_train_loss_smoothed=_finite(r.summary.final_train_loss_smoothed),
                             best_val_loss=_finite(r.summary.best_val_loss), last_step=r.summary.last_step,
                             worst=worst_finding(r), n_findings=len(r.findings)))
     return rows
@@ -575,7 +579,7 @@ def render_sweep_text(report: SweepReport, color: bool = False) -> str:
              f"from {report.units} unit{'' if report.units == 1 else 's'} in {report.seconds:.1f} s "
              f"({_where(report)}), {counts_phrase(report)}{gate}", ""]
     wn = min(max((len(clean(r.run, 40)) for r in rows), default=3), 40)
-    lines.append(f"{'#':>4}  {'run':<{wn}}  {'final train':>11}  {'best val':>9}  {'last step':>10}  worst finding")
+    lines.append(f"{'#':>4}  {'run':<{wn}}  {'final train*':>12}  {'best val':>9}  {'last step':>10}  worst finding")
     for row in rows[:MAX_TABLE_ROWS]:
         w = row.worst
         if w is None:
@@ -584,10 +588,11 @@ def render_sweep_text(report: SweepReport, color: bool = False) -> str:
             more = f" (+{row.n_findings - 1})" if row.n_findings > 1 else ""
             worst = f"{st(f'{w.severity!s:<7}', str(w.severity))} {w.rule} {clean(w.name, 40)}{more}"
         rank = str(row.rank) if row.rank is not None else "–"
-        lines.append(f"{rank:>4}  {clean(row.run, 40):<{wn}}  {fmt_num(row.final_train_loss):>11}  "
+        lines.append(f"{rank:>4}  {clean(row.run, 40):<{wn}}  {fmt_num(row.final_train_loss_smoothed):>12}  "
                      f"{fmt_num(row.best_val_loss):>9}  {fmt_step(row.last_step):>10}  {worst}")
     if len(rows) > MAX_TABLE_ROWS:
         lines.append(f"   … and {len(rows) - MAX_TABLE_ROWS} more runs (every run is in the HTML and JSON reports)")
+    lines.append(st("   * final train: the mean of the last 5% of logged points", "dim"))
     if report.errors:
         lines.append("")
         lines.append(st(f"{len(report.errors)} unit{'' if len(report.errors) == 1 else 's'} could not be read:",
@@ -642,7 +647,7 @@ def render_sweep_html(report: SweepReport) -> str:
     """The sweep's HTML: an index (ranked table with a sparkline per run) linking to a section per run."""
     from markupsafe import Markup
 
-    from lossdoc.report.present import VERDICT_TEXT, counts_phrase, fmt_num, fmt_step, fmt_steps
+    from lossdoc.report.present import VERDICT_TEXT, counts_phrase, fmt_num, fmt_step, fmt_steps, key_numbers
     from lossdoc.report.render_html import _env
 
     ranking = report.ranking
@@ -654,7 +659,7 @@ def render_sweep_html(report: SweepReport) -> str:
         shown = row.index in detailed
         rows.append({
             "rank": row.rank, "run": r.run, "anchor": f"run-{row.index + 1}" if shown else None,
-            "final": fmt_num(row.final_train_loss), "best_val": fmt_num(row.best_val_loss),
+            "final": fmt_num(row.final_train_loss_smoothed), "best_val": fmt_num(row.best_val_loss),
             "last_step": fmt_step(row.last_step), "n_findings": row.n_findings,
             "worst": None if w is None else {"severity": str(w.severity), "rule": w.rule, "name": w.name,
                                              "message": w.message},
@@ -669,11 +674,8 @@ def render_sweep_html(report: SweepReport) -> str:
         sections.append({
             "anchor": f"run-{i + 1}", "run": r.run, "source": r.source, "format": r.format,
             "worst": str(r.worst) if r.worst is not None else None,
-            "numbers": [("Final train loss", fmt_num(s.final_train_loss)),
-                        ("Best train loss", fmt_num(s.best_train_loss)),
-                        ("Best val loss", fmt_num(s.best_val_loss)
-                         + (f" (step {fmt_step(s.best_val_step)})" if s.best_val_step is not None else "")),
-                        ("Steps", f"{fmt_step(s.first_step)}–{fmt_step(s.last_step)}"),
+            "numbers": [(label, value + (f" ({note})" if note else "")) for label, value, note in key_numbers(s)]
+                       + [("Steps", f"{fmt_step(s.first_step)}–{fmt_step(s.last_step)}"),
                         ("Extrapolated", "—" if ex is None else
                          f"{fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] at step {fmt_step(ex.step)}")],
             "findings": [{"severity": str(f.severity), "rule": f.rule, "name": f.name, "steps": fmt_steps(f),

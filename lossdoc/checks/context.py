@@ -132,6 +132,42 @@ class RunContext:
         raw = cfg.pop("raw", None)
         return {**(raw if isinstance(raw, dict) else {}), **(h if isinstance(h, dict) else {}), **cfg}
 
+    def checkpoints(self) -> tuple[list[int], str] | None:
+        """(steps where a checkpoint was saved, where that is known from) when the log says:
+        ``checkpoint-N/`` directories beside it, else every ``save_steps`` up to the last step;
+        None when it does not say."""
+        got = self.meta.get("checkpoint_steps")
+        if isinstance(got, list) and got:
+            return sorted(int(x) for x in got), "checkpoint-N directories"
+        every = self.meta.get("save_steps")
+        last = self.last_step
+        if isinstance(every, (int, float)) and not isinstance(every, bool) and every >= 1 and last:
+            k = int(every)
+            return list(range(k, last + 1, k)), f"save_steps = {k}"
+        return None
+
+    def checkpoint_for(self, s: Series, step: int) -> tuple[int, float | None, str] | None:
+        """The saved checkpoint to keep for the best ``step`` of the evaluated series ``s``: ``step``
+        itself when one was saved there, else the saved one whose logged value of ``s`` (at the
+        checkpoint's step or the last evaluation before it) is lowest; (step, that value, where the
+        checkpoints are known from). None when the log does not say where checkpoints are."""
+        ck = self.checkpoints()
+        if ck is None:
+            return None
+        steps, how = ck
+        st, v = s.finite()
+        if step in steps:
+            i = int(np.searchsorted(st, step, side="right")) - 1
+            return step, float(v[i]) if i >= 0 else None, how
+        best: tuple[float, int, float | None] | None = None
+        for c in steps:
+            i = int(np.searchsorted(st, c, side="right")) - 1
+            val = float(v[i]) if i >= 0 else None
+            key = (math.inf if val is None else val, abs(c - step))
+            if best is None or key < (best[0], abs(best[1] - step)):
+                best = (key[0], c, val)
+        return (best[1], best[2], how) if best is not None else None
+
     def lr_at(self, step: float) -> float | None:
         """Learning rate in force at ``step``: the lr series (last logged value at or before it)
         or the configured LR from the log's hyper-parameters."""
@@ -263,7 +299,10 @@ class RunContext:
         return self._cache[key]
 
     def extrapolation(self, s: Series) -> Any:
-        """Cached ``analysis.fitting.extrapolate`` of ``s`` to :attr:`horizon` (90% interval)."""
+        """Cached ``analysis.fitting.extrapolate`` of ``s`` to :attr:`horizon` (90% interval), within
+        the series' domain: for a series that was never negative (a loss) a lower bound below 0 is
+        raised to 0, and a prediction below 0, or an interval that is not ordered around its
+        point, gives None (:meth:`extrapolation_issue` says why)."""
         key = ("extrap", s.key, s.name)
         if key not in self._cache:
             res = None
@@ -276,8 +315,43 @@ class RunContext:
                     res = extrapolate(x, y, h, level=0.9, fit=self.fit(s))  # the same fit, not refitted
                 except (ValueError, RuntimeError, ArithmeticError):
                     res = None
+            issue = None
+            if res is not None:
+                res, issue = _in_domain(res, s)
             self._cache[key] = res
+            self._cache[("extrap-issue", s.key, s.name)] = issue
         return self._cache[key]
+
+    def extrapolation_issue(self, s: Series) -> str | None:
+        """Why :meth:`extrapolation` of ``s`` gave None although a curve was fitted (or None)."""
+        self.extrapolation(s)
+        return self._cache.get(("extrap-issue", s.key, s.name))
+
+
+def never_negative(s: Series) -> bool:
+    """True when every finite logged value of ``s`` is >= 0 (a loss: cross-entropy, MSE, ...)."""
+    v = s.values[np.isfinite(s.values)]
+    return bool(v.size) and bool(np.all(v >= 0))
+
+
+def _in_domain(res: Any, s: Series) -> tuple[Any, str | None]:
+    """(the extrapolation with its lower bound raised to 0 for a never-negative series, None) or
+    (None, why it predicts nothing): a negative point for such a series, a non-finite or unordered
+    interval."""
+    from lossdoc.numfmt import fmt_num, fmt_step
+
+    vals = (float(res.loss), float(res.low), float(res.high))
+    if not all(math.isfinite(v) for v in vals):
+        return None, "the fitted curve gives no finite value or interval at that step"
+    nonneg = never_negative(s)
+    if nonneg and res.loss < 0:
+        return None, (f"the fitted {res.model} curve reaches {fmt_num(res.loss)} at step {fmt_step(res.step)}, "
+                      "below 0, for a loss that was never negative")
+    if not res.low <= res.loss <= res.high:
+        return None, f"its interval ({fmt_num(res.low)} to {fmt_num(res.high)}) does not contain the point {fmt_num(res.loss)}"
+    if nonneg and res.low < 0:
+        res = dataclasses.replace(res, low=0.0)
+    return res, None
 
 
 def robust_trend(x: np.ndarray, y: np.ndarray) -> Any:
@@ -322,5 +396,6 @@ def robust_trend(x: np.ndarray, y: np.ndarray) -> Any:
                                pvalue=min(1.0, 2 * min(p_inc, p_dec)), method="ols-hac|mann-kendall")
 
 
-__all__ = ["FIT_POINTS", "SHORT_TREND", "Detector", "Hit", "RunContext", "Series", "final_level", "robust_trend",
+__all__ = ["FIT_POINTS", "SHORT_TREND", "Detector", "Hit", "RunContext", "Series", "final_level", "never_negative",
+           "robust_trend",
            "sum_on_shared_steps"]

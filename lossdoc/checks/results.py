@@ -45,11 +45,20 @@ class Extrapolation:
 
 @dataclass(slots=True)
 class RunSummary:
+    """A run's key numbers. ``best_*``/``final_*`` are values exactly as logged, with their steps;
+    ``*_smoothed`` are derived (``final_train_loss_smoothed``: the mean of the last 5% of the
+    training losses; ``best_train_loss_smoothed``: the lowest mean over a 5% window)."""
+
     final_train_loss: float | None = None
     best_train_loss: float | None = None
     best_val_loss: float | None = None
     best_val_step: int | None = None
     final_val_loss: float | None = None
+    final_train_step: int | None = None
+    best_train_step: int | None = None
+    final_val_step: int | None = None
+    final_train_loss_smoothed: float | None = None
+    best_train_loss_smoothed: float | None = None
     first_step: int | None = None
     last_step: int | None = None
     total_steps: int | None = None  #: planned length when the log states it
@@ -63,6 +72,11 @@ class RunSummary:
             "best_val_loss": _num(self.best_val_loss),
             "best_val_step": self.best_val_step,
             "final_val_loss": _num(self.final_val_loss),
+            "final_train_step": self.final_train_step,
+            "best_train_step": self.best_train_step,
+            "final_val_step": self.final_val_step,
+            "final_train_loss_smoothed": _num(self.final_train_loss_smoothed),
+            "best_train_loss_smoothed": _num(self.best_train_loss_smoothed),
             "first_step": self.first_step,
             "last_step": self.last_step,
             "total_steps": self.total_steps,

@@ -199,6 +199,23 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
     return like[0] if len(like) == 1 else None
 
 
+def placeholder_mask(series: SeriesMap, s: Series) -> np.ndarray:
+    """Points of the training loss ``s`` logged beside a non-finite gradient norm at the same step.
+
+    Such a value is not a loss the model reached: the Hugging Face Trainer's default
+    ``logging_nan_inf_filter`` drops NaN/inf step losses from the logged average, so a run whose
+    loss went NaN logs one partial average and then ``0.0`` while ``grad_norm`` is NaN. These
+    points are never a "best" loss, and a final value among them is reported as non-finite."""
+    out = np.zeros(len(s), dtype=bool)
+    gn = series.get((s.split, "grad_norm"))
+    if gn is None or not len(gn) or s.split != "train":
+        return out
+    bad = gn.steps[~np.isfinite(gn.values)]
+    if bad.size:
+        out = np.isin(s.steps, bad)
+    return out
+
+
 def held_out_loss(series: SeriesMap) -> Series | None:
     """The validation loss, or the test loss when the log evaluates on a test split only."""
     return resolve_loss(series, "val") or resolve_loss(series, "test")

@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from lossdoc.checks.context import RunContext
+from lossdoc.checks.context import RunContext, never_negative
 from lossdoc.checks.findings import Finding, Severity
 from lossdoc.checks.results import Extrapolation, RunSummary
-from lossdoc.checks.series import final_level
-from lossdoc.numfmt import fmt_num
+from lossdoc.checks.series import Series, final_level, placeholder_mask
+from lossdoc.numfmt import fmt_num, fmt_step
 
 
 #: An extrapolation is not shown when its backtest missed by more than this (relative error) ...
@@ -28,58 +28,113 @@ MAX_INTERVAL_WIDTH = 2.0
 
 def drop_unreliable_extrapolation(summary: RunSummary, curves: dict[str, Any], findings: list[Finding]) -> None:
     """Say "no reliable fit" rather than print a number nobody should trust: a run that diverged or
-    went non-finite is not a learning curve, and a fit whose backtest failed or whose interval is
-    wider than the run's own range predicts nothing."""
+    went non-finite is not a learning curve; a fit whose backtest failed, whose interval is wider
+    than the run's own range, or that predicts a negative value for a loss that was never negative
+    predicts nothing; an interval must be ordered and hold the point. A lower bound below 0 for
+    such a loss is raised to 0 (said in ``extrapolation``)."""
     ex = summary.extrapolated
     if ex is None:
         return
     reason = None
+    never_negative = summary.extra.get("observed_min", -1.0) >= 0
     broken = [f for f in findings if f.category in ("divergence", "non_finite") and f.severity == Severity.ERROR]
+    values = (ex.loss, ex.low, ex.high)
     if broken:
         reason = f"the run has a {broken[0].name} finding; a learning-curve fit does not describe it"
+    elif not all(math.isfinite(v) for v in values):
+        reason = "the fitted curve gives no finite value or interval at that step"
+    elif never_negative and ex.loss < 0:
+        reason = (f"the fitted {ex.model} curve reaches {fmt_num(ex.loss)} at step {fmt_step(ex.step)}, "
+                  "below 0, for a loss that was never negative")
+    elif not ex.low <= ex.loss <= ex.high:
+        reason = (f"its interval ({fmt_num(ex.low)} to {fmt_num(ex.high)}) does not contain the point "
+                  f"{fmt_num(ex.loss)}")
     elif ex.backtest_error is not None and ex.backtest_error > MAX_BACKTEST_ERROR:
         reason = (f"a fit on the first half missed the second half by {ex.backtest_error:.0%} "
                   f"(more than {MAX_BACKTEST_ERROR:.0%})")
     else:
         observed = summary.extra.get("observed_range")
         width = ex.high - ex.low
-        level = summary.final_train_loss if summary.final_train_loss is not None else summary.final_val_loss
+        level = summary.final_train_loss_smoothed
+        if level is None or not math.isfinite(level):
+            level = summary.final_val_loss
         if observed and observed > 0 and width > MAX_INTERVAL_WIDTH * observed:
             reason = (f"its 90% interval ({fmt_num(ex.low)} to {fmt_num(ex.high)}) is wider than "
                       f"{MAX_INTERVAL_WIDTH:g}x the range the loss covered in the run")
-        elif level is not None and level != 0 and width > MAX_INTERVAL_WIDTH * abs(level):
+        elif level is not None and math.isfinite(level) and level != 0 and width > MAX_INTERVAL_WIDTH * abs(level):
             reason = (f"its 90% interval ({fmt_num(ex.low)} to {fmt_num(ex.high)}) is wider than "
                       f"{MAX_INTERVAL_WIDTH:g}x the final loss {fmt_num(level)}")
-    if reason is None and ex.low < 0 <= summary.extra.get("observed_min", -1.0):
+    if reason is None and never_negative and ex.low < 0:
         # A loss that was never negative (cross-entropy, MSE) cannot become negative: truncate the band.
         ex.low = 0.0
         summary.extra["extrapolation"] = "interval truncated at 0 (the loss was never negative)"
+    if reason is None and never_negative:
         fit = curves.get("fit")
-        if fit and fit.get("low"):
-            fit["low"] = [None if v is None else max(0.0, v) for v in fit["low"]]
+        if fit:
+            for k in ("loss", "low", "high"):
+                if fit.get(k):
+                    fit[k] = [None if v is None else max(0.0, v) for v in fit[k]]
     if reason:
         summary.extrapolated = None
         summary.extra["extrapolation"] = f"no reliable fit: {reason}"
         curves.pop("fit", None)
 
 
+def _last_logged(s: Series, placeholder: np.ndarray | None = None) -> tuple[float, int] | None:
+    """(value, step) of the last point of ``s`` as logged (NaN/inf kept; a placeholder as NaN)."""
+    if not len(s):
+        return None
+    v = float(s.values[-1])
+    if placeholder is not None and placeholder.size and placeholder[-1]:
+        v = math.nan
+    return v, int(s.steps[-1])
+
+
+def _logged_min(s: Series, exclude: np.ndarray | None = None) -> tuple[float, int] | None:
+    """(value, step) of the smallest finite logged value of ``s`` (first one on ties), ``exclude``d
+    points left out."""
+    ok = np.isfinite(s.values)
+    if exclude is not None and exclude.size:
+        ok &= ~exclude
+    if not ok.any():
+        return None
+    idx = np.flatnonzero(ok)
+    i = int(idx[np.argmin(s.values[idx])])
+    return float(s.values[i]), int(s.steps[i])
+
+
 def summarize(ctx: RunContext) -> tuple[RunSummary, dict[str, Any]]:
-    """:class:`RunSummary` and chart ``curves`` of one run."""
+    """:class:`RunSummary` and chart ``curves`` of one run.
+
+    ``best_*``/``final_*`` are logged values with their steps (a training loss logged beside a
+    non-finite gradient norm is a placeholder: never best, NaN when final); the smoothed figures
+    (``*_smoothed``) and the extrapolation are labelled as derived."""
     summ = RunSummary()
     curves: dict[str, Any] = {"smoothing": {"method": "ema", "weight": 0.6}}
     tr, va = ctx.loss("train"), ctx.loss("val")
     if tr is not None:
-        summ.final_train_loss = final_level(tr.values)
-        x, y, _ = ctx.downsampled(tr, 20)  # best 5% window (bin means), robust to a single low point
-        if y.size:
-            summ.best_train_loss = float(np.min(y))
+        fake = placeholder_mask(ctx.series_map(), tr)
+        if fake.any():
+            summ.extra["train_loss_placeholders"] = int(fake.sum())
+        last = _last_logged(tr, fake)
+        if last is not None:
+            summ.final_train_loss, summ.final_train_step = last
+        best = _logged_min(tr, fake)
+        if best is not None:
+            summ.best_train_loss, summ.best_train_step = best
+        real = tr if not fake.any() else Series(tr.split, tr.metric, tr.name, tr.steps[~fake], tr.values[~fake])
+        summ.final_train_loss_smoothed = final_level(real.values)
+        x, y, _ = ctx.downsampled(real, 20) if not fake.any() else _bins(real, 20)
+        if y.size:  # best 5% window (bin means), robust to a single low point
+            summ.best_train_loss_smoothed = float(np.min(y))
         summ.extra["train_loss_series"] = tr.name
     if va is not None:
-        st, v = va.finite()
-        if v.size:
-            i = int(np.argmin(v))
-            summ.best_val_loss, summ.best_val_step = float(v[i]), int(st[i])
-            summ.final_val_loss = float(v[-1])
+        best = _logged_min(va)
+        if best is not None:
+            summ.best_val_loss, summ.best_val_step = best
+        last = _last_logged(va)
+        if last is not None:
+            summ.final_val_loss, summ.final_val_step = last
     main = tr if tr is not None and len(tr) else va
     if main is not None and len(main):
         summ.first_step, summ.last_step = int(main.steps[0]), int(main.steps[-1])
@@ -91,6 +146,11 @@ def summarize(ctx: RunContext) -> tuple[RunSummary, dict[str, Any]]:
             summ.extra["observed_min"] = float(np.nanmin(main.values[np.isfinite(main.values)]))
     if main is not None and np.isfinite(main.values).sum() >= 6:
         ex = ctx.extrapolation(main)
+        issue = ctx.extrapolation_issue(main)
+        if ex is None and issue:
+            summ.extra["extrapolation"] = f"no reliable fit: {issue}"
+        if ex is not None and ex.low == 0 and never_negative(main):
+            summ.extra["extrapolation"] = "interval truncated at 0 (the loss was never negative)"
         if ex is not None:
             summ.extrapolated = Extrapolation(
                 step=int(ex.step), loss=float(ex.loss), low=float(ex.low), high=float(ex.high),
@@ -98,7 +158,7 @@ def summarize(ctx: RunContext) -> tuple[RunSummary, dict[str, Any]]:
                 backtest_error=None if ex.backtest_error is None else float(ex.backtest_error),
                 extra={"series": f"{main.split}/{main.metric}"})
         fit = ctx.fit(main)
-        if fit is not None and summ.first_step is not None and ctx.horizon:
+        if fit is not None and not issue and summ.first_step is not None and ctx.horizon:
             grid = np.unique(np.linspace(summ.first_step, ctx.horizon, 200).round().astype(np.int64))
             try:
                 pred = np.asarray(fit.predict(grid), dtype=float)
@@ -109,6 +169,12 @@ def summarize(ctx: RunContext) -> tuple[RunSummary, dict[str, Any]]:
             except (ValueError, RuntimeError, ArithmeticError, TypeError):
                 pass
     return summ, curves
+
+
+def _bins(s: Series, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from lossdoc.analysis.downsample import downsample_for_fit
+
+    return downsample_for_fit(s.steps, s.values, max_points=n)
 
 
 def _clean_list(a: Any) -> list[float | None]:

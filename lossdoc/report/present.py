@@ -94,6 +94,33 @@ def model_name(model: Any) -> str:
     return MODEL_NAMES.get(m, m)
 
 
+def merged_sources(r: RunReport) -> list[str]:
+    """``path (format)`` of the other files read into this run (``lossdoc.ingest.merge``), cleaned."""
+    got = r.meta.get("merged_sources") if isinstance(r.meta, dict) else None
+    if not isinstance(got, list):
+        return []
+    return [f"{clean(m.get('path'), 160)} ({clean(m.get('format'), 30)})" for m in got[1:] if isinstance(m, dict)]
+
+
+def key_numbers(s: Any) -> list[tuple[str, str, str | None]]:
+    """A run's key numbers as (label, value, note): logged values with their steps, then the
+    derived ones under labels that say how they were derived (DESIGN.md's number contract)."""
+
+    def at(step: Any) -> str | None:
+        return f"at step {fmt_step(step)}" if step is not None else None
+
+    out = [
+        ("Final train loss", fmt_num(s.final_train_loss), at(s.final_train_step)),
+        ("Best train loss", fmt_num(s.best_train_loss), at(s.best_train_step)),
+        ("Best val loss", fmt_num(s.best_val_loss), at(s.best_val_step)),
+        ("Final val loss", fmt_num(s.final_val_loss), at(s.final_val_step)),
+    ]
+    if s.final_train_loss_smoothed is not None:
+        out.append(("Final train loss, smoothed", fmt_num(s.final_train_loss_smoothed),
+                    "mean of the last 5% of points"))
+    return out
+
+
 VERDICT_TEXT = {
     "pass": "No problems found",
     "warn": "Warnings: worth a look",

@@ -25,6 +25,8 @@ from lossdoc.report.present import (
     fmt_pvalue,
     fmt_step,
     fmt_steps,
+    key_numbers,
+    merged_sources,
     model_name,
     ordered_findings,
     severity_counts,
@@ -122,13 +124,7 @@ def _title(report: Report) -> str:
 def _run(r: RunReport) -> dict[str, Any]:
     s = r.summary
     ex = s.extrapolated
-    numbers = [
-        ("Final train loss", fmt_num(s.final_train_loss), None),
-        ("Best train loss", fmt_num(s.best_train_loss), None),
-        ("Best val loss", fmt_num(s.best_val_loss),
-         f"at step {fmt_step(s.best_val_step)}" if s.best_val_step is not None else None),
-        ("Final val loss", fmt_num(s.final_val_loss), None),
-    ]
+    numbers = key_numbers(s)
     extrap = None
     if ex is not None:
         extrap = {
@@ -147,6 +143,7 @@ def _run(r: RunReport) -> dict[str, Any]:
     return {
         "name": r.run,
         "source": r.source,
+        "also": merged_sources(r),
         "format": r.format,
         "numbers": numbers,
         "extrap": extrap,

@@ -116,7 +116,7 @@ def _unit_errors(report: Report) -> list[str]:
 
 def _numbers(report: Report) -> list[str]:
     out = ["### Key numbers", "",
-           "| Run | Steps | Final train loss | Best val loss (step) | Extrapolated loss [interval] @ step |",
+           "| Run | Steps | Final train loss (step) | Best val loss (step) | Extrapolated loss [interval] @ step |",
            "|---|---:|---:|---:|---:|"]
     for r in report.runs[:MAX_RUNS_TABLE]:
         s = r.summary
@@ -129,7 +129,10 @@ def _numbers(report: Report) -> list[str]:
         extrap = (f"{fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] @ {fmt_step(ex.step)}" if ex
                   else "—")
         icon = _SEV_ICON.get(str(r.worst), "✅") if r.worst is not None else "✅"
-        out.append(f"| {icon} {md(r.run, 80)} | {steps} | {fmt_num(s.final_train_loss)} | {best} | {extrap} |")
+        final = fmt_num(s.final_train_loss)
+        if s.final_train_step is not None:
+            final += f" ({fmt_step(s.final_train_step)})"
+        out.append(f"| {icon} {md(r.run, 80)} | {steps} | {final} | {best} | {extrap} |")
     if len(report.runs) > MAX_RUNS_TABLE:
         out.append("")
         out.append(f"_…and {len(report.runs) - MAX_RUNS_TABLE} more runs (see the HTML or JSON report)._")

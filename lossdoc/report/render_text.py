@@ -15,6 +15,8 @@ from collections.abc import Callable
 from lossdoc.report.model import Report, RunReport
 from lossdoc.report.present import (
     clean,
+    key_numbers,
+    merged_sources,
     comparison_view,
     summary_phrase,
     fmt_num,
@@ -99,19 +101,20 @@ def _run_lines(r: RunReport, st: Callable[[str, str], str], width: int) -> list[
     if s.first_step is not None and s.last_step is not None:
         total = f" of {fmt_step(s.total_steps)}" if s.total_steps else ""
         parts.append(f"steps {fmt_step(s.first_step)}–{fmt_step(s.last_step)}{total}")
-    if s.final_train_loss is not None:
-        parts.append(f"final train {fmt_num(s.final_train_loss)}")
-    if s.best_train_loss is not None:
-        parts.append(f"best train {fmt_num(s.best_train_loss)}")
-    if s.best_val_loss is not None:
-        at = f" @ {fmt_step(s.best_val_step)}" if s.best_val_step is not None else ""
-        parts.append(f"best val {fmt_num(s.best_val_loss)}{at}")
+    for label, value, note in key_numbers(s):
+        if value not in ("—", "n/a") and not label.endswith("smoothed"):
+            parts.append(f"{label.lower().replace(' loss', '')} {value}{' @ ' + note[8:] if note else ''}")
+    if s.final_train_loss_smoothed is not None:
+        parts.append(f"smoothed final train {fmt_num(s.final_train_loss_smoothed)} (mean of last 5%)")
     ex = s.extrapolated
     if ex is not None:
         parts.append(f"extrapolated {fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] @ {fmt_step(ex.step)}")
     elif s.extra.get("extrapolation"):
         parts.append(clean(str(s.extra["extrapolation"]), 200))
     where = f"{clean(r.format, 30)} · {clean(r.source, 120)}"
+    also = merged_sources(r)
+    if also:
+        where += " + " + ", ".join(also)
     head = f"{st(clean(r.run, 60), 'bold')}  {st(where, 'dim')}"
     out = [head]
     out += _wrap(" · ".join(parts), "  ", width) if parts else []
