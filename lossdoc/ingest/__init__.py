@@ -14,6 +14,7 @@ from lossdoc.errors import EmptyInputError, InputError, LossdocError, UnknownFor
 from lossdoc.ingest import remote
 from lossdoc.ingest.config_text import config_from_files, config_from_input
 from lossdoc.ingest.inputs import InputFile, check_path, from_bytes, open_file, open_stdin
+from lossdoc.ingest.merge import merge_same_runs
 from lossdoc.ingest.normalise import normalise_blocks
 from lossdoc.ingest.text import READ_PROGRESS
 from lossdoc.ingest.registry import (
@@ -370,6 +371,7 @@ def read(
             sources.extend(_read_path(path, p, format))
         finally:
             READ_PROGRESS.reset(token)
+    sources = merge_same_runs(sources)
     _dedupe_runs(sources)
     return LogSet(sources)
 

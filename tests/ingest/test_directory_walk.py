@@ -14,14 +14,15 @@ RUNS = SAMPLE_LOGS / "runs"
 def test_sweep_folder_reads_every_trainer_not_just_event_files():
     logs = lossdoc.read(RUNS)
     formats = {s.format for s in logs.sources}
-    assert {"hf-trainer", "hf-console", "lightning-csv", "tensorboard", "keras-csv", "keras-progbar", "nanogpt",
-            "xgboost"} <= formats
+    assert {"hf-trainer", "lightning-csv", "keras-csv", "keras-progbar", "nanogpt", "xgboost"} <= formats
+    merged = {m["format"] for s in logs.sources for m in s.meta.get("merged_sources", [])}
+    assert {"hf-console", "tensorboard", "keras-progbar"} <= merged  # read, and merged into their runs
     runs = {r for s in logs.sources for r in s.runs}
     # runs are named by where they sit in the walked folder, without the directories trainers make
-    # (output/, lightning_logs/); one run read from two artefacts is told apart by the format
+    # (output/, lightning_logs/); one run read from two artefacts is one run
     assert {"nanogpt/healthy", "nanogpt/divergence", "keras/healthy", "xgboost/overfitting",
-            "hf/healthy [hf-trainer]", "hf/healthy [hf-console]", "lightning/nan/version_0"} <= runs
-    assert not any("/output" in r or "lightning_logs" in r or ":" in r for r in runs)
+            "hf/healthy", "lightning/nan/version_0"} <= runs
+    assert not any("/output" in r or "lightning_logs" in r or ":" in r or "[" in r for r in runs)
 
 
 def test_experiment_folder_with_an_event_file_and_a_text_log(tmp_path):
