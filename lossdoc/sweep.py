@@ -674,7 +674,8 @@ def render_sweep_html(report: SweepReport) -> str:
         sections.append({
             "anchor": f"run-{i + 1}", "run": r.run, "source": r.source, "format": r.format,
             "worst": str(r.worst) if r.worst is not None else None,
-            "numbers": [(label, value + (f" ({note})" if note else "")) for label, value, note in key_numbers(s)]
+            "numbers": [(label, value + (f" ({note.replace('at step', 'step')})" if note else ""))
+                        for label, value, note in key_numbers(s) if not label.endswith("smoothed")]
                        + [("Steps", f"{fmt_step(s.first_step)}–{fmt_step(s.last_step)}"),
                         ("Extrapolated", "—" if ex is None else
                          f"{fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] at step {fmt_step(ex.step)}")],

@@ -157,7 +157,7 @@ def test_watch_tensorboard_logdir_nan(tmp_path: Path) -> None:
         w.wait()
     assert code == 1, err
     assert "(tensorboard;" in err
-    nf = [line for line in out.splitlines() if "NF001" in line and line.startswith("[")]
+    nf = [line for line in out.splitlines() if "NF001 non-finite-loss" in line and line.startswith("[")]
     assert len(nf) == 1 and "step 200" in nf[0]
 
 

@@ -111,7 +111,10 @@ def round_lr(v: float) -> str:
     if m >= 10:
         m, e = m / 10, e + 1
     ms = f"{m:g}"
-    return f"{ms}e{e}" if e < -2 or e > 3 else f"{v:.{max(-e + 1, 0)}f}".rstrip("0").rstrip(".")
+    if e < -2 or e > 3:
+        return f"{ms}e{e}"
+    text = f"{m * 10**e:.{max(-e + 1, 0)}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def lr_text(ctx: RunContext, step: float | None) -> str:
@@ -122,11 +125,18 @@ def lr_text(ctx: RunContext, step: float | None) -> str:
     return f" (LR in force {round_lr(lr)})" if lr else ""
 
 
-def lr_advice(ctx: RunContext, step: float | None, factor_lo: float = 3.0, factor_hi: float = 2.0) -> str:
-    """'lower the LR from 6e-4 to 2e-4-3e-4' using the LR in force, or generic advice."""
+def lr_reference(ctx: RunContext, step: float | None) -> float:
+    """The LR every piece of LR advice in one report starts from: the schedule's logged peak over
+    the whole run (or the LR in force at ``step`` when that is higher, e.g. a configured LR with
+    no lr series), so two findings never advise different target LRs; 0 when unknown."""
     lr = ctx.lr_at(step) if step is not None else None
-    pk = ctx.lr_peak(until=step) if step is not None else None
-    ref = max(lr or 0.0, pk[0] if pk else 0.0)
+    pk = ctx.lr_peak()
+    return max(lr or 0.0, pk[0] if pk else 0.0)
+
+
+def lr_advice(ctx: RunContext, step: float | None, factor_lo: float = 3.0, factor_hi: float = 2.0) -> str:
+    """'lower the LR from 6e-4 to 2e-4-3e-4' from :func:`lr_reference`, or generic advice."""
+    ref = lr_reference(ctx, step) if step is not None else 0.0
     if ref > 0:
         return f"lower the peak LR from {round_lr(ref)} to {round_lr(ref / factor_lo)}-{round_lr(ref / factor_hi)}"
     return "lower the learning rate 2-3x"

@@ -126,8 +126,9 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     how = (f"a level shift of {d['rise'] / max(d['noise_rel'], TINY):.0f}x the point noise" if shift else
            f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
     both = "" if s.split == "train" else " while the training loss did not fall either"
-    msg = (f"{s.name} rose from its best {fmt_num(d['best'])} at step {onset:,} to {fmt_num(d['end'])} by step "
-           f"{d['end_step']:,} ({d['rise']:.0%} of the range the run covered; {d['rise_level']:.0%} of the level)"
+    msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median) at step {onset:,} to "
+           f"{fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} ({d['rise']:.0%} of the "
+           f"range the run covered; {d['rise_level']:.0%} of the level)"
            f"{both}{lr_text(ctx, onset)} ({how}, {d['n']} points)")
     yield Hit(
         message=msg,
@@ -140,7 +141,8 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
                            "noise": d["noise_rel"], "best": d["best"], "end": d["end"], "slope": tr.slope,
                            "alpha": p.alpha, "lr": ctx.lr_at(onset)}),
         start_step=onset, end_step=d["end_step"], alpha=None if shift else p.alpha,
-        values={"step": fmt_step(onset), "best": fmt_num(d["best"]), "lr_advice": lr_advice(ctx, onset)},
+        values={"step": fmt_step(onset), "best": f"{fmt_num(d['best'])}, running median",
+                "lr_advice": lr_advice(ctx, onset)},
     )
 
 

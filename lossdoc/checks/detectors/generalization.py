@@ -52,27 +52,42 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     falling = ttr is not None and np.isfinite(ttr.pvalue_decreasing) and ttr.pvalue_decreasing < p.alpha
     if not (falling or t_change <= -p.min_train_drop):
         return
-    evals_after = int(post.sum()) - 1
+    # the numbers a reader checks against the log: the logged minimum and its step (the smoothed
+    # minimum above only anchors the test window)
+    i_min = int(np.argmin(vv))
+    low_step, low = int(vs[i_min]), float(vv[i_min])
+    evals_after = int((vs > low_step).sum())
     # harm by size: a rise that is a small share of the range validation covered (0.188 -> 0.207 after
     # falling from 2.3) is a note with the checkpoint advice, not a warning
     rise_range = (end - best) / range_scale(ctx, s, best)
     sev = None if rise_range >= getattr(p, "warn_rise_range", 0.05) else Severity.INFO
-    msg = (f"{s.name} was best at step {best_step:,} ({fmt_num(best)}) and rose {rise:.0%} ({rise_range:.0%} of the "
-           f"range it covered) to {fmt_num(end)} over the "
-           f"next {evals_after} evaluations ({tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}) "
-           f"while the training loss fell {-t_change:.0%}: the model is overfitting; step {best_step:,} is the "
-           f"early-stopping point")
+    keep = ctx.checkpoint_for(s, low_step)
+    if keep is None:
+        stop = f"step {low_step:,} is the early-stopping point"
+        keep_step, keep_val = low_step, low
+    elif keep[0] == low_step:
+        stop = f"step {low_step:,} is the early-stopping point (a checkpoint was saved there)"
+        keep_step, keep_val = low_step, low
+    else:
+        keep_step, keep_val = keep[0], keep[1]
+        stop = (f"no checkpoint was saved at step {low_step:,} ({keep[2]}); the saved one with the lowest "
+                f"{s.name} is step {keep_step:,} ({fmt_num(keep_val)})")
+    msg = (f"{s.name} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and rose to {fmt_num(end)} "
+           f"(mean of the last {tail.size} evaluations, {rel(end, low):.0%} above that minimum; {rise_range:.0%} "
+           f"of the range it covered) over the next {evals_after} evaluations ({tname(tr)}={tr.tstat:.1f}, "
+           f"one-sided p={tr.pvalue_increasing:.2g}) while the training loss fell {-t_change:.0%}: the model is "
+           f"overfitting; {stop}")
     patience = max(2, min(5, evals_after // 3))
     yield Hit(
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.min_rise), float(tr.pvalue_increasing),
                           (best_step, int(vs[-1])),
-                          {"best_val": best, "end_val": end, "rise": rise, "rise_of_range": rise_range,
-                           "train_change": t_change,
-                           "best_step": best_step}),
-        start_step=best_step, end_step=int(vs[-1]), alpha=p.alpha, severity=sev,
-        values={"step": fmt_step(best_step), "best": fmt_num(best), "patience": patience,
-                "best_fraction": f"{(best_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%}"},
+                          {"best_val": low, "end_val": end, "rise": rise, "rise_of_range": rise_range,
+                           "train_change": t_change, "best_step": low_step, "smoothed_best_val": best,
+                           "smoothed_best_step": best_step, "keep_step": keep_step}),
+        start_step=low_step, end_step=int(vs[-1]), alpha=p.alpha, severity=sev,
+        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val), "patience": patience,
+                "best_fraction": f"{(low_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%}"},
     )
 
 

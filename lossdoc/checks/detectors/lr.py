@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, rel, round_lr, tlabel, tname
+from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, lr_reference, rel, round_lr, tlabel, tname
 from lossdoc.checks.detectors.divergence import find_divergence, significant_rise
 from lossdoc.checks.detectors.spike import find_spikes
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
@@ -98,16 +98,22 @@ def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamesp
         pre = gv[gs <= onset]
         if pre.size >= 5:
             gn_txt = f"; grad norm {fmt_num(float(np.median(pre)))} (median) before it"
-    msg = (f"peak LR {round_lr(peak)} (reached at step {peak_step:,}) was still in force ({round_lr(lr_on)}) when "
-           f"{what} at step {onset:,}" + (f" (trend p={pval:.2g})" if pval is not None else "") + gn_txt)
+    top = ctx.lr_peak()
+    later = ""
+    if top is not None and top[0] > 1.05 * peak:  # still warming up at the onset: not the schedule's peak
+        later = f" (the schedule went on to {fmt_num(top[0])} at step {top[1]:,})"
+    ref = lr_reference(ctx, onset)
+    msg = (f"the LR had reached {fmt_num(peak)} at step {peak_step:,}{later} and was still in force "
+           f"({fmt_num(lr_on)}) when {what} at step {onset:,}"
+           + (f" (trend p={pval:.2g})" if pval is not None else "") + gn_txt)
     yield Hit(
         message=msg,
         evidence=Evidence("lr-at-onset-ratio", lr_on / peak, float(p.near_peak), pval, (peak_step, onset),
                           {"lr_peak": peak, "lr_peak_step": peak_step, "lr_at_onset": lr_on, "onset_step": onset,
                            "warmup_end": warm}),
         start_step=onset, end_step=onset, alpha=p.alpha if pval is not None else None,
-        values={"lr": round_lr(peak), "peak_step": fmt_step(peak_step), "step": fmt_step(onset),
-                "lr_low": round_lr(peak / 3), "lr_high": round_lr(peak / 2), "warmup": f"{warm_sugg:,}"},
+        values={"lr": fmt_num(peak), "peak_step": fmt_step(peak_step), "step": fmt_step(onset),
+                "lr_low": round_lr(ref / 3), "lr_high": round_lr(ref / 2), "warmup": f"{warm_sugg:,}"},
     )
 
 

@@ -338,6 +338,14 @@ def _latest_checkpoint(path: Path) -> tuple[Path | None, int]:
     return found[-1][1], len(found)
 
 
+def checkpoint_steps(out: Path) -> list[int]:
+    """Steps N of the ``checkpoint-N/`` directories in an output dir (where a checkpoint exists)."""
+    try:
+        return sorted(int(m.group(1)) for d in out.iterdir() if (m := _CHECKPOINT.match(d.name)) and d.is_dir())
+    except OSError:
+        return []
+
+
 class HFTrainerParser(Parser):
     name = "hf-trainer"
     title = "Hugging Face Trainer trainer_state.json"
@@ -360,7 +368,13 @@ class HFTrainerParser(Parser):
         return 0.0
 
     def parse(self, inp: InputFile) -> ParseResult:
-        return parse_state_text(inp.read_text(), inp.run_name, inp.name)
+        res = parse_state_text(inp.read_text(), inp.run_name, inp.name)
+        if inp.path is not None and inp.inner_name == STATE_NAME:
+            ckpts = checkpoint_steps(inp.path.parent.parent if _CHECKPOINT.match(inp.path.parent.name)
+                                     else inp.path.parent)
+            if ckpts:
+                res.meta["checkpoint_steps"] = ckpts
+        return res
 
     def sniff_dir(self, path: Path) -> float:
         if (path / STATE_NAME).is_file():
@@ -394,6 +408,9 @@ class HFTrainerParser(Parser):
             run = f"{out.parent.name}/{run}"
         res = parse_state_text(inp.read_text(), run, inp.name)
         res.notes[:0] = [*inp.notes, IngestNote("other", why)]
+        ckpts = checkpoint_steps(out)
+        if ckpts:
+            res.meta["checkpoint_steps"] = ckpts
         return res
 
 
