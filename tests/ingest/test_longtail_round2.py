@@ -260,3 +260,32 @@ def test_yolo_results_txt() -> None:
     src = _text(text, name="results.txt")
     assert src.format == "yolo-txt" and src.meta["total_steps"] == 10
     assert _series(src, "train", "loss")[0] == (0, 0.19) and len(_series(src, "val", "box_loss")) == 10
+
+
+def test_training_lines_among_noise_are_read() -> None:
+    """Warnings, model printouts and tqdm bars outnumber the training lines: still read (at a low
+    confidence, so a directory walk does not take stray text for a log)."""
+    noise = "".join(f"W0530 14:48:{i:02d}.433000 2622492 convert_frame.py:1233] WON'T CONVERT line {i}\n"
+                    for i in range(40))
+    data = "".join(f"Epoch {e} | Train Loss: {2 - e / 10:.4f} | Val Loss: {2.1 - e / 10:.4f}\n" for e in range(1, 8))
+    src = _text(noise + data)
+    assert src.format == "text"
+    assert _series(src, "train", "loss")[:2] == [(1, 1.9), (2, 1.8)] and len(_series(src, "val", "loss")) == 7
+    from lossdoc.ingest import rank
+
+    assert rank(from_bytes((noise + data).encode(), name="x.log"))[0].confidence < 0.5
+
+
+def test_imagenet_example_epoch_brackets() -> None:
+    """pytorch/examples imagenet style: 'Epoch: [0][300/320]', printed once an epoch here."""
+    text = "".join(f"2018-01-24 23:55:23,455 INFO    : Epoch: [{e}][300/320]\t Loss [ 0.{69 - e}] "
+                   f"Avg Loss [ 0.{68 - e}] Accuracy 0.{58 + e}\n" for e in range(6))
+    src = _text(text)
+    loss = _series(src, "train", "loss")
+    assert [s for s, _ in loss] == [300 + 320 * e for e in range(6)] and loss[0][1] == 0.69
+
+
+def test_split_word_before_a_whole_number_counts_epochs() -> None:
+    text = "".join(f"Train {e}, loss: {1 - e / 20:.3f}, train acc: 0.{50 + e}\n" for e in range(8))
+    src = _text(text)
+    assert [s for s, _ in _series(src, "train", "loss")] == list(range(8))

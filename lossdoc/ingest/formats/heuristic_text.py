@@ -55,7 +55,7 @@ _SPLITW = r"(?:train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)"
 #: ``Train Loss: 0.5`` / ``loss=0.5`` / ``'loss': 0.5`` (up to 4 words before : or =), or
 #: ``loss 0.5`` / ``valid loss 0.5`` / ``Epoch [1/10]`` (one word, or a split word and a word).
 _PAIR = re.compile(
-    rf"(?i)(?:({_KEY}(?:(?:[ ]|[ ]?/[ ]?){_KEY}){{0,3}})['\"]?\s*[:=]\s*|((?:{_SPLITW}[ _])?{_KEY})(?:\s+|\s*[\[(]\s*))"
+    rf"(?i)(?:({_KEY}(?:(?:[ ]|[ ]?/[ ]?){_KEY}){{0,3}})['\"]?\s*[:=]\s*\[?\s*|((?:{_SPLITW}[ _])?{_KEY})(?:\s+|\s*[\[(]\s*))"
     rf"({_NUM})(?:\s*/\s*(\d+))?"
 )
 #: ``200/ 2983 batches`` (PyTorch word_language_model): the counter's name comes after.
@@ -103,6 +103,7 @@ _COUNTERS: dict[str, tuple[str, int]] = {
     "epochs": ("epoch", 0),
     "ep": ("epoch", 0),
 }
+_LOSS_WORDS = ("loss", "ppl", "perplexity", "nll", "mse", "mae", "rmse", "bpc", "bpb", "error", "objective")
 _BATCH = {"batch", "batches", "batch_idx", "batch_id", "epoch_step", "accumulation_step"}
 #: Words naming the metric of bare split keys ("eval: acc train 0.91 val 0.88"); default loss.
 _METRIC_WORD = re.compile(r"(?i)\b(loss|acc(?:uracy)?|ppl|perplexity|bleu|f1|mae|mse|rmse|error|err)\b")
@@ -136,6 +137,12 @@ def _clean_key(key: str) -> str | None:
     return key
 
 
+def _number_at(line: str, ordinal: int) -> str:
+    """The ``ordinal``-th standalone number of ``line`` (as :func:`_read_template` counts them)."""
+    nums = [m.group(2) for m in _NUMX_PY.finditer(" " + line)]
+    return nums[ordinal] if 0 <= ordinal < len(nums) else ""
+
+
 def _read_template(line: str) -> _Template:
     """Find the pairs of one representative line (pure Python, once per distinct template)."""
     pos = {m.start(2) - 1: i for i, m in enumerate(_NUMX_PY.finditer(" " + line))}
@@ -159,6 +166,10 @@ def _read_template(line: str) -> _Template:
         norm = snake_case(key)
         own_split, base = split_and_metric(norm, default_split="?")
         bare = ""
+        if norm in _SPLIT_OF and "." not in _number_at(line, ordinal) and t.epoch_ord is None:
+            # "Train 3, loss: 0.52": a split word before a whole number counts the epochs
+            t.epoch_key, t.epoch_ord = key, ordinal
+            continue
         if norm in _SPLIT_OF:
             # "[eval] step 500 train 2.31 val 2.45": the key names the split; the metric is named
             # before the pairs ("acc train .. val ..") or it is the loss.
@@ -250,7 +261,8 @@ def _confidence(lines: pl.DataFrame) -> float:
         return 0.0
     counts = (
         table.group_by("structure")
-        .agg(pl.col("n").sum(), pl.col("has_counter").first(), pl.col("has_metric").first())
+        .agg(pl.col("n").sum(), pl.col("has_counter").first(), pl.col("has_metric").first(),
+             pl.col("m_keys").first())
         .sort("n", "structure", descending=[True, False])
     )
     top = counts.row(0, named=True)
@@ -262,8 +274,24 @@ def _confidence(lines: pl.DataFrame) -> float:
         if second["has_counter"] and second["has_metric"] and (top["n"] + second["n"]) / total >= 0.8:
             share = max(share, 0.5)
     if not (top["has_counter"] and top["has_metric"]) or top["n"] < 2 or share < 0.5:
-        return 0.0
+        return _noisy_confidence(counts, total)
     return round(0.3 + 0.1 * min(1.0, (share - 0.5) / 0.4), 3)
+
+
+#: Confidence for a log whose training lines are a minority among other numbered lines (warnings,
+#: progress bars, model printouts): above MIN_CONFIDENCE, so a file given alone is read when nothing
+#: else claims it, and below what a directory walk takes, so a walk does not pick up stray text.
+NOISY_CONFIDENCE = 0.26
+
+
+def _noisy_confidence(counts: pl.DataFrame, total: int) -> float:
+    """:data:`NOISY_CONFIDENCE` when one structure with a counter and a loss-like key repeats on 3+
+    lines and is at least 10% of the numbered lines; else 0."""
+    data = counts.filter(pl.col("has_counter") & pl.col("has_metric") & (pl.col("n") >= 3))
+    for n, keys in data.select("n", "m_keys").iter_rows():
+        if n >= 0.1 * total and any(any(w in snake_case(k) for w in _LOSS_WORDS) for k in keys):
+            return NOISY_CONFIDENCE
+    return 0.0
 
 
 _AVG = re.compile(r"^(?:average|avg|mean)_")
@@ -466,8 +494,12 @@ class HeuristicTextParser(Parser):
         if has_inner:
             key = df.get_column("inner_key").drop_nulls()[0]
             inn = df.filter(pl.col("inner").is_not_null())
-            resets = inn.filter(pl.col("inner").diff() < 0)
-            ep_up = inn.filter((pl.col("inner").diff() < 0) & (pl.col("epoch").diff() > 0)).height
+            # a reset: the counter goes back, or stays put while the epoch moves on ("[300/320]" printed
+            # once an epoch, a tqdm bar's "7543/7543" at each epoch's end)
+            ep_moves = pl.col("epoch").diff() > 0
+            back = (pl.col("inner").diff() < 0) | ((pl.col("inner").diff() == 0) & ep_moves)
+            resets = inn.filter(back)
+            ep_up = inn.filter(back & ep_moves).height
             is_batch = snake_case(key) in _BATCH
             if resets.height and (ep_up == resets.height or (is_batch and not has_epoch)):
                 if not has_epoch:
