@@ -224,6 +224,31 @@ def _mp_context() -> Any:
     return multiprocessing.get_context("spawn")
 
 
+def stop_pool(pool: ProcessPoolExecutor, grace: float = 2.0) -> None:
+    """Stop a local pool now (Ctrl-C, an error): queued batches cancelled, running workers
+    terminated (SIGTERM, then SIGKILL after ``grace`` seconds) and the fork server stopped, so
+    nothing of the sweep is left running after lossdoc exits."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + grace
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join(1.0)
+    try:
+        from multiprocessing import forkserver
+
+        server = getattr(forkserver, "_forkserver", None)
+        if server is not None and hasattr(server, "_stop"):
+            server._stop()  # closes its socket and waits for it: the next sweep starts a new one
+    except Exception:  # noqa: BLE001 - best effort; the server also exits when lossdoc does
+        pass
+
+
 def _batches(todo: list[tuple[str, bool]], jobs: int) -> list[list[tuple[str, bool]]]:
     """Units in batches of shrinking size (guided scheduling): large batches first, so that few
     round trips are made, and ever smaller ones towards the end, so that the workers finish
@@ -484,26 +509,29 @@ def analyze_sweep(
         from concurrent.futures import as_completed
         from concurrent.futures.process import BrokenProcessPool
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        # Not `with`: its exit waits for every queued batch, so a Ctrl-C that lands while the workers
+        # start (inside submit) would hang until the whole sweep finished.
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+        try:
             futures: dict[Future[list[UnitResult]], list[tuple[str, bool]]] = {
                 pool.submit(_analyze_units, b, options, where): b for b in batches}
-            try:
-                for fut in as_completed(futures):
-                    try:
-                        batch = fut.result()
-                    except BrokenProcessPool:
-                        # A worker died (killed for memory, a crash in a native library, or a calling
-                        # script without an `if __name__ == "__main__":` guard, which spawn needs):
-                        # its units are reported, the sweep goes on with what finished.
-                        batch = [UnitResult(unit=u, is_dir=d, error=f"{u}: the worker process analysing it "
-                                            "died (out of memory, killed, or started from a script "
-                                            "without an `if __name__ == '__main__':` guard)") for u, d in futures[fut]
-                                 if u not in results]
-                    for res in batch:
-                        record(res)
-            except BaseException:  # Ctrl-C: do not wait for the queued batches
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+            for fut in as_completed(futures):
+                try:
+                    batch = fut.result()
+                except BrokenProcessPool:
+                    # A worker died (killed for memory, a crash in a native library, or a calling
+                    # script without an `if __name__ == "__main__":` guard, which spawn needs):
+                    # its units are reported, the sweep goes on with what finished.
+                    batch = [UnitResult(unit=u, is_dir=d, error=f"{u}: the worker process analysing it "
+                                        "died (out of memory, killed, or started from a script "
+                                        "without an `if __name__ == '__main__':` guard)") for u, d in futures[fut]
+                             if u not in results]
+                for res in batch:
+                    record(res)
+        except BaseException:  # Ctrl-C: do not wait for the queued batches, nor the running ones
+            stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
     ordered = [results[u] for u, _ in todo]
     runs: list[RunReport] = []
     errors: list[tuple[str, str]] = []
