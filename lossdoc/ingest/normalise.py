@@ -23,11 +23,12 @@ def normalise_blocks(blocks: list[pl.DataFrame]) -> tuple[list[pl.DataFrame], li
     steps are returned as they are (no concatenation: their literal key columns stay one value
     each); anything else is joined into one table and normalised as a whole."""
     blocks = [b for b in blocks if b.height] or blocks[:1]
-    if len(blocks) <= 1:
-        if not blocks:
-            return blocks, []
-        out, notes = normalise_steps(blocks[0])
-        return [out], notes
+    if not blocks:
+        return blocks, []
+    if len(blocks) == 1 and blocks[0].height < 2:
+        return blocks, []
+    # One block too goes through the check below first: normalise_steps compares every row's keys
+    # with the row before, which materialises literal key columns (10^7 strings, ~0.3 GB).
     seen: set[tuple[str, ...]] = set()
     clean = True
     for b in blocks:

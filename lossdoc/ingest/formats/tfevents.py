@@ -40,7 +40,7 @@ import numpy as np
 import polars as pl
 
 from lossdoc.errors import ParseError
-from lossdoc.ingest.inputs import MAX_DECOMPRESSED_BYTES, InputFile
+from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.model import (IngestNote, ParseResult, canonical_metric, conform_blocks, empty_frame, snake_case,
                            split_and_metric)
@@ -336,21 +336,21 @@ def _fast_path(a: np.ndarray, offs: np.ndarray, lens: np.ndarray, out: _Scalars,
     if not done.any():
         return done
     idx = np.flatnonzero(done)
-    tag_of = np.empty(len(idx), dtype=np.int64)
+    tag_of = np.empty(len(idx), dtype=np.int32)
     tls = tl[idx]
     for length in np.unique(tls):
         sub = np.flatnonzero(tls == length)
         ts = t[idx[sub]]
         mat = np.ascontiguousarray(a[ts[:, None] + np.arange(int(length))])
         names, inv = _factorize_rows(mat)
-        ids = np.array([out.tag_id(b.decode("utf-8", "replace")) for b in names], dtype=np.int64)
+        ids = np.array([out.tag_id(b.decode("utf-8", "replace")) for b in names], dtype=np.int32)
         tag_of[sub] = ids[inv]
     wall = _at(a, o[idx] + 1, "<f8")
     out.tag_idx.append(tag_of)
     out.step.append(step[idx].view(np.int64))
     out.wall.append(wall)
     out.value.append(values[idx])
-    out.order.append(idx + base)
+    out.order.append((idx + base).astype(np.int32 if base + n < 2**31 else np.int64))
     out.needs_plugin.append(needs_plugin[idx])
     out.scalars_plugin.update(int(i) for i in np.unique(tag_of[has_meta[idx]]))
     return done
@@ -512,7 +512,7 @@ def _plugin_name(buf: bytes, s: int, e: int) -> str | None:
 
 
 def _slow_path(buf: bytes, offs: np.ndarray, lens: np.ndarray, rec: np.ndarray, out: _Scalars,
-               plugins: dict[str, str], display: str) -> None:
+               plugins: dict[str, str], display: str, rec_base: int = 0, byte_base: int = 0) -> None:
     tags: list[int] = []
     steps: list[int] = []
     walls: list[float] = []
@@ -568,15 +568,15 @@ def _slow_path(buf: bytes, offs: np.ndarray, lens: np.ndarray, rec: np.ndarray, 
                 steps.append(step)
                 walls.append(wall)
                 values.append(val)
-                order.append(i)
+                order.append(i + rec_base)
         except (_Corrupt, struct.error, IndexError):
             # The framing around it is intact (lengths and their CRCs checked): this one payload is
             # garbage. Skip it alone, keep reading the records after it, and say so.
             for lst in (tags, steps, walls, values, order):
                 del lst[kept:]
-            out.bad_records.append((i, int(s - 12)))
+            out.bad_records.append((i + rec_base, int(s - 12) + byte_base))
     if tags:
-        out.tag_idx.append(np.array(tags, dtype=np.int64))
+        out.tag_idx.append(np.array(tags, dtype=np.int32))
         out.step.append(np.array(steps, dtype=np.int64))
         out.wall.append(np.array(walls, dtype=np.float64))
         out.value.append(np.array(values, dtype=np.float64))
@@ -633,12 +633,38 @@ def _read_events(buf: bytes | memoryview, display: str) -> tuple[pl.DataFrame, l
                                 "(file still being written?); ignored"))
     out = _Scalars()
     plugins: dict[str, str] = {}
+    _decode(buf, a, offs, lens, out, plugins, display, 0, 0)
+    return _build(out, plugins, notes), notes
+
+
+def _decode(buf: bytes | memoryview, a: np.ndarray, offs: np.ndarray, lens: np.ndarray, out: _Scalars,
+            plugins: dict[str, str], display: str, rec_base: int, byte_base: int) -> None:
+    """Decode the records at ``offs``/``lens`` of ``buf`` (``a``: the same bytes, zero-padded) into ``out``;
+    ``rec_base``/``byte_base``: index of the first record and offset of ``buf`` in the file."""
     done = np.zeros(len(offs), dtype=bool)
     for c in range(0, len(offs), _CHUNK):
-        done[c:c + _CHUNK] = _fast_path(a, offs[c:c + _CHUNK], lens[c:c + _CHUNK], out, base=c)
+        done[c:c + _CHUNK] = _fast_path(a, offs[c:c + _CHUNK], lens[c:c + _CHUNK], out, base=rec_base + c)
     # Everything else (file header, graphs, several values per event, first values of a tag that
     # carry plugin metadata) through the general decoder, which also learns each tag's plugin.
-    _slow_path(buf, offs, lens, np.flatnonzero(~done), out, plugins, display)
+    _slow_path(buf, offs, lens, np.flatnonzero(~done), out, plugins, display, rec_base, byte_base)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """The parts as one array, the list emptied part by part as they are copied (so that a column is
+    never held twice: np.concatenate would keep every part until the end)."""
+    if len(parts) == 1:
+        return parts.pop()
+    arr = np.empty(sum(len(p) for p in parts), dtype=np.result_type(*parts))
+    pos = 0
+    parts.reverse()
+    while parts:
+        p = parts.pop()
+        arr[pos:pos + len(p)] = p
+        pos += len(p)
+    return arr
+
+
+def _build(out: _Scalars, plugins: dict[str, str], notes: list[IngestNote]) -> pl.DataFrame:
     if out.bad_records:
         rec, off = out.bad_records[0]
         n = len(out.bad_records)
@@ -647,9 +673,9 @@ def _read_events(buf: bytes | memoryview, display: str) -> tuple[pl.DataFrame, l
                                 "around them were read", count=n))
     if not out.tag_idx:
         return pl.DataFrame(schema={"name": pl.String, "step": pl.Int64, "wall_time": pl.Float64,
-                                    "value": pl.Float64}), notes
-    keep = np.concatenate(out.needs_plugin)
-    tag_idx = np.concatenate(out.tag_idx)
+                                    "value": pl.Float64})
+    keep = _joined(out.needs_plugin)
+    tag_idx = _joined(out.tag_idx)
     if keep.any():
         # Tensor-form values count only when the tag's plugin (from its first value) is "scalars".
         for i in out.scalars_plugin:
@@ -658,20 +684,91 @@ def _read_events(buf: bytes | memoryview, display: str) -> tuple[pl.DataFrame, l
         keep = ~keep | scal[tag_idx]
     else:
         keep = np.ones(len(tag_idx), dtype=bool)
-    order = np.concatenate(out.order)
-    if len(out.order) > 1 and not bool((order[1:] > order[:-1]).all()):
+    order = _joined(out.order)
+    sort: np.ndarray | None
+    if len(order) > 1 and not bool((order[1:] > order[:-1]).all()):
         sort = np.argsort(order, kind="stable")
         sort = sort[keep[sort]]
     else:
-        sort = np.flatnonzero(keep)
-    frame = pl.DataFrame({
+        sort = None if bool(keep.all()) else np.flatnonzero(keep)
+    del order, keep
+
+    def col(parts: list[np.ndarray]) -> np.ndarray:
+        arr = _joined(parts)
+        return arr if sort is None else arr[sort]
+
+    names = pl.Series("name", out.tags, dtype=pl.String).cast(pl.Categorical)
+    return pl.DataFrame({
         # Categorical: one small code per row, not a string (10^7 points: ~0.2 GB less).
-        "name": pl.Series("name", out.tags, dtype=pl.String).cast(pl.Categorical).gather(tag_idx[sort]),
-        "step": np.concatenate(out.step)[sort],
-        "wall_time": np.concatenate(out.wall)[sort],
-        "value": np.concatenate(out.value)[sort],
+        "name": names.gather(tag_idx if sort is None else tag_idx[sort]),
+        "step": col(out.step),
+        "wall_time": col(out.wall),
+        "value": col(out.value),
     })
-    return frame, notes
+
+
+#: Bytes of an event file decoded at a time by :func:`read_event_file` (~160,000 scalars; their decoding
+#: temporaries are ~40 arrays of that length).
+PIECE_BYTES = 8 << 20
+
+
+def read_event_file(path: Path, display: str,
+                    piece: int = PIECE_BYTES) -> tuple[pl.DataFrame, list[IngestNote], dict[str, object]]:
+    """:func:`read_events` for a file on disk, read ``piece`` bytes at a time (records cut by a piece's
+    end carried over to the next), plus the file's HParams (:func:`read_hparams`). Peak memory is one
+    piece and its decoding temporaries plus the decoded columns (~33 bytes a scalar), not the file:
+    10^7 scalars are a 0.5 GB file. Same rows and notes as :func:`read_events` on the whole file."""
+    limit: int | None = None
+    damaged: str | None = None
+    while True:
+        try:
+            frame, notes, hp = _read_event_pieces(path, display, piece, limit)
+        except _CorruptHeader as exc:
+            if exc.offset <= 0:
+                raise
+            limit, damaged = exc.offset, exc.message  # as read_events: keep every record before the damage
+            continue
+        if damaged is not None:
+            notes.append(IngestNote("skipped_lines", f"{damaged}: read the records before it, skipped the rest "
+                                    "of the file"))
+        return frame, notes, hp
+
+
+def _read_event_pieces(path: Path, display: str, piece: int,
+                       limit: int | None) -> tuple[pl.DataFrame, list[IngestNote], dict[str, object]]:
+    notes: list[IngestNote] = []
+    out = _Scalars()
+    plugins: dict[str, str] = {}
+    hparams: dict[str, object] = {}
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size if limit is None else limit
+        start = 0  # file offset of data[0]
+        rec_base = 0
+        carry = b""
+        while True:
+            want = min(piece, size - start - len(carry))
+            data = carry + fh.read(want) if want > 0 else carry
+            at_end = start + len(data) >= size
+            a = _padded(data, _PAD)
+            try:
+                offs, lens, torn = frame_records(data, display, a)
+            except _CorruptHeader as exc:
+                raise _CorruptHeader(exc.message.replace(f"offset {exc.offset}", f"offset {exc.offset + start}"),
+                                     path=display, offset=exc.offset + start) from None
+            whole = len(data) if torn is None else torn
+            if _HP_TAG in data:
+                hparams.update(read_hparams(data[:whole]))
+            _decode(data, a, offs, lens, out, plugins, display, rec_base, start)
+            rec_base += len(offs)
+            del a
+            if at_end:
+                if torn is not None:
+                    notes.append(IngestNote("torn_tail", f"last record (at byte offset {torn + start}) is cut "
+                                            "short (file still being written?); ignored"))
+                break
+            carry = data[whole:]
+            start += whole
+    return _build(out, plugins, notes), notes, hparams
 
 
 # ---------------------------------------------------------------------------- hparams plugin
@@ -856,23 +953,22 @@ class TensorBoardParser(Parser):
         return 0.9 if framed else 0.0
 
     def parse(self, inp: InputFile) -> ParseResult:
-        if inp.data is None and inp.path is not None:
-            if inp.size > MAX_DECOMPRESSED_BYTES:
-                inp.read_bytes()  # raises the usual one-line error
+        if inp.data is None and inp.path is not None:  # a plain file on disk: read piece by piece
             try:
-                buf: bytes | memoryview = read_padded(inp.path)
+                frame, notes, hparams = read_event_file(inp.path, inp.name)
             except OSError as exc:
                 raise ParseError(f"cannot read file: {exc.strerror or exc}", path=inp.name) from None
         else:
             buf = inp.read_bytes()
-        frame, notes = read_events(buf, inp.name)
+            frame, notes = read_events(buf, inp.name)
+            hparams = read_hparams(buf)
         group = _Group(inp.run_name, None, None, frame)
         if inp.path is not None:
             parent = inp.path.resolve().parent
             if parent.name.lower() in _SPLIT_DIRS and parent.parent.name:
                 group = _Group(parent.parent.name, _SPLIT_DIRS[parent.name.lower()], parent.name, frame)
         res = self._finish([group], notes)
-        res.meta["config_raw"] = read_hparams(buf)
+        res.meta["config_raw"] = hparams
         return res
 
     def sniff_dir(self, path: Path) -> float:
@@ -918,16 +1014,14 @@ class TensorBoardParser(Parser):
             for f in by_dir[d]:  # several files in one directory: a restarted writer, read in name order
                 rel = os.path.join(display, os.path.relpath(f, path))
                 reader = EVENT_READER.get()
-                buf = None
+                hp: dict[str, object] = {}
                 try:
                     if reader is not None:
                         fr, fnotes = reader(f, rel)
                     else:
-                        buf = read_padded(f)
-                        fr, fnotes = read_events(buf, rel)
+                        fr, fnotes, hp = read_event_file(f, rel)
                 except OSError as exc:
                     raise ParseError(f"cannot read event file: {exc.strerror or exc}", path=rel) from None
-                hp = read_hparams(buf) if buf is not None else {}
                 if hp:
                     hparams.setdefault(d, {}).update(hp)
                 notes.extend(IngestNote(n.kind, f"{rel}: {n.message}", line=n.line, run=run_of(d))
@@ -983,7 +1077,7 @@ class TensorBoardParser(Parser):
             fr = g.frame
             if fr.height == 0:
                 continue
-            names = fr.get_column("name").cast(pl.String).unique(maintain_order=True).to_list()
+            names = fr.get_column("name").unique(maintain_order=True).cast(pl.String).to_list()
             for n in names:
                 if g.renamed is not None:
                     shown = g.renamed
