@@ -486,7 +486,7 @@ _LEVELS = click.Choice(["error", "warning", "info", "never"])
 @main.command()
 @click.argument("path")
 @click.option("--interval", type=click.FloatRange(min=0.05), default=2.0, show_default=True, metavar="SEC",
-              help="Seconds between looks at the log.")
+              help="Seconds between analyses (new lines are read every 0.25 s; a NaN loss is analysed at once).")
 @click.option("--exit-on", type=_LEVELS, default="never", show_default=True,
               help="Exit 1 as soon as a finding at or above this severity appears.")
 @click.option("--notify", metavar="CMD",
@@ -530,7 +530,7 @@ def watch(path: str, interval: float, exit_on: str, notify: str | None, quiet: b
 @click.option("--grace", type=click.FloatRange(min=0), default=10.0, show_default=True, metavar="SEC",
               help="Seconds between SIGINT, SIGTERM and SIGKILL when stopping the job.")
 @click.option("--interval", type=click.FloatRange(min=0.05), default=2.0, show_default=True, metavar="SEC",
-              help="Seconds between looks at the log.")
+              help="Seconds between analyses (new lines are read every 0.25 s; a NaN loss is analysed at once).")
 @click.option("--notify", metavar="CMD",
               help="Shell command run for each new finding, with the finding as JSON on stdin.")
 @click.option("--format", "fmt", metavar="NAME", help="Skip format detection and read as NAME.")
