@@ -413,7 +413,7 @@ def default_jobs() -> int:
     """Worker processes: ``LOSSDOC_JOBS`` if set, else the CPUs this process may use."""
     env = os.environ.get("LOSSDOC_JOBS")
     if env and env.strip().isdigit() and int(env) > 0:
-        return int(env)
+        return min(int(env), 1024)  # as -j: a typo must not start a process per digit
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):

@@ -1,4 +1,5 @@
-"""Run the hardening fuzzers (``tests/hardening/test_fuzz.py``) for longer, with random seeds.
+"""Run the hardening fuzzers (``tests/hardening/test_fuzz.py``: parsers; ``test_fuzz_inputs.py``:
+baseline snapshots and configuration) for longer, with random seeds.
 
 CI runs each property a fixed, derandomized number of times (well under a minute in all). This
 script multiplies the example counts and lets Hypothesis pick fresh random inputs, so a nightly
@@ -34,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     import pytest
 
-    pytest_args = [str(ROOT / "tests" / "hardening" / "test_fuzz.py"), "-q", "-p", "no:cacheprovider",
+    pytest_args = [str(ROOT / "tests" / "hardening" / "test_fuzz.py"),
+                   str(ROOT / "tests" / "hardening" / "test_fuzz_inputs.py"), "-q", "-p", "no:cacheprovider",
                    f"--hypothesis-seed={seed}", "--hypothesis-show-statistics"]
     if args.k:
         pytest_args += ["-k", args.k]
