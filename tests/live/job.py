@@ -83,6 +83,7 @@ def main() -> None:
     ap.add_argument("--exit", type=int, default=0)
     ap.add_argument("--wait-for", help="before rotating/truncating, wait until this file exists")
     ap.add_argument("--tb", help="write a TensorBoard event file in this directory instead of text")
+    ap.add_argument("--lightning", help="write a Lightning CSVLogger run directory (metrics.csv, hparams.yaml)")
     a = ap.parse_args()
     if a.ignore_sigint:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -90,6 +91,20 @@ def main() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if a.tb:
         write_events(a)
+        return
+    if a.lightning:
+        os.makedirs(a.lightning, exist_ok=True)
+        with open(os.path.join(a.lightning, "hparams.yaml"), "w") as fh:
+            fh.write("lr: 0.001\nbatch_size: 32\n")
+        with open(os.path.join(a.lightning, "metrics.csv"), "w") as fh:
+            fh.write("epoch,step,train_loss,val_loss\n")
+            for step in range(a.steps):
+                fh.write(f"{step // 50},{step},{loss_at(a.mode, step, a.steps)},\n")
+                fh.flush()
+                if a.sleep:
+                    time.sleep(a.sleep)
+        while a.hang:
+            time.sleep(0.1)
         return
     fh = open(a.out, "a") if a.out else sys.stdout
     print("Initializing a new model from scratch", file=fh, flush=True)

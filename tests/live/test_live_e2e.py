@@ -161,6 +161,25 @@ def test_watch_tensorboard_logdir_nan(tmp_path: Path) -> None:
     assert len(nf) == 1 and "step 200" in nf[0]
 
 
+def test_watch_run_directory_nan(tmp_path: Path) -> None:
+    """A Lightning run directory (metrics.csv growing beside hparams.yaml), re-read when it changes."""
+    w = writer("nan", "--lightning", "lightning_logs/version_0", "--steps", "400", "--sleep", "0.003", "--hang",
+               cwd=tmp_path)
+    try:
+        (tmp_path / "lightning_logs" / "version_0").mkdir(parents=True, exist_ok=True)
+        code, out, err = finish(lossdoc("watch", "lightning_logs/version_0", "--interval", "0.1", "--exit-on",
+                                        "error", "--json", "r.json", "--no-html", cwd=tmp_path))
+    finally:
+        w.kill()
+        w.wait()
+    assert code == 1, err
+    assert "(lightning-csv;" in err
+    nf = [line for line in out.splitlines() if " NF001 non-finite-loss: " in line and line.startswith("[")]
+    assert len(nf) == 1 and "step 200" in nf[0]
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["runs"][0]["config"].get("learning_rate") == 0.001  # from hparams.yaml beside it
+
+
 def test_watch_missing_output_dir_and_input_as_output(tmp_path: Path) -> None:
     (tmp_path / "train.log").write_text("iter 0: loss 2.0, time 1ms, mfu 1%\n")
     code, out, err = finish(lossdoc("watch", "train.log", "--json", "train.log", cwd=tmp_path))
