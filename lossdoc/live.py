@@ -27,7 +27,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -57,63 +56,28 @@ EPISODIC = frozenset({"loss_spikes", "non_finite"})
 AT_END = frozenset({"still_improving"})
 
 
-# --------------------------------------------------------------------------- atomic outputs
-def write_atomic(path: str, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically: a temporary file in the same directory, then
-    ``os.replace`` (a reader sees the old or the new report, never half of one; a symlink at
-    ``path`` is replaced, not written through). ``-`` writes to standard output."""
-    if path == "-":
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        sys.stdout.flush()
-        return
-    p = Path(path)
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, p)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError as exc:
-        raise InputError(f"cannot write output: {exc.strerror or exc}", path=path) from None
-
-
-def _atomic_writer() -> Callable[[str, str], None]:
-    """The shared atomic writer when the report package has one, else :func:`write_atomic`."""
-    try:
-        from lossdoc.report import outputs
-
-        fn = getattr(outputs, "write_atomic", None) or getattr(outputs, "atomic_write", None)
-        if callable(fn):
-            return fn  # type: ignore[no-any-return]
-    except ImportError:
-        pass
-    return write_atomic
-
-
+# --------------------------------------------------------------------------- outputs
 def write_report_outputs(report: Any, *, html: str | None, markdown: str | None, json_out: str | None,
                          junit: str | None) -> list[tuple[str, str]]:
-    """Each requested output written atomically; [(kind, path)] of the files written."""
-    write = _atomic_writer()
+    """Each requested output written through :func:`lossdoc.outputs.write_text`: a temporary file
+    beside it renamed over it (a reader sees the old or the new report, never half of one), never
+    through a symlink. Returns [(kind, path)] of the files written (not standard output)."""
+    from lossdoc.outputs import write_text
+
     done: list[tuple[str, str]] = []
     if json_out:
-        write(json_out, report.to_json())
+        write_text(json_out, report.to_json(), opt="--json", kind="json")
         done.append(("JSON", json_out))
     if markdown:
-        write(markdown, report.to_markdown())
+        write_text(markdown, report.to_markdown(), opt="--markdown", kind="markdown")
         done.append(("Markdown", markdown))
     if junit:
         from lossdoc.report.render_junit import render_junit
 
-        write(junit, render_junit(report))
+        write_text(junit, render_junit(report), opt="--junit", kind="xml")
         done.append(("JUnit", junit))
     if html:
-        write(html, report.to_html())
+        write_text(html, report.to_html(), opt="--html", kind="html")
         done.append(("HTML", html))
     return [(k, p) for k, p in done if p != "-"]
 
@@ -891,16 +855,20 @@ class Watcher:
             self._analyse(self._sources())
             self.write_outputs()
         self.write_outputs(stdout=True)
+        if self.report is not None:  # GitHub Actions annotations and job summary, once, at the end
+            from lossdoc.report.outputs import _github_side_channels
+
+            _github_side_channels(self.report)
         self.tail.close()
         return self.report
 
 
-def check_outputs(inputs: Sequence[str], outputs: Sequence[str | None]) -> None:
-    """An output must never overwrite an input (DESIGN.md)."""
-    ins = {os.path.realpath(p) for p in inputs if p and p != "-"}
-    for o in outputs:
-        if o and o != "-" and os.path.realpath(o) in ins:
-            raise InputError("an output file would overwrite the log being read", path=o)
+def check_outputs(inputs: Sequence[str], opts: WatchOptions) -> None:
+    """DESIGN.md: no output overwrites an input or writes through a symlink (:mod:`lossdoc.outputs`)."""
+    from lossdoc.outputs import check_outputs as check
+
+    check([("--html", opts.html), ("--markdown", opts.markdown), ("--json", opts.json_out),
+           ("--junit", opts.junit)], [p for p in inputs if p and p != "-"])
 
 
 # --------------------------------------------------------------------------- watch loop
@@ -909,7 +877,7 @@ def watch(path: str, opts: WatchOptions, *, stop: threading.Event | None = None)
     if path == "-":
         raise InputError("watch follows a file or a directory, not standard input; to watch a command's "
                          "output use `lossdoc run -- CMD ...` (or redirect it to a file and watch that)", path="-")
-    check_outputs([path], [opts.html, opts.markdown, opts.json_out, opts.junit])
+    check_outputs([path], opts)
     w = Watcher(path, opts)
     interrupted = threading.Event() if stop is None else stop
     old = signal.getsignal(signal.SIGINT)
@@ -1010,7 +978,7 @@ def run_job(cmd: Sequence[str], log_path: str, opts: WatchOptions, *, stop_on: s
             grace: float = 10.0) -> tuple[int, Any]:
     """``lossdoc run``: start ``cmd``, tee its output to ``log_path``, watch it; returns
     (exit code, final report or None)."""
-    check_outputs([log_path], [opts.html, opts.markdown, opts.json_out, opts.junit])
+    check_outputs([log_path], opts)
     opts = WatchOptions(**{**opts.__dict__, "exit_on": stop_on})
     try:
         log = open(log_path, "wb")  # noqa: SIM115 - closed below

@@ -350,3 +350,12 @@ def test_watch_json_to_stdout_is_one_document_at_the_end(tmp_path: Path) -> None
     doc = json.loads(out)  # stdout holds exactly one JSON document
     assert doc["verdict"] == "fail"
     assert "NF001" in err  # the finding as it came, on stderr
+
+
+def test_watch_refuses_an_output_that_is_a_symlink(tmp_path: Path) -> None:
+    (tmp_path / "train.log").write_text("iter 0: loss 2.0, time 1ms, mfu 1%\n")
+    (tmp_path / "elsewhere.html").write_text("precious")
+    (tmp_path / "r.html").symlink_to(tmp_path / "elsewhere.html")
+    code, out, err = finish(lossdoc("watch", "train.log", "--html", "r.html", cwd=tmp_path))
+    assert code == 2 and "symbolic link" in err
+    assert (tmp_path / "elsewhere.html").read_text() == "precious"
