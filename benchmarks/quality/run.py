@@ -248,12 +248,12 @@ def main(argv: list[str] | None = None) -> int:
                 flag = (" WARNED-HEALTHY" if not i.labels and i.warned else "") + (
                     " RAISE-LR" if i.raise_lr and i.labels & BAD_FOR_RAISE else "")
                 if miss or extra or flag or i.error:
-                    print(f"  {i.name}: labels {sorted(i.labels) or 'healthy'}"
+                    print(f"  * {i.name}: labels {sorted(i.labels) or 'healthy'}"
                           f"{' opt ' + str(sorted(i.optional)) if i.optional else ''}; "
                           f"MISS {sorted(miss) or '-'} FP {sorted(extra) or '-'}{flag}"
                           + (f" ERROR {i.error}" if i.error else ""))
                     for f in i.findings:
-                        print(f"      {f}")
+                        print(f"      - {f}")
             print()
     if args.json:
         out["rows"] = [{"corpus": i.corpus, "name": i.name, "labels": sorted(i.labels), "optional": sorted(i.optional),
