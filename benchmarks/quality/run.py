@@ -51,7 +51,9 @@ from lossdoc.checks.rulefile import load_rules  # noqa: E402
 LABEL_MAP = {"nan_or_inf": "non_finite", "nan": "non_finite", "spikes": "loss_spikes", "loss_spike": "loss_spikes",
              "gap": "train_val_gap", "local_minima": "local_minimum", "oscillating": "oscillation"}
 UNSCORED = {"log_integrity", "regression"}
-INFO_RULES = {r.id for r in load_rules().values() if r.severity == Severity.INFO}
+#: GP002 (validation *below* training) is a note about augmentation/dropout, not the labelling guide's
+#: train_val_gap (validation well above training): it is not scored as a detection.
+INFO_RULES = {r.id for r in load_rules().values() if r.severity == Severity.INFO} - {"GP002"}
 RAISE_LR = re.compile(r"\b(raise|increase|higher)\b[^.;]{0,40}\b(LR|learning rate|learning-rate)\b|"
                       r"\b(LR|learning rate)\b[^.;]{0,30}\b(3-10x higher|too low)\b", re.IGNORECASE)
 BAD_FOR_RAISE = {"lr_too_high", "divergence", "non_finite"}

@@ -142,9 +142,9 @@ def _run_rules(ctx: RunContext, rules: list[tuple[RuleSpec, dict[str, Any], Seve
 
 #: Pairs of categories that cannot both hold for one series: the first one wins. A series that
 #: diverged or went non-finite (also downwards: a negative loss running away) is neither still
-#: improving nor on a plateau; one stuck at a trivial level or that escaped a plateau is not "converged".
+#: improving nor on a plateau; one stuck at a trivial level is not "still improving".
 _EXCLUDES = (("divergence", "still_improving"), ("non_finite", "still_improving"),
-             ("divergence", "plateau"), ("local_minimum", "plateau"))
+             ("divergence", "plateau"), ("local_minimum", "still_improving"))
 
 
 def resolve_contradictions(findings: list[Finding]) -> list[Finding]:

@@ -8,8 +8,9 @@ it states (``ctx.hparams()``: ``run.config`` plus the trainer's raw keys).
 * LR006 ``likely-lr-too-high``: a loss that went non-finite, diverged or exploded while the LR was at
   its peak (or constant); heavy oscillation at a constant LR; or a stated LR far above the usual range
   for its optimizer next to a symptom. Confidence ``high`` when the LR in force is shown to be at its
-  peak (or far above the usual range), ``medium`` when the log shows no LR (a blow-up is most often the
-  LR, but a bad batch or an fp16 overflow do it too).
+  peak (or far above the usual range), ``medium`` when an LR is shown but not at its peak, ``low`` (a
+  note, not a warning) when the log shows no LR at all: a blow-up is most often the LR, but a bad batch
+  or an fp16 overflow do it too, and the log cannot tell them apart.
 * LR007 ``likely-lr-too-low``: slow, steady, non-decelerating progress (LR004) or a loss that barely
   moved, at a stated LR far below the usual range for its optimizer. Never on a run that blew up,
   spiked or oscillated, nor on one that stalled right after a fast early drop (that is not a slow LR).
@@ -127,10 +128,14 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
             conf = "low"  # the LR had already decayed: less likely the LR alone
             evidence.append(f"{first.rule} at step {step:,} after the LR had decayed to {round_lr(on)} "
                             f"({on / pk[0]:.0%} of its peak)")
-        else:
+        elif lr is not None:
             conf = "medium"
-            evidence.append(f"{first.rule} ({first.name}) from step {step:,}"
-                            + (f"; {lr_src}" if lr is not None else "; the log shows no LR"))
+            evidence.append(f"{first.rule} ({first.name}) from step {step:,}; {lr_src}")
+        else:
+            # no LR in the log: the most common cause, but only a possibility (a note, not a warning)
+            conf = "low"
+            evidence.append(f"{first.rule} ({first.name}) from step {step:,}; the log shows no LR, so this is "
+                            "the usual cause rather than a shown one")
     elif osc and (ctx.lr() is None or _constant_lr(ctx)):
         step = osc[0].start_step
         conf = "medium"
@@ -140,7 +145,7 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
                                                                   "LM002", "OS001") else None)
         evidence.append(f"{lr_src}, {lr / hi:.0f}x the top of the usual range for {opt_txt} "
                         f"({round_lr(lo)}-{round_lr(hi)})")
-    if conf is None or conf == "low" and not far_above:
+    if conf is None:
         return
     target = (lr / p.advice_factor) if lr else None
     if far_above and lr:

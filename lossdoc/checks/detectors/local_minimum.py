@@ -183,7 +183,7 @@ def _find_escape(ctx: RunContext, s: Series, p: SimpleNamespace) -> dict[str, An
         i = i + int(np.flatnonzero(sm[i:j + 1] >= sm[i] - band)[-1])
         j = i + int(np.argmin(sm[i:i + w + 1]))
         drop = float(sm[i] - sm[j])
-        if drop < p.min_drop * rng:
+        if drop < max(p.min_drop * rng, 6 * noise):  # and well clear of the point-to-point noise
             i += 1
             continue
         band = max(p.band * drop, 2 * noise)

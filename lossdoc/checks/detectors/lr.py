@@ -13,7 +13,9 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, lr_reference, rel, round_lr, tlabel, tname
+from lossdoc.checks.detectors._common import (
+    TINY, fmt_num, fmt_step, lr_reference, range_scale, rel, round_lr, tlabel, tname,
+)
 from lossdoc.checks.detectors.divergence import find_divergence, significant_rise
 from lossdoc.checks.detectors.spike import find_spikes
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
@@ -137,11 +139,13 @@ def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNames
     if tr is None or not (np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha):
         return
     level = final_level(s.values) or float(y[-1])
-    rate = -tr.slope * (x[-1] - lo) / max(abs(level), TINY)
+    ctx.decide(float(tr.pvalue_decreasing))
+    # against the range the run covered, as SI001 (a near-zero loss falling "119%" of its level is noise)
+    rate = -tr.slope * (x[-1] - lo) / range_scale(ctx, s, level)
     if rate < p.min_improvement:
         return
     msg = (f"the LR decayed to {round_lr(float(lv[-1]))} ({lv[-1] / peak:.1%} of its peak {round_lr(peak)}) while "
-           f"{s.name} was still falling {rate:.1%} over the last {p.window_fraction:.0%} of the run "
+           f"{s.name} was still falling by {rate:.1%} of the range the run covered over the last {p.window_fraction:.0%} of the run "
            f"({tlabel(tr)} p={tr.pvalue_decreasing:.2g})")
     yield Hit(
         message=msg,

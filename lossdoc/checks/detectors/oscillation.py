@@ -93,8 +93,11 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     # loss near zero "oscillates" by 70% of its level while moving 1% of the range it covered
     lin = np.exp(trend) * (np.exp(r) - 1) if positive else r
     amp_range = float(np.sqrt(np.mean(lin ** 2))) / range_scale(ctx, s, float(np.median(ya)))
+    # (validation losses are means over the whole validation set, free of batch sampling noise: their
+    # swings are structure whatever their size against the range)
+    per_batch = s.split == "train"
     if not (ratio >= p.ratio and rel_amp >= p.min_amplitude and pr < p.alpha
-            and amp_range >= getattr(p, "min_amplitude_range", 0.05)):
+            and (not per_batch or amp_range >= getattr(p, "min_amplitude_range", 0.05))):
         return
     kind = "alternating" if zr > 0 else "slow"
     swing = (math.exp(2 * amp) - 1) if positive else 2 * amp
