@@ -122,12 +122,12 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
         pk = ctx.lr_peak(until=step) if step is not None else None
         if ctx.lr() is not None and on and pk and on >= p.near_peak * pk[0]:
             conf = "high"
-            evidence.append(f"{first.rule} ({first.name}) at step {step:,} while the LR was {round_lr(on)}, "
+            evidence.append(f"{first.rule} ({first.name}) from step {step:,} while the LR was {round_lr(on)}, "
                             f"{on / pk[0]:.0%} of its peak {round_lr(pk[0])}")
         elif ctx.lr() is not None and on and pk:
             conf = "low"  # the LR had already decayed: less likely the LR alone
-            evidence.append(f"{first.rule} at step {step:,} after the LR had decayed to {round_lr(on)} "
-                            f"({on / pk[0]:.0%} of its peak)")
+            evidence.append(f"{first.rule} ({first.name}) from step {step:,}, after the LR had decayed to "
+                            f"{round_lr(on)} ({on / pk[0]:.0%} of its peak)")
         elif lr is not None:
             conf = "medium"
             evidence.append(f"{first.rule} ({first.name}) from step {step:,}; {lr_src}")
