@@ -363,7 +363,7 @@ def rules_cmd(as_json: bool, config_path: str | None) -> None:
     click.echo(f"{'ID':<6} {'NAME':<{wn}}  {'CATEGORY':<{wc}}  {'SEVERITY':<8}  SUMMARY")
     for s in specs:
         status = f" [{s.status}]" if s.status != "stable" else ""
-        click.echo(f"{s.id:<6} {s.name:<{wn}}  {s.category:<{wc}}  {str(s.severity):<8}  {s.summary}{status}")
+        click.echo(f"{s.id:<6} {s.name:<{wn}}  {s.category:<{wc}}  {str(s.severity):<8}  {_one_line(s.summary)}{status}")
 
 
 @main.command("rule")
@@ -385,7 +385,10 @@ def rule_cmd(rule_id: str, as_json: bool, config_path: str | None) -> None:
     spec = find_rule(specs, rule_id)
     if spec is None:
         raise RuleError(f"no rule {rule_id!r} (see `lossdoc rules`)")
-    click.echo(json.dumps(spec.doc(), indent=2) if as_json else format_rule(spec), nl=as_json)
+    # Rule files from rule-paths come with the repository (a pull request): no terminal escapes.
+    from lossdoc.report.present import strip_controls
+
+    click.echo(json.dumps(spec.doc(), indent=2) if as_json else strip_controls(format_rule(spec)), nl=as_json)
 
 
 # --------------------------------------------------------------------------- compare / snapshot

@@ -33,6 +33,9 @@ from lossdoc.runconfig import merge_raw, rename_runs, set_config
 #: Confidence a directory parser needs to take a whole directory (else it is walked file by file).
 DIR_CLAIM = 0.9
 
+#: A directory walk enters no more than this many levels below the directory it was given.
+MAX_DIR_DEPTH = 64
+
 #: A directory walk looks at no more than this many files.
 MAX_DIR_FILES = 20_000
 
@@ -109,19 +112,39 @@ def _walk(root: Path, unreadable: list[str] | None = None) -> list[Path]:
     go to ``unreadable`` as ``path (reason)``, to be noted rather than skipped in silence."""
     out: list[Path] = []
 
-    def onerror(exc: OSError) -> None:
+    def note(where: str, why: str) -> None:
         if unreadable is not None:
-            where = os.path.relpath(exc.filename, root) if exc.filename else "?"
-            unreadable.append(f"{where} ({exc.strerror or exc})")
+            unreadable.append(f"{os.path.relpath(where, root)} ({why})")
 
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS and not d.startswith("."))
-        for f in sorted(filenames):
-            if f.startswith("."):
-                continue
-            out.append(Path(dirpath) / f)
-            if len(out) >= MAX_DIR_FILES:
-                return out
+    # Iterative, top-down, in name order (os.walk of Python < 3.12 recurses: a tree 1,000 levels
+    # deep raised RecursionError); directories deeper than MAX_DIR_DEPTH are noted, not entered.
+    stack: list[tuple[str, int]] = [(os.fspath(root), 0)]
+    while stack:
+        top, depth = stack.pop()
+        try:
+            with os.scandir(top) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            note(top, exc.strerror or str(exc))
+            continue
+        subdirs: list[str] = []
+        for e in entries:
+            try:
+                is_dir = e.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if e.name in _SKIP_DIRS or e.name.startswith(".") or e.is_symlink():
+                    continue  # symlinked directories are not followed, so a link loop cannot recur
+                if depth + 1 > MAX_DIR_DEPTH:
+                    note(e.path, f"deeper than {MAX_DIR_DEPTH} levels")
+                    continue
+                subdirs.append(e.path)
+            elif not e.name.startswith("."):
+                out.append(Path(e.path))
+                if len(out) >= MAX_DIR_FILES:
+                    return out
+        stack.extend((d, depth + 1) for d in reversed(subdirs))
     return out
 
 

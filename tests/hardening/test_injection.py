@@ -213,3 +213,21 @@ def test_junit_keeps_no_bidi_or_c1_control(tmp_path: Path, monkeypatch: pytest.M
     assert ch not in xml
     root = ET.fromstring(xml)
     assert root.get("tests") and int(root.get("tests", "0")) > 0
+
+
+# --------------------------------------------------------------------------- rule files from the repository
+def test_rule_files_from_rule_paths_reach_the_terminal_inert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`rule-paths` rule files come with the repository (a pull request): their text carries no
+    terminal escape and no workflow command to `lossdoc rule` / `lossdoc rules`."""
+    src = (Path(__file__).resolve().parents[2] / "rules" / "SP001.toml").read_text()
+    text = (src.replace('id = "SP001"', 'id = "ACME-SP001"').replace('name = "loss-spike"', 'name = "acme-spike"')
+            .replace('why = """', 'why = """\\u001b]0;pwned\\u0007\n::error::from-rule\nx##[group]y\n', 1)
+            .replace('summary = "', 'summary = "\\u001b[2J##[error]', 1))
+    write(tmp_path / "rules" / "ACME-SP001.toml", text)
+    write(tmp_path / "lossdoc.toml", 'rule-paths = ["rules"]\n')
+    for args in (["rule", "ACME-SP001"], ["rules"]):
+        code, out = run(tmp_path, monkeypatch, *args)
+        assert code == 0, out
+        assert "\x1b" not in out and "\x07" not in out
+        assert forged(out) == [], out
+        assert "from-rule" in out or args == ["rules"]

@@ -311,3 +311,36 @@ def test_closed_stdout_and_stderr(tmp_path: Path) -> None:
     r = lossdoc_sh("analyze run.csv --json r.json --no-html >&- 2>&-", tmp_path)
     assert r.returncode in (0, 1)
     assert json.loads((tmp_path / "r.json").read_text())["runs"]
+
+
+# --------------------------------------------------------------------------- very deep trees
+def _deep(root: Path, levels: int, text: str) -> None:
+    """``root/a/a/.../a/train.log``, made one level at a time relative to the current directory
+    (an absolute path this long is refused by some calls)."""
+    root.mkdir(parents=True, exist_ok=True)
+    here = os.getcwd()
+    try:
+        os.chdir(root)
+        for _ in range(levels):
+            os.mkdir("a")
+            os.chdir("a")
+        Path("train.log").write_text(text)
+    finally:
+        os.chdir(here)
+
+
+def test_directory_tree_1000_levels_deep_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """os.walk of Python < 3.12 recursed once per level (RecursionError at ~1,000)."""
+    _deep(tmp_path / "deep", 1000, nanogpt_text())
+    code, out = run(tmp_path, monkeypatch, "analyze", "deep", "--no-html", "-q")
+    assert code == 2
+    one_line_error(out, "deep", "deeper than 64 levels")
+
+
+def test_log_beside_a_too_deep_branch_is_read_and_the_branch_noted(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "exp" / "run" / "train.log", nanogpt_text())
+    _deep(tmp_path / "exp" / "junk", 80, nanogpt_text())
+    code, out = run(tmp_path, monkeypatch, "inspect", "exp")
+    assert code == 0, out
+    assert "deeper than 64 levels" in out and "120 pts" in out
