@@ -289,3 +289,12 @@ def test_split_word_before_a_whole_number_counts_epochs() -> None:
     text = "".join(f"Train {e}, loss: {1 - e / 20:.3f}, train acc: 0.{50 + e}\n" for e in range(8))
     src = _text(text)
     assert [s for s, _ in _series(src, "train", "loss")] == list(range(8))
+
+
+def test_tqdm_bars_do_not_become_the_step() -> None:
+    bar = "Epoch {e}/5: 100%|" + "█" * 40 + "| 7543/7543 [00:10<00:00, 700.00it/s]\r"
+    text = "".join(bar.format(e=e) + f"\nEpoch {e} | Train Loss: {1.3 - e / 20:.4f} | Val Loss: {1.2 - e / 40:.4f}\n"
+                   for e in range(1, 6))
+    src = _text(text)
+    assert [s for s, _ in _series(src, "train", "loss")] == [1, 2, 3, 4, 5]
+    assert len(_series(src, "val", "loss")) == 5

@@ -316,14 +316,25 @@ _TENSOR = r"tensor\(\s*([^,()\s]+)(?:,[^()]*(?:\([^()]*\)[^()]*)*)?\)"
 _OBJECT = r"<[^<>]*\bat 0x[0-9a-fA-F]+>"
 
 
+#: a tqdm bar without a postfix: ``Epoch 1/5: 100%|█████| 7543/7543 [00:10<00:00, 700.00it/s]``
+_TQDM_PLAIN = r"\d+%\|.*\|\s*\d+/\d+\s*\[[^=\]]*\]\s*$"
+
+
 def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
     """Printed tensors read as their value and object reprs dropped, so ``loss: tensor(2.31,
-    device='cuda:0')`` is the pair ``loss: 2.31`` (only when some line holds one: a cheap test first)."""
+    device='cuda:0')`` is the pair ``loss: 2.31``; tqdm bars without a postfix dropped (their
+    counters are the bar's, not the training step). Only when some line holds one: cheap tests first."""
     line = pl.col("line")
-    if not lines.height or not lines.select(line.str.contains("tensor(", literal=True).any()
-                                            | line.str.contains(" at 0x", literal=True).any()).item():
+    if not lines.height:
         return lines
-    return lines.with_columns(line.str.replace_all(_TENSOR, "${1}").str.replace_all(_OBJECT, ""))
+    has = lines.select(line.str.contains("tensor(", literal=True).any().alias("t"),
+                       line.str.contains(" at 0x", literal=True).any().alias("o"),
+                       line.str.contains("%|", literal=True).any().alias("q")).row(0)
+    if has[2]:
+        lines = lines.filter(~line.str.contains(_TQDM_PLAIN))
+    if has[0] or has[1]:
+        lines = lines.with_columns(line.str.replace_all(_TENSOR, "${1}").str.replace_all(_OBJECT, ""))
+    return lines
 
 
 class HeuristicTextParser(Parser):
