@@ -28,9 +28,10 @@ def plan() -> list[dict]:
     # B. training-set size (64 fixed windows = 2,048 characters vs fresh windows) x dropout, 600 steps
     for n_seq in [64, None]:
         for dropout in [0.0, 0.1]:
-            p.append(make_run(T, "size_dropout", F, dict(n_seq=n_seq or "all", dropout=dropout, seed=0),
-                              extra=dict(ex, cfg=dict(base, n_seq=n_seq, dropout=dropout, max_steps=600,
-                                                      n_embd=64, logging_steps=10, eval_steps=50))))
+            for seed in [0, 1]:
+                p.append(make_run(T, "size_dropout", F, dict(n_seq=n_seq or "all", dropout=dropout, seed=seed),
+                                  extra=dict(ex, cfg=dict(base, n_seq=n_seq, dropout=dropout, max_steps=600,
+                                                          n_embd=64, logging_steps=10, eval_steps=50, seed=seed))))
     # C. stopped early: constant LR, 100 steps vs the 4x-longer reference (same seed, same data order)
     for seed in [0, 1]:
         c = dict(base, sched="constant", seed=seed, eval_steps=10)

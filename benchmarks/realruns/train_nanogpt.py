@@ -51,14 +51,16 @@ def plan() -> list[dict]:
         p.append(make_run(T, "short_const_lr", F, dict(max_iters=1000, seed=seed),
                           extra=dict(ex, cfg=dict(c, max_iters=1000, log_interval=2, eval_interval=50))))
     # D. model size (capacity)
-    for nl, ne, seeds in [(1, 16, [0, 1]), (2, 48, [0]), (4, 96, [0])]:
+    for nl, ne, seeds in [(1, 16, [0, 1]), (2, 48, [0, 1]), (4, 96, [0, 1])]:
         for seed in seeds:
             p.append(make_run(T, "model_size", F, dict(n_layer=nl, n_embd=ne, seed=seed), size_group="model_size",
                               extra=dict(ex, cfg=dict(base, n_layer=nl, n_embd=ne, seed=seed))))
     # E. batch size 2 vs 48 (per-batch noise)
     for bs in [2, 48]:
-        p.append(make_run(T, "batch", F, dict(batch_size=bs, seed=0),
-                          extra=dict(ex, cfg=dict(base, batch_size=bs, max_iters=400, eval_interval=40))))
+        for seed in [0, 1]:
+            p.append(make_run(T, "batch", F, dict(batch_size=bs, seed=seed),
+                              extra=dict(ex, cfg=dict(base, batch_size=bs, max_iters=400, eval_interval=40,
+                                                      seed=seed))))
     return p
 
 
