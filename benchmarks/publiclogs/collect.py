@@ -1,7 +1,8 @@
 """Copy public training logs into benchmarks/publiclogs/logs/ and write SOURCES.tsv.
 
-Input: ``candidates.tsv`` (columns ``repository, path_in_repo, commit, slug``), one row per log that
-was found with the ``search`` tool. Each repository must already be fetched to
+Input: ``candidates.tsv`` (columns ``repository, path_in_repo, commit, slug, line_shape``), one row per
+log that was found with the ``search`` tool (``line_shape``: for logs lossdoc cannot read, what their
+loss lines look like; copied to UNREADABLE.tsv). Each repository must already be fetched to
 ``/work/.mirror/<owner>+<name>/repo`` (a bare git snapshot). For every row the script
 
 1. refuses the repository if it is listed in ``/work/shared/real_logs/RESERVED.txt``
@@ -36,7 +37,7 @@ LOGS = HERE / "logs"
 MIRRORS = Path("/work/.mirror")
 RESERVED = Path("/work/shared/real_logs/RESERVED.txt")
 EXISTING = [Path("/work/shared/real_logs"), ROOT / "sample_logs", ROOT / "tests" / "ingest" / "data"]
-SALT = ""  # see README.md ("Development and test halves")
+SALT = "12"  # see README.md ("Development and test halves")
 GZIP_ABOVE = 200_000
 MIN_POINTS = 5
 
@@ -120,7 +121,7 @@ def main() -> int:
     for line in (HERE / "candidates.tsv").read_text().splitlines()[1:]:
         if not line.strip() or line.startswith("#"):
             continue
-        repo, path, commit, slug = (line.split("\t") + [""] * 4)[:4]
+        repo, path, commit, slug, shape = (line.split("\t") + [""] * 5)[:5]
         if repo.lower() in reserved:
             print(f"RESERVED, skipped: {repo}", file=sys.stderr)
             continue
@@ -128,7 +129,7 @@ def main() -> int:
         try:
             blobs = [read_blob(repo, p, commit) for p in paths]
         except LookupError as exc:
-            bad.append((repo, path, commit, f"not copied: {exc}"))
+            bad.append((repo, path, commit, f"not copied: {exc}", shape))
             continue
         used = blobs[0][1]
         digests = [hashlib.sha256(data).hexdigest() for data, _ in blobs]
@@ -145,7 +146,7 @@ def main() -> int:
         if fmt is None or longest < MIN_POINTS:
             why = note.replace(str(probe), path) if fmt is None else (
                 f"read as {fmt}: longest loss series {longest} points ({note})")
-            bad.append((repo, path, used, why))
+            bad.append((repo, path, used, why, shape))
             continue
         seen.update(digests)
         dest_dir = LOGS / fmt / f"{owner}--{rname}--{slug}"
@@ -163,7 +164,7 @@ def main() -> int:
     header = "saved_path\tformat\trepository\tpath_in_repo\tcommit\tn_points\thalf\n"
     (HERE / "SOURCES.tsv").write_text(header + "".join("\t".join(r) + "\n" for r in sorted(rows)))
     (HERE / "UNREADABLE.tsv").write_text(
-        "repository\tpath_in_repo\tcommit\twhy\n" + "".join("\t".join(r) + "\n" for r in bad)
+        "repository\tpath_in_repo\tcommit\twhy\tline_shape\n" + "".join("\t".join(r) + "\n" for r in bad)
     )
     shutil.rmtree(tmp)
     halves = [r[-1] for r in rows]
