@@ -33,13 +33,19 @@ from lossdoc.report.present import Binned, ChartSeries, clean, gap_chart_series,
 _INK = "#010203"
 #: Series colours: mid-luminance, readable on white and on near-black.
 PALETTE = ("#3b82f6", "#f59e0b", "#10b981", "#ec4899", "#8b5cf6", "#06b6d4", "#84cc16", "#f43f5e")
-VAL_COLOR_SHIFT = 1  # a single run draws val in the second palette colour
+#: Colours by split, the same in every chart of one run (loss chart, gap, lr, grad norm, Markdown).
+SPLIT_COLOR = {"train": PALETTE[0], "val": PALETTE[1], "test": PALETTE[2], "other": PALETTE[4]}
+#: Baselines: each its own colour and dash, none of them a split's colour.
+BASELINE_COLORS = ("#6b7280", "#a16207", "#0f766e", "#be185d", "#4338ca", "#65a30d")
+BASELINE_STYLES = ((0, (6, 2)), (0, (2, 2)), (0, (6, 2, 2, 2)), (0, (10, 3)), (0, (1, 1)), (0, (4, 1, 1, 1)))
 SEVERITY_COLOR = {Severity.ERROR: "#dc2626", Severity.WARNING: "#d97706", Severity.INFO: "#2563eb"}
 FIT_COLOR = "#a855f7"
 
 WIDTH_IN = 9.6
 _LEFT, _RIGHT = 0.075, 0.985  # shared margins so stacked figures line up on the step axis
 MAX_RUNS_DRAWN = 12
+#: Panels added for series findings are about that no other chart draws.
+MAX_EXTRA_PANELS = 3
 
 
 @dataclass(slots=True)
@@ -263,24 +269,29 @@ def _nonfinite_marks(ax: Any, steps: np.ndarray, color: str) -> None:
 def _finding_marks(ax: Any, marks: list[tuple[int, Finding]], *, labels: bool) -> None:
     """Spans (or lines) for findings with a step range; numbered circles linking to their text."""
     placed: list[float] = []
+    lanes: list[float] = []  # end step of the last strip in each lane along the top edge
     for num, f in sorted(marks, key=lambda m: (m[1].start_step if m[1].start_step is not None else 0, m[0])):
         if f.start_step is None and f.end_step is None:
             continue
         color = SEVERITY_COLOR.get(f.severity, "#6b7280")
         a = f.start_step if f.start_step is not None else f.end_step
         b = f.end_step if f.end_step is not None else f.start_step
-        if b > a:
-            ax.axvspan(a, b, color=color, alpha=0.10, linewidth=0, zorder=0)
-            ax.axvline(a, color=color, alpha=0.5, linewidth=0.8, linestyle=(0, (2, 2)), zorder=0.5)
-        else:  # behind the data, so the spike it points at stays visible
-            ax.axvline(a, color=color, alpha=0.5, linewidth=0.9, linestyle=(0, (2, 2)), zorder=0.5)
+        # The span is a strip along the top edge, never a shade over the curves (a finding from the
+        # best step to the end once covered most of the plot); the start is a thin line behind the data.
+        if b > a:  # above the plot area (never over a curve); overlapping spans take the next lane up
+            lane = next((k for k, end in enumerate(lanes) if end < a), len(lanes))
+            lanes[lane:lane + 1] = [b]
+            bottom = 1.004 + 0.013 * min(lane, 2)
+            ax.axvspan(a, b, ymin=bottom, ymax=bottom + 0.009, color=color, alpha=0.75, linewidth=0,
+                       clip_on=False)
+        ax.axvline(a, color=color, alpha=0.45, linewidth=0.8, linestyle=(0, (2, 2)), zorder=0.5)
         if labels:
             # Numbers of nearby findings would overlap: shift each right of its neighbour.
             lo, hi = ax.get_xlim()
             close = [x for x in placed if abs(x - a) < 0.012 * (hi - lo)]
             placed.append(a)
             t = ax.annotate(str(num), xy=(a, 1.0), xycoords=("data", "axes fraction"),
-                            xytext=(11 * len(close), 7), textcoords="offset points", ha="center", va="center",
+                            xytext=(11 * len(close), 16), textcoords="offset points", ha="center", va="center",
                             fontsize=7.5, fontweight="bold", color="white", annotation_clip=False,
                             bbox={"boxstyle": "circle,pad=0.25", "fc": color, "ec": "none"})
             t.set_url(f"#finding-{num}")
@@ -302,9 +313,10 @@ def _fit(ax: Any, run: RunReport, color: str, last_step: float | None, *, label:
     hi = np.asarray(fit.get("high", []), dtype=float)
     model = _mpl_text(model_name(fit.get("model") or "fit"), 24)
     if lo.size == st.size and hi.size == st.size:
-        ax.fill_between(st, lo, hi, color=color, alpha=0.13, linewidth=0,
+        ax.fill_between(st, lo, hi, color=color, alpha=0.13, linewidth=0, zorder=0.8,
                         label="prediction interval" if band_label else None)
-    ax.plot(st, y, color=color, linewidth=1.3, linestyle=(0, (5, 3)), label=f"{label} ({model})")
+    # below the logged curves (zorder): inside the logged range the fit never hides a logged point
+    ax.plot(st, y, color=color, linewidth=1.3, linestyle=(0, (5, 3)), label=f"{label} ({model})", zorder=1.8)
     if last_step is not None and st[-1] > last_step:
         ax.axvline(last_step, color="#6b7280", linewidth=0.8, linestyle=":", alpha=0.9)
         ax.annotate("last logged step", xy=(last_step, 0.02), xycoords=("data", "axes fraction"),
@@ -321,7 +333,6 @@ def _baselines(ax: Any, run: RunReport) -> None:
     items = run.curves.get("baselines") if run.curves else None
     if not isinstance(items, list):
         return
-    styles = [(0, (6, 2)), (0, (2, 2)), (0, (6, 2, 2, 2))]
     for k, b in enumerate(items[:6]):
         if not isinstance(b, dict):
             continue
@@ -333,7 +344,8 @@ def _baselines(ax: Any, run: RunReport) -> None:
         if st.size < 2 or st.size != y.size:
             continue
         split = "" if b.get("split", "train") == "train" else f" {_mpl_text(b.get('split'), 8)}"
-        ax.plot(st, y, color=BASELINE_COLOR, linewidth=1.2, linestyle=styles[k % len(styles)], alpha=0.9,
+        ax.plot(st, y, color=BASELINE_COLORS[k % len(BASELINE_COLORS)], linewidth=1.2,
+                linestyle=BASELINE_STYLES[k % len(BASELINE_STYLES)], alpha=0.9,
                 label=f"baseline {_mpl_text(b.get('run') or k + 1, 32)}{split}")
 
 
@@ -477,7 +489,8 @@ def _loss_chart(data: list[_RunData], numbers: dict[int, int], scale: str, key: 
     with matplotlib.rc_context(_rc()):
         fig = Figure(figsize=(WIDTH_IN, height))
         ax = fig.subplots()
-        fig.subplots_adjust(left=_LEFT, right=_RIGHT, top=1 - 0.42 / height, bottom=0.5 / height)
+        fig.subplots_adjust(left=_LEFT, right=_RIGHT, top=1 - (0.62 if heading else 0.45) / height,
+                            bottom=0.5 / height)
         x_max = None
         hover: list[_Hover] = []
         for i, d in enumerate(data):
@@ -485,8 +498,9 @@ def _loss_chart(data: list[_RunData], numbers: dict[int, int], scale: str, key: 
             for split, ser in (("train", d.train), ("val", d.val)):
                 if ser is not None:
                     hover.append(_Hover(ax, f"{who_h}{split} loss", ser.steps, ser.values))
-            c_train = colors[i]
-            c_val = colors[i] if many else (PALETTE[1] if c_train != PALETTE[1] else PALETTE[0])
+            # one run: colours by split (as in every other chart); several: by run, val dashed
+            c_train = colors[i] if many else SPLIT_COLOR["train"]
+            c_val = colors[i] if many else SPLIT_COLOR["val"]
             who = _mpl_text(d.run.run, 32) + " " if many else ""
             if d.train is not None:
                 if d.train.smooth is not None:
@@ -529,9 +543,9 @@ def _loss_chart(data: list[_RunData], numbers: dict[int, int], scale: str, key: 
         elif x_max is not None:
             lo, hi = ax.get_xlim()
             ax.set_xlim(lo, max(hi, x_max))
-        ax.legend(loc="upper right", ncols=1 if len(data) < 4 else 2)
+        ax.legend(loc="best", ncols=1 if len(data) < 4 else 2)  # where it hides the fewest points
         if heading:
-            ax.set_title(_mpl_text(heading, 60), loc="left", fontsize=9.5, pad=16, fontweight="bold")
+            ax.set_title(_mpl_text(heading, 60), loc="left", fontsize=9.5, pad=28, fontweight="bold")
         title = f"Loss by step ({'log' if scale == 'log' else 'linear'} scale)"
         if heading:
             title = f"{heading}: loss by step ({'log' if scale == 'log' else 'linear'} scale)"
@@ -580,7 +594,24 @@ def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | 
         gn = get_series(run, "train", "grad_norm", n_bins=n_bins, cache=cache)
         if gn is not None and gn.values.size:
             gns.append((i, run, gn))
-    panels = [p for p in (("gap", gaps), ("lr", lrs), ("grad_norm", gns)) if p[1]]
+    panels: list[tuple[str, list[Any]]] = [p for p in (("gap", gaps), ("lr", lrs), ("grad_norm", gns)) if p[1]]
+    # every series a finding is about is drawn: the loss chart has the losses, these panels lr and grad
+    # norm; any other (val/accuracy, train/loss_scale, a component loss...) gets a panel of its own
+    drawn = {("train", "loss"), ("val", "loss"), ("test", "loss"), ("train", "lr"), ("train", "grad_norm")}
+    extra: list[tuple[str, str]] = []
+    for run in runs:
+        for f in run.findings:
+            key_f = (f.split or "", f.metric or "")
+            if f.split and f.metric and key_f not in drawn and key_f not in extra:
+                extra.append(key_f)
+    for split, metric in extra[:MAX_EXTRA_PANELS]:
+        items = []
+        for i, run in enumerate(runs):
+            s = get_series(run, split, metric, n_bins=n_bins, cache=cache)
+            if s is not None and s.values.size:
+                items.append((i, run, s))
+        if items:
+            panels.append((f"series:{split}/{metric}", items))
     if not panels:
         return None
     import matplotlib
@@ -595,21 +626,33 @@ def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | 
         what = []
         hover: list[_Hover] = []
         names = {"gap": "val − train loss", "lr": "lr", "grad_norm": "grad norm"}
+        # one run: colours by split (the gap belongs to validation); several: the runs table's colours
+        split_of = {"gap": "val", "lr": "train", "grad_norm": "train"}
         for ax, (kind, items) in zip(axes[:, 0], panels):
+            sk = kind.split(":", 1)[1].split("/")[0] if kind.startswith("series:") else split_of[kind]
             for i, run, obj in items:
                 lab = _mpl_text(run.run, 32) if many else None
+                color = colors[i] if many else SPLIT_COLOR.get(sk, PALETTE[4])
                 if kind != "gap":  # (the gap is derived: its drawn values are in the CSV, not logged points)
-                    hover.append(_Hover(ax, (clean(run.run, 40) + " " if many else "") + names[kind],
-                                        obj.steps, obj.values))
+                    hover.append(_Hover(ax, (clean(run.run, 40) + " " if many else "")
+                                        + names.get(kind, kind.split(":", 1)[-1]), obj.steps, obj.values))
                 if kind == "gap" and obj.smooth is not None:  # dense: each evaluation faint, the trend solid
-                    _draw_binned(ax, obj.binned, colors[i], label=None, raw_alpha=0.3, lw=0.9)
-                    ax.plot(obj.smooth.step, obj.smooth.mean, color=colors[i], linewidth=1.4, label=lab)
-                elif kind == "gap":
-                    ax.plot(obj.steps, obj.values, color=colors[i], linewidth=1.3,
+                    _draw_binned(ax, obj.binned, color, label=None, raw_alpha=0.3, lw=0.9)
+                    ax.plot(obj.smooth.step, obj.smooth.mean, color=color, linewidth=1.4, label=lab)
+                elif kind == "gap" or (kind.startswith("series:") and obj.steps.size <= 60):
+                    ax.plot(obj.steps, obj.values, color=color, linewidth=1.3,
                             marker="o" if obj.steps.size <= 60 else None, markersize=2.8, label=lab)
+                    if kind != "gap":
+                        _nonfinite_marks(ax, obj.nonfinite_steps, SEVERITY_COLOR[Severity.ERROR])
                 else:
-                    _draw_binned(ax, obj.binned, colors[i], label=lab, raw_alpha=0.9, lw=1.1)
+                    _draw_binned(ax, obj.binned, color, label=lab, raw_alpha=0.9, lw=1.1)
                     _nonfinite_marks(ax, obj.nonfinite_steps, SEVERITY_COLOR[Severity.ERROR])
+            if kind.startswith("series:"):
+                label = _mpl_text(kind.split(":", 1)[1], 40)
+                ax.set_ylabel(_mpl_text(kind.split("/", 1)[1], 16))
+                ax.set_title(f"{label} (a finding is about this series)", loc="left", fontsize=9)
+                what.append(clean(kind.split(":", 1)[1], 40))
+                continue
             if kind == "gap":
                 ax.axhline(0, color=_INK, linewidth=0.7, alpha=0.5)
                 ax.set_ylabel("val − train")

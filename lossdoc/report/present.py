@@ -109,8 +109,12 @@ def key_numbers(s: Any) -> list[tuple[str, str, str | None]]:
     def at(step: Any) -> str | None:
         return f"at step {fmt_step(step)}" if step is not None else None
 
+    final_note = at(s.final_train_step)
+    placeholder = s.extra.get("final_train_loss_placeholder") if isinstance(s.extra, dict) else None
+    if placeholder is not None and final_note:
+        final_note += f"; logged as {fmt_num(placeholder)} beside a non-finite grad norm (a placeholder)"
     out = [
-        ("Final train loss", fmt_num(s.final_train_loss), at(s.final_train_step)),
+        ("Final train loss", fmt_num(s.final_train_loss), final_note),
         ("Best train loss", fmt_num(s.best_train_loss), at(s.best_train_step)),
         ("Best val loss", fmt_num(s.best_val_loss), at(s.best_val_step)),
         ("Final val loss", fmt_num(s.final_val_loss), at(s.final_val_step)),
@@ -270,18 +274,23 @@ def gap_chart_series(train: ChartSeries, val: ChartSeries, n_bins: int = HTML_BI
 
 
 def gap_series(train: ChartSeries, val: ChartSeries) -> tuple[np.ndarray, np.ndarray] | None:
-    """Validation minus (smoothed) training loss at the validation steps inside the training range."""
+    """Validation minus training loss at the validation steps inside the training range; the training
+    level at an evaluation is the median of the logged training losses in the last quarter of the
+    interval since the previous evaluation (GP001's alignment, with a median: a loss spike just
+    before an evaluation does not draw a dip in the gap). Evaluations with no training loss logged
+    since the previous one use the last training loss before them."""
     if val.values.size < 2 or train.values.size < 2:
         return None
-    ref_steps = train.steps
-    ref = train.values
-    if train.smooth is not None:
-        ref_steps, ref = train.smooth.step, train.smooth.mean
-    inside = (val.steps >= ref_steps[0]) & (val.steps <= ref_steps[-1])
+    ts, tv = train.steps, train.values
+    inside = (val.steps >= ts[0]) & (val.steps <= ts[-1])
     if inside.sum() < 2:
         return None
     vs = val.steps[inside]
-    return vs.astype(float), val.values[inside] - np.interp(vs, ref_steps, ref)
+    hi = np.searchsorted(ts, vs, side="right")
+    lo = np.concatenate(([0], hi[:-1]))
+    lo = hi - np.maximum((hi - lo) // 4, np.minimum(hi - lo, 1))
+    level = np.array([np.median(tv[a:b]) if b > a else tv[max(b - 1, 0)] for a, b in zip(lo, hi)], dtype=float)
+    return vs.astype(float), val.values[inside] - level
 
 
 # --------------------------------------------------------------------------- baseline comparison
