@@ -119,6 +119,11 @@ def summarize(ctx: RunContext) -> tuple[RunSummary, dict[str, Any]]:
         last = _last_logged(tr, fake)
         if last is not None:
             summ.final_train_loss, summ.final_train_step = last
+            if fake.size and fake[-1]:
+                raw = float(tr.values[-1])
+                if math.isnan(raw) and getattr(ctx, "placeholders", {}).get((tr.split, tr.metric)):
+                    raw = 0.0  # series.mask_placeholders masks exactly the 0.0 an HF Trainer logs for NaN
+                summ.extra["final_train_loss_placeholder"] = raw
         best = _logged_min(tr, fake)
         if best is not None:
             summ.best_train_loss, summ.best_train_step = best

@@ -243,10 +243,13 @@ def _framework_early_stopping(ctx: RunContext, step: int | None) -> str:
         return (f"add ModelCheckpoint(monitor='val_loss', mode='min', save_top_k=1) and EarlyStopping(monitor="
                 f"'val_loss', patience=3-5) (best step {s})")
     if fmt.startswith("hf"):
-        save = _num(ctx.hparams().get("save_steps"))
         ck = ""
-        if save and step is not None and save > 0:
-            ck = f"; with save_steps={int(save)} the nearest checkpoint at or before it is checkpoint-{int(step // save * save)}"
+        val = ctx.loss("val")
+        keep = ctx.checkpoint_for(val, int(step)) if val is not None and step is not None else None
+        if keep is not None and keep[0] != step:  # a checkpoint that exists (checkpoint-N dirs, save_steps)
+            ck = f"; no checkpoint was saved at it ({keep[2]}): the saved one to keep is checkpoint-{keep[0]:d}"
+        elif keep is not None:
+            ck = f"; checkpoint-{keep[0]:d} was saved there"
         return ("set load_best_model_at_end=True with metric_for_best_model='eval_loss' and "
                 f"EarlyStoppingCallback(early_stopping_patience=3) (best step {s}{ck})")
     return f"stop at the best validation step ({s}) and keep that checkpoint (early stopping)"
