@@ -72,6 +72,14 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _echo_json(text: str) -> None:
+    """A JSON document on stdout: UTF-8 whatever the terminal encoding, and under GitHub Actions
+    escaped in JSON (``##\\u005b``) rather than altered by the line guard, so it parses the same."""
+    from lossdoc.outputs import write_text
+
+    write_text("-", text, kind="json")
+
+
 def _one_line(s: str) -> str:
     s = " ".join(s.split())
     # Terminal escape sequences from file names or log content must not reach the terminal.
@@ -113,7 +121,7 @@ def formats(as_json: bool) -> None:
 
     parsers = sorted(parser_catalogue(), key=lambda p: p["name"])
     if as_json:
-        click.echo(json.dumps([{"name": p["name"], "title": p["title"], "recognises": p["recognises"],
+        _echo_json(json.dumps([{"name": p["name"], "title": p["title"], "recognises": p["recognises"],
                                 "heuristic": p["heuristic"]} for p in parsers], indent=2))
         return
     width = max((len(p["name"]) for p in parsers), default=10)
@@ -139,7 +147,7 @@ def inspect(paths: tuple[str, ...], fmt: str | None, as_json: bool) -> None:
     logset = read(paths, format=fmt)
     doc = inspect_dict(logset)
     if as_json:
-        click.echo(json.dumps(doc, indent=2, allow_nan=False))
+        _echo_json(json.dumps(doc, indent=2, allow_nan=False))
         return
     for src in doc["sources"]:
         click.echo(f"{_one_line(src['path'])}  [{src['format']}]")
@@ -356,7 +364,7 @@ def rules_cmd(as_json: bool, config_path: str | None) -> None:
     cfg = load_config(config_path, start=Path.cwd())
     specs = list(load_rules(list(cfg.rule_paths)).values())
     if as_json:
-        click.echo(json.dumps([s.doc() for s in specs], indent=2))
+        _echo_json(json.dumps([s.doc() for s in specs], indent=2))
         return
     wn = max((len(s.name) for s in specs), default=4)
     wc = max((len(s.category) for s in specs), default=8)
@@ -388,7 +396,10 @@ def rule_cmd(rule_id: str, as_json: bool, config_path: str | None) -> None:
     # Rule files from rule-paths come with the repository (a pull request): no terminal escapes.
     from lossdoc.report.present import strip_controls
 
-    click.echo(json.dumps(spec.doc(), indent=2) if as_json else strip_controls(format_rule(spec)), nl=as_json)
+    if as_json:
+        _echo_json(json.dumps(spec.doc(), indent=2))
+    else:
+        click.echo(strip_controls(format_rule(spec)), nl=False)
 
 
 # --------------------------------------------------------------------------- compare / snapshot

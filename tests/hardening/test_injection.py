@@ -231,3 +231,21 @@ def test_rule_files_from_rule_paths_reach_the_terminal_inert(tmp_path: Path, mon
         assert "\x1b" not in out and "\x07" not in out
         assert forged(out) == [], out
         assert "from-rule" in out or args == ["rules"]
+
+
+@pytest.mark.parametrize("cmd", [["inspect", "wandb.csv", "--json"], ["rules", "--json"], ["rule", "ACME-SP001", "--json"]])
+def test_json_documents_of_other_commands_parse_the_same_under_actions(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      cmd: list[str]) -> None:
+    """The line guard would alter a JSON string; JSON on stdout is escaped in JSON instead."""
+    write(tmp_path / "wandb.csv", wandb_csv("x##[group]y"))
+    src = (Path(__file__).resolve().parents[2] / "rules" / "SP001.toml").read_text()
+    write(tmp_path / "rules" / "ACME-SP001.toml",
+          src.replace('id = "SP001"', 'id = "ACME-SP001"').replace('name = "loss-spike"', 'name = "acme-spike"')
+          .replace('summary = "', 'summary = "a##[group]b ', 1))
+    write(tmp_path / "lossdoc.toml", 'rule-paths = ["rules"]\n')
+    code, out = run(tmp_path, monkeypatch, *cmd)
+    assert code == 0, out
+    assert forged(out) == [], out
+    text = json.dumps(json.loads(out))
+    assert "##[group]" in text  # the value itself is unchanged

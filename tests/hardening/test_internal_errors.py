@@ -329,10 +329,41 @@ def _deep(root: Path, levels: int, text: str) -> None:
         os.chdir(here)
 
 
+def _remove_deep(top: Path) -> None:
+    """Remove a tree of any depth bottom-up without recursion (shutil.rmtree of Python < 3.12
+    recurses too: left behind, the tree would crash a later pytest's cleanup of old temp dirs)."""
+    here = os.getcwd()
+    try:
+        os.chdir(top)
+        depth = 0
+        while True:
+            for e in os.scandir("."):
+                if not e.is_dir(follow_symlinks=False):
+                    os.unlink(e.name)
+            subs = [e.name for e in os.scandir(".") if e.is_dir(follow_symlinks=False)]
+            if subs:
+                os.chdir(subs[0])
+                depth += 1
+                continue
+            if depth == 0:
+                break
+            os.chdir("..")
+            depth -= 1
+            for e in os.scandir("."):
+                if e.is_dir(follow_symlinks=False) and not any(True for _ in os.scandir(e.name)):
+                    os.rmdir(e.name)
+    finally:
+        os.chdir(here)
+    os.rmdir(top)
+
+
 def test_directory_tree_1000_levels_deep_is_one_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """os.walk of Python < 3.12 recursed once per level (RecursionError at ~1,000)."""
-    _deep(tmp_path / "deep", 1000, nanogpt_text())
-    code, out = run(tmp_path, monkeypatch, "analyze", "deep", "--no-html", "-q")
+    try:
+        _deep(tmp_path / "deep", 1000, nanogpt_text())
+        code, out = run(tmp_path, monkeypatch, "analyze", "deep", "--no-html", "-q")
+    finally:
+        _remove_deep(tmp_path / "deep")
     assert code == 2
     one_line_error(out, "deep", "deeper than 64 levels")
 
