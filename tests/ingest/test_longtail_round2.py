@@ -298,3 +298,12 @@ def test_tqdm_bars_do_not_become_the_step() -> None:
     src = _text(text)
     assert [s for s, _ in _series(src, "train", "loss")] == [1, 2, 3, 4, 5]
     assert len(_series(src, "val", "loss")) == 5
+
+
+def test_gan_loss_csv_from_pandas() -> None:
+    """loss.csv written by pandas (unnamed index column) with a GAN's G and D columns."""
+    text = ",G,D\n" + "".join(f"{i},{0.5 + i / 100},{-5 + i / 10}\n" for i in range(20))
+    src = _text(text, name="loss.csv")
+    assert src.format == "csv"
+    assert _series(src, "train", "g_loss")[:2] == [(0, 0.5), (1, 0.51)] and len(_series(src, "train", "d_loss")) == 20
+    assert "value" not in set(src.frame.get_column("metric").to_list())

@@ -21,6 +21,7 @@ from lossdoc.errors import EmptyInputError
 from lossdoc.ingest.formats._tabular import (
     SeriesNamer,
     bad_cells_note,
+    guess_split_metric,
     int_column,
     melt,
     numeric_columns,
@@ -69,6 +70,10 @@ def loss_like(name: str) -> bool:
     return any(w in low for w in LOSS_WORDS)
 
 
+def _stem(name: str) -> str:
+    return name.rsplit("/", 1)[-1].split(".", 1)[0]
+
+
 class GenericCSVParser(Parser):
     name = "csv"
     title = "Generic metrics CSV/TSV (fallback)"
@@ -83,7 +88,7 @@ class GenericCSVParser(Parser):
         if head.numeric_share() < 0.8:
             return 0.0
         has_axis = find_column(head.header, STEP_NAMES + EPOCH_NAMES) is not None
-        if any(loss_like(h) for h in head.header):
+        if any(loss_like(h) for h in head.header) or loss_like(_stem(inp.inner_name)):
             return 0.45 if has_axis else 0.35
         return 0.2 if has_axis else 0.1
 
@@ -92,9 +97,11 @@ class GenericCSVParser(Parser):
         df, header = table.df, table.header
         notes = list(table.notes)
         step_col = find_column(header, STEP_NAMES)
+        if step_col is None and header and not header[0].strip():
+            step_col = header[0]  # pandas' unnamed index column (DataFrame.to_csv): the row number
         epoch_col = find_column(header, EPOCH_NAMES)
         wall_col = find_column(header, WALL_NAMES)
-        axis_cols = [c for c in (step_col, epoch_col, wall_col) if c]
+        axis_cols = [c for c in (step_col, epoch_col, wall_col) if c is not None]
         epoch = wall = None
         if epoch_col:
             df = df.with_columns(pl.col(epoch_col).str.strip_chars().cast(pl.Float64, strict=False).alias("_epoch"))
@@ -131,7 +138,18 @@ class GenericCSVParser(Parser):
         if not numeric:
             raise EmptyInputError("no numeric metric columns", path=inp.name)
         namer = SeriesNamer()
-        mapping = {c: namer.auto(c) for c in numeric}
+        # loss.csv with columns G and D (a GAN's two losses): the file says what they are
+        lossy_file = loss_like(_stem(inp.inner_name)) and not any(loss_like(c) for c in numeric)
+        mapping = {}
+        for c in numeric:
+            if lossy_file and c.strip():
+                split, metric = guess_split_metric(c)
+                mapping[c] = namer.assign(c, split, f"{metric}_loss")
+            else:
+                mapping[c] = namer.auto(c)
+        if lossy_file:
+            notes.append(IngestNote("inferred", f"the file is named {inp.inner_name!r}: its columns are read as losses "
+                                    f"({', '.join(f'{c} -> {m}' for c, (_, m) in list(mapping.items())[:4])})"))
         blocks, bad = melt(df, mapping, run=inp.run_name, epoch=epoch, wall_time=wall)
         note = bad_cells_note(bad)
         if note:
