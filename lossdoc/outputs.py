@@ -87,6 +87,12 @@ def check_outputs(outputs: Sequence[tuple[str, str | None]], inputs: Iterable[st
             to_stdout.append(opt)
             continue
         real = _real(path)
+        try:
+            if stat.S_ISCHR(os.stat(path).st_mode):  # /dev/null twice: nothing is replaced
+                check_destination(path, opt)
+                continue
+        except OSError:
+            pass
         if real in seen:
             raise OutputError(f"{seen[real]} and {opt} name the same file; give each output its own path",
                               path=path)
@@ -119,8 +125,14 @@ def check_destination(path: str, opt: str = "output") -> None:
                           "give another path; '-' writes to standard output)", path=path)
     if stat.S_ISDIR(st.st_mode):
         raise OutputError(f"{opt} is a directory, not a file", path=path)
-    if not stat.S_ISREG(st.st_mode):
+    if not (stat.S_ISREG(st.st_mode) or _is_stream(st.st_mode)):
         raise OutputError(f"{opt} is not a regular file", path=path)
+
+
+def _is_stream(mode: int) -> bool:
+    """A character device or a named pipe (``--json /dev/null``, ``--json >(jq .)``): written in place
+    (renaming a file over ``/dev/null`` would replace the device itself)."""
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def write_text(path: str, text: str, *, opt: str = "output", kind: str = "text") -> None:
@@ -137,6 +149,17 @@ def write_text(path: str, text: str, *, opt: str = "output", kind: str = "text")
 
 def write_bytes(path: str, data: bytes, *, opt: str = "output") -> None:
     check_destination(path, opt)
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and _is_stream(st.st_mode):
+        try:
+            with open(path, "wb") as fh:
+                fh.write(data)
+        except OSError as exc:
+            raise OutputError(f"cannot write output: {exc.strerror or exc}", path=path) from None
+        return
     p = Path(path)
     parent = p.parent
     try:

@@ -250,3 +250,32 @@ def test_replaced_output_keeps_its_permissions_and_leaves_no_temp_file(tmp_path:
     assert code in (0, 1), out
     assert "lossdoc" in old.read_text() and (old.stat().st_mode & 0o777) == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.md", "train.log"]
+
+
+# --------------------------------------------------------------------------- devices and pipes
+def test_dev_null_outputs_are_written_in_place_not_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            log: Path) -> None:
+    """Renaming a temp file over /dev/null would replace the device (as root, for everyone)."""
+    code, out = run(tmp_path, monkeypatch, "analyze", "train.log", "--json", os.devnull, "--html", os.devnull, "-q")
+    assert code in (0, 1), out
+    import stat as st_
+
+    assert st_.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert not list(Path(os.path.dirname(os.devnull)).glob(".null.*lossdoc-tmp"))
+
+
+def test_named_pipe_output_is_written_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, out = run(tmp_path, monkeypatch, "analyze", "train.log", "--json", "out.fifo", "--no-html", "-q")
+    reader.join(60)
+    assert code in (0, 1), out
+    assert json.loads(got[0])["schema"] == "lossdoc/report-1"
+    import stat as st_
+
+    assert st_.S_ISFIFO(os.stat(fifo).st_mode)
