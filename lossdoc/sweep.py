@@ -73,7 +73,9 @@ def sweep_units(path: str | os.PathLike[str]) -> list[str] | None:
     cands = rank_dir(p)
     if cands and cands[0].confidence >= MIN_CONFIDENCE:
         return None
-    files = [e for e in entries if e.is_file() and not e.name.startswith(".")]
+    # Anything else at the top (a dangling link, a link loop, a pipe) is a unit too, so that it is
+    # reported as unreadable instead of vanishing from the sweep.
+    files = [e for e in entries if not e.is_dir() and not e.name.startswith(".")]
     base = os.fspath(path)
     return [os.path.join(base, e.name) for e in dirs + files]
 

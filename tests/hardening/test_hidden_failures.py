@@ -140,3 +140,14 @@ def test_only_unreadable_subdirectories_name_them_in_the_error(tmp_path: Path,
     monkeypatch.setattr(os, "scandir", scandir)
     code, out = run(tmp_path, monkeypatch, "analyze", "exp", "--no-html", "-q")
     assert code == 2 and "could not read 1 entr" in out and "locked (Permission denied)" in out, out
+
+
+def test_dangling_link_and_link_loop_at_the_top_of_a_sweep_are_reported(sweep: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    (sweep / "sw" / "gone.log").symlink_to("nowhere")
+    (sweep / "sw" / "loop.log").symlink_to("loop.log")
+    code, out = run(sweep, monkeypatch, "analyze", "sw", "--json", "r.json", "--no-html", "-q", "-j", "1")
+    assert code == 2
+    errors = {e["unit"]: e["error"] for e in json.loads((sweep / "r.json").read_text())["sweep"]["errors"]}
+    assert "broken symbolic link" in errors[os.path.join("sw", "gone.log")]
+    assert "symbolic link loop" in errors[os.path.join("sw", "loop.log")]
