@@ -117,12 +117,14 @@ def check_destination(path: str, opt: str = "output") -> None:
     try:
         st = os.lstat(path)
     except FileNotFoundError:
+        _check_parents(path, opt)
         return
     except OSError as exc:
         raise OutputError(f"cannot write {opt}: {exc.strerror or exc}", path=path) from None
     if stat.S_ISLNK(st.st_mode):
         raise OutputError(f"{opt} is a symbolic link; lossdoc does not write through links (remove it, or "
                           "give another path; '-' writes to standard output)", path=path)
+    _check_parents(path, opt)
     if stat.S_ISDIR(st.st_mode):
         raise OutputError(f"{opt} is a directory, not a file", path=path)
     if not (stat.S_ISREG(st.st_mode) or _is_stream(st.st_mode)):
@@ -133,6 +135,26 @@ def _is_stream(mode: int) -> bool:
     """A character device or a named pipe (``--json /dev/null``, ``--json >(jq .)``): written in place
     (renaming a file over ``/dev/null`` would replace the device itself)."""
     return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
+def _check_parents(path: str, opt: str) -> None:
+    """Refuse a directory on the way to the output that is a symbolic link *inside the current
+    directory* (the checkout, where a pull request can commit ``reports -> ../../elsewhere``).
+    Links above it (``/tmp -> /private/tmp``, a linked home) are the machine's, not the PR's."""
+    cwd = os.path.abspath(os.getcwd())
+    parent = os.path.dirname(os.path.abspath(path))
+    if parent != cwd and not parent.startswith(cwd.rstrip(os.sep) + os.sep):
+        return
+    cur = cwd
+    for part in os.path.relpath(parent, cwd).split(os.sep):
+        if part in ("", "."):
+            continue
+        cur = os.path.join(cur, part)
+        if os.path.islink(cur):
+            raise OutputError(f"{opt} would be written through the symbolic link {os.path.relpath(cur, cwd)}/; "
+                              "lossdoc does not write through links", path=path)
+        if not os.path.exists(cur):
+            return
 
 
 def write_text(path: str, text: str, *, opt: str = "output", kind: str = "text") -> None:

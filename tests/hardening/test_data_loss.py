@@ -279,3 +279,30 @@ def test_named_pipe_output_is_written_in_place(tmp_path: Path, monkeypatch: pyte
     import stat as st_
 
     assert st_.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+# --------------------------------------------------------------------------- linked directories
+def test_output_through_a_linked_directory_in_the_checkout_is_refused(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     log: Path) -> None:
+    """A pull request can commit `reports -> ../../elsewhere`: no output goes through it."""
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "reports").symlink_to("elsewhere")
+    code, out = run(tmp_path, monkeypatch, "analyze", "train.log", "--markdown", "reports/sub/r.md", "-q",
+                    "--no-html")
+    assert code == 2
+    one_error(out, "reports/sub/r.md", "symbolic link reports/")
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_output_below_a_linked_directory_outside_the_checkout_is_allowed(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Links above the working directory (/tmp -> /private/tmp, a linked home) belong to the machine."""
+    work = tmp_path / "work"
+    write(work / "train.log", nanogpt_text())
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").symlink_to("real")
+    code, out = run(work, monkeypatch, "analyze", "train.log", "--json", str(tmp_path / "linked" / "r.json"), "-q",
+                    "--no-html")
+    assert code in (0, 1), out
+    assert json.loads((tmp_path / "real" / "r.json").read_text())["schema"] == "lossdoc/report-1"
