@@ -703,14 +703,16 @@ class Watcher:
     # ---- one tick
     def step(self, final: bool = False) -> list[Finding]:
         """Read what is new; when due, analyse and return the findings not shown before."""
+        now = time.monotonic()
+        due = now - self._last_analysis >= max(self.opts.interval, self._analysis_cost)
+        if (isinstance(self.tail, DirTail) or self.tail.mode == "whole") and not (due or final):
+            return []  # re-read whole (a directory, a JSON document): only when an analysis is due
         self.tail.poll(final=final)
         for e in self.tail.events:
             self.err(f"lossdoc: {e}")
         self.tail.events.clear()
         if self.tail.version == self._analysed_version:
             return []
-        now = time.monotonic()
-        due = now - self._last_analysis >= max(self.opts.interval, self._analysis_cost)
         if not (due or final or self.tail.urgent):
             return []
         self.tail.urgent = False
