@@ -76,3 +76,22 @@ def test_overlay_has_config_columns(sweep):
     body = re.search(r"<tbody>(.*?)</tbody>", sec, re.S).group(1)
     row = re.search(r"c-best.*?</tr>", body, re.S).group(0)
     assert "<code>0.0006</code>" in row and "<code>12</code>" in row
+
+
+@pytest.mark.browser
+def test_overlay_point_shows_its_run_on_hover(browser, sweep, tmp_path: Path):
+    _report, html = sweep
+    page = tmp_path / "index.html"
+    page.write_text(html)
+    browser.open(page.resolve().as_uri())
+    info = browser.eval("""(() => {
+      const c = document.querySelector('#overlay svg .run:last-of-type circle:nth-of-type(10)');
+      c.scrollIntoView({block: 'center'});
+      const r = c.getBoundingClientRect();
+      return {x: r.left + r.width / 2, y: r.top + r.height / 2, title: c.querySelector('title').textContent};
+    })()""")
+    assert info["title"].startswith("c-best · bin at step ")  # the best run is drawn last, on top
+    hit = browser.eval(f"(() => {{ const e = document.elementFromPoint({info['x']}, {info['y']}); "
+                       "return [e.tagName, e.querySelector('title') && e.querySelector('title').textContent]; })()")
+    assert hit == ["circle", info["title"]]
+    assert browser.console_problems() == []
