@@ -77,7 +77,8 @@ def _stem(name: str) -> str:
 class GenericCSVParser(Parser):
     name = "csv"
     title = "Generic metrics CSV/TSV (fallback)"
-    recognises = "any CSV/TSV with loss-like numeric columns and a step/iter/epoch column (or none)"
+    recognises = ("any CSV/TSV with loss-like numeric columns (or named like a loss: loss.csv with G, D columns) and a "
+                  "step/iter/epoch column (or none; pandas' unnamed index column counts)")
     priority = 90
     heuristic = True
 
