@@ -69,7 +69,7 @@ def make_cases(n_healthy: int = 160, n_each: int = 26, seed: int = 2024) -> list
         kw["steps"] = max(kw["steps"], 300)
         kw["log_grad_norm"] = True
         kw["inject"] = [{"kind": "hidden_nan", "at": float(r.uniform(0.3, 0.9)), "zero_loss": bool(r.random() < 0.5)}]
-    add("hidden-nan", {"non_finite"}, set(), hidden)
+    add("hidden-nan", {"non_finite"}, {"lr_too_high"}, hidden)  # as "nan": a blow-up at peak LR is also LR evidence
 
     def diverge(kw, r):
         kw["inject"] = [{"kind": "diverge", "at": float(r.uniform(0.3, 0.75)), "rise": float(r.uniform(0.2, 2.0)),
