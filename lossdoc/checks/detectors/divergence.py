@@ -154,7 +154,9 @@ def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
     st, v = s.finite()
     if v.size < p.min_points:
         return
-    k = int(min(max(5, 0.01 * v.size), p.early_points))
+    # the early level: the first 1% of the points (5 to early-points); on a log of a handful of points
+    # that blew up within a few steps, the first third of them (at least the first point)
+    k = int(min(max(5, 0.01 * v.size), p.early_points, max(1, v.size // 3)))
     early = float(np.median(np.abs(v[:k])))
     if early <= 0:
         return
