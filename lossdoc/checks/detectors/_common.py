@@ -14,7 +14,7 @@ from lossdoc.numfmt import fmt_num, fmt_step
 #: Floor for relative-change denominators: tiny, so a 1e-30-scale loss is judged like a 1e0 one.
 TINY = 1e-300
 
-__all__ = ["MAD_TO_SD", "TINY", "aligned", "loss_range", "range_scale", "fmt_num", "fmt_step", "lr_advice", "lr_text", "noise_sd", "rel",
+__all__ = ["MAD_TO_SD", "TINY", "aligned", "framework_remedies", "loss_range", "range_scale", "fmt_num", "fmt_step", "lr_advice", "lr_text", "noise_sd", "rel",
            "round_lr", "smooth_min", "window_mask"]
 
 
@@ -209,3 +209,26 @@ def tlabel(tr: Any) -> str:
     if m == "mann-kendall-exact":
         return "exact Mann-Kendall"
     return "Mann-Kendall" if m == "mann-kendall" else "trend test (HAC/Mann-Kendall)" if "|" in m else "HAC trend"
+
+
+def framework_remedies(ctx: RunContext, step: int | None) -> tuple[str, str]:
+    """(how to stop at the best step, how to overfit less) in the words of the run's framework."""
+    fmt = ctx.format or ""
+    s = fmt_step(step) if step is not None else "the best step"
+    if fmt in ("xgboost", "lightgbm", "catboost"):
+        return (f"set early_stopping_rounds (10-50) with the eval set and predict with best_iteration (round {s})",
+                "lower eta/learning_rate 3-10x with more rounds, shallower trees (max_depth 3-6), more "
+                "regularisation (min_child_weight, lambda/reg_lambda) and row/column subsampling (0.7-0.8)")
+    nn = ("more data or augmentation, weight decay (0.01-0.1 with AdamW), dropout 0.1-0.3, or a smaller model")
+    if fmt.startswith("keras"):
+        return (f"use EarlyStopping(monitor='val_loss', patience=3-5, restore_best_weights=True) (best epoch {s})", nn)
+    if fmt.startswith("lightning"):
+        return (f"use ModelCheckpoint(monitor='val_loss', mode='min', save_top_k=1) with EarlyStopping("
+                f"monitor='val_loss', patience=3-5) (best step {s})", nn)
+    if fmt.startswith("hf"):
+        return ("set load_best_model_at_end=True, metric_for_best_model='eval_loss' and "
+                f"EarlyStoppingCallback(early_stopping_patience=3) (best step {s})", nn)
+    if fmt == "sklearn-mlp":
+        return ("set early_stopping=True with validation_fraction=0.1 and n_iter_no_change=10", 
+                "a larger alpha (L2 penalty), fewer or smaller hidden layers, or more data")
+    return (f"stop at the best validation step ({s}) and keep that checkpoint (early stopping)", nn)

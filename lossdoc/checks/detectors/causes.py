@@ -11,6 +11,10 @@ it states (``ctx.hparams()``: ``run.config`` plus the trainer's raw keys).
   peak (or far above the usual range), ``medium`` when an LR is shown but not at its peak, ``low`` (a
   note, not a warning) when the log shows no LR at all: a blow-up is most often the LR, but a bad batch
   or an fp16 overflow do it too, and the log cannot tell them apart.
+  For gradient-boosted trees, an overfitting finding whose best round lies in the first ``gbt-early``
+  of the rounds names the learning rate (eta) as a possible cause (low: a note; the log alone cannot tell
+  eta from tree depth or data size): shrinkage that high fits the training set
+  in a few rounds, the standard remedy being a lower eta with more rounds and early stopping.
 * LR007 ``likely-lr-too-low``: slow, steady, non-decelerating progress (LR004) or a loss that barely
   moved, at a stated LR far below the usual range for its optimizer. Never on a run that blew up,
   spiked or oscillated, nor on one that stalled right after a fast early drop (that is not a slow LR).
@@ -33,7 +37,7 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from lossdoc.checks.detectors._common import fmt_step, round_lr
+from lossdoc.checks.detectors._common import fmt_step, framework_remedies, round_lr
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Finding, Severity
 
@@ -136,6 +140,13 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
             conf = "low"
             evidence.append(f"{first.rule} ({first.name}) from step {step:,}; the log shows no LR, so this is "
                             "the usual cause rather than a shown one")
+    elif ctx.format in GBT_FORMATS and _early_overfit(ctx, p) is not None:
+        f, frac = _early_overfit(ctx, p)
+        step = f.start_step
+        conf = "low"  # plausible, but the log alone cannot tell eta from depth or data size: a note
+        evidence.append(f"{f.rule}: the eval metric was best at round {step:,} ({frac:.0%} of the rounds) and rose "
+                        "after it -- with a learning rate (eta) this high the ensemble fits the training set within "
+                        "a few rounds")
     elif osc and (ctx.lr() is None or _constant_lr(ctx)):
         step = osc[0].start_step
         conf = "medium"
@@ -150,8 +161,14 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
     target = (lr / p.advice_factor) if lr else None
     if far_above and lr:
         target = hi
-    advice = (f"lower the peak LR from {round_lr(lr)} to about {round_lr(target)}" if lr and target else
-              "lower the learning rate 3-10x")
+    if ctx.format in GBT_FORMATS:
+        advice = ((f"lower eta from {round_lr(lr)} to {round_lr(lr / 10)}-{round_lr(lr / 3)}" if lr else
+                   "lower eta/learning_rate 3-10x") + " with proportionally more rounds, and set early_stopping_rounds")
+    else:
+        advice = (f"lower the peak LR from {round_lr(lr)} to about {round_lr(target)}" if lr and target else
+                  "lower the learning rate 3-10x")
+        advice += ("; add or lengthen the warm-up and clip the gradient norm at 1.0"
+                   + (f", then resume from a checkpoint before step {step:,}" if step is not None else ""))
     msg = (f"likely cause: the learning rate is too high (confidence {conf}): " + "; ".join(evidence))
     yield Hit(
         message=msg,
@@ -164,6 +181,22 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
         values={"step": fmt_step(step) if step is not None else "the start", "advice": advice,
                 "confidence": conf},
     )
+
+
+#: Gradient-boosted trees: the learning rate (eta, shrinkage) trades against the number of rounds
+GBT_FORMATS = ("xgboost", "lightgbm", "catboost")
+
+
+def _early_overfit(ctx: RunContext, p: SimpleNamespace) -> tuple[Finding, float] | None:
+    """An overfitting finding whose best validation step lies in the first ``gbt-early`` of the run."""
+    for f in _sym(ctx, "OF001"):
+        span = ctx.last_step
+        best = f.start_step
+        if span and best is not None and span > 0:
+            frac = best / span
+            if frac <= getattr(p, "gbt_early", 0.2):
+                return f, frac
+    return None
 
 
 def _trained_before(ctx: RunContext, f: Finding) -> bool:
@@ -232,27 +265,15 @@ def _fast_then_flat(ctx: RunContext, s: Series) -> bool:
 
 
 def _framework_early_stopping(ctx: RunContext, step: int | None) -> str:
-    fmt = ctx.format
-    s = fmt_step(step) if step is not None else "the best step"
-    if fmt in ("xgboost", "lightgbm", "catboost"):
-        return (f"set early_stopping_rounds (e.g. 10-50) with an eval set and predict with best_iteration "
-                f"(round {s}); lower eta/learning_rate and max_depth")
-    if fmt.startswith("keras"):
-        return (f"add EarlyStopping(monitor='val_loss', patience=3-5, restore_best_weights=True) (best epoch {s})")
-    if fmt.startswith("lightning"):
-        return (f"add ModelCheckpoint(monitor='val_loss', mode='min', save_top_k=1) and EarlyStopping(monitor="
-                f"'val_loss', patience=3-5) (best step {s})")
-    if fmt.startswith("hf"):
-        ck = ""
+    text = framework_remedies(ctx, step)[0]
+    if ctx.format.startswith("hf") and step is not None:
         val = ctx.loss("val")
-        keep = ctx.checkpoint_for(val, int(step)) if val is not None and step is not None else None
+        keep = ctx.checkpoint_for(val, int(step)) if val is not None else None
         if keep is not None and keep[0] != step:  # a checkpoint that exists (checkpoint-N dirs, save_steps)
-            ck = f"; no checkpoint was saved at it ({keep[2]}): the saved one to keep is checkpoint-{keep[0]:d}"
+            text += f"; no checkpoint was saved at it ({keep[2]}): the saved one to keep is checkpoint-{keep[0]:d}"
         elif keep is not None:
-            ck = f"; checkpoint-{keep[0]:d} was saved there"
-        return ("set load_best_model_at_end=True with metric_for_best_model='eval_loss' and "
-                f"EarlyStoppingCallback(early_stopping_patience=3) (best step {s}{ck})")
-    return f"stop at the best validation step ({s}) and keep that checkpoint (early stopping)"
+            text += f"; checkpoint-{keep[0]:d} was saved there"
+    return text
 
 
 def likely_overfitting_cause(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:

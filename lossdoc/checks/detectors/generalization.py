@@ -14,7 +14,7 @@ import numpy as np
 from scipy.stats import binomtest
 
 from lossdoc.checks.detectors._common import (
-    TINY, aligned, fmt_num, fmt_step, range_scale, rel, smooth_min, tlabel, tname,
+    TINY, aligned, framework_remedies, fmt_num, fmt_step, range_scale, rel, smooth_min, tlabel, tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series, robust_trend
 from lossdoc.checks.findings import Evidence, Severity
@@ -87,7 +87,9 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
                            "smoothed_best_step": best_step, "keep_step": keep_step}),
         start_step=low_step, end_step=int(vs[-1]), alpha=p.alpha, severity=sev,
         values={"step": fmt_step(keep_step), "best": fmt_num(keep_val), "patience": patience,
-                "best_fraction": f"{(low_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%}"},
+                "best_fraction": f"{(low_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%}",
+                "early_stopping": framework_remedies(ctx, keep_step)[0],
+                "remedy": framework_remedies(ctx, keep_step)[1]},
     )
 
 
