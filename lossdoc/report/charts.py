@@ -27,17 +27,22 @@ import numpy as np
 from lossdoc.checks.findings import Finding, Severity
 from lossdoc.numfmt import fmt_num, fmt_step
 from lossdoc.report.model import Report, RunReport
-from lossdoc.report.present import Binned, ChartSeries, clean, gap_chart_series, get_series, loss_series, model_name
+from lossdoc.report.present import (
+    BASELINE_COLORS,
+    PALETTE,
+    SPLIT_COLOR,
+    Binned,
+    ChartSeries,
+    clean,
+    gap_chart_series,
+    get_series,
+    loss_series,
+    model_name,
+)
 
 #: Sentinel colours replaced by ``currentColor`` after drawing (text, spines, ticks, grid).
 _INK = "#010203"
 #: Series colours: mid-luminance, readable on white and on near-black.
-PALETTE = ("#3b82f6", "#f59e0b", "#10b981", "#ec4899", "#8b5cf6", "#06b6d4", "#84cc16", "#f43f5e")
-#: Colours by split, the same in every chart of one run (loss chart, gap, lr, grad norm, Markdown).
-SPLIT_COLOR = {"train": PALETTE[0], "val": PALETTE[1], "test": PALETTE[2], "other": PALETTE[4]}
-#: Baselines: each its own colour and dash, none of them a split's colour.
-BASELINE_COLORS = ("#6b7280", "#a16207", "#0f766e", "#be185d", "#4338ca", "#65a30d")
-BASELINE_STYLES = ((0, (6, 2)), (0, (2, 2)), (0, (6, 2, 2, 2)), (0, (10, 3)), (0, (1, 1)), (0, (4, 1, 1, 1)))
 SEVERITY_COLOR = {Severity.ERROR: "#dc2626", Severity.WARNING: "#d97706", Severity.INFO: "#2563eb"}
 FIT_COLOR = "#a855f7"
 
@@ -46,6 +51,8 @@ _LEFT, _RIGHT = 0.075, 0.985  # shared margins so stacked figures line up on the
 MAX_RUNS_DRAWN = 12
 #: Panels added for series findings are about that no other chart draws.
 MAX_EXTRA_PANELS = 3
+#: Legends with more entries than this go below the plot instead of over it.
+LEGEND_INSIDE = 5
 
 
 @dataclass(slots=True)
@@ -325,7 +332,6 @@ def _fit(ax: Any, run: RunReport, color: str, last_step: float | None, *, label:
     return float(st[-1])
 
 
-BASELINE_COLOR = "#6b7280"
 
 
 def _baselines(ax: Any, run: RunReport) -> None:
@@ -333,7 +339,8 @@ def _baselines(ax: Any, run: RunReport) -> None:
     items = run.curves.get("baselines") if run.curves else None
     if not isinstance(items, list):
         return
-    for k, b in enumerate(items[:6]):
+    runs_seen: list[str] = []
+    for b in items[:12]:
         if not isinstance(b, dict):
             continue
         try:
@@ -343,10 +350,15 @@ def _baselines(ax: Any, run: RunReport) -> None:
             continue
         if st.size < 2 or st.size != y.size:
             continue
-        split = "" if b.get("split", "train") == "train" else f" {_mpl_text(b.get('split'), 8)}"
+        name = str(b.get("run") or len(runs_seen) + 1)
+        if name not in runs_seen:
+            runs_seen.append(name)
+        k = runs_seen.index(name)  # one colour per baseline run; its train dashed, its val dotted
+        is_train = b.get("split", "train") == "train"
+        split = "" if is_train else f" {_mpl_text(b.get('split'), 8)}"
         ax.plot(st, y, color=BASELINE_COLORS[k % len(BASELINE_COLORS)], linewidth=1.2,
-                linestyle=BASELINE_STYLES[k % len(BASELINE_STYLES)], alpha=0.9,
-                label=f"baseline {_mpl_text(b.get('run') or k + 1, 32)}{split}")
+                linestyle=(0, (6, 2)) if is_train else (0, (1.5, 1.5)), alpha=0.9,
+                label=f"baseline {_mpl_text(name, 32)}{split}")
 
 
 def x_limits(runs: list[RunReport]) -> tuple[float, float] | None:
@@ -543,7 +555,16 @@ def _loss_chart(data: list[_RunData], numbers: dict[int, int], scale: str, key: 
         elif x_max is not None:
             lo, hi = ax.get_xlim()
             ax.set_xlim(lo, max(hi, x_max))
-        ax.legend(loc="best", ncols=1 if len(data) < 4 else 2)  # where it hides the fewest points
+        handles, _labels = ax.get_legend_handles_labels()
+        if len(handles) <= LEGEND_INSIDE:
+            ax.legend(loc="best")  # where it hides the fewest points
+        else:  # a long legend (several runs, baselines) goes below the plot: inside it would hide curves
+            cols = 3 if len(handles) > 6 else 2
+            rows = -(-len(handles) // cols)
+            fig.set_size_inches(WIDTH_IN, height + 0.2 * rows)
+            h = height + 0.2 * rows
+            fig.subplots_adjust(top=1 - (0.62 if heading else 0.45) / h, bottom=(0.5 + 0.2 * rows) / h)
+            ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.5 / height * 0.9), ncols=cols)
         if heading:
             ax.set_title(_mpl_text(heading, 60), loc="left", fontsize=9.5, pad=28, fontweight="bold")
         title = f"Loss by step ({'log' if scale == 'log' else 'linear'} scale)"

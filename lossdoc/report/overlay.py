@@ -129,10 +129,10 @@ def sweep_overlay(report: Any, ranking: Sequence[Any], detailed: set[int] | None
         color = BAD_COLOR if is_bad else PALETTE[pos % len(PALETTE)]
         dash = ' stroke-dasharray="5 3"' if is_bad else ""
         name = html.escape(_clean(run.run))
-        final = fmt_num(row.final_train_loss)
+        final = fmt_num(row.final_train_loss_smoothed)
         path = " ".join(f"{X(s):.0f},{Y(m):.0f}" for s, m in pts)  # (1 unit = 1/720 of the width)
         out.append(f'<g class="run"><polyline points="{path}" stroke="{color}"{dash}>'
-                   f"<title>#{pos + 1} {name}: final train loss {html.escape(final)}</title></polyline>")
+                   f"<title>#{pos + 1} {name}: final train loss, smoothed {html.escape(final)}</title></polyline>")
         if pos < POINT_TITLES_RUNS:  # (every line has its title; points only for the best runs: size)
             out.append("".join(f'<circle cx="{X(s):.0f}" cy="{Y(m):.0f}" r="3"><title>{name} · bin at step '
                                f"{fmt_step(int(s))}: mean loss {_fmt(m)}</title></circle>" for s, m in pts))
@@ -142,7 +142,7 @@ def sweep_overlay(report: Any, ranking: Sequence[Any], detailed: set[int] | None
         cfg = configs[pos]
         rows.append({
             "pos": pos + 1, "run": run.run, "color": BAD_COLOR if is_bad else PALETTE[pos % len(PALETTE)],
-            "bad": is_bad, "drawn": len(pts) >= 2, "final": fmt_num(row.final_train_loss),
+            "bad": is_bad, "drawn": len(pts) >= 2, "final": fmt_num(row.final_train_loss_smoothed),
             "best_val": fmt_num(row.best_val_loss),
             "anchor": f"run-{row.index + 1}" if detailed is None or row.index in detailed else None,
             "worst": None if row.worst is None else f"{row.worst.rule} {row.worst.name}",

@@ -22,6 +22,13 @@ from lossdoc.numfmt import fmt_num as _fmt_num
 from lossdoc.numfmt import fmt_step as _fmt_step
 from lossdoc.report.model import Report, RunReport
 
+#: Series colours: mid-luminance, readable on white and on near-black (runs of a multi-run chart).
+PALETTE = ("#3b82f6", "#f59e0b", "#10b981", "#ec4899", "#8b5cf6", "#06b6d4", "#84cc16", "#f43f5e")
+#: Colours by split, the same in every chart of one run (loss chart, gap, lr, grad norm, Markdown).
+SPLIT_COLOR = {"train": PALETTE[0], "val": PALETTE[1], "test": PALETTE[2], "other": PALETTE[4]}
+#: Baselines: each its own colour and dash, none of them a split's colour.
+BASELINE_COLORS = ("#6b7280", "#0d9488", "#db2777", "#65a30d", "#4338ca", "#a16207")
+
 #: Shorter series are drawn as they are: an EMA over a few points only lags behind them.
 SMOOTH_MIN_POINTS = 100
 #: Bins per series in the HTML charts (each keeps min, max and mean: ~3 points per bin).
@@ -119,9 +126,8 @@ def key_numbers(s: Any) -> list[tuple[str, str, str | None]]:
         ("Best val loss", fmt_num(s.best_val_loss), at(s.best_val_step)),
         ("Final val loss", fmt_num(s.final_val_loss), at(s.final_val_step)),
     ]
-    if s.final_train_loss_smoothed is not None:
-        out.append(("Final train loss, smoothed", fmt_num(s.final_train_loss_smoothed),
-                    "mean of the last 5% of points"))
+    out.append(("Final train loss, smoothed", fmt_num(s.final_train_loss_smoothed),
+                 "mean of the last 5% of points" if s.final_train_loss_smoothed is not None else None))
     return out
 
 

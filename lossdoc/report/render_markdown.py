@@ -18,6 +18,8 @@ import numpy as np
 from lossdoc.checks.findings import Finding
 from lossdoc.report.model import Report, RunReport
 from lossdoc.report.present import (
+    BASELINE_COLORS,
+    SPLIT_COLOR,
     VERDICT_TEXT,
     clean,
     comparison_view,
@@ -199,7 +201,8 @@ def _comparison(comp: dict[str, Any]) -> list[str]:
 
 #: Line colours of the Mermaid chart, set in its init block (xychart has no legend: the caption
 #: names them). Mid-luminance, readable on GitHub's light (#ffffff) and dark (#0d1117) themes.
-MERMAID_COLORS = {"train": "#3b82f6", "val": "#f97316", "baseline": "#9ca3af"}
+#: The HTML charts' colours (lossdoc.report.present): train, val and the first baseline look the same here.
+MERMAID_COLORS = {"train": SPLIT_COLOR["train"], "val": SPLIT_COLOR["val"], "baseline": BASELINE_COLORS[0]}
 _COLOR_NAMES = {"train": "blue", "val": "orange", "baseline": "grey"}
 
 
