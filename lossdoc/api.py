@@ -24,6 +24,8 @@ def analyze(
     tolerance: float | None = None,
     horizon: int | None = None,
     progress: Callable[[str], None] | None = None,
+    jobs: int | None = 1,
+    scheduler: str | None = None,
 ) -> Report:
     """Read ``paths`` (or use a :class:`LogSet`), run every selected rule, return a :class:`Report`.
 
@@ -31,7 +33,44 @@ def analyze(
     ``pyproject.toml``, or None to look for one from the current directory upwards.
     ``select`` / ``ignore`` / ``fail_on`` / ``tolerance`` override the configuration.
     ``baseline`` paths (logs or ``lossdoc snapshot`` files) turn on the regression comparison.
+
+    A single path that is a directory of runs (``lossdoc.sweep.sweep_units``: two or more run
+    subdirectories that no parser claims as one artefact) is analysed as a sweep, exactly as
+    ``lossdoc analyze DIR`` does: one unit per subdirectory, a :class:`lossdoc.sweep.SweepReport`
+    (a :class:`Report` with the ranking and the units that could not be read). ``jobs`` processes
+    analyse the units (1, the default here, runs them in this process; None: every CPU, as the
+    command line does); ``scheduler``: a Dask scheduler address (see :func:`lossdoc.sweep.analyze_sweep`).
     """
+    if not isinstance(paths, LogSet) and not baseline:
+        listed = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+        paths = listed
+        if len(listed) == 1:
+            from lossdoc.sweep import analyze_sweep, sweep_units
+
+            units = sweep_units(listed[0])
+            if units is not None:
+                return analyze_sweep(listed[0], units=units, jobs=jobs, format=format, config=config,
+                                     select=select, ignore=ignore, fail_on=fail_on, horizon=horizon,
+                                     progress=progress, scheduler=scheduler)
+    return analyze_logs(paths, format=format, config=config, select=select, ignore=ignore, fail_on=fail_on,
+                        baseline=baseline, tolerance=tolerance, horizon=horizon, progress=progress)
+
+
+def analyze_logs(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | LogSet,
+    *,
+    format: str | None = None,
+    config: Any = None,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    fail_on: str | None = None,
+    baseline: Sequence[str | os.PathLike[str]] | None = None,
+    tolerance: float | None = None,
+    horizon: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """:func:`analyze` without the sweep route: every run read from ``paths`` into one :class:`Report`
+    (what each unit of a sweep gets)."""
     from lossdoc.checks.runner import run_checks
     from lossdoc.config import Config, load_config
     from lossdoc.ingest import read

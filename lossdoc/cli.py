@@ -318,34 +318,23 @@ def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None
 
     check_output_paths([*paths, *baselines], html=html, no_html=no_html, markdown=markdown, json_out=json_out,
                        junit=junit, config_path=config_path)
-    if len(paths) == 1 and not baselines:
-        from lossdoc.sweep import sweep_units
+    from lossdoc.cluster import scheduler_address
+    from lossdoc.sweep import SweepReport
 
-        units = sweep_units(paths[0])
-        if units is not None:
-            from lossdoc.cluster import scheduler_address
-            from lossdoc.sweep import analyze_sweep
-
-            with progress_indicator(enabled=not quiet) as progress:
-                sweep = analyze_sweep(paths[0], units=units, jobs=jobs, format=fmt, config=config_path,
-                                      select=_split_list(select), ignore=_split_list(ignore, "--ignore"),
-                                      fail_on=fail_on, horizon=horizon, progress=progress,
-                                      scheduler=scheduler_address(scheduler))
-            code = emit(sweep, html=html, no_html=no_html, markdown=markdown, json_out=json_out, junit=junit,
-                        quiet=quiet)
-            if sweep.errors:
-                click.echo(f"lossdoc: error: {len(sweep.errors)} of {sweep.units} units could not be read "
-                           f"(first: {_one_line(sweep.errors[0][1])})", err=True)
-                code = int(ExitCode.ERROR)
-            sys.exit(code)
+    # One path for a directory of runs: lossdoc.analyze routes it to the sweep, as here (jobs=None:
+    # every CPU, the command line's default; the Python API defaults to 1 process).
     with progress_indicator(enabled=not quiet) as progress:  # stderr spinner on a TTY after ~1 s
         report = run_analyze(
             list(paths), format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore, "--ignore"),
             fail_on=fail_on, baseline=list(baselines) or None, tolerance=_parse_tolerance(tolerance),
-            horizon=horizon, progress=progress,
+            horizon=horizon, progress=progress, jobs=jobs, scheduler=scheduler_address(scheduler),
         )
-    sys.exit(emit(report, html=html, no_html=no_html, markdown=markdown, json_out=json_out, junit=junit,
-                  quiet=quiet))
+    code = emit(report, html=html, no_html=no_html, markdown=markdown, json_out=json_out, junit=junit, quiet=quiet)
+    if isinstance(report, SweepReport) and report.errors:
+        click.echo(f"lossdoc: error: {len(report.errors)} of {report.units} units could not be read "
+                   f"(first: {_one_line(report.errors[0][1])})", err=True)
+        code = int(ExitCode.ERROR)
+    sys.exit(code)
 
 
 # --------------------------------------------------------------------------- rules / rule

@@ -165,7 +165,7 @@ def _sparkline(run: RunReport) -> dict[str, list[float | None]] | None:
 
 
 def analyze_unit(unit: str, is_dir: bool, options: dict[str, Any]) -> UnitResult:
-    """Analyse one unit as ``lossdoc.api.analyze([unit], **options)``; never raises for bad input.
+    """Analyse one unit as ``lossdoc.api.analyze_logs([unit], **options)``; never raises for bad input.
 
     Format detection skips the parsers that cannot beat the best claim so far
     (:func:`lossdoc.ingest.registry.pruned_ranking`: the same parser is chosen, at a fifth of the
@@ -176,10 +176,10 @@ def analyze_unit(unit: str, is_dir: bool, options: dict[str, Any]) -> UnitResult
     t0 = time.perf_counter()
     out = UnitResult(unit=unit, is_dir=is_dir)
     try:
-        from lossdoc.api import analyze
+        from lossdoc.api import analyze_logs
 
         with pruned_ranking():
-            report = analyze([unit], **options)
+            report = analyze_logs([unit], **options)
         for r in report.runs:
             r.curves["sparkline"] = _sparkline(r)
             r.curves.pop("fit", None)  # the fitted curve is drawn only on a run's own report's chart

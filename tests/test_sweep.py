@@ -235,3 +235,19 @@ def test_nested_sweep_names_runs_by_their_units(tmp_path: Path) -> None:
             _write_run(root / group / run / "output", 2.0, rng)
     rep = analyze_sweep(root, jobs=1)
     assert sorted(r.run for r in rep.runs) == ["adam/lr1", "adam/lr2", "sgd/lr1", "sgd/lr2"]
+
+
+def test_python_api_takes_the_same_path_for_a_directory_of_runs(cli_result, sweep_dir):
+    # lossdoc.analyze(DIR) is what `lossdoc analyze DIR` does: the same units, runs, ranking and errors
+    import lossdoc
+    from lossdoc.sweep import SweepReport
+
+    _, doc, _ = cli_result
+    report = lossdoc.analyze(sweep_dir)  # in this process (jobs=1 by default in the API)
+    assert isinstance(report, SweepReport)
+    api = report.to_dict()
+    assert sorted(r["run"] for r in api["runs"]) == sorted(r["run"] for r in doc["runs"])
+    assert [row["run"] for row in api["sweep"]["ranking"]] == [row["run"] for row in doc["sweep"]["ranking"]]
+    assert api["sweep"]["errors"] == doc["sweep"]["errors"]
+    assert {(r["run"], f["rule"]) for r in api["runs"] for f in r["findings"]} == \
+        {(r["run"], f["rule"]) for r in doc["runs"] for f in r["findings"]}
