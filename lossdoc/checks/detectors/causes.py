@@ -15,6 +15,9 @@ it states (``ctx.hparams()``: ``run.config`` plus the trainer's raw keys).
   of the rounds names the learning rate (eta) as a possible cause (low: a note; the log alone cannot tell
   eta from tree depth or data size): shrinkage that high fits the training set
   in a few rounds, the standard remedy being a lower eta with more rounds and early stopping.
+  An early overshoot -- the training loss (3-point running median, so one bad batch does not count)
+  climbing to ``overshoot`` x its first logged value within the first ``overshoot-window`` of the run --
+  is LR evidence too (medium; high when the LR in force is at its peak).
 * LR007 ``likely-lr-too-low``: slow, steady, non-decelerating progress (LR004) or a loss that barely
   moved, at a stated LR far below the usual range for its optimizer. Never on a run that blew up,
   spiked or oscillated, nor on one that stalled right after a fast early drop (that is not a slow LR).
@@ -37,7 +40,10 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
-from lossdoc.checks.detectors._common import fmt_step, framework_remedies, round_lr
+import numpy as np
+
+from lossdoc.analysis.smoothing import rolling_median
+from lossdoc.checks.detectors._common import fmt_num, fmt_step, framework_remedies, round_lr
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Finding, Severity
 
@@ -140,6 +146,15 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
             conf = "low"
             evidence.append(f"{first.rule} ({first.name}) from step {step:,}; the log shows no LR, so this is "
                             "the usual cause rather than a shown one")
+    elif (ov := _early_overshoot(ctx, p)) is not None:
+        ratio, ostep, first = ov
+        step = ostep
+        on = ctx.lr_at(step)
+        pk = ctx.lr_peak(until=step)
+        conf = "high" if (ctx.lr() is not None and on and pk and on >= p.near_peak * pk[0]) else "medium"
+        evidence.append(f"the loss rose to {ratio:.1f}x its first logged value {fmt_num(first)} by step {step:,}, "
+                        f"early in the run (a training loss that climbs above where it started is overshooting)"
+                        + (f"; the LR there was {round_lr(on)}" if on else ""))
     elif ctx.format in GBT_FORMATS and _early_overfit(ctx, p) is not None:
         f, frac = _early_overfit(ctx, p)
         step = f.start_step
@@ -181,6 +196,23 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
         values={"step": fmt_step(step) if step is not None else "the start", "advice": advice,
                 "confidence": conf},
     )
+
+
+def _early_overshoot(ctx: RunContext, p: SimpleNamespace) -> tuple[float, int, float] | None:
+    """(ratio, step, first value) when the training loss, smoothed by a 3-point running median (so one
+    bad batch does not count), climbs to ``overshoot`` x its first logged value within the first
+    ``overshoot-window`` of the run: updates too large for the loss surface."""
+    s = ctx.loss("train")
+    if s is None:
+        return None
+    x, y, _ = ctx.downsampled(s, 200)
+    if y.size < 6 or not (y[0] > 0) or not np.all(np.isfinite(y)):
+        return None
+    sm = rolling_median(y, 3, trailing=False)
+    end = max(2, int(getattr(p, "overshoot_window", 0.3) * y.size))
+    i = 1 + int(np.argmax(sm[1:end]))
+    ratio = float(sm[i] / y[0])
+    return (ratio, int(x[i]), float(y[0])) if ratio >= getattr(p, "overshoot", 1.3) else None
 
 
 #: Gradient-boosted trees: the learning rate (eta, shrinkage) trades against the number of rounds
