@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -51,6 +52,21 @@ class Parser:
 
     def __repr__(self) -> str:
         return f"<Parser {self.name}>"
+
+
+def line_confidence(inp: InputFile, *patterns: re.Pattern[str], strong: float = 0.85, weak: float = 0.6,
+                    named: Callable[[str], bool] | None = None, named_score: float = 0.95) -> float:
+    """The sniff most text-log parsers make, in one place: count the matches of ``patterns`` in the
+    head of ``inp`` (:meth:`InputFile.head_text`); none -> 0; a file whose name ``named`` accepts
+    (its inner name: ``results.txt``, ``*.log.json``) -> ``named_score``; two or more -> ``strong``;
+    one -> ``weak``. Parsers whose evidence is not a line count write their own :meth:`Parser.sniff`."""
+    head = inp.head_text()
+    n = sum(len(p.findall(head)) for p in patterns)
+    if not n:
+        return 0.0
+    if named is not None and named(inp.inner_name):
+        return named_score
+    return strong if n >= 2 else weak
 
 
 @functools.lru_cache(maxsize=1)

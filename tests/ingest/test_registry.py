@@ -18,8 +18,8 @@ DATA = Path(__file__).parent / "data"
 
 
 def _returned_literals(fn) -> list[float] | None:
-    """Every value ``fn`` can return when each ``return`` is a number or a conditional of numbers;
-    None when some return is computed."""
+    """Every value ``fn`` can return when each ``return`` is a number, a conditional of numbers or a
+    ``line_confidence(...)`` call with literal scores; None when some return is computed."""
     out: list[float] = []
 
     def lit(e: ast.expr | None) -> list[float] | None:
@@ -28,6 +28,21 @@ def _returned_literals(fn) -> list[float] | None:
         if isinstance(e, ast.IfExp):
             a, b = lit(e.body), lit(e.orelse)
             return None if a is None or b is None else a + b
+        if isinstance(e, ast.Call) and getattr(e.func, "id", None) == "line_confidence":
+            # registry.line_confidence returns 0, strong, weak or (with named=) named_score
+            kw = {k.arg: k.value for k in e.keywords}
+            got = [0.0]
+            for key, default in (("strong", 0.85), ("weak", 0.6)):
+                v = lit(kw[key]) if key in kw else [default]
+                if v is None:
+                    return None
+                got += v
+            if "named" in kw:
+                v = lit(kw["named_score"]) if "named_score" in kw else [0.95]
+                if v is None:
+                    return None
+                got += v
+            return got
         return None
 
     for node in ast.walk(ast.parse(textwrap.dedent(inspect.getsource(fn)))):

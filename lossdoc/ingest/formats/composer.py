@@ -5,7 +5,7 @@ Checked against ``mosaicml/composer`` ``composer/loggers/console_logger.py`` (co
 ``f'\\n\\t {prefix}{data_name}: {data_str}'`` per metric with prefix ``Train `` or ``Eval ``;
 ``_get_progress_string``: ``[epoch={e}][batch={b}/{n}]`` when the duration is in epochs (``b`` is
 the batch within the epoch), else ``[{unit}={cur}/{total}]``; ``_get_eval_progress_string``:
-``[Eval batch={b}/{n}] Eval on {label} data``) and FORMATS.md §10f
+``[Eval batch={b}/{n}] Eval on {label} data``) and docs/formats-reference.md §10f
 (``format_log_data_value``: floats ``{:.4f}``). Sample::
 
     [batch=100/4800]:

@@ -1,6 +1,6 @@
 """DeepSpeed stdout: engine progress, pipeline-engine loss lines and fp16 overflow messages.
 
-Checked against FORMATS.md §14 (``microsoft/DeepSpeed`` ``deepspeed/runtime/engine.py``
+Checked against docs/formats-reference.md §14 (``microsoft/DeepSpeed`` ``deepspeed/runtime/engine.py``
 ``_report_progress``: ``step={step}, skipped={skipped_steps}, lr={lr}, mom={mom}`` with Python lists
 per param group, via ``log_dist(..., ranks=[0])`` which prefixes ``[Rank 0]``;
 ``deepspeed/runtime/pipe/engine.py`` ``train_batch``: ``steps: {global_steps} loss:

@@ -1,6 +1,6 @@
 """fairseq ``fairseq-train`` logs, ``--log-format simple`` and ``json``.
 
-Checked against FORMATS.md §8 (``facebookresearch/fairseq``
+Checked against docs/formats-reference.md §8 (``facebookresearch/fairseq``
 ``fairseq/logging/progress_bar.py`` ``SimpleProgressBar.log`` / ``print``,
 ``JsonProgressBar.log`` / ``print``, ``format_stat``; ``fairseq_cli/train.py`` ``train`` /
 ``validate``; ``fairseq/criterions/cross_entropy.py`` ``reduce_metrics``). Sample (simple)::

@@ -1,6 +1,6 @@
 """fastai ``CSVLogger`` ``history.csv``.
 
-Checked against FORMATS.md §10b (``fastai/fastai`` ``fastai/callback/progress.py``
+Checked against docs/formats-reference.md §10b (``fastai/fastai`` ``fastai/callback/progress.py``
 ``CSVLogger.before_fit`` / ``_write_line``: header ``','.join(recorder.metric_names)`` =
 ``epoch,train_loss,valid_loss,<metrics...>,time``; each row ``','.join(str(t) for t in log)``;
 ``epoch`` 0-based; ``time`` a ``mm:ss`` (or ``h:mm:ss``) string). Sample::

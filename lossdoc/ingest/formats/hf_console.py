@@ -1,7 +1,7 @@
 """Hugging Face ``transformers`` Trainer console output: the ``{'loss': ...}`` dict lines.
 
 Written by ``ProgressCallback.on_log`` (``tqdm.write``) or ``PrinterCallback.on_log`` (``print``),
-checked against FORMATS.md §1b: the old layout (raw floats), the 2024 layout (with
+checked against docs/formats-reference.md §1b: the old layout (raw floats), the 2024 layout (with
 ``grad_norm``, commit 55093b7) and the 2025 layout on main (every float a quoted ``'{v:.4g}'``).
 Sample::
 
@@ -31,7 +31,7 @@ from lossdoc.errors import EmptyInputError
 from lossdoc.ingest.formats.hf_trainer import hidden_nan_note
 from lossdoc.ingest.formats._tabular import SeriesNamer
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames
 
@@ -103,10 +103,7 @@ class HFConsoleParser(Parser):
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
-        n = len(_SNIFF.findall(inp.head_text()))
-        if n >= 2:
-            return 0.9
-        return 0.7 if n else 0.0
+        return line_confidence(inp, _SNIFF, strong=0.9, weak=0.7)
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []

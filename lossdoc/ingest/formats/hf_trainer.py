@@ -1,7 +1,7 @@
 """Hugging Face ``transformers`` Trainer ``trainer_state.json`` (also TRL and Axolotl, which use it).
 
 Checked against ``TrainerState.save_to_json`` (``json.dumps(asdict(state), indent=2, sort_keys=True)``)
-in transformers v4.x up to main (FORMATS.md §1a), and three real files in ``shared/real_logs``.
+in transformers v4.x up to main (docs/formats-reference.md §1a), and three real files in the real logs (``tests/ingest/test_real_logs.py``).
 Sample (abridged; the real file has one key per line)::
 
     {"global_step": 250, "log_history": [

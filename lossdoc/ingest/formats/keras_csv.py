@@ -1,9 +1,9 @@
 """Keras ``CSVLogger`` files and saved ``History.history`` (CSV or JSON).
 
-Checked against FORMATS.md §4a/§4c (``keras/src/callbacks/csv_logger.py`` in Keras 3 and
+Checked against docs/formats-reference.md §4a/§4c (``keras/src/callbacks/csv_logger.py`` in Keras 3 and
 ``keras/callbacks.py`` in Keras 2 / tf.keras: header ``epoch`` + ``sorted(logs)``, one row per
 epoch, 0-based, ``NA`` for keys missing in a later epoch) and three real files in
-``shared/real_logs/keras_csv``. Sample::
+``keras_csv`` of the real logs (``tests/ingest/test_real_logs.py``). Sample::
 
     epoch,accuracy,loss,val_accuracy,val_loss
     0,0.8812000155448914,0.41237473487854004,0.9502999782562256,0.16931302845478058

@@ -1,6 +1,6 @@
 """Keras progress-bar stdout of ``model.fit(verbose=1|2)`` (Keras 2 / tf.keras and Keras 3).
 
-Checked against FORMATS.md §4b (``keras/src/utils/progbar.py`` ``Progbar.update`` in Keras 3,
+Checked against docs/formats-reference.md §4b (``keras/src/utils/progbar.py`` ``Progbar.update`` in Keras 3,
 ``keras/utils/generic_utils.py`` ``Progbar`` in Keras 2). Sample (Keras 2 verbose=1, Keras 3
 verbose=2)::
 

@@ -1,8 +1,8 @@
 """PyTorch Lightning ``CSVLogger``: ``<save_dir>/<name>/version_N/metrics.csv`` (+ ``hparams.yaml``).
 
-Checked against FORMATS.md §2 (``lightning/fabric/loggers/csv_logs.py``: keys in order of first
+Checked against docs/formats-reference.md §2 (``lightning/fabric/loggers/csv_logs.py``: keys in order of first
 appearance in PL 1.x / Lightning 2.0, set order in 2.1, sorted since 2.2) and three real files in
-``shared/real_logs/lightning``. Sample (Lightning >= 2.2, sorted header, sparse rows)::
+``lightning`` of the real logs (``tests/ingest/test_real_logs.py``). Sample (Lightning >= 2.2, sorted header, sparse rows)::
 
     epoch,step,train_loss_epoch,train_loss_step,val_acc,val_loss
     0,49,,0.6931,,

@@ -20,7 +20,7 @@ import polars as pl
 from lossdoc.errors import EmptyInputError, ParseError
 from lossdoc.ingest.formats._common import map_keys
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.model import IngestNote, ParseResult, concat_frames, split_and_metric
 
 _SNIFF = re.compile(r'^\{"current_steps": \d+, "total_steps": \d+', re.M)
@@ -43,10 +43,7 @@ class LlamaFactoryParser(Parser):
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
-        n = len(_SNIFF.findall(inp.head_text()))
-        if not n:
-            return 0.0
-        return 0.95 if inp.inner_name == "trainer_log.jsonl" or n >= 2 else 0.8
+        return line_confidence(inp, _SNIFF, strong=0.95, weak=0.8, named=lambda name: name == "trainer_log.jsonl")
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []

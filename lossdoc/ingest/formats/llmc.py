@@ -1,7 +1,7 @@
 """llm.c (``karpathy/llm.c``): the ``main.log`` written with ``-o DIR`` and the trainers' stdout.
 
 Checked against ``llmc/logger.h`` (``logger_log_train`` / ``_val`` / ``_eval``), ``train_gpt2.cu``,
-``train_gpt2.py`` and ``train_gpt2.c`` (FORMATS.md section 6). Samples::
+``train_gpt2.py`` and ``train_gpt2.c`` (docs/formats-reference.md §6). Samples::
 
     s:0 tel:11.0065                                  <- main.log: s: is 0-based, tel = val loss
     s:0 trl:11.0092 lr:0.000006 norm:15.43           <- trl = train loss (forks add more key:value)

@@ -3,7 +3,7 @@
 Checked against ``NVIDIA/Megatron-LM`` ``megatron/training/training.py`` (commit 86df799, and the
 older ``megatron/training.py`` layout without the timestamp) and ``microsoft/Megatron-DeepSpeed``
 ``megatron/training.py`` (``consumed tokens``, ``{:.3E}`` learning rate, throughput segments).
-Sample (FORMATS.md section 7)::
+Sample (docs/formats-reference.md §7)::
 
      [2024-06-01 10:15:42] iteration      100/  500000 | consumed samples:        51200 | ... | learning rate: 1.500000E-05 | global batch size:   512 | lm loss: 8.123456E+00 | loss scale: 1.0 | grad norm: 2.345 | number of skipped iterations:   0 | number of nan iterations:   0 |
      validation loss at iteration 200 | lm loss value: 6.812345E+00 | lm loss PPL: 9.089999E+02 |

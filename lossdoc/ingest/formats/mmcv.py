@@ -1,6 +1,6 @@
 """MMCV 1.x ``<timestamp>.log.json`` (MMDetection 2.x, MMSeg 0.x, MMClassification 0.x...).
 
-Checked against FORMATS.md §10c (``open-mmlab/mmcv`` 1.x ``mmcv/runner/hooks/logger/text.py``
+Checked against docs/formats-reference.md §10c (``open-mmlab/mmcv`` 1.x ``mmcv/runner/hooks/logger/text.py``
 ``TextLoggerHook.log`` / ``_dump_log``: JSON lines, floats rounded to 5 decimals, the first line
 the run meta; ``mode`` is ``train`` or ``val``; ``epoch`` is 1-based and ``iter`` counts within
 the epoch). Sample::
@@ -32,7 +32,7 @@ from lossdoc.ingest.formats._common import (
     readable_metric,
 )
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult
 
@@ -57,12 +57,8 @@ class MMCVParser(Parser):
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
-        n = len(_MODE.findall(inp.head_text()))
-        if not n:
-            return 0.0
-        if inp.inner_name.lower().endswith(".log.json"):
-            return 0.95
-        return 0.85 if n >= 2 else 0.7
+        return line_confidence(inp, _MODE, strong=0.85, weak=0.7,
+                               named=lambda name: name.lower().endswith(".log.json"))
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []

@@ -1,10 +1,10 @@
 """MMEngine ``vis_data/scalars.json`` (OpenMMLab 2.x: MMDetection 3.x, MMSeg 1.x, MMPretrain...).
 
-Checked against FORMATS.md §10c (``open-mmlab/mmengine``
+Checked against docs/formats-reference.md §10c (``open-mmlab/mmengine``
 ``mmengine/visualization/vis_backend.py`` ``LocalVisBackend.add_scalars``: one JSON object per
 line, ``step`` added with ``setdefault``; ``mmengine/hooks/logger_hook.py``: train records at
 ``runner.iter + 1``, validation records at ``step=runner.epoch`` for epoch-based loops, else
-``runner.iter``) and the real file ``real_logs/mmengine/dieg0bri-maskrcnn/scalars.json``. Sample::
+``runner.iter``) and the real file ``mmengine/dieg0bri-maskrcnn/scalars.json`` of the real logs (``tests/ingest/test_real_logs.py``). Sample::
 
     {"lr": 0.02, "data_time": 0.0123, "loss": 1.2345, "loss_cls": 0.6789, "time": 0.5123, "epoch": 1, "iter": 50, "memory": 3456, "step": 50}
     {"lr": 0.02, "data_time": 0.0101, "loss": 1.1011, "loss_cls": 0.6011, "time": 0.5101, "epoch": 1, "iter": 100, "memory": 3456, "step": 100}

@@ -4,7 +4,7 @@ Checked against ``NVIDIA/NeMo`` ``nemo/lightning/pytorch/callbacks/progress_prin
 (commit 8e2ee3d4, ``ProgressPrinter.on_train_batch_end`` / ``format_string``: prefix
 ``f"Training epoch {trainer.current_epoch}, iteration {n-1}/{self.total-1}"`` then
 ``f" | {metric}: {val}"`` per metric, an integer-valued float printed as an int, anything else as
-``{val:.4}``; metrics are averaged over ``log_interval`` except ``global_step``) and FORMATS.md
+``{val:.4}``; metrics are averaged over ``log_interval`` except ``global_step``) and docs/formats-reference.md
 §10g. Sample::
 
     Training epoch 0, iteration 0/999 | lr: 1.5e-07 | global_batch_size: 256 | global_step: 0 | reduced_train_loss: 11.03 | train_step_timing in s: 3.5 | consumed_samples: 256
@@ -24,7 +24,7 @@ import polars as pl
 
 from lossdoc.ingest.formats._common import drop_torn_tail, finish, map_keys, read_text_lines, split_pairs
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult, split_and_metric
 
@@ -51,10 +51,7 @@ class NemoParser(Parser):
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
-        n = len(_SNIFF.findall(inp.head_text()))
-        if n >= 2:
-            return 0.9
-        return 0.75 if n else 0.0
+        return line_confidence(inp, _SNIFF, strong=0.9, weak=0.75)
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []

@@ -21,7 +21,7 @@ import re
 import polars as pl
 
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames
 
@@ -37,8 +37,7 @@ class SklearnMLPParser(Parser):
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
-        n = len(_SNIFF.findall(inp.head_text()))
-        return 0.85 if n >= 2 else 0.6 if n == 1 else 0.0
+        return line_confidence(inp, _SNIFF, strong=0.85, weak=0.6)
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []

@@ -3,7 +3,7 @@
 Checked against ``tensorflow/tensorboard`` 2.21 (``summary/writer/record_writer.py``,
 ``compat/proto/{event,summary,tensor}.proto``), ``torch.utils.tensorboard`` (``add_scalar`` with and
 without ``new_style``, ``add_scalars``), tensorboardX 2.6 and the Keras ``TensorBoard`` callback
-layout (FORMATS.md section 3). A record (little-endian)::
+layout (docs/formats-reference.md §3). A record (little-endian)::
 
     uint64 length | uint32 masked CRC32C(length) | Event payload (length bytes) | uint32 masked CRC32C(payload)
     payload: 09 <f64 wall_time> 10 <varint step> 2a <len> 0a <len> 0a <len> "train/loss" 15 <f32 value>

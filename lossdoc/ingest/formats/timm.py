@@ -1,6 +1,6 @@
 """timm (``huggingface/pytorch-image-models``) ``train.py`` ``summary.csv``.
 
-Checked against FORMATS.md §10a (``timm/utils/summary.py`` ``update_summary``: a
+Checked against docs/formats-reference.md §10a (``timm/utils/summary.py`` ``update_summary``: a
 ``csv.DictWriter`` row per epoch with ``epoch``, ``train_<k>`` for the train metrics, ``eval_<k>``
 for the eval metrics, then ``lr`` in later versions; Python float reprs; epoch 0-based).
 Sample::

@@ -1,6 +1,6 @@
 """torchtune ``DiskLogger`` / ``StdoutLogger`` metric lines.
 
-Checked against FORMATS.md §10d (``pytorch/torchtune`` ``torchtune/training/metric_logging.py``
+Checked against docs/formats-reference.md §10d (``pytorch/torchtune`` ``torchtune/training/metric_logging.py``
 ``DiskLogger.log`` / ``log_dict``: ``f"Step {step} | "`` then ``f"{name}:{data} "`` per item;
 ``recipes/full_finetune_single_device.py`` ``train``: ``loss``, ``lr``,
 ``tokens_per_second_per_gpu``, ``grad_norm`` (a tensor, printed as ``tensor(0.8123, device='cuda:0')``),
@@ -22,7 +22,7 @@ import polars as pl
 
 from lossdoc.ingest.formats._common import drop_torn_tail, finish, map_keys, read_text_lines, split_pairs
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric
 
@@ -45,12 +45,8 @@ class TorchtuneParser(Parser):
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
-        n = len(_SNIFF.findall(inp.head_text()))
-        if not n:
-            return 0.0
-        if _NAME.match(inp.inner_name.rsplit("/", 1)[-1]):
-            return 0.95
-        return 0.9 if n >= 2 else 0.7
+        return line_confidence(inp, _SNIFF, strong=0.9, weak=0.7,
+                               named=lambda name: bool(_NAME.match(name.rsplit("/", 1)[-1])))
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []

@@ -1,5 +1,5 @@
 """Weights & Biases chart-panel "Download CSV" export (W&B web app, line-plot panel menu;
-layout as documented in docs.wandb.ai "Line plots" / "Point aggregation" and FORMATS.md 11a,
+layout as documented in docs.wandb.ai "Line plots" / "Point aggregation" and docs/formats-reference.md §11a,
 checked against exports of 2024-2025).
 
 Sample (``wandb_export_2024-05-05T10_07_23.233-04_00.csv``)::

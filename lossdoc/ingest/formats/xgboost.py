@@ -26,7 +26,7 @@ import polars as pl
 
 from lossdoc.ingest.formats._evalsets import booster_frame, booster_items
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.model import ParseResult
 
 _LINE = r"^\[(\d+)\]\t"
@@ -41,8 +41,7 @@ class XGBoostParser(Parser):
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
-        n = len(_SNIFF.findall(inp.head_text()))
-        return 0.85 if n >= 2 else 0.6 if n == 1 else 0.0
+        return line_confidence(inp, _SNIFF, strong=0.85, weak=0.6)
 
     def parse(self, inp: InputFile) -> ParseResult:
         # A round repeated after "Stopping. Best iteration:" (xgboost < 1.3) is a summary, not a new point.

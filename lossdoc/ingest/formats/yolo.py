@@ -1,10 +1,10 @@
 """Ultralytics YOLO ``results.csv`` (YOLOv5, YOLOv8/11 and later).
 
-Checked against FORMATS.md §9 (``ultralytics/ultralytics`` ``engine/trainer.py``
+Checked against docs/formats-reference.md §9 (``ultralytics/ultralytics`` ``engine/trainer.py``
 ``BaseTrainer.save_metrics``: ``"%.6g,"`` values after an ``epoch,time`` header; older 8.x
 ``"%23s,"`` / ``"%23.5g,"`` padding; ``ultralytics/yolov5`` ``utils/loggers/__init__.py``
 ``Loggers.on_fit_epoch_end``: ``"%20s,"`` / ``"%20.5g,"``, 0-based epochs) and the real files in
-``real_logs/yolo``. Sample::
+``yolo`` of the real logs (``tests/ingest/test_real_logs.py``). Sample::
 
     epoch,time,train/box_loss,train/cls_loss,train/dfl_loss,metrics/precision(B),...,lr/pg0,lr/pg1,lr/pg2
     1,35.2105,1.2345,1.87651,1.12341,0.61234,...,0.0033281,0.0033281,0.0033281

@@ -20,7 +20,7 @@ import polars as pl
 
 from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult
 
@@ -45,12 +45,7 @@ class YoloTxtParser(Parser):
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
-        n = len(_LINE.findall(inp.head_text()))
-        if not n:
-            return 0.0
-        if inp.inner_name.endswith("results.txt") and n >= 1:
-            return 0.95
-        return 0.8 if n >= 2 else 0.5
+        return line_confidence(inp, _LINE, strong=0.8, weak=0.5, named=lambda name: name.endswith("results.txt"))
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
