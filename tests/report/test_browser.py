@@ -1,7 +1,8 @@
 """The HTML report in a real browser (headless Chromium): no network request, no console error,
 findings and charts rendered, the CSS-only log/linear toggle works, hostile names stay inert.
 
-Screenshots (light and dark) are saved in ``test-artifacts/`` for a human to look at. Chromium is
+Screenshots (light and dark; single-run, multi-run, compare and sweep reports) are saved in
+``test-artifacts/`` for a human to look at. Chromium is
 installed by ``.ci/run``; locally the test is skipped with a reason when it is absent.
 """
 
@@ -74,6 +75,7 @@ def test_finding_marks_link_to_findings(browser, tmp_path):
                            "a.getAttribute('xlink:href') || a.getAttribute('href'))")
     assert sorted(targets) == ["#finding-1", "#finding-2"]
     assert browser.eval("document.querySelectorAll('#finding-1, #finding-2').length") == 2
+    _fits_and_draws(browser)
     browser.screenshot(ARTIFACTS / "report-multi-run.png")
 
 
@@ -97,3 +99,44 @@ def test_print_layout_hides_controls(browser, tmp_path):
         assert browser.eval("getComputedStyle(document.querySelector('figure.chart-linear')).display") == "block"
     finally:
         browser.call("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def _fits_and_draws(browser: Browser) -> None:
+    """No horizontal overflow of the page (a squeezed table once wrapped run names letter by
+    letter), every chart drawn with a real size, no console problem, no request."""
+    assert browser.eval("document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
+    # tables fit their box (a column cut off at the right edge) and run names are not squeezed to a
+    # letter per line
+    assert browser.eval("[...document.querySelectorAll('.table-wrap')].every(w => w.scrollWidth <= w.clientWidth + 1)")
+    assert browser.eval("[...document.querySelectorAll('table th[scope=row]')].every(t => "
+                        "t.getBoundingClientRect().width >= 60)")
+    sizes = browser.eval("[...document.querySelectorAll('figure svg')].filter(s => s.getBoundingClientRect()"
+                         ".width > 0).map(s => s.getBoundingClientRect().height)")
+    assert sizes and all(h > 100 for h in sizes)
+    assert browser.console_problems() == []
+
+
+@pytest.mark.parametrize("kind", ["multi", "compare", "sweep"])
+def test_multi_run_compare_and_sweep_reports_light_and_dark(browser, tmp_path, kind):
+    # the screenshot review of issue #14 covers these too: a comparison with two baselines (each its
+    # own colour) and a sweep index (ranking, overlay, per-run sections)
+    import lossdoc
+    from tests.conftest import SAMPLE_LOGS
+
+    runs = SAMPLE_LOGS / "runs" / "nanogpt"
+    if kind == "multi":
+        report = lossdoc.analyze([runs / "healthy", runs / "healthy_seed2", runs / "plateau"])
+        assert len(report.runs) == 3
+    elif kind == "compare":
+        report = lossdoc.analyze(runs / "plateau", baseline=[runs / "healthy", runs / "healthy_seed2"])
+        assert report.regressed
+    else:
+        report = lossdoc.analyze(runs)
+        assert len(report.runs) == 6 and report.ranking[0].run.startswith("healthy")
+    url = _write(tmp_path, f"{kind}.html", report)
+    for dark in (False, True):
+        browser.events.clear()
+        browser.open(url, dark=dark)
+        assert browser.requests() == [url]
+        _fits_and_draws(browser)
+        browser.screenshot(ARTIFACTS / f"{kind}-{'dark' if dark else 'light'}.png")
