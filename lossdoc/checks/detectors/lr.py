@@ -183,8 +183,8 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     lr = ctx.lr_peak()
     lr_v = lr[0] if lr else ctx.lr_at(float(x[-1]))
     lr_txt = f" with LR {round_lr(lr_v)}" if lr_v else ""
-    msg = (f"{s.name} falls steadily but slowly{lr_txt}: only {drop:.2%} over the run ({fmt_num(start)} -> "
-           f"{fmt_num(end)}), with no sign of slowing down ({tlabel(tr)} p={tr.pvalue_decreasing:.2g})")
+    msg = (f"{s.name} falls steadily but slowly{lr_txt}: only {drop:.2%} over the run (level {fmt_num(start)} -> "
+           f"{fmt_num(end)}, means of the first and last 5% of points), with no sign of slowing down ({tlabel(tr)} p={tr.pvalue_decreasing:.2g})")
     yield Hit(
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.max_drop), float(tr.pvalue_decreasing),

@@ -39,8 +39,8 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         trend_txt = (f"; it is still falling slowly (p={tr.pvalue_decreasing:.2g})" if tr.pvalue_decreasing < 0.05
                      else f"; no significant downward trend (p={tr.pvalue_decreasing:.2g})")
     moved = f"fell only {drop:.1%}" if drop >= 0 else f"did not fall (it ended {-drop:.1%} higher)"
-    msg = (f"{s.name} {moved} over the run ({fmt_num(start)} -> {fmt_num(end)} by step "
-           f"{int(st[-1]):,}){trend_txt}{lr_text(ctx, int(st[-1]))}")
+    msg = (f"{s.name} {moved} over the run (level {fmt_num(start)} -> {fmt_num(end)} by step "
+           f"{int(st[-1]):,}, means of the first and last 5% of points){trend_txt}{lr_text(ctx, int(st[-1]))}")
     lr = ctx.lr_peak()
     yield Hit(
         message=msg,
