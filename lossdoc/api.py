@@ -90,6 +90,10 @@ def analyze_logs(
         _prefetch.start(paths)  # big logs: checks and report modules import while the log parses
     logset = paths if isinstance(paths, LogSet) else read(paths, format=format, progress=progress)
     runs, rules = run_checks(logset, config, horizon=horizon, progress=progress)
+    if len(runs) >= 3:  # several runs read together (a TensorBoard logdir of runs, several paths): LR008/LR009
+        from lossdoc.checks.sweep_compare import compare_lr_sweep
+
+        compare_lr_sweep(runs, config)
     report = Report(runs=runs, fail_on=config.fail_on, rules=rules, version=__version__)
     if baseline:
         from lossdoc.compare import compare_report

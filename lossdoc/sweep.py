@@ -548,6 +548,10 @@ def analyze_sweep(
             runs.extend(res.runs)
             units.extend([res.unit] * len(res.runs))
     _dedupe(runs, units)
+    # LR008/LR009: the runs of an LR sweep compared with each other (one log alone cannot show it)
+    from lossdoc.checks.sweep_compare import compare_lr_sweep
+
+    compare_lr_sweep(runs, config)
     # Every unit ran with the same configuration: the first report's rules are the sweep's.
     rules_in_force = next((res.rules for res in ordered if res.rules), [])
     return SweepReport(runs=runs, fail_on=config.fail_on, rules=rules_in_force, version=__version__,

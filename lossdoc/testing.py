@@ -258,7 +258,8 @@ def run_rule_case(rule: str, case: dict[str, Any], *, root: str | Path = ".") ->
     """Run one rule case and assert its expectations; returns the rule's findings.
 
     A case has exactly one input: ``synth`` (keyword arguments of :func:`synth_frame`, with
-    ``inject``), ``log`` (a path relative to ``root``) or ``log_text`` (+ ``format``), and
+    ``inject``), ``log`` (a path relative to ``root``), ``log_text`` (+ ``format``) or ``sweep`` (a
+    directory of runs relative to ``root``, analysed as a sweep), and
     optionally ``meta``, ``params`` (rule parameter overrides, kebab-case) and ``expect``
     (a list of ``{step, severity, ...}`` every one of which must match a finding) or
     ``expect_count``. Cases named ``pass_*`` expect no finding unless they say otherwise.
@@ -266,8 +267,15 @@ def run_rule_case(rule: str, case: dict[str, Any], *, root: str | Path = ".") ->
     from lossdoc.checks.runner import run_checks
     from lossdoc.config import Config
 
-    inputs = [k for k in ("synth", "log", "log_text") if k in case]
-    assert len(inputs) == 1, f"a rule case needs exactly one of synth/log/log_text, got {inputs}"
+    inputs = [k for k in ("synth", "log", "log_text", "sweep") if k in case]
+    assert len(inputs) == 1, f"a rule case needs exactly one of synth/log/log_text/sweep, got {inputs}"
+    if "sweep" in case:  # a directory of runs analysed as a sweep (rules that compare runs: LR008/LR009)
+        from lossdoc.sweep import analyze_sweep
+
+        cfg = Config(select=(rule,), rules={rule: dict(case["params"])} if case.get("params") else {})
+        rep = analyze_sweep(Path(root) / case["sweep"], jobs=1, config=cfg)
+        findings = [f for r in rep.runs for f in r.findings if f.rule == rule]
+        return _expectations(rule, case, findings)
     if "synth" in case:
         logset = synth_logset(meta=case.get("meta"), **case["synth"])
     elif "log" in case:
@@ -281,6 +289,10 @@ def run_rule_case(rule: str, case: dict[str, Any], *, root: str | Path = ".") ->
     cfg = Config(select=(rule,), rules={rule: dict(case["params"])} if case.get("params") else {})
     runs, _ = run_checks(logset, cfg, horizon=case.get("horizon"), summaries=False)
     findings = [f for r in runs for f in r.findings if f.rule == rule]
+    return _expectations(rule, case, findings)
+
+
+def _expectations(rule: str, case: dict[str, Any], findings: list[Any]) -> list[Any]:
     expect = case.get("expect")
     if "expect_count" in case:
         assert len(findings) == case["expect_count"], _show(findings)

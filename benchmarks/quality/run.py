@@ -17,12 +17,16 @@ Corpora (each read from its own manifest):
 - ``shared``: ``../shared/real_logs/SOURCES.tsv`` (the project's first public logs).
 - ``synthetic``: ``benchmarks/detection/cases.py`` (seeded synthetic curves).
 
+``--sweeps`` scores the real runs a second way, as ``realruns-sweeps``: each sweep directory analysed as
+a user with the sweep would (``lossdoc analyze logs/<trainer>/<sweep>/``), so findings that compare the
+runs of a sweep with each other (LR008/LR009) count too.
+
 Scoring. A category counts as *detected* on a log when a finding of that category has severity warning
 or error, or comes from a rule whose default severity is info (SI001, GP002, LR003, LG00x): an info grade
 given by a warning rule (a converged plateau, a recovered blip) is a note, not a claim. A log's
 ``labels`` must be found (recall); a detected category that is neither a label nor ``optional`` is a
 false alarm (precision). ``log_integrity`` is not scored. Healthy logs (no label) are counted as warned
-when any finding is warning or error. Wrong-direction LR advice: a message or recommendation that says
+when any finding is warning or error. Wrong-direction LR advice: a recommendation that says
 to raise the learning rate on a log labelled ``lr_too_high``, ``divergence`` or ``non_finite``.
 """
 
@@ -54,8 +58,9 @@ UNSCORED = {"log_integrity", "regression"}
 #: GP002 (validation *below* training) is a note about augmentation/dropout, not the labelling guide's
 #: train_val_gap (validation well above training): it is not scored as a detection.
 INFO_RULES = {r.id for r in load_rules().values() if r.severity == Severity.INFO} - {"GP002"}
-RAISE_LR = re.compile(r"\b(raise|increase|higher)\b[^.;]{0,40}\b(LR|learning rate|learning-rate)\b|"
-                      r"\b(LR|learning rate)\b[^.;]{0,30}\b(3-10x higher|too low)\b", re.IGNORECASE)
+#: advice to raise the LR, in a recommendation (messages describe, recommendations advise)
+RAISE_LR = re.compile(r"\b(raise|increase)\b[^.;]{0,40}\b(LR|learning rate|learning-rate|eta)\b|\braise it\b|"
+                      r"\bhigher (LR|learning rate)\b|\bis \d+x too low\b", re.IGNORECASE)
 BAD_FOR_RAISE = {"lr_too_high", "divergence", "non_finite"}
 
 
@@ -145,9 +150,46 @@ def analyse(item: Item) -> None:
     fs = [f for r in runs for f in r.findings]
     item.detected = detected(fs)
     item.warned = any(f.severity >= Severity.WARNING for f in fs)
-    item.raise_lr = any(RAISE_LR.search(f.message + " " + f.recommendation) for f in fs
+    item.raise_lr = any(RAISE_LR.search(f.recommendation) for f in fs
                         if f.severity >= Severity.WARNING or f.rule in INFO_RULES)
     item.findings = [f"{f.rule} {f.severity} {f.split}/{f.metric}: {f.message[:140]}" for f in fs]
+
+
+def analyse_sweeps(items: list[Item]) -> None:
+    """Real runs scored as a user with the sweep has them: ``lossdoc analyze logs/<trainer>/<sweep>/`` (one
+    process), so findings that compare the runs of a sweep (LR008/LR009) are included."""
+    from lossdoc.errors import InputError
+    from lossdoc.sweep import analyze_sweep
+
+    by_dir: dict[Path, list[Item]] = {}
+    for it in items:
+        by_dir.setdefault(it.path.parent.parent, []).append(it)
+    for d, its in by_dir.items():
+        try:
+            try:
+                rep = analyze_sweep(d, jobs=1)
+            except InputError:  # not a directory of run directories (a TensorBoard logdir of runs): read whole
+                from lossdoc.api import analyze
+
+                rep = analyze(d)
+        except Exception as exc:  # noqa: BLE001 - fall back to one log at a time
+            print(f"sweep {d}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            for it in its:
+                analyse(it)
+            continue
+        found = {str(Path(r.source).resolve()): r for r in rep.runs}
+        by_name = {r.run: r for r in rep.runs}
+        for it in its:
+            r = found.get(str(it.path.resolve())) or by_name.get(it.path.parent.name)
+            if r is None:
+                analyse(it)
+                continue
+            fs = r.findings
+            it.detected = detected(fs)
+            it.warned = any(f.severity >= Severity.WARNING for f in fs)
+            it.raise_lr = any(RAISE_LR.search(f.recommendation) for f in fs
+                              if f.severity >= Severity.WARNING or f.rule in INFO_RULES)
+            it.findings = [f"{f.rule} {f.severity} {f.split}/{f.metric}: {f.message[:140]}" for f in fs]
 
 
 def synthetic(quick: bool) -> list[Item]:
@@ -167,7 +209,7 @@ def synthetic(quick: bool) -> list[Item]:
         fs = runs[0].findings
         it.detected = detected(fs)
         it.warned = any(f.severity >= Severity.WARNING for f in fs)
-        it.raise_lr = any(RAISE_LR.search(f.message + " " + f.recommendation) for f in fs)
+        it.raise_lr = any(RAISE_LR.search(f.recommendation) for f in fs)
         it.findings = [f"{f.rule} {f.severity}: {f.message[:140]}" for f in fs]
         out.append(it)
     return out
@@ -227,17 +269,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="write rows and scores here")
     ap.add_argument("--realruns-dir", type=Path, help="another checkout's benchmarks/realruns")
     ap.add_argument("--public-labels", type=Path, help="a labels file other than publiclogs/LABELS.tsv")
+    ap.add_argument("--sweeps", action="store_true",
+                    help="score the real runs sweep by sweep (lossdoc analyze DIR), as 'realruns-sweeps'")
     args = ap.parse_args(argv)
     want = set(args.corpus or ["realruns", "public-dev", "public-test", "shared", "synthetic"])
     items = [i for i in load_realruns(args.realruns_dir) + load_public(labels=args.public_labels) + load_shared()
              if i.corpus in want]
     t0 = time.perf_counter()
     for it in items:
-        analyse(it)
+        if not (args.sweeps and it.corpus == "realruns"):
+            analyse(it)
+    if args.sweeps:
+        sweep_items = [i for i in items if i.corpus == "realruns"]
+        for i in sweep_items:
+            i.corpus = "realruns-sweeps"
+        analyse_sweeps(sweep_items)
     if "synthetic" in want:
         items += synthetic(args.quick)
     out: dict[str, Any] = {"seconds": time.perf_counter() - t0, "corpora": {}}
-    for name in ("realruns", "public-dev", "public-test", "shared", "synthetic"):
+    for name in ("realruns", "realruns-sweeps", "public-dev", "public-test", "shared", "synthetic"):
         sel = [i for i in items if i.corpus == name]
         if not sel:
             continue

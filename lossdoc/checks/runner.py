@@ -224,6 +224,7 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
                 drop_unreliable_extrapolation(summary, curves, findings)
             else:
                 summary, curves = RunSummary(), {}
+            _comparison_inputs(ctx, summary)
             reports.append(RunReport(run=run, source=src.path, format=src.format, series=ctx.series_info(),
                                      summary=summary, findings=findings, notes=notes,
                                      frame=blocks[0] if len(blocks) == 1 else None, data=ctx.series_map(),
@@ -231,6 +232,21 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
     in_force = [{"id": s.id, "name": s.name, "category": s.category, "severity": str(sev), "params": p}
                 for s, p, sev in bound]
     return reports, in_force
+
+
+def _comparison_inputs(ctx: RunContext, summary: RunSummary) -> None:
+    """What comparing the runs of a sweep needs and a summary does not already hold (LR008): the peak of
+    the logged LR and the first logged loss (validation, else training)."""
+    pk = ctx.lr_peak()
+    if pk is not None and pk[0] > 0:
+        summary.extra["lr_peak"] = float(pk[0])
+    for split in ("val", "train"):
+        s = ctx.loss(split)
+        if s is not None:
+            _, v = s.finite()
+            if v.size:
+                summary.extra["first_loss"] = float(v[0])
+                break
 
 
 __all__ = ["CAUSE_PREFIX", "check_run", "control_false_alarms", "resolve_contradictions", "run_checks"]

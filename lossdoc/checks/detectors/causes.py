@@ -366,6 +366,12 @@ def likely_underfitting_cause(ctx: RunContext, s: Series | None, p: SimpleNamesp
     )
 
 
-DETECTORS = {"likely-lr-too-high": likely_lr_too_high, "likely-lr-too-low": likely_lr_too_low,
+def sweep_comparison(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """LR008 compares the runs of a sweep with each other (:mod:`lossdoc.checks.sweep_compare`, called by
+    :func:`lossdoc.sweep.analyze_sweep` once every run is analysed): one run alone has nothing to compare."""
+    return iter(())
+
+
+DETECTORS = {"sweep-comparison": sweep_comparison, "likely-lr-too-high": likely_lr_too_high, "likely-lr-too-low": likely_lr_too_low,
              "likely-overfitting-cause": likely_overfitting_cause,
              "likely-underfitting-cause": likely_underfitting_cause}

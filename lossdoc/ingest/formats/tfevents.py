@@ -718,6 +718,15 @@ def read_event_file(path: Path, display: str,
     end carried over to the next), plus the file's HParams (:func:`read_hparams`). Peak memory is one
     piece and its decoding temporaries plus the decoded columns (~33 bytes a scalar), not the file:
     10^7 scalars are a 0.5 GB file. Same rows and notes as :func:`read_events` on the whole file."""
+    from lossdoc.ingest.inputs import open_file, sniff_compression
+
+    with open(path, "rb") as fh:
+        compressed = sniff_compression(fh.read(8)) is not None
+    if compressed:  # a gzip/zstd... event file in a logdir: decompressed whole (as a single compressed log is)
+        inp = open_file(path, display)
+        data = inp.data if inp.data is not None else path.read_bytes()
+        frame, notes = read_events(data, display)
+        return frame, list(inp.notes) + notes, read_hparams(data)
     limit: int | None = None
     damaged: str | None = None
     while True:

@@ -1,0 +1,170 @@
+"""LR008 / LR009: the runs of a learning-rate sweep compared with each other.
+
+Whether a learning rate was too high or too low is, in the end, a comparison: the same model at another
+LR ended clearly better. One log cannot show it; a sweep directory can. For the runs of a sweep this
+groups the runs that differ only in their LR (and seed), finds the group's best LR (lowest mean final
+loss over its seeds) and flags every run whose LR is above or below it and which ended **clearly worse**:
+
+    final >= best + max(rel-margin x |best|, drop-margin x (start - best))
+
+where ``final`` is the last logged validation loss (else the training loss's final level), a run that
+went non-finite counts as +inf, ``best`` the best LR's mean final and ``start`` the group's median first
+logged loss. The LR of each run comes from, in order: the stated configuration (``run.config``
+``learning_rate``), the peak of the logged LR series, or the run's name (``lr0.01_seed0``, ``lr=3e-4``,
+``eta0.3``) -- the evidence says which. A group needs at least ``min-lrs`` distinct LRs spanning at least
+:data:`MIN_SPAN` (10x): ``lr10 ... lr35`` are run indices, not an LR sweep.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from lossdoc.checks.findings import Evidence, Finding, Severity
+from lossdoc.numfmt import fmt_num
+
+#: An LR in a run name: lr0.01, lr=3e-4, lr_1e-5, learning_rate-0.1, eta0.3 (XGBoost), lr1e-05
+#: (a number with a leading zero and no point, lr00 / lr07, is a run index, not an LR)
+_LR_NAME = re.compile(r"(?:^|[^a-z0-9])(?:lr|learning[_-]?rate|eta)[=_:-]?(?!0\d)(\d+(?:\.\d*)?(?:e[-+]?\d+)?)"
+                      r"(?![a-z0-9.])", re.IGNORECASE)
+_SEED_NAME = re.compile(r"(?:^|[^a-z0-9])seed[=_:-]?\d+(?![0-9])", re.IGNORECASE)
+
+
+#: An LR sweep spans at least an order of magnitude between its smallest and largest LR.
+MIN_SPAN = 10.0
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (list, tuple)) and len(v) == 1:
+        v = v[0]
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) and f > 0 else None
+
+
+def run_lr(run: Any) -> tuple[float | None, str]:
+    """(LR, where it came from) for a :class:`~lossdoc.checks.results.RunReport`."""
+    cfg = run.config
+    lr = _num(cfg.get("learning_rate"))
+    if lr is not None:
+        return lr, f"the configured learning_rate {fmt_num(lr)}"
+    peak = _num(run.summary.extra.get("lr_peak"))
+    if peak is not None:
+        return peak, f"the peak of the logged LR, {fmt_num(peak)}"
+    m = _LR_NAME.search(run.run.rsplit("/", 1)[-1])
+    if m:
+        lr = _num(m.group(1))
+        if lr is not None:
+            return lr, f"the run's name {run.run!r}"
+    return None, ""
+
+
+def _group_key(run: Any) -> str:
+    name = run.run.rsplit("/", 1)[-1]
+    name = _LR_NAME.sub(" ", name)
+    name = _SEED_NAME.sub(" ", name)
+    parent = run.run.rsplit("/", 1)[0] if "/" in run.run else ""
+    return parent + "|" + " ".join(t for t in re.split(r"[\s_\-]+", name) if t)
+
+
+def _final(run: Any) -> tuple[float, str]:
+    s = run.summary
+    nonfinite = any(f.category == "non_finite" and f.severity >= Severity.ERROR and (f.split or "train") != "test"
+                    for f in run.findings)
+    if nonfinite:
+        return math.inf, "went non-finite"
+    if s.final_val_loss is not None and math.isfinite(s.final_val_loss):
+        return float(s.final_val_loss), "final validation loss"
+    for v in (s.final_train_loss_smoothed, s.final_train_loss):
+        if v is not None and math.isfinite(v):
+            return float(v), "final training loss"
+    return math.nan, ""
+
+
+def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
+    """Append LR008 / LR009 findings (as selected and parameterised by ``config``) to the runs of a sweep
+    that ended clearly worse than their group's best LR, and drop that run's single-log LR findings that
+    point the other way (the comparison is the stronger evidence); findings stay sorted by severity."""
+    from lossdoc.checks.rulefile import load_rules
+    from lossdoc.checks.selection import bind_params, matches, rule_overrides, select_rules
+
+    rules = load_rules(list(config.rule_paths))
+    chosen = {r.id: r for r in select_rules(rules, config) if r.id in ("LR008", "LR009")}
+    if not chosen:
+        return
+    overrides = rule_overrides(rules, config)
+    bound = {rid: bind_params(spec, overrides.get(rid), config.path) for rid, spec in chosen.items()}
+    p = next(iter(bound.values()))[0]
+    for i, (high, msg, rec, ev) in _compare(runs, float(p.get("rel-margin", 0.1)), float(p.get("drop-margin", 0.05)),
+                                            int(p.get("min-lrs", 3))).items():
+        rid = "LR008" if high else "LR009"
+        if rid not in chosen or any(matches(chosen[rid], x) for x in config.ignored_for_run(runs[i].run)):
+            continue
+        spec, (_, sev) = chosen[rid], bound[rid]
+        # the comparison decides the direction: a single-log claim pointing the other way is dropped
+        other = "lr_too_low" if high else "lr_too_high"
+        runs[i].findings[:] = [f for f in runs[i].findings if f.category != other]
+        runs[i].findings.append(Finding(
+            rule=rid, name=spec.name, category=spec.category, severity=sev, run=runs[i].run, split=None,
+            metric=None, start_step=None, end_step=None, message=msg, recommendation=rec, evidence=ev))
+        runs[i].findings.sort(key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1,
+                                             f.rule))
+
+
+def _compare(runs: Sequence[Any], rel_margin: float, drop_margin: float,
+             min_lrs: int) -> dict[int, tuple[bool, str, str, Evidence]]:
+    """{index into ``runs``: (LR above the best?, message, recommendation, evidence)}."""
+    groups: dict[str, list[int]] = {}
+    info: dict[int, tuple[float, str, float, str]] = {}
+    for i, r in enumerate(runs):
+        lr, src = run_lr(r)
+        if lr is None:
+            continue
+        fin, what = _final(r)
+        if fin != fin:  # nan: nothing to compare
+            continue
+        info[i] = (lr, src, fin, what)
+        groups.setdefault(_group_key(r), []).append(i)
+    out: dict[int, tuple[bool, str, str, Evidence]] = {}
+    for idx in groups.values():
+        by_lr: dict[float, list[float]] = {}
+        for i in idx:
+            by_lr.setdefault(info[i][0], []).append(info[i][2])
+        if len(by_lr) < min_lrs or max(by_lr) / min(by_lr) < MIN_SPAN:
+            continue  # too few LRs, or not an LR sweep (lr10 ... lr35 are run indices, not learning rates)
+        means = {lr: (statistics.fmean(v) if all(math.isfinite(x) for x in v) else math.inf) for lr, v in by_lr.items()}
+        best_lr = min(means, key=lambda k: means[k])
+        best = means[best_lr]
+        if not math.isfinite(best):
+            continue
+        starts = [x for i in idx if (x := runs[i].summary.extra.get("first_loss")) is not None and math.isfinite(x)]
+        start = statistics.median(starts) if starts else best
+        margin = max(rel_margin * abs(best), drop_margin * max(start - best, 0.0))
+        for i in idx:
+            lr, src, fin, what = info[i]
+            if lr == best_lr or fin < best + margin:
+                continue
+            high = lr > best_lr
+            ratio = lr / best_lr if high else best_lr / lr
+            ended = "went non-finite" if not math.isfinite(fin) else f"ended at {fmt_num(fin)} ({what})"
+            msg = (f"in this sweep the runs at LR {fmt_num(best_lr)} ended best ({fmt_num(best)}, mean over "
+                   f"{len(by_lr[best_lr])} run(s)); this run's LR {fmt_num(lr)} ({ratio:.0f}x "
+                   f"{'higher' if high else 'lower'}, from {src}) {ended}, clearly worse (margin {fmt_num(margin)})")
+            rec = (f"Use an LR near {fmt_num(best_lr)} for this configuration: {fmt_num(lr)} is {ratio:.0f}x too "
+                   + ("high (it ended worse and may blow up at larger scale)." if high else
+                      "low (the same steps at the better LR went further)."))
+            ev = Evidence("sweep-comparison", fin if math.isfinite(fin) else None, best + margin, None, None,
+                          {"lr": lr, "lr_source": src, "best_lr": best_lr, "best_final": best, "margin": margin,
+                           "group_runs": len(idx), "distinct_lrs": len(by_lr)})
+            out[i] = (high, msg, rec, ev)
+    return out
+
+
+__all__ = ["compare_lr_sweep", "run_lr"]

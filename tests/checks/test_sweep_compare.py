@@ -1,0 +1,52 @@
+"""LR008/LR009: the runs of a learning-rate sweep compared with each other (real Keras runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lossdoc.checks.sweep_compare import run_lr
+from lossdoc.sweep import analyze_sweep
+
+SWEEP = Path(__file__).parent / "data" / "lr_sweep"
+
+
+def _by_run(report):
+    return {r.run.rsplit("/", 1)[-1]: r for r in report.runs}
+
+
+def test_sweep_names_the_direction_and_the_best_lr():
+    runs = _by_run(analyze_sweep(SWEEP, jobs=1))
+    rules = {name: {f.rule for f in r.findings} for name, r in runs.items()}
+    for name in ("lr1e-05_seed0", "lr1e-05_seed1"):
+        assert "LR009" in rules[name] and "LR008" not in rules[name]
+        f = next(f for f in runs[name].findings if f.rule == "LR009")
+        assert f.category == "lr_too_low" and "LR 0.001 ended best" in f.message and "100x lower" in f.message
+        assert "run's name" in f.message  # where the LR came from is said
+    for name in ("lr0.1_seed0", "lr1_seed0"):
+        assert "LR008" in rules[name] and "LR009" not in rules[name]
+        assert not any(f.category == "lr_too_low" for f in runs[name].findings)  # never both directions
+    for name in ("lr1e-03_seed0", "lr1e-03_seed1"):
+        assert not rules[name] & {"LR008", "LR009"}
+
+
+def test_ignoring_the_rules_removes_them():
+    runs = _by_run(analyze_sweep(SWEEP, jobs=1, ignore=["LR008", "LR009"]))
+    assert not any(f.rule in ("LR008", "LR009") for r in runs.values() for f in r.findings)
+
+
+@pytest.mark.parametrize(("name", "lr"), [("lr0.01_seed0", 0.01), ("lr1e-05_seed1", 1e-5), ("sgd_lr=3e-4", 3e-4),
+                                          ("eta0.3_seed0", 0.3), ("depth3_lr0.1_seed0", 0.1), ("run_17", None),
+                                          ("lr07", None)])
+def test_lr_from_the_run_name(name, lr):
+    class R:
+        run = name
+        config: dict = {}
+
+        class summary:  # noqa: N801 - a stand-in with the attributes run_lr reads
+            extra: dict = {}
+    got, src = run_lr(R())
+    assert got == (pytest.approx(lr) if lr is not None else None)
+    if lr is not None:
+        assert "name" in src
