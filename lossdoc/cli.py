@@ -595,7 +595,7 @@ def main_entry() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
-                stream.flush()
+                getattr(stream, "close_guard", stream.flush)()
         except (BrokenPipeError, OSError, ValueError):
             pass  # a closed pipe (lossdoc ... | head): nothing more can be shown
     os._exit(code)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterable, Sequence
@@ -258,24 +259,31 @@ def write_stdout_bytes(data: bytes) -> None:
     out.flush()
 
 
-# --------------------------------------------------------------------------- GitHub workflow commands
+# --------------------------------------------------------------------------- CI workflow commands
 # Under GITHUB_ACTIONS=true the runner reads every line a step prints on stdout or stderr: a line that
 # starts (after whitespace) with ``::`` is a workflow command (``::error::``, ``::add-mask::``,
-# ``::stop-commands::``), and ``##[`` anywhere is the older command syntax. File names and log
-# content reach lossdoc's lines (run names, series names, wrapped messages quoting log cells, paths),
-# so every line lossdoc prints there is neutralised, except its own annotations.
+# ``::stop-commands::``), and ``##[`` anywhere is the older command syntax; Azure Pipelines
+# (TF_BUILD=True) acts on ``##vso[`` and ``##[`` anywhere in a line. File names and log content
+# reach lossdoc's lines (run names, series names, wrapped messages quoting log cells, paths), so
+# every line lossdoc prints there is neutralised, except its own annotations.
 _RATIO = "\u2236"  # "∶" looks like ":" and is not one
 _HASH = "\uff03"  # "＃" looks like "#" and is not one
+_MARKERS = ("##[", "##vso[")
+_MARKER_RE = re.compile(r"##(vso)?\[")
 
 
 def in_github_actions() -> bool:
-    return os.environ.get("GITHUB_ACTIONS") == "true"
+    """Running where printed lines can be workflow commands: GitHub Actions or Azure Pipelines."""
+    return os.environ.get("GITHUB_ACTIONS") == "true" or os.environ.get("TF_BUILD", "").lower() == "true"
+
+
+def _break_markers(s: str) -> str:
+    return _MARKER_RE.sub(lambda m: f"#{_HASH}{m.group(1) or ''}[", s) if "##" in s else s
 
 
 def neutralise_line(line: str) -> str:
-    """A printed line that the Actions runner cannot take for a workflow command (text outputs)."""
-    if "##[" in line:
-        line = line.replace("##[", f"#{_HASH}[")
+    """A printed line that a CI runner cannot take for a workflow command (text outputs)."""
+    line = _break_markers(line)
     stripped = line.lstrip()
     if stripped.startswith("::"):
         i = len(line) - len(stripped)
@@ -284,18 +292,27 @@ def neutralise_line(line: str) -> str:
 
 
 def is_workflow_command(line: str) -> bool:
-    return line.lstrip().startswith("::") or "##[" in line
+    return line.lstrip().startswith("::") or any(m in line for m in _MARKERS)
+
+
+def _held(p: str) -> int:
+    """How many trailing characters of ``p`` could begin a marker (``#``, ``##``, ``##v``...): held back
+    at a flush, so that no marker can form across two writes."""
+    for k in range(min(len(p), max(map(len, _MARKERS)) - 1), 0, -1):
+        if any(m.startswith(p[-k:]) for m in _MARKERS):
+            return k
+    return 0
 
 
 def _neutralise_data(text: str, kind: str) -> str:
     """A data output on stdout under Actions: escaped in the output's own syntax, so the bytes still
     mean exactly the same document (JSON ``\\u005b``, XML/HTML ``&#91;``, Markdown ``\\[``)."""
     if kind == "json":  # "##[" can only be inside a JSON string; no JSON line starts with "::"
-        return text.replace("##[", "##\\u005b")
+        return _MARKER_RE.sub(lambda m: f"##{m.group(1) or ''}\\u005b", text)
     bracket, colon = {"markdown": ("\\[", "\\:")}.get(kind, ("&#91;", "&#58;"))
     out = []
     for line in text.split("\n"):
-        line = line.replace("##[", "##" + bracket)
+        line = _MARKER_RE.sub(lambda m: f"##{m.group(1) or ''}{bracket}", line)
         stripped = line.lstrip()
         if stripped.startswith("::"):
             i = len(line) - len(stripped)
@@ -308,8 +325,7 @@ class CommandGuard(io.TextIOBase):
     """A text stream that neutralises workflow commands line by line (see :func:`neutralise_line`).
 
     Whole lines are passed on; a partial line is held until its newline, or passed on at
-    :meth:`flush` once it can no longer become a command at its start. A ``##[`` that would form
-    across such a boundary is broken with an invisible word joiner.
+    :meth:`flush` except what could still become a command (``::`` at its start, a marker at its end).
     """
 
     def __init__(self, inner: Any) -> None:
@@ -317,7 +333,6 @@ class CommandGuard(io.TextIOBase):
         self.inner = inner
         self._pending = ""
         self._mid_line = False
-        self._last = ""
 
     # Any str can be written (what the inner stream cannot encode is escaped), so click keeps
     # writing through the guard instead of re-wrapping the binary buffer beneath it.
@@ -344,11 +359,11 @@ class CommandGuard(io.TextIOBase):
     def _emit(self, s: str) -> None:
         if not s:
             return
-        if self._mid_line and self._last == "#" and s[:1] in "#[":
-            s = "\u2060" + s
         _safe_write(self.inner, s)
-        self._last = s[-1]
         self._mid_line = not s.endswith("\n")
+
+    def _clean(self, part: str) -> str:
+        return _break_markers(part) if self._mid_line else neutralise_line(part)
 
     def write(self, s: str) -> int:
         data = self._pending + s
@@ -356,23 +371,29 @@ class CommandGuard(io.TextIOBase):
         self._pending = lines.pop()
         if lines:
             first, rest = lines[0], lines[1:]
-            first = first.replace("##[", f"#{_HASH}[") if self._mid_line else neutralise_line(first)
-            self._emit("\n".join([first, *(neutralise_line(ln) for ln in rest)]) + "\n")
+            self._emit("\n".join([self._clean(first), *(neutralise_line(ln) for ln in rest)]) + "\n")
         return len(s)
 
-    def flush(self) -> None:
+    def flush(self, *, everything: bool = False) -> None:
+        """Pass on what is pending, except (unless ``everything``) a line start that may still become
+        ``::`` and a tail that may still become a marker (``#``, ``##v``...)."""
         p = self._pending
-        if p and (self._mid_line or p.strip() not in ("", ":")):
-            self._pending = ""
-            self._emit(neutralise_line(p) if not self._mid_line else p.replace("##[", f"#{_HASH}["))
+        if p and (everything or self._mid_line or p.strip() not in ("", ":")):
+            keep = 0 if everything else _held(p)
+            self._pending = p[len(p) - keep:] if keep else ""
+            self._emit(self._clean(p[: len(p) - keep]))
         try:
             self.inner.flush()
         except (OSError, ValueError):
             pass
 
+    def close_guard(self) -> None:
+        """At exit: everything still pending goes out (neutralised as a whole)."""
+        self.flush(everything=True)
+
     def write_raw(self, s: str) -> None:
         """lossdoc's own workflow commands (annotations): passed on unchanged."""
-        self.flush()
+        self.flush(everything=True)
         _safe_write(self.inner, s)
         self._mid_line = not s.endswith("\n")
 

@@ -31,7 +31,9 @@ def _clean(s: str) -> str:
     # Terminal escapes, bidi controls and the old "##[" command syntax in a log's strings must not
     # reach the Actions log viewer either.
     s = "".join(ch if ch.isprintable() or ch in "\n" else "?" for ch in s)
-    return s.replace("##[", "#\uff03[")
+    from lossdoc.outputs import _break_markers
+
+    return _break_markers(s)
 
 
 def annotations(report: Report) -> list[str]:
