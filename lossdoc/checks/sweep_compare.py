@@ -23,6 +23,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from lossdoc.checks.detectors._common import config_number
 from lossdoc.checks.findings import Evidence, Finding, Severity
 from lossdoc.numfmt import fmt_num
 
@@ -38,15 +39,9 @@ MIN_SPAN = 10.0
 
 
 def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, (list, tuple)) and len(v) == 1:
-        v = v[0]
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) and f > 0 else None
+    f = config_number(v)
+    return f if f is not None and f > 0 else None
+
 
 
 def run_lr(run: Any) -> tuple[float | None, str]:

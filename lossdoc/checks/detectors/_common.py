@@ -14,7 +14,7 @@ from lossdoc.numfmt import fmt_num, fmt_step
 #: Floor for relative-change denominators: tiny, so a 1e-30-scale loss is judged like a 1e0 one.
 TINY = 1e-300
 
-__all__ = ["MAD_TO_SD", "TINY", "aligned", "framework_remedies", "loss_range", "range_scale", "fmt_num", "fmt_step", "lr_advice", "lr_text", "noise_sd", "rel",
+__all__ = ["MAD_TO_SD", "TINY", "aligned", "config_number", "framework_remedies", "loss_range", "range_scale", "fmt_num", "fmt_step", "lr_advice", "lr_text", "noise_sd", "rel",
            "round_lr", "smooth_min", "window_mask"]
 
 
@@ -232,3 +232,19 @@ def framework_remedies(ctx: RunContext, step: int | None) -> tuple[str, str]:
         return ("set early_stopping=True with validation_fraction=0.1 and n_iter_no_change=10", 
                 "a larger alpha (L2 penalty), fewer or smaller hidden layers, or more data")
     return (f"stop at the best validation step ({s}) and keep that checkpoint (early stopping)", nn)
+
+
+def config_number(v: Any) -> float | None:
+    """A configuration value as a finite number: ints, floats, numeric strings (``"3e-4"``) and one-item
+    lists (fairseq ``lr=[0.0005]``); ``None`` for booleans, text and anything non-finite."""
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, (list, tuple)) and len(v) == 1:
+        v = v[0]
+    if isinstance(v, str):
+        v = v.strip()
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None

@@ -35,7 +35,6 @@ optimizer 1e-6 to 1.0. "Far" means ``far-factor`` (10x) beyond the range.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -43,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from lossdoc.analysis.smoothing import rolling_median
-from lossdoc.checks.detectors._common import fmt_num, fmt_step, framework_remedies, round_lr
+from lossdoc.checks.detectors._common import config_number, fmt_num, fmt_step, framework_remedies, round_lr
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Finding, Severity
 
@@ -58,16 +57,6 @@ ADAM_DEFAULT_FORMATS = ("hf-trainer", "hf-console", "nanogpt", "nanogpt-variants
 BLOWUP_RULES = ("NF001", "NF002", "DV001", "DV002")
 
 
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or v is None:
-        return None
-    if isinstance(v, (list, tuple)) and len(v) == 1:
-        v = v[0]
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def optimizer_name(ctx: RunContext) -> str | None:
@@ -101,7 +90,7 @@ def stated_lr(ctx: RunContext) -> tuple[float | None, str]:
         return pk[0], f"the logged LR peaks at {round_lr(pk[0])} (step {pk[1]:,})"
     h = ctx.hparams()
     for k in ("learning_rate", "lr", "max_lr", "base_lr", "peak_lr", "learning_rate_init", "eta"):
-        v = _num(h.get(k))
+        v = config_number(h.get(k))
         if v is not None and v > 0:
             return v, f"the configured {k} = {round_lr(v)}"
     return None, ""
@@ -314,8 +303,8 @@ def likely_overfitting_cause(ctx: RunContext, s: Series | None, p: SimpleNamespa
         return
     h = ctx.hparams()
     causes, fixes = [], []
-    dropout = _num(h.get("dropout"))
-    wd = _num(h.get("weight_decay"))
+    dropout = config_number(h.get("dropout"))
+    wd = config_number(h.get("weight_decay"))
     if dropout is not None and dropout == 0:
         causes.append("no dropout (dropout = 0)")
         fixes.append("add dropout 0.1-0.3")
@@ -345,7 +334,7 @@ def likely_underfitting_cause(ctx: RunContext, s: Series | None, p: SimpleNamesp
     if not uf:
         return
     h = ctx.hparams()
-    dropout, wd = _num(h.get("dropout")), _num(h.get("weight_decay"))
+    dropout, wd = config_number(h.get("dropout")), config_number(h.get("weight_decay"))
     causes = []
     if dropout is not None and dropout >= p.heavy_dropout:
         causes.append(f"dropout = {dropout:g}")

@@ -42,7 +42,7 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.analysis.stats import equivalence_slope
-from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, noise_sd, round_lr
+from lossdoc.checks.detectors._common import config_number, fmt_num, fmt_step, lr_text, noise_sd, round_lr
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -77,18 +77,6 @@ def run_config(ctx: RunContext) -> dict[str, Any]:
     return out
 
 
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, (int, float)) and math.isfinite(v):
-        return float(v)
-    if isinstance(v, str):
-        try:
-            f = float(v.strip())
-        except ValueError:
-            return None
-        return f if math.isfinite(f) else None
-    return None
 
 
 def trivial_levels(ctx: RunContext, s: Series, p: SimpleNamespace) -> list[dict[str, Any]]:
@@ -101,7 +89,7 @@ def trivial_levels(ctx: RunContext, s: Series, p: SimpleNamespace) -> list[dict[
     first = float(v[0])
     lm = ctx.format in LM_FORMATS or any(k in cfg for k in VOCAB_KEYS)
     for k in CLASS_KEYS:
-        c = _num(cfg.get(k))
+        c = config_number(cfg.get(k))
         if c is not None and c >= 2 and float(c).is_integer():
             out.append({"level": math.log(c), "kind": "uniform", "classes": int(c), "source": f"{k} = {int(c)}",
                         "from_config": True})
