@@ -1,7 +1,7 @@
 """Numbers and log text as every output shows them: finding messages, terminal, HTML, Markdown, JSON-less
 renderers. One module so that a number reads the same in a message and in the table beside it.
 
-- :func:`fmt_num`: 4 significant digits (``2.31``, ``0.5059``, ``1.234e-04``), integers and whole
+- :func:`fmt_num`: 4 significant digits (``2.31``, ``0.5059``, ``1.234e-04``, ``4e-04``), integers and whole
   floats from 1,000 on with thousands separators (``1,200``), ``NaN``/``inf``/``-inf`` spelled out,
   a missing value as ``missing`` (``n/a`` in sentences, ``—`` in tables).
 - :func:`fmt_step`: ``1,200``. :func:`fmt_pct`: a percentage with its base (``77% of the training loss``).
@@ -61,8 +61,9 @@ def fmt_num(x: Any, digits: int = DIGITS, missing: str = "n/a") -> str:
     if v == 0:
         return "0"
     a = abs(v)
-    if a >= 1e15 or a < 1e-3:
-        return f"{v:.{digits - 1}e}"
+    if a >= 1e15 or a < 1e-3:  # 1.234e-04, 4e-04 (no padding zeros: 4.000e-04 says no more than 4e-04)
+        mant, exp = f"{v:.{digits - 1}e}".split("e")
+        return f"{mant.rstrip('0').rstrip('.') if '.' in mant else mant}e{exp}"
     if a >= 1000:  # 12,346 rather than 1.235e+04; whole values exactly (1,200)
         if v.is_integer():
             return f"{int(v):,}"

@@ -104,7 +104,7 @@ def test_each_finding_has_message_evidence_and_recommendation_in_severity_order(
     # Evidence of the plateau finding: method, statistic, threshold, p-value, window.
     block = html[html.index('id="finding-2"'):html.index('id="finding-3"')]
     block_text = parse(block).all_text()
-    for s in ("Method ols-hac-slope", "Statistic -2.600e-04", "Threshold -0.001", "p-value 0.0312",
+    for s in ("Method ols-hac-slope", "Statistic -2.6e-04", "Threshold -0.001", "p-value 0.0312",
               "Window steps 100–400", "relative change -0.037"):
         assert s in block_text
 

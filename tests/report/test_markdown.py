@@ -34,7 +34,7 @@ def test_verdict_numbers_findings_and_recommendations():
     for f in r.findings:
         assert md(f.message, 400) in text
         assert md(f.recommendation, 600) in text
-    assert "| 2 | ols-hac-slope | -2.600e-04 | -0.001 | 0.0312 | 100–400 |" in lines
+    assert "| 2 | ols-hac-slope | -2.6e-04 | -0.001 | 0.0312 | 100–400 |" in lines
 
 
 def test_mermaid_xychart_has_at_most_chart_points():

@@ -121,12 +121,12 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
         pk = ctx.lr_peak(until=step) if step is not None else None
         if ctx.lr() is not None and on and pk and on >= p.near_peak * pk[0]:
             conf = "high"
-            evidence.append(f"{first.rule} ({first.name}) from step {step:,} while the LR was {round_lr(on)}, "
-                            f"{on / pk[0]:.0%} of its peak {round_lr(pk[0])}")
+            evidence.append(f"{first.rule} ({first.name}) from step {step:,} while the LR was {fmt_num(on)}, "
+                            f"{on / pk[0]:.0%} of its peak up to then ({fmt_num(pk[0])} at step {pk[1]:,})")
         elif ctx.lr() is not None and on and pk:
             conf = "low"  # the LR had already decayed: less likely the LR alone
             evidence.append(f"{first.rule} ({first.name}) from step {step:,}, after the LR had decayed to "
-                            f"{round_lr(on)} ({on / pk[0]:.0%} of its peak)")
+                            f"{fmt_num(on)} ({on / pk[0]:.0%} of its peak up to then, {fmt_num(pk[0])} at step {pk[1]:,})")
         elif lr is not None:
             conf = "medium"
             evidence.append(f"{first.rule} ({first.name}) from step {step:,}; {lr_src}")
