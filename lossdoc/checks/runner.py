@@ -148,9 +148,10 @@ _EXCLUDES = (("divergence", "still_improving"), ("non_finite", "still_improving"
 
 
 def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
-    """Drop findings that contradict a stronger one on the same series (:data:`_EXCLUDES`); and a
-    plateau whose window overlaps a significant trailing decline on the same series (still improving)
-    is dropped: the curve is still moving. No series ever gets both."""
+    """Drop findings that contradict a stronger one on the same series (:data:`_EXCLUDES`). A plateau
+    and a still-improving finding on overlapping windows of one series never both stay: a "converged"
+    plateau (info) gives way to the significant trailing decline; a stuck or wasted plateau (warning)
+    wins, since its decline is a share of the tiny range a stuck run covered."""
     def key(f: Finding) -> tuple[Any, Any]:
         return (f.split or "train", f.metric or "loss")
 
@@ -165,10 +166,17 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
             if strong in cats:
                 drop.update(i for i in idx if findings[i].category == weak)
         si = [i for i in idx if findings[i].category == "still_improving" and i not in drop]
-        for i in idx:
-            if findings[i].category == "plateau" and i not in drop and any(
-                    _overlaps(findings[i], findings[j]) for j in si):
-                drop.add(i)
+        pl = [i for i in idx if findings[i].category == "plateau" and i not in drop]
+        for i in pl:
+            clash = [j for j in si if _overlaps(findings[i], findings[j])]
+            if not clash:
+                continue
+            if findings[i].severity >= Severity.WARNING:
+                # a run stuck near its start (or flat for most of it) "still falls" by a share of the tiny
+                # range it covered: the plateau is the finding, the decline a detail of it
+                drop.update(clash)
+            else:
+                drop.add(i)  # a converged plateau beside a significant trailing decline: still moving
     return [f for i, f in enumerate(findings) if i not in drop]
 
 

@@ -136,7 +136,11 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     large = rel_train >= getattr(p, "warn_gap", 0.5) and rel_range >= getattr(p, "warn_gap_range", 0.25)
     grow_txt = (f", and growing ({tlabel(tr)} of the gap, one-sided p={tr.pvalue_increasing:.2g})" if grows
                 else ", not growing")
-    msg = (f"validation loss {fmt_num(end_val)} is {rel_train:.0%} above the training loss {fmt_num(end_train)} "
+    # a percentage of a near-zero training loss reads as noise ("5,720,926% above"): say how many times
+    above = (f"is {rel_train:.0%} above the training loss {fmt_num(end_train)}" if rel_train < 10 else
+             f"is {end_val / end_train:,.0f}x the training loss {fmt_num(end_train)}" if end_train > 0 else
+             f"is far above the training loss {fmt_num(end_train)}")
+    msg = (f"validation loss {fmt_num(end_val)} {above} "
            f"at the same steps by step {int(st[-1]):,} (gap {fmt_num(end_gap)} = {rel_range:.0%} of the range the "
            f"training loss covered; above half that size since step {opened:,}; positive at {pos} of the last "
            f"{half.size} evaluations, sign test p={sign_p:.2g}){grow_txt}")
@@ -148,7 +152,10 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
                            "growth_pvalue": None if tr is None else float(tr.pvalue_increasing)}),
         start_step=opened, end_step=int(st[-1]), alpha=p.alpha, split="val", metric="loss",
         severity=None if large else Severity.INFO,
-        values={"gap": f"{rel_train:.0%} (relative to the training loss)", "step": fmt_step(int(st[-1]))},
+        values={"gap": (f"{rel_train:.0%} above the training loss" if rel_train < 10 else
+                        f"{end_val / end_train:,.0f}x the training loss" if end_train > 0 else
+                        "far above the training loss"),
+                "step": fmt_step(int(st[-1]))},
     )
 
 
