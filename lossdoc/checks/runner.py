@@ -243,8 +243,9 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
 
 
 def _comparison_inputs(ctx: RunContext, summary: RunSummary) -> None:
-    """What comparing the runs of a sweep needs and a summary does not already hold (LR008): the peak of
-    the logged LR and the first logged loss (validation, else training)."""
+    """What comparing the runs of a sweep needs and a summary does not already hold (LR008/LR009, UF003):
+    the peak of the logged LR, the first logged loss (validation, else training), and the training loss's
+    first value and final level (mean of its last 5%)."""
     pk = ctx.lr_peak()
     if pk is not None and pk[0] > 0:
         summary.extra["lr_peak"] = float(pk[0])
@@ -255,6 +256,13 @@ def _comparison_inputs(ctx: RunContext, summary: RunSummary) -> None:
             if v.size:
                 summary.extra["first_loss"] = float(v[0])
                 break
+    tr = ctx.loss("train")
+    if tr is not None:  # UF003: how far the training loss came, against the sweep's best run
+        _, v = tr.finite()
+        if v.size >= 2:
+            k = max(1, min(v.size // 20, 1000))
+            summary.extra["train_first"] = float(v[0])
+            summary.extra["train_final"] = float(v[-k:].mean())
 
 
 __all__ = ["CAUSE_PREFIX", "check_run", "control_false_alarms", "resolve_contradictions", "run_checks"]

@@ -1,4 +1,4 @@
-"""LR008 / LR009: the runs of a learning-rate sweep compared with each other.
+"""LR008 / LR009 / UF003: the runs of a sweep compared with each other.
 
 Whether a learning rate was too high or too low is, in the end, a comparison: the same model at another
 LR ended clearly better. One log cannot show it; a sweep directory can. For the runs of a sweep this
@@ -91,7 +91,10 @@ def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
     from lossdoc.checks.selection import bind_params, matches, rule_overrides, select_rules
 
     rules = load_rules(list(config.rule_paths))
-    chosen = {r.id: r for r in select_rules(rules, config) if r.id in ("LR008", "LR009")}
+    chosen = {r.id: r for r in select_rules(rules, config) if r.id in ("LR008", "LR009", "UF003")}
+    if "UF003" in chosen:
+        _underfit(runs, config, chosen["UF003"], rules)
+        chosen.pop("UF003")
     if not chosen:
         return
     overrides = rule_overrides(rules, config)
@@ -111,6 +114,56 @@ def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
             metric=None, start_step=None, end_step=None, message=msg, recommendation=rec, evidence=ev))
         runs[i].findings.sort(key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1,
                                              f.rule))
+
+
+def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
+    """UF003: a run whose training loss covered less than ``min-covered`` of the drop the sweep's best run
+    reached (from this run's own first value down to the lowest final training level in the sweep), among
+    runs of the best run's length (within 20%) whose own findings do not already explain them."""
+    from lossdoc.checks.selection import bind_params, matches, rule_overrides
+
+    params, sev = bind_params(spec, rule_overrides(rules, config).get(spec.id), config.path)
+    need = float(params.get("min-covered", 0.5))
+    min_runs = int(params.get("min-runs", 3))
+    ok = []
+    for i, r in enumerate(runs):
+        first, final = r.summary.extra.get("train_first"), r.summary.extra.get("train_final")
+        # left out: runs whose own findings already say what happened (blew up, or an LR named too high)
+        explained = any(f.category in ("non_finite", "divergence", "lr_too_high") and f.severity >= Severity.WARNING
+                        for f in r.findings)
+        if first is not None and final is not None and math.isfinite(first) and math.isfinite(final) and not explained:
+            if final >= first:
+                continue  # ended above where it started: that is divergence, not underfitting
+            ok.append(i)
+    if len(ok) < min_runs:
+        return
+    best_i = min(ok, key=lambda i: runs[i].summary.extra["train_final"])
+    best = runs[best_i].summary.extra["train_final"]
+    best_len = runs[best_i].summary.last_step
+    for i in ok:
+        r = runs[i]
+        # only runs as long as the best one (within 20%): a shorter run or one with fewer, larger batches
+        # has not had the same chance to fit
+        if best_len and (r.summary.last_step is None or abs(r.summary.last_step - best_len) > 0.2 * best_len):
+            continue
+        first, final = r.summary.extra["train_first"], r.summary.extra["train_final"]
+        if i == best_i or first <= best:
+            continue
+        covered = (first - final) / (first - best)
+        if covered >= need or any(matches(spec, x) for x in config.ignored_for_run(r.run)):
+            continue
+        msg = (f"the training loss came only {max(covered, 0.0):.0%} of the way from its first value {fmt_num(first)} "
+               f"to the {fmt_num(best)} the best run of this sweep ({runs[best_i].run}) reached (final level "
+               f"{fmt_num(final)}, mean of the last 5% of points)")
+        rec = (f"This configuration underfits next to {runs[best_i].run}: compare what differs (a larger model, a "
+               "better learning rate, less regularisation, more steps) and move towards it.")
+        r.findings.append(Finding(
+            rule=spec.id, name=spec.name, category=spec.category, severity=sev, run=r.run, split="train",
+            metric="loss", start_step=None, end_step=None, message=msg, recommendation=rec,
+            evidence=Evidence("sweep-comparison", covered, need, None, None,
+                              {"first": first, "final": final, "best_final": best, "best_run": runs[best_i].run,
+                               "runs_compared": len(ok)})))
+        r.findings.sort(key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1, f.rule))
 
 
 def _compare(runs: Sequence[Any], rel_margin: float, drop_margin: float,
