@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -228,27 +229,63 @@ def _mp_context() -> Any:
 
 def stop_pool(pool: ProcessPoolExecutor, grace: float = 2.0) -> None:
     """Stop a local pool now (Ctrl-C, an error): queued batches cancelled, running workers
-    terminated (SIGTERM, then SIGKILL after ``grace`` seconds) and the fork server stopped, so
-    nothing of the sweep is left running after lossdoc exits."""
-    procs = list((getattr(pool, "_processes", None) or {}).values())
+    terminated (SIGTERM, then SIGKILL after ``grace`` seconds), so nothing of the sweep is left
+    running after lossdoc exits."""
     pool.shutdown(wait=False, cancel_futures=True)
-    for p in procs:
-        if p.is_alive():
-            p.terminate()
     deadline = time.monotonic() + grace
-    for p in procs:
-        p.join(max(0.0, deadline - time.monotonic()))
-        if p.is_alive():
-            p.kill()
-            p.join(1.0)
-    try:
-        from multiprocessing import forkserver
+    done: set[int] = set()
+    # Twice: a worker the pool was starting when the interrupt came shows up a moment later.
+    for _ in range(2):
+        procs = [p for p in list((getattr(pool, "_processes", None) or {}).values()) if id(p) not in done]
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)
+            done.add(id(p))
+    # A worker the pool never registered (forked as the interrupt came) leaves by itself once
+    # lossdoc has (_worker_init); the fork server follows when its last client is gone.
 
-        server = getattr(forkserver, "_forkserver", None)
-        if server is not None and hasattr(server, "_stop"):
-            server._stop()  # closes its socket and waits for it: the next sweep starts a new one
-    except Exception:  # noqa: BLE001 - best effort; the server also exits when lossdoc does
-        pass
+
+def _worker_init(parent: int) -> None:
+    """A worker leaves as soon as the lossdoc process that started the sweep is gone.
+
+    A worker forked while lossdoc was being interrupted may never be registered with the pool, so
+    nothing terminates it; it would wait on its queue forever (it holds both ends of the queue's
+    pipe), and keep the fork server alive with it (the server stays while any client holds its
+    "alive" pipe), and with them lossdoc's stdout and stderr, so a CI runner reading those would
+    wait forever. A daemon thread checks the parent twice a second (an exited parent that nobody
+    has reaped yet counts as gone)."""
+    import threading
+
+    stat = f"/proc/{parent}/stat"
+
+    def gone() -> bool:
+        try:  # Linux: an exited parent not yet reaped is a zombie ("Z"), which os.kill still finds
+            with open(stat, "rb") as fh:
+                return fh.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X")
+        except FileNotFoundError:
+            return True
+        except OSError:
+            pass
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            pass
+        return False
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if gone():
+                os._exit(1)
+
+    threading.Thread(target=watch, name="lossdoc-parent-watch", daemon=True).start()
 
 
 def _batches(todo: list[tuple[str, bool]], jobs: int) -> list[list[tuple[str, bool]]]:
@@ -513,7 +550,8 @@ def analyze_sweep(
 
         # Not `with`: its exit waits for every queued batch, so a Ctrl-C that lands while the workers
         # start (inside submit) would hang until the whole sweep finished.
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                                   initargs=(os.getpid(),))
         try:
             futures: dict[Future[list[UnitResult]], list[tuple[str, bool]]] = {
                 pool.submit(_analyze_units, b, options, where): b for b in batches}

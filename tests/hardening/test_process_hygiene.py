@@ -43,6 +43,22 @@ def descendants(pid: int) -> set[int]:
     return out
 
 
+def started_for(tmp_path: Path) -> set[int]:
+    """Processes of this sweep found by their command line (the fork server and its workers carry
+    the sweep's working directory in their sys.path), including any started after the last look."""
+    out: set[int] = set()
+    needle = str(tmp_path).encode()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/cmdline", "rb") as fh:
+                    if needle in fh.read():
+                        out.add(int(d))
+            except OSError:
+                pass
+    return out
+
+
 def running(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -75,6 +91,7 @@ def test_sigint_during_a_sweep_leaves_nothing_running(tmp_path: Path, when: str)
         out, err = proc.communicate(timeout=60)
         left: list[int] = []
         for _ in range(100):  # give the fork server a moment to notice its parent is gone
+            seen |= started_for(tmp_path)
             left = [p for p in seen if running(p)]
             if not left:
                 break
@@ -83,7 +100,7 @@ def test_sigint_during_a_sweep_leaves_nothing_running(tmp_path: Path, when: str)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-        for p in seen:
+        for p in seen | started_for(tmp_path):
             if running(p):
                 try:
                     os.kill(p, signal.SIGKILL)
