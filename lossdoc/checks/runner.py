@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.context import Detector, Hit, RunContext, Series
+from lossdoc.checks.series import final_level
 from lossdoc.checks.findings import Evidence, Finding, Severity
 from lossdoc.checks.results import RunReport, RunSummary
 from lossdoc.checks.rulefile import RuleSpec, load_rules
@@ -259,10 +260,10 @@ def _comparison_inputs(ctx: RunContext, summary: RunSummary) -> None:
     tr = ctx.loss("train")
     if tr is not None:  # UF003: how far the training loss came, against the sweep's best run
         _, v = tr.finite()
-        if v.size >= 2:
-            k = max(1, min(v.size // 20, 1000))
+        fin = final_level(tr.values) if v.size >= 2 else None  # mean of the last 5%, overflow-safe at 1e308
+        if fin is not None and math.isfinite(fin):
             summary.extra["train_first"] = float(v[0])
-            summary.extra["train_final"] = float(v[-k:].mean())
+            summary.extra["train_final"] = float(fin)
 
 
 __all__ = ["CAUSE_PREFIX", "check_run", "control_false_alarms", "resolve_contradictions", "run_checks"]
