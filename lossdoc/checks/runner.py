@@ -105,8 +105,13 @@ def check_run(ctx: RunContext, rules: list[tuple[RuleSpec, dict[str, Any], Sever
     if any(f.severity >= Severity.WARNING and f.category in ("divergence", "non_finite", "lr_too_high")
            for f in findings):
         findings = [f for f in findings if f.category != "lr_too_low"]
-    findings.sort(key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1, f.rule))
+    findings.sort(key=finding_order)
     return findings
+
+
+def finding_order(f: Finding) -> tuple[int, int, str]:
+    """How a run's findings are listed: most severe first, then by step, then by rule."""
+    return (-int(f.severity), f.start_step if f.start_step is not None else -1, f.rule)
 
 
 def _run_rules(ctx: RunContext, rules: list[tuple[RuleSpec, dict[str, Any], Severity]],
@@ -266,4 +271,4 @@ def _comparison_inputs(ctx: RunContext, summary: RunSummary) -> None:
             summary.extra["train_final"] = float(fin)
 
 
-__all__ = ["CAUSE_PREFIX", "check_run", "control_false_alarms", "resolve_contradictions", "run_checks"]
+__all__ = ["CAUSE_PREFIX", "check_run", "finding_order", "control_false_alarms", "resolve_contradictions", "run_checks"]

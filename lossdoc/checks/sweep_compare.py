@@ -88,6 +88,7 @@ def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
     that ended clearly worse than their group's best LR, and drop that run's single-log LR findings that
     point the other way (the comparison is the stronger evidence); findings stay sorted by severity."""
     from lossdoc.checks.rulefile import load_rules
+    from lossdoc.checks.runner import finding_order
     from lossdoc.checks.selection import bind_params, matches, rule_overrides, select_rules
 
     rules = load_rules(list(config.rule_paths))
@@ -112,14 +113,14 @@ def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
         runs[i].findings.append(Finding(
             rule=rid, name=spec.name, category=spec.category, severity=sev, run=runs[i].run, split=None,
             metric=None, start_step=None, end_step=None, message=msg, recommendation=rec, evidence=ev))
-        runs[i].findings.sort(key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1,
-                                             f.rule))
+        runs[i].findings.sort(key=finding_order)
 
 
 def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
     """UF003: a run whose training loss covered less than ``min-covered`` of the drop the sweep's best run
     reached (from this run's own first value down to the lowest final training level in the sweep), among
     runs of the best run's length (within 20%) whose own findings do not already explain them."""
+    from lossdoc.checks.runner import finding_order
     from lossdoc.checks.selection import bind_params, matches, rule_overrides
 
     params, sev = bind_params(spec, rule_overrides(rules, config).get(spec.id), config.path)
@@ -163,7 +164,7 @@ def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
             evidence=Evidence("sweep-comparison", covered, need, None, None,
                               {"first": first, "final": final, "best_final": best, "best_run": runs[best_i].run,
                                "runs_compared": len(ok)})))
-        r.findings.sort(key=lambda f: (-int(f.severity), f.start_step if f.start_step is not None else -1, f.rule))
+        r.findings.sort(key=finding_order)
 
 
 def _compare(runs: Sequence[Any], rel_margin: float, drop_margin: float,
