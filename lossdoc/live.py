@@ -988,30 +988,45 @@ def run_job(cmd: Sequence[str], log_path: str, opts: WatchOptions, *, stop_on: s
         raise InputError(f"cannot write the log: {exc.strerror or exc}", path=log_path) from None
     env = dict(os.environ)
     env.setdefault("PYTHONUNBUFFERED", "1")  # a Python job's prints reach the log as they happen
-    try:
-        child = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    except OSError as exc:
-        log.close()
-        raise InputError(f"cannot start the command: {exc.strerror or exc}", path=cmd[0]) from None
-    tee = _Tee(log)
-    tee.start(child.stdout, 1)
-    tee.start(child.stderr, 2)
-    w = Watcher(log_path, opts)
     forwarded: list[int] = []
     got_signal = threading.Event()
+    started: list[subprocess.Popen[bytes]] = []
 
     def forward(signum: int, frame: Any) -> None:
         got_signal.set()
         if signum == signal.SIGINT and _in_terminal_foreground():
             return  # the terminal sent it to the job as well
         with contextlib.suppress(ProcessLookupError):
-            child.send_signal(signum)
+            for c in started:
+                c.send_signal(signum)
         forwarded.append(signum)
 
+    # The handlers go in before the job starts: a Ctrl-C typed while lossdoc is still setting up (the
+    # watcher's imports take a moment) must reach the job once and not kill lossdoc and its tee.
     handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
     old = {s: signal.getsignal(s) for s in handled}
     for s in handled:
         signal.signal(s, forward)
+    try:
+        child = subprocess.Popen(list(cmd), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    except OSError as exc:
+        for s, h in old.items():
+            signal.signal(s, h)
+        log.close()
+        raise InputError(f"cannot start the command: {exc.strerror or exc}", path=cmd[0]) from None
+    started.append(child)
+    if forwarded:  # a signal that came before the job existed is owed to it now
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(forwarded[-1])
+    tee = _Tee(log)
+    tee.start(child.stdout, 1)
+    tee.start(child.stderr, 2)
+    try:
+        w = Watcher(log_path, opts)
+    except BaseException:
+        for s, h in old.items():
+            signal.signal(s, h)
+        raise
     stopped_for: Finding | None = None
     broken: str | None = None  # the watch failed: the job runs on, teed, unwatched
     try:
