@@ -34,6 +34,8 @@ _LR_NAME = re.compile(r"(?:^|[^a-z0-9])(?:lr|learning[_-]?rate|eta)[=_:-]?(?!0\d
 _SEED_NAME = re.compile(r"(?:^|[^a-z0-9])seed[=_:-]?\d+(?![0-9])", re.IGNORECASE)
 
 
+#: The rules that compare the runs of a sweep (this module); their findings exist only across runs.
+SWEEP_RULES = ("LR008", "LR009", "UF003")
 #: An LR sweep spans at least an order of magnitude between its smallest and largest LR.
 MIN_SPAN = 10.0
 
@@ -91,8 +93,12 @@ def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
     from lossdoc.checks.runner import finding_order
     from lossdoc.checks.selection import bind_params, matches, rule_overrides, select_rules
 
+    # A sweep unit that holds several runs (a TensorBoard logdir of runs) was already compared within
+    # itself; the comparison over every run of the sweep replaces it, so no run gets two.
+    for r in runs:
+        r.findings[:] = [f for f in r.findings if f.rule not in SWEEP_RULES]
     rules = load_rules(list(config.rule_paths))
-    chosen = {r.id: r for r in select_rules(rules, config) if r.id in ("LR008", "LR009", "UF003")}
+    chosen = {r.id: r for r in select_rules(rules, config) if r.id in SWEEP_RULES}
     if "UF003" in chosen:
         _underfit(runs, config, chosen["UF003"], rules)
         chosen.pop("UF003")

@@ -31,6 +31,19 @@ def test_sweep_names_the_direction_and_the_best_lr():
         assert not rules[name] & {"LR008", "LR009"}
 
 
+def test_comparing_again_gives_each_run_one_comparison():
+    """A unit already compared within itself (a TensorBoard logdir of runs) is compared again with the whole
+    sweep: the second comparison replaces the first, it does not add to it."""
+    from lossdoc.checks.sweep_compare import compare_lr_sweep
+    from lossdoc.config import Config
+
+    rep = analyze_sweep(SWEEP, jobs=1)
+    before = {r.run: sorted(f.rule for f in r.findings) for r in rep.runs}
+    compare_lr_sweep(rep.runs, Config())
+    assert {r.run: sorted(f.rule for f in r.findings) for r in rep.runs} == before
+    assert sum(f.rule == "LR009" for r in rep.runs for f in r.findings) == 2
+
+
 def test_ignoring_the_rules_removes_them():
     runs = _by_run(analyze_sweep(SWEEP, jobs=1, ignore=["LR008", "LR009"]))
     assert not any(f.rule in ("LR008", "LR009") for r in runs.values() for f in r.findings)
