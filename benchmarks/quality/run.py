@@ -137,6 +137,15 @@ def detected(findings: Iterable[Any]) -> set[str]:
             and f.category not in UNSCORED}
 
 
+def _fill(item: Item, fs: list[Any]) -> None:
+    """What is scored for a log, from its findings."""
+    item.detected = detected(fs)
+    item.warned = any(f.severity >= Severity.WARNING for f in fs)
+    item.raise_lr = any(RAISE_LR.search(f.recommendation) for f in fs
+                        if f.severity >= Severity.WARNING or f.rule in INFO_RULES)
+    item.findings = [f"{f.rule} {f.severity} {f.split}/{f.metric}: {f.message[:140]}" for f in fs]
+
+
 def analyse(item: Item) -> None:
     from lossdoc.checks.runner import run_checks
     from lossdoc.config import Config
@@ -147,12 +156,7 @@ def analyse(item: Item) -> None:
     except Exception as exc:  # noqa: BLE001 - a read failure is scored as "found nothing" and listed
         item.error = f"{type(exc).__name__}: {exc}"
         return
-    fs = [f for r in runs for f in r.findings]
-    item.detected = detected(fs)
-    item.warned = any(f.severity >= Severity.WARNING for f in fs)
-    item.raise_lr = any(RAISE_LR.search(f.recommendation) for f in fs
-                        if f.severity >= Severity.WARNING or f.rule in INFO_RULES)
-    item.findings = [f"{f.rule} {f.severity} {f.split}/{f.metric}: {f.message[:140]}" for f in fs]
+    _fill(item, [f for r in runs for f in r.findings])
 
 
 def analyse_sweeps(items: list[Item]) -> None:
@@ -184,12 +188,7 @@ def analyse_sweeps(items: list[Item]) -> None:
             if r is None:
                 analyse(it)
                 continue
-            fs = r.findings
-            it.detected = detected(fs)
-            it.warned = any(f.severity >= Severity.WARNING for f in fs)
-            it.raise_lr = any(RAISE_LR.search(f.recommendation) for f in fs
-                              if f.severity >= Severity.WARNING or f.rule in INFO_RULES)
-            it.findings = [f"{f.rule} {f.severity} {f.split}/{f.metric}: {f.message[:140]}" for f in fs]
+            _fill(it, r.findings)
 
 
 def synthetic(quick: bool) -> list[Item]:
@@ -206,11 +205,7 @@ def synthetic(quick: bool) -> list[Item]:
     for name, kw, meta, labels, allowed in cases:
         it = Item("synthetic", Path(name), name, set(labels), set(allowed))
         runs, _ = run_checks(synth_logset(meta=meta, **kw), Config(), summaries=False)
-        fs = runs[0].findings
-        it.detected = detected(fs)
-        it.warned = any(f.severity >= Severity.WARNING for f in fs)
-        it.raise_lr = any(RAISE_LR.search(f.recommendation) for f in fs)
-        it.findings = [f"{f.rule} {f.severity}: {f.message[:140]}" for f in fs]
+        _fill(it, runs[0].findings)
         out.append(it)
     return out
 
