@@ -112,9 +112,20 @@ def head_shape(text: str) -> tuple[int, str | None] | None:
     if header and len([h for h in re.split(r"[,;\t]+", header) if h.strip()]) >= 2 and \
             not _NUM_RE.fullmatch(header.split(",")[-1].strip() or "x"):
         return None  # a header naming several columns: a table for the CSV readers
-    rows = [_numbers_only(b) for b in body]
+    # stop at the first line past the stray allowance: a text log (train.log beside one-metric files)
+    # is turned down after a few dozen lines instead of running the number pattern over its whole head
+    allowed = max(1, _STRAY * len(body))
+    rows: list[list[str] | None] = []
+    bad = 0
+    for b in body:
+        r = _numbers_only(b)
+        rows.append(r)
+        if r is None:
+            bad += 1
+            if bad > allowed:
+                return None
     good = [r for r in rows if r is not None]
-    if not good or len(rows) - len(good) > max(1, _STRAY * len(rows)):
+    if not good:
         return None
     k = max(set(len(r) for r in good), key=[len(r) for r in good].count)
     table = k <= _MAX_COLS and sum(len(r) == k for r in good) >= (1 - _STRAY) * len(good)
