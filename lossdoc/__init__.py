@@ -13,7 +13,7 @@ and ``lossdoc --help`` stay fast.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lossdoc._version import __version__
@@ -43,6 +43,9 @@ def analyze(
     baseline: Sequence[str | os.PathLike[str]] | None = None,
     tolerance: float | None = None,
     horizon: int | None = None,
+    progress: Callable[[str], None] | None = None,
+    jobs: int | None = 1,
+    scheduler: str | None = None,
 ) -> Report:
     """Read ``paths`` (or use a :class:`LogSet`), run every selected rule, return a :class:`Report`.
 
@@ -50,12 +53,15 @@ def analyze(
     ``pyproject.toml``, or None to look for one from the current directory upwards; ``select`` /
     ``ignore`` / ``fail_on`` / ``tolerance`` override it; ``baseline`` (paths of baseline logs or
     ``lossdoc snapshot`` files) turns on the regression comparison; ``horizon`` is the step the
-    loss is extrapolated to.
+    loss is extrapolated to. A directory of runs is a sweep (a :class:`lossdoc.sweep.SweepReport`):
+    ``jobs`` processes analyse its runs (None: every CPU), or the Dask cluster at ``scheduler``
+    (``tcp://HOST:PORT``, needs ``lossdoc[dask]``); ``progress`` is called with short status lines.
     """
     from lossdoc.api import analyze as _analyze
 
     return _analyze(paths, format=format, config=config, select=select, ignore=ignore, fail_on=fail_on,
-                    baseline=baseline, tolerance=tolerance, horizon=horizon)
+                    baseline=baseline, tolerance=tolerance, horizon=horizon, progress=progress, jobs=jobs,
+                    scheduler=scheduler)
 
 
 _LAZY = {

@@ -32,7 +32,12 @@ def test_analyze_has_its_real_signature():
 
     params = inspect.signature(lossdoc.analyze).parameters
     assert list(params) == ["paths", "format", "config", "select", "ignore", "fail_on", "baseline", "tolerance",
-                            "horizon"]
+                            "horizon", "progress", "jobs", "scheduler"]
+    from lossdoc.api import analyze as api_analyze
+
+    # the top-level wrapper offers every option of lossdoc.api.analyze, with the same defaults
+    assert {k: v.default for k, v in params.items()} == {
+        k: v.default for k, v in inspect.signature(api_analyze).parameters.items()}
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for name, p in params.items() if name != "paths")
     import pytest
 
@@ -76,3 +81,18 @@ def test_to_pandas_without_pandas_says_what_to_install(monkeypatch):
     logs = lossdoc.read(SAMPLE_LOGS / "runs" / "nanogpt" / "divergence" / "train.log")
     with pytest.raises(ImportError, match=r"lossdoc\[pandas\]"):
         logs.to_pandas()
+
+
+def test_analyze_a_directory_of_runs_in_two_processes_is_the_sweep(tmp_path):
+    """``lossdoc.analyze(DIR, jobs=2)`` is what ``lossdoc analyze DIR -j 2`` does: a ranked sweep whose
+    runs have the findings of the in-process sweep."""
+    from lossdoc.sweep import SweepReport
+
+    src = SAMPLE_LOGS / "runs" / "nanogpt"
+    one = lossdoc.analyze(src, jobs=1)
+    lines: list[str] = []
+    two = lossdoc.analyze(src, jobs=2, progress=lines.append)
+    assert isinstance(two, SweepReport) and len(two.runs) == len(one.runs) >= 2
+    key = lambda rep: sorted((r.run, tuple(sorted((f.rule, f.start_step) for f in r.findings))) for r in rep.runs)
+    assert key(two) == key(one)
+    assert any(f.category == "divergence" for r in two.runs for f in r.findings)
