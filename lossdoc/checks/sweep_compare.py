@@ -5,11 +5,13 @@ LR ended clearly better. One log cannot show it; a sweep directory can. For the 
 groups the runs that differ only in their LR (and seed), finds the group's best LR (lowest mean final
 loss over its seeds) and flags every run whose LR is above or below it and which ended **clearly worse**:
 
-    final >= best + max(rel-margin x |best|, drop-margin x (start - best))
+    final >= best + max(rel-margin x |best|, min(drop-margin x (start - best), max-margin x |best|))
 
 where ``final`` is the last logged validation loss (else the training loss's final level), a run that
 went non-finite counts as +inf, ``best`` the best LR's mean final and ``start`` the group's median first
-logged loss. The LR of each run comes from, in order: the stated configuration (``run.config``
+logged loss. The drop term is capped at ``max-margin`` x |best|: when the best run took the loss close to
+zero (0.0025 from a start of 2.3), ending at several times the best (0.05) is clearly worse although it is
+a small share of the drop. The LR of each run comes from, in order: the stated configuration (``run.config``
 ``learning_rate``), the peak of the logged LR series, or the run's name (``lr0.01_seed0``, ``lr=3e-4``,
 ``eta0.3``) -- the evidence says which. A group needs at least ``min-lrs`` distinct LRs spanning at least
 :data:`MIN_SPAN` (10x): ``lr10 ... lr35`` are run indices, not an LR sweep.
@@ -46,8 +48,36 @@ def _num(v: Any) -> float | None:
 
 
 
-def run_lr(run: Any) -> tuple[float | None, str]:
-    """(LR, where it came from) for a :class:`~lossdoc.checks.results.RunReport`."""
+#: A file name's extensions (``.log``, ``.csv.gz``): letters only, so ``lr0.1`` keeps its ``.1``
+_EXT = re.compile(r"(?:\.[a-z][a-z0-9]*)+$", re.IGNORECASE)
+
+
+def _parts(name: str) -> list[str]:
+    """The components of a run name or path, nearest first (``lr0.1_seed1/mlp`` -> ``mlp``, ``lr0.1_seed1``;
+    a ``<source>:<run>`` name is split at the colon too); file extensions dropped."""
+    return [_EXT.sub("", p) for p in reversed(re.split(r"[/\\:]+", name)) if p and p != "."]
+
+
+def _source_parts(runs: Sequence[Any]) -> list[list[str]]:
+    """For each run, the components of its source path below the directory all the runs share, nearest
+    first: where a sweep keeps its LR (``lr0.1_seed1/mlp.log``) when the run's own name does not say it.
+    Runs that all come from one source (a TensorBoard logdir of runs) get none."""
+    import os
+
+    srcs = [str(getattr(r, "source", "") or "") for r in runs]
+    if len(set(srcs)) < 2 or not all(srcs):
+        return [[] for _ in runs]
+    try:
+        root = os.path.commonpath([os.path.abspath(s) for s in srcs])
+    except ValueError:  # mixed drives, or not paths at all
+        return [[] for _ in runs]
+    return [_parts(os.path.relpath(os.path.abspath(s), root)) for s in srcs]
+
+
+def run_lr(run: Any, paths: Sequence[str] = ()) -> tuple[float | None, str]:
+    """(LR, where it came from) for a :class:`~lossdoc.checks.results.RunReport`: its configuration, its
+    logged LR, else the first component of its name that states one (nearest first: ``lr0.1_seed1/mlp``
+    says 0.1), else of ``paths`` (its source path's components below the sweep's directory, nearest first)."""
     cfg = run.config
     lr = _num(cfg.get("learning_rate"))
     if lr is not None:
@@ -55,20 +85,32 @@ def run_lr(run: Any) -> tuple[float | None, str]:
     peak = _num(run.summary.extra.get("lr_peak"))
     if peak is not None:
         return peak, f"the peak of the logged LR, {fmt_num(peak)}"
-    m = _LR_NAME.search(run.run.rsplit("/", 1)[-1])
-    if m:
-        lr = _num(m.group(1))
-        if lr is not None:
-            return lr, f"the run's name {run.run!r}"
+    path = "/".join(reversed(paths))
+    for what, parts in ((f"the run's name {run.run!r}", _parts(run.run)), (f"the run's path {path!r}", paths)):
+        for part in parts:
+            m = _LR_NAME.search(part)
+            if m and (lr := _num(m.group(1))) is not None:
+                return lr, what
     return None, ""
 
 
-def _group_key(run: Any) -> str:
-    name = run.run.rsplit("/", 1)[-1]
-    name = _LR_NAME.sub(" ", name)
-    name = _SEED_NAME.sub(" ", name)
-    parent = run.run.rsplit("/", 1)[0] if "/" in run.run else ""
-    return parent + "|" + " ".join(t for t in re.split(r"[\s_\-]+", name) if t)
+def _group_keys(runs: Sequence[Any], idx: Sequence[int], paths: Sequence[Sequence[str]]) -> dict[int, str]:
+    """The runs that differ only in LR and seed share a key: every component of the name (and of the
+    source path below the sweep's directory) with the LR and seed taken out. A component that, so
+    stripped, still differs between every one of three or more runs names the run, not a factor (a
+    file named by a hash or a timestamp in each LR's directory) and is left out of the key."""
+    def strip(part: str) -> str:
+        part = _SEED_NAME.sub(" ", _LR_NAME.sub(" ", part))
+        return " ".join(t for t in re.split(r"[\s_\-]+", part) if t)
+
+    keys = {i: (tuple(strip(p) for p in _parts(runs[i].run)), tuple(strip(p) for p in paths[i])) for i in idx}
+    for side in (0, 1):
+        for pos in range(max((len(k[side]) for k in keys.values()), default=0)):
+            vals = [k[side][pos] for k in keys.values() if pos < len(k[side])]
+            if len(vals) >= 3 and len(vals) == len(keys) and len(set(vals)) == len(vals):
+                keys = {i: (k[:side] + (k[side][:pos] + ("*",) + k[side][pos + 1:],) + k[side + 1:])
+                        for i, k in keys.items()}
+    return {i: "/".join(k[0]) + "|" + "/".join(k[1]) for i, k in keys.items()}
 
 
 def _final(run: Any) -> tuple[float, str]:
@@ -108,7 +150,7 @@ def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
     bound = {rid: bind_params(spec, overrides.get(rid), config.path) for rid, spec in chosen.items()}
     p = next(iter(bound.values()))[0]
     for i, (high, msg, rec, ev) in _compare(runs, float(p.get("rel-margin", 0.1)), float(p.get("drop-margin", 0.05)),
-                                            int(p.get("min-lrs", 3))).items():
+                                            int(p.get("min-lrs", 3)), float(p.get("max-margin", 1.0))).items():
         rid = "LR008" if high else "LR009"
         if rid not in chosen or any(matches(chosen[rid], x) for x in config.ignored_for_run(runs[i].run)):
             continue
@@ -174,19 +216,21 @@ def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
 
 
 def _compare(runs: Sequence[Any], rel_margin: float, drop_margin: float,
-             min_lrs: int) -> dict[int, tuple[bool, str, str, Evidence]]:
+             min_lrs: int, max_margin: float = 1.0) -> dict[int, tuple[bool, str, str, Evidence]]:
     """{index into ``runs``: (LR above the best?, message, recommendation, evidence)}."""
     groups: dict[str, list[int]] = {}
     info: dict[int, tuple[float, str, float, str]] = {}
+    paths = _source_parts(runs)
     for i, r in enumerate(runs):
-        lr, src = run_lr(r)
+        lr, src = run_lr(r, paths[i])
         if lr is None:
             continue
         fin, what = _final(r)
         if fin != fin:  # nan: nothing to compare
             continue
         info[i] = (lr, src, fin, what)
-        groups.setdefault(_group_key(r), []).append(i)
+    for i, key in _group_keys(runs, list(info), paths).items():
+        groups.setdefault(key, []).append(i)
     out: dict[int, tuple[bool, str, str, Evidence]] = {}
     for idx in groups.values():
         by_lr: dict[float, list[float]] = {}
@@ -201,7 +245,10 @@ def _compare(runs: Sequence[Any], rel_margin: float, drop_margin: float,
             continue
         starts = [x for i in idx if (x := runs[i].summary.extra.get("first_loss")) is not None and math.isfinite(x)]
         start = statistics.median(starts) if starts else best
-        margin = max(rel_margin * abs(best), drop_margin * max(start - best, 0.0))
+        drop = drop_margin * max(start - best, 0.0)
+        if best != 0:  # a best of exactly 0 gives no scale to cap by
+            drop = min(drop, max_margin * abs(best))
+        margin = max(rel_margin * abs(best), drop)
         for i in idx:
             lr, src, fin, what = info[i]
             if lr == best_lr or fin < best + margin:

@@ -63,3 +63,44 @@ def test_lr_from_the_run_name(name, lr):
     assert got == (pytest.approx(lr) if lr is not None else None)
     if lr is not None:
         assert "name" in src
+
+
+@pytest.mark.parametrize(("name", "lr"), [("lr0.1_seed1/mlp", 0.1), ("eta0.3_seed0/xgb", 0.3),
+                                          ("adam/lr1e-04/seed0/train", 1e-4), ("lr0.01/lr0.1_seed0/mlp", 0.1),
+                                          ("runs/lr0.1_seed0/train.log:mlp", 0.1), ("sgd_digits/seed0/mlp", None)])
+def test_lr_from_the_nearest_component_of_the_run_name(name, lr):
+    class R:
+        run = name
+        config: dict = {}
+
+        class summary:  # noqa: N801 - a stand-in with the attributes run_lr reads
+            extra: dict = {}
+    got, _ = run_lr(R())
+    assert got == (pytest.approx(lr) if lr is not None else None)
+
+
+def test_lr_from_the_directory_of_a_file_with_its_own_name(tmp_path):
+    """Each LR's directory holds one log with a name of its own (a hash): the LR comes from the
+    directory, and the runs are still one group (the differing file names are not a factor)."""
+    for d in ("lr1e-05_seed0", "lr1e-05_seed1", "lr1e-03_seed0", "lr1e-03_seed1", "lr0.1_seed0", "lr1_seed0"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / f"{abs(hash(d)) % 10**6:06d}x.csv").write_text((SWEEP / d / "training.log").read_text())
+    rep = analyze_sweep(tmp_path, jobs=1)
+    by_dir = {Path(r.source).parent.name: r for r in rep.runs}
+    for d, rule in (("lr1e-05_seed0", "LR009"), ("lr1e-05_seed1", "LR009"), ("lr0.1_seed0", "LR008"),
+                    ("lr1_seed0", "LR008")):
+        f = next(f for f in by_dir[d].findings if f.rule == rule)
+        assert "ended best" in f.message and f"path '{d}/" in f.message
+    for d in ("lr1e-03_seed0", "lr1e-03_seed1"):
+        assert not {f.rule for f in by_dir[d].findings} & {"LR008", "LR009"}
+
+
+def test_runs_of_other_configurations_are_grouped_apart(tmp_path):
+    """depth2/ and depth8/ each hold an LR sweep: each is compared within itself, its best LR its own."""
+    for depth in ("depth2", "depth8"):
+        for d in ("lr1e-05_seed0", "lr1e-03_seed0", "lr1_seed0"):
+            (tmp_path / depth / d).mkdir(parents=True)
+            (tmp_path / depth / d / "training.log").write_text((SWEEP / d / "training.log").read_text())
+    rep = analyze_sweep(tmp_path, jobs=1)
+    msgs = [f.message for r in rep.runs for f in r.findings if f.rule in ("LR008", "LR009")]
+    assert len(msgs) == 4 and all("mean over 1 run(s)" in m for m in msgs)
