@@ -14,7 +14,9 @@ keep the dataset in the metric name; ``test_*`` -> test) and one end-of-training
 (``train_loss`` is the mean over the whole run: metric ``average_loss``; ``train_runtime`` etc.
 are their own metrics). Python's ``json`` writes ``NaN``/``Infinity`` tokens, which orjson
 rejects, so the standard library reads those files. A file cut short while being written
-yields the complete entries before the cut and a ``torn_tail`` note.
+yields the complete entries before the cut and a ``torn_tail`` note. A big file (8 MB and more) as
+the Trainer writes it is read in pieces into columns (``_hf_columns``: no Python object per entry,
+the same result); anything else goes through ``json`` as described here.
 
 A directory (an HF ``output_dir``) is read through its top-level ``trainer_state.json``
 (written by ``save_state()`` at the end) or else its latest ``checkpoint-N/trainer_state.json``.
@@ -22,6 +24,7 @@ A directory (an HF ``output_dir``) is read through its top-level ``trainer_state
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -31,11 +34,12 @@ from typing import Any
 import polars as pl
 
 from lossdoc.errors import EmptyInputError, InputError, ParseError
+from lossdoc.ingest.formats import _hf_columns
 from lossdoc.ingest.formats._tabular import SeriesNamer
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.remote import join_display
 from lossdoc.ingest.registry import Parser
-from lossdoc.model import IngestNote, ParseResult, concat_frames, conform
+from lossdoc.model import IngestNote, ParseResult, concat_frames, conform, conform_blocks
 
 try:  # orjson is much faster, but rejects NaN / Infinity tokens: json is the fallback.
     import orjson as _orjson
@@ -116,10 +120,7 @@ def entries_to_frame(
     steps = _numbers(raw_steps).cast(pl.Int64, strict=False)
     missing_step = steps.null_count()
     if missing_step:
-        notes.append(
-            IngestNote("inferred", f"{missing_step} log entries without a usable 'step' (missing, not a number or beyond the integer range): took the step before them",
-                       count=missing_step)
-        )
+        notes.append(_missing_step_note(missing_step))
         steps = steps.forward_fill().fill_null(0)
     epochs = _numbers(raw_epochs)
     groups: dict[tuple[str, ...], list[int]] = {}
@@ -162,10 +163,7 @@ def entries_to_frame(
     if hidden:
         notes.append(hidden_nan_note(sorted(hidden)))
     if dropped:
-        total = sum(dropped.values())
-        shown = ", ".join(f"{k!r} ({n})" for k, n in sorted(dropped.items(), key=lambda kv: -kv[1])[:5])
-        notes.append(IngestNote("skipped_lines", f"{total} log_history value(s) that are not numbers (strings, "
-                                f"booleans, lists) not read: {shown}", count=total))
+        notes.append(_dropped_note(dropped))
     if not frames:
         return concat_frames([]), notes
     splits = {k: s for k, (s, _) in namer.assigned.items()}
@@ -208,6 +206,19 @@ def _numbers(values: list[Any]) -> pl.Series:
         except (TypeError, OverflowError):  # ints beyond the float range: one by one below
             pass
     return pl.Series([_float(v) for v in values], dtype=pl.Float64)
+
+
+def _missing_step_note(n: int) -> IngestNote:
+    return IngestNote("inferred", f"{n} log entries without a usable 'step' (missing, not a number or beyond the "
+                      "integer range): took the step before them", count=n)
+
+
+def _dropped_note(dropped: dict[str, int]) -> IngestNote:
+    """``dropped``: key -> values that are not numbers, in the order met (ties keep it)."""
+    total = sum(dropped.values())
+    shown = ", ".join(f"{k!r} ({n})" for k, n in sorted(dropped.items(), key=lambda kv: -kv[1])[:5])
+    return IngestNote("skipped_lines", f"{total} log_history value(s) that are not numbers (strings, "
+                      f"booleans, lists) not read: {shown}", count=total)
 
 
 def hidden_nan_note(steps: list[int]) -> IngestNote:
@@ -279,6 +290,85 @@ def _recover(text: str, exc: json.JSONDecodeError, path: str) -> tuple[dict[str,
     return doc, note
 
 
+def _meta(doc: dict[str, Any]) -> dict[str, Any]:
+    """``ParseResult.meta`` from the top-level fields of a trainer_state.json."""
+    meta: dict[str, Any] = {}
+    max_steps = doc.get("max_steps")
+    if _is_number(max_steps) and max_steps > 0:
+        meta["total_steps"] = int(max_steps)
+    for k in META_KEYS:
+        if doc.get(k) is not None:
+            meta[k] = doc[k]
+    meta["config_raw"] = {k: doc[k] for k in CONFIG_KEYS if doc.get(k) is not None}
+    return meta
+
+
+def _train_with_grad_norm(sig: tuple[str, ...]) -> bool:
+    """Entries with these keys are training logs whose grad_norm can show a NaN the loss hides."""
+    return entry_kind(dict.fromkeys(sig)) == "train" and "grad_norm" in sig and "loss" in sig
+
+
+def columns_to_result(cols: _hf_columns.Columns, run: str) -> ParseResult:
+    """:func:`entries_to_frame` and the meta of :func:`parse_state_text` for a file read by
+    :func:`lossdoc.ingest.formats._hf_columns.read_columns`: the same rows, notes and meta, as
+    one block per series (literal run/split/metric/name)."""
+    notes: list[IngestNote] = []
+    steps = cols.steps.cast(pl.Int64, strict=False)
+    missing_step = steps.null_count()
+    if missing_step:
+        notes.append(_missing_step_note(missing_step))
+        steps = steps.forward_fill().fill_null(0)
+    namer = SeriesNamer()
+    for sid, sig in enumerate(cols.sigs):  # groups in order of first appearance, keys in entry order
+        kind = entry_kind(dict.fromkeys(sig))
+        default_split = "train" if kind in ("train", "summary") else kind
+        for k in sig:
+            if k in AXIS_KEYS or (sid, k) not in cols.nonnull or k in namer.assigned:
+                continue
+            if kind == "summary" and k == "train_loss":
+                namer.assign(k, "train", "average_loss")
+            else:
+                namer.auto(k, default_split)
+    if cols.hidden_entries:
+        notes.append(hidden_nan_note(sorted(steps.gather(cols.hidden_entries).to_list())))
+    dropped: dict[str, int] = {}  # in the order entries_to_frame meets them: by group, then key
+    for sid, sig in enumerate(cols.sigs):
+        for k in sig:
+            if (sid, k) in cols.dropped:
+                dropped[k] = dropped.get(k, 0) + cols.dropped[(sid, k)]
+    if dropped:
+        notes.append(_dropped_note(dropped))
+    blocks = []
+    for k, (split, metric) in namer.assigned.items():
+        parts = cols.parts.pop(k, [])
+        if not parts:
+            continue
+        rows = pl.concat(parts)
+        del parts
+        blocks.append(rows.select(
+            pl.lit(run, dtype=pl.String).alias("run"), pl.lit(split, dtype=pl.String).alias("split"),
+            pl.lit(metric, dtype=pl.String).alias("metric"), pl.lit(k, dtype=pl.String).alias("name"),
+            steps.gather(rows.get_column("_i")).alias("step"), cols.epochs.gather(rows.get_column("_i")).alias("epoch"),
+            pl.lit(None, dtype=pl.Float64).alias("wall_time"), pl.col("value")))
+        del rows
+    return ParseResult(notes=notes, blocks=conform_blocks(blocks), meta=_meta(cols.doc))
+
+
+def parse_state(inp: InputFile, run: str) -> ParseResult:
+    """Parse ``inp``: a big pretty-printed file column by column in pieces
+    (:mod:`lossdoc.ingest.formats._hf_columns`), anything else with :func:`parse_state_text`."""
+    if inp.size >= _hf_columns.FAST_MIN_BYTES and (inp.data is not None or inp.path is not None):
+        try:
+            with io.BytesIO(inp.data) if inp.data is not None else open(inp.path, "rb") as fh:  # type: ignore[arg-type]
+                cols = _hf_columns.read_columns(fh, axis=AXIS_KEYS, train_sig=_train_with_grad_norm,
+                                                log_history=_LOG_HISTORY, size=inp.size)
+        except (_hf_columns.Unusual, OSError):
+            pass  # json reads it as before (and read_text reports an OSError)
+        else:
+            return columns_to_result(cols, run)
+    return parse_state_text(inp.read_text(), run, inp.name)
+
+
 def parse_state_text(text: str, run: str, path: str) -> ParseResult:
     if not text.strip():
         raise EmptyInputError("file is empty", path=path)
@@ -295,13 +385,7 @@ def parse_state_text(text: str, run: str, path: str) -> ParseResult:
         entries = doc.get("log_history")
         if not isinstance(entries, list):
             raise ParseError("JSON object has no 'log_history' list (not a trainer_state.json?)", path=path)
-        max_steps = doc.get("max_steps")
-        if _is_number(max_steps) and max_steps > 0:
-            meta["total_steps"] = int(max_steps)
-        for k in META_KEYS:
-            if doc.get(k) is not None:
-                meta[k] = doc[k]
-        meta["config_raw"] = {k: doc[k] for k in CONFIG_KEYS if doc.get(k) is not None}
+        meta = _meta(doc)
     else:
         raise ParseError(f"top-level JSON is {type(doc).__name__}, not an object", path=path, line=1)
     frame, more = entries_to_frame(entries, run, path=path)
@@ -368,7 +452,7 @@ class HFTrainerParser(Parser):
         return 0.0
 
     def parse(self, inp: InputFile) -> ParseResult:
-        res = parse_state_text(inp.read_text(), inp.run_name, inp.name)
+        res = parse_state(inp, inp.run_name)
         if inp.path is not None and inp.inner_name == STATE_NAME:
             ckpts = checkpoint_steps(inp.path.parent.parent if _CHECKPOINT.match(inp.path.parent.name)
                                      else inp.path.parent)
@@ -406,7 +490,7 @@ class HFTrainerParser(Parser):
         run = out.name or display
         if run.lower() in _GENERIC_OUTPUT_DIRS and out.parent.name:
             run = f"{out.parent.name}/{run}"
-        res = parse_state_text(inp.read_text(), run, inp.name)
+        res = parse_state(inp, run)
         res.notes[:0] = [*inp.notes, IngestNote("other", why)]
         ckpts = checkpoint_steps(out)
         if ckpts:
