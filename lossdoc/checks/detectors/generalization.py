@@ -19,6 +19,7 @@ from scipy.stats import t as t_dist
 from lossdoc.checks.detectors._common import (
     TINY, aligned, framework_remedies, fmt_num, fmt_step, range_scale, rel, smooth_min, tlabel, tname,
 )
+from lossdoc.checks.context import never_negative
 from lossdoc.checks.engine import Hit, RunContext, Series, robust_trend
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -41,6 +42,12 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     tail = vv[post][-max(2, int(post.sum()) // 4):]
     end = float(np.mean(tail))
     rise = rel(end, best)
+    # where validation *ends*: the median of its last few evaluations (a steady rise is understated by
+    # the mean of the whole last quarter); this sets the severity
+    last = vv[post][-max(3, min(int(post.sum()) // 4, vs.size // 10)):]
+    end_level = float(np.median(last))
+    # ...and the minimum of its 3-point running median (a lone low evaluation does not set the level)
+    min_level = float(np.min(np.median(np.lib.stride_tricks.sliding_window_view(vv, 3), axis=1)))
     ctx.decide(float(tr.pvalue_increasing))
     if not (tr.pvalue_increasing < p.alpha and rise >= p.min_rise):
         return
@@ -55,6 +62,18 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     falling = ttr is not None and np.isfinite(ttr.pvalue_decreasing) and ttr.pvalue_decreasing < p.alpha
     if not (falling or t_change <= -p.min_train_drop):
         return
+    # how far the training loss still moved after the val minimum, as a share of the range it covered
+    # (medians of ~5% of its points at the val minimum and at the end): near zero, "fell 96%" can be
+    # 0.002 -> 0.0001, a model that had already fitted its training set
+    kt = max(1, ts.size // 40)
+    j = int(np.searchsorted(ts, best_step))
+    t_at = float(np.median(tv[max(0, j - kt):min(ts.size, j + kt + 1)]))
+    t_fin = float(np.median(tv[-kt:]))
+    t_scale = range_scale(ctx, train, t_at)
+    train_drop = (t_at - t_fin) / t_scale
+    # a non-negative training loss already within fitted-level of the range of zero at the val minimum
+    # (cross-entropy 0.02 after starting at 2.3): the training set was fitted, there was little left to fall
+    fitted = never_negative(train) and t_at <= getattr(p, "fitted_level", 0.05) * t_scale
     # the numbers a reader checks against the log: the logged minimum and its step (the smoothed
     # minimum above only anchors the test window)
     i_min = int(np.argmin(vv))
@@ -62,8 +81,13 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     evals_after = int((vs > low_step).sum())
     # harm by size: a rise that is a small share of the range validation covered (0.188 -> 0.207 after
     # falling from 2.3) is a note with the checkpoint advice, not a warning
-    rise_range = (end - best) / range_scale(ctx, s, best)
-    sev = None if rise_range >= getattr(p, "warn_rise_range", 0.05) else Severity.INFO
+    rise_range = (end_level - min_level) / range_scale(ctx, s, best)
+    # a warning needs both: val ended a real share of its range above the minimum, and the training loss
+    # was still being fitted -- not already near zero (fitted) and then moving < warn-train-drop of its
+    # range: validation drifting up after the training set was fitted is a note with the checkpoint advice
+    big = rise_range >= getattr(p, "warn_rise_range", 0.05)
+    fitting = not fitted or train_drop >= getattr(p, "warn_train_drop", 0.01)
+    sev = None if big and fitting else Severity.INFO
     keep = ctx.checkpoint_for(s, low_step)
     if keep is None:
         stop = f"step {low_step:,} is the early-stopping point"
@@ -75,18 +99,28 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
         keep_step, keep_val = keep[0], keep[1]
         stop = (f"no checkpoint was saved at step {low_step:,} ({keep[2]}); the saved one with the lowest "
                 f"{s.name} is step {keep_step:,} ({fmt_num(keep_val)})")
+    if fitting:
+        train_txt = (f"while the training loss fell {-t_change:.0%} ({train_drop:.0%} of the range it covered): "
+                     f"the model is overfitting")
+    else:
+        train_txt = (f"after the training loss had levelled off near zero ({fmt_num(t_at)} -> {fmt_num(t_fin)}, "
+                     f"{max(train_drop, 0.0):.1%} of the range it covered): validation drifted up once the "
+                     f"training set was fitted")
     msg = (f"{s.name} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and rose to {fmt_num(end)} "
-           f"(mean of the last {tail.size} evaluations, {rel(end, low):.0%} above that minimum; {rise_range:.0%} "
-           f"of the range it covered) over the next {evals_after} evaluations ({tname(tr)}={tr.tstat:.1f}, "
-           f"one-sided p={tr.pvalue_increasing:.2g}) while the training loss fell {-t_change:.0%}: the model is "
-           f"overfitting; {stop}")
+           f"(mean of the last {tail.size} evaluations, {rel(end, low):.0%} above that minimum; the median of the "
+           f"last {last.size}, {fmt_num(end_level)}, is {rise_range:.0%} of the range it covered above the lowest "
+           f"3-point running median {fmt_num(min_level)}) over the next "
+           f"{evals_after} evaluations ({tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}) "
+           f"{train_txt}; {stop}")
     patience = max(2, min(5, evals_after // 3))
     yield Hit(
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.min_rise), float(tr.pvalue_increasing),
                           (best_step, int(vs[-1])),
                           {"best_val": low, "end_val": end, "rise": rise, "rise_of_range": rise_range,
-                           "train_change": t_change, "best_step": low_step, "smoothed_best_val": best,
+                           "train_change": t_change, "train_drop_of_range": train_drop, "train_fitted": fitted,
+                           "end_level": end_level, "min_level": min_level,
+                           "best_step": low_step, "smoothed_best_val": best,
                            "smoothed_best_step": best_step, "keep_step": keep_step}),
         start_step=low_step, end_step=int(vs[-1]), alpha=p.alpha, severity=sev,
         values={"step": fmt_step(keep_step), "best": fmt_num(keep_val), "patience": patience,
