@@ -138,10 +138,13 @@ READ_PROGRESS: ContextVar[Callable[[float], None] | None] = ContextVar("lossdoc_
 
 
 def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]], *,
-                   no_ranks: bool = True, chunk_bytes: int | None = None) -> list[pl.DataFrame] | None:
+                   no_ranks: bool = True, chunk_bytes: int | None = None,
+                   lineno: bool = False, keep_cr: bool = False) -> list[pl.DataFrame] | None:
     """Run ``queries(lines)`` over ``inp`` one chunk of whole lines at a time; one frame per query.
 
-    ``lines`` is a lazy frame with one String column ``line`` (no line numbers). The file is read in
+    ``lines`` is a lazy frame with one String column ``line`` (no line numbers; with ``lineno``, also
+    ``lineno``, Int64, 1-based, the numbers :func:`load_lines` gives a clean file; with ``keep_cr``, a
+    carriage return is not a reason to return None: it stays in ``line``, for the caller). The file is read in
     ``chunk_bytes`` (default :data:`CHUNK_BYTES`) pieces cut at line breaks, each checked for the bytes :func:`load_lines` cleans
     (and, with ``no_ranks``, for ``[rank``-style prefixes) and scanned by polars' streaming engine;
     numeric results are packed into over-allocated numpy buffers (pages never written cost no
@@ -153,6 +156,7 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
     if inp.path is None or not inp.is_utf8_file():
         return None
     chunk_bytes = chunk_bytes or CHUNK_BYTES
+    dirty = _DIRTY_BYTES[:3] if keep_cr else _DIRTY_BYTES
     report = READ_PROGRESS.get()
     done = 0
     acc: list[_Packer] | None = None
@@ -169,6 +173,14 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
         if report is not None and inp.size:
             report(min(done / inp.size, 1.0))
 
+    def framed(chunk: bytes, first: int) -> pl.LazyFrame:
+        lines = pl.scan_csv(io.BytesIO(chunk), separator=_SEP, has_header=False, quote_char=None,
+                            infer_schema=False, new_columns=["line"], truncate_ragged_lines=True,
+                            encoding="utf8-lossy")
+        if lineno:
+            lines = lines.with_row_index("lineno", offset=first).with_columns(pl.col("lineno").cast(pl.Int64))
+        return lines.with_columns(pl.col("line").fill_null(""))
+
     if inp.size <= chunk_bytes:
         # One piece (a sweep's small runs): no reader and scanner threads to start and join, which cost
         # ~1-3 ms a file against a few ms of scanning.
@@ -177,12 +189,9 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
                 chunk = fh.read()
             if not chunk:
                 return None
-            if any(b in chunk for b in _DIRTY_BYTES) or (no_ranks and _RANK_BYTES.search(chunk)):
+            if any(b in chunk for b in dirty) or (no_ranks and _RANK_BYTES.search(chunk)):
                 return None
-            lines = pl.scan_csv(io.BytesIO(chunk), separator=_SEP, has_header=False, quote_char=None,
-                                infer_schema=False, new_columns=["line"], truncate_ragged_lines=True,
-                                encoding="utf8-lossy")
-            got = pl.collect_all(list(queries(lines.with_columns(pl.col("line").fill_null("")))), engine="streaming")
+            got = pl.collect_all(list(queries(framed(chunk, 1))), engine="streaming")
         except (OSError, pl.exceptions.PolarsError):
             return None
         acc = [_Packer(inp.size, len(chunk)) for _ in got]
@@ -196,6 +205,7 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
         # threads, GIL released), and the previous piece's numbers are copied into place.
         with open(inp.path, "rb") as fh, ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as scanner:
             rest = b""
+            first = 1  # number of the chunk's first line
             ahead = reader.submit(fh.read, chunk_bytes)
             pending_size = 0
             while True:
@@ -212,12 +222,12 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
                 else:
                     chunk, rest = rest, b""
                 if chunk:
-                    if any(b in chunk for b in _DIRTY_BYTES) or (no_ranks and _RANK_BYTES.search(chunk)):
+                    if any(b in chunk for b in dirty) or (no_ranks and _RANK_BYTES.search(chunk)):
                         return None
-                    lines = pl.scan_csv(io.BytesIO(chunk), separator=_SEP, has_header=False, quote_char=None,
-                                        infer_schema=False, new_columns=["line"], truncate_ragged_lines=True,
-                                        encoding="utf8-lossy")
-                    lazy = list(queries(lines.with_columns(pl.col("line").fill_null(""))))
+                    lines = framed(chunk, first)
+                    if lineno:  # (every chunk but the last ends with a line break)
+                        first += chunk.count(b"\n") + (chunk[-1:] != b"\n")
+                    lazy = list(queries(lines))
                     nxt = scanner.submit(pl.collect_all, lazy, engine="streaming")
                     if pending is not None:
                         pack(pending, pending_size)
@@ -254,6 +264,11 @@ class _Packer:
                 self.cols = {c: np.empty(cap, dtype=np.int64 if dt == pl.Int64 else np.float64)
                              for c, dt in df.schema.items()}
         if not self.cols:
+            if df.height and any(dt in (pl.String, pl.Binary) for dt in df.schema.values()):
+                # Strings kept from a piece are views into the piece's text buffers (Arrow string
+                # views): filtering 50 lines out of a 16 MB piece kept all 16 MB alive. Concatenating
+                # into one chunk copies them out.
+                df = pl.concat([df, df.clear()], how="vertical", rechunk=True)
             self.other.append(df)
             return
         k = df.height

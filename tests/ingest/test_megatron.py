@@ -176,3 +176,68 @@ def test_resumed_run_with_another_total_and_non_ascii_prefix() -> None:
     assert series(src, "train", "loss") == [(i, pytest.approx(10 - i / 10, rel=1e-6)) for i in range(1, 41)]
     assert series(src, "train", "lr")[2] == (3, pytest.approx(3e-6, rel=1e-6))
     assert src.meta["total_steps"] == 300
+
+
+def _parsed(path: Path, *, streamed: bool) -> str:
+    """The blocks, notes and meta the parser gives ``path``, as text (NaN == NaN there)."""
+    from lossdoc.ingest.formats.megatron import MegatronParser
+
+    parser = MegatronParser()
+    if not streamed:
+        parser._stream = lambda inp: None  # type: ignore[method-assign]  # the whole-file path
+    res = parser.parse(open_file(path))
+    return repr(([b.to_dicts() for b in res.blocks], res.notes, res.meta))
+
+
+def _big_log() -> str:
+    """~700 training lines with validation blocks, a second layout, odd and skipped lines, noise."""
+    out = ["------------------------ arguments ------------------------\n", "  train_iters .... 700\n"]
+    for i in range(1, 701):
+        skip = i % 97 == 0
+        segs = _segments(i, loss=not skip, mtp=i > 350 and not skip, skipped=3 if skip else 0, nan=int(i % 131 == 0),
+                         grad="grad norm:  {g:.3f}" if i % 89 == 0 else "grad norm: {g:.3f}")
+        if i % 151 == 0:
+            segs.insert(1, "params norm: 12.5")
+        out.append(_training_line(i, 700, segs))
+        if i % 100 == 0:
+            out.append(f" validation loss at iteration {i} | lm loss value: {5 - i / 1000:.6E} | "
+                       f"lm loss PPL: {150 - i / 10:.6E} | \n")
+        if i % 250 == 0:
+            out.append("WARNING: something | happened here\n\n")
+    out.append(" validation loss at the end of training for val data | lm loss value: 4.100000E+00 | \n")
+    return "".join(out)
+
+
+@pytest.mark.parametrize("piece", [1 << 24, 4096])
+def test_streamed_read_equals_whole_file_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int) -> None:
+    # A plain log on disk is read in pieces, never whole: same rows, notes and meta as the whole-file
+    # path, including lines cut by a piece's end, torn last lines and lines read again by key.
+    import lossdoc.ingest.text as text
+
+    monkeypatch.setattr(text, "CHUNK_BYTES", piece)
+    big = _big_log().encode()
+    long_run = "".join(_training_line(i, 60, _segments(i, mtp=i >= 31)) for i in range(1, 61)).encode()
+    cases = {p.name: p.read_bytes() for p in DATA.iterdir()}
+    cases |= {"big.log": big, "big_torn.log": torn(big, cut=40), "big_torn_val.log": big[:-30],
+              "long.log": long_run, "lm_torn.log": torn((DATA / "lm.log").read_bytes(), cut=40),
+              "ds_torn.log": (DATA / "deepspeed.log").read_bytes()[:-200]}
+    for name, data in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        whole = _parsed(path, streamed=False)
+        assert "'lm loss'" in whole and _parsed(path, streamed=True) == whole, name
+    assert "torn_tail" in _parsed(tmp_path / "big_torn.log", streamed=True)
+
+
+def test_streamed_read_holds_no_text_of_training_lines(tmp_path: Path) -> None:
+    from lossdoc.ingest.formats.megatron import MegatronParser
+
+    path = tmp_path / "big.log"
+    path.write_text(_big_log())
+    got = MegatronParser()._stream(open_file(path))
+    assert got is not None
+    rows, texts, _, n = got
+    assert n == _big_log().count("\n")
+    # the text kept: validation lines and lines that did not read by position, not the ~700 others
+    assert 8 <= texts.lines.len() < 60
+    assert rows.height < n

@@ -27,15 +27,25 @@ loss at that iteration, with a ``hidden_nan`` note, so the non-finite checks see
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
+from lossdoc.ingest import text as _text
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import clean_head, load_lines, torn_tail_note
+from lossdoc.ingest.text import (
+    _SEP,
+    clean_head,
+    count_lines,
+    load_lines,
+    stream_queries,
+    torn_tail_note,
+)
 from lossdoc.model import IngestNote, ParseResult, conform_blocks, split_and_metric
 
 _SNIFF_TRAIN = re.compile(r"iteration\s+\d+/\s*\d+ \| (?:consumed samples:|elapsed time per iteration)", re.M)
@@ -141,13 +151,67 @@ class _Plan:
 _Common = dict[tuple[str, int], tuple[str, float]]
 
 
-def _presample(lines: pl.DataFrame, m: int = 300) -> list[str]:
-    """The training lines (by :func:`_is_training`) among the first and last ``m`` lines and ``m``
-    spread evenly: their layouts are read by position (a layout it misses is read by key)."""
-    n = lines.height
-    rows = sorted(set(range(min(n, m))) | set(range(max(0, n - m), n)) | set(range(0, n, max(1, n // m))))
+def _sample_rows(n: int, m: int = 300) -> list[int]:
+    """The (0-based) lines :func:`_presample` looks at among ``n``: the first and last ``m`` and ``m``
+    spread evenly."""
+    return sorted(set(range(min(n, m))) | set(range(max(0, n - m), n)) | set(range(0, n, max(1, n // m))))
+
+
+def _presample(lines: pl.DataFrame) -> list[str]:
+    """The training lines (by :func:`_is_training`) among the :func:`_sample_rows` of ``lines``: their
+    layouts are read by position (a layout it misses is read by key)."""
+    rows = _sample_rows(lines.height)
     texts = lines.get_column("line").gather(rows).to_list() if rows else []
     return [t for t in texts if _is_training(t)]
+
+
+def _presample_file(inp: InputFile) -> tuple[int, list[str]] | None:
+    """(number of lines, :func:`_presample` of them) of a plain UTF-8 file on disk, read without
+    loading it: the same lines as ``_presample(load_lines(inp))`` for a file :func:`stream_queries`
+    takes (no bytes or prefixes for :func:`load_lines` to clean). None for any other input."""
+    if inp.path is None or not inp.is_utf8_file():
+        return None
+    try:
+        n = count_lines(inp)
+        want = np.array(_sample_rows(n), dtype=np.int64)
+        got: list[bytes] = []
+        with open(inp.path, "rb") as fh:
+            base, rest = 0, b""
+            while True:
+                buf = fh.read(_text.CHUNK_BYTES)
+                if buf:
+                    cut = buf.rfind(b"\n") + 1
+                    if cut == 0:
+                        rest += buf
+                        continue
+                    chunk, rest = (rest + buf[:cut] if rest else buf[:cut]), buf[cut:]
+                else:
+                    chunk, rest = rest, b""
+                if chunk:
+                    k = chunk.count(b"\n") + (chunk[-1:] != b"\n")
+                    lo, hi = np.searchsorted(want, [base, base + k])
+                    if hi > lo:  # line j of the chunk is bytes starts[j]:ends[j]
+                        ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+                        if ends.size < k:
+                            ends = np.append(ends, len(chunk))
+                        starts = np.concatenate(([0], ends[:-1] + 1))
+                        got.extend(chunk[starts[j]:ends[j]] for j in (want[lo:hi] - base).tolist())
+                    base += k
+                if not buf:
+                    break
+    except OSError:
+        return None
+    if base != n or len(got) != want.size:
+        return None
+    if not got:
+        return n, []
+    # decoded as load_lines decodes them (utf8-lossy, a unit separator ends the line's text)
+    texts = pl.read_csv(io.BytesIO(b"\n".join(got) + b"\n"), separator=_SEP, has_header=False, quote_char=None,
+                        infer_schema=False, new_columns=["line"], encoding="utf8-lossy",
+                        truncate_ragged_lines=True).get_column("line").fill_null("")
+    if texts.len() != len(got):
+        return None
+    return n, [t for t in texts.to_list() if _is_training(t)]
 
 
 def _plan(sample: list[str]) -> tuple[_Plan, _Common]:
@@ -196,10 +260,10 @@ def _common(sample: list[str], plan: _Plan) -> _Common:
     return out
 
 
-def _by_position(lf: pl.LazyFrame, plan: _Plan, common: _Common) -> pl.LazyFrame:
+def _by_position(lf: pl.LazyFrame, plan: _Plan, common: _Common, extra: Sequence[pl.Expr] = ()) -> pl.LazyFrame:
     """Per line of ``lf``: ``_it``, ``_tot``, ``_lid`` (the layout the line reads by), ``_len`` (its
     bytes), ``_odd`` (it has `` | `` but did not read by position in full) and ``_q{i}`` (the value of
-    ``plan.fast[i]``).
+    ``plan.fast[i]``), then ``extra`` (expressions of ``lf``'s columns).
 
     Meant for the streaming engine in chunks of :data:`_CHUNK` lines: each line is cut at `` | `` once;
     ``iteration N/ T`` is the text after the first ``iteration `` minus one of the ``/ T`` endings; a
@@ -275,8 +339,24 @@ def _by_position(lf: pl.LazyFrame, plan: _Plan, common: _Common) -> pl.LazyFrame
         .with_columns(lid.alias("_lid"))
         .with_columns(cols)
         .select("_it", "_tot", "_lid", line.str.len_bytes().cast(pl.Int64).alias("_len"), odd.alias("_odd"),
-                *[f"_q{i}" for i in range(len(fast))])
+                *[f"_q{i}" for i in range(len(fast))], *extra)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Texts:
+    """The text of some lines (those a later step may read again), by row key: ``keys`` sorted."""
+
+    keys: pl.Series
+    lines: pl.Series
+
+    def of(self, keys: pl.Series) -> pl.Series:
+        """The text of the rows with ``keys`` (null for a row whose text is not held), named ``line``."""
+        if keys.len() == 0 or self.keys.len() == 0:
+            return pl.Series("line", [None] * keys.len(), dtype=pl.String)
+        pos = self.keys.search_sorted(keys, side="left").cast(pl.Int64).clip(0, self.keys.len() - 1)
+        hit = self.keys.gather(pos) == keys
+        return self.lines.gather(pos).zip_with(hit, pl.Series([None], dtype=pl.String)).alias("line")
 
 
 class MegatronParser(Parser):
@@ -297,33 +377,72 @@ class MegatronParser(Parser):
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
-        # NOTE: lines are loaded whole, then read in small chunks (_by_position). Reading the file in
-        # pieces instead (text.stream_queries) was tried: on a 314 MB log it took ~1.6x the time (its
-        # byte handling and per-piece checks outweigh load_lines) for 0.85 GB peak RSS instead of 1.0.
-        rows, texts, plan = self._read_lines(load_lines(inp, notes=notes))
-        last_line = int(rows.get_column("lineno").max() or 0) if rows.height else None
+        # A plain file is read in pieces (_stream: never held whole as text, so peak memory stays
+        # below the file's size); anything load_lines has to clean is loaded whole (_read_lines).
+        got = self._stream(inp)
+        if got is None:
+            rows, texts, plan = self._read_lines(load_lines(inp, notes=notes))
+            last_line = int(rows.get_column("lineno").max() or 0) if rows.height else None
+        else:
+            rows, texts, plan, last_line = got
         tail = torn_tail_note(inp, last_line)
         if tail is not None:
             # A torn last line may hold a cut number: ignore it entirely (its rows are the last ones).
             keep = rows.height - int((rows.get_column("lineno") == last_line).sum())
-            rows, texts = rows.head(keep), texts.head(keep)
+            rows = rows.head(keep)
             notes.append(tail)
         run = inp.run_name
         meta: dict[str, object] = {}
         wide, want, is_train = self._extract(rows, texts, plan)
+        other = rows.select("lineno", "_key").filter(~is_train)
+        other = pl.DataFrame([other.get_column("lineno"), texts.of(other.get_column("_key"))])
+        del rows, is_train
         frames: list[pl.DataFrame] = []
         if wide.height:
             meta["total_steps"] = int(wide.get_column("_tot").max())  # type: ignore[arg-type]
             frames.extend(self._training(wide, want, run, notes))
-        other = pl.DataFrame([rows.get_column("lineno"), texts.alias("line")]).filter(~is_train)
         frames.extend(self._validation(other, wide, run, notes))
         return ParseResult(blocks=conform_blocks(frames), notes=notes, meta=meta)
 
     # ------------------------------------------------------------------ training lines
-    def _read_lines(self, lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series, _Plan]:
-        """Per line of ``lines``: ``lineno``, ``_it``, ``_tot``, ``_lid`` (the layout it reads by, or null),
-        ``_len`` (bytes), ``_odd`` (has `` | `` but did not read by position) and ``_q{i}`` (the value of
-        ``plan.fast[i]``); the lines' text; the plan.
+    def _stream(self, inp: InputFile) -> tuple[pl.DataFrame, _Texts, _Plan, int | None] | None:
+        """:meth:`_read_lines` of a plain file read in pieces (:func:`stream_queries`), and its number of
+        lines; None when the file needs :func:`load_lines`.
+
+        Only the rows that can matter are kept: training lines (``iteration N/ T`` read), lines with
+        `` | `` that did not read by position (``_odd``: read again by key) and ``validation loss at``
+        lines; only the text of the last two kinds is kept. Row key ``_key`` is the line number."""
+        sampled = _presample_file(inp)
+        if sampled is None:
+            return None
+        n, sample = sampled
+        plan, common = _plan(sample)
+        line = pl.col("line")
+
+        def queries(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
+            q = _by_position(lines, plan, common, [
+                pl.col("lineno"), line.str.contains("validation loss at ", literal=True).alias("_val"), line])
+            odd = pl.col("_odd")
+            keep = (pl.col("_it").is_not_null() & pl.col("_tot").is_not_null()) | odd | pl.col("_val")
+            return [q.filter(keep).select("lineno", "_it", "_tot", "_lid", "_len", odd.cast(pl.Int64),
+                                          *[f"_q{i}" for i in range(len(plan.fast))]),
+                    q.filter(odd | pl.col("_val")).select("lineno", "line")]
+
+        with pl.Config(streaming_chunk_size=_CHUNK):
+            got = stream_queries(inp, queries, lineno=True)
+        if got is None:
+            return None
+        out, kept = got
+        out = out.with_columns(pl.col("_odd").cast(pl.Boolean), pl.col("lineno").alias("_key"))
+        texts = _Texts(kept.get_column("lineno"), kept.get_column("line"))
+        del kept
+        out, texts, plan = self._finish_read(out, texts, plan, common)
+        return out, texts, plan, (n or None)
+
+    def _read_lines(self, lines: pl.DataFrame) -> tuple[pl.DataFrame, _Texts, _Plan]:
+        """Per line of ``lines``: ``lineno``, ``_key`` (row number), ``_it``, ``_tot``, ``_lid`` (the layout
+        it reads by, or null), ``_len`` (bytes), ``_odd`` (has `` | `` but did not read by position) and
+        ``_q{i}`` (the value of ``plan.fast[i]``); the lines' text; the plan.
 
         A first sample of the lines gives the segment layouts (key sequences) of the training lines,
         their ``/ T`` endings and the values most lines print the same way; one streamed pass
@@ -331,16 +450,19 @@ class MegatronParser(Parser):
         plan, common = _plan(_presample(lines))
         with pl.Config(streaming_chunk_size=_CHUNK):
             out = _by_position(lines.lazy(), plan, common).collect(engine="streaming")
-        return self._finish_read(out.with_columns(lines.get_column("lineno")), lines.get_column("line"), plan, common)
+        key = pl.int_range(0, lines.height, dtype=pl.Int64, eager=True).alias("_key")
+        texts = _Texts(key, lines.get_column("line"))
+        return self._finish_read(out.with_columns(lines.get_column("lineno"), key), texts, plan, common)
 
     @staticmethod
-    def _finish_read(out: pl.DataFrame, texts: pl.Series, plan: _Plan,
-                     common: _Common) -> tuple[pl.DataFrame, pl.Series, _Plan]:
+    def _finish_read(out: pl.DataFrame, texts: _Texts, plan: _Plan,
+                     common: _Common) -> tuple[pl.DataFrame, _Texts, _Plan]:
         """The lines that did not read by position with the common values (a counter that is not 0)
         are read by position again without them."""
         odd = out.get_column("_odd")
         if common and odd.any():
-            again = _by_position(texts.filter(odd).alias("line").to_frame().lazy(), plan, {}).collect()
+            again = _by_position(texts.of(out.get_column("_key").filter(odd)).to_frame().lazy(),
+                                 plan, {}).collect()
             read = ~again.get_column("_odd")
             if read.any():  # (validation lines and the like do not read either way)
                 idx = odd.arg_true().filter(read)
@@ -349,7 +471,7 @@ class MegatronParser(Parser):
                                         for c in again.columns if c != "_len"])
         return out, texts, plan
 
-    def _extract(self, rows: pl.DataFrame, texts: pl.Series,
+    def _extract(self, rows: pl.DataFrame, texts: _Texts,
                  plan: _Plan) -> tuple[pl.DataFrame, list[str], pl.Series]:
         """The training lines as a wide frame (``lineno``, ``_it`` iteration, ``_tot`` train iterations,
         ``_v{i}`` the value of segment ``want[i]``, null where the line lacks it), ``want``, and a mask
@@ -365,7 +487,7 @@ class MegatronParser(Parser):
         it, tot = rows.get_column("_it"), rows.get_column("_tot")
         if odd.any():  # 'iteration' of the odd lines the older way (the fast read may have failed)
             rest = line.str.splitn("iteration ", 2).struct.field("field_1").str.slice(0, 32)
-            head = pl.DataFrame([texts.filter(odd).alias("line")]).select(
+            head = pl.DataFrame([texts.of(rows.get_column("_key").filter(odd))]).select(
                 rest.str.split_exact("/", 1).alias("_h")).unnest("_h").select(
                 pl.col("field_0").str.strip_chars(" ").cast(pl.Int64, strict=False).alias("it"),
                 pl.col("field_1").str.split_exact(" |", 1).struct.field("field_0").str.strip_chars(" ")
@@ -379,7 +501,7 @@ class MegatronParser(Parser):
         odd = odd & is_train
         slow = None
         if odd.any():
-            slow = pl.DataFrame([texts.filter(odd).alias("line")]).select(
+            slow = pl.DataFrame([texts.of(rows.get_column("_key").filter(odd))]).select(
                 [_field(line, k).alias(k) for k in want])
             at = odd.filter(is_train).arg_true()  # their rows among the training lines
         fast = plan.fast
@@ -396,7 +518,7 @@ class MegatronParser(Parser):
         return wide.rechunk(), want, is_train  # the streamed pass left one chunk per 1,000 lines
 
     @staticmethod
-    def _key_order(rows: pl.DataFrame, texts: pl.Series, is_train: pl.Series,
+    def _key_order(rows: pl.DataFrame, texts: _Texts, is_train: pl.Series,
                    layouts: list[tuple[str | None, ...]]) -> list[str]:
         """The segment keys of a sample of the training lines, in order of first appearance.
 
@@ -416,7 +538,8 @@ class MegatronParser(Parser):
         idx |= set(odd.get_column("_i").gather_every(max(1, odd.height // 2000)).head(2000).to_list())
         pick = at.gather(sorted(idx)) if idx else at.clear()
         keys: dict[str, None] = {}
-        for lid, text in zip(rows.get_column("_lid").gather(pick).to_list(), texts.gather(pick).to_list(), strict=True):
+        picked = texts.of(rows.get_column("_key").gather(pick)).to_list()
+        for lid, text in zip(rows.get_column("_lid").gather(pick).to_list(), picked, strict=True):
             if lid is not None:
                 keys.update((k, None) for k in layouts[lid] if k is not None)
                 continue
