@@ -245,3 +245,62 @@ def test_real_file_via_open_file(tmp_path: Path) -> None:
     p = tmp_path / "metrics.csv"
     p.write_text(SORTED)
     assert choose(open_file(p)).name == "lightning-csv"
+
+
+def _parsed(path: Path, *, typed: bool, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Blocks and notes of the parser for ``path`` (as text: NaN == NaN), by the typed streaming read
+    when it takes the file, or by the string table with ``typed=False``."""
+    import lossdoc.ingest.formats.lightning_csv as mod
+
+    with monkeypatch.context() as m:
+        if not typed:
+            m.setattr(mod, "_parse_typed", lambda inp, run: None)
+        try:
+            res = get_parser("lightning-csv").parse(open_file(path))
+        except (ParseError, EmptyInputError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+    return repr(([b.to_dicts() for b in res.blocks], res.notes))
+
+
+SAMPLES = Path(__file__).parents[2] / "sample_logs"
+
+
+@pytest.mark.parametrize("piece", [1 << 24, 64])
+def test_typed_read_equals_string_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: int) -> None:
+    # A clean numeric metrics.csv is read in pieces straight into numbers; anything unusual goes the
+    # string way. Either way the rows and notes are the string read's, for every case here.
+    import lossdoc.ingest.formats.lightning_csv as mod
+
+    monkeypatch.setattr(mod, "_PIECE", piece)
+    clean = {"sorted": SORTED, "first_appearance": FIRST_APPEARANCE, "set_order": SET_ORDER,
+             "crlf": SORTED.replace("\n", "\r\n"), "torn": SORTED + "2,,249,,0.4",
+             "torn_crlf": SORTED.replace("\n", "\r\n") + "2,,249,,0.4",
+             "torn_short": "epoch,step,train_loss\n0,1,0.9\n0,2,0.8\n0,3",
+             "blank_lines": SORTED.replace("0,,99,,0.5127,,\n", "0,,99,,0.5127,,\n\n\n"),
+             "no_epoch": "step,train_loss,val_loss\n" + "".join(f"{i},{1 / i:.6f},{'0.5' if i % 50 == 0 else ''}\n"
+                                                             for i in range(1, 400)),
+             "exp_nan_inf": "epoch,step,loss\n0,1,1e-3\n0,2,-inf\n0,3,NaN\n0,4,-1.5E+02\n"}
+    unusual = {"ragged": "epoch,step,train_loss\n0,1,0.9\n0,2\n0,3,0.7,99\n",
+               "quoted": 'epoch,step,"train_loss"\n0,1,"0.9"\n0,2,0.8\n',
+               "na_token": "epoch,step,train_loss\n0,1,0.9\n0,2,NA\n0,3, 0.7\n0,4,+0.6\n",
+               "text_cell": "epoch,step,train_loss,note\n0,1,0.9,ok\n0,2,0.8,\n",
+               "repeated_header": "epoch,step,train_loss\n0,1,0.9\nepoch,step,train_loss\n0,2,0.8\n",
+               "garbled_step": "epoch,step,train_loss\n0,1,0.9\n0,x2,0.8\n0,3,0.7\n",
+               "no_step_cell": "epoch,step,train_loss\n0,1,0.9\n0,,0.8\n",
+               "float_step": "epoch,step,train_loss\n0,1.0,0.9\n0,2.0,0.8\n",
+               "fractional_step": "epoch,step,train_loss\n0,1,0.5\n0,2.5,0.4\n",
+               "empty_column": "epoch,step,train_loss,val_loss\n0,1,0.9,\n0,2,0.8,\n",
+               "bom": "\ufeff" + SORTED, "header_only": "epoch,step,train_loss\n",
+               "lone_cr": SORTED.replace("0.6931", "0.69\r31")}
+    files = {f"{name}.csv": body.encode() for name, body in {**clean, **unusual}.items()}
+    files |= {f"sample_{p.parents[2].name}.csv": p.read_bytes()
+              for p in sorted((SAMPLES / "runs" / "lightning").glob("*/lightning_logs/version_0/metrics.csv"))}
+    for name, data in files.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        typed = _parsed(path, typed=True, monkeypatch=monkeypatch)
+        assert typed == _parsed(path, typed=False, monkeypatch=monkeypatch), name
+        took = mod._parse_typed(open_file(path), "x") is not None
+        assert took == (name.removesuffix(".csv") in clean or name.startswith("sample_")), name
+    assert "torn_tail" in _parsed(tmp_path / "torn.csv", typed=True, monkeypatch=monkeypatch)
+    assert "'other'" in _parsed(tmp_path / "ragged.csv", typed=True, monkeypatch=monkeypatch)
