@@ -17,7 +17,7 @@ from scipy.stats import binomtest, theilslopes
 from scipy.stats import t as t_dist
 
 from lossdoc.checks.detectors._common import (
-    TINY, aligned, framework_remedies, fmt_num, fmt_step, range_scale, rel, smooth_min, tlabel, tname,
+    RANGE_FLOOR, TINY, aligned, framework_remedies, fmt_num, fmt_step, range_scale, rel, smooth_min, tlabel, tname,
 )
 from lossdoc.checks.context import never_negative
 from lossdoc.checks.engine import Hit, RunContext, Series, robust_trend
@@ -144,6 +144,21 @@ def _t_greater(x: np.ndarray) -> tuple[float, float]:
     return float(t), float(t_dist.sf(t, m - 1))
 
 
+def descent_scale(ctx: RunContext, train: Series, level: float) -> float:
+    """The range the training loss came *down*: from its first logged value (the initial model's loss)
+    to the 2nd percentile of the down-sampled curve's bin means, floored like :func:`range_scale` at
+    1% of ``|level|``. Unlike the range :func:`range_scale` uses, a loss that exploded above its start
+    (from ln(10) to 10^4 at the second step, and back) does not inflate it: the gap between a training
+    loss stuck at ln(10) and a validation loss 2.5x as high is not 0.03% of "the range"."""
+    key = ("descent", train.key, train.name)
+    if key not in ctx._cache:
+        _, first = train.finite()
+        _, y, _ = ctx.downsampled(train)
+        y = y[np.isfinite(y)]
+        ctx._cache[key] = float(first[0] - np.percentile(y, 2)) if y.size >= 2 and first.size else 0.0
+    return max(ctx._cache[key], RANGE_FLOOR * abs(level), TINY)
+
+
 def end_levels(train: Series, st: np.ndarray, vl: np.ndarray, k: int) -> tuple[float, float, float] | None:
     """(training level, validation level, the training level's step) at the end of the run, from
     Theil-Sen lines through the last ``k`` evaluations.
@@ -186,8 +201,8 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     when large (severity by size), growing or not, wherever it opened.
 
     The size is stated relative to the *training* loss (val 3.1 vs train 0.56 is "453% above the training
-    loss"), and must also be a real share of the range the training loss covered (near zero, 0.02 vs
-    0.01 is "100% above" but no gap anyone would act on). Both levels are taken at the last evaluation
+    loss"), and must also be a real share of the range the training loss came down (:func:`descent_scale`;
+    near zero, 0.02 vs 0.01 is "100% above" but no gap anyone would act on). Both levels are taken at the last evaluation
     (:func:`end_levels`: Theil-Sen lines through the last fifth of the evaluations, at least 3).
 
     That the gap is positive is one decision with one p-value, the Bonferroni minimum of two exact
@@ -220,7 +235,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     if end_gap <= 0:
         return
     rel_train = end_gap / max(abs(end_train), TINY)
-    scale = range_scale(ctx, train, end_train)
+    scale = descent_scale(ctx, train, end_train)
     rel_range = end_gap / scale
     half = gap[st >= st[0] + 0.25 * (st[-1] - st[0])]
     if half.size < 2:
@@ -246,7 +261,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
              f"is far above the training loss {fmt_num(end_train)}")
     msg = (f"validation loss {fmt_num(end_val)} {above} "
            f"at step {int(st[-1]):,} (derived: {how}; gap {fmt_num(end_gap)} = {rel_range:.0%} of the range the "
-           f"training loss covered; above half that size since step {opened:,}; positive at {pos} of the last "
+           f"training loss came down (its start to its low); above half that size since step {opened:,}; positive at {pos} of the last "
            f"{half.size} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
            f"{fmt_num(float(np.mean(tail)))}, one-sided t={t_stat:.1f}, p={t_p:.2g}; Bonferroni p={pval:.2g})"
            f"{grow_txt}")
