@@ -49,9 +49,9 @@ HEAD_LIMIT = 64 << 20
 _START = re.compile(rb'\n  "log_history": \[\n')
 _ENTRY_CUT = b"\n    },\n"
 _ARRAY_END = b"\n  ]"
-_CONTROL = re.compile(rb"[\x00-\x09\x0b-\x1f]|\n\n")  # JSON forbids raw control bytes in strings
-_HIGH = re.compile(rb"[\x80-\xff]")
-_KEY_LINE = r'^      "(?P<key>[^"\\\x00-\x1f]*)": (?P<tok>.+?),?$'
+#: Control bytes other than the line feed (JSON forbids them raw in strings; CR, tab: another layout).
+_CONTROL = bytes(b for b in range(32) if b != 10)
+_BAD_KEY = re.compile(r'["\\\x00-\x1f]')
 _NUMBER = r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$"
 _STRING = r'^"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"$'
 _SEP = "\x1f"
@@ -99,23 +99,34 @@ class _State:
         self.hidden: list[int] = []
 
     def piece(self, piece: bytes, last: bool, axis: frozenset[str]) -> None:
-        if not piece.startswith(b"    {\n") or _CONTROL.search(piece):
+        # bytes.translate and `in` scan at memory speed (a regex character class is 5x slower)
+        if not piece.startswith(b"    {\n") or b"\n\n" in piece or len(piece.translate(None, _CONTROL)) != len(piece):
             raise Unusual("control byte or blank line")
-        if _HIGH.search(piece):
+        if not piece.isascii():
             try:
                 piece.decode("utf-8")
             except UnicodeDecodeError:
                 raise Unusual("not UTF-8") from None
         lines = _read_lines(piece)
         line = pl.col("line")
-        df = lines.select(
+        # A key line: 6 spaces, "key": token, a comma unless last. Split at the first '": ' (3x faster
+        # than a regex with groups); the keys are checked below, once per distinct entry signature.
+        is_key = line.str.starts_with('      "')
+        split = line.str.split_exact('": ', 1)
+        df = lines.lazy().select(
             (line == "    {").alias("o"),
             line.is_in(["    }", "    },"]).alias("c"),
             line.str.ends_with(",").alias("comma"),
-            line.str.extract_groups(_KEY_LINE).struct.unnest(),
-        )
+            is_key.alias("k"),
+            split.alias("_s"),
+        ).select(
+            "o", "c", "comma",
+            (pl.col("k") & pl.col("_s").struct.field("field_1").is_not_null()).alias("k"),
+            pl.col("_s").struct.field("field_0").str.slice(7).alias("key"),
+            pl.col("_s").struct.field("field_1").str.strip_suffix(",").alias("tok"),
+        ).collect()
         del lines
-        k = pl.col("key").is_not_null()
+        k = pl.col("k")
         o, c = pl.col("o"), pl.col("c")
         depth = (o.cast(pl.Int8) - c.cast(pl.Int8)).cum_sum()
         n_lines = df.height
@@ -160,6 +171,8 @@ class _State:
                 sig = tuple(s.split(_SEP))
                 if len(set(sig)) != len(sig):
                     raise Unusual("repeated key in an entry")  # json keeps the last value: rare, not modelled
+                if any(_BAD_KEY.search(key) for key in sig):
+                    raise Unusual("a key with a quote, an escape or a control character")
                 self.sig_ids[s] = len(self.sigs)
                 self.sigs.append(sig)
                 if self.train_sig(sig):
