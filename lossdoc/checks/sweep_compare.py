@@ -1,4 +1,4 @@
-"""LR008 / LR009 / UF003: the runs of a sweep compared with each other.
+"""LR008 / LR009 / UF003 / DV003: the runs of a sweep compared with each other.
 
 Whether a learning rate was too high or too low is, in the end, a comparison: the same model at another
 LR ended clearly better. One log cannot show it; a sweep directory can. For the runs of a sweep this
@@ -15,6 +15,10 @@ a small share of the drop. The LR of each run comes from, in order: the stated c
 ``learning_rate``), the peak of the logged LR series, or the run's name (``lr0.01_seed0``, ``lr=3e-4``,
 ``eta0.3``) -- the evidence says which. A group needs at least ``min-lrs`` distinct LRs spanning at least
 :data:`MIN_SPAN` (10x): ``lr10 ... lr35`` are run indices, not an LR sweep.
+
+DV003 (divergence): a run whose training loss stayed, over its whole last 10%, at ``factor`` x or more the
+level at which the sweep's runs that learned started (the highest first value among them) ended worse than
+an untrained model: it blew up, often before its first logged value, where one log shows no rise.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ _SEED_NAME = re.compile(r"(?:^|[^a-z0-9])seed[=_:-]?\d+(?![0-9])", re.IGNORECASE
 
 
 #: The rules that compare the runs of a sweep (this module); their findings exist only across runs.
-SWEEP_RULES = ("LR008", "LR009", "UF003")
+SWEEP_RULES = ("LR008", "LR009", "UF003", "DV003")
 #: An LR sweep spans at least an order of magnitude between its smallest and largest LR.
 MIN_SPAN = 10.0
 
@@ -141,6 +145,8 @@ def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
         r.findings[:] = [f for f in r.findings if f.rule not in SWEEP_RULES]
     rules = load_rules(list(config.rule_paths))
     chosen = {r.id: r for r in select_rules(rules, config) if r.id in SWEEP_RULES}
+    if "DV003" in chosen:  # first: UF003 leaves out the runs that blew up
+        _worse_than_untrained(runs, config, chosen.pop("DV003"), rules)
     if "UF003" in chosen:
         _underfit(runs, config, chosen["UF003"], rules)
         chosen.pop("UF003")
@@ -162,6 +168,64 @@ def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
             rule=rid, name=spec.name, category=spec.category, severity=sev, run=runs[i].run, split=None,
             metric=None, start_step=None, end_step=None, message=msg, recommendation=rec, evidence=ev))
         runs[i].findings.sort(key=finding_order)
+
+
+def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
+    """DV003: a run whose training loss stayed, over its last 10% of finite values, at ``factor`` x or more
+    the highest first value among the runs of the sweep that learned (fell by ``min-fall`` of their first
+    value): it ended worse than an untrained model, an explosion even when it came before the first logged
+    value. Runs that already have a divergence finding of their own are left alone; the run's single-log
+    plateau and underfitting findings are dropped (a model stuck far above where training starts does
+    not need more steps or capacity)."""
+    from lossdoc.checks.runner import finding_order
+    from lossdoc.checks.selection import bind_params, matches, rule_overrides
+
+    params, sev = bind_params(spec, rule_overrides(rules, config).get(spec.id), config.path)
+    factor, fall = float(params.get("factor", 1.5)), float(params.get("min-fall", 0.1))
+    min_runs = int(params.get("min-runs", 2))
+    learned = []
+    for i, r in enumerate(runs):
+        first, final = r.summary.extra.get("train_first"), r.summary.extra.get("train_final")
+        if (first is not None and final is not None and math.isfinite(first) and math.isfinite(final)
+                and first > 0 and final <= (1.0 - fall) * first):
+            learned.append(i)
+    if len(learned) < min_runs:
+        return
+    ref_i = max(learned, key=lambda i: runs[i].summary.extra["train_first"])
+    ref = runs[ref_i].summary.extra["train_first"]
+    paths = _source_parts(runs)
+    learned_lrs = [lr for i in learned if (lr := run_lr(runs[i], paths[i])[0]) is not None]
+    for i, r in enumerate(runs):
+        tail = r.summary.extra.get("train_tail_min")
+        if i in learned or tail is None or not math.isfinite(tail) or tail < factor * ref:
+            continue
+        if any(f.category == "divergence" and f.severity >= Severity.WARNING for f in r.findings):
+            continue  # its own log already shows the rise
+        if any(matches(spec, x) for x in config.ignored_for_run(r.run)):
+            continue
+        went_nan = bool(r.summary.extra.get("train_ends_nonfinite"))
+        first = r.summary.extra.get("train_first")
+        msg = ((f"before going non-finite, the training loss reached {fmt_num(tail)}" if went_nan else
+                f"the training loss stayed at or above {fmt_num(tail)} over its last 10% of points")
+               + f", {tail / ref:.3g}x the {fmt_num(ref)} at which {runs[ref_i].run} started (the highest first "
+               f"training loss among the {len(learned)} runs of this sweep that learned): it ended worse than an "
+               "untrained model, a blow-up"
+               + (f" (first logged value {fmt_num(first)}: it had blown up by then)" if first is not None
+                  and first >= factor * ref else ""))
+        lr, _ = run_lr(r, paths[i])
+        lrs = (f" The runs that learned used LR {fmt_num(min(learned_lrs))}"
+               + (f" to {fmt_num(max(learned_lrs))}" if max(learned_lrs) > min(learned_lrs) else "")
+               + (f"; this run's is {fmt_num(lr)}." if lr is not None else ".")) if learned_lrs else ""
+        rec = ("This configuration blew up: lower the learning rate (by 10x or more), add a warm-up and clip the "
+               "gradient norm at 1.0; check that its inputs and targets are scaled like the other runs'." + lrs)
+        r.findings[:] = [f for f in r.findings if f.category not in ("plateau", "underfitting")]
+        r.findings.append(Finding(
+            rule=spec.id, name=spec.name, category=spec.category, severity=sev, run=r.run, split="train",
+            metric="loss", start_step=None, end_step=None, message=msg, recommendation=rec,
+            evidence=Evidence("sweep-comparison", tail / ref, factor, None, None,
+                              {"tail_min": tail, "reference_first": ref, "reference_run": runs[ref_i].run,
+                               "runs_learned": len(learned), "runs_compared": len(runs)})))
+        r.findings.sort(key=finding_order)
 
 
 def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
@@ -269,4 +333,4 @@ def _compare(runs: Sequence[Any], rel_margin: float, drop_margin: float,
     return out
 
 
-__all__ = ["compare_lr_sweep", "run_lr"]
+__all__ = ["SWEEP_RULES", "compare_lr_sweep", "run_lr"]

@@ -104,3 +104,20 @@ def test_runs_of_other_configurations_are_grouped_apart(tmp_path):
     rep = analyze_sweep(tmp_path, jobs=1)
     msgs = [f.message for r in rep.runs for f in r.findings if f.rule in ("LR008", "LR009")]
     assert len(msgs) == 4 and all("mean over 1 run(s)" in m for m in msgs)
+
+
+def test_a_run_worse_than_untrained_is_divergence_and_told_to_lower_the_lr():
+    """Keras LR 1 sits at 14.6 from its first epoch (no rise in its own log) while the runs that learned
+    started at 2.6 or lower: DV003 calls it a blow-up, advises a lower LR, and its flat line is no longer
+    reported as a plateau or underfitting; LR 0.1, whose own log shows the rise (DV001), gets no DV003."""
+    runs = _by_run(analyze_sweep(SWEEP, jobs=1))
+    f = next(f for f in runs["lr1_seed0"].findings if f.rule == "DV003")
+    assert f.category == "divergence" and str(f.severity) == "error"
+    assert "worse than an untrained model" in f.message and "lr1e-05_seed0 started" in f.message
+    assert "lower the learning rate" in f.recommendation and "raise" not in f.recommendation
+    assert f.evidence.statistic == pytest.approx(14.55 / 2.626, rel=0.01) and f.evidence.threshold == 1.5
+    assert not any(g.category in ("plateau", "underfitting") for g in runs["lr1_seed0"].findings)
+    assert any(g.rule == "DV001" for g in runs["lr0.1_seed0"].findings)
+    assert not any(g.rule == "DV003" for g in runs["lr0.1_seed0"].findings)
+    for name in ("lr1e-03_seed0", "lr1e-03_seed1", "lr1e-05_seed0", "lr1e-05_seed1"):
+        assert not any(g.category == "divergence" for g in runs[name].findings)
