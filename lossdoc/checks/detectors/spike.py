@@ -65,8 +65,11 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
         thr = bl + max(3 * sc, 0.5 * min_rise * abs(bl))
         back = _first_at_or_below(v, pk + 1, thr)
         rec = int(st[back] - st[a]) if back is not None else None
+        # lasting: at least two consecutive logged points up (isolated hard batches that fall within the
+        # merge distance of each other are single-point jumps, not a jump that lasted)
+        lasting = bool(np.any(np.diff(cand[grp]) == 1))
         ev = {"start": int(st[a]), "end": int(st[b]), "peak_step": int(st[pk]), "peak": float(v[pk]),
-              "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("inf"), "z": float(np.max(zc[grp])),
+              "lasting": lasting, "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("inf"), "z": float(np.max(zc[grp])),
               "recovery": rec, "at_end": bool(n - 1 - b < max(3, w // 5))}
         if gn is not None:
             ev["grad_norm_ratio"] = _ratio_at(gn, st[a], st[b], st[max(a - w, 0)])
@@ -189,9 +192,11 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     scale = range_scale(ctx, s, big["base"])
     for e in events:
         e["height"] = (e["peak"] - e["base"]) / scale
-    # a one-point jump in a per-batch loss (one hard batch) must be twice as big as one that lasts
+    # a one-point jump in a per-batch loss (one hard batch) must reach the whole range the run covered
+    # (warn-range-single) to count; one that lasts (>= 2 consecutive points up) warn-range
     wr = getattr(p, "warn_range", 0.25)
-    sizeable = [e for e in events if e["height"] >= (wr if e["end"] > e["start"] else 2 * wr)]
+    wr1 = getattr(p, "warn_range_single", 1.0)
+    sizeable = [e for e in events if e["height"] >= (wr if e["lasting"] else wr1)]
     unrecovered = [e for e in sizeable if e["recovery"] is None and not e["at_end"]]
     slow = [e for e in sizeable if e["recovery"] is not None and e["recovery"] > p.recovery_steps]
     # many small recovered blips are noise-level events; a count only matters once they are sizeable
