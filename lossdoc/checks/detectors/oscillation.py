@@ -100,11 +100,12 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
             and (not per_batch or amp_range >= getattr(p, "min_amplitude_range", 0.05))):
         return
     kind = "alternating" if zr > 0 else "slow"
+    # (a flat trend makes the ratio astronomically large: say so instead of printing 10^299)
+    trend_txt = f", {ratio:.2f}x the trend's change" if ratio < 1e3 else " while the trend stayed flat"
     swing = (math.exp(2 * amp) - 1) if positive else 2 * amp
     start = int(xa[0])
     msg = (f"{s.name} oscillates around its trend: residual r.m.s. {rel_amp:.1%} of the loss ({amp_range:.0%} of the range "
-           f"the run covered), {swings} swings, {ratio:.2f}x the trend's "
-           f"change after step {start:,} ({kind} swings: {runs} sign runs, runs-test z={zr:.1f}, p={pr:.2g})"
+           f"the run covered), {swings} swings{trend_txt} after step {start:,} ({kind} swings: {runs} sign runs, runs-test z={zr:.1f}, p={pr:.2g})"
            f"{lr_text(ctx, start)}")
     yield Hit(
         message=msg,
