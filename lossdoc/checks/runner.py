@@ -251,7 +251,8 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
 def _comparison_inputs(ctx: RunContext, summary: RunSummary) -> None:
     """What comparing the runs of a sweep needs and a summary does not already hold (LR008/LR009, UF003,
     DV003): the peak of the logged LR, the first logged loss (validation, else training), and the training
-    loss's first value, final level (mean of its last 5%) and the lowest of its last 10% of finite values."""
+    loss's first value, final level (mean of its last 5%), lowest value, and the lowest and median of its last
+    10% of finite values."""
     pk = ctx.lr_peak()
     if pk is not None and pk[0] > 0:
         summary.extra["lr_peak"] = float(pk[0])
@@ -266,7 +267,10 @@ def _comparison_inputs(ctx: RunContext, summary: RunSummary) -> None:
     if tr is not None:  # UF003: how far the training loss came, against the sweep's best run
         _, v = tr.finite()
         if v.size:  # DV003: the lowest of the last 10% of finite values (the last one when it went NaN early)
-            summary.extra["train_tail_min"] = float(v[-max(1, -(-v.size // 10)):].min())
+            tail = v[-max(1, -(-v.size // 10)):]
+            summary.extra["train_tail_min"] = float(tail.min())
+            summary.extra["train_tail_median"] = float(np.median(tail))
+            summary.extra["train_min"] = float(v.min())
             summary.extra["train_ends_nonfinite"] = not math.isfinite(float(tr.values[-1]))
         fin = final_level(tr.values) if v.size >= 2 else None  # mean of the last 5%, overflow-safe at 1e308
         if fin is not None and math.isfinite(fin):

@@ -174,7 +174,8 @@ def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: An
     """DV003: a run whose training loss stayed, over its last 10% of finite values, at ``factor`` x or more
     the highest first value among the runs of the sweep that learned (fell by ``min-fall`` of their first
     value): it ended worse than an untrained model, an explosion even when it came before the first logged
-    value. Runs that already have a divergence finding of their own are left alone; the run's single-log
+    value; or, while those runs learned, one whose loss never went below its own first value and whose last
+    10% sits (median) ``min-rise`` or more above it. Runs that already have a divergence finding of their own are left alone; the run's single-log
     plateau and underfitting findings are dropped (a model stuck far above where training starts does
     not need more steps or capacity)."""
     from lossdoc.checks.runner import finding_order
@@ -195,23 +196,39 @@ def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: An
     ref = runs[ref_i].summary.extra["train_first"]
     paths = _source_parts(runs)
     learned_lrs = [lr for i in learned if (lr := run_lr(runs[i], paths[i])[0]) is not None]
+    rise = float(params.get("min-rise", 0.1))
     for i, r in enumerate(runs):
-        tail = r.summary.extra.get("train_tail_min")
-        if i in learned or tail is None or not math.isfinite(tail) or tail < factor * ref:
+        ex = r.summary.extra
+        tail, first = ex.get("train_tail_min"), ex.get("train_first")
+        if i in learned or tail is None or not math.isfinite(tail):
+            continue
+        # (a) worse than untrained: the whole last 10% at factor x the highest start of the runs that learned;
+        # (b) never learned at all: never below its own first value, and the last 10% (median) well above it
+        above = tail >= factor * ref
+        tail_med, low = ex.get("train_tail_median"), ex.get("train_min")
+        never = (not above and first is not None and first > 0 and low is not None and low >= first
+                 and tail_med is not None and math.isfinite(tail_med) and tail_med >= (1.0 + rise) * first)
+        if not (above or never):
             continue
         if any(f.category == "divergence" and f.severity >= Severity.WARNING for f in r.findings):
             continue  # its own log already shows the rise
         if any(matches(spec, x) for x in config.ignored_for_run(r.run)):
             continue
-        went_nan = bool(r.summary.extra.get("train_ends_nonfinite"))
-        first = r.summary.extra.get("train_first")
-        msg = ((f"before going non-finite, the training loss reached {fmt_num(tail)}" if went_nan else
-                f"the training loss stayed at or above {fmt_num(tail)} over its last 10% of points")
-               + f", {tail / ref:.3g}x the {fmt_num(ref)} at which {runs[ref_i].run} started (the highest first "
-               f"training loss among the {len(learned)} runs of this sweep that learned): it ended worse than an "
-               "untrained model, a blow-up"
-               + (f" (first logged value {fmt_num(first)}: it had blown up by then)" if first is not None
-                  and first >= factor * ref else ""))
+        went_nan = bool(ex.get("train_ends_nonfinite"))
+        if above:
+            msg = ((f"before going non-finite, the training loss reached {fmt_num(tail)}" if went_nan else
+                    f"the training loss stayed at or above {fmt_num(tail)} over its last 10% of points")
+                   + f", {tail / ref:.3g}x the {fmt_num(ref)} at which {runs[ref_i].run} started (the highest first "
+                   f"training loss among the {len(learned)} runs of this sweep that learned): it ended worse than an "
+                   "untrained model, a blow-up"
+                   + (f" (first logged value {fmt_num(first)}: it had blown up by then)" if first is not None
+                      and first >= factor * ref else ""))
+            stat, thr = tail / ref, factor
+        else:
+            msg = (f"the training loss never went below its first logged value {fmt_num(first)} and its last 10% of "
+                   f"points sit at {fmt_num(tail_med)} (median), {tail_med / first - 1:.0%} above it, while the "
+                   f"{len(learned)} runs of this sweep that learned fell by {fall:.0%} or more: it rose from the start")
+            stat, thr = tail_med / first - 1.0, rise
         lr, _ = run_lr(r, paths[i])
         lrs = (f" The runs that learned used LR {fmt_num(min(learned_lrs))}"
                + (f" to {fmt_num(max(learned_lrs))}" if max(learned_lrs) > min(learned_lrs) else "")
@@ -222,9 +239,11 @@ def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: An
         r.findings.append(Finding(
             rule=spec.id, name=spec.name, category=spec.category, severity=sev, run=r.run, split="train",
             metric="loss", start_step=None, end_step=None, message=msg, recommendation=rec,
-            evidence=Evidence("sweep-comparison", tail / ref, factor, None, None,
-                              {"tail_min": tail, "reference_first": ref, "reference_run": runs[ref_i].run,
-                               "runs_learned": len(learned), "runs_compared": len(runs)})))
+            evidence=Evidence("sweep-comparison", stat, thr, None, None,
+                              {"route": "worse-than-untrained" if above else "never-below-first",
+                               "tail_min": tail, "tail_median": tail_med, "first": first, "reference_first": ref,
+                               "reference_run": runs[ref_i].run, "runs_learned": len(learned),
+                               "runs_compared": len(runs)})))
         r.findings.sort(key=finding_order)
 
 
