@@ -165,9 +165,11 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     if x.size < p.min_points:
         return
     st, v = s.finite()
-    k = max(1, int(0.05 * v.size))
-    start, end = float(np.mean(v[:k])), final_level(v)
-    if end is None or start == 0:
+    # the same number of points at both ends (the means of the first and last 5%, one point each on a
+    # short log): a 3-point end mean against a 1-point start understated a steady fall over 5 evaluations
+    k = max(1, math.ceil(0.05 * v.size))
+    start, end = float(np.mean(v[:k])), float(np.mean(v[-k:]))
+    if not np.isfinite(end) or start == 0:
         return
     drop = -rel(end, start)
     if not (0 < drop < p.max_drop):
