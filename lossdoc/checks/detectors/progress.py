@@ -53,21 +53,44 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
 
 
 def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
-    """Run-level: the validation loss (else the training loss) was still clearly falling when the log ends."""
-    target = None
-    # the validation loss when it has enough evaluations for a trailing window, else the training loss
-    for cand, need in ((ctx.loss("val"), 2 * p.min_points), (ctx.loss("train"), p.min_points)):
-        if cand is not None and np.isfinite(cand.values).sum() >= need:
-            target = cand
-            break
-    if target is None:
-        return
+    """Run-level: the validation loss (else the training loss) was still clearly falling when the log ends.
+
+    The validation loss is judged when it has ``min-val-points`` evaluations (the labelling guide's
+    "validation, else training": a training loss still falling while the validation loss stopped or
+    turned up is not a run that more steps would help). When the validation test is inconclusive but
+    the validation loss is at its best inside its trailing window (it has not stopped), the training
+    loss decides: its own significant decline is the evidence (one more recorded decision)."""
+    val, train = ctx.loss("val"), ctx.loss("train")
+    val_ok = val is not None and np.isfinite(val.values).sum() >= p.min_val_points
+    train_ok = train is not None and np.isfinite(train.values).sum() >= p.min_points
+    if val_ok:
+        hit, lo = _still_improving(ctx, val, p)
+        if hit is not None:
+            yield hit
+            return
+        vs, vv = val.finite()
+        if not (train_ok and lo is not None and vv.size and np.isfinite(val.values[-1])
+                and vs[int(np.argmin(vv))] >= lo):
+            return
+        note = (f"; the validation loss is at its best ({fmt_num(float(np.min(vv)))}) in its last "
+                f"{len(vv) - int(np.searchsorted(vs, lo))} evaluations, with no significant trend of its own")
+    else:
+        note = ""
+    if train_ok:
+        hit, _ = _still_improving(ctx, train, p, note)
+        if hit is not None:
+            yield hit
+
+
+def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
+                     note: str = "") -> tuple[Hit | None, float | None]:
+    """The finding for ``target`` (or None) and the start of the trailing window it tested."""
     if not np.isfinite(target.values[-1]):
-        return  # ended non-finite: NF001's business
+        return None, None  # ended non-finite: NF001's business
     x, y, _ = ctx.downsampled(target)
     span = float(x[-1] - x[0])
     if span <= 0:
-        return
+        return None, None
     lo = x[-1] - p.window_fraction * span
     # short logs: widen the trailing window to min-points, but never past half of the points (a window
     # holding the early fast drop would call every short run "still improving"); the exact
@@ -75,17 +98,27 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     need = min(max(p.min_points, 4), max(4, x.size // 2))
     if (x >= lo).sum() < need:
         if x.size < 4:
-            return
+            return None, None
         lo = float(x[-need])
     tr = ctx.trend(target, lo, float(x[-1]))
     if tr is None:
-        return
+        return None, lo
     ctx.decide(float(tr.pvalue_decreasing))
     level = final_level(target.values) or float(y[-1])
     at_lo = tr.intercept + tr.slope * lo if np.isfinite(tr.intercept) else float(y[x >= lo][0])
     # how much the trailing window removed, against the range the run covered (floored at 1% of the
     # level): a loss at 0.1 falling 7% of its level after falling from 2.3 is not "clearly improving"
-    rate = -tr.slope * (x[-1] - lo) / range_scale(ctx, target, at_lo)
+    # per window-fraction of the run: a window widened to min-points on a short log must not count
+    # the extra steps' decline as if it happened in the last fifth
+    rate = -tr.slope * min(x[-1] - lo, p.window_fraction * span) / range_scale(ctx, target, at_lo)
+    nominal = x >= x[-1] - p.window_fraction * span
+    if x[-1] - lo > p.window_fraction * span and nominal.sum() >= 2:
+        # the widened window's straight line overstates where a decelerating curve is now: the
+        # decline must also hold across the last window-fraction itself (its own least-squares
+        # slope; an effect size, not another test)
+        xs, ys = x[nominal], y[nominal]
+        tail = -float(np.polyfit(xs - xs[0], ys, 1)[0]) * p.window_fraction * span / range_scale(ctx, target, at_lo)
+        rate = min(rate, tail)
     # (a) the trailing window is falling: significantly, and by at least min-rate
     trend_ok = bool(np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha and rate >= p.min_rate)
     ex = ctx.extrapolation(target)
@@ -105,9 +138,12 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
         proj = f"half the linear projection to step {hstep:,} is {fmt_num(level * (1 - gain))}"
     # (b) or the fitted curve, validated by its own backtest, predicts a level whose whole 90% interval
     # lies below today's (noise too high for a window test, but the curve has clearly not flattened)
+    # ... and the predicted drop is worth having on the run's own scale: at least min-rate of the range
+    # it covered (2% of the level of a loss that fell from 2.3 to 0.05 is noise-sized progress)
     fit_ok = bool(ex is not None and ex.backtest_error is not None and np.isfinite(ex.backtest_error)
                   and abs(ex.backtest_error) <= p.max_backtest_error and np.isfinite(ex.high) and ex.high < level
-                  and gain >= 2 * p.min_gain)
+                  and gain >= 2 * p.min_gain
+                  and level - float(ex.loss) >= p.min_rate * range_scale(ctx, target, level))
     if trend_ok and gain < p.min_gain:
         # a curve fit that flattens out must not veto a significant trailing decline: project the
         # trailing trend instead (half of it, as above)
@@ -120,17 +156,18 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
             proj = (f"half the trailing trend projected to step {hstep:,} is {fmt_num(level * (1 - gain))} "
                     "(the curve fit flattens sooner)")
     if not ((trend_ok and gain >= p.min_gain) or fit_ok):
-        return
+        return None, lo
     running = ctx.total_steps is not None and ctx.total_steps > x[-1]
     if trend_ok:
-        how = (f"by {rate:.1%} of the range the run covered over the last {(x[-1] - lo) / span:.0%} of the run, {tlabel(tr)} "
-               f"p={tr.pvalue_decreasing:.2g}")
+        per = (f"over the last {(x[-1] - lo) / span:.0%} of the run" if x[-1] - lo <= p.window_fraction * span * 1.0001
+               else f"per {p.window_fraction:.0%} of the run, trend over the last {(x[-1] - lo) / span:.0%}")
+        how = f"by {rate:.1%} of the range the run covered {per}, {tlabel(tr)} p={tr.pvalue_decreasing:.2g}"
         ev = Evidence(tr.method, float(tr.tstat), float(p.min_gain), float(tr.pvalue_decreasing), (int(lo), int(x[-1])),
                       {})
     else:
         how = f"the fit's backtest error is {abs(ex.backtest_error):.1%} and its whole interval lies below the last level"
         ev = Evidence("curve-fit-extrapolation", gain, 2 * float(p.min_gain), None, (int(x[0]), int(x[-1])), {})
-    msg = (f"{target.name} was still falling when the log ends at step {int(x[-1]):,} ({how}); {proj} "
+    msg = (f"{target.name} was still falling when the log ends at step {int(x[-1]):,} ({how}){note}; {proj} "
            f"({gain:.1%} lower)" + (f"; the log plans {ctx.total_steps:,} steps, so the run may still be going"
                                    if running else ""))
     ev = Evidence(ev.method, ev.statistic, ev.threshold, ev.pvalue, ev.window,
@@ -138,13 +175,13 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
                    "predicted": None if ex is None else float(ex.loss),
                    "low": None if ex is None else float(ex.low), "high": None if ex is None else float(ex.high),
                    "backtest_error": None if ex is None else ex.backtest_error})
-    yield Hit(
+    return Hit(
         message=msg,
         evidence=ev,
         start_step=int(ev.window[0]), end_step=int(x[-1]), alpha=p.alpha if trend_ok else None,
         split=target.split, metric=target.metric,
         values={"step": fmt_step(int(x[-1])), "horizon": fmt_step(hstep), "gain": f"{gain:.1%}",
                 "predicted": fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))},
-    )
+    ), lo
 
 DETECTORS = {"not-learning": not_learning, "still-improving": still_improving}
