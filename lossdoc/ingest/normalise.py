@@ -32,8 +32,8 @@ def normalise_blocks(blocks: list[pl.DataFrame]) -> tuple[list[pl.DataFrame], li
     seen: set[tuple[str, ...]] = set()
     clean = True
     for b in blocks:
-        stats = b.select([pl.col(k).n_unique().alias(k) for k in KEYS]
-                         + [(pl.col("step").diff() <= 0).any().alias("_down")]).row(0, named=True)
+        stats = b.select([pl.col(k).n_unique().alias(k) for k in KEYS]).row(0, named=True)
+        stats["_down"] = _goes_down(b.get_column("step"))
         first = b.row(0, named=True)  # (get_column would materialise a literal column)
         key = tuple(str(first[k]) for k in KEYS)
         if any(stats[k] != 1 for k in KEYS) or stats["_down"] or key in seen:
@@ -44,6 +44,22 @@ def normalise_blocks(blocks: list[pl.DataFrame]) -> tuple[list[pl.DataFrame], li
         return blocks, []
     out, notes = normalise_steps(pl.concat(blocks, how="vertical"))
     return [out], notes
+
+
+def _goes_down(step: pl.Series) -> bool:
+    """Whether a step is at or below the one before it: ``(step.diff() <= 0).any()``, for one plain
+    Int64 chunk compared in slices of its numpy view (the diff of a 10^7-row block is an 80 MB
+    column)."""
+    if step.dtype != pl.Int64 or step.null_count() or step.n_chunks() != 1:
+        return bool(step.to_frame().select((pl.col("step").diff() <= 0).any()).item())
+    arr = step.to_numpy()
+    at, size = 0, 1 << 20
+    while at < arr.size - 1:
+        seg = arr[at:at + size + 1]
+        if (seg[1:] <= seg[:-1]).any():
+            return True
+        at += size
+    return False
 
 
 def normalise_steps(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:

@@ -401,15 +401,20 @@ def _colors(n_runs: int) -> list[str]:
 
 
 def _positive(arrs: list[np.ndarray]) -> bool:
-    vals = [a[np.isfinite(a)] for a in arrs if a.size]
-    return bool(vals) and all(v.size == 0 or v.min() > 0 for v in vals)
+    """Whether some array is not empty and the finite values of every one are > 0 (no copy of them)."""
+    sized = [a for a in arrs if a.size]
+    return bool(sized) and all((np.min(a, where=np.isfinite(a), initial=np.inf) if a.dtype.kind == "f"
+                                else a.min()) > 0 for a in sized)
 
 
 def _wide_range(arrs: list[np.ndarray], ratio: float) -> bool:
     """Positive values whose 5th and 95th percentiles differ by more than ``ratio`` (log axis)."""
     if not _positive(arrs):
         return False
-    v = np.concatenate([a[np.isfinite(a)] for a in arrs])
+    fin = [np.isfinite(a) for a in arrs]
+    # one array of finite values (the usual case) is used as it is: percentile copies it once anyway
+    v = arrs[0] if len(arrs) == 1 and fin[0].all() else np.concatenate([a[f] for a, f in zip(arrs, fin)])
+    del fin
     if v.size < 2:
         return False
     p5, p95 = np.percentile(v, [5, 95])
