@@ -67,7 +67,7 @@ class Columns:
     def __init__(self, doc: dict[str, Any], steps: pl.Series, epochs: pl.Series, sigs: list[tuple[str, ...]],
                  nonnull: set[tuple[int, str]], parts: dict[str, list[pl.DataFrame]],
                  dropped: dict[tuple[int, str], int],
-                 hidden_entries: list[int]) -> None:
+                 hidden_entries: list[int], torn_line: int | None = None, n_entries: int = 0) -> None:
         self.doc = doc  #: the top-level document with an empty ``log_history``
         self.steps = steps  #: Float64, one per entry (null where the entry has no numeric step)
         self.epochs = epochs  #: Float64, one per entry
@@ -77,6 +77,8 @@ class Columns:
         #: (signature number, key) -> values that are not numbers (strings, booleans, ``[]``, ``{}``)
         self.dropped = dropped
         self.hidden_entries = hidden_entries  #: entries of a training signature with grad_norm non-finite, loss finite
+        self.torn_line = torn_line  #: the line of the cut of a file cut off inside log_history, else None
+        self.n_entries = n_entries  #: log_history entries read
 
 
 def _read_lines(piece: bytes) -> pl.DataFrame:
@@ -203,12 +205,10 @@ class _State:
         self.n += n
 
 
-def _pieces(fh: BinaryIO) -> Iterator[tuple[bytes, bytes, bool]]:
-    """(head, piece, last) for each piece of ``log_history``, then the tail in the last one's head slot.
-
-    ``head`` is the text up to ``"log_history": [`` on the first piece, b"" afterwards; on the last
-    piece (``last`` True) it is the rest of the file from the array's ``]``.
-    """
+def _pieces(fh: BinaryIO) -> Iterator[tuple[str, bytes]]:
+    """The file as ``("head", text up to "log_history": [)``, ``("piece", whole entries)`` ...,
+    then ``("last", the last entries)`` and ``("tail", the rest from the array's ])``, or, for a file
+    that ends inside the array, ``("torn", the bytes after the last whole entry)``."""
     buf = b""
     while True:
         chunk = fh.read(PIECE_BYTES)
@@ -218,57 +218,91 @@ def _pieces(fh: BinaryIO) -> Iterator[tuple[bytes, bytes, bool]]:
             break
         if not chunk or len(buf) > HEAD_LIMIT:
             raise Unusual("no pretty-printed log_history in the head")
-    head = buf[: m.end() - 1]
+    yield "head", buf[: m.end() - 1]
     buf = buf[m.end():]
-    yield head, b"", False
     while True:
         end = buf.find(_ARRAY_END)
         if end >= 0:
-            tail = buf[end + 3:] + fh.read()
-            yield tail, buf[: end + 1], True
+            yield "last", buf[: end + 1]
+            yield "tail", buf[end + 3:] + fh.read()
             return
         cut = buf.rfind(_ENTRY_CUT)
         if cut >= 0:
             piece, buf = buf[: cut + len(_ENTRY_CUT)], buf[cut + len(_ENTRY_CUT):]
-            yield b"", piece, False
+            yield "piece", piece
             del piece
         chunk = fh.read(PIECE_BYTES)
         if not chunk:
-            raise Unusual("log_history does not close (file cut off?)")
+            yield "torn", buf
+            return
         buf += chunk
 
 
+def _entry_lines(entries: list[Any]) -> bytes:
+    """Entries as the Trainer writes them inside ``log_history`` (a piece for :meth:`_State.piece`)."""
+    return (",\n".join("    " + json.dumps(e, indent=2).replace("\n", "\n    ") for e in entries) + "\n").encode()
+
+
 def read_columns(fh: BinaryIO, *, axis: frozenset[str], train_sig: Any, log_history: re.Pattern[str],
-                 size: int = 0) -> Columns:
+                 size: int = 0, recover: Any = None) -> Columns:
     """Read a pretty-printed ``trainer_state.json`` from ``fh`` into columns; :class:`Unusual` if the
     file is not in that layout (read it with ``json``). ``axis`` are the keys that are not metrics,
     ``train_sig(keys)`` says whether entries with these keys are training logs checked for a hidden
     NaN, ``log_history`` finds the key in the top-level text; ``size`` (the file's) is for the progress
-    indicator."""
+    indicator.
+
+    A file cut off inside ``log_history`` (being written) is salvaged when ``recover`` is given:
+    ``recover(text)`` gets the top-level text up to the array's ``[`` and the bytes after the last
+    whole entry (all that json's salvage looks at, since every entry before them is whole), and
+    returns ``(doc, cut_line)`` as json's salvage does on that text, or raises :class:`Unusual`.
+    Its entries are added, the line numbered as in the whole file (:attr:`Columns.torn_line`)."""
     st = _State(train_sig)
-    head = rest = b""
+    head = tail = b""
+    torn: bytes | None = None
+    lines_before = 0  # lines of the file before the current piece
     report = READ_PROGRESS.get()
     try:
-        for h, piece, last in _pieces(fh):
-            if piece:
-                st.piece(piece, last, axis)
+        for kind, data in _pieces(fh):
+            if kind == "head":
+                head = data
+                lines_before = head.count(b"\n") + 1
+            elif kind in ("piece", "last"):
+                if data:
+                    st.piece(data, kind == "last", axis)
+                    lines_before += data.count(b"\n")
                 if report is not None and size:
                     report(min(fh.tell() / size, 1.0))
-            if last:
-                rest = h
-            elif h:
-                head = h
+            elif kind == "tail":
+                tail = data
+            else:
+                torn = data
     except pl.exceptions.PolarsError as exc:
         raise Unusual(f"polars: {exc}") from None
+    torn_line = None
     try:
-        top = head.decode("utf-8") + rest.decode("utf-8")
-        doc = json.loads(top)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        if torn is None:
+            top = head.decode("utf-8") + tail.decode("utf-8")
+            doc = json.loads(top)
+            if not isinstance(doc, dict) or doc.get("log_history") != []:
+                raise Unusual("top level is not one object with one log_history")
+        else:
+            if recover is None:
+                raise Unusual("log_history does not close (file cut off?)")
+            top = head.decode("utf-8")
+            text = top + "\n" + torn.decode("utf-8")  # top ends with log_history's [
+            doc, cut_line = recover(text)
+            torn_line = cut_line + lines_before - (top.count("\n") + 1)
+            more = doc.pop("log_history")
+            if not all(type(e) is dict and e for e in more):
+                raise Unusual("an entry after the last whole one is not a JSON object with keys")
+            if more:
+                st.piece(_entry_lines(more), True, axis)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, pl.exceptions.PolarsError) as exc:
         raise Unusual(f"top-level fields: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("log_history") != [] or len(log_history.findall(top)) != 1:
-        raise Unusual("top level is not one object with one log_history")
+    if len(log_history.findall(top)) != 1:
+        raise Unusual("log_history more than once in the top-level text")
     if st.n == 0 or not st.parts:
         raise Unusual("no numeric values")
     steps = pl.concat(st.steps) if st.steps else pl.Series(dtype=pl.Float64)
     epochs = pl.concat(st.epochs) if st.epochs else pl.Series(dtype=pl.Float64)
-    return Columns(doc, steps, epochs, st.sigs, st.nonnull, st.parts, st.dropped, st.hidden)
+    return Columns(doc, steps, epochs, st.sigs, st.nonnull, st.parts, st.dropped, st.hidden, torn_line, st.n)

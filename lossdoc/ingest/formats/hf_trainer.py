@@ -281,13 +281,26 @@ def _recover(text: str, exc: json.JSONDecodeError, path: str) -> tuple[dict[str,
     doc["log_history"] = entries
     if cut_line is None:
         cut_line = exc.lineno
-    note = IngestNote(
-        "torn_tail",
-        f"file is cut off (still being written?): read the {len(entries)} complete log_history "
-        "entries before the cut",
-        line=cut_line,
-    )
-    return doc, note
+    return doc, _torn_note(len(entries), cut_line)
+
+
+def _torn_note(n: int, line: int | None) -> IngestNote:
+    return IngestNote("torn_tail", f"file is cut off (still being written?): read the {n} complete log_history "
+                      "entries before the cut", line=line)
+
+
+def _recover_cut(text: str) -> tuple[dict[str, Any], int | None]:
+    """:func:`_recover` for the columnar reader: ``text`` is a torn file's top-level text, ``[`` and
+    what follows its last whole entry. Anything but the usual cut goes to json (``Unusual``)."""
+    try:
+        loads(text)
+    except json.JSONDecodeError as exc:
+        try:
+            doc, note = _recover(text, exc, "")
+        except (ParseError, EmptyInputError):
+            raise _hf_columns.Unusual("damaged, not only cut off") from None
+        return doc, note.line
+    raise _hf_columns.Unusual("not cut off")
 
 
 def _meta(doc: dict[str, Any]) -> dict[str, Any]:
@@ -313,6 +326,8 @@ def columns_to_result(cols: _hf_columns.Columns, run: str) -> ParseResult:
     :func:`lossdoc.ingest.formats._hf_columns.read_columns`: the same rows, notes and meta, as
     one block per series (literal run/split/metric/name)."""
     notes: list[IngestNote] = []
+    if cols.torn_line is not None:
+        notes.append(_torn_note(cols.n_entries, cols.torn_line))
     steps = cols.steps.cast(pl.Int64, strict=False)
     missing_step = steps.null_count()
     if missing_step:
@@ -361,7 +376,7 @@ def parse_state(inp: InputFile, run: str) -> ParseResult:
         try:
             with io.BytesIO(inp.data) if inp.data is not None else open(inp.path, "rb") as fh:  # type: ignore[arg-type]
                 cols = _hf_columns.read_columns(fh, axis=AXIS_KEYS, train_sig=_train_with_grad_norm,
-                                                log_history=_LOG_HISTORY, size=inp.size)
+                                                log_history=_LOG_HISTORY, size=inp.size, recover=_recover_cut)
         except (_hf_columns.Unusual, OSError):
             pass  # json reads it as before (and read_text reports an OSError)
         else:
