@@ -18,7 +18,7 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.checks.detectors._common import (
-    TINY, fmt_num, fmt_step, lr_advice, lr_text, range_scale, round_lr, smooth_min, tlabel, tname,
+    RANGE_FLOOR, TINY, fmt_num, fmt_step, lr_advice, lr_text, range_scale, round_lr, smooth_min, tlabel, tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
@@ -70,11 +70,16 @@ def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: f
     end = float(np.mean(tail))
     # point noise of the (down-sampled) curve around its local level: the rise must stand out from it
     k = max(5, x.size // 20)
-    resid = y - rolling_median(y, k, trailing=False)
+    level = rolling_median(y, k, trailing=False)
+    resid = y - level
     noise = float(MAD_TO_SD * np.median(np.abs(resid - np.median(resid))))
     # sizes relative to the range the run covered (floored at 1% of the level), not to the level: a
-    # language model at 3 nats and a classifier at 0.001 are judged alike
-    scale = range_scale(ctx, s, best)
+    # language model at 3 nats and a classifier at 0.001 are judged alike. The range of the curve's
+    # running median when that is smaller: recurring spikes (13 in 600 points, more than the 2% the
+    # percentile range drops) must not set the scale a sustained rise is measured against
+    fin = level[np.isfinite(level)]
+    smooth = float(fin.max() - fin.min()) if fin.size >= 2 else np.inf
+    scale = min(range_scale(ctx, s, best), max(smooth, RANGE_FLOOR * abs(best), TINY))
     return {"best_step": int(best_step), "best": best, "end": end, "end_step": int(xs[-1]),
             "rise": (end - best) / scale, "rise_level": (end - best) / max(abs(best), TINY), "scale": scale,
             "trend": tr, "n": int(post.sum()), "noise_rel": noise / scale}
