@@ -176,7 +176,7 @@ def descent_scale(ctx: RunContext, train: Series, level: float) -> float:
 
 def end_levels(train: Series, st: np.ndarray, vl: np.ndarray, k: int) -> tuple[float, float, float] | None:
     """(training level, validation level, the training level's step) at the end of the run, from
-    Theil-Sen lines through the last ``k`` evaluations.
+    Theil-Sen fit lines through the last ``k`` evaluations.
 
     Validation: the line through the values as logged, at the last evaluation ``st[-1]`` (a mean of the
     last evaluations describes the middle of that window, not its end). Training: the line through the
@@ -218,7 +218,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     The size is stated relative to the *training* loss (val 3.1 vs train 0.56 is "453% above the training
     loss"), and must also be a real share of the range the training loss came down (:func:`descent_scale`;
     near zero, 0.02 vs 0.01 is "100% above" but no gap anyone would act on). Both levels are taken at the last evaluation
-    (:func:`end_levels`: Theil-Sen lines through the last fifth of the evaluations, at least 3).
+    (:func:`end_levels`: Theil-Sen fit lines through the last fifth of the evaluations, at least 3).
 
     That the gap is positive is one decision with one p-value, the Bonferroni minimum of two exact
     tests on the aligned gaps (each evaluation against the training level logged just before it): a
@@ -243,7 +243,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
         how = f"means of the last {kk} evaluations"
     else:
         end_train, end_val, t_at = lv
-        how = (f"Theil-Sen lines through the last {min(k, st.size - 1)} evaluations: validation at step "
+        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1)} evaluations: validation at step "
                f"{int(st[-1]):,}, training through the mean loss of each interval between evaluations, at "
                f"step {t_at:,.0f}")
     end_gap = end_val - end_train
@@ -275,10 +275,10 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
              f"is {end_val / end_train:,.0f}x the training loss {fmt_num(end_train)}" if end_train > 0 else
              f"is far above the training loss {fmt_num(end_train)}")
     if lv is not None and train.metric == "estimated_loss":
-        how = (f"Theil-Sen lines through the last {min(k, st.size - 1)} evaluations at step {int(st[-1]):,}: "
+        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1)} evaluations at step {int(st[-1]):,}: "
                f"validation, and the training loss the log estimated at each evaluation the same way")
     msg = (f"validation loss {fmt_num(end_val)} {above} "
-           f"at step {int(st[-1]):,} (derived: {how}; gap {fmt_num(end_gap)} = {rel_range:.0%} of the range the "
+           f"at step {int(st[-1]):,} (end levels, derived: {how}; gap {fmt_num(end_gap)} = {rel_range:.0%} of the range the "
            f"training loss came down (its start to its low); above half that size since step {opened:,}; positive at {pos} of the last "
            f"{half.size} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
            f"{fmt_num(float(np.mean(tail)))}, one-sided t={t_stat:.1f}, p={t_p:.2g}; Bonferroni p={pval:.2g})"
