@@ -19,7 +19,7 @@ from lossdoc.checks.detectors._common import (
 from lossdoc.checks.detectors.divergence import find_divergence, significant_rise
 from lossdoc.checks.detectors.spike import find_spikes
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
-from lossdoc.checks.findings import Evidence
+from lossdoc.checks.findings import Evidence, Severity
 
 
 def _nice(n: float) -> int:
@@ -51,14 +51,20 @@ def no_warmup_spikes(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
         return
     big = max(events, key=lambda e: e["factor"])
     warm = _nice(max(0.02 * (st[-1] - st[0]), big["peak_step"] - st[0]))
+    # the size that matters is the jump against the range the run covered (as SP001 judges it): early
+    # blips of a few % of the range (1.2x on a loss that falls 5 -> 2) are a note, not a warning
+    height = max((e["peak"] - e["base"]) / range_scale(ctx, s, e["base"]) for e in events)
     msg = (f"the LR starts at {round_lr(float(lv[0]))} ({lv[0] / peak:.0%} of its peak {round_lr(peak)}) with no "
            f"warm-up, and the loss spikes {len(events)} time(s) in the first {p.early_fraction:.0%} of the run "
-           f"(largest {big['factor']:.1f}x at step {big['peak_step']:,})")
+           f"(largest {big['factor']:.1f}x at step {big['peak_step']:,}; the highest jump {height:.0%} of the range "
+           f"the run covered)")
     yield Hit(
         message=msg,
         evidence=Evidence("robust-zscore", big["z"], float(p.zscore), None, (int(st[0]), int(early_end)),
-                          {"lr_start": float(lv[0]), "lr_peak": peak, "spikes": len(events)}),
+                          {"lr_start": float(lv[0]), "lr_peak": peak, "spikes": len(events),
+                           "height_of_range": height}),
         start_step=int(st[0]), end_step=big["end"],
+        severity=None if height >= getattr(p, "warn_range", 0.25) else Severity.INFO,
         values={"lr": round_lr(peak), "warmup": f"{warm:,}", "step": fmt_step(big["peak_step"])},
     )
 
