@@ -7,14 +7,16 @@ the range the run covered (a window holding a third of the range is not flat, wh
 level: a 10.8-nat LM falling steadily by 1.5% is not stuck); or, when wider, ``range-margin`` of
 that range (flat on any scale: a classifier at 0.05 wobbling by 15% of its level after falling
 from 1.4). A window that passes only on the range must also not be demonstrably moving by more
-than the level margin (on the log scale for a positive loss): a loss still halving near zero is
-progress on its own scale. A noisy curve whose slope cannot be pinned down is *not* called a
+than the level margin -- by its HAC interval, or by a significant Mann-Kendall trend (Hamed-Rao)
+whose Sen-slope change exceeds the margin and two logged units: a loss still halving near zero is
+progress on its own scale, a step of one logged unit (0.0001 -> 0.0000) is the log's resolution. A noisy curve whose slope cannot be pinned down is *not* called a
 plateau (that is "inconclusive", not "flat"); no fixed patience is involved. The longest trailing
 window (75%, 50% or 25% of the run) that passes sets where the plateau starts. Harm sets the
 severity: a final plateau after real progress is convergence (info); a plateau covering most of
 the run at a loss that barely fell from its start is training stuck early, and a plateau over
 ``waste-fraction`` of the run wasted most of its steps (both warnings) -- unless a never-negative
-loss sits at zero (a training set fitted exactly: convergence).
+loss sits at zero and a validation loss says what the later steps bought (a training set fitted
+exactly: convergence).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.analysis.stats import equivalence_slope
+from lossdoc.analysis.stats import _sens_slope, equivalence_slope, mann_kendall
 from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, range_scale, rel
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
@@ -62,12 +64,18 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
         # relative terms (a classifier's loss halving from 0.006 to 0.003 after falling from 4.3): that
         # is progress on its own scale, not a plateau
         moving = eq.ci_high * wspan < -m_lvl or eq.ci_low * wspan > m_lvl
-        if not moving and eq.equivalent and by_range and np.all(yw > 0):
-            # the same on the log scale, where a geometric decay (0.0067 -> 0.002) is a straight line
-            # whose HAC interval is narrow (on the raw scale its curvature widens the interval)
-            lq = equivalence_slope(xw, np.log(yw), np.log1p(m_lvl / abs(level)) / wspan, alpha=p.alpha)
-            moving = lq.ci_high * wspan < -np.log1p(m_lvl / abs(level)) or lq.ci_low * wspan > np.log1p(
-                m_lvl / abs(level))
+        if not moving and eq.equivalent and by_range:
+            # a smooth curve's curvature widens the HAC interval (its residuals are all autocorrelated
+            # bend), so also: a significant monotone decline or rise (Mann-Kendall, Hamed-Rao corrected
+            # for autocorrelation) whose Sen-slope change across the window exceeds the level margin
+            # (a loss halving from 0.006 to 0.003 moves; ties at a logged 0.0000 do not)
+            # (a move of one logged unit -- 0.0001 -> 0.0000 at 4 decimals -- is the log's resolution,
+            # not movement: the change must exceed two of the smallest steps between logged values)
+            mk = mann_kendall(yw)
+            sen = _sens_slope(yw) * (yw.size - 1)
+            gaps = np.diff(np.unique(yw))
+            unit = float(gaps.min()) if gaps.size else 0.0
+            moving = bool(np.isfinite(mk.pvalue) and mk.pvalue < p.alpha and abs(sen) > max(m_lvl, 2 * unit))
         if eq.equivalent and not moving:
             found = (frac, xw, yw, level, eq, margin, wspan, basis)
             break
@@ -80,9 +88,13 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     drop = -rel(level, start_level)  # fraction of the starting loss removed before the plateau
     stuck = frac >= p.stuck_fraction and drop < p.stuck_drop
     # flat for most of the run: whatever the level, the steps bought nothing -- unless a never-negative
-    # loss sits at its floor of zero (within 1% of the range it covered): a training set fitted
-    # exactly, which more steps cannot improve and fewer would not have reached; convergence (info)
-    at_zero = bool(np.nanmin(y) >= 0 and abs(level) <= 0.01 * range_scale(ctx, s, level))
+    # loss sits at its floor of zero (within 1% of the range it covered) and a validation loss is
+    # there to say what those steps bought: a training set fitted exactly is where the generalisation
+    # story starts (OF001/GP001 judge it), convergence (info). Without a validation loss nothing the
+    # log shows moved after the loss reached zero: those steps were wasted (warning)
+    val = ctx.loss("val")
+    has_val = val is not None and int(np.isfinite(val.values).sum()) >= p.min_points
+    at_zero = bool(has_val and np.nanmin(y) >= 0 and abs(level) <= 0.01 * range_scale(ctx, s, level))
     wasted = frac >= p.waste_fraction and not at_zero
     change = eq.slope * wspan
     start = int(xw[0])
