@@ -248,9 +248,10 @@ def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: An
 
 
 def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
-    """UF003: a run whose training loss covered less than ``min-covered`` of the drop the sweep's best run
-    reached (from this run's own first value down to the lowest final training level in the sweep), among
-    runs of the best run's length (within 20%) whose own findings do not already explain them."""
+    """UF003: a run whose training loss covered less than ``min-covered`` of the drop another run of the sweep
+    reached (from this run's own first value down to that run's final training level): the run with the
+    lowest final training level among those of the same length (within 20%) whose validation loss, when
+    both log one, ended no higher than this run's. Runs whose own findings explain them are left out."""
     from lossdoc.checks.runner import finding_order
     from lossdoc.checks.selection import bind_params, matches, rule_overrides
 
@@ -269,24 +270,37 @@ def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
             ok.append(i)
     if len(ok) < min_runs:
         return
-    best_i = min(ok, key=lambda i: runs[i].summary.extra["train_final"])
-    best = runs[best_i].summary.extra["train_final"]
-    best_len = runs[best_i].summary.last_step
+
+    def val(i: int) -> float | None:
+        v = runs[i].summary.final_val_loss
+        return float(v) if v is not None and math.isfinite(v) else None
+
+    def steps(i: int) -> float | None:
+        return runs[i].summary.last_step
+
     for i in ok:
         r = runs[i]
-        # only runs as long as the best one (within 20%): a shorter run or one with fewer, larger batches
-        # has not had the same chance to fit
-        if best_len and (r.summary.last_step is None or abs(r.summary.last_step - best_len) > 0.2 * best_len):
-            continue
         first, final = r.summary.extra["train_first"], r.summary.extra["train_final"]
-        if i == best_i or first <= best:
+        # the reference: the run with the lowest final training level among those that fit better *and* whose
+        # validation loss (when both log one) ended no higher -- a run that only memorised more (a smaller
+        # training set, no dropout) is no proof that this one underfits -- and that ran as long (within 20%):
+        # a shorter run or one with fewer, larger batches has not had the same chance to fit
+        refs = [j for j in ok if j != i and runs[j].summary.extra["train_final"] < final
+                and (val(i) is None or val(j) is None or val(j) <= val(i))
+                and (not steps(j) or (steps(i) is not None and abs(steps(i) - steps(j)) <= 0.2 * steps(j)))]
+        if not refs:
+            continue
+        best_i = min(refs, key=lambda j: runs[j].summary.extra["train_final"])
+        best = runs[best_i].summary.extra["train_final"]
+        if first <= best:
             continue
         covered = (first - final) / (first - best)
         if covered >= need or any(matches(spec, x) for x in config.ignored_for_run(r.run)):
             continue
         msg = (f"the training loss came only {max(covered, 0.0):.0%} of the way from its first value {fmt_num(first)} "
-               f"to the {fmt_num(best)} the best run of this sweep ({runs[best_i].run}) reached (final level "
-               f"{fmt_num(final)}, mean of the last 5% of points)")
+               f"to the {fmt_num(best)} that {runs[best_i].run} reached (final level {fmt_num(final)}, mean of the last 5% "
+               "of points)" + (f"; that run's validation loss also ended lower ({fmt_num(val(best_i))} against "
+                               f"{fmt_num(val(i))})" if val(i) is not None and val(best_i) is not None else ""))
         rec = (f"This configuration underfits next to {runs[best_i].run}: compare what differs (a larger model, a "
                "better learning rate, less regularisation, more steps) and move towards it.")
         r.findings.append(Finding(

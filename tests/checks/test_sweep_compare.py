@@ -121,3 +121,28 @@ def test_a_run_worse_than_untrained_is_divergence_and_told_to_lower_the_lr():
     assert not any(g.rule == "DV003" for g in runs["lr0.1_seed0"].findings)
     for name in ("lr1e-03_seed0", "lr1e-03_seed1", "lr1e-05_seed0", "lr1e-05_seed1"):
         assert not any(g.category == "divergence" for g in runs[name].findings)
+
+
+def _keras_csv(path: Path, train: list[float], val: list[float]) -> None:
+    path.mkdir(parents=True)
+    rows = "".join(f"{i},{t},{v}\n" for i, (t, v) in enumerate(zip(train, val, strict=True)))
+    (path / "training.log").write_text("epoch,loss,val_loss\n" + rows)
+
+
+def _curve(a: float, b: float, n: int = 20) -> list[float]:
+    return [round(a + (b - a) * (1 - 0.8 ** i) / (1 - 0.8 ** (n - 1)), 4) for i in range(n)]
+
+
+def test_underfitting_is_judged_against_a_run_that_also_validates_better(tmp_path):
+    """A run that memorised a small training set (train 0.3, val 3.5) is no reference: the full-data runs
+    are not underfitting next to it. The slow run covered 29% of the way the best full-data run went, whose
+    validation loss also ended lower: it underfits, and the message names that run."""
+    _keras_csv(tmp_path / "small_data", _curve(2.3, 0.3), _curve(2.3, 3.5))
+    _keras_csv(tmp_path / "full_data_a", _curve(2.3, 2.0), _curve(2.3, 2.1))
+    _keras_csv(tmp_path / "full_data_b", _curve(2.3, 1.95), _curve(2.3, 2.05))
+    _keras_csv(tmp_path / "slow", _curve(2.3, 2.2), _curve(2.3, 2.25))
+    runs = {r.run.split("/")[0]: r for r in analyze_sweep(tmp_path, jobs=1, select=["UF003"]).runs}
+    assert [r for r, x in runs.items() if x.findings] == ["slow"]
+    f = runs["slow"].findings[0]
+    assert "full_data_b reached" in f.message and "validation loss also ended lower" in f.message
+    assert f.evidence.statistic == pytest.approx(0.1 / 0.35, abs=0.03)
