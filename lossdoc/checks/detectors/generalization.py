@@ -1,8 +1,11 @@
-"""Train/validation relations: overfitting (OF001), a large growing gap (GP001), val below train (GP002).
+"""Train/validation relations: overfitting (OF001), a large gap (GP001), val below train (GP002).
 
 Validation losses are compared with the training loss *at the same steps*: the mean of the
-training losses logged since the previous evaluation (:func:`_common.aligned`), so a noisy
-per-step training loss is not compared point-to-point.
+training losses logged in the last quarter of the interval since the previous evaluation
+(:func:`_common.aligned`), so a noisy per-step training loss is not compared point-to-point. GP001's
+size at the end uses :func:`end_levels` (whole intervals, Theil-Sen fit lines); GP001/GP002 use the
+training loss the log estimated at the evaluations the way it estimated val when there is one
+(:func:`gap_train`).
 """
 
 from __future__ import annotations
