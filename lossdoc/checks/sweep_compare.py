@@ -175,32 +175,38 @@ def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: An
     the highest first value among the runs of the sweep that learned (fell by ``min-fall`` of their first
     value): it ended worse than an untrained model, an explosion even when it came before the first logged
     value; or, while those runs learned, one whose loss never went below its own first value and whose last
-    10% sits (median) ``min-rise`` or more above it. Runs that already have a divergence finding of their own are left alone; the run's single-log
-    plateau and underfitting findings are dropped (a model stuck far above where training starts does
-    not need more steps or capacity)."""
+    10% sits (median) ``min-rise`` or more above it. Only runs read in the same format with the same
+    training-loss series are compared. Runs that already have a divergence finding of their own are left
+    alone; the run's single-log plateau and underfitting findings are dropped (a model stuck far above
+    where training starts does not need more steps or capacity)."""
     from lossdoc.checks.runner import finding_order
     from lossdoc.checks.selection import bind_params, matches, rule_overrides
 
     params, sev = bind_params(spec, rule_overrides(rules, config).get(spec.id), config.path)
     factor, fall = float(params.get("factor", 1.5)), float(params.get("min-fall", 0.1))
     min_runs = int(params.get("min-runs", 2))
-    learned = []
+    # compared only with runs read in the same format with the same training-loss series: one trainer's runs
+    def kind(i: int) -> tuple[str, Any]:
+        return (runs[i].format, runs[i].summary.extra.get("train_loss_series"))
+
+    learned: dict[tuple[str, Any], list[int]] = {}
     for i, r in enumerate(runs):
         first, final = r.summary.extra.get("train_first"), r.summary.extra.get("train_final")
         if (first is not None and final is not None and math.isfinite(first) and math.isfinite(final)
                 and first > 0 and final <= (1.0 - fall) * first):
-            learned.append(i)
-    if len(learned) < min_runs:
-        return
-    ref_i = max(learned, key=lambda i: runs[i].summary.extra["train_first"])
-    ref = runs[ref_i].summary.extra["train_first"]
+            learned.setdefault(kind(i), []).append(i)
     paths = _source_parts(runs)
-    learned_lrs = [lr for i in learned if (lr := run_lr(runs[i], paths[i])[0]) is not None]
     rise = float(params.get("min-rise", 0.1))
     for i, r in enumerate(runs):
+        peers = learned.get(kind(i), [])
+        if len(peers) < min_runs or i in peers:
+            continue
+        ref_i = max(peers, key=lambda j: runs[j].summary.extra["train_first"])
+        ref = runs[ref_i].summary.extra["train_first"]
+        learned_lrs = [lr for j in peers if (lr := run_lr(runs[j], paths[j])[0]) is not None]
         ex = r.summary.extra
         tail, first = ex.get("train_tail_min"), ex.get("train_first")
-        if i in learned or tail is None or not math.isfinite(tail):
+        if tail is None or not math.isfinite(tail):
             continue
         # (a) worse than untrained: the whole last 10% at factor x the highest start of the runs that learned;
         # (b) never learned at all: never below its own first value, and the last 10% (median) well above it
@@ -219,7 +225,7 @@ def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: An
             msg = ((f"before going non-finite, the training loss reached {fmt_num(tail)}" if went_nan else
                     f"the training loss stayed at or above {fmt_num(tail)} over its last 10% of points")
                    + f", {tail / ref:.3g}x the {fmt_num(ref)} at which {runs[ref_i].run} started (the highest first "
-                   f"training loss among the {len(learned)} runs of this sweep that learned): it ended worse than an "
+                   f"training loss among the {len(peers)} runs of this sweep that learned): it ended worse than an "
                    "untrained model, a blow-up"
                    + (f" (first logged value {fmt_num(first)}: it had blown up by then)" if first is not None
                       and first >= factor * ref else ""))
@@ -227,7 +233,7 @@ def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: An
         else:
             msg = (f"the training loss never went below its first logged value {fmt_num(first)} and its last 10% of "
                    f"points sit at {fmt_num(tail_med)} (median), {tail_med / first - 1:.0%} above it, while the "
-                   f"{len(learned)} runs of this sweep that learned fell by {fall:.0%} or more: it rose from the start")
+                   f"{len(peers)} runs of this sweep that learned fell by {fall:.0%} or more: it rose from the start")
             stat, thr = tail_med / first - 1.0, rise
         lr, _ = run_lr(r, paths[i])
         lrs = (f" The runs that learned used LR {fmt_num(min(learned_lrs))}"
@@ -242,7 +248,7 @@ def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: An
             evidence=Evidence("sweep-comparison", stat, thr, None, None,
                               {"route": "worse-than-untrained" if above else "never-below-first",
                                "tail_min": tail, "tail_median": tail_med, "first": first, "reference_first": ref,
-                               "reference_run": runs[ref_i].run, "runs_learned": len(learned),
+                               "reference_run": runs[ref_i].run, "runs_learned": len(peers),
                                "runs_compared": len(runs)})))
         r.findings.sort(key=finding_order)
 

@@ -146,3 +146,17 @@ def test_underfitting_is_judged_against_a_run_that_also_validates_better(tmp_pat
     f = runs["slow"].findings[0]
     assert "full_data_b reached" in f.message and "validation loss also ended lower" in f.message
     assert f.evidence.statistic == pytest.approx(0.1 / 0.35, abs=0.03)
+
+
+def test_runs_of_another_trainer_are_not_the_reference(tmp_path):
+    """A regression MLP (sklearn log) flat at 15000 beside Keras classifiers that learned from 2.6: another
+    format, another task, so it is not called worse than untrained."""
+    for d in ("lr1e-05_seed0", "lr1e-03_seed0", "lr1e-03_seed1", "lr1_seed0"):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "training.log").write_text((SWEEP / d / "training.log").read_text())
+    (tmp_path / "regression").mkdir()
+    (tmp_path / "regression" / "mlp.log").write_text(
+        "".join(f"Iteration {i}, loss = {15000 - 10 * i + (i % 3)}.0\n" for i in range(1, 31)))
+    runs = {Path(r.source).parent.name: r for r in analyze_sweep(tmp_path, jobs=1).runs}
+    assert not any(f.rule == "DV003" for f in runs["regression"].findings)
+    assert any(f.rule == "DV003" for f in runs["lr1_seed0"].findings)
