@@ -1,7 +1,7 @@
 """A big ``trainer_state.json`` read in pieces into columns, without a Python object per entry.
 
 ``json.loads`` of a 10^6-entry ``trainer_state.json`` (164 MB) builds a dict and five floats per
-entry: 1.17 GB peak, ~10 GB at 10^7 entries. The Trainer writes the file with
+entry: 1.2 GB peak, ~10 GB at 10^7 entries. The Trainer writes the file with
 ``json.dumps(indent=2, sort_keys=True)``, so each ``log_history`` entry is a run of lines of fixed
 shape::
 
@@ -11,8 +11,8 @@ shape::
     },                         <- 4 spaces: it closes, a comma unless it is the last entry
 
 :func:`read_columns` reads such a file in pieces of :data:`PIECE_BYTES` cut after an entry's
-closing line, checks every line of a piece against these shapes with polars (vectorised regexes,
-no loop over lines in Python), parses the values into Float64 columns, and keeps per key only
+closing line, checks every line of a piece against these shapes with polars (vectorised string
+operations, no loop over lines in Python), parses the values into Float64 columns, and keeps per key only
 (entry number, value) for its non-null values, plus the step and epoch of every entry. The rest of
 the file (the top-level fields before and after ``log_history``) is small and goes through
 ``json``.
@@ -22,9 +22,10 @@ parsed document (same rows in the same order, same notes, same meta; the tests c
 every trainer_state.json in the repository), returned as one block per series whose key columns
 are literals. Anything this reader does not model exactly -- another layout (compact or
 differently indented JSON, CRLF line ends, blank lines), a nested value in an entry, a key with
-an escape, a repeated key, an empty entry, a file cut off before ``log_history`` closes, bytes that
-are not UTF-8 -- makes it raise :class:`Unusual`, and the caller reads the file with ``json`` as before
-(including the salvage of a torn file).
+an escape, a repeated key, an empty entry, bytes that are not UTF-8, damage other than a cut at the
+end -- makes it raise :class:`Unusual`, and the caller reads the file with ``json`` as before. A file
+cut off inside ``log_history`` (still being written) is salvaged here, with json's salvage run on
+the few bytes after the last whole entry (see :func:`read_columns`).
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ class Columns:
                  nonnull: set[tuple[int, str]], parts: dict[str, list[pl.DataFrame]],
                  dropped: dict[tuple[int, str], int],
                  hidden_entries: list[int], torn_line: int | None = None, n_entries: int = 0) -> None:
-        self.doc = doc  #: the top-level document with an empty ``log_history``
+        self.doc = doc  #: the top-level fields (``log_history`` empty, or absent for a torn file)
         self.steps = steps  #: Float64, one per entry (null where the entry has no numeric step)
         self.epochs = epochs  #: Float64, one per entry
         self.sigs = sigs  #: the entries' key tuples, in order of first appearance
