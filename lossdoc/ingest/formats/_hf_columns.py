@@ -186,7 +186,8 @@ class _State:
         entries = pl.DataFrame({"_i": pl.int_range(offset, offset + n, dtype=pl.UInt32, eager=True)})
         for axis_key, out in (("step", self.steps), ("epoch", self.epochs)):
             got = keys.filter(pl.col("key") == axis_key).select("_i", "value")
-            out.append(entries.join(got, on="_i", how="left", maintain_order="left").get_column("value"))
+            # sorted after: join's maintain_order= is polars >= 1.18, and older left joins kept order only in practice
+            out.append(entries.join(got, on="_i", how="left").sort("_i").get_column("value"))
         for sid, key in keys.filter(pl.col("value").is_not_null()).select("_sig", "key").unique().iter_rows():
             self.nonnull.add((sid, key))
         counted = keys.filter(pl.col("other") & ~pl.col("key").is_in(list(axis))).group_by("_sig", "key").len()
