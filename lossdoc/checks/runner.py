@@ -269,7 +269,9 @@ def _comparison_inputs(ctx: RunContext, summary: RunSummary) -> None:
         if v.size:  # DV003: the lowest of the last 10% of finite values (the last one when it went NaN early)
             tail = v[-max(1, -(-v.size // 10)):]
             summary.extra["train_tail_min"] = float(tail.min())
-            summary.extra["train_tail_median"] = float(np.median(tail))
+            # halved first: the mean of the two middle values of +-1.7e308 must not overflow (exact for
+            # normal floats)
+            summary.extra["train_tail_median"] = float(np.median(tail * 0.5)) * 2.0
             summary.extra["train_min"] = float(v.min())
             summary.extra["train_ends_nonfinite"] = not math.isfinite(float(tr.values[-1]))
         fin = final_level(tr.values) if v.size >= 2 else None  # mean of the last 5%, overflow-safe at 1e308
