@@ -270,7 +270,12 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     grows = bool(tr is not None and np.isfinite(tr.pvalue_increasing) and tr.pvalue_increasing < p.alpha
                  and gap[-1] > gap[0])
     opened = int(st[int(np.argmax(gap > 0.5 * end_gap))])
-    large = rel_train >= getattr(p, "warn_gap", 0.5) and rel_range >= getattr(p, "warn_gap_range", 0.25)
+    # large: val 1.5x train and 15% of the range the training loss came down; or, on a high-offset loss
+    # (a classifier at 1.1 nats that came down 0.34), a gap as large as half of everything training
+    # achieved, with val at least 1.25x train
+    large = ((rel_train >= getattr(p, "warn_gap", 0.5) and rel_range >= getattr(p, "warn_gap_range", 0.25))
+             or (rel_train >= getattr(p, "warn_gap_offset", 0.25)
+                 and rel_range >= getattr(p, "warn_gap_range_offset", 0.5)))
     grow_txt = (f", and growing ({tlabel(tr)} of the gap, one-sided p={tr.pvalue_increasing:.2g})" if grows
                 else ", not growing")
     # a percentage of a near-zero training loss reads as noise ("5,720,926% above"): say how many times
