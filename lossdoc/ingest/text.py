@@ -139,12 +139,15 @@ READ_PROGRESS: ContextVar[Callable[[float], None] | None] = ContextVar("lossdoc_
 
 def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]], *,
                    no_ranks: bool = True, chunk_bytes: int | None = None,
-                   lineno: bool = False, keep_cr: bool = False) -> list[pl.DataFrame] | None:
+                   lineno: bool = False, keep_cr: bool = False,
+                   limit: int | None = None) -> list[pl.DataFrame] | None:
     """Run ``queries(lines)`` over ``inp`` one chunk of whole lines at a time; one frame per query.
 
     ``lines`` is a lazy frame with one String column ``line`` (no line numbers; with ``lineno``, also
     ``lineno``, Int64, 1-based, the numbers :func:`load_lines` gives a clean file; with ``keep_cr``, a
-    carriage return is not a reason to return None: it stays in ``line``, for the caller). The file is read in
+    carriage return is not a reason to return None: it stays in ``line``, for the caller; with
+    ``limit``, only the file's first ``limit`` bytes are read: a snapshot of a file still growing,
+    consistent with a size and torn-line check made before). The file is read in
     ``chunk_bytes`` (default :data:`CHUNK_BYTES`) pieces cut at line breaks, each checked for the bytes :func:`load_lines` cleans
     (and, with ``no_ranks``, for ``[rank``-style prefixes) and scanned by polars' streaming engine;
     numeric results are packed into over-allocated numpy buffers (pages never written cost no
@@ -157,6 +160,7 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
         return None
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     dirty = _DIRTY_BYTES[:3] if keep_cr else _DIRTY_BYTES
+    size = inp.size if limit is None else limit
     report = READ_PROGRESS.get()
     done = 0
     acc: list[_Packer] | None = None
@@ -181,12 +185,12 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
             lines = lines.with_row_index("lineno", offset=first).with_columns(pl.col("lineno").cast(pl.Int64))
         return lines.with_columns(pl.col("line").fill_null(""))
 
-    if inp.size <= chunk_bytes:
+    if size <= chunk_bytes:
         # One piece (a sweep's small runs): no reader and scanner threads to start and join, which cost
         # ~1-3 ms a file against a few ms of scanning.
         try:
             with open(inp.path, "rb") as fh:
-                chunk = fh.read()
+                chunk = fh.read() if limit is None else fh.read(limit)
             if not chunk:
                 return None
             if any(b in chunk for b in dirty) or (no_ranks and _RANK_BYTES.search(chunk)):
@@ -206,12 +210,21 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
         with open(inp.path, "rb") as fh, ThreadPoolExecutor(1) as reader, ThreadPoolExecutor(1) as scanner:
             rest = b""
             first = 1  # number of the chunk's first line
-            ahead = reader.submit(fh.read, chunk_bytes)
+            left = [size if limit is not None else -1]  # bytes still to read (-1: to the end)
+
+            def read() -> bytes:
+                if left[0] < 0:
+                    return fh.read(chunk_bytes)
+                got = fh.read(min(chunk_bytes, left[0]))
+                left[0] -= len(got)
+                return got
+
+            ahead = reader.submit(read)
             pending_size = 0
             while True:
                 buf = ahead.result()
                 if buf:
-                    ahead = reader.submit(fh.read, chunk_bytes)
+                    ahead = reader.submit(read)
                     cut = buf.rfind(b"\n") + 1
                     if cut == 0:  # a line longer than a chunk
                         rest += buf
@@ -324,18 +337,37 @@ def last_line(inp: InputFile, max_bytes: int = 1 << 16) -> str:
     return tail.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")
 
 
-def count_lines(inp: InputFile) -> int:
-    """Number of lines of ``inp`` (a last line without a line break counts)."""
+def snapshot(inp: InputFile) -> tuple[int, bool]:
+    """(size, torn) of ``inp`` now: its size in bytes, and whether its last byte is not a line break.
+    A reader of a file that may still grow reads that many bytes (``limit=``), so that what it reads
+    and its torn-line note agree."""
+    size = inp.size
+    if not size:
+        return 0, False
+    if inp.data is not None:
+        return size, inp.data[size - 1:size] != b"\n"
+    assert inp.path is not None
+    with open(inp.path, "rb") as fh:
+        fh.seek(size - 1)
+        return size, fh.read(1) != b"\n"
+
+
+def count_lines(inp: InputFile, limit: int | None = None) -> int:
+    """Number of lines of ``inp`` (a last line without a line break counts); of its first ``limit``
+    bytes when given."""
     n = 0
     last = b""
     if inp.data is not None:
-        n, last = inp.data.count(b"\n"), inp.data[-1:]
+        data = inp.data if limit is None else inp.data[:limit]
+        n, last = data.count(b"\n"), data[-1:]
     else:
         assert inp.path is not None
+        left = -1 if limit is None else limit
         with open(inp.path, "rb") as fh:
-            while chunk := fh.read(1 << 24):
+            while left and (chunk := fh.read(1 << 24 if left < 0 else min(1 << 24, left))):
                 n += chunk.count(b"\n")
                 last = chunk[-1:]
+                left -= len(chunk) if left > 0 else 0
     return n + (1 if last and last != b"\n" else 0)
 
 
@@ -363,11 +395,13 @@ def to_float(expr: pl.Expr) -> pl.Expr:
     return expr.str.strip_chars().str.strip_chars_start("+").cast(pl.Float64, strict=False)
 
 
-def torn_tail_note(inp: InputFile, last_lineno: int | None, what: str = "line") -> IngestNote | None:
-    """A ``torn_tail`` note when the input does not end with a newline (still being written)."""
+def torn_tail_note(inp: InputFile, last_lineno: int | None, what: str = "line", *,
+                   torn: bool | None = None) -> IngestNote | None:
+    """A ``torn_tail`` note when the input does not end with a newline (still being written); ``torn``:
+    whether it did not, as the caller saw it (when it read a snapshot of a file still growing)."""
     if last_lineno is None:  # no line at all (e.g. only NUL bytes): nothing torn to drop
         return None
-    if inp.size and not inp.ends_with_newline():
+    if torn if torn is not None else (inp.size and not inp.ends_with_newline()):
         return IngestNote(
             "torn_tail",
             f"last {what} has no line ending (file still being written?); a partial value there is ignored",

@@ -304,3 +304,24 @@ def test_typed_read_equals_string_read(tmp_path: Path, monkeypatch: pytest.Monke
         assert took == (name.removesuffix(".csv") in clean or name.startswith("sample_")), name
     assert "torn_tail" in _parsed(tmp_path / "torn.csv", typed=True, monkeypatch=monkeypatch)
     assert "'other'" in _parsed(tmp_path / "ragged.csv", typed=True, monkeypatch=monkeypatch)
+
+
+@pytest.mark.parametrize("cut", [0, 4])
+def test_a_metrics_file_growing_while_read_is_read_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             cut: int) -> None:
+    # Rows appended after the read began are not read, and a row cut at that moment is the torn one.
+    import lossdoc.ingest.formats.lightning_csv as mod
+
+    monkeypatch.setattr(mod, "_PIECE", 64)
+    full = SORTED.encode()
+    was = full[:-cut] if cut else full
+    before, now = tmp_path / "before" / "metrics.csv", tmp_path / "now" / "metrics.csv"
+    for p in (before, now):
+        p.parent.mkdir()
+    before.write_bytes(was)
+    expected = _parsed(before, typed=True, monkeypatch=monkeypatch)
+    assert ("torn_tail" in expected) == bool(cut)
+    now.write_bytes(full + b"2,,249,,0.4")
+    monkeypatch.setattr(mod, "snapshot", lambda inp: (len(was), bool(cut)))
+    assert mod._parse_typed(open_file(now), "x") is not None
+    assert _parsed(now, typed=True, monkeypatch=monkeypatch) == expected.replace("'before'", "'now'")

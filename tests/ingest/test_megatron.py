@@ -236,8 +236,27 @@ def test_streamed_read_holds_no_text_of_training_lines(tmp_path: Path) -> None:
     path.write_text(_big_log())
     got = MegatronParser()._stream(open_file(path))
     assert got is not None
-    rows, texts, _, n = got
+    rows, texts, _, n, torn = got
+    assert not torn
     assert n == _big_log().count("\n")
     # the text kept: validation lines and lines that did not read by position, not the ~700 others
     assert 8 <= texts.lines.len() < 60
     assert rows.height < n
+
+
+@pytest.mark.parametrize("cut", [0, 40])
+def test_a_log_growing_while_read_is_read_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: int) -> None:
+    # Lines appended after the read began (lossdoc watch on a live run) are not read: the file is read
+    # up to the size it had, and the torn-line note is about that end, not about the end it has now.
+    import lossdoc.ingest.formats.megatron as mod
+    import lossdoc.ingest.text as text
+
+    monkeypatch.setattr(text, "CHUNK_BYTES", 4096)
+    big = _big_log().encode()
+    was = torn(big, cut=cut) if cut else big
+    (tmp_path / "was.log").write_bytes(was)
+    expected = _parsed(tmp_path / "was.log", streamed=True)
+    grown = tmp_path / "grown.log"
+    grown.write_bytes(was + big[len(was):] + _training_line(701, 700, _segments(701)).encode()[:50])
+    monkeypatch.setattr(mod, "snapshot", lambda inp: (len(was), bool(cut)))
+    assert _parsed(grown, streamed=True) == expected.replace("'was'", "'grown'")

@@ -41,7 +41,7 @@ from lossdoc.ingest.formats._tabular import (
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.remote import join_display
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import count_lines, stream_queries
+from lossdoc.ingest.text import count_lines, snapshot, stream_queries
 from lossdoc.model import IngestNote, ParseResult, conform_blocks
 
 METRICS_NAME = "metrics.csv"
@@ -143,8 +143,8 @@ def _parse_typed(inp: InputFile, run: str) -> ParseResult | None:
     if "step" not in names or len(set(names)) != len(names) or "" in names or len(names) > MAX_COLUMNS:
         return None
     k = len(names)
-    torn = not inp.ends_with_newline()
-    last = count_lines(inp) if torn else 0
+    size, torn = snapshot(inp)  # a file still being written is read as it is now
+    last = count_lines(inp, size) if torn else 0
     line = pl.col("line").str.strip_suffix("\r")
     cells = line.str.split_exact(",", k - 1) if k > 1 else pl.struct(line.alias("field_0"))
     kinds = {c: pl.Int64 if c == "step" else pl.Float64 for c in names}
@@ -161,7 +161,8 @@ def _parse_typed(inp: InputFile, run: str) -> ParseResult | None:
                for j, c in enumerate(names) if c != "step"]
         return [body.select(names), body.select((~pl.all_horizontal(ok)).sum().cast(pl.Int64).alias("bad"))]
 
-    got = stream_queries(inp, queries, no_ranks=False, lineno=True, keep_cr=True, chunk_bytes=_PIECE)
+    got = stream_queries(inp, queries, no_ranks=False, lineno=True, keep_cr=True, chunk_bytes=_PIECE,
+                         limit=size)
     if got is None:
         return None
     df, bad = got

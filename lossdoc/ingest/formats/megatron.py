@@ -43,6 +43,7 @@ from lossdoc.ingest.text import (
     clean_head,
     count_lines,
     load_lines,
+    snapshot,
     stream_queries,
     torn_tail_note,
 )
@@ -165,20 +166,22 @@ def _presample(lines: pl.DataFrame) -> list[str]:
     return [t for t in texts if _is_training(t)]
 
 
-def _presample_file(inp: InputFile) -> tuple[int, list[str]] | None:
+def _presample_file(inp: InputFile, size: int) -> tuple[int, list[str]] | None:
     """(number of lines, :func:`_presample` of them) of a plain UTF-8 file on disk, read without
     loading it: the same lines as ``_presample(load_lines(inp))`` for a file :func:`stream_queries`
-    takes (no bytes or prefixes for :func:`load_lines` to clean). None for any other input."""
+    takes (no bytes or prefixes for :func:`load_lines` to clean); of its first ``size`` bytes. None for
+    any other input."""
     if inp.path is None or not inp.is_utf8_file():
         return None
     try:
-        n = count_lines(inp)
+        n = count_lines(inp, size)
         want = np.array(_sample_rows(n), dtype=np.int64)
         got: list[bytes] = []
         with open(inp.path, "rb") as fh:
-            base, rest = 0, b""
+            base, rest, left = 0, b"", size
             while True:
-                buf = fh.read(_text.CHUNK_BYTES)
+                buf = fh.read(min(_text.CHUNK_BYTES, left))
+                left -= len(buf)
                 if buf:
                     cut = buf.rfind(b"\n") + 1
                     if cut == 0:
@@ -380,12 +383,13 @@ class MegatronParser(Parser):
         # A plain file is read in pieces (_stream: never held whole as text, so peak memory stays
         # below the file's size); anything load_lines has to clean is loaded whole (_read_lines).
         got = self._stream(inp)
+        torn: bool | None = None  # (None: as the file ends now)
         if got is None:
             rows, texts, plan = self._read_lines(load_lines(inp, notes=notes))
             last_line = int(rows.get_column("lineno").max() or 0) if rows.height else None
         else:
-            rows, texts, plan, last_line = got
-        tail = torn_tail_note(inp, last_line)
+            rows, texts, plan, last_line, torn = got
+        tail = torn_tail_note(inp, last_line, torn=torn)
         if tail is not None:
             # A torn last line may hold a cut number: ignore it entirely (its rows are the last ones).
             keep = rows.height - int((rows.get_column("lineno") == last_line).sum())
@@ -405,14 +409,18 @@ class MegatronParser(Parser):
         return ParseResult(blocks=conform_blocks(frames), notes=notes, meta=meta)
 
     # ------------------------------------------------------------------ training lines
-    def _stream(self, inp: InputFile) -> tuple[pl.DataFrame, _Texts, _Plan, int | None] | None:
-        """:meth:`_read_lines` of a plain file read in pieces (:func:`stream_queries`), and its number of
-        lines; None when the file needs :func:`load_lines`.
+    def _stream(self, inp: InputFile) -> tuple[pl.DataFrame, _Texts, _Plan, int | None, bool] | None:
+        """:meth:`_read_lines` of a plain file read in pieces (:func:`stream_queries`), its number of
+        lines and whether its last line is torn (of the bytes it had when the read began: a log still
+        being written grows meanwhile); None when the file needs :func:`load_lines`.
 
         Only the rows that can matter are kept: training lines (``iteration N/ T`` read), lines with
         `` | `` that did not read by position (``_odd``: read again by key) and ``validation loss at``
         lines; only the text of the last two kinds is kept. Row key ``_key`` is the line number."""
-        sampled = _presample_file(inp)
+        if inp.path is None:
+            return None
+        size, torn = snapshot(inp)
+        sampled = _presample_file(inp, size)
         if sampled is None:
             return None
         n, sample = sampled
@@ -429,7 +437,7 @@ class MegatronParser(Parser):
                     q.filter(odd | pl.col("_val")).select("lineno", "line")]
 
         with pl.Config(streaming_chunk_size=_CHUNK):
-            got = stream_queries(inp, queries, lineno=True)
+            got = stream_queries(inp, queries, lineno=True, limit=size)
         if got is None:
             return None
         out, kept = got
@@ -437,7 +445,7 @@ class MegatronParser(Parser):
         texts = _Texts(kept.get_column("lineno"), kept.get_column("line"))
         del kept
         out, texts, plan = self._finish_read(out, texts, plan, common)
-        return out, texts, plan, (n or None)
+        return out, texts, plan, (n or None), torn
 
     def _read_lines(self, lines: pl.DataFrame) -> tuple[pl.DataFrame, _Texts, _Plan]:
         """Per line of ``lines``: ``lineno``, ``_key`` (row number), ``_it``, ``_tot``, ``_lid`` (the layout
