@@ -43,9 +43,15 @@ def _env_bytes(name: str, default: int) -> int:
 MAX_DECOMPRESSED_BYTES = _env_bytes("LOSSDOC_MAX_DECOMPRESSED_BYTES", 4 * 1024**3)
 HEAD_BYTES = 64 * 1024
 
-#: Peak memory of reading and analysing a log, relative to its (decompressed) size. Measured on
-#: this project's machine: a 415 MB nanoGPT log (8 M lines) peaks at 2.0 GB RSS, its .gz at 2.4 GB.
+#: Peak memory of reading and analysing a log, relative to its (decompressed) size, for a reader that
+#: holds the whole text (a ``json`` parse of an HF trainer_state.json peaked at 7.3x; readers that stream
+#: from disk say less through :meth:`lossdoc.ingest.registry.Parser.memory_factor`).
 MEMORY_FACTOR = 6
+
+#: What the readers that stream a file from disk in pieces peaked at, relative to the file, at 10^7
+#: points (benchmarks/README.md, issue #18: Megatron 0.76x, trainer_state.json 0.89x, TensorBoard
+#: 1.55x, nanoGPT 1.25x; Megatron's whole-text fallback for ANSI-coloured logs 2.07x), with headroom.
+STREAMED_MEMORY_FACTOR = 2.5
 
 
 def _available_memory() -> int | None:
@@ -60,16 +66,18 @@ def _available_memory() -> int | None:
     return None
 
 
-def check_memory(size: int, display: str, *, what: str = "file is") -> None:
+def check_memory(size: int, display: str, *, what: str = "file is", factor: float = MEMORY_FACTOR) -> None:
     """Stop with a clear message, before anything is read, when a log of ``size`` bytes would need
-    more memory than the machine has available (instead of being killed by the OOM killer half-way).
-    ``LOSSDOC_IGNORE_MEMORY=1`` skips the check."""
+    more memory than the machine has available (instead of being killed by the OOM killer half-way):
+    ``size * factor``, the reader's peak relative to the file. ``LOSSDOC_IGNORE_MEMORY=1`` skips the
+    check."""
     if os.environ.get("LOSSDOC_IGNORE_MEMORY"):
         return
     avail = _available_memory()
-    if avail is not None and size * MEMORY_FACTOR > avail:
+    need = int(size * factor)
+    if avail is not None and need > avail:
         raise InputError(
-            f"{what} {_size(size)}: reading it needs about {_size(size * MEMORY_FACTOR)} of memory and "
+            f"{what} {_size(size)}: reading it needs about {_size(need)} of memory and "
             f"{_size(avail)} is available; analyse a slice (e.g. tail -n 2000000 LOG > part.log) or set "
             "LOSSDOC_IGNORE_MEMORY=1 to try anyway",
             path=display,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from lossdoc.errors import EmptyInputError, InputError, LossdocError, ParseError, UnknownFormatError
-from lossdoc.ingest.inputs import InputFile, check_memory
+from lossdoc.ingest.inputs import MEMORY_FACTOR, InputFile, check_memory
 from lossdoc.model import ParseResult
 
 #: Below this confidence a parser's claim is not taken without ``--format``.
@@ -49,6 +49,12 @@ class Parser:
 
     def parse_dir(self, path: Path, display: str) -> ParseResult:
         raise NotImplementedError
+
+    def memory_factor(self, inp: InputFile) -> float:
+        """Peak memory of reading and analysing ``inp`` with this parser, relative to its size: the
+        memory check refuses a file only when ``size * factor`` exceeds what is available. Readers
+        that stream a file on disk in pieces return :data:`~lossdoc.ingest.inputs.STREAMED_MEMORY_FACTOR`."""
+        return MEMORY_FACTOR
 
     def __repr__(self) -> str:
         return f"<Parser {self.name}>"
@@ -213,7 +219,7 @@ def choose(inp: InputFile) -> Parser:
 def parse_with(parser: Parser, inp: InputFile) -> ParseResult:
     """Run ``parser`` on ``inp``; unexpected exceptions become a :class:`ParseError` naming the file."""
     if inp.path is not None:  # a huge log stops here with a clear message, not in the OOM killer
-        check_memory(inp.size, inp.name)
+        check_memory(inp.size, inp.name, factor=parser.memory_factor(inp))
     try:
         return parser.parse(inp)
     except LossdocError:

@@ -310,6 +310,25 @@ def test_log_too_large_for_the_memory_stops_before_reading(tmp_path: Path, monke
     assert len(_loss(lossdoc.read(path))) == 2000
 
 
+def test_memory_check_uses_the_readers_own_peak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A log that a reader streams from disk (peak ~1-1.6x the file at 10^7 points) is read on a machine
+    with 4x its size free; a trainer_state.json that goes through ``json`` (peak ~7x) is refused there
+    with the memory it would need."""
+    monkeypatch.delenv("LOSSDOC_IGNORE_MEMORY", raising=False)
+    log = write(tmp_path / "train.log", nanogpt_text(2000))
+    monkeypatch.setattr(inputs, "_available_memory", lambda: 4 * log.stat().st_size)
+    assert len(_loss(lossdoc.read(log))) == 2000
+    entries = ",".join(f'{{"step": {i}, "loss": {1 + 1 / (i + 1):.6f}, "epoch": {i / 100:.2f}}}' for i in range(1, 400))
+    state = write(tmp_path / "trainer_state.json", '{"global_step": 399, "log_history": [' + entries + "]}")
+    size = state.stat().st_size
+    monkeypatch.setattr(inputs, "_available_memory", lambda: 4 * size)
+    with pytest.raises(InputError, match=r"trainer_state\.json: file is .*: reading it needs about") as exc:
+        lossdoc.read(state)
+    assert inputs._size(8 * size) in str(exc.value)
+    monkeypatch.setattr(inputs, "_available_memory", lambda: 9 * size)
+    assert len(_loss(lossdoc.read(state))) == 399
+
+
 def test_tensorboard_logdir_with_one_corrupt_file(tmp_path: Path) -> None:
     """A damaged event record costs only itself (issue 15: its framing is intact, so the records
     after it are read too); the other runs are unaffected."""
