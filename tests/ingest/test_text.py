@@ -35,6 +35,15 @@ STYLES = [
         {("train", "loss"): [(100, 0.5231), (200, 0.4231), (400, 0.3231), (500, 0.2231)]},
     ),
     (
+        # A header line names another counter before training ("Training batches: 6501"): it is no step
+        # of the run, so the per-epoch Step is still combined with the epoch (both epochs kept, no restart)
+        "header-counter-then-epoch-step",
+        "Training batches: 300\nEvaluation batches: 300\n"
+        "Epoch 0 | Step 0/300 | Loss: 8.9 | LR: 3e-05\nEpoch 0 | Step 200/300 | Loss: 0.8 | LR: 3e-04\n"
+        "Epoch 1 | Step 0/300 | Loss: 0.6 | LR: 2e-04\nEpoch 1 | Step 200/300 | Loss: 0.5 | LR: 1e-06\n",
+        {("train", "loss"): [(0, 8.9), (200, 0.8), (300, 0.6), (500, 0.5)]},
+    ),
+    (
         "key-equals",
         "step=10 loss=2.5 lr=0.001\nstep=20 loss=2.4 lr=0.001\nstep=30 loss=nan lr=0.0009\n",
         {

@@ -498,12 +498,23 @@ class HeuristicTextParser(Parser):
         ``df`` has per line: ``inner`` (step/iter/batch value), ``inner_total`` (its ``/M``),
         ``inner_key``, ``ep`` (epoch value) and ``epoch_key``.
         """
-        df = df.select("_rid", "inner", "inner_total", "inner_key", "ep", "epoch_key").sort("_rid")
+        df = df.select("_rid", "inner", "inner_total", "inner_key", "ep", "epoch_key", "is_data").sort("_rid")
+        # The step counter is the one the data lines carry most often. A line without values that names
+        # another counter ("Training batches: 6501" in a run's header) is not a step of the run: its
+        # counter is dropped, else the per-epoch "Step" looks reset at its first line and is not combined
+        # with the epoch (the restart normaliser would then keep only the last epoch).
+        keys = df.filter(pl.col("is_data") & pl.col("inner").is_not_null()).get_column("inner_key").drop_nulls()
+        if keys.len():
+            main_key = keys.value_counts(sort=True).row(0)[0]
+            stray = pl.col("inner_key").is_not_null() & (pl.col("inner_key") != main_key) & ~pl.col("is_data")
+            df = df.with_columns(
+                [pl.when(stray).then(None).otherwise(pl.col(c)).alias(c) for c in ("inner", "inner_total", "inner_key")]
+            )
         has_inner = df.get_column("inner").drop_nulls().len() > 0
         has_epoch = df.get_column("ep").drop_nulls().len() > 0
         df = df.with_columns(pl.col("ep").forward_fill().alias("epoch"))
         if has_inner:
-            key = df.get_column("inner_key").drop_nulls()[0]
+            key = main_key if keys.len() else df.get_column("inner_key").drop_nulls()[0]
             inn = df.filter(pl.col("inner").is_not_null())
             # a reset: the counter goes back, or stays put while the epoch moves on ("[300/320]" printed
             # once an epoch, a tqdm bar's "7543/7543" at each epoch's end)
