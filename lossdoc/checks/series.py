@@ -8,7 +8,9 @@ Which series is the loss of a split (:func:`resolve_loss`; the checks, the summa
 call it, nothing else decides): ``<split>/loss`` when the log has it; otherwise the sum of the
 split's component losses at the steps they share (YOLO ``box_loss + cls_loss + dfl_loss``,
 MMEngine ``loss_cls + loss_bbox ...``); otherwise the only loss-like series of the split
-(``mse``, ``nll``...). :func:`held_out_loss` is the validation loss, or the test loss of a log that
+(``mse``, ``nll``...). :func:`epoch_mean_loss` is a split's per-epoch mean loss logged beside its
+per-step loss (for trend decisions on short runs; the loss itself stays the per-step series).
+:func:`held_out_loss` is the validation loss, or the test loss of a log that
 only evaluates on a test split.
 """
 
@@ -197,6 +199,32 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
         return comps[0]
     like = [s for (sp, m), s in series.items() if sp == split and any(t in m for t in LOSS_LIKE)]
     return like[0] if len(like) == 1 else None
+
+
+#: Metric names of a loss logged once an epoch as the mean over its batches (Lightning
+#: ``train_loss_epoch`` beside ``train_loss_step``; "epoch_loss", "avg_loss" of hand-rolled loops).
+EPOCH_MEAN = ("loss_epoch", "epoch_loss", "avg_loss", "epoch_avg_loss", "mean_loss")
+
+
+def epoch_mean_loss(series: SeriesMap, split: str, min_points: int) -> Series | None:
+    """The split's per-epoch mean loss when the log has one beside a per-step loss.
+
+    A mean over an epoch's batches estimates the same curve as the per-step loss with its batch noise
+    averaged out, so a trend decision on a short run is better taken on it. It is returned only when it
+    has ``min_points`` finite points and is the coarser series (at most half as many points as the
+    split's loss), so a running average logged at every step is not taken for it."""
+    loss = resolve_loss(series, split)
+    if loss is None:
+        return None
+    n_loss = int(np.isfinite(loss.values).sum())
+    for m in EPOCH_MEAN:
+        s = series.get((split, m))
+        if s is None or s is loss:
+            continue
+        n = int(np.isfinite(s.values).sum())
+        if n >= min_points and 2 * n <= n_loss:
+            return s
+    return None
 
 
 def placeholder_mask(series: SeriesMap, s: Series) -> np.ndarray:

@@ -9,6 +9,7 @@ import numpy as np
 
 from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, lr_text, range_scale, rel, round_lr, tlabel, tname
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
+from lossdoc.checks.series import epoch_mean_loss
 from lossdoc.checks.findings import Evidence
 
 
@@ -76,6 +77,12 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
                 f"{len(vv) - int(np.searchsorted(vs, lo))} evaluations, with no significant trend of its own")
     else:
         note = ""
+    if train is not None:
+        # a per-epoch mean logged beside a noisy per-step loss (Lightning's train_loss_epoch) is the
+        # same curve with the batch noise averaged out: the trend is judged on it (still one decision)
+        means = epoch_mean_loss(ctx.series_map(), "train", p.min_val_points)
+        if means is not None:
+            train, train_ok = means, True
     if train_ok:
         hit, _ = _still_improving(ctx, train, p, note)
         if hit is not None:
