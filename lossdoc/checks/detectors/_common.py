@@ -57,6 +57,21 @@ def range_scale(ctx: RunContext, s: Series, level: float) -> float:
     return max(loss_range(ctx, s), RANGE_FLOOR * abs(level), TINY)
 
 
+def descent_scale(ctx: RunContext, train: Series, level: float) -> float:
+    """The range the training loss came *down*: from its first logged value (the initial model's loss)
+    to the 2nd percentile of the down-sampled curve's bin means, floored like :func:`range_scale` at
+    1% of ``|level|``. Unlike the range :func:`range_scale` uses, a loss that exploded above its start
+    (from ln(10) to 10^4 at the second step, and back) does not inflate it: the gap between a training
+    loss stuck at ln(10) and a validation loss 2.5x as high is not 0.03% of "the range"."""
+    key = ("descent", train.key, train.name)
+    if key not in ctx._cache:
+        _, first = train.finite()
+        _, y, _ = ctx.downsampled(train)
+        y = y[np.isfinite(y)]
+        ctx._cache[key] = float(first[0] - np.percentile(y, 2)) if y.size >= 2 and first.size else 0.0
+    return max(ctx._cache[key], RANGE_FLOOR * abs(level), TINY)
+
+
 def rel(a: float, b: float) -> float:
     """(a - b) / |b| with a floor on the denominator."""
     return (a - b) / max(abs(b), TINY)

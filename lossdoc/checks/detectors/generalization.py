@@ -20,7 +20,8 @@ from scipy.stats import binomtest, theilslopes
 from scipy.stats import t as t_dist
 
 from lossdoc.checks.detectors._common import (
-    RANGE_FLOOR, TINY, aligned, framework_remedies, fmt_num, fmt_step, range_scale, rel, smooth_min, tlabel, tname,
+    RANGE_FLOOR, TINY, aligned, descent_scale, framework_remedies, fmt_num, fmt_step, range_scale, rel, smooth_min,
+    tlabel, tname,
 )
 from lossdoc.checks.context import never_negative
 from lossdoc.checks.engine import Hit, RunContext, Series, robust_trend
@@ -160,21 +161,6 @@ def _t_greater(x: np.ndarray) -> tuple[float, float]:
         return (math.inf, 0.0) if mean > 0 else (-math.inf if mean < 0 else 0.0, 1.0)
     t = mean / (sd / math.sqrt(m))
     return float(t), float(t_dist.sf(t, m - 1))
-
-
-def descent_scale(ctx: RunContext, train: Series, level: float) -> float:
-    """The range the training loss came *down*: from its first logged value (the initial model's loss)
-    to the 2nd percentile of the down-sampled curve's bin means, floored like :func:`range_scale` at
-    1% of ``|level|``. Unlike the range :func:`range_scale` uses, a loss that exploded above its start
-    (from ln(10) to 10^4 at the second step, and back) does not inflate it: the gap between a training
-    loss stuck at ln(10) and a validation loss 2.5x as high is not 0.03% of "the range"."""
-    key = ("descent", train.key, train.name)
-    if key not in ctx._cache:
-        _, first = train.finite()
-        _, y, _ = ctx.downsampled(train)
-        y = y[np.isfinite(y)]
-        ctx._cache[key] = float(first[0] - np.percentile(y, 2)) if y.size >= 2 and first.size else 0.0
-    return max(ctx._cache[key], RANGE_FLOOR * abs(level), TINY)
 
 
 def end_levels(train: Series, st: np.ndarray, vl: np.ndarray, k: int) -> tuple[float, float, float] | None:

@@ -27,7 +27,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.analysis.stats import _sens_slope, equivalence_slope, mann_kendall
-from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, range_scale, rel
+from lossdoc.checks.detectors._common import descent_scale, fmt_num, fmt_step, lr_text, range_scale, rel
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -172,8 +172,13 @@ def _margin(ctx: RunContext, s: Series, p: SimpleNamespace, level: float, long: 
     language model at 10.8 nats falling steadily by 0.17 (its whole range) is "within 5% of the level".
     So the change must be within ``margin`` (``stuck-margin`` for long windows) of the level *and*
     within ``range-cap`` of the range the run covered; or within ``range-margin`` of that range
-    (floored at 1% of the level), which is flat on any scale."""
-    rng = range_scale(ctx, s, level)
+    (floored at 1% of the level), which is flat on any scale.
+
+    "The range the run covered" is the smaller of the percentile range and the range the loss came
+    down from its first logged value (:func:`descent_scale`): a run that blew up to 1e21 at step 7
+    and then swung between 0.7 and 11 did not cover a range of 1e21 against which those swings are
+    "flat"; one that never got below its start is held to its level margin."""
+    rng = min(range_scale(ctx, s, level), descent_scale(ctx, s, level))
     m_lvl = (p.stuck_margin if long else p.margin)
     by_level = min(m_lvl * abs(level), p.range_cap * rng)
     by_range = p.range_margin * rng
