@@ -21,7 +21,7 @@ import numpy as np
 from scipy.ndimage import minimum_filter1d, rank_filter
 
 from lossdoc.analysis.smoothing import MAD_TO_SD, robust_zscore
-from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_advice, lr_text, range_scale
+from lossdoc.checks.detectors._common import descent_scale, fmt_num, fmt_step, lr_advice, lr_text, range_scale
 from lossdoc.checks.detectors.divergence import lr_restarts
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
@@ -189,7 +189,9 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     big = max(events, key=lambda e: e["factor"])
     # the size that matters is the jump against the range the run covered: near zero (a classifier at
     # 99%) one hard batch is a "46x" jump of 2% of the range, not a warning; judged in log space too
-    scale = range_scale(ctx, s, big["base"])
+    # -- the smaller of the percentile range and the range the loss came down from its first value: an
+    # explosion above the start (2.3 -> 5e4 -> 2.3) does not make later 10x jumps "1% of the range"
+    scale = min(range_scale(ctx, s, big["base"]), descent_scale(ctx, s, big["base"]))
     for e in events:
         e["height"] = (e["peak"] - e["base"]) / scale
     # a one-point jump in a per-batch loss (one hard batch) must reach the whole range the run covered
