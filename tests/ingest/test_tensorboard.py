@@ -220,8 +220,8 @@ def test_fast_path_matches_general_decoder(events: list[tuple[int, str, float, f
     offs, lens, _ = tfevents.frame_records(buf, "x")
     out = tfevents._Scalars()
     tfevents._slow_path(buf, offs, lens, np.arange(len(offs)), out, {}, "x")
-    got = [(out.tags[i], s, w, v) for i, s, w, v in zip(np.concatenate(out.tag_idx), np.concatenate(out.step),
-                                                         np.concatenate(out.wall), np.concatenate(out.value))]
+    got = [(out.tags[i], s, w, v) for i, s, w, v in zip(out.tag_idx.joined(), out.step.joined(),
+                                                         out.wall.joined(), out.value.joined())]
     assert got == [(t, s, w, v) for s, t, v, w in events]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from polars.testing import assert_frame_equal
 
@@ -58,3 +59,33 @@ def test_torn_corrupt_and_undecodable_records_in_any_piece(tmp_path: Path, piece
     _same(f, piece)
     f.write_bytes(b"".join(recs[:10]) + record(scalar_event(10, "x" * 5000, 1.0)) + b"".join(recs[10:]))  # > a piece
     _same(f, piece)
+
+
+def test_columns_in_blocks_equal_the_pieces_joined() -> None:
+    rng = np.random.default_rng(3)
+    pieces = [rng.integers(0, 1000, n).astype(np.int32) for n in (0, 5, 17, 1, 40, 3)]
+    pieces.append(np.arange(9, dtype=np.int64) + 2**40)  # a wider part (the general decoder's int64)
+    for cap in (1, 7, 64, 10_000):
+        col = tfevents._Column(cap)
+        col.capacity = cap  # below the floor, to cross many block ends
+        for p in pieces:
+            col.append(p)
+        got = col.joined()
+        want = np.concatenate(pieces)
+        assert got.dtype == want.dtype == np.int64
+        np.testing.assert_array_equal(got, want)
+        assert not col and len(col.joined()) == 0
+
+
+@pytest.mark.parametrize("estimate", (10**9, 400, 1))
+def test_event_files_read_the_same_whatever_the_size_estimate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                              estimate: int) -> None:
+    # a tiny estimate (10^9 bytes a scalar) opens a block every few scalars; 1 byte a scalar, one block
+    monkeypatch.setattr(tfevents, "_MIN_SCALAR_RECORD", estimate)
+    monkeypatch.setattr(tfevents, "_MIN_BLOCK", 1)
+    f = tmp_path / "events.out.tfevents.1.host"
+    recs = [HEADER] + _events(200)
+    f.write_bytes(b"".join(recs[:30]) + record(b"\x2a\xff\xff\x01") + b"".join(recs[30:]))
+    for path in [*FILES, f]:
+        for piece in (97, 1 << 20):
+            _same(path, piece)

@@ -257,20 +257,92 @@ for _suffix in (b"", _META_SCALARS):
 _SUFFIXES = [b""] * 5 + [_META_SCALARS] * 5
 
 
+class _Column:
+    """A column appended to piece by piece, held in a few large blocks instead of one array a piece.
+
+    Each piece's few-MB array, once freed, stays in the C heap (glibc serves arrays under its ~32 MB
+    mmap threshold from there and returns a freed one in the middle of the heap to no one), so
+    joining 60 of them into one column held both in memory at once. A block is sized for the whole
+    file (``capacity``: an upper estimate of its scalars), allocated once and filled as pieces come:
+    its pages are resident only as they are written, and a column that fits its block is a view of
+    it, with no join. More scalars than the estimate open another block (joined at the end)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(int(capacity), _MIN_BLOCK)
+        self.blocks: list[np.ndarray] = []
+        self.fill = 0  # elements written in the last block
+        self.dtype: np.dtype | None = None
+
+    def append(self, arr: np.ndarray) -> None:
+        if self.dtype is None:
+            self.dtype = arr.dtype
+        elif arr.dtype != self.dtype:
+            dt = np.result_type(self.dtype, arr.dtype)
+            if dt != self.dtype:  # e.g. int32 record numbers, then int64 ones: widen what is held (rare)
+                self.blocks = [b.astype(dt) for b in self.blocks]
+                self.dtype = dt
+        pos = 0
+        while pos < len(arr):
+            if not self.blocks or self.fill == len(self.blocks[-1]):
+                self.blocks.append(np.empty(max(self.capacity, len(arr) - pos), dtype=self.dtype))
+                self.fill = 0
+            blk = self.blocks[-1]
+            k = min(len(arr) - pos, len(blk) - self.fill)
+            blk[self.fill:self.fill + k] = arr[pos:pos + k]
+            self.fill += k
+            pos += k
+
+    def __bool__(self) -> bool:
+        return bool(self.blocks)
+
+    def joined(self) -> np.ndarray:
+        """The column as one array (a view of the block when it fits one); the column is emptied."""
+        blocks, fill = self.blocks, self.fill
+        self.blocks, self.fill = [], 0
+        if not blocks:
+            return np.empty(0, dtype=self.dtype if self.dtype is not None else np.float64)
+        if len(blocks) == 1:
+            return blocks[0][:fill]
+        arr = np.empty(sum(len(b) for b in blocks[:-1]) + fill, dtype=self.dtype)
+        pos = 0
+        blocks.reverse()
+        while blocks:  # each block freed as soon as it is copied
+            b = blocks.pop()
+            n = len(b) if blocks else fill
+            arr[pos:pos + n] = b[:n]
+            pos += n
+            del b
+        return arr
+
+
+#: Fewest elements a :class:`_Column` block holds.
+_MIN_BLOCK = 1 << 12
+
+#: Smallest event record holding a scalar, framing included (an estimate: :class:`_Column` sizes its
+#: block as the bytes to read over this, and adds a block if a file holds more).
+_MIN_SCALAR_RECORD = 25
+
+
 @dataclass
 class _Scalars:
-    """Scalars read from one event file, as parallel arrays."""
+    """Scalars read from one event file, as parallel columns (``capacity``: an upper estimate of
+    their number, see :class:`_Column`)."""
 
+    capacity: int = 1 << 12
     tags: list[str] = field(default_factory=list)
-    tag_idx: list[np.ndarray] = field(default_factory=list)
-    step: list[np.ndarray] = field(default_factory=list)
-    wall: list[np.ndarray] = field(default_factory=list)
-    value: list[np.ndarray] = field(default_factory=list)
-    order: list[np.ndarray] = field(default_factory=list)  # record index, to keep file order
-    needs_plugin: list[np.ndarray] = field(default_factory=list)  # tensor form: keep only "scalars" tags
+    tag_idx: _Column = field(init=False)
+    step: _Column = field(init=False)
+    wall: _Column = field(init=False)
+    value: _Column = field(init=False)
+    order: _Column = field(init=False)  # record index, to keep file order
+    needs_plugin: _Column = field(init=False)  # tensor form: keep only "scalars" tags
     scalars_plugin: set[int] = field(default_factory=set)  # tags seen with "scalars" metadata by the fast path
     bad_records: list[tuple[int, int]] = field(default_factory=list)  # (record, byte offset): payload undecodable
     _tag_ids: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("tag_idx", "step", "wall", "value", "order", "needs_plugin"):
+            setattr(self, name, _Column(self.capacity))
 
     def tag_id(self, tag: str) -> int:
         i = self._tag_ids.get(tag)
@@ -631,7 +703,7 @@ def _read_events(buf: bytes | memoryview, display: str) -> tuple[pl.DataFrame, l
     if torn is not None:
         notes.append(IngestNote("torn_tail", f"last record (at byte offset {torn}) is cut short "
                                 "(file still being written?); ignored"))
-    out = _Scalars()
+    out = _Scalars(len(buf) // _MIN_SCALAR_RECORD + 1)
     plugins: dict[str, str] = {}
     _decode(buf, a, offs, lens, out, plugins, display, 0, 0)
     return _build(out, plugins, notes), notes
@@ -649,21 +721,6 @@ def _decode(buf: bytes | memoryview, a: np.ndarray, offs: np.ndarray, lens: np.n
     _slow_path(buf, offs, lens, np.flatnonzero(~done), out, plugins, display, rec_base, byte_base)
 
 
-def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    """The parts as one array, the list emptied part by part as they are copied (so that a column is
-    never held twice: np.concatenate would keep every part until the end)."""
-    if len(parts) == 1:
-        return parts.pop()
-    arr = np.empty(sum(len(p) for p in parts), dtype=np.result_type(*parts))
-    pos = 0
-    parts.reverse()
-    while parts:
-        p = parts.pop()
-        arr[pos:pos + len(p)] = p
-        pos += len(p)
-    return arr
-
-
 def _build(out: _Scalars, plugins: dict[str, str], notes: list[IngestNote]) -> pl.DataFrame:
     if out.bad_records:
         rec, off = out.bad_records[0]
@@ -674,8 +731,8 @@ def _build(out: _Scalars, plugins: dict[str, str], notes: list[IngestNote]) -> p
     if not out.tag_idx:
         return pl.DataFrame(schema={"name": pl.String, "step": pl.Int64, "wall_time": pl.Float64,
                                     "value": pl.Float64})
-    keep = _joined(out.needs_plugin)
-    tag_idx = _joined(out.tag_idx)
+    keep = out.needs_plugin.joined()
+    tag_idx = out.tag_idx.joined()
     if keep.any():
         # Tensor-form values count only when the tag's plugin (from its first value) is "scalars".
         for i in out.scalars_plugin:
@@ -684,7 +741,7 @@ def _build(out: _Scalars, plugins: dict[str, str], notes: list[IngestNote]) -> p
         keep = ~keep | scal[tag_idx]
     else:
         keep = np.ones(len(tag_idx), dtype=bool)
-    order = _joined(out.order)
+    order = out.order.joined()
     sort: np.ndarray | None
     if len(order) > 1 and not bool((order[1:] > order[:-1]).all()):
         sort = np.argsort(order, kind="stable")
@@ -693,8 +750,8 @@ def _build(out: _Scalars, plugins: dict[str, str], notes: list[IngestNote]) -> p
         sort = None if bool(keep.all()) else np.flatnonzero(keep)
     del order, keep
 
-    def col(parts: list[np.ndarray]) -> np.ndarray:
-        arr = _joined(parts)
+    def col(parts: _Column) -> np.ndarray:
+        arr = parts.joined()
         return arr if sort is None else arr[sort]
 
     names = pl.Series("name", out.tags, dtype=pl.String).cast(pl.Categorical)
@@ -746,11 +803,11 @@ def read_event_file(path: Path, display: str,
 def _read_event_pieces(path: Path, display: str, piece: int,
                        limit: int | None) -> tuple[pl.DataFrame, list[IngestNote], dict[str, object]]:
     notes: list[IngestNote] = []
-    out = _Scalars()
     plugins: dict[str, str] = {}
     hparams: dict[str, object] = {}
     with open(path, "rb") as fh:
         size = os.fstat(fh.fileno()).st_size if limit is None else limit
+        out = _Scalars(size // _MIN_SCALAR_RECORD + 1)
         start = 0  # file offset of data[0]
         rec_base = 0
         carry = b""
