@@ -29,8 +29,16 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     if end is None or start == 0:
         return
     drop = -rel(end, start)
-    if not -p.min_drop < drop < p.min_drop:
-        return  # it fell (learning) or rose by more than min-drop (divergence: DV001/DV002)
+    if drop >= p.min_drop:
+        # it fell, but a classifier can fall a little and stay stuck high: still within near-trivial of
+        # ln(C), the loss of predicting every class equally (C from the config or a first loss that is
+        # ln(C)), having removed less than max-drop-near-trivial of where it started
+        hit = _near_trivial(ctx, s, p, start, end, drop, st)
+        if hit is not None:
+            yield hit
+        return
+    if drop <= -p.min_drop:
+        return  # it rose by more than min-drop (divergence: DV001/DV002)
     x, y, _ = ctx.downsampled(s)
     if -rel(float(np.min(y)), start) >= 2 * p.min_drop:
         return  # it did learn at some point and then lost it: divergence, not underfitting
@@ -51,6 +59,37 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved, "lr": round_lr(lr[0]) if lr else "the current LR",
                 "step": fmt_step(int(st[-1]))},
     )
+
+
+def _near_trivial(ctx: RunContext, s: Series, p: SimpleNamespace, start: float, end: float, drop: float,
+                  st: np.ndarray) -> Hit | None:
+    near = getattr(p, "near_trivial", None)
+    if near is None or drop >= p.max_drop_near_trivial or end <= 0:
+        return None
+    from lossdoc.checks.detectors.local_minimum import trivial_levels
+
+    for t in trivial_levels(ctx, s, p):
+        if t["kind"] != "uniform":
+            continue
+        lc = float(t["level"])
+        below = (lc - end) / lc
+        if not -near <= below <= near:
+            continue
+        moved = (f"fell only {drop:.1%} and is still within {abs(below):.0%} of ln({t['classes']:,}) = {lc:.3f}, "
+                 f"the loss of predicting every class equally (C from {t['source']})")
+        msg = (f"{s.name} {moved}: level {fmt_num(start)} -> {fmt_num(end)} by step {int(st[-1]):,} (means of the "
+               f"first and last 5% of points){lr_text(ctx, int(st[-1]))}")
+        lr = ctx.lr_peak()
+        return Hit(
+            message=msg,
+            evidence=Evidence("near-trivial-level", end / lc, 1 - float(near), None, (int(st[0]), int(st[-1])),
+                              {"start": start, "end": end, "drop": drop, "trivial_level": lc,
+                               "classes": t["classes"], "level_source": t["source"]}),
+            start_step=int(st[0]), end_step=int(st[-1]),
+            values={"drop": f"{drop:.1%}", "moved": moved, "lr": round_lr(lr[0]) if lr else "the current LR",
+                    "step": fmt_step(int(st[-1]))},
+        )
+    return None
 
 
 def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
