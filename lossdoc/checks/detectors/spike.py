@@ -42,7 +42,10 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
     if key not in ctx._cache:
         ctx._cache[key] = _spike_points(v, w, zscore, min_rise)
     cand, base, zc, scale = ctx._cache[key]
-    sel = cand >= min(w, n - 1)
+    # a validation/test loss is judged once a point has min(w, max(10, w // 5)) evaluations before it (its
+    # window is the history it has): a 200-point validation loss from its 11th evaluation, not only after
+    # its 50th. A training loss still waits for a full window: its first steps are the initial drop.
+    sel = cand >= (min(w, n - 1) if s.split == "train" else min(w, max(10, w // 5), n - 1))
     if skip_before is not None:
         sel &= st[cand] > skip_before
     restarts = lr_restarts(ctx)
@@ -97,6 +100,13 @@ def _spike_points(v: np.ndarray, w: int, zscore: float, min_rise: float
     dev = np.abs(win - base[:, None])
     mad = MAD_TO_SD * np.median(dev, axis=1)
     sc = np.where(mad > 0, mad, _MEANAD_TO_SD * dev.mean(axis=1))  # flat/quantised windows
+    for j in np.flatnonzero((cand < w) & (cand > 0)):
+        # fewer than w points before it: its window is the history it has (not v[0] repeated)
+        hist = v[:cand[j]]
+        b = float(np.median(hist))
+        d = np.abs(hist - b)
+        m = MAD_TO_SD * float(np.median(d))
+        base[j], mad[j], sc[j] = b, m, m if m > 0 else _MEANAD_TO_SD * float(d.mean())
     with np.errstate(divide="ignore", invalid="ignore"):
         zc = np.where(sc > 0, (v[cand] - base) / np.where(sc > 0, sc, 1.0), np.inf)
     keep = (zc >= zscore) & (v[cand] >= base + min_rise * np.abs(base))
