@@ -417,8 +417,52 @@ def _wide_range(arrs: list[np.ndarray], ratio: float) -> bool:
     del fin
     if v.size < 2:
         return False
-    p5, p95 = np.percentile(v, [5, 95])
+    p5, p95 = _percentiles(v, (5, 95))
     return bool(p5 > 0 and p95 / p5 > ratio)
+
+
+#: Above this many values :func:`_percentiles` selects among a bracket of them instead of a copy of all.
+_PERCENTILE_COPY = 1 << 20
+
+
+def _percentiles(v: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """``np.percentile(v, qs)`` (its default linear method, the same floats) of finite values, without
+    the copy of ``v`` it partitions (10^7 points: 80 MB at the run's peak memory). Each order
+    statistic is selected among the values between two of a strided sample's values that bracket its
+    rank; when they do not (ties, an unlucky sample), from a copy of all, as numpy does."""
+    n = v.size
+    quantiles = np.true_divide(np.asarray(qs, dtype=np.float64), 100)
+    virtual = (n - 1) * quantiles
+    below_idx = np.floor(virtual)
+    gammas = virtual - below_idx
+    ranks = sorted({int(k) for k in below_idx} | {min(int(k) + 1, n - 1) for k in below_idx})
+    stats = _order_stats(v, ranks)
+    out = []
+    for k, t in zip(below_idx, gammas):
+        a, b = stats[int(k)], stats[min(int(k) + 1, n - 1)]
+        d = b - a  # numpy's _lerp
+        out.append(float(b - d * (1 - t) if t >= 0.5 else a + d * t))
+    return out
+
+
+def _order_stats(v: np.ndarray, ranks: list[int]) -> dict[int, np.float64]:
+    n = v.size
+    if n <= _PERCENTILE_COPY:
+        part = np.partition(v, ranks)
+        return {k: part[k] for k in ranks}
+    sample = np.sort(v[:: max(1, n // 65536)])
+    m = sample.size
+    got = {}
+    for k in ranks:
+        at = int(k / (n - 1) * (m - 1))
+        lo, hi = sample[max(0, at - 256)], sample[min(m - 1, at + 256)]
+        below = int(np.count_nonzero(v < lo))
+        inside = v[(v >= lo) & (v <= hi)]
+        if not below <= k < below + inside.size:
+            part = np.partition(v, ranks)
+            return {k: part[k] for k in ranks}
+        got[k] = np.partition(inside, k - below)[k - below]
+    return got
 
 
 # --------------------------------------------------------------------------- the charts

@@ -127,6 +127,27 @@ def _first_at_or_below(v: np.ndarray, start: int, thr: float) -> int | None:
     return None
 
 
+#: Points whose trailing minimum :func:`_min_screen` computes at a time (a whole-curve filter is one
+#: more 10^7-value array at the run's peak memory).
+_SCREEN_PIECE = 1 << 20
+
+
+def _min_screen(v: np.ndarray, w: int, min_rise: float) -> np.ndarray:
+    """Indices ``i >= 1`` with ``v[i] >= (1 + min_rise) x`` the minimum of ``v[i-w:i]`` (the ``w`` points
+    before it; fewer at the start), computed piece by piece: a piece's filter starts ``w`` points
+    before it, so each of its minima sees the same points as a filter of the whole curve would."""
+    n = v.size
+    parts = []
+    for a in range(1, n, _SCREEN_PIECE):
+        b = min(n, a + _SCREEN_PIECE)
+        lo = max(0, a - 1 - (w - 1))
+        tmin = minimum_filter1d(v[lo:b - 1], w, mode="nearest", origin=(w - 1) // 2)  # min over [i-w+1, i]
+        tmin = tmin[a - 1 - lo:]  # at a-1 .. b-2: the minimum before a .. b-1
+        tmin *= 1 + min_rise
+        parts.append(np.flatnonzero(v[a:b] >= tmin) + a)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+
+
 def _screen(v: np.ndarray, w: int, zscore: float, min_rise: float) -> np.ndarray:
     """Indices that can be spikes, in O(n).
 
@@ -148,9 +169,7 @@ def _screen(v: np.ndarray, w: int, zscore: float, min_rise: float) -> np.ndarray
         if head.size < n and np.count_nonzero(head[1:] >= (1 + min_rise) * hmin[:-1]) > 0.01 * head.size:
             cand = None
         else:
-            tmin = minimum_filter1d(v, w, mode="nearest", origin=(w - 1) // 2)  # min over [i-w+1, i]
-            cand = np.flatnonzero(v[1:] >= (1 + min_rise) * tmin[:-1]) + 1
-            del tmin
+            cand = _min_screen(v, w, min_rise)
         if cand is not None and cand.size <= max(0.01 * n, 1000):
             return cand
         # Noisy curves pass the minimum screen often (22% of a 10^6-step nanoGPT log). The lower

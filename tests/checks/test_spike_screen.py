@@ -1,0 +1,34 @@
+"""The spike check's minimum screen computed piece by piece (bounded memory) keeps exactly the points
+a trailing-minimum filter of the whole curve keeps, at every piece boundary and window size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import minimum_filter1d
+
+from lossdoc.checks.detectors import spike
+
+
+def _whole(v: np.ndarray, w: int, min_rise: float) -> np.ndarray:
+    tmin = minimum_filter1d(v, w, mode="nearest", origin=(w - 1) // 2)
+    return np.flatnonzero(v[1:] >= (1 + min_rise) * tmin[:-1]) + 1
+
+
+@pytest.mark.parametrize("w", (1, 2, 5, 50, 51, 300))
+@pytest.mark.parametrize("piece", (7, 64, 1000, 1 << 20))
+def test_min_screen_in_pieces_equals_the_whole_curve(monkeypatch: pytest.MonkeyPatch, w: int, piece: int) -> None:
+    monkeypatch.setattr(spike, "_SCREEN_PIECE", piece)
+    rng = np.random.default_rng(w * 7919 + piece)
+    for n in (1, 2, 3, w, w + 1, 999, 2500):
+        v = np.exp(rng.normal(0, 0.3, n)) * np.linspace(3, 1, n)
+        v[rng.integers(0, n, max(1, n // 50))] *= 4  # spikes
+        v[rng.integers(0, n, max(1, n // 80))] = 1.0  # ties
+        got = spike._min_screen(v, w, 0.5)
+        np.testing.assert_array_equal(got, _whole(v, w, 0.5))
+        if n > 1000:
+            assert got.size  # the spikes are there to be found
+
+
+def test_no_points_to_screen() -> None:
+    assert spike._min_screen(np.array([2.0]), 10, 0.5).size == 0
