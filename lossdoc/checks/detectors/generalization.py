@@ -197,6 +197,12 @@ def end_levels(train: Series, st: np.ndarray, vl: np.ndarray, k: int) -> tuple[f
     v_end = float(vicpt + vslope * float(st[-1]))
     if not (np.isfinite(t_end) and np.isfinite(v_end)):
         return None
+    # a fit line is read inside the data it was fitted on, so it never leaves that data's span: a steep
+    # Theil-Sen line through the interval means of a loss falling to ~0.001 can reach -0.009 at the
+    # last one, a training level no never-negative loss had (and a gap "614% above" it)
+    t_end = min(max(t_end, float(np.min(means))), float(np.max(means)))
+    vw = vl[-k:]
+    v_end = min(max(v_end, float(np.min(vw))), float(np.max(vw)))
     return t_end, v_end, float(where[-1])
 
 
