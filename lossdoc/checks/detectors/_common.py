@@ -72,6 +72,16 @@ def descent_scale(ctx: RunContext, train: Series, level: float) -> float:
     return max(ctx._cache[key], RANGE_FLOOR * abs(level), TINY)
 
 
+def covered_scale(ctx: RunContext, s: Series, level: float) -> tuple[float, str]:
+    """(scale, what it is, for a message): the smaller of :func:`range_scale` and :func:`descent_scale`,
+    so an explosion above the start (2.3 -> 5e4 -> 2.3) does not inflate "the range" later changes are
+    sized against; the message names the one used."""
+    rng, down = range_scale(ctx, s, level), descent_scale(ctx, s, level)
+    if down < rng:
+        return down, "the range the loss came down from its first logged value"
+    return rng, "the range the run covered"
+
+
 def rel(a: float, b: float) -> float:
     """(a - b) / |b| with a floor on the denominator."""
     return (a - b) / max(abs(b), TINY)

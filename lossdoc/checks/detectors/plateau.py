@@ -27,7 +27,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.analysis.stats import _sens_slope, equivalence_slope, mann_kendall
-from lossdoc.checks.detectors._common import descent_scale, fmt_num, fmt_step, lr_text, range_scale, rel
+from lossdoc.checks.detectors._common import covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -178,14 +178,14 @@ def _margin(ctx: RunContext, s: Series, p: SimpleNamespace, level: float, long: 
     down from its first logged value (:func:`descent_scale`): a run that blew up to 1e21 at step 7
     and then swung between 0.7 and 11 did not cover a range of 1e21 against which those swings are
     "flat"; one that never got below its start is held to its level margin."""
-    rng = min(range_scale(ctx, s, level), descent_scale(ctx, s, level))
+    rng, rng_name = covered_scale(ctx, s, level)
     m_lvl = (p.stuck_margin if long else p.margin)
     by_level = min(m_lvl * abs(level), p.range_cap * rng)
     by_range = p.range_margin * rng
     if by_range >= by_level:
-        return by_range, f"+-{p.range_margin:.0%} of the range the run covered ({fmt_num(by_range)})", True
+        return by_range, f"+-{p.range_margin:.0%} of {rng_name} ({fmt_num(by_range)})", True
     if by_level < m_lvl * abs(level):
-        return by_level, f"+-{p.range_cap:.0%} of the range the run covered ({fmt_num(by_level)})", False
+        return by_level, f"+-{p.range_cap:.0%} of {rng_name} ({fmt_num(by_level)})", False
     return by_level, f"+-{m_lvl:.0%} of the level ({fmt_num(by_level)})", False
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.ndimage import minimum_filter1d, rank_filter
 
 from lossdoc.analysis.smoothing import MAD_TO_SD, robust_zscore
-from lossdoc.checks.detectors._common import descent_scale, fmt_num, fmt_step, lr_advice, lr_text, range_scale
+from lossdoc.checks.detectors._common import covered_scale, fmt_num, fmt_step, lr_advice, lr_text, range_scale
 from lossdoc.checks.detectors.divergence import lr_restarts
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
@@ -277,7 +277,7 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     # 99%) one hard batch is a "46x" jump of 2% of the range, not a warning; judged in log space too
     # -- the smaller of the percentile range and the range the loss came down from its first value: an
     # explosion above the start (2.3 -> 5e4 -> 2.3) does not make later 10x jumps "1% of the range"
-    scale = min(range_scale(ctx, s, big["base"]), descent_scale(ctx, s, big["base"]))
+    scale, scale_name = covered_scale(ctx, s, big["base"])
     for e in events:
         e["height"] = (e["peak"] - e["base"]) / scale
     # a one-point jump in a per-batch loss (one hard batch) must reach the whole range the run covered
@@ -310,7 +310,7 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     more = f" (and {len(events) - 1} more)" if len(events) > 1 else ""
     around = "the median of the points around it" if big.get("short") else "the trailing median"
     msg = (f"{len(events)} loss spike(s) in {s.name}: largest {big['factor']:.2f}x {around} "
-           f"({fmt_num(big['base'])} -> {fmt_num(big['peak'])}, {big['height']:.0%} of the range the run covered, "
+           f"({fmt_num(big['base'])} -> {fmt_num(big['peak'])}, {big['height']:.0%} of {scale_name}, "
            f"robust z={big['z']:.1f}) at step "
            f"{big['peak_step']:,}{lr_text(ctx, big['peak_step'])}, {rec_txt}{gn_txt}{more}")
     yield Hit(
