@@ -44,6 +44,18 @@ STYLES = [
         {("train", "loss"): [(0, 8.9), (200, 0.8), (300, 0.6), (500, 0.5)]},
     ),
     (
+        # Evaluation values on lines of their own under a section header (AnshDhalla1's GPT-2 fine-tuning
+        # log): they take the step of the line before but are validation values, not more training
+        # points that overwrite the last logged training loss at that step (0.5133 read as 0.5301)
+        "eval-section-under-header",
+        "Epoch 0 | Step 100/200 | Loss: 0.6241 | LR: 1e-04\nEpoch 0 | Step 200/200 | Loss: 0.5133 | LR: 1e-04\n"
+        "INFO: Evaluation Results:\nINFO:    Loss: 0.5301\nINFO:    Perplexity: 1.70\n"
+        "Epoch 1 | Step 100/200 | Loss: 0.4941 | LR: 1e-05\nEpoch 1 | Step 200/200 | Loss: 0.4631 | LR: 1e-05\n"
+        "INFO: Evaluation Results:\nINFO:    Loss: 0.4887\nINFO:    Perplexity: 1.63\n",
+        {("train", "loss"): [(100, 0.6241), (200, 0.5133), (300, 0.4941), (400, 0.4631)],
+         ("val", "loss"): [(200, 0.5301), (400, 0.4887)]},
+    ),
+    (
         "key-equals",
         "step=10 loss=2.5 lr=0.001\nstep=20 loss=2.4 lr=0.001\nstep=30 loss=nan lr=0.0009\n",
         {

@@ -372,6 +372,7 @@ class HeuristicTextParser(Parser):
             (pl.col("has_metric") & (pl.col("has_counter") | (pl.col("n_struct") >= 2))).alias("is_data")
         )
         skipped_numeric = int(table.filter(pl.col("has_metric") & ~pl.col("is_data")).get_column("n").sum())
+        table = self._section_splits(lines, table, notes)
         # (split, metric) per (key, split) pair, decided once over the templates in order of appearance.
         data_t = table.filter(pl.col("is_data")).sort("first")
         sids = list(
@@ -490,6 +491,46 @@ class HeuristicTextParser(Parser):
             ),
         )
         return ParseResult(concat_frames([frame]), notes)
+
+    @staticmethod
+    def _section_splits(lines: pl.DataFrame, table: pl.DataFrame, notes: list[IngestNote]) -> pl.DataFrame:
+        """Values on lines without a counter of their own take the step of the line before; under a
+        section header that names a split ("Evaluation Results:" then "   Loss: 0.5301") they are that
+        split's, not more points of the training series the counter lines log under the same name
+        (which they would overwrite at that step: the last training loss 0.4631 read as 0.4886)."""
+        cand = table.filter(pl.col("is_data") & ~pl.col("has_counter"))
+        if cand.height == 0:
+            return table
+        logged = {(k, sp) for ks, sps in table.filter(pl.col("is_data") & pl.col("has_counter"))
+                  .select("m_keys", "m_splits").iter_rows() for k, sp in zip(ks, sps, strict=True)}
+        heads = lines.filter(~pl.col("line").str.contains(r"[0-9]") & pl.col("line").str.contains(
+            r"(?i)\b(?:val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")).select("lineno", "line")
+        if heads.height == 0:
+            return table
+        new_splits: dict[str, list[str]] = {}
+        for tpl, first, ks, sps in cand.select("tpl", "first", "m_keys", "m_splits").iter_rows():
+            if not any(sp == "train" and (k, "train") in logged for k, sp in zip(ks, sps, strict=True)):
+                continue
+            rep = lines.filter(pl.col("lineno") == first).get_column("line")
+            if rep.len() and _SPLIT_WORD.search(rep[0]):
+                continue  # the line names its own split
+            near = heads.filter(pl.col("lineno").is_between(first - 3, first - 1)).sort("lineno")
+            if near.height == 0:
+                continue
+            word = _SPLIT_WORD.search(near.get_column("line")[-1])
+            split = _SPLIT_OF[word.group(1).lower()] if word else "val"
+            if split == "train":
+                continue
+            new_splits[tpl] = [split if sp == "train" else sp for sp in sps]
+            notes.append(IngestNote(
+                "inferred", f"values on line {first} and lines like it (no counter of their own) follow the "
+                f"section header on line {int(near.get_column('lineno')[-1])}: read as {split}, at the step "
+                "of the line before", line=int(first)))
+        if not new_splits:
+            return table
+        return table.with_columns(pl.Series("m_splits", [
+            new_splits.get(t, sps) for t, sps in table.select("tpl", "m_splits").iter_rows()],
+            dtype=pl.List(pl.String)))
 
     @staticmethod
     def _axis(df: pl.DataFrame, notes: list[IngestNote]) -> tuple[pl.DataFrame, str]:
