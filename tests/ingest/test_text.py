@@ -53,7 +53,7 @@ STYLES = [
         "Epoch 1 | Step 100/200 | Loss: 0.4941 | LR: 1e-05\nEpoch 1 | Step 200/200 | Loss: 0.4631 | LR: 1e-05\n"
         "INFO: Evaluation Results:\nINFO:    Loss: 0.4887\nINFO:    Perplexity: 1.63\n",
         {("train", "loss"): [(100, 0.6241), (200, 0.5133), (300, 0.4941), (400, 0.4631)],
-         ("val", "loss"): [(200, 0.5301), (400, 0.4887)]},
+         ("val", "loss"): [(200, 0.5301), (400, 0.4887)], ("val", "perplexity"): [(200, 1.70), (400, 1.63)]},
     ),
     (
         "key-equals",

@@ -496,20 +496,20 @@ class HeuristicTextParser(Parser):
     def _section_splits(lines: pl.DataFrame, table: pl.DataFrame, notes: list[IngestNote]) -> pl.DataFrame:
         """Values on lines without a counter of their own take the step of the line before; under a
         section header that names a split ("Evaluation Results:" then "   Loss: 0.5301") they are that
-        split's, not more points of the training series the counter lines log under the same name
-        (which they would overwrite at that step: the last training loss 0.4631 read as 0.4886)."""
+        split's: not more points of the training series the counter lines log under the same name (which
+        they would overwrite at that step: the last training loss 0.4631 read as 0.4886), and not a
+        training perplexity either. Only lines within 3 of the header, that name no split themselves."""
         cand = table.filter(pl.col("is_data") & ~pl.col("has_counter"))
         if cand.height == 0:
             return table
-        logged = {(k, sp) for ks, sps in table.filter(pl.col("is_data") & pl.col("has_counter"))
-                  .select("m_keys", "m_splits").iter_rows() for k, sp in zip(ks, sps, strict=True)}
         heads = lines.filter(~pl.col("line").str.contains(r"[0-9]") & pl.col("line").str.contains(
             r"(?i)\b(?:val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")).select("lineno", "line")
         if heads.height == 0:
             return table
         new_splits: dict[str, list[str]] = {}
+        under: dict[tuple[int, str], list[int]] = {}
         for tpl, first, ks, sps in cand.select("tpl", "first", "m_keys", "m_splits").iter_rows():
-            if not any(sp == "train" and (k, "train") in logged for k, sp in zip(ks, sps, strict=True)):
+            if "train" not in sps:
                 continue
             rep = lines.filter(pl.col("lineno") == first).get_column("line")
             if rep.len() and _SPLIT_WORD.search(rep[0]):
@@ -522,10 +522,13 @@ class HeuristicTextParser(Parser):
             if split == "train":
                 continue
             new_splits[tpl] = [split if sp == "train" else sp for sp in sps]
+            under.setdefault((int(near.get_column("lineno")[-1]), split), []).append(int(first))
+        for (head, split), firsts in sorted(under.items()):
+            at = ", ".join(str(f) for f in sorted(firsts))
             notes.append(IngestNote(
-                "inferred", f"values on line {first} and lines like it (no counter of their own) follow the "
-                f"section header on line {int(near.get_column('lineno')[-1])}: read as {split}, at the step "
-                "of the line before", line=int(first)))
+                "inferred", f"values on line{'s' if len(firsts) > 1 else ''} {at} and lines like them (no counter "
+                f"of their own) follow the section header on line {head}: read as {split}, at the step of the "
+                "line before", line=min(firsts)))
         if not new_splits:
             return table
         return table.with_columns(pl.Series("m_splits", [
