@@ -429,6 +429,9 @@ class MannKendallResult:
         positive autocorrelation inflated the variance of S).
     n : int
         Points used (after dropping non-finite values and down-sampling).
+    slope : float
+        Sen's slope per point of the series tested (the median pairwise slope; the Hamed-Rao
+        correction detrends with it); ``nan`` below 3 points.
     """
 
     tau: float
@@ -437,6 +440,7 @@ class MannKendallResult:
     pvalue: float
     n_eff_ratio: float
     n: int = 0
+    slope: float = NAN
 
 
 def _acf_fft(x: np.ndarray) -> np.ndarray:
@@ -507,7 +511,7 @@ def mann_kendall(values: object, correction: str | None = "hamed-rao") -> MannKe
         n0 = n * (n - 1) / 2.0
         ties = float(np.sum(counts * (counts - 1) / 2.0))
         if ties == n0:  # constant series
-            return MannKendallResult(0.0, 0.0, 0.0, 1.0, 1.0, n)
+            return MannKendallResult(0.0, 0.0, 0.0, 1.0, 1.0, n, 0.0)
         tau = float(_st.kendalltau(np.arange(n), y).statistic)
         s = float(round(tau * math.sqrt(n0 * (n0 - ties))))
         var_s = (
@@ -515,8 +519,8 @@ def mann_kendall(values: object, correction: str | None = "hamed-rao") -> MannKe
             - float(np.sum(counts * (counts - 1.0) * (2.0 * counts + 5.0)))
         ) / 18.0
         ratio = 1.0
+        slope = _sens_slope(y)
         if correction in ("hamed-rao", "hamed-rao-all"):
-            slope = _sens_slope(y)
             det = y - slope * np.arange(n)
             r = _acf_fft(_st.rankdata(det))
             k = np.arange(1, n)
@@ -536,7 +540,7 @@ def mann_kendall(values: object, correction: str | None = "hamed-rao") -> MannKe
                 ratio = 1.0 / factor
         z = (s - math.copysign(1.0, s)) / math.sqrt(var_s) if s != 0 else 0.0
         p = float(2.0 * _sp.ndtr(-abs(z)))  # norm.sf
-    return MannKendallResult(tau=tau, s=s, z=float(z), pvalue=p, n_eff_ratio=ratio, n=n)
+    return MannKendallResult(tau=tau, s=s, z=float(z), pvalue=p, n_eff_ratio=ratio, n=n, slope=slope)
 
 
 #: Up to this many points :func:`mann_kendall_exact` enumerates (or samples) permutations.

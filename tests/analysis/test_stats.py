@@ -151,6 +151,19 @@ def test_mann_kendall_matches_direct_computation(correction):
     assert res.tau == pytest.approx(st.kendalltau(np.arange(150), y).statistic)
 
 
+def test_mann_kendall_reports_sens_slope_as_scipy_computes_it():
+    """The Sen slope the Hamed-Rao correction detrends with is reported (PL001 sizes a window's change
+    with it): scipy.stats.theilslopes' slope of the series against its index."""
+    from scipy.stats import theilslopes
+
+    rng = np.random.default_rng(7)
+    y = 3.0 - 0.01 * np.arange(150) + rng.normal(0, 0.05, 150)
+    for corr in ("hamed-rao", None):
+        assert mann_kendall(y, correction=corr).slope == pytest.approx(theilslopes(y).slope, rel=1e-12)
+    assert mann_kendall(np.full(10, 2.0)).slope == 0.0
+    assert math.isnan(mann_kendall([1.0, 2.0]).slope)
+
+
 def test_mann_kendall_default_correction_uses_leading_significant_lags():
     rng = np.random.default_rng(32)
     y = ar1(rng, 120, 0.8)

@@ -26,7 +26,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.analysis.stats import _sens_slope, equivalence_slope, mann_kendall
+from lossdoc.analysis.stats import equivalence_slope, mann_kendall
 from lossdoc.checks.detectors._common import covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
@@ -72,7 +72,7 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
             # (a move of one logged unit -- 0.0001 -> 0.0000 at 4 decimals -- is the log's resolution,
             # not movement: the change must exceed two of the smallest steps between logged values)
             mk = mann_kendall(yw)
-            sen = _sens_slope(yw) * (yw.size - 1)
+            sen = mk.slope * (yw.size - 1)
             gaps = np.diff(np.unique(yw))
             unit = float(gaps.min()) if gaps.size else 0.0
             moving = bool(np.isfinite(mk.pvalue) and mk.pvalue < p.alpha and abs(sen) > max(m_lvl, 2 * unit))
