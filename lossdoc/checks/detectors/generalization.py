@@ -11,16 +11,14 @@ training loss the log estimated at the evaluations the way it estimated val when
 from __future__ import annotations
 
 import math
-
 from collections.abc import Iterator
 from types import SimpleNamespace
 
 import numpy as np
-from scipy.stats import binomtest, theilslopes
-from scipy.stats import t as t_dist
+from scipy.stats import binomtest, theilslopes, ttest_1samp
 
 from lossdoc.checks.detectors._common import (
-    RANGE_FLOOR, TINY, aligned, descent_scale, framework_remedies, fmt_num, fmt_step, range_scale, rel, smooth_min,
+    TINY, aligned, descent_scale, framework_remedies, fmt_num, fmt_step, range_scale, rel, smooth_min,
     tlabel, tname,
 )
 from lossdoc.checks.context import never_negative
@@ -150,17 +148,17 @@ def gap_train(ctx: RunContext, val: Series | None) -> Series | None:
 
 
 def _t_greater(x: np.ndarray) -> tuple[float, float]:
-    """(t, p) of the one-sided one-sample t-test that the mean of ``x`` is above 0. Identical values
-    (zero spread) give t = +-inf and p = 0 or 1 by their sign."""
+    """(t, p) of the one-sided one-sample t-test that the mean of ``x`` is above 0
+    (``scipy.stats.ttest_1samp``). Identical values (zero spread, where scipy warns of catastrophic
+    cancellation) give t = +-inf and p = 0 or 1 by their sign."""
     m = x.size
     mean = float(np.mean(x))
-    sd = float(np.std(x, ddof=1)) if m > 1 else 0.0
     if m < 2 or not np.isfinite(mean):
         return 0.0, 1.0
-    if sd <= 1e-12 * max(abs(mean), TINY):
+    if float(np.std(x, ddof=1)) <= 1e-12 * max(abs(mean), TINY):
         return (math.inf, 0.0) if mean > 0 else (-math.inf if mean < 0 else 0.0, 1.0)
-    t = mean / (sd / math.sqrt(m))
-    return float(t), float(t_dist.sf(t, m - 1))
+    res = ttest_1samp(x, 0.0, alternative="greater")
+    return float(res.statistic), float(res.pvalue)
 
 
 def end_levels(train: Series, st: np.ndarray, vl: np.ndarray, k: int) -> tuple[float, float, float] | None:
@@ -236,6 +234,10 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
         kk = max(2, st.size // 5)
         end_train, end_val = float(np.mean(tl[-kk:])), float(np.mean(vl[-kk:]))
         how = f"means of the last {kk} evaluations"
+    elif train.metric == "estimated_loss":
+        end_train, end_val, _ = lv
+        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1)} evaluations at step {int(st[-1]):,}: "
+               f"validation, and the training loss the log estimated at each evaluation the same way")
     else:
         end_train, end_val, t_at = lv
         how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1)} evaluations: validation at step "
@@ -274,9 +276,6 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     above = (f"is {rel_train:.0%} above the training loss {fmt_num(end_train)}" if rel_train < 10 else
              f"is {end_val / end_train:,.0f}x the training loss {fmt_num(end_train)}" if end_train > 0 else
              f"is far above the training loss {fmt_num(end_train)}")
-    if lv is not None and train.metric == "estimated_loss":
-        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1)} evaluations at step {int(st[-1]):,}: "
-               f"validation, and the training loss the log estimated at each evaluation the same way")
     msg = (f"validation loss {fmt_num(end_val)} {above} "
            f"at step {int(st[-1]):,} (end levels, derived: {how}; gap {fmt_num(end_gap)} = {rel_range:.0%} of the range the "
            f"training loss came down (its start to its low); above half that size since step {opened:,}; positive at {pos} of the last "
