@@ -145,8 +145,9 @@ def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
         r.findings[:] = [f for f in r.findings if f.rule not in SWEEP_RULES]
     rules = load_rules(list(config.rule_paths))
     chosen = {r.id: r for r in select_rules(rules, config) if r.id in SWEEP_RULES}
+    paths = _source_parts(runs)
     if "DV003" in chosen:  # first: UF003 leaves out the runs that blew up
-        _worse_than_untrained(runs, config, chosen.pop("DV003"), rules)
+        _worse_than_untrained(runs, config, chosen.pop("DV003"), rules, paths)
     if "UF003" in chosen:
         _underfit(runs, config, chosen["UF003"], rules)
         chosen.pop("UF003")
@@ -156,7 +157,7 @@ def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
     bound = {rid: bind_params(spec, overrides.get(rid), config.path) for rid, spec in chosen.items()}
     p = next(iter(bound.values()))[0]
     for i, (high, msg, rec, ev) in _compare(runs, float(p.get("rel-margin", 0.1)), float(p.get("drop-margin", 0.05)),
-                                            int(p.get("min-lrs", 3)), float(p.get("max-margin", 1.0))).items():
+                                            int(p.get("min-lrs", 3)), float(p.get("max-margin", 1.0)), paths).items():
         rid = "LR008" if high else "LR009"
         if rid not in chosen or any(matches(chosen[rid], x) for x in config.ignored_for_run(runs[i].run)):
             continue
@@ -170,7 +171,8 @@ def compare_lr_sweep(runs: Sequence[Any], config: Any) -> None:
         runs[i].findings.sort(key=finding_order)
 
 
-def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
+def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: Any,
+                          paths: Sequence[Sequence[str]]) -> None:
     """DV003: a run whose training loss stayed, over its last 10% of finite values, at ``factor`` x or more
     the highest first value among the runs of the sweep that learned (fell by ``min-fall`` of their first
     value): it ended worse than an untrained model, an explosion even when it came before the first logged
@@ -195,15 +197,17 @@ def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: An
         if (first is not None and final is not None and math.isfinite(first) and math.isfinite(final)
                 and first > 0 and final <= (1.0 - fall) * first):
             learned.setdefault(kind(i), []).append(i)
-    paths = _source_parts(runs)
     rise = float(params.get("min-rise", 0.1))
+    # per kind: the run that learned with the highest first loss (the reference), and the LRs of the runs that
+    # learned (for the recommendation) -- once, not for every run compared (a sweep of thousands of runs)
+    refs = {k: max(peers, key=lambda j: runs[j].summary.extra["train_first"]) for k, peers in learned.items()}
+    lrs_learned: dict[tuple[str, Any], list[float]] = {}
     for i, r in enumerate(runs):
         peers = learned.get(kind(i), [])
         if len(peers) < min_runs or i in peers:
             continue
-        ref_i = max(peers, key=lambda j: runs[j].summary.extra["train_first"])
+        ref_i = refs[kind(i)]
         ref = runs[ref_i].summary.extra["train_first"]
-        learned_lrs = [lr for j in peers if (lr := run_lr(runs[j], paths[j])[0]) is not None]
         ex = r.summary.extra
         tail, first = ex.get("train_tail_min"), ex.get("train_first")
         if tail is None or not math.isfinite(tail):
@@ -236,6 +240,9 @@ def _worse_than_untrained(runs: Sequence[Any], config: Any, spec: Any, rules: An
                    f"{len(peers)} runs of this sweep that learned fell by {fall:.0%} or more: it rose from the start")
             stat, thr = tail_med / first - 1.0, rise
         lr, _ = run_lr(r, paths[i])
+        if kind(i) not in lrs_learned:
+            lrs_learned[kind(i)] = [x for j in peers if (x := run_lr(runs[j], paths[j])[0]) is not None]
+        learned_lrs = lrs_learned[kind(i)]
         lrs = (f" The runs that learned used LR {fmt_num(min(learned_lrs))}"
                + (f" to {fmt_num(max(learned_lrs))}" if max(learned_lrs) > min(learned_lrs) else "")
                + (f"; this run's is {fmt_num(lr)}." if lr is not None else ".")) if learned_lrs else ""
@@ -318,12 +325,12 @@ def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
         r.findings.sort(key=finding_order)
 
 
-def _compare(runs: Sequence[Any], rel_margin: float, drop_margin: float,
-             min_lrs: int, max_margin: float = 1.0) -> dict[int, tuple[bool, str, str, Evidence]]:
-    """{index into ``runs``: (LR above the best?, message, recommendation, evidence)}."""
+def _compare(runs: Sequence[Any], rel_margin: float, drop_margin: float, min_lrs: int, max_margin: float,
+             paths: Sequence[Sequence[str]]) -> dict[int, tuple[bool, str, str, Evidence]]:
+    """{index into ``runs``: (LR above the best?, message, recommendation, evidence)}; ``paths`` as
+    :func:`_source_parts` gives them."""
     groups: dict[str, list[int]] = {}
     info: dict[int, tuple[float, str, float, str]] = {}
-    paths = _source_parts(runs)
     for i, r in enumerate(runs):
         lr, src = run_lr(r, paths[i])
         if lr is None:
