@@ -49,8 +49,8 @@ HEAD_BYTES = 64 * 1024
 MEMORY_FACTOR = 6
 
 #: What the readers that stream a file from disk in pieces peaked at, relative to the file, at 10^7
-#: points (benchmarks/README.md, issue #18: Megatron 0.76x, trainer_state.json 0.89x, TensorBoard
-#: 1.55x, nanoGPT 1.25x; Megatron's whole-text fallback for ANSI-coloured logs 2.07x), with headroom.
+#: points (benchmarks/README.md, issue #18: Megatron 0.81x, trainer_state.json 1.04x, TensorBoard
+#: 1.24x, nanoGPT 1.25x; Megatron's whole-text fallback for ANSI-coloured logs 2.07x), with headroom.
 STREAMED_MEMORY_FACTOR = 2.5
 
 

