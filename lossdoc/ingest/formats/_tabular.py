@@ -119,6 +119,12 @@ class Table:
     notes: list[IngestNote] = field(default_factory=list)
 
 
+def torn_row_note(line: int) -> IngestNote:
+    """The note for a table's last row cut off without a line ending (a file still being written): the
+    row is not read. One wording for every reader of such a table."""
+    return IngestNote("torn_tail", "last row has no line ending (file still being written?); it was not read", line=line)
+
+
 def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV") -> Table:
     """Read a delimited file (CSV/TSV, CRLF or LF, with or without BOM) as strings.
 
@@ -200,13 +206,7 @@ def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV") -> 
     if df.height and not inp.ends_with_newline():
         last = int(df.get_column("_line").max())  # type: ignore[arg-type]
         df = df.filter(pl.col("_line") != last)
-        notes.append(
-            IngestNote(
-                "torn_tail",
-                "last row has no line ending (file still being written?); it was not read",
-                line=last,
-            )
-        )
+        notes.append(torn_row_note(last))
     if df.height == 0:
         raise EmptyInputError(f"{what} has a header but no complete rows", path=inp.name, line=1)
     return Table(df=df, header=header, notes=notes)

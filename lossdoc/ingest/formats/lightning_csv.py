@@ -37,6 +37,7 @@ from lossdoc.ingest.formats._tabular import (
     numeric_columns,
     read_table,
     sniff_csv,
+    torn_row_note,
 )
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.remote import join_display
@@ -173,8 +174,7 @@ def _parse_typed(inp: InputFile, run: str) -> ParseResult | None:
         return None  # a column without numbers: noted by the string path
     notes: list[IngestNote] = []
     if torn:
-        notes.append(IngestNote("torn_tail", "last row has no line ending (file still being written?); it was not read",
-                                line=last))
+        notes.append(torn_row_note(last))
     epoch = pl.col("epoch") if "epoch" in names else pl.lit(None, pl.Float64)
     blocks = []
     for name, (split, metric) in column_series(values, set()).items():
