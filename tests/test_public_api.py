@@ -96,3 +96,5 @@ def test_analyze_a_directory_of_runs_in_two_processes_is_the_sweep(tmp_path):
     key = lambda rep: sorted((r.run, tuple(sorted((f.rule, f.start_step) for f in r.findings))) for r in rep.runs)
     assert key(two) == key(one)
     assert any(f.category == "divergence" for r in two.runs for f in r.findings)
+    # progress is reported as the runs finish, ending with every run done
+    assert lines and lines[-1].split("]")[1].strip().startswith(f"{len(two.runs)}/{len(two.runs)} runs")
