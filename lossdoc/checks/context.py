@@ -21,7 +21,7 @@ import polars as pl
 
 from lossdoc.checks.findings import Evidence, Severity
 from lossdoc.checks.series import (
-    Series, final_level, mask_placeholders, resolve_loss, series_from_blocks, sum_on_shared_steps,
+    Series, adversarial_losses, final_level, mask_placeholders, resolve_loss, series_from_blocks, sum_on_shared_steps,
 )
 from lossdoc.model import IngestNote, SeriesInfo
 
@@ -111,6 +111,14 @@ class RunContext:
 
     def _resolve_loss(self, split: str) -> Series | None:
         return resolve_loss(self._series, split)
+
+    def adversarial(self, split: str = "train") -> list[Series]:
+        """The split's adversarial losses (GAN discriminator/critic and generator sides), never part of
+        :meth:`loss`; [] when the split does not name both sides (:func:`lossdoc.checks.series.adversarial_losses`)."""
+        key = ("adversarial", split)
+        if key not in self._cache:
+            self._cache[key] = adversarial_losses(self._series, split)
+        return self._cache[key]
 
     def lr(self) -> Series | None:
         return self._series.get(("train", "lr")) or next(

@@ -43,6 +43,12 @@ def _targets(ctx: RunContext, spec: RuleSpec) -> list[Series | None]:
                 out.append(s)
                 seen.add((s.split, s.name))
             continue
+        if metric == "adversarial" and "*" not in split:  # each side of a GAN's game, one by one
+            for s in ctx.adversarial(split):
+                if (s.split, s.name) not in seen:
+                    out.append(s)
+                    seen.add((s.split, s.name))
+            continue
         for s in ctx.all_series():
             if fnmatch.fnmatchcase(s.key, pat) and (s.split, s.name) not in seen:
                 out.append(s)

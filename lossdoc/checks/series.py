@@ -8,7 +8,10 @@ Which series is the loss of a split (:func:`resolve_loss`; the checks, the summa
 call it, nothing else decides): ``<split>/loss`` when the log has it; otherwise the sum of the
 split's component losses at the steps they share (YOLO ``box_loss + cls_loss + dfl_loss``,
 MMEngine ``loss_cls + loss_bbox ...``); otherwise the only loss-like series of the split
-(``mse``, ``nll``...). :func:`epoch_mean_loss` is a split's per-epoch mean loss logged beside its
+(``mse``, ``nll``...). The two sides of an adversarial game (a GAN's discriminator or critic loss and
+its generator loss, :func:`adversarial_losses`) are never part of it: their sum is no loss anything
+minimises, and either side may rise while training works. Other components beside them (CycleGAN's
+``cycle_A``, ``idt_A``) are the loss; a split with nothing else has none. :func:`epoch_mean_loss` is a split's per-epoch mean loss logged beside its
 per-step loss (for trend decisions on short runs; the loss itself stays the per-step series).
 :func:`held_out_loss` is the validation loss, or the test loss of a log that
 only evaluates on a test split.
@@ -17,6 +20,7 @@ only evaluates on a test split.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -183,11 +187,68 @@ def mask_placeholders(series: dict[tuple[str, str], Series]) -> dict[tuple[str, 
     return out
 
 
+#: Name tokens of the sides of an adversarial game (split at ``_``, punctuation and camelCase:
+#: ``train_disc_loss``, ``Loss_D``, ``errD``, ``lossG``, ``g_loss``, CycleGAN ``D_A``/``G_A``, pix2pix
+#: ``G_GAN``/``D_real``). Whole tokens only: "general_loss" or "gender_loss" hold no ``gen`` token.
+_DISC = frozenset({"d", "disc", "dis", "discr", "discriminator", "netd"})
+_CRITIC = frozenset({"critic"})  # WGAN; alone it is also RL's actor-critic, so it pairs only with a generator
+_GEN = frozenset({"g", "gen", "generator", "netg"})
+_ADV = frozenset({"adv", "adversarial", "gan"})
+#: A generator-side term that is a reconstruction or regularisation loss is an ordinary loss (pix2pix
+#: ``G_L1``, a VAE-GAN's ``g_kl``): it is minimised, not played against the discriminator.
+_RECON = frozenset({"l1", "l2", "mse", "mae", "rec", "recon", "reconstruction", "cycle", "cyc", "idt", "identity",
+                    "perceptual", "vgg", "content", "pixel", "feat", "fm", "kl", "ssim", "lpips", "style", "tv"})
+_LOSSY = frozenset({"loss", "losses", "err", "error"})
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _name_tokens(*names: str) -> set[str]:
+    out: set[str] = set()
+    for n in names:
+        out.update(x for x in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", n).lower()) if x)
+    return out
+
+
+def adversarial_role(metric: str, name: str = "") -> str | None:
+    """``"disc"``, ``"critic"``, ``"gen"`` or ``"adv"`` (an adversarial term of the generator) when the loss
+    series ``metric`` (logged as ``name``) names one side of an adversarial game; None otherwise (also for
+    a name that mentions both sides, or a reconstruction term)."""
+    toks = _name_tokens(metric, name)
+    if not toks & _LOSSY or toks & _RECON:
+        return None
+    d, c, g = toks & _DISC, toks & _CRITIC, toks & _GEN
+    if (d or c) and g:
+        return None
+    if d:
+        return "disc"
+    if c:
+        return "critic"
+    if g:
+        return "gen"
+    return "adv" if toks & _ADV else None
+
+
+def adversarial_losses(series: SeriesMap, split: str) -> list[Series]:
+    """The split's adversarial losses (a GAN's discriminator/critic and generator sides), in log order,
+    when the split names both sides of the game: a discriminator loss with a generator or adversarial
+    loss, or a critic loss with a generator loss. One side alone (a ``d_loss`` of a distillation
+    run, an actor-critic's ``critic_loss``) is not a game: []."""
+    roles = [(r, s) for (sp, m), s in series.items() if sp == split
+             for r in (adversarial_role(m, s.name),) if r is not None]
+    kinds = {r for r, _ in roles}
+    paired = ("disc" in kinds and bool(kinds & {"gen", "adv"})) or ("critic" in kinds and "gen" in kinds)
+    return [s for _, s in roles] if paired else []
+
+
 def resolve_loss(series: SeriesMap, split: str) -> Series | None:
-    """The loss of ``split`` (module docstring: direct, summed components, or the only loss-like series)."""
+    """The loss of ``split`` (module docstring: direct, summed components, or the only loss-like series;
+    never an adversarial loss)."""
     direct = series.get((split, "loss"))
     if direct is not None:
         return direct
+    adv = {(s.split, s.metric) for s in adversarial_losses(series, split)}
+    if adv:
+        series = {k: s for k, s in series.items() if k not in adv}
     comps = [s for (sp, m), s in series.items() if sp == split and m.endswith("_loss")]
     comps += [s for (sp, m), s in series.items() if sp == split and m.startswith("loss_") and s not in comps]
     if len(comps) >= 2:

@@ -1,6 +1,6 @@
 """Log integrity from the parsers' notes and the step axis: restarts (LG001), torn or skipped
 lines and decoding fallbacks (LG002), step gaps and duplicated steps (LG003), and series too
-short to judge (LG004)."""
+short to judge (LG004), and the adversarial (GAN) losses that are not judged as a loss (LG005)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
     main = ctx.loss("train") or ctx.loss("val")
     if main is None:
         other = [x for x in ctx.all_series()]
-        if other:
+        if other and not any(ctx.adversarial(sp) for sp in ("train", "val", "test")):  # LG005 says why
             yield Hit(
                 message=("no loss series found (series: " + ", ".join(sorted(x.key for x in other)[:8])
                          + "): nothing to diagnose"),
@@ -115,4 +115,32 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
     )
 
 
-DETECTORS = {"restarts": restarts, "damaged-lines": damaged_lines, "step-gaps": step_gaps, "too-short": too_short}
+def adversarial_note(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """Run-level: a split whose losses are the two sides of an adversarial game (a GAN's discriminator or
+    critic and its generator, ``series.adversarial_losses``): say that they were not added into one loss
+    and which checks were not run on them, and what the split's loss is instead."""
+    for split in ("train", "val", "test"):
+        adv = ctx.adversarial(split)
+        if not adv:
+            continue
+        names = ", ".join(x.name for x in adv)
+        rest = ctx.loss(split)
+        steps = [int(x.steps[0]) for x in adv if len(x)] + [int(x.steps[-1]) for x in adv if len(x)]
+        judged = (f"the {split} loss checked is {rest.name}, the other component(s)" if rest is not None else
+                  f"the log has no other {split} loss, so nothing on the {split} split is judged as a loss")
+        yield Hit(
+            message=(f"{names}: the two sides of an adversarial game (discriminator or critic against "
+                     f"generator), not added into one {split} loss and not judged by the checks that expect a "
+                     "loss to keep falling (divergence, plateau, still improving, underfitting, spikes, oscillation, "
+                     "overfitting, local minima, learning-rate evidence): a generator loss that rises while the "
+                     "discriminator's falls is the game working, not a failure. Non-finite values in them are "
+                     f"still checked (NF001); {judged}"),
+            evidence=Evidence("adversarial-pair", float(len(adv)), 2.0, None,
+                              (min(steps), max(steps)) if steps else None, {}),
+            start_step=min(steps) if steps else None, end_step=max(steps) if steps else None,
+            split=split, metric=None,
+            values={"names": names, "split": split},
+        )
+
+
+DETECTORS = {"adversarial-losses": adversarial_note, "restarts": restarts, "damaged-lines": damaged_lines, "step-gaps": step_gaps, "too-short": too_short}
