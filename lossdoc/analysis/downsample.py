@@ -100,14 +100,7 @@ def bin_series(steps: object, values: object, n_bins: int) -> BinnedResult:
         t, y = t[order], y[order]
     if t.dtype.kind != "f" and max(abs(int(t[0])), abs(int(t[-1]))) * t.size >= 2**53:
         t = t.astype(np.float64)  # sums could lose exactness in float: bin in floats as before
-    t0, t1 = float(t[0]), float(t[-1])
-    edges = np.linspace(t0, t1, nb + 1)
-    with quiet():
-        width = (t1 - t0) / nb
-        if width > 0 and np.isfinite(width):
-            starts = _bin_starts(t, t0, width, nb)
-        else:
-            starts = np.zeros(1, dtype=np.int64)
+    starts, edges = _starts_and_edges(t, nb)
     ends = np.concatenate((starts[1:], [t.size]))
     total = ends - starts
     if np.isfinite(y).all():
@@ -152,6 +145,33 @@ def bin_series(steps: object, values: object, n_bins: int) -> BinnedResult:
         n_nonfinite=(total - cnt).astype(np.int64),
         edges=edges,
     )
+
+
+def _starts_and_edges(t: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first index of every non-empty bin, the ``nb + 1`` edges) of sorted, finite, non-empty ``t``."""
+    t0, t1 = float(t[0]), float(t[-1])
+    edges = np.linspace(t0, t1, nb + 1)
+    with quiet():
+        width = (t1 - t0) / nb
+        if width > 0 and np.isfinite(width):
+            starts = _bin_starts(t, t0, width, nb)
+        else:
+            starts = np.zeros(1, dtype=np.int64)
+    return starts, edges
+
+
+def bin_starts(steps: np.ndarray, n_bins: int) -> np.ndarray | None:
+    """The first index of every bin :func:`bin_series` returns for sorted integer ``steps`` (whose bin
+    sums are exact: the case it bins as integers), or None for any other input. Lets a caller reduce
+    another series on the same steps bin by bin, e.g. piece by piece."""
+    t = np.asarray(steps)
+    if t.ndim != 1 or t.dtype.kind not in "iu" or t.size == 0 or int(n_bins) < 1:
+        return None
+    if t.size > 1 and np.any(t[1:] < t[:-1]):
+        return None
+    if max(abs(int(t[0])), abs(int(t[-1]))) * t.size >= 2**53:
+        return None
+    return _starts_and_edges(t, int(n_bins))[0]
 
 
 #: Points whose bin index is computed at a time (bounds the temporaries at ~8 MB).

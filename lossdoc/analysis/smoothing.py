@@ -22,6 +22,7 @@ from lossdoc.analysis._arrays import as_float, quiet
 __all__ = [
     "MAD_TO_SD",
     "ema_debiased",
+    "ema_debiased_pieces",
     "lowess",
     "robust_zscore",
     "rolling_mad",
@@ -93,6 +94,44 @@ def ema_debiased(values: object, weight: float = 0.6) -> np.ndarray:
     out = y.copy()
     out[fin] = smoothed
     return out
+
+
+def ema_debiased_pieces(values: np.ndarray, weight: float, cuts: np.ndarray):
+    """:func:`ema_debiased` of a series of finite values whose values are not all equal, with
+    ``0 < weight < 1``, yielded piece by piece: the smoothed ``values[cuts[i]:cuts[i + 1]]`` for each
+    ``i`` (``cuts`` from 0 to ``values.size``, increasing), so a 10^7-point series is never smoothed
+    into one more 10^7-value array.
+
+    Each piece is smoothed alone (polars ``ewm_mean``, as :func:`ema_debiased`) and joined to the
+    pieces before it: with ``q = weight``, the debiased EMA at a point is ``S / D``, ``S`` the sum of
+    ``q**age * y`` and ``D`` that of ``q**age`` over the points so far; a piece's own mean ``m`` of
+    ``k`` points gives ``S = q**k * S0 + m * D_k`` and ``D = q**k * D0 + D_k``, ``D_k = (1 - q**k) /
+    (1 - q)``, ``S0, D0`` those of the pieces before. The same numbers as :func:`ema_debiased` to
+    ~1e-13 relative (rounding of the join), not bit for bit."""
+    import polars as pl
+
+    q = float(weight)
+    alpha = 1.0 - q
+    s0 = d0 = 0.0
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        y = values[int(a):int(b)]
+        if not y.size:
+            yield y.astype(np.float64)
+            continue
+        with quiet():
+            m = pl.Series(y).ewm_mean(alpha=alpha, adjust=True).to_numpy(writable=True)
+        if d0 > 0.0:
+            k = np.arange(1, y.size + 1, dtype=np.float64)
+            qk = np.exp(k * math.log(q))  # q**k
+            dk = -np.expm1(k * math.log(q)) / alpha  # 1 + q + ... + q**(k-1)
+            full = (qk * s0 + m * dk) / (qk * d0 + dk)
+        else:
+            full = m
+            dk = np.array([-math.expm1(y.size * math.log(q)) / alpha])
+            qk = np.array([math.exp(y.size * math.log(q))])
+        # the sums at the piece's last point carry into the next piece
+        s0, d0 = float(qk[-1] * s0 + m[-1] * dk[-1]), float(qk[-1] * d0 + dk[-1])
+        yield full
 
 
 def time_weighted_ema(steps: object, values: object, half_life: float) -> np.ndarray:

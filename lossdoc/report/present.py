@@ -218,9 +218,53 @@ def _prepare(run: RunReport, data: DataSeries | None, *, n_bins: int, smooth: bo
     if smooth and s.values.size >= SMOOTH_MIN_POINTS:
         from lossdoc.analysis.smoothing import ema_debiased
 
-        sm = np.asarray(ema_debiased(s.values, smoothing_weight(run, s.values.size)), dtype=float)
-        s.smooth = _bin(s.steps, sm, n_bins)
+        weight = smoothing_weight(run, s.values.size)
+        s.smooth = _smooth_in_pieces(s, weight, n_bins)
+        if s.smooth is None:
+            sm = np.asarray(ema_debiased(s.values, weight), dtype=float)
+            s.smooth = _bin(s.steps, sm, n_bins)
     return s
+
+
+#: Points of a series smoothed at a time for its chart (:func:`_smooth_in_pieces`); longer series
+#: are smoothed and binned piece by piece.
+SMOOTH_PIECE = 1 << 20
+
+
+def _smooth_in_pieces(s: ChartSeries, weight: float, n_bins: int) -> Binned | None:
+    """The chart's smoothed series of ``s`` (its finite points), binned as :func:`_bin` bins it,
+    smoothed a group of whole bins at a time (:func:`lossdoc.analysis.smoothing.ema_debiased_pieces`)
+    instead of as one more array of the series' length (80 MB at 10^7 points, at the run's peak
+    memory); None when the series is short or the smoothing is a special case (weight 0 or 1, all
+    values equal, bin sums that need scaling): the caller smooths it whole."""
+    n = s.values.size
+    if n <= 2 * SMOOTH_PIECE or n <= n_bins or not 0.0 < weight < 1.0:
+        return None
+    from lossdoc.analysis.downsample import bin_starts
+    from lossdoc.analysis.smoothing import ema_debiased_pieces
+
+    starts = bin_starts(s.steps, n_bins)
+    if starts is None or starts.size != s.binned.count.size or np.all(s.values == s.values[0]):
+        return None
+    ends = np.append(starts[1:], n)
+    # pieces of whole bins, about SMOOTH_PIECE points each
+    cuts = np.unique(np.concatenate(([0], starts[np.searchsorted(starts, np.arange(SMOOTH_PIECE, n, SMOOTH_PIECE))
+                                                 .clip(0, starts.size - 1)], [n])))
+    means, mins, maxs = [], [], []
+    first = 0
+    with np.errstate(all="ignore"):
+        for (a, b), sm in zip(zip(cuts[:-1], cuts[1:]), ema_debiased_pieces(s.values, weight, cuts)):
+            last = int(np.searchsorted(starts, b, side="left"))
+            local = starts[first:last] - a
+            total = ends[first:last] - starts[first:last]
+            means.append(np.add.reduceat(sm, local) / total)
+            mins.append(np.minimum.reduceat(sm, local))
+            maxs.append(np.maximum.reduceat(sm, local))
+            first = last
+    mean = np.concatenate(means)
+    if mean.size != starts.size or not np.isfinite(mean).all():
+        return None
+    return Binned(s.binned.step, mean, np.concatenate(mins), np.concatenate(maxs), s.binned.count)
 
 
 def get_series(run: RunReport, split: str, metric: str, *, n_bins: int = HTML_BINS,

@@ -1,11 +1,11 @@
-"""The spike check's minimum screen computed piece by piece (bounded memory) keeps exactly the points
-a trailing-minimum filter of the whole curve keeps, at every piece boundary and window size."""
+"""The spike check's minimum and rank screens computed piece by piece (bounded memory) keep exactly the
+points a trailing filter of the whole curve keeps, at every piece boundary and window size."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.ndimage import minimum_filter1d
+from scipy.ndimage import minimum_filter1d, rank_filter
 
 from lossdoc.checks.detectors import spike
 
@@ -32,3 +32,23 @@ def test_min_screen_in_pieces_equals_the_whole_curve(monkeypatch: pytest.MonkeyP
 
 def test_no_points_to_screen() -> None:
     assert spike._min_screen(np.array([2.0]), 10, 0.5).size == 0
+
+
+def _whole_rank(v: np.ndarray, w: int, min_rise: float) -> np.ndarray:
+    low = rank_filter(v, (w - 1) // 2, size=w, mode="nearest", origin=(w - 1) // 2)
+    return np.flatnonzero(v[1:] >= (1 + min_rise) * low[:-1]) + 1
+
+
+@pytest.mark.parametrize("w", (1, 2, 5, 50, 51, 300))
+@pytest.mark.parametrize("piece", (7, 64, 1000, 1 << 20))
+def test_rank_screen_in_pieces_equals_the_whole_curve(monkeypatch: pytest.MonkeyPatch, w: int, piece: int) -> None:
+    monkeypatch.setattr(spike, "_SCREEN_PIECE", piece)
+    rng = np.random.default_rng(w * 104729 + piece)
+    for n in (1, 2, 3, w, w + 1, 999, 2500):
+        v = np.exp(rng.normal(0, 0.3, n)) * np.linspace(3, 1, n)
+        v[rng.integers(0, n, max(1, n // 50))] *= 4  # spikes
+        v[rng.integers(0, n, max(1, n // 80))] = 1.0  # ties
+        got = spike._rank_screen(v, w, 0.2)
+        np.testing.assert_array_equal(got, _whole_rank(v, w, 0.2))
+        if n > 1000:
+            assert got.size

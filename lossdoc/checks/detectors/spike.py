@@ -148,6 +148,22 @@ def _min_screen(v: np.ndarray, w: int, min_rise: float) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
 
 
+def _rank_screen(v: np.ndarray, w: int, min_rise: float) -> np.ndarray:
+    """Indices ``i >= 1`` with ``v[i] >= (1 + min_rise) x`` the lower middle value (rank ``(w-1)//2``)
+    of ``v[i-w:i]``, piece by piece as :func:`_min_screen` (a whole-curve rank filter is one more
+    10^7-value array at the run's peak memory); the same indices as one filter of the whole curve."""
+    n = v.size
+    parts = []
+    for a in range(1, n, _SCREEN_PIECE):
+        b = min(n, a + _SCREEN_PIECE)
+        lo = max(0, a - 1 - (w - 1))
+        low = rank_filter(v[lo:b - 1], (w - 1) // 2, size=w, mode="nearest", origin=(w - 1) // 2)
+        low = low[a - 1 - lo:]  # at a-1 .. b-2: the lower middle value of the w points before a .. b-1
+        low *= 1 + min_rise
+        parts.append(np.flatnonzero(v[a:b] >= low) + a)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.intp)
+
+
 def _screen(v: np.ndarray, w: int, zscore: float, min_rise: float) -> np.ndarray:
     """Indices that can be spikes, in O(n).
 
@@ -176,10 +192,7 @@ def _screen(v: np.ndarray, w: int, zscore: float, min_rise: float) -> np.ndarray
         # middle value of a window (rank (w-1)//2) is never above its median, so v >= (1 + min_rise)
         # x that is still an exact pre-filter, at the cost of one O(n log w) rank filter instead of
         # the four of the full robust z-score.
-        lo = rank_filter(v, (w - 1) // 2, size=w, mode="nearest", origin=(w - 1) // 2)
-        lo *= 1 + min_rise  # in place: no second 10^7-value temporary
-        cand = np.flatnonzero(v[1:] >= lo[:-1]) + 1
-        del lo
+        cand = _rank_screen(v, w, min_rise)
         if cand.size <= max(0.05 * n, 1000):
             return cand
     z = robust_zscore(v, w, trailing=True)
