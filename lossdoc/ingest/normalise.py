@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from lossdoc.model import IngestNote
+from lossdoc.model import IngestNote, join_blocks
 
 KEYS = ["run", "split", "metric", "name"]
 
@@ -42,7 +42,7 @@ def normalise_blocks(blocks: list[pl.DataFrame]) -> tuple[list[pl.DataFrame], li
         seen.add(key)
     if clean:
         return blocks, []
-    out, notes = normalise_steps(pl.concat(blocks, how="vertical"))
+    out, notes = normalise_steps(join_blocks(blocks))
     return [out], notes
 
 

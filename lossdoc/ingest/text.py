@@ -257,6 +257,10 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
     return [a.frame() for a in acc]
 
 
+#: Column types :class:`_Packer` packs into numpy buffers (others are concatenated as frames).
+_PACKED = {pl.Int64: np.int64, pl.Float64: np.float64, pl.UInt32: np.uint32}
+
+
 class _Packer:
     """Appends per-chunk frames into numpy buffers sized from the first chunk's density."""
 
@@ -271,11 +275,10 @@ class _Packer:
     def add(self, df: pl.DataFrame) -> None:
         if self.schema is None:
             self.schema = df.schema
-            numeric = all(dt in (pl.Int64, pl.Float64) for dt in df.schema.values())
+            numeric = all(dt in _PACKED for dt in df.schema.values())
             if numeric:
                 cap = int(df.height * self.total_bytes / self.first_bytes * 1.25) + 1024
-                self.cols = {c: np.empty(cap, dtype=np.int64 if dt == pl.Int64 else np.float64)
-                             for c, dt in df.schema.items()}
+                self.cols = {c: np.empty(cap, dtype=_PACKED[dt]) for c, dt in df.schema.items()}
         if not self.cols:
             if df.height and any(dt in (pl.String, pl.Binary) for dt in df.schema.values()):
                 # Strings kept from a piece are views into the piece's text buffers (Arrow string

@@ -14,7 +14,7 @@ from lossdoc.ingest import choose, from_bytes, read_input
 from lossdoc.ingest.formats.lightning_csv import read_hparams
 from lossdoc.ingest.inputs import open_file
 from lossdoc.ingest.registry import get_parser, rank
-from lossdoc.model import Source
+from lossdoc.model import Source, float_epoch
 from tests.ingest.golden import assert_golden
 
 # Lightning >= 2.2: sorted header (FORMATS.md §2 example, plus an lr monitor and a NaN).
@@ -248,8 +248,9 @@ def test_real_file_via_open_file(tmp_path: Path) -> None:
 
 
 def _parsed(path: Path, *, typed: bool, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Blocks and notes of the parser for ``path`` (as text: NaN == NaN), by the typed streaming read
-    when it takes the file, or by the string table with ``typed=False``."""
+    """Blocks and notes of the parser for ``path`` (as text: NaN == NaN; a compact epoch read back as
+    Float64, as every table handed out gives it), by the typed streaming read when it takes the file,
+    or by the string table with ``typed=False``."""
     import lossdoc.ingest.formats.lightning_csv as mod
 
     with monkeypatch.context() as m:
@@ -259,7 +260,7 @@ def _parsed(path: Path, *, typed: bool, monkeypatch: pytest.MonkeyPatch) -> str:
             res = get_parser("lightning-csv").parse(open_file(path))
         except (ParseError, EmptyInputError) as exc:
             return f"{type(exc).__name__}: {exc}"
-    return repr(([b.to_dicts() for b in res.blocks], res.notes))
+    return repr(([float_epoch(b).to_dicts() for b in res.blocks], res.notes))
 
 
 SAMPLES = Path(__file__).parents[2] / "sample_logs"

@@ -43,7 +43,7 @@ from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.remote import join_display
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import count_lines, snapshot, stream_queries
-from lossdoc.model import IngestNote, ParseResult, conform_blocks
+from lossdoc.model import IngestNote, ParseResult, compact_epoch, conform_blocks, whole_epoch
 
 METRICS_NAME = "metrics.csv"
 HPARAMS_NAME = "hparams.yaml"
@@ -123,7 +123,7 @@ def column_series(header: list[str], axes: set[str]) -> dict[str, tuple[str, str
 _PIECE = 2 << 20
 
 
-def _parse_typed(inp: InputFile, run: str) -> ParseResult | None:
+def _parse_typed(inp: InputFile, run: str, compact: bool = True) -> ParseResult | None:
     """A clean numeric ``metrics.csv`` read in pieces straight into numbers (:func:`stream_queries`),
     never as a table of strings: the rows and notes :func:`read_table` and the rest of
     :meth:`LightningCSVParser._parse` give it, or None when the file has anything they would handle
@@ -131,7 +131,12 @@ def _parse_typed(inp: InputFile, run: str) -> ParseResult | None:
     without a step, a column without numbers...): it is then read that way.
 
     A 10^7-row file of four columns: ~0.3 GB of Int64/Float64 columns instead of every cell as a
-    string, its line numbers and the file again as lines."""
+    string, its line numbers and the file again as lines.
+
+    An ``epoch`` column of whole numbers (what the logger writes) is held compactly
+    (:func:`lossdoc.model.compact_epoch`: 10 MB instead of 80 MB at 10^7 rows), read piece by
+    piece as UInt32 and narrowed at the end; a file with any other epoch is read again
+    (``compact=False``) into Float64."""
     if inp.path is None or not inp.is_utf8_file() or inp.head_bytes(3) == b"\xef\xbb\xbf":
         return None
     head = inp.head_text(64 * 1024)
@@ -155,20 +160,32 @@ def _parse_typed(inp: InputFile, run: str) -> ParseResult | None:
     def queries(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
         body = lines.filter((pl.col("lineno") > 1) & (pl.col("lineno") != last) & (line != ""))
         body = body.select(line, cells.alias("_c")).with_columns(typed)
+        kept = [pl.when(whole_epoch(pl.col(c))).then(pl.col(c).cast(pl.UInt32)).alias(c)
+                if c == "epoch" and compact else c for c in names]
         # a row read as is: the header's number of fields, no quote, a step, every cell empty or a number
         ok = [line.str.count_matches(",", literal=True) == k - 1, ~line.str.contains(r'["\r]'),
               pl.col("step").is_not_null()]
         ok += [pl.col(c).is_not_null() | (pl.col("_c").struct.field(f"field_{j}") == "")
                for j, c in enumerate(names) if c != "step"]
-        return [body.select(names), body.select((~pl.all_horizontal(ok)).sum().cast(pl.Int64).alias("bad"))]
+        # an epoch that is not a whole number: counted, and the file is read again with Float64 epochs
+        odd = (pl.col("epoch").is_not_null() & ~whole_epoch(pl.col("epoch"))) if compact and "epoch" in names \
+            else pl.lit(False)
+        return [body.select(kept), body.select((~pl.all_horizontal(ok)).sum().cast(pl.Int64).alias("bad"),
+                                               odd.sum().cast(pl.Int64).alias("odd"))]
 
     got = stream_queries(inp, queries, no_ranks=False, lineno=True, keep_cr=True, chunk_bytes=_PIECE,
                          limit=size)
     if got is None:
         return None
     df, bad = got
+    del got
     if df.height == 0 or bad.get_column("bad").sum():
         return None
+    if bad.get_column("odd").sum():
+        del df
+        return _parse_typed(inp, run, compact=False)
+    if compact and "epoch" in names:
+        df = df.with_columns(compact_epoch(df.get_column("epoch")))  # UInt32 -> UInt8 / UInt16
     values = [c for c in names if c not in ("step", "epoch")]
     if any(df.get_column(c).null_count() == df.height for c in values):
         return None  # a column without numbers: noted by the string path
@@ -183,7 +200,7 @@ def _parse_typed(inp: InputFile, run: str) -> ParseResult | None:
             pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
             pl.lit(name).alias("name"), "step", epoch.alias("epoch"), pl.lit(None, pl.Float64).alias("wall_time"),
             pl.col(name).alias("value")))
-    return ParseResult(blocks=conform_blocks(blocks), notes=notes)
+    return ParseResult(blocks=conform_blocks(blocks, keep_compact_epoch=True), notes=notes)
 
 
 class LightningCSVParser(Parser):
