@@ -73,7 +73,7 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
         lasting = bool(np.any(np.diff(cand[grp]) == 1))
         ev = {"start": int(st[a]), "end": int(st[b]), "peak_step": int(st[pk]), "peak": float(v[pk]),
               "lasting": lasting, "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("inf"), "z": float(np.max(zc[grp])),
-              "recovery": rec, "at_end": bool(n - 1 - b < max(3, w // 5))}
+              "recovery": rec, "at_end": bool(n - 1 - b < max(3, w // 5)), "z_log": _log_z(v, a, pk, w)}
         if gn is not None:
             ev["grad_norm_ratio"] = _ratio_at(gn, st[a], st[b], st[max(a - w, 0)])
         if ls is not None:
@@ -111,6 +111,21 @@ def _spike_points(v: np.ndarray, w: int, zscore: float, min_rise: float
         zc = np.where(sc > 0, (v[cand] - base) / np.where(sc > 0, sc, 1.0), np.inf)
     keep = (zc >= zscore) & (v[cand] >= base + min_rise * np.abs(base))
     return cand[keep], base[keep], zc[keep], mad[keep]
+
+
+def _log_z(v: np.ndarray, a: int, pk: int, w: int) -> float | None:
+    """Robust z of ``v[pk]`` in log space against the ``w`` points before ``a`` (median and MAD of their
+    logs); None when a value there is not positive. Per-batch losses are right-skewed (a batch of 8
+    examples at a median loss of 0.4 ranges 0.07-1.1): a batch 6x the median is a few log-space noise
+    units, not the 11 robust z units the raw scale gives it."""
+    win = v[max(0, a - w):a]
+    if win.size < 5 or v[pk] <= 0 or not np.all(win > 0):
+        return None
+    lw = np.log(win)
+    med = float(np.median(lw))
+    dev = np.abs(lw - med)
+    sc = MAD_TO_SD * float(np.median(dev)) or _MEANAD_TO_SD * float(dev.mean())
+    return float((np.log(v[pk]) - med) / sc) if sc > 0 else None
 
 
 def _first_at_or_below(v: np.ndarray, start: int, thr: float) -> int | None:
@@ -297,7 +312,10 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     # (warn-range-single) to count; one that lasts (>= 2 consecutive points up) warn-range
     wr = getattr(p, "warn_range", 0.25)
     wr1 = getattr(p, "warn_range_single", 1.0)
-    sizeable = [e for e in events if e["height"] >= (wr if e["lasting"] else wr1)]
+    # ... and a one-point jump must stand out in log space too (``_log_z``): right-skewed per-batch noise
+    # throws single batches far above the median on the raw scale
+    sizeable = [e for e in events if e["height"] >= (wr if e["lasting"] else wr1)
+                and (e["lasting"] or e.get("z_log") is None or e["z_log"] >= p.zscore)]
     unrecovered = [e for e in sizeable if e["recovery"] is None and not e["at_end"]]
     slow = [e for e in sizeable if e["recovery"] is not None and e["recovery"] > p.recovery_steps]
     # many small recovered blips are noise-level events; a count only matters once they are sizeable
@@ -321,6 +339,14 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     if not advice:
         advice.append("if spikes recur, clip the gradient norm at 1.0 and lower the peak LR")
     more = f" (and {len(events) - 1} more)" if len(events) > 1 else ""
+    # one-point jumps that were high enough on the raw scale but not in log space: say why they are a note
+    skewed = [e for e in events if not e["lasting"] and e["height"] >= wr1 and e.get("z_log") is not None
+              and e["z_log"] < p.zscore]
+    if skewed and not harmful:
+        zl = max(e["z_log"] for e in skewed)
+        more += (f"; {'each a single batch' if len(skewed) > 1 else 'a single batch'} at most {zl:.1f} noise units above "
+                 f"the median in log space (below {p.zscore:g}): per-batch losses are right-skewed, so these are "
+                 "read as hard batches, not a warning")
     around = "the median of the points around it" if big.get("short") else "the trailing median"
     msg = (f"{len(events)} loss spike(s) in {s.name}: largest {big['factor']:.2f}x {around} "
            f"({fmt_num(big['base'])} -> {fmt_num(big['peak'])}, {big['height']:.0%} of {scale_name}, "
