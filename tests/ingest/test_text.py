@@ -56,6 +56,18 @@ STYLES = [
          ("val", "loss"): [(200, 0.5301), (400, 0.4887)], ("val", "perplexity"): [(200, 1.70), (400, 1.63)]},
     ),
     (
+        # One key printed once per split on a line (B777B2056-2's machine-translation log): each is the
+        # split's named last before it -- the second Token Acc is the validation one, it was dropped
+        "same-key-per-split",
+        "Epoch 0 | Train Loss: 11.2338 | Token Acc: 0.0490 | Seq Acc: 0.0000 | Val Loss: 10.9681 | Token Acc: 0.0660"
+        " | Seq Acc: 0.0000\n"
+        "Epoch 1 | Train Loss: 10.8902 | Token Acc: 0.0660 | Seq Acc: 0.0000 | Val Loss: 10.8130 | Token Acc: 0.0661"
+        " | Seq Acc: 0.0000\n",
+        {("train", "loss"): [(0, 11.2338), (1, 10.8902)], ("train", "token_acc"): [(0, 0.049), (1, 0.066)],
+         ("val", "loss"): [(0, 10.9681), (1, 10.813)], ("val", "token_acc"): [(0, 0.066), (1, 0.0661)],
+         ("val", "seq_acc"): [(0, 0.0), (1, 0.0)]},
+    ),
+    (
         "key-equals",
         "step=10 loss=2.5 lr=0.001\nstep=20 loss=2.4 lr=0.001\nstep=30 loss=nan lr=0.0009\n",
         {

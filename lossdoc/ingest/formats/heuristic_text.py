@@ -137,6 +137,25 @@ def _clean_key(key: str) -> str | None:
     return key
 
 
+def seen_twice(keys: object) -> set[str]:
+    """The keys that occur more than once."""
+    once: set[str] = set()
+    out: set[str] = set()
+    for k in keys:  # type: ignore[attr-defined]
+        (out if k in once else once).add(k)
+    return out
+
+
+def _named_splits(found: list[tuple[int, str, int, int | None]]) -> list[tuple[int, str]]:
+    """(position, split) of the keys on a line that name their split ("Val Loss"), in line order."""
+    out = []
+    for start, key, _, _ in found:
+        sp = split_and_metric(snake_case(key), default_split="?")[0]
+        if sp != "?":
+            out.append((start, sp))
+    return sorted(out)
+
+
 def _number_at(line: str, ordinal: int) -> str:
     """The ``ordinal``-th standalone number of ``line`` (as :func:`_read_template` counts them)."""
     nums = [m.group(2) for m in _NUMX_PY.finditer(" " + line)]
@@ -157,14 +176,25 @@ def _read_template(line: str) -> _Template:
         found.append((m.start(), key, pos[m.start(3)], pos.get(m.start(4)) if m.group(4) else None))
     t = _Template()
     seen: set[str] = set()
+    taken: set[tuple[str, str]] = set()
     best = 99
     own: list[tuple[int, str, int, str, str]] = []
+    named = _named_splits(found)
+    # keys printed more than once, each time after a key that names a split
+    first_named = named[0][0] if named else None
+    twice = {k for k in seen_twice(k for _, k, _, _ in found)
+             if first_named is not None and all(st > first_named for st, k2, _, _ in found if k2 == k)}
     for start, key, ordinal, tot in found:
-        if key in seen:
-            continue
-        seen.add(key)
         norm = snake_case(key)
         own_split, base = split_and_metric(norm, default_split="?")
+        if key in twice and own_split == "?":
+            # a key printed once per split on one line ("Train Loss: .. | Token Acc: .. | Val Loss: .. |
+            # Token Acc: ..") belongs to the split named last before it: the second Token Acc is validation's
+            own_split = [sp for st, sp in named if st < start][-1]
+        if (key, own_split) in taken:
+            continue
+        taken.add((key, own_split))
+        seen.add(key)
         bare = ""
         if norm in _SPLIT_OF and "." not in _number_at(line, ordinal) and t.epoch_ord is None:
             # "Train 3, loss: 0.52": a split word before a whole number counts the epochs
