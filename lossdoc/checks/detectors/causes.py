@@ -332,7 +332,7 @@ def likely_overfitting_cause(ctx: RunContext, s: Series | None, p: SimpleNamespa
 
 
 def likely_underfitting_cause(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
-    uf = _sym(ctx, "UF001", "LM002", "PL001")
+    uf = _sym(ctx, "UF001", "UF004", "LM002", "PL001")
     if not uf:
         return
     h = ctx.hparams()
