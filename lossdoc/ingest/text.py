@@ -258,7 +258,7 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
 
 
 #: Column types :class:`_Packer` packs into numpy buffers (others are concatenated as frames).
-_PACKED = {pl.Int64: np.int64, pl.Float64: np.float64, pl.UInt32: np.uint32}
+_PACKED = {pl.Int64: np.int64, pl.Float64: np.float64, pl.UInt16: np.uint16}
 
 
 class _Packer:

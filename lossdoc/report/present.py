@@ -226,9 +226,10 @@ def _prepare(run: RunReport, data: DataSeries | None, *, n_bins: int, smooth: bo
     return s
 
 
-#: Points of a series smoothed at a time for its chart (:func:`_smooth_in_pieces`); longer series
-#: are smoothed and binned piece by piece.
-SMOOTH_PIECE = 1 << 20
+#: Series longer than this are smoothed for their chart piece by piece (:func:`_smooth_in_pieces`),
+#: about :data:`SMOOTH_PIECE` points at a time (each piece's temporaries: ~5 arrays of its size).
+SMOOTH_WHOLE_MAX = 1 << 21
+SMOOTH_PIECE = 1 << 18
 
 
 def _smooth_in_pieces(s: ChartSeries, weight: float, n_bins: int) -> Binned | None:
@@ -238,7 +239,7 @@ def _smooth_in_pieces(s: ChartSeries, weight: float, n_bins: int) -> Binned | No
     memory); None when the series is short or the smoothing is a special case (weight 0 or 1, all
     values equal, bin sums that need scaling): the caller smooths it whole."""
     n = s.values.size
-    if n <= 2 * SMOOTH_PIECE or n <= n_bins or not 0.0 < weight < 1.0:
+    if n <= max(SMOOTH_WHOLE_MAX, 2 * SMOOTH_PIECE, n_bins) or not 0.0 < weight < 1.0:
         return None
     from lossdoc.analysis.downsample import bin_starts
     from lossdoc.analysis.smoothing import ema_debiased_pieces

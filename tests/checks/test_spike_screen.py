@@ -52,3 +52,17 @@ def test_rank_screen_in_pieces_equals_the_whole_curve(monkeypatch: pytest.Monkey
         np.testing.assert_array_equal(got, _whole_rank(v, w, 0.2))
         if n > 1000:
             assert got.size
+
+
+@pytest.mark.parametrize("w", (1, 5, 50))
+def test_spike_points_with_windows_gathered_in_blocks_are_the_same(monkeypatch: pytest.MonkeyPatch, w: int) -> None:
+    rng = np.random.default_rng(w)
+    v = np.exp(rng.normal(0, 0.3, 5000)) * np.linspace(3, 1, 5000)
+    v[rng.integers(0, 5000, 100)] *= 4
+    v[:3] = 1.0  # candidates with a short history
+    whole = spike._spike_points(v, w, 3.0, 0.2)
+    assert whole[0].size
+    for block in (1, 7, 64):
+        monkeypatch.setattr(spike, "_WINDOW_VALUES", block)
+        for got, want in zip(spike._spike_points(v, w, 3.0, 0.2), whole):
+            np.testing.assert_array_equal(got, want)

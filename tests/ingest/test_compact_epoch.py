@@ -83,7 +83,7 @@ def test_one_series_run_frame_has_float64_epoch(tmp_path: Path) -> None:
     assert run.frame.get_column("epoch").to_list() == [float(i // 10) for i in range(60)]
 
 
-@pytest.mark.parametrize("odd", ["0.5", "-1", "-0.0", "4294967296", "nan"])
+@pytest.mark.parametrize("odd", ["0.5", "-1", "-0.0", "70000", "4294967296", "nan"])
 def test_lightning_file_with_another_epoch_keeps_float64_exactly(tmp_path: Path, odd: str) -> None:
     run = _lightning(tmp_path / "version_0", ["0", "1", odd, "3"])
     src = read(run).sources[0]

@@ -27,6 +27,7 @@ def _series(n: int, seed: int, gaps: bool) -> present.ChartSeries:
 def test_pieces_equal_the_whole_series(monkeypatch: pytest.MonkeyPatch, piece: int, n_bins: int,
                                        weight: float, gaps: bool) -> None:
     monkeypatch.setattr(present, "SMOOTH_PIECE", piece)
+    monkeypatch.setattr(present, "SMOOTH_WHOLE_MAX", 0)
     s = _series(20_000, piece + n_bins, gaps)
     s.binned = present._bin(s.steps, s.values, n_bins)
     got = present._smooth_in_pieces(s, weight, n_bins)
@@ -38,6 +39,7 @@ def test_pieces_equal_the_whole_series(monkeypatch: pytest.MonkeyPatch, piece: i
 
 def test_cases_left_to_the_whole_route(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(present, "SMOOTH_PIECE", 100)
+    monkeypatch.setattr(present, "SMOOTH_WHOLE_MAX", 0)
     s = _series(20_000, 1, False)
     assert present._smooth_in_pieces(s, 0.0, 600) is None  # no smoothing
     assert present._smooth_in_pieces(s, 1.0, 600) is None  # TensorBoard's flat zero

@@ -123,6 +123,10 @@ def column_series(header: list[str], axes: set[str]) -> dict[str, tuple[str, str
 _PIECE = 2 << 20
 
 
+#: Largest epoch :func:`_parse_typed` reads as UInt16 (a file with a larger one is read into Float64).
+_MAX_PIECE_EPOCH = 2**16 - 1
+
+
 def _parse_typed(inp: InputFile, run: str, compact: bool = True) -> ParseResult | None:
     """A clean numeric ``metrics.csv`` read in pieces straight into numbers (:func:`stream_queries`),
     never as a table of strings: the rows and notes :func:`read_table` and the rest of
@@ -135,8 +139,8 @@ def _parse_typed(inp: InputFile, run: str, compact: bool = True) -> ParseResult 
 
     An ``epoch`` column of whole numbers (what the logger writes) is held compactly
     (:func:`lossdoc.model.compact_epoch`: 10 MB instead of 80 MB at 10^7 rows), read piece by
-    piece as UInt32 and narrowed at the end; a file with any other epoch is read again
-    (``compact=False``) into Float64."""
+    piece as UInt16 and narrowed at the end; a file with any other epoch (a fraction, above
+    :data:`_MAX_PIECE_EPOCH`...) is read again (``compact=False``) into Float64."""
     if inp.path is None or not inp.is_utf8_file() or inp.head_bytes(3) == b"\xef\xbb\xbf":
         return None
     head = inp.head_text(64 * 1024)
@@ -160,16 +164,16 @@ def _parse_typed(inp: InputFile, run: str, compact: bool = True) -> ParseResult 
     def queries(lines: pl.LazyFrame) -> list[pl.LazyFrame]:
         body = lines.filter((pl.col("lineno") > 1) & (pl.col("lineno") != last) & (line != ""))
         body = body.select(line, cells.alias("_c")).with_columns(typed)
-        kept = [pl.when(whole_epoch(pl.col(c))).then(pl.col(c).cast(pl.UInt32)).alias(c)
-                if c == "epoch" and compact else c for c in names]
+        fits = whole_epoch(pl.col("epoch")) & (pl.col("epoch") <= _MAX_PIECE_EPOCH)
+        kept = [pl.when(fits).then(pl.col(c).cast(pl.UInt16)).alias(c) if c == "epoch" and compact else c
+                for c in names]
         # a row read as is: the header's number of fields, no quote, a step, every cell empty or a number
         ok = [line.str.count_matches(",", literal=True) == k - 1, ~line.str.contains(r'["\r]'),
               pl.col("step").is_not_null()]
         ok += [pl.col(c).is_not_null() | (pl.col("_c").struct.field(f"field_{j}") == "")
                for j, c in enumerate(names) if c != "step"]
         # an epoch that is not a whole number: counted, and the file is read again with Float64 epochs
-        odd = (pl.col("epoch").is_not_null() & ~whole_epoch(pl.col("epoch"))) if compact and "epoch" in names \
-            else pl.lit(False)
+        odd = (pl.col("epoch").is_not_null() & ~fits) if compact and "epoch" in names else pl.lit(False)
         return [body.select(kept), body.select((~pl.all_horizontal(ok)).sum().cast(pl.Int64).alias("bad"),
                                                odd.sum().cast(pl.Int64).alias("odd"))]
 
@@ -185,7 +189,7 @@ def _parse_typed(inp: InputFile, run: str, compact: bool = True) -> ParseResult 
         del df
         return _parse_typed(inp, run, compact=False)
     if compact and "epoch" in names:
-        df = df.with_columns(compact_epoch(df.get_column("epoch")))  # UInt32 -> UInt8 / UInt16
+        df = df.with_columns(compact_epoch(df.get_column("epoch")))  # UInt16 -> UInt8 where it fits
     values = [c for c in names if c not in ("step", "epoch")]
     if any(df.get_column(c).null_count() == df.height for c in values):
         return None  # a column without numbers: noted by the string path
