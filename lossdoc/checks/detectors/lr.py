@@ -125,6 +125,28 @@ def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamesp
     )
 
 
+def _val_stopped(ctx: RunContext, p: SimpleNamespace) -> bool:
+    """A validation loss with min-val-points evaluations that did not fall by min-improvement of its range
+    across its own trailing window (widened to 4 evaluations, at most half of them): the training loss falling
+    during the LR's final decay (the anneal lowers it by design) says nothing a longer schedule would buy.
+    An effect size, not a test: it only withholds the note."""
+    val = ctx.loss("val")
+    if val is None or np.isfinite(val.values).sum() < getattr(p, "min_val_points", 5):
+        return False
+    x, y, _ = ctx.downsampled(val)
+    span = float(x[-1] - x[0])
+    if span <= 0 or not np.isfinite(y[-1]):
+        return False
+    lo = x[-1] - p.window_fraction * span
+    if (x >= lo).sum() < 4:
+        lo = float(x[-min(4, max(2, x.size // 2))])
+    tr = ctx.trend(val, lo, float(x[-1]))
+    if tr is None or not np.isfinite(tr.slope):
+        return False
+    rate = -tr.slope * min(x[-1] - lo, p.window_fraction * span) / range_scale(ctx, val, float(y[-1]))
+    return rate < p.min_improvement
+
+
 def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     lr = ctx.lr()
     if s is None or lr is None:
@@ -149,6 +171,8 @@ def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNames
     # against the range the run covered, as SI001 (a near-zero loss falling "119%" of its level is noise)
     rate = -tr.slope * (x[-1] - lo) / range_scale(ctx, s, level)
     if rate < p.min_improvement:
+        return
+    if _val_stopped(ctx, p):
         return
     msg = (f"the LR decayed to {round_lr(float(lv[-1]))} ({lv[-1] / peak:.1%} of its peak {round_lr(peak)}) while "
            f"{s.name} was still falling by {rate:.1%} of the range the run covered over the last {p.window_fraction:.0%} of the run "

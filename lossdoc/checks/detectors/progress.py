@@ -104,16 +104,20 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     val_ok = val is not None and np.isfinite(val.values).sum() >= p.min_val_points
     train_ok = train is not None and np.isfinite(train.values).sum() >= p.min_points
     if val_ok:
-        hit, lo = _still_improving(ctx, val, p)
+        hit, lo, vclear = _still_improving(ctx, val, p)
         if hit is not None:
             yield hit
             return
         vs, vv = val.finite()
-        if not (train_ok and lo is not None and vv.size and np.isfinite(val.values[-1])
-                and vs[int(np.argmin(vv))] >= lo):
+        # the training loss supplies only the significance the few validation points lack: the validation
+        # loss's own decline must be clear (a validation loss that moved 4% of its range while training kept
+        # falling is levelling off, and it is the one that decides)
+        if not (train_ok and lo is not None and vclear and vv.size
+                and np.isfinite(val.values[-1]) and vs[int(np.argmin(vv))] >= lo):
             return
         note = (f"; the validation loss is at its best ({fmt_num(float(np.min(vv)))}) in its last "
-                f"{len(vv) - int(np.searchsorted(vs, lo))} evaluations, with no significant trend of its own")
+                f"{len(vv) - int(np.searchsorted(vs, lo))} evaluations and falling clearly, but with no "
+                "significant trend of its own")
     else:
         note = ""
     if train is not None:
@@ -123,20 +127,23 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
         if means is not None:
             train, train_ok = means, True
     if train_ok:
-        hit, _ = _still_improving(ctx, train, p, note)
-        if hit is not None:
+        hit, _, _ = _still_improving(ctx, train, p, note)
+        # standing in for an inconclusive validation test, the training loss's evidence is its own significant
+        # trailing decline, not a curve fit (a fit to a validation-less training loss stands on its own)
+        if hit is not None and not (note and hit.alpha is None):
             yield hit
 
 
 def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
-                     note: str = "") -> tuple[Hit | None, float | None]:
-    """The finding for ``target`` (or None) and the start of the trailing window it tested."""
+                     note: str = "") -> tuple[Hit | None, float | None, bool]:
+    """The finding for ``target`` (or None), the start of the trailing window it tested and whether its
+    decline there is clear (an effect size; False when untested)."""
     if not np.isfinite(target.values[-1]):
-        return None, None  # ended non-finite: NF001's business
+        return None, None, False  # ended non-finite: NF001's business
     x, y, _ = ctx.downsampled(target)
     span = float(x[-1] - x[0])
     if span <= 0:
-        return None, None
+        return None, None, False
     lo = x[-1] - p.window_fraction * span
     # short logs: widen the trailing window to min-points, but never past half of the points (a window
     # holding the early fast drop would call every short run "still improving"); the exact
@@ -144,11 +151,11 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     need = min(max(p.min_points, 4), max(4, x.size // 2))
     if (x >= lo).sum() < need:
         if x.size < 4:
-            return None, None
+            return None, None, False
         lo = float(x[-need])
     tr = ctx.trend(target, lo, float(x[-1]))
     if tr is None:
-        return None, lo
+        return None, lo, False
     ctx.decide(float(tr.pvalue_decreasing))
     level = final_level(target.values) or float(y[-1])
     at_lo = tr.intercept + tr.slope * lo if np.isfinite(tr.intercept) else float(y[x >= lo][0])
@@ -182,14 +189,20 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         if np.nanmin(y) >= 0:
             gain = min(gain, 0.5)  # a non-negative loss cannot be projected through zero
         proj = f"half the linear projection to step {hstep:,} is {fmt_num(level * (1 - gain))}"
+    # the decline is clear (an effect size, whatever supplies the significance): min-rate of the range across
+    # the window, or (a decelerating curve whose last fifth moved only a few % of the range) a window that
+    # still falls while the projection to the horizon gains min-fit-gain of the level
+    clear = bool(rate >= p.min_rate or (rate > 0 and gain >= p.min_fit_gain))
     # (b) or the fitted curve, validated by its own backtest, predicts a level whose whole 90% interval
     # lies below today's (noise too high for a window test, but the curve has clearly not flattened)
     # ... and the predicted drop is worth having on the run's own scale: at least min-rate of the range
     # it covered (2% of the level of a loss that fell from 2.3 to 0.05 is noise-sized progress)
+    # ... and the decline is clear: a power law fitted to a converging curve always predicts a little lower
+    # (3-6% at twice the steps), and a window that stopped falling is not "still falling"
     fit_ok = bool(ex is not None and ex.backtest_error is not None and np.isfinite(ex.backtest_error)
                   and abs(ex.backtest_error) <= p.max_backtest_error and np.isfinite(ex.high) and ex.high < level
                   and gain >= 2 * p.min_gain
-                  and level - float(ex.loss) >= p.min_rate * range_scale(ctx, target, level))
+                  and level - float(ex.loss) >= p.min_rate * range_scale(ctx, target, level) and clear)
     if trend_ok and gain < p.min_gain:
         # a curve fit that flattens out must not veto a significant trailing decline: project the
         # trailing trend instead (half of it, as above)
@@ -202,7 +215,7 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
             proj = (f"half the trailing trend projected to step {hstep:,} is {fmt_num(level * (1 - gain))} "
                     "(the curve fit flattens sooner)")
     if not ((trend_ok and gain >= p.min_gain) or fit_ok):
-        return None, lo
+        return None, lo, clear
     running = ctx.total_steps is not None and ctx.total_steps > x[-1]
     if trend_ok:
         per = (f"over the last {(x[-1] - lo) / span:.0%} of the run" if x[-1] - lo <= p.window_fraction * span * 1.0001
@@ -228,6 +241,6 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         split=target.split, metric=target.metric,
         values={"step": fmt_step(int(x[-1])), "horizon": fmt_step(hstep), "gain": f"{gain:.1%}",
                 "predicted": fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))},
-    ), lo
+    ), lo, clear
 
 DETECTORS = {"not-learning": not_learning, "still-improving": still_improving}
