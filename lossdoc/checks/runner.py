@@ -162,8 +162,9 @@ _EXCLUDES = (("divergence", "still_improving"), ("non_finite", "still_improving"
 def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     """Drop findings that contradict a stronger one on the same series (:data:`_EXCLUDES`). A plateau
     and a still-improving finding on overlapping windows of one series never both stay: a "converged"
-    plateau (info) gives way to the significant trailing decline; a stuck or wasted plateau (warning)
-    wins, since its decline is a share of the tiny range a stuck run covered."""
+    plateau (PL002, info) gives way to the significant trailing decline; a stuck or wasted plateau (warning)
+    wins, since its decline is a share of the tiny range a stuck run covered. A plateau warning also
+    removes a plateau note on its series (PL001 stuck/wasted beside PL002 converged)."""
     def key(f: Finding) -> tuple[Any, Any]:
         return (f.split or "train", f.metric or "loss")
 
@@ -177,6 +178,9 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
         for strong, weak in _EXCLUDES:
             if strong in cats:
                 drop.update(i for i in idx if findings[i].category == weak)
+        if any(findings[i].category == "plateau" and findings[i].severity >= Severity.WARNING for i in idx):
+            # stuck or wasted (PL001) and "converged" (PL002) on one series: the warning is the finding
+            drop.update(i for i in idx if findings[i].category == "plateau" and findings[i].severity < Severity.WARNING)
         si = [i for i in idx if findings[i].category == "still_improving" and i not in drop]
         pl = [i for i in idx if findings[i].category == "plateau" and i not in drop]
         for i in pl:

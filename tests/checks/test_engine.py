@@ -149,3 +149,50 @@ def test_series_split_the_same_whether_rows_are_interleaved_or_grouped():
     for (_, name_a, st_a, v_a), (_, name_b, st_b, v_b) in zip(a, b):
         assert name_a == name_b and np.array_equal(st_a, st_b) and np.array_equal(v_a, v_b)
     assert np.array_equal(a[2][3], values[2::3])  # loss: every third row, in step order
+
+
+def _plateau_finding(rule: str, category: str, severity: str, start: int, end: int, split: str = "train"):
+    from lossdoc.checks.findings import Evidence, Finding, Severity
+
+    return Finding(rule=rule, name=rule.lower(), category=category, severity=Severity.parse(severity), run="r",
+                   split=split, metric="loss", start_step=start, end_step=end, message=f"{rule} {severity}",
+                   recommendation="", evidence=Evidence("x", None, None, None, (start, end), {}))
+
+
+def test_one_series_never_gets_a_plateau_warning_and_a_converged_note():
+    """PL001's stuck/wasted warning and PL002's "converged early" note never both stand on one series
+    (a user's PL002 parameters may differ from PL001's); on another series the note stays."""
+    from lossdoc.checks.runner import resolve_contradictions
+
+    fs = [_plateau_finding("PL001", "plateau", "warning", 100, 1000),
+          _plateau_finding("PL002", "plateau", "info", 400, 1000),
+          _plateau_finding("PL002", "plateau", "info", 400, 1000, split="val")]
+    kept = resolve_contradictions(fs)
+    assert [(f.rule, f.split) for f in kept] == [("PL001", "train"), ("PL002", "val")]
+
+
+def test_a_converged_note_gives_way_to_a_still_improving_finding_on_its_series():
+    """"Converged early" (PL002, info) and "still improving" (SI001) on overlapping windows of one series
+    contradict each other: the significant trailing decline wins. On a different series both stay
+    (validation still falling while the training loss converged is two facts)."""
+    from lossdoc.checks.runner import resolve_contradictions
+
+    fs = [_plateau_finding("PL002", "plateau", "info", 600, 1000),
+          _plateau_finding("SI001", "still_improving", "info", 800, 1000),
+          _plateau_finding("SI001", "still_improving", "info", 800, 1000, split="val")]
+    kept = resolve_contradictions(fs)
+    assert [(f.rule, f.split) for f in kept] == [("SI001", "train"), ("SI001", "val")]
+    other = resolve_contradictions([fs[0], fs[2]])
+    assert [(f.rule, f.split) for f in other] == [("PL002", "train"), ("SI001", "val")]
+
+
+def test_a_run_converged_at_mid_run_gets_one_plateau_note_and_no_warning():
+    """A real check run with every rule: the training loss converges at mid-run -> one PL002 note on it
+    (info), no PL001 warning, and no series carries both a plateau and a still-improving finding."""
+    logset = synth_logset(steps=3000, seed=19, alpha=2.0, tau=200, schedule="constant")
+    runs, _ = run_checks(logset, Config(), summaries=False)
+    fs = runs[0].findings
+    pl = [f for f in fs if f.category == "plateau"]
+    assert [(f.rule, str(f.severity), f.split) for f in pl] == [("PL002", "info", "train")]
+    for f in pl:
+        assert not any(g.category == "still_improving" and g.split == f.split for g in fs)

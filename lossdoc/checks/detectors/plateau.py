@@ -1,4 +1,4 @@
-"""Plateau (PL001): the loss is demonstrably flat over the trailing part of the run.
+"""Plateau (PL001) and converged early (PL002): the loss is demonstrably flat over the trailing part of the run.
 
 "Flat" is an equivalence claim, so it is tested as one: two one-sided tests (TOST) that the
 HAC trend slope lies inside +-margin. The margin for the change across the window is
@@ -10,18 +10,26 @@ from 1.4). A window that passes only on the range must also not be demonstrably 
 than the level margin -- by its HAC interval, or by a significant Mann-Kendall trend (Hamed-Rao)
 whose Sen-slope change exceeds the margin and two logged units: a loss still halving near zero is
 progress on its own scale, a step of one logged unit (0.0001 -> 0.0000) is the log's resolution. A noisy curve whose slope cannot be pinned down is *not* called a
-plateau (that is "inconclusive", not "flat"); no fixed patience is involved. The longest trailing
-window (75%, 50% or 25% of the run) that passes sets where the plateau starts. Harm sets the
-severity: a final plateau after real progress is convergence (info); a plateau covering most of
-the run at a loss that barely fell from its start is training stuck early, and a plateau over
-``waste-fraction`` of the run wasted most of its steps (both warnings) -- unless a never-negative
-loss sits at zero and a validation loss says what the later steps bought (a training set fitted
-exactly: convergence).
+plateau (that is "inconclusive", not "flat"); no fixed patience is involved.
+
+PL001 tests the trailing 75%, 50% and 25% of the run; the longest window that passes sets where the
+plateau starts, and harm decides whether PL001 reports it: a plateau covering most of the run at a
+loss that barely fell from its start is training stuck early, and a plateau over ``waste-fraction``
+of the run wasted most of its steps (both warnings) -- unless a never-negative loss sits at zero and a
+validation loss says what the later steps bought (a training set fitted exactly: convergence).
+
+Everything else that is flat after real progress is convergence, and PL002 reports it when it
+covers at least ``min-share`` of the run (the mirror image of SI001's "still improving"): those
+steps bought nothing. PL002 places the start on a finer grid of windows (75%, 70%, 60%, ... down
+to ``min-share``) so the step it names to stop at is within a tenth of the run, and stays silent on
+any series PL001 grades stuck or wasted (the two never both fire on one series). A validation loss
+that stopped improving while the training loss kept falling is PL002's too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
@@ -31,110 +39,233 @@ from lossdoc.checks.detectors._common import covered_scale, fmt_num, fmt_step, l
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
+#: PL001's trailing windows (fractions of the run), longest first
 _FRACTIONS = (0.75, 0.5, 0.25)
+#: PL002's: the same and every tenth between, so the step it names to stop at is within a tenth of the run
+_FINE = (0.75, 0.7, 0.6, 0.5, 0.4, 0.3, 0.25)
+_GBT = ("xgboost", "lightgbm", "catboost")
+
+
+@dataclass
+class _Flat:
+    """A trailing window shown flat: its share of the run, points, mean level and TOST result."""
+
+    frac: float
+    xw: np.ndarray
+    yw: np.ndarray
+    level: float
+    eq: object
+    margin: float  # per step
+    wspan: float
+    basis: str
+
+    @property
+    def start(self) -> int:
+        return int(self.xw[0])
+
+    @property
+    def end(self) -> int:
+        return int(self.xw[-1])
+
+    @property
+    def change(self) -> float:
+        return float(self.eq.slope * self.wspan)
+
+
+def _flat_window(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, y: np.ndarray,
+                 frac: float) -> _Flat | None:
+    """The trailing ``frac`` of the run, if it is demonstrably flat (the one decision recorded)."""
+    span = float(x[-1] - x[0])
+    keep = x >= x[-1] - frac * span
+    if keep.sum() < p.min_points:
+        return None
+    xw, yw = x[keep], y[keep]
+    level = float(np.mean(yw))
+    wspan = float(xw[-1] - xw[0]) or 1.0
+    start_level = float(y[0])  # where training started: the first (bin-mean) point
+    early_stuck = frac >= p.stuck_fraction and -rel(level, start_level) < p.stuck_drop
+    long_flat = frac >= p.waste_fraction
+    m_lvl = (p.stuck_margin if early_stuck or long_flat else p.margin) * abs(level)
+    margin, basis, by_range = _margin(ctx, s, p, level, early_stuck or long_flat)
+    margin /= wspan
+    eq = equivalence_slope(xw, yw, margin, alpha=p.alpha)
+    ctx.decide(eq.pvalue)
+    # flat relative to the range, but demonstrably still moving by more than the level margin in
+    # relative terms (a classifier's loss halving from 0.006 to 0.003 after falling from 4.3): that
+    # is progress on its own scale, not a plateau
+    moving = eq.ci_high * wspan < -m_lvl or eq.ci_low * wspan > m_lvl
+    if not moving and eq.equivalent and by_range:
+        # a smooth curve's curvature widens the HAC interval (its residuals are all autocorrelated
+        # bend), so also: a significant monotone decline or rise (Mann-Kendall, Hamed-Rao corrected
+        # for autocorrelation) whose Sen-slope change across the window exceeds the level margin
+        # (a loss halving from 0.006 to 0.003 moves; ties at a logged 0.0000 do not)
+        # (a move of one logged unit -- 0.0001 -> 0.0000 at 4 decimals -- is the log's resolution,
+        # not movement: the change must exceed two of the smallest steps between logged values)
+        mk = mann_kendall(yw)
+        sen = mk.slope * (yw.size - 1)
+        gaps = np.diff(np.unique(yw))
+        unit = float(gaps.min()) if gaps.size else 0.0
+        moving = bool(np.isfinite(mk.pvalue) and mk.pvalue < p.alpha and abs(sen) > max(m_lvl, 2 * unit))
+    if eq.equivalent and not moving:
+        return _Flat(frac, xw, yw, level, eq, margin, wspan, basis)
+    return None
+
+
+def _at_zero(ctx: RunContext, s: Series, p: SimpleNamespace, y: np.ndarray, level: float) -> bool:
+    """A never-negative loss at its floor of zero (within 1% of the range it covered), with a validation
+    loss there to say what the steps since bought: a training set fitted exactly (convergence)."""
+    val = ctx.loss("val")
+    has_val = val is not None and int(np.isfinite(val.values).sum()) >= p.min_points
+    return bool(has_val and np.nanmin(y) >= 0 and abs(level) <= 0.01 * range_scale(ctx, s, level))
+
+
+def _assess(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[str, _Flat] | None:
+    """PL001's reading of a training series: ("stuck" | "wasted" | "converged", the longest flat window
+    of 75/50/25% of the run), or None when none is flat."""
+    x, y, _ = ctx.downsampled(s)
+    if x.size < p.min_points or float(x[-1] - x[0]) <= 0:
+        return None
+    found = None
+    for frac in _FRACTIONS:
+        found = _flat_window(ctx, s, p, x, y, frac)
+        if found is not None:
+            break
+    if found is None:
+        return None
+    drop = -rel(found.level, float(y[0]))  # fraction of the starting loss removed before the plateau
+    if found.frac >= p.stuck_fraction and drop < p.stuck_drop:
+        return "stuck", found
+    # flat for most of the run: whatever the level, the steps bought nothing -- unless a never-negative
+    # loss sits at its floor of zero and a validation loss is there to say what those steps bought: a
+    # training set fitted exactly is where the generalisation story starts (OF001/GP001 judge it),
+    # convergence. Without a validation loss nothing the log shows moved after the loss reached zero:
+    # those steps were wasted (warning)
+    if found.frac >= p.waste_fraction and not _at_zero(ctx, s, p, y, found.level):
+        return "wasted", found
+    return "converged", found
 
 
 def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
-    if s is None:
+    """PL001: a training loss stuck early or flat for most of the run (warnings). A flat tail after
+    real progress is convergence: PL002 reports it."""
+    if s is None or s.split != "train":
         return
+    a = _assess(ctx, s, p)
+    if a is None or a[0] == "converged":
+        return
+    kind, w = a
     x, y, _ = ctx.downsampled(s)
-    if x.size < p.min_points:
-        return
-    span = float(x[-1] - x[0])
-    if span <= 0:
-        return
-    found = None
-    start_level = float(y[0])  # where training started: the first (bin-mean) point
-    for frac in _FRACTIONS:
-        lo = x[-1] - frac * span
-        keep = x >= lo
-        if keep.sum() < p.min_points:
-            continue
-        xw, yw = x[keep], y[keep]
-        level = float(np.mean(yw))
-        wspan = float(xw[-1] - xw[0]) or 1.0
-        early_stuck = frac >= p.stuck_fraction and -rel(level, start_level) < p.stuck_drop
-        long_flat = frac >= p.waste_fraction
-        m_lvl = (p.stuck_margin if early_stuck or long_flat else p.margin) * abs(level)
-        margin, basis, by_range = _margin(ctx, s, p, level, early_stuck or long_flat)
-        margin /= wspan
-        eq = equivalence_slope(xw, yw, margin, alpha=p.alpha)
-        ctx.test_pvalue(eq.pvalue)
-        # flat relative to the range, but demonstrably still moving by more than the level margin in
-        # relative terms (a classifier's loss halving from 0.006 to 0.003 after falling from 4.3): that
-        # is progress on its own scale, not a plateau
-        moving = eq.ci_high * wspan < -m_lvl or eq.ci_low * wspan > m_lvl
-        if not moving and eq.equivalent and by_range:
-            # a smooth curve's curvature widens the HAC interval (its residuals are all autocorrelated
-            # bend), so also: a significant monotone decline or rise (Mann-Kendall, Hamed-Rao corrected
-            # for autocorrelation) whose Sen-slope change across the window exceeds the level margin
-            # (a loss halving from 0.006 to 0.003 moves; ties at a logged 0.0000 do not)
-            # (a move of one logged unit -- 0.0001 -> 0.0000 at 4 decimals -- is the log's resolution,
-            # not movement: the change must exceed two of the smallest steps between logged values)
-            mk = mann_kendall(yw)
-            sen = mk.slope * (yw.size - 1)
-            gaps = np.diff(np.unique(yw))
-            unit = float(gaps.min()) if gaps.size else 0.0
-            moving = bool(np.isfinite(mk.pvalue) and mk.pvalue < p.alpha and abs(sen) > max(m_lvl, 2 * unit))
-        if eq.equivalent and not moving:
-            found = (frac, xw, yw, level, eq, margin, wspan, basis)
-            break
-    if found is None:
-        return
-    frac, xw, yw, level, eq, margin, wspan, basis = found
-    if s.split != "train":
-        yield from _val_plateau(ctx, s, p, found)
-        return
-    drop = -rel(level, start_level)  # fraction of the starting loss removed before the plateau
-    stuck = frac >= p.stuck_fraction and drop < p.stuck_drop
-    # flat for most of the run: whatever the level, the steps bought nothing -- unless a never-negative
-    # loss sits at its floor of zero (within 1% of the range it covered) and a validation loss is
-    # there to say what those steps bought: a training set fitted exactly is where the generalisation
-    # story starts (OF001/GP001 judge it), convergence (info). Without a validation loss nothing the
-    # log shows moved after the loss reached zero: those steps were wasted (warning)
-    val = ctx.loss("val")
-    has_val = val is not None and int(np.isfinite(val.values).sum()) >= p.min_points
-    at_zero = bool(has_val and np.nanmin(y) >= 0 and abs(level) <= 0.01 * range_scale(ctx, s, level))
-    wasted = frac >= p.waste_fraction and not at_zero
-    change = eq.slope * wspan
-    start = int(xw[0])
-    if wasted and not stuck:
-        msg = (f"{s.name} has been flat at {fmt_num(level)} since step {start:,}: the last {frac:.0%} of the run "
-               f"changed it by {fmt_num(change)} (within {basis}; TOST p={eq.pvalue:.2g})")
-    elif stuck:
-        msg = (f"{s.name} has been flat at {fmt_num(level)} since step {start:,} ({frac:.0%} of the run) after "
+    start_level = float(y[0])
+    drop = -rel(w.level, start_level)
+    stuck = kind == "stuck"
+    start = w.start
+    if not stuck:
+        msg = (f"{s.name} has been flat at {fmt_num(w.level)} since step {start:,}: the last {w.frac:.0%} of the "
+               f"run changed it by {fmt_num(w.change)} (within {w.basis}; TOST p={w.eq.pvalue:.2g})")
+    else:
+        msg = (f"{s.name} has been flat at {fmt_num(w.level)} since step {start:,} ({w.frac:.0%} of the run) after "
                + (f"falling only {drop:.0%} from {fmt_num(start_level)}" if drop >= 0 else
                 f"never getting below its start {fmt_num(start_level)}") + f"{lr_text(ctx, start)} "
-               + f"(TOST: change within {basis} across the window, p={eq.pvalue:.2g})")
-    else:
-        msg = (f"{s.name} has converged: flat at {fmt_num(level)} over the last {frac:.0%} of the run "
-               f"(from step {start:,}; change {fmt_num(change)} across it, within {basis}; "
-               f"TOST p={eq.pvalue:.2g})")
+               + f"(TOST: change within {w.basis} across the window, p={w.eq.pvalue:.2g})")
     yield Hit(
         message=msg,
-        evidence=Evidence("tost-equivalence-slope", float(eq.slope), float(margin), float(eq.pvalue),
-                          (start, int(xw[-1])),
-                          {"level": level, "window_fraction": frac, "drop_before": drop,
-                           "ci_low": eq.ci_low, "ci_high": eq.ci_high, "stuck": float(stuck),
-                           "margin_change": margin * wspan, "margin_basis": basis}),
-        start_step=start, end_step=int(xw[-1]),
-        severity=Severity.WARNING if stuck or wasted else Severity.INFO,
-        values={"step": fmt_step(start), "level": fmt_num(level), "fraction": f"{frac:.0%}",
+        evidence=Evidence("tost-equivalence-slope", float(w.eq.slope), float(w.margin), float(w.eq.pvalue),
+                          (start, w.end),
+                          {"level": w.level, "window_fraction": w.frac, "drop_before": drop,
+                           "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high, "stuck": float(stuck),
+                           "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
+        start_step=start, end_step=w.end,
+        severity=Severity.WARNING,
+        values={"step": fmt_step(start), "level": fmt_num(w.level), "fraction": f"{w.frac:.0%}",
                 "advice": (_stuck_advice(ctx, start) if stuck else
-                           f"the last {frac:.0%} of the run bought nothing: stop at step ~{start:,} (early stopping "
+                           f"the last {w.frac:.0%} of the run bought nothing: stop at step ~{start:,} (early stopping "
                            "on the training loss), or use the compute for a larger model or more data; if the LR "
-                           "is still high, decay it" if wasted else
-                           f"the last {frac:.0%} of steps changed the loss by less than {basis}: stop earlier (or at "
-                           f"step ~{start:,}) and spend the compute on a larger model or more data, or decay "
-                           "the LR further if it is still high")},
+                           "is still high, decay it")},
     )
 
 
-def _val_plateau(ctx: RunContext, s: Series, p: SimpleNamespace, found: tuple) -> Iterator[Hit]:
+def converged(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """PL002: the loss converged and stayed flat for at least ``min-share`` of the run after real
+    progress -- the steps since bought nothing. On a validation loss: it stopped improving while the
+    training loss kept falling."""
+    if s is None:
+        return
+    x, y, _ = ctx.downsampled(s)
+    if x.size < p.min_points or float(x[-1] - x[0]) <= 0:
+        return
+    train = s.split == "train"
+    if train:
+        a = _assess(ctx, s, p)
+        if a is not None and a[0] != "converged":
+            return  # stuck or wasted: PL001's finding
+    start_level = float(y[0])
+    found = None
+    for frac in _FINE:
+        if frac < p.min_share - 1e-9:
+            break
+        if train and frac >= p.waste_fraction:
+            # flat over most of the run is convergence only at a fitted-to-zero training loss (see _assess)
+            w = _flat_window(ctx, s, p, x, y, frac)
+            if w is not None and _at_zero(ctx, s, p, y, w.level):
+                found = w
+                break
+            continue
+        w = _flat_window(ctx, s, p, x, y, frac)
+        if w is None or abs(w.change) > p.max_change * abs(w.level):
+            # flat against the range the run covered, but the trend still moved it by more than max-change
+            # of its level (a classifier's loss near zero still shrinking by a fifth): not "bought nothing"
+            continue
+        if train and -rel(w.level, start_level) < p.stuck_drop:
+            # flat near where it started: a run that barely trained is not "converged" (over stuck-fraction
+            # of the run that is PL001's "stuck"; over less, under-training that UF001/LR004 judge) -- and
+            # "stop early, or spend the steps on a bigger model" would be the wrong advice for it
+            return
+        found = w
+        break
+    if found is None:
+        return
+    if train:
+        yield _converged_hit(ctx, s, p, found)
+    else:
+        yield from _val_stopped(ctx, s, p, found)
+
+
+def _share_text(w: _Flat) -> str:
+    if w.level == 0:
+        return "it sits at 0"
+    return f"{abs(w.change) / abs(w.level):.1%} of its level"
+
+
+def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
+    start, end = w.start, w.end
+    msg = (f"{s.name} converged early: the last {w.frac:.0%} of the run (steps {start:,}-{end:,}) changed it by "
+           f"{fmt_num(w.change)} ({_share_text(w)}, derived from the window's trend; within {w.basis}, "
+           f"TOST p={w.eq.pvalue:.2g}); level {fmt_num(w.level)} (mean over the window)")
+    val = ctx.loss("val")
+    monitor = "val" if val is not None and int(np.isfinite(val.values).sum()) >= 3 else "train"
+    x, y, _ = ctx.downsampled(s)
+    if w.frac >= p.waste_fraction or _at_zero(ctx, s, p, y, w.level):
+        # a training set fitted exactly: what the later steps bought is the validation loss's story
+        advice = (f"the training loss sits at its floor from step ~{start:,}: the steps since can only fit the "
+                  f"training set harder; stop there ({_stop_advice(ctx, start, monitor)}) and judge the run by "
+                  "its validation loss")
+    else:
+        advice = (f"those steps bought nothing; stop at step ~{start:,} ({_stop_advice(ctx, start, monitor)}), "
+                  "or spend them on a bigger model, more data, or an earlier LR decay")
+    return Hit(
+        message=msg,
+        evidence=_evidence(w, {"share": w.frac}),
+        start_step=start, end_step=end,
+        values={"step": fmt_step(start), "end": fmt_step(end), "level": fmt_num(w.level),
+                "fraction": f"{w.frac:.0%}",
+                "advice": advice},
+    )
+
+
+def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Iterator[Hit]:
     """A validation loss that stopped improving while the training loss kept falling: the steps since
     bought training fit only. When the training loss is flat too, its own finding says it all."""
-    frac, xw, yw, level, eq, margin, wspan, basis = found
-    start, end = int(xw[0]), int(xw[-1])
+    start, end = w.start, w.end
     train = ctx.loss("train")
     t_txt, t_change = "", None
     if train is not None:
@@ -144,23 +275,54 @@ def _val_plateau(ctx: RunContext, s: Series, p: SimpleNamespace, found: tuple) -
             k = max(1, a.size // 5)
             t_change = float(np.mean(a[-k:]) / np.mean(a[:k]) - 1) if np.mean(a[:k]) != 0 else None
         if t_change is None or t_change > -p.margin:
-            return  # training flat as well: PL001 on the training loss reports the run
-        t_txt = f" while the training loss kept falling ({t_change:.0%} over the same steps)"
-    msg = (f"{s.name} stopped improving: flat at {fmt_num(level)} since step {start:,} ({frac:.0%} of the run; "
-           f"change within {basis}, TOST p={eq.pvalue:.2g})"
-           f"{t_txt}")
+            return  # training flat as well: PL001/PL002 on the training loss report the run
+        t_txt = f" while the training loss kept falling ({t_change:.0%} over the same steps, means of the first and last fifth)"
+    msg = (f"{s.name} stopped improving: the last {w.frac:.0%} of the run (steps {start:,}-{end:,}) changed it by "
+           f"{fmt_num(w.change)} ({_share_text(w)}, derived from the window's trend; within {w.basis}, "
+           f"TOST p={w.eq.pvalue:.2g}); level {fmt_num(w.level)} (mean over the window){t_txt}")
     yield Hit(
         message=msg,
-        evidence=Evidence("tost-equivalence-slope", float(eq.slope), float(margin), float(eq.pvalue), (start, end),
-                          {"level": level, "window_fraction": frac, "train_change": t_change,
-                           "margin_change": margin * wspan, "margin_basis": basis}),
+        evidence=_evidence(w, {"share": w.frac, "train_change": t_change}),
         start_step=start, end_step=end,
-        severity=Severity.INFO,  # a note with early-stopping advice: validation converged, nothing broke
-        values={"step": fmt_step(start), "level": fmt_num(level), "fraction": f"{frac:.0%}",
-                "advice": (f"validation stopped gaining at step ~{start:,}: stop there (early stopping on the "
-                           "validation loss) or spend the steps on regularisation (dropout, weight decay, "
-                           "augmentation) or more data, which is what lets validation follow the training loss")},
+        values={"step": fmt_step(start), "end": fmt_step(end), "level": fmt_num(w.level),
+                "fraction": f"{w.frac:.0%}",
+                "advice": (f"validation stopped gaining at step ~{start:,}: stop there "
+                           f"({_stop_advice(ctx, start, 'val')}), or spend the steps on regularisation (dropout, "
+                           "weight decay, augmentation) or more data, which is what lets validation follow the "
+                           "training loss")},
     )
+
+
+def _evidence(w: _Flat, extra: dict) -> Evidence:
+    return Evidence("tost-equivalence-slope", float(w.eq.slope), float(w.margin), float(w.eq.pvalue), (w.start, w.end),
+                    {"level": w.level, "window_fraction": w.frac, "change": w.change,
+                     "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high,
+                     "margin_change": w.margin * w.wspan, "margin_basis": w.basis, **extra})
+
+
+def _stop_advice(ctx: RunContext, step: int, monitor: str) -> str:
+    """How to stop at ``step`` in the words of the run's framework; ``monitor`` is the loss to watch
+    ("val" when the run logs a validation loss, else "train")."""
+    fmt = ctx.format or ""
+    s = fmt_step(step)
+    if fmt in _GBT:
+        return (f"early_stopping_rounds (10-50) with an eval set and best_iteration" if monitor == "val" else
+                f"num_boost_round / n_estimators ~{s}")
+    if fmt.startswith("keras"):
+        m = "val_loss" if monitor == "val" else "loss"
+        return f"EarlyStopping(monitor='{m}', patience=3-5, restore_best_weights=True)"
+    if fmt.startswith("lightning"):
+        m = "val_loss" if monitor == "val" else "train_loss"
+        return f"EarlyStopping(monitor='{m}', patience=3-5) with ModelCheckpoint(monitor='{m}', mode='min')"
+    if fmt.startswith("hf"):
+        if monitor == "val":
+            return ("load_best_model_at_end=True, metric_for_best_model='eval_loss' and "
+                    "EarlyStoppingCallback(early_stopping_patience=3)")
+        return f"max_steps ~{s}, or an eval set with EarlyStoppingCallback"
+    if fmt == "sklearn-mlp":
+        return "early_stopping=True with n_iter_no_change=10" if monitor == "val" else f"max_iter ~{s}"
+    return ("early stopping on the validation loss" if monitor == "val" else
+            "early stopping on the training loss, or a shorter schedule")
 
 
 def _margin(ctx: RunContext, s: Series, p: SimpleNamespace, level: float, long: bool) -> tuple[float, str, bool]:
@@ -200,4 +362,4 @@ def _stuck_advice(ctx: RunContext, step: int) -> str:
     return f"{tip}; then run an LR range test (x0.1 to x10 of the current LR)"
 
 
-DETECTORS = {"plateau": plateau}
+DETECTORS = {"plateau": plateau, "converged-early": converged}
