@@ -63,6 +63,7 @@ _FRAC = re.compile(r"(?i)(\d+)\s*/\s*(\d+)\s+(batch(?:es)?|steps?|iter(?:ation)?
 _NUMX_PY = re.compile(rf"([^A-Za-z0-9_.])({_NUM})", re.ASCII)
 _LEVEL = re.compile(r"(?i)^(?:INFO|DEBUG|WARN(?:ING)?|ERROR|CRITICAL|TRACE|NOTICE)[ _]+")
 _SOURCE = re.compile(r"(?i)\.(?:py|pyx|cc|cpp|cxx|c|h|hpp|cu|js|ts|rs|go|java|lua|sh)$")
+_EPOCH_BATCH = re.compile(r"^\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
 _UFRAC = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
 _SPLIT_WORD = re.compile(r"(?i)\b(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")
 _SPLIT_OF = {
@@ -223,6 +224,13 @@ def _read_template(line: str) -> _Template:
             if m.start(1) in pos and pos[m.start(1)] not in used:
                 t.inner_key, t.inner_ord, t.inner_tot = "[N/M]", pos[m.start(1)], pos.get(m.start(2))
                 break
+    if t.epoch_ord is None and t.inner_ord is None:
+        # "[0/5][100/1583]\tLoss_D: ..." (the PyTorch DCGAN tutorial and its copies): two unnamed N/M at the
+        # start of the line are the epoch and the batch within it
+        m = _EPOCH_BATCH.match(line)
+        if m and m.start(1) in pos and m.start(3) in pos:
+            t.epoch_key, t.epoch_ord = "[epoch/N]", pos[m.start(1)]
+            t.inner_key, t.inner_ord, t.inner_tot = "[N/M]", pos[m.start(3)], pos.get(m.start(4))
     t.structure = ",".join(sorted(snake_case(k) for k in seen))
     explicit = {sp for _, _, _, sp, _ in own if sp != "?"}
     ctx = "train"
