@@ -38,6 +38,7 @@ from lossdoc.report.present import (
     get_series,
     loss_series,
     model_name,
+    run_data,
 )
 
 #: Sentinel colours replaced by ``currentColor`` after drawing (text, spines, ticks, grid).
@@ -674,6 +675,16 @@ def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | 
             key_f = (f.split or "", f.metric or "")
             if f.split and f.metric and key_f not in drawn and key_f not in extra:
                 extra.append(key_f)
+    # a GAN's discriminator and generator losses are no loss the loss chart draws (LG005): a panel each
+    from lossdoc.checks.series import adversarial_losses
+
+    game: set[str] = set()
+    for run in runs:
+        for split in ("train", "val"):
+            for s in adversarial_losses(run_data(run), split):
+                if (s.split, s.metric) not in drawn and (s.split, s.metric) not in extra:
+                    extra.append((s.split, s.metric))
+                    game.add(f"{s.split}/{s.metric}")
     for split, metric in extra[:MAX_EXTRA_PANELS]:
         items = []
         for i, run in enumerate(runs):
@@ -720,7 +731,9 @@ def dynamics_chart(report: Report, *, key: str = "dyn", cache: dict[Any, Any] | 
             if kind.startswith("series:"):
                 label = _mpl_text(kind.split(":", 1)[1], 40)
                 ax.set_ylabel(_mpl_text(kind.split("/", 1)[1], 16))
-                ax.set_title(f"{label} (a finding is about this series)", loc="left", fontsize=9)
+                why = ("one side of a GAN's game, not judged as a loss" if kind.split(":", 1)[1] in game
+                       else "a finding is about this series")
+                ax.set_title(f"{label} ({why})", loc="left", fontsize=9)
                 what.append(clean(kind.split(":", 1)[1], 40))
                 continue
             if kind == "gap":
