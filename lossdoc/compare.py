@@ -217,8 +217,25 @@ def snapshot(logset: LogSet) -> dict[str, Any]:
             "val_loss": _curve_to_dict(rc.val) if rc.val is not None else None,
         })
     if not any(r["train_loss"] or r["val_loss"] for r in runs):
-        raise InputError("no loss series to snapshot", path=", ".join(s.path for s in logset.sources))
+        game = _adversarial_names(logset)
+        raise InputError("no loss series to snapshot" + (
+            f" ({game}: the two sides of a GAN's game, which are not a loss a baseline can hold; see "
+            "`lossdoc rule LG005`)" if game else ""), path=", ".join(s.path for s in logset.sources))
     return {"schema": SNAPSHOT_SCHEMA, "version": __version__, "runs": runs}
+
+
+def _adversarial_names(logset: LogSet) -> str:
+    """The adversarial (GAN) losses of the first run that logs them, as names ("" if none)."""
+    from lossdoc.checks.series import adversarial_losses, series_from_blocks
+
+    for src in logset.sources:
+        for run in src.runs:
+            data = series_from_blocks(src.run_blocks(run))
+            for split in ("train", "val"):
+                adv = adversarial_losses(data, split)
+                if adv:
+                    return ", ".join(s.name for s in adv)
+    return ""
 
 
 def _is_snapshot(path: Path) -> bool:

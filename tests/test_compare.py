@@ -95,3 +95,14 @@ def test_snapshot_round_trip_keeps_the_verdict(tmp_path):
     assert compare_runs(worse, [full], 0.01)["regressed"] is True
     assert compare_runs(worse, [via_snap], 0.01)["regressed"] is True
     assert compare_runs(full, [via_snap], 0.01)["regressed"] is False
+
+
+def test_snapshot_of_a_gan_log_says_why_there_is_no_loss(tmp_path):
+    """A GAN's two sides are not a loss (LG005): the snapshot error names them instead of only failing."""
+    from lossdoc.errors import InputError
+
+    log = tmp_path / "metrics.csv"
+    log.write_text("step,epoch,train_disc_loss,train_gen_loss\n"
+                   + "".join(f"{i},{i // 4},{-0.1 - i / 50:.3f},{-0.2 + i / 30:.3f}\n" for i in range(24)))
+    with pytest.raises(InputError, match=r"train_disc_loss, train_gen_loss: the two sides of a GAN's game"):
+        snapshot(read(str(log)))
