@@ -14,6 +14,10 @@ oscillation) and the residuals are tested three ways:
   since a burst of spikes only goes up;
 * repetition: at least ``min-swings`` alternating excursions beyond half the r.m.s. (a monotone
   rise past the minimum is divergence or overfitting, not oscillation).
+
+A validation loss is first judged by the size of its swings alone (:func:`_val_swings`): it carries
+no batch-sampling noise, so most changes between evaluations being 1.5x or more, alternating in
+direction, is oscillation on a log too short for the runs test.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from scipy import stats as _st
 from scipy.optimize import isotonic_regression
 
 from lossdoc.analysis.smoothing import rolling_median
-from lossdoc.checks.detectors._common import TINY, fmt_step, lr_advice, lr_text, range_scale
+from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, lr_advice, lr_text, range_scale
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
 
@@ -48,9 +52,53 @@ def runs_test(r: np.ndarray) -> tuple[int, float, float]:
     return runs, float(z), float(2 * _st.norm.sf(abs(z)))
 
 
+def _val_swings(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
+    """A validation loss that swings up and down by a large factor between evaluations, again and again.
+
+    A validation loss is a mean over the whole validation set: it carries no batch-sampling noise, so
+    consecutive evaluations that differ by ``val-swing`` (log ratio, 0.4 = 1.5x) are the model moving.
+    Swings are the norm rather than events when at least half of the changes after the first
+    ``skip-fraction`` are that large and they alternate in direction ``min-swings`` times (a monotone
+    fall or rise in big steps is one swing; one spike and its recovery are two). An effect-size
+    route, with no test to pass: it judges 9-epoch logs the runs test cannot."""
+    x, y, _ = ctx.downsampled(s, 200)
+    if x.size < p.min_val_points or not np.all(np.isfinite(y)) or not np.all(y > 0):
+        return None
+    cut = int(p.skip_fraction * x.size)
+    xa, z = x[cut:], np.log(y[cut:])
+    d = np.diff(z)
+    big = np.abs(d) >= p.val_swing
+    nbig = int(big.sum())
+    if nbig < p.min_swings or nbig < 0.5 * d.size:
+        return None
+    sg = np.sign(d[big])
+    swings = 1 + int(np.sum(sg[1:] != sg[:-1]))
+    if swings < p.min_swings:
+        return None
+    typical = float(np.exp(np.median(np.abs(d[big]))))
+    start = int(xa[0])
+    lo_v, hi_v = float(np.min(y[cut:])), float(np.max(y[cut:]))
+    msg = (f"{s.name} swings up and down between evaluations after step {start:,}: {nbig} of {d.size} changes "
+           f"are {math.exp(p.val_swing):.1f}x or more (median {typical:.1f}x) in {swings} alternating swings, between "
+           f"{fmt_num(lo_v)} and {fmt_num(hi_v)} as logged; a validation loss is a mean over the whole validation "
+           f"set, so swings this size are the model moving, not sampling noise{lr_text(ctx, start)}")
+    return Hit(
+        message=msg,
+        evidence=Evidence("validation-swings", typical, float(math.exp(p.val_swing)), None, (start, int(xa[-1])),
+                          {"big_changes": nbig, "changes": int(d.size), "swings": swings, "low": lo_v, "high": hi_v}),
+        start_step=start, end_step=int(xa[-1]),
+        values={"step": fmt_step(start), "swing": f"{typical - 1:.0%}", "lr_advice": lr_advice(ctx, start, 3.0, 2.0)},
+    )
+
+
 def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     if s is None:
         return
+    if s.split == "val" and getattr(p, "val_swing", None) is not None:
+        hit = _val_swings(ctx, s, p)
+        if hit is not None:
+            yield hit
+            return
     x, y, _ = ctx.downsampled(s, 200)
     if x.size < p.min_points:
         return
