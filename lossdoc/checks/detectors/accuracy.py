@@ -44,9 +44,9 @@ from typing import Any
 import numpy as np
 
 from lossdoc.analysis.stats import MK_EXACT_MAX_POINTS, mann_kendall, mann_kendall_exact
-from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, round_lr
+from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, round_lr, tlabel
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
-from lossdoc.checks.findings import Evidence
+from lossdoc.checks.findings import Evidence, Severity
 
 #: metric names read as a plain (top-1) accuracy
 _ACC = re.compile(
@@ -245,4 +245,91 @@ def _advice(route: dict[str, Any], lr: str | None) -> str:
     return "; ".join(tips)
 
 
-DETECTORS = {"accuracy-at-trivial-level": accuracy_at_trivial_level}
+def accuracy_escaped_start(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """LM003: the accuracy did not rise over the first evaluations (a stretch of at least
+    ``min-stuck-fraction`` of them), while the loss made under ``max-stuck-progress`` of its progress there;
+    then the accuracy rose significantly and by at least ``min-rise`` of the headroom: the run sat at its
+    untrained level and escaped it late."""
+    for acc in accuracy_series(ctx):
+        st, raw = acc.finite()
+        if raw.size < p.min_points:
+            continue
+        scaled = as_fraction(raw)
+        if scaled is None:
+            continue
+        yield from _escaped(ctx, acc, st, scaled[0], scaled[1], p)
+        return  # judged on the preferred accuracy only
+
+
+def _escaped(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, percent: bool,
+             p: SimpleNamespace) -> Iterator[Hit]:
+    a0 = float(a[0])
+    head = 1.0 - a0
+    if head <= 1e-3:
+        return
+    # the stuck stretch: the longest prefix that stays below a0 + max-gain of the headroom and does not rise
+    k = 1
+    while k < a.size and a[k] <= a0 + p.max_gain * head:
+        k += 1
+    while k >= 3 and a[k - 1] > a0:
+        k -= 1  # it ends where the accuracy is no higher than its first value (not on the way up)
+    if k < 3 or k / a.size < p.min_stuck_fraction or a.size - k < 3:
+        return
+    span = float(st[-1] - st[0])
+    end = int(st[k - 1])
+    warm = ctx.warmup_end()
+    if span <= 0 or (warm is not None and end <= 1.2 * warm):
+        return  # an LR warm-up, not a local minimum
+    level = float(np.median(a[-max(3, math.ceil(a.size / 3)):]))
+    rise = (level - a0) / head
+    if rise < p.min_rise:
+        return
+    # the loss confirms it: over the stuck stretch it made under max-stuck-progress of the progress it made
+    loss = ctx.loss(acc.split) or ctx.loss("train")
+    if loss is None:
+        return
+    lst, lv = loss.finite()
+    if lv.size < 3:
+        return
+    first = float(lv[0])
+    inside = lv[(lst >= st[0]) & (lst <= end)]
+    at_end = float(inside[-1]) if inside.size else None  # the loss where the stuck stretch ends
+    fin = final_level(lv)
+    if at_end is None or fin is None or first - fin <= 0:
+        return
+    stuck_progress = (first - at_end) / (first - fin)
+    if stuck_progress > p.max_stuck_progress:
+        return
+    # the escape is a significant rise of the accuracy after the stretch (one decision)
+    tr = ctx.trend(acc, float(st[k - 1]), float(st[-1]))
+    if tr is None or not np.isfinite(tr.pvalue_increasing):
+        return
+    ctx.decide(float(tr.pvalue_increasing))
+    frac = (end - float(st[0])) / span
+    name = acc.name if re.search(r"(?i)val|eval|test|train|dev", acc.name) else f"{_SPLIT_WORD[acc.split]} {acc.name}"
+    def show(v: float) -> str:
+        return f"{v * 100:.3g}%" if percent else f"{v:.3g}"
+
+    lo = float(np.min(a[:k]))
+    lvl = show(a0) if lo >= a0 else f"{show(lo)}-{show(a0)}"
+    msg = (f"{name} stayed at its starting level ({lvl}, no rise) for the first {k} of {a.size} evaluations (to step "
+           f"{end:,}, {frac:.0%} of the run{lr_text(ctx, end)}), while {loss.name} made only {stuck_progress:.0%} of its "
+           f"progress there ({fmt_num(first)} -> {fmt_num(at_end)}, ending at {fmt_num(fin)}); then it rose to {show(level)} "
+           f"({rise:.0%} of the headroom; {tlabel(tr)} p={tr.pvalue_increasing:.2g} for the rise): the run sat at its "
+           "untrained level before it found a way down")
+    from lossdoc.checks.detectors.local_minimum import _escape_advice
+
+    yield Hit(
+        message=msg,
+        evidence=Evidence("accuracy-stuck-then-rise", float(rise), float(p.min_rise), float(tr.pvalue_increasing),
+                          (int(st[0]), int(st[-1])),
+                          {"first": a0, "stuck_evaluations": k, "stuck_end": end, "stuck_fraction": frac,
+                           "loss_progress_while_stuck": stuck_progress, "level": level, "method_rise": tr.method}),
+        start_step=int(st[0]), end_step=end, alpha=p.alpha, split=acc.split, metric=acc.metric,
+        severity=Severity.WARNING if frac >= p.warn_fraction else Severity.INFO,
+        values={"step": fmt_step(int(st[0])), "end": fmt_step(end), "evaluations": str(k), "fraction": f"{frac:.0%}",
+                "advice": _escape_advice(ctx, int(st[0]))},
+    )
+
+
+DETECTORS = {"accuracy-at-trivial-level": accuracy_at_trivial_level, "accuracy-escaped-start": accuracy_escaped_start}
