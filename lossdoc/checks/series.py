@@ -10,8 +10,8 @@ split's component losses at the steps they share (YOLO ``box_loss + cls_loss + d
 MMEngine ``loss_cls + loss_bbox ...``); otherwise the only loss-like series of the split
 (``mse``, ``nll``...). The two sides of an adversarial game (a GAN's discriminator or critic loss and
 its generator loss, :func:`adversarial_losses`) are never part of it: their sum is no loss anything
-minimises, and either side may rise while training works. Other components beside them (CycleGAN's
-``cycle_A``, ``idt_A``) are the loss; a split with nothing else has none. :func:`epoch_mean_loss` is a split's per-epoch mean loss logged beside its
+minimises, and either side may rise while training works. Reconstruction terms beside them (CycleGAN's
+``cycle_A``, ``idt_A``, pix2pix ``G_L1``) are the loss; a split with none has no loss. :func:`epoch_mean_loss` is a split's per-epoch mean loss logged beside its
 per-step loss (for trend decisions on short runs; the loss itself stays the per-step series).
 :func:`held_out_loss` is the validation loss, or the test loss of a log that
 only evaluates on a test split.
@@ -228,6 +228,11 @@ def adversarial_role(metric: str, name: str = "") -> str | None:
     return "adv" if toks & _ADV else None
 
 
+def is_reconstruction(metric: str, name: str = "") -> bool:
+    """True when the series names a reconstruction or regression term (L1, cycle, identity, content...)."""
+    return bool(_name_tokens(metric, name) & _RECON)
+
+
 def adversarial_losses(series: SeriesMap, split: str) -> list[Series]:
     """The split's adversarial losses (a GAN's discriminator/critic and generator sides), in log order,
     when the split names both sides of the game: a discriminator loss with a generator or adversarial
@@ -248,7 +253,10 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
         return direct
     adv = {(s.split, s.metric) for s in adversarial_losses(series, split)}
     if adv:
-        series = {k: s for k, s in series.items() if k not in adv}
+        # beside a GAN's game only a reconstruction term is a loss to minimise (CycleGAN cycle_A, pix2pix
+        # G_L1, SRGAN content_loss); penalties and scores (StyleGAN's r1_penalty, scores/fake) are not
+        series = {k: s for k, s in series.items() if k[0] != split
+                  or (k not in adv and is_reconstruction(k[1], s.name))}
     comps = [s for (sp, m), s in series.items() if sp == split and m.endswith("_loss")]
     comps += [s for (sp, m), s in series.items() if sp == split and m.startswith("loss_") and s not in comps]
     if len(comps) >= 2:

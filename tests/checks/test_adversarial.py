@@ -63,3 +63,14 @@ def test_a_logged_total_loss_stays_the_loss() -> None:
 def test_the_pair_is_per_split() -> None:
     series = {("train", "d_loss"): _s("d_loss"), ("val", "g_loss"): _s("g_loss", split="val")}
     assert adversarial_losses(series, "train") == [] and adversarial_losses(series, "val") == []
+
+
+def test_beside_the_game_only_reconstruction_terms_are_the_loss() -> None:
+    # StyleGAN-style penalties and scores are not a loss to minimise; SRGAN's content loss is
+    style = {("train", m): _s(m) for m in ("loss_d_loss", "loss_g_loss", "loss_r1_penalty", "loss_scores_fake")}
+    assert resolve_loss(style, "train") is None
+    sr = {("train", m): _s(m) for m in ("d_loss", "adversarial_loss", "content_loss")}
+    assert resolve_loss(sr, "train").metric == "content_loss"
+    # ... and a val split without a game keeps its own loss
+    sr[("val", "val_loss")] = _s("val_loss", split="val")
+    assert resolve_loss(sr, "val").metric == "val_loss"

@@ -126,8 +126,10 @@ def adversarial_note(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
         names = ", ".join(x.name for x in adv)
         rest = ctx.loss(split)
         steps = [int(x.steps[0]) for x in adv if len(x)] + [int(x.steps[-1]) for x in adv if len(x)]
-        judged = (f"the {split} loss checked is {rest.name}, the other component(s)" if rest is not None else
-                  f"the log has no other {split} loss, so nothing on the {split} split is judged as a loss")
+        judged = (f"the {split} loss checked is {rest.name}, the reconstruction term(s) beside them"
+                  if rest is not None else
+                  f"no reconstruction term (L1, cycle, identity, content) is logged beside them, so nothing on "
+                  f"the {split} split is judged as a loss")
         yield Hit(
             message=(f"{names}: the two sides of an adversarial game (discriminator or critic against "
                      f"generator), not added into one {split} loss and not judged by the checks that expect a "
