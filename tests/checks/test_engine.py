@@ -196,3 +196,17 @@ def test_a_run_converged_at_mid_run_gets_one_plateau_note_and_no_warning():
     assert [(f.rule, str(f.severity), f.split) for f in pl] == [("PL002", "info", "train")]
     for f in pl:
         assert not any(g.category == "still_improving" and g.split == f.split for g in fs)
+
+
+def test_a_validation_plateau_note_gives_way_to_an_overfitting_warning_on_its_series():
+    """A validation loss that rose well above its minimum and then went flat: OF001's warning names the
+    best step; PL002's "stopped improving at the plateau's start" would point past it. A note-grade
+    OF001 (training already levelled off) leaves the plateau note standing."""
+    from lossdoc.checks.runner import resolve_contradictions
+
+    warn = [_plateau_finding("OF001", "overfitting", "warning", 100, 1000, split="val"),
+            _plateau_finding("PL002", "plateau", "info", 400, 1000, split="val"),
+            _plateau_finding("PL002", "plateau", "info", 400, 1000)]
+    assert [(f.rule, f.split) for f in resolve_contradictions(warn)] == [("OF001", "val"), ("PL002", "train")]
+    note = [_plateau_finding("OF001", "overfitting", "info", 100, 1000, split="val"), warn[1]]
+    assert [f.rule for f in resolve_contradictions(note)] == ["OF001", "PL002"]
