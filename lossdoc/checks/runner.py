@@ -154,11 +154,13 @@ def _run_rules(ctx: RunContext, rules: list[tuple[RuleSpec, dict[str, Any], Seve
 
 #: Pairs of categories that cannot both hold for one series: the first one wins. A series that
 #: diverged or went non-finite (also downwards: a negative loss running away) is neither still
-#: improving nor on a plateau; one stuck at a trivial level is not "still improving"; a validation
+#: improving nor on a plateau, nor underfitting (a loss that ended above its start did not "barely
+#: move": its updates undid it); one stuck at a trivial level is not "still improving"; a validation
 #: loss that rose from its minimum by a clear margin (an overfitting warning) did not "stop improving
 #: at step A" -- its best step is OF001's, and stopping at the plateau's start would keep a worse model.
 _EXCLUDES = (("divergence", "still_improving"), ("non_finite", "still_improving"),
-             ("divergence", "plateau"), ("local_minimum", "still_improving"), ("overfitting", "plateau"))
+             ("divergence", "plateau"), ("divergence", "underfitting"), ("local_minimum", "still_improving"),
+             ("overfitting", "plateau"))
 
 
 def resolve_contradictions(findings: list[Finding]) -> list[Finding]:

@@ -106,11 +106,20 @@ def test_runs_of_other_configurations_are_grouped_apart(tmp_path):
     assert len(msgs) == 4 and all("mean over 1 run(s)" in m for m in msgs)
 
 
-def test_a_run_worse_than_untrained_is_divergence_and_told_to_lower_the_lr():
-    """Keras LR 1 sits at 14.6 from its first epoch (no rise in its own log) while the runs that learned
-    started at 2.6 or lower: DV003 calls it a blow-up, advises a lower LR, and its flat line is no longer
-    reported as a plateau or underfitting; LR 0.1, whose own log shows the rise (DV001), gets no DV003."""
-    runs = _by_run(analyze_sweep(SWEEP, jobs=1))
+def test_a_run_worse_than_untrained_is_divergence_and_told_to_lower_the_lr(tmp_path):
+    """Keras LR 1 sits at 14.6 from its first epoch (no rise in its own log: here its first epoch, 14.15 in
+    the real log, is set to the 14.55 it then stays at) while the runs that learned started at 2.6 or lower:
+    DV003 calls it a blow-up, advises a lower LR, and its flat line is no longer reported as a plateau or
+    underfitting; LR 0.1, whose own log shows the rise (DV001), gets no DV003."""
+    import shutil
+
+    sweep = tmp_path / "lr_sweep"
+    shutil.copytree(SWEEP, sweep)
+    log = sweep / "lr1_seed0" / "training.log"
+    lines = log.read_text().splitlines(keepends=True)
+    lines[1] = lines[1].replace("14.147089004516602", "14.553730010986328")
+    log.write_text("".join(lines))
+    runs = _by_run(analyze_sweep(sweep, jobs=1))
     f = next(f for f in runs["lr1_seed0"].findings if f.rule == "DV003")
     assert f.category == "divergence" and str(f.severity) == "error"
     assert "worse than an untrained model" in f.message and "lr1e-05_seed0 started" in f.message
@@ -121,6 +130,17 @@ def test_a_run_worse_than_untrained_is_divergence_and_told_to_lower_the_lr():
     assert not any(g.rule == "DV003" for g in runs["lr0.1_seed0"].findings)
     for name in ("lr1e-03_seed0", "lr1e-03_seed1", "lr1e-05_seed0", "lr1e-05_seed1"):
         assert not any(g.category == "divergence" for g in runs[name].findings)
+
+
+def test_a_run_whose_own_log_ended_above_its_start_needs_no_sweep():
+    """The real LR-1 log went 14.15 -> 14.55 after its first epoch and stayed there: its own log shows a loss
+    that ended above where it started (DV001), so DV003 adds nothing and no plateau or underfitting is left."""
+    runs = _by_run(analyze_sweep(SWEEP, jobs=1))
+    fs = runs["lr1_seed0"].findings
+    dv = next(f for f in fs if f.rule == "DV001")
+    assert "ended above where it started" in dv.message and str(dv.severity) == "error"
+    assert not any(f.rule == "DV003" for f in fs)
+    assert not any(f.category in ("plateau", "underfitting") for f in fs)
 
 
 def _keras_csv(path: Path, train: list[float], val: list[float]) -> None:
@@ -153,7 +173,9 @@ def test_runs_of_another_trainer_are_not_the_reference(tmp_path):
     format, another task, so it is not called worse than untrained."""
     for d in ("lr1e-05_seed0", "lr1e-03_seed0", "lr1e-03_seed1", "lr1_seed0"):
         (tmp_path / d).mkdir()
-        (tmp_path / d / "training.log").write_text((SWEEP / d / "training.log").read_text())
+        # LR 1 flat from its first epoch (as in the DV003 test above), so only the sweep shows its blow-up
+        (tmp_path / d / "training.log").write_text(
+            (SWEEP / d / "training.log").read_text().replace("14.147089004516602", "14.553730010986328"))
     (tmp_path / "regression").mkdir()
     (tmp_path / "regression" / "mlp.log").write_text(
         "".join(f"Iteration {i}, loss = {15000 - 10 * i + (i % 3)}.0\n" for i in range(1, 31)))

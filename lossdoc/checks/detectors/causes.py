@@ -224,12 +224,15 @@ def _early_overfit(ctx: RunContext, p: SimpleNamespace) -> tuple[Finding, float]
 
 def _trained_before(ctx: RunContext, f: Finding) -> bool:
     """The loss was finite (and learning) for a while before the blow-up: NaN from the first logged
-    point is a wiring or data problem far more often than a learning rate."""
+    point is a wiring or data problem far more often than a learning rate. A divergence finding (DV001,
+    DV002) measures a finite loss rising from the values before it, so one finite value before its onset
+    is enough: a loss that went 1.6 -> 10^24 at its second step, or ended above its first value, blew up
+    under its updates."""
     s = ctx.loss("train")
     if s is None or f.start_step is None:
         return False
     st, v = s.finite()
-    return int((st < f.start_step).sum()) >= 3
+    return int((st < f.start_step).sum()) >= (1 if f.rule in ("DV001", "DV002") else 3)
 
 
 def _constant_lr(ctx: RunContext) -> bool:

@@ -119,16 +119,24 @@ def _train_falling(ctx: RunContext, lo: float, hi: float) -> bool:
 def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     if s is None:
         return
+    hit = _rise_after_best(ctx, s, p)
+    if hit is None and s.split == "train":
+        hit = _above_start(ctx, s, p)
+    if hit is not None:
+        yield hit
+
+
+def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
     d = find_divergence(ctx, s, p.min_points, p.min_fraction)
     if d is None:
-        return
+        return None
     tr = d["trend"]
     onset = d["best_step"]
     if s.split != "train" and (ctx.loss("train") is None or _train_falling(ctx, onset, d["end_step"])):
-        return  # validation rising while training falls is overfitting (OF001); without train, undecided
+        return None  # validation rising while training falls is overfitting (OF001); without train, undecided
     ctx.decide(float(tr.pvalue_increasing))
     if not significant_rise(d, p):
-        return
+        return None
     shift = level_shift(d, p) and not tr.pvalue_increasing < p.alpha
     how = (f"a level shift of {d['rise'] / max(d['noise_rel'], TINY):.0f}x the point noise" if shift else
            f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
@@ -137,7 +145,7 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
            f"{fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} ({d['rise']:.0%} of the "
            f"range the run covered; {d['rise_level']:.0%} of the level)"
            f"{both}{lr_text(ctx, onset)} ({how}, {d['n']} points)")
-    yield Hit(
+    return Hit(
         message=msg,
         evidence=Evidence("level-shift" if shift else tr.method,
                           d["rise"] / max(d["noise_rel"], TINY) if shift else float(tr.tstat),
@@ -153,13 +161,88 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     )
 
 
+def _rank_autocorr(y: np.ndarray) -> float:
+    """Lag-1 autocorrelation of the ranks of ``y`` (Spearman's; one spike does not set it), 0 when undefined."""
+    if y.size < 4:
+        return 0.0
+    r = np.argsort(np.argsort(y, kind="stable"), kind="stable").astype(float)
+    a, b = r[:-1] - r[:-1].mean(), r[1:] - r[1:].mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / den) if den > 0 else 0.0
+
+
+def _above_start(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
+    """The training loss ended above where it started: the last third of the run sits above the first
+    logged value (the untrained model's loss) by ``start-rise`` of its level, and either by ``shift-mult`` x
+    the spread of that last third (a dead network's constant loss has none), or the first value lies below
+    nearly all of the later values by a rank test. A run that never got back below its starting loss was undone
+    by its updates (a blow-up before the first logged point, or right after it) even when the rise after
+    its best point is too small or too short to test: the post-best window then starts at the first point.
+
+    The rank test: if the first value were exchangeable with the later ones (no rise; a falling loss makes
+    it only less likely to be the lowest), its rank among them would be uniform, so P(at most k of the n
+    later values lie at or below it) = (k + 1) / (n + 1). Autocorrelated values carry less information:
+    n and k are scaled by (1 - rho) / (1 + rho), rho the lag-1 rank autocorrelation of the last third
+    (the AR(1) effective sample size, an approximation). One decision in the rule's false-discovery family."""
+    st, v = s.finite()
+    n = v.size
+    if n < p.min_points:
+        return None
+    first = float(v[0])
+    late = v[n - max(3, n // 3):]
+    med = float(np.median(late))
+    rise = med - first
+    if not (np.isfinite(rise) and rise > 0 and rise >= p.start_rise * max(abs(first), TINY)):
+        return None
+    spread = float(MAD_TO_SD * np.median(np.abs(late - med)))
+    shift = rise >= p.shift_mult * spread
+    later = v[1:]
+    k = int((later <= first).sum())
+    rho = max(0.0, _rank_autocorr(late)) if spread > 0 else 1.0
+    n_eff = later.size * (1 - rho) / (1 + rho)
+    pval = min(1.0, (k * (1 - rho) / (1 + rho) + 1) / (n_eff + 1))
+    if not shift:
+        ctx.decide(pval)
+        if pval >= p.alpha:
+            return None
+    # where it rose: the first point whose 3-point running median reached halfway up
+    sm = rolling_median(v, 3, trailing=False) if n >= 3 else v
+    up = np.flatnonzero(sm[1:] >= first + 0.5 * rise)
+    onset = int(st[1 + int(up[0])]) if up.size else int(st[1])
+    rel_rise = rise / max(abs(first), TINY)
+    how = ((f"the last third is constant at {fmt_num(med)}" if spread == 0 else
+            f"a level shift of {rise / spread:.0f}x the spread of the last third") if shift else
+           f"rank test: {k} of the {later.size} later values at or below the first, effective n {n_eff:.0f} "
+           f"(lag-1 rank autocorrelation of the last third {rho:.2f}), p={pval:.2g}")
+    msg = (f"{s.name} ended above where it started: the last third of the run sat at {fmt_num(med)} (median), "
+           f"{rel_rise:.1%} above its first logged value {fmt_num(first)} (step {int(st[0]):,}); it rose from step "
+           f"{onset:,}{lr_text(ctx, onset)} and never came back below its start ({how}, {n} points)")
+    return Hit(
+        message=msg,
+        evidence=Evidence("rise-above-start" if shift else "rank-test-vs-start",
+                          rise / spread if shift and spread > 0 else (float("inf") if shift else float(n_eff)),
+                          float(p.shift_mult) if shift else float(p.alpha),
+                          None if shift else pval, (int(st[0]), int(st[-1])),
+                          {"first": first, "late_median": med, "rise_of_level": rel_rise, "spread": spread,
+                           "later_points": int(later.size), "at_or_below_first": k, "rank_autocorr": rho,
+                           "n_eff": n_eff, "alpha": p.alpha, "lr": ctx.lr_at(onset)}),
+        start_step=onset, end_step=int(st[-1]), alpha=None if shift else p.alpha,
+        values={"step": fmt_step(int(st[0])), "best": f"{fmt_num(first)}, its first logged value",
+                "lr_advice": lr_advice(ctx, onset)},
+    )
+
+
 def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Loss reaching ``factor`` x its early level (median of the first ``early-points``) and not coming
     back below that early level (Megatron flags 10x the max of the first 100 as "unexpectedly large")."""
     if s is None:
         return
     st, v = s.finite()
-    if v.size < p.min_points:
+    # a loss that then went non-finite confirms the blow-up: two finite values (2.6e6, then 1.9e22, then
+    # NaN from the third epoch on) are enough to measure the jump between them
+    ends_nonfinite = bool(s.values.size) and not np.isfinite(s.values[-1])
+    if v.size < (min(p.min_points, getattr(p, "min_points_nonfinite", p.min_points)) if ends_nonfinite
+                 else p.min_points):
         return
     # the early level: the first 1% of the points (5 to early-points); on a log of a handful of points
     # that blew up within a few steps, the first third of them (at least the first point)
@@ -173,7 +256,6 @@ def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
         return
     i = k + int(over[0])
     rest = v[i:]
-    ends_nonfinite = not np.isfinite(s.values[-1])
     stays = float(np.mean(rest[-max(3, rest.size // 10):])) > early
     if not (stays or ends_nonfinite):
         return  # it came back: a spike (SP001), not an explosion
