@@ -17,7 +17,10 @@ it states (``ctx.hparams()``: ``run.config`` plus the trainer's raw keys).
   in a few rounds, the standard remedy being a lower eta with more rounds and early stopping.
   An early overshoot -- the training loss (3-point running median, so one bad batch does not count)
   climbing to ``overshoot`` x its first logged value within the first ``overshoot-window`` of the run --
-  is LR evidence too (medium; high when the LR in force is at its peak).
+  is LR evidence too (medium; high when the LR in force is at its peak). So is a blow-up that left the
+  first logged loss upwards in that window and never came back below it (DV001's "ended above where it
+  started", a DV002 explosion): medium even when the log shows no LR, instead of the low of a blow-up
+  after the run had learned.
 * LR007 ``likely-lr-too-low``: slow, steady, non-decelerating progress (LR004) or a loss that barely
   moved, at a stated LR far below the usual range for its optimizer. Never on a run that blew up,
   spiked or oscillated, nor on one that stalled right after a fast early drop (that is not a slow LR).
@@ -130,6 +133,14 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
         elif lr is not None:
             conf = "medium"
             evidence.append(f"{first.rule} ({first.name}) from step {step:,}; {lr_src}")
+        elif step is not None and _overshot_from_start(ctx, first, p):
+            # no LR in the log, but the blow-up is an overshoot from the untrained model's loss: the loss
+            # left its first logged value upwards within the first updates and never came back below it
+            # (the early-overshoot evidence below, taken to its end)
+            conf = "medium"
+            evidence.append(f"{first.rule} ({first.name}): the loss rose from its first logged value by step "
+                            f"{step:,}, early in the run, and never came back below it (updates too large from "
+                            "the start; the log shows no LR)")
         else:
             # no LR in the log: the most common cause, but only a possibility (a note, not a warning)
             conf = "low"
@@ -187,6 +198,26 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
         values={"step": fmt_step(step) if step is not None else "the start", "advice": advice,
                 "confidence": conf},
     )
+
+
+def _overshot_from_start(ctx: RunContext, f: Finding, p: SimpleNamespace) -> bool:
+    """A divergence finding that rose from the first logged value itself -- DV001's "ended above where it
+    started", or a DV002 explosion -- with its onset in the first ``overshoot-window`` of the run and the
+    finite training loss never back below that first value after it."""
+    if f.rule not in ("DV001", "DV002") or f.start_step is None or f.evidence is None:
+        return False
+    if f.rule == "DV001" and f.evidence.method not in ("rise-above-start", "rank-test-vs-start"):
+        return False
+    s = ctx.loss("train")
+    if s is None:
+        return False
+    st, v = s.finite()
+    if st.size < 2 or not st[0] < f.start_step:
+        return False
+    span = float(ctx.last_step - st[0]) if ctx.last_step else float(st[-1] - st[0])
+    if span <= 0 or f.start_step - st[0] > getattr(p, "overshoot_window", 0.3) * span:
+        return False
+    return bool(np.all(v[st >= f.start_step] > v[0]))
 
 
 def _early_overshoot(ctx: RunContext, p: SimpleNamespace) -> tuple[float, int, float] | None:

@@ -1,5 +1,7 @@
 """Learning-rate evidence: no warm-up with early spikes (LR001), peak LR before divergence (LR002),
-LR decayed to ~0 while still improving (LR003), LR too low for progress (LR004).
+LR decayed to ~0 while still improving (LR003), LR too low for progress (LR004: a significant, tiny
+fall that does not slow down -- per unit of the LR in force when the logged LR changes, since a fall the
+LR starves is about LR x |gradient|^2 per step and a decaying LR slows it without any convergence).
 
 These rules pin a symptom on the learning rate only when the log shows the LR (the lr
 series, or the configured LR in the hyper-parameters) next to the symptom.
@@ -187,6 +189,20 @@ def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNames
     )
 
 
+def _mean_lr(ctx: RunContext, lo: float, hi: float) -> float | None:
+    """Mean of the logged LR over [lo, hi] (the last value logged at or before ``lo`` when none falls
+    inside); None without an lr series or with a non-positive mean."""
+    s = ctx.lr()
+    if s is None:
+        return None
+    st, v = s.finite()
+    if not st.size:
+        return None
+    inside = v[(st >= lo) & (st <= hi)]
+    m = float(np.mean(inside)) if inside.size else ctx.lr_at(lo)
+    return m if m is not None and m > 0 else None
+
+
 def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Steady but tiny progress: a significant, non-decelerating decrease that removed < max-drop of the loss."""
     if s is None:
@@ -207,16 +223,29 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     tr = ctx.trend(s, float(x[0]), float(x[-1]))
     if tr is None or not (np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha):
         return
+    per_lr = ""
     if x.size >= 8:  # no deceleration: the second half falls at least `linearity` x as fast as the first
         mid = x[0] + 0.5 * (x[-1] - x[0])
         a, b = ctx.trend(s, float(x[0]), float(mid)), ctx.trend(s, float(mid), float(x[-1]))
-        if a is None or b is None or not (a.slope < 0 and b.slope <= p.linearity * a.slope):
+        if a is None or b is None or not a.slope < 0:
+            return
+        # progress per unit of LR when the logged LR changes (a linear or cosine decay): a loss that the LR
+        # starves falls by about LR x |gradient|^2 per step, so a decaying LR slows it down without the
+        # loss converging; the slopes are compared per unit of the mean LR in force in each half
+        la, lb = _mean_lr(ctx, float(x[0]), float(mid)), _mean_lr(ctx, float(mid), float(x[-1]))
+        ra, rb = a.slope, b.slope
+        if la and lb and not 0.9 <= lb / la <= 1.1:
+            ra, rb = a.slope / la, b.slope / lb
+            per_lr = (f"; per unit of the LR in force (mean {round_lr(la)} in the first half, {round_lr(lb)} in "
+                      f"the second) the second half fell {rb / ra:.0%} as fast as the first")
+        if not rb <= p.linearity * ra:
             return
     lr = ctx.lr_peak()
     lr_v = lr[0] if lr else ctx.lr_at(float(x[-1]))
     lr_txt = f" with LR {round_lr(lr_v)}" if lr_v else ""
     msg = (f"{s.name} falls steadily but slowly{lr_txt}: only {drop:.2%} over the run (level {fmt_num(start)} -> "
-           f"{fmt_num(end)}, means of the first and last 5% of points), with no sign of slowing down ({tlabel(tr)} p={tr.pvalue_decreasing:.2g})")
+           f"{fmt_num(end)}, means of the first and last 5% of points), with no sign of slowing down ({tlabel(tr)} p={tr.pvalue_decreasing:.2g}"
+           f"{per_lr})")
     yield Hit(
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.max_drop), float(tr.pvalue_decreasing),
