@@ -228,13 +228,17 @@ def _early_overshoot(ctx: RunContext, p: SimpleNamespace) -> tuple[float, int, f
     if s is None:
         return None
     x, y, _ = ctx.downsampled(s, 200)
-    if y.size < 6 or not (y[0] > 0) or not np.all(np.isfinite(y)):
+    # the first *logged* value, not the first bin's mean: on a per-step log whose loss went 2.3 -> 4e4 in
+    # its second step the first bin already holds the explosion (and the message quotes the value)
+    _, v = s.finite()
+    if y.size < 6 or not v.size or not (v[0] > 0) or not np.all(np.isfinite(y)):
         return None
+    first = float(v[0])
     sm = rolling_median(y, 3, trailing=False)
     end = max(2, int(getattr(p, "overshoot_window", 0.3) * y.size))
     i = 1 + int(np.argmax(sm[1:end]))
-    ratio = float(sm[i] / y[0])
-    return (ratio, int(x[i]), float(y[0])) if ratio >= getattr(p, "overshoot", 1.3) else None
+    ratio = float(sm[i] / first)
+    return (ratio, int(x[i]), first) if ratio >= getattr(p, "overshoot", 1.3) else None
 
 
 #: Gradient-boosted trees: the learning rate (eta, shrinkage) trades against the number of rounds
