@@ -274,8 +274,10 @@ def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
     ok = []
     for i, r in enumerate(runs):
         first, final = r.summary.extra.get("train_first"), r.summary.extra.get("train_final")
-        # left out: runs whose own findings already say what happened (blew up, or an LR named too high)
-        explained = any(f.category in ("non_finite", "divergence", "lr_too_high") and f.severity >= Severity.WARNING
+        # left out: runs whose own findings already say what happened (they blew up). An LR named too high
+        # is a cause, not another symptom: a run that overshot early and was left at a trivial level did
+        # underfit (the likely-cause finding says why)
+        explained = any(f.category in ("non_finite", "divergence") and f.severity >= Severity.WARNING
                         for f in r.findings)
         if first is not None and final is not None and math.isfinite(first) and math.isfinite(final) and not explained:
             if final >= first:

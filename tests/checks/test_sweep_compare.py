@@ -168,6 +168,20 @@ def test_underfitting_is_judged_against_a_run_that_also_validates_better(tmp_pat
     assert f.evidence.statistic == pytest.approx(0.1 / 0.35, abs=0.03)
 
 
+def test_a_run_with_an_lr_named_too_high_can_still_underfit(tmp_path):
+    """A run that overshot in its first epochs (2.3 -> 3.4) and was then left near 2.2 gets LR006 (the LR too
+    high, a cause) and is still compared: it covered 5% of the way the best run went, so UF003 says it
+    underfits. Only a run that blew up (divergence, non-finite) is left out of the comparison."""
+    for name, end in (("good_a", 0.2), ("good_b", 0.25), ("mid", 0.6)):
+        _keras_csv(tmp_path / name, _curve(2.3, end), _curve(2.3, end + 0.2))
+    overshot = [2.3, 3.2, 3.4, 3.1, 2.6, 2.35] + [round(2.25 - 0.003 * i, 4) for i in range(14)]
+    _keras_csv(tmp_path / "overshot", overshot, [round(v + 0.05, 4) for v in overshot])
+    runs = {r.run.split("/")[0]: r for r in analyze_sweep(tmp_path, jobs=1, select=["UF003", "LR006"]).runs}
+    rules = {f.rule for f in runs["overshot"].findings if str(f.severity) == "warning"}
+    assert rules == {"LR006", "UF003"}
+    assert not any(f.rule == "UF003" for name in ("good_a", "good_b") for f in runs[name].findings)
+
+
 def test_runs_of_another_trainer_are_not_the_reference(tmp_path):
     """A regression MLP (sklearn log) flat at 15000 beside Keras classifiers that learned from 2.6: another
     format, another task, so it is not called worse than untrained."""
