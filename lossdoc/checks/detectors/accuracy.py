@@ -174,7 +174,7 @@ def _route(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, level: f
         return {"kind": "one-class", **one,
                 "text": f"it sits at exactly {one['mode']:.4g} at {one['count']} of {a.size} evaluations and "
                         f"{one['how']}; the classifier outputs one class, and {one['mode']:.4g} is that "
-                        "class's share of the data"}
+                        "class's share of the evaluated examples"}
     if loss is None:
         return None
     _, lv = loss.finite()
@@ -315,8 +315,8 @@ def _escaped(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, percen
     msg = (f"{name} stayed at its starting level ({lvl}, no rise) for the first {k} of {a.size} evaluations (to step "
            f"{end:,}, {frac:.0%} of the run{lr_text(ctx, end)}), while {loss.name} made only {stuck_progress:.0%} of its "
            f"progress there ({fmt_num(first)} -> {fmt_num(at_end)}, ending at {fmt_num(fin)}); then it rose to {show(level)} "
-           f"({rise:.0%} of the headroom; {tlabel(tr)} p={tr.pvalue_increasing:.2g} for the rise): the run sat at its "
-           "untrained level before it found a way down")
+           f"({rise:.0%} of the headroom; {tlabel(tr)} p={tr.pvalue_increasing:.2g} for the rise): the run sat where it "
+           "started before it found a way down")
     from lossdoc.checks.detectors.local_minimum import _escape_advice
 
     yield Hit(
