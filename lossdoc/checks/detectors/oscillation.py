@@ -12,6 +12,8 @@ oscillation) and the residuals are tested three ways:
   too few = slow swings) with p < ``alpha``; white noise passes neither side;
 * symmetry: downward excursions at least ``min-symmetry`` x the upward ones (90th percentiles),
   since a burst of spikes only goes up;
+* steepness: the steepest rise of the filtered curve at most ``max-steepness`` x its steepest fall
+  (a jump and a slow recovery, repeated, is a run of spikes);
 * repetition: at least ``min-swings`` alternating excursions beyond half the r.m.s. (a monotone
   rise past the minimum is divergence or overfitting, not oscillation).
 
@@ -130,6 +132,12 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     neg = float(-np.quantile(r[r < 0], 0.1)) if (r < 0).any() else 0.0
     symmetry = neg / pos if pos > 0 else 0.0
     if symmetry < p.min_symmetry:
+        return
+    # ... and in steepness: a swing comes down about as steeply as it went up, while a jump that damages
+    # the model (a corrupted batch) goes up in one step and recovers over many (SP001's business)
+    dz = np.diff(zf)
+    steep = float(np.max(dz)) / max(float(-np.min(dz)), TINY) if dz.size and np.min(dz) < 0 else math.inf
+    if steep > p.max_steepness:
         return
     big = r[np.abs(r) > 0.5 * amp]
     swings = 1 + int(np.sum(np.sign(big[1:]) != np.sign(big[:-1]))) if big.size else 0
