@@ -42,3 +42,13 @@ def test_gan_log_is_not_judged_as_one_falling_loss() -> None:
     rules = {f.rule for r in runs for f in r.findings}
     assert "LG005" in rules
     assert not rules & {"DV001", "DV002", "SI001", "PL001", "UF001", "LM002"}
+
+
+def test_keras_gan_lines_a_leading_number_is_the_step() -> None:
+    """Keras-GAN: '%d [D loss: %f, acc.: %.2f%%] [G loss: %f]' -- the bare number before the first
+    bracketed pair is the step."""
+    text = "".join(f"{i} [D loss: {0.7 - i / 1000:.6f}, acc.: {50 + i % 7:.2f}%] [G loss: {0.7 + i / 500:.6f}]\n"
+                   for i in range(30))
+    src = _read(text)
+    assert _series(src, "d_loss")[:2] == [(0, 0.7), (1, 0.699)]
+    assert [s for s, _ in _series(src, "g_loss")] == list(range(30))

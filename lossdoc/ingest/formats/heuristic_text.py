@@ -64,6 +64,7 @@ _NUMX_PY = re.compile(rf"([^A-Za-z0-9_.])({_NUM})", re.ASCII)
 _LEVEL = re.compile(r"(?i)^(?:INFO|DEBUG|WARN(?:ING)?|ERROR|CRITICAL|TRACE|NOTICE)[ _]+")
 _SOURCE = re.compile(r"(?i)\.(?:py|pyx|cc|cpp|cxx|c|h|hpp|cu|js|ts|rs|go|java|lua|sh)$")
 _EPOCH_BATCH = re.compile(r"^\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+_LEAD_STEP = re.compile(r"^\s*(\d+)\s*\[(?=[A-Za-z])")
 _UFRAC = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
 _SPLIT_WORD = re.compile(r"(?i)\b(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")
 _SPLIT_OF = {
@@ -231,6 +232,12 @@ def _read_template(line: str) -> _Template:
         if m and m.start(1) in pos and m.start(3) in pos:
             t.epoch_key, t.epoch_ord = "[epoch/N]", pos[m.start(1)]
             t.inner_key, t.inner_ord, t.inner_tot = "[N/M]", pos[m.start(3)], pos.get(m.start(4))
+        else:
+            # "0 [D loss: 0.69, acc.: 43.75%] [G loss: 0.70]" (Keras-GAN and its copies): a bare whole
+            # number before the first bracketed pair is the step
+            m = _LEAD_STEP.match(line)
+            if m and m.start(1) in pos and own:
+                t.inner_key, t.inner_ord, t.inner_tot = "leading number", pos[m.start(1)], None
     t.structure = ",".join(sorted(snake_case(k) for k in seen))
     explicit = {sp for _, _, _, sp, _ in own if sp != "?"}
     ctx = "train"
