@@ -8,11 +8,14 @@ Sample::
     ep: 0, batch: 20, time: 9.17, ntokens: 485.20/513, loss: 10.984375
     Epoch [1/10], Step [20/100], Loss: 0.5231
     | epoch   1 |   200/ 2983 batches | lr 20.00 | ms/batch 45.21 | loss  7.59 | ppl  1986.47
+    [0/5][100/1583]  Loss_D: 1.4341  Loss_G: 0.7986  D(x): 0.90  D(G(z)): 0.29 / 0.40
+    0 [D loss: 0.693855, acc.: 43.75%] [G loss: 0.690219]
 
 Every ``name: value``, ``name=value``, ``name value`` or ``| name value |`` pair on a line is
 read, plus ``N/M batches``-style counters. Counters (step, global_step, iter, iteration,
-update, batch, epoch, ep) are the axis: the finest one that increases; a batch/step counter
-that restarts each epoch is combined with the epoch into one monotonic step (batches per
+update, batch, epoch, ep) are the axis: the finest one that increases (with no named counter, two
+unnamed ``[N/M][N/M]`` at the start of a line are the epoch and the batch, and a bare number before
+the first bracketed pair is the step); a batch/step counter that restarts each epoch is combined with the epoch into one monotonic step (batches per
 epoch from ``/M`` when printed, else from the largest batch seen - an estimate, noted). A line
 with only an epoch counter (an end-of-epoch summary) is placed at the end of its epoch; a line
 without any counter takes the step of the line before it. Names are split by prefix
