@@ -16,9 +16,9 @@ read, plus ``N/M batches``-style counters. Counters (step, global_step, iter, it
 update, batch, epoch, ep) are the axis: the finest one that increases (with no named counter, two
 unnamed ``[N/M][N/M]`` at the start of a line are the epoch and the batch, and a bare number before
 the first bracketed pair is the step); a batch/step counter that restarts each epoch is combined
-with the epoch into one monotonic step (batches per epoch from ``/M`` when printed, else from the largest batch seen - an estimate, noted). A line
-with only an epoch counter (an end-of-epoch summary) is placed at the end of its epoch; a line
-without any counter takes the step of the line before it. Names are split by prefix
+with the epoch into one monotonic step (batches per epoch from ``/M`` when printed, else from the
+largest batch seen - an estimate, noted). A line with only an epoch counter (an end-of-epoch
+summary) is placed at the end of its epoch; a line without any counter takes the step of the line before it. Names are split by prefix
 (``train``/``val``/``valid``/``test``/``eval``, default ``train``); a key without a prefix on a
 line that names exactly one other split (``Validation Loss: .., Accuracy: ..``) takes it.
 
