@@ -11,16 +11,17 @@ Sample::
     [0/5][100/1583]  Loss_D: 1.4341  Loss_G: 0.7986  D(x): 0.90  D(G(z)): 0.29 / 0.40
     0 [D loss: 0.693855, acc.: 43.75%] [G loss: 0.690219]
 
-Every ``name: value``, ``name=value``, ``name value`` or ``| name value |`` pair on a line is
-read, plus ``N/M batches``-style counters. Counters (step, global_step, iter, iteration,
-update, batch, epoch, ep) are the axis: the finest one that increases (with no named counter, two
-unnamed ``[N/M][N/M]`` at the start of a line are the epoch and the batch, and a bare number before
-the first bracketed pair is the step); a batch/step counter that restarts each epoch is combined
-with the epoch into one monotonic step (batches per epoch from ``/M`` when printed, else from the
-largest batch seen - an estimate, noted). A line with only an epoch counter (an end-of-epoch
-summary) is placed at the end of its epoch; a line without any counter takes the step of the line before it. Names are split by prefix
-(``train``/``val``/``valid``/``test``/``eval``, default ``train``); a key without a prefix on a
-line that names exactly one other split (``Validation Loss: .., Accuracy: ..``) takes it.
+Every ``name: value``, ``name=value``, ``name value`` or ``| name value |`` pair on a line is read,
+plus ``N/M batches``-style counters. Counters (step, global_step, iter, iteration, update, batch,
+epoch, ep) are the axis: the finest one that increases (with no named counter, two unnamed
+``[N/M][N/M]`` at the start of a line are the epoch and the batch, and a bare number before the
+first bracketed pair is the step); a batch/step counter that restarts each epoch is combined with
+the epoch into one monotonic step (batches per epoch from ``/M`` when printed, else from the largest
+batch seen - an estimate, noted). A line with only an epoch counter (an end-of-epoch summary) is
+placed at the end of its epoch; a line without any counter takes the step of the line before it.
+Names are split by prefix (``train``/``val``/``valid``/``test``/``eval``, default ``train``); a key
+without a prefix on a line that names exactly one other split (``Validation Loss: .., Accuracy:
+..``) takes it.
 
 How it stays fast: every number on a line is replaced by ``#`` (one vectorised
 ``str.replace_all``), giving the line's *template*; lines of one template have one structure,
