@@ -195,9 +195,11 @@ _CRITIC = frozenset({"critic"})  # WGAN; alone it is also RL's actor-critic, so 
 _GEN = frozenset({"g", "gen", "generator", "netg"})
 _ADV = frozenset({"adv", "adversarial", "gan"})
 #: A generator-side term that is a reconstruction or regularisation loss is an ordinary loss (pix2pix
-#: ``G_L1``, a VAE-GAN's ``g_kl``): it is minimised, not played against the discriminator.
+#: ``G_L1``, a VAE-GAN's ``g_kl``, HiFi-GAN's ``loss_mel``): it is minimised, not played against the
+#: discriminator.
 _RECON = frozenset({"l1", "l2", "mse", "mae", "rec", "recon", "reconstruction", "cycle", "cyc", "idt", "identity",
-                    "perceptual", "vgg", "content", "pixel", "feat", "fm", "kl", "ssim", "lpips", "style", "tv"})
+                    "perceptual", "vgg", "content", "pixel", "feat", "fm", "kl", "ssim", "lpips", "style", "tv",
+                    "mel", "stft"})  # a vocoder GAN's (HiFi-GAN) mel-spectrogram and STFT losses
 _LOSSY = frozenset({"loss", "losses", "err", "error"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 

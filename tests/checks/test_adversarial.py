@@ -74,3 +74,10 @@ def test_beside_the_game_only_reconstruction_terms_are_the_loss() -> None:
     # ... and a val split without a game keeps its own loss
     sr[("val", "val_loss")] = _s("val_loss", split="val")
     assert resolve_loss(sr, "val").metric == "val_loss"
+
+
+def test_a_vocoder_gan_keeps_its_mel_loss() -> None:
+    """HiFi-GAN: loss_disc_all / loss_gen_all are the game; loss_mel and loss_fm are minimised."""
+    series = {("train", m): _s(m) for m in ("loss_disc_all", "loss_gen_all", "loss_fm", "loss_mel")}
+    assert [s.metric for s in adversarial_losses(series, "train")] == ["loss_disc_all", "loss_gen_all"]
+    assert resolve_loss(series, "train").name == "loss_fm + loss_mel"
