@@ -68,6 +68,17 @@ STYLES = [
          ("val", "seq_acc"): [(0, 0.0), (1, 0.0)]},
     ),
     (
+        # A global counter repeated once at a resume, across an epoch change (AdityaAshvin's ScalingDown
+        # log: "Global Batch 7095" ends epoch 4 and starts epoch 5, then counts on): one counter, not a
+        # per-epoch one -- read as per-epoch, steps ran to 6x the run (epoch x the largest batch + batch)
+        "global-counter-repeated-at-resume",
+        "Epoch 1, Global Batch 5, Training Loss: 9.1\nEpoch 1, Global Batch 10, Training Loss: 8.2\n"
+        "Epoch 2, Global Batch 15, Training Loss: 7.3\nEpoch 2, Global Batch 20, Training Loss: 6.4\n"
+        "Epoch 3, Global Batch 20, Training Loss: 6.3\nEpoch 3, Global Batch 25, Training Loss: 5.5\n"
+        "Epoch 4, Global Batch 30, Training Loss: 4.6\nEpoch 4, Global Batch 35, Training Loss: 3.7\n",
+        {("train", "loss"): [(5, 9.1), (10, 8.2), (15, 7.3), (20, 6.3), (25, 5.5), (30, 4.6), (35, 3.7)]},
+    ),
+    (
         "key-equals",
         "step=10 loss=2.5 lr=0.001\nstep=20 loss=2.4 lr=0.001\nstep=30 loss=nan lr=0.0009\n",
         {

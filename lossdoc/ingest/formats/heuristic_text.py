@@ -615,8 +615,13 @@ class HeuristicTextParser(Parser):
             back = (pl.col("inner").diff() < 0) | ((pl.col("inner").diff() == 0) & ep_moves)
             resets = inn.filter(back)
             ep_up = inn.filter(back & ep_moves).height
+            # a per-epoch counter restarts at (nearly) every epoch change; a global one that went back or
+            # repeated once at a resume ("Global Batch 7095" at the end of epoch 4 and the start of 5, then
+            # counting on across 5 more epochs) is one counter with a restart, left to the normaliser
+            n_moves = inn.filter(ep_moves).height
             is_batch = snake_case(key) in _BATCH
-            if resets.height and (ep_up == resets.height or (is_batch and not has_epoch)):
+            per_epoch = ep_up == resets.height and 2 * ep_up >= n_moves
+            if resets.height and (per_epoch or (is_batch and not has_epoch)):
                 if not has_epoch:
                     df = df.with_columns(
                         (pl.col("inner").is_not_null() & (pl.col("inner").diff() < 0))
