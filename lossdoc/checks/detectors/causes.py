@@ -20,7 +20,7 @@ it states (``ctx.hparams()``: ``run.config`` plus the trainer's raw keys).
   is LR evidence too (medium; high when the LR in force is at its peak). So is a blow-up that left the
   first logged loss upwards in that window and never came back below it (DV001's "ended above where it
   started", a DV002 explosion): medium even when the log shows no LR, instead of the low of a blow-up
-  after the run had learned.
+  after the run had learned; so is any blow-up that follows such an early overshoot.
 * LR007 ``likely-lr-too-low``: slow, steady, non-decelerating progress (LR004) or a loss that barely
   moved, at a stated LR far below the usual range for its optimizer. Never on a run that blew up,
   spiked or oscillated, nor on one that stalled right after a fast early drop (that is not a slow LR).
@@ -141,6 +141,13 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
             evidence.append(f"{first.rule} ({first.name}): the loss rose from its first logged value by step "
                             f"{step:,}, early in the run, and never came back below it (updates too large from "
                             "the start; the log shows no LR)")
+        elif step is not None and (ov := _early_overshoot(ctx, p)) is not None:
+            # no LR in the log, but the loss had already overshot its first value early in the run (the
+            # early-overshoot evidence below): the blow-up came from updates too large from the start
+            conf = "medium"
+            evidence.append(f"{first.rule} ({first.name}) from step {step:,}, after the loss had risen to "
+                            f"{ov[0]:.1f}x its first logged value {fmt_num(ov[2])} by step {ov[1]:,}, early in the "
+                            "run (overshooting; the log shows no LR)")
         else:
             # no LR in the log: the most common cause, but only a possibility (a note, not a warning)
             conf = "low"
