@@ -18,7 +18,7 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.checks.detectors._common import (
-    RANGE_FLOOR, TINY, fmt_num, fmt_step, lr_advice, lr_text, range_scale, round_lr, smooth_min, tlabel, tname,
+    RANGE_FLOOR, TINY, fmt_num, fmt_step, lr_advice, lr_text, range_scale, round_lr, smooth_min, tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
@@ -109,7 +109,7 @@ def _train_falling(ctx: RunContext, lo: float, hi: float) -> bool:
     if tr is None:
         return False
     st, v = tr.finite()
-    a, b = v[(st >= lo) & (st <= hi)], v[st <= hi]
+    a = v[(st >= lo) & (st <= hi)]
     if a.size < 3:
         return False
     k = max(1, a.size // 5)

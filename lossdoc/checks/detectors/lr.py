@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    TINY, fmt_num, fmt_step, lr_reference, range_scale, rel, round_lr, tlabel, tname,
+    fmt_num, fmt_step, lr_reference, range_scale, rel, round_lr, tlabel,
 )
 from lossdoc.checks.detectors.divergence import find_divergence, significant_rise
 from lossdoc.checks.detectors.spike import find_spikes

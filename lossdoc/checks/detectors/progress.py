@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, lr_text, range_scale, rel, round_lr, tlabel, tname
+from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, lr_text, range_scale, rel, round_lr, tlabel
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.series import epoch_mean_loss
 from lossdoc.checks.findings import Evidence
