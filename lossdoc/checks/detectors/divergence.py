@@ -138,7 +138,8 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
     if not significant_rise(d, p):
         return None
     shift = level_shift(d, p) and not tr.pvalue_increasing < p.alpha
-    how = (f"a level shift of {d['rise'] / max(d['noise_rel'], TINY):.0f}x the point noise" if shift else
+    how = ((f"a level shift of {_times(d['rise'] / d['noise_rel'])} the point noise" if d["noise_rel"] > 0 else
+            "a level shift; the curve has no point noise around its running median") if shift else
            f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
     both = "" if s.split == "train" else " while the training loss did not fall either"
     msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median) at step {onset:,} to "
@@ -232,6 +233,28 @@ def _above_start(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
     )
 
 
+def _times(ratio: float) -> str:
+    """A ratio for a message: ``56x``; ``6.16e+24x`` rather than a 25-digit whole number."""
+    return f"{ratio:.3g}x" if ratio >= 1e6 else f"{ratio:.0f}x"
+
+
+def _early_text(head: np.ndarray, early: float, what: str = "level") -> str:
+    """The early level (the median of the magnitudes of ``head``, the first points) as what it is: the first
+    logged value, or a median of the first points (derived)."""
+    first = float(head[0])
+    if head.size == 1:
+        return (f"its first logged value {fmt_num(first)}" if early == first else
+                f"the magnitude of its first logged value {fmt_num(first)}")
+    mag = "magnitudes" if what == "magnitude" or bool(np.any(head < 0)) else "values"
+    return f"its early {what} {fmt_num(early)}, the median of the first {head.size} logged {mag}"
+
+
+def _lr_in_force(ctx: RunContext, step: int) -> str:
+    """' with LR 0.05' for the recommendation, or that the log shows none."""
+    lr = ctx.lr_at(step)
+    return f" with LR {round_lr(lr)}" if lr else " (the log shows no LR)"
+
+
 def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Loss reaching ``factor`` x its early level (median of the first ``early-points``) and not coming
     back below that early level (Megatron flags 10x the max of the first 100 as "unexpectedly large")."""
@@ -261,8 +284,8 @@ def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
         return  # it came back: a spike (SP001), not an explosion
     peak = float(np.max(rest))
     step = int(st[i])
-    msg = (f"{s.name} exploded to {fmt_num(peak)} ({peak / early:.0f}x its early level {fmt_num(early)}) from "
-           f"step {step:,}{lr_text(ctx, step)} and did not come back"
+    msg = (f"{s.name} exploded to {fmt_num(peak)} ({_times(peak / early)} {_early_text(v[:k], early)}) "
+           f"from step {step:,}{lr_text(ctx, step)} and did not come back"
            + ("; the run then went non-finite" if ends_nonfinite else ""))
     yield Hit(
         message=msg,
@@ -270,7 +293,7 @@ def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
                           {"early_level": early, "peak": peak, "lr": ctx.lr_at(step)}),
         start_step=step, end_step=int(st[-1]),
         values={"step": fmt_step(step), "lr_advice": lr_advice(ctx, step),
-                "lr": round_lr(ctx.lr_at(step) or 0.0) if ctx.lr_at(step) else "the current LR"},
+                "lr": _lr_in_force(ctx, step)},
     )
 
 
@@ -288,8 +311,9 @@ def _negative_explosion(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.n
         return  # it came back: not a runaway
     low = float(np.min(v[i:]))
     step = int(st[i])
-    msg = (f"{s.name} ran away below zero: {fmt_num(low)} ({abs(low) / early:.0f}x its early magnitude "
-           f"{fmt_num(early)}) from step {step:,}{lr_text(ctx, step)} and still falling at the end: an objective "
+    msg = (f"{s.name} ran away below zero: {fmt_num(low)} ({_times(abs(low) / early)} "
+           f"{_early_text(v[:k], early, 'magnitude')}) from step {step:,}{lr_text(ctx, step)} and still falling at "
+           "the end: an objective "
            "that is unbounded below is diverging, not improving")
     yield Hit(
         message=msg,
@@ -297,7 +321,7 @@ def _negative_explosion(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.n
                           {"early_level": early, "low": low, "direction": "down", "lr": ctx.lr_at(step)}),
         start_step=step, end_step=int(st[-1]),
         values={"step": fmt_step(step), "lr_advice": lr_advice(ctx, step),
-                "lr": round_lr(ctx.lr_at(step) or 0.0) if ctx.lr_at(step) else "the current LR"},
+                "lr": _lr_in_force(ctx, step)},
     )
 
 
