@@ -189,10 +189,19 @@ def _route(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, level: f
         if abs(first - lc) <= p.prior_tolerance * lc and drop >= p.min_loss_drop:
             return {"kind": "frequencies-only", "classes": t["classes"], "source": t["source"], "loss_first": first,
                     "loss_end": end, "loss_drop": drop, "loss_name": loss.name,
-                    "text": f"meanwhile {loss.name} fell {drop:.0%} ({fmt_num(first)} -> {fmt_num(end)}) from the "
+                    "text": f"meanwhile {loss.name} fell {drop:.0%} ({fmt_num(first)} -> {fmt_num(end)}, its first "
+                            f"logged value -> {_end_words(lv)}) from the "
                             f"loss of a uniform prediction ({t['source']}): the model learned how often each "
                             "class or token occurs, not which one the input calls for"}
     return None
+
+
+def _end_words(v: np.ndarray) -> str:
+    """What :func:`final_level` of ``v`` is, in words (the mean of the last 5% of finite points, 3 to 1,000)."""
+    n = int(np.count_nonzero(np.isfinite(v)))
+    if n < 3:
+        return "its last logged value"
+    return f"the mean of its last {int(min(max(3, math.ceil(0.05 * n)), 1000))} values"
 
 
 def _hit(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, raw: np.ndarray, percent: bool, a0: float,

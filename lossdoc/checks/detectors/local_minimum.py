@@ -98,8 +98,10 @@ def trivial_levels(ctx: RunContext, s: Series, p: SimpleNamespace) -> list[dict[
         for c in COMMON_CLASSES:
             lc = math.log(c)
             if abs(first - lc) <= p.prior_tolerance * lc:
+                off = abs(first - lc) / lc
+                near = "is" if fmt_num(first) == fmt_num(lc) else f"is within {max(off, 0.001):.1%} of"
                 out.append({"level": lc, "kind": "uniform", "classes": c, "from_config": False,
-                            "source": f"the first logged loss {fmt_num(first)} is ln({c}) = {lc:.3f}"})
+                            "source": f"the first logged loss {fmt_num(first)} {near} ln({c}) = {lc:.3f}"})
                 break
     if out and lm:
         c = out[0]["classes"]
