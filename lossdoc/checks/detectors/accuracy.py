@@ -323,8 +323,9 @@ def _escaped(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, percen
     lvl = show(a0) if lo >= a0 else f"{show(lo)}-{show(a0)}"
     msg = (f"{name} stayed at its starting level ({lvl}, no rise) for the first {k} of {a.size} evaluations (to step "
            f"{end:,}, {frac:.0%} of the run{lr_text(ctx, end)}), while {loss.name} made only {stuck_progress:.0%} of its "
-           f"progress there ({fmt_num(first)} -> {fmt_num(at_end)}, ending at {fmt_num(fin)}); then it rose to {show(level)} "
-           f"({rise:.0%} of the headroom; {tlabel(tr)} p={tr.pvalue_increasing:.2g} for the rise): the run sat where it "
+           f"progress there ({fmt_num(first)} -> {fmt_num(at_end)}, ending at {fmt_num(fin)}, {_end_words(lv)}); then "
+           f"it rose to {show(level)} (median of the last third of the evaluations; {rise:.0%} of the headroom; "
+           f"{tlabel(tr)} p={tr.pvalue_increasing:.2g} for the rise): the run sat where it "
            "started before it found a way down")
     from lossdoc.checks.detectors.local_minimum import _escape_advice
 
