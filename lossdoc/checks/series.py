@@ -320,6 +320,14 @@ def held_out_loss(series: SeriesMap) -> Series | None:
     return resolve_loss(series, "val") or resolve_loss(series, "test")
 
 
+def final_level_words(values: np.ndarray) -> str:
+    """What :func:`final_level` of ``values`` is, in words, for a message that prints it."""
+    n = int(np.count_nonzero(np.isfinite(values)))
+    if n < 3:
+        return "its last logged value"
+    return f"the mean of its last {int(min(max(3, math.ceil(0.05 * n)), 1000))} values"
+
+
 def final_level(values: np.ndarray) -> float | None:
     """Final loss level: the mean of the last 5% of finite points (at least 3, at most 1,000), so one
     noisy last point does not decide it; the last point itself when fewer than 3 are logged."""

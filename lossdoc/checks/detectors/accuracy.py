@@ -47,6 +47,7 @@ from lossdoc.analysis.stats import MK_EXACT_MAX_POINTS, mann_kendall, mann_kenda
 from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, round_lr, tlabel
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.findings import Evidence, Severity
+from lossdoc.checks.series import final_level_words
 
 #: metric names read as a plain (top-1) accuracy
 _ACC = re.compile(
@@ -190,18 +191,10 @@ def _route(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, level: f
             return {"kind": "frequencies-only", "classes": t["classes"], "source": t["source"], "loss_first": first,
                     "loss_end": end, "loss_drop": drop, "loss_name": loss.name,
                     "text": f"meanwhile {loss.name} fell {drop:.0%} ({fmt_num(first)} -> {fmt_num(end)}, its first "
-                            f"logged value -> {_end_words(lv)}) from the "
+                            f"logged value -> {final_level_words(lv)}) from the "
                             f"loss of a uniform prediction ({t['source']}): the model learned how often each "
                             "class or token occurs, not which one the input calls for"}
     return None
-
-
-def _end_words(v: np.ndarray) -> str:
-    """What :func:`final_level` of ``v`` is, in words (the mean of the last 5% of finite points, 3 to 1,000)."""
-    n = int(np.count_nonzero(np.isfinite(v)))
-    if n < 3:
-        return "its last logged value"
-    return f"the mean of its last {int(min(max(3, math.ceil(0.05 * n)), 1000))} values"
 
 
 def _hit(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, raw: np.ndarray, percent: bool, a0: float,
@@ -323,7 +316,7 @@ def _escaped(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, percen
     lvl = show(a0) if lo >= a0 else f"{show(lo)}-{show(a0)}"
     msg = (f"{name} stayed at its starting level ({lvl}, no rise) for the first {k} of {a.size} evaluations (to step "
            f"{end:,}, {frac:.0%} of the run{lr_text(ctx, end)}), while {loss.name} made only {stuck_progress:.0%} of its "
-           f"progress there ({fmt_num(first)} -> {fmt_num(at_end)}, ending at {fmt_num(fin)}, {_end_words(lv)}); then "
+           f"progress there ({fmt_num(first)} -> {fmt_num(at_end)}, ending at {fmt_num(fin)}, {final_level_words(lv)}); then "
            f"it rose to {show(level)} (median of the last third of the evaluations; {rise:.0%} of the headroom; "
            f"{tlabel(tr)} p={tr.pvalue_increasing:.2g} for the rise): the run sat where it "
            "started before it found a way down")

@@ -9,7 +9,7 @@ import numpy as np
 
 from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, lr_text, range_scale, rel, round_lr, tlabel
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
-from lossdoc.checks.series import epoch_mean_loss
+from lossdoc.checks.series import epoch_mean_loss, final_level_words
 from lossdoc.checks.findings import Evidence
 
 
@@ -186,9 +186,11 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     else:
         hstep = int(horizon or 2 * x[-1])
         gain = -tr.slope * (hstep - x[-1]) / max(abs(level), TINY) * 0.5  # half the linear projection
-        if np.nanmin(y) >= 0:
-            gain = min(gain, 0.5)  # a non-negative loss cannot be projected through zero
         proj = f"half the linear projection to step {hstep:,} is {fmt_num(level * (1 - gain))}"
+        if np.nanmin(y) >= 0 and gain > 0.5:
+            gain = 0.5  # a non-negative loss cannot be projected through zero
+            proj = (f"the linear projection to step {hstep:,} passes zero, so half the end level is taken: "
+                    f"{fmt_num(level * (1 - gain))}")
     # the decline is clear (an effect size, whatever supplies the significance): min-rate of the range across
     # the window, or (a decelerating curve whose last fifth moved only a few % of the range) a window that
     # still falls while the projection to the horizon gains min-fit-gain of the level
@@ -208,12 +210,15 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         # trailing trend instead (half of it, as above)
         hstep = int(horizon or 2 * x[-1])
         lin = -tr.slope * (hstep - x[-1]) / max(abs(level), TINY) * 0.5
-        if np.nanmin(y) >= 0:
-            lin = min(lin, 0.5)
+        capped = bool(np.nanmin(y) >= 0 and lin > 0.5)
+        if capped:
+            lin = 0.5
         if lin > gain:
             gain, ex = lin, None
             proj = (f"half the trailing trend projected to step {hstep:,} is {fmt_num(level * (1 - gain))} "
-                    "(the curve fit flattens sooner)")
+                    "(the curve fit flattens sooner)" if not capped else
+                    f"the trailing trend projected to step {hstep:,} passes zero, so half the end level is taken: "
+                    f"{fmt_num(level * (1 - gain))} (the curve fit flattens sooner)")
     if not ((trend_ok and gain >= p.min_gain) or fit_ok):
         return None, lo, clear
     running = ctx.total_steps is not None and ctx.total_steps > x[-1]
@@ -227,7 +232,8 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         how = f"the fit's backtest error is {abs(ex.backtest_error):.1%} and its whole interval lies below the last level"
         ev = Evidence("curve-fit-extrapolation", gain, 2 * float(p.min_gain), None, (int(x[0]), int(x[-1])), {})
     msg = (f"{target.name} was still falling when the log ends at step {int(x[-1]):,} ({how}){note}; {proj} "
-           f"({gain:.1%} lower)" + (f"; the log plans {ctx.total_steps:,} steps, so the run may still be going"
+           f"({gain:.1%} below the end level {fmt_num(level)}, {final_level_words(target.values)})"
+           + (f"; the log plans {ctx.total_steps:,} steps, so the run may still be going"
                                    if running else ""))
     ev = Evidence(ev.method, ev.statistic, ev.threshold, ev.pvalue, ev.window,
                   {"predicted_gain": gain, "horizon": hstep, "level": level, "trailing_rate": rate,
