@@ -79,17 +79,23 @@ def _val_swings(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
         return None
     typical = float(np.exp(np.median(np.abs(d[big]))))
     start = int(xa[0])
-    lo_v, hi_v = float(np.min(y[cut:])), float(np.max(y[cut:]))
-    msg = (f"{s.name} swings up and down between evaluations after step {start:,}: {nbig} of {d.size} changes "
-           f"are {math.exp(p.val_swing):.1f}x or more (median {typical:.1f}x) in {swings} alternating swings, between "
-           f"{fmt_num(lo_v)} and {fmt_num(hi_v)} as logged; a validation loss is a mean over the whole validation "
-           f"set, so swings this size are the model moving, not sampling noise{lr_text(ctx, start)}")
+    # the range as logged (the changes may be between bin means of a long series)
+    rst, rv = s.finite()
+    after = rv[rst >= start]
+    lo_v, hi_v = float(np.min(after)), float(np.max(after))
+    between = ("between evaluations" if rv.size <= x.size else
+               f"between consecutive means of about {rv.size / x.size:.0f} evaluations")
+    msg = (f"{s.name} swings up and down {between} after step {start:,}: {nbig} of {d.size} changes "
+           f"are {math.exp(p.val_swing):.1f}x or more (median of those {typical:.1f}x) in {swings} alternating "
+           f"swings, between {fmt_num(lo_v)} and {fmt_num(hi_v)} as logged; a validation loss is a mean over the "
+           f"whole validation set, so swings this size are the model moving, not sampling noise{lr_text(ctx, start)}")
     return Hit(
         message=msg,
         evidence=Evidence("validation-swings", typical, float(math.exp(p.val_swing)), None, (start, int(xa[-1])),
                           {"big_changes": nbig, "changes": int(d.size), "swings": swings, "low": lo_v, "high": hi_v}),
         start_step=start, end_step=int(xa[-1]),
-        values={"step": fmt_step(start), "swing": f"{typical - 1:.0%}", "lr_advice": lr_advice(ctx, start, 3.0, 2.0)},
+        values={"step": fmt_step(start), "swing": f"{typical:.1f}x (up or down) between evaluations",
+                "lr_advice": lr_advice(ctx, start, 3.0, 2.0)},
     )
 
 
