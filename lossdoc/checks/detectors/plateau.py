@@ -236,28 +236,42 @@ def _share_text(w: _Flat) -> str:
     return f"{abs(w.change) / abs(w.level):.1%} of its level"
 
 
+def _logged(s: Series, w: _Flat) -> tuple[int, int, float, float]:
+    """The window as logged: its first and last logged steps, the mean of the logged values in it and its
+    share of the logged run. A long series is judged on bin means at their mean steps (not logged steps, and
+    a mean of bin means); the message prints what the log holds."""
+    st, v = s.finite()
+    keep = st >= w.xw[0]
+    if not keep.any():
+        return w.start, w.end, w.level, w.frac
+    ws, wv = st[keep], v[keep]
+    span = float(st[-1] - st[0]) or 1.0
+    return int(ws[0]), int(ws[-1]), float(np.mean(wv)), float(ws[-1] - ws[0]) / span
+
+
 def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
     start, end = w.start, w.end
-    msg = (f"{s.name} converged early: the last {w.frac:.0%} of the run (steps {start:,}-{end:,}) changed it by "
+    lstart, lend, level, share = _logged(s, w)
+    msg = (f"{s.name} converged early: the last {share:.0%} of the run (steps {lstart:,}-{lend:,}) changed it by "
            f"{fmt_num(w.change)} ({_share_text(w)}, derived from the window's trend; within {w.basis}, "
-           f"TOST p={w.eq.pvalue:.2g}); level {fmt_num(w.level)} (mean over the window)")
+           f"TOST p={w.eq.pvalue:.2g}); level {fmt_num(level)} (mean over the window)")
     val = ctx.loss("val")
     monitor = "val" if val is not None and int(np.isfinite(val.values).sum()) >= 3 else "train"
     x, y, _ = ctx.downsampled(s)
     if w.frac >= p.waste_fraction or _at_zero(ctx, s, p, y, w.level):
         # a training set fitted exactly: what the later steps bought is the validation loss's story
-        advice = (f"the training loss sits at its floor from step ~{start:,}: the steps since can only fit the "
-                  f"training set harder; stop there ({_stop_advice(ctx, start, monitor)}) and judge the run by "
+        advice = (f"the training loss sits at its floor from step ~{lstart:,}: the steps since can only fit the "
+                  f"training set harder; stop there ({_stop_advice(ctx, lstart, monitor)}) and judge the run by "
                   "its validation loss")
     else:
-        advice = (f"those steps bought nothing; stop at step ~{start:,} ({_stop_advice(ctx, start, monitor)}), "
+        advice = (f"those steps bought nothing; stop at step ~{lstart:,} ({_stop_advice(ctx, lstart, monitor)}), "
                   "or spend them on a bigger model, more data, or an earlier LR decay")
     return Hit(
         message=msg,
         evidence=_evidence(w, {"share": w.frac}),
         start_step=start, end_step=end,
-        values={"step": fmt_step(start), "end": fmt_step(end), "level": fmt_num(w.level),
-                "fraction": f"{w.frac:.0%}",
+        values={"step": fmt_step(lstart), "end": fmt_step(lend), "level": fmt_num(level),
+                "fraction": f"{share:.0%}",
                 "advice": advice},
     )
 
@@ -277,17 +291,18 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
         if t_change is None or t_change > -p.margin:
             return  # training flat as well: PL001/PL002 on the training loss report the run
         t_txt = f" while the training loss kept falling ({t_change:.0%} over the same steps, means of the first and last fifth)"
-    msg = (f"{s.name} stopped improving: the last {w.frac:.0%} of the run (steps {start:,}-{end:,}) changed it by "
+    lstart, lend, level, share = _logged(s, w)
+    msg = (f"{s.name} stopped improving: the last {share:.0%} of the run (steps {lstart:,}-{lend:,}) changed it by "
            f"{fmt_num(w.change)} ({_share_text(w)}, derived from the window's trend; within {w.basis}, "
-           f"TOST p={w.eq.pvalue:.2g}); level {fmt_num(w.level)} (mean over the window){t_txt}")
+           f"TOST p={w.eq.pvalue:.2g}); level {fmt_num(level)} (mean over the window){t_txt}")
     yield Hit(
         message=msg,
         evidence=_evidence(w, {"share": w.frac, "train_change": t_change}),
         start_step=start, end_step=end,
-        values={"step": fmt_step(start), "end": fmt_step(end), "level": fmt_num(w.level),
-                "fraction": f"{w.frac:.0%}",
-                "advice": (f"validation stopped gaining at step ~{start:,}: stop there "
-                           f"({_stop_advice(ctx, start, 'val')}), or spend the steps on regularisation (dropout, "
+        values={"step": fmt_step(lstart), "end": fmt_step(lend), "level": fmt_num(level),
+                "fraction": f"{share:.0%}",
+                "advice": (f"validation stopped gaining at step ~{lstart:,}: stop there "
+                           f"({_stop_advice(ctx, lstart, 'val')}), or spend the steps on regularisation (dropout, "
                            "weight decay, augmentation) or more data, which is what lets validation follow the "
                            "training loss")},
     )
