@@ -145,21 +145,21 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
             # early-overshoot evidence below): the blow-up came from updates too large from the start
             conf = "medium"
             evidence.append(f"{first.rule} ({first.name}) from step {step:,}, after the loss had risen to "
-                            f"{ov[0]:.1f}x its first logged value {fmt_num(ov[2])} by step {ov[1]:,}, early in the "
-                            "run (overshooting; the log shows no LR)")
+                            f"{_times(ov[0])} its first logged value {fmt_num(ov[2])} by step {ov[1]:,} ({ov[3]}), early "
+                            "in the run (overshooting; the log shows no LR)")
         else:
             # no LR in the log: the most common cause, but only a possibility (a note, not a warning)
             conf = "low"
             evidence.append(f"{first.rule} ({first.name}) from step {step:,}; the log shows no LR, so this is "
                             "the usual cause rather than a shown one")
     elif (ov := _early_overshoot(ctx, p)) is not None:
-        ratio, ostep, first = ov
+        ratio, ostep, first, how = ov
         step = ostep
         on = ctx.lr_at(step)
         pk = ctx.lr_peak(until=step)
         conf = "high" if (ctx.lr() is not None and on and pk and on >= p.near_peak * pk[0]) else "medium"
-        evidence.append(f"the loss rose to {ratio:.1f}x its first logged value {fmt_num(first)} by step {step:,}, "
-                        f"early in the run (a training loss that climbs above where it started is overshooting)"
+        evidence.append(f"the loss rose to {_times(ratio)} its first logged value {fmt_num(first)} by step {step:,} "
+                        f"({how}), early in the run (a training loss that climbs above where it started is overshooting)"
                         + (f"; the LR there was {round_lr(on)}" if on else ""))
     elif ctx.format in GBT_FORMATS and _early_overfit(ctx, p) is not None:
         f, frac = _early_overfit(ctx, p)
@@ -226,7 +226,7 @@ def _overshot_from_start(ctx: RunContext, f: Finding, p: SimpleNamespace) -> boo
     return bool(np.all(v[st >= f.start_step] > v[0]))
 
 
-def _early_overshoot(ctx: RunContext, p: SimpleNamespace) -> tuple[float, int, float] | None:
+def _early_overshoot(ctx: RunContext, p: SimpleNamespace) -> tuple[float, int, float, str] | None:
     """(ratio, step, first value) when the training loss, smoothed by a 3-point running median (so one
     bad batch does not count), climbs to ``overshoot`` x its first logged value within the first
     ``overshoot-window`` of the run: updates too large for the loss surface."""
@@ -244,7 +244,16 @@ def _early_overshoot(ctx: RunContext, p: SimpleNamespace) -> tuple[float, int, f
     end = max(2, int(getattr(p, "overshoot_window", 0.3) * y.size))
     i = 1 + int(np.argmax(sm[1:end]))
     ratio = float(sm[i] / first)
-    return (ratio, int(x[i]), first) if ratio >= getattr(p, "overshoot", 1.3) else None
+    if ratio < getattr(p, "overshoot", 1.3):
+        return None
+    # what the ratio is of: a running median of logged values (or of bin means on a long log), derived
+    what = "3-point running median" if y.size >= v.size else "3-point running median of bin means"
+    return ratio, int(x[i]), first, f"{what} {fmt_num(float(sm[i]))}"
+
+
+def _times(ratio: float) -> str:
+    """``3.3x``; ``4.97e+20x`` rather than 21 digits."""
+    return f"{ratio:.1f}x" if ratio < 100 else f"{ratio:.3g}x"
 
 
 #: Gradient-boosted trees: the learning rate (eta, shrinkage) trades against the number of rounds
