@@ -330,12 +330,18 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     harmful = bool(sizeable) and (big["factor"] >= p.warn_factor or bool(unrecovered) or bool(slow)
                                   or (len(sizeable) >= p.warn_count and big["factor"] >= 1 + 3 * p.min_rise))
     rec = big["recovery"]
+    # the recovery is counted from the jump's first point (the detection's measure); the message counts it
+    # from the peak it names, and a jump of several points is named by its window
+    after = None if rec is None else big["start"] + rec - big["peak_step"]
     rec_txt = ("did not recover" if rec is None and not big["at_end"] else
-               "at the end of the log" if rec is None else f"recovered in {rec:,} step{'s' if rec != 1 else ''}")
+               "at the end of the log" if rec is None else
+               f"recovered in {after:,} step{'s' if after != 1 else ''}" if big["start"] == big["peak_step"] else
+               f"recovered by step {big['start'] + rec:,}, {after:,} step{'s' if after != 1 else ''} after the peak")
     gn_txt, advice = "", []
     gnr = big.get("grad_norm_ratio")
     if gnr is not None and gnr >= 2:
-        gn_txt = f"; grad norm rose {gnr:.1f}x at the same step"
+        gn_txt = (f"; grad norm rose {gnr:.1f}x at the same step" if big["start"] == big["end"] else
+                  f"; grad norm rose {gnr:.1f}x over steps {big['start']:,}-{big['end']:,} (this spike's window)")
         advice.append("clip the gradient norm at 1.0")
     lsr = big.get("loss_scale_ratio")
     if lsr is not None:
