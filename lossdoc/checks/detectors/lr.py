@@ -185,7 +185,8 @@ def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNames
                           (int(lo), int(x[-1])), {"lr_end": float(lv[-1]), "lr_peak": peak, "improvement": rate}),
         start_step=int(lo), end_step=int(x[-1]), alpha=p.alpha,
         values={"lr_end": round_lr(float(lv[-1])), "lr_floor": round_lr(0.1 * peak),
-                "steps": f"{_nice(1.5 * float(x[-1])):,}", "step": fmt_step(int(x[-1]))},
+                # the step the LR was last logged at (x holds bin-mean steps on a long series)
+                "steps": f"{_nice(1.5 * float(x[-1])):,}", "step": fmt_step(int(ls[-1]))},
     )
 
 
