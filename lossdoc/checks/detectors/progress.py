@@ -231,7 +231,8 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     else:
         how = f"the fit's backtest error is {abs(ex.backtest_error):.1%} and its whole interval lies below the last level"
         ev = Evidence("curve-fit-extrapolation", gain, 2 * float(p.min_gain), None, (int(x[0]), int(x[-1])), {})
-    msg = (f"{target.name} was still falling when the log ends at step {int(x[-1]):,} ({how}){note}; {proj} "
+    last = int(target.finite()[0][-1])  # the last logged step (x holds bin-mean steps on a long series)
+    msg = (f"{target.name} was still falling when the log ends at step {last:,} ({how}){note}; {proj} "
            f"({gain:.1%} below the end level {fmt_num(level)}, {final_level_words(target.values)})"
            + (f"; the log plans {ctx.total_steps:,} steps, so the run may still be going"
                                    if running else ""))
@@ -245,7 +246,7 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         evidence=ev,
         start_step=int(ev.window[0]), end_step=int(x[-1]), alpha=p.alpha if trend_ok else None,
         split=target.split, metric=target.metric,
-        values={"step": fmt_step(int(x[-1])), "horizon": fmt_step(hstep), "gain": f"{gain:.1%}",
+        values={"step": fmt_step(last), "horizon": fmt_step(hstep), "gain": f"{gain:.1%}",
                 "predicted": fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))},
     ), lo, clear
 
