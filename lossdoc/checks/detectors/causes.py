@@ -144,9 +144,14 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
             # no LR in the log, but the loss had already overshot its first value early in the run (the
             # early-overshoot evidence below): the blow-up came from updates too large from the start
             conf = "medium"
-            evidence.append(f"{first.rule} ({first.name}) from step {step:,}, after the loss had risen to "
-                            f"{_times(ov[0])} its first logged value {fmt_num(ov[2])} by step {ov[1]:,} ({ov[3]}), early "
-                            "in the run (overshooting; the log shows no LR)")
+            if ov[1] < step:
+                evidence.append(f"{first.rule} ({first.name}) from step {step:,}, after the loss had risen to "
+                                f"{_times(ov[0])} its first logged value {fmt_num(ov[2])} by step {ov[1]:,} ({ov[3]}), "
+                                "early in the run (overshooting; the log shows no LR)")
+            else:  # the overshoot is measured at or after the blow-up's start: not 'after' it
+                evidence.append(f"{first.rule} ({first.name}) from step {step:,}; by step {ov[1]:,}, early in the run, "
+                                f"the loss had risen to {_times(ov[0])} its first logged value {fmt_num(ov[2])} "
+                                f"({ov[3]}; overshooting; the log shows no LR)")
         else:
             # no LR in the log: the most common cause, but only a possibility (a note, not a warning)
             conf = "low"
