@@ -243,7 +243,11 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
             return
     lr = ctx.lr_peak()
     lr_v = lr[0] if lr else ctx.lr_at(float(x[-1]))
-    lr_txt = f" with LR {round_lr(lr_v)}" if lr_v else ""
+    # a logged LR that changed over the run (a warm-up, a decay) is named by its peak, as what it is
+    lrs = ctx.lr()
+    varies = bool(lr and lrs is not None and lrs.finite()[1].size and float(np.min(lrs.finite()[1])) < 0.9 * lr[0])
+    which = "peak LR" if varies else "LR"
+    lr_txt = f" with {which} {round_lr(lr_v)}" if lr_v else ""
     msg = (f"{s.name} falls steadily but slowly{lr_txt}: only {drop:.2%} over the run (level {fmt_num(start)} -> "
            f"{fmt_num(end)}, means of the first and last 5% of points), with no sign of slowing down ({tlabel(tr)} p={tr.pvalue_decreasing:.2g}"
            f"{per_lr})")
@@ -253,7 +257,7 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
                           (int(x[0]), int(x[-1])), {"drop": drop, "lr": lr_v}),
         start_step=int(x[0]), end_step=int(x[-1]), alpha=p.alpha,
         values={"lr": round_lr(lr_v) if lr_v else "the current LR",
-                "at_lr": f" at LR {round_lr(lr_v)}" if lr_v else "",
+                "at_lr": f" at {which} {round_lr(lr_v)}" if lr_v else "",
                 "raise_advice": (f"raise it 3-10x (to {round_lr(3 * lr_v)}-{round_lr(10 * lr_v)})" if lr_v
                                  else "raise the learning rate 3-10x"),
                 "drop": f"{drop:.2%}"},
