@@ -159,13 +159,18 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     drop = -rel(w.level, start_level)
     stuck = kind == "stuck"
     start = w.start
+    # the message prints the window as logged (first and last logged steps, the mean of the logged values,
+    # its share of the logged run) and the fall from the first logged value, not from a first bin's mean
+    lstart, _, level, share = _logged(s, w)
+    first = float(s.finite()[1][0])
+    fell = -rel(level, first)
     if not stuck:
-        msg = (f"{s.name} has been flat at {fmt_num(w.level)} since step {start:,}: the last {w.frac:.0%} of the "
+        msg = (f"{s.name} has been flat at {fmt_num(level)} since step {lstart:,}: the last {share:.0%} of the "
                f"run changed it by {fmt_num(w.change)} (within {w.basis}; TOST p={w.eq.pvalue:.2g})")
     else:
-        msg = (f"{s.name} has been flat at {fmt_num(w.level)} since step {start:,} ({w.frac:.0%} of the run) after "
-               + (f"falling only {drop:.0%} from {fmt_num(start_level)}" if drop >= 0 else
-                f"never getting below its start {fmt_num(start_level)}") + f"{lr_text(ctx, start)} "
+        msg = (f"{s.name} has been flat at {fmt_num(level)} since step {lstart:,} ({share:.0%} of the run) after "
+               + (f"falling only {fell:.0%} from its first logged value {fmt_num(first)}" if fell >= 0 else
+                f"never getting below its first logged value {fmt_num(first)}") + f"{lr_text(ctx, lstart)} "
                + f"(TOST: change within {w.basis} across the window, p={w.eq.pvalue:.2g})")
     yield Hit(
         message=msg,
@@ -176,9 +181,9 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
                            "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
         start_step=start, end_step=w.end,
         severity=Severity.WARNING,
-        values={"step": fmt_step(start), "level": fmt_num(w.level), "fraction": f"{w.frac:.0%}",
-                "advice": (_stuck_advice(ctx, start) if stuck else
-                           f"the last {w.frac:.0%} of the run bought nothing: stop at step ~{start:,} (early stopping "
+        values={"step": fmt_step(lstart), "level": fmt_num(level), "fraction": f"{share:.0%}",
+                "advice": (_stuck_advice(ctx, lstart) if stuck else
+                           f"the last {share:.0%} of the run bought nothing: stop at step ~{lstart:,} (early stopping "
                            "on the training loss), or use the compute for a larger model or more data; if the LR "
                            "is still high, decay it")},
     )
