@@ -72,6 +72,11 @@ class _Flat:
         return float(self.eq.slope * self.wspan)
 
 
+def _tost_p(p: float) -> str:
+    """'TOST p=1e-06'; an exactly constant window has no spread to test against (p computes as 0)."""
+    return "every value in the window equal" if p == 0 else f"TOST p={p:.2g}"
+
+
 def _flat_window(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, y: np.ndarray,
                  frac: float) -> _Flat | None:
     """The trailing ``frac`` of the run, if it is demonstrably flat (the one decision recorded)."""
@@ -166,7 +171,7 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     fell = -rel(level, first)
     if not stuck:
         msg = (f"{s.name} has been flat at {fmt_num(level)} since step {lstart:,}: the last {share:.0%} of the "
-               f"run changed it by {fmt_num(w.change)} (within {w.basis}; TOST p={w.eq.pvalue:.2g})")
+               f"run changed it by {fmt_num(w.change)} (within {w.basis}; {_tost_p(w.eq.pvalue)})")
     else:
         msg = (f"{s.name} has been flat at {fmt_num(level)} since step {lstart:,} ({share:.0%} of the run) after "
                + (f"falling only {fell:.0%} from its first logged value {fmt_num(first)}" if fell >= 0 else
@@ -259,7 +264,7 @@ def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> 
     lstart, lend, level, share = _logged(s, w)
     msg = (f"{s.name} converged early: the last {share:.0%} of the run (steps {lstart:,}-{lend:,}) changed it by "
            f"{fmt_num(w.change)} ({_share_text(w)}, derived from the window's trend; within {w.basis}, "
-           f"TOST p={w.eq.pvalue:.2g}); level {fmt_num(level)} (mean over the window)")
+           f"{_tost_p(w.eq.pvalue)}); level {fmt_num(level)} (mean over the window)")
     val = ctx.loss("val")
     monitor = "val" if val is not None and int(np.isfinite(val.values).sum()) >= 3 else "train"
     x, y, _ = ctx.downsampled(s)
@@ -299,7 +304,7 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
     lstart, lend, level, share = _logged(s, w)
     msg = (f"{s.name} stopped improving: the last {share:.0%} of the run (steps {lstart:,}-{lend:,}) changed it by "
            f"{fmt_num(w.change)} ({_share_text(w)}, derived from the window's trend; within {w.basis}, "
-           f"TOST p={w.eq.pvalue:.2g}); level {fmt_num(level)} (mean over the window){t_txt}")
+           f"{_tost_p(w.eq.pvalue)}); level {fmt_num(level)} (mean over the window){t_txt}")
     yield Hit(
         message=msg,
         evidence=_evidence(w, {"share": w.frac, "train_change": t_change}),
