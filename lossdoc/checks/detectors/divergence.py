@@ -18,10 +18,33 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.checks.detectors._common import (
-    RANGE_FLOOR, TINY, fmt_num, fmt_step, lr_advice, lr_text, range_scale, round_lr, smooth_min, tname,
+    RANGE_FLOOR, TINY, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, lr_text, range_scale, round_lr,
+    smooth_min, tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
+
+
+
+_GBT = ("xgboost", "lightgbm", "catboost")
+
+
+def _plan(ctx: RunContext, step: int, kind: str) -> str:
+    """What to do after a rise (``kind`` "rise") or a blow-up ("explosion"), in the run's framework:
+    boosted trees have no gradient norm, Adam or warm-up -- they keep the best round (early stopping)
+    and take a smaller eta with more rounds."""
+    at = fmt_step(step)
+    if (ctx.format or "") in _GBT:
+        ref = lr_reference(ctx, step)
+        eta = (f"lower eta from {round_lr(ref)} to {round_lr(ref / 10)}-{round_lr(ref / 3)}" if ref > 0 else
+               "lower eta/learning_rate 3-10x")
+        return f"Keep the model of round {at}: {framework_remedies(ctx, step)[0]}; and {eta} with proportionally more rounds."
+    if kind == "rise":
+        return (f"Restart from a checkpoint near step {at} and {lr_advice(ctx, step)}, clip the gradient norm at 1.0, "
+                "and consider Adam beta2 = 0.95 and a longer warm-up; at large scale also QK-norm or z-loss "
+                "(OPT, BLOOM, OLMo 2 lessons).")
+    return (f"Restart from a checkpoint before step {at}, {lr_advice(ctx, step)}, clip the gradient norm at 1.0 "
+            "and check the loss scale / use bf16.")
 
 
 def lr_restarts(ctx: RunContext) -> list[int]:
@@ -142,7 +165,13 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
             "a level shift; the curve has no point noise around its running median") if shift else
            f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
     both = "" if s.split == "train" else " while the training loss did not fall either"
-    msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median) at step {onset:,} to "
+    sst, sv = s.finite()
+    at = sv[sst == onset]
+    logged = ""
+    if at.size and fmt_num(float(at[-1])) != fmt_num(d["best"]):
+        # a centred running median at the first points already holds the rise: say what was logged there
+        logged = f"; {fmt_num(float(at[-1]))} as logged at step {onset:,}"
+    msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,} to "
            f"{fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} ({d['rise']:.0%} of the "
            f"range the run covered; {d['rise_level']:.0%} of the level)"
            f"{both}{lr_text(ctx, onset)} ({how}, {d['n']} points)")
@@ -157,8 +186,8 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
                            "noise": d["noise_rel"], "best": d["best"], "end": d["end"], "slope": tr.slope,
                            "alpha": p.alpha, "lr": ctx.lr_at(onset)}),
         start_step=onset, end_step=d["end_step"], alpha=None if shift else p.alpha,
-        values={"step": fmt_step(onset), "best": f"{fmt_num(d['best'])}, running median",
-                "lr_advice": lr_advice(ctx, onset)},
+        values={"step": fmt_step(onset), "best": f"{fmt_num(d['best'])}, running median{logged}",
+                "lr_advice": lr_advice(ctx, onset), "plan": _plan(ctx, onset, "rise")},
     )
 
 
@@ -229,7 +258,7 @@ def _above_start(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
                            "n_eff": n_eff, "alpha": p.alpha, "lr": ctx.lr_at(onset)}),
         start_step=onset, end_step=int(st[-1]), alpha=None if shift else p.alpha,
         values={"step": fmt_step(int(st[0])), "best": f"{fmt_num(first)}, its first logged value",
-                "lr_advice": lr_advice(ctx, onset)},
+                "lr_advice": lr_advice(ctx, onset), "plan": _plan(ctx, int(st[0]), "rise")},
     )
 
 
@@ -293,7 +322,7 @@ def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
                           {"early_level": early, "peak": peak, "lr": ctx.lr_at(step)}),
         start_step=step, end_step=int(st[-1]),
         values={"step": fmt_step(step), "lr_advice": lr_advice(ctx, step),
-                "lr": _lr_in_force(ctx, step)},
+                "lr": _lr_in_force(ctx, step), "plan": _plan(ctx, step, "explosion")},
     )
 
 
@@ -321,7 +350,7 @@ def _negative_explosion(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.n
                           {"early_level": early, "low": low, "direction": "down", "lr": ctx.lr_at(step)}),
         start_step=step, end_step=int(st[-1]),
         values={"step": fmt_step(step), "lr_advice": lr_advice(ctx, step),
-                "lr": _lr_in_force(ctx, step)},
+                "lr": _lr_in_force(ctx, step), "plan": _plan(ctx, step, "explosion")},
     )
 
 
