@@ -44,7 +44,9 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.analysis.smoothing import rolling_median
-from lossdoc.checks.detectors._common import config_number, fmt_num, fmt_step, framework_remedies, round_lr
+from lossdoc.checks.detectors._common import (
+    config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, round_lr,
+)
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Finding, Severity
 
@@ -186,15 +188,22 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
                         f"({round_lr(lo)}-{round_lr(hi)})")
     if conf is None:
         return
-    target = (lr / p.advice_factor) if lr else None
-    if far_above and lr:
-        target = hi
     if ctx.format in GBT_FORMATS:
         advice = ((f"lower eta from {round_lr(lr)} to {round_lr(lr / 10)}-{round_lr(lr / 3)}" if lr else
                    "lower eta/learning_rate 3-10x") + " with proportionally more rounds, and set early_stopping_rounds")
     else:
-        advice = (f"lower the peak LR from {round_lr(lr)} to about {round_lr(target)}" if lr and target else
-                  "lower the learning rate 3-10x")
+        # the same LR and factors as the symptoms' advice (DV00x, NF00x, OS001, SP001: lr_advice), so one
+        # report never gives two targets; only a stated LR far above its optimizer's range gets another
+        # one, the top of that range, which the evidence names
+        ref = lr_reference(ctx, step) if step is not None else 0.0
+        if far_above and lr:
+            advice = f"lower the peak LR from {round_lr(lr)} to about {round_lr(hi)}, the top of the usual range"
+        elif ref > 0:
+            advice = lr_advice(ctx, step)
+        elif lr:
+            advice = f"lower the peak LR from {round_lr(lr)} to {round_lr(lr / 3)}-{round_lr(lr / 2)}"
+        else:
+            advice = lr_advice(ctx, None)
         advice += ("; add or lengthen the warm-up and clip the gradient norm at 1.0"
                    + (f", then resume from a checkpoint before step {step:,}" if step is not None else ""))
     msg = (f"likely cause: the learning rate is too high (confidence {conf}): " + "; ".join(evidence))
