@@ -236,11 +236,16 @@ def tlabel(tr: Any) -> str:
     return "Mann-Kendall" if m == "mann-kendall" else "trend test (HAC/Mann-Kendall)" if "|" in m else "HAC trend"
 
 
+#: Gradient-boosted trees: the learning rate (eta, shrinkage) trades against the number of rounds, and
+#: there is no gradient norm, optimizer or warm-up to advise on
+GBT_FORMATS = ("xgboost", "lightgbm", "catboost")
+
+
 def framework_remedies(ctx: RunContext, step: int | None) -> tuple[str, str]:
     """(how to stop at the best step, how to overfit less) in the words of the run's framework."""
     fmt = ctx.format or ""
     s = fmt_step(step) if step is not None else "the best step"
-    if fmt in ("xgboost", "lightgbm", "catboost"):
+    if fmt in GBT_FORMATS:
         return (f"set early_stopping_rounds (10-50) with the eval set and predict with best_iteration (round {s})",
                 "lower eta/learning_rate 3-10x with more rounds, shallower trees (max_depth 3-6), more "
                 "regularisation (min_child_weight, lambda/reg_lambda) and row/column subsampling (0.7-0.8)")

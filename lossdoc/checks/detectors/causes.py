@@ -45,7 +45,7 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.checks.detectors._common import (
-    config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, round_lr,
+    GBT_FORMATS, config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, round_lr,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Finding, Severity
@@ -268,10 +268,6 @@ def _early_overshoot(ctx: RunContext, p: SimpleNamespace) -> tuple[float, int, f
 def _times(ratio: float) -> str:
     """``3.3x``; ``4.97e+20x`` rather than 21 digits."""
     return f"{ratio:.1f}x" if ratio < 100 else f"{ratio:.3g}x"
-
-
-#: Gradient-boosted trees: the learning rate (eta, shrinkage) trades against the number of rounds
-GBT_FORMATS = ("xgboost", "lightgbm", "catboost")
 
 
 def _early_overfit(ctx: RunContext, p: SimpleNamespace) -> tuple[Finding, float] | None:

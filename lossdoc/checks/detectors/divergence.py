@@ -18,15 +18,11 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.checks.detectors._common import (
-    RANGE_FLOOR, TINY, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, lr_text, range_scale, round_lr,
-    smooth_min, tname,
+    GBT_FORMATS, RANGE_FLOOR, TINY, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, lr_text,
+    range_scale, round_lr, smooth_min, tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
-
-
-
-_GBT = ("xgboost", "lightgbm", "catboost")
 
 
 def _plan(ctx: RunContext, step: int, kind: str) -> str:
@@ -34,7 +30,7 @@ def _plan(ctx: RunContext, step: int, kind: str) -> str:
     boosted trees have no gradient norm, Adam or warm-up -- they keep the best round (early stopping)
     and take a smaller eta with more rounds."""
     at = fmt_step(step)
-    if (ctx.format or "") in _GBT:
+    if (ctx.format or "") in GBT_FORMATS:
         ref = lr_reference(ctx, step)
         eta = (f"lower eta from {round_lr(ref)} to {round_lr(ref / 10)}-{round_lr(ref / 3)}" if ref > 0 else
                "lower eta/learning_rate 3-10x")

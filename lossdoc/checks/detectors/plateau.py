@@ -35,7 +35,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.analysis.stats import equivalence_slope, mann_kendall
-from lossdoc.checks.detectors._common import covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel
+from lossdoc.checks.detectors._common import GBT_FORMATS, covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -43,7 +43,6 @@ from lossdoc.checks.findings import Evidence, Severity
 _FRACTIONS = (0.75, 0.5, 0.25)
 #: PL002's: the same and every tenth between, so the step it names to stop at is within a tenth of the run
 _FINE = (0.75, 0.7, 0.6, 0.5, 0.4, 0.3, 0.25)
-_GBT = ("xgboost", "lightgbm", "catboost")
 
 
 @dataclass
@@ -330,8 +329,8 @@ def _stop_advice(ctx: RunContext, step: int, monitor: str) -> str:
     ("val" when the run logs a validation loss, else "train")."""
     fmt = ctx.format or ""
     s = fmt_step(step)
-    if fmt in _GBT:
-        return (f"early_stopping_rounds (10-50) with an eval set and best_iteration" if monitor == "val" else
+    if fmt in GBT_FORMATS:
+        return ("early_stopping_rounds (10-50) with an eval set and best_iteration" if monitor == "val" else
                 f"num_boost_round / n_estimators ~{s}")
     if fmt.startswith("keras"):
         m = "val_loss" if monitor == "val" else "loss"
