@@ -442,6 +442,18 @@ class MannKendallResult:
     n: int = 0
     slope: float = NAN
 
+    @property
+    def pvalue_increasing(self) -> float:
+        """One-sided p of a rise, from the two-sided ``pvalue`` and the sign of ``s``."""
+        half = self.pvalue / 2.0
+        return half if self.s > 0 else 1.0 - half
+
+    @property
+    def pvalue_decreasing(self) -> float:
+        """One-sided p of a fall, from the two-sided ``pvalue`` and the sign of ``s``."""
+        half = self.pvalue / 2.0
+        return half if self.s < 0 else 1.0 - half
+
 
 def _acf_fft(x: np.ndarray) -> np.ndarray:
     """Biased sample ACF for all lags 0..n-1 (as statsmodels ``acf(fft=True)``)."""

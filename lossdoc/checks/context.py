@@ -396,9 +396,7 @@ def robust_trend(x: np.ndarray, y: np.ndarray) -> Any:
     mk = mann_kendall(y, correction="hamed-rao")
     if not np.isfinite(mk.pvalue):
         return res
-    half = mk.pvalue / 2.0
-    mk_inc = half if mk.s > 0 else 1.0 - half
-    mk_dec = half if mk.s < 0 else 1.0 - half
+    mk_inc, mk_dec = mk.pvalue_increasing, mk.pvalue_decreasing
     p_inc = min(1.0, 2 * min(res.pvalue_increasing, mk_inc))
     p_dec = min(1.0, 2 * min(res.pvalue_decreasing, mk_dec))
     return dataclasses.replace(res, pvalue_increasing=p_inc, pvalue_decreasing=p_dec,

@@ -65,6 +65,23 @@ def accuracy_series(ctx: RunContext) -> list[Series]:
     return sorted(out, key=lambda s: (_SPLITS.index(s.split), s.metric != "accuracy", s.metric))
 
 
+def _judgeable(ctx: RunContext, min_points: int) -> Iterator[tuple[Series, np.ndarray, np.ndarray, np.ndarray, bool]]:
+    """Each accuracy series (preferred first) with ``min_points`` finite values on a scale read as an
+    accuracy: (series, steps, values as logged, values as fractions, logged in percent)."""
+    for acc in accuracy_series(ctx):
+        st, raw = acc.finite()
+        if raw.size < min_points:
+            continue
+        scaled = as_fraction(raw)
+        if scaled is not None:
+            yield acc, st, raw, scaled[0], scaled[1]
+
+
+def _display_name(acc: Series) -> str:
+    """The series' name, with its split in words when the name does not say it ("validation accuracy")."""
+    return acc.name if re.search(r"(?i)val|eval|test|train|dev", acc.name) else f"{_SPLIT_WORD[acc.split]} {acc.name}"
+
+
 def as_fraction(v: np.ndarray) -> tuple[np.ndarray, bool] | None:
     """Accuracy values as fractions (``percent`` True when logged as 0-100); None when not an accuracy."""
     if not v.size or float(np.min(v)) < 0:
@@ -128,14 +145,7 @@ def accuracy_at_trivial_level(ctx: RunContext, s: Series | None, p: SimpleNamesp
         end = final_level(tv) if tv.size >= 2 else None
         if end is not None and tv.size and end > float(tv[0]) * (1 + p.max_loss_rise):
             return  # the training loss rose: divergence (an exploded network predicts one class too)
-    for acc in accuracy_series(ctx):
-        st, raw = acc.finite()
-        if raw.size < p.min_points:
-            continue
-        scaled = as_fraction(raw)
-        if scaled is None:
-            continue
-        a, percent = scaled
+    for acc, st, raw, a, percent in _judgeable(ctx, p.min_points):
         a0 = float(a[0])
         head = 1.0 - a0
         if head <= 1e-3:
@@ -203,13 +213,12 @@ def _hit(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, raw: np.nd
     if exact:
         _, p_rise, _ = mann_kendall_exact(a)
     else:  # one-sided from the Hamed-Rao test's two-sided p
-        mk = mann_kendall(a)
-        p_rise = mk.pvalue / 2 if mk.s > 0 else 1 - mk.pvalue / 2
+        p_rise = mann_kendall(a).pvalue_increasing
     unit = "%" if percent else ""
     shown = (f"{fmt_num(float(raw[0]))}{unit} -> {fmt_num(level * (100 if percent else 1))}{unit}")
     rise = (f"exact Mann-Kendall p={p_rise:.2g} for a rise" if exact else
             f"Mann-Kendall p={p_rise:.2g} for a rise")
-    name = acc.name if re.search(r"(?i)val|eval|test|train|dev", acc.name) else f"{_SPLIT_WORD[acc.split]} {acc.name}"
+    name = _display_name(acc)
     msg = (f"{name} never rose meaningfully above where it started: {shown} over {a.size} evaluations "
            f"(first value -> median of the last third; {max(gain, 0.0):.1%} of the headroom above the first value, "
            f"threshold {p.max_gain:.0%}; {rise}){lr_text(ctx, int(st[-1]))}; {route['text']}")
@@ -252,14 +261,8 @@ def accuracy_escaped_start(ctx: RunContext, s: Series | None, p: SimpleNamespace
     ``min-stuck-fraction`` of them), while the loss made under ``max-stuck-progress`` of its progress there;
     then the accuracy rose significantly and by at least ``min-rise`` of the headroom: the run sat at its
     untrained level and escaped it late."""
-    for acc in accuracy_series(ctx):
-        st, raw = acc.finite()
-        if raw.size < p.min_points:
-            continue
-        scaled = as_fraction(raw)
-        if scaled is None:
-            continue
-        yield from _escaped(ctx, acc, st, scaled[0], scaled[1], p)
+    for acc, st, _, a, percent in _judgeable(ctx, p.min_points):
+        yield from _escaped(ctx, acc, st, a, percent, p)
         return  # judged on the preferred accuracy only
 
 
@@ -308,7 +311,7 @@ def _escaped(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, percen
         return
     ctx.decide(float(tr.pvalue_increasing))
     frac = (end - float(st[0])) / span
-    name = acc.name if re.search(r"(?i)val|eval|test|train|dev", acc.name) else f"{_SPLIT_WORD[acc.split]} {acc.name}"
+    name = _display_name(acc)
     def show(v: float) -> str:
         return f"{v * 100:.3g}%" if percent else f"{v:.3g}"
 
