@@ -15,21 +15,6 @@ def _whole(v: np.ndarray, w: int, min_rise: float) -> np.ndarray:
     return np.flatnonzero(v[1:] >= (1 + min_rise) * tmin[:-1]) + 1
 
 
-@pytest.mark.parametrize("w", (1, 2, 5, 50, 51, 300))
-@pytest.mark.parametrize("piece", (7, 64, 1000, 1 << 20))
-def test_min_screen_in_pieces_equals_the_whole_curve(monkeypatch: pytest.MonkeyPatch, w: int, piece: int) -> None:
-    monkeypatch.setattr(spike, "_SCREEN_PIECE", piece)
-    rng = np.random.default_rng(w * 7919 + piece)
-    for n in (1, 2, 3, w, w + 1, 999, 2500):
-        v = np.exp(rng.normal(0, 0.3, n)) * np.linspace(3, 1, n)
-        v[rng.integers(0, n, max(1, n // 50))] *= 4  # spikes
-        v[rng.integers(0, n, max(1, n // 80))] = 1.0  # ties
-        got = spike._min_screen(v, w, 0.5)
-        np.testing.assert_array_equal(got, _whole(v, w, 0.5))
-        if n > 1000:
-            assert got.size  # the spikes are there to be found
-
-
 def test_no_points_to_screen() -> None:
     assert spike._min_screen(np.array([2.0]), 10, 0.5).size == 0
 
@@ -39,19 +24,29 @@ def _whole_rank(v: np.ndarray, w: int, min_rise: float) -> np.ndarray:
     return np.flatnonzero(v[1:] >= (1 + min_rise) * low[:-1]) + 1
 
 
+# (screen, the whole-curve filter it must equal, min_rise, seed multiplier)
+_SCREENS = {
+    "minimum": (spike._min_screen, _whole, 0.5, 7919),
+    "rank": (spike._rank_screen, _whole_rank, 0.2, 104729),
+}
+
+
+@pytest.mark.parametrize("screen", sorted(_SCREENS))
 @pytest.mark.parametrize("w", (1, 2, 5, 50, 51, 300))
 @pytest.mark.parametrize("piece", (7, 64, 1000, 1 << 20))
-def test_rank_screen_in_pieces_equals_the_whole_curve(monkeypatch: pytest.MonkeyPatch, w: int, piece: int) -> None:
+def test_screen_in_pieces_equals_the_whole_curve(monkeypatch: pytest.MonkeyPatch, screen: str, w: int,
+                                                 piece: int) -> None:
+    run, whole, min_rise, mult = _SCREENS[screen]
     monkeypatch.setattr(spike, "_SCREEN_PIECE", piece)
-    rng = np.random.default_rng(w * 104729 + piece)
+    rng = np.random.default_rng(w * mult + piece)
     for n in (1, 2, 3, w, w + 1, 999, 2500):
         v = np.exp(rng.normal(0, 0.3, n)) * np.linspace(3, 1, n)
         v[rng.integers(0, n, max(1, n // 50))] *= 4  # spikes
         v[rng.integers(0, n, max(1, n // 80))] = 1.0  # ties
-        got = spike._rank_screen(v, w, 0.2)
-        np.testing.assert_array_equal(got, _whole_rank(v, w, 0.2))
+        got = run(v, w, min_rise)
+        np.testing.assert_array_equal(got, whole(v, w, min_rise))
         if n > 1000:
-            assert got.size
+            assert got.size  # the spikes are there to be found
 
 
 @pytest.mark.parametrize("w", (1, 5, 50))
