@@ -204,8 +204,11 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
             advice = f"lower the peak LR from {round_lr(lr)} to {round_lr(lr / 3)}-{round_lr(lr / 2)}"
         else:
             advice = lr_advice(ctx, None)
-        advice += ("; add or lengthen the warm-up and clip the gradient norm at 1.0"
-                   + (f", then resume from a checkpoint before step {step:,}" if step is not None else ""))
+        # a blow-up symptom names its own restart step (NF001: a few percent of the run before the first
+        # NaN; DV00x: before the rise); a second, different step here would contradict it
+        restart = (f", then resume from the checkpoint {first.rule} names" if blow else
+                   f", then resume from a checkpoint before step {step:,}" if step is not None else "")
+        advice += "; add or lengthen the warm-up and clip the gradient norm at 1.0" + restart
     msg = (f"likely cause: the learning rate is too high (confidence {conf}): " + "; ".join(evidence))
     yield Hit(
         message=msg,
