@@ -115,6 +115,20 @@ def _flat_window(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, 
     return None
 
 
+def _declining(p: SimpleNamespace, w: _Flat) -> bool:
+    """The window is flat within its margin but demonstrably still falling: the upper end of the TOST's
+    ``1 - 2 alpha`` interval of the slope lies below zero (a one-sided test of decline at ``alpha``) and the
+    trend removed at least ``moving-share`` of the margin across the window. "Stuck" says the model is not
+    learning; a loss that is still going down -- an LR far too low, a high-offset loss converging slowly --
+    is judged by UF001/LR004 ("falls steadily but slowly") and by the wasted / converged readings, never
+    as stuck. (Level-relative "barely fell" cannot tell the two apart: a language model converging at 4 nats
+    from 5.3 also removed only a quarter of its start.)"""
+    share = getattr(p, "moving_share", None)
+    if share is None:
+        return False
+    return bool(np.isfinite(w.eq.ci_high) and w.eq.ci_high < 0 and w.change <= -share * w.margin * w.wspan)
+
+
 def _at_zero(ctx: RunContext, s: Series, p: SimpleNamespace, y: np.ndarray, level: float) -> bool:
     """A never-negative loss at its floor of zero (within 1% of the range it covered), with a validation
     loss there to say what the steps since bought: a training set fitted exactly (convergence)."""
@@ -137,7 +151,7 @@ def _assess(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[str, _Flat]
     if found is None:
         return None
     drop = -rel(found.level, float(y[0]))  # fraction of the starting loss removed before the plateau
-    if found.frac >= p.stuck_fraction and drop < p.stuck_drop:
+    if found.frac >= p.stuck_fraction and drop < p.stuck_drop and not _declining(p, found):
         return "stuck", found
     # flat for most of the run: whatever the level, the steps bought nothing -- unless a never-negative
     # loss sits at its floor of zero and a validation loss is there to say what those steps bought: a
