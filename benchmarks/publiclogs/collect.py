@@ -1,8 +1,9 @@
 """Copy public training logs into benchmarks/publiclogs/logs/ and write SOURCES.tsv.
 
-Input: ``candidates.tsv`` (columns ``repository, path_in_repo, commit, slug, line_shape``), one row per
-log that was found with the ``search`` tool (``line_shape``: for logs lossdoc cannot read, what their
-loss lines look like; copied to UNREADABLE.tsv). Each repository must already be fetched to
+Input: ``candidates.tsv`` (columns ``repository, path_in_repo, commit, slug, line_shape, batch``), one row
+per log that was found with the ``search`` tool (``line_shape``: for logs lossdoc cannot read, what their
+loss lines look like; copied to UNREADABLE.tsv; ``batch``: the collection round that found it, 1 or 2,
+copied to SOURCES.tsv and UNREADABLE.tsv). Each repository must already be fetched to
 ``/work/.mirror/<owner>+<name>/repo`` (a bare git snapshot). For every row the script
 
 1. refuses the repository if it is listed in ``/work/shared/real_logs/RESERVED.txt``
@@ -18,7 +19,12 @@ loss lines look like; copied to UNREADABLE.tsv). Each repository must already be
 
 No labels are written: the curves are labelled later by two independent reviewers.
 
-Usage: python benchmarks/publiclogs/collect.py
+With ``--batch N`` only the candidates of batch N are (re)collected: the logs, SOURCES.tsv rows and
+UNREADABLE.tsv rows of the other batches are kept exactly as they are, so a later batch never changes an
+earlier one (lossdoc's readers keep changing; batch 1 stays as it was judged on 2026-12-06 at e590f21).
+Without it, everything is rebuilt from the mirrors with the current lossdoc.
+
+Usage: python benchmarks/publiclogs/collect.py [--batch N]
 """
 
 from __future__ import annotations
@@ -110,18 +116,36 @@ def inspect(path: Path) -> tuple[str | None, int, int, str]:
     return src["format"], sum(counts), max(counts, default=0), "; ".join(n["message"] for n in src.get("notes", []))
 
 
-def main() -> int:
+def _tsv_rows(path: Path) -> list[tuple[str, ...]]:
+    if not path.is_file():
+        return []
+    return [tuple(ln.split("\t")) for ln in path.read_text().splitlines()[1:] if ln.strip()]
+
+
+def main(argv: list[str]) -> int:
+    only = argv[argv.index("--batch") + 1] if "--batch" in argv else None
     reserved = reserved_repos()
-    seen = content_hashes(EXISTING)
     rows, bad = [], []
+    if only is None:
+        shutil.rmtree(LOGS, ignore_errors=True)  # rebuilt from the mirrors
+    else:  # keep the other batches as they are; drop what this batch saved before
+        for r in _tsv_rows(HERE / "SOURCES.tsv"):
+            if r[7] == only:
+                shutil.rmtree((LOGS / r[0]).parent if not (LOGS / r[0]).is_dir() else LOGS / r[0],
+                              ignore_errors=True)
+            else:
+                rows.append(r)
+        bad = [r for r in _tsv_rows(HERE / "UNREADABLE.tsv") if r[5] != only]
+    seen = content_hashes(EXISTING + ([LOGS] if LOGS.is_dir() else []))
     tmp = HERE / ".tmp"
-    shutil.rmtree(LOGS, ignore_errors=True)  # rebuilt from the mirrors on every run
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     for line in (HERE / "candidates.tsv").read_text().splitlines()[1:]:
         if not line.strip() or line.startswith("#"):
             continue
-        repo, path, commit, slug, shape = (line.split("\t") + [""] * 5)[:5]
+        repo, path, commit, slug, shape, batch = (line.split("\t") + [""] * 6)[:6]
+        if only is not None and batch != only:
+            continue
         if repo.lower() in reserved:
             print(f"RESERVED, skipped: {repo}", file=sys.stderr)
             continue
@@ -129,7 +153,7 @@ def main() -> int:
         try:
             blobs = [read_blob(repo, p, commit) for p in paths]
         except LookupError as exc:
-            bad.append((repo, path, commit, f"not copied: {exc}", shape))
+            bad.append((repo, path, commit, f"not copied: {exc}", shape, batch))
             continue
         used = blobs[0][1]
         digests = [hashlib.sha256(data).hexdigest() for data, _ in blobs]
@@ -146,7 +170,7 @@ def main() -> int:
         if fmt is None or longest < MIN_POINTS:
             why = note.replace(str(probe), path) if fmt is None else (
                 f"read as {fmt}: longest loss series {longest} points ({note})")
-            bad.append((repo, path, used, why, shape))
+            bad.append((repo, path, used, why, shape, batch))
             continue
         seen.update(digests)
         dest_dir = LOGS / fmt / f"{owner}--{rname}--{slug}"
@@ -160,18 +184,22 @@ def main() -> int:
                 dest = dest_dir / name
                 dest.write_bytes(data)
         saved = dest if len(paths) == 1 else dest_dir
-        rows.append((str(saved.relative_to(LOGS)), fmt, repo, path, used, str(n_points), half(repo)))
-    header = "saved_path\tformat\trepository\tpath_in_repo\tcommit\tn_points\thalf\n"
+        rows.append((str(saved.relative_to(LOGS)), fmt, repo, path, used, str(n_points), half(repo), batch))
+    header = "saved_path\tformat\trepository\tpath_in_repo\tcommit\tn_points\thalf\tbatch\n"
     (HERE / "SOURCES.tsv").write_text(header + "".join("\t".join(r) + "\n" for r in sorted(rows)))
     (HERE / "UNREADABLE.tsv").write_text(
-        "repository\tpath_in_repo\tcommit\twhy\tline_shape\n" + "".join("\t".join(r) + "\n" for r in bad)
+        "repository\tpath_in_repo\tcommit\twhy\tline_shape\tbatch\n" + "".join("\t".join(r) + "\n" for r in bad)
     )
     shutil.rmtree(tmp)
-    halves = [r[-1] for r in rows]
+    halves = [r[6] for r in rows]
     print(f"{len(rows)} logs ({halves.count('dev')} dev, {halves.count('test')} test), "
           f"{len({r[2] for r in rows})} repositories, {len(bad)} not usable")
+    for b in sorted({r[7] for r in rows} | {r[5] for r in bad}):
+        mine = [r[6] for r in rows if r[7] == b]
+        print(f"  batch {b}: {len(mine)} logs ({mine.count('dev')} dev, {mine.count('test')} test), "
+              f"{sum(1 for r in bad if r[5] == b)} not usable")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
