@@ -199,7 +199,11 @@ def _find_escape(ctx: RunContext, s: Series, p: SimpleNamespace) -> dict[str, An
     if hi_q - lo_q > 2 * band:
         return None
     eq = equivalence_slope(xw, yw, band / max(float(xw[-1] - xw[0]), 1.0), alpha=p.alpha)
-    return {"start": int(x[a]), "end": int(x[i]), "after_step": int(x[j]), "level": float(np.median(sm[a:i + 1])),
+    # the escape is seen when the loss *stays* down: points from the drop's low on that lie below the drop's
+    # midpoint (a drop into the last logged point is one point at the edge of a centred median, not a level)
+    held = int(np.sum(y[j:] <= sm[i] - drop / 2))
+    return {"start": int(x[a]), "end": int(x[i]), "after_step": int(x[j]), "held": held,
+            "level": float(np.median(sm[a:i + 1])),
             "after": float(sm[j]), "length": length, "fraction": length / span, "drop": drop, "range": rng,
             "band": band, "eq": eq, "lr_cut": _lr_cut(ctx, float(x[i]), float(x[j]))}
 
@@ -219,15 +223,21 @@ def escaped_plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
            f"{e['fraction']:.0%} of the run{lr_text(ctx, start)}), then dropped to {fmt_num(e['after'])} by step "
            f"{e['after_step']:,} ({e['drop'] / e['range']:.0%} of the range the run covered, within "
            f"{e['after_step'] - end:,} steps); the logged loss stayed within +-{fmt_num(e['band'])} while stuck")
+    # too few points after the drop to show the loss stays down: a possible escape, a note (inconclusive)
+    held = e["held"] >= getattr(p, "min_held_points", 0)
+    if not held:
+        msg += (f"; only {e['held']} logged point(s) from the drop on lie below its midpoint, so the log does not "
+                f"yet show the loss staying down (inconclusive: a possible escape)")
     yield Hit(
         message=msg,
         evidence=Evidence("plateau-then-drop", float(e["drop"] / e["range"]), float(p.min_drop),
                           None, (start, e["after_step"]),
                           {"level": level, "after": e["after"], "stuck_steps": e["length"], "tost_p": float(e["eq"].pvalue),
                            "stuck_fraction": e["fraction"], "drop_steps": float(e["after_step"] - end),
-                           "band": e["band"], "trivial_level": trivial[0]["level"] if trivial else None}),
+                           "band": e["band"], "trivial_level": trivial[0]["level"] if trivial else None,
+                           "held_points": e["held"]}),
         start_step=start, end_step=e["after_step"],
-        severity=Severity.WARNING if e["fraction"] >= p.warn_fraction else Severity.INFO,
+        severity=Severity.WARNING if e["fraction"] >= p.warn_fraction and held else Severity.INFO,
         values={"step": fmt_step(start), "end": fmt_step(end), "steps": f"{e['length']:,.0f}",
                 "fraction": f"{e['fraction']:.0%}", "advice": _escape_advice(ctx, start)},
     )
