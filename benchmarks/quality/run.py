@@ -6,6 +6,7 @@ runs and wrong-direction learning-rate advice, for each labelled corpus separate
                                                           #   shared, synthetic)
     python benchmarks/quality/run.py -v                   # also list misses and false alarms
     python benchmarks/quality/run.py --json out.json      # machine-readable rows and scores
+    python benchmarks/quality/run.py --corpus public-dev --batch 2   # public logs of collection batch 2 only
 
 Corpora (each read from its own manifest):
 
@@ -101,16 +102,22 @@ def load_realruns(base: Path | None = None) -> list[Item]:
                  cats(r.get("optional", ""))) for r in _tsv(man)]
 
 
-def load_public(base: Path | None = None, labels: Path | None = None) -> list[Item]:
+def load_public(base: Path | None = None, labels: Path | None = None,
+                batches: set[str] | None = None) -> list[Item]:
+    """The labelled public logs; ``batches`` keeps only those collection batches (SOURCES.tsv ``batch``)."""
     base = base or ROOT / "benchmarks" / "publiclogs"
     src, lab = base / "SOURCES.tsv", labels or base / "LABELS.tsv"
     if not (src.is_file() and lab.is_file()):
         return []
-    half = {r["saved_path"]: r.get("half", "dev") for r in _tsv(src)}
+    rows = _tsv(src)
+    half = {r["saved_path"]: r.get("half", "dev") for r in rows}
+    batch = {r["saved_path"]: (r.get("batch") or "1").strip() for r in rows}
     out = []
     for r in _tsv(lab):
         p = r["saved_path"]
         if p not in half or r.get("labels", "").strip() in ("", "unusable"):
+            continue
+        if batches and batch[p] not in batches:
             continue
         out.append(Item(f"public-{half[p]}", base / "logs" / p, p, cats(r["labels"]), cats(r.get("optional", ""))))
     return out
@@ -264,11 +271,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="write rows and scores here")
     ap.add_argument("--realruns-dir", type=Path, help="another checkout's benchmarks/realruns")
     ap.add_argument("--public-labels", type=Path, help="a labels file other than publiclogs/LABELS.tsv")
+    ap.add_argument("--batch", action="append", metavar="N",
+                    help="public logs of this collection batch only (SOURCES.tsv 'batch'; repeatable)")
     ap.add_argument("--sweeps", action="store_true",
                     help="score the real runs sweep by sweep (lossdoc analyze DIR), as 'realruns-sweeps'")
     args = ap.parse_args(argv)
     want = set(args.corpus or ["realruns", "public-dev", "public-test", "shared", "synthetic"])
-    items = [i for i in load_realruns(args.realruns_dir) + load_public(labels=args.public_labels) + load_shared()
+    items = [i for i in load_realruns(args.realruns_dir) + load_public(labels=args.public_labels, batches=set(args.batch or ())) + load_shared()
              if i.corpus in want]
     t0 = time.perf_counter()
     for it in items:
