@@ -14,7 +14,7 @@ from lossdoc.numfmt import fmt_num, fmt_step
 #: Floor for relative-change denominators: tiny, so a 1e-30-scale loss is judged like a 1e0 one.
 TINY = 1e-300
 
-__all__ = ["MAD_TO_SD", "TINY", "aligned", "config_number", "framework_remedies", "loss_range", "range_scale", "fmt_num", "fmt_step", "lr_advice", "lr_text", "noise_sd", "rel",
+__all__ = ["MAD_TO_SD", "TINY", "aligned", "config_number", "framework_remedies", "head_text", "unlogged_head", "loss_range", "range_scale", "fmt_num", "fmt_step", "lr_advice", "lr_text", "noise_sd", "rel",
            "round_lr", "smooth_min", "window_mask"]
 
 
@@ -278,3 +278,31 @@ def config_number(v: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return f if math.isfinite(f) else None
+
+
+#: A series whose first logged step lies more than this many of its logging intervals after step 0 starts
+#: mid-training (a resumed run's own log, a history saved from a checkpoint on): its first value is not
+#: where training started.
+HEAD_INTERVALS = 3
+
+
+def unlogged_head(s: Series) -> int | None:
+    """The first logged step of ``s`` when the log starts mid-training -- more than
+    :data:`HEAD_INTERVALS` of its median logging intervals after step 0 -- else None. "Fell only x% from
+    its first value" says nothing about learning then: how far the loss fell before the log began is
+    unknown (a GPT-2 log from step 70,250 falls 1.4% more by step 152,587 after the untrained 10.8 nats
+    fell to 3.26 before it)."""
+    st, _ = s.finite()
+    if st.size < 3 or st[0] <= 0:
+        return None
+    d = np.diff(st)
+    d = d[d > 0]
+    if not d.size:
+        return None
+    return int(st[0]) if float(st[0]) > HEAD_INTERVALS * float(np.median(d)) else None
+
+
+def head_text(first: int) -> str:
+    """'; the log starts at step N, so ... (inconclusive)' for a finding that judges a fall from the first value."""
+    return (f"; but the log starts at step {first:,}, after training began, so how far the loss fell before "
+            f"its first logged value is unknown (inconclusive)")

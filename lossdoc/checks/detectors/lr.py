@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    fmt_num, fmt_step, lr_reference, range_scale, rel, round_lr, tlabel,
+    fmt_num, fmt_step, head_text, lr_reference, range_scale, rel, round_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.detectors.divergence import find_divergence, significant_rise
 from lossdoc.checks.detectors.spike import find_spikes
@@ -251,15 +251,24 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     msg = (f"{s.name} falls steadily but slowly{lr_txt}: only {drop:.2%} over the run (level {fmt_num(start)} -> "
            f"{fmt_num(end)}, means of the first and last 5% of points), with no sign of slowing down ({tlabel(tr)} p={tr.pvalue_decreasing:.2g}"
            f"{per_lr})")
+    # a log that starts mid-training: "only x% over the run" is measured from a value training had already
+    # reached, so it says nothing about the LR -- a note, not a warning
+    head = unlogged_head(s)
+    if head is not None:
+        msg += head_text(head)
     yield Hit(
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.max_drop), float(tr.pvalue_decreasing),
-                          (int(x[0]), int(x[-1])), {"drop": drop, "lr": lr_v}),
+                          (int(x[0]), int(x[-1])), {"drop": drop, "lr": lr_v, "first_step": int(st[0]),
+                                                    "unlogged_head": head is not None}),
         start_step=int(x[0]), end_step=int(x[-1]), alpha=p.alpha,
+        severity=Severity.INFO if head is not None else None,
         values={"lr": round_lr(lr_v) if lr_v else "the current LR",
                 "at_lr": f" at {which} {round_lr(lr_v)}" if lr_v else "",
-                "raise_advice": (f"raise it 3-10x (to {round_lr(3 * lr_v)}-{round_lr(10 * lr_v)})" if lr_v
-                                 else "raise the learning rate 3-10x"),
+                "raise_advice": ((f"first read the loss where training started (the log begins at step {head:,}); "
+                                  "if it fell this slowly from there, " if head is not None else "")
+                                 + (f"raise it 3-10x (to {round_lr(3 * lr_v)}-{round_lr(10 * lr_v)})" if lr_v
+                                    else "raise the learning rate 3-10x")),
                 "drop": f"{drop:.2%}"},
     )
 

@@ -35,7 +35,9 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.analysis.stats import equivalence_slope, mann_kendall
-from lossdoc.checks.detectors._common import GBT_FORMATS, covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel
+from lossdoc.checks.detectors._common import (
+    GBT_FORMATS, covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel, unlogged_head,
+)
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -151,7 +153,10 @@ def _assess(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[str, _Flat]
     if found is None:
         return None
     drop = -rel(found.level, float(y[0]))  # fraction of the starting loss removed before the plateau
-    if found.frac >= p.stuck_fraction and drop < p.stuck_drop and not _declining(p, found):
+    # "barely fell from its first value" needs that value to be where training started (not a log that
+    # begins mid-training) and the window not to be demonstrably still falling
+    if (found.frac >= p.stuck_fraction and drop < p.stuck_drop and not _declining(p, found)
+            and unlogged_head(s) is None):
         return "stuck", found
     # flat for most of the run: whatever the level, the steps bought nothing -- unless a never-negative
     # loss sits at its floor of zero and a validation loss is there to say what those steps bought: a

@@ -7,10 +7,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import TINY, fmt_num, fmt_step, lr_text, range_scale, rel, round_lr, tlabel
+from lossdoc.checks.detectors._common import (
+    TINY, fmt_num, fmt_step, head_text, lr_text, range_scale, rel, round_lr, tlabel, unlogged_head,
+)
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.series import epoch_mean_loss, final_level_words
-from lossdoc.checks.findings import Evidence
+from lossdoc.checks.findings import Evidence, Severity
 
 
 def _start_level(v: np.ndarray) -> float:
@@ -50,12 +52,18 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     moved = f"fell only {drop:.1%}" if drop >= 0 else f"did not fall (it ended {-drop:.1%} higher)"
     msg = (f"{s.name} {moved} over the run (level {fmt_num(start)} -> {fmt_num(end)} by step "
            f"{int(st[-1]):,}, means of the first and last 5% of points){trend_txt}{lr_text(ctx, int(st[-1]))}")
+    # a log that starts mid-training does not show where training started: a note, not a warning
+    head = unlogged_head(s)
+    if head is not None:
+        msg += head_text(head)
     lr = ctx.lr_peak()
     yield Hit(
         message=msg,
         evidence=Evidence("relative-drop", drop, float(p.min_drop), None if tr is None else float(tr.pvalue_decreasing),
-                          (int(st[0]), int(st[-1])), {"start": start, "end": end}),
+                          (int(st[0]), int(st[-1])), {"start": start, "end": end, "first_step": int(st[0]),
+                                                      "unlogged_head": head is not None}),
         start_step=int(st[0]), end_step=int(st[-1]),
+        severity=Severity.INFO if head is not None else None,
         values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved, "lr": round_lr(lr[0]) if lr else "the current LR",
                 "step": fmt_step(int(st[-1]))},
     )
