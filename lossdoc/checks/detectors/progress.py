@@ -203,6 +203,16 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     # the window, or (a decelerating curve whose last fifth moved only a few % of the range) a window that
     # still falls while the projection to the horizon gains min-fit-gain of the level
     clear = bool(rate >= p.min_rate or (rate > 0 and gain >= p.min_fit_gain))
+    # ... or, for the fit's own route, a fit that reproduces its held-out tail within max-precise-backtest
+    # predicts a drop to the horizon of at least min-fit-range of the range the run covered: the level is
+    # the wrong scale for a high-offset loss (an LM at 8.7 nats whose power law, backtested to 0.2%, gains
+    # 12% of its 2.3-nat range at twice the steps gains "3.3% of the level"); a noisier fit's prediction
+    # does not count (a power law on a converging curve always predicts a little lower)
+    rng_level = range_scale(ctx, target, level)
+    fit_drop = (level - float(ex.loss)) / rng_level if ex is not None and np.isfinite(ex.loss) else 0.0
+    precise = bool(ex is not None and ex.backtest_error is not None and np.isfinite(ex.backtest_error)
+                   and abs(ex.backtest_error) <= p.max_precise_backtest)
+    fit_clear = clear or bool(rate > 0 and precise and fit_drop >= p.min_fit_range)
     # (b) or the fitted curve, validated by its own backtest, predicts a level whose whole 90% interval
     # lies below today's (noise too high for a window test, but the curve has clearly not flattened)
     # ... and the predicted drop is worth having on the run's own scale: at least min-rate of the range
@@ -212,7 +222,7 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     fit_ok = bool(ex is not None and ex.backtest_error is not None and np.isfinite(ex.backtest_error)
                   and abs(ex.backtest_error) <= p.max_backtest_error and np.isfinite(ex.high) and ex.high < level
                   and gain >= 2 * p.min_gain
-                  and level - float(ex.loss) >= p.min_rate * range_scale(ctx, target, level) and clear)
+                  and level - float(ex.loss) >= p.min_rate * rng_level and fit_clear)
     if trend_ok and gain < p.min_gain:
         # a curve fit that flattens out must not veto a significant trailing decline: project the
         # trailing trend instead (half of it, as above)
@@ -238,6 +248,11 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
                       {})
     else:
         how = f"the fit's backtest error is {abs(ex.backtest_error):.1%} and its whole interval lies below the last level"
+        if not clear:
+            how += (f"; the trailing window fell {rate:.1%} of the range the run covered per "
+                    f"{p.window_fraction:.0%} of the run (under {p.min_rate:.0%}), but the fit, backtested within "
+                    f"{p.max_precise_backtest:.0%}, predicts a drop of {fit_drop:.1%} of that range (at least "
+                    f"{p.min_fit_range:.0%})")
         ev = Evidence("curve-fit-extrapolation", gain, 2 * float(p.min_gain), None, (int(x[0]), int(x[-1])), {})
     last = int(target.finite()[0][-1])  # the last logged step (x holds bin-mean steps on a long series)
     msg = (f"{target.name} was still falling when the log ends at step {last:,} ({how}){note}; {proj} "
@@ -246,6 +261,7 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
                                    if running else ""))
     ev = Evidence(ev.method, ev.statistic, ev.threshold, ev.pvalue, ev.window,
                   {"predicted_gain": gain, "horizon": hstep, "level": level, "trailing_rate": rate,
+                   "predicted_range_drop": fit_drop if ex is not None else None,
                    "predicted": None if ex is None else float(ex.loss),
                    "low": None if ex is None else float(ex.low), "high": None if ex is None else float(ex.high),
                    "backtest_error": None if ex is None else ex.backtest_error})
