@@ -274,6 +274,8 @@ _CANONICAL: dict[str, str] = {
     "loss": "loss",
     "lm_loss": "loss",
     "total_loss": "loss",
+    "tot_loss": "loss",
+    "loss_total": "loss",
     "train_loss": "loss",
     "training_loss": "loss",
     "objective": "loss",
