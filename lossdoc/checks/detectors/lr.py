@@ -224,6 +224,11 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     tr = ctx.trend(s, float(x[0]), float(x[-1]))
     if tr is None or not (np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha):
         return
+    # the end means depend on where a swinging loss happened to be: progress is tiny only when the
+    # fitted trend line says so too (a val loss swinging 1.7-3.7 whose line fell 25% is not "0.04%")
+    line_drop = -float(tr.slope) * float(x[-1] - x[0]) / abs(start)
+    if not line_drop < p.max_drop:
+        return
     per_lr = ""
     if x.size >= 8:  # no deceleration: the second half falls at least `linearity` x as fast as the first
         mid = x[0] + 0.5 * (x[-1] - x[0])
