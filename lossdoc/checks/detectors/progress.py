@@ -105,14 +105,16 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
 
     The validation loss is judged when it has ``min-val-points`` evaluations (the labelling guide's
     "validation, else training": a training loss still falling while the validation loss stopped or
-    turned up is not a run that more steps would help). When the validation test is inconclusive but
-    the validation loss is at its best inside its trailing window (it has not stopped), the training
-    loss decides: its own significant decline is the evidence (one more recorded decision)."""
+    turned up is not a run that more steps would help). When the validation test is inconclusive (or
+    significant with a decline under min-rate that is clear only by its projection) but the validation
+    loss is at its best inside its trailing window (it has not stopped), the training loss decides: its
+    own significant decline is the evidence (one more recorded decision), and the note gives the
+    validation loss's own p-value and what it lacked."""
     val, train = ctx.loss("val"), ctx.loss("train")
     val_ok = val is not None and np.isfinite(val.values).sum() >= p.min_val_points
     train_ok = train is not None and np.isfinite(train.values).sum() >= p.min_points
     if val_ok:
-        hit, lo, vclear = _still_improving(ctx, val, p)
+        hit, lo, vclear, vjudged = _still_improving(ctx, val, p)
         if hit is not None:
             yield hit
             return
@@ -123,9 +125,18 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
         if not (train_ok and lo is not None and vclear and vv.size
                 and np.isfinite(val.values[-1]) and vs[int(np.argmin(vv))] >= lo):
             return
-        note = (f"; the validation loss is at its best ({fmt_num(float(np.min(vv)))}) in its last "
-                f"{len(vv) - int(np.searchsorted(vs, lo))} evaluations and falling clearly, but with no "
-                "significant trend of its own")
+        head = (f"; the validation loss is at its best ({fmt_num(float(np.min(vv)))}) in its last "
+                f"{len(vv) - int(np.searchsorted(vs, lo))} evaluations")
+        vp, vrate, vgain = vjudged
+        if vp is not None and vp < p.alpha:
+            # its own trend is significant: what it lacks is a decline of min-rate across the window (its
+            # clear decline rests on its projection), and the message must not say it had no trend
+            note = head + (f", falling significantly (p={vp:.2g}) but by {vrate:.1%} of its range per "
+                           f"{p.window_fraction:.0%} of the run (under {p.min_rate:.0%}; its projection to the "
+                           f"horizon is {vgain:.1%} lower)")
+        else:
+            note = head + " and falling clearly, but with no significant trend of its own" + (
+                f" (p={vp:.2g})" if vp is not None else "")
     else:
         note = ""
     if train is not None:
@@ -135,7 +146,7 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
         if means is not None:
             train, train_ok = means, True
     if train_ok:
-        hit, _, _ = _still_improving(ctx, train, p, note)
+        hit, _, _, _ = _still_improving(ctx, train, p, note)
         # standing in for an inconclusive validation test, the training loss's evidence is its own significant
         # trailing decline, not a curve fit (a fit to a validation-less training loss stands on its own)
         if hit is not None and not (note and hit.alpha is None):
@@ -143,15 +154,18 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
 
 
 def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
-                     note: str = "") -> tuple[Hit | None, float | None, bool]:
-    """The finding for ``target`` (or None), the start of the trailing window it tested and whether its
-    decline there is clear (an effect size; False when untested)."""
+                     note: str = "") -> tuple[Hit | None, float | None, bool, tuple[float | None, float, float]]:
+    """The finding for ``target`` (or None), the start of the trailing window it tested, whether its
+    decline there is clear (an effect size; False when untested) and (the window's one-sided p-value,
+    its decline as a share of the range per window-fraction of the run, the projected gain at the horizon
+    as a share of the level) -- (None, nan, nan) when untested."""
+    none = (None, float("nan"), float("nan"))
     if not np.isfinite(target.values[-1]):
-        return None, None, False  # ended non-finite: NF001's business
+        return None, None, False, none  # ended non-finite: NF001's business
     x, y, _ = ctx.downsampled(target)
     span = float(x[-1] - x[0])
     if span <= 0:
-        return None, None, False
+        return None, None, False, none
     lo = x[-1] - p.window_fraction * span
     # short logs: widen the trailing window to min-points, but never past half of the points (a window
     # holding the early fast drop would call every short run "still improving"); the exact
@@ -159,11 +173,11 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     need = min(max(p.min_points, 4), max(4, x.size // 2))
     if (x >= lo).sum() < need:
         if x.size < 4:
-            return None, None, False
+            return None, None, False, none
         lo = float(x[-need])
     tr = ctx.trend(target, lo, float(x[-1]))
     if tr is None:
-        return None, lo, False
+        return None, lo, False, none
     ctx.decide(float(tr.pvalue_decreasing))
     level = final_level(target.values) or float(y[-1])
     at_lo = tr.intercept + tr.slope * lo if np.isfinite(tr.intercept) else float(y[x >= lo][0])
@@ -237,8 +251,9 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
                     "(the curve fit flattens sooner)" if not capped else
                     f"the trailing trend projected to step {hstep:,} passes zero, so half the end level is taken: "
                     f"{fmt_num(level * (1 - gain))} (the curve fit flattens sooner)")
+    judged = (float(tr.pvalue_decreasing) if np.isfinite(tr.pvalue_decreasing) else None, float(rate), float(gain))
     if not ((trend_ok and gain >= p.min_gain) or fit_ok):
-        return None, lo, clear
+        return None, lo, clear, judged
     running = ctx.total_steps is not None and ctx.total_steps > x[-1]
     if trend_ok:
         per = (f"over the last {(x[-1] - lo) / span:.0%} of the run" if x[-1] - lo <= p.window_fraction * span * 1.0001
@@ -272,6 +287,6 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         split=target.split, metric=target.metric,
         values={"step": fmt_step(last), "horizon": fmt_step(hstep), "gain": f"{gain:.1%}",
                 "predicted": fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))},
-    ), lo, clear
+    ), lo, clear, judged
 
 DETECTORS = {"not-learning": not_learning, "still-improving": still_improving}
