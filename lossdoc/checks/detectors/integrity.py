@@ -26,9 +26,23 @@ def _note_hits(ctx: RunContext, kinds: tuple[str, ...]) -> Iterator[Hit]:
                               (n.step, n.step) if n.step is not None else None,
                               {"line": n.line}),
             start_step=n.step, end_step=n.step, split=None, metric=None,
-            values={"kind": n.kind.replace("_", " "), "step": fmt_step(n.step) if n.step is not None else "n/a",
-                    "line": f"{n.line:,}" if n.line else "n/a"},
+            values=_where(n.kind, n.step, n.line),
         )
+
+
+#: what a note's kind reads as in a sentence ("The log has duplicate steps near step 100")
+_KIND_PHRASE = {"gap": "a gap", "duplicate_steps": "duplicate steps", "torn_tail": "a torn last line",
+                "skipped_lines": "skipped lines", "decoding": "undecodable bytes", "truncated_input": "a truncated input",
+                "restart": "a restart"}
+
+
+def _where(kind: str, step: int | None, line: int | None) -> dict[str, str]:
+    """Template values; a step or line the note does not know is left out, never printed as 'n/a'."""
+    what = _KIND_PHRASE.get(kind, kind.replace("_", " "))
+    return {"kind": kind.replace("_", " "), "what": what, "What": what[:1].upper() + what[1:],
+            "at_step": f" at step {fmt_step(step)}" if step is not None else "",
+            "near_step": f" near step {fmt_step(step)}" if step is not None else "",
+            "at_line": f" at line {line:,}" if line else ""}
 
 
 def restarts(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
@@ -66,7 +80,7 @@ def step_gaps(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
         evidence=Evidence("step-gap-ratio", float(d[i] / med), float(p.gap_factor), None,
                           (int(tr.steps[i]), int(tr.steps[i + 1])), {"gaps": int(big.size), "missing": missing}),
         start_step=int(tr.steps[i]), end_step=int(tr.steps[i + 1]), split=tr.split, metric=tr.metric,
-        values={"kind": "gap", "step": fmt_step(int(tr.steps[i])), "line": "n/a"},
+        values=_where("gap", int(tr.steps[i]), None),
     )
 
 
@@ -111,7 +125,7 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
         values={"n": n, "min_points": p.min_points,
                 "advice": (f"Every logged value of {main.name} is NaN or infinite: see the non-finite finding."
                            if n == 0 and len(main) else
-                           f"Only {n} points: log more often (every N steps rather than every epoch) "
+                           f"Only {n} point{'s' if n != 1 else ''}: log more often (every N steps rather than every epoch) "
                            "to get a diagnosis.")},
     )
 
