@@ -259,7 +259,9 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         per = (f"over the last {(x[-1] - lo) / span:.0%} of the run" if x[-1] - lo <= p.window_fraction * span * 1.0001
                else f"per {p.window_fraction:.0%} of the run, trend over the last {(x[-1] - lo) / span:.0%}")
         how = f"by {rate:.1%} of the range the run covered {per}, {tlabel(tr)} p={tr.pvalue_decreasing:.2g}"
-        ev = Evidence(tr.method, float(tr.tstat), float(p.min_gain), float(tr.pvalue_decreasing), (int(lo), int(x[-1])),
+        # the decision's effect: the trailing decline as a share of the range per window-fraction of the run,
+        # against min-rate (the test's own statistic and alpha are in extra)
+        ev = Evidence(tr.method, float(rate), float(p.min_rate), float(tr.pvalue_decreasing), (int(lo), int(x[-1])),
                       {})
     else:
         how = f"the fit's backtest error is {abs(ex.backtest_error):.1%} and its whole interval lies below the last level"
@@ -276,6 +278,7 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
                                    if running else ""))
     ev = Evidence(ev.method, ev.statistic, ev.threshold, ev.pvalue, ev.window,
                   {"predicted_gain": gain, "horizon": hstep, "level": level, "trailing_rate": rate,
+                   "alpha": float(p.alpha), "test_statistic": float(tr.tstat), "min_gain": float(p.min_gain),
                    "predicted_range_drop": fit_drop if ex is not None else None,
                    "predicted": None if ex is None else float(ex.loss),
                    "low": None if ex is None else float(ex.low), "high": None if ex is None else float(ex.high),
