@@ -14,15 +14,17 @@ plateau (that is "inconclusive", not "flat"); no fixed patience is involved.
 
 PL001 tests the trailing 75%, 50% and 25% of the run; the longest window that passes sets where the
 plateau starts, and harm decides whether PL001 reports it: a plateau covering most of the run at a
-loss that barely fell from its start is training stuck early, and a plateau over ``waste-fraction``
-of the run wasted most of its steps (both warnings) -- unless a never-negative loss sits at zero and a
-validation loss says what the later steps bought (a training set fitted exactly: convergence).
+loss that barely fell from its start (and not demonstrably still falling) is training stuck early (a
+warning). A plateau over ``waste-fraction`` of the run after real progress wasted its steps but not
+the model: it is convergence, PL002's note (its +-``stuck-margin``-of-the-level margin does not scale
+with the loss's offset: a constant added to a converged loss lets a window that still moves a tenth
+of the range pass it).
 
 Everything else that is flat after real progress is convergence, and PL002 reports it when it
 covers at least ``min-share`` of the run (the mirror image of SI001's "still improving"): those
 steps bought nothing. PL002 places the start on a finer grid of windows (75%, 70%, 60%, ... down
 to ``min-share``) so the step it names to stop at is within a tenth of the run, and stays silent on
-any series PL001 grades stuck or wasted (the two never both fire on one series). A validation loss
+any series PL001 grades stuck (the two never both fire on one series). A validation loss
 that stopped improving while the training loss kept falling is PL002's too.
 """
 
@@ -169,46 +171,39 @@ def _assess(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[str, _Flat]
 
 
 def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
-    """PL001: a training loss stuck early or flat for most of the run (warnings). A flat tail after
-    real progress is convergence: PL002 reports it."""
+    """PL001: a training loss stuck early, barely below its start (a warning). A flat tail after real
+    progress is convergence, however long: PL002 reports it."""
     if s is None or s.split != "train":
         return
     a = _assess(ctx, s, p)
-    if a is None or a[0] == "converged":
-        return
-    kind, w = a
+    if a is None or a[0] != "stuck":
+        return  # converged, or flat over most of the run after real progress: PL002's note
+    _, w = a
     x, y, _ = ctx.downsampled(s)
     start_level = float(y[0])
     drop = -rel(w.level, start_level)
-    stuck = kind == "stuck"
     start = w.start
     # the message prints the window as logged (first and last logged steps, the mean of the logged values,
     # its share of the logged run) and the fall from the first logged value, not from a first bin's mean
     lstart, _, level, share = _logged(s, w)
     first = float(s.finite()[1][0])
     fell = -rel(level, first)
-    if not stuck:
-        msg = (f"{s.name} has been flat at {fmt_num(level)} since step {lstart:,}: the last {share:.0%} of the "
-               f"run changed it by {fmt_num(w.change)} (within {w.basis}; {_tost_p(w.eq.pvalue)})")
-    else:
-        msg = (f"{s.name} has been flat at {fmt_num(level)} since step {lstart:,} ({share:.0%} of the run) after "
-               + (f"falling only {fell:.0%} from its first logged value {fmt_num(first)}" if fell >= 0 else
-                f"never getting below its first logged value {fmt_num(first)}") + f"{lr_text(ctx, lstart)} "
-               + f"(TOST: change within {w.basis} across the window, p={w.eq.pvalue:.2g})")
+    msg = (f"{s.name} has been flat at {fmt_num(level)} since step {lstart:,} ({share:.0%} of the run) after "
+           + (f"falling only {fell:.0%} from its first logged value {fmt_num(first)}" if fell >= 0 else
+              f"never getting below its first logged value {fmt_num(first)}") + f"{lr_text(ctx, lstart)} "
+           + f"(TOST: change within {w.basis} across the window, p={w.eq.pvalue:.2g})")
     yield Hit(
         message=msg,
         evidence=Evidence("tost-equivalence-slope", float(w.eq.slope), float(w.margin), float(w.eq.pvalue),
                           (start, w.end),
                           {"level": w.level, "window_fraction": w.frac, "drop_before": drop,
-                           "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high, "stuck": float(stuck),
+                           "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high, "stuck": 1.0,
+                           "change_of_range": abs(w.change) / covered_scale(ctx, s, w.level)[0],
                            "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
         start_step=start, end_step=w.end,
         severity=Severity.WARNING,
         values={"step": fmt_step(lstart), "level": fmt_num(level), "fraction": f"{share:.0%}",
-                "advice": (_stuck_advice(ctx, lstart) if stuck else
-                           f"the last {share:.0%} of the run bought nothing: stop at step ~{lstart:,} (early stopping "
-                           "on the training loss), or use the compute for a larger model or more data; if the LR "
-                           "is still high, decay it")},
+                "advice": _stuck_advice(ctx, lstart)},
     )
 
 
@@ -224,8 +219,14 @@ def converged(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
     train = s.split == "train"
     if train:
         a = _assess(ctx, s, p)
-        if a is not None and a[0] != "converged":
-            return  # stuck or wasted: PL001's finding
+        if a is not None and a[0] == "stuck":
+            return  # PL001's finding
+        if a is not None and a[0] == "wasted":
+            # flat over waste-fraction of the run or more after real progress (PL001's reading of the window,
+            # +-stuck-margin of the level): the run converged and the steps since bought nothing -- a note on
+            # a healthy model, however long the tail (the model is not harmed; the compute was spent)
+            yield _converged_hit(ctx, s, p, a[1])
+            return
     start_level = float(y[0])
     found = None
     for frac in _FINE:
@@ -286,7 +287,7 @@ def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> 
     val = ctx.loss("val")
     monitor = "val" if val is not None and int(np.isfinite(val.values).sum()) >= 3 else "train"
     x, y, _ = ctx.downsampled(s)
-    if w.frac >= p.waste_fraction or _at_zero(ctx, s, p, y, w.level):
+    if _at_zero(ctx, s, p, y, w.level):
         # a training set fitted exactly: what the later steps bought is the validation loss's story
         advice = (f"the training loss sits at its floor from step ~{lstart:,}: the steps since can only fit the "
                   f"training set harder; stop there ({_stop_advice(ctx, lstart, monitor)}) and judge the run by "
