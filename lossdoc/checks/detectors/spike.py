@@ -329,6 +329,19 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     # many small recovered blips are noise-level events; a count only matters once they are sizeable
     harmful = bool(sizeable) and (big["factor"] >= p.warn_factor or bool(unrecovered) or bool(slow)
                                   or (len(sizeable) >= p.warn_count and big["factor"] >= 1 + 3 * p.min_rise))
+    # a jump into the last logged point(s) has nothing after it: a spike and the first step of a divergence look
+    # the same there (DV001/DV002 judge a rise), so it earns no warning on its own -- the grade is what the
+    # jumps with points after them earn
+    seen = [e for e in events if not e["at_end"]]
+    edge_only = False
+    if harmful and len(seen) < len(events):
+        s_seen = [e for e in sizeable if not e["at_end"]]
+        big_seen = max(seen, key=lambda e: e["factor"]) if seen else None
+        harmful_seen = bool(s_seen) and big_seen is not None and (
+            big_seen["factor"] >= p.warn_factor or bool(unrecovered) or bool(slow)
+            or (len(s_seen) >= p.warn_count and big_seen["factor"] >= 1 + 3 * p.min_rise))
+        edge_only = not harmful_seen
+        harmful = harmful_seen
     rec = big["recovery"]
     # the recovery is counted from the jump's first point (the detection's measure); the message counts it
     # from the peak it names, and a jump of several points is named by its window
@@ -361,6 +374,9 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
         more += (f"; {'each a single batch' if len(skewed) > 1 else 'a single batch'} at most {zl:.1f} noise units above "
                  f"the median in log space (below {p.zscore:g}): per-batch losses are right-skewed, so these are "
                  "read as hard batches, not a warning")
+    if edge_only:
+        more += ("; the largest jump is at the end of the log with nothing logged after it, so it cannot be told "
+                 "from the start of a rise (inconclusive: a note, not a warning)")
     around = "the median of the points around it" if big.get("short") else "the trailing median"
     msg = (f"{len(events)} loss spike(s) in {s.name}: largest {big['factor']:.2f}x {around} "
            f"({fmt_num(big['base'])} -> {fmt_num(big['peak'])}, {big['height']:.0%} of {scale_name}, "
@@ -372,7 +388,8 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
                           {"count": len(events), "largest_factor": big["factor"], "largest_step": big["peak_step"],
                            "largest_height_of_range": big["height"], "sizeable": len(sizeable),
                            "recovery_steps": rec, "grad_norm_ratio": gnr, "loss_scale_ratio": lsr,
-                           "unrecovered": len(unrecovered), "steps": [e["peak_step"] for e in events[:50]]}),
+                           "unrecovered": len(unrecovered), "steps": [e["peak_step"] for e in events[:50]],
+                           "edge_only": edge_only}),
         start_step=events[0]["start"] if len(events) > 1 else big["start"],
         end_step=events[-1]["end"] if len(events) > 1 else big["end"],
         severity=None if harmful else Severity.INFO,
