@@ -31,6 +31,14 @@ COLUMNS: tuple[str, ...] = tuple(SCHEMA)
 #: (``frame``, :func:`join_blocks`, :func:`conform`) has the Float64 epoch of :data:`SCHEMA`, and the
 #: values are the same numbers (an integer below 2**32 is exact in Float64).
 COMPACT_EPOCH: tuple[pl.DataType, ...] = (pl.UInt8(), pl.UInt16(), pl.UInt32())
+#: Storage a parser may give ``step`` inside its blocks instead of Int64 when every step of the column
+#: is from 0 to :data:`COMPACT_STEP_MAX` (:func:`compact_step`): a Lightning metrics.csv of 10^7 rows
+#: holds its steps in 40 MB instead of 80 MB. As with :data:`COMPACT_EPOCH`, only ``blocks`` hold it
+#: (every table handed out has the Int64 step of :data:`SCHEMA`, the same numbers); the checks take the
+#: blocks' steps as they are (:class:`lossdoc.checks.series.Series` ``steps`` is int32 or int64), so a log
+#: whose steps pass 2**31 - 1 (token counts) keeps Int64 steps.
+COMPACT_STEP: tuple[pl.DataType, ...] = (pl.Int32(),)
+COMPACT_STEP_MAX = 2**31 - 1
 SPLITS: tuple[str, ...] = ("train", "val", "test", "other")
 
 #: Note kinds a parser may emit (free text goes in ``message``).
@@ -166,22 +174,45 @@ def _initial_blocks(frame: pl.DataFrame | None, blocks: list[pl.DataFrame] | Non
 
 
 def join_blocks(blocks: Sequence[pl.DataFrame]) -> pl.DataFrame:
-    """Blocks as one table in :data:`SCHEMA` (a compact epoch as Float64 again)."""
+    """Blocks as one table in :data:`SCHEMA` (a compact epoch as Float64 and a compact step as Int64 again)."""
     blocks = [b for b in blocks if b.height] or list(blocks[:1])
     if not blocks:
         return empty_frame()
     if len(blocks) == 1:
-        return float_epoch(blocks[0])
-    if any(b.schema.get("epoch") in COMPACT_EPOCH for b in blocks):
-        blocks = [float_epoch(b) for b in blocks]
+        return wide_columns(blocks[0])
+    if any(_is_compact(b) for b in blocks):
+        blocks = [wide_columns(b) for b in blocks]
     return pl.concat(blocks, how="vertical")
 
 
-def float_epoch(df: pl.DataFrame) -> pl.DataFrame:
-    """``df`` with a compact ``epoch`` column (:data:`COMPACT_EPOCH`) as Float64 (the same numbers)."""
+def _is_compact(df: pl.DataFrame) -> bool:
+    return df.schema.get("epoch") in COMPACT_EPOCH or df.schema.get("step") in COMPACT_STEP
+
+
+def wide_columns(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with a compact ``epoch`` column (:data:`COMPACT_EPOCH`) as Float64 and a compact ``step``
+    column (:data:`COMPACT_STEP`) as Int64: the types of :data:`SCHEMA`, the same numbers."""
+    wide = []
     if df.schema.get("epoch") in COMPACT_EPOCH:
-        return df.with_columns(pl.col("epoch").cast(pl.Float64))
-    return df
+        wide.append(pl.col("epoch").cast(pl.Float64))
+    if df.schema.get("step") in COMPACT_STEP:
+        wide.append(pl.col("step").cast(pl.Int64))
+    return df.with_columns(wide) if wide else df
+
+
+#: The earlier name of :func:`wide_columns` (when only the epoch was held compactly).
+float_epoch = wide_columns
+
+
+def compact_step(step: pl.Series) -> pl.Series:
+    """``step`` as Int32 (:data:`COMPACT_STEP`) when every value is from 0 to :data:`COMPACT_STEP_MAX`
+    (no nulls), else unchanged: read back as Int64 it gives the same numbers."""
+    if step.dtype in COMPACT_STEP or not step.dtype.is_integer() or not step.len() or step.null_count():
+        return step
+    lo, hi = step.min(), step.max()
+    if lo is None or hi is None or int(lo) < 0 or int(hi) > COMPACT_STEP_MAX:  # type: ignore[arg-type]
+        return step
+    return step.cast(pl.Int32)
 
 
 def compact_epoch(epoch: pl.Series) -> pl.Series:
@@ -390,12 +421,16 @@ def make_frame(
     return pl.DataFrame(cols)
 
 
-def conform(df: pl.DataFrame, *, keep_compact_epoch: bool = False) -> pl.DataFrame:
+def conform(df: pl.DataFrame, *, keep_compact: bool = False) -> pl.DataFrame:
     """Select and cast a parser's frame to exactly :data:`SCHEMA` (adding null columns); with
-    ``keep_compact_epoch``, an epoch stored as one of :data:`COMPACT_EPOCH` stays so (for a
-    :class:`Source`'s blocks)."""
-    if keep_compact_epoch and df.height and df.schema.get("epoch") in COMPACT_EPOCH:
-        target = dict(SCHEMA, epoch=df.schema["epoch"])
+    ``keep_compact``, an epoch stored as one of :data:`COMPACT_EPOCH` and a step stored as one of
+    :data:`COMPACT_STEP` stay so (for a :class:`Source`'s blocks)."""
+    if keep_compact and df.height and _is_compact(df):
+        target = dict(SCHEMA)
+        if df.schema.get("epoch") in COMPACT_EPOCH:
+            target["epoch"] = df.schema["epoch"]
+        if df.schema.get("step") in COMPACT_STEP:
+            target["step"] = df.schema["step"]
         if df.schema == target:
             return df
         return df.select([pl.col(c).cast(dt, strict=False) if c in df.columns else pl.lit(None, dtype=dt).alias(c)
@@ -437,11 +472,11 @@ def concat_frames(frames: Iterable[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(frames, how="vertical") if frames else empty_frame()
 
 
-def conform_blocks(frames: Iterable[pl.DataFrame], *, keep_compact_epoch: bool = False) -> list[pl.DataFrame]:
+def conform_blocks(frames: Iterable[pl.DataFrame], *, keep_compact: bool = False) -> list[pl.DataFrame]:
     """:func:`concat_frames` without the concatenation: the non-empty frames, each in :data:`SCHEMA`
     (for :class:`ParseResult` ``blocks``; literal string columns stay one value each; a compact
-    epoch stays so with ``keep_compact_epoch``)."""
-    return [conform(f, keep_compact_epoch=keep_compact_epoch) for f in frames if f.height] or [empty_frame()]
+    epoch or step stays so with ``keep_compact``)."""
+    return [conform(f, keep_compact=keep_compact) for f in frames if f.height] or [empty_frame()]
 
 
 @dataclass(frozen=True, slots=True)

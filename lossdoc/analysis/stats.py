@@ -20,7 +20,7 @@ import numpy as np
 from scipy import special as _sp
 from scipy import stats as _st
 
-from lossdoc.analysis._arrays import as_float, dot, finite_pairs, quiet
+from lossdoc.analysis._arrays import as_float, dot, finite_pairs, quiet, search
 
 __all__ = [
     "mann_kendall_exact",
@@ -778,10 +778,10 @@ def _slope_change(
         keep = b.count > 0
         t, y = b.step[keep], b.mean[keep]
         # first original point of each kept bin
-        edges = np.searchsorted(t0, b.edges[:-1], side="left")
+        edges = search(t0, b.edges[:-1], side="left")
         first_idx = None if edges.size != b.step.size else edges[keep]
         if first_idx is None:
-            first_idx = np.searchsorted(t0, t, side="left")
+            first_idx = search(t0, t, side="left")
     else:
         t, y = t0, y0
     n = t.size

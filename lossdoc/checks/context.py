@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from lossdoc.analysis._arrays import search
 from lossdoc.checks.findings import Evidence, Severity
 from lossdoc.checks.series import (
     Series, adversarial_losses, final_level, mask_placeholders, resolve_loss, series_from_blocks, sum_on_shared_steps,
@@ -165,11 +166,11 @@ class RunContext:
         steps, how = ck
         st, v = s.finite()
         if step in steps:
-            i = int(np.searchsorted(st, step, side="right")) - 1
+            i = int(search(st, step, side="right")) - 1
             return step, float(v[i]) if i >= 0 else None, how
         best: tuple[float, int, float | None] | None = None
         for c in steps:
-            i = int(np.searchsorted(st, c, side="right")) - 1
+            i = int(search(st, c, side="right")) - 1
             val = float(v[i]) if i >= 0 else None
             key = (math.inf if val is None else val, abs(c - step))
             if best is None or key < (best[0], abs(best[1] - step)):
@@ -183,7 +184,7 @@ class RunContext:
         if s is not None:
             st, v = s.finite()
             if st.size:
-                i = int(np.searchsorted(st, step, side="right")) - 1
+                i = int(search(st, step, side="right")) - 1
                 return float(v[max(i, 0)])
         for k in ("learning_rate", "lr", "max_lr", "base_lr"):
             v = self.hparams().get(k)
@@ -198,7 +199,7 @@ class RunContext:
             return None
         st, v = s.finite()
         if until is not None:  # steps are sorted: the points up to it are a prefix (no copy of them)
-            end = int(np.searchsorted(st, until, side="right")) if until == until else 0
+            end = int(search(st, until, side="right")) if until == until else 0
             st, v = st[:end], v[:end]
         if not st.size:
             return None

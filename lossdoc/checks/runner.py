@@ -23,7 +23,7 @@ from lossdoc.checks.rulefile import RuleSpec, load_rules
 from lossdoc.checks.selection import bind_params, get_detectors, matches, render_template, rule_overrides, select_rules
 from lossdoc.checks.summary import drop_unreliable_extrapolation, summarize
 from lossdoc.errors import RuleError
-from lossdoc.model import LogSet, float_epoch
+from lossdoc.model import LogSet, wide_columns
 
 
 def _snake(k: str) -> str:
@@ -255,7 +255,7 @@ def run_checks(logset: LogSet, config: Any, horizon: int | None = None,
             _comparison_inputs(ctx, summary)
             reports.append(RunReport(run=run, source=src.path, format=src.format, series=ctx.series_info(),
                                      summary=summary, findings=findings, notes=notes,
-                                     frame=float_epoch(blocks[0]) if len(blocks) == 1 else None, data=ctx.series_map(),
+                                     frame=wide_columns(blocks[0]) if len(blocks) == 1 else None, data=ctx.series_map(),
                                      curves=curves, meta=dict(src.meta)))
     in_force = [{"id": s.id, "name": s.name, "category": s.category, "severity": str(sev), "params": p}
                 for s, p, sev in bound]

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from lossdoc.analysis._arrays import search
+
 #: Names that mark a series as loss-like when no ``loss`` series exists.
 LOSS_LIKE = ("loss", "mse", "nll", "cross_entropy", "bce")
 
@@ -41,7 +43,7 @@ class Series:
     split: str
     metric: str
     name: str
-    steps: np.ndarray  #: int64
+    steps: np.ndarray  #: int64, or int32 when the source held its steps compactly (lossdoc.model.COMPACT_STEP)
     values: np.ndarray  #: float64
 
     @property
@@ -68,7 +70,7 @@ def split_series(frame: pl.DataFrame) -> list[tuple[tuple[str, str], str, np.nda
         if all(first[k] == last[k] for k in ("split", "metric", "name")) and \
                 frame.select([pl.col(k).n_unique() for k in ("split", "metric", "name")]).row(0) == (1, 1, 1):
             return [((str(first["split"]), str(first["metric"])), str(first["name"]),
-                     _contiguous(step, np.int64), _contiguous(value, np.float64))]
+                     _steps(step), _contiguous(value, np.float64))]
     rle = frame.select(pl.struct("split", "metric").rle_id().alias("r")).get_column("r").to_numpy()
     starts = np.concatenate(([0], np.flatnonzero(rle[1:] != rle[:-1]) + 1))
     # Each series in one stretch (the usual layout): slice. Series interleaved row by row (a text log
@@ -78,7 +80,7 @@ def split_series(frame: pl.DataFrame) -> list[tuple[tuple[str, str], str, np.nda
     keys = [(str(a), str(b)) for a, b, _ in heads]
     if heads and len(set(keys)) == len(keys):
         ends = np.append(starts[1:], frame.height)
-        return [(k, str(h[2]), step.slice(int(a), int(b - a)).to_numpy().astype(np.int64, copy=False),
+        return [(k, str(h[2]), _steps(step.slice(int(a), int(b - a))),
                  value.slice(int(a), int(b - a)).to_numpy().astype(np.float64, copy=False))
                 for k, h, a, b in zip(keys, heads, starts, ends)]
     # polars gathers each (split, metric) group, in order of first appearance, rows in log order
@@ -86,13 +88,20 @@ def split_series(frame: pl.DataFrame) -> list[tuple[tuple[str, str], str, np.nda
     parts = frame.select("split", "metric", "name", "step", "value").partition_by(["split", "metric"],
                                                                                    maintain_order=True)
     return [((str(g.item(0, "split")), str(g.item(0, "metric"))), str(g.item(0, "name")),
-             g.get_column("step").to_numpy().astype(np.int64, copy=False),
+             _steps(g.get_column("step")),
              g.get_column("value").to_numpy().astype(np.float64, copy=False)) for g in parts]
 
 
 def _contiguous(s: pl.Series, dtype: Any) -> np.ndarray:
     """``s`` as a numpy array: zero-copy when it is one chunk without nulls."""
     return s.to_numpy().astype(dtype, copy=False)
+
+
+def _steps(s: pl.Series) -> np.ndarray:
+    """A step column as int64, or as int32 when the source held it so (:data:`lossdoc.model.COMPACT_STEP`,
+    every step from 0 to 2**31 - 1): zero-copy when it is one chunk, never widened to a copy twice its size."""
+    arr = s.to_numpy()
+    return arr if arr.dtype == np.int32 else arr.astype(np.int64, copy=False)
 
 
 def sum_on_shared_steps(parts: list[Series]) -> tuple[np.ndarray, np.ndarray] | None:
@@ -106,7 +115,7 @@ def sum_on_shared_steps(parts: list[Series]) -> tuple[np.ndarray, np.ndarray] | 
     total = np.zeros(steps.size)
     for c in parts:
         _, idx = np.unique(c.steps, return_index=True)
-        pos = np.searchsorted(c.steps[idx], steps)
+        pos = search(c.steps[idx], steps)
         total = total + np.asarray(c.values, dtype=float)[idx][pos]
     return steps, total
 
@@ -162,7 +171,7 @@ def mask_placeholders(series: dict[tuple[str, str], Series]) -> dict[tuple[str, 
         if gn is not None and len(gn):
             bad_gn = ~np.isfinite(gn.values)
             if bad_gn.any():
-                pos = np.searchsorted(gn.steps, s.steps)
+                pos = search(gn.steps, s.steps)
                 pos_ok = pos < gn.steps.size
                 same = np.zeros(v.size, dtype=bool)
                 same[pos_ok] = gn.steps[pos[pos_ok]] == s.steps[pos_ok]

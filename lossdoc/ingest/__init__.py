@@ -50,7 +50,7 @@ BASE_DIR: contextvars.ContextVar[str | None] = contextvars.ContextVar("lossdoc_b
 
 def _finish(res: ParseResult, display: str, fmt: str, extra_notes: list[IngestNote], *,
             inp: InputFile | None = None, directory: Path | None = None) -> Source:
-    blocks, step_notes = normalise_blocks([conform(b, keep_compact_epoch=True) for b in res.blocks])
+    blocks, step_notes = normalise_blocks([conform(b, keep_compact=True) for b in res.blocks])
     notes = list(extra_notes) + list(res.notes) + step_notes
     return Source(path=display, format=fmt, blocks=blocks, notes=notes,
                   meta=_with_config(dict(res.meta), fmt, inp, directory))

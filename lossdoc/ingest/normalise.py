@@ -48,9 +48,9 @@ def normalise_blocks(blocks: list[pl.DataFrame]) -> tuple[list[pl.DataFrame], li
 
 def _goes_down(step: pl.Series) -> bool:
     """Whether a step is at or below the one before it: ``(step.diff() <= 0).any()``, for one plain
-    Int64 chunk compared in slices of its numpy view (the diff of a 10^7-row block is an 80 MB
+    Int64 (or compact Int32) chunk compared in slices of its numpy view (the diff of a 10^7-row block is an 80 MB
     column)."""
-    if step.dtype != pl.Int64 or step.null_count() or step.n_chunks() != 1:
+    if step.dtype not in (pl.Int64, pl.Int32) or step.null_count() or step.n_chunks() != 1:
         return bool(step.to_frame().select((pl.col("step").diff() <= 0).any()).item())
     arr = step.to_numpy()
     at, size = 0, 1 << 20

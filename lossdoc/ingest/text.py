@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.model import IngestNote
+from lossdoc.model import COMPACT_STEP_MAX, IngestNote
 
 ANSI_RE = r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][A-Za-z0-9]|\x1b[=>]"
 RANK_RE = r"^\[(?:[Rr]ank|RANK)\s*(\d+)\]:?\s?"
@@ -140,14 +140,17 @@ READ_PROGRESS: ContextVar[Callable[[float], None] | None] = ContextVar("lossdoc_
 def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]], *,
                    no_ranks: bool = True, chunk_bytes: int | None = None,
                    lineno: bool = False, keep_cr: bool = False,
-                   limit: int | None = None) -> list[pl.DataFrame] | None:
+                   limit: int | None = None, compact: Sequence[str] = ()) -> list[pl.DataFrame] | None:
     """Run ``queries(lines)`` over ``inp`` one chunk of whole lines at a time; one frame per query.
 
     ``lines`` is a lazy frame with one String column ``line`` (no line numbers; with ``lineno``, also
     ``lineno``, Int64, 1-based, the numbers :func:`load_lines` gives a clean file; with ``keep_cr``, a
     carriage return is not a reason to return None: it stays in ``line``, for the caller; with
     ``limit``, only the file's first ``limit`` bytes are read: a snapshot of a file still growing,
-    consistent with a size and torn-line check made before). The file is read in
+    consistent with a size and torn-line check made before; with ``compact``, the Int64 columns of
+    those names come back as Int32 when every value is from 0 to :data:`lossdoc.model.COMPACT_STEP_MAX`
+    (a step column, :data:`lossdoc.model.COMPACT_STEP`): packed so from the start, widened once to
+    Int64 by the first piece with a value that does not fit). The file is read in
     ``chunk_bytes`` (default :data:`CHUNK_BYTES`) pieces cut at line breaks, each checked for the bytes :func:`load_lines` cleans
     (and, with ``no_ranks``, for ``[rank``-style prefixes) and scanned by polars' streaming engine;
     numeric results are packed into over-allocated numpy buffers (pages never written cost no
@@ -170,7 +173,7 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
         nonlocal acc, done
         got = fut.result()
         if acc is None:
-            acc = [_Packer(inp.size, size) for _ in got]
+            acc = [_Packer(inp.size, size, compact) for _ in got]
         for a, df in zip(acc, got):
             a.add(df)
         done += size
@@ -198,7 +201,7 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
             got = pl.collect_all(list(queries(framed(chunk, 1))), engine="streaming")
         except (OSError, pl.exceptions.PolarsError):
             return None
-        acc = [_Packer(inp.size, len(chunk)) for _ in got]
+        acc = [_Packer(inp.size, len(chunk), compact) for _ in got]
         for a, df in zip(acc, got):
             a.add(df)
         if report is not None:
@@ -261,11 +264,19 @@ def stream_queries(inp: InputFile, queries: Callable[[pl.LazyFrame], Sequence[pl
 _PACKED = {pl.Int64: np.int64, pl.Float64: np.float64, pl.UInt16: np.uint16}
 
 
-class _Packer:
-    """Appends per-chunk frames into numpy buffers sized from the first chunk's density."""
+#: The narrower buffer :class:`_Packer` packs a ``compact`` column of these types into while every
+#: value is in the range given, and the type it is widened to at the first value that is not.
+_NARROW = {pl.Int64: (np.int32, 0, COMPACT_STEP_MAX, np.int64)}
 
-    def __init__(self, total_bytes: int, first_chunk_bytes: int) -> None:
+
+class _Packer:
+    """Appends per-chunk frames into numpy buffers sized from the first chunk's density; the Int64
+    columns named in ``compact`` go into int32 buffers as long as every value fits (:data:`_NARROW`;
+    the buffer is widened at the first piece with one that does not)."""
+
+    def __init__(self, total_bytes: int, first_chunk_bytes: int, compact: Sequence[str] = ()) -> None:
         self.total_bytes, self.first_bytes = total_bytes, max(first_chunk_bytes, 1)
+        self.compact = frozenset(compact)
         self.cols: dict[str, np.ndarray] = {}
         self.nulls: dict[str, list[np.ndarray]] = {}
         self.other: list[pl.DataFrame] = []  # frames with non-numeric columns: concatenated instead
@@ -278,7 +289,8 @@ class _Packer:
             numeric = all(dt in _PACKED for dt in df.schema.values())
             if numeric:
                 cap = int(df.height * self.total_bytes / self.first_bytes * 1.25) + 1024
-                self.cols = {c: np.empty(cap, dtype=_PACKED[dt]) for c, dt in df.schema.items()}
+                self.cols = {c: np.empty(cap, dtype=_NARROW[dt][0] if c in self.compact and dt in _NARROW else _PACKED[dt])
+                             for c, dt in df.schema.items()}
         if not self.cols:
             if df.height and any(dt in (pl.String, pl.Binary) for dt in df.schema.values()):
                 # Strings kept from a piece are views into the piece's text buffers (Arrow string
@@ -299,11 +311,19 @@ class _Packer:
                 self.cols[c] = grown
         for c in self.cols:
             s = df.get_column(c)
+            narrow = _NARROW.get(s.dtype)  # type: ignore[call-overload]
+            if narrow is not None and self.cols[c].dtype == narrow[0] and s.len() > s.null_count():
+                lo, hi = s.min(), s.max()
+                if int(lo) < narrow[1] or int(hi) > narrow[2]:  # type: ignore[arg-type]
+                    wide = np.empty(self.cols[c].size, dtype=narrow[3])  # does not fit: the wide type from here on
+                    wide[: self.n] = self.cols[c][: self.n]
+                    self.cols[c] = wide
             if s.null_count():
                 self.nulls.setdefault(c, []).append(self.n + np.flatnonzero(s.is_null().to_numpy()))
                 s = s.fill_null(0)
             at = self.n
             for part in s.get_chunks():  # each chunk is one buffer: copied once, straight into place
+                # (into an int32 buffer only when the range check above passed: the cast is exact)
                 self.cols[c][at : at + part.len()] = part.to_numpy()
                 at += part.len()
         self.n += k

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from lossdoc.analysis._arrays import search
 from lossdoc.checks.findings import Finding, Severity
 from lossdoc.checks.series import Series as DataSeries
 from lossdoc.checks.series import held_out_loss, resolve_loss, series_from_blocks
@@ -207,7 +208,7 @@ def run_data(run: RunReport) -> dict[tuple[str, str], DataSeries]:
 def _prepare(run: RunReport, data: DataSeries | None, *, n_bins: int, smooth: bool) -> ChartSeries | None:
     if data is None or not len(data):
         return None
-    steps = np.asarray(data.steps, dtype=np.int64)
+    steps = _int_steps(data.steps)
     values = np.asarray(data.values, dtype=float)
     finite = np.isfinite(values)
     all_finite = bool(finite.all())
@@ -249,13 +250,13 @@ def _smooth_in_pieces(s: ChartSeries, weight: float, n_bins: int) -> Binned | No
         return None
     ends = np.append(starts[1:], n)
     # pieces of whole bins, about SMOOTH_PIECE points each
-    cuts = np.unique(np.concatenate(([0], starts[np.searchsorted(starts, np.arange(SMOOTH_PIECE, n, SMOOTH_PIECE))
+    cuts = np.unique(np.concatenate(([0], starts[search(starts, np.arange(SMOOTH_PIECE, n, SMOOTH_PIECE))
                                                  .clip(0, starts.size - 1)], [n])))
     means, mins, maxs = [], [], []
     first = 0
     with np.errstate(all="ignore"):
         for (a, b), sm in zip(zip(cuts[:-1], cuts[1:]), ema_debiased_pieces(s.values, weight, cuts)):
-            last = int(np.searchsorted(starts, b, side="left"))
+            last = int(search(starts, b, side="left"))
             local = starts[first:last] - a
             total = ends[first:last] - starts[first:last]
             means.append(np.add.reduceat(sm, local) / total)
@@ -289,7 +290,14 @@ def run_series(run: RunReport, split: str, metric: str) -> tuple[str, np.ndarray
     s = resolve_loss(data, split) if metric == "loss" else data.get((split, metric))
     if s is None or not len(s):
         return None
-    return str(s.name), np.asarray(s.steps, dtype=np.int64), np.asarray(s.values, dtype=float)
+    return str(s.name), _int_steps(s.steps), np.asarray(s.values, dtype=float)
+
+
+def _int_steps(steps: Any) -> np.ndarray:
+    """Steps as an integer array: int64, or the checks' int32 steps as they are (a source holding its steps
+    compactly, :data:`lossdoc.model.COMPACT_STEP`) rather than a copy twice their size."""
+    arr = np.asarray(steps)
+    return arr if arr.dtype == np.int32 else np.asarray(arr, dtype=np.int64)
 
 
 def loss_series(run: RunReport, split: str, *, n_bins: int = HTML_BINS, smooth: bool = False,
@@ -337,7 +345,7 @@ def gap_series(train: ChartSeries, val: ChartSeries) -> tuple[np.ndarray, np.nda
     if inside.sum() < 2:
         return None
     vs = val.steps[inside]
-    hi = np.searchsorted(ts, vs, side="right")
+    hi = search(ts, vs, side="right")
     lo = np.concatenate(([0], hi[:-1]))
     lo = hi - np.maximum((hi - lo) // 4, np.minimum(hi - lo, 1))
     level = np.array([np.median(tv[a:b]) if b > a else tv[max(b - 1, 0)] for a, b in zip(lo, hi)], dtype=float)

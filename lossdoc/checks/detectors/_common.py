@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from lossdoc.analysis._arrays import search
 from lossdoc.analysis.smoothing import MAD_TO_SD
 from lossdoc.checks.engine import RunContext, Series
 from lossdoc.numfmt import fmt_num, fmt_step
@@ -109,7 +110,7 @@ def smooth_min(x: np.ndarray, y: np.ndarray, *, value: bool = False) -> Any:
         keep = b.count > 0
         bx = b.step[keep]
         j, level = smooth_min(bx, b.mean[keep], value=True)
-        i = int(np.clip(np.searchsorted(x, bx[j]), 1, n - 1))
+        i = int(np.clip(search(x, bx[j]), 1, n - 1))
         i = i - 1 if abs(x[i - 1] - bx[j]) <= abs(x[i] - bx[j]) else i
         return (i, level) if value else i
     if n < 5:
@@ -183,7 +184,7 @@ def _aligned(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray, np.nda
     vs, vv = val.finite()
     if ts.size == 0 or vs.size < 3:
         return None
-    hi = np.searchsorted(ts, vs, side="right")
+    hi = search(ts, vs, side="right")
     lo = np.concatenate(([0], hi[:-1]))
     lo = np.minimum(lo, hi)
     # the last quarter of the interval: the training loss averaged over the whole interval is higher

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from lossdoc.analysis._arrays import search
 from lossdoc.analysis.stats import MK_EXACT_MAX_POINTS, mann_kendall, mann_kendall_exact
 from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, round_lr, tlabel
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
@@ -101,7 +102,7 @@ def _same(a: np.ndarray, b: float) -> np.ndarray:
 def _at(s: Series, steps: np.ndarray) -> np.ndarray:
     """Values of ``s`` at ``steps`` (NaN where it has none)."""
     st, v = s.finite()
-    idx = np.searchsorted(st, steps)
+    idx = search(st, steps)
     ok = (idx < st.size) & (st[np.minimum(idx, st.size - 1)] == steps)
     out = np.full(steps.size, np.nan)
     out[ok] = v[idx[ok]]

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import numpy as np
 from scipy.stats import binomtest, theilslopes, ttest_1samp
 
+from lossdoc.analysis._arrays import search
 from lossdoc.checks.detectors._common import (
     TINY, aligned, descent_scale, framework_remedies, fmt_num, fmt_step, range_scale, rel, smooth_min,
     tlabel, tname,
@@ -68,7 +69,7 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     # (medians of ~5% of its points at the val minimum and at the end): near zero, "fell 96%" can be
     # 0.002 -> 0.0001, a model that had already fitted its training set
     kt = max(1, ts.size // 40)
-    j = int(np.searchsorted(ts, best_step))
+    j = int(search(ts, best_step))
     t_at = float(np.median(tv[max(0, j - kt):min(ts.size, j + kt + 1)]))
     t_fin = float(np.median(tv[-kt:]))
     t_scale = range_scale(ctx, train, t_at)
@@ -178,8 +179,8 @@ def end_levels(train: Series, st: np.ndarray, vl: np.ndarray, k: int) -> tuple[f
         return None
     k = min(k, st.size - 1)  # each interval needs the previous evaluation as its start
     lo_steps, hi_steps = st[-k - 1:-1], st[-k:]
-    lo = np.searchsorted(ts, lo_steps, side="right")
-    hi = np.searchsorted(ts, hi_steps, side="right")
+    lo = search(ts, lo_steps, side="right")
+    hi = search(ts, hi_steps, side="right")
     cnt = hi - lo
     ok = cnt > 0
     if ok.sum() < 2:

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from lossdoc.analysis._arrays import search
 from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_advice, lr_text
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
@@ -81,7 +82,7 @@ def hidden_non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> 
     steps_bad = s.steps[bad]
     if loss is not None and len(loss):
         # only where the loss at the same step (or the last one logged before it) is finite
-        pos = np.searchsorted(loss.steps, steps_bad, side="right") - 1
+        pos = search(loss.steps, steps_bad, side="right") - 1
         lv = np.where(pos >= 0, loss.values[np.maximum(pos, 0)], np.nan)
         hidden = np.isfinite(lv)
         zero = int(np.sum(lv[hidden] == 0.0))

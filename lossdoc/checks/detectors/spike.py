@@ -20,6 +20,7 @@ import numpy as np
 
 from scipy.ndimage import minimum_filter1d, rank_filter
 
+from lossdoc.analysis._arrays import search
 from lossdoc.analysis.smoothing import MAD_TO_SD, robust_zscore
 from lossdoc.checks.detectors._common import covered_scale, fmt_num, fmt_step, lr_advice, lr_text, range_scale
 from lossdoc.checks.detectors.divergence import lr_restarts
@@ -51,7 +52,7 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
     restarts = lr_restarts(ctx)
     if restarts and cand.size:
         rs = np.asarray(restarts)
-        pos = np.searchsorted(rs, st[cand], side="right") - 1
+        pos = search(rs, st[cand], side="right") - 1
         sel &= ~((pos >= 0) & (st[cand] - rs[np.maximum(pos, 0)] <= (st[-1] - st[0]) * w / max(n, 1) * 2))
     cand, base, zc, scale = cand[sel], base[sel], zc[sel], scale[sel]
     if not cand.size:
@@ -231,8 +232,8 @@ def _ratio_at(s: Series, lo: int, hi: int, before: int, use_min: bool = False) -
 
     The windows are found by binary search on the sorted steps: a spike's few points, not two
     masks over a 10^7-point grad-norm series per spike (2.7 s for 14 spikes)."""
-    a, b = np.searchsorted(s.steps, [before, lo], side="left")
-    c = np.searchsorted(s.steps, hi, side="right")
+    a, b = search(s.steps, [before, lo], side="left")
+    c = search(s.steps, hi, side="right")
     pre, inw = s.values[a:b], s.values[b:c]
     pre, inw = pre[np.isfinite(pre)], inw[np.isfinite(inw)]
     if not inw.size or not pre.size:

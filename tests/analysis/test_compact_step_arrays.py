@@ -1,0 +1,50 @@
+"""The array helpers that keep compact (int32) steps from being copied whole: ``search`` finds the same
+positions as ``np.searchsorted`` for every kind of probe, and the bin step sums of ``bin_series`` are the
+same as for int64 steps."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from lossdoc.analysis import downsample
+from lossdoc.analysis._arrays import search
+from lossdoc.analysis.downsample import bin_series
+
+PROBES = [np.int64(5), 5, 5.5, -0.5, 2.0**31, 2**31, 2**31 - 1, -2**40, 2**40, float("nan"), float("inf"),
+          -float("inf"), np.array([0, 3, 2**31, -1, 7], dtype=np.int64), np.array([0.5, np.nan, 2.5e9, -3.2]),
+          [1, 2], np.array([], dtype=np.int64), np.array([3, 4], dtype=np.int32), np.float32(2.5),
+          np.array([1, 2], dtype=np.uint8)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_search_on_int32_steps_is_searchsorted(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    wide = np.sort(rng.choice([0, 1, 2, 3, 5, 7, 100, 2**31 - 2, 2**31 - 1], int(rng.integers(0, 40))))
+    steps = wide.astype(np.int32)
+    for probe, side in itertools.product(PROBES, ("left", "right")):
+        want = np.searchsorted(wide.astype(np.int64), probe, side=side)
+        got = search(steps, probe, side)
+        assert np.ndim(got) == np.ndim(want)
+        np.testing.assert_array_equal(got, want, err_msg=f"{probe!r} {side}")
+
+
+def test_search_on_other_arrays_is_searchsorted() -> None:
+    a = np.array([0.5, 1.0, 2.5])
+    assert search(a, 1.0, "right") == np.searchsorted(a, 1.0, side="right")
+    b = np.arange(10, dtype=np.int64)
+    np.testing.assert_array_equal(search(b, [2.5, 3]), np.searchsorted(b, [2.5, 3]))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_bins_of_int32_steps_match_int64_steps(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(downsample, "_BLOCK", 64)  # bin sums taken a few bins at a time
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(300, 3000))
+    steps = np.unique(rng.integers(0, 2**31 - 1, n))
+    y = rng.normal(size=steps.size)
+    a, b = bin_series(steps.astype(np.int32), y, 37), bin_series(steps.astype(np.int64), y, 37)
+    for field in ("step", "mean", "min", "max", "count", "first", "last"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
