@@ -173,6 +173,30 @@ STYLES = [
         },
     ),
     (
+        # public log weiche20010905/Polymer outputs/train.log: "[epoch step/total]" opens each line, a
+        # header line says "train=965193 val=9749" (sizes, not counters), "  >> val" lines follow evaluations
+        "epoch-and-step-in-one-bracket",
+        "[train] train=965193 val=9749 vocab=182 len=96 n_feat=10\n[train] params 61.2M\n"
+        "[0 200/75400] loss 4.0317 lr 2.98e-05 0.5m\n[0 400/75400] loss 2.8447 lr 5.98e-05 1.0m\n"
+        "  >> val 0.4238 | validity 0.943 polymer_valid 0.135 uniqueness 1.000 novelty 1.000\n"
+        "[1 600/75400] loss 2.2836 lr 8.98e-05 1.6m\n[1 800/75400] loss 1.9891 lr 1.20e-04 2.1m\n"
+        "  >> val 0.2918 | validity 0.988 polymer_valid 0.645 uniqueness 1.000 novelty 0.991\n",
+        {
+            ("train", "loss"): [(200, 4.0317), (400, 2.8447), (600, 2.2836), (800, 1.9891)],
+            ("val", "loss"): [(400, 0.4238), (800, 0.2918)],
+        },
+    ),
+    (
+        # public log YanjieZe/image-caption-generator log/train.log: 'count' is the batch counter and
+        # restarts each epoch; "loss:1082.527588: " ends with a colon
+        "count-counter-per-epoch",
+        "INFO:root:train epoch: 0\nINFO:root:count: 0, loss:1082.527588: \nINFO:root:count: 50, loss:675.150940: \n"
+        "INFO:root:count: 100, loss:494.290009: \nINFO:root:train epoch: 1\nINFO:root:count: 0, loss:330.1: \n"
+        "INFO:root:count: 50, loss:320.2: \nINFO:root:count: 100, loss:310.3: \n",
+        {("train", "loss"): [(0, 1082.527588), (50, 675.15094), (100, 494.290009), (101, 330.1), (151, 320.2),
+                             (201, 310.3)]},
+    ),
+    (
         "exact-name-beats-average",
         "step 1 avg_loss 2.5 loss 2.3\nstep 2 avg_loss 2.4 loss 2.2\nstep 3 avg_loss 2.3 loss 2.1\n",
         {("train", "loss"): [(1, 2.3), (2, 2.2), (3, 2.1)], ("train", "avg_loss"): [(1, 2.5), (2, 2.4), (3, 2.3)]},

@@ -68,6 +68,8 @@ _NUMX_PY = re.compile(rf"([^A-Za-z0-9_.])({_NUM})", re.ASCII)
 _LEVEL = re.compile(r"(?i)^(?:INFO|DEBUG|WARN(?:ING)?|ERROR|CRITICAL|TRACE|NOTICE)[ _]+")
 _SOURCE = re.compile(r"(?i)\.(?:py|pyx|cc|cpp|cxx|c|h|hpp|cu|js|ts|rs|go|java|lua|sh)$")
 _EPOCH_BATCH = re.compile(r"^\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
+#: "[0 200/75400] loss 4.03 lr 2.98e-05": an epoch and a step out of its total in one bracket at the start
+_EPOCH_STEP_BRACKET = re.compile(r"^\s*\[\s*(\d+)\s+(\d+)\s*/\s*(\d+)\s*\]")
 _LEAD_STEP = re.compile(r"^\s*(\d+)\s*\[(?=[A-Za-z])")
 _UFRAC = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
 _SPLIT_WORD = re.compile(r"(?i)\b(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")
@@ -105,6 +107,8 @@ _COUNTERS: dict[str, tuple[str, int]] = {
     # annotated-transformer: "Epoch Step: 41 | Accumulation Step: 5 | Loss: 7.37 | ..." (both restart each epoch)
     "epoch_step": ("inner", 4),
     "accumulation_step": ("inner", 5),
+    # "INFO:root:count: 50, loss:675.15" (a batch counter under another name; any named counter wins)
+    "count": ("inner", 6),
     "epoch": ("epoch", 0),
     "epochs": ("epoch", 0),
     "ep": ("epoch", 0),
@@ -233,9 +237,13 @@ def _read_template(line: str) -> _Template:
         # "[0/5][100/1583]\tLoss_D: ..." (the PyTorch DCGAN tutorial and its copies): two unnamed N/M at the
         # start of the line are the epoch and the batch within it
         m = _EPOCH_BATCH.match(line)
+        mb = _EPOCH_STEP_BRACKET.match(line)
         if m and m.start(1) in pos and m.start(3) in pos:
             t.epoch_key, t.epoch_ord = "[epoch/N]", pos[m.start(1)]
             t.inner_key, t.inner_ord, t.inner_tot = "[N/M]", pos[m.start(3)], pos.get(m.start(4))
+        elif mb and mb.start(1) in pos and mb.start(2) in pos and own:
+            t.epoch_key, t.epoch_ord = "[epoch N/M]", pos[mb.start(1)]
+            t.inner_key, t.inner_ord, t.inner_tot = "[N/M]", pos[mb.start(2)], pos.get(mb.start(3))
         else:
             # "0 [D loss: 0.69, acc.: 43.75%] [G loss: 0.70]" (Keras-GAN and its copies): a bare whole
             # number before the first bracketed pair is the step
