@@ -118,6 +118,7 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
     evidence: list[str] = []
     conf = None
     step = None
+    swinging = False
     if blow:
         first = min(blow, key=lambda f: f.start_step if f.start_step is not None else 1 << 62)
         step = first.start_step
@@ -176,6 +177,7 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
                         "after it -- with a learning rate (eta) this high the ensemble fits the training set within "
                         "a few rounds")
     elif osc and (ctx.lr() is None or _constant_lr(ctx)):
+        swinging = True  # nothing is corrupted: lowering the LR from here on is enough
         step = osc[0].start_step
         conf = "medium"
         evidence.append(f"OS001 oscillation from step {step:,}" + (" at a constant LR" if ctx.lr() is not None else ""))
@@ -207,7 +209,7 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
         # a blow-up symptom names its own restart step (NF001: a few percent of the run before the first
         # NaN; DV00x: before the rise); a second, different step here would contradict it
         restart = (f", then resume from the checkpoint {first.rule} names" if blow else
-                   f", then resume from a checkpoint before step {step:,}" if step is not None else "")
+                   f", then resume from a checkpoint before step {step:,}" if step is not None and not swinging else "")
         advice += "; add or lengthen the warm-up and clip the gradient norm at 1.0" + restart
     msg = (f"likely cause: the learning rate is too high (confidence {conf}): " + "; ".join(evidence))
     yield Hit(
