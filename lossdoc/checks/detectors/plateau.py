@@ -157,9 +157,13 @@ def _assess(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[str, _Flat]
     drop = -rel(found.level, float(y[0]))  # fraction of the starting loss removed before the plateau
     # "barely fell from its first value" needs that value to be where training started (not a log that
     # begins mid-training) and the window not to be demonstrably still falling
-    if (found.frac >= p.stuck_fraction and drop < p.stuck_drop and not _declining(p, found)
-            and unlogged_head(s) is None):
-        return "stuck", found
+    if found.frac >= p.stuck_fraction and drop < p.stuck_drop and unlogged_head(s) is None:
+        if not _declining(p, found):
+            return "stuck", found
+        if found.frac < p.waste_fraction:
+            # flat within the margin but demonstrably still falling, after barely falling before: slow
+            # progress -- under-trained or converging slowly at a high floor; the log cannot tell which
+            return "slow", found
     # flat for most of the run: whatever the level, the steps bought nothing -- unless a never-negative
     # loss sits at its floor of zero and a validation loss is there to say what those steps bought: a
     # training set fitted exactly is where the generalisation story starts (OF001/GP001 judge it),
@@ -176,9 +180,12 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     if s is None or s.split != "train":
         return
     a = _assess(ctx, s, p)
-    if a is None or a[0] != "stuck":
+    if a is None or a[0] not in ("stuck", "slow"):
         return  # converged, or flat over most of the run after real progress: PL002's note
-    _, w = a
+    kind, w = a
+    if kind == "slow":
+        yield _slow_hit(ctx, s, p, w)
+        return
     x, y, _ = ctx.downsampled(s)
     start_level = float(y[0])
     drop = -rel(w.level, start_level)
@@ -207,6 +214,34 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     )
 
 
+def _slow_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
+    """PL001's note for a window that passes the flatness test after the loss barely fell but is still
+    demonstrably falling: not "stuck", not converged -- inconclusive."""
+    lstart, _, level, share = _logged(s, w)
+    first = float(s.finite()[1][0])
+    fell = -rel(level, first)
+    x, y, _ = ctx.downsampled(s)
+    msg = (f"{s.name} has changed by only {fmt_num(w.change)} since step {lstart:,} ({share:.0%} of the run; within "
+           f"{w.basis}, {_tost_p(w.eq.pvalue)}) after falling {fell:.0%} from its first logged value {fmt_num(first)}"
+           f"{lr_text(ctx, lstart)}, but it is still falling (the slope's {1 - 2 * p.alpha:.0%} interval lies below "
+           f"zero): slow progress, not stuck -- under-trained or converging slowly at a high floor; the log alone "
+           f"cannot tell which (inconclusive)")
+    return Hit(
+        message=msg,
+        evidence=Evidence("tost-equivalence-slope", float(w.eq.slope), float(w.margin), float(w.eq.pvalue),
+                          (w.start, w.end),
+                          {"level": w.level, "window_fraction": w.frac, "drop_before": -rel(w.level, float(y[0])),
+                           "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high, "stuck": 0.0, "declining": 1.0,
+                           "change_of_range": abs(w.change) / covered_scale(ctx, s, w.level)[0],
+                           "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
+        start_step=w.start, end_step=w.end,
+        severity=Severity.INFO,
+        values={"step": fmt_step(lstart), "level": fmt_num(level), "fraction": f"{share:.0%}",
+                "advice": ("compare with a run at a 3-10x higher LR or with the loss a reference model reaches: if "
+                           "either gets much lower, this run is under-trained (raise the LR or train longer)")},
+    )
+
+
 def converged(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """PL002: the loss converged and stayed flat for at least ``min-share`` of the run after real
     progress -- the steps since bought nothing. On a validation loss: it stopped improving while the
@@ -219,8 +254,8 @@ def converged(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
     train = s.split == "train"
     if train:
         a = _assess(ctx, s, p)
-        if a is not None and a[0] == "stuck":
-            return  # PL001's finding
+        if a is not None and a[0] in ("stuck", "slow"):
+            return  # PL001's finding (a warning, or its inconclusive note)
         if a is not None and a[0] == "wasted":
             # flat over waste-fraction of the run or more after real progress (PL001's reading of the window,
             # +-stuck-margin of the level): the run converged and the steps since bought nothing -- a note on
