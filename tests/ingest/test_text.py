@@ -197,6 +197,15 @@ STYLES = [
                              (201, 310.3)]},
     ),
     (
+        # public log ted-yszhao/kd-retinanet outputs/train.log: no key named as a loss; 'total' is it
+        "total-is-the-loss",
+        "2026-03-24 11:15:52,482 | INFO | epoch=0 step=0 lr=0.001 total=2.192192 det=1.932989 kd=0.518404 w_l2=201.642\n"
+        "2026-03-24 11:15:52,861 | INFO | epoch=0 step=1 lr=0.001 total=2.234082 det=1.983843 kd=0.500477 w_l2=201.642\n"
+        "2026-03-24 11:15:53,407 | INFO | epoch=0 step=2 lr=0.001 total=2.284371 det=2.043554 kd=0.481633 w_l2=201.642\n",
+        {("train", "loss"): [(0, 2.192192), (1, 2.234082), (2, 2.284371)], ("train", "det"): [(0, 1.932989), (1, 1.983843),
+                                                                                           (2, 2.043554)]},
+    ),
+    (
         "exact-name-beats-average",
         "step 1 avg_loss 2.5 loss 2.3\nstep 2 avg_loss 2.4 loss 2.2\nstep 3 avg_loss 2.3 loss 2.1\n",
         {("train", "loss"): [(1, 2.3), (2, 2.2), (3, 2.1)], ("train", "avg_loss"): [(1, 2.5), (2, 2.4), (3, 2.3)]},

@@ -444,8 +444,16 @@ class HeuristicTextParser(Parser):
         ordered = sorted(sids, key=lambda ks: (_AVG.match(snake_case(ks[0])) is not None, ks[2] != ""))
         series: dict[str, tuple[str, str]] = {}
         taken: set[tuple[str, str]] = set()
+        # "total=2.19 det=1.93 kd=0.52": with no key named as a loss, a key named 'total' is the loss (its
+        # parts beside it keep their own names)
+        totals = [k for k, _, b in ordered if not b and snake_case(k) in ("total", "tot")]
+        total_is_loss = bool(totals) and not any((b or _metric(k)) == "loss" for k, _, b in ordered)
+        if total_is_loss:
+            parts = sorted({snake_case(k) for k, _, b in ordered if k not in totals and not b} - {"lr"})
+            notes.append(IngestNote("inferred", f"no key is named as a loss: {totals[0]!r} is read as the loss"
+                                    + (f" (beside it: {', '.join(parts[:5])})" if parts else "")))
         for k, sp, b in ordered:
-            cand, n = (sp, b or _metric(k)), 2
+            cand, n = (sp, "loss" if total_is_loss and k in totals else b or _metric(k)), 2
             if cand in taken:  # a second key for one series: keep it apart under its own name
                 # (an evaluation line's train loss is another estimate of it, as nanoGPT's is)
                 cand = (sp, f"estimated_{b}" if b else snake_case(k))
