@@ -55,29 +55,27 @@ def dot(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.einsum("i,i->", a, b))
 
 
-_I32 = np.iinfo(np.int32)
-
-
 def search(a: object, v: object, side: str = "left") -> Any:
-    """``np.searchsorted(a, v, side)``, the same positions, without the copy numpy makes of a compact
-    (int32) step array ``a`` (:data:`lossdoc.model.COMPACT_STEP`) to the type of an int64 or float ``v``
-    (80 MB at 10^7 steps, for one probe): ``v`` is turned into int32 probes that give the same answer
-    (``a < 2.5`` is ``a < 3`` for integers, ``a <= 2.5`` is ``a <= 2``; probes beyond int32 or NaN
-    are placed at the ends, as numpy places them)."""
+    """``np.searchsorted(a, v, side)`` on a sorted integer array ``a``, the same positions, without the copy
+    numpy makes of the whole of ``a`` when ``v`` is of another type: a compact (int32) step array
+    (:data:`lossdoc.model.COMPACT_STEP`) searched with an int64 or float probe, or an int64 one searched
+    with a float probe (80 MB at 10^7 steps, for one probe). ``v`` is turned into integer probes of
+    ``a``'s type that give the same answer (``a < 2.5`` is ``a < 3`` for integers, ``a <= 2.5`` is
+    ``a <= 2``; probes beyond ``a``'s first and last values, and NaN, are placed at the ends, as numpy
+    places them)."""
     arr = np.asarray(a)
-    if arr.dtype != np.int32:
-        return np.searchsorted(arr, v, side=side)  # type: ignore[call-overload]
     vv = np.asarray(v)
-    if vv.dtype == np.int32 or vv.size == 0 or vv.dtype.kind not in "iuf":
+    if (arr.ndim != 1 or not arr.size or arr.dtype.kind not in "iu" or vv.size == 0 or vv.dtype == arr.dtype
+            or vv.dtype.kind not in "iuf" or (vv.dtype.kind != "f" and arr.dtype != np.int32) or vv.dtype == np.uint64
+            or max(abs(int(arr[0])), abs(int(arr[-1]))) >= 2**53):
         return np.searchsorted(arr, v, side=side)  # type: ignore[call-overload]
+    first, last = int(arr[0]), int(arr[-1])
     if vv.dtype.kind == "f":
         with np.errstate(invalid="ignore"):
             r = np.ceil(vv) if side == "left" else np.floor(vv)
         r = np.where(np.isnan(r), np.inf, r)  # numpy sorts NaN last: past every step
-        inside = np.clip(r, _I32.min, _I32.max).astype(np.int32)
     else:
-        r = vv
-        inside = np.clip(vv, _I32.min, _I32.max).astype(np.int32)
-    pos = np.searchsorted(arr, inside, side=side)  # type: ignore[call-overload]
-    pos = np.where(r > _I32.max, arr.size, np.where(r < _I32.min, 0, pos))
+        r = vv.astype(np.int64)
+    pos = np.searchsorted(arr, np.clip(r, first, last).astype(arr.dtype), side=side)  # type: ignore[call-overload]
+    pos = np.where(r > last, arr.size, np.where(r < first, 0, pos))
     return pos if pos.ndim else pos[()]

@@ -1,10 +1,12 @@
-"""The array helpers that keep compact (int32) steps from being copied whole: ``search`` finds the same
-positions as ``np.searchsorted`` for every kind of probe, and the bin step sums of ``bin_series`` are the
-same as for int64 steps."""
+"""The array helpers that keep step arrays from being copied whole: ``search`` finds the same positions as
+``np.searchsorted`` for every kind of probe (numpy copies the whole array to the probe's type when they
+differ: an int32 array probed with an int64 or float, an int64 one with a float), and the bin step sums of
+``bin_series`` are the same for int32 steps as for int64 steps."""
 
 from __future__ import annotations
 
 import itertools
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -16,19 +18,34 @@ from lossdoc.analysis.downsample import bin_series
 PROBES = [np.int64(5), 5, 5.5, -0.5, 2.0**31, 2**31, 2**31 - 1, -2**40, 2**40, float("nan"), float("inf"),
           -float("inf"), np.array([0, 3, 2**31, -1, 7], dtype=np.int64), np.array([0.5, np.nan, 2.5e9, -3.2]),
           [1, 2], np.array([], dtype=np.int64), np.array([3, 4], dtype=np.int32), np.float32(2.5),
-          np.array([1, 2], dtype=np.uint8)]
+          np.array([1, 2], dtype=np.uint8), 1e300, -1e300, np.array([[1.5, 2.5]]), 7.0, np.uint64(2**63 + 5)]
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_search_on_int32_steps_is_searchsorted(seed: int) -> None:
+def test_search_on_integer_steps_is_searchsorted(seed: int) -> None:
     rng = np.random.default_rng(seed)
-    wide = np.sort(rng.choice([0, 1, 2, 3, 5, 7, 100, 2**31 - 2, 2**31 - 1], int(rng.integers(0, 40))))
-    steps = wide.astype(np.int32)
-    for probe, side in itertools.product(PROBES, ("left", "right")):
-        want = np.searchsorted(wide.astype(np.int64), probe, side=side)
-        got = search(steps, probe, side)
-        assert np.ndim(got) == np.ndim(want)
-        np.testing.assert_array_equal(got, want, err_msg=f"{probe!r} {side}")
+    wide = np.sort(rng.choice([-5, 0, 1, 2, 3, 5, 7, 100, 2**31 - 2, 2**31 - 1], int(rng.integers(0, 40))))
+    for steps in (wide.astype(np.int32), wide.astype(np.int64), wide.astype(np.int64) + 2**40):
+        for probe, side in itertools.product(PROBES, ("left", "right")):
+            want = np.searchsorted(steps.astype(np.float64 if np.asarray(probe).dtype.kind == "f" else np.int64),
+                                   probe, side=side)
+            got = search(steps, probe, side)
+            assert np.ndim(got) == np.ndim(want)
+            np.testing.assert_array_equal(got, want, err_msg=f"{steps.dtype} {probe!r} {side}")
+
+
+@pytest.mark.parametrize(("dtype", "probe"), [(np.int32, np.int64(123_456)), (np.int32, 123_456.5),
+                                              (np.int64, 123_456.5), (np.int32, np.array([5, 7]))])
+def test_search_does_not_copy_the_steps(dtype: type, probe: object) -> None:
+    steps = np.arange(10**6, dtype=dtype)
+    tracemalloc.start()
+    try:
+        got = search(steps, probe, "right")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(got, np.searchsorted(steps.astype(np.float64), probe, side="right"))
+    assert peak < steps.nbytes // 10  # np.searchsorted copies all of it (4-8 MB here)
 
 
 def test_search_on_other_arrays_is_searchsorted() -> None:

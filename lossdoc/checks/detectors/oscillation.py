@@ -40,6 +40,7 @@ import numpy as np
 from scipy import stats as _st
 from scipy.optimize import isotonic_regression
 
+from lossdoc.analysis._arrays import search
 from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.checks.detectors._common import MAD_TO_SD, TINY, fmt_num, fmt_step, lr_advice, lr_text, range_scale
 from lossdoc.checks.engine import Hit, RunContext, Series
@@ -108,7 +109,7 @@ def _logged_window(s: Series, x: np.ndarray, cut: int) -> tuple[int, int]:
     midpoint between its first bin's mean step and the previous one's, and ends at the last logged step."""
     st, _ = s.finite()
     lo = 0.5 * float(x[cut - 1] + x[cut]) if cut > 0 else -math.inf
-    i = int(np.searchsorted(st, lo, side="right"))
+    i = int(search(st, lo, side="right"))  # a float probe: numpy would copy the steps to float
     first = int(st[i]) if i < st.size else int(x[cut])
     return first, int(st[-1]) if st.size else int(x[-1])
 
