@@ -15,9 +15,26 @@ from lossdoc.checks.series import epoch_mean_loss, final_level_words
 from lossdoc.checks.findings import Evidence, Severity
 
 
-def _start_level(v: np.ndarray) -> float:
+def _start_words(v: np.ndarray) -> str:
+    """How :func:`_start_level` and :func:`final_level` of ``v`` are derived, for a message that prints them."""
     k = max(1, min(int(0.05 * v.size), 1000))
-    return float(np.mean(v[:k]))
+    return "means of the first and last 5% of points" if k < 3 else \
+        "median of the first 5% of points, mean of the last 5%"
+
+
+def _start_level(v: np.ndarray) -> float:
+    """Where training started: the first 5% of points (1 to 1,000); their median once there are three or
+    more, so one spike among the first few per-step losses (44.8 beside 16, 14, 17) does not set the start."""
+    k = max(1, min(int(0.05 * v.size), 1000))
+    return float(np.median(v[:k])) if k >= 3 else float(np.mean(v[:k]))
+
+
+def _lowest_level(y: np.ndarray) -> float:
+    """The lowest level the loss reached: the lowest of ten bin medians once there are 30 points or more (a
+    per-step loss's single low batch is noise, not a level it reached), else the lowest point."""
+    if y.size >= 30:
+        return float(min(np.median(b) for b in np.array_split(y, 10)))
+    return float(np.min(y))
 
 
 def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
@@ -42,7 +59,7 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     if drop <= -p.min_drop:
         return  # it rose by more than min-drop (divergence: DV001/DV002)
     x, y, _ = ctx.downsampled(s)
-    if -rel(float(np.min(y)), start) >= 2 * p.min_drop:
+    if -rel(_lowest_level(y), start) >= 2 * p.min_drop:
         return  # it did learn at some point and then lost it: divergence, not underfitting
     tr = ctx.trend(s, float(x[0]), float(x[-1]))
     trend_txt = ""
@@ -51,7 +68,7 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
                      else f"; no significant downward trend (p={tr.pvalue_decreasing:.2g})")
     moved = f"fell only {drop:.1%}" if drop >= 0 else f"did not fall (it ended {-drop:.1%} higher)"
     msg = (f"{s.name} {moved} over the run (level {fmt_num(start)} -> {fmt_num(end)} by step "
-           f"{int(st[-1]):,}, means of the first and last 5% of points){trend_txt}{lr_text(ctx, int(st[-1]))}")
+           f"{int(st[-1]):,}, {_start_words(v)}){trend_txt}{lr_text(ctx, int(st[-1]))}")
     # a log that starts mid-training does not show where training started: a note, not a warning
     head = unlogged_head(s)
     if head is not None:
@@ -85,8 +102,8 @@ def _near_trivial(ctx: RunContext, s: Series, p: SimpleNamespace, start: float, 
             continue
         moved = (f"fell only {drop:.1%} and is still within {abs(below):.0%} of ln({t['classes']:,}) = {lc:.3f}, "
                  f"the loss of predicting every class equally (C from {t['source']})")
-        msg = (f"{s.name} {moved}: level {fmt_num(start)} -> {fmt_num(end)} by step {int(st[-1]):,} (means of the "
-               f"first and last 5% of points){lr_text(ctx, int(st[-1]))}")
+        msg = (f"{s.name} {moved}: level {fmt_num(start)} -> {fmt_num(end)} by step {int(st[-1]):,} "
+               f"({_start_words(s.finite()[1])}){lr_text(ctx, int(st[-1]))}")
         lr = ctx.lr_peak()
         return Hit(
             message=msg,
