@@ -66,6 +66,9 @@ class IngestNote:
     run: str | None = None
     count: int | None = None
     step: int | None = None
+    #: every step the note is about when there are several (a restart note: each step the log goes back
+    #: to); ``step`` is the first. Not written to JSON (the message lists them)
+    steps: tuple[int, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "line": self.line, "message": self.message}

@@ -104,6 +104,7 @@ def normalise_steps(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
                     run=run,
                     count=len(steps),
                     step=int(steps[0]),
+                    steps=tuple(int(x) for x in steps),
                 )
             )
     dups = df.filter(pl.col("_dup"))

@@ -65,13 +65,54 @@ def _lr_restarts(ctx: RunContext) -> list[int]:
     return [int(x) for x in st[1:][np.concatenate(at)] if x > warm]
 
 
+def resume_jumps(ctx: RunContext, s: Series) -> list[int]:
+    """Resumes (the log's steps go back, LG001) at which ``s`` jumps up while the LR carries on unchanged.
+
+    The resumed run's first value stands above the last ones before the resume by at least
+    ``RESUME_JUMP`` of the range the run covered and ``RESUME_NOISE`` x their point noise, and the LR in
+    force does not change at the resume by more than 2x (when it does, the LR may be what the loss answers).
+    The kept series joins two runs there: the resumed run started worse than the run it continues (its
+    weights or optimizer state not as they were), which is not something the pre-resume curve did."""
+    steps = sorted({int(x) for n in ctx.notes if n.kind == "restart"
+                    for x in (getattr(n, "steps", None) or ((n.step,) if n.step is not None else ()))})
+    if not steps:
+        return []
+    st, v = s.finite()
+    out = []
+    for r in steps:
+        i = int(np.searchsorted(st, r, side="left"))
+        if i < 3 or i >= v.size:
+            continue
+        pre = v[max(0, i - 5):i]
+        base = float(np.median(pre))
+        noise = float(MAD_TO_SD * np.median(np.abs(np.diff(pre)))) if pre.size >= 2 else 0.0
+        jump = float(v[i]) - base
+        if not (jump >= RESUME_JUMP * range_scale(ctx, s, base) and jump >= RESUME_NOISE * noise):
+            continue
+        before, after = ctx.lr_at(float(st[i - 1])), ctx.lr_at(float(st[i]))
+        if before and after and not (0.5 <= after / before <= 2.0):
+            continue
+        out.append(int(st[i]))
+    return out
+
+
+#: a resumed run's first value this fraction of the run's range above the last values before the resume...
+RESUME_JUMP = 0.1
+#: ... and this many times their point noise (see resume_jumps)
+RESUME_NOISE = 10.0
+
+
 def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: float) -> dict[str, Any] | None:
-    """Best point, post-best window and its trend test; None when there is too little data."""
+    """Best point, post-best window and its trend test; None when there is too little data.
+
+    The window starts after the last scheduled LR restart and after the last resume at which the loss
+    jumped up (``resume_jumps``): a rise made of a resumed run starting worse is not a divergence of the
+    training it continues."""
     x, y, _ = ctx.downsampled(s)
     if x.size < min_points:
         return None
-    restarts = lr_restarts(ctx)
-    lo = float(restarts[-1]) if restarts else float(x[0])
+    restarts = lr_restarts(ctx) + resume_jumps(ctx, s)
+    lo = float(max(restarts)) if restarts else float(x[0])
     seg = x >= lo
     if seg.sum() < min_points:
         return None
