@@ -53,6 +53,8 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         # ln(C), the loss of predicting every class equally (C from the config or a first loss that is
         # ln(C)), having removed less than max-drop-near-trivial of where it started
         hit = _near_trivial(ctx, s, p, start, end, drop, st)
+        if hit is None:
+            hit = _stuck_high(ctx, s, p, st)
         if hit is not None:
             yield hit
         return
@@ -83,6 +85,50 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         severity=Severity.INFO if head is not None else None,
         values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved, "lr": round_lr(lr[0]) if lr else "the current LR",
                 "step": fmt_step(int(st[-1]))},
+    )
+
+
+def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) -> Hit | None:
+    """It fell by more than min-drop, then stopped: PL001's "stuck" reading of the series (flat over at least
+    stuck-fraction of the run, TOST on the HAC slope, after removing less than stuck-drop of its start, and
+    not demonstrably still falling). A loss that stopped that high is underfitting (the labelling guide's
+    "stuck high"), whatever PL001 calls the plateau; the thresholds are this rule's copy of PL001's."""
+    if getattr(p, "stuck_drop", None) is None:
+        return None
+    from lossdoc.checks.detectors.plateau import _assess, _logged
+
+    q = SimpleNamespace(margin=p.margin, stuck_margin=p.stuck_margin, range_margin=p.range_margin,
+                        range_cap=p.range_cap, alpha=p.alpha, min_points=p.plateau_min_points,
+                        stuck_fraction=p.stuck_fraction, stuck_drop=p.stuck_drop, moving_share=p.moving_share,
+                        waste_fraction=p.waste_fraction)
+    a = _assess(ctx, s, q)
+    if a is None or a[0] != "stuck":
+        return None
+    w = a[1]
+    lstart, _, level, share = _logged(s, w)
+    first = float(s.finite()[1][0])
+    fell = -rel(level, first)
+    moved = (f"fell only {fell:.0%} from its first logged value {fmt_num(first)} and then stopped: flat at "
+             f"{fmt_num(level)} (mean) from step {lstart:,}, {share:.0%} of the run")
+    msg = (f"{s.name} {moved} (TOST: change within {w.basis} across the window, p={w.eq.pvalue:.2g}): stuck high, "
+           f"the model no longer fits its training set better{lr_text(ctx, lstart)}")
+    val = ctx.loss("val")
+    if val is not None:
+        vs, vv = val.finite()
+        vw = vv[vs >= w.start]
+        if vw.size and level > 0:
+            msg += (f"; the validation loss there averages {fmt_num(float(np.mean(vw)))} "
+                    f"({float(np.mean(vw)) / level:.2f}x the training loss, derived)")
+    lr = ctx.lr_peak()
+    return Hit(
+        message=msg,
+        evidence=Evidence("tost-equivalence-slope", float(w.eq.slope), float(w.margin), float(w.eq.pvalue),
+                          (w.start, w.end), {"level": w.level, "window_fraction": w.frac, "drop_before": fell,
+                                             "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high,
+                                             "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
+        start_step=int(st[0]), end_step=int(st[-1]),
+        values={"drop": f"{fell:.1%}", "moved": f"fell only {fell:.0%} and stopped at {fmt_num(level)}", "lr": round_lr(lr[0]) if lr else "the current LR",
+                "step": fmt_step(lstart)},
     )
 
 
