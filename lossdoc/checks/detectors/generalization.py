@@ -28,9 +28,33 @@ from lossdoc.checks.findings import Evidence, Severity
 
 
 def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
-    """Validation loss bottoms out, then rises significantly while the training loss still falls."""
+    """Validation loss bottoms out, then rises significantly while the training loss still falls.
+
+    A validation loss the log gives only as components (YOLO's val/box_loss, val/seg_loss, val/cls_loss,
+    val/dfl_loss, judged as their sum) can hide a component that overfits behind one that still falls
+    (a classification term falling 3.3 -> 1.8 while the box term rises 0.31 -> 0.56 and its training
+    term keeps falling). When the sum does not overfit, each validation component with a training
+    counterpart of the same name is tested the same way against that counterpart, and reported only when
+    its rise is at least part-rise-range of the range it covered and the counterpart fell at least
+    part-train-drop of its own range after the minimum."""
     if s is None:
         return
+    hits = list(_overfitting(ctx, s, ctx.loss("train"), p))
+    yield from hits
+    sm = ctx.series_map()
+    if hits or (s.split, "loss") in sm:
+        return
+    parts = [(c, sm.get(("train", m))) for (sp, m), c in sm.items()
+             if sp == s.split and (m.endswith("_loss") or m.startswith("loss_")) and c is not s]
+    if len(parts) < 2 or s.name != " + ".join(c.name for c, _ in parts):
+        return  # not the sum of these components
+    for c, t in parts:
+        if t is not None:
+            yield from _overfitting(ctx, c, t, p, part=True)
+
+
+def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleNamespace,
+                 part: bool = False) -> Iterator[Hit]:
     vs, vv = s.finite()
     if vs.size < p.min_points:
         return
@@ -54,7 +78,6 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     ctx.decide(float(tr.pvalue_increasing))
     if not (tr.pvalue_increasing < p.alpha and rise >= p.min_rise):
         return
-    train = ctx.loss("train")
     if train is None:
         return
     ttr = ctx.trend(train, best_step, float(vs[-1]))
@@ -91,6 +114,11 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     big = rise_range >= getattr(p, "warn_rise_range", 0.05)
     fitting = not fitted or train_drop >= getattr(p, "warn_train_drop", 0.01)
     sev = None if big and fitting else Severity.INFO
+    if part and not (rise_range >= p.part_rise_range and train_drop >= p.part_train_drop):
+        # a component stands in for the summed loss only with a rise and a training fall that are large on
+        # its own scale (a dfl term 3% above its minimum while its training term moved 1% of its range is
+        # noise the sum rightly absorbs)
+        return
     keep = ctx.checkpoint_for(s, low_step)
     if keep is None:
         stop = f"step {low_step:,} is the early-stopping point"
@@ -102,11 +130,12 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
         keep_step, keep_val = keep[0], keep[1]
         stop = (f"no checkpoint was saved at step {low_step:,} ({keep[2]}); the saved one with the lowest "
                 f"{s.name} is step {keep_step:,} ({fmt_num(keep_val)})")
+    who = f"its training counterpart {train.name}" if part else "the training loss"
     if fitting:
-        train_txt = (f"while the training loss fell {-t_change:.0%} ({train_drop:.0%} of the range it covered): "
+        train_txt = (f"while {who} fell {-t_change:.0%} ({train_drop:.0%} of the range it covered): "
                      f"the model is overfitting")
     else:
-        train_txt = (f"after the training loss had levelled off near zero ({fmt_num(t_at)} -> {fmt_num(t_fin)}, "
+        train_txt = (f"after {who} had levelled off near zero ({fmt_num(t_at)} -> {fmt_num(t_fin)}, "
                      f"{max(train_drop, 0.0):.1%} of the range it covered): validation drifted up once the "
                      f"training set was fitted")
     msg = (f"{s.name} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and rose to {fmt_num(end)} "
@@ -114,7 +143,8 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
            f"last {last.size}, {fmt_num(end_level)}, is {rise_range:.0%} of the range it covered above the lowest "
            f"3-point running median {fmt_num(min_level)}) over the next "
            f"{evals_after} evaluations ({tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}) "
-           f"{train_txt}; {stop}")
+           f"{train_txt}" + (f" (the summed validation loss {ctx.loss(s.split).name} did not rise)" if part else "")
+           + f"; {stop}")
     patience = max(2, min(5, evals_after // 3))
     yield Hit(
         message=msg,
@@ -126,7 +156,8 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
                            "best_step": low_step, "smoothed_best_val": best,
                            "smoothed_best_step": best_step, "keep_step": keep_step}),
         start_step=low_step, end_step=int(vs[-1]), alpha=p.alpha, severity=sev,
-        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val), "patience": patience,
+        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val) + (f" in {s.name}" if part else ""),
+                "patience": patience,
                 "best_fraction": f"{(low_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%}",
                 "early_stopping": framework_remedies(ctx, keep_step)[0],
                 "remedy": framework_remedies(ctx, keep_step)[1]},
