@@ -73,6 +73,12 @@ def resume_jumps(ctx: RunContext, s: Series) -> list[int]:
     force does not change at the resume by more than 2x (when it does, the LR may be what the loss answers).
     The kept series joins two runs there: the resumed run started worse than the run it continues (its
     weights or optimizer state not as they were), which is not something the pre-resume curve did."""
+    return [j[0] for j in resume_jump_details(ctx, s)]
+
+
+def resume_jump_details(ctx: RunContext, s: Series) -> list[tuple[int, float, float, int, int]]:
+    """(first step of the resumed run, its value, the median of the 5 values before it, the first and last
+    step of those 5) for every resume at which ``s`` jumps up (:func:`resume_jumps`)."""
     steps = sorted({int(x) for n in ctx.notes if n.kind == "restart"
                     for x in (getattr(n, "steps", None) or ((n.step,) if n.step is not None else ()))})
     if not steps:
@@ -92,7 +98,7 @@ def resume_jumps(ctx: RunContext, s: Series) -> list[int]:
         before, after = ctx.lr_at(float(st[i - 1])), ctx.lr_at(float(st[i]))
         if before and after and not (0.5 <= after / before <= 2.0):
             continue
-        out.append(int(st[i]))
+        out.append((int(st[i]), float(v[i]), base, int(st[max(0, i - 5)]), int(st[i - 1])))
     return out
 
 

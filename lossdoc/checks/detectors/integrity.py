@@ -4,12 +4,13 @@ short to judge (LG004), and the adversarial (GAN) losses that are not judged as 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import fmt_step
+from lossdoc.checks.detectors._common import fmt_num, fmt_step
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
 
@@ -46,7 +47,27 @@ def _where(kind: str, step: int | None, line: int | None) -> dict[str, str]:
 
 
 def restarts(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
-    yield from _note_hits(ctx, ("restart",))
+    """The parser's restart notes; a resume at which the training loss jumped up (the resumed run started
+    worse than the run it continues, :func:`divergence.resume_jumps`) is named in the message with its numbers."""
+    from lossdoc.checks.detectors.divergence import resume_jump_details
+
+    train = ctx.loss("train")
+    jumps = resume_jump_details(ctx, train) if train is not None else []
+    for h in _note_hits(ctx, ("restart",)):
+        if jumps:
+            first = float(train.finite()[1][0])
+            said = "; ".join(f"{fmt_num(v)} at step {r:,} after a median {fmt_num(base)} over steps {a:,}-{b:,}"
+                             for r, v, base, a, b in jumps)
+            above = all(v > first for _, v, _, _, _ in jumps)
+            h = dataclasses.replace(h, message=(
+                f"{h.message}; {train.name} jumped up at the resume ({said}"
+                + (f"; above its first logged value {fmt_num(first)}" if above else "")
+                + "): the resumed run started worse than the run it continues -- check that the weights and "
+                "optimizer state were loaded (the loss checks judge the curve after the last such resume)"),
+                evidence=dataclasses.replace(h.evidence, extra={**h.evidence.extra, "resume_jumps": [
+                    {"step": r, "value": v, "median_before": base, "before_steps": [a, b]}
+                    for r, v, base, a, b in jumps]}))
+        yield h
 
 
 def damaged_lines(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
