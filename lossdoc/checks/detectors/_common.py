@@ -128,19 +128,25 @@ def window_mask(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return (x >= lo) & (x <= hi)
 
 
-def round_lr(v: float) -> str:
-    """A learning rate as people write it: 3e-4, 1.5e-5."""
+def round_lr(v: float, sig: int = 2) -> str:
+    """A learning rate as people write it: 3e-4, 1.5e-5 (``sig`` significant digits; 2 for a target)."""
     if v <= 0 or not math.isfinite(v):
         return fmt_num(v)
     e = math.floor(math.log10(v))
-    m = round(v / 10**e, 1)
+    m = round(v / 10**e, sig - 1)
     if m >= 10:
         m, e = m / 10, e + 1
     ms = f"{m:g}"
     if e < -2 or e > 3:
         return f"{ms}e{e}"
-    text = f"{m * 10**e:.{max(-e + 1, 0)}f}"
+    text = f"{m * 10**e:.{max(-e + sig - 1, 0)}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def shown_lr(v: float) -> str:
+    """A logged or configured learning rate as the log has it (4 significant digits, like every logged
+    number in a report, written as people write LRs: 0.0139, 2.98e-5); :func:`round_lr` is for targets."""
+    return round_lr(v, 4)
 
 
 def lr_text(ctx: RunContext, step: float | None) -> str:
@@ -148,7 +154,7 @@ def lr_text(ctx: RunContext, step: float | None) -> str:
     if step is None:
         return ""
     lr = ctx.lr_at(step)
-    return f" (LR in force {round_lr(lr)})" if lr else ""
+    return f" (LR in force {shown_lr(lr)})" if lr else ""
 
 
 def lr_reference(ctx: RunContext, step: float | None) -> float:
@@ -164,7 +170,7 @@ def lr_advice(ctx: RunContext, step: float | None, factor_lo: float = 3.0, facto
     """'lower the LR from 6e-4 to 2e-4-3e-4' from :func:`lr_reference`, or generic advice."""
     ref = lr_reference(ctx, step) if step is not None else 0.0
     if ref > 0:
-        return f"lower the peak LR from {round_lr(ref)} to {round_lr(ref / factor_lo)}-{round_lr(ref / factor_hi)}"
+        return f"lower the peak LR from {shown_lr(ref)} to {round_lr(ref / factor_lo)}-{round_lr(ref / factor_hi)}"
     return "lower the learning rate 2-3x"
 
 

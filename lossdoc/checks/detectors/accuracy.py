@@ -45,7 +45,7 @@ import numpy as np
 
 from lossdoc.analysis._arrays import search
 from lossdoc.analysis.stats import MK_EXACT_MAX_POINTS, mann_kendall, mann_kendall_exact
-from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, round_lr, tlabel
+from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, shown_lr, tlabel
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.findings import Evidence, Severity
 from lossdoc.checks.series import final_level_words
@@ -233,7 +233,7 @@ def _hit(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, raw: np.nd
                           float(p_rise) if math.isfinite(p_rise) else None, (int(st[0]), int(st[-1])), extra),
         start_step=int(st[0]), end_step=int(st[-1]), split=acc.split, metric=acc.metric,
         values={"step": fmt_step(int(st[-1])), "level": f"{level:.3g}", "kind": route["kind"],
-                "advice": _advice(route, round_lr(lr[0]) if lr else None)},
+                "advice": _advice(route, shown_lr(lr[0]) if lr else None)},
     )
 
 

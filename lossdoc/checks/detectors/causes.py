@@ -45,7 +45,7 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, round_lr,
+    GBT_FORMATS, config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, round_lr, shown_lr,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Finding, Severity
@@ -91,12 +91,12 @@ def stated_lr(ctx: RunContext) -> tuple[float | None, str]:
     """(peak LR, where it comes from): the lr series' peak, else the configured LR."""
     pk = ctx.lr_peak()
     if pk is not None and pk[0] > 0:
-        return pk[0], f"the logged LR peaks at {round_lr(pk[0])} (step {pk[1]:,})"
+        return pk[0], f"the logged LR peaks at {shown_lr(pk[0])} (step {pk[1]:,})"
     h = ctx.hparams()
     for k in ("learning_rate", "lr", "max_lr", "base_lr", "peak_lr", "learning_rate_init", "eta"):
         v = config_number(h.get(k))
         if v is not None and v > 0:
-            return v, f"the configured {k} = {round_lr(v)}"
+            return v, f"the configured {k} = {shown_lr(v)}"
     return None, ""
 
 
@@ -168,7 +168,7 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
         conf = "high" if (ctx.lr() is not None and on and pk and on >= p.near_peak * pk[0]) else "medium"
         evidence.append(f"the loss rose to {_times(ratio)} its first logged value {fmt_num(first)} by step {step:,} "
                         f"({how}), early in the run (a training loss that climbs above where it started is overshooting)"
-                        + (f"; the LR there was {round_lr(on)}" if on else ""))
+                        + (f"; the LR there was {shown_lr(on)}" if on else ""))
     elif ctx.format in GBT_FORMATS and _early_overfit(ctx, p) is not None:
         f, frac = _early_overfit(ctx, p)
         step = f.start_step
@@ -191,7 +191,7 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
     if conf is None:
         return
     if ctx.format in GBT_FORMATS:
-        advice = ((f"lower eta from {round_lr(lr)} to {round_lr(lr / 10)}-{round_lr(lr / 3)}" if lr else
+        advice = ((f"lower eta from {shown_lr(lr)} to {round_lr(lr / 10)}-{round_lr(lr / 3)}" if lr else
                    "lower eta/learning_rate 3-10x") + " with proportionally more rounds, and set early_stopping_rounds")
     else:
         # the same LR and factors as the symptoms' advice (DV00x, NF00x, OS001, SP001: lr_advice), so one
@@ -199,11 +199,11 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
         # one, the top of that range, which the evidence names
         ref = lr_reference(ctx, step) if step is not None else 0.0
         if far_above and lr:
-            advice = f"lower the peak LR from {round_lr(lr)} to about {round_lr(hi)}, the top of the usual range"
+            advice = f"lower the peak LR from {shown_lr(lr)} to about {round_lr(hi)}, the top of the usual range"
         elif ref > 0:
             advice = lr_advice(ctx, step)
         elif lr:
-            advice = f"lower the peak LR from {round_lr(lr)} to {round_lr(lr / 3)}-{round_lr(lr / 2)}"
+            advice = f"lower the peak LR from {shown_lr(lr)} to {round_lr(lr / 3)}-{round_lr(lr / 2)}"
         else:
             advice = lr_advice(ctx, None)
         # a blow-up symptom names its own restart step (NF001: a few percent of the run before the first
@@ -336,7 +336,7 @@ def likely_lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> 
                            "lr_source": lr_src, "optimizer": opt, "usual_range": [lo, hi]}),
         start_step=step, end_step=sym[0].end_step, split="train", metric="loss",
         values={"step": fmt_step(step) if step is not None else "the start",
-                "advice": f"raise the LR from {round_lr(lr)} to {round_lr(min(lo * 10, hi))}-{round_lr(min(lo * 100, hi))} "
+                "advice": f"raise the LR from {shown_lr(lr)} to {round_lr(min(lo * 10, hi))}-{round_lr(min(lo * 100, hi))} "
                           "(or run an LR range test)", "confidence": conf},
     )
 

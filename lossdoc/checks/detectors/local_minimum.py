@@ -42,7 +42,7 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.analysis.stats import equivalence_slope
-from lossdoc.checks.detectors._common import config_number, fmt_num, fmt_step, lr_text, noise_sd, round_lr
+from lossdoc.checks.detectors._common import config_number, fmt_num, fmt_step, lr_text, noise_sd, shown_lr
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -257,8 +257,8 @@ def plateau_until_lr_cut(ctx: RunContext, s: Series | None, p: SimpleNamespace) 
         return
     lr_after = e["lr_cut"]
     msg = (f"{s.name} was flat at {fmt_num(e['level'])} from step {start:,} to {end:,} ({e['fraction']:.0%} of the run) "
-           f"at LR {round_lr(lr_before)}, then fell to {fmt_num(e['after'])} by step {e['after_step']:,} right after "
-           f"the LR was cut to {round_lr(lr_after)} (flat within +-{fmt_num(e['band'])}): the higher LR had stopped "
+           f"at LR {shown_lr(lr_before)}, then fell to {fmt_num(e['after'])} by step {e['after_step']:,} right after "
+           f"the LR was cut to {shown_lr(lr_after)} (flat within +-{fmt_num(e['band'])}): the higher LR had stopped "
            f"making progress")
     yield Hit(
         message=msg,
@@ -267,8 +267,8 @@ def plateau_until_lr_cut(ctx: RunContext, s: Series | None, p: SimpleNamespace) 
                           {"level": e["level"], "after": e["after"], "lr_before": lr_before, "lr_after": lr_after,
                            "stuck_steps": e["length"], "stuck_fraction": e["fraction"]}),
         start_step=start, end_step=e["after_step"],
-        values={"step": fmt_step(start), "end": fmt_step(end), "lr": round_lr(lr_before),
-                "lr_after": round_lr(lr_after), "fraction": f"{e['fraction']:.0%}"},
+        values={"step": fmt_step(start), "end": fmt_step(end), "lr": shown_lr(lr_before),
+                "lr_after": shown_lr(lr_after), "fraction": f"{e['fraction']:.0%}"},
     )
 
 
@@ -297,7 +297,7 @@ def _escape_advice(ctx: RunContext, step: int) -> str:
     if not w:
         tips.append("add a learning-rate warm-up (e.g. 5% of the steps)")
     if lr:
-        tips.append(f"try a 2-3x different peak LR than {round_lr(lr)} (an LR range test shows which way)")
+        tips.append(f"try a 2-3x different peak LR than {shown_lr(lr)} (an LR range test shows which way)")
     tips.append("check the initialisation (He/Xavier for the activation) and add normalisation layers "
                 "(BatchNorm/LayerNorm) so signals do not saturate")
     tips.append("an adaptive optimizer (Adam/AdamW) or momentum escapes flat regions faster than plain SGD")
@@ -375,7 +375,7 @@ def _trivial_advice(ctx: RunContext, step: int, t: dict[str, Any]) -> str:
             "sits at it, the model learned token frequencies but not context: check the attention mask / causal "
             "shift of the targets, and that the model has enough steps")
     if lr:
-        base += (f"; then move the LR in force ({round_lr(lr)}) by 3-10x in an LR range test -- far too high LR "
+        base += (f"; then move the LR in force ({shown_lr(lr)}) by 3-10x in an LR range test -- far too high LR "
                  "kills units (dead ReLUs) and far too low never leaves the start")
     return base + "; add normalisation and a warm-up if the network is deep"
 

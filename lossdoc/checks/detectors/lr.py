@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    fmt_num, fmt_step, head_text, lr_reference, range_scale, rel, round_lr, tlabel, unlogged_head,
+    fmt_num, fmt_step, head_text, lr_reference, range_scale, rel, round_lr, shown_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.detectors.divergence import find_divergence, significant_rise
 from lossdoc.checks.detectors.spike import find_spikes
@@ -56,7 +56,7 @@ def no_warmup_spikes(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
     # the size that matters is the jump against the range the run covered (as SP001 judges it): early
     # blips of a few % of the range (1.2x on a loss that falls 5 -> 2) are a note, not a warning
     height = max((e["peak"] - e["base"]) / range_scale(ctx, s, e["base"]) for e in events)
-    msg = (f"the LR starts at {round_lr(float(lv[0]))} ({lv[0] / peak:.0%} of its peak {round_lr(peak)}) with no "
+    msg = (f"the LR starts at {shown_lr(float(lv[0]))} ({lv[0] / peak:.0%} of its peak {shown_lr(peak)}) with no "
            f"warm-up, and the loss spikes {len(events)} time(s) in the first {p.early_fraction:.0%} of the run "
            f"(largest {big['factor']:.1f}x at step {big['peak_step']:,}; the highest jump {height:.0%} of the range "
            f"the run covered)")
@@ -67,7 +67,7 @@ def no_warmup_spikes(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
                            "height_of_range": height}),
         start_step=int(st[0]), end_step=big["end"],
         severity=None if height >= getattr(p, "warn_range", 0.25) else Severity.INFO,
-        values={"lr": round_lr(peak), "warmup": f"{warm:,}", "step": fmt_step(big["peak_step"])},
+        values={"lr": shown_lr(peak), "warmup": f"{warm:,}", "step": fmt_step(big["peak_step"])},
     )
 
 
@@ -176,7 +176,7 @@ def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNames
         return
     if _val_stopped(ctx, p):
         return
-    msg = (f"the LR decayed to {round_lr(float(lv[-1]))} ({lv[-1] / peak:.1%} of its peak {round_lr(peak)}) while "
+    msg = (f"the LR decayed to {shown_lr(float(lv[-1]))} ({lv[-1] / peak:.1%} of its peak {shown_lr(peak)}) while "
            f"{s.name} was still falling by {rate:.1%} of the range the run covered over the last {p.window_fraction:.0%} of the run "
            f"({tlabel(tr)} p={tr.pvalue_decreasing:.2g})")
     yield Hit(
@@ -184,7 +184,7 @@ def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNames
         evidence=Evidence(tr.method, float(tr.tstat), float(p.min_improvement), float(tr.pvalue_decreasing),
                           (int(lo), int(x[-1])), {"lr_end": float(lv[-1]), "lr_peak": peak, "improvement": rate}),
         start_step=int(lo), end_step=int(x[-1]), alpha=p.alpha,
-        values={"lr_end": round_lr(float(lv[-1])), "lr_floor": round_lr(0.1 * peak),
+        values={"lr_end": shown_lr(float(lv[-1])), "lr_floor": round_lr(0.1 * peak),
                 # the step the LR was last logged at (x holds bin-mean steps on a long series)
                 "steps": f"{_nice(1.5 * float(x[-1])):,}", "step": fmt_step(int(ls[-1]))},
     )
@@ -242,7 +242,7 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
         ra, rb = a.slope, b.slope
         if la and lb and not 0.9 <= lb / la <= 1.1:
             ra, rb = a.slope / la, b.slope / lb
-            per_lr = (f"; per unit of the LR in force (mean {round_lr(la)} in the first half, {round_lr(lb)} in "
+            per_lr = (f"; per unit of the LR in force (mean {shown_lr(la)} in the first half, {shown_lr(lb)} in "
                       f"the second) the second half fell {rb / ra:.0%} as fast as the first")
         if not rb <= p.linearity * ra:
             return
@@ -252,7 +252,7 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     lrs = ctx.lr()
     varies = bool(lr and lrs is not None and lrs.finite()[1].size and float(np.min(lrs.finite()[1])) < 0.9 * lr[0])
     which = "peak LR" if varies else "LR"
-    lr_txt = f" with {which} {round_lr(lr_v)}" if lr_v else ""
+    lr_txt = f" with {which} {shown_lr(lr_v)}" if lr_v else ""
     msg = (f"{s.name} falls steadily but slowly{lr_txt}: only {drop:.2%} over the run (level {fmt_num(start)} -> "
            f"{fmt_num(end)}, means of the first and last 5% of points), with no sign of slowing down ({tlabel(tr)} p={tr.pvalue_decreasing:.2g}"
            f"{per_lr})")
@@ -268,8 +268,8 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
                                                     "unlogged_head": head is not None}),
         start_step=int(x[0]), end_step=int(x[-1]), alpha=p.alpha,
         severity=Severity.INFO if head is not None else None,
-        values={"lr": round_lr(lr_v) if lr_v else "the current LR",
-                "at_lr": f" at {which} {round_lr(lr_v)}" if lr_v else "",
+        values={"lr": shown_lr(lr_v) if lr_v else "the current LR",
+                "at_lr": f" at {which} {shown_lr(lr_v)}" if lr_v else "",
                 "raise_advice": ((f"first read the loss where training started (the log begins at step {head:,}); "
                                   "if it fell this slowly from there, " if head is not None else "")
                                  + (f"raise it 3-10x (to {round_lr(3 * lr_v)}-{round_lr(10 * lr_v)})" if lr_v

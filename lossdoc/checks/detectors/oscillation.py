@@ -127,7 +127,7 @@ def _val_swings(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
     if x.size < p.min_val_points or not np.all(np.isfinite(y)) or not np.all(y > 0):
         return None
     cut = int(p.skip_fraction * x.size)
-    xa, z = x[cut:], np.log(y[cut:])
+    z = np.log(y[cut:])
     d = np.diff(z)
     big = np.abs(d) >= p.val_swing
     nbig = int(big.sum())

@@ -455,9 +455,9 @@ def _stuck_advice(ctx: RunContext, step: int) -> str:
     lr = ctx.lr_at(step)
     tip = "check that the loss and labels are wired up (a frozen model or wrong targets look like this)"
     if lr:
-        from lossdoc.checks.detectors._common import round_lr
+        from lossdoc.checks.detectors._common import round_lr, shown_lr
 
-        return (f"{tip}; if they are, the LR in force ({round_lr(lr)}) is likely wrong by an order of magnitude: "
+        return (f"{tip}; if they are, the LR in force ({shown_lr(lr)}) is likely wrong by an order of magnitude: "
                 f"run an LR range test between {round_lr(lr / 10)} and {round_lr(lr * 10)}")
     return f"{tip}; then run an LR range test (x0.1 to x10 of the current LR)"
 

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    TINY, fmt_num, fmt_step, head_text, lr_text, range_scale, rel, round_lr, tlabel, unlogged_head,
+    TINY, fmt_num, fmt_step, head_text, lr_text, range_scale, rel, shown_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.series import epoch_mean_loss, final_level_words
@@ -83,7 +83,7 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
                                                       "unlogged_head": head is not None}),
         start_step=int(st[0]), end_step=int(st[-1]),
         severity=Severity.INFO if head is not None else None,
-        values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved, "lr": round_lr(lr[0]) if lr else "the current LR",
+        values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved, "lr": shown_lr(lr[0]) if lr else "the current LR",
                 "step": fmt_step(int(st[-1]))},
     )
 
@@ -127,7 +127,7 @@ def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) 
                                              "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high,
                                              "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
         start_step=int(st[0]), end_step=int(st[-1]),
-        values={"drop": f"{fell:.1%}", "moved": f"fell only {fell:.0%} and stopped at {fmt_num(level)}", "lr": round_lr(lr[0]) if lr else "the current LR",
+        values={"drop": f"{fell:.1%}", "moved": f"fell only {fell:.0%} and stopped at {fmt_num(level)}", "lr": shown_lr(lr[0]) if lr else "the current LR",
                 "step": fmt_step(lstart)},
     )
 
@@ -157,7 +157,7 @@ def _near_trivial(ctx: RunContext, s: Series, p: SimpleNamespace, start: float, 
                               {"start": start, "end": end, "drop": drop, "trivial_level": lc,
                                "classes": t["classes"], "level_source": t["source"]}),
             start_step=int(st[0]), end_step=int(st[-1]),
-            values={"drop": f"{drop:.1%}", "moved": moved, "lr": round_lr(lr[0]) if lr else "the current LR",
+            values={"drop": f"{drop:.1%}", "moved": moved, "lr": shown_lr(lr[0]) if lr else "the current LR",
                     "step": fmt_step(int(st[-1]))},
         )
     return None
