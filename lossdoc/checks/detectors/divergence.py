@@ -19,7 +19,7 @@ import numpy as np
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.checks.detectors._common import (
     GBT_FORMATS, RANGE_FLOOR, TINY, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, lr_text,
-    range_scale, round_lr, smooth_min, tname,
+    range_scale, round_lr, shown_lr, smooth_min, tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
@@ -32,7 +32,7 @@ def _plan(ctx: RunContext, step: int, kind: str) -> str:
     at = fmt_step(step)
     if (ctx.format or "") in GBT_FORMATS:
         ref = lr_reference(ctx, step)
-        eta = (f"lower eta from {round_lr(ref)} to {round_lr(ref / 10)}-{round_lr(ref / 3)}" if ref > 0 else
+        eta = (f"lower eta from {shown_lr(ref)} to {round_lr(ref / 10)}-{round_lr(ref / 3)}" if ref > 0 else
                "lower eta/learning_rate 3-10x")
         return f"Keep the model of round {at}: {framework_remedies(ctx, step)[0]}; and {eta} with proportionally more rounds."
     if kind == "rise":
@@ -324,7 +324,7 @@ def _early_text(head: np.ndarray, early: float, what: str = "level") -> str:
 def _lr_in_force(ctx: RunContext, step: int) -> str:
     """' with LR 0.05' for the recommendation, or that the log shows none."""
     lr = ctx.lr_at(step)
-    return f" with LR {round_lr(lr)}" if lr else " (the log shows no LR)"
+    return f" with LR {shown_lr(lr)}" if lr else " (the log shows no LR)"
 
 
 def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
