@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import sys
 import time
@@ -46,7 +47,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-SHARED = ROOT.parent / "shared" / "real_logs"
+#: ../shared/real_logs beside the checkout; LOSSDOC_SHARED_DIR points elsewhere (a git worktree whose parent
+#: holds no shared/ would otherwise score the shared corpus as empty, silently)
+SHARED = Path(os.environ.get("LOSSDOC_SHARED_DIR") or ROOT.parent / "shared") / "real_logs"
 sys.path.insert(0, str(ROOT / "benchmarks" / "detection"))
 
 from lossdoc.checks.findings import CATEGORIES, Severity  # noqa: E402
@@ -279,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     want = set(args.corpus or ["realruns", "public-dev", "public-test", "shared", "synthetic"])
     items = [i for i in load_realruns(args.realruns_dir) + load_public(labels=args.public_labels, batches=set(args.batch or ())) + load_shared()
              if i.corpus in want]
+    if "shared" in want and not (SHARED / "SOURCES.tsv").is_file():
+        print(f"warning: no shared corpus at {SHARED} (set LOSSDOC_SHARED_DIR to the shared/ folder)", file=sys.stderr)
     t0 = time.perf_counter()
     for it in items:
         if not (args.sweeps and it.corpus == "realruns"):
