@@ -23,7 +23,7 @@ from scipy.ndimage import minimum_filter1d, rank_filter
 from lossdoc.analysis._arrays import search
 from lossdoc.analysis.smoothing import MAD_TO_SD, robust_zscore
 from lossdoc.checks.detectors._common import covered_scale, fmt_num, fmt_step, lr_advice, lr_text, range_scale
-from lossdoc.checks.detectors.divergence import lr_restarts
+from lossdoc.checks.detectors.divergence import lr_restarts, resume_jumps
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -364,9 +364,22 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     if len(events) >= p.warn_count or unrecovered:
         advice.append(lr_advice(ctx, big["peak_step"]))
         advice.append("rewind to a checkpoint ~100 steps before the spike and skip those batches")
+    # a jump that begins where the log's steps go back, at an unchanged LR, is the resumed run starting worse
+    # than the run it continues (LG001 names it): the LR or the data are not what changed there
+    resumes = resume_jumps(ctx, s)
+    at_resume = [e for e in events if any(e["start"] <= r <= e["end"] for r in resumes)]
+    if at_resume and len(at_resume) == len(events):
+        advice = ["each jump begins at a resume (LG001) at an unchanged LR: check that the model weights and "
+                  "optimizer state were loaded from the checkpoint"]
     if not advice:
         advice.append("if spikes recur, clip the gradient norm at 1.0 and lower the peak LR")
     more = f" (and {len(events) - 1} more)" if len(events) > 1 else ""
+    if at_resume:
+        more += (f"; {'each' if len(at_resume) == len(events) else f'{len(at_resume)} of them'} "
+                 f"begin{'s' if len(at_resume) == len(events) or len(at_resume) == 1 else ''} at a resume where the log's steps go back "
+                 f"(step{'s' if len(at_resume) > 1 else ''} "
+                 + ", ".join(f"{r:,}" for r in resumes if any(e['start'] <= r <= e['end'] for e in at_resume))
+                 + ") at an unchanged LR: the resumed run started worse than the run it continues (LG001)")
     # one-point jumps that were high enough on the raw scale but not in log space: say why they are a note
     skewed = [e for e in events if not e["lasting"] and e["height"] >= wr1 and e.get("z_log") is not None
               and e["z_log"] < p.zscore]
@@ -390,7 +403,7 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
                            "largest_height_of_range": big["height"], "sizeable": len(sizeable),
                            "recovery_steps": rec, "grad_norm_ratio": gnr, "loss_scale_ratio": lsr,
                            "unrecovered": len(unrecovered), "steps": [e["peak_step"] for e in events[:50]],
-                           "edge_only": edge_only}),
+                           "edge_only": edge_only, "at_resume": len(at_resume)}),
         start_step=events[0]["start"] if len(events) > 1 else big["start"],
         end_step=events[-1]["end"] if len(events) > 1 else big["end"],
         severity=None if harmful else Severity.INFO,
