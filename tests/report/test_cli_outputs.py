@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from html import escape
 
 import pytest
+from markupsafe import escape  # what jinja2's autoescape writes (' as &#39;; html.escape writes &#x27;)
 
 from lossdoc.cli import main
 from lossdoc.report.render_markdown import md
@@ -29,7 +29,7 @@ def test_analyze_writes_html_markdown_and_summary(runner, tmp_path):
     assert comment.startswith("## ❌ lossdoc: FAIL")
     for i, f in enumerate(sorted(findings, key=lambda f: ["error", "warning", "info"].index(f["severity"])), 1):
         assert f'id="finding-{i}"' in page
-        assert escape(f["message"]) in page and escape(f["recommendation"]) in page
+        assert str(escape(f["message"])) in page and str(escape(f["recommendation"])) in page
         assert md(f["message"], 400) in comment
     # Terminal summary on stdout (no TTY: no colour), then where the files went.
     out = res.output
