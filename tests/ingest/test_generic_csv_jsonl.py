@@ -230,3 +230,12 @@ def test_cells_in_every_spelling_of_a_number() -> None:
     values = series(src.frame, "train", "loss")["value"].to_list()
     assert values[:3] == [1.5, 2.0, 3.0] and values[4:] == [float("-inf"), 0.001] and values[3] != values[3]
     assert not [n for n in src.notes if n.kind == "skipped_lines"]
+
+
+def test_camel_case_headers_name_their_split() -> None:
+    # public log Faisasa12/plant_disease_classifier train_log.csv: 'ValLoss' was read as a training
+    # series named val_loss, so the validation loss was never judged as one
+    src = read_input(from_bytes(b"Epoch,TrainLoss,ValLoss,ValAcc\n1,3.745,1.3195,0.7944\n2,1.2,0.9,0.85\n",
+                                name="train_log.csv", inner_name="train_log.csv"))
+    got = {(s, m) for s, m in src.frame.select("split", "metric").unique().iter_rows()}
+    assert got == {("train", "loss"), ("val", "loss"), ("val", "accuracy")}

@@ -282,7 +282,15 @@ class SeriesNamer:
 def guess_split_metric(name: str, default_split: str = "train") -> tuple[str, str]:
     """:func:`lossdoc.model.split_and_metric` that also reads spaced names (``Valid MSE``, ``Train loss``)."""
     spaced = re.sub(r"\s+", "_", name.strip())
-    return split_and_metric(spaced, default_split)
+    split, metric = split_and_metric(spaced, default_split)
+    if split == default_split:
+        # camelCase headers: 'ValLoss' / 'valAcc' name their split as 'val_loss' / 'Val Loss' do
+        snake = snake_case(name)
+        if snake != spaced.lower():
+            s2, m2 = split_and_metric(snake, default_split)
+            if s2 != default_split:
+                return s2, m2
+    return split, metric
 
 
 def melt(
