@@ -20,7 +20,6 @@ import argparse
 import csv
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 

@@ -1,7 +1,6 @@
 """Plain PyTorch loops logging to TensorBoard (torch.utils.tensorboard): train/loss per step, val/loss per epoch."""
 from __future__ import annotations
 
-import math
 import sys
 import tempfile
 from pathlib import Path
