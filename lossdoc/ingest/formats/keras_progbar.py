@@ -42,6 +42,20 @@ _SNIFF_BAR = re.compile(r"^\s*(?:\d+/(?:\d+|Unknown)\b|-\s+\d+s\s+-\s).*?- [A-Za
 _SNIFF_KERAS = re.compile(r"\[[=.>]+\]|━|\d[mu]s/step|\ds/epoch|^\s*-\s+\d+s\s+-\s")
 
 
+def dash_pairs(frame: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
+    """The `` - name: value`` pairs of each row's ``line`` (Keras and PaddlePaddle progress lines), one row
+    per pair: the ``keep`` columns, ``name``, ``raw`` and ``value`` (Float64; nan/inf kept as values)."""
+    return (
+        frame.select(*keep, pl.col("line").str.extract_all(_PAIR).alias("p"))
+        .explode("p")
+        .drop_nulls("p")
+        .select(*keep, pl.col("p").str.extract_groups(_PAIR_GROUPS).alias("g"))
+        .unnest("g")
+        .with_columns(to_float(pl.col("raw")).alias("value"))
+        .drop_nulls(["name", "value"])
+    )
+
+
 class KerasProgbarParser(Parser):
     name = "keras-progbar"
     title = "Keras fit() progress-bar output"
@@ -125,15 +139,7 @@ class KerasProgbarParser(Parser):
         )
         if note:
             notes.append(note)
-        pairs = (
-            final.select("_line", "_step", pl.col("line").str.extract_all(_PAIR).alias("p"))
-            .explode("p")
-            .drop_nulls("p")
-            .select("_line", "_step", pl.col("p").str.extract_groups(_PAIR_GROUPS).alias("g"))
-            .unnest("g")
-            .with_columns(to_float(pl.col("raw")).alias("value"))
-            .drop_nulls(["name", "value"])
-        )
+        pairs = dash_pairs(final, ["_line", "_step"])
         namer = SeriesNamer()
         for n in pairs.get_column("name").unique(maintain_order=True).to_list():
             namer.auto(n)

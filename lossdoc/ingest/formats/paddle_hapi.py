@@ -32,21 +32,17 @@ import polars as pl
 
 from lossdoc.errors import EmptyInputError
 from lossdoc.ingest.formats._tabular import SeriesNamer, guess_split_metric
+from lossdoc.ingest.formats.keras_progbar import _EPOCH, _NUM, _PAIR, _SNIFF_EPOCH, dash_pairs
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import ANSI_RE, load_lines, to_float, torn_tail_note
+from lossdoc.ingest.text import ANSI_RE, load_lines, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames
 
-_EPOCH = r"^\s*Epoch (\d+)/(\d+)\s*$"
 _STEP = r"^\s*step\s+(\d+)(?:/(\d+))?(?:\s|$)"
-_NUM = r"[-+]?(?:nan|inf|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
-_PAIR = r"-\s[A-Za-z_][\w./]*:\s" + _NUM + r"(?:\s|$)"
-_PAIR_GROUPS = r"^-\s(?P<name>[A-Za-z_][\w./]*):\s(?P<raw>" + _NUM + r")"
 _EVAL_BEGIN = r"^\s*Eval begin\.\.\.\s*$"
 _EVAL_END = r"^\s*Eval samples: \d+\s*$"
 _SNIFF_STEP = re.compile(r"^\s*step\s+\d+/\d+(?: \[[=>.]*\])? - [A-Za-z_][\w./]*: " + _NUM + r".* - \d+(?:s|ms|us)/step\s*$",
                          re.M)
-_SNIFF_EPOCH = re.compile(r"^\s*Epoch \d+/\d+\s*$", re.M)
 _SNIFF_PADDLE = re.compile(r"The loss value printed in the log is the current (?:step|batch)|^\s*Eval begin\.\.\.\s*$",
                            re.M)
 
@@ -130,15 +126,7 @@ class PaddleHapiParser(Parser):
         for split, part in (("train", train), ("val", ev)):
             if part.height == 0:
                 continue
-            pairs = (
-                part.select("_step", "block", pl.col("line").str.extract_all(_PAIR).alias("p"))
-                .explode("p")
-                .drop_nulls("p")
-                .select("_step", "block", pl.col("p").str.extract_groups(_PAIR_GROUPS).alias("g"))
-                .unnest("g")
-                .with_columns(to_float(pl.col("raw")).alias("value"))
-                .drop_nulls(["name", "value"])
-            )
+            pairs = dash_pairs(part, ["_step", "block"])
             names = pairs.get_column("name").unique(maintain_order=True).to_list()
             keys = {n: namer.assign(n, *(_split_metric(n, split)), ident=f"{split}:{n}") for n in names}
             name = pl.col("name")
