@@ -371,6 +371,19 @@ def numeric_columns(df: pl.DataFrame, candidates: Sequence[str]) -> tuple[list[s
     return num, other
 
 
+def step_axis(df: pl.DataFrame, col: str, *, path: str, notes: list[IngestNote]) -> pl.DataFrame:
+    """``df`` with column ``col`` parsed as the integer step (``_step``, :func:`int_column`); rows without
+    one are dropped with a ``skipped_lines`` note naming the first of them."""
+    df = df.with_columns(int_column(df, col, path=path, what="step").alias("_step"))
+    missing = df.filter(pl.col("_step").is_null())
+    if missing.height:
+        notes.append(IngestNote("skipped_lines", f"{missing.height} row(s) without a {col!r} value skipped",
+                                line=int(missing.get_column("_line").first()),  # type: ignore[arg-type]
+                                count=missing.height))
+        df = df.filter(pl.col("_step").is_not_null())
+    return df
+
+
 def int_column(df: pl.DataFrame, col: str, *, path: str, what: str) -> pl.Series:
     """Parse an axis column (``epoch``, ``step``) as integers.
 

@@ -22,11 +22,11 @@ from lossdoc.ingest.formats._tabular import (
     SeriesNamer,
     bad_cells_note,
     guess_split_metric,
-    int_column,
     melt,
     numeric_columns,
     read_table,
     sniff_csv,
+    step_axis,
 )
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
@@ -119,15 +119,7 @@ class GenericCSVParser(Parser):
             if ep.drop_nulls().len() and (ep.drop_nulls() == ep.drop_nulls().floor()).all():
                 step_col = epoch_col
         if step_col is not None:
-            df = df.with_columns(int_column(df, step_col, path=inp.name, what="step").alias("_step"))
-            missing = df.filter(pl.col("_step").is_null())
-            if missing.height:
-                notes.append(
-                    IngestNote("skipped_lines", f"{missing.height} row(s) without a {step_col!r} value skipped",
-                               line=int(missing.get_column("_line").first()),  # type: ignore[arg-type]
-                               count=missing.height)
-                )
-                df = df.filter(pl.col("_step").is_not_null())
+            df = step_axis(df, step_col, path=inp.name, notes=notes)
         else:
             df = df.with_columns((pl.int_range(pl.len(), dtype=pl.Int64)).alias("_step"))
             why = "the epoch column is fractional" if epoch_col else "no step/iteration/epoch column"

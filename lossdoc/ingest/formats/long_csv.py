@@ -24,7 +24,7 @@ import re
 import polars as pl
 
 from lossdoc.errors import EmptyInputError
-from lossdoc.ingest.formats._tabular import SeriesNamer, int_column, read_table, sniff_csv
+from lossdoc.ingest.formats._tabular import SeriesNamer, is_number, read_table, sniff_csv, step_axis
 from lossdoc.ingest.formats.generic_csv import EPOCH_NAMES, STEP_NAMES, find_column
 from lossdoc.ingest.formats.tb_csv import _SPLIT_WORDS, _series_key
 from lossdoc.ingest.inputs import InputFile
@@ -36,14 +36,6 @@ TAG_NAMES = ("tag", "metric", "metric_name", "key", "series", "scalar", "name")
 VALUE_NAMES = ("value", "scalar_value", "simple_value", "val")
 SOURCE_NAMES = ("dir_name", "run", "run_name", "logdir", "dir", "filename", "file_name", "file", "path")
 WALL_NAMES = ("wall_time", "walltime", "timestamp", "time")
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _source_parts(source: str) -> tuple[str, str | None]:
@@ -81,9 +73,9 @@ class LongCSVParser(Parser):
             return 0.0
         tags = [r[ti].strip() for r in rows]
         # the tag column names series (text, repeated); the value column holds the numbers
-        if sum(bool(t) and not _is_number(t) for t in tags) < 0.9 * len(rows):
+        if sum(bool(t) and not is_number(t) for t in tags) < 0.9 * len(rows):
             return 0.0
-        if sum(_is_number(r[vi].strip()) for r in rows) < 0.8 * len(rows):
+        if sum(is_number(r[vi].strip()) for r in rows) < 0.8 * len(rows):
             return 0.0
         return 0.85 if find_column(head.header, STEP_NAMES + EPOCH_NAMES) else 0.6
 
@@ -110,13 +102,7 @@ class LongCSVParser(Parser):
             raise EmptyInputError(f"no rows with a tag and a number in {value_col!r}", path=inp.name)
         axis = step_col or epoch_col
         if axis is not None:
-            df = df.with_columns(int_column(df, axis, path=inp.name, what="step").alias("_step"))
-            missing = df.filter(pl.col("_step").is_null())
-            if missing.height:
-                notes.append(IngestNote("skipped_lines", f"{missing.height} row(s) without a {axis!r} value skipped",
-                                        line=int(missing.get_column("_line").first()),  # type: ignore[arg-type]
-                                        count=missing.height))
-                df = df.filter(pl.col("_step").is_not_null())
+            df = step_axis(df, axis, path=inp.name, notes=notes)
         else:
             df = df.with_columns(pl.int_range(pl.len(), dtype=pl.Int64).over("_tag").alias("_step"))
             notes.append(IngestNote("inferred", "no step column: each tag's row number (0-based) is its step"))
