@@ -40,7 +40,7 @@ _KIND_PHRASE = {"gap": "a gap", "duplicate_steps": "duplicate steps", "torn_tail
 def _where(kind: str, step: int | None, line: int | None) -> dict[str, str]:
     """Template values; a step or line the note does not know is left out, never printed as 'n/a'."""
     what = _KIND_PHRASE.get(kind, kind.replace("_", " "))
-    return {"kind": kind.replace("_", " "), "what": what, "What": what[:1].upper() + what[1:],
+    return {"what": what, "What": what[:1].upper() + what[1:],
             "at_step": f" at step {fmt_step(step)}" if step is not None else "",
             "near_step": f" near step {fmt_step(step)}" if step is not None else "",
             "at_line": f" at line {line:,}" if line else ""}
