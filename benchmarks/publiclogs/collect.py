@@ -2,7 +2,7 @@
 
 Input: ``candidates.tsv`` (columns ``repository, path_in_repo, commit, slug, line_shape, batch``), one row
 per log that was found with the ``search`` tool (``line_shape``: for logs lossdoc cannot read, what their
-loss lines look like; copied to UNREADABLE.tsv; ``batch``: the collection round that found it, 1 or 2,
+loss lines look like; copied to UNREADABLE.tsv; ``batch``: the collection round that found it, 1, 2 or 3,
 copied to SOURCES.tsv and UNREADABLE.tsv). Each repository must already be fetched to
 ``/work/.mirror/<owner>+<name>/repo`` (a bare git snapshot). For every row the script
 
@@ -22,7 +22,8 @@ No labels are written: the curves are labelled later by two independent reviewer
 With ``--batch N`` only the candidates of batch N are (re)collected: the logs, SOURCES.tsv rows and
 UNREADABLE.tsv rows of the other batches are kept exactly as they are, so a later batch never changes an
 earlier one (lossdoc's readers keep changing; batch 1 stays as it was judged on 2026-12-06 at e590f21).
-Without it, everything is rebuilt from the mirrors with the current lossdoc.
+Batch 2 was added with ``--batch 2`` and batch 3 with ``--batch 3``. Without it, everything is rebuilt from
+the mirrors with the current lossdoc.
 
 Usage: python benchmarks/publiclogs/collect.py [--batch N]
 """
@@ -124,6 +125,11 @@ def _tsv_rows(path: Path) -> list[tuple[str, ...]]:
 
 def main(argv: list[str]) -> int:
     only = argv[argv.index("--batch") + 1] if "--batch" in argv else None
+    if only is not None:
+        known = {(ln.split("\t") + [""] * 6)[5] for ln in (HERE / "candidates.tsv").read_text().splitlines()[1:]}
+        if only not in known:
+            print(f"collect.py: error: no candidates of batch {only!r} in candidates.tsv", file=sys.stderr)
+            return 2
     reserved = reserved_repos()
     rows, bad = [], []
     if only is None:
