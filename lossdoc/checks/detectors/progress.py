@@ -216,19 +216,19 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
             yield hit
 
 
-def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
-                     note: str = "") -> tuple[Hit | None, float | None, bool, tuple[float | None, float, float]]:
-    """The finding for ``target`` (or None), the start of the trailing window it tested, whether its
-    decline there is clear (an effect size; False when untested) and (the window's one-sided p-value,
-    its decline as a share of the range per window-fraction of the run, the projected gain at the horizon
-    as a share of the level) -- (None, nan, nan) when untested."""
-    none = (None, float("nan"), float("nan"))
+def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> SimpleNamespace | None:
+    """What SI001's decision on ``target`` rests on, without deciding (``benchmarks/si_calibration.py``
+    reads the same numbers): the trailing window's start ``lo`` and trend test ``tr``, its decline ``rate``
+    as a share of the range per window-fraction of the run, the projection (``ex``, ``gain`` as a share
+    of the level, ``proj`` its wording, ``hstep``), the fit's predicted drop ``fit_drop`` in units of the
+    range, and the effect flags ``clear`` / ``fit_clear`` / ``precise``. None when ``target`` ends
+    non-finite or spans no steps; ``tr`` is None when there is no trend test."""
     if not np.isfinite(target.values[-1]):
-        return None, None, False, none  # ended non-finite: NF001's business
+        return None  # ended non-finite: NF001's business
     x, y, _ = ctx.downsampled(target)
     span = float(x[-1] - x[0])
     if span <= 0:
-        return None, None, False, none
+        return None
     lo = x[-1] - p.window_fraction * span
     # short logs: widen the trailing window to min-points, but never past half of the points (a window
     # holding the early fast drop would call every short run "still improving"); the exact
@@ -236,12 +236,13 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     need = min(max(p.min_points, 4), max(4, x.size // 2))
     if (x >= lo).sum() < need:
         if x.size < 4:
-            return None, None, False, none
+            return None
         lo = float(x[-need])
+    ev = SimpleNamespace(x=x, y=y, span=span, lo=lo, tr=None)
     tr = ctx.trend(target, lo, float(x[-1]))
     if tr is None:
-        return None, lo, False, none
-    ctx.decide(float(tr.pvalue_decreasing))
+        return ev
+    ev.tr = tr
     level = final_level(target.values) or float(y[-1])
     at_lo = tr.intercept + tr.slope * lo if np.isfinite(tr.intercept) else float(y[x >= lo][0])
     # how much the trailing window removed, against the range the run covered (floored at 1% of the
@@ -257,8 +258,6 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         xs, ys = x[nominal], y[nominal]
         tail = -float(np.polyfit(xs - xs[0], ys, 1)[0]) * p.window_fraction * span / range_scale(ctx, target, at_lo)
         rate = min(rate, tail)
-    # (a) the trailing window is falling: significantly, and by at least min-rate
-    trend_ok = bool(np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha and rate >= p.min_rate)
     ex = ctx.extrapolation(target)
     horizon = ctx.horizon
     if ex is not None and np.nanmin(y) >= 0 and not (ex.loss >= 0):
@@ -276,6 +275,33 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
             gain = 0.5  # a non-negative loss cannot be projected through zero
             proj = (f"the linear projection to step {hstep:,} passes zero, so half the end level is taken: "
                     f"{fmt_num(level * (1 - gain))}")
+    rng_level = range_scale(ctx, target, level)
+    fit_drop = (level - float(ex.loss)) / rng_level if ex is not None and np.isfinite(ex.loss) else 0.0
+    precise = bool(ex is not None and ex.backtest_error is not None and np.isfinite(ex.backtest_error)
+                   and abs(ex.backtest_error) <= p.max_precise_backtest)
+    ev.__dict__.update(level=level, rate=float(rate), ex=ex, gain=float(gain), proj=proj, hstep=hstep,
+                       rng_level=rng_level, fit_drop=float(fit_drop), precise=precise, horizon=horizon)
+    return ev
+
+
+def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
+                     note: str = "") -> tuple[Hit | None, float | None, bool, tuple[float | None, float, float]]:
+    """The finding for ``target`` (or None), the start of the trailing window it tested, whether its
+    decline there is clear (an effect size; False when untested) and (the window's one-sided p-value,
+    its decline as a share of the range per window-fraction of the run, the projected gain at the horizon
+    as a share of the level) -- (None, nan, nan) when untested."""
+    none = (None, float("nan"), float("nan"))
+    e = si_evidence(ctx, target, p)
+    if e is None:
+        return None, None, False, none
+    if e.tr is None:
+        return None, e.lo, False, none
+    tr, x, y, lo, span = e.tr, e.x, e.y, e.lo, e.span
+    ctx.decide(float(tr.pvalue_decreasing))
+    level, rate, ex, gain, proj, hstep = e.level, e.rate, e.ex, e.gain, e.proj, e.hstep
+    rng_level, fit_drop, precise, horizon = e.rng_level, e.fit_drop, e.precise, e.horizon
+    # (a) the trailing window is falling: significantly, and by at least min-rate
+    trend_ok = bool(np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha and rate >= p.min_rate)
     # the decline is clear (an effect size, whatever supplies the significance): min-rate of the range across
     # the window, or (a decelerating curve whose last fifth moved only a few % of the range) a window that
     # still falls while the projection to the horizon gains min-fit-gain of the level
@@ -285,10 +311,6 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     # the wrong scale for a high-offset loss (an LM at 8.7 nats whose power law, backtested to 0.2%, gains
     # 12% of its 2.3-nat range at twice the steps gains "3.3% of the level"); a noisier fit's prediction
     # does not count (a power law on a converging curve always predicts a little lower)
-    rng_level = range_scale(ctx, target, level)
-    fit_drop = (level - float(ex.loss)) / rng_level if ex is not None and np.isfinite(ex.loss) else 0.0
-    precise = bool(ex is not None and ex.backtest_error is not None and np.isfinite(ex.backtest_error)
-                   and abs(ex.backtest_error) <= p.max_precise_backtest)
     fit_clear = clear or bool(rate > 0 and precise and fit_drop >= p.min_fit_range)
     # (b) or the fitted curve, validated by its own backtest, predicts a level whose whole 90% interval
     # lies below today's (noise too high for a window test, but the curve has clearly not flattened)
