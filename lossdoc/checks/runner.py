@@ -163,16 +163,29 @@ _EXCLUDES = (("divergence", "still_improving"), ("non_finite", "still_improving"
              ("overfitting", "plateau"))
 
 
+#: Categories that describe how a model that learned generalises: dropped from a run whose training loss
+#: diverged (a divergence finding, warning or error, on the training split).
+_AFTER_DIVERGENCE = ("overfitting", "train_val_gap")
+
+
 def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     """Drop findings that contradict a stronger one on the same series (:data:`_EXCLUDES`). A plateau
     and a still-improving finding on overlapping windows of one series never both stay: a "converged"
     plateau (PL002, info) gives way to the significant trailing decline; a stuck or wasted plateau (warning)
     wins, since its decline is a share of the tiny range a stuck run covered. A plateau warning also
-    removes a plateau note on its series (PL001 stuck/wasted beside PL002 converged)."""
+    removes a plateau note on its series (PL001 stuck/wasted beside PL002 converged). A divergence of the
+    training loss removes the run's overfitting and train-val-gap findings (:data:`_AFTER_DIVERGENCE`)."""
     def key(f: Finding) -> tuple[Any, Any]:
         return (f.split or "train", f.metric or "loss")
 
     drop: set[int] = set()
+    # a run whose training loss diverged has no generalisation gap to speak of: validation against a
+    # training loss that blew up (val 1.7e7 "25,751,965x" a train loss back at ln 2 after an explosion)
+    # is the divergence seen on held-out data, not overfitting or a train-val gap; the divergence
+    # finding is the one to act on
+    if any(f.category == "divergence" and f.severity >= Severity.WARNING and (f.split or "train") == "train"
+           for f in findings):
+        drop.update(i for i, f in enumerate(findings) if f.category in _AFTER_DIVERGENCE)
     by_key: dict[tuple[Any, Any], list[int]] = {}
     for i, f in enumerate(findings):
         by_key.setdefault(key(f), []).append(i)

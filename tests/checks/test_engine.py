@@ -210,3 +210,21 @@ def test_a_validation_plateau_note_gives_way_to_an_overfitting_warning_on_its_se
     assert [(f.rule, f.split) for f in resolve_contradictions(warn)] == [("OF001", "val"), ("PL002", "train")]
     note = [_plateau_finding("OF001", "overfitting", "info", 100, 1000, split="val"), warn[1]]
     assert [f.rule for f in resolve_contradictions(note)] == ["OF001", "PL002"]
+
+
+def test_a_run_whose_training_loss_diverged_gets_no_train_val_gap():
+    """A training loss that exploded (to 22,000) and came back to ln 2 while validation stayed at 1.7e7
+    (the shape of a real LR-1 SGD run): the divergence findings stand; validation "25,000,000x the
+    training loss" is the explosion seen on held-out data, not a generalisation gap (GP001) or
+    overfitting (OF001), so neither is reported."""
+    from lossdoc.checks.findings import Severity
+    from lossdoc.ingest import from_bytes, read_input
+    from lossdoc.model import LogSet
+
+    text = ("epoch,loss,val_loss\n0,0.62,0.45\n1,0.31,0.28\n2,0.24,0.25\n3,8500.0,4.1e5\n4,2.2e4,3.3e6\n"
+            "5,9.1,8.8e6\n6,0.71,1.2e7\n7,0.69,1.5e7\n8,0.693,1.6e7\n9,0.692,1.7e7\n10,0.693,1.7e7\n"
+            "11,0.693,1.72e7\n")
+    logset = LogSet([read_input(from_bytes(text.encode(), "case.log"), "keras-csv")])
+    fs = run_checks(logset, Config(), summaries=False)[0][0].findings
+    assert any(f.category == "divergence" and f.split == "train" and f.severity >= Severity.ERROR for f in fs)
+    assert not [f.rule for f in fs if f.category in ("train_val_gap", "overfitting")]
