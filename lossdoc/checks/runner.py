@@ -195,6 +195,19 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
         for strong, weak in _EXCLUDES:
             if strong in cats:
                 drop.update(i for i in idx if findings[i].category == weak)
+        onsets = [findings[i].start_step for i in idx if findings[i].category in ("divergence", "non_finite")
+                  and findings[i].severity >= Severity.WARNING and findings[i].start_step is not None]
+        if onsets:
+            # jumps from the blow-up's onset on are its steps (a corrupted batch that throws an SGD run off for
+            # good recovers a little and lands higher each time): not separate spikes. Jumps before the onset
+            # are its precursors and stay (PaLM's spikes before a divergence).
+            onset = min(onsets)
+            for i in idx:
+                f = findings[i]
+                if f.category == "loss_spikes":
+                    at = f.evidence.extra.get("steps") or [f.start_step]
+                    if all(a is not None and a >= onset for a in at):
+                        drop.add(i)
         if any(findings[i].category == "plateau" and findings[i].severity >= Severity.WARNING for i in idx):
             # stuck or wasted (PL001) and "converged" (PL002) on one series: the warning is the finding
             drop.update(i for i in idx if findings[i].category == "plateau" and findings[i].severity < Severity.WARNING)

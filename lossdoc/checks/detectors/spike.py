@@ -28,11 +28,15 @@ from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
 _MAX_CANDIDATES = 20_000
+#: points of history a training-loss jump above the first logged value needs before a full window exists
+#: (SP001's ``early-history``; the log-space z of :func:`_log_z` needs as many)
+_EARLY_HISTORY = 5
 _MEANAD_TO_SD = 1.2533141373155  # sqrt(pi/2)
 
 
 def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise: float,
-                min_points: int, skip_before: int | None = None) -> list[dict[str, Any]]:
+                min_points: int, skip_before: int | None = None,
+                early_history: int = _EARLY_HISTORY) -> list[dict[str, Any]]:
     st, v = s.finite()
     n = v.size
     if n < min_points:
@@ -46,9 +50,17 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
     # a validation/test loss is judged once a point has min(w, max(10, w // 5)) evaluations before it (its
     # window is the history it has): a 200-point validation loss from its 11th evaluation, not only after
     # its 50th. A training loss still waits for a full window: its first steps are the initial drop.
-    sel = cand >= (min(w, n - 1) if s.split == "train" else min(w, max(10, w // 5), n - 1))
+    # A training loss waits for a full window, or for ``early_history`` points when the jump rises above the
+    # first logged value: its first steps are the initial drop, and the LR warm-up's bumps, which stay below
+    # where the loss started; a jump above that start (4.5 -> 3.0 -> 8.1 -> 3.3 at step 8; 16 -> 14 -> 79 -> 14
+    # in a OneCycle warm-up) is a spike however early it comes.
+    above_start = v[cand] > v[0]
+    if s.split == "train":
+        sel = (cand >= min(w, n - 1)) | ((cand >= min(early_history, n - 1)) & above_start)
+    else:
+        sel = cand >= min(w, max(10, w // 5), n - 1)
     if skip_before is not None:
-        sel &= st[cand] > skip_before
+        sel &= (st[cand] > skip_before) | above_start
     restarts = lr_restarts(ctx)
     if restarts and cand.size:
         rs = np.asarray(restarts)
@@ -304,7 +316,8 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
         events = short_spikes(ctx, s, p.zscore, p.min_rise, getattr(p, "warn_range", 0.25),
                               skip_before=ctx.warmup_end())
     else:
-        events = find_spikes(ctx, s, p.window, p.zscore, p.min_rise, p.min_points, skip_before=ctx.warmup_end())
+        events = find_spikes(ctx, s, p.window, p.zscore, p.min_rise, p.min_points, skip_before=ctx.warmup_end(),
+                             early_history=getattr(p, "early_history", _EARLY_HISTORY))
     # a jump that never comes back is not a spike: DV001/DV002 judge a persistent rise
     events = [e for e in events if e["recovery"] is not None or e["at_end"]]
     if not events:
