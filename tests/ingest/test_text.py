@@ -305,3 +305,16 @@ def test_real_barber0_log() -> None:
     # 13 lines 'ep: 0, batch: 20*k, ..., loss: X' (k = 1..13): batch is the step
     assert len(loss) == 13 and loss[0] == (20, 10.984375) and loss[-1] == (260, 8.390625)
     assert ("train", "ntokens", "ntokens") in keys(src)
+
+
+def test_glog_record_prefix_is_not_a_metric() -> None:
+    # public dev log JiayuZou2020/Object-detection-based-on-SSD loss.txt (TF-slim): each record is
+    # printed twice, once as "INFO:tensorflow:..." and once behind a glog prefix, whose "I0228 18"
+    # was read as a training series 'I0228' of 1,092 points
+    data = b"".join(
+        b"INFO:tensorflow:global step %d: loss = %.4f (0.851 sec/step)\n"
+        b"I0228 18:38:%02d.877903  8672 learning.py:507] global step %d: loss = %.4f (0.851 sec/step)\n"
+        % (s, 60.0 - s / 10, s % 60, s, 60.0 - s / 10) for s in range(310, 420, 10))
+    src = read_data(data, "loss.txt")
+    assert {m for _, m, _ in keys(src)} == {"loss"}
+    assert series(src, "train", "loss")[:2] == [(310, 29.0), (320, 28.0)]

@@ -279,6 +279,20 @@ class SeriesNamer:
         return self.assign(name, split, metric)
 
 
+def bare_split(name: str) -> str | None:
+    """The split a column named by a split word alone names (``valid`` -> ``val``, ``Train`` -> ``train``), else None.
+
+    In a file named as a loss (``losses.csv`` with columns ``train,valid,total``) such a column is that
+    split's loss, not a training series called ``valid``."""
+    from lossdoc.model import _SPLIT_PREFIXES
+
+    low = re.sub(r"\s+", "_", name.strip()).lower()
+    for prefix, split in _SPLIT_PREFIXES:
+        if prefix.endswith("_") and low == prefix[:-1]:
+            return split
+    return None
+
+
 def guess_split_metric(name: str, default_split: str = "train") -> tuple[str, str]:
     """:func:`lossdoc.model.split_and_metric` that also reads spaced names (``Valid MSE``, ``Train loss``)."""
     spaced = re.sub(r"\s+", "_", name.strip())

@@ -21,6 +21,7 @@ from lossdoc.errors import EmptyInputError
 from lossdoc.ingest.formats._tabular import (
     SeriesNamer,
     bad_cells_note,
+    bare_split,
     guess_split_metric,
     melt,
     numeric_columns,
@@ -136,13 +137,17 @@ class GenericCSVParser(Parser):
         mapping = {}
         for c in numeric:
             if lossy_file and c.strip():
+                split = bare_split(c)  # 'train' / 'valid' columns of losses.csv: each split's loss
+                if split is not None:
+                    mapping[c] = namer.assign(c, split, "loss")
+                    continue
                 split, metric = guess_split_metric(c)
                 mapping[c] = namer.assign(c, split, f"{metric}_loss")
             else:
                 mapping[c] = namer.auto(c)
         if lossy_file:
             notes.append(IngestNote("inferred", f"the file is named {inp.inner_name!r}: its columns are read as losses "
-                                    f"({', '.join(f'{c} -> {m}' for c, (_, m) in list(mapping.items())[:4])})"))
+                                    f"({', '.join(f'{c} -> {sp} {m}' for c, (sp, m) in list(mapping.items())[:4])})"))
         blocks, bad = melt(df, mapping, run=inp.run_name, epoch=epoch, wall_time=wall)
         note = bad_cells_note(bad)
         if note:

@@ -67,6 +67,9 @@ _FRAC = re.compile(r"(?i)(\d+)\s*/\s*(\d+)\s+(batch(?:es)?|steps?|iter(?:ation)?
 _NUMX_PY = re.compile(rf"([^A-Za-z0-9_.])({_NUM})", re.ASCII)
 _LEVEL = re.compile(r"(?i)^(?:INFO|DEBUG|WARN(?:ING)?|ERROR|CRITICAL|TRACE|NOTICE)[ _]+")
 _SOURCE = re.compile(r"(?i)\.(?:py|pyx|cc|cpp|cxx|c|h|hpp|cu|js|ts|rs|go|java|lua|sh)$")
+#: a glog / absl record prefix, "I0228 18:38:01.877903  8672 learning.py:507] " (TensorFlow 1 slim, Caffe):
+#: its level+date, time, thread id and source location are not metrics
+_GLOG = re.compile(r"^\s*[IWEF]\d{4} \d\d:\d\d:\d\d(?:\.\d+)?\s+\d+\s+[^\s\]]+:\d+\]")
 _EPOCH_BATCH = re.compile(r"^\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]")
 #: "[0 200/75400] loss 4.03 lr 2.98e-05": an epoch and a step out of its total in one bracket at the start
 _EPOCH_STEP_BRACKET = re.compile(r"^\s*\[\s*(\d+)\s+(\d+)\s*/\s*(\d+)\s*\]")
@@ -179,7 +182,9 @@ def _read_template(line: str) -> _Template:
     for m in _FRAC.finditer(line):
         if m.start(1) in pos:
             found.append((m.start(), m.group(3), pos[m.start(1)], pos.get(m.start(2))))
-    for m in _PAIR.finditer(line):
+    g = _GLOG.match(line)
+    after = g.end() if g else 0
+    for m in _PAIR.finditer(line, after):
         key = _clean_key(m.group(1) or m.group(2) or "")
         if key is None or m.start(3) not in pos:
             continue
