@@ -45,6 +45,7 @@ SPLITS: tuple[str, ...] = ("train", "val", "test", "other")
 NOTE_KINDS: tuple[str, ...] = (
     "torn_tail",  # last line/record cut short (file still being written)
     "restart",  # steps went back: a resumed run; the resumed segment is kept
+    "several_runs",  # the file holds several independent runs (counter back to its start); the last is kept
     "duplicate_steps",  # the same (series, step) logged more than once
     "skipped_lines",  # lines/records that could not be parsed and were skipped
     "gap",  # steps missing in an otherwise regular series

@@ -125,9 +125,10 @@ def test_fractional_logging_steps_is_a_share_of_max_steps() -> None:
     assert series(src.frame, "train", "loss")["step"].to_list() == [13, 26]
 
 
-def _tqdm_log(eval_at: int) -> str:
+def _tqdm_log(eval_at: int, start: float = 3) -> str:
     """ProgressCallback output with stderr captured: tqdm.write clears the bar, prints the dict,
-    redraws the bar (count = global_step) on the next line. logging_steps=10, one eval at ``eval_at``."""
+    redraws the bar (count = global_step) on the next line. logging_steps=10, one eval at ``eval_at``;
+    the loss falls from ``start`` by 0.5 per log."""
     def bar(n: int) -> str:
         return f"\r{n:3d}%|#         | {n}/100 [00:01<00:09,  9.50it/s]"
 
@@ -135,7 +136,7 @@ def _tqdm_log(eval_at: int) -> str:
     for step in range(1, 31):
         out.append(bar(step))
         if step % 10 == 0:
-            out.append("\r" + " " * 48 + f"\r{{'loss': '{3 - step / 20:.4g}', 'learning_rate': '1e-4', "
+            out.append("\r" + " " * 48 + f"\r{{'loss': '{start - step / 20:.4g}', 'learning_rate': '1e-4', "
                        f"'epoch': '{step / 100:.4g}'}}\n" + bar(step))
         if step == eval_at:
             out.append("\n\r  0%|          | 0/3 [00:00<?, ?it/s]\x1b[A\n\r100%|##########| 3/3 [00:00<00:00]\x1b[A")
@@ -151,9 +152,21 @@ def test_steps_from_the_tqdm_bar_after_each_dict() -> None:
 
 
 def test_tqdm_bar_counts_that_go_back_are_not_trusted() -> None:
-    text = _tqdm_log(eval_at=25)
-    src = read(text + text)  # two trainings in one log: bar counts restart
+    # one training continued in a second process whose bar restarts (the loss carries on from 1.5)
+    src = read(_tqdm_log(eval_at=25) + _tqdm_log(eval_at=25, start=1.5))
     assert series(src.frame, "train", "loss")["step"].to_list() == [1, 2, 3, 4, 5, 6]
+    assert not [n for n in src.notes if n.kind == "several_runs"]
+
+
+def test_two_trainings_in_one_log_the_last_is_read_at_its_bar_steps() -> None:
+    # the same training run twice into one log: bar and epoch back to the start, loss back to 2.5
+    text = _tqdm_log(eval_at=25)
+    src = read(text + text)
+    assert series(src.frame, "train", "loss")["step"].to_list() == [10, 20, 30]
+    assert series(src.frame, "train", "loss")["value"].to_list() == [2.5, 2.0, 1.5]
+    assert series(src.frame, "val", "loss")["step"].to_list() == [25]
+    note = next(n for n in src.notes if n.kind == "several_runs")
+    assert note.count == 2 and "analysed the last" in note.message
 
 
 HF_RUN = Path(__file__).resolve().parents[2] / "sample_logs" / "runs" / "hf" / "healthy"

@@ -34,7 +34,7 @@ def _note_hits(ctx: RunContext, kinds: tuple[str, ...]) -> Iterator[Hit]:
 #: what a note's kind reads as in a sentence ("The log has duplicate steps near step 100")
 _KIND_PHRASE = {"gap": "a gap", "duplicate_steps": "duplicate steps", "torn_tail": "a torn last line",
                 "skipped_lines": "skipped lines", "decoding": "undecodable bytes", "truncated_input": "a truncated input",
-                "restart": "a restart"}
+                "restart": "a restart", "several_runs": "several runs"}
 
 
 def _where(kind: str, step: int | None, line: int | None) -> dict[str, str]:
@@ -53,7 +53,18 @@ def restarts(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[
 
     train = ctx.loss("train")
     jumps = resume_jump_details(ctx, train) if train is not None else []
-    for h in _note_hits(ctx, ("restart",)):
+    for h in _note_hits(ctx, ("restart", "several_runs")):
+        if h.evidence.method == "parser-note:several_runs":
+            yield dataclasses.replace(h, values={**h.values, "advice": (
+                "Only the last run in this file was analysed (from line "
+                f"{h.evidence.extra.get('line') or 0:,}). To have each run judged, split the file at the lines the "
+                "note names, or have the script write each run to a log of its own (a new file name per run, or "
+                "open it in 'w' mode).")})
+            continue
+        h = dataclasses.replace(h, values={**h.values, "advice": (
+            f"The run resumed{h.values['at_step']}. Check that the LR schedule, data-loader position and loss "
+            "scale were restored with the checkpoint; if not, the steps after the resume differ from the "
+            "original run.")})
         if jumps:
             first = float(train.finite()[1][0])
             said = "; ".join(f"{fmt_num(v)} at step {r:,} after a median {fmt_num(base)} over steps {a:,}-{b:,}"

@@ -41,6 +41,7 @@ import polars as pl
 
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import load_lines, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, concat_frames, snake_case, split_and_metric
 
@@ -530,6 +531,9 @@ class HeuristicTextParser(Parser):
                 )
             )
             rows = rows.filter(pl.col("step").is_not_null())
+        matched = rows.get_column("lineno").n_unique()
+        rows = keep_last_run(rows, reference(rows.with_columns(pl.col("vals").str.slice(1).alias("_v")), value="_v"),
+                             lines.select("lineno", "line"), notes)
         frame = rows.select(
             pl.lit(inp.run_name).alias("run"),
             "split",
@@ -546,7 +550,6 @@ class HeuristicTextParser(Parser):
             .to_list()
         )
         raw_keys = list(dict.fromkeys(k for k, _, _ in sids))
-        matched = rows.get_column("lineno").n_unique()
         shown = ", ".join(raw_keys[:12]) + (" ..." if len(raw_keys) > 12 else "")
         notes.insert(
             0,

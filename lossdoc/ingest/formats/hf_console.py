@@ -32,6 +32,7 @@ from lossdoc.ingest.formats.hf_trainer import hidden_nan_note
 from lossdoc.ingest.formats._tabular import SeriesNamer
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
+from lossdoc.ingest.runs import keep_last_run
 from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames
 
@@ -46,6 +47,8 @@ _HINTS = {
     "logging_steps": r"(?:\blogging_steps\s*[=:]\s*|--logging[_-]steps[= ]+|\"logging_steps\":\s*)(\d*\.?\d+)",
     "max_steps": r"(?:\bmax_steps\s*=\s*|--max[_-]steps[= ]+|Total optimization steps\s*=\s*)([\d,]+)",
 }
+#: A counter printed before the dict on its line ("Epoch 3: {'loss': ...}", "step 200 {...}").
+_PREFIX_COUNTER = r"(?i)\b(?:epoch|step|iter(?:ation)?)\s*[:=#]?\s*(\d+)[^\d{]*\{'"
 AXIS_KEYS = frozenset({"epoch", "step", "num_input_tokens_seen"})
 
 
@@ -153,6 +156,10 @@ class HFConsoleParser(Parser):
             )
             .sort("rec")
         )
+        kinds = kinds.join(cand.select("rec", "lineno", "line"), on="rec", how="left").sort("rec")
+        kinds = self._last_run(kinds, pairs, lines, notes)
+        pairs = pairs.join(kinds.select("rec"), on="rec", how="semi")
+        kinds = kinds.drop("lineno", "line", "_counter")
         logging_hint = _hint(lines, _HINTS["logging_steps"])
         max_hint = _hint(lines, _HINTS["max_steps"])
         max_steps = int(max_hint) if max_hint else None
@@ -234,6 +241,19 @@ class HFConsoleParser(Parser):
         if max_steps:
             meta["total_steps"] = max_steps
         return ParseResult(concat_frames([frame]), notes, meta)
+
+    @staticmethod
+    def _last_run(kinds: pl.DataFrame, pairs: pl.DataFrame, lines: pl.DataFrame,
+                  notes: list[IngestNote]) -> pl.DataFrame:
+        """The records of the last of several runs in one console log (:mod:`lossdoc.ingest.runs`), with
+        a note; all of them when the log holds one run. The counter is the dict's ``epoch``, else one the
+        line prints before the dict (``Epoch 3: {'loss': ...}``)."""
+        kinds = kinds.with_columns(pl.coalesce(
+            "epoch", pl.col("line").str.extract(_PREFIX_COUNTER, 1).cast(pl.Float64, strict=False)).alias("_counter"))
+        loss = pairs.filter(pl.col("key") == "loss").group_by("rec").agg(pl.col("value").first())
+        ref = (kinds.filter(pl.col("kind") == "train").join(loss, on="rec", how="inner", maintain_order="left")
+               .select("lineno", pl.col("_counter").alias("counter"), "value"))
+        return keep_last_run(kinds, ref, lines, notes, counter_col="_counter", what="log line")
 
 
 PARSERS = [HFConsoleParser()]

@@ -28,6 +28,7 @@ from lossdoc.ingest.formats._tabular import SeriesNamer
 from lossdoc.ingest.formats.keras_csv import cumulative_epochs
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.runs import keep_last_run
 from lossdoc.ingest.text import ANSI_RE, load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames
 
@@ -132,8 +133,19 @@ class KerasProgbarParser(Parser):
                                         "were not read", count=n_mid))
         if final.height == 0:
             raise EmptyInputError("no completed Keras epoch found", path=inp.name)
+        final = final.rename({"lineno": "_line"}).with_columns(pl.col("epoch_no") - 1)
+        if has_headers:
+            # several models trained into one log: the last one (another fit() of the same model is kept)
+            vals = dash_pairs(final, ["_line"])
+            ref_name = "loss" if (vals.get_column("name") == "loss").any() else vals.get_column("name").first()
+            ref = final.select("_line", "epoch_no").join(
+                vals.filter(pl.col("name") == ref_name).unique("_line", keep="first"), on="_line", how="inner",
+                maintain_order="left").select(pl.col("_line").alias("lineno"), pl.col("epoch_no").alias("counter"),
+                                              "value")
+            final = keep_last_run(final, ref, lines.select("lineno", "line"), notes, line_col="_line",
+                                  counter_col="epoch_no", what="epoch")
         final, note = cumulative_epochs(
-            final.rename({"lineno": "_line"}).with_columns(pl.col("epoch_no") - 1),
+            final,
             "epoch_no",
             why="'Epoch 1/N' again: another fit() call",
         )

@@ -19,6 +19,7 @@ import polars as pl
 
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.runs import find_runs, in_last_run, several_runs_note
 from lossdoc.ingest.text import (
     RANK_AT_START,
     clean_head,
@@ -149,6 +150,8 @@ class NanoGPTParser(Parser):
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
         fast = self._fast(inp)
+        if fast is not None and _goes_back(fast[0]):
+            fast = None  # several runs or a resume: the line-numbered path below tells them apart
         if fast is not None:
             it, ev = fast
             tail = torn_tail_note(inp, count_lines(inp)) if inp.size and not inp.ends_with_newline() else None
@@ -178,6 +181,14 @@ class NanoGPTParser(Parser):
             notes.append(IngestNote("skipped_lines", f"{bad.height} iter line(s) without a readable loss (lines {first})",
                                     line=first[0], count=bad.height))
             it = it.filter(pl.col("value").is_not_null())
+        if _goes_back(it):
+            runs = find_runs(it.select("lineno", pl.col("step").alias("counter"), "value"),
+                             load_lines(inp).select("lineno", "line"))
+            if len(runs) > 1:
+                kept_it, kept_ev = in_last_run(it, runs), in_last_run(ev, runs)
+                dropped = it.height - kept_it.height + ev.height - kept_ev.height
+                notes.append(several_runs_note(runs, dropped, what="iter line"))
+                it, ev = kept_it, kept_ev
         return ParseResult(blocks=self._blocks(inp, it, ev), notes=notes)
 
     @staticmethod
@@ -200,6 +211,11 @@ class NanoGPTParser(Parser):
             ev.select(pl.lit(run).alias("run"), pl.lit("val").alias("split"), pl.lit("loss").alias("metric"),
                       pl.lit("val loss").alias("name"), "step", pl.col("val").alias("value")),
         ])
+
+
+def _goes_back(it: pl.DataFrame) -> bool:
+    """Whether the iter lines' counter goes back anywhere (a resume, or several runs in one log)."""
+    return bool(it.height > 1 and it.select((pl.col("step").diff() < 0).any()).item())
 
 
 PARSERS = [NanoGPTParser()]

@@ -41,6 +41,7 @@ import polars as pl
 from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines, readable_metric, split_pairs
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult
 
@@ -122,6 +123,7 @@ class ModdedNanoGPTParser(Parser):
         total = recs.get_column("_total").max()
         if total is not None:
             meta["total_steps"] = int(total)  # type: ignore[arg-type]
+        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes)
         return ParseResult(finish(long, notes), notes, meta)
 
 
@@ -217,6 +219,7 @@ class BuildNanoGPTParser(Parser):
             pl.lit(run).alias("run"), "split", "metric", "name", "step", pl.lit(None, dtype=pl.Float64).alias("epoch"),
             pl.lit(None, dtype=pl.Float64).alias("wall_time"), to_float(pl.col("raw")).alias("value"), "lineno",
         ).sort("lineno", maintain_order=True)
+        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes)
         return ParseResult(finish(long, notes), notes)
 
 

@@ -1,0 +1,195 @@
+"""Several independent training runs written to one log file (a script that appends to ``train.log``
+each time it is started): tell them apart from a resume, and keep the last one.
+
+A *resume* continues one run: its counter goes back a little (to a checkpoint) and the loss carries on
+at its level; the step normaliser (:mod:`lossdoc.ingest.normalise`) keeps the resumed segment. A *new
+run* starts over: its counter goes back to the start of the run before it (``Epoch 0``/``1``, step 0)
+and either the loss is back near that run's starting level or the header the script printed before
+its first run is printed again ("Starting training ...", a config dump); when the loss clearly carries
+on at the level where the run before it ended, it is a continuation (``fit()`` called again, a resume
+with a counter that restarts) and is not cut.
+
+Joining separate runs gives one curve whose numbers belong to no run (a loss that "spikes" back to its
+initial value, a best value from one run and a final one from another), and keeping only the rows a
+later run overwrote mixes them at the steps it did not reach. So the readers that can meet this
+(line-oriented logs: hand-rolled text, HF console dicts, the Keras progress bar, nanoGPT) analyse the
+last run and say in a ``several_runs`` note how many runs the file holds and on which lines, so that
+nothing is joined or dropped silently. Splitting the file gives each run its own report.
+
+The decision is made on the reader's reference series (the training loss, else its first series):
+one row per logged point, in file order, with its line number, its counter and its value. Only the
+points where the counter goes back are examined (a Python loop over those few, numpy inside).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from lossdoc.model import IngestNote
+
+#: A run's end level is the median of its last this many points (one noisy point does not decide); its
+#: start level and the next segment's are their first values (a fresh run falls fast from there).
+EDGE_POINTS = 3
+#: Where a segment's first value sits between the end level (0) and the start level (1) of the run
+#: before it: from FRESH up it starts over (a new run); up to CONTINUING it carries on (a resume, another
+#: ``fit()``); in between the repeated header decides.
+FRESH = 0.5
+CONTINUING = 0.25
+#: A run whose loss moved by less than this share of its level says nothing about where the next one
+#: starts: the header decides.
+MIN_MOVE = 0.05
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpan:
+    """One run of a file: its first and last data line, its number of points and its first counter."""
+
+    first: int
+    last: int
+    points: int
+    counter: float
+
+
+def _normalised(expr: pl.Expr) -> pl.Expr:
+    """A line as a header template: digits (timestamps, counts) and spacing do not matter."""
+    return expr.str.replace_all(r"\d+(?:[.,:]\d+)*", "#").str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def _header_lines(lines: pl.DataFrame | None, ref_lines: np.ndarray, first_back: int) -> np.ndarray:
+    """Line numbers, after the first data line, of lines the script printed before its first run's
+    first point and did not print again while that run was logging (its per-epoch lines are no
+    header): "Starting training", "Loaded N sequences", a config dump. Sorted."""
+    if lines is None or lines.height == 0 or ref_lines.size == 0:
+        return np.empty(0, dtype=np.int64)
+    first_data = int(ref_lines[0])
+    end_first = int(ref_lines[first_back - 1]) if first_back > 0 else int(ref_lines[-1])
+    lines = lines.select("lineno", _normalised(pl.col("line")).alias("_t")).filter(
+        pl.col("_t").str.count_matches(r"[A-Za-z]") >= 3
+    )
+    before = lines.filter(pl.col("lineno") < first_data).get_column("_t").unique()
+    inside = lines.filter(pl.col("lineno").is_between(first_data, end_first)).get_column("_t").unique()
+    heads = before.filter(~before.is_in(inside.implode()))
+    if heads.len() == 0:
+        return np.empty(0, dtype=np.int64)
+    at = lines.filter((pl.col("lineno") > end_first) & pl.col("_t").is_in(heads.implode())).get_column("lineno")
+    return np.unique(at.to_numpy().astype(np.int64))
+
+
+def reference(rows: pl.DataFrame, *, value: str = "value", counter: str = "step") -> pl.DataFrame:
+    """The series of ``rows`` (``lineno``, ``split``, ``metric``, a counter and a value column) that tells
+    runs apart: the training loss, else the validation loss, else the first series; as :func:`find_runs`
+    takes it."""
+    pick = rows.head(0)
+    for split, metric in (("train", "loss"), ("val", "loss")):
+        pick = rows.filter((pl.col("split") == split) & (pl.col("metric") == metric))
+        if pick.height:
+            break
+    if pick.height == 0 and rows.height:
+        first = rows.row(0, named=True)
+        pick = rows.filter((pl.col("split") == first["split"]) & (pl.col("metric") == first["metric"]))
+    return pick.select("lineno", pl.col(counter).alias("counter"), pl.col(value).cast(pl.Float64, strict=False)
+                       .alias("value"))
+
+
+def _first(v: np.ndarray) -> float | None:
+    v = v[np.isfinite(v)]
+    return float(v[0]) if v.size else None
+
+
+def _median(v: np.ndarray) -> float | None:
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if v.size else None
+
+
+def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunSpan]:
+    """The runs of a file, from its reference series ``ref`` (columns ``lineno``, ``counter``,
+    ``value``; one row per point in file order) and its ``lines`` (``lineno``, ``line``) for the
+    repeated header. One span (the whole file) when the file holds one run."""
+    ref = ref.filter(pl.col("counter").is_not_null())
+    if ref.height < 2:
+        return []
+    ln = ref.get_column("lineno").cast(pl.Int64).to_numpy()
+    c = ref.get_column("counter").cast(pl.Float64).to_numpy()
+    v = ref.get_column("value").cast(pl.Float64).to_numpy()
+    back = np.flatnonzero(c[1:] < c[:-1]) + 1
+    if back.size == 0:
+        return [RunSpan(int(ln[0]), int(ln[-1]), int(ln.size), float(c[0]))]
+    # "back to its start": at or below everything logged before (within one logging interval)
+    steps = np.diff(c)
+    pos = steps[steps > 0]
+    tol = float(pos[0]) if pos.size else 0.0
+    lowest = np.minimum.accumulate(c)
+    cand = back[c[back] <= lowest[back - 1] + tol]
+    if cand.size == 0:
+        return [RunSpan(int(ln[0]), int(ln[-1]), int(ln.size), float(c[0]))]
+    heads = _header_lines(lines, ln, int(back[0]))
+    bounds = [0]
+    for n, i in enumerate(cand):
+        i = int(i)
+        lo = bounds[-1]
+        if c[i] > c[lo:i].min() + tol:
+            continue  # back to the start of the file but not of the run since the last cut
+        hi = int(cand[n + 1]) if n + 1 < cand.size else c.size
+        f, new = _first(v[lo:i]), _first(v[i:hi])
+        last = _median(v[max(lo, i - EDGE_POINTS):i])
+        headed = bool(np.any((heads > ln[i - 1]) & (heads < ln[i])))
+        fresh = continuing = False
+        if f is not None and new is not None and last is not None and \
+                abs(f - last) >= MIN_MOVE * max(abs(f), abs(last), 1e-12):
+            # where the new segment starts between the end level (0) and the start level (1) of the run before
+            at = (new - last) / (f - last)
+            fresh, continuing = at >= FRESH, at <= CONTINUING
+        if fresh or (headed and not continuing):
+            bounds.append(i)
+    if len(bounds) == 1:
+        return [RunSpan(int(ln[0]), int(ln[-1]), int(ln.size), float(c[0]))]
+    out = []
+    ends = bounds[1:] + [c.size]
+    for a, b in zip(bounds, ends, strict=True):
+        out.append(RunSpan(int(ln[a]), int(ln[b - 1]), b - a, float(c[a])))
+    return out
+
+
+def several_runs_note(runs: list[RunSpan], dropped: int, *, what: str = "point") -> IngestNote:
+    """The note saying which runs a file holds and that only the last one is read."""
+    last = runs[-1]
+    shown = ", ".join(f"lines {r.first:,}-{r.last:,} ({r.points:,} {what}s)" for r in runs[:-1][:8])
+    if len(runs) > 9:
+        shown += f", ... ({len(runs) - 9} more)"
+    return IngestNote(
+        "several_runs",
+        f"the file holds {len(runs)} separate runs (the counter goes back to its start with the loss back at its "
+        f"starting level or the run header printed again): analysed the last, lines {last.first:,}-{last.last:,} "
+        f"({last.points:,} {what}s); earlier runs not analysed: {shown} ({dropped:,} row(s) left out) -- "
+        "split the file to have each judged",
+        line=last.first,
+        count=len(runs),
+    )
+
+
+def keep_last_run(rows: pl.DataFrame, ref: pl.DataFrame, lines: pl.DataFrame | None, notes: list[IngestNote],
+                  *, line_col: str = "lineno", counter_col: str = "step", what: str = "point") -> pl.DataFrame:
+    """``rows`` (any frame with a line-number column ``line_col`` and a counter ``counter_col``) restricted
+    to the last run that :func:`find_runs` sees in ``ref``; a ``several_runs`` note is appended when rows
+    were left out. Rows between the last point of the run before and the first of the last run belong to
+    the last run when their counter is not past its start (an evaluation at step 0 printed before the
+    first training line), else to the run before (its final evaluation, its summary)."""
+    runs = find_runs(ref, lines)
+    if len(runs) < 2:
+        return rows
+    kept = in_last_run(rows, runs, line_col=line_col, counter_col=counter_col)
+    notes.append(several_runs_note(runs, rows.height - kept.height, what=what))
+    return kept
+
+
+def in_last_run(rows: pl.DataFrame, runs: list[RunSpan], *, line_col: str = "lineno",
+                counter_col: str = "step") -> pl.DataFrame:
+    """The rows of ``rows`` that belong to the last of ``runs`` (see :func:`keep_last_run`)."""
+    if len(runs) < 2:
+        return rows
+    line, last = pl.col(line_col), runs[-1]
+    gap = (line > runs[-2].last) & (pl.col(counter_col).cast(pl.Float64) <= last.counter).fill_null(False)
+    return rows.filter((line >= last.first) | gap)
