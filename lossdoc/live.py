@@ -194,6 +194,7 @@ class FileTail:
         self._buf = b""  # the current file's consumed bytes while undecided / in whole mode
         self._header = b""
         self._verify_at = 0
+        self._top_step: int | None = None  # the largest step read piecewise from the current file
         self._pending = -1  # size of an unterminated first line at the last poll
         self._whole_sig: tuple[int, int, int] | None = None
         self._stalls = 0
@@ -288,6 +289,7 @@ class FileTail:
         self._offset = self._lines = 0
         self._buf = self._header = self._last = b""
         self._whole = None
+        self._top_step = None
         self.mode = "undecided"
 
     def _same_tail(self) -> bool:
@@ -476,6 +478,7 @@ class FileTail:
         self._notes += res.notes
         self._meta.update(res.meta)
         self._rows.add([conform(b) for b in res.blocks if b.height])
+        self._top_step = _step_span(res.blocks)[1]
         rest = self._buf[len(test):]
         self._buf = b""
         self._whole = None
@@ -531,8 +534,14 @@ class FileTail:
         if not new:
             return False
         self.urgent = self.urgent or _nonfinite_loss(new)
+        lo, hi = _step_span(new)
+        # steps that go back (a resume, or a new run appended to the log) are read as a whole read
+        # reads them (lossdoc.ingest.runs keeps the last of several runs): check now, not when the file doubles
+        back = lo is not None and self._top_step is not None and lo < self._top_step
+        if hi is not None:
+            self._top_step = hi if self._top_step is None else max(self._top_step, hi)
         self._rows.add(new)
-        if self._offset >= self._verify_at:
+        if back or self._offset >= self._verify_at:
             self._verify()
         self._version += 1
         return True
@@ -540,6 +549,15 @@ class FileTail:
     def _note(self, note: IngestNote) -> None:
         if len(self._notes) < MAX_NOTES:
             self._notes.append(note)
+
+
+def _step_span(blocks: list[pl.DataFrame]) -> tuple[int | None, int | None]:
+    """The smallest and largest step in ``blocks`` (None when they hold no row)."""
+    spans = [b.select(pl.col("step").min().alias("lo"), pl.col("step").max().alias("hi")).row(0)
+             for b in blocks if b.height]
+    los = [int(a) for a, _ in spans if a is not None]
+    his = [int(b) for _, b in spans if b is not None]
+    return (min(los) if los else None), (max(his) if his else None)
 
 
 # --------------------------------------------------------------------------- directories

@@ -174,3 +174,26 @@ def test_json_caught_mid_rewrite_keeps_the_last_good_read(tmp_path: Path) -> Non
     tail.poll()
     assert tail.source().height == n + 1  # replaced, not added to the earlier reads
     tail.close()
+
+
+def test_a_new_run_appended_to_a_watched_log_is_read_as_a_whole_read_reads_it(tmp_path: Path) -> None:
+    """nanoGPT lines are read piecewise; a second run appended to the log (iter back to 0, loss back at
+    its first level) must not be joined to the first: the follower reads it as `analyze` does."""
+    def run(n: int, start: float) -> str:
+        return "".join(f"iter {i}: loss {start - i / 100:.4f}, time 10.00ms, mfu 1.00%\n" for i in range(n))
+
+    p = tmp_path / "train.log"
+    p.write_text(run(100, 5.0))
+    tail = FileTail(p)
+    tail.poll()
+    assert tail.mode == "lines"
+    with open(p, "a") as fh:
+        fh.write(run(30, 5.01))
+    tail.poll()
+    got = tail.source()
+    want = read(str(p)).sources[0]
+    assert _rows(got.frame).equals(_rows(want.frame))
+    loss = got.frame.filter(pl.col("metric") == "loss")
+    assert loss.height == 30 and loss["value"][0] == 5.01
+    assert "several_runs" in [n.kind for n in got.notes]
+    tail.close()
