@@ -318,3 +318,24 @@ def test_glog_record_prefix_is_not_a_metric() -> None:
     src = read_data(data, "loss.txt")
     assert {m for _, m, _ in keys(src)} == {"loss"}
     assert series(src, "train", "loss")[:2] == [(310, 29.0), (320, 28.0)]
+
+
+def test_per_batch_lines_with_only_an_epoch_counter_are_steps() -> None:
+    # public dev log KAMIENDER/translation_base_on_Attention: "epoch: 0 | loss: 9.65" for each of 400
+    # batches an epoch; keeping the last line of each epoch read 100 of 40,000 losses
+    data = b"".join(b"epoch: %d | loss: %.3f\n" % (e, 9.0 - e - b / 10) for e in range(3) for b in range(4))
+    data += b"epoch: 2 | val_loss: 5.5\n"
+    src = read_data(data, "loss.txt")
+    tr = series(src, "train", "loss")
+    assert [s for s, _ in tr] == list(range(12)) and tr[4] == (4, 8.0)
+    assert series(src, "val", "loss") == [(11, 5.5)]  # after the last batch line of its epoch
+    assert any("repeat within an epoch" in n.message and "derived" in n.message for n in src.notes)
+
+
+def test_an_epoch_counter_repeated_by_separate_sessions_stays_the_step() -> None:
+    # the same epochs printed once per session (public dev log Ericavanee/robust_nsde: 5 runs of 10
+    # epochs) are not per-batch lines: the epoch stays the step and the runs are told apart as before
+    data = b"".join(b"epoch=%d, loss=%.4f\n" % (e, 1.0 / (e + 1)) for _ in range(3) for e in range(6))
+    src = read_data(data, "log_train.txt")
+    assert [s for s, _ in series(src, "train", "loss")] == list(range(6))
+    assert not any("repeat within an epoch" in n.message for n in src.notes)

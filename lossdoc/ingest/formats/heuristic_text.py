@@ -19,6 +19,8 @@ first bracketed pair is the step); a batch/step counter that restarts each epoch
 the epoch into one monotonic step (batches per epoch from ``/M`` when printed, else from the largest
 batch seen - an estimate, noted). A line with only an epoch counter (an end-of-epoch summary) is
 placed at the end of its epoch; a line without any counter takes the step of the line before it.
+When the epoch is the only counter and lines of one shape repeat it three or more times in a row
+(``epoch: 0 | loss: 9.65`` for every batch), each such line is a step, numbered in line order.
 Names are split by prefix (``train``/``val``/``valid``/``test``/``eval``, default ``train``); a key
 without a prefix on a line that names exactly one other split (``Validation Loss: .., Accuracy:
 ..``) takes it.
@@ -88,6 +90,8 @@ _SPLIT_OF = {
     "dev": "val",
     "test": "test",
 }
+#: With only an epoch counter, lines of one shape repeated this often within an epoch are per-batch lines.
+_PER_BATCH_MIN = 3
 #: Past this many distinct line templates the rarest are not read (noted).
 MAX_TEMPLATES = 200_000
 
@@ -615,7 +619,7 @@ class HeuristicTextParser(Parser):
         ``df`` has per line: ``inner`` (step/iter/batch value), ``inner_total`` (its ``/M``),
         ``inner_key``, ``ep`` (epoch value) and ``epoch_key``.
         """
-        df = df.select("_rid", "inner", "inner_total", "inner_key", "ep", "epoch_key", "is_data").sort("_rid")
+        df = df.select("_rid", "inner", "inner_total", "inner_key", "ep", "epoch_key", "is_data", "tpl").sort("_rid")
         # The step counter is the one the data lines carry most often. A line without values that names
         # another counter ("Training batches: 6501" in a run's header) is not a step of the run: its
         # counter is dropped, else the per-epoch "Step" looks reset at its first line and is not combined
@@ -690,7 +694,29 @@ class HeuristicTextParser(Parser):
                 desc = f"'{key}'"
         elif has_epoch:
             eps = df.get_column("ep").drop_nulls()
-            if bool(((eps - eps.round(0)).abs() == 0).all()):
+            # "epoch: 0 | loss: 9.65" printed for every batch (400 lines per epoch): the lines are the
+            # steps, not 400 copies of one epoch's value (keeping the last of each would drop 99.75%)
+            # consecutive lines of one shape with the same epoch (a run of repeated runs prints each epoch once
+            # per session, never consecutively)
+            dat = (df.filter(pl.col("is_data") & pl.col("ep").is_not_null()).sort("_rid")
+                   .with_columns((pl.col("ep") != pl.col("ep").shift()).fill_null(True).cum_sum().over("tpl").alias("_r")))
+            dat = dat.with_columns(pl.len().over("tpl", "_r").alias("_n"))
+            batchy = dat.filter(pl.col("_n") >= _PER_BATCH_MIN)
+            per_batch = dat.height > 0 and batchy.height * 2 > dat.height
+            if per_batch:
+                df = (df.join(batchy.select("_rid", pl.lit(True).alias("_b")), on="_rid", how="left").sort("_rid")
+                      .with_columns(pl.col("_b").fill_null(False)))
+                df = df.with_columns(
+                    pl.when(pl.col("_b")).then(pl.col("_b").cast(pl.Int64).cum_sum() - 1).cast(pl.Float64).alias("_s")
+                ).drop("_b")
+                med = int(batchy.group_by("tpl", "_r").len().get_column("len").median())  # type: ignore[arg-type]
+                notes.append(IngestNote(
+                    "inferred", f"'{df.get_column('epoch_key').drop_nulls()[0]}' is the only counter and lines of one "
+                    f"shape repeat within an epoch (median {med} in a row): each such line is read as one step, "
+                    "numbered in line order from 0 (derived: not an optimizer step); other lines of an epoch "
+                    "take the step of the line before them"))
+                desc = "line order within the epochs"
+            elif bool(((eps - eps.round(0)).abs() == 0).all()):
                 df = df.with_columns(pl.col("ep").alias("_s"))
                 desc = f"'{df.get_column('epoch_key').drop_nulls()[0]}' (epochs only)"
             else:
