@@ -304,8 +304,11 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
                  and rel_range >= getattr(p, "warn_gap_range_offset", 0.5)))
     grow_txt = (f", and growing ({tlabel(tr)} of the gap, one-sided p={tr.pvalue_increasing:.2g})" if grows
                 else ", not growing")
+    warn_gap = getattr(p, "warn_gap", 0.5)
+    # a gap just under the warning size is shown to one decimal: "50% above" as a note reads as a mistake
+    pct = f"{rel_train:.1%}" if not large and f"{rel_train:.0%}" == f"{warn_gap:.0%}" else f"{rel_train:.0%}"
     # a percentage of a near-zero training loss reads as noise ("5,720,926% above"): say how many times
-    above = (f"is {rel_train:.0%} above the training loss {fmt_num(end_train)}" if rel_train < 10 else
+    above = (f"is {pct} above the training loss {fmt_num(end_train)}" if rel_train < 10 else
              f"is {end_val / end_train:,.0f}x the training loss {fmt_num(end_train)}" if end_train > 0 else
              f"is far above the training loss {fmt_num(end_train)}")
     msg = (f"validation loss {fmt_num(end_val)} {above} "
@@ -313,7 +316,11 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
            f"training loss came down (its start to its low); above half that size since step {opened:,}; positive at {pos} of the last "
            f"{half.size} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
            f"{fmt_num(float(np.mean(tail)))}, one-sided t={t_stat:.1f}, p={t_p:.2g}; Bonferroni p={pval:.2g})"
-           f"{grow_txt}")
+           f"{grow_txt}" + ("" if large else
+                            f"; below the warning size (val {warn_gap:.0%} above train with a gap of "
+                            f"{getattr(p, 'warn_gap_range', 0.25):.0%} of that range, or "
+                            f"{getattr(p, 'warn_gap_offset', 0.25):.0%} above with "
+                            f"{getattr(p, 'warn_gap_range_offset', 0.5):.0%} of it): a note"))
     yield Hit(
         message=msg,
         evidence=Evidence("sign-test|t-test (Bonferroni)+trend", rel_train, float(p.min_gap), pval,
@@ -325,7 +332,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
                            "growth_pvalue": None if tr is None else float(tr.pvalue_increasing)}),
         start_step=opened, end_step=int(st[-1]), alpha=p.alpha, split="val", metric="loss",
         severity=None if large else Severity.INFO,
-        values={"gap": (f"{rel_train:.0%} above the training loss" if rel_train < 10 else
+        values={"gap": (f"{pct} above the training loss" if rel_train < 10 else
                         f"{end_val / end_train:,.0f}x the training loss" if end_train > 0 else
                         "far above the training loss"),
                 "step": fmt_step(int(st[-1]))},
