@@ -137,11 +137,17 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
         last = _median(v[max(lo, i - EDGE_POINTS):i])
         headed = bool(np.any((heads > ln[i - 1]) & (heads < ln[i])))
         fresh = continuing = False
-        if f is not None and new is not None and last is not None and \
-                abs(f - last) >= MIN_MOVE * max(abs(f), abs(last), 1e-12):
-            # where the new segment starts between the end level (0) and the start level (1) of the run before
-            at = (new - last) / (f - last)
-            fresh, continuing = at >= FRESH, at <= CONTINUING
+        if f is not None and new is not None and last is not None:
+            scale = MIN_MOVE * max(abs(f), abs(last), 1e-12)
+            if abs(f - last) >= scale:
+                # where the new segment starts between the end level (0) and the start level (1) of the run before
+                at = (new - last) / (f - last)
+                fresh, continuing = at >= FRESH, at <= CONTINUING
+            else:
+                # a run that did not move: a new one shows by starting above all it logged (a resume would
+                # carry on inside its range)
+                before = v[lo:i][np.isfinite(v[lo:i])]
+                fresh = bool(before.size) and new > float(before.max()) + scale
         if fresh or (headed and not continuing):
             bounds.append(i)
     if len(bounds) == 1:

@@ -157,3 +157,26 @@ def test_build_nanogpt_log_txt_two_runs_the_last_is_read() -> None:
     assert series(src, "train", "loss") == [(0, 10.96), (10, 7.3), (20, 6.4)]
     assert series(src, "val", "loss") == []  # the first run's evaluation is not the second's
     assert _runs_note(src).count == 2
+
+
+def test_keras_csvlogger_appended_over_separate_models_the_last_is_read() -> None:
+    # CSVLogger(append=True) while a fresh model was built each time: the epoch back to 0 with the loss
+    # back at its first level. The old reading laid them end to end: epochs 0-6 with a jump to 0.92
+    text = "epoch,loss,val_loss\n0,0.90,0.95\n1,0.60,0.70\n2,0.45,0.60\n3,0.40,0.58\n0,0.92,0.96\n1,0.62,0.71\n2,0.47,0.61\n"
+    src = read_data(text.encode(), "history.csv")
+    assert src.format == "keras-csv"
+    assert series(src, "train", "loss") == [(0, 0.92), (1, 0.62), (2, 0.47)]
+    assert series(src, "val", "loss") == [(0, 0.96), (1, 0.71), (2, 0.61)]
+    note = _runs_note(src)
+    assert "lines 2-5 (4 rows)" in note.message and note.line == 6
+
+
+def test_a_flat_run_then_one_starting_above_all_it_logged_is_two_runs() -> None:
+    # (a public log: 10-epoch runs of a tiny loss, the first flat at 0.0085-0.0107, the next from 0.0116)
+    flat = [0.0086, 0.0107, 0.0090, 0.0087, 0.0085]
+    ref = pl.DataFrame({"lineno": list(range(1, 11)), "counter": [0, 1, 2, 3, 4] * 2,
+                        "value": flat + [0.0116, 0.0135, 0.0081, 0.0043, 0.0051]})
+    assert [(r.first, r.last) for r in find_runs(ref)] == [(1, 5), (6, 10)]
+    # carrying on inside the flat run's range: a continuation, not a new run
+    ref = ref.with_columns(pl.Series("value", flat + [0.0088, 0.0087, 0.0086, 0.0085, 0.0084]))
+    assert len(find_runs(ref)) == 1

@@ -40,6 +40,7 @@ from lossdoc.ingest.formats._tabular import (
 )
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.runs import keep_last_run
 from lossdoc.model import IngestNote, ParseResult, concat_frames, make_frame
 
 _INDEX_NAMES = ("", "Unnamed: 0", "index")
@@ -120,6 +121,11 @@ class KerasCSVParser(Parser):
             df = df.with_row_index("_epoch_raw").with_columns(pl.col("_epoch_raw").cast(pl.Int64))
             axis = []
             notes.append(IngestNote("inferred", "no epoch column: the row index is the epoch (0-based)"))
+        if "loss" in header and "_line" in df.columns:
+            # CSVLogger(append=True) over separate models: the last one (another fit() of one model is kept)
+            ref = df.select(pl.col("_line").alias("lineno"), pl.col("_epoch_raw").alias("counter"),
+                            pl.col("loss").cast(pl.Float64, strict=False).alias("value"))
+            df = keep_last_run(df, ref, None, notes, line_col="_line", counter_col="_epoch_raw", what="row")
         df, note = cumulative_epochs(df, "_epoch_raw")
         if note:
             notes.append(note)
