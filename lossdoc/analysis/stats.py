@@ -356,6 +356,9 @@ class EquivalenceResult:
     equivalent : bool
         ``True`` when the interval lies strictly inside ``(-margin, margin)``, i.e. the curve
         is demonstrably flat; ``False`` when it is not (including too little data).
+    pvalue_low : float
+        The one-sided p-value against ``slope <= -margin`` (H1: it fell by less than the margin, or
+        rose): the non-inferiority half of the TOST, for a "no meaningful improvement" claim.
     """
 
     slope: float
@@ -364,6 +367,7 @@ class EquivalenceResult:
     margin: float
     pvalue: float
     equivalent: bool
+    pvalue_low: float = NAN
 
 
 def equivalence_slope(
@@ -397,6 +401,7 @@ def equivalence_slope(
             p = max(p_low, p_high)
         else:
             p = 0.0 if abs(tr.slope) < m else 1.0
+            p_low = 0.0 if tr.slope > -m else 1.0
     return EquivalenceResult(
         slope=tr.slope,
         ci_low=lo,
@@ -404,6 +409,7 @@ def equivalence_slope(
         margin=m,
         pvalue=float(p),
         equivalent=bool(-m < lo and hi < m),
+        pvalue_low=float(p_low),
     )
 
 

@@ -61,6 +61,12 @@ class _Flat:
     margin: float  # per step
     wspan: float
     basis: str
+    one_sided: bool = False  # "improved by less than the margin" (a validation loss; a rise is no improvement)
+
+    @property
+    def pvalue(self) -> float:
+        """The decision's p-value: the TOST's, or its non-inferiority half for a one-sided window."""
+        return float(self.eq.pvalue_low if self.one_sided else self.eq.pvalue)
 
     @property
     def start(self) -> int:
@@ -75,14 +81,23 @@ class _Flat:
         return float(self.eq.slope * self.wspan)
 
 
-def _tost_p(p: float) -> str:
+def _tost_p(p: float, one_sided: bool = False) -> str:
     """'TOST p=1e-06'; an exactly constant window has no spread to test against (p computes as 0)."""
+    if one_sided:
+        return ("every value in the window equal" if p == 0 else
+                f"one-sided test that it fell by less than that, p={p:.2g}")
     return "every value in the window equal" if p == 0 else f"TOST p={p:.2g}"
 
 
 def _flat_window(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, y: np.ndarray,
-                 frac: float) -> _Flat | None:
-    """The trailing ``frac`` of the run, if it is demonstrably flat (the one decision recorded)."""
+                 frac: float, one_sided: bool = False, tried: list[float] | None = None) -> _Flat | None:
+    """The trailing ``frac`` of the run, if it is demonstrably flat (the one decision recorded).
+
+    ``one_sided``: demonstrably not improving by the margin -- the lower end of the slope's interval above
+    ``-margin`` (the non-inferiority half of the TOST, one test at ``alpha``): a validation loss that rose a
+    little did not improve, and whether it rose by too much is OF001's question, not "flat".
+
+    ``tried``: collect the window's p-value there instead of recording it as a decision of its own."""
     span = float(x[-1] - x[0])
     keep = x >= x[-1] - frac * span
     if keep.sum() < _min_points(p, x.size):
@@ -101,12 +116,17 @@ def _flat_window(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, 
     margin, basis, by_range = _margin(ctx, s, p, level, early_stuck or long_flat)
     margin /= wspan
     eq = equivalence_slope(xw, yw, margin, alpha=p.alpha)
-    ctx.decide(eq.pvalue)
+    passed = bool(np.isfinite(eq.ci_low) and eq.ci_low > -margin) if one_sided else eq.equivalent
+    pval = float(eq.pvalue_low if one_sided else eq.pvalue)
+    if tried is None:
+        ctx.decide(pval)
+    elif np.isfinite(pval):
+        tried.append(pval)  # the caller records one p-value for its scan of windows (PL002)
     # flat relative to the range, but demonstrably still moving by more than the level margin in
     # relative terms (a classifier's loss halving from 0.006 to 0.003 after falling from 4.3): that
     # is progress on its own scale, not a plateau
-    moving = eq.ci_high * wspan < -m_lvl or eq.ci_low * wspan > m_lvl
-    if not moving and eq.equivalent and by_range:
+    moving = eq.ci_high * wspan < -m_lvl or (not one_sided and eq.ci_low * wspan > m_lvl)
+    if not moving and passed and by_range:
         # a smooth curve's curvature widens the HAC interval (its residuals are all autocorrelated
         # bend), so also: a significant monotone decline or rise (Mann-Kendall, Hamed-Rao corrected
         # for autocorrelation) whose Sen-slope change across the window exceeds the level margin
@@ -117,9 +137,10 @@ def _flat_window(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, 
         sen = mk.slope * (yw.size - 1)
         gaps = np.diff(np.unique(yw))
         unit = float(gaps.min()) if gaps.size else 0.0
-        moving = bool(np.isfinite(mk.pvalue) and mk.pvalue < p.alpha and abs(sen) > max(m_lvl, 2 * unit))
-    if eq.equivalent and not moving:
-        return _Flat(frac, xw, yw, level, eq, margin, wspan, basis)
+        moving = bool(np.isfinite(mk.pvalue) and mk.pvalue < p.alpha and (-sen if one_sided else abs(sen))
+                      > max(m_lvl, 2 * unit))
+    if passed and not moving:
+        return _Flat(frac, xw, yw, level, eq, margin, wspan, basis, one_sided)
     return None
 
 
@@ -157,7 +178,8 @@ def _at_zero(ctx: RunContext, s: Series, p: SimpleNamespace, y: np.ndarray, leve
     return bool(has_val and np.nanmin(y) >= 0 and abs(level) <= 0.01 * range_scale(ctx, s, level))
 
 
-def _assess(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[str, _Flat] | None:
+def _assess(ctx: RunContext, s: Series, p: SimpleNamespace,
+            tried: list[float] | None = None) -> tuple[str, _Flat] | None:
     """PL001's reading of a training series: ("stuck" | "wasted" | "converged", the longest flat window
     of 75/50/25% of the run), or None when none is flat."""
     x, y, _ = ctx.downsampled(s)
@@ -165,7 +187,7 @@ def _assess(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[str, _Flat]
         return None
     found = None
     for frac in _FRACTIONS:
-        found = _flat_window(ctx, s, p, x, y, frac)
+        found = _flat_window(ctx, s, p, x, y, frac, tried=tried)
         if found is not None:
             break
     if found is None:
@@ -238,7 +260,7 @@ def _slow_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
     fell = -rel(level, first)
     x, y, _ = ctx.downsampled(s)
     msg = (f"{s.name} has changed by only {fmt_num(w.change)} since step {lstart:,} ({share:.0%} of the run; within "
-           f"{w.basis}, {_tost_p(w.eq.pvalue)}) after falling {fell:.0%} from its first logged value {fmt_num(first)}"
+           f"{w.basis}, {_tost_p(w.pvalue, w.one_sided)}) after falling {fell:.0%} from its first logged value {fmt_num(first)}"
            f"{lr_text(ctx, lstart)}, but it is still falling (the slope's {1 - 2 * p.alpha:.0%} interval lies below "
            f"zero): slow progress, not stuck -- under-trained or converging slowly at a high floor; the log alone "
            f"cannot tell which (inconclusive)")
@@ -258,39 +280,85 @@ def _slow_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
     )
 
 
+def _windows(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, train: bool) -> tuple[float, ...]:
+    """PL002's trailing windows, longest first: :data:`_FINE`; for a validation loss evaluated so few times
+    that its last 75% holds fewer than ``short-min-points`` evaluations (4 evaluations over a run), also its
+    whole series, when that spans ``min-share`` of the run (as the training loss's steps measure it): such a
+    log has no trailing window to test, and "no improvement after the first evaluation" is its answer."""
+    if train or not hasattr(p, "short_min_points") or x.size < p.short_min_points:
+        return _FINE
+    span = float(x[-1] - x[0])
+    if int((x >= x[-1] - _FINE[0] * span).sum()) >= p.short_min_points:
+        return _FINE
+    run = _run_span(ctx, s)
+    if run > 0 and span < p.min_share * run - 1e-9:
+        return _FINE
+    return (1.0, *_FINE)
+
+
+def _run_span(ctx: RunContext, s: Series) -> float:
+    """Steps the run covered: the training loss's and ``s``'s together (``s``'s own when no training loss)."""
+    st, _ = s.finite()
+    lo, hi = float(st[0]), float(st[-1])
+    tr = ctx.loss("train")
+    if tr is not None and tr is not s:
+        ts, _ = tr.finite()
+        if ts.size:
+            lo, hi = min(lo, float(ts[0])), max(hi, float(ts[-1]))
+    return hi - lo
+
+
 def converged(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """PL002: the loss converged and stayed flat for at least ``min-share`` of the run after real
     progress -- the steps since bought nothing. On a validation loss: it stopped improving while the
-    training loss kept falling."""
+    training loss kept falling.
+
+    The scan over trailing windows is one decision per series, and one p-value joins the rule's
+    false-discovery family for it: the reported window's, or the smallest of the windows tried when none
+    is reported (the windows are nested, so their tests are not independent looks; counting each one let
+    seven failed training-loss windows erase a validation loss's p=0.02 on a 4-evaluation log)."""
     if s is None:
         return
+    tried: list[float] = []
+    kind, w = _converged_window(ctx, s, p, tried)
+    if w is not None:
+        ctx.decide(w.pvalue)
+    elif tried:
+        ctx.decide(min(tried))
+    if kind == "train":
+        yield _converged_hit(ctx, s, p, w)
+    elif kind == "val":
+        yield from _val_stopped(ctx, s, p, w)
+
+
+def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
+                      tried: list[float]) -> tuple[str | None, _Flat | None]:
+    """PL002's reading of a series: ("train" | "val", the window to report), or (None, None)."""
     x, y, _ = ctx.downsampled(s)
-    if x.size < p.min_points or float(x[-1] - x[0]) <= 0:
-        return
     train = s.split == "train"
+    # a validation loss evaluated fewer than min-points times is tested on windows of short-min-points
+    if x.size < (p.min_points if train else _min_points(p, x.size)) or float(x[-1] - x[0]) <= 0:
+        return None, None
     if train:
-        a = _assess(ctx, s, p)
+        a = _assess(ctx, s, p, tried)
         if a is not None and a[0] in ("stuck", "slow"):
-            return  # PL001's finding (a warning, or its inconclusive note)
+            return None, None  # PL001's finding (a warning, or its inconclusive note)
         if a is not None and a[0] == "wasted":
             # flat over waste-fraction of the run or more after real progress (PL001's reading of the window,
             # +-stuck-margin of the level): the run converged and the steps since bought nothing -- a note on
             # a healthy model, however long the tail (the model is not harmed; the compute was spent)
-            yield _converged_hit(ctx, s, p, a[1])
-            return
+            return "train", a[1]
     start_level = float(y[0])
-    found = None
-    for frac in _FINE:
+    for frac in _windows(ctx, s, p, x, train):
         if frac < p.min_share - 1e-9:
             break
         if train and frac >= p.waste_fraction:
             # flat over most of the run is convergence only at a fitted-to-zero training loss (see _assess)
-            w = _flat_window(ctx, s, p, x, y, frac)
+            w = _flat_window(ctx, s, p, x, y, frac, tried=tried)
             if w is not None and _at_zero(ctx, s, p, y, w.level):
-                found = w
-                break
+                return "train", w
             continue
-        w = _flat_window(ctx, s, p, x, y, frac)
+        w = _flat_window(ctx, s, p, x, y, frac, one_sided=not train, tried=tried)
         if w is None or abs(w.change) > p.max_change * abs(w.level):
             # flat against the range the run covered, but the trend still moved it by more than max-change
             # of its level (a classifier's loss near zero still shrinking by a fifth): not "bought nothing"
@@ -299,19 +367,20 @@ def converged(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
             # a short window (few evaluations) that passes within its margin but is demonstrably still
             # falling (2.620, 2.616, 2.598, 2.587, 2.581, 2.572): slow progress, not stopped
             continue
+        falling = getattr(p, "val_still_falling", None)
+        if (not train and falling is not None and np.isfinite(w.eq.ci_high) and w.eq.ci_high < 0
+                and -w.change >= falling * abs(w.level)):
+            # a validation loss demonstrably still falling (the slope's interval below zero) by val-still-falling
+            # of its level or more has not stopped improving: the model kept is selected on it, and stopping at
+            # the window's start would keep a worse one (1.4% of the level on a 0.088 digits loss)
+            continue
         if train and -rel(w.level, start_level) < p.stuck_drop:
             # flat near where it started: a run that barely trained is not "converged" (over stuck-fraction
             # of the run that is PL001's "stuck"; over less, under-training that UF001/LR004 judge) -- and
             # "stop early, or spend the steps on a bigger model" would be the wrong advice for it
-            return
-        found = w
-        break
-    if found is None:
-        return
-    if train:
-        yield _converged_hit(ctx, s, p, found)
-    else:
-        yield from _val_stopped(ctx, s, p, found)
+            return None, None
+        return ("train" if train else "val"), w
+    return None, None
 
 
 def _share_text(w: _Flat) -> str:
@@ -338,7 +407,7 @@ def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> 
     lstart, lend, level, share = _logged(s, w)
     msg = (f"{s.name} converged early: the last {share:.0%} of the run (steps {lstart:,}-{lend:,}) changed it by "
            f"{fmt_num(w.change)} ({_share_text(w)}, derived from the window's trend; within {w.basis}, "
-           f"{_tost_p(w.eq.pvalue)}); level {fmt_num(level)} (mean over the window)")
+           f"{_tost_p(w.pvalue, w.one_sided)}); level {fmt_num(level)} (mean over the window)")
     val = ctx.loss("val")
     monitor = "val" if val is not None and int(np.isfinite(val.values).sum()) >= 3 else "train"
     x, y, _ = ctx.downsampled(s)
@@ -377,9 +446,17 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
         t_txt = f" while the training loss kept falling ({t_change:.0%} over the same steps, " + (
             "means of the first and last fifth)" if k > 1 else "its first and last values there)")
     lstart, lend, level, share = _logged(s, w)
-    msg = (f"{s.name} stopped improving: the last {share:.0%} of the run (steps {lstart:,}-{lend:,}) changed it by "
-           f"{fmt_num(w.change)} ({_share_text(w)}, derived from the window's trend; within {w.basis}, "
-           f"{_tost_p(w.eq.pvalue)}); level {fmt_num(level)} (mean over the window){t_txt}")
+    where = f"the last {share:.0%} of the run (steps {lstart:,}-{lend:,})"
+    if w.frac >= 1.0:
+        # the whole of a validation loss evaluated a handful of times: its share of the run is the training steps'
+        n_ev = int(np.isfinite(s.finite()[1]).sum())
+        run = _run_span(ctx, s)
+        share = float(lend - lstart) / run if run > 0 else share
+        where = f"all {n_ev} evaluations (steps {lstart:,}-{lend:,}, {share:.0%} of the run)"
+    within = f"no improvement of {w.basis.removeprefix('+-')}" if w.one_sided else f"within {w.basis}"
+    msg = (f"{s.name} stopped improving: {where} changed it by "
+           f"{fmt_num(w.change)} ({_share_text(w)}, derived from the window's trend; {within}, "
+           f"{_tost_p(w.pvalue, w.one_sided)}); level {fmt_num(level)} (mean over the window){t_txt}")
     yield Hit(
         message=msg,
         evidence=_evidence(w, {"share": w.frac, "train_change": t_change}),
@@ -394,7 +471,8 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
 
 
 def _evidence(w: _Flat, extra: dict) -> Evidence:
-    return Evidence("tost-equivalence-slope", float(w.eq.slope), float(w.margin), float(w.eq.pvalue), (w.start, w.end),
+    return Evidence("noninferiority-slope" if w.one_sided else "tost-equivalence-slope", float(w.eq.slope),
+                    float(w.margin), w.pvalue, (w.start, w.end),
                     {"level": w.level, "window_fraction": w.frac, "change": w.change,
                      "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high,
                      "margin_change": w.margin * w.wspan, "margin_basis": w.basis, **extra})
