@@ -219,8 +219,8 @@ def main(argv: list[str] | None = None) -> int:
             if ok.sum() > 2:
                 from scipy.stats import spearmanr
                 print(f"predicted vs actual: {k} Spearman rho {spearmanr(col[k][ok], act[ok])[0]:.2f} (n={ok.sum()}), "
-                      f"median actual/predicted {np.median(act[ok] / np.where(col[k][ok] == 0, np.nan, col[k][ok])):.2f}")
-        grid_r = [0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.15]
+                      f"median actual/predicted {np.nanmedian(act[ok] / np.where(col[k][ok] == 0, np.nan, col[k][ok])):.2f}")
+        grid_r = [0.0, 0.01, 0.02, 0.03, 0.04, 0.045, 0.05, 0.055, 0.06, 0.08, 0.1, 0.15]
         grid_f = [0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3]
         print(roc_line("trailing rate (range/fifth)", col["rate"], y, grid_r))
         print(roc_line("trailing rate, p < alpha", np.where(sig, col["rate"], -np.inf), y, grid_r))
@@ -230,6 +230,18 @@ def main(argv: list[str] | None = None) -> int:
         print(roc_line("fit gain at 2x (share of level)", col["gain_level"], y, grid_f))
         print(roc_line("1 - p (significance alone)", 1 - col["p"], y, [0.5, 0.8, 0.9, 0.95, 0.99]))
         print(roc_line("best at (share of run)", col["best_at"], y, [0.5, 0.7, 0.8, 0.9, 0.95, 1.0]))
+    # the false-alarm side: the corpus's own labels on the whole runs (runs without a 4x reference are
+    # still_improving-optional when their primary fell >= 6% of its range over the last 20%, else negative)
+    full = [r for r in rows if r["set"] == "full"]
+    if full:
+        pos = [r for r in full if r["gain"] == 1.0]
+        neg = [r for r in full if r["gain"] == -1.0]
+        print(f"\n== full runs with the corpus labels: {len(pos)} still_improving, {len(neg)} without it "
+              f"({len(full) - len(pos) - len(neg)} optional)")
+        print(f"current SI001 decision: TP {sum(r['fired'] for r in pos)}/{len(pos)}, FA {sum(r['fired'] for r in neg)}")
+        for t in grid_r:
+            ok = lambda r: r["p"] < p.alpha and r["rate"] >= t  # noqa: E731
+            print(f"  trailing rate >= {t:g}, p < alpha: TP {sum(map(ok, pos))}/{len(pos)}, FA {sum(map(ok, neg))}")
     return 0
 
 
