@@ -16,6 +16,7 @@ from lossdoc.ingest.config_text import config_from_files, config_from_input
 from lossdoc.ingest.inputs import InputFile, check_path, from_bytes, open_file, open_stdin
 from lossdoc.ingest.merge import merge_same_runs
 from lossdoc.ingest.normalise import normalise_blocks
+from lossdoc.ingest.runs import AFTER_LINE
 from lossdoc.ingest.text import READ_PROGRESS
 from lossdoc.ingest.registry import (
     MIN_CONFIDENCE,
@@ -61,11 +62,13 @@ def _with_config(meta: dict[str, Any], fmt: str, inp: InputFile | None, director
     directory read), then the log's own printout, then what the parser read (``meta["config_raw"]``),
     later ones winning key by key. A parser that set per-run configs (``run_configs``) keeps them."""
     parser_raw = meta.pop("config_raw", None)
+    after_line = meta.pop(AFTER_LINE, None)
     if "config" in meta or "run_configs" in meta:
         return meta
     here = directory if directory is not None else (inp.origin.parent if inp is not None and inp.origin else None)
     from_files = config_from_files(here) if here is not None else {}
-    from_text = config_from_input(inp) if inp is not None and fmt not in _BINARY_FORMATS else {}
+    from_text = (config_from_input(inp, after_line=after_line)
+                 if inp is not None and fmt not in _BINARY_FORMATS else {})
     set_config(meta, merge_raw(from_files, from_text, parser_raw))
     return meta
 

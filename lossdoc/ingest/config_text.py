@@ -31,6 +31,8 @@ from lossdoc.ingest.inputs import InputFile
 
 #: Configs are printed before training: this much of a log's head is searched.
 CONFIG_HEAD_BYTES = 1 << 20
+#: The last of several runs in a log is searched for its printout in files up to this size.
+MAX_RESCAN_BYTES = 256 << 20
 #: A sibling config file larger than this is not a config.
 MAX_CONFIG_FILE_BYTES = 4 << 20
 
@@ -223,8 +225,20 @@ def config_from_text(text: str) -> dict[str, Any]:
     return raw
 
 
-def config_from_input(inp: InputFile) -> dict[str, Any]:
-    """:func:`config_from_text` of ``inp``'s head; nothing is read beyond 64 KiB without a trigger."""
+def config_from_input(inp: InputFile, *, after_line: int | None = None) -> dict[str, Any]:
+    """:func:`config_from_text` of ``inp``'s head; nothing is read beyond 64 KiB without a trigger.
+
+    ``after_line``: the log holds several runs and the one read starts after this line
+    (:mod:`lossdoc.ingest.runs`): its own printout is read, from there on, never an earlier run's (none
+    when the file is larger than :data:`MAX_RESCAN_BYTES`)."""
+    if after_line:
+        try:
+            if inp.size > MAX_RESCAN_BYTES:
+                return {}
+            rest = inp.read_text().split("\n")[after_line:]  # physical lines, as the readers number them
+            return config_from_text("\n".join(rest)[:CONFIG_HEAD_BYTES])
+        except Exception:  # noqa: BLE001 - a config printout never fails a read
+            return {}
     try:
         head = inp.head_text()
         if not _TRIGGERS.search(head):

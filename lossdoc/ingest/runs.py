@@ -24,12 +24,16 @@ points where the counter goes back are examined (a Python loop over those few, n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from lossdoc.model import IngestNote
 
+#: ``ParseResult.meta`` key: the last data line of the run before the one kept, so that the config the
+#: log prints is read from the kept run's own lines (:func:`lossdoc.ingest.config_text.config_from_input`)
+AFTER_LINE = "last_run_after_line"
 #: A run's end level is the median of its last this many points (one noisy point does not decide); its
 #: start level and the next segment's are their first values (a fresh run falls fast from there).
 EDGE_POINTS = 3
@@ -177,17 +181,21 @@ def several_runs_note(runs: list[RunSpan], dropped: int, *, what: str = "point")
 
 
 def keep_last_run(rows: pl.DataFrame, ref: pl.DataFrame, lines: pl.DataFrame | None, notes: list[IngestNote],
-                  *, line_col: str = "lineno", counter_col: str = "step", what: str = "point") -> pl.DataFrame:
+                  *, line_col: str = "lineno", counter_col: str = "step", what: str = "point",
+                  meta: dict[str, Any] | None = None) -> pl.DataFrame:
     """``rows`` (any frame with a line-number column ``line_col`` and a counter ``counter_col``) restricted
     to the last run that :func:`find_runs` sees in ``ref``; a ``several_runs`` note is appended when rows
     were left out. Rows between the last point of the run before and the first of the last run belong to
     the last run when their counter is not past its start (an evaluation at step 0 printed before the
-    first training line), else to the run before (its final evaluation, its summary)."""
+    first training line), else to the run before (its final evaluation, its summary). With ``meta``,
+    :data:`AFTER_LINE` is set there when rows were left out."""
     runs = find_runs(ref, lines)
     if len(runs) < 2:
         return rows
     kept = in_last_run(rows, runs, line_col=line_col, counter_col=counter_col)
     notes.append(several_runs_note(runs, rows.height - kept.height, what=what))
+    if meta is not None:
+        meta[AFTER_LINE] = runs[-2].last
     return kept
 
 

@@ -180,3 +180,20 @@ def test_a_flat_run_then_one_starting_above_all_it_logged_is_two_runs() -> None:
     # carrying on inside the flat run's range: a continuation, not a new run
     ref = ref.with_columns(pl.Series("value", flat + [0.0088, 0.0087, 0.0086, 0.0085, 0.0084]))
     assert len(find_runs(ref)) == 1
+
+
+def test_the_config_is_the_last_runs_own() -> None:
+    # each run printed its arguments; the first run's LR and batch size are not the analysed run's
+    text = ("Namespace(lr=0.1, batch_size=32)\nepoch 1 loss 0.9\nepoch 2 loss 0.6\nepoch 3 loss 0.5\n"
+            "Namespace(lr=0.01, batch_size=64)\nepoch 1 loss 0.95\nepoch 2 loss 0.8\n")
+    cfg = read_data(text.encode(), "train.log").meta["config"]
+    assert (cfg["learning_rate"], cfg["batch_size"]) == (0.01, 64)
+    one = read_data(text.split("Namespace(lr=0.01")[0].encode(), "train.log").meta["config"]
+    assert one["learning_rate"] == 0.1
+
+
+def test_nanogpt_config_is_the_last_runs_own() -> None:
+    first = "Overriding: learning_rate = 0.01\n" + _nanogpt((10.9, 6.0, 4.5, 3.9, 3.5, 3.3), {})
+    second = "Overriding: learning_rate = 0.001\n" + _nanogpt((10.95, 8.5, 7.0), {})
+    src = read_data((first + second).encode(), "train.log")
+    assert src.format == "nanogpt" and src.meta["config"]["learning_rate"] == 0.001

@@ -536,8 +536,9 @@ class HeuristicTextParser(Parser):
             )
             rows = rows.filter(pl.col("step").is_not_null())
         matched = rows.get_column("lineno").n_unique()
+        meta: dict[str, int] = {}
         rows = keep_last_run(rows, reference(rows.with_columns(pl.col("vals").str.slice(1).alias("_v")), value="_v"),
-                             lines.select("lineno", "line"), notes)
+                             lines.select("lineno", "line"), notes, meta=meta)
         frame = rows.select(
             pl.lit(inp.run_name).alias("run"),
             "split",
@@ -567,7 +568,7 @@ class HeuristicTextParser(Parser):
                 count=matched,
             ),
         )
-        return ParseResult(concat_frames([frame]), notes)
+        return ParseResult(concat_frames([frame]), notes, meta)
 
     @staticmethod
     def _section_splits(lines: pl.DataFrame, table: pl.DataFrame, notes: list[IngestNote]) -> pl.DataFrame:

@@ -32,7 +32,7 @@ from lossdoc.ingest.formats.hf_trainer import hidden_nan_note
 from lossdoc.ingest.formats._tabular import SeriesNamer
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
-from lossdoc.ingest.runs import keep_last_run
+from lossdoc.ingest.runs import AFTER_LINE, keep_last_run
 from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames
 
@@ -157,8 +157,11 @@ class HFConsoleParser(Parser):
             .sort("rec")
         )
         kinds = kinds.join(cand.select("rec", "lineno", "line"), on="rec", how="left").sort("rec")
-        kinds = self._last_run(kinds, pairs, lines, notes)
+        run_meta: dict[str, int] = {}
+        kinds = self._last_run(kinds, pairs, lines, notes, run_meta)
         pairs = pairs.join(kinds.select("rec"), on="rec", how="semi")
+        if AFTER_LINE in run_meta:  # the hints below are the kept run's own
+            lines = lines.filter(pl.col("lineno") > run_meta[AFTER_LINE])
         kinds = kinds.drop("lineno", "line", "_counter")
         logging_hint = _hint(lines, _HINTS["logging_steps"])
         max_hint = _hint(lines, _HINTS["max_steps"])
@@ -235,7 +238,7 @@ class HFConsoleParser(Parser):
         )
         if hidden.height:
             notes.append(hidden_nan_note(hidden.get_column("step").to_list()))
-        meta: dict[str, int] = {}
+        meta: dict[str, int] = dict(run_meta)
         if logging_steps:
             meta["logging_steps"] = logging_steps
         if max_steps:
@@ -244,7 +247,7 @@ class HFConsoleParser(Parser):
 
     @staticmethod
     def _last_run(kinds: pl.DataFrame, pairs: pl.DataFrame, lines: pl.DataFrame,
-                  notes: list[IngestNote]) -> pl.DataFrame:
+                  notes: list[IngestNote], meta: dict[str, int]) -> pl.DataFrame:
         """The records of the last of several runs in one console log (:mod:`lossdoc.ingest.runs`), with
         a note; all of them when the log holds one run. The counter is the dict's ``epoch``, else one the
         line prints before the dict (``Epoch 3: {'loss': ...}``)."""
@@ -253,7 +256,7 @@ class HFConsoleParser(Parser):
         loss = pairs.filter(pl.col("key") == "loss").group_by("rec").agg(pl.col("value").first())
         ref = (kinds.filter(pl.col("kind") == "train").join(loss, on="rec", how="inner", maintain_order="left")
                .select("lineno", pl.col("_counter").alias("counter"), "value"))
-        return keep_last_run(kinds, ref, lines, notes, counter_col="_counter", what="log line")
+        return keep_last_run(kinds, ref, lines, notes, counter_col="_counter", what="log line", meta=meta)
 
 
 PARSERS = [HFConsoleParser()]

@@ -121,11 +121,13 @@ class KerasCSVParser(Parser):
             df = df.with_row_index("_epoch_raw").with_columns(pl.col("_epoch_raw").cast(pl.Int64))
             axis = []
             notes.append(IngestNote("inferred", "no epoch column: the row index is the epoch (0-based)"))
+        run_meta: dict[str, int] = {}
         if "loss" in header and "_line" in df.columns:
             # CSVLogger(append=True) over separate models: the last one (another fit() of one model is kept)
             ref = df.select(pl.col("_line").alias("lineno"), pl.col("_epoch_raw").alias("counter"),
                             pl.col("loss").cast(pl.Float64, strict=False).alias("value"))
-            df = keep_last_run(df, ref, None, notes, line_col="_line", counter_col="_epoch_raw", what="row")
+            df = keep_last_run(df, ref, None, notes, line_col="_line", counter_col="_epoch_raw", what="row",
+                               meta=run_meta)
         df, note = cumulative_epochs(df, "_epoch_raw")
         if note:
             notes.append(note)
@@ -140,7 +142,7 @@ class KerasCSVParser(Parser):
         note = bad_cells_note(bad)
         if note:
             notes.append(note)
-        return ParseResult(blocks=blocks, notes=notes)
+        return ParseResult(blocks=blocks, notes=notes, meta=run_meta)
 
 
 def cumulative_epochs(

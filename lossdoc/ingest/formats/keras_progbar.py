@@ -134,6 +134,7 @@ class KerasProgbarParser(Parser):
         if final.height == 0:
             raise EmptyInputError("no completed Keras epoch found", path=inp.name)
         final = final.rename({"lineno": "_line"}).with_columns(pl.col("epoch_no") - 1)
+        run_meta: dict[str, int] = {}
         if has_headers:
             # several models trained into one log: the last one (another fit() of the same model is kept)
             vals = dash_pairs(final, ["_line"])
@@ -143,7 +144,7 @@ class KerasProgbarParser(Parser):
                 maintain_order="left").select(pl.col("_line").alias("lineno"), pl.col("epoch_no").alias("counter"),
                                               "value")
             final = keep_last_run(final, ref, lines.select("lineno", "line"), notes, line_col="_line",
-                                  counter_col="epoch_no", what="epoch")
+                                  counter_col="epoch_no", what="epoch", meta=run_meta)
         final, note = cumulative_epochs(
             final,
             "epoch_no",
@@ -173,7 +174,7 @@ class KerasProgbarParser(Parser):
             .sort("_o", maintain_order=True)
             .drop("_o")
         )
-        meta: dict[str, int] = {}
+        meta: dict[str, int] = dict(run_meta)
         totals = df.get_column("ep").drop_nulls()
         if totals.len():
             total = lines.select(line.str.extract(_EPOCH, 2).cast(pl.Int64, strict=False)).to_series().drop_nulls()

@@ -19,7 +19,7 @@ import polars as pl
 
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.runs import find_runs, in_last_run, several_runs_note
+from lossdoc.ingest.runs import AFTER_LINE, find_runs, in_last_run, several_runs_note
 from lossdoc.ingest.text import (
     RANK_AT_START,
     clean_head,
@@ -189,6 +189,7 @@ class NanoGPTParser(Parser):
                 dropped = it.height - kept_it.height + ev.height - kept_ev.height
                 notes.append(several_runs_note(runs, dropped, what="iter line"))
                 it, ev = kept_it, kept_ev
+                return ParseResult(blocks=self._blocks(inp, it, ev), notes=notes, meta={AFTER_LINE: runs[-2].last})
         return ParseResult(blocks=self._blocks(inp, it, ev), notes=notes)
 
     @staticmethod

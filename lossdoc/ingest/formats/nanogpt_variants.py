@@ -123,7 +123,7 @@ class ModdedNanoGPTParser(Parser):
         total = recs.get_column("_total").max()
         if total is not None:
             meta["total_steps"] = int(total)  # type: ignore[arg-type]
-        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes)
+        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes, meta=meta)
         return ParseResult(finish(long, notes), notes, meta)
 
 
@@ -219,8 +219,9 @@ class BuildNanoGPTParser(Parser):
             pl.lit(run).alias("run"), "split", "metric", "name", "step", pl.lit(None, dtype=pl.Float64).alias("epoch"),
             pl.lit(None, dtype=pl.Float64).alias("wall_time"), to_float(pl.col("raw")).alias("value"), "lineno",
         ).sort("lineno", maintain_order=True)
-        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes)
-        return ParseResult(finish(long, notes), notes)
+        meta: dict[str, object] = {}
+        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes, meta=meta)
+        return ParseResult(finish(long, notes), notes, meta)
 
 
 PARSERS = [ModdedNanoGPTParser(), BuildNanoGPTParser()]
