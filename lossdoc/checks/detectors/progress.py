@@ -251,10 +251,11 @@ def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> SimpleNa
     # the extra steps' decline as if it happened in the last fifth
     rate = -tr.slope * min(x[-1] - lo, p.window_fraction * span) / range_scale(ctx, target, at_lo)
     nominal = x >= x[-1] - p.window_fraction * span
-    if x[-1] - lo > p.window_fraction * span and nominal.sum() >= 2:
+    if x[-1] - lo > p.window_fraction * span and nominal.sum() >= 3:
         # the widened window's straight line overstates where a decelerating curve is now: the
         # decline must also hold across the last window-fraction itself (its own least-squares
-        # slope; an effect size, not another test)
+        # slope, from three points or more: through two it is one noisy difference, and an eval loss's
+        # last two evaluations vetoed a 4x-referenced run still improving; an effect size, not another test)
         xs, ys = x[nominal], y[nominal]
         tail = -float(np.polyfit(xs - xs[0], ys, 1)[0]) * p.window_fraction * span / range_scale(ctx, target, at_lo)
         rate = min(rate, tail)
