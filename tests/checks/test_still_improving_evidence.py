@@ -23,7 +23,7 @@ def test_trend_evidence_is_the_decline_against_min_rate() -> None:
     assert ev.threshold == 0.05  # min-rate
     assert ev.statistic == ev.extra["trailing_rate"] >= ev.threshold
     assert f"by {ev.statistic:.1%} of the range the run covered" in f.message
-    assert "(min-rate 5%)" in f.message and "p=0.042 (alpha 0.05)" in f.message  # the thresholds compared with
+    assert "(derived from a least-squares slope; min-rate 5%)" in f.message and "p=0.042 (alpha 0.05)" in f.message  # the thresholds compared with
     assert ev.pvalue is not None and ev.pvalue < ev.extra["alpha"] == 0.05
     assert ev.extra["test_statistic"] == -1.0  # a monotone fall: Kendall's S over its maximum
     assert ev.window == (4, 7)

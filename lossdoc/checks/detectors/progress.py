@@ -344,7 +344,8 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     if trend_ok:
         per = (f"over the last {(x[-1] - lo) / span:.0%} of the run" if x[-1] - lo <= p.window_fraction * span * 1.0001
                else f"per {p.window_fraction:.0%} of the run, trend over the last {(x[-1] - lo) / span:.0%}")
-        how = (f"by {rate:.1%} of the range the run covered {per} (min-rate {p.min_rate:.0%}), {tlabel(tr)} "
+        how = (f"by {rate:.1%} of the range the run covered {per} (derived from a least-squares slope; min-rate "
+               f"{p.min_rate:.0%}), {tlabel(tr)} "
                f"p={tr.pvalue_decreasing:.2g} (alpha {p.alpha:g})")
         # the decision's effect: the trailing decline as a share of the range per window-fraction of the run,
         # against min-rate (the test's own statistic and alpha are in extra)
