@@ -147,9 +147,9 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
     if n >= p.min_points:
         return
     yield Hit(
-        message=(f"{main.name} has only {n} finite point(s): not enough data for the trend tests (plateau, "
-                 f"overfitting, still-improving and a gradual divergence need at least {p.min_points}); a blow-up "
-                 "or a non-finite value is still reported"),
+        message=(f"{main.name} has only {n} finite point(s): not enough data for most trend tests (a gradual "
+                 f"divergence or a still-improving trend needs at least {p.min_points}); a blow-up or a non-finite value "
+                 "is still reported, and a stretch flat well inside its margin"),
         evidence=Evidence("points", float(n), float(p.min_points), None,
                           (int(main.steps[0]), int(main.steps[-1])) if len(main) else None, {}),
         start_step=int(main.steps[0]) if len(main) else None, end_step=int(main.steps[-1]) if len(main) else None,

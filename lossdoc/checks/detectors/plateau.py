@@ -336,8 +336,9 @@ def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
     """PL002's reading of a series: ("train" | "val", the window to report), or (None, None)."""
     x, y, _ = ctx.downsampled(s)
     train = s.split == "train"
-    # a validation loss evaluated fewer than min-points times is tested on windows of short-min-points
-    if x.size < (p.min_points if train else _min_points(p, x.size)) or float(x[-1] - x[0]) <= 0:
+    # a series of fewer than min-points points (a validation loss evaluated 4-9 times, a 6-epoch history) is
+    # tested on windows of short-min-points
+    if x.size < _min_points(p, x.size) or float(x[-1] - x[0]) <= 0:
         return None, None
     if train:
         a = _assess(ctx, s, p, tried)
