@@ -419,7 +419,9 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
         values={"gap": (f"{pct} above the training loss" if rel_train < 10 else
                         f"{end_val / end_train:,.0f}x the training loss" if end_train > 0 else
                         "far above the training loss"),
-                "step": fmt_step(int(st[-1]))},
+                "step": fmt_step(int(st[-1])),
+                # in the framework's own terms: a booster has no dropout or weight decay to add
+                "remedy": framework_remedies(ctx, int(st[-1]))[1]},
     )
 
 
