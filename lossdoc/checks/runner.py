@@ -186,6 +186,13 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     if any(f.category == "divergence" and f.severity >= Severity.WARNING and (f.split or "train") == "train"
            for f in findings):
         drop.update(i for i, f in enumerate(findings) if f.category in _AFTER_DIVERGENCE)
+    # a run whose validation loss rose from its minimum (an overfitting warning) spent its later steps
+    # overfitting: the overfitting finding names the step to stop at (the validation minimum). A "converged"
+    # plateau note on the training loss would name another step, and its advice (a bigger model, more data's
+    # steps) points the wrong way for a model that already fits its training set too well
+    if any(f.category == "overfitting" and f.severity >= Severity.WARNING for f in findings):
+        drop.update(i for i, f in enumerate(findings) if f.category == "plateau" and f.severity < Severity.WARNING
+                    and (f.split or "train") == "train")
     by_key: dict[tuple[Any, Any], list[int]] = {}
     for i, f in enumerate(findings):
         by_key.setdefault(key(f), []).append(i)

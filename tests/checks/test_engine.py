@@ -200,14 +200,16 @@ def test_a_run_converged_at_mid_run_gets_one_plateau_note_and_no_warning():
 
 def test_a_validation_plateau_note_gives_way_to_an_overfitting_warning_on_its_series():
     """A validation loss that rose well above its minimum and then went flat: OF001's warning names the
-    best step; PL002's "stopped improving at the plateau's start" would point past it. A note-grade
-    OF001 (training already levelled off) leaves the plateau note standing."""
+    best step; PL002's "stopped improving at the plateau's start" would point past it, and its note on
+    the training loss ("converged: a bigger model, more data") another step and the wrong direction for a
+    model that overfits, so both go. A note-grade OF001 (training already levelled off) leaves the plateau
+    note standing."""
     from lossdoc.checks.runner import resolve_contradictions
 
     warn = [_plateau_finding("OF001", "overfitting", "warning", 100, 1000, split="val"),
             _plateau_finding("PL002", "plateau", "info", 400, 1000, split="val"),
             _plateau_finding("PL002", "plateau", "info", 400, 1000)]
-    assert [(f.rule, f.split) for f in resolve_contradictions(warn)] == [("OF001", "val"), ("PL002", "train")]
+    assert [(f.rule, f.split) for f in resolve_contradictions(warn)] == [("OF001", "val")]
     note = [_plateau_finding("OF001", "overfitting", "info", 100, 1000, split="val"), warn[1]]
     assert [f.rule for f in resolve_contradictions(note)] == ["OF001", "PL002"]
 
