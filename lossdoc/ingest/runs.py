@@ -98,11 +98,6 @@ def reference(rows: pl.DataFrame, *, value: str = "value", counter: str = "step"
                        .alias("value"))
 
 
-def _first(v: np.ndarray) -> float | None:
-    v = v[np.isfinite(v)]
-    return float(v[0]) if v.size else None
-
-
 def _median(v: np.ndarray) -> float | None:
     v = v[np.isfinite(v)]
     return float(np.median(v)) if v.size else None
@@ -130,16 +125,28 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
     if cand.size == 0:
         return [RunSpan(int(ln[0]), int(ln[-1]), int(ln.size), float(c[0]))]
     heads = _header_lines(lines, ln, int(back[0]))
+    fin = np.isfinite(v)
+    # index of the first finite value at or after each point (n when none): a run's and a segment's start
+    nxt = np.minimum.accumulate(np.where(fin, np.arange(c.size), c.size)[::-1])[::-1]
+    top = np.where(fin, v, -np.inf)
     bounds = [0]
+    # the current run's lowest counter and highest value so far, kept up to date point by point once
+    # (each point is scanned once: a log whose counter resets thousands of times stays linear)
+    run_low, run_top, seen = np.inf, -np.inf, 0
     for n, i in enumerate(cand):
         i = int(i)
         lo = bounds[-1]
-        if c[i] > c[lo:i].min() + tol:
+        run_low = min(run_low, float(c[seen:i].min()))
+        run_top = max(run_top, float(top[seen:i].max()))
+        seen = i
+        if c[i] > run_low + tol:
             continue  # back to the start of the file but not of the run since the last cut
         hi = int(cand[n + 1]) if n + 1 < cand.size else c.size
-        f, new = _first(v[lo:i]), _first(v[i:hi])
+        f = float(v[nxt[lo]]) if nxt[lo] < i else None
+        new = float(v[nxt[i]]) if nxt[i] < hi else None
         last = _median(v[max(lo, i - EDGE_POINTS):i])
-        headed = bool(np.any((heads > ln[i - 1]) & (heads < ln[i])))
+        # a header line printed between the run's last point and this one
+        headed = bool(np.searchsorted(heads, ln[i], side="left") > np.searchsorted(heads, ln[i - 1], side="right"))
         fresh = continuing = False
         if f is not None and new is not None and last is not None:
             scale = MIN_MOVE * max(abs(f), abs(last), 1e-12)
@@ -150,10 +157,10 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
             else:
                 # a run that did not move: a new one shows by starting above all it logged (a resume would
                 # carry on inside its range)
-                before = v[lo:i][np.isfinite(v[lo:i])]
-                fresh = bool(before.size) and new > float(before.max()) + scale
+                fresh = new > run_top + scale
         if fresh or (headed and not continuing):
             bounds.append(i)
+            run_low, run_top = np.inf, -np.inf
     if len(bounds) == 1:
         return [RunSpan(int(ln[0]), int(ln[-1]), int(ln.size), float(c[0]))]
     out = []

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from lossdoc.ingest.runs import find_runs
@@ -197,3 +198,15 @@ def test_nanogpt_config_is_the_last_runs_own() -> None:
     second = "Overriding: learning_rate = 0.001\n" + _nanogpt((10.95, 8.5, 7.0), {})
     src = read_data((first + second).encode(), "train.log")
     assert src.format == "nanogpt" and src.meta["config"]["learning_rate"] == 0.001
+
+
+def test_a_counter_that_resets_thousands_of_times_is_examined_once() -> None:
+    # one run whose counter restarts every 1,000 points while the loss carries on (2,000 resets): every
+    # reset is back at the start, none is a new run; the scan stays linear (was quadratic: 2e9 steps)
+    n, per = 2_000_000, 1000
+    ref = pl.DataFrame({"lineno": np.arange(1, n + 1), "counter": np.tile(np.arange(per), n // per),
+                        "value": 3.0 - np.arange(n) / n})
+    assert len(find_runs(ref)) == 1
+    fresh = ref.with_columns(pl.Series("value", np.tile(np.linspace(3, 1, per), n // per)))
+    runs = find_runs(fresh)
+    assert len(runs) == n // per and runs[-1].first == n - per + 1 and runs[-1].points == per
