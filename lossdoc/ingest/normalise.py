@@ -2,16 +2,21 @@
 
 A resumed run appends to its log and its steps go back; the resumed segment is the truth
 (the earlier rows after the resume point were thrown away by the trainer), so for each
-series a row is kept only if no *later* row has a step at or below it. Each restart and
+series a row is kept only if no *later* row has a step at or below it. A counter that goes
+back to its very start while the loss carries on where it stopped is not such a resume but a
+counter reset (a script restarted from its checkpoint that counts from 0 again): its segments
+are laid end to end, with derived steps. Each restart and
 each duplicated step is reported as an :class:`IngestNote`, never silently dropped.
 Vectorised (one pass of window functions), so it costs little at 10^7 rows.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from lossdoc.model import IngestNote, join_blocks
+from lossdoc.numfmt import fmt_num as fmt
 
 KEYS = ["run", "split", "metric", "name"]
 
@@ -79,6 +84,9 @@ def normalise_steps(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
     bad = df.select((step.diff().over(KEYS) <= 0).any()).item()
     if not bad:
         return df, []
+    df, notes = _lay_counter_resets_end_to_end(df)
+    if notes and not df.select((step.diff().over(KEYS) <= 0).any()).item():
+        return df, notes
     df = df.with_row_index("_i")
     later_min = step.reverse().cum_min().reverse().shift(-1).over(KEYS)
     prev = step.shift(1).over(KEYS)
@@ -87,7 +95,6 @@ def normalise_steps(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
         (step < prev).fill_null(False).alias("_restart"),
         (step == prev).fill_null(False).alias("_dup"),
     )
-    notes: list[IngestNote] = []
     restarts = df.filter(pl.col("_restart"))
     if restarts.height:
         per_run = restarts.group_by("run", maintain_order=True).agg(
@@ -123,3 +130,83 @@ def normalise_steps(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
             )
     out = df.filter(~pl.col("_superseded")).drop("_i", "_superseded", "_restart", "_dup")
     return out, notes
+
+
+def _lay_counter_resets_end_to_end(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
+    """A counter that goes back to its start while the loss carries on where it stopped is one run whose
+    counter was reset (a script restarted from its checkpoint that counts from 0 again, a second
+    ``fit()``), not a resume that overwrote what came before: the later segments are laid end to end
+    (their steps offset, noted as derived) instead of dropping everything before the reset.
+
+    "Back to its start": at or below the series' first step. "Carries on": the median of up to 5 losses
+    after the reset is nearer the median of the 5 before it than half-way back to the series' first
+    value (the rule :mod:`lossdoc.ingest.runs` uses to tell a new run). Decided per run on its
+    reference loss series; every series of that run is then offset at its own resets alike.
+    """
+    first = pl.col("step").first().over(KEYS)
+    reset = ((pl.col("step") < pl.col("step").shift(1).over(KEYS)) & (pl.col("step") <= first)).fill_null(False)
+    marked = df.with_columns(reset.alias("_reset"))
+    if not marked.get_column("_reset").any():
+        return df, []
+    notes: list[IngestNote] = []
+    carry_runs: list[str] = []
+    lossy = marked.filter(pl.col("metric").str.contains("loss"))
+    for run in marked.filter(pl.col("_reset")).get_column("run").unique(maintain_order=True).to_list():
+        keys = lossy.filter((pl.col("run") == run) & pl.col("_reset")).select(KEYS).unique(maintain_order=True)
+        if keys.height == 0:
+            continue
+        ok, shown = True, None
+        for key in keys.iter_rows():
+            ser = lossy.filter(pl.all_horizontal([pl.col(k) == v for k, v in zip(KEYS, key, strict=True)]))
+            v = ser.get_column("value").to_numpy()
+            at = ser.get_column("_reset").to_numpy().nonzero()[0]
+            fin0 = v[np.isfinite(v)]
+            if fin0.size == 0:
+                continue
+            v_first = float(fin0[0])
+            bounds = [0, *at.tolist(), v.size]
+            for j, i in enumerate(at.tolist()):
+                before, after = v[max(bounds[j], i - 5):i], v[i:min(i + 5, bounds[j + 2])]
+                before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+                if not before.size or not after.size:
+                    ok = False
+                    break
+                b, a = float(np.median(before)), float(np.median(after))
+                moved = v_first - b
+                # back at least half-way to where it started (a new run, runs.py's rule), or it had not moved
+                if moved == 0 or (a - b) / moved >= 0.5:
+                    ok = False
+                    break
+                if shown is None:
+                    st = ser.get_column("step").to_numpy()
+                    shown = (int(st[i - 1]), int(st[i]), b, a, v_first, int(at.size), ser.get_column("name")[0])
+            if not ok:
+                break
+        if ok and shown is not None:
+            carry_runs.append(run)
+            s0, s1, b, a, v_first, n, name = shown
+            notes.append(IngestNote(
+                "restart",
+                f"the step counter goes back to its start {n} time(s) (first after step {s0:,}, to {s1:,}) while "
+                f"the loss carries on where it stopped ({name}: {fmt(b)} before, {fmt(a)} after, medians of up "
+                f"to 5 points; it started at {fmt(v_first)}): read as one run whose counter was reset, the later "
+                "segments laid end to end (their steps derived: offset by the steps before them)",
+                run=run, count=n, step=s0,
+            ))
+    if not carry_runs:
+        return df, []
+    seg = pl.col("_reset").cast(pl.Int64).cum_sum().over(KEYS)
+    marked = marked.with_columns(seg.alias("_seg"))
+    d = (pl.col("step").diff().filter(pl.col("step").diff() > 0)).median().over(KEYS)
+    marked = marked.with_columns(d.fill_null(1).alias("_d"))
+    spans = (marked.group_by([*KEYS, "_seg"], maintain_order=True)
+             .agg(pl.col("step").first().alias("_f"), pl.col("step").last().alias("_l"), pl.col("_d").first())
+             .sort([*KEYS, "_seg"])
+             .with_columns((pl.col("_l").shift(1) + pl.col("_d") - pl.col("_f")).fill_null(0).over(KEYS).alias("_gap"))
+             .with_columns(pl.col("_gap").cum_sum().over(KEYS).alias("_off"))
+             .select([*KEYS, "_seg", "_off"]))
+    marked = marked.join(spans, on=[*KEYS, "_seg"], how="left", maintain_order="left")
+    off = pl.when(pl.col("run").is_in(carry_runs)).then(pl.col("_off")).otherwise(0)
+    dtype = marked.schema["step"]
+    out = marked.with_columns((pl.col("step").cast(pl.Int64) + off.cast(pl.Int64)).cast(dtype).alias("step"))
+    return out.drop("_reset", "_seg", "_d", "_off"), notes

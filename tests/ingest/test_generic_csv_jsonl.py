@@ -251,3 +251,19 @@ def test_losses_csv_columns_named_by_split_are_each_splits_loss() -> None:
     val = src.frame.filter(pl.col("split") == "val").sort("step").get_column("value").to_list()
     assert val == [11.62, 10.31, 13.10]
     assert any("valid -> val loss" in n.message for n in src.notes if n.kind == "inferred")
+
+
+def test_counter_reset_with_the_loss_carrying_on_is_laid_end_to_end() -> None:
+    # public dev log YGGYatsso/Image-Colorization-Using-CGAN losses.csv: the index goes back to 0 after
+    # 60,000 iterations while both losses carry on at the level reached; the normaliser kept only the
+    # last 10,000 rows as a resume that "overwrote" the first 60,000
+    rows = [(i, 3.0 - 0.2 * i) for i in range(6)] + [(i, 1.7 - 0.1 * i) for i in range(4)]
+    text = "step,loss\n" + "".join(f"{s},{v:.2f}\n" for s, v in rows)
+    src = read_input(from_bytes(text.encode(), name="losses.csv", inner_name="losses.csv"))
+    got = src.frame.sort("step").select("step", "value").rows()
+    assert [s for s, _ in got] == list(range(10)) and [v for _, v in got][5:7] == [2.0, 1.7]
+    # a counter back to 0 with the loss back at its start is still a new run / overwritten segment
+    rows = [(i, 3.0 - 0.2 * i) for i in range(6)] + [(i, 3.0 - 0.1 * i) for i in range(4)]
+    text = "step,loss\n" + "".join(f"{s},{v:.2f}\n" for s, v in rows)
+    src = read_input(from_bytes(text.encode(), name="losses.csv", inner_name="losses.csv"))
+    assert src.frame.sort("step").get_column("value").to_list() == [3.0, 2.9, 2.8, 2.7]  # the last run, as before

@@ -71,7 +71,13 @@ def test_text_counter_restart_with_the_loss_carrying_on_is_not_a_new_run() -> No
     text = HEAD + _epochs((0.90, 0.60, 0.45, 0.40), val=False) + HEAD + _epochs((0.39, 0.37, 0.36), val=False)
     src = read_data(text.encode(), "train.log")
     assert "several_runs" not in note_kinds(src)
-    assert [v for _, v in series(src, "train", "loss")][:3] == [0.39, 0.37, 0.36]
+    # ... and what came before the reset is not thrown away as "overwritten": the segments are laid end
+    # to end (public dev log YGGYatsso/Image-Colorization-Using-CGAN: 60,000 iterations, then the counter
+    # back at 0 for 10,000 more at the level reached; 60,000 were dropped)
+    got = series(src, "train", "loss")
+    assert [v for _, v in got] == [0.90, 0.60, 0.45, 0.40, 0.39, 0.37, 0.36]
+    assert [s for s, _ in got] == sorted({s for s, _ in got})  # increasing, no step twice
+    assert any("counter goes back to its start" in n.message and "derived" in n.message for n in src.notes)
 
 
 TITANS_LIKE = (
