@@ -155,11 +155,12 @@ class RunContext:
             return list(range(k, last + 1, k)), f"save_steps = {k}"
         return None
 
-    def checkpoint_for(self, s: Series, step: int) -> tuple[int, float | None, str] | None:
+    def checkpoint_for(self, s: Series, step: int) -> tuple[int, float | None, str, int | None] | None:
         """The saved checkpoint to keep for the best ``step`` of the evaluated series ``s``: ``step``
         itself when one was saved there, else the saved one whose logged value of ``s`` (at the
         checkpoint's step or the last evaluation before it) is lowest; (step, that value, where the
-        checkpoints are known from). None when the log does not say where checkpoints are."""
+        checkpoints are known from, the step that value was logged at). None when the log does not
+        say where checkpoints are."""
         ck = self.checkpoints()
         if ck is None:
             return None
@@ -167,15 +168,15 @@ class RunContext:
         st, v = s.finite()
         if step in steps:
             i = int(search(st, step, side="right")) - 1
-            return step, float(v[i]) if i >= 0 else None, how
-        best: tuple[float, int, float | None] | None = None
+            return step, float(v[i]) if i >= 0 else None, how, int(st[i]) if i >= 0 else None
+        best: tuple[float, int, float | None, int | None] | None = None
         for c in steps:
             i = int(search(st, c, side="right")) - 1
             val = float(v[i]) if i >= 0 else None
             key = (math.inf if val is None else val, abs(c - step))
             if best is None or key < (best[0], abs(best[1] - step)):
-                best = (key[0], c, val)
-        return (best[1], best[2], how) if best is not None else None
+                best = (key[0], c, val, int(st[i]) if i >= 0 else None)
+        return (best[1], best[2], how, best[3]) if best is not None else None
 
     def lr_at(self, step: float) -> float | None:
         """Learning rate in force at ``step``: the lr series (last logged value at or before it)

@@ -141,8 +141,11 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
         keep_step, keep_val = low_step, low
     else:
         keep_step, keep_val = keep[0], keep[1]
+        # the value is the last evaluation at or before the checkpoint: say where it was logged when that
+        # is not the checkpoint's own step (0.1567 logged at step 1,626 is not "step 2,000 (0.1567)")
+        seen = "" if keep[3] is None or keep[3] == keep_step else f", logged at step {keep[3]:,}, the last evaluation before it"
         stop = (f"no checkpoint was saved at step {low_step:,} ({keep[2]}); the saved one with the lowest "
-                f"{s.name} is step {keep_step:,} ({fmt_num(keep_val)})")
+                f"{s.name} is step {keep_step:,} ({fmt_num(keep_val)}{seen})")
     who = f"its training counterpart {train.name}" if part else "the training loss"
     if fitting:
         train_txt = (f"while {who} fell {-t_change:.0%} ({train_drop:.0%} of the range it covered): "
@@ -172,7 +175,8 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
                            "best_step": low_step, "smoothed_best_val": best,
                            "smoothed_best_step": best_step, "keep_step": keep_step}),
         start_step=low_step, end_step=int(vs[-1]), alpha=p.alpha, severity=sev,
-        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val) + (f" in {s.name}" if part else ""),
+        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val) + (f" in {s.name}" if part else "")
+                + ("" if keep is None or keep[3] is None or keep[3] == keep_step else f", as logged at step {keep[3]:,}"),
                 "patience": patience,
                 "best_fraction": f"{(low_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%}",
                 "early_stopping": framework_remedies(ctx, keep_step)[0],
