@@ -8,7 +8,9 @@ Not tied to a trainer (checked with pandas ``to_csv`` and ``csv.DictWriter`` out
 
 The axis is the first column named like a step (``step``, ``global_step``, ``iter``,
 ``iteration``, ``update``, ``batch``...), else ``epoch``; with none, the row index (0-based, with an
-``inferred`` note). Every other numeric column is a series, its split guessed from its name
+``inferred`` note). A ``batch`` / ``iter`` / ``step`` column beside an ``epoch`` column that restarts every
+epoch is combined with it (``step = (epoch - e0) * per_epoch + batch``, noted as derived:
+:mod:`lossdoc.ingest.formats._epoch_counter`). Every other numeric column is a series, its split guessed from its name
 (``val_loss``, ``Valid MSE``, ``eval/loss``). Sniffing stays at or below 0.45 so that any specific
 format (Lightning, Keras, YOLO, timm, fastai, W&B exports) wins.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from lossdoc.errors import EmptyInputError
+from lossdoc.ingest.formats._epoch_counter import COUNTER_NAMES, combine_table_axis
 from lossdoc.ingest.formats._tabular import (
     SeriesNamer,
     bad_cells_note,
@@ -51,6 +54,7 @@ STEP_NAMES = (
     "_step",
     "batch",
     "batches",
+    "batch_idx",
 )
 EPOCH_NAMES = ("epoch", "epochs", "ep")
 WALL_NAMES = ("wall_time", "walltime", "timestamp", "_timestamp", "unix_time", "elapsed", "elapsed_time")
@@ -121,6 +125,11 @@ class GenericCSVParser(Parser):
                 step_col = epoch_col
         if step_col is not None:
             df = step_axis(df, step_col, path=inp.name, notes=notes)
+            if epoch and step_col != epoch_col and step_col.strip().lower() in COUNTER_NAMES:
+                # 'epoch,batch,loss' with batch 0..200 in every epoch: one step from the two
+                df, note = combine_table_axis(df, "_step", epoch, step_col)
+                if note:
+                    notes.append(note)
         else:
             df = df.with_columns((pl.int_range(pl.len(), dtype=pl.Int64)).alias("_step"))
             why = "the epoch column is fractional" if epoch_col else "no step/iteration/epoch column"

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from lossdoc.ingest.formats._epoch_counter import epoch_counter, restarts
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.runs import keep_last_run, reference
@@ -639,18 +640,13 @@ class HeuristicTextParser(Parser):
             key = main_key if keys.len() else df.get_column("inner_key").drop_nulls()[0]
             inn = df.filter(pl.col("inner").is_not_null())
             # a reset: the counter goes back, or stays put while the epoch moves on ("[300/320]" printed
-            # once an epoch, a tqdm bar's "7543/7543" at each epoch's end)
-            ep_moves = pl.col("epoch").diff() > 0
-            back = (pl.col("inner").diff() < 0) | ((pl.col("inner").diff() == 0) & ep_moves)
-            resets = inn.filter(back)
-            ep_up = inn.filter(back & ep_moves).height
-            # a per-epoch counter restarts at (nearly) every epoch change; a global one that went back or
-            # repeated once at a resume ("Global Batch 7095" at the end of epoch 4 and the start of 5, then
-            # counting on across 5 more epochs) is one counter with a restart, left to the normaliser
-            n_moves = inn.filter(ep_moves).height
+            # once an epoch, a tqdm bar's "7543/7543" at each epoch's end); a per-epoch counter restarts at
+            # (nearly) every epoch change, while a global one that went back or repeated once at a resume
+            # ("Global Batch 7095" at the end of epoch 4 and the start of 5, then counting on across 5 more
+            # epochs) is one counter with a restart, left to the normaliser
+            r = restarts(inn, "inner", "epoch")
             is_batch = snake_case(key) in _BATCH
-            per_epoch = ep_up == resets.height and 2 * ep_up >= n_moves
-            if resets.height and (per_epoch or (is_batch and not has_epoch)):
+            if r.resets and (r.per_epoch or (is_batch and not has_epoch)):
                 if not has_epoch:
                     df = df.with_columns(
                         (pl.col("inner").is_not_null() & (pl.col("inner").diff() < 0))
@@ -663,32 +659,19 @@ class HeuristicTextParser(Parser):
                     notes.append(
                         IngestNote(
                             "inferred",
-                            f"'{key}' restarts {resets.height} time(s) with no epoch printed: "
+                            f"'{key}' restarts {r.resets} time(s) with no epoch printed: "
                             "each restart read as a new epoch",
                         )
                     )
-                totals = inn.get_column("inner_total").drop_nulls()
-                b_min = inn.get_column("inner").min()
-                b0 = 0 if (b_min is not None and b_min <= 0) else 1  # type: ignore[operator]
-                if totals.len():
-                    per, how = int(totals.max()), "as printed"  # type: ignore[arg-type]
-                else:
-                    per, how = int(inn.get_column("inner").max() - b0 + 1), "estimated from the largest value seen"  # type: ignore[operator]
-                e0 = df.get_column("epoch").min()
+                ec = epoch_counter(inn.get_column("inner"), df.get_column("epoch"), key, inn.get_column("inner_total"))
                 step = (
                     pl.when(pl.col("inner").is_not_null())
-                    .then((pl.col("epoch") - e0) * per + pl.col("inner"))
+                    .then(ec.step(pl.col("inner"), pl.col("epoch")))
                     .when(pl.col("ep").is_not_null())
-                    .then((pl.col("epoch") - e0 + 1) * per + b0 - 1)  # an epoch summary: end of its epoch
+                    .then(ec.epoch_end(pl.col("epoch")))  # an epoch summary: end of its epoch
                 )
                 df = df.with_columns(step.alias("_s"))
-                notes.append(
-                    IngestNote(
-                        "inferred",
-                        f"'{key}' restarts every epoch: step = (epoch - {e0:g}) x {per} + {key} "
-                        f"({per} per epoch, {how})",
-                    )
-                )
+                notes.append(ec.note())
                 desc = f"epoch and '{key}' combined"
             else:
                 df = df.with_columns(pl.col("inner").alias("_s"))

@@ -22,6 +22,7 @@ import json
 import polars as pl
 
 from lossdoc.errors import EmptyInputError, ParseError
+from lossdoc.ingest.formats._epoch_counter import COUNTER_NAMES, combine_table_axis
 from lossdoc.ingest.formats._tabular import SeriesNamer, guess_split_metric
 from lossdoc.ingest.formats.generic_csv import EPOCH_NAMES, STEP_NAMES, WALL_NAMES, loss_like
 from lossdoc.ingest.inputs import InputFile
@@ -179,6 +180,11 @@ class JSONLParser(Parser):
             notes.append(IngestNote("skipped_lines", f"{bad_step.height} record(s) whose {step_key!r} is not a "
                                     "finite integer-range number skipped", line=line, count=bad_step.height))
             per_rec = per_rec.filter(~unusable)
+        if epoch_key and step_key not in (None, epoch_key) and step_key.lower() in COUNTER_NAMES:
+            # {"epoch": 2, "batch": 100, ...} with the batch counted again every epoch: one step from the two
+            per_rec, note = combine_table_axis(per_rec, "_stepv", "_epoch", step_key)
+            if note:
+                notes.append(note)
         axis = {k for k in (step_key, epoch_key, wall_key) if k}
         long = pairs.filter(~pl.col("key").is_in(list(axis))).join(per_rec, on="_rec", how="left")
         long = long.filter(pl.col("_stepv").is_not_null())

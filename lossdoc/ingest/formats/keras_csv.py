@@ -28,6 +28,7 @@ from typing import Any
 import polars as pl
 
 from lossdoc.errors import EmptyInputError, ParseError
+from lossdoc.ingest.formats._epoch_counter import COUNTER_NAMES
 from lossdoc.ingest.formats._tabular import (
     CsvHead,
     SeriesNamer,
@@ -63,6 +64,8 @@ def keras_confidence(head: CsvHead, inner_name: str) -> float:
         return 0.0
     if any("/" in h for h in header) or "step" in header:
         return 0.2  # YOLO (train/box_loss), Lightning (step), exports
+    if any(h.strip().lower() in COUNTER_NAMES for h in header):
+        return 0.2  # CSVLogger writes one row per epoch: a batch/iter column is a hand-rolled per-batch log
     rest = header[1:] if header[0].lower() in ("epoch", *(n.lower() for n in _INDEX_NAMES)) else header
     if header[0] == "epoch":
         score = 0.85 if rest == sorted(rest) and rest and _history_shape(rest) else 0.5

@@ -27,6 +27,7 @@ from typing import Any
 import polars as pl
 
 from lossdoc.errors import InputError
+from lossdoc.ingest.formats._epoch_counter import combine_table_axis
 from lossdoc.ingest.formats._tabular import (
     MAX_COLUMNS,
     SeriesNamer,
@@ -94,6 +95,18 @@ def read_hparams(path: Path) -> dict[str, Any]:
 
 def _has_step(header: list[str]) -> bool:
     return "step" in header
+
+
+def _step_restarts_with_epoch(header: list[str], rows: list[list[str]]) -> bool:
+    """The first rows of a table show its ``step`` going back where its ``epoch`` moves on."""
+    i, j = header.index("step"), header.index("epoch")
+    pairs = []
+    for r in rows:
+        try:
+            pairs.append((float(r[i]), float(r[j])))
+        except (IndexError, ValueError):
+            continue
+    return any(s1 < s0 and e1 > e0 for (s0, e0), (s1, e1) in zip(pairs, pairs[1:]))
 
 
 def column_series(header: list[str], axes: set[str]) -> dict[str, tuple[str, str]]:
@@ -193,10 +206,14 @@ def _parse_typed(inp: InputFile, run: str, compact: bool = True) -> ParseResult 
         return _parse_typed(inp, run, compact=False)
     if compact and "epoch" in names:
         df = df.with_columns(compact_epoch(df.get_column("epoch")))  # UInt16 -> UInt8 where it fits
+    notes: list[IngestNote] = []
+    if "epoch" in names:
+        df, note = combine_table_axis(df, "step", "epoch", "step")
+        if note:
+            notes.append(note)
     values = [c for c in names if c not in ("step", "epoch")]
     if any(df.get_column(c).null_count() == df.height for c in values):
         return None  # a column without numbers: noted by the string path
-    notes: list[IngestNote] = []
     if torn:
         notes.append(torn_row_note(last))
     epoch = pl.col("epoch") if "epoch" in names else pl.lit(None, pl.Float64)
@@ -228,6 +245,8 @@ class LightningCSVParser(Parser):
             return 0.95
         if "epoch" not in header or head.sep != ",":
             return 0.3  # the logger connector adds 'epoch' to every Trainer row; csv.DictWriter uses ','
+        if _step_restarts_with_epoch(head.header, head.rows):
+            return 0.3  # Lightning's step is global: one that starts again as the epoch moves on is a hand-rolled log
         score = 0.7
         lightning_names = any(c.endswith(("_step", "_epoch")) for c in header) or any(
             c.startswith("lr-") for c in header
@@ -265,6 +284,9 @@ class LightningCSVParser(Parser):
         if "epoch" in header:
             df = df.with_columns(pl.col("epoch").str.strip_chars().cast(pl.Float64, strict=False).alias("_epoch"))
             epoch = "_epoch"
+            df, note = combine_table_axis(df, "_step", "_epoch", "step")
+            if note:
+                notes.append(note)
         candidates = [c for c in header if c not in ("step", "epoch")]
         numeric, other = numeric_columns(df, candidates)
         if other:
