@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from lossdoc.ingest.runs import FRESH, back_toward_start
 from lossdoc.model import IngestNote, join_blocks
 from lossdoc.numfmt import fmt_num as fmt
 
@@ -139,9 +140,11 @@ def _lay_counter_resets_end_to_end(df: pl.DataFrame) -> tuple[pl.DataFrame, list
     (their steps offset, noted as derived) instead of dropping everything before the reset.
 
     "Back to its start": at or below the series' first step. "Carries on": the median of up to 5 losses
-    after the reset is nearer the median of the 5 before it than half-way back to the series' first
-    value (the rule :mod:`lossdoc.ingest.runs` uses to tell a new run). Decided per run on its
-    reference loss series; every series of that run is then offset at its own resets alike.
+    after the reset sits less than half-way back from the median of the 5 before it to the series' first
+    value (:func:`lossdoc.ingest.runs.back_toward_start` below :data:`~lossdoc.ingest.runs.FRESH`, the
+    rule that tells a new run; medians here, as a reset is judged inside one run's series). Decided per
+    run: every loss series of the run with a reset must carry on at each of its resets; every series of
+    that run is then offset at its own resets alike.
     """
     first = pl.col("step").first().over(KEYS)
     reset = ((pl.col("step") < pl.col("step").shift(1).over(KEYS)) & (pl.col("step") <= first)).fill_null(False)
@@ -172,9 +175,8 @@ def _lay_counter_resets_end_to_end(df: pl.DataFrame) -> tuple[pl.DataFrame, list
                     ok = False
                     break
                 b, a = float(np.median(before)), float(np.median(after))
-                moved = v_first - b
                 # back at least half-way to where it started (a new run, runs.py's rule), or it had not moved
-                if moved == 0 or (a - b) / moved >= 0.5:
+                if v_first == b or back_toward_start(v_first, b, a) >= FRESH:
                     ok = False
                     break
                 if shown is None:

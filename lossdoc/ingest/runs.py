@@ -47,6 +47,14 @@ CONTINUING = 0.25
 MIN_MOVE = 0.05
 
 
+def back_toward_start(start: float, end: float, new: float) -> float:
+    """Where ``new`` (the loss just after the counter went back) sits between a run's end level ``end``
+    (0: it carries on) and its start level ``start`` (1: it starts over); from :data:`FRESH` up it is a
+    new run. The one statement of the rule: the step normaliser's counter-reset test uses it too.
+    ``start`` must differ from ``end`` (a run that moved)."""
+    return (new - end) / (start - end)
+
+
 @dataclass(frozen=True, slots=True)
 class RunSpan:
     """One run of a file: its first and last data line, its number of points and its first counter."""
@@ -152,7 +160,7 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
             scale = MIN_MOVE * max(abs(f), abs(last), 1e-12)
             if abs(f - last) >= scale:
                 # where the new segment starts between the end level (0) and the start level (1) of the run before
-                at = (new - last) / (f - last)
+                at = back_toward_start(f, last, new)
                 fresh, continuing = at >= FRESH, at <= CONTINUING
             else:
                 # a run that did not move: a new one shows by starting above all it logged (a resume would
