@@ -23,6 +23,7 @@ points where the counter goes back are examined (a Python loop over those few, n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,11 +205,21 @@ def keep_last_run(rows: pl.DataFrame, ref: pl.DataFrame, lines: pl.DataFrame | N
     the last run when their counter is not past its start (an evaluation at step 0 printed before the
     first training line), else to the run before (its final evaluation, its summary). With ``meta``,
     :data:`AFTER_LINE` is set there when rows were left out."""
+    return keep_last_run_of([rows], ref, lines, notes, line_col=line_col, counter_col=counter_col, what=what,
+                            meta=meta)[0]
+
+
+def keep_last_run_of(frames: Sequence[pl.DataFrame], ref: pl.DataFrame, lines: pl.DataFrame | None,
+                     notes: list[IngestNote], *, line_col: str = "lineno", counter_col: str = "step",
+                     what: str = "point", meta: dict[str, Any] | None = None) -> list[pl.DataFrame]:
+    """:func:`keep_last_run` for a reader that holds its rows in several frames (nanoGPT's iter and eval
+    lines): each restricted to the last run, one note counting the rows left out of all of them."""
     runs = find_runs(ref, lines)
     if len(runs) < 2:
-        return rows
-    kept = in_last_run(rows, runs, line_col=line_col, counter_col=counter_col)
-    notes.append(several_runs_note(runs, rows.height - kept.height, what=what))
+        return list(frames)
+    kept = [in_last_run(f, runs, line_col=line_col, counter_col=counter_col) for f in frames]
+    dropped = sum(f.height - k.height for f, k in zip(frames, kept, strict=True))
+    notes.append(several_runs_note(runs, dropped, what=what))
     if meta is not None:
         meta[AFTER_LINE] = runs[-2].last
     return kept

@@ -19,7 +19,7 @@ import polars as pl
 
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.runs import AFTER_LINE, find_runs, in_last_run, several_runs_note
+from lossdoc.ingest.runs import keep_last_run_of
 from lossdoc.ingest.text import (
     RANK_AT_START,
     clean_head,
@@ -181,16 +181,11 @@ class NanoGPTParser(Parser):
             notes.append(IngestNote("skipped_lines", f"{bad.height} iter line(s) without a readable loss (lines {first})",
                                     line=first[0], count=bad.height))
             it = it.filter(pl.col("value").is_not_null())
-        if _goes_back(it):
-            runs = find_runs(it.select("lineno", pl.col("step").alias("counter"), "value"),
-                             load_lines(inp).select("lineno", "line"))
-            if len(runs) > 1:
-                kept_it, kept_ev = in_last_run(it, runs), in_last_run(ev, runs)
-                dropped = it.height - kept_it.height + ev.height - kept_ev.height
-                notes.append(several_runs_note(runs, dropped, what="iter line"))
-                it, ev = kept_it, kept_ev
-                return ParseResult(blocks=self._blocks(inp, it, ev), notes=notes, meta={AFTER_LINE: runs[-2].last})
-        return ParseResult(blocks=self._blocks(inp, it, ev), notes=notes)
+        meta: dict[str, int] = {}
+        if _goes_back(it):  # (the file's lines are loaded only then)
+            it, ev = keep_last_run_of([it, ev], it.select("lineno", pl.col("step").alias("counter"), "value"),
+                                      load_lines(inp).select("lineno", "line"), notes, what="iter line", meta=meta)
+        return ParseResult(blocks=self._blocks(inp, it, ev), notes=notes, meta=meta)
 
     @staticmethod
     def _blocks(inp: InputFile, it: pl.DataFrame, ev: pl.DataFrame) -> list[pl.DataFrame]:
