@@ -230,7 +230,7 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     start = w.start
     # the message prints the window as logged (first and last logged steps, the mean of the logged values,
     # its share of the logged run) and the fall from the first logged value, not from a first bin's mean
-    lstart, _, level, share = _logged(s, w)
+    lstart, lend, level, share = _logged(s, w)
     first = float(s.finite()[1][0])
     fell = -rel(level, first)
     msg = (f"{s.name} has been flat at {fmt_num(level)} since step {lstart:,} ({share:.0%} of the run) after "
@@ -245,7 +245,7 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
                            "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high, "stuck": 1.0,
                            "change_of_range": abs(w.change) / covered_scale(ctx, s, w.level)[0],
                            "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
-        start_step=start, end_step=w.end,
+        start_step=lstart, end_step=lend,
         severity=Severity.WARNING,
         values={"step": fmt_step(lstart), "level": fmt_num(level), "fraction": f"{share:.0%}",
                 "advice": _stuck_advice(ctx, lstart)},
@@ -255,7 +255,7 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
 def _slow_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
     """PL001's note for a window that passes the flatness test after the loss barely fell but is still
     demonstrably falling: not "stuck", not converged -- inconclusive."""
-    lstart, _, level, share = _logged(s, w)
+    lstart, lend, level, share = _logged(s, w)
     first = float(s.finite()[1][0])
     fell = -rel(level, first)
     x, y, _ = ctx.downsampled(s)
@@ -272,7 +272,7 @@ def _slow_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
                            "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high, "stuck": 0.0, "declining": 1.0,
                            "change_of_range": abs(w.change) / covered_scale(ctx, s, w.level)[0],
                            "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
-        start_step=w.start, end_step=w.end,
+        start_step=lstart, end_step=lend,
         severity=Severity.INFO,
         values={"step": fmt_step(lstart), "level": fmt_num(level), "fraction": f"{share:.0%}",
                 "advice": ("compare with a run at a 3-10x higher LR or with the loss a reference model reaches: if "
@@ -423,7 +423,7 @@ def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> 
     return Hit(
         message=msg,
         evidence=_evidence(w, {"share": w.frac}),
-        start_step=start, end_step=end,
+        start_step=lstart, end_step=lend,  # as logged (w holds bin-mean steps on a long series)
         values={"step": fmt_step(lstart), "end": fmt_step(lend), "level": fmt_num(level),
                 "fraction": f"{share:.0%}",
                 "advice": advice},
@@ -461,7 +461,7 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
     yield Hit(
         message=msg,
         evidence=_evidence(w, {"share": w.frac, "train_change": t_change}),
-        start_step=start, end_step=end,
+        start_step=lstart, end_step=lend,  # as logged (w holds bin-mean steps on a long series)
         values={"step": fmt_step(lstart), "end": fmt_step(lend), "level": fmt_num(level),
                 "fraction": f"{share:.0%}",
                 "advice": (f"validation stopped gaining at step ~{lstart:,}: stop there "

@@ -216,6 +216,13 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
             yield hit
 
 
+def _logged_from(s: Series, step: int, last: int) -> int:
+    """The first logged (finite) step of ``s`` at or after ``step`` (``last`` when none is)."""
+    st = s.finite()[0]
+    after = st[st >= step]
+    return int(after[0]) if after.size else last
+
+
 def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> SimpleNamespace | None:
     """What SI001's decision on ``target`` rests on, without deciding (``benchmarks/si_calibration.py``
     reads the same numbers): the trailing window's start ``lo`` and trend test ``tr``, its decline ``rate``
@@ -374,7 +381,8 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     return Hit(
         message=msg,
         evidence=ev,
-        start_step=int(ev.window[0]), end_step=int(x[-1]), alpha=p.alpha if trend_ok else None,
+        # the finding's steps as logged (the window's start and x hold bin-mean steps on a long series)
+        start_step=_logged_from(target, int(ev.window[0]), last), end_step=last, alpha=p.alpha if trend_ok else None,
         split=target.split, metric=target.metric,
         values={"step": fmt_step(last), "horizon": fmt_step(hstep), "gain": f"{gain:.1%}",
                 "predicted": fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))},
