@@ -18,6 +18,7 @@ import numpy as np
 from scipy.stats import binomtest, theilslopes, ttest_1samp
 
 from lossdoc.analysis._arrays import search
+from lossdoc.analysis.stats import adjust_pvalues
 from lossdoc.checks.detectors._common import (
     TINY, aligned, descent_scale, framework_remedies, fmt_num, fmt_step, noise_sd, range_scale, rel,
     smooth_min, tlabel, tname,
@@ -74,8 +75,8 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
     # or a rise that partly came back, which has no monotone trend to find)
     lvl_stat, p_level = level_after_min(*_level_points(ctx, s, vs, vv), min_post=p.min_post_points)
     p_trend = float(tr.pvalue_increasing)
-    lo_p, hi_p = sorted((p_trend, p_level))
-    pval = float(min(1.0, 2.0 * lo_p, hi_p))
+    # (Simes' p is the smallest Benjamini-Hochberg adjusted p-value: min(1, 2 min(p), max(p)) for two)
+    pval = float(np.min(adjust_pvalues((p_trend, p_level), "bh")))
     # where validation *ends*: the median of its last few evaluations (a steady rise is understated by
     # the mean of the whole last quarter); this sets the severity
     last = vv[post][-max(3, min(int(post.sum()) // 4, vs.size // 10)):]
@@ -199,11 +200,16 @@ def _level_points(ctx: RunContext, s: Series, vs: np.ndarray, vv: np.ndarray) ->
     return x[ok].astype(float), y[ok].astype(float)
 
 
+def _level_stat_windows(y: np.ndarray, k: int, after: int) -> np.ndarray:
+    """Medians of the k-point windows followed by at least ``after`` points (along the last axis)."""
+    return np.median(np.lib.stride_tricks.sliding_window_view(y[..., :y.shape[-1] - after], k, axis=-1), axis=-1)
+
+
 def _level_stat(y: np.ndarray, k: int, after: int) -> np.ndarray:
     """Per row of ``y`` (b x n): the mean of every point after the k-point window with the lowest median
     (among the windows followed by at least ``after`` points) minus that median."""
     n, rows = y.shape[1], np.arange(y.shape[0])
-    w = np.median(np.lib.stride_tricks.sliding_window_view(y[:, :n - after], k, axis=1), axis=-1)
+    w = _level_stat_windows(y, k, after)
     j = np.argmin(w, axis=1)
     tail_sum = np.cumsum(y[:, ::-1], axis=1)[:, ::-1]  # tail_sum[:, i] = sum of y[:, i:]
     start = j + k
@@ -212,11 +218,6 @@ def _level_stat(y: np.ndarray, k: int, after: int) -> np.ndarray:
 
 #: Successive differences needed after the lowest window to estimate the noise's autocorrelation.
 LEVEL_AR_DIFFS = 10
-
-
-def _level_stat_windows(y: np.ndarray, k: int, after: int) -> np.ndarray:
-    """Medians of the k-point windows followed by at least ``after`` points."""
-    return np.median(np.lib.stride_tricks.sliding_window_view(y[:y.size - after], k), axis=-1)
 
 
 def _ar1_from_differences(y: np.ndarray) -> float:
@@ -245,8 +246,8 @@ def level_after_min(x: np.ndarray, y: np.ndarray, *, min_post: int = 4) -> tuple
     measured from successive differences (:func:`noise_sd`: a level shift is one difference, not
     spread). The p-value is the share of :data:`LEVEL_SIMULATIONS` such series whose statistic, the
     window chosen afresh (the search for the minimum is part of the test), reaches the observed one.
-    With 10+ evaluations after the lowest window the null noise is AR(1), its coefficient estimated from
-    them (:func:`_ar1_from_differences`). On simulated converged curves (an exponential descent to a flat
+    With 10+ successive differences from the lowest window on (:data:`LEVEL_AR_DIFFS`) the null noise is
+    AR(1), its coefficient estimated from them (:func:`_ar1_from_differences`). On simulated converged curves (an exponential descent to a flat
     level, 8-50 evaluations) it rejects at 0.05: 2-4% of iid-normal, 2-4% of t(3), 1-9% of AR(1) 0.3 and
     0-11% of AR(1) 0.6 series (without the AR(1) null: up to 19% and 52% at 50 evaluations; the trend test
     16% and 28%); the effect-size bars stay."""
@@ -281,8 +282,11 @@ def level_after_min(x: np.ndarray, y: np.ndarray, *, min_post: int = 4) -> tuple
         sig = sd / np.sqrt(1.0 - phi)
         noise = rng.normal(0.0, sig * np.sqrt(1.0 - phi * phi), (LEVEL_SIMULATIONS, n))
         noise[:, 0] = rng.normal(0.0, sig, LEVEL_SIMULATIONS)
-        for i in range(1, n):
-            noise[:, i] += phi * noise[:, i - 1]
+        # the AR(1) recursion x[i] = e[i] + phi x[i-1] along each series (bit for bit the loop it replaced;
+        # scipy.signal imported here: only this branch needs it)
+        from scipy.signal import lfilter
+
+        noise = lfilter([1.0], [1.0, -phi], noise, axis=1)
     else:
         noise = rng.normal(0.0, sd, (LEVEL_SIMULATIONS, n))
     sims = _level_stat(fit[None, :] + noise, k, after)
