@@ -113,7 +113,7 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
         return
     # a non-negative training loss already within fitted-level of the range of zero at the val minimum
     # (cross-entropy 0.02 after starting at 2.3): the training set was fitted, there was little left to fall
-    fitted = never_negative(train) and t_at <= getattr(p, "fitted_level", 0.05) * t_scale
+    fitted = never_negative(train) and t_at <= p.fitted_level * t_scale
     # the numbers a reader checks against the log: the logged minimum and its step (the smoothed
     # minimum above only anchors the test window)
     i_min = int(np.argmin(vv))
@@ -125,8 +125,8 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
     # a warning needs both: val ended a real share of its range above the minimum, and the training loss
     # was still being fitted -- not already near zero (fitted) and then moving < warn-train-drop of its
     # range: validation drifting up after the training set was fitted is a note with the checkpoint advice
-    big = rise_range >= getattr(p, "warn_rise_range", 0.05)
-    fitting = not fitted or train_drop >= getattr(p, "warn_train_drop", 0.01)
+    big = rise_range >= p.warn_rise_range
+    fitting = not fitted or train_drop >= p.warn_train_drop
     sev = None if big and fitting else Severity.INFO
     if part and not (rise_range >= p.part_rise_range and train_drop >= p.part_train_drop):
         # a component stands in for the summed loss only with a rise and a training fall that are large on
@@ -419,7 +419,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     t_stat, t_p = _t_greater(tail)
     pval = min(1.0, 2.0 * min(sign_p, t_p))
     ctx.decide(pval)
-    if rel_train < p.min_gap or rel_range < getattr(p, "min_gap_range", 0.1) or pval >= p.alpha:
+    if rel_train < p.min_gap or rel_range < p.min_gap_range or pval >= p.alpha:
         return
     tr = robust_trend(st.astype(float), gap)
     grows = bool(tr is not None and np.isfinite(tr.pvalue_increasing) and tr.pvalue_increasing < p.alpha
@@ -428,12 +428,12 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     # large: val 1.5x train and 15% of the range the training loss came down; or, on a high-offset loss
     # (a classifier at 1.1 nats that came down 0.34), a gap as large as half of everything training
     # achieved, with val at least 1.25x train
-    large = ((rel_train >= getattr(p, "warn_gap", 0.5) and rel_range >= getattr(p, "warn_gap_range", 0.25))
-             or (rel_train >= getattr(p, "warn_gap_offset", 0.25)
-                 and rel_range >= getattr(p, "warn_gap_range_offset", 0.5)))
+    large = ((rel_train >= p.warn_gap and rel_range >= p.warn_gap_range)
+             or (rel_train >= p.warn_gap_offset
+                 and rel_range >= p.warn_gap_range_offset))
     grow_txt = (f", and growing ({tlabel(tr)} of the gap, one-sided p={tr.pvalue_increasing:.2g})" if grows
                 else ", not growing")
-    warn_gap = getattr(p, "warn_gap", 0.5)
+    warn_gap = p.warn_gap
     # a gap just under the warning size is shown to one decimal: "50% above" as a note reads as a mistake
     pct = f"{rel_train:.1%}" if not large and f"{rel_train:.0%}" == f"{warn_gap:.0%}" else f"{rel_train:.0%}"
     # a percentage of a near-zero training loss reads as noise ("5,720,926% above"): say how many times
@@ -447,9 +447,9 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
            f"{fmt_num(float(np.mean(tail)))}, one-sided t={t_stat:.1f}, p={t_p:.2g}; Bonferroni p={pval:.2g})"
            f"{grow_txt}" + ("" if large else
                             f"; below the warning size (val {warn_gap:.0%} above train with a gap of "
-                            f"{getattr(p, 'warn_gap_range', 0.25):.0%} of that range, or "
-                            f"{getattr(p, 'warn_gap_offset', 0.25):.0%} above with "
-                            f"{getattr(p, 'warn_gap_range_offset', 0.5):.0%} of it): a note"))
+                            f"{p.warn_gap_range:.0%} of that range, or "
+                            f"{p.warn_gap_offset:.0%} above with "
+                            f"{p.warn_gap_range_offset:.0%} of it): a note"))
     yield Hit(
         message=msg,
         evidence=Evidence("sign-test|t-test (Bonferroni)+trend", rel_train, float(p.min_gap), pval,
