@@ -421,6 +421,7 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
         end_step=events[-1]["end"] if len(events) > 1 else big["end"],
         severity=None if harmful else Severity.INFO,
         values={"step": fmt_step(big["peak_step"]), "count": len(events), "factor": f"{big['factor']:.2f}",
+                "around": around,
                 "advice": "; ".join(advice)},
     )
 
