@@ -38,6 +38,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
+from scipy.stats import mannwhitneyu
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -177,11 +178,11 @@ def cases(fraction: float, p: SimpleNamespace) -> list[dict]:
 
 
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
-    """P(score of a positive > score of a negative), ties half (Mann-Whitney U / (n1 n2))."""
+    """P(score of a positive > score of a negative), ties half: the Mann-Whitney U of the positives over
+    n1 n2 (``scipy.stats.mannwhitneyu``; -inf scores rank lowest)."""
     if not pos.size or not neg.size:
         return float("nan")
-    gt = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
-    return float(gt / (pos.size * neg.size))
+    return float(mannwhitneyu(pos, neg).statistic / (pos.size * neg.size))
 
 
 def roc_line(name: str, score: np.ndarray, y: np.ndarray, grid: list[float]) -> str:
