@@ -19,7 +19,7 @@ def test_a_curve_that_never_rose_is_rarely_called_a_rise():
     from the curve's own residuals instead (which a fit absorbs) rejected 20-45% of these at 0.05."""
     rng = np.random.default_rng(11)
     for n in (8, 12, 30):
-        p = [level_after_min(np.arange(n, dtype=float), _converged(n, rng, 0.05))[1] for _ in range(60)]
+        p = [level_after_min(_converged(n, rng, 0.05))[1] for _ in range(60)]
         assert np.mean(np.asarray(p) < 0.05) <= 0.1, (n, sorted(p)[:8])
 
 
@@ -34,7 +34,7 @@ def test_a_wandering_validation_loss_is_rarely_called_a_rise():
         for i in range(1, n):
             e[i] += 0.6 * e[i - 1]
         x = np.arange(n, dtype=float)
-        hits += level_after_min(x, 0.5 + np.exp(-x / (n / 8)) + e)[1] < 0.05
+        hits += level_after_min(0.5 + np.exp(-x / (n / 8)) + e)[1] < 0.05
     assert hits / 60 <= 0.2
 
 
@@ -46,9 +46,8 @@ def test_a_level_held_above_the_minimum_is_found_and_the_p_value_is_reproducible
                   0.5113, 0.5349, 0.5822, 0.6224, 0.6556, 0.6910, 0.7112, 0.7115, 0.7010, 0.6947, 0.6836, 0.6789,
                   0.6735, 0.6685, 0.6670, 0.6652, 0.6628, 0.6576, 0.6531, 0.6582, 0.6647, 0.6645, 0.6696, 0.6719,
                   0.6706, 0.6595, 0.6494, 0.6436])
-    x = np.arange(y.size, dtype=float)
-    stat, p = level_after_min(x, y)
+    stat, p = level_after_min(y)
     assert stat > 0.05 and p < 0.05
-    assert level_after_min(x, y) == (stat, p)
+    assert level_after_min(y) == (stat, p)
     # the same curve that kept falling instead: nothing to find
-    assert level_after_min(x, np.minimum.accumulate(y))[1] == 1.0
+    assert level_after_min(np.minimum.accumulate(y))[1] == 1.0

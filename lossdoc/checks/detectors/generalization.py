@@ -73,7 +73,7 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
     # the decision, one p-value: Simes' combination of the trend test from the minimum to the end (a
     # steady rise) and the level test (validation held a level above its minimum: a step up that stays,
     # or a rise that partly came back, which has no monotone trend to find)
-    lvl_stat, p_level = level_after_min(*_level_points(ctx, s, vs, vv), min_post=p.min_post_points)
+    lvl_stat, p_level = level_after_min(_level_points(ctx, s, vv), min_post=p.min_post_points)
     p_trend = float(tr.pvalue_increasing)
     # (Simes' p is the smallest Benjamini-Hochberg adjusted p-value: min(1, 2 min(p), max(p)) for two)
     pval = float(np.min(adjust_pvalues((p_trend, p_level), "bh")))
@@ -191,13 +191,12 @@ LEVEL_POINTS = 120
 LEVEL_SIMULATIONS = 999
 
 
-def _level_points(ctx: RunContext, s: Series, vs: np.ndarray, vv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The validation points the level test sees: as logged, or bin means beyond :data:`LEVEL_POINTS`."""
+def _level_points(ctx: RunContext, s: Series, vv: np.ndarray) -> np.ndarray:
+    """The validation values the level test sees, in order: as logged, or bin means beyond :data:`LEVEL_POINTS`."""
     if vv.size <= LEVEL_POINTS:
-        return vs.astype(float), vv.astype(float)
-    x, y, _ = ctx.downsampled(s, LEVEL_POINTS)
-    ok = np.isfinite(y)
-    return x[ok].astype(float), y[ok].astype(float)
+        return vv.astype(float)
+    _, y, _ = ctx.downsampled(s, LEVEL_POINTS)
+    return y[np.isfinite(y)].astype(float)
 
 
 def _level_stat_windows(y: np.ndarray, k: int, after: int) -> np.ndarray:
@@ -233,8 +232,10 @@ def _ar1_from_differences(y: np.ndarray) -> float:
     return min(max(1.0 + 2.0 * float(np.sum(dc[1:] * dc[:-1])) / den, 0.0), 0.9)
 
 
-def level_after_min(x: np.ndarray, y: np.ndarray, *, min_post: int = 4) -> tuple[float, float]:
-    """(statistic, one-sided p-value) that validation *held a level above* its lowest one after reaching it.
+def level_after_min(y: np.ndarray, *, min_post: int = 4) -> tuple[float, float]:
+    """(statistic, one-sided p-value) that validation ``y`` (its evaluations in order; their steps do not
+    enter: the statistic is a mean over evaluations and the null's fit an ordering) *held a level above*
+    its lowest one after reaching it.
 
     The statistic: the mean of every evaluation after the window (of :func:`smooth_min`'s width) with the
     lowest median, minus that median. A step up that stays (0.157 -> 0.21 with a zig-zag around it) or a
