@@ -61,10 +61,19 @@ def restarts(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[
                 "note names, or have the script write each run to a log of its own (a new file name per run, or "
                 "open it in 'w' mode).")})
             continue
-        h = dataclasses.replace(h, values={**h.values, "advice": (
-            f"The run resumed{h.values['at_step']}. Check that the LR schedule, data-loader position and loss "
-            "scale were restored with the checkpoint; if not, the steps after the resume differ from the "
-            "original run.")})
+        if "counter was reset" in h.message:
+            # runs.py's counter reset: the note's step is the last one before the counter went back to its
+            # start, and the steps after it are derived (laid end to end), not a resume at that step
+            after = h.values["at_step"].replace(" at step ", " after step ", 1)
+            advice = (f"The step counter went back to its start{after} while the loss carried on: the later steps "
+                      "are derived (offset by the steps before them). If the script was restarted from a checkpoint "
+                      "there, check that the LR schedule, data-loader position and loss scale were restored with it; "
+                      "logging a global step avoids the reset.")
+        else:
+            advice = (f"The run resumed{h.values['at_step']}. Check that the LR schedule, data-loader position and "
+                      "loss scale were restored with the checkpoint; if not, the steps after the resume differ from "
+                      "the original run.")
+        h = dataclasses.replace(h, values={**h.values, "advice": advice})
         if jumps:
             first = float(train.finite()[1][0])
             said = "; ".join(f"{fmt_num(v)} at step {r:,} after a median {fmt_num(base)} over steps {a:,}-{b:,}"
