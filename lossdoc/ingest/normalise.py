@@ -20,6 +20,8 @@ from lossdoc.model import IngestNote, join_blocks
 from lossdoc.numfmt import fmt_num as fmt
 
 KEYS = ["run", "split", "metric", "name"]
+#: What a ``restart`` note about a counter reset (not a resume) says; LG001 tells the two apart by it.
+COUNTER_RESET = "read as one run whose counter was reset"
 
 
 def normalise_blocks(blocks: list[pl.DataFrame]) -> tuple[list[pl.DataFrame], list[IngestNote]]:
@@ -191,7 +193,7 @@ def _lay_counter_resets_end_to_end(df: pl.DataFrame) -> tuple[pl.DataFrame, list
                 "restart",
                 f"the step counter goes back to its start {n} time(s) (first after step {s0:,}, to {s1:,}) while "
                 f"the loss carries on where it stopped ({name}: {fmt(b)} before, {fmt(a)} after, medians of up "
-                f"to 5 points; it started at {fmt(v_first)}): read as one run whose counter was reset, the later "
+                f"to 5 points; it started at {fmt(v_first)}): {COUNTER_RESET}, the later "
                 "segments laid end to end (their steps derived: offset by the steps before them)",
                 run=run, count=n, step=s0,
             ))

@@ -13,6 +13,7 @@ import numpy as np
 from lossdoc.checks.detectors._common import fmt_num, fmt_step
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
+from lossdoc.ingest.normalise import COUNTER_RESET
 
 
 def _note_hits(ctx: RunContext, kinds: tuple[str, ...]) -> Iterator[Hit]:
@@ -61,7 +62,7 @@ def restarts(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[
                 "note names, or have the script write each run to a log of its own (a new file name per run, or "
                 "open it in 'w' mode).")})
             continue
-        if "counter was reset" in h.message:
+        if COUNTER_RESET in h.message:
             # runs.py's counter reset: the note's step is the last one before the counter went back to its
             # start, and the steps after it are derived (laid end to end), not a resume at that step
             after = h.values["at_step"].replace(" at step ", " after step ", 1)
