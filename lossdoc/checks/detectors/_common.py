@@ -154,7 +154,15 @@ def lr_text(ctx: RunContext, step: float | None) -> str:
     if step is None:
         return ""
     lr = ctx.lr_at(step)
-    return f" (LR in force {shown_lr(lr)})" if lr else ""
+    if not lr:
+        return ""
+    s = ctx.lr()
+    if s is not None:
+        st = s.finite()[0]
+        if st.size and step < st[0]:
+            # nothing logged at or before the step: the value is the lr series' first, logged later
+            return f" (LR {shown_lr(lr)} as first logged, at step {int(st[0]):,})"
+    return f" (LR in force {shown_lr(lr)})"
 
 
 def lr_reference(ctx: RunContext, step: float | None) -> float:

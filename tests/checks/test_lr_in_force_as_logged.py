@@ -1,0 +1,34 @@
+"""'LR in force' beside a step is the LR logged at or before it; a step before the lr series' first point
+gets that first value with where it was logged (realruns tensorboard lr_sgd_synth lr10: 'at step 3 (LR in
+force 10)' where the LR was first logged at step 132)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lossdoc.checks.runner import run_checks
+from lossdoc.config import Config
+from lossdoc.ingest import from_bytes, read_input
+from lossdoc.model import LogSet
+
+
+def _spike_message(lr_from: int) -> str:
+    rng = np.random.default_rng(1)
+    lines = []
+    for i in range(1, 301):
+        v = 4.0 if i == 80 else 1.0 + 0.5 * np.exp(-i / 50) + rng.normal(0, 0.01)
+        lines.append(f"step {i} loss {v:.4f}" + (" lr 0.1" if i >= lr_from else ""))
+    logset = LogSet([read_input(from_bytes(("\n".join(lines) + "\n").encode(), "train.log"), "text")])
+    runs, _ = run_checks(logset, Config(select=("SP001",)), summaries=False)
+    (f,) = [f for r in runs for f in r.findings]
+    return f.message
+
+
+def test_lr_first_logged_after_the_step_says_where_it_was_logged() -> None:
+    msg = _spike_message(lr_from=150)
+    assert "at step 80 (LR 0.1 as first logged, at step 150)" in msg
+    assert "LR in force" not in msg
+
+
+def test_lr_logged_before_the_step_is_in_force() -> None:
+    assert "at step 80 (LR in force 0.1)" in _spike_message(lr_from=1)
