@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
@@ -223,13 +225,37 @@ def _logged_from(s: Series, step: int, last: int) -> int:
     return int(after[0]) if after.size else last
 
 
-def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> SimpleNamespace | None:
+@dataclass(frozen=True)
+class TrailingDeclineResult:
+    """What SI001's decision on a series rests on (:func:`si_evidence`): the down-sampled series ``x``,
+    ``y`` and its step ``span``; the trailing window's start ``lo`` and trend test ``tr`` (None when the
+    window has too few points: then nothing below is computed); the end ``level``; the window's decline
+    ``rate`` as a share of the range per window-fraction of the run; the projection (``ex`` the fitted
+    extrapolation or None, ``gain`` as a share of the level, ``proj`` its wording, ``hstep`` its step,
+    ``horizon`` the run's); ``rng_level`` the range the run covered; the fit's predicted drop ``fit_drop``
+    in units of that range and whether its backtest is ``precise``."""
+
+    x: np.ndarray
+    y: np.ndarray
+    span: float
+    lo: float
+    tr: Any = None
+    level: float = float("nan")
+    rate: float = float("nan")
+    ex: Any = None
+    gain: float = float("nan")
+    proj: str = ""
+    hstep: int = 0
+    horizon: int | None = None
+    rng_level: float = float("nan")
+    fit_drop: float = float("nan")
+    precise: bool = False
+
+
+def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> TrailingDeclineResult | None:
     """What SI001's decision on ``target`` rests on, without deciding (``benchmarks/si_calibration.py``
-    reads the same numbers): the trailing window's start ``lo`` and trend test ``tr``, its decline ``rate``
-    as a share of the range per window-fraction of the run, the projection (``ex``, ``gain`` as a share
-    of the level, ``proj`` its wording, ``hstep``), the fit's predicted drop ``fit_drop`` in units of the
-    range, and the effect flags ``clear`` / ``fit_clear`` / ``precise``. None when ``target`` ends
-    non-finite or spans no steps; ``tr`` is None when there is no trend test."""
+    reads the same numbers; the effect flags ``clear`` / ``fit_clear`` are SI001's own, from these).
+    None when ``target`` ends non-finite or spans no steps; ``tr`` is None when there is no trend test."""
     if not np.isfinite(target.values[-1]):
         return None  # ended non-finite: NF001's business
     x, y, _ = ctx.downsampled(target)
@@ -245,11 +271,9 @@ def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> SimpleNa
         if x.size < 4:
             return None
         lo = float(x[-need])
-    ev = SimpleNamespace(x=x, y=y, span=span, lo=lo, tr=None)
     tr = ctx.trend(target, lo, float(x[-1]))
     if tr is None:
-        return ev
-    ev.tr = tr
+        return TrailingDeclineResult(x, y, span, lo)
     level = final_level(target.values) or float(y[-1])
     at_lo = tr.intercept + tr.slope * lo if np.isfinite(tr.intercept) else float(y[x >= lo][0])
     # how much the trailing window removed, against the range the run covered (floored at 1% of the
@@ -287,9 +311,9 @@ def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> SimpleNa
     fit_drop = (level - float(ex.loss)) / rng_level if ex is not None and np.isfinite(ex.loss) else 0.0
     precise = bool(ex is not None and ex.backtest_error is not None and np.isfinite(ex.backtest_error)
                    and abs(ex.backtest_error) <= p.max_precise_backtest)
-    ev.__dict__.update(level=level, rate=float(rate), ex=ex, gain=float(gain), proj=proj, hstep=hstep,
-                       rng_level=rng_level, fit_drop=float(fit_drop), precise=precise, horizon=horizon)
-    return ev
+    return TrailingDeclineResult(x, y, span, lo, tr, level=level, rate=float(rate), ex=ex, gain=float(gain),
+                                 proj=proj, hstep=hstep, horizon=horizon, rng_level=rng_level,
+                                 fit_drop=float(fit_drop), precise=precise)
 
 
 def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
