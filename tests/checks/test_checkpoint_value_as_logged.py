@@ -29,3 +29,6 @@ def test_the_checkpoint_value_names_the_evaluation_it_comes_from() -> None:
     assert "no checkpoint was saved at step 900" in f.message
     assert "is step 1,000 (0.2, logged at step 900, the last evaluation before it)" in f.message
     assert "Keep the checkpoint at step 1,000 (val loss 0.2, as logged at step 900)" in f.recommendation
+    # the early-stopping advice's best step is the best evaluation, not the checkpoint kept instead of it
+    assert "EarlyStoppingCallback(early_stopping_patience=3) (best step 900)" in f.recommendation
+    assert "(best step 1,000)" not in f.recommendation

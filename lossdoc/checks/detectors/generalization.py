@@ -180,8 +180,9 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
                 + ("" if keep is None or keep[3] is None or keep[3] == keep_step else f", as logged at step {keep[3]:,}"),
                 "patience": patience,
                 "best_fraction": f"{(low_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%}",
-                "early_stopping": framework_remedies(ctx, keep_step)[0],
-                "remedy": framework_remedies(ctx, keep_step)[1]},
+                # the best step is the lowest logged evaluation (the checkpoint to keep is named above)
+                "early_stopping": framework_remedies(ctx, low_step)[0],
+                "remedy": framework_remedies(ctx, low_step)[1]},
     )
 
 
