@@ -152,7 +152,13 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
         train_txt = (f"while {who} fell {-t_change:.0%} ({train_drop:.0%} of the range it covered): "
                      f"the model is overfitting")
     else:
-        train_txt = (f"after {who} had levelled off near zero ({fmt_num(t_at)} -> {fmt_num(t_fin)}, "
+        # medians around the smoothed minimum (not the logged one the message names), then at the end: say so
+        n_at = min(ts.size, j + kt + 1) - max(0, j - kt)
+        fin = "its last value" if kt == 1 else f"the median of its last {kt}"
+        where = f"around step {best_step:,}" + ("" if best_step == low_step else
+                                                ", where validation's running median is lowest")
+        train_txt = (f"after {who} had levelled off near zero ({fmt_num(t_at)} -> {fmt_num(t_fin)}: the median "
+                     f"of its {n_at} points {where}, then {fin}; "
                      f"{max(train_drop, 0.0):.1%} of the range it covered): validation drifted up once the "
                      f"training set was fitted")
     msg = (f"{s.name} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and rose to {fmt_num(end)} "
