@@ -116,6 +116,20 @@ def test_equivalence_flat_versus_sloped():
     assert not tiny.equivalent and math.isnan(tiny.pvalue)
 
 
+@pytest.mark.parametrize("drift", [0.0, -5e-6, -2e-5, 5e-6], ids=["flat", "falls-less", "falls-more", "rises"])
+def test_noninferiority_half_is_scipys_one_sided_t_and_agrees_with_the_interval(drift):
+    """PL002's one-sided "did not improve by the margin": pvalue_low is the t upper tail of
+    (slope + margin) / se at the trend test's df (scipy.stats.t.sf), and it is below alpha exactly
+    when the 1 - 2 alpha interval's lower end lies above -margin."""
+    rng = np.random.default_rng(21)
+    x = np.arange(400.0)
+    eq = equivalence_slope(x, 1.5 + drift * x + ar1(rng, 400, 0.5, 0.01), margin=1e-5, alpha=0.05)
+    tr = trend_test(x, 1.5 + drift * x + ar1(np.random.default_rng(21), 400, 0.5, 0.01))
+    assert eq.pvalue_low == pytest.approx(st.t.sf((tr.slope + 1e-5) / tr.se, tr.df), rel=1e-10)
+    assert eq.pvalue == pytest.approx(max(eq.pvalue_low, st.t.sf((1e-5 - tr.slope) / tr.se, tr.df)), rel=1e-10)
+    assert (eq.pvalue_low < 0.05) == (eq.ci_low > -1e-5)
+
+
 # ----------------------------------------------------------------------------- Mann-Kendall
 
 
