@@ -432,7 +432,11 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     tr = robust_trend(st.astype(float), gap)
     grows = bool(tr is not None and np.isfinite(tr.pvalue_increasing) and tr.pvalue_increasing < p.alpha
                  and gap[-1] > gap[0])
-    opened = int(st[int(np.argmax(gap > 0.5 * end_gap))])
+    i_open = int(np.argmax(gap > 0.5 * end_gap))
+    opened = int(st[i_open])
+    # "since": it stayed above half the end gap from then on; else only where it first got there
+    since = ("above half that size since step" if bool(np.all(gap[i_open:] > 0.5 * end_gap))
+             else "first above half that size at step")
     # large: val 1.5x train and 15% of the range the training loss came down; or, on a high-offset loss
     # (a classifier at 1.1 nats that came down 0.34), a gap as large as half of everything training
     # achieved, with val at least 1.25x train
@@ -450,7 +454,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
              f"is far above the training loss {fmt_num(end_train)}")
     msg = (f"validation loss {fmt_num(end_val)} {above} "
            f"at step {int(st[-1]):,} (end levels, derived: {how}; gap {fmt_num(end_gap)} = {rel_range:.0%} of the range the "
-           f"training loss came down (its start to its low); above half that size since step {opened:,}; positive at {pos} of the last "
+           f"training loss came down (its start to its low); {since} {opened:,}; positive at {pos} of the last "
            f"{half.size} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
            f"{fmt_num(float(np.mean(tail)))}, one-sided t={t_stat:.1f}, p={t_p:.2g}; Bonferroni p={pval:.2g})"
            f"{grow_txt}" + ("" if large else
