@@ -11,7 +11,9 @@ The axis is the first column named like a step (``step``, ``global_step``, ``ite
 ``inferred`` note). A ``batch`` / ``iter`` / ``step`` column beside an ``epoch`` column that restarts every
 epoch is combined with it (``step = (epoch - e0) * per_epoch + batch``, noted as derived:
 :mod:`lossdoc.ingest.formats._epoch_counter`). Every other numeric column is a series, its split guessed from its name
-(``val_loss``, ``Valid MSE``, ``eval/loss``). Sniffing stays at or below 0.45 so that any specific
+(``val_loss``, ``Valid MSE``, ``eval/loss``). A file whose first line is all numbers (with as many cells as the
+rows after it) has no header: it is read as a numbers-only table (:mod:`lossdoc.ingest.formats.numeric_column`;
+its columns named after the file, else ``col2``...), noted. Sniffing stays at or below 0.45 so that any specific
 format (Lightning, Keras, YOLO, timm, fastai, W&B exports) wins.
 """
 
@@ -79,6 +81,32 @@ def _stem(name: str) -> str:
     return name.rsplit("/", 1)[-1].split(".", 1)[0]
 
 
+def _headerless(header: list[str], df: pl.DataFrame) -> bool:
+    """The first line is data: every cell a number, and the rows after it have as many cells."""
+    from lossdoc.ingest.formats._tabular import is_number
+
+    if len(header) < 2 or not all(is_number(h.strip().strip("\"'")) for h in header):
+        return False
+    cols = [c for c in header if c in df.columns]
+    full = df.select(pl.all_horizontal([pl.col(c).is_not_null() & (pl.col(c).cast(pl.String).str.strip_chars() != "")
+                                        for c in cols]).sum()).item()
+    return df.height > 0 and int(full or 0) >= 0.95 * df.height
+
+
+def _read_headerless(inp: InputFile) -> ParseResult:
+    """A CSV without a header line (``np.savetxt(..., delimiter=",")``): read as a numbers-only table
+    (:mod:`lossdoc.ingest.formats.numeric_column`), its first line kept as data."""
+    from lossdoc.ingest.formats.numeric_column import frames_for
+
+    stem = inp.inner_name.rsplit(".", 1)[0] if "." in inp.inner_name else inp.inner_name
+    frame, notes = frames_for([(stem, inp.name, inp)], inp.run_name, generic=True)
+    if frame.height == 0:
+        raise EmptyInputError("no numbers found", path=inp.name)
+    notes.insert(0, IngestNote("inferred", "every cell of the first line is a number: the file has no header line "
+                               "(the first line is read as data, the file as a numbers-only table)"))
+    return ParseResult(frame, notes)
+
+
 class GenericCSVParser(Parser):
     name = "csv"
     title = "Generic metrics CSV/TSV (fallback)"
@@ -101,6 +129,8 @@ class GenericCSVParser(Parser):
     def parse(self, inp: InputFile) -> ParseResult:
         table = read_table(inp)
         df, header = table.df, table.header
+        if _headerless(header, df):
+            return _read_headerless(inp)
         notes = list(table.notes)
         step_col = find_column(header, STEP_NAMES)
         if step_col is None and header and not header[0].strip():

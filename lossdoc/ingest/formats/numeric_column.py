@@ -12,9 +12,12 @@ Layouts read:
 
 * one number per line (``savetxt`` of a 1-D array, ``print``);
 * one list on one line: ``[0.55, 0.51, 0.32]`` (``str(list)``) or ``69.33, 69.32, 69.32`` (``join``);
-* a table of numbers: ``step value`` / ``0,2.30`` / ``1_1.84`` / ``epoch, train, val``; a first column
+* a table of numbers: ``step value`` / ``0,2.30`` / ``"1","1.84"`` / ``epoch, train, val``; a first column
   of whole numbers that never decrease is the step, every other column a series (the file's metric
-  for the first, ``<metric>_col2``... for the rest, in the file's split);
+  for the first, ``<metric>_col2``... for the rest, in the file's split). Other columns of whole numbers
+  counting up by a constant (or nearly constant) increment are axes too, not values (``epoch iteration
+  loss``): the finest is the step, or an iteration counter that restarts every epoch combined with the
+  epoch (``step = (epoch - e0) * per_epoch + iteration``, as :mod:`._epoch_counter`), noted as inferred;
 * an optional first line naming the column (``loss``; ``# train loss`` from ``savetxt(header=)``;
   ``,0`` from pandas), ``#`` comment lines; a few stray lines (a merge conflict's ``<<<<<<<``) are
   skipped with a note.
@@ -42,7 +45,7 @@ from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case, sp
 _NUM = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
 _NUM_RE = re.compile(_NUM)
 #: What may stand between numbers on a numbers-only line (separators, list brackets, tensor() wrappers).
-_JUNK = r"[\s,;:_\[\]()]|tensor|device='?\w+:?\d*'?|dtype=\w+\.?\w*"
+_JUNK = r"[\s,;:_\[\]()\"]|tensor|device='?\w+:?\d*'?|dtype=\w+\.?\w*"
 _JUNK_RE = re.compile(_JUNK)
 #: File extensions of numbers-only files (and none at all).
 SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".log", "")
@@ -209,13 +212,87 @@ def read_numeric(inp: InputFile, notes: list[IngestNote]) -> tuple[list[pl.DataF
         ups = s.diff().drop_nulls()
         stepped = bool((s.is_finite() & (s == s.round(0))).all()) and s.len() >= 2 and float(s[0]) in (0.0, 1.0) \
             and int((ups > 0).sum()) >= 0.9 * ups.len()
+    axes = _counter_axes(cols, k, stepped, notes) if k >= 2 else None
+    if axes is not None:
+        step, taken = axes
+        return [cols.select(step.alias("step"), pl.col(f"c{j}").alias("value"), pl.lit(j + 1).alias("_col"))
+                for j in range(k) if j not in taken], header, True
     step = pl.col("c0").cast(pl.Int64) if stepped else pl.int_range(0, pl.len(), dtype=pl.Int64)
-    return [cols.select(step.alias("step"), pl.col(f"c{j}").alias("value")) for j in range(1 if stepped else 0, k)], \
-        header, stepped
+    # _col: the column's number in the file (1-based), which names the series
+    return [cols.select(step.alias("step"), pl.col(f"c{j}").alias("value"), pl.lit(j + 1).alias("_col"))
+            for j in range(1 if stepped else 0, k)], header, stepped
 
 
-def frames_for(files: list[tuple[str, str, InputFile]], run: str) -> tuple[pl.DataFrame, list[IngestNote]]:
-    """One run from numbers-only files ``(stem, display, input)``: a series per file (and column)."""
+def _counts_up(s: pl.Series) -> bool:
+    """Whole numbers that count up by a constant (or nearly constant) increment from a counter's start
+    (0, 1 or the increment), going back only to restart (an iteration counter within an epoch)."""
+    if s.len() < 3 or not bool((s.is_finite() & (s == s.round(0))).all()):
+        return False
+    d = s.diff().drop_nulls()
+    pos = d.filter(d > 0)
+    if pos.len() < 2:
+        return False
+    inc = float(pos.mode().sort().item(0))
+    if int((pos == inc).sum()) < 0.8 * pos.len():
+        return False
+    return float(s[0]) in (0.0, 1.0, inc)
+
+
+def _counter_axes(cols: pl.DataFrame, k: int, stepped: bool,
+                  notes: list[IngestNote]) -> tuple[pl.Expr, set[int]] | None:
+    """(the step, the axis columns) when columns other than the first count steps, epochs or iterations
+    (``epoch iteration loss``): they are axes, not values. None when only the first column is (or none is)."""
+    from lossdoc.ingest.formats._epoch_counter import EpochCounter, restarts
+
+    up = [j for j in range(k) if _counts_up(cols.get_column(f"c{j}"))]
+    axes = set(up) | ({0} if stepped else set())
+    if not (axes - {0}) or len(axes) >= k:
+        return None  # the first column alone (or nothing) is an axis: as before; nothing left as a value
+    glob = [j for j in sorted(axes) if not cols.select((pl.col(f"c{j}").diff() < 0).any()).item()]
+    pairs = []  # (counter, epoch) where the counter restarts every epoch
+    for c in sorted(axes):
+        if c in glob:
+            continue
+        for e in glob:
+            if restarts(cols.with_columns(pl.col(f"c{e}").forward_fill()), f"c{c}", f"c{e}").per_epoch:
+                pairs.append((c, e))
+                break
+    used = set(glob) | {c for c, _ in pairs}
+    if used != axes:  # a column that goes back without an epoch moving on: not read as an axis
+        axes = used
+        if not (axes - {0}) or len(axes) >= k:
+            return None
+    names = ", ".join(f"column {j + 1}" for j in sorted(axes))
+    # the finest counter: the most distinct values, then the largest (a step beside an epoch of as many rows)
+    best = max(glob, key=lambda j: (cols.get_column(f"c{j}").n_unique(), cols.get_column(f"c{j}").max(), -j),
+               default=None)
+    if pairs:
+        c, e = pairs[0]
+        n_best = cols.get_column(f"c{best}").n_unique() if best is not None else 0
+        if best is None or best == e or n_best < cols.height:
+            ctr, ep = cols.get_column(f"c{c}"), cols.get_column(f"c{e}").forward_fill()
+            d = ctr.diff().drop_nulls()
+            inc = int(d.filter(d > 0).mode().sort().item(0))
+            b0 = int(ctr.min())  # type: ignore[arg-type]
+            per = int(ctr.max()) - b0 + inc  # type: ignore[arg-type]
+            ec = EpochCounter(key=f"column {c + 1}", per=per, b0=b0, e0=float(ep.min()),  # type: ignore[arg-type]
+                              how=f"its largest value plus its increment {inc}")
+            notes.append(IngestNote("inferred", f"{names} count epochs/iterations (whole numbers counting up), "
+                                    "not values: they make the step"))
+            msg = ec.note(derived=True).message.replace("(epoch - ", f"(column {e + 1} - ")
+            notes.append(IngestNote("inferred", msg))
+            return ec.step(pl.col(f"c{c}"), pl.col(f"c{e}").forward_fill()).round(0).cast(pl.Int64), axes
+    if best is None:
+        return None
+    notes.append(IngestNote("inferred", f"{names} count steps/epochs (whole numbers counting up), not values: "
+                            f"column {best + 1} (the finest) is the step"))
+    return pl.col(f"c{best}").cast(pl.Int64), axes
+
+
+def frames_for(files: list[tuple[str, str, InputFile]], run: str,
+               generic: bool = False) -> tuple[pl.DataFrame, list[IngestNote]]:
+    """One run from numbers-only files ``(stem, display, input)``: a series per file (and column).
+    ``generic``: a headerless CSV that may not be named like a curve (then its columns are ``col2``...)."""
     from lossdoc.ingest.formats._common import dedupe_metrics
 
     notes: list[IngestNote] = []
@@ -228,12 +305,23 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str) -> tuple[pl.Da
         for j, df in enumerate(frames):
             if not df.height:
                 continue
-            if len(frames) == 1:
+            col = int(df.item(0, "_col")) if "_col" in df.columns else j + 1
+            df = df.drop("_col", strict=False)
+            if generic and not _METRIC_NAME.search(stem):
+                read.append((f"{stem}:{col}", display, df, stepped, (split, f"col{col}")))
+            elif len(frames) == 1:
                 read.append((stem, display, df, stepped, (split, metric)))
             else:  # a table: the first value column is the file's metric, the others are numbered
-                col = j + (2 if stepped else 1)
-                read.append((f"{stem}:{col}", display, df, stepped, (split, metric if j == 0 else f"{metric}_col{col}")))
+                sm = (split, metric if j == 0 else f"{metric}_col{col}")
+                read.append((f"{stem}:{col}", display, df, stepped, sm))
     keys = dedupe_metrics((name, *sm) for name, _, _, _, sm in read)
+    for display in dict.fromkeys(d for _, d, _, st, _ in read if st):  # tables with a step column: say how read
+        cols = [(name.rsplit(":", 1)[-1] if ":" in name else "value", keys[name]) for name, d, _, _, _ in read
+                if d == display]
+        how = ", ".join(f"column {c} -> {sp} {m}" if c != "value" else f"the value column -> {sp} {m}"
+                        for c, (sp, m) in cols[:6])
+        notes.append(IngestNote("inferred", f"{display}: no header line: its columns read as (named after the file, "
+                                f"else col<N>): {how}"))
     train_n = max((df.height for name, _, df, st, _ in read if keys[name][0] == "train" and not st), default=0)
     frames = []
     told: set[str] = set()
