@@ -71,3 +71,11 @@ def test_step_and_values_unchanged(tmp_path: Path) -> None:
     p.write_text("".join(f"{i} {2.0 - 0.01 * i:.3f} {2.1 - 0.01 * i:.3f}\n" for i in range(30)))
     s = _series(lossdoc.read(str(p)))
     assert len(s) == 2 and all(len(v) == 30 and v[0][0] == 0 for v in s.values())
+
+
+def test_headerless_csv_with_a_step_logged_every_n(tmp_path: Path) -> None:
+    p = tmp_path / "train_loss.csv"
+    p.write_text("".join(f"{50 * i},{2.5 - 0.05 * i:.3f}\n" for i in range(1, 21)))
+    s = _series(lossdoc.read(str(p)))
+    assert list(s) == [("train", "loss")]
+    assert s[("train", "loss")][:2] == [(50, 2.45), (100, 2.4)]

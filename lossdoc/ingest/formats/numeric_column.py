@@ -212,6 +212,8 @@ def read_numeric(inp: InputFile, notes: list[IngestNote]) -> tuple[list[pl.DataF
         ups = s.diff().drop_nulls()
         stepped = bool((s.is_finite() & (s == s.round(0))).all()) and s.len() >= 2 and float(s[0]) in (0.0, 1.0) \
             and int((ups > 0).sum()) >= 0.9 * ups.len()
+        # or a counter logged every N steps from N (10, 20, 30...): whole numbers rising by a constant increment
+        stepped = stepped or (_counts_up(s) and bool((ups > 0).all()))
     axes = _counter_axes(cols, k, stepped, notes) if k >= 2 else None
     if axes is not None:
         step, taken = axes
