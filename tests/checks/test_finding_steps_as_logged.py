@@ -31,6 +31,8 @@ def test_converged_plateau_step_range_is_the_logged_window() -> None:
     lo = int(f.message.split("(steps ")[1].split("-")[0].replace(",", ""))
     assert f"(steps {lo:,}-{STEPS[-1]:,})" in f.message
     assert (f.start_step, f.end_step) == (lo, int(STEPS[-1]))
+    # the evidence window too (the Markdown report's evidence table and JUnit print it)
+    assert tuple(f.evidence.window) == (lo, int(STEPS[-1]))
 
 
 def test_still_improving_step_range_is_logged() -> None:
@@ -42,3 +44,4 @@ def test_still_improving_step_range_is_logged() -> None:
     assert f"when the log ends at step {STEPS[-1]:,}" in f.message
     assert f.end_step == int(STEPS[-1])
     assert f.start_step in set(STEPS.tolist())
+    assert tuple(f.evidence.window) == (f.start_step, f.end_step)

@@ -240,7 +240,7 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     yield Hit(
         message=msg,
         evidence=Evidence("tost-equivalence-slope", float(w.eq.slope), float(w.margin), float(w.eq.pvalue),
-                          (start, w.end),
+                          (lstart, lend),  # as logged (w holds bin-mean steps on a long series)
                           {"level": w.level, "window_fraction": w.frac, "drop_before": drop,
                            "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high, "stuck": 1.0,
                            "change_of_range": abs(w.change) / covered_scale(ctx, s, w.level)[0],
@@ -267,7 +267,7 @@ def _slow_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
     return Hit(
         message=msg,
         evidence=Evidence("tost-equivalence-slope", float(w.eq.slope), float(w.margin), float(w.eq.pvalue),
-                          (w.start, w.end),
+                          (lstart, lend),  # as logged
                           {"level": w.level, "window_fraction": w.frac, "drop_before": -rel(w.level, float(y[0])),
                            "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high, "stuck": 0.0, "declining": 1.0,
                            "change_of_range": abs(w.change) / covered_scale(ctx, s, w.level)[0],
@@ -422,7 +422,7 @@ def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> 
                   "or spend them on a bigger model, more data, or an earlier LR decay")
     return Hit(
         message=msg,
-        evidence=_evidence(w, {"share": w.frac}),
+        evidence=_evidence(w, {"share": w.frac}, (lstart, lend)),
         start_step=lstart, end_step=lend,  # as logged (w holds bin-mean steps on a long series)
         values={"step": fmt_step(lstart), "end": fmt_step(lend), "level": fmt_num(level),
                 "fraction": f"{share:.0%}",
@@ -460,7 +460,7 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
            f"{_tost_p(w.pvalue, w.one_sided)}); level {fmt_num(level)} (mean over the window){t_txt}")
     yield Hit(
         message=msg,
-        evidence=_evidence(w, {"share": w.frac, "train_change": t_change}),
+        evidence=_evidence(w, {"share": w.frac, "train_change": t_change}, (lstart, lend)),
         start_step=lstart, end_step=lend,  # as logged (w holds bin-mean steps on a long series)
         values={"step": fmt_step(lstart), "end": fmt_step(lend), "level": fmt_num(level),
                 "fraction": f"{share:.0%}",
@@ -471,9 +471,10 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
     )
 
 
-def _evidence(w: _Flat, extra: dict) -> Evidence:
+def _evidence(w: _Flat, extra: dict, window: tuple[int, int]) -> Evidence:
+    """The window is the logged steps the message names (``w`` holds bin-mean steps on a long series)."""
     return Evidence("noninferiority-slope" if w.one_sided else "tost-equivalence-slope", float(w.eq.slope),
-                    float(w.margin), w.pvalue, (w.start, w.end),
+                    float(w.margin), w.pvalue, window,
                     {"level": w.level, "window_fraction": w.frac, "change": w.change,
                      "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high,
                      "margin_change": w.margin * w.wspan, "margin_basis": w.basis, **extra})

@@ -395,7 +395,9 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
            f"({gain:.1%} below the end level {fmt_num(level)}, {final_level_words(target.values)})"
            + (f"; the log plans {ctx.total_steps:,} steps, so the run may still be going"
                                    if running else ""))
-    ev = Evidence(ev.method, ev.statistic, ev.threshold, ev.pvalue, ev.window,
+    # the window as logged (its start and x hold bin-mean steps on a long series), as the message names it
+    window = (_logged_from(target, int(ev.window[0]), last), last)
+    ev = Evidence(ev.method, ev.statistic, ev.threshold, ev.pvalue, window,
                   {"predicted_gain": gain, "horizon": hstep, "level": level, "trailing_rate": rate,
                    "alpha": float(p.alpha), "test_statistic": float(tr.tstat), "min_gain": float(p.min_gain),
                    "predicted_range_drop": fit_drop if ex is not None else None,
@@ -406,7 +408,7 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         message=msg,
         evidence=ev,
         # the finding's steps as logged (the window's start and x hold bin-mean steps on a long series)
-        start_step=_logged_from(target, int(ev.window[0]), last), end_step=last, alpha=p.alpha if trend_ok else None,
+        start_step=window[0], end_step=last, alpha=p.alpha if trend_ok else None,
         split=target.split, metric=target.metric,
         values={"step": fmt_step(last), "horizon": fmt_step(hstep), "gain": f"{gain:.1%}",
                 "predicted": fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))},
