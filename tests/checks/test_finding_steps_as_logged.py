@@ -45,3 +45,19 @@ def test_still_improving_step_range_is_logged() -> None:
     assert f.end_step == int(STEPS[-1])
     assert f.start_step in set(STEPS.tolist())
     assert tuple(f.evidence.window) == (f.start_step, f.end_step)
+
+
+def test_escaped_plateau_names_logged_steps() -> None:
+    # stuck at 2.3 for the first 40% of the run, then a sudden drop to 0.7 (LM001): the steps of the stretch
+    # and of the drop were bin-mean steps ("stuck from step 3" on a log written every 2 steps)
+    rng = np.random.default_rng(7)
+    i = np.arange(STEPS.size)
+    loss = np.where(i < 400, 2.3, 0.7 + 1.6 * np.exp(-(i - 400) / 15.0)) + rng.normal(0, 0.01, STEPS.size)
+    (f,) = _findings(loss, "LM001")
+    logged = set(STEPS.tolist())
+    named = [int(t.replace(",", "")) for t in
+             f.message.split("from step ")[1].split(" (")[0].replace(" to ", " ").split()]
+    named.append(int(f.message.split("by step ")[1].split(" ")[0].replace(",", "")))
+    assert all(t in logged for t in named), named
+    assert f.start_step in logged and f.end_step in logged
+    assert f"({named[1] - named[0]:,} steps" in f.message

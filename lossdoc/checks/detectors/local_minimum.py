@@ -202,7 +202,16 @@ def _find_escape(ctx: RunContext, s: Series, p: SimpleNamespace) -> dict[str, An
     # the escape is seen when the loss *stays* down: points from the drop's low on that lie below the drop's
     # midpoint (a drop into the last logged point is one point at the edge of a centred median, not a level)
     held = int(np.sum(y[j:] <= sm[i] - drop / 2))
-    return {"start": int(x[a]), "end": int(x[i]), "after_step": int(x[j]), "held": held,
+    # the steps named are logged steps of the series: on a long series x holds bin-mean steps (a stretch
+    # "from step 3" of a log written every 2 steps); the first logged step at or after each bin's mean
+    # step lies inside that bin
+    st = s.finite()[0]
+
+    def logged(v: float) -> int:
+        k = min(int(np.searchsorted(st, v, side="left")), st.size - 1)
+        return int(st[k])
+
+    return {"start": logged(float(x[a])), "end": logged(float(x[i])), "after_step": logged(float(x[j])), "held": held,
             "level": float(np.median(sm[a:i + 1])),
             "after": float(sm[j]), "length": length, "fraction": length / span, "drop": drop, "range": rng,
             "band": band, "eq": eq, "lr_cut": _lr_cut(ctx, float(x[i]), float(x[j]))}
@@ -219,7 +228,7 @@ def escaped_plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
                and abs(level - t["level"]) <= p.level_tolerance * t["level"]]
     at = (f" -- the uniform-prediction level ln({trivial[0]['classes']}) = {trivial[0]['level']:.3f}"
           if trivial else "")
-    msg = (f"{s.name} was stuck at {fmt_num(level)}{at} from step {start:,} to {end:,} ({e['length']:,.0f} steps, "
+    msg = (f"{s.name} was stuck at {fmt_num(level)}{at} from step {start:,} to {end:,} ({end - start:,} steps, "
            f"{e['fraction']:.0%} of the run{lr_text(ctx, start)}), then dropped to {fmt_num(e['after'])} by step "
            f"{e['after_step']:,} ({e['drop'] / e['range']:.0%} of the range the run covered, within "
            f"{e['after_step'] - end:,} steps); the logged loss stayed within +-{fmt_num(e['band'])} while stuck")
@@ -232,13 +241,13 @@ def escaped_plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
         message=msg,
         evidence=Evidence("plateau-then-drop", float(e["drop"] / e["range"]), float(p.min_drop),
                           None, (start, e["after_step"]),
-                          {"level": level, "after": e["after"], "stuck_steps": e["length"], "tost_p": float(e["eq"].pvalue),
+                          {"level": level, "after": e["after"], "stuck_steps": end - start, "tost_p": float(e["eq"].pvalue),
                            "stuck_fraction": e["fraction"], "drop_steps": float(e["after_step"] - end),
                            "band": e["band"], "trivial_level": trivial[0]["level"] if trivial else None,
                            "held_points": e["held"]}),
         start_step=start, end_step=e["after_step"],
         severity=Severity.WARNING if e["fraction"] >= p.warn_fraction and held else Severity.INFO,
-        values={"step": fmt_step(start), "end": fmt_step(end), "steps": f"{e['length']:,.0f}",
+        values={"step": fmt_step(start), "end": fmt_step(end), "steps": f"{end - start:,}",
                 "fraction": f"{e['fraction']:.0%}", "advice": _escape_advice(ctx, start)},
     )
 
@@ -265,7 +274,7 @@ def plateau_until_lr_cut(ctx: RunContext, s: Series | None, p: SimpleNamespace) 
         evidence=Evidence("plateau-then-drop-at-lr-cut", float(e["drop"] / e["range"]), float(p.min_drop),
                           None, (start, e["after_step"]),
                           {"level": e["level"], "after": e["after"], "lr_before": lr_before, "lr_after": lr_after,
-                           "stuck_steps": e["length"], "stuck_fraction": e["fraction"]}),
+                           "stuck_steps": end - start, "stuck_fraction": e["fraction"]}),
         start_step=start, end_step=e["after_step"],
         values={"step": fmt_step(start), "end": fmt_step(end), "lr": shown_lr(lr_before),
                 "lr_after": shown_lr(lr_after), "fraction": f"{e['fraction']:.0%}"},
