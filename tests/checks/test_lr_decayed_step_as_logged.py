@@ -24,3 +24,17 @@ def test_lr_decayed_names_the_last_logged_step() -> None:
     runs, _ = run_checks(logset, Config(select=("LR003",)), summaries=False)
     (f,) = [f for r in runs for f in r.findings]
     assert "The LR reached 1e-6 by step 999 while the loss still fell" in f.recommendation
+
+
+def test_lr_decayed_window_is_logged_steps() -> None:
+    # an HF-style log every 5 steps from 5 to 300 (realruns hf/lr_char/lr1_seed0: the window "241-300" began
+    # at 80% of the run, a step never logged); a linear LR decay to 0.3% while the loss still falls
+    rows = []
+    for step in range(5, 301, 5):
+        lr = 1e-3 * max(0.003, 1 - step / 300)
+        rows.append(f"step {step} loss {2.0 * math.exp(-step / 400) + 0.5:.5f} lr {lr:.6g}")
+    logset = LogSet([read_input(from_bytes(("\n".join(rows) + "\n").encode(), "train.log"), "text")])
+    runs, _ = run_checks(logset, Config(select=("LR003",)), summaries=False)
+    (f,) = [f for r in runs for f in r.findings]
+    assert f.start_step % 5 == 0 and f.end_step == 300
+    assert tuple(f.evidence.window) == (f.start_step, f.end_step)

@@ -179,11 +179,15 @@ def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNames
     msg = (f"the LR decayed to {shown_lr(float(lv[-1]))} ({lv[-1] / peak:.1%} of its peak {shown_lr(peak)}) while "
            f"{s.name} was still falling by {rate:.1%} of the range the run covered over the last {p.window_fraction:.0%} of the run "
            f"({tlabel(tr)} p={tr.pvalue_decreasing:.2g})")
+    # the window as logged steps of the series: lo is a fraction of the run and x[-1] a bin-mean step
+    st = s.finite()[0]
+    first = int(st[min(int(np.searchsorted(st, lo, side="left")), st.size - 1)])
+    last = int(st[-1])
     yield Hit(
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.min_improvement), float(tr.pvalue_decreasing),
-                          (int(lo), int(x[-1])), {"lr_end": float(lv[-1]), "lr_peak": peak, "improvement": rate}),
-        start_step=int(lo), end_step=int(x[-1]), alpha=p.alpha,
+                          (first, last), {"lr_end": float(lv[-1]), "lr_peak": peak, "improvement": rate}),
+        start_step=first, end_step=last, alpha=p.alpha,
         values={"lr_end": shown_lr(float(lv[-1])), "lr_floor": round_lr(0.1 * peak),
                 # the step the LR was last logged at (x holds bin-mean steps on a long series)
                 "steps": f"{_nice(1.5 * float(x[-1])):,}", "step": fmt_step(int(ls[-1]))},
