@@ -317,6 +317,18 @@ def unlogged_head(s: Series) -> int | None:
     return int(st[0]) if float(st[0]) > HEAD_INTERVALS * float(np.median(d)) else None
 
 
+def logged_step_from(s: Series, step: float, default: int | None = None) -> int:
+    """The first logged (finite) step of ``s`` at or after ``step``; ``default`` when none is (the last
+    logged step when ``default`` is None). Detectors judge a long series on bin means at their mean steps,
+    which are not steps of the log: the first logged step at or after a bin's mean step lies inside that
+    bin, so a message or step range names it instead."""
+    st = s.finite()[0]
+    i = int(search(st, step))
+    if i < st.size:
+        return int(st[i])
+    return int(st[-1]) if default is None else default
+
+
 def head_text(first: int) -> str:
     """'; the log starts at step N, so ... (inconclusive)' for a finding that judges a fall from the first value."""
     return (f"; but the log starts at step {first:,}, after training began, so how far the loss fell before "

@@ -42,7 +42,15 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.analysis.stats import equivalence_slope
-from lossdoc.checks.detectors._common import config_number, fmt_num, fmt_step, lr_text, noise_sd, shown_lr
+from lossdoc.checks.detectors._common import (
+    config_number,
+    fmt_num,
+    fmt_step,
+    logged_step_from,
+    lr_text,
+    noise_sd,
+    shown_lr,
+)
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -203,15 +211,9 @@ def _find_escape(ctx: RunContext, s: Series, p: SimpleNamespace) -> dict[str, An
     # midpoint (a drop into the last logged point is one point at the edge of a centred median, not a level)
     held = int(np.sum(y[j:] <= sm[i] - drop / 2))
     # the steps named are logged steps of the series: on a long series x holds bin-mean steps (a stretch
-    # "from step 3" of a log written every 2 steps); the first logged step at or after each bin's mean
-    # step lies inside that bin
-    st = s.finite()[0]
-
-    def logged(v: float) -> int:
-        k = min(int(np.searchsorted(st, v, side="left")), st.size - 1)
-        return int(st[k])
-
-    return {"start": logged(float(x[a])), "end": logged(float(x[i])), "after_step": logged(float(x[j])), "held": held,
+    # "from step 3" of a log written every 2 steps)
+    return {"start": logged_step_from(s, float(x[a])), "end": logged_step_from(s, float(x[i])),
+            "after_step": logged_step_from(s, float(x[j])), "held": held,
             "level": float(np.median(sm[a:i + 1])),
             "after": float(sm[j]), "length": length, "fraction": length / span, "drop": drop, "range": rng,
             "band": band, "eq": eq, "lr_cut": _lr_cut(ctx, float(x[i]), float(x[j]))}

@@ -16,7 +16,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    fmt_num, fmt_step, head_text, lr_reference, range_scale, rel, round_lr, shown_lr, tlabel, unlogged_head,
+    fmt_num, fmt_step, head_text, logged_step_from, lr_reference, range_scale, rel, round_lr, shown_lr, tlabel,
+    unlogged_head,
 )
 from lossdoc.checks.detectors.divergence import find_divergence, significant_rise
 from lossdoc.checks.detectors.spike import find_spikes
@@ -180,9 +181,7 @@ def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNames
            f"{s.name} was still falling by {rate:.1%} of the range the run covered over the last {p.window_fraction:.0%} of the run "
            f"({tlabel(tr)} p={tr.pvalue_decreasing:.2g})")
     # the window as logged steps of the series: lo is a fraction of the run and x[-1] a bin-mean step
-    st = s.finite()[0]
-    first = int(st[min(int(np.searchsorted(st, lo, side="left")), st.size - 1)])
-    last = int(st[-1])
+    first, last = logged_step_from(s, float(lo)), int(s.finite()[0][-1])
     yield Hit(
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.min_improvement), float(tr.pvalue_decreasing),

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    TINY, fmt_num, fmt_step, head_text, lr_text, range_scale, rel, shown_lr, tlabel, unlogged_head,
+    TINY, fmt_num, fmt_step, head_text, logged_step_from, lr_text, range_scale, rel, shown_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.series import epoch_mean_loss, final_level_words
@@ -218,13 +218,6 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
             yield hit
 
 
-def _logged_from(s: Series, step: int, last: int) -> int:
-    """The first logged (finite) step of ``s`` at or after ``step`` (``last`` when none is)."""
-    st = s.finite()[0]
-    after = st[st >= step]
-    return int(after[0]) if after.size else last
-
-
 @dataclass(frozen=True)
 class TrailingDeclineResult:
     """What SI001's decision on a series rests on (:func:`si_evidence`): the down-sampled series ``x``,
@@ -396,7 +389,7 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
            + (f"; the log plans {ctx.total_steps:,} steps, so the run may still be going"
                                    if running else ""))
     # the window as logged (its start and x hold bin-mean steps on a long series), as the message names it
-    window = (_logged_from(target, int(ev.window[0]), last), last)
+    window = (logged_step_from(target, int(ev.window[0]), last), last)
     ev = Evidence(ev.method, ev.statistic, ev.threshold, ev.pvalue, window,
                   {"predicted_gain": gain, "horizon": hstep, "level": level, "trailing_rate": rate,
                    "alpha": float(p.alpha), "test_statistic": float(tr.tstat), "min_gain": float(p.min_gain),
