@@ -309,3 +309,12 @@ def test_real_progbar_matches_its_csvlogger() -> None:
     assert joined.height == bar.height == csv.height  # every point matched, none left over
     # The bar prints {:.4f}: values agree to within half a unit of the fourth decimal.
     assert (joined["value"] - joined["value_csv"]).abs().max() <= 0.00005 + 1e-12
+
+
+def test_csvlogger_row_without_an_epoch_is_skipped_with_its_line() -> None:
+    src = read_input(from_bytes(b"epoch,loss,val_loss\n0,1.0,1.1\n,0.9,1.0\n2,0.8,0.9\n3,0.7,0.85\n",
+                                name="training.log", inner_name="training.log"), "keras-csv")
+    (note,) = [n for n in src.notes if n.kind == "skipped_lines"]
+    assert (note.message, note.line, note.count) == ("1 row(s) without an epoch skipped", 3, 1)
+    train = src.frame.filter(pl.col("split") == "train").sort("step")
+    assert train.get_column("step").to_list() == [0, 2, 3] and train.get_column("value").to_list() == [1.0, 0.8, 0.7]

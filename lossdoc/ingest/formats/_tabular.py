@@ -385,17 +385,24 @@ def numeric_columns(df: pl.DataFrame, candidates: Sequence[str]) -> tuple[list[s
     return num, other
 
 
-def step_axis(df: pl.DataFrame, col: str, *, path: str, notes: list[IngestNote]) -> pl.DataFrame:
-    """``df`` with column ``col`` parsed as the integer step (``_step``, :func:`int_column`); rows without
-    one are dropped with a ``skipped_lines`` note naming the first of them."""
-    df = df.with_columns(int_column(df, col, path=path, what="step").alias("_step"))
-    missing = df.filter(pl.col("_step").is_null())
-    if missing.height:
-        notes.append(IngestNote("skipped_lines", f"{missing.height} row(s) without a {col!r} value skipped",
-                                line=int(missing.get_column("_line").first()),  # type: ignore[arg-type]
-                                count=missing.height))
-        df = df.filter(pl.col("_step").is_not_null())
+def int_axis(df: pl.DataFrame, col: str, *, alias: str, what: str, missing: str, path: str,
+             notes: list[IngestNote]) -> pl.DataFrame:
+    """``df`` with column ``col`` parsed as an integer axis (``alias``, :func:`int_column` with ``what``); rows
+    without one are dropped with a ``skipped_lines`` note, "N row(s) without {missing} skipped", naming the
+    first of them."""
+    df = df.with_columns(int_column(df, col, path=path, what=what).alias(alias))
+    bad = df.filter(pl.col(alias).is_null())
+    if bad.height:
+        notes.append(IngestNote("skipped_lines", f"{bad.height} row(s) without {missing} skipped",
+                                line=int(bad.get_column("_line").first()),  # type: ignore[arg-type]
+                                count=bad.height))
+        df = df.filter(pl.col(alias).is_not_null())
     return df
+
+
+def step_axis(df: pl.DataFrame, col: str, *, path: str, notes: list[IngestNote]) -> pl.DataFrame:
+    """``df`` with column ``col`` parsed as the integer step (``_step``, :func:`int_axis`)."""
+    return int_axis(df, col, alias="_step", what="step", missing=f"a {col!r} value", path=path, notes=notes)
 
 
 def int_column(df: pl.DataFrame, col: str, *, path: str, what: str) -> pl.Series:

@@ -33,6 +33,7 @@ from lossdoc.ingest.formats._tabular import (
     CsvHead,
     SeriesNamer,
     bad_cells_note,
+    int_axis,
     int_column,
     melt,
     numeric_columns,
@@ -106,14 +107,7 @@ class KerasCSVParser(Parser):
         notes = list(table.notes)
         first = header[0]
         if first == "epoch" or first.lower() == "epoch":
-            raw_epoch = int_column(df, first, path=inp.name, what="epoch")
-            df = df.with_columns(raw_epoch.alias("_epoch_raw"))
-            skipped = df.filter(pl.col("_epoch_raw").is_null())
-            if skipped.height:
-                notes.append(IngestNote("skipped_lines", f"{skipped.height} row(s) without an epoch skipped",
-                                        line=int(skipped.get_column("_line").first()),  # type: ignore[arg-type]
-                                        count=skipped.height))
-                df = df.filter(pl.col("_epoch_raw").is_not_null())
+            df = int_axis(df, first, alias="_epoch_raw", what="epoch", missing="an epoch", path=inp.name, notes=notes)
             axis = [first]
         elif first in _INDEX_NAMES:
             df = df.with_columns(int_column(df, first, path=inp.name, what="index").alias("_epoch_raw"))
