@@ -158,12 +158,13 @@ def _lay_counter_resets_end_to_end(df: pl.DataFrame) -> tuple[pl.DataFrame, list
     carry_runs: list[str] = []
     lossy = marked.filter(pl.col("metric").str.contains("loss"))
     for run in marked.filter(pl.col("_reset")).get_column("run").unique(maintain_order=True).to_list():
-        keys = lossy.filter((pl.col("run") == run) & pl.col("_reset")).select(KEYS).unique(maintain_order=True)
-        if keys.height == 0:
+        # the run's loss series that reset, each split out once (not one filter of every loss row per series)
+        mine = lossy.filter(pl.col("run") == run)
+        series = [ser for ser in mine.partition_by(KEYS, maintain_order=True) if ser.get_column("_reset").any()]
+        if not series:
             continue
         ok, shown = True, None
-        for key in keys.iter_rows():
-            ser = lossy.filter(pl.all_horizontal([pl.col(k) == v for k, v in zip(KEYS, key, strict=True)]))
+        for ser in series:
             v = ser.get_column("value").to_numpy()
             at = ser.get_column("_reset").to_numpy().nonzero()[0]
             fin0 = v[np.isfinite(v)]
@@ -183,8 +184,8 @@ def _lay_counter_resets_end_to_end(df: pl.DataFrame) -> tuple[pl.DataFrame, list
                     ok = False
                     break
                 if shown is None:
-                    st = ser.get_column("step").to_numpy()
-                    shown = (int(st[i - 1]), int(st[i]), b, a, v_first, int(at.size), ser.get_column("name")[0])
+                    steps = ser.get_column("step").to_numpy()
+                    shown = (int(steps[i - 1]), int(steps[i]), b, a, v_first, int(at.size), ser.get_column("name")[0])
             if not ok:
                 break
         if ok and shown is not None:
