@@ -284,13 +284,9 @@ def bare_split(name: str) -> str | None:
 
     In a file named as a loss (``losses.csv`` with columns ``train,valid,total``) such a column is that
     split's loss, not a training series called ``valid``."""
-    from lossdoc.model import _SPLIT_PREFIXES
-
-    low = re.sub(r"\s+", "_", name.strip()).lower()
-    for prefix, split in _SPLIT_PREFIXES:
-        if prefix.endswith("_") and low == prefix[:-1]:
-            return split
-    return None
+    # the word alone is a split exactly when "<word>_loss" reads as that split's loss
+    split, metric = split_and_metric(re.sub(r"\s+", "_", name.strip()).lower() + "_loss", default_split="?")
+    return split if split != "?" and metric == "loss" else None
 
 
 def guess_split_metric(name: str, default_split: str = "train") -> tuple[str, str]:
