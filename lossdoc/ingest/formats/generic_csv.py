@@ -24,6 +24,7 @@ import polars as pl
 from lossdoc.errors import EmptyInputError
 from lossdoc.ingest.formats._epoch_counter import COUNTER_NAMES, combine_table_axis
 from lossdoc.ingest.formats._tabular import (
+    MISSING_TOKENS,
     SeriesNamer,
     bad_cells_note,
     bare_split,
@@ -35,6 +36,7 @@ from lossdoc.ingest.formats._tabular import (
     step_axis,
 )
 from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.text import to_float
 from lossdoc.ingest.registry import Parser
 from lossdoc.model import IngestNote, ParseResult
 
@@ -153,11 +155,17 @@ class GenericCSVParser(Parser):
             ep = df.get_column("_epoch")
             if ep.drop_nulls().len() and (ep.drop_nulls() == ep.drop_nulls().floor()).all():
                 step_col = epoch_col
+        summary: pl.DataFrame | None = None
+        summary_word = ""
         if step_col is not None:
+            per_epoch_counter = bool(epoch and step_col != epoch_col and step_col.strip().lower() in COUNTER_NAMES)
+            if per_epoch_counter:
+                df, summary, summary_word = split_summary_rows(df, step_col, "_epoch")
             df = step_axis(df, step_col, path=inp.name, notes=notes)
-            if epoch and step_col != epoch_col and step_col.strip().lower() in COUNTER_NAMES:
+            if per_epoch_counter:
                 # 'epoch,batch,loss' with batch 0..200 in every epoch: one step from the two
-                df, note = combine_table_axis(df, "_step", epoch, step_col)
+                df = df.with_columns(pl.col("_step").alias("_batch"))
+                df, note = combine_table_axis(df, "_step", "_epoch", step_col)
                 if note:
                     notes.append(note)
         else:
@@ -170,6 +178,9 @@ class GenericCSVParser(Parser):
             notes.append(IngestNote("other", f"column(s) without numbers ignored: {', '.join(other[:5])}"))
         if not numeric:
             raise EmptyInputError("no numeric metric columns", path=inp.name)
+        note = empty_rows_note(df, numeric, step_col or "row")
+        if note:
+            notes.append(note)
         namer = SeriesNamer()
         # loss.csv with columns G and D (a GAN's two losses): the file says what they are
         lossy_file = loss_like(_stem(inp.inner_name)) and not any(loss_like(c) for c in numeric)
@@ -184,14 +195,190 @@ class GenericCSVParser(Parser):
                 mapping[c] = namer.assign(c, split, f"{metric}_loss")
             else:
                 mapping[c] = namer.auto(c)
+        mapping = cross_split_sums(df, mapping, notes)
         if lossy_file:
             notes.append(IngestNote("inferred", f"the file is named {inp.inner_name!r}: its columns are read as losses "
                                     f"({', '.join(f'{c} -> {sp} {m}' for c, (sp, m) in list(mapping.items())[:4])})"))
         blocks, bad = melt(df, mapping, run=inp.run_name, epoch=epoch, wall_time=wall)
+        if "_batch" in df.columns:
+            blocks = _running_sums(df, blocks, step_col or "", notes)
+        if summary is not None:
+            blocks += _summary_blocks(df, summary, summary_word, mapping, blocks, step_col or "", inp.run_name,
+                                      wall, notes)
         note = bad_cells_note(bad)
         if note:
             notes.append(note)
         return ParseResult(blocks=blocks, notes=notes)
+
+
+def empty_rows_note(df: pl.DataFrame, columns: list[str], axis: str) -> IngestNote | None:
+    """A ``gap`` note for rows that carry a step (or epoch) but no value in any value column (``3,,``): no
+    point is read there, and a reader of the curve should know the step is missing rather than never
+    logged. pandas' ``to_csv`` writes NaN as an empty cell, so the values may have been NaN: said, not assumed."""
+    if not columns or "_step" not in df.columns:
+        return None
+    empty = pl.all_horizontal([pl.col(c).cast(pl.String).str.strip_chars().is_in(list(MISSING_TOKENS)).fill_null(True)
+                               for c in columns])
+    rows = df.filter(empty & pl.col("_step").is_not_null())
+    if rows.height == 0:
+        return None
+    at = ", ".join(f"{v:,}" for v in rows.get_column("_step").head(5).to_list()) + (" ..." if rows.height > 5 else "")
+    return IngestNote(
+        "gap", f"{rows.height} row(s) have a {axis!r} but no value in any column ({axis!r} = {at}): nothing is read "
+        "there (an empty cell is also how pandas' to_csv writes NaN: if the values were NaN, the run had non-finite "
+        "losses there)", line=int(rows.get_column("_line").min()),  # type: ignore[arg-type]
+        count=rows.height, step=int(rows.get_column("_step").min()))  # type: ignore[arg-type]
+
+
+#: Most value columns :func:`cross_split_sums` compares (each train column against each train/held-out pair).
+_MAX_SUM_COLUMNS = 40
+
+
+def cross_split_sums(df: pl.DataFrame, mapping: dict[str, tuple[str, str]],
+                     notes: list[IngestNote]) -> dict[str, tuple[str, str]]:
+    """``mapping`` with each training column that is, on every row, the sum of a training column and a
+    validation/test column (``total`` = ``train`` + ``valid`` in a ``losses.csv``) moved to split ``other``:
+    it mixes two splits, so it is neither's loss (read as a training loss it copies every validation spike).
+    Needs three rows or more with all three values, equal within a relative 1e-6."""
+    held = [c for c, (sp, _) in mapping.items() if sp in ("val", "test")]
+    train = [c for c, (sp, _) in mapping.items() if sp == "train"]
+    if not held or len(train) < 2 or len(mapping) > _MAX_SUM_COLUMNS:
+        return mapping
+    vals = df.select([to_float(pl.col(c).cast(pl.String)).alias(c) for c in held + train])
+    out = dict(mapping)
+    for c in train:
+        for a in train:
+            if a == c:
+                continue
+            for b in held:
+                both = vals.select(pl.col(c), (pl.col(a) + pl.col(b)).alias("_s")).filter(
+                    pl.col(c).is_finite() & pl.col("_s").is_finite())
+                if both.height < 3:
+                    continue
+                ok = both.select(((pl.col(c) - pl.col("_s")).abs()
+                                  <= 1e-6 * pl.max_horizontal(pl.col(c).abs(), pl.col("_s").abs(), pl.lit(1e-12))
+                                  ).all()).item()
+                if ok:
+                    out[c] = ("other", mapping[c][1])
+                    notes.append(IngestNote(
+                        "inferred", f"{c!r} is {a!r} + {b!r} on every row ({both.height} rows): a sum over the "
+                        f"{mapping[a][0]} and {mapping[b][0]} splits, read as other {mapping[c][1]}, not as a "
+                        f"{mapping[c][0]} series"))
+                    break
+            if out[c][0] == "other":
+                break
+    return out
+
+
+def split_summary_rows(df: pl.DataFrame, counter: str, epoch: str) -> tuple[pl.DataFrame, pl.DataFrame | None, str]:
+    """``df`` without its epoch summary rows, the summary rows, and the word that marks them.
+
+    A per-epoch counter column (``Batch``) that holds one word instead of a number (``summary``, ``end``,
+    ``avg``) on at most one row per epoch, in two epochs or more, marks the row that sums the epoch up
+    (``1,summary,1.989,0.304,6986``): its values are the epoch's, not a batch's. A word naming a split
+    (``val``) is not such a row (left as it was: skipped with a note). No such rows: ``(df, None, "")``."""
+    raw = pl.col(counter).cast(pl.String).str.strip_chars()
+    word = (raw.str.contains(r"^[A-Za-z][A-Za-z _-]{0,30}$").fill_null(False)
+            & raw.cast(pl.Float64, strict=False).is_null() & ~raw.is_in(list(MISSING_TOKENS))
+            & pl.col(epoch).is_not_null())
+    rows = df.filter(word)
+    if rows.height < 2:
+        return df, None, ""
+    words = rows.get_column(counter).str.strip_chars().str.to_lowercase().unique()
+    if words.len() != 1 or bare_split(words[0]) is not None:
+        return df, None, ""
+    if rows.get_column(epoch).n_unique() != rows.height:
+        return df, None, ""
+    return df.filter(~word), rows, str(rows.get_column(counter).str.strip_chars()[0])
+
+
+#: A running sum's per-batch mean (value / batches seen) may change by at most this factor within an epoch.
+_RUNNING_SUM_SPREAD = 5.0
+
+
+def _is_running_sum(cells: pl.DataFrame) -> bool:
+    """True when ``cells`` (``_epoch``, ``_batch``, ``value``, in file order) grow within every epoch in
+    proportion to the batches seen, and start again at each epoch: a sum over the epoch so far (an
+    accumulated ``running_loss`` printed before it is divided), not a per-batch value.
+
+    Needs two epochs of three rows or more, every one strictly increasing, non-negative, and each row's
+    value per batch seen within a factor :data:`_RUNNING_SUM_SPREAD` of the epoch's others."""
+    fin = cells.filter(pl.col("value").is_finite() & pl.col("_epoch").is_not_null())
+    if fin.height < 6:
+        return False
+    b0 = 0 if int(fin.get_column("_batch").min()) <= 0 else 1  # type: ignore[arg-type]
+    per = (fin.with_columns((pl.col("value") / (pl.col("_batch") - b0 + 1).cast(pl.Float64)).alias("_m"))
+           .group_by("_epoch", maintain_order=True)
+           .agg(pl.len().alias("n"),
+                (pl.col("value").diff().drop_nulls() > 0).all().alias("up"),
+                (pl.col("_batch").diff().drop_nulls() > 0).all().alias("b_up"),
+                (pl.col("value").min() >= 0).alias("pos"),
+                (pl.col("_m").max() / pl.col("_m").min()).alias("spread")))
+    full = per.filter(pl.col("n") >= 3)
+    if full.height < 2 or 2 * full.height < per.filter(pl.col("n") >= 2).height:
+        return False
+    return bool(full.select(pl.col("up").all() & pl.col("b_up").all() & pl.col("pos").all()
+                            & (pl.col("spread") <= _RUNNING_SUM_SPREAD).all()).item())
+
+
+def _running_sums(df: pl.DataFrame, blocks: list[pl.DataFrame], counter: str,
+                  notes: list[IngestNote]) -> list[pl.DataFrame]:
+    """``blocks`` with each series that is a running sum over the epoch (:func:`_is_running_sum`) moved to
+    split ``other`` as ``<metric>_running_sum``: it is not a loss, and read as one it rises every epoch."""
+    out = []
+    for b in blocks:
+        if b.height < 6:
+            out.append(b)
+            continue
+        cells = b.select("step", "value").with_row_index("_i").join(
+            df.select(pl.col("_step").alias("step"), "_epoch", "_batch").unique("step", keep="last"),
+            on="step", how="left").sort("_i")
+        if not _is_running_sum(cells):
+            out.append(b)
+            continue
+        split, metric, name = b.get_column("split")[0], b.get_column("metric")[0], b.get_column("name")[0]
+        out.append(b.with_columns(pl.lit("other").alias("split"), pl.lit(f"{metric}_running_sum").alias("metric")))
+        notes.append(IngestNote(
+            "inferred", f"{name!r} grows within every epoch in proportion to the '{counter}' rows seen and starts "
+            f"again at each epoch: a running sum over the epoch, not a per-{counter.lower()} value; read as other "
+            f"{metric}_running_sum, not as the {split} {metric}"))
+    return out
+
+
+def _summary_blocks(df: pl.DataFrame, summary: pl.DataFrame, word: str, mapping: dict[str, tuple[str, str]],
+                    blocks: list[pl.DataFrame], counter: str, run: str, wall: str | None,
+                    notes: list[IngestNote]) -> list[pl.DataFrame]:
+    """The epoch summary rows (:func:`split_summary_rows`) as series at each epoch's last step: under the
+    column's own (split, metric) when the per-row series of that column is a running sum (moved out by
+    :func:`_running_sums`) and so is not that metric, else as ``<metric>_epoch`` beside it."""
+    ends = df.group_by("_epoch").agg(pl.col("_step").max().alias("_step"))
+    summary = summary.with_columns(pl.col("_epoch").cast(pl.Float64)).join(ends, on="_epoch", how="left")
+    lost = summary.filter(pl.col("_step").is_null())
+    summary = summary.filter(pl.col("_step").is_not_null())
+    if wall is not None and wall not in summary.columns:
+        wall = None
+    taken = {(b.get_column("split")[0], b.get_column("metric")[0]) for b in blocks if b.height}
+    cols = {}
+    for c, (split, metric) in mapping.items():
+        if c not in summary.columns:
+            continue
+        cols[c] = (split, metric) if (split, metric) not in taken else (split, f"{metric}_epoch")
+    out, _bad = melt(summary, cols, run=run, epoch="_epoch", wall_time=wall)
+    out = [b for b in out if b.height]
+    if out:
+        said = ", ".join(f"{b.get_column('name')[0]} -> {b.get_column('split')[0]} {b.get_column('metric')[0]}"
+                         for b in out[:4])
+        notes.append(IngestNote(
+            "inferred", f"{summary.height} row(s) have '{word}' instead of a '{counter}' number, one per epoch: "
+            f"read as the epoch's values ({said}) at the epoch's last '{counter}' step (derived)",
+            line=int(summary.get_column("_line").min()),  # type: ignore[arg-type]
+            count=summary.height))
+    if lost.height:
+        notes.append(IngestNote("skipped_lines", f"{lost.height} '{word}' row(s) of an epoch with no "
+                                f"'{counter}' rows skipped (no step to put them at)",
+                                line=int(lost.get_column("_line").min()),  # type: ignore[arg-type]
+                                count=lost.height))
+    return out
 
 
 PARSERS = [GenericCSVParser()]

@@ -69,6 +69,14 @@ def _plural(stem: str) -> str:
     return s
 
 
+def names_split(stem: str, header: str | None) -> bool:
+    """Whether the file's name or its header line names a split (``train_loss``, ``val_losses``, ``# valid``)."""
+    for text in (stem, (header or "").strip("# \"',")):
+        if text and split_and_metric(_plural(text), default_split="?")[0] != "?":
+            return True
+    return False
+
+
 def series_of(stem: str, header: str | None) -> tuple[str, str]:
     """(split, metric) of a file from its name, else from its header line."""
     split, metric = split_and_metric(_plural(stem))
@@ -299,6 +307,7 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str,
 
     notes: list[IngestNote] = []
     read: list[tuple[str, str, pl.DataFrame, bool, tuple[str, str]]] = []  # (name, display, frame, stepped, series)
+    unsplit: list[str] = []  # tables whose second and later columns have no split the file states
     for stem, display, inp in files:
         nt: list[IngestNote] = []
         frames, header, stepped = read_numeric(inp, nt)
@@ -314,9 +323,24 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str,
             elif len(frames) == 1:
                 read.append((stem, display, df, stepped, (split, metric)))
             else:  # a table: the first value column is the file's metric, the others are numbered
-                sm = (split, metric if j == 0 else f"{metric}_col{col}")
+                # where neither the file's name nor its header names a split, 'train' is only the default for
+                # the file's own curve: a second column (a validation loss as often as another training
+                # one) has no split the file states, and is not claimed for training
+                unnamed = j > 0 and not names_split(stem, header)
+                sm = ("other" if unnamed else split, metric if j == 0 else f"{metric}_col{col}")
                 read.append((f"{stem}:{col}", display, df, stepped, sm))
+                if unnamed and display not in unsplit:
+                    unsplit.append(display)
     keys = dedupe_metrics((name, *sm) for name, _, _, _, sm in read)
+    for display in unsplit:
+        cols = [(name.rsplit(":", 1)[-1], keys[name]) for name, d, _, _, _ in read if d == display and ":" in name]
+        first = next(((sp, m) for c, (sp, m) in cols if sp != "other"), None)
+        rest = [f"column {c} -> other {m}" for c, (sp, m) in cols if sp == "other"]
+        notes.append(IngestNote(
+            "inferred", f"{display}: neither the file name nor a header names a split: "
+            + (f"the first value column is read as {first[0]} {first[1]} (the default for a curve file), " if first
+               else "") + f"{', '.join(rest[:4])} (not checked as training or validation: a validation loss and "
+            "a second training loss look alike; a header line naming the columns, e.g. 'train,val', says which)"))
     for display in dict.fromkeys(d for _, d, _, st, _ in read if st):  # tables with a step column: say how read
         cols = [(name.rsplit(":", 1)[-1] if ":" in name else "value", keys[name]) for name, d, _, _, _ in read
                 if d == display]
