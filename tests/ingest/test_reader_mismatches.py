@@ -144,3 +144,22 @@ def test_a_row_with_an_epoch_and_no_values_is_noted_not_dropped_in_silence() -> 
     gap = [n for n in src.notes if n.kind == "gap"]
     assert len(gap) == 1 and gap[0].line == 4 and gap[0].step == 3
     assert "NaN" in gap[0].message
+
+
+# ------------------------------------------------------- an 'epoch' column that is not the first
+# A history CSV written by hand ('resolution,epoch,loss' of a progressive GAN, 'loss,epoch,val_loss'): the
+# epoch is a counter wherever it stands, never a training series called 'epoch'.
+
+def test_an_epoch_column_in_second_place_is_the_axis_not_a_series() -> None:
+    src = read("loss,epoch,val_loss\n1.0,1,1.2\n0.8,2,1.0\n0.7,3,0.9\n", "history.csv")
+    assert src.format == "keras-csv"
+    assert sorted(src.frame.get_column("metric").unique()) == ["loss"]
+    assert steps(src, "train", "loss") == [1, 2, 3] and values(src, "val", "loss") == [1.2, 1.0, 0.9]
+
+
+def test_an_epoch_column_counting_within_phases_is_not_a_series() -> None:
+    rows = [(8, 1, 23.9), (8, 2, 22.6), (8, 3, 21.3), (16, 1, 23.7), (16, 2, 17.3), (16, 3, 14.3)]
+    src = read("resolution,epoch,loss\n" + "".join(f"{r},{e},{v}\n" for r, e, v in rows), "training_loss.csv")
+    assert "epoch" not in src.frame.get_column("metric").to_list()
+    assert values(src, "train", "loss") == [23.9, 22.6, 21.3, 23.7, 17.3, 14.3]
+    assert any("goes back to its start 1 time(s)" in n.message for n in src.notes)

@@ -117,7 +117,22 @@ class KerasCSVParser(Parser):
         else:
             df = df.with_row_index("_epoch_raw").with_columns(pl.col("_epoch_raw").cast(pl.Int64))
             axis = []
-            notes.append(IngestNote("inferred", "no epoch column: the row index is the epoch (0-based)"))
+            inner = next((h for h in header if h.strip().lower() == "epoch"), None)
+            if inner is not None:
+                # an 'epoch' column that is not the first (resolution,epoch,loss of a progressive GAN: epochs
+                # counted within each phase) is a counter, never a metric; the rows stay the axis
+                axis = [inner]
+                ep = int_column(df, inner, path=inp.name, what="epoch")
+                back = int((ep.diff() < 0).sum() or 0)
+                if back:
+                    notes.append(IngestNote(
+                        "inferred", f"the {inner!r} column goes back to its start {back} time(s) (epochs counted "
+                        "within phases or runs): not read as a series; the row index is the epoch (0-based, derived)"))
+                else:  # 'loss,epoch,val_loss': the epoch, wherever it stands
+                    df = int_axis(df.drop("_epoch_raw"), inner, alias="_epoch_raw", what="epoch",
+                                  missing="an epoch", path=inp.name, notes=notes)
+            else:
+                notes.append(IngestNote("inferred", "no epoch column: the row index is the epoch (0-based)"))
         run_meta: dict[str, int] = {}
         if "loss" in header and "_line" in df.columns:
             # CSVLogger(append=True) over separate models: the last one (another fit() of one model is kept)
