@@ -193,6 +193,13 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     if any(f.category == "overfitting" and f.severity >= Severity.WARNING for f in findings):
         drop.update(i for i, f in enumerate(findings) if f.category == "plateau" and f.severity < Severity.WARNING
                     and (f.split or "train") == "train")
+    # a training loss stuck at a trivial solution (LM002: ln(C), the unigram entropy) explains why every loss of
+    # the run moves so little: "falls steadily but slowly, raise the LR" on the training or validation loss is
+    # the same stuck model read as an LR problem, a competing cause. The local-minimum finding is the one to
+    # act on (its advice checks inputs and labels first, then moves the LR both ways).
+    if any(f.rule == "LM002" and f.severity >= Severity.WARNING and (f.split or "train") == "train"
+           for f in findings):
+        drop.update(i for i, f in enumerate(findings) if f.category == "lr_too_low")
     by_key: dict[tuple[Any, Any], list[int]] = {}
     for i, f in enumerate(findings):
         by_key.setdefault(key(f), []).append(i)

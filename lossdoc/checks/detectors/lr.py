@@ -249,6 +249,13 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
                       f"the second) the second half fell {rb / ra:.0%} as fast as the first")
         if not rb <= p.linearity * ra:
             return
+        # a fall that speeds up (the second half at least max-acceleration x as fast as the first, per unit of
+        # the LR when that changes) is a run in its early phase: leaving its initial level, an optimizer
+        # warming up. "Only x% over the run" then measures how far a run that just got going has come, not
+        # what the LR allows (a GPT-2 log cut at step 13: 10.875 -> 10.707, each step's fall larger)
+        acc = getattr(p, "max_acceleration", None)
+        if acc is not None and rb < acc * ra:  # (slopes are negative: rb falls faster)
+            return
     lr = ctx.lr_peak()
     lr_v = lr[0] if lr else ctx.lr_at(float(x[-1]))
     # a logged LR that changed over the run (a warm-up, a decay) is named by its peak, as what it is
