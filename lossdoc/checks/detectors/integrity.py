@@ -158,8 +158,9 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
         return
     yield Hit(
         message=(f"{main.name} has only {n} finite point(s): not enough data for most trend tests (a gradual "
-                 f"divergence or a still-improving trend needs at least {p.min_points}); a blow-up or a non-finite value "
-                 "is still reported, and a stretch flat well inside its margin"),
+                 f"divergence needs at least {p.min_points}); a blow-up or a non-finite value is still reported, a "
+                 "stretch flat well inside its margin, and a loss still falling at the end (an exact Mann-Kendall "
+                 "test judges that from fewer points)"),
         evidence=Evidence("points", float(n), float(p.min_points), None,
                           (int(main.steps[0]), int(main.steps[-1])) if len(main) else None, {}),
         start_step=int(main.steps[0]) if len(main) else None, end_step=int(main.steps[-1]) if len(main) else None,

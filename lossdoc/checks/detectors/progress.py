@@ -168,7 +168,8 @@ def _near_trivial(ctx: RunContext, s: Series, p: SimpleNamespace, start: float, 
 def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Run-level: the validation loss (else the training loss) was still clearly falling when the log ends.
 
-    The validation loss is judged when it has ``min-val-points`` evaluations (the labelling guide's
+    The validation loss is judged when it has ``min-val-points`` evaluations, the training loss (when no
+    validation loss is judged) from as many points (the labelling guide's
     "validation, else training": a training loss still falling while the validation loss stopped or
     turned up is not a run that more steps would help). When the validation test is inconclusive (or
     significant with a decline under min-rate that is clear only by its projection) but the validation
@@ -177,7 +178,11 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     validation loss's own p-value and what it lacked."""
     val, train = ctx.loss("val"), ctx.loss("train")
     val_ok = val is not None and np.isfinite(val.values).sum() >= p.min_val_points
-    train_ok = train is not None and np.isfinite(train.values).sum() >= p.min_points
+    # the training loss is judged from min-val-points points too when no validation loss is (the exact
+    # Mann-Kendall test decides from four: a 5-epoch training log that falls monotonically is "still
+    # improving" as surely as a 5-evaluation validation loss); standing in for an inconclusive validation
+    # test it needs min-points (a few noisy training points must not overrule the validation loss)
+    train_ok = train is not None and np.isfinite(train.values).sum() >= (p.min_points if val_ok else p.min_val_points)
     if val_ok:
         hit, lo, vclear, vjudged = _still_improving(ctx, val, p)
         if hit is not None:
