@@ -47,6 +47,7 @@ sys.path.insert(0, str(HERE / "realruns"))
 from label import STILL_GAIN, Curve  # noqa: E402
 
 from lossdoc.checks.context import RunContext  # noqa: E402
+from lossdoc.checks.detectors._common import RANGE_FLOOR, loss_range  # noqa: E402
 from lossdoc.checks.detectors.progress import si_evidence, still_improving  # noqa: E402
 from lossdoc.checks.rulefile import load_rules  # noqa: E402
 from lossdoc.checks.series import Series, epoch_mean_loss  # noqa: E402
@@ -97,6 +98,38 @@ def primary(series: dict) -> Series | None:
     return ctx.loss("val") or ctx.loss("train")
 
 
+def alt_rates(ctx: RunContext, target: Series, e, p: SimpleNamespace) -> dict:
+    """Other ways to size the trailing decline SI001 tests, on the same window (``e.lo``: widened to
+    min-points on a short log, never past half the points) and the same per-window-fraction scaling:
+
+    - ``rate_notail``: the window's least-squares decline without SI001's last-fifth check (the decline must
+      also hold across the nominal last fifth when three or more points lie in it);
+    - ``log_rate``: the decline of ln(loss), last-fifth check included, in units of the log range the run
+      covered (ln of the top over the bottom of :func:`loss_range`; a loss that falls geometrically, a
+      classifier heading to zero, shows its late decline here); positive series only, else nan;
+    - ``level_rate``: the decline, last-fifth check included, as a share of the end level.
+    """
+    x, y, lo, span = e.x, e.y, e.lo, e.span
+    fifth = p.window_fraction * span
+    win, nominal = x >= lo, x >= x[-1] - fifth
+    check = x[-1] - lo > fifth and nominal.sum() >= 3
+
+    def decline(v: np.ndarray, scale: float, tail: bool = True) -> float:
+        r = -float(np.polyfit(x[win] - x[win][0], v[win], 1)[0]) * min(x[-1] - lo, fifth) / scale
+        if tail and check:
+            r = min(r, -float(np.polyfit(x[nominal] - x[nominal][0], v[nominal], 1)[0]) * fifth / scale)
+        return r
+
+    rng = loss_range(ctx, target)
+    scale = max(rng, RANGE_FLOOR * abs(e.level), 1e-12)
+    out = {"rate_notail": decline(y, scale, tail=False), "log_rate": float("nan"),
+           "level_rate": decline(y, abs(e.level)) if e.level else float("nan")}
+    if y.size and float(np.min(y)) > 0:
+        bottom = float(np.percentile(y, 2))
+        out["log_rate"] = decline(np.log(y), max(math.log((bottom + rng) / bottom), math.log1p(RANGE_FLOOR)))
+    return out
+
+
 def features(series: dict, meta: dict, p: SimpleNamespace) -> dict | None:
     """SI001's evidence on the series it judges (validation from min-val-points evaluations, else the
     training loss or its per-epoch mean), at the 2x horizon and at 4x; and the current rule's decision."""
@@ -126,7 +159,7 @@ def features(series: dict, meta: dict, p: SimpleNamespace) -> dict | None:
         "fit_drop4": (e4.fit_drop if ex4 is not None else float("nan")),
         "backtest": float(ex.backtest_error) if ex is not None and ex.backtest_error is not None else float("nan"),
         "high_below": bool(ex is not None and np.isfinite(ex.high) and ex.high < e.level),
-        "best_at": best_at, "fired": fired,
+        "best_at": best_at, "fired": fired, **alt_rates(ctx, target, e, p),
     }
 
 
@@ -206,17 +239,18 @@ def main(argv: list[str] | None = None) -> int:
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=1, default=float))
     if a.rows:
-        print("set\trun\tsplit\tn\tactual\tp\trate\tfit2\tfit4\tgainlvl\tbacktest\tbest_at\tfired")
+        print("set\trun\tsplit\tn\tactual\tp\trate\tfit2\tfit4\tgainlvl\tbacktest\tbest_at\tfired\tnotail\tlograte\tlvlrate")
         for r in rows:
             print(f"{r['set']}\t{r['run']}\t{r['split']}\t{r['n']}\t{r['gain']:.3f}\t{r['p']:.3g}\t{r['rate']:.3f}\t"
                   f"{r['fit_drop2']:.3f}\t{r['fit_drop4']:.3f}\t{r['gain_level']:.3f}\t{r['backtest']:.3g}\t"
-                  f"{r['best_at']:.2f}\t{int(r['fired'])}")
+                  f"{r['best_at']:.2f}\t{int(r['fired'])}\t{r['rate_notail']:.3f}\t{r['log_rate']:.3f}\t{r['level_rate']:.3f}")
     for which in ("ref", "prefix", "all"):
         sub = [r for r in rows if (which == "all" and r["set"] != "full") or r["set"] == which]
         if not sub:
             continue
         y = np.array([r["gain"] >= STILL_GAIN for r in sub])
-        col = {k: np.array([float(r[k]) for r in sub]) for k in ("p", "rate", "fit_drop2", "fit_drop4", "gain_level", "best_at")}
+        col = {k: np.array([float(r[k]) for r in sub]) for k in ("p", "rate", "fit_drop2", "fit_drop4", "gain_level", "best_at",
+                                                                 "rate_notail", "log_rate", "level_rate")}
         sig = col["p"] < p.alpha
         fired = np.array([r["fired"] for r in sub])
         act = np.array([r["gain"] for r in sub])
@@ -233,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
         grid_f = [0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3]
         print(roc_line("trailing rate (range/fifth)", col["rate"], y, grid_r))
         print(roc_line("trailing rate, p < alpha", np.where(sig, col["rate"], -np.inf), y, grid_r))
+        print(roc_line("... without the last-fifth check", np.where(sig, col["rate_notail"], -np.inf), y, grid_r))
+        print(roc_line("... of ln(loss), log-range units", np.where(sig, col["log_rate"], -np.inf), y, grid_r))
+        print(roc_line("... as a share of the end level", np.where(sig, col["level_rate"], -np.inf), y, grid_r))
         print(roc_line("fit drop at 2x (range units)", col["fit_drop2"], y, grid_f))
         print(roc_line("fit drop at 2x, p < alpha", np.where(sig, col["fit_drop2"], -np.inf), y, grid_f))
         print(roc_line("fit drop at 4x (range units)", col["fit_drop4"], y, grid_f))
@@ -248,9 +285,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== full runs with the corpus labels: {len(pos)} still_improving, {len(neg)} without it "
               f"({len(full) - len(pos) - len(neg)} optional)")
         print(f"current SI001 decision: TP {sum(r['fired'] for r in pos)}/{len(pos)}, FA {sum(r['fired'] for r in neg)}")
-        for t in grid_r:
-            ok = lambda r: r["p"] < p.alpha and r["rate"] >= t  # noqa: E731
-            print(f"  trailing rate >= {t:g}, p < alpha: TP {sum(map(ok, pos))}/{len(pos)}, FA {sum(map(ok, neg))}")
+        for k, what in (("rate", "trailing rate"), ("rate_notail", "... without the last-fifth check"),
+                        ("log_rate", "... of ln(loss)"), ("level_rate", "... share of the level")):
+            for t in grid_r:
+                ok = lambda r: r["p"] < p.alpha and r[k] >= t  # noqa: E731
+                print(f"  {what} >= {t:g}, p < alpha: TP {sum(map(ok, pos))}/{len(pos)}, FA {sum(map(ok, neg))}")
     return 0
 
 
