@@ -245,23 +245,29 @@ def cross_split_sums(df: pl.DataFrame, mapping: dict[str, tuple[str, str]],
     if not held or len(train) < 2 or len(mapping) > _MAX_SUM_COLUMNS:
         return mapping
     vals = df.select([to_float(pl.col(c).cast(pl.String)).alias(c) for c in held + train])
+    head = vals.head(200)  # every triple is screened on the first rows; only a match is checked to the end
+
+    def sums(frame: pl.DataFrame, c: str, a: str, b: str) -> int:
+        """Rows with all three values where c == a + b (within 1e-6), or -1 if any row differs."""
+        both = frame.select(pl.col(c), (pl.col(a) + pl.col(b)).alias("_s")).filter(
+            pl.col(c).is_finite() & pl.col("_s").is_finite())
+        ok = both.select(((pl.col(c) - pl.col("_s")).abs()
+                          <= 1e-6 * pl.max_horizontal(pl.col(c).abs(), pl.col("_s").abs(), pl.lit(1e-12))).all()).item()
+        return both.height if ok else -1
+
     out = dict(mapping)
     for c in train:
         for a in train:
             if a == c:
                 continue
             for b in held:
-                both = vals.select(pl.col(c), (pl.col(a) + pl.col(b)).alias("_s")).filter(
-                    pl.col(c).is_finite() & pl.col("_s").is_finite())
-                if both.height < 3:
+                if sums(head, c, a, b) < 3:
                     continue
-                ok = both.select(((pl.col(c) - pl.col("_s")).abs()
-                                  <= 1e-6 * pl.max_horizontal(pl.col(c).abs(), pl.col("_s").abs(), pl.lit(1e-12))
-                                  ).all()).item()
-                if ok:
+                n = sums(vals, c, a, b) if vals.height > head.height else sums(head, c, a, b)
+                if n >= 3:
                     out[c] = ("other", mapping[c][1])
                     notes.append(IngestNote(
-                        "inferred", f"{c!r} is {a!r} + {b!r} on every row ({both.height} rows): a sum over the "
+                        "inferred", f"{c!r} is {a!r} + {b!r} on every row ({n} rows): a sum over the "
                         f"{mapping[a][0]} and {mapping[b][0]} splits, read as other {mapping[c][1]}, not as a "
                         f"{mapping[c][0]} series"))
                     break
