@@ -1,0 +1,49 @@
+"""Which of a table's columns is the loss, when the header names several losses and none plainly.
+
+Not a format (the leading underscore keeps :mod:`lossdoc._builtin` from looking for ``PARSERS`` here).
+Shared by the column-oriented readers: they map every column to a (split, metric) first, then ask
+:func:`main_loss` whether one of several loss-named columns is the split's loss.
+"""
+
+from __future__ import annotations
+
+from lossdoc.model import IngestNote
+
+#: Words that say a loss column is the loss itself, averaged or summed (``avg_actual_loss``, ``mean_total_loss``),
+#: not one part of it (``reg_loss``, ``kl_loss``) or one subset's (``loss_group_0``, ``avg_per_sample_loss``).
+AGGREGATE_WORDS = frozenset({"avg", "average", "mean", "actual", "total", "overall", "full", "combined", "sum",
+                             "final", "objective"})
+
+
+def _loss_named(metric: str) -> bool:
+    return metric.endswith("_loss") or metric.startswith("loss_")
+
+
+def main_loss(mapping: dict[str, tuple[str, str]], notes: list[IngestNote]) -> dict[str, tuple[str, str]]:
+    """``mapping`` (column -> (split, metric)) with the split's loss named, where the header left it to be guessed.
+
+    For each split without a plain ``loss``: when two or more of its columns are named as losses and exactly
+    one of them qualifies "loss" only with words of :data:`AGGREGATE_WORDS` (``avg_actual_loss`` beside
+    ``avg_per_sample_loss``, ``reg_loss`` and ``avg_loss_group:0``), that column is the split's ``loss``.
+    Otherwise the loss-named columns would be taken for the parts of one loss and summed (a regulariser
+    term added to the objective it regularises). Noted; the other columns stay series of their own."""
+    out = dict(mapping)
+    for split in dict.fromkeys(sp for sp, _ in mapping.values()):
+        cols = {c: m for c, (sp, m) in mapping.items() if sp == split}
+        if "loss" in cols.values():
+            continue
+        named = [c for c, m in cols.items() if _loss_named(m)]
+        if len(named) < 2:
+            continue
+        whole = [c for c in named if set(cols[c].split("_")) - {"loss"} <= AGGREGATE_WORDS]
+        if len(whole) != 1:
+            continue
+        c = whole[0]
+        out[c] = (split, "loss")
+        others = [o for o in named if o != c]
+        shown = ", ".join(repr(o) for o in others[:4]) + (" ..." if len(others) > 4 else "")
+        notes.append(IngestNote(
+            "inferred", f"no column is named plainly as the {split} loss: {c!r} (the loss averaged or in total, by "
+            f"its name) is read as the {split} loss; the other loss-named column(s) ({shown}) stay series of their "
+            "own, not added into it as its parts"))
+    return out

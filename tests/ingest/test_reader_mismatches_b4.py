@@ -1,0 +1,59 @@
+"""Log shapes the reviewers of public-log batch 4 found read wrongly (their "READER" notes), each as a minimal
+fixture: what lossdoc must read, and the note it gives where it had to decide."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from lossdoc.ingest import from_bytes, read_input
+from lossdoc.model import Source
+
+
+def read(text: str, name: str, fmt: str | None = None) -> Source:
+    inp = from_bytes(text.encode(), name=name)
+    inp.run_name = "r"
+    return read_input(inp, fmt)
+
+
+def values(src: Source, split: str, metric: str, run: str | None = None) -> list[float]:
+    f = src.frame.filter((pl.col("split") == split) & (pl.col("metric") == metric))
+    if run is not None:
+        f = f.filter(pl.col("run") == run)
+    return [round(v, 4) for v in f.sort("step").get_column("value").to_list()]
+
+
+def series(src: Source) -> set[tuple[str, str]]:
+    return set(src.frame.select("split", "metric").unique().iter_rows())
+
+
+# ------------------------------------------------------- the loss among several loss-named columns
+# A group-DRO trainer's log: per-group losses, the robust loss it optimises ('avg_actual_loss'), the plain
+# average ('avg_per_sample_loss') and the weight-decay term ('reg_loss'). None is named plainly 'loss':
+# summed as the parts of one loss, the flat regulariser (0.42) hides the objective (0.29 -> 0.01).
+
+DRO = """\
+epoch,batch,avg_loss_group:0,avg_loss_group:1,avg_actual_loss,avg_per_sample_loss,avg_acc,reg_loss
+0,49,0.14,0.67,0.2894,0.2894,0.88,0.4216
+0,74,0.04,0.57,0.1166,0.1166,0.97,0.4216
+1,49,0.03,0.60,0.0500,0.0499,0.98,0.4217
+1,74,0.02,0.40,0.0300,0.0300,0.99,0.4217
+2,49,0.01,0.20,0.0100,0.0100,1.00,0.4218
+2,74,0.01,0.10,0.0090,0.0090,1.00,0.4218
+"""
+
+
+def test_the_averaged_loss_among_loss_named_parts_is_the_loss() -> None:
+    src = read(DRO, "train.csv")
+    assert src.format == "csv"
+    assert values(src, "train", "loss") == [0.2894, 0.1166, 0.05, 0.03, 0.01, 0.009]
+    # the regulariser and the plain average stay series of their own
+    assert values(src, "train", "reg_loss")[0] == 0.4216
+    assert ("train", "avg_per_sample_loss") in series(src)
+    text = " ".join(n.message for n in src.notes)
+    assert "'avg_actual_loss'" in text and "read as the train loss" in text
+
+
+def test_loss_named_parts_without_an_aggregate_column_are_left_as_they_were() -> None:
+    src = read("step,box_loss,cls_loss\n1,0.5,0.9\n2,0.4,0.8\n3,0.3,0.7\n", "train.csv")
+    assert ("train", "loss") not in series(src)
+    assert {("train", "box_loss"), ("train", "cls_loss")} <= series(src)
