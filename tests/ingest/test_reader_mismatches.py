@@ -102,7 +102,8 @@ def test_a_total_of_training_components_stays_a_training_series() -> None:
                                                            (3, 0.3, 0.125, 0.7), (4, 0.25, 0.125, 0.6)])
     src = read(text, "losses.csv")
     assert src.format == "csv"
-    assert len(values(src, "train", "total_loss")) == 4
+    # the total of the loss-named training columns is the training loss (not added to its parts again)
+    assert values(src, "train", "loss") == [0.75, 0.65, 0.425, 0.375]
     assert values(src, "other", "total_loss") == []
 
 
