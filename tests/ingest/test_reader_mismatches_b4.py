@@ -57,3 +57,31 @@ def test_loss_named_parts_without_an_aggregate_column_are_left_as_they_were() ->
     src = read("step,box_loss,cls_loss\n1,0.5,0.9\n2,0.4,0.8\n3,0.3,0.7\n", "train.csv")
     assert ("train", "loss") not in series(src)
     assert {("train", "box_loss"), ("train", "cls_loss")} <= series(src)
+
+
+# ------------------------------------------------------- lines that are each a whole Python list
+# f.write(str(losses) + "\n") once per list: per-batch training losses of a run, then its per-epoch accuracy
+# (40-100), then the next run's. Joined in order they made one "training loss" of runs and accuracies mixed.
+
+def test_whole_lists_of_different_lengths_are_not_joined_into_one_curve() -> None:
+    import pytest
+
+    from lossdoc.errors import ParseError
+
+    batches = ", ".join(f"{0.7 - 0.01 * i:.3f}" for i in range(12))
+    accuracy = ", ".join(f"{60 + 5 * i:.1f}" for i in range(4))
+    text = "[]\n" + f"[{batches}]\n[{accuracy}]\n[{batches}]\n[{accuracy}]\n"
+    with pytest.raises(ParseError, match="whole list, of 4 to 12 values") as err:
+        read(text, "train_loss.txt")
+    assert err.value.line == 2
+
+
+def test_lists_of_one_length_per_line_still_join_up() -> None:
+    # one list of per-batch losses per epoch (the same batches each epoch; the last epoch may stop early)
+    epochs = [[round(1.0 - 0.1 * e - 0.01 * b, 3) for b in range(6)] for e in range(3)] + [[0.6, 0.59]]
+    src = read("".join(f"{v}\n" for v in epochs), "train_loss.txt")
+    assert len(values(src, "train", "loss")) == 20
+    # and one list wrapped over several lines
+    src = read("[0.9, 0.8, 0.7, 0.65, 0.6,\n 0.55, 0.5, 0.45, 0.43, 0.41,\n 0.4]\n", "train_loss.txt")
+    assert values(src, "train", "loss") == [0.9, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5, 0.45, 0.43, 0.41, 0.4]
+

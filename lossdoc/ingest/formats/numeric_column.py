@@ -36,7 +36,7 @@ import re
 
 import polars as pl
 
-from lossdoc.errors import EmptyInputError
+from lossdoc.errors import EmptyInputError, ParseError
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
@@ -203,6 +203,7 @@ def read_numeric(inp: InputFile, notes: list[IngestNote]) -> tuple[list[pl.DataF
     k = int(counts.mode().sort().item(-1))
     table = k <= _MAX_COLS and int((counts == k).sum()) >= (1 - _STRAY) * lines.height
     if (lines.height <= 3 or (not table and float(counts.median()) >= 5)) and int(counts.max()) >= 5:  # str(list)
+        _separate_lists(inp, lines, counts)
         vals = lines.select(pl.col("nums").explode()).to_series()
         df = pl.DataFrame({"step": pl.int_range(0, vals.len(), dtype=pl.Int64, eager=True), "value": vals})
         return [df.with_columns(to_float(pl.col("value")).alias("value"))], header, False
@@ -231,6 +232,28 @@ def read_numeric(inp: InputFile, notes: list[IngestNote]) -> tuple[list[pl.DataF
     # _col: the column's number in the file (1-based), which names the series
     return [cols.select(step.alias("step"), pl.col(f"c{j}").alias("value"), pl.lit(j + 1).alias("_col"))
             for j in range(1 if stepped else 0, k)], header, stepped
+
+
+def _separate_lists(inp: InputFile, lines: pl.DataFrame, counts: pl.Series) -> None:
+    """Raise a :class:`ParseError` when the lines are whole lists (``[...]`` each, ``str(list)`` written once a
+    line) of different lengths: joined in order they would make one curve of lists that are not one (per-batch
+    losses of several runs beside their accuracy lists, each its own ``f.write(str(x))``), and nothing in the
+    file says which list is which. Lists of one length (the last may be shorter: one list per epoch of the same
+    batches) join up as before, and so does one list wrapped over several lines (``[`` on the first only)."""
+    if lines.height < 2:
+        return
+    whole = lines.select((pl.col("line").str.starts_with("[") & pl.col("line").str.ends_with("]")).all()).item()
+    if not whole:
+        return
+    body = counts.head(counts.len() - 1)
+    if body.n_unique() == 1 and int(counts[-1]) <= int(counts[0]):
+        return
+    lo, hi = int(counts.min()), int(counts.max())  # type: ignore[arg-type]
+    first = int(lines.item(0, "lineno"))
+    raise ParseError(f"{lines.height} lines each hold a whole list, of {lo:,} to {hi:,} values: lists of different "
+                     "lengths are not one curve, and nothing in the file says which list is which (a run, a "
+                     "split, an accuracy?); save each curve to its own file, named like train_loss.txt",
+                     path=inp.name, line=first)
 
 
 def _counts_up(s: pl.Series) -> bool:
