@@ -85,3 +85,26 @@ def test_lists_of_one_length_per_line_still_join_up() -> None:
     src = read("[0.9, 0.8, 0.7, 0.65, 0.6,\n 0.55, 0.5, 0.45, 0.43, 0.41,\n 0.4]\n", "train_loss.txt")
     assert values(src, "train", "loss") == [0.9, 0.8, 0.7, 0.65, 0.6, 0.55, 0.5, 0.45, 0.43, 0.41, 0.4]
 
+
+# ------------------------------------------------------- one metric for several settings, side by side
+# An autoencoder trained with latent sizes 1..3 at once, one column each: six models, not six parts of a
+# loss (summed, their sum is no model's curve).
+
+TAGGED = "Epoch,Loss (1D),Loss (2D),Loss (3D)\n" + "".join(
+    f"{e},{0.044 - 0.004 * e:.4f},{0.043 - 0.003 * e:.4f},{0.043 - 0.002 * e:.4f}\n" for e in range(5))
+
+
+def test_one_metric_for_several_bracketed_settings_is_a_run_per_setting() -> None:
+    src = read(TAGGED, "training_loss.csv")
+    assert src.format == "csv"
+    assert sorted(src.frame.get_column("run").unique()) == ["r (1D)", "r (2D)", "r (3D)"]
+    assert values(src, "train", "loss", run="r (2D)") == [0.043, 0.04, 0.037, 0.034, 0.031]
+    assert series(src) == {("train", "loss")}
+    assert any("read as 3 runs side by side" in n.message for n in src.notes)
+
+
+def test_bracketed_words_are_parts_not_settings() -> None:
+    text = "step,Loss (KL),Loss (recon)\n1,0.5,0.9\n2,0.4,0.8\n3,0.3,0.7\n"
+    src = read(text, "train.csv")
+    assert src.frame.get_column("run").unique().to_list() == ["r"]
+    assert len(series(src)) == 2

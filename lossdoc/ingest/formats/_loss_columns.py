@@ -7,6 +7,9 @@ Shared by the column-oriented readers: they map every column to a (split, metric
 
 from __future__ import annotations
 
+import re
+
+from lossdoc.ingest.formats._tabular import bare_split
 from lossdoc.model import IngestNote
 
 #: Words that say a loss column is the loss itself, averaged or summed (``avg_actual_loss``, ``mean_total_loss``),
@@ -47,3 +50,25 @@ def main_loss(mapping: dict[str, tuple[str, str]], notes: list[IngestNote]) -> d
             f"its name) is read as the {split} loss; the other loss-named column(s) ({shown}) stay series of their "
             "own, not added into it as its parts"))
     return out
+
+
+_TAGGED = re.compile(r"^(?P<base>.*?\S)\s*[(\[](?P<tag>[^()\[\]]*\d[^()\[\]]*)[)\]]\s*$")
+
+
+def tagged_columns(columns: list[str]) -> dict[str, tuple[str, str]]:
+    """Columns that name one metric for several settings, each in brackets: ``Loss (1D)`` .. ``Loss (6D)``,
+    ``loss [lr=0.1]``, ``acc (seed 2)`` -> ``{column: (base name, setting)}``.
+
+    Two or more columns must share the base name, with different settings that each hold a digit (a bracketed
+    word, ``Loss (KL)`` beside ``Loss (recon)``, names a part of the loss, not a setting). Such columns are
+    one curve per setting (separate models trained side by side), not parts of one loss to add up."""
+    found: dict[str, tuple[str, str]] = {}
+    for c in columns:
+        m = _TAGGED.match(c.strip())
+        if m and bare_split(m.group("tag")) is None:
+            found[c] = (m.group("base").strip(), m.group("tag").strip())
+    by_base: dict[str, set[str]] = {}
+    for base, tag in found.values():
+        by_base.setdefault(base.lower(), set()).add(tag)
+    return {c: bt for c, bt in found.items() if len(by_base[bt[0].lower()]) >= 2}
+

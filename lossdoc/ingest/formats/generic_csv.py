@@ -23,7 +23,7 @@ import polars as pl
 
 from lossdoc.errors import EmptyInputError
 from lossdoc.ingest.formats._epoch_counter import COUNTER_NAMES, combine_table_axis
-from lossdoc.ingest.formats._loss_columns import main_loss
+from lossdoc.ingest.formats._loss_columns import main_loss, tagged_columns
 from lossdoc.ingest.formats._tabular import (
     MISSING_TOKENS,
     SeriesNamer,
@@ -186,7 +186,10 @@ class GenericCSVParser(Parser):
         # loss.csv with columns G and D (a GAN's two losses): the file says what they are
         lossy_file = loss_like(_stem(inp.inner_name)) and not any(loss_like(c) for c in numeric)
         mapping = {}
+        tagged = tagged_columns(numeric)  # 'Loss (1D)' .. 'Loss (6D)': a run per setting, below
         for c in numeric:
+            if c in tagged:
+                continue
             if lossy_file and c.strip():
                 split = bare_split(c)  # 'train' / 'valid' columns of losses.csv: each split's loss
                 if split is not None:
@@ -206,10 +209,32 @@ class GenericCSVParser(Parser):
         if summary is not None:
             blocks += _summary_blocks(df, summary, summary_word, mapping, blocks, step_col or "", inp.run_name,
                                       wall, notes)
+        if tagged:
+            more, bad2 = _tagged_runs(df, tagged, inp.run_name, epoch, wall, notes)
+            blocks, bad = blocks + more, pl.concat([bad, bad2])
         note = bad_cells_note(bad)
         if note:
             notes.append(note)
         return ParseResult(blocks=blocks, notes=notes)
+
+
+def _tagged_runs(df: pl.DataFrame, tagged: dict[str, tuple[str, str]], run: str, epoch: str | None,
+                 wall: str | None, notes: list[IngestNote]) -> tuple[list[pl.DataFrame], pl.DataFrame]:
+    """The columns of :func:`tagged_columns` as one run per setting, ``<run> (<setting>)``, each under its base
+    name's (split, metric), noted."""
+    blocks: list[pl.DataFrame] = []
+    bads = []
+    for c, (base, tag) in tagged.items():
+        b, bad = melt(df, {c: guess_split_metric(base)}, run=f"{run} ({tag})", epoch=epoch, wall_time=wall)
+        blocks += b
+        bads.append(bad)
+    cols = list(tagged)
+    shown = ", ".join(repr(c) for c in cols[:3]) + (f" ... {cols[-1]!r}" if len(cols) > 3 else "")
+    notes.append(IngestNote(
+        "inferred", f"columns {shown} name the same metric for {len(cols)} different settings (the part in "
+        f"brackets): read as {len(cols)} runs side by side ('{run} ({tagged[cols[0]][1]})' ...), one curve each, "
+        "not as parts of one loss"))
+    return blocks, pl.concat(bads)
 
 
 def empty_rows_note(df: pl.DataFrame, columns: list[str], axis: str) -> IngestNote | None:
