@@ -164,3 +164,27 @@ def test_an_epoch_column_counting_within_phases_is_not_a_series() -> None:
     assert "epoch" not in src.frame.get_column("metric").to_list()
     assert values(src, "train", "loss") == [23.9, 22.6, 21.3, 23.7, 17.3, 14.3]
     assert any("goes back to its start 1 time(s)" in n.message for n in src.notes)
+
+
+# ------------------------------------------------------- a complete last line without a line ending
+# A finished log whose writer never ended the last line: only what may be cut (the row's last cell, a number
+# at the very end of a text line) is left out; values followed by a separator or by text are complete.
+
+def test_a_csv_last_row_without_newline_keeps_every_cell_but_the_last() -> None:
+    src = read("epoch,loss_a,loss_b\n0,0.5,0.6\n1,0.4,0.5\n2,0.3,0.4", "training_loss.csv")
+    assert steps(src, "train", "loss_a") == [0, 1, 2]
+    assert steps(src, "train", "loss_b") == [0, 1]
+    torn = [n for n in src.notes if n.kind == "torn_tail"]
+    assert len(torn) == 1 and "'loss_b'" in torn[0].message
+
+
+def test_a_text_last_line_that_ends_after_its_numbers_is_read() -> None:
+    body = "".join(f"Epoch {e}, Loss: {0.5 / e:.6f}, Test Loss: {0.6 / e:.6f}, Training time: 0.7{e}m\n"
+                   for e in range(1, 8))
+    src = read(body + "Epoch 8, Loss: 0.062500, Test Loss: 0.075000, Training time: 0.78m", "train_log.txt")
+    assert steps(src, "train", "loss")[-1] == 8 and steps(src, "test", "loss")[-1] == 8
+    assert not any(n.kind == "torn_tail" for n in src.notes)
+    # a line that stops on a digit may have been cut inside the number: not read
+    src = read(body + "Epoch 8, Loss: 0.062500, Test Loss: 0.07", "train_log.txt")
+    assert steps(src, "train", "loss")[-1] == 7
+    assert any(n.kind == "torn_tail" for n in src.notes)

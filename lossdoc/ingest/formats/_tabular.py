@@ -119,18 +119,25 @@ class Table:
     notes: list[IngestNote] = field(default_factory=list)
 
 
-def torn_row_note(line: int) -> IngestNote:
+def torn_row_note(line: int, cut: str | None = None) -> IngestNote:
     """The note for a table's last row cut off without a line ending (a file still being written): the
-    row is not read. One wording for every reader of such a table."""
+    row is not read, or (``cut``, the column of its last cell) only that cell is not. One wording for
+    every reader of such a table."""
+    if cut is not None:
+        return IngestNote("torn_tail", f"last row has no line ending (file still being written?): its last cell "
+                          f"({cut!r}) may be cut there and was not read; the cells before it, each followed by a "
+                          "separator, were", line=line)
     return IngestNote("torn_tail", "last row has no line ending (file still being written?); it was not read", line=line)
 
 
-def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV") -> Table:
+def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV", torn_cells: bool = True) -> Table:
     """Read a delimited file (CSV/TSV, CRLF or LF, with or without BOM) as strings.
 
     Ragged rows are tolerated (missing trailing cells read as empty, extra cells ignored)
-    and noted; a last row without a line ending (file still being written) is dropped and
-    noted. Raises :class:`EmptyInputError` for an empty or header-only file.
+    and noted; a last row without a line ending (file still being written) is noted and loses its
+    last cell, which may be cut (``torn_cells``; the whole row when fewer than two cells would remain, or
+    with ``torn_cells=False``: tables that hold one value a row have nothing to gain). Raises
+    :class:`EmptyInputError` for an empty or header-only file.
     """
     if inp.size == 0:
         raise EmptyInputError("file is empty", path=inp.name)
@@ -204,9 +211,18 @@ def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV") -> 
             )
         )
     if df.height and not inp.ends_with_newline():
+        # only the row's last written cell can be cut (every cell before it is followed by a separator): that
+        # cell is not read; the row is kept when two cells or more remain (a step and a value), else dropped
         last = int(df.get_column("_line").max())  # type: ignore[arg-type]
-        df = df.filter(pl.col("_line") != last)
-        notes.append(torn_row_note(last))
+        row = df.filter(pl.col("_line") == last).row(0, named=True)
+        filled = [c for c in header if row.get(c) is not None and str(row[c]).strip() != ""]
+        if torn_cells and len(filled) >= 3:
+            cut = filled[-1]
+            df = df.with_columns(pl.when(pl.col("_line") == last).then(None).otherwise(pl.col(cut)).alias(cut))
+            notes.append(torn_row_note(last, cut))
+        else:
+            df = df.filter(pl.col("_line") != last)
+            notes.append(torn_row_note(last))
     if df.height == 0:
         raise EmptyInputError(f"{what} has a header but no complete rows", path=inp.name, line=1)
     return Table(df=df, header=header, notes=notes)

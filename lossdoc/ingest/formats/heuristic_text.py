@@ -405,6 +405,19 @@ def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
     return lines
 
 
+_NUMBER_TAIL = re.compile(r"(?i)(?:[0-9.+\-]|\d[eE]|(?<![a-z])(?:n|na|nan|i|in|inf|infi|infin|infini|infinit|infinity))$")
+
+
+def after_last_value(line: str) -> bool:
+    """Whether a last line without a line ending stops after its last number rather than possibly inside it
+    (``... Training time: 0.74m``, ``... loss 0.5 s``): every number on it is then complete. A line that ends
+    in a digit, a point, a sign, an exponent or a prefix of nan/inf may have been cut inside a value."""
+    t = line.rstrip("\r")
+    if not re.search(r"\d", t):
+        return False
+    return t != t.rstrip() or _NUMBER_TAIL.search(t) is None  # a blank after the last number ends it too
+
+
 class HeuristicTextParser(Parser):
     name = "text"
     title = "Hand-rolled text log (heuristic)"
@@ -431,8 +444,14 @@ class HeuristicTextParser(Parser):
         last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
         tail = torn_tail_note(inp, last_line)
         if tail is not None:
-            lines = lines.filter(pl.col("lineno") != last_line)
-            notes.append(tail)
+            text = lines.filter(pl.col("lineno") == last_line).get_column("line").str.join("")[0]
+            if after_last_value(text):
+                notes.append(IngestNote("other", f"last line has no line ending (file still being written?); it "
+                                        f"ends in {text.rstrip()[-12:]!r}, after its last number, so no value on it "
+                                        "is cut: read", line=last_line))
+            else:
+                lines = lines.filter(pl.col("lineno") != last_line)
+                notes.append(tail)
         # tqdm "\r" redraws are several rows of one physical line: rows are keyed by their own index.
         lines = lines.with_row_index("_rid")
         numeric, table = _templates(lines, notes)

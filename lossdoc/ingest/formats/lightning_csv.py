@@ -267,7 +267,7 @@ class LightningCSVParser(Parser):
         typed = _parse_typed(inp, run)
         if typed is not None:
             return typed
-        table = read_table(inp, what="metrics.csv")
+        table = read_table(inp, what="metrics.csv", torn_cells=False)
         df, header = table.df, table.header
         notes = list(table.notes)
         if "step" not in header:

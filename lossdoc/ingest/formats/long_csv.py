@@ -80,7 +80,7 @@ class LongCSVParser(Parser):
         return 0.85 if find_column(head.header, STEP_NAMES + EPOCH_NAMES) else 0.6
 
     def parse(self, inp: InputFile) -> ParseResult:
-        table = read_table(inp)
+        table = read_table(inp, torn_cells=False)
         df, header = table.df, table.header
         notes = list(table.notes)
         tag_col, value_col = find_column(header, TAG_NAMES), find_column(header, VALUE_NAMES)
