@@ -108,3 +108,33 @@ def test_bracketed_words_are_parts_not_settings() -> None:
     src = read(text, "train.csv")
     assert src.frame.get_column("run").unique().to_list() == ["r"]
     assert len(series(src)) == 2
+
+
+# ------------------------------------------------------- counters are not training metrics
+# A GPT loop's CSV with the tokens seen so far beside the loss: read as a training series, a count that
+# never stops rising.
+
+def test_a_column_counting_tokens_is_not_a_training_series() -> None:
+    text = "step,tokens,loss,throughput\n" + "".join(
+        f"{s},{3200 * s},{11.0 - 0.5 * s},{745.6 + s}\n" for s in range(1, 6))
+    src = read(text, "train.csv")
+    assert values(src, "other", "tokens") == [3200, 6400, 9600, 12800, 16000]
+    assert ("train", "tokens") not in series(src)
+    assert ("train", "throughput") in series(src)  # a rate stays (the canonical 'throughput')
+    assert any("'tokens' count things" in n.message for n in src.notes)
+
+
+def test_a_count_named_column_with_fractions_stays() -> None:
+    src = read("step,loss,sample_count\n1,0.5,0.5\n2,0.4,1.5\n3,0.3,2.5\n", "train.csv")
+    assert ("train", "sample_count") in series(src)
+
+
+def test_trl_num_tokens_is_a_counter_like_num_input_tokens_seen() -> None:
+    import json
+
+    hist = [{"loss": 0.1 * i, "num_tokens": 5000.0 * i, "reward": 1.5, "step": i, "epoch": 0.01 * i}
+            for i in range(1, 5)]
+    src = read(json.dumps({"log_history": hist, "global_step": 4}), "trainer_state.json")
+    assert src.format == "hf-trainer"
+    assert not any("token" in m for _, m in series(src))
+

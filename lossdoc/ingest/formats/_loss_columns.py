@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import re
 
+import polars as pl
+
 from lossdoc.ingest.formats._tabular import bare_split
+from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote
 
 #: Words that say a loss column is the loss itself, averaged or summed (``avg_actual_loss``, ``mean_total_loss``),
@@ -72,3 +75,37 @@ def tagged_columns(columns: list[str]) -> dict[str, tuple[str, str]]:
         by_base.setdefault(base.lower(), set()).add(tag)
     return {c: bt for c, bt in found.items() if len(by_base[bt[0].lower()]) >= 2}
 
+
+#: Name words of a column that counts things (tokens, samples, batches seen), not a training metric.
+COUNT_WORDS = frozenset({"count", "counts", "tokens", "token", "samples", "examples", "seen", "num"})
+#: Name words of a rate (``tokens_per_sec``): a throughput, left as it is read.
+_RATE_WORDS = frozenset({"per", "s", "sec", "second", "rate", "ratio", "frac", "fraction", "pct", "percent"})
+
+
+def counter_columns(df: pl.DataFrame, mapping: dict[str, tuple[str, str]],
+                    notes: list[IngestNote]) -> dict[str, tuple[str, str]]:
+    """``mapping`` with the training columns that count things moved to split ``other``: named as a count
+    (:data:`COUNT_WORDS`: ``tokens``, ``processed_data_count``, ``num_samples``; not a rate) and holding only
+    whole numbers >= 0. A count of tokens or samples seen is not a training metric: read as one, a cumulative
+    counter is a "loss" that never stops rising. Noted."""
+    cand = [c for c, (sp, m) in mapping.items()
+            if sp == "train" and set(m.split("_")) & COUNT_WORDS and not set(m.split("_")) & _RATE_WORDS
+            and "loss" not in m]
+    if not cand:
+        return mapping
+    vals = df.select([to_float(pl.col(c).cast(pl.String)).alias(c) for c in cand])
+    moved = []
+    for c in cand:
+        v = vals.get_column(c).drop_nulls()
+        if v.len() and bool(((v >= 0) & (v == v.floor())).all()):
+            moved.append(c)
+    if not moved:
+        return mapping
+    out = dict(mapping)
+    for c in moved:
+        out[c] = ("other", mapping[c][1])
+    shown = ", ".join(repr(c) for c in moved[:4]) + (f" and {len(moved) - 4} more" if len(moved) > 4 else "")
+    notes.append(IngestNote(
+        "inferred", f"{shown} count things (named as counts, whole numbers only): read under split 'other', "
+        "not as training metrics"))
+    return out

@@ -49,7 +49,7 @@ _HINTS = {
 }
 #: A counter printed before the dict on its line ("Epoch 3: {'loss': ...}", "step 200 {...}").
 _PREFIX_COUNTER = r"(?i)\b(?:epoch|step|iter(?:ation)?)\s*[:=#]?\s*(\d+)[^\d{]*\{'"
-AXIS_KEYS = frozenset({"epoch", "step", "num_input_tokens_seen"})
+AXIS_KEYS = frozenset({"epoch", "step", "num_input_tokens_seen", "num_tokens"})  # num_tokens: TRL's name
 
 
 def _hint(lines: pl.DataFrame, pattern: str) -> float | None:

@@ -47,8 +47,9 @@ except ImportError:  # pragma: no cover - orjson is installed in every supported
     _orjson = None  # type: ignore[assignment]
 
 STATE_NAME = "trainer_state.json"
-#: Keys of a log_history entry that are axes or counters, not metrics.
-AXIS_KEYS = frozenset({"step", "epoch", "num_input_tokens_seen"})
+#: Keys of a log_history entry that are axes or counters, not metrics (``num_tokens``: TRL's count of the
+#: tokens seen so far, its trainers' name for ``num_input_tokens_seen``).
+AXIS_KEYS = frozenset({"step", "epoch", "num_input_tokens_seen", "num_tokens"})
 #: Top-level keys copied into ``ParseResult.meta`` (``max_steps`` becomes ``total_steps``).
 META_KEYS = (
     "logging_steps",
