@@ -138,3 +138,26 @@ def test_trl_num_tokens_is_a_counter_like_num_input_tokens_seen() -> None:
     assert src.format == "hf-trainer"
     assert not any("token" in m for _, m in series(src))
 
+
+# ------------------------------------------------------- a phase label beside an epoch counted within phases
+# A progressive GAN's log: resolution 8, 16, 32, each trained 3 epochs counted from 1 again.
+
+PROGRESSIVE = "resolution,epoch,loss\n" + "".join(
+    f"{r},{e},{20.0 / (e + i)}\n" for i, r in enumerate((8, 16, 32)) for e in (1, 2, 3))
+
+
+def test_a_phase_label_is_not_a_training_series() -> None:
+    src = read(PROGRESSIVE, "training_loss.csv")
+    assert src.format == "keras-csv"
+    assert series(src) == {("train", "loss")}
+    assert len(values(src, "train", "loss")) == 9
+    assert any("'resolution': whole numbers that change only where 'epoch' goes back" in n.message
+               for n in src.notes)
+
+
+def test_a_whole_number_metric_that_changes_within_phases_stays_a_series() -> None:
+    text = "resolution,epoch,loss,fid\n" + "".join(
+        f"{r},{e},{20.0 / (e + i)},{90 - 10 * i - e}\n" for i, r in enumerate((8, 16)) for e in (1, 2, 3))
+    src = read(text, "training_loss.csv")
+    assert ("train", "fid") in series(src)
+    assert ("train", "resolution") not in series(src)

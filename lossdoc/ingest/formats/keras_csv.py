@@ -128,6 +128,13 @@ class KerasCSVParser(Parser):
                     notes.append(IngestNote(
                         "inferred", f"the {inner!r} column goes back to its start {back} time(s) (epochs counted "
                         "within phases or runs): not read as a series; the row index is the epoch (0-based, derived)"))
+                    labels = _phase_labels(df, header, inner, ep)
+                    if labels:
+                        axis += labels
+                        notes.append(IngestNote(
+                            "inferred", f"{', '.join(repr(c) for c in labels)}: whole numbers that change only where "
+                            f"{inner!r} goes back to its start (one value per phase, e.g. a progressive GAN's "
+                            "resolution): the phase's label, not read as a series"))
                 else:  # 'loss,epoch,val_loss': the epoch, wherever it stands
                     df = int_axis(df.drop("_epoch_raw"), inner, alias="_epoch_raw", what="epoch",
                                   missing="an epoch", path=inp.name, notes=notes)
@@ -155,6 +162,24 @@ class KerasCSVParser(Parser):
         if note:
             notes.append(note)
         return ParseResult(blocks=blocks, notes=notes, meta=run_meta)
+
+
+def _phase_labels(df: pl.DataFrame, header: list[str], epoch: str, ep: pl.Series) -> list[str]:
+    """Columns other than ``epoch`` that label the phases an epoch counter restarts in: whole numbers, more than
+    one value, each change at a row where ``ep`` goes back to its start (never within a phase)."""
+    restart = (ep.diff() < 0).fill_null(False)
+    out = []
+    for c in header:
+        if c == epoch or c.startswith("_"):
+            continue
+        v = df.get_column(c).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+        if v.null_count() or v.n_unique() < 2 or not bool((v == v.floor()).all()):
+            continue
+        changed = (v.diff() != 0).fill_null(False)
+        if bool((changed & ~restart).any()):
+            continue
+        out.append(c)
+    return out
 
 
 def cumulative_epochs(
