@@ -115,12 +115,27 @@ def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) 
     msg = (f"{s.name} {moved} (TOST: change within {w.basis} across the window, p={w.eq.pvalue:.2g}): stuck high, "
            f"the model no longer fits its training set better{lr_text(ctx, lstart)}")
     val = ctx.loss("val")
+    ratio = None
     if val is not None:
         vs, vv = val.finite()
         vw = vv[vs >= w.start]
         if vw.size and level > 0:
+            ratio = float(np.mean(vw)) / level
             msg += (f"; the validation loss there averages {fmt_num(float(np.mean(vw)))} "
-                    f"({float(np.mean(vw)) / level:.2f}x the training loss, derived)")
+                    f"({ratio:.2f}x the training loss, derived)")
+    # "fell only x% of its start" is relative to the level, and a loss's level includes whatever it can never
+    # remove (an irreducible entropy, a regulariser, a summed multi-part loss): a loss that fell and levelled off
+    # may simply have reached its floor. Stuck *high* needs evidence that the level is high: a held-out loss at
+    # about the training level (the model fits its training set no better than unseen data, the mark of
+    # underfitting); without one (no validation loss, or one far above the training loss) the finding is a note
+    sev = None
+    cap = getattr(p, "stuck_val_ratio", None)
+    if cap is not None and (ratio is None or ratio > cap):
+        sev = Severity.INFO
+        msg += ("; no held-out loss near the training level shows that this level is high (it may be the loss's "
+                "floor): a note" if ratio is None else
+                f"; the validation loss is well above the training loss (more than {cap:g}x), so the model does fit "
+                "its training set better than unseen data: a note, not underfitting")
     lr = ctx.lr_peak()
     return Hit(
         message=msg,
@@ -128,7 +143,7 @@ def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) 
                           (w.start, w.end), {"level": w.level, "window_fraction": w.frac, "drop_before": fell,
                                              "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high,
                                              "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
-        start_step=int(st[0]), end_step=int(st[-1]),
+        start_step=int(st[0]), end_step=int(st[-1]), severity=sev,
         values={"drop": f"{fell:.1%}", "moved": f"fell only {fell:.0%} and stopped at {fmt_num(level)}", "lr": shown_lr(lr[0]) if lr else "the current LR",
                 "step": fmt_step(lstart)},
     )
