@@ -26,6 +26,12 @@ steps bought nothing. PL002 places the start on a finer grid of windows (75%, 70
 to ``min-share``) so the step it names to stop at is within a tenth of the run, and stays silent on
 any series PL001 grades stuck (the two never both fire on one series). A validation loss
 that stopped improving while the training loss kept falling is PL002's too.
+
+On a noisy per-step loss the HAC interval is wider than the 2% margin however flat the loss is, so
+TOST says nothing; PL002 (never PL001, a warning) then has an effect-size route
+(:func:`_effect_window`): a window of ``bound-min-share`` or more whose Theil-Sen change is within
+``max-change`` of the level and whose one-sided HAC bound rules out an improvement beyond
+``bound-margin`` of it. Its note says which route decided.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
+from scipy.stats import theilslopes
 
 from lossdoc.analysis.stats import equivalence_slope, mann_kendall
 from lossdoc.checks.detectors._common import (
@@ -62,6 +69,13 @@ class _Flat:
     wspan: float
     basis: str
     one_sided: bool = False  # "improved by less than the margin" (a validation loss; a rise is no improvement)
+    #: which test showed it: "tost" (equivalence within the margin) or "effect" (PL002's effect-size route: the
+    #: Theil-Sen change within max-change of the level, and an improvement beyond the wider bound-margin ruled
+    #: out by the slope's one-sided HAC bound; ``eq`` is then the test against that wider margin)
+    route: str = "tost"
+    sen: float = float("nan")  # Theil-Sen change across the window (effect route)
+    size_limit: float = float("nan")  # max-change x |level|: the largest Theil-Sen change allowed (effect route)
+    alpha: float = 0.05  # the one-sided test's size (effect route's bound is its 1 - alpha one)
 
     @property
     def pvalue(self) -> float:
@@ -78,7 +92,16 @@ class _Flat:
 
     @property
     def change(self) -> float:
+        """The change across the window: the HAC trend's (OLS slope), or the Theil-Sen slope's on the
+        effect-size route (robust to the heavy-tailed per-batch losses that route is for)."""
+        if self.route == "effect":
+            return float(self.sen)
         return float(self.eq.slope * self.wspan)
+
+    @property
+    def bound(self) -> float:
+        """The one-sided (1 - alpha) lower bound of the change across the window (the HAC slope's)."""
+        return float(self.eq.ci_low * self.wspan)
 
 
 def _tost_p(p: float, one_sided: bool = False) -> str:
@@ -142,6 +165,72 @@ def _flat_window(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, 
     if passed and not moving:
         return _Flat(frac, xw, yw, level, eq, margin, wspan, basis, one_sided)
     return None
+
+
+def _effect_window(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, y: np.ndarray,
+                   frac: float, tried: list[float]) -> _Flat | None:
+    """PL002's effect-size route for the trailing ``frac`` of the run, when the equivalence test is
+    inconclusive: "no meaningful improvement" shown by its size and a bound, not by an
+    interval inside +-``margin``.
+
+    A noisy per-step loss (per-log scatter 5-40% of the level) gives the HAC slope an interval wider than
+    the 2% margin however flat the loss is, so TOST cannot pass and the converged tail the labelling guide
+    reads from block means is never reported. Here the window passes when all hold:
+
+    * its Theil-Sen change (median of pairwise slopes x the window's span: robust to the heavy-tailed
+      batches that make the scatter) is within ``max-change`` of its level, either way -- the guide's
+      "changes the loss by < ~2% of its level";
+    * the slope's one-sided ``1 - alpha`` HAC bound rules out an improvement larger than ``bound-margin``
+      of the level (never more than ``range-cap`` of the range the run covered; never widened by the range,
+      as TOST's margin is for a loss near zero: a bound of 400% of the level rules nothing out): a
+      non-inferiority test at ``alpha``, whose p-value is the decision's;
+    * the window covers ``bound-min-share`` of the run or more (the guide: "normal convergence ... counts
+      only if it wasted a large share of the run"), and holds ``min-points`` points (never
+      ``short-min-points``: a few evaluations are the equivalence test's);
+    * on a training loss, real progress before it (the caller's check, as for the equivalence test: the
+      window's level ``stuck-drop`` below :func:`_start`)."""
+    bound_margin = getattr(p, "bound_margin", None)
+    if bound_margin is None or frac < getattr(p, "bound_min_share", p.min_share) - 1e-9:
+        return None
+    span = float(x[-1] - x[0])
+    keep = x >= x[-1] - frac * span
+    if int(keep.sum()) < p.min_points:
+        return None
+    xw, yw = x[keep], y[keep]
+    wspan = float(xw[-1] - xw[0])
+    if wspan <= 0:
+        return None
+    level = float(np.mean(yw))
+    if level == 0:
+        return None  # no level to size a change against (the equivalence test's range margin judges it)
+    sen = float(theilslopes(yw, xw)[0]) * wspan
+    if not np.isfinite(sen) or abs(sen) > p.max_change * abs(level):
+        return None
+    rng, rng_name = covered_scale(ctx, s, level)
+    bound = min(bound_margin * abs(level), p.range_cap * rng)
+    basis = (f"+-{bound_margin:.0%} of the level ({fmt_num(bound)})" if bound >= bound_margin * abs(level) else
+             f"+-{p.range_cap:.0%} of {rng_name} ({fmt_num(bound)})")
+    eq = equivalence_slope(xw, yw, bound / wspan, alpha=p.alpha)
+    if np.isfinite(eq.pvalue_low):
+        tried.append(float(eq.pvalue_low))
+    if not (np.isfinite(eq.ci_low) and eq.ci_low * wspan > -bound):
+        return None
+    return _Flat(frac, xw, yw, level, eq, bound / wspan, wspan, basis, one_sided=True, route="effect", sen=sen,
+                 size_limit=p.max_change * abs(level), alpha=p.alpha)
+
+
+def _start(s: Series, y: np.ndarray) -> float:
+    """Where PL002 measures a training loss's progress from: the first (bin-mean) point, or the first logged
+    value when the first bin's mean is more than twice it (a positive loss, a log that starts at the start of
+    training): a blow-up in the first steps, not noise, inflates a mean that much. A run at LR 1 that rose to
+    10^4 by step 5 and then sat at ln(10) "fell" 99.9% from that mean (600 points in 400 bins), but never got
+    below its first logged 2.297 -- stuck at a trivial level, not converged after real progress."""
+    start = float(y[0])
+    if unlogged_head(s) is None:
+        first = float(s.finite()[1][0])
+        if np.isfinite(first) and first > 0 and start > 2 * first:
+            return first
+    return start
 
 
 def _min_points(p: SimpleNamespace, n: int) -> int:
@@ -348,8 +437,13 @@ def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
             # flat over waste-fraction of the run or more after real progress (PL001's reading of the window,
             # +-stuck-margin of the level): the run converged and the steps since bought nothing -- a note on
             # a healthy model, however long the tail (the model is not harmed; the compute was spent)
+            start = _start(s, y)
+            if start != float(y[0]) and -rel(a[1].level, start) < p.stuck_drop:
+                # the first bin's mean, inflated by a blow-up in the first steps, made it look like progress:
+                # it never got far below its first logged value
+                return None, None
             return "train", a[1]
-    start_level = float(y[0])
+    start_level = _start(s, y)
     for frac in _windows(ctx, s, p, x, train):
         if frac < p.min_share - 1e-9:
             break
@@ -361,9 +455,12 @@ def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
             continue
         w = _flat_window(ctx, s, p, x, y, frac, one_sided=not train, tried=tried)
         if w is None or abs(w.change) > p.max_change * abs(w.level):
-            # flat against the range the run covered, but the trend still moved it by more than max-change
-            # of its level (a classifier's loss near zero still shrinking by a fifth): not "bought nothing"
-            continue
+            # not shown flat within the margin (a noisy per-step loss: the interval is wider than the margin),
+            # or flat against the range the run covered but the trend still moved it by more than max-change
+            # of its level (a classifier's loss near zero still shrinking by a fifth): the effect-size route
+            w = _effect_window(ctx, s, p, x, y, frac, tried)
+            if w is None:
+                continue
         if w.yw.size < p.min_points and _declining(p, w):
             # a short window (few evaluations) that passes within its margin but is demonstrably still
             # falling (2.620, 2.616, 2.598, 2.587, 2.581, 2.572): slow progress, not stopped
@@ -390,6 +487,17 @@ def _share_text(w: _Flat) -> str:
     return f"{abs(w.change) / abs(w.level):.1%} of its level"
 
 
+def _how(w: _Flat, within: str) -> str:
+    """How the window was shown flat, for the message: '1.2% of its level, derived from the window's trend;
+    within +-2% of the level (0.02), TOST p=0.01', or the effect-size route's size and bound."""
+    if w.route == "effect":
+        return (f"{_share_text(w)}, derived: the Theil-Sen slope across the window, within "
+                f"{w.size_limit / abs(w.level):.0%} of the level; effect-size route: the HAC trend's one-sided "
+                f"{1 - w.alpha:.0%} bound on the change, {fmt_num(w.bound)}, rules out an improvement beyond "
+                f"{w.basis.removeprefix('+-')}, p={w.pvalue:.2g}")
+    return f"{_share_text(w)}, derived from the window's trend; {within}, {_tost_p(w.pvalue, w.one_sided)}"
+
+
 def _logged(s: Series, w: _Flat) -> tuple[int, int, float, float]:
     """The window as logged: its first and last logged steps, the mean of the logged values in it and its
     share of the logged run. A long series is judged on bin means at their mean steps (not logged steps, and
@@ -407,8 +515,7 @@ def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> 
     start, end = w.start, w.end
     lstart, lend, level, share = _logged(s, w)
     msg = (f"{s.name} converged early: the last {share:.0%} of the run (steps {lstart:,}-{lend:,}) changed it by "
-           f"{fmt_num(w.change)} ({_share_text(w)}, derived from the window's trend; within {w.basis}, "
-           f"{_tost_p(w.pvalue, w.one_sided)}); level {fmt_num(level)} (mean over the window)")
+           f"{fmt_num(w.change)} ({_how(w, f'within {w.basis}')}); level {fmt_num(level)} (mean over the window)")
     val = ctx.loss("val")
     monitor = "val" if val is not None and int(np.isfinite(val.values).sum()) >= 3 else "train"
     x, y, _ = ctx.downsampled(s)
@@ -456,8 +563,7 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
         where = f"all {n_ev} evaluations (steps {lstart:,}-{lend:,}, {share:.0%} of the run)"
     within = f"no improvement of {w.basis.removeprefix('+-')}" if w.one_sided else f"within {w.basis}"
     msg = (f"{s.name} stopped improving: {where} changed it by "
-           f"{fmt_num(w.change)} ({_share_text(w)}, derived from the window's trend; {within}, "
-           f"{_tost_p(w.pvalue, w.one_sided)}); level {fmt_num(level)} (mean over the window){t_txt}")
+           f"{fmt_num(w.change)} ({_how(w, within)}); level {fmt_num(level)} (mean over the window){t_txt}")
     yield Hit(
         message=msg,
         evidence=_evidence(w, {"share": w.frac, "train_change": t_change}, (lstart, lend)),
@@ -472,10 +578,20 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
 
 
 def _evidence(w: _Flat, extra: dict, window: tuple[int, int]) -> Evidence:
-    """The window is the logged steps the message names (``w`` holds bin-mean steps on a long series)."""
+    """The window is the logged steps the message names (``w`` holds bin-mean steps on a long series).
+
+    On the effect-size route the statistic is the Theil-Sen change across the window, the threshold
+    ``max-change`` of the level, the p-value the one-sided HAC test against ``bound-margin`` (``bound``, its
+    lower bound, and ``margin_change``, that margin across the window)."""
+    if w.route == "effect":
+        return Evidence("theil-sen-change+hac-noninferiority", float(w.sen), float(w.size_limit), w.pvalue, window,
+                        {"level": w.level, "window_fraction": w.frac, "change": w.change, "route": "effect-size",
+                         "ols_change": float(w.eq.slope * w.wspan), "bound": w.bound,
+                         "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high,
+                         "margin_change": w.margin * w.wspan, "margin_basis": w.basis, **extra})
     return Evidence("noninferiority-slope" if w.one_sided else "tost-equivalence-slope", float(w.eq.slope),
                     float(w.margin), w.pvalue, window,
-                    {"level": w.level, "window_fraction": w.frac, "change": w.change,
+                    {"level": w.level, "window_fraction": w.frac, "change": w.change, "route": "equivalence",
                      "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high,
                      "margin_change": w.margin * w.wspan, "margin_basis": w.basis, **extra})
 
