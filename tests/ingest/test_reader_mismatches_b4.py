@@ -161,3 +161,28 @@ def test_a_whole_number_metric_that_changes_within_phases_stays_a_series() -> No
     src = read(text, "training_loss.csv")
     assert ("train", "fid") in series(src)
     assert ("train", "resolution") not in series(src)
+
+
+# ------------------------------------------------------- an online RL trainer's loss
+# TRL GRPO: 'loss' sits at ~0 by construction (advantages centred, kl 0 while the policy has not moved);
+# judged as a training loss it is a plateau from the first step. The reward is the run's signal.
+
+def _state(extra: dict[str, float]) -> str:
+    import json
+
+    hist = [{"loss": 1e-9 * (i % 2), "grad_norm": 0.1, "learning_rate": 1e-6, "step": i, "epoch": 0.01 * i,
+             **extra} for i in range(1, 6)]
+    return json.dumps({"log_history": hist, "global_step": 5})
+
+
+def test_a_grpo_policy_loss_is_not_the_training_loss() -> None:
+    src = read(_state({"reward": 1.9, "kl": 0.0}), "trainer_state.json")
+    assert ("train", "loss") not in series(src)
+    assert len(values(src, "other", "policy_loss")) == 5
+    assert ("train", "reward") in series(src)
+    assert any("online RL trainer" in n.message for n in src.notes)
+
+
+def test_a_dpo_loss_stays_the_training_loss() -> None:
+    src = read(_state({"rewards/chosen": 0.2, "rewards/margins": 0.1}), "trainer_state.json")
+    assert len(values(src, "train", "loss")) == 5

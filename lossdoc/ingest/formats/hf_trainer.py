@@ -381,8 +381,31 @@ def parse_state(inp: InputFile, run: str) -> ParseResult:
         except (_hf_columns.Unusual, OSError):
             pass  # json reads it as before (and read_text reports an OSError)
         else:
-            return columns_to_result(cols, run)
-    return parse_state_text(inp.read_text(), run, inp.name)
+            return policy_objective(columns_to_result(cols, run))
+    return policy_objective(parse_state_text(inp.read_text(), run, inp.name))
+
+
+def policy_objective(res: ParseResult) -> ParseResult:
+    """``res`` with the training ``loss`` of an online RL trainer read as ``other policy_loss``, noted.
+
+    Training entries that log a ``reward`` and a ``kl`` beside the loss come from a policy-optimisation trainer
+    (TRL's GRPO, RLOO): their "loss" is the policy-gradient surrogate, whose value sits at ~0 by construction
+    (advantages centred per group; the KL term at 0 while the policy has not moved) whatever the run does. It
+    is not a loss to descend, and judged as one it is a plateau from the first step; the run's signal is its
+    reward, which lossdoc does not judge. A preference trainer's loss (DPO: ``rewards/chosen``, no ``reward``)
+    is a loss and stays."""
+    keys = {k for b in res.blocks for k in b.select("split", "metric").unique().iter_rows()}
+    if not {("train", "reward"), ("train", "kl"), ("train", "loss")} <= keys:
+        return res
+    is_loss = (pl.col("split") == "train") & (pl.col("metric") == "loss")
+    res.blocks = [b.with_columns(pl.when(is_loss).then(pl.lit("other")).otherwise(pl.col("split")).alias("split"),
+                                 pl.when(is_loss).then(pl.lit("policy_loss")).otherwise(pl.col("metric"))
+                                 .alias("metric")) for b in res.blocks]
+    res.notes.append(IngestNote(
+        "inferred", "the training entries log 'reward' and 'kl' beside 'loss': an online RL trainer (GRPO, RLOO), "
+        "whose loss is a policy-gradient surrogate that sits near 0 by construction, not a loss to descend: read "
+        "as other policy_loss and not judged as the training loss; the run's signal is its reward (not checked)"))
+    return res
 
 
 def parse_state_text(text: str, run: str, path: str) -> ParseResult:
