@@ -186,3 +186,14 @@ def test_a_grpo_policy_loss_is_not_the_training_loss() -> None:
 def test_a_dpo_loss_stays_the_training_loss() -> None:
     src = read(_state({"rewards/chosen": 0.2, "rewards/margins": 0.1}), "trainer_state.json")
     assert len(values(src, "train", "loss")) == 5
+
+
+def test_the_averaged_loss_among_loss_named_keys_of_a_jsonl_log_is_the_loss() -> None:
+    import json
+
+    rows = [{"step": s, "mean_loss": 1.0 / s, "kl_loss": 0.5, "recon_loss": 1.0 / s - 0.5} for s in range(1, 5)]
+    src = read("".join(json.dumps(r) + "\n" for r in rows), "metrics.jsonl")
+    assert src.format == "jsonl"
+    assert values(src, "train", "loss") == [1.0, 0.5, 0.3333, 0.25]
+    assert {("train", "kl_loss"), ("train", "recon_loss")} <= series(src)
+    assert any("'mean_loss'" in n.message and "read as the train loss" in n.message for n in src.notes)

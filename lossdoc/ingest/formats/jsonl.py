@@ -23,6 +23,7 @@ import polars as pl
 
 from lossdoc.errors import EmptyInputError, ParseError
 from lossdoc.ingest.formats._epoch_counter import COUNTER_NAMES, combine_table_axis
+from lossdoc.ingest.formats._loss_columns import main_loss
 from lossdoc.ingest.formats._tabular import SeriesNamer, guess_split_metric
 from lossdoc.ingest.formats.generic_csv import EPOCH_NAMES, STEP_NAMES, WALL_NAMES, loss_like
 from lossdoc.ingest.inputs import InputFile
@@ -212,6 +213,11 @@ class JSONLParser(Parser):
             split, metric = namer.assign(key, *guess, ident=ident)
             ident_split[ident] = split
             ident_metric[ident] = metric
+        keys = {i: i.split("\x00", 1)[1] for i in ident_split}
+        if len(set(keys.values())) == len(keys):  # each key one series: the loss among loss-named keys
+            named = main_loss({keys[i]: (ident_split[i], ident_metric[i]) for i in keys}, notes)
+            for i, k in keys.items():
+                ident_split[i], ident_metric[i] = named[k]
         order = {k: i for i, k in enumerate(ident_split)}
         ident = pl.col("_split").fill_null("") + pl.lit("\x00") + pl.col("key")
         frame = (
