@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    TINY, fmt_num, fmt_step, head_text, logged_step_from, lr_text, range_scale, rel, shown_lr, tlabel, unlogged_head,
+    MAD_TO_SD, TINY, fmt_num, fmt_step, head_text, logged_step_from, lr_text, range_scale, rel, shown_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.series import epoch_mean_loss, final_level_words
@@ -75,8 +75,25 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
            f"{int(st[-1]):,}, {_start_words(v)}){trend_txt}{lr_text(ctx, int(st[-1]))}")
     # a log that starts mid-training does not show where training started: a note, not a warning
     head = unlogged_head(s)
+    sev = None
     if head is not None:
         msg += head_text(head)
+        sev = Severity.INFO
+    elif drop > 0 and getattr(p, "stuck_val_ratio", None) is not None:
+        # "fell only x%" is relative to the level: a loss that fell clearly and then levelled off may sit at its
+        # floor (a constant part: a regulariser, an irreducible entropy, a summed multi-part loss). As for stuck
+        # high, the level counts as high only when a validation loss there is near it; else a note
+        w = _levelled_off(ctx, s, p)
+        if w is not None:
+            ratio = _val_ratio(ctx, w.start, float(w.level))
+            if ratio is None or ratio > p.stuck_val_ratio:
+                sev = Severity.INFO
+                msg += (f"; it fell clearly and then levelled off at {fmt_num(float(w.level))} (mean, flat over "
+                        f"{w.frac:.0%} of the run): "
+                        + ("no held-out loss near the training level shows that this level is high (it may be the "
+                           "loss's floor): a note" if ratio is None else
+                           f"the validation loss there is {ratio:.2f}x the training loss, so the model does fit its "
+                           "training set better than unseen data: a note, not underfitting"))
     lr = ctx.lr_peak()
     yield Hit(
         message=msg,
@@ -84,10 +101,43 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
                           (int(st[0]), int(st[-1])), {"start": start, "end": end, "first_step": int(st[0]),
                                                       "unlogged_head": head is not None}),
         start_step=int(st[0]), end_step=int(st[-1]),
-        severity=Severity.INFO if head is not None else None,
+        severity=sev,
         values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved, "lr": shown_lr(lr[0]) if lr else "the current LR",
                 "step": fmt_step(int(st[-1]))},
     )
+
+
+def _val_ratio(ctx: RunContext, from_step: float, level: float) -> float | None:
+    """The validation loss's mean from ``from_step`` on over the training ``level`` (None without one)."""
+    val = ctx.loss("val")
+    if val is None or not level > 0:
+        return None
+    vs, vv = val.finite()
+    vw = vv[vs >= from_step]
+    return float(np.mean(vw)) / level if vw.size else None
+
+
+def _levelled_off(ctx: RunContext, s: Series, p: SimpleNamespace) -> Any:
+    """PL001's flat window when the loss *fell* (by at least 5x its point noise, the robust s.d. of the window's
+    successive differences) and then levelled off over at least stuck-fraction of the run; else None. A loss that
+    never moved (flat from its first value) is not "levelled off"."""
+    if getattr(p, "stuck_drop", None) is None:
+        return None
+    from lossdoc.checks.detectors.plateau import _assess
+
+    q = SimpleNamespace(margin=p.margin, stuck_margin=p.stuck_margin, range_margin=p.range_margin,
+                        range_cap=p.range_cap, alpha=p.alpha, min_points=p.plateau_min_points,
+                        stuck_fraction=p.stuck_fraction, stuck_drop=p.stuck_drop, moving_share=p.moving_share,
+                        waste_fraction=p.waste_fraction)
+    a = _assess(ctx, s, q)
+    if a is None or a[1].frac < p.stuck_fraction:
+        return None
+    w = a[1]
+    _, y, _ = ctx.downsampled(s)
+    d = np.diff(np.asarray(w.yw, dtype=float))
+    noise = MAD_TO_SD * float(np.median(np.abs(d))) / np.sqrt(2.0) if d.size else 0.0
+    fell = float(np.median(y[:max(1, y.size // 20)])) - float(w.level)
+    return w if fell > 0 and fell >= 5.0 * noise else None
 
 
 def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) -> Hit | None:
