@@ -188,3 +188,15 @@ def test_a_text_last_line_that_ends_after_its_numbers_is_read() -> None:
     src = read(body + "Epoch 8, Loss: 0.062500, Test Loss: 0.07", "train_log.txt")
     assert steps(src, "train", "loss")[-1] == 7
     assert any(n.kind == "torn_tail" for n in src.notes)
+
+
+# ------------------------------------------------------- a second counter printed beside the epoch
+# 'index:   3,epoch:  3 train_loss:2.10 ...': 'index' repeats the epoch; it is not a training metric.
+
+def test_a_key_that_repeats_the_counter_is_not_a_series() -> None:
+    text = "".join(f"index: {e:3d},epoch: {e:2d} train_loss:{3.5 - 0.4 * e:.4f} val_loss:{3.4 - 0.3 * e:.4f}\n"
+                   for e in range(6))
+    src = read(text, "train_log.txt")
+    assert sorted(set(src.frame.get_column("metric"))) == ["loss"]
+    assert len(values(src, "train", "loss")) == 6 and len(values(src, "val", "loss")) == 6
+    assert any("'index' equals the step" in n.message for n in src.notes)

@@ -405,6 +405,24 @@ def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
     return lines
 
 
+def _drop_copied_counters(frame: pl.DataFrame, notes: list[IngestNote]) -> pl.DataFrame:
+    """``frame`` without the keys whose value is the step (or the epoch) on every line they are on, three lines
+    or more (``index: 3,epoch: 3 train_loss: ...``): a second counter, not a metric; noted."""
+    if frame.height == 0:
+        return frame
+    same = (frame.group_by("name", maintain_order=True)
+            .agg(pl.len().alias("n"),
+                 (pl.col("value") == pl.col("step").cast(pl.Float64)).all().alias("is_step"),
+                 (pl.col("value") == pl.col("epoch")).fill_null(False).all().alias("is_epoch"))
+            .filter((pl.col("n") >= 3) & (pl.col("is_step") | pl.col("is_epoch"))))
+    if same.height == 0:
+        return frame
+    for name, n, is_step in same.select("name", "n", "is_step").iter_rows():
+        notes.append(IngestNote("inferred", f"{name!r} equals the {'step' if is_step else 'epoch'} on each of its "
+                                f"{n} lines: a second counter, not read as a series"))
+    return frame.filter(~pl.col("name").is_in(same.get_column("name").implode()))
+
+
 _NUMBER_TAIL = re.compile(r"(?i)(?:[0-9.+\-]|\d[eE]|(?<![a-z])(?:n|na|nan|i|in|inf|infi|infin|infini|infinit|infinity))$")
 
 
@@ -568,6 +586,7 @@ class HeuristicTextParser(Parser):
             "epoch",
             pl.col("vals").str.slice(1).cast(pl.Float64, strict=False).alias("value"),
         )
+        frame = _drop_copied_counters(frame, notes)
         counters = (
             pl.concat([df.get_column("inner_key"), df.get_column("epoch_key")])
             .drop_nulls()
