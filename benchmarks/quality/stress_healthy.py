@@ -22,7 +22,9 @@ could have the same healthy run, and the run is checked again:
   another unit);
 - ``val_every2``: every 2nd evaluation of the held-out series (a longer evaluation cadence);
 - ``resume``: the points between 60% and 70% of the run logged twice (a run resumed from a checkpoint at 60%
-  that re-logged the overlap, the same values).
+  that re-logged the overlap, the same values);
+- ``running_mean``: training losses of 50+ points logged as the running mean since their "epoch" began (the
+  series cut in 10 equal parts; an AverageMeter or tqdm postfix reset every epoch).
 
 The report prints, per rule, how many transformed healthy runs it warns on (and on how many of the
 untransformed logs), per transformation the warned share, and the worst examples (the logs that most
@@ -119,6 +121,21 @@ def chunk_means(m: int, min_points: int = 50) -> Callable[[pl.DataFrame], pl.Dat
     return fn
 
 
+def running_mean(epochs: int = 10, min_points: int = 50) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """Training losses of 50+ points logged as the running mean since the start of their "epoch" (the run's
+    points cut in ``epochs`` equal parts): an AverageMeter / tqdm postfix reset every epoch."""
+    def fn(df: pl.DataFrame) -> pl.DataFrame:
+        keys = ("run", "split", "metric")
+        df = df.sort(*keys, "step").with_columns(
+            (pl.int_range(pl.len()).over(*keys) * epochs // pl.len().over(*keys)).alias("_e"),
+            pl.len().over(*keys).alias("_n"))
+        lossy = pl.col("metric").map_elements(_is_loss, return_dtype=pl.Boolean)
+        cum = pl.col("value").cum_sum().over(*keys, "_e") / pl.int_range(1, pl.len() + 1).over(*keys, "_e")
+        pick = lossy & (pl.col("split") == "train") & (pl.col("_n") >= min_points)
+        return df.with_columns(pl.when(pick).then(cum).otherwise(pl.col("value")).alias("value")).drop("_e", "_n")
+    return fn
+
+
 def _train_range(df: pl.DataFrame) -> float:
     v = df.filter((pl.col("split") == "train") & pl.col("metric").map_elements(_is_loss, return_dtype=pl.Boolean)
                   & pl.col("value").is_finite())["value"]
@@ -152,6 +169,7 @@ TRANSFORMS: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {
     "scale100": loss_map(lambda v, df: v * 100.0), "scale001": loss_map(lambda v, df: v * 0.01),
     "val_every2": every(2, ("val", "test")),
     "resume": resume(),
+    "running_mean": running_mean(),
 }
 
 
