@@ -197,3 +197,15 @@ def test_the_averaged_loss_among_loss_named_keys_of_a_jsonl_log_is_the_loss() ->
     assert values(src, "train", "loss") == [1.0, 0.5, 0.3333, 0.25]
     assert {("train", "kl_loss"), ("train", "recon_loss")} <= series(src)
     assert any("'mean_loss'" in n.message and "read as the train loss" in n.message for n in src.notes)
+
+
+def test_whole_lists_of_one_length_that_each_start_again_are_not_joined() -> None:
+    import pytest
+
+    from lossdoc.errors import ParseError
+
+    # f.write(str(train_losses) + "\n" + str(val_losses)): two whole curves of 8 epochs
+    train = [round(2.3 * 0.8 ** e, 4) for e in range(8)]
+    val = [round(2.2 * 0.85 ** e + 0.05, 4) for e in range(8)]
+    with pytest.raises(ParseError, match="each starting again where the first started"):
+        read(f"{train}\n{val}\n", "losses.txt")

@@ -236,24 +236,47 @@ def read_numeric(inp: InputFile, notes: list[IngestNote]) -> tuple[list[pl.DataF
 
 def _separate_lists(inp: InputFile, lines: pl.DataFrame, counts: pl.Series) -> None:
     """Raise a :class:`ParseError` when the lines are whole lists (``[...]`` each, ``str(list)`` written once a
-    line) of different lengths: joined in order they would make one curve of lists that are not one (per-batch
-    losses of several runs beside their accuracy lists, each its own ``f.write(str(x))``), and nothing in the
-    file says which list is which. Lists of one length (the last may be shorter: one list per epoch of the same
-    batches) join up as before, and so does one list wrapped over several lines (``[`` on the first only)."""
+    line) that are not one curve: of different lengths (per-batch losses of several runs beside their accuracy
+    lists, each its own ``f.write(str(x))``), or of one length with every list starting again where the first
+    started (a curve per run, or the training and the validation curve); nothing in the file says which list is
+    which. Lists of one length that carry on from each other (one list of per-batch losses per epoch; the last
+    may be shorter) join up as before, and so does one list wrapped over several lines (``[`` on the first only)."""
     if lines.height < 2:
         return
     whole = lines.select((pl.col("line").str.starts_with("[") & pl.col("line").str.ends_with("]")).all()).item()
     if not whole:
         return
     body = counts.head(counts.len() - 1)
-    if body.n_unique() == 1 and int(counts[-1]) <= int(counts[0]):
-        return
-    lo, hi = int(counts.min()), int(counts.max())  # type: ignore[arg-type]
     first = int(lines.item(0, "lineno"))
+    if body.n_unique() == 1 and int(counts[-1]) <= int(counts[0]):
+        if not _each_starts_again(lines):
+            return
+        raise ParseError(f"{lines.height} lines each hold a whole list of {int(counts[0]):,} values, each starting "
+                         "again where the first started: separate curves (runs, or training and validation), not "
+                         "one, and nothing in the file says which is which; save each curve to its own file, "
+                         "named like train_loss.txt", path=inp.name, line=first)
+    lo, hi = int(counts.min()), int(counts.max())  # type: ignore[arg-type]
     raise ParseError(f"{lines.height} lines each hold a whole list, of {lo:,} to {hi:,} values: lists of different "
                      "lengths are not one curve, and nothing in the file says which list is which (a run, a "
                      "split, an accuracy?); save each curve to its own file, named like train_loss.txt",
                      path=inp.name, line=first)
+
+
+def _each_starts_again(lines: pl.DataFrame) -> bool:
+    """Whether each list after the first starts again: at every boundary, the median of the next list's first 3
+    values is more than half the previous list's range away from the median of its last 3, and nearer the
+    first list's start than that. Lists of per-batch losses one per epoch carry on across the boundary."""
+    v = (pl.col("nums").list.eval(pl.element().cast(pl.Float64, strict=False))
+         .list.eval(pl.element().filter(pl.element().is_finite())))
+    ends = lines.select(v.list.head(3).list.median().alias("begin"), v.list.tail(3).list.median().alias("end"),
+                        (v.list.max() - v.list.min()).alias("range"), v.list.len().alias("n"))
+    if ends.height < 2 or int(ends.get_column("n").min()) < 3:  # type: ignore[arg-type]
+        return False
+    start = float(ends.item(0, "begin"))
+    jumps = ends.select((pl.col("begin").shift(-1) - pl.col("end")).abs().alias("jump"), "range",
+                        pl.col("begin").shift(-1).alias("next")).head(ends.height - 1)
+    return bool(jumps.select(((pl.col("jump") > 0.5 * pl.col("range"))
+                              & ((pl.col("next") - start).abs() < pl.col("jump"))).all()).item())
 
 
 def _counts_up(s: pl.Series) -> bool:
