@@ -156,11 +156,19 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
     n = int(np.isfinite(main.values).sum())
     if n >= p.min_points:
         return
+    trend_min = int(getattr(p, "trend_min_points", 4))
+    if n >= trend_min:
+        short = (f"not enough data for most trend tests (a gradual divergence needs at least {p.min_points}); a "
+                 "blow-up or a non-finite value is still reported, a stretch flat well inside its margin, and a loss "
+                 f"still falling at the end (an exact Mann-Kendall test judges that from {trend_min} points)")
+    else:
+        # PL002's short windows and SI001's exact test need trend-min-points: on 3 points the exact one-sided
+        # Mann-Kendall p-value is 1/6 at best, so neither a flat stretch nor a loss still falling can be shown
+        short = (f"not enough data for any trend test (the fewest one uses is {trend_min}: on {max(n, 1)} point(s) an exact "
+                 f"Mann-Kendall test cannot reach p < 0.05), so no plateau or still-improving answer is given; a "
+                 "blow-up or a non-finite value is still reported")
     yield Hit(
-        message=(f"{main.name} has only {n} finite point(s): not enough data for most trend tests (a gradual "
-                 f"divergence needs at least {p.min_points}); a blow-up or a non-finite value is still reported, a "
-                 "stretch flat well inside its margin, and a loss still falling at the end (an exact Mann-Kendall "
-                 "test judges that from fewer points)"),
+        message=f"{main.name} has only {n} finite point(s): {short}",
         evidence=Evidence("points", float(n), float(p.min_points), None,
                           (int(main.steps[0]), int(main.steps[-1])) if len(main) else None, {}),
         start_step=int(main.steps[0]) if len(main) else None, end_step=int(main.steps[-1]) if len(main) else None,
