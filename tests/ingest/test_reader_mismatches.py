@@ -59,6 +59,8 @@ def test_running_sum_rows_are_not_the_loss_and_summary_rows_are() -> None:
     assert values(src, "other", "loss_running_sum")[:4] == [0.2385, 22.71, 43.28, 62.67]
     text = " ".join(n.message for n in src.notes)
     assert "running sum" in text and "3 row(s) have 'summary'" in text
+    # the note says how to have the per-batch loss checked, not only what it was read as
+    assert "to have it checked, log it divided by the batches seen so far" in text
 
 
 def test_summary_rows_beside_a_per_batch_loss_are_the_epoch_loss() -> None:

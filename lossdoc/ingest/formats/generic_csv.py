@@ -370,10 +370,13 @@ def _running_sums(df: pl.DataFrame, blocks: list[pl.DataFrame], counter: str,
             continue
         split, metric, name = b.get_column("split")[0], b.get_column("metric")[0], b.get_column("name")[0]
         out.append(b.with_columns(pl.lit("other").alias("split"), pl.lit(f"{metric}_running_sum").alias("metric")))
+        unit = counter.lower()
+        units = unit + ("es" if unit.endswith(("ch", "sh", "s", "x")) else "s")
         notes.append(IngestNote(
             "inferred", f"{name!r} grows within every epoch in proportion to the '{counter}' rows seen and starts "
-            f"again at each epoch: a running sum over the epoch, not a per-{counter.lower()} value; read as other "
-            f"{metric}_running_sum, not as the {split} {metric}"))
+            f"again at each epoch: a running sum over the epoch, not a per-{unit} value; read as other "
+            f"{metric}_running_sum, not as the {split} {metric}; to have it checked, log it divided by the {units} "
+            "seen so far (running_loss / (i + 1): the epoch's mean so far, which falls as a loss does)"))
     return out
 
 
