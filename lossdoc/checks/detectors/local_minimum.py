@@ -230,10 +230,18 @@ def escaped_plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
                and abs(level - t["level"]) <= p.level_tolerance * t["level"]]
     at = (f" -- the uniform-prediction level ln({trivial[0]['classes']}) = {trivial[0]['level']:.3f}"
           if trivial else "")
+    # level and 'dropped to' are the smoothed curve's (a rolling median): derived, and said so; the spread is the
+    # logged values' own over the stuck steps (the detector holds the 5th-95th percentiles of its points -- bin
+    # means on a long log -- within 2x its band; a reader can check these against the file)
+    st, v = s.finite()
+    inside = v[(st >= start) & (st <= end)]
+    lo_q, hi_q = (np.percentile(inside, [5, 95]) if inside.size else (float("nan"), float("nan")))
     msg = (f"{s.name} was stuck at {fmt_num(level)}{at} from step {start:,} to {end:,} ({end - start:,} steps, "
            f"{e['fraction']:.0%} of the run{lr_text(ctx, start)}), then dropped to {fmt_num(e['after'])} by step "
            f"{e['after_step']:,} ({e['drop'] / e['range']:.0%} of the range the run covered, within "
-           f"{e['after_step'] - end:,} steps); the logged loss stayed within +-{fmt_num(e['band'])} while stuck")
+           f"{e['after_step'] - end:,} steps; both levels derived, from a rolling median of the loss); while stuck, "
+           f"90% of the logged values lay between {fmt_num(float(lo_q))} and {fmt_num(float(hi_q))} (their 5th-95th "
+           "percentiles)")
     # too few points after the drop to show the loss stays down: a possible escape, a note (inconclusive)
     held = e["held"] >= getattr(p, "min_held_points", 0)
     if not held:
