@@ -45,7 +45,7 @@ from scipy.stats import theilslopes
 
 from lossdoc.analysis.stats import equivalence_slope, mann_kendall
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel, unlogged_head,
+    GBT_FORMATS, MAD_TO_SD, covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel, unlogged_head,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
@@ -269,8 +269,11 @@ def _at_zero(ctx: RunContext, s: Series, p: SimpleNamespace, y: np.ndarray, leve
 
 def _assess(ctx: RunContext, s: Series, p: SimpleNamespace,
             tried: list[float] | None = None) -> tuple[str, _Flat] | None:
-    """PL001's reading of a training series: ("stuck" | "wasted" | "converged", the longest flat window
-    of 75/50/25% of the run), or None when none is flat."""
+    """PL001's reading of a training series: ("stuck" | "slow" | "levelled" | "wasted" | "converged", the
+    longest flat window of 75/50/25% of the run), or None when none is flat. "levelled": flat over
+    stuck-fraction of the run after a clear fall that removed less than stuck-drop of its start, with no
+    validation loss near the training level (given ``stuck_val_ratio``): a converged loss that may sit at its
+    floor, PL002's note."""
     x, y, _ = ctx.downsampled(s)
     if x.size < p.min_points or float(x[-1] - x[0]) <= 0:
         return None
@@ -286,6 +289,17 @@ def _assess(ctx: RunContext, s: Series, p: SimpleNamespace,
     # begins mid-training) and the window not to be demonstrably still falling
     if found.frac >= p.stuck_fraction and drop < p.stuck_drop and unlogged_head(s) is None:
         if not _declining(p, found):
+            # "fell only x% from its start" is relative to the level, and a loss's level includes what it can
+            # never remove (an irreducible entropy, a regulariser, a summed multi-part loss): a loss that fell
+            # clearly and then levelled off may sit at its floor. It is "stuck" only when a held-out loss at about
+            # the training level shows the model fits its training set no better than unseen data (UF001's
+            # stuck-high reading); else it levelled off -- PL002's convergence note. A loss that never clearly
+            # moved is stuck.
+            cap = getattr(p, "stuck_val_ratio", None)
+            if cap is not None and fell_clearly(ctx, s, found):
+                ratio = val_ratio(ctx, found.start, float(found.level))
+                if ratio is None or ratio > cap:
+                    return "levelled", found
             return "stuck", found
         if found.frac < p.waste_fraction:
             # flat within the margin but demonstrably still falling, after barely falling before: slow
@@ -339,6 +353,27 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
         values={"step": fmt_step(lstart), "level": fmt_num(level), "fraction": f"{share:.0%}",
                 "advice": _stuck_advice(ctx, lstart)},
     )
+
+
+def val_ratio(ctx: RunContext, from_step: float, level: float) -> float | None:
+    """The validation loss's mean from ``from_step`` on over the training ``level`` (None without one)."""
+    val = ctx.loss("val")
+    if val is None or not level > 0:
+        return None
+    vs, vv = val.finite()
+    vw = vv[vs >= from_step]
+    return float(np.mean(vw)) / level if vw.size else None
+
+
+def fell_clearly(ctx: RunContext, s: Series, w: _Flat) -> bool:
+    """Whether the loss fell to the flat window ``w`` by at least 5x its point noise (the robust s.d. of the
+    window's successive differences, over sqrt 2) from the median of its first 5% of points: a loss that
+    moved and levelled off, not one flat from its first value."""
+    _, y, _ = ctx.downsampled(s)
+    d = np.diff(np.asarray(w.yw, dtype=float))
+    noise = MAD_TO_SD * float(np.median(np.abs(d))) / np.sqrt(2.0) if d.size else 0.0
+    fell = float(np.median(y[:max(1, y.size // 20)])) - float(w.level)
+    return fell > 0 and fell >= 5.0 * noise
 
 
 def _slow_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
@@ -433,6 +468,8 @@ def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
         a = _assess(ctx, s, p, tried)
         if a is not None and a[0] in ("stuck", "slow"):
             return None, None  # PL001's finding (a warning, or its inconclusive note)
+        if a is not None and a[0] == "levelled":
+            return "train", a[1]  # fell clearly, then flat: converged (nothing shows the level is high)
         if a is not None and a[0] == "wasted":
             # flat over waste-fraction of the run or more after real progress (PL001's reading of the window,
             # +-stuck-margin of the level): the run converged and the steps since bought nothing -- a note on

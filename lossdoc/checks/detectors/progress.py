@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    MAD_TO_SD, TINY, fmt_num, fmt_step, head_text, logged_step_from, lr_text, range_scale, rel, shown_lr, tlabel, unlogged_head,
+    TINY, fmt_num, fmt_step, head_text, logged_step_from, lr_text, range_scale, rel, shown_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.series import epoch_mean_loss, final_level_words
@@ -85,7 +85,9 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         # high, the level counts as high only when a validation loss there is near it; else a note
         w = _levelled_off(ctx, s, p)
         if w is not None:
-            ratio = _val_ratio(ctx, w.start, float(w.level))
+            from lossdoc.checks.detectors.plateau import val_ratio
+
+            ratio = val_ratio(ctx, w.start, float(w.level))
             if ratio is None or ratio > p.stuck_val_ratio:
                 sev = Severity.INFO
                 msg += (f"; it fell clearly and then levelled off at {fmt_num(float(w.level))} (mean, flat over "
@@ -107,23 +109,13 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     )
 
 
-def _val_ratio(ctx: RunContext, from_step: float, level: float) -> float | None:
-    """The validation loss's mean from ``from_step`` on over the training ``level`` (None without one)."""
-    val = ctx.loss("val")
-    if val is None or not level > 0:
-        return None
-    vs, vv = val.finite()
-    vw = vv[vs >= from_step]
-    return float(np.mean(vw)) / level if vw.size else None
-
-
 def _levelled_off(ctx: RunContext, s: Series, p: SimpleNamespace) -> Any:
     """PL001's flat window when the loss *fell* (by at least 5x its point noise, the robust s.d. of the window's
     successive differences) and then levelled off over at least stuck-fraction of the run; else None. A loss that
     never moved (flat from its first value) is not "levelled off"."""
     if getattr(p, "stuck_drop", None) is None:
         return None
-    from lossdoc.checks.detectors.plateau import _assess
+    from lossdoc.checks.detectors.plateau import _assess, fell_clearly
 
     q = SimpleNamespace(margin=p.margin, stuck_margin=p.stuck_margin, range_margin=p.range_margin,
                         range_cap=p.range_cap, alpha=p.alpha, min_points=p.plateau_min_points,
@@ -132,12 +124,7 @@ def _levelled_off(ctx: RunContext, s: Series, p: SimpleNamespace) -> Any:
     a = _assess(ctx, s, q)
     if a is None or a[1].frac < p.stuck_fraction:
         return None
-    w = a[1]
-    _, y, _ = ctx.downsampled(s)
-    d = np.diff(np.asarray(w.yw, dtype=float))
-    noise = MAD_TO_SD * float(np.median(np.abs(d))) / np.sqrt(2.0) if d.size else 0.0
-    fell = float(np.median(y[:max(1, y.size // 20)])) - float(w.level)
-    return w if fell > 0 and fell >= 5.0 * noise else None
+    return a[1] if fell_clearly(ctx, s, a[1]) else None
 
 
 def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) -> Hit | None:
