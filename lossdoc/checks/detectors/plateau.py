@@ -562,8 +562,17 @@ def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> 
                   f"training set harder; stop there ({_stop_advice(ctx, lstart, monitor)}) and judge the run by "
                   "its validation loss")
     else:
-        advice = (f"those steps bought nothing; stop at step ~{lstart:,} ({_stop_advice(ctx, lstart, monitor)}), "
-                  "or spend them on a bigger model, more data, or an earlier LR decay")
+        decay = _lr_decay(ctx, lstart, lend)
+        if decay is None:
+            advice = (f"those steps bought nothing; stop at step ~{lstart:,} ({_stop_advice(ctx, lstart, monitor)}), "
+                      "or spend them on a bigger model, more data, or an earlier LR decay")
+        else:
+            # the logged LR was still decaying over the window and the loss did not follow: an earlier decay is
+            # what the run already had, and stopping there means a schedule that ends there
+            advice = (f"those steps bought nothing, though the logged LR decayed from {decay[0]} (in force at step "
+                      f"{lstart:,}) to {decay[1]} by step {lend:,}; stop at step ~{lstart:,} with the LR schedule "
+                      f"shortened to end there ({_stop_advice(ctx, lstart, monitor)}), or spend the steps on a bigger "
+                      "model or more data")
     return Hit(
         message=msg,
         evidence=_evidence(w, {"share": w.frac}, (lstart, lend)),
@@ -631,6 +640,19 @@ def _evidence(w: _Flat, extra: dict, window: tuple[int, int]) -> Evidence:
                     {"level": w.level, "window_fraction": w.frac, "change": w.change, "route": "equivalence",
                      "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high,
                      "margin_change": w.margin * w.wspan, "margin_basis": w.basis, **extra})
+
+
+def _lr_decay(ctx: RunContext, start: int, end: int) -> tuple[str, str] | None:
+    """(LR in force at ``start``, at ``end``) as logged when the run logs its LR and it fell by more than a
+    tenth between them (a schedule still decaying over a converged window); else None."""
+    if ctx.lr() is None:
+        return None
+    from lossdoc.checks.detectors._common import shown_lr
+
+    a, b = ctx.lr_at(start), ctx.lr_at(end)
+    if a is None or b is None or not (np.isfinite(a) and np.isfinite(b)) or a <= 0 or b >= 0.9 * a:
+        return None
+    return shown_lr(a), shown_lr(b)
 
 
 def _stop_advice(ctx: RunContext, step: int, monitor: str) -> str:
