@@ -365,15 +365,29 @@ def val_ratio(ctx: RunContext, from_step: float, level: float) -> float | None:
     return float(np.mean(vw)) / level if vw.size else None
 
 
-def fell_clearly(ctx: RunContext, s: Series, w: _Flat) -> bool:
-    """Whether the loss fell to the flat window ``w`` by at least 5x its point noise (the robust s.d. of the
-    window's successive differences, over sqrt 2) from the median of its first 5% of points: a loss that
-    moved and levelled off, not one flat from its first value."""
+def fall_and_noise(ctx: RunContext, s: Series, w: _Flat) -> tuple[float, float]:
+    """(how far the loss fell to the flat window ``w``: the median of its first 5% of points less the window's
+    level; its point noise: the robust s.d. of the window's successive differences, over sqrt 2). Both derived;
+    the messages that say a loss "fell clearly" state them."""
     _, y, _ = ctx.downsampled(s)
     d = np.diff(np.asarray(w.yw, dtype=float))
     noise = MAD_TO_SD * float(np.median(np.abs(d))) / np.sqrt(2.0) if d.size else 0.0
     fell = float(np.median(y[:max(1, y.size // 20)])) - float(w.level)
+    return fell, noise
+
+
+def fell_clearly(ctx: RunContext, s: Series, w: _Flat) -> bool:
+    """Whether the loss fell to the flat window ``w`` by at least 5x its point noise (:func:`fall_and_noise`):
+    a loss that moved and levelled off, not one flat from its first value."""
+    fell, noise = fall_and_noise(ctx, s, w)
     return fell > 0 and fell >= 5.0 * noise
+
+
+def fall_text(fell: float, noise: float) -> str:
+    """'it fell by 0.16, 25x its point noise (derived: ...)': what "fell clearly" rests on, in numbers."""
+    times = f", {fell / noise:.0f}x its point noise" if noise > 0 else ""
+    return (f"it fell by {fmt_num(fell)}{times} (derived: the median of the first 5% of points less the flat "
+            "level)")
 
 
 def _slow_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:

@@ -83,15 +83,17 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         # "fell only x%" is relative to the level: a loss that fell clearly and then levelled off may sit at its
         # floor (a constant part: a regulariser, an irreducible entropy, a summed multi-part loss). As for stuck
         # high, the level counts as high only when a validation loss there is near it; else a note
-        w = _levelled_off(ctx, s, p)
-        if w is not None:
-            from lossdoc.checks.detectors.plateau import val_ratio
+        lo = _levelled_off(ctx, s, p)
+        if lo is not None:
+            from lossdoc.checks.detectors.plateau import fall_text, val_ratio
 
+            w, fell, noise = lo
             ratio = val_ratio(ctx, w.start, float(w.level))
             if ratio is None or ratio > p.stuck_val_ratio:
                 sev = Severity.INFO
-                msg += (f"; it fell clearly and then levelled off at {fmt_num(float(w.level))} (mean, flat over "
-                        f"{w.frac:.0%} of the run): "
+                # "clearly" is against the point noise, not the level: say by how much (a 0.2% fall can be 5x it)
+                msg += (f"; {fall_text(fell, noise)}, and then levelled off at "
+                        f"{fmt_num(float(w.level))} (mean, flat over {w.frac:.0%} of the run): "
                         + ("no held-out loss near the training level shows that this level is high (it may be the "
                            "loss's floor): a note" if ratio is None else
                            f"the validation loss there is {ratio:.2f}x the training loss, so the model does fit its "
@@ -109,13 +111,14 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     )
 
 
-def _levelled_off(ctx: RunContext, s: Series, p: SimpleNamespace) -> Any:
+def _levelled_off(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[Any, float, float] | None:
     """PL001's flat window when the loss *fell* (by at least 5x its point noise, the robust s.d. of the window's
     successive differences) and then levelled off over at least stuck-fraction of the run; else None. A loss that
-    never moved (flat from its first value) is not "levelled off"."""
+    never moved (flat from its first value) is not "levelled off". Returned with how far it fell (the median of
+    its first 5% of points less the window's level) and that point noise."""
     if getattr(p, "stuck_drop", None) is None:
         return None
-    from lossdoc.checks.detectors.plateau import _assess, fell_clearly
+    from lossdoc.checks.detectors.plateau import _assess, fall_and_noise
 
     q = SimpleNamespace(margin=p.margin, stuck_margin=p.stuck_margin, range_margin=p.range_margin,
                         range_cap=p.range_cap, alpha=p.alpha, min_points=p.plateau_min_points,
@@ -124,7 +127,8 @@ def _levelled_off(ctx: RunContext, s: Series, p: SimpleNamespace) -> Any:
     a = _assess(ctx, s, q)
     if a is None or a[1].frac < p.stuck_fraction:
         return None
-    return a[1] if fell_clearly(ctx, s, a[1]) else None
+    fell, noise = fall_and_noise(ctx, s, a[1])
+    return (a[1], fell, noise) if fell > 0 and fell >= 5.0 * noise else None
 
 
 def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) -> Hit | None:
