@@ -304,6 +304,8 @@ class TrailingDeclineResult:
     rng_level: float = float("nan")
     fit_drop: float = float("nan")
     precise: bool = False
+    #: the straight-line projection passed zero and half the end level stands in for it (not a prediction)
+    capped: bool = False
 
 
 def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> TrailingDeclineResult | None:
@@ -346,6 +348,7 @@ def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> Trailing
         rate = min(rate, tail)
     ex = ctx.extrapolation(target)
     horizon = ctx.horizon
+    capped = False
     if ex is not None and np.nanmin(y) >= 0 and not (ex.loss >= 0):
         ex = None  # a never-negative loss predicted below zero: the fit extrapolates nonsense here
     if ex is not None and np.isfinite(ex.loss):
@@ -359,6 +362,7 @@ def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> Trailing
         proj = f"half the linear projection to step {hstep:,} is {fmt_num(level * (1 - gain))}"
         if np.nanmin(y) >= 0 and gain > 0.5:
             gain = 0.5  # a non-negative loss cannot be projected through zero
+            capped = True
             proj = (f"the linear projection to step {hstep:,} passes zero, so half the end level is taken: "
                     f"{fmt_num(level * (1 - gain))}")
     rng_level = range_scale(ctx, target, level)
@@ -367,7 +371,8 @@ def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> Trailing
                    and abs(ex.backtest_error) <= p.max_precise_backtest)
     return TrailingDeclineResult(x, y, span, lo, tr, level=level, rate=float(rate), ex=ex, gain=float(gain),
                                  proj=proj, hstep=hstep, horizon=horizon, rng_level=rng_level,
-                                 fit_drop=float(fit_drop), precise=precise)
+                                 fit_drop=float(fit_drop), precise=precise,
+                                 capped=capped)
 
 
 def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
@@ -386,6 +391,7 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     ctx.decide(float(tr.pvalue_decreasing))
     level, rate, ex, gain, proj, hstep = e.level, e.rate, e.ex, e.gain, e.proj, e.hstep
     rng_level, fit_drop, precise, horizon = e.rng_level, e.fit_drop, e.precise, e.horizon
+    capped = e.capped
     # (a) the trailing window is falling: significantly, and by at least min-rate
     trend_ok = bool(np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha and rate >= p.min_rate)
     # the decline is clear (an effect size, whatever supplies the significance): min-rate of the range across
@@ -413,13 +419,14 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         # trailing trend instead (half of it, as above)
         hstep = int(horizon or 2 * x[-1])
         lin = -tr.slope * (hstep - x[-1]) / max(abs(level), TINY) * 0.5
-        capped = bool(np.nanmin(y) >= 0 and lin > 0.5)
-        if capped:
+        capped_now = bool(np.nanmin(y) >= 0 and lin > 0.5)
+        if capped_now:
             lin = 0.5
         if lin > gain:
             gain, ex = lin, None
+            capped = capped_now
             proj = (f"half the trailing trend projected to step {hstep:,} is {fmt_num(level * (1 - gain))} "
-                    "(the curve fit flattens sooner)" if not capped else
+                    "(the curve fit flattens sooner)" if not capped_now else
                     f"the trailing trend projected to step {hstep:,} passes zero, so half the end level is taken: "
                     f"{fmt_num(level * (1 - gain))} (the curve fit flattens sooner)")
     judged = (float(tr.pvalue_decreasing) if np.isfinite(tr.pvalue_decreasing) else None, float(rate), float(gain))
@@ -465,7 +472,15 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         start_step=window[0], end_step=last, alpha=p.alpha if trend_ok else None,
         split=target.split, metric=target.metric,
         values={"step": fmt_step(last), "horizon": fmt_step(hstep), "gain": f"{gain:.1%}",
-                "predicted": fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))},
+                "predicted": fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain)),
+                # a projection through zero predicts no level: the recommendation must not quote half the end
+                # level as what training longer "should give"
+                "outlook": (f"its straight-line trend would reach zero before step {fmt_step(hstep)}, so no level "
+                            f"there is predicted (half the end level, {fmt_num(level * (1 - gain))}, derived, is only "
+                            "the figure that sizes the gain)" if capped and ex is None else
+                            f"training to step {fmt_step(hstep)} should give about "
+                            f"{fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))} "
+                            f"({gain:.1%} lower)")},
     ), lo, clear, judged
 
 DETECTORS = {"not-learning": not_learning, "still-improving": still_improving}
