@@ -106,7 +106,12 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
                                                       "unlogged_head": head is not None}),
         start_step=int(st[0]), end_step=int(st[-1]),
         severity=sev,
-        values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved, "lr": shown_lr(lr[0]) if lr else "the current LR",
+        # the LR advised around is the logged peak: say so, and where, when the LR in force at the end differs
+        # (a decayed schedule: 'LR in force 4.611e-10' in the message beside 'around 5e-5' read as a contradiction)
+        values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved,
+                "lr": ("the current LR" if not lr else shown_lr(lr[0])
+                       if ctx.lr_at(int(st[-1])) is None or shown_lr(ctx.lr_at(int(st[-1])) or 0.0) == shown_lr(lr[0])
+                       else f"the run's logged peak LR, {shown_lr(lr[0])} (step {lr[1]:,})"),
                 "step": fmt_step(int(st[-1]))},
     )
 
