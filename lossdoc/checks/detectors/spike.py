@@ -386,6 +386,10 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
                   "optimizer state were loaded from the checkpoint"]
     if not advice:
         advice.append("if spikes recur, clip the gradient norm at 1.0 and lower the peak LR")
+    elif not harmful and not edge_only and not (at_resume and len(at_resume) == len(events)):
+        # a note (the jumps are small and recovered, or single hard batches; not one inconclusive at the end): "lower the LR
+        # 2-3x; rewind to a checkpoint" would be a remedy for a warning this is not -- say it is for if they grow
+        advice = ["as they are, these need no change; if spikes grow or stop recovering: " + advice[0], *advice[1:]]
     more = f" (and {len(events) - 1} more)" if len(events) > 1 else ""
     if at_resume:
         more += (f"; {'each' if len(at_resume) == len(events) else f'{len(at_resume)} of them'} "
