@@ -73,6 +73,17 @@ def descent_scale(ctx: RunContext, train: Series, level: float) -> float:
     return max(ctx._cache[key], RANGE_FLOOR * abs(level), TINY)
 
 
+def descent_ends(ctx: RunContext, train: Series) -> tuple[float, int, float] | None:
+    """(first logged value, its step, low) behind :func:`descent_scale`, for a message: the low is the 2nd
+    percentile of the down-sampled curve's bin means (derived). None when the series has too few points."""
+    st, first = train.finite()
+    _, y, _ = ctx.downsampled(train)
+    y = y[np.isfinite(y)]
+    if y.size < 2 or not first.size:
+        return None
+    return float(first[0]), int(st[0]), float(np.percentile(y, 2))
+
+
 def covered_scale(ctx: RunContext, s: Series, level: float) -> tuple[float, str]:
     """(scale, what it is, for a message): the smaller of :func:`range_scale` and :func:`descent_scale`,
     so an explosion above the start (2.3 -> 5e4 -> 2.3) does not inflate "the range" later changes are

@@ -20,7 +20,7 @@ from scipy.stats import binomtest, theilslopes, ttest_1samp
 from lossdoc.analysis._arrays import search
 from lossdoc.analysis.stats import adjust_pvalues
 from lossdoc.checks.detectors._common import (
-    TINY, aligned, descent_scale, framework_remedies, fmt_num, fmt_step, noise_sd, range_scale, rel,
+    TINY, aligned, descent_ends, descent_scale, framework_remedies, fmt_num, fmt_step, noise_sd, range_scale, rel,
     smooth_min, tlabel, tname,
 )
 from lossdoc.checks.context import never_negative
@@ -418,6 +418,17 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     rel_train = end_gap / max(abs(end_train), TINY)
     scale = descent_scale(ctx, train, end_train)
     rel_range = end_gap / scale
+    # what the range is, in the log's own numbers: from the first *logged* value (not the untrained loss when
+    # the log starts after training began: a coarser logging interval, per-epoch means, HF's first log at
+    # logging_steps) down to the 2nd percentile of the bin means (derived)
+    ends = descent_ends(ctx, train)
+    if ends is None or scale > ends[0] - ends[2] + TINY:
+        range_txt = (f"{rel_range:.0%} of {fmt_num(scale)}, 1% of the training level (the floor: the training loss "
+                     f"came down less than that in the log)")
+    else:
+        range_txt = (f"{rel_range:.0%} of the range the training loss came down in the log, {fmt_num(scale)}: from "
+                     f"its first logged value {fmt_num(ends[0])} at step {ends[1]:,} to {fmt_num(ends[2])}, the 2nd "
+                     f"percentile of its bin means; a log that starts after training began understates that range")
     half = gap[st >= st[0] + 0.25 * (st[-1] - st[0])]
     if half.size < 2:
         half = gap[-2:]
@@ -453,8 +464,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
              f"is {end_val / end_train:,.0f}x the training loss {fmt_num(end_train)}" if end_train > 0 else
              f"is far above the training loss {fmt_num(end_train)}")
     msg = (f"validation loss {fmt_num(end_val)} {above} "
-           f"at step {int(st[-1]):,} (end levels, derived: {how}; gap {fmt_num(end_gap)} = {rel_range:.0%} of the range the "
-           f"training loss came down (its start to its low); {since} {opened:,}; positive at {pos} of the last "
+           f"at step {int(st[-1]):,} (end levels, derived: {how}; gap {fmt_num(end_gap)} = {range_txt}; {since} {opened:,}; positive at {pos} of the last "
            f"{half.size} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
            f"{fmt_num(float(np.mean(tail)))}, one-sided t={t_stat:.1f}, p={t_p:.2g}; Bonferroni p={pval:.2g})"
            f"{grow_txt}" + ("" if large else
@@ -467,6 +477,9 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
         evidence=Evidence("sign-test|t-test (Bonferroni)+trend", rel_train, float(p.min_gap), pval,
                           (int(st[0]), int(st[-1])),
                           {"relative_to_train": rel_train, "relative_to_range": rel_range, "gap_end": end_gap,
+                           "range": scale, "range_from": None if ends is None else ends[0],
+                           "range_from_step": None if ends is None else ends[1],
+                           "range_low": None if ends is None else ends[2],
                            "train_end": end_train, "val_end": end_val, "end_levels": how, "opened_step": opened,
                            "sign_pvalue": sign_p, "t_pvalue": t_p, "t_statistic": t_stat, "t_points": int(tail.size),
                            "growing": grows,
