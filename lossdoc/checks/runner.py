@@ -200,6 +200,10 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     if any(f.rule == "LM002" and f.severity >= Severity.WARNING and (f.split or "train") == "train"
            for f in findings):
         drop.update(i for i, f in enumerate(findings) if f.category == "lr_too_low")
+        # ...and it did not "converge early" (PL002's note: "those steps bought nothing; stop there or spend them
+        # on a bigger model") -- it sits at a trivial predictor's level, which LM002's advice addresses
+        drop.update(i for i, f in enumerate(findings) if f.category == "plateau" and f.severity < Severity.WARNING
+                    and (f.split or "train") == "train")
     by_key: dict[tuple[Any, Any], list[int]] = {}
     for i, f in enumerate(findings):
         by_key.setdefault(key(f), []).append(i)

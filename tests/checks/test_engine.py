@@ -230,3 +230,16 @@ def test_a_run_whose_training_loss_diverged_gets_no_train_val_gap():
     fs = run_checks(logset, Config(), summaries=False)[0][0].findings
     assert any(f.category == "divergence" and f.split == "train" and f.severity >= Severity.ERROR for f in fs)
     assert not [f.rule for f in fs if f.category in ("train_val_gap", "overfitting")]
+
+
+def test_a_loss_at_a_trivial_solution_did_not_converge_early():
+    """LM002 (stuck at ln(C), a warning) and PL002's "converged early: stop there, or spend the steps on a bigger
+    model" on the same training loss contradict each other: the trivial solution is the finding to act on, and
+    the note goes (a deep sigmoid net at ln(10) had both). A validation loss's note stays."""
+    from lossdoc.checks.runner import resolve_contradictions
+
+    fs = [_plateau_finding("LM002", "local_minimum", "warning", 100, 200),
+          _plateau_finding("PL002", "plateau", "info", 50, 200),
+          _plateau_finding("PL002", "plateau", "info", 50, 200, split="val")]
+    kept = resolve_contradictions(fs)
+    assert [(f.rule, f.split) for f in kept] == [("LM002", "train"), ("PL002", "val")]

@@ -87,6 +87,19 @@ def run_config(ctx: RunContext) -> dict[str, Any]:
 
 
 
+def uniform_level_near(ctx: RunContext, s: Series, level: float, near: float, prior_tolerance: float) -> float | None:
+    """ln(C) when ``level`` is within ``near`` (a fraction) of it, C from the config or a first loss within
+    ``prior_tolerance`` of ln(C) (:func:`trivial_levels`' uniform levels): the log itself shows the level is a
+    trivial predictor's (every class equally likely); else None."""
+    if not level > 0:
+        return None
+    q = SimpleNamespace(prior_tolerance=prior_tolerance, unigram_low=math.nan, unigram_high=math.nan)
+    for t in trivial_levels(ctx, s, q):
+        if t["kind"] == "uniform" and abs(float(t["level"]) - level) <= near * float(t["level"]):
+            return float(t["level"])
+    return None
+
+
 def trivial_levels(ctx: RunContext, s: Series, p: SimpleNamespace) -> list[dict[str, Any]]:
     """Candidate trivial loss levels for ``s``: [{level, kind, classes, source}]."""
     st, v = s.finite()

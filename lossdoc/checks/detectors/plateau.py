@@ -296,7 +296,7 @@ def _assess(ctx: RunContext, s: Series, p: SimpleNamespace,
             # stuck-high reading); else it levelled off -- PL002's convergence note. A loss that never clearly
             # moved is stuck.
             cap = getattr(p, "stuck_val_ratio", None)
-            if cap is not None and fell_clearly(ctx, s, found):
+            if cap is not None and fell_clearly(ctx, s, found) and not _at_trivial(ctx, s, p, float(found.level)):
                 ratio = val_ratio(ctx, found.start, float(found.level))
                 if ratio is None or ratio > cap:
                     return "levelled", found
@@ -353,6 +353,17 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
         values={"step": fmt_step(lstart), "level": fmt_num(level), "fraction": f"{share:.0%}",
                 "advice": _stuck_advice(ctx, lstart)},
     )
+
+
+def _at_trivial(ctx: RunContext, s: Series, p: SimpleNamespace, level: float) -> bool:
+    """Whether ``level`` is within trivial-tolerance of ln(C) as the log shows it (config, or a first loss at ln(C)):
+    a flat loss there is stuck at a trivial solution, never "levelled off at its floor"."""
+    near = getattr(p, "trivial_tolerance", None)
+    if near is None:
+        return False
+    from lossdoc.checks.detectors.local_minimum import uniform_level_near
+
+    return uniform_level_near(ctx, s, level, near, p.prior_tolerance) is not None
 
 
 def val_ratio(ctx: RunContext, from_step: float, level: float) -> float | None:

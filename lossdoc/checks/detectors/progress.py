@@ -89,7 +89,7 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
 
             w, fell, noise = lo
             ratio = val_ratio(ctx, w.start, float(w.level))
-            if ratio is None or ratio > p.stuck_val_ratio:
+            if (ratio is None or ratio > p.stuck_val_ratio) and _trivial_at(ctx, s, p, float(w.level)) is None:
                 sev = Severity.INFO
                 # "clearly" is against the point noise, not the level: say by how much (a 0.2% fall can be 5x it)
                 msg += (f"; {fall_text(fell, noise)}, and then levelled off at "
@@ -114,6 +114,16 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
                        else f"the run's logged peak LR, {shown_lr(lr[0])} (step {lr[1]:,})"),
                 "step": fmt_step(int(st[-1]))},
     )
+
+
+def _trivial_at(ctx: RunContext, s: Series, p: SimpleNamespace, level: float) -> float | None:
+    """ln(C) when ``level`` is within trivial-tolerance of it (a level the log shows is a trivial predictor's, so
+    "it may be the loss's floor" does not apply); else None."""
+    if getattr(p, "trivial_tolerance", None) is None:
+        return None
+    from lossdoc.checks.detectors.local_minimum import uniform_level_near
+
+    return uniform_level_near(ctx, s, level, p.trivial_tolerance, p.prior_tolerance)
 
 
 def _levelled_off(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[Any, float, float] | None:
@@ -176,7 +186,7 @@ def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) 
     # underfitting); without one (no validation loss, or one far above the training loss) the finding is a note
     sev = None
     cap = getattr(p, "stuck_val_ratio", None)
-    if cap is not None and (ratio is None or ratio > cap):
+    if cap is not None and (ratio is None or ratio > cap) and _trivial_at(ctx, s, p, level) is None:
         sev = Severity.INFO
         msg += ("; no held-out loss near the training level shows that this level is high (it may be the loss's "
                 "floor): a note" if ratio is None else
