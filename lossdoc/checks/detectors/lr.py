@@ -298,6 +298,17 @@ def _training_not_slow(ctx: RunContext, s: Series, p: SimpleNamespace) -> str | 
     return None
 
 
+def _above_usual_range(ctx: RunContext, lr: float | None) -> str | None:
+    """'<optimizer> (<lo>-<hi>)' when ``lr`` is above the top of the usual range for the run's optimizer (the
+    widest one, up to 1, when none is stated: LR006/LR007's table); else None."""
+    if not lr:
+        return None
+    from lossdoc.checks.detectors.causes import optimizer_name, usual_range
+
+    lo, hi, opt_txt = usual_range(optimizer_name(ctx))
+    return f"{opt_txt} ({round_lr(lo)}-{round_lr(hi)})" if lr > hi else None
+
+
 def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Steady but tiny progress: a significant, non-decelerating decrease that removed < max-drop of the loss."""
     if s is None:
@@ -329,6 +340,12 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     if train_ok is not None:
         msg += (f"; but the training loss {train_ok}, so the optimizer's steps are not too small: the held-out "
                 "loss's slow fall relative to its level is no evidence of a low LR (inconclusive)")
+    # an LR above the top of its optimizer's usual range (any optimizer's when none is stated) is not a low LR:
+    # the slow fall is then the loss's floor, a constant part or a run cut early -- never "raise it" (a note)
+    above = _above_usual_range(ctx, lr_v) if head is None and train_ok is None else None
+    if above is not None:
+        msg += (f"; but the {which} {shown_lr(lr_v)} is above the usual range for {above}, so the slow fall "
+                "relative to the level is no evidence of a low LR (inconclusive)")
     yield Hit(
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.max_drop), float(tr.pvalue_decreasing),
@@ -336,12 +353,14 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
                                                     "unlogged_head": head is not None,
                                                     "training_not_slow": train_ok}),
         start_step=int(x[0]), end_step=int(x[-1]), alpha=p.alpha,
-        severity=Severity.INFO if head is not None or train_ok is not None else None,
+        severity=Severity.INFO if head is not None or train_ok is not None or above is not None else None,
         values={"lr": shown_lr(lr_v) if lr_v else "the current LR",
                 "at_lr": f" at {which} {shown_lr(lr_v)}" if lr_v else "",
                 "raise_advice": ((f"first read the loss where training started (the log begins at step {head:,}); "
                                   "if it fell this slowly from there, " if head is not None else "")
-                                 + (f"raise it 3-10x (to {round_lr(3 * lr_v)}-{round_lr(10 * lr_v)})" if lr_v
+                                 + ("do not raise it (it is above the usual range already): check for a constant part "
+                                    "in the loss or a run cut early" if above is not None else
+                                    f"raise it 3-10x (to {round_lr(3 * lr_v)}-{round_lr(10 * lr_v)})" if lr_v
                                     else "raise the learning rate 3-10x")),
                 "drop": f"{drop:.2%}"},
     )
