@@ -184,19 +184,10 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
     if far_above:
         # any symptom next to a stated LR far above its optimizer's range -- slow progress (LR004) too: at
         # 30x the usual LR a slow, steady fall is the LR's noise floor, never a reason to raise it
-        slow = _sym(ctx, "SP001", "PL001", "UF001", "LM001", "LM002", "OS001", "LR004")
-        # with no optimizer stated the usual range is a loose convention (1e-6 to 1): plain SGD runs some models at
-        # 1-20 (an LSTM language model's textbook LR is 20), so "far above" it beside a symptom that is not a
-        # blow-up, an overshoot or an oscillation is a possibility, not evidence (a note)
-        known = bool(opt) and any(frag in str(opt).lower() for frag, _, _ in USUAL_LR)
-        if conf is not None:
-            conf = "high"
-        elif slow:
-            conf = "medium" if known or _sym(ctx, "OS001", "SP001") else "low"
+        conf = "high" if conf is not None else ("medium" if _sym(ctx, "SP001", "PL001", "UF001", "LM001", "LM002",
+                                                                  "OS001", "LR004") else None)
         evidence.append(f"{lr_src}, {lr / hi:.0f}x the top of the usual range for {opt_txt} "
-                        f"({round_lr(lo)}-{round_lr(hi)})"
-                        + ("" if known else "; with the optimizer unstated that range is a loose convention (plain "
-                                            "SGD runs some models at 1-20)"))
+                        f"({round_lr(lo)}-{round_lr(hi)})")
     if conf is None:
         return
     if ctx.format in GBT_FORMATS:

@@ -207,36 +207,37 @@ def _mean_lr(ctx: RunContext, lo: float, hi: float) -> float | None:
     return m if m is not None and m > 0 else None
 
 
-def _slow_fall(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple | None:
-    """LR004's reading of ``s``: (x, st, drop, start, end, tr, per_lr) when it falls significantly, without
-    slowing down or speeding up, by less than max-drop of its level; else None."""
+def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """Steady but tiny progress: a significant, non-decelerating decrease that removed < max-drop of the loss."""
+    if s is None:
+        return
     x, y, _ = ctx.downsampled(s)
     if x.size < p.min_points:
-        return None
+        return
     st, v = s.finite()
     # the same number of points at both ends (the means of the first and last 5%, one point each on a
     # short log): a 3-point end mean against a 1-point start understated a steady fall over 5 evaluations
     k = max(1, math.ceil(0.05 * v.size))
     start, end = float(np.mean(v[:k])), float(np.mean(v[-k:]))
     if not np.isfinite(end) or start == 0:
-        return None
+        return
     drop = -rel(end, start)
     if not (0 < drop < p.max_drop):
-        return None
+        return
     tr = ctx.trend(s, float(x[0]), float(x[-1]))
     if tr is None or not (np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha):
-        return None
+        return
     # the end means depend on where a swinging loss happened to be: progress is tiny only when the
     # fitted trend line says so too (a val loss swinging 1.7-3.7 whose line fell 25% is not "0.04%")
     line_drop = -float(tr.slope) * float(x[-1] - x[0]) / abs(start)
     if not line_drop < p.max_drop:
-        return None
+        return
     per_lr = ""
     if x.size >= 8:  # no deceleration: the second half falls at least `linearity` x as fast as the first
         mid = x[0] + 0.5 * (x[-1] - x[0])
         a, b = ctx.trend(s, float(x[0]), float(mid)), ctx.trend(s, float(mid), float(x[-1]))
         if a is None or b is None or not a.slope < 0:
-            return None
+            return
         # progress per unit of LR when the logged LR changes (a linear or cosine decay): a loss that the LR
         # starves falls by about LR x |gradient|^2 per step, so a decaying LR slows it down without the
         # loss converging; the slopes are compared per unit of the mean LR in force in each half
@@ -247,76 +248,14 @@ def _slow_fall(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple | None:
             per_lr = (f"; per unit of the LR in force (mean {shown_lr(la)} in the first half, {shown_lr(lb)} in "
                       f"the second) the second half fell {rb / ra:.0%} as fast as the first")
         if not rb <= p.linearity * ra:
-            return None
+            return
         # a fall that speeds up (the second half at least max-acceleration x as fast as the first, per unit of
         # the LR when that changes) is a run in its early phase: leaving its initial level, an optimizer
         # warming up. "Only x% over the run" then measures how far a run that just got going has come, not
         # what the LR allows (a GPT-2 log cut at step 13: 10.875 -> 10.707, each step's fall larger)
         acc = getattr(p, "max_acceleration", None)
         if acc is not None and rb < acc * ra:  # (slopes are negative: rb falls faster)
-            return None
-    return x, st, drop, start, end, tr, per_lr
-
-
-def _training_not_slow(ctx: RunContext, s: Series, p: SimpleNamespace) -> str | None:
-    """For a held-out ``s``: how the run's training loss shows it is not starved by the LR -- it fell
-    significantly and by more than max-drop of its level, or its second half fell less than linearity x as fast
-    as its first (it slowed down: the steps were large enough to take it towards its floor) -- else None (no
-    training loss, too few points, or one that is slow or flat itself)."""
-    if s.split == "train":
-        return None
-    t = ctx.loss("train")
-    if t is None:
-        return None
-    x, _, _ = ctx.downsampled(t)
-    if x.size < p.min_points:
-        return None
-    tr = ctx.trend(t, float(x[0]), float(x[-1]))
-    if tr is None or not (np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha):
-        return None
-    _, v = t.finite()
-    k = max(1, math.ceil(0.05 * v.size))
-    start, end = float(np.mean(v[:k])), float(np.mean(v[-k:]))
-    if not np.isfinite(end) or start == 0:
-        return None
-    drop = -rel(end, start)
-    if drop >= p.max_drop:
-        return f"fell {drop:.0%} of its level ({fmt_num(start)} -> {fmt_num(end)}, means of the first and last 5% of points)"
-    if x.size < 8:
-        return None
-    mid = x[0] + 0.5 * (x[-1] - x[0])
-    a, b = ctx.trend(t, float(x[0]), float(mid)), ctx.trend(t, float(mid), float(x[-1]))
-    if a is None or b is None or not a.slope < 0:
-        return None
-    la, lb = _mean_lr(ctx, float(x[0]), float(mid)), _mean_lr(ctx, float(mid), float(x[-1]))
-    ra, rb = a.slope, b.slope
-    if la and lb and not 0.9 <= lb / la <= 1.1:
-        ra, rb = a.slope / la, b.slope / lb  # per unit of the LR in force, as LR004's own test
-    if rb > p.linearity * ra:
-        return (f"slowed down (its second half fell {max(rb / ra, 0.0):.0%} as fast as its first"
-                + (", per unit of the LR in force" if la and lb and not 0.9 <= lb / la <= 1.1 else "") + ")")
-    return None
-
-
-def _above_usual_range(ctx: RunContext, lr: float | None) -> str | None:
-    """'<optimizer> (<lo>-<hi>)' when ``lr`` is above the top of the usual range for the run's optimizer (the
-    widest one, up to 1, when none is stated: LR006/LR007's table); else None."""
-    if not lr:
-        return None
-    from lossdoc.checks.detectors.causes import optimizer_name, usual_range
-
-    lo, hi, opt_txt = usual_range(optimizer_name(ctx))
-    return f"{opt_txt} ({round_lr(lo)}-{round_lr(hi)})" if lr > hi else None
-
-
-def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
-    """Steady but tiny progress: a significant, non-decelerating decrease that removed < max-drop of the loss."""
-    if s is None:
-        return
-    got = _slow_fall(ctx, s, p)
-    if got is None:
-        return
-    x, st, drop, start, end, tr, per_lr = got
+            return
     lr = ctx.lr_peak()
     lr_v = lr[0] if lr else ctx.lr_at(float(x[-1]))
     # a logged LR that changed over the run (a warm-up, a decay) is named by its peak, as what it is
@@ -332,35 +271,18 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     head = unlogged_head(s)
     if head is not None:
         msg += head_text(head)
-    # the LR sets how fast the *training* loss falls: a held-out loss falling slowly beside a training loss that
-    # does not (it fell more than max-drop of its level, or slowed down) shows the steps are not too small -- the
-    # held-out loss's "only x%" of its level then reflects its own floor (a constant part, a gap to the training
-    # loss) or a run cut early, not the LR: a note (inconclusive)
-    train_ok = _training_not_slow(ctx, s, p) if head is None else None
-    if train_ok is not None:
-        msg += (f"; but the training loss {train_ok}, so the optimizer's steps are not too small: the held-out "
-                "loss's slow fall relative to its level is no evidence of a low LR (inconclusive)")
-    # an LR above the top of its optimizer's usual range (any optimizer's when none is stated) is not a low LR:
-    # the slow fall is then the loss's floor, a constant part or a run cut early -- never "raise it" (a note)
-    above = _above_usual_range(ctx, lr_v) if head is None and train_ok is None else None
-    if above is not None:
-        msg += (f"; but the {which} {shown_lr(lr_v)} is above the usual range for {above}, so the slow fall "
-                "relative to the level is no evidence of a low LR (inconclusive)")
     yield Hit(
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.max_drop), float(tr.pvalue_decreasing),
                           (int(x[0]), int(x[-1])), {"drop": drop, "lr": lr_v, "first_step": int(st[0]),
-                                                    "unlogged_head": head is not None,
-                                                    "training_not_slow": train_ok}),
+                                                    "unlogged_head": head is not None}),
         start_step=int(x[0]), end_step=int(x[-1]), alpha=p.alpha,
-        severity=Severity.INFO if head is not None or train_ok is not None or above is not None else None,
+        severity=Severity.INFO if head is not None else None,
         values={"lr": shown_lr(lr_v) if lr_v else "the current LR",
                 "at_lr": f" at {which} {shown_lr(lr_v)}" if lr_v else "",
                 "raise_advice": ((f"first read the loss where training started (the log begins at step {head:,}); "
                                   "if it fell this slowly from there, " if head is not None else "")
-                                 + ("do not raise it (it is above the usual range already): check for a constant part "
-                                    "in the loss or a run cut early" if above is not None else
-                                    f"raise it 3-10x (to {round_lr(3 * lr_v)}-{round_lr(10 * lr_v)})" if lr_v
+                                 + (f"raise it 3-10x (to {round_lr(3 * lr_v)}-{round_lr(10 * lr_v)})" if lr_v
                                     else "raise the learning rate 3-10x")),
                 "drop": f"{drop:.2%}"},
     )

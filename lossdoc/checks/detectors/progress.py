@@ -79,18 +79,6 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     if head is not None:
         msg += head_text(head)
         sev = Severity.INFO
-    elif (drop > 0 and (fast := _fell_fast_first(v, start, end, p.min_drop)) is not None
-          and _trivial_at(ctx, s, p, end) is None):
-        # "fell only x%" is measured from the median of the first 5% of points; a loss that fell min-drop or more
-        # of its first logged values before that level, and more than after it (and clearly, 5x its point noise),
-        # learned -- by this rule's own measure -- and then slowed down, the shape of a fall towards a floor. The
-        # rest looks tiny relative to the level when the loss has a constant part (a regulariser, an irreducible
-        # entropy, a summed multi-part loss): inconclusive, a note
-        sev = Severity.INFO
-        msg += (f"; but it fell from {fmt_num(fast)} (median of its first 3 logged values) to {fmt_num(start)} within "
-                f"its first 5% of points ({(fast - start) / fast:.0%}), more than in all the rest: it learned fast and "
-                "then slowed down, the shape of a fall towards a floor, and relative to the level a loss with a "
-                "constant part looks as if it barely moved (inconclusive): a note")
     elif drop > 0 and getattr(p, "stuck_val_ratio", None) is not None:
         # "fell only x%" is relative to the level: a loss that fell clearly and then levelled off may sit at its
         # floor (a constant part: a regulariser, an irreducible entropy, a summed multi-part loss). As for stuck
@@ -136,20 +124,6 @@ def _trivial_at(ctx: RunContext, s: Series, p: SimpleNamespace, level: float) ->
     from lossdoc.checks.detectors.local_minimum import uniform_level_near
 
     return uniform_level_near(ctx, s, level, p.trivial_tolerance, p.prior_tolerance)
-
-
-def _fell_fast_first(v: np.ndarray, start: float, end: float, min_drop: float) -> float | None:
-    """The median of the first 3 logged values when the loss fell from there to ``start`` (the level of its
-    first 5% of points) by at least min-drop of that value, by at least 5x its point noise (the robust s.d. of
-    successive differences over sqrt 2), and by more than from ``start`` to ``end``; else None."""
-    if v.size < 60:
-        return None  # the first 5% is one or two points: nothing lies before its median
-    head = float(np.median(v[:3]))
-    early, late = head - start, start - end
-    d = np.diff(v)
-    noise = 1.4826 * float(np.median(np.abs(d))) / np.sqrt(2.0) if d.size else 0.0
-    return head if head > 0 and early >= min_drop * head and early >= late and early >= 5.0 * noise else None
-
 
 
 def _levelled_off(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[Any, float, float] | None:
