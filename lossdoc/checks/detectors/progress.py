@@ -79,9 +79,11 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     if head is not None:
         msg += head_text(head)
         sev = Severity.INFO
-    elif drop > 0 and getattr(p, "stuck_val_ratio", None) is not None:
-        # "fell only x%" is relative to the level: a loss that fell clearly and then levelled off may sit at its
-        # floor (a constant part: a regulariser, an irreducible entropy, a summed multi-part loss). As for stuck
+    elif (getattr(p, "stuck_val_ratio", None) is not None and getattr(p, "levelled_min_drop", None) is not None
+          and drop >= p.levelled_min_drop):
+        # "fell only x%" is relative to the level: a loss that fell clearly (by levelled-min-drop of its level or
+        # more: a smooth loss that moved 0.2% is "clearly" above its tiny noise, and did not learn) and then
+        # levelled off may sit at its floor (a constant part: a regulariser, an irreducible entropy, a summed multi-part loss). As for stuck
         # high, the level counts as high only when a validation loss there is near it; else a note
         lo = _levelled_off(ctx, s, p)
         if lo is not None:
