@@ -58,7 +58,7 @@ def test_running_sum_rows_are_not_the_loss_and_summary_rows_are() -> None:
     assert steps(src, "train", "loss") == [301, 602, 903]
     assert values(src, "other", "loss_running_sum")[:4] == [0.2385, 22.71, 43.28, 62.67]
     text = " ".join(n.message for n in src.notes)
-    assert "running sum" in text and "3 row(s) have 'summary'" in text
+    assert "running sum" in text and "3 row(s) have 'summary' instead of a number in 'Batch'" in text
     # the note says how to have the per-batch loss checked, not only what it was read as
     assert "to have it checked, log it divided by the batches seen so far" in text
 

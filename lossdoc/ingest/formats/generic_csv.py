@@ -404,7 +404,7 @@ def _summary_blocks(df: pl.DataFrame, summary: pl.DataFrame, word: str, mapping:
         said = ", ".join(f"{b.get_column('name')[0]} -> {b.get_column('split')[0]} {b.get_column('metric')[0]}"
                          for b in out[:4])
         notes.append(IngestNote(
-            "inferred", f"{summary.height} row(s) have '{word}' instead of a '{counter}' number, one per epoch: "
+            "inferred", f"{summary.height} row(s) have '{word}' instead of a number in '{counter}', one per epoch: "
             f"read as the epoch's values ({said}) at the epoch's last '{counter}' step (derived)",
             line=int(summary.get_column("_line").min()),  # type: ignore[arg-type]
             count=summary.height))
