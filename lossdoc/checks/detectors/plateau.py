@@ -543,21 +543,25 @@ def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
     return None, None
 
 
-def _share_text(w: _Flat) -> str:
+def _share_text(w: _Flat, scale: float | None = None) -> str:
+    """The window's change as a share of its level -- or, for a level near zero (within 1% of ``scale``, the range
+    the run covered), of that range: "287% of its level" says nothing about a loss fitted to 5e-05."""
     if w.level == 0:
         return "it sits at 0"
+    if scale is not None and scale > 0 and abs(w.level) <= 0.01 * scale:
+        return f"{abs(w.change) / scale:.2%} of the range the run covered (its level is near zero)"
     return f"{abs(w.change) / abs(w.level):.1%} of its level"
 
 
-def _how(w: _Flat, within: str) -> str:
+def _how(w: _Flat, within: str, scale: float | None = None) -> str:
     """How the window was shown flat, for the message: '1.2% of its level, derived from the window's trend;
     within +-2% of the level (0.02), TOST p=0.01', or the effect-size route's size and bound."""
     if w.route == "effect":
-        return (f"{_share_text(w)}, derived: the Theil-Sen slope across the window, within "
+        return (f"{_share_text(w, scale)}, derived: the Theil-Sen slope across the window, within "
                 f"{w.size_limit / abs(w.level):.0%} of the level; effect-size route: the HAC trend's one-sided "
                 f"{1 - w.alpha:.0%} bound on the change, {fmt_num(w.bound)}, rules out an improvement beyond "
                 f"{w.basis.removeprefix('+-')}, p={w.pvalue:.2g}")
-    return f"{_share_text(w)}, derived from the window's trend; {within}, {_tost_p(w.pvalue, w.one_sided)}"
+    return f"{_share_text(w, scale)}, derived from the window's trend; {within}, {_tost_p(w.pvalue, w.one_sided)}"
 
 
 def _logged(s: Series, w: _Flat) -> tuple[int, int, float, float]:
@@ -577,7 +581,8 @@ def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> 
     start, end = w.start, w.end
     lstart, lend, level, share = _logged(s, w)
     msg = (f"{s.name} converged early: the last {share:.0%} of the run (steps {lstart:,}-{lend:,}) changed it by "
-           f"{fmt_num(w.change)} ({_how(w, f'within {w.basis}')}); level {fmt_num(level)} (mean over the window)")
+           f"{fmt_num(w.change)} ({_how(w, f'within {w.basis}', range_scale(ctx, s, w.level))}); level "
+           f"{fmt_num(level)} (mean over the window)")
     val = ctx.loss("val")
     monitor = "val" if val is not None and int(np.isfinite(val.values).sum()) >= 3 else "train"
     x, y, _ = ctx.downsampled(s)
