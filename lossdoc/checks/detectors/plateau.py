@@ -295,11 +295,9 @@ def _assess(ctx: RunContext, s: Series, p: SimpleNamespace,
             # the training level shows the model fits its training set no better than unseen data (UF001's
             # stuck-high reading); else it levelled off -- PL002's convergence note. A loss that never clearly
             # moved is stuck.
-            cap = getattr(p, "stuck_val_ratio", None)
-            if cap is not None and fell_clearly(ctx, s, found) and not _at_trivial(ctx, s, p, float(found.level)):
-                ratio = val_ratio(ctx, found.start, float(found.level))
-                if ratio is None or ratio > cap:
-                    return "levelled", found
+            if (getattr(p, "stuck_val_ratio", None) is not None and fell_clearly(ctx, s, found)
+                    and maybe_floor(ctx, s, p, found.start, float(found.level))[0]):
+                return "levelled", found
             return "stuck", found
         if found.frac < p.waste_fraction:
             # flat within the margin but demonstrably still falling, after barely falling before: slow
@@ -355,25 +353,48 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     )
 
 
-def _at_trivial(ctx: RunContext, s: Series, p: SimpleNamespace, level: float) -> bool:
-    """Whether ``level`` is within trivial-tolerance of ln(C) as the log shows it (config, or a first loss at ln(C)):
-    a flat loss there is stuck at a trivial solution, never "levelled off at its floor"."""
+def trivial_level(ctx: RunContext, s: Series, p: SimpleNamespace, level: float) -> float | None:
+    """ln(C) when ``level`` is within trivial-tolerance of it as the log shows it (config, or a first loss at
+    ln(C)): a flat loss there is stuck at a trivial solution, never "levelled off at its floor"; else None (also
+    for a rule without trivial-tolerance)."""
     near = getattr(p, "trivial_tolerance", None)
     if near is None:
-        return False
+        return None
     from lossdoc.checks.detectors.local_minimum import uniform_level_near
 
-    return uniform_level_near(ctx, s, level, near, p.prior_tolerance) is not None
+    return uniform_level_near(ctx, s, level, near, p.prior_tolerance)
+
+
+def maybe_floor(ctx: RunContext, s: Series, p: SimpleNamespace, from_step: float,
+                level: float) -> tuple[bool, float | None]:
+    """(whether a loss flat at ``level`` from ``from_step`` may sit at its floor, the validation loss's mean there
+    over ``level``). "Fell only x%" is relative to the level, and a loss's level includes what it can never remove
+    (an irreducible entropy, a regulariser, a summed multi-part loss); the level is shown to be high only by a
+    validation loss within stuck-val-ratio of it (the model fits its training set no better than unseen data) or
+    by a trivial predictor's ln(C) (:func:`trivial_level`). False for a rule without stuck-val-ratio."""
+    cap = getattr(p, "stuck_val_ratio", None)
+    ratio = val_ratio(ctx, from_step, level)
+    if cap is None or (ratio is not None and ratio <= cap):
+        return False, ratio
+    return trivial_level(ctx, s, p, level) is None, ratio
+
+
+def val_mean(ctx: RunContext, from_step: float) -> float | None:
+    """The validation loss's mean over its finite values from ``from_step`` on (None without any)."""
+    val = ctx.loss("val")
+    if val is None:
+        return None
+    vs, vv = val.finite()
+    vw = vv[vs >= from_step]
+    return float(np.mean(vw)) if vw.size else None
 
 
 def val_ratio(ctx: RunContext, from_step: float, level: float) -> float | None:
     """The validation loss's mean from ``from_step`` on over the training ``level`` (None without one)."""
-    val = ctx.loss("val")
-    if val is None or not level > 0:
+    if not level > 0:
         return None
-    vs, vv = val.finite()
-    vw = vv[vs >= from_step]
-    return float(np.mean(vw)) / level if vw.size else None
+    m = val_mean(ctx, from_step)
+    return None if m is None else m / level
 
 
 def fall_and_noise(ctx: RunContext, s: Series, w: _Flat) -> tuple[float, float]:
@@ -390,7 +411,11 @@ def fall_and_noise(ctx: RunContext, s: Series, w: _Flat) -> tuple[float, float]:
 def fell_clearly(ctx: RunContext, s: Series, w: _Flat) -> bool:
     """Whether the loss fell to the flat window ``w`` by at least 5x its point noise (:func:`fall_and_noise`):
     a loss that moved and levelled off, not one flat from its first value."""
-    fell, noise = fall_and_noise(ctx, s, w)
+    return clear_fall(*fall_and_noise(ctx, s, w))
+
+
+def clear_fall(fell: float, noise: float) -> bool:
+    """A fall of at least 5x the point noise (the two of :func:`fall_and_noise`)."""
     return fell > 0 and fell >= 5.0 * noise
 
 

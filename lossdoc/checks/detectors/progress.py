@@ -87,11 +87,11 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         # high, the level counts as high only when a validation loss there is near it; else a note
         lo = _levelled_off(ctx, s, p)
         if lo is not None:
-            from lossdoc.checks.detectors.plateau import fall_text, val_ratio
+            from lossdoc.checks.detectors.plateau import fall_text, maybe_floor
 
             w, fell, noise = lo
-            ratio = val_ratio(ctx, w.start, float(w.level))
-            if (ratio is None or ratio > p.stuck_val_ratio) and _trivial_at(ctx, s, p, float(w.level)) is None:
+            floor, ratio = maybe_floor(ctx, s, p, w.start, float(w.level))
+            if floor:
                 sev = Severity.INFO
                 # "clearly" is against the point noise, not the level: say by how much (a 0.2% fall can be 5x it)
                 msg += (f"; {fall_text(fell, noise)}, and then levelled off at "
@@ -118,14 +118,12 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     )
 
 
-def _trivial_at(ctx: RunContext, s: Series, p: SimpleNamespace, level: float) -> float | None:
-    """ln(C) when ``level`` is within trivial-tolerance of it (a level the log shows is a trivial predictor's, so
-    "it may be the loss's floor" does not apply); else None."""
-    if getattr(p, "trivial_tolerance", None) is None:
-        return None
-    from lossdoc.checks.detectors.local_minimum import uniform_level_near
-
-    return uniform_level_near(ctx, s, level, p.trivial_tolerance, p.prior_tolerance)
+def _plateau_params(p: SimpleNamespace) -> SimpleNamespace:
+    """This rule's copy of PL001's parameters, named as PL001's reading of a series (plateau._assess) wants them."""
+    return SimpleNamespace(margin=p.margin, stuck_margin=p.stuck_margin, range_margin=p.range_margin,
+                           range_cap=p.range_cap, alpha=p.alpha, min_points=p.plateau_min_points,
+                           stuck_fraction=p.stuck_fraction, stuck_drop=p.stuck_drop, moving_share=p.moving_share,
+                           waste_fraction=p.waste_fraction)
 
 
 def _levelled_off(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[Any, float, float] | None:
@@ -135,17 +133,13 @@ def _levelled_off(ctx: RunContext, s: Series, p: SimpleNamespace) -> tuple[Any, 
     its first 5% of points less the window's level) and that point noise."""
     if getattr(p, "stuck_drop", None) is None:
         return None
-    from lossdoc.checks.detectors.plateau import _assess, fall_and_noise
+    from lossdoc.checks.detectors.plateau import _assess, clear_fall, fall_and_noise
 
-    q = SimpleNamespace(margin=p.margin, stuck_margin=p.stuck_margin, range_margin=p.range_margin,
-                        range_cap=p.range_cap, alpha=p.alpha, min_points=p.plateau_min_points,
-                        stuck_fraction=p.stuck_fraction, stuck_drop=p.stuck_drop, moving_share=p.moving_share,
-                        waste_fraction=p.waste_fraction)
-    a = _assess(ctx, s, q)
+    a = _assess(ctx, s, _plateau_params(p))
     if a is None or a[1].frac < p.stuck_fraction:
         return None
     fell, noise = fall_and_noise(ctx, s, a[1])
-    return (a[1], fell, noise) if fell > 0 and fell >= 5.0 * noise else None
+    return (a[1], fell, noise) if clear_fall(fell, noise) else None
 
 
 def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) -> Hit | None:
@@ -155,13 +149,9 @@ def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) 
     "stuck high"), whatever PL001 calls the plateau; the thresholds are this rule's copy of PL001's."""
     if getattr(p, "stuck_drop", None) is None:
         return None
-    from lossdoc.checks.detectors.plateau import _assess, _logged
+    from lossdoc.checks.detectors.plateau import _assess, _logged, maybe_floor, val_mean
 
-    q = SimpleNamespace(margin=p.margin, stuck_margin=p.stuck_margin, range_margin=p.range_margin,
-                        range_cap=p.range_cap, alpha=p.alpha, min_points=p.plateau_min_points,
-                        stuck_fraction=p.stuck_fraction, stuck_drop=p.stuck_drop, moving_share=p.moving_share,
-                        waste_fraction=p.waste_fraction)
-    a = _assess(ctx, s, q)
+    a = _assess(ctx, s, _plateau_params(p))
     if a is None or a[0] != "stuck":
         return None
     w = a[1]
@@ -172,23 +162,14 @@ def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) 
              f"{fmt_num(level)} (mean) from step {lstart:,}, {share:.0%} of the run")
     msg = (f"{s.name} {moved} (TOST: change within {w.basis} across the window, p={w.eq.pvalue:.2g}): stuck high, "
            f"the model no longer fits its training set better{lr_text(ctx, lstart)}")
-    val = ctx.loss("val")
-    ratio = None
-    if val is not None:
-        vs, vv = val.finite()
-        vw = vv[vs >= w.start]
-        if vw.size and level > 0:
-            ratio = float(np.mean(vw)) / level
-            msg += (f"; the validation loss there averages {fmt_num(float(np.mean(vw)))} "
-                    f"({ratio:.2f}x the training loss, derived)")
-    # "fell only x% of its start" is relative to the level, and a loss's level includes whatever it can never
-    # remove (an irreducible entropy, a regulariser, a summed multi-part loss): a loss that fell and levelled off
-    # may simply have reached its floor. Stuck *high* needs evidence that the level is high: a held-out loss at
-    # about the training level (the model fits its training set no better than unseen data, the mark of
-    # underfitting); without one (no validation loss, or one far above the training loss) the finding is a note
+    floor, ratio = maybe_floor(ctx, s, p, w.start, level)
+    if ratio is not None:
+        msg += (f"; the validation loss there averages {fmt_num(val_mean(ctx, w.start) or 0.0)} "
+                f"({ratio:.2f}x the training loss, derived)")
+    # stuck *high* needs evidence that the level is high (plateau.maybe_floor): without it the finding is a note
     sev = None
     cap = getattr(p, "stuck_val_ratio", None)
-    if cap is not None and (ratio is None or ratio > cap) and _trivial_at(ctx, s, p, level) is None:
+    if floor:
         sev = Severity.INFO
         msg += ("; no held-out loss near the training level shows that this level is high (it may be the loss's "
                 "floor): a note" if ratio is None else
