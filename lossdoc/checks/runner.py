@@ -186,22 +186,20 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     if any(f.category == "divergence" and f.severity >= Severity.WARNING and (f.split or "train") == "train"
            for f in findings):
         drop.update(i for i, f in enumerate(findings) if f.category in _AFTER_DIVERGENCE)
-    # a run whose validation loss rose from its minimum (an overfitting warning) spent its later steps
-    # overfitting: the overfitting finding names the step to stop at (the validation minimum). A "converged"
-    # plateau note on the training loss would name another step, and its advice (a bigger model, more data's
-    # steps) points the wrong way for a model that already fits its training set too well
-    if any(f.category == "overfitting" and f.severity >= Severity.WARNING for f in findings):
-        drop.update(i for i, f in enumerate(findings) if f.category == "plateau" and f.severity < Severity.WARNING
-                    and (f.split or "train") == "train")
     # a training loss stuck at a trivial solution (LM002: ln(C), the unigram entropy) explains why every loss of
     # the run moves so little: "falls steadily but slowly, raise the LR" on the training or validation loss is
     # the same stuck model read as an LR problem, a competing cause. The local-minimum finding is the one to
     # act on (its advice checks inputs and labels first, then moves the LR both ways).
-    if any(f.rule == "LM002" and f.severity >= Severity.WARNING and (f.split or "train") == "train"
-           for f in findings):
+    trivial = any(f.rule == "LM002" and f.severity >= Severity.WARNING and (f.split or "train") == "train"
+                  for f in findings)
+    if trivial:
         drop.update(i for i, f in enumerate(findings) if f.category == "lr_too_low")
-        # ...and it did not "converge early" (PL002's note: "those steps bought nothing; stop there or spend them
-        # on a bigger model") -- it sits at a trivial predictor's level, which LM002's advice addresses
+    # a "converged early" note on the training loss (PL002: "those steps bought nothing; stop there, or spend them
+    # on a bigger model") gives way to a run whose validation loss rose from its minimum (an overfitting warning:
+    # its step to stop at is the validation minimum, and a bigger model points the wrong way for a model that
+    # already fits its training set too well) and to one stuck at a trivial solution (it did not converge: it
+    # sits at a trivial predictor's level, which LM002's advice addresses)
+    if trivial or any(f.category == "overfitting" and f.severity >= Severity.WARNING for f in findings):
         drop.update(i for i, f in enumerate(findings) if f.category == "plateau" and f.severity < Severity.WARNING
                     and (f.split or "train") == "train")
     by_key: dict[tuple[Any, Any], list[int]] = {}
