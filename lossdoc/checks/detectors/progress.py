@@ -83,8 +83,7 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
           and drop >= p.levelled_min_drop):
         # "fell only x%" is relative to the level: a loss that fell clearly (by levelled-min-drop of its level or
         # more: a smooth loss that moved 0.2% is "clearly" above its tiny noise, and did not learn) and then
-        # levelled off may sit at its floor (a constant part: a regulariser, an irreducible entropy, a summed multi-part loss). As for stuck
-        # high, the level counts as high only when a validation loss there is near it; else a note
+        # levelled off may sit at its floor (plateau.maybe_floor, as for stuck high); then a note
         lo = _levelled_off(ctx, s, p)
         if lo is not None:
             from lossdoc.checks.detectors.plateau import fall_text, maybe_floor
