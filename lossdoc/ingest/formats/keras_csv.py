@@ -16,7 +16,9 @@ The step is the 0-based epoch. ``CSVLogger(append=True)`` across several ``fit()
 the epoch column start again at 0 (one-epoch fits give a column of zeros): those segments are
 laid end to end (steps continue) and a note says so, instead of being taken for a resumed run.
 An epoch that goes back to a value above 0 is a resume (``initial_epoch``) and is left to the
-restart normaliser.
+restart normaliser. An epoch counted within phases (``resolution,epoch,loss`` of a progressive GAN) is
+a counter beside the phase's label; a schedule of phases that starts over at its first phase with the
+loss back at its first level is a second run (:mod:`lossdoc.ingest.runs`): the last is kept, noted.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ class KerasCSVParser(Parser):
                     labels = _phase_labels(df, header, inner, ep)
                     if labels:
                         axis += labels
+                        df = df.with_columns(_schedule_position(df, labels, ep).alias("_sched"))
                         notes.append(IngestNote(
                             "inferred", f"{', '.join(repr(c) for c in labels)}: whole numbers that change only where "
                             f"{inner!r} goes back to its start (one value per phase, e.g. a progressive GAN's "
@@ -143,10 +146,16 @@ class KerasCSVParser(Parser):
         run_meta: dict[str, int] = {}
         if "loss" in header and "_line" in df.columns:
             # CSVLogger(append=True) over separate models: the last one (another fit() of one model is kept)
-            ref = df.select(pl.col("_line").alias("lineno"), pl.col("_epoch_raw").alias("counter"),
+            # with phase labels, the counter is the row's place in the phase schedule: a second run of the
+            # schedule goes back to its start (the first phase's first epoch), a new phase does not
+            counter = "_sched" if "_sched" in df.columns else "_epoch_raw"
+            ref = df.select(pl.col("_line").alias("lineno"), pl.col(counter).alias("counter"),
                             pl.col("loss").cast(pl.Float64, strict=False).alias("value"))
-            df = keep_last_run(df, ref, None, notes, line_col="_line", counter_col="_epoch_raw", what="row",
+            n = df.height
+            df = keep_last_run(df, ref, None, notes, line_col="_line", counter_col=counter, what="row",
                                meta=run_meta)
+            if counter == "_sched" and df.height < n:  # the row index of the run kept is its epoch
+                df = df.with_columns(pl.col("_epoch_raw") - pl.col("_epoch_raw").min())
         df, note = cumulative_epochs(df, "_epoch_raw")
         if note:
             notes.append(note)
@@ -180,6 +189,16 @@ def _phase_labels(df: pl.DataFrame, header: list[str], epoch: str, ep: pl.Series
             continue
         out.append(c)
     return out
+
+
+def _schedule_position(df: pl.DataFrame, labels: list[str], ep: pl.Series) -> pl.Series:
+    """A row's place in a schedule of phases (``labels``: the phase's label columns; ``ep``: the epoch counted
+    within each phase): the phase's rank by first appearance, then the epoch. It rises through the phases of one
+    run and goes back to its start only where the first phase comes round again (a second run of the schedule)."""
+    lab = pl.struct(labels) if len(labels) > 1 else pl.col(labels[0])
+    first = pl.col("_row").min().over(lab)
+    rank = df.with_row_index("_row").select(first.rank("dense").cast(pl.Int64) - 1).to_series()
+    return rank * (int(ep.max()) + 1) + ep.cast(pl.Int64)  # type: ignore[arg-type]
 
 
 def cumulative_epochs(
