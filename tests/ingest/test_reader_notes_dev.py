@@ -87,3 +87,73 @@ def test_one_run_of_a_phase_schedule_is_kept_whole() -> None:
     src = read("\n".join(SCHEDULE_TWICE.splitlines()[:11]) + "\n", "training_loss.csv")
     assert len(values(src, "train", "loss")) == 10
     assert not [n for n in src.notes if n.kind == "several_runs"]
+
+
+# ------------------------------------------------------- an unnamed second loss column that is validation
+# JulesBelveze/text-summarizer losses.txt (public dev log), every 10th line: train loss, val loss, epoch, no
+# header. Both fall, they start at one level (after the first epoch's average), and the second ends above
+# the first with the gap opening: the validation loss (it bottoms out and rises: overfitting).
+
+TRAIN_VAL = (
+    "706.3421666547796\t50.125271403712446\t0\n"
+    "39.38424257889855\t44.19264716809166\t10\n"
+    "37.6969657451396\t44.94982984183549\t20\n"
+    "36.83163037025942\t45.65373059252983\t30\n"
+    "36.26662134846455\t46.453879026696086\t40\n"
+    "35.83362739832497\t47.131674369122706\t50\n"
+    "35.51284957263578\t47.85185817243724\t60\n"
+    "35.22012404076634\t48.620089084664684\t70\n"
+    "34.97866816988389\t49.36249994175059\t80\n"
+    "34.78432981217996\t50.13729257661657\t90\n"
+)
+
+# Eason-Sun/Unsupervised-Monocular-Depth-Estimation losses.csv (public dev log), every 4th line: the same
+# shape written 'train ,val' (validation below training for the first epochs, above it from epoch 16 on).
+TRAIN_VAL_COMMA = (
+    "0.5833239185090606 ,0.5479436865750196\n"
+    "0.4752719935157623 ,0.45323426293023283\n"
+    "0.420018585449623 ,0.40914464883567875\n"
+    "0.37550568086725333 ,0.36081880084739243\n"
+    "0.3328861317844491 ,0.35917018586029614\n"
+    "0.2974440427377684 ,0.3108719061380424\n"
+    "0.2723226540038472 ,0.28790472232833153\n"
+    "0.254003650780717 ,0.2799354952683664\n"
+    "0.2380251001927033 ,0.2770234513494973\n"
+    "0.233448024915593 ,0.27756644856452334\n"
+    "0.22457494673821707 ,0.2728565654327213\n"
+)
+
+
+def test_an_unnamed_second_column_that_opens_a_gap_above_the_first_is_validation() -> None:
+    for text, n in ((TRAIN_VAL, 10), (TRAIN_VAL_COMMA, 11)):
+        src = read(text, "losses.txt")
+        assert src.format == "numeric-column"
+        assert len(values(src, "train", "loss")) == n and len(values(src, "val", "loss")) == n
+        assert values(src, "other", "loss_col2") == []
+        msg = note(src, "inferred", "names a split")
+        assert "column 2 as val loss" in msg and "a validation loss beside the training loss" in msg
+    assert values(read(TRAIN_VAL, "losses.txt"), "val", "loss")[:2] == [50.1253, 44.1926]
+
+
+def test_the_header_the_note_gives_undoes_the_validation_reading() -> None:
+    msg = note(read(TRAIN_VAL, "losses.txt"), "inferred", "names a split")
+    header = msg.split("a first line naming the columns ('", 1)[1].split("')", 1)[0].replace("<TAB>", "\t")
+    assert header == "loss\tloss_2\tstep"
+    src = read(header + "\n" + TRAIN_VAL, "losses.txt")
+    assert values(src, "val", "loss") == [] and len(values(src, "train", "loss_2")) == 10
+
+
+def test_an_unnamed_second_column_without_the_signature_stays_other_with_the_header_to_add() -> None:
+    # a GAN's generator beside its discriminator: not at one level, and the gap does not open from it
+    gan = "".join(f"{0.7 - 0.02 * i:.4f},{2.0 + 0.1 * i:.4f}\n" for i in range(12))
+    # validation below training all along (dropout): its numbers do not tell it from a second training loss
+    below = "".join(f"{0.7 - 0.02 * i:.4f},{0.6 - 0.02 * i:.4f}\n" for i in range(12))
+    for text in (gan, below):
+        src = read(text, "losses.csv")
+        assert values(src, "val", "loss") == [] and len(values(src, "other", "loss_col2")) == 12
+        msg = note(src, "inferred", "names a split")
+        assert ("to have it checked, add a first line naming the columns: 'train_loss,val_loss' if column 2 is "
+                "the validation loss") in msg
+    # the line it gives works
+    src = read("train_loss,val_loss\n" + below, "losses.csv")
+    assert len(values(src, "val", "loss")) == 12

@@ -14,10 +14,13 @@ Layouts read:
 * one list on one line: ``[0.55, 0.51, 0.32]`` (``str(list)``) or ``69.33, 69.32, 69.32`` (``join``);
 * a table of numbers: ``step value`` / ``0,2.30`` / ``"1","1.84"`` / ``epoch, train, val``; a first column
   of whole numbers that never decrease is the step, every other column a series (the file's metric
-  for the first, ``<metric>_col2``... for the rest, in the file's split). Other columns of whole numbers
-  counting up by a constant (or nearly constant) increment are axes too, not values (``epoch iteration
-  loss``): the finest is the step, or an iteration counter that restarts every epoch combined with the
-  epoch (``step = (epoch - e0) * per_epoch + iteration``, as :mod:`._epoch_counter`), noted as inferred;
+  for the first, ``<metric>_col2``... for the rest, in the file's split; where neither the name nor a header
+  states the split, the second of two loss columns is ``val`` when its numbers show a validation loss
+  (:func:`validation_evidence`), else ``other``, and the note gives the header line that says which). Other
+  columns of whole numbers counting up by a constant (or nearly constant) increment are axes too, not
+  values (``epoch iteration loss``): the finest is the step, or an iteration counter that restarts every
+  epoch combined with the epoch (``step = (epoch - e0) * per_epoch + iteration``, as
+  :mod:`._epoch_counter`), noted as inferred;
 * an optional first line naming the column (``loss``; ``# train loss`` from ``savetxt(header=)``;
   ``,0`` from pandas), ``#`` comment lines; a few stray lines (a merge conflict's ``<<<<<<<``) are
   skipped with a note.
@@ -41,6 +44,7 @@ from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case, split_and_metric
+from lossdoc.numfmt import fmt_num as fmt
 
 _NUM = r"[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[nN][aA][nN]|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?)"
 _NUM_RE = re.compile(_NUM)
@@ -163,8 +167,10 @@ def is_curve_file(stem: str, text: str) -> bool:
     return bool(_METRIC_NAME.search(stem) or (shape[1] and _METRIC_NAME.search(shape[1])))
 
 
-def read_numeric(inp: InputFile, notes: list[IngestNote]) -> tuple[list[pl.DataFrame], str | None, bool]:
-    """(one frame of ``step``, ``value`` per column; header; whether a step column was written)."""
+def read_numeric(inp: InputFile, notes: list[IngestNote],
+                 shape: dict[str, object] | None = None) -> tuple[list[pl.DataFrame], str | None, bool]:
+    """(one frame of ``step``, ``value`` per column; header; whether a step column was written). A table's
+    number of columns and the separator its rows use go to ``shape`` (``columns``, ``sep``) when given."""
     lines = load_lines(inp, notes=notes)
     last = int(lines.get_column("lineno").max() or 0) if lines.height else None
     if torn_tail_note(inp, last, "value") is not None:
@@ -214,6 +220,9 @@ def read_numeric(inp: InputFile, notes: list[IngestNote]) -> tuple[list[pl.DataF
                                 f"(lines {first})", line=first[0], count=odd.height))
         lines = lines.filter(pl.col("nums").list.len() == k)
     cols = lines.select([to_float(pl.col("nums").list.get(j)).alias(f"c{j}") for j in range(k)])
+    if shape is not None:
+        row = lines.item(0, "line")
+        shape.update(columns=k, sep=next((c for c in ("\t", ",", ";") if c in row), " "))
     stepped = False
     if k >= 2:
         s = cols.get_column("c0")
@@ -354,11 +363,22 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str,
     notes: list[IngestNote] = []
     read: list[tuple[str, str, pl.DataFrame, bool, tuple[str, str]]] = []  # (name, display, frame, stepped, series)
     unsplit: list[str] = []  # tables whose second and later columns have no split the file states
+    examples: dict[str, str] = {}  # their first line naming the columns, as the note suggests it
     for stem, display, inp in files:
         nt: list[IngestNote] = []
-        frames, header, stepped = read_numeric(inp, nt)
+        shape: dict[str, object] = {}
+        frames, header, stepped = read_numeric(inp, nt, shape)
         notes.extend(IngestNote(n.kind, f"{display}: {n.message}", n.line, n.run, n.count, n.step) for n in nt)
         split, metric = series_of(stem, header)
+        # two loss columns that name no split: the second is called validation only when its numbers say so
+        val_why = None
+        if len(frames) == 2 and split == "train" and metric.endswith("loss") and not names_split(stem, header):
+            val_why = validation_evidence(frames[0], frames[1])
+            if val_why is not None:
+                notes.append(IngestNote("inferred", f"{display}: neither the file name nor a header names a split: "
+                                        f"column 1 is read as train {metric} and column 2 as val {metric}: {val_why}; "
+                                        "if column 2 is not a validation loss, a first line naming the columns "
+                                        f"({header_example(shape, frames, metric, val=False)}) says which"))
         for j, df in enumerate(frames):
             if not df.height:
                 continue
@@ -372,11 +392,16 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str,
                 # where neither the file's name nor its header names a split, 'train' is only the default for
                 # the file's own curve: a second column (a validation loss as often as another training
                 # one) has no split the file states, and is not claimed for training
-                unnamed = j > 0 and not names_split(stem, header)
+                unnamed = j > 0 and not names_split(stem, header) and val_why is None
                 sm = ("other" if unnamed else split, metric if j == 0 else f"{metric}_col{col}")
+                if j == 1 and val_why is not None:
+                    sm = ("val", metric)
                 read.append((f"{stem}:{col}", display, df, stepped, sm))
                 if unnamed and display not in unsplit:
                     unsplit.append(display)
+                    examples[display] = (f"{header_example(shape, frames, metric, val=True)} if column 2 is the "
+                                         "validation loss" if len(frames) == 2 and metric.endswith("loss") else
+                                         header_example(shape, frames, metric, val=False))
     keys = dedupe_metrics((name, *sm) for name, _, _, _, sm in read)
     for display in unsplit:
         cols = [(name.rsplit(":", 1)[-1], keys[name]) for name, d, _, _, _ in read if d == display and ":" in name]
@@ -386,7 +411,8 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str,
             "inferred", f"{display}: neither the file name nor a header names a split: "
             + (f"the first value column is read as {first[0]} {first[1]} (the default for a curve file), " if first
                else "") + f"{', '.join(rest[:4])} (not checked as training or validation: a validation loss and "
-            "a second training loss look alike; a header line naming the columns, e.g. 'train,val', says which)"))
+            "a second training loss look alike, and its numbers do not show which); to have it checked, add a first "
+            f"line naming the columns: {examples[display]}"))
     for display in dict.fromkeys(d for _, d, _, st, _ in read if st):  # tables with a step column: say how read
         cols = [(name.rsplit(":", 1)[-1] if ":" in name else "value", keys[name]) for name, d, _, _, _ in read
                 if d == display]
@@ -412,6 +438,67 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str,
         frames.append(df.select(pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
                                 pl.lit(key).alias("name"), "step", "value"))
     return concat_frames(frames), notes
+
+
+#: Where the second of two unnamed loss columns starts against the first (median ratio over the first third of
+#: the rows) for it to be a validation loss: the same level (a second training loss can sit at any scale)
+SAME_LEVEL = (0.5, 2.0)
+
+
+def validation_evidence(first: pl.DataFrame, second: pl.DataFrame) -> str | None:
+    """Why the second of two unnamed loss columns (frames of ``step``, ``value``, read from the same rows) is the
+    validation loss beside the training loss, or None when its numbers do not show it.
+
+    The signature of a validation loss logged beside an epoch's training loss: both fall from where they
+    started; they start at the same level (the median ratio over the first third of the rows within
+    :data:`SAME_LEVEL`); the second ends above the first on every row of the last third; and the gap opens
+    (its median over the last third above that over the first third). A second training loss (a component, a
+    total, a generator beside a discriminator) does not open a gap over the first from the same level: a
+    component or a total keeps its ratio, a GAN's losses start at different levels.
+    """
+    import numpy as np
+
+    if first.height != second.height or not first.get_column("step").equals(second.get_column("step")):
+        return None
+    a, b = first.get_column("value").to_numpy(), second.get_column("value").to_numpy()
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    n = a.size
+    if n < 6 or (a <= 0).any() or (b <= 0).any():
+        return None
+    third = n // 3
+    head, tail = slice(0, third), slice(n - third, n)
+    ratio = float(np.median(b[head] / a[head]))
+    gap0, gap1 = float(np.median(b[head] - a[head])), float(np.median(b[tail] - a[tail]))
+    low = float(b[: n // 2 + 1].min())
+    if not (np.median(a[tail]) < np.median(a[head]) and low < b[0]):
+        return None  # both fall
+    if not (SAME_LEVEL[0] <= ratio <= SAME_LEVEL[1] and (b[tail] > a[tail]).all() and gap1 > max(gap0, 0.0)):
+        return None
+    return (f"logged on the same {n} rows, both fall (column 2 from {fmt(b[0])} to its lowest {fmt(b.min())}), "
+            f"they start at "
+            f"one level (column 2 / column 1: median {fmt(ratio)} over the first {third} rows) and column 2 ends "
+            f"above column 1 on each of the last {third} rows, the gap opening from {fmt(gap0)} to {fmt(gap1)} "
+            "(medians): a validation loss beside the training loss")
+
+
+def header_example(shape: dict[str, object], frames: list[pl.DataFrame], metric: str, *, val: bool) -> str:
+    """The first line that names a headerless table's columns (value columns from their ``_col``, the others
+    counters), separated as its rows are: 'train_loss,val_loss,step' (``val``) or 'loss,loss_2,step'."""
+    k = int(shape.get("columns", len(frames)))  # type: ignore[call-overload]
+    sep = str(shape.get("sep", ","))
+    value_cols = [int(f.item(0, "_col")) if "_col" in f.columns and f.height else j + 1 for j, f in enumerate(frames)]
+    counters = [c for c in range(1, k + 1) if c not in value_cols]
+    names: dict[int, str] = {}
+    for j, c in enumerate(value_cols):
+        if val:
+            names[c] = f"train_{metric}" if j == 0 else (f"val_{metric}" if j == 1 else f"{metric}_{j + 1}")
+        else:
+            names[c] = metric if j == 0 else f"{metric}_{j + 1}"
+    for i, c in enumerate(counters):
+        names[c] = "step" if i == len(counters) - 1 else ("epoch" if i == 0 else f"counter_{i}")
+    line = sep.join(names[c] for c in range(1, k + 1))
+    return repr(line).replace("\\t", "<TAB>") if sep == "\t" else repr(line)
 
 
 class NumericColumnParser(Parser):
