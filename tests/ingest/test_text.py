@@ -56,6 +56,29 @@ STYLES = [
          ("val", "loss"): [(200, 0.5301), (400, 0.4887)], ("val", "perplexity"): [(200, 1.70), (400, 1.63)]},
     ),
     (
+        # Evaluation lines that share the training line's keys, each right after a line announcing the
+        # evaluation (AIHHU/PaddleCIFAR10 training_log.txt, public dev log): they are the val loss; read as
+        # training points at the same epoch they overwrote the training loss (0.6286 read as 0.4866)
+        "eval-lines-under-header-same-keys",
+        "testing in eval mode\u2026\u2026\nepoch: 0,  loss is: 2.5048, acc is: 0.0709\n"
+        "epoch: 0,  loss is: 0.6286, acc is: 0.7797\ntesting in eval mode\u2026\u2026\n"
+        "epoch: 0,  loss is: 0.4866, acc is: 0.8353\nNow continue training\u2026\u2026\nNew model has been saved!\n\n"
+        "epoch: 1,  loss is: 0.3675, acc is: 0.8733\ntesting in eval mode\u2026\u2026\n"
+        "epoch: 1,  loss is: 0.5760, acc is: 0.8035\nNow continue training\u2026\u2026\n"
+        "epoch: 2,  loss is: 0.2923, acc is: 0.8986\ntesting in eval mode\u2026\u2026\n"
+        "epoch: 2,  loss is: 0.4973, acc is: 0.8435\n",
+        {("train", "loss_is"): [(0, 0.6286), (1, 0.3675), (2, 0.2923)],
+         ("val", "loss_is"): [(0, 0.4866), (1, 0.576), (2, 0.4973)]},
+    ),
+    (
+        # ... but one banner naming a split above the first training line is not a section: every line is
+        # training's (fewer than 3 lines under it)
+        "one-eval-banner-is-not-a-section",
+        "Validation set loaded\nepoch: 0,  loss is: 2.5048\nepoch: 1,  loss is: 0.6286\n"
+        "epoch: 2,  loss is: 0.4866\nepoch: 3,  loss is: 0.3675\n",
+        {("train", "loss_is"): [(0, 2.5048), (1, 0.6286), (2, 0.4866), (3, 0.3675)]},
+    ),
+    (
         # One key printed once per split on a line (B777B2056-2's machine-translation log): each is the
         # split's named last before it -- the second Token Acc is the validation one, it was dropped
         "same-key-per-split",

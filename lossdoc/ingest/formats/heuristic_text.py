@@ -278,12 +278,72 @@ def _read_template(line: str) -> _Template:
     return t
 
 
+#: marks the template of a line read under an evaluation header (``\x1e<split>\x1e<template>``)
+_HEAD_MARK = "\x1e"
+#: a line that only announces an evaluation: "testing in eval mode……", "Validating...", "=== Evaluation ===".
+_EVAL_HEAD = r"(?i)\b(val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b"
+#: lines under one header shape, at least, before they are read as that split (a single "... with validation
+#: ..." banner above the first training line is not a section)
+_HEAD_MIN = 3
+
+
+def _under_eval_headers(lines: pl.DataFrame, notes: list[IngestNote] | None) -> pl.DataFrame:
+    """Lines that share the training lines' keys ("epoch: 3,  loss is: 0.41") but come right after a line that
+    only announces an evaluation (no number, no "train", a split word, at most 60 characters; a blank line
+    between is allowed) get a template of their own, marked with the header's split: PaddleCIFAR10's
+    "testing in eval mode……" then "epoch: 0,  loss is: 0.487" is the evaluation loss, which, read as the
+    training loss at the same epoch, overwrote it. Only where the header precedes such lines 3+ times and the
+    lines name no split themselves; lines without a counter under a header are :meth:`_section_splits`'."""
+    line = pl.col("line")
+    if not lines.height or not lines.select(line.str.contains(_EVAL_HEAD).any()).item():
+        return lines
+    word = line.str.extract(_EVAL_HEAD, 1).str.to_lowercase()
+    head = (~line.str.contains(r"[0-9]") & (line.str.len_chars() <= 60) & ~line.str.contains(r"(?i)train")
+            & word.is_not_null())
+    split = pl.when(head).then(word.replace_strict(_SPLIT_OF, default="val")).otherwise(None)
+    blank = line.str.strip_chars() == ""
+    lines = lines.with_columns(
+        split.alias("_hsplit"),
+        pl.when(head).then(pl.col("lineno")).otherwise(None).alias("_hline"),
+    ).with_columns(
+        pl.coalesce(pl.col("_hsplit").shift(1),
+                    pl.when(blank.shift(1)).then(pl.col("_hsplit").shift(2))).alias("_under"),
+        pl.coalesce(pl.col("_hline").shift(1),
+                    pl.when(blank.shift(1)).then(pl.col("_hline").shift(2))).alias("_under_line"),
+    )
+    cand = (pl.col("_under").is_not_null() & (pl.col("tpl") != pl.col("_s"))
+            & ~line.str.contains(_SPLIT_WORD.pattern))
+    lines = lines.with_columns(cand.alias("_cand"))
+    many = (lines.filter(pl.col("_cand")).group_by("tpl", "_under")
+            .agg(pl.len().alias("n"), pl.col("lineno").min().alias("first"),
+                 pl.col("_under_line").min().alias("head_line"))
+            .filter(pl.col("n") >= _HEAD_MIN))
+    drop = ["_hsplit", "_hline", "_under", "_under_line", "_cand"]
+    if many.height == 0:
+        return lines.drop(drop)
+    lines = lines.join(many.select("tpl", "_under", pl.lit(True).alias("_mark")), on=["tpl", "_under"], how="left")
+    lines = lines.with_columns(
+        pl.when(pl.col("_mark").fill_null(False))
+        .then(pl.lit(_HEAD_MARK) + pl.col("_under") + pl.lit(_HEAD_MARK) + pl.col("tpl"))
+        .otherwise(pl.col("tpl")).alias("tpl")
+    ).drop([*drop, "_mark"])
+    if notes is not None:
+        for split, n, first, head_line in many.sort("first").select("_under", "n", "first", "head_line").iter_rows():
+            text = lines.filter(pl.col("lineno") == head_line).get_column("line")
+            notes.append(IngestNote(
+                "inferred", f"{n} lines like line {first} follow a line that announces an evaluation "
+                f"({text[0].strip()[:40]!r}, line {head_line}) and carry no split of their own: read as {split}, "
+                "not as more training points at the same step", line=int(first)))
+    return lines
+
+
 def _templates(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(lines with their template, per-template table) for the lines that hold a number."""
     lines = lines.with_columns((pl.lit(" ") + pl.col("line")).alias("_s"))
     # NOTE: the character before each number goes with it ("loss=#" and "loss #" share a template);
     # one format string writes one separator, and a literal replacement is 3x faster than "${1}#".
     lines = lines.with_columns(pl.col("_s").str.replace_all(_NUMX, "#").alias("tpl"))
+    lines = _under_eval_headers(lines, notes)
     numeric = lines.filter(pl.col("tpl") != pl.col("_s"))
     groups = (
         numeric.group_by("tpl")
@@ -302,6 +362,10 @@ def _templates(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> tu
             )
         groups = groups.head(MAX_TEMPLATES)
     info = [_read_template(rep) for rep in groups.get_column("rep").to_list()]
+    for t, tpl in zip(info, groups.get_column("tpl").to_list(), strict=True):
+        if tpl.startswith(_HEAD_MARK):  # lines under an evaluation header: that split's, not training's
+            split = tpl[1:].split(_HEAD_MARK, 1)[0]
+            t.splits = [split if sp == "train" else sp for sp in t.splits]
     table = groups.select("tpl", "n", "first").with_columns(
         pl.Series("structure", [t.structure for t in info], dtype=pl.String),
         pl.Series("has_counter", [t.has_counter for t in info], dtype=pl.Boolean),
