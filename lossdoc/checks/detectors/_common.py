@@ -344,3 +344,18 @@ def head_text(first: int) -> str:
     """'; the log starts at step N, so ... (inconclusive)' for a finding that judges a fall from the first value."""
     return (f"; but the log starts at step {first:,}, after training began, so how far the loss fell before "
             f"its first logged value is unknown (inconclusive)")
+
+
+def first_level(v: np.ndarray) -> float:
+    """Where a loss started, from its first logged values: the lower of its first value and the median of its
+    first three (one spike among them, first or later, does not raise it). Unlike a median over the first 5% of
+    points, it is not taken after a fast initial fall: on a 1,600-step log that 5% holds 80 steps, and a loss
+    that fell from 6.9 to 4.8 within them "started" at 4.8 by that median."""
+    return float(min(v[0], np.median(v[:3])))
+
+
+def early_fall(v: np.ndarray, end: float) -> float:
+    """The share of :func:`first_level` (of the finite values ``v``) that the loss removed by ``end``, the
+    caller's final level; 0 when it started at 0."""
+    start = first_level(v)
+    return (start - end) / abs(start) if start else 0.0

@@ -183,9 +183,12 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
         evidence.append(f"OS001 oscillation from step {step:,}" + (" at a constant LR" if ctx.lr() is not None else ""))
     if far_above:
         # any symptom next to a stated LR far above its optimizer's range -- slow progress (LR004) too: at
-        # 30x the usual LR a slow, steady fall is the LR's noise floor, never a reason to raise it
+        # 30x the usual LR a slow, steady fall is the LR's noise floor, never a reason to raise it; LR004's note
+        # (a slow fall after the loss, or the training loss, fell by max-drop: nothing shows the LR too low) is
+        # that slow progress as well
         conf = "high" if conf is not None else ("medium" if _sym(ctx, "SP001", "PL001", "UF001", "LM001", "LM002",
-                                                                  "OS001", "LR004") else None)
+                                                                  "OS001", "LR004")
+                                                or _sym(ctx, "LR004", min_sev=Severity.INFO) else None)
         evidence.append(f"{lr_src}, {lr / hi:.0f}x the top of the usual range for {opt_txt} "
                         f"({round_lr(lo)}-{round_lr(hi)})")
     if conf is None:

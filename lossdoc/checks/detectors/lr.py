@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    fmt_num, fmt_step, head_text, logged_step_from, lr_reference, range_scale, rel, round_lr, shown_lr, tlabel,
+    early_fall, first_level, fmt_num, fmt_step, head_text, logged_step_from, lr_reference, range_scale, rel, round_lr, shown_lr, tlabel,
     unlogged_head,
 )
 from lossdoc.checks.detectors.divergence import find_divergence, significant_rise
@@ -207,6 +207,23 @@ def _mean_lr(ctx: RunContext, lo: float, hi: float) -> float | None:
     return m if m is not None and m > 0 else None
 
 
+def _train_fall(ctx: RunContext) -> float | None:
+    """How much of where it started the run's training loss (5+ finite points) removed: the larger of its fall
+    from the mean of its first 5% of points and from its first logged values (:func:`early_fall`) to the mean
+    of its last 5%; None without a training loss."""
+    t = ctx.loss("train")
+    if t is None:
+        return None
+    v = t.finite()[1]
+    if v.size < 5:
+        return None
+    k = max(1, math.ceil(0.05 * v.size))
+    start, end = float(np.mean(v[:k])), float(np.mean(v[-k:]))
+    if not (np.isfinite(start) and np.isfinite(end)) or start == 0:
+        return None
+    return max(-rel(end, start), early_fall(v, end))
+
+
 def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Steady but tiny progress: a significant, non-decelerating decrease that removed < max-drop of the loss."""
     if s is None:
@@ -224,6 +241,20 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     drop = -rel(end, start)
     if not (0 < drop < p.max_drop):
         return
+    # progress was not tiny when the loss fell by max-drop from its first logged values (a fast fall inside the
+    # first 5% of points, then a slow tail: what convergence looks like too) or, for a held-out loss, when the
+    # *training* loss did (the LR moves the training loss; a validation loss that falls more slowly than a
+    # training loss that learned is generalisation, not the step size). Nothing in the log then shows the LR
+    # holding the run back: a note (inconclusive), with no advice to raise it
+    learned = ""
+    ef, tf = early_fall(v, end), (_train_fall(ctx) if s.split != "train" else None)
+    if ef >= p.max_drop:
+        learned = (f"from its first logged values ({fmt_num(first_level(v))}, the lower of the first value and the "
+                   f"median of the first three) it fell {ef:.0%}: it learned early and then slowed, as a converging "
+                   "loss does too")
+    elif tf is not None and tf >= p.max_drop:
+        learned = (f"the training loss fell {tf:.0%} over the run: the LR moves the training loss, and that one "
+                   "learned; a held-out loss falling more slowly says more about generalisation than the step size")
     tr = ctx.trend(s, float(x[0]), float(x[-1]))
     if tr is None or not (np.isfinite(tr.pvalue_decreasing) and tr.pvalue_decreasing < p.alpha):
         return
@@ -271,16 +302,21 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     head = unlogged_head(s)
     if head is not None:
         msg += head_text(head)
+    if learned:
+        msg += f"; {'and' if head is not None else 'but'} {learned} (inconclusive): a note"
     yield Hit(
         message=msg,
         evidence=Evidence(tr.method, float(tr.tstat), float(p.max_drop), float(tr.pvalue_decreasing),
                           (int(x[0]), int(x[-1])), {"drop": drop, "lr": lr_v, "first_step": int(st[0]),
-                                                    "unlogged_head": head is not None}),
+                                                    "unlogged_head": head is not None, "early_fall": ef,
+                                                    "train_fall": tf}),
         start_step=int(x[0]), end_step=int(x[-1]), alpha=p.alpha,
-        severity=Severity.INFO if head is not None else None,
+        severity=Severity.INFO if head is not None or learned else None,
         values={"lr": shown_lr(lr_v) if lr_v else "the current LR",
                 "at_lr": f" at {which} {shown_lr(lr_v)}" if lr_v else "",
-                "raise_advice": ((f"first read the loss where training started (the log begins at step {head:,}); "
+                "raise_advice": ("this log does not show the LR holding it back (see the message); compare with runs at "
+                                 "other LRs" if learned else
+                                 (f"first read the loss where training started (the log begins at step {head:,}); "
                                   "if it fell this slowly from there, " if head is not None else "")
                                  + (f"raise it 3-10x (to {round_lr(3 * lr_v)}-{round_lr(10 * lr_v)})" if lr_v
                                     else "raise the learning rate 3-10x")),

@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    TINY, fmt_num, fmt_step, head_text, logged_step_from, lr_text, range_scale, rel, shown_lr, tlabel, unlogged_head,
+    TINY, early_fall, first_level, fmt_num, fmt_step, head_text, logged_step_from, lr_text, range_scale, rel, shown_lr,
+    tlabel, unlogged_head,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.series import epoch_mean_loss, final_level_words
@@ -79,6 +80,16 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     if head is not None:
         msg += head_text(head)
         sev = Severity.INFO
+    elif drop >= 0 and early_fall(v, end) >= p.min_drop:
+        # the start above is the median of the first 5% of points: on a long log that window can hold a fast
+        # initial fall (1,600 steps: 80 of them), and "fell only x%" then measures the slow tail that followed.
+        # From its first logged values the loss did fall by min-drop: it learned, then slowed; whether it slowed
+        # high cannot be told from the log ("x%" is relative to a level a constant part of the loss moves)
+        sev = Severity.INFO
+        msg += (f"; but from its first logged values ({fmt_num(first_level(v))}, the lower of the first value and "
+                f"the median of the first three) it fell {early_fall(v, end):.0%}: it learned within its first 5% "
+                "of points and then slowed, and how far a slowing loss still is from its floor cannot be told from "
+                "the log (inconclusive): a note")
     elif (getattr(p, "stuck_val_ratio", None) is not None and getattr(p, "levelled_min_drop", None) is not None
           and drop >= p.levelled_min_drop):
         # "fell only x%" is relative to the level: a loss that fell clearly (by levelled-min-drop of its level or
