@@ -3,19 +3,23 @@
 A resumed run appends to its log and its steps go back; the resumed segment is the truth
 (the earlier rows after the resume point were thrown away by the trainer), so for each
 series a row is kept only if no *later* row has a step at or below it. A counter that goes
-back to its very start while the loss carries on where it stopped is not such a resume but a
-counter reset (a script restarted from its checkpoint that counts from 0 again): its segments
-are laid end to end, with derived steps. Each restart and
+back to its very start is not such a resume; :mod:`lossdoc.ingest.runs`' rule (the first loss after
+it against the end level and the run's first value) tells which it is: where the loss carries on
+where it stopped, a counter reset (a script restarted from its checkpoint that counts from 0 again):
+its segments are laid end to end, with derived steps; where the loss is back near its first level,
+a new run appended to the log: the last run is kept alone. Each restart, each run left out and
 each duplicated step is reported as an :class:`IngestNote`, never silently dropped.
 Vectorised (one pass of window functions), so it costs little at 10^7 rows.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import polars as pl
 
-from lossdoc.ingest.runs import FRESH, back_toward_start
+from lossdoc.ingest.runs import EDGE_POINTS, FRESH, MIN_MOVE, back_toward_start, find_runs
 from lossdoc.model import IngestNote, join_blocks
 from lossdoc.numfmt import fmt_num as fmt
 
@@ -90,6 +94,10 @@ def normalise_steps(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
     df, notes = _lay_counter_resets_end_to_end(df)
     if notes and not df.select((step.diff().over(KEYS) <= 0).any()).item():
         return df, notes
+    df, run_notes = _keep_last_of_new_runs(df)
+    notes += run_notes
+    if run_notes and not df.select((step.diff().over(KEYS) <= 0).any()).item():
+        return df, notes
     df = df.with_row_index("_i")
     later_min = step.reverse().cum_min().reverse().shift(-1).over(KEYS)
     prev = step.shift(1).over(KEYS)
@@ -135,18 +143,84 @@ def normalise_steps(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
     return out, notes
 
 
+def _keep_last_of_new_runs(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
+    """Separate runs appended to one log, for readers that do not tell them apart themselves (the line readers
+    do, :func:`lossdoc.ingest.runs.keep_last_run`): where the run's training loss (else its validation loss)
+    goes back to its start with the loss back near its first level (:func:`lossdoc.ingest.runs.find_runs`, the
+    one rule: at least :data:`~lossdoc.ingest.runs.FRESH` of the way back from where the run before ended to
+    where it started), a new run begins, not a resume: only the last run is kept (its rows from each series'
+    last return to its start), and a ``several_runs`` note names the earlier runs' steps and the rows left out.
+    Keeping the later rows only where they overlap (a resume's rule) would join the earlier run's rows beyond
+    the last run's end to it: a curve that belongs to no run."""
+    st = pl.col("step")
+    pos = pl.int_range(pl.len()).over(KEYS)
+    d = st.diff()
+    tol = d.filter(d > 0).first().over(KEYS).fill_null(0)
+    to_start = ((st < st.shift(1)) & (st <= st.cum_min().shift(1) + tol)).over(KEYS).fill_null(False)
+    marked = df.with_columns(to_start.alias("_start"))
+    if not marked.get_column("_start").any():
+        return df, []
+    notes: list[IngestNote] = []
+    cut: list[str] = []
+    for run in marked.filter(pl.col("_start")).get_column("run").unique(maintain_order=True).to_list():
+        mine = marked.filter(pl.col("run") == run)
+        ser = None
+        for split in ("train", "val"):
+            pick = mine.filter((pl.col("split") == split) & (pl.col("metric") == "loss"))
+            if pick.height:
+                first = pick.row(0, named=True)
+                ser = pick.filter(pl.all_horizontal([pl.col(k) == first[k] for k in KEYS]))
+                break
+        if ser is None or not ser.get_column("_start").any():
+            continue
+        ref = ser.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("lineno"), pl.col("step").alias("counter"),
+                         "value")
+        spans = find_runs(ref)
+        if len(spans) < 2:
+            continue
+        cut.append(run)
+        steps = ser.get_column("step")
+        vals = ser.get_column("value")
+        last, prev = spans[-1], spans[-2]
+        shown = ", ".join(f"steps {int(steps[r.first]):,}-{int(steps[r.last]):,} ({r.points:,} points)"
+                          for r in spans[:-1][:8]) + (f", ... ({len(spans) - 9} more)" if len(spans) > 9 else "")
+        notes.append(IngestNote(
+            "several_runs",
+            f"the log holds {len(spans)} separate runs: the step counter goes back to its start with the loss back "
+            f"near its first level ({ser.item(0, 'name')}: {fmt(vals[last.first])} at step "
+            f"{int(steps[last.first]):,}, after {fmt(vals[prev.last])} at step {int(steps[prev.last]):,}; the run "
+            f"before started at {fmt(vals[prev.first])}), a new run rather than a resume: analysed the last, steps "
+            f"{int(steps[last.first]):,}-{int(steps[last.last]):,} ({last.points:,} points); earlier runs not "
+            f"analysed: {shown} (@DROPPED@ row(s) left out) -- split the log to have each judged",
+            run=run, count=len(spans), step=int(steps[last.first]),
+        ))
+    if not cut:
+        return df, []
+    last_start = pl.when(pl.col("_start")).then(pl.col("_pos")).max().over(KEYS).fill_null(0)
+    marked = marked.with_columns(pos.alias("_pos")).with_columns(
+        ((pl.col("_pos") >= last_start) | ~pl.col("run").is_in(cut)).alias("_keep"))
+    gone = marked.filter(~pl.col("_keep")).group_by("run").len()
+    n_gone = dict(gone.iter_rows())
+    notes = [dataclasses.replace(n, message=n.message.replace("@DROPPED@", f"{n_gone.get(n.run, 0):,}"))
+             for n in notes]
+    return marked.filter(pl.col("_keep")).drop("_start", "_pos", "_keep"), notes
+
+
 def _lay_counter_resets_end_to_end(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:
     """A counter that goes back to its start while the loss carries on where it stopped is one run whose
     counter was reset (a script restarted from its checkpoint that counts from 0 again, a second
     ``fit()``), not a resume that overwrote what came before: the later segments are laid end to end
     (their steps offset, noted as derived) instead of dropping everything before the reset.
 
-    "Back to its start": at or below the series' first step. "Carries on": the median of up to 5 losses
-    after the reset sits less than half-way back from the median of the 5 before it to the series' first
-    value (:func:`lossdoc.ingest.runs.back_toward_start` below :data:`~lossdoc.ingest.runs.FRESH`, the
-    rule that tells a new run; medians here, as a reset is judged inside one run's series). Decided per
-    run: every loss series of the run with a reset must carry on at each of its resets; every series of
-    that run is then offset at its own resets alike.
+    "Back to its start": at or below the series' first step. "Carries on": the first loss after the reset
+    sits less than half-way back from the median of the last :data:`~lossdoc.ingest.runs.EDGE_POINTS` before
+    it to the series' first value (:func:`lossdoc.ingest.runs.back_toward_start` below
+    :data:`~lossdoc.ingest.runs.FRESH`, with :func:`lossdoc.ingest.runs.find_runs`' measures: one rule tells a
+    counter reset from a new run, which logs the untrained level again at its first point; where the loss had
+    not moved by :data:`~lossdoc.ingest.runs.MIN_MOVE` of its level, it carries on unless it starts above
+    all it logged). Decided per run: every loss series of the
+    run with a reset must carry on at each of its resets; every series of that run is then offset at its own
+    resets alike.
     """
     # one window over the whole test (two separate windows cost twice: 0.78 s vs 0.44 s at 10^7 rows)
     st = pl.col("step")
@@ -163,7 +237,7 @@ def _lay_counter_resets_end_to_end(df: pl.DataFrame) -> tuple[pl.DataFrame, list
         series = [ser for ser in mine.partition_by(KEYS, maintain_order=True) if ser.get_column("_reset").any()]
         if not series:
             continue
-        ok, shown = True, None
+        ok, shown, shown_moved = True, None, False
         for ser in series:
             v = ser.get_column("value").to_numpy()
             at = ser.get_column("_reset").to_numpy().nonzero()[0]
@@ -173,19 +247,26 @@ def _lay_counter_resets_end_to_end(df: pl.DataFrame) -> tuple[pl.DataFrame, list
             v_first = float(fin0[0])
             bounds = [0, *at.tolist(), v.size]
             for j, i in enumerate(at.tolist()):
-                before, after = v[max(bounds[j], i - 5):i], v[i:min(i + 5, bounds[j + 2])]
+                before, after = v[max(bounds[j], i - EDGE_POINTS):i], v[i:bounds[j + 2]]
                 before, after = before[np.isfinite(before)], after[np.isfinite(after)]
                 if not before.size or not after.size:
                     ok = False
                     break
-                b, a = float(np.median(before)), float(np.median(after))
-                # back at least half-way to where it started (a new run, runs.py's rule), or it had not moved
-                if v_first == b or back_toward_start(v_first, b, a) >= FRESH:
+                # runs.find_runs' measures: the end level (median of the last EDGE_POINTS) and the first value
+                # after the reset (a new run logs the untrained level again there, and falls fast from it)
+                b, a = float(np.median(before)), float(after[0])
+                # a new run by find_runs' rule: back at least half-way to where it started; or, where the loss
+                # had not moved, above all it logged before
+                scale = MIN_MOVE * max(abs(v_first), abs(b), 1e-12)
+                top = v[:i][np.isfinite(v[:i])].max()
+                if (back_toward_start(v_first, b, a) >= FRESH) if abs(v_first - b) >= scale else a > top + scale:
                     ok = False
                     break
-                if shown is None:
+                # the note shows the first reset of a series that moved (one that did not shows nothing carried on)
+                if shown is None or (not shown_moved and abs(v_first - b) >= scale):
                     steps = ser.get_column("step").to_numpy()
                     shown = (int(steps[i - 1]), int(steps[i]), b, a, v_first, int(at.size), ser.get_column("name")[0])
+                    shown_moved = abs(v_first - b) >= scale
             if not ok:
                 break
         if ok and shown is not None:
@@ -194,8 +275,8 @@ def _lay_counter_resets_end_to_end(df: pl.DataFrame) -> tuple[pl.DataFrame, list
             notes.append(IngestNote(
                 "restart",
                 f"the step counter goes back to its start {n} time(s) (first after step {s0:,}, to {s1:,}) while "
-                f"the loss carries on where it stopped ({name}: {fmt(b)} before, {fmt(a)} after, medians of up "
-                f"to 5 points; it started at {fmt(v_first)}): {COUNTER_RESET}, the later "
+                f"the loss carries on where it stopped ({name}: {fmt(b)} before (median of the last {EDGE_POINTS} "
+                f"points), {fmt(a)} after; it started at {fmt(v_first)}): {COUNTER_RESET}, the later "
                 "segments laid end to end (their steps derived: offset by the steps before them)",
                 run=run, count=n, step=s0,
             ))

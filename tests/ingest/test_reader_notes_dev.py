@@ -157,3 +157,93 @@ def test_an_unnamed_second_column_without_the_signature_stays_other_with_the_hea
     # the line it gives works
     src = read("train_loss,val_loss\n" + below, "losses.csv")
     assert len(values(src, "val", "loss")) == 12
+
+
+# ------------------------------------------------------- runs appended to a log whose reader keeps no lines
+# Tanveer81/transformed_detr out/log.txt (public dev log; DETR's JSON-lines log), lines 1-16 with three of
+# their ~90 keys: three aborted starts (epochs 0-3, 0-5), then the run that went on (epochs 0-4 here). Each
+# start logs the untrained loss level again (31.6 after 23.0): a new run, not a resume from a checkpoint.
+# Read as a resume, the third start's epoch 5 (23.00) was kept after the last run's epoch 4, one curve from
+# two runs; the note called it a resumed run.
+
+DETR_STARTS = """\
+{"train_loss": 28.8186, "test_loss": 39.4695, "epoch": 0}
+{"train_loss": 31.8677, "test_loss": 31.8779, "epoch": 0}
+{"train_loss": 26.2099, "test_loss": 29.042, "epoch": 1}
+{"train_loss": 24.6694, "test_loss": 28.1938, "epoch": 2}
+{"train_loss": 23.8115, "test_loss": 28.5893, "epoch": 3}
+{"train_loss": 29.3159, "test_loss": 37.0547, "epoch": 0}
+{"train_loss": 24.8965, "test_loss": 41.2391, "epoch": 1}
+{"train_loss": 24.2162, "test_loss": 40.8189, "epoch": 2}
+{"train_loss": 23.6824, "test_loss": 43.3327, "epoch": 3}
+{"train_loss": 23.5959, "test_loss": 44.721, "epoch": 4}
+{"train_loss": 23.0015, "test_loss": 44.6524, "epoch": 5}
+{"train_loss": 31.6102, "test_loss": 33.842, "epoch": 0}
+{"train_loss": 26.3406, "test_loss": 32.4703, "epoch": 1}
+{"train_loss": 24.6726, "test_loss": 30.4678, "epoch": 2}
+{"train_loss": 23.5955, "test_loss": 32.5386, "epoch": 3}
+{"train_loss": 23.216, "test_loss": 30.2918, "epoch": 4}
+"""
+
+
+def test_a_new_run_appended_to_a_json_lines_log_is_kept_alone_and_named() -> None:
+    src = read(DETR_STARTS, "log.txt")
+    assert src.format == "jsonl"
+    assert values(src, "train", "loss") == [31.6102, 26.3406, 24.6726, 23.5955, 23.216]
+    assert steps(src, "train", "loss") == [0, 1, 2, 3, 4]  # not the earlier run's epoch 5 joined to it
+    assert values(src, "test", "loss") == [33.842, 32.4703, 30.4678, 32.5386, 30.2918]
+    msg = note(src, "several_runs")
+    assert "holds 3 separate runs" in msg and "a new run rather than a resume" in msg
+    assert "analysed the last, steps 0-4 (5 points)" in msg and "steps 0-5 (6 points)" in msg
+    assert "(22 row(s) left out)" in msg
+    assert not [n for n in src.notes if n.kind == "restart"]
+
+
+def test_a_resume_from_a_checkpoint_is_still_a_resume() -> None:
+    # the counter goes back a little (to the last checkpoint) and the loss carries on: the resumed rows
+    # replace the ones they overwrote, the rows before the checkpoint stay
+    lines = [(e, 3.0 - 0.2 * e) for e in range(8)] + [(e, 3.0 - 0.2 * e + 0.01) for e in range(5, 10)]
+    src = read("".join(f'{{"train_loss": {v:.4f}, "epoch": {e}}}\n' for e, v in lines), "log.txt")
+    assert steps(src, "train", "loss") == list(range(10))
+    assert values(src, "train", "loss")[4:6] == [2.2, 2.01]
+    assert note(src, "restart").startswith("steps go back at step 5 (resumed run)")
+    assert not [n for n in src.notes if n.kind == "several_runs"]
+
+
+# ------------------------------------------------------- a counter reset where the loss carries on
+# YGGYatsso/Image-Colorization-Using-CGAN losses.csv (public dev log), lines 1-7 and 59996-60007: a cGAN's
+# per-iteration losses whose index goes back to 0 after 59,999 while the generator carries on at its level
+# (10.69 after a median 10.03; it started at 38.41). One run whose counter was reset: laid end to end, nothing
+# dropped. The test is the one that tells a new run (tests above): the first loss after the reset against the
+# median of the last 3 before it and the run's first value (runs.find_runs' measures).
+
+GAN_RESET = """\
+,discriminator,Generator
+0,0.715539,38.414917
+1,0.7319342,32.96393
+2,0.89329934,29.698872
+3,0.80310965,27.736954
+4,0.75143266,23.007336
+5,0.6936086,22.043045
+59994,0.0336724556982517,11.530318
+59995,0.2066193670034408,8.700804
+59996,0.251008927822113,7.384366
+59997,0.7326638102531433,15.157486
+59998,0.9238601922988892,9.139227
+59999,0.3200154304504394,10.033667
+0,0.0693860575556755,10.689501
+1,0.0787811428308487,10.802282
+2,0.06611817330121994,10.269259
+3,0.176649272441864,9.534407
+4,0.22839799523353577,11.083679
+5,0.13003599643707275,11.398632
+"""
+
+
+def test_a_counter_reset_with_the_loss_carrying_on_is_laid_end_to_end() -> None:
+    src = read(GAN_RESET, "losses.csv")
+    assert steps(src, "train", "generator_loss") == [*range(6), *range(59994, 60006)]
+    assert len(values(src, "train", "discriminator_loss")) == 18
+    msg = note(src, "restart")
+    assert "(Generator: 10.03 before (median of the last 3 points), 10.69 after; it started at 38.41)" in msg
+    assert not [n for n in src.notes if n.kind == "several_runs"]

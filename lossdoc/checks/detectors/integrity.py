@@ -56,11 +56,13 @@ def restarts(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[
     jumps = resume_jump_details(ctx, train) if train is not None else []
     for h in _note_hits(ctx, ("restart", "several_runs")):
         if h.evidence.method == "parser-note:several_runs":
+            line = h.evidence.extra.get("line")
+            # a reader that knows lines names them; the step normaliser knows steps only
+            start, at = (f"line {line:,}", "lines") if line else (f"step {fmt_step(h.start_step)}", "steps")
             yield dataclasses.replace(h, values={**h.values, "advice": (
-                "Only the last run in this file was analysed (from line "
-                f"{h.evidence.extra.get('line') or 0:,}). To have each run judged, split the file at the lines the "
-                "note names, or have the script write each run to a log of its own (a new file name per run, or "
-                "open it in 'w' mode).")})
+                f"Only the last run in this file was analysed (from {start}). To have each run judged, split the "
+                f"file at the {at} the note names, or have the script write each run to a log of its own (a new "
+                "file name per run, or open it in 'w' mode).")})
             continue
         if COUNTER_RESET in h.message:
             # runs.py's counter reset: the note's step is the last one before the counter went back to its
