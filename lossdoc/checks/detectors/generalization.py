@@ -31,6 +31,10 @@ from lossdoc.checks.findings import Evidence, Severity
 def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Validation loss bottoms out, then rises significantly while the training loss still falls.
 
+    The held-out loss is the validation loss, or the test loss of a log that evaluates on a test split
+    only (``Train Loss: ... Test Loss: ...`` of a hand-rolled loop: its test set is the one held out during
+    training), as :func:`lossdoc.checks.series.held_out_loss` and the report's chart take it.
+
     A validation loss the log gives only as components (YOLO's val/box_loss, val/seg_loss, val/cls_loss,
     val/dfl_loss, judged as their sum) can hide a component that overfits behind one that still falls
     (a classification term falling 3.3 -> 1.8 while the box term rises 0.31 -> 0.56 and its training
@@ -38,8 +42,8 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     counterpart of the same name is tested the same way against that counterpart, and reported only when
     its rise is at least part-rise-range of the range it covered and the counterpart fell at least
     part-train-drop of its own range after the minimum."""
-    if s is None:
-        return
+    if s is None or (s.split == "test" and ctx.loss("val") is not None):
+        return  # the held-out loss is the validation loss; a test loss only when the log has no validation
     hits = list(_overfitting(ctx, s, ctx.loss("train"), p))
     yield from hits
     sm = ctx.series_map()
