@@ -148,7 +148,43 @@ def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: f
     scale = min(range_scale(ctx, s, best), max(smooth, RANGE_FLOOR * abs(best), TINY))
     return {"best_step": int(best_step), "best": best, "end": end, "end_step": int(xs[-1]),
             "rise": (end - best) / scale, "rise_level": (end - best) / max(abs(best), TINY), "scale": scale,
-            "trend": tr, "n": int(post.sum()), "noise_rel": noise / scale}
+            "trend": tr, "n": int(post.sum()), "noise_rel": noise / scale,
+            "swing": earlier_swing(level[seg], best, end)}
+
+
+def earlier_swing(level: np.ndarray, best: float, end: float) -> tuple[int, int] | None:
+    """(points the curve stayed up in its longest earlier swing, points the final rise has lasted) when the
+    rise from ``best`` to ``end`` is no more sustained than a swing the curve already made and recovered
+    from; else None.
+
+    ``level`` is the running median of the curve (in order). With r = end - best: once the curve first came
+    down to within r/2 of its best, a *swing* is a stretch that climbed to best + 3r/4 or more and came back
+    to within r/2 of the best; the final rise is the stretch from the last time the curve was within r/2 of
+    its best to the end. A loss that oscillates around a level (a GAN's generator, a cyclic schedule whose LR
+    the log does not show) ends on one more such swing: the guide's divergence "rises in a sustained way",
+    so the final rise must last longer than twice the longest swing the curve came back from."""
+    r = end - best
+    if not (np.isfinite(r) and r > 0):
+        return None
+    lv = level[np.isfinite(level)]
+    low, high = best + 0.5 * r, best + 0.75 * r
+    down = np.flatnonzero(lv <= low)
+    if down.size == 0:
+        return None
+    final = lv.size - 1 - int(down[-1])
+    longest, i = 0, int(down[0])
+    while i < int(down[-1]):
+        up = i + int(np.argmax(lv[i:] >= high)) if np.any(lv[i:] >= high) else lv.size
+        if up >= int(down[-1]):
+            break
+        back = up + int(np.argmax(lv[up:] <= low))
+        # the points it stayed above the half-way level on this swing
+        start = i + int(np.flatnonzero(lv[i:up + 1] <= low)[-1]) if np.any(lv[i:up + 1] <= low) else i
+        longest = max(longest, back - start - 1)
+        i = back
+    if longest == 0 or final > 2 * longest:
+        return None
+    return longest, final
 
 
 def significant_rise(d: dict[str, Any] | None, p: SimpleNamespace) -> bool:
@@ -201,8 +237,8 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
     if s.split != "train" and (ctx.loss("train") is None or _train_falling(ctx, onset, d["end_step"])):
         return None  # validation rising while training falls is overfitting (OF001); without train, undecided
     ctx.decide(float(tr.pvalue_increasing))
-    if not significant_rise(d, p):
-        return None
+    if not significant_rise(d, p) or d["swing"] is not None:
+        return None  # no rise, or one no more sustained than the swings the curve came back from (oscillation)
     shift = level_shift(d, p) and not tr.pvalue_increasing < p.alpha
     how = ((f"a level shift of {_times(d['rise'] / d['noise_rel'])} the point noise" if d["noise_rel"] > 0 else
             "a level shift; the curve has no point noise around its running median") if shift else
