@@ -146,9 +146,22 @@ def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: f
     fin = level[np.isfinite(level)]
     smooth = float(fin.max() - fin.min()) if fin.size >= 2 else np.inf
     scale = min(range_scale(ctx, s, best), max(smooth, RANGE_FLOOR * abs(best), TINY))
+    # the standard error of the rise (the mean of the tail's points minus a running median of smooth_min's
+    # width at the best), from the point noise: averaging shrinks it by the square root of the points
+    # averaged, fewer in effect when the residuals are autocorrelated (AR(1), their lag-1 autocorrelation,
+    # clipped to [0, 0.9]). The same rise on the same curve is then judged alike whether it was logged every
+    # step or every 10th (the point noise alone made the bar depend on the logging interval)
+    kb = max(5, xs.size // 20) if xs.size >= 15 else (3 if xs.size >= 5 else 1)
+    rr = resid[np.isfinite(resid)]
+    rho = 0.0
+    if rr.size >= 10:
+        rc = rr - rr.mean()
+        den = float(np.sum(rc * rc))
+        rho = min(max(float(np.sum(rc[1:] * rc[:-1])) / den, 0.0), 0.9) if den > 0 else 0.0
+    se = noise * np.sqrt((1 + rho) / (1 - rho) * (1.0 / tail.size + (np.pi / 2) / kb))
     return {"best_step": int(best_step), "best": best, "end": end, "end_step": int(xs[-1]),
             "rise": (end - best) / scale, "rise_level": (end - best) / max(abs(best), TINY), "scale": scale,
-            "trend": tr, "n": int(post.sum()), "noise_rel": noise / scale,
+            "trend": tr, "n": int(post.sum()), "noise_rel": noise / scale, "se_rel": float(se) / scale,
             "swing": earlier_swing(level[seg], best, end)}
 
 
@@ -188,14 +201,15 @@ def earlier_swing(level: np.ndarray, best: float, end: float) -> tuple[int, int]
 
 
 def significant_rise(d: dict[str, Any] | None, p: SimpleNamespace) -> bool:
-    """The post-best trend is significant *and* the rise exceeds ``min-rise`` and ``noise-mult`` x the
-    curve's relative point noise (a window that starts at the minimum is biased upwards; on
-    strongly autocorrelated noise a wander can pass the test but not the effect-size bar)."""
+    """The post-best trend is significant *and* the rise exceeds ``min-rise`` and ``noise-mult`` x its
+    standard error (the point noise over the points the end and best levels average, AR(1)-inflated: a
+    window that starts at the minimum is biased upwards; on strongly autocorrelated noise a wander can
+    pass the test but not the effect-size bar)."""
     if d is None:
         return False
     if level_shift(d, p):
         return True
-    return bool(d["trend"].pvalue_increasing < p.alpha and d["rise"] >= max(p.min_rise, p.noise_mult * d["noise_rel"]))
+    return bool(d["trend"].pvalue_increasing < p.alpha and d["rise"] >= max(p.min_rise, p.noise_mult * d["se_rel"]))
 
 
 def level_shift(d: dict[str, Any] | None, p: SimpleNamespace) -> bool:
