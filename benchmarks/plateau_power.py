@@ -115,15 +115,17 @@ def main() -> None:
     ap.add_argument("reps", nargs="?", type=int, default=100)
     ap.add_argument("--val", action="store_true", help="test the curves as a validation loss")
     ap.add_argument("--only", choices=("flat", "improving"), default=None)
+    ap.add_argument("--flat-from", type=float, nargs="*", default=[0.5, 0.65], help="where the flat tail starts")
+    ap.add_argument("--tau", type=float, nargs="*", default=[0.15, 0.4, 1.0], help="improving curves' time constants")
     a = ap.parse_args()
     t0 = time.time()
     out = [f"PL002 notes per {a.reps} seeded series ({'validation' if a.val else 'training'} loss)", ""]
     if a.only in (None, "flat"):
-        for ff in (0.5, 0.65):
+        for ff in a.flat_from:
             out += table(f"power: flat over the last {1 - ff:.0%} of the run (share of series with a note)",
                          lambda t, ff=ff: flat_curve(t, ff), a.reps, a.val, 11)
     if a.only in (None, "improving"):
-        for tau in (0.15, 0.4, 1.0):
+        for tau in a.tau:
             out += table(f"false plateaus: last 30% still falls 5% of its level (tau {tau} of the run)",
                          lambda t, tau=tau: improving_curve(t, tau), a.reps, a.val, 23)
     print("\n".join(out))
