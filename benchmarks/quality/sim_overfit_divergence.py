@@ -19,7 +19,7 @@ warning or above, or from a rule whose default severity is info); a healthy run 
 gives it a warning. Cells: number of points, the point noise (s.d. as a share of the loss level at the
 minimum: 1%, 3%, 10%), the size of the problem, the loss's offset (a classifier falling 2.3 -> 0.5, a
 language model at 3 nats, a near-zero loss ending at 0.05). The tables go to benchmarks/README.md
-("Overfitting and divergence: power and false alarms on simulated curves"). A benchmark, not a test.
+("Overfitting and divergence on simulated curves of the guide's sizes"). A benchmark, not a test.
 """
 
 from __future__ import annotations
