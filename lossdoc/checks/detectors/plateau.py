@@ -608,7 +608,7 @@ def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
                 and -w.change >= falling * abs(w.level)):
             # a validation loss demonstrably still falling (the slope's interval below zero) by val-still-falling
             # of its level or more has not stopped improving: the model kept is selected on it, and stopping at
-            # the window's start would keep a worse one (1.4% of the level on a 0.088 digits loss)
+            # the window's start would keep a worse one (val-still-falling is max-change, the guide's "< ~2%")
             continue
         if train and -rel(w.level, start_level) < p.stuck_drop:
             # flat near where it started: a run that barely trained is not "converged" (over stuck-fraction
