@@ -5,6 +5,7 @@ renderers. One module so that a number reads the same in a message and in the ta
   floats from 1,000 on with thousands separators (``1,200``), ``NaN``/``inf``/``-inf`` spelled out,
   a missing value as ``missing`` (``n/a`` in sentences, ``—`` in tables).
 - :func:`fmt_step`: ``1,200``. :func:`fmt_pct`: a percentage with its base (``77% of the training loss``).
+- :func:`fmt_share`: a ratio to a base, ``12% of the level``, or ``3.21e+23x the level`` from 100x up.
 - :func:`clean`: a log string made safe to show (no control characters, no bidi overrides).
 
 A displayed number is the logged value rounded to 4 significant digits; the property suite
@@ -99,4 +100,14 @@ def fmt_pct(part: float, base: float, base_name: str) -> str:
     return f"{100 * part / abs(base):.0f}% of the {base_name}"
 
 
-__all__ = ["DIGITS", "clean", "fmt_num", "fmt_pct", "fmt_pvalue", "fmt_step", "strip_controls"]
+def fmt_share(x: float, base: str) -> str:
+    """A ratio to ``base`` for a message: ``12% of the level``, ``4,069% of the level``; from 100x up as a
+    multiple, ``3.21e+23x the level``, not a 26-digit percentage (a loss that blew up to 1.9e+24)."""
+    if not math.isfinite(x):
+        return f"{fmt_num(x)} x {base}"
+    if abs(x) >= 100:
+        return f"{x:.3g}x {base}"
+    return f"{x:,.0%} of {base}"
+
+
+__all__ = ["DIGITS", "clean", "fmt_num", "fmt_pct", "fmt_pvalue", "fmt_share", "fmt_step", "strip_controls"]

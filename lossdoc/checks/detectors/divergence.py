@@ -23,6 +23,7 @@ from lossdoc.checks.detectors._common import (
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
+from lossdoc.numfmt import fmt_share
 
 
 def _plan(ctx: RunContext, step: int, kind: str) -> str:
@@ -265,8 +266,8 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
         # a centred running median at the first points already holds the rise: say what was logged there
         logged = f"; {fmt_num(float(at[-1]))} as logged at step {onset:,}"
     msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,} to "
-           f"{fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} ({d['rise']:.0%} of the "
-           f"range the run covered; {d['rise_level']:.0%} of the level)"
+           f"{fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} "
+           f"({fmt_share(d['rise'], 'the range the run covered')}; {fmt_share(d['rise_level'], 'the level')})"
            f"{both}{lr_text(ctx, onset)} ({how}, {d['n']} points)")
     return Hit(
         message=msg,
