@@ -682,12 +682,12 @@ def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> 
     else:
         decay = _lr_decay(ctx, lstart, lend)
         if decay is None:
-            advice = (f"those steps bought nothing; stop at step ~{lstart:,} ({_stop_advice(ctx, lstart, monitor)}), "
+            advice = (f"those steps bought little (the change above); stop at step ~{lstart:,} ({_stop_advice(ctx, lstart, monitor)}), "
                       "or spend them on a bigger model, more data, or an earlier LR decay")
         else:
             # the logged LR was still decaying over the window and the loss did not follow: an earlier decay is
             # what the run already had, and stopping there means a schedule that ends there
-            advice = (f"those steps bought nothing, though the logged LR decayed from {decay[0]} (in force at step "
+            advice = (f"those steps bought little (the change above), though the logged LR decayed from {decay[0]} (in force at step "
                       f"{lstart:,}) to {decay[1]} by step {lend:,}; stop at step ~{lstart:,} with the LR schedule "
                       f"shortened to end there ({_stop_advice(ctx, lstart, monitor)}), or spend the steps on a bigger "
                       "model or more data")
