@@ -16,8 +16,9 @@ it states (``ctx.hparams()``: ``run.config`` plus the trainer's raw keys).
   eta from tree depth or data size): shrinkage that high fits the training set
   in a few rounds, the standard remedy being a lower eta with more rounds and early stopping.
   An early overshoot -- the training loss (3-point running median, so one bad batch does not count)
-  climbing to ``overshoot`` x its first logged value within the first ``overshoot-window`` of the run --
-  is LR evidence too (medium; high when the LR in force is at its peak). So is a blow-up that left the
+  climbing to ``overshoot`` x its first logged value within the first ``overshoot-window`` of the run, by
+  more than ``overshoot-noise`` s.d. of the point noise of the log or never back below that value (a noisy
+  first value is not an overshoot) -- is LR evidence too (medium; high when the LR in force is at its peak). So is a blow-up that left the
   first logged loss upwards in that window and never came back below it (DV001's "ended above where it
   started", a DV002 explosion): medium even when the log shows no LR, instead of the low of a blow-up
   after the run had learned; so is any blow-up that follows such an early overshoot.
@@ -45,7 +46,8 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, round_lr, shown_lr,
+    GBT_FORMATS, MAD_TO_SD, config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, round_lr,
+    shown_lr,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Finding, Severity
@@ -268,6 +270,22 @@ def _early_overshoot(ctx: RunContext, p: SimpleNamespace) -> tuple[float, int, f
     ratio = float(sm[i] / first)
     if ratio < getattr(p, "overshoot", 1.3):
         return None
+    # the first value is one logged value, with all of its point noise: a per-batch loss logged 30% below its
+    # mean at step 1 "rises" 1.3x without any overshoot, and then falls far below it. The rise must exceed
+    # ``overshoot-noise`` x the point noise of the logged values (robust s.d. of the changes between
+    # consecutive logged values in log space, / sqrt 2, over the whole run: within the window a smooth
+    # overshoot's own rise and fall would count as noise), or the loss must have stayed above its first
+    # value (the median of the last third of the logged values at or above it: a loss that climbed and never
+    # came back below where it started overshot, however much it bounces -- the bouncing is then the LR's
+    # doing too); a log of fewer than 6 logged values is judged by the ratio alone
+    k = getattr(p, "overshoot_noise", None)
+    if k:
+        w = v
+        if w.size >= 6 and np.all(w > 0):
+            d = np.diff(np.log(w))
+            sigma = MAD_TO_SD * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2.0)
+            if np.log(ratio) < k * sigma and float(np.median(v[-max(3, v.size // 3):])) < first:
+                return None
     # what the ratio is of: a running median of logged values (or of bin means on a long log), derived
     what = "3-point running median" if y.size >= v.size else "3-point running median of bin means"
     return ratio, int(x[i]), first, f"{what} {fmt_num(float(sm[i]))}"
