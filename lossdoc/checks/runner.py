@@ -194,7 +194,7 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
                   for f in findings)
     if trivial:
         drop.update(i for i, f in enumerate(findings) if f.category == "lr_too_low")
-    # a "converged early" note on the training loss (PL002: "those steps bought nothing; stop there, or spend them
+    # a "converged early" note on the training loss (PL002: "those steps bought little; stop there, or spend them
     # on a bigger model") gives way to a run whose validation loss rose from its minimum (an overfitting warning:
     # its step to stop at is the validation minimum, and a bigger model points the wrong way for a model that
     # already fits its training set too well) and to one stuck at a trivial solution (it did not converge: it

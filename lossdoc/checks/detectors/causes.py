@@ -46,7 +46,7 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, MAD_TO_SD, config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, round_lr,
+    GBT_FORMATS, config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, noise_sd, round_lr,
     shown_lr,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
@@ -282,8 +282,7 @@ def _early_overshoot(ctx: RunContext, p: SimpleNamespace) -> tuple[float, int, f
     if k:
         w = v
         if w.size >= 6 and np.all(w > 0):
-            d = np.diff(np.log(w))
-            sigma = MAD_TO_SD * float(np.median(np.abs(d - np.median(d)))) / np.sqrt(2.0)
+            sigma = noise_sd(np.log(w))
             if np.log(ratio) < k * sigma and float(np.median(v[-max(3, v.size // 3):])) < first:
                 return None
     # what the ratio is of: a running median of logged values (or of bin means on a long log), derived

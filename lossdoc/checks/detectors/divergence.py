@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
+from lossdoc.analysis.stats import lag1_autocorr
 from lossdoc.checks.detectors._common import (
     GBT_FORMATS, RANGE_FLOOR, TINY, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, lr_text,
     range_scale, round_lr, shown_lr, smooth_min, tname,
@@ -154,11 +155,8 @@ def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: f
     # step or every 10th (the point noise alone made the bar depend on the logging interval)
     kb = max(5, xs.size // 20) if xs.size >= 15 else (3 if xs.size >= 5 else 1)
     rr = resid[np.isfinite(resid)]
-    rho = 0.0
-    if rr.size >= 10:
-        rc = rr - rr.mean()
-        den = float(np.sum(rc * rc))
-        rho = min(max(float(np.sum(rc[1:] * rc[:-1])) / den, 0.0), 0.9) if den > 0 else 0.0
+    rho = lag1_autocorr(rr) if rr.size >= 10 else 0.0
+    rho = min(max(rho, 0.0), 0.9) if np.isfinite(rho) else 0.0
     se = noise * np.sqrt((1 + rho) / (1 - rho) * (1.0 / tail.size + (np.pi / 2) / kb))
     return {"best_step": int(best_step), "best": best, "end": end, "end_step": int(xs[-1]),
             "rise": (end - best) / scale, "rise_level": (end - best) / max(abs(best), TINY), "scale": scale,

@@ -45,7 +45,8 @@ from scipy.stats import theilslopes
 
 from lossdoc.analysis.stats import equivalence_slope, mann_kendall
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, MAD_TO_SD, covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel, unlogged_head,
+    GBT_FORMATS, MAD_TO_SD, covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel, round_lr, shown_lr,
+    unlogged_head,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
@@ -708,13 +709,14 @@ def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> 
     else:
         decay = _lr_decay(ctx, lstart, lend)
         if decay is None:
-            advice = (f"those steps bought little (the change above); stop at step ~{lstart:,} ({_stop_advice(ctx, lstart, monitor)}), "
-                      "or spend them on a bigger model, more data, or an earlier LR decay")
+            advice = (f"those steps bought little (the change above); stop at step ~{lstart:,} "
+                      f"({_stop_advice(ctx, lstart, monitor)}), or spend them on a bigger model, more data, or an "
+                      "earlier LR decay")
         else:
             # the logged LR was still decaying over the window and the loss did not follow: an earlier decay is
             # what the run already had, and stopping there means a schedule that ends there
-            advice = (f"those steps bought little (the change above), though the logged LR decayed from {decay[0]} (in force at step "
-                      f"{lstart:,}) to {decay[1]} by step {lend:,}; stop at step ~{lstart:,} with the LR schedule "
+            advice = (f"those steps bought little (the change above), though the logged LR decayed from {decay[0]} "
+                      f"(in force at step {lstart:,}) to {decay[1]} by step {lend:,}; stop at step ~{lstart:,} with the LR schedule "
                       f"shortened to end there ({_stop_advice(ctx, lstart, monitor)}), or spend the steps on a bigger "
                       "model or more data")
     return Hit(
@@ -793,8 +795,6 @@ def _lr_decay(ctx: RunContext, start: int, end: int) -> tuple[str, str] | None:
     tenth between them (a schedule still decaying over a converged window); else None."""
     if ctx.lr() is None:
         return None
-    from lossdoc.checks.detectors._common import shown_lr
-
     a, b = ctx.lr_at(start), ctx.lr_at(end)
     if a is None or b is None or not (np.isfinite(a) and np.isfinite(b)) or a <= 0 or b >= 0.9 * a:
         return None
@@ -856,8 +856,6 @@ def _stuck_advice(ctx: RunContext, step: int) -> str:
     lr = ctx.lr_at(step)
     tip = "check that the loss and labels are wired up (a frozen model or wrong targets look like this)"
     if lr:
-        from lossdoc.checks.detectors._common import round_lr, shown_lr
-
         return (f"{tip}; if they are, the LR in force ({shown_lr(lr)}) is likely wrong by an order of magnitude: "
                 f"run an LR range test between {round_lr(lr / 10)} and {round_lr(lr * 10)}")
     return f"{tip}; then run an LR range test (x0.1 to x10 of the current LR)"

@@ -77,17 +77,18 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     # a log that starts mid-training does not show where training started: a note, not a warning
     head = unlogged_head(s)
     sev = None
+    fell_early = early_fall(v, end)
     if head is not None:
         msg += head_text(head)
         sev = Severity.INFO
-    elif drop >= 0 and early_fall(v, end) >= p.min_drop:
+    elif drop >= 0 and fell_early >= p.min_drop:
         # the start above is the median of the first 5% of points: on a long log that window can hold a fast
         # initial fall (1,600 steps: 80 of them), and "fell only x%" then measures the slow tail that followed.
         # From its first logged values the loss did fall by min-drop: it learned, then slowed; whether it slowed
         # high cannot be told from the log ("x%" is relative to a level a constant part of the loss moves)
         sev = Severity.INFO
         msg += (f"; but from its first logged values ({fmt_num(first_level(v))}, the lower of the first value and "
-                f"the median of the first three) it fell {early_fall(v, end):.0%}: it learned within its first 5% "
+                f"the median of the first three) it fell {fell_early:.0%}: it learned within its first 5% "
                 "of points and then slowed, and how far a slowing loss still is from its floor cannot be told from "
                 "the log (inconclusive): a note")
     elif (getattr(p, "stuck_val_ratio", None) is not None and getattr(p, "levelled_min_drop", None) is not None
@@ -473,6 +474,7 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
                    "predicted": None if ex is None else float(ex.loss),
                    "low": None if ex is None else float(ex.low), "high": None if ex is None else float(ex.high),
                    "backtest_error": None if ex is None else ex.backtest_error})
+    predicted = fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))
     return Hit(
         message=msg,
         evidence=ev,
@@ -480,15 +482,13 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
         start_step=window[0], end_step=last, alpha=p.alpha if trend_ok else None,
         split=target.split, metric=target.metric,
         values={"step": fmt_step(last), "horizon": fmt_step(hstep), "gain": f"{gain:.1%}",
-                "predicted": fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain)),
+                "predicted": predicted,
                 # a projection through zero predicts no level: the recommendation must not quote half the end
                 # level as what training longer "should give"
                 "outlook": (f"its straight-line trend would reach zero before step {fmt_step(hstep)}, so no level "
                             f"there is predicted (half the end level, {fmt_num(level * (1 - gain))}, derived, is only "
                             "the figure that sizes the gain)" if capped and ex is None else
-                            f"training to step {fmt_step(hstep)} should give about "
-                            f"{fmt_num(float(ex.loss)) if ex is not None else fmt_num(level * (1 - gain))} "
-                            f"({gain:.1%} lower)")},
+                            f"training to step {fmt_step(hstep)} should give about {predicted} ({gain:.1%} lower)")},
     ), lo, clear, judged
 
 DETECTORS = {"not-learning": not_learning, "still-improving": still_improving}

@@ -280,7 +280,8 @@ def _read_template(line: str) -> _Template:
 
 #: marks the template of a line read under an evaluation header (``\x1e<split>\x1e<template>``)
 _HEAD_MARK = "\x1e"
-#: a line that only announces an evaluation: "testing in eval mode……", "Validating...", "=== Evaluation ===".
+#: a split word other than train, as a section header or an evaluation's announcement names it: "testing in eval
+#: mode……", "Validating...", "=== Evaluation ===", "Evaluation Results:"
 _EVAL_HEAD = r"(?i)\b(val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b"
 #: lines under one header shape, at least, before they are read as that split (a single "... with validation
 #: ..." banner above the first training line is not a section)
@@ -683,8 +684,8 @@ class HeuristicTextParser(Parser):
         cand = table.filter(pl.col("is_data") & ~pl.col("has_counter"))
         if cand.height == 0:
             return table
-        heads = lines.filter(~pl.col("line").str.contains(r"[0-9]") & pl.col("line").str.contains(
-            r"(?i)\b(?:val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")).select("lineno", "line")
+        heads = lines.filter(~pl.col("line").str.contains(r"[0-9]") & pl.col("line").str.contains(_EVAL_HEAD)
+                             ).select("lineno", "line")
         if heads.height == 0:
             return table
         new_splits: dict[str, list[str]] = {}
