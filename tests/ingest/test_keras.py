@@ -284,6 +284,21 @@ def test_progbar_keras_22_verbose2_without_counts() -> None:
     assert src.frame.sort(key).equals(read(keras2_verbose2(), name="fit.log").frame.sort(key))
 
 
+def test_progbar_keras_1_verbose2_without_leading_dash() -> None:
+    # Keras 1 verbose=2 wrote "224s - loss: ..." (no leading " - "): seen in a public kanji-CNN log
+    # (KyotoSunshine/CNN-for-handwritten-kanji logs/training_log.txt), which lossdoc refused before.
+    text = (
+        "Train on 40000 samples, validate on 10000 samples\nEpoch 1/3\n"
+        "224s - loss: 3.5508 - acc: 0.2966 - val_loss: 1.4529 - val_acc: 0.5808\nEpoch 2/3\n"
+        "223s - loss: 1.0899 - acc: 0.6879 - val_loss: 0.7529 - val_acc: 0.7712\nEpoch 3/3\n"
+        "Epoch 00002: early stopping\n225s - loss: 0.7034 - acc: 0.7956 - val_loss: 0.4508 - val_acc: 0.8717\n"
+    )
+    src = read(text, name="training_log.txt")
+    assert src.format == "keras-progbar"
+    assert series(src.frame, "train", "loss")[["step", "value"]].rows() == [(0, 3.5508), (1, 1.0899), (2, 0.7034)]
+    assert series(src.frame, "val", "loss")["value"].to_list() == [1.4529, 0.7529, 0.4508]
+
+
 def test_progbar_unknown_target_first_epoch() -> None:
     # Keras 3, dataset without cardinality: epoch 1 counts up to "N/Unknown", then finalizes as N/N.
     text = (

@@ -34,13 +34,13 @@ from lossdoc.model import IngestNote, ParseResult, concat_frames
 
 _EPOCH = r"^\s*Epoch (\d+)/(\d+)\s*$"
 _PROGRESS = r"^\s*(\d+)/(\d+|Unknown)\b"
-_OLD_VERBOSE2 = r"^\s*-\s+\d+s\s+-\s"
+_OLD_VERBOSE2 = r"^\s*(?:-\s+)?\d+s\s+-\s"
 _NUM = r"[-+]?(?:nan|inf|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)"
 _PAIR = r"-\s[A-Za-z_][\w./]*:\s" + _NUM + r"(?:\s|$)"
 _PAIR_GROUPS = r"^-\s(?P<name>[A-Za-z_][\w./]*):\s(?P<raw>" + _NUM + r")"
 _SNIFF_EPOCH = re.compile(r"^\s*Epoch \d+/\d+\s*$", re.M)
-_SNIFF_BAR = re.compile(r"^\s*(?:\d+/(?:\d+|Unknown)\b|-\s+\d+s\s+-\s).*?- [A-Za-z_][\w./]*: " + _NUM, re.M)
-_SNIFF_KERAS = re.compile(r"\[[=.>]+\]|━|\d[mu]s/step|\ds/epoch|^\s*-\s+\d+s\s+-\s")
+_SNIFF_BAR = re.compile(r"^\s*(?:\d+/(?:\d+|Unknown)\b|(?:-\s+)?\d+s\s+-\s).*?- [A-Za-z_][\w./]*: " + _NUM, re.M)
+_SNIFF_KERAS = re.compile(r"\[[=.>]+\]|━|\d[mu]s/step|\ds/epoch|^\s*(?:-\s+)?\d+s\s+-\s")
 
 
 def dash_pairs(frame: pl.DataFrame, keep: list[str]) -> pl.DataFrame:
@@ -82,7 +82,8 @@ class KerasProgbarParser(Parser):
         if lines.height == 0:
             raise EmptyInputError("file is empty", path=inp.name)
         line = pl.col("line")
-        # Keras <= 2.2 verbose=2 printed no count: " - 5s - loss: 0.29 - acc: 0.91" once per epoch.
+        # Keras <= 2.2 verbose=2 printed no count: " - 5s - loss: 0.29 - acc: 0.91" once per epoch; Keras 1
+        # without the leading dash: "224s - loss: 3.5508 - acc: 0.2966 - val_loss: 1.4529".
         old_v2 = line.str.contains(_OLD_VERBOSE2)
         df = lines.with_row_index("_r").with_columns(
             line.str.extract(_EPOCH, 1).cast(pl.Int64, strict=False).alias("ep"),
