@@ -130,6 +130,7 @@ class InputFile:
     notes: list[IngestNote] = field(default_factory=list)
     origin: Path | None = None  #: the file on disk it came from (also for compressed files), else None
     _head: bytes | None = None
+    _tail: bytes | None = None
     _text: str | None = None
 
     @property
@@ -151,6 +152,27 @@ class InputFile:
     def head_text(self, n: int = HEAD_BYTES) -> str:
         """The first ``n`` bytes decoded (BOM / UTF-16 aware, never raises)."""
         return decode_bytes(self.head_bytes(n))[0]
+
+    def tail_text(self, n: int = HEAD_BYTES) -> str:
+        """The last ``n`` bytes of a file longer than the head, decoded, from its first whole line on
+        ("" for a file the head holds whole). A trainer's own lines may begin only after a preamble
+        longer than the head (compiler warnings, tqdm bars, a script's source): sniffs that find
+        nothing in the head look here. UTF-16 files are not looked at (the byte offset may split a
+        character)."""
+        size = self.size
+        if size <= HEAD_BYTES or self.head_bytes(2).startswith((b"\xff\xfe", b"\xfe\xff")):
+            return ""
+        if self._tail is None or len(self._tail) < min(n, size - HEAD_BYTES):
+            if self.data is not None:
+                self._tail = self.data[max(size - max(n, HEAD_BYTES), HEAD_BYTES):]
+            else:
+                assert self.path is not None
+                with open(self.path, "rb") as fh:
+                    fh.seek(max(size - max(n, HEAD_BYTES), HEAD_BYTES))
+                    self._tail = fh.read()
+        raw = self._tail[-n:]
+        cut = raw.find(b"\n")
+        return decode_bytes(raw[cut + 1:] if cut >= 0 else b"")[0]
 
     def read_bytes(self) -> bytes:
         if self.data is not None:

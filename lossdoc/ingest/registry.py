@@ -68,9 +68,14 @@ def line_confidence(inp: InputFile, *patterns: re.Pattern[str], strong: float = 
     """The sniff most text-log parsers make, in one place: count the matches of ``patterns`` in the
     head of ``inp`` (:meth:`InputFile.head_text`); none -> 0; a file whose name ``named`` accepts
     (its inner name: ``results.txt``, ``*.log.json``) -> ``named_score``; two or more -> ``strong``;
-    one -> ``weak``. Parsers whose evidence is not a line count write their own :meth:`Parser.sniff`."""
+    one -> ``weak``. Where the head holds none, the file's last 64 KiB (:meth:`InputFile.tail_text`) are
+    counted instead: a trainer's lines may begin only after a longer preamble (compiler warnings, tqdm
+    bars). Parsers whose evidence is not a line count write their own :meth:`Parser.sniff`."""
     head = inp.head_text()
     n = sum(len(p.findall(head)) for p in patterns)
+    if not n:
+        tail = inp.tail_text()
+        n = sum(len(p.findall(tail)) for p in patterns) if tail else 0
     if not n:
         return 0.0
     if named is not None and named(inp.inner_name):

@@ -78,6 +78,8 @@ class ModdedNanoGPTParser(Parser):
             return 0.95
         if _M_SOURCE.search(head):
             return 0.8  # the log opens with train_gpt.py's own source
+        if len(_M_SNIFF.findall(inp.tail_text())) >= 2:
+            return 0.9  # the step lines begin after a preamble longer than the head (torch._dynamo warnings)
         return 0.0
 
     def parse(self, inp: InputFile) -> ParseResult:
