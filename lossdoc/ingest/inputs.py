@@ -168,8 +168,9 @@ class InputFile:
             else:
                 assert self.path is not None
                 with open(self.path, "rb") as fh:
-                    fh.seek(max(size - max(n, HEAD_BYTES), HEAD_BYTES))
-                    self._tail = fh.read()
+                    start = max(size - max(n, HEAD_BYTES), HEAD_BYTES)
+                    fh.seek(start)
+                    self._tail = fh.read(size - start)
         raw = self._tail[-n:]
         cut = raw.find(b"\n")
         return decode_bytes(raw[cut + 1:] if cut >= 0 else b"")[0]

@@ -104,7 +104,8 @@ def test_directory_error_names_the_files_it_could_not_use(tmp_path: Path) -> Non
 
 
 def test_sniffing_reads_only_the_head(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A multi-GB log is never read whole just to find its format: every sniffer sees the first 64 KiB."""
+    """A multi-GB log is never read whole just to find its format: every sniffer sees the first 64 KiB (and
+    the last 64 KiB where the head holds none of its lines)."""
     path = write(tmp_path / "big.log", nanogpt_text(20_000))  # ~1 MiB, far more than the head
     reads: list[int] = []
     real_open = open
