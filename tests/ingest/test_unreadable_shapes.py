@@ -78,3 +78,148 @@ def test_hf_console_dicts_after_a_long_line_of_progress_bars_are_read() -> None:
 def test_a_long_file_of_other_text_stays_unrecognised() -> None:
     with pytest.raises(LossdocError, match="unrecognised log format"):
         read(DYNAMO * (140_000 // len(DYNAMO)), "train.log")
+
+
+# ------------------------------------------------------- the counter on a header line, the values on the lines after
+# PointNet's train.py (charlesq34/pointnet, and pointnet2, DGCNN's TF port, RandLA-Net ports): log_string('**** EPOCH
+# %03d ****'), then 'mean loss: %f' / 'accuracy: %f' from train_one_epoch and 'eval mean loss: %f' from eval_one_epoch.
+
+# sunfei05/distilling_knowledge_demo log/log_train.txt
+POINTNET = """\
+Namespace(T=20.0, batch_size=1024, decay_rate=0.5, decay_step=300000, gpu=0, learning_rate=0.001, log_dir='log', max_epoch=100, momentum=0.9, optimizer='adam')
+**** EPOCH 000 ****
+----
+mean loss: 0.905937
+accuracy: 0.773677
+eval mean loss: 0.312124
+eval accuracy: 0.909831
+Model saved in file: log/epoch_0.ckpt
+soft target file saved.
+**** EPOCH 001 ****
+----
+mean loss: 0.283013
+accuracy: 0.918171
+eval mean loss: 0.215760
+eval accuracy: 0.939019
+**** EPOCH 002 ****
+----
+mean loss: 0.207552
+accuracy: 0.940853
+eval mean loss: 0.156271
+eval accuracy: 0.954861
+"""
+
+
+def test_pointnet_epoch_blocks_are_read_with_eval_lines_as_validation() -> None:
+    src = read(POINTNET, "log_train.txt")
+    assert src.format == "text"
+    assert values(src, "train", "loss") == [0.905937, 0.283013, 0.207552]
+    assert steps(src, "train", "loss") == [0, 1, 2]
+    assert values(src, "val", "loss") == [0.312124, 0.21576, 0.156271]
+    assert steps(src, "val", "loss") == [0, 1, 2]
+    assert values(src, "val", "accuracy") == [0.909831, 0.939019, 0.954861]
+
+
+# pointnet2's train.py: a ' ---- batch: %03d ----' header every 50 batches, '---- EPOCH %03d EVALUATION ----' before
+# the evaluation (as in weekgoodday/3DSSbase3_RandLA output/log_train.txt, which prints the same lines)
+POINTNET2 = """\
+pid: 4242
+**** EPOCH 000 ****
+2023-03-08 20:23:50.294733
+ ---- batch: 050 ----
+mean loss: 22.403417
+accuracy: 0.160594
+ ---- batch: 100 ----
+mean loss: 15.654026
+accuracy: 0.337528
+2023-03-08 20:31:28.340582
+---- EPOCH 000 EVALUATION ----
+eval mean loss: 5.691773
+eval accuracy: 0.798513
+**** EPOCH 001 ****
+2023-03-08 20:41:28.340582
+ ---- batch: 050 ----
+mean loss: 5.476939
+accuracy: 0.771559
+ ---- batch: 100 ----
+mean loss: 5.420521
+accuracy: 0.768884
+2023-03-08 20:51:28.340582
+---- EPOCH 001 EVALUATION ----
+eval mean loss: 4.864243
+eval accuracy: 0.811975
+"""
+
+
+def test_pointnet2_batch_headers_give_the_steps() -> None:
+    src = read(POINTNET2, "log_train.txt")
+    assert values(src, "train", "loss") == [22.403417, 15.654026, 5.476939, 5.420521]
+    assert steps(src, "train", "loss") == [50, 100, 150, 200]  # epoch x 100 + batch (100 the largest batch seen)
+    assert values(src, "val", "loss") == [5.691773, 4.864243]
+    assert steps(src, "val", "loss") == [100, 200]
+
+
+# khoa-yelo/SpliceAI outputs/train.log
+SPLICEAI = """\
+2025-05-04 21:58:51,817 - INFO - Training with random seed: 1809
+2025-05-04 22:32:07,055 - INFO - Epoch 0/200
+2025-05-04 22:32:07,088 - INFO -   Train Loss: 0.0045
+2025-05-04 22:32:07,090 - INFO -   Val   Loss: 0.0011
+2025-05-04 22:32:07,099 - INFO - ------------------------------------------------------------
+2025-05-04 23:03:30,344 - INFO - Epoch 1/200
+2025-05-04 23:03:30,344 - INFO -   Train Loss: 0.0009
+2025-05-04 23:03:30,344 - INFO -   Val   Loss: 0.0006
+2025-05-04 23:03:30,345 - INFO - ------------------------------------------------------------
+2025-05-04 23:34:52,102 - INFO - Epoch 2/200
+2025-05-04 23:34:52,102 - INFO -   Train Loss: 0.0007
+2025-05-04 23:34:52,103 - INFO -   Val   Loss: 0.0005
+"""
+
+
+def test_an_epoch_line_then_train_and_val_loss_lines() -> None:
+    src = read(SPLICEAI, "train.log")
+    assert values(src, "train", "loss") == [0.0045, 0.0009, 0.0007]
+    assert values(src, "val", "loss") == [0.0011, 0.0006, 0.0005]
+    assert steps(src, "val", "loss") == [0, 1, 2]
+
+
+# mbfaria/ShuffleFaceNet_Pytorch log_train.txt (inside a `script` transcript)
+SHUFFLEFACENET = """\
+Script started on Tue Feb  4 19:51:33 2020
+defining shufflefacenet model...
+Train Epoch: 1/70 ...
+    total_loss: 24.7161 time: 15m 1s
+Train Epoch: 2/70 ...
+    total_loss: 22.4334 time: 10m 8s
+Train Epoch: 3/70 ...
+    total_loss: 20.0291 time: 11m 20s
+Train Epoch: 4/70 ...
+    total_loss: 17.6823 time: 12m 25s
+Train Epoch: 5/70 ...
+    total_loss: 15.9964 time: 10m 17s
+Test Epoch: 5 ...
+    ave: 87.3500
+Train Epoch: 6/70 ...
+    total_loss: 14.8365 time: 10m 8s
+Train Epoch: 10/70 ...
+    total_loss: 12.5254 time: 10m 15s
+Test Epoch: 10 ...
+    ave: 93.2333
+"""
+
+
+def test_a_test_epoch_header_makes_the_values_under_it_test_values() -> None:
+    src = read(SHUFFLEFACENET, "log_train.txt")
+    assert values(src, "train", "loss") == [24.7161, 22.4334, 20.0291, 17.6823, 15.9964, 14.8365, 12.5254]
+    assert steps(src, "train", "loss") == [1, 2, 3, 4, 5, 6, 10]
+    assert values(src, "test", "ave") == [87.35, 93.2333]
+    assert ("train", "ave") not in series(src)
+    # "15m 1s": 'm' is the unit of 15, not a key of value 1
+    assert not any(m in ("m", "s") for _, m in series(src))
+    assert values(src, "train", "time")[:2] == [15.0, 10.0]
+
+
+def test_values_without_any_counter_line_stay_unrecognised() -> None:
+    text = "".join(f"mean loss: {1 / (i + 1):.6f}\naccuracy: {i / 20:.6f}\n" for i in range(10))
+    with pytest.raises(LossdocError, match="unrecognised log format"):
+        read(text, "log_train.txt")

@@ -18,7 +18,11 @@ epoch, ep) are the axis: the finest one that increases (with no named counter, t
 first bracketed pair is the step); a batch/step counter that restarts each epoch is combined with
 the epoch into one monotonic step (batches per epoch from ``/M`` when printed, else from the largest
 batch seen - an estimate, noted). A line with only an epoch counter (an end-of-epoch summary) is
-placed at the end of its epoch; a line without any counter takes the step of the line before it.
+placed at the end of its epoch; a line without any counter takes the step of the line before it, so a
+log that prints its counter on a header line of its own and the values on the lines after it (PointNet's
+``**** EPOCH 000 ****`` then ``mean loss: 2.407614``, ``Epoch 0/200`` then ``  Train Loss: 0.0045``) is
+read at the header's step, and values under a header that names another split (``Test Epoch: 5 ...``,
+``---- EPOCH 000 EVALUATION ----``) are that split's.
 When the epoch is the only counter and lines of one shape repeat it three or more times in a row
 (``epoch: 0 | loss: 9.65`` for every batch), each such line is a step, numbered in line order.
 Names are split by prefix (``train``/``val``/``valid``/``test``/``eval``, default ``train``); a key
@@ -91,6 +95,8 @@ _SPLIT_OF = {
     "dev": "val",
     "test": "test",
 }
+#: Time units written right after a number ("15m 1s", "1h 20min"): never a key of the number after them.
+_UNITS = frozenset({"h", "hr", "hrs", "m", "min", "mins", "s", "sec", "secs", "ms", "us"})
 #: With only an epoch counter, lines of one shape repeated this often within an epoch are per-batch lines.
 _PER_BATCH_MIN = 3
 #: Past this many distinct line templates the rarest are not read (noted).
@@ -194,6 +200,8 @@ def _read_template(line: str) -> _Template:
         key = _clean_key(m.group(1) or m.group(2) or "")
         if key is None or m.start(3) not in pos:
             continue
+        if m.start() and line[m.start() - 1].isdigit() and key.lower() in _UNITS:
+            continue  # "time: 15m 1s": the unit of the number before it, not a key 'm' of value 1
         found.append((m.start(), key, pos[m.start(3)], pos.get(m.start(4)) if m.group(4) else None))
     t = _Template()
     seen: set[str] = set()
@@ -392,6 +400,7 @@ def _confidence(lines: pl.DataFrame) -> float:
     table = table.filter(pl.col("structure") != "")
     if table.height == 0:
         return 0.0
+    table = _headed(table)
     counts = (
         table.group_by("structure")
         .agg(pl.col("n").sum(), pl.col("has_counter").first(), pl.col("has_metric").first(),
@@ -409,6 +418,25 @@ def _confidence(lines: pl.DataFrame) -> float:
     if not (top["has_counter"] and top["has_metric"]) or top["n"] < 2 or share < 0.5:
         return _noisy_confidence(counts, total)
     return round(0.3 + 0.1 * min(1.0, (share - 0.5) / 0.4), 3)
+
+
+#: Header lines (a counter and nothing else: "**** EPOCH 000 ****", "Epoch 0/200") at least this often before the
+#: lines without a counter are read as carrying their values' counter.
+_HEADERS_MIN = 2
+
+
+def _headed(table: pl.DataFrame) -> pl.DataFrame:
+    """``table`` (templates) where the lines that hold values but no counter count as having one when the log
+    prints its counter on header lines of its own (a counter and no value, 2+ times) before them: PointNet's
+    ``**** EPOCH 000 ****`` then ``mean loss: 2.407614`` / ``accuracy: 0.289210``, ``Epoch 0/200`` then
+    ``  Train Loss: 0.0045``. The parser reads such lines at the step of the header above them."""
+    heads = table.filter(pl.col("has_counter") & ~pl.col("has_metric"))
+    if heads.height == 0 or int(heads.get_column("n").sum()) < _HEADERS_MIN:
+        return table
+    first = int(heads.get_column("first").min())  # type: ignore[arg-type]
+    return table.with_columns(
+        (pl.col("has_counter") | (pl.col("has_metric") & (pl.col("first") > first) & (pl.col("n_struct") >= 2)))
+        .alias("has_counter"))
 
 
 #: Confidence for a log whose training lines are a minority among other numbered lines (warnings,
@@ -506,7 +534,8 @@ class HeuristicTextParser(Parser):
     title = "Hand-rolled text log (heuristic)"
     recognises = ("lines with a step/iter/epoch/batch counter and 'name: value' / 'name=value' / 'name value' pairs "
                   "separated by '|', ',' or spaces (annotated-transformer 'Epoch Step: 41 | ... | Loss: 7.37'); "
-                  "'[eval] step N train X val Y' lines")
+                  "'[eval] step N train X val Y' lines; a counter on a header line of its own and the values on the "
+                  "lines after it (PointNet '**** EPOCH 000 ****' then 'mean loss: X', 'eval mean loss: Y')")
     priority = 90
     heuristic = True
 
@@ -542,7 +571,7 @@ class HeuristicTextParser(Parser):
             (pl.col("has_metric") & (pl.col("has_counter") | (pl.col("n_struct") >= 2))).alias("is_data")
         )
         skipped_numeric = int(table.filter(pl.col("has_metric") & ~pl.col("is_data")).get_column("n").sum())
-        table = self._section_splits(lines, table, notes)
+        table = self._section_splits(lines, table, notes, numeric)
         # (split, metric) per (key, split) pair, decided once over the templates in order of appearance.
         data_t = table.filter(pl.col("is_data")).sort("first")
         sids = list(
@@ -675,17 +704,24 @@ class HeuristicTextParser(Parser):
         return ParseResult(concat_frames([frame]), notes, meta)
 
     @staticmethod
-    def _section_splits(lines: pl.DataFrame, table: pl.DataFrame, notes: list[IngestNote]) -> pl.DataFrame:
+    def _section_splits(lines: pl.DataFrame, table: pl.DataFrame, notes: list[IngestNote],
+                        numeric: pl.DataFrame) -> pl.DataFrame:
         """Values on lines without a counter of their own take the step of the line before; under a
         section header that names a split ("Evaluation Results:" then "   Loss: 0.5301") they are that
         split's: not more points of the training series the counter lines log under the same name (which
         they would overwrite at that step: the last training loss 0.4631 read as 0.4886), and not a
-        training perplexity either. Only lines within 3 of the header, that name no split themselves."""
+        training perplexity either. A header may carry the counter and nothing else ("Test Epoch: 5 ..."
+        then "    ave: 87.3500"). Only lines within 3 of the header, that name no split themselves."""
         cand = table.filter(pl.col("is_data") & ~pl.col("has_counter"))
         if cand.height == 0:
             return table
-        heads = lines.filter(~pl.col("line").str.contains(r"[0-9]") & pl.col("line").str.contains(_EVAL_HEAD)
-                             ).select("lineno", "line")
+        counter_only = table.filter(pl.col("has_counter") & ~pl.col("has_metric")).get_column("tpl")
+        counted = numeric.filter(pl.col("tpl").is_in(counter_only.implode())
+                                 # a header counts on: not "Val batches: 2036" in each of a log's run headers
+                                 & (pl.col("line").n_unique().over("tpl") >= 2)
+                                 & ~pl.col("line").str.contains(r"(?i)train")).get_column("lineno")
+        heads = lines.filter((~pl.col("line").str.contains(r"[0-9]") | pl.col("lineno").is_in(counted.implode()))
+                             & pl.col("line").str.contains(_EVAL_HEAD)).select("lineno", "line")
         if heads.height == 0:
             return table
         new_splits: dict[str, list[str]] = {}
@@ -740,7 +776,18 @@ class HeuristicTextParser(Parser):
         has_epoch = df.get_column("ep").drop_nulls().len() > 0
         df = df.with_columns(pl.col("ep").forward_fill().alias("epoch"))
         if has_inner:
-            key = main_key if keys.len() else df.get_column("inner_key").drop_nulls()[0]
+            # no data line carries a step counter ("**** EPOCH 000 ****", " ---- batch: 050 ----", then "mean
+            # loss: ..."): the counter the header lines print most often, not a count in the run's preamble
+            if keys.len():
+                key = main_key
+            else:
+                vc = df.get_column("inner_key").drop_nulls().value_counts()
+                key = vc.sort([vc.columns[1], vc.columns[0]], descending=[True, False]).row(0)[0]
+            if not keys.len():
+                stray = pl.col("inner_key").is_not_null() & (pl.col("inner_key") != key)
+                df = df.with_columns(
+                    [pl.when(stray).then(None).otherwise(pl.col(c)).alias(c) for c in ("inner", "inner_total", "inner_key")]
+                )
             inn = df.filter(pl.col("inner").is_not_null())
             # a reset: the counter goes back, or stays put while the epoch moves on ("[300/320]" printed
             # once an epoch, a tqdm bar's "7543/7543" at each epoch's end); a per-epoch counter restarts at
