@@ -223,3 +223,119 @@ def test_values_without_any_counter_line_stay_unrecognised() -> None:
     text = "".join(f"mean loss: {1 / (i + 1):.6f}\naccuracy: {i / 20:.6f}\n" for i in range(10))
     with pytest.raises(LossdocError, match="unrecognised log format"):
         read(text, "log_train.txt")
+
+
+# ------------------------------------------------------- known trainers' console formats
+
+# MindSpore LossMonitor (mindspore/python/mindspore/train/callback/_loss_monitor.py: "epoch: %s step: %s, loss is
+# %s", the step counted within the epoch). JQuan1999/Visformer log/train_log.txt: 8 devices print each epoch's line.
+VISFORMER = """\
+[WARNING] MD(19348,7f33fb929740,python):2022-10-15-23:16:10.380.413 [mindspore/ccsrc/minddata/dataset/util/task.cc:162] Join] ImageFolderOp::WorkerEntry Thread ID 139851508737792 is not responding. Interrupt again
+epoch: 1 step: 2502, loss is 6.500506401062012
+Train epoch time: 2234463.234 ms, per step time: 893.071 ms
+epoch: 1 step: 2502, loss is 6.591518878936768
+Train epoch time: 2234438.619 ms, per step time: 893.061 ms
+Validation: Epoch: 1, Metrics: [Top_1_Accuracy:0.06473286]
+epoch: 2 step: 2502, loss is 5.008647918701172
+epoch: 2 step: 2502, loss is 5.253540515899658
+"""
+
+
+def test_mindspore_loss_monitor_lines_are_read_per_epoch() -> None:
+    src = read(VISFORMER, "train_log.txt")
+    assert src.format == "mindspore"
+    # the step restarts every epoch: epoch 2's step 2502 is step 5004; of the devices' lines the last is kept
+    assert steps(src, "train", "loss") == [2502, 5004]
+    assert values(src, "train", "loss") == [6.591518878936768, 5.253540515899658]
+    assert any("restarts every epoch" in n.message for n in src.notes)
+
+
+# LossMonitor every 100 steps, and its on_train_epoch_end line ("Eval result: epoch %d, metrics: %s") under model.fit
+MINDSPORE_FIT = """\
+epoch: 1 step: 100, loss is 2.3025851249694824
+epoch: 1 step: 200, loss is 1.9871230125427246
+Eval result: epoch 1, metrics: {'accuracy': 0.5412, 'loss': 1.2107}
+epoch: 2 step: 100, loss is 1.4417011737823486
+epoch: 2 step: 200, loss is nan
+Eval result: epoch 2, metrics: {'accuracy': 0.6021, 'loss': 1.1893}
+"""
+
+
+def test_mindspore_eval_results_are_validation_at_the_end_of_their_epoch() -> None:
+    src = read(MINDSPORE_FIT, "train.log")
+    assert steps(src, "train", "loss") == [100, 200, 300, 400]
+    assert values(src, "train", "loss")[:3] == [2.3025851249694824, 1.9871230125427246, 1.4417011737823486]
+    assert values(src, "train", "loss")[3] != values(src, "train", "loss")[3]  # nan kept
+    assert values(src, "val", "loss") == [1.2107, 1.1893]
+    assert steps(src, "val", "loss") == [200, 400]
+    assert values(src, "val", "accuracy") == [0.5412, 0.6021]
+
+
+# clovaai/deep-text-recognition-benchmark train.py (log_train.txt). LeeKunHa/kospeech log_train.txt
+CLOVA = """\
+[1/200000] Train loss: 0.00023, Valid loss: 0.00622, Elapsed_time: 3.53794
+Current_accuracy : 96.083, Current_norm_ED  : 0.39
+Best_accuracy    : 96.083, Best_norm_ED     : 0.39
+--------------------------------------------------------------------------------
+Ground Truth              | Prediction                | Confidence Score & T/F
+--------------------------------------------------------------------------------
+hello                     | hello                     | 0.9998	True
+--------------------------------------------------------------------------------
+[100/200000] Train loss: 0.00414, Valid loss: 0.00665, Elapsed_time: 665.83799
+Current_accuracy : 96.031, Current_norm_ED  : 0.39
+Best_accuracy    : 96.083, Best_norm_ED     : 0.39
+--------------------------------------------------------------------------------
+[200/200000] Train loss: 0.00444, Valid loss: 0.00833, Elapsed_time: 1329.31370
+Current_accuracy : 95.599, Current_norm_ED  : 0.39
+Best_accuracy    : 96.083, Best_norm_ED     : 0.39
+"""
+
+
+def test_deep_text_recognition_log_train() -> None:
+    src = read(CLOVA, "log_train.txt")
+    assert src.format == "deep-text-recognition"
+    assert values(src, "train", "loss") == [0.00023, 0.00414, 0.00444]
+    assert values(src, "val", "loss") == [0.00622, 0.00665, 0.00833]
+    assert values(src, "val", "accuracy") == [96.083, 96.031, 95.599]
+    assert steps(src, "val", "accuracy") == [1, 100, 200]
+    assert ("train", "best_accuracy") not in series(src) and ("val", "best_accuracy") not in series(src)
+    assert src.meta["total_steps"] == 200000
+
+
+# the first version of the same train.py: "[{i}/{opt.num_iter}] Loss: ... elapsed_time: ..." and "[..] valid loss: ..."
+CLOVA_V1 = """\
+[2000/300000] Loss: 1.23456 elapsed_time: 812.33871
+a                   , gt: a                   ,   True
+[2000/300000] valid loss: 0.98765 accuracy: 61.250, norm_ED: 412.50
+best_accuracy: 61.250, best_norm_ED: 412.50
+[4000/300000] Loss: 0.87654 elapsed_time: 1624.12034
+[4000/300000] valid loss: 0.76543 accuracy: 70.500, norm_ED: 301.25
+best_accuracy: 70.500, best_norm_ED: 301.25
+"""
+
+
+def test_deep_text_recognition_first_version() -> None:
+    src = read(CLOVA_V1, "log_train.txt")
+    assert src.format == "deep-text-recognition"
+    assert values(src, "train", "loss") == [1.23456, 0.87654]
+    assert values(src, "val", "loss") == [0.98765, 0.76543]
+    assert steps(src, "val", "loss") == [2000, 4000]
+
+
+# one unnamed [N/M] at the start of a line is the step. siihwanpark/MAML results/train_log.txt
+MAML = """\
+tf-docker ~/MAML > python main.py
+[0/100000] batch loss : 6.3282 | time : 0.16s
+[0/100000] mean test loss : 6.3470 -> 5.7082 by 1 grad steps
+A check point has been generated : checkpoints/iter_0.pt
+[100/100000] batch loss : 2.9027 | time : 4.45s
+[200/100000] batch loss : 5.0642 | time : 4.66s
+[300/100000] batch loss : 2.4755 | time : 4.45s
+"""
+
+
+def test_a_leading_bracketed_fraction_is_the_step_and_a_batch_loss_the_loss() -> None:
+    src = read(MAML, "train_log.txt")
+    assert src.format == "text"
+    assert values(src, "train", "loss") == [6.3282, 2.9027, 5.0642, 2.4755]
+    assert steps(src, "train", "loss") == [0, 100, 200, 300]

@@ -82,6 +82,7 @@ _EPOCH_BATCH = re.compile(r"^\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]\s*\[\s*(\d+)\s*/\s*(
 #: "[0 200/75400] loss 4.03 lr 2.98e-05": an epoch and a step out of its total in one bracket at the start
 _EPOCH_STEP_BRACKET = re.compile(r"^\s*\[\s*(\d+)\s+(\d+)\s*/\s*(\d+)\s*\]")
 _LEAD_STEP = re.compile(r"^\s*(\d+)\s*\[(?=[A-Za-z])")
+_LEAD_FRAC = re.compile(r"^\s*\[\s*(\d+)\s*/\s*(\d+)\s*\](?!\s*\[)")
 _UFRAC = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
 _SPLIT_WORD = re.compile(r"(?i)\b(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")
 _SPLIT_OF = {
@@ -267,8 +268,13 @@ def _read_template(line: str) -> _Template:
             # "0 [D loss: 0.69, acc.: 43.75%] [G loss: 0.70]" (Keras-GAN and its copies): a bare whole
             # number before the first bracketed pair is the step
             m = _LEAD_STEP.match(line)
+            mf = _LEAD_FRAC.match(line)
             if m and m.start(1) in pos and own:
                 t.inner_key, t.inner_ord, t.inner_tot = "leading number", pos[m.start(1)], None
+            elif mf and mf.start(1) in pos and own:
+                # "[1/200000] Train loss: 0.00023, Valid loss: 0.00622" (clovaai deep-text-recognition-benchmark),
+                # "[100/100000] batch loss : 2.9027": one unnamed N/M in brackets at the start is the step
+                t.inner_key, t.inner_ord, t.inner_tot = "[N/M]", pos[mf.start(1)], pos.get(mf.start(2))
     t.structure = ",".join(sorted(snake_case(k) for k in seen))
     explicit = {sp for _, _, _, sp, _ in own if sp != "?"}
     ctx = "train"
@@ -456,12 +462,15 @@ def _noisy_confidence(counts: pl.DataFrame, total: int) -> float:
 
 
 _AVG = re.compile(r"^(?:average|avg|mean)_")
+#: "batch loss" (the loss of the last batch): the loss only where no other key claims it
+_BATCH_OF = re.compile(r"^batch_")
 
 
 def _metric(key: str) -> str:
-    """Canonical metric of a key; ``Average loss`` / ``avg_acc`` are the loss / accuracy as logged."""
+    """Canonical metric of a key; ``Average loss`` / ``avg_acc`` / ``batch loss`` are the loss / accuracy as
+    logged."""
     metric = split_and_metric(snake_case(key))[1]
-    bare = _AVG.sub("", metric)
+    bare = _BATCH_OF.sub("", _AVG.sub("", metric))
     if bare != metric and canonical_metric(bare) in ("loss", "accuracy", "perplexity"):
         return canonical_metric(bare)
     return metric
@@ -583,7 +592,8 @@ class HeuristicTextParser(Parser):
         )
         # An exact name wins its (split, metric) over an averaged one ("loss" before "avg_loss"), and
         # over a bare split word on an evaluation line ("train 2.31" beside per-step "loss 2.40" lines).
-        ordered = sorted(sids, key=lambda ks: (_AVG.match(snake_case(ks[0])) is not None, ks[2] != ""))
+        ordered = sorted(sids, key=lambda ks: (_BATCH_OF.match(snake_case(ks[0])) is not None,
+                                               _AVG.match(snake_case(ks[0])) is not None, ks[2] != ""))
         series: dict[str, tuple[str, str]] = {}
         taken: set[tuple[str, str]] = set()
         # "total=2.19 det=1.93 kd=0.52": with no key named as a loss, a key named 'total' is the loss (its
