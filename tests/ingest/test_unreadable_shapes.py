@@ -339,3 +339,63 @@ def test_a_leading_bracketed_fraction_is_the_step_and_a_batch_loss_the_loss() ->
     assert src.format == "text"
     assert values(src, "train", "loss") == [6.3282, 2.9027, 5.0642, 2.4755]
     assert steps(src, "train", "loss") == [0, 100, 200, 300]
+
+
+# ------------------------------------------------------- a JSON object of per-epoch lists (json.dump(history, f))
+
+# HorizonSeeker/Handwriting-Recognition-Pytorch-Plus training_history.json (values shortened to 3 epochs)
+HISTORY = ('{"train_loss": [1.7444058534527231, 0.5801357908310792, 0.4189581479422578], '
+           '"train_accuracy": [0.09681052701696168, 0.40313497278017646, 0.5107123176514046], '
+           '"val_loss": [0.6184986648913876, 0.4522, 0.3991], "val_accuracy": [0.37680176360861456, 0.52, 0.58]}')
+
+
+def test_a_json_dict_of_train_and_val_lists() -> None:
+    src = read(HISTORY, "training_history.json")
+    assert values(src, "train", "loss") == [1.7444058534527231, 0.5801357908310792, 0.4189581479422578]
+    assert values(src, "val", "loss") == [0.6184986648913876, 0.4522, 0.3991]
+    assert steps(src, "val", "loss") == [0, 1, 2]
+    assert values(src, "val", "accuracy")[0] == 0.37680176360861456
+
+
+# DrunkMacintosh/EFFICIENTNET_B0-for-emotion-recognition-of-FER-2013-dataset training_history.json: run metadata
+# first, a 3-item list of phase starts beside the per-epoch lists, a final test accuracy
+HISTORY_META = """\
+{
+  "timestamp": "2026-04-18T17:21:59",
+  "backbone": "EfficientNet-B0",
+  "img_size": 112,
+  "classes": ["Happy", "Neutral", "Sad"],
+  "phase_starts": [0, 15, 40],
+  "train_loss": [0.5373139245360191, 0.49584389200095574, 0.5012755962818681, 0.502299625538835],
+  "train_acc": [35.575473729543496, 40.1, 41.2, 42.0],
+  "val_loss": [0.5182594384333884, 0.51, 0.505, 0.50],
+  "val_acc": [33.38178294573643, 35.0, 36.1, 36.5],
+  "test_acc": 77.6542402441683
+}
+"""
+
+
+def test_json_lists_beside_run_metadata() -> None:
+    src = read(HISTORY_META, "training_history.json")
+    assert values(src, "train", "loss")[0] == 0.5373139245360191
+    assert len(values(src, "val", "loss")) == 4
+    assert ("train", "phase_starts") not in series(src)
+    text = " ".join(n.message for n in src.notes)
+    assert "phase_starts" in text and "test_acc" in text
+
+
+# FacuVCanale/bikeshare-demand-gnn training_history.json: lists of per-epoch dicts
+HISTORY_DICTS = ('{"train_loss": [1.0327718257904053, 0.9970444440841675], "val_loss": [0.538841962814331, 0.52], '
+                 '"train_metrics": [{"mse": 1.0327718257904053, "mae": 0.6672119498252869}, {"mse": 0.997, "mae": 0.66}], '
+                 '"learning_rates": [0.0003, 0.0003]}')
+
+
+def test_json_lists_of_dicts_are_one_series_per_key() -> None:
+    src = read(HISTORY_DICTS, "training_history.json")
+    assert values(src, "val", "loss") == [0.538841962814331, 0.52]
+    assert values(src, "train", "metrics_mae") == [0.6672119498252869, 0.66]
+
+
+def test_a_json_object_without_lists_stays_unrecognised() -> None:
+    with pytest.raises(LossdocError):
+        read('{"train_loss": 0.5, "val_loss": 0.6}', "training_history.json")

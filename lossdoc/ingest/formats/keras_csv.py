@@ -89,13 +89,16 @@ def keras_confidence(head: CsvHead, inner_name: str) -> float:
 class KerasCSVParser(Parser):
     name = "keras-csv"
     title = "Keras CSVLogger / saved History"
-    recognises = "CSV with 'epoch' then sorted Keras metric names (loss, val_loss, ...); History dumps as CSV or JSON"
+    recognises = ("CSV with 'epoch' then sorted Keras metric names (loss, val_loss, ...); History dumps as CSV or JSON, "
+                  "and any JSON of per-epoch lists ({'train_loss': [...], 'val_loss': [...]})")
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
         head_text = inp.head_text(4096).lstrip()
         if head_text.startswith("{"):
-            return 0.8 if _json_history_head(head_text) else 0.0
+            if _json_history_head(head_text):
+                return 0.8
+            return 0.7 if _json_lists_head(inp.head_text()) else 0.0
         head = sniff_csv(inp)
         if head is None:
             return 0.0
@@ -248,6 +251,15 @@ def _json_history_head(head: str) -> bool:
     return re.search(r'^\{\s*"[^"]+"\s*:\s*[\[{]', head) is not None and '"loss"' in head
 
 
+#: a loss-named key holding a list: ``{"train_loss": [1.74, 0.58, ...], "val_loss": [...]}`` (a hand-rolled
+#: loop's ``json.dump(history, f)``), possibly after run metadata (``"backbone": "EfficientNet-B0"``)
+_LOSS_LIST = re.compile(r'"(?:[A-Za-z_]*[_ ])?(?:loss|losses)"\s*:\s*\[\s*[-\d.NI]')
+
+
+def _json_lists_head(head: str) -> bool:
+    return re.match(r"\s*\{\s*\"", head) is not None and _LOSS_LIST.search(head) is not None
+
+
 def _parse_json(inp: InputFile) -> ParseResult:
     text = inp.read_text()
     try:
@@ -258,6 +270,19 @@ def _parse_json(inp: InputFile) -> ParseResult:
         raise ParseError("not a Keras History dump ({metric: [values per epoch]})", path=inp.name, line=1)
     namer = SeriesNamer()
     frames = []
+    notes: list[IngestNote] = []
+    # per-epoch lists are as long as the loss's: a shorter list beside it is run metadata ("phase_starts":
+    # [0, 15, 40]), lists of dicts are one series per key ("train_metrics": [{"mse": .., "mae": ..}, ...])
+    doc, other = _flatten_history(doc)
+    loss_len = {len(v) for k, v in doc.items() if isinstance(v, list) and re.search(r"(?i)loss", k)}
+    if loss_len and "loss" not in doc:
+        n = max(loss_len)
+        short = [k for k, v in doc.items() if isinstance(v, list) and len(v) != n and not re.search(r"(?i)loss", k)]
+        other += short
+        doc = {k: v for k, v in doc.items() if k not in short}
+    if other:
+        shown = ", ".join(other[:8]) + (" ..." if len(other) > 8 else "")
+        notes.append(IngestNote("inferred", f"not read (no list of values per epoch): {shown}"))
     for key, vals in doc.items():
         if isinstance(vals, dict):  # pandas .to_json(): {"0": v0, "1": v1, ...}
             try:
@@ -290,7 +315,25 @@ def _parse_json(inp: InputFile) -> ParseResult:
     frame = concat_frames(frames)
     if frame.height == 0:
         raise EmptyInputError("no numeric History lists found", path=inp.name)
-    return ParseResult(frame, [])
+    return ParseResult(frame, notes)
+
+
+def _flatten_history(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """(``doc`` with each list of dicts of numbers split into one list per inner key, ``key/inner``; the keys
+    whose value is neither a list nor a dict, or a list of no numbers)."""
+    out: dict[str, Any] = {}
+    other: list[str] = []
+    for key, vals in doc.items():
+        if isinstance(vals, list) and vals and all(isinstance(v, dict) for v in vals):
+            inner = list(dict.fromkeys(k for v in vals for k in v))
+            for k in inner:
+                out[f"{key}/{k}"] = [v.get(k) for v in vals]
+        elif isinstance(vals, dict) or (isinstance(vals, list) and any(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)):
+            out[key] = vals
+        else:
+            other.append(key)
+    return out, other
 
 
 PARSERS = [KerasCSVParser()]
