@@ -399,3 +399,29 @@ def test_json_lists_of_dicts_are_one_series_per_key() -> None:
 def test_a_json_object_without_lists_stays_unrecognised() -> None:
     with pytest.raises(LossdocError):
         read('{"train_loss": 0.5, "val_loss": 0.6}', "training_history.json")
+
+
+# ------------------------------------------------------- numbers separated by blanks under a '#' header naming them
+# np.savetxt(header="epoch train_loss val_loss") writes '# epoch ...'; danis-b/YodaGPT losses.txt writes '#epoch ...'
+YODA = """\
+#epoch train_loss val_loss
+0 4.3512864112854 4.351904392242432
+1 2.7307944297790527 2.6334846019744873
+2 2.388455629348755 2.2864937782287598
+3 2.2146530151367188 2.1395421028137207
+"""
+
+
+def test_a_blank_separated_table_under_a_header_naming_its_columns() -> None:
+    src = read(YODA, "losses.txt")
+    assert src.format == "numeric-column"
+    assert values(src, "train", "loss") == [4.3512864112854, 2.7307944297790527, 2.388455629348755, 2.2146530151367188]
+    assert values(src, "val", "loss")[0] == 4.351904392242432
+    assert steps(src, "val", "loss") == [0, 1, 2, 3]
+    assert not any("no header line" in n.message for n in src.notes)
+
+
+def test_a_header_naming_fewer_columns_than_the_rows_hold_stays_unrecognised() -> None:
+    # two names over three columns: which column is which is not said; a one-line error, as before
+    with pytest.raises(LossdocError, match="unrecognised log format"):
+        read(YODA.replace("#epoch train_loss val_loss", "# train_loss val_loss"), "losses.txt")

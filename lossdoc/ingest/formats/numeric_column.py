@@ -23,7 +23,10 @@ Layouts read:
   :mod:`._epoch_counter`), noted as inferred;
 * an optional first line naming the column (``loss``; ``# train loss`` from ``savetxt(header=)``;
   ``,0`` from pandas), ``#`` comment lines; a few stray lines (a merge conflict's ``<<<<<<<``) are
-  skipped with a note.
+  skipped with a note;
+* a table separated by blanks under a header naming every column the same way (``#epoch train_loss
+  val_loss``, ``savetxt(header=...)`` of a 2-D array): each value column is the series its name says (no
+  CSV reader splits on blanks; a header with commas is the CSV readers').
 
 The file name names the series (``train_loss`` -> train loss, ``val_acc`` -> val accuracy,
 ``losses`` -> loss; :func:`lossdoc.model.split_and_metric`), the header when the name does not.
@@ -153,10 +156,26 @@ def head_shape(text: str) -> tuple[int, str | None] | None:
 
 
 def _named_table(shape: tuple[int, str | None]) -> bool:
-    """A headed table whose header names several columns ("epoch,loss"): the CSV readers' business."""
+    """A headed table whose header names several columns ("epoch,loss"): the CSV readers' business; not one
+    whose header names its k columns separated by blanks only (``np.savetxt(header="epoch train_loss
+    val_loss")`` writes ``# epoch train_loss val_loss``), which no CSV reader splits: read here."""
     k, header = shape
+    if k >= 2 and header and len(column_names(header)) == k:
+        return False
     return bool(k >= 2 and header and len([h for h in re.split(r"[,;\t ]+", header) if h.strip()]) >= 2
                 and not _NUM_RE.fullmatch(header.split(",")[-1].strip() or "x"))
+
+
+def column_names(header: str) -> list[str]:
+    """The names a header line separated by blanks only gives its columns (``#epoch train_loss val_loss``);
+    [] for a header with a CSV separator, a single name, or a name that is a number."""
+    text = header.strip().lstrip("#").strip()
+    if re.search(r"[,;\t|]", text):
+        return []
+    names = text.split()
+    if len(names) < 2 or any(_NUM_RE.fullmatch(n) or not re.match(r"[A-Za-z_]", n) for n in names):
+        return []
+    return names
 
 
 def is_curve_file(stem: str, text: str) -> bool:
@@ -178,7 +197,11 @@ def read_numeric(inp: InputFile, notes: list[IngestNote],
         notes.append(IngestNote("other", "the last line has no line ending (written without one, or still being "
                                 "written): its value was read as it stands", line=last))
     line = pl.col("line").str.strip_chars()
-    lines = lines.with_columns(line.alias("line")).filter((pl.col("line") != "") & ~pl.col("line").str.starts_with("#"))
+    lines = lines.with_columns(line.alias("line")).filter(pl.col("line") != "")
+    # a '#' line before the numbers that names their columns ("#epoch train_loss val_loss"): their header
+    lead = lines.head(1).filter(pl.col("line").str.starts_with("#")).get_column("line")
+    named = column_names(lead[0]) if lead.len() else []
+    lines = lines.filter(~pl.col("line").str.starts_with("#"))
     # The common case, one number a line (np.savetxt of a 1-D array): a straight cast, no regex.
     one = lines.select(to_float(pl.col("line")).alias("value"))
     header = None
@@ -219,6 +242,8 @@ def read_numeric(inp: InputFile, notes: list[IngestNote],
         notes.append(IngestNote("skipped_lines", f"{odd.height} line(s) with other than {k} number(s) skipped "
                                 f"(lines {first})", line=first[0], count=odd.height))
         lines = lines.filter(pl.col("nums").list.len() == k)
+    if header is None and len(named) == k:
+        header = " ".join(named)
     cols = lines.select([to_float(pl.col("nums").list.get(j)).alias(f"c{j}") for j in range(k)])
     if shape is not None:
         row = lines.item(0, "line")
@@ -364,11 +389,21 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str,
     read: list[tuple[str, str, pl.DataFrame, bool, tuple[str, str]]] = []  # (name, display, frame, stepped, series)
     unsplit: list[str] = []  # tables whose second and later columns have no split the file states
     examples: dict[str, str] = {}  # their first line naming the columns, as the note suggests it
+    headed: set[str] = set()  # tables whose header line names their columns
     for stem, display, inp in files:
         nt: list[IngestNote] = []
         shape: dict[str, object] = {}
         frames, header, stepped = read_numeric(inp, nt, shape)
         notes.extend(IngestNote(n.kind, f"{display}: {n.message}", n.line, n.run, n.count, n.step) for n in nt)
+        names = column_names(header) if header else []
+        if len(frames) >= 2 and len(names) == int(shape.get("columns", 0)):  # type: ignore[call-overload]
+            # a header names every column: each value column is the series its name says
+            headed.add(display)
+            for df in frames:
+                if df.height:
+                    name = names[int(df.item(0, "_col")) - 1]
+                    read.append((name, display, df.drop("_col"), stepped, split_and_metric(_plural(name))))
+            continue
         split, metric = series_of(stem, header)
         # two loss columns that name no split: the second is called validation only when its numbers say so
         val_why = None
@@ -414,6 +449,11 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str,
             "a second training loss look alike, and its numbers do not show which); to have it checked, add a first "
             f"line naming the columns: {examples[display]}"))
     for display in dict.fromkeys(d for _, d, _, st, _ in read if st):  # tables with a step column: say how read
+        if display in headed:
+            how = ", ".join(f"{name} -> {' '.join(keys[name])}" for name, d, _, _, _ in read if d == display)
+            notes.append(IngestNote("inferred", f"{display}: a table of numbers separated by blanks under a header "
+                                    f"line naming its columns; the first column is the step: {how}"))
+            continue
         cols = [(name.rsplit(":", 1)[-1] if ":" in name else "value", keys[name]) for name, d, _, _, _ in read
                 if d == display]
         how = ", ".join(f"column {c} -> {sp} {m}" if c != "value" else f"the value column -> {sp} {m}"
@@ -505,8 +545,8 @@ class NumericColumnParser(Parser):
     name = "numeric-column"
     title = "Numbers-only curve file (np.savetxt / a list of losses)"
     recognises = ("numbers only: one per line, one list on a line ('[0.55, 0.51, ...]'), or a headerless table "
-                  "('step value', '1_1.84'); optional header/# comment line; named like the curve: train_loss.txt, "
-                  "val_loss.csv, losses.dat")
+                  "('step value', '1_1.84'); optional header/# comment line ('#epoch train_loss val_loss' names a "
+                  "blank-separated table's columns); named like the curve: train_loss.txt, val_loss.csv, losses.dat")
     priority = 45
 
     def sniff(self, inp: InputFile) -> float:
