@@ -425,3 +425,44 @@ def test_a_header_naming_fewer_columns_than_the_rows_hold_stays_unrecognised() -
     # two names over three columns: which column is which is not said; a one-line error, as before
     with pytest.raises(LossdocError, match="unrecognised log format"):
         read(YODA.replace("#epoch train_loss val_loss", "# train_loss val_loss"), "losses.txt")
+
+
+# ------------------------------------------------------- a counter glued to its word
+# tanjina164/STCANet-PersonReID logs/log_train.txt (the epoch lines; 's' is the unit of the number before 'Data')
+STCA = """\
+==> Start training
+Epoch1 Time:178.1s Data:47.8s Loss:5.5364 Xent:5.2602 Htri:0.2762 Acc:12.89% 
+Epoch2 Time:189.2s Data:52.9s Loss:2.8344 Xent:2.6813 Htri:0.1531 Acc:45.92% 
+Epoch3 Time:177.7s Data:41.7s Loss:1.5491 Xent:1.4200 Htri:0.1290 Acc:69.93% 
+Epoch4 Time:175.6s Data:39.8s Loss:0.9770 Xent:0.8624 Htri:0.1146 Acc:81.43% 
+"""
+
+
+def test_a_counter_glued_to_its_word_is_the_epoch() -> None:
+    src = read(STCA, "log_train.txt")
+    assert values(src, "train", "loss") == [5.5364, 2.8344, 1.5491, 0.977]
+    assert steps(src, "train", "loss") == [1, 2, 3, 4]
+    assert values(src, "train", "data") == [47.8, 52.9, 41.7, 39.8]  # key 'Data', not 's Data'
+    assert values(src, "train", "xent")[0] == 5.2602
+
+
+# LwbXc/DPBL logs/train.txt
+DPBL = """\
+Load file: None, EP0, avg_loss=0.0154
+Load file: None, EP1, avg_loss=0.0030
+Load file: None, EP2, avg_loss=0.0032
+Load file: None, EP3, avg_loss=0.0043
+"""
+
+
+def test_ep_glued_to_its_number() -> None:
+    src = read(DPBL, "train.txt")
+    assert values(src, "train", "loss") == [0.0154, 0.003, 0.0032, 0.0043]
+    assert steps(src, "train", "loss") == [0, 1, 2, 3]
+
+
+def test_a_word_ending_in_digits_inside_a_name_is_not_parted() -> None:
+    # 'step1_loss' is a key, not 'step 1'
+    text = "".join(f"epoch {i} step1_loss={1 / (i + 1):.4f} loss={2 / (i + 1):.4f}\n" for i in range(4))
+    src = read(text, "train.log")
+    assert values(src, "train", "loss") == [2.0, 1.0, 0.6667, 0.5]

@@ -22,7 +22,9 @@ placed at the end of its epoch; a line without any counter takes the step of the
 log that prints its counter on a header line of its own and the values on the lines after it (PointNet's
 ``**** EPOCH 000 ****`` then ``mean loss: 2.407614``, ``Epoch 0/200`` then ``  Train Loss: 0.0045``) is
 read at the header's step, and values under a header that names another split (``Test Epoch: 5 ...``,
-``---- EPOCH 000 EVALUATION ----``) are that split's.
+``---- EPOCH 000 EVALUATION ----``) are that split's. A counter glued to its word (``Epoch1 Time:178.1s``,
+``EP0, avg_loss=0.0010``) is parted from it; a time unit after a number (``Time:178.1s Data:47.8s``, ``15m
+1s``) is not part of the next key.
 When the epoch is the only counter and lines of one shape repeat it three or more times in a row
 (``epoch: 0 | loss: 9.65`` for every batch), each such line is a step, numbered in line order.
 Names are split by prefix (``train``/``val``/``valid``/``test``/``eval``, default ``train``); a key
@@ -201,9 +203,15 @@ def _read_template(line: str) -> _Template:
         key = _clean_key(m.group(1) or m.group(2) or "")
         if key is None or m.start(3) not in pos:
             continue
-        if m.start() and line[m.start() - 1].isdigit() and key.lower() in _UNITS:
-            continue  # "time: 15m 1s": the unit of the number before it, not a key 'm' of value 1
-        found.append((m.start(), key, pos[m.start(3)], pos.get(m.start(4)) if m.group(4) else None))
+        start = m.start()
+        if start and line[start - 1].isdigit():
+            unit, _, rest = key.partition(" ")
+            if unit.lower() in _UNITS:
+                if not rest.strip():
+                    continue  # "time: 15m 1s": the unit of the number before it, not a key 'm' of value 1
+                # "Time:178.1s Data:47.8s": the key is 'Data', after the unit of the number before it
+                key, start = rest.strip(), start + len(unit) + 1
+        found.append((start, key, pos[m.start(3)], pos.get(m.start(4)) if m.group(4) else None))
     t = _Template()
     seen: set[str] = set()
     taken: set[tuple[str, str]] = set()
@@ -486,6 +494,8 @@ _TENSOR = r"tensor\(\s*([^,()\s]+)(?:,[^()]*(?:\([^()]*\)[^()]*)*)?\)"
 _OBJECT = r"<[^<>]*\bat 0x[0-9a-fA-F]+>"
 
 
+#: a counter word with its number glued on, the number ending there: "Epoch1 Time:178.1s", "EP0, avg_loss=0.0010"
+_GLUED = r"(?i)\b(epoch|ep|step|iter|iteration)([0-9]+)(?:\b|$)"
 #: a tqdm bar without a postfix: ``Epoch 1/5: 100%|█████| 7543/7543 [00:10<00:00, 700.00it/s]``
 _TQDM_PLAIN = r"\d+%\|.*\|\s*\d+/\d+\s*\[[^=\]]*\]\s*$"
 
@@ -493,15 +503,19 @@ _TQDM_PLAIN = r"\d+%\|.*\|\s*\d+/\d+\s*\[[^=\]]*\]\s*$"
 def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
     """Printed tensors read as their value and object reprs dropped, so ``loss: tensor(2.31,
     device='cuda:0')`` is the pair ``loss: 2.31``; tqdm bars without a postfix dropped (their
-    counters are the bar's, not the training step). Only when some line holds one: cheap tests first."""
+    counters are the bar's, not the training step); a counter glued to its word (``Epoch1``) parted. Only when some
+    line holds one: cheap tests first."""
     line = pl.col("line")
     if not lines.height:
         return lines
     has = lines.select(line.str.contains("tensor(", literal=True).any().alias("t"),
                        line.str.contains(" at 0x", literal=True).any().alias("o"),
-                       line.str.contains("%|", literal=True).any().alias("q")).row(0)
+                       line.str.contains("%|", literal=True).any().alias("q"),
+                       line.str.contains(_GLUED).any().alias("g")).row(0)
     if has[2]:
         lines = lines.filter(~line.str.contains(_TQDM_PLAIN))
+    if has[3]:  # "Epoch1 Time:178.1s Loss:5.5364": the counter's number glued to its word
+        lines = lines.with_columns(line.str.replace_all(_GLUED, "${1} ${2}"))
     if has[0] or has[1]:
         lines = lines.with_columns(line.str.replace_all(_TENSOR, "${1}").str.replace_all(_OBJECT, ""))
     return lines
