@@ -466,3 +466,40 @@ def test_a_word_ending_in_digits_inside_a_name_is_not_parted() -> None:
     text = "".join(f"epoch {i} step1_loss={1 / (i + 1):.4f} loss={2 / (i + 1):.4f}\n" for i in range(4))
     src = read(text, "train.log")
     assert values(src, "train", "loss") == [2.0, 1.0, 0.6667, 0.5]
+
+
+# ------------------------------------------------------- 'Epoch N/M' headers without a Keras bar anywhere
+# The PyTorch transfer-learning tutorial (pytorch/tutorials beginner_source/transfer_learning_tutorial.py:
+# print('Epoch {}/{}'.format(epoch, num_epochs - 1)); print('-' * 10); print('{} Loss: {:.4f} Acc: {:.4f}'.format(
+# phase, epoch_loss, epoch_acc))), as in doosik71/Person-reID-triplet-loss log/train.log (train phase only there)
+TUTORIAL = """\
+Start training...
+Epoch 0/69
+----------
+batch = 405
+now_margin: 0.3000
+train Loss: 0.4552 Reg: 0.0000 Acc: 0.0087 MeanMargin: -0.1545
+val Loss: 0.4321 Reg: 0.0000 Acc: 0.0102 MeanMargin: -0.1400
+
+Epoch 1/69
+----------
+batch = 405
+now_margin: 0.3000
+train Loss: 0.4208 Reg: 0.0000 Acc: 0.0129 MeanMargin: -0.1198
+val Loss: 0.4105 Reg: 0.0000 Acc: 0.0150 MeanMargin: -0.1101
+
+Epoch 2/69
+----------
+batch = 405
+now_margin: 0.3000
+train Loss: 0.4033 Reg: 0.0000 Acc: 0.0159 MeanMargin: -0.1021
+val Loss: 0.3999 Reg: 0.0000 Acc: 0.0181 MeanMargin: -0.0950
+"""
+
+
+def test_pytorch_tutorial_epoch_headers_are_not_taken_for_keras() -> None:
+    src = read(TUTORIAL, "train.log")
+    assert src.format == "text"
+    assert values(src, "train", "loss") == [0.4552, 0.4208, 0.4033]
+    assert values(src, "val", "loss") == [0.4321, 0.4105, 0.3999]
+    assert values(src, "val", "accuracy") == [0.0102, 0.015, 0.0181]

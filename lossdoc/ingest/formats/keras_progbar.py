@@ -74,7 +74,12 @@ class KerasProgbarParser(Parser):
             return 0.75
         if bars and keras_like:
             return 0.6
-        return 0.3 if n_epoch >= 2 else 0.0
+        if n_epoch < 2:
+            return 0.0
+        # 'Epoch N/M' headers and no bar in the head: a Keras log only if bars show further down (the PyTorch
+        # tutorials' 'Epoch 0/24' then 'train Loss: 0.5843 Acc: 0.6926' is not one)
+        tail = re.sub(ANSI_RE, "", inp.tail_text()).replace("\b", "").replace("\r", "\n")
+        return 0.3 if _SNIFF_BAR.search(tail) else 0.0
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
