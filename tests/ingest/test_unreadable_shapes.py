@@ -503,3 +503,31 @@ def test_pytorch_tutorial_epoch_headers_are_not_taken_for_keras() -> None:
     assert values(src, "train", "loss") == [0.4552, 0.4208, 0.4033]
     assert values(src, "val", "loss") == [0.4321, 0.4105, 0.3999]
     assert values(src, "val", "accuracy") == [0.0102, 0.015, 0.0181]
+
+
+# ------------------------------------------------------- the PyTorch NLP tutorials' progress print
+# pytorch/tutorials seq2seq_translation_tutorial.py: print('%s (%d %d%%) %.4f' % (timeSince(start, iter / n_iters),
+# iter, iter / n_iters * 100, print_loss_avg)); trainma/Seq2Seq log/train_log.txt prints it through a logger
+SEQ2SEQ = """\
+INFO---->train--->2022-03-23 10:37:30,456--->0m 24s (5000 6%) 3.5270
+INFO---->train--->2022-03-23 10:37:56,644--->0m 51s (10000 13%) 2.9440
+INFO---->train--->2022-03-23 10:38:21,746--->1m 16s (15000 20%) 2.7407
+INFO---->train--->2022-03-23 10:38:47,329--->1m 41s (20000 26%) 2.5111
+"""
+
+
+def test_seq2seq_tutorial_progress_lines() -> None:
+    src = read(SEQ2SEQ, "train_log.txt")
+    assert src.format == "pytorch-nlp-tutorial"
+    assert values(src, "train", "loss") == [3.527, 2.944, 2.7407, 2.5111]
+    assert steps(src, "train", "loss") == [5000, 10000, 15000, 20000]
+
+
+def test_the_tutorials_own_time_left_and_the_classifier_print() -> None:
+    src = read("0m 24s (- 5m 30s) (5000 6%) 3.5270\n0m 51s (- 5m 1s) (10000 13%) 2.9440\n", "out.log")
+    assert values(src, "train", "loss") == [3.527, 2.944]
+    # char_rnn_classification_tutorial.py: print('%d %d%% (%s) %.4f %s / %s %s' % (iter, ..., loss, line, guess, correct))
+    src = read("5000 5% (0m 11s) 2.6531 Kim / Chinese ✗ (Korean)\n10000 10% (0m 22s) 2.1100 Pavlov / Russian ✓\n",
+               "out.log")
+    assert values(src, "train", "loss") == [2.6531, 2.11]
+    assert steps(src, "train", "loss") == [5000, 10000]
