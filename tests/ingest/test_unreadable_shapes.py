@@ -531,3 +531,30 @@ def test_the_tutorials_own_time_left_and_the_classifier_print() -> None:
                "out.log")
     assert values(src, "train", "loss") == [2.6531, 2.11]
     assert steps(src, "train", "loss") == [5000, 10000]
+
+
+# ------------------------------------------------------- a fixed-width table under a banner naming its groups' splits
+# spytensor/plants_disease_detection main.py and its copies. Xiaofu-Jin/plants_disease_detection logs/log_train.txt
+BANNER = """\
+
+----------------------------------------------- [START 2019-03-29 10:50:29] ---------------------------------------------------
+
+** start training here! **
+                           |------------ VALID -------------|----------- TRAIN -------------|------Accuracy------|------------|
+lr       iter     epoch    | loss   top-1  top-2            | loss   top-1  top-2           |    Current Best    | time       |
+-------------------------------------------------------------------------------------------------------------------------------
+0.0001   0.0    0.0        | 0.468  80.713  97.297          | 0.808  73.364  90.875         |         80.71336         |  0 hr 28 min
+0.0001   1.0    1.0        | 0.365  85.420  98.584          | 0.644  77.322  94.063         |         85.42011         |  0 hr 55 min
+0.0001   2.0    2.0        | 0.378  84.979  98.584          | 0.569  79.344  95.366         |         85.42011         |  1 hr 23 min
+"""
+
+
+def test_a_banner_table_reads_each_group_as_its_split() -> None:
+    src = read(BANNER, "log_train.txt")
+    assert src.format == "banner-table"
+    assert values(src, "val", "loss") == [0.468, 0.365, 0.378]
+    assert values(src, "train", "loss") == [0.808, 0.644, 0.569]
+    assert values(src, "val", "top_1") == [80.713, 85.42, 84.979]
+    assert steps(src, "train", "loss") == [0, 1, 2]
+    # the 'Accuracy' group (best so far, a running maximum) names no split: not read
+    assert not any("80.71336" in str(v) for v in src.frame.get_column("value").to_list())
