@@ -28,7 +28,8 @@ oscillation) and the residuals are tested:
 
 A validation loss is first judged by the size of its swings alone (:func:`_val_swings`): it carries
 no batch-sampling noise, so most changes between evaluations being 1.5x or more, alternating in
-direction, is oscillation on a log too short for the structure tests.
+direction, is oscillation on a log too short for the structure tests -- when the swings are also large
+in loss units against the range the run covered (``min-amplitude-range``), as for a training loss.
 """
 
 from __future__ import annotations
@@ -122,7 +123,11 @@ def _val_swings(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
     consecutive evaluations that differ by ``val-swing`` (log ratio, 0.4 = 1.5x) are the model moving.
     Swings are the norm rather than events when at least half of the changes after the first
     ``skip-fraction`` are that large and they alternate in direction ``min-swings`` times (a monotone
-    fall or rise in big steps is one swing; one spike and its recovery are two). An effect-size
+    fall or rise in big steps is one swing; one spike and its recovery are two), and when their size in
+    loss units is large against the range the run covered: half the median swing (its amplitude) at least
+    ``min-amplitude-range`` of it, the training route's floor -- a validation loss near zero (an accurate
+    classifier's, 1e-4 after 0.22) swings 3x between evaluations while moving 1% of that range, which is
+    the hardest few examples flipping, not the model bouncing across a valley. An effect-size
     route, with no test to pass: it judges 9-epoch logs the runs test cannot."""
     x, y, _ = ctx.downsampled(s, 200)
     if x.size < p.min_val_points or not np.all(np.isfinite(y)) or not np.all(y > 0):
@@ -139,6 +144,14 @@ def _val_swings(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
     if swings < p.min_swings:
         return None
     typical = float(np.exp(np.median(np.abs(d[big]))))
+    # the same swings in loss units against the range the run covered, as the training route judges its
+    # residuals: near zero (a classifier at 100% whose validation loss came down from 0.22 to 1e-4) ratios
+    # between tiny values swing 3x while the loss moves a few thousandths of that range. A swing's
+    # amplitude is half the change (the residual about the trend of an alternation of that size)
+    lin = float(np.median(np.abs(np.diff(y[cut:]))[big]))
+    of_range = lin / range_scale(ctx, s, float(np.median(y[cut:])))
+    if 0.5 * of_range < p.min_amplitude_range:
+        return None
     start, end = _logged_window(s, x, cut)
     # the range as logged (the changes may be between bin means of a long series)
     rst, rv = s.finite()
@@ -148,12 +161,14 @@ def _val_swings(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
                f"between consecutive means of about {rv.size / x.size:.0f} evaluations")
     msg = (f"{s.name} swings up and down {between} after step {start:,}: {nbig} of {d.size} changes "
            f"are {math.exp(p.val_swing):.1f}x or more (median of those {typical:.1f}x) in {swings} alternating "
-           f"swings, between {fmt_num(lo_v)} and {fmt_num(hi_v)} as logged; a validation loss is a mean over the "
+           f"swings, between {fmt_num(lo_v)} and {fmt_num(hi_v)} as logged (a median swing of {fmt_num(lin)}, "
+           f"{100 * of_range:.2g}% of the range the run covered, derived); a validation loss is a mean over the "
            f"whole validation set, so swings this size are the model moving, not sampling noise{lr_text(ctx, start)}")
     return Hit(
         message=msg,
         evidence=Evidence("validation-swings", typical, float(math.exp(p.val_swing)), None, (start, end),
-                          {"big_changes": nbig, "changes": int(d.size), "swings": swings, "low": lo_v, "high": hi_v}),
+                          {"big_changes": nbig, "changes": int(d.size), "swings": swings, "low": lo_v, "high": hi_v,
+                           "median_swing": lin, "swing_of_range": of_range}),
         start_step=start, end_step=end,
         values={"step": fmt_step(start), "swing": f"{typical:.1f}x (up or down) between evaluations",
                 "lr_advice": lr_advice(ctx, start, 3.0, 2.0)},
