@@ -176,6 +176,25 @@ SPLICEAI = """\
 """
 
 
+SPLICEAI_CLASSES = "".join(
+    f"2025-05-04 22:32:07,055 - INFO - Epoch {e}/200\n"
+    f"2025-05-04 22:32:07,088 - INFO -   Train Loss: {0.0045 - e * 0.001:.4f}\n"
+    f"2025-05-04 22:32:07,090 - INFO -   Val   Loss: {0.0011 - e * 0.0001:.4f}\n"
+    + "".join(f"2025-05-04 22:32:07,090 - INFO -   Class {c}: Top-k Acc → Train: {0.9 - c / 10 + e / 100:.3f}, "
+              f"Val: {0.8 - c / 10:.3f};  PR-AUC → Train: 0.{c}17, Val: 0.{c}74\n" for c in range(3))
+    for e in range(3))
+
+
+def test_per_class_lines_are_not_read_as_one_series() -> None:
+    # SpliceAI's 'Class 0: Top-k Acc → Train: 1.000, Val: 1.000; PR-AUC → ...' lines, one per class at each epoch:
+    # kept as one series, the last (class 2) would be reported as the run's accuracy
+    src = read(SPLICEAI_CLASSES, "train.log")
+    assert values(src, "train", "loss") == [0.0045, 0.0035, 0.0025]
+    assert values(src, "val", "loss") == [0.0011, 0.001, 0.0009]
+    assert {m for _, m in series(src)} == {"loss"}
+    assert any("per-item breakdown" in n.message for n in src.notes)
+
+
 def test_an_epoch_line_then_train_and_val_loss_lines() -> None:
     src = read(SPLICEAI, "train.log")
     assert values(src, "train", "loss") == [0.0045, 0.0009, 0.0007]

@@ -24,7 +24,8 @@ log that prints its counter on a header line of its own and the values on the li
 read at the header's step, and values under a header that names another split (``Test Epoch: 5 ...``,
 ``---- EPOCH 000 EVALUATION ----``) are that split's. A counter glued to its word (``Epoch1 Time:178.1s``,
 ``EP0, avg_loss=0.0010``) is parted from it; a time unit after a number (``Time:178.1s Data:47.8s``, ``15m
-1s``) is not part of the next key.
+1s``) is not part of the next key. Lines of one shape printed several times at each step with a key counting
+0, 1, 2... (``Class 0: ...``, ``Class 1: ...``) are a per-item breakdown: noted, not read as one series.
 When the epoch is the only counter and lines of one shape repeat it three or more times in a row
 (``epoch: 0 | loss: 9.65`` for every batch), each such line is a step, numbered in line order.
 Names are split by prefix (``train``/``val``/``valid``/``test``/``eval``, default ``train``); a key
@@ -539,6 +540,39 @@ def _drop_copied_counters(frame: pl.DataFrame, notes: list[IngestNote]) -> pl.Da
     return frame.filter(~pl.col("name").is_in(same.get_column("name").implode()))
 
 
+def _drop_per_item_lines(rows: pl.DataFrame, lines: pl.DataFrame, notes: list[IngestNote]) -> pl.DataFrame:
+    """``rows`` without the lines of a template that is printed several times at each step with a key counting
+    0, 1, 2... (or 1, 2, 3...) among them, the same at every step: a per-item breakdown ("Class 0: Top-k Acc ->
+    Train: 1.000, Val: 1.000", then Class 1, Class 2), whose values are one series per item, not one series
+    (keeping the last line's would report class 2's accuracy as the run's). Noted; the values are not read."""
+    if rows.height == 0:
+        return rows
+    whole = pl.col("vals").str.slice(1).str.contains(r"^[+-]?\d+$")
+    per = (rows.filter(whole & pl.col("step").is_not_null())
+           .with_columns(pl.col("vals").str.slice(1).cast(pl.Int64, strict=False).alias("_i"))
+           .group_by("tpl", "key", "step")
+           .agg(pl.len().alias("n"), pl.col("_i").min().alias("lo"), pl.col("_i").max().alias("hi"),
+                pl.col("_i").n_unique().alias("u")))
+    if per.height == 0:
+        return rows
+    ok = per.with_columns(((pl.col("n") >= 2) & (pl.col("u") == pl.col("n")) & (pl.col("hi") - pl.col("lo") + 1 == pl.col("n"))
+                           & pl.col("lo").is_in([0, 1])).alias("ok"))
+    idx = (ok.group_by("tpl", "key")
+           .agg(pl.len().alias("steps"), pl.col("ok").sum().alias("good"), pl.col("lo").n_unique().alias("los"),
+                pl.col("n").max().alias("items"))
+           .filter((pl.col("steps") >= 2) & (pl.col("good") == pl.col("steps")) & (pl.col("los") == 1)))
+    if idx.height == 0:
+        return rows
+    drop = idx.get_column("tpl")
+    for tpl, key, items in idx.select("tpl", "key", "items").unique(subset="tpl", keep="first", maintain_order=True).iter_rows():
+        first = rows.filter(pl.col("tpl") == tpl).get_column("lineno").min()
+        text = lines.filter(pl.col("lineno") == first).get_column("line")
+        shown = text[0].strip()[:60] if text.len() else ""
+        notes.append(IngestNote("inferred", f"lines like line {first} ({shown!r}) come {items} at each step, one per "
+                                f"'{key}' 0, 1, ...: a per-item breakdown, not one series; not read", line=int(first)))  # type: ignore[arg-type]
+    return rows.filter(~pl.col("tpl").is_in(drop.implode()))
+
+
 _NUMBER_TAIL = re.compile(r"(?i)(?:[0-9.+\-]|\d[eE]|(?<![a-z])(?:n|na|nan|i|in|inf|infi|infin|infini|infinit|infinity))$")
 
 
@@ -671,6 +705,7 @@ class HeuristicTextParser(Parser):
                 "lineno",
                 "step",
                 "epoch",
+                "tpl",
                 "m_keys",
                 "m_fsplit",
                 "m_metric",
@@ -679,6 +714,7 @@ class HeuristicTextParser(Parser):
             .explode("m_keys", "m_fsplit", "m_metric", "vals")
             .rename({"m_keys": "key", "m_fsplit": "split", "m_metric": "metric"})
         )
+        rows = _drop_per_item_lines(rows, lines, notes).drop("tpl")
         no_step = rows.filter(pl.col("step").is_null())
         if no_step.height:
             lns = no_step.get_column("lineno").unique(maintain_order=True)
