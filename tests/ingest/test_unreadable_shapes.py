@@ -577,3 +577,64 @@ def test_a_banner_table_reads_each_group_as_its_split() -> None:
     assert steps(src, "train", "loss") == [0, 1, 2]
     # the 'Accuracy' group (best so far, a running maximum) names no split: not read
     assert not any("80.71336" in str(v) for v in src.frame.get_column("value").to_list())
+
+
+# charlesq34/pointnet train.py logs 'mean loss' once per training file ('----' + str(fn) + '-----'), 5 an epoch for
+# ModelNet40: xuyongzhi/pointnet log/log_train.txt (its first two epochs)
+POINTNET_FILES = """\
+**** EPOCH 000 ****
+----0-----
+mean loss: 3.661527
+accuracy: 0.240234
+----1-----
+mean loss: 2.764303
+accuracy: 0.321777
+----2-----
+mean loss: 2.244633
+accuracy: 0.400123
+----3-----
+mean loss: 2.045191
+accuracy: 0.452637
+----4-----
+mean loss: 1.881515
+accuracy: 0.485352
+----0-----
+----1-----
+eval mean loss: 1.587107
+eval accuracy: 0.552354
+eval avg class acc: 0.461993
+Model saved in file: log/model.ckpt
+**** EPOCH 001 ****
+----0-----
+mean loss: 1.643732
+accuracy: 0.540441
+----1-----
+mean loss: 1.647581
+accuracy: 0.535156
+----2-----
+mean loss: 1.544031
+accuracy: 0.556641
+----3-----
+mean loss: 1.935356
+accuracy: 0.498047
+----4-----
+mean loss: 1.569729
+accuracy: 0.564941
+----0-----
+----1-----
+eval mean loss: 1.793771
+eval accuracy: 0.532873
+eval avg class acc: 0.471013
+**** EPOCH 002 ****
+"""
+
+
+def test_pointnet_per_file_losses_are_each_a_step() -> None:
+    src = read(POINTNET_FILES, "log_train.txt")
+    train = values(src, "train", "loss")
+    assert train[:5] == [3.661527, 2.764303, 2.244633, 2.045191, 1.881515]
+    assert len(train) == 10 and steps(src, "train", "loss") == list(range(10))
+    # the evaluation after each epoch's five files sits at the step of the last of them
+    assert values(src, "val", "loss") == [1.587107, 1.793771]
+    assert steps(src, "val", "loss") == [4, 9]
+    assert src.frame.filter(pl.col("split") == "train").get_column("epoch").unique().sort().to_list() == [0.0, 1.0]

@@ -24,7 +24,9 @@ log that prints its counter on a header line of its own and the values on the li
 read at the header's step, and values under a header that names another split (``Test Epoch: 5 ...``,
 ``---- EPOCH 000 EVALUATION ----``) are that split's. A counter glued to its word (``Epoch1 Time:178.1s``,
 ``EP0, avg_loss=0.0010``) is parted from it; a time unit after a number (``Time:178.1s Data:47.8s``, ``15m
-1s``) is not part of the next key. Lines of one shape printed several times at each step with a key counting
+1s``) is not part of the next key. Lines of one shape holding a loss repeated under each counter header (PointNet's ``mean loss`` once per
+training file, five an epoch) are each a step, numbered in line order (noted). Lines of one shape printed
+several times at each step with a key counting
 0, 1, 2... (``Class 0: ...``, ``Class 1: ...``) are a per-item breakdown: noted, not read as one series.
 When the epoch is the only counter and lines of one shape repeat it three or more times in a row
 (``epoch: 0 | loss: 9.65`` for every batch), each such line is a step, numbered in line order.
@@ -820,6 +822,7 @@ class HeuristicTextParser(Parser):
         ``df`` has per line: ``inner`` (step/iter/batch value), ``inner_total`` (its ``/M``),
         ``inner_key``, ``ep`` (epoch value) and ``epoch_key``.
         """
+        tpl_keys = dict(df.select("tpl", "m_keys").unique(subset="tpl").iter_rows())
         df = df.select("_rid", "inner", "inner_total", "inner_key", "ep", "epoch_key", "is_data", "tpl").sort("_rid")
         # The step counter is the one the data lines carry most often. A line without values that names
         # another counter ("Training batches: 6501" in a run's header) is not a step of the run: its
@@ -897,7 +900,30 @@ class HeuristicTextParser(Parser):
             dat = dat.with_columns(pl.len().over("tpl", "_r").alias("_n"))
             batchy = dat.filter(pl.col("_n") >= _PER_BATCH_MIN)
             per_batch = dat.height > 0 and batchy.height * 2 > dat.height
-            if per_batch:
+            # the counter on header lines and lines of one shape repeated under each (PointNet's train.py: a
+            # 'mean loss: X' per training file, 5 an epoch): those lines are the steps, as above
+            blk = df.with_columns(pl.col("ep").is_not_null().cum_sum().alias("_blk"))
+            lossy = [t for t, ks in tpl_keys.items() if any(any(w in snake_case(k) for w in _LOSS_WORDS) for k in ks)]
+            under = blk.filter(pl.col("is_data") & pl.col("ep").is_null() & (pl.col("_blk") > 0)
+                               & pl.col("tpl").is_in(lossy))
+            rep = (under.group_by("tpl", "_blk").agg(pl.len().alias("n"), pl.col("_rid").min().alias("first"))
+                   .group_by("tpl").agg((pl.col("n") >= _PER_BATCH_MIN).mean().alias("share"), pl.len().alias("blocks"),
+                                        pl.col("n").median().alias("med"), pl.col("first").min().alias("first"))
+                   .filter((pl.col("share") > 0.5) & (pl.col("blocks") >= 2)).sort("first"))
+            if not per_batch and rep.height:
+                leader = rep.item(0, "tpl")
+                lead = under.filter(pl.col("tpl") == leader).select("_rid", pl.lit(True).alias("_b"))
+                df = (df.join(lead, on="_rid", how="left").sort("_rid").with_columns(pl.col("_b").fill_null(False)))
+                df = df.with_columns(
+                    pl.when(pl.col("_b")).then(pl.col("_b").cast(pl.Int64).cum_sum() - 1).cast(pl.Float64).alias("_s")
+                ).drop("_b")
+                notes.append(IngestNote(
+                    "inferred", f"'{df.get_column('epoch_key').drop_nulls()[0]}' is the only counter, on lines of its "
+                    f"own, and lines of one shape repeat under each (median {int(rep.item(0, 'med'))}): each such line "
+                    "is read as one step, numbered in line order from 0 (derived: not an optimizer step); other lines "
+                    "take the step of the line before them"))
+                desc = "line order within the epochs"
+            elif per_batch:
                 df = (df.join(batchy.select("_rid", pl.lit(True).alias("_b")), on="_rid", how="left").sort("_rid")
                       .with_columns(pl.col("_b").fill_null(False)))
                 df = df.with_columns(
