@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from lossdoc.analysis._arrays import search
-from lossdoc.analysis.smoothing import MAD_TO_SD
+from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.checks.engine import RunContext, Series
 from lossdoc.numfmt import fmt_num, fmt_step
 
@@ -191,6 +191,79 @@ def lr_advice(ctx: RunContext, step: float | None, factor_lo: float = 3.0, facto
     if ref > 0:
         return f"lower the peak LR from {shown_lr(ref)} to {round_lr(ref / factor_lo)}-{round_lr(ref / factor_hi)}"
     return "lower the learning rate 2-3x"
+
+
+#: What else raises a loss the logged LR does not explain (a rise that went on while the LR decayed)
+RISE_CAUSES = ("the data the steps see (unshuffled or sorted data, a curriculum, a changing data mixture)",
+               "a loss-scale or precision problem (fp16 loss scaling, overflow)",
+               "the logged loss itself (what it averages over, e.g. a changing number of tokens per step)")
+
+
+def rise_outlasts_lr(ctx: RunContext, s: Series, onset: float, end: float, *, decayed: float = 0.25,
+                     late_share: float = 1 / 3) -> dict[str, Any] | None:
+    """The logged LR does not explain a rise of ``s`` from ``onset`` (to ``end`` at the latest): the
+    rise went on while the LR decayed to a small fraction of its value at the onset. None when it does,
+    or when the log shows no lr series (nothing is inferred then).
+
+    The rise's top is the highest point of a centred running median of the (down-sampled) finite points
+    between ``onset`` and ``end``. The LR does not explain it when (a) the logged LR in force at the top
+    is at most ``decayed`` x the LR in force at the onset, and (b) at least ``late_share`` of the rise
+    came after the LR had fallen to half its onset value (the rise measured from the lowest level before
+    that point). The update a step makes is about LR x gradient: a too-high step size stops driving the
+    loss up once the LR is cut (the loss of a too-high LR rises while the LR is high and stops or comes
+    back down as it decays; a quadratic bowl diverges only while LR > 2/curvature). A rise that keeps
+    going, or steepens, while the LR falls to a quarter of its onset value comes from what the steps
+    see or what is logged (:data:`RISE_CAUSES`), not from their size. Even a rise proportional to the
+    LR in force (each step's damage ~ its size; a true instability does less: it stops below a
+    threshold) gains at most 1/4 of itself after the LR halved under a linear decay to zero, under 1/5
+    under a cosine one, and less when its top comes before the LR reaches zero; a rise steady in steps
+    gains 1/2 of itself there under a linear decay, a steepening one more. ``late_share`` (1/3) lies
+    between them.
+
+    Returns {"onset", "lr_onset", "top", "lr_top", "half", "late_share", "level_onset", "level_top"}:
+    steps, and the LRs as logged (the last logged value at or before the step)."""
+    lr = ctx.lr()
+    if lr is None:
+        return None
+    ls, lv = lr.finite()
+    lr_on = ctx.lr_at(onset)
+    if ls.size < 2 or not lr_on or lr_on <= 0:
+        return None
+    x, y, _ = ctx.downsampled(s)
+    m = (x >= onset) & (x <= end)
+    if m.sum() < 5:
+        return None
+    xs, ys = x[m], y[m]
+    k = max(3, xs.size // 20) | 1
+    level = rolling_median(ys, k, trailing=False)
+    if not np.all(np.isfinite(level)):
+        return None
+    j = int(np.flatnonzero(level == np.max(level))[0])
+    lr_top = ctx.lr_at(float(xs[j]))
+    if lr_top is None or lr_top > decayed * lr_on:
+        return None
+    # the LR in force at each point up to the top: the last logged value at or before it
+    idx = np.clip(search(ls, xs[:j + 1], side="right") - 1, 0, ls.size - 1)
+    low = np.flatnonzero(lv[idx] <= 0.5 * lr_on)
+    if not low.size:
+        return None
+    h = int(low[0])
+    base = float(np.min(level[:h + 1]))
+    rise = float(level[j]) - base
+    if not rise > 0:
+        return None
+    share = (float(level[j]) - float(level[h])) / rise
+    if share < late_share:
+        return None
+    return {"onset": int(onset), "lr_onset": float(lr_on), "top": int(xs[j]), "lr_top": float(lr_top),
+            "half": int(xs[h]), "late_share": share, "level_onset": base, "level_top": float(level[j])}
+
+
+def rise_outlasts_lr_text(r: dict[str, Any]) -> str:
+    """The evidence of :func:`rise_outlasts_lr` for a message: the LRs as logged, the share derived."""
+    return (f"the LR decayed while it rose: {shown_lr(r['lr_onset'])} at the onset (step {r['onset']:,}), "
+            f"{shown_lr(r['lr_top'])} at the top (step {r['top']:,}), with {r['late_share']:.0%} of the rise "
+            f"(derived) after the LR fell below half its onset value (step {r['half']:,})")
 
 
 def aligned(ctx: RunContext, train: Series, val: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:

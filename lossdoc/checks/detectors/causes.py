@@ -10,7 +10,9 @@ it states (``ctx.hparams()``: ``run.config`` plus the trainer's raw keys).
   for its optimizer next to a symptom. Confidence ``high`` when the LR in force is shown to be at its
   peak (or far above the usual range), ``medium`` when an LR is shown but not at its peak, ``low`` (a
   note, not a warning) when the log shows no LR at all: a blow-up is most often the LR, but a bad batch
-  or an fp16 overflow do it too, and the log cannot tell them apart.
+  or an fp16 overflow do it too, and the log cannot tell them apart. A DV001 rise that went on while the
+  logged LR decayed to a small fraction of its onset value (``rise_outlasts_lr``) is not LR evidence at
+  all: a too-high step size stops driving a loss up once the LR is cut (DV001 names the likelier causes).
   For gradient-boosted trees, an overfitting finding whose best round lies in the first ``gbt-early``
   of the rounds names the learning rate (eta) as a possible cause (low: a note; the log alone cannot tell
   eta from tree depth or data size): shrinkage that high fits the training set
@@ -46,8 +48,8 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, noise_sd, round_lr,
-    shown_lr,
+    GBT_FORMATS, config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, noise_sd,
+    rise_outlasts_lr, round_lr, shown_lr,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Finding, Severity
@@ -111,7 +113,8 @@ def _ids(fs: list[Finding]) -> list[str]:
 
 
 def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
-    blow = [f for f in _sym(ctx, *BLOWUP_RULES) if (f.split or "train") == "train" and _trained_before(ctx, f)]
+    blow = [f for f in _sym(ctx, *BLOWUP_RULES) if (f.split or "train") == "train" and _trained_before(ctx, f)
+            and not _outlasts_lr(ctx, f, p)]
     osc = _sym(ctx, "OS001")
     lr, lr_src = stated_lr(ctx)
     opt = optimizer_name(ctx)
@@ -318,6 +321,17 @@ def _trained_before(ctx: RunContext, f: Finding) -> bool:
         return False
     st, v = s.finite()
     return int((st < f.start_step).sum()) >= (1 if f.rule in ("DV001", "DV002") else 3)
+
+
+def _outlasts_lr(ctx: RunContext, f: Finding, p: SimpleNamespace) -> bool:
+    """A DV001 rise that went on while the logged LR decayed to a small fraction of its value at the onset
+    (:func:`rise_outlasts_lr`): the step size does not explain it, so it is no evidence for the LR (DV001
+    names the likelier causes)."""
+    s = ctx.loss("train")
+    if f.rule != "DV001" or s is None or f.start_step is None or f.end_step is None:
+        return False
+    return rise_outlasts_lr(ctx, s, f.start_step, f.end_step, decayed=p.lr_decayed,
+                            late_share=p.late_share) is not None
 
 
 def _constant_lr(ctx: RunContext) -> bool:

@@ -19,8 +19,8 @@ import numpy as np
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.analysis.stats import lag1_autocorr
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, RANGE_FLOOR, TINY, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, lr_text,
-    range_scale, round_lr, shown_lr, smooth_min, tname,
+    GBT_FORMATS, RANGE_FLOOR, RISE_CAUSES, TINY, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference,
+    lr_text, range_scale, rise_outlasts_lr, rise_outlasts_lr_text, round_lr, shown_lr, smooth_min, tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
@@ -257,6 +257,10 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
             "a level shift; the curve has no point noise around its running median") if shift else
            f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
     both = "" if s.split == "train" else " while the training loss did not fall either"
+    # a rise that went on while the logged LR decayed to a fraction of its onset value: the step size does
+    # not explain it (no LR advice then; the likelier causes are named instead)
+    decay = rise_outlasts_lr(ctx, s, onset, d["end_step"], decayed=getattr(p, "lr_decayed", 0.25),
+                             late_share=getattr(p, "late_share", 1 / 3))
     sst, sv = s.finite()
     at = sv[sst == onset]
     logged = ""
@@ -266,7 +270,13 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
     msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,} to "
            f"{fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} "
            f"({fmt_share(d['rise'], 'the range the run covered')}; {fmt_share(d['rise_level'], 'the level')})"
-           f"{both}{lr_text(ctx, onset)} ({how}, {d['n']} points)")
+           f"{both}{lr_text(ctx, onset)} ({how}, {d['n']} points)"
+           + (f"; {rise_outlasts_lr_text(decay)}, so the LR does not explain it" if decay else ""))
+    plan = _plan(ctx, onset, "rise")
+    if decay:
+        plan = (f"Keep the weights from near step {fmt_step(onset)}. A too-high step size stops driving a loss up once "
+                f"the LR is cut, and this rise went on while the LR decayed to {shown_lr(decay['lr_top'])}: check "
+                + "; ".join(RISE_CAUSES) + ".")
     return Hit(
         message=msg,
         evidence=Evidence("level-shift" if shift else tr.method,
@@ -276,10 +286,11 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
                           (onset, d["end_step"]),
                           {"rise": d["rise"], "rise_of_level": d["rise_level"], "scale": d["scale"],
                            "noise": d["noise_rel"], "best": d["best"], "end": d["end"], "slope": tr.slope,
-                           "alpha": p.alpha, "lr": ctx.lr_at(onset)}),
+                           "alpha": p.alpha, "lr": ctx.lr_at(onset),
+                           **({"lr_decayed_rise": decay} if decay else {})}),
         start_step=onset, end_step=d["end_step"], alpha=None if shift else p.alpha,
         values={"step": fmt_step(onset), "best": f"{fmt_num(d['best'])}, running median{logged}",
-                "lr_advice": lr_advice(ctx, onset), "plan": _plan(ctx, onset, "rise")},
+                "lr_advice": lr_advice(ctx, onset), "plan": plan},
     )
 
 

@@ -4,7 +4,9 @@ fall that does not slow down -- per unit of the LR in force when the logged LR c
 LR starves is about LR x |gradient|^2 per step and a decaying LR slows it without any convergence).
 
 These rules pin a symptom on the learning rate only when the log shows the LR (the lr
-series, or the configured LR in the hyper-parameters) next to the symptom.
+series, or the configured LR in the hyper-parameters) next to the symptom. LR002 leaves out a rise that
+went on while the logged LR decayed to a small fraction of its onset value (``rise_outlasts_lr``) and an
+"explosion" the loss came straight back from (a spike, as DV002 judges it).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    early_fall, first_level, fmt_num, fmt_step, head_text, logged_step_from, lr_reference, range_scale, rel, round_lr, shown_lr, tlabel,
-    unlogged_head,
+    early_fall, first_level, fmt_num, fmt_step, head_text, logged_step_from, lr_reference, range_scale, rel,
+    rise_outlasts_lr, round_lr, shown_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.detectors.divergence import find_divergence, significant_rise
 from lossdoc.checks.detectors.spike import find_spikes
@@ -84,12 +86,21 @@ def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamesp
         k = int(min(max(5, 0.01 * v.size), 100))
         early = float(np.median(np.abs(v[:k])))
         over = np.flatnonzero(v[k:] >= p.explosion_factor * early) if early > 0 else np.empty(0, dtype=int)
-        if over.size and (onset is None or int(st[k + over[0]]) < onset):
+        # as DV002: the loss stayed up (the mean of its last tenth above the early level) or went non-finite;
+        # one bad batch the loss came straight back from is a spike (SP001), not the onset of a blow-up
+        rest = v[k + over[0]:] if over.size else v[:0]
+        stays = bool(rest.size) and (float(np.mean(rest[-max(3, rest.size // 10):])) > early or bad.size > 0)
+        if over.size and stays and (onset is None or int(st[k + over[0]]) < onset):
             onset, what = int(st[k + over[0]]), f"the loss exploded (>= {p.explosion_factor:g}x its early level)"
     d = find_divergence(ctx, s, p.min_points, p.min_fraction)
     pval = None
     if d is not None and significant_rise(d, p):
-        if onset is None or d["best_step"] < onset:
+        end = min(d["end_step"], int(s.steps[bad[0]])) if bad.size else d["end_step"]
+        # a rise that went on while the LR decayed is not the peak LR's doing (DV001 names what else);
+        # a NaN or an explosion of its own still counts
+        unexplained = rise_outlasts_lr(ctx, s, d["best_step"], end, decayed=p.lr_decayed,
+                                       late_share=p.late_share) is not None
+        if (onset is None or d["best_step"] < onset) and not unexplained:
             onset, what = d["best_step"], f"the loss started rising ({d['rise']:.0%} by the end)"
             # a level shift is judged by its size, not a test: no p-value enters the BH control then
             pval = float(d["trend"].pvalue_increasing) if d["trend"].pvalue_increasing < p.alpha else None
