@@ -451,9 +451,11 @@ def _headed(table: pl.DataFrame) -> pl.DataFrame:
     if heads.height == 0 or int(heads.get_column("n").sum()) < _HEADERS_MIN:
         return table
     first = int(heads.get_column("first").min())  # type: ignore[arg-type]
+    # values of a loss under the headers ("mean loss: 2.41"; not "gradient capped. Max Norm: 1.0" warnings)
+    lossy = pl.col("m_keys").list.eval(pl.element().str.to_lowercase().str.contains("|".join(_LOSS_WORDS))).list.any()
     return table.with_columns(
-        (pl.col("has_counter") | (pl.col("has_metric") & (pl.col("first") > first) & (pl.col("n_struct") >= 2)))
-        .alias("has_counter"))
+        (pl.col("has_counter") | (pl.col("has_metric") & (pl.col("first") > first) & (pl.col("n_struct") >= 2)
+                                  & lossy)).alias("has_counter"))
 
 
 #: Confidence for a log whose training lines are a minority among other numbered lines (warnings,
