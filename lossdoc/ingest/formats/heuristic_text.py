@@ -23,11 +23,11 @@ log that prints its counter on a header line of its own and the values on the li
 ``**** EPOCH 000 ****`` then ``mean loss: 2.407614``, ``Epoch 0/200`` then ``  Train Loss: 0.0045``) is
 read at the header's step, and values under a header that names another split (``Test Epoch: 5 ...``,
 ``---- EPOCH 000 EVALUATION ----``) are that split's. A counter glued to its word (``Epoch1 Time:178.1s``,
-``EP0, avg_loss=0.0010``) is parted from it; a time unit after a number (``Time:178.1s Data:47.8s``, ``15m
-1s``) is not part of the next key. Lines of one shape holding a loss repeated under each counter header (PointNet's ``mean loss`` once per
-training file, five an epoch) are each a step, numbered in line order (noted). Lines of one shape printed
-several times at each step with a key counting
-0, 1, 2... (``Class 0: ...``, ``Class 1: ...``) are a per-item breakdown: noted, not read as one series.
+``EP0, avg_loss=0.0010``) is parted from it; a time unit after a number (``Time:178.1s Data:47.8s``,
+``15m 1s``) is not part of the next key. Lines of one shape holding a loss repeated under each counter
+header (PointNet's ``mean loss`` once per training file, five an epoch) are each a step, numbered in line
+order (noted). Lines of one shape printed several times at each step with a key counting 0, 1, 2...
+(``Class 0: ...``, ``Class 1: ...``) are a per-item breakdown: noted, not read as one series.
 When the epoch is the only counter and lines of one shape repeat it three or more times in a row
 (``epoch: 0 | loss: 9.65`` for every batch), each such line is a step, numbered in line order.
 Names are split by prefix (``train``/``val``/``valid``/``test``/``eval``, default ``train``); a key
@@ -508,8 +508,8 @@ _TQDM_PLAIN = r"\d+%\|.*\|\s*\d+/\d+\s*\[[^=\]]*\]\s*$"
 def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
     """Printed tensors read as their value and object reprs dropped, so ``loss: tensor(2.31,
     device='cuda:0')`` is the pair ``loss: 2.31``; tqdm bars without a postfix dropped (their
-    counters are the bar's, not the training step); a counter glued to its word (``Epoch1``) parted. Only when some
-    line holds one: cheap tests first."""
+    counters are the bar's, not the training step); a counter glued to its word (``Epoch1``) parted.
+    Only when some line holds one: cheap tests first."""
     line = pl.col("line")
     if not lines.height:
         return lines
