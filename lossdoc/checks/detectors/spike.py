@@ -256,6 +256,24 @@ def _ratio_at(s: Series, lo: int, hi: int, before: int, use_min: bool = False) -
     return float((inw.min() if use_min else inw.max()) / ref)
 
 
+def _short_z(v: np.ndarray, i: int) -> tuple[float | None, float]:
+    """(z, noise unit) of ``v[i]`` over the median of the up to four points around it, in noise units of the
+    series *without* that point (MAD of its second differences / sqrt(6)); (None, 0) when there is no noise
+    unit (fewer than 5 other points, or a series with no variation)."""
+    base = float(np.median(np.concatenate([v[max(0, i - 2):i], v[i + 1:i + 3]])))
+    rest = np.delete(v, i)
+    d2 = rest[:-2] - 2 * rest[1:-1] + rest[2:]
+    if d2.size < 3:
+        return None, 0.0
+    dev = np.abs(d2 - np.median(d2))
+    sc = MAD_TO_SD * float(np.median(dev)) / np.sqrt(6.0)
+    if sc <= 0:
+        sc = _MEANAD_TO_SD * float(dev.mean()) / np.sqrt(6.0)
+    if sc <= 0:
+        return None, 0.0
+    return float((v[i] - base) / sc), sc
+
+
 def short_spikes(ctx: RunContext, s: Series, zscore: float, min_rise: float, min_height: float,
                  skip_before: int | None = None) -> list[dict[str, Any]]:
     """Spikes in a short series (fewer points than a trailing window needs: 10 epoch-level values).
@@ -270,11 +288,18 @@ def short_spikes(ctx: RunContext, s: Series, zscore: float, min_rise: float, min
     point of so short a log is an epoch or an evaluation, so a one-point jump is sized as one that
     lasted (``warn-range``). In a simulation (a decaying curve, 3,000 runs each of 8, 10, 15 and 29
     points) Gaussian noise gave no spike (z >= 6 and a quarter of the range), Student-t(3) noise
-    0.5-2% at a noise scale of 2.5% of the range, where such outliers are real."""
+    0.5-2% at a noise scale of 2.5% of the range, where such outliers are real.
+
+    A positive loss must reach ``zscore`` in log space too (the same test on the log-loss): per-batch
+    noise is multiplicative, large while the loss is high and small once it is low, so the raw noise unit
+    of the whole series understates the noise of its early, fast-falling points -- a 29-point per-batch
+    loss (0.07-3.0) made a 2.3x jump at its third point 6.4 raw noise units and 1.1 log noise units. A
+    jump over a smooth epoch-level curve stands out on both scales (``benchmarks/quality/sim_short_spikes.py``)."""
     st, v = s.finite()
     n = v.size
     events: list[dict[str, Any]] = []
     scale_run = range_scale(ctx, s, float(np.median(v))) if n else 0.0
+    positive = bool(np.all(v > 0))
     for i in range(1, n - 1):
         if skip_before is not None and st[i] <= skip_before:
             continue
@@ -283,18 +308,14 @@ def short_spikes(ctx: RunContext, s: Series, zscore: float, min_rise: float, min
         base = float(np.median(np.concatenate([v[max(0, i - 2):i], v[i + 1:i + 3]])))
         if base > v[0]:
             continue  # a jump on a loss already above where it started: divergence's business (DV001)
-        rest = np.delete(v, i)
-        d2 = rest[:-2] - 2 * rest[1:-1] + rest[2:]
-        if d2.size < 3:
+        z, sc = _short_z(v, i)
+        if z is None or z < zscore or v[i] < base + min_rise * abs(base) or (v[i] - base) < min_height * scale_run:
             continue
-        dev = np.abs(d2 - np.median(d2))
-        sc = MAD_TO_SD * float(np.median(dev)) / np.sqrt(6.0)
-        if sc <= 0:
-            sc = _MEANAD_TO_SD * float(dev.mean()) / np.sqrt(6.0)
-        if sc <= 0:
-            continue
-        z = (v[i] - base) / sc
-        if z < zscore or v[i] < base + min_rise * abs(base) or (v[i] - base) < min_height * scale_run:
+        # ... and in log space (a positive loss): per-batch noise is multiplicative, so a point 2.3x the points
+        # around it while the loss is still in its first fast fall (1.8, 0.78, 3.0, 0.52, 1.9) is many raw
+        # noise units of the run's later, lower stretch but one noise unit of the log-loss
+        z_log = _short_z(np.log(v), i)[0] if positive else None
+        if z_log is not None and z_log < zscore:
             continue
         thr = base + max(3 * sc, 0.5 * min_rise * abs(base))
         back = _first_at_or_below(v, i + 1, thr)
@@ -303,7 +324,7 @@ def short_spikes(ctx: RunContext, s: Series, zscore: float, min_rise: float, min
         events.append({"start": int(st[i]), "end": int(st[i]), "peak_step": int(st[i]), "peak": float(v[i]),
                        "lasting": True, "base": base, "factor": float(v[i] / base) if base > 0 else float("inf"),
                        "z": float(z), "recovery": int(st[back] - st[i]) if back is not None else None,
-                       "at_end": False, "short": True})
+                       "at_end": False, "short": True, "z_log": z_log})
     return events
 
 
