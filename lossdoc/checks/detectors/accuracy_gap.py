@@ -112,6 +112,17 @@ def accuracy_early_stopping(ctx: RunContext, val: Series, step: int) -> str:
             f"(best at step {s})")
 
 
+def keep_text(ctx: RunContext, pr: Pair, step: int, best: float, lead: str) -> str:
+    """Which model to keep. On a validation split: ``lead`` and the framework's early stopping at the best
+    step. On a test split (the log holds out nothing else) the epoch must not be picked by the test score:
+    an epoch chosen on the test set overstates that score, so the advice is to hold out a validation split."""
+    if pr.val.split != "test":
+        return lead + accuracy_early_stopping(ctx, pr.val, step)
+    return (f"The log evaluates only on a test set: hold out a validation split (10-20% of the training data) and "
+            f"stop at its best epoch; {pr.vname} was highest at step {step:,} ({_show(best, pr)} as logged), but an "
+            "epoch picked by the test score overstates it")
+
+
 def accuracy_remedy(ctx: RunContext, step: int) -> str:
     """How to overfit less, led by the regularisers the configuration states are off."""
     h = ctx.hparams()
@@ -193,7 +204,7 @@ def accuracy_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
                      f"percentile of its values")
     best_step, best = _best(pr)
     msg = (f"{pr.vname} ends at {_show(a_v, pr)}, {_diff(end_gap, pr)} below {pr.tname} "
-           f"{_show(a_t, pr)} at step {int(st[-1]):,} (end levels, derived: {how}); the validation error "
+           f"{_show(a_t, pr)} at step {int(st[-1]):,} (end levels, derived: {how}); the {_SPLIT_WORD[pr.val.split]} error "
            f"({_show(unit, pr)} - accuracy, derived) {_show(err_v, pr)} is {ratio} the training error "
            f"{_show(err_t, pr)}; the gap is {range_txt}; {since} {opened:,}; positive at {pos} of the last "
            f"{half.size} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
@@ -219,7 +230,9 @@ def accuracy_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         values={"gap": f"{_diff(end_gap, pr)} below {pr.tname} ({_show(a_v, pr)} vs {_show(a_t, pr)}, "
                        "end levels)",
                 "step": fmt_step(int(st[-1])), "best_step": fmt_step(best_step), "best": _show(best, pr),
-                "val_name": pr.vname,
+                "val_name": pr.vname, "held": _SPLIT_WORD[pr.val.split],
+                "keep": keep_text(ctx, pr, best_step, best, "Meanwhile keep the model from the best validation "
+                                  f"accuracy ({_show(best, pr)} at step {best_step:,}, as logged): "),
                 "early_stopping": accuracy_early_stopping(ctx, pr.val, best_step),
                 "remedy": accuracy_remedy(ctx, int(st[-1]))},
     )
@@ -310,6 +323,8 @@ def accuracy_overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) 
                            "smoothed_peak_step": peak_step}),
         start_step=best_step, end_step=int(vs[-1]), alpha=p.alpha, split=pr.val.split, metric=pr.val.metric,
         values={"step": fmt_step(best_step), "best": _show(best, pr), "val_name": pr.vname,
+                "keep": keep_text(ctx, pr, best_step, best, f"Keep the model from step {best_step:,} ({pr.vname} "
+                                  f"{_show(best, pr)}, as logged) and stop there next time: "),
                 "best_fraction": f"{(best_step - vs[0]) / max(span, 1):.0%}",
                 "early_stopping": accuracy_early_stopping(ctx, pr.val, best_step),
                 "remedy": accuracy_remedy(ctx, best_step)},
