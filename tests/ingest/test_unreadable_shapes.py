@@ -638,3 +638,30 @@ def test_pointnet_per_file_losses_are_each_a_step() -> None:
     assert values(src, "val", "loss") == [1.587107, 1.793771]
     assert steps(src, "val", "loss") == [4, 9]
     assert src.frame.filter(pl.col("split") == "train").get_column("epoch").unique().sort().to_list() == [0.0, 1.0]
+
+
+# ------------------------------------------------------- CSV cells that are printed scalar tensors
+# yutan0565/EfficientDet_TensorFlow2 loss_log.csv: a pandas CSV of lists of tf.Tensor losses
+TF_CELLS = """\
+,epoch,train_loss,valid_loss
+0,0,"tf.Tensor(1017.89984, shape=(), dtype=float32)","tf.Tensor(800.0914, shape=(), dtype=float32)"
+1,1,"tf.Tensor(701.3788, shape=(), dtype=float32)","tf.Tensor(533.81604, shape=(), dtype=float32)"
+2,2,"tf.Tensor(521.7402, shape=(), dtype=float32)","tf.Tensor(414.0128, shape=(), dtype=float32)"
+"""
+
+
+def test_tf_tensor_cells_are_read_as_their_number() -> None:
+    src = read(TF_CELLS, "loss_log.csv")
+    assert values(src, "train", "loss") == [1017.89984, 701.3788, 521.7402]
+    assert values(src, "val", "loss") == [800.0914, 533.81604, 414.0128]
+    assert any("tensor reprs" in n.message for n in src.notes)
+
+
+def test_torch_tensor_cells_are_read_as_their_number() -> None:
+    # the same with PyTorch losses kept as tensors: str(tensor(0.6931, device='cuda:0', grad_fn=<...>))
+    text = ("epoch,train_loss,val_loss\n"
+            + "".join(f"{e},\"tensor({0.7 - e / 10:.4f}, device='cuda:0', grad_fn=<NllLossBackward0>)\","
+                      f"\"tensor({0.8 - e / 10:.4f}, device='cuda:0')\"\n" for e in range(3)))
+    src = read(text, "history.csv")
+    assert values(src, "train", "loss") == [0.7, 0.6, 0.5]
+    assert values(src, "val", "loss") == [0.8, 0.7, 0.6]

@@ -102,7 +102,7 @@ def sniff_csv(inp: InputFile, max_rows: int = 30) -> CsvHead | None:
     except csv.Error:
         return None
     header = [h.strip() for h in parsed[0]]
-    rows = [[c.strip() for c in r] for r in parsed[1:]]
+    rows = [[_TENSOR_CELL_RE.sub(r"\1", c.strip()) for c in r] for r in parsed[1:]]
     return CsvHead(sep=sep, header=header, rows=rows, truncated=truncated)
 
 
@@ -225,7 +225,32 @@ def read_table(inp: InputFile, sep: str | None = None, *, what: str = "CSV", tor
             notes.append(torn_row_note(last))
     if df.height == 0:
         raise EmptyInputError(f"{what} has a header but no complete rows", path=inp.name, line=1)
+    df, tensors = _untensor(df, header)
+    if tensors:
+        notes.append(IngestNote("inferred", f"cells written as tensor reprs ({', '.join(tensors[:4])}: "
+                                "'tf.Tensor(1017.89984, shape=(), dtype=float32)', 'tensor(0.5432)') read as the "
+                                "number inside"))
     return Table(df=df, header=header, notes=notes)
+
+
+#: A cell holding a printed scalar tensor (a list of tf.Tensor / torch tensors saved with pandas): the number
+#: inside is the value. ``tf.Tensor(1017.89984, shape=(), dtype=float32)``, ``tensor(0.5432, device='cuda:0')``.
+_TENSOR_CELL = r"^\s*(?:tf\.Tensor|tensor)\(\s*([-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf))\s*(?:,[^()]*(?:\([^()]*\)[^()]*)*)?\)\s*$"
+_TENSOR_CELL_RE = re.compile(_TENSOR_CELL)
+
+
+def _untensor(df: pl.DataFrame, header: list[str]) -> tuple[pl.DataFrame, list[str]]:
+    """``df`` with every cell that is a printed scalar tensor replaced by its number; the columns that held one."""
+    cols = [c for c in header if df.schema.get(c) == pl.String]
+    if not cols:
+        return df, []
+    # a column is written one way throughout: its first rows say whether it holds tensors (cheap on big tables)
+    hit = df.head(100).select([pl.col(c).str.contains(r"(?:tf\.Tensor|tensor)\(").any().alias(c) for c in cols]).row(0)
+    found = [c for c, h in zip(cols, hit, strict=True) if h]
+    if not found:
+        return df, []
+    return df.with_columns([
+        pl.coalesce(pl.col(c).str.extract(_TENSOR_CELL, 1), pl.col(c)).alias(c) for c in found]), found
 
 
 def _read_csv_python(inp: InputFile, sep: str) -> pl.DataFrame | None:
