@@ -86,12 +86,15 @@ def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamesp
         k = int(min(max(5, 0.01 * v.size), 100))
         early = float(np.median(np.abs(v[:k])))
         over = np.flatnonzero(v[k:] >= p.explosion_factor * early) if early > 0 else np.empty(0, dtype=int)
-        # as DV002: the loss stayed up (the mean of its last tenth above the early level) or went non-finite;
-        # one bad batch the loss came straight back from is a spike (SP001), not the onset of a blow-up
+        # the first crossing that is not one bad batch: the loss stayed up after it (DV002's test: the mean of
+        # its last tenth above the early level), the run went non-finite, or the next logged point is not back
+        # below the early level. A jump the loss came straight back from (the next point below where training
+        # started) left the weights unharmed: the batch was bad, not the step (a spike, SP001)
         rest = v[k + over[0]:] if over.size else v[:0]
         stays = bool(rest.size) and (float(np.mean(rest[-max(3, rest.size // 10):])) > early or bad.size > 0)
-        if over.size and stays and (onset is None or int(st[k + over[0]]) < onset):
-            onset, what = int(st[k + over[0]]), f"the loss exploded (>= {p.explosion_factor:g}x its early level)"
+        hit = next((k + int(i) for i in over if stays or k + i + 1 >= v.size or v[k + i + 1] >= early), None)
+        if hit is not None and (onset is None or int(st[hit]) < onset):
+            onset, what = int(st[hit]), f"the loss exploded (>= {p.explosion_factor:g}x its early level)"
     d = find_divergence(ctx, s, p.min_points, p.min_fraction)
     pval = None
     if d is not None and significant_rise(d, p):
