@@ -237,9 +237,34 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
                 # a run stuck near its start (or flat for most of it) "still falls" by a share of the tiny
                 # range it covered: the plateau is the finding, the decline a detail of it
                 drop.update(clash)
+            elif all(_slower_than_plateau(findings[i], findings[j]) for j in clash):
+                # a converged plateau (its window changed the loss by < max-change of its level) beside a
+                # "still improving" whose trailing decline, on the level's scale, would change the loss by less
+                # than that over min-share of the run: the decline is "clear" only against the small range the
+                # series covered (a validation loss first evaluated after the fast fall: 0.7770, 0.7742, 0.7725).
+                # By the labelling guide ("the last >= 30% changes the loss by < ~2% of its level") that is a
+                # plateau, and more steps would not clearly help
+                drop.update(clash)
             else:
                 drop.add(i)  # a converged plateau beside a significant trailing decline: still moving
+        if any(findings[i].category == "plateau" and i not in drop and findings[i].evidence.extra.get("decelerating")
+               for i in idx):
+            # a plateau note that rests on a short series falling by less each time (PL002's short validation
+            # route) and "falls steadily but slowly, with no sign of slowing down" (LR004) on one series: the
+            # fall measurably slowed, which is convergence, not an LR that starves the run
+            drop.update(i for i in idx if findings[i].category == "lr_too_low")
     return [f for i, f in enumerate(findings) if i not in drop]
+
+
+def _slower_than_plateau(pl: Finding, si: Finding) -> bool:
+    """Whether the still-improving finding ``si``'s trailing decline (its share of the end level per whole run,
+    ``level_rate_per_run``), over the plateau note ``pl``'s ``min_share`` of the run, changes the loss by less
+    than ``pl``'s ``max_change`` of its level; False when either lacks those figures."""
+    rate = si.evidence.extra.get("level_rate_per_run")
+    share, cap = pl.evidence.extra.get("min_share"), pl.evidence.extra.get("max_change")
+    if rate is None or share is None or cap is None or not math.isfinite(float(rate)):
+        return False
+    return float(rate) * float(share) < float(cap)
 
 
 def _overlaps(a: Finding, b: Finding) -> bool:

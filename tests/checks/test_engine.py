@@ -151,12 +151,13 @@ def test_series_split_the_same_whether_rows_are_interleaved_or_grouped():
     assert np.array_equal(a[2][3], values[2::3])  # loss: every third row, in step order
 
 
-def _plateau_finding(rule: str, category: str, severity: str, start: int, end: int, split: str = "train"):
+def _plateau_finding(rule: str, category: str, severity: str, start: int, end: int, split: str = "train",
+                     extra: dict | None = None):
     from lossdoc.checks.findings import Evidence, Finding, Severity
 
     return Finding(rule=rule, name=rule.lower(), category=category, severity=Severity.parse(severity), run="r",
                    split=split, metric="loss", start_step=start, end_step=end, message=f"{rule} {severity}",
-                   recommendation="", evidence=Evidence("x", None, None, None, (start, end), {}))
+                   recommendation="", evidence=Evidence("x", None, None, None, (start, end), extra or {}))
 
 
 def test_one_series_never_gets_a_plateau_warning_and_a_converged_note():
@@ -184,6 +185,39 @@ def test_a_converged_note_gives_way_to_a_still_improving_finding_on_its_series()
     assert [(f.rule, f.split) for f in kept] == [("SI001", "train"), ("SI001", "val")]
     other = resolve_contradictions([fs[0], fs[2]])
     assert [(f.rule, f.split) for f in other] == [("PL002", "train"), ("SI001", "val")]
+
+
+def test_a_plateau_note_stands_against_a_decline_that_is_clear_only_on_the_series_own_range():
+    """The same pair, weighed on the level's scale (the labelling guide's plateau: the last >= 30% of the run
+    changes the loss by < ~2% of its level): SI001's trailing decline of 3% of the level per run moves the loss
+    0.9% over 30% of the run, under PL002's max-change of 2% -- the plateau stands and the "still improving" goes
+    (a validation loss first evaluated after the fast fall covers a range of a few % of its level, and 5% of that
+    range is "clear"). A decline of 10% of the level per run (3% over 30% of the run) still wins."""
+    from lossdoc.checks.runner import resolve_contradictions
+
+    pl = _plateau_finding("PL002", "plateau", "info", 600, 1000, split="val",
+                          extra={"max_change": 0.02, "min_share": 0.3, "decelerating": True})
+    slow = _plateau_finding("SI001", "still_improving", "info", 800, 1000, split="val",
+                            extra={"level_rate_per_run": 0.03})
+    fast = _plateau_finding("SI001", "still_improving", "info", 800, 1000, split="val",
+                            extra={"level_rate_per_run": 0.10})
+    assert [f.rule for f in resolve_contradictions([pl, slow])] == ["PL002"]
+    assert [f.rule for f in resolve_contradictions([pl, fast])] == ["SI001"]
+
+
+def test_a_decelerating_plateau_note_removes_no_sign_of_slowing_down_on_its_series():
+    """PL002's short validation route shows the fall slowing down (its evidence says ``decelerating``); LR004's
+    "falls steadily but slowly, with no sign of slowing down" on the same series contradicts it and goes. On
+    another series, or beside a plateau note that does not rest on a slowing fall, LR004 stays."""
+    from lossdoc.checks.runner import resolve_contradictions
+
+    pl = _plateau_finding("PL002", "plateau", "info", 600, 1000, split="val", extra={"decelerating": True})
+    lr = _plateau_finding("LR004", "lr_too_low", "info", 100, 1000, split="val")
+    lr_train = _plateau_finding("LR004", "lr_too_low", "info", 100, 1000)
+    assert [(f.rule, f.split) for f in resolve_contradictions([pl, lr, lr_train])] == [("PL002", "val"),
+                                                                                     ("LR004", "train")]
+    flat = _plateau_finding("PL002", "plateau", "info", 600, 1000, split="val", extra={"decelerating": False})
+    assert [f.rule for f in resolve_contradictions([flat, lr])] == ["PL002", "LR004"]
 
 
 def test_a_run_converged_at_mid_run_gets_one_plateau_note_and_no_warning():

@@ -156,9 +156,10 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
             )
         return
     n = int(np.isfinite(main.values).sum())
+    trend_min = int(getattr(p, "trend_min_points", 4))
+    yield from _short_val(ctx, main, trend_min)
     if n >= p.min_points:
         return
-    trend_min = int(getattr(p, "trend_min_points", 4))
     if n >= trend_min:
         short = (f"not enough data for most trend tests (a gradual divergence needs at least {p.min_points}); a "
                  "blow-up or a non-finite value is still reported, a stretch flat well inside its margin, and a loss "
@@ -180,6 +181,30 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
                            if n == 0 and len(main) else
                            f"Only {n} point{'s' if n != 1 else ''}: log more often (every N steps rather than every epoch) "
                            "to get a diagnosis.")},
+    )
+
+
+def _short_val(ctx: RunContext, main: Series, trend_min: int) -> Iterator[Hit]:
+    """A validation loss beside the training loss evaluated fewer than ``trend_min`` times (1-3): no window of it
+    can show that it stopped improving or is still falling (PL002's short windows and SI001's exact test need
+    ``trend_min`` evaluations), so say that the answer for it is inconclusive instead of saying nothing."""
+    val = ctx.loss("val")
+    if val is None or val is main:
+        return
+    st, v = val.finite()
+    k = int(v.size)
+    if not 1 <= k < trend_min:
+        return
+    vals = ", ".join(fmt_num(float(a)) for a in v)
+    yield Hit(
+        message=(f"{val.name} has only {k} finite evaluation(s) ({vals}): too few to tell whether it stopped "
+                 f"improving or is still falling (the fewest the plateau and still-improving tests use is {trend_min}: "
+                 "an exact one-sided Mann-Kendall p on 3 points is 1/6 at best) -- inconclusive; the training loss "
+                 "is judged on its own"),
+        evidence=Evidence("points", float(k), float(trend_min), None, (int(st[0]), int(st[-1])), {}),
+        start_step=int(st[0]), end_step=int(st[-1]), split=val.split, metric=val.metric,
+        values={"n": k, "min_points": trend_min,
+                "advice": f"Evaluate more often (every N steps rather than once per epoch) to judge {val.name}."},
     )
 
 

@@ -123,8 +123,13 @@ def _tost_p(p: float, one_sided: bool = False) -> str:
 
 
 def _flat_window(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, y: np.ndarray,
-                 frac: float, one_sided: bool = False, tried: list[float] | None = None) -> _Flat | None:
+                 frac: float, one_sided: bool = False, tried: list[float] | None = None,
+                 level_only: bool = False) -> _Flat | None:
     """The trailing ``frac`` of the run, if it is demonstrably flat (the one decision recorded).
+
+    ``level_only``: the margin is ``margin`` (``stuck-margin`` for long windows) of the window's level alone, never
+    capped at ``range-cap`` of the range the run covered nor widened by ``range-margin`` of it (PL002's short
+    validation route, :func:`_short_val_window`).
 
     ``one_sided``: demonstrably not improving by the margin -- the lower end of the slope's interval above
     ``-margin`` (the non-inferiority half of the TOST, one test at ``alpha``): a validation loss that rose a
@@ -147,6 +152,10 @@ def _flat_window(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, 
     long_flat = frac >= p.waste_fraction
     m_lvl = (p.stuck_margin if early_stuck or long_flat else p.margin) * abs(level)
     margin, basis, by_range = _margin(ctx, s, p, level, early_stuck or long_flat)
+    if level_only:
+        if level == 0:
+            return None  # no level to size a margin against
+        margin, basis, by_range = m_lvl, f"+-{m_lvl / abs(level):.0%} of the level ({fmt_num(m_lvl)})", False
     margin /= wspan
     eq = equivalence_slope(xw, yw, margin, alpha=p.alpha)
     passed = bool(np.isfinite(eq.ci_low) and eq.ci_low > -margin) if one_sided else eq.equivalent
@@ -319,6 +328,50 @@ def _small_spread(p: SimpleNamespace, w: _Flat) -> bool:
     if spread is None or w.level == 0:
         return False
     return bool(float(np.ptp(w.yw)) <= spread * abs(w.level))
+
+
+def _halves(w: _Flat) -> tuple[float, float]:
+    """(the change across the first half of the window's points, across the second half): each half's
+    least-squares slope x its span in steps (an odd count shares its middle point). Derived, for the message
+    and :func:`_decelerating`."""
+    xw, yw = np.asarray(w.xw, dtype=float), np.asarray(w.yw, dtype=float)
+    h = (yw.size + 1) // 2
+    xa, ya, xb, yb = xw[:h], yw[:h], xw[yw.size - h:], yw[yw.size - h:]
+    a = float(np.polyfit(xa - xa[0], ya, 1)[0]) * float(xa[-1] - xa[0])
+    b = float(np.polyfit(xb - xb[0], yb, 1)[0]) * float(xb[-1] - xb[0])
+    return a, b
+
+
+def _decelerating(w: _Flat) -> bool:
+    """The window's fall slows down: its second half (by points) falls less per step than its first half, which
+    falls. A converging loss does this (each evaluation gains less than the one before); one still falling at a
+    steady rate (an LR too low, a run cut short: LR004's "no sign of slowing down") does not."""
+    xw = np.asarray(w.xw, dtype=float)
+    h = (xw.size + 1) // 2
+    a, b = _halves(w)
+    da, db = float(xw[h - 1] - xw[0]), float(xw[-1] - xw[xw.size - h])
+    if a >= 0 or da <= 0 or db <= 0:
+        return False
+    return bool(b / db > a / da)  # per step; both negative when falling: the second half falls more slowly
+
+
+def _short_val_window(ctx: RunContext, s: Series, p: SimpleNamespace, x: np.ndarray, y: np.ndarray, frac: float,
+                      tried: list[float]) -> _Flat | None:
+    """PL002's short validation route: a window of fewer than ``min-points`` evaluations (a validation loss
+    evaluated 4-30 times) whose values, largest to smallest, span at most ``min-spread`` of its level (the
+    guide's "changes the loss by < ~2% of its level", read from the values), tested one-sided against a margin
+    of the level alone (``level_only``: a validation loss first evaluated after the training loss's fast fall
+    covered a range of a few % of its level, and a third of that, range-cap, is under 1%: 0.7995, 0.7827, 0.7770,
+    0.7742, 0.7725 moved 38% of its own range in its last four evaluations and 1.3% of its level). A window
+    demonstrably still falling must also be decelerating (:func:`_decelerating`): a steady fall, however small, is
+    LR004's / SI001's question. The bound of :func:`_bounded` (an improvement beyond bound-margin ruled out) still
+    applies (the caller). None otherwise."""
+    w = _flat_window(ctx, s, p, x, y, frac, one_sided=True, tried=tried, level_only=True)
+    if w is None or w.yw.size >= p.min_points or not _small_spread(p, w):
+        return None
+    if _declining(p, w) and not _decelerating(w):
+        return None
+    return w
 
 
 def _few_text(p: SimpleNamespace, w: _Flat) -> str:
@@ -614,6 +667,11 @@ def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
                 return "train", w
             continue
         w = _flat_window(ctx, s, p, x, y, frac, one_sided=not train, tried=tried)
+        if (not train and getattr(p, "min_spread", None) is not None and int((x >= x[-1] - frac * float(x[-1] - x[0])).sum())
+                < p.min_points and (w is None or (_declining(p, w) and not (_small_spread(p, w) and _decelerating(w))))):
+            # a short validation window the range-capped margin rejects, or one still falling that the route
+            # below may show levelled off (its values within min-spread of the level, the fall slowing down)
+            w = _short_val_window(ctx, s, p, x, y, frac, tried) or w
         if w is None or abs(w.change) > p.max_change * abs(w.level) or not _bounded(ctx, s, p, w):
             # not shown flat within the margin (a noisy per-step loss: the interval is wider than the margin),
             # or flat against the range the run covered but the trend still moved it by more than max-change
@@ -622,13 +680,16 @@ def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
             w = _effect_window(ctx, s, p, x, y, frac, tried)
             if w is None:
                 continue
-        if w.yw.size < p.min_points and _declining(p, w) and not (train and _small_spread(p, w)):
+        if w.yw.size < p.min_points and _declining(p, w) and not (_small_spread(p, w)
+                                                                  and (train or _decelerating(w))):
             # a short window (few evaluations) that passes within its margin but is demonstrably still
             # falling (2.620, 2.616, 2.598, 2.587, 2.581, 2.572: 1.8% of its level): slow progress, not stopped --
             # unless its largest-to-smallest change is within min-spread of its level (2.996, 2.972, 2.968, 2.966:
-            # 1.0%) on a training loss: the guide's "changes the loss by < ~2% of its level" read from the values
-            # themselves, and the bound above rules out an improvement beyond bound-margin. A validation loss still
-            # falling is not "stopped" (the model kept is selected on it; val-still-falling judges it below)
+            # 1.0%): the guide's "changes the loss by < ~2% of its level" read from the values themselves, and the
+            # bound above rules out an improvement beyond bound-margin. A validation loss must also be falling more
+            # slowly in the second half of the window than in the first (0.7827, 0.7770, 0.7742, 0.7725): one still
+            # falling at a steady rate is not levelling off, however little it moves (the model kept is selected on
+            # it; benchmarks/plateau_short_val.py)
             continue
         falling = getattr(p, "val_still_falling", None)
         if (not train and falling is not None and np.isfinite(w.eq.ci_high) and w.eq.ci_high < 0
@@ -721,7 +782,9 @@ def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> 
                       "model or more data")
     return Hit(
         message=msg,
-        evidence=_evidence(w, {"share": w.frac}, (lstart, lend)),
+        evidence=_evidence(w, {"share": w.frac, "max_change": float(p.max_change), "min_share": float(p.min_share),
+                                              "run_share": float(share)},
+                           (lstart, lend)),
         start_step=lstart, end_step=lend,  # as logged (w holds bin-mean steps on a long series)
         values={"step": fmt_step(lstart), "end": fmt_step(lend), "level": fmt_num(level),
                 "fraction": f"{share:.0%}",
@@ -746,19 +809,31 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
         t_txt = f" while the training loss kept falling ({t_change:.0%} over the same steps, " + (
             "means of the first and last fifth)" if k > 1 else "its first and last values there)")
     lstart, lend, level, share = _logged(s, w)
+    run = _run_span(ctx, s)
+    if run > 0:
+        # its share of the run the training loss's steps measure (a validation loss first evaluated at step 50 of
+        # a 10-250 run: steps 100-250 are 62% of the run, not 75% of the evaluations' span)
+        share = float(lend - lstart) / run
     where = f"the last {share:.0%} of the run (steps {lstart:,}-{lend:,})"
     if w.frac >= 1.0:
         # the whole of a validation loss evaluated a handful of times: its share of the run is the training steps'
         n_ev = int(np.isfinite(s.finite()[1]).sum())
-        run = _run_span(ctx, s)
-        share = float(lend - lstart) / run if run > 0 else share
         where = f"all {n_ev} evaluations (steps {lstart:,}-{lend:,}, {share:.0%} of the run)"
     within = f"no improvement of {w.basis.removeprefix('+-')}" if w.one_sided else f"within {w.basis}"
-    msg = (f"{s.name} stopped improving: {where} changed it by "
+    what = "stopped improving"
+    if w.yw.size < p.min_points and _declining(p, w):
+        # a short window still falling, by less each time (the short validation route): it levelled off
+        a, b = _halves(w)
+        what = (f"levelled off (still falling, but more slowly: {fmt_num(a)} across the first half of the window's "
+                f"evaluations, {fmt_num(b)} across the second, derived)")
+    msg = (f"{s.name} {what}: {where} changed it by "
            f"{fmt_num(w.change)} ({_how(w, within)}); level {fmt_num(level)} (mean over the window){t_txt}{_few_text(p, w)}")
     yield Hit(
         message=msg,
-        evidence=_evidence(w, {"share": w.frac, "train_change": t_change}, (lstart, lend)),
+        evidence=_evidence(w, {"share": w.frac, "train_change": t_change, "max_change": float(p.max_change),
+                               "min_share": float(p.min_share), "run_share": float(share),
+                               "decelerating": bool(w.yw.size < p.min_points and _declining(p, w))},
+                           (lstart, lend)),
         start_step=lstart, end_step=lend,  # as logged (w holds bin-mean steps on a long series)
         values={"step": fmt_step(lstart), "end": fmt_step(lend), "level": fmt_num(level),
                 "fraction": f"{share:.0%}",

@@ -315,6 +315,8 @@ class TrailingDeclineResult:
     precise: bool = False
     #: the straight-line projection passed zero and half the end level stands in for it (not a prediction)
     capped: bool = False
+    #: ``rate`` as a share of the end level per whole run (derived: the trailing decline on the level's scale)
+    level_rate: float = float("nan")
 
 
 def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> TrailingDeclineResult | None:
@@ -381,7 +383,8 @@ def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> Trailing
     return TrailingDeclineResult(x, y, span, lo, tr, level=level, rate=float(rate), ex=ex, gain=float(gain),
                                  proj=proj, hstep=hstep, horizon=horizon, rng_level=rng_level,
                                  fit_drop=float(fit_drop), precise=precise,
-                                 capped=capped)
+                                 capped=capped, level_rate=float(rate * range_scale(ctx, target, at_lo)
+                                                                 / (p.window_fraction * max(abs(level), TINY))))
 
 
 def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
@@ -469,6 +472,9 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
     window = (logged_step_from(target, int(ev.window[0]), last), last)
     ev = Evidence(ev.method, ev.statistic, ev.threshold, ev.pvalue, window,
                   {"predicted_gain": gain, "horizon": hstep, "level": level, "trailing_rate": rate,
+                   # the trailing trend's fall per whole run as a share of the end level (derived): what the
+                   # contradiction step weighs against a plateau note's "< max-change of its level"
+                   "level_rate_per_run": e.level_rate,
                    "alpha": float(p.alpha), "test_statistic": float(tr.tstat), "min_gain": float(p.min_gain),
                    "predicted_range_drop": fit_drop if ex is not None else None,
                    "predicted": None if ex is None else float(ex.loss),
