@@ -12,6 +12,7 @@ gets its size, recovery time and, where logged, the grad norm and loss scale at 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -36,7 +37,7 @@ _MEANAD_TO_SD = 1.2533141373155  # sqrt(pi/2)
 
 def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise: float,
                 min_points: int, skip_before: int | None = None,
-                early_history: int = _EARLY_HISTORY) -> list[dict[str, Any]]:
+                early_history: int = _EARLY_HISTORY, transient_range: float | None = None) -> list[dict[str, Any]]:
     st, v = s.finite()
     n = v.size
     if n < min_points:
@@ -59,6 +60,10 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
         sel = (cand >= min(w, n - 1)) | ((cand >= min(early_history, n - 1)) & above_start)
     else:
         sel = cand >= min(w, max(10, w // 5), n - 1)
+    trans = np.zeros(cand.size, dtype=bool)
+    if transient_range is not None and not sel.all():
+        trans = _transients(v, cand, ~sel, transient_range, zscore)
+        sel |= trans
     if skip_before is not None:
         sel &= (st[cand] > skip_before) | above_start
     restarts = lr_restarts(ctx)
@@ -66,7 +71,7 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
         rs = np.asarray(restarts)
         pos = search(rs, st[cand], side="right") - 1
         sel &= ~((pos >= 0) & (st[cand] - rs[np.maximum(pos, 0)] <= (st[-1] - st[0]) * w / max(n, 1) * 2))
-    cand, base, zc, scale = cand[sel], base[sel], zc[sel], scale[sel]
+    cand, base, zc, scale, trans = cand[sel], base[sel], zc[sel], scale[sel], trans[sel]
     if not cand.size:
         return []
     merge = max(3, w // 5)
@@ -87,6 +92,11 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
         ev = {"start": int(st[a]), "end": int(st[b]), "peak_step": int(st[pk]), "peak": float(v[pk]),
               "lasting": lasting, "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("inf"), "z": float(np.max(zc[grp])),
               "recovery": rec, "at_end": bool(n - 1 - b < max(3, w // 5)), "z_log": _log_z(v, a, pk, w)}
+        if trans[grp].any():
+            # judged against the rest of the run, not a trailing window: its size above the highest other value
+            rest = np.concatenate([v[:a], v[b + 1:]])
+            ev.update(transient=True, history=a, rest_high=float(rest.max()),
+                      over_rest=float((v[pk] - rest.max()) / (rest.max() - rest.min())))
         if gn is not None:
             ev["grad_norm_ratio"] = _ratio_at(gn, st[a], st[b], st[max(a - w, 0)])
         if ls is not None:
@@ -95,6 +105,38 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
                 ev["loss_scale_ratio"] = lsv
         events.append(ev)
     return events
+
+
+def _transients(v: np.ndarray, cand: np.ndarray, unjudged: np.ndarray, height: float, zscore: float) -> np.ndarray:
+    """Which candidates a trailing window cannot judge yet (``unjudged``: too little history) form a
+    transient far above everything logged before and after it: each run of consecutive such candidates whose
+    peak rises above every other logged value by ``height`` x the range those other values cover. That needs
+    no noise estimate from a history the point does not have: the rest of the run is the yardstick, and a
+    jump that doubles the range the whole run covered and comes back below where it had been is a spike
+    wherever it falls (a validation loss's 4th and 5th evaluations of 100 jumping 8x and back). A one-point
+    jump of a positive loss must also stand out in log space, as one after a full window must: its log
+    above the highest other value's, ``zscore`` noise units of the log-loss without it (MAD of second
+    differences / sqrt(6)) -- per-batch noise is right-skewed, and a single batch 2x the loss's first
+    value among its first few is one hard batch."""
+    keep = np.zeros(cand.size, dtype=bool)
+    idx = np.flatnonzero(unjudged)
+    if not idx.size:
+        return keep
+    positive = bool(np.all(v > 0))
+    for grp in np.split(idx, np.flatnonzero(np.diff(cand[idx]) > 1) + 1):
+        a, b = int(cand[grp[0]]), int(cand[grp[-1]])
+        rest = np.concatenate([v[:a], v[b + 1:]])
+        if rest.size < 2 or b + 1 >= v.size:
+            continue  # nothing after it: a jump into the last point is no transient
+        hi, lo = float(np.max(rest)), float(np.min(rest))
+        if not float(np.max(v[a:b + 1])) - hi >= height * (hi - lo) > 0:
+            continue
+        if a == b and positive:
+            _, sc = _short_z(np.log(v), a)
+            if sc > 0 and (math.log(v[a]) - math.log(hi)) / sc < zscore:
+                continue
+        keep[grp] = True
+    return keep
 
 
 #: Window values :func:`_spike_points` gathers at a time (candidates x window: 10^5 candidates of a
@@ -338,7 +380,8 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
                               skip_before=ctx.warmup_end())
     else:
         events = find_spikes(ctx, s, p.window, p.zscore, p.min_rise, p.min_points, skip_before=ctx.warmup_end(),
-                             early_history=getattr(p, "early_history", _EARLY_HISTORY))
+                             early_history=getattr(p, "early_history", _EARLY_HISTORY),
+                             transient_range=getattr(p, "transient_range", None))
     # a jump that never comes back is not a spike: DV001/DV002 judge a persistent rise
     events = [e for e in events if e["recovery"] is not None or e["at_end"]]
     if not events:
@@ -430,9 +473,19 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
         more += ("; the largest jump is at the end of the log with nothing logged after it, so it cannot be told "
                  "from the start of a rise (inconclusive: a note, not a warning)")
     around = "the median of the points around it" if big.get("short") else "the trailing median"
-    msg = (f"{len(events)} loss spike(s) in {s.name}: largest {big['factor']:.2f}x {around} "
-           f"({fmt_num(big['base'])} -> {fmt_num(big['peak'])}, {big['height']:.0%} of {scale_name}, "
-           f"robust z={big['z']:.1f}) at step "
+    how = f"robust z={big['z']:.1f}"
+    if big.get("transient"):
+        # too little history for a trailing window's z: the rest of the run is the yardstick
+        around = f"the median of the {big['history']} point{'s' if big['history'] > 1 else ''} before it"
+        over = f"{big['over_rest']:.1f}" if big["over_rest"] < 1e3 else fmt_num(big["over_rest"])
+        how = (f"above the highest other logged value, {fmt_num(big['rest_high'])}, by {over}x the "
+               f"range the other values cover")
+    # (a blow-up that came back, 3.1 -> 6e28 -> 7: not a 29-digit factor)
+    factor = f"{big['factor']:.2f}" if big["factor"] < 1e3 else fmt_num(big["factor"])
+    height = f"{big['height']:.0%} of" if big["height"] < 1e3 else f"{fmt_num(big['height'])}x"
+    msg = (f"{len(events)} loss spike(s) in {s.name}: largest {factor}x {around} "
+           f"({fmt_num(big['base'])} -> {fmt_num(big['peak'])}, {height} {scale_name}, "
+           f"{how}) at step "
            f"{big['peak_step']:,}{lr_text(ctx, big['peak_step'])}, {rec_txt}{gn_txt}{more}")
     yield Hit(
         message=msg,
@@ -445,7 +498,7 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
         start_step=events[0]["start"] if len(events) > 1 else big["start"],
         end_step=events[-1]["end"] if len(events) > 1 else big["end"],
         severity=None if harmful else Severity.INFO,
-        values={"step": fmt_step(big["peak_step"]), "count": len(events), "factor": f"{big['factor']:.2f}",
+        values={"step": fmt_step(big["peak_step"]), "count": len(events), "factor": factor,
                 "around": around,
                 "advice": "; ".join(advice)},
     )

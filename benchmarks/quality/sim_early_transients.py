@@ -1,0 +1,102 @@
+"""SP001 on jumps before a trailing window has its history: simulated runs of 30-120 points, healthy or with one
+transient (1-2 points several times the level, then back) among the first points.
+
+    python benchmarks/quality/sim_early_transients.py            # 3 lengths x 3 sizes x 6 kinds
+    python benchmarks/quality/sim_early_transients.py --reps 50
+
+Each run is a CSV (``step,train_loss,val_loss``) of ``n`` points of a training loss falling as
+``floor + (start - floor) * exp(-rate t)`` (start 1-5, floor 5-40% of it, rate 3-8) with a validation loss
+falling the same way 5-20% above it. The kinds:
+
+- ``healthy``: multiplicative noise of s.d. 0.02, 0.1 or 0.3 in log space on the validation loss (log
+  Student-t(3): heavy tails) and 0.3 on the training loss (one batch's loss);
+- ``val_rises_first``: healthy (0.05 noise), with the validation loss rising 1.1x, 1.3x or 1.6x over its first
+  value at its 2nd-3rd evaluations before it falls (a fresh head, BatchNorm statistics settling): a bump, not
+  a labeller's spike (which is >= 2x the local level);
+- ``val_transient``: healthy (0.05 noise), with 1 or 2 consecutive evaluations among the 2nd-9th multiplied by
+  2, 4 or 8 (a validation loss jumping and coming straight back, as a YOLO run's did at epochs 4-5 of 100);
+- ``train_transient``: the same on the training loss among its 2nd-5th points (before SP001's early-history
+  route has 5 points), the training loss with 0.05 noise;
+- ``per_batch``: healthy with the training loss's noise 0.5, 0.9 or 1.3 in log space (a small batch: single
+  batches land far above the median).
+
+The table gives, per cell, the share of runs with an SP001 warning. A benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+LENGTHS = (30, 60, 120)
+KINDS = {"healthy": (0.02, 0.1, 0.3), "val_rises_first": (1.1, 1.3, 1.6), "val_transient": (2.0, 4.0, 8.0),
+         "train_transient": (2.0, 4.0, 8.0), "per_batch": (0.5, 0.9, 1.3)}
+
+
+def run_csv(n: int, kind: str, size: float, rng: np.random.Generator) -> str:
+    t = np.arange(n) / max(n - 1, 1)
+    start = float(rng.uniform(1.0, 5.0))
+    floor = float(rng.uniform(0.05, 0.4)) * start
+    trend = floor + (start - floor) * np.exp(-float(rng.uniform(3.0, 8.0)) * t)
+    val_sd = size if kind == "healthy" else 0.05
+    train_sd = size if kind == "per_batch" else 0.3 if kind == "healthy" else 0.05
+    train = trend * np.exp(train_sd * rng.standard_normal(n))
+    val = trend * float(rng.uniform(1.05, 1.2)) * np.exp(val_sd * rng.standard_t(3, n) / np.sqrt(3.0))
+    if kind == "val_rises_first":
+        val[1:3] = val[0] * size * np.exp(0.05 * rng.standard_normal(2))
+    elif kind in ("val_transient", "train_transient"):
+        y = val if kind == "val_transient" else train
+        i = int(rng.integers(1, 9 if kind == "val_transient" else 5))
+        y[i:i + int(rng.integers(1, 3))] *= size
+    return "step,train_loss,val_loss\n" + "".join(f"{i + 1},{a:.6g},{b:.6g}\n" for i, (a, b) in enumerate(zip(train, val)))
+
+
+def warned(path: Path) -> bool:
+    from lossdoc.checks.findings import Severity
+    from lossdoc.checks.runner import run_checks
+    from lossdoc.config import Config
+    from lossdoc.ingest import read
+
+    runs, _ = run_checks(read(str(path)), Config(select=("SP001",)), summaries=False)
+    return any(f.severity >= Severity.WARNING for r in runs for f in r.findings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--reps", type=int, default=30, help="runs per cell")
+    ap.add_argument("--seed", type=int, default=17)
+    args = ap.parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    t0 = time.perf_counter()
+    rows = []
+    with tempfile.TemporaryDirectory() as td:
+        path = Path(td) / "run.csv"
+        for kind, sizes in KINDS.items():
+            for sz in sizes:
+                hits = []
+                for n in LENGTHS:
+                    k = 0
+                    for _ in range(args.reps):
+                        path.write_text(run_csv(n, kind, sz, rng))
+                        k += warned(path)
+                    hits.append(k)
+                rows.append((kind, sz, hits))
+    print(f"## SP001 on simulated runs with early transients ({len(rows) * len(LENGTHS) * args.reps} runs, "
+          f"{time.perf_counter() - t0:.0f} s)\n")
+    print("| kind | size | " + " | ".join(f"n={n}" for n in LENGTHS) + " | all |")
+    print("|---|---:|" + "---:|" * (len(LENGTHS) + 1))
+    for kind, sz, hits in rows:
+        print(f"| {kind} | {sz:g} | " + " | ".join(f"{h}/{args.reps}" for h in hits)
+              + f" | {sum(hits)}/{args.reps * len(hits)} |")
+    for kind in KINDS:
+        sel = [r for r in rows if r[0] == kind]
+        print(f"\n{kind}: {sum(sum(r[2]) for r in sel)}/{len(sel) * len(LENGTHS) * args.reps} warned")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
