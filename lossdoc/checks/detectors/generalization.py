@@ -63,7 +63,7 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
     vs, vv = s.finite()
     if vs.size < p.min_points:
         return
-    m = smooth_min(vs.astype(float), vv)
+    m, smooth_level = smooth_min(vs.astype(float), vv, value=True)
     post = vs >= vs[m]
     if post.sum() < p.min_post_points:
         return
@@ -126,10 +126,24 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
     # harm by size: a rise that is a small share of the range validation covered (0.188 -> 0.207 after
     # falling from 2.3) is a note with the checkpoint advice, not a warning
     rise_range = (end_level - min_level) / range_scale(ctx, s, best)
-    # a warning needs both: val ended a real share of its range above the minimum, and the training loss
-    # was still being fitted -- not already near zero (fitted) and then moving < warn-train-drop of its
-    # range: validation drifting up after the training set was fitted is a note with the checkpoint advice
-    big = rise_range >= p.warn_rise_range
+    # ...or on its own level. The range runs from where the loss started, and a loss that fell by orders of
+    # magnitude (an un-normalised regression MSE 4735 -> 49, a classifier's val loss ending near 0.05) has
+    # a range tens of times its level, set by the first evaluation or two: 5% of it asks for a rise of
+    # several times the level. A never-negative validation loss that ended warn-rise-level above its
+    # minimum level is large too. 20% is what the range clause already asks of a classifier falling
+    # 2.3 -> 0.5 (5% of 1.8 = 18% of 0.5), so the level clause changes nothing for a loss that fell less
+    # than ~5x and caps the bar for one that fell further (a loss that can be negative has no level to
+    # measure against: the range alone). The level is the minimum of the running median over ~5% of the
+    # evaluations (smooth_min's, which places the minimum): measured on the level, the lowest 3-point
+    # median of a long noisy series is a noise extreme (0.33 where 2,255 evaluations scattered +-0.03 about
+    # 0.39), a bias a rise measured on the range dwarfs
+    level_rise = ((end_level - smooth_level) / smooth_level
+                  if smooth_level > 0 and never_negative(s) else None)
+    # a warning needs both: val ended a real share of its range (or of its level) above the minimum, and
+    # the training loss was still being fitted -- not already near zero (fitted) and then moving
+    # < warn-train-drop of its range: validation drifting up after the training set was fitted is a note
+    # with the checkpoint advice
+    big = rise_range >= p.warn_rise_range or (level_rise is not None and level_rise >= p.warn_rise_level)
     fitting = not fitted or train_drop >= p.warn_train_drop
     sev = None if big and fitting else Severity.INFO
     if part and not (rise_range >= p.part_rise_range and train_drop >= p.part_train_drop):
@@ -167,8 +181,11 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
                      f"training set was fitted")
     msg = (f"{s.name} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and rose to {fmt_num(end)} "
            f"(mean of the last {tail.size} evaluations, {rel(end, low):.0%} above that minimum; the median of the "
-           f"last {last.size}, {fmt_num(end_level)}, is {rise_range:.0%} of the range it covered above the lowest "
-           f"3-point running median {fmt_num(min_level)}) over the next "
+           f"last {last.size}, {fmt_num(end_level)}, is {rise_range:.0%} of the range it covered"
+           + " above the lowest 3-point running median " + fmt_num(min_level)
+           + ("" if level_rise is None else f", {level_rise:.0%} above the smoothed minimum "
+              f"{fmt_num(smooth_level)}, the lowest running median over ~5% of the evaluations (at least 3)")
+           + f") over the next "
            f"{evals_after} evaluations ({tname(tr)}={tr.tstat:.1f}, one-sided p={p_trend:.2g}; level test, "
            f"the mean after the lowest running-median window {fmt_num(lvl_stat)} above it, p={p_level:.2g}; "
            f"Simes p={pval:.2g}) "
@@ -181,6 +198,7 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
                           (best_step, int(vs[-1])),
                           {"trend_pvalue": p_trend, "level_pvalue": p_level, "level_statistic": lvl_stat,
                            "best_val": low, "end_val": end, "rise": rise, "rise_of_range": rise_range,
+                           "rise_of_level": level_rise, "smoothed_min_level": smooth_level,
                            "train_change": t_change, "train_drop_of_range": train_drop, "train_fitted": fitted,
                            "end_level": end_level, "min_level": min_level,
                            "best_step": low_step, "smoothed_best_val": best,
