@@ -139,11 +139,17 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
     # 0.39), a bias a rise measured on the range dwarfs
     level_rise = ((end_level - smooth_level) / smooth_level
                   if smooth_level > 0 and never_negative(s) else None)
+    # ...and only a rise that stands out from the evaluations' own scatter: the level of a near-zero loss can
+    # sit below its point noise (a YOLO val loss scattered between 4e-05 and 0.09 "rose 950%" from 8e-05 to
+    # 8.4e-04), where a multiple of the level is noise; the range clause's denominator dwarfs the noise already
+    level_noise = noise_sd(vv[m:])
+    on_level = (level_rise is not None and level_rise >= p.warn_rise_level
+                and end_level - smooth_level >= p.warn_rise_noise * level_noise)
     # a warning needs both: val ended a real share of its range (or of its level) above the minimum, and
     # the training loss was still being fitted -- not already near zero (fitted) and then moving
     # < warn-train-drop of its range: validation drifting up after the training set was fitted is a note
     # with the checkpoint advice
-    big = rise_range >= p.warn_rise_range or (level_rise is not None and level_rise >= p.warn_rise_level)
+    big = rise_range >= p.warn_rise_range or on_level
     fitting = not fitted or train_drop >= p.warn_train_drop
     sev = None if big and fitting else Severity.INFO
     if part and not (rise_range >= p.part_rise_range and train_drop >= p.part_train_drop):
@@ -199,6 +205,7 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
                           {"trend_pvalue": p_trend, "level_pvalue": p_level, "level_statistic": lvl_stat,
                            "best_val": low, "end_val": end, "rise": rise, "rise_of_range": rise_range,
                            "rise_of_level": level_rise, "smoothed_min_level": smooth_level,
+                           "noise_after_min": level_noise,
                            "train_change": t_change, "train_drop_of_range": train_drop, "train_fitted": fitted,
                            "end_level": end_level, "min_level": min_level,
                            "best_step": low_step, "smoothed_best_val": best,
