@@ -465,6 +465,22 @@ def test_a_counter_glued_to_its_word_is_the_epoch() -> None:
     assert values(src, "train", "xent")[0] == 5.2602
 
 
+# The same file opens with argparse's dump of its arguments, `eval_step=10` among them.
+STCA_ARGS = ("==========\nArgs:Namespace(root='/kaggle/working/', dataset='market1501', height=256, width=128, "
+             "max_epoch=50, start_epoch=0, train_batch=32, lr=0.00035, stepsize=[40, 80, 120], gamma=0.1, "
+             "margin=0.3, num_instances=4, seed=1, eval_step=10, start_eval=0, use_cpu=False, gpu_devices='0')\n"
+             "==========\n")
+
+
+def test_an_argparse_namespace_dump_is_no_step_and_no_series() -> None:
+    # Read as data, the dump made eval_step=10 the step key and every argument a one-point series
+    # ('lr', 'gamma', ...), so the epoch lines were lost: the dump is configuration, not a metric line.
+    src = read(STCA_ARGS + STCA, "log_train.txt")
+    assert values(src, "train", "loss") == [5.5364, 2.8344, 1.5491, 0.977]
+    assert steps(src, "train", "loss") == [1, 2, 3, 4]
+    assert not {m for _, m in series(src)} & {"gamma", "margin", "seed", "max_epoch", "height"}
+
+
 # LwbXc/DPBL logs/train.txt
 DPBL = """\
 Load file: None, EP0, avg_loss=0.0154

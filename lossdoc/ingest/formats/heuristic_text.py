@@ -503,12 +503,16 @@ _OBJECT = r"<[^<>]*\bat 0x[0-9a-fA-F]+>"
 _GLUED = r"(?i)\b(epoch|ep|step|iter|iteration)([0-9]+)(?:\b|$)"
 #: a tqdm bar without a postfix: ``Epoch 1/5: 100%|█████| 7543/7543 [00:10<00:00, 700.00it/s]``
 _TQDM_PLAIN = r"\d+%\|.*\|\s*\d+/\d+\s*\[[^=\]]*\]\s*$"
+#: argparse's repr of the parsed arguments, printed at the start of countless scripts
+_NAMESPACE_DUMP = r"\bNamespace\(\w+="
 
 
 def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
     """Printed tensors read as their value and object reprs dropped, so ``loss: tensor(2.31,
     device='cuda:0')`` is the pair ``loss: 2.31``; tqdm bars without a postfix dropped (their
-    counters are the bar's, not the training step); a counter glued to its word (``Epoch1``) parted.
+    counters are the bar's, not the training step); a counter glued to its word (``Epoch1``) parted; an
+    argparse ``Namespace(lr=0.01, eval_step=10, ...)`` dump dropped (it is the run's configuration, read by
+    :mod:`lossdoc.ingest.config_text`; its ``eval_step=10`` is no step and its ``lr=0.01`` no series).
     Only when some line holds one: cheap tests first."""
     line = pl.col("line")
     if not lines.height:
@@ -516,7 +520,10 @@ def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
     has = lines.select(line.str.contains("tensor(", literal=True).any().alias("t"),
                        line.str.contains(" at 0x", literal=True).any().alias("o"),
                        line.str.contains("%|", literal=True).any().alias("q"),
-                       line.str.contains(_GLUED).any().alias("g")).row(0)
+                       line.str.contains(_GLUED).any().alias("g"),
+                       line.str.contains("Namespace(", literal=True).any().alias("n")).row(0)
+    if has[4]:
+        lines = lines.filter(~line.str.contains(_NAMESPACE_DUMP))
     if has[2]:
         lines = lines.filter(~line.str.contains(_TQDM_PLAIN))
     if has[3]:  # "Epoch1 Time:178.1s Loss:5.5364": the counter's number glued to its word
