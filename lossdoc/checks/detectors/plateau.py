@@ -452,7 +452,6 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     x, y, _ = ctx.downsampled(s)
     start_level = float(y[0])
     drop = -rel(w.level, start_level)
-    start = w.start
     # the message prints the window as logged (first and last logged steps, the mean of the logged values,
     # its share of the logged run) and the fall from the first logged value, not from a first bin's mean
     lstart, lend, level, share = _logged(s, w)
@@ -754,7 +753,6 @@ def _logged(s: Series, w: _Flat) -> tuple[int, int, float, float]:
 
 
 def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
-    start, end = w.start, w.end
     lstart, lend, level, share = _logged(s, w)
     msg = (f"{s.name} converged early: the last {share:.0%} of the run (steps {lstart:,}-{lend:,}) changed it by "
            f"{fmt_num(w.change)} ({_how(w, f'within {w.basis}', range_scale(ctx, s, w.level))}); level "
