@@ -31,7 +31,7 @@ import polars as pl
 
 from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult
@@ -53,11 +53,7 @@ class DeepTextRecognitionParser(Parser):
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
-        head = inp.head_text()
-        n = len(_SNIFF.findall(head)) or len(_SNIFF.findall(inp.tail_text()))
-        if not n:
-            return 0.0
-        return 0.95 if n >= 2 else 0.7
+        return line_confidence(inp, _SNIFF, strong=0.95, weak=0.7)
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []

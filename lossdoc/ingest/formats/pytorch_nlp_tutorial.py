@@ -30,7 +30,7 @@ import polars as pl
 
 from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult
@@ -52,10 +52,7 @@ class PyTorchNLPTutorialParser(Parser):
     priority = 30
 
     def sniff(self, inp: InputFile) -> float:
-        n = len(_SNIFF.findall(inp.head_text())) or len(_SNIFF.findall(inp.tail_text()))
-        if not n:
-            return 0.0
-        return 0.9 if n >= 2 else 0.5
+        return line_confidence(inp, _SNIFF, strong=0.9, weak=0.5)
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
