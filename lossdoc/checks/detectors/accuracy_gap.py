@@ -19,13 +19,12 @@ from collections.abc import Iterator
 from types import SimpleNamespace
 
 import numpy as np
-from scipy.stats import binomtest
 
 from lossdoc.checks.detectors._common import (
     aligned, config_number, fmt_num, fmt_step, framework_remedies, smooth_min, tlabel, tname,
 )
 from lossdoc.checks.detectors.accuracy import _SPLIT_WORD, _display_name, accuracy_series, as_fraction
-from lossdoc.checks.detectors.generalization import _t_greater, end_levels, level_after_min
+from lossdoc.checks.detectors.generalization import end_levels, gap_positive, level_after_min
 from lossdoc.analysis.stats import adjust_pvalues
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
@@ -175,14 +174,8 @@ def accuracy_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     rise = max(top - first, 0.0)
     scale = max(rise, p.range_floor * unit)
     rel_range = end_gap / scale
-    half = gap[st >= st[0] + 0.25 * (st[-1] - st[0])]
-    if half.size < 2:
-        half = gap[-2:]
-    pos = int(np.sum(half > 0))
-    sign_p = float(binomtest(pos, half.size, 0.5, alternative="greater").pvalue)
-    tail = gap[-max(3, st.size // 3):]
-    t_stat, t_p = _t_greater(tail)
-    pval = min(1.0, 2.0 * min(sign_p, t_p))
+    sign = gap_positive(st, gap)
+    pos, sign_p, tail, t_stat, t_p, pval = sign.pos, sign.sign_p, sign.tail, sign.t_stat, sign.t_p, sign.pval
     ctx.decide(pval)
     if (end_gap < p.min_gap_points * unit or rel_err < p.min_gap or rel_range < p.min_gap_range
             or pval >= p.alpha):
@@ -207,7 +200,7 @@ def accuracy_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
            f"{_show(a_t, pr)} at step {int(st[-1]):,} (end levels, derived: {how}); the {_SPLIT_WORD[pr.val.split]} error "
            f"({_show(unit, pr)} - accuracy, derived) {_show(err_v, pr)} is {ratio} the training error "
            f"{_show(err_t, pr)}; the gap is {range_txt}; {since} {opened:,}; positive at {pos} of the last "
-           f"{half.size} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
+           f"{sign.n_half} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
            f"{_diff(float(np.mean(tail)), pr)}, one-sided t={t_stat:.1f}, p={t_p:.2g}; Bonferroni p={pval:.2g}; "
            f"the log has no {_SPLIT_WORD[pr.val.split]} loss, so the gap is judged on accuracy; {pr.vname} was highest at "
            f"step {best_step:,} ({_show(best, pr)} as logged)"

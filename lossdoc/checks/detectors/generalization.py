@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
 from scipy.stats import binomtest, theilslopes, ttest_1samp
@@ -359,6 +360,31 @@ def _t_greater(x: np.ndarray) -> tuple[float, float]:
     return float(res.statistic), float(res.pvalue)
 
 
+class GapSign(NamedTuple):
+    """That an end gap (validation minus training, or its accuracy mirror) is positive, as one decision."""
+
+    pos: int  #: evaluations after the first quarter of the run with a positive gap...
+    n_half: int  #: ...of this many
+    sign_p: float  #: exact sign test over them
+    tail: np.ndarray  #: the last third of the gaps (at least 3)
+    t_stat: float
+    t_p: float  #: one-sided t-test that their mean is above 0
+    pval: float  #: Bonferroni minimum of the two
+
+
+def gap_positive(st: np.ndarray, gap: np.ndarray) -> GapSign:
+    """The Bonferroni minimum of an exact sign test over the evaluations after the first quarter of the
+    run and a one-sided t-test over the last third (GP001, GP003)."""
+    half = gap[st >= st[0] + 0.25 * (st[-1] - st[0])]
+    if half.size < 2:
+        half = gap[-2:]
+    pos = int(np.sum(half > 0))
+    sign_p = float(binomtest(pos, half.size, 0.5, alternative="greater").pvalue)
+    tail = gap[-max(3, st.size // 3):]
+    t_stat, t_p = _t_greater(tail)
+    return GapSign(pos, int(half.size), sign_p, tail, t_stat, t_p, min(1.0, 2.0 * min(sign_p, t_p)))
+
+
 def end_levels(train: Series, st: np.ndarray, vl: np.ndarray, k: int) -> tuple[float, float, float] | None:
     """(training level, validation level, the training level's step) at the end of the run, from
     Theil-Sen fit lines through the last ``k`` evaluations.
@@ -458,14 +484,8 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
         range_txt = (f"{rel_range:.0%} of the range the training loss came down in the log, {fmt_num(scale)}: from "
                      f"its first logged value {fmt_num(ends[0])} at step {ends[1]:,} to {fmt_num(ends[2])}, the 2nd "
                      f"percentile of its bin means; a log that starts after training began understates that range")
-    half = gap[st >= st[0] + 0.25 * (st[-1] - st[0])]
-    if half.size < 2:
-        half = gap[-2:]
-    pos = int(np.sum(half > 0))
-    sign_p = float(binomtest(pos, half.size, 0.5, alternative="greater").pvalue)
-    tail = gap[-max(3, st.size // 3):]
-    t_stat, t_p = _t_greater(tail)
-    pval = min(1.0, 2.0 * min(sign_p, t_p))
+    sign = gap_positive(st, gap)
+    pos, sign_p, tail, t_stat, t_p, pval = sign.pos, sign.sign_p, sign.tail, sign.t_stat, sign.t_p, sign.pval
     ctx.decide(pval)
     if rel_train < p.min_gap or rel_range < p.min_gap_range or pval >= p.alpha:
         return
@@ -494,7 +514,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
              f"is far above the training loss {fmt_num(end_train)}")
     msg = (f"validation loss {fmt_num(end_val)} {above} "
            f"at step {int(st[-1]):,} (end levels, derived: {how}; gap {fmt_num(end_gap)} = {range_txt}; {since} {opened:,}; positive at {pos} of the last "
-           f"{half.size} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
+           f"{sign.n_half} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
            f"{fmt_num(float(np.mean(tail)))}, one-sided t={t_stat:.1f}, p={t_p:.2g}; Bonferroni p={pval:.2g})"
            f"{grow_txt}" + ("" if large else
                             f"; below the warning size (val {warn_gap:.0%} above train with a gap of "
