@@ -308,8 +308,12 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     varies = bool(lr and lrs is not None and lrs.finite()[1].size and float(np.min(lrs.finite()[1])) < 0.9 * lr[0])
     which = "peak LR" if varies else "LR"
     lr_txt = f" with {which} {shown_lr(lr_v)}" if lr_v else ""
+    # "no sign of slowing down" is the deceleration test's claim (8+ points); on fewer it was not run, and the
+    # message says so instead of claiming it
+    pace = ("with no sign of slowing down" if x.size >= 8 else
+            f"falling throughout (whether it is slowing down cannot be tested on {x.size} points)")
     msg = (f"{s.name} falls steadily but slowly{lr_txt}: only {drop:.2%} over the run (level {fmt_num(start)} -> "
-           f"{fmt_num(end)}, means of the first and last 5% of points), with no sign of slowing down ({tlabel(tr)} p={tr.pvalue_decreasing:.2g}"
+           f"{fmt_num(end)}, means of the first and last 5% of points), {pace} ({tlabel(tr)} p={tr.pvalue_decreasing:.2g}"
            f"{per_lr})")
     # a log that starts mid-training: "only x% over the run" is measured from a value training had already
     # reached, so it says nothing about the LR -- a note, not a warning
