@@ -181,3 +181,61 @@ def test_a_step_counter_with_one_value_before_the_epochs_is_a_setting() -> None:
     assert steps(src, "train", "loss") == [1, 2, 3, 4]
     assert values(src, "val", "loss") == [1.0402, 1.0071, 0.9812]
     assert any("'training_steps' has one value" in n.message for n in src.notes)
+
+
+# ------------------------------------------------------------------ lines without any counter: line order
+# AmadeusloveIris/GraphNovo train.log: one "loss:.., accuracy:.., recall:.., precision:.." line a logging interval,
+# no step or epoch anywhere; the existing line-order path reads them (noted), the sniff now claims such a file.
+GRAPHNOVO = """\
+loss:0.007478983821019938, accuracy:0.9972057342529297, recall:0.9870195388793945, precision:0.9871930480003357
+loss:0.009102872848015977, accuracy:0.997334897518158, recall:0.9893903136253357, precision:0.9876238703727722
+loss:0.005895241985126631, accuracy:0.9981057047843933, recall:0.9915513396263123, precision:0.9919787645339966
+loss:0.00687205326901676, accuracy:0.9972428679466248, recall:0.988102912902832, precision:0.9874266386032104
+loss:0.007164132823636465, accuracy:0.9977123737335205, recall:0.9912473559379578, precision:0.9891006350517273
+loss:0.0075016820053497215, accuracy:0.9974196553230286, recall:0.9897425174713135, precision:0.9891471862792969
+"""
+
+
+def test_counterless_loss_lines_are_claimed_and_read_in_line_order() -> None:
+    inp = from_bytes(GRAPHNOVO.encode(), name="train.log")
+    assert HeuristicTextParser().sniff(inp) == NOISY_CONFIDENCE
+    src = read(GRAPHNOVO, "train.log")
+    assert values(src, "train", "loss") == [0.0075, 0.0091, 0.0059, 0.0069, 0.0072, 0.0075]
+    assert steps(src, "train", "loss") == [0, 1, 2, 3, 4, 5]
+    assert any("line order used as the step" in n.message for n in src.notes)
+
+
+def test_a_few_counterless_lines_are_not_claimed() -> None:
+    inp = from_bytes(GRAPHNOVO.split("\n", 3)[-1].encode(), name="notes.txt")  # 3 lines
+    assert HeuristicTextParser().sniff(inp) == 0.0
+
+
+# BAI-Yeqi/TI_SV train.log (TensorFlow 1): "current step: 1th step" then "batch loss:4.0292044", for 58,036 steps.
+TISV = """\
+start from 0
+current step: 1th step
+batch loss:4.0292044
+current step: 2th step
+batch loss:3.9197984
+current step: 3th step
+batch loss:3.800687
+current step: 4th step
+batch loss:3.6951177
+current step: 5th step
+batch loss:3.8654344
+current step: 6th step
+batch loss:3.605301
+current step: 7th step
+batch loss:3.8136983
+current step: 8th step
+batch loss:3.4240181
+current step: 9th step
+batch loss:3.9258313
+"""
+
+
+def test_current_step_is_a_step_counter() -> None:
+    src = read(TISV, "train.log")
+    assert src.format == "text"
+    assert values(src, "train", "loss")[:3] == [4.0292, 3.9198, 3.8007]
+    assert steps(src, "train", "loss") == list(range(1, 10))

@@ -114,6 +114,8 @@ _COUNTERS: dict[str, tuple[str, int]] = {
     "globalstep": ("inner", 0),
     "step": ("inner", 1),
     "steps": ("inner", 1),
+    # "current step: 45th step" (BAI-Yeqi/TI_SV train.log, after each "batch loss:3.44" line)
+    "current_step": ("inner", 1),
     "iteration": ("inner", 2),
     "iterations": ("inner", 2),
     "iter": ("inner", 2),
@@ -434,9 +436,18 @@ def _confidence(lines: pl.DataFrame) -> float:
         second = counts.row(1, named=True)
         if second["has_counter"] and second["has_metric"] and (top["n"] + second["n"]) / total >= 0.8:
             share = max(share, 0.5)
+    if (not top["has_counter"] and top["has_metric"] and top["n"] >= _LINE_ORDER_MIN and share >= 0.5
+            and any(any(w in snake_case(k) for w in _LOSS_WORDS) for k in top["m_keys"])):
+        # no counter anywhere on the majority's lines ("loss:0.0074, accuracy:0.997, ..." a line, GraphNovo's
+        # train.log): the parser numbers them in line order (noted 'inferred'); claimed at the noisy level only
+        return NOISY_CONFIDENCE
     if not (top["has_counter"] and top["has_metric"]) or top["n"] < 2 or share < 0.5:
         return _noisy_confidence(counts, total)
     return round(0.3 + 0.1 * min(1.0, (share - 0.5) / 0.4), 3)
+
+
+#: Lines of one counter-less shape with a loss, at least, for a log numbered in line order to be claimed.
+_LINE_ORDER_MIN = 5
 
 
 #: Header lines (a counter and nothing else: "**** EPOCH 000 ****", "Epoch 0/200") at least this often before the
