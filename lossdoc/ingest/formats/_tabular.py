@@ -24,6 +24,7 @@ from lossdoc.ingest.text import load_lines, to_float
 from lossdoc.model import IngestNote, conform_blocks, snake_case, split_and_metric
 
 #: Cells that mean "nothing logged here" (not a value): empty, Keras ``NA``, pandas/None spellings.
+_CLOCK = re.compile(r"^(?:\d{4}-\d\d-\d\d[ T])?\d{1,3}:\d\d(?::\d\d(?:\.\d+)?)?$")
 MISSING_TOKENS: tuple[str, ...] = ("", "NA", "N/A", "n/a", "na", "None", "none", "null", "NULL", "-", "--")
 
 _SEPARATORS = (",", "\t", ";", "|")
@@ -47,7 +48,9 @@ class CsvHead:
         return any(len(r) < n or any(c == "" for c in r) for r in self.rows)
 
     def numeric_share(self) -> float:
-        cells = [c for r in self.rows for c in r if c not in MISSING_TOKENS]
+        # a clock cell ("0:00:21", the elapsed-time columns of the BERT fine-tuning tutorial's training_stats.csv,
+        # or "2025-07-03 15:56:22") is neither a metric nor text: it does not count either way
+        cells = [c for r in self.rows for c in r if c not in MISSING_TOKENS and not _CLOCK.match(c.strip())]
         if not cells:
             return 0.0
         return sum(1 for c in cells if is_number(c)) / len(cells)

@@ -69,10 +69,11 @@ _NUM_RS = _NUM.replace("\\b", "(?-u:\\b)")
 _NUMX = rf"[^A-Za-z0-9_.](?:{_NUM_RS})"
 _KEY = r"[a-z_][\w.\-/@]*"
 _SPLITW = r"(?:train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)"
-#: ``Train Loss: 0.5`` / ``loss=0.5`` / ``'loss': 0.5`` (up to 4 words before : or =), or
+#: ``Train Loss: 0.5`` / ``loss=0.5`` / ``'loss': 0.5`` / ``batch_loss is 1.157`` (up to 4 words before : or = or
+#: " is "; EAST's train.py logs "Epoch is [2/600], mini-batch is [1/1083], ... batch_loss is 1.157"), or
 #: ``loss 0.5`` / ``valid loss 0.5`` / ``Epoch [1/10]`` (one word, or a split word and a word).
 _PAIR = re.compile(
-    rf"(?i)(?:({_KEY}(?:(?:[ ]|[ ]?/[ ]?){_KEY}){{0,3}})['\"]?\s*[:=]\s*\[?\s*|((?:{_SPLITW}[ _])?{_KEY})(?:\s+|\s*[\[(]\s*))"
+    rf"(?i)(?:({_KEY}(?:(?:[ ]|[ ]?/[ ]?){_KEY}){{0,3}})['\"]?\s*(?:[:=]|[ ]is[ ](?=\[?\s*[-+.0-9]))\s*\[?\s*|((?:{_SPLITW}[ _])?{_KEY})(?:\s+|\s*[\[(]\s*))"
     rf"({_NUM})(?:\s*/\s*(\d+))?"
 )
 #: ``200/ 2983 batches`` (PyTorch word_language_model): the counter's name comes after.
@@ -113,6 +114,8 @@ _COUNTERS: dict[str, tuple[str, int]] = {
     "globalstep": ("inner", 0),
     "step": ("inner", 1),
     "steps": ("inner", 1),
+    # "current step: 45th step" (BAI-Yeqi/TI_SV train.log, after each "batch loss:3.44" line)
+    "current_step": ("inner", 1),
     "iteration": ("inner", 2),
     "iterations": ("inner", 2),
     "iter": ("inner", 2),
@@ -125,6 +128,7 @@ _COUNTERS: dict[str, tuple[str, int]] = {
     "batches": ("inner", 4),
     "batch_idx": ("inner", 4),
     "batch_id": ("inner", 4),
+    "mini_batch": ("inner", 4),
     # annotated-transformer: "Epoch Step: 41 | Accumulation Step: 5 | Loss: 7.37 | ..." (both restart each epoch)
     "epoch_step": ("inner", 4),
     "accumulation_step": ("inner", 5),
@@ -135,7 +139,7 @@ _COUNTERS: dict[str, tuple[str, int]] = {
     "ep": ("epoch", 0),
 }
 _LOSS_WORDS = ("loss", "ppl", "perplexity", "nll", "mse", "mae", "rmse", "bpc", "bpb", "error", "objective")
-_BATCH = {"batch", "batches", "batch_idx", "batch_id", "epoch_step", "accumulation_step"}
+_BATCH = {"batch", "batches", "mini_batch", "batch_idx", "batch_id", "epoch_step", "accumulation_step"}
 #: Words naming the metric of bare split keys ("eval: acc train 0.91 val 0.88"); default loss.
 _METRIC_WORD = re.compile(r"(?i)\b(loss|acc(?:uracy)?|ppl|perplexity|bleu|f1|mae|mse|rmse|error|err)\b")
 
@@ -432,9 +436,18 @@ def _confidence(lines: pl.DataFrame) -> float:
         second = counts.row(1, named=True)
         if second["has_counter"] and second["has_metric"] and (top["n"] + second["n"]) / total >= 0.8:
             share = max(share, 0.5)
+    if (not top["has_counter"] and top["has_metric"] and top["n"] >= _LINE_ORDER_MIN and share >= 0.5
+            and any(any(w in snake_case(k) for w in _LOSS_WORDS) for k in top["m_keys"])):
+        # no counter anywhere on the majority's lines ("loss:0.0074, accuracy:0.997, ..." a line, GraphNovo's
+        # train.log): the parser numbers them in line order (noted 'inferred'); claimed at the noisy level only
+        return NOISY_CONFIDENCE
     if not (top["has_counter"] and top["has_metric"]) or top["n"] < 2 or share < 0.5:
         return _noisy_confidence(counts, total)
     return round(0.3 + 0.1 * min(1.0, (share - 0.5) / 0.4), 3)
+
+
+#: Lines of one counter-less shape with a loss, at least, for a log numbered in line order to be claimed.
+_LINE_ORDER_MIN = 5
 
 
 #: Header lines (a counter and nothing else: "**** EPOCH 000 ****", "Epoch 0/200") at least this often before the
@@ -462,6 +475,11 @@ def _headed(table: pl.DataFrame) -> pl.DataFrame:
 #: progress bars, model printouts): above MIN_CONFIDENCE, so a file given alone is read when nothing
 #: else claims it, and below what a directory walk takes, so a walk does not pick up stray text.
 NOISY_CONFIDENCE = 0.26
+
+
+def _sniff_rows(rows: list[str]) -> float:
+    lines = _unwrap(pl.DataFrame({"line": rows[:2000]}).with_row_index("lineno", offset=1))
+    return _confidence(lines.with_columns(pl.col("lineno").cast(pl.Int64)))
 
 
 def _noisy_confidence(counts: pl.DataFrame, total: int) -> float:
@@ -614,8 +632,15 @@ class HeuristicTextParser(Parser):
         rows = head.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         if len(head.encode("utf-8", "ignore")) >= 64 * 1024 and len(rows) > 1:
             rows = rows[:-1]  # the head may cut the last line
-        lines = _unwrap(pl.DataFrame({"line": rows[:2000]}).with_row_index("lineno", offset=1))
-        return _confidence(lines.with_columns(pl.col("lineno").cast(pl.Int64)))
+        conf = _sniff_rows(rows)
+        if conf == 0.0:
+            # The training lines may begin only after a preamble longer than the head (a dataset scan's
+            # "Scan 100/4541..." lines, tqdm bars of 40 kB each): the tail's lines decide, at no more than
+            # NOISY_CONFIDENCE, so that a file given alone is read but a directory walk does not take it.
+            tail = inp.tail_text()
+            if tail:
+                conf = min(NOISY_CONFIDENCE, _sniff_rows(tail.replace("\r\n", "\n").replace("\r", "\n").split("\n")))
+        return conf
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
@@ -844,6 +869,16 @@ class HeuristicTextParser(Parser):
             df = df.with_columns(
                 [pl.when(stray).then(None).otherwise(pl.col(c)).alias(c) for c in ("inner", "inner_total", "inner_key")]
             )
+        inner_vals = df.get_column("inner").drop_nulls()
+        n_epochs = df.get_column("ep").drop_nulls().n_unique()
+        if 0 < inner_vals.len() < n_epochs and inner_vals.n_unique() == 1 and keys.len():
+            # "[WARNING] training_steps=215.0 < steps_per_epoch=418" once in a preamble, then "[TRAIN][Epoch 1/30]"
+            # headers (elenikaxiras/ECG2DIG training.log): a step counter with one value, printed on fewer lines
+            # than there are epochs, is a setting, not the axis
+            notes.append(IngestNote("inferred", f"'{main_key}' has one value ({inner_vals[0]:g}) on "
+                                    f"{inner_vals.len()} line(s) among {n_epochs} epochs: a setting, not read as the step"))
+            df = df.with_columns([pl.lit(None, dtype=df.schema[c]).alias(c) for c in ("inner", "inner_total", "inner_key")])
+            keys = keys.clear()
         has_inner = df.get_column("inner").drop_nulls().len() > 0
         has_epoch = df.get_column("ep").drop_nulls().len() > 0
         df = df.with_columns(pl.col("ep").forward_fill().alias("epoch"))
