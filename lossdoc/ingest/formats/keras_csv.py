@@ -268,9 +268,41 @@ def _parse_json(inp: InputFile) -> ParseResult:
         raise ParseError(f"malformed JSON: {exc.msg}", path=inp.name, line=exc.lineno) from None
     if not isinstance(doc, dict) or not doc:
         raise ParseError("not a Keras History dump ({metric: [values per epoch]})", path=inp.name, line=1)
-    namer = SeriesNamer()
-    frames = []
     notes: list[IngestNote] = []
+    folds = _folds(doc)
+    if folds:
+        runs = {k: (inp.run_name if len(folds) == 1 else f"{inp.run_name}/{k}") for k in folds}
+        notes.append(IngestNote("inferred", f"Keras History nested under {len(folds)} fold/run key(s) "
+                                f"({', '.join(list(folds)[:5])}{' ...' if len(folds) > 5 else ''}): "
+                                + ("read as the run" if len(folds) == 1 else "each read as a run")))
+        frames = [f for k, sub in folds.items() for f in _history_frames(sub, runs[k], notes)]
+    else:
+        frames = _history_frames(doc, inp.run_name, notes)
+    frame = concat_frames(frames)
+    if frame.height == 0:
+        raise EmptyInputError("no numeric History lists found", path=inp.name)
+    return ParseResult(frame, notes)
+
+
+_FOLD_KEY = re.compile(r"(?i)^(?:fold|run|cv|split|seed|trial)?[ _-]?\d+$")
+
+
+def _folds(doc: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """``{"0": {"loss": [...], "val_loss": [...]}, "1": {...}}`` (a History dumped per cross-validation fold
+    or per run): the inner Histories by key, when every key is a fold or run number (``0``, ``fold_1``,
+    ``run2``) and every value such a dict; else None (``{"train": {...}, "val": {...}}`` is not folds)."""
+    def history(v: Any) -> bool:
+        return isinstance(v, dict) and any(isinstance(x, list) for x in v.values()) and any(
+            re.search(r"(?i)loss", str(k)) and isinstance(x, list) for k, x in v.items())
+    if doc and all(_FOLD_KEY.match(k) and history(v) for k, v in doc.items()):
+        return doc
+    return None
+
+
+def _history_frames(doc: dict[str, Any], run: str, notes: list[IngestNote]) -> list[pl.DataFrame]:
+    """One frame per numeric series of a History dict (``{metric: [values per epoch]}``)."""
+    namer = SeriesNamer()
+    frames: list[pl.DataFrame] = []
     # per-epoch lists are as long as the loss's: a shorter list beside it is run metadata ("phase_starts":
     # [0, 15, 40]), lists of dicts are one series per key ("train_metrics": [{"mse": .., "mae": ..}, ...])
     doc, other = _flatten_history(doc)
@@ -302,7 +334,7 @@ def _parse_json(inp: InputFile) -> ParseResult:
         frames.append(
             make_frame(
                 {
-                    "run": inp.run_name,
+                    "run": run,
                     "split": split,
                     "metric": metric,
                     "name": key,
@@ -312,10 +344,7 @@ def _parse_json(inp: InputFile) -> ParseResult:
                 }
             )
         )
-    frame = concat_frames(frames)
-    if frame.height == 0:
-        raise EmptyInputError("no numeric History lists found", path=inp.name)
-    return ParseResult(frame, notes)
+    return frames
 
 
 def _flatten_history(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -1,0 +1,71 @@
+"""Demucs (``facebookresearch/demucs``, and the denoiser solvers derived from it) training log.
+
+Checked with the search tool against Demucs forks' ``demucs/solver.py``: after each epoch ``Solver.train``
+logs ``f'Train Summary | Epoch {epoch + 1} | {_summary(formatted)}'`` and
+``f'Valid Summary | Epoch {epoch + 1} | {_summary(formatted)}'`` (``_summary`` joins
+``f"{key.capitalize()}={val}"`` with ``" | "``), and ``Test Summary`` the same way; in the epoch
+``demucs/utils.py`` ``LogProgress`` prints ``Train | Epoch 1 | 143/573 | 1.45 it/sec | Loss 0.2343 | ...``
+with the running average of the epoch so far, whose last line is the summary. The summaries are read
+(one point per epoch, 1-based as printed); ``Best`` (the best validation loss so far) and ``Bname`` (which
+model it was) are not metrics of the epoch and are skipped. Sample::
+
+    - Train | Epoch 1 | 572/573 | 1.48 it/sec | Loss 0.2019 | Reco 0.1994 | Grad 0.0963 | Penalty 247.226
+    - Train Summary | Epoch 1 | Loss=0.2019 | Reco=0.1994 | Grad=0.0963 | Penalty=247.2265
+    - Valid Summary | Epoch 1 | Loss=0.2223 | Reco=0.2223 | Nsdr=2.727 | Best=0.2223 | Bname=main
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
+from lossdoc.ingest.inputs import InputFile
+from lossdoc.ingest.registry import Parser, line_confidence
+from lossdoc.ingest.runs import keep_last_run, reference
+from lossdoc.ingest.text import to_float
+from lossdoc.model import IngestNote, ParseResult, canonical_metric, snake_case
+
+_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|NaN|Infinity)"
+_SUMMARY = r"\b(Train|Valid|Test) Summary \| Epoch (\d+) \| (.*)$"
+_PAIR = rf"(?:^|\| )([A-Za-z_][\w ]*?)=({_NUM})(?: |$)"
+_SNIFF = re.compile(rf"\b(?:Train|Valid) Summary \| Epoch \d+ \| [A-Z][\w ]*={_NUM}")
+_SPLIT = {"Train": "train", "Valid": "val", "Test": "test"}
+_SKIP = ("best", "bname")
+
+
+class DemucsParser(Parser):
+    name = "demucs"
+    title = "Demucs solver training log"
+    recognises = "'Train Summary | Epoch 1 | Loss=0.2019 | Reco=0.1994' and 'Valid Summary | Epoch 1 | Loss=...' lines"
+    priority = 30
+
+    def sniff(self, inp: InputFile) -> float:
+        return line_confidence(inp, _SNIFF, strong=0.9, weak=0.6)
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        notes: list[IngestNote] = []
+        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+        line = pl.col("line")
+        rows = (lines.filter(line.str.contains(_SUMMARY))
+                .with_columns(line.str.extract_groups(_SUMMARY).alias("_g")).unnest("_g")
+                .select("lineno", pl.col("1").replace_strict(_SPLIT, return_dtype=pl.String).alias("split"),
+                        pl.col("2").cast(pl.Int64).alias("step"), pl.col("3").str.extract_all(_PAIR).alias("_p"))
+                .explode("_p").filter(pl.col("_p").is_not_null())
+                .with_columns(pl.col("_p").str.extract(_PAIR, 1).str.strip_chars().alias("name"),
+                              to_float(pl.col("_p").str.extract(_PAIR, 2)).alias("value"))
+                .filter(~pl.col("name").str.to_lowercase().is_in(_SKIP)))
+        names = rows.get_column("name").unique(maintain_order=True).to_list()
+        metric = {n: canonical_metric(snake_case(n)) for n in names}
+        long = rows.sort("lineno", maintain_order=True).select(
+            pl.lit(inp.run_name).alias("run"), "split",
+            pl.col("name").replace_strict(metric, return_dtype=pl.String).alias("metric"), "name", "step",
+            pl.col("step").cast(pl.Float64).alias("epoch"), pl.lit(None, dtype=pl.Float64).alias("wall_time"),
+            "value", "lineno")
+        meta: dict[str, object] = {"x_axis": "epoch", "epoch_base": 1}
+        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes, meta=meta)
+        return ParseResult(finish(long, notes), notes, meta)
+
+
+PARSERS = [DemucsParser()]
