@@ -86,7 +86,10 @@ def test_rise_on_a_sorted_stream_while_the_lr_decays_is_not_the_lr() -> None:
     assert "lower the peak LR" not in rec and "raise" not in rec.lower()
 
 
-@pytest.mark.parametrize("lr_peak", [4.0, 8.0])
+# 8x and 16x: far enough above the stability limit that the run blows up at the peak whatever the seed and
+# the BLAS build (at 4.0 it sits at the edge: with numpy 2.4.6's OpenBLAS seed 0 only spikes once and recovers,
+# so that case measured the floating-point library, not lossdoc)
+@pytest.mark.parametrize("lr_peak", [8.0, 16.0])
 def test_blowup_at_the_peak_lr_under_the_same_schedule_is_still_the_lr(lr_peak: float) -> None:
     fs = _findings(_train(lr_peak, sorted_stream=False, warm=300))
     cause = [f for f in fs if f.rule == "LR006"]
