@@ -115,6 +115,101 @@ def test_comma_joined_keys_take_their_values_in_order() -> None:
     assert values(src, "train", "loss") == [23.873, 22.837, 19.479]
 
 
+# ------------------------------------------------------- an AverageMeter's .val and .avg logged as columns
+# robertguan0527/S3FD_RepVGG train_loss.csv (public dev log), lines 1-5: 'loss_val' (the current batch's loss)
+# beside 'loss_avg' (its running mean) was read as the validation loss.
+
+METER = """eporch,iteration,loss_val,loss_avg,loss_loc_val,loss_loc_avg,cls_loss_val,cls_loss_avg,lr
+0,10,16.38427734375,19.58787899017334,5.1576690673828125,6.122845840454102,11.226609230041504,13.465032958984375,6.834420627524076e-08
+0,20,12.871196746826172,19.964796686172484,5.774155139923096,6.406617379188537,7.097041130065918,13.558179235458374,1.3047530288909601e-07
+0,30,17.737455368041992,19.947549438476564,6.3519816398620605,6.338745371500651,11.38547420501709,13.608804035186768,1.9260639950295124e-07
+0,40,17.428924560546875,20.375487041473388,5.467473983764648,6.454688060283661,11.961450576782227,13.920798921585083,2.5473749611680646e-07
+"""
+
+
+def test_val_beside_avg_is_the_current_training_value() -> None:
+    src = read(METER, "train_loss.csv")
+    assert {sp for sp, _ in series(src)} == {"train"}
+    assert values(src, "train", "loss") == [16.3843, 12.8712, 17.7375, 17.4289]
+    assert values(src, "train", "loss_avg") == [19.5879, 19.9648, 19.9475, 20.3755]
+    assert any("AverageMeter" in n.message for n in src.notes)
+
+
+# ------------------------------------------------------- a task name before the split word
+# pgx-ml-lab/ml-mr metrics.csv (Lightning CSVLogger, public dev log), lines 1-9: 'exposure_val_loss' was read as
+# a training series.
+
+TASK_SPLIT = """epoch,exposure_train_loss,exposure_val_loss,step
+0,2.8091373443603516,,0
+0,,2.517184019088745,0
+1,2.7956628799438477,,1
+1,,2.5236668586730957,1
+2,2.7824020385742188,,2
+2,,2.529954195022583,2
+3,2.7693750858306885,,3
+3,,2.535984992980957,3
+"""
+
+
+def test_a_split_word_after_a_task_name_gives_the_split() -> None:
+    src = read(TASK_SPLIT, "metrics.csv")
+    assert values(src, "train", "loss") == [2.8091, 2.7957, 2.7824, 2.7694]
+    assert values(src, "val", "loss") == [2.5172, 2.5237, 2.53, 2.536]
+
+
+def test_a_summary_word_before_the_split_is_not_a_task() -> None:
+    src = read("epoch,step,val_loss,best_val_loss\n0,9,2.5,2.5\n1,19,2.6,2.5\n", "metrics.csv")
+    assert values(src, "val", "loss") == [2.5, 2.6]
+
+
+# ------------------------------------------------------- Lightning's per-evaluation-batch values
+# peogradin/Project-AMLNN metrics.csv (Lightning CSVLogger, public dev log), lines 1-8, 33-36 and 65-71:
+# 'val_loss_step' is logged per validation batch with the evaluation loop's own counter (0..599, no epoch) and was
+# read as the validation loss on the training axis.
+
+EVAL_BATCHES = """epoch,step,train_loss_epoch,train_loss_step,val_loss_epoch,val_loss_step
+0,49,,0.0019356301054358482,,
+0,99,,0.0017529632896184921,,
+0,149,,0.001030024024657905,,
+,0,,,,0.0014732363633811474
+,1,,,,0.0008489174651913345
+,2,,,,0.00031147710978984833
+,3,,,,0.0002963176812045276
+0,157,,,0.0003495996061246842,
+0,157,0.003445229958742857,,,
+1,199,,0.0007218084065243602,,
+1,249,,0.0006828827317804098,,
+1,299,,0.0010695159435272217,,
+,4,,,,0.00011679391172947362
+,5,,,,8.289206016343087e-05
+,6,,,,9.579645120538771e-05
+,7,,,,0.00014571152860298753
+1,315,,,0.0003195813624188304,
+1,315,0.0009192267316393554,,,
+"""
+
+
+def test_values_logged_per_evaluation_batch_are_not_put_on_the_training_axis() -> None:
+    src = read(EVAL_BATCHES, "metrics.csv")
+    assert src.format == "lightning-csv"
+    assert values(src, "val", "loss") == [0.0003, 0.0003]
+    assert sorted(src.frame.filter(pl.col("split") == "val").get_column("step").to_list()) == [157, 315]
+    assert values(src, "train", "loss") == [0.0019, 0.0018, 0.001, 0.0007, 0.0007, 0.0011]
+    assert any("per evaluation batch" in n.message for n in src.notes)
+
+
+def test_per_evaluation_batch_values_through_the_string_path() -> None:
+    # the same shape with a quoted cell, which the typed fast path leaves to the string reader
+    src = read(EVAL_BATCHES.replace("0,49,,0.0019356301054358482", '0,49,,"0.0019356301054358482"'), "metrics.csv")
+    assert sorted(src.frame.filter(pl.col("split") == "val").get_column("step").to_list()) == [157, 315]
+    assert any("per evaluation batch" in n.message for n in src.notes)
+
+
+def test_a_name_that_starts_with_a_split_keeps_it() -> None:
+    src = read("epoch,train_loss,train_val_loss\n0,2.5,2.6\n1,2.4,2.55\n", "history.csv")
+    assert values(src, "train", "val_loss") == [2.6, 2.55]
+
+
 # ------------------------------------------------------- a run that finished, then the same script started again
 # Bibhuprasadbehera/PPI-predictor training.log (public dev log), lines 1-46: 'Epoch 20/20' then 'Epoch 1/20' again.
 # The loss hardly moved in either run, so neither its level nor a header told the runs apart and they were laid end
@@ -183,3 +278,31 @@ def test_an_unfinished_run_restarted_with_the_same_loss_is_still_one_curve() -> 
     text = "".join(ln for ln in FINISHED_THEN_AGAIN.splitlines(True) if "Epoch 20/20" not in ln)
     src = read(text, "training.log")
     assert not [m for m in src.notes if m.kind == "several_runs"]
+
+
+# ------------------------------------------------------- a validation block that was never computed
+# JasonLai150/2.5DPoseEstimator losses.csv (public dev log), lines 1-8: every 'val_metrics/*' column is 0.0 on every
+# row (no validation ran) and was read as a validation loss, lr and throughput; 'metrics/loss' was not the loss.
+
+UNCOMPUTED_VAL = (
+    'epoch,metrics/learning_rate,metrics/loss,metrics/main_loss,metrics/regul,metrics/step_per_sec,val_metrics/learning_rate,val_metrics/loss,val_metrics/main_loss,val_metrics/regul,val_metrics/step_per_sec\n'
+    '0,0.03002105839550495,0.03981993347406387,3.1730320188216865e-05,0.06636305153369904,967.1678466796875,0.0,0.0,0.0,0.0,0.0\n'
+    '1,0.03002105839550495,0.03980056568980217,1.2000231436104514e-05,0.06636680662631989,406.578125,0.0,0.0,0.0,0.0,0.0\n'
+    '2,0.013256927952170372,0.039794921875,5.625333415082423e-06,0.06634946912527084,260.06201171875,0.0,0.0,0.0,0.0,0.0\n'
+    '0,0.03002105839550495,0.03981185331940651,2.755017703748308e-05,0.06635843217372894,737.3013916015625,0.0,0.0,0.0,0.0,0.0\n'
+    '1,0.03002105839550495,0.0397954136133194,1.2404066183080431e-05,0.06634677201509476,367.1841125488281,0.0,0.0,0.0,0.0,0.0\n'
+    '2,0.013256927952170372,0.039794351905584335,4.880369488091674e-06,0.06634785979986191,321.6141357421875,0.0,0.0,0.0,0.0,0.0\n'
+    '0,0.03002105839550495,0.03981316089630127,3.351342456880957e-05,0.06635534018278122,934.3362426757812,0.0,0.0,0.0,0.0,0.0\n'
+)
+
+
+def test_a_split_whose_every_column_is_zero_was_not_computed() -> None:
+    src = read(UNCOMPUTED_VAL, "losses.csv")
+    assert {sp for sp, _ in series(src)} == {"train"}
+    assert ("train", "loss") in series(src) and ("train", "lr") in series(src)
+    assert any("was not computed" in n.message for n in src.notes)
+
+
+def test_a_zero_validation_accuracy_beside_a_real_validation_loss_is_kept() -> None:
+    src = read("epoch,loss,val_loss,val_acc\n0,2.3,2.4,0\n1,2.1,2.2,0\n2,1.9,2.1,0\n", "log.csv")
+    assert values(src, "val", "accuracy") == [0.0, 0.0, 0.0]
