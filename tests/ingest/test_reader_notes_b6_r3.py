@@ -210,6 +210,26 @@ def test_a_name_that_starts_with_a_split_keeps_it() -> None:
     assert values(src, "train", "val_loss") == [2.6, 2.55]
 
 
+# ------------------------------------------------------- a 0 placeholder before a loss curve saved as numbers
+# cute149q/BiLSTM_NER train_loss.csv (public dev log), lines 1-6: 'losses = [0]' then a value per epoch; the 0 was
+# read as the first loss point.
+
+PLACEHOLDER = "0\n1.663737416267395\n1.6018497943878174\n1.7901285886764526\n1.5841810703277588\n1.5645818710327148\n"
+
+
+def test_a_leading_zero_before_positive_losses_is_a_placeholder() -> None:
+    src = read(PLACEHOLDER, "train_loss.csv")
+    assert src.format == "numeric-column"
+    assert values(src, "train", "loss") == [1.6637, 1.6018, 1.7901, 1.5842, 1.5646]
+    assert sorted(src.frame.get_column("step").to_list()) == [1, 2, 3, 4, 5]
+    assert any("placeholder" in n.message for n in src.notes)
+
+
+def test_a_zero_inside_a_curve_is_kept() -> None:
+    src = read("1.2\n0\n0.9\n0.8\n", "train_loss.csv")
+    assert values(src, "train", "loss") == [1.2, 0.0, 0.9, 0.8]
+
+
 # ------------------------------------------------------- a run that finished, then the same script started again
 # Bibhuprasadbehera/PPI-predictor training.log (public dev log), lines 1-46: 'Epoch 20/20' then 'Epoch 1/20' again.
 # The loss hardly moved in either run, so neither its level nor a header told the runs apart and they were laid end
