@@ -21,7 +21,13 @@ import polars as pl
 from lossdoc.errors import EmptyInputError, ParseError
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.text import load_lines, to_float
-from lossdoc.model import IngestNote, canonical_metric, conform_blocks, snake_case, split_and_metric
+from lossdoc.model import (
+    IngestNote,
+    canonical_metric,
+    conform_blocks,
+    snake_case,
+    split_and_metric,
+)
 
 #: Cells that mean "nothing logged here" (not a value): empty, Keras ``NA``, pandas/None spellings.
 _CLOCK = re.compile(r"^(?:\d{4}-\d\d-\d\d[ T])?\d{1,3}:\d\d(?::\d\d(?:\.\d+)?)?$")
