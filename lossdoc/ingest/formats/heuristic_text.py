@@ -91,6 +91,10 @@ _LEAD_STEP = re.compile(r"^\s*(\d+)\s*\[(?=[A-Za-z])")
 _LEAD_FRAC = re.compile(r"^\s*\[\s*(\d+)\s*/\s*(\d+)\s*\](?!\s*\[)")
 #: "loss_dro_s,loss_sat_s 7.19 5.52": a line that is comma-joined keys and then only their values
 _KEY_LIST = re.compile(rf"(?i)^\s*({_KEY}(?:\s*,\s*{_KEY})+)\s+(?:{_NUM})(?:\s+(?:{_NUM}))*\s*$")
+#: words that are numbers, never keys ("0.004  nan 0.")
+_NOT_KEYS = frozenset({"nan", "inf", "infinity"})
+#: the exponent of a number whose mantissa is right before it ("9.4e-01 8.1"), read as a key of the next number
+_EXPONENT = re.compile(r"(?i)^e[-+]?\d+$")
 #: a key that ends in a verb before its colon: "loss is: 0.41"
 _VERB = re.compile(r"(?i)(?:^|\s+)(?:is|was|are|were)$")
 _UFRAC = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
@@ -223,6 +227,9 @@ def _read_template(line: str) -> _Template:
         if key is None or m.start(3) not in pos:
             continue
         start = m.start()
+        if key.lower() in _NOT_KEYS or (start and line[start - 1] in "0123456789." and _EXPONENT.match(key)):
+            # "0.00463362        nan 0." / "[9.4e-01 8.1e-01]" (a printed numpy array): a number's own parts
+            continue
         if _VERB.search(key) and _VERB.sub("", key):
             # "loss is: 0.41" (PaddleCIFAR10): the words before the verb name the value, not "loss is"
             key = _VERB.sub("", key)
@@ -539,6 +546,8 @@ _GLUED = r"(?i)\b(epoch|ep|step|iter|iteration)([0-9]+)(?:\b|$)"
 _TQDM_PLAIN = r"\d+%\|.*\|\s*\d+/\d+\s*\[[^=\]]*\]\s*$"
 #: argparse's repr of the parsed arguments, printed at the start of countless scripts
 _NAMESPACE_DUMP = r"\bNamespace\(\w+="
+#: torch.optim.Optimizer.__repr__: "Parameter Group 0", then its settings indented by 4 spaces
+_OPTIMIZER_GROUP = r"^\s*Parameter Group \d+\s*$"
 
 
 def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
@@ -555,9 +564,17 @@ def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
                        line.str.contains(" at 0x", literal=True).any().alias("o"),
                        line.str.contains("%|", literal=True).any().alias("q"),
                        line.str.contains(_GLUED).any().alias("g"),
-                       line.str.contains("Namespace(", literal=True).any().alias("n")).row(0)
+                       line.str.contains("Namespace(", literal=True).any().alias("n"),
+                       line.str.contains(_OPTIMIZER_GROUP).any().alias("p")).row(0)
     if has[4]:
         lines = lines.filter(~line.str.contains(_NAMESPACE_DUMP))
+    if has[5]:
+        # print(optimizer): "RMSprop (" / "Parameter Group 0" / "    lr: 0.01" ... / ")": the optimizer's settings
+        # (its lr as configured, the same at every print), not a series; each group line and the indented
+        # "key: value" lines under it are dropped
+        block = (~line.str.contains(r"^\s{2,}\S")).cum_sum()
+        lines = lines.with_columns(block.alias("_blk")).filter(
+            ~line.str.contains(_OPTIMIZER_GROUP).first().over("_blk")).drop("_blk")
     if has[2]:
         lines = lines.filter(~line.str.contains(_TQDM_PLAIN))
     if has[3]:  # "Epoch1 Time:178.1s Loss:5.5364": the counter's number glued to its word
