@@ -358,6 +358,8 @@ _SPLIT_PREFIXES: tuple[tuple[str, str], ...] = (
     ("valid_", "val"),
     ("validation/", "val"),
     ("validation_", "val"),
+    ("evaluation/", "val"),
+    ("evaluation_", "val"),
     ("dev_", "val"),
     ("test/", "test"),
     ("test_", "test"),

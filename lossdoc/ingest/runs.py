@@ -43,6 +43,10 @@ EDGE_POINTS = 3
 #: ``fit()``); in between the repeated header decides.
 FRESH = 0.5
 CONTINUING = 0.25
+#: Column of a reference series: True on a point whose line names its epoch as the last the run announced
+#: ("Epoch 20/20"). A counter that goes back to its start after such a point starts a new run: a resume goes
+#: back to a checkpoint of a run that has not finished, never to the start of one that has.
+FINISHED = "_finished"
 #: A run whose loss moved by less than this share of its level says nothing about where the next one
 #: starts: the header decides.
 MIN_MOVE = 0.05
@@ -64,6 +68,8 @@ class RunSpan:
     last: int
     points: int
     counter: float
+    #: the run before this one ended on its last announced epoch ("Epoch 20/20")
+    after_finished: bool = False
 
 
 def _normalised(expr: pl.Expr) -> pl.Expr:
@@ -103,8 +109,9 @@ def reference(rows: pl.DataFrame, *, value: str = "value", counter: str = "step"
     if pick.height == 0 and rows.height:
         first = rows.row(0, named=True)
         pick = rows.filter((pl.col("split") == first["split"]) & (pl.col("metric") == first["metric"]))
+    extra = [FINISHED] if FINISHED in pick.columns else []
     return pick.select("lineno", pl.col(counter).alias("counter"), pl.col(value).cast(pl.Float64, strict=False)
-                       .alias("value"))
+                       .alias("value"), *extra)
 
 
 def _median(v: np.ndarray) -> float | None:
@@ -120,6 +127,8 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
     if ref.height < 2:
         return []
     ln = ref.get_column("lineno").cast(pl.Int64).to_numpy()
+    done = (ref.get_column(FINISHED).fill_null(False).to_numpy() if FINISHED in ref.columns
+            else np.zeros(ref.height, dtype=bool))
     c = ref.get_column("counter").cast(pl.Float64).to_numpy()
     v = ref.get_column("value").cast(pl.Float64).to_numpy()
     back = np.flatnonzero(c[1:] < c[:-1]) + 1
@@ -139,6 +148,7 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
     nxt = np.minimum.accumulate(np.where(fin, np.arange(c.size), c.size)[::-1])[::-1]
     top = np.where(fin, v, -np.inf)
     bounds = [0]
+    finished_at: set[int] = set()
     # the current run's lowest counter and highest value so far, kept up to date point by point once
     # (each point is scanned once: a log whose counter resets thousands of times stays linear)
     run_low, run_top, seen = np.inf, -np.inf, 0
@@ -167,6 +177,10 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
                 # a run that did not move: a new one shows by starting above all it logged (a resume would
                 # carry on inside its range)
                 fresh = new > run_top + scale
+        # the run before ended on its last announced epoch ("Epoch 20/20" then "Epoch 1/20"): it finished
+        if done[i - 1] and not fresh:
+            fresh = True
+            finished_at.add(i)
         if fresh or (headed and not continuing):
             bounds.append(i)
             run_low, run_top = np.inf, -np.inf
@@ -175,20 +189,21 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
     out = []
     ends = bounds[1:] + [c.size]
     for a, b in zip(bounds, ends, strict=True):
-        out.append(RunSpan(int(ln[a]), int(ln[b - 1]), b - a, float(c[a])))
+        out.append(RunSpan(int(ln[a]), int(ln[b - 1]), b - a, float(c[a]), a in finished_at))
     return out
 
 
 def several_runs_note(runs: list[RunSpan], dropped: int, *, what: str = "point") -> IngestNote:
     """The note saying which runs a file holds and that only the last one is read."""
     last = runs[-1]
+    why = ", or after the run before reached its last announced epoch" if any(r.after_finished for r in runs) else ""
     shown = ", ".join(f"lines {r.first:,}-{r.last:,} ({r.points:,} {what}s)" for r in runs[:-1][:8])
     if len(runs) > 9:
         shown += f", ... ({len(runs) - 9} more)"
     return IngestNote(
         "several_runs",
         f"the file holds {len(runs)} separate runs (the counter goes back to its start with the loss back at its "
-        f"starting level or the run header printed again): analysed the last, lines {last.first:,}-{last.last:,} "
+        f"starting level or the run header printed again{why}): analysed the last, lines {last.first:,}-{last.last:,} "
         f"({last.points:,} {what}s); earlier runs not analysed: {shown} ({dropped:,} row(s) left out) -- "
         "split the file to have each judged",
         line=last.first,

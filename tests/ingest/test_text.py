@@ -67,8 +67,8 @@ STYLES = [
         "epoch: 1,  loss is: 0.5760, acc is: 0.8035\nNow continue training\u2026\u2026\n"
         "epoch: 2,  loss is: 0.2923, acc is: 0.8986\ntesting in eval mode\u2026\u2026\n"
         "epoch: 2,  loss is: 0.4973, acc is: 0.8435\n",
-        {("train", "loss_is"): [(0, 0.6286), (1, 0.3675), (2, 0.2923)],
-         ("val", "loss_is"): [(0, 0.4866), (1, 0.576), (2, 0.4973)]},
+        {("train", "loss"): [(0, 0.6286), (1, 0.3675), (2, 0.2923)],
+         ("val", "loss"): [(0, 0.4866), (1, 0.576), (2, 0.4973)]},
     ),
     (
         # ... but one banner naming a split above the first training line is not a section: every line is
@@ -76,7 +76,7 @@ STYLES = [
         "one-eval-banner-is-not-a-section",
         "Validation set loaded\nepoch: 0,  loss is: 2.5048\nepoch: 1,  loss is: 0.6286\n"
         "epoch: 2,  loss is: 0.4866\nepoch: 3,  loss is: 0.3675\n",
-        {("train", "loss_is"): [(0, 2.5048), (1, 0.6286), (2, 0.4866), (3, 0.3675)]},
+        {("train", "loss"): [(0, 2.5048), (1, 0.6286), (2, 0.4866), (3, 0.3675)]},
     ),
     (
         # One key printed once per split on a line (B777B2056-2's machine-translation log): each is the

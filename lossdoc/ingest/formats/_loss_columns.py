@@ -55,6 +55,54 @@ def main_loss(mapping: dict[str, tuple[str, str]], notes: list[IngestNote]) -> d
     return out
 
 
+def meter_columns(mapping: dict[str, tuple[str, str]], notes: list[IngestNote]) -> dict[str, tuple[str, str]]:
+    """``mapping`` with each ``<x>_val`` column that has an ``<x>_avg`` beside it read as the current training
+    value, not validation: PyTorch's ``AverageMeter`` (``examples/imagenet/main.py``: ``.val`` the last batch's
+    value, ``.avg`` its running mean) logged field by field, ``loss_val,loss_avg,loss_loc_val,loss_loc_avg``
+    (S3FD-style ``train_loss.csv``). ``<x>_val`` becomes the train series ``<x>``, ``<x>_avg`` the train series
+    ``<x>_avg``. Noted."""
+    low = {c.strip().lower(): c for c in mapping}
+    pairs = [(c, low[c.strip().lower()[: -len("_val")] + "_avg"]) for c in mapping
+             if c.strip().lower().endswith("_val") and c.strip().lower()[: -len("_val")] + "_avg" in low]
+    if not pairs:
+        return mapping
+    out = dict(mapping)
+    for cur, avg in pairs:
+        metric = mapping[cur][1]
+        out[cur] = ("train", metric)
+        out[avg] = ("train", f"{metric}_avg")
+    shown = ", ".join(f"{cur!r}/{avg!r}" for cur, avg in pairs[:3]) + (" ..." if len(pairs) > 3 else "")
+    notes.append(IngestNote(
+        "inferred", f"{shown}: an '_avg' column beside each '_val' one (an AverageMeter's current value and running "
+        "mean): '_val' read as the training value, not validation; '_avg' as its running mean"))
+    return out
+
+
+def unlogged_splits(df: pl.DataFrame, mapping: dict[str, tuple[str, str]],
+                    notes: list[IngestNote]) -> dict[str, tuple[str, str]]:
+    """``mapping`` without the columns of a split other than train whose every column holds only zeros: the
+    split was not computed and its columns were written as 0.0 placeholders (``val_metrics/loss``,
+    ``val_metrics/learning_rate`` and ``val_metrics/step_per_sec`` all 0.0 on every row). A loss, a learning rate
+    and a throughput that are all exactly 0 are no measurement; read, they would be a validation loss that
+    never moves. Needs 2+ rows. Noted."""
+    out = dict(mapping)
+    for split in dict.fromkeys(sp for sp, _ in mapping.values()):
+        if split == "train":
+            continue
+        cols = [c for c, (sp, _) in mapping.items() if sp == split]
+        vals = df.select([to_float(pl.col(c).cast(pl.String)).alias(c) for c in cols])
+        if any(vals.get_column(c).drop_nulls().len() < 2 or bool((vals.get_column(c).drop_nulls() != 0).any())
+               for c in cols):
+            continue
+        for c in cols:
+            del out[c]
+        shown = ", ".join(repr(c) for c in cols[:4]) + (f" and {len(cols) - 4} more" if len(cols) > 4 else "")
+        notes.append(IngestNote(
+            "skipped_lines", f"every {split} column ({shown}) is 0 on every row: {split} was not computed (0.0 "
+            "placeholders), not read", count=len(cols)))
+    return out
+
+
 _TAGGED = re.compile(r"^(?P<base>.*?\S)\s*[(\[](?P<tag>[^()\[\]]*\d[^()\[\]]*)[)\]]\s*$")
 
 

@@ -21,7 +21,13 @@ import polars as pl
 from lossdoc.errors import EmptyInputError, ParseError
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.text import load_lines, to_float
-from lossdoc.model import IngestNote, conform_blocks, snake_case, split_and_metric
+from lossdoc.model import (
+    IngestNote,
+    canonical_metric,
+    conform_blocks,
+    snake_case,
+    split_and_metric,
+)
 
 #: Cells that mean "nothing logged here" (not a value): empty, Keras ``NA``, pandas/None spellings.
 _CLOCK = re.compile(r"^(?:\d{4}-\d\d-\d\d[ T])?\d{1,3}:\d\d(?::\d\d(?:\.\d+)?)?$")
@@ -333,10 +339,18 @@ def bare_split(name: str) -> str | None:
     return split if split != "?" and metric == "loss" else None
 
 
+#: canonical names a 'metrics/' namespace may hold (:func:`guess_split_metric`)
+_NAMESPACED = frozenset({"loss", "lr", "accuracy", "grad_norm", "throughput"})
+
+
 def guess_split_metric(name: str, default_split: str = "train") -> tuple[str, str]:
     """:func:`lossdoc.model.split_and_metric` that also reads spaced names (``Valid MSE``, ``Train loss``)."""
     spaced = re.sub(r"\s+", "_", name.strip())
     split, metric = split_and_metric(spaced, default_split)
+    if metric.startswith("metrics_") and canonical_metric(metric[len("metrics_"):]) in _NAMESPACED:
+        # 'metrics/loss', 'metrics/learning_rate' beside 'val_metrics/loss': a 'metrics/' namespace around the
+        # loss or the lr, not a metric of its own
+        metric = canonical_metric(metric[len("metrics_"):])
     if split == default_split:
         # camelCase headers: 'ValLoss' / 'valAcc' name their split as 'val_loss' / 'Val Loss' do
         snake = snake_case(name)
@@ -344,7 +358,20 @@ def guess_split_metric(name: str, default_split: str = "train") -> tuple[str, st
             s2, m2 = split_and_metric(snake, default_split)
             if s2 != default_split:
                 return s2, m2
+        # 'exposure_val_loss' beside 'exposure_train_loss': a task's name, then the split, then the metric
+        m = _INFIX_SPLIT.match(snake_case(name))
+        if m and not set(m.group(1).split("_")) & (_NOT_A_TASK | _SPLIT_WORDS):
+            return split_and_metric(f"{m.group(2)}_{m.group(3)}", default_split)
     return split, metric
+
+
+#: words before the split that make the column a summary of the series, not a task's series ('best_val_loss')
+_NOT_A_TASK = frozenset({"best", "min", "max", "lowest", "highest", "top", "ema", "smooth", "smoothed", "running",
+                         "moving", "final", "last", "prev", "previous", "initial", "init", "baseline", "std", "var"})
+_SPLIT_WORDS = frozenset({"train", "training", "val", "valid", "validation", "eval", "test", "dev"})
+#: ``<task>_<split>_<loss|acc>`` (``exposure_val_loss``): the split word inside the name, before the metric
+_INFIX_SPLIT = re.compile(r"^([a-z][a-z0-9]*(?:_[a-z0-9]+)*?)_(train|training|val|valid|validation|eval|test)"
+                          r"_(loss|acc|accuracy)$")
 
 
 def melt(

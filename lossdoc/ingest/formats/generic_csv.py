@@ -23,7 +23,13 @@ import polars as pl
 
 from lossdoc.errors import EmptyInputError
 from lossdoc.ingest.formats._epoch_counter import COUNTER_NAMES, combine_table_axis
-from lossdoc.ingest.formats._loss_columns import counter_columns, main_loss, tagged_columns
+from lossdoc.ingest.formats._loss_columns import (
+    counter_columns,
+    main_loss,
+    meter_columns,
+    tagged_columns,
+    unlogged_splits,
+)
 from lossdoc.ingest.formats._tabular import (
     MISSING_TOKENS,
     SeriesNamer,
@@ -199,6 +205,7 @@ class GenericCSVParser(Parser):
                 mapping[c] = namer.assign(c, split, f"{metric}_loss")
             else:
                 mapping[c] = namer.auto(c)
+        mapping = unlogged_splits(df, meter_columns(mapping, notes), notes)
         mapping = cross_split_sums(df, main_loss(counter_columns(df, mapping, notes), notes), notes)
         if lossy_file:
             notes.append(IngestNote("inferred", f"the file is named {inp.inner_name!r}: its columns are read as losses "

@@ -53,7 +53,7 @@ import polars as pl
 from lossdoc.ingest.formats._epoch_counter import epoch_counter, restarts
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.runs import keep_last_run, reference
+from lossdoc.ingest.runs import FINISHED, keep_last_run, reference
 from lossdoc.ingest.text import load_lines, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, concat_frames, snake_case, split_and_metric
 
@@ -89,6 +89,14 @@ _EPOCH_BATCH = re.compile(r"^\s*\[\s*(\d+)\s*/\s*(\d+)\s*\]\s*\[\s*(\d+)\s*/\s*(
 _EPOCH_STEP_BRACKET = re.compile(r"^\s*\[\s*(\d+)\s+(\d+)\s*/\s*(\d+)\s*\]")
 _LEAD_STEP = re.compile(r"^\s*(\d+)\s*\[(?=[A-Za-z])")
 _LEAD_FRAC = re.compile(r"^\s*\[\s*(\d+)\s*/\s*(\d+)\s*\](?!\s*\[)")
+#: "loss_dro_s,loss_sat_s 7.19 5.52": a line that is comma-joined keys and then only their values
+_KEY_LIST = re.compile(rf"(?i)^\s*({_KEY}(?:\s*,\s*{_KEY})+)\s+(?:{_NUM})(?:\s+(?:{_NUM}))*\s*$")
+#: words that are numbers, never keys ("0.004  nan 0.")
+_NOT_KEYS = frozenset({"nan", "inf", "infinity"})
+#: the exponent of a number whose mantissa is right before it ("9.4e-01 8.1"), read as a key of the next number
+_EXPONENT = re.compile(r"(?i)^e[-+]?\d+$")
+#: a key that ends in a verb before its colon: "loss is: 0.41"
+_VERB = re.compile(r"(?i)(?:^|\s+)(?:is|was|are|were)$")
 _UFRAC = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
 _SPLIT_WORD = re.compile(r"(?i)\b(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")
 _SPLIT_OF = {
@@ -159,6 +167,7 @@ class _Template:
     inner_tot: int | None = None
     epoch_key: str | None = None
     epoch_ord: int | None = None
+    epoch_tot: int | None = None  #: position of the epoch's "/N" total ("Epoch 1/20")
 
     @property
     def has_counter(self) -> bool:
@@ -206,11 +215,24 @@ def _read_template(line: str) -> _Template:
             found.append((m.start(), m.group(3), pos[m.start(1)], pos.get(m.start(2))))
     g = _GLOG.match(line)
     after = g.end() if g else 0
+    keyed = _KEY_LIST.match(line)
+    if keyed and len(keyed.group(1).split(",")) == len(pos) >= 2:
+        # "loss_dro_s,loss_sat_s 7.19 5.52" (print('a,b', a, b)): the keys, then as many values in their order
+        start = keyed.start(1)
+        for i, key in enumerate(k.strip() for k in keyed.group(1).split(",")):
+            found.append((start + i, key, i, None))
+        after = len(line)
     for m in _PAIR.finditer(line, after):
         key = _clean_key(m.group(1) or m.group(2) or "")
         if key is None or m.start(3) not in pos:
             continue
         start = m.start()
+        if key.lower() in _NOT_KEYS or (start and line[start - 1] in "0123456789." and _EXPONENT.match(key)):
+            # "0.00463362        nan 0." / "[9.4e-01 8.1e-01]" (a printed numpy array): a number's own parts
+            continue
+        if _VERB.search(key) and _VERB.sub("", key):
+            # "loss is: 0.41" (PaddleCIFAR10): the words before the verb name the value, not "loss is"
+            key = _VERB.sub("", key)
         if start and line[start - 1].isdigit():
             unit, _, rest = key.partition(" ")
             if unit.lower() in _UNITS:
@@ -258,7 +280,7 @@ def _read_template(line: str) -> _Template:
                 best, t.inner_key, t.inner_ord, t.inner_tot = prio, key, ordinal, tot
         elif kind == "epoch":
             if t.epoch_ord is None:
-                t.epoch_key, t.epoch_ord = key, ordinal
+                t.epoch_key, t.epoch_ord, t.epoch_tot = key, ordinal, tot
         else:
             own.append((start, key, ordinal, own_split, bare))
     if t.epoch_ord is not None and t.inner_ord is None:
@@ -409,6 +431,7 @@ def _templates(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> tu
         pl.Series("inner_tot", [t.inner_tot for t in info], dtype=pl.Int64),
         pl.Series("epoch_key", [t.epoch_key for t in info], dtype=pl.String),
         pl.Series("epoch_ord", [t.epoch_ord for t in info], dtype=pl.Int64),
+        pl.Series("epoch_tot", [t.epoch_tot for t in info], dtype=pl.Int64),
     )
     table = table.with_columns(pl.col("n").sum().over("structure").alias("n_struct"))
     return numeric, table
@@ -523,6 +546,8 @@ _GLUED = r"(?i)\b(epoch|ep|step|iter|iteration)([0-9]+)(?:\b|$)"
 _TQDM_PLAIN = r"\d+%\|.*\|\s*\d+/\d+\s*\[[^=\]]*\]\s*$"
 #: argparse's repr of the parsed arguments, printed at the start of countless scripts
 _NAMESPACE_DUMP = r"\bNamespace\(\w+="
+#: torch.optim.Optimizer.__repr__: "Parameter Group 0", then its settings indented by 4 spaces
+_OPTIMIZER_GROUP = r"^\s*Parameter Group \d+\s*$"
 
 
 def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
@@ -539,9 +564,17 @@ def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
                        line.str.contains(" at 0x", literal=True).any().alias("o"),
                        line.str.contains("%|", literal=True).any().alias("q"),
                        line.str.contains(_GLUED).any().alias("g"),
-                       line.str.contains("Namespace(", literal=True).any().alias("n")).row(0)
+                       line.str.contains("Namespace(", literal=True).any().alias("n"),
+                       line.str.contains(_OPTIMIZER_GROUP).any().alias("p")).row(0)
     if has[4]:
         lines = lines.filter(~line.str.contains(_NAMESPACE_DUMP))
+    if has[5]:
+        # print(optimizer): "RMSprop (" / "Parameter Group 0" / "    lr: 0.01" ... / ")": the optimizer's settings
+        # (its lr as configured, the same at every print), not a series; each group line and the indented
+        # "key: value" lines under it are dropped
+        block = (~line.str.contains(r"^\s{2,}\S")).cum_sum()
+        lines = lines.with_columns(block.alias("_blk")).filter(
+            ~line.str.contains(_OPTIMIZER_GROUP).first().over("_blk")).drop("_blk")
     if has[2]:
         lines = lines.filter(~line.str.contains(_TQDM_PLAIN))
     if has[3]:  # "Epoch1 Time:178.1s Loss:5.5364": the counter's number glued to its word
@@ -732,6 +765,7 @@ class HeuristicTextParser(Parser):
             .cast(pl.Int64, strict=False)
             .alias("inner_total"),
             _num("epoch_ord").alias("ep"),
+            _num("epoch_tot").alias("ep_total"),
         )
         axis, how = self._axis(df, notes)
         rows = (
@@ -746,6 +780,8 @@ class HeuristicTextParser(Parser):
                 "m_fsplit",
                 "m_metric",
                 pl.col("nums").list.gather(pl.col("m_ords"), null_on_oob=True).alias("vals"),
+                # "Epoch 20/20": the line of a run's last announced epoch (a run that finished)
+                (pl.col("ep") >= pl.col("ep_total")).fill_null(False).alias(FINISHED),
             )
             .explode("m_keys", "m_fsplit", "m_metric", "vals")
             .rename({"m_keys": "key", "m_fsplit": "split", "m_metric": "metric"})
@@ -766,7 +802,7 @@ class HeuristicTextParser(Parser):
         matched = rows.get_column("lineno").n_unique()
         meta: dict[str, int] = {}
         rows = keep_last_run(rows, reference(rows.with_columns(pl.col("vals").str.slice(1).alias("_v")), value="_v"),
-                             lines.select("lineno", "line"), notes, meta=meta)
+                             lines.select("lineno", "line"), notes, meta=meta).drop(FINISHED)
         frame = rows.select(
             pl.lit(inp.run_name).alias("run"),
             "split",

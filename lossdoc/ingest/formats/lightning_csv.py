@@ -109,10 +109,11 @@ def _step_restarts_with_epoch(header: list[str], rows: list[list[str]]) -> bool:
     return any(s1 < s0 and e1 > e0 for (s0, e0), (s1, e1) in zip(pairs, pairs[1:]))
 
 
-def column_series(header: list[str], axes: set[str]) -> dict[str, tuple[str, str]]:
-    """(split, metric) for each value column, handling ``_step``/``_epoch`` pairs and lr monitors."""
+def column_series(header: list[str], axes: set[str], dropped: frozenset[str] = frozenset()) -> dict[str, tuple[str, str]]:
+    """(split, metric) for each value column, handling ``_step``/``_epoch`` pairs and lr monitors. An ``_epoch``
+    column whose ``_step`` twin is in ``dropped`` (:func:`eval_batch_columns`) is the series itself."""
     cols = [c for c in header if c not in axes]
-    present = set(cols)
+    present = set(cols) | set(dropped)
     namer = SeriesNamer()
     # Pass 1: the _step of a pair and plain columns; pass 2: the _epoch of a pair (so the
     # step-level series claims the canonical name first, whatever the column order).
@@ -127,8 +128,41 @@ def column_series(header: list[str], axes: set[str]) -> dict[str, tuple[str, str
     for c in cols:
         if c in paired_epoch:
             split, metric = guess_split_metric(c[: -len("_epoch")])
-            namer.assign(c, split, f"{metric}_epoch")
+            namer.assign(c, split, metric if c[: -len("_epoch")] + "_step" in dropped else f"{metric}_epoch")
     return {c: namer.assigned[c] for c in cols}
+
+
+def eval_batch_columns(df: pl.DataFrame, values: list[str], epoch: str) -> tuple[pl.DataFrame, IngestNote | None]:
+    """``df`` without the validation/test columns logged per evaluation batch, and the note saying so.
+
+    Lightning logs an evaluation step's ``self.log(..., on_step=True)`` values with an explicit step, the count of
+    evaluation batches seen (``evaluation_loop.py``: ``update_eval_step_metrics(self._seen_batches_per_dataloader
+    [dataloader_idx])``), and adds ``epoch`` only to rows logged without one (``logger_connector.py``,
+    ``log_metrics``: ``if step is None: scalar_metrics.setdefault("epoch", ...)``). So a val/test column whose
+    every value sits on a row without an epoch, in a file whose other rows have one, counts evaluation batches
+    (``val_loss_step`` at 0..599 for 30 batches x 20 epochs), not training steps: put on the training axis it
+    would be misaligned. Such columns and their rows are left out; the epoch-level column, if logged, is read."""
+    if epoch not in df.columns or df.get_column(epoch).null_count() == df.height:
+        return df, None
+    no_epoch = pl.col(epoch).is_null()
+    cols = []
+    for c, (split, _) in column_series(values, set()).items():
+        if split == "train":
+            continue
+        n_all, n_bare = df.select(pl.col(c).is_not_null().sum().alias("a"),
+                                   (pl.col(c).is_not_null() & no_epoch).sum().alias("b")).row(0)
+        if n_all and n_all == n_bare:
+            cols.append((c, n_all))
+    if not cols:
+        return df, None
+    rest = [c for c in values if c not in {c for c, _ in cols}]
+    keep = ~no_epoch | pl.any_horizontal([pl.col(c).is_not_null() for c in rest]) if rest else ~no_epoch
+    shown = ", ".join(f"{c!r} ({n} values)" for c, n in cols[:4]) + (" ..." if len(cols) > 4 else "")
+    note = IngestNote(
+        "skipped_lines", f"{shown}: logged per evaluation batch on rows without an epoch, so its step counts "
+        "evaluation batches (Lightning's own counter for them), not training steps: not read on the training "
+        "axis", count=sum(n for _, n in cols))
+    return df.filter(keep).drop([c for c, _ in cols]), note
 
 
 #: Bytes of metrics.csv read at a time by :func:`_parse_typed`: at 10^7 rows, 2 MB pieces peak ~110 MB
@@ -207,18 +241,24 @@ def _parse_typed(inp: InputFile, run: str, compact: bool = True) -> ParseResult 
     if compact and "epoch" in names:
         df = df.with_columns(compact_epoch(df.get_column("epoch")))  # UInt16 -> UInt8 where it fits
     notes: list[IngestNote] = []
+    values = [c for c in names if c not in ("step", "epoch")]
+    dropped: frozenset[str] = frozenset()
     if "epoch" in names:
+        df, note = eval_batch_columns(df, values, "epoch")
+        if note:
+            notes.append(note)
+            dropped = frozenset(c for c in values if c not in df.columns)
+            values = [c for c in values if c in df.columns]
         df, note = combine_table_axis(df, "step", "epoch", "step")
         if note:
             notes.append(note)
-    values = [c for c in names if c not in ("step", "epoch")]
     if any(df.get_column(c).null_count() == df.height for c in values):
         return None  # a column without numbers: noted by the string path
     if torn:
         notes.append(torn_row_note(last))
     epoch = pl.col("epoch") if "epoch" in names else pl.lit(None, pl.Float64)
     blocks = []
-    for name, (split, metric) in column_series(values, set()).items():
+    for name, (split, metric) in column_series(values, set(), dropped).items():
         rows = df if df.get_column(name).null_count() == 0 else df.filter(pl.col(name).is_not_null())
         blocks.append(rows.select(
             pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
@@ -281,17 +321,26 @@ class LightningCSVParser(Parser):
             )
             df = df.filter(pl.col("_step").is_not_null())
         epoch = None
+        dropped: frozenset[str] = frozenset()
+        candidates = [c for c in header if c not in ("step", "epoch")]
         if "epoch" in header:
             df = df.with_columns(pl.col("epoch").str.strip_chars().cast(pl.Float64, strict=False).alias("_epoch"))
             epoch = "_epoch"
+            numeric, _ = numeric_columns(df, candidates)
+            typed = df.with_columns([pl.col(c).cast(pl.Float64, strict=False) for c in numeric])
+            kept, note = eval_batch_columns(typed, numeric, "_epoch")
+            if note:
+                notes.append(note)
+                dropped = frozenset(set(typed.columns) - set(kept.columns))
+                candidates = [c for c in candidates if c not in dropped]
+                df = df.filter(pl.col("_line").is_in(kept.get_column("_line").implode())).drop(sorted(dropped))
             df, note = combine_table_axis(df, "_step", "_epoch", "step")
             if note:
                 notes.append(note)
-        candidates = [c for c in header if c not in ("step", "epoch")]
         numeric, other = numeric_columns(df, candidates)
         if other:
             notes.append(IngestNote("other", f"column(s) without numbers ignored: {', '.join(other[:5])}"))
-        mapping = column_series(numeric, set())
+        mapping = column_series(numeric, set(), dropped)
         blocks, bad = melt(df, mapping, run=run, epoch=epoch)
         note = bad_cells_note(bad)
         if note:

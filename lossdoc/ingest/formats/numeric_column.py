@@ -465,6 +465,12 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str,
     told: set[str] = set()
     for key, display, df, stepped, _ in read:
         split, metric = keys[key]
+        if not stepped and metric.endswith("loss") and _placeholder_first(df):
+            # 'losses = [0]' then one value per epoch: a loss of exactly 0 before a positive one was never computed
+            df = df.slice(1)
+            notes.append(IngestNote("skipped_lines", f"{display}: the first value is 0 and every later one above 0: "
+                                    "an initial placeholder, not a loss; not read (the others keep their "
+                                    "positions as steps)", count=1))
         if not stepped:
             k = train_n // df.height if split != "train" and df.height and train_n > df.height else 1
             if k > 1 and train_n % df.height == 0:
@@ -478,6 +484,15 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str,
         frames.append(df.select(pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
                                 pl.lit(key).alias("name"), "step", "value"))
     return concat_frames(frames), notes
+
+
+def _placeholder_first(df: pl.DataFrame) -> bool:
+    """The first of 3+ values is exactly 0 and every later one is finite and above 0."""
+    v = df.get_column("value")
+    if v.len() < 3 or v[0] != 0:
+        return False
+    rest = v.slice(1)
+    return bool(rest.is_finite().all() and (rest > 0).all())
 
 
 #: Where the second of two unnamed loss columns starts against the first (median ratio over the first third of
