@@ -28,6 +28,44 @@ def noise_sd(y: np.ndarray) -> float:
     return float(MAD_TO_SD * np.median(np.abs(d - np.median(d))) / math.sqrt(2))
 
 
+def rank_autocorr(y: np.ndarray) -> float:
+    """Lag-1 autocorrelation of the ranks of ``y`` (Spearman's; one spike does not set it), 0 when undefined."""
+    if y.size < 4:
+        return 0.0
+    r = np.argsort(np.argsort(y, kind="stable"), kind="stable").astype(float)
+    a, b = r[:-1] - r[:-1].mean(), r[1:] - r[1:].mean()
+    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / den) if den > 0 else 0.0
+
+
+def above_first(v: np.ndarray, shift_mult: float) -> dict[str, Any]:
+    """Whether the values ``v`` (finite, in order) stayed above their first value: the median of the last
+    third of them above it by ``shift_mult`` x the spread of that last third (a level shift; a dead network's
+    constant loss has no spread), or the first value below nearly all of the later ones by a rank test.
+
+    The rank test: if the first value were exchangeable with the later ones (no rise; a falling loss makes
+    it only less likely to be the lowest), its rank among them would be uniform, so P(at most k of the n
+    later values lie at or below it) = (k + 1) / (n + 1). Autocorrelated values carry less information:
+    n and k are scaled by (1 - rho) / (1 + rho), rho the lag-1 rank autocorrelation of the last third
+    (the AR(1) effective sample size, an approximation). Returns the figures: ``first``, ``late`` (the last
+    third), ``med``, ``rise``, ``spread``, ``shift``, ``k``, ``later`` (points after the first), ``rho``,
+    ``n_eff``, ``pval``."""
+    n = v.size
+    first = float(v[0])
+    late = v[n - max(3, n // 3):]
+    med = float(np.median(late))
+    spread = float(MAD_TO_SD * np.median(np.abs(late - med)))
+    rise = med - first
+    later = v[1:]
+    k = int((later <= first).sum())
+    rho = max(0.0, rank_autocorr(late)) if spread > 0 else 1.0
+    n_eff = later.size * (1 - rho) / (1 + rho)
+    pval = min(1.0, (k * (1 - rho) / (1 + rho) + 1) / (n_eff + 1))
+    return {"first": first, "late": late, "med": med, "rise": rise, "spread": spread,
+            "shift": bool(rise > 0 and rise >= shift_mult * spread), "k": k, "later": int(later.size),
+            "rho": rho, "n_eff": n_eff, "pval": pval}
+
+
 #: Floor of :func:`range_scale`, as a fraction of the loss level (a run that covered no range at all).
 RANGE_FLOOR = 0.01
 

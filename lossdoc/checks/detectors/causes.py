@@ -48,7 +48,7 @@ import numpy as np
 
 from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, noise_sd,
+    GBT_FORMATS, above_first, config_number, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference, noise_sd,
     rise_outlasts_lr, round_lr, shown_lr,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
@@ -278,19 +278,34 @@ def _early_overshoot(ctx: RunContext, p: SimpleNamespace) -> tuple[float, int, f
     # ``overshoot-noise`` x the point noise of the logged values (robust s.d. of the changes between
     # consecutive logged values in log space, / sqrt 2, over the whole run: within the window a smooth
     # overshoot's own rise and fall would count as noise), or the loss must have stayed above its first
-    # value (the median of the last third of the logged values at or above it: a loss that climbed and never
-    # came back below where it started overshot, however much it bounces -- the bouncing is then the LR's
-    # doing too); a log of fewer than 6 logged values is judged by the ratio alone
+    # value (a loss that climbed and never came back below where it started overshot, however much it
+    # bounces -- the bouncing is then the LR's doing too); a log of fewer than 6 logged values is judged by the
+    # ratio alone. "Stayed above" is DV001's test of it (_stayed_above_first), not the median of the last third
+    # at or above the first value: on a loss that never learned (a flat, noisy run) or a heavy-tailed per-batch
+    # loss near zero, the first value is one draw among the rest, and half of the time a low one
     k = getattr(p, "overshoot_noise", None)
     if k:
         w = v
         if w.size >= 6 and np.all(w > 0):
             sigma = noise_sd(np.log(w))
-            if np.log(ratio) < k * sigma and float(np.median(v[-max(3, v.size // 3):])) < first:
+            if np.log(ratio) < k * sigma and not _stayed_above_first(v, p):
                 return None
     # what the ratio is of: a running median of logged values (or of bin means on a long log), derived
     what = "3-point running median" if y.size >= v.size else "3-point running median of bin means"
     return ratio, int(x[i]), first, f"{what} {fmt_num(float(sm[i]))}"
+
+
+def _stayed_above_first(v: np.ndarray, p: SimpleNamespace) -> bool:
+    """The logged training loss ``v`` stayed above its first value: the median of its last third lies above
+    it, and the loss never again logged a value at or below it (as :func:`_overshot_from_start` reads "never
+    came back below"; on a flat, noisy run the first value is the lowest of n + 1 exchangeable values with
+    probability 1 / (n + 1)), or, as DV001 judges "ended above where it started" (:func:`above_first`), the
+    median of its last third lies above the first value by ``overshoot-shift`` x the spread of that last third,
+    or the first value lies below nearly all of the later ones (rank test at ``overshoot-alpha``; on a long
+    per-batch log one low batch later on does not undo a rise). A guard, not a finding: no p-value enters
+    the false-discovery family."""
+    a = above_first(v, getattr(p, "overshoot_shift", 10.0))
+    return bool(a["rise"] > 0 and (a["k"] == 0 or a["shift"] or a["pval"] < getattr(p, "overshoot_alpha", 0.01)))
 
 
 def _times(ratio: float) -> str:

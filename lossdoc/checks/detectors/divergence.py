@@ -19,8 +19,8 @@ import numpy as np
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.analysis.stats import lag1_autocorr
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, RANGE_FLOOR, RISE_CAUSES, TINY, fmt_num, fmt_step, framework_remedies, lr_advice, lr_reference,
-    lr_text, range_scale, rise_outlasts_lr, rise_outlasts_lr_text, round_lr, shown_lr, smooth_min, tname,
+    GBT_FORMATS, RANGE_FLOOR, RISE_CAUSES, TINY, above_first, fmt_num, fmt_step, framework_remedies, lr_advice,
+    lr_reference, lr_text, range_scale, rise_outlasts_lr, rise_outlasts_lr_text, round_lr, shown_lr, smooth_min, tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
@@ -294,46 +294,37 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
     )
 
 
-def _rank_autocorr(y: np.ndarray) -> float:
-    """Lag-1 autocorrelation of the ranks of ``y`` (Spearman's; one spike does not set it), 0 when undefined."""
-    if y.size < 4:
-        return 0.0
-    r = np.argsort(np.argsort(y, kind="stable"), kind="stable").astype(float)
-    a, b = r[:-1] - r[:-1].mean(), r[1:] - r[1:].mean()
-    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / den) if den > 0 else 0.0
-
-
 def _above_start(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
     """The training loss ended above where it started: the last third of the run sits above the first
-    logged value (the untrained model's loss) by ``start-rise`` of its level, and either by ``shift-mult`` x
+    logged value (the untrained model's loss: positive, on a loss that never goes below zero) by
+    ``start-rise`` of its level, and either by ``shift-mult`` x
     the spread of that last third (a dead network's constant loss has none), or the first value lies below
     nearly all of the later values by a rank test. A run that never got back below its starting loss was undone
     by its updates (a blow-up before the first logged point, or right after it) even when the rise after
     its best point is too small or too short to test: the post-best window then starts at the first point.
 
-    The rank test: if the first value were exchangeable with the later ones (no rise; a falling loss makes
-    it only less likely to be the lowest), its rank among them would be uniform, so P(at most k of the n
-    later values lie at or below it) = (k + 1) / (n + 1). Autocorrelated values carry less information:
-    n and k are scaled by (1 - rho) / (1 + rho), rho the lag-1 rank autocorrelation of the last third
-    (the AR(1) effective sample size, an approximation). One decision in the rule's false-discovery family."""
+    The shift and the rank test are :func:`above_first`'s; the rank test is one decision in the rule's
+    false-discovery family."""
     st, v = s.finite()
     n = v.size
     if n < p.min_points:
         return None
     first = float(v[0])
-    late = v[n - max(3, n // 3):]
-    med = float(np.median(late))
-    rise = med - first
+    if not first > 0 or bool(np.any(v < 0)):
+        # the test compares with the untrained model's loss, a positive level on a loss bounded below by zero.
+        # A first value of exactly 0 is a placeholder a script logged before training (a list started as [0]),
+        # not a loss; and a loss that takes negative values (a contrastive-divergence or other signed
+        # objective, a log-likelihood of a learned variance) has no zero floor, so "x% above its first value"
+        # has no meaning (107.9% above -0.03) and its first logged value no claim to be where training
+        # started: its rise is judged after its best point, against the range the run covered (issue #13:
+        # scale and sign), as for every other loss
+        return None
+    a = above_first(v, p.shift_mult)
+    med, rise, spread, shift, k, rho, n_eff, pval = (a[x] for x in ("med", "rise", "spread", "shift", "k", "rho",
+                                                                     "n_eff", "pval"))
+    later = v[1:]
     if not (np.isfinite(rise) and rise > 0 and rise >= p.start_rise * max(abs(first), TINY)):
         return None
-    spread = float(MAD_TO_SD * np.median(np.abs(late - med)))
-    shift = rise >= p.shift_mult * spread
-    later = v[1:]
-    k = int((later <= first).sum())
-    rho = max(0.0, _rank_autocorr(late)) if spread > 0 else 1.0
-    n_eff = later.size * (1 - rho) / (1 + rho)
-    pval = min(1.0, (k * (1 - rho) / (1 + rho) + 1) / (n_eff + 1))
     if not shift:
         ctx.decide(pval)
         if pval >= p.alpha:
@@ -387,6 +378,18 @@ def _lr_in_force(ctx: RunContext, step: int) -> str:
     return f" with LR {shown_lr(lr)}" if lr else " (the log shows no LR)"
 
 
+def stayed_up(head: np.ndarray, rest: np.ndarray) -> bool:
+    """An explosion did not come back: the median of the last tenth of ``rest`` (the values from the first
+    crossing on; at least 3) stands above the upper quartile of the magnitudes of ``head`` (the early points
+    whose median is the early level). A loss back at a level it logged regularly before it exploded came back,
+    whatever its tail does: on a heavy-tailed per-batch loss (a classifier near zero, whose batches log 3e-4 to
+    0.05 around a median of 0.005) the mean of the last tenth is set by its hardest batches and its median
+    drifts a little above the early one, and neither is a loss that stayed up. The median of the tail, not its
+    mean, so that one more hard batch at the end does not make an explosion of a spike."""
+    tail = rest[-max(3, rest.size // 10):]
+    return bool(tail.size) and float(np.median(tail)) > float(np.quantile(np.abs(head), 0.75))
+
+
 def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Loss reaching ``factor`` x its early level (median of the first ``early-points``) and not coming
     back below that early level (Megatron flags 10x the max of the first 100 as "unexpectedly large")."""
@@ -411,7 +414,7 @@ def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
         return
     i = k + int(over[0])
     rest = v[i:]
-    stays = float(np.mean(rest[-max(3, rest.size // 10):])) > early
+    stays = stayed_up(v[:k], rest)
     if not (stays or ends_nonfinite):
         return  # it came back: a spike (SP001), not an explosion
     peak = float(np.max(rest))
