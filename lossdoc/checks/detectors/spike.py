@@ -100,7 +100,8 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
         ev = {"start": int(st[a]), "end": int(st[b]), "peak_step": int(st[pk]), "peak": float(v[pk]),
               "lasting": lasting, "held": held, "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("inf"), "z": float(np.max(zc[grp])),
               "recovery": rec, "at_end": bool(n - 1 - b < max(3, w // 5)), "z_log": _log_z(v, a, pk, w),
-              "z_log_held": _log_z(v, a, hi, w) if hi is not None else None}
+              "z_log_held": _log_z(v, a, hi, w) if hi is not None else None,
+              "span": (a, int(back) if back is not None else b)}
         if trans[grp].any():
             # judged against the rest of the run, not a trailing window: its size above the highest other value
             rest = np.concatenate([v[:a], v[b + 1:]])
@@ -206,7 +207,8 @@ _TAIL_SAMPLE = 20_000
 _LN5 = math.log(5.0)
 
 
-def tail_log_z(ctx: RunContext, s: Series, w: int, alpha: float, min_points: int, run: int = 1) -> float | None:
+def tail_log_z(ctx: RunContext, s: Series, w: int, alpha: float, min_points: int, run: int = 1,
+               exclude: tuple[tuple[int, int], ...] = ()) -> float | None:
     """The log-space z (:func:`_log_z`'s measure) above which the series' own noise is expected to put fewer than
     ``alpha`` of its points: a peaks-over-threshold fit of the right tail of every point's log-space z against its
     trailing ``w`` points. The tail above the 99th percentile q99 is taken as exponential, with its scale from the
@@ -219,24 +221,31 @@ def tail_log_z(ctx: RunContext, s: Series, w: int, alpha: float, min_points: int
     fewer than ``alpha`` times by chance (independent batches: (n - 1) x p(t)^2 pairs), t = q99 + beta/2 x
     ln(10^-4 n / alpha): 6.7 for that captioner, 3.3 for Gaussian noise (where both points of a lasting jump already
     reach ``zscore``, so it never binds there). None when the loss is not positive or has fewer than ``min_points``
-    points (the 99th percentile needs 10 points above it)."""
-    fit = _tail_fit(ctx, s, w, min_points)
+    points (the 99th percentile needs 10 points above it). ``exclude``: (first, last) index spans of the jumps that
+    lasted, left out of the fit -- they are what is judged, not the noise (five 20-point spikes of a 2,000-point
+    run are the top 5% of its points and would set the tail themselves)."""
+    fit = _tail_fit(ctx, s, w, min_points, exclude)
     if fit is None:
         return None
     q99, beta, m = fit
     return q99 + beta / run * math.log(max(m * 0.01 ** run / alpha, 1.0))
 
 
-def _tail_fit(ctx: RunContext, s: Series, w: int, min_points: int) -> tuple[float, float, int] | None:
+def _tail_fit(ctx: RunContext, s: Series, w: int, min_points: int,
+              exclude: tuple[tuple[int, int], ...] = ()) -> tuple[float, float, int] | None:
     """(q99, beta, points judged) of :func:`tail_log_z`'s fit, cached per series."""
-    key = ("spike-tail", s.key, s.name, int(w), int(min_points))
+    key = ("spike-tail", s.key, s.name, int(w), int(min_points), exclude)
     if key in ctx._cache:
         return ctx._cache[key]
     _, v = s.finite()
     out = None
     if v.size >= max(min_points, w + 2) and np.all(v > 0):
         lv = np.log(v)
-        idx = np.arange(w, v.size)
+        keep = np.ones(v.size, dtype=bool)
+        keep[:w] = False
+        for a, b in exclude:
+            keep[max(a, 0):b + 1] = False
+        idx = np.flatnonzero(keep)
         if idx.size > _TAIL_SAMPLE:
             idx = idx[np.linspace(0, idx.size - 1, _TAIL_SAMPLE).astype(np.intp)]
         z = np.empty(idx.size)
@@ -255,7 +264,7 @@ def _tail_fit(ctx: RunContext, s: Series, w: int, min_points: int) -> tuple[floa
             q95, q99 = (float(q) for q in np.percentile(z, [95, 99]))
             beta = (q99 - q95) / _LN5
             if beta > 0:
-                out = (q99, beta, int(v.size - w))
+                out = (q99, beta, int(idx.size if idx.size < _TAIL_SAMPLE else keep.sum()))
     ctx._cache[key] = out
     return out
 
@@ -274,10 +283,11 @@ def sizeable_events(ctx: RunContext, s: Series, events: list[dict[str, Any]], sc
     ``log_need`` (the log-space z a one-point jump needs)."""
     need, need2 = float(zscore), None
     if tail_alpha is not None and any((e.get("z_log") or 0.0) >= zscore or e.get("held") is not None for e in events):
-        t = tail_log_z(ctx, s, w, tail_alpha, tail_min_points)
+        spans = tuple(sorted(e["span"] for e in events if e["lasting"] and "span" in e))
+        t = tail_log_z(ctx, s, w, tail_alpha, tail_min_points, exclude=spans)
         if t is not None and t > need:
             need = t
-        need2 = tail_log_z(ctx, s, w, tail_alpha, tail_min_points, run=2)
+        need2 = tail_log_z(ctx, s, w, tail_alpha, tail_min_points, run=2, exclude=spans)
     out = []
     for e in events:
         e["height"] = (e["peak"] - e["base"]) / scale
