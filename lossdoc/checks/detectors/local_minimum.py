@@ -22,7 +22,10 @@ LM002 compares the level the loss sits at with the loss of a *trivial* predictor
   left its first loss would "sit at ln(C)" by construction, which is UF001's finding -- but it does
   name the level of a plateau the run escaped (LM001). When the first logged
   loss is within ``prior-tolerance`` of ``ln(C)`` for a common C (2, 10, 100, 1000; vocabularies 65,
-  256, 32000, 50257...), from that first loss: a freshly initialised classifier starts there.
+  256, 32000, 50257...), from that first loss: a freshly initialised classifier starts there. A token-level
+  loss (:func:`token_model`: a language-model format, a vocabulary size in the config, a perplexity or token
+  accuracy logged beside it) takes only the vocabulary priors (65 and up) from its first loss: an LM's or
+  VLM's loss near 2.3 is not ln(10) classes.
 * for a language model whose loss started at ``ln(V)``: the unigram level (a model that learned token
   frequencies only), which lies between ``unigram-low`` and ``unigram-high`` x ``ln(V)`` (about 0.8 for
   character-level English text, 0.7 for GPT-2 BPE tokens); named as "near the unigram level".
@@ -87,6 +90,19 @@ def run_config(ctx: RunContext) -> dict[str, Any]:
 
 
 
+def token_model(ctx: RunContext, cfg: dict[str, Any] | None = None) -> bool:
+    """Whether the run's loss is a token-level cross-entropy (a language model, a captioner, a vision-language
+    model): a language-model trainer's format, a vocabulary size in the configuration, or a token-level metric
+    logged beside the loss -- a perplexity (exp of the token loss) or a token accuracy. Its uniform level is
+    ln(V) for a vocabulary of V tokens, never ln(2) or ln(10): a fine-tuned model's loss that happens to start
+    near 2.3 is not a 10-class classifier predicting uniformly."""
+    cfg = run_config(ctx) if cfg is None else cfg
+    if ctx.format in LM_FORMATS or any(k in cfg for k in VOCAB_KEYS):
+        return True
+    return any(s.metric == "perplexity" or s.metric.endswith("_ppl") or "token_acc" in s.metric
+               for s in ctx.all_series())
+
+
 def uniform_level_near(ctx: RunContext, s: Series, level: float, near: float, prior_tolerance: float) -> float | None:
     """ln(C) when ``level`` is within ``near`` (a fraction) of it, C from the config or a first loss within
     ``prior_tolerance`` of ln(C) (:func:`trivial_levels`' uniform levels): the log itself shows the level is a
@@ -108,7 +124,7 @@ def trivial_levels(ctx: RunContext, s: Series, p: SimpleNamespace) -> list[dict[
     cfg = run_config(ctx)
     out: list[dict[str, Any]] = []
     first = float(v[0])
-    lm = ctx.format in LM_FORMATS or any(k in cfg for k in VOCAB_KEYS)
+    lm = token_model(ctx, cfg)
     for k in CLASS_KEYS:
         c = config_number(cfg.get(k))
         if c is not None and c >= 2 and float(c).is_integer():
@@ -117,6 +133,8 @@ def trivial_levels(ctx: RunContext, s: Series, p: SimpleNamespace) -> list[dict[
             break
     if not out:
         for c in COMMON_CLASSES:
+            if lm and c < 50:
+                continue  # a token model's uniform level is a vocabulary's (known priors: 65 characters and up)
             lc = math.log(c)
             if abs(first - lc) <= p.prior_tolerance * lc:
                 off = abs(first - lc) / lc

@@ -23,7 +23,7 @@ from lossdoc.checks.detectors._common import (
     rise_outlasts_lr, round_lr, shown_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.detectors.divergence import find_divergence, significant_rise, stayed_up
-from lossdoc.checks.detectors.spike import find_spikes
+from lossdoc.checks.detectors.spike import find_spikes, sizeable_events
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -63,17 +63,27 @@ def no_warmup_spikes(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
     # the size that matters is the jump against the range the run covered (as SP001 judges it): early
     # blips of a few % of the range (1.2x on a loss that falls 5 -> 2) are a note, not a warning
     height = max((e["peak"] - e["base"]) / range_scale(ctx, s, e["base"]) for e in events)
+    # ... and as SP001 sizes a jump: a one-point jump (one hard batch) counts only when it rises the whole range
+    # (warn-range-single) and stands out in log space beyond the series' own heavy right tail; a lasting one by
+    # the level it held over two consecutive points
+    w = int(min(p.window, max(5, v.size // 4)))
+    sizeable = sizeable_events(ctx, s, events, range_scale(ctx, s, big["base"]), w, p.zscore,
+                               getattr(p, "warn_range", 0.25), getattr(p, "warn_range_single", 1.0),
+                               getattr(p, "tail_alpha", None), int(getattr(p, "tail_min_points", 1000)))
     msg = (f"the LR starts at {shown_lr(float(lv[0]))} ({lv[0] / peak:.0%} of its peak {shown_lr(peak)}) with no "
            f"warm-up, and the loss spikes {len(events)} time(s) in the first {p.early_fraction:.0%} of the run "
            f"(largest {big['factor']:.1f}x at step {big['peak_step']:,}; the highest jump {height:.0%} of the range "
            f"the run covered)")
+    if height >= getattr(p, "warn_range", 0.25) and not sizeable:
+        msg += ("; each a hard batch (a single point, or two in a row, within the scatter this per-batch loss shows "
+                "in log space), not an early instability that earns a warning")
     yield Hit(
         message=msg,
         evidence=Evidence("robust-zscore", big["z"], float(p.zscore), None, (int(st[0]), int(early_end)),
                           {"lr_start": float(lv[0]), "lr_peak": peak, "spikes": len(events),
                            "height_of_range": height}),
         start_step=int(st[0]), end_step=big["end"],
-        severity=None if height >= getattr(p, "warn_range", 0.25) else Severity.INFO,
+        severity=None if sizeable else Severity.INFO,
         values={"lr": shown_lr(peak), "warmup": f"{warm:,}", "step": fmt_step(big["peak_step"])},
     )
 

@@ -89,9 +89,19 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
         # lasting: at least two consecutive logged points up (isolated hard batches that fall within the
         # merge distance of each other are single-point jumps, not a jump that lasted)
         lasting = bool(np.any(np.diff(cand[grp]) == 1))
+        # ... and the level it held: the highest level two consecutive points both reached (a hard batch next to a
+        # merely high one, 2.66 then 4.25 over a median of 1.94, held 2.66 -- the 4.25 is one batch)
+        pairs = cand[grp][:-1][np.diff(cand[grp]) == 1]
+        held, hi = None, None
+        if pairs.size:
+            j = int(pairs[int(np.argmax(np.minimum(v[pairs], v[pairs + 1])))])
+            hi = j if v[j] <= v[j + 1] else j + 1  # the lower point of the best pair: the level held
+            held = float(v[hi])
         ev = {"start": int(st[a]), "end": int(st[b]), "peak_step": int(st[pk]), "peak": float(v[pk]),
-              "lasting": lasting, "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("inf"), "z": float(np.max(zc[grp])),
-              "recovery": rec, "at_end": bool(n - 1 - b < max(3, w // 5)), "z_log": _log_z(v, a, pk, w)}
+              "lasting": lasting, "held": held, "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("inf"), "z": float(np.max(zc[grp])),
+              "recovery": rec, "at_end": bool(n - 1 - b < max(3, w // 5)), "z_log": _log_z(v, a, pk, w),
+              "z_log_held": _log_z(v, a, hi, w) if hi is not None else None,
+              "span": (a, int(back) if back is not None else b)}
         if trans[grp].any():
             # judged against the rest of the run, not a trailing window: its size above the highest other value
             rest = np.concatenate([v[:a], v[b + 1:]])
@@ -189,6 +199,106 @@ def _log_z(v: np.ndarray, a: int, pk: int, w: int) -> float | None:
     dev = np.abs(lw - med)
     sc = MAD_TO_SD * float(np.median(dev)) or _MEANAD_TO_SD * float(dev.mean())
     return float((np.log(v[pk]) - med) / sc) if sc > 0 else None
+
+
+#: Points whose log-space z :func:`tail_log_z` computes at most (evenly spaced): quantiles of 20,000 values
+#: are as good as those of 10^7, at a bounded cost.
+_TAIL_SAMPLE = 20_000
+_LN5 = math.log(5.0)
+
+
+def tail_log_z(ctx: RunContext, s: Series, w: int, alpha: float, min_points: int, run: int = 1,
+               exclude: tuple[tuple[int, int], ...] = ()) -> float | None:
+    """The log-space z (:func:`_log_z`'s measure) above which the series' own noise is expected to put fewer than
+    ``alpha`` of its points: a peaks-over-threshold fit of the right tail of every point's log-space z against its
+    trailing ``w`` points. The tail above the 99th percentile q99 is taken as exponential, with its scale from the
+    95th-99th percentile spacing, beta = (q99 - q95) / ln 5 (quantiles, not the mean excess, so a few real spikes
+    among the top 1% do not set it); n points then put n x 0.01 x exp(-(t - q99) / beta) above t, and the level
+    returned is t = q99 + beta x ln(0.01 n / alpha). For Gaussian noise (q95 = 1.64, q99 = 2.33, beta = 0.42) at
+    10^4 points and alpha 0.01 that is 6.2, about ``zscore``; for the per-batch cross-entropy of an image captioner
+    (log-space q99 3.7-6.2, beta 1.0-1.8 at 10^4 points) 13-22: a single batch 9 log noise units above the median
+    is what such a series throws a few times per run. With ``run`` = 2, the level two consecutive points both reach
+    fewer than ``alpha`` times by chance (independent batches: (n - 1) x p(t)^2 pairs), t = q99 + beta/2 x
+    ln(10^-4 n / alpha): 6.7 for that captioner, 3.3 for Gaussian noise (where both points of a lasting jump already
+    reach ``zscore``, so it never binds there). None when the loss is not positive or has fewer than ``min_points``
+    points (the 99th percentile needs 10 points above it). ``exclude``: (first, last) index spans of the jumps that
+    lasted, left out of the fit -- they are what is judged, not the noise (five 20-point spikes of a 2,000-point
+    run are the top 5% of its points and would set the tail themselves)."""
+    fit = _tail_fit(ctx, s, w, min_points, exclude)
+    if fit is None:
+        return None
+    q99, beta, m = fit
+    return q99 + beta / run * math.log(max(m * 0.01 ** run / alpha, 1.0))
+
+
+def _tail_fit(ctx: RunContext, s: Series, w: int, min_points: int,
+              exclude: tuple[tuple[int, int], ...] = ()) -> tuple[float, float, int] | None:
+    """(q99, beta, points judged) of :func:`tail_log_z`'s fit, cached per series."""
+    key = ("spike-tail", s.key, s.name, int(w), int(min_points), exclude)
+    if key in ctx._cache:
+        return ctx._cache[key]
+    _, v = s.finite()
+    out = None
+    if v.size >= max(min_points, w + 2) and np.all(v > 0):
+        lv = np.log(v)
+        keep = np.ones(v.size, dtype=bool)
+        keep[:w] = False
+        for a, b in exclude:
+            keep[max(a, 0):b + 1] = False
+        idx = np.flatnonzero(keep)
+        if idx.size > _TAIL_SAMPLE:
+            idx = idx[np.linspace(0, idx.size - 1, _TAIL_SAMPLE).astype(np.intp)]
+        z = np.empty(idx.size)
+        rows = max(1, _WINDOW_VALUES // w)
+        for a in range(0, idx.size, rows):
+            c = idx[a:a + rows]
+            win = lv[c[:, None] - np.arange(1, w + 1)[None, :]]
+            med = np.median(win, axis=1)
+            dev = np.abs(win - med[:, None])
+            sc = MAD_TO_SD * np.median(dev, axis=1)
+            sc = np.where(sc > 0, sc, _MEANAD_TO_SD * dev.mean(axis=1))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                z[a:a + rows] = np.where(sc > 0, (lv[c] - med) / np.where(sc > 0, sc, 1.0), np.nan)
+        z = z[np.isfinite(z)]
+        if z.size >= min_points // 2:
+            q95, q99 = (float(q) for q in np.percentile(z, [95, 99]))
+            beta = (q99 - q95) / _LN5
+            if beta > 0:
+                out = (q99, beta, int(idx.size if idx.size < _TAIL_SAMPLE else keep.sum()))
+    ctx._cache[key] = out
+    return out
+
+
+def sizeable_events(ctx: RunContext, s: Series, events: list[dict[str, Any]], scale: float, w: int,
+                    zscore: float, warn_range: float, warn_range_single: float, tail_alpha: float | None,
+                    tail_min_points: int) -> list[dict[str, Any]]:
+    """The jumps big enough to count toward a warning (SP001's, and LR001's early spikes): a jump that lasted
+    (>= 2 consecutive points up) when the level it *held* over two consecutive points rose ``warn_range`` x
+    ``scale`` above the trailing median; any jump -- a lasting one whose held level is small judged by its
+    peak -- when its peak rose ``warn_range_single`` x ``scale`` and, for a positive loss, stands out in log
+    space: ``zscore`` log noise units (:func:`_log_z`), and more than the series' own right tail puts there by
+    chance (:func:`tail_log_z`; per-batch losses are heavy-tailed even in log space, so z 6 is no longer a
+    1e-9 event). The held level of a lasting jump must likewise be beyond what two consecutive points of that
+    tail reach by chance. Sets each event's ``height`` and ``held_height`` (fractions of ``scale``) and
+    ``log_need`` (the log-space z a one-point jump needs)."""
+    need, need2 = float(zscore), None
+    if tail_alpha is not None and any((e.get("z_log") or 0.0) >= zscore or e.get("held") is not None for e in events):
+        spans = tuple(sorted(e["span"] for e in events if e["lasting"] and "span" in e))
+        t = tail_log_z(ctx, s, w, tail_alpha, tail_min_points, exclude=spans)
+        if t is not None and t > need:
+            need = t
+        need2 = tail_log_z(ctx, s, w, tail_alpha, tail_min_points, run=2, exclude=spans)
+    out = []
+    for e in events:
+        e["height"] = (e["peak"] - e["base"]) / scale
+        held = e.get("held")
+        e["held_height"] = (held - e["base"]) / scale if held is not None else e["height"]
+        e["log_need"] = need
+        zh = e.get("z_log_held")
+        held_up = e["lasting"] and e["held_height"] >= warn_range and (need2 is None or zh is None or zh >= need2)
+        if held_up or (e["height"] >= warn_range_single and (e.get("z_log") is None or e["z_log"] >= need)):
+            out.append(e)
+    return out
 
 
 def _first_at_or_below(v: np.ndarray, start: int, thr: float) -> int | None:
@@ -392,16 +502,17 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     # -- the smaller of the percentile range and the range the loss came down from its first value: an
     # explosion above the start (2.3 -> 5e4 -> 2.3) does not make later 10x jumps "1% of the range"
     scale, scale_name = covered_scale(ctx, s, big["base"])
-    for e in events:
-        e["height"] = (e["peak"] - e["base"]) / scale
     # a one-point jump in a per-batch loss (one hard batch) must reach the whole range the run covered
-    # (warn-range-single) to count; one that lasts (>= 2 consecutive points up) warn-range
+    # (warn-range-single) to count; one that lasts (>= 2 consecutive points up) warn-range, by the level it held
+    # over two consecutive points (two hard batches in a row in a 10^4-batch log are not a jump that lasted)
     wr = getattr(p, "warn_range", 0.25)
     wr1 = getattr(p, "warn_range_single", 1.0)
     # ... and a one-point jump must stand out in log space too (``_log_z``): right-skewed per-batch noise
-    # throws single batches far above the median on the raw scale
-    sizeable = [e for e in events if e["height"] >= (wr if e["lasting"] else wr1)
-                and (e["lasting"] or e.get("z_log") is None or e["z_log"] >= p.zscore)]
+    # throws single batches far above the median on the raw scale -- and beyond the tail the series' own
+    # scatter shows (``tail_log_z``): heavy-tailed per-batch noise puts points 6-12 log noise units up every run
+    w = int(min(p.window, max(5, n_fin // 4)))
+    sizeable = sizeable_events(ctx, s, events, scale, w, p.zscore, wr, wr1, getattr(p, "tail_alpha", None),
+                               int(getattr(p, "tail_min_points", 1000)))
     unrecovered = [e for e in sizeable if e["recovery"] is None and not e["at_end"]]
     slow = [e for e in sizeable if e["recovery"] is not None and e["recovery"] > p.recovery_steps]
     # many small recovered blips are noise-level events; a count only matters once they are sizeable
@@ -462,13 +573,21 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
                  + ", ".join(f"{r:,}" for r in resumes if any(e['start'] <= r <= e['end'] for e in at_resume))
                  + ") at an unchanged LR: the resumed run started worse than the run it continues (LG001)")
     # one-point jumps that were high enough on the raw scale but not in log space: say why they are a note
-    skewed = [e for e in events if not e["lasting"] and e["height"] >= wr1 and e.get("z_log") is not None
-              and e["z_log"] < p.zscore]
+    # jumps high enough on the raw scale but not in log space (or not beyond the series' own tail there): say
+    # why they are a note
+    skewed = [e for e in events if e not in sizeable and e["height"] >= wr1 and e.get("z_log") is not None
+              and e["z_log"] < e["log_need"]]
     if skewed and not harmful:
         zl = max(e["z_log"] for e in skewed)
-        more += (f"; {'each a single batch' if len(skewed) > 1 else 'a single batch'} at most {zl:.1f} noise units above "
-                 f"the median in log space (below {p.zscore:g}): per-batch losses are right-skewed, so these are "
-                 "read as hard batches, not a warning")
+        need = skewed[0]["log_need"]
+        single = 'each a single batch' if len(skewed) > 1 else 'a single batch'
+        if zl < p.zscore:
+            more += (f"; {single} at most {zl:.1f} noise units above the median in log space (below {p.zscore:g}): "
+                     "per-batch losses are right-skewed, so these are read as hard batches, not a warning")
+        else:
+            more += (f"; {single} at most {zl:.1f} noise units above the median in log space, within the heavy right "
+                     f"tail this loss's own scatter shows (its points are expected to reach {need:.1f} by chance; "
+                     f"above {p.zscore:g} is rare only for Gaussian noise): read as hard batches, not a warning")
     if edge_only:
         more += ("; the largest jump is at the end of the log with nothing logged after it, so it cannot be told "
                  "from the start of a rise (inconclusive: a note, not a warning)")
