@@ -413,6 +413,18 @@ def clean_head(text: str) -> str:
     return text
 
 
+#: A number as trainers print it (``%f``, ``%g``, ``repr``, scientific), or a non-finite spelling
+#: (``nan``, ``inf``, ``NaN``, ``Infinity``): the one pattern the line readers share.
+LOG_NUMBER = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|NaN|Infinity)"
+
+
+def matching(lines: pl.DataFrame, pattern: str) -> pl.DataFrame:
+    """The rows of ``lines`` whose ``line`` matches ``pattern``, with its capture groups as columns ``"1"``,
+    ``"2"``, ... (vectorised: one regex pass to filter, one to extract)."""
+    line = pl.col("line")
+    return lines.filter(line.str.contains(pattern)).with_columns(line.str.extract_groups(pattern).alias("_g")).unnest("_g")
+
+
 def to_float(expr: pl.Expr) -> pl.Expr:
     """String -> Float64 keeping ``nan``/``NAN``/``+nan``/``-nan``/``inf``/``Infinity`` as values."""
     return expr.str.strip_chars().str.strip_chars_start("+").cast(pl.Float64, strict=False)

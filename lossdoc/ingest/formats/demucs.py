@@ -24,10 +24,10 @@ from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lin
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.runs import keep_last_run, reference
-from lossdoc.ingest.text import to_float
+from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, snake_case
 
-_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|NaN|Infinity)"
+_NUM = LOG_NUMBER
 _SUMMARY = r"\b(Train|Valid|Test) Summary \| Epoch (\d+) \| (.*)$"
 _PAIR = rf"(?:^|\| )([A-Za-z_][\w ]*?)=({_NUM})(?: |$)"
 _SNIFF = re.compile(rf"\b(?:Train|Valid) Summary \| Epoch \d+ \| [A-Z][\w ]*={_NUM}")
@@ -47,9 +47,7 @@ class DemucsParser(Parser):
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
         lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
-        line = pl.col("line")
-        rows = (lines.filter(line.str.contains(_SUMMARY))
-                .with_columns(line.str.extract_groups(_SUMMARY).alias("_g")).unnest("_g")
+        rows = (matching(lines, _SUMMARY)
                 .select("lineno", pl.col("1").replace_strict(_SPLIT, return_dtype=pl.String).alias("split"),
                         pl.col("2").cast(pl.Int64).alias("step"), pl.col("3").str.extract_all(_PAIR).alias("_p"))
                 .explode("_p").filter(pl.col("_p").is_not_null())

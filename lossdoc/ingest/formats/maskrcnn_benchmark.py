@@ -22,10 +22,10 @@ from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lin
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.runs import keep_last_run, reference
-from lossdoc.ingest.text import to_float
+from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric
 
-_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|NaN|Infinity)"
+_NUM = LOG_NUMBER
 #: ``eta: 6:12:33`` or ``eta: 1 day, 2:03:04`` (``str(datetime.timedelta)``), then the iteration
 _HEAD = r"\beta: (?:\d+ days?, )?\d+:\d\d:\d\d  iter: (\d+)  (.*)$"
 _METER = rf"([A-Za-z_][\w/.\-]*): ({_NUM}) \({_NUM}\)"
@@ -47,9 +47,7 @@ class MaskrcnnBenchmarkParser(Parser):
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
         lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
-        line = pl.col("line")
-        recs = (lines.filter(line.str.contains(_HEAD))
-                .with_columns(line.str.extract_groups(_HEAD).alias("_g")).unnest("_g")
+        recs = (matching(lines, _HEAD)
                 .select("lineno", pl.col("1").cast(pl.Int64).alias("step"), pl.col("2").alias("body")))
         meters = (recs.select("lineno", "step", pl.col("body").str.extract_all(_METER).alias("_p"))
                   .explode("_p").filter(pl.col("_p").is_not_null())

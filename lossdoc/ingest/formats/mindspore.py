@@ -31,10 +31,10 @@ from lossdoc.ingest.formats._epoch_counter import epoch_counter, restarts
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.runs import keep_last_run, reference
-from lossdoc.ingest.text import to_float
+from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, split_and_metric, snake_case
 
-_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|NaN|Infinity)"
+_NUM = LOG_NUMBER
 _LOSS = r"\bepoch:\s*(\d+),?\s+step:\s*(\d+),?\s+(?:global_step:\s*(\d+),?\s+)?loss is\s+(\S+)"
 _EVAL = r"\bEval result: epoch (\d+), metrics: (\{.*\})"
 _EVAL_PAIR = rf"'([^']+)':\s*({_NUM})"
@@ -53,9 +53,7 @@ class MindSporeParser(Parser):
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
         lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
-        line = pl.col("line")
-        recs = (lines.filter(line.str.contains(_LOSS))
-                .with_columns(line.str.extract_groups(_LOSS).alias("_g")).unnest("_g")
+        recs = (matching(lines, _LOSS)
                 .select("lineno", pl.col("1").cast(pl.Float64).alias("epoch"), pl.col("2").cast(pl.Int64).alias("_s"),
                         pl.col("3").cast(pl.Int64, strict=False).alias("_g"), pl.col("4").alias("raw")))
         recs = recs.with_columns(to_float(pl.col("raw").str.strip_chars_end(",")).alias("value"))
@@ -78,8 +76,7 @@ class MindSporeParser(Parser):
                 recs = recs.with_columns(pl.col("_s").alias("step"))
         train = recs.select("lineno", pl.lit("train").alias("split"), pl.lit("loss").alias("metric"),
                             pl.lit("loss").alias("name"), "step", "epoch", "value")
-        ev = (lines.filter(line.str.contains(_EVAL))
-              .with_columns(line.str.extract_groups(_EVAL).alias("_g")).unnest("_g")
+        ev = (matching(lines, _EVAL)
               .select("lineno", pl.col("1").cast(pl.Float64).alias("epoch"),
                       pl.col("2").str.extract_all(_EVAL_PAIR).alias("_p"))
               .explode("_p").filter(pl.col("_p").is_not_null())

@@ -32,7 +32,7 @@ from lossdoc.ingest.formats._common import (
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.runs import keep_last_run, reference
-from lossdoc.ingest.text import to_float
+from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import (
     IngestNote,
     ParseResult,
@@ -41,7 +41,7 @@ from lossdoc.model import (
     split_and_metric,
 )
 
-_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|NaN|Infinity)"
+_NUM = LOG_NUMBER
 #: the hook's line after the logger's prefix (``INFO:tensorflow:`` or absl's ``...py:262] ``)
 _PREFIX = r"(?:INFO:tensorflow:|\.py:\d+\] )"
 _LOSS = rf"{_PREFIX}loss = ({_NUM}), step = (\d+)(?: \([\d.]+ sec\))?\s*$"
@@ -62,14 +62,11 @@ class TfEstimatorParser(Parser):
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
         lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
-        line = pl.col("line")
-        train = (lines.filter(line.str.contains(_LOSS))
-                 .with_columns(line.str.extract_groups(_LOSS).alias("_g")).unnest("_g")
+        train = (matching(lines, _LOSS)
                  .select("lineno", pl.lit("train").alias("split"), pl.lit("loss").alias("metric"),
                          pl.lit("loss").alias("name"), pl.col("2").cast(pl.Int64).alias("step"),
                          to_float(pl.col("1")).alias("value")))
-        ev = (lines.filter(line.str.contains(_EVAL))
-              .with_columns(line.str.extract_groups(_EVAL).alias("_g")).unnest("_g")
+        ev = (matching(lines, _EVAL)
               .select("lineno", pl.col("1").cast(pl.Int64).alias("step"), pl.col("2").str.extract_all(_EVAL_PAIR).alias("_p"))
               .explode("_p").filter(pl.col("_p").is_not_null())
               .with_columns(pl.col("_p").str.extract(_EVAL_PAIR, 1).alias("name"),
