@@ -64,8 +64,7 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
     vs, vv = s.finite()
     if vs.size < p.min_points:
         return
-    m, smooth_level = smooth_min(vs.astype(float), vv, value=True)
-    m = _edge_centre(m, vv.size)
+    m, smooth_level = smooth_min(vs.astype(float), vv, value=True, centre_edges=True)
     post = vs >= vs[m]
     if post.sum() < p.min_post_points:
         return
@@ -229,27 +228,6 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
                 "early_stopping": framework_remedies(ctx, low_step)[0],
                 "remedy": framework_remedies(ctx, low_step)[1]},
     )
-
-
-def _edge_centre(m: int, n: int) -> int:
-    """Where :func:`smooth_min`'s minimum belongs when it is one of the truncated windows at the start.
-
-    The running median is centred, and its first windows are cut at the series start: the window at
-    index 0 is the first k//2 + 1 evaluations. A validation loss that bottomed out within its first few
-    evaluations (an LM's 11.07 -> 5.43 -> 4.87, then up to 8.5 over 20 evaluations) has its lowest
-    running median in such a window, placed at index 0 -- the untrained model's evaluation, which then
-    stands in as "the minimum" (11.07) that the rise is measured from. The window's median belongs to
-    the centre of the points it was taken over; interior windows are unchanged (at or beyond
-    :data:`SMOOTH_MIN_MAX_POINTS`, where smooth_min works on bin means, too)."""
-    from lossdoc.checks.detectors._common import SMOOTH_MIN_MAX_POINTS
-
-    if n < 5 or n > SMOOTH_MIN_MAX_POINTS:
-        return m
-    k = max(5, n // 20) if n >= 15 else 3
-    half_lo = (k - 1) // 2
-    if m >= half_lo:
-        return m
-    return (m + k - 1 - half_lo) // 2  # the window is [0, m + half_hi]: its centre
 
 
 #: The level test (:func:`level_after_min`) runs on at most this many points (bin means beyond it)...
