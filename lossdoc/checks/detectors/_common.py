@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -38,7 +38,23 @@ def rank_autocorr(y: np.ndarray) -> float:
     return float((a * b).sum() / den) if den > 0 else 0.0
 
 
-def above_first(v: np.ndarray, shift_mult: float) -> dict[str, Any]:
+class AboveFirst(NamedTuple):
+    """:func:`above_first`'s figures."""
+
+    first: float
+    late: np.ndarray  # the last third of the values
+    med: float  # its median
+    rise: float  # med - first
+    spread: float  # the last third's MAD-based spread
+    shift: bool  # a rise of at least shift_mult x that spread
+    k: int  # later values at or below the first
+    later: int  # values after the first
+    rho: float  # lag-1 rank autocorrelation of the last third (floored at 0)
+    n_eff: float  # the later values' effective number
+    pval: float  # the rank test's p-value
+
+
+def above_first(v: np.ndarray, shift_mult: float) -> AboveFirst:
     """Whether the values ``v`` (finite, in order) stayed above their first value: the median of the last
     third of them above it by ``shift_mult`` x the spread of that last third (a level shift; a dead network's
     constant loss has no spread), or the first value below nearly all of the later ones by a rank test.
@@ -47,9 +63,7 @@ def above_first(v: np.ndarray, shift_mult: float) -> dict[str, Any]:
     it only less likely to be the lowest), its rank among them would be uniform, so P(at most k of the n
     later values lie at or below it) = (k + 1) / (n + 1). Autocorrelated values carry less information:
     n and k are scaled by (1 - rho) / (1 + rho), rho the lag-1 rank autocorrelation of the last third
-    (the AR(1) effective sample size, an approximation). Returns the figures: ``first``, ``late`` (the last
-    third), ``med``, ``rise``, ``spread``, ``shift``, ``k``, ``later`` (points after the first), ``rho``,
-    ``n_eff``, ``pval``."""
+    (the AR(1) effective sample size, an approximation)."""
     n = v.size
     first = float(v[0])
     late = v[n - max(3, n // 3):]
@@ -61,9 +75,8 @@ def above_first(v: np.ndarray, shift_mult: float) -> dict[str, Any]:
     rho = max(0.0, rank_autocorr(late)) if spread > 0 else 1.0
     n_eff = later.size * (1 - rho) / (1 + rho)
     pval = min(1.0, (k * (1 - rho) / (1 + rho) + 1) / (n_eff + 1))
-    return {"first": first, "late": late, "med": med, "rise": rise, "spread": spread,
-            "shift": bool(rise > 0 and rise >= shift_mult * spread), "k": k, "later": int(later.size),
-            "rho": rho, "n_eff": n_eff, "pval": pval}
+    return AboveFirst(first, late, med, rise, spread, bool(rise > 0 and rise >= shift_mult * spread), k,
+                      int(later.size), rho, n_eff, pval)
 
 
 #: Floor of :func:`range_scale`, as a fraction of the loss level (a run that covered no range at all).

@@ -305,7 +305,7 @@ def _stayed_above_first(v: np.ndarray, p: SimpleNamespace) -> bool:
     per-batch log one low batch later on does not undo a rise). A guard, not a finding: no p-value enters
     the false-discovery family."""
     a = above_first(v, getattr(p, "overshoot_shift", 10.0))
-    return bool(a["rise"] > 0 and (a["k"] == 0 or a["shift"] or a["pval"] < getattr(p, "overshoot_alpha", 0.01)))
+    return bool(a.rise > 0 and (a.k == 0 or a.shift or a.pval < getattr(p, "overshoot_alpha", 0.01)))
 
 
 def _times(ratio: float) -> str:

@@ -320,9 +320,7 @@ def _above_start(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
         # scale and sign), as for every other loss
         return None
     a = above_first(v, p.shift_mult)
-    med, rise, spread, shift, k, rho, n_eff, pval = (a[x] for x in ("med", "rise", "spread", "shift", "k", "rho",
-                                                                     "n_eff", "pval"))
-    later = v[1:]
+    med, rise, spread, shift, k, rho, n_eff, pval = a.med, a.rise, a.spread, a.shift, a.k, a.rho, a.n_eff, a.pval
     if not (np.isfinite(rise) and rise > 0 and rise >= p.start_rise * max(abs(first), TINY)):
         return None
     if not shift:
@@ -336,7 +334,7 @@ def _above_start(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
     rel_rise = rise / max(abs(first), TINY)
     how = ((f"the last third is constant at {fmt_num(med)}" if spread == 0 else
             f"a level shift of {rise / spread:.0f}x the spread of the last third") if shift else
-           f"rank test: {k} of the {later.size} later values at or below the first, effective n {n_eff:.0f} "
+           f"rank test: {k} of the {a.later} later values at or below the first, effective n {n_eff:.0f} "
            f"(lag-1 rank autocorrelation of the last third {rho:.2f}), p={pval:.2g}")
     msg = (f"{s.name} ended above where it started: the last third of the run sat at {fmt_num(med)} (median), "
            f"{rel_rise:.1%} above its first logged value {fmt_num(first)} (step {int(st[0]):,}); it rose from step "
@@ -348,7 +346,7 @@ def _above_start(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
                           float(p.shift_mult) if shift else float(p.alpha),
                           None if shift else pval, (int(st[0]), int(st[-1])),
                           {"first": first, "late_median": med, "rise_of_level": rel_rise, "spread": spread,
-                           "later_points": int(later.size), "at_or_below_first": k, "rank_autocorr": rho,
+                           "later_points": a.later, "at_or_below_first": k, "rank_autocorr": rho,
                            "n_eff": n_eff, "alpha": p.alpha, "lr": ctx.lr_at(onset)}),
         start_step=onset, end_step=int(st[-1]), alpha=None if shift else p.alpha,
         values={"step": fmt_step(int(st[0])), "best": f"{fmt_num(first)}, its first logged value",
