@@ -25,12 +25,14 @@ The table gives, per cell, the share of runs with an SP001 warning. A benchmark,
 
 from __future__ import annotations
 
-import argparse
-import tempfile
-import time
+import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _simgrid import grid_main  # noqa: E402
 
 LENGTHS = (30, 60, 120)
 KINDS = {"healthy": (0.02, 0.1, 0.3), "val_rises_first": (1.1, 1.3, 1.6), "val_transient": (2.0, 4.0, 8.0),
@@ -55,47 +57,9 @@ def run_csv(n: int, kind: str, size: float, rng: np.random.Generator) -> str:
     return "step,train_loss,val_loss\n" + "".join(f"{i + 1},{a:.6g},{b:.6g}\n" for i, (a, b) in enumerate(zip(train, val)))
 
 
-def warned(path: Path) -> bool:
-    from lossdoc.checks.findings import Severity
-    from lossdoc.checks.runner import run_checks
-    from lossdoc.config import Config
-    from lossdoc.ingest import read
-
-    runs, _ = run_checks(read(str(path)), Config(select=("SP001",)), summaries=False)
-    return any(f.severity >= Severity.WARNING for r in runs for f in r.findings)
-
-
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--reps", type=int, default=30, help="runs per cell")
-    ap.add_argument("--seed", type=int, default=17)
-    args = ap.parse_args(argv)
-    rng = np.random.default_rng(args.seed)
-    t0 = time.perf_counter()
-    rows = []
-    with tempfile.TemporaryDirectory() as td:
-        path = Path(td) / "run.csv"
-        for kind, sizes in KINDS.items():
-            for sz in sizes:
-                hits = []
-                for n in LENGTHS:
-                    k = 0
-                    for _ in range(args.reps):
-                        path.write_text(run_csv(n, kind, sz, rng))
-                        k += warned(path)
-                    hits.append(k)
-                rows.append((kind, sz, hits))
-    print(f"## SP001 on simulated runs with early transients ({len(rows) * len(LENGTHS) * args.reps} runs, "
-          f"{time.perf_counter() - t0:.0f} s)\n")
-    print("| kind | size | " + " | ".join(f"n={n}" for n in LENGTHS) + " | all |")
-    print("|---|---:|" + "---:|" * (len(LENGTHS) + 1))
-    for kind, sz, hits in rows:
-        print(f"| {kind} | {sz:g} | " + " | ".join(f"{h}/{args.reps}" for h in hits)
-              + f" | {sum(hits)}/{args.reps * len(hits)} |")
-    for kind in KINDS:
-        sel = [r for r in rows if r[0] == kind]
-        print(f"\n{kind}: {sum(sum(r[2]) for r in sel)}/{len(sel) * len(LENGTHS) * args.reps} warned")
-    return 0
+    return grid_main(argv, description=__doc__.split("\n\n")[0], title="SP001 on simulated runs with early transients", rule="SP001",
+                     file_name="run.csv", kinds=KINDS, lengths=LENGTHS, run_csv=run_csv, reps=30, seed=17)
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def warned_by(fs: list, rules: tuple[str, ...]) -> bool:
     return any(f.rule in rules and f.severity >= Severity.WARNING for f in fs)
 
 
-def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+def ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
     e = rng.normal(size=n)
     for i in range(1, n):
         e[i] = phi * e[i - 1] + np.sqrt(1 - phi * phi) * e[i]
@@ -107,7 +107,7 @@ def overfit_run(rng: np.random.Generator, n: int, noise: float, rise: float, sca
     post = t > t[m]
     val[post] = low * (1 + rise * (t[post] - t[m]) / (1 - t[m]))
     val[:m + 1] = np.maximum(val[:m + 1], low)
-    val = val + noise * low * _ar1(rng, n, phi)
+    val = val + noise * low * ar1(rng, n, phi)
     return epoch_csv(np.maximum(train, 1e-6) if scale != "lm-offset" else train, np.maximum(val, 1e-6))
 
 

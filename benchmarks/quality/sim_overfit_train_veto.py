@@ -13,20 +13,26 @@ the training noise alone on runs whose training loss never rose, and so also hid
 false alarms on autocorrelated validation noise; those are the level/trend tests' to control, not the veto's.
 A benchmark, not a test.
 """
+from __future__ import annotations
+
 import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 
-import lossdoc
-from lossdoc.checks.findings import Severity
-from lossdoc.checks.runner import run_checks
-from lossdoc.config import Config
-from lossdoc.ingest import from_bytes, read_input
-from lossdoc.model import LogSet
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-print(lossdoc.__file__, file=sys.stderr)
+from sim_overfit_divergence import ar1  # noqa: E402
+
+from lossdoc.checks.findings import Severity  # noqa: E402
+from lossdoc.checks.runner import run_checks  # noqa: E402
+from lossdoc.config import Config  # noqa: E402
+from lossdoc.ingest import from_bytes, read_input  # noqa: E402
+from lossdoc.model import LogSet  # noqa: E402
+
 PER = 3  # training points per evaluation
+
 
 def csv(train, val):
     rows = ["epoch,step,train_loss,val_loss"]
@@ -41,11 +47,6 @@ def warned(text):
     runs, _ = run_checks(ls, Config(select=("OF001",)), summaries=False)
     return any(f.severity >= Severity.WARNING for r in runs for f in r.findings)
 
-def ar1(rng, n, phi):
-    e = rng.normal(size=n)
-    for i in range(1, n):
-        e[i] = phi * e[i - 1] + np.sqrt(1 - phi * phi) * e[i]
-    return e
 
 def healthy(rng, n, tn, vn, phi, train_kind):
     m = n * PER
@@ -70,16 +71,24 @@ def wander(rng, n, tn, vn):
     v = (0.33 + 0.4 * np.exp(-tv / 0.1) + bump(tv)) * (1 + vn * rng.normal(size=n))
     return csv(tr, v)
 
-reps = int(sys.argv[1]) if len(sys.argv) > 1 else 40
-for kind in ("falling", "flat"):
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    reps = int(argv[0]) if argv else 40
+    for kind in ("falling", "flat"):
+        for n in (20, 50, 80):
+            for tn in (0.2, 0.5):
+                for vn, phi in ((0.01, 0.0), (0.03, 0.0), (0.03, 0.5)):
+                    rng = np.random.default_rng(zlib.crc32(repr((kind, n, tn, vn, phi)).encode()))
+                    r = sum(warned(healthy(rng, n, tn, vn, phi, kind)) for _ in range(reps)) / reps
+                    print(f"healthy train={kind} n={n} train-noise={tn} val-noise={vn} phi={phi}: {r:.0%}", flush=True)
     for n in (20, 50, 80):
         for tn in (0.2, 0.5):
-            for vn, phi in ((0.01, 0.0), (0.03, 0.0), (0.03, 0.5)):
-                rng = np.random.default_rng(zlib.crc32(repr((kind, n, tn, vn, phi)).encode()))
-                r = sum(warned(healthy(rng, n, tn, vn, phi, kind)) for _ in range(reps)) / reps
-                print(f"healthy train={kind} n={n} train-noise={tn} val-noise={vn} phi={phi}: {r:.0%}", flush=True)
-for n in (20, 50, 80):
-    for tn in (0.2, 0.5):
-        rng = np.random.default_rng(zlib.crc32(repr(("w", n, tn)).encode()))
-        r = sum(warned(wander(rng, n, tn, 0.01)) for _ in range(reps)) / reps
-        print(f"wandering n={n} train-noise={tn}: {r:.0%}", flush=True)
+            rng = np.random.default_rng(zlib.crc32(repr(("w", n, tn)).encode()))
+            r = sum(warned(wander(rng, n, tn, 0.01)) for _ in range(reps)) / reps
+            print(f"wandering n={n} train-noise={tn}: {r:.0%}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
