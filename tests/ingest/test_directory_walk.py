@@ -36,3 +36,20 @@ def test_experiment_folder_with_an_event_file_and_a_text_log(tmp_path):
 def test_event_file_only_logdir_is_still_claimed_whole():
     logs = lossdoc.read(RUNS / "hf" / "healthy" / "output" / "runs")
     assert [s.format for s in logs.sources] == ["tensorboard"]
+
+
+def test_a_file_named_after_tfevents_is_not_taken_for_an_event_file(tmp_path):
+    """A project folder holding lossdoc's own source (``tfevents.py``) or a CSV export named after the event
+    file it came from is no TensorBoard logdir: the walk reads the training log beside them instead of
+    failing with "corrupt TFRecord header" on the source file."""
+    exp = tmp_path / "exp"
+    (exp / "pkg").mkdir(parents=True)
+    (exp / "pkg" / "tfevents.py").write_text('"""TensorBoard event files."""\nEVENT_NAME = "tfevents"\n')
+    (exp / "events.out.tfevents.csv").write_text("step,value\n1,2.0\n")
+    shutil.copy(RUNS / "nanogpt" / "healthy" / "train.log", exp / "train.log")
+    logs = lossdoc.read(exp)
+    assert "tensorboard" not in {s.format for s in logs.sources}
+    assert "nanogpt" in {s.format for s in logs.sources}
+    # a real event file in the same tree is still read as one
+    shutil.copytree(RUNS / "hf" / "healthy" / "output" / "runs", exp / "tb")
+    assert "tensorboard" in {s.format for s in lossdoc.read(exp).sources}

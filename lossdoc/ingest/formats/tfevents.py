@@ -990,8 +990,18 @@ EVENT_READER: contextvars.ContextVar[Callable[[Path, str], tuple[pl.DataFrame, l
     contextvars.ContextVar("lossdoc_event_reader", default=None)
 
 
+#: names that hold "tfevents" but are not event files: source, notebooks, text exports of one
+#: (``events.out.tfevents.csv``), TensorBoard's profiler and lock files
+_NOT_EVENT_SUFFIXES = (".py", ".pyc", ".pyi", ".ipynb", ".md", ".rst", ".html", ".sh", ".yaml", ".yml", ".toml",
+                       ".profile-empty", ".lock") + _OTHER_LOG_SUFFIXES
+
+
 def _is_event_file(name: str) -> bool:
-    return EVENT_NAME in name and not name.endswith((".profile-empty", ".lock"))
+    """Whether a file (or a compressed file's inner) name is a TensorBoard event file's
+    (``events.out.tfevents.<time>.<host>...``): "tfevents" in a source file's name
+    (``tfevents.py``) or an export's (``events.out.tfevents.csv``) is not."""
+    low = name.lower()
+    return EVENT_NAME in low and not low.endswith(_NOT_EVENT_SUFFIXES)
 
 
 @dataclass
@@ -1015,7 +1025,7 @@ class TensorBoardParser(Parser):
     def sniff(self, inp: InputFile) -> float:
         head = inp.head_bytes(256)
         framed = len(head) >= 16 and b"brain.Event:" in head[:64]
-        if EVENT_NAME in inp.inner_name:
+        if _is_event_file(inp.inner_name):
             return 0.99 if framed or len(head) >= 12 else 0.9
         return 0.9 if framed else 0.0
 
