@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 #: ../shared/real_logs beside the checkout; LOSSDOC_SHARED_DIR points elsewhere (a git worktree whose parent
@@ -77,6 +79,7 @@ class Item:
     optional: set[str] = field(default_factory=set)
     detected: set[str] = field(default_factory=set)
     warned: bool = False
+    warned_categories: set[str] = field(default_factory=set)  # categories of its warning/error findings
     raise_lr: bool = False
     error: str | None = None
     findings: list[str] = field(default_factory=list)
@@ -151,6 +154,7 @@ def _fill(item: Item, fs: list[Any]) -> None:
     """What is scored for a log, from its findings."""
     item.detected = detected(fs)
     item.warned = any(f.severity >= Severity.WARNING for f in fs)
+    item.warned_categories = {f.category for f in fs if f.severity >= Severity.WARNING}
     item.raise_lr = any(RAISE_LR.search(f.recommendation) for f in fs
                         if f.severity >= Severity.WARNING or f.rule in INFO_RULES)
     item.findings = [f"{f.rule} {f.severity} {f.split}/{f.metric}: {f.message[:140]}" for f in fs]
@@ -220,6 +224,38 @@ def synthetic(quick: bool) -> list[Item]:
     return out
 
 
+def recall_interval(items: list[Item], confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """A confidence interval for recall over labelled problems, resampling *logs* (a log's labels are
+    found or missed together: one reader fault or one odd curve costs several), by scipy's bootstrap
+    (BCa, paired: each log's found and labelled counts stay together)."""
+    from scipy.stats import bootstrap
+
+    lab = [i for i in items if i.labels]
+    if len(lab) < 2:
+        return float("nan"), float("nan")
+    found = np.array([len(i.labels & i.detected) for i in lab], float)
+    total = np.array([len(i.labels) for i in lab], float)
+    if found.sum() in (0, total.sum()):  # BCa is undefined on a degenerate sample
+        return float("nan"), float("nan")
+    kw = dict(paired=True, vectorized=True, confidence_level=confidence, n_resamples=4999, method="BCa")
+    stat = lambda f, t, axis=-1: f.sum(axis=axis) / t.sum(axis=axis)  # noqa: E731
+    try:
+        res = bootstrap((found, total), stat, rng=np.random.default_rng(seed), **kw)
+    except TypeError:  # scipy < 1.15 names it random_state
+        res = bootstrap((found, total), stat, random_state=np.random.default_rng(seed), **kw)
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def rate_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson interval for a share of logs (healthy logs warned), by scipy.stats.binomtest."""
+    from scipy.stats import binomtest
+
+    if not n:
+        return float("nan"), float("nan")
+    ci = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
 def score(items: list[Item]) -> dict[str, Any]:
     per: dict[str, dict[str, float]] = {}
     for c in CATEGORIES:
@@ -238,7 +274,13 @@ def score(items: list[Item]) -> dict[str, Any]:
     found = sum(len(i.labels & i.detected) for i in items)
     healthy = [i for i in items if not i.labels]
     wrong = [i for i in items if i.raise_lr and i.labels & BAD_FOR_RAISE]
-    return {"logs": len(items), "problems": pairs, "found": found, "recall": found / pairs if pairs else float("nan"),
+    warned = sum(i.warned for i in healthy)
+    # a warning only in a category one reviewer gave (optional) is debatable, not a false alarm
+    warned_fa = sum(bool(i.warned_categories - i.optional - UNSCORED) for i in healthy)
+    return {"recall_ci": recall_interval(items), "healthy_warn_ci": rate_interval(warned, len(healthy)),
+            "healthy_warned_false_alarm": warned_fa,
+            "healthy_warned_false_alarm_ci": rate_interval(warned_fa, len(healthy)),
+            "logs": len(items), "problems": pairs, "found": found, "recall": found / pairs if pairs else float("nan"),
             "healthy": len(healthy), "healthy_warned": sum(i.warned for i in healthy),
             "healthy_warn_rate": sum(i.warned for i in healthy) / len(healthy) if healthy else float("nan"),
             "false_alarms": sum(len(i.detected - i.labels - i.optional) for i in items),
@@ -250,12 +292,23 @@ def _f(x: float) -> str:
     return "–" if x != x else f"{x:.2f}"
 
 
+def _ci(lo_hi: tuple[float, float], pct: bool = False) -> str:
+    lo, hi = lo_hi
+    if lo != lo:
+        return ""
+    return f"{lo:.0%}-{hi:.0%}" if pct else f"{lo:.2f}-{hi:.2f}"
+
+
 def render(name: str, sc: dict[str, Any]) -> str:
+    rci, wci = _ci(sc["recall_ci"]), _ci(sc["healthy_warn_ci"], pct=True)
     lines = [f"### {name}: {sc['logs']} logs, {sc['problems']} labelled problems, {sc['healthy']} healthy",
              "",
-             f"Recall over all labelled problems **{_f(sc['recall'])}** ({sc['found']}/{sc['problems']}); "
+             f"Recall over all labelled problems **{_f(sc['recall'])}** ({sc['found']}/{sc['problems']}"
+             f"{'; 95% CI ' + rci + ', logs resampled' if rci else ''}); "
              f"healthy logs with a warning **{sc['healthy_warned']}/{sc['healthy']}** "
-             f"({_f(sc['healthy_warn_rate'] * 100) if sc['healthy'] else '–'}%); false alarms {sc['false_alarms']}; "
+             f"({_f(sc['healthy_warn_rate'] * 100) if sc['healthy'] else '–'}%{'; 95% CI ' + wci if wci else ''}), "
+             f"{sc['healthy_warned_false_alarm']} of them in a category neither reviewer gave; "
+             f"false alarms {sc['false_alarms']}; "
              f"wrong-direction LR advice **{sc['wrong_direction_lr']}**; unreadable {sc['unread']}.",
              "",
              "| category | logs with it | TP | FP | FN | precision | recall | F1 |",
@@ -318,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             print()
     if args.json:
         out["rows"] = [{"corpus": i.corpus, "name": i.name, "labels": sorted(i.labels), "optional": sorted(i.optional),
-                        "detected": sorted(i.detected), "warned": i.warned, "raise_lr": i.raise_lr, "error": i.error}
+                        "detected": sorted(i.detected), "warned": i.warned,
+                        "warned_categories": sorted(i.warned_categories), "raise_lr": i.raise_lr, "error": i.error}
                        for i in items]
         Path(args.json).write_text(json.dumps(out, indent=1, default=str), encoding="utf-8")
     return 0
