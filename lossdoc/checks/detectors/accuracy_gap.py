@@ -24,7 +24,7 @@ from lossdoc.checks.detectors._common import (
     aligned, config_number, fmt_num, fmt_step, framework_remedies, smooth_min, tlabel, tname,
 )
 from lossdoc.checks.detectors.accuracy import _SPLIT_WORD, _display_name, accuracy_series, as_fraction
-from lossdoc.checks.detectors.generalization import end_levels, gap_positive, level_after_min
+from lossdoc.checks.detectors.generalization import end_k, end_levels, gap_positive, level_after_min
 from lossdoc.analysis.stats import adjust_pvalues
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
@@ -139,7 +139,7 @@ def accuracy_remedy(ctx: RunContext, step: int) -> str:
 def accuracy_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """GP003: the held-out accuracy ends well below the training accuracy.
 
-    Both levels at the end come from Theil-Sen lines through the last fifth of the evaluations (at least 3;
+    Both levels at the end come from Theil-Sen lines through the last fifth of the evaluations (at least 3, at most 1,000;
     :func:`end_levels`, the training accuracy as the mean of each interval between evaluations). The gap
     ``train - val`` must be (1) at least ``min-gap-points`` of accuracy (fraction; 2 points: about the binomial
     standard error of an accuracy on a few hundred to a thousand held-out examples, below which a gap is
@@ -154,7 +154,7 @@ def accuracy_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         return
     st, tl, vl, unit = pr.st, pr.tl, pr.vl, pr.unit
     gap = tl - vl
-    k = max(3, st.size // 5)
+    k = end_k(st.size)
     lv = end_levels(pr.train, st, vl, k)
     if lv is None:
         kk = max(2, st.size // 5)
@@ -162,7 +162,7 @@ def accuracy_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         how = f"means of the last {kk} evaluations"
     else:
         a_t, a_v, t_at = lv
-        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1)} evaluations: {pr.vname} at step "
+        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1):,} evaluations: {pr.vname} at step "
                f"{int(st[-1]):,}, {pr.tname} through its mean over each interval between evaluations, at "
                f"step {t_at:,.0f}")
     end_gap = a_t - a_v

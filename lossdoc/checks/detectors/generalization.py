@@ -393,6 +393,18 @@ def gap_positive(st: np.ndarray, gap: np.ndarray) -> GapSign:
     return GapSign(pos, int(half.size), sign_p, tail, t_stat, t_p, min(1.0, 2.0 * min(sign_p, t_p)))
 
 
+#: Evaluations the end levels' fit lines go through at most: Theil-Sen takes every pair of points (k^2 / 2 slopes,
+#: in memory at once), so a validation loss logged at every one of 100,000 steps (k = 20,000) cost 87 s and
+#: 10 GB; the last 1,000 evaluations fix a line as well as the last 20,000 do.
+MAX_END_EVALS = 1000
+
+
+def end_k(n: int) -> int:
+    """How many of ``n`` aligned evaluations :func:`end_levels` fits: the last fifth, at least 3, at most
+    :data:`MAX_END_EVALS`."""
+    return min(max(3, n // 5), MAX_END_EVALS)
+
+
 def end_levels(train: Series, st: np.ndarray, vl: np.ndarray, k: int) -> tuple[float, float, float] | None:
     """(training level, validation level, the training level's step) at the end of the run, from
     Theil-Sen fit lines through the last ``k`` evaluations.
@@ -443,7 +455,8 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     The size is stated relative to the *training* loss (val 3.1 vs train 0.56 is "453% above the training
     loss"), and must also be a real share of the range the training loss came down (:func:`descent_scale`;
     near zero, 0.02 vs 0.01 is "100% above" but no gap anyone would act on). Both levels are taken at the last evaluation
-    (:func:`end_levels`: Theil-Sen fit lines through the last fifth of the evaluations, at least 3).
+    (:func:`end_levels`: Theil-Sen fit lines through the last fifth of the evaluations, at least 3, at most
+    1,000).
 
     That the gap is positive is one decision with one p-value, the Bonferroni minimum of two exact
     tests on the aligned gaps (each evaluation against the training level logged just before it): a
@@ -460,7 +473,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
         return
     st, tl, vl = al
     gap = vl - tl
-    k = max(3, st.size // 5)
+    k = end_k(st.size)
     lv = end_levels(train, st, vl, k)
     if lv is None:
         kk = max(2, st.size // 5)
@@ -468,11 +481,11 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
         how = f"means of the last {kk} evaluations"
     elif train.metric == "estimated_loss":
         end_train, end_val, _ = lv
-        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1)} evaluations at step {int(st[-1]):,}: "
+        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1):,} evaluations at step {int(st[-1]):,}: "
                f"validation, and the training loss the log estimated at each evaluation the same way")
     else:
         end_train, end_val, t_at = lv
-        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1)} evaluations: validation at step "
+        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1):,} evaluations: validation at step "
                f"{int(st[-1]):,}, training through the mean loss of each interval between evaluations, at "
                f"step {t_at:,.0f}")
     end_gap = end_val - end_train
