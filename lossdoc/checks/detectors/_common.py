@@ -32,7 +32,11 @@ def rank_autocorr(y: np.ndarray) -> float:
     """Lag-1 autocorrelation of the ranks of ``y`` (Spearman's; one spike does not set it), 0 when undefined."""
     if y.size < 4:
         return 0.0
-    r = np.argsort(np.argsort(y, kind="stable"), kind="stable").astype(float)
+    # ordinal ranks, ties by position: the inverse of the stable sort order (a second stable argsort of that
+    # order gives the same permutation at twice the cost: 0.3 s of a 10^7-step log's checks)
+    order = np.argsort(y, kind="stable")
+    r = np.empty(y.size)
+    r[order] = np.arange(y.size, dtype=float)
     a, b = r[:-1] - r[:-1].mean(), r[1:] - r[1:].mean()
     den = float(np.sqrt((a * a).sum() * (b * b).sum()))
     return float((a * b).sum() / den) if den > 0 else 0.0
@@ -54,6 +58,10 @@ class AboveFirst(NamedTuple):
     pval: float  # the rank test's p-value
 
 
+#: Values of the last third whose rank autocorrelation :func:`above_first` estimates at most (the last ones).
+_RHO_POINTS = 200_000
+
+
 def above_first(v: np.ndarray, shift_mult: float) -> AboveFirst:
     """Whether the values ``v`` (finite, in order) stayed above their first value: the median of the last
     third of them above it by ``shift_mult`` x the spread of that last third (a level shift; a dead network's
@@ -62,8 +70,8 @@ def above_first(v: np.ndarray, shift_mult: float) -> AboveFirst:
     The rank test: if the first value were exchangeable with the later ones (no rise; a falling loss makes
     it only less likely to be the lowest), its rank among them would be uniform, so P(at most k of the n
     later values lie at or below it) = (k + 1) / (n + 1). Autocorrelated values carry less information:
-    n and k are scaled by (1 - rho) / (1 + rho), rho the lag-1 rank autocorrelation of the last third
-    (the AR(1) effective sample size, an approximation)."""
+    n and k are scaled by (1 - rho) / (1 + rho), rho the lag-1 rank autocorrelation of the last third (of its
+    last 200,000 values on a longer log) (the AR(1) effective sample size, an approximation)."""
     n = v.size
     first = float(v[0])
     late = v[n - max(3, n // 3):]
@@ -72,7 +80,10 @@ def above_first(v: np.ndarray, shift_mult: float) -> AboveFirst:
     rise = med - first
     later = v[1:]
     k = int((later <= first).sum())
-    rho = max(0.0, rank_autocorr(late)) if spread > 0 else 1.0
+    # lag-1 autocorrelation from the last _RHO_POINTS of the last third (a contiguous stretch, so lag 1 stays
+    # lag 1): its sampling error there is ~1/sqrt(2e5), and ranking all 3.3 million of a 10^7-step log's last
+    # third cost 0.4 s of its checks
+    rho = max(0.0, rank_autocorr(late[-_RHO_POINTS:])) if spread > 0 else 1.0
     n_eff = later.size * (1 - rho) / (1 + rho)
     pval = min(1.0, (k * (1 - rho) / (1 + rho) + 1) / (n_eff + 1))
     return AboveFirst(first, late, med, rise, spread, bool(rise > 0 and rise >= shift_mult * spread), k,
