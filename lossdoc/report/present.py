@@ -348,8 +348,35 @@ def gap_series(train: ChartSeries, val: ChartSeries) -> tuple[np.ndarray, np.nda
     hi = search(ts, vs, side="right")
     lo = np.concatenate(([0], hi[:-1]))
     lo = hi - np.maximum((hi - lo) // 4, np.minimum(hi - lo, 1))
-    level = np.array([np.median(tv[a:b]) if b > a else tv[max(b - 1, 0)] for a, b in zip(lo, hi)], dtype=float)
-    return vs.astype(float), val.values[inside] - level
+    return vs.astype(float), val.values[inside] - segment_medians(tv, lo, hi)
+
+
+def segment_medians(v: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``np.median(v[a:b])`` for each pair of ``lo``/``hi`` (disjoint, in order), ``v[max(b - 1, 0)]`` where
+    ``b <= a`` -- vectorised: one sort of the segments' values by (segment, value), then the middle one or the
+    mean of the middle two of each. A Python loop of np.median calls took 6 minutes on a validation loss
+    logged at each of 10^7 steps."""
+    lo, hi = np.asarray(lo, dtype=np.intp), np.asarray(hi, dtype=np.intp)
+    n = np.maximum(hi - lo, 0)
+    out = v[np.maximum(hi - 1, 0)].astype(float)
+    has = n > 0
+    if not has.any():
+        return out
+    out[has & (n == 1)] = v[lo[has & (n == 1)]]  # one value: itself (a validation loss logged at every step)
+    many = n > 1
+    if not many.any():
+        return out
+    ln, first = n[many], lo[many]
+    seg = np.repeat(np.arange(ln.size), ln)
+    start = np.cumsum(ln) - ln
+    idx = np.repeat(first - start, ln) + np.arange(int(ln.sum()))
+    vals = v[idx].astype(float)
+    srt = vals[np.lexsort((vals, seg))]
+    med = (srt[start + (ln - 1) // 2] + srt[start + ln // 2]) / 2
+    nan = np.bincount(seg, weights=np.isnan(vals), minlength=ln.size) > 0
+    med[nan] = np.nan  # as np.median: a NaN in the segment makes its median NaN
+    out[many] = med
+    return out
 
 
 # --------------------------------------------------------------------------- baseline comparison
