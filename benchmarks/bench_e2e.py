@@ -24,6 +24,8 @@ Sections (``--only a,b``):
 - ``sweep``: ``lossdoc analyze runs/ -q --json F --html F`` over a generated directory of small
   runs (mixed nanoGPT / llm.c / HF trainer_state.json), with all cores and with ``-j 1``;
   runs/s and CPU use. Target: >= 50 runs/s.
+- ``dense``: ``lossdoc analyze`` of CSVs with the validation loss at every step (10^5 .. 10^7), against
+  ``polars.read_csv`` of the same file as a process: per-evaluation work at one evaluation per step.
 - ``scaling``: stage times (read, checks, JSON, HTML) of one fresh process per size, nanoGPT logs of
   10^4 .. 10^7 steps: the cost curve.
 
@@ -378,8 +380,48 @@ def bench_scaling(args: argparse.Namespace, out: dict[str, Any]) -> None:
               f"{fmt_s(r['html'])} | {fmt_s(tot)} | {tot / r['steps'] * 1e6:.2f} |")
 
 
+POLARS_PARSE = r"""
+import sys, polars as pl
+pl.read_csv(sys.argv[1])
+"""
+
+
+def bench_dense(args: argparse.Namespace, out: dict[str, Any]) -> None:
+    """The whole ``lossdoc analyze`` of CSVs with train and validation loss at *every* step (every per-evaluation
+    computation sees one evaluation per step), against ``polars.read_csv`` of the same file in a process of its
+    own (parse only), interleaved."""
+    res = []
+    work = Path(tempfile.mkdtemp(prefix="lossdoc-dense-"))
+    try:
+        for n in args.dense:
+            log = ensure("dense-csv", n, args.data)
+            rows: dict[str, list[dict[str, Any]]] = {"analyze": [], "polars": []}
+            for _ in range(args.runs):
+                rows["analyze"].append(timed_process(
+                    [*LOSSDOC, "analyze", str(log), "--json", str(work / "r.json"), "--html", str(work / "r.html"),
+                     "-q"]))
+                rows["polars"].append(timed_process([PY, "-c", POLARS_PARSE, str(log)]))
+            bad = [r for r in rows["analyze"] if r["rc"] not in (0, 1)]
+            if bad:
+                print(f"  dense {n}: lossdoc analyze failed: {bad[0]['stderr'][-500:]}")
+            wall, base = med([r["wall"] for r in rows["analyze"]]), med([r["wall"] for r in rows["polars"]])
+            res.append({"steps": n, "file_mb": round(log.stat().st_size / 1e6, 1), "wall": wall, "polars": base,
+                        "rss_mb": med([r.get("rss_mb") for r in rows["analyze"]]),
+                        "x_polars": wall / base if wall and base else None})
+            print(f"  {n:>10,}: analyze {fmt_s(wall)}, polars.read_csv {fmt_s(base)}", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out["dense"] = {"rows": res}
+    print(f"\n### Validation at every step (CSV step,train_loss,val_loss,val_acc), median of {args.runs}\n")
+    print("| steps | file | `lossdoc analyze` (JSON + HTML) | peak RSS | `polars.read_csv` (parse only) | ratio |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for r in res:
+        print(f"| {r['steps']:,} | {r['file_mb']:.0f} MB | {fmt_s(r['wall'])} | {r['rss_mb']:.0f} MB | "
+              f"{fmt_s(r['polars'])} | {r['x_polars']:.1f}× |")
+
+
 SECTIONS = {"startup": bench_startup, "megatron": bench_megatron, "hf": bench_hf, "tb": bench_tb,
-            "sweep": bench_sweep, "scaling": bench_scaling, "e2e": bench_e2e}
+            "sweep": bench_sweep, "scaling": bench_scaling, "e2e": bench_e2e, "dense": bench_dense}
 
 
 def main() -> None:
@@ -392,13 +434,15 @@ def main() -> None:
     ap.add_argument("--sweep-runs", type=int, default=1000)
     ap.add_argument("--sweep-steps", type=int, default=2000)
     ap.add_argument("--scaling", default="10000,100000,1000000,10000000")
+    ap.add_argument("--dense", default="100000,1000000,10000000", help="sizes of the every-step CSVs")
     ap.add_argument("--tb-python", default=None, help="python with tbparse installed (a throwaway venv)")
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, one round (CI)")
     args = ap.parse_args()
     if args.smoke:
         args.runs, args.steps, args.e2e_steps = 1, 10_000, 10_000
-        args.sweep_runs, args.sweep_steps, args.scaling = 12, 300, "10000"
+        args.sweep_runs, args.sweep_steps, args.scaling, args.dense = 12, 300, "10000", "10000"
     args.scaling = [int(x) for x in str(args.scaling).split(",") if x]
+    args.dense = [int(x) for x in str(args.dense).split(",") if x]
     args.data.mkdir(parents=True, exist_ok=True)
     out: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                        "load_before": load_avg(), "date": time.strftime("%Y-%m-%d %H:%M UTC",

@@ -281,6 +281,20 @@ def gen_lightning(steps: int, path: Path) -> None:
             fh.write("".join(f"{i // per_epoch},{i},{loss[i]:.6f},{lr[i]:.6e}\n" for i in range(a, b)))
 
 
+def gen_dense_csv(steps: int, path: Path) -> None:
+    """A CSV with the training *and* validation loss (and a validation accuracy) at every step: the shape of
+    a hand-written ``metrics.csv`` that evaluates each step. Every check that works per evaluation sees
+    ``steps`` evaluations here, where the other logs have one per 1,000 steps."""
+    import polars as pl
+
+    loss = loss_curve(steps)
+    rng = np.random.default_rng(11)
+    val = loss * 1.05 + rng.normal(0.0, 0.01, steps)
+    acc = np.clip(0.95 - 0.08 * loss / loss[0], 0.0, 1.0)
+    pl.DataFrame({"step": np.arange(steps), "train_loss": loss.round(5), "val_loss": val.round(5),
+                  "val_acc": acc.round(5)}).write_csv(path)
+
+
 GENERATORS = {
     "nanogpt": (gen_nanogpt, "nanogpt_{n}.log"),
     "megatron": (gen_megatron, "megatron_{n}.log"),
@@ -288,6 +302,7 @@ GENERATORS = {
     "tensorboard": (gen_tensorboard, "tb_{n}/events.out.tfevents.1717236942.bench.1.0"),
     "hf": (gen_hf, "hf_{n}/trainer_state.json"),
     "lightning": (gen_lightning, "lightning_{n}/version_0/metrics.csv"),
+    "dense-csv": (gen_dense_csv, "dense_{n}.csv"),
 }
 
 
