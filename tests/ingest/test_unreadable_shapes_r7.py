@@ -1,0 +1,104 @@
+"""Real training-log shapes of benchmarks/publiclogs/UNREADABLE.tsv that lossdoc could not read (round 7), each as a
+short excerpt of the real lines (repository, path and commit cited): what lossdoc must read from them."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from lossdoc.cli import ExitCode, main
+from lossdoc.ingest import from_bytes, read_input
+from lossdoc.model import Source
+
+
+def read(text: str, name: str, fmt: str | None = None) -> Source:
+    inp = from_bytes(text.encode(), name=name)
+    inp.run_name = "r"
+    return read_input(inp, fmt)
+
+
+def points(src: Source, split: str, metric: str) -> list[tuple[int, float]]:
+    f = src.frame.filter((pl.col("split") == split) & (pl.col("metric") == metric)).sort("step")
+    return [(s, round(v, 4)) for s, v in f.select("step", "value").iter_rows()]
+
+
+# ------------------------------------------------------------------ PyTorch ImageNet example (AverageMeter)
+# 17314796423/WS_DAN_SAC train.log (commit 28d0080336db5eeff7d009236abf77d1012cd412, lines 505-999, cut): the
+# pytorch/examples imagenet/main.py first-version layout, with the fork's own 'Prec@1 k ...' meter lines and a
+# ' * Prec@1 ...' summary per variant (only the standard one is the pass's summary).
+WSDAN = (
+    "Start epoch 0 ==========,lr=0.001000\n"
+    "Epoch: [0][0/250]\tTime 3.923 (3.923)\tData 0.411 (0.411)\tLoss 13.0603 (13.0603)\n"
+    "Prec@1     0.000 (0.000)\tPrec@5     4.167 (4.167)\n"
+    "Prec@1   k 0.000 (0.000)\tPrec@5   k 4.167 (4.167)\n"
+    "Epoch: [0][10/250]\tTime 1.154 (1.408)\tData 0.371 (0.374)\tLoss 12.6626 (12.3890)\n"
+    "Epoch: [0][240/250]\tTime 1.158 (1.175)\tData 0.364 (0.370)\tLoss 7.3698 (9.9334)\n"
+    "Prec@1     37.500 (19.208)\tPrec@5     66.667 (37.569)\n"
+    "Test: [0/242]\tTime 0.604 (0.604)\tLoss 3.5332 (3.5332)\n"
+    "Prec@1     100.000 (100.000)\tPrec@5     100.000 (100.000)\n"
+    "Test: [240/242]\tTime 0.641 (0.642)\tLoss 4.6884 (6.4444)\n"
+    "Prec@1     83.333 (52.282)\tPrec@5     95.833 (80.360)\n"
+    "cos_sim_loss  0.310 (0.311)\n"
+    " * Prec@1     52.365 Prec@5 80.394\n"
+    " * Prec@1   k 49.206 Prec@5 001 78.840\n"
+    " * Prec@1   0 50.518 Prec@5 001 77.977\n"
+    "Save best model at checkpoint/bird/model_best.pth.tar== [1]\n"
+    "Start epoch 1 ==========,lr=0.001000\n"
+    "Epoch: [1][0/250]\tTime 1.154 (1.154)\tData 0.366 (0.366)\tLoss 6.3077 (6.3077)\n"
+    "Prec@1     50.000 (50.000)\tPrec@5     87.500 (87.500)\n"
+    "Epoch: [1][10/250]\tTime 1.170 (1.171)\tData 0.367 (0.373)\tLoss 4.6095 (5.8357)\n"
+)
+
+
+def test_imagenet_example_first_version_with_fork_lines() -> None:
+    src = read(WSDAN, "train.log")
+    assert src.format == "pytorch-imagenet"
+    # step = epoch x batches-per-epoch (as printed) + batch; the batch's own value, its running mean beside it
+    assert points(src, "train", "loss") == [(0, 13.0603), (10, 12.6626), (240, 7.3698), (250, 6.3077), (260, 4.6095)]
+    assert points(src, "train", "loss_avg")[:3] == [(0, 13.0603), (10, 12.389), (240, 9.9334)]
+    # the validation pass at the last training step before it: its last line's running mean, the summary's
+    # accuracies (not the fork's ' * Prec@1   k ...' variants); Time and Data are timings, not read
+    assert points(src, "val", "loss") == [(240, 6.4444)]
+    assert points(src, "val", "accuracy") == [(240, 52.365)]
+    assert points(src, "val", "top5_accuracy") == [(240, 80.394)]
+    assert set(src.frame.get_column("metric").unique()) == {"loss", "loss_avg", "accuracy", "top5_accuracy"}
+
+
+# The current pytorch/examples layout (ProgressMeter: padded batch index, Loss as :.4e, Acc@1/Acc@5 as :6.2f, a
+# multi-word meter name as written by forks, ' * Acc@1 X Acc@5 Y'); values constructed after that layout.
+PROGRESS = (
+    "=> creating model 'resnet18'\n"
+    "Epoch: [0][  0/782]\tTime  3.613 ( 3.613)\tData  0.079 ( 0.079)\tLoss 7.0412e+00 (7.0412e+00)\t"
+    "Loss dro 6.354 (6.316)\tAcc@1   0.00 (  0.00)\tAcc@5   0.00 (  0.00)\n"
+    "Epoch: [0][ 10/782]\tTime  1.638 ( 1.849)\tData  0.086 ( 0.300)\tLoss 5.7640e+00 (6.3097e+00)\t"
+    "Loss dro 5.958 (6.294)\tAcc@1   0.00 (  0.00)\tAcc@5   0.00 (  1.99)\n"
+    "Test: [  0/313]\tTime  0.122 ( 0.167)\tLoss 7.0159e+00 (7.0159e+00)\tAcc@1   0.00 (  0.40)\tAcc@5   6.25 (  1.43)\n"
+    "Test: [310/313]\tTime  0.139 ( 0.166)\tLoss 7.3541e+00 (7.0174e+00)\tAcc@1   0.00 (  0.39)\tAcc@5   3.12 (  1.43)\n"
+    " *   Acc@1 0.390 Acc@5 1.420\n"
+    "Epoch: [1][  0/782]\tTime  6.522 ( 6.522)\tData  0.052 ( 0.052)\tLoss 4.4326e+00 (4.4326e+00)\t"
+    "Loss dro 4.1 (4.1)\tAcc@1   3.12 (  3.12)\tAcc@5  15.62 ( 15.62)\n"
+    "Epoch: [1][ 10/782]\tTime  1.427 ( 1.703)\tData  0.045 ( 0.202)\tLoss 4.3480e+00 (4.4527e+00)\t"
+    "Loss dro 4.0 (4.05)\tAcc@1   0.00 (  7.67)\tAcc@5  34.38 ( 22.73)\n"
+    "Epoch: [1][ 20/782]\tTime  1.4"  # torn: the file was still being written
+)
+
+
+def test_imagenet_example_progress_meter_layout_and_torn_tail() -> None:
+    src = read(PROGRESS, "train.log")
+    assert src.format == "pytorch-imagenet"
+    assert points(src, "train", "loss") == [(0, 7.0412), (10, 5.764), (782, 4.4326), (792, 4.348)]
+    assert points(src, "train", "loss_dro")[-1] == (792, 4.0)
+    assert points(src, "train", "accuracy")[-1] == (792, 0.0)
+    assert points(src, "val", "loss") == [(10, 7.0174)]
+    assert points(src, "val", "accuracy") == [(10, 0.39)] and points(src, "val", "top5_accuracy") == [(10, 1.42)]
+    assert "torn_tail" in {n.kind for n in src.notes}
+
+
+def test_imagenet_example_without_meters_is_a_one_line_error(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "train.log"
+    bad.write_text("Epoch: [0][0/10]\tTime 1.0 (1.0)\tData 0.1 (0.1)\nEpoch: [0][1/10]\tTime 1.0 (1.0)\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["inspect", "--format", "pytorch-imagenet", str(bad)])
+    assert exc.value.code == ExitCode.ERROR
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "train.log" in err and "Traceback" not in err
