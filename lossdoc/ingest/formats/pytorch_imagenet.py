@@ -62,14 +62,47 @@ def _metric(name: str) -> str:
     return canonical_metric(snake_case(name))
 
 
+#: a meter's two numbers, replaced by ``#`` to give a line's template (its meter names in order)
+_PAIR = rf"\s+{_NUM}\s+\(\s*{_NUM}\s*\)"
+_NAME = r"[A-Za-z][\w@./-]*(?: [A-Za-z][\w@./-]*)*"
+#: beyond this many distinct templates, one regex per template costs more than one per meter
+_MAX_TEMPLATES = 50
+
+
 def _meters(rows: pl.DataFrame, rest: str) -> pl.DataFrame:
-    """One row per ``Name val (avg)`` meter of ``rows[rest]`` (vectorised: one ``extract_all``)."""
-    return (rows.with_columns(pl.col(rest).str.extract_all(_METER).alias("_m")).explode("_m")
-            .filter(pl.col("_m").is_not_null())
-            .with_columns(pl.col("_m").str.extract(_METER, 1).alias("name"),
-                          to_float(pl.col("_m").str.extract(_METER, 2)).alias("cur"),
-                          to_float(pl.col("_m").str.extract(_METER, 3)).alias("avg"))
-            .filter(~pl.col("name").str.to_lowercase().is_in(_TIMINGS)))
+    """One row per ``Name val (avg)`` meter of ``rows[rest]``, vectorised: lines of one template (their text with
+    each meter's numbers replaced by ``#``: ``Time #\tData #\tLoss #``, a few per log) share one regex whose
+    groups take every meter of the line in one pass."""
+    rows = rows.with_columns(pl.col(rest).str.replace_all(_PAIR, " #").alias("_tpl"))
+    templates = rows.get_column("_tpl").unique(maintain_order=True).to_list()
+    keep = [c for c in rows.columns if c not in (rest, "_tpl")]
+    if len(templates) > _MAX_TEMPLATES:
+        g = (rows.with_columns(pl.col(rest).str.extract_all(_METER).alias("_m")).explode("_m")
+             .filter(pl.col("_m").is_not_null())
+             .with_columns(pl.col("_m").str.extract_groups(_METER).alias("_g")))
+        out = g.select(*keep, pl.col("_g").struct.field("1").alias("name"),
+                       to_float(pl.col("_g").struct.field("2")).alias("cur"),
+                       to_float(pl.col("_g").struct.field("3")).alias("avg"))
+    else:
+        parts = []
+        for tpl in templates:
+            pieces = tpl.split(" #")
+            names = [m.group(1) if (m := re.search(rf"({_NAME})$", p)) else None for p in pieces[:-1]]
+            if not any(names):
+                continue
+            # the template's own regex: its text as written, each '#' the meter's two numbers
+            group = rf"\s+({_NUM})\s+\(\s*({_NUM})\s*\)"
+            pattern = "^" + group.join(re.escape(p) for p in pieces) + "$"
+            hit = rows.filter(pl.col("_tpl") == tpl).with_columns(pl.col(rest).str.extract_groups(pattern).alias("_g"))
+            for k, n in enumerate(names):
+                if n is None:  # numbers not after a name (part of the fork's own text)
+                    continue
+                parts.append(hit.select(*keep, pl.lit(n).alias("name"),
+                                        to_float(pl.col("_g").struct.field(str(2 * k + 1))).alias("cur"),
+                                        to_float(pl.col("_g").struct.field(str(2 * k + 2))).alias("avg")))
+        schema = {**{c: rows.schema[c] for c in keep}, "name": pl.String, "cur": pl.Float64, "avg": pl.Float64}
+        out = pl.concat(parts, how="vertical_relaxed") if parts else pl.DataFrame(schema=schema)
+    return out.filter(~pl.col("name").str.to_lowercase().is_in(_TIMINGS))
 
 
 def _with_metric(df: pl.DataFrame, suffix: str = "") -> pl.DataFrame:
