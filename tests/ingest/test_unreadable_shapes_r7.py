@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from lossdoc.cli import ExitCode, main
+from lossdoc.errors import LossdocError
 from lossdoc.ingest import from_bytes, read_input
 from lossdoc.model import Source
 
@@ -102,3 +103,30 @@ def test_imagenet_example_without_meters_is_a_one_line_error(tmp_path, capsys) -
     assert exc.value.code == ExitCode.ERROR
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "train.log" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ History dumped as a JSON string of its repr
+# alperclk/Video-Event-Detection-With-LSTM model_history.json (commit 4bcb2c08887e0d53518dcf1019e2a89e6979aa7b, the
+# whole file): json.dump(str(history.history), f) writes the dict's Python repr inside a JSON string.
+REPR_HISTORY = (
+    "\"{'val_loss': [0.22135592500368753, 0.07534398511052132, 0.05326270249982675, 0.045989371836185455, "
+    "0.02310311080267032], 'val_accuracy': [1.0, 1.0, 1.0, 1.0, 1.0], 'loss': [0.5522921511105129, "
+    "0.3052077037947519, 0.17302255013159343, 0.2317843320114272, 0.05052638040589435], 'accuracy': [0.78571427, "
+    "0.85714287, 0.85714287, 0.9285714, 1.0]}\""
+)
+
+
+def test_history_repr_inside_a_json_string() -> None:
+    src = read(REPR_HISTORY, "model_history.json")
+    assert src.format == "keras-csv"
+    assert points(src, "train", "loss") == [(0, 0.5523), (1, 0.3052), (2, 0.173), (3, 0.2318), (4, 0.0505)]
+    assert points(src, "val", "loss")[0] == (0, 0.2214) and len(points(src, "val", "loss")) == 5
+    assert any("Python dict repr" in n.message for n in src.notes)
+
+
+def test_history_repr_with_nan_and_a_torn_repr() -> None:
+    nan = read("\"{'loss': [0.5, nan, inf, 0.1, 0.2]}\"", "model_history.json")
+    vals = [v for _, v in points(nan, "train", "loss")]
+    assert vals[0] == 0.5 and vals[1] != vals[1] and vals[2] == float("inf") and len(vals) == 5
+    with pytest.raises(LossdocError):  # cut inside the string: the file's error, no traceback
+        read("\"{'loss': [0.5, 0.4, 0.3]}", "model_history.json")
