@@ -130,3 +130,33 @@ def test_history_repr_with_nan_and_a_torn_repr() -> None:
     assert vals[0] == 0.5 and vals[1] != vals[1] and vals[2] == float("inf") and len(vals) == 5
     with pytest.raises(LossdocError):  # cut inside the string: the file's error, no traceback
         read("\"{'loss': [0.5, 0.4, 0.3]}", "model_history.json")
+
+
+# ------------------------------------------------------------------ counter-less blocks, one line per shape
+# martinzhang03/Biomarkers val_loss.txt (commit 5e3c060d748844f02843b31194b90a7a1bca8d4e, lines 1-20 of 116): three
+# lines an epoch and a blank line, no counter anywhere.
+BIOMARKERS = 'train accu: 49.45608724746853\nvalid loss: 46.18584875158361\nvalid accu: 0.21621621621621623\n\ntrain accu: 49.81202157959342\nvalid loss: 45.82743433359507\nvalid accu: 0.0\n\ntrain accu: 46.60536382347345\nvalid loss: 45.010117195747995\nvalid accu: 0.0\n\ntrain accu: 44.838312182575464\nvalid loss: 43.35239400090398\nvalid accu: 0.0\n\ntrain accu: 44.458100497722626\nvalid loss: 39.74880940205342\nvalid accu: 0.0\n\n'
+
+# 494935318/pointcloud_class log_train.txt (commit 27999fe474b703e79da564c51f80c6591c3164be, lines 1-25 of 235): a
+# PointNet-style copy printing '-----N------' (no counter word) then train_/test_ lines.
+POINTCLOUD = '-----0------\ntrain_mean loss: 2.518418\ntrain_accuracy: 0.331402\ntest_mean loss: 3.641826\ntest_accuracy: 0.039303\n-----1------\ntrain_mean loss: 2.102204\ntrain_accuracy: 0.408190\ntest_mean loss: 3.810780\ntest_accuracy: 0.040113\n-----2------\ntrain_mean loss: 1.928685\ntrain_accuracy: 0.464657\ntest_mean loss: 4.029254\ntest_accuracy: 0.038898\n-----3------\ntrain_mean loss: 1.852347\ntrain_accuracy: 0.489519\ntest_mean loss: 4.878688\ntest_accuracy: 0.040519\n-----4------\ntrain_mean loss: 1.935617\ntrain_accuracy: 0.518037\ntest_mean loss: 5.388827\ntest_accuracy: 0.047812\n'
+
+
+def test_counterless_blocks_are_numbered_by_block() -> None:
+    src = read(BIOMARKERS, "val_loss.txt")
+    assert src.format == "text"
+    assert points(src, "val", "loss") == [(0, 46.1858), (1, 45.8274), (2, 45.0101), (3, 43.3524), (4, 39.7488)]
+    assert [s for s, _ in points(src, "train", "accu")] == [0, 1, 2, 3, 4]  # the splits' points line up
+    pc = read(POINTCLOUD, "log_train.txt")
+    assert pc.format == "text"
+    assert points(pc, "train", "loss") == [(0, 2.5184), (1, 2.1022), (2, 1.9287), (3, 1.8523), (4, 1.9356)]
+    assert points(pc, "test", "loss")[0] == (0, 3.6418) and len(points(pc, "test", "loss")) == 5
+    assert any("once each per block" in n.message for n in pc.notes)
+
+
+def test_counterless_shapes_not_in_blocks_keep_line_order() -> None:
+    # a per-batch loss and a rarer validation line: not blocks; read in line order as before
+    text = "".join(f"loss: {1 - i / 100:.3f}\n" + ("valid loss: 0.9\n" if i % 4 == 3 else "") for i in range(12))
+    src = read(text, "train.log", "text")
+    assert [s for s, _ in points(src, "train", "loss")][:4] == [0, 1, 2, 3]
+    assert not any("once each per block" in n.message for n in src.notes)
