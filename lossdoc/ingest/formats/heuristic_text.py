@@ -468,7 +468,8 @@ def _confidence(lines: pl.DataFrame) -> float:
         # no counter anywhere on the majority's lines ("loss:0.0074, accuracy:0.997, ..." a line, GraphNovo's
         # train.log): the parser numbers them in line order (noted 'inferred'); claimed at the noisy level only
         return NOISY_CONFIDENCE
-    if not top["has_counter"] and _blocks(counts.filter(~pl.col("has_counter") & pl.col("has_metric")), total):
+    if (not top["has_counter"] and _blocks(counts.filter(~pl.col("has_counter") & pl.col("has_metric")), total)
+            and not _numbers_run(table.filter(~pl.col("has_counter") & pl.col("has_metric")).get_column("tpl"))):
         # no counter, but several shapes printed once each per block, a loss among them ('train accu: ..' /
         # 'valid loss: ..' / 'valid accu: ..' an epoch): numbered by block, claimed at the noisy level only
         return NOISY_CONFIDENCE
@@ -479,6 +480,13 @@ def _confidence(lines: pl.DataFrame) -> float:
 
 #: Lines of one counter-less shape with a loss, at least, for a log numbered in line order to be claimed.
 _LINE_ORDER_MIN = 5
+
+
+def _numbers_run(templates: pl.Series) -> bool:
+    """Whether a template holds two numbers back to back (``#/#``, ``#:#:#``): a ``[ 1/50]`` counter or a time the
+    reader does not read as the step. Blocks of such lines are not numbered by block: a counter that restarts (a
+    file of several runs) would be hidden."""
+    return bool(templates.str.contains("##", literal=True).any())
 
 
 def _blocks(shapes: pl.DataFrame, total: int) -> bool:
@@ -1046,18 +1054,22 @@ class HeuristicTextParser(Parser):
                 )
                 desc = "line order"
         else:
-            dat = df.filter(pl.col("is_data"))
-            lead = dat.item(0, "tpl") if dat.height else None
-            blk = dat.with_columns((pl.col("tpl") == lead).cum_sum().alias("_blk"))
-            per = blk.group_by("tpl").len()
-            lossy = any(any(w in snake_case(k) for w in _LOSS_WORDS) for t in per.get_column("tpl")
-                        for k in tpl_keys.get(t) or [])
+            # a shape is the keys a line holds ('[ 1/50]' and '[10/50]' make two templates of one shape)
+            shape = {t: ",".join(ks or []) for t, ks in tpl_keys.items()}
+            dat = df.filter(pl.col("is_data")).with_columns(
+                pl.col("tpl").replace_strict(shape, default="", return_dtype=pl.String).alias("_shape"))
+            lead = dat.item(0, "_shape") if dat.height else None
+            blk = dat.with_columns((pl.col("_shape") == lead).cum_sum().alias("_blk"))
+            per = blk.group_by("_shape").len()
+            lossy = any(any(w in snake_case(k) for w in _LOSS_WORDS) for sh in per.get_column("_shape")
+                        for k in sh.split(","))
             # several counter-less shapes printed once each per block, the same one first in every block
             # ('train accu: ..' / 'valid loss: ..' / 'valid accu: ..' an epoch): the block is the step, so that the
             # splits' points line up (in line order each shape would have steps of its own)
-            if (per.height >= 2 and lossy and int(per.get_column("len").min()) >= _LINE_ORDER_MIN  # type: ignore[arg-type]
+            if (per.height >= 2 and lossy and not _numbers_run(dat.get_column("tpl"))
+                    and int(per.get_column("len").min()) >= _LINE_ORDER_MIN  # type: ignore[arg-type]
                     and int(per.get_column("len").max()) - int(per.get_column("len").min()) <= 1  # type: ignore[arg-type]
-                    and int(blk.group_by("_blk", "tpl").len().get_column("len").max()) == 1):  # type: ignore[arg-type]
+                    and int(blk.group_by("_blk", "_shape").len().get_column("len").max()) == 1):  # type: ignore[arg-type]
                 df = df.join(blk.select("_rid", (pl.col("_blk") - 1).cast(pl.Float64).alias("_s")), on="_rid",
                              how="left").sort("_rid")
                 notes.append(IngestNote(
