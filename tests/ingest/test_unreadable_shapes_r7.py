@@ -173,3 +173,31 @@ def test_blocks_with_an_unread_counter_are_not_numbered_by_block() -> None:
     src = read(GREEDYHASH, "log_train.txt")
     assert not any("once each per block" in n.message for n in src.notes)
     assert len(points(src, "train", "loss")) == 9  # each line its own step: the restart stays visible
+
+
+# ------------------------------------------------------------------ JDE (Towards-Realtime-MOT) train.py table
+# scuShaker/jde log_train.txt (commit 5118562040dd0cde0db3447cccb458b08433f615, lines 1, 12-16, 61, 79-86; the last
+# line cut): the epoch's header, its rows of running means, an embedding evaluation between epochs.
+JDE = "2021-01-25 05:58:00 [INFO]:    Epoch       Batch       box      conf        id     total  nTargets      time\n2021-01-25 05:58:59 [INFO]:     0/29       0/165     0.227      2.06        19       158        83      59.6\n2021-01-25 06:04:17 [INFO]:     0/29      40/165     0.172      1.99      18.7       149      81.4      7.12\n2021-01-25 06:09:34 [INFO]:     0/29      80/165     0.125      1.34      18.2       104      82.6      7.23\n2021-01-25 06:14:50 [INFO]:     0/29     120/165    0.0979     0.937      17.7      69.9      82.5      6.93\n2021-01-25 06:20:07 [INFO]:     0/29     160/165    0.0827     0.729      17.3      51.4      82.2      7.08\n2021-01-25 07:19:59 [INFO]:    Epoch       Batch       box      conf        id     total  nTargets      time\nTPR@FAR=0.0100000: 0.1926\nTPR@FAR=0.1000000: 0.4172\n/opt/conda/lib/python3.6/site-packages/torch/nn/parallel/_functions.py:61: UserWarning: Was asked to gather along dimension 0, but all input tensors were scalars; will instead unsqueeze and return a vector.\n  warnings.warn('Was asked to gather along dimension 0, but all '\n2021-01-25 07:20:13 [INFO]:     1/29       0/165    0.0364     0.104      15.4     -5.01      94.1  3.57e+03\n2021-01-25 07:25:31 [INFO]:     1/29      40/165    0.0351    0.0865      15.5     -5.37      83.5      7.22\n2021-01-25 07:30:46 [INFO]:     1/29      80/165    0.0337    0.0783      15.4     -5.61      82.6       7.1\n2021-01-25 07:36:03 [INFO]:     1/29     120/165     0.032    0.07"
+
+
+def test_jde_table_one_point_per_epoch_torn_tail() -> None:
+    src = read(JDE, "log_train.txt")
+    assert src.format == "jde"
+    # the last row of an epoch is its mean; the cut row is dropped, so epoch 1 ends at batch 80
+    assert points(src, "train", "loss") == [(0, 51.4), (1, -5.61)]
+    assert points(src, "train", "box_loss") == [(0, 0.0827), (1, 0.0337)]
+    assert points(src, "train", "id_loss") == [(0, 17.3), (1, 15.4)]
+    assert {m for m in src.frame.get_column("metric").unique()} == {"loss", "box_loss", "conf_loss", "id_loss"}
+    assert "torn_tail" in {n.kind for n in src.notes}
+
+
+def test_jde_rows_without_values_for_every_column_are_skipped_and_noted() -> None:
+    head = JDE.splitlines()[0] + "\n"
+    rows = "".join(f"2021-01-25 05:58:59 [INFO]:     {e}/29     160/165     0.227      2.06        19       "
+                   f"{158 - e}        83      59.6\n" for e in range(4))
+    src = read(head + rows + "2021-01-25 05:58:59 [INFO]:     4/29     160/165     0.227      2.06\n", "log_train.txt")
+    assert [s for s, _ in points(src, "train", "loss")] == [0, 1, 2, 3]
+    assert "skipped_lines" in {n.kind for n in src.notes}
+    with pytest.raises(LossdocError):  # a header and no row: the file's error
+        read(head * 3, "log_train.txt", "jde")
