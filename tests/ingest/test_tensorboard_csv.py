@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
+
 import lossdoc
 from lossdoc.ingest import choose
 from lossdoc.ingest.inputs import from_bytes
@@ -78,3 +80,26 @@ def test_parent_directory_reads_the_export_set_and_the_loose_file() -> None:
         ("tensorboard-csv", ("keras_fit",)),
         ("tensorboard-csv", ("version_0",)),
     }
+
+
+# ------------------------------------------------------------------ TensorBoard download renamed after its tag
+# charliehuang09/U-Net train_loss.csv (commit f6acd9d51c09c6edba06b9dd4d5d3bd6d7f5943f): a scalar card's 'Wall time,Step,Value' download saved
+# as train_loss.csv (fhlx2005/ERSNet and ofrik/Seq2Seq have the same): the file's name is the series' name.
+UNET = (
+    "Wall time,Step,Value\n"
+    "1688704569.8823638,56,524.1263427734375\n"
+    "1688704634.531968,113,517.4484252929688\n"
+)
+
+
+def test_tensorboard_download_named_after_its_tag() -> None:
+    src = read_data(UNET.encode(), "train_loss.csv")
+    assert src.format == "tensorboard-csv"
+    assert [(s, round(v, 4)) for s, v in series(src, "train", "loss")] == [(56, 524.1263), (113, 517.4484)]
+    assert src.frame.get_column("name").unique().to_list() == ["train_loss"]
+
+
+@pytest.mark.parametrize("name", ["export.csv", "scalars.csv"])
+def test_tensorboard_download_with_another_name_keeps_value(name: str) -> None:
+    src = read_data(UNET.encode(), name)
+    assert src.frame.get_column("name").unique().to_list() == ["value"]

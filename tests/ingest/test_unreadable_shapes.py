@@ -239,9 +239,15 @@ def test_a_test_epoch_header_makes_the_values_under_it_test_values() -> None:
 
 
 def test_values_without_any_counter_line_stay_unrecognised() -> None:
-    text = "".join(f"mean loss: {1 / (i + 1):.6f}\naccuracy: {i / 20:.6f}\n" for i in range(10))
+    # fewer than 5 counter-less blocks: too little to claim a file on
+    text = "".join(f"mean loss: {1 / (i + 1):.6f}\naccuracy: {i / 20:.6f}\n" for i in range(4))
     with pytest.raises(LossdocError, match="unrecognised log format"):
         read(text, "log_train.txt")
+    # 5+ blocks of the same shapes in the same order (round 7: martinzhang03/Biomarkers, 494935318/pointcloud_class)
+    # are read at the noisy level, each block a step, as a single counter-less shape is in line order
+    text = "".join(f"mean loss: {1 / (i + 1):.6f}\naccuracy: {i / 20:.6f}\n" for i in range(10))
+    src = read(text, "log_train.txt")
+    assert steps(src, "train", "loss") == list(range(10)) == steps(src, "train", "accuracy")
 
 
 # ------------------------------------------------------- known trainers' console formats

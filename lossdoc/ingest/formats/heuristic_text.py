@@ -30,6 +30,10 @@ order (noted). Lines of one shape printed several times at each step with a key 
 (``Class 0: ...``, ``Class 1: ...``) are a per-item breakdown: noted, not read as one series.
 When the epoch is the only counter and lines of one shape repeat it three or more times in a row
 (``epoch: 0 | loss: 9.65`` for every batch), each such line is a step, numbered in line order.
+With no counter at all, lines of one shape holding a loss are numbered in line order (GraphNovo's
+``loss:0.0074, accuracy:0.997``); several shapes printed once each per block, always in the same order
+(``train accu: ..`` / ``valid loss: ..`` / ``valid accu: ..`` an epoch), are numbered by block, so that
+the splits' points line up.
 Names are split by prefix (``train``/``val``/``valid``/``test``/``eval``, default ``train``); a key
 without a prefix on a line that names exactly one other split (``Validation Loss: .., Accuracy:
 ..``) takes it.
@@ -464,6 +468,11 @@ def _confidence(lines: pl.DataFrame) -> float:
         # no counter anywhere on the majority's lines ("loss:0.0074, accuracy:0.997, ..." a line, GraphNovo's
         # train.log): the parser numbers them in line order (noted 'inferred'); claimed at the noisy level only
         return NOISY_CONFIDENCE
+    if (not top["has_counter"] and _blocks(counts.filter(~pl.col("has_counter") & pl.col("has_metric")), total)
+            and not _numbers_run(table.filter(~pl.col("has_counter") & pl.col("has_metric")).get_column("tpl"))):
+        # no counter, but several shapes printed once each per block, a loss among them ('train accu: ..' /
+        # 'valid loss: ..' / 'valid accu: ..' an epoch): numbered by block, claimed at the noisy level only
+        return NOISY_CONFIDENCE
     if not (top["has_counter"] and top["has_metric"]) or top["n"] < 2 or share < 0.5:
         return _noisy_confidence(counts, total)
     return round(0.3 + 0.1 * min(1.0, (share - 0.5) / 0.4), 3)
@@ -471,6 +480,25 @@ def _confidence(lines: pl.DataFrame) -> float:
 
 #: Lines of one counter-less shape with a loss, at least, for a log numbered in line order to be claimed.
 _LINE_ORDER_MIN = 5
+
+
+def _numbers_run(templates: pl.Series) -> bool:
+    """Whether a template holds two numbers back to back (``#/#``, ``#:#:#``): a ``[ 1/50]`` counter or a time the
+    reader does not read as the step. Blocks of such lines are not numbered by block: a counter that restarts (a
+    file of several runs) would be hidden."""
+    return bool(templates.str.contains("##", literal=True).any())
+
+
+def _blocks(shapes: pl.DataFrame, total: int) -> bool:
+    """Whether counter-less ``shapes`` (rows: ``n`` lines, ``m_keys``) look like blocks printed once an epoch: 2+
+    shapes, each on the same number of lines (one fewer where the last block was cut off), at least
+    :data:`_LINE_ORDER_MIN`, together a majority of the numbered lines, a loss among their keys."""
+    if shapes.height < 2:
+        return False
+    n = shapes.get_column("n")
+    return (int(n.min()) >= _LINE_ORDER_MIN and int(n.max()) - int(n.min()) <= 1  # type: ignore[arg-type]
+            and int(n.sum()) >= 0.5 * total
+            and any(any(w in snake_case(k) for w in _LOSS_WORDS) for ks in shapes.get_column("m_keys") for k in ks))
 
 
 #: Header lines (a counter and nothing else: "**** EPOCH 000 ****", "Epoch 0/200") at least this often before the
@@ -1026,9 +1054,33 @@ class HeuristicTextParser(Parser):
                 )
                 desc = "line order"
         else:
-            df = df.with_columns(pl.int_range(0, pl.len()).cast(pl.Float64).alias("_s"))
-            notes.append(IngestNote("inferred", "no step/epoch counter: line order used as the step"))
-            desc = "line order"
+            # a shape is the keys a line holds ('[ 1/50]' and '[10/50]' make two templates of one shape)
+            shape = {t: ",".join(ks or []) for t, ks in tpl_keys.items()}
+            dat = df.filter(pl.col("is_data")).with_columns(
+                pl.col("tpl").replace_strict(shape, default="", return_dtype=pl.String).alias("_shape"))
+            lead = dat.item(0, "_shape") if dat.height else None
+            blk = dat.with_columns((pl.col("_shape") == lead).cum_sum().alias("_blk"))
+            per = blk.group_by("_shape").len()
+            lossy = any(any(w in snake_case(k) for w in _LOSS_WORDS) for sh in per.get_column("_shape")
+                        for k in sh.split(","))
+            # several counter-less shapes printed once each per block, the same one first in every block
+            # ('train accu: ..' / 'valid loss: ..' / 'valid accu: ..' an epoch): the block is the step, so that the
+            # splits' points line up (in line order each shape would have steps of its own)
+            if (per.height >= 2 and lossy and not _numbers_run(dat.get_column("tpl"))
+                    and int(per.get_column("len").min()) >= _LINE_ORDER_MIN  # type: ignore[arg-type]
+                    and int(per.get_column("len").max()) - int(per.get_column("len").min()) <= 1  # type: ignore[arg-type]
+                    and int(blk.group_by("_blk", "_shape").len().get_column("len").max()) == 1):  # type: ignore[arg-type]
+                df = df.join(blk.select("_rid", (pl.col("_blk") - 1).cast(pl.Float64).alias("_s")), on="_rid",
+                             how="left").sort("_rid")
+                notes.append(IngestNote(
+                    "inferred", f"no step/epoch counter; {per.height} line shapes are printed once each per block, "
+                    "in the same order: each block is read as one step, numbered from 0 (derived: not an optimizer "
+                    "step)"))
+                desc = "block order"
+            else:
+                df = df.with_columns(pl.int_range(0, pl.len()).cast(pl.Float64).alias("_s"))
+                notes.append(IngestNote("inferred", "no step/epoch counter: line order used as the step"))
+                desc = "line order"
         df = df.with_columns(pl.col("_s").forward_fill().round(0).cast(pl.Int64, strict=False).alias("step"))
         return df.select("_rid", "step", pl.col("epoch").cast(pl.Float64)), desc
 

@@ -23,6 +23,7 @@ loss back at its first level is a second run (:mod:`lossdoc.ingest.runs`): the l
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from typing import Any
@@ -99,13 +100,15 @@ class KerasCSVParser(Parser):
             if _json_history_head(head_text):
                 return 0.8
             return 0.7 if _json_lists_head(inp.head_text()) else 0.0
+        if head_text.startswith('"{') and _REPR_LOSS_LIST.search(head_text):
+            return 0.7  # json.dump(str(history.history)): a JSON string holding the dict's Python repr
         head = sniff_csv(inp)
         if head is None:
             return 0.0
         return keras_confidence(head, inp.inner_name)
 
     def parse(self, inp: InputFile) -> ParseResult:
-        if inp.head_text(4096).lstrip().startswith("{"):
+        if inp.head_text(4096).lstrip().startswith(("{", '"{')):
             return _parse_json(inp)
         table = read_table(inp, what="Keras CSV")
         df, header = table.df, table.header
@@ -256,6 +259,11 @@ def _json_history_head(head: str) -> bool:
 _LOSS_LIST = re.compile(r'"(?:[A-Za-z_]*[_ ])?(?:loss|losses)"\s*:\s*\[\s*[-\d.NI]')
 
 
+#: the same in a Python dict repr (``{'val_loss': [0.22, ...], 'loss': [...]}``), as ``json.dump(str(history.history))``
+#: writes it inside a JSON string
+_REPR_LOSS_LIST = re.compile(r"'(?:[A-Za-z_]*[_ ])?(?:loss|losses)'\s*:\s*\[\s*[-\d.]")
+
+
 def _json_lists_head(head: str) -> bool:
     return re.match(r"\s*\{\s*\"", head) is not None and _LOSS_LIST.search(head) is not None
 
@@ -266,9 +274,15 @@ def _parse_json(inp: InputFile) -> ParseResult:
         doc: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(f"malformed JSON: {exc.msg}", path=inp.name, line=exc.lineno) from None
+    notes: list[IngestNote] = []
+    if isinstance(doc, str) and doc.lstrip().startswith("{"):
+        # json.dump(str(history.history), f): the History's Python repr inside a JSON string; read back as the
+        # literal it is (ast.literal_eval evaluates literals only, never code)
+        doc = _python_literal(doc.strip(), inp.name)
+        notes.append(IngestNote("inferred", "the JSON document is a string holding a Python dict repr "
+                                "(json.dump(str(history.history))): read as that dict"))
     if not isinstance(doc, dict) or not doc:
         raise ParseError("not a Keras History dump ({metric: [values per epoch]})", path=inp.name, line=1)
-    notes: list[IngestNote] = []
     folds = _folds(doc)
     if folds:
         runs = {k: (inp.run_name if len(folds) == 1 else f"{inp.run_name}/{k}") for k in folds}
@@ -282,6 +296,20 @@ def _parse_json(inp: InputFile) -> ParseResult:
     if frame.height == 0:
         raise EmptyInputError("no numeric History lists found", path=inp.name)
     return ParseResult(frame, notes)
+
+
+def _python_literal(text: str, name: str) -> Any:
+    """A Python dict repr read back; ``nan`` / ``inf`` (a History whose loss went non-finite: ``repr(float('nan'))``),
+    which are no literals, through JSON's ``NaN`` / ``Infinity``."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    js = re.sub(r"(?<![\w.])inf\b", "Infinity", re.sub(r"(?<![\w.])nan\b", "NaN", text)).replace("'", '"')
+    try:
+        return json.loads(js)
+    except (ValueError, RecursionError):
+        raise ParseError("a JSON string that is not a Python dict literal", path=name, line=1) from None
 
 
 _FOLD_KEY = re.compile(r"(?i)^(?:fold|run|cv|split|seed|trial)?[ _-]?\d+$")

@@ -57,7 +57,7 @@ _JUNK_RE = re.compile(_JUNK)
 #: File extensions of numbers-only files (and none at all).
 SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".log", "")
 #: Words in a file name that say it holds a training curve.
-_METRIC_NAME = re.compile(
+METRIC_NAME = re.compile(
     r"(?i)(loss|acc|accuracy|lr|learning_rate|ppl|perplexity|err|error|bleu|f1|score|map|iou|dice|reward|return|"
     r"metric|history|nll|mse|mae|rmse|cost|objective)"
 )
@@ -183,7 +183,7 @@ def is_curve_file(stem: str, text: str) -> bool:
     shape = head_shape(text)
     if shape is None or _named_table(shape):
         return False
-    return bool(_METRIC_NAME.search(stem) or (shape[1] and _METRIC_NAME.search(shape[1])))
+    return bool(METRIC_NAME.search(stem) or (shape[1] and METRIC_NAME.search(shape[1])))
 
 
 def read_numeric(inp: InputFile, notes: list[IngestNote],
@@ -419,7 +419,7 @@ def frames_for(files: list[tuple[str, str, InputFile]], run: str,
                 continue
             col = int(df.item(0, "_col")) if "_col" in df.columns else j + 1
             df = df.drop("_col", strict=False)
-            if generic and not _METRIC_NAME.search(stem):
+            if generic and not METRIC_NAME.search(stem):
                 read.append((f"{stem}:{col}", display, df, stepped, (split, f"col{col}")))
             elif len(frames) == 1:
                 read.append((stem, display, df, stepped, (split, metric)))

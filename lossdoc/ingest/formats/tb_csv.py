@@ -9,7 +9,8 @@ Sample (``run-train-tag-epoch_loss.csv``)::
 
 One series per file: ``Wall time`` (Unix seconds), ``Step``, ``Value``. The JSON download holds
 the same as ``[[wall_time, step, value], ...]``. The file name is ``run-<run>-tag-<tag>.csv``
-(``/`` in run or tag written as ``_``; some versions write ``run_<run>-tag-<tag>``): the split
+(``/`` in run or tag written as ``_``; some versions write ``run_<run>-tag-<tag>``); a download renamed
+after its tag (``train_loss.csv``) takes the file's name as the tag when it names a metric. The split
 comes from a run name ending in ``train``/``validation``/``val``/``eval``/``test`` (Keras'
 ``logs/train``, ``logs/validation``) or else from the tag (``train_loss``, ``val/loss``); the
 metric from the tag, with Keras' ``epoch_`` prefix removed (``epoch_loss`` -> ``loss``). A
@@ -28,6 +29,7 @@ import polars as pl
 from lossdoc.errors import EmptyInputError, ParseError
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.formats._table import read_table
+from lossdoc.ingest.formats.numeric_column import METRIC_NAME
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import to_float
@@ -124,7 +126,10 @@ class TensorBoardCSVParser(Parser):
     def parse(self, inp: InputFile) -> ParseResult:
         parts = _name_parts(inp.inner_name)
         if parts is None:
-            run, tag = inp.run_name, "value"
+            # NOTE: a download renamed after its tag (``train_loss.csv``, ``val_acc.csv``): the file's name is the
+            # only name the series has, as for a numbers-only file; any other name keeps the column's ``Value``.
+            stem = inp.inner_name.rsplit(".", 1)[0]
+            run, tag = inp.run_name, (stem if METRIC_NAME.search(stem) else "value")
             split_from_run = None
         else:
             run, tag = parts
