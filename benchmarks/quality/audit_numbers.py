@@ -23,6 +23,9 @@ Claims checked (a regex each; the counts per pattern are printed):
   first logged LR);
 - ``first logged value V at step S`` / ``first logged value V``: the named series' first finite value (and
   its step);
+- ``peak LR V`` / ``peak LR from V``: the LR series' logged maximum to 4 significant digits (a configured LR,
+  when the log has no LR series, is not checked); ``LR V, reached at step S``: the LR logged at S;
+- ``rose/fell/dropped/exploded to V`` with no step: a value the named series logged, unless labelled derived;
 - a level (``flat at V``, ``sits at V``, ``stuck at V``): labelled derived in its clause (``flat at 3.5
   (mean)``; a plural label in its sentence, ``both levels derived``, covers it), or else a logged value at the
   step it is said to start from;
@@ -166,6 +169,14 @@ IN_FORCE_AT = re.compile(NUM + r" \(in force at step " + STEP + r"\)")
 LEVEL = re.compile(r"\b(?:[Ff]lat|sits|[Ss]tuck|stayed|settled) at " + NUM + r"(?![\d%])")
 #: a plural label covering the levels of its sentence ("both levels derived", "end levels, derived")
 LEVELS_LABEL = re.compile(r"levels,? derived|levels derived")
+#: "lower the peak LR from V", "at peak LR V", "with peak LR V": the LR series' logged maximum (a configured LR
+#: when the log has no LR series is not checked)
+PEAK_LR = re.compile(r"\bpeak LR (?:from )?" + NUM + r"(?![\d%x])")
+#: "exploded to V", "rose to V", "fell to V" with no step: unless labelled derived, a value the series logged
+MOVED_TO = re.compile(r"\b(?:exploded|jumped|rose|climbed|fell|dropped|went) (?:back )?to " + NUM
+                      + r"(?![.\d,e+-]*(?:x|%))(?![\d.])(?! at step)")
+#: "LR V reached at step S": the LR logged at S
+LR_REACHED_AT = re.compile(r"\bLR " + NUM + r",? reached at step " + STEP + r"\b")
 LR_IN_FORCE = re.compile(r"at step " + STEP + r" \(LR in force " + NUM + r"\)")
 STEP_PATTERNS = [
     ("steps-a-b", re.compile(r"\bsteps " + STEP + r"(?:-| to )" + STEP + r"\b")),
@@ -197,6 +208,15 @@ def shown_as(token: str, logged: float) -> bool:
     decimals = len(mant.split(".")[1]) if "." in mant else 0
     unit = 10.0 ** (-decimals + (int(exp) if exp else 0))
     return abs(shown - logged) <= 0.5 * unit * (1 + 1e-9) + 1e-300
+
+
+def shown_4sig(token: str, logged: float) -> bool:
+    """``token`` is ``logged`` to 4 significant digits, however it is written (an LR as ``1e-3`` drops its
+    zeros, so the token's own last digit says nothing of its precision)."""
+    shown = _num(token)
+    if not (math.isfinite(shown) and math.isfinite(logged)) or logged == 0:
+        return shown == logged
+    return abs(shown - logged) <= 0.5 * 10 ** (math.floor(math.log10(abs(logged))) - 3) * (1 + 1e-9)
 
 
 class Run:
@@ -388,6 +408,7 @@ def audit_text(t: Tally, log: dict[str, Any], rr: Run, run: str, f: dict[str, An
                 check_value(pat, g[0], int(_num(g[1])), m.start(1), m)
             elif pat == "(step-s:-v)":
                 check_value(pat, g[1], int(_num(g[0])), m.start(2), m)
+    lr = [s for (sp, mt), s in rr.series.items() if mt == "lr"]
     for m in SPIKE.finditer(text):
         covered.append(m.span())
         check_value("spike-m->v", m.group(2), int(_num(m.group(3))), m.start(2), m, cands=own)
@@ -406,7 +427,33 @@ def audit_text(t: Tally, log: dict[str, Any], rr: Run, run: str, f: dict[str, An
                        "a level with no derived label"
                        + (f"; logged at step {step.group(1)}: {[round(v, 6) for v in logged[:3]]}" if step else ""),
                        text)
-    lr = [s for (sp, mt), s in rr.series.items() if mt == "lr"]
+    for m in PEAK_LR.finditer(text):
+        covered.append(m.span())
+        t.claims["peak-lr"] += 1
+        fin = [v[np.isfinite(v)] for _, _, v in lr]
+        fin = [v for v in fin if v.size]
+        if not fin:
+            t.exempt["peak-lr"] += 1  # a configured LR: the log has no LR series to check it against
+            continue
+        peak = max(float(np.max(v)) for v in fin)
+        if not shown_4sig(m.group(1), peak):
+            _violation(t, log, run, f, "lr-peak", m.group(0), f"logged LR peaks at {peak:.6g}", text)
+    for m in MOVED_TO.finditer(text):
+        if any(a <= m.start(1) < b for a, b in covered):
+            continue
+        covered.append(m.span())
+        t.claims["moved-to"] += 1
+        if derived(text, None, m.start(1), m.end(1)) or LEVELS_LABEL.search(re.split(r"\|\||\. ", text[m.start():])[0][:200]):
+            t.exempt["moved-to"] += 1
+            continue
+        named = rr.named(sentence_before(text, m.start(1)), own)
+        cands = named if named is not None else own
+        if not any(shown_as(m.group(1), float(x)) for _, _, v in cands for x in v):
+            _violation(t, log, run, f, "value", m.group(0), "no logged value of "
+                       f"{[c[0] for c in cands]} shows as this (no derived label)", text)
+    for m in LR_REACHED_AT.finditer(text):
+        covered.append(m.span())
+        check_value("lr-reached-at", m.group(1), int(_num(m.group(2))), m.start(1), m, hint="LR")
     for m in IN_FORCE_AT.finditer(text):
         covered.append(m.span())
         t.claims["in-force-at"] += 1
@@ -454,7 +501,8 @@ def audit_text(t: Tally, log: dict[str, Any], rr: Run, run: str, f: dict[str, An
         if COUNT_AFTER.match(after) or NOT_A_VALUE.search(before) or re.search(r"\bstep |\bsteps? ~?$|round $|epoch $"
                                                                                r"|-$", before):
             continue
-        if derived(text, None, m.start(), m.end()):
+        if derived(text, None, m.start(), m.end()) or LEVELS_LABEL.search(
+                re.split(r"\|\||\. ", text[m.start():])[0][:150]):
             t.labelled[f["rule"]] += 1
             continue
         t.unmatched[f["rule"]] += 1
