@@ -20,12 +20,30 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import (
-    aligned, config_number, fmt_num, fmt_step, framework_remedies, smooth_min, tlabel, tname,
-)
-from lossdoc.checks.detectors.accuracy import _SPLIT_WORD, _display_name, accuracy_series, as_fraction
-from lossdoc.checks.detectors.generalization import end_k, end_levels, gap_positive, level_after_min, mean_step_text
 from lossdoc.analysis.stats import adjust_pvalues
+from lossdoc.checks.detectors._common import (
+    aligned,
+    config_number,
+    fmt_num,
+    fmt_step,
+    framework_remedies,
+    smooth_min,
+    tlabel,
+    tname,
+)
+from lossdoc.checks.detectors.accuracy import (
+    _SPLIT_WORD,
+    _display_name,
+    accuracy_series,
+    as_fraction,
+)
+from lossdoc.checks.detectors.generalization import (
+    end_k,
+    end_levels,
+    gap_positive,
+    level_after_min,
+    mean_step_text,
+)
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 

@@ -20,11 +20,22 @@ from scipy.stats import binomtest, mannwhitneyu, theilslopes, ttest_1samp
 
 from lossdoc.analysis._arrays import search
 from lossdoc.analysis.stats import adjust_pvalues
-from lossdoc.checks.detectors._common import (
-    TINY, aligned, descent_ends, descent_scale, framework_remedies, fmt_num, fmt_step, noise_sd, range_scale, rel,
-    smooth_min, tlabel, tname,
-)
 from lossdoc.checks.context import never_negative
+from lossdoc.checks.detectors._common import (
+    TINY,
+    aligned,
+    descent_ends,
+    descent_scale,
+    fmt_num,
+    fmt_step,
+    framework_remedies,
+    noise_sd,
+    range_scale,
+    rel,
+    smooth_min,
+    tlabel,
+    tname,
+)
 from lossdoc.checks.engine import Hit, RunContext, Series, robust_trend
 from lossdoc.checks.findings import Evidence, Severity
 

@@ -45,7 +45,16 @@ from scipy.stats import theilslopes
 
 from lossdoc.analysis.stats import equivalence_slope, mann_kendall
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, MAD_TO_SD, covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel, round_lr, shown_lr,
+    GBT_FORMATS,
+    MAD_TO_SD,
+    covered_scale,
+    fmt_num,
+    fmt_step,
+    lr_text,
+    range_scale,
+    rel,
+    round_lr,
+    shown_lr,
     unlogged_head,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
