@@ -92,3 +92,23 @@ def test_trivial_level_is_labelled_a_median_at_logged_steps() -> None:
     window = loss[steps >= start]
     assert float(m.group(1)) == float(f"{np.median(np.round(window, 4)):.4g}")
     assert re.search(r"^Stuck at [\d.]+ \(median\) from step", f.recommendation), f.recommendation
+
+
+def test_divergence_states_the_lr_beside_the_step_it_was_in_force() -> None:
+    # sample_logs/runs/hf/divergence: "rose from its best level 3.021 ... at step 30 to 73.52 (mean of the last
+    # points) by step 200 (...) (LR in force 0.2417)" -- 0.2417 was the LR at step 30; by step 200 the schedule
+    # had reached 0.5. The LR is now stated beside the onset's step.
+    rng = np.random.default_rng(3)
+    lines = []
+    for s in range(1, 201):
+        lr = min(0.5, 0.004 * s)  # a warm-up to 0.5 by step 125
+        v = 3.0 - s / 100 if s <= 60 else 2.4 + 0.1 * (s - 60)
+        lines.append(f"step {s} loss {v + rng.normal(0, 0.01):.4f} lr {lr:g}")
+    logset = LogSet([read_input(from_bytes(("\n".join(lines) + "\n").encode(), "train.log"), "text")])
+    runs, _ = run_checks(logset, Config(select=("DV001",)), summaries=False)
+    (f,) = [f for r in runs for f in r.findings]
+    m = re.search(r"at step ([\d,]+) \(LR in force ([\d.e-]+)\) to ", f.message)
+    assert m, f.message
+    onset = int(m.group(1).replace(",", ""))
+    assert float(m.group(2)) == min(0.5, 0.004 * onset) < 0.5
+    assert "points) (LR in force" not in f.message and ")(LR in force" not in f.message

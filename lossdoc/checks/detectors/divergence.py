@@ -267,10 +267,12 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
     if at.size and fmt_num(float(at[-1])) != fmt_num(d["best"]):
         # a centred running median at the first points already holds the rise: say what was logged there
         logged = f"; {fmt_num(float(at[-1]))} as logged at step {onset:,}"
-    msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,} to "
-           f"{fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} "
+    # the LR in force at the onset sits beside the onset's step: after "by step <end>" it read as the LR there
+    # (sample hf/divergence: 0.2417 at step 30, where the schedule had reached 0.5 by step 200)
+    msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,}"
+           f"{lr_text(ctx, onset)} to {fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} "
            f"({fmt_share(d['rise'], 'the range the run covered')}; {fmt_share(d['rise_level'], 'the level')})"
-           f"{both}{lr_text(ctx, onset)} ({how}, {d['n']} points)"
+           f"{both} ({how}, {d['n']} points)"
            + (f"; {rise_outlasts_lr_text(decay)}, so the LR does not explain it" if decay else ""))
     plan = _plan(ctx, onset, "rise")
     if decay:
