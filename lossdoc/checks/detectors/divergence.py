@@ -19,8 +19,24 @@ import numpy as np
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.analysis.stats import lag1_autocorr
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, RANGE_FLOOR, RISE_CAUSES, TINY, above_first, fmt_num, fmt_step, framework_remedies, lr_advice,
-    lr_reference, lr_text, range_scale, rise_outlasts_lr, rise_outlasts_lr_text, round_lr, shown_lr, smooth_min, tname,
+    GBT_FORMATS,
+    RANGE_FLOOR,
+    RISE_CAUSES,
+    TINY,
+    above_first,
+    fmt_num,
+    fmt_step,
+    framework_remedies,
+    lr_advice,
+    lr_reference,
+    lr_text,
+    range_scale,
+    rise_outlasts_lr,
+    rise_outlasts_lr_text,
+    round_lr,
+    shown_lr,
+    smooth_min,
+    tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
