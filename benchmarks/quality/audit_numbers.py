@@ -461,6 +461,20 @@ def audit_text(t: Tally, log: dict[str, Any], rr: Run, run: str, f: dict[str, An
         vals = [float(v[max(np.searchsorted(st, step, side="right") - 1, 0)]) for _, st, v in lr]
         if not any(shown_as(token, x) for x in vals):
             _violation(t, log, run, f, "lr-in-force", m.group(0), f"LR logged at or before: {vals}", text)
+    for m in re.finditer(r"\(LR in force " + NUM + r"\)", text):
+        if any(a <= m.start() < b for a, b in covered):
+            continue
+        # "(LR in force V)" after a clause that named its step: the LR logged last at or before that step
+        prev = list(re.finditer(r"\bsteps? (?:~)?" + STEP + r"\b", text[:m.start()]))
+        if not prev or not lr:
+            continue
+        covered.append(m.span())
+        t.claims["lr-in-force-after-step"] += 1
+        step, token = int(_num(prev[-1].group(1))), m.group(1)
+        vals = [float(v[max(np.searchsorted(st, step, side="right") - 1, 0)]) for _, st, v in lr]
+        if not any(shown_as(token, x) or shown_4sig(token, x) for x in vals):
+            _violation(t, log, run, f, "lr-in-force", m.group(0), f"LR logged at or before step {step:,}: {vals}",
+                       text)
     for m in LR_IN_FORCE.finditer(text):
         covered.append(m.span())
         t.claims["lr-in-force"] += 1
