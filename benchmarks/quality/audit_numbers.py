@@ -19,8 +19,8 @@ Claims checked (a regex each; the counts per pattern are printed):
   validation loss, grad norm) or else of the finding's own series, to the precision shown (a shown ``0.5909``
   holds a logged value within 0.00005 of it);
 - a spike's ``(M -> V, ...) at step S``: V is the finding's series at S (M is labelled: the trailing median);
-- ``LR in force V`` after ``at step S``, ``V (in force at step S)``: the LR logged last at or before S (or the
-  first logged LR);
+- ``LR in force V`` after ``at step S``, ``V (in force at step S)``, ``(LR in force V)`` after a clause that
+  names a step S: the LR logged last at or before S (or the first logged LR);
 - ``first logged value V at step S`` / ``first logged value V``: the named series' first finite value (and
   its step);
 - ``peak LR V`` / ``peak LR from V``: the LR series' logged maximum to 4 significant digits (a configured LR,
