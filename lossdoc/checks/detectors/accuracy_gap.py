@@ -20,12 +20,30 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import (
-    aligned, config_number, fmt_num, fmt_step, framework_remedies, smooth_min, tlabel, tname,
-)
-from lossdoc.checks.detectors.accuracy import _SPLIT_WORD, _display_name, accuracy_series, as_fraction
-from lossdoc.checks.detectors.generalization import end_k, end_levels, gap_positive, level_after_min
 from lossdoc.analysis.stats import adjust_pvalues
+from lossdoc.checks.detectors._common import (
+    aligned,
+    config_number,
+    fmt_num,
+    fmt_step,
+    framework_remedies,
+    smooth_min,
+    tlabel,
+    tname,
+)
+from lossdoc.checks.detectors.accuracy import (
+    _SPLIT_WORD,
+    _display_name,
+    accuracy_series,
+    as_fraction,
+)
+from lossdoc.checks.detectors.generalization import (
+    end_k,
+    end_levels,
+    gap_positive,
+    level_after_min,
+    mean_step_text,
+)
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -163,8 +181,8 @@ def accuracy_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     else:
         a_t, a_v, t_at = lv
         how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1):,} evaluations: {pr.vname} at step "
-               f"{int(st[-1]):,}, {pr.tname} through its mean over each interval between evaluations, at "
-               f"step {t_at:,.0f}")
+               f"{int(st[-1]):,}, {pr.tname} through its mean over each interval between evaluations, "
+               f"{mean_step_text(pr.train, t_at)}")
     end_gap = a_t - a_v
     if end_gap <= 0:
         return

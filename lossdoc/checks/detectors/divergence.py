@@ -19,8 +19,24 @@ import numpy as np
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.analysis.stats import lag1_autocorr
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, RANGE_FLOOR, RISE_CAUSES, TINY, above_first, fmt_num, fmt_step, framework_remedies, lr_advice,
-    lr_reference, lr_text, range_scale, rise_outlasts_lr, rise_outlasts_lr_text, round_lr, shown_lr, smooth_min, tname,
+    GBT_FORMATS,
+    RANGE_FLOOR,
+    RISE_CAUSES,
+    TINY,
+    above_first,
+    fmt_num,
+    fmt_step,
+    framework_remedies,
+    lr_advice,
+    lr_reference,
+    lr_text,
+    range_scale,
+    rise_outlasts_lr,
+    rise_outlasts_lr_text,
+    round_lr,
+    shown_lr,
+    smooth_min,
+    tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
@@ -267,10 +283,12 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
     if at.size and fmt_num(float(at[-1])) != fmt_num(d["best"]):
         # a centred running median at the first points already holds the rise: say what was logged there
         logged = f"; {fmt_num(float(at[-1]))} as logged at step {onset:,}"
-    msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,} to "
-           f"{fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} "
+    # the LR in force at the onset sits beside the onset's step: after "by step <end>" it read as the LR there
+    # (sample hf/divergence: 0.2417 at step 30, where the schedule had reached 0.5 by step 200)
+    msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,}"
+           f"{lr_text(ctx, onset)} to {fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} "
            f"({fmt_share(d['rise'], 'the range the run covered')}; {fmt_share(d['rise_level'], 'the level')})"
-           f"{both}{lr_text(ctx, onset)} ({how}, {d['n']} points)"
+           f"{both} ({how}, {d['n']} points)"
            + (f"; {rise_outlasts_lr_text(decay)}, so the LR does not explain it" if decay else ""))
     plan = _plan(ctx, onset, "rise")
     if decay:

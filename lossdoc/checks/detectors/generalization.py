@@ -20,11 +20,22 @@ from scipy.stats import binomtest, mannwhitneyu, theilslopes, ttest_1samp
 
 from lossdoc.analysis._arrays import search
 from lossdoc.analysis.stats import adjust_pvalues
-from lossdoc.checks.detectors._common import (
-    TINY, aligned, descent_ends, descent_scale, framework_remedies, fmt_num, fmt_step, noise_sd, range_scale, rel,
-    smooth_min, tlabel, tname,
-)
 from lossdoc.checks.context import never_negative
+from lossdoc.checks.detectors._common import (
+    TINY,
+    aligned,
+    descent_ends,
+    descent_scale,
+    fmt_num,
+    fmt_step,
+    framework_remedies,
+    noise_sd,
+    range_scale,
+    rel,
+    smooth_min,
+    tlabel,
+    tname,
+)
 from lossdoc.checks.engine import Hit, RunContext, Series, robust_trend
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -486,8 +497,8 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     else:
         end_train, end_val, t_at = lv
         how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1):,} evaluations: validation at step "
-               f"{int(st[-1]):,}, training through the mean loss of each interval between evaluations, at "
-               f"step {t_at:,.0f}")
+               f"{int(st[-1]):,}, training through the mean loss of each interval between evaluations, "
+               f"{mean_step_text(train, t_at)}")
     end_gap = end_val - end_train
     if end_gap <= 0:
         return
@@ -565,6 +576,37 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     )
 
 
+def aligned_pair_text(train: Series, val: Series, step: int, v_val: float, v_train: float) -> str:
+    """A validation value and the training value :func:`aligned` set beside it, as a message states them:
+    ``0.09 vs 0.16 at step 19`` when the training loss was logged at that step as that value; otherwise the
+    training side says where it comes from -- the one training loss logged at another step, or the mean of
+    the last quarter of the interval since the previous evaluation (a derived value: the log holds no
+    training loss of 5.404 at step 1,019 when it logged 5.585 there)."""
+    ts, tv = train.finite()
+    vs, _ = val.finite()
+    k = int(np.searchsorted(vs, step))
+    hi = int(np.searchsorted(ts, step, side="right"))
+    lo0 = min(int(np.searchsorted(ts, vs[k - 1], side="right")) if k > 0 else 0, hi)
+    lo = hi - max((hi - lo0) // 4, min(hi - lo0, 1))
+    if hi - lo == 1 and v_train == float(tv[lo]):
+        if int(ts[lo]) == step:
+            return f"{fmt_num(v_val)} vs {fmt_num(v_train)} at step {step:,}"
+        return f"{fmt_num(v_val)} at step {step:,} vs training {fmt_num(v_train)} as logged at step {int(ts[lo]):,}"
+    if hi - lo > 1 and math.isclose(v_train, float(np.mean(tv[lo:hi])), rel_tol=1e-9, abs_tol=1e-12):
+        return (f"{fmt_num(v_val)} at step {step:,} vs training {fmt_num(v_train)}, derived: the mean of its "
+                f"{hi - lo:,} losses logged at steps {int(ts[lo]):,}-{int(ts[hi - 1]):,}")
+    return f"{fmt_num(v_val)} at step {step:,} vs training {fmt_num(v_train)} (derived: its level aligned to that step)"
+
+
+def mean_step_text(train: Series, at: float) -> str:
+    """Where a line through interval means is read: ``at step 580`` when that is a logged step of ``train``,
+    else ``at 9,750, the mean step of the last interval's losses`` (a mean of steps is no step of the log)."""
+    ts = train.steps
+    if float(at).is_integer() and ts.size and ts[min(int(np.searchsorted(ts, int(at))), ts.size - 1)] == int(at):
+        return f"at step {int(at):,}"
+    return f"at {at:,.0f}, the mean step of the last interval's losses"
+
+
 def val_below_train(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Validation loss consistently below the training loss at the same steps."""
     train = gap_train(ctx, s)
@@ -583,8 +625,7 @@ def val_below_train(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     if frac < p.min_fraction or relgap < p.min_gap:
         return
     msg = (f"validation loss is below the training loss at {frac:.0%} of the aligned steps in the second half "
-           f"(median {relgap:.0%} lower, e.g. {fmt_num(float(vl[-1]))} vs {fmt_num(float(tl[-1]))} at step "
-           f"{int(st[-1]):,})")
+           f"(median {relgap:.0%} lower, e.g. {aligned_pair_text(train, s, int(st[-1]), float(vl[-1]), float(tl[-1]))})")
     yield Hit(
         message=msg,
         evidence=Evidence("fraction-below", frac, float(p.min_fraction), None, (int(st[half][0]), int(st[-1])),

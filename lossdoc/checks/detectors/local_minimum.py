@@ -400,18 +400,25 @@ def trivial_solution(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
         eq = equivalence_slope(xw, yw, margin, alpha=p.alpha)
         if not eq.equivalent:
             continue
-        start = int(xw[0])
-        msg = (f"{s.name} sits at {fmt_num(level)} over the last {p.stuck_fraction:.0%} of the run (from step "
-               f"{start:,}{lr_text(ctx, start)}): {what}; C from {t['source']} (TOST flat p={eq.pvalue:.2g})")
+        # the message states the window as logged: its first and last logged steps and the median of the
+        # logged values in it (on a long series xw/yw are bin means at their mean steps, no steps of the log)
+        ls, lv = s.finite()
+        inside = ls >= xw[0]  # the tail runs to the end of the series
+        if inside.any():
+            start, end, shown = int(ls[inside][0]), int(ls[inside][-1]), float(np.median(lv[inside]))
+        else:
+            start, end, shown = int(xw[0]), int(xw[-1]), level
+        msg = (f"{s.name} sits at {fmt_num(shown)} (median) over the last {p.stuck_fraction:.0%} of the run (from "
+               f"step {start:,}{lr_text(ctx, start)}): {what}; C from {t['source']} (TOST flat p={eq.pvalue:.2g})")
         yield Hit(
             message=msg,
             evidence=Evidence("trivial-level", level, float(t["level"] if t["level"] is not None else t["low"]),
-                              float(eq.pvalue), (start, int(xw[-1])),
+                              float(eq.pvalue), (start, end),
                               {"kind": t["kind"], "classes": t["classes"], "level_source": t["source"],
                                "trivial_level": t["level"], "low": t.get("low"), "high": t.get("high")}),
-            start_step=start, end_step=int(xw[-1]),
+            start_step=start, end_step=end,
             severity=Severity.INFO if t["kind"] == "unigram" else None,
-            values={"step": fmt_step(start), "level": fmt_num(level), "kind": t["kind"],
+            values={"step": fmt_step(start), "level": f"{fmt_num(shown)} (median)", "kind": t["kind"],
                     "advice": _trivial_advice(ctx, start, t)},
         )
         return

@@ -45,7 +45,16 @@ from scipy.stats import theilslopes
 
 from lossdoc.analysis.stats import equivalence_slope, mann_kendall
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, MAD_TO_SD, covered_scale, fmt_num, fmt_step, lr_text, range_scale, rel, round_lr, shown_lr,
+    GBT_FORMATS,
+    MAD_TO_SD,
+    covered_scale,
+    fmt_num,
+    fmt_step,
+    lr_text,
+    range_scale,
+    rel,
+    round_lr,
+    shown_lr,
     unlogged_head,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
@@ -477,7 +486,7 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     lstart, lend, level, share = _logged(s, w)
     first = float(s.finite()[1][0])
     fell = -rel(level, first)
-    msg = (f"{s.name} has been flat at {fmt_num(level)} since step {lstart:,} ({share:.0%} of the run) after "
+    msg = (f"{s.name} has been flat at {fmt_num(level)} (mean) since step {lstart:,} ({share:.0%} of the run) after "
            + (f"falling only {fell:.0%} from its first logged value {fmt_num(first)}" if fell >= 0 else
               f"never getting below its first logged value {fmt_num(first)}") + f"{lr_text(ctx, lstart)} "
            + f"(TOST: change within {w.basis} across the window, p={w.eq.pvalue:.2g})")
@@ -491,7 +500,8 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
                            "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
         start_step=lstart, end_step=lend,
         severity=Severity.WARNING,
-        values={"step": fmt_step(lstart), "level": fmt_num(level), "fraction": f"{share:.0%}",
+        # the mean of the window's logged values: "Flat at 3.531 (mean)", a derived level said to be one
+        values={"step": fmt_step(lstart), "level": f"{fmt_num(level)} (mean)", "fraction": f"{share:.0%}",
                 "advice": _stuck_advice(ctx, lstart)},
     )
 
@@ -591,7 +601,8 @@ def _slow_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
                            "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
         start_step=lstart, end_step=lend,
         severity=Severity.INFO,
-        values={"step": fmt_step(lstart), "level": fmt_num(level), "fraction": f"{share:.0%}",
+        # the mean of the window's logged values: "Flat at 3.531 (mean)", a derived level said to be one
+        values={"step": fmt_step(lstart), "level": f"{fmt_num(level)} (mean)", "fraction": f"{share:.0%}",
                 "advice": ("compare with a run at a 3-10x higher LR or with the loss a reference model reaches: if "
                            "either gets much lower, this run is under-trained (raise the LR or train longer)")},
     )
