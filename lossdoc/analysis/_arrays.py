@@ -79,3 +79,15 @@ def search(a: object, v: object, side: str = "left") -> Any:
     pos = np.searchsorted(arr, np.clip(r, first, last).astype(arr.dtype), side=side)  # type: ignore[call-overload]
     pos = np.where(r > last, arr.size, np.where(r < first, 0, pos))
     return pos if pos.ndim else pos[()]
+
+
+def last_quarter_bounds(ts: np.ndarray, vs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index bounds ``[lo, hi)`` into the sorted training steps ``ts`` of the training losses set beside each
+    evaluation at the sorted steps ``vs``: the last quarter of the interval since the previous evaluation (up
+    to and including the evaluation's step), at least one point when the interval holds any, none when it
+    holds none. One definition for GP001's alignment, the messages that state an aligned training value, and
+    the report's gap chart: the training loss averaged over the whole interval is higher than the model's loss
+    at the evaluation (it was still improving), a bias toward val < train."""
+    hi = search(ts, vs, side="right")
+    lo = np.minimum(np.concatenate(([0], hi[:-1])), hi)
+    return hi - np.maximum((hi - lo) // 4, np.minimum(hi - lo, 1)), hi

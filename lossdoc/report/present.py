@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from lossdoc.analysis._arrays import search
+from lossdoc.analysis._arrays import last_quarter_bounds, search
 from lossdoc.checks.findings import Finding, Severity
 from lossdoc.checks.series import Series as DataSeries
 from lossdoc.checks.series import held_out_loss, resolve_loss, series_from_blocks
@@ -345,9 +345,7 @@ def gap_series(train: ChartSeries, val: ChartSeries) -> tuple[np.ndarray, np.nda
     if inside.sum() < 2:
         return None
     vs = val.steps[inside]
-    hi = search(ts, vs, side="right")
-    lo = np.concatenate(([0], hi[:-1]))
-    lo = hi - np.maximum((hi - lo) // 4, np.minimum(hi - lo, 1))
+    lo, hi = last_quarter_bounds(ts, vs)
     return vs.astype(float), val.values[inside] - segment_medians(tv, lo, hi)
 
 

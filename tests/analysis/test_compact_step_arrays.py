@@ -65,3 +65,17 @@ def test_bins_of_int32_steps_match_int64_steps(seed: int, monkeypatch: pytest.Mo
     a, b = bin_series(steps.astype(np.int32), y, 37), bin_series(steps.astype(np.int64), y, 37)
     for field in ("step", "mean", "min", "max", "count", "first", "last"):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+def test_last_quarter_bounds_are_the_last_quarter_of_each_interval_since_the_previous_evaluation() -> None:
+    from lossdoc.analysis._arrays import last_quarter_bounds
+
+    ts = np.arange(1, 101)  # training losses logged at steps 1..100
+    vs = np.array([8, 40, 41, 100])  # evaluations
+    lo, hi = last_quarter_bounds(ts, vs)
+    # (0, 8]: 8 losses, the last 2 (steps 7-8); (8, 40]: 32, the last 8 (33-40); (40, 41]: 1, itself;
+    # (41, 100]: 59, the last 14 (87-100)
+    assert [(int(ts[a]), int(ts[b - 1])) for a, b in zip(lo, hi)] == [(7, 8), (33, 40), (41, 41), (87, 100)]
+    # an interval with no training loss gets none (GP001 then leaves the evaluation out)
+    lo, hi = last_quarter_bounds(np.array([10, 20]), np.array([15, 16, 20]))
+    assert (hi - lo).tolist() == [1, 0, 1]

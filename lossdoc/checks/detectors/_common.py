@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from lossdoc.analysis._arrays import search
+from lossdoc.analysis._arrays import last_quarter_bounds, search
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.checks.engine import RunContext, Series
 from lossdoc.numfmt import fmt_num, fmt_step
@@ -356,12 +356,7 @@ def _aligned(train: Series, val: Series) -> tuple[np.ndarray, np.ndarray, np.nda
     vs, vv = val.finite()
     if ts.size == 0 or vs.size < 3:
         return None
-    hi = search(ts, vs, side="right")
-    lo = np.concatenate(([0], hi[:-1]))
-    lo = np.minimum(lo, hi)
-    # the last quarter of the interval: the training loss averaged over the whole interval is higher
-    # than the model's loss at the evaluation (it was still improving), a bias toward val < train
-    lo = hi - np.maximum((hi - lo) // 4, np.minimum(hi - lo, 1))
+    lo, hi = last_quarter_bounds(ts, vs)
     cnt = hi - lo
     with np.errstate(all="ignore"):
         mean = np.where(cnt > 0, _interval_sums(tv, lo, hi, cnt) / np.maximum(cnt, 1), np.nan)

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import binomtest, mannwhitneyu, theilslopes, ttest_1samp
 
-from lossdoc.analysis._arrays import search
+from lossdoc.analysis._arrays import last_quarter_bounds, search
 from lossdoc.analysis.stats import adjust_pvalues
 from lossdoc.checks.context import never_negative
 from lossdoc.checks.detectors._common import (
@@ -585,9 +585,8 @@ def aligned_pair_text(train: Series, val: Series, step: int, v_val: float, v_tra
     ts, tv = train.finite()
     vs, _ = val.finite()
     k = int(np.searchsorted(vs, step))
-    hi = int(np.searchsorted(ts, step, side="right"))
-    lo0 = min(int(np.searchsorted(ts, vs[k - 1], side="right")) if k > 0 else 0, hi)
-    lo = hi - max((hi - lo0) // 4, min(hi - lo0, 1))
+    los, his = last_quarter_bounds(ts, vs[:k + 1])  # the losses aligned() set beside the evaluation at ``step``
+    lo, hi = int(los[-1]), int(his[-1])
     if hi - lo == 1 and v_train == float(tv[lo]):
         if int(ts[lo]) == step:
             return f"{fmt_num(v_val)} vs {fmt_num(v_train)} at step {step:,}"
