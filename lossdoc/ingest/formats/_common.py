@@ -108,6 +108,17 @@ def split_pairs(
     )
 
 
+def regex_pairs(df: pl.DataFrame, body: str, pattern: str, keep: list[str]) -> pl.DataFrame:
+    """Explode ``body`` into one row per match of ``pattern`` (two groups: a name and a number): the ``keep``
+    columns, ``name`` and ``value`` (Float64 by :func:`lossdoc.ingest.text.to_float`, nan/inf kept). Row order
+    within a line is kept. For pairs a regex must find (``loss = 1.02, accuracy = 0.5``, ``'acc': 0.9``,
+    ``Loss=0.2019 | Reco=0.1994``); plain separators are :func:`split_pairs`' cheaper job."""
+    p = pl.col("_p")
+    return (df.select(*keep, pl.col(body).str.extract_all(pattern).alias("_p"))
+            .explode("_p").filter(p.is_not_null())
+            .select(*keep, p.str.extract(pattern, 1).alias("name"), to_float(p.str.extract(pattern, 2)).alias("value")))
+
+
 def drop_torn_tail(inp: InputFile, df: pl.DataFrame, notes: list[IngestNote], what: str = "line") -> pl.DataFrame:
     """Drop the rows of the last physical line when the input does not end with a newline."""
     if df.height == 0:

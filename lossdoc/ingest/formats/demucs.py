@@ -20,11 +20,11 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines, regex_pairs
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.runs import keep_last_run, reference
-from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
+from lossdoc.ingest.text import LOG_NUMBER, matching
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, snake_case
 
 _NUM = LOG_NUMBER
@@ -47,12 +47,10 @@ class DemucsParser(Parser):
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
         lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
-        rows = (matching(lines, _SUMMARY)
-                .select("lineno", pl.col("1").replace_strict(_SPLIT, return_dtype=pl.String).alias("split"),
-                        pl.col("2").cast(pl.Int64).alias("step"), pl.col("3").str.extract_all(_PAIR).alias("_p"))
-                .explode("_p").filter(pl.col("_p").is_not_null())
-                .with_columns(pl.col("_p").str.extract(_PAIR, 1).str.strip_chars().alias("name"),
-                              to_float(pl.col("_p").str.extract(_PAIR, 2)).alias("value"))
+        rows = (regex_pairs(matching(lines, _SUMMARY).with_columns(
+                    pl.col("1").replace_strict(_SPLIT, return_dtype=pl.String).alias("split"),
+                    pl.col("2").cast(pl.Int64).alias("step")), "3", _PAIR, ["lineno", "split", "step"])
+                .with_columns(pl.col("name").str.strip_chars())
                 .filter(~pl.col("name").str.to_lowercase().is_in(_SKIP)))
         names = rows.get_column("name").unique(maintain_order=True).to_list()
         metric = {n: canonical_metric(snake_case(n)) for n in names}

@@ -18,7 +18,7 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines, regex_pairs
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.runs import keep_last_run, reference
@@ -49,11 +49,7 @@ class MaskrcnnBenchmarkParser(Parser):
         lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
         recs = (matching(lines, _HEAD)
                 .select("lineno", pl.col("1").cast(pl.Int64).alias("step"), pl.col("2").alias("body")))
-        meters = (recs.select("lineno", "step", pl.col("body").str.extract_all(_METER).alias("_p"))
-                  .explode("_p").filter(pl.col("_p").is_not_null())
-                  .select("lineno", "step", pl.col("_p").str.extract(_METER, 1).alias("name"),
-                          to_float(pl.col("_p").str.extract(_METER, 2)).alias("value"))
-                  .filter(~pl.col("name").is_in(_TIMINGS)))
+        meters = regex_pairs(recs, "body", _METER, ["lineno", "step"]).filter(~pl.col("name").is_in(_TIMINGS))
         lr = recs.select("lineno", "step", pl.lit("lr").alias("name"),
                          to_float(pl.col("body").str.extract(_LR, 1)).alias("value")).filter(pl.col("value").is_not_null())
         rows = pl.concat([meters, lr], how="vertical_relaxed")

@@ -26,7 +26,7 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines, regex_pairs
 from lossdoc.ingest.formats._epoch_counter import epoch_counter, restarts
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
@@ -76,12 +76,8 @@ class MindSporeParser(Parser):
                 recs = recs.with_columns(pl.col("_s").alias("step"))
         train = recs.select("lineno", pl.lit("train").alias("split"), pl.lit("loss").alias("metric"),
                             pl.lit("loss").alias("name"), "step", "epoch", "value")
-        ev = (matching(lines, _EVAL)
-              .select("lineno", pl.col("1").cast(pl.Float64).alias("epoch"),
-                      pl.col("2").str.extract_all(_EVAL_PAIR).alias("_p"))
-              .explode("_p").filter(pl.col("_p").is_not_null())
-              .with_columns(pl.col("_p").str.extract(_EVAL_PAIR, 1).alias("name"),
-                            to_float(pl.col("_p").str.extract(_EVAL_PAIR, 2)).alias("value")))
+        ev = regex_pairs(matching(lines, _EVAL).with_columns(pl.col("1").cast(pl.Float64).alias("epoch")), "2",
+                         _EVAL_PAIR, ["lineno", "epoch"])
         if ev.height:
             if ec is not None:
                 ev = ev.with_columns(ec.epoch_end(pl.col("epoch")).round(0).cast(pl.Int64).alias("step"))

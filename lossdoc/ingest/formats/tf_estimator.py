@@ -28,6 +28,7 @@ from lossdoc.ingest.formats._common import (
     drop_torn_tail,
     finish,
     read_text_lines,
+    regex_pairs,
 )
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
@@ -66,12 +67,8 @@ class TfEstimatorParser(Parser):
                  .select("lineno", pl.lit("train").alias("split"), pl.lit("loss").alias("metric"),
                          pl.lit("loss").alias("name"), pl.col("2").cast(pl.Int64).alias("step"),
                          to_float(pl.col("1")).alias("value")))
-        ev = (matching(lines, _EVAL)
-              .select("lineno", pl.col("1").cast(pl.Int64).alias("step"), pl.col("2").str.extract_all(_EVAL_PAIR).alias("_p"))
-              .explode("_p").filter(pl.col("_p").is_not_null())
-              .with_columns(pl.col("_p").str.extract(_EVAL_PAIR, 1).alias("name"),
-                            to_float(pl.col("_p").str.extract(_EVAL_PAIR, 2)).alias("value"))
-              .filter(pl.col("name") != "global_step"))
+        ev = regex_pairs(matching(lines, _EVAL).with_columns(pl.col("1").cast(pl.Int64).alias("step")), "2", _EVAL_PAIR,
+                         ["lineno", "step"]).filter(pl.col("name") != "global_step")
         frames = [train]
         if ev.height:
             names = ev.get_column("name").unique(maintain_order=True).to_list()
