@@ -64,6 +64,8 @@ def _metric(name: str) -> str:
 
 #: a meter's two numbers, replaced by ``#`` to give a line's template (its meter names in order)
 _PAIR = rf"\s+{_NUM}\s+\(\s*{_NUM}\s*\)"
+#: the same with the two numbers as groups, for a template's own regex
+_PAIR_GROUPS = rf"\s+({_NUM})\s+\(\s*({_NUM})\s*\)"
 _NAME = r"[A-Za-z][\w@./-]*(?: [A-Za-z][\w@./-]*)*"
 #: beyond this many distinct templates, one regex per template costs more than one per meter
 _MAX_TEMPLATES = 50
@@ -91,8 +93,7 @@ def _meters(rows: pl.DataFrame, rest: str) -> pl.DataFrame:
             if not any(names):
                 continue
             # the template's own regex: its text as written, each '#' the meter's two numbers
-            group = rf"\s+({_NUM})\s+\(\s*({_NUM})\s*\)"
-            pattern = "^" + group.join(re.escape(p) for p in pieces) + "$"
+            pattern = "^" + _PAIR_GROUPS.join(re.escape(p) for p in pieces) + "$"
             hit = rows.filter(pl.col("_tpl") == tpl).with_columns(pl.col(rest).str.extract_groups(pattern).alias("_g"))
             for k, n in enumerate(names):
                 if n is None:  # numbers not after a name (part of the fork's own text)
