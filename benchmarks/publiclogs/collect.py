@@ -22,14 +22,15 @@ No labels are written: the curves are labelled later by two independent reviewer
 With ``--batch N`` only the candidates of batch N are (re)collected: the logs, SOURCES.tsv rows and
 UNREADABLE.tsv rows of the other batches are kept exactly as they are, so a later batch never changes an
 earlier one (lossdoc's readers keep changing; batch 1 stays as it was judged on 2026-12-06 at e590f21).
-Batch 2 was added with ``--batch 2`` and batch 3 with ``--batch 3``. Without it, everything is rebuilt from
-the mirrors with the current lossdoc.
+Batch 2 was added with ``--batch 2`` and batch 3 with ``--batch 3``. With ``--all`` instead, everything is
+rebuilt from the mirrors with the current lossdoc (no argument, or ``--help``, rebuilds nothing).
 
-Usage: python benchmarks/publiclogs/collect.py [--batch N]
+Usage: python benchmarks/publiclogs/collect.py --batch N | --all
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import json
@@ -124,7 +125,14 @@ def _tsv_rows(path: Path) -> list[tuple[str, ...]]:
 
 
 def main(argv: list[str]) -> int:
-    only = argv[argv.index("--batch") + 1] if "--batch" in argv else None
+    ap = argparse.ArgumentParser(
+        prog="collect.py", description="Copy the candidates' logs from the mirrors into logs/ and write SOURCES.tsv.")
+    group = ap.add_mutually_exclusive_group(required=True)
+    group.add_argument("--batch", metavar="N", help="(re)collect only batch N; the other batches are kept as they are")
+    group.add_argument("--all", action="store_true",
+                       help="delete logs/ and rebuild every batch from /work/.mirror with the current lossdoc "
+                            "(every repository must be fetched there first)")
+    only = ap.parse_args(argv).batch
     if only is not None:
         known = {(ln.split("\t") + [""] * 6)[5] for ln in (HERE / "candidates.tsv").read_text().splitlines()[1:]}
         if only not in known:
