@@ -21,6 +21,11 @@ AGGREGATE_WORDS = frozenset({"avg", "average", "mean", "actual", "total", "overa
                              "final", "objective"})
 
 
+#: Metric names that are the whole loss when no column is named as a loss (``train_total`` beside ``train_l1`` and
+#: ``train_perc``).
+TOTAL_NAMES = frozenset({"total", "tot", "total_sum"})
+
+
 def _loss_named(metric: str) -> bool:
     return metric.endswith("_loss") or metric.startswith("loss_")
 
@@ -28,7 +33,8 @@ def _loss_named(metric: str) -> bool:
 def main_loss(mapping: dict[str, tuple[str, str]], notes: list[IngestNote]) -> dict[str, tuple[str, str]]:
     """``mapping`` (column -> (split, metric)) with the split's loss named, where the header left it to be guessed.
 
-    For each split without a plain ``loss``: when two or more of its columns are named as losses and exactly
+    For each split without a plain ``loss``: when no column is named as a loss and exactly one is called
+    ``total`` (``train_total`` beside ``train_l1``, ``train_perc``), that column is the split's ``loss``. When two or more of its columns are named as losses and exactly
     one of them qualifies "loss" only with words of :data:`AGGREGATE_WORDS` (``avg_actual_loss`` beside
     ``avg_per_sample_loss``, ``reg_loss`` and ``avg_loss_group:0``), that column is the split's ``loss``.
     Otherwise the loss-named columns would be taken for the parts of one loss and summed (a regulariser
@@ -39,6 +45,19 @@ def main_loss(mapping: dict[str, tuple[str, str]], notes: list[IngestNote]) -> d
         if "loss" in cols.values():
             continue
         named = [c for c, m in cols.items() if _loss_named(m)]
+        totals = [c for c, m in cols.items() if m in TOTAL_NAMES]
+        counts = any(w in m for m in cols.values() for w in ("correct", "count", "num", "sample", "acc"))
+        if not named and len(totals) == 1 and not counts:  # ("correct, total, acc": a sample count)
+            # "train_l1, train_perc, train_total": no column named as a loss; the one called 'total' is the loss
+            # summed over its parts (the text reader's "total=2.19 det=1.93 kd=0.52" rule, for tables)
+            c = totals[0]
+            out[c] = (split, "loss")
+            others = [o for o in cols if o != c]
+            shown = ", ".join(repr(o) for o in others[:4]) + (" ..." if len(others) > 4 else "")
+            notes.append(IngestNote(
+                "inferred", f"no column is named as the {split} loss: {c!r} (the loss in total, by its name) is read "
+                f"as the {split} loss" + (f"; beside it: {shown}" if others else "")))
+            continue
         if len(named) < 2:
             continue
         whole = [c for c in named if set(cols[c].split("_")) - {"loss"} <= AGGREGATE_WORDS]

@@ -32,6 +32,7 @@ import polars as pl
 
 from lossdoc.errors import EmptyInputError, ParseError
 from lossdoc.ingest.formats._epoch_counter import COUNTER_NAMES
+from lossdoc.ingest.formats._loss_columns import main_loss
 from lossdoc.ingest.formats._tabular import (
     CsvHead,
     SeriesNamer,
@@ -170,7 +171,7 @@ class KerasCSVParser(Parser):
         if other:
             notes.append(IngestNote("other", f"column(s) without numbers ignored: {', '.join(other[:5])}"))
         namer = SeriesNamer()
-        mapping = {c: namer.auto(c) for c in numeric}
+        mapping = main_loss({c: namer.auto(c) for c in numeric}, notes)
         df = df.with_columns(pl.col("_step").cast(pl.Float64).alias("_ep"))
         blocks, bad = melt(df, mapping, run=inp.run_name, epoch="_ep")
         note = bad_cells_note(bad)
