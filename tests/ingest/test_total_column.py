@@ -37,3 +37,34 @@ def test_a_total_beside_a_loss_named_column_is_not_the_loss() -> None:
 def test_a_sample_count_called_total_is_not_a_loss() -> None:
     src = read("epoch,correct,total,acc\n1,50,100,0.5\n2,60,100,0.6\n3,70,100,0.7\n", "acc.csv")
     assert ("train", "loss") not in series(src)
+
+
+# Lightning's documented idiom once validation_epoch_end was removed (2.0): the losses of validation_step are
+# kept in a list and their mean logged as "validation_epoch_average" in on_validation_epoch_end. Shape of
+# HoseinNasiriShahraki/DeepLearning lightning_logs/version_8/metrics.csv (commit 1252eb7546e26f8d20dbeb2052281c6ae86cddba,
+# UNREADABLE.tsv: no column called loss), first rows verbatim:
+LIGHTNING_EPOCH_AVERAGE = """\
+epoch,step,validation_epoch_average
+0,599,0.22294670343399048
+1,1199,0.1471710503101349
+2,1799,0.11898364871740341
+3,2399,0.10374149680137634
+4,2999,0.09440658986568451
+"""
+
+
+def test_lightnings_validation_epoch_average_is_the_validation_loss() -> None:
+    src = read(LIGHTNING_EPOCH_AVERAGE, "metrics.csv")
+    assert src.format == "lightning-csv"
+    assert values(src, "val", "loss") == [0.2229, 0.1472, 0.119, 0.1037, 0.0944]
+    text = " ".join(n.message for n in src.notes)
+    assert "'validation_epoch_average' (the loss averaged over the epoch, by its name) is read as the val loss" in text
+
+
+def test_a_lightning_mean_loss_beside_its_parts_is_the_loss_not_their_sum() -> None:
+    # 0729max0729/PINNforEM version_0: the parts of a PINN's loss and their mean, none named plainly 'loss'
+    src = read("a_loss,b_loss,epoch,mean_loss,step\n0.2,0.6,0,0.4,0\n0.1,0.5,0,0.3,1\n0.1,0.3,0,0.2,2\n",
+               "metrics.csv")
+    assert src.format == "lightning-csv"
+    assert values(src, "train", "loss") == [0.4, 0.3, 0.2]
+    assert values(src, "train", "a_loss") == [0.2, 0.1, 0.1]

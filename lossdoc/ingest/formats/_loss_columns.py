@@ -21,9 +21,13 @@ AGGREGATE_WORDS = frozenset({"avg", "average", "mean", "actual", "total", "overa
                              "final", "objective"})
 
 
-#: Metric names that are the whole loss when no column is named as a loss (``train_total`` beside ``train_l1`` and
-#: ``train_perc``).
-TOTAL_NAMES = frozenset({"total", "tot", "total_sum"})
+#: Metric names that are the whole loss when no column is named as a loss: ``train_total`` beside ``train_l1`` and
+#: ``train_perc``; and Lightning's documented idiom for an epoch-level loss once ``validation_epoch_end`` was
+#: removed (2.0): ``self.validation_step_outputs.append(loss)`` in ``validation_step``, then
+#: ``self.log("validation_epoch_average", torch.stack(self.validation_step_outputs).mean())`` in
+#: ``on_validation_epoch_end`` (``training_epoch_mean`` in ``on_train_epoch_end``): the 2.0 migration example
+#: (Lightning-AI/pytorch-lightning PR 16520, quoted in discussion 17182) that user code copies.
+TOTAL_NAMES = frozenset({"total", "tot", "total_sum", "epoch_average", "epoch_mean"})
 
 
 def _loss_named(metric: str) -> bool:
@@ -51,11 +55,12 @@ def main_loss(mapping: dict[str, tuple[str, str]], notes: list[IngestNote]) -> d
             # "train_l1, train_perc, train_total": no column named as a loss; the one called 'total' is the loss
             # summed over its parts (the text reader's "total=2.19 det=1.93 kd=0.52" rule, for tables)
             c = totals[0]
+            how = "averaged over the epoch" if cols[c].startswith("epoch_") else "in total"
             out[c] = (split, "loss")
             others = [o for o in cols if o != c]
             shown = ", ".join(repr(o) for o in others[:4]) + (" ..." if len(others) > 4 else "")
             notes.append(IngestNote(
-                "inferred", f"no column is named as the {split} loss: {c!r} (the loss in total, by its name) is read "
+                "inferred", f"no column is named as the {split} loss: {c!r} (the loss {how}, by its name) is read "
                 f"as the {split} loss" + (f"; beside it: {shown}" if others else "")))
             continue
         if len(named) < 2:

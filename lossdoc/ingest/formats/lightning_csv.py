@@ -28,6 +28,7 @@ import polars as pl
 
 from lossdoc.errors import InputError
 from lossdoc.ingest.formats._epoch_counter import combine_table_axis
+from lossdoc.ingest.formats._loss_columns import main_loss
 from lossdoc.ingest.formats._tabular import (
     MAX_COLUMNS,
     SeriesNamer,
@@ -109,9 +110,11 @@ def _step_restarts_with_epoch(header: list[str], rows: list[list[str]]) -> bool:
     return any(s1 < s0 and e1 > e0 for (s0, e0), (s1, e1) in zip(pairs, pairs[1:]))
 
 
-def column_series(header: list[str], axes: set[str], dropped: frozenset[str] = frozenset()) -> dict[str, tuple[str, str]]:
+def column_series(header: list[str], axes: set[str], dropped: frozenset[str] = frozenset(),
+                  notes: list[IngestNote] | None = None) -> dict[str, tuple[str, str]]:
     """(split, metric) for each value column, handling ``_step``/``_epoch`` pairs and lr monitors. An ``_epoch``
-    column whose ``_step`` twin is in ``dropped`` (:func:`eval_batch_columns`) is the series itself."""
+    column whose ``_step`` twin is in ``dropped`` (:func:`eval_batch_columns`) is the series itself. With
+    ``notes``, a split's loss is named where the header leaves it to be guessed (:func:`main_loss`, noted)."""
     cols = [c for c in header if c not in axes]
     present = set(cols) | set(dropped)
     namer = SeriesNamer()
@@ -129,7 +132,8 @@ def column_series(header: list[str], axes: set[str], dropped: frozenset[str] = f
         if c in paired_epoch:
             split, metric = guess_split_metric(c[: -len("_epoch")])
             namer.assign(c, split, metric if c[: -len("_epoch")] + "_step" in dropped else f"{metric}_epoch")
-    return {c: namer.assigned[c] for c in cols}
+    mapping = {c: namer.assigned[c] for c in cols}
+    return mapping if notes is None else main_loss(mapping, notes)
 
 
 def eval_batch_columns(df: pl.DataFrame, values: list[str], epoch: str) -> tuple[pl.DataFrame, IngestNote | None]:
@@ -258,7 +262,7 @@ def _parse_typed(inp: InputFile, run: str, compact: bool = True) -> ParseResult 
         notes.append(torn_row_note(last))
     epoch = pl.col("epoch") if "epoch" in names else pl.lit(None, pl.Float64)
     blocks = []
-    for name, (split, metric) in column_series(values, set(), dropped).items():
+    for name, (split, metric) in column_series(values, set(), dropped, notes).items():
         rows = df if df.get_column(name).null_count() == 0 else df.filter(pl.col(name).is_not_null())
         blocks.append(rows.select(
             pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
@@ -340,7 +344,7 @@ class LightningCSVParser(Parser):
         numeric, other = numeric_columns(df, candidates)
         if other:
             notes.append(IngestNote("other", f"column(s) without numbers ignored: {', '.join(other[:5])}"))
-        mapping = column_series(numeric, set(), dropped)
+        mapping = column_series(numeric, set(), dropped, notes)
         blocks, bad = melt(df, mapping, run=run, epoch=epoch)
         note = bad_cells_note(bad)
         if note:
