@@ -64,9 +64,10 @@ UNSCORED = {"log_integrity", "regression"}
 #: GP002 (validation *below* training) is a note about augmentation/dropout, not the labelling guide's
 #: train_val_gap (validation well above training): it is not scored as a detection.
 INFO_RULES = {r.id for r in load_rules().values() if r.severity == Severity.INFO} - {"GP002"}
-#: advice to raise the LR, in a recommendation (messages describe, recommendations advise)
+#: advice to raise the LR, in a recommendation (messages describe, recommendations advise). "a 3-10x higher LR" is
+#: such advice; "the higher LR's noise floor" (LR005: cut the LR earlier) is not
 RAISE_LR = re.compile(r"\b(raise|increase)\b[^.;]{0,40}\b(LR|learning rate|learning-rate|eta)\b|\braise it\b|"
-                      r"\bhigher (LR|learning rate)\b|\bis \d+x too low\b", re.IGNORECASE)
+                      r"\bhigher (LR|learning rate)\b(?!'s)|\bis \d+x too low\b", re.IGNORECASE)
 BAD_FOR_RAISE = {"lr_too_high", "divergence", "non_finite"}
 
 
