@@ -174,7 +174,8 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     plateau (PL002, info) gives way to the significant trailing decline; a stuck or wasted plateau (warning)
     wins, since its decline is a share of the tiny range a stuck run covered. A plateau warning also
     removes a plateau note on its series (PL001 stuck/wasted beside PL002 converged). A divergence of the
-    training loss removes the run's overfitting and train-val-gap findings (:data:`_AFTER_DIVERGENCE`)."""
+    training loss removes the run's overfitting and train-val-gap findings (:data:`_AFTER_DIVERGENCE`). From a
+    divergence's onset on, jumps are not spikes and a stall-then-drop is not an escaped plateau (LM001)."""
     def key(f: Finding) -> tuple[Any, Any]:
         return (f.split or "train", f.metric or "loss")
 
@@ -224,6 +225,10 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
                     at = f.evidence.extra.get("steps") or [f.start_step]
                     if all(a is not None and a >= onset for a in at):
                         drop.add(i)
+                elif f.rule == "LM001" and f.start_step is not None and f.start_step >= onset:
+                    # likewise a "stuck, then a sudden drop" from the onset on is the runaway itself (a negative
+                    # loss running away below zero pauses, then falls again): no plateau the run escaped
+                    drop.add(i)
         if any(findings[i].category == "plateau" and findings[i].severity >= Severity.WARNING for i in idx):
             # stuck or wasted (PL001) and "converged" (PL002) on one series: the warning is the finding
             drop.update(i for i in idx if findings[i].category == "plateau" and findings[i].severity < Severity.WARNING)
