@@ -4,6 +4,7 @@ note it gives where it decided. Each test fails on main at 8af16a6."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -49,3 +50,28 @@ def test_lightning_sparse_step_column_gives_way_to_the_epoch_column() -> None:
     assert values(src, "train", "loss") == [0.4061, 0.3896, 0.4042, 0.3479, 0.3907, 0.3889, 0.3118, 0.2909]
     assert values(src, "train", "loss_step") == [0.2941]
     assert "'train_loss_step' has 1 point(s) against 8 in 'train_loss_epoch'" in notes(src)
+
+
+# ------------------------------------------------------------------- Keras-style History lists, one per model
+# Az0s/dl_opt results/history.json @ ee6f2460ae2b8f7f539a83942eced5bd5c2753ae: the "Softmax" and "Linear" entries
+# (of 4), values verbatim. main: "no numeric History lists found".
+
+def test_history_per_model_key_is_one_run_per_model() -> None:
+    src = read("az0s_history.json", "history.json")
+    assert set(src.frame.get_column("run").unique()) == {"r/Softmax", "r/Linear"}
+    doc = json.loads((DATA / "az0s_history.json").read_text())
+    assert values(src, "train", "loss", run="r/Linear") == [round(v, 4) for v in doc["Linear"]["train_loss"]]
+    assert values(src, "val", "loss", run="r/Softmax") == [round(v, 4) for v in doc["Softmax"]["val_loss"]]
+    assert "fold/run/model key(s) (Softmax, Linear)" in notes(src)
+
+
+def test_history_under_split_named_keys_is_still_not_runs() -> None:
+    # {"train_metrics": {...}, "val_metrics": {...}}: keys naming a split are no models
+    doc = {"train_metrics": {"loss": [1.0, 0.5, 0.4]}, "val_metrics": {"loss": [1.2, 0.9, 0.8]}}
+    inp = from_bytes(json.dumps(doc).encode(), name="history.json")
+    inp.run_name = "r"
+    try:
+        src = read_input(inp, None)
+    except Exception:  # noqa: BLE001 - not read at all is as good as not read as runs
+        return
+    assert set(src.frame.get_column("run").unique()) == {"r"}
