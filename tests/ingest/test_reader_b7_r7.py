@@ -75,3 +75,16 @@ def test_history_under_split_named_keys_is_still_not_runs() -> None:
     except Exception:  # noqa: BLE001 - not read at all is as good as not read as runs
         return
     assert set(src.frame.get_column("run").unique()) == {"r"}
+
+
+# ------------------------------------------------------------------------- TensorFlow scalars, one a line
+# hisham24/HeartSegmentation train_loss_history.txt @ 617b60786e6c5098a55554998a94bc6df5059010, lines 1-12:
+# 'tf.Tensor(0.8734007, shape=(), dtype=float32)'. The 32 of float32 is no second column.
+
+def test_tf_tensor_per_line() -> None:
+    src = read("train_loss_history.txt", "train_loss_history.txt")
+    assert src.format == "numeric-column"
+    assert len(series(src)) == 1
+    (split, metric), = series(src)
+    assert values(src, split, metric)[:3] == [0.8734, 0.1585, 0.0996]
+    assert len(values(src, split, metric)) == 12
