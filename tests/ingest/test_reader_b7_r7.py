@@ -1,6 +1,7 @@
 """Reader fixes for batch 7's UNREADABLE.tsv logs (helper r7): each shape as a small verbatim excerpt of the log it
 came from (data/b7/, source named above each test: repository, path, commit), what lossdoc must now read, and the
-note it gives where it decided. Each test fails on main at 8af16a6."""
+note it gives where it decided. Each test fails on main at 8af16a6 but the split-keys guard, which keeps main's
+behaviour."""
 
 from __future__ import annotations
 
@@ -77,6 +78,31 @@ def test_history_under_split_named_keys_is_still_not_runs() -> None:
     assert set(src.frame.get_column("run").unique()) == {"r"}
 
 
+# --------------------------------------------------------------------- key,value pairs in a headerless CSV
+# desinurch/lottery-ticket-hypothesis output/train.log @ a059d4616f545ab90ea4f5a402d9215839e17483 (the whole file).
+
+def test_key_value_csv_rows() -> None:
+    src = read("desinurch_train.log", "train.log")
+    assert src.format == "text"
+    assert steps(src, "train", "loss") == [1, 2, 3, 4, 5]
+    assert values(src, "train", "loss") == [2.3096, 2.3116, 2.3055, 2.2991, 2.2982]
+    assert values(src, "train", "accuracy")[:2] == [0.0469, 0.0156]
+
+
+# ----------------------------------------------------------------------------------- a '|' table in a log
+# simon-jonas-buehrer/LGN-mnist-benchmark results/train.log @ b0b437fdca730062bacb9e85ee2b136e299e1ff0, lines 1-24:
+# 'epoch | tr_loss | tr_acc | ... | va_loss | ...' after an args line and a model printout.
+
+def test_pipe_table_under_its_header() -> None:
+    src = read("simon_train.log", "train.log")
+    assert src.format == "text"
+    assert steps(src, "train", "loss") == [1, 2, 3, 4, 5, 6, 7]
+    assert values(src, "train", "loss")[:3] == [1.54, 1.352, 1.235]
+    assert values(src, "val", "loss")[:3] == [1.638, 1.534, 1.474]
+    assert values(src, "test", "accuracy")[:2] == [42.25, 47.24]
+    assert "tr_loss -> train_loss" in notes(src)
+
+
 # ------------------------------------------------------------------------- TensorFlow scalars, one a line
 # hisham24/HeartSegmentation train_loss_history.txt @ 617b60786e6c5098a55554998a94bc6df5059010, lines 1-12:
 # 'tf.Tensor(0.8734007, shape=(), dtype=float32)'. The 32 of float32 is no second column.
@@ -88,3 +114,63 @@ def test_tf_tensor_per_line() -> None:
     (split, metric), = series(src)
     assert values(src, split, metric)[:3] == [0.8734, 0.1585, 0.0996]
     assert len(values(src, split, metric)) == 12
+
+
+# ------------------------------------------------------------------- a count in the preamble is not the step
+# gabrielmjrr/representation-stabilization results/train.log @ b24f6d47f0d32c3731b926ef4629149e6a97f9e6, lines
+# 50-72: 'Train batches: 391' / 'Test batches:  79' once, then 'Epoch    1/200  train_loss=...' lines. main took
+# 'Test batches' as the step and read 1 point.
+
+def test_counter_printed_once_in_the_preamble_is_not_the_step() -> None:
+    src = read("gabriel_train.log", "train.log")
+    assert steps(src, "train", "loss") == [1, 2, 3, 4, 5, 6]
+    assert values(src, "train", "loss")[:2] == [2.0862, 1.55]
+    assert values(src, "test", "loss")[:2] == [1.6849, 1.3635]
+    assert "'Train batches' (391), 'Test batches' (79): printed once each" in notes(src)
+
+
+# ------------------------------------------------------------ tqdm bars with a warning glued on after them
+# Mate-Tomatos/CatsVSDogs output/train.log @ 8bda8c57b9fde9138645df8ef55fea4df7a210d8, lines 1-15 and the first 4
+# epochs; each '\r' line cut to its segments holding a warning and its last three (the 'Epoch  N/15 | ...' summary).
+
+def test_epoch_lines_among_bars_with_glued_warnings() -> None:
+    src = read("mate_train.log", "train.log")
+    assert src.format == "text"
+    assert steps(src, "train", "loss") == [1, 2, 3, 4]
+    assert values(src, "train", "loss") == [0.2709, 0.2381, 0.2256, 0.2193]
+    assert values(src, "val", "loss") == [0.1456, 0.1331, 0.1408, 0.1331]
+
+
+# ---------------------------------------------------------------- a printed PyTorch model among the lines
+# conanjgz/critical-error-detection-for-MT output/train.log @ 965299447eb37ab3ea1be88a2e3734e4b0c01e50, lines
+# 27857-27990 (the end of a run, the next run's config and the first 117 lines of its model printout) and
+# 28160-28208 (the end of the printout and that run's 10 epochs).
+
+def test_module_printout_lines_are_not_the_log() -> None:
+    src = read("conanjgz_train.log", "train.log")
+    assert src.format == "text"
+    assert values(src, "train", "loss")[:3] == [0.566, 0.469, 0.427]
+    assert len(values(src, "train", "loss")) == 10
+    assert values(src, "val", "loss")[:2] == [0.463, 0.396]
+
+
+# ------------------------------------------------------------------------ tqdm bars without a total
+# jma02/d-flow logs/nohup.out @ e4b083139841fc4e53f6d65c017f8378b9ec3afd, lines 1-40, 320-350 and 455-471:
+# 'Epoch 0: 22it [00:14,  8.07it/s]\x1b[A' bars around 'Step: 99 (0) | Loss: 1.26963 | ...' lines.
+
+def test_step_lines_among_bars_without_a_total() -> None:
+    src = read("jma02_nohup.out", "nohup.out")
+    assert src.format == "text"
+    assert steps(src, "train", "loss") == [99, 199, 299, 399, 499, 599]
+    assert values(src, "train", "loss")[:2] == [1.2696, 0.6178]
+
+
+# -------------------------------------------------------------- the Python logging HOWTO's US date format
+# allenhjw/DeepLearning run.log @ a167cd62898bc397c71bd38f3a42459f98d00e65, lines 80-100: '07/07/2022 04:32:45 PM
+# Loss per epochs:927.1398'. main read '07/07' as an N/M counter and 'PM' into each key ('pm_learning_rate').
+
+def test_us_timestamp_prefix_and_loss_per_epoch() -> None:
+    src = read("allenhjw_run.log", "run.log")
+    names = {m for _, m in series(src)}
+    assert not any(m.startswith(("pm_", "am_")) for m in names)
+    assert "loss" in names and "loss_per_epochs" not in names
