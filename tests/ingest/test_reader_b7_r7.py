@@ -166,11 +166,15 @@ def test_step_lines_among_bars_without_a_total() -> None:
 
 
 # -------------------------------------------------------------- the Python logging HOWTO's US date format
-# allenhjw/DeepLearning run.log @ a167cd62898bc397c71bd38f3a42459f98d00e65, lines 80-100: '07/07/2022 04:32:45 PM
-# Loss per epochs:927.1398'. main read '07/07' as an N/M counter and 'PM' into each key ('pm_learning_rate').
+# allenhjw/DeepLearning run.log @ a167cd62898bc397c71bd38f3a42459f98d00e65, lines 115-190: two runs, each '07/07/2022
+# 05:11:27 PM epochs:30' (and its lr lines) then 30 '... PM Loss per epochs:933.46' lines. main read '07/07' as an
+# N/M counter and 'PM' into each key ('pm_epochs'); read naively, the two runs would be one 60-point curve.
 
-def test_us_timestamp_prefix_and_loss_per_epoch() -> None:
+def test_us_timestamp_and_a_setting_header_repeated_at_each_start() -> None:
     src = read("allenhjw_run.log", "run.log")
     names = {m for _, m in series(src)}
     assert not any(m.startswith(("pm_", "am_")) for m in names)
-    assert "loss" in names and "loss_per_epochs" not in names
+    assert steps(src, "train", "loss") == list(range(30))  # the last run, numbered from 0 under its header
+    assert values(src, "train", "loss")[:2] == [932.1924, 815.4446]
+    assert "the file holds 2 separate runs" in notes(src)
+    assert "the headers above them all print 30: a setting printed as each run starts" in notes(src)

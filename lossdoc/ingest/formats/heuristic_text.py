@@ -1119,15 +1119,24 @@ class HeuristicTextParser(Parser):
             if not per_batch and rep.height:
                 leader = rep.item(0, "tpl")
                 lead = under.filter(pl.col("tpl") == leader).select("_rid", pl.lit(True).alias("_b"))
+                # the headers these lines sit under all print one value ("epochs:30" as each of 8 runs starts,
+                # allenhjw/DeepLearning run.log): a setting printed at each start, not an epoch; the lines are
+                # numbered from 0 under each, so each start reads as a new run (judged by the restart handling)
+                heads = blk.filter(pl.col("ep").is_not_null()).select("_blk", "ep")
+                used = under.filter(pl.col("tpl") == leader).select("_blk").unique().join(heads, on="_blk")
+                setting = used.height >= 2 and used.get_column("ep").n_unique() == 1
                 df = (df.join(lead, on="_rid", how="left").sort("_rid").with_columns(pl.col("_b").fill_null(False)))
-                df = df.with_columns(
-                    pl.when(pl.col("_b")).then(pl.col("_b").cast(pl.Int64).cum_sum() - 1).cast(pl.Float64).alias("_s")
-                ).drop("_b")
+                count = pl.col("_b").cast(pl.Int64).cum_sum()
+                if setting:
+                    count = count.over(pl.col("ep").is_not_null().cum_sum())
+                df = df.with_columns(pl.when(pl.col("_b")).then(count - 1).cast(pl.Float64).alias("_s")).drop("_b")
                 notes.append(IngestNote(
                     "inferred", f"'{df.get_column('epoch_key').drop_nulls()[0]}' is the only counter, on lines of its "
                     f"own, and lines of one shape repeat under each (median {int(rep.item(0, 'med'))}): each such line "
-                    "is read as one step, numbered in line order from 0 (derived: not an optimizer step); other lines "
-                    "take the step of the line before them"))
+                    "is read as one step, numbered in line order from 0"
+                    + (f" under each (the headers above them all print {used.item(0, 'ep'):g}: a setting printed as "
+                       "each run starts, not an epoch)" if setting else "")
+                    + " (derived: not an optimizer step); other lines take the step of the line before them"))
                 desc = "line order within the epochs"
             elif per_batch:
                 df = (df.join(batchy.select("_rid", pl.lit(True).alias("_b")), on="_rid", how="left").sort("_rid")
