@@ -178,3 +178,14 @@ def test_us_timestamp_and_a_setting_header_repeated_at_each_start() -> None:
     assert values(src, "train", "loss")[:2] == [932.1924, 815.4446]
     assert "the file holds 2 separate runs" in notes(src)
     assert "the headers above them all print 30: a setting printed as each run starts" in notes(src)
+
+
+# ---------------------------------------------------------- a '\r'-redrawn progress counter is no header line
+# Enoch-H-Kang/DDC-DPT train_output.log @ 354d5466d2a5ed19595b5a0567773cafa6511cc3, lines 1-5, 134-139, 268-273,
+# 402-407 and 536-541 (the 130-line tensor dumps between left out): 'Batch 0 of 13\rBatch 1 of 13\r...\r\tTrain
+# loss: 0.75' under 'Epoch: N'. main took the overwritten 'Batch N of M' as the step: 1 point.
+
+def test_redrawn_progress_counter_is_not_the_step() -> None:
+    src = read("enoch_train_output.log", "train_output.log")
+    assert steps(src, "train", "loss") == [1, 2, 3, 4]
+    assert values(src, "train", "loss")[:2] == [0.7523, 0.674]

@@ -592,6 +592,10 @@ _US_STAMP = r"^\s*\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)? ?
 #: ``(dense): Linear(in_features=768, out_features=768, bias=True)``, ``(0): Thermometer()``; its numbers are
 #: the architecture's, and a log that prints the model at each of 40 starts holds thousands of them
 _MODULE_REPR = r"^\s*\([\w.]+\): [A-Z]\w*\("
+#: a progress counter and its total alone, ``print(f"\rBatch {i} of {n}", end="")``: where a later redraw follows it
+#: on the same physical line (``Batch 12 of 13\r<TAB>Train loss: 0.75``) it was overwritten on the terminal, and
+#: is no header line whose counter the values after it would take
+_PROGRESS_ONLY = r"^\s*[A-Za-z][A-Za-z ]*\d+\s*(?:of|/)\s*\d+\s*$"
 #: argparse's repr of the parsed arguments, printed at the start of countless scripts
 _NAMESPACE_DUMP = r"\bNamespace\(\w+="
 #: torch.optim.Optimizer.__repr__: "Parameter Group 0", then its settings indented by 4 spaces
@@ -666,7 +670,10 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
                        line.str.contains(_PIPE_HEAD).any().alias("h"),
                        line.str.contains(_US_STAMP).any().alias("u"),
                        line.str.contains(_MODULE_REPR).any().alias("m"),
-                       line.str.contains("it [", literal=True).any().alias("i")).row(0)
+                       line.str.contains("it [", literal=True).any().alias("i"),
+                       line.str.contains(_PROGRESS_ONLY).any().alias("r")).row(0)
+    if has[11] and "lineno" in lines.columns:
+        lines = lines.filter(~(line.str.contains(_PROGRESS_ONLY) & (pl.col("lineno") == pl.col("lineno").shift(-1))))
     if has[10]:
         lines = lines.filter(~line.str.contains(_TQDM_NO_TOTAL))
     if has[9]:
