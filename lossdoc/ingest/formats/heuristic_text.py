@@ -548,11 +548,15 @@ _AVG = re.compile(r"^(?:average|avg|mean)_")
 _BATCH_OF = re.compile(r"^batch_")
 
 
+#: "Loss per epoch" / "loss_per_batch": the loss, said to be one an epoch (a batch)
+_PER_COUNTER = re.compile(r"_per_(?:epochs?|batch(?:es)?|steps?|iter(?:ation)?s?)$")
+
+
 def _metric(key: str) -> str:
-    """Canonical metric of a key; ``Average loss`` / ``avg_acc`` / ``batch loss`` are the loss / accuracy as
-    logged."""
+    """Canonical metric of a key; ``Average loss`` / ``avg_acc`` / ``batch loss`` / ``Loss per epoch`` are the
+    loss / accuracy as logged."""
     metric = split_and_metric(snake_case(key))[1]
-    bare = _BATCH_OF.sub("", _AVG.sub("", metric))
+    bare = _PER_COUNTER.sub("", _BATCH_OF.sub("", _AVG.sub("", metric)))
     if bare != metric and canonical_metric(bare) in ("loss", "accuracy", "perplexity"):
         return canonical_metric(bare)
     return metric
@@ -572,18 +576,86 @@ _OBJECT = r"<[^<>]*\bat 0x[0-9a-fA-F]+>"
 _GLUED = r"(?i)\b(epoch|ep|step|iter|iteration)([0-9]+)(?:\b|$)"
 #: a tqdm bar without a postfix: ``Epoch 1/5: 100%|█████| 7543/7543 [00:10<00:00, 700.00it/s]``
 _TQDM_PLAIN = r"\d+%\|.*\|\s*\d+/\d+\s*\[[^=\]]*\]\s*$"
+#: a tqdm bar over an iterable without a length, without a postfix (``format_meter`` with no total: ``{desc}:
+#: {n}{unit} [{elapsed}, {rate}]``): ``Epoch 0: 22it [00:14,  8.07it/s]``
+#: (with the cursor-up escape tqdm writes after a nested bar, ``\x1b[A``, where the text is not yet cleaned)
+_TQDM_NO_TOTAL = r"\d+it \[\d+:\d\d(?::\d\d)?, *(?:[\d.]+|\?)(?:it/s|s/it)\](?:\x1b\[[0-9;]*[A-Za-z])*\s*$"
+#: the same bar with a Python warning written on after it (both on stderr, the bar's line not ended): ``Train:
+#: 0%|   | 1/625 [00:23<4:01:06, 23.18s/it]/data/train.py:253: FutureWarning: ...`` (``warnings.formatwarning``:
+#: ``{filename}:{lineno}: {category}: {message}``): the bar is dropped, the warning kept as a line of its own
+_TQDM_GLUED = r"^.*?\d+%\|[^|]*\|\s*\d+/\d+\s*\[[^=\]]*\](\S*\.py:\d+: \w*Warning: )"
+#: a US-style date and 12-hour time before the message, the Python logging HOWTO's own example ``basicConfig(
+#: format='%(asctime)s %(message)s', datefmt='%m/%d/%Y %I:%M:%S %p')``: ``07/07/2022 04:32:45 PM Loss ...``; its
+#: ``07/07`` is no N/M counter and its ``PM`` no part of the next key
+_US_STAMP = r"^\s*\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)? ?[AaPp][Mm]\b[\s:|-]*"
+#: a line of a printed PyTorch model (``nn.Module.__repr__``: ``(name): Module(args)`` per child, indented):
+#: ``(dense): Linear(in_features=768, out_features=768, bias=True)``, ``(0): Thermometer()``; its numbers are
+#: the architecture's, and a log that prints the model at each of 40 starts holds thousands of them
+_MODULE_REPR = r"^\s*\([\w.]+\): [A-Z]\w*\("
+#: a progress counter and its total alone, ``print(f"\rBatch {i} of {n}", end="")``: where a later redraw follows it
+#: on the same physical line (``Batch 12 of 13\r<TAB>Train loss: 0.75``) it was overwritten on the terminal, and
+#: is no header line whose counter the values after it would take
+_PROGRESS_ONLY = r"^\s*[A-Za-z][A-Za-z ]*\d+\s*(?:of|/)\s*\d+\s*$"
 #: argparse's repr of the parsed arguments, printed at the start of countless scripts
 _NAMESPACE_DUMP = r"\bNamespace\(\w+="
 #: torch.optim.Optimizer.__repr__: "Parameter Group 0", then its settings indented by 4 spaces
 _OPTIMIZER_GROUP = r"^\s*Parameter Group \d+\s*$"
+#: a headerless CSV row of key,value pairs, ``csv.writer(f).writerow(["iteration", i, "train_loss", loss, ...])``:
+#: ``iteration,1,train_loss,2.3095,train_accuracy,0.0468`` (two pairs at least, nothing else on the line)
+_CSV_PAIR = rf"([A-Za-z_][\w.]*),((?:{_NUM_RS}))"
+_CSV_PAIRS = rf"^\s*{_CSV_PAIR}(?:,{_CSV_PAIR})+,?\s*$"
+#: a table printed with '|' between its columns: a header of names, then rows of numbers under it
+#: (``epoch | tr_loss | tr_acc | va_loss`` / ``    1 |   1.540 |  47.36 |   1.638``), three columns at least
+_PIPE_HEAD = r"^\s*[A-Za-z_][\w.\-/%]*(?:\s*\|\s*[A-Za-z_][\w.\-/%]*){2,}\s*\|?\s*$"
+_PIPE_ROW = rf"^\s*(?:{_NUM_RS})[a-z%]*(?:\s*\|\s*(?:{_NUM_RS})[a-z%]*){{2,}}\s*\|?\s*$"
+#: split abbreviations a pipe table's header may use for its column groups, read only where two of them
+#: stand in one header (``tr_loss`` beside ``va_loss``), never in a name alone
+_PIPE_SPLITS = {"tr": "train", "va": "val", "te": "test"}
 
 
-def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
+def _pipe_rows(lines: pl.DataFrame, notes: list[IngestNote] | None) -> pl.DataFrame:
+    """Rows of a '|' table read as ``name=value`` pairs named by the header above them (same number of cells)."""
+    line = pl.col("line")
+    lines = lines.with_columns(pl.when(line.str.contains(_PIPE_HEAD)).then(line).forward_fill().alias("_ph"))
+    rows = line.str.contains(_PIPE_ROW) & pl.col("_ph").is_not_null()
+    cells = line.str.strip_chars(" \t|").str.split("|")
+    heads = pl.col("_ph").str.strip_chars(" \t|").str.split("|")
+    rows = rows & (cells.list.len() == heads.list.len())
+    renamed: dict[str, str] = {}
+
+    def names(head: str) -> list[str]:
+        cols = [c.strip() for c in head.strip(" \t|").split("|")]
+        pre = {c.split("_", 1)[0].lower() for c in cols if "_" in c}
+        if len(pre & set(_PIPE_SPLITS)) >= 2:
+            out = [(_PIPE_SPLITS[c.split("_", 1)[0].lower()] + "_" + c.split("_", 1)[1])
+                   if "_" in c and c.split("_", 1)[0].lower() in _PIPE_SPLITS else c for c in cols]
+            renamed.update({a: b for a, b in zip(cols, out) if a != b})
+            return out
+        return cols
+
+    sub = lines.with_row_index("_i").filter(rows).select("_i", "_ph", "line")
+    if not sub.height:
+        return lines.drop("_ph")
+    heads_seen = {h: names(h) for h in sub.get_column("_ph").unique().to_list()}
+    text = [" ".join(f"{k}={v.strip()}" for k, v in zip(heads_seen[h], row.strip(" \t|").split("|"), strict=True))
+            for h, row in sub.select("_ph", "line").iter_rows()]
+    lines = lines.drop("_ph").with_columns(
+        lines.get_column("line").scatter(sub.get_column("_i"), pl.Series(text, dtype=pl.String)))
+    if renamed and notes is not None:
+        shown = ", ".join(f"{a} -> {b}" for a, b in list(renamed.items())[:4])
+        notes.append(IngestNote("inferred", f"a '|' table whose header abbreviates its splits (tr_/va_/te_ side by "
+                                f"side): read as {shown}{' ...' if len(renamed) > 4 else ''}"))
+    return lines
+
+
+def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.DataFrame:
     """Printed tensors read as their value and object reprs dropped, so ``loss: tensor(2.31,
     device='cuda:0')`` is the pair ``loss: 2.31``; tqdm bars without a postfix dropped (their
     counters are the bar's, not the training step); a counter glued to its word (``Epoch1``) parted; an
     argparse ``Namespace(lr=0.01, eval_step=10, ...)`` dump dropped (it is the run's configuration, read by
-    :mod:`lossdoc.ingest.config_text`; its ``eval_step=10`` is no step and its ``lr=0.01`` no series).
+    :mod:`lossdoc.ingest.config_text`; its ``eval_step=10`` is no step and its ``lr=0.01`` no series); a headerless
+    CSV row of key,value pairs (``iteration,1,train_loss,2.3095``) read as ``key=value`` pairs, and so are the rows
+    of a '|' table under its header (:func:`_pipe_rows`).
     Only when some line holds one: cheap tests first."""
     line = pl.col("line")
     if not lines.height:
@@ -593,7 +665,27 @@ def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
                        line.str.contains("%|", literal=True).any().alias("q"),
                        line.str.contains(_GLUED).any().alias("g"),
                        line.str.contains("Namespace(", literal=True).any().alias("n"),
-                       line.str.contains(_OPTIMIZER_GROUP).any().alias("p")).row(0)
+                       line.str.contains(_OPTIMIZER_GROUP).any().alias("p"),
+                       line.str.contains(_CSV_PAIRS).any().alias("c"),
+                       line.str.contains(_PIPE_HEAD).any().alias("h"),
+                       line.str.contains(_US_STAMP).any().alias("u"),
+                       line.str.contains(_MODULE_REPR).any().alias("m"),
+                       line.str.contains("it [", literal=True).any().alias("i"),
+                       line.str.contains(_PROGRESS_ONLY).any().alias("r")).row(0)
+    if has[11] and "lineno" in lines.columns:
+        lines = lines.filter(~(line.str.contains(_PROGRESS_ONLY) & (pl.col("lineno") == pl.col("lineno").shift(-1))))
+    if has[10]:
+        lines = lines.filter(~line.str.contains(_TQDM_NO_TOTAL))
+    if has[9]:
+        lines = lines.filter(~line.str.contains(_MODULE_REPR))
+    if has[8]:
+        lines = lines.with_columns(line.str.replace(_US_STAMP, ""))
+    if has[7]:
+        lines = _pipe_rows(lines, notes)
+    if has[6]:  # "iteration,1,train_loss,2.3095": key,value pairs read as "iteration=1 train_loss=2.3095"
+        lines = lines.with_columns(
+            pl.when(line.str.contains(_CSV_PAIRS)).then(line.str.replace_all(_CSV_PAIR + r",?", "${1}=${2} "))
+            .otherwise(line).alias("line"))
     if has[4]:
         lines = lines.filter(~line.str.contains(_NAMESPACE_DUMP))
     if has[5]:
@@ -604,7 +696,7 @@ def _unwrap(lines: pl.DataFrame) -> pl.DataFrame:
         lines = lines.with_columns(block.alias("_blk")).filter(
             ~line.str.contains(_OPTIMIZER_GROUP).first().over("_blk")).drop("_blk")
     if has[2]:
-        lines = lines.filter(~line.str.contains(_TQDM_PLAIN))
+        lines = lines.filter(~line.str.contains(_TQDM_PLAIN)).with_columns(line.str.replace(_TQDM_GLUED, "${1}"))
     if has[3]:  # "Epoch1 Time:178.1s Loss:5.5364": the counter's number glued to its word
         lines = lines.with_columns(line.str.replace_all(_GLUED, "${1} ${2}"))
     if has[0] or has[1]:
@@ -705,7 +797,7 @@ class HeuristicTextParser(Parser):
 
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
-        lines = _unwrap(load_lines(inp, notes=notes))
+        lines = _unwrap(load_lines(inp, notes=notes), notes)
         n_lines = lines.get_column("lineno").n_unique()
         last_line = int(lines.get_column("lineno").max() or 0) if lines.height else None
         tail = torn_tail_note(inp, last_line)
@@ -935,6 +1027,19 @@ class HeuristicTextParser(Parser):
             )
         inner_vals = df.get_column("inner").drop_nulls()
         n_epochs = df.get_column("ep").drop_nulls().n_unique()
+        if not keys.len() and inner_vals.len() and n_epochs >= 2:
+            once = df.get_column("inner_key").drop_nulls().value_counts()
+            if int(once.get_column(once.columns[1]).max()) == 1:  # type: ignore[arg-type]
+                # "Train batches: 391" / "Test batches: 79" once each in a run's header, then "Epoch 1/200
+                # train_loss=..." lines (gabrielmjrr/representation-stabilization train.log): a counter printed
+                # on one line, on no data line, is a count in the preamble, not the axis of an epoch-level log
+                shown = ", ".join(f"'{k}' ({v:g})" for k, v in df.filter(pl.col("inner").is_not_null())
+                                  .select("inner_key", "inner").head(3).iter_rows())
+                notes.append(IngestNote("inferred", f"{shown}: printed once each, on no line with values, among "
+                                        f"{n_epochs} epochs: a count in the preamble, not read as the step"))
+                df = df.with_columns([pl.lit(None, dtype=df.schema[c]).alias(c)
+                                      for c in ("inner", "inner_total", "inner_key")])
+                inner_vals = inner_vals.clear()
         if 0 < inner_vals.len() < n_epochs and inner_vals.n_unique() == 1 and keys.len():
             # "[WARNING] training_steps=215.0 < steps_per_epoch=418" once in a preamble, then "[TRAIN][Epoch 1/30]"
             # headers (elenikaxiras/ECG2DIG training.log): a step counter with one value, printed on fewer lines
@@ -1021,15 +1126,24 @@ class HeuristicTextParser(Parser):
             if not per_batch and rep.height:
                 leader = rep.item(0, "tpl")
                 lead = under.filter(pl.col("tpl") == leader).select("_rid", pl.lit(True).alias("_b"))
+                # the headers these lines sit under all print one value ("epochs:30" as each of 8 runs starts,
+                # allenhjw/DeepLearning run.log): a setting printed at each start, not an epoch; the lines are
+                # numbered from 0 under each, so each start reads as a new run (judged by the restart handling)
+                heads = blk.filter(pl.col("ep").is_not_null()).select("_blk", "ep")
+                used = under.filter(pl.col("tpl") == leader).select("_blk").unique().join(heads, on="_blk")
+                setting = used.height >= 2 and used.get_column("ep").n_unique() == 1
                 df = (df.join(lead, on="_rid", how="left").sort("_rid").with_columns(pl.col("_b").fill_null(False)))
-                df = df.with_columns(
-                    pl.when(pl.col("_b")).then(pl.col("_b").cast(pl.Int64).cum_sum() - 1).cast(pl.Float64).alias("_s")
-                ).drop("_b")
+                count = pl.col("_b").cast(pl.Int64).cum_sum()
+                if setting:
+                    count = count.over(pl.col("ep").is_not_null().cum_sum())
+                df = df.with_columns(pl.when(pl.col("_b")).then(count - 1).cast(pl.Float64).alias("_s")).drop("_b")
                 notes.append(IngestNote(
                     "inferred", f"'{df.get_column('epoch_key').drop_nulls()[0]}' is the only counter, on lines of its "
                     f"own, and lines of one shape repeat under each (median {int(rep.item(0, 'med'))}): each such line "
-                    "is read as one step, numbered in line order from 0 (derived: not an optimizer step); other lines "
-                    "take the step of the line before them"))
+                    "is read as one step, numbered in line order from 0"
+                    + (f" under each (the headers above them all print {used.item(0, 'ep'):g}: a setting printed as "
+                       "each run starts, not an epoch)" if setting else "")
+                    + " (derived: not an optimizer step); other lines take the step of the line before them"))
                 desc = "line order within the epochs"
             elif per_batch:
                 df = (df.join(batchy.select("_rid", pl.lit(True).alias("_b")), on="_rid", how="left").sort("_rid")

@@ -37,6 +37,8 @@ from lossdoc.ingest.formats._tabular import (
     CsvHead,
     SeriesNamer,
     bad_cells_note,
+    bare_split,
+    guess_split_metric,
     int_axis,
     int_column,
     melt,
@@ -287,7 +289,7 @@ def _parse_json(inp: InputFile) -> ParseResult:
     folds = _folds(doc)
     if folds:
         runs = {k: (inp.run_name if len(folds) == 1 else f"{inp.run_name}/{k}") for k in folds}
-        notes.append(IngestNote("inferred", f"Keras History nested under {len(folds)} fold/run key(s) "
+        notes.append(IngestNote("inferred", f"Keras History nested under {len(folds)} fold/run/model key(s) "
                                 f"({', '.join(list(folds)[:5])}{' ...' if len(folds) > 5 else ''}): "
                                 + ("read as the run" if len(folds) == 1 else "each read as a run")))
         frames = [f for k, sub in folds.items() for f in _history_frames(sub, runs[k], notes)]
@@ -319,11 +321,19 @@ _FOLD_KEY = re.compile(r"(?i)^(?:fold|run|cv|split|seed|trial)?[ _-]?\d+$")
 def _folds(doc: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
     """``{"0": {"loss": [...], "val_loss": [...]}, "1": {...}}`` (a History dumped per cross-validation fold
     or per run): the inner Histories by key, when every key is a fold or run number (``0``, ``fold_1``,
-    ``run2``) and every value such a dict; else None (``{"train": {...}, "val": {...}}`` is not folds)."""
+    ``run2``) and every value such a dict; else None (``{"train": {...}, "val": {...}}`` is not folds).
+
+    Two or more keys that name no split hold one History per model compared (``{"Softmax": {"train_loss":
+    [...], "val_loss": [...]}, "Linear": {...}}``, a script training several variants in turn) and are read
+    the same way; a key naming a split (``train``, ``val_metrics``) keeps the dict from being read so."""
     def history(v: Any) -> bool:
         return isinstance(v, dict) and any(isinstance(x, list) for x in v.values()) and any(
             re.search(r"(?i)loss", str(k)) and isinstance(x, list) for k, x in v.items())
-    if doc and all(_FOLD_KEY.match(k) and history(v) for k, v in doc.items()):
+    if not doc or not all(history(v) for v in doc.values()):
+        return None
+    if all(_FOLD_KEY.match(k) for k in doc):
+        return doc
+    if len(doc) >= 2 and all(bare_split(k) is None and guess_split_metric(k, "?")[0] == "?" for k in doc):
         return doc
     return None
 

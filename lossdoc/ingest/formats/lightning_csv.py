@@ -111,10 +111,12 @@ def _step_restarts_with_epoch(header: list[str], rows: list[list[str]]) -> bool:
 
 
 def column_series(header: list[str], axes: set[str], dropped: frozenset[str] = frozenset(),
-                  notes: list[IngestNote] | None = None) -> dict[str, tuple[str, str]]:
+                  notes: list[IngestNote] | None = None,
+                  sparse: frozenset[str] = frozenset()) -> dict[str, tuple[str, str]]:
     """(split, metric) for each value column, handling ``_step``/``_epoch`` pairs and lr monitors. An ``_epoch``
-    column whose ``_step`` twin is in ``dropped`` (:func:`eval_batch_columns`) is the series itself. With
-    ``notes``, a split's loss is named where the header leaves it to be guessed (:func:`main_loss`, noted)."""
+    column whose ``_step`` twin is in ``dropped`` (:func:`eval_batch_columns`) is the series itself, and so is
+    one whose ``_step`` twin is in ``sparse`` (:func:`sparse_step_columns`; the twin is then ``<metric>_step``).
+    With ``notes``, a split's loss is named where the header leaves it to be guessed (:func:`main_loss`, noted)."""
     cols = [c for c in header if c not in axes]
     present = set(cols) | set(dropped)
     namer = SeriesNamer()
@@ -122,7 +124,7 @@ def column_series(header: list[str], axes: set[str], dropped: frozenset[str] = f
     # step-level series claims the canonical name first, whatever the column order).
     paired_epoch = {c for c in cols if c.endswith("_epoch") and c[: -len("_epoch")] + "_step" in present}
     for c in cols:
-        if c in paired_epoch:
+        if c in paired_epoch or c in sparse:
             continue
         if c.endswith("_step") and c[: -len("_step")] + "_epoch" in present:
             namer.assign(c, *guess_split_metric(c[: -len("_step")]))
@@ -131,7 +133,10 @@ def column_series(header: list[str], axes: set[str], dropped: frozenset[str] = f
     for c in cols:
         if c in paired_epoch:
             split, metric = guess_split_metric(c[: -len("_epoch")])
-            namer.assign(c, split, metric if c[: -len("_epoch")] + "_step" in dropped else f"{metric}_epoch")
+            twin = c[: -len("_epoch")] + "_step"
+            namer.assign(c, split, metric if twin in dropped or twin in sparse else f"{metric}_epoch")
+            if twin in sparse:
+                namer.assign(twin, split, f"{metric}_step")
     mapping = {c: namer.assigned[c] for c in cols}
     return mapping if notes is None else main_loss(mapping, notes)
 
@@ -167,6 +172,37 @@ def eval_batch_columns(df: pl.DataFrame, values: list[str], epoch: str) -> tuple
         "evaluation batches (Lightning's own counter for them), not training steps: not read on the training "
         "axis", count=sum(n for _, n in cols))
     return df.filter(keep).drop([c for c, _ in cols]), note
+
+
+#: Most points a ``_step`` column may hold for :func:`sparse_step_columns` to read its ``_epoch`` twin instead
+_SPARSE_STEP = 4
+
+
+def sparse_step_columns(df: pl.DataFrame, values: list[str]) -> tuple[frozenset[str], IngestNote | None]:
+    """The ``_step`` columns of ``_step``/``_epoch`` pairs too short to be the series, and the note saying so.
+
+    ``self.log(on_step=True, on_epoch=True)`` writes the ``_step`` value only every ``log_every_n_steps`` (50 by
+    default) training steps (``Trainer(log_every_n_steps=50)``; ``_LoggerConnector.should_update_logs``), so on
+    epochs shorter than that it holds a point or a few while ``_epoch`` holds one per epoch (``train_loss_step``
+    once at step 49 beside ``train_loss_epoch`` over 20 epochs). The per-epoch column is then the series. ``df``
+    holds the value columns typed as numbers."""
+    present = set(values)
+    sparse = []
+    for c in values:
+        twin = c[: -len("_step")] + "_epoch"
+        if not c.endswith("_step") or twin not in present:
+            continue
+        n_step, n_epoch = df.select(pl.col(c).is_not_null().sum(), pl.col(twin).is_not_null().sum()).row(0)
+        if n_step <= _SPARSE_STEP and n_epoch >= max(2 * n_step, _SPARSE_STEP + 1):
+            sparse.append((c, twin, n_step, n_epoch))
+    if not sparse:
+        return frozenset(), None
+    shown = "; ".join(f"{c!r} has {n} point(s) against {m} in {t!r}" for c, t, n, m in sparse[:3])
+    note = IngestNote(
+        "other", f"{shown}{' ...' if len(sparse) > 3 else ''}: a per-step value logged every log_every_n_steps, "
+        "more steps than an epoch holds, so the per-epoch column is read as the series (the per-step one as "
+        "'<metric>_step')")
+    return frozenset(c for c, _, _, _ in sparse), note
 
 
 #: Bytes of metrics.csv read at a time by :func:`_parse_typed`: at 10^7 rows, 2 MB pieces peak ~110 MB
@@ -260,9 +296,12 @@ def _parse_typed(inp: InputFile, run: str, compact: bool = True) -> ParseResult 
         return None  # a column without numbers: noted by the string path
     if torn:
         notes.append(torn_row_note(last))
+    sparse, note = sparse_step_columns(df, values)
+    if note:
+        notes.append(note)
     epoch = pl.col("epoch") if "epoch" in names else pl.lit(None, pl.Float64)
     blocks = []
-    for name, (split, metric) in column_series(values, set(), dropped, notes).items():
+    for name, (split, metric) in column_series(values, set(), dropped, notes, sparse).items():
         rows = df if df.get_column(name).null_count() == 0 else df.filter(pl.col(name).is_not_null())
         blocks.append(rows.select(
             pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
@@ -344,7 +383,11 @@ class LightningCSVParser(Parser):
         numeric, other = numeric_columns(df, candidates)
         if other:
             notes.append(IngestNote("other", f"column(s) without numbers ignored: {', '.join(other[:5])}"))
-        mapping = column_series(numeric, set(), dropped, notes)
+        sparse, note = sparse_step_columns(
+            df.select([pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in numeric]), numeric)
+        if note:
+            notes.append(note)
+        mapping = column_series(numeric, set(), dropped, notes, sparse)
         blocks, bad = melt(df, mapping, run=run, epoch=epoch)
         note = bad_cells_note(bad)
         if note:

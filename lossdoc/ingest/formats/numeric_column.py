@@ -54,6 +54,10 @@ _NUM_RE = re.compile(_NUM)
 #: What may stand between numbers on a numbers-only line (separators, list brackets, tensor() wrappers).
 _JUNK = r"[\s,;:_\[\]()\"]|tensor|device='?\w+:?\d*'?|dtype=\w+\.?\w*"
 _JUNK_RE = re.compile(_JUNK)
+#: A TensorFlow scalar printed eagerly (``print(loss, file=f)`` of an ``EagerTensor``, whose ``__repr__`` is
+#: ``tf.Tensor(<value>, shape=(), dtype=float32)``): read as its value, so that the 32 of float32 is no number.
+_TF_SCALAR = rf"tf\.Tensor\(\s*({_NUM}),\s*shape=\(\),\s*dtype=\w+\)"
+_TF_SCALAR_RE = re.compile(_TF_SCALAR)
 #: File extensions of numbers-only files (and none at all).
 SUFFIXES = (".csv", ".txt", ".tsv", ".dat", ".log", "")
 #: Words in a file name that say it holds a training curve.
@@ -105,7 +109,7 @@ def _numbers_only(line: str) -> list[str] | None:
 def head_shape(text: str) -> tuple[int, str | None] | None:
     """(numbers per line, or 0 for one list on a line; header) when ``text`` (a file's head) is
     numbers only; None otherwise."""
-    lines = [ln.strip() for ln in text.replace("\r\n", "\n").split("\n")]
+    lines = [_TF_SCALAR_RE.sub(r"\1", ln).strip() for ln in text.replace("\r\n", "\n").split("\n")]
     if len(text) >= 60_000 and lines:
         if len(lines) <= 2 and "," in lines[-1]:  # one long list: keep it up to its last whole number
             lines[-1] = lines[-1][: lines[-1].rfind(",")]
@@ -197,6 +201,8 @@ def read_numeric(inp: InputFile, notes: list[IngestNote],
         notes.append(IngestNote("other", "the last line has no line ending (written without one, or still being "
                                 "written): its value was read as it stands", line=last))
     line = pl.col("line").str.strip_chars()
+    if lines.height and lines.select(pl.col("line").str.contains("tf.Tensor(", literal=True).any()).item():
+        line = pl.col("line").str.replace_all(_TF_SCALAR, "${1}").str.strip_chars()
     lines = lines.with_columns(line.alias("line")).filter(pl.col("line") != "")
     # a '#' line before the numbers that names their columns ("#epoch train_loss val_loss"): their header
     lead = lines.head(1).filter(pl.col("line").str.starts_with("#")).get_column("line")
