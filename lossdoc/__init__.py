@@ -25,11 +25,12 @@ if TYPE_CHECKING:
     from lossdoc.report.model import Report
 
 
-def read(path: Any, format: str | None = None) -> LogSet:
-    """Read one or more logs (path, list of paths, directory, compressed file or ``-``)."""
+def read(path: Any, format: str | None = None, *, split_runs: bool = False) -> LogSet:
+    """Read one or more logs (path, list of paths, directory, compressed file or ``-``). ``split_runs``: a file
+    holding several separate runs is read run by run instead of its last run alone."""
     from lossdoc.ingest import read as _read
 
-    return _read(path, format=format)
+    return _read(path, format=format, split_runs=split_runs)
 
 
 def analyze(
@@ -46,6 +47,7 @@ def analyze(
     progress: Callable[[str], None] | None = None,
     jobs: int | None = 1,
     scheduler: str | None = None,
+    split_runs: bool = False,
 ) -> Report:
     """Read ``paths`` (or use a :class:`LogSet`), run every selected rule, return a :class:`Report`.
 
@@ -56,12 +58,14 @@ def analyze(
     loss is extrapolated to. A directory of runs is a sweep (a :class:`lossdoc.sweep.SweepReport`):
     ``jobs`` processes analyse its runs (None: every CPU), or the Dask cluster at ``scheduler``
     (``tcp://HOST:PORT``, needs ``lossdoc[dask]``); ``progress`` is called with short status lines.
+    ``split_runs``: a log file holding several separate runs (a script that appended each run to it) is analysed
+    run by run, each named ``<run> (run k of n)``, instead of its last run alone.
     """
     from lossdoc.api import analyze as _analyze
 
     return _analyze(paths, format=format, config=config, select=select, ignore=ignore, fail_on=fail_on,
                     baseline=baseline, tolerance=tolerance, horizon=horizon, progress=progress, jobs=jobs,
-                    scheduler=scheduler)
+                    scheduler=scheduler, split_runs=split_runs)
 
 
 _LAZY = {

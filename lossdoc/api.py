@@ -26,6 +26,7 @@ def analyze(
     progress: Callable[[str], None] | None = None,
     jobs: int | None = 1,
     scheduler: str | None = None,
+    split_runs: bool = False,
 ) -> Report:
     """Read ``paths`` (or use a :class:`LogSet`), run every selected rule, return a :class:`Report`.
 
@@ -40,6 +41,9 @@ def analyze(
     (a :class:`Report` with the ranking and the units that could not be read). ``jobs`` processes
     analyse the units (1, the default here, runs them in this process; None: every CPU, as the
     command line does); ``scheduler``: a Dask scheduler address (see :func:`lossdoc.sweep.analyze_sweep`).
+    ``split_runs``: a log file that holds several separate runs (a script that appended each run to it) is
+    analysed run by run, each named ``<run> (run k of n)``, instead of its last run alone
+    (:func:`lossdoc.ingest.split_file_runs`; not within a sweep's units).
     """
     if not isinstance(paths, LogSet) and not baseline:
         listed = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
@@ -53,7 +57,8 @@ def analyze(
                                      select=select, ignore=ignore, fail_on=fail_on, horizon=horizon,
                                      progress=progress, scheduler=scheduler)
     return analyze_logs(paths, format=format, config=config, select=select, ignore=ignore, fail_on=fail_on,
-                        baseline=baseline, tolerance=tolerance, horizon=horizon, progress=progress)
+                        baseline=baseline, tolerance=tolerance, horizon=horizon, progress=progress,
+                        split_runs=split_runs)
 
 
 def analyze_logs(
@@ -68,6 +73,7 @@ def analyze_logs(
     tolerance: float | None = None,
     horizon: int | None = None,
     progress: Callable[[str], None] | None = None,
+    split_runs: bool = False,
 ) -> Report:
     """:func:`analyze` without the sweep route: every run read from ``paths`` into one :class:`Report`
     (what each unit of a sweep gets)."""
@@ -88,7 +94,8 @@ def analyze_logs(
 
         paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
         _prefetch.start(paths)  # big logs: checks and report modules import while the log parses
-    logset = paths if isinstance(paths, LogSet) else read(paths, format=format, progress=progress)
+    logset = paths if isinstance(paths, LogSet) else read(paths, format=format, progress=progress,
+                                                          split_runs=split_runs)
     runs, rules = run_checks(logset, config, horizon=horizon, progress=progress)
     if len(runs) >= 3:  # several runs read together (a TensorBoard logdir of runs, several paths): LR008/LR009
         from lossdoc.checks.sweep_compare import compare_lr_sweep

@@ -135,8 +135,11 @@ def formats(as_json: bool) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--format", "fmt", metavar="NAME", help="Skip detection and read as this format (see `lossdoc formats`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the lossdoc/inspect-1 JSON document.")
+@click.option("--split-runs", is_flag=True,
+              help="A log that holds several separate runs (a script that appended run after run to one file) "
+                   "is read run by run, each named '<run> (run k of n)', instead of its last run alone.")
 @handle_errors
-def inspect(paths: tuple[str, ...], fmt: str | None, as_json: bool) -> None:
+def inspect(paths: tuple[str, ...], fmt: str | None, as_json: bool, split_runs: bool) -> None:
     """Show how lossdoc reads PATH...: format, runs, series, step ranges, notes.
 
     PATH is a file, a directory, a compressed file (.gz .bz2 .xz .zst) or - for stdin.
@@ -144,7 +147,7 @@ def inspect(paths: tuple[str, ...], fmt: str | None, as_json: bool) -> None:
     from lossdoc.ingest import read
     from lossdoc.report.model import inspect_dict
 
-    logset = read(paths, format=fmt)
+    logset = read(paths, format=fmt, split_runs=split_runs)
     doc = inspect_dict(logset)
     if as_json:
         _echo_json(json.dumps(doc, indent=2, allow_nan=False))
@@ -282,11 +285,14 @@ def emit(report: Any, *, html: str | None, no_html: bool, markdown: str | None, 
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="Run a sweep on this Dask scheduler, e.g. tcp://host:8786 (default: LOSSDOC_SCHEDULER; "
                    "needs pip install 'lossdoc[dask]').")
+@click.option("--split-runs", is_flag=True,
+              help="A log that holds several separate runs (a script that appended run after run to one file) "
+                   "is read run by run, each named '<run> (run k of n)', instead of its last run alone.")
 @check_options
 @output_options
 @handle_errors
 def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None, scheduler: str | None,
-            fmt: str | None,
+            split_runs: bool, fmt: str | None,
             config_path: str | None, select: str | None, ignore: str | None, fail_on: str | None,
             tolerance: str | None, horizon: int | None, html: str | None, no_html: bool, markdown: str | None,
             json_out: str | None, junit: str | None, quiet: bool) -> None:
@@ -304,6 +310,7 @@ def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None
       lossdoc analyze out/checkpoint-500 --json - --quiet
       lossdoc analyze run.log --baseline baseline.json --markdown comment.md --fail-on warning
       lossdoc analyze sweep/ -j 8                     # a sweep: one run per subdirectory
+      lossdoc analyze train.log --split-runs          # every run the script appended, each judged
 
     \b
     A directory holding two or more run subdirectories (and not one TensorBoard logdir,
@@ -328,6 +335,7 @@ def analyze(paths: tuple[str, ...], baselines: tuple[str, ...], jobs: int | None
             list(paths), format=fmt, config=config_path, select=_split_list(select), ignore=_split_list(ignore, "--ignore"),
             fail_on=fail_on, baseline=list(baselines) or None, tolerance=_parse_tolerance(tolerance),
             horizon=horizon, progress=progress, jobs=jobs, scheduler=scheduler_address(scheduler),
+            split_runs=split_runs,
         )
     code = emit(report, html=html, no_html=no_html, markdown=markdown, json_out=json_out, junit=junit, quiet=quiet)
     if isinstance(report, SweepReport) and report.errors:

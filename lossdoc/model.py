@@ -70,6 +70,9 @@ class IngestNote:
     #: every step the note is about when there are several (a restart note: each step the log goes back
     #: to); ``step`` is the first. Not written to JSON (the message lists them)
     steps: tuple[int, ...] | None = None
+    #: a ``several_runs`` note: the first and last data line of every run the file holds, the kept (last) one
+    #: included (what ``read(..., split_runs=True)`` cuts the file at). Not written to JSON (the message lists them)
+    spans: tuple[tuple[int, int], ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"kind": self.kind, "line": self.line, "message": self.message}

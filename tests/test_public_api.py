@@ -32,7 +32,7 @@ def test_analyze_has_its_real_signature():
 
     params = inspect.signature(lossdoc.analyze).parameters
     assert list(params) == ["paths", "format", "config", "select", "ignore", "fail_on", "baseline", "tolerance",
-                            "horizon", "progress", "jobs", "scheduler"]
+                            "horizon", "progress", "jobs", "scheduler", "split_runs"]
     from lossdoc.api import analyze as api_analyze
 
     # the top-level wrapper offers every option of lossdoc.api.analyze, with the same defaults

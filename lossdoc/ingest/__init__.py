@@ -15,8 +15,8 @@ from lossdoc.ingest import remote
 from lossdoc.ingest.config_text import config_from_files, config_from_input
 from lossdoc.ingest.inputs import InputFile, check_path, from_bytes, open_file, open_stdin
 from lossdoc.ingest.merge import merge_same_runs
-from lossdoc.ingest.normalise import normalise_blocks
-from lossdoc.ingest.runs import AFTER_LINE
+from lossdoc.ingest.normalise import SPLIT_RUNS, normalise_blocks
+from lossdoc.ingest.runs import AFTER_LINE, KEEP_RUN
 from lossdoc.ingest.text import READ_PROGRESS
 from lossdoc.ingest.registry import (
     MIN_CONFIDENCE,
@@ -351,10 +351,57 @@ def _dedupe_runs(sources: list[Source]) -> None:
         s.map_blocks(lambda b, m=mapping: b.with_columns(pl.col("run").replace(m)))
 
 
-def _read_path(path: Path, display: str, format: str | None) -> list[Source]:
+def _read_path(path: Path, display: str, format: str | None, split_runs: bool = False) -> list[Source]:
     if path.is_dir():
         return read_dir(path, display, format)
-    return [read_input(open_file(path, display), format)]
+    inp = open_file(path, display)
+    src = read_input(inp, format)
+    return split_file_runs(src, inp) if split_runs else [src]
+
+
+def split_file_runs(src: Source, inp: InputFile) -> list[Source]:
+    """``src`` and, before it, each earlier run of a file that holds several (the ``several_runs`` note of a line
+    reader, :func:`lossdoc.ingest.runs.keep_last_run`: a script that appended run after run to one log), every
+    run read on its own as the note's advice says ("split the file"), so each is judged. The file is read once
+    more per earlier run, its reader keeping that run instead of the last (:data:`~lossdoc.ingest.runs.KEEP_RUN`:
+    the same runs, the same rule for the lines between two runs). Runs are named ``<run> (run k of n)``, the last
+    included; one that cannot be read on its own is named in a note, never dropped silently. (Runs the step
+    normaliser tells apart, in readers without line numbers, are named the same way as they are read.)"""
+    import polars as pl
+
+    note = next((n for n in src.notes if n.kind == "several_runs" and n.spans), None)
+    if note is None or note.spans is None or len(src.runs) != 1:
+        return [src]
+    spans, base, n = note.spans, src.runs[0], len(note.spans)
+    out: list[Source] = []
+    for k in range(n - 1):
+        part = from_bytes(inp.read_bytes(), name=inp.name, inner_name=inp.inner_name)
+        part.run_name = f"{base} (run {k + 1} of {n})"
+        token = KEEP_RUN.set(k)
+        try:
+            sub = read_input(part, src.format)
+        except LossdocError as exc:
+            src.notes.append(IngestNote("several_runs", f"run {k + 1} of {n} (lines {spans[k][0]:,}-{spans[k][1]:,}) "
+                                        f"could not be read on its own, so it is not analysed: {exc.message}",
+                                        line=spans[k][0]))
+            continue
+        finally:
+            KEEP_RUN.reset(token)
+        # a note on a line outside this run's stretch of the file (a torn last line, lines skipped in a later run)
+        # is the other run's: the last run keeps the file's notes
+        lo, hi = (spans[k - 1][1] + 1 if k else 1), spans[k + 1][0] - 1
+        sub.notes = [m for m in sub.notes if m.kind != "torn_tail" and (m.line is None or lo <= m.line <= hi)]
+        out.append(sub)
+    name = f"{base} (run {n} of {n})"
+    src.map_blocks(lambda b: b.with_columns(pl.lit(name).alias("run")))
+    rename_runs(src.meta, {base: name})
+    shown = ", ".join(f"{k + 1}: lines {a:,}-{b:,}" for k, (a, b) in enumerate(spans[:12]))
+    split_note = IngestNote("inferred", f"the file holds {n} separate runs, each read as a run of its own "
+                            f"(split runs): {shown}" + (f", ... ({n - 12} more)" if n > 12 else ""), line=spans[0][0],
+                            count=n)
+    src.notes = [split_note if m is note else dataclasses.replace(m, run=name if m.run == base else m.run)
+                 for m in src.notes]
+    return [*out, src]
 
 
 def _percent(progress: Callable[[str], None], p: str) -> Callable[[float], None]:
@@ -366,8 +413,13 @@ def read(
     format: str | None = None,
     *,
     progress: Callable[[str], None] | None = None,
+    split_runs: bool = False,
 ) -> LogSet:
     """Read one or more logs (files, directories, compressed files, ``-`` for stdin) into a :class:`LogSet`.
+
+    A file that holds several independent runs is read as its last run, with a ``several_runs`` note; with
+    ``split_runs`` every run of it is read, each a run of its own (:func:`split_file_runs`; files and
+    stdin, not the files of a directory).
 
     Raises :class:`lossdoc.errors.InputError` (a subclass of :class:`LossdocError`) with the
     path (and line where known) for anything unreadable.
@@ -375,31 +427,40 @@ def read(
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     sources: list[Source] = []
-    for p in paths:
-        p = os.fspath(p)
-        if progress:
-            progress(f"reading {p}")
-        token = READ_PROGRESS.set(_percent(progress, p) if progress else None)
-        try:
-            if p == "-":
-                sources.append(read_input(open_stdin(), format))
-                continue
-            if remote.is_remote(p):  # s3://, gs://...: a local copy of the file or prefix, read as one
-                with remote.staged(p) as local:
-                    sources.extend(_read_path(local, p, format))
-                continue
-            base = BASE_DIR.get()
-            local_p = remote.local_path(p)  # file:///x -> /x
-            if base is None or os.path.isabs(local_p):
-                path = check_path(local_p, display=p)
-            else:
-                path = check_path(os.path.join(base, local_p), display=p)
-            sources.extend(_read_path(path, p, format))
-        finally:
-            READ_PROGRESS.reset(token)
+    split_token = SPLIT_RUNS.set(split_runs)
+    try:
+        for p in paths:
+            sources.extend(_read_one(os.fspath(p), format, progress, split_runs))
+    finally:
+        SPLIT_RUNS.reset(split_token)
     sources = merge_same_runs(sources)
     _dedupe_runs(sources)
     return LogSet(sources)
+
+
+def _read_one(p: str, format: str | None, progress: Callable[[str], None] | None,
+              split_runs: bool) -> list[Source]:
+    """:func:`read` of one path: stdin, a remote object or prefix, a local file or directory."""
+    if progress:
+        progress(f"reading {p}")
+    token = READ_PROGRESS.set(_percent(progress, p) if progress else None)
+    try:
+        if p == "-":
+            inp = open_stdin()
+            src = read_input(inp, format)
+            return split_file_runs(src, inp) if split_runs else [src]
+        if remote.is_remote(p):  # s3://, gs://...: a local copy of the file or prefix, read as one
+            with remote.staged(p) as local:
+                return _read_path(local, p, format, split_runs)
+        base = BASE_DIR.get()
+        local_p = remote.local_path(p)  # file:///x -> /x
+        if base is None or os.path.isabs(local_p):
+            path = check_path(local_p, display=p)
+        else:
+            path = check_path(os.path.join(base, local_p), display=p)
+        return _read_path(path, p, format, split_runs)
+    finally:
+        READ_PROGRESS.reset(token)
 
 
 __all__ = [

@@ -14,6 +14,7 @@ Vectorised (one pass of window functions), so it costs little at 10^7 rows.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 
 import numpy as np
@@ -22,6 +23,10 @@ import polars as pl
 from lossdoc.ingest.runs import EDGE_POINTS, FRESH, MIN_MOVE, back_toward_start, find_runs
 from lossdoc.model import IngestNote, join_blocks
 from lossdoc.numfmt import fmt_num as fmt
+
+#: Set by ``lossdoc.ingest.read(..., split_runs=True)``: separate runs appended to one log are each kept as a
+#: run of its own (``<run> (run k of n)``) instead of the last alone (:func:`_keep_last_of_new_runs`).
+SPLIT_RUNS: contextvars.ContextVar[bool] = contextvars.ContextVar("lossdoc_split_runs", default=False)
 
 KEYS = ["run", "split", "metric", "name"]
 #: What a ``restart`` note about a counter reset (not a resume) says; LG001 tells the two apart by it.
@@ -191,11 +196,14 @@ def _keep_last_of_new_runs(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestN
             f"{int(steps[last.first]):,}, after {fmt(vals[prev.last])} at step {int(steps[prev.last]):,}; the run "
             f"before started at {fmt(vals[prev.first])}), a new run rather than a resume: analysed the last, steps "
             f"{int(steps[last.first]):,}-{int(steps[last.last]):,} ({last.points:,} points); earlier runs not "
-            f"analysed: {shown} (@DROPPED@ row(s) left out) -- split the log to have each judged",
+            f"analysed: {shown} (@DROPPED@ row(s) left out) -- split the log, or analyse it with --split-runs, to "
+            "have each judged",
             run=run, count=len(spans), step=int(steps[last.first]),
         ))
     if not cut:
         return df, []
+    if SPLIT_RUNS.get():
+        return _name_new_runs(marked, notes)
     last_start = pl.when(pl.col("_start")).then(pl.col("_pos")).max().over(KEYS).fill_null(0)
     marked = marked.with_columns(pos.alias("_pos")).with_columns(
         ((pl.col("_pos") >= last_start) | ~pl.col("run").is_in(cut)).alias("_keep"))
@@ -204,6 +212,26 @@ def _keep_last_of_new_runs(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestN
     notes = [dataclasses.replace(n, message=n.message.replace("@DROPPED@", f"{n_gone.get(n.run, 0):,}"))
              for n in notes]
     return marked.filter(pl.col("_keep")).drop("_start", "_pos", "_keep"), notes
+
+
+def _name_new_runs(marked: pl.DataFrame, notes: list[IngestNote]) -> tuple[pl.DataFrame, list[IngestNote]]:
+    """:func:`_keep_last_of_new_runs` with split runs: every row kept, each run's rows named ``<run> (run k of n)``
+    (n from its note's reference series); a series counts its runs from its last back to its first (a series
+    logged from a later run on belongs to the runs it was logged in), and its ``several_runs`` note becomes an
+    ``inferred`` one saying the runs were read apart."""
+    counts = {n.run: int(n.count or 0) for n in notes}
+    seg = pl.col("_start").cast(pl.Int64).cum_sum().over(KEYS)
+    out = marked.with_columns(seg.alias("_seg")).with_columns(
+        (pl.col("_seg").max().over(KEYS) - pl.col("_seg")).alias("_from_end"))
+    total = pl.col("run").replace_strict(counts, default=None, return_dtype=pl.Int64)
+    k = pl.max_horizontal(total - pl.col("_from_end"), pl.lit(1))
+    out = out.with_columns(
+        pl.when(total.is_null()).then(pl.col("run"))
+        .otherwise(pl.format("{} (run {} of {})", pl.col("run"), k, total)).alias("run"))
+    said = [IngestNote("inferred", f"the log holds {n.count} separate runs (the step counter goes back to its start with "
+                       "the loss back near its first level), each read as a run of its own (split runs)",
+                       count=n.count) for n in notes]
+    return out.drop("_start", "_seg", "_from_end"), said
 
 
 def _lay_counter_resets_end_to_end(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestNote]]:

@@ -23,6 +23,7 @@ points where the counter goes back are examined (a Python loop over those few, n
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -205,9 +206,10 @@ def several_runs_note(runs: list[RunSpan], dropped: int, *, what: str = "point")
         f"the file holds {len(runs)} separate runs (the counter goes back to its start with the loss back at its "
         f"starting level or the run header printed again{why}): analysed the last, lines {last.first:,}-{last.last:,} "
         f"({last.points:,} {what}s); earlier runs not analysed: {shown} ({dropped:,} row(s) left out) -- "
-        "split the file to have each judged",
+        "split the file, or analyse it with --split-runs, to have each judged",
         line=last.first,
         count=len(runs),
+        spans=tuple((r.first, r.last) for r in runs),
     )
 
 
@@ -224,6 +226,12 @@ def keep_last_run(rows: pl.DataFrame, ref: pl.DataFrame, lines: pl.DataFrame | N
                             meta=meta)[0]
 
 
+#: Set by :func:`lossdoc.ingest.split_file_runs` while it reads a file once per earlier run: the index of the run
+#: :func:`keep_last_run` keeps instead of the last (0 = the first), with no ``several_runs`` note (the caller names
+#: the run). None: the last run, noted.
+KEEP_RUN: contextvars.ContextVar[int | None] = contextvars.ContextVar("lossdoc_keep_run", default=None)
+
+
 def keep_last_run_of(frames: Sequence[pl.DataFrame], ref: pl.DataFrame, lines: pl.DataFrame | None,
                      notes: list[IngestNote], *, line_col: str = "lineno", counter_col: str = "step",
                      what: str = "point", meta: dict[str, Any] | None = None) -> list[pl.DataFrame]:
@@ -232,12 +240,33 @@ def keep_last_run_of(frames: Sequence[pl.DataFrame], ref: pl.DataFrame, lines: p
     runs = find_runs(ref, lines)
     if len(runs) < 2:
         return list(frames)
+    want = KEEP_RUN.get()
+    if want is not None and 0 <= want < len(runs) - 1:
+        if meta is not None and want > 0:
+            meta[AFTER_LINE] = runs[want - 1].last
+        return [in_run(f, runs, want, line_col=line_col, counter_col=counter_col) for f in frames]
     kept = [in_last_run(f, runs, line_col=line_col, counter_col=counter_col) for f in frames]
     dropped = sum(f.height - k.height for f, k in zip(frames, kept, strict=True))
     notes.append(several_runs_note(runs, dropped, what=what))
     if meta is not None:
         meta[AFTER_LINE] = runs[-2].last
     return kept
+
+
+def in_run(rows: pl.DataFrame, runs: list[RunSpan], k: int, *, line_col: str = "lineno",
+           counter_col: str = "step") -> pl.DataFrame:
+    """The rows of ``rows`` that belong to run ``k`` of ``runs``, by :func:`keep_last_run`'s rule for the rows
+    between two runs: those whose counter is not past the later run's start belong to it (an evaluation at
+    step 0 printed before its first training line), the others to the run before (its final evaluation)."""
+    if k == len(runs) - 1:
+        return in_last_run(rows, runs, line_col=line_col, counter_col=counter_col)
+    line, counter = pl.col(line_col), pl.col(counter_col).cast(pl.Float64)
+    me, nxt = runs[k], runs[k + 1]
+    keep = (line >= me.first) & (line <= me.last)
+    keep = keep | ((line > me.last) & (line < nxt.first) & ~(counter <= nxt.counter).fill_null(False))
+    if k > 0:
+        keep = keep | ((line > runs[k - 1].last) & (line < me.first) & (counter <= me.counter).fill_null(False))
+    return rows.filter(keep)
 
 
 def in_last_run(rows: pl.DataFrame, runs: list[RunSpan], *, line_col: str = "lineno",

@@ -60,9 +60,10 @@ def restarts(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[
             # a reader that knows lines names them; the step normaliser knows steps only
             start, at = (f"line {line:,}", "lines") if line else (f"step {fmt_step(h.start_step)}", "steps")
             yield dataclasses.replace(h, values={**h.values, "advice": (
-                f"Only the last run in this file was analysed (from {start}). To have each run judged, split the "
-                f"file at the {at} the note names, or have the script write each run to a log of its own (a new "
-                "file name per run, or open it in 'w' mode).")})
+                f"Only the last run in this file was analysed (from {start}). To have each run judged, analyse it "
+                f"with --split-runs (split_runs=True in Python), or split the file at the {at} the note names, or "
+                "have the script write each run to a log of its own (a new file name per run, or open it in 'w' "
+                "mode).")})
             continue
         if COUNTER_RESET in h.message:
             # runs.py's counter reset: the note's step is the last one before the counter went back to its
