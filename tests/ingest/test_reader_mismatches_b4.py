@@ -209,3 +209,31 @@ def test_whole_lists_of_one_length_that_each_start_again_are_not_joined() -> Non
     val = [round(2.2 * 0.85 ** e + 0.05, 4) for e in range(8)]
     with pytest.raises(ParseError, match="each starting again where the first started"):
         read(f"{train}\n{val}\n", "losses.txt")
+
+
+# ------------------------------------------------------- Keras's key names on one hand-rolled line
+# print(f"Epoch {e}/{n} - loss: {l:.4f} - accuracy: {a:.4f} - val_loss: {vl:.4f}"): the Keras progress bar's end line
+# copied by scripts that train without Keras. 'loss' beside 'val_loss' is the training loss; it was read as a second
+# validation series (the line names one split, val, so every key without its own split took it).
+KERAS_LINE = """\
+Epoch 1/5 - loss: 2.3012 - accuracy: 0.5012 - val_loss: 2.2950
+Epoch 2/5 - loss: 1.9020 - accuracy: 0.6020 - val_loss: 1.9410
+Epoch 3/5 - loss: 1.6110 - accuracy: 0.6810 - val_loss: 1.7010
+Epoch 4/5 - loss: 1.5000 - accuracy: 0.7030 - val_loss: 1.6000
+Epoch 5/5 - loss: 1.4000 - accuracy: 0.7210 - val_loss: 1.5500
+"""
+
+
+def test_a_key_beside_the_same_metric_with_a_split_is_the_training_value() -> None:
+    src = read(KERAS_LINE, "run.log")
+    assert values(src, "train", "loss") == [2.3012, 1.902, 1.611, 1.5, 1.4]
+    assert values(src, "val", "loss") == [2.295, 1.941, 1.701, 1.6, 1.55]
+    assert values(src, "train", "accuracy")[0] == 0.5012
+
+
+def test_keys_on_a_line_that_names_only_validation_stay_validation() -> None:
+    # "Val Loss: 0.30 Acc: 0.90": the accuracy is the validation one (no metric is named twice)
+    src = read("Epoch 1 Val Loss: 0.30 Acc: 0.90\nEpoch 2 Val Loss: 0.25 Acc: 0.92\nEpoch 3 Val Loss: 0.22 Acc: 0.93\n",
+               "run.log")
+    assert values(src, "val", "accuracy") == [0.9, 0.92, 0.93]
+    assert ("train", "loss") not in series(src)

@@ -319,7 +319,12 @@ def _read_template(line: str) -> _Template:
     t.structure = ",".join(sorted(snake_case(k) for k in seen))
     explicit = {sp for _, _, _, sp, _ in own if sp != "?"}
     ctx = "train"
-    if len(explicit) == 1 and "train" not in explicit:
+    # "loss: 2.30 - accuracy: 0.51 - val_loss: 2.29" (Keras's naming on one line, which hand-rolled scripts copy):
+    # a key without a split beside the same metric with one is that metric's training value, not validation's
+    metrics_named = {split_and_metric(snake_case(k), default_split="?")[1] for _, k, _, sp, _ in own if sp != "?"}
+    paired = any(sp == "?" and split_and_metric(snake_case(k), default_split="?")[1] in metrics_named
+                 for _, k, _, sp, _ in own)
+    if len(explicit) == 1 and "train" not in explicit and not paired:
         ctx = explicit.pop()
     elif not explicit and own:
         # A split named before the first value ("Test set: Average loss: ...", "[eval] step 5 loss 2.1").
