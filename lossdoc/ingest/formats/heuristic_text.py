@@ -210,6 +210,11 @@ def _number_at(line: str, ordinal: int) -> str:
     return nums[ordinal] if 0 <= ordinal < len(nums) else ""
 
 
+def _whole(number: str) -> bool:
+    """``number`` (as written) is a whole number: no decimal point, exponent, nan or inf."""
+    return number.lstrip("+-").isdigit()
+
+
 def _read_template(line: str) -> _Template:
     """Find the pairs of one representative line (pure Python, once per distinct template)."""
     pos = {m.start(2) - 1: i for i, m in enumerate(_NUMX_PY.finditer(" " + line))}
@@ -255,7 +260,14 @@ def _read_template(line: str) -> _Template:
     first_named = named[0][0] if named else None
     twice = {k for k in seen_twice(k for _, k, _, _ in found)
              if first_named is not None and all(st > first_named for st, k2, _, _ in found if k2 == k)}
+    # "Train: 188 | Val: 21", "(train: 223, test: 96)": two or more split words alone, each before a whole number,
+    # count a split's samples or batches (a dataset's sizes), never an epoch counter or a split's loss
+    counts = {k for _, k, o, _ in found if snake_case(k) in _SPLIT_OF and _whole(_number_at(line, o))}
+    if len(counts) < 2:
+        counts = set()
     for start, key, ordinal, tot in found:
+        if key in counts:
+            continue
         norm = snake_case(key)
         own_split, base = split_and_metric(norm, default_split="?")
         if key in twice and own_split == "?":

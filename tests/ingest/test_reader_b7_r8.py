@@ -1,0 +1,50 @@
+"""Reader fixes for batch 7's dev READER notes (helper r8): each shape as a small verbatim excerpt of the log it came
+from (data/b7r8/, source named above each test: repository, path, commit), what lossdoc must now read. Each test
+fails on main at 99a0b73."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from lossdoc.ingest import from_bytes, read_input
+from lossdoc.model import Source
+
+DATA = Path(__file__).parent / "data" / "b7r8"
+
+
+def read(data: str, name: str, fmt: str | None = None) -> Source:
+    inp = from_bytes((DATA / data).read_bytes(), name=name)
+    inp.run_name = "r"
+    return read_input(inp, fmt)
+
+
+def values(src: Source, split: str, metric: str) -> list[float]:
+    f = src.frame.filter((pl.col("split") == split) & (pl.col("metric") == metric))
+    return [round(v, 4) for v in f.sort("step").get_column("value").to_list()]
+
+
+def series(src: Source) -> set[tuple[str, str]]:
+    return set(src.frame.select("split", "metric").unique().iter_rows())
+
+
+# ------------------------------------------------------- a dataset's sizes per split are no loss and no epoch
+# h31263219/2026ImageClassification_HW3 output/train.log @ fa90706ef7db6ae6862c4421fcc179c2d25b30fb, lines 1-6 and
+# 14-16 (the file is UTF-16; the excerpt is the same text in UTF-8): main read 'Val: 21' (21 validation images) as
+# a validation loss of 21.
+
+def test_split_sizes_line_is_not_a_val_loss() -> None:
+    src = read("hw3_train.log", "train.log")
+    assert ("val", "loss") not in series(src)
+    assert values(src, "train", "loss") == [6.8574, 5.1284, 3.0699, 0.3469, 0.8692, 0.9963]
+
+
+# WindsorWZZ/BiGRU-multi-head-attention training_output.txt @ f075d4a1624baad4c3f2deb43aa6a0a2e038b30f, lines 4-6,
+# 14-24 and 43-47: main read 'test: 96' / 47 / 29 (each class's test samples) as a test loss, 'train: 223' as an
+# epoch counter.
+
+def test_per_class_split_counts_are_not_a_test_loss() -> None:
+    src = read("bigru_training_output.txt", "training_output.txt")
+    assert series(src) == {("train", "loss"), ("train", "accuracy")}
+    assert values(src, "train", "loss") == [0.4111, 0.3952, 0.3846, 0.3763, 0.371]
