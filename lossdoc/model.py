@@ -349,6 +349,10 @@ def canonical_metric(name: str) -> str:
 
 _SPLIT_PREFIXES: tuple[tuple[str, str], ...] = (
     ("train/", "train"),
+    # Lightning's name for the training stage (TrainerFn.FITTING == "fit"): stable-pretraining's Module calls
+    # forward(batch, stage="fit") in training_step (rbalestr-lab/stable-pretraining stable_pretraining/module.py)
+    # and forwards that log under the stage's name ('fit/loss_step' in NLPQuy/lejepa-MLProject's metrics.csv)
+    ("fit/", "train"),
     ("training/", "train"),
     ("train_", "train"),
     ("training_", "train"),

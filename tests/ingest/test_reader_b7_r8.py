@@ -48,3 +48,17 @@ def test_per_class_split_counts_are_not_a_test_loss() -> None:
     src = read("bigru_training_output.txt", "training_output.txt")
     assert series(src) == {("train", "loss"), ("train", "accuracy")}
     assert values(src, "train", "loss") == [0.4111, 0.3952, 0.3846, 0.3763, 0.371]
+
+
+# ------------------------------------------------ Lightning: a stage-prefixed loss logged on step and on epoch
+# NLPQuy/lejepa-MLProject logs/lightning_logs/version_3/metrics.csv @ 44ce443bb0c80ec8dab446b3d9628455868e3884,
+# lines 1-7: 'fit/loss_step' (stable-pretraining logs under Lightning's stage name 'fit'; the run stopped in epoch 0,
+# so its '_epoch' twin was never written). main read no train loss, only 'fit_loss_step' beside
+# 'inet_probe_loss_step'.
+
+def test_fit_stage_loss_step_column_is_the_train_loss() -> None:
+    src = read("lejepa_metrics.csv", "metrics.csv")
+    assert src.format == "lightning-csv"
+    assert values(src, "train", "loss") == [6.4539, 5.5845, 4.5714]
+    assert values(src, "train", "inet_probe_loss") == [7.3611, 7.0518, 7.2865]
+    assert values(src, "train", "sigreg") == [125.5, 107.5, 86.0]

@@ -110,6 +110,13 @@ def _step_restarts_with_epoch(header: list[str], rows: list[list[str]]) -> bool:
     return any(s1 < s0 and e1 > e0 for (s0, e0), (s1, e1) in zip(pairs, pairs[1:]))
 
 
+def _is_logged_on_step(column: str) -> bool:
+    """``column`` ends in Lightning's ``_step`` suffix, not in a word that ends so (``global_step``, ``lr_step``:
+    the stripped name must still name a metric)."""
+    stem = column[: -len("_step")].rstrip("/_ ")
+    return bool(stem) and not stem.lower().endswith(("global", "lr", "optimizer", "time", "num", "epoch"))
+
+
 def column_series(header: list[str], axes: set[str], dropped: frozenset[str] = frozenset(),
                   notes: list[IngestNote] | None = None,
                   sparse: frozenset[str] = frozenset()) -> dict[str, tuple[str, str]]:
@@ -127,6 +134,10 @@ def column_series(header: list[str], axes: set[str], dropped: frozenset[str] = f
         if c in paired_epoch or c in sparse:
             continue
         if c.endswith("_step") and c[: -len("_step")] + "_epoch" in present:
+            namer.assign(c, *guess_split_metric(c[: -len("_step")]))
+        elif c.endswith("_step") and c[: -len("_step")] not in present and _is_logged_on_step(c):
+            # a '_step' column without its '_epoch' twin: self.log(on_step=True, on_epoch=True) in a run stopped
+            # before its first epoch ended (NLPQuy/lejepa-MLProject: 800 steps of epoch 0, 'fit/loss_step' alone)
             namer.assign(c, *guess_split_metric(c[: -len("_step")]))
         else:
             namer.auto(c)
