@@ -186,19 +186,23 @@ def _keep_last_of_new_runs(df: pl.DataFrame) -> tuple[pl.DataFrame, list[IngestN
         cut.append(run)
         steps = ser.get_column("step")
         vals = ser.get_column("value")
-        last, prev = spans[-1], spans[-2]
-        shown = ", ".join(f"steps {int(steps[r.first]):,}-{int(steps[r.last]):,} ({r.points:,} points)"
-                          for r in spans[:-1][:8]) + (f", ... ({len(spans) - 9} more)" if len(spans) > 9 else "")
+        # what is kept is each series' rows from its last return to its start (below): the note names the segments
+        # the reference series is cut into at every such return, so its numbers are those of what is analysed
+        starts = [0, *ser.select(pl.arg_where(pl.col("_start"))).to_series().to_list(), ser.height]
+        segs = [(a, b - 1) for a, b in zip(starts[:-1], starts[1:], strict=True) if b > a]
+        (a0, b0), (a1, b1) = segs[-2], segs[-1]
+        shown = ", ".join(f"steps {int(steps[a]):,}-{int(steps[b]):,} ({b - a + 1:,} points)"
+                          for a, b in segs[:-1][:8]) + (f", ... ({len(segs) - 9} more)" if len(segs) > 9 else "")
         notes.append(IngestNote(
             "several_runs",
-            f"the log holds {len(spans)} separate runs: the step counter goes back to its start with the loss back "
-            f"near its first level ({ser.item(0, 'name')}: {fmt(vals[last.first])} at step "
-            f"{int(steps[last.first]):,}, after {fmt(vals[prev.last])} at step {int(steps[prev.last]):,}; the run "
-            f"before started at {fmt(vals[prev.first])}), a new run rather than a resume: analysed the last, steps "
-            f"{int(steps[last.first]):,}-{int(steps[last.last]):,} ({last.points:,} points); earlier runs not "
+            f"the log holds {len(segs)} separate runs: the step counter goes back to its start {len(segs) - 1} "
+            f"time(s), {len(spans) - 1} of them with the loss back near its first level (a new run rather than a "
+            f"resume); the last time {ser.item(0, 'name')} starts again at {fmt(vals[a1])} (step {int(steps[a1]):,}) "
+            f"after the run before ran from {fmt(vals[a0])} to {fmt(vals[b0])}: analysed the last, steps "
+            f"{int(steps[a1]):,}-{int(steps[b1]):,} ({b1 - a1 + 1:,} points); earlier runs not "
             f"analysed: {shown} (@DROPPED@ row(s) left out) -- split the log, or analyse it with --split-runs, to "
             "have each judged",
-            run=run, count=len(spans), step=int(steps[last.first]),
+            run=run, count=len(segs), step=int(steps[a1]),
         ))
     if not cut:
         return df, []

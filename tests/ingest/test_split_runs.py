@@ -122,3 +122,30 @@ def test_a_file_with_one_run_is_unchanged(tmp_path: Path) -> None:
     (a,) = read(str(p)).sources
     (b,) = read(str(p), split_runs=True).sources
     assert a.runs == b.runs == ["one"] and a.frame.equals(b.frame)
+
+
+def test_the_note_on_runs_the_step_normaliser_cuts_names_what_is_analysed(tmp_path: Path) -> None:
+    # detectron2's metrics.json shape (kim-seong-rok/detectron2_repo): runs appended one after another, each from
+    # ~3.7 down to ~1.0 over iterations 19-299; one of them logged a blow-up (199, 231, 185) at iterations 7-15 first.
+    # What is kept is the rows after the last return to the start; the note said "2 separate runs ... analysed the
+    # last, steps 7-299 (33 points)" (the run that began with the blow-up, and the one after it, taken for one)
+    # while 15 points from step 19 were analysed.
+    def run(first: float, last: float, lead: list[tuple[int, float]] | None = None) -> list[dict]:
+        pts = [{"iteration": i, "total_loss": v} for i, v in (lead or [])]
+        its = list(range(19, 300, 20))
+        return pts + [{"iteration": i, "total_loss": round(first + (last - first) * k / (len(its) - 1), 4)}
+                      for k, i in enumerate(its)]
+    rows = run(3.7, 1.0) + run(3.6, 1.0, [(7, 199.1), (10, 230.9), (15, 185.2)]) + run(3.7, 0.9)
+    p = tmp_path / "metrics.json"
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (src,) = read(str(p)).sources
+    kept = src.frame.filter((pl.col("split") == "train") & (pl.col("metric") == "loss")).sort("step")
+    assert kept.height == 15 and kept.item(0, "step") == 19 and kept.item(0, "value") == 3.7
+    note = next(n for n in src.notes if n.kind == "several_runs")
+    assert note.count == 3
+    assert "the log holds 3 separate runs" in note.message
+    assert "analysed the last, steps 19-299 (15 points)" in note.message
+    assert "earlier runs not analysed: steps 19-299 (15 points), steps 7-299 (18 points)" in note.message
+    # --split-runs names the same three runs
+    (split,) = read(str(p), split_runs=True).sources
+    assert len(split.runs) == 3 and split.runs[-1].endswith("(run 3 of 3)")
