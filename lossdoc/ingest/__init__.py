@@ -302,18 +302,22 @@ def _context(name: str, root: Path) -> str:
 def _relabel(src: Source, name: str, default: str, *, claimed_dir: bool = False) -> Source:
     """Name a walked source's run after where it sits in the walked directory, when the parser
     gave it the default name (a parser that read run names from the log keeps them)."""
-    import polars as pl
-
     runs = src.runs
     if claimed_dir and len(runs) == 1 and _CONTEXTLESS.fullmatch(runs[0]) and runs[0] != default:
         name = f"{name}/{runs[0]}"  # a TensorBoard logdir's version_0: the walked path in front of it
     elif len(runs) != 1 or not (runs[0] == default or runs[0].endswith("/" + default)):
         return src
-    src.map_blocks(lambda b: b.with_columns(pl.lit(name).alias("run")))
-    mapping = {runs[0]: name}
-    rename_runs(src.meta, mapping)
-    src.notes = [dataclasses.replace(n, run=mapping.get(n.run, n.run)) if n.run else n for n in src.notes]
+    _rename_run(src, runs[0], name)
     return src
+
+
+def _rename_run(src: Source, old: str, new: str) -> None:
+    """Rename the one run of ``src`` from ``old`` to ``new``: its rows, its config in ``meta`` and its notes."""
+    import polars as pl
+
+    src.map_blocks(lambda b: b.with_columns(pl.lit(new).alias("run")))
+    rename_runs(src.meta, {old: new})
+    src.notes = [dataclasses.replace(n, run=new) if n.run == old else n for n in src.notes]
 
 
 def _dedupe_runs(sources: list[Source]) -> None:
@@ -367,15 +371,14 @@ def split_file_runs(src: Source, inp: InputFile) -> list[Source]:
     the same runs, the same rule for the lines between two runs). Runs are named ``<run> (run k of n)``, the last
     included; one that cannot be read on its own is named in a note, never dropped silently. (Runs the step
     normaliser tells apart, in readers without line numbers, are named the same way as they are read.)"""
-    import polars as pl
-
     note = next((n for n in src.notes if n.kind == "several_runs" and n.spans), None)
     if note is None or note.spans is None or len(src.runs) != 1:
         return [src]
     spans, base, n = note.spans, src.runs[0], len(note.spans)
+    data = inp.read_bytes()
     out: list[Source] = []
     for k in range(n - 1):
-        part = from_bytes(inp.read_bytes(), name=inp.name, inner_name=inp.inner_name)
+        part = from_bytes(data, name=inp.name, inner_name=inp.inner_name)
         part.run_name = f"{base} (run {k + 1} of {n})"
         token = KEEP_RUN.set(k)
         try:
@@ -392,15 +395,12 @@ def split_file_runs(src: Source, inp: InputFile) -> list[Source]:
         lo, hi = (spans[k - 1][1] + 1 if k else 1), spans[k + 1][0] - 1
         sub.notes = [m for m in sub.notes if m.kind != "torn_tail" and (m.line is None or lo <= m.line <= hi)]
         out.append(sub)
-    name = f"{base} (run {n} of {n})"
-    src.map_blocks(lambda b: b.with_columns(pl.lit(name).alias("run")))
-    rename_runs(src.meta, {base: name})
     shown = ", ".join(f"{k + 1}: lines {a:,}-{b:,}" for k, (a, b) in enumerate(spans[:12]))
     split_note = IngestNote("inferred", f"the file holds {n} separate runs, each read as a run of its own "
                             f"(split runs): {shown}" + (f", ... ({n - 12} more)" if n > 12 else ""), line=spans[0][0],
                             count=n)
-    src.notes = [split_note if m is note else dataclasses.replace(m, run=name if m.run == base else m.run)
-                 for m in src.notes]
+    src.notes = [split_note if m is note else m for m in src.notes]
+    _rename_run(src, base, f"{base} (run {n} of {n})")
     return [*out, src]
 
 

@@ -257,13 +257,16 @@ def in_run(rows: pl.DataFrame, runs: list[RunSpan], k: int, *, line_col: str = "
            counter_col: str = "step") -> pl.DataFrame:
     """The rows of ``rows`` that belong to run ``k`` of ``runs``, by :func:`keep_last_run`'s rule for the rows
     between two runs: those whose counter is not past the later run's start belong to it (an evaluation at
-    step 0 printed before its first training line), the others to the run before (its final evaluation)."""
-    if k == len(runs) - 1:
-        return in_last_run(rows, runs, line_col=line_col, counter_col=counter_col)
+    step 0 printed before its first training line), the others to the run before (its final evaluation).
+    The last run holds every row from its first line on."""
     line, counter = pl.col(line_col), pl.col(counter_col).cast(pl.Float64)
-    me, nxt = runs[k], runs[k + 1]
-    keep = (line >= me.first) & (line <= me.last)
-    keep = keep | ((line > me.last) & (line < nxt.first) & ~(counter <= nxt.counter).fill_null(False))
+    me = runs[k]
+    if k == len(runs) - 1:
+        keep = line >= me.first
+    else:
+        nxt = runs[k + 1]
+        keep = ((line >= me.first) & (line <= me.last)) | (
+            (line > me.last) & (line < nxt.first) & ~(counter <= nxt.counter).fill_null(False))
     if k > 0:
         keep = keep | ((line > runs[k - 1].last) & (line < me.first) & (counter <= me.counter).fill_null(False))
     return rows.filter(keep)
@@ -274,6 +277,4 @@ def in_last_run(rows: pl.DataFrame, runs: list[RunSpan], *, line_col: str = "lin
     """The rows of ``rows`` that belong to the last of ``runs`` (see :func:`keep_last_run`)."""
     if len(runs) < 2:
         return rows
-    line, last = pl.col(line_col), runs[-1]
-    gap = (line > runs[-2].last) & (pl.col(counter_col).cast(pl.Float64) <= last.counter).fill_null(False)
-    return rows.filter((line >= last.first) | gap)
+    return in_run(rows, runs, len(runs) - 1, line_col=line_col, counter_col=counter_col)

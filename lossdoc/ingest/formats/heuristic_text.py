@@ -333,9 +333,9 @@ def _read_template(line: str) -> _Template:
     ctx = "train"
     # "loss: 2.30 - accuracy: 0.51 - val_loss: 2.29" (Keras's naming on one line, which hand-rolled scripts copy):
     # a key without a split beside the same metric with one is that metric's training value, not validation's
-    metrics_named = {split_and_metric(snake_case(k), default_split="?")[1] for _, k, _, sp, _ in own if sp != "?"}
-    paired = any(sp == "?" and split_and_metric(snake_case(k), default_split="?")[1] in metrics_named
-                 for _, k, _, sp, _ in own)
+    metric_of = {k: split_and_metric(snake_case(k), default_split="?")[1] for _, k, _, _, _ in own}
+    metrics_named = {metric_of[k] for _, k, _, sp, _ in own if sp != "?"}
+    paired = any(sp == "?" and metric_of[k] in metrics_named for _, k, _, sp, _ in own)
     if len(explicit) == 1 and "train" not in explicit and not paired:
         ctx = explicit.pop()
     elif not explicit and own:
