@@ -232,8 +232,8 @@ def _name_new_runs(marked: pl.DataFrame, notes: list[IngestNote]) -> tuple[pl.Da
     out = out.with_columns(
         pl.when(total.is_null()).then(pl.col("run"))
         .otherwise(pl.format("{} (run {} of {})", pl.col("run"), k, total)).alias("run"))
-    said = [IngestNote("inferred", f"the log holds {n.count} separate runs (the step counter goes back to its start with "
-                       "the loss back near its first level), each read as a run of its own (split runs)",
+    said = [IngestNote("inferred", f"the log holds {n.count} separate runs (the step counter goes back to its start "
+                       f"{int(n.count or 1) - 1} time(s)), each read as a run of its own (split runs)",
                        count=n.count) for n in notes]
     return out.drop("_start", "_seg", "_from_end"), said
 
