@@ -30,6 +30,11 @@ AGGREGATE_WORDS = frozenset({"avg", "average", "mean", "actual", "total", "overa
 TOTAL_NAMES = frozenset({"total", "tot", "total_sum", "epoch_average", "epoch_mean"})
 
 
+def _listed(columns: list[str]) -> str:
+    """The first four column names, quoted, for a note."""
+    return ", ".join(repr(c) for c in columns[:4]) + (" ..." if len(columns) > 4 else "")
+
+
 def _loss_named(metric: str) -> bool:
     return metric.endswith("_loss") or metric.startswith("loss_")
 
@@ -37,9 +42,10 @@ def _loss_named(metric: str) -> bool:
 def main_loss(mapping: dict[str, tuple[str, str]], notes: list[IngestNote]) -> dict[str, tuple[str, str]]:
     """``mapping`` (column -> (split, metric)) with the split's loss named, where the header left it to be guessed.
 
-    For each split without a plain ``loss``: when no column is named as a loss and exactly one is called
-    ``total`` (``train_total`` beside ``train_l1``, ``train_perc``), that column is the split's ``loss``. When two or more of its columns are named as losses and exactly
-    one of them qualifies "loss" only with words of :data:`AGGREGATE_WORDS` (``avg_actual_loss`` beside
+    For each split without a plain ``loss``: when no column is named as a loss and exactly one has a name of
+    :data:`TOTAL_NAMES` (``train_total`` beside ``train_l1``, ``train_perc``; ``validation_epoch_average``), that
+    column is the split's ``loss``. When two or more of its columns are named as losses and exactly one of them
+    qualifies "loss" only with words of :data:`AGGREGATE_WORDS` (``avg_actual_loss`` beside
     ``avg_per_sample_loss``, ``reg_loss`` and ``avg_loss_group:0``), that column is the split's ``loss``.
     Otherwise the loss-named columns would be taken for the parts of one loss and summed (a regulariser
     term added to the objective it regularises). Noted; the other columns stay series of their own."""
@@ -58,10 +64,9 @@ def main_loss(mapping: dict[str, tuple[str, str]], notes: list[IngestNote]) -> d
             how = "averaged over the epoch" if cols[c].startswith("epoch_") else "in total"
             out[c] = (split, "loss")
             others = [o for o in cols if o != c]
-            shown = ", ".join(repr(o) for o in others[:4]) + (" ..." if len(others) > 4 else "")
             notes.append(IngestNote(
                 "inferred", f"no column is named as the {split} loss: {c!r} (the loss {how}, by its name) is read "
-                f"as the {split} loss" + (f"; beside it: {shown}" if others else "")))
+                f"as the {split} loss" + (f"; beside it: {_listed(others)}" if others else "")))
             continue
         if len(named) < 2:
             continue
@@ -71,11 +76,10 @@ def main_loss(mapping: dict[str, tuple[str, str]], notes: list[IngestNote]) -> d
         c = whole[0]
         out[c] = (split, "loss")
         others = [o for o in named if o != c]
-        shown = ", ".join(repr(o) for o in others[:4]) + (" ..." if len(others) > 4 else "")
         notes.append(IngestNote(
             "inferred", f"no column is named plainly as the {split} loss: {c!r} (the loss averaged or in total, by "
-            f"its name) is read as the {split} loss; the other loss-named column(s) ({shown}) stay series of their "
-            "own, not added into it as its parts"))
+            f"its name) is read as the {split} loss; the other loss-named column(s) ({_listed(others)}) stay series "
+            "of their own, not added into it as its parts"))
     return out
 
 
