@@ -677,46 +677,46 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
     line = pl.col("line")
     if not lines.height:
         return lines
-    has = lines.select(line.str.contains("tensor(", literal=True).any().alias("t"),
-                       line.str.contains(" at 0x", literal=True).any().alias("o"),
-                       line.str.contains("%|", literal=True).any().alias("q"),
-                       line.str.contains(_GLUED).any().alias("g"),
-                       line.str.contains("Namespace(", literal=True).any().alias("n"),
-                       line.str.contains(_OPTIMIZER_GROUP).any().alias("p"),
-                       line.str.contains(_CSV_PAIRS).any().alias("c"),
-                       line.str.contains(_PIPE_HEAD).any().alias("h"),
-                       line.str.contains(_US_STAMP).any().alias("u"),
-                       line.str.contains(_MODULE_REPR).any().alias("m"),
-                       line.str.contains("it [", literal=True).any().alias("i"),
-                       line.str.contains(_PROGRESS_ONLY).any().alias("r")).row(0)
-    if has[11] and "lineno" in lines.columns:
+    has = lines.select(line.str.contains("tensor(", literal=True).any().alias("tensor"),
+                       line.str.contains(" at 0x", literal=True).any().alias("object"),
+                       line.str.contains("%|", literal=True).any().alias("bar"),
+                       line.str.contains(_GLUED).any().alias("glued"),
+                       line.str.contains("Namespace(", literal=True).any().alias("namespace"),
+                       line.str.contains(_OPTIMIZER_GROUP).any().alias("optimizer"),
+                       line.str.contains(_CSV_PAIRS).any().alias("csv_pairs"),
+                       line.str.contains(_PIPE_HEAD).any().alias("pipe"),
+                       line.str.contains(_US_STAMP).any().alias("us_stamp"),
+                       line.str.contains(_MODULE_REPR).any().alias("module"),
+                       line.str.contains("it [", literal=True).any().alias("no_total_bar"),
+                       line.str.contains(_PROGRESS_ONLY).any().alias("progress")).row(0, named=True)
+    if has["progress"] and "lineno" in lines.columns:
         lines = lines.filter(~(line.str.contains(_PROGRESS_ONLY) & (pl.col("lineno") == pl.col("lineno").shift(-1))))
-    if has[10]:
+    if has["no_total_bar"]:
         lines = lines.filter(~line.str.contains(_TQDM_NO_TOTAL))
-    if has[9]:
+    if has["module"]:
         lines = lines.filter(~line.str.contains(_MODULE_REPR))
-    if has[8]:
+    if has["us_stamp"]:
         lines = lines.with_columns(line.str.replace(_US_STAMP, ""))
-    if has[7]:
+    if has["pipe"]:
         lines = _pipe_rows(lines, notes)
-    if has[6]:  # "iteration,1,train_loss,2.3095": key,value pairs read as "iteration=1 train_loss=2.3095"
+    if has["csv_pairs"]:  # "iteration,1,train_loss,2.3095": key,value pairs read as "iteration=1 train_loss=2.3095"
         lines = lines.with_columns(
             pl.when(line.str.contains(_CSV_PAIRS)).then(line.str.replace_all(_CSV_PAIR + r",?", "${1}=${2} "))
             .otherwise(line).alias("line"))
-    if has[4]:
+    if has["namespace"]:
         lines = lines.filter(~line.str.contains(_NAMESPACE_DUMP))
-    if has[5]:
+    if has["optimizer"]:
         # print(optimizer): "RMSprop (" / "Parameter Group 0" / "    lr: 0.01" ... / ")": the optimizer's settings
         # (its lr as configured, the same at every print), not a series; each group line and the indented
         # "key: value" lines under it are dropped
         block = (~line.str.contains(r"^\s{2,}\S")).cum_sum()
         lines = lines.with_columns(block.alias("_blk")).filter(
             ~line.str.contains(_OPTIMIZER_GROUP).first().over("_blk")).drop("_blk")
-    if has[2]:
+    if has["bar"]:
         lines = lines.filter(~line.str.contains(_TQDM_PLAIN)).with_columns(line.str.replace(_TQDM_GLUED, "${1}"))
-    if has[3]:  # "Epoch1 Time:178.1s Loss:5.5364": the counter's number glued to its word
+    if has["glued"]:  # "Epoch1 Time:178.1s Loss:5.5364": the counter's number glued to its word
         lines = lines.with_columns(line.str.replace_all(_GLUED, "${1} ${2}"))
-    if has[0] or has[1]:
+    if has["tensor"] or has["object"]:
         lines = lines.with_columns(line.str.replace_all(_TENSOR, "${1}").str.replace_all(_OBJECT, ""))
     return lines
 
