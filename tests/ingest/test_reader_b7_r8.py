@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
-
 from lossdoc.ingest import from_bytes, read_input
 from lossdoc.model import Source
+from tests.ingest.test_reader_mismatches_b4 import series, values
 
 DATA = Path(__file__).parent / "data" / "b7r8"
 
@@ -18,15 +17,6 @@ def read(data: str, name: str, fmt: str | None = None) -> Source:
     inp = from_bytes((DATA / data).read_bytes(), name=name)
     inp.run_name = "r"
     return read_input(inp, fmt)
-
-
-def values(src: Source, split: str, metric: str) -> list[float]:
-    f = src.frame.filter((pl.col("split") == split) & (pl.col("metric") == metric))
-    return [round(v, 4) for v in f.sort("step").get_column("value").to_list()]
-
-
-def series(src: Source) -> set[tuple[str, str]]:
-    return set(src.frame.select("split", "metric").unique().iter_rows())
 
 
 # ------------------------------------------------------- a dataset's sizes per split are no loss and no epoch
