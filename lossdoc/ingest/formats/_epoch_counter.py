@@ -80,9 +80,11 @@ class EpochCounter:
         )
 
 
-def epoch_counter(counter: pl.Series, epoch: pl.Series, key: str, total: pl.Series | None = None) -> EpochCounter:
+def epoch_counter(counter: pl.Series, epoch: pl.Series, key: str, total: pl.Series | None = None,
+                  first_epoch: float | None = None) -> EpochCounter:
     """The :class:`EpochCounter` of a counter that restarts every epoch: ``counter`` its values, ``epoch``
-    the epochs (the smallest is ``e0``), ``total`` the printed ``/M`` totals if any."""
+    the epochs (the smallest is ``e0`` unless ``first_epoch``, the run's first epoch when the log shows it
+    began before its first line, says otherwise), ``total`` the printed ``/M`` totals if any."""
     b_min = counter.min()
     b0 = 0 if (b_min is not None and b_min <= 0) else 1  # type: ignore[operator]
     totals = total.drop_nulls() if total is not None else None
@@ -90,7 +92,7 @@ def epoch_counter(counter: pl.Series, epoch: pl.Series, key: str, total: pl.Seri
         per, how = int(totals.max()), "as printed"  # type: ignore[arg-type]
     else:
         per, how = int(counter.max() - b0 + 1), "estimated from the largest value seen"  # type: ignore[operator]
-    e0 = epoch.min()
+    e0 = epoch.min() if first_epoch is None else first_epoch
     return EpochCounter(key=key, per=per, b0=b0, e0=float(e0) if e0 is not None else 0.0, how=how)  # type: ignore[arg-type]
 
 

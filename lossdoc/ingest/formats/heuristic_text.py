@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from lossdoc.ingest.formats._epoch_counter import epoch_counter, restarts
+from lossdoc.ingest.formats._epoch_counter import EpochCounter, epoch_counter, restarts
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.runs import FINISHED, keep_last_run, reference
@@ -504,6 +504,40 @@ def _numbers_run(templates: pl.Series) -> bool:
     reader does not read as the step. Blocks of such lines are not numbered by block: a counter that restarts (a
     file of several runs) would be hidden."""
     return bool(templates.str.contains("##", literal=True).any())
+
+
+def _run_first_epoch(df: pl.DataFrame) -> float | None:
+    """1 when the log begins after its run's first epoch ("Epoch [2/2]" on its first line), else None.
+
+    Only epochs printed out of a total ("e/E", every one whole and at most E) are read so: their numbering
+    starts at 1 unless one of them is 0, and a first epoch above 1 then means the epochs before it were
+    trained but not logged (a log of the last epoch only; a resumed run's own file). Where the count starts
+    is not printed: when the numbering was from 0, the run began one epoch earlier still, so the steps
+    derived from 1 are a lower bound."""
+    eps = df.filter(pl.col("ep").is_not_null())
+    if not eps.height or eps.get_column("ep_total").null_count() == eps.height:
+        return None
+    ep = eps.get_column("ep")
+    lo, total = ep.min(), eps.get_column("ep_total").max()
+    whole = bool(((ep == ep.floor()) & ep.is_finite()).all())
+    if not whole or lo is None or total is None or lo <= 1 or ep.max() > total:  # type: ignore[operator]
+        return None
+    return 1.0
+
+
+def _late_start_note(df: pl.DataFrame, began: float, ec: EpochCounter | None = None) -> IngestNote:
+    """The note for a log that begins at epoch e > 1 (:func:`_run_first_epoch`)."""
+    ep = df.get_column("ep").drop_nulls()
+    e, tot = ep.min(), df.get_column("ep_total").drop_nulls().max()
+    how = "" if ec is None else f": step = (epoch - {began:g}) x {ec.per} + {ec.key} ({ec.per} per epoch, {ec.how})"
+    # an epoch that reached its printed total ("2/2") shows the numbering starts at 1
+    maybe = "" if ep.max() == tot else "; one epoch more if the epochs are numbered from 0"
+    before = e - began
+    return IngestNote(
+        "inferred",
+        f"the log starts at epoch {e:g} of {tot:g}: the {before:g} epoch{'' if before == 1 else 's'} before it "
+        f"{'was' if before == 1 else 'were'} trained but not logged, and their steps are counted{how} (derived{maybe})",
+    )
 
 
 def _blocks(shapes: pl.DataFrame, total: int) -> bool:
@@ -1030,7 +1064,9 @@ class HeuristicTextParser(Parser):
         ``inner_key``, ``ep`` (epoch value) and ``epoch_key``.
         """
         tpl_keys = dict(df.select("tpl", "m_keys").unique(subset="tpl").iter_rows())
-        df = df.select("_rid", "inner", "inner_total", "inner_key", "ep", "epoch_key", "is_data", "tpl").sort("_rid")
+        df = df.select("_rid", "inner", "inner_total", "inner_key", "ep", "ep_total", "epoch_key", "is_data",
+                       "tpl").sort("_rid")
+        began = _run_first_epoch(df)
         # The step counter is the one the data lines carry most often. A line without values that names
         # another counter ("Training batches: 6501" in a run's header) is not a step of the run: its
         # counter is dropped, else the per-epoch "Step" looks reset at its first line and is not combined
@@ -1106,7 +1142,8 @@ class HeuristicTextParser(Parser):
                             "each restart read as a new epoch",
                         )
                     )
-                ec = epoch_counter(inn.get_column("inner"), df.get_column("epoch"), key, inn.get_column("inner_total"))
+                ec = epoch_counter(inn.get_column("inner"), df.get_column("epoch"), key, inn.get_column("inner_total"),
+                                   first_epoch=began)
                 step = (
                     pl.when(pl.col("inner").is_not_null())
                     .then(ec.step(pl.col("inner"), pl.col("epoch")))
@@ -1115,6 +1152,18 @@ class HeuristicTextParser(Parser):
                 )
                 df = df.with_columns(step.alias("_s"))
                 notes.append(ec.note())
+                if began is not None:
+                    notes.append(_late_start_note(df, began))
+                desc = f"epoch and '{key}' combined"
+            elif (began is not None and inn.get_column("inner_total").drop_nulls().len()
+                  and inn.get_column("epoch").drop_nulls().n_unique() == 1):
+                # "Epoch [2/2], Step [1/12942]" to "Step [12942/12942]": one epoch, not the first, with the
+                # counter's printed total: the steps of the epochs before it were taken, though not logged.
+                # Read as 'Step' alone the log would look like training from its start
+                ec = epoch_counter(inn.get_column("inner"), df.get_column("epoch"), key, inn.get_column("inner_total"),
+                                   first_epoch=began)
+                df = df.with_columns(ec.step(pl.col("inner"), pl.col("epoch")).alias("_s"))
+                notes.append(_late_start_note(df, began, ec))
                 desc = f"epoch and '{key}' combined"
             else:
                 df = df.with_columns(pl.col("inner").alias("_s"))
