@@ -269,6 +269,11 @@ def _train_fall(ctx: RunContext) -> float | None:
     return max(-rel(end, start), early_fall(v, end))
 
 
+def _ends_words(k: int) -> str:
+    """How LR004's start and end levels are derived: the means of the first and last ``k`` values."""
+    return "its first and last logged values" if k == 1 else f"the means of its first and last {k:,} values"
+
+
 def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Steady but tiny progress: a significant, non-decelerating decrease that removed < max-drop of the loss."""
     if s is None:
@@ -344,7 +349,7 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     pace = ("with no sign of slowing down" if x.size >= 8 else
             f"falling throughout (whether it is slowing down cannot be tested on {x.size} points)")
     msg = (f"{s.name} falls steadily but slowly{lr_txt}: only {drop:.2%} over the run (level {fmt_num(start)} -> "
-           f"{fmt_num(end)}, means of the first and last 5% of points), {pace} ({tlabel(tr)} p={tr.pvalue_decreasing:.2g}"
+           f"{fmt_num(end)}, {_ends_words(k)}), {pace} ({tlabel(tr)} p={tr.pvalue_decreasing:.2g}"
            f"{per_lr})")
     # a log that starts mid-training: "only x% over the run" is measured from a value training had already
     # reached, so it says nothing about the LR -- a note, not a warning
