@@ -114,7 +114,7 @@ def _ids(fs: list[Finding]) -> list[str]:
 
 def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     blow = [f for f in _sym(ctx, *BLOWUP_RULES) if (f.split or "train") == "train" and _trained_before(ctx, f)
-            and not _outlasts_lr(ctx, f, p)]
+            and not _outlasts_lr(ctx, f, p) and not _skipped_steps(f)]
     osc = _sym(ctx, "OS001")
     lr, lr_src = stated_lr(ctx)
     opt = optimizer_name(ctx)
@@ -347,6 +347,13 @@ def _outlasts_lr(ctx: RunContext, f: Finding, p: SimpleNamespace) -> bool:
         return False
     return rise_outlasts_lr(ctx, s, f.start_step, f.end_step, decayed=p.lr_decayed,
                             late_share=p.late_share) is not None
+
+
+def _skipped_steps(f: Finding) -> bool:
+    """An NF002 whose grad norm was finite again after its non-finite values while the loss went on falling: the
+    updates of those steps were skipped (a loss scaler's overflow) and the run learned on. Nothing blew up, so it
+    is no evidence that the LR is too high."""
+    return f.rule == "NF002" and bool(f.evidence is not None and f.evidence.extra.get("recovered_falling"))
 
 
 def _constant_lr(ctx: RunContext) -> bool:
