@@ -98,6 +98,20 @@ def _header_lines(lines: pl.DataFrame | None, ref_lines: np.ndarray, first_back:
     return np.unique(at.to_numpy().astype(np.int64))
 
 
+def _new_line_at(lines: pl.DataFrame | None, first: int, last: int, reset: int) -> bool:
+    """Whether a line between a run's last point (line ``last``) and the point where the counter went back
+    (line ``reset``) is one the run did not print from its first point (line ``first``) to its last: a
+    header of what starts there. Lines as :func:`_header_lines` reads them (three letters or more, digits and
+    spacing ignored)."""
+    if lines is None or lines.height == 0 or reset - last < 2:
+        return False
+    near = lines.filter(pl.col("lineno").is_between(first, reset)).select(
+        "lineno", _normalised(pl.col("line")).alias("_t")).filter(pl.col("_t").str.count_matches(r"[A-Za-z]") >= 3)
+    gap = near.filter(pl.col("lineno") > last).get_column("_t")
+    inside = near.filter(pl.col("lineno") <= last).get_column("_t")
+    return bool(gap.len()) and bool((~gap.is_in(inside.implode())).any())
+
+
 def reference(rows: pl.DataFrame, *, value: str = "value", counter: str = "step") -> pl.DataFrame:
     """The series of ``rows`` (``lineno``, ``split``, ``metric``, a counter and a value column) that tells
     runs apart: the training loss, else the validation loss, else the first series; as :func:`find_runs`
@@ -168,12 +182,14 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
         # a header line printed between the run's last point and this one
         headed = bool(np.searchsorted(heads, ln[i], side="left") > np.searchsorted(heads, ln[i - 1], side="right"))
         fresh = continuing = False
+        between = False  # the new segment starts between CONTINUING and FRESH of the way back to the start
         if f is not None and new is not None and last is not None:
             scale = MIN_MOVE * max(abs(f), abs(last), 1e-12)
             if abs(f - last) >= scale:
                 # where the new segment starts between the end level (0) and the start level (1) of the run before
                 at = back_toward_start(f, last, new)
                 fresh, continuing = at >= FRESH, at <= CONTINUING
+                between = not fresh and not continuing
             else:
                 # a run that did not move: a new one shows by starting above all it logged (a resume would
                 # carry on inside its range)
@@ -182,6 +198,10 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
         if done[i - 1] and not fresh:
             fresh = True
             finished_at.add(i)
+        if between and not headed:
+            # a line printed at the reset that the run before never printed ("[Stage 2] fold 1 fine-tuning
+            # starts" after a 60-epoch pretraining; Skye412/CrackMorphFormer): the script announced something new
+            headed = _new_line_at(lines, int(ln[lo]), int(ln[i - 1]), int(ln[i]))
         if fresh or (headed and not continuing):
             bounds.append(i)
             run_low, run_top = np.inf, -np.inf
@@ -204,7 +224,7 @@ def several_runs_note(runs: list[RunSpan], dropped: int, *, what: str = "point")
     return IngestNote(
         "several_runs",
         f"the file holds {len(runs)} separate runs (the counter goes back to its start with the loss back at its "
-        f"starting level or the run header printed again{why}): analysed the last, lines {last.first:,}-{last.last:,} "
+        f"starting level, or part-way back with a header printed there{why}): analysed the last, lines {last.first:,}-{last.last:,} "
         f"({last.points:,} {what}s); earlier runs not analysed: {shown} ({dropped:,} row(s) left out) -- "
         "split the file, or analyse it with --split-runs, to have each judged",
         line=last.first,

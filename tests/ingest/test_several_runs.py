@@ -216,3 +216,42 @@ def test_a_counter_that_resets_thousands_of_times_is_examined_once() -> None:
     fresh = ref.with_columns(pl.Series("value", np.tile(np.linspace(3, 1, per), n // per)))
     runs = find_runs(fresh)
     assert len(runs) == n // per and runs[-1].first == n - per + 1 and runs[-1].points == per
+
+
+def _staged(second_head: str, second: tuple[float, ...]) -> str:
+    first = (3.00, 1.60, 0.90, 0.55, 0.40, 0.32, 0.27, 0.24, 0.22, 0.21)
+    return ("2025-01-01 10:00:00,000 - INFO - [Stage 1] pretraining on synthetic data starts\n" + _epochs(first)
+            + second_head + _epochs(second))
+
+
+# the second stage starts 30% of the way back to where the first started: between a resume and a new run
+STAGE2 = (1.05, 0.93, 0.86, 0.81, 0.78, 0.76, 0.75, 0.74)
+
+
+def test_a_new_stage_announced_at_the_reset_is_a_run_of_its_own() -> None:
+    # Skye412/CrackMorphFormer: 60 pretraining epochs, then "[Stage 2] fold k fine-tuning starts" and Ep 1-60
+    # again from a loss well above the first stage's end. Laid end to end it read as a loss that rose from
+    # 0.17 to 0.71: a divergence error on a healthy run
+    text = _staged("2025-01-01 10:00:00,000 - INFO - [Stage 2] fold 1 fine-tuning starts\n", STAGE2)
+    src = read_data(text.encode(), "train.log")
+    assert [v for _, v in series(src, "train", "loss")] == list(STAGE2)
+    note = _runs_note(src)
+    assert note.count == 2 and "part-way back with a header printed there" in note.message
+    assert "restart" not in note_kinds(src)
+
+
+def test_a_resume_announced_at_the_reset_stays_one_run() -> None:
+    # the same announcement where the loss carries on at its level is a continuation, header or not
+    resumed = (0.21, 0.20, 0.20, 0.19)
+    text = _staged("2025-01-01 10:00:00,000 - INFO - Resuming from checkpoint epoch 10\n", resumed)
+    src = read_data(text.encode(), "train.log")
+    assert len(series(src, "train", "loss")) == 14
+    assert "several_runs" not in note_kinds(src)
+
+
+def test_a_jump_part_way_back_without_a_new_line_is_not_cut() -> None:
+    # nothing printed at the reset: the counter reset is read as before (segments laid end to end)
+    text = _staged("", STAGE2)
+    src = read_data(text.encode(), "train.log")
+    assert len(series(src, "train", "loss")) == 18
+    assert "several_runs" not in note_kinds(src)
