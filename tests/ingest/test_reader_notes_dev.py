@@ -247,3 +247,21 @@ def test_a_counter_reset_with_the_loss_carrying_on_is_laid_end_to_end() -> None:
     msg = note(src, "restart")
     assert "(Generator: 10.03 before (median of the last 3 points), 10.69 after; it started at 38.41)" in msg
     assert not [n for n in src.notes if n.kind == "several_runs"]
+
+
+def test_prose_around_numbers_is_not_read_as_series() -> None:
+    # "Training complete in 7m 46s" read a one-point series 'in' (azmonreal/ChestX-Ray8), "Time taken for 1
+    # epoch" a series 'for' of 1,410 ones (PanXiebit/transformer-tf2.0), "training on 73847 raw words" one named
+    # 'training on': a key that is, or ends in, a function word names no value
+    from lossdoc.ingest import from_bytes, read_input
+
+    text = "".join(f"Epoch {e}/3 | Train Loss: {1.0 - e / 10:.3f} | Val Loss: {1.1 - e / 10:.3f}\n"
+                   f"Time taken for 1 epoch: 14.{e} secs\n"
+                   f"EPOCH {e}: training on 73847 raw words took 0.2s\n" for e in range(1, 4))
+    text += "Training complete in 7m 46s\n"
+    inp = from_bytes(text.encode(), name="train.log")
+    inp.run_name = "run"
+    src = read_input(inp)
+    names = set(src.frame["name"].to_list())
+    assert {"Train Loss", "Val Loss"} <= names
+    assert not names & {"in", "for", "training on", "on"}, names

@@ -97,6 +97,11 @@ _LEAD_FRAC = re.compile(r"^\s*\[\s*(\d+)\s*/\s*(\d+)\s*\](?!\s*\[)")
 _KEY_LIST = re.compile(rf"(?i)^\s*({_KEY}(?:\s*,\s*{_KEY})+)\s+(?:{_NUM})(?:\s+(?:{_NUM}))*\s*$")
 #: words that are numbers, never keys ("0.004  nan 0.")
 _NOT_KEYS = frozenset({"nan", "inf", "infinity"})
+#: function words: a key that is one, or ends in one, is prose, not a name of the number after it ("Training
+#: complete in 7m 46s", "Time taken for 1 epoch: 14.1 secs", "training on 73847 raw words"). Not "of": "Batch 3
+#: of 13" is a counter and its total, which the progress-line rules read by that key
+_FUNCTION_WORDS = frozenset({"in", "at", "on", "to", "for", "by", "from", "with", "after", "before", "than",
+                             "and", "or", "the", "a", "an"})
 #: the exponent of a number whose mantissa is right before it ("9.4e-01 8.1"), read as a key of the next number
 _EXPONENT = re.compile(r"(?i)^e[-+]?\d+$")
 #: a key that ends in a verb before its colon: "loss is: 0.41"
@@ -238,6 +243,8 @@ def _read_template(line: str) -> _Template:
         start = m.start()
         if key.lower() in _NOT_KEYS or (start and line[start - 1] in "0123456789." and _EXPONENT.match(key)):
             # "0.00463362        nan 0." / "[9.4e-01 8.1e-01]" (a printed numpy array): a number's own parts
+            continue
+        if key.split()[-1].lower() in _FUNCTION_WORDS:
             continue
         if _VERB.search(key) and _VERB.sub("", key):
             # "loss is: 0.41" (PaddleCIFAR10): the words before the verb name the value, not "loss is"
