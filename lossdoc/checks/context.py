@@ -104,10 +104,18 @@ class RunContext:
         return self._series.get((split, metric))
 
     def loss(self, split: str = "train") -> Series | None:
-        """The split's loss, as :func:`lossdoc.checks.series.resolve_loss` decides it (cached)."""
+        """The split's loss, as :func:`lossdoc.checks.series.resolve_loss` decides it (cached). The held-out
+        loss stands in for ``"val"``: the validation loss, or the test loss of a log that evaluates on a test
+        split only (``Train Loss: ... | Test Loss: ...`` every epoch of a hand-rolled loop: its test set is the
+        one held out during training), as :func:`lossdoc.checks.series.held_out_loss` and the report's chart
+        take it -- so every check of a validation loss (spikes, plateaus, swings, the train-validation gap)
+        judges it too."""
         key = ("loss", split)
         if key not in self._cache:
-            self._cache[key] = self._resolve_loss(split)
+            s = self._resolve_loss(split)
+            if s is None and split == "val":
+                s = self._resolve_loss("test")
+            self._cache[key] = s
         return self._cache[key]
 
     def _resolve_loss(self, split: str) -> Series | None:

@@ -501,3 +501,9 @@ def early_fall(v: np.ndarray, end: float) -> float:
     caller's final level; 0 when it started at 0."""
     start = first_level(v)
     return (start - end) / abs(start) if start else 0.0
+
+
+def held_word(s: Series) -> str:
+    """How a message names the held-out loss ``s``: "validation loss", or "test loss" for the test loss of a log
+    that evaluates on a test split only (:meth:`lossdoc.checks.context.RunContext.loss` gives it for "val")."""
+    return "validation loss" if s.split == "val" else f"{s.split} loss"

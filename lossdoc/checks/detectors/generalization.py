@@ -29,6 +29,7 @@ from lossdoc.checks.detectors._common import (
     fmt_num,
     fmt_step,
     framework_remedies,
+    held_word,
     noise_sd,
     range_scale,
     rel,
@@ -54,7 +55,7 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     counterpart of the same name is tested the same way against that counterpart, and reported only when
     its rise is at least part-rise-range of the range it covered and the counterpart fell at least
     part-train-drop of its own range after the minimum."""
-    if s is None or (s.split == "test" and ctx.loss("val") is not None):
+    if s is None or (s.split == "test" and ctx.loss("val") is not s):
         return  # the held-out loss is the validation loss; a test loss only when the log has no validation
     hits = list(_overfitting(ctx, s, ctx.loss("train"), p))
     yield from hits
@@ -493,10 +494,12 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     elif train.metric == "estimated_loss":
         end_train, end_val, _ = lv
         how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1):,} evaluations at step {int(st[-1]):,}: "
-               f"validation, and the training loss the log estimated at each evaluation the same way")
+               f"{held_word(s).removesuffix(' loss')}, and the training loss the log estimated at each evaluation "
+               "the same way")
     else:
         end_train, end_val, t_at = lv
-        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1):,} evaluations: validation at step "
+        how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1):,} evaluations: "
+               f"{held_word(s).removesuffix(' loss')} at step "
                f"{int(st[-1]):,}, training through the mean loss of each interval between evaluations, "
                f"{mean_step_text(train, t_at)}")
     end_gap = end_val - end_train
@@ -544,7 +547,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     above = (f"is {pct} above the training loss {fmt_num(end_train)}" if rel_train < 10 else
              f"is {end_val / end_train:,.0f}x the training loss {fmt_num(end_train)}" if end_train > 0 else
              f"is far above the training loss {fmt_num(end_train)}")
-    msg = (f"validation loss {fmt_num(end_val)} {above} "
+    msg = (f"{held_word(s)} {fmt_num(end_val)} {above} "
            f"at step {int(st[-1]):,} (end levels, derived: {how}; gap {fmt_num(end_gap)} = {range_txt}; {since} {opened:,}; positive at {pos} of the last "
            f"{sign.n_half} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
            f"{fmt_num(float(np.mean(tail)))}, one-sided t={t_stat:.1f}, p={t_p:.2g}; Bonferroni p={pval:.2g})"
@@ -565,7 +568,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
                            "sign_pvalue": sign_p, "t_pvalue": t_p, "t_statistic": t_stat, "t_points": int(tail.size),
                            "growing": grows,
                            "growth_pvalue": None if tr is None else float(tr.pvalue_increasing)}),
-        start_step=opened, end_step=int(st[-1]), alpha=p.alpha, split="val", metric="loss",
+        start_step=opened, end_step=int(st[-1]), alpha=p.alpha, split=s.split, metric="loss",
         severity=None if large else Severity.INFO,
         values={"gap": (f"{pct} above the training loss" if rel_train < 10 else
                         f"{end_val / end_train:,.0f}x the training loss" if end_train > 0 else
@@ -623,13 +626,13 @@ def val_below_train(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     relgap = float(np.median((tl[half] - vl[half]) / np.maximum(np.abs(tl[half]), TINY)))
     if frac < p.min_fraction or relgap < p.min_gap:
         return
-    msg = (f"validation loss is below the training loss at {frac:.0%} of the aligned steps in the second half "
+    msg = (f"{held_word(s)} is below the training loss at {frac:.0%} of the aligned steps in the second half "
            f"(median {relgap:.0%} lower, e.g. {aligned_pair_text(train, s, int(st[-1]), float(vl[-1]), float(tl[-1]))})")
     yield Hit(
         message=msg,
         evidence=Evidence("fraction-below", frac, float(p.min_fraction), None, (int(st[half][0]), int(st[-1])),
                           {"median_relative_gap": relgap}),
-        start_step=int(st[half][0]), end_step=int(st[-1]), split="val", metric="loss",
+        start_step=int(st[half][0]), end_step=int(st[-1]), split=s.split, metric="loss",
         values={"gap": f"{relgap:.0%}", "step": fmt_step(int(st[-1]))},
     )
 

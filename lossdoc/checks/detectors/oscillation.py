@@ -44,7 +44,9 @@ from scipy.optimize import isotonic_regression
 
 from lossdoc.analysis._arrays import search
 from lossdoc.analysis.smoothing import rolling_median
-from lossdoc.checks.detectors._common import MAD_TO_SD, TINY, fmt_num, fmt_step, lr_advice, lr_text, range_scale
+from lossdoc.checks.detectors._common import (
+    MAD_TO_SD, TINY, fmt_num, fmt_step, held_word, lr_advice, lr_text, range_scale,
+)
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
 
@@ -162,8 +164,8 @@ def _val_swings(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
     msg = (f"{s.name} swings up and down {between} after step {start:,}: {nbig} of {d.size} changes "
            f"are {math.exp(p.val_swing):.1f}x or more (median of those {typical:.1f}x) in {swings} alternating "
            f"swings, between {fmt_num(lo_v)} and {fmt_num(hi_v)} as logged (a median swing of {fmt_num(lin)}, "
-           f"{100 * of_range:.2g}% of the range the run covered, derived); a validation loss is a mean over the "
-           f"whole validation set, so swings this size are the model moving, not sampling noise{lr_text(ctx, start)}")
+           f"{100 * of_range:.2g}% of the range the run covered, derived); a {held_word(s)} is a mean over the "
+           f"whole {s.split if s.split != 'val' else 'validation'} set, so swings this size are the model moving, not sampling noise{lr_text(ctx, start)}")
     return Hit(
         message=msg,
         evidence=Evidence("validation-swings", typical, float(math.exp(p.val_swing)), None, (start, end),
@@ -233,7 +235,7 @@ def structure(z: np.ndarray, min_swings: int) -> tuple:
 def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     if s is None:
         return
-    if s.split == "val" and getattr(p, "val_swing", None) is not None:
+    if s.split != "train" and getattr(p, "val_swing", None) is not None:
         hit = _val_swings(ctx, s, p)
         if hit is not None:
             yield hit
