@@ -124,7 +124,7 @@ def _run_curves(run: str, frame: Any, meta: dict[str, Any], source: str, fmt: st
 
     ctx = RunContext(run, None if data is not None else frame, notes=[], meta=meta, source=source, format=fmt,
                      series=data)
-    return RunCurves(run, source, fmt, _curve(ctx.loss("train")), _curve(ctx.loss("val")))
+    return RunCurves(run, source, fmt, _curve(ctx.loss("train")), _curve(ctx.own_loss("val")))
 
 
 # --------------------------------------------------------------------------- snapshots

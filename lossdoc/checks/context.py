@@ -118,6 +118,14 @@ class RunContext:
             self._cache[key] = s
         return self._cache[key]
 
+    def own_loss(self, split: str) -> Series | None:
+        """The split's own loss, with no stand-in (:meth:`loss` gives the test loss for "val" when the log has no
+        validation loss): what the run summary's ``*_val_loss`` fields and the baseline comparison report."""
+        key = ("own_loss", split)
+        if key not in self._cache:
+            self._cache[key] = self._resolve_loss(split)
+        return self._cache[key]
+
     def _resolve_loss(self, split: str) -> Series | None:
         return resolve_loss(self._series, split)
 

@@ -343,7 +343,7 @@ def _comparison_inputs(ctx: RunContext, summary: RunSummary) -> None:
     if pk is not None and pk[0] > 0:
         summary.extra["lr_peak"] = float(pk[0])
     for split in ("val", "train"):
-        s = ctx.loss(split)
+        s = ctx.own_loss(split)
         if s is not None:
             _, v = s.finite()
             if v.size:

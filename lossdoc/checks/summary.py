@@ -113,7 +113,7 @@ def summarize(ctx: RunContext) -> tuple[RunSummary, dict[str, Any]]:
     (``*_smoothed``) and the extrapolation are labelled as derived."""
     summ = RunSummary()
     curves: dict[str, Any] = {"smoothing": {"method": "ema", "weight": 0.6}}
-    tr, va = ctx.loss("train"), ctx.loss("val")
+    tr, va = ctx.loss("train"), ctx.own_loss("val")
     if tr is not None:
         fake = placeholder_mask(ctx.series_map(), tr)
         if fake.any():

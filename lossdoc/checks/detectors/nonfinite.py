@@ -113,7 +113,7 @@ def hidden_non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> 
            f"logged loss there is finite" + (f" ({zero:,} of them exactly 0.0)" if zero else "")
            + ("; the trainer filters non-finite losses out of its log" if filt else "") + scale_note)
     if fell is not None and frac >= p.max_fraction:
-        msg += (f"; the norm is finite again after step {int(hs[-1]):,} and the loss went on falling ({fell}): "
+        msg += (f"; the norm is finite again after step {int(hs[-1]):,} and the training loss went on falling ({fell}): "
                 "those steps' updates were skipped (a loss scaler's overflow), not applied, so a warning")
     yield Hit(
         message=msg,
