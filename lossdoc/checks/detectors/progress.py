@@ -86,15 +86,21 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     head = unlogged_head(s)
     sev = None
     fell_early = early_fall(v, end)
+    # the advice opens with what the note leaves open: a note's "check the wiring" would presume what it says the
+    # log cannot show
+    check = "Check"
     if head is not None:
         msg += head_text(head)
         sev = Severity.INFO
+        check = (f"First read the loss where training started (the log begins at step {head:,}); if it barely "
+                 "moved from there, check")
     elif drop >= 0 and fell_early >= p.min_drop:
         # the start above is the median of the first 5% of points: on a long log that window can hold a fast
         # initial fall (1,600 steps: 80 of them), and "fell only x%" then measures the slow tail that followed.
         # From its first logged values the loss did fall by min-drop: it learned, then slowed; whether it slowed
         # high cannot be told from the log ("x%" is relative to a level a constant part of the loss moves)
         sev = Severity.INFO
+        check = "It learned early and then slowed; if the level it slowed at is too high for the task, check"
         msg += (f"; but from its first logged values ({fmt_num(first_level(v))}, the lower of the first value and "
                 f"the median of the first three) it fell {fell_early:.0%}: it learned within its first 5% "
                 "of points and then slowed, and how far a slowing loss still is from its floor cannot be told from "
@@ -112,6 +118,7 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
             floor, ratio = maybe_floor(ctx, s, p, w.start, float(w.level))
             if floor:
                 sev = Severity.INFO
+                check = "It levelled off, perhaps at its floor; if that level is too high for the task, check"
                 # "clearly" is against the point noise, not the level: say by how much (a 0.2% fall can be 5x it)
                 msg += (f"; {fall_text(fell, noise)}, and then levelled off at "
                         f"{fmt_num(float(w.level))} (mean, flat over {w.frac:.0%} of the run): "
@@ -129,7 +136,7 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         severity=sev,
         # the LR advised around is the logged peak: say so, and where, when the LR in force at the end differs
         # (a decayed schedule: 'LR in force 4.611e-10' in the message beside 'around 5e-5' read as a contradiction)
-        values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved,
+        values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved, "check": check,
                 "lr": ("the current LR" if not lr else shown_lr(lr[0])
                        if ctx.lr_at(int(st[-1])) is None or shown_lr(ctx.lr_at(int(st[-1])) or 0.0) == shown_lr(lr[0])
                        else f"the run's logged peak LR, {shown_lr(lr[0])} (step {lr[1]:,})"),
@@ -187,9 +194,13 @@ def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) 
                 f"({ratio:.2f}x the training loss, derived)")
     # stuck *high* needs evidence that the level is high (plateau.maybe_floor): without it the finding is a note
     sev = None
+    check = "Check"
     cap = getattr(p, "stuck_val_ratio", None)
     if floor:
         sev = Severity.INFO
+        check = ("It stopped, perhaps at its floor; if that level is too high for the task, check" if ratio is None
+                 else "It fits its training set better than unseen data; if the training level is still too high "
+                 "for the task, check")
         msg += ("; no held-out loss near the training level shows that this level is high (it may be the loss's "
                 "floor): a note" if ratio is None else
                 f"; the validation loss is well above the training loss (more than {cap:g}x), so the model does fit "
@@ -202,7 +213,8 @@ def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) 
                                              "ci_low": w.eq.ci_low, "ci_high": w.eq.ci_high,
                                              "margin_change": w.margin * w.wspan, "margin_basis": w.basis}),
         start_step=int(st[0]), end_step=int(st[-1]), severity=sev,
-        values={"drop": f"{fell:.1%}", "moved": f"fell only {fell:.0%} and stopped at {fmt_num(level)}", "lr": shown_lr(lr[0]) if lr else "the current LR",
+        values={"drop": f"{fell:.1%}", "moved": f"fell only {fell:.0%} and stopped at {fmt_num(level)}", "check": check,
+                "lr": shown_lr(lr[0]) if lr else "the current LR",
                 "step": fmt_step(lstart)},
     )
 
@@ -232,7 +244,8 @@ def _near_trivial(ctx: RunContext, s: Series, p: SimpleNamespace, start: float, 
                               {"start": start, "end": end, "drop": drop, "trivial_level": lc,
                                "classes": t["classes"], "level_source": t["source"]}),
             start_step=int(st[0]), end_step=int(st[-1]),
-            values={"drop": f"{drop:.1%}", "moved": moved, "lr": shown_lr(lr[0]) if lr else "the current LR",
+            values={"drop": f"{drop:.1%}", "moved": moved, "check": "Check",
+                    "lr": shown_lr(lr[0]) if lr else "the current LR",
                     "step": fmt_step(int(st[-1]))},
         )
     return None
