@@ -79,6 +79,8 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
     m, smooth_level = smooth_min(vs.astype(float), vv, value=True, centre_edges=True)
     post = vs >= vs[m]
     if post.sum() < p.min_post_points:
+        if not part:
+            yield from _short_rise(ctx, s, train, p, int(post.sum()))
         return
     best_step, best = int(vs[m]), float(vv[m])
     tr = ctx.trend(s, best_step, float(vs[-1]))
@@ -237,6 +239,67 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
                 "patience": patience,
                 "best_fraction": f"{(low_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%}",
                 # the best step is the lowest logged evaluation (the checkpoint to keep is named above)
+                "early_stopping": framework_remedies(ctx, low_step)[0],
+                "remedy": framework_remedies(ctx, low_step)[1]},
+    )
+
+
+def _short_rise(ctx: RunContext, s: Series, train: Series | None, p: SimpleNamespace, have: int) -> Iterator[Hit]:
+    """Too few evaluations after the minimum for the rise test (``have``, fewer than min-post-points, from the
+    lowest running median on), but a rise large by its size alone: a note (inconclusive) that names the
+    early-stopping point.
+
+    An 8-epoch log whose validation loss was lowest at epoch 5 (1.170) and then rose at each of the 2 evaluations
+    after it (1.22, 1.26) while the training loss kept falling cannot reach alpha with any test (two points
+    after a minimum), and the min-post-points gate said nothing at all. The effect-size route: at least 2
+    evaluations after the logged minimum; the last of them the highest since the minimum (still rising as the log
+    ends); that rise at least short-rise-range of the range validation covered down to its minimum and (a
+    never-negative loss) short-rise-level of the minimum's level; the training loss's last logged value below its
+    value at the minimum. Such a rise on so few points can be noise, so it is a note, never a warning, and its
+    evidence carries no p-value (it joins no false-discovery family)."""
+    rr, rl = getattr(p, "short_rise_range", None), getattr(p, "short_rise_level", None)
+    if train is None or rr is None or rl is None:
+        return
+    vs, vv = s.finite()
+    i = int(np.argmin(vv))
+    after = vv[i + 1:]
+    if after.size < 2 or after.size >= p.min_post_points or float(after[-1]) < float(np.max(after)):
+        return
+    low, end = float(vv[i]), float(after[-1])
+    span = float(np.max(vv[:i + 1])) - low
+    if span <= 0 or (end - low) < rr * span:
+        return
+    level_rise = (end - low) / low if low > 0 and never_negative(s) else None
+    if never_negative(s) and (level_rise is None or level_rise < rl):
+        return
+    ts, tv = train.finite()
+    at = ts <= vs[i]
+    if not at.any() or not (ts > vs[i]).any():
+        return
+    t_at, t_at_step, t_end, t_end_step = float(tv[at][-1]), int(ts[at][-1]), float(tv[-1]), int(ts[-1])
+    if not t_end < t_at:
+        return
+    low_step, end_step = int(vs[i]), int(vs[-1])
+    keep = ctx.checkpoint_for(s, low_step)
+    keep_step, keep_val = (low_step, low) if keep is None else (keep[0], keep[1])
+    msg = (f"{s.name} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and rose at each of the "
+           f"{after.size} evaluations after it, to {fmt_num(end)} at step {end_step:,} "
+           f"({(end - low) / span:.0%} of the range it came down to that minimum"
+           + ("" if level_rise is None else f", {level_rise:.0%} above the minimum")
+           + f", derived), while the training loss fell from {fmt_num(t_at)} at step {t_at_step:,} to "
+           f"{fmt_num(t_end)} at step {t_end_step:,} (as logged); too few evaluations for the rise test, which needs "
+           f"{p.min_post_points} from the lowest running median on ({have} here): the start of overfitting, or "
+           f"noise (inconclusive): a note; step {low_step:,} is the early-stopping point so far")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("rise-after-minimum (effect size)", (end - low) / span, float(rr), None,
+                          (low_step, end_step),
+                          {"best_val": low, "best_step": low_step, "end_val": end, "evals_after": int(after.size),
+                           "rise_of_range": (end - low) / span, "rise_of_level": level_rise,
+                           "train_at_best": t_at, "train_end": t_end, "keep_step": keep_step}),
+        start_step=low_step, end_step=end_step, severity=Severity.INFO,
+        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val), "patience": 2,
+                "best_fraction": f"{(low_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%}",
                 "early_stopping": framework_remedies(ctx, low_step)[0],
                 "remedy": framework_remedies(ctx, low_step)[1]},
     )
