@@ -94,8 +94,24 @@ def restarts(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[
         yield h
 
 
+#: What to do about each kind of damage: "if the job was killed" fits a log cut off, not lines a reader skipped
+#: (a run's preamble, strings where numbers were expected) nor bytes that were not UTF-8.
+_DAMAGE_ADVICE = {
+    "torn_tail": "the log was still being written, or the job was killed: if it was killed, check its exit status "
+                 "and the last checkpoint; re-run lossdoc when the log is complete",
+    "truncated_input": "the input ended early: if the job was killed, check its exit status and the last "
+                       "checkpoint; re-run lossdoc on the complete log",
+    "skipped_lines": "the message says which and why; the diagnosis covers only what was read. If they hold values "
+                     "that should be judged, force a reader with --format NAME (see lossdoc formats)",
+    "decoding": "some bytes were not valid in the file's encoding and were replaced; check that the log was written "
+                "as text (UTF-8) and not interleaved with binary output",
+}
+
+
 def damaged_lines(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
-    yield from _note_hits(ctx, ("torn_tail", "skipped_lines", "decoding", "truncated_input"))
+    for h in _note_hits(ctx, ("torn_tail", "skipped_lines", "decoding", "truncated_input")):
+        kind = h.evidence.method.removeprefix("parser-note:")
+        yield dataclasses.replace(h, values={**h.values, "advice": _DAMAGE_ADVICE.get(kind, _DAMAGE_ADVICE["torn_tail"])})
 
 
 def step_gaps(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
