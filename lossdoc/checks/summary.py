@@ -16,7 +16,7 @@ import numpy as np
 from lossdoc.checks.context import RunContext, never_negative
 from lossdoc.checks.findings import Finding, Severity
 from lossdoc.checks.results import Extrapolation, RunSummary
-from lossdoc.checks.series import Series, final_level, placeholder_mask
+from lossdoc.checks.series import Series, final_level, final_level_words, placeholder_mask
 from lossdoc.numfmt import fmt_num, fmt_step
 
 
@@ -131,6 +131,8 @@ def summarize(ctx: RunContext) -> tuple[RunSummary, dict[str, Any]]:
             summ.best_train_loss, summ.best_train_step = best
         real = tr if not fake.any() else Series(tr.split, tr.metric, tr.name, tr.steps[~fake], tr.values[~fake])
         summ.final_train_loss_smoothed = final_level(real.values)
+        # how it is derived, in words ("the mean of its last 3 values" on a 10-point log, not "the last 5%")
+        summ.extra["final_train_loss_smoothed_how"] = final_level_words(real.values)
         x, y, _ = ctx.downsampled(real, 20) if not fake.any() else _bins(real, 20)
         if y.size:  # best 5% window (bin means), robust to a single low point
             summ.best_train_loss_smoothed = float(np.min(y))

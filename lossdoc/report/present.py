@@ -110,6 +110,14 @@ def merged_sources(r: RunReport) -> list[str]:
     return [f"{clean(m.get('path'), 160)} ({clean(m.get('format'), 30)})" for m in got[1:] if isinstance(m, dict)]
 
 
+def smoothed_how(s: Any) -> str:
+    """How the summary's smoothed final training loss is derived, in words ("the mean of its last 3 values"):
+    the mean of the last 5% of points, at least 3 (a report written before the summary said so reads "the
+    mean of the last 5% of points, at least 3")."""
+    how = s.extra.get("final_train_loss_smoothed_how") if isinstance(getattr(s, "extra", None), dict) else None
+    return str(how) if how else "the mean of the last 5% of points, at least 3"
+
+
 def key_numbers(s: Any) -> list[tuple[str, str, str | None]]:
     """A run's key numbers as (label, value, note): logged values with their steps, then the
     derived ones under labels that say how they were derived (DESIGN.md's number contract)."""
@@ -128,7 +136,7 @@ def key_numbers(s: Any) -> list[tuple[str, str, str | None]]:
         ("Final val loss", fmt_num(s.final_val_loss), at(s.final_val_step)),
     ]
     out.append(("Final train loss, smoothed", fmt_num(s.final_train_loss_smoothed),
-                 "mean of the last 5% of points" if s.final_train_loss_smoothed is not None else None))
+                 smoothed_how(s) if s.final_train_loss_smoothed is not None else None))
     return out
 
 

@@ -17,6 +17,7 @@ from lossdoc.report.present import (
     clean,
     key_numbers,
     merged_sources,
+    smoothed_how,
     comparison_view,
     summary_phrase,
     fmt_num,
@@ -105,7 +106,7 @@ def _run_lines(r: RunReport, st: Callable[[str, str], str], width: int) -> list[
         if value not in ("—", "n/a") and not label.endswith("smoothed"):
             parts.append(f"{label.lower().replace(' loss', '')} {value}{' @ ' + note[8:] if note else ''}")
     if s.final_train_loss_smoothed is not None:
-        parts.append(f"smoothed final train {fmt_num(s.final_train_loss_smoothed)} (mean of last 5%)")
+        parts.append(f"smoothed final train {fmt_num(s.final_train_loss_smoothed)} ({smoothed_how(s)})")
     ex = s.extrapolated
     if ex is not None:
         parts.append(f"extrapolated {fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] @ {fmt_step(ex.step)}")
