@@ -300,9 +300,14 @@ def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
         # validation loss (when both log one) ended no higher -- a run that only memorised more (a smaller
         # training set, no dropout) is no proof that this one underfits -- and that ran as long (within 20%):
         # a shorter run or one with fewer, larger batches has not had the same chance to fit
+        # ...and that started from where this one did, not from higher up: a run whose first value lies past half
+        # of the other's drop began warm (a fine-tuning stage from the other's weights, the folds after a
+        # pretraining run in one file: Skye412/CrackMorphFormer with --split-runs), and how far it "came" is not
+        # comparable
         refs = [j for j in ok if j != i and runs[j].summary.extra["train_final"] < final
                 and (val(i) is None or val(j) is None or val(j) <= val(i))
-                and (not steps(j) or (steps(i) is not None and abs(steps(i) - steps(j)) <= 0.2 * steps(j)))]
+                and (not steps(j) or (steps(i) is not None and abs(steps(i) - steps(j)) <= 0.2 * steps(j)))
+                and not _warm_start(first, runs[j].summary.extra["train_first"], runs[j].summary.extra["train_final"])]
         if not refs:
             continue
         best_i = min(refs, key=lambda j: runs[j].summary.extra["train_final"])
@@ -325,6 +330,12 @@ def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
                               {"first": first, "final": final, "best_final": best, "best_run": runs[best_i].run,
                                "runs_compared": len(ok)})))
         r.findings.sort(key=finding_order)
+
+
+def _warm_start(first: float, ref_first: float, ref_final: float) -> bool:
+    """Whether a run that began at ``first`` began past half of the drop another run made from ``ref_first`` to
+    ``ref_final``: where that run was well into its training, not where training starts."""
+    return ref_first > ref_final and first < ref_first - 0.5 * (ref_first - ref_final)
 
 
 def _compare(runs: Sequence[Any], rel_margin: float, drop_margin: float, min_lrs: int, max_margin: float,

@@ -168,6 +168,19 @@ def test_underfitting_is_judged_against_a_run_that_also_validates_better(tmp_pat
     assert f.evidence.statistic == pytest.approx(0.1 / 0.35, abs=0.03)
 
 
+def test_stages_that_start_from_another_runs_weights_are_not_underfitting_next_to_it(tmp_path):
+    """A pretraining run (2.9 -> 0.17) and fine-tuning folds that start from its weights on other data (1.0 ->
+    0.7, Skye412/CrackMorphFormer read with --split-runs): a fold began past half of the pretraining run's
+    drop, so how far it "came" is not comparable with it, and it is not called underfitting next to it. A run
+    that started where the best one did and came a short way still is."""
+    _keras_csv(tmp_path / "pretrain", _curve(2.9, 0.17), _curve(2.9, 0.2))
+    for k in (1, 2, 3):
+        _keras_csv(tmp_path / f"fold{k}", _curve(1.0, 0.7 + 0.01 * k), _curve(1.0, 0.75))
+    _keras_csv(tmp_path / "slow", _curve(2.9, 2.6), _curve(2.9, 2.65))
+    runs = {r.run.split("/")[0]: r for r in analyze_sweep(tmp_path, jobs=1, select=["UF003"]).runs}
+    assert [r for r, x in runs.items() if x.findings] == ["slow"]
+
+
 def test_a_run_with_an_lr_named_too_high_can_still_underfit(tmp_path):
     """A run that overshot in its first epochs (2.3 -> 3.4) and was then left near 2.2 gets LR006 (the LR too
     high, a cause) and is still compared: it covered 5% of the way the best run went, so UF003 says it
