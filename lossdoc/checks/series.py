@@ -270,6 +270,11 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
                   or (k not in adv and is_reconstruction(k[1], s.name))}
     comps = [s for (sp, m), s in series.items() if sp == split and m.endswith("_loss")]
     comps += [s for (sp, m), s in series.items() if sp == split and m.startswith("loss_") and s not in comps]
+    # a component logged as exactly 0 at every point was not computed (Ultralytics writes 0 for a validation
+    # that found no labelled object, or did not run): it adds nothing to the sum, and a split whose every
+    # component is such a series has no loss to judge (zero_losses names them for LG006)
+    zero = zero_losses(comps)
+    comps = [c for c in comps if c not in zero]
     if len(comps) >= 2:
         summed = sum_on_shared_steps(comps)
         if summed is not None:
@@ -279,6 +284,16 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
         return comps[0]
     like = [s for (sp, m), s in series.items() if sp == split and any(t in m for t in LOSS_LIKE)]
     return like[0] if len(like) == 1 else None
+
+
+def zero_losses(comps: list[Series]) -> list[Series]:
+    """The component losses of ``comps`` logged as exactly 0 at every finite point (at least 2 of them)."""
+    out = []
+    for c in comps:
+        v = c.values[np.isfinite(c.values)]
+        if v.size >= 2 and not np.any(v):
+            out.append(c)
+    return out
 
 
 #: Metric names of a loss logged once an epoch as the mean over its batches (Lightning

@@ -5,6 +5,7 @@ short to judge (LG004), and the adversarial (GAN) losses that are not judged as 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -255,4 +256,39 @@ def adversarial_note(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
         )
 
 
-DETECTORS = {"adversarial-losses": adversarial_note, "restarts": restarts, "damaged-lines": damaged_lines, "step-gaps": step_gaps, "too-short": too_short}
+#: A classification loss term: 0 throughout on a single-class dataset, as it should be.
+_CLS = re.compile(r"(?i)(?:^|[/_.])cls(?:_|$)|classification")
+
+
+def zero_losses_note(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """Run-level: component losses of a split that are exactly 0 at every point (``series.zero_losses``), left
+    out of the split's loss as not computed; says what the split's loss is instead, or that none is left."""
+    from lossdoc.checks.series import zero_losses
+
+    sm = ctx.series_map()
+    for split in ("train", "val", "test"):
+        comps = [c for (sp, m), c in sm.items() if sp == split and (m.endswith("_loss") or m.startswith("loss_"))]
+        zero = zero_losses(comps)
+        rest = ctx.own_loss(split)
+        if not zero or (rest is not None and all(_CLS.search(c.name) for c in zero)):
+            continue  # only a classification term, and the split has a loss: one class, nothing to say
+        names = ", ".join(c.name for c in zero)
+        judged = (f"the {split} loss judged is {rest.name}" if rest is not None else
+                  f"no other {split} loss term is logged, so nothing on the {split} split is judged as a loss")
+        steps = [int(c.steps[0]) for c in zero if len(c)] + [int(c.steps[-1]) for c in zero if len(c)]
+        npts = max(int(np.isfinite(c.values).sum()) for c in zero)
+        yield Hit(
+            message=(f"{names}: exactly 0 at every one of {npts:,} point(s), so not computed ("
+                     + ("a validation without labelled objects, or one that did not run" if split != "train" else
+                        "a term the training step did not compute")
+                     + f"): left out of the {split} loss; {judged}"),
+            evidence=Evidence("all-zero-loss-terms", float(len(zero)), 0.0, None,
+                              (min(steps), max(steps)) if steps else None, {"terms": [c.name for c in zero]}),
+            start_step=min(steps) if steps else None, end_step=max(steps) if steps else None,
+            split=split, metric=None,
+            values={"names": names, "split": "validation" if split == "val" else split,
+                    "were": "was" if len(zero) == 1 else "were"},
+        )
+
+
+DETECTORS = {"zero-losses": zero_losses_note, "adversarial-losses": adversarial_note, "restarts": restarts, "damaged-lines": damaged_lines, "step-gaps": step_gaps, "too-short": too_short}

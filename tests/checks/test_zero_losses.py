@@ -1,0 +1,33 @@
+"""A loss term logged as exactly 0 at every point was not computed (rules/LG006.toml): it is left out of the
+split's loss, and a split whose every term is 0 has no loss to judge -- no "stopped improving at 0" (PL002) or
+"validation 100% below training" (GP002) about a validation that never ran."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lossdoc
+
+HEAD = "epoch,train/box_loss,train/cls_loss,train/dfl_loss,metrics/mAP50(B),val/box_loss,val/cls_loss,val/dfl_loss\n"
+
+
+def _log(tmp_path: Path, val: str) -> Path:
+    rows = [(4.63, 5.24, 5.31), (3.80, 4.10, 4.20), (3.20, 3.30, 3.50), (2.80, 2.70, 3.00), (2.50, 2.30, 2.60),
+            (2.21, 1.89, 2.27), (2.05, 1.70, 2.10), (1.95, 1.60, 2.02)]
+    p = tmp_path / "results.csv"
+    p.write_text(HEAD + "".join(f"{e},{b},{c},{d},0.1,{val}\n" for e, (b, c, d) in enumerate(rows, 1)))
+    return p
+
+
+def test_a_validation_that_never_ran_is_not_judged(tmp_path: Path) -> None:
+    res = lossdoc.analyze(str(_log(tmp_path, "0,0,0")))
+    val = [f for f in res.findings if f.split == "val"]
+    assert [f.rule for f in val] == ["LG006"], [(f.rule, f.message[:80]) for f in val]
+    assert not any(f.category == "train_val_gap" for f in res.findings)
+    assert res.runs[0].summary.best_val_loss is None  # no validation figure made up from zeros
+
+
+def test_the_terms_that_were_computed_are_the_loss(tmp_path: Path) -> None:
+    res = lossdoc.analyze(str(_log(tmp_path, "0,1.5,0")))
+    note = next(f for f in res.findings if f.rule == "LG006")
+    assert "val/box_loss, val/dfl_loss" in note.message and "the val loss judged is val/cls_loss" in note.message
