@@ -278,9 +278,10 @@ def zero_losses_note(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
         steps = [int(c.steps[0]) for c in zero if len(c)] + [int(c.steps[-1]) for c in zero if len(c)]
         npts = max(int(np.isfinite(c.values).sum()) for c in zero)
         yield Hit(
-            message=(f"{names}: exactly 0 at every one of {npts:,} point(s), so not computed ("
-                     + ("a validation without labelled objects, or one that did not run" if split != "train" else
-                        "a term the training step did not compute")
+            message=(f"{names}: exactly 0 at every one of {npts:,} point(s), so no loss the run computed ("
+                     + ("a validation without labelled objects, or one that did not run, writes 0; so does a term "
+                        "that does not apply to the data" if split != "train" else
+                        "a term that does not apply to the data, or a logger that did not capture it")
                      + f"): left out of the {split} loss; {judged}"),
             evidence=Evidence("all-zero-loss-terms", float(len(zero)), 0.0, None,
                               (min(steps), max(steps)) if steps else None, {"terms": [c.name for c in zero]}),
