@@ -663,7 +663,7 @@ def render_sweep_text(report: SweepReport, color: bool = False) -> str:
                      f"{fmt_num(row.best_val_loss):>9}  {fmt_step(row.last_step):>10}  {worst}")
     if len(rows) > MAX_TABLE_ROWS:
         lines.append(f"   … and {len(rows) - MAX_TABLE_ROWS} more runs (every run is in the HTML and JSON reports)")
-    lines.append(st("   * final train: the mean of the last 5% of logged points", "dim"))
+    lines.append(st("   * final train: the mean of the last 5% of logged points, at least 3", "dim"))
     if report.errors:
         lines.append("")
         lines.append(st(f"{len(report.errors)} unit{'' if len(report.errors) == 1 else 's'} could not be read:",

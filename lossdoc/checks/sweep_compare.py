@@ -318,8 +318,8 @@ def _underfit(runs: Sequence[Any], config: Any, spec: Any, rules: Any) -> None:
         if covered >= need or any(matches(spec, x) for x in config.ignored_for_run(r.run)):
             continue
         msg = (f"the training loss came only {max(covered, 0.0):.0%} of the way from its first value {fmt_num(first)} "
-               f"to the {fmt_num(best)} that {runs[best_i].run} reached (final level {fmt_num(final)}, mean of the last 5% "
-               "of points)" + (f"; that run's validation loss also ended lower ({fmt_num(val(best_i))} against "
+               f"to the {fmt_num(best)} that {runs[best_i].run} reached (final level {fmt_num(final)}, the mean of its last 5% "
+               "of points, at least 3)" + (f"; that run's validation loss also ended lower ({fmt_num(val(best_i))} against "
                                f"{fmt_num(val(i))})" if val(i) is not None and val(best_i) is not None else ""))
         rec = (f"This configuration underfits next to {runs[best_i].run}: compare what differs (a larger model, a "
                "better learning rate, less regularisation, more steps) and move towards it.")
