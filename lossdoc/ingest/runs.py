@@ -98,14 +98,16 @@ def _header_lines(lines: pl.DataFrame | None, ref_lines: np.ndarray, first_back:
     return np.unique(at.to_numpy().astype(np.int64))
 
 
-def _new_line_at(lines: pl.DataFrame | None, first: int, last: int, reset: int) -> bool:
+def _new_line_at(lines: pl.DataFrame | None, line_nos: np.ndarray, first: int, last: int, reset: int) -> bool:
     """Whether a line between a run's last point (line ``last``) and the point where the counter went back
     (line ``reset``) is one the run did not print from its first point (line ``first``) to its last: a
     header of what starts there. Lines as :func:`_header_lines` reads them (three letters or more, digits and
-    spacing ignored)."""
+    spacing ignored); ``line_nos`` is ``lines``' sorted line numbers (the rows are sliced, not filtered: a
+    file with many resets stays linear)."""
     if lines is None or lines.height == 0 or reset - last < 2:
         return False
-    near = lines.filter(pl.col("lineno").is_between(first, reset)).select(
+    a, b = int(np.searchsorted(line_nos, first, side="left")), int(np.searchsorted(line_nos, reset, side="right"))
+    near = lines.slice(a, b - a).select(
         "lineno", _normalised(pl.col("line")).alias("_t")).filter(pl.col("_t").str.count_matches(r"[A-Za-z]") >= 3)
     gap = near.filter(pl.col("lineno") > last).get_column("_t")
     inside = near.filter(pl.col("lineno") <= last).get_column("_t")
@@ -167,6 +169,7 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
     # the current run's lowest counter and highest value so far, kept up to date point by point once
     # (each point is scanned once: a log whose counter resets thousands of times stays linear)
     run_low, run_top, seen = np.inf, -np.inf, 0
+    line_nos: np.ndarray | None = None  # the lines' numbers, sorted, once a reset needs them
     for n, i in enumerate(cand):
         i = int(i)
         lo = bounds[-1]
@@ -198,10 +201,13 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
         if done[i - 1] and not fresh:
             fresh = True
             finished_at.add(i)
-        if between and not headed:
+        if between and not headed and lines is not None:
             # a line printed at the reset that the run before never printed ("[Stage 2] fold 1 fine-tuning
             # starts" after a 60-epoch pretraining; Skye412/CrackMorphFormer): the script announced something new
-            headed = _new_line_at(lines, int(ln[lo]), int(ln[i - 1]), int(ln[i]))
+            if line_nos is None:
+                lines = lines.sort("lineno")
+                line_nos = lines.get_column("lineno").cast(pl.Int64).to_numpy()
+            headed = _new_line_at(lines, line_nos, int(ln[lo]), int(ln[i - 1]), int(ln[i]))
         if fresh or (headed and not continuing):
             bounds.append(i)
             run_low, run_top = np.inf, -np.inf
