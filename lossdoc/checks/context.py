@@ -112,9 +112,9 @@ class RunContext:
         judges it too."""
         key = ("loss", split)
         if key not in self._cache:
-            s = self._resolve_loss(split)
+            s = self.own_loss(split)
             if s is None and split == "val":
-                s = self._resolve_loss("test")
+                s = self.own_loss("test")
             self._cache[key] = s
         return self._cache[key]
 

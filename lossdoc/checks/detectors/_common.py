@@ -503,7 +503,11 @@ def early_fall(v: np.ndarray, end: float) -> float:
     return (start - end) / abs(start) if start else 0.0
 
 
+#: How a message names a split ("the validation set", "a test accuracy").
+SPLIT_WORD = {"val": "validation", "test": "test", "train": "training"}
+
+
 def held_word(s: Series) -> str:
     """How a message names the held-out loss ``s``: "validation loss", or "test loss" for the test loss of a log
     that evaluates on a test split only (:meth:`lossdoc.checks.context.RunContext.loss` gives it for "val")."""
-    return "validation loss" if s.split == "val" else f"{s.split} loss"
+    return f"{SPLIT_WORD.get(s.split, s.split)} loss"

@@ -45,7 +45,7 @@ import numpy as np
 
 from lossdoc.analysis._arrays import search
 from lossdoc.analysis.stats import MK_EXACT_MAX_POINTS, mann_kendall, mann_kendall_exact
-from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, shown_lr, tlabel
+from lossdoc.checks.detectors._common import SPLIT_WORD, fmt_num, fmt_step, lr_text, shown_lr, tlabel
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.findings import Evidence, Severity
 from lossdoc.checks.series import final_level_words
@@ -57,7 +57,6 @@ _ACC = re.compile(
 _PR = re.compile(r"^(precision|recall|f1|f1_score|f1_metric|fmeasure)(?:_\d+)?$")
 #: splits in order of preference (held-out first)
 _SPLITS = ("val", "test", "train")
-_SPLIT_WORD = {"val": "validation", "test": "test", "train": "training"}
 
 
 def accuracy_series(ctx: RunContext) -> list[Series]:
@@ -80,7 +79,7 @@ def _judgeable(ctx: RunContext, min_points: int) -> Iterator[tuple[Series, np.nd
 
 def _display_name(acc: Series) -> str:
     """The series' name, with its split in words when the name does not say it ("validation accuracy")."""
-    return acc.name if re.search(r"(?i)val|eval|test|train|dev", acc.name) else f"{_SPLIT_WORD[acc.split]} {acc.name}"
+    return acc.name if re.search(r"(?i)val|eval|test|train|dev", acc.name) else f"{SPLIT_WORD[acc.split]} {acc.name}"
 
 
 def as_fraction(v: np.ndarray) -> tuple[np.ndarray, bool] | None:

@@ -22,6 +22,7 @@ import numpy as np
 
 from lossdoc.analysis.stats import adjust_pvalues
 from lossdoc.checks.detectors._common import (
+    SPLIT_WORD,
     aligned,
     config_number,
     fmt_num,
@@ -32,7 +33,6 @@ from lossdoc.checks.detectors._common import (
     tname,
 )
 from lossdoc.checks.detectors.accuracy import (
-    _SPLIT_WORD,
     _display_name,
     accuracy_series,
     as_fraction,
@@ -215,12 +215,12 @@ def accuracy_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
                      f"percentile of its values")
     best_step, best = _best(pr)
     msg = (f"{pr.vname} ends at {_show(a_v, pr)}, {_diff(end_gap, pr)} below {pr.tname} "
-           f"{_show(a_t, pr)} at step {int(st[-1]):,} (end levels, derived: {how}); the {_SPLIT_WORD[pr.val.split]} error "
+           f"{_show(a_t, pr)} at step {int(st[-1]):,} (end levels, derived: {how}); the {SPLIT_WORD[pr.val.split]} error "
            f"({_show(unit, pr)} - accuracy, derived) {_show(err_v, pr)} is {ratio} the training error "
            f"{_show(err_t, pr)}; the gap is {range_txt}; {since} {opened:,}; positive at {pos} of the last "
            f"{sign.n_half} evaluations, sign test p={sign_p:.2g}; last {tail.size} evaluations' mean gap "
            f"{_diff(float(np.mean(tail)), pr)}, one-sided t={t_stat:.1f}, p={t_p:.2g}; Bonferroni p={pval:.2g}; "
-           f"the log has no {_SPLIT_WORD[pr.val.split]} loss, so the gap is judged on accuracy; {pr.vname} was highest at "
+           f"the log has no {SPLIT_WORD[pr.val.split]} loss, so the gap is judged on accuracy; {pr.vname} was highest at "
            f"step {best_step:,} ({_show(best, pr)} as logged)"
            + ("" if large else
               f"; below the warning size (validation error {1 + p.warn_gap:g}x the training error with a gap of "
@@ -241,7 +241,7 @@ def accuracy_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
         values={"gap": f"{_diff(end_gap, pr)} below {pr.tname} ({_show(a_v, pr)} vs {_show(a_t, pr)}, "
                        "end levels)",
                 "step": fmt_step(int(st[-1])), "best_step": fmt_step(best_step), "best": _show(best, pr),
-                "val_name": pr.vname, "held": _SPLIT_WORD[pr.val.split],
+                "val_name": pr.vname, "held": SPLIT_WORD[pr.val.split],
                 "keep": keep_text(ctx, pr, best_step, best, "Meanwhile keep the model from the best validation "
                                   f"accuracy ({_show(best, pr)} at step {best_step:,}, as logged): "),
                 "early_stopping": accuracy_early_stopping(ctx, pr.val, best_step),
@@ -320,7 +320,7 @@ def accuracy_overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) 
            f"highest running-median window {_diff(lvl_stat, pr)} below it, p={p_level:.2g}; Simes p={pval:.2g}), "
            f"while {pr.tname} kept rising ({_show(t_at, pr)} -> {_show(t_fin, pr)}: the median of its {n_at} "
            f"points around step {peak_step:,}, then {fin}; {t_txt}): the model is overfitting; the log has no "
-           f"{_SPLIT_WORD[pr.val.split]} loss, so this is judged on accuracy; step {best_step:,} is the "
+           f"{SPLIT_WORD[pr.val.split]} loss, so this is judged on accuracy; step {best_step:,} is the "
            "early-stopping point")
     yield Hit(
         message=msg,

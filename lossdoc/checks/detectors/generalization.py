@@ -22,6 +22,7 @@ from lossdoc.analysis._arrays import last_quarter_bounds, search
 from lossdoc.analysis.stats import adjust_pvalues
 from lossdoc.checks.context import never_negative
 from lossdoc.checks.detectors._common import (
+    SPLIT_WORD,
     TINY,
     aligned,
     descent_ends,
@@ -221,6 +222,7 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
            f"{train_txt}" + (f" (the summed validation loss {ctx.loss(s.split).name} did not rise)" if part else "")
            + f"; {stop}")
     patience = max(2, min(5, evals_after // 3))
+    early_stopping, remedy = framework_remedies(ctx, low_step)
     yield Hit(
         message=msg,
         evidence=Evidence(f"{tr.method}|level (Simes)", float(tr.tstat), float(p.min_rise), pval,
@@ -239,8 +241,7 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
                 "patience": patience,
                 "best_fraction": f"{(low_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%}",
                 # the best step is the lowest logged evaluation (the checkpoint to keep is named above)
-                "early_stopping": framework_remedies(ctx, low_step)[0],
-                "remedy": framework_remedies(ctx, low_step)[1]},
+                "early_stopping": early_stopping, "remedy": remedy},
     )
 
 
@@ -282,6 +283,7 @@ def _short_rise(ctx: RunContext, s: Series, train: Series | None, p: SimpleNames
     low_step, end_step = int(vs[i]), int(vs[-1])
     keep = ctx.checkpoint_for(s, low_step)
     keep_step, keep_val = (low_step, low) if keep is None else (keep[0], keep[1])
+    early_stopping, remedy = framework_remedies(ctx, low_step)
     msg = (f"{s.name} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and rose at each of the "
            f"{after.size} evaluations after it, to {fmt_num(end)} at step {end_step:,} "
            f"({(end - low) / span:.0%} of the range it came down to that minimum"
@@ -300,8 +302,7 @@ def _short_rise(ctx: RunContext, s: Series, train: Series | None, p: SimpleNames
         start_step=low_step, end_step=end_step, severity=Severity.INFO,
         values={"step": fmt_step(keep_step), "best": fmt_num(keep_val), "patience": 2,
                 "best_fraction": f"{(low_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%}",
-                "early_stopping": framework_remedies(ctx, low_step)[0],
-                "remedy": framework_remedies(ctx, low_step)[1]},
+                "early_stopping": early_stopping, "remedy": remedy},
     )
 
 
@@ -557,12 +558,12 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     elif train.metric == "estimated_loss":
         end_train, end_val, _ = lv
         how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1):,} evaluations at step {int(st[-1]):,}: "
-               f"{held_word(s).removesuffix(' loss')}, and the training loss the log estimated at each evaluation "
+               f"{SPLIT_WORD.get(s.split, s.split)}, and the training loss the log estimated at each evaluation "
                "the same way")
     else:
         end_train, end_val, t_at = lv
         how = (f"Theil-Sen fit lines through the last {min(k, st.size - 1):,} evaluations: "
-               f"{held_word(s).removesuffix(' loss')} at step "
+               f"{SPLIT_WORD.get(s.split, s.split)} at step "
                f"{int(st[-1]):,}, training through the mean loss of each interval between evaluations, "
                f"{mean_step_text(train, t_at)}")
     end_gap = end_val - end_train

@@ -45,7 +45,7 @@ from scipy.optimize import isotonic_regression
 from lossdoc.analysis._arrays import search
 from lossdoc.analysis.smoothing import rolling_median
 from lossdoc.checks.detectors._common import (
-    MAD_TO_SD, TINY, fmt_num, fmt_step, held_word, lr_advice, lr_text, range_scale,
+    MAD_TO_SD, SPLIT_WORD, TINY, fmt_num, fmt_step, held_word, lr_advice, lr_text, range_scale,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
@@ -165,7 +165,8 @@ def _val_swings(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
            f"are {math.exp(p.val_swing):.1f}x or more (median of those {typical:.1f}x) in {swings} alternating "
            f"swings, between {fmt_num(lo_v)} and {fmt_num(hi_v)} as logged (a median swing of {fmt_num(lin)}, "
            f"{100 * of_range:.2g}% of the range the run covered, derived); a {held_word(s)} is a mean over the "
-           f"whole {s.split if s.split != 'val' else 'validation'} set, so swings this size are the model moving, not sampling noise{lr_text(ctx, start)}")
+           f"whole {SPLIT_WORD.get(s.split, s.split)} set, so swings this size are the model moving, not sampling "
+           f"noise{lr_text(ctx, start)}")
     return Hit(
         message=msg,
         evidence=Evidence("validation-swings", typical, float(math.exp(p.val_swing)), None, (start, end),
