@@ -268,13 +268,7 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
         # G_L1, SRGAN content_loss); penalties and scores (StyleGAN's r1_penalty, scores/fake) are not
         series = {k: s for k, s in series.items() if k[0] != split
                   or (k not in adv and is_reconstruction(k[1], s.name))}
-    comps = [s for (sp, m), s in series.items() if sp == split and m.endswith("_loss")]
-    comps += [s for (sp, m), s in series.items() if sp == split and m.startswith("loss_") and s not in comps]
-    # a component logged as exactly 0 at every point was not computed (Ultralytics writes 0 for a validation
-    # that found no labelled object, or did not run): it adds nothing to the sum, and a split whose every
-    # component is such a series has no loss to judge (zero_losses names them for LG006)
-    zero = zero_losses(comps)
-    comps = [c for c in comps if c not in zero]
+    comps = summed_components(series, split)
     if len(comps) >= 2:
         summed = sum_on_shared_steps(comps)
         if summed is not None:
@@ -284,6 +278,23 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
         return comps[0]
     like = [s for (sp, m), s in series.items() if sp == split and any(t in m for t in LOSS_LIKE)]
     return like[0] if len(like) == 1 else None
+
+
+def loss_components(series: SeriesMap, split: str) -> list[Series]:
+    """The split's component losses (``*_loss``, then ``loss_*``), in the order their sum names them."""
+    comps = [s for (sp, m), s in series.items() if sp == split and m.endswith("_loss")]
+    comps += [s for (sp, m), s in series.items() if sp == split and m.startswith("loss_") and s not in comps]
+    return comps
+
+
+def summed_components(series: SeriesMap, split: str) -> list[Series]:
+    """The component losses :func:`resolve_loss` adds into the split's loss: :func:`loss_components` less the
+    ones logged as exactly 0 at every point. Such a term was not computed (Ultralytics writes 0 for a validation
+    that found no labelled object, or did not run): it adds nothing to the sum, and a split whose every
+    component is one has no loss to judge (:func:`zero_losses`; LG006 names them)."""
+    comps = loss_components(series, split)
+    zero = zero_losses(comps)
+    return [c for c in comps if c not in zero]
 
 
 def zero_losses(comps: list[Series]) -> list[Series]:

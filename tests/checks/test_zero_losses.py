@@ -4,6 +4,7 @@ split's loss, and a split whose every term is 0 has no loss to judge -- no "stop
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import lossdoc
@@ -31,3 +32,22 @@ def test_the_terms_that_were_computed_are_the_loss(tmp_path: Path) -> None:
     res = lossdoc.analyze(str(_log(tmp_path, "0,1.5,0")))
     note = next(f for f in res.findings if f.rule == "LG006")
     assert "val/box_loss, val/dfl_loss" in note.message and "the val loss judged is val/cls_loss" in note.message
+
+
+def test_a_component_that_overfits_beside_a_zero_term_is_still_found(tmp_path: Path) -> None:
+    # One class: train/val cls terms are 0 throughout and left out of the sum. The validation box term rises
+    # from epoch 8 while the objectness term's fall keeps the sum falling: OF001 judges each term of the sum,
+    # and the terms it judges must be the ones summed (with the zero term among them the sum's name did not
+    # match and the box term went unjudged)
+    rows = ["epoch,train/box_loss,train/obj_loss,train/cls_loss,val/box_loss,val/obj_loss,val/cls_loss"]
+    for e in range(30):
+        tb, to = 0.10 * math.exp(-e / 10) + 0.02, 0.05 * math.exp(-e / 10) + 0.01
+        vb = 0.030 + 0.0008 * (e - 8) if e >= 8 else 0.030 + 0.004 * (8 - e)
+        rows.append(f"{e},{tb:.5f},{to:.5f},0,{vb:.5f},{0.08 - 0.0018 * e:.5f},0")
+    p = tmp_path / "results.csv"
+    p.write_text("\n".join(rows) + "\n")
+    res = lossdoc.analyze(str(p), format="yolo")
+    of = [f for f in res.findings if f.rule == "OF001"]
+    assert len(of) == 1 and of[0].message.startswith("val/box_loss was lowest at step 8 (0.03 as logged)"), \
+        [(f.rule, f.message[:80]) for f in res.findings]
+    assert "(the summed validation loss val/box_loss + val/obj_loss did not rise)" in of[0].message

@@ -40,6 +40,7 @@ from lossdoc.checks.detectors._common import (
 )
 from lossdoc.checks.engine import Hit, RunContext, Series, robust_trend
 from lossdoc.checks.findings import Evidence, Severity
+from lossdoc.checks.series import summed_components
 
 
 def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
@@ -63,8 +64,8 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     sm = ctx.series_map()
     if hits or (s.split, "loss") in sm:
         return
-    parts = [(c, sm.get(("train", m))) for (sp, m), c in sm.items()
-             if sp == s.split and (m.endswith("_loss") or m.startswith("loss_")) and c is not s]
+    # the terms of the sum, as resolve_loss adds them (a term 0 throughout is in neither the sum nor here)
+    parts = [(c, sm.get(("train", c.metric))) for c in summed_components(sm, s.split) if c is not s]
     if len(parts) < 2 or s.name != " + ".join(c.name for c, _ in parts):
         return  # not the sum of these components
     for c, t in parts:

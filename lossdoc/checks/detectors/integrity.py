@@ -263,12 +263,11 @@ _CLS = re.compile(r"(?i)(?:^|[/_.])cls(?:_|$)|classification")
 def zero_losses_note(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Run-level: component losses of a split that are exactly 0 at every point (``series.zero_losses``), left
     out of the split's loss as not computed; says what the split's loss is instead, or that none is left."""
-    from lossdoc.checks.series import zero_losses
+    from lossdoc.checks.series import loss_components, zero_losses
 
     sm = ctx.series_map()
     for split in ("train", "val", "test"):
-        comps = [c for (sp, m), c in sm.items() if sp == split and (m.endswith("_loss") or m.startswith("loss_"))]
-        zero = zero_losses(comps)
+        zero = zero_losses(loss_components(sm, split))
         rest = ctx.own_loss(split)
         if not zero or (rest is not None and all(_CLS.search(c.name) for c in zero)):
             continue  # only a classification term, and the split has a loss: one class, nothing to say
