@@ -322,6 +322,9 @@ def _match(f: Any, e: dict[str, Any]) -> bool:
         elif k == "recommendation_contains":
             if v not in f.recommendation:
                 return False
+        elif k == "recommendation_excludes":
+            if v in f.recommendation:
+                return False
         elif getattr(f, k, None) != v:
             return False
     return True

@@ -216,7 +216,9 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
             advice = lr_advice(ctx, None)
         # a blow-up symptom names its own restart step (NF001: a few percent of the run before the first
         # NaN; DV00x: before the rise); a second, different step here would contradict it
-        restart = (f", then resume from the checkpoint {first.rule} names" if blow else
+        # (none when NF001 saw finite values resume: it says the run recovered and needs no rewind)
+        recovered = blow and first.rule == "NF001" and not (first.evidence and first.evidence.extra.get("persistent"))
+        restart = ("" if recovered else f", then resume from the checkpoint {first.rule} names" if blow else
                    f", then resume from a checkpoint before step {step:,}" if step is not None and not swinging else "")
         advice += "; add or lengthen the warm-up and clip the gradient norm at 1.0" + restart
     msg = (f"likely cause: the learning rate is too high (confidence {conf}): " + "; ".join(evidence))

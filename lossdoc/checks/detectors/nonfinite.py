@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.analysis._arrays import search
-from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_advice, lr_text
+from lossdoc.checks.detectors._common import SPLIT_WORD, fmt_num, fmt_step, held_word, lr_advice, lr_text
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -60,15 +60,58 @@ def non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
                            "lr": ctx.lr_at(step0)}),
         start_step=step0, end_step=int(s.steps[last]),
         severity=None if persistent else Severity.WARNING,
-        values={"step": fmt_step(step0), "kind": kind, "count": f"{n_bad:,}", "lr_advice": lr_advice(ctx, step0),
-                "restart_step": fmt_step(_checkpoint_before(s, first))},
+        values={"what": "The loss" if s.split == "train" else f"The {held_word(s)}", "step": fmt_step(step0), "kind": kind, "count": f"{n_bad:,}", "lr_advice": lr_advice(ctx, step0),
+                "restart": _restart(ctx, s, bad, first, persistent)},
     )
 
 
 def _checkpoint_before(s: Series, first: int) -> int:
-    """A step comfortably before the first non-finite value (PaLM rewinds ~100 steps)."""
+    """A step comfortably before the first non-finite value (PaLM rewinds ~100 steps), at a finite one."""
     k = max(first - max(first // 20, 1), 0)
     return int(s.steps[k])
+
+
+def _train_finite_at(ctx: RunContext, s: Series, bad: np.ndarray) -> bool:
+    """Whether the training loss is finite where the held-out series ``s`` is not: at each non-finite
+    evaluation, its last value logged at or before that step (a training loss logged from the start)."""
+    train = ctx.loss("train")
+    if s.split == "train" or train is None or not len(train):
+        return False
+    steps_bad = s.steps[bad]
+    pos = search(train.steps, steps_bad, side="right") - 1
+    return bool(np.all(pos >= 0) and np.all(np.isfinite(train.values[np.maximum(pos, 0)])))
+
+
+def _restart(ctx: RunContext, s: Series, bad: np.ndarray, first: int, persistent: bool) -> str:
+    """How the recommendation opens, from what the log shows around the first non-finite value: where a
+    rewind can go (never "before step 0": at the log's first point no finite value precedes it), no rewind at
+    all when finite values resume, and the evaluation, not the weights, when the training loss stayed
+    finite beside a held-out loss that did not."""
+    eval_only = _train_finite_at(ctx, s, bad)
+    if eval_only:
+        return ("The training loss stayed finite at those steps, so the evaluation produced it: check the "
+                f"{SPLIT_WORD.get(s.split, s.split)} data for empty or invalid targets and evaluate in fp32"
+                + (f"; finite values resume by step {int(s.steps[first + int(np.argmax(~bad[first:]))]):,}, and "
+                   "training needs no rewind" if not persistent else "")
+                + ". If the weights are at fault, ")
+    if not persistent:
+        again = first + int(np.argmax(~bad[first:]))
+        return (f"Finite values resume by step {int(s.steps[again]):,}, so the run recovered on its own ("
+                "typically an update the loss scaler skipped after a mixed-precision overflow) and needs no rewind. "
+                "If it happens again, ")
+    # where to rewind is read on the training loss (a held-out loss is evaluated every few hundred steps: its
+    # first evaluation being NaN says nothing of the training steps before it); its first non-finite value, or
+    # its first point at the held-out loss's
+    ref, at = s, first
+    train = ctx.loss("train")
+    if s.split != "train" and train is not None and len(train):
+        ref = train
+        tbad = np.flatnonzero(~np.isfinite(train.values) & (train.steps <= s.steps[first]))
+        at = int(tbad[0]) if tbad.size else int(search(train.steps, s.steps[first]))
+    if at == 0:
+        return ("No logged value before it is finite, so no checkpoint of this log precedes it: restart the run "
+                "and ")
+    return f"Resume from a checkpoint at or before step {_checkpoint_before(ref, min(at, len(ref) - 1)):,} and "
 
 
 def hidden_non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
