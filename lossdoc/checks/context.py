@@ -355,6 +355,34 @@ class RunContext:
         return self._cache.get(("extrap-issue", s.key, s.name))
 
 
+#: An extrapolation is not shown when its backtest missed by more than this (relative error) ...
+MAX_BACKTEST_ERROR = 0.5
+#: ... or its interval is wider than this many times the loss range the run itself covered (or its level).
+MAX_INTERVAL_WIDTH = 2.0
+
+
+def unreliable_fit(ex: Any, observed_range: float | None, level: float | None) -> str | None:
+    """Why the extrapolation ``ex`` (in its series' domain, :meth:`RunContext.extrapolation`) predicts
+    nothing anyone should quote, or None: a backtest (the fit on the first half predicting the second)
+    that missed by more than :data:`MAX_BACKTEST_ERROR`, or a 90% interval wider than
+    :data:`MAX_INTERVAL_WIDTH` x the range the series covered (``observed_range``), or x its end
+    ``level``. The run summary drops such an extrapolation ("no reliable fit: ..."); SI001 does not
+    quote it either, so a report never predicts a level its own summary calls unreliable."""
+    from lossdoc.numfmt import fmt_num
+
+    if ex.backtest_error is not None and ex.backtest_error > MAX_BACKTEST_ERROR:
+        return (f"a fit on the first half missed the second half by {ex.backtest_error:.0%} "
+                f"(more than {MAX_BACKTEST_ERROR:.0%})")
+    width = float(ex.high) - float(ex.low)
+    if observed_range and observed_range > 0 and width > MAX_INTERVAL_WIDTH * observed_range:
+        return (f"its 90% interval ({fmt_num(ex.low)} to {fmt_num(ex.high)}) is wider than "
+                f"{MAX_INTERVAL_WIDTH:g}x the range the loss covered in the run")
+    if level is not None and math.isfinite(level) and level != 0 and width > MAX_INTERVAL_WIDTH * abs(level):
+        return (f"its 90% interval ({fmt_num(ex.low)} to {fmt_num(ex.high)}) is wider than "
+                f"{MAX_INTERVAL_WIDTH:g}x the final loss {fmt_num(level)}")
+    return None
+
+
 def never_negative(s: Series) -> bool:
     """True when every finite logged value of ``s`` is >= 0 (a loss: cross-entropy, MSE, ...)."""
     fin = np.isfinite(s.values)  # the smallest finite value, without a copy of them (10^7 points: 80 MB)

@@ -13,17 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from lossdoc.checks.context import RunContext, never_negative
+from lossdoc.checks.context import (
+    MAX_BACKTEST_ERROR, MAX_INTERVAL_WIDTH, RunContext, never_negative, unreliable_fit,
+)
 from lossdoc.checks.findings import Finding, Severity
 from lossdoc.checks.results import Extrapolation, RunSummary
 from lossdoc.checks.series import Series, final_level, final_level_words, placeholder_mask
 from lossdoc.numfmt import fmt_num, fmt_step
 
 
-#: An extrapolation is not shown when its backtest missed by more than this (relative error) ...
-MAX_BACKTEST_ERROR = 0.5
-#: ... or its interval is wider than this many times the loss range the run itself covered.
-MAX_INTERVAL_WIDTH = 2.0
 
 
 def drop_unreliable_extrapolation(summary: RunSummary, curves: dict[str, Any], findings: list[Finding]) -> None:
@@ -49,21 +47,11 @@ def drop_unreliable_extrapolation(summary: RunSummary, curves: dict[str, Any], f
     elif not ex.low <= ex.loss <= ex.high:
         reason = (f"its interval ({fmt_num(ex.low)} to {fmt_num(ex.high)}) does not contain the point "
                   f"{fmt_num(ex.loss)}")
-    elif ex.backtest_error is not None and ex.backtest_error > MAX_BACKTEST_ERROR:
-        reason = (f"a fit on the first half missed the second half by {ex.backtest_error:.0%} "
-                  f"(more than {MAX_BACKTEST_ERROR:.0%})")
     else:
-        observed = summary.extra.get("observed_range")
-        width = ex.high - ex.low
         level = summary.final_train_loss_smoothed
         if level is None or not math.isfinite(level):
             level = summary.final_val_loss
-        if observed and observed > 0 and width > MAX_INTERVAL_WIDTH * observed:
-            reason = (f"its 90% interval ({fmt_num(ex.low)} to {fmt_num(ex.high)}) is wider than "
-                      f"{MAX_INTERVAL_WIDTH:g}x the range the loss covered in the run")
-        elif level is not None and math.isfinite(level) and level != 0 and width > MAX_INTERVAL_WIDTH * abs(level):
-            reason = (f"its 90% interval ({fmt_num(ex.low)} to {fmt_num(ex.high)}) is wider than "
-                      f"{MAX_INTERVAL_WIDTH:g}x the final loss {fmt_num(level)}")
+        reason = unreliable_fit(ex, summary.extra.get("observed_range"), level)
     if reason is None and never_negative and ex.low < 0:
         # A loss that was never negative (cross-entropy, MSE) cannot become negative: truncate the band.
         ex.low = 0.0

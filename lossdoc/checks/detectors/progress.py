@@ -13,6 +13,7 @@ from lossdoc.checks.detectors._common import (
     TINY, early_fall, first_level, fmt_num, fmt_step, head_text, logged_step_from, lr_text, range_scale, rel, shown_lr,
     tlabel, unlogged_head,
 )
+from lossdoc.checks.context import unreliable_fit
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.series import epoch_mean_loss, final_level_words
 from lossdoc.checks.findings import Evidence, Severity
@@ -383,6 +384,11 @@ def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> Trailing
     capped = False
     if ex is not None and np.nanmin(y) >= 0 and not (ex.loss >= 0):
         ex = None  # a never-negative loss predicted below zero: the fit extrapolates nonsense here
+    yb = ctx.downsampled(target, 200)[1]  # the range as the summary measures it
+    if ex is not None and unreliable_fit(ex, float(np.max(yb) - np.min(yb)) if yb.size else None, level) is not None:
+        # a fit the run summary calls unreliable (its backtest missed, its interval wider than twice the range
+        # or the level) predicts nothing: the trailing trend is projected instead, never quoted from it
+        ex = None
     if ex is not None and np.isfinite(ex.loss):
         gain = -rel(float(ex.loss), level)
         proj = (f"the {ex.model} fit predicts {fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] at step "
@@ -515,7 +521,10 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
                 "outlook": (f"its straight-line trend would reach zero before step {fmt_step(hstep)}, so no level "
                             f"there is predicted (half the end level, {fmt_num(level * (1 - gain))}, derived, is only "
                             "the figure that sizes the gain)" if capped and ex is None else
-                            f"training to step {fmt_step(hstep)} should give about {predicted} ({gain:.1%} lower)")},
+                            f"half its trailing trend projected to step {fmt_step(hstep)} gives about {predicted} "
+                            f"({gain:.1%} lower; derived, a rough guide rather than a fitted prediction)" if ex is None else
+                            f"training to step {fmt_step(hstep)} should give about {predicted} ({gain:.1%} lower; the "
+                            f"{ex.model} fit's 90% interval is {fmt_num(float(ex.low))} to {fmt_num(float(ex.high))})")},
     ), lo, clear, judged
 
 DETECTORS = {"not-learning": not_learning, "still-improving": still_improving}
