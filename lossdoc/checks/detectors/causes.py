@@ -441,9 +441,10 @@ def likely_overfitting_cause(ctx: RunContext, s: Series | None, p: SimpleNamespa
         fixes.append("add weight decay (0.01-0.1 with AdamW, 1e-4-5e-4 with SGD)")
     if not causes:
         causes.append("more capacity or more passes over the data than the data supports")
-        fixes.append("more or augmented data, a smaller model, or stronger regularisation (dropout, weight decay)")
     f = of[0]
     best = f.evidence.extra.get("best_step") if f.evidence and f.evidence.extra else f.start_step
+    if not fixes:
+        fixes.append(framework_remedies(ctx, best)[1])  # in the run's framework's words (no dropout for trees)
     stop = _framework_early_stopping(ctx, best)
     msg = (f"likely cause of the overfitting from step {fmt_step(best)}: " + "; ".join(causes)
            + (" (stated in the run's configuration)" if dropout is not None or wd is not None else ""))

@@ -50,6 +50,7 @@ from lossdoc.checks.detectors._common import (
     covered_scale,
     fmt_num,
     fmt_step,
+    framework_remedies,
     lr_text,
     range_scale,
     rel,
@@ -867,9 +868,8 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
         values={"step": fmt_step(lstart), "end": fmt_step(lend), "level": fmt_num(level),
                 "fraction": f"{share:.0%}",
                 "advice": (f"validation stopped gaining at step ~{lstart:,}: stop there "
-                           f"({_stop_advice(ctx, lstart, 'val')}), or spend the steps on regularisation (dropout, "
-                           "weight decay, augmentation) or more data, which is what lets validation follow the "
-                           "training loss")},
+                           f"({_stop_advice(ctx, lstart, 'val')}), or spend the steps on what lets validation "
+                           f"follow the training loss: {framework_remedies(ctx, lstart)[1]}")},
     )
 
 
