@@ -218,7 +218,10 @@ def likely_lr_too_high(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
         # NaN; DV00x: before the rise); a second, different step here would contradict it
         # (none when NF001 saw finite values resume: it says the run recovered and needs no rewind)
         recovered = blow and first.rule == "NF001" and not (first.evidence and first.evidence.extra.get("persistent"))
-        restart = ("" if recovered else f", then resume from the checkpoint {first.rule} names" if blow else
+        # (a restart when the symptom found the loss never better than at its first logged value)
+        anew = blow and bool(first.evidence and first.evidence.extra.get("from_start"))
+        restart = ("" if recovered else ", then restart the run" if anew else
+                   f", then resume from the checkpoint {first.rule} names" if blow else
                    f", then resume from a checkpoint before step {step:,}" if step is not None and not swinging else "")
         advice += "; add or lengthen the warm-up and clip the gradient norm at 1.0" + restart
     msg = (f"likely cause: the learning rate is too high (confidence {conf}): " + "; ".join(evidence))

@@ -43,16 +43,20 @@ from lossdoc.checks.findings import Evidence
 from lossdoc.numfmt import fmt_share
 
 
-def _plan(ctx: RunContext, step: int, kind: str) -> str:
+def _plan(ctx: RunContext, step: int, kind: str, from_start: bool = False) -> str:
     """What to do after a rise (``kind`` "rise") or a blow-up ("explosion"), in the run's framework:
     boosted trees have no gradient norm, Adam or warm-up -- they keep the best round (early stopping)
-    and take a smaller eta with more rounds."""
+    and take a smaller eta with more rounds. ``from_start``: the loss was never better than at its first
+    logged value, so no checkpoint of the run is worth going back to: restart it."""
     at = fmt_step(step)
     if (ctx.format or "") in GBT_FORMATS:
         ref = lr_reference(ctx, step)
         eta = (f"lower eta from {shown_lr(ref)} to {round_lr(ref / 10)}-{round_lr(ref / 3)}" if ref > 0 else
                "lower eta/learning_rate 3-10x")
         return f"Keep the model of round {at}: {framework_remedies(ctx, step)[0]}; and {eta} with proportionally more rounds."
+    if from_start:
+        return (f"No checkpoint of the run is worth resuming (none is better than its start): restart it and "
+                f"{lr_advice(ctx, step)}, clip the gradient norm at 1.0, and add or lengthen the warm-up.")
     if kind == "rise":
         return (f"Restart from a checkpoint near step {at} and {lr_advice(ctx, step)}, clip the gradient norm at 1.0, "
                 "and consider Adam beta2 = 0.95 and a longer warm-up; at large scale also QK-norm or z-loss "
@@ -290,7 +294,8 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
            f"({fmt_share(d['rise'], 'the range the run covered')}; {fmt_share(d['rise_level'], 'the level')})"
            f"{both} ({how}, {d['n']} points)"
            + (f"; {rise_outlasts_lr_text(decay)}, so the LR does not explain it" if decay else ""))
-    plan = _plan(ctx, onset, "rise")
+    from_start = s.split == "train" and onset <= int(s.finite()[0][0])  # best at the first logged point
+    plan = _plan(ctx, onset, "rise", from_start=from_start)
     if decay:
         plan = (f"Keep the weights from near step {fmt_step(onset)}. A too-high step size stops driving a loss up once "
                 f"the LR is cut, and this rise went on while the LR decayed to {shown_lr(decay['lr_top'])}: check "
@@ -304,7 +309,7 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
                           (onset, d["end_step"]),
                           {"rise": d["rise"], "rise_of_level": d["rise_level"], "scale": d["scale"],
                            "noise": d["noise_rel"], "best": d["best"], "end": d["end"], "slope": tr.slope,
-                           "alpha": p.alpha, "lr": ctx.lr_at(onset),
+                           "alpha": p.alpha, "lr": ctx.lr_at(onset), "from_start": from_start,
                            **({"lr_decayed_rise": decay} if decay else {})}),
         start_step=onset, end_step=d["end_step"], alpha=None if shift else p.alpha,
         values={"step": fmt_step(onset), "best": f"{fmt_num(d['best'])}, running median{logged}",
@@ -363,12 +368,12 @@ def _above_start(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
                           rise / spread if shift and spread > 0 else (float("inf") if shift else float(n_eff)),
                           float(p.shift_mult) if shift else float(p.alpha),
                           None if shift else pval, (int(st[0]), int(st[-1])),
-                          {"first": first, "late_median": med, "rise_of_level": rel_rise, "spread": spread,
+                          {"first": first, "from_start": True, "late_median": med, "rise_of_level": rel_rise, "spread": spread,
                            "later_points": a.later, "at_or_below_first": k, "rank_autocorr": rho,
                            "n_eff": n_eff, "alpha": p.alpha, "lr": ctx.lr_at(onset)}),
         start_step=onset, end_step=int(st[-1]), alpha=None if shift else p.alpha,
         values={"step": fmt_step(int(st[0])), "best": f"{fmt_num(first)}, its first logged value",
-                "lr_advice": lr_advice(ctx, onset), "plan": _plan(ctx, int(st[0]), "rise")},
+                "lr_advice": lr_advice(ctx, onset), "plan": _plan(ctx, int(st[0]), "rise", from_start=True)},
     )
 
 
