@@ -22,8 +22,6 @@ from lossdoc.checks.series import Series, final_level, final_level_words, placeh
 from lossdoc.numfmt import fmt_num, fmt_step
 
 
-
-
 def drop_unreliable_extrapolation(summary: RunSummary, curves: dict[str, Any], findings: list[Finding]) -> None:
     """Say "no reliable fit" rather than print a number nobody should trust: a run that diverged or
     went non-finite is not a learning curve; a fit whose backtest failed, whose interval is wider

@@ -60,7 +60,8 @@ def non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
                            "lr": ctx.lr_at(step0)}),
         start_step=step0, end_step=int(s.steps[last]),
         severity=None if persistent else Severity.WARNING,
-        values={"what": "The loss" if s.split == "train" else f"The {held_word(s)}", "step": fmt_step(step0), "kind": kind, "count": f"{n_bad:,}", "lr_advice": lr_advice(ctx, step0),
+        values={"what": "The loss" if s.split == "train" else f"The {held_word(s)}", "step": fmt_step(step0),
+                "kind": kind, "count": f"{n_bad:,}", "lr_advice": lr_advice(ctx, step0),
                 "restart": _restart(ctx, s, bad, first, persistent)},
     )
 
