@@ -284,13 +284,12 @@ def still_improving(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
             return
         head = (f"; the validation loss is at its best ({fmt_num(float(np.min(vv)))}) in its last "
                 f"{len(vv) - int(np.searchsorted(vs, lo))} evaluations")
-        vp, vrate, vgain = vjudged
+        vp, vrate, vgain, vproj = vjudged
         if vp is not None and vp < p.alpha:
             # its own trend is significant: what it lacks is a decline of min-rate across the window (its
             # clear decline rests on its projection), and the message must not say it had no trend
             note = head + (f", falling significantly (p={vp:.2g}) but by {vrate:.1%} of its range per "
-                           f"{p.window_fraction:.0%} of the run (under {p.min_rate:.0%}; its projection to the "
-                           f"horizon is {vgain:.1%} lower)")
+                           f"{p.window_fraction:.0%} of the run (under {p.min_rate:.0%}; {vproj})")
         else:
             note = head + " and falling clearly, but with no significant trend of its own" + (
                 f" (p={vp:.2g})" if vp is not None else "")
@@ -415,12 +414,12 @@ def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> Trailing
 
 
 def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
-                     note: str = "") -> tuple[Hit | None, float | None, bool, tuple[float | None, float, float]]:
+                     note: str = "") -> tuple[Hit | None, float | None, bool, tuple[float | None, float, float, str]]:
     """The finding for ``target`` (or None), the start of the trailing window it tested, whether its
     decline there is clear (an effect size; False when untested) and (the window's one-sided p-value,
     its decline as a share of the range per window-fraction of the run, the projected gain at the horizon
-    as a share of the level) -- (None, nan, nan) when untested."""
-    none = (None, float("nan"), float("nan"))
+    as a share of the level, the words that say what projected it) -- (None, nan, nan, "") when untested."""
+    none = (None, float("nan"), float("nan"), "")
     e = si_evidence(ctx, target, p)
     if e is None:
         return None, None, False, none
@@ -468,7 +467,11 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
                     "(the curve fit flattens sooner)" if not capped_now else
                     f"the trailing trend projected to step {hstep:,} passes zero, so half the end level is taken: "
                     f"{fmt_num(level * (1 - gain))} (the curve fit flattens sooner)")
-    judged = (float(tr.pvalue_decreasing) if np.isfinite(tr.pvalue_decreasing) else None, float(rate), float(gain))
+    # (the p-value, the rate, the projected gain and what projected it: a fit the summary would quote, or half
+    # the straight-line trend -- derived; a message that cites the gain must say which)
+    judged = (float(tr.pvalue_decreasing) if np.isfinite(tr.pvalue_decreasing) else None, float(rate), float(gain),
+              f"its {ex.model} fit predicts it {gain:.1%} lower at the horizon" if ex is not None else
+              f"half its straight-line trend projected to the horizon is {gain:.1%} lower, derived")
     if not ((trend_ok and gain >= p.min_gain) or fit_ok):
         return None, lo, clear, judged
     running = ctx.total_steps is not None and ctx.total_steps > x[-1]
