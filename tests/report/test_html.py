@@ -87,7 +87,8 @@ def test_verdict_and_key_numbers_at_the_top(nanogpt_html):
     assert "Best val loss 3.369 at step 400" in text
     assert "Final train loss NaN" in text
     assert "Extrapolated loss at step 1,000 3.2 interval 2.97 – 3.43 · exponential fit" in text
-    assert "Steps run 450 0–450" in text
+    # the last step as logged (not a count of steps: an epoch-indexed log 0-19 ran 20 epochs)
+    assert "Last step logged 450 0–450" in text
 
 
 @needs_real
