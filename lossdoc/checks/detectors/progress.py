@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    TINY, early_fall, first_level, fmt_num, fmt_step, head_text, logged_step_from, lr_text, range_scale, rel, shown_lr,
-    tlabel, unlogged_head,
+    TINY, early_fall, first_level, fmt_num, fmt_step, head_text, held_word, logged_step_from, lr_text, range_scale, rel,
+    shown_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.context import unreliable_fit
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
@@ -45,8 +45,13 @@ def _lowest_level(y: np.ndarray) -> float:
 
 
 def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
-    """The loss barely moved from where it started."""
+    """The loss barely moved from where it started. A validation loss is judged only on a log with no training
+    loss (:func:`_held_out_never_fell`: an inconclusive note)."""
     if s is None:
+        return
+    if s.split != "train":
+        if ctx.loss("train") is None:
+            yield from _held_out_never_fell(ctx, s, p)
         return
     st, v = s.finite()
     if v.size < p.min_points:
@@ -142,6 +147,45 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
                        if ctx.lr_at(int(st[-1])) is None or shown_lr(ctx.lr_at(int(st[-1])) or 0.0) == shown_lr(lr[0])
                        else f"the run's logged peak LR, {shown_lr(lr[0])} (step {lr[1]:,})"),
                 "step": fmt_step(int(st[-1]))},
+    )
+
+
+def _held_out_never_fell(ctx: RunContext, s: Series, p: SimpleNamespace) -> Iterator[Hit]:
+    """A log with a validation loss and no training loss (a Lightning run that logs only ``val_loss``): the
+    validation loss never fell min-drop below its first evaluations, and never 2 x min-drop at any point. Its
+    first evaluation comes after some training, so this alone cannot tell a model that learned nothing from one
+    that fitted its training set before that evaluation and has overfitted since: a note that says so and names
+    what would settle it (the training loss), never a warning."""
+    st, v = s.finite()
+    if v.size < p.min_points:
+        return
+    start, end = _start_level(v), final_level(v)
+    if end is None or start <= 0:
+        return
+    drop = -rel(end, start)
+    if abs(drop) >= p.min_drop or -rel(float(np.min(v)), start) >= 2 * p.min_drop:
+        # it fell (SI001/PL002 and the rest judge it); rose by more than min-drop (divergence or overfitting, which
+        # a log without a training loss cannot tell apart either: DV001 leaves it undecided); or an evaluation went
+        # well below the start and it came back up -- in each case "never improved" would not be what it did
+        return
+    moved = f"fell only {drop:.1%}" if drop >= 0 else f"did not fall (it ended {-drop:.1%} higher)"
+    low = float(np.min(v))
+    msg = (f"{s.name} {moved} over the run (level {fmt_num(start)} -> {fmt_num(end)} by step {int(st[-1]):,}, "
+           f"{_start_words(v)}; its lowest evaluation {fmt_num(low)} at step {int(st[int(np.argmin(v))]):,}) and the "
+           f"log has no training loss: the {held_word(s)} never improved on its first evaluations, which come after "
+           "some training, so whether the model learned nothing (underfitting) or fitted its training set before "
+           "them and has overfitted since cannot be told (inconclusive): a note")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("relative-drop", drop, float(p.min_drop), None, (int(st[0]), int(st[-1])),
+                          {"start": start, "end": end, "first_step": int(st[0]), "held_out_only": True}),
+        start_step=int(st[0]), end_step=int(st[-1]),
+        severity=Severity.INFO,
+        values={"drop": f"{max(drop, 0.0):.1%}", "moved": moved, "step": fmt_step(int(st[-1])),
+                "check": ("Log the training loss beside it (and one validation pass before training starts), to tell "
+                          "a model that learned nothing from one that overfitted early; if the training loss did not "
+                          "fall either, check"),
+                "lr": "the current LR" if not ctx.lr_peak() else shown_lr(ctx.lr_peak()[0])},
     )
 
 
