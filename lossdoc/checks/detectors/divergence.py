@@ -27,6 +27,7 @@ from lossdoc.checks.detectors._common import (
     fmt_num,
     fmt_step,
     framework_remedies,
+    held_word,
     lr_advice,
     lr_reference,
     lr_text,
@@ -39,7 +40,7 @@ from lossdoc.checks.detectors._common import (
     tname,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
-from lossdoc.checks.findings import Evidence
+from lossdoc.checks.findings import Evidence, Severity
 from lossdoc.numfmt import fmt_share
 
 
@@ -237,22 +238,15 @@ def level_shift(d: dict[str, Any] | None, p: SimpleNamespace) -> bool:
     return bool(d is not None and d["rise"] >= max(p.min_rise, p.shift_mult * d["noise_rel"]))
 
 
-def _train_falling(ctx: RunContext, lo: float, hi: float) -> bool:
-    """The training loss fell over [lo, hi] (a significant downward trend, or its level at the end of
-    the window below the level at its start): a rising validation loss is then overfitting (OF001)."""
-    tr = ctx.loss("train")
-    if tr is None:
-        return False
-    st, v = tr.finite()
-    a = v[(st >= lo) & (st <= hi)]
-    if a.size < 3:
-        return False
-    k = max(1, a.size // 5)
-    return bool(np.mean(a[-k:]) < np.mean(a[:k]))
-
-
 def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     if s is None:
+        return
+    if s.split != "train":
+        # a held-out loss only on a log with no training loss (beside one, a rise is OF001's or DV001's on training)
+        if ctx.loss("train") is None:
+            note = _held_out_rise(ctx, s, p)
+            if note is not None:
+                yield note
         return
     hit = _rise_after_best(ctx, s, p)
     if hit is None and s.split == "train":
@@ -261,14 +255,53 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
         yield hit
 
 
+def _held_out_rise(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
+    """A validation loss that rose from its best level, sustained (DV001's rise test and size bars), on a log with
+    no training loss (a Lightning run that logs only ``val_loss``, a GAN whose training losses are the two sides of
+    its game). Divergence (training itself got worse) and overfitting (training kept improving while unseen data got
+    worse) look alike without the training loss: an inconclusive note, outside the rule's false-discovery family
+    (it decides nothing), never an error."""
+    d = find_divergence(ctx, s, p.min_points, p.min_fraction)
+    if d is None or not significant_rise(d, p) or d["swing"] is not None:
+        return None
+    tr = d["trend"]
+    onset = d["best_step"]
+    shift = level_shift(d, p) and not tr.pvalue_increasing < p.alpha
+    how = (f"a level shift of {_times(d['rise'] / d['noise_rel'])} the point noise" if shift and d["noise_rel"] > 0 else
+           "a level shift" if shift else f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
+    sst, sv = s.finite()
+    at = sv[sst == onset]
+    logged = (f"; {fmt_num(float(at[-1]))} as logged at step {onset:,}"
+              if at.size and fmt_num(float(at[-1])) != fmt_num(d["best"]) else "")
+    word = held_word(s)
+    msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,} to "
+           f"{fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} "
+           f"({fmt_share(d['rise'], 'the range the run covered')}; {fmt_share(d['rise_level'], 'the level')}; {how}, "
+           f"{d['n']} points), and the log has no training loss: whether training itself got worse (divergence) or "
+           f"kept improving while the {word} got worse (overfitting) cannot be told (inconclusive): a note")
+    return Hit(
+        message=msg,
+        evidence=Evidence("level-shift" if shift else tr.method,
+                          d["rise"] / max(d["noise_rel"], TINY) if shift else float(tr.tstat),
+                          float(p.shift_mult) if shift else float(p.min_rise),
+                          None if shift else float(tr.pvalue_increasing), (onset, d["end_step"]),
+                          {"rise": d["rise"], "rise_of_level": d["rise_level"], "best": d["best"], "end": d["end"],
+                           "held_out_only": True}),
+        start_step=onset, end_step=d["end_step"], severity=Severity.INFO,
+        values={"step": fmt_step(onset), "best": f"{fmt_num(d['best'])}, running median{logged}",
+                "lr_advice": lr_advice(ctx, onset),
+                "plan": (f"Keep the checkpoint from near step {fmt_step(onset)} (early stopping on the {word}), and log "
+                         "the training loss beside it: if it rose too, lower the learning rate; if it kept falling, "
+                         "regularise (more data or augmentation, weight decay, dropout, a smaller model).")},
+    )
+
+
 def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
     d = find_divergence(ctx, s, p.min_points, p.min_fraction)
     if d is None:
         return None
     tr = d["trend"]
     onset = d["best_step"]
-    if s.split != "train" and (ctx.loss("train") is None or _train_falling(ctx, onset, d["end_step"])):
-        return None  # validation rising while training falls is overfitting (OF001); without train, undecided
     ctx.decide(float(tr.pvalue_increasing))
     if not significant_rise(d, p) or d["swing"] is not None:
         return None  # no rise, or one no more sustained than the swings the curve came back from (oscillation)
@@ -276,7 +309,6 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
     how = ((f"a level shift of {_times(d['rise'] / d['noise_rel'])} the point noise" if d["noise_rel"] > 0 else
             "a level shift; the curve has no point noise around its running median") if shift else
            f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
-    both = "" if s.split == "train" else " while the training loss did not fall either"
     # a rise that went on while the logged LR decayed to a fraction of its onset value: the step size does
     # not explain it (no LR advice then; the likelier causes are named instead)
     decay = rise_outlasts_lr(ctx, s, onset, d["end_step"], decayed=getattr(p, "lr_decayed", 0.25),
@@ -292,9 +324,9 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
     msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,}"
            f"{lr_text(ctx, onset)} to {fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} "
            f"({fmt_share(d['rise'], 'the range the run covered')}; {fmt_share(d['rise_level'], 'the level')})"
-           f"{both} ({how}, {d['n']} points)"
+           f" ({how}, {d['n']} points)"
            + (f"; {rise_outlasts_lr_text(decay)}, so the LR does not explain it" if decay else ""))
-    from_start = s.split == "train" and onset <= int(s.finite()[0][0])  # best at the first logged point
+    from_start = onset <= int(s.finite()[0][0])  # best at the first logged point
     plan = _plan(ctx, onset, "rise", from_start=from_start)
     if decay:
         plan = (f"Keep the weights from near step {fmt_step(onset)}. A too-high step size stops driving a loss up once "
