@@ -249,10 +249,27 @@ def divergence(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
                 yield note
         return
     hit = _rise_after_best(ctx, s, p)
-    if hit is None and s.split == "train":
+    if hit is None:
         hit = _above_start(ctx, s, p)
     if hit is not None:
         yield hit
+
+
+def _rise_words(s: Series, d: dict[str, Any], p: SimpleNamespace) -> tuple[bool, str, str]:
+    """(whether the rise is judged as a level shift, how it was shown, what was logged at the best step when the
+    running median there differs) for a message about :func:`find_divergence`'s rise ``d`` on ``s``."""
+    tr = d["trend"]
+    onset = d["best_step"]
+    shift = level_shift(d, p) and not tr.pvalue_increasing < p.alpha
+    how = ((f"a level shift of {_times(d['rise'] / d['noise_rel'])} the point noise" if d["noise_rel"] > 0 else
+            "a level shift; the curve has no point noise around its running median") if shift else
+           f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
+    sst, sv = s.finite()
+    at = sv[sst == onset]
+    # a centred running median at the first points already holds the rise: say what was logged there
+    logged = (f"; {fmt_num(float(at[-1]))} as logged at step {onset:,}"
+              if at.size and fmt_num(float(at[-1])) != fmt_num(d["best"]) else "")
+    return shift, how, logged
 
 
 def _held_out_rise(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
@@ -266,13 +283,7 @@ def _held_out_rise(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None
         return None
     tr = d["trend"]
     onset = d["best_step"]
-    shift = level_shift(d, p) and not tr.pvalue_increasing < p.alpha
-    how = (f"a level shift of {_times(d['rise'] / d['noise_rel'])} the point noise" if shift and d["noise_rel"] > 0 else
-           "a level shift" if shift else f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
-    sst, sv = s.finite()
-    at = sv[sst == onset]
-    logged = (f"; {fmt_num(float(at[-1]))} as logged at step {onset:,}"
-              if at.size and fmt_num(float(at[-1])) != fmt_num(d["best"]) else "")
+    shift, how, logged = _rise_words(s, d, p)
     word = held_word(s)
     msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,} to "
            f"{fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} "
@@ -305,20 +316,11 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
     ctx.decide(float(tr.pvalue_increasing))
     if not significant_rise(d, p) or d["swing"] is not None:
         return None  # no rise, or one no more sustained than the swings the curve came back from (oscillation)
-    shift = level_shift(d, p) and not tr.pvalue_increasing < p.alpha
-    how = ((f"a level shift of {_times(d['rise'] / d['noise_rel'])} the point noise" if d["noise_rel"] > 0 else
-            "a level shift; the curve has no point noise around its running median") if shift else
-           f"{tname(tr)}={tr.tstat:.1f}, one-sided p={tr.pvalue_increasing:.2g}")
+    shift, how, logged = _rise_words(s, d, p)
     # a rise that went on while the logged LR decayed to a fraction of its onset value: the step size does
     # not explain it (no LR advice then; the likelier causes are named instead)
     decay = rise_outlasts_lr(ctx, s, onset, d["end_step"], decayed=getattr(p, "lr_decayed", 0.25),
                              late_share=getattr(p, "late_share", 1 / 3))
-    sst, sv = s.finite()
-    at = sv[sst == onset]
-    logged = ""
-    if at.size and fmt_num(float(at[-1])) != fmt_num(d["best"]):
-        # a centred running median at the first points already holds the rise: say what was logged there
-        logged = f"; {fmt_num(float(at[-1]))} as logged at step {onset:,}"
     # the LR in force at the onset sits beside the onset's step: after "by step <end>" it read as the LR there
     # (sample hf/divergence: 0.2417 at step 30, where the schedule had reached 0.5 by step 200)
     msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,}"
