@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    TINY, early_fall, first_level, fmt_num, fmt_step, head_text, held_word, logged_step_from, lr_text, range_scale, rel,
-    shown_lr, tlabel, unlogged_head,
+    GBT_FORMATS, TINY, early_fall, first_level, fmt_num, fmt_step, head_text, held_word, logged_step_from, lr_text,
+    range_scale, rel, shown_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.context import unreliable_fit
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
@@ -565,6 +565,13 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
                 "predicted": predicted,
                 # a projection through zero predicts no level: the recommendation must not quote half the end
                 # level as what training longer "should give"
+                # boosted trees have no LR schedule to stretch and no checkpoint to resume: more rounds, stopped by
+                # the eval set
+                "more": ("Add boosting rounds (num_boost_round / n_estimators / iterations) with early_stopping_rounds "
+                         "on an eval set, so the extra rounds stop when validation stops improving"
+                         if (ctx.format or "") in GBT_FORMATS else
+                         "Train longer (and stretch the LR schedule to the new length), or resume from the last "
+                         "checkpoint with a short decay phase"),
                 "outlook": (f"its straight-line trend would reach zero before step {fmt_step(hstep)}, so no level "
                             f"there is predicted (half the end level, {fmt_num(level * (1 - gain))}, derived, is only "
                             "the figure that sizes the gain)" if capped and ex is None else
