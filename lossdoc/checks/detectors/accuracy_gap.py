@@ -43,6 +43,7 @@ from lossdoc.checks.detectors.generalization import (
     gap_positive,
     level_after_min,
     mean_step_text,
+    when_best,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
@@ -336,9 +337,7 @@ def accuracy_overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) 
         values={"step": fmt_step(best_step), "best": _show(best, pr), "val_name": pr.vname,
                 "keep": keep_text(ctx, pr, best_step, best, f"Keep the model from step {best_step:,} ({pr.vname} "
                                   f"{_show(best, pr)}, as logged) and stop there next time: "),
-                "when": ("the peak was the first evaluation, so the best point may lie before it: evaluate more often "
-                         "early in training to find it" if best_step <= vs[0] else
-                         f"the peak came {(best_step - vs[0]) / max(span, 1):.0%} of the way through"),
+                "when": when_best(best_step, vs, "peak"),
                 "early_stopping": accuracy_early_stopping(ctx, pr.val, best_step),
                 "remedy": accuracy_remedy(ctx, best_step)},
     )

@@ -303,7 +303,7 @@ def _held_out_rise(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None
                 "lr_advice": lr_advice(ctx, onset),
                 "plan": (f"Keep the checkpoint from near step {fmt_step(onset)} (early stopping on the {word}), and log "
                          "the training loss beside it: if it rose too, lower the learning rate; if it kept falling, "
-                         "regularise (more data or augmentation, weight decay, dropout, a smaller model).")},
+                         f"regularise: {framework_remedies(ctx, onset)[1]}.")},
     )
 
 

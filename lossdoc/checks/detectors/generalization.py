@@ -239,19 +239,20 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
         start_step=low_step, end_step=int(vs[-1]), alpha=p.alpha, severity=sev,
         values={"step": fmt_step(keep_step), "best": fmt_num(keep_val) + (f" in {s.name}" if part else "")
                 + ("" if keep is None or keep[3] is None or keep[3] == keep_step else f", as logged at step {keep[3]:,}"),
-                "patience": patience, "when": _when_best(low_step, vs),
+                "patience": patience, "when": when_best(low_step, vs),
                 # the best step is the lowest logged evaluation (the checkpoint to keep is named above)
                 "early_stopping": early_stopping, "remedy": remedy},
     )
 
 
-def _when_best(low_step: int, vs: np.ndarray) -> str:
-    """Where in the run the validation minimum came, for the advice: at the first evaluation, the best point may
-    lie before it (the first evaluation comes after some training), which "stop there" alone does not say."""
-    if low_step <= vs[0]:
-        return ("the minimum was the first evaluation, so the best point may lie before it: evaluate more often "
+def when_best(best_step: int, vs: np.ndarray, what: str = "minimum") -> str:
+    """Where in the run the validation ``what`` (its minimum; a validation accuracy's peak) came, for the advice,
+    ``vs`` the evaluations' steps: at the first evaluation, the best point may lie before it (the first evaluation
+    comes after some training), which "stop there" alone does not say."""
+    if best_step <= vs[0]:
+        return (f"the {what} was the first evaluation, so the best point may lie before it: evaluate more often "
                 "early in training to find it")
-    return f"the minimum came {(low_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%} of the way through"
+    return f"the {what} came {(best_step - vs[0]) / max(vs[-1] - vs[0], 1):.0%} of the way through"
 
 
 def _short_rise(ctx: RunContext, s: Series, train: Series | None, p: SimpleNamespace, have: int) -> Iterator[Hit]:
@@ -309,7 +310,7 @@ def _short_rise(ctx: RunContext, s: Series, train: Series | None, p: SimpleNames
                            "rise_of_range": (end - low) / span, "rise_of_level": level_rise,
                            "train_at_best": t_at, "train_end": t_end, "keep_step": keep_step}),
         start_step=low_step, end_step=end_step, severity=Severity.INFO,
-        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val), "patience": 2, "when": _when_best(low_step, vs),
+        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val), "patience": 2, "when": when_best(low_step, vs),
                 "early_stopping": early_stopping, "remedy": remedy},
     )
 

@@ -88,16 +88,15 @@ def _restart(ctx: RunContext, s: Series, bad: np.ndarray, first: int, persistent
     rewind can go (never "before step 0": at the log's first point no finite value precedes it), no rewind at
     all when finite values resume, and the evaluation, not the weights, when the training loss stayed
     finite beside a held-out loss that did not."""
-    eval_only = _train_finite_at(ctx, s, bad)
-    if eval_only:
+    # the first finite value after the first non-finite one (where finite values resume, when they do)
+    again = int(s.steps[first + int(np.argmax(~bad[first:]))])
+    if _train_finite_at(ctx, s, bad):
         return ("The training loss stayed finite at those steps, so the evaluation produced it: check the "
                 f"{SPLIT_WORD.get(s.split, s.split)} data for empty or invalid targets and evaluate in fp32"
-                + (f"; finite values resume by step {int(s.steps[first + int(np.argmax(~bad[first:]))]):,}, and "
-                   "training needs no rewind" if not persistent else "")
+                + (f"; finite values resume by step {again:,}, and training needs no rewind" if not persistent else "")
                 + ". If the weights are at fault, ")
     if not persistent:
-        again = first + int(np.argmax(~bad[first:]))
-        return (f"Finite values resume by step {int(s.steps[again]):,}, so the run recovered on its own ("
+        return (f"Finite values resume by step {again:,}, so the run recovered on its own ("
                 "typically an update the loss scaler skipped after a mixed-precision overflow) and needs no rewind. "
                 "If it happens again, ")
     # where to rewind is read on the training loss (a held-out loss is evaluated every few hundred steps: its

@@ -163,13 +163,14 @@ def _held_out_never_fell(ctx: RunContext, s: Series, p: SimpleNamespace) -> Iter
     if end is None or start <= 0:
         return
     drop = -rel(end, start)
-    if abs(drop) >= p.min_drop or -rel(float(np.min(v)), start) >= 2 * p.min_drop:
+    low = float(np.min(v))
+    if abs(drop) >= p.min_drop or -rel(low, start) >= 2 * p.min_drop:
         # it fell (SI001/PL002 and the rest judge it); rose by more than min-drop (divergence or overfitting, which
         # a log without a training loss cannot tell apart either: DV001 leaves it undecided); or an evaluation went
         # well below the start and it came back up -- in each case "never improved" would not be what it did
         return
     moved = f"fell only {drop:.1%}" if drop >= 0 else f"did not fall (it ended {-drop:.1%} higher)"
-    low = float(np.min(v))
+    lr = ctx.lr_peak()
     msg = (f"{s.name} {moved} over the run (level {fmt_num(start)} -> {fmt_num(end)} by step {int(st[-1]):,}, "
            f"{_start_words(v)}; its lowest evaluation {fmt_num(low)} at step {int(st[int(np.argmin(v))]):,}) and the "
            f"log has no training loss: the {held_word(s)} never improved on its first evaluations, which come after "
@@ -185,7 +186,7 @@ def _held_out_never_fell(ctx: RunContext, s: Series, p: SimpleNamespace) -> Iter
                 "check": ("Log the training loss beside it (and one validation pass before training starts), to tell "
                           "a model that learned nothing from one that overfitted early; if the training loss did not "
                           "fall either, check"),
-                "lr": "the current LR" if not ctx.lr_peak() else shown_lr(ctx.lr_peak()[0])},
+                "lr": shown_lr(lr[0]) if lr else "the current LR"},
     )
 
 
