@@ -144,6 +144,14 @@ def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamesp
     lr_on = ctx.lr_at(onset)
     if pk is None or not lr_on or lr_on < p.near_peak * pk[0]:
         return
+    if not (st < onset).any():
+        # no finite loss before the onset: no step at this LR is seen doing harm, and "the peak so far" of a
+        # schedule's first point is that point. Only an LR already near the schedule's own peak (a constant
+        # LR, or no warm-up) is a suspect then; a NaN at a warm-up's first tiny LR points at the data,
+        # the initialisation or the precision (NF001 says so)
+        top = ctx.lr_peak()
+        if top is None or lr_on < p.near_peak * top[0]:
+            return
     peak, peak_step = pk
     warm = ctx.warmup_end() or 0
     warm_sugg = _nice(max(2 * warm, 0.5 * onset, 1))
