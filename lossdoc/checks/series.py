@@ -280,6 +280,15 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
     return like[0] if len(like) == 1 else None
 
 
+def is_component_sum(series: SeriesMap, s: Series) -> bool:
+    """Whether ``s`` is the sum :func:`resolve_loss` built from the split's component losses (YOLO's box +
+    cls + dfl, a detector's several heads), not a loss the trainer logged."""
+    if (s.split, "loss") in series:
+        return False
+    comps = summed_components(series, s.split)
+    return len(comps) >= 2 and s.name == " + ".join(c.name for c in comps)
+
+
 def loss_components(series: SeriesMap, split: str) -> list[Series]:
     """The split's component losses (``*_loss``, then ``loss_*``), in the order their sum names them."""
     comps = [s for (sp, m), s in series.items() if sp == split and m.endswith("_loss")]

@@ -55,6 +55,7 @@ from lossdoc.checks.detectors._common import (
     shown_lr,
 )
 from lossdoc.checks.engine import Hit, RunContext, Series
+from lossdoc.checks.series import is_component_sum
 from lossdoc.checks.findings import Evidence, Severity
 
 #: Class / vocabulary counts common enough to recognise from the first loss alone.
@@ -121,6 +122,10 @@ def trivial_levels(ctx: RunContext, s: Series, p: SimpleNamespace) -> list[dict[
     st, v = s.finite()
     if v.size < 2 or not (np.all(v >= 0)):
         return []  # a trivial cross-entropy level needs a non-negative loss
+    if is_component_sum(ctx.series_map(), s):
+        # a sum of component losses (box + cls + dfl) is not one cross-entropy: ln(C) is no level of it, and a
+        # first value near ln(1000) is where the terms happened to add up (a YOLO segmentation sum at 7.05)
+        return []
     cfg = run_config(ctx)
     out: list[dict[str, Any]] = []
     first = float(v[0])
