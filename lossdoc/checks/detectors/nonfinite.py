@@ -155,9 +155,18 @@ def hidden_non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> 
     msg = (f"grad norm is non-finite at {k:,} step(s) (first {int(hs[0]):,}, {frac:.1%} of logged) while the "
            f"logged loss there is finite" + (f" ({zero:,} of them exactly 0.0)" if zero else "")
            + ("; the trainer filters non-finite losses out of its log" if filt else "") + scale_note)
-    if fell is not None and frac >= p.max_fraction:
+    if fell is not None:
+        # the run learned on: nothing to rewind and nothing to lower -- a note of what happened, not a warning
         msg += (f"; the norm is finite again after step {int(hs[-1]):,} and the training loss went on falling ({fell}): "
-                "those steps' updates were skipped (a loss scaler's overflow), not applied, so a warning")
+                "those steps' updates were skipped (a loss scaler's overflow), not applied, so a note")
+        action = ("The norm was finite again after it and the training loss went on falling, so those updates were "
+                  "skipped (a dynamic loss scaler's overflow) and nothing needs a rewind. If it recurs often, prefer "
+                  "bf16 over fp16 or start the loss scale lower; with Hugging Face's Trainer set "
+                  "logging_nan_inf_filter=False so a NaN loss would show.")
+    else:
+        action = (f"Set logging_nan_inf_filter=False to see the real loss, resume from a checkpoint before step "
+                  f"{fmt_step(int(hs[0]))}, {lr_advice(ctx, float(hs[0]))}, clip the gradient norm at 1.0 "
+                  "(max_grad_norm=1.0), and prefer bf16 over fp16.")
     yield Hit(
         message=msg,
         evidence=Evidence("count-non-finite-grad-norm", float(k), float(p.max_count), None,
@@ -165,8 +174,8 @@ def hidden_non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> 
                           {"fraction": frac, "zero_losses": zero, "persistent": float(persistent),
                            "recovered_falling": fell is not None}),
         start_step=int(hs[0]), end_step=int(hs[-1]),
-        severity=None if persistent else Severity.WARNING,
-        values={"step": fmt_step(int(hs[0])), "count": f"{k:,}", "lr_advice": lr_advice(ctx, float(hs[0]))},
+        severity=None if persistent else Severity.INFO if fell is not None else Severity.WARNING,
+        values={"step": fmt_step(int(hs[0])), "count": f"{k:,}", "action": action},
     )
 
 
