@@ -84,6 +84,9 @@ class Item:
     raise_lr: bool = False
     error: str | None = None
     findings: list[str] = field(default_factory=list)
+    #: public logs: both reviewers' own required labels were empty (each called it healthy); None elsewhere. A log
+    #: resolved to healthy because the reviewers named different problems (a: divergence, b: overfitting) is not
+    agreed_healthy: bool | None = None
 
 
 def cats(text: str) -> set[str]:
@@ -126,7 +129,9 @@ def load_public(base: Path | None = None, labels: Path | None = None,
             continue
         if batches and batch[p] not in batches:
             continue
-        out.append(Item(f"public-{half[p]}", base / "logs" / p, p, cats(r["labels"]), cats(r.get("optional", ""))))
+        both = not cats(r.get("label_a", "")) and not cats(r.get("label_b", "")) if "label_a" in r else None
+        out.append(Item(f"public-{half[p]}", base / "logs" / p, p, cats(r["labels"]), cats(r.get("optional", "")),
+                        agreed_healthy=both))
     return out
 
 
@@ -278,7 +283,10 @@ def score(items: list[Item]) -> dict[str, Any]:
     warned = sum(i.warned for i in healthy)
     # a warning only in a category one reviewer gave (optional) is debatable, not a false alarm
     warned_fa = sum(bool(i.warned_categories - i.optional - UNSCORED) for i in healthy)
+    agreed = [i for i in healthy if i.agreed_healthy]
     return {"recall_ci": recall_interval(items), "healthy_warn_ci": rate_interval(warned, len(healthy)),
+            "agreed_healthy": len(agreed), "agreed_healthy_warned": sum(i.warned for i in agreed),
+            "agreed_healthy_ci": rate_interval(sum(i.warned for i in agreed), len(agreed)),
             "healthy_warned_false_alarm": warned_fa,
             "healthy_warned_false_alarm_ci": rate_interval(warned_fa, len(healthy)),
             "logs": len(items), "problems": pairs, "found": found, "recall": found / pairs if pairs else float("nan"),
@@ -308,7 +316,10 @@ def render(name: str, sc: dict[str, Any]) -> str:
              f"{'; 95% CI ' + rci + ', logs resampled' if rci else ''}); "
              f"healthy logs with a warning **{sc['healthy_warned']}/{sc['healthy']}** "
              f"({_f(sc['healthy_warn_rate'] * 100) if sc['healthy'] else '–'}%{'; 95% CI ' + wci if wci else ''}), "
-             f"{sc['healthy_warned_false_alarm']} of them in a category neither reviewer gave; "
+             f"{sc['healthy_warned_false_alarm']} of them in a category neither reviewer gave"
+             + (f", {sc['agreed_healthy_warned']}/{sc['agreed_healthy']} of the logs both reviewers called healthy "
+                f"({_ci(sc['agreed_healthy_ci'], pct=True) or '–'} 95% CI)" if sc.get("agreed_healthy") else "")
+             + "; "
              f"false alarms {sc['false_alarms']}; "
              f"wrong-direction LR advice **{sc['wrong_direction_lr']}**; unreadable {sc['unread']}.",
              "",
