@@ -43,7 +43,7 @@ from types import SimpleNamespace
 import numpy as np
 from scipy.stats import theilslopes
 
-from lossdoc.analysis.stats import equivalence_slope, mann_kendall
+from lossdoc.analysis.stats import equivalence_slope, mann_kendall, mann_kendall_exact
 from lossdoc.checks.detectors._common import (
     GBT_FORMATS,
     MAD_TO_SD,
@@ -349,6 +349,18 @@ def _declining(p: SimpleNamespace, w: _Flat) -> bool:
     return bool(np.isfinite(w.eq.ci_high) and w.eq.ci_high < 0 and w.change <= -share * w.margin * w.wspan)
 
 
+def _monotone_decline(p: SimpleNamespace, w: _Flat) -> bool:
+    """A short window demonstrably falling by its order, not its slope: an exact one-sided Mann-Kendall test
+    (:func:`mann_kendall_exact`, the window is under 12 points) below ``alpha``, its Sen change removing at least
+    ``moving-share`` of the margin. A smooth fall that speeds up (a run just getting going: 10.845 ... 10.707,
+    faster each step) bends the HAC interval of its slope past zero, though every step is lower than the last."""
+    if w.yw.size < 3 or w.yw.size >= 12:
+        return False
+    _, _, p_dec = mann_kendall_exact(w.yw)
+    sen = float(theilslopes(w.yw, w.xw)[0]) * w.wspan
+    return bool(np.isfinite(p_dec) and p_dec < p.alpha and sen <= -p.moving_share * w.margin * w.wspan)
+
+
 def _small_spread(p: SimpleNamespace, w: _Flat) -> bool:
     """A short window (fewer than ``min-points`` points) whose largest-to-smallest change is within
     ``min-spread`` of its level: every logged value in it sits within that band, so "no meaningful improvement"
@@ -422,18 +434,29 @@ def _at_zero(ctx: RunContext, s: Series, p: SimpleNamespace, y: np.ndarray, leve
 
 
 def _assess(ctx: RunContext, s: Series, p: SimpleNamespace,
-            tried: list[float] | None = None) -> tuple[str, _Flat] | None:
+            tried: list[float] | None = None, short: bool = False) -> tuple[str, _Flat] | None:
     """PL001's reading of a training series: ("stuck" | "slow" | "levelled" | "wasted" | "converged", the
     longest flat window of 75/50/25% of the run), or None when none is flat. "levelled": flat over
     stuck-fraction of the run after a clear fall that removed less than stuck-drop of its start, with no
     validation loss near the training level (given ``stuck_val_ratio``): a converged loss that may sit at its
     floor, PL002's note."""
     x, y, _ = ctx.downsampled(s)
-    if x.size < p.min_points or float(x[-1] - x[0]) <= 0:
+    # ``short`` (PL001's own reading): a series of fewer than min-points / min-share points (a 5-19-epoch history)
+    # is read on windows of short-min-points that span min-share of the run, and such a window is flat only when
+    # its values, largest to smallest, also span at most min-spread of its level (few points barely pin a slope
+    # down). Without it a 6-point loss that fell 0.8% and then sat within 0.1% for 60% of the run was nobody's:
+    # PL002 leaves a run flat near where it started to PL001's "stuck", which needed 10 points
+    need = _min_points(p, x.size) if short else p.min_points
+    if x.size < need or float(x[-1] - x[0]) <= 0:
         return None
+    # on such a short series the margin is the level's alone (stuck-margin over half the run or more): "the range the
+    # run covered" of a loss that never moved is its noise, and a third of that is no margin at all
+    few = short and x.size < p.min_points / p.min_share
     found = None
     for frac in _FRACTIONS:
-        found = _flat_window(ctx, s, p, x, y, frac, tried=tried)
+        found = _flat_window(ctx, s, p, x, y, frac, tried=tried, level_only=few)
+        if found is not None and found.yw.size < p.min_points and not _small_spread(p, found):
+            found = None
         if found is not None:
             break
     if found is None:
@@ -442,7 +465,7 @@ def _assess(ctx: RunContext, s: Series, p: SimpleNamespace,
     # "barely fell from its first value" needs that value to be where training started (not a log that
     # begins mid-training) and the window not to be demonstrably still falling
     if found.frac >= p.stuck_fraction and drop < p.stuck_drop and unlogged_head(s) is None:
-        if not _declining(p, found):
+        if not (_declining(p, found) or (few and _monotone_decline(p, found))):
             # "fell only x% from its start" is relative to the level, and a loss's level includes what it can
             # never remove (an irreducible entropy, a regulariser, a summed multi-part loss): a loss that fell
             # clearly and then levelled off may sit at its floor. It is "stuck" only when a held-out loss at about
@@ -472,7 +495,7 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     progress is convergence, however long: PL002 reports it."""
     if s is None or s.split != "train":
         return
-    a = _assess(ctx, s, p)
+    a = _assess(ctx, s, p, short=True)
     if a is None or a[0] not in ("stuck", "slow"):
         return  # converged, or flat over most of the run after real progress: PL002's note
     kind, w = a
@@ -732,7 +755,12 @@ def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
         if train and -rel(w.level, start_level) < p.stuck_drop:
             # flat near where it started: a run that barely trained is not "converged" (over stuck-fraction
             # of the run that is PL001's "stuck"; over less, under-training that UF001/LR004 judge) -- and
-            # "stop early, or spend the steps on a bigger model" would be the wrong advice for it
+            # "stop early, or spend the steps on a bigger model" would be the wrong advice for it. A short series
+            # (too few points for _assess here) that fell clearly first and has no validation loss near its level
+            # levelled off, as _assess reads a long one ("levelled"; PL001's short route leaves it to this note)
+            if (x.size < p.min_points and w.frac >= p.stuck_fraction and fell_clearly(ctx, s, w)
+                    and maybe_floor(ctx, s, p, w.start, float(w.level))[0]):
+                return "train", w
             return None, None
         return ("train" if train else "val"), w
     return None, None
