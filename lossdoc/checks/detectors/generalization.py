@@ -40,7 +40,7 @@ from lossdoc.checks.detectors._common import (
 )
 from lossdoc.checks.engine import Hit, RunContext, Series, robust_trend
 from lossdoc.checks.findings import Evidence, Severity
-from lossdoc.checks.series import summed_components
+from lossdoc.checks.series import is_component_sum, summed_components
 
 
 def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
@@ -62,12 +62,10 @@ def overfitting(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
     hits = list(_overfitting(ctx, s, ctx.loss("train"), p))
     yield from hits
     sm = ctx.series_map()
-    if hits or (s.split, "loss") in sm:
+    if hits or not is_component_sum(sm, s):
         return
     # the terms of the sum, as resolve_loss adds them (a term 0 throughout is in neither the sum nor here)
-    parts = [(c, sm.get(("train", c.metric))) for c in summed_components(sm, s.split) if c is not s]
-    if len(parts) < 2 or s.name != " + ".join(c.name for c, _ in parts):
-        return  # not the sum of these components
+    parts = [(c, sm.get(("train", c.metric))) for c in summed_components(sm, s.split)]
     for c, t in parts:
         if t is not None:
             yield from _overfitting(ctx, c, t, p, part=True)
