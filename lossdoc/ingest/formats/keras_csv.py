@@ -102,7 +102,9 @@ class KerasCSVParser(Parser):
         if head_text.startswith("{"):
             if _json_history_head(head_text):
                 return 0.8
-            return 0.7 if _json_lists_head(inp.head_text()) else 0.0
+            if _json_lists_head(inp.head_text()):
+                return 0.7
+            return 0.7 if _split_lists_head(head_text) and _stem_metric(inp.inner_name) else 0.0
         if head_text.startswith('"{') and _REPR_LOSS_LIST.search(head_text):
             return 0.7  # json.dump(str(history.history)): a JSON string holding the dict's Python repr
         head = sniff_csv(inp)
@@ -258,8 +260,17 @@ def _json_history_head(head: str) -> bool:
 
 
 #: a loss-named key holding a list: ``{"train_loss": [1.74, 0.58, ...], "val_loss": [...]}`` (a hand-rolled
-#: loop's ``json.dump(history, f)``), possibly after run metadata (``"backbone": "EfficientNet-B0"``)
-_LOSS_LIST = re.compile(r'"(?:[A-Za-z_]*[_ ])?(?:loss|losses)"\s*:\s*\[\s*[-\d.NI]')
+#: loop's ``json.dump(history, f)``), possibly after run metadata (``"backbone": "EfficientNet-B0"``); "loss" is a
+#: word of the key anywhere in it (``loss_total``, ``loss_G``, ``g_losses_chunk``)
+_LOSS_LIST = re.compile(r'"(?:[A-Za-z0-9]*[_ ])*(?:loss|losses)(?:[_ ][A-Za-z0-9]*)*"\s*:\s*\[\s*[-\d.NI]')
+
+#: keys that are the lists' x axis (``{"steps": [0, 10, ...], "train": [...], "val": [...]}``), not a series
+_AXIS_KEYS = ("step", "steps", "global_step", "iteration", "iterations", "iter", "iters", "epoch", "epochs")
+
+#: a JSON object whose keys name splits (and an axis) and hold lists of numbers: ``{"train": [...], "val": [...]}``
+#: (``json.dump`` of a loop's per-split losses, in a file named after them: ``losses.json``, ``loss_history.json``)
+_SPLIT_KEYS = frozenset({"train", "training", "val", "valid", "validation", "eval", "test", "dev"})
+_KEY_LIST = re.compile(r'"([^"]+)"\s*:\s*\[\s*([-\d.NI\]])?')
 
 
 #: the same in a Python dict repr (``{'val_loss': [0.22, ...], 'loss': [...]}``), as ``json.dump(str(history.history))``
@@ -269,6 +280,28 @@ _REPR_LOSS_LIST = re.compile(r"'(?:[A-Za-z_]*[_ ])?(?:loss|losses)'\s*:\s*\[\s*[
 
 def _json_lists_head(head: str) -> bool:
     return re.match(r"\s*\{\s*\"", head) is not None and _LOSS_LIST.search(head) is not None
+
+
+def _split_lists_head(head: str) -> bool:
+    """The head of a JSON object whose first keys are split words (and axis keys), a split word holding a list
+    of numbers."""
+    if re.match(r"\s*\{\s*\"", head) is None:
+        return False
+    keys = _KEY_LIST.findall(head)
+    if not keys or any(k.lower() not in _SPLIT_KEYS and k.lower() not in _AXIS_KEYS for k, _ in keys):
+        return False
+    return any(k.lower() in _SPLIT_KEYS and num for k, num in keys)
+
+
+def _stem_metric(inner_name: str) -> str | None:
+    """The metric a .json file's name states (``losses.json`` -> ``loss``, ``val_acc_history.json`` -> its
+    metric), or None when the name states none: a split word's list is that metric's curve only then."""
+    from lossdoc.ingest.formats.numeric_column import METRIC_NAME, curve_stem, series_of
+
+    stem = inner_name.rsplit(".", 1)[0]
+    if not METRIC_NAME.search(stem):
+        return None
+    return series_of(curve_stem(stem), None)[1] or None
 
 
 def _parse_json(inp: InputFile) -> ParseResult:
@@ -294,7 +327,7 @@ def _parse_json(inp: InputFile) -> ParseResult:
                                 + ("read as the run" if len(folds) == 1 else "each read as a run")))
         frames = [f for k, sub in folds.items() for f in _history_frames(sub, runs[k], notes)]
     else:
-        frames = _history_frames(doc, inp.run_name, notes)
+        frames = _history_frames(doc, inp.run_name, notes, stem_metric=_stem_metric(inp.inner_name))
     frame = concat_frames(frames)
     if frame.height == 0:
         raise EmptyInputError("no numeric History lists found", path=inp.name)
@@ -338,10 +371,19 @@ def _folds(doc: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
     return None
 
 
-def _history_frames(doc: dict[str, Any], run: str, notes: list[IngestNote]) -> list[pl.DataFrame]:
-    """One frame per numeric series of a History dict (``{metric: [values per epoch]}``)."""
+def _history_frames(doc: dict[str, Any], run: str, notes: list[IngestNote],
+                    stem_metric: str | None = None) -> list[pl.DataFrame]:
+    """One frame per numeric series of a History dict (``{metric: [values per epoch]}``).
+
+    ``stem_metric``: the metric the file's name states; a key that is a split word alone (``train``, ``val``) is
+    that split's curve of it (``losses.json``: ``{"train": [...], "val": [...]}``). A key naming the axis
+    (``steps``, ``epoch``) whose list of whole numbers never decreases is the step of the lists as long as it."""
     namer = SeriesNamer()
     frames: list[pl.DataFrame] = []
+    axis_key, axis = _axis(doc)
+    if axis_key is not None:
+        doc = {k: v for k, v in doc.items() if k != axis_key}
+        notes.append(IngestNote("inferred", f"{axis_key!r} is the step of the lists as long as it ({len(axis):,})"))
     # per-epoch lists are as long as the loss's: a shorter list beside it is run metadata ("phase_starts":
     # [0, 15, 40]), lists of dicts are one series per key ("train_metrics": [{"mse": .., "mae": ..}, ...])
     doc, other = _flatten_history(doc)
@@ -354,6 +396,7 @@ def _history_frames(doc: dict[str, Any], run: str, notes: list[IngestNote]) -> l
     if other:
         shown = ", ".join(other[:8]) + (" ..." if len(other) > 8 else "")
         notes.append(IngestNote("inferred", f"not read (no list of values per epoch): {shown}"))
+    longest = max((len(v) for k, v in doc.items() if isinstance(v, list) and re.search(r"(?i)loss", k)), default=0)
     for key, vals in doc.items():
         if isinstance(vals, dict):  # pandas .to_json(): {"0": v0, "1": v1, ...}
             try:
@@ -363,13 +406,24 @@ def _history_frames(doc: dict[str, Any], run: str, notes: list[IngestNote]) -> l
             steps = [k for k, _ in items]
             vals = [v for _, v in items]
         elif isinstance(vals, list):
-            steps = list(range(len(vals)))
+            k = longest // len(vals) if vals and longest > len(vals) and longest % len(vals) == 0 else 1
+            if axis is not None and len(vals) == len(axis):
+                steps = axis
+            elif k > 1 and axis is None:
+                # a list per round beside one per batch ({"g_losses_chunk": [5,500], "g_losses_round": [55]}): value
+                # i summarises the i-th block of k, and is placed at its end
+                steps = [(i + 1) * k - 1 for i in range(len(vals))]
+                notes.append(IngestNote("inferred", f"{key}: {len(vals):,} values against {longest:,} in the longest "
+                                        f"loss list: value i placed at step (i+1) x {k} - 1 (the end of its block)"))
+            else:
+                steps = list(range(len(vals)))
         else:
             continue
         keep = [(s, float(v)) for s, v in zip(steps, vals) if isinstance(v, (int, float)) and not isinstance(v, bool)]
         if not keep:
             continue
-        split, metric = namer.auto(key)
+        split = bare_split(key) if stem_metric else None
+        split, metric = namer.assign(key, split, stem_metric) if split and stem_metric else namer.auto(key)
         frames.append(
             make_frame(
                 {
@@ -384,6 +438,20 @@ def _history_frames(doc: dict[str, Any], run: str, notes: list[IngestNote]) -> l
             )
         )
     return frames
+
+
+def _axis(doc: dict[str, Any]) -> tuple[str | None, list[int] | None]:
+    """(the key, its values) of an axis list: a key of :data:`_AXIS_KEYS` holding 2+ whole numbers that never
+    decrease; (None, None) without one."""
+    for key, vals in doc.items():
+        if key.lower() not in _AXIS_KEYS or not isinstance(vals, list) or len(vals) < 2:
+            continue
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() for v in vals):
+            continue
+        ints = [int(v) for v in vals]
+        if all(b >= a for a, b in zip(ints, ints[1:])):
+            return key, ints
+    return None, None
 
 
 def _flatten_history(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -88,6 +88,13 @@ def names_split(stem: str, header: str | None) -> bool:
     return False
 
 
+def curve_stem(stem: str) -> str:
+    """A file stem without a trailing word that says it is a record, not what of (``loss_history`` -> ``loss``,
+    ``val_acc_log`` -> ``val_acc``); the stem itself when nothing else is left (``history``)."""
+    cut = re.sub(r"(?i)[_ -]?(?:history|log|curve|curves|values)$", "", stem)
+    return cut if cut and METRIC_NAME.search(cut) else stem
+
+
 def series_of(stem: str, header: str | None) -> tuple[str, str]:
     """(split, metric) of a file from its name, else from its header line."""
     split, metric = split_and_metric(_plural(stem))
