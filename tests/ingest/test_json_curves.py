@@ -157,3 +157,10 @@ def test_other_json_lists_are_not_curves() -> None:
         read('[{"id": 1, "text": "a"}, {"id": 2, "text": "b"}]', "dataset.json")
     with pytest.raises(LossdocError):
         read("[1, 2, 3, 4, 5]", "ids.json")
+
+
+def test_a_list_with_a_non_number_names_the_element() -> None:
+    with pytest.raises(LossdocError, match=r"element 2 of the list is not a number \('\"abc\"'\)"):
+        read('[0.5, "abc", 0.4, 0.3, 0.2]', "losses.json")
+    with pytest.raises(LossdocError, match="not closed"):
+        read("[0.5, 0.4, 0.3", "losses.json")
