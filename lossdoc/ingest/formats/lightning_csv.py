@@ -312,13 +312,56 @@ def _parse_typed(inp: InputFile, run: str, compact: bool = True) -> ParseResult 
         notes.append(note)
     epoch = pl.col("epoch") if "epoch" in names else pl.lit(None, pl.Float64)
     blocks = []
-    for name, (split, metric) in column_series(values, set(), dropped, notes, sparse).items():
-        rows = df if df.get_column(name).null_count() == 0 else df.filter(pl.col(name).is_not_null())
-        blocks.append(rows.select(
-            pl.lit(run).alias("run"), pl.lit(split).alias("split"), pl.lit(metric).alias("metric"),
-            pl.lit(name).alias("name"), "step", epoch.alias("epoch"), pl.lit(None, pl.Float64).alias("wall_time"),
-            pl.col(name).alias("value")))
+    mapping = column_series(values, set(), dropped, notes, sparse)
+    shared, on_val = shared_columns(df, mapping, notes)
+    for name, (split, metric) in mapping.items():
+        parts = [(split, pl.col(name).is_not_null())]
+        if name in shared:
+            parts = [("train", pl.col(name).is_not_null() & ~on_val), ("val", pl.col(name).is_not_null() & on_val)]
+        for sp, keep in parts:
+            rows = df if name not in shared and df.get_column(name).null_count() == 0 else df.filter(keep)
+            blocks.append(rows.select(
+                pl.lit(run).alias("run"), pl.lit(sp).alias("split"), pl.lit(metric).alias("metric"),
+                pl.lit(name).alias("name"), "step", epoch.alias("epoch"), pl.lit(None, pl.Float64).alias("wall_time"),
+                pl.col(name).alias("value")))
     return ParseResult(blocks=conform_blocks(blocks, keep_compact=True), notes=notes)
+
+
+#: the suffix of a shared column's validation-row copy while the string path melts it (removed from the name after)
+_VAL_ROWS = "\x00val-rows"
+
+
+def shared_columns(df: pl.DataFrame, mapping: dict[str, tuple[str, str]],
+                   notes: list[IngestNote]) -> tuple[set[str], pl.Expr]:
+    """Columns whose name states no split that hold values on training rows and on validation rows: a metric
+    logged under one name in ``training_step`` and ``validation_step`` (``self.log("mse", ...)`` in both), which
+    the CSVLogger writes to one column, on the row of each. A validation row is one where a validation column
+    (``val_loss``) holds a value and no column named for training (``train_loss``) does; a training row the reverse.
+    A column holding values on 2+ rows of each kind is read as two series, its values on validation rows as the
+    validation split's (noted); without both kinds of rows, or when the validation split already has that metric,
+    nothing changes. Returns the columns and the validation-row condition."""
+    train = [c for c, (sp, _) in mapping.items() if sp == "train" and "train" in c.lower()]
+    val = [c for c, (sp, _) in mapping.items() if sp == "val"]
+    none = pl.lit(False)
+    if not train or not val:
+        return set(), none
+    has_val = pl.any_horizontal([pl.col(c).is_not_null() for c in val])
+    has_train = pl.any_horizontal([pl.col(c).is_not_null() for c in train])
+    on_val, on_train = has_val & ~has_train, has_train & ~has_val
+    taken = {m for sp, m in mapping.values() if sp == "val"}
+    cands = [c for c, (sp, m) in mapping.items()
+             if sp == "train" and c not in train and m not in taken and m not in ("lr", "grad_norm", "loss_scale")
+             and guess_split_metric(c, "?")[0] == "?"]
+    if not cands:
+        return set(), none
+    counts = df.select([pl.struct((pl.col(c).is_not_null() & on_val).sum().alias("v"),
+                                  (pl.col(c).is_not_null() & on_train).sum().alias("t")).alias(c) for c in cands]).row(0)
+    shared = {c for c, n in zip(cands, counts) if n["v"] >= 2 and n["t"] >= 2}
+    if shared:
+        notes.append(IngestNote("inferred", f"{', '.join(sorted(shared))}: logged on training rows and on validation "
+                                f"rows under one name (self.log of it in training_step and validation_step): the "
+                                f"values on rows holding {val[0]} are read as validation, the others as training"))
+    return shared, on_val
 
 
 class LightningCSVParser(Parser):
@@ -394,12 +437,20 @@ class LightningCSVParser(Parser):
         numeric, other = numeric_columns(df, candidates)
         if other:
             notes.append(IngestNote("other", f"column(s) without numbers ignored: {', '.join(other[:5])}"))
-        sparse, note = sparse_step_columns(
-            df.select([pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in numeric]), numeric)
+        typed = df.select([pl.col(c).str.strip_chars().cast(pl.Float64, strict=False) for c in numeric])
+        sparse, note = sparse_step_columns(typed, numeric)
         if note:
             notes.append(note)
         mapping = column_series(numeric, set(), dropped, notes, sparse)
+        shared, on_val = shared_columns(typed, mapping, notes)
+        if shared:  # each shared column as two: its cells on validation rows, and the others
+            mask = typed.select(on_val.alias("_v")).to_series()
+            df = df.with_columns([pl.when(mask).then(pl.col(c)).alias(f"{c}{_VAL_ROWS}") for c in shared]
+                                 + [pl.when(~mask).then(pl.col(c)).alias(c) for c in shared])
+            mapping = {**mapping, **{f"{c}{_VAL_ROWS}": ("val", mapping[c][1]) for c in shared}}
         blocks, bad = melt(df, mapping, run=run, epoch=epoch)
+        if shared:
+            blocks = [b.with_columns(pl.col("name").str.replace(_VAL_ROWS, "", literal=True)) for b in blocks]
         note = bad_cells_note(bad)
         if note:
             notes.append(note)
