@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, TINY, early_fall, first_level, fmt_num, fmt_step, head_text, held_word, logged_step_from, lr_text,
+    GBT_FORMATS, TINY, early_fall, first_level, fmt_num, fmt_step, head_text, SPLIT_WORD, held_word, logged_step_from, lr_text,
     range_scale, rel, shown_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.context import unreliable_fit
@@ -52,6 +52,8 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
     if s.split != "train":
         if ctx.loss("train") is None:
             yield from _held_out_never_fell(ctx, s, p)
+        else:
+            yield from _held_out_frozen(ctx, s, p)
         return
     st, v = s.finite()
     if v.size < p.min_points:
@@ -186,6 +188,44 @@ def _held_out_never_fell(ctx: RunContext, s: Series, p: SimpleNamespace) -> Iter
                 "check": ("Log the training loss beside it (and one validation pass before training starts), to tell "
                           "a model that learned nothing from one that overfitted early; if the training loss did not "
                           "fall either, check"),
+                "lr": shown_lr(lr[0]) if lr else "the current LR"},
+    )
+
+
+def _held_out_frozen(ctx: RunContext, s: Series, p: SimpleNamespace) -> Iterator[Hit]:
+    """A held-out loss identical, to every logged digit, at each of its min-points or more evaluations, while the
+    training loss moved and did not end above its first value: the predictions on the held-out set never changed.
+    A model that outputs the same for every input (collapsed to one class), or an evaluation that does not use the
+    weights being trained, does this; a held-out loss that is learning moves in its last digits at least. Not when
+    the training loss rose (a network killed by a blow-up also outputs a constant: divergence, DV001/DV002)."""
+    st, v = s.finite()
+    if v.size < p.min_points or float(np.ptp(v)) != 0.0:
+        return
+    train = ctx.loss("train")
+    tv = train.finite()[1] if train is not None else np.empty(0)
+    if tv.size < p.min_points or float(np.ptp(tv)) == 0.0:
+        return  # no training loss to compare, or frozen too (nothing trains: the weights never changed)
+    end = final_level(tv)
+    if end is None or end > float(tv[0]):
+        return
+    lo, hi = float(np.min(tv)), float(np.max(tv))
+    where = SPLIT_WORD.get(s.split, s.split)
+    shown = repr(float(v[0]))  # as logged (the shortest digits that read back as it): no digit changed
+    msg = (f"{s.name} is {shown} at every one of its {v.size} evaluations (steps {int(st[0]):,}-{int(st[-1]):,}), "
+           f"identical to every logged digit, while the training loss moved ({fmt_num(lo)} to {fmt_num(hi)} as "
+           f"logged): the predictions on the {where} set never changed -- a model that outputs the same for every "
+           "input (one class), or an evaluation that does not use the weights being trained")
+    lr = ctx.lr_peak()
+    yield Hit(
+        message=msg,
+        evidence=Evidence("held-out-loss-constant", 0.0, 0.0, None, (int(st[0]), int(st[-1])),
+                          {"value": float(v[0]), "evaluations": int(v.size), "train_min": lo, "train_max": hi}),
+        start_step=int(st[0]), end_step=int(st[-1]),
+        values={"drop": "0.0%", "moved": f"did not change on the {where} set ({shown} at every evaluation)",
+                "step": fmt_step(int(st[-1])),
+                "check": ("Check that the evaluation runs the model being trained (not a copy loaded once, not "
+                          "in a mode that ignores the input) and that its outputs are not one class for every input; "
+                          "then check"),
                 "lr": shown_lr(lr[0]) if lr else "the current LR"},
     )
 
