@@ -261,6 +261,8 @@ def escaped_plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     e = find_escape(ctx, s, p)
     if e is None or e["lr_cut"] is not None:
         return  # none, or an LR cut ended it: the plateau was the LR's noise floor (LR005)
+    if _at_close_mosaic(ctx, s, e):
+        return  # the trainer's augmentation schedule, not an escape
     level, start, end = e["level"], e["start"], e["end"]
     trivial = [t for t in trivial_levels(ctx, s, p) if t["level"] is not None
                and abs(level - t["level"]) <= p.level_tolerance * t["level"]]
@@ -296,6 +298,24 @@ def escaped_plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
         values={"step": fmt_step(start), "end": fmt_step(end), "steps": f"{end - start:,}",
                 "fraction": f"{e['fraction']:.0%}", "advice": _escape_advice(ctx, start)},
     )
+
+
+#: Ultralytics YOLO (v8 and later) turns mosaic augmentation off for the last ``close_mosaic`` epochs (10 by default)
+CLOSE_MOSAIC = 10
+
+
+def _at_close_mosaic(ctx: RunContext, s: Series, e: dict[str, Any]) -> bool:
+    """The drop of a training loss in an Ultralytics v8+ ``results.csv`` (a ``dfl_loss`` term says which version:
+    YOLOv5 has none, and no close_mosaic) spans the epoch where mosaic augmentation is turned off, CLOSE_MOSAIC
+    epochs before the last one logged: the training images got easier and the loss fell at once -- the trainer's
+    schedule, not an escape from a plateau (a 25-epoch pose run stuck at 11.94 for epochs 9-14, then 9.34 by 18).
+    A run cut short (its last epoch not the planned last) is not excused: the boundary is then elsewhere."""
+    if s.split != "train" or ctx.format != "yolo" or ctx.last_step is None:
+        return False
+    if not any("dfl" in x.metric for x in ctx.all_series() if x.split == "train"):
+        return False
+    off = int(ctx.last_step) - CLOSE_MOSAIC + 1  # the first epoch without mosaic (epochs counted from 1)
+    return bool(e["end"] - 1 <= off <= e["after_step"] + 1)
 
 
 def plateau_until_lr_cut(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
