@@ -199,7 +199,9 @@ def _held_out_frozen(ctx: RunContext, s: Series, p: SimpleNamespace) -> Iterator
     weights being trained, does this; a held-out loss that is learning moves in its last digits at least. Not when
     the training loss rose (a network killed by a blow-up also outputs a constant: divergence, DV001/DV002)."""
     st, v = s.finite()
-    if v.size < p.min_points or float(np.ptp(v)) != 0.0:
+    if v.size < p.min_points or float(np.ptp(v)) != 0.0 or _digits(float(v[0])) < 4:
+        # 0.0 at every evaluation is a loss not computed (LG006's reading of exact zeros), and a value of 1-3
+        # significant digits (0.000, 0.25, 1.0) may be a print rounded past the digits that moved
         return
     train = ctx.loss("train")
     tv = train.finite()[1] if train is not None else np.empty(0)
@@ -228,6 +230,12 @@ def _held_out_frozen(ctx: RunContext, s: Series, p: SimpleNamespace) -> Iterator
                           "then check"),
                 "lr": shown_lr(lr[0]) if lr else "the current LR"},
     )
+
+
+def _digits(x: float) -> int:
+    """Significant digits of ``x`` as logged (its shortest repr): 2.2169435024261475 -> 17, 0.25 -> 2, 0.0 -> 0."""
+    mant = repr(abs(x)).split("e")[0].replace(".", "")
+    return len(mant.strip("0"))
 
 
 def _plateau_params(p: SimpleNamespace) -> SimpleNamespace:
