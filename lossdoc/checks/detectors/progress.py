@@ -220,8 +220,9 @@ def _held_out_frozen(ctx: RunContext, s: Series, p: SimpleNamespace) -> Iterator
     lr = ctx.lr_peak()
     yield Hit(
         message=msg,
-        evidence=Evidence("held-out-loss-constant", 0.0, 0.0, None, (int(st[0]), int(st[-1])),
-                          {"value": float(v[0]), "evaluations": int(v.size), "train_min": lo, "train_max": hi}),
+        # the statistic: how many evaluations hold the one value, against the min-points this needs
+        evidence=Evidence("held-out-loss-constant", float(v.size), float(p.min_points), None, (int(st[0]), int(st[-1])),
+                          {"value": float(v[0]), "range": 0.0, "train_min": lo, "train_max": hi}),
         start_step=int(st[0]), end_step=int(st[-1]),
         values={"drop": "0.0%", "moved": f"did not change on the {where} set ({shown} at every evaluation)",
                 "step": fmt_step(int(st[-1])),
