@@ -272,11 +272,19 @@ def _short_rise(ctx: RunContext, s: Series, train: Series | None, p: SimpleNames
     vs, vv = s.finite()
     i = int(np.argmin(vv))
     after = vv[i + 1:]
-    if after.size < 2 or after.size >= p.min_post_points or float(after[-1]) < float(np.max(after)):
+    if after.size < 2 or after.size >= p.min_post_points:
         return
     low, end = float(vv[i]), float(after[-1])
     span = float(np.max(vv[:i + 1])) - low
     if span <= 0 or (end - low) < rr * span:
+        return
+    rising = bool(np.all(np.diff(after) > 0)) and float(after[0]) > low
+    # not rising at each evaluation (0.136 -> 0.154, 0.220, 0.190): the rise persisted when every evaluation after
+    # the minimum stayed above it by half of what the end must rise on one of its scales (half of short-rise-range
+    # of the range, or of a never-negative loss half of short-rise-level of the level): one evaluation back near
+    # the minimum is noise
+    need = rr * span if not never_negative(s) or low <= 0 else min(rr * span, rl * low)
+    if not rising and float(np.min(after)) - low < 0.5 * need:
         return
     level_rise = (end - low) / low if low > 0 and never_negative(s) else None
     if never_negative(s) and (level_rise is None or level_rise < rl):
@@ -292,8 +300,11 @@ def _short_rise(ctx: RunContext, s: Series, train: Series | None, p: SimpleNames
     keep = ctx.checkpoint_for(s, low_step)
     keep_step, keep_val = (low_step, low) if keep is None else (keep[0], keep[1])
     early_stopping, remedy = framework_remedies(ctx, low_step)
-    msg = (f"{s.name} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and rose at each of the "
-           f"{after.size} evaluations after it, to {fmt_num(end)} at step {end_step:,} "
+    how = (f"rose at each of the {after.size} evaluations after it" if rising else
+           f"stayed above it at each of the {after.size} evaluations after it (the lowest of them "
+           f"{fmt_num(float(np.min(after)))}, the highest {fmt_num(float(np.max(after)))})")
+    msg = (f"{s.name} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and {how}, "
+           f"{'to' if rising else 'ending at'} {fmt_num(end)} at step {end_step:,} "
            f"({(end - low) / span:.0%} of the range it came down to that minimum"
            + ("" if level_rise is None else f", {level_rise:.0%} above the minimum")
            + f", derived), while the training loss fell from {fmt_num(t_at)} at step {t_at_step:,} to "
