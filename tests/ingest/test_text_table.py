@@ -69,3 +69,16 @@ def test_a_header_without_a_loss_column_is_not_claimed() -> None:
     except LossdocError:
         return
     assert src.format != "text-table"
+
+
+def test_a_header_printed_again_starts_a_new_run() -> None:
+    head = "Epoch    Train Loss   Val Loss     Time\n"
+    text = (head + "1        2.0          2.1          0.5 s\n2        1.9          2.0          0.5 s\n"
+            "3        1.8          1.95         0.5 s\n" + head + "1        2.0          2.1          0.5 s\n"
+            "2        1.7          1.9          0.5 s\n3        1.6          1.85         0.5 s\n"
+            "4        1.5          1.8          0.5 s\n")
+    src = read(text)
+    assert col(src, "train", "loss") == [2.0, 1.7, 1.6, 1.5]  # the last run, as the runs normaliser keeps it
+    assert col(src, "val", "loss", "step") == [1, 2, 3, 4]
+    msgs = " | ".join(n.message for n in src.notes)
+    assert "(printed 2 times)" in msgs and "2 separate runs" in msgs

@@ -38,7 +38,8 @@ _AXES = ("epoch", "step", "iter", "iteration", "ep")
 #: a header: 3+ columns of words (a column's words joined by single spaces), columns apart by 2+ blanks
 _HEADER = re.compile(r"^\s*([A-Za-z][\w.%()/-]*(?: [A-Za-z][\w.%()/-]*)*)(?:\s{2,}[A-Za-z][\w.%()/-]*(?: [A-Za-z][\w.%()/-]*)*){2,}\s*$")
 _TIME_WORDS = {"time", "elapsed", "duration", "sec", "secs", "seconds", "s", "eta"}
-_UNIT = r"(?:\s+(?:s|sec|secs|seconds|ms|min|m))?"
+_UNITS = ("s", "sec", "secs", "seconds", "ms", "min", "m")
+_UNIT = rf"(?:\s+(?:{'|'.join(_UNITS)}))?"
 
 
 def _columns(header: str) -> list[str]:
@@ -77,46 +78,54 @@ class TextTableParser(Parser):
     def parse(self, inp: InputFile) -> ParseResult:
         notes: list[IngestNote] = []
         lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
-        text = lines.get_column("line").to_list()
-        linenos = lines.get_column("lineno").to_list()
-        cols: list[str] | None = None
-        recs: list[tuple[int, str, float | None]] = []  # (lineno, column, value)
-        steps: dict[int, int] = {}
-        headers = 0
-        row: re.Pattern[str] | None = None
-        for ln, line in zip(linenos, text):
-            found = _table_header(line)
-            if found is not None:
-                cols, headers = found, headers + 1
-                row = re.compile(rf"^\s*(\d+)((?:\s+(?:{_NUM})){{{len(cols) - 1}}}){_UNIT}\s*$")
-                continue
-            if row is None or cols is None:
-                continue
-            m = row.match(line)
-            if m is None:
-                continue
-            steps[ln] = int(m.group(1))
-            for name, raw in zip(cols[1:], m.group(2).split()):
-                recs.append((ln, name, float(raw)))
-        if not recs or cols is None:
+        line = pl.col("line")
+        # the headers: the few lines the header pattern matches (polars), confirmed one by one; every line after a
+        # header belongs to it until the next one (a header printed again starts its rows over)
+        found = [(ln, c) for ln, text in lines.filter(line.str.contains(_HEADER.pattern)).select("lineno", "line")
+                 .iter_rows() if (c := _table_header(text)) is not None]
+        if not found:
+            raise ParseError("no header naming an epoch/step column and a loss", path=inp.name, line=1)
+        cols = found[-1][1]
+        heads = pl.DataFrame({"lineno": [ln for ln, _ in found], "_h": list(range(len(found)))},
+                             schema={"lineno": pl.Int64, "_h": pl.Int64})
+        # a row: an integer, then numbers, an optional unit word last; its numbers as many as its header's columns
+        tokens = (lines.join(heads, on="lineno", how="left")
+                  .with_columns(pl.col("_h").forward_fill().alias("_under"))
+                  .filter(pl.col("_h").is_null() & pl.col("_under").is_not_null()
+                          & line.str.contains(rf"^\s*\d+(?:\s+(?:{_NUM}))+{_UNIT}\s*$"))
+                  .select("lineno", "_under", line.str.extract_all(r"\S+").alias("_t")))
+        tokens = tokens.with_columns(
+            pl.when(pl.col("_t").list.last().is_in(list(_UNITS))).then(pl.col("_t").list.head(pl.col("_t").list.len() - 1))
+            .otherwise(pl.col("_t")).alias("_t"))
+        width = pl.Series([len(c) for _, c in found]).gather(tokens.get_column("_under"))
+        rows = tokens.filter(pl.col("_t").list.len() == width)
+        if rows.height == 0:
             raise ParseError("no table rows under a header naming an epoch/step column and a loss", path=inp.name,
                              line=1)
-        long = pl.DataFrame(recs, schema={"lineno": pl.Int64, "name": pl.String, "value": pl.Float64}, orient="row")
+        names = pl.DataFrame([(h, k, name) for h, (_, c) in enumerate(found) for k, name in enumerate(c[1:], 1)],
+                             schema={"_under": pl.Int64, "_k": pl.Int64, "name": pl.String}, orient="row")
+        long = (rows.with_columns(pl.col("_t").list.first().cast(pl.Int64).alias("step"),
+                                  pl.int_ranges(1, pl.col("_t").list.len()).alias("_k"),
+                                  pl.col("_t").list.slice(1).alias("_v"))
+                .explode("_k", "_v")
+                .join(names, on=["_under", "_k"], how="left")
+                .select("lineno", "step", "name", pl.col("_v").cast(pl.Float64).alias("value")))
+        steps = rows.height
+        headers = len(found)
         names = long.get_column("name").unique(maintain_order=True).to_list()
         kept = [n for n in names if not (set(re.split(r"[\s_()/]+", n.lower())) & _TIME_WORDS)]
         if len(kept) < len(names):
             notes.append(IngestNote("inferred", f"columns of time not read: {', '.join(n for n in names if n not in kept)}"))
         sm = {n: guess_split_metric(n) for n in kept}
         long = (long.filter(pl.col("name").is_in(kept))
-                .with_columns(pl.col("lineno").replace_strict(steps, return_dtype=pl.Int64).alias("step"),
-                              pl.col("name").replace_strict({n: s for n, (s, _) in sm.items()}).alias("split"),
+                .with_columns(pl.col("name").replace_strict({n: s for n, (s, _) in sm.items()}).alias("split"),
                               pl.col("name").replace_strict({n: m for n, (_, m) in sm.items()}).alias("metric")))
         axis = cols[0].lower()
         long = long.select(pl.lit(inp.run_name).alias("run"), "split", "metric", "name", "step",
                            (pl.col("step").cast(pl.Float64) if axis in ("epoch", "ep") else
                             pl.lit(None, dtype=pl.Float64)).alias("epoch"),
                            pl.lit(None, dtype=pl.Float64).alias("wall_time"), "value", "lineno")
-        notes.append(IngestNote("inferred", f"a table of {len(steps):,} row(s) under the header "
+        notes.append(IngestNote("inferred", f"a table of {steps:,} row(s) under the header "
                                 f"{'  '.join(cols)!r}" + (f" (printed {headers} times)" if headers > 1 else "")
                                 + f": '{cols[0]}' is the step; lines outside the table are not read"))
         meta: dict[str, object] = {"x_axis": "epoch"} if axis in ("epoch", "ep") else {}
