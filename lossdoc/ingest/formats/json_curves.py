@@ -104,23 +104,13 @@ class JSONCurvesParser(Parser):
             res = JSONLParser().parse(sub)
             how = IngestNote("inferred", f"a JSON list of {len(doc):,} records: each read as a JSON Lines record")
             return ParseResult(res.frame, [how, *_positions(res.notes, "record")])
-        if all(_number(v) for v in doc):
-            lines, what = [_text(v) for v in doc], "element"
-        elif (all(isinstance(r, list) and r and all(_number(v) for v in r) for r in doc)
-              and len({len(r) for r in doc}) == 1):
-            lines, what = [",".join(_text(v) for v in r) for r in doc], "row"
-        else:
+        # (a list of numbers never gets here: _numbers reads every list whose first element is a number and that
+        # holds no '[')
+        if not (all(isinstance(r, list) and r and all(_number(v) for v in r) for r in doc)
+                and len({len(r) for r in doc}) == 1):
             raise ParseError("a JSON list that is neither numbers, rows of numbers of one length, nor records "
                              "(objects)", path=inp.name, line=1)
-        stem = curve_stem(stem)
-        sub = InputFile(name=inp.name, inner_name=f"{stem}.txt", run_name=inp.run_name,
-                        data=("\n".join(lines) + "\n").encode())
-        frame, notes = frames_for([(stem, inp.name, sub)], inp.run_name)
-        if frame.height == 0:
-            raise EmptyInputError(f"no numbers found (read as {self.name})", path=inp.name)
-        how = IngestNote("inferred", f"a JSON list of {len(doc):,} {what}s, read as a curve file of numbers")
-        return ParseResult(frame, [how, *_positions(notes, what)])
-
+        return _as_curve_file(inp, "\n".join(",".join(_text(v) for v in r) for r in doc), len(doc), "row")
 
     def _numbers(self, inp: InputFile, text: str) -> ParseResult:
         """A list of numbers, split by polars (one pass over a 10^7-element list in seconds; ``json.loads`` plus a
@@ -141,12 +131,19 @@ class JSONCurvesParser(Parser):
                              path=inp.name, line=1)
         if vals.len() == 0:
             raise EmptyInputError("the JSON list is empty", path=inp.name)
-        stem = curve_stem(_stem(inp.inner_name))
-        lines = vals.cast(pl.String).str.join("\n").item() + "\n"
-        sub = InputFile(name=inp.name, inner_name=f"{stem}.txt", run_name=inp.run_name, data=lines.encode())
-        frame, notes = frames_for([(stem, inp.name, sub)], inp.run_name)
-        how = IngestNote("inferred", f"a JSON list of {vals.len():,} elements, read as a curve file of numbers")
-        return ParseResult(frame, [how, *_positions(notes, "element")])
+        return _as_curve_file(inp, vals.cast(pl.String).str.join("\n").item(), vals.len(), "element")
+
+
+def _as_curve_file(inp: InputFile, lines: str, n: int, what: str) -> ParseResult:
+    """The list's ``n`` elements or rows, one per line of ``lines``, read as :mod:`.numeric_column` reads a curve
+    file named as this one (``loss_history.json`` as ``loss``)."""
+    stem = curve_stem(_stem(inp.inner_name))
+    sub = InputFile(name=inp.name, inner_name=f"{stem}.txt", run_name=inp.run_name, data=(lines + "\n").encode())
+    frame, notes = frames_for([(stem, inp.name, sub)], inp.run_name)
+    if frame.height == 0:
+        raise EmptyInputError("no numbers found (read as json-curves)", path=inp.name)
+    how = IngestNote("inferred", f"a JSON list of {n:,} {what}s, read as a curve file of numbers")
+    return ParseResult(frame, [how, *_positions(notes, what)])
 
 
 def _positions(notes: list[IngestNote], what: str) -> list[IngestNote]:
