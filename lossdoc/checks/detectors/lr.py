@@ -144,12 +144,12 @@ def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamesp
     lr_on = ctx.lr_at(onset)
     if pk is None or not lr_on or lr_on < p.near_peak * pk[0]:
         return
+    top = ctx.lr_peak()  # the schedule's own peak (pk is the peak up to the onset)
     if not (st < onset).any():
         # no finite loss before the onset: no step at this LR is seen doing harm, and "the peak so far" of a
         # schedule's first point is that point. Only an LR already near the schedule's own peak (a constant
         # LR, or no warm-up) is a suspect then; a NaN at a warm-up's first tiny LR points at the data,
         # the initialisation or the precision (NF001 says so)
-        top = ctx.lr_peak()
         if top is None or lr_on < p.near_peak * top[0]:
             return
     peak, peak_step = pk
@@ -162,7 +162,6 @@ def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamesp
         pre = gv[gs <= onset]
         if pre.size >= 5:
             gn_txt = f"; grad norm {fmt_num(float(np.median(pre)))} (median) before it"
-    top = ctx.lr_peak()
     later = ""
     if top is not None and top[0] > 1.05 * peak:  # still warming up at the onset: not the schedule's peak
         later = f" (the schedule went on to {fmt_num(top[0])} at step {top[1]:,})"

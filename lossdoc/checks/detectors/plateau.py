@@ -472,8 +472,7 @@ def _assess(ctx: RunContext, s: Series, p: SimpleNamespace,
             # the training level shows the model fits its training set no better than unseen data (UF001's
             # stuck-high reading); else it levelled off -- PL002's convergence note. A loss that never clearly
             # moved is stuck.
-            if (getattr(p, "stuck_val_ratio", None) is not None and fell_clearly(ctx, s, found)
-                    and maybe_floor(ctx, s, p, found.start, float(found.level))[0]):
+            if getattr(p, "stuck_val_ratio", None) is not None and _levelled(ctx, s, p, found):
                 return "levelled", found
             return "stuck", found
         if found.frac < p.waste_fraction:
@@ -488,6 +487,12 @@ def _assess(ctx: RunContext, s: Series, p: SimpleNamespace,
     if found.frac >= p.waste_fraction and not _at_zero(ctx, s, p, y, found.level):
         return "wasted", found
     return "converged", found
+
+
+def _levelled(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> bool:
+    """The loss fell clearly before the flat window ``w`` and no validation loss near its level says the model is
+    stuck (:func:`maybe_floor`): it levelled off, perhaps at its floor -- PL002's note, not PL001's "stuck"."""
+    return fell_clearly(ctx, s, w) and maybe_floor(ctx, s, p, w.start, float(w.level))[0]
 
 
 def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
@@ -758,8 +763,7 @@ def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
             # "stop early, or spend the steps on a bigger model" would be the wrong advice for it. A short series
             # (too few points for _assess here) that fell clearly first and has no validation loss near its level
             # levelled off, as _assess reads a long one ("levelled"; PL001's short route leaves it to this note)
-            if (x.size < p.min_points and w.frac >= p.stuck_fraction and fell_clearly(ctx, s, w)
-                    and maybe_floor(ctx, s, p, w.start, float(w.level))[0]):
+            if x.size < p.min_points and w.frac >= p.stuck_fraction and _levelled(ctx, s, p, w):
                 return "train", w
             return None, None
         return ("train" if train else "val"), w

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from lossdoc.checks.detectors._common import (
-    GBT_FORMATS, TINY, early_fall, first_level, fmt_num, fmt_step, head_text, SPLIT_WORD, held_word, logged_step_from, lr_text,
-    range_scale, rel, shown_lr, tlabel, unlogged_head,
+    GBT_FORMATS, SPLIT_WORD, TINY, early_fall, first_level, fmt_num, fmt_step, head_text, held_word, logged_step_from,
+    lr_text, range_scale, rel, shown_lr, tlabel, unlogged_head,
 )
 from lossdoc.checks.context import unreliable_fit
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level

@@ -46,6 +46,7 @@ from lossdoc.ingest.formats._tabular import (
     read_table,
     sniff_csv,
 )
+from lossdoc.ingest.formats.numeric_column import METRIC_NAME, curve_stem, series_of
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.runs import keep_last_run
@@ -296,8 +297,6 @@ def _split_lists_head(head: str) -> bool:
 def _stem_metric(inner_name: str) -> str | None:
     """The metric a .json file's name states (``losses.json`` -> ``loss``, ``val_acc_history.json`` -> its
     metric), or None when the name states none: a split word's list is that metric's curve only then."""
-    from lossdoc.ingest.formats.numeric_column import METRIC_NAME, curve_stem, series_of
-
     stem = inner_name.rsplit(".", 1)[0]
     if not METRIC_NAME.search(stem):
         return None
