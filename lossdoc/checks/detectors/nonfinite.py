@@ -48,18 +48,29 @@ def non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     masked = ctx.placeholders.get((s.split, s.metric), 0) if hasattr(ctx, "placeholders") else 0
     hidden = (f" ({masked:,} of them logged as 0.0 beside a non-finite grad norm: the trainer's placeholder "
               "for a window of NaN losses, counted as NaN)") if masked else ""
-    msg = (f"{s.name} is non-finite at {n_bad:,} of {len(s):,} points ({_kinds(s.values)}){hidden}, first at step "
-           f"{step0:,}{lr_text(ctx, step0)}" + ("; it never recovers" if persistent else "; finite values resume")
-           + prior)
+    # a held-out loss non-finite at every evaluation while the training loss stayed finite at each: the
+    # evaluation never produced a number (a 0/0 over a validation set without usable targets, a loss the
+    # evaluation does not compute but the logger writes as NaN). The run itself trained; the validation is
+    # broken and nothing on it can be judged -- a warning to fix the evaluation, not the error of a run whose
+    # weights went non-finite (which takes the training loss with them)
+    never = s.split != "train" and n_bad == len(s) and _train_finite_at(ctx, s, bad)
+    if never:
+        msg = (f"{s.name} is non-finite at every one of its {len(s):,} evaluations ({_kinds(s.values)}), from the "
+               f"first at step {step0:,}, while the training loss stayed finite at each: the evaluation never "
+               "produced a number, so nothing on that split could be judged")
+    else:
+        msg = (f"{s.name} is non-finite at {n_bad:,} of {len(s):,} points ({_kinds(s.values)}){hidden}, first at step "
+               f"{step0:,}{lr_text(ctx, step0)}" + ("; it never recovers" if persistent else "; finite values resume")
+               + prior)
     yield Hit(
         message=msg,
         evidence=Evidence("count-non-finite", float(n_bad), float(p.max_count), None,
                           (step0, int(s.steps[last])),
                           {"first_step": step0, "fraction": n_bad / len(s), "persistent": float(persistent),
-                           "placeholders_masked": masked,
+                           "placeholders_masked": masked, "never_finite": float(never),
                            "lr": ctx.lr_at(step0)}),
         start_step=step0, end_step=int(s.steps[last]),
-        severity=None if persistent else Severity.WARNING,
+        severity=Severity.WARNING if never or not persistent else None,
         values={"what": "The loss" if s.split == "train" else f"The {held_word(s)}", "step": fmt_step(step0),
                 "kind": kind, "count": f"{n_bad:,}", "lr_advice": lr_advice(ctx, step0),
                 "restart": _restart(ctx, s, bad, first, persistent)},
