@@ -71,6 +71,26 @@ STYLES = [
          ("val", "loss"): [(0, 0.4866), (1, 0.576), (2, 0.4973)]},
     ),
     (
+        # A test pass printed with the training loop's own print after "OK: Finished training for N epochs"
+        # (lcskrishna/fruit-classification-pytorch training_log.txt, public log): its per-batch "Loss :" lines
+        # were read as 255 more training steps at the end of the curve
+        "test-pass-after-training-ended",
+        "Epoch : 1\nLoss : 4.11\nLoss : 4.05\nLoss : 3.90\nEpoch : 2\nLoss : 3.5\nLoss : 3.2\nLoss : 3.0\n"
+        "Epoch : 3\nLoss : 2.9\nLoss : 2.8\nLoss : 2.7\nOK: Finished training for 3 epochs\n"
+        "('Accuracy : ', 67.1875)\nLoss : 1.59\n('Accuracy : ', 60.9)\nLoss : 1.80\n('Accuracy : ', 51.5)\n"
+        "Loss : 2.25\nOK: testing done with overall accuracy is : 58.5\n",
+        {("train", "loss"): [(0, 4.11), (1, 4.05), (2, 3.9), (3, 3.5), (4, 3.2), (5, 3.0), (6, 2.9), (7, 2.8),
+                             (8, 2.7)]},
+    ),
+    (
+        # ... but when an epoch starts again after "Training finished" training goes on (another run): those
+        # lines stay training lines (the last run is the one analysed)
+        "training-goes-on-after-a-finished-line",
+        "Epoch 1, loss: 0.90\nEpoch 2, loss: 0.70\nEpoch 3, loss: 0.60\nTraining finished\n"
+        "Epoch 1, loss: 0.95\nEpoch 2, loss: 0.72\nEpoch 3, loss: 0.61\n",
+        {("train", "loss"): [(1, 0.95), (2, 0.72), (3, 0.61)]},
+    ),
+    (
         # ... but one banner naming a split above the first training line is not a section: every line is
         # training's (fewer than 3 lines under it)
         "one-eval-banner-is-not-a-section",
@@ -362,3 +382,11 @@ def test_an_epoch_counter_repeated_by_separate_sessions_stays_the_step() -> None
     src = read_data(data, "log_train.txt")
     assert [s for s, _ in series(src, "train", "loss")] == list(range(6))
     assert not any("repeat within an epoch" in n.message for n in src.notes)
+
+
+def test_test_pass_after_training_is_named_in_a_note():
+    src = read_data(b"Epoch : 1\nLoss : 4.1\nLoss : 4.0\nEpoch : 2\nLoss : 3.5\nLoss : 3.2\n"
+                    b"OK: Finished training for 2 epochs\nLoss : 1.59\nLoss : 1.80\n", "training_log.txt")
+    note = [n for n in src.notes if "Finished training" in n.message]
+    assert note and note[0].line == 8 and note[0].count == 2
+    assert "not read as training" in note[0].message

@@ -417,12 +417,52 @@ def _under_eval_headers(lines: pl.DataFrame, notes: list[IngestNote] | None) -> 
     return lines
 
 
+#: a line that says training has ended ("OK: Finished training for 25 epochs", "Training complete.",
+#: "training done") -- not an epoch's end, which names its loss ("Epoch 3 done, training loss 0.41")
+_TRAIN_END = (r"(?i)(?:\b(?:finish(?:ed)?|done|complete(?:d)?|end(?:ed)?)\b\W+(?:\w+\W+)?train(?:ing)?\b"
+              r"|\btrain(?:ing)?\W+(?:\w+\W+)?(?:finish(?:ed)?|done|complete(?:d)?|ended|over)\b)")
+#: a line that starts an epoch (training goes on after a "finished" line: another run, a resume)
+_EPOCH_START = r"(?i)\b(?:epoch|iter(?:ation)?|step)\b\s*[:=#]?\s*[0-9]"
+
+
+def _after_training_end(lines: pl.DataFrame, notes: list[IngestNote] | None) -> pl.DataFrame:
+    """Drop the lines after a line saying training has ended that repeat a training line's layout and name no
+    split: a test pass printed with the training loop's own ``print`` ("Loss : 1.59" per test batch after "OK:
+    Finished training for 25 epochs"), read as more training steps, is the tail of no training curve. Only when
+    no epoch starts after that line (another run, a resume: training goes on); lines of layouts of their own
+    there ("Test loss: 0.35") are read as before."""
+    line = pl.col("line")
+    if not lines.height or not lines.select(line.str.contains(_TRAIN_END).any()).item():
+        return lines
+    ends = lines.filter(line.str.contains(_TRAIN_END) & (line.str.len_chars() <= 80)
+                        & ~line.str.contains(r"(?i)loss|[=:]\s*[0-9]"))
+    if not ends.height:
+        return lines
+    end_line = int(ends.get_column("lineno").max())
+    after = pl.col("lineno") > end_line
+    if lines.filter(after & line.str.contains(_EPOCH_START)).height:
+        return lines
+    numeric = pl.col("tpl") != pl.col("_s")
+    before = set(lines.filter(~after & numeric).get_column("tpl").unique().to_list())
+    drop = lines.filter(after & numeric & pl.col("tpl").is_in(list(before)) & ~line.str.contains(_SPLIT_WORD.pattern))
+    if not drop.height:
+        return lines
+    if notes is not None:
+        text = ends.filter(pl.col("lineno") == end_line).get_column("line")[0].strip()
+        notes.append(IngestNote(
+            "skipped_lines", f"{drop.height:,} line(s) after {text[:60]!r} (line {end_line}) repeat a training "
+            "line's layout after training ended (a test pass printed like training steps): not read as training",
+            line=int(drop.get_column("lineno").min()), count=drop.height))
+    return lines.filter(~pl.col("lineno").is_in(drop.get_column("lineno")))
+
+
 def _templates(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(lines with their template, per-template table) for the lines that hold a number."""
     lines = lines.with_columns((pl.lit(" ") + pl.col("line")).alias("_s"))
     # NOTE: the character before each number goes with it ("loss=#" and "loss #" share a template);
     # one format string writes one separator, and a literal replacement is 3x faster than "${1}#".
     lines = lines.with_columns(pl.col("_s").str.replace_all(_NUMX, "#").alias("tpl"))
+    lines = _after_training_end(lines, notes)
     lines = _under_eval_headers(lines, notes)
     numeric = lines.filter(pl.col("tpl") != pl.col("_s"))
     groups = (
