@@ -22,7 +22,8 @@ import polars as pl
 from lossdoc.analysis._arrays import search
 from lossdoc.checks.findings import Evidence, Severity
 from lossdoc.checks.series import (
-    Series, adversarial_losses, final_level, mask_placeholders, resolve_loss, series_from_blocks, sum_on_shared_steps,
+    Series, adversarial_losses, final_level, final_level_words, mask_placeholders, resolve_loss, series_from_blocks,
+    sum_on_shared_steps,
 )
 from lossdoc.model import IngestNote, SeriesInfo
 
@@ -343,11 +344,65 @@ class RunContext:
                 except (ValueError, RuntimeError, ArithmeticError):
                     res = None
             issue = None
+            used, since = self.fit(s), None
             if res is not None:
                 res, issue = _in_domain(res, s)
+            if res is not None and (res.backtest_error is None or res.backtest_error <= MAX_BACKTEST_ERROR):
+                issue = misses_end(used, s)
+                if issue is not None:
+                    res = None
+                    # the families only flatten, so a fit to the whole run misses an end it did not expect (a
+                    # cosine schedule's flattening, a drop at an LR cut): the last half of the run alone, when a
+                    # fit to it meets the end, its backtest holds and its interval is sane, is extrapolated instead
+                    tail = self._tail_extrapolation(s, h)
+                    if tail is not None:
+                        res, used, since = tail
+                        issue = None
             self._cache[key] = res
             self._cache[("extrap-issue", s.key, s.name)] = issue
+            self._cache[("extrap-fit", s.key, s.name)] = (used if res is not None else None, since)
         return self._cache[key]
+
+    def _tail_extrapolation(self, s: Series, horizon: int | None) -> tuple[Any, Any, int] | None:
+        """(extrapolation, fit, first step fitted) from a fit to the last half of ``s``'s steps alone, or None
+        when that fit also misses the end, its backtest fails, or its interval is wider than the rules allow."""
+        x, y, _ = self.downsampled(s)
+        if not horizon or x.size < 2:
+            return None
+        keep = x >= x[0] + 0.5 * (x[-1] - x[0])
+        xt, yt = x[keep], y[keep]
+        if xt.size < 8:
+            return None
+        try:
+            from lossdoc.analysis.fitting import extrapolate, fit_curve
+
+            fit = fit_curve(xt, yt)
+            if fit is None:
+                return None
+            res = extrapolate(xt, yt, horizon, level=0.9, fit=fit)
+        except (ValueError, RuntimeError, ArithmeticError):
+            return None
+        if res is None:
+            return None
+        res, issue = _in_domain(res, s)
+        if res is None or issue is not None or misses_end(fit, s) is not None:
+            return None
+        # a fit to half the points is held to a tighter band than the whole run's: its 90% interval at most
+        # TAIL_MAX_WIDTH of the end level, and clear of 0 for a loss that was never negative (a band truncated
+        # at 0 is a fit that does not know where the loss is going: a YOLO run's drop when mosaic augmentation
+        # is switched off for its last epochs, fitted as if it went on)
+        end = final_level(s.values)
+        if end is None or end == 0 or float(res.high) - float(res.low) > TAIL_MAX_WIDTH * abs(end):
+            return None
+        if never_negative(s) and not float(res.low) > 0:
+            return None
+        return res, fit, int(xt[0])
+
+    def extrapolation_fit(self, s: Series) -> tuple[Any, int | None]:
+        """(the fit :meth:`extrapolation` of ``s`` extrapolated, the first step it was fitted from when only the
+        last half of the run was) -- (None, None) when nothing was extrapolated."""
+        self.extrapolation(s)
+        return self._cache.get(("extrap-fit", s.key, s.name), (None, None))
 
     def extrapolation_issue(self, s: Series) -> str | None:
         """Why :meth:`extrapolation` of ``s`` gave None although a curve was fitted (or None)."""
@@ -381,6 +436,44 @@ def unreliable_fit(ex: Any, observed_range: float | None, level: float | None) -
         return (f"its 90% interval ({fmt_num(ex.low)} to {fmt_num(ex.high)}) is wider than "
                 f"{MAX_INTERVAL_WIDTH:g}x the final loss {fmt_num(level)}")
     return None
+
+
+#: A fitted curve that misses where the loss ended by more than this share of that level (and by more than
+#: :data:`MAX_END_MISS_SE` standard errors of it) describes some other run's end: nothing is extrapolated
+MAX_END_MISS = 0.03
+MAX_END_MISS_SE = 3.0
+#: the widest 90% interval, as a share of the end level, of an extrapolation fitted to the last half of a run
+TAIL_MAX_WIDTH = 0.5
+
+
+def misses_end(fit: Any, s: Series) -> str | None:
+    """Why the fitted curve ``fit`` of ``s`` cannot be extrapolated from the end of the run, or None: at the last
+    logged step it misses the end level (:func:`~lossdoc.checks.series.final_level`, the mean of the last 5% of
+    values) by more than :data:`MAX_END_MISS` of that level and :data:`MAX_END_MISS_SE` standard errors of it.
+    The three families only ever flatten, so a curve that ends above a loss still falling (a drop at an LR
+    cut, at an epoch boundary, when augmentation is switched off for the last epochs) projects its own level --
+    a value above where the loss already is -- and one that ends below projects a fall the run never showed."""
+    from lossdoc.numfmt import fmt_num, fmt_step
+
+    if fit is None or not len(s):
+        return None
+    fin = s.values[np.isfinite(s.values)]
+    end = final_level(s.values)
+    if end is None or end == 0 or fin.size < 3:
+        return None
+    k = int(min(max(3, math.ceil(0.05 * fin.size)), 1000))
+    se = float(np.std(fin[-k:], ddof=1) / math.sqrt(k))
+    step = int(s.steps[-1])
+    try:
+        at_end = float(np.asarray(fit.predict(np.array([step], dtype=float)), dtype=float).ravel()[0])
+    except (ValueError, RuntimeError, ArithmeticError, TypeError, IndexError):
+        return None
+    miss = at_end - end
+    if not math.isfinite(at_end) or abs(miss) <= MAX_END_MISS * abs(end) or abs(miss) <= MAX_END_MISS_SE * se:
+        return None
+    return (f"the fitted {fit.model} curve gives {fmt_num(at_end)} at the last logged step {fmt_step(step)}, "
+            f"{abs(miss) / abs(end):.0%} {'above' if miss > 0 else 'below'} where the loss ended "
+            f"({fmt_num(end)}, {final_level_words(s.values)}): it does not describe the end of the run")
 
 
 def never_negative(s: Series) -> bool:

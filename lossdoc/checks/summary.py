@@ -29,11 +29,15 @@ def drop_unreliable_extrapolation(summary: RunSummary, curves: dict[str, Any], f
     predicts nothing; an interval must be ordered and hold the point. A lower bound below 0 for
     such a loss is raised to 0 (said in ``extrapolation``)."""
     ex = summary.extrapolated
+    broken = [f for f in findings if f.category in ("divergence", "non_finite") and f.severity == Severity.ERROR]
     if ex is None:
+        # dropped already (the fit missed the end of the run, ...): a run that broke says so first
+        if broken and str(summary.extra.get("extrapolation", "")).startswith("no reliable fit"):
+            summary.extra["extrapolation"] = (f"no reliable fit: the run has a {broken[0].name} finding; a "
+                                              "learning-curve fit does not describe it")
         return
     reason = None
     never_negative = summary.extra.get("observed_min", -1.0) >= 0
-    broken = [f for f in findings if f.category in ("divergence", "non_finite") and f.severity == Severity.ERROR]
     values = (ex.loss, ex.low, ex.high)
     if broken:
         reason = f"the run has a {broken[0].name} finding; a learning-curve fit does not describe it"
@@ -146,15 +150,20 @@ def summarize(ctx: RunContext) -> tuple[RunSummary, dict[str, Any]]:
             summ.extra["extrapolation"] = f"no reliable fit: {issue}"
         if ex is not None and ex.low == 0 and never_negative(main):
             summ.extra["extrapolation"] = "interval truncated at 0 (the loss was never negative)"
+        used, since = ctx.extrapolation_fit(main)
         if ex is not None:
+            extra: dict[str, Any] = {"series": f"{main.split}/{main.metric}"}
+            if since is not None:
+                extra["fitted_from_step"] = since  # the last half of the run alone (the whole run's fit missed its end)
             summ.extrapolated = Extrapolation(
                 step=int(ex.step), loss=float(ex.loss), low=float(ex.low), high=float(ex.high),
                 model=str(ex.model), asymptote=None if ex.asymptote is None else float(ex.asymptote),
                 backtest_error=None if ex.backtest_error is None else float(ex.backtest_error),
-                extra={"series": f"{main.split}/{main.metric}"})
-        fit = ctx.fit(main)
-        if fit is not None and not issue and summ.first_step is not None and ctx.horizon:
-            grid = np.unique(np.linspace(summ.first_step, ctx.horizon, 200).round().astype(np.int64))
+                extra=extra)
+        fit = used if used is not None else ctx.fit(main)
+        first = since if since is not None else summ.first_step
+        if fit is not None and not issue and first is not None and ctx.horizon:
+            grid = np.unique(np.linspace(first, ctx.horizon, 200).round().astype(np.int64))
             try:
                 pred = np.asarray(fit.predict(grid), dtype=float)
                 lo, hi = fit.interval(grid)

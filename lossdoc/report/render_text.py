@@ -109,7 +109,9 @@ def _run_lines(r: RunReport, st: Callable[[str, str], str], width: int) -> list[
         parts.append(f"smoothed final train {fmt_num(s.final_train_loss_smoothed)} ({smoothed_how(s)})")
     ex = s.extrapolated
     if ex is not None:
-        parts.append(f"extrapolated {fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] @ {fmt_step(ex.step)}")
+        since = ex.extra.get("fitted_from_step")
+        parts.append(f"extrapolated {fmt_num(ex.loss)} [{fmt_num(ex.low)}, {fmt_num(ex.high)}] @ {fmt_step(ex.step)}"
+                     + (f" (fitted from step {fmt_step(since)}, the last half)" if since is not None else ""))
     elif s.extra.get("extrapolation"):
         parts.append(clean(str(s.extra["extrapolation"]), 200))
     where = f"{clean(r.format, 30)} · {clean(r.source, 120)}"

@@ -29,6 +29,37 @@ def test_healthy_run_keeps_an_extrapolation_with_a_sane_interval():
     assert "fit" in run.curves
 
 
+def test_a_fit_that_misses_the_end_is_refitted_to_the_last_half_and_says_so():
+    # the loss flattens as the cosine schedule ends (0.657 over the last 6 logs); a fit to the whole run keeps
+    # falling through 0.589 at the last step, 10% below where the loss ended, and would extrapolate from there
+    path = SAMPLE_LOGS / "runs" / "nanogpt" / "healthy" / "train.log"
+    run = _summary(path)
+    ex = run.summary.extrapolated
+    end = run.summary.final_train_loss_smoothed
+    assert ex.extra["fitted_from_step"] == 500
+    assert 0.9 * end <= ex.loss <= end and ex.high - ex.low <= 0.5 * end
+    assert run.curves["fit"]["step"][0] == 500  # the chart draws the fit where it was fitted
+    text = lossdoc.analyze(path).to_text()
+    assert "(fitted from step 500, the last half)" in text
+
+
+def test_a_fit_that_misses_the_end_is_not_extrapolated(tmp_path):
+    # an exponential fall, then a drop at an LR cut 10 points before the end: the whole run's curve ends 20%+
+    # above where the loss ended, and the last half (flat, then the drop) fits no family either. The summary
+    # used to quote the fit's own floor, a value above the loss's last ones, as the "extrapolated" loss.
+    import numpy as np
+
+    steps = np.arange(0, 2000, 20)
+    loss = 1.0 + 2.0 * np.exp(-steps / 300.0)
+    loss[-10:] -= 0.35
+    run = _summary(_nanogpt_log(tmp_path, [f"{v:.4f}" for v in loss], steps))
+    assert run.summary.extrapolated is None
+    note = run.summary.extra["extrapolation"]
+    assert note.startswith("no reliable fit: the fitted") and "does not describe the end of the run" in note
+    assert "above where the loss ended" in note
+    assert "fit" not in run.curves
+
+
 def test_failed_backtest_is_reported_not_extrapolated():
     if not real_logs_available():
         import pytest

@@ -473,6 +473,11 @@ def si_evidence(ctx: RunContext, target: Series, p: SimpleNamespace) -> Trailing
         tail = -float(np.polyfit(xs - xs[0], ys, 1)[0]) * p.window_fraction * span / range_scale(ctx, target, at_lo)
         rate = min(rate, tail)
     ex = ctx.extrapolation(target)
+    if ex is not None and ctx.extrapolation_fit(target)[1] is not None:
+        # fitted to the last half of the run alone (the whole run's fit missed its end): a summary figure, with
+        # its interval from half the points -- not evidence that the loss is still falling, which this rule
+        # takes from the trailing trend
+        ex = None
     horizon = ctx.horizon
     capped = False
     if ex is not None and np.nanmin(y) >= 0 and not (ex.loss >= 0):
