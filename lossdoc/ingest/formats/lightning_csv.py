@@ -185,7 +185,8 @@ def eval_batch_columns(df: pl.DataFrame, values: list[str], epoch: str) -> tuple
     return df.filter(keep).drop([c for c, _ in cols]), note
 
 
-#: Most points a ``_step`` column may hold for :func:`sparse_step_columns` to read its ``_epoch`` twin instead
+#: :func:`sparse_step_columns` reads an ``_epoch`` column instead of its ``_step`` twin when it has more points than
+#: the twin and more than this
 _SPARSE_STEP = 4
 
 
@@ -204,7 +205,10 @@ def sparse_step_columns(df: pl.DataFrame, values: list[str]) -> tuple[frozenset[
         if not c.endswith("_step") or twin not in present:
             continue
         n_step, n_epoch = df.select(pl.col(c).is_not_null().sum(), pl.col(twin).is_not_null().sum()).row(0)
-        if n_step <= _SPARSE_STEP and n_epoch >= max(2 * n_step, _SPARSE_STEP + 1):
+        # fewer per-step points than epochs: every epoch is shorter than log_every_n_steps (6 values of
+        # train_loss_step beside 15 of train_loss_epoch, Palindrome-del/IronDiscipline), so the per-epoch column
+        # is the finer series as well as the less noisy one
+        if n_epoch > n_step and n_epoch > _SPARSE_STEP:
             sparse.append((c, twin, n_step, n_epoch))
     if not sparse:
         return frozenset(), None
