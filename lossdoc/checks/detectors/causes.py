@@ -271,6 +271,10 @@ def _early_overshoot(ctx: RunContext, p: SimpleNamespace) -> tuple[float, int, f
     _, v = s.finite()
     if y.size < 6 or not v.size or not (v[0] > 0) or not np.all(np.isfinite(y)):
         return None
+    if not np.all(v > 0):
+        # a ratio to the first value is a size only on a loss that stays above 0: a signed objective near 0
+        # (0.0087, then -0.05, then 0.016: an energy model's contrastive divergence) "rose 1.9x" by nothing
+        return None
     first = float(v[0])
     sm = rolling_median(y, 3, trailing=False)
     end = max(2, int(getattr(p, "overshoot_window", 0.3) * y.size))

@@ -316,6 +316,9 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
     ctx.decide(float(tr.pvalue_increasing))
     if not significant_rise(d, p) or d["swing"] is not None:
         return None  # no rise, or one no more sustained than the swings the curve came back from (oscillation)
+    settled = _settled_at_zero(ctx, s, d)
+    if settled is not None:
+        return settled
     shift, how, logged = _rise_words(s, d, p)
     # a rise that went on while the logged LR decayed to a fraction of its onset value: the step size does
     # not explain it (no LR advice then; the likelier causes are named instead)
@@ -348,6 +351,59 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
         start_step=onset, end_step=d["end_step"], alpha=None if shift else p.alpha,
         values={"step": fmt_step(onset), "best": f"{fmt_num(d['best'])}, running median{logged}",
                 "lr_advice": lr_advice(ctx, onset), "plan": plan},
+    )
+
+
+#: a signed loss that rose from a negative best "settled at 0" when its end level and its last third lie within this
+#: share of the best's magnitude of 0
+ZERO_SETTLE = 0.1
+
+
+def settled_at_zero(ctx: RunContext, s: Series, d: dict[str, Any]) -> np.ndarray | None:
+    """The last third of the (down-sampled) points after the best of :func:`find_divergence`'s rise ``d``, when the
+    rise went from a negative best to 0 and stayed there (the end level and every one of those points within
+    ``ZERO_SETTLE`` / twice that of the best's magnitude of 0); None otherwise."""
+    best, end = float(d["best"]), float(d["end"])
+    if not best < 0 or abs(end) > ZERO_SETTLE * abs(best):
+        return None
+    x, y, _ = ctx.downsampled(s)
+    post = y[x >= d["best_step"]]
+    last = post[-max(3, post.size // 3):]
+    if last.size == 0 or float(np.max(np.abs(last))) > 2 * ZERO_SETTLE * abs(best):
+        return None
+    return last
+
+
+def _settled_at_zero(ctx: RunContext, s: Series, d: dict[str, Any]) -> Hit | None:
+    """An inconclusive note instead of DV001's error when a loss rose from a negative best to 0 and stayed there.
+
+    A signed objective settles at 0 when its two sides balance: a WGAN critic's loss (-0.43 at its best, 0.002
+    at the end: m-orlewski/face-generator-gan), an energy-based model's contrastive divergence (-0.051, then
+    0.0018-0.0022 over the last 80% of the run: JorgeOrtizV/DiffusionModels_Project). A loss that is better the
+    further below 0 it goes (a negative log-likelihood) and rose to 0 diverged; the log cannot say which, and an
+    end level this close to 0 after a rise is what the balanced kind does. A note outside the rule's
+    false-discovery family (it decides nothing), never an error."""
+    last = settled_at_zero(ctx, s, d)
+    if last is None:
+        return None
+    best, end = float(d["best"]), float(d["end"])
+    onset = d["best_step"]
+    msg = (f"{s.name} rose from its best level {fmt_num(best)} (running median) at step {onset:,} to "
+           f"{fmt_num(end)} (mean of the last points) by step {d['end_step']:,} and stayed at 0 (the last third of "
+           f"the points within {fmt_num(float(np.max(np.abs(last))))} of it): a signed objective settles at 0 when "
+           "its two sides balance (a WGAN critic's loss, a contrastive divergence), while a loss that is better the "
+           "further below 0 it goes (a negative log-likelihood) diverged -- the log cannot tell which "
+           "(inconclusive): a note")
+    return Hit(
+        message=msg,
+        evidence=Evidence("settled-at-zero", abs(end) / abs(best), ZERO_SETTLE, None, (onset, d["end_step"]),
+                          {"best": best, "end": end, "rise": d["rise"], "settled_at_zero": True}),
+        start_step=onset, end_step=d["end_step"], severity=Severity.INFO,
+        values={"step": fmt_step(onset), "best": f"{fmt_num(best)}, running median", "lr_advice": lr_advice(ctx, onset),
+                "plan": (f"If {s.name} is a critic's or a contrastive-divergence loss, 0 is where it settles and nothing "
+                         "needs to change; judge the run on the generator's or the model's own metric. If it is a loss "
+                         f"that should keep falling below 0, keep the weights from near step {fmt_step(onset)} and lower "
+                         "the learning rate.")},
     )
 
 

@@ -22,8 +22,8 @@ from lossdoc.checks.detectors._common import (
     early_fall, first_level, fmt_num, fmt_step, head_text, logged_step_from, lr_reference, range_scale, rel,
     rise_outlasts_lr, round_lr, shown_lr, tlabel, unlogged_head,
 )
-from lossdoc.checks.detectors.divergence import find_divergence, significant_rise, stayed_up
-from lossdoc.checks.detectors.spike import find_spikes, sizeable_events
+from lossdoc.checks.detectors.divergence import find_divergence, settled_at_zero, significant_rise, stayed_up
+from lossdoc.checks.detectors.spike import find_spikes, size_key, sizeable_events
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -58,7 +58,7 @@ def no_warmup_spikes(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
     excess = _early_excess(st, early_end, len(events), len(found) - len(events), min(p.window, max(5, st.size // 4)))
     if excess >= getattr(p, "excess_alpha", 0.01):
         return  # the run spikes as often later as it did early on: heavy-tailed batches (SP001), not the start
-    big = max(events, key=lambda e: e["factor"])
+    big = max(events, key=size_key)
     warm = _nice(max(0.02 * (st[-1] - st[0]), big["peak_step"] - st[0]))
     # the size that matters is the jump against the range the run covered (as SP001 judges it): early
     # blips of a few % of the range (1.2x on a loss that falls 5 -> 2) are a note, not a warning
@@ -70,9 +70,10 @@ def no_warmup_spikes(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
     sizeable = sizeable_events(ctx, s, events, range_scale(ctx, s, big["base"]), w, p.zscore,
                                getattr(p, "warn_range", 0.25), getattr(p, "warn_range_single", 1.0),
                                getattr(p, "tail_alpha", None), int(getattr(p, "tail_min_points", 1000)))
+    largest = f"{big['factor']:.1f}x" if np.isfinite(big["factor"]) else "a jump (no ratio: the loss is not above 0 throughout)"
     msg = (f"the LR starts at {shown_lr(float(lv[0]))} ({lv[0] / peak:.0%} of its peak {shown_lr(peak)}) with no "
            f"warm-up, and the loss spikes {len(events)} time(s) in the first {p.early_fraction:.0%} of the run "
-           f"(largest {big['factor']:.1f}x at step {big['peak_step']:,}; the highest jump {height:.0%} of the range "
+           f"(largest {largest} at step {big['peak_step']:,}; the highest jump {height:.0%} of the range "
            f"the run covered)")
     if height >= getattr(p, "warn_range", 0.25) and not sizeable:
         msg += ("; each a hard batch (a single point, or two in a row, within the scatter this per-batch loss shows "
@@ -128,7 +129,8 @@ def peak_lr_before_divergence(ctx: RunContext, s: Series | None, p: SimpleNamesp
             onset, what = int(st[hit]), f"the loss exploded (>= {p.explosion_factor:g}x its early level)"
     d = find_divergence(ctx, s, p.min_points, p.min_fraction)
     pval = None
-    if d is not None and significant_rise(d, p):
+    if d is not None and significant_rise(d, p) and settled_at_zero(ctx, s, d) is None:
+        # (a signed loss that rose from a negative best to 0 and stayed there is no divergence shown: DV001's note)
         end = min(d["end_step"], int(s.steps[bad[0]])) if bad.size else d["end_step"]
         # a rise that went on while the LR decayed is not the peak LR's doing (DV001 names what else);
         # a NaN or an explosion of its own still counts

@@ -98,7 +98,7 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
             hi = j if v[j] <= v[j + 1] else j + 1  # the lower point of the best pair: the level held
             held = float(v[hi])
         ev = {"start": int(st[a]), "end": int(st[b]), "peak_step": int(st[pk]), "peak": float(v[pk]),
-              "lasting": lasting, "held": held, "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("inf"), "z": float(np.max(zc[grp])),
+              "lasting": lasting, "held": held, "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("nan"), "z": float(np.max(zc[grp])),
               "recovery": rec, "at_end": bool(n - 1 - b < max(3, w // 5)), "z_log": _log_z(v, a, pk, w),
               "z_log_held": _log_z(v, a, hi, w) if hi is not None else None,
               "span": (a, int(back) if back is not None else b)}
@@ -391,6 +391,20 @@ def _screen(v: np.ndarray, w: int, zscore: float, min_rise: float) -> np.ndarray
     return cand
 
 
+def _at_least(e: dict, factor: float) -> bool:
+    """Whether spike ``e`` is ``factor`` x its trailing median or more; for a spike without a factor (a loss not above
+    0 throughout), whether its jump is ``factor - 1`` of the median's magnitude or more (always, at a median of 0)."""
+    if math.isfinite(e["factor"]):
+        return e["factor"] >= factor
+    return e.get("over_level", math.inf) >= factor
+
+
+def size_key(e: dict) -> tuple[float, float]:
+    """Order spikes by their factor over the trailing median, undefined (NaN) ones last, then by height."""
+    f = e["factor"]
+    return (f if math.isfinite(f) else -math.inf, float(e.get("height", 0.0)))
+
+
 def _ratio_at(s: Series, lo: int, hi: int, before: int, use_min: bool = False) -> float | None:
     """max (or min) of ``s`` on [lo, hi] over its median on [before, lo) (finite values only).
 
@@ -474,7 +488,7 @@ def short_spikes(ctx: RunContext, s: Series, zscore: float, min_rise: float, min
         # each point of a log this short is an epoch or an evaluation, not one batch: a one-point jump is
         # judged as one that lasted (warn-range), not as a hard batch (warn-range-single)
         events.append({"start": int(st[i]), "end": int(st[i]), "peak_step": int(st[i]), "peak": float(v[i]),
-                       "lasting": True, "base": base, "factor": float(v[i] / base) if base > 0 else float("inf"),
+                       "lasting": True, "base": base, "factor": float(v[i] / base) if base > 0 else float("nan"),
                        "z": float(z), "recovery": int(st[back] - st[i]) if back is not None else None,
                        "at_end": False, "short": True, "z_log": z_log})
     return events
@@ -494,9 +508,20 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
                              transient_range=getattr(p, "transient_range", None))
     # a jump that never comes back is not a spike: DV001/DV002 judge a persistent rise
     events = [e for e in events if e["recovery"] is not None or e["at_end"]]
+    if events and s.finite()[1].min() <= 0:
+        # a ratio between values of a loss that is not above 0 throughout (a critic's, near 0 on both sides) sizes
+        # nothing: 5e-4 -> 0.034 is "67x" while moving 11% of the range
+        for e in events:
+            e["factor"] = float("nan")
+            # the warning's size test compares the jump with the median's magnitude instead: -0.27 -> -0.20 is a
+            # jump of a quarter of it, as 0.27 -> 0.34 would be 1.25x (under warn-factor)
+            e["over_level"] = 1 + (e["peak"] - e["base"]) / abs(e["base"]) if e["base"] != 0 else math.inf
     if not events:
         return
-    big = max(events, key=lambda e: e["factor"])
+    # (a factor over the trailing median is a size only above 0: on a signed loss -- a WGAN critic's, -0.26 ->
+    # -0.03 -- it is undefined (NaN), every factor test fails, and the jump is judged by its share of the range,
+    # its recovery and its count alone)
+    big = max(events, key=size_key)
     # the size that matters is the jump against the range the run covered: near zero (a classifier at
     # 99%) one hard batch is a "46x" jump of 2% of the range, not a warning; judged in log space too
     # -- the smaller of the percentile range and the range the loss came down from its first value: an
@@ -516,8 +541,8 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     unrecovered = [e for e in sizeable if e["recovery"] is None and not e["at_end"]]
     slow = [e for e in sizeable if e["recovery"] is not None and e["recovery"] > p.recovery_steps]
     # many small recovered blips are noise-level events; a count only matters once they are sizeable
-    harmful = bool(sizeable) and (big["factor"] >= p.warn_factor or bool(unrecovered) or bool(slow)
-                                  or (len(sizeable) >= p.warn_count and big["factor"] >= 1 + 3 * p.min_rise))
+    harmful = bool(sizeable) and (_at_least(big, p.warn_factor) or bool(unrecovered) or bool(slow)
+                                  or (len(sizeable) >= p.warn_count and _at_least(big, 1 + 3 * p.min_rise)))
     # a jump into the last logged point(s) has nothing after it: a spike and the first step of a divergence look
     # the same there (DV001/DV002 judge a rise), so it earns no warning on its own -- the grade is what the
     # jumps with points after them earn
@@ -525,10 +550,10 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     edge_only = False
     if harmful and len(seen) < len(events):
         s_seen = [e for e in sizeable if not e["at_end"]]
-        big_seen = max(seen, key=lambda e: e["factor"]) if seen else None
+        big_seen = max(seen, key=size_key) if seen else None
         harmful_seen = bool(s_seen) and big_seen is not None and (
-            big_seen["factor"] >= p.warn_factor or bool(unrecovered) or bool(slow)
-            or (len(s_seen) >= p.warn_count and big_seen["factor"] >= 1 + 3 * p.min_rise))
+            _at_least(big_seen, p.warn_factor) or bool(unrecovered) or bool(slow)
+            or (len(s_seen) >= p.warn_count and _at_least(big_seen, 1 + 3 * p.min_rise)))
         edge_only = not harmful_seen
         harmful = harmful_seen
     rec = big["recovery"]
@@ -602,7 +627,10 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     # (a blow-up that came back, 3.1 -> 6e28 -> 7: not a 29-digit factor)
     factor = f"{big['factor']:.2f}" if big["factor"] < 1e3 else fmt_num(big["factor"])
     height = f"{big['height']:.0%} of" if big["height"] < 1e3 else f"{fmt_num(big['height'])}x"
-    msg = (f"{len(events)} loss spike(s) in {s.name}: largest {factor}x {around} "
+    size = (f"{factor}x {around}" if math.isfinite(big["factor"]) else
+            f"a jump of {fmt_num(big['peak'] - big['base'])} over {around} "
+            "(no ratio: the loss is not above 0 throughout)")
+    msg = (f"{len(events)} loss spike(s) in {s.name}: largest {size} "
            f"({fmt_num(big['base'])} -> {fmt_num(big['peak'])}, {height} {scale_name}, "
            f"{how}) at step "
            f"{big['peak_step']:,}{lr_text(ctx, big['peak_step'])}, {rec_txt}{gn_txt}{more}")
@@ -617,8 +645,7 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
         start_step=events[0]["start"] if len(events) > 1 else big["start"],
         end_step=events[-1]["end"] if len(events) > 1 else big["end"],
         severity=None if harmful else Severity.INFO,
-        values={"step": fmt_step(big["peak_step"]), "count": len(events), "factor": factor,
-                "around": around,
+        values={"step": fmt_step(big["peak_step"]), "count": len(events), "size": size,
                 "advice": "; ".join(advice)},
     )
 
