@@ -151,11 +151,15 @@ def hidden_non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> 
     tail_bad = bool(not np.isfinite(s.values[-1]))
     filt = any(n.kind == "hidden_nan" for n in ctx.notes) or ctx.meta.get("logging_nan_inf_filter")
     # more than max-fraction of the logged norms non-finite, but the norm was finite again after them and the
-    # loss, logged as itself (no 0.0 placeholders, no trainer filter), went on falling below where it stood at
+    # loss, logged as itself (no 0.0 placeholders), went on falling below where it stood at
     # the first: the updates of those steps were skipped (a dynamic loss scaler's overflow), not applied --
     # on an epoch-level log one overflowing step makes the epoch's mean norm inf (Glaciation-G/mobilenetv3:
     # 3 of 35 epochs, the loss 4.607 -> 3.409 after them). Sporadic, as below the fraction: a warning
-    fell = None if (zero or filt or loss is None) else _fell_after(loss, s, hs)
+    # (a trainer that filters non-finite losses out of its log -- Hugging Face's logging_nan_inf_filter -- logs 0.0
+    # placeholders once the weights are NaN: none here, and finite losses falling after the last bad norm, is a run
+    # whose bad updates were skipped, as without the filter: dhawal0921's SegFormer, one inf norm at step 450 of an
+    # fp16 run's warm-up, 0.919 then, 0.55 at the end)
+    fell = None if (zero or loss is None) else _fell_after(loss, s, hs)
     persistent = tail_bad or (frac >= p.max_fraction and fell is None)
     scale = ctx.loss_scale()
     scale_note = ""
