@@ -91,6 +91,33 @@ STYLES = [
         {("train", "loss"): [(1, 0.95), (2, 0.72), (3, 0.61)]},
     ),
     (
+        # The loop's own loss printed before an evaluation metric named with its split (111223-oss/EViT-Jittor-
+        # Reproduction train_log.txt): the loss is training's -- it was read as a test loss, as if the line had
+        # named the test split for both
+        "loss-before-a-split-named-metric",
+        "Epoch 001, Loss: 1.7584, Test Acc: 44.76%\nEpoch 002, Loss: 1.3785, Test Acc: 52.76%\n"
+        "Epoch 003, Loss: 1.2229, Test Acc: 55.72%\n",
+        {("train", "loss"): [(1, 1.7584), (2, 1.3785), (3, 1.2229)],
+         ("test", "accuracy"): [(1, 44.76), (2, 52.76), (3, 55.72)]},
+    ),
+    (
+        # ... and a Lightning progress bar whose training loss sits before the validation metrics logged at the
+        # last evaluation (Delve-ERAV1/MACHINE-TRANSLATION train_logs.txt): training's at every step, not
+        # validation's from the first epoch with validation metrics on
+        "progress-bar-loss-before-validation-metrics",
+        "Epoch 0:  50%|#####     | 1/2 [00:01<00:01, v_num=2, loss=7.100]\n"
+        "Epoch 0: 100%|##########| 2/2 [00:02<00:00, v_num=2, loss=6.900]\n"
+        "Epoch 1:  50%|#####     | 1/2 [00:01<00:01, v_num=2, loss=6.220, validation_cer=0.712, validation_bleu=0.000]\n"
+        "Epoch 1: 100%|##########| 2/2 [00:02<00:00, v_num=2, loss=6.010, validation_cer=0.712, validation_bleu=0.000]\n",
+        {("train", "loss"): [(1, 7.1), (2, 6.9), (3, 6.22), (4, 6.01)]},
+    ),
+    (
+        # ... but a line that names the split before its first value is that split's ("Test set: loss ...")
+        "split-named-at-the-head-of-the-line",
+        "Epoch 1, Test: Loss: 0.91, Acc: 0.61\nEpoch 2, Test: Loss: 0.82, Acc: 0.66\n",
+        {("test", "loss"): [(1, 0.91), (2, 0.82)]},
+    ),
+    (
         # ... but one banner naming a split above the first training line is not a section: every line is
         # training's (fewer than 3 lines under it)
         "one-eval-banner-is-not-a-section",

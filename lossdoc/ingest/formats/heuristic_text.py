@@ -343,7 +343,15 @@ def _read_template(line: str) -> _Template:
     metric_of = {k: split_and_metric(snake_case(k), default_split="?")[1] for _, k, _, _, _ in own}
     metrics_named = {metric_of[k] for _, k, _, sp, _ in own if sp != "?"}
     paired = any(sp == "?" and metric_of[k] in metrics_named for _, k, _, sp, _ in own)
-    if len(explicit) == 1 and "train" not in explicit and not paired:
+    # ... and one printed before every key that names a split, with no split word ahead of it ("Epoch 001, Loss:
+    # 1.7584, Test Acc: 44.76%", EViT-Jittor): the loop's own loss, then the evaluation's metric -- training's
+    # (keys that are a split word alone, "eval = 0.92", name no metric of their own: not this case)
+    unnamed = [st for st, _, _, sp, _ in own if sp == "?"]
+    named_at = [st for st, _, _, sp, _ in own if sp != "?"]
+    leads = (bool(unnamed) and bool(named_at) and max(unnamed) < min(named_at)
+             and not any(b for _, _, _, sp, b in own if sp != "?")
+             and not _SPLIT_WORD.search(line[: min(unnamed)]))
+    if len(explicit) == 1 and "train" not in explicit and not paired and not leads:
         ctx = explicit.pop()
     elif not explicit and own:
         # A split named before the first value ("Test set: Average loss: ...", "[eval] step 5 loss 2.1").
