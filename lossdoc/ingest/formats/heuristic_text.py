@@ -346,9 +346,11 @@ def _read_template(line: str) -> _Template:
     # ... and one printed before every key that names a split, with no split word ahead of it ("Epoch 001, Loss:
     # 1.7584, Test Acc: 44.76%", EViT-Jittor): the loop's own loss, then the evaluation's metric -- training's
     # (keys that are a split word alone, "eval = 0.92", name no metric of their own: not this case)
+    # (and only for a loss: "local rank -1   val loss 2.34" keeps its rank on validation's side)
     unnamed = [st for st, _, _, sp, _ in own if sp == "?"]
     named_at = [st for st, _, _, sp, _ in own if sp != "?"]
-    leads = (bool(unnamed) and bool(named_at) and max(unnamed) < min(named_at)
+    unnamed_loss = any("loss" in metric_of[k] for _, k, _, sp, _ in own if sp == "?")
+    leads = (unnamed_loss and bool(named_at) and max(unnamed) < min(named_at)
              and not any(b for _, _, _, sp, b in own if sp != "?")
              and not _SPLIT_WORD.search(line[: min(unnamed)]))
     if len(explicit) == 1 and "train" not in explicit and not paired and not leads:
