@@ -262,12 +262,7 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
     direct = series.get((split, "loss"))
     if direct is not None:
         return direct
-    adv = {(s.split, s.metric) for s in adversarial_losses(series, split)}
-    if adv:
-        # beside a GAN's game only a reconstruction term is a loss to minimise (CycleGAN cycle_A, pix2pix
-        # G_L1, SRGAN content_loss); penalties and scores (StyleGAN's r1_penalty, scores/fake) are not
-        series = {k: s for k, s in series.items() if k[0] != split
-                  or (k not in adv and is_reconstruction(k[1], s.name))}
+    series = _loss_pool(series, split)
     comps = summed_components(series, split)
     if len(comps) >= 2:
         summed = sum_on_shared_steps(comps)
@@ -280,12 +275,23 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
     return like[0] if len(like) == 1 else None
 
 
+def _loss_pool(series: SeriesMap, split: str) -> SeriesMap:
+    """The series :func:`resolve_loss` builds ``split``'s loss from: beside a GAN's game only a reconstruction term
+    is a loss to minimise (CycleGAN cycle_A, pix2pix G_L1, SRGAN content_loss); the two sides of the game, penalties
+    and scores (StyleGAN's r1_penalty, scores/fake) are left out."""
+    adv = {(s.split, s.metric) for s in adversarial_losses(series, split)}
+    if not adv:
+        return series
+    return {k: s for k, s in series.items() if k[0] != split or (k not in adv and is_reconstruction(k[1], s.name))}
+
+
 def is_component_sum(series: SeriesMap, s: Series) -> bool:
     """Whether ``s`` is the sum :func:`resolve_loss` built from the split's component losses (YOLO's box +
-    cls + dfl, a detector's several heads), not a loss the trainer logged."""
+    cls + dfl, a detector's several heads, a CycleGAN's cycle and identity terms), not a loss the trainer
+    logged."""
     if (s.split, "loss") in series:
         return False
-    comps = summed_components(series, s.split)
+    comps = summed_components(_loss_pool(series, s.split), s.split)
     return len(comps) >= 2 and s.name == " + ".join(c.name for c in comps)
 
 
