@@ -389,8 +389,8 @@ def _settled_at_zero(ctx: RunContext, s: Series, d: dict[str, Any]) -> Hit | Non
     best, end = float(d["best"]), float(d["end"])
     onset = d["best_step"]
     msg = (f"{s.name} rose from its best level {fmt_num(best)} (running median) at step {onset:,} to "
-           f"{fmt_num(end)} (mean of the last points) by step {d['end_step']:,} and stayed at 0 (the last third of "
-           f"the points within {fmt_num(float(np.max(np.abs(last))))} of it): a signed objective settles at 0 when "
+           f"{fmt_num(end)} (mean of the last points) by step {d['end_step']:,}, every point of the last third within "
+           f"{fmt_num(float(np.max(np.abs(last))))} of 0 (derived): a signed objective settles at 0 when "
            "its two sides balance (a WGAN critic's loss, a contrastive divergence), while a loss that is better the "
            "further below 0 it goes (a negative log-likelihood) diverged -- the log cannot tell which "
            "(inconclusive): a note")
