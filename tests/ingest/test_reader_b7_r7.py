@@ -195,7 +195,7 @@ def test_redrawn_progress_counter_is_not_the_step() -> None:
 # steps (6 values) beside 'train_loss_epoch' once an epoch. main read the 6 per-step values as the loss (too few to
 # judge) and never looked at the 15 per-epoch ones.
 
-def _pair_csv(epochs: int, steps_per_epoch: int, every: int) -> bytes:
+def _pair_csv(epochs: int, steps_per_epoch: int, every: int) -> Source:
     rows = ["epoch,step,train_loss_epoch,train_loss_step"]
     step = 0
     for e in range(epochs):
@@ -204,13 +204,13 @@ def _pair_csv(epochs: int, steps_per_epoch: int, every: int) -> bytes:
             if step % every == 0:
                 rows.append(f"{e},{step - 1},,{100.0 / (1 + step / 50):.4f}")
         rows.append(f"{e},{step - 1},{100.0 / (1 + e):.4f},")
-    return ("\n".join(rows) + "\n").encode()
+    inp = from_bytes(("\n".join(rows) + "\n").encode(), name="metrics.csv")
+    inp.run_name = "r"
+    return read_input(inp, None)
 
 
 def test_lightning_step_column_with_fewer_points_than_epochs_gives_way() -> None:
-    inp = from_bytes(_pair_csv(15, 22, 50), name="metrics.csv")
-    inp.run_name = "r"
-    src = read_input(inp, None)
+    src = _pair_csv(15, 22, 50)
     assert len(values(src, "train", "loss")) == 15
     assert len(values(src, "train", "loss_step")) == 6
     assert "'train_loss_step' has 6 point(s) against 15 in 'train_loss_epoch'" in notes(src)
@@ -218,8 +218,6 @@ def test_lightning_step_column_with_fewer_points_than_epochs_gives_way() -> None
 
 def test_lightning_step_column_with_more_points_than_epochs_stays_the_loss() -> None:
     # epochs of 100 steps: two per-step values an epoch, the per-step column is the finer series
-    inp = from_bytes(_pair_csv(10, 100, 50), name="metrics.csv")
-    inp.run_name = "r"
-    src = read_input(inp, None)
+    src = _pair_csv(10, 100, 50)
     assert len(values(src, "train", "loss")) == 20
     assert len(values(src, "train", "loss_epoch")) == 10
