@@ -118,6 +118,24 @@ STYLES = [
         {("test", "loss"): [(1, 0.91), (2, 0.82)]},
     ),
     (
+        # An epoch header on a line of its own, then each split's loss alone on a line after its split word
+        # (yihengy/CrazyExperiment log_train.log): unrecognised before (no loss word, and the header lines
+        # outnumbered either value line)
+        "split-word-lines-under-epoch-headers",
+        "Creating new model \nEpoch: 0\nTraining: 4.5239\nValidation: 4.3571\nEpoch: 1\nTraining: 3.9012\n"
+        "Validation: 4.0021\nEpoch: 2\nTraining: 3.5170\nValidation: 3.8870\n",
+        {("train", "loss"): [(0, 4.5239), (1, 3.9012), (2, 3.517)], ("val", "loss"): [(0, 4.3571), (1, 4.0021),
+                                                                                    (2, 3.887)]},
+    ),
+    (
+        # ... and with the header numbered "Epoch #N" (yihengy/SimDenoiser log_train.log)
+        "epoch-hash-headers",
+        "Loading Dataset--\nEpoch #0\nTrain: 0.9870\nValidation: 51.7834\nEpoch #1\nTrain: 0.8366\n"
+        "Validation: 1.7767\nEpoch #2\nTrain: 0.7710\nValidation: 0.9021\n",
+        {("train", "loss"): [(0, 0.987), (1, 0.8366), (2, 0.771)], ("val", "loss"): [(0, 51.7834), (1, 1.7767),
+                                                                                  (2, 0.9021)]},
+    ),
+    (
         # ... but one banner naming a split above the first training line is not a section: every line is
         # training's (fewer than 3 lines under it)
         "one-eval-banner-is-not-a-section",

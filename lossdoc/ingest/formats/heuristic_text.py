@@ -75,9 +75,11 @@ _KEY = r"[a-z_][\w.\-/@]*"
 _SPLITW = r"(?:train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)"
 #: ``Train Loss: 0.5`` / ``loss=0.5`` / ``'loss': 0.5`` / ``batch_loss is 1.157`` (up to 4 words before : or = or
 #: " is "; EAST's train.py logs "Epoch is [2/600], mini-batch is [1/1083], ... batch_loss is 1.157"), or
-#: ``loss 0.5`` / ``valid loss 0.5`` / ``Epoch [1/10]`` (one word, or a split word and a word).
+#: ``loss 0.5`` / ``valid loss 0.5`` / ``Epoch [1/10]`` / ``Epoch #3`` (one word, or a split word and a word).
+#: "Epoch #3": a counter's number after "#" (only a counter's: Caffe's "Train net output #0: loss_bbox = ..." is an index)
+_HASH = "(?:" + "|".join(f"(?<={w})" for w in ("epoch", "step", "iter", "iteration", "batch", "round")) + ")"
 _PAIR = re.compile(
-    rf"(?i)(?:({_KEY}(?:(?:[ ]|[ ]?/[ ]?){_KEY}){{0,3}})['\"]?\s*(?:[:=]|[ ]is[ ](?=\[?\s*[-+.0-9]))\s*\[?\s*|((?:{_SPLITW}[ _])?{_KEY})(?:\s+|\s*[\[(]\s*))"
+    rf"(?i)(?:({_KEY}(?:(?:[ ]|[ ]?/[ ]?){_KEY}){{0,3}})['\"]?\s*(?:[:=]|[ ]is[ ](?=\[?\s*[-+.0-9]))\s*\[?\s*|((?:{_SPLITW}[ _])?{_KEY})(?:{_HASH}\s*#\s*|\s+|\s*[\[(]\s*))"
     rf"({_NUM})(?:\s*/\s*(\d+))?"
 )
 #: ``200/ 2983 batches`` (PyTorch word_language_model): the counter's name comes after.
@@ -523,6 +525,10 @@ def _confidence(lines: pl.DataFrame) -> float:
     if table.height == 0:
         return 0.0
     table = _headed(table)
+    if table.filter(pl.col("has_counter") & pl.col("has_metric")).height:
+        # header lines ("Epoch: 3" alone, "**** EPOCH 000 ****") carry the counter of the lines under them and no
+        # value: the layout, not a shape of its own competing with the value lines for the majority
+        table = table.filter(~(pl.col("has_counter") & ~pl.col("has_metric")))
     counts = (
         table.group_by("structure")
         .agg(pl.col("n").sum(), pl.col("has_counter").first(), pl.col("has_metric").first(),
@@ -625,6 +631,9 @@ def _headed(table: pl.DataFrame) -> pl.DataFrame:
     first = int(heads.get_column("first").min())  # type: ignore[arg-type]
     # values of a loss under the headers ("mean loss: 2.41"; not "gradient capped. Max Norm: 1.0" warnings)
     lossy = pl.col("m_keys").list.eval(pl.element().str.to_lowercase().str.contains("|".join(_LOSS_WORDS))).list.any()
+    # ... or a split word alone before a value ("Training: 0.5214" / "Validation: 0.6010" under "Epoch: 3",
+    # yihengy/CrazyExperiment), which the parser reads as that split's loss
+    lossy = lossy | pl.col("m_bases").list.contains("loss")
     return table.with_columns(
         (pl.col("has_counter") | (pl.col("has_metric") & (pl.col("first") > first) & (pl.col("n_struct") >= 2)
                                   & lossy)).alias("has_counter"))
