@@ -168,6 +168,7 @@ def summarize(ctx: RunContext) -> tuple[RunSummary, dict[str, Any]]:
                 pred = np.asarray(fit.predict(grid), dtype=float)
                 lo, hi = fit.interval(grid)
                 curves["fit"] = {"split": main.split, "metric": main.metric, "model": str(fit.model),
+                                 **({"from_step": int(since)} if since is not None else {}),
                                  "step": grid.tolist(), "loss": _clean_list(pred),
                                  "low": _clean_list(lo), "high": _clean_list(hi)}
             except (ValueError, RuntimeError, ArithmeticError, TypeError):

@@ -324,6 +324,8 @@ def _fit(ax: Any, run: RunReport, color: str, last_step: float | None, *, label:
         ax.fill_between(st, lo, hi, color=color, alpha=0.13, linewidth=0, zorder=0.8,
                         label="prediction interval" if band_label else None)
     # below the logged curves (zorder): inside the logged range the fit never hides a logged point
+    since = fit.get("from_step")
+    model += f", from step {fmt_step(int(since))}" if isinstance(since, (int, float)) else ""
     ax.plot(st, y, color=color, linewidth=1.3, linestyle=(0, (5, 3)), label=f"{label} ({model})", zorder=1.8)
     if last_step is not None and st[-1] > last_step:
         ax.axvline(last_step, color="#6b7280", linewidth=0.8, linestyle=":", alpha=0.9)

@@ -38,7 +38,8 @@ def test_a_fit_that_misses_the_end_is_refitted_to_the_last_half_and_says_so():
     end = run.summary.final_train_loss_smoothed
     assert ex.extra["fitted_from_step"] == 500
     assert 0.9 * end <= ex.loss <= end and ex.high - ex.low <= 0.5 * end
-    assert run.curves["fit"]["step"][0] == 500  # the chart draws the fit where it was fitted
+    assert run.curves["fit"]["step"][0] == 500 and run.curves["fit"]["from_step"] == 500  # drawn where fitted
+    assert "fitted (exponential, from step 500)" in lossdoc.analyze(path).to_html()
     text = lossdoc.analyze(path).to_text()
     assert "(fitted from step 500, the last half)" in text
 
