@@ -457,12 +457,19 @@ def misses_end(fit: Any, s: Series) -> str | None:
 
     if fit is None or not len(s):
         return None
-    fin = s.values[np.isfinite(s.values)]
     end = final_level(s.values)
-    if end is None or end == 0 or fin.size < 3:
+    n = int(np.count_nonzero(np.isfinite(s.values)))
+    if end is None or end == 0 or n < 3:
         return None
-    k = int(min(max(3, math.ceil(0.05 * fin.size)), 1000))
-    se = float(np.std(fin[-k:], ddof=1) / math.sqrt(k))
+    # the standard error of that mean, from the same last k finite values (a tail window grown until it holds
+    # them, as final_level does: no copy of a 10^7-point series)
+    k = int(min(max(3, math.ceil(0.05 * n)), 1000))
+    size = k
+    while int(np.count_nonzero(np.isfinite(s.values[-size:]))) < k:
+        size = min(s.values.size, size * 4)
+    tail = s.values[-size:]
+    tail = tail[np.isfinite(tail)][-k:]
+    se = float(np.std(tail, ddof=1) / math.sqrt(k))
     step = int(s.steps[-1])
     try:
         at_end = float(np.asarray(fit.predict(np.array([step], dtype=float)), dtype=float).ravel()[0])
