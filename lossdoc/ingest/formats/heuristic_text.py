@@ -434,7 +434,7 @@ def _under_eval_headers(lines: pl.DataFrame, notes: list[IngestNote] | None) -> 
 _TRAIN_END = (r"(?i)(?:\b(?:finish(?:ed)?|done|complete(?:d)?|end(?:ed)?)\b\W+(?:\w+\W+)?train(?:ing)?\b"
               r"|\btrain(?:ing)?\W+(?:\w+\W+)?(?:finish(?:ed)?|done|complete(?:d)?|ended|over)\b)")
 #: the words of :data:`_TRAIN_END` a line must hold first (a cheap scan before the full pattern)
-_TRAIN_END_WORDS = r"(?i)finish|done|complete|ended|over"
+_TRAIN_END_WORDS = r"(?i)finish|done|complete|end|over"
 #: a line that starts an epoch (training goes on after a "finished" line: another run, a resume)
 _EPOCH_START = r"(?i)\b(?:epoch|iter(?:ation)?|step)\b\s*[:=#]?\s*[0-9]"
 
