@@ -70,7 +70,9 @@ def improving_curve(t: np.ndarray, tau: float, fall: float = 0.05) -> np.ndarray
     return 1.0 + a * np.exp(-t / tau)
 
 
-def has_note(y: np.ndarray, val: bool) -> bool:
+def series_findings(y: np.ndarray, val: bool = False) -> list:
+    """Every finding of the whole rule set (default config, as a user runs it) on ``y`` logged at steps 0..n-1 as
+    the training loss, or with ``val`` as the validation loss beside a training loss that keeps falling."""
     n = y.size
     st = np.arange(n)
     cols = {"run": "sim", "step": st}
@@ -84,8 +86,23 @@ def has_note(y: np.ndarray, val: bool) -> bool:
     else:
         frame = make_frame({**cols, "split": "train", "metric": "loss", "name": "loss", "value": y})
     runs, _ = run_checks(synth_logset(frame), Config(), summaries=False)
+    return [f for r in runs for f in r.findings]
+
+
+def has_note(y: np.ndarray, val: bool) -> bool:
     split = "val" if val else "train"
-    return any(f.rule == "PL002" and (f.split or "train") == split for r in runs for f in r.findings)
+    return any(f.rule == "PL002" and (f.split or "train") == split for f in series_findings(y, val))
+
+
+def noise_table(title: str, lengths, noises, cell_text, after: str = "") -> list[str]:
+    """A Markdown table under ``**title**`` (then ``after``): one row per iid noise level, one column per series
+    length, each cell ``cell_text(i, n, k)`` (``i`` the length's position); every row echoed to stderr when done."""
+    lines = [f"**{title}**{after}", "", "| noise | " + " | ".join(f"n={n}" for n in lengths) + " |",
+             "|---|" + "---:|" * len(lengths)]
+    for k in noises:
+        lines.append(f"| iid {k:.2%} | " + " | ".join(cell_text(i, n, k) for i, n in enumerate(lengths)) + " |")
+        print(lines[-1], file=sys.stderr, flush=True)
+    return lines + [""]
 
 
 def cell(curve: np.ndarray | None, make, n: int, k: float, kind: str, reps: int, seed: int, val: bool) -> float:

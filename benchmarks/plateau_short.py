@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from plateau_power import flat_curve, has_note, improving_curve  # noqa: E402
+from plateau_power import flat_curve, has_note, improving_curve, noise_table  # noqa: E402
 
 LENGTHS = (5, 6, 7, 8, 9)
 NOISE = (0.0, 0.0025, 0.005, 0.01, 0.02)
@@ -41,13 +41,8 @@ def cell(make, n: int, k: float, reps: int, seed: int) -> float:
 
 
 def table(title: str, make, reps: int, seed0: int) -> list[str]:
-    lines = [f"**{title}**", "", "| noise | " + " | ".join(f"n={n}" for n in LENGTHS) + " |",
-             "|---|" + "---:|" * len(LENGTHS)]
-    for k in NOISE:
-        row = [f"{cell(make, n, k, reps, seed0 + 7919 * i + int(k * 10000)):.3f}" for i, n in enumerate(LENGTHS)]
-        lines.append(f"| iid {k:.2%} | " + " | ".join(row) + " |")
-        print(lines[-1], file=sys.stderr, flush=True)
-    return lines + [""]
+    return noise_table(title, LENGTHS, NOISE,
+                       lambda i, n, k: f"{cell(make, n, k, reps, seed0 + 7919 * i + int(k * 10000)):.3f}")
 
 
 def main() -> None:

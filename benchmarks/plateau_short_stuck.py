@@ -22,21 +22,15 @@ import time
 
 import numpy as np
 
-from lossdoc.checks.runner import run_checks
-from lossdoc.config import Config
-from lossdoc.testing import synth_logset
-
-from lossdoc.model import make_frame  # noqa: E402
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from plateau_power import noise_table, series_findings  # noqa: E402
 
 LENGTHS = (5, 6, 8, 10, 14, 19)
 NOISE = (0.0, 0.0025, 0.005, 0.01, 0.02)
 
 
 def has_stuck(y: np.ndarray) -> bool:
-    st = np.arange(y.size)
-    frame = make_frame({"run": "sim", "step": st, "split": "train", "metric": "loss", "name": "loss", "value": y})
-    runs, _ = run_checks(synth_logset(frame), Config(), summaries=False)
-    return any(f.rule == "PL001" and str(f.severity) == "warning" for r in runs for f in r.findings)
+    return any(f.rule == "PL001" and str(f.severity) == "warning" for f in series_findings(y))
 
 
 def cell(fall: float, n: int, k: float, reps: int, seed: int) -> float:
@@ -47,13 +41,8 @@ def cell(fall: float, n: int, k: float, reps: int, seed: int) -> float:
 
 
 def table(title: str, fall: float, reps: int, seed0: int) -> list[str]:
-    lines = [f"**{title}**", "", "| noise | " + " | ".join(f"n={n}" for n in LENGTHS) + " |",
-             "|---|" + "---:|" * len(LENGTHS)]
-    for k in NOISE:
-        row = [f"{cell(fall, n, k, reps, seed0 + 7919 * i + int(k * 10000)):.2f}" for i, n in enumerate(LENGTHS)]
-        lines.append(f"| iid {k:.2%} | " + " | ".join(row) + " |")
-        print(lines[-1], file=sys.stderr, flush=True)
-    return lines + [""]
+    return noise_table(title, LENGTHS, NOISE,
+                       lambda i, n, k: f"{cell(fall, n, k, reps, seed0 + 7919 * i + int(k * 10000)):.2f}")
 
 
 def main() -> None:

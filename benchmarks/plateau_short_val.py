@@ -34,7 +34,7 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from plateau_power import flat_curve, improving_curve  # noqa: E402
+from plateau_power import flat_curve, improving_curve, noise_table  # noqa: E402
 
 from lossdoc.checks.runner import run_checks  # noqa: E402
 from lossdoc.config import Config  # noqa: E402
@@ -90,17 +90,13 @@ def cell(make, n: int, k: float, reps: int, seed: int) -> dict[str, float]:
 
 
 def table(title: str, make, reps: int, seed0: int, lengths=LENGTHS, noises=NOISE) -> list[str]:
-    lines = [f"**{title}** (PL002 (PL002 before the contradiction step) / SI001 / LR004 on the validation loss)", "",
-             "| noise | " + " | ".join(f"n={n}" for n in lengths) + " |", "|---|" + "---:|" * len(lengths)]
-    for k in noises:
-        row = []
-        for n in lengths:
-            i = LENGTHS.index(n) if n in LENGTHS else n
-            c = cell(make, n, k, reps, seed0 + 7919 * i + int(k * 10000))
-            row.append(f"{c['PL002']:.2f} ({c['PL002*']:.2f}) / {c['SI001']:.2f} / {c['LR004']:.2f}")
-        lines.append(f"| iid {k:.2%} | " + " | ".join(row) + " |")
-        print(lines[-1], file=sys.stderr, flush=True)
-    return lines + [""]
+    def text(_: int, n: int, k: float) -> str:
+        i = LENGTHS.index(n) if n in LENGTHS else n  # the seed of a length as in the default grid
+        c = cell(make, n, k, reps, seed0 + 7919 * i + int(k * 10000))
+        return f"{c['PL002']:.2f} ({c['PL002*']:.2f}) / {c['SI001']:.2f} / {c['LR004']:.2f}"
+
+    return noise_table(title, lengths, noises, text,
+                       after=" (PL002 (PL002 before the contradiction step) / SI001 / LR004 on the validation loss)")
 
 
 def main() -> None:
