@@ -77,6 +77,7 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
     merge = max(3, w // 5)
     breaks = np.flatnonzero(np.diff(cand) > merge) + 1
     events = []
+    signed = bool(np.min(v, initial=0.0) < 0)
     gn = ctx.grad_norm()
     ls = ctx.loss_scale()
     for grp in np.split(np.arange(cand.size), breaks):
@@ -98,7 +99,8 @@ def find_spikes(ctx: RunContext, s: Series, window: int, zscore: float, min_rise
             hi = j if v[j] <= v[j + 1] else j + 1  # the lower point of the best pair: the level held
             held = float(v[hi])
         ev = {"start": int(st[a]), "end": int(st[b]), "peak_step": int(st[pk]), "peak": float(v[pk]),
-              "lasting": lasting, "held": held, "base": bl, "factor": float(v[pk] / bl) if bl > 0 else float("nan"), "z": float(np.max(zc[grp])),
+              "lasting": lasting, "held": held, "base": bl, **_jump_size(float(v[pk]), bl, signed),
+              "z": float(np.max(zc[grp])),
               "recovery": rec, "at_end": bool(n - 1 - b < max(3, w // 5)), "z_log": _log_z(v, a, pk, w),
               "z_log_held": _log_z(v, a, hi, w) if hi is not None else None,
               "span": (a, int(back) if back is not None else b)}
@@ -391,6 +393,17 @@ def _screen(v: np.ndarray, w: int, zscore: float, min_rise: float) -> np.ndarray
     return cand
 
 
+def _jump_size(peak: float, base: float, signed: bool) -> dict[str, float]:
+    """How a jump from ``base`` to ``peak`` is sized: ``factor``, the peak over the trailing median, above a positive
+    median of a loss that is never negative; on a signed loss (a critic's, near 0 on both sides) a ratio sizes
+    nothing -- 5e-4 -> 0.034 is "67x" while moving 11% of the range -- so ``factor`` is NaN and ``over_level``
+    compares the jump with the median's magnitude instead (-0.27 -> -0.20 is a jump of a quarter of it, as
+    0.27 -> 0.34 would be 1.25x); so it is over a median of 0."""
+    if not signed and base > 0:
+        return {"factor": peak / base}
+    return {"factor": math.nan, "over_level": 1 + (peak - base) / abs(base) if base != 0 else math.inf}
+
+
 def _at_least(e: dict, factor: float) -> bool:
     """Whether spike ``e`` is ``factor`` x its trailing median or more; for a spike without a factor (a loss not above
     0 throughout), whether its jump is ``factor - 1`` of the median's magnitude or more (always, at a median of 0)."""
@@ -400,9 +413,9 @@ def _at_least(e: dict, factor: float) -> bool:
 
 
 def size_key(e: dict) -> tuple[float, float]:
-    """Order spikes by their factor over the trailing median, undefined (NaN) ones last, then by height."""
+    """Order spikes by their factor over the trailing median, undefined (NaN) ones by the jump in loss units."""
     f = e["factor"]
-    return (f if math.isfinite(f) else -math.inf, float(e.get("height", 0.0)))
+    return (f if math.isfinite(f) else -math.inf, e["peak"] - e["base"])
 
 
 def _ratio_at(s: Series, lo: int, hi: int, before: int, use_min: bool = False) -> float | None:
@@ -466,6 +479,7 @@ def short_spikes(ctx: RunContext, s: Series, zscore: float, min_rise: float, min
     events: list[dict[str, Any]] = []
     scale_run = range_scale(ctx, s, float(np.median(v))) if n else 0.0
     positive = bool(np.all(v > 0))
+    signed = bool(np.min(v, initial=0.0) < 0)
     for i in range(1, n - 1):
         if skip_before is not None and st[i] <= skip_before:
             continue
@@ -488,7 +502,7 @@ def short_spikes(ctx: RunContext, s: Series, zscore: float, min_rise: float, min
         # each point of a log this short is an epoch or an evaluation, not one batch: a one-point jump is
         # judged as one that lasted (warn-range), not as a hard batch (warn-range-single)
         events.append({"start": int(st[i]), "end": int(st[i]), "peak_step": int(st[i]), "peak": float(v[i]),
-                       "lasting": True, "base": base, "factor": float(v[i] / base) if base > 0 else float("nan"),
+                       "lasting": True, "base": base, **_jump_size(float(v[i]), base, signed),
                        "z": float(z), "recovery": int(st[back] - st[i]) if back is not None else None,
                        "at_end": False, "short": True, "z_log": z_log})
     return events
@@ -508,19 +522,8 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
                              transient_range=getattr(p, "transient_range", None))
     # a jump that never comes back is not a spike: DV001/DV002 judge a persistent rise
     events = [e for e in events if e["recovery"] is not None or e["at_end"]]
-    if events and s.finite()[1].min() <= 0:
-        # a ratio between values of a loss that is not above 0 throughout (a critic's, near 0 on both sides) sizes
-        # nothing: 5e-4 -> 0.034 is "67x" while moving 11% of the range
-        for e in events:
-            e["factor"] = float("nan")
-            # the warning's size test compares the jump with the median's magnitude instead: -0.27 -> -0.20 is a
-            # jump of a quarter of it, as 0.27 -> 0.34 would be 1.25x (under warn-factor)
-            e["over_level"] = 1 + (e["peak"] - e["base"]) / abs(e["base"]) if e["base"] != 0 else math.inf
     if not events:
         return
-    # (a factor over the trailing median is a size only above 0: on a signed loss -- a WGAN critic's, -0.26 ->
-    # -0.03 -- it is undefined (NaN), every factor test fails, and the jump is judged by its share of the range,
-    # its recovery and its count alone)
     big = max(events, key=size_key)
     # the size that matters is the jump against the range the run covered: near zero (a classifier at
     # 99%) one hard batch is a "46x" jump of 2% of the range, not a warning; judged in log space too
