@@ -22,8 +22,8 @@ import polars as pl
 from lossdoc.analysis._arrays import search
 from lossdoc.checks.findings import Evidence, Severity
 from lossdoc.checks.series import (
-    Series, adversarial_losses, final_level, final_level_words, mask_placeholders, resolve_loss, series_from_blocks,
-    sum_on_shared_steps,
+    Series, adversarial_losses, final_level, final_level_words, final_tail, mask_placeholders, resolve_loss,
+    series_from_blocks, sum_on_shared_steps,
 )
 from lossdoc.model import IngestNote, SeriesInfo
 
@@ -457,19 +457,11 @@ def misses_end(fit: Any, s: Series) -> str | None:
 
     if fit is None or not len(s):
         return None
+    tail = final_tail(s.values)  # the values the end level is the mean of
     end = final_level(s.values)
-    n = int(np.count_nonzero(np.isfinite(s.values)))
-    if end is None or end == 0 or n < 3:
+    if end is None or end == 0 or tail.size < 3:
         return None
-    # the standard error of that mean, from the same last k finite values (a tail window grown until it holds
-    # them, as final_level does: no copy of a 10^7-point series)
-    k = int(min(max(3, math.ceil(0.05 * n)), 1000))
-    size = k
-    while int(np.count_nonzero(np.isfinite(s.values[-size:]))) < k:
-        size = min(s.values.size, size * 4)
-    tail = s.values[-size:]
-    tail = tail[np.isfinite(tail)][-k:]
-    se = float(np.std(tail, ddof=1) / math.sqrt(k))
+    se = float(np.std(tail, ddof=1) / math.sqrt(tail.size))
     step = int(s.steps[-1])
     try:
         at_end = float(np.asarray(fit.predict(np.array([step], dtype=float)), dtype=float).ravel()[0])

@@ -378,20 +378,28 @@ def final_level_words(values: np.ndarray) -> str:
     return f"the mean of its last {int(min(max(3, math.ceil(0.05 * n)), 1000))} values"
 
 
-def final_level(values: np.ndarray) -> float | None:
-    """Final loss level: the mean of the last 5% of finite points (at least 3, at most 1,000), so one
-    noisy last point does not decide it; the last point itself when fewer than 3 are logged."""
+def final_tail(values: np.ndarray) -> np.ndarray:
+    """The finite values :func:`final_level` averages: the last 5% of them (at least 3, at most 1,000), or the last
+    one when fewer than 3 are logged (empty when none is), from a tail window grown until it holds them (no
+    full-length copy of a 10^7-point series)."""
     fin = np.isfinite(values)
     n = int(np.count_nonzero(fin))
-    if not n:
-        return None
     if n < 3:
-        return float(values[fin][-1])
+        return values[fin][-1:]
     k = int(min(max(3, math.ceil(0.05 * n)), 1000))
-    # the last k finite values, from a tail window grown until it holds k of them (no full-length copy)
     size = k
     while int(np.count_nonzero(fin[-size:])) < k:
         size = min(values.size, size * 4)
-    tail = values[-size:][fin[-size:]][-k:]
+    return values[-size:][fin[-size:]][-k:]
+
+
+def final_level(values: np.ndarray) -> float | None:
+    """Final loss level: the mean of the last 5% of finite points (at least 3, at most 1,000), so one
+    noisy last point does not decide it; the last point itself when fewer than 3 are logged."""
+    tail = final_tail(values)
+    if not tail.size:
+        return None
+    if tail.size == 1:
+        return float(tail[0])
     big = float(np.max(np.abs(tail)))
     return float(np.mean(tail / big) * big) if big > 1e300 else float(np.mean(tail))  # no overflow at 1e308
