@@ -129,10 +129,8 @@ def _run(r: RunReport) -> dict[str, Any]:
     if ex is not None:
         extrap = {
             "loss": fmt_num(ex.loss), "low": fmt_num(ex.low), "high": fmt_num(ex.high),
-            "step": fmt_step(ex.step),
-            "model": (model_name(ex.model) + (
-                f" fit to the last half (from step {fmt_step(ex.extra['fitted_from_step'])})"
-                if ex.extra.get("fitted_from_step") is not None else " fit")) if model_name(ex.model) else None,
+            "step": fmt_step(ex.step), "model": model_name(ex.model),
+            "since": fmt_step(ex.extra["fitted_from_step"]) if ex.extra.get("fitted_from_step") is not None else None,
             "asymptote": fmt_num(ex.asymptote) if ex.asymptote is not None else None,
             "backtest": (f"{ex.backtest_error * 100:.1f}%" if isinstance(ex.backtest_error, float)
                          else None),
