@@ -459,17 +459,18 @@ def _after_training_end(lines: pl.DataFrame, notes: list[IngestNote] | None) -> 
     if lines.filter(after & line.str.contains(_EPOCH_START)).height:
         return lines
     numeric = pl.col("tpl") != pl.col("_s")
-    before = set(lines.filter(~after & numeric).get_column("tpl").unique().to_list())
-    drop = lines.filter(after & numeric & pl.col("tpl").is_in(list(before)) & ~line.str.contains(_SPLIT_WORD.pattern))
-    if not drop.height:
+    before = lines.filter(~after & numeric).get_column("tpl").unique()
+    drop = after & numeric & pl.col("tpl").is_in(before.implode()) & ~line.str.contains(_SPLIT_WORD.pattern)
+    n, first = lines.select(drop.sum().alias("n"), pl.col("lineno").filter(drop).min().alias("first")).row(0)
+    if not n:
         return lines
     if notes is not None:
         text = ends.filter(pl.col("lineno") == end_line).get_column("line")[0].strip()
         notes.append(IngestNote(
-            "skipped_lines", f"{drop.height:,} line(s) after {text[:60]!r} (line {end_line}) repeat a training "
+            "skipped_lines", f"{n:,} line(s) after {text[:60]!r} (line {end_line}) repeat a training "
             "line's layout after training ended (a test pass printed like training steps): not read as training",
-            line=int(drop.get_column("lineno").min()), count=drop.height))
-    return lines.filter(~pl.col("lineno").is_in(drop.get_column("lineno")))
+            line=int(first), count=int(n)))
+    return lines.filter(~drop)
 
 
 def _templates(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
