@@ -258,6 +258,19 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
             # route) and "falls steadily but slowly, with no sign of slowing down" (LR004) on one series: the
             # fall measurably slowed, which is convergence, not an LR that starves the run
             drop.update(i for i in idx if findings[i].category == "lr_too_low")
+        # a plateau note (PL002 "converged", PL001's "slow progress, not stuck") and LR004 ("falls steadily but
+        # slowly, no sign of slowing down") on one series read the same slow fall two ways; the raw loss decides.
+        # When it slowed down per step (LR004's second half under `linearity` x its first, whatever a decaying
+        # LR did), it converged: the note stays ("raise the LR" on an HF LoRA run flat at 3.54 while its LR fell
+        # to 0 was a false alarm). When it fell in a straight line, "converged early, stop at step 21" is wrong
+        # (an sklearn MLP at Adam LR 1e-5 losing 0.16% in 80 iterations, labelled lr_too_low from its sweep)
+        notes = [i for i in idx if findings[i].category == "plateau" and i not in drop
+                 and findings[i].severity < Severity.WARNING]
+        for i in idx:
+            slowed = findings[i].evidence.extra.get("raw_slowed") if findings[i].rule == "LR004" else None
+            if slowed is None or i in drop or not notes:
+                continue
+            drop.update([i] if slowed else notes)
     return [f for i, f in enumerate(findings) if i not in drop]
 
 

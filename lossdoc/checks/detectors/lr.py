@@ -323,6 +323,7 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     if not line_drop < p.max_drop:
         return
     per_lr = ""
+    raw_pace = float("nan")
     # no deceleration: the second half falls at least `linearity` x as fast as the first. On 5-7 points each
     # half holds 3-4 and the comparison is an effect size, not a test: it only withholds the warning (a short
     # fine-tune that fell 3.568 -> 3.540 and then sat at 3.54 is converging, not starved)
@@ -336,6 +337,7 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
         # loss converging; the slopes are compared per unit of the mean LR in force in each half
         la, lb = _mean_lr(ctx, float(x[0]), float(mid)), _mean_lr(ctx, float(mid), float(x[-1]))
         ra, rb = a.slope, b.slope
+        raw_pace = float(rb / ra)
         if la and lb and not 0.9 <= lb / la <= 1.1:
             ra, rb = a.slope / la, b.slope / lb
             per_lr = (f"; per unit of the LR in force (mean {shown_lr(la)} in the first half, {shown_lr(lb)} in "
@@ -376,7 +378,10 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
         evidence=Evidence(tr.method, float(tr.tstat), float(p.max_drop), float(tr.pvalue_decreasing),
                           (int(x[0]), int(x[-1])), {"drop": drop, "lr": lr_v, "first_step": int(st[0]),
                                                     "unlogged_head": head is not None, "early_fall": ef,
-                                                    "train_fall": tf}),
+                                                    "train_fall": tf, "raw_pace": raw_pace,
+                                                    # the loss itself slowed down (per step, whatever the LR
+                                                    # did): a plateau note beside it wins (runner)
+                                                    "raw_slowed": bool(raw_pace < p.linearity)}),
         start_step=int(x[0]), end_step=int(x[-1]), alpha=p.alpha,
         severity=Severity.INFO if head is not None or learned else None,
         values={"lr": shown_lr(lr_v) if lr_v else "the current LR",
