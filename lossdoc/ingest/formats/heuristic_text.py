@@ -720,6 +720,17 @@ _MODULE_REPR = r"^\s*\([\w.]+\): [A-Z]\w*\("
 _PROGRESS_ONLY = r"^\s*[A-Za-z][A-Za-z ]*\d+\s*(?:of|/)\s*\d+\s*$"
 #: argparse's repr of the parsed arguments, printed at the start of countless scripts
 _NAMESPACE_DUMP = r"\bNamespace\(\w+="
+#: pycocotools' COCOeval.summarize() lines (``Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] =
+#: 0.121``, printed by detectron2, mmdet and torchvision's references after every evaluation): read as one held-out
+#: metric each, named as detectron2 names them (AP, AP50, AP75, AR1, AR10, AR100; AP_small, AR_large...), not as
+#: the series "IoU" and "maxDets"; -1.000 is pycocotools' "no objects of that size", not a value
+_COCO = (r"^\s*Average (?:Precision|Recall)\s+\((AP|AR)\)\s*@\[\s*IoU=([0-9.]+(?::[0-9.]+)?)\s*\|\s*area=\s*(\w+)\s*"
+         r"\|\s*maxDets=\s*(\d+)\s*\]\s*=\s*(-?[0-9.]+)\s*$")
+#: ...the annotation type pycocotools (``Evaluate annotation type *segm*``) or torchvision (``IoU metric: bbox``)
+#: announces before them, which names the metrics of one evaluation of several types apart (segm_AP, bbox_AP)
+_COCO_TYPE = r"(?:Evaluate annotation type \*(\w+)\*|^\s*IoU metric: (\w+)\s*$)"
+#: ...and its timing lines (``DONE (t=3.33s).``): a duration, not a series
+_COCO_TIMING = r"(?i)^\s*done \(t=[0-9.]+s\)\.?\s*$"
 #: torch.optim.Optimizer.__repr__: "Parameter Group 0", then its settings indented by 4 spaces
 _OPTIMIZER_GROUP = r"^\s*Parameter Group \d+\s*$"
 #: a headerless CSV row of key,value pairs, ``csv.writer(f).writerow(["iteration", i, "train_loss", loss, ...])``:
@@ -793,7 +804,10 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
                        line.str.contains(_US_STAMP).any().alias("us_stamp"),
                        line.str.contains(_MODULE_REPR).any().alias("module"),
                        line.str.contains("it [", literal=True).any().alias("no_total_bar"),
-                       line.str.contains(_PROGRESS_ONLY).any().alias("progress")).row(0, named=True)
+                       line.str.contains(_PROGRESS_ONLY).any().alias("progress"),
+                       line.str.contains("maxDets=", literal=True).any().alias("coco")).row(0, named=True)
+    if has["coco"]:
+        lines = _coco_summary(lines)
     if has["progress"] and "lineno" in lines.columns:
         lines = lines.filter(~(line.str.contains(_PROGRESS_ONLY) & (pl.col("lineno") == pl.col("lineno").shift(-1))))
     if has["no_total_bar"]:
@@ -824,6 +838,29 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
     if has["tensor"] or has["object"]:
         lines = lines.with_columns(line.str.replace_all(_TENSOR, "${1}").str.replace_all(_OBJECT, ""))
     return lines
+
+
+def _coco_summary(lines: pl.DataFrame) -> pl.DataFrame:
+    """pycocotools' summary lines (:data:`_COCO`) rewritten as ``val_<type>_<name>=<value>`` pairs (type: the
+    annotation type announced before them, ``coco`` when none was), its -1.000 lines and timing lines dropped."""
+    line = pl.col("line")
+    g = line.str.extract_groups(_COCO)
+    kind, iou, area, dets, value = (g.struct.field(str(i)) for i in range(1, 6))
+    sized = pl.lit("_") + area
+    name = (pl.when(kind == "AP").then(
+        pl.when(area != "all").then(pl.lit("AP") + sized)
+        .when(iou.str.contains(":", literal=True)).then(pl.lit("AP"))
+        .otherwise(pl.lit("AP") + (iou.cast(pl.Float64, strict=False) * 100).round(0).cast(pl.Int64).cast(pl.Utf8)))
+        .otherwise(pl.when(area == "all").then(pl.lit("AR") + dets).otherwise(pl.lit("AR") + sized)))
+    typ = line.str.extract_groups(_COCO_TYPE)
+    kind_of = pl.coalesce(typ.struct.field("1"), typ.struct.field("2")).forward_fill().fill_null("coco")
+    return (lines.with_columns(kind_of.alias("_coco_type"))
+            .filter(~line.str.contains(_COCO_TIMING)
+                    & ~(line.str.contains(_COCO) & (value.cast(pl.Float64, strict=False) < 0)))
+            .with_columns(pl.when(line.str.contains(_COCO))
+                          .then(pl.lit("val_") + pl.col("_coco_type") + pl.lit("_") + name + pl.lit("=") + value)
+                          .otherwise(line).alias("line"))
+            .drop("_coco_type"))
 
 
 def _drop_copied_counters(frame: pl.DataFrame, notes: list[IngestNote]) -> pl.DataFrame:
