@@ -720,6 +720,15 @@ _MODULE_REPR = r"^\s*\([\w.]+\): [A-Z]\w*\("
 _PROGRESS_ONLY = r"^\s*[A-Za-z][A-Za-z ]*\d+\s*(?:of|/)\s*\d+\s*$"
 #: argparse's repr of the parsed arguments, printed at the start of countless scripts
 _NAMESPACE_DUMP = r"\bNamespace\(\w+="
+#: a key whose value is a clock time or a date (``[Time:[2022-08-28 00:11:31]]``, ``total time:0:02:28``, ``eta:
+#: 1 day, 10:55:11``, ``elapsed 0:02:28``): read as the pair time=2022 or eta=1, a number that is not one; dropped, key and value
+_CLOCK_PAIR = (r"\b[A-Za-z_][A-Za-z_]\w*(?: [A-Za-z_]\w*)?\s*[:=]?\s*\[?(?:\d{4}-\d\d-\d\d(?:[ T]\d{1,2}:[0-5]\d(?::[0-5]\d)?"
+               r"(?:[.,]\d+)?)?|(?:\d+ days?, )?\d{1,3}:[0-5]\d:[0-5]\d(?:[.,]\d+)?)\b\]?")
+#: what every such value holds, a cheap first test (the pattern above costs 3x as much on lines without one)
+_CLOCK_HINT = r"[:-]\d\d[:-]"
+#: a batch counter printed as '[ 300:391]' right after an epoch's bracket ('[Epoch 1/500][ 300:391]'): the fraction
+#: '[300/391]' (a colon between two integers elsewhere is a clock or a ratio, and stays)
+_COLON_FRAC = r"\]\[\s*(\d+):(\d+)\]"
 #: pycocotools' COCOeval.summarize() lines (``Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] =
 #: 0.121``, printed by detectron2, mmdet and torchvision's references after every evaluation): read as one held-out
 #: metric each, named as detectron2 names them (AP, AP50, AP75, AR1, AR10, AR100; AP_small, AR_large...), not as
@@ -805,7 +814,14 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
                        line.str.contains(_MODULE_REPR).any().alias("module"),
                        line.str.contains("it [", literal=True).any().alias("no_total_bar"),
                        line.str.contains(_PROGRESS_ONLY).any().alias("progress"),
-                       line.str.contains("maxDets=", literal=True).any().alias("coco")).row(0, named=True)
+                       line.str.contains("maxDets=", literal=True).any().alias("coco"),
+                       line.str.contains(_CLOCK_HINT).any().alias("clock"),
+                       line.str.contains(_COLON_FRAC).any().alias("colon_frac")).row(0, named=True)
+    if has["colon_frac"]:
+        lines = lines.with_columns(line.str.replace_all(_COLON_FRAC, "][${1}/${2}]"))
+    if has["clock"] and lines.select(line.str.contains(_CLOCK_PAIR).any()).item():
+        # 'eta: 22:13:34', 'Time:[2022-08-28 00:11:31]': the pair dropped (also 'epoch 0:02:32', an epoch's duration)
+        lines = lines.with_columns(line.str.replace_all(_CLOCK_PAIR, ""))
     if has["coco"]:
         lines = _coco_summary(lines)
     if has["progress"] and "lineno" in lines.columns:
