@@ -127,3 +127,37 @@ def test_an_epoch_bracket_then_a_colon_batch_fraction() -> None:
     assert steps(src, "train", "loss") == [0, 100, 200, 300, 391, 491, 591, 691, 782, 882, 982, 1082]
     assert values(src, "train", "loss")[:5] == [6.7, 1.0, 0.6, 0.45, 3.35]
     assert ("train", "remain") not in series(src)
+
+
+# ------------------------------------------------------------- scikit-learn's classification_report after training
+# Siddharth-Jaswal/Dysarthria-Classifier outputs/train.log @ c1897b417bc1815e49b951795d12c2076097b056, lines 119-133
+# (the batch lines of epoch 20 cut to two): main read the report's rows as series 'Healthy', 'Dysarthric',
+# 'accuracy_2' and 'avg' (a batch-8 dev READER note on z130110/Text_Classification, whose header follows a log prefix).
+
+REPORT = """\
+2026-05-01 04:37:11 | DEBUG | Epoch 20 | Batch 60/62 | batch_loss=0.1640
+2026-05-01 04:37:11 | DEBUG | Epoch 20 | Batch 62/62 | batch_loss=0.1975
+2026-05-01 04:37:12 | INFO | Epoch [20/20] LR: 0.001000 | Train Loss: 0.1949 | Train Acc: 0.9431
+2026-05-01 04:37:40 | INFO | Test Metrics - Combined classification report:
+                precision    recall  f1-score   support
+
+   Healthy (0)     0.8220    0.8012    0.8115      2917
+Dysarthric (1)     0.5884    0.6210    0.6042      1335
+
+      accuracy                         0.7446      4252
+     macro avg     0.7052    0.7111    0.7078      4252
+  weighted avg     0.7487    0.7446    0.7464      4252
+
+INFO - 2020/03/07 02:58 -- 1:27:00 -                precision    recall  f1-score   support
+                                            sports     0.9708    0.9650    0.9679      1000
+                                         macro avg     0.9120    0.9115    0.9116     10000
+"""
+
+
+def test_a_classification_report_is_not_read_as_series() -> None:
+    lines = REPORT.splitlines(keepends=True)
+    epochs = "".join(line.replace("Epoch 20", f"Epoch {e}").replace("[20/20]", f"[{e}/20]")
+                     for e in range(18, 20) for line in lines[:3])
+    src = read(epochs + REPORT, "train.log")
+    assert {m for _, m in series(src)} == {"batch_loss", "lr", "loss", "accuracy"}
+    assert values(src, "train", "loss") == [0.1949, 0.1949, 0.1949]

@@ -729,6 +729,11 @@ _CLOCK_HINT = r"[:-]\d\d[:-]"
 #: a batch counter printed as '[ 300:391]' right after an epoch's bracket ('[Epoch 1/500][ 300:391]'): the fraction
 #: '[300/391]' (a colon between two integers elsewhere is a clock or a ratio, and stays)
 _COLON_FRAC = r"\]\[\s*(\d+):(\d+)\]"
+#: scikit-learn's classification_report: a 'precision recall f1-score support' header over one row per class ('Healthy
+#: (0)  0.8220  0.8012  0.8115  2917'), 'accuracy  0.7446  4252' and the macro/weighted averages -- a test summary
+#: printed after training (its rows were read as series 'Healthy', 'avg', 'accuracy_2'), dropped with its header
+_REPORT_HEAD = r"\bprecision\s+recall\s+f1-score\s+support\s*$"
+_REPORT_ROW = (r"^\s*$|^.*\S\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+\d+\s*$|^\s*accuracy\s+[0-9.]+\s+\d+\s*$")
 #: pycocotools' COCOeval.summarize() lines (``Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] =
 #: 0.121``, printed by detectron2, mmdet and torchvision's references after every evaluation): read as one held-out
 #: metric each, named as detectron2 names them (AP, AP50, AP75, AR1, AR10, AR100; AP_small, AR_large...), not as
@@ -816,7 +821,13 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
                        line.str.contains(_PROGRESS_ONLY).any().alias("progress"),
                        line.str.contains("maxDets=", literal=True).any().alias("coco"),
                        line.str.contains(_CLOCK_HINT).any().alias("clock"),
-                       line.str.contains(_COLON_FRAC).any().alias("colon_frac")).row(0, named=True)
+                       line.str.contains(_COLON_FRAC).any().alias("colon_frac"),
+                       line.str.contains("f1-score", literal=True).any().alias("report")).row(0, named=True)
+    if has["report"]:
+        # a block: a line that is no report row starts one; the blocks a report header starts are dropped
+        block = (~line.str.contains(_REPORT_ROW)).cum_sum()
+        lines = lines.with_columns(block.alias("_blk")).filter(
+            ~line.str.contains(_REPORT_HEAD).first().over("_blk")).drop("_blk")
     if has["colon_frac"]:
         lines = lines.with_columns(line.str.replace_all(_COLON_FRAC, "][${1}/${2}]"))
     if has["clock"] and lines.select(line.str.contains(_CLOCK_PAIR).any()).item():
