@@ -271,7 +271,16 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
             if slowed is None or i in drop or not notes:
                 continue
             drop.update([i] if slowed else notes)
+    # LG007 ("no trend the log can measure") says that no check could judge the series: any finding that judged
+    # it (a plateau, still improving, a divergence...) makes the note wrong
+    judged = {key(f) for i, f in enumerate(findings) if i not in drop and f.category in _JUDGED}
+    drop.update(i for i, f in enumerate(findings) if f.rule == "LG007" and key(f) in judged)
     return [f for i, f in enumerate(findings) if i not in drop]
+
+
+#: Categories whose findings judge a loss's trend (LG007's note is dropped beside one on its series).
+_JUDGED = frozenset({"plateau", "still_improving", "divergence", "underfitting", "local_minimum", "oscillation",
+                     "non_finite", "overfitting", "lr_too_low", "lr_too_high"})
 
 
 def _slower_than_plateau(pl: Finding, si: Finding) -> bool:

@@ -52,6 +52,7 @@ from lossdoc.checks.detectors._common import (
     fmt_step,
     framework_remedies,
     lr_text,
+    noise_sd,
     range_scale,
     rel,
     round_lr,
@@ -997,4 +998,80 @@ def _stuck_advice(ctx: RunContext, step: int) -> str:
     return f"{tip}; then run an LR range test (x0.1 to x10 of the current LR)"
 
 
-DETECTORS = {"plateau": plateau, "converged-early": converged}
+def _measure_advice(ctx: RunContext, s: Series) -> str:
+    """How to log the series so its trend can be read, in the words of the run's framework."""
+    fmt = ctx.format or ""
+    held = s.split in ("val", "test")
+    if fmt.startswith("hf"):
+        return ("evaluate more often on a fixed eval set (eval_strategy='steps', a smaller eval_steps)" if held else
+                "log over more steps (a larger logging_steps: each logged loss is the mean since the last log) or "
+                "evaluate on a fixed eval set (eval_strategy='steps')")
+    if fmt.startswith("lightning"):
+        return ("evaluate on a larger validation set (limit_val_batches) or more often (val_check_interval)" if held
+                else "log the epoch's mean too (self.log('train_loss', loss, on_step=True, on_epoch=True)) or "
+                "evaluate on a fixed validation set")
+    return ("evaluate on a larger or fixed held-out set, so each evaluation scatters less" if held else
+            "log the mean loss over more steps (per epoch, or over 50-100 batches) or evaluate on a fixed held-out "
+            "set at intervals")
+
+
+def trend_inconclusive(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """LG007: a loss whose trailing ``window-fraction`` of the run shows no trend the log can measure: the change's
+    ``1 - 2 alpha`` interval (HAC, about a quadratic trend: :func:`_bound_test`) holds zero (no significant trend either
+    way) and reaches below -``bound-margin`` of the level (an improvement that size is not ruled out), while its
+    Theil-Sen change is within ``bound-margin`` of the level and its point-to-point scatter at least ``min-scatter`` of
+    it (the scatter, not a smooth curve's bend, is what widens the interval). Neither "flat" (PL001/PL002, which need that interval inside their margin, or the bound above
+    -``bound-margin``) nor "still improving" (SI001, which needs a significant decline) can be said, and silence
+    would read as "nothing wrong": the note says so, with the numbers. Not a decision: no p-value enters a
+    false-discovery family. Dropped (runner) when any finding on the series judged it."""
+    if s is None:
+        return
+    x, y, _ = ctx.downsampled(s)
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if x.size < p.min_points or not np.isfinite(s.values[-1]) or float(np.min(y)) < 0:
+        return
+    span = float(x[-1] - x[0])
+    keep = x >= x[-1] - p.window_fraction * span
+    xw, yw = x[keep], y[keep]
+    wspan = float(xw[-1] - xw[0]) if xw.size else 0.0
+    if xw.size < p.min_window_points or wspan <= 0:
+        return
+    level = float(np.mean(yw))
+    if level <= 0:
+        return
+    sen = float(theilslopes(yw, xw)[0]) * wspan
+    noise = noise_sd(yw)
+    if not np.isfinite(sen) or abs(sen) > p.bound_margin * level or noise < p.min_scatter * level:
+        # a change the point estimate itself puts beyond bound-margin, or a smooth curve (scatter under min-scatter of
+        # the level) whose interval is wide only because its bend is autocorrelated: the log does show a trend there
+        return
+    eq = _bound_test(xw, yw, p.bound_margin * level / wspan, SimpleNamespace(alpha=p.alpha, min_points=p.min_window_points))
+    lo, hi = float(eq.ci_low) * wspan, float(eq.ci_high) * wspan
+    if not (np.isfinite(lo) and np.isfinite(hi)) or not (lo < -p.bound_margin * level and 0 < hi):
+        return  # an improvement beyond bound-margin ruled out (flat enough for PL002), or a significant decline
+    ls, lv = s.finite()
+    first = int(ls[np.searchsorted(ls, xw[0])]) if np.searchsorted(ls, xw[0]) < ls.size else int(ls[-1])
+    last = int(ls[-1])
+    share = wspan / span if span > 0 else 1.0
+    h = xw.size // 2
+    a, b = float(np.mean(yw[:h])), float(np.mean(yw[h:]))
+    msg = (f"{s.name} shows no trend the log can measure over the last {share:.0%} of the run (steps {first:,}-"
+           f"{last:,}): its change there is {fmt_num(sen)} ({abs(sen) / level:.1%} of its level {fmt_num(level)}, the "
+           f"window's mean; derived: the Theil-Sen slope across the window), and the mean of the window's first half "
+           f"is {fmt_num(a)}, of its second half {fmt_num(b)} (derived); but its values scatter by {fmt_num(noise)} "
+           f"from point to point ({noise / level:.0%} of the level, derived), so the change's {1 - 2 * p.alpha:.0%} "
+           f"interval (HAC) runs from {fmt_num(lo)} to {fmt_num(hi)}: a plateau cannot be told from an improvement "
+           f"of up to {-lo / level:.0%} of the level over that window (inconclusive)")
+    yield Hit(
+        message=msg,
+        evidence=Evidence("theil-sen-change+hac-interval", float(sen), float(p.bound_margin * level), float("nan"),
+                          (first, last), {"level": level, "ci_low": lo, "ci_high": hi, "noise_sd": noise,
+                                          "window_fraction": share, "first_half_mean": a, "second_half_mean": b}),
+        start_step=first, end_step=last,
+        values={"name": s.name, "advice": _measure_advice(ctx, s),
+                "reach": f"{-lo / level:.0%}"},
+    )
+
+
+DETECTORS = {"plateau": plateau, "converged-early": converged, "trend-inconclusive": trend_inconclusive}
