@@ -195,6 +195,12 @@ def _find_escape(ctx: RunContext, s: Series, p: SimpleNamespace) -> dict[str, An
     span = float(x[-1] - x[0])
     if span <= 0:
         return None
+    # a positive loss that covered LOG_DECADES decades or more (a physics-informed fit from 3e5 to 5e-5) is judged in
+    # decades: on the linear scale the first decades are the whole range, and a later stall at 0.62 that ended in a
+    # fall to 1e-4 (3.8 decades) is 2e-6 of it
+    logged = bool(np.all(y > 0) and float(np.max(y)) >= 10 ** LOG_DECADES * float(np.min(y)))
+    if logged:
+        y = np.log10(y)
     k = max(3, n // 40) | 1
     sm = rolling_median(y, k, trailing=False)
     rng = float(np.nanmax(sm) - np.nanmin(sm))
@@ -226,7 +232,8 @@ def _find_escape(ctx: RunContext, s: Series, p: SimpleNamespace) -> dict[str, An
         half = i + int(np.argmax(sm[i:j + 1] <= sm[i] - drop / 2))
         dur = float(x[half] - x[i])
         length = float(x[i] - x[a])
-        level_ok = drop >= getattr(p, "min_level_drop", 0.05) * abs(float(np.median(sm[a:i + 1])))
+        level_ok = (drop >= -math.log10(1 - getattr(p, "min_level_drop", 0.05)) if logged else
+                    drop >= getattr(p, "min_level_drop", 0.05) * abs(float(np.median(sm[a:i + 1]))))
         if (level_ok and length >= p.min_fraction * span and length >= dur and i - a + 1 >= p.min_plateau_points
                 and not (warm is not None and x[i] <= 1.2 * warm)):
             if best is None or length > best[3]:
@@ -240,7 +247,9 @@ def _find_escape(ctx: RunContext, s: Series, p: SimpleNamespace) -> dict[str, An
     # percentile, so one noisy point does not break it); the TOST of the slope is reported as evidence,
     # not required: on a smooth, slightly curved plateau its HAC interval is too wide to pass
     lo_q, hi_q = np.percentile(yw, [5, 95])
-    if hi_q - lo_q > 2 * band:
+    if hi_q - lo_q > 2 * band or (logged and hi_q - lo_q > 2 * p.band * drop):
+        # (in decades the point noise widens the band too far: a per-batch loss scattering over a decade is not
+        # "stuck", however far it falls later -- its spread must be band x the drop)
         return None
     eq = equivalence_slope(xw, yw, band / max(float(xw[-1] - xw[0]), 1.0), alpha=p.alpha)
     # the escape is seen when the loss *stays* down: points from the drop's low on that lie below the drop's
@@ -248,11 +257,24 @@ def _find_escape(ctx: RunContext, s: Series, p: SimpleNamespace) -> dict[str, An
     held = int(np.sum(y[j:] <= sm[i] - drop / 2))
     # the steps named are logged steps of the series: on a long series x holds bin-mean steps (a stretch
     # "from step 3" of a log written every 2 steps)
+    level, after = float(np.median(sm[a:i + 1])), float(sm[j])
     return {"start": logged_step_from(s, float(x[a])), "end": logged_step_from(s, float(x[i])),
             "after_step": logged_step_from(s, float(x[j])), "held": held,
-            "level": float(np.median(sm[a:i + 1])),
-            "after": float(sm[j]), "length": length, "fraction": length / span, "drop": drop, "range": rng,
-            "band": band, "eq": eq, "lr_cut": _lr_cut(ctx, float(x[i]), float(x[j]))}
+            "level": 10 ** level if logged else level,
+            "after": 10 ** after if logged else after, "length": length, "fraction": length / span, "drop": drop,
+            "range": rng, "band": band, "eq": eq, "lr_cut": _lr_cut(ctx, float(x[i]), float(x[j])), "decades": logged}
+
+
+#: a positive loss whose largest value is 10^LOG_DECADES times its smallest or more is searched for an escape in decades
+LOG_DECADES = 3
+
+
+def _drop_share(e: dict[str, Any]) -> str:
+    """'72% of the range the run covered', or on a loss judged in decades '3.8 decades, 39% of the decades the run
+    covered'."""
+    if e.get("decades"):
+        return f"{e['drop']:.1f} decades, {e['drop'] / e['range']:.0%} of the decades the run covered"
+    return f"{e['drop'] / e['range']:.0%} of the range the run covered"
 
 
 def escaped_plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
@@ -276,7 +298,7 @@ def escaped_plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     lo_q, hi_q = (np.percentile(inside, [5, 95]) if inside.size else (float("nan"), float("nan")))
     msg = (f"{s.name} was stuck at {fmt_num(level)}{at} from step {start:,} to {end:,} ({end - start:,} steps, "
            f"{e['fraction']:.0%} of the run{lr_text(ctx, start)}), then dropped to {fmt_num(e['after'])} by step "
-           f"{e['after_step']:,} ({e['drop'] / e['range']:.0%} of the range the run covered, within "
+           f"{e['after_step']:,} ({_drop_share(e)}, within "
            f"{e['after_step'] - end:,} steps; both levels derived, from a rolling median of the loss); while stuck, "
            f"90% of the logged values lay between {fmt_num(float(lo_q))} and {fmt_num(float(hi_q))} (their 5th-95th "
            "percentiles)")
