@@ -351,8 +351,13 @@ class FileTail:
 
     def _parse(self, data: bytes) -> ParseResult:
         from lossdoc.ingest.registry import parse_with
+        from lossdoc.ingest.runs import FOLLOWING
 
-        return parse_with(self.parser, self._input(data))
+        token = FOLLOWING.set(True)  # the run being written is the one to follow, however short so far
+        try:
+            return parse_with(self.parser, self._input(data))
+        finally:
+            FOLLOWING.reset(token)
 
     def _take(self, chunk: bytes, first_line: int) -> bool:
         if self.mode in ("lines", "header"):
@@ -401,7 +406,13 @@ class FileTail:
             from lossdoc.ingest.inputs import open_file
 
             try:
-                src = read_input(open_file(self.path, self.display), self.parser.name)
+                from lossdoc.ingest.runs import FOLLOWING
+
+                token = FOLLOWING.set(True)
+                try:
+                    src = read_input(open_file(self.path, self.display), self.parser.name)
+                finally:
+                    FOLLOWING.reset(token)
             except EmptyInputError:
                 return False
             except LossdocError as exc:

@@ -220,20 +220,54 @@ def find_runs(ref: pl.DataFrame, lines: pl.DataFrame | None = None) -> list[RunS
     return out
 
 
-def several_runs_note(runs: list[RunSpan], dropped: int, *, what: str = "point") -> IngestNote:
-    """The note saying which runs a file holds and that only the last one is read."""
-    last = runs[-1]
+#: A run that logged fewer points than this (a script restarted and killed after a few lines) is too short for any
+#: trend test (LG004's trend-min-points: the exact Mann-Kendall test needs 4): when the file's last run is one, the
+#: latest run with this many is read
+STUB_POINTS = 4
+
+
+#: Set by :mod:`lossdoc.live` while it follows a log being written: the run being written is the one to read, however
+#: few points it has logged so far (a stub of a finished file is a run that was killed; a live one has just started)
+FOLLOWING: contextvars.ContextVar[bool] = contextvars.ContextVar("lossdoc_following", default=False)
+
+
+def analysed_run(runs: list[RunSpan]) -> int:
+    """The index of the run to read: the last, or, when the last runs are stubs (fewer than :data:`STUB_POINTS`
+    points), the latest before them that is not (the last when every run is a stub, or while :data:`FOLLOWING`)."""
+    k = len(runs) - 1
+    if FOLLOWING.get():
+        return k
+    while k > 0 and runs[k].points < STUB_POINTS:
+        k -= 1
+    return k if runs[k].points >= STUB_POINTS else len(runs) - 1
+
+
+def several_runs_note(runs: list[RunSpan], dropped: int, *, what: str = "point", k: int | None = None) -> IngestNote:
+    """The note saying which runs a file holds and which one is read (the last, or run ``k`` when the runs after
+    it are stubs: :func:`analysed_run`)."""
+    k = len(runs) - 1 if k is None else k
+    me = runs[k]
     why = ", or after the run before reached its last announced epoch" if any(r.after_finished for r in runs) else ""
-    shown = ", ".join(f"lines {r.first:,}-{r.last:,} ({r.points:,} {what}s)" for r in runs[:-1][:8])
-    if len(runs) > 9:
-        shown += f", ... ({len(runs) - 9} more)"
+    others = [r for i, r in enumerate(runs) if i != k]
+    shown = ", ".join(f"lines {r.first:,}-{r.last:,} ({r.points:,} {what}s)" for r in others[:8])
+    if len(others) > 8:
+        shown += f", ... ({len(others) - 8} more)"
+    if k == len(runs) - 1:
+        which = "analysed the last"
+    else:
+        stubs = runs[k + 1:]
+        sizes = ", ".join(f"{r.points:,}" for r in stubs[:3]) + (", ..." if len(stubs) > 3 else "")
+        which = (f"analysed the latest with {STUB_POINTS} {what}s or more ("
+                 + (f"the last run is too short to judge: {sizes} {what}(s)" if len(stubs) == 1 else
+                    f"the last {len(stubs)} runs are too short to judge: {sizes} {what}s") + ")")
     return IngestNote(
         "several_runs",
         f"the file holds {len(runs)} separate runs (the counter goes back to its start with the loss back at its "
-        f"starting level, or part-way back with a header printed there{why}): analysed the last, lines {last.first:,}-{last.last:,} "
-        f"({last.points:,} {what}s); earlier runs not analysed: {shown} ({dropped:,} row(s) left out) -- "
+        f"starting level, or part-way back with a header printed there{why}): {which}, lines {me.first:,}-{me.last:,} "
+        f"({me.points:,} {what}s); {'earlier' if k == len(runs) - 1 else 'other'} runs not analysed: {shown} "
+        f"({dropped:,} row(s) left out) -- "
         "split the file, or analyse it with --split-runs, to have each judged",
-        line=last.first,
+        line=me.first,
         count=len(runs),
         spans=tuple((r.first, r.last) for r in runs),
     )
@@ -271,11 +305,12 @@ def keep_last_run_of(frames: Sequence[pl.DataFrame], ref: pl.DataFrame, lines: p
         if meta is not None and want > 0:
             meta[AFTER_LINE] = runs[want - 1].last
         return [in_run(f, runs, want, line_col=line_col, counter_col=counter_col) for f in frames]
-    kept = [in_last_run(f, runs, line_col=line_col, counter_col=counter_col) for f in frames]
-    dropped = sum(f.height - k.height for f, k in zip(frames, kept, strict=True))
-    notes.append(several_runs_note(runs, dropped, what=what))
-    if meta is not None:
-        meta[AFTER_LINE] = runs[-2].last
+    k = analysed_run(runs)
+    kept = [in_run(f, runs, k, line_col=line_col, counter_col=counter_col) for f in frames]
+    dropped = sum(f.height - g.height for f, g in zip(frames, kept, strict=True))
+    notes.append(several_runs_note(runs, dropped, what=what, k=k))
+    if meta is not None and k > 0:
+        meta[AFTER_LINE] = runs[k - 1].last
     return kept
 
 

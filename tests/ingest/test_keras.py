@@ -236,10 +236,10 @@ def test_progbar_separate_models_in_one_log_the_last_is_read() -> None:
     # a fresh model fitted into the same log: 'Epoch 1/N' again and the loss back at its first level
     first = "".join(f"Epoch {i}/4\n1875/1875 - 4s - loss: {v} - val_loss: {v}\n"
                     for i, v in enumerate(("0.9", "0.5", "0.3", "0.2"), 1))
-    second = "".join(f"Epoch {i}/3\n1875/1875 - 4s - loss: {v} - val_loss: {v}\n"
-                     for i, v in enumerate(("0.95", "0.6", "0.4"), 1))
+    second = "".join(f"Epoch {i}/4\n1875/1875 - 4s - loss: {v} - val_loss: {v}\n"
+                     for i, v in enumerate(("0.95", "0.6", "0.4", "0.3"), 1))
     src = read("Building model\n" + first + "Building model\n" + second, name="fit.log")
-    assert series(src.frame, "train", "loss")[["step", "value"]].rows() == [(0, 0.95), (1, 0.6), (2, 0.4)]
+    assert series(src.frame, "train", "loss")[["step", "value"]].rows() == [(0, 0.95), (1, 0.6), (2, 0.4), (3, 0.3)]
     note = next(n for n in src.notes if n.kind == "several_runs")
     assert note.count == 2 and note.line == 12 and "lines 3-9 (4 epochs)" in note.message
     # the old reading laid the second model after the first: steps 0..6 with a jump from 0.2 to 0.95

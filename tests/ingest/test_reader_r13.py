@@ -161,3 +161,43 @@ def test_a_classification_report_is_not_read_as_series() -> None:
     src = read(epochs + REPORT, "train.log")
     assert {m for _, m in series(src)} == {"batch_loss", "lr", "loss", "accuracy"}
     assert values(src, "train", "loss") == [0.1949, 0.1949, 0.1949]
+
+
+# ------------------------------------------------------------------ another tool's progress bar is not Keras'
+# simuler/ESPNet log/workerlog.0 @ f16dfddaa5424978bfb69970b9007b7de9871085 (PaddleSeg; a batch-10 collector's note, a
+# file lossdoc could not read), lines 436-439 with the '[TRAIN]' lines before them cut to eight: its evaluation
+# prints a Keras-like bar ('1/500 [....] - ETA: 2:05 - batch_cost: 0.2512 - reader cost: 0.1893') and main read the
+# whole file as a Keras log: 22 points of batch_cost and none of the 4,785 training losses.
+
+PADDLESEG = "".join(
+    f"2021-11-24 10:11:{i:02d} [INFO]\t[TRAIN] epoch: 77, iter: {37920 + 10 * i}/120000, loss: {0.7 - 0.01 * i:.4f}, "
+    f"lr: 0.000500, batch_cost: 0.8596, reader_cost: 0.74320, ips: 6.9798 samples/sec | ETA 19:34:49\n"
+    for i in range(1, 9)) + (
+    "2021-11-24 10:11:47 [INFO]\tStart evaluating (total_samples: 500, total_iters: 500)...\n"
+    "  1/500 [..............................] - ETA: 2:05 - batch_cost: 0.2512 - reader cost: 0.1893"
+    "  2/500 [..............................] - ETA: 1:39 - batch_cost: 0.2000 - reader cost: 0.1486\n"
+    "2021-11-24 10:13:10 [INFO]\t[EVAL] #Images: 500 mIoU: 0.3957 Acc: 0.8845 Kappa: 0.8516 \n")
+
+
+def test_a_progress_bar_without_a_loss_is_not_a_keras_log() -> None:
+    src = read(PADDLESEG, "workerlog.0")
+    assert src.format == "text"
+    assert values(src, "train", "loss") == [0.69, 0.68, 0.67, 0.66, 0.65, 0.64, 0.63, 0.62]
+    assert steps(src, "train", "loss")[0] == 37930
+
+
+# ------------------------------------------------------------- the last run of a file is a stub of 2 points
+# Bibhuprasadbehera/PPI-predictor- logs/training.log @ fa241f256438d0bc887c20d7d801aa0dbcaed787 (a batch-6 dev log):
+# three runs of 'Epoch N/20' (20, 20 and 2 epochs); main analysed the last, 2 epochs, where no trend test can answer.
+# The latest run with 5 points or more is read, and the note says why.
+
+def test_a_stub_last_run_gives_way_to_the_run_before() -> None:
+    def run(start: int, n: int, base: float) -> str:
+        return "".join(f"2024-11-19 19:13:{start + e:02d},018 - INFO - Epoch {e}/20, Train Loss: {base - 0.001 * e:.4f}\n"
+                       f"2024-11-19 19:13:{start + e:02d},755 - INFO - Epoch {e}/20, Validation Loss: "
+                       f"{base - 0.0005 * e:.4f}\n" for e in range(1, n + 1))
+    src = read(run(0, 20, 0.0982) + run(20, 20, 0.0985) + run(40, 2, 0.0983), "training.log")
+    assert len(values(src, "train", "loss")) == 20
+    assert values(src, "train", "loss")[0] == 0.0975
+    msg = [n.message for n in src.notes if n.kind == "several_runs"][0]
+    assert "the last run is too short to judge: 2 point(s)" in msg and "analysed the latest with 4 points or more" in msg

@@ -34,25 +34,36 @@ HEAD = "2025-01-01 10:00:00,000 - INFO - Starting training, output directory: ./
 
 
 def test_text_runs_with_a_repeated_header_the_last_is_read() -> None:
-    # 6 epochs, then the script started again for 3: the old reading kept the second run's epochs 1-3
-    # and the first run's 4-6 (rows the second never overwrote), a curve that belongs to no run
-    text = HEAD + _epochs((0.90, 0.70, 0.55, 0.45, 0.40, 0.37)) + HEAD + _epochs((0.92, 0.71, 0.56))
+    # 6 epochs, then the script started again for 4: the old reading kept the second run's epochs 1-4
+    # and the first run's 5-6 (rows the second never overwrote), a curve that belongs to no run
+    text = HEAD + _epochs((0.90, 0.70, 0.55, 0.45, 0.40, 0.37)) + HEAD + _epochs((0.92, 0.71, 0.56, 0.47))
     src = read_data(text.encode(), "train.log")
     assert src.format == "text"
-    assert series(src, "train", "loss") == [(1, 0.92), (2, 0.71), (3, 0.56)]
-    assert series(src, "val", "loss") == [(1, 0.97), (2, 0.76), (3, 0.61)]
+    assert series(src, "train", "loss") == [(1, 0.92), (2, 0.71), (3, 0.56), (4, 0.47)]
+    assert series(src, "val", "loss") == [(1, 0.97), (2, 0.76), (3, 0.61), (4, 0.52)]
     note = _runs_note(src)
     assert note.count == 2 and note.line == 9
-    assert "2 separate runs" in note.message and "analysed the last, lines 9-11 (3 points)" in note.message
+    assert "2 separate runs" in note.message and "analysed the last, lines 9-12 (4 points)" in note.message
     assert "lines 2-7 (6 points)" in note.message
     assert "restart" not in note_kinds(src)  # not called a resume
 
 
+def test_text_runs_whose_last_is_a_stub_the_run_before_is_read() -> None:
+    # the script started again and logged 3 epochs, fewer than any trend test needs (4): the 6-epoch run is read
+    text = HEAD + _epochs((0.90, 0.70, 0.55, 0.45, 0.40, 0.37)) + HEAD + _epochs((0.92, 0.71, 0.56))
+    src = read_data(text.encode(), "train.log")
+    assert [v for _, v in series(src, "train", "loss")] == [0.90, 0.70, 0.55, 0.45, 0.40, 0.37]
+    note = _runs_note(src)
+    assert note.line == 2
+    assert ("analysed the latest with 4 points or more (the last run is too short to judge: 3 point(s)), lines 2-7 "
+            "(6 points); other runs not analysed: lines 9-11 (3 points)") in note.message
+
+
 def test_text_new_run_told_by_its_loss_without_a_header() -> None:
     text = ("step 0 loss 10.9\nstep 100 loss 6.0\nstep 200 loss 4.0\nstep 300 loss 3.5\n"
-            "step 0 loss 10.8\nstep 100 loss 6.2\n")
+            "step 0 loss 10.8\nstep 100 loss 6.2\nstep 200 loss 4.1\nstep 300 loss 3.6\n")
     src = read_data(text.encode(), "train.log")
-    assert series(src, "train", "loss") == [(0, 10.8), (100, 6.2)]
+    assert series(src, "train", "loss") == [(0, 10.8), (100, 6.2), (200, 4.1), (300, 3.6)]
     assert _runs_note(src).count == 2
 
 
@@ -115,10 +126,10 @@ def _nanogpt(losses: tuple[float, ...], evals: dict[int, float]) -> str:
 
 def test_nanogpt_two_runs_the_last_is_read_with_its_first_evaluation() -> None:
     first = _nanogpt((10.9, 6.0, 4.5, 3.9, 3.5, 3.3), {0: 10.9, 40: 3.6})
-    second = _nanogpt((10.95, 6.5, 5.0), {0: 10.95})
+    second = _nanogpt((10.95, 6.5, 5.0, 4.2), {0: 10.95})
     src = read_data((first + second).encode(), "train.log")
     assert src.format == "nanogpt"
-    assert series(src, "train", "loss") == [(0, 10.95), (10, 6.5), (20, 5.0)]
+    assert series(src, "train", "loss") == [(0, 10.95), (10, 6.5), (20, 5.0), (30, 4.2)]
     assert series(src, "val", "loss") == [(0, 11.05)]  # the second run's, printed before its first iter line
     assert _runs_note(src).count == 2
 
@@ -158,10 +169,10 @@ def test_cli_reports_the_runs_and_bad_input_still_exits_2(tmp_path: Path) -> Non
 def test_build_nanogpt_log_txt_two_runs_the_last_is_read() -> None:
     first = "".join(f"{s} train {v:.6f}\n" for s, v in zip(range(0, 60, 10), (10.95, 7.1, 6.2, 5.8, 5.5, 5.3)))
     first += "50 val 5.4000\n"
-    second = "".join(f"{s} train {v:.6f}\n" for s, v in zip(range(0, 30, 10), (10.96, 7.3, 6.4)))
+    second = "".join(f"{s} train {v:.6f}\n" for s, v in zip(range(0, 40, 10), (10.96, 7.3, 6.4, 5.9)))
     src = read_data((first + second).encode(), "log.txt")
     assert src.format == "build-nanogpt"
-    assert series(src, "train", "loss") == [(0, 10.96), (10, 7.3), (20, 6.4)]
+    assert series(src, "train", "loss") == [(0, 10.96), (10, 7.3), (20, 6.4), (30, 5.9)]
     assert series(src, "val", "loss") == []  # the first run's evaluation is not the second's
     assert _runs_note(src).count == 2
 
@@ -169,11 +180,12 @@ def test_build_nanogpt_log_txt_two_runs_the_last_is_read() -> None:
 def test_keras_csvlogger_appended_over_separate_models_the_last_is_read() -> None:
     # CSVLogger(append=True) while a fresh model was built each time: the epoch back to 0 with the loss
     # back at its first level. The old reading laid them end to end: epochs 0-6 with a jump to 0.92
-    text = "epoch,loss,val_loss\n0,0.90,0.95\n1,0.60,0.70\n2,0.45,0.60\n3,0.40,0.58\n0,0.92,0.96\n1,0.62,0.71\n2,0.47,0.61\n"
+    text = ("epoch,loss,val_loss\n0,0.90,0.95\n1,0.60,0.70\n2,0.45,0.60\n3,0.40,0.58\n0,0.92,0.96\n1,0.62,0.71\n"
+            "2,0.47,0.61\n3,0.41,0.59\n")
     src = read_data(text.encode(), "history.csv")
     assert src.format == "keras-csv"
-    assert series(src, "train", "loss") == [(0, 0.92), (1, 0.62), (2, 0.47)]
-    assert series(src, "val", "loss") == [(0, 0.96), (1, 0.71), (2, 0.61)]
+    assert series(src, "train", "loss") == [(0, 0.92), (1, 0.62), (2, 0.47), (3, 0.41)]
+    assert series(src, "val", "loss") == [(0, 0.96), (1, 0.71), (2, 0.61), (3, 0.59)]
     note = _runs_note(src)
     assert "lines 2-5 (4 rows)" in note.message and note.line == 6
 

@@ -67,6 +67,11 @@ class KerasProgbarParser(Parser):
         head = re.sub(ANSI_RE, "", inp.head_text()).replace("\b", "").replace("\r", "\n")
         n_epoch = len(_SNIFF_EPOCH.findall(head))
         bars = _SNIFF_BAR.findall(head)
+        if bars and not any("loss" in ln.lower() for ln in head.splitlines()[:2000] if _SNIFF_BAR.search(ln)):
+            # Keras' fit() and evaluate() bars always print the loss; bars without one (PaddleSeg's evaluation bar
+            # '1/500 [....] - ETA: 2:05 - batch_cost: 0.25 - reader cost: 0.19' inside a '[TRAIN] ... loss: X' log)
+            # are another tool's progress, and the file's loss is elsewhere
+            return 0.0
         keras_like = any(_SNIFF_KERAS.search(b) for b in bars[:50])
         if n_epoch and bars and keras_like:
             return 0.9
