@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from lossdoc.analysis._arrays import search
-from lossdoc.checks.detectors._common import SPLIT_WORD, fmt_num, fmt_step, held_word, lr_advice, lr_text
+from lossdoc.checks.detectors._common import SPLIT_WORD, fmt_num, fmt_step, held_word, lr_advice, lr_text, noise_sd
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence, Severity
 
@@ -172,9 +172,9 @@ def hidden_non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> 
            + ("; the trainer filters non-finite losses out of its log" if filt else "") + scale_note)
     if fell is not None:
         # the run learned on: nothing to rewind and nothing to lower -- a note of what happened, not a warning
-        msg += (f"; the norm is finite again after step {int(hs[-1]):,} and the training loss went on falling ({fell}): "
+        msg += (f"; the norm is finite again after step {int(hs[-1]):,} and the training loss {fell}: "
                 "those steps' updates were skipped (a loss scaler's overflow), not applied, so a note")
-        action = ("The norm was finite again after it and the training loss went on falling, so those updates were "
+        action = ("The norm was finite again after it and the training loss shows no harm from it, so those updates were "
                   "skipped (a dynamic loss scaler's overflow) and nothing needs a rewind. If it recurs often, prefer "
                   "bf16 over fp16 or start the loss scale lower; with Hugging Face's Trainer set "
                   "logging_nan_inf_filter=False so a NaN loss would show.")
@@ -195,7 +195,7 @@ def hidden_non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> 
 
 
 def _fell_after(loss: Series, norm: Series, bad_steps: np.ndarray) -> str | None:
-    """'4.607 at step 5 -> 3.409 at step 34, as logged' when, after the last non-finite grad norm (``bad_steps``),
+    """'went on falling (4.607 at step 5 -> 3.409 at step 34, as logged)' when, after the last non-finite grad norm (``bad_steps``),
     the norm was logged finite at least :data:`RECOVERED_POINTS` times and the training loss's last logged
     value lies below the one logged at (or last before) the first non-finite norm, every loss after that being
     finite; else None."""
@@ -206,13 +206,30 @@ def _fell_after(loss: Series, norm: Series, bad_steps: np.ndarray) -> str | None
     if i0 < 0 or not np.isfinite(loss.values[i0]):
         return None
     tail = loss.values[i0:]
-    if not np.isfinite(tail).all() or tail.size < RECOVERED_POINTS or not loss.values[-1] < loss.values[i0]:
+    if not np.isfinite(tail).all() or tail.size < RECOVERED_POINTS:
         return None
-    return (f"{fmt_num(float(loss.values[i0]))} at step {int(loss.steps[i0]):,} -> {fmt_num(float(loss.values[-1]))} "
-            f"at step {int(loss.steps[-1]):,}, as logged")
+    if loss.values[-1] < loss.values[i0]:
+        return (f"went on falling ({fmt_num(float(loss.values[i0]))} at step {int(loss.steps[i0]):,} -> "
+                f"{fmt_num(float(loss.values[-1]))} at step {int(loss.steps[-1]):,}, as logged)")
+    # a per-step loss scatters: its last value can sit above the one logged at the bad norm (1.78 after 1.68, both
+    # single batches) while its level went on as before. Not damaged: the median of the losses after the last bad
+    # norm no higher than the median of the RECOVERY_WINDOW before the first, plus twice the point noise
+    j = int(search(loss.steps, bad_steps[-1:], side="right")[0])
+    before = loss.values[max(0, i0 + 1 - RECOVERY_WINDOW):i0 + 1]
+    after = loss.values[j:]
+    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+    if before.size < RECOVERED_POINTS or after.size < RECOVERED_POINTS:
+        return None
+    b, a = float(np.median(before)), float(np.median(after))
+    if not a <= b + 2.0 * noise_sd(loss.values[np.isfinite(loss.values)]):
+        return None
+    return (f"held its level (the median of its {before.size} values up to the first bad norm {fmt_num(b)}, of its "
+            f"{after.size} after the last {fmt_num(a)}, derived: not above it by more than twice its point noise)")
 
 
 #: Finite grad norms (and losses) logged after the last non-finite one for NF002 to call the run recovered.
 RECOVERED_POINTS = 3
+#: The losses logged up to the first non-finite grad norm whose median is the level the run held before it.
+RECOVERY_WINDOW = 20
 
 DETECTORS = {"non-finite": non_finite, "hidden-non-finite": hidden_non_finite}
