@@ -201,3 +201,19 @@ def test_a_stub_last_run_gives_way_to_the_run_before() -> None:
     assert values(src, "train", "loss")[0] == 0.0975
     msg = [n.message for n in src.notes if n.kind == "several_runs"][0]
     assert "the last run is too short to judge: 2 point(s)" in msg and "analysed the latest with 4 points or more" in msg
+
+
+# ------------------------------------------- an epoch's batch counter that also restarts when the script is run again
+# fadedfakers/W_BEVnewdataset train.log (a batch-10 dev log; both reviewers' READER note): debugging sessions killed in
+# epoch 0 and started again at epoch 0 ('Epoch 0 [80/223]', then 'Epoch 0 [0/223]') before the 60-epoch run. 12 of
+# the counter's 98 resets came without an epoch change, so main read '[N/M]' alone: 45 points on steps 0..440 for a
+# run of 2,700 lines. The losses below are made up; the layout is the log's.
+
+def test_a_batch_counter_restarting_with_the_epoch_and_at_a_rerun_is_combined_with_it() -> None:
+    def line(e: int, i: int, v: float) -> str:
+        return f"2026-01-14 23:00:05,550 - WBEVFusion - INFO - Epoch {e} [{i}/50] Loss: {v:.4f} (Cls: 0.5, Off: 0.1)\n"
+    killed = "".join(line(0, i, 9.0 - i / 20) for i in range(0, 30, 10))  # a session stopped inside epoch 0
+    text = killed + killed + "".join(line(e, i, 9.2 / (1 + e) - i / 1000) for e in range(10) for i in range(0, 50, 10))
+    src = read(text, "train.log")
+    assert steps(src, "train", "loss") == [e * 50 + i for e in range(10) for i in range(0, 50, 10)]
+    assert any("'[N/M]' restarts every epoch" in n.message for n in src.notes)

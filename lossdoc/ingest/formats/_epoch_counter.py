@@ -26,26 +26,35 @@ COUNTER_NAMES = ("step", "steps", "iteration", "iterations", "iter", "iters", "i
                  "batch_idx", "batch_id", "epoch_step")
 
 
+#: The share of a counter's resets that must come with an epoch change for it to be the epoch's batch counter.
+PER_EPOCH_SHARE = 0.8
+
+
 @dataclass(frozen=True, slots=True)
 class Restarts:
     """Where a counter goes back, read against the epoch (rows that carry the counter, in order)."""
 
     resets: int  #: rows where the counter goes back, or stays put while the epoch moves on
-    with_epoch: int  #: of those, rows where the epoch moves on
+    with_epoch: int  #: of those, rows where the epoch moves on (or back)
     drops: int  #: rows where the counter goes back
-    epoch_moves: int  #: rows where the epoch moves on
+    epoch_moves: int  #: rows where the epoch moves on (or back)
 
     @property
     def per_epoch(self) -> bool:
-        """The counter restarts with the epoch: every reset comes with an epoch change and at least half
-        of the epoch changes come with a reset (a global counter that went back once at a resume does not)."""
-        return self.resets > 0 and self.with_epoch == self.resets and 2 * self.with_epoch >= self.epoch_moves
+        """The counter restarts with the epoch: PER_EPOCH_SHARE of the resets or more come with an epoch change and at
+        least half of the epoch changes come with a reset (a global counter that went back once at a resume does not).
+        Not every reset: a script killed inside an epoch and run again from that epoch restarts the counter with
+        the epoch unchanged ('Epoch 0 [80/223]', then 'Epoch 0 [0/223]': 12 of 98 resets in a debugging log)."""
+        return (self.resets > 0 and self.with_epoch >= PER_EPOCH_SHARE * self.resets
+                and 2 * self.with_epoch >= self.epoch_moves)
 
 
 def restarts(df: pl.DataFrame, counter: str, epoch: str) -> Restarts:
     """:class:`Restarts` of column ``counter`` in ``df`` (rows in order, the counter never null; ``epoch``
     forward-filled, null before any epoch)."""
-    ep_moves = (pl.col(epoch).diff() > 0).fill_null(False)
+    # the epoch moves on, or back to its start (a script run again in the same log: "Epoch 8 [150/223]" then
+    # "Epoch 0 [0/223]"): the counter restarting there is still the epoch's batch counter
+    ep_moves = (pl.col(epoch).diff() != 0).fill_null(False)
     d = pl.col(counter).diff()
     drop = (d < 0).fill_null(False)
     back = drop | ((d == 0).fill_null(False) & ep_moves)
