@@ -217,3 +217,26 @@ def test_a_batch_counter_restarting_with_the_epoch_and_at_a_rerun_is_combined_wi
     src = read(text, "train.log")
     assert steps(src, "train", "loss") == [e * 50 + i for e in range(10) for i in range(0, 50, 10)]
     assert any("'[N/M]' restarts every epoch" in n.message for n in src.notes)
+
+
+# ------------------------------------------- two per-epoch counters on data lines: 'train step' and 'val step'
+# justld/3D-ResNets_paddle (PaddleVideo's log; a batch-10 dev log, both reviewers' READER note), lines like 119-121:
+# 'epoch:[  1/25 ] train step:100 loss: ...', 'END epoch:1 train loss_avg: ...', then the same for 'val step'.
+# 'val step:0' after 'train step:100' in one epoch looked like the train counter resetting inside the epoch, so the
+# epoch was not combined with it: the 25 validation evaluations were read as one point. The losses are made up.
+
+def test_a_second_per_epoch_counter_on_data_lines_does_not_break_the_epoch_axis() -> None:
+    t = ""
+    for e in range(1, 6):
+        for s in (0, 100):
+            t += f"[12/25 14:22:40] epoch:[  {e}/25 ] train step:{s:<4} loss: {5 - e - s / 1000:.5f} lr: 0.010000 top1: 0.1\n"
+        t += f"[12/25 14:25:53] END epoch:{e}   train loss_avg: {5 - e:.5f}  top1_avg: 0.10801\n"
+        t += f"[12/25 14:26:00] epoch:[  {e}/25 ] val step:0    loss: {4.5 - e / 2:.5f} top1: 0.1\n"
+        t += f"[12/25 14:26:30] END epoch:{e}   val loss_avg: {4.4 - e / 2:.5f}  top1_avg: 0.2\n"
+    src = read(t, "train.log")
+    assert values(src, "val", "loss") == [4.0, 3.5, 3.0, 2.5, 2.0]
+    assert values(src, "val", "loss_avg") == [3.9, 3.4, 2.9, 2.4, 1.9]
+    assert len(values(src, "train", "loss")) == 10
+    # each evaluation at the end of its epoch (the step of its last train line)
+    tr, va = steps(src, "train", "loss"), steps(src, "val", "loss")
+    assert va == tr[1::2]

@@ -1252,7 +1252,11 @@ class HeuristicTextParser(Parser):
                 df = df.with_columns(
                     [pl.when(stray).then(None).otherwise(pl.col(c)).alias(c) for c in ("inner", "inner_total", "inner_key")]
                 )
-            inn = df.filter(pl.col("inner").is_not_null())
+            # the rows of the step counter itself: another counter on data lines ("val step:0" beside "train
+            # step:100", each restarting per epoch) interleaved with it makes it look reset inside an epoch; those
+            # rows take the end of their epoch (an epoch summary's place) when the two are combined
+            own = pl.col("inner").is_not_null() & (pl.col("inner_key") == key).fill_null(False)
+            inn = df.filter(own)
             # a reset: the counter goes back, or stays put while the epoch moves on ("[300/320]" printed
             # once an epoch, a tqdm bar's "7543/7543" at each epoch's end); a per-epoch counter restarts at
             # (nearly) every epoch change, while a global one that went back or repeated once at a resume
@@ -1280,7 +1284,7 @@ class HeuristicTextParser(Parser):
                 ec = epoch_counter(inn.get_column("inner"), df.get_column("epoch"), key, inn.get_column("inner_total"),
                                    first_epoch=began)
                 step = (
-                    pl.when(pl.col("inner").is_not_null())
+                    pl.when(own)
                     .then(ec.step(pl.col("inner"), pl.col("epoch")))
                     .when(pl.col("ep").is_not_null())
                     .then(ec.epoch_end(pl.col("epoch")))  # an epoch summary: end of its epoch
