@@ -240,3 +240,14 @@ def test_a_second_per_epoch_counter_on_data_lines_does_not_break_the_epoch_axis(
     # each evaluation at the end of its epoch (the step of its last train line)
     tr, va = steps(src, "train", "loss"), steps(src, "val", "loss")
     assert va == tr[1::2]
+
+
+# seopseop77/Transformer train.log (a batch-10 dev log; a reviewer's READER note), lines 4-6: 'Val~20% 9.6793' (the
+# validation loss on ~20% of the set) was not read: '~' and '%' are no key characters and 20% no value.
+
+def test_a_key_qualified_by_the_share_of_data_it_was_measured_on() -> None:
+    src = read("[08:04:18] [INFO] [Step    500/159210] Train 9.6801 | Val~20% 9.6793\n"
+               "[08:06:43] [INFO] [Step   1000/159210] Train 9.6781 | Val~20% 9.6757\n"
+               "[08:09:10] [INFO] [Step   1500/159210] Train 9.6745 | Val~20% 9.6714\n", "train.log")
+    assert values(src, "val", "loss") == [9.6793, 9.6757, 9.6714]
+    assert values(src, "train", "loss") == [9.6801, 9.6781, 9.6745]

@@ -734,6 +734,9 @@ _COLON_FRAC = r"\]\[\s*(\d+):(\d+)\]"
 #: printed after training (its rows were read as series 'Healthy', 'avg', 'accuracy_2'), dropped with its header
 _REPORT_HEAD = r"\bprecision\s+recall\s+f1-score\s+support\s*$"
 _REPORT_ROW = (r"^\s*$|^.*\S\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+\d+\s*$|^\s*accuracy\s+[0-9.]+\s+\d+\s*$")
+#: a key qualified by the share of the data it was measured on ('Val~20% 9.6793': validation on ~20% of the set): the
+#: share is no value, and '~' and '%' are no key characters, so the pair was lost; read as 'Val 9.6793'
+_SHARE_KEY = r"\b([A-Za-z][A-Za-z_]*)~\d+(?:\.\d+)?%(\s)"
 #: pycocotools' COCOeval.summarize() lines (``Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] =
 #: 0.121``, printed by detectron2, mmdet and torchvision's references after every evaluation): read as one held-out
 #: metric each, named as detectron2 names them (AP, AP50, AP75, AR1, AR10, AR100; AP_small, AR_large...), not as
@@ -822,7 +825,10 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
                        line.str.contains("maxDets=", literal=True).any().alias("coco"),
                        line.str.contains(_CLOCK_HINT).any().alias("clock"),
                        line.str.contains(_COLON_FRAC).any().alias("colon_frac"),
-                       line.str.contains("f1-score", literal=True).any().alias("report")).row(0, named=True)
+                       line.str.contains("f1-score", literal=True).any().alias("report"),
+                       line.str.contains("~", literal=True).any().alias("tilde")).row(0, named=True)
+    if has["tilde"]:
+        lines = lines.with_columns(line.str.replace_all(_SHARE_KEY, "${1}${2}"))
     if has["report"]:
         # a block: a line that is no report row starts one; the blocks a report header starts are dropped
         block = (~line.str.contains(_REPORT_ROW)).cum_sum()
