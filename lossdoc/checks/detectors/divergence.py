@@ -179,7 +179,8 @@ def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: f
     rho = lag1_autocorr(rr) if rr.size >= 10 else 0.0
     rho = min(max(rho, 0.0), 0.9) if np.isfinite(rho) else 0.0
     se = noise * np.sqrt((1 + rho) / (1 - rho) * (1.0 / tail.size + (np.pi / 2) / kb))
-    return {"best_step": int(best_step), "best": best, "end": end, "end_step": int(xs[-1]),
+    # "by step N": the last logged step (xs holds bin-mean steps on a long log: 48,826 where none was logged)
+    return {"best_step": int(best_step), "best": best, "end": end, "end_step": int(s.finite()[0][-1]),
             "rise": (end - best) / scale, "rise_level": (end - best) / max(abs(best), TINY), "scale": scale,
             "trend": tr, "n": int(post.sum()), "noise_rel": noise / scale, "se_rel": float(se) / scale,
             "swing": earlier_swing(level[seg], best, end)}

@@ -353,10 +353,11 @@ def plateau_until_lr_cut(ctx: RunContext, s: Series | None, p: SimpleNamespace) 
     if not lr_before:
         return
     lr_after = e["lr_cut"]
+    band = f"{e['band']:.2f} decades" if e.get("decades") else fmt_num(e["band"])
     msg = (f"{s.name} was flat at {fmt_num(e['level'])} from step {start:,} to {end:,} ({e['fraction']:.0%} of the run) "
            f"at LR {shown_lr(lr_before)}, then fell to {fmt_num(e['after'])} by step {e['after_step']:,} right after "
-           f"the LR was cut to {shown_lr(lr_after)} (flat within +-{fmt_num(e['band'])}): the higher LR had stopped "
-           f"making progress")
+           f"the LR was cut to {shown_lr(lr_after)} (both levels derived, from a rolling median of the loss; flat within "
+           f"+-{band}): the higher LR had stopped making progress")
     yield Hit(
         message=msg,
         evidence=Evidence("plateau-then-drop-at-lr-cut", float(e["drop"] / e["range"]), float(p.min_drop),
