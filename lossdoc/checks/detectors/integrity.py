@@ -60,8 +60,9 @@ def restarts(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[
             line = h.evidence.extra.get("line")
             # a reader that knows lines names them; the step normaliser knows steps only
             start, at = (f"line {line:,}", "lines") if line else (f"step {fmt_step(h.start_step)}", "steps")
+            which = ("the latest run long enough to judge" if "too short to judge" in h.message else "the last run")
             yield dataclasses.replace(h, values={**h.values, "advice": (
-                f"Only the last run in this file was analysed (from {start}). To have each run judged, analyse it "
+                f"Only {which} in this file was analysed (from {start}). To have each run judged, analyse it "
                 f"with --split-runs (split_runs=True in Python), or split the file at the {at} the note names, or "
                 "have the script write each run to a log of its own (a new file name per run, or open it in 'w' "
                 "mode).")})
