@@ -266,7 +266,11 @@ class Run:
             return None
         key = max(pos, key=lambda k: pos[k])
         if isinstance(key, tuple):
-            return [self.losses[key[1][1]] if key[1][0] == "loss" else self.series[key[1]]]
+            hit = self.losses[key[1][1]] if key[1][0] == "loss" else self.series[key[1]]
+            if own and any(o[0] == hit[0] for o in own):
+                # two series logged under one name ("loss" at train and at val): the words name the finding's own
+                return [o for o in own if o[0] == hit[0]]
+            return [hit]
         if key == "loss":  # "the loss": the finding's own series, or the training loss of a run-level finding
             return own or ([self.losses["train"]] if "train" in self.losses else [])
         if key in ("acc:val", "acc:train"):  # "the best validation accuracy (0.5708 ...)": that split's accuracy

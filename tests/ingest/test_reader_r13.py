@@ -5,28 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import polars as pl
-
-from lossdoc.ingest import from_bytes, read_input
 from lossdoc.model import Source
+from tests.ingest.test_reader_notes_dev import read, steps, values
 
 DATA = Path(__file__).parent / "data" / "r13"
-
-
-def read(text: str, name: str) -> Source:
-    inp = from_bytes(text.encode(), name=name)
-    inp.run_name = "r"
-    return read_input(inp)
-
-
-def values(src: Source, split: str, metric: str) -> list[float]:
-    f = src.frame.filter((pl.col("split") == split) & (pl.col("metric") == metric))
-    return [round(v, 4) for v in f.sort("step").get_column("value").to_list()]
-
-
-def steps(src: Source, split: str, metric: str) -> list[int]:
-    f = src.frame.filter((pl.col("split") == split) & (pl.col("metric") == metric))
-    return sorted(f.get_column("step").to_list())
 
 
 def series(src: Source) -> set[tuple[str, str]]:
