@@ -233,3 +233,20 @@ def test_a_key_qualified_by_the_share_of_data_it_was_measured_on() -> None:
                "[08:09:10] [INFO] [Step   1500/159210] Train 9.6745 | Val~20% 9.6714\n", "train.log")
     assert values(src, "val", "loss") == [9.6793, 9.6757, 9.6714]
     assert values(src, "train", "loss") == [9.6801, 9.6781, 9.6745]
+
+
+# ------------------------------------------------------- two bare counters at the start of a line: epoch, then i / n
+# Lvisxwj/coded-apture nohup.out (a batch-10 dev log; both reviewers' READER note), lines like 443-466:
+# '   2  100 /  320 whole_loss = 0.1724591671 time = 2025-06-04 16:35:54' (print('%4d %4d / %4d ...')), and after each
+# epoch 'epoch =    2 , loss = 0.2020487557 , time = 473.87 s'. main read 24 points of a 500-epoch run in line order.
+# The losses are made up; the layout is the log's.
+
+def test_a_bare_epoch_and_batch_fraction_at_the_start_of_a_line() -> None:
+    t = ""
+    for e in range(1, 5):
+        for i in (0, 100, 200, 300):
+            t += f"   {e}  {i:>3} /  320 whole_loss = {1 / e - i / 10000:.10f} time = 2025-06-04 16:33:30.327133\n"
+        t += f"\nepoch =    {e} , loss = {1 / e - 0.02:.10f} , time = 473.87 s\n\n"
+    src = read(t, "nohup.out")
+    assert steps(src, "train", "whole_loss") == [(e - 1) * 320 + i for e in range(1, 5) for i in (0, 100, 200, 300)]
+    assert values(src, "train", "loss") == [0.98, 0.48, 0.3133, 0.23]

@@ -726,6 +726,11 @@ _CLOCK_PAIR = (r"\b[A-Za-z_][A-Za-z_]\w*(?: [A-Za-z_]\w*)?\s*[:=]?\s*\[?(?:\d{4}
                r"(?:[.,]\d+)?)?|(?:\d+ days?, )?\d{1,3}:[0-5]\d:[0-5]\d(?:[.,]\d+)?)\b\]?")
 #: what every such value holds, a cheap first test (the pattern above costs 3x as much on lines without one)
 _CLOCK_HINT = r"[:-]\d\d[:-]"
+#: a line that starts with two bare counters, the epoch and the batch of a printed total ('   2  100 /  320 whole_loss =
+#: 0.1725': print('%4d %4d / %4d ...' % (epoch, i, n))): read as 'epoch 2 [100/320] ...' so the two are combined
+_BARE_EPOCH_FRAC = r"^(\s*)(\d+)\s+(\d+)\s*/\s*(\d+)(\s+[A-Za-z])"
+#: ...on at least this many lines (a stray line of two numbers and a fraction is not a log's layout)
+_BARE_MIN = 3
 #: a batch counter printed as '[ 300:391]' right after an epoch's bracket ('[Epoch 1/500][ 300:391]'): the fraction
 #: '[300/391]' (a colon between two integers elsewhere is a clock or a ratio, and stays)
 _COLON_FRAC = r"\]\[\s*(\d+):(\d+)\]"
@@ -826,7 +831,10 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
                        line.str.contains(_CLOCK_HINT).any().alias("clock"),
                        line.str.contains(_COLON_FRAC).any().alias("colon_frac"),
                        line.str.contains("f1-score", literal=True).any().alias("report"),
-                       line.str.contains("~", literal=True).any().alias("tilde")).row(0, named=True)
+                       line.str.contains("~", literal=True).any().alias("tilde"),
+                       line.str.contains(_BARE_EPOCH_FRAC).sum().alias("bare_frac")).row(0, named=True)
+    if has["bare_frac"] >= _BARE_MIN:
+        lines = lines.with_columns(line.str.replace(_BARE_EPOCH_FRAC, "${1}epoch ${2} [${3}/${4}]${5}"))
     if has["tilde"]:
         lines = lines.with_columns(line.str.replace_all(_SHARE_KEY, "${1}${2}"))
     if has["report"]:
