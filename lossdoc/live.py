@@ -351,13 +351,10 @@ class FileTail:
 
     def _parse(self, data: bytes) -> ParseResult:
         from lossdoc.ingest.registry import parse_with
-        from lossdoc.ingest.runs import FOLLOWING
+        from lossdoc.ingest.runs import following
 
-        token = FOLLOWING.set(True)  # the run being written is the one to follow, however short so far
-        try:
+        with following():  # the run being written is the one to follow, however short so far
             return parse_with(self.parser, self._input(data))
-        finally:
-            FOLLOWING.reset(token)
 
     def _take(self, chunk: bytes, first_line: int) -> bool:
         if self.mode in ("lines", "header"):
@@ -406,13 +403,10 @@ class FileTail:
             from lossdoc.ingest.inputs import open_file
 
             try:
-                from lossdoc.ingest.runs import FOLLOWING
+                from lossdoc.ingest.runs import following
 
-                token = FOLLOWING.set(True)
-                try:
+                with following():
                     src = read_input(open_file(self.path, self.display), self.parser.name)
-                finally:
-                    FOLLOWING.reset(token)
             except EmptyInputError:
                 return False
             except LossdocError as exc:

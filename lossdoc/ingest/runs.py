@@ -23,8 +23,9 @@ points where the counter goes back are examined (a Python loop over those few, n
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,6 +232,16 @@ STUB_POINTS = 4
 FOLLOWING: contextvars.ContextVar[bool] = contextvars.ContextVar("lossdoc_following", default=False)
 
 
+@contextlib.contextmanager
+def following() -> Iterator[None]:
+    """Read inside it as :mod:`lossdoc.live` does, :data:`FOLLOWING` set: the run being written is read."""
+    token = FOLLOWING.set(True)
+    try:
+        yield
+    finally:
+        FOLLOWING.reset(token)
+
+
 def analysed_run(runs: list[RunSpan]) -> int:
     """The index of the run to read: the last, or, when the last runs are stubs (fewer than :data:`STUB_POINTS`
     points), the latest before them that is not (the last when every run is a stub, or while :data:`FOLLOWING`)."""
@@ -331,11 +342,3 @@ def in_run(rows: pl.DataFrame, runs: list[RunSpan], k: int, *, line_col: str = "
     if k > 0:
         keep = keep | ((line > runs[k - 1].last) & (line < me.first) & (counter <= me.counter).fill_null(False))
     return rows.filter(keep)
-
-
-def in_last_run(rows: pl.DataFrame, runs: list[RunSpan], *, line_col: str = "lineno",
-                counter_col: str = "step") -> pl.DataFrame:
-    """The rows of ``rows`` that belong to the last of ``runs`` (see :func:`keep_last_run`)."""
-    if len(runs) < 2:
-        return rows
-    return in_run(rows, runs, len(runs) - 1, line_col=line_col, counter_col=counter_col)

@@ -298,13 +298,10 @@ def test_a_counter_back_at_its_start_after_the_last_announced_epoch_starts_a_new
 
 def test_a_log_being_followed_reads_its_new_run_however_short() -> None:
     # lossdoc watch follows the run being written: its 3 epochs are what there is to judge so far
-    from lossdoc.ingest.runs import FOLLOWING
+    from lossdoc.ingest.runs import following
 
-    token = FOLLOWING.set(True)
-    try:
+    with following():
         src = read(FINISHED_THEN_AGAIN, "training.log")
-    finally:
-        FOLLOWING.reset(token)
     assert values(src, "train", "loss") == [0.0985, 0.0972, 0.0972]
     assert values(src, "val", "loss") == [0.0935, 0.0932]
 

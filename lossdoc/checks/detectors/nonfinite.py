@@ -151,8 +151,8 @@ def hidden_non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> 
     tail_bad = bool(not np.isfinite(s.values[-1]))
     filt = any(n.kind == "hidden_nan" for n in ctx.notes) or ctx.meta.get("logging_nan_inf_filter")
     # more than max-fraction of the logged norms non-finite, but the norm was finite again after them and the
-    # loss, logged as itself (no 0.0 placeholders), went on falling below where it stood at
-    # the first: the updates of those steps were skipped (a dynamic loss scaler's overflow), not applied --
+    # loss, logged as itself (no 0.0 placeholders), went on falling below where it stood at the first, or held
+    # its level (_fell_after): the updates of those steps were skipped (a dynamic loss scaler's overflow), not applied --
     # on an epoch-level log one overflowing step makes the epoch's mean norm inf (Glaciation-G/mobilenetv3:
     # 3 of 35 epochs, the loss 4.607 -> 3.409 after them). Sporadic, as below the fraction: a warning
     # (a trainer that filters non-finite losses out of its log -- Hugging Face's logging_nan_inf_filter -- logs 0.0

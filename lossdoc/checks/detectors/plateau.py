@@ -51,6 +51,7 @@ from lossdoc.checks.detectors._common import (
     fmt_num,
     fmt_step,
     framework_remedies,
+    logged_step_from,
     lr_text,
     noise_sd,
     range_scale,
@@ -1050,9 +1051,7 @@ def trend_inconclusive(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
     lo, hi = float(eq.ci_low) * wspan, float(eq.ci_high) * wspan
     if not (np.isfinite(lo) and np.isfinite(hi)) or not (lo < -p.bound_margin * level and 0 < hi):
         return  # an improvement beyond bound-margin ruled out (flat enough for PL002), or a significant decline
-    ls, lv = s.finite()
-    first = int(ls[np.searchsorted(ls, xw[0])]) if np.searchsorted(ls, xw[0]) < ls.size else int(ls[-1])
-    last = int(ls[-1])
+    first, last = logged_step_from(s, float(xw[0])), int(s.finite()[0][-1])  # logged steps (xw: bin-mean steps)
     share = wspan / span if span > 0 else 1.0
     h = xw.size // 2
     a, b = float(np.mean(yw[:h])), float(np.mean(yw[h:]))
