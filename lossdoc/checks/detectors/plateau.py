@@ -1064,7 +1064,7 @@ def trend_inconclusive(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
            f"of up to {-lo / level:.0%} of the level over that window (inconclusive)")
     yield Hit(
         message=msg,
-        evidence=Evidence("theil-sen-change+hac-interval", float(sen), float(p.bound_margin * level), float("nan"),
+        evidence=Evidence("theil-sen-change+hac-interval", float(sen), float(p.bound_margin * level), None,
                           (first, last), {"level": level, "ci_low": lo, "ci_high": hi, "noise_sd": noise,
                                           "window_fraction": share, "first_half_mean": a, "second_half_mean": b}),
         start_step=first, end_step=last,
