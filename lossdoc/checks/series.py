@@ -36,6 +36,12 @@ LOSS_LIKE = ("loss", "mse", "nll", "cross_entropy", "bce")
 SeriesMap = Mapping[tuple[str, str], "Series"]
 
 
+#: the word a message puts before a held-out series whose name does not say its split (:attr:`Series.label`)
+_HELD_WORD = {"val": "validation", "test": "test"}
+#: a name that already says its split: val_loss, eval/loss, test_acc, valid, dev_loss, train_loss
+_SPLIT_IN_NAME = re.compile(r"(?i)val|eval|test|train|dev")
+
+
 @dataclass(frozen=True)
 class Series:
     """One series of a run, sorted by step; ``values`` exactly as logged (NaN/inf kept)."""
@@ -49,6 +55,14 @@ class Series:
     @property
     def key(self) -> str:
         return f"{self.split}/{self.metric}"
+
+    @property
+    def label(self) -> str:
+        """How a message names the series: its name as logged, with a held-out split's word in front when the name
+        does not say the split ("validation loss" for a val series a text log wrote as ``loss`` after an
+        ``Evaluation:`` header; ``val_loss`` and ``eval/loss`` as they are)."""
+        word = _HELD_WORD.get(self.split)
+        return f"{word} {self.name}" if word and not _SPLIT_IN_NAME.search(self.name) else self.name
 
     def __len__(self) -> int:
         return int(self.steps.size)

@@ -200,7 +200,7 @@ def _route(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, level: f
         if abs(first - lc) <= p.prior_tolerance * lc and drop >= p.min_loss_drop:
             return {"kind": "frequencies-only", "classes": t["classes"], "source": t["source"], "loss_first": first,
                     "loss_end": end, "loss_drop": drop, "loss_name": loss.name,
-                    "text": f"meanwhile {loss.name} fell {drop:.0%} ({fmt_num(first)} -> {fmt_num(end)}, its first "
+                    "text": f"meanwhile {loss.label} fell {drop:.0%} ({fmt_num(first)} -> {fmt_num(end)}, its first "
                             f"logged value -> {final_level_words(lv)}) from the "
                             f"loss of a uniform prediction ({t['source']}): the model learned how often each "
                             "class or token occurs, not which one the input calls for"}
@@ -318,7 +318,7 @@ def _escaped(ctx: RunContext, acc: Series, st: np.ndarray, a: np.ndarray, percen
     lo = float(np.min(a[:k]))
     lvl = show(a0) if lo >= a0 else f"{show(lo)}-{show(a0)}"
     msg = (f"{name} stayed at its starting level ({lvl}, no rise) for the first {k} of {a.size} evaluations (to step "
-           f"{end:,}, {frac:.0%} of the run{lr_text(ctx, end)}), while {loss.name} made only {stuck_progress:.0%} of its "
+           f"{end:,}, {frac:.0%} of the run{lr_text(ctx, end)}), while {loss.label} made only {stuck_progress:.0%} of its "
            f"progress there ({fmt_num(first)} -> {fmt_num(at_end)}, ending at {fmt_num(fin)}, {final_level_words(lv)}); then "
            f"it rose to {show(level)} (median of the last third of the evaluations; {rise:.0%} of the headroom; "
            f"{tlabel(tr)} p={tr.pvalue_increasing:.2g} for the rise): the run sat where it "

@@ -286,7 +286,7 @@ def _held_out_rise(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None
     onset = d["best_step"]
     shift, how, logged = _rise_words(s, d, p)
     word = held_word(s)
-    msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,} to "
+    msg = (f"{s.label} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,} to "
            f"{fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} "
            f"({fmt_share(d['rise'], 'the range the run covered')}; {fmt_share(d['rise_level'], 'the level')}; {how}, "
            f"{d['n']} points), and the log has no training loss: whether training itself got worse (divergence) or "
@@ -327,7 +327,7 @@ def _rise_after_best(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | No
                              late_share=getattr(p, "late_share", 1 / 3))
     # the LR in force at the onset sits beside the onset's step: after "by step <end>" it read as the LR there
     # (sample hf/divergence: 0.2417 at step 30, where the schedule had reached 0.5 by step 200)
-    msg = (f"{s.name} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,}"
+    msg = (f"{s.label} rose from its best level {fmt_num(d['best'])} (running median{logged}) at step {onset:,}"
            f"{lr_text(ctx, onset)} to {fmt_num(d['end'])} (mean of the last points) by step {d['end_step']:,} "
            f"({fmt_share(d['rise'], 'the range the run covered')}; {fmt_share(d['rise_level'], 'the level')})"
            f" ({how}, {d['n']} points)"
@@ -389,7 +389,7 @@ def _settled_at_zero(ctx: RunContext, s: Series, d: dict[str, Any]) -> Hit | Non
         return None
     best, end = float(d["best"]), float(d["end"])
     onset = d["best_step"]
-    msg = (f"{s.name} rose from its best level {fmt_num(best)} (running median) at step {onset:,} to "
+    msg = (f"{s.label} rose from its best level {fmt_num(best)} (running median) at step {onset:,} to "
            f"{fmt_num(end)} (mean of the last points) by step {d['end_step']:,}, every point of the last third within "
            f"{fmt_num(float(np.max(np.abs(last))))} of 0 (derived): a signed objective settles at 0 when "
            "its two sides balance (a WGAN critic's loss, a contrastive divergence), while a loss that is better the "
@@ -401,7 +401,7 @@ def _settled_at_zero(ctx: RunContext, s: Series, d: dict[str, Any]) -> Hit | Non
                           {"best": best, "end": end, "rise": d["rise"], "settled_at_zero": True}),
         start_step=onset, end_step=d["end_step"], severity=Severity.INFO,
         values={"step": fmt_step(onset), "best": f"{fmt_num(best)}, running median", "lr_advice": lr_advice(ctx, onset),
-                "plan": (f"If {s.name} is a critic's or a contrastive-divergence loss, 0 is where it settles and nothing "
+                "plan": (f"If {s.label} is a critic's or a contrastive-divergence loss, 0 is where it settles and nothing "
                          "needs to change; judge the run on the generator's or the model's own metric. If it is a loss "
                          f"that should keep falling below 0, keep the weights from near step {fmt_step(onset)} and lower "
                          "the learning rate.")},
@@ -450,7 +450,7 @@ def _above_start(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
             f"a level shift of {rise / spread:.0f}x the spread of the last third") if shift else
            f"rank test: {k} of the {a.later} later values at or below the first, effective n {n_eff:.0f} "
            f"(lag-1 rank autocorrelation of the last third {rho:.2f}), p={pval:.2g}")
-    msg = (f"{s.name} ended above where it started: the last third of the run sat at {fmt_num(med)} (median), "
+    msg = (f"{s.label} ended above where it started: the last third of the run sat at {fmt_num(med)} (median), "
            f"{rel_rise:.1%} above its first logged value {fmt_num(first)} (step {int(st[0]):,}); it rose from step "
            f"{onset:,}{lr_text(ctx, onset)} and never came back below its start ({how}, {n} points)")
     return Hit(
@@ -531,7 +531,7 @@ def explosion(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
         return  # it came back: a spike (SP001), not an explosion
     peak = float(np.max(rest))
     step = int(st[i])
-    msg = (f"{s.name} exploded to {fmt_num(peak)} ({_times(peak / early)} {_early_text(v[:k], early)}) "
+    msg = (f"{s.label} exploded to {fmt_num(peak)} ({_times(peak / early)} {_early_text(v[:k], early)}) "
            f"from step {step:,}{lr_text(ctx, step)} and did not come back"
            + ("; the run then went non-finite" if ends_nonfinite else ""))
     yield Hit(
@@ -558,7 +558,7 @@ def _negative_explosion(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.n
         return  # it came back: not a runaway
     low = float(np.min(v[i:]))
     step = int(st[i])
-    msg = (f"{s.name} ran away below zero: {fmt_num(low)} ({_times(abs(low) / early)} "
+    msg = (f"{s.label} ran away below zero: {fmt_num(low)} ({_times(abs(low) / early)} "
            f"{_early_text(v[:k], early, 'magnitude')}) from step {step:,}{lr_text(ctx, step)} and still falling at "
            "the end: an objective "
            "that is unbounded below is diverging, not improving")

@@ -193,8 +193,8 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
         # is not the checkpoint's own step (0.1567 logged at step 1,626 is not "step 2,000 (0.1567)")
         seen = "" if keep[3] is None or keep[3] == keep_step else f", logged at step {keep[3]:,}, the last evaluation before it"
         stop = (f"no checkpoint was saved at step {low_step:,} ({keep[2]}); the saved one with the lowest "
-                f"{s.name} is step {keep_step:,} ({fmt_num(keep_val)}{seen})")
-    who = f"its training counterpart {train.name}" if part else "the training loss"
+                f"{s.label} is step {keep_step:,} ({fmt_num(keep_val)}{seen})")
+    who = f"its training counterpart {train.label}" if part else "the training loss"
     if fitting:
         train_txt = (f"while {who} fell {-t_change:.0%} ({train_drop:.0%} of the range it covered): "
                      f"the model is overfitting")
@@ -208,7 +208,7 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
                      f"of its {n_at} points {where}, then {fin}; "
                      f"{max(train_drop, 0.0):.1%} of the range it covered): validation drifted up once the "
                      f"training set was fitted")
-    msg = (f"{s.name} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and rose to {fmt_num(end)} "
+    msg = (f"{s.label} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and rose to {fmt_num(end)} "
            f"(mean of the last {tail.size} evaluations, {rel(end, low):.0%} above that minimum; the median of the "
            f"last {last.size}, {fmt_num(end_level)}, is {rise_range:.0%} of the range it covered"
            + " above the lowest 3-point running median " + fmt_num(min_level)
@@ -235,7 +235,7 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
                            "best_step": low_step, "smoothed_best_val": best,
                            "smoothed_best_step": best_step, "keep_step": keep_step}),
         start_step=low_step, end_step=int(vs[-1]), alpha=p.alpha, severity=sev,
-        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val) + (f" in {s.name}" if part else "")
+        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val) + (f" in {s.label}" if part else "")
                 + ("" if keep is None or keep[3] is None or keep[3] == keep_step else f", as logged at step {keep[3]:,}"),
                 "patience": patience, "when": when_best(low_step, vs),
                 # the best step is the lowest logged evaluation (the checkpoint to keep is named above)
@@ -303,7 +303,7 @@ def _short_rise(ctx: RunContext, s: Series, train: Series | None, p: SimpleNames
     how = (f"rose at each of the {after.size} evaluations after it" if rising else
            f"stayed above it at each of the {after.size} evaluations after it (the lowest of them "
            f"{fmt_num(float(np.min(after)))}, the highest {fmt_num(float(np.max(after)))})")
-    msg = (f"{s.name} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and {how}, "
+    msg = (f"{s.label} was lowest at step {low_step:,} ({fmt_num(low)} as logged) and {how}, "
            f"{'to' if rising else 'ending at'} {fmt_num(end)} at step {end_step:,} "
            f"({(end - low) / span:.0%} of the range it came down to that minimum"
            + ("" if level_rise is None else f", {level_rise:.0%} above the minimum")

@@ -86,7 +86,7 @@ def restarts(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[
                              for r, v, base, a, b in jumps)
             above = all(v > first for _, v, _, _, _ in jumps)
             h = dataclasses.replace(h, message=(
-                f"{h.message}; {train.name} jumped up at the resume ({said}"
+                f"{h.message}; {train.label} jumped up at the resume ({said}"
                 + (f"; above its first logged value {fmt_num(first)}" if above else "")
                 + "): the resumed run started worse than the run it continues -- check that the weights and "
                 "optimizer state were loaded (the loss checks judge the curve after the last such resume)"),
@@ -137,7 +137,7 @@ def step_gaps(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
     i = int(big[np.argmax(d[big])])
     missing = int(np.sum(d[big] / med - 1))
     yield Hit(
-        message=(f"{big.size} gap(s) in the {tr.name} steps: the largest jumps from step {int(tr.steps[i]):,} to "
+        message=(f"{big.size} gap(s) in the {tr.label} steps: the largest jumps from step {int(tr.steps[i]):,} to "
                  f"{int(tr.steps[i + 1]):,} ({int(d[i]):,} steps; the usual interval is {med:g}); about "
                  f"{missing:,} logging points are missing"),
         evidence=Evidence("step-gap-ratio", float(d[i] / med), float(p.gap_factor), None,
@@ -190,13 +190,13 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
                  f"Mann-Kendall test cannot reach p < 0.05), so no plateau or still-improving answer is given; a "
                  "blow-up or a non-finite value is still reported")
     yield Hit(
-        message=f"{main.name} has only {n} finite point(s): {short}",
+        message=f"{main.label} has only {n} finite point(s): {short}",
         evidence=Evidence("points", float(n), float(p.min_points), None,
                           (int(main.steps[0]), int(main.steps[-1])) if len(main) else None, {}),
         start_step=int(main.steps[0]) if len(main) else None, end_step=int(main.steps[-1]) if len(main) else None,
         split=main.split, metric=main.metric,
         values={"n": n, "min_points": p.min_points,
-                "advice": (f"Every logged value of {main.name} is NaN or infinite: see the non-finite finding."
+                "advice": (f"Every logged value of {main.label} is NaN or infinite: see the non-finite finding."
                            if n == 0 and len(main) else
                            f"Only {n} point{'s' if n != 1 else ''}: log more often (every N steps rather than every epoch) "
                            "to get a diagnosis.")},
@@ -216,14 +216,14 @@ def _short_val(ctx: RunContext, main: Series, trend_min: int) -> Iterator[Hit]:
         return
     vals = ", ".join(fmt_num(float(a)) for a in v)
     yield Hit(
-        message=(f"{val.name} has only {k} finite evaluation(s) ({vals}): too few to tell whether it stopped "
+        message=(f"{val.label} has only {k} finite evaluation(s) ({vals}): too few to tell whether it stopped "
                  f"improving or is still falling (the fewest the plateau and still-improving tests use is {trend_min}: "
                  "an exact one-sided Mann-Kendall p on 3 points is 1/6 at best) -- inconclusive; the training loss "
                  "is judged on its own"),
         evidence=Evidence("points", float(k), float(trend_min), None, (int(st[0]), int(st[-1])), {}),
         start_step=int(st[0]), end_step=int(st[-1]), split=val.split, metric=val.metric,
         values={"n": k, "min_points": trend_min,
-                "advice": f"Evaluate more often (every N steps rather than once per epoch) to judge {val.name}."},
+                "advice": f"Evaluate more often (every N steps rather than once per epoch) to judge {val.label}."},
     )
 
 

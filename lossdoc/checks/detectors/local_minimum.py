@@ -296,7 +296,7 @@ def escaped_plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> It
     st, v = s.finite()
     inside = v[(st >= start) & (st <= end)]
     lo_q, hi_q = (np.percentile(inside, [5, 95]) if inside.size else (float("nan"), float("nan")))
-    msg = (f"{s.name} was stuck at {fmt_num(level)}{at} from step {start:,} to {end:,} ({end - start:,} steps, "
+    msg = (f"{s.label} was stuck at {fmt_num(level)}{at} from step {start:,} to {end:,} ({end - start:,} steps, "
            f"{e['fraction']:.0%} of the run{lr_text(ctx, start)}), then dropped to {fmt_num(e['after'])} by step "
            f"{e['after_step']:,} ({_drop_share(e)}, within "
            f"{e['after_step'] - end:,} steps; both levels derived, from a rolling median of the loss); while stuck, "
@@ -354,7 +354,7 @@ def plateau_until_lr_cut(ctx: RunContext, s: Series | None, p: SimpleNamespace) 
         return
     lr_after = e["lr_cut"]
     band = f"{e['band']:.2f} decades" if e.get("decades") else fmt_num(e["band"])
-    msg = (f"{s.name} was flat at {fmt_num(e['level'])} from step {start:,} to {end:,} ({e['fraction']:.0%} of the run) "
+    msg = (f"{s.label} was flat at {fmt_num(e['level'])} from step {start:,} to {end:,} ({e['fraction']:.0%} of the run) "
            f"at LR {shown_lr(lr_before)}, then fell to {fmt_num(e['after'])} by step {e['after_step']:,} right after "
            f"the LR was cut to {shown_lr(lr_after)} (both levels derived, from a rolling median of the loss; flat within "
            f"+-{band}): the higher LR had stopped making progress")
@@ -470,7 +470,7 @@ def trivial_solution(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
             start, end, shown = int(ls[inside][0]), int(ls[inside][-1]), float(np.median(lv[inside]))
         else:
             start, end, shown = int(xw[0]), int(xw[-1]), level
-        msg = (f"{s.name} sits at {fmt_num(shown)} (median) over the last {p.stuck_fraction:.0%} of the run (from "
+        msg = (f"{s.label} sits at {fmt_num(shown)} (median) over the last {p.stuck_fraction:.0%} of the run (from "
                f"step {start:,}{lr_text(ctx, start)}): {what}; C from {t['source']} (TOST flat p={eq.pvalue:.2g})")
         yield Hit(
             message=msg,

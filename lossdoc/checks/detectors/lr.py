@@ -232,7 +232,7 @@ def lr_decayed_while_improving(ctx: RunContext, s: Series | None, p: SimpleNames
     if _val_stopped(ctx, p):
         return
     msg = (f"the LR decayed to {shown_lr(float(lv[-1]))} ({lv[-1] / peak:.1%} of its peak {shown_lr(peak)}) while "
-           f"{s.name} was still falling by {rate:.1%} of the range the run covered over the last {p.window_fraction:.0%} of the run "
+           f"{s.label} was still falling by {rate:.1%} of the range the run covered over the last {p.window_fraction:.0%} of the run "
            f"({tlabel(tr)} p={tr.pvalue_decreasing:.2g})")
     # the window as logged steps of the series: lo is a fraction of the run and x[-1] a bin-mean step
     first, last = logged_step_from(s, float(lo)), int(s.finite()[0][-1])
@@ -363,7 +363,7 @@ def lr_too_low(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     pace = ("with no sign of slowing down" if x.size >= 8 else
             f"not slowing down over its {x.size} points (the slopes of its two halves compared: an effect size "
             "on few points, not a test)")
-    msg = (f"{s.name} falls steadily but slowly{lr_txt}: only {drop:.2%} over the run (level {fmt_num(start)} -> "
+    msg = (f"{s.label} falls steadily but slowly{lr_txt}: only {drop:.2%} over the run (level {fmt_num(start)} -> "
            f"{fmt_num(end)}, {_ends_words(k)}), {pace} ({tlabel(tr)} p={tr.pvalue_decreasing:.2g}"
            f"{per_lr})")
     # a log that starts mid-training: "only x% over the run" is measured from a value training had already

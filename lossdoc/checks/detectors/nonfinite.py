@@ -55,11 +55,11 @@ def non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
     # weights went non-finite (which takes the training loss with them)
     never = s.split != "train" and n_bad == len(s) and _train_finite_at(ctx, s, bad)
     if never:
-        msg = (f"{s.name} is non-finite at every one of its {len(s):,} evaluations ({_kinds(s.values)}), from the "
+        msg = (f"{s.label} is non-finite at every one of its {len(s):,} evaluations ({_kinds(s.values)}), from the "
                f"first at step {step0:,}, while the training loss stayed finite at each: the evaluation never "
                "produced a number, so nothing on that split could be judged")
     else:
-        msg = (f"{s.name} is non-finite at {n_bad:,} of {len(s):,} points ({_kinds(s.values)}){hidden}, first at step "
+        msg = (f"{s.label} is non-finite at {n_bad:,} of {len(s):,} points ({_kinds(s.values)}){hidden}, first at step "
                f"{step0:,}{lr_text(ctx, step0)}" + ("; it never recovers" if persistent else "; finite values resume")
                + prior)
     yield Hit(

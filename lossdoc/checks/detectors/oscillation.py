@@ -161,7 +161,7 @@ def _val_swings(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
     lo_v, hi_v = float(np.min(after)), float(np.max(after))
     between = ("between evaluations" if rv.size <= x.size else
                f"between consecutive means of about {rv.size / x.size:.0f} evaluations")
-    msg = (f"{s.name} swings up and down {between} after step {start:,}: {nbig} of {d.size} changes "
+    msg = (f"{s.label} swings up and down {between} after step {start:,}: {nbig} of {d.size} changes "
            f"are {math.exp(p.val_swing):.1f}x or more (median of those {typical:.1f}x) in {swings} alternating "
            f"swings, between {fmt_num(lo_v)} and {fmt_num(hi_v)} as logged (a median swing of {fmt_num(lin)}, "
            f"{100 * of_range:.2g}% of the range the run covered, derived); a {held_word(s)} is a mean over the "
@@ -332,7 +332,7 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
                 f"swings of r.m.s. {fmt_num(amp)} (the repeating part, derived)")
     else:
         size = f"residual r.m.s. {rel_amp:.1%} of the loss"
-    msg = (f"{s.name} oscillates around its trend: {size} ({amp_range:.0%} of the range the run covered), "
+    msg = (f"{s.label} oscillates around its trend: {size} ({amp_range:.0%} of the range the run covered), "
            f"{swings} swings{trend_txt} after step {start:,} ({how}){lr_text(ctx, start)}")
     extra = {"relative_amplitude": rel_amp, "amplitude_of_range": amp_range, "symmetry": symmetry,
              "typical_swing": swing, "runs": runs, "runs_z": zr, "runs_p": pr, "runs_p_two_sided": pr2, "trend_change": drop,

@@ -517,7 +517,7 @@ def plateau(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[H
     lstart, lend, level, share = _logged(s, w)
     first = float(s.finite()[1][0])
     fell = -rel(level, first)
-    msg = (f"{s.name} has been flat at {fmt_num(level)} (mean) since step {lstart:,} ({share:.0%} of the run) after "
+    msg = (f"{s.label} has been flat at {fmt_num(level)} (mean) since step {lstart:,} ({share:.0%} of the run) after "
            + (f"falling only {fell:.0%} from its first logged value {fmt_num(first)}" if fell >= 0 else
               f"never getting below its first logged value {fmt_num(first)}") + f"{lr_text(ctx, lstart)} "
            + f"(TOST: change within {w.basis} across the window, p={w.eq.pvalue:.2g})")
@@ -617,7 +617,7 @@ def _slow_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
     first = float(s.finite()[1][0])
     fell = -rel(level, first)
     x, y, _ = ctx.downsampled(s)
-    msg = (f"{s.name} has changed by only {fmt_num(w.change)} since step {lstart:,} ({share:.0%} of the run; within "
+    msg = (f"{s.label} has changed by only {fmt_num(w.change)} since step {lstart:,} ({share:.0%} of the run; within "
            f"{w.basis}, {_tost_p(w.pvalue, w.one_sided)}) after falling {fell:.0%} from its first logged value {fmt_num(first)}"
            f"{lr_text(ctx, lstart)}, but it is still falling (the slope's {1 - 2 * p.alpha:.0%} interval lies below "
            f"zero): slow progress, not stuck -- under-trained or converging slowly at a high floor; the log alone "
@@ -820,7 +820,7 @@ def _logged(s: Series, w: _Flat) -> tuple[int, int, float, float]:
 
 def _converged_hit(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> Hit:
     lstart, lend, level, share = _logged(s, w)
-    msg = (f"{s.name} converged early: the last {share:.0%} of the run (steps {lstart:,}-{lend:,}) changed it by "
+    msg = (f"{s.label} converged early: the last {share:.0%} of the run (steps {lstart:,}-{lend:,}) changed it by "
            f"{fmt_num(w.change)} ({_how(w, f'within {w.basis}', range_scale(ctx, s, w.level))}); level "
            f"{fmt_num(level)} (mean over the window){_few_text(p, w)}")
     val = ctx.loss("val")
@@ -890,7 +890,7 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
         a, b = _halves(w)
         what = (f"levelled off (still falling, but more slowly: {fmt_num(a)} across the first half of the window's "
                 f"evaluations, {fmt_num(b)} across the second, derived)")
-    msg = (f"{s.name} {what}: {where} changed it by "
+    msg = (f"{s.label} {what}: {where} changed it by "
            f"{fmt_num(w.change)} ({_how(w, within)}); level {fmt_num(level)} (mean over the window){t_txt}{_few_text(p, w)}")
     yield Hit(
         message=msg,
@@ -1055,7 +1055,7 @@ def trend_inconclusive(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
     share = wspan / span if span > 0 else 1.0
     h = xw.size // 2
     a, b = float(np.mean(yw[:h])), float(np.mean(yw[h:]))
-    msg = (f"{s.name} shows no trend the log can measure over the last {share:.0%} of the run (steps {first:,}-"
+    msg = (f"{s.label} shows no trend the log can measure over the last {share:.0%} of the run (steps {first:,}-"
            f"{last:,}): its change there is {fmt_num(sen)} ({abs(sen) / level:.1%} of its level {fmt_num(level)}, the "
            f"window's mean; derived: the Theil-Sen slope across the window), and the mean of the window's first half "
            f"is {fmt_num(a)}, of its second half {fmt_num(b)} (derived); but its values scatter by {fmt_num(noise)} "
@@ -1068,7 +1068,7 @@ def trend_inconclusive(ctx: RunContext, s: Series | None, p: SimpleNamespace) ->
                           (first, last), {"level": level, "ci_low": lo, "ci_high": hi, "noise_sd": noise,
                                           "window_fraction": share, "first_half_mean": a, "second_half_mean": b}),
         start_step=first, end_step=last,
-        values={"name": s.name, "advice": _measure_advice(ctx, s),
+        values={"name": s.label, "advice": _measure_advice(ctx, s),
                 "reach": f"{-lo / level:.0%}"},
     )
 

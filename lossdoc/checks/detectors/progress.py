@@ -88,7 +88,7 @@ def not_learning(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Itera
                      if tr.pvalue_decreasing < 0.05
                      else f"; no significant downward trend (p={tr.pvalue_decreasing:.2g})")
     moved = f"fell only {drop:.1%}" if drop >= 0 else f"did not fall (it ended {-drop:.1%} higher)"
-    msg = (f"{s.name} {moved} over the run (level {fmt_num(start)} -> {fmt_num(end)} by step "
+    msg = (f"{s.label} {moved} over the run (level {fmt_num(start)} -> {fmt_num(end)} by step "
            f"{int(st[-1]):,}, {_start_words(v)}){trend_txt}{lr_text(ctx, int(st[-1]))}")
     # a log that starts mid-training does not show where training started: a note, not a warning
     head = unlogged_head(s)
@@ -173,7 +173,7 @@ def _held_out_never_fell(ctx: RunContext, s: Series, p: SimpleNamespace) -> Iter
         return
     moved = f"fell only {drop:.1%}" if drop >= 0 else f"did not fall (it ended {-drop:.1%} higher)"
     lr = ctx.lr_peak()
-    msg = (f"{s.name} {moved} over the run (level {fmt_num(start)} -> {fmt_num(end)} by step {int(st[-1]):,}, "
+    msg = (f"{s.label} {moved} over the run (level {fmt_num(start)} -> {fmt_num(end)} by step {int(st[-1]):,}, "
            f"{_start_words(v)}; its lowest evaluation {fmt_num(low)} at step {int(st[int(np.argmin(v))]):,}) and the "
            f"log has no training loss: the {held_word(s)} never improved on its first evaluations, which come after "
            "some training, so whether the model learned nothing (underfitting) or fitted its training set before "
@@ -213,7 +213,7 @@ def _held_out_frozen(ctx: RunContext, s: Series, p: SimpleNamespace) -> Iterator
     lo, hi = float(np.min(tv)), float(np.max(tv))
     where = SPLIT_WORD.get(s.split, s.split)
     shown = repr(float(v[0]))  # as logged (the shortest digits that read back as it): no digit changed
-    msg = (f"{s.name} is {shown} at every one of its {v.size} evaluations (steps {int(st[0]):,}-{int(st[-1]):,}), "
+    msg = (f"{s.label} is {shown} at every one of its {v.size} evaluations (steps {int(st[0]):,}-{int(st[-1]):,}), "
            f"identical to every logged digit, while the training loss moved ({fmt_num(lo)} to {fmt_num(hi)} as "
            f"logged): the predictions on the {where} set never changed -- a model that outputs the same for every "
            "input (one class), or an evaluation that does not use the weights being trained")
@@ -281,7 +281,7 @@ def _stuck_high(ctx: RunContext, s: Series, p: SimpleNamespace, st: np.ndarray) 
     fell = -rel(level, first)
     moved = (f"fell only {fell:.0%} from its first logged value {fmt_num(first)} and then stopped: flat at "
              f"{fmt_num(level)} (mean) from step {lstart:,}, {share:.0%} of the run")
-    msg = (f"{s.name} {moved} (TOST: change within {w.basis} across the window, p={w.eq.pvalue:.2g}): stuck high, "
+    msg = (f"{s.label} {moved} (TOST: change within {w.basis} across the window, p={w.eq.pvalue:.2g}): stuck high, "
            f"the model no longer fits its training set better{lr_text(ctx, lstart)}")
     floor, ratio = maybe_floor(ctx, s, p, w.start, level)
     if ratio is not None:
@@ -330,7 +330,7 @@ def _near_trivial(ctx: RunContext, s: Series, p: SimpleNamespace, start: float, 
             continue
         moved = (f"fell only {drop:.1%} and is still within {abs(below):.0%} of ln({t['classes']:,}) = {lc:.3f}, "
                  f"the loss of predicting every class equally (C from {t['source']})")
-        msg = (f"{s.name} {moved}: level {fmt_num(start)} -> {fmt_num(end)} by step {int(st[-1]):,} "
+        msg = (f"{s.label} {moved}: level {fmt_num(start)} -> {fmt_num(end)} by step {int(st[-1]):,} "
                f"({_start_words(s.finite()[1])}){lr_text(ctx, int(st[-1]))}")
         lr = ctx.lr_peak()
         return Hit(
@@ -593,7 +593,7 @@ def _still_improving(ctx: RunContext, target: Series, p: SimpleNamespace,
                     f"{p.min_fit_range:.0%})")
         ev = Evidence("curve-fit-extrapolation", gain, 2 * float(p.min_gain), None, (int(x[0]), int(x[-1])), {})
     last = int(target.finite()[0][-1])  # the last logged step (x holds bin-mean steps on a long series)
-    msg = (f"{target.name} was still falling when the log ends at step {last:,} ({how}){note}; {proj} "
+    msg = (f"{target.label} was still falling when the log ends at step {last:,} ({how}){note}; {proj} "
            f"({gain:.1%} below the end level {fmt_num(level)}, {final_level_words(target.values)})"
            + (f"; the log plans {ctx.total_steps:,} steps, so the run may still be going"
                                    if running else ""))

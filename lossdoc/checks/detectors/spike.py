@@ -633,7 +633,7 @@ def spike(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit
     size = (f"{factor}x {around}" if math.isfinite(big["factor"]) else
             f"a jump of {fmt_num(big['peak'] - big['base'])} over {around} "
             "(no ratio: the loss is not above 0 throughout)")
-    msg = (f"{len(events)} loss spike(s) in {s.name}: largest {size} "
+    msg = (f"{len(events)} loss spike(s) in {s.label}: largest {size} "
            f"({fmt_num(big['base'])} -> {fmt_num(big['peak'])}, {height} {scale_name}, "
            f"{how}) at step "
            f"{big['peak_step']:,}{lr_text(ctx, big['peak_step'])}, {rec_txt}{gn_txt}{more}")
