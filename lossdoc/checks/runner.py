@@ -264,6 +264,14 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
         # LR did), it converged: the note stays ("raise the LR" on an HF LoRA run flat at 3.54 while its LR fell
         # to 0 was a false alarm). When it fell in a straight line, "converged early, stop at step 21" is wrong
         # (an sklearn MLP at Adam LR 1e-5 losing 0.16% in 80 iterations, labelled lr_too_low from its sweep)
+        if any(i not in drop and (findings[i].category == "plateau" and findings[i].severity >= Severity.WARNING
+                                  or findings[i].rule == "UF001" and (findings[i].evidence.statistic or 0.0) <= 0)
+               for i in idx):
+            # "falls steadily but slowly, with no sign of slowing down" (LR004) cannot stand beside a plateau warning
+            # on the series (its TOST showed the loss flat over a long window) or "did not fall" (UF001, the end at
+            # or above the start): the report would say both (a Lightning per-step loss flat at 323 for the last
+            # 75% of the run, whose start and end means differ by 0.2% while their medians say it rose 0.9%)
+            drop.update(i for i in idx if findings[i].rule == "LR004")
         notes = [i for i in idx if findings[i].category == "plateau" and i not in drop
                  and findings[i].severity < Severity.WARNING]
         for i in idx:

@@ -277,3 +277,25 @@ def test_a_loss_at_a_trivial_solution_did_not_converge_early():
           _plateau_finding("PL002", "plateau", "info", 50, 200, split="val")]
     kept = resolve_contradictions(fs)
     assert [(f.rule, f.split) for f in kept] == [("LM002", "train"), ("PL002", "val")]
+
+
+def test_falls_steadily_gives_way_to_flat_and_to_did_not_fall_on_its_series():
+    """LR004's "falls steadily but slowly, with no sign of slowing down" contradicts a plateau warning on the same
+    series (PL001: flat at 323 for the last 75% of the run) and UF001's "did not fall" (the end at or above the
+    start): the report keeps those and drops LR004. UF001 on a loss that fell a little, and a plateau warning on
+    another series, leave LR004 standing."""
+    from dataclasses import replace
+
+    from lossdoc.checks.findings import Evidence
+    from lossdoc.checks.runner import resolve_contradictions
+
+    lr = _plateau_finding("LR004", "lr_too_low", "warning", 0, 1000)
+    stuck = _plateau_finding("PL001", "plateau", "warning", 250, 1000)
+    uf = _plateau_finding("UF001", "underfitting", "warning", 0, 1000)
+    rose = replace(uf, evidence=Evidence("relative-drop", -0.009, 0.1, 0.02, (0, 1000), {}))
+    fell = replace(uf, evidence=Evidence("relative-drop", 0.06, 0.1, 0.02, (0, 1000), {}))
+    assert [f.rule for f in resolve_contradictions([lr, stuck])] == ["PL001"]
+    assert [f.rule for f in resolve_contradictions([lr, rose])] == ["UF001"]
+    assert [f.rule for f in resolve_contradictions([lr, fell])] == ["LR004", "UF001"]
+    val_stuck = _plateau_finding("PL001", "plateau", "warning", 250, 1000, split="val")
+    assert [f.rule for f in resolve_contradictions([lr, val_stuck])] == ["LR004", "PL001"]
