@@ -45,3 +45,14 @@ def test_a_cycle_of_realistic_size_is_found(n: int, period: float, snr: float, p
     found = [_p(snr * np.sqrt(2) * np.sin(2 * np.pi * t / period + rng.uniform(0, 2 * np.pi))
                 + _ar1(rng, n, 0.3, False) * np.sqrt(1 - 0.3 ** 2)) < ALPHA for _ in range(100)]
     assert np.mean(found) >= power
+
+
+def test_the_advice_names_a_large_swing_as_a_factor_not_thousands_of_percent() -> None:
+    """A classifier's per-batch loss near zero swings by a factor of 17 around its trend: the recommendation says
+    "a factor of 17.5 from trough to peak", not "1650%" beside a message giving the r.m.s. as 143%; a smaller swing
+    is a share of the loss, and a loss that can be negative swings in its own units."""
+    from lossdoc.checks.detectors.oscillation import _swing_words
+
+    assert _swing_words(16.5, True).startswith("a factor of 17.5 from trough to peak")
+    assert _swing_words(0.556, True).startswith("56% of the loss from trough to peak")
+    assert _swing_words(0.4, False).startswith("0.4 from trough to peak")

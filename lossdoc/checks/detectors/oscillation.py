@@ -173,7 +173,7 @@ def _val_swings(ctx: RunContext, s: Series, p: SimpleNamespace) -> Hit | None:
                           {"big_changes": nbig, "changes": int(d.size), "swings": swings, "low": lo_v, "high": hi_v,
                            "median_swing": lin, "swing_of_range": of_range}),
         start_step=start, end_step=end,
-        values={"step": fmt_step(start), "swing": f"{typical:.1f}x (up or down) between evaluations",
+        values={"step": fmt_step(start), "swing": f"{typical:.1f}x (up or down) between evaluations of the loss (the median of the large changes)",
                 "lr_advice": lr_advice(ctx, start, 3.0, 2.0)},
     )
 
@@ -345,9 +345,20 @@ def oscillation(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterat
         evidence=Evidence("residual-to-trend-ratio", ratio, float(p.ratio),
                           pr_eff, (start, end), extra),
         start_step=start, end_step=end, alpha=p.alpha,
-        values={"step": fmt_step(start), "swing": f"{swing:.0%}" if positive else fmt_num(swing),
+        values={"step": fmt_step(start), "swing": _swing_words(swing, positive),
                 "lr_advice": lr_advice(ctx, start, 3.0, 2.0)},
     )
+
+
+def _swing_words(swing: float, positive: bool) -> str:
+    """The recommendation's trough-to-peak swing (the trend -1 to +1 r.m.s.): "56% from trough to peak", on a
+    positive loss that swings by a factor of 2 or more "a factor of 17 from trough to peak" (not "1717%", beside
+    a message that gives the r.m.s. as 145%), on a loss that can be negative in its own units."""
+    how = " (derived: the trend -1 to +1 r.m.s.)"
+    if not positive:
+        return f"{fmt_num(swing)} from trough to peak{how}"
+    return (f"a factor of {1.0 + swing:.3g} from trough to peak{how}" if swing >= 1.0 else
+            f"{swing:.0%} of the loss from trough to peak{how}")
 
 
 DETECTORS = {"oscillation": oscillation}
