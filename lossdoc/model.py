@@ -381,6 +381,16 @@ _SPLIT_SUFFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+#: a metric named with its split after it in words: "Accuracy on Test-Set", "loss on the validation set", "acc of
+#: val data", "loss_test_set" (snake case)
+_NAMED_SPLIT = re.compile(
+    r"^(?P<metric>.+?)_(?:(?:on|of)_(?:the_)?(?P<a>train|training|val|valid|validation|eval|evaluation|dev|test)"
+    r"(?:_(?:set|data|dataset|split))?|(?P<b>train|training|val|valid|validation|eval|evaluation|dev|test)"
+    r"_(?:set|data|dataset|split))$")
+_SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val", "eval": "val",
+                "evaluation": "val", "dev": "val", "test": "test"}
+
+
 def split_and_metric(name: str, default_split: str = "train") -> tuple[str, str]:
     """Guess (split, canonical metric) from a column/key name such as ``eval_loss`` or ``train/box_loss``.
 
@@ -398,6 +408,9 @@ def split_and_metric(name: str, default_split: str = "train") -> tuple[str, str]
     for suffix, split in _SPLIT_SUFFIXES:
         if s.endswith(suffix) and len(s) > len(suffix):
             return split, canonical_metric(s[: -len(suffix)])
+    named = _NAMED_SPLIT.match(s)
+    if named:
+        return _SPLIT_NAMES[named.group("a") or named.group("b")], canonical_metric(named.group("metric"))
     metric = canonical_metric(raw)
     if metric in ("lr", "grad_norm", "loss_scale", "throughput"):
         return "train", metric

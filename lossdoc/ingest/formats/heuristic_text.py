@@ -157,6 +157,8 @@ _COUNTERS: dict[str, tuple[str, int]] = {
     "epochs": ("epoch", 0),
     "ep": ("epoch", 0),
 }
+#: a key naming an item's position ("Patch number", "sample_idx", "image index", "batch no"): a counter
+_INDEX_KEY = re.compile(r"(?:^|_)(?:number|idx|index|no)$")
 _LOSS_WORDS = ("loss", "ppl", "perplexity", "nll", "mse", "mae", "rmse", "bpc", "bpb", "error", "objective")
 _BATCH = {"batch", "batches", "mini_batch", "batch_idx", "batch_id", "epoch_step", "accumulation_step"}
 #: Words naming the metric of bare split keys ("eval: acc train 0.91 val 0.88"); default loss.
@@ -300,6 +302,11 @@ def _read_template(line: str) -> _Template:
             bare = canonical_metric(words[-1]) if words else "loss"
         # "Train Epoch: 1" (PyTorch MNIST example) is an epoch counter too.
         kind, prio = _COUNTERS.get(norm) or (_COUNTERS.get(base) if own_split != "?" else None) or ("", 9)
+        if not kind and tot is not None and _INDEX_KEY.search(norm) and _whole(_number_at(line, ordinal)):
+            # "Patch number: 99 / 20955, Train loss: 0.18": a whole number out of a total, named "... number" /
+            # "... index", is the position of the line's item, never a metric (a config's "ignore_index: 255" has
+            # no total); any counter named above wins
+            kind, prio = "inner", 7
         if kind == "inner":
             if prio < best:
                 best, t.inner_key, t.inner_ord, t.inner_tot = prio, key, ordinal, tot

@@ -1,0 +1,67 @@
+"""Reader fixes of round 14: each shape as a few lines in the layout of the public log it came from (source named
+above each test: repository, path, commit; the values here are made up), what lossdoc must read."""
+
+from __future__ import annotations
+
+import pytest
+
+from lossdoc.model import split_and_metric
+from tests.ingest.test_reader_notes_dev import read, steps, values
+
+
+# ------------------------------------------------------------------ a metric named with its split in words
+# BoyDun/tensorflow-cifar-10 train.out @ 0617b30fc20f46277a962fbbf0d8a227c2ccbcf3: 'Global Step: 10, accuracy: 10.9%,
+# loss = 2.30' lines, and every 100 steps 'Accuracy on Test-Set: 10.40% (1040 / 10000)'. main read the test-set
+# accuracy as a training series 'accuracy_on_test_set'.
+
+@pytest.mark.parametrize(("name", "split", "metric"), [
+    ("Accuracy on Test-Set", "test", "accuracy"),
+    ("loss on the validation set", "val", "loss"),
+    ("acc of val data", "val", "accuracy"),
+    ("loss_test_set", "test", "loss"),
+    ("val_loss", "val", "loss"),
+    ("loss", "train", "loss"),
+    ("loss_dataset", "train", "loss_dataset"),
+])
+def test_a_split_named_after_the_metric(name: str, split: str, metric: str) -> None:
+    assert split_and_metric(name) == (split, metric)
+
+
+def test_accuracy_on_the_test_set_is_the_test_split() -> None:
+    lines = []
+    for step in range(10, 301, 10):
+        lines.append(f"Global Step: {step:6d}, accuracy:  {10 + step / 10:.1f}%, loss = {2.3 - step / 300:.2f} "
+                     "(611.0 examples/sec, 0.21 sec/batch)")
+        if step % 100 == 0:
+            lines.append(f"Accuracy on Test-Set: {10 + step / 20:.2f}% ({int(100 * (10 + step / 20))} / 10000)")
+    src = read("\n".join(lines) + "\n", "train.out")
+    assert values(src, "test", "accuracy") == [15.0, 20.0, 25.0]
+    assert steps(src, "test", "accuracy") == [100, 200, 300]
+    assert len(values(src, "train", "accuracy")) == 30
+    assert not values(src, "train", "accuracy_on_test_set")
+
+
+# ------------------------------------------------------------------ an item's position out of a total as the counter
+# philippweinmann/mip_local_unet train_logs.txt @ c03d90b6505ab747964e98fe7a80b46801eaf791: 'Patch number: 99 / 20955,
+# Train loss: 0.181631' every 100 patches, 'avg_dice_scores: 0.0037' after every 30 of them. main used line order as
+# the step and read 'Patch number' as a series (99, 199, ...).
+
+def test_a_numbered_item_out_of_a_total_is_the_step() -> None:
+    lines = []
+    for k in range(1, 61):
+        lines.append(f"Patch number: {100 * k - 1} / 20955, Train loss: {0.2 - k / 1000:.6f}")
+        if k % 30 == 0:
+            lines.append(f"avg_dice_scores: {k / 100:.4f}")
+    src = read("\n".join(lines) + "\n", "train_logs.txt")
+    assert steps(src, "train", "loss")[:3] == [99, 199, 299]
+    assert values(src, "train", "loss")[:2] == [0.199, 0.198]
+    assert not values(src, "train", "patch_number")
+    assert steps(src, "train", "avg_dice_scores") == [2999, 5999]
+
+
+def test_a_config_index_without_a_total_is_not_a_counter() -> None:
+    """'ignore_index: 255' in a config dump names no position; the iteration counter stays the step."""
+    lines = ["ignore_index: 255, batch_size: 8"]
+    lines += [f"iter: {i}, loss: {2.0 - i / 100:.3f}" for i in range(10, 110, 10)]
+    src = read("\n".join(lines) + "\n", "workerlog.0")
+    assert steps(src, "train", "loss") == list(range(10, 110, 10))
