@@ -16,6 +16,7 @@ from lossdoc.ingest.config_text import config_from_files, config_from_input
 from lossdoc.ingest.inputs import InputFile, check_path, from_bytes, open_file, open_stdin
 from lossdoc.ingest.merge import merge_same_runs
 from lossdoc.ingest.normalise import SPLIT_RUNS, normalise_blocks
+from lossdoc.ingest.policy import policy_surrogate
 from lossdoc.ingest.runs import AFTER_LINE, KEEP_RUN
 from lossdoc.ingest.text import READ_PROGRESS
 from lossdoc.ingest.registry import (
@@ -51,6 +52,7 @@ BASE_DIR: contextvars.ContextVar[str | None] = contextvars.ContextVar("lossdoc_b
 
 def _finish(res: ParseResult, display: str, fmt: str, extra_notes: list[IngestNote], *,
             inp: InputFile | None = None, directory: Path | None = None) -> Source:
+    res = policy_surrogate(res)
     blocks, step_notes = normalise_blocks([conform(b, keep_compact=True) for b in res.blocks])
     notes = list(extra_notes) + list(res.notes) + step_notes
     return Source(path=display, format=fmt, blocks=blocks, notes=notes,

@@ -164,14 +164,20 @@ def too_short(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
     if main is None:
         other = [x for x in ctx.all_series()]
         if other and not any(ctx.adversarial(sp) for sp in ("train", "val", "test")):  # LG005 says why
+            names = ", ".join(sorted(x.key for x in other)[:8])
+            policy = any(x.split == "other" and x.metric == "policy_loss" for x in other)
             yield Hit(
-                message=("no loss series found (series: " + ", ".join(sorted(x.key for x in other)[:8])
-                         + "): nothing to diagnose"),
+                message=(f"no loss to descend: the training loss is an RL policy-gradient surrogate, logged beside a "
+                         f"reward, whose level does not measure learning (read as other/policy_loss; series: {names}); "
+                         "the reward is not checked" if policy else
+                         f"no loss series found (series: {names}): nothing to diagnose"),
                 evidence=Evidence("points", 0.0, float(p.min_points), None, None, {}),
                 split=None, metric=None,
                 values={"n": 0, "min_points": p.min_points,
-                        "advice": "Log the loss itself (train and, if you can, validation) so it can be diagnosed; "
-                                  "check `lossdoc inspect` for how the log was read."},
+                        "advice": ("Follow the run's reward (and a validation loss, if the model has one); "
+                                   "`lossdoc inspect` says why the loss was read as a surrogate." if policy else
+                                   "Log the loss itself (train and, if you can, validation) so it can be diagnosed; "
+                                   "check `lossdoc inspect` for how the log was read.")},
             )
         return
     n = int(np.isfinite(main.values).sum())
