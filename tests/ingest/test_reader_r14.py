@@ -65,3 +65,45 @@ def test_a_config_index_without_a_total_is_not_a_counter() -> None:
     lines += [f"iter: {i}, loss: {2.0 - i / 100:.3f}" for i in range(10, 110, 10)]
     src = read("\n".join(lines) + "\n", "workerlog.0")
     assert steps(src, "train", "loss") == list(range(10, 110, 10))
+
+
+# ------------------------------------------------------------------ detectron2's evaluation results in metrics.json
+# BUAAZhangHaonan/mgm_mask2former metrics.json (batch-10 dev): training lines '{"iteration": 19, "total_loss": 109.27,
+# ...}' and after each evaluation '{"bbox/AP": 0.0, "iteration": 2000, "segm/AP": 39.84, "segm/AP50": 80.26, ...}'.
+# main read the evaluators' '<task>/<metric>' results as training series.
+
+def test_detectron2_evaluation_results_are_validation() -> None:
+    lines = [f'{{"data_time": 0.003, "iteration": {i}, "lr": 0.0001, "total_loss": {100 - i / 50:.3f}}}'
+             for i in range(19, 4000, 20)]
+    lines.insert(100, '{"bbox/AP": 0.0, "iteration": 2000, "segm/AP": 39.8, "segm/AP50": 80.3, "sem_seg/mIoU": 51.2}')
+    lines.append('{"bbox/AP": 0.0, "iteration": 4000, "segm/AP": 65.1, "segm/AP50": 91.3, "sem_seg/mIoU": 60.4}')
+    src = read("\n".join(lines) + "\n", "metrics.json")
+    assert values(src, "val", "segm_ap") == [39.8, 65.1]
+    assert values(src, "val", "sem_seg_m_io_u") == [51.2, 60.4]
+    assert not values(src, "train", "segm_ap")
+    assert len(values(src, "train", "loss")) == 200
+
+
+# ------------------------------------------------------------------ a Lightning file with validation rows only
+# ML-Ops-Burnsides-Bitches-Group-51/grape_vine_classification_group_51 metrics.csv (batch-8 dev): validation_step logs
+# val_loss and acc, training_step logs nothing: 'Prediction,Target,acc,epoch,step,val_loss' rows. main read acc as the
+# training accuracy.
+
+def test_unnamed_columns_on_validation_rows_only_are_validation() -> None:
+    rows = ["Prediction,Target,acc,epoch,step,val_loss"]
+    rows += [f"0.0,2.12,{0.15 + e / 100:.2f},{e},{400 * e + 399},{5e8 - 1e7 * e:.1f}" for e in range(10)]
+    src = read("\n".join(rows) + "\n", "metrics.csv")
+    assert values(src, "val", "accuracy")[:2] == [0.15, 0.16]
+    assert not values(src, "train", "accuracy")
+    assert any("read as validation" in n.message for n in src.notes)
+
+
+def test_an_unnamed_training_metric_stays_training() -> None:
+    """training_step logs 'loss' on its own rows, validation_step 'val_loss' on others: loss stays the training loss."""
+    rows = ["epoch,loss,step,val_loss"]
+    for e in range(5):
+        rows += [f"{e},{2.0 - e / 10 - b / 100:.3f},{100 * e + 10 * b + 9}," for b in range(10)]
+        rows.append(f"{e},,{100 * e + 99},{2.1 - e / 10:.3f}")
+    src = read("\n".join(rows) + "\n", "metrics.csv")
+    assert len(values(src, "train", "loss")) == 50
+    assert len(values(src, "val", "loss")) == 5

@@ -351,6 +351,11 @@ def guess_split_metric(name: str, default_split: str = "train") -> tuple[str, st
         # 'metrics/loss', 'metrics/learning_rate' beside 'val_metrics/loss': a 'metrics/' namespace around the
         # loss or the lr, not a metric of its own
         metric = canonical_metric(metric[len("metrics_"):])
+    if split == default_split and _EVAL_TASK.match(name.strip().lower()):
+        # detectron2 writes its evaluators' results into metrics.json as '<task>/<metric>' ('bbox/AP', 'segm/AP50',
+        # 'sem_seg/mIoU', 'panoptic_seg/PQ'; detectron2/engine/defaults.py, flatten_results_dict): computed on the
+        # evaluation set, never on the training batches
+        return "val", metric
     if split == default_split:
         # camelCase headers: 'ValLoss' / 'valAcc' name their split as 'val_loss' / 'Val Loss' do
         snake = snake_case(name)
@@ -365,6 +370,8 @@ def guess_split_metric(name: str, default_split: str = "train") -> tuple[str, st
     return split, metric
 
 
+#: the task prefixes of detectron2's evaluation results in metrics.json
+_EVAL_TASK = re.compile(r"^(?:bbox|segm|keypoints|sem_seg|panoptic_seg)/")
 #: words before the split that make the column a summary of the series, not a task's series ('best_val_loss')
 _NOT_A_TASK = frozenset({"best", "min", "max", "lowest", "highest", "top", "ema", "smooth", "smoothed", "running",
                          "moving", "final", "last", "prev", "previous", "initial", "init", "baseline", "std", "var"})

@@ -347,6 +347,8 @@ def shared_columns(df: pl.DataFrame, mapping: dict[str, tuple[str, str]],
     train = [c for c, (sp, _) in mapping.items() if sp == "train" and "train" in c.lower()]
     val = [c for c, (sp, _) in mapping.items() if sp == "val"]
     none = pl.lit(False)
+    if val and not train:
+        return _validation_only(df, mapping, val, notes)
     if not train or not val:
         return set(), none
     has_val = pl.any_horizontal([pl.col(c).is_not_null() for c in val])
@@ -366,6 +368,27 @@ def shared_columns(df: pl.DataFrame, mapping: dict[str, tuple[str, str]],
                                 f"rows under one name (self.log of it in training_step and validation_step): the "
                                 f"values on rows holding {val[0]} are read as validation, the others as training"))
     return shared, on_val
+
+
+def _validation_only(df: pl.DataFrame, mapping: dict[str, tuple[str, str]], val: list[str],
+                     notes: list[IngestNote]) -> tuple[set[str], pl.Expr]:
+    """In a file with no column named for training, the columns whose name states no split and whose every value
+    (2 or more) sits on a row holding a validation column: logged in ``validation_step`` beside ``val_loss``
+    (``self.log("acc", acc)`` there, nothing logged in ``training_step``), so validation's (noted)."""
+    has_val = pl.any_horizontal([pl.col(c).is_not_null() for c in val])
+    taken = {m for sp, m in mapping.values() if sp == "val"}
+    cands = [c for c, (sp, m) in mapping.items()
+             if sp == "train" and m not in taken and m not in ("lr", "grad_norm", "loss_scale")
+             and guess_split_metric(c, "?")[0] == "?"]
+    if not cands:
+        return set(), pl.lit(False)
+    counts = df.select([pl.struct(pl.col(c).is_not_null().sum().alias("n"),
+                                  (pl.col(c).is_not_null() & has_val).sum().alias("v")).alias(c) for c in cands]).row(0)
+    held = {c for c, n in zip(cands, counts) if n["n"] >= 2 and n["v"] == n["n"]}
+    if held:
+        notes.append(IngestNote("inferred", f"{', '.join(sorted(held))}: no column is named for training and every "
+                                f"value sits on a row holding {val[0]} (logged in validation_step): read as validation"))
+    return held, has_val
 
 
 class LightningCSVParser(Parser):
