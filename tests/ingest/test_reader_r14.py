@@ -107,3 +107,43 @@ def test_an_unnamed_training_metric_stays_training() -> None:
     src = read("\n".join(rows) + "\n", "metrics.csv")
     assert len(values(src, "train", "loss")) == 50
     assert len(values(src, "val", "loss")) == 5
+
+
+# ------------------------------------------------------------------ per-batch lines after a run that printed one an epoch
+# Alexanderareo/peptide_selection nohup.out (batch-7 dev): run 1 prints '\r Epoch:N,Loss:x' once an epoch for epochs
+# 0-499, run 2 eight times an epoch for epochs 0-199. main numbered only the lines in runs of 3 or more, so run 1's 1,500
+# lines had no step ('values before any counter'), were dropped without a several-runs note, and --split-runs could not
+# bring them back.
+
+def _two_runs() -> str:
+    lines = []
+    for e in range(30):
+        lines += [f"\r Epoch:{e},Loss:{2.0 / (1 + e):.6f}", "work", f"MSE_loss = {1.0 / (1 + e) + 0.3:.6f}"]
+    for e in range(20):
+        lines += [f"\r Epoch:{e},Loss:{3.0 / (1 + e + b / 8):.6f}" for b in range(8)]
+        lines += ["work", f"MSE_loss = {1.5 / (1 + e) + 0.4:.6f}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_run_printed_once_an_epoch_before_a_per_batch_run_is_an_earlier_run(tmp_path) -> None:
+    import lossdoc
+
+    src = read(_two_runs(), "nohup.out")
+    assert len(values(src, "train", "loss")) == 160  # the last run: 20 epochs of 8 lines
+    runs = [n.message for n in src.notes if n.kind == "several_runs"]
+    assert runs and "earlier runs not analysed: lines 1-" in runs[0]
+    assert not [n for n in src.notes if "before any counter" in n.message]
+    path = tmp_path / "nohup.out"
+    path.write_text(_two_runs())
+    first, last = lossdoc.read(str(path), split_runs=True).sources
+    assert len(values(first, "train", "loss")) == 30 and len(values(last, "train", "loss")) == 160
+
+
+def test_a_resume_a_little_back_carries_on() -> None:
+    """The epoch counter going back to 10 after 14 (a resume from a checkpoint) is no new run: every line is read."""
+    lines = []
+    for e in list(range(15)) + list(range(10, 20)):
+        lines += [f"epoch: {e} | loss: {2.0 / (1 + e + b / 4):.5f}" for b in range(4)]
+    src = read("\n".join(lines) + "\n", "train.log")
+    assert not [n for n in src.notes if n.kind == "several_runs"]
+    assert len(values(src, "train", "loss")) >= 80

@@ -1372,10 +1372,19 @@ class HeuristicTextParser(Parser):
                     + " (derived: not an optimizer step); other lines take the step of the line before them"))
                 desc = "line order within the epochs"
             elif per_batch:
-                df = (df.join(batchy.select("_rid", pl.lit(True).alias("_b")), on="_rid", how="left").sort("_rid")
-                      .with_columns(pl.col("_b").fill_null(False)))
+                # every line of the repeated shape is a step, also where an epoch printed it once (a first run of
+                # the script logged one line an epoch, the next eight: Alexanderareo/peptide_selection nohup.out);
+                # the numbering starts again where the epoch counter goes back to its start, so that a run appended
+                # to the log shows as a restart to the run handling rather than as more steps of the one before it (a
+                # resume from a checkpoint, back a little to epoch 100 of 101, carries on)
+                tpls = batchy.get_column("tpl").unique().implode()
+                first = dat.get_column("ep").min()
+                back = ((pl.col("ep") <= first) & (pl.col("ep").forward_fill().shift() > first)).fill_null(False).cum_sum()
+                df = df.sort("_rid").with_columns(
+                    (pl.col("is_data") & pl.col("ep").is_not_null() & pl.col("tpl").is_in(tpls)).alias("_b"))
                 df = df.with_columns(
-                    pl.when(pl.col("_b")).then(pl.col("_b").cast(pl.Int64).cum_sum() - 1).cast(pl.Float64).alias("_s")
+                    pl.when(pl.col("_b")).then(pl.col("_b").cast(pl.Int64).cum_sum().over(back) - 1)
+                    .cast(pl.Float64).alias("_s")
                 ).drop("_b")
                 med = int(batchy.group_by("tpl", "_r").len().get_column("len").median())  # type: ignore[arg-type]
                 notes.append(IngestNote(
