@@ -147,3 +147,19 @@ def test_a_resume_a_little_back_carries_on() -> None:
     src = read("\n".join(lines) + "\n", "train.log")
     assert not [n for n in src.notes if n.kind == "several_runs"]
     assert len(values(src, "train", "loss")) >= 80
+
+
+# ------------------------------------------------------------------ tracebacks and a web server's log beside the training
+# ClaireLC/backprop_kf_vo train_output.txt (batch-10 dev): 'File ".../train.py", line 82, in <module>' after the last
+# loss line was read as a series 'line' (93). AkmalMohammedKP/EXPLAINpy training.log (batch-1 dev): Werkzeug's
+# 'Debugger PIN: 832-733-745' and '127.0.0.1 - - [01/Mar/2024 03:58:20] "POST /code HTTP/1.1" 200 -' were series.
+
+def test_traceback_frames_and_access_log_lines_are_not_series() -> None:
+    lines = ["INFO:werkzeug: * Debugger PIN: 832-733-745",
+             'INFO:werkzeug:127.0.0.1 - - [01/Mar/2024 03:58:20] "POST /code HTTP/1.1" 200 -']
+    lines += [f"INFO:root:Epoch [{e}/10], Loss: {9.0 / e:.4f}" for e in range(1, 11)]
+    lines += ["Traceback (most recent call last):", '  File "/home/u/train.py", line 82, in <module>',
+              "    main()", '  File "/home/u/train.py", line 64, in main', "KeyboardInterrupt"]
+    src = read("\n".join(lines) + "\n", "training.log")
+    assert set(src.frame.get_column("metric").unique().to_list()) == {"loss"}
+    assert steps(src, "train", "loss") == list(range(1, 11))

@@ -744,6 +744,10 @@ _COLON_FRAC = r"\]\[\s*(\d+):(\d+)\]"
 #: scikit-learn's classification_report: a 'precision recall f1-score support' header over one row per class ('Healthy
 #: (0)  0.8220  0.8012  0.8115  2917'), 'accuracy  0.7446  4252' and the macro/weighted averages -- a test summary
 #: printed after training (its rows were read as series 'Healthy', 'avg', 'accuracy_2'), dropped with its header
+#: a frame line of a Python traceback
+_TRACEBACK_FRAME = r'^\s*File "[^"]*", line \d+'
+#: a request line of a web server's access log (Werkzeug, gunicorn, uvicorn)
+_HTTP_ACCESS = r'"(?:GET|POST|PUT|DELETE|HEAD|PATCH|OPTIONS) \S* HTTP/\d|\bDebugger PIN: '
 _REPORT_HEAD = r"\bprecision\s+recall\s+f1-score\s+support\s*$"
 _REPORT_ROW = (r"^\s*$|^.*\S\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+\d+\s*$|^\s*accuracy\s+[0-9.]+\s+\d+\s*$")
 #: a key qualified by the share of the data it was measured on ('Val~20% 9.6793': validation on ~20% of the set): the
@@ -839,7 +843,17 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
                        line.str.contains(_COLON_FRAC).any().alias("colon_frac"),
                        line.str.contains("f1-score", literal=True).any().alias("report"),
                        line.str.contains("~", literal=True).any().alias("tilde"),
+                       line.str.contains('", line ', literal=True).any().alias("traceback"),
+                       (line.str.contains(" HTTP/", literal=True) | line.str.contains("Debugger PIN", literal=True))
+                       .any().alias("http"),
                        line.str.contains(_BARE_EPOCH_FRAC).sum().alias("bare_frac")).row(0, named=True)
+    if has["traceback"]:
+        # a Python traceback's 'File "train.py", line 82, in <module>': a source line number, not a metric
+        lines = lines.filter(~line.str.contains(_TRACEBACK_FRAME))
+    if has["http"]:
+        # a web server's access log beside the training ('127.0.0.1 - - [..] "GET / HTTP/1.1" 200 -': the address,
+        # the date, the status) and its 'Debugger PIN: 832-...' are no metrics
+        lines = lines.filter(~line.str.contains(_HTTP_ACCESS))
     if has["bare_frac"] >= _BARE_MIN:
         lines = lines.with_columns(line.str.replace(_BARE_EPOCH_FRAC, "${1}epoch ${2} [${3}/${4}]${5}"))
     if has["tilde"]:
