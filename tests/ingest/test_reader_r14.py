@@ -163,3 +163,27 @@ def test_traceback_frames_and_access_log_lines_are_not_series() -> None:
     src = read("\n".join(lines) + "\n", "training.log")
     assert set(src.frame.get_column("metric").unique().to_list()) == {"loss"}
     assert steps(src, "train", "loss") == list(range(1, 11))
+
+
+# ------------------------------------------------------------------ a best-so-far summary naming a past epoch
+# Siddharth-Jaswal/Dysarthria-Classifier train.log (batch-2 dev): after 'Epoch [20/20] LR: 0.001 | Train Loss: 0.19 |
+# Train Acc: 0.94' comes 'Best model found at epoch 19 with train_loss=0.1932', then the test metrics. main took
+# 'epoch 19' as the counter: the test results sat at the end of epoch 19 (before the last training epoch) and a
+# series 'with_train_loss' held the best value.
+
+def test_a_best_at_epoch_summary_does_not_move_the_steps() -> None:
+    lines = ["2026-05-01 04:24:57 | INFO | Train samples=11730 | Val samples=0 | Test samples=4252"]
+    for e in range(1, 21):
+        lines += [f"2026-05-01 04:00:00 | DEBUG | Epoch {e:02d} | Batch {b}/62 | batch_loss={1.0 / (e + b / 62):.4f}"
+                  for b in (20, 40, 60, 62)]
+        lines.append(f"2026-05-01 04:00:00 | INFO | Epoch [{e}/20] LR: 0.001000 | Train Loss: {1.0 / e:.4f} | "
+                     f"Train Acc: {0.5 + e / 50:.4f}")
+    lines.append("2026-05-01 04:37:12 | INFO | Best model found at epoch 19 with train_loss=0.1932")
+    for name, acc in (("Combined", 0.7446), ("HeadMic", 0.7883), ("ArrayMic", 0.7005)):
+        lines.append(f"2026-05-01 04:37:40 | INFO | Test Metrics - {name} metrics: {{'accuracy': {acc}, "
+                     "'balanced_accuracy': 0.7111, 'precision': 0.5884, 'recall': 0.621, 'roc_auc': 0.7712}")
+    src = read("\n".join(lines) + "\n", "train.log")
+    last_train = max(steps(src, "train", "loss"))
+    assert last_train == 1240
+    assert steps(src, "test", "accuracy") == [last_train]
+    assert not [m for m in src.frame.get_column("metric").unique().to_list() if "with" in m]

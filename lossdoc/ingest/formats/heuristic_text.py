@@ -744,6 +744,9 @@ _COLON_FRAC = r"\]\[\s*(\d+):(\d+)\]"
 #: scikit-learn's classification_report: a 'precision recall f1-score support' header over one row per class ('Healthy
 #: (0)  0.8220  0.8012  0.8115  2917'), 'accuracy  0.7446  4252' and the macro/weighted averages -- a test summary
 #: printed after training (its rows were read as series 'Healthy', 'avg', 'accuracy_2'), dropped with its header
+#: a best-so-far summary naming the epoch or step it was reached at ("Best model found at epoch 19", "best val acc
+#: 0.91 at step 1200")
+_BEST_AT = r"(?i)\bbest\b.{0,60}?\b(?:at|in|from)\s+(?:the\s+)?(?:epoch|step|iter(?:ation)?)\b\s*[:#]?\s*\d"
 #: a frame line of a Python traceback
 _TRACEBACK_FRAME = r'^\s*File "[^"]*", line \d+'
 #: a request line of a web server's access log (Werkzeug, gunicorn, uvicorn)
@@ -844,9 +847,15 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
                        line.str.contains("f1-score", literal=True).any().alias("report"),
                        line.str.contains("~", literal=True).any().alias("tilde"),
                        line.str.contains('", line ', literal=True).any().alias("traceback"),
+                       line.str.contains(_BEST_AT).any().alias("best_at"),
                        (line.str.contains(" HTTP/", literal=True) | line.str.contains("Debugger PIN", literal=True))
                        .any().alias("http"),
                        line.str.contains(_BARE_EPOCH_FRAC).sum().alias("bare_frac")).row(0, named=True)
+    if has["best_at"]:
+        # 'Best model found at epoch 19 with train_loss=0.1932': a summary naming a past epoch, printed after the
+        # last one -- its counter would move the steps of the lines after it back (a test evaluation read at the
+        # end of epoch 19 of 20), and its value is a best-so-far, not a point of the curve
+        lines = lines.filter(~line.str.contains(_BEST_AT))
     if has["traceback"]:
         # a Python traceback's 'File "train.py", line 82, in <module>': a source line number, not a metric
         lines = lines.filter(~line.str.contains(_TRACEBACK_FRAME))
