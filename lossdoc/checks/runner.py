@@ -265,7 +265,7 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
         # to 0 was a false alarm). When it fell in a straight line, "converged early, stop at step 21" is wrong
         # (an sklearn MLP at Adam LR 1e-5 losing 0.16% in 80 iterations, labelled lr_too_low from its sweep)
         if any(i not in drop and (findings[i].category == "plateau" and findings[i].severity >= Severity.WARNING
-                                  or findings[i].rule == "UF001" and (findings[i].evidence.statistic or 0.0) <= 0)
+                                  or findings[i].rule == "UF001" and _did_not_fall(findings[i]))
                for i in idx):
             # "falls steadily but slowly, with no sign of slowing down" (LR004) cannot stand beside a plateau warning
             # on the series (its TOST showed the loss flat over a long window) or "did not fall" (UF001, the end at
@@ -284,6 +284,12 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     judged = {key(f) for i, f in enumerate(findings) if i not in drop and f.category in _JUDGED}
     drop.update(i for i, f in enumerate(findings) if f.rule == "LG007" and key(f) in judged)
     return [f for i, f in enumerate(findings) if i not in drop]
+
+
+def _did_not_fall(f: Finding) -> bool:
+    """Whether UF001's finding says the loss did not fall: its relative drop (the statistic) is known and <= 0."""
+    drop = f.evidence.statistic
+    return drop is not None and math.isfinite(float(drop)) and float(drop) <= 0
 
 
 #: Categories whose findings judge a loss's trend (LG007's note is dropped beside one on its series).
