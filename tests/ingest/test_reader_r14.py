@@ -187,3 +187,12 @@ def test_a_best_at_epoch_summary_does_not_move_the_steps() -> None:
     assert last_train == 1240
     assert steps(src, "test", "accuracy") == [last_train]
     assert not [m for m in src.frame.get_column("metric").unique().to_list() if "with" in m]
+
+
+def test_a_best_clause_on_an_epoch_line_keeps_the_line() -> None:
+    """'Epoch [12/20] ... (best 0.41 at epoch 9)' is epoch 12's line: it stays, the best-so-far clause a detail."""
+    lines = [f"Epoch [{e}/20] train_loss: {1.0 / e:.4f} val_loss: {1.2 / e + 0.1:.4f} (best {1.2 / e + 0.1:.4f} at epoch {e})"
+             for e in range(1, 21)]
+    src = read("\n".join(lines) + "\n", "train.log")
+    assert len(values(src, "val", "loss")) == 20
+    assert steps(src, "train", "loss") == list(range(1, 21))

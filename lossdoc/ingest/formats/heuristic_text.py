@@ -747,6 +747,8 @@ _COLON_FRAC = r"\]\[\s*(\d+):(\d+)\]"
 #: a best-so-far summary naming the epoch or step it was reached at ("Best model found at epoch 19", "best val acc
 #: 0.91 at step 1200")
 _BEST_AT = r"(?i)\bbest\b.{0,60}?\b(?:at|in|from)\s+(?:the\s+)?(?:epoch|step|iter(?:ation)?)\b\s*[:#]?\s*\d"
+#: a counter word before "best" on a line: the line is that counter's, its best-so-far clause a detail
+_COUNTER_BEFORE_BEST = r"(?i)\b(?:epoch|step|iter(?:ation)?|batch)\b.*?\bbest\b"
 #: a frame line of a Python traceback
 _TRACEBACK_FRAME = r'^\s*File "[^"]*", line \d+'
 #: a request line of a web server's access log (Werkzeug, gunicorn, uvicorn)
@@ -855,7 +857,8 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
         # 'Best model found at epoch 19 with train_loss=0.1932': a summary naming a past epoch, printed after the
         # last one -- its counter would move the steps of the lines after it back (a test evaluation read at the
         # end of epoch 19 of 20), and its value is a best-so-far, not a point of the curve
-        lines = lines.filter(~line.str.contains(_BEST_AT))
+        # (only when no counter comes before it: 'Epoch [12/100] loss 0.5 (best 0.41 at epoch 9)' is epoch 12's line)
+        lines = lines.filter(~(line.str.contains(_BEST_AT) & ~line.str.contains(_COUNTER_BEFORE_BEST)))
     if has["traceback"]:
         # a Python traceback's 'File "train.py", line 82, in <module>': a source line number, not a metric
         lines = lines.filter(~line.str.contains(_TRACEBACK_FRAME))
