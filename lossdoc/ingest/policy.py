@@ -5,7 +5,7 @@ value takes both signs and its level says nothing about learning: the advantages
 improves moves the surrogate wherever its baseline sits (a Lightning RL run's ``train/loss`` went from +31,920 to
 -33,612 and then scattered between -5,000 and +1,000 while its reward rose from -6,574 to -2,134). Judged as a
 loss, its rise toward 0 reads as a divergence that fails CI. A loss to descend (cross-entropy, NLL of a discrete
-target, MSE, a value loss, DPO's loss) is never below 0; so when a run logs a reward or return beside a training
+target, MSE, a value loss, DPO's loss) is never below 0; so when a run logs a reward or episode return beside a training
 loss with at least :data:`MIN_NEGATIVE_SHARE` of its finite values below 0, the loss is read as ``other
 policy_loss``, shown and not judged as the training loss, with a note; the run's signal is its reward,
 which lossdoc does not judge. (HF TRL's GRPO/RLOO state files, whose surrogate sits near 0, are recognised by
@@ -21,10 +21,11 @@ import polars as pl
 
 from lossdoc.model import IngestNote, ParseResult
 
-#: a reward or return series of an RL run: reward, train/reward, ep_rew_mean (Stable-Baselines3), episode_return,
-#: GRPO's rewards/<func>/mean -- not a preference trainer's implicit rewards (DPO's chosen_reward, rewards/rejected,
-#: rewards/margins), whose loss is one to descend
-REWARD = re.compile(r"(?:^|[_/])(?:rewards?|returns?|ep_rew(?:_mean)?)(?:$|[_/])")
+#: a reward or episode-return series of an RL run: reward, train/reward, ep_rew_mean (Stable-Baselines3),
+#: episode_return, GRPO's rewards/<func>/mean -- not a bare "return" (a trading model's portfolio return beside a
+#: loss of minus its Sharpe ratio is a loss to descend), nor a preference trainer's implicit rewards (DPO's
+#: chosen_reward, rewards/rejected, rewards/margins), whose loss is one to descend
+REWARD = re.compile(r"(?:^|[_/])(?:rewards?|ep_rew(?:_mean)?|(?:episode|episodic|ep)_returns?)(?:$|[_/])")
 _PREFERENCE = re.compile(r"chosen|rejected|margin")
 #: share of the training loss's finite values below 0 that makes it a surrogate beside a reward
 MIN_NEGATIVE_SHARE = 0.1

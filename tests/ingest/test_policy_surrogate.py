@@ -61,3 +61,10 @@ def test_preference_rewards_do_not_make_a_surrogate() -> None:
     text = _lightning(_surrogate(), reward="chosen_reward")
     src = read(text, "metrics.csv")
     assert ("train", "loss") in set(src.frame.select("split", "metric").unique().iter_rows())
+
+
+def test_a_portfolio_return_does_not_make_a_surrogate() -> None:
+    """A trading model's loss of minus its Sharpe ratio (below 0, a loss to descend) beside its 'return': judged."""
+    text = _lightning(_surrogate(), reward="train/return")
+    src = read(text, "metrics.csv")
+    assert ("train", "loss") in set(src.frame.select("split", "metric").unique().iter_rows())
