@@ -196,3 +196,29 @@ def test_a_best_clause_on_an_epoch_line_keeps_the_line() -> None:
     src = read("\n".join(lines) + "\n", "train.log")
     assert len(values(src, "val", "loss")) == 20
     assert steps(src, "train", "loss") == list(range(1, 21))
+
+
+# ------------------------------------------------------------------ epoch lines printed after their batches
+# Farouc/ccvaes training_logs.txt (batch-10 dev): '  [Batch 50] Loss: 15494.8 | Sup: 7727.6 | Class(Aux): 2.520 |
+# Acc: 6.2%' x5, then '===> Epoch 1/30 terminée.' and the epoch's 'Avg Loss: ...'. main read the epoch lines as
+# headers: epoch 1's batches were skipped ('values before any counter') and the others sat one epoch early.
+
+def test_epoch_lines_after_their_batches_close_the_epoch() -> None:
+    lines = []
+    for e in range(1, 6):
+        lines += [f"  [Batch {b}] Loss: {100.0 / (e + b / 250):.1f} | Sup: 7.6 | Acc: {e + b / 100:.1f}%"
+                  for b in range(50, 251, 50)]
+        lines += [f"===> Epoch {e}/5 terminée.", f"     Avg Loss: {100.0 / (e + 0.5):.2f}"]
+    src = read("\n".join(lines) + "\n", "training_logs.txt")
+    assert steps(src, "train", "loss") == [250 * (e - 1) + b for e in range(1, 6) for b in range(50, 251, 50)]
+    assert steps(src, "train", "avg_loss") == [250 * e for e in range(1, 6)]
+
+
+def test_epoch_header_lines_before_their_batches_are_unchanged() -> None:
+    """'**** EPOCH 1 ****' then its batch lines (a header): batch lines after the last header, none before the first."""
+    lines = []
+    for e in range(1, 6):
+        lines.append(f"**** EPOCH {e} ****")
+        lines += [f"  [Batch {b}] Loss: {100.0 / (e + b / 250):.1f}" for b in range(50, 251, 50)]
+    src = read("\n".join(lines) + "\n", "log_train.txt")
+    assert steps(src, "train", "loss") == [250 * (e - 1) + b for e in range(1, 6) for b in range(50, 251, 50)]

@@ -914,6 +914,33 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
     return lines
 
 
+def _epoch_trailers(df: pl.DataFrame, notes: list[IngestNote]) -> pl.DataFrame:
+    """``df`` (``_axis``'s per-line table) with the batch lines of a log that announces each epoch *after* its
+    batches given the epoch of the epoch line after them.
+
+    ``[Batch 50] Loss: 15494.8 | ...`` x5, then ``===> Epoch 1/30 terminée.`` and the epoch's averages (Farouc/ccvaes
+    training_logs.txt): the epoch lines carry no values, batch lines come before the first of them and none after the
+    last. Read as headers, the first epoch's batches had no epoch (skipped) and every other epoch's sat one epoch
+    early, against the averages printed after each epoch line. A header log (PointNet's ``**** EPOCH 000 ****`` then
+    its lines) has batch lines after its last epoch line and none before the first: unchanged."""
+    epoch_line = pl.col("ep").is_not_null() & ~pl.col("is_data")
+    batch_line = pl.col("is_data") & pl.col("inner").is_not_null()
+    if df.filter(pl.col("ep").is_not_null() & pl.col("is_data")).height:
+        return df  # the epoch is on data lines: no header or trailer lines
+    at = df.filter(epoch_line).get_column("_rid")
+    if at.len() < 2:
+        return df
+    first, last = at.min(), at.max()
+    before = df.filter(batch_line & (pl.col("_rid") < first)).height
+    after = df.filter(batch_line & (pl.col("_rid") > last)).height
+    if not before or after:
+        return df
+    notes.append(IngestNote("inferred", f"each epoch line comes after its batch lines ({before} batch line(s) before the "
+                            "first, none after the last): a batch line belongs to the epoch line that follows it"))
+    return df.with_columns(pl.when(batch_line).then(pl.col("ep").backward_fill()).otherwise(pl.col("epoch"))
+                           .alias("epoch"))
+
+
 def _coco_summary(lines: pl.DataFrame) -> pl.DataFrame:
     """pycocotools' summary lines (:data:`_COCO`) rewritten as ``val_<type>_<name>=<value>`` pairs (type: the
     annotation type announced before them, ``coco`` when none was), its -1.000 lines and timing lines dropped."""
@@ -1286,6 +1313,8 @@ class HeuristicTextParser(Parser):
         has_inner = df.get_column("inner").drop_nulls().len() > 0
         has_epoch = df.get_column("ep").drop_nulls().len() > 0
         df = df.with_columns(pl.col("ep").forward_fill().alias("epoch"))
+        if has_inner and has_epoch:
+            df = _epoch_trailers(df, notes)
         if has_inner:
             # no data line carries a step counter ("**** EPOCH 000 ****", " ---- batch: 050 ----", then "mean
             # loss: ..."): the counter the header lines print most often, not a count in the run's preamble
