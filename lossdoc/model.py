@@ -381,14 +381,15 @@ _SPLIT_SUFFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+#: a split's name as written (a key, a header word) -> lossdoc's split
+SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val", "eval": "val",
+               "evaluation": "val", "dev": "val", "test": "test"}
+_SPLIT_ALT = "|".join(sorted(SPLIT_NAMES, key=len, reverse=True))
 #: a metric named with its split after it in words: "Accuracy on Test-Set", "loss on the validation set", "acc of
 #: val data", "loss_test_set" (snake case)
 _NAMED_SPLIT = re.compile(
-    r"^(?P<metric>.+?)_(?:(?:on|of)_(?:the_)?(?P<a>train|training|val|valid|validation|eval|evaluation|dev|test)"
-    r"(?:_(?:set|data|dataset|split))?|(?P<b>train|training|val|valid|validation|eval|evaluation|dev|test)"
-    r"_(?:set|data|dataset|split))$")
-_SPLIT_NAMES = {"train": "train", "training": "train", "val": "val", "valid": "val", "validation": "val", "eval": "val",
-                "evaluation": "val", "dev": "val", "test": "test"}
+    rf"^(?P<metric>.+?)_(?:(?:on|of)_(?:the_)?(?P<a>{_SPLIT_ALT})(?:_(?:set|data|dataset|split))?"
+    rf"|(?P<b>{_SPLIT_ALT})_(?:set|data|dataset|split))$")
 
 
 def split_and_metric(name: str, default_split: str = "train") -> tuple[str, str]:
@@ -410,7 +411,7 @@ def split_and_metric(name: str, default_split: str = "train") -> tuple[str, str]
             return split, canonical_metric(s[: -len(suffix)])
     named = _NAMED_SPLIT.match(s)
     if named:
-        return _SPLIT_NAMES[named.group("a") or named.group("b")], canonical_metric(named.group("metric"))
+        return SPLIT_NAMES[named.group("a") or named.group("b")], canonical_metric(named.group("metric"))
     metric = canonical_metric(raw)
     if metric in ("lr", "grad_norm", "loss_scale", "throughput"):
         return "train", metric

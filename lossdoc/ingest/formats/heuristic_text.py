@@ -59,7 +59,8 @@ from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.runs import FINISHED, keep_last_run, reference
 from lossdoc.ingest.text import load_lines, torn_tail_note
-from lossdoc.model import IngestNote, ParseResult, canonical_metric, concat_frames, snake_case, split_and_metric
+from lossdoc.model import (SPLIT_NAMES, IngestNote, ParseResult, canonical_metric, concat_frames, snake_case,
+                           split_and_metric)
 
 # ASCII-only on purpose: the positions of numbers found by polars (Rust regex) on every line and by
 # Python's re on one line per template must agree, and Unicode \d / \b differ between the two.
@@ -110,17 +111,7 @@ _EXPONENT = re.compile(r"(?i)^e[-+]?\d+$")
 _VERB = re.compile(r"(?i)(?:^|\s+)(?:is|was|are|were)$")
 _UFRAC = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
 _SPLIT_WORD = re.compile(r"(?i)\b(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")
-_SPLIT_OF = {
-    "train": "train",
-    "training": "train",
-    "val": "val",
-    "valid": "val",
-    "validation": "val",
-    "eval": "val",
-    "evaluation": "val",
-    "dev": "val",
-    "test": "test",
-}
+_SPLIT_OF = SPLIT_NAMES
 #: Time units written right after a number ("15m 1s", "1h 20min"): never a key of the number after them.
 _UNITS = frozenset({"h", "hr", "hrs", "m", "min", "mins", "s", "sec", "secs", "ms", "us"})
 #: With only an epoch counter, lines of one shape repeated this often within an epoch are per-batch lines.
@@ -744,6 +735,8 @@ _COLON_FRAC = r"\]\[\s*(\d+):(\d+)\]"
 #: scikit-learn's classification_report: a 'precision recall f1-score support' header over one row per class ('Healthy
 #: (0)  0.8220  0.8012  0.8115  2917'), 'accuracy  0.7446  4252' and the macro/weighted averages -- a test summary
 #: printed after training (its rows were read as series 'Healthy', 'avg', 'accuracy_2'), dropped with its header
+_REPORT_HEAD = r"\bprecision\s+recall\s+f1-score\s+support\s*$"
+_REPORT_ROW = (r"^\s*$|^.*\S\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+\d+\s*$|^\s*accuracy\s+[0-9.]+\s+\d+\s*$")
 #: a best-so-far summary naming the epoch or step it was reached at ("Best model found at epoch 19", "best val acc
 #: 0.91 at step 1200")
 _BEST_AT = r"(?i)\bbest\b.{0,60}?\b(?:at|in|from)\s+(?:the\s+)?(?:epoch|step|iter(?:ation)?)\b\s*[:#]?\s*\d"
@@ -753,8 +746,6 @@ _COUNTER_BEFORE_BEST = r"(?i)\b(?:epoch|step|iter(?:ation)?|batch)\b.*?\bbest\b"
 _TRACEBACK_FRAME = r'^\s*File "[^"]*", line \d+'
 #: a request line of a web server's access log (Werkzeug, gunicorn, uvicorn)
 _HTTP_ACCESS = r'"(?:GET|POST|PUT|DELETE|HEAD|PATCH|OPTIONS) \S* HTTP/\d|\bDebugger PIN: '
-_REPORT_HEAD = r"\bprecision\s+recall\s+f1-score\s+support\s*$"
-_REPORT_ROW = (r"^\s*$|^.*\S\s+[0-9.]+\s+[0-9.]+\s+[0-9.]+\s+\d+\s*$|^\s*accuracy\s+[0-9.]+\s+\d+\s*$")
 #: a key qualified by the share of the data it was measured on ('Val~20% 9.6793': validation on ~20% of the set): the
 #: share is no value, and '~' and '%' are no key characters, so the pair was lost; read as 'Val 9.6793'
 _SHARE_KEY = r"\b([A-Za-z][A-Za-z_]*)~\d+(?:\.\d+)?%(\s)"
