@@ -36,10 +36,10 @@ LOSS_LIKE = ("loss", "mse", "nll", "cross_entropy", "bce")
 SeriesMap = Mapping[tuple[str, str], "Series"]
 
 
-#: the word a message puts before a held-out series whose name does not say its split (:attr:`Series.label`)
-_HELD_WORD = {"val": "validation", "test": "test"}
+#: How a message names a split ("the validation set", "a test accuracy"; :attr:`Series.label`).
+SPLIT_WORD = {"val": "validation", "test": "test", "train": "training"}
 #: a name that already says its split: val_loss, eval/loss, test_acc, valid, dev_loss, train_loss
-_SPLIT_IN_NAME = re.compile(r"(?i)val|eval|test|train|dev")
+SPLIT_IN_NAME = re.compile(r"(?i)val|eval|test|train|dev")
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,9 @@ class Series:
         """How a message names the series: its name as logged, with a held-out split's word in front when the name
         does not say the split ("validation loss" for a val series a text log wrote as ``loss`` after an
         ``Evaluation:`` header; ``val_loss`` and ``eval/loss`` as they are)."""
-        word = _HELD_WORD.get(self.split)
-        return f"{word} {self.name}" if word and not _SPLIT_IN_NAME.search(self.name) else self.name
+        if self.split not in ("val", "test") or SPLIT_IN_NAME.search(self.name):
+            return self.name
+        return f"{SPLIT_WORD[self.split]} {self.name}"
 
     def __len__(self) -> int:
         return int(self.steps.size)

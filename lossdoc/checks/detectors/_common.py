@@ -10,6 +10,7 @@ import numpy as np
 from lossdoc.analysis._arrays import last_quarter_bounds, search
 from lossdoc.analysis.smoothing import MAD_TO_SD, rolling_median
 from lossdoc.checks.engine import RunContext, Series
+from lossdoc.checks.series import SPLIT_WORD
 from lossdoc.numfmt import fmt_num, fmt_step
 
 #: Floor for relative-change denominators: tiny, so a 1e-30-scale loss is judged like a 1e0 one.
@@ -501,10 +502,6 @@ def early_fall(v: np.ndarray, end: float) -> float:
     caller's final level; 0 when it started at 0."""
     start = first_level(v)
     return (start - end) / abs(start) if start else 0.0
-
-
-#: How a message names a split ("the validation set", "a test accuracy").
-SPLIT_WORD = {"val": "validation", "test": "test", "train": "training"}
 
 
 def held_word(s: Series) -> str:

@@ -48,7 +48,7 @@ from lossdoc.analysis.stats import MK_EXACT_MAX_POINTS, mann_kendall, mann_kenda
 from lossdoc.checks.detectors._common import SPLIT_WORD, fmt_num, fmt_step, lr_text, shown_lr, tlabel
 from lossdoc.checks.engine import Hit, RunContext, Series, final_level
 from lossdoc.checks.findings import Evidence, Severity
-from lossdoc.checks.series import final_level_words
+from lossdoc.checks.series import SPLIT_IN_NAME, final_level_words
 
 #: metric names read as a plain (top-1) accuracy
 _ACC = re.compile(
@@ -79,7 +79,7 @@ def _judgeable(ctx: RunContext, min_points: int) -> Iterator[tuple[Series, np.nd
 
 def _display_name(acc: Series) -> str:
     """The series' name, with its split in words when the name does not say it ("validation accuracy")."""
-    return acc.name if re.search(r"(?i)val|eval|test|train|dev", acc.name) else f"{SPLIT_WORD[acc.split]} {acc.name}"
+    return acc.name if SPLIT_IN_NAME.search(acc.name) else f"{SPLIT_WORD[acc.split]} {acc.name}"
 
 
 def as_fraction(v: np.ndarray) -> tuple[np.ndarray, bool] | None:
