@@ -354,10 +354,7 @@ def shared_columns(df: pl.DataFrame, mapping: dict[str, tuple[str, str]],
     has_val = pl.any_horizontal([pl.col(c).is_not_null() for c in val])
     has_train = pl.any_horizontal([pl.col(c).is_not_null() for c in train])
     on_val, on_train = has_val & ~has_train, has_train & ~has_val
-    taken = {m for sp, m in mapping.values() if sp == "val"}
-    cands = [c for c, (sp, m) in mapping.items()
-             if sp == "train" and c not in train and m not in taken and m not in ("lr", "grad_norm", "loss_scale")
-             and guess_split_metric(c, "?")[0] == "?"]
+    cands = _unnamed_columns(mapping, train)
     if not cands:
         return set(), none
     counts = df.select([pl.struct((pl.col(c).is_not_null() & on_val).sum().alias("v"),
@@ -370,16 +367,22 @@ def shared_columns(df: pl.DataFrame, mapping: dict[str, tuple[str, str]],
     return shared, on_val
 
 
+def _unnamed_columns(mapping: dict[str, tuple[str, str]], train: list[str]) -> list[str]:
+    """The columns read as training series whose name states no split (``acc``, ``mse``), other than ``train`` (the
+    columns named for training), the optimizer's (lr, grad norm, loss scale) and metrics validation already has."""
+    taken = {m for sp, m in mapping.values() if sp == "val"}
+    return [c for c, (sp, m) in mapping.items()
+            if sp == "train" and c not in train and m not in taken and m not in ("lr", "grad_norm", "loss_scale")
+            and guess_split_metric(c, "?")[0] == "?"]
+
+
 def _validation_only(df: pl.DataFrame, mapping: dict[str, tuple[str, str]], val: list[str],
                      notes: list[IngestNote]) -> tuple[set[str], pl.Expr]:
     """In a file with no column named for training, the columns whose name states no split and whose every value
     (2 or more) sits on a row holding a validation column: logged in ``validation_step`` beside ``val_loss``
     (``self.log("acc", acc)`` there, nothing logged in ``training_step``), so validation's (noted)."""
     has_val = pl.any_horizontal([pl.col(c).is_not_null() for c in val])
-    taken = {m for sp, m in mapping.values() if sp == "val"}
-    cands = [c for c, (sp, m) in mapping.items()
-             if sp == "train" and m not in taken and m not in ("lr", "grad_norm", "loss_scale")
-             and guess_split_metric(c, "?")[0] == "?"]
+    cands = _unnamed_columns(mapping, [])
     if not cands:
         return set(), pl.lit(False)
     counts = df.select([pl.struct(pl.col(c).is_not_null().sum().alias("n"),
