@@ -50,12 +50,18 @@ def policy_surrogate(res: ParseResult) -> ParseResult:
     n = sum(int(s.item(0, "n") or 0) for s in signs)
     if n < MIN_POINTS or neg < MIN_NEGATIVE_SHARE * n:
         return res
+    return read_as_policy_loss(
+        res, f"the run logs {min(rewards, key=len)!r} and its training loss goes below 0 ({neg:,} of its {n:,} values "
+        f"below 0, {pos:,} above): the policy-gradient surrogate of an RL run, not a loss to descend")
+
+
+def read_as_policy_loss(res: ParseResult, why: str) -> ParseResult:
+    """``res`` with its training ``loss`` read as ``other policy_loss`` (shown, not judged as the training loss), and
+    an inferred note saying ``why``."""
     res.blocks = [b.with_columns(pl.when(_IS_LOSS).then(pl.lit("other")).otherwise(pl.col("split")).alias("split"),
                                  pl.when(_IS_LOSS).then(pl.lit("policy_loss")).otherwise(pl.col("metric"))
                                  .alias("metric"))
                   if {"split", "metric"} <= set(b.columns) else b for b in res.blocks]
-    res.notes.append(IngestNote(
-        "inferred", f"the run logs {min(rewards, key=len)!r} and its training loss goes below 0 ({neg:,} of its {n:,} values "
-        f"below 0, {pos:,} above): the policy-gradient surrogate of an RL run, not a loss to descend: read as other "
-        "policy_loss and not judged as the training loss; the run's signal is its reward (not checked)"))
+    res.notes.append(IngestNote("inferred", f"{why}: read as other policy_loss and not judged as the training loss; "
+                                "the run's signal is its reward (not checked)"))
     return res

@@ -37,6 +37,7 @@ from lossdoc.errors import EmptyInputError, InputError, ParseError
 from lossdoc.ingest.formats import _hf_columns
 from lossdoc.ingest.formats._tabular import SeriesNamer
 from lossdoc.ingest.inputs import STREAMED_MEMORY_FACTOR, InputFile, open_file
+from lossdoc.ingest.policy import read_as_policy_loss
 from lossdoc.ingest.remote import join_display
 from lossdoc.ingest.registry import Parser
 from lossdoc.model import IngestNote, ParseResult, concat_frames, conform, conform_blocks
@@ -397,15 +398,9 @@ def policy_objective(res: ParseResult) -> ParseResult:
     keys = {k for b in res.blocks for k in b.select("split", "metric").unique().iter_rows()}
     if not {("train", "reward"), ("train", "kl"), ("train", "loss")} <= keys:
         return res
-    is_loss = (pl.col("split") == "train") & (pl.col("metric") == "loss")
-    res.blocks = [b.with_columns(pl.when(is_loss).then(pl.lit("other")).otherwise(pl.col("split")).alias("split"),
-                                 pl.when(is_loss).then(pl.lit("policy_loss")).otherwise(pl.col("metric"))
-                                 .alias("metric")) for b in res.blocks]
-    res.notes.append(IngestNote(
-        "inferred", "the training entries log 'reward' and 'kl' beside 'loss': an online RL trainer (GRPO, RLOO), "
-        "whose loss is a policy-gradient surrogate that sits near 0 by construction, not a loss to descend: read "
-        "as other policy_loss and not judged as the training loss; the run's signal is its reward (not checked)"))
-    return res
+    return read_as_policy_loss(
+        res, "the training entries log 'reward' and 'kl' beside 'loss': an online RL trainer (GRPO, RLOO), whose loss "
+        "is a policy-gradient surrogate that sits near 0 by construction, not a loss to descend")
 
 
 def parse_state_text(text: str, run: str, path: str) -> ParseResult:
