@@ -342,8 +342,8 @@ def canonical_metric(name: str) -> str:
     s = snake_case(name)
     if s in _CANONICAL:
         return _CANONICAL[s]
-    if s.startswith("lr_"):  # Lightning LearningRateMonitor: lr-AdamW, lr-SGD/pg1
-        return "lr"
+    if s.startswith("lr_") and "loss" not in s:  # Lightning LearningRateMonitor: lr-AdamW, lr-SGD/pg1
+        return "lr"  # (not a loss term named after its own part: Lr_loss, the low-rank term of a sum)
     return s
 
 
