@@ -33,3 +33,20 @@ def test_lr_loss_column_is_a_loss_term_and_lr_stays_the_lr() -> None:
     assert values(src, "train", "lr_loss") == [11.7, 10.7, 9.7, 8.7, 7.7, 6.7]
     assert values(src, "val", "lr_loss") == [34.0, 33.0, 32.0, 31.0, 30.0, 29.0]
     assert split_and_metric("val_Lr_loss") == ("val", "lr_loss")
+
+
+# ------------------------------------------------------------------ Caffe's parse_log.py table: NumIters is the step
+# luameows/amsoftmax-caffe train.txt: the CSV Caffe's tools/extra/parse_log.py writes ('NumIters', 'Seconds',
+# 'LearningRate', then each net output). main numbered the rows 0, 1, 2 (no step column found) and read NumIters
+# as a series of its own.
+
+def test_caffe_parse_log_numiters_is_the_step() -> None:
+    rows = ["NumIters,Seconds,LearningRate,accuracy,softmax_loss"]
+    for i in range(6):
+        rows.append(f"{1000.0 * i},{28.3 + 250 * i:.3f},0.01,{0.92 + 0.01 * i:.2f},{5.0 - 0.4 * i:.2f}")
+    src = read("\n".join(rows) + "\n", "train.txt")
+    frame = src.frame
+    loss = frame.filter(frame["metric"] == "softmax_loss").sort("step")
+    assert loss["step"].to_list() == [0, 1000, 2000, 3000, 4000, 5000]
+    assert loss["value"].to_list() == [5.0, 4.6, 4.2, 3.8, 3.4, 3.0]
+    assert "num_iters" not in set(frame["metric"].to_list())

@@ -60,6 +60,7 @@ STEP_NAMES = (
     "update",
     "updates",
     "num_updates",
+    "numiters",  # Caffe's tools/extra/parse_log.py: NumIters,Seconds,LearningRate,<outputs>
     "trainer/global_step",
     "train/global_step",
     "_step",
