@@ -391,6 +391,14 @@ _NAMED_SPLIT = re.compile(
     rf"^(?P<metric>.+?)_(?:(?:on|of)_(?:the_)?(?P<a>{_SPLIT_ALT})(?:_(?:set|data|dataset|split))?"
     rf"|(?P<b>{_SPLIT_ALT})_(?:set|data|dataset|split))$")
 
+#: a split glued to its metric without a separator, as hand-rolled loops print them ("trloss: 1.49, tracc: 0.54,
+#: valloss: 0.76, valacc: 0.17, testloss_1: 0.76"): the split abbreviation, then a loss or score word
+_GLUED_SPLITS = {"train": "train", "training": "train", "tr": "train", "trn": "train", "val": "val", "valid": "val",
+                 "validation": "val", "eval": "val", "dev": "val", "test": "test", "tst": "test", "te": "test"}
+_GLUED_SPLIT = re.compile(
+    r"^(?P<split>" + "|".join(sorted(_GLUED_SPLITS, key=len, reverse=True)) + r")"
+    r"(?:loss(?:es)?|acc|accuracy|ppl|perplexity|auc|roc|f1|mse|mae|rmse|nll|error|err)(?:_\w+)?$")
+
 
 def split_and_metric(name: str, default_split: str = "train") -> tuple[str, str]:
     """Guess (split, canonical metric) from a column/key name such as ``eval_loss`` or ``train/box_loss``.
@@ -409,6 +417,9 @@ def split_and_metric(name: str, default_split: str = "train") -> tuple[str, str]
     for suffix, split in _SPLIT_SUFFIXES:
         if s.endswith(suffix) and len(s) > len(suffix):
             return split, canonical_metric(s[: -len(suffix)])
+    glued = _GLUED_SPLIT.match(s)
+    if glued:
+        return _GLUED_SPLITS[glued.group("split")], canonical_metric(s[glued.end("split"):])
     named = _NAMED_SPLIT.match(s)
     if named:
         return SPLIT_NAMES[named.group("a") or named.group("b")], canonical_metric(named.group("metric"))

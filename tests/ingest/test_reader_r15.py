@@ -50,3 +50,36 @@ def test_caffe_parse_log_numiters_is_the_step() -> None:
     assert loss["step"].to_list() == [0, 1000, 2000, 3000, 4000, 5000]
     assert loss["value"].to_list() == [5.0, 4.6, 4.2, 3.8, 3.4, 3.0]
     assert "num_iters" not in set(frame["metric"].to_list())
+
+
+# ------------------------------------------------------------------ a split glued to its metric: trloss, valloss
+# GraphmindDartmouth/DISGEN output.log: 'Epoch: 01, trloss: 1.4891, trroc: 0.5552, tracc: 0.5420, valloss: 0.7609,
+# valacc: 0.1709, testloss_1: 0.7601, ...' lines. main read every one of them as a training series ('train
+# valloss'), so the validation loss was never judged as one.
+
+@pytest.mark.parametrize(("name", "split", "metric"), [
+    ("trloss", "train", "loss"),
+    ("tracc", "train", "accuracy"),
+    ("valloss", "val", "loss"),
+    ("validloss", "val", "loss"),
+    ("valacc", "val", "accuracy"),
+    ("testloss_1", "test", "loss_1"),
+    ("devacc", "val", "accuracy"),
+    # words that merely begin like a split are left alone
+    ("tracking", "train", "tracking"),
+    ("testing", "train", "testing"),
+    ("terror", "train", "terror"),
+    ("trainer_loss", "train", "trainer_loss"),
+])
+def test_a_split_glued_to_its_metric(name: str, split: str, metric: str) -> None:
+    assert split_and_metric(name) == (split, metric)
+
+
+def test_glued_split_keys_in_a_hand_rolled_log() -> None:
+    lines = [f"Epoch: {e:02d}, trloss: {1.5 - 0.05 * e:.4f}, tracc: 0.54, valloss: {0.76 - 0.01 * e:.4f}, "
+             f"valacc: 0.17, testloss_1: {0.75 - 0.01 * e:.4f}" for e in range(1, 9)]
+    src = read("\n".join(lines) + "\n", "output.log")
+    assert values(src, "train", "loss")[:2] == [1.45, 1.4]
+    assert values(src, "val", "loss")[:2] == [0.75, 0.74]
+    assert values(src, "test", "loss_1")[:2] == [0.74, 0.73]
+    assert values(src, "train", "valloss") == []
