@@ -83,3 +83,22 @@ def test_glued_split_keys_in_a_hand_rolled_log() -> None:
     assert values(src, "val", "loss")[:2] == [0.75, 0.74]
     assert values(src, "test", "loss_1")[:2] == [0.74, 0.73]
     assert values(src, "train", "valloss") == []
+
+
+# ------------------------------------------------------------------ a Lightning column logged in validation_step only
+# Anushna99/deeploc2-fyp metrics.csv: columns 'bce_loss, epoch, step, train_loss_batch_epoch, train_loss_batch_step,
+# val_loss_batch'; bce_loss has a value only on the rows holding val_loss_batch (the training epoch row of the same
+# step is a row of its own). main read it as a training series because the file has training columns.
+
+def test_lightning_column_only_on_validation_rows_is_validation() -> None:
+    rows = ["bce_loss,epoch,step,train_loss_batch_epoch,train_loss_batch_step,val_loss_batch"]
+    for e in range(4):
+        for s in range(49, 600, 100):
+            rows.append(f",{e},{e * 622 + s},,0.3,")
+        end = e * 622 + 621
+        rows.append(f"{0.20 - 0.01 * e:.2f},{e},{end},,,{0.33 - 0.01 * e:.2f}")
+        rows.append(f",{e},{end},{0.33 - 0.02 * e:.2f},,")
+    src = read("\n".join(rows) + "\n", "metrics.csv")
+    assert values(src, "val", "bce_loss") == [0.2, 0.19, 0.18, 0.17]
+    assert values(src, "train", "bce_loss") == []
+    assert any("bce_loss: every value sits on a row holding val_loss_batch" in n.message for n in src.notes)

@@ -358,13 +358,21 @@ def shared_columns(df: pl.DataFrame, mapping: dict[str, tuple[str, str]],
     if not cands:
         return set(), none
     counts = df.select([pl.struct((pl.col(c).is_not_null() & on_val).sum().alias("v"),
-                                  (pl.col(c).is_not_null() & on_train).sum().alias("t")).alias(c) for c in cands]).row(0)
+                                  (pl.col(c).is_not_null() & on_train).sum().alias("t"),
+                                  pl.col(c).is_not_null().sum().alias("n")).alias(c) for c in cands]).row(0)
     shared = {c for c, n in zip(cands, counts) if n["v"] >= 2 and n["t"] >= 2}
+    # ...and a column whose every value (2 or more) sits on a validation row, none on a training row: logged in
+    # validation_step only (``self.log("bce_loss", ...)`` beside ``val_loss``), so validation's, as in a file with no
+    # training column (_validation_only)
+    held = {c for c, n in zip(cands, counts) if n["v"] >= 2 and n["v"] == n["n"]}
     if shared:
         notes.append(IngestNote("inferred", f"{', '.join(sorted(shared))}: logged on training rows and on validation "
                                 f"rows under one name (self.log of it in training_step and validation_step): the "
                                 f"values on rows holding {val[0]} are read as validation, the others as training"))
-    return shared, on_val
+    if held:
+        notes.append(IngestNote("inferred", f"{', '.join(sorted(held))}: every value sits on a row holding {val[0]} "
+                                "and none on a training row (logged in validation_step): read as validation"))
+    return shared | held, on_val
 
 
 def _unnamed_columns(mapping: dict[str, tuple[str, str]], train: list[str]) -> list[str]:
