@@ -3,10 +3,12 @@ above each test: repository, path, commit; the values here are made up), what lo
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lossdoc.model import canonical_metric, split_and_metric
-from tests.ingest.test_reader_notes_dev import read, values
+from tests.ingest.test_reader_notes_dev import read, steps, values
 
 
 # ------------------------------------------------------------------ a loss term whose name begins with "Lr"
@@ -102,3 +104,36 @@ def test_lightning_column_only_on_validation_rows_is_validation() -> None:
     assert values(src, "val", "bce_loss") == [0.2, 0.19, 0.18, 0.17]
     assert values(src, "train", "bce_loss") == []
     assert any("bce_loss: every value sits on a row holding val_loss_batch" in n.message for n in src.notes)
+
+
+# ------------------------------------------------------------------ LLaMA-Factory: the evaluation after training
+# CoderJzy/llm trainer_log.jsonl (LLaMA-Factory LoRA, 720 steps): the last record, written by do_eval after training,
+# counts the evaluation's own batches ('current_steps': 8, 'total_steps': 8). main read it as the counter going back
+# to its start and laid it end to end at step 800: a validation point 80 steps after the run ended.
+
+def _llf(cur: int, total: int, **kw: float | None) -> str:
+    rec = {"current_steps": cur, "total_steps": total, "loss": None, "eval_loss": None, "learning_rate": None,
+           "epoch": round(10 * cur / 720, 2), "percentage": 100.0, "elapsed_time": "0:01:00", "remaining_time": "0:00:00"}
+    rec.update(kw)
+    return json.dumps(rec)
+
+
+def test_llamafactory_evaluation_after_training_is_not_a_curve_point() -> None:
+    recs = []
+    for step in range(10, 721, 10):
+        recs.append(_llf(step, 720, loss=round(1.0 / step, 4), learning_rate=1e-4))
+        if step % 100 == 0:
+            recs.append(_llf(step, 720, eval_loss=round(2.0 / step, 4)))
+    recs.append(_llf(720, 720))
+    recs.append(_llf(8, 8, eval_loss=0.0082))
+    src = read("\n".join(recs) + "\n", "trainer_log.jsonl")
+    assert steps(src, "val", "loss") == [100, 200, 300, 400, 500, 600, 700]
+    assert max(steps(src, "train", "loss")) == 720
+    note = [n.message for n in src.notes if "after training" in n.message]
+    assert note and "eval_loss 0.0082" in note[0] and "total_steps 8" in note[0]
+
+
+def test_llamafactory_evaluation_only_file_is_read_as_it_is() -> None:
+    recs = [_llf(k, 8, eval_loss=0.5 - 0.01 * k) for k in range(1, 9)]
+    src = read("\n".join(recs) + "\n", "trainer_log.jsonl")
+    assert steps(src, "val", "loss") == list(range(1, 9))

@@ -36,6 +36,44 @@ def classify(key: str) -> tuple[str, str] | None:
     return split_and_metric(key)
 
 
+def _drop_after_training(df: pl.DataFrame, notes: list[IngestNote]) -> pl.DataFrame:
+    """The records of an evaluation (or prediction) run after training, left out of the curves, their values noted.
+
+    Outside training, ``LogCallback.on_prediction_step`` counts the evaluation's own batches: ``max_steps =
+    len(eval_dataloader)``, ``cur_steps += 1`` per batch (``callbacks.py``, ``not self.in_training``), so the
+    ``eval_loss`` that ``do_eval`` logs after training sits at ``current_steps`` 8 of ``total_steps`` 8 below a
+    run that ended at step 720 of 720. Read as a point it was the run's counter going back to its start, laid end
+    to end at step 800 (CoderJzy/llm, a LLaMA-Factory LoRA run): an evaluation step that never happened. Such a
+    record is one after the last training record (one with ``loss``) whose ``total_steps`` is not the run's."""
+    if "loss" not in df.columns or "total_steps" not in df.columns:
+        return df
+    idx = df.with_row_index("_i")
+    train = idx.filter(pl.col("loss").is_not_null())
+    if train.height == 0:
+        return df
+    last = int(train.get_column("_i").max())  # type: ignore[arg-type]
+    total = train.get_column("total_steps").drop_nulls()
+    if total.len() == 0:
+        return df
+    planned = int(total.max())  # type: ignore[arg-type]
+    after = idx.filter((pl.col("_i") > last) & pl.col("total_steps").is_not_null() & (pl.col("total_steps") != planned))
+    if after.height == 0:
+        return df
+    shown = []
+    for c in after.columns:
+        if c in _PROGRESS or c == "_i" or not after.schema[c].is_numeric():
+            continue
+        vals = after.get_column(c).drop_nulls()
+        if vals.len():
+            shown.append(f"{c} {float(vals[-1]):.4g}")
+    first = int(after.get_column("_i").min()) + 1  # type: ignore[arg-type]
+    notes.append(IngestNote(
+        "other", f"{after.height} record(s) after training count an evaluation's own batches (total_steps "
+        f"{int(after.get_column('total_steps')[0])}, not the run's {planned}): the evaluation run after training, "
+        f"not a point of the curves" + (f" ({', '.join(shown[:4])} at its end)" if shown else ""), line=first))
+    return idx.filter(~pl.col("_i").is_in(after.get_column("_i").implode())).drop("_i")
+
+
 class LlamaFactoryParser(Parser):
     name = "llamafactory"
     title = "LLaMA-Factory trainer_log.jsonl"
@@ -61,6 +99,7 @@ class LlamaFactoryParser(Parser):
             raise ParseError(f"not JSON Lines: {exc}".splitlines()[0], path=inp.name) from None
         if "current_steps" not in df.columns:
             raise ParseError("no 'current_steps' in the records", path=inp.name)
+        df = _drop_after_training(df, notes)
         numeric = [c for c, t in df.schema.items() if t.is_numeric()]
         cols = map_keys([c for c in numeric if c not in _PROGRESS], classify)
         step = pl.col("current_steps").cast(pl.Int64)
