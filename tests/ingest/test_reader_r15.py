@@ -137,3 +137,38 @@ def test_llamafactory_evaluation_only_file_is_read_as_it_is() -> None:
     recs = [_llf(k, 8, eval_loss=0.5 - 0.01 * k) for k in range(1, 9)]
     src = read("\n".join(recs) + "\n", "trainer_log.jsonl")
     assert steps(src, "val", "loss") == list(range(1, 9))
+
+
+# ------------------------------------------------------------------ pytorch/examples mnist: the short last batch
+# bsridatta/Bengali-ai nohup.out: 'Train Epoch: 1 [159744/160672 (99%)]\tLoss: 2.31' lines, then the epoch's last
+# line '[130208/160672 (100%)]' (batch_idx * len(data), the last batch shorter), then 'Val set: Average Loss: 2.21,
+# Accuracy: 0.81'. main did not take '[N/M]' for a per-epoch counter (it went back inside every epoch): the epochs
+# were laid end to end as counter resets, 884 rows dropped as overwritten and the validation loss read as 1 point.
+
+def _mnist_epochs(n_epochs: int, total: int = 2600, batch: int = 512, last: int = 40) -> str:
+    lines = []
+    n_batches = -(-total // batch)
+    for e in range(1, n_epochs + 1):
+        for b in range(n_batches):
+            size = batch if b < n_batches - 1 else total - batch * (n_batches - 1)
+            lines.append(f"Train Epoch: {e} [{b * size}/{total} ({100 * b / n_batches:.0f}%)]\tLoss: {2.4 / e - 0.01 * b:.6f}")
+        lines.append(f"Val set: Average Loss: {2.2 / e:.4f}, Accuracy: {0.8 + 0.01 * e:.4f}")
+    return "\n".join(lines) + "\n"
+
+
+def test_mnist_example_short_last_batch_keeps_epochs_and_validation() -> None:
+    src = read(_mnist_epochs(5), "nohup.out")
+    assert len(values(src, "val", "loss")) == 5
+    tr = steps(src, "train", "loss")
+    assert len(tr) == 30 and tr == sorted(set(tr))
+    assert any("drops on the last line of 5 epoch(s)" in n.message for n in src.notes)
+    assert not any(n.kind == "restart" for n in src.notes)
+
+
+def test_a_bar_reset_to_zero_at_the_epoch_end_is_not_a_short_last_batch() -> None:
+    lines = []
+    for e in range(3):
+        lines += [f"Epoch {e}: {k}/6 [00:01<00:00, 2.4it/s, loss={3.0 - 0.1 * k - e:.3f}]" for k in range(1, 7)]
+        lines.append(f"Epoch {e}: 0/6 [00:00<?, ?it/s, loss={2.4 - e:.3f}]")
+    src = read("\n".join(lines) + "\n", "train_output.log")
+    assert not any("drops on the last line" in n.message for n in src.notes)

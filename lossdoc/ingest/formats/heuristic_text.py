@@ -648,6 +648,43 @@ def _headed(table: pl.DataFrame) -> pl.DataFrame:
 NOISY_CONFIDENCE = 0.26
 
 
+def _short_last_batch(df: pl.DataFrame, own: pl.Expr, key: str, notes: list[IngestNote]) -> pl.DataFrame:
+    """pytorch/examples' mnist ``train()`` prints ``'Train Epoch: {} [{}/{} ({:.0f}%)]'`` with ``batch_idx *
+    len(data)`` as the count: the epoch's last batch, shorter than the others, prints a count below the line before
+    it (``[130208/160672 (100%)]`` after ``[159744/160672 (99%)]``). Read as written, the counter went back inside
+    every epoch, was not taken for a per-epoch counter, and the epochs were laid end to end as counter resets with
+    the dips dropped as overwritten steps. Where the counter drops only on the last line of two or more epochs
+    (never elsewhere inside an epoch), those lines are placed one logging interval after the line before them
+    (at most the printed total less one), noted."""
+    rows = df.filter(own).select("_rid", "inner", "inner_total", "epoch")
+    if rows.height < 4:
+        return df
+    prev, nxt = pl.col("inner").shift(1), pl.col("epoch").shift(-1)
+    same = (pl.col("epoch") == pl.col("epoch").shift(1)).fill_null(False)
+    # ...of the same printed total: another bar's count ('Validation DataLoader 0: 2/2' between two 'Epoch 0: 455/455'
+    # lines of Lightning's progress bar) is no short last batch
+    # lines, and a bar reset to its start before the epoch's number moves on ('Epoch 0: 0/455' after 'Epoch 0:
+    # 455/455') is no short last batch either: the count stays above the epoch's first
+    drop = (same & (pl.col("inner") < prev).fill_null(False)
+            & (pl.col("inner_total") == pl.col("inner_total").shift(1)).fill_null(False)
+            & (pl.col("inner") > pl.col("inner").first().over("epoch")))
+    last = (nxt != pl.col("epoch")).fill_null(True)
+    marked = rows.with_columns(drop.alias("_drop"), last.alias("_last"),
+                               (prev - pl.col("inner").shift(2)).alias("_gap"), prev.alias("_prev"))
+    dips = marked.filter(pl.col("_drop"))
+    if dips.height < 2 or not bool(dips.get_column("_last").all()) or dips.get_column("inner_total").null_count():
+        return df
+    placed = dips.with_columns(pl.min_horizontal(
+        pl.col("_prev") + pl.when(pl.col("_gap") > 0).then(pl.col("_gap")).otherwise(1),
+        pl.col("inner_total") - 1).alias("_new")).select("_rid", "_new")
+    notes.append(IngestNote(
+        "inferred", f"'{key}' drops on the last line of {dips.height} epoch(s) and nowhere else (the count printed as "
+        f"batch_idx x batch size, the last batch shorter, as in pytorch/examples' mnist): those lines are placed one "
+        f"logging interval after the line before them"))
+    out = df.join(placed, on="_rid", how="left")
+    return out.with_columns(pl.coalesce(pl.col("_new").cast(pl.Float64), pl.col("inner")).alias("inner")).drop("_new")
+
+
 def _sniff_rows(rows: list[str]) -> float:
     lines = _unwrap(pl.DataFrame({"line": rows[:2000]}).with_row_index("lineno", offset=1))
     return _confidence(lines.with_columns(pl.col("lineno").cast(pl.Int64)))
@@ -1323,6 +1360,8 @@ class HeuristicTextParser(Parser):
             # step:100", each restarting per epoch) interleaved with it makes it look reset inside an epoch; those
             # rows take the end of their epoch (an epoch summary's place) when the two are combined
             own = pl.col("inner").is_not_null() & (pl.col("inner_key") == key).fill_null(False)
+            if has_epoch:
+                df = _short_last_batch(df, own, key, notes)
             inn = df.filter(own)
             # a reset: the counter goes back, or stays put while the epoch moves on ("[300/320]" printed
             # once an epoch, a tqdm bar's "7543/7543" at each epoch's end); a per-epoch counter restarts at
