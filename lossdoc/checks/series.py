@@ -5,7 +5,8 @@ logged (NaN/inf kept). :func:`series_from_blocks` splits a run's rows (one frame
 blocks) into them without a polars group-by over string keys.
 
 Which series is the loss of a split (:func:`resolve_loss`; the checks, the summary and every chart
-call it, nothing else decides): ``<split>/loss`` when the log has it; otherwise the sum of the
+call it, nothing else decides): ``<split>/loss`` when the log has it; otherwise the loss named for how often it
+is logged (``loss_batch``, ``loss_step``: :data:`PER_BATCH_LOSS`); otherwise the sum of the
 split's component losses at the steps they share (YOLO ``box_loss + cls_loss + dfl_loss``,
 MMEngine ``loss_cls + loss_bbox ...``); otherwise the only loss-like series of the split
 (``mse``, ``nll``...). The two sides of an adversarial game (a GAN's discriminator or critic loss and
@@ -277,6 +278,13 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
     direct = series.get((split, "loss"))
     if direct is not None:
         return direct
+    for name in PER_BATCH_LOSS:
+        # the loss named for how often it is logged ("train_loss_batch" logged on_step and on_epoch, with
+        # "val_loss_batch" beside it: Lightning's loss_batch_step / loss_batch_epoch): the loss, not a component
+        # to add to the split's other loss terms (bce_loss + loss_batch is no loss anything minimised)
+        per = series.get((split, name))
+        if per is not None:
+            return per
     series = _loss_pool(series, split)
     comps = summed_components(series, split)
     if len(comps) >= 2:
@@ -288,6 +296,11 @@ def resolve_loss(series: SeriesMap, split: str) -> Series | None:
         return comps[0]
     like = [s for (sp, m), s in series.items() if sp == split and any(t in m for t in LOSS_LIKE)]
     return like[0] if len(like) == 1 else None
+
+
+#: Metric names of the loss logged under a name that says it is the per-batch (per-step) value: the split's loss
+#: when it has no ``loss`` series (:func:`resolve_loss`).
+PER_BATCH_LOSS = ("loss_batch", "loss_step", "loss_iter")
 
 
 def _loss_pool(series: SeriesMap, split: str) -> SeriesMap:
