@@ -614,7 +614,7 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     # "since": it stayed above half the end gap from then on; else only where it first got there
     since = ("above half that size since step" if bool(np.all(gap[i_open:] > 0.5 * end_gap))
              else "first above half that size at step")
-    # large: val 1.5x train and 15% of the range the training loss came down; or, on a high-offset loss
+    # large: val 1.4x train (warn-gap) and 15% of the range the training loss came down; or, on a high-offset loss
     # (a classifier at 1.1 nats that came down 0.34), a gap as large as half of everything training
     # achieved, with val at least 1.25x train
     large = ((rel_train >= p.warn_gap and rel_range >= p.warn_gap_range)
