@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from lossdoc.errors import EmptyInputError, InputError, LossdocError, UnknownFormatError
 from lossdoc.ingest import remote
 from lossdoc.ingest.config_text import config_from_files, config_from_input
@@ -83,11 +85,57 @@ def read_input(inp: InputFile, format: str | None = None) -> Source:
     """Parse one :class:`InputFile` (auto-detecting its format unless ``format`` is given)."""
     if inp.size == 0:
         raise EmptyInputError("file is empty", path=inp.name)
-    parser = get_parser(format) if format else choose(inp)
+    try:
+        parser = get_parser(format) if format else choose(inp)
+    except UnknownFormatError as exc:
+        src = _read_as_text_log(inp, exc)
+        if src is None:
+            raise
+        return src
     res = parse_with(parser, inp)
     src = _finish(res, inp.name, parser.name, inp.notes, inp=inp)
     if src.height == 0:
         raise EmptyInputError(f"no metric values found (read as {parser.name})", path=inp.name)
+    return src
+
+
+#: Words that make a series the last-resort text read may stand on (the heuristic reader's loss words, less
+#: "error", which names log lines as often as a metric).
+_LAST_RESORT_WORDS = ("loss", "ppl", "perplexity", "nll", "mse", "mae", "rmse", "bpc", "bpb", "objective")
+#: Finite points, and distinct values among them, that loss-like series must have for the last-resort read to stand.
+_LAST_RESORT_POINTS = 5
+
+
+def _read_as_text_log(inp: InputFile, exc: UnknownFormatError) -> Source | None:
+    """A file given on its own that no reader claimed: the hand-rolled text reader over the whole file, kept when
+    it yields a loss-like series of :data:`_LAST_RESORT_POINTS` finite, varying points (noted), else None (the
+    caller raises ``exc``). The readers' claims are judged on the head and the tail of a file (64 KB each); a
+    nohup.out whose first and last 64 KB are tqdm redraws or library warnings, with 'Epoch [3/15], Loss: 51.31'
+    lines only in between (0Jmins0/Distillation), or whose loss lines are a tenth of its numbered lines
+    (utkarshsharma00/equicat: 'Epoch [1/10], Sample [1/5], Loss: -1.306412, LR: 0.001000' among per-molecule
+    printouts), was "unrecognised" though the text reader reads it whole. Never in a directory walk, which must
+    not pick up stray text."""
+    if "\x00" in inp.head_text()[:1024]:
+        return None
+    try:
+        parser = get_parser("text")
+        res = parse_with(parser, inp)
+    except LossdocError:
+        return None
+    src = _finish(res, inp.name, parser.name, inp.notes, inp=inp)
+    if src.height == 0:
+        return None
+    frame = src.frame
+    lossy = frame.filter(pl.col("metric").str.contains("|".join(_LAST_RESORT_WORDS))
+                         & pl.col("value").is_finite())
+    if lossy.height == 0:
+        return None
+    sizes = lossy.group_by("run", "split", "metric").agg(pl.len().alias("n"), pl.col("value").n_unique().alias("u"))
+    if sizes.filter((pl.col("n") >= _LAST_RESORT_POINTS) & (pl.col("u") >= 3)).height == 0:
+        return None
+    src.notes.insert(0, IngestNote(
+        "inferred", f"no reader recognised the file's format from its first and last 64 KB ({exc.message}); read "
+        "whole as a hand-rolled text log, which found the series below: check that they are the curves you meant"))
     return src
 
 

@@ -172,3 +172,42 @@ def test_a_bar_reset_to_zero_at_the_epoch_end_is_not_a_short_last_batch() -> Non
         lines.append(f"Epoch {e}: 0/6 [00:00<?, ?it/s, loss={2.4 - e:.3f}]")
     src = read("\n".join(lines) + "\n", "train_output.log")
     assert not any("drops on the last line" in n.message for n in src.notes)
+
+
+# ------------------------------------------------------------------ a file no reader claims from its head and tail
+# 0Jmins0/Distillation src/nohup.out (3 MB): tqdm redraws of 40 kB a line fill its first and last 64 kB, and the
+# 'Epoch [1/15], Loss: 68.0616' lines sit in between. Readers judge a file by its head and tail, so lossdoc said
+# "unrecognised log format" of a log its text reader reads whole.
+
+def _bar(epoch: int) -> str:
+    return "\r".join(f"Epoch {epoch}/15:  {k}%|          | {k}/636 [00:01<16:05,  1.52s/batch]" for k in range(700))
+
+
+def test_a_log_hidden_between_progress_bars_is_read_whole_with_a_note(tmp_path) -> None:
+    import lossdoc
+
+    lines = ["/home/x/models.py:116: FutureWarning: You are using `torch.load` with `weights_only=False`"] * 3
+    for e in range(1, 13):
+        lines.append(_bar(e))
+        lines.append(f"Epoch [{e}/15], Loss: {68.0 / e ** 0.3:.4f}")
+    lines.append("\r".join(f"Calculating Top-1 Accuracy: {k}%|#| {k}/38370 [51:11<00:01, 17.20query/s]"
+                           for k in range(3000)))
+    p = tmp_path / "nohup.out"
+    p.write_text("\n".join(lines) + "\n")
+    src = lossdoc.read(str(p)).sources[0]
+    loss = src.frame.filter(src.frame["metric"] == "loss").sort("step")
+    assert loss["value"].to_list()[:2] == [68.0, round(68.0 / 2 ** 0.3, 4)]
+    assert loss.height == 12
+    assert "no reader recognised the file's format" in src.notes[0].message
+
+
+def test_a_text_without_a_loss_series_is_still_unrecognised(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from lossdoc.cli import main
+
+    p = tmp_path / "notes.txt"
+    p.write_text("".join(f"Processing sample {i} with 6 molecules, took {0.1 * i:.1f}s\n" for i in range(40)))
+    res = CliRunner().invoke(main, ["analyze", str(p), "--no-html"])
+    assert res.exit_code == 2
+    assert "unrecognised log format" in res.output and "Traceback" not in res.output
