@@ -8,18 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import lossdoc
+from tests.ingest.test_reader_r15 import deeploc_metrics
 
 
 def _log(tmp_path: Path) -> Path:
-    rows = ["bce_loss,epoch,step,train_loss_batch_epoch,train_loss_batch_step,val_loss_batch"]
-    for e in range(8):
-        for s in range(49, 600, 100):
-            rows.append(f",{e},{e * 622 + s},,{0.33 - 0.016 * e - 0.001 * (s // 100):.4f},")
-        end = e * 622 + 621
-        rows.append(f"{0.20 - 0.001 * e:.4f},{e},{end},,,{0.33 - 0.001 * e:.4f}")
-        rows.append(f",{e},{end},{0.33 - 0.016 * e:.4f},,")
     p = tmp_path / "metrics.csv"
-    p.write_text("\n".join(rows) + "\n")
+    p.write_text(deeploc_metrics(8, lambda e, s: 0.33 - 0.016 * e - 0.001 * (s // 100), lambda e: 0.20 - 0.001 * e,
+                                 lambda e: 0.33 - 0.001 * e, lambda e: 0.33 - 0.016 * e))
     return p
 
 

@@ -10,7 +10,6 @@ import pytest
 from lossdoc.model import canonical_metric, split_and_metric
 from tests.ingest.test_reader_notes_dev import read, steps, values
 
-
 # ------------------------------------------------------------------ a loss term whose name begins with "Lr"
 # Abdelrahman350/Synergy training.csv (Keras CSVLogger): columns 'Lc_loss, Lr_loss, Pm_loss, loss, lr' and their
 # val_ twins. main read 'Lr_loss' as the learning rate (Lightning's 'lr-AdamW' rule: any name starting 'lr_'), so
@@ -92,15 +91,24 @@ def test_glued_split_keys_in_a_hand_rolled_log() -> None:
 # val_loss_batch'; bce_loss has a value only on the rows holding val_loss_batch (the training epoch row of the same
 # step is a row of its own). main read it as a training series because the file has training columns.
 
-def test_lightning_column_only_on_validation_rows_is_validation() -> None:
+def deeploc_metrics(epochs: int, step_loss, bce, val, train_epoch) -> str:
+    """A metrics.csv in the layout of Anushna99/deeploc2-fyp: per epoch, six per-step training rows, a validation row
+    (bce_loss, val_loss_batch) and the training epoch row of the same step; the values are functions of (epoch[,
+    step])."""
     rows = ["bce_loss,epoch,step,train_loss_batch_epoch,train_loss_batch_step,val_loss_batch"]
-    for e in range(4):
+    for e in range(epochs):
         for s in range(49, 600, 100):
-            rows.append(f",{e},{e * 622 + s},,0.3,")
+            rows.append(f",{e},{e * 622 + s},,{step_loss(e, s):.4f},")
         end = e * 622 + 621
-        rows.append(f"{0.20 - 0.01 * e:.2f},{e},{end},,,{0.33 - 0.01 * e:.2f}")
-        rows.append(f",{e},{end},{0.33 - 0.02 * e:.2f},,")
-    src = read("\n".join(rows) + "\n", "metrics.csv")
+        rows.append(f"{bce(e):.4f},{e},{end},,,{val(e):.4f}")
+        rows.append(f",{e},{end},{train_epoch(e):.4f},,")
+    return "\n".join(rows) + "\n"
+
+
+def test_lightning_column_only_on_validation_rows_is_validation() -> None:
+    text = deeploc_metrics(4, lambda e, s: 0.3, lambda e: 0.20 - 0.01 * e, lambda e: 0.33 - 0.01 * e,
+                           lambda e: 0.33 - 0.02 * e)
+    src = read(text, "metrics.csv")
     assert values(src, "val", "bce_loss") == [0.2, 0.19, 0.18, 0.17]
     assert values(src, "train", "bce_loss") == []
     assert any("bce_loss: every value sits on a row holding val_loss_batch" in n.message for n in src.notes)
