@@ -52,6 +52,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from lossdoc.ingest.formats._epoch_counter import EpochCounter, epoch_counter, restarts
@@ -659,30 +660,34 @@ def _short_last_batch(df: pl.DataFrame, own: pl.Expr, key: str, notes: list[Inge
     rows = df.filter(own).select("_rid", "inner", "inner_total", "epoch")
     if rows.height < 4:
         return df
-    prev, nxt = pl.col("inner").shift(1), pl.col("epoch").shift(-1)
-    same = (pl.col("epoch") == pl.col("epoch").shift(1)).fill_null(False)
-    # ...of the same printed total: another bar's count ('Validation DataLoader 0: 2/2' between two 'Epoch 0: 455/455'
-    # lines of Lightning's progress bar) is no short last batch
-    # lines, and a bar reset to its start before the epoch's number moves on ('Epoch 0: 0/455' after 'Epoch 0:
-    # 455/455') is no short last batch either: the count stays above the epoch's first
-    drop = (same & (pl.col("inner") < prev).fill_null(False)
-            & (pl.col("inner_total") == pl.col("inner_total").shift(1)).fill_null(False)
-            & (pl.col("inner") > pl.col("inner").first().over("epoch")))
-    last = (nxt != pl.col("epoch")).fill_null(True)
-    marked = rows.with_columns(drop.alias("_drop"), last.alias("_last"),
-                               (prev - pl.col("inner").shift(2)).alias("_gap"), prev.alias("_prev"))
-    dips = marked.filter(pl.col("_drop"))
-    if dips.height < 2 or not bool(dips.get_column("_last").all()) or dips.get_column("inner_total").null_count():
+    inner = rows.get_column("inner").to_numpy()
+    ep = rows.get_column("epoch").to_numpy()
+    tot = rows.get_column("inner_total").to_numpy()
+    # one vectorised pass first (a 10^6-line log pays a few array comparisons): the counter below the line before
+    # it, in the same epoch, of the same printed total ...
+    with np.errstate(invalid="ignore"):
+        cand = np.flatnonzero((inner[1:] < inner[:-1]) & (ep[1:] == ep[:-1]) & (tot[1:] == tot[:-1])) + 1
+    if cand.size < 2:
         return df
-    placed = dips.with_columns(pl.min_horizontal(
-        pl.col("_prev") + pl.when(pl.col("_gap") > 0).then(pl.col("_gap")).otherwise(1),
-        pl.col("inner_total") - 1).alias("_new")).select("_rid", "_new")
+    # ... on the epoch's last line, above the epoch's first count (a bar reset to its start before the epoch's
+    # number moves on, 'Epoch 0: 0/455' after 'Epoch 0: 455/455', is no short last batch; nor is another bar's count,
+    # 'Validation DataLoader 0: 2/2' between two 'Epoch 0: 455/455' lines of Lightning's progress bar: its total
+    # differs)
+    last = np.append(ep[1:] != ep[:-1], True)
+    starts = np.flatnonzero(np.append(True, ep[1:] != ep[:-1]))
+    first_of = inner[starts[np.searchsorted(starts, np.arange(inner.size), side="right") - 1]]
+    ok = last[cand] & (inner[cand] > first_of[cand])
+    if not ok.all() or np.isnan(tot[cand]).any():
+        return df  # the counter also drops elsewhere: not this quirk
+    gap = np.where(cand >= 2, inner[cand - 1] - inner[cand - 2], 1.0)
+    new = np.minimum(inner[cand - 1] + np.where(gap > 0, gap, 1.0), tot[cand] - 1)
+    placed = pl.DataFrame({"_rid": rows.get_column("_rid").gather(cand), "_new": new.astype(float)})
     notes.append(IngestNote(
-        "inferred", f"'{key}' drops on the last line of {dips.height} epoch(s) and nowhere else (the count printed as "
+        "inferred", f"'{key}' drops on the last line of {cand.size} epoch(s) and nowhere else (the count printed as "
         f"batch_idx x batch size, the last batch shorter, as in pytorch/examples' mnist): those lines are placed one "
         f"logging interval after the line before them"))
     out = df.join(placed, on="_rid", how="left")
-    return out.with_columns(pl.coalesce(pl.col("_new").cast(pl.Float64), pl.col("inner")).alias("inner")).drop("_new")
+    return out.with_columns(pl.coalesce(pl.col("_new"), pl.col("inner")).alias("inner")).drop("_new")
 
 
 def _sniff_rows(rows: list[str]) -> float:
