@@ -65,3 +65,32 @@ def test_time_left_is_not_claimed(tmp_path: Path) -> None:
     shutil.copy(INFO / "time_left.tsv", tmp_path / "time_left.tsv")
     cands = {c.parser.name: c.confidence for c in rank(open_file(tmp_path / "time_left.tsv"))}
     assert cands["catboost"] == 0.0
+
+
+# CatBoost's console output (logging_level="Verbose"): Thalaivar/DDP training.out printed '0:\tlearn: 0.68\ttotal:
+# 0.85s\tremaining: 21m 3s' lines, and the text reader took 'total' (the elapsed time) for the loss.
+CONSOLE = (
+    "Learning rate set to 0.08\n"
+    "0:\tlearn: 0.6565711\ttest: 0.6567316\tbest: 0.6567316 (0)\ttotal: 59.8ms\tremaining: 59.7s\n"
+    "1:\tlearn: 0.6212000\ttest: 0.6301000\tbest: 0.6301000 (1)\ttotal: 120ms\tremaining: 1m 2s\n"
+    "2:\tlearn: 0.5931000\ttest: 0.6150000\tbest: 0.6150000 (2)\ttotal: 181ms\tremaining: 1m 1s\n"
+    "3:\tlearn: 0.5702000\ttest: nan\tbest: 0.6150000 (2)\ttotal: 242ms\tremaining: 1m\n"
+    "4:\tlearn: 0.5500000\ttotal: 1h 2m\tremaining: 3.5s\n"
+)
+
+
+def test_catboost_console_learn_and_test_are_the_losses() -> None:
+    from lossdoc.ingest import read_input
+    from lossdoc.ingest.inputs import from_bytes
+
+    inp = from_bytes(CONSOLE.encode(), name="training.out")
+    src = read_input(inp)
+    assert src.format == "catboost-console"
+    f = src.frame
+    train = f.filter((f["split"] == "train") & (f["metric"] == "loss")).sort("step")
+    val = f.filter((f["split"] == "val") & (f["metric"] == "loss")).sort("step")
+    assert train["value"].to_list() == [0.6565711, 0.6212, 0.5931, 0.5702, 0.55]
+    assert train["step"].to_list() == [0, 1, 2, 3, 4]
+    assert val["value"].to_list()[:3] == [0.6567316, 0.6301, 0.615] and math.isnan(val["value"].to_list()[3])
+    assert set(f["metric"].to_list()) == {"loss"}  # no 'total', 'remaining' or 'best' series
+    assert any("CatBoost console lines" in n.message for n in src.notes)

@@ -407,7 +407,7 @@ def tlabel(tr: Any) -> str:
 
 #: Gradient-boosted trees: the learning rate (eta, shrinkage) trades against the number of rounds, and
 #: there is no gradient norm, optimizer or warm-up to advise on
-GBT_FORMATS = ("xgboost", "lightgbm", "catboost")
+GBT_FORMATS = ("xgboost", "lightgbm", "catboost", "catboost-console")
 
 
 def framework_remedies(ctx: RunContext, step: int | None) -> tuple[str, str]:

@@ -13,6 +13,17 @@ Sample (``learn_error.tsv``; ``test_error.tsv`` has the same layout)::
 ``eval_set``) split ``val``. A directory holding either file is one run named after the
 directory (``catboost_info`` itself is named after its parent); a single TSV is read alone.
 ``time_left.tsv`` and the ``learn/``/``test/`` event files beside them are not read.
+
+CatBoost's console output (``logging_level="Verbose"``, ``verbose=N``: "the optimized metric, elapsed time of
+training, remaining time of training", catboost.ai ``train`` reference) is read by ``catboost-console``::
+
+    0:\tlearn: 0.6565711\ttest: 0.6567316\tbest: 0.6567316 (0)\ttotal: 59.8ms\tremaining: 59.7s
+    100:\tlearn: 0.2125060\ttotal: 5.21s\tremaining: 46.4s
+
+The number before the colon is the iteration (the step), ``learn`` the training set's value of the optimized
+metric (the loss function, split ``train``) and ``test`` the first eval set's (``val``). ``best`` (the best test value
+so far and its iteration) and the ``total`` / ``remaining`` times are not metrics: read as the loss by the text
+reader, ``total: 0.85s`` was elapsed time.
 """
 
 from __future__ import annotations
@@ -22,12 +33,16 @@ from pathlib import Path
 
 import polars as pl
 
+import re
+
 from lossdoc.errors import EmptyInputError
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
 from lossdoc.ingest.formats._evalsets import loss_metric, loss_note
 from lossdoc.ingest.formats._table import read_table
 from lossdoc.ingest.inputs import InputFile, open_file
-from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import to_float
+from lossdoc.ingest.registry import Parser, line_confidence
+from lossdoc.ingest.runs import keep_last_run, reference
+from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case
 
 _FILES = {"learn_error.tsv": "train", "test_error.tsv": "val"}
@@ -111,4 +126,39 @@ class CatBoostParser(Parser):
         return ParseResult(frame, notes)
 
 
-PARSERS = [CatBoostParser()]
+_TIME = r"[\d.]+(?:us|ms|s|m|h|d)(?: [\d.]+(?:us|ms|s|m|h))*"
+_CONSOLE = (rf"^\s*(\d+):\s+learn:\s*({LOG_NUMBER})(?:\s+test:\s*({LOG_NUMBER}))?"
+            rf"(?:\s+best:\s*{LOG_NUMBER}\s*\(\d+\))?\s+total:\s*{_TIME}\s+remaining:")
+_CONSOLE_SNIFF = re.compile(_CONSOLE, re.M)
+
+
+class CatBoostConsoleParser(Parser):
+    name = "catboost-console"
+    title = "CatBoost console output (verbose training lines)"
+    recognises = "'0:\tlearn: 0.6565711\ttest: 0.6567316\tbest: 0.6567316 (0)\ttotal: 59.8ms\tremaining: 59.7s' lines"
+    priority = 30
+
+    def sniff(self, inp: InputFile) -> float:
+        return line_confidence(inp, _CONSOLE_SNIFF, strong=0.9, weak=0.6)
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        notes: list[IngestNote] = []
+        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+        rows = matching(lines, _CONSOLE).with_columns(pl.col("1").cast(pl.Int64).alias("step"))
+        frames = [rows.filter(pl.col(g).is_not_null()).select(
+            pl.lit(inp.run_name).alias("run"), pl.lit(split).alias("split"), pl.lit("loss").alias("metric"),
+            pl.lit(name).alias("name"), "step", pl.lit(None, dtype=pl.Float64).alias("epoch"),
+            pl.lit(None, dtype=pl.Float64).alias("wall_time"), to_float(pl.col(g)).alias("value"), "lineno")
+            for g, split, name in (("2", "train", "learn"), ("3", "val", "test"))]
+        long = pl.concat([f for f in frames if f.height], how="vertical") if any(f.height for f in frames) else frames[0]
+        if long.height:
+            notes.append(IngestNote("inferred", "CatBoost console lines: 'learn' and 'test' are the optimized metric "
+                                    "(the loss function) on the training and the first eval set, read as the training "
+                                    "and validation loss; 'best' and the elapsed/remaining times are not read"))
+        meta: dict[str, object] = {"x_axis": "iteration"}
+        long = keep_last_run(long.sort("lineno", maintain_order=True), reference(long), lines.select("lineno", "line"),
+                             notes, meta=meta)
+        return ParseResult(finish(long, notes), notes, meta)
+
+
+PARSERS = [CatBoostParser(), CatBoostConsoleParser()]
