@@ -28,12 +28,11 @@ reader, ``total: 0.85s`` was elapsed time.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
-
-import re
 
 from lossdoc.errors import EmptyInputError
 from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
