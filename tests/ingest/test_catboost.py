@@ -94,3 +94,14 @@ def test_catboost_console_learn_and_test_are_the_losses() -> None:
     assert val["value"].to_list()[:3] == [0.6567316, 0.6301, 0.615] and math.isnan(val["value"].to_list()[3])
     assert set(f["metric"].to_list()) == {"loss"}  # no 'total', 'remaining' or 'best' series
     assert any("CatBoost console lines" in n.message for n in src.notes)
+
+
+def test_catboost_console_a_rising_eval_metric_is_no_loss() -> None:
+    # eval_metric='Accuracy': the console prints the accuracy (Thalaivar/DDP: 0.48 -> 0.96)
+    from lossdoc.ingest import read_input
+    from lossdoc.ingest.inputs import from_bytes
+
+    text = "".join(f"{i}:\tlearn: {0.48 + 0.04 * i:.7f}\ttotal: {i + 1}s\tremaining: 1m\n" for i in range(12))
+    src = read_input(from_bytes(text.encode(), name="training.out"))
+    assert set(src.frame["metric"].to_list()) == {"eval_metric"}
+    assert any("here a score" in n.message for n in src.notes)

@@ -20,8 +20,9 @@ training, remaining time of training", catboost.ai ``train`` reference) is read 
     0:\tlearn: 0.6565711\ttest: 0.6567316\tbest: 0.6567316 (0)\ttotal: 59.8ms\tremaining: 59.7s
     100:\tlearn: 0.2125060\ttotal: 5.21s\tremaining: 46.4s
 
-The number before the colon is the iteration (the step), ``learn`` the training set's value of the optimized
-metric (the loss function, split ``train``) and ``test`` the first eval set's (``val``). ``best`` (the best test value
+The number before the colon is the iteration (the step), ``learn`` the training set's value of the eval_metric
+(the loss function unless the script set another; split ``train``) and ``test`` the first eval set's (``val``). A
+``learn`` that rose over the run is a score (an accuracy, an AUC): read as metric ``eval_metric``, not as the loss. ``best`` (the best test value
 so far and its iteration) and the ``total`` / ``remaining`` times are not metrics: read as the loss by the text
 reader, ``total: 0.85s`` was elapsed time.
 """
@@ -151,9 +152,23 @@ class CatBoostConsoleParser(Parser):
             for g, split, name in (("2", "train", "learn"), ("3", "val", "test"))]
         long = pl.concat([f for f in frames if f.height], how="vertical") if any(f.height for f in frames) else frames[0]
         if long.height:
-            notes.append(IngestNote("inferred", "CatBoost console lines: 'learn' and 'test' are the optimized metric "
-                                    "(the loss function) on the training and the first eval set, read as the training "
-                                    "and validation loss; 'best' and the elapsed/remaining times are not read"))
+            # the console prints the eval_metric, which is the loss function unless the script set another: a value
+            # that rose over the run (Thalaivar/DDP: 0.48 -> 0.96, an accuracy) is a score, not a loss to judge
+            learn = long.filter(pl.col("split") == "train").sort("step").get_column("value").drop_nans().drop_nulls()
+            k = max(1, learn.len() // 10)
+            rose = learn.len() >= 4 and float(learn.tail(k).median()) > float(learn.head(k).median())  # type: ignore[arg-type]
+            if rose:
+                long = long.with_columns(pl.lit("eval_metric").alias("metric"))
+                notes.append(IngestNote(
+                    "inferred", f"CatBoost console lines: 'learn' rose over the run ({float(learn.head(k).median()):.4g} "
+                    f"-> {float(learn.tail(k).median()):.4g}, medians of the first and last {k} values): CatBoost prints "
+                    "its eval_metric, here a score (accuracy, AUC...), not the loss; read as 'eval_metric', not judged "
+                    "as a loss; 'best' and the elapsed/remaining times are not read"))
+            else:
+                notes.append(IngestNote("inferred", "CatBoost console lines: 'learn' and 'test' are the eval_metric (the "
+                                        "loss function unless the script set another) on the training and the first "
+                                        "eval set, read as the training and validation loss; 'best' and the "
+                                        "elapsed/remaining times are not read"))
         meta: dict[str, object] = {"x_axis": "iteration"}
         long = keep_last_run(long.sort("lineno", maintain_order=True), reference(long), lines.select("lineno", "line"),
                              notes, meta=meta)
