@@ -393,8 +393,7 @@ _NAMED_SPLIT = re.compile(
 
 #: a split glued to its metric without a separator, as hand-rolled loops print them ("trloss: 1.49, tracc: 0.54,
 #: valloss: 0.76, valacc: 0.17, testloss_1: 0.76"): the split abbreviation, then a loss or score word
-_GLUED_SPLITS = {"train": "train", "training": "train", "tr": "train", "trn": "train", "val": "val", "valid": "val",
-                 "validation": "val", "eval": "val", "dev": "val", "test": "test", "tst": "test", "te": "test"}
+_GLUED_SPLITS = {**SPLIT_NAMES, "tr": "train", "trn": "train", "tst": "test", "te": "test"}
 _GLUED_SPLIT = re.compile(
     r"^(?P<split>" + "|".join(sorted(_GLUED_SPLITS, key=len, reverse=True)) + r")"
     r"(?:loss(?:es)?|acc|accuracy|ppl|perplexity|auc|roc|f1|mse|mae|rmse|nll|error|err)(?:_\w+)?$")

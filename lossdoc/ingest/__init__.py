@@ -15,6 +15,7 @@ import polars as pl
 from lossdoc.errors import EmptyInputError, InputError, LossdocError, UnknownFormatError
 from lossdoc.ingest import remote
 from lossdoc.ingest.config_text import config_from_files, config_from_input
+from lossdoc.ingest.formats.generic_csv import LOSS_WORDS
 from lossdoc.ingest.inputs import InputFile, check_path, from_bytes, open_file, open_stdin
 from lossdoc.ingest.merge import merge_same_runs
 from lossdoc.ingest.normalise import SPLIT_RUNS, normalise_blocks
@@ -99,9 +100,9 @@ def read_input(inp: InputFile, format: str | None = None) -> Source:
     return src
 
 
-#: Words that make a series the last-resort text read may stand on (the heuristic reader's loss words, less
-#: "error", which names log lines as often as a metric).
-_LAST_RESORT_WORDS = ("loss", "ppl", "perplexity", "nll", "mse", "mae", "rmse", "bpc", "bpb", "objective")
+#: Words that make a series the last-resort text read may stand on (the readers' loss words, less "error", which
+#: names log lines as often as a metric).
+_LAST_RESORT_WORDS = tuple(w for w in LOSS_WORDS if w != "error")
 #: Finite points, and distinct values among them, that loss-like series must have for the last-resort read to stand.
 _LAST_RESORT_POINTS = 5
 
