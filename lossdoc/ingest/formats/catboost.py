@@ -150,20 +150,20 @@ class CatBoostConsoleParser(Parser):
             pl.lit(name).alias("name"), "step", pl.lit(None, dtype=pl.Float64).alias("epoch"),
             pl.lit(None, dtype=pl.Float64).alias("wall_time"), to_float(pl.col(g)).alias("value"), "lineno")
             for g, split, name in (("2", "train", "learn"), ("3", "val", "test"))]
-        long = pl.concat([f for f in frames if f.height], how="vertical") if any(f.height for f in frames) else frames[0]
+        long = pl.concat(frames, how="vertical")
         if long.height:
             # the console prints the eval_metric, which is the loss function unless the script set another: a value
             # that rose over the run (Thalaivar/DDP: 0.48 -> 0.96, an accuracy) is a score, not a loss to judge
             learn = long.filter(pl.col("split") == "train").sort("step").get_column("value").drop_nans().drop_nulls()
             k = max(1, learn.len() // 10)
-            rose = learn.len() >= 4 and float(learn.tail(k).median()) > float(learn.head(k).median())  # type: ignore[arg-type]
-            if rose:
+            first, end = float(learn.head(k).median() or 0), float(learn.tail(k).median() or 0)  # type: ignore[arg-type]
+            if learn.len() >= 4 and end > first:
                 long = long.with_columns(pl.lit("eval_metric").alias("metric"))
                 notes.append(IngestNote(
-                    "inferred", f"CatBoost console lines: 'learn' rose over the run ({float(learn.head(k).median()):.4g} "
-                    f"-> {float(learn.tail(k).median()):.4g}, medians of the first and last {k} values): CatBoost prints "
-                    "its eval_metric, here a score (accuracy, AUC...), not the loss; read as 'eval_metric', not judged "
-                    "as a loss; 'best' and the elapsed/remaining times are not read"))
+                    "inferred", f"CatBoost console lines: 'learn' rose over the run ({first:.4g} -> {end:.4g}, medians "
+                    f"of the first and last {k} values): CatBoost prints its eval_metric, here a score (accuracy, "
+                    "AUC...), not the loss; read as 'eval_metric', not judged as a loss; 'best' and the "
+                    "elapsed/remaining times are not read"))
             else:
                 notes.append(IngestNote("inferred", "CatBoost console lines: 'learn' and 'test' are the eval_metric (the "
                                         "loss function unless the script set another) on the training and the first "

@@ -56,7 +56,8 @@ def _drop_after_training(df: pl.DataFrame, notes: list[IngestNote]) -> pl.DataFr
     if total.len() == 0:
         return df
     planned = int(total.max())  # type: ignore[arg-type]
-    after = idx.filter((pl.col("_i") > last) & pl.col("total_steps").is_not_null() & (pl.col("total_steps") != planned))
+    later = (pl.col("_i") > last) & pl.col("total_steps").is_not_null() & (pl.col("total_steps") != planned)
+    after = idx.filter(later)
     if after.height == 0:
         return df
     shown = []
@@ -71,7 +72,7 @@ def _drop_after_training(df: pl.DataFrame, notes: list[IngestNote]) -> pl.DataFr
         "other", f"{after.height} record(s) after training count an evaluation's own batches (total_steps "
         f"{int(after.get_column('total_steps')[0])}, not the run's {planned}): the evaluation run after training, "
         f"not a point of the curves" + (f" ({', '.join(shown[:4])} at its end)" if shown else ""), line=first))
-    return idx.filter(~pl.col("_i").is_in(after.get_column("_i").implode())).drop("_i")
+    return idx.filter(~later).drop("_i")
 
 
 class LlamaFactoryParser(Parser):

@@ -42,15 +42,14 @@ _SNIFF = re.compile(r"\b(?:Epoch|Iter)\((?:train|val)\)\s+(?:\[\s*\d+\s*\])?\[\s
 _PAIR = rf"([A-Za-z_][\w/.\-]*):\s+({LOG_NUMBER})(?:\s|$)"
 #: timing and memory items of every line: not metrics of the run
 _TIMING = ("eta", "time", "data_time", "memory")
-_SPLIT = {"train": "train", "val": "val", "test": "test"}
 
 
-def _metric(name: str, split: str) -> str:
+def _metric(name: str) -> str:
     """``loss_cls`` stays a component, ``lr`` the LR, ``base_lr`` its own series, ``coco/bbox_mAP`` ->
-    ``coco_bbox_m_ap``."""
+    ``coco_bbox_m_ap`` (the line's mode gives the split, never the name)."""
     if name == "base_lr":
         return name
-    return split_and_metric(name.replace("/", "_"), default_split=split)[1]
+    return split_and_metric(name.replace("/", "_"))[1]
 
 
 class MMEngineTextParser(Parser):
@@ -75,7 +74,7 @@ class MMEngineTextParser(Parser):
         train = rows.filter(pl.col("mode") == "train")
         by_epoch = bool(train.height and (train.get_column("by") == "Epoch").all()) or (
             not train.height and bool((rows.get_column("by") == "Epoch").any()))
-        meta: dict[str, object] = {}
+        meta: dict[str, object] = {"x_axis": "iteration"}
         if by_epoch:
             per = int(train.get_column("total").max() or 0) if train.height else 0  # type: ignore[arg-type]
             train_step = (pl.col("epoch") - 1) * per + pl.col("it") if per else pl.col("epoch")
@@ -87,22 +86,17 @@ class MMEngineTextParser(Parser):
                 meta["iterations_per_epoch"] = per
                 notes.append(IngestNote("inferred", f"step = (epoch - 1) x {per} + iteration ({per} iterations per "
                                         "epoch, as printed); a validation result at its epoch's end"))
-            meta["x_axis"] = "iteration"
         else:
             step = pl.when(pl.col("mode") == "train").then(pl.col("it")).otherwise(None)
-            meta["x_axis"] = "iteration"
-        pairs = pairs.sort("lineno", maintain_order=True).with_columns(step.alias("step"))
         # a result without a step of its own (an iteration-based validation, a test) sits at the last training step
         # before it
-        pairs = pairs.with_columns(pl.col("step").forward_fill())
-        names = pairs.select("name", "mode").unique(maintain_order=True)
-        # one metric name per (name, mode), decided once (not per row: a long log has 10^6 items)
-        names = names.with_columns(pl.Series("metric", [_metric(n, _SPLIT[m]) for n, m in names.rows()],
-                                             dtype=pl.String))
-        long = pairs.join(names, on=["name", "mode"], how="left", maintain_order="left").select(
-            pl.lit(inp.run_name).alias("run"),
-            pl.col("mode").replace_strict(_SPLIT, return_dtype=pl.String).alias("split"),
-            "metric", "name", pl.col("step").cast(pl.Int64), pl.col("epoch").cast(pl.Float64),
+        pairs = pairs.sort("lineno", maintain_order=True).with_columns(step.forward_fill().alias("step"))
+        # one metric name per logged name, decided once (not per row: a long log has 10^6 items)
+        metric = {n: _metric(n) for n in pairs.get_column("name").unique().to_list()}
+        long = pairs.select(
+            pl.lit(inp.run_name).alias("run"), pl.col("mode").alias("split"),
+            pl.col("name").replace_strict(metric, return_dtype=pl.String).alias("metric"), "name",
+            pl.col("step").cast(pl.Int64), pl.col("epoch").cast(pl.Float64),
             pl.lit(None, dtype=pl.Float64).alias("wall_time"), "value", "lineno")
         long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes, meta=meta)
         return ParseResult(finish(long, notes), notes, meta)
