@@ -52,6 +52,7 @@ NOTE_KINDS: tuple[str, ...] = (
     "decoding",  # text decoding fallback (UTF-16, Latin-1, NUL bytes, BOM)
     "hidden_nan",  # trainer hides non-finite losses (HF logging_nan_inf_filter)
     "inferred",  # something was inferred (e.g. step from line order)
+    "format_guessed",  # no reader recognised the file; read whole by the hand-rolled text reader as a last resort
     "truncated_input",  # input cut at a size limit
     "other",
 )

@@ -135,8 +135,8 @@ def _read_as_text_log(inp: InputFile, exc: UnknownFormatError) -> Source | None:
     if sizes.filter((pl.col("n") >= _LAST_RESORT_POINTS) & (pl.col("u") >= 3)).height == 0:
         return None
     src.notes.insert(0, IngestNote(
-        "inferred", f"no reader recognised the file's format from its first and last 64 KB ({exc.message}); read "
-        "whole as a hand-rolled text log, which found the series below: check that they are the curves you meant"))
+        "format_guessed", f"no reader recognised the file's format from its first and last 64 KB ({exc.message}); read "
+        "whole as a hand-rolled text log: check that the series it found are the curves you meant"))
     return src
 
 

@@ -116,6 +116,13 @@ def damaged_lines(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
         yield dataclasses.replace(h, values={**h.values, "advice": _DAMAGE_ADVICE.get(kind, _DAMAGE_ADVICE["torn_tail"])})
 
 
+def format_guessed(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
+    """The file was read by the last-resort whole-file text read (no reader recognised it): said as a finding, so
+    the terminal, Markdown and JUnit outputs carry the caveat the HTML and JSON notes carry."""
+    for h in _note_hits(ctx, ("format_guessed",)):
+        yield dataclasses.replace(h, message=h.message.removeprefix("format guessed: "))
+
+
 def step_gaps(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator[Hit]:
     """Notes about gaps/duplicates, plus gaps found on the training loss's step axis: a step
     difference more than ``gap-factor`` x the median difference."""
@@ -298,4 +305,4 @@ def zero_losses_note(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
         )
 
 
-DETECTORS = {"zero-losses": zero_losses_note, "adversarial-losses": adversarial_note, "restarts": restarts, "damaged-lines": damaged_lines, "step-gaps": step_gaps, "too-short": too_short}
+DETECTORS = {"zero-losses": zero_losses_note, "adversarial-losses": adversarial_note, "restarts": restarts, "damaged-lines": damaged_lines, "format-guessed": format_guessed, "step-gaps": step_gaps, "too-short": too_short}
