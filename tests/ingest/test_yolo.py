@@ -13,13 +13,24 @@ from __future__ import annotations
 
 import math
 
+import polars as pl
 import pytest
 
+import lossdoc
 from lossdoc.errors import ParseError
 from lossdoc.ingest import choose
 from lossdoc.ingest.inputs import from_bytes, open_file
 from tests.ingest.golden import assert_golden
-from tests.ingest.longtail import crlf, keys, note_kinds, read_data, read_path, sample, series, torn
+from tests.ingest.longtail import (
+    crlf,
+    keys,
+    note_kinds,
+    read_data,
+    read_path,
+    sample,
+    series,
+    torn,
+)
 
 CASES = ["v8-current", "v8-padded", "v5"]
 
@@ -125,3 +136,18 @@ def test_classification_and_segmentation_keys() -> None:
         "seg/results.csv",
     )
     assert series(seg, "train", "seg_loss") == [(1, 2.5)] and series(seg, "val", "map50_95_m") == [(1, 0.21)]
+
+
+def test_a_lightning_csv_with_slash_keys_outside_lightning_logs_is_not_yolo(tmp_path) -> None:
+    # EnriqueVilchezL/mamba_road_scene_segmentation lightning_logs/version_9/metrics.csv, copied out of its
+    # directory: 'epoch,step,train/Accuracy,train/IoU,train/loss,val/...' was read as a YOLO results.csv, the
+    # epoch as the step and 'IoU' as a loss term. A 'step' column is Lightning's; YOLO counts epochs only.
+    p = tmp_path / "metrics.csv"
+    p.write_text("epoch,step,train/Accuracy,train/IoU,train/loss,val/Accuracy,val/IoU,val/loss\n"
+                 "0,124,,,,0.81,0.42,0.55\n0,124,0.78,0.39,0.61,,,\n"
+                 "1,249,,,,0.84,0.47,0.49\n1,249,0.83,0.45,0.50,,,\n")
+    src = lossdoc.read(str(p)).sources[0]
+    assert src.format == "lightning-csv"
+    f = src.frame
+    assert sorted(f.filter(pl.col("metric") == "loss")["step"].unique().to_list()) == [124, 249]
+    assert not f.filter(pl.col("metric").str.contains("iou_loss")).height

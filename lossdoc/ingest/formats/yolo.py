@@ -41,7 +41,9 @@ def _header(inp: InputFile) -> list[str]:
 def _looks_like_yolo(header: list[str]) -> bool:
     """``epoch`` first, ``train/*`` loss columns, and ``val/*``, ``metrics/*`` or ``lr/*`` columns
     (YOLOv5/8/11 ``train/box_loss``; YOLOv10 ``train/box_om``, ``train/cls_oo``; RT-DETR ``train/giou_loss``)."""
-    if not header or header[0] != "epoch":
+    if not header or header[0] != "epoch" or "step" in header:
+        # a 'step' column is Lightning's (CSVLogger writes 'epoch,step' before its 'train/loss', 'val/loss' keys
+        # in alphabetical order): a YOLO results.csv counts epochs only
         return False
     has_train = any(h.startswith("train/") and len(h) > 6 for h in header)
     has_other = any(h.startswith(("metrics/", "val/", "lr/")) for h in header)
