@@ -384,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         out["rows"] = [{"corpus": i.corpus, "name": i.name, "labels": sorted(i.labels), "optional": sorted(i.optional),
                         "detected": sorted(i.detected), "warned": i.warned,
-                        "warned_categories": sorted(i.warned_categories), "raise_lr": i.raise_lr, "error": i.error}
+                        "warned_categories": sorted(i.warned_categories), "raise_lr": i.raise_lr, "error": i.error,
+                        "findings": i.findings}
                        for i in items]
         Path(args.json).write_text(json.dumps(out, indent=1, default=str), encoding="utf-8")
     return 0

@@ -328,3 +328,37 @@ def test_a_metrics_file_growing_while_read_is_read_as_it_was(tmp_path: Path, mon
     monkeypatch.setattr(mod, "snapshot", lambda inp: (len(was), bool(cut)))
     assert mod._parse_typed(open_file(now), "x") is not None
     assert _parsed(now, typed=True, monkeypatch=monkeypatch) == expected.replace("'before'", "'now'")
+
+
+# dustinaxman/ChaserNER (public dev): after fit, trainer.validate(ckpt_path="best") logged one more validation row at
+# the step after the last training step, 'epoch 5', equal to epoch 2's in every value -- read as a sixth evaluation it
+# turned a validation loss that rose 38% after epoch 2 into one that came back to its best at the end.
+_REVALIDATED = (
+    "val_f1,val_avg_loss,epoch,step,avg_train_loss,test_avg_loss\n"
+    "0.8245760202407837,0.33031171560287476,0,497,,\n,,0,497,0.011715582571923733,\n"
+    "0.8347138166427612,0.35915470123291016,1,995,,\n,,1,995,0.0041233,\n"
+    "0.8519168496131897,0.2741891145706177,2,1493,,\n,,2,1493,0.0012,\n"
+    "0.8440736532211304,0.37873759865760803,3,1991,,\n,,3,1991,0.0003,\n"
+    "0.8440736532211304,0.37873759865760803,4,2489,,\n,,4,2489,9.150669939117506e-06,\n"
+    "0.8519168496131897,0.2741891145706177,5,2490,,\n,,5,2490,,0.18629813194274902\n")
+
+
+@pytest.mark.parametrize("typed", [True, False], ids=["typed-path", "string-path"])
+def test_a_checkpoint_validated_again_after_training_is_not_a_point_of_the_curve(typed: bool) -> None:
+    text = _REVALIDATED if typed else _REVALIDATED.replace("0,497,,\n", "0,497,,\n\"\",,0,497,,\n", 1)
+    src = read_input(from_bytes(text.encode(), "metrics.csv"))
+    val = src.frame.filter((pl.col("split") == "val") & (pl.col("name") == "val_avg_loss")).sort("step")
+    assert val.get_column("step").to_list() == [497, 995, 1493, 1991, 2489]
+    note = next(n for n in src.notes if "validated again after training" in n.message)
+    assert "step 2,490" in note.message and "step 1,493" in note.message
+    # the test metrics logged at that step stay
+    assert src.frame.filter(pl.col("split") == "test").height == 1
+
+
+def test_a_last_validation_equal_to_an_earlier_one_by_chance_is_kept() -> None:
+    # one series, a value with few digits: equal to an earlier one by coincidence as easily as not
+    text = ("val_loss,epoch,step,train_loss\n0.5,0,9,\n,0,9,0.7\n0.41,1,19,\n,1,19,0.5\n0.5,2,29,\n,2,29,0.4\n")
+    src = read_input(from_bytes(text.encode(), "metrics.csv"))
+    val = src.frame.filter(pl.col("split") == "val").sort("step")
+    assert val.get_column("step").to_list() == [9, 19, 29]
+    assert not any("validated again" in n.message for n in src.notes)

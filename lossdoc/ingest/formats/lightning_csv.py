@@ -46,6 +46,7 @@ from lossdoc.ingest.remote import join_display
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import count_lines, snapshot, stream_queries
 from lossdoc.model import IngestNote, ParseResult, compact_epoch, conform_blocks, whole_epoch
+from lossdoc.numfmt import fmt_num
 
 METRICS_NAME = "metrics.csv"
 HPARAMS_NAME = "hparams.yaml"
@@ -402,6 +403,51 @@ def _validation_only(df: pl.DataFrame, mapping: dict[str, tuple[str, str]], val:
     return held, has_val
 
 
+
+def _drop_revalidation(res: ParseResult) -> ParseResult:
+    """The validation logged after training by ``trainer.validate(ckpt_path="best")`` (before a ``trainer.test``),
+    left out of the curves with a note: it evaluates a saved checkpoint again, at the step after the last
+    training step, and is no point of the run.
+
+    dustinaxman/ChaserNER's metrics.csv: validation at epochs 0-4 (steps 497..2,489), then one more validation row
+    at step 2,490, 'epoch 5', beside the test metrics: every one of its five validation values equal to epoch 2's
+    to the last of 17 digits (the best checkpoint). Read as a sixth evaluation, the validation loss that rose 38%
+    after epoch 2 seemed to come back to its best at the end. The rule: the last validation step is at or after
+    the last training step, and every validation value logged there equals the value of the same series at one
+    earlier validation step -- two series at least, or one whose value has more than 6 significant digits (a
+    coincidence of a rounded number is possible; of a full-precision float across metrics it is not)."""
+    if not res.blocks:
+        return res
+    frame = pl.concat([b.select("split", "metric", "step", "value") for b in res.blocks], how="vertical_relaxed")
+    val = frame.filter(pl.col("split") == "val")
+    train = frame.filter(pl.col("split") == "train")
+    if val.height == 0 or train.height == 0:
+        return res
+    last = int(val.get_column("step").max())  # type: ignore[arg-type]
+    if last < int(train.get_column("step").max()):  # type: ignore[arg-type]
+        return res
+    at = val.filter(pl.col("step") == last)
+    before = val.filter(pl.col("step") < last)
+    if at.height == 0 or before.height == 0 or at.get_column("metric").n_unique() != at.height:
+        return res
+    same = at.join(before, on=["metric", "value"], how="inner", suffix="_then")
+    # steps at which every series logged at the last step had exactly its value then
+    steps = same.group_by("step_then").agg(pl.col("metric").n_unique().alias("n")).filter(pl.col("n") == at.height)
+    if steps.height != 1:
+        return res
+    v = float(at.get_column("value")[0])
+    if at.height < 2 and (v == 0 or len(f"{abs(v):.17g}".replace(".", "").lstrip("0").rstrip("0")) <= 6):
+        return res
+    then = int(steps.get_column("step_then")[0])
+    shown = ", ".join(f"{m} {fmt_num(float(x))}" for m, x in at.select("metric", "value").sort("metric").iter_rows())
+    res.notes.append(IngestNote(
+        "other", f"the validation at step {last:,}, after the last training step, repeats every value of step "
+                 f"{then:,} exactly ({shown}): the model validated again after training (trainer.validate, of the last "
+                 f"weights or of a saved checkpoint), not a point of the curves; left out", step=last))
+    res.blocks = [b.filter(~((pl.col("split") == "val") & (pl.col("step") == last))) for b in res.blocks]
+    res.blocks = [b for b in res.blocks if b.height]
+    return res
+
 class LightningCSVParser(Parser):
     name = "lightning-csv"
     title = "PyTorch Lightning CSVLogger metrics.csv"
@@ -431,7 +477,7 @@ class LightningCSVParser(Parser):
         return score
 
     def parse(self, inp: InputFile) -> ParseResult:
-        res = self._parse(inp, inp.run_name)
+        res = _drop_revalidation(self._parse(inp, inp.run_name))
         if inp.path is not None:
             hp = inp.path.parent / HPARAMS_NAME
             if hp.is_file():
