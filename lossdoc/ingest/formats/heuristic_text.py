@@ -111,8 +111,12 @@ _EXPONENT = re.compile(r"(?i)^e[-+]?\d+$")
 #: a key that ends in a verb before its colon: "loss is: 0.41"
 _VERB = re.compile(r"(?i)(?:^|\s+)(?:is|was|are|were)$")
 _UFRAC = re.compile(r"(?<![\w.])(\d+)\s*/\s*(\d+)(?![\w.])")
-_SPLIT_WORD = re.compile(r"(?i)\b(train(?:ing)?|val(?:id(?:ation)?)?|eval(?:uation)?|test|dev)\b")
-_SPLIT_OF = SPLIT_NAMES
+_SPLIT_WORD = re.compile(r"(?i)\b(train(?:ing)?|val(?:id(?:ation)?)?|validat(?:e|ing)|eval(?:uation)?|evaluat(?:e|ing)"
+                         r"|test(?:ing)?|dev)\b")
+#: the split words, and the verbs a loop prints before an evaluation's values ("INFO Validate: Time 0.08 (0.09)  Loss
+#: 1.21 (1.19)  Acc@1 58.6", Swin-Transformer-style logging: read as validation's, not as a second training loss)
+_SPLIT_OF = {**SPLIT_NAMES, "validate": "val", "validating": "val", "evaluate": "val", "evaluating": "val",
+             "testing": "test"}
 #: Time units written right after a number ("15m 1s", "1h 20min"): never a key of the number after them.
 _UNITS = frozenset({"h", "hr", "hrs", "m", "min", "mins", "s", "sec", "secs", "ms", "us"})
 #: With only an epoch counter, lines of one shape repeated this often within an epoch are per-batch lines.
