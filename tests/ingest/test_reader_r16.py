@@ -44,3 +44,26 @@ def test_a_verb_before_the_values_names_their_split(word: str, split: str) -> No
     assert values(src, "train", "loss") == [round(1.0 / e, 4) for e in range(1, 7)]
     if word != "Training":
         assert values(src, split, "loss") == [round(1.2 / e, 4) for e in range(1, 7)]
+
+
+# ------------------------------------------------------------------ a loss qualified in parentheses
+# esther-soyoung/latent_ode baseline.log (latent_ode's run_models.py): each epoch prints 'Train loss (one batch):
+# 53.94' and 'Train CE loss (one batch): 0.1331' under the test line 'Epoch 0010 [Test seq (cond on sampled tp)] |
+# Loss 41.2 | ...'. '(' is no key character, so the training loss was never read and the run had only its test loss.
+
+def test_a_loss_qualified_by_how_it_was_aggregated_is_read() -> None:
+    lines = []
+    for e in range(1, 9):
+        lines.append(f"Epoch {e:04d} [Test seq (cond on sampled tp)] | Loss {60.0 / e:.6f} | Likelihood -{60.0 / e:.6f}")
+        lines.append(f"Train loss (one batch): {55.0 / e:.6f}")
+        lines.append(f"Train CE loss (one batch): {0.13 / e:.6f}")
+    src = read("\n".join(lines) + "\n", "baseline.log")
+    assert values(src, "train", "loss") == [round(55.0 / e, 4) for e in range(1, 9)]
+    assert values(src, "test", "loss") == [round(60.0 / e, 4) for e in range(1, 9)]
+
+
+def test_other_parenthesised_qualifiers_are_not_read_as_a_key() -> None:
+    lines = [f"Epoch {e}: loss {1.0 / e:.4f}\nTime (mins): {e * 3}" for e in range(1, 7)]
+    src = read("\n".join(lines) + "\n", "train.log")
+    assert values(src, "train", "loss") == [round(1.0 / e, 4) for e in range(1, 7)]
+    assert not values(src, "train", "time")

@@ -795,6 +795,12 @@ _HTTP_ACCESS = r'"(?:GET|POST|PUT|DELETE|HEAD|PATCH|OPTIONS) \S* HTTP/\d|\bDebug
 #: a key qualified by the share of the data it was measured on ('Val~20% 9.6793': validation on ~20% of the set): the
 #: share is no value, and '~' and '%' are no key characters, so the pair was lost; read as 'Val 9.6793'
 _SHARE_KEY = r"\b([A-Za-z][A-Za-z_]*)~\d+(?:\.\d+)?%(\s)"
+#: a loss qualified by a few lower-case words in parentheses before its colon ('Train loss (one batch): 53.94', latent_ode's
+#: run_models.py; 'Autoencoder Loss (total): 812.3'): '(' is no key character, so the pair was lost; read as 'Train loss:
+#: 53.94'. Only a qualifier that says how the loss was aggregated: 'Initial valid loss (overall)' and 'Time (mins)' keep
+#: their parentheses
+_QUALIFIED_KEY = (r"(?i)\b(\w*loss) \((?:one |last |this )?(?:batch|step|iter|epoch|total|sum|avg|average|mean|running"
+                  r"|smoothed)\)(\s*[:=]\s*-?[0-9.])")
 #: pycocotools' COCOeval.summarize() lines (``Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] =
 #: 0.121``, printed by detectron2, mmdet and torchvision's references after every evaluation): read as one held-out
 #: metric each, named as detectron2 names them (AP, AP50, AP75, AR1, AR10, AR100; AP_small, AR_large...), not as
@@ -885,6 +891,7 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
                        line.str.contains(_COLON_FRAC).any().alias("colon_frac"),
                        line.str.contains("f1-score", literal=True).any().alias("report"),
                        line.str.contains("~", literal=True).any().alias("tilde"),
+                       line.str.contains(_QUALIFIED_KEY).any().alias("qualified"),
                        line.str.contains('", line ', literal=True).any().alias("traceback"),
                        line.str.contains(_BEST_AT).any().alias("best_at"),
                        (line.str.contains(" HTTP/", literal=True) | line.str.contains("Debugger PIN", literal=True))
@@ -907,6 +914,8 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
         lines = lines.with_columns(line.str.replace(_BARE_EPOCH_FRAC, "${1}epoch ${2} [${3}/${4}]${5}"))
     if has["tilde"]:
         lines = lines.with_columns(line.str.replace_all(_SHARE_KEY, "${1}${2}"))
+    if has["qualified"]:
+        lines = lines.with_columns(line.str.replace_all(_QUALIFIED_KEY, "${1}${2}"))
     if has["report"]:
         # a block: a line that is no report row starts one; the blocks a report header starts are dropped
         block = (~line.str.contains(_REPORT_ROW)).cum_sum()
