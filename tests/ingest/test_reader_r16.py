@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ingest.test_reader_notes_dev import read, values
+from tests.ingest.test_reader_notes_dev import steps as steps_of
 
 # ------------------------------------------------------------------ an evaluation announced by a verb
 # nicetea17/CIFAR10-Classifier-AlexNet-and-Resnet18 output.log (Swin-Transformer-style logging): each epoch's
@@ -67,3 +68,36 @@ def test_other_parenthesised_qualifiers_are_not_read_as_a_key() -> None:
     src = read("\n".join(lines) + "\n", "train.log")
     assert values(src, "train", "loss") == [round(1.0 / e, 4) for e in range(1, 7)]
     assert not values(src, "train", "time")
+
+
+# ------------------------------------------------------------------ detectron2-style month/day timestamps
+# EdisonLeeeee/BlockGCL exp.log and OrionZJ/Fabric-Defect-Detection workerlog.0 (PaddleDetection): lines start with
+# '[06/12 10:41:07]' (detectron2's and ppdet's logger, datefmt '%m/%d %H:%M:%S'). Its '06/12' was read as an [N/M]
+# batch counter, so the steps ran by the day of the month (BlockGCL: 5..1,688 for epochs 1..100; ppdet: 47 points of
+# a 378-point run). And a best-so-far clause after the values ('[best_test_acc: .. at epoch 40]') made the whole
+# line the test split's, the training loss with it.
+
+def _gcl(n: int = 8) -> str:
+    return "".join(f"[06/12 10:{e:02d}:07] exp INFO: [Epoch {e:>4}/ 100] loss=-{100 + 10 * e:.4f}, "
+                   f"test_acc={70 + e:.2f}±0.50 [best_test_acc: {70 + e:.2f}±0.50 at epoch {e}]\n"
+                   for e in range(1, n + 1))
+
+
+def test_a_month_day_timestamp_is_not_a_batch_counter() -> None:
+    src = read(_gcl(), "exp.log")
+    assert steps_of(src, "train", "loss") == list(range(1, 9))
+
+
+def test_a_best_so_far_clause_does_not_make_the_loss_a_test_loss() -> None:
+    src = read(_gcl(), "exp.log")
+    assert values(src, "train", "loss") == [-(100 + 10 * e) for e in range(1, 9)]
+    assert values(src, "test", "accuracy") == [70 + e for e in range(1, 9)]
+    assert not values(src, "test", "loss")
+
+
+def test_ppdet_lines_step_by_epoch_and_batch() -> None:
+    text = "".join(f"[06/12 10:{e:02d}:{b:02d}] ppdet.engine INFO: Epoch: [{e}] [{b:>3}/536] learning_rate: 0.000100 "
+                   f"loss_class: {1.0 / (e + 1):.6f} loss_bbox: 0.2 loss: {3.0 / (e + 1) + 0.001 * b:.6f} eta: 1:00:00\n"
+                   for e in range(4) for b in (0, 100, 200, 300, 400, 500))
+    src = read(text, "workerlog.0")
+    assert steps_of(src, "train", "loss") == [e * 536 + b for e in range(4) for b in (0, 100, 200, 300, 400, 500)]

@@ -352,7 +352,10 @@ def _read_template(line: str) -> _Template:
     # 1.7584, Test Acc: 44.76%", EViT-Jittor): the loop's own loss, then the evaluation's metric -- training's
     # (keys that are a split word alone, "eval = 0.92", name no metric of their own: not this case)
     # (and only for a loss: "local rank -1   val loss 2.34" keeps its rank on validation's side)
-    unnamed = [st for st, _, _, sp, _ in own if sp == "?"]
+    # (a best-so-far clause after them, "[best_test_acc: 71.2 at epoch 40]", names no split of its own and is no
+    # value of this step: it does not count as an unnamed key after the named ones -- EdisonLeeeee/BlockGCL's loss
+    # was read as the test loss because of it)
+    unnamed = [st for st, k, _, sp, _ in own if sp == "?" and not snake_case(k).startswith(_BEST_SO_FAR)]
     named_at = [st for st, _, _, sp, _ in own if sp != "?"]
     unnamed_loss = any("loss" in metric_of[k] for _, k, _, sp, _ in own if sp == "?")
     leads = (unnamed_loss and bool(named_at) and max(unnamed) < min(named_at)
@@ -372,6 +375,8 @@ def _read_template(line: str) -> _Template:
     return t
 
 
+#: name prefixes of a best-so-far value printed beside a step's own ("best_test_acc", "max_val_acc", "min_loss")
+_BEST_SO_FAR = ("best_", "max_", "min_", "highest_", "lowest_")
 #: marks the template of a line read under an evaluation header (``\x1e<split>\x1e<template>``)
 _HEAD_MARK = "\x1e"
 #: a split word other than train, as a section header or an evaluation's announcement names it: "testing in eval
@@ -754,6 +759,10 @@ _TQDM_GLUED = r"^.*?\d+%\|[^|]*\|\s*\d+/\d+\s*\[[^=\]]*\](\S*\.py:\d+: \w*Warnin
 #: format='%(asctime)s %(message)s', datefmt='%m/%d/%Y %I:%M:%S %p')``: ``07/07/2022 04:32:45 PM Loss ...``; its
 #: ``07/07`` is no N/M counter and its ``PM`` no part of the next key
 _US_STAMP = r"^\s*\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)? ?[AaPp][Mm]\b[\s:|-]*"
+#: a month/day timestamp without a year at the start of a line, detectron2's logger ('[06/12 10:41:07] d2.engine INFO:',
+#: ``datefmt="%m/%d %H:%M:%S"``, and loggers modelled on it): its '06/12' is no [N/M] counter (EdisonLeeeee/BlockGCL's
+#: exp.log was stepped by the day of the month)
+_MD_STAMP = r"^\s*\[?\d{1,2}/\d{1,2} \d{1,2}:\d\d:\d\d(?:[.,]\d+)?\]?[\s:|-]*"
 #: a line of a printed PyTorch model (``nn.Module.__repr__``: ``(name): Module(args)`` per child, indented):
 #: ``(dense): Linear(in_features=768, out_features=768, bias=True)``, ``(0): Thermometer()``; its numbers are
 #: the architecture's, and a log that prints the model at each of 40 starts holds thousands of them
@@ -883,6 +892,7 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
                        line.str.contains(_CSV_PAIRS).any().alias("csv_pairs"),
                        line.str.contains(_PIPE_HEAD).any().alias("pipe"),
                        line.str.contains(_US_STAMP).any().alias("us_stamp"),
+                       line.str.contains(_MD_STAMP).any().alias("md_stamp"),
                        line.str.contains(_MODULE_REPR).any().alias("module"),
                        line.str.contains("it [", literal=True).any().alias("no_total_bar"),
                        line.str.contains(_PROGRESS_ONLY).any().alias("progress"),
@@ -936,6 +946,8 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
         lines = lines.filter(~line.str.contains(_MODULE_REPR))
     if has["us_stamp"]:
         lines = lines.with_columns(line.str.replace(_US_STAMP, ""))
+    if has["md_stamp"]:
+        lines = lines.with_columns(line.str.replace(_MD_STAMP, ""))
     if has["pipe"]:
         lines = _pipe_rows(lines, notes)
     if has["csv_pairs"]:  # "iteration,1,train_loss,2.3095": key,value pairs read as "iteration=1 train_loss=2.3095"
