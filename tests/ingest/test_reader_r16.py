@@ -101,3 +101,23 @@ def test_ppdet_lines_step_by_epoch_and_batch() -> None:
                    for e in range(4) for b in (0, 100, 200, 300, 400, 500))
     src = read(text, "workerlog.0")
     assert steps_of(src, "train", "loss") == [e * 536 + b for e in range(4) for b in (0, 100, 200, 300, 400, 500)]
+
+
+# ------------------------------------------------------------------ a split word inside a dotted logger name
+# Joey NMT's training.py logs through logging.getLogger(__name__), so every line carries 'joeynmt.training':
+# logger.info("Validation result (%s) at epoch %3d, step %8d: %s: %6.2f, loss: %8.4f, ppl: %8.4f, duration: %.4fs").
+# The first split word before the values was the logger's 'training', so the validation loss was read as training's.
+
+def test_a_split_word_in_a_dotted_logger_name_does_not_name_the_split() -> None:
+    lines = []
+    for k in range(1, 7):
+        for j in range(5):
+            st = (k - 1) * 500 + 100 * (j + 1)
+            lines.append(f"2021-05-01 10:00:00,123 - INFO - joeynmt.training - Epoch   {k}, Step: {st:>8}, "
+                         f"Batch Loss: {4.0 / k:12.6f}, Tokens per Sec: 9000, Lr: 0.000300")
+        lines.append(f"2021-05-01 10:00:00,123 - INFO - joeynmt.training - Validation result (greedy) at epoch "
+                     f"{k:3d}, step {k * 500:8d}: bleu: {3.0 * k:6.2f}, loss: {40000.0 / k:8.4f}, ppl: "
+                     f"{40.0 / k:8.4f}, duration: 10.1234s")
+    src = read("\n".join(lines) + "\n", "train.log")
+    assert values(src, "val", "loss") == [round(40000.0 / k, 4) for k in range(1, 7)]
+    assert max(values(src, "train", "loss")) == 4.0  # the batch losses only

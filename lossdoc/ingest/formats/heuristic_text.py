@@ -365,7 +365,10 @@ def _read_template(line: str) -> _Template:
         ctx = explicit.pop()
     elif not explicit and own:
         # A split named before the first value ("Test set: Average loss: ...", "[eval] step 5 loss 2.1").
-        head = _SPLIT_WORD.search(line[: min(st for st, _, _, _, _ in own)])
+        # (not a word of a dotted logger name: "joeynmt.training - Validation result (greedy) at epoch 3, step 500:
+        # bleu: 21.3, loss: 4122.1" is validation's line, its logger's module name notwithstanding)
+        head = next((m for m in _SPLIT_WORD.finditer(line[: min(st for st, _, _, _, _ in own)])
+                     if m.start() == 0 or line[m.start() - 1] != "."), None)
         if head:
             ctx = _SPLIT_OF[head.group(1).lower()]
     t.keys = [k for _, k, _, _, _ in own]
