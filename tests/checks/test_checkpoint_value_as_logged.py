@@ -32,3 +32,18 @@ def test_the_checkpoint_value_names_the_evaluation_it_comes_from() -> None:
     # the early-stopping advice's best step is the best evaluation, not the checkpoint kept instead of it
     assert "EarlyStoppingCallback(early_stopping_patience=3) (best step 900)" in f.recommendation
     assert "(best step 1,000)" not in f.recommendation
+
+
+def test_a_test_split_held_out_loss_is_named_as_such_in_the_advice() -> None:
+    # a hand-rolled loop that evaluates on its test split only ('Train Loss: .. Test Loss: ..'): OF001 judges the test
+    # loss as the held-out loss, and its advice must not call the value it quotes a validation loss (the numbers audit
+    # flagged "(val loss 34.67)" beside a test/loss series)
+    lines = []
+    for e in range(1, 21):
+        test = 1.0 - 0.08 * e if e <= 8 else 0.36 + 0.03 * (e - 8)
+        lines.append(f"Epoch {e}/20 Train Loss: {1.2 / e:.4f} Test Loss: {test:.4f}")
+    src = read_input(from_bytes(("\n".join(lines) + "\n").encode(), "train.log"))
+    runs, _ = run_checks(LogSet([src]), Config(select=("OF001",)), summaries=False)
+    (f,) = [f for r in runs for f in r.findings]
+    assert f.split == "test"
+    assert "Keep the checkpoint at step 8 (test loss 0.36)" in f.recommendation

@@ -146,6 +146,12 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
     i_min = int(np.argmin(vv))
     low_step, low = int(vs[i_min]), float(vv[i_min])
     evals_after = int((vs > low_step).sum())
+    if evals_after < tail.size:
+        # the lowest logged value is among the last evaluations the end level averages: validation came back to
+        # (or below) everything before as the log ends -- no rise to report, and "lowest at step 100, rose over
+        # the next 0 evaluations" would contradict itself (esther-soyoung/latent_ode: a test loss flat at 34.9-36
+        # for 50 epochs with one 40.0, whose last evaluation, 34.67, was its lowest)
+        return
     # harm by size: a rise that is a small share of the range validation covered (0.188 -> 0.207 after
     # falling from 2.3) is a note with the checkpoint advice, not a warning
     rise_range = (end_level - min_level) / range_scale(ctx, s, best)
@@ -235,7 +241,8 @@ def _overfitting(ctx: RunContext, s: Series, train: Series | None, p: SimpleName
                            "best_step": low_step, "smoothed_best_val": best,
                            "smoothed_best_step": best_step, "keep_step": keep_step}),
         start_step=low_step, end_step=int(vs[-1]), alpha=p.alpha, severity=sev,
-        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val) + (f" in {s.label}" if part else "")
+        values={"held": "test" if s.split == "test" else "val",
+                "step": fmt_step(keep_step), "best": fmt_num(keep_val) + (f" in {s.label}" if part else "")
                 + ("" if keep is None or keep[3] is None or keep[3] == keep_step else f", as logged at step {keep[3]:,}"),
                 "patience": patience, "when": when_best(low_step, vs),
                 # the best step is the lowest logged evaluation (the checkpoint to keep is named above)
@@ -319,7 +326,8 @@ def _short_rise(ctx: RunContext, s: Series, train: Series | None, p: SimpleNames
                            "rise_of_range": (end - low) / span, "rise_of_level": level_rise,
                            "train_at_best": t_at, "train_end": t_end, "keep_step": keep_step}),
         start_step=low_step, end_step=end_step, severity=Severity.INFO,
-        values={"step": fmt_step(keep_step), "best": fmt_num(keep_val), "patience": 2, "when": when_best(low_step, vs),
+        values={"held": "test" if s.split == "test" else "val",
+                "step": fmt_step(keep_step), "best": fmt_num(keep_val), "patience": 2, "when": when_best(low_step, vs),
                 "early_stopping": early_stopping, "remedy": remedy},
     )
 
