@@ -105,3 +105,26 @@ def test_catboost_console_a_rising_eval_metric_is_no_loss() -> None:
     src = read_input(from_bytes(text.encode(), name="training.out"))
     assert set(src.frame["metric"].to_list()) == {"eval_metric"}
     assert any("here a score" in n.message for n in src.notes)
+
+
+def test_old_catboost_log_likelihood_is_no_loss() -> None:
+    # takashioya/plasticc catboost_info/learn_error.tsv (CatBoost <= 0.8, public dev): 'MultiClass' from -1.40 up to
+    # -0.0015 -- the log-likelihood (catboost/catboost#401), i.e. a loss falling from 1.40. Read as a loss it rose
+    # from "best -1.405 at step 0": a summary that named the worst model the best one.
+    from lossdoc.ingest import read_input
+    from lossdoc.ingest.inputs import from_bytes
+
+    text = "iter\tMultiClass\n" + "".join(f"{i}\t{-1.4 / (1 + i):.9f}\n" for i in range(20))
+    src = read_input(from_bytes(text.encode(), name="learn_error.tsv"))
+    assert src.format == "catboost"
+    assert set(src.frame["metric"].to_list()) == {"multi_class_log_likelihood"}
+    assert any("catboost/catboost#401" in n.message for n in src.notes)
+
+
+def test_a_catboost_loss_above_zero_is_still_the_loss() -> None:
+    from lossdoc.ingest import read_input
+    from lossdoc.ingest.inputs import from_bytes
+
+    text = "iter\tMultiClass\n" + "".join(f"{i}\t{1.4 / (1 + i):.9f}\n" for i in range(20))
+    src = read_input(from_bytes(text.encode(), name="learn_error.tsv"))
+    assert set(src.frame["metric"].to_list()) == {"loss"}
