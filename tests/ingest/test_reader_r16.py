@@ -121,3 +121,27 @@ def test_a_split_word_in_a_dotted_logger_name_does_not_name_the_split() -> None:
     src = read("\n".join(lines) + "\n", "train.log")
     assert values(src, "val", "loss") == [round(40000.0 / k, 4) for k in range(1, 7)]
     assert max(values(src, "train", "loss")) == 4.0  # the batch losses only
+
+
+def test_joey_nmt_losses_are_marked_as_on_different_scales() -> None:
+    # its validation loss is summed over the validation set (45,352 beside a training 'Batch Loss' of 6,604): GP001
+    # must not read their difference as a train-validation gap
+    from lossdoc.checks.runner import run_checks
+    from lossdoc.config import Config
+    from lossdoc.model import LogSet
+
+    lines = []
+    for k in range(1, 9):
+        for j in range(5):
+            st = (k - 1) * 500 + 100 * (j + 1)
+            lines.append(f"2021-05-01 10:00:00,123 - INFO - joeynmt.training - Epoch   {k}, Step: {st:>8}, "
+                         f"Batch Loss: {12000.0 / (1 + 0.1 * k):12.6f}, Tokens per Sec: 9000, Lr: 0.000300")
+        lines.append(f"2021-05-01 10:00:00,123 - INFO - joeynmt.training - Validation result (greedy) at epoch "
+                     f"{k:3d}, step {k * 500:8d}: bleu: {3.0 * k:6.2f}, loss: {80000.0 / (1 + 0.1 * k):8.4f}, ppl: "
+                     f"{40.0 / k:8.4f}, duration: 10.1234s")
+    src = read("\n".join(lines) + "\n", "train.log")
+    assert "Joey NMT" in src.meta.get("val_loss_scale", "")
+    runs, _ = run_checks(LogSet([src]), Config(select=("GP001",)), summaries=False)
+    (f,) = [f for r in runs for f in r.findings]
+    assert str(f.severity) == "info" and f.message.startswith("not compared: Joey NMT")
+    assert "No gap can be measured" in f.recommendation

@@ -574,6 +574,19 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
     if al is None or al[0].size < p.min_points:
         return
     st, tl, vl = al
+    scale = ctx.meta.get("val_loss_scale")
+    if scale:
+        # the reader knows the two losses are on different scales (Joey NMT: summed over the validation set vs per
+        # batch): their difference is no gap; said once, as a note, so that its absence is not read as "no gap"
+        yield Hit(
+            message=f"not compared: {scale}, so the {held_word(s)} and the training loss are on different "
+                    "scales and their difference is not a train-validation gap (inconclusive): a note",
+            evidence=Evidence("scales differ (reader)", float("nan"), float("nan"), None, (int(st[0]), int(st[-1])),
+                              {"why": scale}),
+            start_step=int(st[0]), end_step=int(st[-1]), split=s.split, metric="loss", severity=Severity.INFO,
+            values={"lead": "No gap can be measured between losses on different scales: to compare them,",
+                    "remedy": "log both per token (the validation loss per token is ln of the logged ppl)"})
+        return
     gap = vl - tl
     k = end_k(st.size)
     lv = end_levels(train, st, vl, k)
@@ -660,10 +673,10 @@ def train_val_gap(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iter
                            "growth_pvalue": None if tr is None else float(tr.pvalue_increasing)}),
         start_step=opened, end_step=int(st[-1]), alpha=p.alpha, split=s.split, metric="loss",
         severity=None if large else Severity.INFO,
-        values={"gap": (f"{pct} above the training loss" if rel_train < 10 else
-                        f"{end_val / end_train:,.0f}x the training loss" if end_train > 0 else
-                        "far above the training loss"),
-                "step": fmt_step(int(st[-1])),
+        values={"lead": "Validation ends at " + (f"{pct} above the training loss" if rel_train < 10 else
+                                                  f"{end_val / end_train:,.0f}x the training loss" if end_train > 0
+                                                  else "far above the training loss")
+                        + f" by step {fmt_step(int(st[-1]))}. To close the gap:",
                 # in the framework's own terms: a booster has no dropout or weight decay to add
                 "remedy": framework_remedies(ctx, int(st[-1]))[1]},
     )

@@ -762,6 +762,9 @@ _TQDM_GLUED = r"^.*?\d+%\|[^|]*\|\s*\d+/\d+\s*\[[^=\]]*\](\S*\.py:\d+: \w*Warnin
 #: format='%(asctime)s %(message)s', datefmt='%m/%d/%Y %I:%M:%S %p')``: ``07/07/2022 04:32:45 PM Loss ...``; its
 #: ``07/07`` is no N/M counter and its ``PM`` no part of the next key
 _US_STAMP = r"^\s*\d{1,2}/\d{1,2}/\d{2,4},? \d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)? ?[AaPp][Mm]\b[\s:|-]*"
+#: Joey NMT's validation line (joeynmt/training.py: "Validation result (%s) at epoch %3d, step %8d: %s: %6.2f, loss: %8.4f,
+#: ppl: %8.4f, duration: %.4fs"), whose loss is summed over the validation set
+_JOEY_VALIDATION = r"Validation result \(\w+\) at epoch\s+\d+, step\s+\d+: .*\bloss: [0-9.]+, ppl: "
 #: a month/day timestamp without a year at the start of a line, detectron2's logger ('[06/12 10:41:07] d2.engine INFO:',
 #: ``datefmt="%m/%d %H:%M:%S"``, and loggers modelled on it): its '06/12' is no [N/M] counter (EdisonLeeeee/BlockGCL's
 #: exp.log was stepped by the day of the month)
@@ -1274,6 +1277,13 @@ class HeuristicTextParser(Parser):
                 count=matched,
             ),
         )
+        if lines.select(pl.col("line").str.contains(_JOEY_VALIDATION).any()).item():
+            # Joey NMT's validation loss is summed over the whole validation set, its training 'Batch Loss' is per
+            # batch: the two are on different scales (nneva/mt-exercise-4: 45,352 beside 6,604), never a gap
+            meta["val_loss_scale"] = ("Joey NMT sums its validation loss over the whole validation set and logs its "
+                                      "training loss per batch")
+            notes.append(IngestNote("inferred", "Joey NMT's validation loss is summed over the validation set and its "
+                                    "'Batch Loss' is per batch: the two are on different scales and are not compared"))
         return ParseResult(concat_frames([frame]), notes, meta)
 
     @staticmethod
