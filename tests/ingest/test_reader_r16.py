@@ -3,6 +3,8 @@ above each test: repository, path; the values here are made up), what lossdoc mu
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.ingest.test_reader_notes_dev import read, values
@@ -108,17 +110,22 @@ def test_ppdet_lines_step_by_epoch_and_batch() -> None:
 # logger.info("Validation result (%s) at epoch %3d, step %8d: %s: %6.2f, loss: %8.4f, ppl: %8.4f, duration: %.4fs").
 # The first split word before the values was the logger's 'training', so the validation loss was read as training's.
 
-def test_a_split_word_in_a_dotted_logger_name_does_not_name_the_split() -> None:
+def _joey(epochs: int, train: Callable[[int], float], val: Callable[[int], float]) -> str:
+    """A Joey NMT training log: 5 'Batch Loss' lines an epoch, then the epoch's validation line."""
     lines = []
-    for k in range(1, 7):
+    for k in range(1, epochs + 1):
         for j in range(5):
             st = (k - 1) * 500 + 100 * (j + 1)
             lines.append(f"2021-05-01 10:00:00,123 - INFO - joeynmt.training - Epoch   {k}, Step: {st:>8}, "
-                         f"Batch Loss: {4.0 / k:12.6f}, Tokens per Sec: 9000, Lr: 0.000300")
+                         f"Batch Loss: {train(k):12.6f}, Tokens per Sec: 9000, Lr: 0.000300")
         lines.append(f"2021-05-01 10:00:00,123 - INFO - joeynmt.training - Validation result (greedy) at epoch "
-                     f"{k:3d}, step {k * 500:8d}: bleu: {3.0 * k:6.2f}, loss: {40000.0 / k:8.4f}, ppl: "
+                     f"{k:3d}, step {k * 500:8d}: bleu: {3.0 * k:6.2f}, loss: {val(k):8.4f}, ppl: "
                      f"{40.0 / k:8.4f}, duration: 10.1234s")
-    src = read("\n".join(lines) + "\n", "train.log")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_split_word_in_a_dotted_logger_name_does_not_name_the_split() -> None:
+    src = read(_joey(6, lambda k: 4.0 / k, lambda k: 40000.0 / k), "train.log")
     assert values(src, "val", "loss") == [round(40000.0 / k, 4) for k in range(1, 7)]
     assert max(values(src, "train", "loss")) == 4.0  # the batch losses only
 
@@ -130,16 +137,7 @@ def test_joey_nmt_losses_are_marked_as_on_different_scales() -> None:
     from lossdoc.config import Config
     from lossdoc.model import LogSet
 
-    lines = []
-    for k in range(1, 9):
-        for j in range(5):
-            st = (k - 1) * 500 + 100 * (j + 1)
-            lines.append(f"2021-05-01 10:00:00,123 - INFO - joeynmt.training - Epoch   {k}, Step: {st:>8}, "
-                         f"Batch Loss: {12000.0 / (1 + 0.1 * k):12.6f}, Tokens per Sec: 9000, Lr: 0.000300")
-        lines.append(f"2021-05-01 10:00:00,123 - INFO - joeynmt.training - Validation result (greedy) at epoch "
-                     f"{k:3d}, step {k * 500:8d}: bleu: {3.0 * k:6.2f}, loss: {80000.0 / (1 + 0.1 * k):8.4f}, ppl: "
-                     f"{40.0 / k:8.4f}, duration: 10.1234s")
-    src = read("\n".join(lines) + "\n", "train.log")
+    src = read(_joey(8, lambda k: 12000.0 / (1 + 0.1 * k), lambda k: 80000.0 / (1 + 0.1 * k)), "train.log")
     assert "Joey NMT" in src.meta.get("val_loss_scale", "")
     runs, _ = run_checks(LogSet([src]), Config(select=("GP001",)), summaries=False)
     (f,) = [f for r in runs for f in r.findings]
