@@ -366,6 +366,7 @@ _SPLIT_PREFIXES: tuple[tuple[str, str], ...] = (
     ("valid_", "val"),
     ("validation/", "val"),
     ("validation_", "val"),
+    ("validate_", "val"),  # 'Epoch: 3, Train Loss: 0.41, Validate Loss: 0.52' (tuero/UPSA)
     ("evaluation/", "val"),
     ("evaluation_", "val"),
     ("dev_", "val"),

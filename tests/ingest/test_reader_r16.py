@@ -143,3 +143,12 @@ def test_joey_nmt_losses_are_marked_as_on_different_scales() -> None:
     (f,) = [f for r in runs for f in r.findings]
     assert str(f.severity) == "info" and f.message.startswith("not compared: Joey NMT")
     assert "No gap can be measured" in f.recommendation
+
+
+def test_validate_loss_is_the_validation_loss() -> None:
+    # tuero/UPSA train_val.log: 'Epoch:  3, Train Loss: 0.4100, Validate Loss: 0.5200' (batch 15, public dev)
+    text = "".join(f"2021-01-01 10:00:00,000 [INFO ]  Epoch: {e:2d}, Train Loss: {1.0 / (e + 1):.4f}, "
+                   f"Validate Loss: {1.2 / (e + 1):.4f}\n" for e in range(8))
+    src = read(text, "train_val.log")
+    assert values(src, "val", "loss") == [round(1.2 / (e + 1), 4) for e in range(8)]
+    assert values(src, "train", "loss") == [round(1.0 / (e + 1), 4) for e in range(8)]
