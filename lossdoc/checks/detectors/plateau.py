@@ -692,7 +692,8 @@ def converged(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterator
 
 def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
                       tried: list[float]) -> tuple[str | None, _Flat | None]:
-    """PL002's reading of a series: ("train" | "val", the window to report), or (None, None)."""
+    """PL002's reading of a series: ("train" | "val", the window to report), ("pl001", None) for a training loss
+    PL001 reports (stuck, or its inconclusive note), or (None, None)."""
     x, y, _ = ctx.downsampled(s)
     train = s.split == "train"
     # a series of fewer than min-points points (a validation loss evaluated 4-9 times, a 6-epoch history) is
@@ -702,7 +703,7 @@ def _converged_window(ctx: RunContext, s: Series, p: SimpleNamespace,
     if train:
         a = _assess(ctx, s, p, tried)
         if a is not None and a[0] in ("stuck", "slow"):
-            return None, None  # PL001's finding (a warning, or its inconclusive note)
+            return "pl001", None  # PL001's finding (a warning, or its inconclusive note), not PL002's
         if a is not None and a[0] == "levelled":
             return "train", a[1]  # fell clearly, then flat: converged (nothing shows the level is high)
         if a is not None and a[0] == "wasted":
@@ -873,7 +874,7 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
             t_change = float(np.mean(a[-k:]) / np.mean(a[:k]) - 1) if np.mean(a[:k]) != 0 else None
         if t_change is None or t_change > -p.margin:
             # training flat as well: PL001/PL002 on the training loss report the run -- when they do
-            if t_change is None or _converged_window(ctx, train, p, [])[0] is not None or _train_stuck(ctx, train, p):
+            if t_change is None or _converged_window(ctx, train, p, [])[0] is not None:
                 return
             t_txt = (f"; the training loss changed by {t_change:.1%} over the same steps (" + (
                 "means of the first and last fifth" if k > 1 else "its first and last values there")
@@ -914,15 +915,6 @@ def _val_stopped(ctx: RunContext, s: Series, p: SimpleNamespace, w: _Flat) -> It
                            f"({_stop_advice(ctx, lstart, 'val')}), or spend the steps on what lets validation "
                            f"follow the training loss: {framework_remedies(ctx, lstart)[1]}")},
     )
-
-
-def _train_stuck(ctx: RunContext, train: Series, p: SimpleNamespace) -> bool:
-    """PL001 reads the training loss as stuck (its warning, or its inconclusive note): it reports the run."""
-    x, _, _ = ctx.downsampled(train)
-    if x.size < _min_points(p, x.size):
-        return False
-    a = _assess(ctx, train, p, [])
-    return a is not None and a[0] in ("stuck", "slow")
 
 
 def _evidence(w: _Flat, extra: dict, window: tuple[int, int]) -> Evidence:
