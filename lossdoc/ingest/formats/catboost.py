@@ -69,6 +69,7 @@ def _frame(inp: InputFile, split: str, run: str) -> tuple[pl.DataFrame, list[Ing
     frames = []
     names = {c: snake_case(c.split(":")[0]) for c in table.columns if c != "iter" and c}
     primary = loss_metric(list(names.values()))
+    metric_of = {c: snake_case(c) for c in names}
     if primary is not None:
         col = next(c for c, n in names.items() if n == primary)
         vals = to_float(pl.col(col))
@@ -77,19 +78,15 @@ def _frame(inp: InputFile, split: str, run: str) -> tuple[pl.DataFrame, list[Ing
             # CatBoost 0.8 and earlier wrote its log-loss metrics with the sign of a log-likelihood ("catboost uses
             # positive logarithms in mlogloss ... you need to maximize this metric", catboost/catboost#401): -1.40
             # rising to -0.0015 is a loss falling from 1.40. Read as what it is, a score, not as a loss that rose
+            metric_of[col] = f"{metric_of[col]}_log_likelihood"
             notes.append(IngestNote(
                 "inferred", f"{col!r} is at or below 0 throughout: the log-likelihood older CatBoost (0.8 and earlier) "
-                "wrote for its log-loss metrics (higher is better; catboost/catboost#401), read as "
-                f"'{snake_case(col)}_log_likelihood', not as the loss; no loss to judge"))
-            names[col] = f"{snake_case(col)}_log_likelihood"
-            primary = None
+                f"wrote for its log-loss metrics (higher is better; catboost/catboost#401), read as '{metric_of[col]}', "
+                "not as the loss; no loss to judge"))
         else:
             notes.append(loss_note(primary))
-    for col in table.columns:
-        if col == "iter" or not col:
-            continue
-        metric = "loss" if names[col] == primary else (names[col] if names[col].endswith("_log_likelihood")
-                                                       else snake_case(col))
+            metric_of.update({c: "loss" for c, n in names.items() if n == primary})
+    for col, metric in metric_of.items():
         frames.append(
             table.filter(pl.col(col).is_not_null() & (pl.col(col).str.strip_chars() != "")).select(
                 pl.lit(run).alias("run"),

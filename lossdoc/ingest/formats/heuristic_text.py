@@ -907,7 +907,9 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
                        line.str.contains(_COLON_FRAC).any().alias("colon_frac"),
                        line.str.contains("f1-score", literal=True).any().alias("report"),
                        line.str.contains("~", literal=True).any().alias("tilde"),
-                       line.str.contains("oss (", literal=True).any().alias("qualified"),  # then _QUALIFIED_KEY
+                       # then _QUALIFIED_KEY ('Train loss (one batch):', 'TRAIN LOSS (AVG):')
+                       (line.str.contains("oss (", literal=True) | line.str.contains("OSS (", literal=True))
+                       .any().alias("qualified"),
                        line.str.contains('", line ', literal=True).any().alias("traceback"),
                        line.str.contains(_BEST_AT).any().alias("best_at"),
                        (line.str.contains(" HTTP/", literal=True) | line.str.contains("Debugger PIN", literal=True))
@@ -930,7 +932,7 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
         lines = lines.with_columns(line.str.replace(_BARE_EPOCH_FRAC, "${1}epoch ${2} [${3}/${4}]${5}"))
     if has["tilde"]:
         lines = lines.with_columns(line.str.replace_all(_SHARE_KEY, "${1}${2}"))
-    if has["qualified"] or lines.select(line.str.contains("OSS (", literal=True).any()).item():
+    if has["qualified"]:
         lines = lines.with_columns(line.str.replace_all(_QUALIFIED_KEY, "${1}${2}"))
     if has["report"]:
         # a block: a line that is no report row starts one; the blocks a report header starts are dropped

@@ -403,7 +403,6 @@ def _validation_only(df: pl.DataFrame, mapping: dict[str, tuple[str, str]], val:
     return held, has_val
 
 
-
 def _drop_revalidation(res: ParseResult) -> ParseResult:
     """The validation logged after training by ``trainer.validate(ckpt_path="best")`` (before a ``trainer.test``),
     left out of the curves with a note: it evaluates a saved checkpoint again, at the step after the last
@@ -416,15 +415,17 @@ def _drop_revalidation(res: ParseResult) -> ParseResult:
     the last training step, and every validation value logged there equals the value of the same series at one
     earlier validation step -- two series at least, or one whose value has more than 6 significant digits (a
     coincidence of a rounded number is possible; of a full-precision float across metrics it is not)."""
-    if not res.blocks:
+    # the validation rows only (a handful), and the training steps' maximum per block: a 10^7-row log is never
+    # copied into one frame for this
+    parts = [b.filter(pl.col("split") == "val").select("metric", "step", "value") for b in res.blocks]
+    parts = [v for v in parts if v.height]
+    train_last = [b.select(pl.col("step").filter(pl.col("split") == "train").max()).item() for b in res.blocks]
+    train_last = [t for t in train_last if t is not None]
+    if not parts or not train_last:
         return res
-    frame = pl.concat([b.select("split", "metric", "step", "value") for b in res.blocks], how="vertical_relaxed")
-    val = frame.filter(pl.col("split") == "val")
-    train = frame.filter(pl.col("split") == "train")
-    if val.height == 0 or train.height == 0:
-        return res
+    val = pl.concat(parts, how="vertical_relaxed")
     last = int(val.get_column("step").max())  # type: ignore[arg-type]
-    if last < int(train.get_column("step").max()):  # type: ignore[arg-type]
+    if last < max(train_last):
         return res
     at = val.filter(pl.col("step") == last)
     before = val.filter(pl.col("step") < last)
