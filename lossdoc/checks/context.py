@@ -22,8 +22,8 @@ import polars as pl
 from lossdoc.analysis._arrays import search
 from lossdoc.checks.findings import Evidence, Severity
 from lossdoc.checks.series import (
-    Series, adversarial_losses, final_level, final_level_words, final_tail, mask_placeholders, resolve_loss,
-    series_from_blocks, sum_on_shared_steps,
+    Series, adversarial_losses, drop_unevaluated, final_level, final_level_words, final_tail, mask_placeholders,
+    resolve_loss, series_from_blocks, sum_on_shared_steps,
 )
 from lossdoc.model import IngestNote, SeriesInfo
 
@@ -76,7 +76,11 @@ class RunContext:
         blocks = [] if frame is None else [frame] if isinstance(frame, pl.DataFrame) else list(frame)
         self._series.update(series_from_blocks(blocks))
         #: {(split, metric): count} of trainer placeholders masked as NaN (``series.mask_placeholders``)
-        self.placeholders = mask_placeholders(self._series)
+        #: {(split, metric): (count, first step, last step)} of leading zeros left out (``series.drop_unevaluated``)
+        self.unevaluated = drop_unevaluated(self._series)
+        #: {(split, metric): (value, points)} of those that were a script's sentinel (``-1000``), not HF's 0.0
+        self.sentinels: dict[tuple[str, str], tuple[float, np.ndarray]] = {}
+        self.placeholders = mask_placeholders(self._series, self.sentinels)
         self._cache: dict[Any, Any] = {}
         #: one directional p-value per decision a rule took, by rule id (false-alarm control: each rule's
         #: decisions over series and windows are one Benjamini-Hochberg family)

@@ -163,7 +163,57 @@ def series_from_blocks(blocks: Iterable[pl.DataFrame]) -> dict[tuple[str, str], 
     return out
 
 
-def mask_placeholders(series: dict[tuple[str, str], Series]) -> dict[tuple[str, str], int]:
+def _sentinel(v: np.ndarray) -> float | None:
+    """The one round negative value a loss series holds at two or more points while every other finite
+    point is above 0 (``-1000`` written for each step whose loss could not be computed, ``-1`` for an
+    evaluation that did not run): a sentinel a script logs *instead of* a loss, not one the model reached.
+    None when there is none: a loss that crosses 0 by itself (a log-likelihood term) takes many different
+    negative values, and a lone negative point is no pattern."""
+    neg = v < 0
+    if not neg.any():
+        return None
+    c = v[neg]
+    first = float(c[0])
+    if c.size < 2 or not np.all(c == first) or first != round(first):
+        return None
+    pos = np.isfinite(v) & ~neg
+    if not pos.any() or np.any(v[pos] <= 0):
+        return None
+    return first
+
+
+def drop_unevaluated(series: dict[tuple[str, str], Series]) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """Leave out, in place, the leading zeros of a loss that is above 0 at every later point; returns
+    ``{(split, metric): (count, first_step, last_step)}`` of what was left out.
+
+    A loss of exactly 0 followed by losses above 0 and never by 0 again is no loss the model reached (it
+    cannot start perfect and unlearn): Ultralytics writes 0 for every validation term of the epochs before
+    the one that validated (``val=False`` until the end), and a hand-rolled script writes the 0 it initialised
+    a list with. Kept, it becomes "best val loss 0 at step 1" and a validation "100% below training". A loss
+    that reaches 0 *after* positive values (a rounded ``0.00`` at the end of a converging fit) is as logged;
+    a term that is 0 at every point is :func:`zero_losses`' case."""
+    out: dict[tuple[str, str], tuple[int, int, int]] = {}
+    for key, s in list(series.items()):
+        if not len(s) or not any(t in key[1] for t in LOSS_LIKE):
+            continue
+        v = s.values
+        fin = np.isfinite(v)
+        if not fin.any() or v[np.argmax(fin)] != 0.0:
+            continue
+        nz = np.flatnonzero(fin & (v != 0.0))
+        if not nz.size:
+            continue
+        k = int(nz[0])
+        later = v[k:][fin[k:]]
+        if np.all(later > 0):
+            out[key] = (int(np.count_nonzero(fin[:k])), int(s.steps[0]), int(s.steps[k - 1]))
+            series[key] = Series(s.split, s.metric, s.name, s.steps[k:], v[k:])
+    return out
+
+
+def mask_placeholders(series: dict[tuple[str, str], Series],
+                      sentinels: dict[tuple[str, str], tuple[float, np.ndarray]] | None = None,
+                      ) -> dict[tuple[str, str], int]:
     """Replace values a trainer logs *instead of* NaN by NaN, in place; returns what was masked.
 
     Hugging Face Trainer (``logging_nan_inf_filter=True``, the default) leaves NaN/inf losses out of its
@@ -172,6 +222,8 @@ def mask_placeholders(series: dict[tuple[str, str], Series]) -> dict[tuple[str, 
     hides the NaN onset from the divergence and LR checks. Masked: a loss of exactly 0.0 logged at a
     step whose grad norm is NaN/inf; and a loss of exactly 0.0 after the first non-finite grad norm or
     loss of the run when no other logged loss was near zero (below 1e-3 of the median).
+    A script's sentinel (:func:`_sentinel`: one round negative value, twice or more, in a loss above 0
+    everywhere else) is masked too, and its value and the points it stood at recorded in ``sentinels``.
     Values stay exactly as logged everywhere else (reports, charts: the raw table is untouched)."""
     gn = series.get(("train", "grad_norm"))
     out: dict[tuple[str, str], int] = {}
@@ -179,6 +231,16 @@ def mask_placeholders(series: dict[tuple[str, str], Series]) -> dict[tuple[str, 
         if key[1] not in ("loss",) or not len(s):
             continue
         v = s.values
+        mark = _sentinel(v)
+        if mark is not None:
+            hit = v == mark
+            v = v.astype(np.float64, copy=True)
+            v[hit] = np.nan
+            s = series[key] = Series(s.split, s.metric, s.name, s.steps, v)
+            out[key] = int(hit.sum())
+            if sentinels is not None:
+                sentinels[key] = (mark, hit)
+            continue
         zero = v == 0.0
         if not zero.any():
             continue

@@ -109,9 +109,13 @@ def summarize(ctx: RunContext) -> tuple[RunSummary, dict[str, Any]]:
         if fake.any():
             summ.extra["train_loss_placeholders"] = int(fake.sum())
         last = _last_logged(tr, fake)
+        mark = getattr(ctx, "sentinels", {}).get((tr.split, tr.metric))
         if last is not None:
             summ.final_train_loss, summ.final_train_step = last
-            if fake.size and fake[-1]:
+            if mark is not None and mark[1][-1]:  # the last value logged was the script's sentinel
+                summ.extra["final_train_loss_placeholder"] = mark[0]
+                summ.extra["final_train_loss_placeholder_kind"] = "sentinel"
+            elif fake.size and fake[-1]:
                 raw = float(tr.values[-1])
                 if math.isnan(raw) and getattr(ctx, "placeholders", {}).get((tr.split, tr.metric)):
                     raw = 0.0  # series.mask_placeholders masks exactly the 0.0 an HF Trainer logs for NaN
@@ -134,6 +138,9 @@ def summarize(ctx: RunContext) -> tuple[RunSummary, dict[str, Any]]:
         last = _last_logged(va)
         if last is not None:
             summ.final_val_loss, summ.final_val_step = last
+            mark = getattr(ctx, "sentinels", {}).get((va.split, va.metric))
+            if mark is not None and mark[1][-1]:
+                summ.extra["final_val_loss_placeholder"] = mark[0]
     main = tr if tr is not None and len(tr) else va
     if main is not None and len(main):
         summ.first_step, summ.last_step = int(main.steps[0]), int(main.steps[-1])

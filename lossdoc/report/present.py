@@ -126,14 +126,22 @@ def key_numbers(s: Any) -> list[tuple[str, str, str | None]]:
         return f"at step {fmt_step(step)}" if step is not None else None
 
     final_note = at(s.final_train_step)
-    placeholder = s.extra.get("final_train_loss_placeholder") if isinstance(s.extra, dict) else None
+    extra = s.extra if isinstance(s.extra, dict) else {}
+    placeholder = extra.get("final_train_loss_placeholder")
     if placeholder is not None and final_note:
-        final_note += f"; logged as {fmt_num(placeholder)} beside a non-finite grad norm (a placeholder)"
+        if extra.get("final_train_loss_placeholder_kind") == "sentinel":
+            final_note += f"; logged as {fmt_num(placeholder)}, the script's sentinel for a loss it could not compute"
+        else:
+            final_note += f"; logged as {fmt_num(placeholder)} beside a non-finite grad norm (a placeholder)"
+    val_note = at(s.final_val_step)
+    if extra.get("final_val_loss_placeholder") is not None and val_note:
+        val_note += (f"; logged as {fmt_num(extra['final_val_loss_placeholder'])}, the script's sentinel for a loss "
+                     "it could not compute")
     out = [
         ("Final train loss", fmt_num(s.final_train_loss), final_note),
         ("Best train loss", fmt_num(s.best_train_loss), at(s.best_train_step)),
         ("Best val loss", fmt_num(s.best_val_loss), at(s.best_val_step)),
-        ("Final val loss", fmt_num(s.final_val_loss), at(s.final_val_step)),
+        ("Final val loss", fmt_num(s.final_val_loss), val_note),
     ]
     out.append(("Final train loss, smoothed", fmt_num(s.final_train_loss_smoothed),
                  smoothed_how(s) if s.final_train_loss_smoothed is not None else None))

@@ -46,8 +46,14 @@ def non_finite(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> Iterato
             prior = f"; before it the loss had risen from its best {fmt_num(lo)} to {fmt_num(tail)}"
     kind = "NaN" if np.isnan(s.values[first]) else "inf"
     masked = ctx.placeholders.get((s.split, s.metric), 0) if hasattr(ctx, "placeholders") else 0
-    hidden = (f" ({masked:,} of them logged as 0.0 beside a non-finite grad norm: the trainer's placeholder "
-              "for a window of NaN losses, counted as NaN)") if masked else ""
+    mark = getattr(ctx, "sentinels", {}).get((s.split, s.metric))
+    if mark is not None:
+        hidden = (f" ({masked:,} of them logged as {fmt_num(mark[0])}, a value the {held_word(s) if s.split != 'train' else 'loss'} "
+                  "takes nowhere else while above 0 at every other point: the script's sentinel for a loss it "
+                  "could not compute, counted as NaN)")
+    else:
+        hidden = (f" ({masked:,} of them logged as 0.0 beside a non-finite grad norm: the trainer's placeholder "
+                  "for a window of NaN losses, counted as NaN)") if masked else ""
     # a held-out loss non-finite at every evaluation while the training loss stayed finite at each: the
     # evaluation never produced a number (a 0/0 over a validation set without usable targets, a loss the
     # evaluation does not compute but the logger writes as NaN). The run itself trained; the validation is
