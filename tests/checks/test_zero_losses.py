@@ -51,3 +51,31 @@ def test_a_component_that_overfits_beside_a_zero_term_is_still_found(tmp_path: P
     assert len(of) == 1 and of[0].message.startswith("val/box_loss was lowest at step 8 (0.03 as logged)"), \
         [(f.rule, f.message[:80]) for f in res.findings]
     assert "(the summed validation loss val/box_loss + val/obj_loss did not rise)" in of[0].message
+
+
+def test_a_validation_that_ran_only_at_the_end_is_not_a_best_of_zero(tmp_path: Path) -> None:
+    # nicleejy/MLSingapore's results.csv: val=False until the last epoch, so every val/* loss is 0 at epochs 1-7
+    # and computed at epoch 8 only. The zeros are no loss the model reached: no "best val 0 at step 1", no
+    # "validation 100% below training" (GP002); LG006 says which points were left out.
+    rows = [(4.63, 5.24, 5.31), (3.80, 4.10, 4.20), (3.20, 3.30, 3.50), (2.80, 2.70, 3.00), (2.50, 2.30, 2.60),
+            (2.21, 1.89, 2.27), (2.05, 1.70, 2.10), (1.95, 1.60, 2.02)]
+    p = tmp_path / "results.csv"
+    p.write_text(HEAD + "".join(f"{e},{b},{c},{d},0.1,{'0,0,0' if e < 8 else '2.1,1.7,2.2'}\n"
+                                for e, (b, c, d) in enumerate(rows, 1)))
+    res = lossdoc.analyze(str(p))
+    s = res.runs[0].summary
+    assert s.best_val_loss == 6.0 and s.best_val_step == 8, (s.best_val_loss, s.best_val_step)
+    assert not any(f.rule == "GP002" for f in res.findings)
+    note = next(f for f in res.findings if f.rule == "LG006")
+    assert "exactly 0 at the first 7 evaluation(s) (steps 1-7)" in note.message and note.end_step == 7
+    assert "were 0 until step 8" in note.recommendation
+
+
+def test_a_loss_rounded_to_zero_at_the_end_stays_as_logged(tmp_path: Path) -> None:
+    # a converging fit printed with 2 decimals reaches 0.00: that 0 is the loss as logged, not a placeholder
+    p = tmp_path / "loss.log"
+    vals = [1.2, 0.6, 0.3, 0.15, 0.08, 0.04, 0.02, 0.01, 0.0, 0.0]
+    p.write_text("".join(f"{i + 1}: {v:.2f}\n" for i, v in enumerate(vals)))
+    res = lossdoc.analyze(str(p))
+    assert res.runs[0].summary.best_train_loss == 0.0
+    assert not any(f.rule == "LG006" for f in res.findings)

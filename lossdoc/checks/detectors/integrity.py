@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from lossdoc.checks.detectors._common import fmt_num, fmt_step
+from lossdoc.checks.detectors._common import SPLIT_WORD, fmt_num, fmt_step
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
 from lossdoc.ingest.normalise import COUNTER_RESET
@@ -281,6 +281,26 @@ def zero_losses_note(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
 
     sm = ctx.series_map()
     for split in ("train", "val", "test"):
+        lead = [(k, v) for k, v in getattr(ctx, "unevaluated", {}).items() if k[0] == split and k in sm]
+        if lead:
+            names = ", ".join(sm[k].name for k, _ in lead)
+            n, first, last = max(v for _, v in lead)
+            begin = min(int(sm[k].steps[0]) for k, _ in lead)
+            what = ("evaluation" if split != "train" else "point")
+            yield Hit(
+                message=(f"{names}: exactly 0 at the first {n:,} {what}(s) (steps {first:,}-{last:,}) and above 0 at "
+                         f"every one from step {begin:,}: zeros written before the {SPLIT_WORD.get(split, split)} loss "
+                         "was computed (a validation that ran only at the end, a list initialised with 0), not a "
+                         "loss the model reached; left out, so no best, trend or gap is taken from them"),
+                evidence=Evidence("leading-zero-loss", float(n), 0.0, None, (first, last),
+                                  {"terms": [sm[k].name for k, _ in lead], "from_step": begin}),
+                start_step=first, end_step=last, split=split, metric=None,
+                values={"advice": (f"{names} {'was' if len(lead) == 1 else 'were'} 0 until step {begin:,}. Nothing "
+                                   "is judged on those steps; to see the validation curve while training, let it run "
+                                   "every epoch (Ultralytics val=True)." if split != "train" else
+                                   f"{names} {'was' if len(lead) == 1 else 'were'} 0 until step {begin:,}: start "
+                                   "the logged list empty rather than with 0.")},
+            )
         zero = zero_losses(loss_components(sm, split))
         rest = ctx.own_loss(split)
         if not zero or (rest is not None and all(_CLS.search(c.name) for c in zero)):
@@ -300,8 +320,11 @@ def zero_losses_note(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
                               (min(steps), max(steps)) if steps else None, {"terms": [c.name for c in zero]}),
             start_step=min(steps) if steps else None, end_step=max(steps) if steps else None,
             split=split, metric=None,
-            values={"names": names, "split": "validation" if split == "val" else split,
-                    "were": "was" if len(zero) == 1 else "were"},
+            values={"advice": (f"{names} {'was' if len(zero) == 1 else 'were'} 0 at every point. If the "
+                               f"{'validation' if split == 'val' else split} set should have labelled objects there, "
+                               "check its labels (the path in the data YAML, class ids within the dataset's names) "
+                               "and that validation runs (val=True); if the term does not apply (one class: no "
+                               "classification loss), nothing needs to change.")},
         )
 
 
