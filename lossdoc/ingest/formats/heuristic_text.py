@@ -153,6 +153,8 @@ _COUNTERS: dict[str, tuple[str, int]] = {
     "epochs": ("epoch", 0),
     "ep": ("epoch", 0),
 }
+#: keys whose whole number says which of several runs a line belongs to ("Run 2/5", "Fold 3", "Trial 1")
+_RUN_INDEX = frozenset({"run", "fold", "trial", "repeat", "rep", "seed", "cv_fold", "run_id", "fold_id"})
 #: a key naming an item's position ("Patch number", "sample_idx", "image index", "batch no"): a counter
 _INDEX_KEY = re.compile(r"(?:^|_)(?:number|idx|index|no)$")
 _LOSS_WORDS = ("loss", "ppl", "perplexity", "nll", "mse", "mae", "rmse", "bpc", "bpb", "error", "objective")
@@ -296,6 +298,10 @@ def _read_template(line: str) -> _Template:
             own_split = _SPLIT_OF[norm]
             words = _METRIC_WORD.findall(line[:start])
             bare = canonical_metric(words[-1]) if words else "loss"
+        if norm in _RUN_INDEX and _whole(_number_at(line, ordinal)):
+            # "Run 2/5, Epoch 100/1000, Training Loss (NLML): -1.2": which run (fold, trial) of several the line
+            # belongs to, not a metric; the epoch counter going back to its start tells the runs apart
+            continue
         # "Train Epoch: 1" (PyTorch MNIST example) is an epoch counter too.
         kind, prio = _COUNTERS.get(norm) or (_COUNTERS.get(base) if own_split != "?" else None) or ("", 9)
         if not kind and tot is not None and _INDEX_KEY.search(norm) and _whole(_number_at(line, ordinal)):
@@ -812,10 +818,11 @@ _HTTP_ACCESS = r'"(?:GET|POST|PUT|DELETE|HEAD|PATCH|OPTIONS) \S* HTTP/\d|\bDebug
 _SHARE_KEY = r"\b([A-Za-z][A-Za-z_]*)~\d+(?:\.\d+)?%(\s)"
 #: a loss qualified by a few lower-case words in parentheses before its colon ('Train loss (one batch): 53.94', latent_ode's
 #: run_models.py; 'Autoencoder Loss (total): 812.3'): '(' is no key character, so the pair was lost; read as 'Train loss:
-#: 53.94'. Only a qualifier that says how the loss was aggregated: 'Initial valid loss (overall)' and 'Time (mins)' keep
-#: their parentheses
+#: 53.94'. Only a qualifier that says how the loss was aggregated, or which loss function it is ('Training Loss (NLML):
+#: -1.23', a Gaussian process's negative log marginal likelihood; '(MSE)', '(CE)'): 'Initial valid loss (overall)',
+#: 'Loss (train)' and 'Time (mins)' keep their parentheses
 _QUALIFIED_KEY = (r"(?i)\b(\w*loss) \((?:one |last |this )?(?:batch|step|iter|epoch|total|sum|avg|average|mean|running"
-                  r"|smoothed)\)(\s*[:=]\s*-?[0-9.])")
+                  r"|smoothed|nlml|nll|mse|mae|rmse|ce|bce|kl|kld|elbo|l1|l2|ctc|dice)\)(\s*[:=]\s*-?[0-9.])")
 #: pycocotools' COCOeval.summarize() lines (``Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] =
 #: 0.121``, printed by detectron2, mmdet and torchvision's references after every evaluation): read as one held-out
 #: metric each, named as detectron2 names them (AP, AP50, AP75, AR1, AR10, AR100; AP_small, AR_large...), not as
