@@ -67,3 +67,14 @@ def test_two_runs_and_broken_files(tmp_path: Path) -> None:
     assert f.get_column("step").to_list() == [0, 1] and f.get_column("value").to_list() == [1.5, 1.25]
     kinds = note_kinds(logs.sources[0])
     assert "torn_tail" in kinds and "skipped_lines" in kinds
+
+
+def test_a_metric_file_copied_out_of_its_store_is_still_mlflow(tmp_path: Path) -> None:
+    # BozzoloLu/GAN's mlruns/1/<run>/metrics/'Generator loss' and aarontwang/CovidTraffic's metrics/loss, saved on
+    # their own (a corpus copy, an attachment): the numeric-column reader took the 13-digit timestamp for the loss
+    p = tmp_path / "Generator loss"
+    p.write_text("".join(f"{1612345678901 + 1000 * i} {2.0 / (i + 1):.6f} {i}\n" for i in range(20)))
+    src = lossdoc.read(p).sources[0]
+    assert src.format == "mlflow"
+    vals = src.frame.sort("step").get_column("value").to_list()
+    assert vals[:3] == [2.0, 1.0, 0.666667] and src.frame.get_column("step").max() == 19

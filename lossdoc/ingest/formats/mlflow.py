@@ -35,6 +35,8 @@ from lossdoc.runconfig import set_config
 
 _LINE = r"^\s*(\d+) (\S+)(?: (-?\d+))?\s*$"
 _SNIFF = re.compile(r"^\d{10,13} [-+\w.]+(?: -?\d+)?$", re.M)
+#: one MLflow metric line exactly: a millisecond timestamp, the value, the step
+_STRICT = re.compile(r"^\d{13} [-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf|-inf|NaN|Infinity|-Infinity) -?\d+\s*$")
 _SKIP = {".trash", "models", ".git"}
 
 
@@ -185,6 +187,11 @@ class MLflowParser(Parser):
             return 0.0
         if inp.path is not None and "metrics" in inp.path.resolve().parts[:-1]:
             return 0.95
+        lines = [ln for ln in inp.head_text().splitlines()[:-1] if ln.strip()]  # the last may be cut by the head
+        if len(lines) >= 3 and all(_STRICT.match(ln) for ln in lines):
+            # every line '<13-digit ms timestamp> <value> <step>': an MLflow metric file copied out of its
+            # mlruns/ tree (a numeric-column read would take the timestamp for the loss)
+            return 0.9
         return 0.6 if n >= 2 else 0.4
 
     def parse(self, inp: InputFile) -> ParseResult:
