@@ -44,3 +44,23 @@ def test_only_a_loss_function_in_brackets_is_stripped() -> None:
     q = re.compile(_QUALIFIED_KEY)
     assert q.sub(r"\1\2", "Training Loss (NLML): -1.2") == "Training Loss: -1.2"
     assert q.sub(r"\1\2", "Loss (train): 0.4, Loss (4D): 0.2") == "Loss (train): 0.4, Loss (4D): 0.2"
+
+
+# ------------------------------------------------------------------ a bracketed split tag beside the logger's function name
+# taishan1994/pytorch_cnn_rnn_transformer transformer.log and Dimas263/NLP_NER_BERT_BILSTM_CRF main.log: Python
+# logging's '%(funcName)s' field prints 'train' on every line, the evaluation's too ('... - train - 224 - [dev]
+# loss:100.9, accuracy:0.83'): the first split word before the values was 'train', so the dev loss overwrote the
+# training loss at that step (22 fake spikes) and there was no validation series.
+
+
+def test_a_bracketed_split_tag_wins_over_a_logger_field() -> None:
+    out = []
+    for step in range(0, 4000, 40):
+        out.append(f"2021-09-12 18:34:58,773 - INFO - transformer.py - train - 219 - [train] epoch:0 "
+                   f"step:{step}/4000 loss:{2.0 / (1 + step / 400):.6f}")
+        if step % 1000 == 960:
+            out.append(f"2021-09-12 18:35:08,487 - INFO - transformer.py - train - 224 - [dev] "
+                       f"loss:{60 + step / 100:.4f}, accuracy:0.8319, f1:0.8319")
+    src = read("\n".join(out) + "\n", "transformer.log")
+    assert values(src, "val", "loss") == [69.6, 79.6, 89.6, 99.6]
+    assert max(values(src, "train", "loss")) == 2.0  # no dev loss among the training losses

@@ -373,8 +373,13 @@ def _read_template(line: str) -> _Template:
         # A split named before the first value ("Test set: Average loss: ...", "[eval] step 5 loss 2.1").
         # (not a word of a dotted logger name: "joeynmt.training - Validation result (greedy) at epoch 3, step 500:
         # bleu: 21.3, loss: 4122.1" is validation's line, its logger's module name notwithstanding)
-        head = next((m for m in _SPLIT_WORD.finditer(line[: min(st for st, _, _, _, _ in own)])
-                     if m.start() == 0 or line[m.start() - 1] != "."), None)
+        # (a tag in brackets wins over a split word elsewhere before the values: "INFO - main.py - train - 105 -
+        # [eval] loss:0.41" is the evaluation's line, printed from a function named train -- the logging format's
+        # %(funcName)s; taishan1994's and Dimas263's [dev]/[eval] losses overwrote their training losses)
+        words = [m for m in _SPLIT_WORD.finditer(line[: min(st for st, _, _, _, _ in own)])
+                 if m.start() == 0 or line[m.start() - 1] != "."]
+        tagged = [m for m in words if m.start() > 0 and line[m.start() - 1] in "[【" and line[m.end():m.end() + 1] in "]】"]
+        head = (tagged or words or [None])[0]
         if head:
             ctx = _SPLIT_OF[head.group(1).lower()]
     t.keys = [k for _, k, _, _, _ in own]
