@@ -16,7 +16,7 @@ import polars as pl
 from lossdoc.errors import ParseError
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
-from lossdoc.model import IngestNote, canonical_metric, concat_frames
+from lossdoc.model import IngestNote, ParseResult, canonical_metric, concat_frames
 
 _NON_WORD = re.compile(r"[^0-9a-zA-Z]+")
 
@@ -282,3 +282,13 @@ def map_keys(
         if sm is not None:
             triples.append((k, sm[0], sm[1]))
     return dedupe_metrics(triples)
+
+
+def last_run_result(long: pl.DataFrame, lines: pl.DataFrame, notes: list[IngestNote]) -> ParseResult:
+    """The end of a line reader's ``parse``: the last of several runs kept (``runs.keep_last_run``, the others
+    noted, the file's lines telling runs apart), rows without a step or value dropped (:func:`finish`)."""
+    from lossdoc.ingest.runs import keep_last_run, reference
+
+    meta: dict[str, object] = {}
+    long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes, meta=meta)
+    return ParseResult(finish(long, notes), notes, meta)

@@ -26,10 +26,9 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
+from lossdoc.ingest.formats._common import drop_torn_tail, last_run_result, read_text_lines
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
-from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import IngestNote, ParseResult
 
@@ -66,9 +65,7 @@ class DarknetParser(Parser):
             notes.append(IngestNote("inferred", "darknet prints each iteration's loss, then its own running average "
                                     "(avg_loss*.9 + loss*.1): the first is read as the loss, the second as "
                                     "avg_loss, a smoothing of it, not a second loss"))
-        meta: dict[str, object] = {}
-        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes, meta=meta)
-        return ParseResult(finish(long, notes), notes, meta)
+        return last_run_result(long, lines, notes)
 
 
 PARSERS = [DarknetParser()]

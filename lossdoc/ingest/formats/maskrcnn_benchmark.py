@@ -18,10 +18,9 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines, regex_pairs
+from lossdoc.ingest.formats._common import drop_torn_tail, last_run_result, read_text_lines, regex_pairs
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
-from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric
 
@@ -64,9 +63,7 @@ class MaskrcnnBenchmarkParser(Parser):
             notes.append(IngestNote("inferred", "maskrcnn-benchmark MetricLogger prints each meter as 'median (global "
                                     "average)': the median over the last 20 iterations is read, the running "
                                     "average in brackets is not"))
-        meta: dict[str, object] = {}
-        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes, meta=meta)
-        return ParseResult(finish(long, notes), notes, meta)
+        return last_run_result(long, lines, notes)
 
 
 PARSERS = [MaskrcnnBenchmarkParser()]

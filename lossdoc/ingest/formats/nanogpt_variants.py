@@ -38,7 +38,7 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines, readable_metric, split_pairs
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, last_run_result, read_text_lines, readable_metric, split_pairs
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.runs import keep_last_run, reference
@@ -221,9 +221,7 @@ class BuildNanoGPTParser(Parser):
             pl.lit(run).alias("run"), "split", "metric", "name", "step", pl.lit(None, dtype=pl.Float64).alias("epoch"),
             pl.lit(None, dtype=pl.Float64).alias("wall_time"), to_float(pl.col("raw")).alias("value"), "lineno",
         ).sort("lineno", maintain_order=True)
-        meta: dict[str, object] = {}
-        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes, meta=meta)
-        return ParseResult(finish(long, notes), notes, meta)
+        return last_run_result(long, lines, notes)
 
 
 PARSERS = [ModdedNanoGPTParser(), BuildNanoGPTParser()]

@@ -33,10 +33,9 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
+from lossdoc.ingest.formats._common import drop_torn_tail, last_run_result, read_text_lines
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
-from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import LOG_NUMBER, to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, snake_case
 
@@ -179,9 +178,7 @@ class PyTorchImageNetParser(Parser):
                          how="vertical_relaxed").sort("lineno", maintain_order=True).select(
             pl.lit(inp.run_name).alias("run"), "split", "metric", "name", "step", "epoch",
             pl.lit(None, dtype=pl.Float64).alias("wall_time"), "value", "lineno")
-        meta: dict[str, object] = {}
-        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes, meta=meta)
-        return ParseResult(finish(long, notes), notes, meta)
+        return last_run_result(long, lines, notes)
 
 
 PARSERS = [PyTorchImageNetParser()]

@@ -28,10 +28,9 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
+from lossdoc.ingest.formats._common import drop_torn_tail, last_run_result, read_text_lines
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
-from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult
 
@@ -70,9 +69,7 @@ class PyTorchNLPTutorialParser(Parser):
             pl.lit("loss").alias("name"), pl.col("n").cast(pl.Int64, strict=False).alias("step"),
             pl.lit(None, dtype=pl.Float64).alias("epoch"), pl.lit(None, dtype=pl.Float64).alias("wall_time"),
             to_float(pl.col("v")).alias("value"), "lineno")
-        meta: dict[str, object] = {}
-        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes, meta=meta)
-        return ParseResult(finish(long, notes), notes, meta)
+        return last_run_result(long, lines, notes)
 
 
 PARSERS = [PyTorchNLPTutorialParser()]

@@ -26,13 +26,10 @@ import polars as pl
 from lossdoc.ingest.formats._common import (
     dedupe_metrics,
     drop_torn_tail,
-    finish,
     read_text_lines,
-    regex_pairs,
-)
+    regex_pairs, last_run_result)
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser, line_confidence
-from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import (
     IngestNote,
@@ -83,9 +80,7 @@ class TfEstimatorParser(Parser):
             pl.lit(inp.run_name).alias("run"), "split", "metric", "name", "step",
             pl.lit(None, dtype=pl.Float64).alias("epoch"), pl.lit(None, dtype=pl.Float64).alias("wall_time"),
             "value", "lineno")
-        meta: dict[str, object] = {}
-        long = keep_last_run(long, reference(long), lines.select("lineno", "line"), notes, meta=meta)
-        return ParseResult(finish(long, notes), notes, meta)
+        return last_run_result(long, lines, notes)
 
 
 PARSERS = [TfEstimatorParser()]
