@@ -64,3 +64,19 @@ def test_a_bracketed_split_tag_wins_over_a_logger_field() -> None:
     src = read("\n".join(out) + "\n", "transformer.log")
     assert values(src, "val", "loss") == [69.6, 79.6, 89.6, 99.6]
     assert max(values(src, "train", "loss")) == 2.0  # no dev loss among the training losses
+
+
+# ------------------------------------------------------------------ pix2pix's loss_log.txt before 'data:' was printed
+# TrinhQuocNguyen/DeblurGAN_CC checkpoints/experiment_name/loss_log.txt (batch 16, unreadable): '(epoch: 1, iters: 100,
+# time: 0.512) G_GAN: 2.013 G_L1: 101.2 D_real+fake: -4.57' -- no 'data:' field, and a '+' in a loss name.
+
+
+def test_an_older_pix2pix_loss_log_is_read() -> None:
+    text = "".join(f"(epoch: {e}, iters: {it}, time: 0.512) G_GAN: {2 + it / 1000:.3f} G_L1: {100 - e:.3f} "
+                   f"D_real+fake: -{4 + e / 10:.3f} \n" for e in (1, 2, 3) for it in (100, 200, 300))
+    src = read(text, "loss_log.txt")
+    assert src.format == "cyclegan"
+    assert values(src, "train", "d_real_fake_loss")[:2] == [-4.1, -4.1]
+    assert len(values(src, "train", "g_l1_loss")) == 9
+    assert not values(src, "train", "data_time")  # not printed: no series, no skipped-line note
+    assert not [n for n in src.notes if n.kind == "skipped_lines"]

@@ -28,9 +28,11 @@ from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult, snake_case
 
-_LINE = r"^\(epoch: (\d+), iters: (\d+), time: ([^,]+), data: ([^)]+)\) (.*)$"
-_PAIR = r"([A-Za-z_][\w.]*): (\S+)"
-_SNIFF = re.compile(r"^\(epoch: \d+, iters: \d+, time: [-\d.]+, data: [-\d.]+\) \w+: ", re.M)
+#: ``data:`` came later (pix2pix before it, and DeblurGAN built on that version, print epoch, iters and time only)
+_LINE = r"^\(epoch: (\d+), iters: (\d+), time: ([^,)]+)(?:, data: ([^)]+))?\) (.*)$"
+#: a loss name may join two terms with '+' (DeblurGAN's ``D_real+fake``)
+_PAIR = r"([A-Za-z_][\w.+]*): (\S+)"
+_SNIFF = re.compile(r"^\(epoch: \d+, iters: \d+, time: [-\d.]+(?:, data: [-\d.]+)?\) \w+: ", re.M)
 _HEADER = re.compile(r"^=+ Training Loss \(", re.M)
 
 
@@ -77,8 +79,9 @@ class CycleGANParser(Parser):
                                schema={"key": pl.String, "metric": pl.String})
         losses = kv.join(mapping, on="key", how="left").select(
             "lineno", "step", "epoch", pl.col("key").alias("name"), "metric", to_float(pl.col("raw")).alias("value"))
-        timing = [recs.select("lineno", "step", "epoch", pl.lit(n).alias("name"), pl.lit(n).alias("metric"),
-                              pl.col(n).alias("value")) for n in ("time_per_image", "data_time")]
+        timing = [recs.filter(pl.col(n).is_not_null()).select(
+            "lineno", "step", "epoch", pl.lit(n).alias("name"), pl.lit(n).alias("metric"), pl.col(n).alias("value"))
+            for n in ("time_per_image", "data_time")]
         long = pl.concat([losses, *timing], how="vertical_relaxed").select(
             pl.lit(inp.run_name).alias("run"), pl.lit("train").alias("split"), "metric", "name", "step", "epoch",
             pl.lit(None, dtype=pl.Float64).alias("wall_time"), "value", "lineno",
