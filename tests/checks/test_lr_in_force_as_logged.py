@@ -32,3 +32,15 @@ def test_lr_first_logged_after_the_step_says_where_it_was_logged() -> None:
 
 def test_lr_logged_before_the_step_is_in_force() -> None:
     assert "at step 80 (LR in force 0.1)" in _spike_message(lr_from=1)
+
+
+def test_a_configured_lr_is_not_called_in_force() -> None:
+    # Dimas263/NLP_NER_BERT_BILSTM_CRF (batch 16): no LR series, only the hyper-parameters the script printed
+    # ('Namespace(..., lr=3e-05, ...)'); NF001 said "at step 27 (LR in force 3e-5)", a value the log never shows
+    # at that step. It is the configured LR, and says so.
+    lines = ["Namespace(lr=3e-05, batch_size=16)"]
+    lines += [f"step {i} loss {'nan' if i >= 200 else f'{1.0 + 0.5 * np.exp(-i / 50):.4f}'}" for i in range(1, 301)]
+    logset = LogSet([read_input(from_bytes(("\n".join(lines) + "\n").encode(), "train.log"), "text")])
+    runs, _ = run_checks(logset, Config(select=("NF001",)), summaries=False)
+    (f,) = [f for r in runs for f in r.findings]
+    assert "first at step 200 (configured LR 3e-5)" in f.message and "LR in force" not in f.message, f.message
