@@ -36,11 +36,12 @@ from pathlib import Path
 import polars as pl
 
 from lossdoc.errors import EmptyInputError
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
+from lossdoc.ingest.formats._common import finish
 from lossdoc.ingest.formats._evalsets import loss_metric, loss_note
 from lossdoc.ingest.formats._table import read_table
+from lossdoc.ingest.formats._lines import LineParser
 from lossdoc.ingest.inputs import InputFile, open_file
-from lossdoc.ingest.registry import Parser, line_confidence
+from lossdoc.ingest.registry import Parser
 from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import IngestNote, ParseResult, concat_frames, snake_case
@@ -144,18 +145,14 @@ _CONSOLE = (rf"^\s*(\d+):\s+learn:\s*({LOG_NUMBER})(?:\s+test:\s*({LOG_NUMBER}))
 _CONSOLE_SNIFF = re.compile(_CONSOLE, re.M)
 
 
-class CatBoostConsoleParser(Parser):
+class CatBoostConsoleParser(LineParser):
     name = "catboost-console"
     title = "CatBoost console output (verbose training lines)"
     recognises = "'0:\tlearn: 0.6565711\ttest: 0.6567316\tbest: 0.6567316 (0)\ttotal: 59.8ms\tremaining: 59.7s' lines"
     priority = 30
+    sniff_pattern = _CONSOLE_SNIFF
 
-    def sniff(self, inp: InputFile) -> float:
-        return line_confidence(inp, _CONSOLE_SNIFF, strong=0.9, weak=0.6)
-
-    def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+    def parse_lines(self, inp: InputFile, lines: pl.DataFrame, notes: list[IngestNote]) -> ParseResult:
         rows = matching(lines, _CONSOLE).with_columns(pl.col("1").cast(pl.Int64).alias("step"))
         frames = [rows.filter(pl.col(g).is_not_null()).select(
             pl.lit(inp.run_name).alias("run"), pl.lit(split).alias("split"), pl.lit("loss").alias("metric"),

@@ -26,9 +26,9 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, last_run_result, read_text_lines
+from lossdoc.ingest.formats._common import last_run_result
+from lossdoc.ingest.formats._lines import LineParser
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import IngestNote, ParseResult
 
@@ -40,18 +40,15 @@ _LINE = (rf"^\s*(\d+)(?:, ({_NUM}))?: ({_NUM}), ({_NUM}) avg(?: loss)?, ({_NUM})
 _SNIFF = re.compile(_LINE, re.MULTILINE)
 
 
-class DarknetParser(Parser):
+class DarknetParser(LineParser):
     name = "darknet"
     title = "Darknet (YOLOv2-v4) training output"
     recognises = "'12: 680.5, 680.5 avg, 0.001 rate, 3.2 seconds, 768 images' lines (AlexeyAB: 'avg loss')"
     priority = 30
+    sniff_pattern = _SNIFF
+    strong = 0.95
 
-    def sniff(self, inp: InputFile) -> float:
-        return line_confidence(inp, _SNIFF, strong=0.95, weak=0.6)
-
-    def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+    def parse_lines(self, inp: InputFile, lines: pl.DataFrame, notes: list[IngestNote]) -> ParseResult:
         recs = matching(lines, _LINE).select(
             "lineno", pl.col("1").cast(pl.Int64).alias("step"), to_float(pl.col("2")).alias("epoch"),
             to_float(pl.col("3")).alias("loss"), to_float(pl.col("4")).alias("avg_loss"),

@@ -29,9 +29,9 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
+from lossdoc.ingest.formats._common import finish
+from lossdoc.ingest.formats._lines import LineParser
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult
@@ -45,19 +45,17 @@ _SNIFF = re.compile(r"^\[\d+/\d+\] (?:Train loss: \S+, Valid loss: \S+, Elapsed_
                     r"norm_ED|Loss: \S+ elapsed_time): ", re.M)
 
 
-class DeepTextRecognitionParser(Parser):
+class DeepTextRecognitionParser(LineParser):
     name = "deep-text-recognition"
     title = "clovaai deep-text-recognition-benchmark log_train.txt"
     recognises = ("'[N/M] Train loss: X, Valid loss: Y, Elapsed_time: Z' with 'Current_accuracy : A, Current_norm_ED : B' "
                   "lines (and the first version's '[N/M] Loss: X elapsed_time: Z' / '[N/M] valid loss: ...')")
     priority = 30
+    sniff_pattern = _SNIFF
+    strong = 0.95
+    weak = 0.7
 
-    def sniff(self, inp: InputFile) -> float:
-        return line_confidence(inp, _SNIFF, strong=0.95, weak=0.7)
-
-    def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+    def parse_lines(self, inp: InputFile, lines: pl.DataFrame, notes: list[IngestNote]) -> ParseResult:
         line = pl.col("line")
         # every record's step; a Current_accuracy line belongs to the [N/M] line before it
         lines = lines.with_columns(

@@ -20,9 +20,9 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines, regex_pairs
+from lossdoc.ingest.formats._common import finish, regex_pairs
+from lossdoc.ingest.formats._lines import LineParser
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import LOG_NUMBER, matching
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, snake_case
@@ -35,18 +35,14 @@ _SPLIT = {"Train": "train", "Valid": "val", "Test": "test"}
 _SKIP = ("best", "bname")
 
 
-class DemucsParser(Parser):
+class DemucsParser(LineParser):
     name = "demucs"
     title = "Demucs solver training log"
     recognises = "'Train Summary | Epoch 1 | Loss=0.2019 | Reco=0.1994' and 'Valid Summary | Epoch 1 | Loss=...' lines"
     priority = 30
+    sniff_pattern = _SNIFF
 
-    def sniff(self, inp: InputFile) -> float:
-        return line_confidence(inp, _SNIFF, strong=0.9, weak=0.6)
-
-    def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+    def parse_lines(self, inp: InputFile, lines: pl.DataFrame, notes: list[IngestNote]) -> ParseResult:
         rows = (regex_pairs(matching(lines, _SUMMARY).with_columns(
                     pl.col("1").replace_strict(_SPLIT, return_dtype=pl.String).alias("split"),
                     pl.col("2").cast(pl.Int64).alias("step")), "3", _PAIR, ["lineno", "split", "step"])

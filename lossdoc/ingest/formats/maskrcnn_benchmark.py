@@ -18,9 +18,9 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, last_run_result, read_text_lines, regex_pairs
+from lossdoc.ingest.formats._common import last_run_result, regex_pairs
+from lossdoc.ingest.formats._lines import LineParser
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric
 
@@ -34,18 +34,15 @@ _SNIFF = re.compile(rf"\beta: (?:\d+ days?, )?\d+:\d\d:\d\d  iter: \d+  [A-Za-z_
 _TIMINGS = ("time", "data")
 
 
-class MaskrcnnBenchmarkParser(Parser):
+class MaskrcnnBenchmarkParser(LineParser):
     name = "maskrcnn-benchmark"
     title = "maskrcnn-benchmark / FCOS MetricLogger training log"
     recognises = "'eta: 6:12:33  iter: 20  loss: 2.2403 (2.5577)  ...  lr: 0.001  max mem: 5048' lines (windowed median read)"
     priority = 30
+    sniff_pattern = _SNIFF
+    strong = 0.95
 
-    def sniff(self, inp: InputFile) -> float:
-        return line_confidence(inp, _SNIFF, strong=0.95, weak=0.6)
-
-    def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+    def parse_lines(self, inp: InputFile, lines: pl.DataFrame, notes: list[IngestNote]) -> ParseResult:
         recs = (matching(lines, _HEAD)
                 .select("lineno", pl.col("1").cast(pl.Int64).alias("step"), pl.col("2").alias("body")))
         meters = regex_pairs(recs, "body", _METER, ["lineno", "step"]).filter(~pl.col("name").is_in(_TIMINGS))

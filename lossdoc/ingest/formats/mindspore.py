@@ -26,10 +26,10 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, last_run_result, read_text_lines, regex_pairs
+from lossdoc.ingest.formats._common import last_run_result, regex_pairs
 from lossdoc.ingest.formats._epoch_counter import epoch_counter, restarts
+from lossdoc.ingest.formats._lines import LineParser
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, split_and_metric, snake_case
 
@@ -40,18 +40,14 @@ _EVAL_PAIR = rf"'([^']+)':\s*({_NUM})"
 _SNIFF = re.compile(r"\bepoch:\s*\d+,?\s+step:\s*\d+,?\s+(?:global_step:\s*\d+,?\s+)?loss is\s+[-+\d.naiINT(]")
 
 
-class MindSporeParser(Parser):
+class MindSporeParser(LineParser):
     name = "mindspore"
     title = "MindSpore LossMonitor console output"
     recognises = "'epoch: 1 step: 2502, loss is 6.5005' lines (LossMonitor), with 'Eval result: epoch 1, metrics: {...}'"
     priority = 30
+    sniff_pattern = _SNIFF
 
-    def sniff(self, inp: InputFile) -> float:
-        return line_confidence(inp, _SNIFF, strong=0.9, weak=0.6)
-
-    def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+    def parse_lines(self, inp: InputFile, lines: pl.DataFrame, notes: list[IngestNote]) -> ParseResult:
         recs = (matching(lines, _LOSS)
                 .select("lineno", pl.col("1").cast(pl.Float64).alias("epoch"), pl.col("2").cast(pl.Int64).alias("_s"),
                         pl.col("3").cast(pl.Int64, strict=False).alias("_g"), pl.col("4").alias("raw")))

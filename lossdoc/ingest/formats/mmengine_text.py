@@ -25,13 +25,11 @@ import re
 import polars as pl
 
 from lossdoc.ingest.formats._common import (
-    drop_torn_tail,
     finish,
-    read_text_lines,
     regex_pairs,
 )
+from lossdoc.ingest.formats._lines import LineParser
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.runs import keep_last_run, reference
 from lossdoc.ingest.text import LOG_NUMBER, matching
 from lossdoc.model import IngestNote, ParseResult, split_and_metric
@@ -52,19 +50,15 @@ def _metric(name: str) -> str:
     return split_and_metric(name.replace("/", "_"))[1]
 
 
-class MMEngineTextParser(Parser):
+class MMEngineTextParser(LineParser):
     name = "mmengine-text"
     title = "MMEngine text log (OpenMMLab 2.x <timestamp>.log)"
     recognises = ("'Epoch(train)  [1][ 50/313]  lr: 1.0000e-02  ...  loss: 2.1377  loss_cls: 1.1324' and "
                   "'Epoch(val) [1][50/50]  coco/bbox_mAP: 0.1020' lines, or 'Iter(train) [ 500/40000]  ...' ones")
     priority = 30
+    sniff_pattern = _SNIFF
 
-    def sniff(self, inp: InputFile) -> float:
-        return line_confidence(inp, _SNIFF, strong=0.9, weak=0.6)
-
-    def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+    def parse_lines(self, inp: InputFile, lines: pl.DataFrame, notes: list[IngestNote]) -> ParseResult:
         rows = matching(lines, _HEAD).select(
             "lineno", pl.col("1").alias("by"), pl.col("2").alias("mode"),
             pl.col("3").cast(pl.Int64).alias("epoch"), pl.col("4").cast(pl.Int64).alias("it"),

@@ -33,9 +33,9 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, last_run_result, read_text_lines
+from lossdoc.ingest.formats._common import last_run_result
+from lossdoc.ingest.formats._lines import LineParser
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import LOG_NUMBER, to_float
 from lossdoc.model import IngestNote, ParseResult, canonical_metric, snake_case
 
@@ -112,19 +112,15 @@ def _with_metric(df: pl.DataFrame, suffix: str = "") -> pl.DataFrame:
                            (pl.col("name") + ("" if not suffix else " (avg)")).alias("name"))
 
 
-class PyTorchImageNetParser(Parser):
+class PyTorchImageNetParser(LineParser):
     name = "pytorch-imagenet"
     title = "PyTorch ImageNet example (AverageMeter / ProgressMeter) console output"
     recognises = ("'Epoch: [0][10/250]\\tTime 1.154 (1.408)\\tLoss 12.6626 (12.3890)\\tAcc@1 ...' lines, "
                   "'Test: [0/242]\\t... Loss 3.5332 (3.5332)' and ' * Acc@1 X Acc@5 Y' (pytorch/examples imagenet/main.py)")
     priority = 30
+    sniff_pattern = _SNIFF
 
-    def sniff(self, inp: InputFile) -> float:
-        return line_confidence(inp, _SNIFF, strong=0.9, weak=0.6)
-
-    def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+    def parse_lines(self, inp: InputFile, lines: pl.DataFrame, notes: list[IngestNote]) -> ParseResult:
         line = pl.col("line")
         recs = lines.with_columns(line.str.extract_groups(_TRAIN).alias("_t"), line.str.extract_groups(_TEST).alias("_v"),
                                   line.str.extract_groups(_SUMMARY).alias("_s"))

@@ -28,9 +28,9 @@ import re
 
 import polars as pl
 
-from lossdoc.ingest.formats._common import drop_torn_tail, last_run_result, read_text_lines
+from lossdoc.ingest.formats._common import last_run_result
+from lossdoc.ingest.formats._lines import LineParser
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import to_float
 from lossdoc.model import IngestNote, ParseResult
 
@@ -44,18 +44,15 @@ _SNIFF = re.compile(rf"(?:{_T}(?: \(- {_T}\))? \(\d+ \d+%\) (?:[A-Za-z][\w ]*\s*
                     re.M)
 
 
-class PyTorchNLPTutorialParser(Parser):
+class PyTorchNLPTutorialParser(LineParser):
     name = "pytorch-nlp-tutorial"
     title = "PyTorch NLP tutorials' progress lines (seq2seq translation, char-RNN)"
     recognises = "'0m 24s (- 5m 30s) (5000 6%) 3.5270' (seq2seq, char-RNN generation) or '5000 5% (0m 11s) 2.6531 Kim / ...'"
     priority = 30
+    sniff_pattern = _SNIFF
+    weak = 0.5
 
-    def sniff(self, inp: InputFile) -> float:
-        return line_confidence(inp, _SNIFF, strong=0.9, weak=0.5)
-
-    def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+    def parse_lines(self, inp: InputFile, lines: pl.DataFrame, notes: list[IngestNote]) -> ParseResult:
         line = pl.col("line")
         a = (lines.with_columns(line.str.extract_groups(_SEQ2SEQ).alias("_g")).unnest("_g")
              .filter(pl.col("2").is_not_null())

@@ -25,11 +25,9 @@ import polars as pl
 
 from lossdoc.ingest.formats._common import (
     dedupe_metrics,
-    drop_torn_tail,
-    read_text_lines,
     regex_pairs, last_run_result)
+from lossdoc.ingest.formats._lines import LineParser
 from lossdoc.ingest.inputs import InputFile
-from lossdoc.ingest.registry import Parser, line_confidence
 from lossdoc.ingest.text import LOG_NUMBER, matching, to_float
 from lossdoc.model import (
     IngestNote,
@@ -48,18 +46,14 @@ _EVAL_PAIR = rf"([A-Za-z_][\w/.\-]*) = ({_NUM})\b"
 _SNIFF = re.compile(rf"{_PREFIX}loss = {_NUM}, step = \d+")
 
 
-class TfEstimatorParser(Parser):
+class TfEstimatorParser(LineParser):
     name = "tf-estimator"
     title = "TensorFlow Estimator / tf.compat.v1 training log (LoggingTensorHook)"
     recognises = "'INFO:tensorflow:loss = 1.02, step = 100 (162.5 sec)' lines, with 'Saving dict for global step N: ...' evaluations"
     priority = 30
+    sniff_pattern = _SNIFF
 
-    def sniff(self, inp: InputFile) -> float:
-        return line_confidence(inp, _SNIFF, strong=0.9, weak=0.6)
-
-    def parse(self, inp: InputFile) -> ParseResult:
-        notes: list[IngestNote] = []
-        lines = drop_torn_tail(inp, read_text_lines(inp, notes), notes)
+    def parse_lines(self, inp: InputFile, lines: pl.DataFrame, notes: list[IngestNote]) -> ParseResult:
         train = (matching(lines, _LOSS)
                  .select("lineno", pl.lit("train").alias("split"), pl.lit("loss").alias("metric"),
                          pl.lit("loss").alias("name"), pl.col("2").cast(pl.Int64).alias("step"),
