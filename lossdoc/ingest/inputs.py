@@ -215,18 +215,27 @@ class InputFile:
         return True
 
     def ends_with_newline(self) -> bool:
+        """Whether the last line is complete: the input ends with a newline, or only blanks (spaces, tabs, a
+        carriage return) follow the last one -- mjdarvishi/computer_vision's results.csv ends its last row with a
+        newline and then a line of padding spaces: that row is complete, not torn."""
         head = self.head_bytes(2)
         # UTF-16 (with BOM) ends a line with two bytes.
         nl = b"\n\x00" if head.startswith(b"\xff\xfe") else b"\x00\n" if head.startswith(b"\xfe\xff") else b"\n"
+        span = len(nl) if nl != b"\n" else 256
         if self.data is not None:
-            return self.data.endswith(nl)
-        assert self.path is not None
-        size = self.size
-        if size == 0:
-            return True
-        with open(self.path, "rb") as fh:
-            fh.seek(max(size - len(nl), 0))
-            return fh.read(len(nl)) == nl
+            tail = self.data[-span:]
+        else:
+            assert self.path is not None
+            size = self.size
+            if size == 0:
+                return True
+            with open(self.path, "rb") as fh:
+                fh.seek(max(size - span, 0))
+                tail = fh.read(span)
+        if nl != b"\n":
+            return tail == nl
+        body = tail.rstrip(b" \t\r")
+        return body.endswith(nl) or (not body and len(tail) > 0 and self.size <= span)
 
 
 def decode_bytes(raw: bytes) -> tuple[str, str | None]:

@@ -80,3 +80,18 @@ def test_an_older_pix2pix_loss_log_is_read() -> None:
     assert len(values(src, "train", "g_l1_loss")) == 9
     assert not values(src, "train", "data_time")  # not printed: no series, no skipped-line note
     assert not [n for n in src.notes if n.kind == "skipped_lines"]
+
+
+# ------------------------------------------------------------------ padding after the last newline is no torn row
+# mjdarvishi/computer_vision runs/.../results.csv (batch 17): the last row ends with a newline, then a line of padding
+# spaces without one; the row before it was dropped as "torn" (7 of 8 epochs read).
+
+
+def test_blanks_after_the_last_newline_do_not_tear_the_last_row() -> None:
+    head = "epoch,train/box_loss,val/box_loss\n"
+    rows = "".join(f"{e},{1 - e / 10:.2f},{1.1 - e / 10:.2f}\n" for e in range(1, 9))
+    src = read(head + rows + "                ", "results.csv")
+    assert len(values(src, "train", "box_loss")) == 8
+    assert not [n for n in src.notes if n.kind == "torn_tail"]
+    torn = read(head + rows + "9,0.1", "results.csv")  # a row cut mid-write still is
+    assert [n.kind for n in torn.notes if n.kind == "torn_tail"] == ["torn_tail"]
