@@ -134,7 +134,7 @@ HEURISTIC_CEILING = 0.45
 MAX_CONFIDENCE: dict[str, float] = {
     "hf-trainer": 0.97, "tensorboard": 0.99, "catboost": 0.95, "llmc": 0.95, "megatron": 0.95, "mlflow": 0.95,
     "nanogpt": 0.95, "tensorboard-csv": 0.95, "wandb-csv": 0.95, "wandb-run": 0.95, "build-nanogpt": 0.95,
-    "modded-nanogpt": 0.95, "composer": 0.9, "deep-text-recognition": 0.95, "mindspore": 0.9, "tf-estimator": 0.9, "maskrcnn-benchmark": 0.95, "darknet": 0.95, "deepxde": 0.95, "demucs": 0.9, "catboost-console": 0.9, "mmengine-text": 0.9, "yolo-console": 0.9, "pytorch-nlp-tutorial": 0.9, "pytorch-imagenet": 0.9, "jde": 0.9, "banner-table": 0.9, "cyclegan": 0.95, "deepspeed": 0.9, "fairseq": 0.95, "fastai": 0.95, "hf-console": 0.9,
+    "modded-nanogpt": 0.95, "composer": 0.9, "deep-text-recognition": 0.95, "mindspore": 0.9, "tf-estimator": 0.9, "maskrcnn-benchmark": 0.95, "darknet": 0.95, "deepxde": 0.95, "catboost-json": 0.95, "demucs": 0.9, "catboost-console": 0.9, "mmengine-text": 0.9, "yolo-console": 0.9, "pytorch-nlp-tutorial": 0.9, "pytorch-imagenet": 0.9, "jde": 0.9, "banner-table": 0.9, "cyclegan": 0.95, "deepspeed": 0.9, "fairseq": 0.95, "fastai": 0.95, "hf-console": 0.9,
     "keras-progbar": 0.9, "lightgbm": 0.85, "llamafactory": 0.95, "long-csv": 0.85, "mmcv": 0.95, "mmengine": 0.95, "nemo": 0.9, "numeric-column": 0.8, "paddle-hapi": 0.95, "pytorch-wlm": 0.9,
     "sklearn-mlp": 0.85, "timm": 0.95, "torchtune": 0.95, "xgboost": 0.85, "yolo": 0.95, "yolo-txt": 0.95,
 }

@@ -128,3 +128,36 @@ def test_a_catboost_loss_above_zero_is_still_the_loss() -> None:
     text = "iter\tMultiClass\n" + "".join(f"{i}\t{1.4 / (1 + i):.9f}\n" for i in range(20))
     src = read_input(from_bytes(text.encode(), name="learn_error.tsv"))
     assert set(src.frame["metric"].to_list()) == {"loss"}
+
+
+def _training_json(iters: int, closed: bool = True, old_meta: bool = False) -> str:
+    # the layout of CatBoost's catboost_info/catboost_training.json (TJsonLoggingBackend; 0nurB/BioPrediction-PPI,
+    # 0STG0T/hse_finam_hack, batch 17's unreadable list): a meta object, then one line per iteration
+    metrics = '[{"Logloss":"min"},{"AUC":"max"}]' if old_meta else \
+        '[{"best_value":"Min","name":"Logloss"},{"best_value":"Max","name":"AUC"}]'
+    head = ('{\n"meta":{"test_sets":["test"],"test_metrics":' + metrics + ',"learn_metrics":' + metrics
+            + f',"launch_mode":"Train","parameters":"","iteration_count":{iters},"learn_sets":["learn"],'
+            '"name":"experiment"},\n"iterations":[\n')
+    rows = [f'{{"learn":[{0.69 - 0.001 * i:.6f},{0.5 + 0.001 * i:.6f}],"iteration":{i},"passed_time":0.01,'
+            f'"remaining_time":1.0,"test":[{0.70 - 0.0008 * i:.6f},{0.5 + 0.0008 * i:.6f}]}}' for i in range(iters)]
+    return head + ",\n".join(rows) + ("\n]}" if closed else ",\n" + rows[-1][:30])
+
+
+def test_catboost_training_json_reads_learn_as_train_and_test_as_val(tmp_path: Path) -> None:
+    for old in (False, True):
+        p = tmp_path / "catboost_info" / "catboost_training.json"
+        p.parent.mkdir(exist_ok=True)
+        p.write_text(_training_json(50, old_meta=old))
+        src = read_path(p)
+        assert src.format == "catboost-json"
+        assert series(src, "train", "loss")[:2] == [(0, 0.69), (1, 0.689)]
+        assert series(src, "val", "loss")[-1] == (49, round(0.70 - 0.0008 * 49, 6))
+        assert ("val", "auc") in {(k[0], k[1]) for k in keys(src)}
+        assert "torn_tail" not in note_kinds(src)  # the closing brackets are no torn line
+
+
+def test_catboost_training_json_still_being_written(tmp_path: Path) -> None:
+    p = tmp_path / "catboost_training.json"
+    p.write_text(_training_json(30, closed=False))
+    src = read_path(p)
+    assert len(series(src, "train", "loss")) == 30 and "torn_tail" in note_kinds(src)

@@ -29,6 +29,7 @@ reader, ``total: 0.85s`` was elapsed time.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -36,7 +37,7 @@ from pathlib import Path
 import polars as pl
 
 from lossdoc.errors import EmptyInputError
-from lossdoc.ingest.formats._common import finish
+from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
 from lossdoc.ingest.formats._evalsets import loss_metric, loss_note
 from lossdoc.ingest.formats._table import read_table
 from lossdoc.ingest.formats._lines import LineParser
@@ -60,11 +61,16 @@ def _frame(inp: InputFile, split: str, run: str) -> tuple[pl.DataFrame, list[Ing
     table, notes = read_table(inp, "\t", live=True)
     if "iter" not in table.columns:
         return concat_frames([]), notes
+    return _table_frame(table, notes, inp.name, split, run), notes
+
+
+def _table_frame(table: pl.DataFrame, notes: list[IngestNote], where: str, split: str, run: str) -> pl.DataFrame:
+    """Long rows of one split from CatBoost's per-iteration table (``iter`` and one text column per metric)."""
     step = pl.col("iter").str.strip_chars().cast(pl.Int64, strict=False)
     bad = table.filter(step.is_null())
     if bad.height:
         notes.append(
-            IngestNote("skipped_lines", f"{bad.height} row(s) in {inp.name} without an integer iter", count=bad.height)
+            IngestNote("skipped_lines", f"{bad.height} row(s) in {where} without an integer iter", count=bad.height)
         )
         table = table.filter(step.is_not_null())
     frames = []
@@ -98,7 +104,7 @@ def _frame(inp: InputFile, split: str, run: str) -> tuple[pl.DataFrame, list[Ing
                 to_float(pl.col(col)).alias("value"),
             )
         )
-    return concat_frames(frames), notes
+    return concat_frames(frames)
 
 
 class CatBoostParser(Parser):
@@ -137,6 +143,82 @@ class CatBoostParser(Parser):
         if frame.height == 0:
             raise EmptyInputError(f"no metric values found (read as {self.name})", path=display)
         return ParseResult(frame, notes)
+
+
+#: one iteration's line of catboost_training.json: ``{"learn":[0.68],"iteration":0,"passed_time":..,"remaining_time":..}``
+_JSON_ITER = r'^\s*(\{.*"iteration"\s*:\s*\d+.*\})\s*,?\s*$'
+
+
+def _metric_names(items: object) -> list[str]:
+    """Metric names of ``meta.learn_metrics`` / ``test_metrics``: ``[{"name": "Logloss", "best_value": "Min"}]``
+    (CatBoost 0.2x and later) or ``[{"Logloss": "min"}]`` (earlier)."""
+    out = []
+    for m in items if isinstance(items, list) else []:
+        if isinstance(m, dict):
+            name = m.get("name") if "name" in m else next(iter(m), None)
+            if isinstance(name, str):
+                out.append(name)
+    return out
+
+
+class CatBoostJsonParser(Parser):
+    """``catboost_info/catboost_training.json`` (``catboost/libs/logging/logging.cpp``, ``TJsonLoggingBackend``: the
+    ``meta`` object names the learn and test sets and metrics, then one line per iteration holds ``learn`` and
+    ``test`` arrays of those metrics' values). Read like ``learn_error.tsv`` / ``test_error.tsv`` (learn: train,
+    the first test set: val; the first loss-like metric as ``loss``); a file still being written (no closing
+    brackets yet) is read line by line all the same."""
+
+    name = "catboost-json"
+    title = "CatBoost catboost_training.json"
+    recognises = "catboost_training.json: a 'meta' with learn_metrics/test_metrics, then one {'learn': [...], 'iteration': N} line per iteration"
+    priority = 20
+
+    def sniff(self, inp: InputFile) -> float:
+        head = inp.head_text(4096)
+        if '"learn_metrics"' in head and '"iterations"' in head:
+            return 0.95
+        if inp.inner_name == "catboost_training.json" and '"iteration"' in head:
+            return 0.9
+        return 0.0
+
+    def parse(self, inp: InputFile) -> ParseResult:
+        notes: list[IngestNote] = []
+        lines = read_text_lines(inp, notes)
+        last = lines.get_column("line").tail(1).to_list()
+        if not (last and re.fullmatch(r"[\s\]}]*", last[0])):  # the closing brackets of a finished file are not torn
+            lines = drop_torn_tail(inp, lines, notes)
+        meta_line = inp.head_text(65536)
+        m = re.search(r'"meta"\s*:\s*(\{.*?\})\s*,\s*"iterations"', meta_line, re.S)
+        meta = {}
+        if m:
+            try:
+                meta = json.loads(m.group(1))
+            except ValueError:
+                meta = {}
+        learn_names = _metric_names(meta.get("learn_metrics")) or ["learn"]
+        test_names = _metric_names(meta.get("test_metrics"))
+        test_sets = [t for t in meta.get("test_sets", []) if isinstance(t, str)] if isinstance(meta, dict) else []
+        rows = matching(lines, _JSON_ITER).select(
+            "lineno", pl.col("1").str.json_decode(pl.Struct({"iteration": pl.Int64, "learn": pl.List(pl.Float64),
+                                                               "test": pl.List(pl.Float64)})).alias("j")).unnest("j")
+        run = _run_name(inp.path.parent) if inp.path is not None else inp.run_name
+        frames = []
+        for split, col, names in (("train", "learn", learn_names), ("val", "test", test_names or ["test"])):
+            if rows.height == 0 or rows.get_column(col).drop_nulls().len() == 0:
+                continue
+            # several test sets: CatBoost writes every metric of the first, then of the next; the first is read
+            width = len(names)
+            table = rows.filter(pl.col(col).is_not_null()).select(
+                pl.col("iteration").cast(pl.String).alias("iter"),
+                *[pl.col(col).list.get(i, null_on_oob=True).cast(pl.String).alias(n) for i, n in enumerate(names)])
+            frames.append(_table_frame(table, notes, inp.name, split, run))
+            if split == "val" and len(test_sets) > 1:
+                notes.append(IngestNote("inferred", f"{len(test_sets)} eval sets; the first ({test_sets[0]}) is read as "
+                                        f"the validation set, {width} metric(s) each"))
+        frame = concat_frames(frames)
+        if frame.height == 0:
+            raise EmptyInputError(f"no metric values found (read as {self.name})", path=inp.name)
+        return ParseResult(frame, notes, {"x_axis": "iteration"})
 
 
 _TIME = r"[\d.]+(?:us|ms|s|m|h|d)(?: [\d.]+(?:us|ms|s|m|h))*"
@@ -184,4 +266,4 @@ class CatBoostConsoleParser(LineParser):
         return ParseResult(finish(long, notes), notes, meta)
 
 
-PARSERS = [CatBoostParser(), CatBoostConsoleParser()]
+PARSERS = [CatBoostParser(), CatBoostJsonParser(), CatBoostConsoleParser()]
