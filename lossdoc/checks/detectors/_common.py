@@ -243,11 +243,11 @@ def lr_text(ctx: RunContext, step: float | None) -> str:
     if not lr:
         return ""
     s = ctx.lr()
-    if s is None or not s.finite()[0].size:
+    st = s.finite()[0] if s is not None else np.empty(0)
+    if not st.size:
         # no LR logged: the value is the configured one (a hyper-parameter the log printed), not one the log shows
         # in force at the step (Dimas263's 'Namespace(lr=3e-05, ...)' read as "LR in force 3e-5" at step 27)
         return f" (configured LR {shown_lr(lr)})"
-    st = s.finite()[0]
     if step < st[0]:
         # nothing logged at or before the step: the value is the lr series' first, logged later
         return f" (LR {shown_lr(lr)} as first logged, at step {int(st[0]):,})"

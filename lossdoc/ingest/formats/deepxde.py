@@ -26,11 +26,11 @@ import polars as pl
 from lossdoc.ingest.formats._common import drop_torn_tail, finish, read_text_lines
 from lossdoc.ingest.inputs import InputFile
 from lossdoc.ingest.registry import Parser
+from lossdoc.ingest.text import LOG_NUMBER
 from lossdoc.model import IngestNote, ParseResult
 
 _HEADER = re.compile(r"^#\s*step,\s*loss_train,\s*loss_test,\s*metrics_test\s*$", re.M)
-_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf)"
-_ROW = rf"^\s*{_NUM}(?:\s+{_NUM})+\s*$"
+_ROW = rf"^\s*{LOG_NUMBER}(?:\s+{LOG_NUMBER})+\s*$"
 
 
 class DeepXDEParser(Parser):

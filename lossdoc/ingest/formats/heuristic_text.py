@@ -378,7 +378,7 @@ def _read_template(line: str) -> _Template:
         # %(funcName)s; taishan1994's and Dimas263's [dev]/[eval] losses overwrote their training losses)
         words = [m for m in _SPLIT_WORD.finditer(line[: min(st for st, _, _, _, _ in own)])
                  if m.start() == 0 or line[m.start() - 1] != "."]
-        tagged = [m for m in words if m.start() > 0 and line[m.start() - 1] in "[【" and line[m.end():m.end() + 1] in "]】"]
+        tagged = [m for m in words if line[m.start() - 1:m.start()] in ("[", "【") and line[m.end():m.end() + 1] in ("]", "】")]
         head = (tagged or words or [None])[0]
         if head:
             ctx = _SPLIT_OF[head.group(1).lower()]
@@ -1291,7 +1291,11 @@ class HeuristicTextParser(Parser):
                 count=matched,
             ),
         )
-        if lines.select(pl.col("line").str.contains(_JOEY_VALIDATION).any()).item():
+        # a literal test first, alone (an expression '&' evaluates both sides): the regex is a second pass over every
+        # line, paid only by a log that prints Joey NMT's words
+        line = pl.col("line")
+        if (lines.select(line.str.contains("Validation result (", literal=True).any()).item()
+                and lines.select(line.str.contains(_JOEY_VALIDATION).any()).item()):
             # Joey NMT's validation loss is summed over the whole validation set, its training 'Batch Loss' is per
             # batch: the two are on different scales (nneva/mt-exercise-4: 45,352 beside 6,604), never a gap
             meta["val_loss_scale"] = ("Joey NMT sums its validation loss over the whole validation set and logs its "

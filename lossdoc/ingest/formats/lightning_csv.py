@@ -449,6 +449,7 @@ def _drop_revalidation(res: ParseResult) -> ParseResult:
     res.blocks = [b for b in res.blocks if b.height]
     return res
 
+
 class LightningCSVParser(Parser):
     name = "lightning-csv"
     title = "PyTorch Lightning CSVLogger metrics.csv"

@@ -29,14 +29,14 @@ from lossdoc.errors import EmptyInputError
 from lossdoc.ingest.formats._common import dedupe_metrics
 from lossdoc.ingest.inputs import InputFile, open_file
 from lossdoc.ingest.registry import Parser
-from lossdoc.ingest.text import load_lines, to_float, torn_tail_note
+from lossdoc.ingest.text import LOG_NUMBER, load_lines, to_float, torn_tail_note
 from lossdoc.model import IngestNote, ParseResult, concat_frames, split_and_metric
 from lossdoc.runconfig import set_config
 
 _LINE = r"^\s*(\d+) (\S+)(?: (-?\d+))?\s*$"
 _SNIFF = re.compile(r"^\d{10,13} [-+\w.]+(?: -?\d+)?$", re.M)
 #: one MLflow metric line exactly: a millisecond timestamp, the value, the step
-_STRICT = re.compile(r"^\d{13} [-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|nan|inf|-inf|NaN|Infinity|-Infinity) -?\d+\s*$")
+_STRICT = re.compile(rf"^\d{{13}} {LOG_NUMBER} -?\d+\s*$")
 _SKIP = {".trash", "models", ".git"}
 
 
@@ -182,12 +182,13 @@ class MLflowParser(Parser):
     priority = 20
 
     def sniff(self, inp: InputFile) -> float:
-        n = len(_SNIFF.findall(inp.head_text()))
+        head = inp.head_text()
+        n = len(_SNIFF.findall(head))
         if not n:
             return 0.0
         if inp.path is not None and "metrics" in inp.path.resolve().parts[:-1]:
             return 0.95
-        lines = [ln for ln in inp.head_text().splitlines()[:-1] if ln.strip()]  # the last may be cut by the head
+        lines = [ln for ln in head.splitlines()[:-1] if ln.strip()]  # the last may be cut by the head
         if len(lines) >= 3 and all(_STRICT.match(ln) for ln in lines):
             # every line '<13-digit ms timestamp> <value> <step>': an MLflow metric file copied out of its
             # mlruns/ tree (a numeric-column read would take the timestamp for the loss)
