@@ -889,6 +889,9 @@ def _pipe_rows(lines: pl.DataFrame, notes: list[IngestNote] | None) -> pl.DataFr
     return lines
 
 
+_FULLWIDTH = "[：＝，]"
+
+
 def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.DataFrame:
     """Printed tensors read as their value and object reprs dropped, so ``loss: tensor(2.31,
     device='cuda:0')`` is the pair ``loss: 2.31``; tqdm bars without a postfix dropped (their
@@ -901,6 +904,10 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
     line = pl.col("line")
     if not lines.height:
         return lines
+    if lines.select(line.str.contains(_FULLWIDTH).any()).item():
+        # a CJK log's full-width colon, equals sign and comma ('epoch：3 loss：0.52'): the ASCII ones
+        lines = lines.with_columns(line.str.replace_all("：", ": ", literal=True).str.replace_all(
+            "＝", "=", literal=True).str.replace_all("，", ", ", literal=True))
     has = lines.select(line.str.contains("tensor(", literal=True).any().alias("tensor"),
                        line.str.contains(" at 0x", literal=True).any().alias("object"),
                        line.str.contains("%|", literal=True).any().alias("bar"),
