@@ -175,7 +175,8 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     wins, since its decline is a share of the tiny range a stuck run covered. A plateau warning also
     removes a plateau note on its series (PL001 stuck/wasted beside PL002 converged). A divergence of the
     training loss removes the run's overfitting and train-val-gap findings (:data:`_AFTER_DIVERGENCE`). From a
-    divergence's onset on, jumps are not spikes and a stall-then-drop is not an escaped plateau (LM001)."""
+    divergence's onset on, jumps are not spikes and a stall-then-drop is not an escaped plateau (LM001); from the
+    training loss's divergence onset on, neither are the jumps of a validation or test loss."""
     def key(f: Finding) -> tuple[Any, Any]:
         return (f.split or "train", f.metric or "loss")
 
@@ -203,6 +204,18 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     if trivial or any(f.category == "overfitting" and f.severity >= Severity.WARNING for f in findings):
         drop.update(i for i, f in enumerate(findings) if f.category == "plateau" and f.severity < Severity.WARNING
                     and (f.split or "train") == "train")
+    train_onsets = [f.start_step for f in findings if f.category in ("divergence", "non_finite")
+                    and f.severity >= Severity.WARNING and (f.split or "train") == "train" and f.start_step is not None]
+    if train_onsets:
+        # a validation loss that jumps at or after the training loss blew up shows that blow-up on held-out data
+        # (a corrupted batch throws the run off at step 250; the next evaluation is 3x the one before): its
+        # jumps from the training loss's onset on are that divergence's, not spikes of their own
+        onset = min(train_onsets)
+        for i, f in enumerate(findings):
+            if f.category == "loss_spikes" and (f.split or "train") != "train":
+                at = f.evidence.extra.get("steps") or [f.start_step]
+                if all(a is not None and a >= onset for a in at):
+                    drop.add(i)
     by_key: dict[tuple[Any, Any], list[int]] = {}
     for i, f in enumerate(findings):
         by_key.setdefault(key(f), []).append(i)

@@ -45,3 +45,32 @@ def test_a_jump_before_the_onset_is_still_a_spike(tmp_path: Path) -> None:
     assert [f for f in fs if f.category == "divergence" and f.severity >= lossdoc.Severity.WARNING]
     sp = [f for f in fs if f.category == "loss_spikes"]
     assert sp and 120 in sp[0].evidence.extra["steps"], [f.message for f in fs]
+
+
+def _log_with_val(tmp_path: Path, val_jump_at: int) -> Path:
+    """The same blown-up training loss, with a validation loss evaluated every 100 steps that jumps 3x at one
+    evaluation and falls straight back (the real run optsgd_glitch1_seed1: 1.5, 4.4, 1.5 at its second)."""
+    src = _log(tmp_path, early_spike=False).read_text(encoding="utf-8").splitlines()[1:]
+    val = {s: 1.6 - 0.05 * k for k, s in enumerate(range(0, 1000, 100))}
+    val[val_jump_at] *= 3.0
+    rows = ["step,loss,val_loss"]
+    for line in src:
+        step, loss = line.split(",")
+        v = val.get(int(step))
+        rows.append(f"{step},{loss},{'' if v is None else f'{v:.4f}'}")
+    p = tmp_path / "with_val.csv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return p
+
+
+def test_a_validation_jump_after_the_training_onset_is_the_divergence(tmp_path: Path) -> None:
+    fs = _findings(_log_with_val(tmp_path, val_jump_at=500))
+    assert [f for f in fs if f.category == "divergence" and f.split == "train"
+            and f.severity >= lossdoc.Severity.WARNING]
+    assert not [f for f in fs if f.category == "loss_spikes"], [f.message for f in fs if f.rule == "SP001"]
+
+
+def test_a_validation_jump_before_the_training_onset_is_a_spike(tmp_path: Path) -> None:
+    fs = _findings(_log_with_val(tmp_path, val_jump_at=200))
+    sp = [f for f in fs if f.category == "loss_spikes" and f.split == "val"]
+    assert sp and sp[0].start_step == 200, [f.message for f in fs]

@@ -486,10 +486,15 @@ def short_spikes(ctx: RunContext, s: Series, zscore: float, min_rise: float, min
         if not (v[i] > v[i - 1] and v[i] > v[i + 1]):
             continue
         base = float(np.median(np.concatenate([v[max(0, i - 2):i], v[i + 1:i + 3]])))
-        if base > v[0]:
-            continue  # a jump on a loss already above where it started: divergence's business (DV001)
         z, sc = _short_z(v, i)
         if z is None or z < zscore or v[i] < base + min_rise * abs(base) or (v[i] - base) < min_height * scale_run:
+            continue
+        thr = base + max(3 * sc, 0.5 * min_rise * abs(base))
+        if base > v[0] and (v[i + 1] > thr or base > v[:i].max()):
+            # a rise on a loss already above where it started that does not fall straight back, or whose
+            # surroundings stand above every earlier value (a loss climbing to new highs): divergence's business
+            # (DV001). One that falls straight back to a level the loss held before (a validation loss that never
+            # went below its first value 2.34: 3.8, 3.0, 3.2, 2.8, 1.7, 7.7, 2.9) is a spike on that level
             continue
         # ... and in log space (a positive loss): per-batch noise is multiplicative, so a point 2.3x the points
         # around it while the loss is still in its first fast fall (1.8, 0.78, 3.0, 0.52, 1.9) is many raw
@@ -497,7 +502,6 @@ def short_spikes(ctx: RunContext, s: Series, zscore: float, min_rise: float, min
         z_log = _short_z(np.log(v), i)[0] if positive else None
         if z_log is not None and z_log < zscore:
             continue
-        thr = base + max(3 * sc, 0.5 * min_rise * abs(base))
         back = _first_at_or_below(v, i + 1, thr)
         # each point of a log this short is an epoch or an evaluation, not one batch: a one-point jump is
         # judged as one that lasted (warn-range), not as a hard batch (warn-range-single)
