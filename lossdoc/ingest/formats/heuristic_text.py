@@ -84,8 +84,9 @@ _PAIR = re.compile(
     rf"(?i)(?:({_KEY}(?:(?:[ ]|[ ]?/[ ]?){_KEY}){{0,3}})['\"]?\s*(?:[:=]|[ ]is[ ](?=\[?\s*[-+.0-9]))\s*\[?\s*|((?:{_SPLITW}[ _])?{_KEY})(?:{_HASH}\s*#\s*|\s+|\s*[\[(]\s*))"
     rf"({_NUM})(?:\s*/\s*(\d+))?"
 )
-#: ``200/ 2983 batches`` (PyTorch word_language_model): the counter's name comes after.
-_FRAC = re.compile(r"(?i)(\d+)\s*/\s*(\d+)\s+(batch(?:es)?|steps?|iter(?:ation)?s?)\b")
+#: ``200/ 2983 batches`` (PyTorch word_language_model): the counter's name comes after -- unless that name is a
+#: key of its own (``Epoch: 0/10 Batch: 5/3167``: the epoch's fraction, then the batch's pair)
+_FRAC = re.compile(r"(?i)(\d+)\s*/\s*(\d+)\s+(batch(?:es)?|steps?|iter(?:ation)?s?)\b(?!\s*[:=])")
 _NUMX_PY = re.compile(rf"([^A-Za-z0-9_.])({_NUM})", re.ASCII)
 _LEVEL = re.compile(r"(?i)^(?:INFO|DEBUG|WARN(?:ING)?|ERROR|CRITICAL|TRACE|NOTICE)[ _]+")
 _SOURCE = re.compile(r"(?i)\.(?:py|pyx|cc|cpp|cxx|c|h|hpp|cu|js|ts|rs|go|java|lua|sh)$")
@@ -361,7 +362,9 @@ def _read_template(line: str) -> _Template:
     # (a best-so-far clause after them, "[best_test_acc: 71.2 at epoch 40]", names no split of its own and is no
     # value of this step: it does not count as an unnamed key after the named ones -- EdisonLeeeee/BlockGCL's loss
     # was read as the test loss because of it)
-    unnamed = [st for st, k, _, sp, _ in own if sp == "?" and not snake_case(k).startswith(_BEST_SO_FAR)]
+    # (nor is a bare "best=0.7700" after them: Smitahire/custom-SD's "Epoch 3/30 loss=0.9 val_acc=0.61 best=0.64")
+    unnamed = [st for st, k, _, sp, _ in own if sp == "?" and not snake_case(k).startswith(_BEST_SO_FAR)
+               and snake_case(k) not in _BEST_ALONE]
     named_at = [st for st, _, _, sp, _ in own if sp != "?"]
     unnamed_loss = any("loss" in metric_of[k] for _, k, _, sp, _ in own if sp == "?")
     leads = (unnamed_loss and bool(named_at) and max(unnamed) < min(named_at)
@@ -391,6 +394,8 @@ def _read_template(line: str) -> _Template:
 
 #: name prefixes of a best-so-far value printed beside a step's own ("best_test_acc", "max_val_acc", "min_loss")
 _BEST_SO_FAR = ("best_", "max_", "min_", "highest_", "lowest_")
+#: ... and such a word alone as the key ("best=0.64")
+_BEST_ALONE = frozenset(w.rstrip("_") for w in _BEST_SO_FAR)
 #: marks the template of a line read under an evaluation header (``\x1e<split>\x1e<template>``)
 _HEAD_MARK = "\x1e"
 #: a split word other than train, as a section header or an evaluation's announcement names it: "testing in eval
@@ -890,6 +895,8 @@ def _pipe_rows(lines: pl.DataFrame, notes: list[IngestNote] | None) -> pl.DataFr
 
 
 _FULLWIDTH = "[：＝，]"
+_AFTER_SEEN_MARK = "Loss after num_examples_seen="
+_AFTER_SEEN = _AFTER_SEEN_MARK + r"(\d+) epoch=(\d+): (\S+)"
 
 
 def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.DataFrame:
@@ -904,6 +911,11 @@ def _unwrap(lines: pl.DataFrame, notes: list[IngestNote] | None = None) -> pl.Da
     line = pl.col("line")
     if not lines.height:
         return lines
+    if lines.select(line.str.contains(_AFTER_SEEN_MARK, literal=True).any()).item():
+        # the WildML RNN tutorial (dennybritz/rnn-tutorial-rnnlm, copied widely): 'Loss after num_examples_seen=100000
+        # epoch=5: 6.2296' -- the loss is the unnamed number at the end, not the count of examples the words
+        # before '=' would name
+        lines = lines.with_columns(line.str.replace(_AFTER_SEEN, "epoch=${2} examples_seen=${1} loss=${3}"))
     if lines.select(line.str.contains(_FULLWIDTH).any()).item():
         # a CJK log's full-width colon, equals sign and comma ('epoch：3 loss：0.52'): the ASCII ones
         lines = lines.with_columns(line.str.replace_all("：", ": ", literal=True).str.replace_all(

@@ -157,6 +157,18 @@ class HFConsoleParser(Parser):
             .sort("rec")
         )
         kinds = kinds.join(cand.select("rec", "lineno", "line"), on="rec", how="left").sort("rec")
+        # "Test Results: {'eval_loss': 0.1865, ...}": trainer.evaluate() on the test set prints eval_ keys too; the
+        # script's label before the dict names the split (devmarkpro/ag-news-classification: the test loss sat on the
+        # last validation point and replaced it)
+        tested = pl.col("line").str.split("{").list.first().str.contains(r"(?i)\btest(?:ing)?\b")
+        kinds = kinds.with_columns(pl.when((pl.col("kind") == "val") & tested).then(pl.lit("test"))
+                                   .otherwise(pl.col("kind")).alias("kind"))
+        pairs = pairs.with_columns(key.alias("logged"))
+        test_recs = kinds.filter(pl.col("kind") == "test").select("rec")
+        if test_recs.height:  # its series apart from validation's (named as logged)
+            pairs = pairs.with_columns(
+                pl.when(pl.col("rec").is_in(test_recs.get_column("rec").implode()) & key.str.starts_with("eval_"))
+                .then(pl.lit("test_") + key.str.slice(5)).otherwise(key).alias("key"))
         run_meta: dict[str, int] = {}
         kinds = self._last_run(kinds, pairs, lines, notes, run_meta)
         pairs = pairs.join(kinds.select("rec"), on="rec", how="semi")
@@ -216,7 +228,7 @@ class HFConsoleParser(Parser):
                 pl.lit(inp.run_name).alias("run"),
                 key.replace_strict(splits, return_dtype=pl.String).alias("split"),
                 key.replace_strict(metrics, return_dtype=pl.String).alias("metric"),
-                key.alias("name"),
+                pl.col("logged").alias("name"),
                 pl.col("step"),
                 pl.col("ep").alias("epoch"),
                 pl.col("value"),
