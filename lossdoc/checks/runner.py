@@ -168,6 +168,12 @@ _EXCLUDES = (("divergence", "still_improving"), ("non_finite", "still_improving"
 _AFTER_DIVERGENCE = ("overfitting", "train_val_gap")
 
 
+def _game(f: Finding) -> bool:
+    """Whether ``f`` judges a GAN's two sides against each other (DV004's discriminator winning), not a training loss
+    that blew up: the run's other losses and its validation loss are not that divergence's."""
+    return f.evidence.method.startswith("adversarial-imbalance")
+
+
 def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     """Drop findings that contradict a stronger one on the same series (:data:`_EXCLUDES`). A plateau
     and a still-improving finding on overlapping windows of one series never both stay: a "converged"
@@ -186,7 +192,7 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     # is the divergence seen on held-out data, not overfitting or a train-val gap; the divergence
     # finding is the one to act on
     if any(f.category == "divergence" and f.severity >= Severity.WARNING and (f.split or "train") == "train"
-           for f in findings):
+           and not _game(f) for f in findings):
         drop.update(i for i, f in enumerate(findings) if f.category in _AFTER_DIVERGENCE)
     # a training loss stuck at a trivial solution (LM002: ln(C), the unigram entropy) explains why every loss of
     # the run moves so little: "falls steadily but slowly, raise the LR" on the training or validation loss is
@@ -204,7 +210,7 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     if trivial or any(f.category == "overfitting" and f.severity >= Severity.WARNING for f in findings):
         drop.update(i for i, f in enumerate(findings) if f.category == "plateau" and f.severity < Severity.WARNING
                     and (f.split or "train") == "train")
-    train_onsets = [f.start_step for f in findings if f.category in ("divergence", "non_finite")
+    train_onsets = [f.start_step for f in findings if f.category in ("divergence", "non_finite") and not _game(f)
                     and f.severity >= Severity.WARNING and (f.split or "train") == "train" and f.start_step is not None]
     if train_onsets:
         # a validation loss that jumps at or after the training loss blew up shows that blow-up on held-out data

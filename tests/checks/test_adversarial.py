@@ -81,3 +81,18 @@ def test_a_vocoder_gan_keeps_its_mel_loss() -> None:
     series = {("train", m): _s(m) for m in ("loss_disc_all", "loss_gen_all", "loss_fm", "loss_mel")}
     assert [s.metric for s in adversarial_losses(series, "train")] == ["loss_disc_all", "loss_gen_all"]
     assert resolve_loss(series, "train").name == "loss_fm + loss_mel"
+
+
+def test_a_discriminator_that_wins_is_no_training_loss_blow_up(tmp_path) -> None:
+    """DV004 judges the game, not the training loss: a pix2pix run whose discriminator wins keeps the findings on its
+    reconstruction loss and its validation loss (a training-loss divergence would drop the run's gap findings)."""
+    import lossdoc
+
+    rows = ["epoch,D_loss,G_loss,l1_loss,val_l1_loss"]
+    for e in range(12):
+        rows.append(f"{e},{0.7 * 0.75 ** e:.4f},{0.7 * 1.12 ** e:.4f},{0.5 * 0.9 ** e:.4f},{0.5 + 0.02 * e:.4f}")
+    p = tmp_path / "history.csv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    fs = [f for r in lossdoc.analyze(str(p)).runs for f in r.findings]
+    assert [f.rule for f in fs if f.category == "divergence"] == ["DV004"]
+    assert any(f.category in ("overfitting", "train_val_gap") for f in fs), [(f.rule, f.message[:80]) for f in fs]
