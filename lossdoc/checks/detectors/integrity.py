@@ -259,9 +259,9 @@ def adversarial_note(ctx: RunContext, s: Series | None, p: SimpleNamespace) -> I
             message=(f"{names}: the two sides of an adversarial game (discriminator or critic against "
                      f"generator), not added into one {split} loss and not judged by the checks that expect a "
                      "loss to keep falling (divergence, plateau, still improving, underfitting, spikes, oscillation, "
-                     "overfitting, local minima, learning-rate evidence): a generator loss that rises while the "
-                     "discriminator's falls is the game working, not a failure. Non-finite values in them are "
-                     f"still checked (NF001); {judged}"),
+                     "overfitting, local minima, learning-rate evidence): one side rising while the other falls is how the "
+                     "game moves, not a failure of its own. Non-finite values in them are still checked (NF001), and "
+                     f"so is a discriminator that wins outright (DV004); {judged}"),
             evidence=Evidence("adversarial-pair", float(len(adv)), 2.0, None,
                               (min(steps), max(steps)) if steps else None, {}),
             start_step=min(steps) if steps else None, end_step=max(steps) if steps else None,
