@@ -61,3 +61,16 @@ def test_escaped_plateau_names_logged_steps() -> None:
     assert all(t in logged for t in named), named
     assert f.start_step in logged and f.end_step in logged
     assert f"({named[1] - named[0]:,} steps" in f.message
+
+
+def test_divergence_best_step_is_logged() -> None:
+    # Jiff-Zhang/FastSpeech2 (batch 17 dev), logged every 100 steps: DV001 said "best level 0.4238 at step 13,150"
+    # -- a bin's mean step -- where the log has 13,100 and 13,200. Falls from 3 to 1 over the first 200 points,
+    # then rises steadily to 2 (a divergence), noise 0.02
+    rng = np.random.default_rng(11)
+    i = np.arange(STEPS.size)
+    loss = np.where(i < 200, 3.0 - 2.0 * i / 199, 1.0 + (i - 199) / 800) + rng.normal(0, 0.02, STEPS.size)
+    (f,) = _findings(loss, "DV001")
+    assert f.start_step in set(STEPS.tolist())
+    at = int(f.message.split(") at step ")[1].split(" ")[0].replace(",", ""))
+    assert at == f.start_step

@@ -28,6 +28,7 @@ from lossdoc.checks.detectors._common import (
     fmt_step,
     framework_remedies,
     held_word,
+    logged_step_from,
     lr_advice,
     lr_reference,
     lr_text,
@@ -180,7 +181,15 @@ def find_divergence(ctx: RunContext, s: Series, min_points: int, min_fraction: f
     rho = min(max(rho, 0.0), 0.9) if np.isfinite(rho) else 0.0
     se = noise * np.sqrt((1 + rho) / (1 - rho) * (1.0 / tail.size + (np.pi / 2) / kb))
     # "by step N": the last logged step (xs holds bin-mean steps on a long log: 48,826 where none was logged)
-    return {"best_step": int(best_step), "best": best, "end": end, "end_step": int(s.finite()[0][-1]),
+    # and "at step N" for the best: a logged step -- the bin's mean step when the log has it, else the first logged
+    # step after it (13,150 was no step of a log written every 100 steps); best_x keeps the bin's own step for the
+    # judging below
+    lst = s.finite()[0]
+    b = int(best_step)
+    k = int(np.searchsorted(lst, b))
+    shown = b if k < lst.size and int(lst[k]) == b else logged_step_from(s, best_step)
+    return {"best_step": shown, "best_x": best_step, "best": best, "end": end,
+            "end_step": int(s.finite()[0][-1]),
             "rise": (end - best) / scale, "rise_level": (end - best) / max(abs(best), TINY), "scale": scale,
             "trend": tr, "n": int(post.sum()), "noise_rel": noise / scale, "se_rel": float(se) / scale,
             "swing": earlier_swing(level[seg], best, end)}
@@ -368,7 +377,7 @@ def settled_at_zero(ctx: RunContext, s: Series, d: dict[str, Any]) -> np.ndarray
     if not best < 0 or abs(end) > ZERO_SETTLE * abs(best):
         return None
     x, y, _ = ctx.downsampled(s)
-    post = y[x >= d["best_step"]]
+    post = y[x >= d["best_x"]]
     last = post[-max(3, post.size // 3):]
     if last.size == 0 or float(np.max(np.abs(last))) > 2 * ZERO_SETTLE * abs(best):
         return None
