@@ -174,6 +174,12 @@ def _game(f: Finding) -> bool:
     return f.evidence.method.startswith("adversarial-imbalance")
 
 
+def _jumps_from(f: Finding, onset: int) -> bool:
+    """Whether every jump of the spike finding ``f`` lies at or after ``onset`` (a blow-up's first step)."""
+    at = f.evidence.extra.get("steps") or [f.start_step]
+    return all(a is not None and a >= onset for a in at)
+
+
 def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
     """Drop findings that contradict a stronger one on the same series (:data:`_EXCLUDES`). A plateau
     and a still-improving finding on overlapping windows of one series never both stay: a "converged"
@@ -219,8 +225,7 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
         onset = min(train_onsets)
         for i, f in enumerate(findings):
             if f.category == "loss_spikes" and (f.split or "train") != "train":
-                at = f.evidence.extra.get("steps") or [f.start_step]
-                if all(a is not None and a >= onset for a in at):
+                if _jumps_from(f, onset):
                     drop.add(i)
     by_key: dict[tuple[Any, Any], list[int]] = {}
     for i, f in enumerate(findings):
@@ -241,8 +246,7 @@ def resolve_contradictions(findings: list[Finding]) -> list[Finding]:
             for i in idx:
                 f = findings[i]
                 if f.category == "loss_spikes":
-                    at = f.evidence.extra.get("steps") or [f.start_step]
-                    if all(a is not None and a >= onset for a in at):
+                    if _jumps_from(f, onset):
                         drop.add(i)
                 elif f.rule == "LM001" and f.start_step is not None and f.start_step >= onset:
                     # likewise a "stuck, then a sudden drop" from the onset on is the runaway itself (a negative

@@ -298,6 +298,14 @@ def _name_tokens(*names: str) -> set[str]:
     return out
 
 
+def side_key(metric: str, name: str = "") -> str:
+    """What is left of a GAN side's name without its role and loss words, in order (CycleGAN's ``D_A`` and ``G_A``
+    both give ``a``): the sides of one game share it."""
+    drop = _DISC | _CRITIC | _GEN | _LOSSY | {"train", "val", "test"}
+    words = [x for n in (name or metric,) for x in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", n).lower()) if x]
+    return "".join(w for w in words if w not in drop)
+
+
 def adversarial_role(metric: str, name: str = "") -> str | None:
     """``"disc"``, ``"critic"``, ``"gen"`` or ``"adv"`` (an adversarial term of the generator) when the loss
     series ``metric`` (logged as ``name``) names one side of an adversarial game; None otherwise (also for

@@ -16,7 +16,6 @@ loss is signed, its generator's a raw score, and neither rises or falls in this 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -26,16 +25,7 @@ from lossdoc.analysis.stats import MK_EXACT_MAX_POINTS, mann_kendall, mann_kenda
 from lossdoc.checks.detectors._common import fmt_num, fmt_step, lr_text, shown_lr
 from lossdoc.checks.engine import Hit, RunContext, Series
 from lossdoc.checks.findings import Evidence
-from lossdoc.checks.series import adversarial_role
-
-_ROLE_TOKENS = re.compile(r"(?i)(?:^|(?<=[_\W]))(?:d|disc|dis|discr|discriminator|netd|g|gen|generator|netg|loss|"
-                          r"losses|err|error|train|val|test)(?=$|[_\W])")
-
-
-def _side_key(s: Series) -> str:
-    """What is left of a side's name without its role and loss words (CycleGAN's ``D_A``/``G_A`` -> ``a``)."""
-    return re.sub(r"[_\W]+", "", _ROLE_TOKENS.sub("", s.name or s.metric)).lower()
-
+from lossdoc.checks.series import adversarial_role, side_key
 
 def _pairs(sides: list[Series]) -> list[tuple[Series, Series]]:
     """(discriminator, generator) pairs: each discriminator with the only generator, the only discriminator with
@@ -48,8 +38,9 @@ def _pairs(sides: list[Series]) -> list[tuple[Series, Series]]:
         return [(d, gen[0]) for d in disc]
     if len(disc) == 1:
         return [(disc[0], g) for g in gen]
-    by_key = {_side_key(g): g for g in gen}
-    return [(d, by_key[_side_key(d)]) for d in disc if _side_key(d) and _side_key(d) in by_key]
+    by_key = {side_key(g.metric, g.name): g for g in gen}
+    keys = [(d, side_key(d.metric, d.name)) for d in disc]
+    return [(d, by_key[k]) for d, k in keys if k and k in by_key]
 
 
 def _quarters(v: np.ndarray) -> tuple[float, float]:
